@@ -1,0 +1,134 @@
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import jwt from '@fastify/jwt';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import type { Db } from './db/client.ts';
+import { chooseLocale, translator } from './i18n/index.ts';
+import type { Secrets } from './lib/secrets.ts';
+import { installAssets } from './plugins/assets.ts';
+import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
+import { installErrorPages } from './plugins/errors.ts';
+import { installRendering } from './plugins/render.ts';
+import { installSessions } from './plugins/session.ts';
+import { routePlugins } from './routes/index.ts';
+import './plugins/context.ts';
+
+
+export interface AppOptions {
+  db: Db;
+  secrets: Secrets;
+  /** Cookies get `Secure` and responses HSTS (when served over HTTPS). */
+  secureCookies?: boolean;
+  logger?: FastifyServerOptions['logger'];
+  /** Milliseconds since the epoch; tests pass a clock they can move. */
+  clock?: () => number;
+  /** Re-read templates on every render (development). */
+  cacheTemplates?: boolean;
+  /** Sign-in attempts allowed per address in 15 minutes. */
+  signInAttemptsPerAddress?: number;
+  /** Passed to Fastify's trustProxy (see Config.trustProxy). */
+  trustProxy?: string | boolean;
+  /** Largest request body accepted, in bytes (forms are small; uploads set their own limit per route). */
+  bodyLimitBytes?: number;
+  /**
+   * Called for every route as it is registered (an `onRoute` hook added before
+   * any plugin), so a test can walk the real route list: the authorization
+   * matrix fails when a route has no access rule.
+   */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+/**
+ * Query strings as the pages read them: a repeated parameter keeps its first
+ * value, as field() does for forms. No page takes a list from the query, and
+ * `?q=a&q=b` used to hand routes an array where they expect a string (a 500).
+ */
+export function parseQueryString(query: string): Record<string, string> {
+  const values = Object.create(null) as Record<string, string>;
+  for (const [name, value] of new URLSearchParams(query)) if (!Object.hasOwn(values, name)) values[name] = value;
+  return values;
+}
+
+/** Builds the application without listening, so tests drive it with app.inject(). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const secureCookies = options.secureCookies ?? false;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    return503OnClosing: true,
+    routerOptions: { querystringParser: parseQueryString },
+  });
+  const onRoute = options.onRoute;
+  if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
+  app.decorate('db', options.db);
+  app.decorate('secrets', options.secrets);
+  app.decorate('clock', options.clock ?? Date.now);
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(helmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'font-src': ["'self'"],
+        'connect-src': ["'self'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        'base-uri': ["'self'"],
+        'object-src': ["'none'"],
+        ...(secureCookies ? { 'upgrade-insecure-requests': [] } : {}),
+      },
+    },
+    hsts: secureCookies ? { maxAge: 31536000 } : false,
+    // Same-origin referrers let a form shown again after a POST link back to its page; nothing leaves the site.
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(csrf, { cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: secureCookies } });
+  // Routes opt in with config.rateLimit; every refusal becomes our localized 429 page.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => ({ statusCode: context.ban ? 403 : 429, code: 'RATE_LIMITED', message: 'rate limited' }),
+  });
+  await app.register(jwt, {
+    secret: options.secrets.tokenSigningKey,
+    sign: { algorithm: 'HS256', iss: 'silver-hours', aud: 'silver-hours-web' },
+    verify: { algorithms: ['HS256'], allowedIss: 'silver-hours', allowedAud: 'silver-hours-web' },
+  });
+
+  app.decorateRequest('locale', 'zh-CN');
+  app.decorateRequest('t', null as never);
+  app.decorateRequest('elderMode', false);
+  app.decorateRequest('isPartial', false);
+  app.addHook('onRequest', async (request) => {
+    request.locale = chooseLocale(request.cookies[languageCookie], request.headers['accept-language']);
+    request.t = translator(request.locale);
+    request.elderMode = request.cookies[elderModeCookie] === '1';
+    request.isPartial = request.headers['hx-request-type'] === 'partial';
+  });
+
+  installSessions(app, { secureCookies });
+  installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
+  installErrorPages(app);
+  installAssets(app);
+
+  // Every state-changing request carries the CSRF token: the hidden _csrf field, or the X-CSRF-Token header from htmx.
+  app.addHook('preValidation', (request, reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
+    app.csrfProtection(request, reply, done);
+  });
+
+  for (const plugin of routePlugins) {
+    await app.register(plugin, { signInAttemptsPerAddress: options.signInAttemptsPerAddress ?? 30 });
+  }
+  return app;
+}

@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+
+/** Runtime settings, read once from the environment with safe defaults. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDirectory: string;
+  /** Set cookies with `Secure` and send HSTS: true when served over HTTPS (behind a proxy). */
+  secureCookies: boolean;
+  logLevel: string;
+  /** Seed the demo network into an empty database on start. */
+  seedDemo: boolean;
+  /**
+   * Behind a reverse proxy, the proxy's address (or 'true' for any): client
+   * addresses then come from X-Forwarded-For, so per-address limits and the
+   * audit log see the real client. Off by default.
+   */
+  trustProxy: string | boolean;
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(environment.PORT ?? '3000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be an integer between 0 and 65535, got "${environment.PORT}"`);
+  }
+  const logLevel = environment.LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new Error(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+  return {
+    host: environment.HOST ?? '127.0.0.1',
+    port,
+    dataDirectory: resolve(environment.DATA_DIR ?? './data'),
+    secureCookies: environment.SECURE_COOKIES === '1' || environment.SECURE_COOKIES === 'true',
+    logLevel,
+    seedDemo: environment.SEED_DEMO !== '0' && environment.SEED_DEMO !== 'false',
+    trustProxy: environment.TRUST_PROXY === 'true' ? true : environment.TRUST_PROXY ? environment.TRUST_PROXY : false,
+  };
+}

@@ -1,0 +1,114 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The region tree: province > city > county > township > village, keyed by the
+ * official administrative code. `path` is the chain of codes from the root,
+ * '/430000/433100/433123/', so a subtree is one prefix range on an index.
+ */
+export const regions = sqliteTable(
+  'regions',
+  {
+    code: text('code').primaryKey(),
+    parentCode: text('parent_code'),
+    level: text('level', { enum: ['province', 'city', 'county', 'township', 'village'] }).notNull(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en'),
+    rural: integer('rural', { mode: 'boolean' }),
+    path: text('path').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (table) => [
+    uniqueIndex('regions_path').on(table.path),
+    index('regions_parent').on(table.parentCode),
+    check('regions_level_valid', sql`${table.level} IN ('province','city','county','township','village')`),
+  ],
+);
+
+/** Anyone who signs in: staff, clerks, and members with a phone. */
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    phone: text('phone').notNull(),
+    displayName: text('display_name').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(false),
+    status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
+    memberId: integer('member_id'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    passwordChangedAtMs: integer('password_changed_at_ms').notNull(),
+  },
+  (table) => [uniqueIndex('users_phone').on(table.phone), index('users_member').on(table.memberId)],
+);
+
+/**
+ * A role held by a user, scoped to a region subtree (coordinator, office,
+ * volunteer: the member's home village) or to one partner site (clerk).
+ * Administrators are scoped to a region too (normally the province).
+ */
+export const userRoles = sqliteTable(
+  'user_roles',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id').notNull().references(() => users.id),
+    role: text('role', { enum: ['volunteer', 'coordinator', 'clerk', 'office', 'admin'] }).notNull(),
+    regionCode: text('region_code').references(() => regions.code),
+    siteId: integer('site_id'),
+    grantedByUserId: integer('granted_by_user_id'),
+    grantedAtMs: integer('granted_at_ms').notNull(),
+  },
+  (table) => [
+    index('user_roles_user').on(table.userId),
+    check('user_roles_role_valid', sql`${table.role} IN ('volunteer','coordinator','clerk','office','admin')`),
+    check('user_roles_scope_present', sql`${table.regionCode} IS NOT NULL OR ${table.siteId} IS NOT NULL`),
+  ],
+);
+
+/**
+ * Refresh tokens, stored as SHA-256 hashes. Each use rotates the token within
+ * its family; presenting a used token revokes the whole family.
+ */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id').notNull().references(() => users.id),
+    familyId: text('family_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    expiresAtMs: integer('expires_at_ms').notNull(),
+    usedAtMs: integer('used_at_ms'),
+    revokedAtMs: integer('revoked_at_ms'),
+  },
+  (table) => [
+    uniqueIndex('refresh_tokens_hash').on(table.tokenHash),
+    index('refresh_tokens_family').on(table.familyId),
+    index('refresh_tokens_user').on(table.userId),
+  ],
+);
+
+/** Insert-only audit trail (triggers refuse UPDATE and DELETE). No personal data in `detail`. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    atMs: integer('at_ms').notNull(),
+    actorUserId: integer('actor_user_id'),
+    action: text('action').notNull(),
+    objectType: text('object_type'),
+    objectId: text('object_id'),
+    regionCode: text('region_code'),
+    ipAddress: text('ip_address'),
+    detail: text('detail'),
+  },
+  (table) => [index('audit_log_region_at').on(table.regionCode, table.atMs), index('audit_log_at').on(table.atMs)],
+);
+
+/** Small key-value settings (network policy, targets) edited by the top office. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAtMs: integer('updated_at_ms').notNull(),
+  updatedByUserId: integer('updated_by_user_id'),
+});

@@ -1,0 +1,289 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { regions, users } from './core.ts';
+import { elders, members } from './people.ts';
+
+/**
+ * Redemption anywhere (通存通兑): partner sites and their catalogues, the
+ * counter's baskets, gifts and donations, vouchers, service requests paid
+ * with credits, and inter-county settlements. Money itself lives only in the
+ * ledger; these tables hold the business records and the ids of the ledger
+ * transfers that moved the money. Amounts are integer minutes.
+ */
+
+/** A partner site in a village: love supermarket, service station, elder canteen, other. */
+export const partnerSites = sqliteTable(
+  'partner_sites',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['love_supermarket', 'service_station', 'canteen', 'other'] }).notNull(),
+    villageCode: text('village_code').notNull().references(() => regions.code),
+    countyCode: text('county_code').notNull(),
+    address: text('address').notNull(),
+    openingHours: text('opening_hours').notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    idempotencyKey: text('idempotency_key'),
+    createdByUserId: integer('created_by_user_id').references(() => users.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (table) => [
+    index('partner_sites_county').on(table.countyCode, table.villageCode),
+    uniqueIndex('partner_sites_idempotency').on(table.idempotencyKey).where(sql`${table.idempotencyKey} IS NOT NULL`),
+    check('partner_sites_kind_valid', sql`${table.kind} IN ('love_supermarket','service_station','canteen','other')`),
+  ],
+);
+
+/**
+ * A good or service a site offers. `stock` NULL means not counted (services,
+ * meals); otherwise `reserved` is held by open baskets and never exceeds it.
+ */
+export const siteItems = sqliteTable(
+  'site_items',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    siteId: integer('site_id').notNull().references(() => partnerSites.id),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['goods', 'service'] }).notNull(),
+    priceMinutes: integer('price_minutes').notNull(),
+    stock: integer('stock'),
+    reserved: integer('reserved').notNull().default(0),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    createdAtMs: integer('created_at_ms').notNull(),
+    updatedAtMs: integer('updated_at_ms').notNull(),
+  },
+  (table) => [
+    index('site_items_site').on(table.siteId, table.active),
+    check('site_items_price_positive', sql`${table.priceMinutes} > 0`),
+    check('site_items_stock_valid', sql`${table.stock} IS NULL OR (${table.stock} >= 0 AND ${table.reserved} <= ${table.stock})`),
+    check('site_items_reserved_non_negative', sql`${table.reserved} >= 0`),
+    check('site_items_kind_valid', sql`${table.kind} IN ('goods','service')`),
+  ],
+);
+
+/** Every change of a counted stock, with who, why and the count after. */
+export const stockMovements = sqliteTable(
+  'stock_movements',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    itemId: integer('item_id').notNull().references(() => siteItems.id),
+    siteId: integer('site_id').notNull().references(() => partnerSites.id),
+    kind: text('kind', { enum: ['receive', 'correct', 'sale', 'void_return'] }).notNull(),
+    quantityDelta: integer('quantity_delta').notNull(),
+    stockAfter: integer('stock_after').notNull(),
+    reason: text('reason'),
+    redemptionId: integer('redemption_id'),
+    actorUserId: integer('actor_user_id').references(() => users.id),
+    idempotencyKey: text('idempotency_key'),
+    atMs: integer('at_ms').notNull(),
+  },
+  (table) => [
+    index('stock_movements_item').on(table.itemId, table.atMs),
+    uniqueIndex('stock_movements_idempotency').on(table.idempotencyKey).where(sql`${table.idempotencyKey} IS NOT NULL`),
+    check('stock_movements_kind_valid', sql`${table.kind} IN ('receive','correct','sale','void_return')`),
+  ],
+);
+
+/**
+ * A basket at a counter. `held`: the ledger holds the total (pending legs in
+ * `hold_transfer_ids`, JSON) and stock is reserved; `confirmed` by the member's
+ * PIN; `cancelled`, `expired` (15 minutes), or `voided` after confirmation
+ * (correcting transfers in `void_transfer_ids`).
+ */
+export const redemptions = sqliteTable(
+  'redemptions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    siteId: integer('site_id').notNull().references(() => partnerSites.id),
+    memberId: integer('member_id').notNull().references(() => members.id),
+    payer: text('payer', { enum: ['wallet', 'voucher'] }).notNull(),
+    payerAccountId: text('payer_account_id').notNull(),
+    elderId: integer('elder_id').references(() => elders.id),
+    status: text('status', { enum: ['held', 'confirmed', 'cancelled', 'expired', 'voided'] }).notNull(),
+    totalMinutes: integer('total_minutes').notNull(),
+    memberCountyCode: text('member_county_code').notNull(),
+    siteCountyCode: text('site_county_code').notNull(),
+    holdTransferIds: text('hold_transfer_ids').notNull(),
+    voidTransferIds: text('void_transfer_ids'),
+    receiptNumber: text('receipt_number'),
+    balanceAfterMinutes: integer('balance_after_minutes'),
+    clerkUserId: integer('clerk_user_id').references(() => users.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+    expiresAtMs: integer('expires_at_ms').notNull(),
+    confirmedAtMs: integer('confirmed_at_ms'),
+    closedAtMs: integer('closed_at_ms'),
+    voidReason: text('void_reason'),
+    voidedByUserId: integer('voided_by_user_id').references(() => users.id),
+  },
+  (table) => [
+    uniqueIndex('redemptions_idempotency').on(table.idempotencyKey),
+    uniqueIndex('redemptions_receipt').on(table.receiptNumber).where(sql`${table.receiptNumber} IS NOT NULL`),
+    index('redemptions_site').on(table.siteId, table.createdAtMs),
+    index('redemptions_member').on(table.memberId, table.createdAtMs),
+    index('redemptions_status').on(table.status, table.expiresAtMs),
+    check('redemptions_total_positive', sql`${table.totalMinutes} > 0`),
+    check('redemptions_status_valid', sql`${table.status} IN ('held','confirmed','cancelled','expired','voided')`),
+    check('redemptions_payer_valid', sql`${table.payer} IN ('wallet','voucher')`),
+  ],
+);
+
+export const redemptionLines = sqliteTable(
+  'redemption_lines',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    redemptionId: integer('redemption_id').notNull().references(() => redemptions.id),
+    itemId: integer('item_id').notNull().references(() => siteItems.id),
+    name: text('name').notNull(),
+    priceMinutes: integer('price_minutes').notNull(),
+    quantity: integer('quantity').notNull(),
+  },
+  (table) => [
+    index('redemption_lines_redemption').on(table.redemptionId),
+    check('redemption_lines_quantity_positive', sql`${table.quantity} > 0`),
+  ],
+);
+
+/** Registered relatives (for the gift policy). One row per pair, either direction counts. */
+export const memberRelatives = sqliteTable(
+  'member_relatives',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    memberId: integer('member_id').notNull().references(() => members.id),
+    relativeMemberId: integer('relative_member_id').notNull().references(() => members.id),
+    relation: text('relation').notNull(),
+    registeredByUserId: integer('registered_by_user_id').references(() => users.id),
+    registeredAtMs: integer('registered_at_ms').notNull(),
+  },
+  (table) => [
+    uniqueIndex('member_relatives_pair').on(table.memberId, table.relativeMemberId),
+    index('member_relatives_relative').on(table.relativeMemberId),
+    check('member_relatives_not_self', sql`${table.memberId} <> ${table.relativeMemberId}`),
+  ],
+);
+
+/** Gifts (member -> member) and donations (member -> county pool). */
+export const memberGifts = sqliteTable(
+  'member_gifts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    kind: text('kind', { enum: ['gift', 'donation'] }).notNull(),
+    fromMemberId: integer('from_member_id').notNull().references(() => members.id),
+    toMemberId: integer('to_member_id').references(() => members.id),
+    poolCountyCode: text('pool_county_code'),
+    amountMinutes: integer('amount_minutes').notNull(),
+    divertedMinutes: integer('diverted_minutes').notNull().default(0),
+    transferIds: text('transfer_ids').notNull(),
+    actorUserId: integer('actor_user_id').references(() => users.id),
+    atMs: integer('at_ms').notNull(),
+  },
+  (table) => [
+    uniqueIndex('member_gifts_idempotency').on(table.idempotencyKey),
+    index('member_gifts_from').on(table.fromMemberId, table.atMs),
+    index('member_gifts_to').on(table.toMemberId, table.atMs),
+    check('member_gifts_amount_positive', sql`${table.amountMinutes} > 0`),
+    check('member_gifts_kind_valid', sql`${table.kind} IN ('gift','donation')`),
+  ],
+);
+
+/** A voucher grant (消费券): to one elder or to every elder of a category in a region at once. */
+export const voucherGrants = sqliteTable(
+  'voucher_grants',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    source: text('source', { enum: ['issuance', 'pool'] }).notNull(),
+    countyCode: text('county_code').notNull(),
+    regionCode: text('region_code').notNull(),
+    category: text('category'),
+    elderId: integer('elder_id').references(() => elders.id),
+    amountPerElderMinutes: integer('amount_per_elder_minutes').notNull(),
+    elderCount: integer('elder_count').notNull(),
+    reason: text('reason').notNull(),
+    grantedByUserId: integer('granted_by_user_id').references(() => users.id),
+    atMs: integer('at_ms').notNull(),
+  },
+  (table) => [
+    uniqueIndex('voucher_grants_idempotency').on(table.idempotencyKey),
+    index('voucher_grants_county').on(table.countyCode, table.atMs),
+    check('voucher_grants_amount_positive', sql`${table.amountPerElderMinutes} > 0`),
+    check('voucher_grants_source_valid', sql`${table.source} IN ('issuance','pool')`),
+  ],
+);
+
+export const voucherGrantLines = sqliteTable(
+  'voucher_grant_lines',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    grantId: integer('grant_id').notNull().references(() => voucherGrants.id),
+    elderId: integer('elder_id').notNull().references(() => elders.id),
+    transferId: text('transfer_id').notNull(),
+  },
+  (table) => [uniqueIndex('voucher_grant_lines_grant_elder').on(table.grantId, table.elderId), index('voucher_grant_lines_elder').on(table.elderId)],
+);
+
+/**
+ * A request for a service paid with credits: held (pending, payer -> county
+ * escrow) when posted, accepted by a volunteer, confirmed (escrow -> volunteer)
+ * or cancelled (hold voided). A completed request is also a service record
+ * for reports (see src/domain/redemption/requests.ts).
+ */
+export const serviceRequests = sqliteTable(
+  'service_requests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    requesterMemberId: integer('requester_member_id').references(() => members.id),
+    elderId: integer('elder_id').references(() => elders.id),
+    payer: text('payer', { enum: ['wallet', 'pool', 'voucher'] }).notNull(),
+    payerAccountId: text('payer_account_id').notNull(),
+    villageCode: text('village_code').notNull().references(() => regions.code),
+    countyCode: text('county_code').notNull(),
+    serviceCategory: text('service_category').notNull(),
+    description: text('description').notNull(),
+    scheduledFor: text('scheduled_for').notNull(),
+    place: text('place').notNull(),
+    offeredMinutes: integer('offered_minutes').notNull(),
+    status: text('status', { enum: ['open', 'accepted', 'completed', 'cancelled'] }).notNull(),
+    volunteerMemberId: integer('volunteer_member_id').references(() => members.id),
+    holdTransferId: text('hold_transfer_id').notNull(),
+    paymentTransferIds: text('payment_transfer_ids'),
+    createdByUserId: integer('created_by_user_id').references(() => users.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+    acceptedAtMs: integer('accepted_at_ms'),
+    closedAtMs: integer('closed_at_ms'),
+    closedByUserId: integer('closed_by_user_id').references(() => users.id),
+  },
+  (table) => [
+    uniqueIndex('service_requests_idempotency').on(table.idempotencyKey),
+    index('service_requests_area').on(table.countyCode, table.status, table.villageCode),
+    index('service_requests_volunteer').on(table.volunteerMemberId),
+    check('service_requests_offered_positive', sql`${table.offeredMinutes} > 0`),
+    check('service_requests_status_valid', sql`${table.status} IN ('open','accepted','completed','cancelled')`),
+    check('service_requests_payer_valid', sql`${table.payer} IN ('wallet','pool','voucher')`),
+  ],
+);
+
+/** A settlement between two counties' clearing accounts, recorded by a higher-level office. */
+export const clearingSettlements = sqliteTable(
+  'clearing_settlements',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** The county that owes (its clearing account is debited). */
+    fromCountyCode: text('from_county_code').notNull(),
+    toCountyCode: text('to_county_code').notNull(),
+    amountMinutes: integer('amount_minutes').notNull(),
+    note: text('note').notNull(),
+    transferId: text('transfer_id').notNull(),
+    recordedByUserId: integer('recorded_by_user_id').references(() => users.id),
+    atMs: integer('at_ms').notNull(),
+  },
+  (table) => [
+    uniqueIndex('clearing_settlements_idempotency').on(table.idempotencyKey),
+    index('clearing_settlements_at').on(table.atMs),
+    check('clearing_settlements_amount_positive', sql`${table.amountMinutes} > 0`),
+    check('clearing_settlements_counties_differ', sql`${table.fromCountyCode} <> ${table.toCountyCode}`),
+  ],
+);

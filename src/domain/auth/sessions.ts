@@ -1,0 +1,90 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { and, eq, isNull, ne } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { refreshTokens } from '../../db/schema/core.ts';
+
+/**
+ * Sessions are families of refresh tokens. A browser holds one raw token; the
+ * database holds only its SHA-256. Each use rotates the token within its
+ * family. A token used a second time means it was copied, so the whole family
+ * is revoked, except within a short grace window after rotation, where two
+ * requests a browser sent at once (htmx can do that) both carry the old token.
+ */
+export const refreshLifetimeMs = 14 * 24 * 60 * 60 * 1000;
+export const rotationGraceMs = 15 * 1000;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface NewSession {
+  familyId: string;
+  token: string;
+}
+
+export function startSession(db: Db, userId: number, nowMs: number): NewSession {
+  const familyId = randomUUID();
+  const token = newToken();
+  db.insert(refreshTokens)
+    .values({ userId, familyId, tokenHash: hashToken(token), createdAtMs: nowMs, expiresAtMs: nowMs + refreshLifetimeMs })
+    .run();
+  return { familyId, token };
+}
+
+export type RotateResult =
+  | { kind: 'rotated'; userId: number; familyId: string; token: string }
+  /** The token was rotated moments ago by a parallel request: accept it without a new token. */
+  | { kind: 'grace'; userId: number; familyId: string }
+  | { kind: 'reused'; userId: number; familyId: string }
+  | { kind: 'invalid' };
+
+export function rotateSession(db: Db, presentedToken: string, nowMs: number): RotateResult {
+  if (presentedToken.length < 20 || presentedToken.length > 100) return { kind: 'invalid' };
+  return db.transaction(
+    (): RotateResult => {
+      const row = db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashToken(presentedToken))).get();
+      if (!row || row.revokedAtMs !== null || row.expiresAtMs <= nowMs) return { kind: 'invalid' };
+      if (row.usedAtMs !== null) {
+        if (nowMs - row.usedAtMs <= rotationGraceMs) return { kind: 'grace', userId: row.userId, familyId: row.familyId };
+        revokeFamily(db, row.familyId, nowMs);
+        return { kind: 'reused', userId: row.userId, familyId: row.familyId };
+      }
+      db.update(refreshTokens).set({ usedAtMs: nowMs }).where(eq(refreshTokens.id, row.id)).run();
+      const token = newToken();
+      db.insert(refreshTokens)
+        .values({ userId: row.userId, familyId: row.familyId, tokenHash: hashToken(token), createdAtMs: nowMs, expiresAtMs: nowMs + refreshLifetimeMs })
+        .run();
+      return { kind: 'rotated', userId: row.userId, familyId: row.familyId, token };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** True while the family has a token that is neither revoked nor expired; checked on every request. */
+export function isSessionLive(db: Db, familyId: string, nowMs: number): boolean {
+  const rows = db
+    .select({ expiresAtMs: refreshTokens.expiresAtMs })
+    .from(refreshTokens)
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAtMs)))
+    .all();
+  return rows.some((row) => row.expiresAtMs > nowMs);
+}
+
+export function revokeFamily(db: Db, familyId: string, nowMs: number): void {
+  db.update(refreshTokens)
+    .set({ revokedAtMs: nowMs })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAtMs)))
+    .run();
+}
+
+/** Revokes every session of the user except `keepFamilyId` (after a password change). */
+export function revokeOtherSessions(db: Db, userId: number, keepFamilyId: string | null, nowMs: number): void {
+  const condition = keepFamilyId
+    ? and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAtMs), ne(refreshTokens.familyId, keepFamilyId))
+    : and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAtMs));
+  db.update(refreshTokens).set({ revokedAtMs: nowMs }).where(condition).run();
+}

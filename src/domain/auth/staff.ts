@@ -1,0 +1,178 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { userRoles, users } from '../../db/schema/core.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import { authorize, permission, type Actor, type Role } from '../access/authorize.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { findRegion } from '../regions/regions.ts';
+import { hashPassword, passwordMinimumLength } from './passwords.ts';
+import { revokeOtherSessions } from './sessions.ts';
+import { actorOf, findUser, findUserByPhone, homeRegionCode, insertUser } from './users.ts';
+
+/**
+ * Accounts and roles created by staff. The person gets a temporary password
+ * and must choose their own at first sign-in. Who may grant what: a role can
+ * be granted by an office or administrator whose scope contains the role's
+ * region; administrator and office roles only by an administrator.
+ */
+export const canGrantRoles = permission('roles.grant', ['office', 'admin']);
+const canGrantStaffRoles = permission('roles.grant_staff', ['admin']);
+
+export type GrantRefusal = 'not_allowed' | 'region_unknown' | 'scope_missing' | 'user_unknown' | 'already_granted';
+
+export interface RoleScope {
+  role: Role;
+  regionCode?: string | null;
+  siteId?: number | null;
+}
+
+function checkGrant(db: Db, granter: Actor, scope: RoleScope): { ok: true; regionPath: string | null } | { ok: false; reason: GrantRefusal } {
+  if (!scope.regionCode && (scope.siteId === null || scope.siteId === undefined)) return { ok: false, reason: 'scope_missing' };
+  const region = scope.regionCode ? findRegion(db, scope.regionCode) : undefined;
+  if (scope.regionCode && !region) return { ok: false, reason: 'region_unknown' };
+  const needed = scope.role === 'admin' || scope.role === 'office' ? canGrantStaffRoles : canGrantRoles;
+  // A site-only role (clerk) is granted by an administrator until sites carry their region.
+  const target = region ? { regionPath: region.path } : undefined;
+  const allowed = target ? authorize(granter, needed, target) : authorize(granter, canGrantStaffRoles);
+  return allowed ? { ok: true, regionPath: region?.path ?? null } : { ok: false, reason: 'not_allowed' };
+}
+
+export function grantRole(db: Db, granter: Actor, userId: number, scope: RoleScope, ipAddress: string, nowMs: number): { ok: true } | { ok: false; reason: GrantRefusal } {
+  if (!findUser(db, userId)) return { ok: false, reason: 'user_unknown' };
+  const check = checkGrant(db, granter, scope);
+  if (!check.ok) return check;
+  return db.transaction(
+    () => {
+      const existing = db
+        .select()
+        .from(userRoles)
+        .where(and(eq(userRoles.userId, userId), eq(userRoles.role, scope.role)))
+        .all()
+        .find((row) => row.regionCode === (scope.regionCode ?? null) && row.siteId === (scope.siteId ?? null));
+      if (existing) return { ok: false as const, reason: 'already_granted' as const };
+      db.insert(userRoles)
+        .values({ userId, role: scope.role, regionCode: scope.regionCode ?? null, siteId: scope.siteId ?? null, grantedByUserId: granter.userId, grantedAtMs: nowMs })
+        .run();
+      recordAudit(
+        db,
+        { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: scope.regionCode ?? null, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+        nowMs,
+      );
+      return { ok: true as const };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleScope, ipAddress: string, nowMs: number): { ok: true } | { ok: false; reason: GrantRefusal } {
+  const check = checkGrant(db, granter, scope);
+  if (!check.ok) return check;
+  return db.transaction(
+    () => {
+      const rows = db
+        .select()
+        .from(userRoles)
+        .where(and(eq(userRoles.userId, userId), eq(userRoles.role, scope.role)))
+        .all()
+        .filter((row) => row.regionCode === (scope.regionCode ?? null) && row.siteId === (scope.siteId ?? null));
+      if (rows.length === 0) return { ok: false as const, reason: 'user_unknown' as const };
+      for (const row of rows) db.delete(userRoles).where(eq(userRoles.id, row.id)).run();
+      recordAudit(
+        db,
+        { action: 'role.revoked', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: scope.regionCode ?? null, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+        nowMs,
+      );
+      return { ok: true as const };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export type CreateAccountResult = { ok: true; userId: number } | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'password_too_short' };
+
+/**
+ * Creates an account for someone (a member with a phone, or staff) with a
+ * temporary password they must change at first sign-in, and its roles; all
+ * in one transaction with its audit entries. Hash the password before: pass
+ * the plain temporary password and this function hashes it.
+ */
+export async function createAccountByStaff(
+  db: Db,
+  granter: Actor,
+  input: { phone: string; displayName: string; temporaryPassword: string; memberId?: number | null; roles: RoleScope[] },
+  ipAddress: string,
+  nowMs: number,
+): Promise<CreateAccountResult> {
+  const phone = normalizePhone(input.phone);
+  if (!phone) return { ok: false, reason: 'phone_invalid' };
+  if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
+  if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
+  for (const scope of input.roles) {
+    const check = checkGrant(db, granter, scope);
+    if (!check.ok) return check;
+  }
+  const passwordHash = await hashPassword(input.temporaryPassword);
+  return db.transaction(
+    (): CreateAccountResult => {
+      if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
+      const userId = insertUser(
+        db,
+        { phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId },
+        nowMs,
+      );
+      for (const scope of input.roles) {
+        recordAudit(
+          db,
+          { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: scope.regionCode ?? null, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+          nowMs,
+        );
+      }
+      return { ok: true, userId };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export const canResetPasswords = permission('accounts.reset_password', ['coordinator', 'office', 'admin']);
+
+/**
+ * A coordinator or office resets the password of someone in their scope (the
+ * person forgot it): a temporary password they must change at next sign-in,
+ * and every session of theirs ends. Staff accounts (office, admin) are reset
+ * by an administrator only.
+ */
+export async function resetPasswordByStaff(
+  db: Db,
+  granter: Actor,
+  input: { userId: number; temporaryPassword: string },
+  ipAddress: string,
+  nowMs: number,
+): Promise<{ ok: true } | { ok: false; reason: 'user_unknown' | 'not_allowed' | 'password_too_short' }> {
+  const user = findUser(db, input.userId);
+  if (!user) return { ok: false, reason: 'user_unknown' };
+  if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
+  const grants = actorOf(db, user.id).grants;
+  const staff = grants.some((grant) => grant.role === 'office' || grant.role === 'admin');
+  const needed = staff ? canGrantStaffRoles : canResetPasswords;
+  // Every region the person holds a role in must be inside the granter's scope.
+  const regionPaths = grants.map((grant) => grant.regionPath).filter((path): path is string => path !== null);
+  const allowed =
+    regionPaths.length > 0
+      ? regionPaths.every((regionPath) => authorize(granter, needed, { regionPath }) !== null)
+      : authorize(granter, canGrantStaffRoles) !== null;
+  if (!allowed || granter.userId === user.id) return { ok: false, reason: 'not_allowed' };
+  const passwordHash = await hashPassword(input.temporaryPassword);
+  db.transaction(
+    () => {
+      db.update(users).set({ passwordHash, mustChangePassword: true, passwordChangedAtMs: nowMs }).where(eq(users.id, user.id)).run();
+      revokeOtherSessions(db, user.id, null, nowMs);
+      recordAudit(
+        db,
+        { action: 'auth.password_reset', actorUserId: granter.userId, objectType: 'user', objectId: user.id, regionCode: homeRegionCode(grants), ipAddress },
+        nowMs,
+      );
+    },
+    { behavior: 'immediate' },
+  );
+  return { ok: true };
+}

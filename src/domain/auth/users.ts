@@ -1,0 +1,73 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { regions, userRoles, users } from '../../db/schema/core.ts';
+import type { Actor, Role, RoleGrant } from '../access/authorize.ts';
+
+export type User = typeof users.$inferSelect;
+
+export function findUserByPhone(db: Db, phone: string): User | undefined {
+  return db.select().from(users).where(eq(users.phone, phone)).get();
+}
+
+export function findUser(db: Db, userId: number): User | undefined {
+  return db.select().from(users).where(eq(users.id, userId)).get();
+}
+
+export function grantsOf(db: Db, userId: number): RoleGrant[] {
+  return db
+    .select({ role: userRoles.role, regionCode: userRoles.regionCode, regionPath: regions.path, siteId: userRoles.siteId })
+    .from(userRoles)
+    .leftJoin(regions, eq(regions.code, userRoles.regionCode))
+    .where(eq(userRoles.userId, userId))
+    .orderBy(asc(userRoles.id))
+    .all();
+}
+
+export function actorOf(db: Db, userId: number): Actor {
+  return { userId, grants: grantsOf(db, userId) };
+}
+
+/** The region to file a user's audit entries under: their first region-scoped role. */
+export function homeRegionCode(grants: readonly RoleGrant[]): string | null {
+  return grants.find((grant) => grant.regionCode !== null)?.regionCode ?? null;
+}
+
+export interface NewUser {
+  phone: string;
+  displayName: string;
+  passwordHash: string;
+  mustChangePassword: boolean;
+  memberId?: number | null;
+  roles: { role: Role; regionCode?: string | null; siteId?: number | null }[];
+  grantedByUserId?: number | null;
+}
+
+/** Creates a user and their roles. Call inside the caller's transaction when other writes go with it. */
+export function insertUser(db: Db, input: NewUser, nowMs: number): number {
+  const inserted = db
+    .insert(users)
+    .values({
+      phone: input.phone,
+      displayName: input.displayName,
+      passwordHash: input.passwordHash,
+      mustChangePassword: input.mustChangePassword,
+      memberId: input.memberId ?? null,
+      createdAtMs: nowMs,
+      passwordChangedAtMs: nowMs,
+    })
+    .returning({ id: users.id })
+    .get();
+  for (const grant of input.roles) {
+    db.insert(userRoles)
+      .values({
+        userId: inserted.id,
+        role: grant.role,
+        regionCode: grant.regionCode ?? null,
+        siteId: grant.siteId ?? null,
+        grantedByUserId: input.grantedByUserId ?? null,
+        grantedAtMs: nowMs,
+      })
+      .run();
+  }
+  return inserted.id;
+}

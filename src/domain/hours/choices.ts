@@ -1,0 +1,120 @@
+import { and, asc, eq, like, or, sql, type SQL } from 'drizzle-orm';
+import { regions } from '../../db/schema/core.ts';
+import { elders, members } from '../../db/schema/people.ts';
+import { regionScopes } from '../access/authorize.ts';
+import { memberIdOfUser, type Actor, type HoursContext } from './context.ts';
+import { canLogForMembers } from './permissions.ts';
+
+/** What the logging form offers: recipients, villages and (for staff) members, all within the logger's area. */
+
+function likeText(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+function underAny(paths: readonly string[]): SQL {
+  if (paths.length === 0) return sql`0 = 1`;
+  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${likeText(path)}%`} ESCAPE '\\'`))!;
+}
+
+/**
+ * The area a logger works in: staff their scopes; a volunteer the county of
+ * their home village (neighbours across the township line are common).
+ */
+export function loggingArea(context: HoursContext, actor: Actor): string[] {
+  const staff = regionScopes(actor, canLogForMembers);
+  if (staff.length > 0) return staff;
+  const memberId = memberIdOfUser(context.db, actor.userId);
+  if (memberId === null) return [];
+  const home = context.db.select({ path: regions.path }).from(regions).innerJoin(members, eq(members.villageCode, regions.code)).where(eq(members.id, memberId)).get();
+  if (!home) return [];
+  const codes = home.path.split('/').filter(Boolean);
+  return [`/${codes.slice(0, 3).join('/')}/`];
+}
+
+export interface RecipientChoice {
+  id: number;
+  realName: string;
+  villageCode: string;
+  villageNameZh: string;
+  villageNameEn: string | null;
+}
+
+/** Registered elders in the area whose name, pinyin or initials match; at most 20. */
+export function searchRecipients(context: HoursContext, actor: Actor, query: string): RecipientChoice[] {
+  const text = query.trim();
+  if (text === '') return [];
+  const letters = text.toLowerCase().replace(/[^a-z]/g, '');
+  const match = /^[A-Za-z\s']+$/.test(text) && letters !== ''
+    ? or(like(elders.namePinyin, `%${likeText(letters)}%`), like(elders.nameInitials, `${likeText(letters)}%`))!
+    : like(elders.realName, `%${likeText(text)}%`);
+  return context.db
+    .select({ id: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
+    .from(elders)
+    .innerJoin(regions, eq(regions.code, elders.villageCode))
+    .where(and(eq(elders.status, 'active'), underAny(loggingArea(context, actor)), match))
+    .orderBy(asc(elders.namePinyin))
+    .limit(20)
+    .all();
+}
+
+export function recipientById(context: HoursContext, elderId: number): RecipientChoice | undefined {
+  return context.db
+    .select({ id: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
+    .from(elders)
+    .innerJoin(regions, eq(regions.code, elders.villageCode))
+    .where(eq(elders.id, elderId))
+    .get();
+}
+
+export interface VillageChoice {
+  code: string;
+  nameZh: string;
+  nameEn: string | null;
+}
+
+export function villagesInArea(context: HoursContext, actor: Actor): VillageChoice[] {
+  return context.db
+    .select({ code: regions.code, nameZh: regions.nameZh, nameEn: regions.nameEn })
+    .from(regions)
+    .where(and(eq(regions.level, 'village'), underAny(loggingArea(context, actor))))
+    .orderBy(asc(regions.code))
+    .limit(300)
+    .all();
+}
+
+export interface MemberChoice {
+  id: number;
+  realName: string;
+  cardNumber: string | null;
+  villageNameZh: string;
+}
+
+/** Active members in a staff member's scope matching a name, pinyin or card number; at most 20. */
+export function searchMembersToLogFor(context: HoursContext, actor: Actor, query: string): MemberChoice[] {
+  const text = query.trim();
+  if (text === '') return [];
+  const paths = regionScopes(actor, canLogForMembers);
+  const letters = text.toLowerCase().replace(/[^a-z]/g, '');
+  const match = /^\d{4,}$/.test(text)
+    ? like(members.cardNumber, `${likeText(text)}%`)
+    : /^[A-Za-z\s']+$/.test(text) && letters !== ''
+      ? or(like(members.namePinyin, `%${likeText(letters)}%`), like(members.nameInitials, `${likeText(letters)}%`))!
+      : like(members.realName, `%${likeText(text)}%`);
+  return context.db
+    .select({ id: members.id, realName: members.realName, cardNumber: members.cardNumber, villageNameZh: regions.nameZh })
+    .from(members)
+    .innerJoin(regions, eq(regions.code, members.villageCode))
+    .where(and(eq(members.status, 'active'), underAny(paths), match))
+    .orderBy(asc(members.namePinyin))
+    .limit(20)
+    .all();
+}
+
+export function memberChoiceById(context: HoursContext, memberId: number): MemberChoice | undefined {
+  return context.db
+    .select({ id: members.id, realName: members.realName, cardNumber: members.cardNumber, villageNameZh: regions.nameZh })
+    .from(members)
+    .innerJoin(regions, eq(regions.code, members.villageCode))
+    .where(eq(members.id, memberId))
+    .get();
+}

@@ -1,0 +1,46 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { users } from '../../db/schema/core.ts';
+import type { Actor } from '../access/authorize.ts';
+
+/** What every hours function needs: the database and a clock tests can move. */
+export interface HoursContext {
+  db: Db;
+  now: () => number;
+}
+
+/** A refusal: an i18n key in src/i18n/<locale>/hours.json, the field it concerns, and parameters. */
+export interface Problem {
+  code: string;
+  field?: string;
+  params?: Record<string, string | number>;
+}
+
+export type HoursOutcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422; problems: Problem[] };
+
+export function ok<T>(value: T): HoursOutcome<T> {
+  return { ok: true, value };
+}
+
+export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: Problem[]): { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422; problems: Problem[] } {
+  return { ok: false, status, problems };
+}
+
+/** The member a signed-in user is (volunteer logins), or null for staff without a member record. */
+export function memberIdOfUser(db: Db, userId: number): number | null {
+  return db.select({ memberId: users.memberId }).from(users).where(eq(users.id, userId)).get()?.memberId ?? null;
+}
+
+export type { Actor };
+
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** Reasons typed by staff: required, trimmed, at most 200 characters. */
+export function checkReason(raw: string | null | undefined, field = 'reason'): { reason: string } | { problem: Problem } {
+  const reason = (raw ?? '').trim();
+  if (reason === '') return { problem: { code: 'hours.error.reason_required', field } };
+  if (Array.from(reason).length > 200) return { problem: { code: 'hours.error.reason_too_long', field, params: { max: 200 } } };
+  return { reason };
+}

@@ -1,0 +1,123 @@
+import { and, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { regions, users } from '../../db/schema/core.ts';
+import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { elders, members } from '../../db/schema/people.ts';
+import { authorize, regionScopes } from '../access/authorize.ts';
+import { ok, refuse, type Actor, type HoursContext, type HoursOutcome } from './context.ts';
+import { canViewCoverage } from './permissions.ts';
+import { liveStatuses } from './records.ts';
+import { daysBetween, monthBounds, shanghaiDateOf, shanghaiMonthOf } from './time.ts';
+
+/**
+ * Visit coverage of the registry of elders with special difficulties. A
+ * visit is any live service record (approved, or logged and waiting for
+ * review) with the elder as recipient: the visit happened; review decides the
+ * credit. Rejected, expired and reversed records do not count.
+ */
+export interface CoverageRow {
+  elderId: number;
+  realName: string;
+  villageCode: string;
+  villageNameZh: string;
+  villageNameEn: string | null;
+  visitIntervalDays: number;
+  lastVisitDate: string | null;
+  /** Days since the last visit (or since registration when never visited). */
+  daysSince: number;
+  /** Days past the interval; > 0 means overdue. */
+  overdueDays: number;
+  visitedThisMonth: boolean;
+}
+
+export interface Coverage {
+  month: string;
+  registered: number;
+  visitedThisMonth: number;
+  /** Whole percent, floor; 0 when nobody is registered. */
+  ratePercent: number;
+  rows: CoverageRow[];
+}
+
+function scopeCondition(paths: readonly string[]): SQL {
+  if (paths.length === 0) return sql`0 = 1`;
+  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`))!;
+}
+
+export function visitCoverage(context: HoursContext, actor: Actor, filter: { villageCode?: string } = {}): HoursOutcome<Coverage> {
+  const paths = regionScopes(actor, canViewCoverage);
+  if (paths.length === 0) return refuse(403, { code: 'hours.error.no_scope' });
+  const today = shanghaiDateOf(context.now());
+  const month = shanghaiMonthOf(context.now());
+  const { first } = monthBounds(month);
+  const conditions: SQL[] = [eq(elders.status, 'active'), scopeCondition(paths)];
+  if (filter.villageCode) conditions.push(eq(elders.villageCode, filter.villageCode));
+  const lastVisit = sql<string | null>`(SELECT max(${serviceRecords.serviceDate}) FROM ${serviceRecords}
+    WHERE ${serviceRecords.elderId} = ${elders.id} AND ${serviceRecords.status} IN ('pending','approved') AND ${serviceRecords.serviceDate} <= ${today})`;
+  const rows = context.db
+    .select({
+      elderId: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn,
+      visitIntervalDays: elders.visitIntervalDays, createdAtMs: elders.createdAtMs, lastVisitDate: lastVisit,
+    })
+    .from(elders)
+    .innerJoin(regions, eq(regions.code, elders.villageCode))
+    .where(and(...conditions))
+    .all();
+  const coverageRows: CoverageRow[] = rows.map((row) => {
+    const since = row.lastVisitDate ?? shanghaiDateOf(row.createdAtMs);
+    const daysSince = daysBetween(since, today);
+    return {
+      elderId: row.elderId, realName: row.realName, villageCode: row.villageCode, villageNameZh: row.villageNameZh, villageNameEn: row.villageNameEn,
+      visitIntervalDays: row.visitIntervalDays, lastVisitDate: row.lastVisitDate, daysSince,
+      overdueDays: daysSince - row.visitIntervalDays,
+      visitedThisMonth: row.lastVisitDate !== null && row.lastVisitDate >= first,
+    };
+  });
+  // Most overdue first; never visited before visited at equal lateness.
+  coverageRows.sort((a, b) => b.overdueDays - a.overdueDays || (a.lastVisitDate === null ? -1 : 0) - (b.lastVisitDate === null ? -1 : 0) || a.elderId - b.elderId);
+  const visited = coverageRows.filter((row) => row.visitedThisMonth).length;
+  return ok({
+    month,
+    registered: coverageRows.length,
+    visitedThisMonth: visited,
+    ratePercent: coverageRows.length === 0 ? 0 : Math.floor((visited * 100) / coverageRows.length),
+    rows: coverageRows,
+  });
+}
+
+export interface ElderServices {
+  elder: { id: number; realName: string; villageNameZh: string; villageNameEn: string | null; visitIntervalDays: number };
+  services: {
+    id: number; serviceDate: string; startAtMs: number; durationMinutes: number; status: string;
+    typeNameZh: string; typeNameEn: string; volunteerName: string; enteredByName: string | null; source: string;
+  }[];
+}
+
+/** Each elder's page: the visits and services received, newest first. */
+export function elderServices(context: HoursContext, actor: Actor, elderId: number): HoursOutcome<ElderServices> {
+  const elder = context.db
+    .select({ id: elders.id, realName: elders.realName, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn, visitIntervalDays: elders.visitIntervalDays, path: regions.path })
+    .from(elders)
+    .innerJoin(regions, eq(regions.code, elders.villageCode))
+    .where(eq(elders.id, elderId))
+    .get();
+  if (!elder) return refuse(404, { code: 'hours.error.elder_not_found' });
+  if (!authorize(actor, canViewCoverage, { regionPath: elder.path })) return refuse(403, { code: 'hours.error.elder_out_of_scope' });
+  const services = context.db
+    .select({
+      id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, startAtMs: serviceRecords.startAtMs, durationMinutes: serviceRecords.durationMinutes,
+      status: serviceRecords.status, typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn, volunteerName: members.realName,
+      enteredByName: users.displayName, source: serviceRecords.source,
+    })
+    .from(serviceRecords)
+    .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
+    .innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
+    .leftJoin(users, eq(users.id, serviceRecords.enteredByUserId))
+    .where(and(eq(serviceRecords.elderId, elderId), inArray(serviceRecords.status, ['pending', 'approved', 'rejected', 'expired', 'reversed'])))
+    .orderBy(desc(serviceRecords.startAtMs))
+    .limit(200)
+    .all();
+  const { path: _path, ...shown } = elder;
+  return ok({ elder: shown, services });
+}
+
+export { liveStatuses };

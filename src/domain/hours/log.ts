@@ -1,0 +1,232 @@
+import { and, eq } from 'drizzle-orm';
+import { regions } from '../../db/schema/core.ts';
+import { serviceRecords } from '../../db/schema/hours.ts';
+import { elders, members } from '../../db/schema/people.ts';
+import { TransferFlags } from '../../ledger/index.ts';
+import { authorize } from '../access/authorize.ts';
+import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { isUniqueViolation, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { canLogForMembers, canLogOwnHours } from './permissions.ts';
+import { readPolicy } from './policy.ts';
+import { findRecord, minutesOnDate, overlappingRecord, transferIds, type ServiceRecord } from './records.ts';
+import { creditFor, typeInForce } from './standard.ts';
+import { addDays, isCalendarDate, isClockTime, shanghaiDateOf, shanghaiToUtcMs } from './time.ts';
+
+export interface LogInput {
+  idempotencyKey: string;
+  /** Staff logging for a member; ignored (must be empty or the user's own) for a volunteer. */
+  volunteerMemberId?: number | null;
+  serviceTypeCode: string;
+  elderId?: number | null;
+  /** Where the service happened when there is no recipient (the recipient's village otherwise). */
+  villageCode?: string | null;
+  /** Shanghai date 'YYYY-MM-DD' and wall-clock 'HH:MM'. */
+  date: string;
+  startTime: string;
+  /** Either an end time or a duration in minutes. */
+  endTime?: string | null;
+  durationMinutes?: string | number | null;
+  note?: string | null;
+  /** The elder's card number, typed or scanned on the spot to confirm the service. */
+  elderCardNumber?: string | null;
+}
+
+export interface LoggedRecord {
+  record: ServiceRecord;
+  /** True when the idempotency key had been seen: nothing new was written. */
+  replayed: boolean;
+}
+
+type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
+
+interface Who {
+  memberId: number;
+  source: 'self' | 'coordinator';
+}
+
+function whoLogs(context: HoursContext, actor: Actor, input: LogInput): Who | Refusal {
+  const ownMemberId = memberIdOfUser(context.db, actor.userId);
+  const requested = input.volunteerMemberId ?? null;
+  if (requested === null || requested === ownMemberId) {
+    if (ownMemberId === null || !authorize(actor, canLogOwnHours)) {
+      if (requested === null && authorize(actor, canLogForMembers)) return refuse(422, { code: 'hours.error.volunteer_required', field: 'volunteer' });
+      return refuse(403, { code: 'hours.error.not_a_member' });
+    }
+    return { memberId: ownMemberId, source: 'self' };
+  }
+  const member = context.db
+    .select({ id: members.id, path: regions.path })
+    .from(members)
+    .innerJoin(regions, eq(regions.code, members.villageCode))
+    .where(eq(members.id, requested))
+    .get();
+  if (!member) return refuse(422, { code: 'hours.error.volunteer_unknown', field: 'volunteer' });
+  if (!authorize(actor, canLogForMembers, { regionPath: member.path })) return refuse(403, { code: 'hours.error.volunteer_out_of_scope', field: 'volunteer' });
+  return { memberId: member.id, source: 'coordinator' };
+}
+
+function parseDuration(raw: string | number | null | undefined): number | null {
+  if (raw === null || raw === undefined || raw === '') return null;
+  const text = String(raw).trim();
+  return /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/**
+ * Logs a service: the record and a pending ledger transfer from the issuance
+ * account of the county where it happened to the volunteer's wallet, in one
+ * SQLite transaction. Every refusal writes nothing. The same idempotency key
+ * returns the first record (a double tap, a retry, the back button).
+ */
+export function logService(context: HoursContext, actor: Actor, input: LogInput): HoursOutcome<LoggedRecord> {
+  const key = input.idempotencyKey.trim().toLowerCase();
+  if (!/^[0-9a-f-]{16,64}$/.test(key)) return refuse(400, { code: 'hours.error.form_expired' });
+  const earlier = context.db.select().from(serviceRecords).where(eq(serviceRecords.idempotencyKey, key)).get();
+  if (earlier) return replay(actor, earlier);
+
+  const who = whoLogs(context, actor, input);
+  if ('ok' in who) return who;
+  const volunteer = context.db.select().from(members).where(eq(members.id, who.memberId)).get();
+  if (!volunteer || volunteer.status !== 'active') return refuse(422, { code: 'hours.error.volunteer_not_active', field: 'volunteer' });
+
+  const problems: Problem[] = [];
+  const nowMs = context.now();
+  const today = shanghaiDateOf(nowMs);
+  const policy = readPolicy(context);
+
+  // When: date, start, end or duration.
+  const date = input.date.trim();
+  const startTime = input.startTime.trim();
+  const endTime = (input.endTime ?? '').trim();
+  const duration = parseDuration(input.durationMinutes);
+  let startAtMs = 0;
+  let endAtMs = 0;
+  if (!isCalendarDate(date)) problems.push({ code: 'hours.error.date_invalid', field: 'date' });
+  if (!isClockTime(startTime)) problems.push({ code: 'hours.error.start_invalid', field: 'startTime' });
+  if (endTime === '' && duration === null) problems.push({ code: 'hours.error.end_or_duration_required', field: 'endTime' });
+  else if (endTime !== '' && !isClockTime(endTime)) problems.push({ code: 'hours.error.end_invalid', field: 'endTime' });
+  else if (endTime === '' && (duration === null || Number.isNaN(duration) || duration < 1)) problems.push({ code: 'hours.error.duration_invalid', field: 'durationMinutes' });
+  if (problems.length === 0) {
+    startAtMs = shanghaiToUtcMs(date, startTime);
+    endAtMs = endTime !== '' ? shanghaiToUtcMs(date, endTime) : startAtMs + (duration ?? 0) * 60_000;
+    if (endAtMs <= startAtMs) problems.push({ code: 'hours.error.end_before_start', field: 'endTime' });
+  }
+
+  // What: the type in force on the service date.
+  const serviceDate = isCalendarDate(date) ? date : today;
+  const type = typeInForce(context, input.serviceTypeCode.trim(), serviceDate);
+  if (!type) problems.push({ code: 'hours.error.type_unknown', field: 'serviceType' });
+  else if (!type.active) problems.push({ code: 'hours.error.type_inactive', field: 'serviceType', params: { type: type.nameZh } });
+
+  // For whom, and where.
+  let elder: typeof elders.$inferSelect | undefined;
+  if (input.elderId !== null && input.elderId !== undefined) {
+    elder = context.db.select().from(elders).where(eq(elders.id, input.elderId)).get();
+    if (!elder || elder.status !== 'active') problems.push({ code: 'hours.error.recipient_outside_network', field: 'elder' });
+    else if (elder.memberId === who.memberId) problems.push({ code: 'hours.error.own_recipient', field: 'elder' });
+  } else if (type?.recipientRequired) {
+    problems.push({ code: 'hours.error.recipient_required', field: 'elder', params: { type: type.nameZh } });
+  }
+  const villageCode = elder?.villageCode ?? ((input.villageCode ?? '').trim() || volunteer.villageCode);
+  const village = context.db.select().from(regions).where(eq(regions.code, villageCode)).get();
+  const countyCode = village ? countyCodeOfPath(village.path) : undefined;
+  if (!village || !countyCode) problems.push({ code: 'hours.error.village_unknown', field: 'village' });
+
+  const note = (input.note ?? '').trim();
+  if (Array.from(note).length > 200) problems.push({ code: 'hours.error.note_too_long', field: 'note', params: { max: 200 } });
+
+  // Card confirmation: the elder's own member card, shown on the spot.
+  const cardNumber = (input.elderCardNumber ?? '').replace(/\s/g, '');
+  let confirmedByCard = false;
+  if (cardNumber !== '') {
+    const holder = context.db.select({ id: members.id }).from(members).where(and(eq(members.cardNumber, cardNumber), eq(members.status, 'active'))).get();
+    if (!elder || !holder || elder.memberId !== holder.id) problems.push({ code: 'hours.error.card_mismatch', field: 'elderCardNumber' });
+    else confirmedByCard = true;
+  }
+  if (problems.length > 0) return refuse(422, ...problems);
+
+  // The rules that depend on the date and the volunteer's other records.
+  const durationMinutes = Math.round((endAtMs - startAtMs) / 60_000);
+  const checkedType = type!;
+  if (durationMinutes > checkedType.maxMinutes) {
+    problems.push({ code: 'hours.error.too_long_for_type', field: 'endTime', params: { type: checkedType.nameZh, max: checkedType.maxMinutes, minutes: durationMinutes } });
+  }
+  if (endAtMs > nowMs) problems.push({ code: 'hours.error.in_future', field: 'date' });
+  const earliest = addDays(today, -policy.backdateDays);
+  if (date < earliest) problems.push({ code: 'hours.error.older_than_window', field: 'date', params: { days: policy.backdateDays, earliest } });
+  const credit = creditFor(durationMinutes, checkedType.coefficientMilli);
+  if (credit < 1) problems.push({ code: 'hours.error.credit_zero', field: 'endTime' });
+  if (problems.length > 0) return refuse(422, ...problems);
+
+  try {
+    return context.db.transaction(
+      (tx) => {
+        const txContext: HoursContext = { db: tx as unknown as HoursContext['db'], now: context.now };
+        const overlap = overlappingRecord(txContext, who.memberId, startAtMs, endAtMs);
+        if (overlap) return refuse(422, { code: 'hours.error.overlapping', field: 'startTime', params: { date: overlap.serviceDate } });
+        const already = minutesOnDate(txContext, who.memberId, date);
+        if (already + durationMinutes > policy.dailyMaxMinutes) {
+          return refuse(422, { code: 'hours.error.over_daily_max', field: 'endTime', params: { max: policy.dailyMaxMinutes / 60, already } });
+        }
+        const autoApprove = confirmedByCard && policy.autoApproveCardConfirmed;
+        const holdId = transferIds.hold(key);
+        const record = tx.insert(serviceRecords).values({
+          idempotencyKey: key,
+          volunteerMemberId: who.memberId,
+          serviceTypeId: checkedType.id,
+          serviceTypeCode: checkedType.code,
+          elderId: elder?.id ?? null,
+          villageCode: village!.code,
+          countyCode: countyCode!,
+          serviceDate: date,
+          startAtMs,
+          endAtMs,
+          durationMinutes,
+          creditMinutes: credit,
+          note: note || null,
+          source: who.source,
+          enteredByUserId: actor.userId,
+          confirmedByCard,
+          status: autoApprove ? 'approved' : 'pending',
+          holdTransferId: holdId,
+          reviewedAtMs: autoApprove ? nowMs : null,
+          createdAtMs: nowMs,
+        }).returning().get();
+        const ledger = ledgerFor(context.db.$client, context.now);
+        ensureAccounts(ledger, [...countyAccounts(countyCode!), accountInputs.wallet(who.memberId)]);
+        const transfers = [{
+          id: holdId,
+          debitAccountId: accountIds.issuance(countyCode!),
+          creditAccountId: accountIds.wallet(who.memberId),
+          amount: credit,
+          code: 'service_credit' as const,
+          flags: TransferFlags.pending,
+          refType: 'service_record',
+          refId: String(record.id),
+        }];
+        const results = ledger.createTransfers(transfers);
+        if (results[0] !== 'ok') throw new Error(`service record ${record.id}: hold transfer ${results[0]}`);
+        if (autoApprove) {
+          const posted = ledger.createTransfers([{ id: transferIds.post(record.id), pendingId: holdId, code: 'service_credit', flags: TransferFlags.postPending, refType: 'service_record', refId: String(record.id) }]);
+          if (posted[0] !== 'ok') throw new Error(`service record ${record.id}: post ${posted[0]}`);
+        }
+        return ok({ record, replayed: false });
+      },
+      { behavior: 'immediate' },
+    );
+  } catch (error) {
+    // Two requests with the same key raced: the loser finds the winner's record.
+    if (isUniqueViolation(error)) {
+      const winner = context.db.select().from(serviceRecords).where(eq(serviceRecords.idempotencyKey, key)).get();
+      if (winner) return replay(actor, winner);
+    }
+    throw error;
+  }
+}
+
+function replay(actor: Actor, earlier: ServiceRecord): HoursOutcome<LoggedRecord> {
+  // A key belongs to the form of the user who saw it; someone else's key is not theirs to replay.
+  if (earlier.enteredByUserId !== actor.userId) return refuse(409, { code: 'hours.error.form_expired' });
+  return ok({ record: earlier, replayed: true });
+}
+
+export { findRecord };

@@ -1,0 +1,195 @@
+import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { elders } from '../../db/schema/people.ts';
+import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
+import { accountIds, ledgerFor } from '../ledger/accounts.ts';
+import type { HoursContext } from './context.ts';
+import { monthBounds, shanghaiMonthOf, shanghaiToUtcMs, addDays } from './time.ts';
+
+const zeroBalance: Balance = { posted: 0, available: 0, pendingIn: 0, pendingOut: 0 };
+
+export function walletBalance(context: HoursContext, memberId: number): Balance {
+  const account = ledgerFor(context.db.$client, context.now).account(accountIds.wallet(memberId));
+  return account ? balanceOf(account) : zeroBalance;
+}
+
+export interface RecordSummary {
+  id: number;
+  serviceDate: string;
+  startAtMs: number;
+  durationMinutes: number;
+  creditMinutes: number;
+  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'reversed';
+  typeNameZh: string;
+  typeNameEn: string;
+  elderName: string | null;
+  rejectionReason: string | null;
+  reversalReason: string | null;
+  source: 'self' | 'coordinator' | 'activity';
+}
+
+export function recentRecords(context: HoursContext, memberId: number, limit = 10): RecordSummary[] {
+  return context.db
+    .select({
+      id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, startAtMs: serviceRecords.startAtMs,
+      durationMinutes: serviceRecords.durationMinutes, creditMinutes: serviceRecords.creditMinutes, status: serviceRecords.status,
+      typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn, elderName: elders.realName,
+      rejectionReason: serviceRecords.rejectionReason, reversalReason: serviceRecords.reversalReason, source: serviceRecords.source,
+    })
+    .from(serviceRecords)
+    .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
+    .leftJoin(elders, eq(elders.id, serviceRecords.elderId))
+    .where(eq(serviceRecords.volunteerMemberId, memberId))
+    .orderBy(desc(serviceRecords.startAtMs), desc(serviceRecords.id))
+    .limit(limit)
+    .all();
+}
+
+export interface HoursHome {
+  balance: Balance;
+  month: string;
+  /** Minutes served this Shanghai month, approved and waiting. */
+  monthApprovedMinutes: number;
+  monthPendingMinutes: number;
+  recent: RecordSummary[];
+}
+
+export function hoursHome(context: HoursContext, memberId: number): HoursHome {
+  const month = shanghaiMonthOf(context.now());
+  const { first, last } = monthBounds(month);
+  const rows = context.db
+    .select({ status: serviceRecords.status, minutes: sql<number>`sum(${serviceRecords.durationMinutes})` })
+    .from(serviceRecords)
+    .where(and(eq(serviceRecords.volunteerMemberId, memberId), gte(serviceRecords.serviceDate, first), lte(serviceRecords.serviceDate, last), inArray(serviceRecords.status, ['pending', 'approved'])))
+    .groupBy(serviceRecords.status)
+    .all();
+  return {
+    balance: walletBalance(context, memberId),
+    month,
+    monthApprovedMinutes: rows.find((row) => row.status === 'approved')?.minutes ?? 0,
+    monthPendingMinutes: rows.find((row) => row.status === 'pending')?.minutes ?? 0,
+    recent: recentRecords(context, memberId, 10),
+  };
+}
+
+export type PassbookKind = 'hold' | 'post' | 'void' | 'expiry' | 'in' | 'out' | 'correction';
+
+export interface PassbookLine {
+  seq: number;
+  atMs: number;
+  code: Transfer['code'];
+  kind: PassbookKind;
+  /** Change of the posted balance (what the member owns): + in, - out, 0 for holds and voids. */
+  postedChange: number;
+  /** Change of the amount waiting for review. */
+  pendingChange: number;
+  balanceAfter: number;
+  availableAfter: number;
+  pendingAfter: number;
+  refType: string | null;
+  refId: string | null;
+  /** The service record's type, for service transfers. */
+  description: { typeNameZh: string; typeNameEn: string; serviceDate: string } | null;
+}
+
+function kindOf(transfer: Transfer, direction: 'in' | 'out'): PassbookKind {
+  if (transfer.code === 'expiry') return 'expiry';
+  if (transfer.code === 'correction') return 'correction';
+  if (transfer.flags & TransferFlags.pending) return 'hold';
+  if (transfer.flags & TransferFlags.postPending) return 'post';
+  if (transfer.flags & TransferFlags.voidPending) return 'void';
+  return direction;
+}
+
+function describe(context: HoursContext, entries: HistoryEntry[]): Map<string, PassbookLine['description']> {
+  const ids = [...new Set(entries.filter((e) => e.transfer.refType === 'service_record' && e.transfer.refId).map((e) => Number(e.transfer.refId)))];
+  const map = new Map<string, PassbookLine['description']>();
+  if (ids.length === 0) return map;
+  const rows = context.db
+    .select({ id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn })
+    .from(serviceRecords)
+    .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
+    .where(inArray(serviceRecords.id, ids))
+    .all();
+  for (const row of rows) map.set(String(row.id), { typeNameZh: row.typeNameZh, typeNameEn: row.typeNameEn, serviceDate: row.serviceDate });
+  return map;
+}
+
+function linesOf(context: HoursContext, entries: HistoryEntry[], older: HistoryEntry | undefined): PassbookLine[] {
+  const descriptions = describe(context, entries);
+  return entries.map((entry, index) => {
+    const previous = entries[index + 1] ?? older;
+    const before = previous ? balanceOf(previous.after) : zeroBalance;
+    const after = balanceOf(entry.after);
+    return {
+      seq: entry.transfer.seq,
+      atMs: entry.transfer.timestampMs,
+      code: entry.transfer.code,
+      kind: kindOf(entry.transfer, entry.direction),
+      postedChange: after.posted - before.posted,
+      pendingChange: after.pendingIn - before.pendingIn,
+      balanceAfter: after.posted,
+      availableAfter: after.available,
+      pendingAfter: after.pendingIn,
+      refType: entry.transfer.refType,
+      refId: entry.transfer.refId,
+      description: entry.transfer.refId ? descriptions.get(entry.transfer.refId) ?? null : null,
+    };
+  });
+}
+
+export interface PassbookPage {
+  lines: PassbookLine[];
+  /** Pass as `beforeSeq` for the next (older) page; null on the last page. */
+  nextBeforeSeq: number | null;
+}
+
+/** Every transfer on the member's wallet, newest first, with the running balance after each. */
+export function passbookPage(context: HoursContext, memberId: number, options: { beforeSeq?: number; pageSize?: number } = {}): PassbookPage {
+  const pageSize = Math.min(Math.max(options.pageSize ?? 20, 1), 100);
+  const ledger = ledgerFor(context.db.$client, context.now);
+  const entries = ledger.history(accountIds.wallet(memberId), { limit: pageSize + 1, ...(options.beforeSeq ? { beforeSeq: options.beforeSeq } : {}) });
+  const shown = entries.slice(0, pageSize);
+  const lines = linesOf(context, shown, entries[pageSize]);
+  return { lines, nextBeforeSeq: entries.length > pageSize ? shown.at(-1)!.transfer.seq : null };
+}
+
+export interface Statement {
+  from: string;
+  to: string;
+  openingBalance: number;
+  closingBalance: number;
+  totalIn: number;
+  totalOut: number;
+  /** Oldest first, as a printed statement reads. */
+  lines: PassbookLine[];
+}
+
+/** A statement for the Shanghai dates [from, to]: opening balance, every transfer, closing balance. */
+export function statement(context: HoursContext, memberId: number, from: string, to: string): Statement {
+  const ledger = ledgerFor(context.db.$client, context.now);
+  const fromMs = shanghaiToUtcMs(from);
+  const toMs = shanghaiToUtcMs(addDays(to, 1));
+  const inRange: HistoryEntry[] = [];
+  let older: HistoryEntry | undefined;
+  let beforeSeq: number | undefined;
+  for (;;) {
+    const page = ledger.history(accountIds.wallet(memberId), { limit: 500, ...(beforeSeq ? { beforeSeq } : {}) });
+    for (const entry of page) {
+      if (entry.transfer.timestampMs >= toMs) continue;
+      if (entry.transfer.timestampMs >= fromMs) inRange.push(entry);
+      else if (!older) older = entry;
+    }
+    if (older || page.length < 500) break;
+    beforeSeq = page.at(-1)!.transfer.seq;
+  }
+  const lines = linesOf(context, inRange, older);
+  const opening = older ? balanceOf(older.after).posted : 0;
+  const closing = inRange.length > 0 ? balanceOf(inRange[0]!.after).posted : opening;
+  return {
+    from, to, openingBalance: opening, closingBalance: closing,
+    totalIn: lines.reduce((sum, line) => sum + Math.max(line.postedChange, 0), 0),
+    totalOut: lines.reduce((sum, line) => sum + Math.max(-line.postedChange, 0), 0),
+    lines: lines.reverse(),
+  };
+}

@@ -1,0 +1,246 @@
+import { and, asc, eq, lte, or, sql, type SQL } from 'drizzle-orm';
+import { regions, users } from '../../db/schema/core.ts';
+import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { elders, members } from '../../db/schema/people.ts';
+import { balanceOf, TransferFlags, type TransferInput } from '../../ledger/index.ts';
+import { authorize, regionScopes } from '../access/authorize.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { accountIds, ledgerFor } from '../ledger/accounts.ts';
+import { checkReason, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { canVerifyHours } from './permissions.ts';
+import { readPolicy } from './policy.ts';
+import { findRecord, transferIds, type ServiceRecord } from './records.ts';
+import { dayMs } from './time.ts';
+
+export interface QueueFilter {
+  villageCode?: string;
+  serviceTypeCode?: string;
+  volunteerMemberId?: number;
+  activityId?: number;
+  limit?: number;
+}
+
+export interface QueueItem {
+  id: number;
+  volunteerName: string;
+  volunteerMemberId: number;
+  typeCode: string;
+  typeNameZh: string;
+  typeNameEn: string;
+  elderName: string | null;
+  villageCode: string;
+  villageNameZh: string;
+  villageNameEn: string | null;
+  serviceDate: string;
+  startAtMs: number;
+  endAtMs: number;
+  durationMinutes: number;
+  creditMinutes: number;
+  note: string | null;
+  source: 'self' | 'coordinator' | 'activity';
+  enteredByName: string | null;
+  createdAtMs: number;
+  /** The reviewer logged it or is the volunteer: shown, but not theirs to decide. */
+  own: boolean;
+}
+
+function scopeCondition(paths: readonly string[]): SQL {
+  if (paths.length === 0) return sql`0 = 1`;
+  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`))!;
+}
+
+/** Pending records in the reviewer's scope (by the village where the service happened), oldest first. */
+export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
+  const paths = regionScopes(actor, canVerifyHours);
+  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), scopeCondition(paths)];
+  if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
+  if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
+  if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));
+  if (filter.activityId) conditions.push(eq(serviceRecords.activityId, filter.activityId));
+  const ownMemberId = memberIdOfUser(context.db, actor.userId);
+  const rows = context.db
+    .select({
+      record: serviceRecords,
+      volunteerName: members.realName,
+      typeNameZh: serviceTypes.nameZh,
+      typeNameEn: serviceTypes.nameEn,
+      elderName: elders.realName,
+      villageNameZh: regions.nameZh,
+      villageNameEn: regions.nameEn,
+      enteredByName: users.displayName,
+    })
+    .from(serviceRecords)
+    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
+    .innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
+    .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
+    .leftJoin(elders, eq(elders.id, serviceRecords.elderId))
+    .leftJoin(users, eq(users.id, serviceRecords.enteredByUserId))
+    .where(and(...conditions))
+    .orderBy(asc(serviceRecords.createdAtMs), asc(serviceRecords.id))
+    .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
+    .all();
+  return rows.map((row) => ({
+    id: row.record.id,
+    volunteerName: row.volunteerName,
+    volunteerMemberId: row.record.volunteerMemberId,
+    typeCode: row.record.serviceTypeCode,
+    typeNameZh: row.typeNameZh,
+    typeNameEn: row.typeNameEn,
+    elderName: row.elderName,
+    villageCode: row.record.villageCode,
+    villageNameZh: row.villageNameZh,
+    villageNameEn: row.villageNameEn,
+    serviceDate: row.record.serviceDate,
+    startAtMs: row.record.startAtMs,
+    endAtMs: row.record.endAtMs,
+    durationMinutes: row.record.durationMinutes,
+    creditMinutes: row.record.creditMinutes,
+    note: row.record.note,
+    source: row.record.source,
+    enteredByName: row.enteredByName,
+    createdAtMs: row.record.createdAtMs,
+    own: row.record.enteredByUserId === actor.userId || (ownMemberId !== null && row.record.volunteerMemberId === ownMemberId),
+  }));
+}
+
+type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
+
+/** The record, if the actor may decide on it: in scope, and neither logged by them nor theirs. */
+function decidable(context: HoursContext, actor: Actor, recordId: number, expected: ServiceRecord['status']): { record: ServiceRecord } | Refusal {
+  const record = findRecord(context, recordId);
+  if (!record) return refuse(404, { code: 'hours.error.record_not_found' });
+  const village = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get();
+  if (!village || !authorize(actor, canVerifyHours, { regionPath: village.path })) return refuse(403, { code: 'hours.error.record_out_of_scope' });
+  const ownMemberId = memberIdOfUser(context.db, actor.userId);
+  if (record.enteredByUserId === actor.userId || (ownMemberId !== null && ownMemberId === record.volunteerMemberId)) {
+    return refuse(403, { code: 'hours.error.own_record' });
+  }
+  if (record.status !== expected) return refuse(409, { code: `hours.error.record_already_${record.status}` });
+  return { record };
+}
+
+function resolve(context: HoursContext, record: ServiceRecord, input: TransferInput): void {
+  const [result] = ledgerFor(context.db.$client, context.now).createTransfers([input]);
+  if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${input.id} ${result}`);
+}
+
+function inTransaction<T>(context: HoursContext, work: () => T): T {
+  return context.db.transaction(() => work(), { behavior: 'immediate' });
+}
+
+/** Approval posts the pending transfer: the credit becomes spendable. */
+export function approveRecord(context: HoursContext, actor: Actor, recordId: number): HoursOutcome<ServiceRecord> {
+  return inTransaction(context, () => {
+    const found = decidable(context, actor, recordId, 'pending');
+    if ('ok' in found) return found;
+    const { record } = found;
+    resolve(context, record, { id: transferIds.post(record.id), pendingId: record.holdTransferId, code: 'service_credit', flags: TransferFlags.postPending, refType: 'service_record', refId: String(record.id) });
+    const at = context.now();
+    context.db.update(serviceRecords).set({ status: 'approved', reviewedByUserId: actor.userId, reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();
+    return ok({ ...record, status: 'approved' as const, reviewedByUserId: actor.userId, reviewedAtMs: at });
+  });
+}
+
+/** Rejection voids the pending transfer; the volunteer sees the reason. */
+export function rejectRecord(context: HoursContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
+  const reason = checkReason(reasonText);
+  if ('problem' in reason) return refuse(422, reason.problem);
+  return inTransaction(context, () => {
+    const found = decidable(context, actor, recordId, 'pending');
+    if ('ok' in found) return found;
+    const { record } = found;
+    resolve(context, record, { id: transferIds.void(record.id), pendingId: record.holdTransferId, code: 'service_credit', flags: TransferFlags.voidPending, refType: 'service_record', refId: String(record.id) });
+    const at = context.now();
+    context.db.update(serviceRecords)
+      .set({ status: 'rejected', reviewedByUserId: actor.userId, reviewedAtMs: at, rejectionReason: reason.reason })
+      .where(eq(serviceRecords.id, record.id))
+      .run();
+    return ok({ ...record, status: 'rejected' as const, rejectionReason: reason.reason });
+  });
+}
+
+export interface ManyResult {
+  approved: number[];
+  skipped: { id: number; problem: Problem }[];
+}
+
+/** Approves every listed record the actor may decide on, in one transaction; the others are listed with why. */
+export function approveMany(context: HoursContext, actor: Actor, recordIds: readonly number[]): HoursOutcome<ManyResult> {
+  const unique = [...new Set(recordIds)].slice(0, 500);
+  if (unique.length === 0) return refuse(422, { code: 'hours.error.nothing_selected' });
+  return inTransaction(context, () => {
+    const result: ManyResult = { approved: [], skipped: [] };
+    for (const id of unique) {
+      const outcome = approveRecord(context, actor, id);
+      if (outcome.ok) result.approved.push(id);
+      else result.skipped.push({ id, problem: outcome.problems[0]! });
+    }
+    return ok(result);
+  });
+}
+
+/**
+ * A posted record is corrected only by a reversal: a new posted transfer
+ * wallet -> issuance with code 'correction' and a reason; nothing is edited.
+ * If the volunteer has already spent the credit, the reversal is refused
+ * with the available balance named, because a wallet never goes below zero
+ * and a partial reversal would leave the record half-true. The office then
+ * settles the difference with the volunteer (a later record, or a gift back).
+ */
+export function reverseRecord(context: HoursContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
+  const reason = checkReason(reasonText);
+  if ('problem' in reason) return refuse(422, reason.problem);
+  return inTransaction(context, () => {
+    const found = decidable(context, actor, recordId, 'approved');
+    if ('ok' in found) return found;
+    const { record } = found;
+    const ledger = ledgerFor(context.db.$client, context.now);
+    const wallet = ledger.account(accountIds.wallet(record.volunteerMemberId));
+    const available = wallet ? balanceOf(wallet).available : 0;
+    if (available < record.creditMinutes) {
+      return refuse(409, { code: 'hours.error.reversal_exceeds_available', params: { available, needed: record.creditMinutes } });
+    }
+    const id = transferIds.reverse(record.id);
+    resolve(context, record, {
+      id, debitAccountId: accountIds.wallet(record.volunteerMemberId), creditAccountId: accountIds.issuance(record.countyCode),
+      amount: record.creditMinutes, code: 'correction', refType: 'service_record', refId: String(record.id),
+    });
+    const at = context.now();
+    context.db.update(serviceRecords)
+      .set({ status: 'reversed', reversalTransferId: id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
+      .where(eq(serviceRecords.id, record.id))
+      .run();
+    recordAudit(context.db, { action: 'hours.reverse', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credit: record.creditMinutes } }, at);
+    return ok({ ...record, status: 'reversed' as const, reversalReason: reason.reason });
+  });
+}
+
+/**
+ * Expires records that waited longer than the policy allows (by their age,
+ * so a change of the policy applies to records already waiting). Each hold
+ * is voided with code 'expiry'. Returns the expired record ids. The server
+ * runs this on a timer; `npm run cli -- hours expire` runs it once.
+ */
+export function expireUnreviewed(context: HoursContext, batchSize = 500): number[] {
+  const policy = readPolicy(context);
+  const cutoffMs = context.now() - policy.unreviewedExpiryDays * dayMs;
+  const expired: number[] = [];
+  for (;;) {
+    const batch = inTransaction(context, () => {
+      const due = context.db.select().from(serviceRecords)
+        .where(and(eq(serviceRecords.status, 'pending'), lte(serviceRecords.createdAtMs, cutoffMs)))
+        .orderBy(asc(serviceRecords.createdAtMs))
+        .limit(batchSize)
+        .all();
+      const at = context.now();
+      for (const record of due) {
+        resolve(context, record, { id: transferIds.expire(record.id), pendingId: record.holdTransferId, code: 'expiry', flags: TransferFlags.voidPending, refType: 'service_record', refId: String(record.id) });
+        context.db.update(serviceRecords).set({ status: 'expired', reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();
+      }
+      return due.map((record) => record.id);
+    });
+    expired.push(...batch);
+    if (batch.length < batchSize) return expired;
+  }
+}
+

@@ -1,0 +1,38 @@
+import { eq } from 'drizzle-orm';
+import { members } from '../../db/schema/people.ts';
+import { failure, scopePaths, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow, type RoleName, staffRoles } from './context.ts';
+
+export type MemberRow = typeof members.$inferSelect;
+
+/** Loads a member that `actor` holds one of `roles` over (by the member's village), or the refusal. */
+export function memberInScope(
+  context: PeopleContext,
+  actor: Actor,
+  memberId: number,
+  roles: readonly RoleName[] = staffRoles,
+): { ok: true; member: MemberRow; village: RegionRow } | Refusal {
+  const member = context.db.select().from(members).where(eq(members.id, memberId)).get();
+  if (!member) return failure(404, { code: 'people.error.member_not_found' });
+  // Someone with no staff role at all learns nothing, not even the village of the member.
+  if (scopePaths(context, actor, roles).length === 0) return failure(404, { code: 'people.error.member_not_found' });
+  const scope = villageInScope(context, actor, member.villageCode, roles);
+  if (!scope.ok) return failure(scope.status === 403 ? 403 : 404, scope.problem);
+  return { ok: true, member, village: scope.village };
+}
+
+/** The member themself (signed in with a member login) or staff in scope. */
+export function memberSelfOrStaff(
+  context: PeopleContext,
+  actor: Actor,
+  memberId: number,
+): { ok: true; member: MemberRow; village: RegionRow; self: boolean } | Refusal {
+  if (actor.memberId === memberId) {
+    const member = context.db.select().from(members).where(eq(members.id, memberId)).get();
+    if (!member) return failure(404, { code: 'people.error.member_not_found' });
+    const scope = villageInScope(context, null, member.villageCode);
+    if (!scope.ok) return failure(404, { code: 'people.error.member_not_found' });
+    return { ok: true, member, village: scope.village, self: true };
+  }
+  const staff = memberInScope(context, actor, memberId);
+  return staff.ok ? { ...staff, self: false } : staff;
+}

@@ -1,0 +1,206 @@
+import { inArray } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
+import type { Db, Sqlite } from '../../db/client.ts';
+import { auditLog, regions } from '../../db/schema/core.ts';
+import type { PeopleKeys } from '../../lib/crypto.ts';
+import { shanghaiDate } from '../../lib/idcard.ts';
+
+/**
+ * What every people-domain function needs: the database, the data keys
+ * (passed in, never read from the environment here), and a clock that tests
+ * can set.
+ */
+export interface PeopleContext {
+  db: Db;
+  keys: PeopleKeys;
+  now?: () => number;
+}
+
+export function nowMs(context: PeopleContext): number {
+  return context.now ? context.now() : Date.now();
+}
+
+export function todayInShanghai(context: PeopleContext): string {
+  return shanghaiDate(nowMs(context));
+}
+
+export type RoleName = 'volunteer' | 'coordinator' | 'clerk' | 'office' | 'admin';
+
+/** The signed-in user as the domain sees it; routes build it from the session. */
+export interface Actor {
+  userId: number;
+  /** Set when the user is a member themselves (volunteer login). */
+  memberId?: number | null;
+  roles: ReadonlyArray<{ role: RoleName; regionCode: string | null; siteId?: number | null }>;
+  ipAddress?: string | null;
+}
+
+/**
+ * A rejection: an i18n key (src/i18n/<locale>/people.json), the form field or
+ * spreadsheet column it concerns, and parameters that never hold personal data
+ * except masked.
+ */
+export interface Problem {
+  code: string;
+  field?: string;
+  params?: Record<string, string | number>;
+}
+
+export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423;
+export interface Refusal {
+  ok: false;
+  status: RefusalStatus;
+  problems: Problem[];
+}
+export type Outcome<T> = { ok: true; value: T } | Refusal;
+
+export function success<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+/** A refusal; the type parameter only documents which call it answers. */
+export function failure<_T = never>(status: RefusalStatus, ...problems: Problem[]): Refusal {
+  return { ok: false, status, problems };
+}
+
+export const staffRoles: readonly RoleName[] = ['coordinator', 'office', 'admin'];
+export const officeRoles: readonly RoleName[] = ['office', 'admin'];
+
+const statementCache = new WeakMap<Sqlite, Map<string, Statement>>();
+
+/**
+ * A cached prepared statement on the connection behind `context.db` (works
+ * inside a drizzle transaction too: it is the same connection). Used on hot
+ * paths such as checking 10,000 spreadsheet rows, where building each query
+ * anew costs more than running it.
+ */
+export function prepared(context: PeopleContext, source: string): Statement {
+  const client = (context.db as unknown as { session: { client: Sqlite } }).session.client;
+  let cache = statementCache.get(client);
+  if (!cache) {
+    cache = new Map();
+    statementCache.set(client, cache);
+  }
+  let statement = cache.get(source);
+  if (!statement) {
+    statement = client.prepare(source);
+    cache.set(source, statement);
+  }
+  return statement;
+}
+
+const scopeCache = new WeakMap<Actor, Map<string, string[]>>();
+
+/**
+ * Region paths ('/430000/.../') the actor holds one of `roles` over. Memoized
+ * per actor object (one request), since a region's path never changes.
+ */
+export function scopePaths(context: PeopleContext, actor: Actor, roles: readonly RoleName[] = staffRoles): string[] {
+  const key = roles.join(',');
+  const cached = scopeCache.get(actor)?.get(key);
+  if (cached) return cached;
+  const codes = actor.roles.filter((r) => roles.includes(r.role) && r.regionCode).map((r) => r.regionCode!);
+  const paths = codes.length === 0 ? [] : context.db
+    .select({ path: regions.path })
+    .from(regions)
+    .where(inArray(regions.code, codes))
+    .all()
+    .map((row) => row.path);
+  const perActor = scopeCache.get(actor) ?? new Map<string, string[]>();
+  perActor.set(key, paths);
+  scopeCache.set(actor, perActor);
+  return paths;
+}
+
+export function pathInScope(path: string, scope: readonly string[]): boolean {
+  return scope.some((prefix) => path.startsWith(prefix));
+}
+
+export interface RegionRow {
+  code: string;
+  level: string;
+  nameZh: string;
+  nameEn: string | null;
+  path: string;
+}
+
+export function findRegion(context: PeopleContext, code: string): RegionRow | undefined {
+  return prepared(context, 'SELECT code, level, name_zh AS nameZh, name_en AS nameEn, path FROM regions WHERE code = ?').get(code) as RegionRow | undefined;
+}
+
+/** A village the actor may act in, or the problem why not. */
+export function villageInScope(
+  context: PeopleContext,
+  actor: Actor | null,
+  villageCode: string,
+  roles: readonly RoleName[] = staffRoles,
+): { ok: true; village: RegionRow } | { ok: false; status: 403 | 422; problem: Problem } {
+  const village = /^\d{12}$/.test(villageCode) ? findRegion(context, villageCode) : undefined;
+  if (!village || village.level !== 'village') {
+    return { ok: false, status: 422, problem: { code: 'people.error.village_unknown', field: 'villageCode', params: { code: villageCode.slice(0, 20) } } };
+  }
+  if (actor && !pathInScope(village.path, scopePaths(context, actor, roles))) {
+    return { ok: false, status: 403, problem: { code: 'people.error.out_of_scope', field: 'villageCode', params: { village: village.nameZh } } };
+  }
+  return { ok: true, village };
+}
+
+/**
+ * Appends to the insert-only audit log. `detail` must hold no personal data:
+ * ids, codes and reasons typed by staff only.
+ */
+export function audit(
+  context: PeopleContext,
+  actor: Actor | null,
+  action: string,
+  objectType: string,
+  objectId: number | string,
+  regionCode: string | null,
+  detail?: Record<string, unknown>,
+): void {
+  context.db
+    .insert(auditLog)
+    .values({
+      atMs: nowMs(context),
+      actorUserId: actor?.userId ?? null,
+      action,
+      objectType,
+      objectId: String(objectId),
+      regionCode,
+      ipAddress: actor?.ipAddress ?? null,
+      detail: detail ? JSON.stringify(detail) : null,
+    })
+    .run();
+}
+
+/** Reasons typed by staff: required, trimmed, at most 200 characters. */
+export function checkReason(reason: string | undefined | null, field = 'reason'): Problem | null {
+  const trimmed = (reason ?? '').trim();
+  if (trimmed.length === 0) return { code: 'people.error.reason_required', field };
+  if (trimmed.length > 200) return { code: 'people.error.reason_too_long', field, params: { max: 200 } };
+  return null;
+}
+
+export const mobilePattern = /^1[3-9]\d{9}$/;
+
+/** Normalizes a phone as typed ('138 1234 5678', '+86 138...') to 11 digits, or returns null when blank. */
+export function normalizePhone(raw: string | null | undefined): string | null {
+  const digits = (raw ?? '').replace(/[\s\-\u3000]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
+  return digits.length === 0 ? null : digits;
+}
+
+export function checkName(raw: string | null | undefined, field = 'realName'): { name: string } | { problem: Problem } {
+  const name = (raw ?? '').trim().replace(/\s+/g, ' ');
+  if (name.length === 0) return { problem: { code: 'people.error.name_required', field } };
+  if (Array.from(name).length > 30) return { problem: { code: 'people.error.name_too_long', field, params: { max: 30 } } };
+  if (/[<>{}\\\d]/.test(name)) return { problem: { code: 'people.error.name_invalid', field } };
+  return { name };
+}
+
+/** Page number and size, clamped. */
+export function pageWindow(page: number | undefined, pageSize: number | undefined): { page: number; pageSize: number; offset: number } {
+  const size = Math.min(Math.max(Math.trunc(Number.isFinite(pageSize) ? pageSize! : 20) || 20, 1), 100);
+  // ?page=1e309 is Infinity: an offset SQLite refuses (a 500). Keep the page a finite number.
+  const number = Math.min(Math.max(Math.trunc(Number.isFinite(page) ? page! : 1) || 1, 1), 1_000_000);
+  return { page: number, pageSize: size, offset: (number - 1) * size };
+}

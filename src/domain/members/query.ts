@@ -1,0 +1,241 @@
+import { and, asc, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm';
+import { auditLog, regions } from '../../db/schema/core.ts';
+import { elderCategories, elders, memberStatusEvents, members, teamMemberships, teams } from '../../db/schema/people.ts';
+import { ageOn } from '../../lib/idcard.ts';
+import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
+import { normalizePinyinQuery } from '../../lib/pinyin.ts';
+import { memberInScope, memberSelfOrStaff } from './access.ts';
+import { audit, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { openIdNumber } from './identity.ts';
+
+export type MemberStatus = 'active' | 'suspended' | 'pending' | 'rejected';
+
+export interface MemberSearch {
+  /** Name, full pinyin, initials, card number, or the last 4 digits of a phone. */
+  query?: string;
+  statuses?: readonly MemberStatus[];
+  villageCode?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+export interface MemberListItem {
+  id: number;
+  realName: string;
+  maskedPhone: string;
+  cardNumber: string | null;
+  villageCode: string;
+  villageName: string;
+  status: MemberStatus;
+  gender: 'male' | 'female';
+  age: number;
+  createdAtMs: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+  pageCount: number;
+}
+
+/** Escapes LIKE wildcards in user input (ESCAPE '\'). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+}
+
+/** SQL condition: the region at `pathColumn` lies inside one of the actor's scope paths. */
+export function inScopeCondition(pathColumn: SQL | typeof regions.path, scope: readonly string[]): SQL {
+  if (scope.length === 0) return sql`0 = 1`;
+  return or(...scope.map((prefix) => sql`${pathColumn} LIKE ${`${likeLiteral(prefix)}%`} ESCAPE '\\'`))!;
+}
+
+/** Chooses how to read what was typed in the search box. */
+export function searchCondition(rawQuery: string): SQL | null {
+  const query = rawQuery.trim();
+  if (query === '') return null;
+  if (/^\d{4}$/.test(query)) return eq(members.phoneLast4, query);
+  if (/^\d{5,13}$/.test(query)) return sql`${members.cardNumber} LIKE ${`${query}%`}`;
+  if (/^[A-Za-z][A-Za-z\s']*$/.test(query)) {
+    const letters = normalizePinyinQuery(query);
+    return or(
+      sql`${members.namePinyin} LIKE ${`%${likeLiteral(letters)}%`} ESCAPE '\\'`,
+      sql`(' ' || ${members.nameInitials}) LIKE ${`% ${likeLiteral(letters)}%`} ESCAPE '\\'`,
+    )!;
+  }
+  return sql`${members.realName} LIKE ${`%${likeLiteral(query)}%`} ESCAPE '\\'`;
+}
+
+/** Members in the actor's scope matching the search, newest first, paginated. */
+export function searchMembers(context: PeopleContext, actor: Actor, search: MemberSearch): Outcome<Page<MemberListItem>> {
+  const scope = scopePaths(context, actor);
+  if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
+  const window = pageWindow(search.page, search.pageSize);
+  const conditions: SQL[] = [inScopeCondition(regions.path, scope)];
+  const statuses = search.statuses && search.statuses.length > 0 ? search.statuses : (['active', 'suspended'] as const);
+  conditions.push(inArray(members.status, [...statuses]));
+  if (search.villageCode) conditions.push(eq(members.villageCode, search.villageCode));
+  const text = searchCondition(search.query ?? '');
+  if (text) conditions.push(text);
+  const where = and(...conditions);
+  const total = context.db
+    .select({ count: sql<number>`count(*)` })
+    .from(members)
+    .innerJoin(regions, eq(regions.code, members.villageCode))
+    .where(where)
+    .get()?.count ?? 0;
+  const today = todayInShanghai(context);
+  const items = context.db
+    .select({
+      id: members.id, realName: members.realName, phone: members.phone, cardNumber: members.cardNumber,
+      villageCode: members.villageCode, villageName: regions.nameZh, status: members.status, gender: members.gender,
+      birthDate: members.birthDate, createdAtMs: members.createdAtMs,
+    })
+    .from(members)
+    .innerJoin(regions, eq(regions.code, members.villageCode))
+    .where(where)
+    .orderBy(desc(members.id))
+    .limit(window.pageSize)
+    .offset(window.offset)
+    .all()
+    .map(({ phone, birthDate, ...row }) => ({ ...row, maskedPhone: maskPhone(phone), age: ageOn(birthDate, today) }));
+  return success({ items, total, page: window.page, pageSize: window.pageSize, pageCount: Math.max(1, Math.ceil(total / window.pageSize)) });
+}
+
+/** Pending self-registrations in the actor's scope, oldest first (the review queue). */
+export function pendingRegistrations(context: PeopleContext, actor: Actor, page?: number): Outcome<Page<MemberListItem>> {
+  const result = searchMembers(context, actor, { statuses: ['pending'], page, pageSize: 50 });
+  if (result.ok) result.value.items.reverse();
+  return result;
+}
+
+export interface MemberDetail {
+  id: number;
+  realName: string;
+  maskedPhone: string;
+  maskedIdNumber: string;
+  gender: 'male' | 'female';
+  age: number;
+  birthYear: number;
+  villageCode: string;
+  villageName: string;
+  villageNameEn: string | null;
+  status: MemberStatus;
+  statusReason: string | null;
+  source: string;
+  cardNumber: string | null;
+  cardVersion: number;
+  cardIssuedAtMs: number | null;
+  pinSet: boolean;
+  pinLocked: boolean;
+  createdAtMs: number;
+  history: { fromStatus: string | null; toStatus: string; reason: string | null; atMs: number }[];
+}
+
+/**
+ * One member as staff in scope (or the member themself) see them: identity
+ * masked, age instead of the birth date (the birth date and a masked ID number
+ * together would rebuild the whole number).
+ */
+export function getMember(context: PeopleContext, actor: Actor, memberId: number): Outcome<MemberDetail> {
+  const found = memberSelfOrStaff(context, actor, memberId);
+  if (!found.ok) return found;
+  const member = found.member;
+  const history = context.db
+    .select({ fromStatus: memberStatusEvents.fromStatus, toStatus: memberStatusEvents.toStatus, reason: memberStatusEvents.reason, atMs: memberStatusEvents.atMs })
+    .from(memberStatusEvents)
+    .where(eq(memberStatusEvents.memberId, memberId))
+    .orderBy(asc(memberStatusEvents.id))
+    .all();
+  return success({
+    id: member.id,
+    realName: member.realName,
+    maskedPhone: maskPhone(member.phone),
+    maskedIdNumber: maskIdNumber(openIdNumber(context.keys, member.idNumberCiphertext)),
+    gender: member.gender,
+    age: ageOn(member.birthDate, todayInShanghai(context)),
+    birthYear: Number(member.birthDate.slice(0, 4)),
+    villageCode: member.villageCode,
+    villageName: found.village.nameZh,
+    villageNameEn: found.village.nameEn,
+    status: member.status,
+    statusReason: member.statusReason,
+    source: member.source,
+    cardNumber: member.cardNumber,
+    cardVersion: member.cardVersion,
+    cardIssuedAtMs: member.cardIssuedAtMs,
+    pinSet: member.pinHash !== null,
+    pinLocked: member.pinLockedUntilMs !== null && member.pinLockedUntilMs > nowMs(context),
+    createdAtMs: member.createdAtMs,
+    history,
+  });
+}
+
+/**
+ * PIPL art. 45 copy: everything the system holds about a member, in clear for
+ * the member themself (or staff in scope acting at their request). Secrets that
+ * are not information about the person (PIN hash, card token) are described,
+ * not disclosed. The export itself is audited.
+ */
+export function exportMemberData(context: PeopleContext, actor: Actor, memberId: number): Outcome<Record<string, unknown>> {
+  const found = memberSelfOrStaff(context, actor, memberId);
+  if (!found.ok) return found;
+  const member = found.member;
+  const statusHistory = context.db.select().from(memberStatusEvents).where(eq(memberStatusEvents.memberId, memberId)).orderBy(asc(memberStatusEvents.id)).all();
+  const elderRecords = context.db.select().from(elders).where(eq(elders.memberId, memberId)).all().map((elder) => ({
+    id: elder.id,
+    realName: elder.realName,
+    idNumber: openIdNumber(context.keys, elder.idNumberCiphertext),
+    birthDate: elder.birthDate,
+    gender: elder.gender,
+    villageCode: elder.villageCode,
+    visitIntervalDays: elder.visitIntervalDays,
+    familyContact: { name: elder.familyContactName, relation: elder.familyContactRelation, phone: elder.familyContactPhone },
+    categories: context.db.select({ category: elderCategories.category }).from(elderCategories).where(eq(elderCategories.elderId, elder.id)).all().map((row) => row.category),
+    status: elder.status,
+    createdAtMs: elder.createdAtMs,
+  }));
+  const teamRecords = context.db
+    .select({ teamId: teams.id, teamName: teams.name, sponsorUnit: teams.sponsorUnit, status: teamMemberships.status, requestedAtMs: teamMemberships.requestedAtMs, decidedAtMs: teamMemberships.decidedAtMs })
+    .from(teamMemberships)
+    .innerJoin(teams, eq(teams.id, teamMemberships.teamId))
+    .where(eq(teamMemberships.memberId, memberId))
+    .all();
+  const accessLog = context.db
+    .select({ atMs: auditLog.atMs, action: auditLog.action, actorUserId: auditLog.actorUserId })
+    .from(auditLog)
+    .where(and(eq(auditLog.objectType, 'member'), or(eq(auditLog.objectId, String(memberId)), like(auditLog.objectId, `${memberId},%`), like(auditLog.objectId, `%,${memberId}`), like(auditLog.objectId, `%,${memberId},%`))))
+    .orderBy(asc(auditLog.id))
+    .all();
+  const exportedAtMs = nowMs(context);
+  audit(context, actor, 'member.export', 'member', memberId, member.villageCode, { bySelf: found.self });
+  return success({
+    format: 'silver-hours/member-export/v1',
+    exportedAt: new Date(exportedAtMs).toISOString(),
+    member: {
+      id: member.id,
+      realName: member.realName,
+      phone: member.phone,
+      idNumber: openIdNumber(context.keys, member.idNumberCiphertext),
+      birthDate: member.birthDate,
+      gender: member.gender,
+      village: { code: member.villageCode, name: found.village.nameZh },
+      status: member.status,
+      statusReason: member.statusReason,
+      registeredBy: member.source,
+      namePinyin: member.namePinyin,
+      nameInitials: member.nameInitials,
+      card: { number: member.cardNumber, version: member.cardVersion, issuedAt: member.cardIssuedAtMs ? new Date(member.cardIssuedAtMs).toISOString() : null, token: member.cardTokenHash ? 'held (hashed and encrypted; shown only as the QR code on your card)' : null },
+      pin: { set: member.pinHash !== null, setAt: member.pinSetAtMs ? new Date(member.pinSetAtMs).toISOString() : null, failedAttempts: member.pinFailedAttempts },
+      createdAt: new Date(member.createdAtMs).toISOString(),
+      updatedAt: new Date(member.updatedAtMs).toISOString(),
+    },
+    statusHistory: statusHistory.map((event) => ({ from: event.fromStatus, to: event.toStatus, reason: event.reason, at: new Date(event.atMs).toISOString() })),
+    elderRegistry: elderRecords,
+    teams: teamRecords,
+    accessLog: accessLog.map((entry) => ({ at: new Date(entry.atMs).toISOString(), action: entry.action, byUserId: entry.actorUserId })),
+  });
+}
+
+export { memberInScope };

@@ -1,0 +1,185 @@
+import { eq } from 'drizzle-orm';
+import { clearingSettlements } from '../../db/schema/redemption.ts';
+import { balanceOf } from '../../ledger/index.ts';
+import { grantsFor, permission, type Actor } from '../access/authorize.ts';
+import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { applyTransfers, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
+
+/**
+ * Inter-county clearing (通存通兑), read straight from the ledger.
+ *
+ * A cross-county redemption credits the member's home county clearing account
+ * and debits the site's county clearing account (see counter.ts). For a county X:
+ * - outbound: what X's members spent at other counties' sites (credits, code
+ *   redemption, less corrections debited);
+ * - inbound: what other counties' members spent at X's sites (debits, code
+ *   redemption, less corrections credited);
+ * - settled paid / received: settlements debited / credited;
+ * - position = the clearing account's balance (credits - debits):
+ *   > 0 X owes the network, < 0 X is owed. All positions sum to zero.
+ * Only posted effects count: pending holds and voids are left out, a
+ * post_pending transfer counts with its posted amount. Months are Asia/Shanghai.
+ */
+export const canViewClearing = permission('clearing.view', ['office', 'admin']);
+export const canSettle = permission('clearing.settle', ['office', 'admin']);
+
+export interface CountyMonth {
+  countyCode: string;
+  month: string;
+  outboundMinutes: number;
+  inboundMinutes: number;
+  settledPaidMinutes: number;
+  settledReceivedMinutes: number;
+}
+
+export interface CountyPosition {
+  countyCode: string;
+  countyName: string;
+  countyNameEn: string | null;
+  outboundMinutes: number;
+  inboundMinutes: number;
+  settledPaidMinutes: number;
+  settledReceivedMinutes: number;
+  /** Clearing balance: > 0 owes, < 0 is owed. */
+  positionMinutes: number;
+}
+
+export interface ClearingView {
+  counties: CountyPosition[];
+  months: CountyMonth[];
+  /** Sum of all positions in the network: always 0. */
+  networkSumMinutes: number;
+  settlements: Settlement[];
+  /** County pairs (from the counter's records) by month: who redeemed where. */
+  pairs: { month: string; fromCountyCode: string; toCountyCode: string; minutes: number; count: number }[];
+}
+
+const monthSql = `strftime('%Y-%m', (t.timestamp_ms + 8 * 3600000) / 1000, 'unixepoch')`;
+// Flags: pending = 2, void_pending = 8. Posted effects only.
+const postedOnly = '(t.flags & 2) = 0 AND (t.flags & 8) = 0';
+
+/** The clearing view, for the whole network or the counties inside `regionPath`. */
+export function clearingView(context: RedemptionContext, regionPath?: string): ClearingView {
+  const sqlite = context.db.$client;
+  const rows = sqlite
+    .prepare(`SELECT a.id AS accountId, ${monthSql} AS month,
+        sum(CASE WHEN t.credit_account_id = a.id AND t.code = 'redemption' THEN t.amount WHEN t.debit_account_id = a.id AND t.code = 'correction' THEN -t.amount ELSE 0 END) AS outbound,
+        sum(CASE WHEN t.debit_account_id = a.id AND t.code = 'redemption' THEN t.amount WHEN t.credit_account_id = a.id AND t.code = 'correction' THEN -t.amount ELSE 0 END) AS inbound,
+        sum(CASE WHEN t.debit_account_id = a.id AND t.code = 'settlement' THEN t.amount ELSE 0 END) AS paid,
+        sum(CASE WHEN t.credit_account_id = a.id AND t.code = 'settlement' THEN t.amount ELSE 0 END) AS received
+      FROM ledger_accounts a JOIN ledger_transfers t ON (t.debit_account_id = a.id OR t.credit_account_id = a.id)
+      WHERE a.kind = 'clearing' AND ${postedOnly}
+      GROUP BY a.id, month ORDER BY month, a.id`)
+    .all() as { accountId: string; month: string; outbound: number; inbound: number; paid: number; received: number }[];
+  const accounts = sqlite.prepare(`SELECT id FROM ledger_accounts WHERE kind = 'clearing' ORDER BY id`).all() as { id: string }[];
+  const ledger = ledgerOf(context);
+  let networkSum = 0;
+  const counties: CountyPosition[] = [];
+  const included = (countyCode: string) => {
+    if (!regionPath) return true;
+    const county = regionOf(context.db, countyCode);
+    return county !== undefined && county.path.startsWith(regionPath);
+  };
+  for (const { id } of accounts) {
+    const countyCode = id.slice('clearing:'.length);
+    const balance = balanceOf(ledger.account(id)!).posted;
+    networkSum += balance;
+    if (!included(countyCode)) continue;
+    const own = rows.filter((row) => row.accountId === id);
+    const total = (key: 'outbound' | 'inbound' | 'paid' | 'received') => own.reduce((sum, row) => sum + row[key], 0);
+    if (own.length === 0 && balance === 0) continue;
+    const county = regionOf(context.db, countyCode);
+    counties.push({
+      countyCode, countyName: county?.nameZh ?? countyCode, countyNameEn: county?.nameEn ?? null,
+      outboundMinutes: total('outbound'), inboundMinutes: total('inbound'), settledPaidMinutes: total('paid'), settledReceivedMinutes: total('received'),
+      positionMinutes: balance,
+    });
+  }
+  const months = rows
+    .filter((row) => included(row.accountId.slice('clearing:'.length)))
+    .map((row) => ({
+      countyCode: row.accountId.slice('clearing:'.length), month: row.month, outboundMinutes: row.outbound, inboundMinutes: row.inbound,
+      settledPaidMinutes: row.paid, settledReceivedMinutes: row.received,
+    }));
+  const pairs = (sqlite
+    .prepare(`SELECT strftime('%Y-%m', (confirmed_at_ms + 8 * 3600000) / 1000, 'unixepoch') AS month, member_county_code AS fromCountyCode,
+                     site_county_code AS toCountyCode, sum(total_minutes) AS minutes, count(*) AS count
+                FROM redemptions WHERE status = 'confirmed' AND member_county_code <> site_county_code
+               GROUP BY month, fromCountyCode, toCountyCode ORDER BY month, fromCountyCode, toCountyCode`)
+    .all() as ClearingView['pairs']).filter((pair) => included(pair.fromCountyCode) || included(pair.toCountyCode));
+  const settlements = listSettlements(context).filter((s) => included(s.fromCountyCode) || included(s.toCountyCode));
+  return { counties, months, networkSumMinutes: networkSum, settlements, pairs };
+}
+
+export interface Settlement {
+  id: number;
+  fromCountyCode: string;
+  fromCountyName: string;
+  toCountyCode: string;
+  toCountyName: string;
+  amountMinutes: number;
+  note: string;
+  transferId: string;
+  recordedBy: string | null;
+  atMs: number;
+}
+
+export function listSettlements(context: RedemptionContext): Settlement[] {
+  return context.db.$client
+    .prepare(`SELECT s.id, s.from_county_code AS fromCountyCode, f.name_zh AS fromCountyName, s.to_county_code AS toCountyCode, o.name_zh AS toCountyName,
+                     s.amount_minutes AS amountMinutes, s.note, s.transfer_id AS transferId, u.display_name AS recordedBy, s.at_ms AS atMs
+                FROM clearing_settlements s JOIN regions f ON f.code = s.from_county_code JOIN regions o ON o.code = s.to_county_code
+                LEFT JOIN users u ON u.id = s.recorded_by_user_id ORDER BY s.id DESC`)
+    .all() as Settlement[];
+}
+
+export interface SettlementInput {
+  fromCountyCode: string;
+  toCountyCode: string;
+  amountMinutes: number;
+  note: string;
+  idempotencyKey: string;
+}
+
+/**
+ * A higher-level office (one whose region holds both counties and is above
+ * county level) records a settlement: clearing:from -> clearing:to, code
+ * 'settlement'. `from` must owe at least the amount and `to` be owed at least
+ * as much, so a settlement never turns a position around.
+ */
+export function recordSettlement(context: RedemptionContext, actor: Actor, input: SettlementInput): Outcome<Settlement> {
+  const done = context.db.select({ id: clearingSettlements.id }).from(clearingSettlements).where(eq(clearingSettlements.idempotencyKey, input.idempotencyKey)).get();
+  if (done) return success(listSettlements(context).find((s) => s.id === done.id)!);
+  const from = regionOf(context.db, input.fromCountyCode ?? '');
+  const to = regionOf(context.db, input.toCountyCode ?? '');
+  if (!from || from.level !== 'county' || !to || to.level !== 'county') return refuse(422, 'redemption.error.county_unknown', undefined, 'from');
+  if (from.code === to.code) return refuse(422, 'redemption.error.counties_same', undefined, 'to');
+  const higher = grantsFor(actor, canSettle).some((grant) => grant.regionPath !== null
+    && from.path.startsWith(grant.regionPath) && to.path.startsWith(grant.regionPath) && grant.regionPath.split('/').filter(Boolean).length < 3);
+  if (!higher) return refuse(403, 'redemption.error.settle_higher_office');
+  if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0) return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
+  const note = (input.note ?? '').trim();
+  if (note.length === 0 || note.length > 200) return refuse(422, 'redemption.error.note_required', undefined, 'note');
+  return writeTransaction(context, () => {
+    const ledger = ledgerOf(context);
+    ensureAccounts(ledger, [...countyAccounts(from.code), ...countyAccounts(to.code)]);
+    const owes = balanceOf(ledger.account(accountIds.clearing(from.code))!).posted;
+    const owed = -balanceOf(ledger.account(accountIds.clearing(to.code))!).posted;
+    const most = Math.max(0, Math.min(owes, owed));
+    if (input.amountMinutes > most) return refuse(409, 'redemption.error.settlement_exceeds', { most }, 'amount');
+    const row = context.db
+      .insert(clearingSettlements)
+      .values({ idempotencyKey: input.idempotencyKey, fromCountyCode: from.code, toCountyCode: to.code, amountMinutes: input.amountMinutes, note, transferId: '', recordedByUserId: actor.userId, atMs: nowOf(context) })
+      .returning({ id: clearingSettlements.id })
+      .get();
+    const transferId = `stl:${row.id}`;
+    const applied = applyTransfers(context, [{
+      id: transferId, debitAccountId: accountIds.clearing(from.code), creditAccountId: accountIds.clearing(to.code), amount: input.amountMinutes,
+      code: 'settlement', refType: 'settlement', refId: String(row.id),
+    }]);
+    if (!applied.ok) return applied;
+    context.db.update(clearingSettlements).set({ transferId }).where(eq(clearingSettlements.id, row.id)).run();
+    recordAuditEntry(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
+    return success(listSettlements(context).find((s) => s.id === row.id)!);
+  });
+}

@@ -1,0 +1,513 @@
+import { and, asc, eq, lte } from 'drizzle-orm';
+import { members } from '../../db/schema/people.ts';
+import { elders } from '../../db/schema/people.ts';
+import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
+import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import { permission, type Actor } from '../access/authorize.ts';
+import { accountIds, accountInputs, ensureAccounts } from '../ledger/accounts.ts';
+import { findCardHolder } from '../members/cards.ts';
+import { verifyMemberPin } from '../members/pin.ts';
+import {
+  ageOf, applyTransfers, checkAuthorized, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
+  success, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
+} from './context.ts';
+import { getPolicy } from './policy.ts';
+import { findSite, type Site } from './sites.ts';
+
+/**
+ * The counter of a partner site (通存通兑).
+ *
+ * Ledger form of a redemption. Same county (the payer's home county is the
+ * site's county): one transfer payer -> site:S. Across counties (member M of
+ * county A at site S in county B): a linked chain of two transfers
+ *
+ *     leg 1  payer (wallet:M or voucher:e…) -> clearing:A
+ *     leg 2  clearing:B                     -> site:S
+ *
+ * so (1) the payer is debited once, (2) the site is credited once, (3) A's
+ * clearing account is credited with what A's members spent elsewhere and B's
+ * is debited with what B's sites took in for others: a clearing balance
+ * (credits - debits) > 0 is what that county owes the network, < 0 what it is
+ * owed, and the balances of all clearing accounts sum to zero at every moment,
+ * straight from the ledger; (4) the legs are linked, all or nothing; (5) each
+ * leg is a pending transfer (the hold, 15-minute timeout) and confirm / cancel
+ * post / void every leg's pending id in one linked call. A third leg
+ * clearing:A -> clearing:B was considered and dropped: it would zero both
+ * clearing balances and hide the positions in transfer history. Settlement
+ * between two counties is one transfer clearing:A -> clearing:B (code
+ * 'settlement'), which brings both positions back toward zero.
+ *
+ * Ledger ids (idempotency keys) derive from the basket id: rdm:<id>:hold:<n>,
+ * rdm:<id>:post:<n>, rdm:<id>:void:<n>, rdm:<id>:correct:<n>; expiry uses the
+ * ledger's own expire:<pending id>. The basket itself is found again by the
+ * form's idempotency key, so a double tap never places two baskets.
+ */
+
+export const holdSeconds = 15 * 60;
+export const voidWindowMs = 10 * 60_000;
+
+/** Clerks of the site, and staff over the site's region, work its counter. */
+export const canWorkCounter = permission('counter.work', ['clerk', 'coordinator', 'office', 'admin']);
+
+export interface CounterMember {
+  memberId: number;
+  realName: string;
+  cardNumber: string | null;
+  villageName: string;
+  countyCode: string;
+  walletAvailableMinutes: number;
+  /** Set when the member is a registered elder with a voucher balance. */
+  elderId: number | null;
+  voucherAvailableMinutes: number | null;
+}
+
+function available(context: RedemptionContext, accountId: string): number {
+  const account = ledgerOf(context).account(accountId);
+  return account ? balanceOf(account).available : 0;
+}
+
+export function voucherElderOf(context: RedemptionContext, memberId: number): number | null {
+  const elder = context.db.select({ id: elders.id }).from(elders).where(and(eq(elders.memberId, memberId), eq(elders.status, 'active'))).get();
+  if (!elder) return null;
+  return ledgerOf(context).account(redemptionAccounts.voucher(elder.id).id) ? elder.id : null;
+}
+
+export function counterMember(context: RedemptionContext, memberId: number): CounterMember | undefined {
+  const facts = memberFacts(context.db, memberId);
+  if (!facts) return undefined;
+  const elderId = voucherElderOf(context, memberId);
+  const village = context.db.$client.prepare('SELECT name_zh AS name FROM regions WHERE code = ?').get(facts.villageCode) as { name: string };
+  return {
+    memberId,
+    realName: facts.realName,
+    cardNumber: facts.cardNumber,
+    villageName: village.name,
+    countyCode: facts.countyCode,
+    walletAvailableMinutes: available(context, accountIds.wallet(memberId)),
+    elderId,
+    voucherAvailableMinutes: elderId === null ? null : available(context, redemptionAccounts.voucher(elderId).id),
+  };
+}
+
+/**
+ * Finds the member at the counter: by the card's QR token, by the typed card
+ * number, or by phone. Uses the members domain for cards (suspended members
+ * are refused with the reason).
+ */
+export function identifyMember(
+  context: RedemptionContext,
+  by: { token: string } | { cardNumber: string } | { phone: string },
+): Outcome<CounterMember> {
+  let memberId: number;
+  if ('phone' in by) {
+    const phone = normalizePhone(by.phone);
+    if (!phone) return refuse(422, 'redemption.error.phone_invalid', undefined, 'lookup');
+    const row = context.db.select({ id: members.id, status: members.status }).from(members).where(eq(members.phone, phone)).get();
+    if (!row || (row.status !== 'active' && row.status !== 'suspended')) return refuse(404, 'redemption.error.member_not_found', undefined, 'lookup');
+    if (row.status === 'suspended') return refuse(423, 'people.error.member_suspended', undefined, 'lookup');
+    memberId = row.id;
+  } else {
+    const found = findCardHolder(peopleContextOf(context), by);
+    if (!found.ok) return { ok: false, status: found.status, problems: found.problems.map((p) => ({ ...p, field: 'lookup' })) };
+    memberId = found.value.memberId;
+  }
+  return success(counterMember(context, memberId)!);
+}
+
+export interface BasketLine {
+  itemId: number;
+  quantity: number;
+}
+
+export interface PlaceBasket {
+  siteId: number;
+  memberId: number;
+  lines: BasketLine[];
+  payer: 'wallet' | 'voucher';
+  idempotencyKey: string;
+}
+
+export type Redemption = typeof redemptions.$inferSelect;
+
+export function findRedemption(context: RedemptionContext, redemptionId: number): Redemption | undefined {
+  return context.db.select().from(redemptions).where(eq(redemptions.id, redemptionId)).get();
+}
+
+function siteForCounter(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canWorkCounter, { siteId, regionPath: site.villagePath });
+  if (denied) return denied;
+  return { ok: true, site };
+}
+
+interface Leg {
+  debit: string;
+  credit: string;
+}
+
+/** The legs of a redemption: one, or two through the counties' clearing accounts (see the comment at the top). */
+export function redemptionLegs(payerAccountId: string, payerCounty: string, site: { id: number; countyCode: string }): Leg[] {
+  if (payerCounty === site.countyCode) return [{ debit: payerAccountId, credit: accountIds.site(site.id) }];
+  return [
+    { debit: payerAccountId, credit: accountIds.clearing(payerCounty) },
+    { debit: accountIds.clearing(site.countyCode), credit: accountIds.site(site.id) },
+  ];
+}
+
+function linkedChain(transfers: TransferInput[]): TransferInput[] {
+  return transfers.map((transfer, index) => ({
+    ...transfer,
+    flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0),
+  }));
+}
+
+/**
+ * Places a basket: reserves stock and holds the total in the ledger (pending
+ * legs, 15-minute timeout), all in one IMMEDIATE transaction. Refusals (out of
+ * stock, insufficient balance, voucher rules, care age) write nothing. The same
+ * idempotency key returns the basket placed first.
+ */
+export function placeBasket(context: RedemptionContext, actor: Actor, input: PlaceBasket): Outcome<Redemption> {
+  const counter = siteForCounter(context, actor, input.siteId);
+  if (!counter.ok) return counter;
+  const site = counter.site;
+  const existing = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
+  if (existing) {
+    if (existing.siteId !== input.siteId || existing.memberId !== input.memberId) return refuse(409, 'redemption.error.key_reused');
+    return success(existing);
+  }
+  if (!site.active) return refuse(409, 'redemption.error.site_inactive');
+  const member = memberFacts(context.db, input.memberId);
+  if (!member || member.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
+  const quantities = new Map<number, number>();
+  for (const line of input.lines) {
+    if (!Number.isInteger(line.quantity) || line.quantity < 0 || line.quantity > 99) return refuse(422, 'redemption.error.quantity_invalid', undefined, 'quantity');
+    if (line.quantity > 0) quantities.set(line.itemId, (quantities.get(line.itemId) ?? 0) + line.quantity);
+  }
+  if (quantities.size === 0) return refuse(422, 'redemption.error.basket_empty');
+
+  let payerAccountId = accountIds.wallet(member.id);
+  let payerCounty = member.countyCode;
+  let elderId: number | null = null;
+  if (input.payer === 'voucher') {
+    if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station');
+    elderId = voucherElderOf(context, member.id);
+    if (elderId === null) return refuse(409, 'redemption.error.no_voucher');
+    payerAccountId = redemptionAccounts.voucher(elderId).id;
+    const elder = context.db.select({ villageCode: elders.villageCode }).from(elders).where(eq(elders.id, elderId)).get()!;
+    const elderRegion = context.db.$client.prepare('SELECT path FROM regions WHERE code = ?').get(elder.villageCode) as { path: string };
+    payerCounty = elderRegion.path.split('/').filter(Boolean)[2]!;
+  }
+  const policy = getPolicy(context.db);
+  const at = nowOf(context);
+  sweepExpired(context);
+
+  return writeTransaction(context, () => {
+    const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
+    for (const [itemId, quantity] of quantities) {
+      const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
+      if (!item || item.siteId !== site.id || !item.active) return refuse(422, 'redemption.error.item_not_found');
+      if (item.kind === 'service' && site.kind === 'service_station' && input.payer === 'wallet' && ageOf(context, member.birthDate) < policy.careAgeYears) {
+        return refuse(409, 'redemption.error.care_age', { age: policy.careAgeYears, item: item.name });
+      }
+      // One statement: two counters cannot both reserve the last one.
+      const reserved = context.db.$client
+        .prepare('UPDATE site_items SET reserved = reserved + ? WHERE id = ? AND (stock IS NULL OR stock - reserved >= ?)')
+        .run(quantity, itemId, quantity);
+      if (reserved.changes === 0) return refuse(409, 'redemption.error.out_of_stock', { item: item.name, left: Math.max(0, (item.stock ?? 0) - item.reserved) });
+      lines.push({ item, quantity });
+    }
+    const total = lines.reduce((sum, line) => sum + line.item.priceMinutes * line.quantity, 0);
+    const row = context.db
+      .insert(redemptions)
+      .values({
+        idempotencyKey: input.idempotencyKey, siteId: site.id, memberId: member.id, payer: input.payer, payerAccountId, elderId,
+        status: 'held', totalMinutes: total, memberCountyCode: payerCounty, siteCountyCode: site.countyCode, holdTransferIds: '[]',
+        clerkUserId: actor.userId, createdAtMs: at, expiresAtMs: at + holdSeconds * 1000,
+      })
+      .returning({ id: redemptions.id })
+      .get();
+    for (const line of lines) {
+      context.db.insert(redemptionLines).values({ redemptionId: row.id, itemId: line.item.id, name: line.item.name, priceMinutes: line.item.priceMinutes, quantity: line.quantity }).run();
+    }
+    const legs = redemptionLegs(payerAccountId, payerCounty, site);
+    const ledger = ledgerOf(context);
+    ensureAccounts(ledger, [accountInputs.site(site.id), accountInputs.clearing(payerCounty), accountInputs.clearing(site.countyCode)]);
+    if (!ledger.account(payerAccountId)) return refuse(409, 'redemption.error.insufficient_balance', { available: 0, total });
+    const holds = linkedChain(legs.map((leg, index) => ({
+      id: `rdm:${row.id}:hold:${index + 1}`, debitAccountId: leg.debit, creditAccountId: leg.credit, amount: total,
+      code: 'redemption' as const, flags: TransferFlags.pending, timeoutSeconds: holdSeconds, refType: 'redemption', refId: String(row.id),
+    })));
+    const applied = applyTransfers(context, holds);
+    if (!applied.ok) {
+      const problem = applied.problems[0]!;
+      if (problem.code === 'redemption.error.insufficient_balance') {
+        return refuse(409, problem.code, { available: available(context, payerAccountId), total });
+      }
+      return applied;
+    }
+    context.db.update(redemptions).set({ holdTransferIds: JSON.stringify(holds.map((hold) => hold.id)) }).where(eq(redemptions.id, row.id)).run();
+    recordAuditEntry(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
+    return success(findRedemption(context, row.id)!);
+  });
+}
+
+function releaseReservations(context: RedemptionContext, redemptionId: number): void {
+  const lines = context.db.select().from(redemptionLines).where(eq(redemptionLines.redemptionId, redemptionId)).all();
+  for (const line of lines) {
+    context.db.$client.prepare('UPDATE site_items SET reserved = reserved - ? WHERE id = ?').run(line.quantity, line.itemId);
+  }
+}
+
+/** Marks a held basket expired: voids its legs (code 'expiry', the ledger's own ids) and releases its stock. */
+function expireBasket(context: RedemptionContext, redemption: Redemption): void {
+  const holds = JSON.parse(redemption.holdTransferIds) as string[];
+  // Not linked: the ledger's own expirePending may have voided some legs already ('exists' then).
+  const results = ledgerOf(context).createTransfers(holds.map((id) => ({ id: `expire:${id}`, pendingId: id, code: 'expiry' as const, flags: TransferFlags.voidPending })));
+  for (const [index, result] of results.entries()) {
+    if (result !== 'ok' && result !== 'exists' && result !== 'pending_transfer_expired' && result !== 'pending_transfer_already_voided') {
+      throw new Error(`expiring ${holds[index]}: ${result}`);
+    }
+  }
+  releaseReservations(context, redemption.id);
+  context.db.update(redemptions).set({ status: 'expired', closedAtMs: nowOf(context) }).where(eq(redemptions.id, redemption.id)).run();
+}
+
+/** Closes one held basket whose hold the ledger no longer has (or whose time is up). */
+function closeExpired(context: RedemptionContext, redemptionId: number): void {
+  context.db.$client
+    .transaction(() => {
+      const current = findRedemption(context, redemptionId);
+      if (current?.status === 'held') expireBasket(context, current);
+    })
+    .immediate();
+}
+
+/** Expires every held basket whose 15 minutes have passed. Returns how many. Safe to call often (each counter page does). */
+export function sweepExpired(context: RedemptionContext): number {
+  const at = nowOf(context);
+  const due = context.db.select().from(redemptions).where(and(eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, at))).all();
+  if (due.length === 0) return 0;
+  let expired = 0;
+  context.db.$client
+    .transaction(() => {
+      for (const stale of due) {
+        const current = findRedemption(context, stale.id)!;
+        if (current.status !== 'held') continue;
+        expireBasket(context, current);
+        expired += 1;
+      }
+    })
+    .immediate();
+  return expired;
+}
+
+export interface Receipt {
+  redemptionId: number;
+  receiptNumber: string;
+  siteId: number;
+  siteName: string;
+  siteAddress: string;
+  memberName: string;
+  cardNumber: string | null;
+  payer: 'wallet' | 'voucher';
+  lines: { name: string; priceMinutes: number; quantity: number }[];
+  totalMinutes: number;
+  balanceAfterMinutes: number;
+  confirmedAtMs: number;
+  crossCounty: boolean;
+  status: Redemption['status'];
+  voidReason: string | null;
+}
+
+export function receiptOf(context: RedemptionContext, redemptionId: number): Receipt | undefined {
+  const redemption = findRedemption(context, redemptionId);
+  if (!redemption || redemption.receiptNumber === null) return undefined;
+  const site = findSite(context.db, redemption.siteId)!;
+  const member = memberFacts(context.db, redemption.memberId)!;
+  return {
+    redemptionId,
+    receiptNumber: redemption.receiptNumber,
+    siteId: site.id,
+    siteName: site.name,
+    siteAddress: site.address,
+    memberName: member.realName,
+    cardNumber: member.cardNumber,
+    payer: redemption.payer,
+    lines: linesOf(context, redemptionId),
+    totalMinutes: redemption.totalMinutes,
+    balanceAfterMinutes: redemption.balanceAfterMinutes!,
+    confirmedAtMs: redemption.confirmedAtMs!,
+    crossCounty: redemption.memberCountyCode !== redemption.siteCountyCode,
+    status: redemption.status,
+    voidReason: redemption.voidReason,
+  };
+}
+
+export function linesOf(context: RedemptionContext, redemptionId: number) {
+  return context.db
+    .select({ itemId: redemptionLines.itemId, name: redemptionLines.name, priceMinutes: redemptionLines.priceMinutes, quantity: redemptionLines.quantity })
+    .from(redemptionLines)
+    .where(eq(redemptionLines.redemptionId, redemptionId))
+    .orderBy(asc(redemptionLines.id))
+    .all();
+}
+
+function receiptNumberFor(redemption: Redemption, atMs: number): string {
+  const day = new Date(atMs + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
+  return `R${String(redemption.siteId).padStart(4, '0')}-${day}-${String(redemption.id).padStart(6, '0')}`;
+}
+
+function loadForCounter(context: RedemptionContext, actor: Actor, redemptionId: number): { ok: true; redemption: Redemption; site: Site } | Refusal {
+  const redemption = findRedemption(context, redemptionId);
+  if (!redemption) return refuse(404, 'redemption.error.basket_not_found');
+  const counter = siteForCounter(context, actor, redemption.siteId);
+  if (!counter.ok) return counter;
+  return { ok: true, redemption, site: counter.site };
+}
+
+function closedRefusal(redemption: Redemption): Refusal {
+  return refuse(409, `redemption.error.basket_${redemption.status}`);
+}
+
+/**
+ * The member confirms with their PIN on the clerk's device: the PIN is checked
+ * first (the members domain counts wrong attempts and locks), then in one
+ * IMMEDIATE transaction every leg's hold is posted (one linked call), stock is
+ * taken and the receipt written. Confirming twice returns the same receipt.
+ */
+export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string): Promise<Outcome<Receipt>> {
+  const loaded = loadForCounter(context, actor, redemptionId);
+  if (!loaded.ok) return loaded;
+  const { redemption } = loaded;
+  if (redemption.status === 'confirmed') return success(receiptOf(context, redemptionId)!);
+  if (redemption.status !== 'held') return closedRefusal(redemption);
+  if (nowOf(context) >= redemption.expiresAtMs) {
+    sweepExpired(context);
+    return refuse(409, 'redemption.error.hold_expired');
+  }
+  const checked = await verifyMemberPin(peopleContextOf(context), redemption.memberId, pin);
+  if (!checked.ok) return { ok: false, status: checked.status, problems: checked.problems.map((p) => ({ ...p, field: 'pin' })) };
+  const outcome = writeTransaction(context, () => {
+    const current = findRedemption(context, redemptionId)!;
+    if (current.status === 'confirmed') return success(current);
+    if (current.status !== 'held') return closedRefusal(current);
+    const at = nowOf(context);
+    if (at >= current.expiresAtMs) return refuse(409, 'redemption.error.hold_expired');
+    const holds = JSON.parse(current.holdTransferIds) as string[];
+    const posted = applyTransfers(context, linkedChain(holds.map((holdId, index) => ({
+      id: `rdm:${current.id}:post:${index + 1}`, pendingId: holdId, code: 'redemption' as const, flags: TransferFlags.postPending,
+      refType: 'redemption', refId: String(current.id),
+    }))));
+    if (!posted.ok) return posted;
+    for (const line of linesOf(context, current.id)) {
+      const item = context.db.select().from(siteItems).where(eq(siteItems.id, line.itemId)).get()!;
+      if (item.stock === null) {
+        context.db.update(siteItems).set({ reserved: item.reserved - line.quantity }).where(eq(siteItems.id, item.id)).run();
+        continue;
+      }
+      const after = item.stock - line.quantity;
+      context.db.update(siteItems).set({ stock: after, reserved: item.reserved - line.quantity, updatedAtMs: at }).where(eq(siteItems.id, item.id)).run();
+      context.db.insert(stockMovements).values({
+        itemId: item.id, siteId: current.siteId, kind: 'sale', quantityDelta: -line.quantity, stockAfter: after, redemptionId: current.id, actorUserId: actor.userId, atMs: at,
+      }).run();
+    }
+    const balanceAfter = available(context, current.payerAccountId);
+    context.db
+      .update(redemptions)
+      .set({ status: 'confirmed', confirmedAtMs: at, receiptNumber: receiptNumberFor(current, at), balanceAfterMinutes: balanceAfter })
+      .where(eq(redemptions.id, current.id))
+      .run();
+    recordAuditEntry(context, actor, 'redemption.confirm', 'redemption', current.id, loaded.site.villageCode, { totalMinutes: current.totalMinutes });
+    return success(current);
+  });
+  if (!outcome.ok) {
+    // The 15 minutes ran out (by our clock or the ledger's own expiry sweep): close the basket now.
+    if (outcome.problems[0]?.code === 'redemption.error.hold_expired') closeExpired(context, redemptionId);
+    return outcome;
+  }
+  return success(receiptOf(context, redemptionId)!);
+}
+
+/** Cancels a held basket: voids every leg in one linked call and releases the stock. Cancelling twice is harmless. */
+export function cancelBasket(context: RedemptionContext, actor: Actor, redemptionId: number): Outcome<Redemption> {
+  const loaded = loadForCounter(context, actor, redemptionId);
+  if (!loaded.ok) return loaded;
+  return writeTransaction(context, () => {
+    const current = findRedemption(context, redemptionId)!;
+    if (current.status === 'cancelled' || current.status === 'expired') return success(current);
+    if (current.status !== 'held') return closedRefusal(current);
+    const holds = JSON.parse(current.holdTransferIds) as string[];
+    const voided = ledgerOf(context).createTransfers(linkedChain(holds.map((holdId, index) => ({
+      id: `rdm:${current.id}:void:${index + 1}`, pendingId: holdId, code: 'redemption' as const, flags: TransferFlags.voidPending,
+      refType: 'redemption', refId: String(current.id),
+    }))));
+    if (!voided.every((result) => result === 'ok' || result === 'exists')) {
+      // The hold ran out in the ledger meanwhile: the basket is expired, which releases the same things.
+      if (voided.some((result) => result === 'pending_transfer_expired' || result === 'pending_transfer_already_voided')) {
+        expireBasket(context, current);
+        return success(findRedemption(context, redemptionId)!);
+      }
+      throw new Error(`cancel ${current.id}: ${voided.join(',')}`);
+    }
+    releaseReservations(context, current.id);
+    context.db.update(redemptions).set({ status: 'cancelled', closedAtMs: nowOf(context) }).where(eq(redemptions.id, current.id)).run();
+    recordAuditEntry(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
+    return success(findRedemption(context, redemptionId)!);
+  });
+}
+
+/**
+ * Voids a confirmed redemption within 10 minutes, with a reason: correcting
+ * transfers reverse every leg (linked, code 'correction'), stock comes back,
+ * the audit log records who and why. The transfers of the redemption stay.
+ */
+export function voidRedemption(context: RedemptionContext, actor: Actor, redemptionId: number, reason: string): Outcome<Receipt> {
+  const loaded = loadForCounter(context, actor, redemptionId);
+  if (!loaded.ok) return loaded;
+  const why = (reason ?? '').trim();
+  if (why.length === 0 || why.length > 200) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
+  const outcome = writeTransaction(context, () => {
+    const current = findRedemption(context, redemptionId)!;
+    if (current.status === 'voided') return success(current);
+    if (current.status !== 'confirmed') return closedRefusal(current);
+    const at = nowOf(context);
+    if (at - current.confirmedAtMs! > voidWindowMs) return refuse(409, 'redemption.error.void_too_late', { minutes: voidWindowMs / 60_000 });
+    const site = loaded.site;
+    const legs = redemptionLegs(current.payerAccountId, current.memberCountyCode, { id: site.id, countyCode: current.siteCountyCode });
+    const corrections = linkedChain([...legs].reverse().map((leg, index) => ({
+      id: `rdm:${current.id}:correct:${index + 1}`, debitAccountId: leg.credit, creditAccountId: leg.debit, amount: current.totalMinutes,
+      code: 'correction' as const, refType: 'redemption', refId: String(current.id),
+    })));
+    const applied = applyTransfers(context, corrections);
+    if (!applied.ok) return applied;
+    for (const line of linesOf(context, current.id)) {
+      const item = context.db.select().from(siteItems).where(eq(siteItems.id, line.itemId)).get()!;
+      if (item.stock === null) continue;
+      const after = item.stock + line.quantity;
+      context.db.update(siteItems).set({ stock: after, updatedAtMs: at }).where(eq(siteItems.id, item.id)).run();
+      context.db.insert(stockMovements).values({
+        itemId: item.id, siteId: current.siteId, kind: 'void_return', quantityDelta: line.quantity, stockAfter: after, reason: why, redemptionId: current.id, actorUserId: actor.userId, atMs: at,
+      }).run();
+    }
+    context.db
+      .update(redemptions)
+      .set({ status: 'voided', closedAtMs: at, voidReason: why, voidedByUserId: actor.userId, voidTransferIds: JSON.stringify(corrections.map((c) => c.id)) })
+      .where(eq(redemptions.id, current.id))
+      .run();
+    recordAuditEntry(context, actor, 'redemption.void', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes, reason: why });
+    return success(current);
+  });
+  if (!outcome.ok) return outcome;
+  return success(receiptOf(context, redemptionId)!);
+}
+
+/** A site's recent baskets for the counter screen (newest first). */
+export function recentAtSite(context: RedemptionContext, siteId: number, limit = 20): Redemption[] {
+  return context.db.$client
+    .prepare(`SELECT id FROM redemptions WHERE site_id = ? ORDER BY id DESC LIMIT ?`)
+    .all(siteId, limit)
+    .map((row) => findRedemption(context, (row as { id: number }).id)!);
+}

@@ -1,0 +1,162 @@
+import { and, eq, or } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { memberGifts, memberRelatives } from '../../db/schema/redemption.ts';
+import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
+import { authorize, permission, type Actor } from '../access/authorize.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { verifyMemberPin } from '../members/pin.ts';
+import {
+  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, refuse, success, writeTransaction,
+  type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
+} from './context.ts';
+import { getPolicy, splitByCap } from './policy.ts';
+
+/**
+ * Gifts (member -> member, e.g. to a parent) and donations (member -> the
+ * county public-welfare pool), each confirmed with the giver's PIN. Staff in
+ * the giver's region may key it in for a member without a phone; members
+ * signed in themselves give from their own wallet only.
+ */
+export const canRegisterRelatives = permission('relatives.register', ['coordinator', 'office', 'admin']);
+export const canAssistGifts = permission('gifts.assist', ['coordinator', 'office', 'admin']);
+
+export type Gift = typeof memberGifts.$inferSelect;
+
+/** Who may act for the giver: the giver themself, or staff over the giver's village. */
+function mayActFor(actor: Actor, actorMemberId: number | null, giver: MemberFacts): boolean {
+  if (actorMemberId !== null && actorMemberId === giver.id) return true;
+  return authorize(actor, canAssistGifts, { regionPath: giver.villagePath }) !== null;
+}
+
+export function registerRelative(
+  context: RedemptionContext,
+  actor: Actor,
+  input: { memberId: number; relativeMemberId: number; relation: string },
+): Outcome<{ id: number }> {
+  const member = memberFacts(context.db, input.memberId);
+  const relative = memberFacts(context.db, input.relativeMemberId);
+  if (!member || !relative) return refuse(404, 'redemption.error.member_not_found');
+  if (member.id === relative.id) return refuse(422, 'redemption.error.relative_self');
+  if (!authorize(actor, canRegisterRelatives, { regionPath: member.villagePath })) return refuse(403, 'redemption.error.forbidden');
+  const relation = (input.relation ?? '').trim();
+  if (relation.length === 0 || relation.length > 20) return refuse(422, 'redemption.error.relation_required', undefined, 'relation');
+  return writeTransaction(context, () => {
+    const existing = relativesRow(context.db, member.id, relative.id);
+    if (existing) return success({ id: existing.id });
+    const row = context.db
+      .insert(memberRelatives)
+      .values({ memberId: member.id, relativeMemberId: relative.id, relation, registeredByUserId: actor.userId, registeredAtMs: nowOf(context) })
+      .returning({ id: memberRelatives.id })
+      .get();
+    recordAuditEntry(context, actor, 'relatives.register', 'member', member.id, member.villageCode, { relativeMemberId: relative.id });
+    return success({ id: row.id });
+  });
+}
+
+function relativesRow(db: Db, a: number, b: number) {
+  return db
+    .select({ id: memberRelatives.id })
+    .from(memberRelatives)
+    .where(or(and(eq(memberRelatives.memberId, a), eq(memberRelatives.relativeMemberId, b)), and(eq(memberRelatives.memberId, b), eq(memberRelatives.relativeMemberId, a))))
+    .get();
+}
+
+export function areRelatives(db: Db, a: number, b: number): boolean {
+  return relativesRow(db, a, b) !== undefined;
+}
+
+export function relativesOf(db: Db, memberId: number): { memberId: number; relation: string; realName: string }[] {
+  return db.$client
+    .prepare(`SELECT CASE WHEN r.member_id = @m THEN r.relative_member_id ELSE r.member_id END AS memberId, r.relation, m.real_name AS realName
+                FROM member_relatives r JOIN members m ON m.id = (CASE WHEN r.member_id = @m THEN r.relative_member_id ELSE r.member_id END)
+               WHERE r.member_id = @m OR r.relative_member_id = @m ORDER BY r.id`)
+    .all({ m: memberId }) as { memberId: number; relation: string; realName: string }[];
+}
+
+export interface GiftInput {
+  fromMemberId: number;
+  /** A member (gift) or null with kind 'donation' (to the giver's county pool). */
+  toMemberId: number | null;
+  kind: 'gift' | 'donation';
+  amountMinutes: number;
+  pin: string;
+  idempotencyKey: string;
+  /** The signed-in user's own member id, when the actor is a member. */
+  actorMemberId: number | null;
+}
+
+function checkGift(context: RedemptionContext, actor: Actor, input: GiftInput): { ok: true; giver: MemberFacts; receiver: MemberFacts | null } | Refusal {
+  const giver = memberFacts(context.db, input.fromMemberId);
+  if (!giver || giver.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
+  if (!mayActFor(actor, input.actorMemberId, giver)) return refuse(403, 'redemption.error.forbidden');
+  if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0 || input.amountMinutes > 1000 * 60) {
+    return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
+  }
+  if (input.kind === 'donation') return { ok: true, giver, receiver: null };
+  const receiver = input.toMemberId === null ? undefined : memberFacts(context.db, input.toMemberId);
+  if (!receiver || receiver.status !== 'active') return refuse(404, 'redemption.error.receiver_not_found', undefined, 'to');
+  if (receiver.id === giver.id) return refuse(422, 'redemption.error.gift_to_self', undefined, 'to');
+  if (getPolicy(context.db).giftsRelativesOnly && !areRelatives(context.db, giver.id, receiver.id)) {
+    return refuse(409, 'redemption.error.gift_relatives_only', undefined, 'to');
+  }
+  return { ok: true, giver, receiver };
+}
+
+/**
+ * Gives credits. The PIN is checked first (wrong attempts are counted by the
+ * members domain); then one IMMEDIATE transaction moves the credits. Under
+ * the balance cap a gift is refused, or its excess goes to the receiver's
+ * county pool (code cap_overflow), as the policy says. The same idempotency
+ * key returns the first gift.
+ */
+export async function giveCredits(context: RedemptionContext, actor: Actor, input: GiftInput): Promise<Outcome<Gift>> {
+  const done = context.db.select().from(memberGifts).where(eq(memberGifts.idempotencyKey, input.idempotencyKey)).get();
+  if (done) return success(done);
+  const checked = checkGift(context, actor, input);
+  if (!checked.ok) return checked;
+  const { giver, receiver } = checked;
+  const fromAccount = accountIds.wallet(giver.id);
+  const ledger = ledgerOf(context);
+  const giverAccount = ledger.account(fromAccount);
+  const giverAvailable = giverAccount ? balanceOf(giverAccount).available : 0;
+  if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
+  const pinCheck = await verifyMemberPin(peopleContextOf(context), giver.id, input.pin);
+  if (!pinCheck.ok) return { ok: false, status: pinCheck.status, problems: pinCheck.problems.map((p) => ({ ...p, field: 'pin' })) };
+  const policy = getPolicy(context.db);
+  return writeTransaction(context, () => {
+    const again = context.db.select().from(memberGifts).where(eq(memberGifts.idempotencyKey, input.idempotencyKey)).get();
+    if (again) return success(again);
+    const row = context.db
+      .insert(memberGifts)
+      .values({
+        idempotencyKey: input.idempotencyKey, kind: input.kind, fromMemberId: giver.id, toMemberId: receiver?.id ?? null,
+        poolCountyCode: receiver ? null : giver.countyCode, amountMinutes: input.amountMinutes, transferIds: '[]', actorUserId: actor.userId, atMs: nowOf(context),
+      })
+      .returning({ id: memberGifts.id })
+      .get();
+    const transfers: TransferInput[] = [];
+    let diverted = 0;
+    if (receiver) {
+      ensureAccounts(ledger, [accountInputs.wallet(receiver.id), ...countyAccounts(receiver.countyCode)]);
+      const receiverAccount = ledger.account(accountIds.wallet(receiver.id))!;
+      const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes);
+      if (!split.ok) return split;
+      diverted = split.value.diverted;
+      if (split.value.credited > 0) {
+        transfers.push({ id: `gift:${row.id}:1`, debitAccountId: fromAccount, creditAccountId: accountIds.wallet(receiver.id), amount: split.value.credited, code: 'gift', refType: 'gift', refId: String(row.id) });
+      }
+      if (diverted > 0) {
+        transfers.push({ id: `gift:${row.id}:2`, debitAccountId: fromAccount, creditAccountId: accountIds.pool(receiver.countyCode), amount: diverted, code: 'cap_overflow', refType: 'gift', refId: String(row.id) });
+      }
+    } else {
+      ensureAccounts(ledger, countyAccounts(giver.countyCode));
+      transfers.push({ id: `gift:${row.id}:1`, debitAccountId: fromAccount, creditAccountId: accountIds.pool(giver.countyCode), amount: input.amountMinutes, code: 'donation', refType: 'gift', refId: String(row.id) });
+    }
+    const linked = transfers.map((transfer, index) => ({ ...transfer, flags: index < transfers.length - 1 ? TransferFlags.linked : 0 }));
+    const applied = applyTransfers(context, linked);
+    if (!applied.ok) return applied;
+    context.db.update(memberGifts).set({ transferIds: JSON.stringify(linked.map((t) => t.id)), divertedMinutes: diverted }).where(eq(memberGifts.id, row.id)).run();
+    recordAuditEntry(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
+    return success(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get()!);
+  });
+}

@@ -1,0 +1,250 @@
+import { eq } from 'drizzle-orm';
+import { elders } from '../../db/schema/people.ts';
+import { serviceRequests } from '../../db/schema/redemption.ts';
+import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
+import { authorize, permission, type Actor } from '../access/authorize.ts';
+import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import {
+  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeTransaction,
+  type Outcome, type RedemptionContext, type Refusal,
+} from './context.ts';
+import { getPolicy, splitByCap } from './policy.ts';
+
+/**
+ * Service requests paid with credits (spending time on care).
+ *
+ * Posting holds the credits offered: a pending transfer payer -> escrow:<county>
+ * (code service_payment, no timeout), where the payer is the requester's
+ * wallet, the elder's voucher balance, or the county pool. The volunteer is
+ * not known yet, so the hold goes to the county's escrow account. When the
+ * requester or a coordinator confirms the service, one linked call posts the
+ * hold and pays escrow -> volunteer (any excess over the balance cap goes to
+ * the volunteer's county pool, or the confirmation is refused, by policy).
+ * Cancelling voids the hold. Payments between members never pass through the
+ * clearing accounts: clearing is for spending at partner sites.
+ *
+ * A completed request is a service record for reports: this table keeps it
+ * (serviceCategory, volunteer, requester/elder, village, minutes, closed_at_ms),
+ * because the hours feature's service_records table did not exist when this
+ * was written; reports should read completed rows from here.
+ */
+export const serviceCategories = [
+  'meals', 'bathing', 'emergency', 'mobility', 'medical_escort', 'cleaning', 'daily_care',
+  'visiting', 'companionship', 'culture_sport', 'health_education', 'mutual_aid',
+] as const;
+
+export const canRequestForElders = permission('requests.for_elders', ['coordinator', 'office', 'admin']);
+
+export type ServiceRequest = typeof serviceRequests.$inferSelect;
+
+export interface RequestInput {
+  /** A member asking for themself ... */
+  requesterMemberId?: number | null;
+  /** ... or a coordinator asking for a registered elder. */
+  elderId?: number | null;
+  payer: 'wallet' | 'pool' | 'voucher';
+  serviceCategory: string;
+  description: string;
+  /** YYYY-MM-DD or YYYY-MM-DDTHH:MM, Asia/Shanghai. */
+  scheduledFor: string;
+  place: string;
+  offeredMinutes: number;
+  idempotencyKey: string;
+  actorMemberId: number | null;
+}
+
+interface Requester {
+  villageCode: string;
+  villagePath: string;
+  countyCode: string;
+  payerAccountId: string;
+  requesterMemberId: number | null;
+  elderId: number | null;
+}
+
+function resolveRequester(context: RedemptionContext, actor: Actor, input: RequestInput): { ok: true; value: Requester } | Refusal {
+  if (input.requesterMemberId) {
+    const member = memberFacts(context.db, input.requesterMemberId);
+    if (!member || member.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
+    const self = input.actorMemberId === member.id;
+    if (!self && !authorize(actor, canRequestForElders, { regionPath: member.villagePath })) return refuse(403, 'redemption.error.forbidden');
+    if (input.payer !== 'wallet') return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
+    const policy = getPolicy(context.db);
+    if (ageOf(context, member.birthDate) < policy.careAgeYears) return refuse(409, 'redemption.error.care_age_request', { age: policy.careAgeYears });
+    return { ok: true, value: { villageCode: member.villageCode, villagePath: member.villagePath, countyCode: member.countyCode, payerAccountId: accountIds.wallet(member.id), requesterMemberId: member.id, elderId: null } };
+  }
+  if (!input.elderId) return refuse(422, 'redemption.error.requester_required');
+  const elder = context.db.select().from(elders).where(eq(elders.id, input.elderId)).get();
+  if (!elder || elder.status !== 'active') return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
+  const village = regionOf(context.db, elder.villageCode)!;
+  if (!authorize(actor, canRequestForElders, { regionPath: village.path })) return refuse(403, 'redemption.error.forbidden');
+  const countyCode = countyCodeOfPath(village.path)!;
+  let payerAccountId: string;
+  if (input.payer === 'voucher') payerAccountId = redemptionAccounts.voucher(elder.id).id;
+  else if (input.payer === 'pool') payerAccountId = accountIds.pool(countyCode);
+  else if (input.payer === 'wallet' && elder.memberId) payerAccountId = accountIds.wallet(elder.memberId);
+  else return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
+  return { ok: true, value: { villageCode: elder.villageCode, villagePath: village.path, countyCode, payerAccountId, requesterMemberId: null, elderId: elder.id } };
+}
+
+function checkText(value: string, field: string, max: number): string | Refusal {
+  const text = (value ?? '').trim();
+  if (text.length === 0 || Array.from(text).length > max || /[<>]/.test(text)) return refuse(422, `redemption.error.${field}_required`, { max }, field);
+  return text;
+}
+
+/** Posts a request and holds the credits offered. Refusals (balance, age, scope) write nothing. */
+export function postRequest(context: RedemptionContext, actor: Actor, input: RequestInput): Outcome<ServiceRequest> {
+  const done = context.db.select().from(serviceRequests).where(eq(serviceRequests.idempotencyKey, input.idempotencyKey)).get();
+  if (done) return success(done);
+  const requester = resolveRequester(context, actor, input);
+  if (!requester.ok) return requester;
+  if (!(serviceCategories as readonly string[]).includes(input.serviceCategory)) return refuse(422, 'redemption.error.category_invalid', undefined, 'category');
+  const description = checkText(input.description, 'description', 200);
+  if (typeof description !== 'string') return description;
+  const place = checkText(input.place, 'place', 100);
+  if (typeof place !== 'string') return place;
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/.test(input.scheduledFor ?? '')) return refuse(422, 'redemption.error.when_invalid', undefined, 'when');
+  if (!Number.isInteger(input.offeredMinutes) || input.offeredMinutes <= 0 || input.offeredMinutes > 24 * 60) {
+    return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
+  }
+  const who = requester.value;
+  return writeTransaction(context, () => {
+    const ledger = ledgerOf(context);
+    ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
+    if (!ledger.account(who.payerAccountId)) return refuse(409, 'redemption.error.insufficient_balance', { available: 0, total: input.offeredMinutes });
+    const row = context.db
+      .insert(serviceRequests)
+      .values({
+        idempotencyKey: input.idempotencyKey, requesterMemberId: who.requesterMemberId, elderId: who.elderId, payer: input.payer, payerAccountId: who.payerAccountId,
+        villageCode: who.villageCode, countyCode: who.countyCode, serviceCategory: input.serviceCategory, description, scheduledFor: input.scheduledFor, place,
+        offeredMinutes: input.offeredMinutes, status: 'open', holdTransferId: '', createdByUserId: actor.userId, createdAtMs: nowOf(context),
+      })
+      .returning({ id: serviceRequests.id })
+      .get();
+    const holdId = `req:${row.id}:hold`;
+    const applied = applyTransfers(context, [{
+      id: holdId, debitAccountId: who.payerAccountId, creditAccountId: redemptionAccounts.escrow(who.countyCode).id, amount: input.offeredMinutes,
+      code: 'service_payment', flags: TransferFlags.pending, refType: 'service_request', refId: String(row.id),
+    }]);
+    if (!applied.ok) {
+      const payer = ledger.account(who.payerAccountId);
+      return refuse(409, 'redemption.error.insufficient_balance', { available: payer ? balanceOf(payer).available : 0, total: input.offeredMinutes });
+    }
+    context.db.update(serviceRequests).set({ holdTransferId: holdId }).where(eq(serviceRequests.id, row.id)).run();
+    recordAuditEntry(context, actor, 'request.post', 'service_request', row.id, who.villageCode, { offeredMinutes: input.offeredMinutes, payer: input.payer });
+    return success(findRequest(context, row.id)!);
+  });
+}
+
+export function findRequest(context: RedemptionContext, requestId: number): ServiceRequest | undefined {
+  return context.db.select().from(serviceRequests).where(eq(serviceRequests.id, requestId)).get();
+}
+
+/** A volunteer in the request's county accepts it; of two accepting at once, the first wins. */
+export function acceptRequest(context: RedemptionContext, actor: Actor, requestId: number, volunteerMemberId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
+  const request = findRequest(context, requestId);
+  if (!request) return refuse(404, 'redemption.error.request_not_found');
+  const volunteer = memberFacts(context.db, volunteerMemberId);
+  if (!volunteer || volunteer.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
+  if (actorMemberId !== volunteerMemberId && !authorize(actor, canRequestForElders, { regionPath: volunteer.villagePath })) return refuse(403, 'redemption.error.forbidden');
+  if (volunteer.countyCode !== request.countyCode) return refuse(409, 'redemption.error.request_other_area');
+  if (request.requesterMemberId === volunteerMemberId) return refuse(409, 'redemption.error.request_own');
+  return writeTransaction(context, () => {
+    const changed = context.db.$client
+      .prepare(`UPDATE service_requests SET status = 'accepted', volunteer_member_id = ?, accepted_at_ms = ? WHERE id = ? AND status = 'open'`)
+      .run(volunteerMemberId, nowOf(context), requestId);
+    if (changed.changes === 0) {
+      const current = findRequest(context, requestId)!;
+      if (current.status === 'accepted' && current.volunteerMemberId === volunteerMemberId) return success(current);
+      return refuse(409, `redemption.error.request_${current.status}`);
+    }
+    recordAuditEntry(context, actor, 'request.accept', 'service_request', requestId, request.villageCode, { volunteerMemberId });
+    return success(findRequest(context, requestId)!);
+  });
+}
+
+function mayClose(context: RedemptionContext, actor: Actor, request: ServiceRequest, actorMemberId: number | null): boolean {
+  if (request.requesterMemberId !== null && actorMemberId === request.requesterMemberId) return true;
+  const village = regionOf(context.db, request.villageCode)!;
+  return authorize(actor, canRequestForElders, { regionPath: village.path }) !== null;
+}
+
+/** The requester or a coordinator confirms the service was done: the volunteer is paid (one linked call). */
+export function confirmRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
+  const request = findRequest(context, requestId);
+  if (!request) return refuse(404, 'redemption.error.request_not_found');
+  if (!mayClose(context, actor, request, actorMemberId)) return refuse(403, 'redemption.error.forbidden');
+  const policy = getPolicy(context.db);
+  return writeTransaction(context, () => {
+    const current = findRequest(context, requestId)!;
+    if (current.status === 'completed') return success(current);
+    if (current.status !== 'accepted') return refuse(409, `redemption.error.request_${current.status}`);
+    const volunteer = memberFacts(context.db, current.volunteerMemberId!)!;
+    const ledger = ledgerOf(context);
+    ensureAccounts(ledger, [accountInputs.wallet(volunteer.id), ...countyAccounts(volunteer.countyCode)]);
+    const wallet = ledger.account(accountIds.wallet(volunteer.id))!;
+    const split = splitByCap(policy, balanceOf(wallet).posted + wallet.creditsPending, current.offeredMinutes);
+    if (!split.ok) return split;
+    const escrow = redemptionAccounts.escrow(current.countyCode).id;
+    const transfers: TransferInput[] = [{ id: `req:${current.id}:post`, pendingId: current.holdTransferId, code: 'service_payment', flags: TransferFlags.postPending, refType: 'service_request', refId: String(current.id) }];
+    if (split.value.credited > 0) {
+      transfers.push({ id: `req:${current.id}:pay`, debitAccountId: escrow, creditAccountId: accountIds.wallet(volunteer.id), amount: split.value.credited, code: 'service_payment', refType: 'service_request', refId: String(current.id) });
+    }
+    if (split.value.diverted > 0) {
+      transfers.push({ id: `req:${current.id}:overflow`, debitAccountId: escrow, creditAccountId: accountIds.pool(volunteer.countyCode), amount: split.value.diverted, code: 'cap_overflow', refType: 'service_request', refId: String(current.id) });
+    }
+    const linked = transfers.map((transfer, index) => ({ ...transfer, flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0) }));
+    const applied = applyTransfers(context, linked);
+    if (!applied.ok) return applied;
+    context.db
+      .update(serviceRequests)
+      .set({ status: 'completed', closedAtMs: nowOf(context), closedByUserId: actor.userId, paymentTransferIds: JSON.stringify(linked.map((t) => t.id)) })
+      .where(eq(serviceRequests.id, current.id))
+      .run();
+    recordAuditEntry(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted });
+    return success(findRequest(context, current.id)!);
+  });
+}
+
+/** Cancels an open or accepted request: the hold is voided. */
+export function cancelRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
+  const request = findRequest(context, requestId);
+  if (!request) return refuse(404, 'redemption.error.request_not_found');
+  if (!mayClose(context, actor, request, actorMemberId)) return refuse(403, 'redemption.error.forbidden');
+  return writeTransaction(context, () => {
+    const current = findRequest(context, requestId)!;
+    if (current.status === 'cancelled') return success(current);
+    if (current.status === 'completed') return refuse(409, 'redemption.error.request_completed');
+    const applied = applyTransfers(context, [{ id: `req:${current.id}:void`, pendingId: current.holdTransferId, code: 'service_payment', flags: TransferFlags.voidPending, refType: 'service_request', refId: String(current.id) }]);
+    if (!applied.ok) return applied;
+    context.db.update(serviceRequests).set({ status: 'cancelled', closedAtMs: nowOf(context), closedByUserId: actor.userId }).where(eq(serviceRequests.id, current.id)).run();
+    recordAuditEntry(context, actor, 'request.cancel', 'service_request', current.id, current.villageCode);
+    return success(findRequest(context, current.id)!);
+  });
+}
+
+export interface RequestListItem extends ServiceRequest {
+  villageName: string;
+  requesterName: string | null;
+  volunteerName: string | null;
+}
+
+/** Requests in a region subtree (open ones first), for volunteers of the area and coordinators. */
+export function requestsIn(context: RedemptionContext, regionPath: string, statuses: readonly ServiceRequest['status'][] = ['open', 'accepted', 'completed', 'cancelled'], limit = 50): RequestListItem[] {
+  const placeholders = statuses.map(() => '?').join(',');
+  const ids = context.db.$client
+    .prepare(`SELECT s.id FROM service_requests s JOIN regions r ON r.code = s.village_code
+               WHERE r.path LIKE ? AND s.status IN (${placeholders})
+               ORDER BY CASE s.status WHEN 'open' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, s.id DESC LIMIT ?`)
+    .all(`${regionPath}%`, ...statuses, limit) as { id: number }[];
+  return ids.map(({ id }) => {
+    const request = findRequest(context, id)!;
+    const village = regionOf(context.db, request.villageCode)!;
+    const requesterName = request.requesterMemberId
+      ? memberFacts(context.db, request.requesterMemberId)!.realName
+      : (context.db.select({ name: elders.realName }).from(elders).where(eq(elders.id, request.elderId!)).get()?.name ?? null);
+    const volunteerName = request.volunteerMemberId ? memberFacts(context.db, request.volunteerMemberId)!.realName : null;
+    return { ...request, villageName: village.nameZh, requesterName, volunteerName };
+  });
+}

@@ -1,0 +1,113 @@
+import { eq } from 'drizzle-orm';
+import { voucherGrantLines, voucherGrants } from '../../db/schema/redemption.ts';
+import { TransferFlags, balanceOf } from '../../ledger/index.ts';
+import { authorize, permission, type Actor } from '../access/authorize.ts';
+import { isElderCategory } from '../elders/categories.ts';
+import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import {
+  applyTransfers, ledgerOf, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeTransaction,
+  type Outcome, type RedemptionContext,
+} from './context.ts';
+
+/**
+ * Vouchers (消费券) for registered elders: an office grants credits from its
+ * county's issuance account or public-welfare pool to one elder, or to every
+ * active elder of a category in a region at once. Each elder's voucher
+ * balance is its own ledger account (voucher:e<id>), spent only at service
+ * stations (see counter.ts) or on service requests. The grant is one linked
+ * chain: all elders get it or none (a pool short of credits refuses it all).
+ */
+export const canGrantVouchers = permission('vouchers.grant', ['office', 'admin']);
+
+export type VoucherGrant = typeof voucherGrants.$inferSelect;
+
+export interface VoucherGrantInput {
+  source: 'issuance' | 'pool';
+  /** A county or a region below it. */
+  regionCode: string;
+  /** One elder, or every active elder of `category` in the region. */
+  elderId?: number | null;
+  category?: string | null;
+  amountPerElderMinutes: number;
+  reason: string;
+  idempotencyKey: string;
+}
+
+export function grantVouchers(context: RedemptionContext, actor: Actor, input: VoucherGrantInput): Outcome<VoucherGrant> {
+  const done = context.db.select().from(voucherGrants).where(eq(voucherGrants.idempotencyKey, input.idempotencyKey)).get();
+  if (done) return success(done);
+  const region = regionOf(context.db, (input.regionCode ?? '').trim());
+  if (!region || !['county', 'township', 'village'].includes(region.level)) return refuse(422, 'redemption.error.region_in_county', undefined, 'region');
+  if (!authorize(actor, canGrantVouchers, { regionPath: region.path })) return refuse(403, 'redemption.error.forbidden');
+  if (input.source !== 'issuance' && input.source !== 'pool') return refuse(422, 'redemption.error.source_invalid', undefined, 'source');
+  if (!Number.isInteger(input.amountPerElderMinutes) || input.amountPerElderMinutes <= 0 || input.amountPerElderMinutes > 100 * 60) {
+    return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
+  }
+  const reason = (input.reason ?? '').trim();
+  if (reason.length === 0 || reason.length > 200) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
+  const countyCode = countyCodeOfPath(region.path)!;
+  let elderIds: number[];
+  if (input.elderId) {
+    const row = context.db.$client
+      .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active' AND r.path LIKE ?`)
+      .get(input.elderId, `${region.path}%`) as { id: number } | undefined;
+    if (!row) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
+    elderIds = [row.id];
+  } else {
+    if (!input.category || !isElderCategory(input.category)) return refuse(422, 'redemption.error.category_required', undefined, 'category');
+    elderIds = (context.db.$client
+      .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code JOIN elder_categories c ON c.elder_id = e.id
+                 WHERE e.status = 'active' AND c.category = ? AND r.path LIKE ? ORDER BY e.id`)
+      .all(input.category, `${region.path}%`) as { id: number }[]).map((row) => row.id);
+    if (elderIds.length === 0) return refuse(409, 'redemption.error.no_elders');
+  }
+  const sourceAccount = input.source === 'issuance' ? accountIds.issuance(countyCode) : accountIds.pool(countyCode);
+  return writeTransaction(context, () => {
+    const ledger = ledgerOf(context);
+    ensureAccounts(ledger, [...countyAccounts(countyCode), ...elderIds.map((id) => redemptionAccounts.voucher(id))]);
+    const grant = context.db
+      .insert(voucherGrants)
+      .values({
+        idempotencyKey: input.idempotencyKey, source: input.source, countyCode, regionCode: region.code, category: input.elderId ? null : input.category!,
+        elderId: input.elderId ?? null, amountPerElderMinutes: input.amountPerElderMinutes, elderCount: elderIds.length, reason, grantedByUserId: actor.userId, atMs: nowOf(context),
+      })
+      .returning({ id: voucherGrants.id })
+      .get();
+    const transfers = elderIds.map((elderId, index) => ({
+      id: `vch:${grant.id}:${elderId}`, debitAccountId: sourceAccount, creditAccountId: redemptionAccounts.voucher(elderId).id,
+      amount: input.amountPerElderMinutes, code: 'voucher' as const, flags: index < elderIds.length - 1 ? TransferFlags.linked : 0,
+      refType: 'voucher_grant', refId: String(grant.id),
+    }));
+    const applied = applyTransfers(context, transfers);
+    if (!applied.ok) {
+      const pool = ledger.account(sourceAccount);
+      return refuse(409, 'redemption.error.pool_insufficient', { available: pool ? balanceOf(pool).available : 0, total: input.amountPerElderMinutes * elderIds.length });
+    }
+    for (const [index, elderId] of elderIds.entries()) {
+      context.db.insert(voucherGrantLines).values({ grantId: grant.id, elderId, transferId: transfers[index]!.id }).run();
+    }
+    recordAuditEntry(context, actor, 'voucher.grant', 'voucher_grant', grant.id, region.code, {
+      source: input.source, elderCount: elderIds.length, amountPerElderMinutes: input.amountPerElderMinutes,
+    });
+    return success(context.db.select().from(voucherGrants).where(eq(voucherGrants.id, grant.id)).get()!);
+  });
+}
+
+export function voucherBalance(context: RedemptionContext, elderId: number): { granted: number; available: number } {
+  const account = ledgerOf(context).account(redemptionAccounts.voucher(elderId).id);
+  if (!account) return { granted: 0, available: 0 };
+  return { granted: account.creditsPosted, available: balanceOf(account).available };
+}
+
+/** Grants in a region subtree, newest first, with what their elders have spent since. */
+export function grantsIn(context: RedemptionContext, regionPath: string, limit = 50) {
+  return context.db.$client
+    .prepare(`SELECT g.id, g.source, g.county_code AS countyCode, g.region_code AS regionCode, r.name_zh AS regionName, g.category,
+                     g.amount_per_elder_minutes AS amountPerElderMinutes, g.elder_count AS elderCount, g.reason, g.at_ms AS atMs
+                FROM voucher_grants g JOIN regions r ON r.code = g.region_code
+               WHERE r.path LIKE ? ORDER BY g.id DESC LIMIT ?`)
+    .all(`${regionPath}%`, limit) as {
+    id: number; source: string; countyCode: string; regionCode: string; regionName: string; category: string | null;
+    amountPerElderMinutes: number; elderCount: number; reason: string; atMs: number;
+  }[];
+}

@@ -1,0 +1,107 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { regions } from '../../db/schema/core.ts';
+import { recordAudit } from '../audit/audit.ts';
+
+export type RegionLevel = 'province' | 'city' | 'county' | 'township' | 'village';
+export type Region = typeof regions.$inferSelect;
+
+/** The level a child of each level has; villages have no children. */
+export const childLevel: Readonly<Record<RegionLevel, RegionLevel | null>> = {
+  province: 'city',
+  city: 'county',
+  county: 'township',
+  township: 'village',
+  village: null,
+};
+
+export function findRegion(db: Db, code: string): Region | undefined {
+  return db.select().from(regions).where(eq(regions.code, code)).get();
+}
+
+export function childrenOf(db: Db, code: string): Region[] {
+  return db.select().from(regions).where(eq(regions.parentCode, code)).orderBy(asc(regions.code)).all();
+}
+
+/** Ancestors from the root down to the region's parent, read from its path. */
+export function ancestorsOf(db: Db, region: Region): Region[] {
+  const codes = region.path.split('/').filter((code) => code !== '' && code !== region.code);
+  return codes.map((code) => findRegion(db, code)).filter((found): found is Region => found !== undefined);
+}
+
+export function regionName(region: Pick<Region, 'nameZh' | 'nameEn'>, locale: string): string {
+  return locale === 'en' && region.nameEn ? region.nameEn : region.nameZh;
+}
+
+/** Inserts a region under its parent; no validation beyond the database's. Used by the seed and by addChildRegion. */
+export function insertRegion(
+  db: Db,
+  values: { code: string; parentCode: string | null; level: RegionLevel; nameZh: string; nameEn?: string | null; rural?: boolean | null },
+  nowMs: number,
+): Region {
+  const parentPath = values.parentCode === null ? '/' : findRegion(db, values.parentCode)?.path;
+  if (parentPath === undefined) throw new Error(`parent region ${values.parentCode} does not exist`);
+  const row = {
+    code: values.code,
+    parentCode: values.parentCode,
+    level: values.level,
+    nameZh: values.nameZh,
+    nameEn: values.nameEn ?? null,
+    rural: values.rural ?? null,
+    path: `${parentPath}${values.code}/`,
+    createdAtMs: nowMs,
+  };
+  db.insert(regions).values(row).run();
+  return row;
+}
+
+export interface NewRegionInput {
+  code: string;
+  nameZh: string;
+  nameEn: string;
+  /** 'rural' | 'urban', villages only. */
+  kind: string;
+}
+
+/** Field errors as message keys, so the route shows them in the user's language. */
+export type FieldErrors = Partial<Record<keyof NewRegionInput, string>>;
+
+export type AddRegionResult = { ok: true; region: Region } | { ok: false; errors: FieldErrors };
+
+/**
+ * Adds a township under a county (9-digit code starting with the county's 6
+ * digits) or a village under a township (12-digit code starting with the
+ * township's 9 digits). Writes the region and its audit entry together.
+ */
+export function addChildRegion(db: Db, parent: Region, input: NewRegionInput, actorUserId: number, ipAddress: string, nowMs: number): AddRegionResult {
+  const level = childLevel[parent.level];
+  const errors: FieldErrors = {};
+  if (level !== 'township' && level !== 'village') return { ok: false, errors: { code: 'regions.error.cannotAddHere' } };
+  const code = input.code.trim();
+  const nameZh = input.nameZh.trim();
+  const nameEn = input.nameEn.trim();
+  const digits = level === 'township' ? 9 : 12;
+  if (code === '') errors.code = 'regions.error.codeRequired';
+  else if (!new RegExp(`^\\d{${digits}}$`).test(code)) errors.code = level === 'township' ? 'regions.error.townshipCodeFormat' : 'regions.error.villageCodeFormat';
+  else if (!code.startsWith(parent.code)) errors.code = 'regions.error.codeParentPrefix';
+  else if (/^0+$/.test(code.slice(parent.code.length))) errors.code = 'regions.error.codeParentPrefix';
+  else if (findRegion(db, code)) errors.code = 'regions.error.codeTaken';
+  if (nameZh === '') errors.nameZh = 'regions.error.nameRequired';
+  else if ([...nameZh].length > 40) errors.nameZh = 'regions.error.nameTooLong';
+  if ([...nameEn].length > 80) errors.nameEn = 'regions.error.nameTooLong';
+  if (level === 'village' && input.kind !== 'rural' && input.kind !== 'urban') errors.kind = 'regions.error.kindRequired';
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const region = db.transaction(
+    () => {
+      const inserted = insertRegion(
+        db,
+        { code, parentCode: parent.code, level, nameZh, nameEn: nameEn || null, rural: level === 'village' ? input.kind === 'rural' : null },
+        nowMs,
+      );
+      recordAudit(db, { action: 'region.created', actorUserId, objectType: 'region', objectId: code, regionCode: code, ipAddress, detail: { level } }, nowMs);
+      return inserted;
+    },
+    { behavior: 'immediate' },
+  );
+  return { ok: true, region };
+}

@@ -1,0 +1,290 @@
+import type { Sqlite } from '../../db/client.ts';
+import { metric, registryMetric } from './metrics.ts';
+import { addMonths, monthsEndingWith } from './months.ts';
+import { childrenIn, regionTree, type RegionNode } from './regions-cache.ts';
+import { ratePermilleOf, readTargets, type Targets } from './targets.ts';
+
+/**
+ * Reads a region's report from the pre-aggregated tables only: every query
+ * is a primary-key range for one region (or its direct children), so the
+ * cost does not grow with the number of members or records.
+ */
+
+export interface MonthFigures {
+  month: string;
+  volunteersRegistered: number;
+  volunteersRegisteredSilver: number;
+  volunteersActive: number;
+  volunteersActiveSilver: number;
+  serviceMinutes: number;
+  serviceRecords: number;
+  creditsIssued: number;
+  creditsRedeemed: number;
+  redeemedAtSites: number;
+  /** Posted balances of member wallets and elder voucher accounts at the end of the month. */
+  outstanding: number;
+  vouchersGranted: number;
+  vouchersUsed: number;
+  eldersRegistered: number;
+  eldersVisited: number;
+  visitRatePermille: number | null;
+  ruralDisabledElders: number;
+  ruralDisabledHelped: number;
+  helpRatePermille: number | null;
+}
+
+export interface TargetStatus {
+  key: 'visit_rate' | 'rural_disabled_help_rate' | 'village_point_share' | 'teams_and_activities';
+  /** Per mille for rates; for teams: units meeting the target. */
+  actual: number | null;
+  target: number;
+  unit: 'permille' | 'units';
+  /** For teams: units counted. */
+  of?: number;
+  met: boolean | null;
+}
+
+export interface SponsorRow {
+  sponsorUnit: string;
+  sponsorKind: 'member_unit' | 'county_committee';
+  regionCode: string | null;
+  teams: number;
+  activities: number;
+  met: boolean;
+}
+
+export interface ChildRow {
+  region: RegionNode;
+  figures: MonthFigures;
+}
+
+export interface CountyLedgerRow {
+  county: RegionNode;
+  issued: number;
+  redeemed: number;
+  redeemedAtSites: number;
+  outstanding: number;
+  clearingBalance: number;
+  poolBalance: number;
+}
+
+export interface ClearingCell {
+  from: string;
+  to: string;
+  minutes: number;
+}
+
+export interface Dashboard {
+  region: RegionNode;
+  ancestors: RegionNode[];
+  month: string;
+  current: MonthFigures;
+  previous: MonthFigures;
+  lastYear: MonthFigures;
+  targets: TargetStatus[];
+  targetValues: Targets;
+  sponsors: SponsorRow[];
+  villagesRural: number;
+  villagesWithPoint: number;
+  children: ChildRow[];
+  serviceCategories: { category: string; minutes: number; records: number }[];
+  trend: { month: string; serviceMinutes: number; creditsIssued: number; creditsRedeemed: number; volunteersActive: number }[];
+  counties: CountyLedgerRow[];
+  clearing: ClearingCell[];
+  settlements: ClearingCell[];
+}
+
+type FigureMap = Map<string, number>; // `${month}|${metric}|${dimension}` -> value
+
+function figureKey(month: string, name: string, dimension = ''): string {
+  return `${month}|${name}|${dimension}`;
+}
+
+export class ReportReader {
+  private readonly statements;
+  readonly tree: Map<string, RegionNode>;
+
+  constructor(private readonly sqlite: Sqlite) {
+    this.tree = regionTree(sqlite);
+    this.statements = {
+      monthRange: sqlite.prepare('SELECT month, metric, dimension, value FROM report_figures WHERE region_code = ? AND month >= ? AND month <= ?'),
+      walletNetUpTo: sqlite.prepare("SELECT coalesce(sum(value), 0) FROM report_figures WHERE region_code = ? AND month <= ? AND metric = 'wallet_net'").pluck(),
+      registry: sqlite.prepare('SELECT metric, dimension, value FROM report_registry WHERE region_code = ?'),
+      accountPosted: sqlite.prepare('SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?').pluck(),
+      flows: sqlite.prepare('SELECT dimension, value FROM report_figures WHERE region_code = ? AND month = ? AND metric = ?'),
+    };
+  }
+
+  region(code: string): RegionNode | undefined {
+    return this.tree.get(code);
+  }
+
+  ancestors(region: RegionNode): RegionNode[] {
+    return region.lineage.slice(0, -1).map((code) => this.tree.get(code)).filter((node): node is RegionNode => node !== undefined);
+  }
+
+  private figures(regionCode: string, fromMonth: string, toMonth: string): FigureMap {
+    const map: FigureMap = new Map();
+    for (const row of this.statements.monthRange.all(regionCode, fromMonth, toMonth) as { month: string; metric: string; dimension: string; value: number }[]) {
+      map.set(figureKey(row.month, row.metric, row.dimension), row.value);
+    }
+    return map;
+  }
+
+  private registry(regionCode: string): { metric: string; dimension: string; value: number }[] {
+    return this.statements.registry.all(regionCode) as { metric: string; dimension: string; value: number }[];
+  }
+
+  /** The figures of one region and month; `figures` and `registry` may be passed when already read. */
+  monthFigures(regionCode: string, month: string, figures?: FigureMap, registry?: { metric: string; dimension: string; value: number }[]): MonthFigures {
+    const map = figures ?? this.figures(regionCode, month, month);
+    const rows = registry ?? this.registry(regionCode);
+    const get = (name: string, dimension = '') => map.get(figureKey(month, name, dimension)) ?? 0;
+    let serviceMinutes = 0;
+    let serviceRecords = 0;
+    for (const [key, value] of map) {
+      if (!key.startsWith(`${month}|`)) continue;
+      if (key.startsWith(`${month}|${metric.serviceMinutes}|`)) serviceMinutes += value;
+      else if (key.startsWith(`${month}|${metric.serviceRecords}|`)) serviceRecords += value;
+    }
+    const upTo = (name: string) => rows.filter((row) => row.metric === name && row.dimension <= month).reduce((sum, row) => sum + row.value, 0);
+    const eldersRegistered = upTo(registryMetric.eldersJoined);
+    const ruralDisabledElders = upTo(registryMetric.ruralDisabledJoined);
+    const eldersVisited = get(metric.eldersVisited);
+    const ruralDisabledHelped = get(metric.ruralDisabledHelped);
+    return {
+      month,
+      volunteersRegistered: upTo(registryMetric.membersJoined),
+      volunteersRegisteredSilver: upTo(registryMetric.membersSilverJoined),
+      volunteersActive: get(metric.volunteersActive),
+      volunteersActiveSilver: get(metric.volunteersActiveSilver),
+      serviceMinutes,
+      serviceRecords,
+      creditsIssued: get(metric.creditsIssued),
+      creditsRedeemed: get(metric.creditsRedeemed),
+      redeemedAtSites: get(metric.redeemedAtSites),
+      outstanding: this.statements.walletNetUpTo.get(regionCode, month) as number,
+      vouchersGranted: get(metric.vouchersGranted),
+      vouchersUsed: get(metric.vouchersUsed),
+      eldersRegistered,
+      eldersVisited,
+      visitRatePermille: ratePermilleOf(eldersVisited, eldersRegistered),
+      ruralDisabledElders,
+      ruralDisabledHelped,
+      helpRatePermille: ratePermilleOf(ruralDisabledHelped, ruralDisabledElders),
+    };
+  }
+
+  /** Teams and themed activities in the region's subtree per sponsoring unit, and every county ageing committee. */
+  sponsors(region: RegionNode, year: string, targets: Targets): SponsorRow[] {
+    const rows = this.sqlite.prepare(`SELECT t.sponsor_unit AS sponsorUnit, t.sponsor_kind AS sponsorKind,
+        CASE WHEN t.sponsor_kind = 'county_committee' THEN t.region_code END AS regionCode,
+        count(DISTINCT t.id) AS teams,
+        (SELECT count(*) FROM team_activities a JOIN teams t2 ON t2.id = a.team_id JOIN regions r2 ON r2.code = t2.region_code
+          WHERE t2.sponsor_unit = t.sponsor_unit AND t2.sponsor_kind = t.sponsor_kind AND r2.path LIKE @prefix AND substr(a.activity_date, 1, 4) = @year) AS activities
+      FROM teams t JOIN regions r ON r.code = t.region_code
+      WHERE r.path LIKE @prefix AND substr(date((t.created_at_ms + 28800000) / 1000, 'unixepoch'), 1, 4) <= @year
+      GROUP BY t.sponsor_unit, t.sponsor_kind`).all({ prefix: `${region.path}%`, year }) as Omit<SponsorRow, 'met'>[];
+    const result: SponsorRow[] = rows.map((row) => ({ ...row, met: row.teams >= targets.teams_per_sponsor_per_year && row.activities >= targets.activities_per_sponsor_per_year }));
+    // Every county ageing committee must have a team: a county with none is listed as not met.
+    const committees = new Set(result.filter((row) => row.sponsorKind === 'county_committee').map((row) => row.regionCode));
+    for (const node of this.tree.values()) {
+      if (node.level !== 'county' || !node.path.startsWith(region.path) || committees.has(node.code)) continue;
+      result.push({ sponsorUnit: node.nameZh, sponsorKind: 'county_committee', regionCode: node.code, teams: 0, activities: 0, met: targets.teams_per_sponsor_per_year === 0 && targets.activities_per_sponsor_per_year === 0 });
+    }
+    return result.sort((a, b) => a.sponsorKind.localeCompare(b.sponsorKind) || a.sponsorUnit.localeCompare(b.sponsorUnit, 'zh-CN'));
+  }
+
+  countyRows(region: RegionNode, month: string): CountyLedgerRow[] {
+    const counties = region.level === 'county' ? [region]
+      : region.level === 'township' || region.level === 'village' ? []
+      : [...this.tree.values()].filter((node) => node.level === 'county' && node.path.startsWith(region.path)).sort((a, b) => a.code.localeCompare(b.code));
+    return counties.map((county) => {
+      const figures = this.figures(county.code, month, month);
+      const get = (name: string) => figures.get(figureKey(month, name)) ?? 0;
+      return {
+        county,
+        issued: get(metric.creditsIssued),
+        redeemed: get(metric.creditsRedeemed),
+        redeemedAtSites: get(metric.redeemedAtSites),
+        outstanding: this.statements.walletNetUpTo.get(county.code, month) as number,
+        clearingBalance: (this.statements.accountPosted.get(`clearing:${county.code}`) as number | undefined) ?? 0,
+        poolBalance: (this.statements.accountPosted.get(`pool:${county.code}`) as number | undefined) ?? 0,
+      };
+    });
+  }
+
+  flows(counties: CountyLedgerRow[], month: string, name: string): ClearingCell[] {
+    const cells: ClearingCell[] = [];
+    for (const row of counties) {
+      for (const flow of this.statements.flows.all(row.county.code, month, name) as { dimension: string; value: number }[]) {
+        if (flow.value !== 0) cells.push({ from: row.county.code, to: flow.dimension, minutes: flow.value });
+      }
+    }
+    return cells;
+  }
+
+  dashboard(regionCode: string, month: string): Dashboard | undefined {
+    const region = this.tree.get(regionCode);
+    if (!region) return undefined;
+    const targetValues = readTargets(this.sqlite);
+    const previousMonth = addMonths(month, -1);
+    const lastYearMonth = addMonths(month, -12);
+    const trendMonths = monthsEndingWith(month, 12);
+    const figures = this.figures(region.code, lastYearMonth, month);
+    const registry = this.registry(region.code);
+    const current = this.monthFigures(region.code, month, figures, registry);
+    const previous = this.monthFigures(region.code, previousMonth, figures, registry);
+    const lastYear = this.monthFigures(region.code, lastYearMonth, figures, registry);
+    const registryValue = (name: string) => registry.filter((row) => row.metric === name).reduce((sum, row) => sum + row.value, 0);
+    const villagesRural = registryValue(registryMetric.villagesRural);
+    const villagesWithPoint = registryValue(registryMetric.villagesWithPoint);
+    const sponsors = this.sponsors(region, month.slice(0, 4), targetValues);
+    const sponsorsMet = sponsors.filter((row) => row.met).length;
+
+    const rateTarget = (key: TargetStatus['key'], actual: number | null, numerator: number, denominator: number, target: number): TargetStatus => ({
+      key, actual, target, unit: 'permille', met: denominator === 0 ? null : numerator * 1000 >= target * denominator,
+    });
+    const targets: TargetStatus[] = [
+      rateTarget('visit_rate', current.visitRatePermille, current.eldersVisited, current.eldersRegistered, targetValues.visit_rate_permille),
+      rateTarget('rural_disabled_help_rate', current.helpRatePermille, current.ruralDisabledHelped, current.ruralDisabledElders, targetValues.rural_disabled_help_rate_permille),
+      rateTarget('village_point_share', ratePermilleOf(villagesWithPoint, villagesRural), villagesWithPoint, villagesRural, targetValues.village_point_share_permille),
+      { key: 'teams_and_activities', actual: sponsorsMet, of: sponsors.length, target: targetValues.teams_per_sponsor_per_year, unit: 'units', met: sponsors.length === 0 ? null : sponsorsMet === sponsors.length },
+    ];
+
+    const children = childrenIn(this.tree, region.code).map((child) => ({ region: child, figures: this.monthFigures(child.code, month) }));
+    const categories = new Map<string, { minutes: number; records: number }>();
+    for (const [key, value] of figures) {
+      const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
+      if (keyMonth !== month || (name !== metric.serviceMinutes && name !== metric.serviceRecords)) continue;
+      const entry = categories.get(dimension) ?? { minutes: 0, records: 0 };
+      if (name === metric.serviceMinutes) entry.minutes += value;
+      else entry.records += value;
+      categories.set(dimension, entry);
+    }
+    const trend = trendMonths.map((trendMonth) => {
+      const figuresOfMonth = this.monthFigures(region.code, trendMonth, figures, registry);
+      return { month: trendMonth, serviceMinutes: figuresOfMonth.serviceMinutes, creditsIssued: figuresOfMonth.creditsIssued, creditsRedeemed: figuresOfMonth.creditsRedeemed, volunteersActive: figuresOfMonth.volunteersActive };
+    });
+    const counties = this.countyRows(region, month);
+    return {
+      region,
+      ancestors: this.ancestors(region),
+      month,
+      current,
+      previous,
+      lastYear,
+      targets,
+      targetValues,
+      sponsors,
+      villagesRural,
+      villagesWithPoint,
+      children,
+      serviceCategories: [...categories].map(([category, entry]) => ({ category, ...entry })).filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes),
+      trend,
+      counties,
+      clearing: this.flows(counties, month, metric.clearingFlow),
+      settlements: this.flows(counties, month, metric.settlementFlow),
+    };
+  }
+}

@@ -1,0 +1,148 @@
+import ExcelJS from 'exceljs';
+import type { Writable } from 'node:stream';
+import type { Translate } from '../../i18n/index.ts';
+import type { Dashboard, MonthFigures } from './dashboard.ts';
+import { regionDisplayName } from './regions-cache.ts';
+
+/**
+ * The monthly report as rows: the same figures the page shows, in the units
+ * offices read (hours with two decimals, counts, rates in percent). Shared by
+ * the .xlsx (one sheet per section) and the CSV. No personal data at all.
+ */
+export const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
+export const percent = (permille: number | null) => (permille === null ? null : permille / 10);
+
+export type Cell = string | number | null;
+export interface Section {
+  key: string;
+  title: string;
+  header: string[];
+  rows: Cell[][];
+}
+
+export const summaryFigures: { key: keyof MonthFigures; unit: 'count' | 'hours' | 'percent' }[] = [
+  { key: 'volunteersRegistered', unit: 'count' },
+  { key: 'volunteersRegisteredSilver', unit: 'count' },
+  { key: 'volunteersActive', unit: 'count' },
+  { key: 'volunteersActiveSilver', unit: 'count' },
+  { key: 'serviceRecords', unit: 'count' },
+  { key: 'serviceMinutes', unit: 'hours' },
+  { key: 'creditsIssued', unit: 'hours' },
+  { key: 'creditsRedeemed', unit: 'hours' },
+  { key: 'outstanding', unit: 'hours' },
+  { key: 'vouchersGranted', unit: 'hours' },
+  { key: 'vouchersUsed', unit: 'hours' },
+  { key: 'eldersRegistered', unit: 'count' },
+  { key: 'eldersVisited', unit: 'count' },
+  { key: 'visitRatePermille', unit: 'percent' },
+  { key: 'ruralDisabledElders', unit: 'count' },
+  { key: 'ruralDisabledHelped', unit: 'count' },
+  { key: 'helpRatePermille', unit: 'percent' },
+];
+
+export function figureValue(figures: MonthFigures, key: keyof MonthFigures, unit: 'count' | 'hours' | 'percent'): Cell {
+  const raw = figures[key] as number | null;
+  if (unit === 'hours') return hours(raw ?? 0);
+  if (unit === 'percent') return percent(raw);
+  return raw;
+}
+
+export function monthlySections(dashboard: Dashboard, t: Translate, locale: string): Section[] {
+  const name = (code: string) => {
+    const node = dashboard.counties.find((row) => row.county.code === code)?.county;
+    return node ? regionDisplayName(node, locale) : code;
+  };
+  return [
+    {
+      key: 'summary',
+      title: t('reports.section.summary'),
+      header: [t('reports.column.figure'), t('reports.column.unit'), t('reports.column.current', { month: dashboard.month }), t('reports.column.previous', { month: dashboard.previous.month }), t('reports.column.lastYear', { month: dashboard.lastYear.month })],
+      rows: summaryFigures.map(({ key, unit }) => [t(`reports.figure.${key}`), t(`reports.unit.${unit}`), figureValue(dashboard.current, key, unit), figureValue(dashboard.previous, key, unit), figureValue(dashboard.lastYear, key, unit)]),
+    },
+    {
+      key: 'targets',
+      title: t('reports.section.targets'),
+      header: [t('reports.column.target'), t('reports.column.actual'), t('reports.column.targetValue'), t('reports.column.met')],
+      rows: dashboard.targets.map((target) => [
+        t(`reports.target.${target.key}`),
+        target.unit === 'permille' ? percent(target.actual) : target.actual,
+        target.unit === 'permille' ? percent(target.target) : target.target,
+        target.met === null ? t('reports.met.none') : t(target.met ? 'reports.met.yes' : 'reports.met.no'),
+      ]),
+    },
+    {
+      key: 'sponsors',
+      title: t('reports.section.sponsors'),
+      header: [t('reports.column.sponsorUnit'), t('reports.column.sponsorKind'), t('reports.column.teams'), t('reports.column.activities'), t('reports.column.met')],
+      rows: dashboard.sponsors.map((row) => [row.sponsorUnit, t(`reports.sponsorKind.${row.sponsorKind}`), row.teams, row.activities, t(row.met ? 'reports.met.yes' : 'reports.met.no')]),
+    },
+    {
+      key: 'subregions',
+      title: t('reports.section.subregions'),
+      header: [t('reports.column.region'), t('reports.column.code'), t('reports.figure.volunteersActive'), t('reports.figure.serviceMinutes'), t('reports.figure.creditsIssued'), t('reports.figure.creditsRedeemed'), t('reports.figure.eldersRegistered'), t('reports.figure.eldersVisited'), t('reports.figure.visitRatePermille')],
+      rows: dashboard.children.map(({ region, figures }) => [regionDisplayName(region, locale), region.code, figures.volunteersActive, hours(figures.serviceMinutes), hours(figures.creditsIssued), hours(figures.creditsRedeemed), figures.eldersRegistered, figures.eldersVisited, percent(figures.visitRatePermille)]),
+    },
+    {
+      key: 'services',
+      title: t('reports.section.services'),
+      header: [t('reports.column.category'), t('reports.figure.serviceRecords'), t('reports.figure.serviceMinutes')],
+      rows: dashboard.serviceCategories.map((row) => [t(`reports.category.${row.category}`), row.records, hours(row.minutes)]),
+    },
+    {
+      key: 'ledger',
+      title: t('reports.section.ledger'),
+      header: [t('reports.column.county'), t('reports.column.code'), t('reports.figure.creditsIssued'), t('reports.figure.creditsRedeemed'), t('reports.column.redeemedAtSites'), t('reports.figure.outstanding'), t('reports.column.clearingBalance'), t('reports.column.poolBalance')],
+      rows: dashboard.counties.map((row) => [regionDisplayName(row.county, locale), row.county.code, hours(row.issued), hours(row.redeemed), hours(row.redeemedAtSites), hours(row.outstanding), hours(row.clearingBalance), hours(row.poolBalance)]),
+    },
+    {
+      key: 'clearing',
+      title: t('reports.section.clearing'),
+      header: [t('reports.column.memberCounty'), t('reports.column.siteCounty'), t('reports.column.hours'), t('reports.column.kind')],
+      rows: [
+        ...dashboard.clearing.map((cell) => [name(cell.from), name(cell.to), hours(cell.minutes), t('reports.flow.redemption')]),
+        ...dashboard.settlements.map((cell) => [name(cell.from), name(cell.to), hours(cell.minutes), t('reports.flow.settlement')]),
+      ],
+    },
+  ];
+}
+
+/** Streams the workbook: one sheet per section, header row bold, numbers as numbers. */
+export async function writeMonthlyXlsx(stream: Writable, sections: readonly Section[], meta: { title: string }): Promise<void> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
+  workbook.creator = 'Silver Hours 银龄时光';
+  workbook.title = meta.title;
+  for (const section of sections) {
+    const sheet = workbook.addWorksheet(section.title.slice(0, 31));
+    sheet.columns = section.header.map((_, index) => ({ width: index === 0 ? 28 : 16 }));
+    const header = sheet.addRow(section.header);
+    header.font = { bold: true };
+    header.commit();
+    for (const row of section.rows) sheet.addRow(row).commit();
+    sheet.commit();
+  }
+  await workbook.commit();
+}
+
+/** A cell that a spreadsheet would read as a formula (= + - @, tab, CR) is prefixed with ' so it stays text. */
+export function neutralise(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function csvCell(value: Cell): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  const safe = neutralise(value);
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** UTF-8 with BOM (Excel opens Chinese correctly), CRLF, each section headed by its title. */
+export function sectionsCsv(sections: readonly Section[]): string {
+  const lines: string[] = [];
+  for (const section of sections) {
+    lines.push(csvCell(section.title));
+    lines.push(section.header.map(csvCell).join(','));
+    for (const row of section.rows) lines.push(row.map(csvCell).join(','));
+    lines.push('');
+  }
+  return `\uFEFF${lines.join('\r\n')}`;
+}

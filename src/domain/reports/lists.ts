@@ -1,0 +1,120 @@
+import type { Sqlite } from '../../db/client.ts';
+import { Ledger } from '../../ledger/index.ts';
+import { maskName } from '../../lib/mask.ts';
+import { maskPhone } from '../../lib/phone.ts';
+import { metric, registryMetric } from './metrics.ts';
+import { monthBoundsMs } from './months.ts';
+import type { RegionNode } from './regions-cache.ts';
+
+/** Lists behind the reports: overdue elders, the volunteer roster, settlements, the public page. Personal data masked. */
+
+export interface OverdueElder {
+  elderId: number;
+  maskedName: string;
+  villageCode: string;
+  villageName: string;
+  visitIntervalDays: number;
+  lastServiceDate: string | null;
+  daysSince: number | null;
+}
+
+export function overdueElders(sqlite: Sqlite, region: RegionNode, today: string, limit = 200): { total: number; active: number; elders: OverdueElder[] } {
+  const where = `FROM elders e JOIN regions r ON r.code = e.village_code LEFT JOIN report_elder_last_visits v ON v.elder_id = e.id
+    WHERE r.path LIKE @prefix AND e.status = 'active'`;
+  const overdue = `(v.last_service_date IS NULL OR julianday(@today) - julianday(v.last_service_date) > e.visit_interval_days)`;
+  const params = { prefix: `${region.path}%`, today };
+  const active = sqlite.prepare(`SELECT count(*) ${where}`).pluck().get(params) as number;
+  const total = sqlite.prepare(`SELECT count(*) ${where} AND ${overdue}`).pluck().get(params) as number;
+  const rows = sqlite.prepare(`SELECT e.id AS elderId, e.real_name AS realName, e.village_code AS villageCode, r.name_zh AS villageName,
+      e.visit_interval_days AS visitIntervalDays, v.last_service_date AS lastServiceDate,
+      CAST(julianday(@today) - julianday(v.last_service_date) AS INTEGER) AS daysSince
+    ${where} AND ${overdue} ORDER BY v.last_service_date IS NOT NULL, v.last_service_date, e.id LIMIT @limit`).all({ ...params, limit }) as (Omit<OverdueElder, 'maskedName'> & { realName: string })[];
+  return { total, active, elders: rows.map(({ realName, ...row }) => ({ ...row, maskedName: maskName(realName) })) };
+}
+
+export interface RosterRow {
+  memberId: number;
+  maskedName: string;
+  maskedPhone: string;
+  villageName: string;
+  silver: boolean;
+  serviceMinutes: number;
+  creditedMinutes: number;
+  records: number;
+  balanceMinutes: number;
+}
+
+export function volunteerRoster(sqlite: Sqlite, region: RegionNode, fromMonth: string, toMonth: string, silverBornOnOrBefore: string, page = { limit: 100, offset: 0 }): { total: number; rows: RosterRow[] } {
+  const prefix = `${region.path}%`;
+  const total = sqlite.prepare(`SELECT count(*) FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ? AND m.status IN ('active','suspended')`).pluck().get(prefix) as number;
+  const rows = sqlite.prepare(`SELECT m.id AS memberId, m.real_name AS realName, m.phone AS phone, r.name_zh AS villageName, m.birth_date <= @silver AS silver,
+      coalesce((SELECT sum(service_minutes) FROM report_member_months mm WHERE mm.member_id = m.id AND mm.month BETWEEN @from AND @to), 0) AS serviceMinutes,
+      coalesce((SELECT sum(credited_minutes) FROM report_member_months mm WHERE mm.member_id = m.id AND mm.month BETWEEN @from AND @to), 0) AS creditedMinutes,
+      coalesce((SELECT sum(records) FROM report_member_months mm WHERE mm.member_id = m.id AND mm.month BETWEEN @from AND @to), 0) AS records,
+      coalesce((SELECT credits_posted - debits_posted FROM ledger_accounts a WHERE a.id = 'wallet:m' || m.id), 0) AS balanceMinutes
+    FROM members m JOIN regions r ON r.code = m.village_code
+    WHERE r.path LIKE @prefix AND m.status IN ('active','suspended')
+    ORDER BY serviceMinutes DESC, m.id LIMIT @limit OFFSET @offset`).all({ prefix, from: fromMonth, to: toMonth, silver: silverBornOnOrBefore, ...page }) as (Omit<RosterRow, 'maskedName' | 'maskedPhone' | 'silver'> & { realName: string; phone: string | null; silver: number })[];
+  return {
+    total,
+    rows: rows.map(({ realName, phone, silver, ...row }) => ({ ...row, silver: silver === 1, maskedName: maskName(realName), maskedPhone: phone ? maskPhone(phone) : '' })),
+  };
+}
+
+export interface SettlementRow {
+  id: number;
+  fromCountyCode: string;
+  toCountyCode: string;
+  amountMinutes: number;
+  note: string;
+  atMs: number;
+}
+
+export function settlementsIn(sqlite: Sqlite, counties: readonly string[], month: string): SettlementRow[] {
+  if (counties.length === 0) return [];
+  const { startMs, endMs } = monthBoundsMs(month);
+  const marks = counties.map(() => '?').join(',');
+  return sqlite.prepare(`SELECT id, from_county_code AS fromCountyCode, to_county_code AS toCountyCode, amount_minutes AS amountMinutes, note, at_ms AS atMs
+    FROM clearing_settlements WHERE at_ms >= ? AND at_ms < ? AND (from_county_code IN (${marks}) OR to_county_code IN (${marks})) ORDER BY at_ms, id`)
+    .all(startMs, endMs, ...counties, ...counties) as SettlementRow[];
+}
+
+export interface TransparencyCounty {
+  county: RegionNode;
+  volunteers: number;
+  serviceMinutes: number;
+  creditsIssued: number;
+  creditsRedeemed: number;
+  sites: number;
+}
+
+export interface Transparency {
+  counties: TransparencyCounty[];
+  head: { seq: number; hash: string; timestampMs: number };
+  checkpoints: { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number; holds: boolean }[];
+}
+
+/** Network aggregates per county (all time) and the ledger's checkpoints, each checked against the chain as it is now. */
+export function transparency(sqlite: Sqlite, counties: readonly RegionNode[]): Transparency {
+  const sums = sqlite.prepare(`SELECT metric, dimension, sum(value) AS value FROM report_figures WHERE region_code = ? AND metric IN (?, ?, ?, ?) GROUP BY metric`);
+  const registry = sqlite.prepare('SELECT metric, sum(value) AS value FROM report_registry WHERE region_code = ? AND metric IN (?, ?) GROUP BY metric');
+  const rows = counties.map((county) => {
+    const figures = new Map((sums.all(county.code, metric.serviceMinutes, metric.creditsIssued, metric.creditsRedeemed, metric.serviceRecords) as { metric: string; value: number }[]).map((row) => [row.metric, row.value]));
+    const stock = new Map((registry.all(county.code, registryMetric.membersJoined, registryMetric.sites) as { metric: string; value: number }[]).map((row) => [row.metric, row.value]));
+    return {
+      county,
+      volunteers: stock.get(registryMetric.membersJoined) ?? 0,
+      serviceMinutes: figures.get(metric.serviceMinutes) ?? 0,
+      creditsIssued: figures.get(metric.creditsIssued) ?? 0,
+      creditsRedeemed: figures.get(metric.creditsRedeemed) ?? 0,
+      sites: stock.get(registryMetric.sites) ?? 0,
+    };
+  });
+  const ledger = new Ledger(sqlite);
+  const checkpoints = ledger.checkpoints(24).map((checkpoint) => ({
+    ...checkpoint,
+    // A checkpoint holds while the transfer at its sequence number still has the published hash (verify checks the chain up to the head).
+    holds: checkpoint.seq === 0 ? true : ledger.transferAt(checkpoint.seq)?.hash === checkpoint.hash,
+  }));
+  return { counties: rows, head: ledger.head(), checkpoints };
+}

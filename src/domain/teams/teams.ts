@@ -1,0 +1,311 @@
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { regions } from '../../db/schema/core.ts';
+import { members, teamActivities, teamMemberships, teams } from '../../db/schema/people.ts';
+import { maskPhone } from '../../lib/mask.ts';
+import {
+  audit, checkReason, failure, findRegion, nowMs, officeRoles, pathInScope, scopePaths, staffRoles, success, villageInScope,
+  type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
+} from '../members/context.ts';
+import { inScopeCondition } from '../members/query.ts';
+
+export type SponsorKind = 'member_unit' | 'county_committee';
+
+export interface TeamInput {
+  name: string;
+  sponsorUnit: string;
+  sponsorKind: SponsorKind;
+  regionCode: string;
+}
+
+type TeamRow = typeof teams.$inferSelect;
+
+function txContext(context: PeopleContext, tx: unknown): PeopleContext {
+  return { ...context, db: tx as PeopleContext['db'] };
+}
+
+/** The team and its region if the actor holds one of `roles` over the team's region. */
+function teamInScope(context: PeopleContext, actor: Actor, teamId: number, roles = staffRoles): { ok: true; team: TeamRow; region: RegionRow } | { ok: false; status: 403 | 404; problems: Problem[] } {
+  const team = context.db.select().from(teams).where(eq(teams.id, teamId)).get();
+  if (!team) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
+  const region = findRegion(context, team.regionCode)!;
+  if (!pathInScope(region.path, scopePaths(context, actor, roles))) return { ok: false, status: 403, problems: [{ code: 'people.error.forbidden' }] };
+  return { ok: true, team, region };
+}
+
+/** The team's region contains the village. */
+function teamCoversVillage(context: PeopleContext, teamRegionPath: string, villageCode: string): boolean {
+  const village = findRegion(context, villageCode);
+  return village !== undefined && village.path.startsWith(teamRegionPath);
+}
+
+/**
+ * An office creates a silver-age team (银龄行动队伍) in its region: sponsored by
+ * a member unit of an ageing committee, or by a county ageing committee (then
+ * the region is that county).
+ */
+export function createTeam(context: PeopleContext, actor: Actor, input: TeamInput, idempotencyKey: string | null = null): Outcome<{ teamId: number; replayed?: boolean }> {
+  const problems: Problem[] = [];
+  const name = (input.name ?? '').trim();
+  const sponsorUnit = (input.sponsorUnit ?? '').trim();
+  if (name === '' || name.length > 50) problems.push({ code: 'people.error.team_name_required', field: 'name' });
+  if (sponsorUnit === '' || sponsorUnit.length > 50) problems.push({ code: 'people.error.sponsor_unit_required', field: 'sponsorUnit' });
+  if (input.sponsorKind !== 'member_unit' && input.sponsorKind !== 'county_committee') problems.push({ code: 'people.error.sponsor_kind_invalid', field: 'sponsorKind' });
+  const region = findRegion(context, (input.regionCode ?? '').trim());
+  if (!region) problems.push({ code: 'people.error.region_unknown', field: 'regionCode', params: { code: (input.regionCode ?? '').slice(0, 20) } });
+  else if (input.sponsorKind === 'county_committee' && region.level !== 'county') problems.push({ code: 'people.error.county_committee_region', field: 'regionCode' });
+  if (problems.length > 0 || !region) return failure(422, ...problems);
+  if (!pathInScope(region.path, scopePaths(context, actor, officeRoles))) return failure(403, { code: 'people.error.forbidden' });
+  const at = nowMs(context);
+  return context.db.transaction(
+    (tx) => {
+      if (idempotencyKey) {
+        const earlier = tx.select({ id: teams.id }).from(teams).where(eq(teams.idempotencyKey, idempotencyKey)).get();
+        if (earlier) return success({ teamId: earlier.id, replayed: true });
+      }
+      const taken = tx.select({ id: teams.id }).from(teams).where(and(eq(teams.regionCode, region.code), eq(teams.name, name))).get();
+      if (taken) return failure(409, { code: 'people.error.team_name_taken', field: 'name' });
+      const team = tx.insert(teams).values({ name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code, createdByUserId: actor.userId, idempotencyKey, createdAtMs: at, updatedAtMs: at }).returning({ id: teams.id }).get();
+      audit(txContext(context, tx), actor, 'team.create', 'team', team.id, region.code);
+      return success({ teamId: team.id });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/**
+ * A coordinator (of the member's village) or an office (of the team's region)
+ * adds a member directly: active at once. Suspended or pending members cannot join.
+ */
+export function addTeamMember(context: PeopleContext, actor: Actor, teamId: number, memberId: number): Outcome<{ membershipId: number }> {
+  const at = nowMs(context);
+  return context.db.transaction(
+    (tx) => {
+      const ctx = txContext(context, tx);
+      const team = tx.select().from(teams).where(eq(teams.id, teamId)).get();
+      if (!team) return failure(404, { code: 'people.error.team_not_found' });
+      const member = tx.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
+      if (!member) return failure(404, { code: 'people.error.member_not_found' });
+      const teamRegion = findRegion(ctx, team.regionCode)!;
+      // A coordinator of the member's village may add them only to a team of that area; an office of the team's region may add anyone.
+      const allowed = (villageInScope(ctx, actor, member.villageCode).ok && teamCoversVillage(ctx, teamRegion.path, member.villageCode))
+        || pathInScope(teamRegion.path, scopePaths(ctx, actor, officeRoles));
+      if (!allowed) return failure(403, { code: 'people.error.forbidden' });
+      if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
+      const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+      if (existing && existing.status === 'active') return failure(409, { code: 'people.error.already_in_team' });
+      let membershipId: number;
+      if (existing) {
+        tx.update(teamMemberships).set({ status: 'active', decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
+        membershipId = existing.id;
+      } else {
+        membershipId = tx.insert(teamMemberships).values({ teamId, memberId, status: 'active', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: actor.userId, decidedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
+      }
+      audit(ctx, actor, 'team.member_add', 'team', teamId, team.regionCode, { memberId });
+      return success({ membershipId });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** A member (signed in as themself) asks to join a team; it waits for approval. */
+export function requestTeamMembership(context: PeopleContext, actor: Actor, teamId: number): Outcome<{ membershipId: number }> {
+  if (!actor.memberId) return failure(403, { code: 'people.error.forbidden' });
+  const memberId = actor.memberId;
+  const at = nowMs(context);
+  return context.db.transaction(
+    (tx) => {
+      const team = tx.select({ id: teams.id, regionCode: teams.regionCode }).from(teams).where(eq(teams.id, teamId)).get();
+      if (!team) return failure(404, { code: 'people.error.team_not_found' });
+      const member = tx.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
+      if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
+      // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
+      if (!teamCoversVillage(txContext(context, tx), findRegion(txContext(context, tx), team.regionCode)!.path, member.villageCode)) {
+        return failure(404, { code: 'people.error.team_not_found' });
+      }
+      const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+      if (existing && (existing.status === 'active' || existing.status === 'pending')) return failure(409, { code: 'people.error.already_in_team' });
+      let membershipId: number;
+      if (existing) {
+        tx.update(teamMemberships).set({ status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: null, decidedAtMs: null, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
+        membershipId = existing.id;
+      } else {
+        membershipId = tx.insert(teamMemberships).values({ teamId, memberId, status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
+      }
+      audit(txContext(context, tx), actor, 'team.member_request', 'team', teamId, team.regionCode, { memberId });
+      return success({ membershipId });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** Staff in scope of the team's region (or of the member's village) approve or decline a request; declining needs a reason. */
+export function decideTeamMembership(
+  context: PeopleContext,
+  actor: Actor,
+  membershipId: number,
+  decision: { approve: true } | { approve: false; reason: string },
+): Outcome<{ membershipId: number; status: 'active' | 'declined' }> {
+  if (!decision.approve) {
+    const problem = checkReason(decision.reason);
+    if (problem) return failure(422, problem);
+  }
+  const at = nowMs(context);
+  return context.db.transaction(
+    (tx) => {
+      const ctx = txContext(context, tx);
+      const membership = tx.select().from(teamMemberships).where(eq(teamMemberships.id, membershipId)).get();
+      if (!membership) return failure(404, { code: 'people.error.membership_not_found' });
+      const team = teamInScope(ctx, actor, membership.teamId);
+      if (!team.ok) {
+        // The coordinator of the member's village decides too, for a team of that area.
+        const member = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, membership.memberId)).get()!;
+        const teamRow = tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get()!;
+        const covers = teamCoversVillage(ctx, findRegion(ctx, teamRow.regionCode)!.path, member.villageCode);
+        if (!covers || !villageInScope(ctx, actor, member.villageCode).ok) return failure(team.status, ...team.problems);
+      }
+      if (membership.status !== 'pending') return failure(409, { code: 'people.error.membership_not_pending' });
+      const status = decision.approve ? 'active' : 'declined';
+      const reason = decision.approve ? null : decision.reason.trim();
+      tx.update(teamMemberships).set({ status, decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: reason }).where(eq(teamMemberships.id, membershipId)).run();
+      audit(ctx, actor, decision.approve ? 'team.member_approve' : 'team.member_decline', 'team', membership.teamId, null, { memberId: membership.memberId, reason });
+      return success({ membershipId, status });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** The leader must be an active member of the team. */
+export function setTeamLeader(context: PeopleContext, actor: Actor, teamId: number, memberId: number): Outcome<{ teamId: number }> {
+  return context.db.transaction(
+    (tx) => {
+      const ctx = txContext(context, tx);
+      const team = teamInScope(ctx, actor, teamId, officeRoles);
+      if (!team.ok) return failure(team.status, ...team.problems);
+      const membership = tx.select({ status: teamMemberships.status }).from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+      if (membership?.status !== 'active') return failure(422, { code: 'people.error.leader_not_member', field: 'leaderMemberId' });
+      tx.update(teams).set({ leaderMemberId: memberId, updatedAtMs: nowMs(context) }).where(eq(teams.id, teamId)).run();
+      audit(ctx, actor, 'team.leader_set', 'team', teamId, team.team.regionCode, { memberId });
+      return success({ teamId });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export interface ActivityInput {
+  activityDate: string;
+  place: string;
+  theme: string;
+}
+
+/** A themed activity (主题活动) of a team, by staff in scope of the team's region. */
+export function createActivity(context: PeopleContext, actor: Actor, teamId: number, input: ActivityInput, idempotencyKey: string | null = null): Outcome<{ activityId: number; replayed?: boolean }> {
+  const problems: Problem[] = [];
+  const date = (input.activityDate ?? '').trim();
+  const valid = /^\d{4}-\d{2}-\d{2}$/.test(date) && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) === date;
+  if (!valid) problems.push({ code: 'people.error.activity_date_invalid', field: 'activityDate' });
+  const place = (input.place ?? '').trim();
+  const theme = (input.theme ?? '').trim();
+  if (place === '' || place.length > 100) problems.push({ code: 'people.error.activity_place_required', field: 'place' });
+  if (theme === '' || theme.length > 100) problems.push({ code: 'people.error.activity_theme_required', field: 'theme' });
+  const team = teamInScope(context, actor, teamId);
+  if (!team.ok) return failure(team.status, ...team.problems);
+  if (problems.length > 0) return failure(422, ...problems);
+  return context.db.transaction(
+    (tx) => {
+      if (idempotencyKey) {
+        const earlier = tx.select({ id: teamActivities.id }).from(teamActivities).where(eq(teamActivities.idempotencyKey, idempotencyKey)).get();
+        if (earlier) return success({ activityId: earlier.id, replayed: true });
+      }
+      const activity = tx.insert(teamActivities).values({ teamId, activityDate: date, place, theme, createdByUserId: actor.userId, idempotencyKey, createdAtMs: nowMs(context) }).returning({ id: teamActivities.id }).get();
+      audit(txContext(context, tx), actor, 'team.activity_create', 'team', teamId, team.team.regionCode, { activityId: activity.id });
+      return success({ activityId: activity.id });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+export interface TeamSummary {
+  id: number;
+  name: string;
+  sponsorUnit: string;
+  sponsorKind: SponsorKind;
+  regionCode: string;
+  regionName: string;
+  leaderName: string | null;
+  activeMembers: number;
+  pendingMembers: number;
+  activities: number;
+  lastActivityDate: string | null;
+}
+
+/** Teams whose region lies in the actor's scope, optionally of one sponsoring unit. */
+export function listTeams(context: PeopleContext, actor: Actor, filter: { sponsorUnit?: string } = {}): Outcome<TeamSummary[]> {
+  const scope = scopePaths(context, actor);
+  if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
+  const conditions: SQL[] = [inScopeCondition(regions.path, scope)];
+  if (filter.sponsorUnit) conditions.push(eq(teams.sponsorUnit, filter.sponsorUnit));
+  const rows = context.db
+    .select({
+      id: teams.id, name: teams.name, sponsorUnit: teams.sponsorUnit, sponsorKind: teams.sponsorKind, regionCode: teams.regionCode, regionName: regions.nameZh,
+      leaderName: sql<string | null>`(SELECT ${members.realName} FROM ${members} WHERE ${members.id} = ${teams.leaderMemberId})`,
+      activeMembers: sql<number>`(SELECT count(*) FROM ${teamMemberships} WHERE ${teamMemberships.teamId} = ${teams.id} AND ${teamMemberships.status} = 'active')`,
+      pendingMembers: sql<number>`(SELECT count(*) FROM ${teamMemberships} WHERE ${teamMemberships.teamId} = ${teams.id} AND ${teamMemberships.status} = 'pending')`,
+      activities: sql<number>`(SELECT count(*) FROM ${teamActivities} WHERE ${teamActivities.teamId} = ${teams.id})`,
+      lastActivityDate: sql<string | null>`(SELECT max(${teamActivities.activityDate}) FROM ${teamActivities} WHERE ${teamActivities.teamId} = ${teams.id})`,
+    })
+    .from(teams)
+    .innerJoin(regions, eq(regions.code, teams.regionCode))
+    .where(and(...conditions))
+    .orderBy(asc(teams.sponsorUnit), asc(teams.name))
+    .all();
+  return success(rows);
+}
+
+export interface TeamDetail extends TeamSummary {
+  members: { membershipId: number; memberId: number; realName: string; maskedPhone: string; status: string; requestedAtMs: number }[];
+  activityList: { id: number; activityDate: string; place: string; theme: string }[];
+}
+
+export function getTeam(context: PeopleContext, actor: Actor, teamId: number): Outcome<TeamDetail> {
+  const team = teamInScope(context, actor, teamId);
+  if (!team.ok) return failure(team.status, ...team.problems);
+  const summary = listTeams(context, actor);
+  const own = summary.ok ? summary.value.find((entry) => entry.id === teamId) : undefined;
+  if (!own) return failure(404, { code: 'people.error.team_not_found' });
+  const memberRows = context.db
+    .select({ membershipId: teamMemberships.id, memberId: members.id, realName: members.realName, phone: members.phone, status: teamMemberships.status, requestedAtMs: teamMemberships.requestedAtMs })
+    .from(teamMemberships)
+    .innerJoin(members, eq(members.id, teamMemberships.memberId))
+    .where(and(eq(teamMemberships.teamId, teamId), inArray(teamMemberships.status, ['active', 'pending'])))
+    .orderBy(asc(teamMemberships.status), asc(members.namePinyin))
+    .all()
+    .map(({ phone, ...row }) => ({ ...row, maskedPhone: maskPhone(phone) }));
+  const activityList = context.db
+    .select({ id: teamActivities.id, activityDate: teamActivities.activityDate, place: teamActivities.place, theme: teamActivities.theme })
+    .from(teamActivities)
+    .where(eq(teamActivities.teamId, teamId))
+    .orderBy(desc(teamActivities.activityDate))
+    .all();
+  return success({ ...own, members: memberRows, activityList });
+}
+
+/** Activities per sponsoring unit in scope, for the "every unit has a team and an activity a year" target. */
+export function activitiesBySponsor(context: PeopleContext, actor: Actor, year: number): Outcome<{ sponsorUnit: string; sponsorKind: SponsorKind; teams: number; activities: number }[]> {
+  const scope = scopePaths(context, actor);
+  if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
+  const rows = context.db
+    .select({
+      sponsorUnit: teams.sponsorUnit,
+      sponsorKind: teams.sponsorKind,
+      teams: sql<number>`count(DISTINCT ${teams.id})`,
+      activities: sql<number>`count(${teamActivities.id})`,
+    })
+    .from(teams)
+    .innerJoin(regions, eq(regions.code, teams.regionCode))
+    .leftJoin(teamActivities, and(eq(teamActivities.teamId, teams.id), sql`substr(${teamActivities.activityDate}, 1, 4) = ${String(year)}`))
+    .where(inScopeCondition(regions.path, scope))
+    .groupBy(teams.sponsorUnit, teams.sponsorKind)
+    .orderBy(asc(teams.sponsorUnit))
+    .all();
+  return success(rows);
+}

@@ -1,0 +1,27 @@
+import { hash } from 'node:crypto';
+import type { Transfer } from './types.ts';
+
+/**
+ * The hash of a transfer covers its canonical contents and the previous
+ * transfer's hash, so changing any stored transfer breaks every hash after it.
+ * The canonical form is a JSON array in a fixed field order: unambiguous
+ * whatever characters the ids and references hold.
+ */
+export function transferHash(transfer: Omit<Transfer, 'hash'>): string {
+  const canonical = JSON.stringify([
+    transfer.seq,
+    transfer.id,
+    transfer.debitAccountId,
+    transfer.creditAccountId,
+    transfer.amount,
+    transfer.code,
+    transfer.flags,
+    transfer.pendingId,
+    transfer.timeoutSeconds,
+    transfer.refType,
+    transfer.refId,
+    transfer.timestampMs,
+    transfer.previousHash,
+  ]);
+  return hash('sha256', canonical, 'hex');
+}

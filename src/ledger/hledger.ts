@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import type { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { TransferFlags } from './types.ts';
+
+/**
+ * Writes the ledger as an hledger journal, in sequence order, so an
+ * independent tool can check our arithmetic.
+ *
+ * Amounts are integer minutes in the commodity MIN. Each ledger account X
+ * becomes two hledger accounts, `X:posted` and `X:pending`; a debit is a
+ * positive posting. A pending transfer moves the amount between the two
+ * `:pending` accounts; a post reverses the hold and moves the posted amount
+ * between the `:posted` accounts; a void only reverses the hold. Every
+ * posting carries a balance assertion (`= N MIN`) with the account's running
+ * balance, so `hledger check` re-verifies every step. The balance of
+ * `X:posted` is debits_posted - credits_posted and of `X:pending`
+ * debits_pending - credits_pending.
+ */
+export async function exportHledger(sqlite: Database.Database, out: Writable): Promise<{ transfers: number }> {
+  const running = new Map<string, number>();
+  const pendingAmounts = new Map<string, number>();
+  let count = 0;
+  let buffer = '';
+  const flush = async (): Promise<void> => {
+    if (buffer.length === 0) return;
+    const chunk = buffer;
+    buffer = '';
+    if (!out.write(chunk)) await once(out, 'drain');
+  };
+  const posting = (account: string, amount: number): string => {
+    const next = (running.get(account) ?? 0) + amount;
+    running.set(account, next);
+    return `    ${account}  ${amount} MIN = ${next} MIN\n`;
+  };
+
+  buffer += '; Silver Hours ledger export. Commodity MIN = one minute of standard service time.\n';
+  buffer += 'commodity 1000. MIN\n\n';
+  // Read one snapshot; the rows are streamed to keep memory flat.
+  const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id, timestamp_ms
+    FROM ledger_transfers ORDER BY seq`).raw().iterate() as IterableIterator<[number, string, string, string, number, string, number, string | null, number]>;
+  for (const [seq, id, debit, credit, amount, code, flags, pendingId, timestampMs] of rows) {
+    count += 1;
+    const date = shanghaiDate(timestampMs);
+    buffer += `${date} (${seq}) ${code} ${id}\n`;
+    if (flags & TransferFlags.pending) {
+      pendingAmounts.set(id, amount);
+      buffer += posting(`${debit}:pending`, amount) + posting(`${credit}:pending`, -amount);
+    } else if (flags & (TransferFlags.postPending | TransferFlags.voidPending)) {
+      const held = pendingAmounts.get(pendingId ?? '') ?? 0;
+      pendingAmounts.delete(pendingId ?? '');
+      buffer += posting(`${debit}:pending`, -held) + posting(`${credit}:pending`, held);
+      if (flags & TransferFlags.postPending) buffer += posting(`${debit}:posted`, amount) + posting(`${credit}:posted`, -amount);
+    } else {
+      buffer += posting(`${debit}:posted`, amount) + posting(`${credit}:posted`, -amount);
+    }
+    buffer += '\n';
+    if (buffer.length > 1 << 16) await flush();
+  }
+  await flush();
+  return { transfers: count };
+}
+
+const shanghaiFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+function shanghaiDate(timestampMs: number): string {
+  return shanghaiFormat.format(new Date(timestampMs));
+}

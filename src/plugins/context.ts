@@ -1,0 +1,64 @@
+import type { Db } from '../db/client.ts';
+import type { Actor, Permission, RoleGrant, Target } from '../domain/access/authorize.ts';
+import type { Locale, Translate } from '../i18n/index.ts';
+import type { Secrets } from '../lib/secrets.ts';
+
+/** The signed-in user as routes see it. */
+export interface CurrentUser {
+  id: number;
+  displayName: string;
+  phone: string;
+  mustChangePassword: boolean;
+  /** The refresh-token family of this browser's session. */
+  sessionFamilyId: string;
+  actor: Actor;
+}
+
+export interface PageOptions {
+  /** Message key of the page title (also the <h1> unless the template prints its own). */
+  titleKey: string;
+  titleVariables?: Record<string, string | number>;
+  status?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+    secrets: Secrets;
+    /** Milliseconds since the epoch; tests may move it. */
+    clock: () => number;
+  }
+  interface FastifyRequest {
+    locale: Locale;
+    t: Translate;
+    elderMode: boolean;
+    /** True when htmx asked for a fragment (HX-Request-Type: partial). */
+    isPartial: boolean;
+    currentUser: CurrentUser | null;
+    /** Why there is no user although cookies were sent: shown on the sign-in page. */
+    sessionProblem: 'expired' | null;
+    /** Returns the signed-in user, or throws SignInRequired. */
+    requireUser(): CurrentUser;
+    /**
+     * The one authorization check: throws 403 unless the user holds one of
+     * the permission's roles with `target` inside that role's scope.
+     */
+    authorize(permission: Permission, target?: Target): RoleGrant;
+  }
+  interface FastifyReply {
+    /** Renders views/<template>.eta inside the layout, or alone for an htmx partial request. */
+    page(template: string, data: Record<string, unknown>, options: PageOptions): Promise<string>;
+    /** Renders one template alone (a partial), whatever the request type. */
+    fragment(template: string, data: Record<string, unknown>, status?: number): Promise<string>;
+    /** 303 to a path (plain forms), which htmx follows as well. */
+    seeOther(path: string): void;
+  }
+  interface FastifyContextConfig {
+    /** Reachable without signing in. */
+    public?: boolean;
+    /** Reachable while the user must still change their password. */
+    allowPendingPasswordChange?: boolean;
+    /** Skip session loading entirely (assets, health check). */
+    skipSession?: boolean;
+  }
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpProblem, SignInRequired } from './http-errors.ts';
+
+/** Framework error codes shown to users as a plain sentence instead of an English technical message. */
+const messageKeyByCode: Record<string, { status: number; key: string }> = {
+  FST_CSRF_MISSING_SECRET: { status: 403, key: 'errors.csrf.message' },
+  FST_CSRF_INVALID_TOKEN: { status: 403, key: 'errors.csrf.message' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, key: 'errors.tooLarge.message' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, key: 'errors.badRequest.message' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, key: 'errors.badRequest.message' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, key: 'errors.badRequest.message' },
+  FST_ERR_VALIDATION: { status: 400, key: 'errors.badRequest.message' },
+  RATE_LIMITED: { status: 429, key: 'errors.rateLimited.message' },
+  SIGN_IN_RATE_LIMITED: { status: 429, key: 'errors.rateLimited.signIn' },
+};
+
+const titleKeyByStatus: Record<number, string> = {
+  400: 'errors.badRequest.title',
+  403: 'errors.forbidden.title',
+  404: 'errors.notFound.title',
+  413: 'errors.tooLarge.title',
+  415: 'errors.badRequest.title',
+  429: 'errors.rateLimited.title',
+  500: 'errors.server.title',
+};
+
+async function renderProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  messageKey: string,
+  variables?: Record<string, string | number>,
+  reference?: string,
+): Promise<string> {
+  const titleKey = titleKeyByStatus[status] ?? (status >= 500 ? 'errors.server.title' : 'errors.badRequest.title');
+  const data = { status, message: request.t(messageKey, variables), reference: reference ?? null };
+  // Error responses from htmx requests carry a fragment that htmx 4 swaps into the target.
+  if (request.isPartial) return reply.fragment('partials/errors/problem', { ...data, title: request.t(titleKey) }, status);
+  return reply.page('pages/errors/problem', data, { titleKey, status });
+}
+
+/** The path and query of the page htmx was on (HX-Current-URL is a full URL), or '/'. */
+function pathOf(currentUrl: string | string[] | undefined): string {
+  if (typeof currentUrl !== 'string') return '/';
+  try {
+    const url = new URL(currentUrl);
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '/';
+  }
+}
+
+/**
+ * 404 and error pages. A 500 shows a short reference that is also in the log
+ * line, never a stack trace; logs carry no request bodies (no personal data).
+ */
+export function installErrorPages(app: FastifyInstance): void {
+  app.setNotFoundHandler(async (request, reply) => renderProblem(request, reply, 404, 'errors.notFound.message'));
+
+  app.setErrorHandler(async (error: FastifyError | HttpProblem | SignInRequired, request, reply) => {
+    if (error instanceof SignInRequired) {
+      const next = encodeURIComponent(request.method === 'GET' ? request.url : pathOf(request.headers['hx-current-url']));
+      const location = `/sign-in?next=${next}${error.reason === 'expired' ? '&expired=1' : ''}`;
+      if (request.headers['hx-request'] === 'true') {
+        reply.header('HX-Redirect', location);
+        return reply.code(401).fragment('partials/errors/problem', { status: 401, title: request.t('auth.signInTitle'), message: request.t('auth.signInRequired'), reference: null });
+      }
+      return reply.redirect(location, 303);
+    }
+    if (error instanceof HttpProblem) return renderProblem(request, reply, error.statusCode, error.messageKey, error.variables);
+    const known = error.code ? messageKeyByCode[error.code] : undefined;
+    if (known) return renderProblem(request, reply, known.status, known.key);
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status < 500) {
+      const messageKey = status === 404 ? 'errors.notFound.message' : status === 429 ? 'errors.rateLimited.message' : status === 403 ? 'errors.forbidden.message' : 'errors.badRequest.message';
+      return renderProblem(request, reply, status, messageKey);
+    }
+    const reference = randomBytes(4).toString('hex').toUpperCase();
+    request.log.error({ err: error, reference }, 'request failed');
+    return renderProblem(request, reply, 500, 'errors.server.message', { reference }, reference);
+  });
+}

@@ -1,0 +1,86 @@
+import { Eta } from 'eta';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { roles } from '../domain/access/authorize.ts';
+import { newIdempotencyKey } from '../lib/forms.ts';
+import { maskPhone } from '../lib/phone.ts';
+import { navigationFor } from '../routes/navigation.ts';
+import type { PageOptions } from './context.ts';
+
+export const viewsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
+
+/**
+ * Rendering: every template receives `it` with the request's translator
+ * (it.t), locale, user, CSRF token (it.csrfToken), a fresh idempotency key
+ * maker, the CSP nonce, and the route's data. Full pages are wrapped in
+ * views/layouts/main.eta; htmx partial requests get the page template alone.
+ */
+/**
+ * Where the footer's language and elder-mode switches bring the user back to:
+ * this page for a GET; after a POST (a form shown again with its errors) the
+ * page the form was on, from the same-origin Referer, or home.
+ */
+function returnUrl(request: FastifyRequest): string {
+  if (request.method === 'GET') return request.url;
+  const referer = request.headers.referer;
+  if (!referer) return '/';
+  try {
+    const url = new URL(referer);
+    const ownHost = new URL(`${url.protocol}//${request.headers.host ?? ''}`).host;
+    return url.host === ownHost ? `${url.pathname}${url.search}` : '/';
+  } catch {
+    return '/';
+  }
+}
+
+export function installRendering(app: FastifyInstance, options: { cacheTemplates: boolean }): void {
+  const eta = new Eta({ views: viewsDirectory, cache: options.cacheTemplates, autoEscape: true, autoTrim: false });
+
+  function baseContext(request: FastifyRequest, reply: FastifyReply) {
+    let csrfToken: string | undefined;
+    const user = request.currentUser;
+    return {
+      t: request.t,
+      locale: request.locale,
+      elderMode: request.elderMode,
+      user: user ? { displayName: user.displayName, maskedPhone: maskPhone(user.phone), grants: user.actor.grants } : null,
+      roleNames: roles,
+      currentPath: request.url.split('?')[0] ?? '/',
+      currentUrl: returnUrl(request),
+      get csrfToken(): string {
+        csrfToken ??= reply.generateCsrf();
+        return csrfToken;
+      },
+      newIdempotencyKey,
+      nonce: (reply.cspNonce as { script?: string } | null)?.script ?? '',
+    };
+  }
+
+  app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown>, pageOptions: PageOptions) {
+    const request = this.request;
+    const context = { ...baseContext(request, this), ...data };
+    const title = request.t(pageOptions.titleKey, pageOptions.titleVariables);
+    this.status(pageOptions.status ?? this.statusCode ?? 200);
+    this.header('Vary', 'HX-Request-Type, Cookie');
+    this.header('Cache-Control', 'no-store');
+    this.type('text/html; charset=utf-8');
+    const body = eta.render(template, { ...context, title });
+    if (request.isPartial) return body;
+    const navigation = navigationFor(request.currentUser?.actor ?? null, context.currentPath);
+    return eta.render('layouts/main', { ...context, title, body, navigation });
+  });
+
+  app.decorateReply('fragment', async function fragment(this: FastifyReply, template: string, data: Record<string, unknown>, status?: number) {
+    const context = { ...baseContext(this.request, this), ...data };
+    if (status !== undefined) this.status(status);
+    this.header('Vary', 'HX-Request-Type, Cookie');
+    this.header('Cache-Control', 'no-store');
+    this.type('text/html; charset=utf-8');
+    return eta.render(template, context);
+  });
+
+  app.decorateReply('seeOther', function seeOther(this: FastifyReply, path: string) {
+    this.redirect(path, 303);
+  });
+}

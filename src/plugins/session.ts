@@ -1,0 +1,163 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize, type Permission, type Target } from '../domain/access/authorize.ts';
+import { recordAudit } from '../domain/audit/audit.ts';
+import { isSessionLive, refreshLifetimeMs, rotateSession, startSession } from '../domain/auth/sessions.ts';
+import { actorOf, findUser, homeRegionCode } from '../domain/auth/users.ts';
+import type { CurrentUser } from './context.ts';
+import { HttpProblem, SignInRequired } from './http-errors.ts';
+
+export const accessCookie = 'sh_at';
+export const refreshCookie = 'sh_rt';
+export const accessLifetimeSeconds = 15 * 60;
+const issuer = 'silver-hours';
+const audience = 'silver-hours-web';
+
+interface AccessClaims {
+  sub: string;
+  sid: string;
+}
+
+/**
+ * Sessions: a short access token (JWT, HS256, fixed issuer and audience) and
+ * a rotating refresh token, both in HttpOnly SameSite=Lax cookies. On every
+ * request the access token is checked, and its session must still be live in
+ * the database (so sign-out and password changes take effect at once). When
+ * the access token has expired, the refresh token is rotated right there, so
+ * an htmx request in the middle of a form carries on without a detour.
+ */
+export function installSessions(app: FastifyInstance, options: { secureCookies: boolean }): void {
+  const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, path: '/' };
+
+  function nowSeconds(): number {
+    return Math.floor(app.clock() / 1000);
+  }
+
+  function issueAccessToken(reply: FastifyReply, userId: number, familyId: string): void {
+    const iat = nowSeconds();
+    const token = app.jwt.sign({ sub: String(userId), sid: familyId, iat, exp: iat + accessLifetimeSeconds });
+    reply.setCookie(accessCookie, token, { ...cookieBase, maxAge: accessLifetimeSeconds });
+  }
+
+  function setRefreshCookie(reply: FastifyReply, token: string): void {
+    reply.setCookie(refreshCookie, token, { ...cookieBase, maxAge: Math.floor(refreshLifetimeMs / 1000) });
+  }
+
+  function clearSessionCookies(reply: FastifyReply): void {
+    reply.clearCookie(accessCookie, cookieBase);
+    reply.clearCookie(refreshCookie, cookieBase);
+  }
+
+  function loadUser(userId: number, familyId: string): CurrentUser | null {
+    const user = findUser(app.db, userId);
+    if (!user || user.status !== 'active') return null;
+    return {
+      id: user.id,
+      displayName: user.displayName,
+      phone: user.phone,
+      mustChangePassword: user.mustChangePassword,
+      sessionFamilyId: familyId,
+      actor: actorOf(app.db, user.id),
+    };
+  }
+
+  function verifyAccessToken(token: string): AccessClaims | null {
+    try {
+      const claims = app.jwt.verify<AccessClaims>(token, { clockTimestamp: app.clock() });
+      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !/^\d+$/.test(claims.sub)) return null;
+      return claims;
+    } catch {
+      return null;
+    }
+  }
+
+  app.decorateRequest('currentUser', null);
+  app.decorateRequest('sessionProblem', null);
+  app.decorateRequest('requireUser', function requireUser(this: FastifyRequest): CurrentUser {
+    if (!this.currentUser) throw new SignInRequired(this.sessionProblem === 'expired' ? 'expired' : 'signed_out');
+    return this.currentUser;
+  });
+  app.decorateRequest('authorize', function authorizeRequest(this: FastifyRequest, permission: Permission, target?: Target) {
+    const user = this.requireUser();
+    const grant = authorize(user.actor, permission, target);
+    if (!grant) throw new HttpProblem(403, target ? 'errors.forbidden.outOfScope' : 'errors.forbidden.message');
+    return grant;
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.skipSession) return;
+    const nowMs = app.clock();
+    const accessToken = request.cookies[accessCookie];
+    const presentedRefresh = request.cookies[refreshCookie];
+    if (accessToken) {
+      const claims = verifyAccessToken(accessToken);
+      if (claims && isSessionLive(app.db, claims.sid, nowMs)) {
+        request.currentUser = loadUser(Number(claims.sub), claims.sid);
+        if (request.currentUser) return;
+      }
+    }
+    if (presentedRefresh) {
+      const result = rotateSession(app.db, presentedRefresh, nowMs);
+      if (result.kind === 'rotated' || result.kind === 'grace') {
+        request.currentUser = loadUser(result.userId, result.familyId);
+        if (request.currentUser) {
+          issueAccessToken(reply, result.userId, result.familyId);
+          if (result.kind === 'rotated') setRefreshCookie(reply, result.token);
+          return;
+        }
+      }
+      if (result.kind === 'reused') {
+        recordAudit(
+          app.db,
+          {
+            action: 'auth.refresh_token_reused',
+            actorUserId: result.userId,
+            objectType: 'user',
+            objectId: result.userId,
+            regionCode: homeRegionCode(actorOf(app.db, result.userId).grants),
+            ipAddress: request.ip,
+          },
+          nowMs,
+        );
+      }
+    }
+    if (accessToken || presentedRefresh) {
+      request.sessionProblem = 'expired';
+      clearSessionCookies(reply);
+    }
+  });
+
+  /** Secure by default: every route needs a signed-in user unless its config says `public: true`. */
+  app.addHook('preHandler', async (request, reply) => {
+    const config = request.routeOptions.config;
+    if (config.public || config.skipSession || request.is404) return;
+    const user = request.requireUser();
+    if (user.mustChangePassword && !config.allowPendingPasswordChange) {
+      if (request.headers['hx-request'] === 'true') {
+        reply.header('HX-Redirect', '/account/password');
+        reply.code(204).send();
+        return reply;
+      }
+      reply.seeOther('/account/password');
+      return reply;
+    }
+  });
+
+  app.decorate('sessions', {
+    /** Starts a session for a user who just proved who they are, and sets both cookies. */
+    begin(reply: FastifyReply, userId: number): string {
+      const session = startSession(app.db, userId, app.clock());
+      issueAccessToken(reply, userId, session.familyId);
+      setRefreshCookie(reply, session.token);
+      return session.familyId;
+    },
+    end(reply: FastifyReply): void {
+      clearSessionCookies(reply);
+    },
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: { begin(reply: FastifyReply, userId: number): string; end(reply: FastifyReply): void };
+  }
+}

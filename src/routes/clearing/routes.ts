@@ -1,0 +1,79 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize, regionScopes } from '../../domain/access/authorize.ts';
+import { canSettle, canViewClearing, clearingView, recordSettlement } from '../../domain/redemption/clearing.ts';
+import { regionOf, type Problem } from '../../domain/redemption/context.ts';
+import { canSetPolicy, getPolicy, setPolicy } from '../../domain/redemption/policy.ts';
+import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import { formatDateTime } from '../../lib/time.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { hoursOf, minutesFromHours, problemMessages, redemptionContext } from '../sites/shared.ts';
+
+/**
+ * Inter-county clearing for offices: positions from the ledger per county and
+ * month, settlements recorded by a higher-level office, and (for the top
+ * office) the network policy for spending credits.
+ */
+const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  function clearingPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const user = request.requireUser();
+    const scopes = regionScopes(user.actor, canViewClearing);
+    const view = clearingView(redemptionContext(app));
+    const inScope = (countyCode: string) => {
+      const county = regionOf(app.db, countyCode);
+      return county !== undefined && scopes.some((path) => county.path.startsWith(path));
+    };
+    const name = (code: string) => {
+      const region = regionOf(app.db, code);
+      return region ? (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh) : code;
+    };
+    return reply.page('pages/clearing/index', {
+      counties: view.counties.filter((county) => inScope(county.countyCode)).map((county) => ({ ...county, name: name(county.countyCode) })),
+      months: view.months.filter((month) => inScope(month.countyCode)).map((month) => ({ ...month, name: name(month.countyCode) })),
+      pairs: view.pairs.filter((pair) => inScope(pair.fromCountyCode) || inScope(pair.toCountyCode)).map((pair) => ({ ...pair, fromName: name(pair.fromCountyCode), toName: name(pair.toCountyCode) })),
+      settlements: view.settlements.filter((s) => inScope(s.fromCountyCode) || inScope(s.toCountyCode))
+        .map((s) => ({ ...s, fromName: name(s.fromCountyCode), toName: name(s.toCountyCode), when: formatDateTime(s.atMs, request.locale) })),
+      networkSumMinutes: view.networkSumMinutes,
+      canSettle: regionScopes(user.actor, canSettle).some((path) => path.split('/').filter(Boolean).length < 3),
+      canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
+      policy: getPolicy(app.db),
+      settled: field(request.query, 'settled') === '1', policySaved: field(request.query, 'policy') === '1',
+      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+    }, { titleKey: 'redemption.clearing.title', status });
+  }
+
+  app.get('/clearing', async (request, reply) => {
+    request.authorize(canViewClearing);
+    return clearingPage(request, reply, []);
+  });
+
+  app.post('/clearing/settlements', async (request, reply) => {
+    request.authorize(canSettle);
+    const user = request.requireUser();
+    const values = {
+      from: field(request.body, 'from').trim(), to: field(request.body, 'to').trim(), amount: field(request.body, 'amount').trim(),
+      note: field(request.body, 'note'), idempotency_key: readIdempotencyKey(request.body) ?? '',
+    };
+    if (!values.idempotency_key) return clearingPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const result = recordSettlement(redemptionContext(app), user.actor, {
+      fromCountyCode: values.from, toCountyCode: values.to, amountMinutes: minutesFromHours(values.amount), note: values.note, idempotencyKey: values.idempotency_key,
+    });
+    if (!result.ok) return clearingPage(request, reply, result.problems, values, result.status);
+    return reply.seeOther('/clearing?settled=1');
+  });
+
+  app.post('/clearing/policy', async (request, reply) => {
+    request.authorize(canSetPolicy);
+    const user = request.requireUser();
+    const capText = field(request.body, 'cap').trim();
+    const ageText = field(request.body, 'care_age').trim();
+    const result = setPolicy(redemptionContext(app), user.actor, {
+      balanceCapMinutes: capText === '' ? null : minutesFromHours(capText),
+      capMode: field(request.body, 'cap_mode') === 'divert' ? 'divert' : 'refuse',
+      careAgeYears: /^\d{1,3}$/.test(ageText) ? Number(ageText) : -1,
+      giftsRelativesOnly: field(request.body, 'relatives_only') === '1',
+    });
+    if (!result.ok) return clearingPage(request, reply, result.problems, {}, result.status);
+    return reply.seeOther('/clearing?policy=1');
+  });
+};
+export default clearingRoutes;

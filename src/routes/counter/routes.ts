@@ -1,0 +1,182 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { grantsFor, regionScopes } from '../../domain/access/authorize.ts';
+import type { Problem } from '../../domain/redemption/context.ts';
+import {
+  canWorkCounter, cancelBasket, confirmBasket, counterMember, findRedemption, identifyMember, linesOf, placeBasket, receiptOf, recentAtSite,
+  sweepExpired, voidRedemption, voidWindowMs, type Redemption,
+} from '../../domain/redemption/counter.ts';
+import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
+import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import { formatDateTime } from '../../lib/time.ts';
+import { notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { hoursOf, memberReference, positiveId, problemMessages, readMemberReference, redemptionContext } from '../sites/shared.ts';
+
+/**
+ * The counter of a partner site: find the member (card QR URL /c/<token>,
+ * card number or phone), build a basket, the member types their PIN on the
+ * clerk's device, receipt; cancel; void within 10 minutes. Every step is a
+ * plain form post (303 to the next page) that htmx boosts.
+ */
+const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = () => redemptionContext(app);
+
+  /** Sites the user may work at: their clerk sites, and every site in their staff regions. */
+  function workableSites(request: FastifyRequest): Site[] {
+    const actor = request.requireUser().actor;
+    const siteIds = new Set(grantsFor(actor, canWorkCounter).map((grant) => grant.siteId).filter((id): id is number => id !== null));
+    const regionPaths = regionScopes(actor, canWorkCounter);
+    const fromRegions = regionPaths.length === 0 ? [] : (app.db.$client
+      .prepare(`SELECT s.id FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE ${regionPaths.map(() => 'r.path LIKE ?').join(' OR ')} ORDER BY s.id LIMIT 200`)
+      .all(...regionPaths.map((path) => `${path}%`)) as { id: number }[]).map((row) => row.id);
+    return [...new Set([...siteIds, ...fromRegions])].map((id) => findSite(app.db, id)).filter((site): site is Site => site !== undefined && site.active);
+  }
+
+  function loadSite(request: FastifyRequest): Site {
+    const siteId = positiveId((request.params as { siteId: string }).siteId);
+    const site = siteId === null ? undefined : findSite(app.db, siteId);
+    if (!site) throw notFound('redemption.error.site_not_found');
+    request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath });
+    return site;
+  }
+
+  app.get('/counter', async (request, reply) => {
+    request.authorize(canWorkCounter);
+    const sites = workableSites(request);
+    if (sites.length === 1) return reply.seeOther(`/counter/${sites[0]!.id}`);
+    return reply.page('pages/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
+  });
+
+  function sitePage(request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200) {
+    sweepExpired(context());
+    const recent = recentAtSite(context(), site.id, 10).map((redemption) => ({
+      ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale), memberName: counterMember(context(), redemption.memberId)?.realName ?? '',
+    }));
+    return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), hoursOf }, {
+      titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
+    });
+  }
+
+  app.get<{ Params: { siteId: string } }>('/counter/:siteId', async (request, reply) => sitePage(request, reply, loadSite(request), []));
+
+  app.post<{ Params: { siteId: string } }>('/counter/:siteId/identify', async (request, reply) => {
+    const site = loadSite(request);
+    const typed = field(request.body, 'lookup').trim();
+    // A scanned card URL (…/c/<token>) typed or pasted by a scanner into the box.
+    const scanned = /\/c\/([A-Za-z0-9_-]{20,100})\/?$/.exec(typed);
+    const lookup = scanned ? '' : typed.replace(/[\s-]/g, '');
+    const found = scanned ? identifyMember(context(), { token: scanned[1]! })
+      : /^\d{13}$/.test(lookup) ? identifyMember(context(), { cardNumber: lookup }) : identifyMember(context(), { phone: lookup });
+    if (!found.ok) return sitePage(request, reply, site, found.problems, lookup, found.status);
+    return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
+  });
+
+  // Opens the basket for the member whose card QR was scanned, at the clerk's
+  // site. The card's own URL (/c/<token>, the members area) should send users
+  // who work a counter here; until it does, a clerk may also paste or scan the
+  // card URL into the counter's search box (see /identify).
+  app.get<{ Params: { token: string } }>('/counter/scan/:token', async (request, reply) => {
+    const token = request.params.token;
+    request.authorize(canWorkCounter);
+    const sites = workableSites(request);
+    const chosen = positiveId(field(request.query, 'site'));
+    const site = chosen !== null ? sites.find((candidate) => candidate.id === chosen) : sites.length === 1 ? sites[0] : undefined;
+    if (!site) return reply.page('pages/counter/index', { sites, token }, { titleKey: 'redemption.counter.title' });
+    const found = identifyMember(context(), { token });
+    if (!found.ok) return sitePage(request, reply, site, found.problems, '', found.status);
+    return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
+  });
+
+  function loadMember(request: FastifyRequest, site: Site): number {
+    const memberId = readMemberReference(app, site.id, (request.params as { ref: string }).ref);
+    if (memberId === null) throw notFound('redemption.error.member_not_found');
+    return memberId;
+  }
+
+  function basketPage(request: FastifyRequest, reply: FastifyReply, site: Site, memberId: number, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const member = counterMember(context(), memberId);
+    if (!member) throw notFound('redemption.error.member_not_found');
+    return reply.page('pages/counter/basket', {
+      site, member, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
+      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      canUseVoucher: site.kind === 'service_station' && member.voucherAvailableMinutes !== null,
+    }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
+  }
+
+  app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/m/:ref', async (request, reply) => {
+    const site = loadSite(request);
+    return basketPage(request, reply, site, loadMember(request, site), []);
+  });
+
+  app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/m/:ref/baskets', async (request, reply) => {
+    const site = loadSite(request);
+    const memberId = loadMember(request, site);
+    const user = request.requireUser();
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    const lines = itemsOf(app.db, site.id, { activeOnly: true }).map((item) => {
+      const text = field(body, `qty_${item.id}`).trim();
+      values[`qty_${item.id}`] = text;
+      return { itemId: item.id, quantity: text === '' ? 0 : /^\d{1,2}$/.test(text) ? Number(text) : -1 };
+    });
+    const key = readIdempotencyKey(body);
+    values.idempotency_key = key ?? '';
+    values.payer = field(body, 'payer') === 'voucher' ? 'voucher' : 'wallet';
+    if (!key) return basketPage(request, reply, site, memberId, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const placed = placeBasket(context(), user.actor, { siteId: site.id, memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
+    if (!placed.ok) return basketPage(request, reply, site, memberId, placed.problems, values, placed.status);
+    return reply.seeOther(`/counter/${site.id}/baskets/${placed.value.id}`);
+  });
+
+  function loadBasket(request: FastifyRequest, site: Site): Redemption {
+    const redemptionId = positiveId((request.params as { id: string }).id);
+    const redemption = redemptionId === null ? undefined : findRedemption(context(), redemptionId);
+    if (!redemption || redemption.siteId !== site.id) throw notFound('redemption.error.basket_not_found');
+    return redemption;
+  }
+
+  function basketStatusPage(request: FastifyRequest, reply: FastifyReply, site: Site, redemption: Redemption, problems: Problem[], status = 200) {
+    const member = counterMember(context(), redemption.memberId)!;
+    const receipt = receiptOf(context(), redemption.id);
+    const now = app.clock();
+    return reply.page('pages/counter/receipt', {
+      site, redemption, member, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems), hoursOf,
+      when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
+      canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
+      memberReference: memberReference(app, site.id, redemption.memberId),
+    }, receipt
+      ? { titleKey: 'redemption.receipt.title', titleVariables: { number: receipt.receiptNumber }, status }
+      : { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
+  }
+
+  app.get<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id', async (request, reply) => {
+    const site = loadSite(request);
+    sweepExpired(context());
+    return basketStatusPage(request, reply, site, loadBasket(request, site), []);
+  });
+
+  app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/confirm', async (request, reply) => {
+    const site = loadSite(request);
+    const redemption = loadBasket(request, site);
+    const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim());
+    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
+  });
+
+  app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/cancel', async (request, reply) => {
+    const site = loadSite(request);
+    const redemption = loadBasket(request, site);
+    const result = cancelBasket(context(), request.requireUser().actor, redemption.id);
+    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
+  });
+
+  app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/void', async (request, reply) => {
+    const site = loadSite(request);
+    const redemption = loadBasket(request, site);
+    const result = voidRedemption(context(), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
+    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
+  });
+};
+export default counterRoutes;

@@ -1,0 +1,165 @@
+import { eq } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { members } from '../../db/schema/people.ts';
+import { elderCategories } from '../../domain/elders/categories.ts';
+import { getElder, listElders } from '../../domain/elders/query.ts';
+import { registerElder, type ConsentInput, type ElderInput } from '../../domain/elders/register.ts';
+import { closeElder, updateElderCare } from '../../domain/elders/update.ts';
+import { scopePaths } from '../../domain/members/context.ts';
+import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { canManageMembers } from '../members/permissions.ts';
+import { parseId, peopleActor, peopleContext, problemsToForm, refuse, villageChoices } from '../members/support.ts';
+
+interface ElderFormValues {
+  realName: string;
+  idNumber: string;
+  phone: string;
+  villageCode: string;
+  memberCard: string;
+  categories: string[];
+  visitIntervalDays: string;
+  familyContactName: string;
+  familyContactRelation: string;
+  familyContactPhone: string;
+  consentGivenBy: string;
+  consentGivenByName: string;
+  consentMethod: string;
+  sensitiveConsent: boolean;
+}
+
+function many(body: unknown, name: string): string[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const value = (body as Record<string, unknown>)[name];
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+}
+
+function readForm(body: unknown): ElderFormValues {
+  return {
+    realName: field(body, 'real_name'), idNumber: field(body, 'id_number'), phone: field(body, 'phone'), villageCode: field(body, 'village_code'),
+    memberCard: field(body, 'member_card').trim(), categories: many(body, 'categories'), visitIntervalDays: field(body, 'visit_interval_days'),
+    familyContactName: field(body, 'family_contact_name'), familyContactRelation: field(body, 'family_contact_relation'), familyContactPhone: field(body, 'family_contact_phone'),
+    consentGivenBy: field(body, 'consent_given_by'), consentGivenByName: field(body, 'consent_given_by_name'), consentMethod: field(body, 'consent_method'),
+    sensitiveConsent: field(body, 'sensitive_consent') === 'yes',
+  };
+}
+
+const emptyValues: ElderFormValues = {
+  realName: '', idNumber: '', phone: '', villageCode: '', memberCard: '', categories: [], visitIntervalDays: '30', familyContactName: '',
+  familyContactRelation: '', familyContactPhone: '', consentGivenBy: '', consentGivenByName: '', consentMethod: '', sensitiveConsent: false,
+};
+
+const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  app.get<{ Querystring: { category?: string; village?: string; q?: string; sensitive?: string; page?: string } }>('/elders', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const actor = peopleActor(app, request);
+    const context = peopleContext(app);
+    const filter = {
+      category: request.query.category ?? '',
+      village: /^\d{12}$/.test(request.query.village ?? '') ? request.query.village! : '',
+      q: (request.query.q ?? '').slice(0, 40),
+      sensitive: request.query.sensitive === '1',
+    };
+    const result = listElders(context, actor, { category: filter.category || undefined, villageCode: filter.village || undefined, query: filter.q, includeSensitive: filter.sensitive, page: Number(request.query.page) || 1 });
+    if (!result.ok && result.status !== 422) refuse(result);
+    const villages = villageChoices(app, scopePaths(context, actor), request.locale);
+    const filterError = result.ok ? '' : request.t(result.problems[0]?.code ?? 'errors.badRequest.message', result.problems[0]?.params);
+    return reply.page('pages/elders/index', { filter, filterError, result: result.ok ? result.value : { items: [], total: 0, page: 1, pageCount: 1 }, categories: elderCategories, villages }, { titleKey: 'elders.title', status: result.ok ? 200 : 422 });
+  });
+
+  async function showNew(request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
+    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), request.locale);
+    return reply.page('pages/elders/new', { form, villages, categories: elderCategories }, { titleKey: 'elders.new.title', status });
+  }
+
+  app.get('/elders/new', async (request, reply) => {
+    request.authorize(canManageMembers);
+    return showNew(request, reply, { values: emptyValues, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
+  });
+
+  app.post('/elders', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const values = readForm(request.body);
+    const key = readIdempotencyKey(request.body);
+    const errors: Record<string, string> = {};
+    let memberId: number | null = null;
+    if (values.memberCard) {
+      const member = app.db.select({ id: members.id }).from(members).where(eq(members.cardNumber, values.memberCard)).get();
+      if (!member) errors.memberId = request.t('people.error.member_link_invalid');
+      else memberId = member.id;
+    }
+    const consent: ConsentInput | null = values.consentGivenBy
+      ? { givenBy: values.consentGivenBy as ConsentInput['givenBy'], givenByName: values.consentGivenByName, method: (values.consentMethod || 'invalid') as ConsentInput['method'] }
+      : null;
+    const input: ElderInput = {
+      realName: values.realName, idNumber: values.idNumber, phone: values.phone, villageCode: values.villageCode, memberId,
+      categories: values.categories, visitIntervalDays: values.visitIntervalDays.trim() === '' ? null : /^\d+$/.test(values.visitIntervalDays.trim()) ? Number(values.visitIntervalDays) : Number.NaN,
+      familyContactName: values.familyContactName, familyContactRelation: values.familyContactRelation, familyContactPhone: values.familyContactPhone,
+      consent, sensitiveConsent: consent && values.sensitiveConsent ? consent : null,
+    };
+    const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), peopleActor(app, request), input, key);
+    if (!result || !result.ok) {
+      const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
+      const status = result ? (result.status === 403 ? 403 : result.status === 409 ? 409 : 422) : 422;
+      const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
+      return showNew(request, reply, { values: { ...values, idNumber: allErrors.idNumber ? '' : values.idNumber }, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
+    }
+    return reply.seeOther(`/elders/${result.value.elderId}?registered=1`);
+  });
+
+  async function showElder(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
+    const result = getElder(peopleContext(app), peopleActor(app, request), id);
+    if (!result.ok) refuse(result);
+    return reply.page(
+      'pages/elders/show',
+      { elder: result.value, categories: elderCategories, notice: (request.query as { done?: string }).done ?? ((request.query as { registered?: string }).registered ? 'registered' : ''), careErrors: {}, closeError: '', ...extra },
+      { titleKey: 'elders.show.title', titleVariables: { name: result.value.realName }, status },
+    );
+  }
+
+  function elderId(value: string): number {
+    const id = parseId(value);
+    if (id === null) throw notFound('people.error.elder_not_found');
+    return id;
+  }
+
+  app.get<{ Params: { id: string } }>('/elders/:id', async (request, reply) => {
+    request.authorize(canManageMembers);
+    return showElder(request, reply, elderId(request.params.id));
+  });
+
+  app.post<{ Params: { id: string } }>('/elders/:id/care', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = elderId(request.params.id);
+    const interval = field(request.body, 'visit_interval_days').trim();
+    const giver = field(request.body, 'consent_given_by');
+    const result = updateElderCare(peopleContext(app), peopleActor(app, request), id, {
+      categories: many(request.body, 'categories'),
+      visitIntervalDays: interval === '' ? null : /^\d+$/.test(interval) ? Number(interval) : Number.NaN,
+      familyContactName: field(request.body, 'family_contact_name'),
+      familyContactRelation: field(request.body, 'family_contact_relation'),
+      familyContactPhone: field(request.body, 'family_contact_phone'),
+      sensitiveConsent: field(request.body, 'sensitive_consent') === 'yes' && giver ? { givenBy: giver as ConsentInput['givenBy'], method: 'written' } : null,
+    });
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      return showElder(request, reply, id, { careErrors: problemsToForm(result.problems, request.t).errors }, result.status);
+    }
+    return reply.seeOther(`/elders/${id}?done=updated`);
+  });
+
+  app.post<{ Params: { id: string } }>('/elders/:id/close', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = elderId(request.params.id);
+    const result = closeElder(peopleContext(app), peopleActor(app, request), id, field(request.body, 'reason'));
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      return showElder(request, reply, id, { closeError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+    }
+    return reply.seeOther('/elders?closed=1');
+  });
+};
+
+export default eldersRoutes;

@@ -1,0 +1,82 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { eq } from 'drizzle-orm';
+import { memberGifts } from '../../db/schema/redemption.ts';
+import { authorize, permission } from '../../domain/access/authorize.ts';
+import type { Problem } from '../../domain/redemption/context.ts';
+import { counterMember, identifyMember } from '../../domain/redemption/counter.ts';
+import { canAssistGifts, canRegisterRelatives, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+
+/** Members give from their own login; staff key it in for a member present with their card and PIN. */
+export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 'office', 'admin']);
+
+const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const user = request.requireUser();
+    const selfMemberId = memberIdOfUser(app, user.id);
+    const self = selfMemberId === null ? null : counterMember(redemptionContext(app), selfMemberId) ?? null;
+    const doneId = positiveId(field(request.query, 'done'));
+    const done = doneId === null ? undefined : app.db.select().from(memberGifts).where(eq(memberGifts.id, doneId)).get();
+    return reply.page('pages/gifts/index', {
+      self,
+      relatives: self ? relativesOf(app.db, self.memberId) : [],
+      isStaff: authorize(user.actor, canAssistGifts) !== null,
+      canRegisterRelatives: authorize(user.actor, canRegisterRelatives) !== null,
+      done: done && (done.fromMemberId === selfMemberId || authorize(user.actor, canAssistGifts) !== null) ? done : null,
+      relativeDone: field(request.query, 'relative') === '1',
+      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+    }, { titleKey: 'redemption.gifts.title', status });
+  }
+
+  app.get('/gifts', async (request, reply) => {
+    request.authorize(canUseGifts);
+    return giftsPage(request, reply, []);
+  });
+
+  app.post('/gifts', async (request, reply) => {
+    request.authorize(canUseGifts);
+    const user = request.requireUser();
+    const context = redemptionContext(app);
+    const values = {
+      kind: field(request.body, 'kind') === 'donation' ? 'donation' : 'gift', from: field(request.body, 'from').trim(), to: field(request.body, 'to').trim(),
+      amount: field(request.body, 'amount').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
+    };
+    if (!values.idempotency_key) return giftsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const selfMemberId = memberIdOfUser(app, user.id);
+    let fromMemberId = selfMemberId;
+    if (values.from !== '') {
+      const giver = identifyMember(context, { cardNumber: values.from });
+      if (!giver.ok) return giftsPage(request, reply, giver.problems, values, giver.status);
+      fromMemberId = giver.value.memberId;
+    }
+    if (fromMemberId === null) return giftsPage(request, reply, [{ code: 'redemption.error.no_member_login' }], values, 422);
+    let toMemberId: number | null = null;
+    if (values.kind === 'gift') {
+      const receiver = identifyMember(context, { cardNumber: values.to });
+      if (!receiver.ok) return giftsPage(request, reply, [{ code: 'redemption.error.receiver_not_found' }], values, receiver.status === 422 ? 422 : 404);
+      toMemberId = receiver.value.memberId;
+    }
+    const result = await giveCredits(context, user.actor, {
+      fromMemberId, toMemberId, kind: values.kind as 'gift' | 'donation', amountMinutes: minutesFromHours(values.amount), pin: field(request.body, 'pin').trim(),
+      idempotencyKey: values.idempotency_key, actorMemberId: selfMemberId,
+    });
+    if (!result.ok) return giftsPage(request, reply, result.problems, values, result.status);
+    return reply.seeOther(`/gifts?done=${result.value.id}`);
+  });
+
+  app.post('/gifts/relatives', async (request, reply) => {
+    request.authorize(canRegisterRelatives);
+    const user = request.requireUser();
+    const context = redemptionContext(app);
+    const a = identifyMember(context, { cardNumber: field(request.body, 'member').trim() });
+    const b = identifyMember(context, { cardNumber: field(request.body, 'relative').trim() });
+    if (!a.ok) return giftsPage(request, reply, a.problems, {}, a.status);
+    if (!b.ok) return giftsPage(request, reply, b.problems, {}, b.status);
+    const result = registerRelative(context, user.actor, { memberId: a.value.memberId, relativeMemberId: b.value.memberId, relation: field(request.body, 'relation') });
+    if (!result.ok) return giftsPage(request, reply, result.problems, {}, result.status);
+    return reply.seeOther('/gifts?relative=1');
+  });
+};
+export default giftsRoutes;

@@ -1,0 +1,15 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { navigationFor } from '../navigation.ts';
+import { describeGrants } from './scopes.ts';
+import type { RoutePluginOptions } from '../index.ts';
+
+/** Home: who you are, in which scope, and what you can do here. */
+const homeRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  app.get('/', async (request, reply) => {
+    const user = request.requireUser();
+    const grants = describeGrants(app.db, user.actor.grants, request.locale);
+    const shortcuts = navigationFor(user.actor, '/').filter((item) => item.href !== '/');
+    return reply.page('pages/home/index', { grants, shortcuts }, { titleKey: 'home.title' });
+  });
+};
+export default homeRoutes;

@@ -1,0 +1,129 @@
+import QRCode from 'qrcode';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { and, eq } from 'drizzle-orm';
+import { activityAttendance } from '../../db/schema/hours.ts';
+import {
+  activitiesFor, attendanceOf, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
+  mayRunActivity, openSignIn, sessionOf, ticketFor, type ActivityInfo,
+} from '../../domain/hours/activities.ts';
+import { memberIdOfUser } from '../../domain/hours/context.ts';
+import { typesInForce } from '../../domain/hours/standard.ts';
+import { shanghaiDateOf } from '../../domain/hours/time.ts';
+import { field } from '../../lib/forms.ts';
+import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+
+const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = hoursContext(app);
+
+  function loadActivity(request: FastifyRequest, id: string): ActivityInfo {
+    const user = request.requireUser();
+    const activity = findActivity(context, positiveInteger(id) ?? 0);
+    if (!activity) throw notFound('hours.error.activity_not_found');
+    if (!mayRunActivity(context, user.actor, activity)) throw new HttpProblem(403, 'hours.error.activity_out_of_scope');
+    return activity;
+  }
+
+  async function codeView(request: FastifyRequest, activityId: number) {
+    const session = sessionOf(context, activityId);
+    if (!session || session.closedAtMs !== null) return null;
+    const path = checkInPath(session, app.clock());
+    const url = `${request.protocol}://${request.host}${path}`;
+    const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+    return { url, svg, activityId };
+  }
+
+  app.get('/activities', async (request, reply) => {
+    const user = request.requireUser();
+    const activities = activitiesFor(context, user.actor);
+    if (activities.length === 0 && memberIdOfUser(app.db, user.id) === null && !user.actor.grants.some((g) => ['coordinator', 'office', 'admin'].includes(g.role))) {
+      throw new HttpProblem(403, 'errors.forbidden.message');
+    }
+    return reply.page('pages/hours/activities', { activities }, { titleKey: 'hours.activity.list' });
+  });
+
+  async function showSignIn(request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200) {
+    const session = sessionOf(context, activity.id);
+    const query = request.query as Record<string, string | undefined>;
+    return reply.page(
+      'pages/hours/sign-in',
+      {
+        activity, session, code: await codeView(request, activity.id), attendance: session ? attendanceOf(context, session.id) : [],
+        types: typesInForce(context, shanghaiDateOf(app.clock())).filter((type) => type.active), f: formatters(request),
+        closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
+      },
+      { titleKey: 'hours.activity.title', titleVariables: { theme: activity.theme }, status },
+    );
+  }
+
+  app.get<{ Params: { id: string } }>('/activities/:id/sign-in', async (request, reply) => showSignIn(request, reply, loadActivity(request, request.params.id)));
+
+  app.post<{ Params: { id: string } }>('/activities/:id/sign-in', async (request, reply) => {
+    const user = request.requireUser();
+    const activity = loadActivity(request, request.params.id);
+    const outcome = openSignIn(context, user.actor, activity.id, field(request.body, 'service_type') || 'culture_sport');
+    if (!outcome.ok) throw problemOf(outcome);
+    return reply.seeOther(`/activities/${activity.id}/sign-in`);
+  });
+
+  /** The QR code alone: the sign-in screen asks for it again every 20 seconds. */
+  app.get<{ Params: { id: string } }>('/activities/:id/sign-in/code', async (request, reply) => {
+    const activity = loadActivity(request, request.params.id);
+    return reply.fragment('partials/hours/qr', { code: await codeView(request, activity.id) });
+  });
+
+  app.post<{ Params: { id: string } }>('/activities/:id/close', async (request, reply) => {
+    const user = request.requireUser();
+    const activity = loadActivity(request, request.params.id);
+    const session = sessionOf(context, activity.id);
+    if (session?.closedAtMs !== null && session?.closedAtMs !== undefined) return reply.seeOther(`/activities/${activity.id}/sign-in`); // closed already: a retry
+    const outcome = closeSignIn(context, user.actor, activity.id);
+    if (!outcome.ok) throw problemOf(outcome);
+    return reply.seeOther(`/activities/${activity.id}/sign-in?records=${outcome.value.recordIds.length}`);
+  });
+
+  /**
+   * What the phone camera opens. Public, so a volunteer who is not signed in
+   * yet is not stopped by the sign-in page while the code moves on: a fresh
+   * code is exchanged for a ten-minute ticket, and the ticket page asks for
+   * sign-in if needed.
+   */
+  app.get<{ Params: { session: string; code: string } }>('/activities/check-in/:session/:code', { config: { public: true } }, async (request, reply) => {
+    const session = findSession(context, positiveInteger(request.params.session) ?? 0);
+    if (!session) throw notFound('hours.error.activity_not_found');
+    if (session.closedAtMs !== null) throw new HttpProblem(409, 'hours.error.activity_closed');
+    if (!isCodeCurrent(session, request.params.code, app.clock())) throw new HttpProblem(410, 'hours.error.code_expired');
+    return reply.seeOther(`/activities/check-in/${session.id}/t/${ticketFor(session, app.clock())}`);
+  });
+
+  app.get<{ Params: { session: string; ticket: string } }>('/activities/check-in/:session/t/:ticket', async (request, reply) => {
+    const user = request.requireUser();
+    const session = findSession(context, positiveInteger(request.params.session) ?? 0);
+    if (!session) throw notFound('hours.error.activity_not_found');
+    const activity = findActivity(context, session.activityId)!;
+    const memberId = memberIdOfUser(app.db, user.id);
+    if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
+    const attendance = app.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, session.id), eq(activityAttendance.memberId, memberId))).get();
+    const done = (request.query as Record<string, string | undefined>).done === '1';
+    if (!done) {
+      if (session.closedAtMs !== null) throw new HttpProblem(409, 'hours.error.activity_closed');
+      if (!isTicketValid(session, request.params.ticket, app.clock())) throw new HttpProblem(410, 'hours.error.code_expired');
+    }
+    return reply.page(
+      'pages/hours/check-in',
+      { activity, attendance: attendance ?? null, done, ticket: request.params.ticket, sessionId: session.id, f: formatters(request) },
+      { titleKey: 'hours.checkIn.title' },
+    );
+  });
+
+  app.post<{ Params: { session: string; ticket: string } }>('/activities/check-in/:session/t/:ticket', async (request, reply) => {
+    const user = request.requireUser();
+    const sessionId = positiveInteger(request.params.session) ?? 0;
+    const want = field(request.body, 'action') === 'out' ? 'out' : 'in';
+    const outcome = checkInWithTicket(context, user.actor, sessionId, request.params.ticket, want);
+    if (!outcome.ok) throw problemOf(outcome);
+    return reply.seeOther(`/activities/check-in/${sessionId}/t/${request.params.ticket}?done=1`);
+  });
+};
+export default activityRoutes;

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { eq } from 'drizzle-orm';
+import { members } from '../../db/schema/people.ts';
+import { authorize } from '../../domain/access/authorize.ts';
+import { memberIdOfUser } from '../../domain/hours/context.ts';
+import { hoursHome, passbookPage, statement } from '../../domain/hours/passbook.ts';
+import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
+import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
+import { HttpProblem } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { formatters, hoursContext, positiveInteger } from './support.ts';
+
+const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = hoursContext(app);
+
+  /** The member whose hours a volunteer sees: always their own. */
+  function ownMemberId(request: FastifyRequest): number {
+    const user = request.requireUser();
+    const memberId = memberIdOfUser(app.db, user.id);
+    if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
+    return memberId;
+  }
+
+  app.get('/hours', async (request, reply) => {
+    const user = request.requireUser();
+    const memberId = memberIdOfUser(app.db, user.id);
+    if (memberId === null) {
+      // Staff without a member record: the queue is their hours page.
+      if (authorize(user.actor, canVerifyHours)) return reply.seeOther('/hours/queue');
+      throw new HttpProblem(403, 'hours.error.not_a_member');
+    }
+    const home = hoursHome(context, memberId);
+    return reply.page('pages/hours/home', { home, f: formatters(request), canLog: authorize(user.actor, canLogOwnHours) !== null }, { titleKey: 'hours.title' });
+  });
+
+  app.get('/passbook', async (request, reply) => {
+    const memberId = ownMemberId(request);
+    const beforeSeq = positiveInteger((request.query as Record<string, string | undefined>).before) ?? undefined;
+    const page = passbookPage(context, memberId, { pageSize: 20, ...(beforeSeq ? { beforeSeq } : {}) });
+    const today = shanghaiDateOf(app.clock());
+    return reply.page(
+      'pages/hours/passbook',
+      { page, paged: beforeSeq !== undefined, f: formatters(request), defaults: { from: monthBounds(shanghaiMonthOf(app.clock())).first, to: today } },
+      { titleKey: 'hours.passbook.title' },
+    );
+  });
+
+  app.get('/passbook/statement', async (request, reply) => {
+    const memberId = ownMemberId(request);
+    const query = request.query as Record<string, string | undefined>;
+    const today = shanghaiDateOf(app.clock());
+    let from = isCalendarDate(query.from ?? '') ? query.from! : monthBounds(shanghaiMonthOf(app.clock())).first;
+    let to = isCalendarDate(query.to ?? '') ? query.to! : today;
+    if (from > to) [from, to] = [to, from];
+    if (addDays(from, 366 * 3) < to) from = addDays(to, -366 * 3);
+    const member = app.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
+    return reply.page(
+      'pages/hours/statement',
+      { statement: statement(context, memberId, from, to), member, f: formatters(request) },
+      { titleKey: 'hours.statement.title' },
+    );
+  });
+};
+export default passbookRoutes;

@@ -1,0 +1,144 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { eq } from 'drizzle-orm';
+import { regions, users } from '../../db/schema/core.ts';
+import { serviceTypes } from '../../db/schema/hours.ts';
+import { elders, members } from '../../db/schema/people.ts';
+import { authorize } from '../../domain/access/authorize.ts';
+import { memberIdOfUser } from '../../domain/hours/context.ts';
+import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
+import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
+import { approveMany, approveRecord, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { typesInForce } from '../../domain/hours/standard.ts';
+import { shanghaiDateOf } from '../../domain/hours/time.ts';
+import { field, safeReturnPath } from '../../lib/forms.ts';
+import { notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+
+const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = hoursContext(app);
+
+  function loadRecord(id: string): ServiceRecord {
+    const recordId = positiveInteger(id);
+    const record = recordId ? findRecord(context, recordId) : undefined;
+    if (!record) throw notFound('hours.error.record_not_found');
+    return record;
+  }
+
+  function villagePath(record: ServiceRecord): string {
+    return app.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get()?.path ?? '';
+  }
+
+  async function showRecord(request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200) {
+    const user = request.requireUser();
+    const ownMemberId = memberIdOfUser(app.db, user.id);
+    const isVolunteer = ownMemberId !== null && ownMemberId === record.volunteerMemberId;
+    const path = villagePath(record);
+    const staff = authorize(user.actor, canVerifyHours, { regionPath: path }) !== null;
+    if (!isVolunteer && !staff) request.authorize(canVerifyHours, { regionPath: path });
+    const own = isVolunteer || record.enteredByUserId === user.id;
+    const volunteer = app.db.select({ realName: members.realName }).from(members).where(eq(members.id, record.volunteerMemberId)).get();
+    const type = app.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get()!;
+    const elder = record.elderId ? app.db.select({ realName: elders.realName }).from(elders).where(eq(elders.id, record.elderId)).get() : undefined;
+    const village = app.db.select({ villageNameZh: regions.nameZh, villageNameEn: regions.nameEn }).from(regions).where(eq(regions.code, record.villageCode)).get()!;
+    const nameOf = (userId: number | null) => (userId ? app.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null : null);
+    const query = request.query as Record<string, string | undefined>;
+    return reply.page(
+      'pages/hours/record',
+      {
+        record, volunteerName: volunteer?.realName ?? '', type, elderName: elder?.realName ?? null, village,
+        enteredByName: nameOf(record.enteredByUserId), reviewedByName: nameOf(record.reviewedByUserId),
+        canDecide: staff && !own, own: staff && own, errors, f: formatters(request),
+        logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
+        done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
+        values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },
+      },
+      { titleKey: 'hours.record.title', status },
+    );
+  }
+
+  app.get<{ Params: { id: string } }>('/hours/records/:id', async (request, reply) => {
+    return showRecord(request, reply, loadRecord(request.params.id), { reject: noErrors, reverse: noErrors });
+  });
+
+  app.post<{ Params: { id: string } }>('/hours/records/:id/approve', async (request, reply) => {
+    const user = request.requireUser();
+    const record = loadRecord(request.params.id);
+    request.authorize(canVerifyHours, { regionPath: villagePath(record) });
+    const outcome = approveRecord(context, user.actor, record.id);
+    // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
+    if (!outcome.ok && !(record.status === 'approved' && record.reviewedByUserId === user.id)) throw problemOf(outcome);
+    const back = safeReturnPath(field(request.body, 'return_to'), '');
+    return reply.seeOther(back ? `${back}${back.includes('?') ? '&' : '?'}approved=1` : `/hours/records/${record.id}?done=approved`);
+  });
+
+  app.post<{ Params: { id: string } }>('/hours/records/:id/reject', async (request, reply) => {
+    const user = request.requireUser();
+    const record = loadRecord(request.params.id);
+    request.authorize(canVerifyHours, { regionPath: villagePath(record) });
+    const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
+    if (!outcome.ok && record.status === 'rejected' && record.reviewedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
+    if (!outcome.ok) {
+      if (outcome.status === 422) return showRecord(request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
+      throw problemOf(outcome);
+    }
+    return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
+  });
+
+  app.post<{ Params: { id: string } }>('/hours/records/:id/reverse', async (request, reply) => {
+    const user = request.requireUser();
+    const record = loadRecord(request.params.id);
+    request.authorize(canVerifyHours, { regionPath: villagePath(record) });
+    const outcome = reverseRecord(context, user.actor, record.id, field(request.body, 'reverse_reason'));
+    if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
+    if (!outcome.ok) {
+      if (outcome.status === 422 || outcome.status === 409) {
+        return showRecord(request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
+      }
+      throw problemOf(outcome);
+    }
+    return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
+  });
+
+  app.get('/hours/queue', async (request, reply) => {
+    const user = request.requireUser();
+    request.authorize(canVerifyHours);
+    const query = request.query as Record<string, string | undefined>;
+    const filter = {
+      villageCode: /^\d{12}$/.test(query.village ?? '') ? query.village : undefined,
+      serviceTypeCode: /^[a-z][a-z0-9_]{1,31}$/.test(query.type ?? '') ? query.type : undefined,
+      volunteerMemberId: positiveInteger(query.volunteer) ?? undefined,
+      activityId: positiveInteger(query.activity) ?? undefined,
+    };
+    const items = verificationQueue(context, user.actor, filter);
+    const everything = filter.villageCode || filter.serviceTypeCode || filter.volunteerMemberId || filter.activityId ? verificationQueue(context, user.actor) : items;
+    const villages = [...new Map(everything.map((item) => [item.villageCode, { code: item.villageCode, villageNameZh: item.villageNameZh, villageNameEn: item.villageNameEn }])).values()];
+    const volunteers = [...new Map(everything.map((item) => [item.volunteerMemberId, { id: item.volunteerMemberId, name: item.volunteerName }])).values()];
+    const skipped = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
+      const [id, code] = entry.split('.');
+      return { id: Number(id), message: request.t(`hours.error.${code}`) };
+    });
+    return reply.page(
+      'pages/hours/queue',
+      {
+        items, filter: { village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') },
+        villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f: formatters(request),
+        approvedCount: positiveInteger(query.approved) ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
+        returnTo: request.url.replace(/([?&])(approved|skipped)=[^&]*/g, '$1').replace(/[?&]+$/, ''),
+      },
+      { titleKey: 'hours.queue.title' },
+    );
+  });
+
+  app.post('/hours/queue/approve', async (request, reply) => {
+    const user = request.requireUser();
+    request.authorize(canVerifyHours);
+    const ids = fieldList(request.body, 'record').map((value) => positiveInteger(value)).filter((id): id is number => id !== null);
+    const back = safeReturnPath(field(request.body, 'return_to'), '/hours/queue');
+    const outcome = approveMany(context, user.actor, ids);
+    if (!outcome.ok) throw problemOf(outcome);
+    const skipped = outcome.value.skipped.map((entry) => `${entry.id}.${entry.problem.code.replace('hours.error.', '')}`).join(',');
+    return reply.seeOther(`${back}${back.includes('?') ? '&' : '?'}approved=${outcome.value.approved.length}${skipped ? `&skipped=${skipped}` : ''}`);
+  });
+};
+export default reviewRoutes;

@@ -1,0 +1,96 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { getImportBatch, listImportBatches, startImport, uploadRoster } from '../../domain/import/batch.ts';
+import { rosterColumns, type RosterKind } from '../../domain/import/columns.ts';
+import { rosterTemplate } from '../../domain/import/template.ts';
+import { scopePaths } from '../../domain/members/context.ts';
+import { field } from '../../lib/forms.ts';
+import { notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { parseId, peopleActor, peopleContext, refuse, villageChoices } from '../members/support.ts';
+import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
+import { canImportRosters } from './permissions.ts';
+
+function rosterKind(value: string): RosterKind | null {
+  return value === 'members' || value === 'elders' ? value : null;
+}
+
+const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  acceptMultipart(app);
+
+  async function showIndex(request: FastifyRequest, reply: FastifyReply, form: { kind: string; error: string }, status = 200) {
+    const batches = listImportBatches(peopleContext(app), peopleActor(app, request));
+    if (!batches.ok) refuse(batches);
+    return reply.page('pages/import/index', { form, batches: batches.value }, { titleKey: 'import.title', status });
+  }
+
+  app.get('/import', async (request, reply) => {
+    request.authorize(canImportRosters);
+    return showIndex(request, reply, { kind: 'members', error: '' });
+  });
+
+  app.get<{ Params: { kind: string } }>('/import/template/:kind', async (request, reply) => {
+    request.authorize(canImportRosters);
+    const kind = rosterKind(request.params.kind);
+    if (!kind) throw notFound();
+    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), 'zh-CN').map((village) => ({ code: village.code, name: `${village.township} ${village.name}`.trim() }));
+    const file = await rosterTemplate(kind, villages);
+    reply.header('Content-Disposition', `attachment; filename="${kind}-template.xlsx"; filename*=UTF-8''${encodeURIComponent(kind === 'members' ? '成员名册模板.xlsx' : '特殊困难老人名册模板.xlsx')}`);
+    reply.header('Cache-Control', 'no-store');
+    return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(file);
+  });
+
+  app.post('/import', { bodyLimit: maximumUploadBytes + 64 * 1024 }, async (request, reply) => {
+    request.authorize(canImportRosters);
+    const kind = rosterKind(field(request.body, 'kind'));
+    const file = uploadedFile(request.body, 'file');
+    const formKind = kind ?? 'members';
+    if (!kind) return showIndex(request, reply, { kind: formKind, error: request.t('import.error.kindRequired') }, 422);
+    if (!file || file.data.length === 0) return showIndex(request, reply, { kind: formKind, error: request.t('import.error.fileRequired') }, 422);
+    if (file.truncated) return showIndex(request, reply, { kind: formKind, error: request.t('import.error.fileTooLarge', { megabytes: maximumUploadBytes / 1024 / 1024 }) }, 413);
+    const result = await uploadRoster(peopleContext(app), peopleActor(app, request), { kind, fileName: file.fileName, file: file.data });
+    if (!result.ok) {
+      if (result.status === 403) refuse(result);
+      const problem = result.problems[0]!;
+      return showIndex(request, reply, { kind: formKind, error: request.t(problem.code, problem.params) }, result.status);
+    }
+    return reply.seeOther(`/import/${result.value.batchId}${result.value.sameFileAsBefore ? '?same=1' : ''}`);
+  });
+
+  function loadBatch(request: FastifyRequest, id: string, errorPage = 1) {
+    const batchId = parseId(id);
+    if (batchId === null) throw notFound('people.error.import_not_found');
+    const result = getImportBatch(peopleContext(app), peopleActor(app, request), batchId, errorPage);
+    if (!result.ok) refuse(result);
+    return result.value;
+  }
+
+  app.get<{ Params: { id: string }; Querystring: { page?: string; same?: string } }>('/import/:id', async (request, reply) => {
+    request.authorize(canImportRosters);
+    const batch = loadBatch(request, request.params.id, Number(request.query.page) || 1);
+    const columns = Object.fromEntries(rosterColumns[batch.kind].map((column) => [column.key, request.locale === 'en' ? column.en : column.zh]));
+    return reply.page('pages/import/show', { batch, columns, same: Boolean(request.query.same), startError: '' }, { titleKey: 'import.show.title', titleVariables: { file: batch.fileName } });
+  });
+
+  app.get<{ Params: { id: string } }>('/import/:id/progress', async (request, reply) => {
+    request.authorize(canImportRosters);
+    const batch = loadBatch(request, request.params.id);
+    return reply.fragment('partials/import/progress', { batch });
+  });
+
+  app.post<{ Params: { id: string } }>('/import/:id/start', async (request, reply) => {
+    request.authorize(canImportRosters);
+    const batchId = parseId(request.params.id);
+    if (batchId === null) throw notFound('people.error.import_not_found');
+    const result = startImport(peopleContext(app), peopleActor(app, request), batchId);
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      // Already running or done (a double click): show the batch as it is.
+      return reply.seeOther(`/import/${batchId}`);
+    }
+    // The import runs on in chunks; the page polls its progress.
+    result.value.done.catch((error: unknown) => request.log.error({ batchId, errorName: error instanceof Error ? error.name : 'unknown' }, 'roster import failed'));
+    return reply.seeOther(`/import/${batchId}`);
+  });
+};
+
+export default importRoutes;

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync } from 'fastify';
+import accountRoutes from './account/routes.ts';
+import auditRoutes from './audit/routes.ts';
+import authRoutes from './auth/routes.ts';
+import eldersRoutes from './elders/routes.ts';
+import homeRoutes from './home/routes.ts';
+import hoursRoutes from './hours/routes.ts';
+import importRoutes from './import/routes.ts';
+import membersRoutes from './members/routes.ts';
+import preferencesRoutes from './preferences/routes.ts';
+import regionsRoutes from './regions/routes.ts';
+import systemRoutes from './system/routes.ts';
+import teamsRoutes from './teams/routes.ts';
+import clearingRoutes from './clearing/routes.ts';
+import counterRoutes from './counter/routes.ts';
+import giftsRoutes from './gifts/routes.ts';
+import requestsRoutes from './requests/routes.ts';
+import sitesRoutes from './sites/routes.ts';
+import vouchersRoutes from './vouchers/routes.ts';
+import reportsRoutes from './reports/routes.ts';
+
+export interface RoutePluginOptions {
+  signInAttemptsPerAddress: number;
+}
+
+/**
+ * Every route plugin of the application, registered in this order by
+ * buildApp(). A new area adds its plugin here (see docs/WEB.md).
+ */
+export const routePlugins: FastifyPluginAsync<RoutePluginOptions>[] = [
+  systemRoutes,
+  preferencesRoutes,
+  authRoutes,
+  accountRoutes,
+  homeRoutes,
+  regionsRoutes,
+  auditRoutes,
+  membersRoutes,
+  importRoutes,
+  eldersRoutes,
+  teamsRoutes,
+  hoursRoutes,
+  sitesRoutes,
+  counterRoutes,
+  giftsRoutes,
+  vouchersRoutes,
+  requestsRoutes,
+  clearingRoutes,
+  reportsRoutes,
+];

@@ -1,0 +1,269 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize } from '../../domain/access/authorize.ts';
+import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
+import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
+import { scopePaths } from '../../domain/members/context.ts';
+import { setMemberPin } from '../../domain/members/pin.ts';
+import { exportMemberData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
+import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
+import { changeMemberStatus } from '../../domain/members/status.ts';
+import { requestTeamMembership } from '../../domain/teams/teams.ts';
+import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { canManageMembers } from './permissions.ts';
+import { parseId, peopleActor, peopleContext, problemsToForm, refuse, teamsToJoin, villageChoices, type FormState } from './support.ts';
+
+const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
+
+function memberForm(body: unknown): MemberInput {
+  return { realName: field(body, 'real_name'), phone: field(body, 'phone'), idNumber: field(body, 'id_number'), villageCode: field(body, 'village_code') };
+}
+
+function emptyForm(): FormState<MemberInput> {
+  return { values: { realName: '', phone: '', idNumber: '', villageCode: '' }, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() };
+}
+
+function baseUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  function loadId(value: string): number {
+    const id = parseId(value);
+    if (id === null) throw notFound('people.error.member_not_found');
+    return id;
+  }
+
+  // ---- list and search ----
+  app.get<{ Querystring: { q?: string; status?: string; page?: string } }>('/members', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const actor = peopleActor(app, request);
+    const query = (request.query.q ?? '').slice(0, 40);
+    const status = statusFilters.includes(request.query.status as MemberStatus) ? (request.query.status as MemberStatus) : '';
+    const result = searchMembers(peopleContext(app), actor, { query, statuses: status ? [status] : undefined, page: Number(request.query.page) || 1, pageSize: 20 });
+    if (!result.ok) refuse(result);
+    const pending = pendingRegistrations(peopleContext(app), actor);
+    return reply.page('pages/members/index', { query, status, statusFilters, result: result.value, pendingCount: pending.ok ? pending.value.total : 0 }, { titleKey: 'members.title' });
+  });
+
+  // ---- register ----
+  async function showNew(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
+    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), request.locale);
+    return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
+  }
+
+  app.get('/members/new', async (request, reply) => {
+    request.authorize(canManageMembers);
+    return showNew(request, reply, emptyForm());
+  });
+
+  app.post('/members', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const values = memberForm(request.body);
+    const key = readIdempotencyKey(request.body);
+    const result = registerMember(peopleContext(app), peopleActor(app, request), values, key);
+    if (!result.ok) {
+      const { errors, messages } = problemsToForm(result.problems, request.t);
+      return showNew(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 ? 409 : 422);
+    }
+    return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
+  });
+
+  // ---- review queue of self-registrations ----
+  app.get('/members/review', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const result = pendingRegistrations(peopleContext(app), peopleActor(app, request));
+    if (!result.ok) refuse(result);
+    const reviewed = (request.query as { reviewed?: string }).reviewed ?? '';
+    return reply.page('pages/members/review', { items: result.value.items, reviewed, errors: {} as Record<number, string> }, { titleKey: 'members.review.title' });
+  });
+
+  app.post<{ Params: { id: string } }>('/members/:id/review', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = loadId(request.params.id);
+    const decision = field(request.body, 'decision');
+    const context = peopleContext(app);
+    const actor = peopleActor(app, request);
+    const result = reviewSelfRegistration(context, actor, id, decision === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: field(request.body, 'reason') });
+    if (!result.ok) {
+      if (result.status !== 422 && result.status !== 409) refuse(result);
+      const queue = pendingRegistrations(context, actor);
+      if (!queue.ok) refuse(queue);
+      const message = request.t(result.problems[0]!.code, result.problems[0]!.params);
+      return reply.page('pages/members/review', { items: queue.value.items, reviewed: '', errors: { [id]: message } }, { titleKey: 'members.review.title', status: result.status });
+    }
+    return reply.seeOther(decision === 'approve' ? `/members/${id}?approved=1` : '/members/review?reviewed=rejected');
+  });
+
+  // ---- one member ----
+  async function showMember(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
+    const result = getMember(peopleContext(app), peopleActor(app, request), id);
+    if (!result.ok) refuse(result);
+    const query = request.query as Record<string, string | undefined>;
+    return reply.page(
+      'pages/members/show',
+      { member: result.value, notice: query.registered ? 'registered' : query.approved ? 'approved' : query.done ?? '', statusError: '', pinError: '', reason: '', ...extra },
+      { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
+    );
+  }
+
+  app.get<{ Params: { id: string } }>('/members/:id', async (request, reply) => {
+    request.authorize(canManageMembers);
+    return showMember(request, reply, loadId(request.params.id));
+  });
+
+  app.post<{ Params: { id: string } }>('/members/:id/status', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = loadId(request.params.id);
+    const action = field(request.body, 'action') === 'reactivate' ? 'reactivate' : 'suspend';
+    const reason = field(request.body, 'reason');
+    const result = changeMemberStatus(peopleContext(app), peopleActor(app, request), id, action, reason);
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      return showMember(request, reply, id, { statusError: request.t(result.problems[0]!.code, result.problems[0]!.params), reason }, result.status);
+    }
+    return reply.seeOther(`/members/${id}?done=${action}`);
+  });
+
+  app.post<{ Params: { id: string } }>('/members/:id/pin', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = loadId(request.params.id);
+    const pin = field(request.body, 'pin');
+    const confirm = field(request.body, 'pin_confirm');
+    if (pin !== confirm) return showMember(request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
+    const result = await setMemberPin(peopleContext(app), peopleActor(app, request), id, pin);
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      return showMember(request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+    }
+    return reply.seeOther(`/members/${id}?done=pin`);
+  });
+
+  app.post<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = loadId(request.params.id);
+    const result = reissueCard(peopleContext(app), peopleActor(app, request), id);
+    if (!result.ok) refuse(result);
+    return reply.seeOther(`/members/${id}/card?reissued=1`);
+  });
+
+  // ---- cards: one card, or an A4 sheet of several ----
+  async function renderCards(request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
+    const result = printableCards(peopleContext(app), peopleActor(app, request), ids);
+    if (!result.ok) refuse(result);
+    const cards = await Promise.all(result.value.map(async (card) => ({ ...card, qrSvg: await cardQrSvg(cardUrl(baseUrl(request), card.cardToken)) })));
+    return reply.page('pages/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
+  }
+
+  app.get<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
+    request.authorize(canManageMembers);
+    return renderCards(request, reply, [loadId(request.params.id)], 'single');
+  });
+
+  app.get<{ Querystring: { ids?: string } }>('/members/cards', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const ids = [...new Set((request.query.ids ?? '').split(',').map((part) => parseId(part.trim())).filter((id): id is number => id !== null))].slice(0, 40);
+    if (ids.length === 0) throw notFound('people.error.member_not_found');
+    return renderCards(request, reply, ids, 'sheet');
+  });
+
+  // ---- a member's own record: masked facts, own PIN, own data copy, teams to join ----
+  async function showOwn(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
+    const actor = peopleActor(app, request);
+    if (!actor.memberId) throw notFound('people.error.member_not_found');
+    const result = getMember(peopleContext(app), actor, actor.memberId);
+    if (!result.ok) refuse(result);
+    const teams = teamsToJoin(app, actor.memberId);
+    return reply.page('pages/members/me', { member: result.value, teams, pinError: '', notice: (request.query as { done?: string }).done ?? '', ...extra }, { titleKey: 'members.me.title', status });
+  }
+
+  app.get('/members/me', async (request, reply) => showOwn(request, reply));
+
+  app.post('/members/me/pin', async (request, reply) => {
+    const actor = peopleActor(app, request);
+    if (!actor.memberId) throw notFound('people.error.member_not_found');
+    const pin = field(request.body, 'pin');
+    if (pin !== field(request.body, 'pin_confirm')) return showOwn(request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
+    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin);
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      return showOwn(request, reply, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+    }
+    return reply.seeOther('/members/me?done=pin');
+  });
+
+  app.post<{ Params: { teamId: string } }>('/members/me/teams/:teamId', async (request, reply) => {
+    const actor = peopleActor(app, request);
+    const teamId = parseId(request.params.teamId);
+    if (!actor.memberId || teamId === null) throw notFound('people.error.team_not_found');
+    // Only teams of the member's own area (the ones the page offers): an id edited in the URL finds nothing.
+    if (!teamsToJoin(app, actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
+    const result = requestTeamMembership(peopleContext(app), actor, teamId);
+    if (!result.ok) {
+      if (result.status === 404) refuse(result);
+      return showOwn(request, reply, { teamError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+    }
+    return reply.seeOther('/members/me?done=team');
+  });
+
+  // ---- PIPL copy: a member's own, or one made by staff in scope at the member's request ----
+  app.get('/members/me/export', async (request, reply) => {
+    const actor = peopleActor(app, request);
+    if (!actor.memberId) throw notFound('people.error.member_not_found');
+    return reply.seeOther(`/members/${actor.memberId}/export`);
+  });
+
+  app.get<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
+    request.requireUser();
+    const id = loadId(request.params.id);
+    const result = exportMemberData(peopleContext(app), peopleActor(app, request), id);
+    if (!result.ok) refuse(result);
+    reply.header('Content-Disposition', `attachment; filename="member-${id}.json"`);
+    reply.header('Cache-Control', 'no-store');
+    reply.type('application/json; charset=utf-8');
+    return JSON.stringify(result.value, null, 2);
+  });
+
+  // ---- public self-registration ----
+  async function showJoin(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
+    return reply.page('pages/members/join', { form, villages: villageChoices(app, null, request.locale) }, { titleKey: 'members.join.title', status });
+  }
+
+  app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(request, reply, emptyForm()));
+
+  app.post('/join', { config: { public: true, rateLimit: { max: 20, timeWindow: '15 minutes' } } }, async (request, reply) => {
+    const values = memberForm(request.body);
+    const key = readIdempotencyKey(request.body);
+    if (field(request.body, 'consent') !== 'yes') {
+      return showJoin(request, reply, { values, errors: { consent: request.t('members.join.consentRequired') }, messages: [], idempotencyKey: key ?? newIdempotencyKey() }, 422);
+    }
+    const result = selfRegisterMember(peopleContext(app), values, key);
+    if (!result.ok) {
+      const { errors, messages } = problemsToForm(result.problems, request.t);
+      return showJoin(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422);
+    }
+    return reply.seeOther('/join/done');
+  });
+
+  // ---- what a scanned card's QR code opens: validity for anyone, the holder for staff in scope ----
+  app.get<{ Params: { token: string } }>('/c/:token', { config: { public: true } }, async (request, reply) => {
+    const token = /^[A-Za-z0-9_-]{20,100}$/.test(request.params.token) ? request.params.token : '';
+    // A clerk scanning a card at the counter goes straight to that member's redemption screen.
+    if (token && request.currentUser?.actor.grants.some((grant) => grant.role === 'clerk')) {
+      return reply.seeOther(`/counter/scan/${token}`);
+    }
+    const found = token ? findCardHolder(peopleContext(app), { token }) : null;
+    const valid = Boolean(found?.ok);
+    let holder: { memberId: number; realName: string; cardNumber: string } | null = null;
+    if (found?.ok && request.currentUser && authorize(request.currentUser.actor, canManageMembers)) {
+      const detail = getMember(peopleContext(app), peopleActor(app, request), found.value.memberId);
+      if (detail.ok) holder = { memberId: found.value.memberId, realName: found.value.realName, cardNumber: found.value.cardNumber };
+    }
+    return reply.page('pages/members/card-scan', { valid, holder }, { titleKey: 'members.cardScan.title', status: valid ? 200 : 404 });
+  });
+
+  app.get('/join/done', { config: { public: true } }, async (request, reply) => reply.page('pages/members/join-done', {}, { titleKey: 'members.join.doneTitle' }));
+};
+
+export default membersRoutes;

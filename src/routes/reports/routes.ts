@@ -1,0 +1,268 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { PassThrough } from 'node:stream';
+import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
+import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
+import { ReportReader } from '../../domain/reports/dashboard.ts';
+import { figureValue, hours, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
+import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
+import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
+import { refreshLedgerFigures, refreshReports } from '../../domain/reports/refresh.ts';
+import { regionDisplayName, type RegionNode } from '../../domain/reports/regions-cache.ts';
+import { readTargets, targetDefinitions, updateTargets } from '../../domain/reports/targets.ts';
+import { translator } from '../../i18n/index.ts';
+import { formatDateTime } from '../../lib/time.ts';
+import { HttpProblem } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { canEditTargets, canViewReports, canViewVisitCoverage } from './permissions.ts';
+
+const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
+/** Transfers a request may fold in before answering; the timer does the rest. */
+const requestRefreshLimit = 20_000;
+const timerIntervalMs = 30_000;
+const timerSliceTransfers = 20_000;
+
+const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const sqlite = app.db.$client;
+
+  // Keep the aggregates fresh in the background: the ledger cursor in slices
+  // (yielding to requests between slices, so a big backlog never blocks the
+  // server for long), and the registry once a minute.
+  let draining = false;
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (refreshLedgerFigures(sqlite, app.clock(), { maxTransfers: timerSliceTransfers }) > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      refreshReports(sqlite, app.clock(), { registryMaxAgeMs: 60_000, maxTransfers: timerSliceTransfers });
+    } catch (error) {
+      app.log.error(error, 'reports refresh failed');
+    } finally {
+      draining = false;
+    }
+  }
+  const timer = setInterval(() => void drain(), timerIntervalMs);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+
+  /** Before a read: fold in new transfers (bounded); build the registry only if it never was. */
+  let behind = false;
+  function freshReader(): ReportReader {
+    const { transfers } = refreshReports(sqlite, app.clock(), { registryMaxAgeMs: Number.POSITIVE_INFINITY, maxTransfers: requestRefreshLimit });
+    // Still behind the ledger's head: the page says the figures are being brought up to date.
+    behind = transfers >= requestRefreshLimit;
+    if (behind) void drain();
+    return new ReportReader(sqlite);
+  }
+
+  function monthOf(request: FastifyRequest): string {
+    const raw = (request.query as { month?: string }).month;
+    if (raw === undefined || raw === '') return monthOfMs(app.clock());
+    if (!isMonth(raw)) throw new HttpProblem(400, 'reports.error.month');
+    return raw;
+  }
+
+  function loadRegion(reader: ReportReader, request: FastifyRequest, code: string, permissionNeeded: Permission = canViewReports): RegionNode {
+    if (!regionCodePattern.test(code)) throw new HttpProblem(404, 'reports.error.notFound');
+    const region = reader.region(code);
+    if (!region) throw new HttpProblem(404, 'reports.error.notFound');
+    const user = request.requireUser();
+    if (!authorize(user.actor, permissionNeeded, { regionPath: region.path })) {
+      // Signed in with a reporting role, but the region is elsewhere: say so plainly.
+      if (authorize(user.actor, permissionNeeded)) throw new HttpProblem(403, 'reports.error.outOfScope');
+      request.authorize(permissionNeeded, { regionPath: region.path });
+    }
+    return region;
+  }
+
+  function breadcrumb(reader: ReportReader, request: FastifyRequest, region: RegionNode, permissionNeeded: Permission = canViewReports) {
+    const user = request.requireUser();
+    return reader.ancestors(region).map((ancestor) => ({
+      code: ancestor.code,
+      name: regionDisplayName(ancestor, request.locale),
+      linked: authorize(user.actor, permissionNeeded, { regionPath: ancestor.path }) !== null,
+    }));
+  }
+
+  const rootFor = (request: FastifyRequest, permissionNeeded: Permission) => {
+    const user = request.requireUser();
+    const scopes = regionScopes(user.actor, permissionNeeded);
+    return scopes[0]?.split('/').filter(Boolean).at(-1);
+  };
+
+  app.get('/reports', async (request, reply) => {
+    request.authorize(canViewReports);
+    const root = rootFor(request, canViewReports);
+    if (!root) throw new HttpProblem(403, 'reports.error.outOfScope');
+    return reply.seeOther(`/reports/${root}`);
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const month = monthOf(request);
+    const dashboard = reader.dashboard(region.code, month)!;
+    const t = request.t;
+    const name = (node: RegionNode) => regionDisplayName(node, request.locale);
+    const charts = {
+      subregions: dashboard.children.length === 0 ? '' : horizontalBars('chart-subregions', t('reports.chart.subregions.title'), t('reports.chart.subregions.desc'),
+        dashboard.children.map((child) => ({ label: name(child.region), value: child.figures.serviceMinutes, display: String(hours(child.figures.serviceMinutes)) }))),
+      trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: dashboard.trend[0]!.month, to: month }),
+        dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: String(hours(point.serviceMinutes)) }))),
+      services: dashboard.serviceCategories.length === 0 ? '' : horizontalBars('chart-services', t('reports.chart.services.title'), t('reports.chart.services.desc'),
+        dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: String(hours(row.minutes)) }))),
+    };
+    const user = request.requireUser();
+    return reply.page('pages/reports/dashboard', {
+      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours, percent, summaryFigures, figureValue,
+      countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
+      behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
+    }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/monthly', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const month = monthOf(request);
+    const dashboard = reader.dashboard(region.code, month)!;
+    const sections = monthlySections(dashboard, request.t, request.locale);
+    return reply.page('pages/reports/monthly', {
+      dashboard, sections, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
+      breadcrumb: breadcrumb(reader, request, region),
+    }, { titleKey: 'reports.monthly.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/monthly.xlsx', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const month = monthOf(request);
+    const dashboard = reader.dashboard(region.code, month)!;
+    // Exports carry Chinese headers whatever the screen language: they are handed upward.
+    const t = translator('zh-CN');
+    const sections = monthlySections(dashboard, t, 'zh-CN');
+    const stream = new PassThrough();
+    const fileName = `${region.code}-${month}-monthly.xlsx`;
+    reply.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    reply.header('Content-Disposition', `attachment; filename="${fileName}"; filename*=UTF-8''${encodeURIComponent(`${region.nameZh}-${month}-月报.xlsx`)}`);
+    reply.header('Cache-Control', 'no-store');
+    writeMonthlyXlsx(stream, sections, { title: t('reports.monthly.title', { region: region.nameZh, month }) }).catch((error: unknown) => stream.destroy(error as Error));
+    return reply.send(stream);
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/monthly.csv', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const month = monthOf(request);
+    const dashboard = reader.dashboard(region.code, month)!;
+    const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
+    reply.header('Content-Type', 'text/csv; charset=utf-8');
+    reply.header('Content-Disposition', `attachment; filename="${region.code}-${month}-monthly.csv"`);
+    reply.header('Cache-Control', 'no-store');
+    return reply.send(sectionsCsv(sections));
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/visits', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code, canViewVisitCoverage);
+    const today = new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 10);
+    const limit = 200;
+    const coverage = overdueElders(sqlite, region, today, limit);
+    return reply.page('pages/reports/visits', { region, regionName: regionDisplayName(region, request.locale), coverage, limit, breadcrumb: breadcrumb(reader, request, region, canViewVisitCoverage) },
+      { titleKey: 'reports.visits.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/teams', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const raw = (request.query as { year?: string }).year;
+    const year = raw && /^\d{4}$/.test(raw) ? raw : monthOfMs(app.clock()).slice(0, 4);
+    const sponsors = reader.sponsors(region, year, readTargets(sqlite));
+    return reply.page('pages/reports/teams', { region, regionName: regionDisplayName(region, request.locale), sponsors, year, breadcrumb: breadcrumb(reader, request, region) },
+      { titleKey: 'reports.teams.title', titleVariables: { region: regionDisplayName(region, request.locale), year } });
+  });
+
+  function rosterQuery(request: FastifyRequest) {
+    const query = request.query as { from?: string; to?: string; page?: string };
+    const to = query.to && isMonth(query.to) ? query.to : monthOfMs(app.clock());
+    const from = query.from && isMonth(query.from) && query.from <= to ? query.from : addMonths(to, -2);
+    const page = Math.max(1, Math.min(10_000, Number.parseInt(query.page ?? '1', 10) || 1));
+    return { from, to, page };
+  }
+
+  app.get<{ Params: { code: string } }>('/reports/:code/roster', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const { from, to, page } = rosterQuery(request);
+    const pageSize = 50;
+    const roster = volunteerRoster(sqlite, region, from, to, silverBornOnOrBefore(to), { limit: pageSize, offset: (page - 1) * pageSize });
+    return reply.page('pages/reports/roster', { region, regionName: regionDisplayName(region, request.locale), roster, from, to, page, pageSize, hours, breadcrumb: breadcrumb(reader, request, region) },
+      { titleKey: 'reports.roster.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/roster.csv', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const { from, to } = rosterQuery(request);
+    const t = translator('zh-CN');
+    const roster = volunteerRoster(sqlite, region, from, to, silverBornOnOrBefore(to), { limit: 1_000_000, offset: 0 });
+    const sections = [{
+      key: 'roster', title: t('reports.roster.title', { region: region.nameZh }) + ' ' + t('reports.roster.period', { from, to }),
+      header: [t('reports.column.name'), t('reports.column.phone'), t('reports.column.village'), t('reports.column.silver'), t('reports.column.records'), t('reports.column.serviceHours'), t('reports.column.creditedHours'), t('reports.column.balance')],
+      rows: roster.rows.map((row) => [row.maskedName, row.maskedPhone, row.villageName, row.silver ? '是' : '否', row.records, hours(row.serviceMinutes), hours(row.creditedMinutes), hours(row.balanceMinutes)]),
+    }];
+    reply.header('Content-Type', 'text/csv; charset=utf-8');
+    reply.header('Content-Disposition', `attachment; filename="${region.code}-${from}-${to}-roster.csv"`);
+    reply.header('Cache-Control', 'no-store');
+    return reply.send(sectionsCsv(sections));
+  });
+
+  app.get<{ Params: { code: string } }>('/reports/:code/ledger', async (request, reply) => {
+    const reader = freshReader();
+    const region = loadRegion(reader, request, request.params.code);
+    const month = monthOf(request);
+    const counties = reader.countyRows(region, month);
+    const clearing = reader.flows(counties, month, 'clearing_flow');
+    const settlements = settlementsIn(sqlite, counties.map((row) => row.county.code), month);
+    const countyName = (code: string) => { const node = reader.region(code); return node ? regionDisplayName(node, request.locale) : code; };
+    return reply.page('pages/reports/ledger', { region, regionName: regionDisplayName(region, request.locale), month, counties, clearing, settlements, hours, countyName, formatDateTime, breadcrumb: breadcrumb(reader, request, region) },
+      { titleKey: 'reports.ledger.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
+  });
+
+  /** The top office: an administrator whose scope is a root region (the province). */
+  function requireTopOffice(request: FastifyRequest): void {
+    request.authorize(canEditTargets);
+    const root = rootFor(request, canEditTargets);
+    const rootRegion = root ? new ReportReader(sqlite).region(root) : undefined;
+    if (!rootRegion || rootRegion.parentCode !== null) throw new HttpProblem(403, 'reports.error.outOfScope');
+    request.authorize(canEditTargets, { regionPath: rootRegion.path });
+  }
+
+  app.get('/reports/targets', async (request, reply) => {
+    requireTopOffice(request);
+    return reply.page('pages/reports/targets', { targets: readTargets(sqlite), definitions: targetDefinitions, errors: {}, values: null, saved: (request.query as { saved?: string }).saved === '1' }, { titleKey: 'reports.targets.title' });
+  });
+
+  app.post('/reports/targets', async (request, reply) => {
+    const user = request.requireUser();
+    requireTopOffice(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const input: Record<string, string> = {};
+    for (const definition of targetDefinitions) if (typeof body[definition.key] === 'string') input[definition.key] = body[definition.key] as string;
+    const result = updateTargets(sqlite, input, user.id, app.clock());
+    if (!result.ok) {
+      return reply.page('pages/reports/targets', { targets: readTargets(sqlite), definitions: targetDefinitions, errors: result.errors, values: input, saved: false }, { titleKey: 'reports.targets.title', status: 422 });
+    }
+    return reply.seeOther('/reports/targets?saved=1');
+  });
+
+  app.get('/transparency', { config: { public: true } }, async (request, reply) => {
+    const reader = freshReader();
+    const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
+    const data = transparency(sqlite, counties);
+    return reply.page('pages/reports/transparency', { data, hours, name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+  });
+
+};
+
+export default reportsRoutes;

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize, permission, regionScopes } from '../../domain/access/authorize.ts';
+import type { Problem } from '../../domain/redemption/context.ts';
+import { memberFacts } from '../../domain/redemption/context.ts';
+import {
+  acceptRequest, canRequestForElders, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
+} from '../../domain/redemption/requests.ts';
+import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import { notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+
+/** Volunteers (members) and coordinators see and act on the service requests of their area. */
+export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
+
+const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  /** The area a user sees: a member's home county, and staff regions. */
+  function areaPaths(request: FastifyRequest): string[] {
+    const user = request.requireUser();
+    const paths = regionScopes(user.actor, canRequestForElders);
+    const memberId = memberIdOfUser(app, user.id);
+    if (memberId !== null) {
+      const member = memberFacts(app.db, memberId);
+      if (member) paths.push(member.villagePath.split('/').slice(0, 4).join('/') + '/');
+    }
+    return [...new Set(paths)];
+  }
+
+  function requestsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const user = request.requireUser();
+    const memberId = memberIdOfUser(app, user.id);
+    const self = memberId === null ? null : memberFacts(app.db, memberId) ?? null;
+    const seen = new Set<number>();
+    const requests = areaPaths(request).flatMap((path) => requestsIn(redemptionContext(app), path)).filter((item) => !seen.has(item.id) && seen.add(item.id));
+    return reply.page('pages/requests/index', {
+      self, requests, memberId, categories: serviceCategories, isStaff: authorize(user.actor, canRequestForElders) !== null,
+      posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+    }, { titleKey: 'redemption.requests.title', status });
+  }
+
+  app.get('/requests', async (request, reply) => {
+    request.authorize(canUseRequests);
+    return requestsPage(request, reply, []);
+  });
+
+  app.post('/requests', async (request, reply) => {
+    request.authorize(canUseRequests);
+    const user = request.requireUser();
+    const memberId = memberIdOfUser(app, user.id);
+    const values = {
+      elder: field(request.body, 'elder').trim(), payer: field(request.body, 'payer') || 'wallet', category: field(request.body, 'category'),
+      description: field(request.body, 'description'), when: field(request.body, 'when').trim(), place: field(request.body, 'place'),
+      offered: field(request.body, 'offered').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
+    };
+    if (!values.idempotency_key) return requestsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const elderId = positiveId(values.elder);
+    const result = postRequest(redemptionContext(app), user.actor, {
+      requesterMemberId: elderId === null ? memberId : null, elderId, payer: (['wallet', 'pool', 'voucher'].includes(values.payer) ? values.payer : 'wallet') as 'wallet',
+      serviceCategory: values.category, description: values.description, scheduledFor: values.when, place: values.place,
+      offeredMinutes: minutesFromHours(values.offered), idempotencyKey: values.idempotency_key, actorMemberId: memberId,
+    });
+    if (!result.ok) return requestsPage(request, reply, result.problems, values, result.status);
+    return reply.seeOther('/requests?posted=1');
+  });
+
+  function loadRequest(request: FastifyRequest): ServiceRequest {
+    const id = positiveId((request.params as { id: string }).id);
+    const found = id === null ? undefined : findRequest(redemptionContext(app), id);
+    if (!found) throw notFound('redemption.error.request_not_found');
+    return found;
+  }
+
+  for (const action of ['accept', 'confirm', 'cancel'] as const) {
+    app.post<{ Params: { id: string } }>(`/requests/:id/${action}`, async (request, reply) => {
+      request.authorize(canUseRequests);
+      const user = request.requireUser();
+      const found = loadRequest(request);
+      const memberId = memberIdOfUser(app, user.id);
+      const context = redemptionContext(app);
+      let result;
+      if (action === 'accept') {
+        if (memberId === null) return requestsPage(request, reply, [{ code: 'redemption.error.no_member_login' }], {}, 422);
+        result = acceptRequest(context, user.actor, found.id, memberId, memberId);
+      } else if (action === 'confirm') result = confirmRequest(context, user.actor, found.id, memberId);
+      else result = cancelRequest(context, user.actor, found.id, memberId);
+      if (!result.ok) return requestsPage(request, reply, result.problems, {}, result.status);
+      return reply.seeOther('/requests');
+    });
+  }
+};
+export default requestsRoutes;

@@ -1,0 +1,72 @@
+import { createHmac } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { users } from '../../db/schema/core.ts';
+import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
+import type { Translate } from '../../i18n/index.ts';
+
+/**
+ * Small helpers shared by the redemption areas' routes (sites, counter,
+ * gifts, vouchers, requests, clearing).
+ */
+export function redemptionContext(app: FastifyInstance): RedemptionContext {
+  return { db: app.db, keys: app.secrets, now: app.clock };
+}
+
+/** Minutes as hours for people: 90 -> "1.5". */
+export function hoursOf(minutes: number): string {
+  const hours = minutes / 60;
+  if (Number.isInteger(hours)) return String(hours);
+  return String(Math.round(hours * 100) / 100);
+}
+
+/** Hours as typed ("1.5", "0.5", "2") to whole minutes; NaN when not a positive number. */
+export function minutesFromHours(text: string): number {
+  const trimmed = (text ?? '').trim();
+  if (!/^\d{1,4}(\.\d{1,2})?$/.test(trimmed)) return Number.NaN;
+  return Math.round(Number(trimmed) * 60);
+}
+
+const minuteParams: Record<string, string> = { available: 'availableHours', total: 'totalHours', roomMinutes: 'roomHours', most: 'mostHours' };
+
+/** The sentences of a domain refusal, in the user's language (minute amounts shown as hours). */
+export function problemMessages(t: Translate, problems: readonly Problem[]): string[] {
+  return problems.map((problem) => {
+    const params: Record<string, string | number> = { ...(problem.params ?? {}) };
+    for (const [name, hoursName] of Object.entries(minuteParams)) {
+      if (typeof params[name] === 'number') params[hoursName] = hoursOf(params[name] as number);
+    }
+    if (typeof params.capHours === 'number') params.capHours = hoursOf(Math.round((params.capHours as number) * 60));
+    return t(problem.code, params);
+  });
+}
+
+/** The member behind the signed-in user (a volunteer login), if any. */
+export function memberIdOfUser(app: FastifyInstance, userId: number): number | null {
+  return app.db.select({ memberId: users.memberId }).from(users).where(eq(users.id, userId)).get()?.memberId ?? null;
+}
+
+/**
+ * A reference to a member at a site's counter that a clerk cannot forge by
+ * editing a URL: "<member id>.<HMAC(site, member)>". It is made only after
+ * the member was identified by card, card number or phone.
+ */
+export function memberReference(app: FastifyInstance, siteId: number, memberId: number): string {
+  const mac = createHmac('sha256', app.secrets.tokenSigningKey).update(`counter:${siteId}:${memberId}`).digest('base64url').slice(0, 22);
+  return `${memberId}.${mac}`;
+}
+
+export function readMemberReference(app: FastifyInstance, siteId: number, reference: string): number | null {
+  const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
+  if (!match) return null;
+  const memberId = Number(match[1]);
+  return memberReference(app, siteId, memberId) === reference ? memberId : null;
+}
+
+export function positiveId(text: string): number | null {
+  return /^\d{1,10}$/.test(text ?? '') ? Number(text) : null;
+}
+
+export function localeName(request: FastifyRequest, zh: string, en: string | null | undefined): string {
+  return request.locale === 'en' && en ? en : zh;
+}

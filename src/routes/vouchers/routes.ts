@@ -1,0 +1,47 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { regionScopes } from '../../domain/access/authorize.ts';
+import { elderCategoryCodes } from '../../domain/elders/categories.ts';
+import type { Problem } from '../../domain/redemption/context.ts';
+import { canGrantVouchers, grantVouchers, grantsIn } from '../../domain/redemption/vouchers.ts';
+import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import { formatDateTime } from '../../lib/time.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+
+/** Offices grant vouchers (消费券) to registered elders, one or a whole category in a region. */
+const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  function vouchersPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const user = request.requireUser();
+    const grants = regionScopes(user.actor, canGrantVouchers)
+      .flatMap((path) => grantsIn(redemptionContext(app), path))
+      .sort((a, b) => b.id - a.id)
+      .map((grant) => ({ ...grant, when: formatDateTime(grant.atMs, request.locale) }));
+    const doneId = positiveId(field(request.query, 'done'));
+    return reply.page('pages/vouchers/index', {
+      grants, done: grants.find((grant) => grant.id === doneId) ?? null, categories: elderCategoryCodes,
+      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+    }, { titleKey: 'redemption.vouchers.title', status });
+  }
+
+  app.get('/vouchers', async (request, reply) => {
+    request.authorize(canGrantVouchers);
+    return vouchersPage(request, reply, []);
+  });
+
+  app.post('/vouchers', async (request, reply) => {
+    request.authorize(canGrantVouchers);
+    const user = request.requireUser();
+    const values = {
+      source: field(request.body, 'source') === 'pool' ? 'pool' : 'issuance', region: field(request.body, 'region').trim(), category: field(request.body, 'category'),
+      elder: field(request.body, 'elder').trim(), amount: field(request.body, 'amount').trim(), reason: field(request.body, 'reason'), idempotency_key: readIdempotencyKey(request.body) ?? '',
+    };
+    if (!values.idempotency_key) return vouchersPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const result = grantVouchers(redemptionContext(app), user.actor, {
+      source: values.source as 'issuance' | 'pool', regionCode: values.region, elderId: positiveId(values.elder), category: values.category || null,
+      amountPerElderMinutes: minutesFromHours(values.amount), reason: values.reason, idempotencyKey: values.idempotency_key,
+    });
+    if (!result.ok) return vouchersPage(request, reply, result.problems, values, result.status);
+    return reply.seeOther(`/vouchers?done=${result.value.id}`);
+  });
+};
+export default vouchersRoutes;

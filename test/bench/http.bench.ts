@@ -1,0 +1,148 @@
+/**
+ * HTTP benchmark: `npm run bench:http`.
+ *
+ * Seeds the demo network (regions, ~50 members, a few months of hours, four
+ * partner sites) into a fresh DATA_DIR, starts the real server as a child
+ * process (`src/server.ts`, logs at warn), signs in over HTTP like a browser
+ * (cookies + CSRF), and drives it with autocannon from this process:
+ *   GET  /healthz                     the baseline
+ *   GET  /hours                       the volunteer's home (balance, month, records)
+ *   POST /hours                       a coordinator logs a service record (unique idempotency keys, valid CSRF)
+ *   POST /counter/1/baskets/:id/confirm  a member confirms a redemption with their PIN (argon2id verify)
+ *   GET  the office dashboard         when the reports feature is present
+ * Prints requests/s, p50 and p99 for each and the throughput ratios against
+ * /healthz measured in the same run. Any non-2xx/3xx answer is counted and printed.
+ * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8).
+ */
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { databasePath, openDatabase } from '../../src/db/client.ts';
+import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
+import { loadSecrets } from '../../src/lib/secrets.ts';
+import { HttpSession, startServerProcess } from '../helpers/server-process.ts';
+
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
+const dataDirectory = mkdtempSync(join(tmpdir(), 'silver-http-'));
+
+// ---------------------------------------------------------------- the network
+const db = openDatabase(databasePath(dataDirectory));
+await seedDemoNetwork(db, loadSecrets(dataDirectory));
+const coordinatorMembers = db.$client.prepare(`SELECT m.id, m.village_code AS villageCode FROM members m JOIN regions r ON r.code = m.village_code
+  WHERE m.status = 'active' AND r.path LIKE '%/433123101/%' ORDER BY m.id`).all() as { id: number; villageCode: string }[];
+const redeemers = db.$client.prepare(`SELECT m.card_number AS cardNumber FROM members m JOIN ledger_accounts a ON a.id = 'wallet:m' || m.id
+  WHERE m.status = 'active' AND m.pin_hash IS NOT NULL AND m.card_number IS NOT NULL AND a.credits_posted - a.debits_posted - a.debits_pending >= 300
+  ORDER BY m.id`).all() as { cardNumber: string }[];
+// The benchmark's own catalogue line at site 1: a service (uncounted stock) priced at 5 minutes,
+// so many baskets fit in each demo member's balance.
+const benchItemId = Number(db.$client.prepare(`INSERT INTO site_items (site_id, name, kind, price_minutes, stock, active, created_at_ms, updated_at_ms)
+  VALUES (1, '压测用理发券', 'service', 5, NULL, 1, @now, @now)`).run({ now: Date.now() }).lastInsertRowid);
+const cheapItem = { id: benchItemId, price: 5 };
+db.$client.close();
+
+// ---------------------------------------------------------------- the server
+const server = await startServerProcess(dataDirectory);
+const base = server.url;
+process.on('exit', () => {
+  server.child.kill('SIGTERM');
+  rmSync(dataDirectory, { recursive: true, force: true });
+});
+const Session = { signIn: (phone: string) => HttpSession.signIn(base, phone) };
+
+interface Figures { name: string; rps: number; p50: number; p99: number; bad: number; requests: number }
+
+async function measure(name: string, options: Partial<autocannon.Options>): Promise<Figures> {
+  const settings = { url: base, connections, ...(options.amount ? {} : { duration: durationSeconds }), ...options };
+  const result = await autocannon(settings as autocannon.Options);
+  const bad = result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0) - (result.statusCodeStats?.['302']?.count ?? 0) + result.errors + result.timeouts;
+  const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bad, requests: result.requests.total };
+  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  non-2xx/3xx ${bad}`);
+  return figures;
+}
+
+console.log(`Silver Hours HTTP benchmark: ${connections} connections, ${durationSeconds} s each, demo network, node ${process.version}`);
+
+const health = await measure('GET /healthz', { requests: [{ method: 'GET', path: '/healthz' }] });
+
+const volunteer = await Session.signIn('13800000001');
+const home = await measure('GET /hours (volunteer home, signed in)', {
+  requests: [{ method: 'GET', path: '/hours', headers: { cookie: volunteer.header() } }],
+});
+
+// A coordinator logs 10-minute 文体活动 records for the members of their township,
+// each in its own slot (member × day × time), so no rule refuses them.
+const coordinator = await Session.signIn('13800000002');
+await coordinator.page('/hours/new');
+let slot = 0;
+const slotsPerDay = 90; // 07:00 .. 22:00 in 10-minute steps
+const logForm = () => {
+  const member = coordinatorMembers[slot % coordinatorMembers.length]!;
+  const perMember = Math.floor(slot / coordinatorMembers.length);
+  slot += 1;
+  const day = new Date(Date.now() + 8 * 3600_000 - (2 + Math.floor(perMember / slotsPerDay)) * 86_400_000).toISOString().slice(0, 10);
+  const start = 7 * 60 + (perMember % slotsPerDay) * 10;
+  const time = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return new URLSearchParams({
+    _csrf: coordinator.csrf, idempotency_key: randomUUID(), volunteer_member_id: String(member.id), service_type: 'culture_sport',
+    date: day, start_time: time(start), end_time: time(start + 10), village_code: member.villageCode, note: '广场舞',
+  }).toString();
+};
+const logRecord = await measure('POST /hours (log a service record)', {
+  requests: [{
+    method: 'POST', path: '/hours',
+    headers: { cookie: coordinator.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    setupRequest: (request) => ({ ...request, body: logForm() }),
+  }],
+});
+
+// Redemptions: the clerk of site 1 opens baskets in advance; the load confirms them with the member's PIN.
+let redemption: Figures | undefined;
+if (redeemers.length > 0) {
+  const clerk = await Session.signIn('13800000003');
+  const baskets: string[] = [];
+  const wanted = Math.min(3000, redeemers.length * Math.floor(300 / cheapItem.price));
+  await clerk.page('/counter/1');
+  for (let i = 0; baskets.length < wanted && i < wanted * 2; i += 1) {
+    const member = redeemers[i % redeemers.length]!;
+    const found = await clerk.fetch('/counter/1/identify', { form: { lookup: member.cardNumber } });
+    const memberPath = found.headers.get('location');
+    if (!memberPath) break;
+    await clerk.page(memberPath);
+    const placed = await clerk.fetch(`${memberPath}/baskets`, { form: { [`qty_${cheapItem.id}`]: '1', idempotency_key: randomUUID(), payer: 'wallet' } });
+    const location = placed.headers.get('location');
+    if (placed.status !== 303 || !location) break;
+    baskets.push(location);
+  }
+  let next = 0;
+  redemption = await measure(`POST confirm redemption (PIN, ${baskets.length} baskets)`, {
+    amount: baskets.length,
+    requests: [{
+      method: 'POST',
+      headers: { cookie: clerk.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      setupRequest: (request) => ({ ...request, path: `${baskets[next++ % baskets.length]}/confirm`, body: new URLSearchParams({ _csrf: clerk.csrf, pin: '258036' }).toString() }),
+    }],
+  });
+} else {
+  console.log('POST confirm redemption: skipped (no site-1 item or no member with a PIN and credits in the demo)');
+}
+
+const office = await Session.signIn('13800000005');
+const dashboardPath = (await office.fetch('/reports')).status === 200 ? '/reports' : undefined;
+let dashboard: Figures | undefined;
+if (dashboardPath) {
+  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header() } }] });
+} else {
+  console.log('GET office dashboard: skipped (no /reports page in this build)');
+}
+
+const pages = [home, ...(dashboard ? [dashboard] : [])];
+const posts = [logRecord, ...(redemption ? [redemption] : [])];
+console.log(`ratio page_vs_health ${(Math.min(...pages.map((f) => f.rps)) / health.rps).toFixed(2)}`);
+console.log(`ratio post_vs_health ${(Math.min(...posts.map((f) => f.rps)) / health.rps).toFixed(2)}`);
+for (const figures of [...pages, ...posts]) console.log(`ratio ${figures.name.split(' (')[0]!.replace(/\W+/g, '_').replace(/^_|_$/g, '').toLowerCase()}_vs_health ${(figures.rps / health.rps).toFixed(2)}`);
+const bad = [health, ...pages, ...posts].reduce((sum, f) => sum + f.bad, 0);
+console.log(bad === 0 ? 'all answers 2xx/3xx' : `NON-2xx/3xx ANSWERS: ${bad}`);
+process.exit(bad === 0 ? 0 : 1);

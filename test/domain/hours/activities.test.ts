@@ -1,0 +1,102 @@
+import t from 'tap';
+import { checkIn, checkInPath, closeSignIn, codeAt, isCodeCurrent, openSignIn } from '../../../src/domain/hours/activities.ts';
+import { approveMany, verificationQueue } from '../../../src/domain/hours/review.ts';
+import { walletBalance } from '../../../src/domain/hours/passbook.ts';
+import { verifyLedger } from '../../../src/ledger/index.ts';
+import { hoursFixture } from './fixture.ts';
+
+t.test('the code changes every minute; the previous minute\'s code still works, older ones do not', async (t) => {
+  const session = { id: 1, secret: 'secret' };
+  const at = Date.UTC(2026, 10, 23, 2, 0, 30);
+  const code = codeAt(session, at);
+  t.match(code, /^[A-Za-z0-9_-]{10}$/);
+  t.equal(codeAt(session, at + 20_000), code, 'same minute, same code');
+  t.not(codeAt(session, at + 60_000), code, 'next minute, new code');
+  t.ok(isCodeCurrent(session, code, at + 60_000), 'just after the change it is still accepted');
+  t.notOk(isCodeCurrent(session, code, at + 120_000), 'two minutes later it is refused');
+  t.notOk(isCodeCurrent({ id: 2, secret: 'secret' }, code, at), 'another session\'s code is refused');
+  t.match(checkInPath(session, at), new RegExp(`^/activities/check-in/1/${code}$`));
+});
+
+t.test('sign in, sign out, close: attendance becomes pending records approved in one action', async (t) => {
+  const f = hoursFixture();
+  const opened = openSignIn(f.context, f.coordinator, f.activityId, 'culture_sport');
+  t.ok(opened.ok);
+  if (!opened.ok) return;
+  const session = opened.value;
+  const again = openSignIn(f.context, f.coordinator, f.activityId, 'culture_sport');
+  t.ok(again.ok && again.value.id === session.id, 'opening twice shows the same session');
+  t.equal(openSignIn(f.context, f.otherCoordinator, f.activityId, 'culture_sport').ok, false, 'out of scope');
+
+  const signedIn = checkIn(f.context, f.volunteer, session.id, codeAt(session, f.clock.ms));
+  t.ok(signedIn.ok && signedIn.value.action === 'signed_in');
+  f.clock.ms += 95 * 60_000;
+  const stale = checkIn(f.context, f.volunteer, session.id, codeAt(session, f.clock.ms - 3 * 60_000));
+  t.ok(!stale.ok && stale.status === 410 && stale.problems[0]!.code === 'hours.error.code_expired', 'an old code is refused');
+  const signedOut = checkIn(f.context, f.volunteer, session.id, codeAt(session, f.clock.ms));
+  t.ok(signedOut.ok && signedOut.value.action === 'signed_out');
+  const third = checkIn(f.context, f.volunteer, session.id, codeAt(session, f.clock.ms));
+  t.ok(!third.ok && third.problems[0]!.code === 'hours.error.already_signed_out');
+  const staffOnly = checkIn(f.context, f.coordinator, session.id, codeAt(session, f.clock.ms));
+  t.ok(!staffOnly.ok && staffOnly.problems[0]!.code === 'hours.error.not_a_member');
+
+  f.clock.ms += 10 * 60_000;
+  const closed = closeSignIn(f.context, f.coordinator, f.activityId);
+  t.ok(closed.ok);
+  if (!closed.ok) return;
+  t.equal(closed.value.recordIds.length, 1);
+  const record = f.db.$client.prepare('SELECT * FROM service_records WHERE id = ?').get(closed.value.recordIds[0]) as Record<string, unknown>;
+  t.equal(record.status, 'pending');
+  t.equal(record.source, 'activity');
+  t.equal(record.duration_minutes, 95, 'signed duration');
+  t.equal(record.activity_id, f.activityId);
+  t.equal(record.service_type_code, 'culture_sport');
+  const late = checkIn(f.context, f.volunteer, session.id, codeAt(session, f.clock.ms));
+  t.ok(!late.ok && late.problems[0]!.code === 'hours.error.activity_closed');
+  const queue = verificationQueue(f.context, f.coordinator, { activityId: f.activityId });
+  t.same(queue.map((item) => item.id), closed.value.recordIds);
+  const approved = approveMany(f.context, f.coordinator, queue.map((item) => item.id));
+  t.ok(approved.ok && approved.value.approved.length === 1, 'the coordinator who ran it approves in one action');
+  t.equal(walletBalance(f.context, f.volunteerMemberId).posted, 95);
+  t.ok(verifyLedger(f.db.$client).ok);
+});
+
+t.test('someone who forgets to sign out is counted to the close, capped at the type maximum', async (t) => {
+  const f = hoursFixture();
+  const opened = openSignIn(f.context, f.coordinator, f.activityId, 'culture_sport');
+  if (!opened.ok) return t.fail('open');
+  t.ok(checkIn(f.context, f.volunteer, opened.value.id, codeAt(opened.value, f.clock.ms)).ok);
+  f.clock.ms += 5 * 3600_000;
+  const closed = closeSignIn(f.context, f.coordinator, f.activityId);
+  t.ok(closed.ok);
+  const minutes = f.db.$client.prepare('SELECT duration_minutes FROM service_records').pluck().get();
+  t.equal(minutes, 240, 'culture_sport allows 240 minutes');
+  t.ok(verifyLedger(f.db.$client).ok);
+});
+
+t.test('tickets: a fresh scan gives ten minutes to sign in; forged or stale tickets are refused', async (t) => {
+  const { isTicketValid, ticketFor, checkInWithTicket } = await import('../../../src/domain/hours/activities.ts');
+  const f = hoursFixture();
+  const opened = openSignIn(f.context, f.coordinator, f.activityId, 'culture_sport');
+  if (!opened.ok) return t.fail('open');
+  const session = opened.value;
+  const ticket = ticketFor(session, f.clock.ms);
+  t.ok(isTicketValid(session, ticket, f.clock.ms + 9 * 60_000));
+  t.notOk(isTicketValid(session, ticket, f.clock.ms + 11 * 60_000), 'expired after ten minutes');
+  t.notOk(isTicketValid({ id: session.id, secret: 'other' }, ticket, f.clock.ms), 'another secret');
+  t.notOk(isTicketValid(session, ticket.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), f.clock.ms), 'tampered');
+  t.notOk(isTicketValid(session, `${Math.floor(f.clock.ms / 60_000) + 5}.${'a'.repeat(16)}`, f.clock.ms), 'from the future');
+  f.clock.ms += 5 * 60_000; // the code on the screen moved on; the ticket still works
+  const first = checkInWithTicket(f.context, f.volunteer, session.id, ticket, 'in');
+  t.ok(first.ok && first.value.action === 'signed_in');
+  const repeat = checkInWithTicket(f.context, f.volunteer, session.id, ticket, 'in');
+  t.ok(repeat.ok && repeat.value.action === 'signed_in', 'a repeated sign-in changes nothing');
+  t.equal(f.db.$client.prepare('SELECT count(*) FROM activity_attendance WHERE signed_out_at_ms IS NULL').pluck().get(), 1);
+  const out = checkInWithTicket(f.context, f.volunteer, session.id, ticket, 'out');
+  t.ok(out.ok && out.value.action === 'signed_out');
+  const outAgain = checkInWithTicket(f.context, f.volunteer, session.id, ticket, 'out');
+  t.ok(outAgain.ok && outAgain.value.atMs === (out.ok ? out.value.atMs : 0), 'a repeated sign-out keeps the first time');
+  f.clock.ms += 6 * 60_000;
+  const stale = checkInWithTicket(f.context, f.volunteer, session.id, ticket, 'in');
+  t.ok(!stale.ok && stale.problems[0]!.code === 'hours.error.code_expired');
+});

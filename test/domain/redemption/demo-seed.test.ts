@@ -1,0 +1,26 @@
+import t from 'tap';
+import { openDatabase } from '../../../src/db/client.ts';
+import { seedDemo } from '../../../src/domain/demo/seed.ts';
+import { seedRedemption } from '../../../src/domain/demo/redemption.ts';
+import { clearingView } from '../../../src/domain/redemption/clearing.ts';
+import { publicSites } from '../../../src/domain/redemption/sites.ts';
+import { verifyLedger } from '../../../src/ledger/index.ts';
+import { generateSecrets } from '../../../src/lib/secrets.ts';
+
+t.test('the demo seed: sites in three counties, cross-county redemptions, once only, ledger verified', async (t) => {
+  const db = openDatabase(':memory:');
+  const secrets = generateSecrets();
+  t.equal(await seedRedemption(db, secrets), false, 'nothing before the core demo exists');
+  await seedDemo(db);
+  t.equal(await seedRedemption(db, secrets), true);
+  t.equal(await seedRedemption(db, secrets), false, 'a second run does nothing');
+  const sites = publicSites(db);
+  t.equal(sites[0]?.countyCode, '430524');
+  t.same(sites.map((s) => s.id).sort(), [1, 2, 3, 4]);
+  t.equal(sites.find((s) => s.id === 1)!.name, '旺溪村爱心超市', 'site 1 is the demo clerk\'s love supermarket in 隆回县');
+  t.equal(sites.find((s) => s.id === 2)!.kind, 'service_station');
+  const view = clearingView({ db, keys: secrets });
+  t.equal(view.networkSumMinutes, 0);
+  t.ok(view.pairs.some((p) => p.fromCountyCode === '433123' && p.toCountyCode === '430524'), '凤凰县 → 隆回县 flow');
+  t.ok(verifyLedger(db.$client).ok);
+});

@@ -1,0 +1,74 @@
+import type { Sqlite } from '../../../src/db/client.ts';
+
+/**
+ * Report figures computed directly from the records and the ledger, with
+ * none of the aggregation code: the reference the pre-aggregated figures
+ * must equal. Months are Shanghai months.
+ */
+const offset = 8 * 3600_000;
+export function bounds(month: string): [number, number] {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return [Date.UTC(y, m - 1, 1) - offset, Date.UTC(y, m, 1) - offset];
+}
+
+export function directFigures(sqlite: Sqlite, regionCode: string, month: string) {
+  const path = (sqlite.prepare('SELECT path FROM regions WHERE code = ?').pluck().get(regionCode) as string) + '%';
+  const [start, end] = bounds(month);
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const silverBorn = `${y - 60}-${month.slice(5)}-${String(lastDay).padStart(2, '0')}`;
+  const holders = new Set<string>([
+    ...(sqlite.prepare('SELECT \'wallet:m\' || m.id FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ?').pluck().all(path) as string[]),
+    ...(sqlite.prepare('SELECT \'voucher:e\' || e.id FROM elders e JOIN regions r ON r.code = e.village_code WHERE r.path LIKE ?').pluck().all(path) as string[]),
+  ]);
+  const sites = new Set(sqlite.prepare("SELECT 'site:' || s.id FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE r.path LIKE ?").pluck().all(path) as string[]);
+  const posted = sqlite.prepare('SELECT debit_account_id AS d, credit_account_id AS c, amount, code, timestamp_ms AS at FROM ledger_transfers WHERE (flags & 10) = 0 ORDER BY seq').all() as { d: string; c: string; amount: number; code: string; at: number }[];
+  let issued = 0, redeemed = 0, redeemedAtSites = 0, outstanding = 0, vouchersGranted = 0, vouchersUsed = 0;
+  for (const t of posted) {
+    if (t.at >= end) continue;
+    if (holders.has(t.c)) outstanding += t.amount;
+    if (holders.has(t.d)) outstanding -= t.amount;
+    if (t.at < start) continue;
+    if (t.code === 'service_credit' && t.d.startsWith('issuance:') && holders.has(t.c) && t.c.startsWith('wallet:')) issued += t.amount;
+    if (t.code === 'correction' && t.c.startsWith('issuance:') && holders.has(t.d) && t.d.startsWith('wallet:')) issued -= t.amount;
+    if (t.code === 'redemption' && holders.has(t.d)) redeemed += t.amount;
+    if (t.code === 'correction' && holders.has(t.c) && (t.d.startsWith('site:') || t.d.startsWith('clearing:'))) redeemed -= t.amount;
+    if (t.code === 'redemption' && sites.has(t.c)) redeemedAtSites += t.amount;
+    if (t.code === 'correction' && sites.has(t.d)) redeemedAtSites -= t.amount;
+    if (t.code === 'voucher' && holders.has(t.c) && t.c.startsWith('voucher:')) vouchersGranted += t.amount;
+    if (holders.has(t.d) && t.d.startsWith('voucher:') && (t.code === 'redemption' || t.code === 'service_payment')) vouchersUsed += t.amount;
+  }
+  const one = (sql: string, ...params: unknown[]) => (sqlite.prepare(sql).pluck().get(...params) as number | null) ?? 0;
+  const approvedIn = `FROM service_records s JOIN regions r ON r.code = s.village_code WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ?`;
+  return {
+    volunteersRegistered: one("SELECT count(*) FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ? AND m.status IN ('active','suspended') AND m.created_at_ms < ?", path, end),
+    volunteersActive: one(`SELECT count(DISTINCT s.volunteer_member_id) FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN regions r ON r.code = m.village_code
+      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ?`, path, month),
+    volunteersActiveSilver: one(`SELECT count(DISTINCT s.volunteer_member_id) FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN regions r ON r.code = m.village_code
+      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ? AND m.birth_date <= ?`, path, month, silverBorn),
+    serviceMinutes: one(`SELECT sum(s.duration_minutes) ${approvedIn}`, path, month),
+    serviceRecords: one(`SELECT count(*) ${approvedIn}`, path, month),
+    creditsIssued: issued,
+    creditsRedeemed: redeemed,
+    redeemedAtSites,
+    outstanding,
+    vouchersGranted,
+    vouchersUsed,
+    eldersRegistered: one("SELECT count(*) FROM elders e JOIN regions r ON r.code = e.village_code WHERE r.path LIKE ? AND e.status = 'active' AND e.created_at_ms < ?", path, end),
+    eldersVisited: one(`SELECT count(DISTINCT s.elder_id) FROM service_records s JOIN elders e ON e.id = s.elder_id JOIN regions r ON r.code = e.village_code
+      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ?`, path, month),
+    ruralDisabledElders: one(`SELECT count(*) FROM elders e JOIN regions r ON r.code = e.village_code WHERE r.path LIKE ? AND e.status = 'active' AND e.created_at_ms < ? AND r.rural = 1
+      AND EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = e.id AND c.category IN ('disabled','semi_disabled'))`, path, end),
+    ruralDisabledHelped: one(`SELECT count(DISTINCT s.elder_id) FROM service_records s JOIN elders e ON e.id = s.elder_id JOIN regions r ON r.code = e.village_code
+      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ? AND r.rural = 1
+      AND EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = e.id AND c.category IN ('disabled','semi_disabled'))`, path, month),
+  };
+}
+
+/** Cross-county redemptions member county -> site county in a month, straight from the redemption records and their ledger legs. */
+export function directClearing(sqlite: Sqlite, month: string): Map<string, number> {
+  const [start, end] = bounds(month);
+  const rows = sqlite.prepare(`SELECT member_county_code AS a, site_county_code AS b, sum(total_minutes) AS n FROM redemptions
+    WHERE status = 'confirmed' AND member_county_code <> site_county_code AND confirmed_at_ms >= ? AND confirmed_at_ms < ? GROUP BY a, b`).all(start, end) as { a: string; b: string; n: number }[];
+  return new Map(rows.map((row) => [`${row.a}>${row.b}`, row.n]));
+}

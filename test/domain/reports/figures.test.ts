@@ -1,0 +1,124 @@
+import t from 'tap';
+import { openDatabase } from '../../../src/db/client.ts';
+import { seedBig } from '../../../src/domain/demo/big.ts';
+import { accountInputs, countyAccounts } from '../../../src/domain/ledger/accounts.ts';
+import { demoRegions } from '../../../src/domain/demo/regions.ts';
+import { insertRegion } from '../../../src/domain/regions/regions.ts';
+import { ReportReader } from '../../../src/domain/reports/dashboard.ts';
+import { addMonths, monthOfMs } from '../../../src/domain/reports/months.ts';
+import { refreshLedgerFigures, refreshReports } from '../../../src/domain/reports/refresh.ts';
+import { readTargets, updateTargets } from '../../../src/domain/reports/targets.ts';
+import { Ledger } from '../../../src/ledger/index.ts';
+import { directClearing, directFigures } from './direct.ts';
+
+const nowMs = Date.UTC(2026, 10, 23, 2, 0, 0); // 2026-11-23 10:00 Shanghai
+const month = '2026-11';
+
+function seeded(members = 400) {
+  const db = openDatabase(':memory:');
+  const result = seedBig(db, { members, months: 14, nowMs, seed: 7 });
+  return { db, sqlite: db.$client, result };
+}
+
+const compared = ['volunteersRegistered', 'volunteersActive', 'volunteersActiveSilver', 'serviceMinutes', 'serviceRecords', 'creditsIssued', 'creditsRedeemed',
+  'redeemedAtSites', 'outstanding', 'vouchersGranted', 'vouchersUsed', 'eldersRegistered', 'eldersVisited', 'ruralDisabledElders', 'ruralDisabledHelped'] as const;
+
+t.test('every figure equals direct computation from the records and the ledger', async (t) => {
+  const { sqlite, result } = seeded();
+  t.ok(result.serviceRecords > 3000 && result.redemptions > 500, 'the dataset has records and redemptions');
+  refreshReports(sqlite, nowMs);
+  const reader = new ReportReader(sqlite);
+  const village = sqlite.prepare("SELECT village_code FROM members GROUP BY village_code ORDER BY count(*) DESC LIMIT 1").pluck().get() as string;
+  const regions = ['430000', '433100', '430500', '433123', village.slice(0, 9), village];
+  for (const regionCode of regions) {
+    for (const when of [month, addMonths(month, -1), addMonths(month, -12), '2026-02']) {
+      const figures = reader.monthFigures(regionCode, when);
+      const direct = directFigures(sqlite, regionCode, when);
+      const got = Object.fromEntries(compared.map((key) => [key, figures[key]]));
+      t.same(got, direct, `${regionCode} ${when}`);
+    }
+  }
+  const totals = reader.monthFigures('430000', month);
+  t.ok(totals.creditsIssued > 0 && totals.creditsRedeemed > 0 && totals.eldersVisited > 0 && totals.vouchersUsed > 0, 'figures are not trivially zero');
+  const walletSum = sqlite.prepare("SELECT sum(credits_posted - debits_posted) FROM ledger_accounts WHERE id LIKE 'wallet:m%' OR id LIKE 'voucher:e%'").pluck().get();
+  t.equal(totals.outstanding, walletSum, 'outstanding now equals the sum of wallet and voucher balances in the ledger');
+});
+
+t.test('clearing matrix, settlements and county rows come from the ledger', async (t) => {
+  const { sqlite } = seeded(300);
+  refreshReports(sqlite, nowMs);
+  const dashboard = new ReportReader(sqlite).dashboard('430000', addMonths(month, -1))!;
+  const direct = directClearing(sqlite, addMonths(month, -1));
+  const got = new Map(dashboard.clearing.map((cell) => [`${cell.from}>${cell.to}`, cell.minutes]));
+  t.ok(direct.size > 0, 'there are cross-county redemptions');
+  t.same(Object.fromEntries(got), Object.fromEntries(direct));
+  const settlements = sqlite.prepare("SELECT from_county_code || '>' || to_county_code AS k, amount_minutes AS n FROM clearing_settlements WHERE note LIKE ?").all(`${addMonths(month, -1)}%`) as { k: string; n: number }[];
+  t.same(Object.fromEntries(dashboard.settlements.map((cell) => [`${cell.from}>${cell.to}`, cell.minutes])), Object.fromEntries(settlements.map((row) => [row.k, row.n])));
+  for (const row of dashboard.counties) {
+    const balance = sqlite.prepare('SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?').pluck().get(`clearing:${row.county.code}`) ?? 0;
+    t.equal(row.clearingBalance, balance, `clearing position of ${row.county.code}`);
+  }
+  t.equal(dashboard.counties.reduce((sum, row) => sum + row.clearingBalance, 0), 0, 'clearing positions sum to zero');
+});
+
+t.test('incremental refresh in small steps gives the same figures as one pass', async (t) => {
+  const { sqlite } = seeded(200);
+  let steps = 0;
+  while (refreshLedgerFigures(sqlite, nowMs, { maxTransfers: 777, batchSize: 101 }) > 0) steps++;
+  t.ok(steps > 5, 'many small steps');
+  refreshReports(sqlite, nowMs);
+  const stepped = sqlite.prepare('SELECT region_code, month, metric, dimension, value FROM report_figures WHERE value <> 0 ORDER BY 1, 2, 3, 4').all();
+  const fresh = seeded(200).sqlite;
+  refreshReports(fresh, nowMs);
+  const once = fresh.prepare('SELECT region_code, month, metric, dimension, value FROM report_figures WHERE value <> 0 ORDER BY 1, 2, 3, 4').all();
+  t.same(stepped, once);
+  t.equal(refreshLedgerFigures(sqlite, nowMs), 0, 'nothing left to read at the head');
+});
+
+t.test('Asia/Shanghai month edges: 2026-01-31T17:30Z belongs to February', async (t) => {
+  t.equal(monthOfMs(Date.UTC(2026, 0, 31, 17, 30)), '2026-02');
+  t.equal(monthOfMs(Date.UTC(2026, 0, 31, 15, 59, 59)), '2026-01');
+  t.equal(addMonths('2026-01', -1), '2025-12');
+  const db = openDatabase(':memory:');
+  for (const region of demoRegions) insertRegion(db, { code: region.code, parentCode: region.parent, level: region.level, nameZh: region.zh, nameEn: region.en, rural: region.rural ?? null }, nowMs);
+  const sqlite = db.$client;
+  sqlite.prepare(`INSERT INTO members (id, real_name, name_pinyin, name_initials, id_number_ciphertext, id_number_hmac, birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms)
+    VALUES (1, '王秀英', 'wang xiuying', 'wx', 'x', 'h', '1958-03-01', 'female', '433123101001', 'active', 'coordinator', ?, ?)`).run(Date.UTC(2025, 0, 1), Date.UTC(2025, 0, 1));
+  let clock = Date.UTC(2026, 0, 31, 17, 30);
+  const ledger = new Ledger(sqlite, { now: () => clock });
+  ledger.createAccounts([...countyAccounts('433123'), accountInputs.wallet(1)]);
+  t.same(ledger.createTransfers([{ id: 'edge-1', debitAccountId: 'issuance:433123', creditAccountId: 'wallet:m1', amount: 60, code: 'service_credit' }]), ['ok']);
+  refreshReports(sqlite, clock);
+  const reader = new ReportReader(sqlite);
+  t.equal(reader.monthFigures('433123', '2026-02').creditsIssued, 60, 'counted in February');
+  t.equal(reader.monthFigures('433123', '2026-01').creditsIssued, 0, 'not in January');
+  t.equal(reader.monthFigures('433123', '2026-01').outstanding, 0);
+  t.equal(reader.monthFigures('433123', '2026-02').outstanding, 60);
+  // A later transfer is picked up by the next refresh.
+  clock = Date.UTC(2026, 1, 28, 16, 0); // 2026-03-01 00:00 Shanghai
+  ledger.createTransfers([{ id: 'edge-2', debitAccountId: 'issuance:433123', creditAccountId: 'wallet:m1', amount: 30, code: 'service_credit' }]);
+  t.equal(refreshReports(sqlite, clock).transfers, 1);
+  t.equal(reader.monthFigures('433123101001', '2026-03').creditsIssued, 30, 'March, at the village and every ancestor');
+  t.equal(reader.monthFigures('430000', '2026-03').creditsIssued, 30);
+});
+
+t.test('targets are data: defaults, edits by the top office, met / not met follows them', async (t) => {
+  const { sqlite } = seeded(200);
+  refreshReports(sqlite, nowMs);
+  t.equal(readTargets(sqlite).village_point_share_permille, 500);
+  const before = new ReportReader(sqlite).dashboard('430000', month)!;
+  const share = before.targets.find((target) => target.key === 'village_point_share')!;
+  t.equal(share.actual, Math.floor((before.villagesWithPoint * 1000) / before.villagesRural));
+  t.equal(share.met, before.villagesWithPoint * 1000 >= 500 * before.villagesRural);
+  t.same(updateTargets(sqlite, { village_point_share_permille: '100.5' }, 1, nowMs), { ok: false, errors: { village_point_share_permille: 'reports.targets.error.range' } }, 'over 100% refused');
+  t.same(updateTargets(sqlite, { nonsense: '1' }, 1, nowMs), { ok: false, errors: { nonsense: 'reports.targets.error.unknown' } });
+  t.equal(readTargets(sqlite).village_point_share_permille, 500, 'nothing written on refusal');
+  t.same(updateTargets(sqlite, { village_point_share_permille: '100', visit_rate_permille: '0' }, 1, nowMs), { ok: true });
+  const after = new ReportReader(sqlite).dashboard('430000', month)!;
+  t.equal(after.targets.find((target) => target.key === 'village_point_share')!.met, before.villagesWithPoint * 1000 >= 1000 * before.villagesRural);
+  t.equal(after.targets.find((target) => target.key === 'visit_rate')!.met, true, 'a 0% target is met');
+  const sponsorTarget = after.targets.find((target) => target.key === 'teams_and_activities')!;
+  t.equal(sponsorTarget.met, false, 'some county committees have no team or no activity');
+  t.ok(after.sponsors.some((row) => row.sponsorKind === 'county_committee' && row.teams === 0), 'a county without a team is listed');
+  t.ok(after.sponsors.some((row) => row.sponsorKind === 'member_unit' && row.met));
+});

@@ -1,0 +1,142 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import t from 'tap';
+import type { Browser, Page } from 'playwright-core';
+import type { Role } from '../../src/domain/access/authorize.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
+
+/**
+ * Every page we build, signed out and as each role, in normal and elder mode:
+ * axe (WCAG 2.0/2.1/2.2 A and AA) finds nothing, text is at least 18px (24px
+ * in elder mode), elder-mode controls are at least 60x60px, and nothing
+ * scrolls sideways at 320px.
+ */
+const axeTags = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
+
+interface PageCheck {
+  name: string;
+  role: Role | null;
+  /** Browser language; Chinese unless given. */
+  locale?: 'en';
+  path: string;
+  /** Something to do on the page before checking, such as submitting an empty form. */
+  prepare?: (page: Page) => Promise<void>;
+}
+
+const pages: PageCheck[] = [
+  { name: 'sign-in', role: null, path: '/sign-in' },
+  {
+    name: 'sign-in with an error',
+    role: null,
+    path: '/sign-in',
+    prepare: async (page) => {
+      await page.getByRole('button', { name: '登录' }).click();
+      await page.getByRole('alert').waitFor();
+    },
+  },
+  { name: '404', role: null, path: '/no-such-page' },
+  { name: 'volunteer home', role: 'volunteer', path: '/' },
+  { name: 'account', role: 'volunteer', path: '/account' },
+  { name: 'password change', role: 'volunteer', path: '/account/password' },
+  { name: 'clerk home', role: 'clerk', path: '/' },
+  { name: 'coordinator township', role: 'coordinator', path: '/regions/433123101' },
+  { name: '403', role: 'coordinator', path: '/audit' },
+  { name: 'office home', role: 'office', path: '/' },
+  { name: 'office village', role: 'office', path: '/regions/433123101001' },
+  { name: 'audit log', role: 'office', path: '/audit' },
+  { name: 'admin province', role: 'admin', path: '/regions/430000' },
+  { name: 'admin county with form', role: 'admin', path: '/regions/433123' },
+  { name: 'sign-in in English', role: null, locale: 'en', path: '/sign-in' },
+  { name: 'office audit log in English', role: 'office', locale: 'en', path: '/audit' },
+  { name: 'admin county in English', role: 'admin', locale: 'en', path: '/regions/433123' },
+  {
+    name: 'admin village form with errors',
+    role: 'admin',
+    path: '/regions/433123101',
+    prepare: async (page) => {
+      await page.getByRole('button', { name: '添加' }).click();
+      await page.getByText('没有添加，请按下面的提示修改。').waitFor();
+    },
+  },
+];
+
+const skip = browserSkipReason();
+if (skip) {
+  t.test('browser tests', { skip }, async () => {});
+} else {
+  let browser: Browser;
+  let server: LiveServer;
+  t.before(async () => {
+    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+  });
+  t.teardown(async () => {
+    await browser?.close();
+    await server?.app.close();
+  });
+
+  for (const elder of [false, true]) {
+    t.test(elder ? 'elder mode' : 'normal mode', async (t) => {
+      const groups = [...new Set(pages.map((check) => `${check.role ?? ''}|${check.locale ?? 'zh-CN'}`))];
+      for (const group of groups) {
+        const [roleName, locale] = group.split('|') as [string, string];
+        const role = roleName === '' ? null : (roleName as Role);
+        const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
+        const page = await context.newPage();
+        if (role) {
+          // Sign in through the Chinese form, then switch the language by cookie.
+          await signInThroughForm(page, server.baseUrl, role);
+        }
+        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: server.baseUrl }]);
+        for (const check of pages.filter((candidate) => candidate.role === role && (candidate.locale ?? 'zh-CN') === locale)) {
+          const label = `${check.name} (${elder ? 'elder' : 'normal'})`;
+          await page.setViewportSize({ width: 390, height: 800 });
+          await page.goto(`${server.baseUrl}${check.path}`);
+          t.equal(new URL(page.url()).pathname, check.path, `${label}: the page itself, not a redirect`);
+          t.equal(await page.locator('html').getAttribute('lang'), check.locale ?? 'zh-CN', `${label}: language`);
+          if (check.prepare) await check.prepare(page);
+
+          const results = await new AxeBuilder({ page }).withTags(axeTags).analyze();
+          const violations = results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+          t.same(violations, [], `${label}: axe finds no violations`);
+
+          const textCheck = await page.evaluate((minimum) => {
+            const found: string[] = [];
+            let checked = 0;
+            for (const element of document.querySelectorAll('body *')) {
+              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
+              if (!hasText) continue;
+              const style = getComputedStyle(element);
+              const box = element.getBoundingClientRect();
+              if (style.display === 'none' || style.visibility === 'hidden' || box.right <= 0) continue;
+              checked += 1;
+              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
+            }
+            return { found, checked };
+          }, elder ? 24 : 18);
+          t.ok(textCheck.checked >= 5, `${label}: ${textCheck.checked} text elements measured`);
+          t.same(textCheck.found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+
+          if (elder) {
+            const targetCheck = await page.evaluate(() => {
+              const found: string[] = [];
+              let checked = 0;
+              for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice')) {
+                const box = element.getBoundingClientRect();
+                if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
+                checked += 1;
+                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+              }
+              return { found, checked };
+            });
+            t.ok(targetCheck.checked >= 3, `${label}: ${targetCheck.checked} controls measured`);
+            t.same(targetCheck.found, [], `${label}: every control is at least 60x60px`);
+          }
+
+          await page.setViewportSize({ width: 320, height: 700 });
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+        }
+        await context.close();
+      }
+    });
+  }
+}

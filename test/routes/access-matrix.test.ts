@@ -1,0 +1,119 @@
+import t from 'tap';
+import {
+  askers, classify, expected, fillUrl, insideScope, matrix, matrixApp, routeKey, send, signInAll, sidesOf,
+  type FixtureKind, type MatrixRow, type Side,
+} from './access-matrix.ts';
+
+/**
+ * The authorization matrix (issue 8): every route the server registers has a
+ * row in test/routes/access-matrix.ts, and every row x role x side is asked
+ * for real, with a valid CSRF token, inside a savepoint that is rolled back.
+ */
+const { app, db, routes, fixtures } = await matrixApp();
+t.teardown(() => app.close());
+const sessions = await signInAll(app);
+
+function kindOf(row: MatrixRow): FixtureKind | null {
+  const kinds = [...Object.values(row.params ?? {}), ...Object.values(row.query ?? {})];
+  return kinds.includes('site') ? 'site' : kinds[0] ?? null;
+}
+
+t.test('every route the server registers has a row, and every row is a route', async (t) => {
+  t.ok(routes.length > 50, `the route list was collected (${routes.length} routes)`);
+  const rows = new Map<string, number>();
+  for (const row of matrix) rows.set(routeKey(row.method, row.url), (rows.get(routeKey(row.method, row.url)) ?? 0) + 1);
+  const missing = routes.filter((route) => !rows.has(route));
+  t.same(missing, [], `routes without an access rule: add a row for each to test/routes/access-matrix.ts`);
+  const stale = [...rows.keys()].filter((key) => !routes.includes(key));
+  t.same(stale, [], 'rows for routes that no longer exist');
+  const twice = [...rows].filter(([, count]) => count > 1).map(([key]) => key);
+  t.same(twice, [], 'routes with more than one row');
+});
+
+t.test('the table cannot pass vacuously', async (t) => {
+  for (const row of matrix) {
+    const name = routeKey(row.method, row.url);
+    t.ok(askers.some((asker) => sidesOf(row).some((side) => expected(row, asker, side) === 'allow')), `${name}: some role is allowed`);
+    const open = askers.every((asker) => sidesOf(row).every((side) => expected(row, asker, side) === 'allow'));
+    if (!open) t.not(expected(row, 'anonymous', 'home'), 'allow', `${name}: anonymous is refused where not everyone is allowed`);
+    // A row about an object where no role's outcome depends on whose object it is must say why.
+    if (sidesOf(row).length === 2 && !askers.some((asker) => expected(row, asker, 'home') !== expected(row, asker, 'away'))) {
+      t.ok(row.note, `${name}: no outcome depends on the object's scope, so the row has a note saying why`);
+    }
+  }
+  for (const [kind, pair] of Object.entries(fixtures)) {
+    // A fixture that does not exist would make every role 404: on each side, some row lets someone reach it.
+    for (const side of ['home', 'away'] as const) {
+      const reached = matrix.some((row) => [...Object.values(row.params ?? {}), ...Object.values(row.query ?? {})].includes(kind as FixtureKind) && askers.some((asker) => expected(row, asker, side) === 'allow'));
+      t.ok(reached, `${kind} (${side}): some row expects someone to reach it`);
+    }
+    t.ok(pair.home !== '' && pair.away !== '', `${kind} fixtures exist`);
+    t.not(pair.home, pair.away, `${kind}: home and away are different objects`);
+  }
+});
+
+t.test('each route x role x side gets the outcome in its row', async (t) => {
+  for (const row of matrix) {
+    const name = routeKey(row.method, row.url);
+    const seen: string[] = [];
+    const wrong: string[] = [];
+    for (const asker of askers) {
+      for (const side of sidesOf(row)) {
+        const url = fillUrl(row, fixtures, side);
+        const response = await send(app, db, sessions[asker], row.method, url, row.body ?? {});
+        const outcome = classify(row.method, response);
+        const want = expected(row, asker, side);
+        const where = sidesOf(row).length === 2 ? ` ${side} (${insideScope(asker, side, kindOf(row)) ? 'inside' : 'outside'} scope)` : '';
+        seen.push(`${asker}${where}: ${outcome}`);
+        if (outcome !== want) wrong.push(`${asker}${where} ${row.method} ${url}: expected ${want}, got ${outcome} (status ${response.statusCode}${response.headers.location ? ` -> ${response.headers.location}` : ''})`);
+      }
+    }
+    t.same(wrong, [], `${name}${row.note ? ` (${row.note})` : ''}`);
+  }
+});
+
+t.test('lists (and a scanned card) show what is inside the scope and nothing outside it', async (t) => {
+  const name = (table: 'members' | 'elders', id: string) => String(db.$client.prepare(`SELECT real_name FROM ${table} WHERE id = ?`).pluck().get(id));
+  const lists: { kind: FixtureKind; url: (side: Side) => string; link: (id: string) => string }[] = [
+    { kind: 'member', url: (side) => `/members?q=${encodeURIComponent(name('members', fixtures.member[side]))}`, link: (id) => `href="/members/${id}"` },
+    { kind: 'elder', url: (side) => `/elders?q=${encodeURIComponent(name('elders', fixtures.elder[side]))}`, link: (id) => `href="/elders/${id}"` },
+    { kind: 'record', url: () => '/hours/queue', link: (id) => `/hours/records/${id}"` },
+    { kind: 'team', url: () => '/teams', link: (id) => `href="/teams/${id}"` },
+    // A scanned card is valid for anyone; who holds it, only staff in scope learn.
+    { kind: 'member', url: (side) => `/c/${fixtures.memberToken[side]}`, link: (id) => `href="/members/${id}"` },
+  ];
+  for (const asker of ['coordinator', 'office', 'office-city', 'admin'] as const) {
+    for (const list of lists) {
+      for (const side of ['home', 'away'] as const) {
+        const response = await send(app, db, sessions[asker], 'GET', list.url(side));
+        t.equal(response.statusCode, 200, `${asker} ${list.url(side)}`);
+        const inside = insideScope(asker, side, list.kind);
+        t.equal(response.body.includes(list.link(fixtures[list.kind][side])), inside, `${asker} ${list.url(side)}: the ${side} ${list.kind} is ${inside ? 'listed' : 'not listed'}`);
+      }
+    }
+  }
+});
+
+t.test('allowed and refused mean what they say', async (t) => {
+  // Spot checks that the classification sees real differences: a page a role
+  // may see shows its heading; a refusal is the localized 403 page, not a
+  // CSRF error; an anonymous request goes to sign-in with the page to come back to.
+  const member = await send(app, db, sessions.coordinator, 'GET', `/members/${fixtures.member.home}`);
+  t.equal(member.statusCode, 200);
+  t.match(member.body, /<h1/);
+  const refused = await send(app, db, sessions.coordinator, 'GET', `/members/${fixtures.member.away}`);
+  t.equal(refused.statusCode, 403);
+  t.match(refused.body, '没有权限');
+  const anonymous = await send(app, db, sessions.anonymous, 'GET', `/members/${fixtures.member.home}`);
+  t.equal(anonymous.headers.location, `/sign-in?next=${encodeURIComponent(`/members/${fixtures.member.home}`)}`);
+  // Without the CSRF token a POST is refused before authorization: the matrix always sends one.
+  const noToken = await app.inject({ method: 'POST', url: `/members/${fixtures.member.home}/status`, headers: { cookie: sessions.coordinator.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'action=suspend&reason=x' });
+  t.equal(noToken.statusCode, 403);
+  t.match(classify('POST', noToken), /CSRF/);
+  // Savepoints: what an allowed POST wrote is gone afterwards.
+  const before = db.$client.prepare(`SELECT status FROM members WHERE id = ?`).get(fixtures.member.home) as { status: string };
+  const suspended = await send(app, db, sessions.coordinator, 'POST', `/members/${fixtures.member.home}/status`, { action: 'suspend', reason: '外出务工一年' });
+  t.equal(suspended.statusCode, 303, 'the suspension went through');
+  t.same(db.$client.prepare(`SELECT status FROM members WHERE id = ?`).get(fixtures.member.home), before, 'and was rolled back with the savepoint');
+});
+

@@ -1,0 +1,99 @@
+import t from 'tap';
+import { codeAt, findSession } from '../../../src/domain/hours/activities.ts';
+import { verifyLedger } from '../../../src/ledger/index.ts';
+import { signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
+import { demoPassword } from '../../../src/domain/demo/seed.ts';
+import { createHoursApp, scalar } from './helpers.ts';
+
+t.test('activity sign-in by QR URL: open, scan (signing in first), check in and out, close, approve in one action', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const context = { db: testApp.db, now: testApp.clock.now };
+  const activityId = scalar(testApp, "SELECT id FROM team_activities WHERE theme = '银龄健康操与防诈骗讲座'");
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const list = visibleText((await coordinator.get('/activities')).body);
+  t.match(list, '银龄健康操与防诈骗讲座');
+  await coordinator.get(`/activities/${activityId}/sign-in`);
+  const opened = await coordinator.post(`/activities/${activityId}/sign-in`, { service_type: 'culture_sport' });
+  t.equal(opened.statusCode, 303);
+  const screen = await coordinator.get(`/activities/${activityId}/sign-in`);
+  t.match(screen.body, /<svg/, 'a QR code');
+  const url = /href="(http:\/\/[^"]+\/activities\/check-in\/\d+\/[A-Za-z0-9_-]{10})"/.exec(screen.body)?.[1];
+  t.ok(url, 'the code is a URL');
+  const path = new URL(url!).pathname;
+  const fragment = await coordinator.get(`/activities/${activityId}/sign-in/code`, { 'hx-request': 'true', 'hx-request-type': 'partial' });
+  t.match(fragment.body, /hx-trigger="every 20s"/);
+
+  // A phone that is not signed in scans: the code becomes a ticket, then sign-in, then the confirm page.
+  const phone = new TestBrowser(testApp.app);
+  const scanned = await phone.get(path);
+  t.equal(scanned.statusCode, 303);
+  const ticketPath = scanned.headers.location as string;
+  t.match(ticketPath, /^\/activities\/check-in\/\d+\/t\/\d+\.[A-Za-z0-9_-]{16}$/);
+  const needSignIn = await phone.get(ticketPath);
+  t.equal(needSignIn.statusCode, 303);
+  t.match(needSignIn.headers.location as string, /^\/sign-in\?next=/);
+  testApp.clock.advance(3 * 60_000); // signing in takes a while; the code on the screen moves on
+  await phone.get('/sign-in');
+  const signedIn = await phone.post('/sign-in', { phone: '13800000001', password: demoPassword, next: ticketPath });
+  t.equal(signedIn.headers.location, ticketPath, 'back to the ticket after signing in');
+  const confirm = await phone.get(ticketPath);
+  t.equal(confirm.statusCode, 200);
+  t.match(visibleText(confirm.body), '确认签到');
+  const checkIn = await phone.post(ticketPath, { action: 'in' });
+  t.equal(checkIn.statusCode, 303);
+  t.match(visibleText((await phone.get(checkIn.headers.location as string)).body), '签到成功');
+  const doubleTap = await phone.post(ticketPath, { action: 'in' });
+  t.equal(doubleTap.statusCode, 303, 'a double tap changes nothing');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM activity_attendance'), 1);
+  t.equal(scalar(testApp, 'SELECT count(*) FROM activity_attendance WHERE signed_out_at_ms IS NOT NULL'), 0);
+
+  // The old code is refused.
+  const stale = await phone.get(path);
+  t.equal(stale.statusCode, 410);
+  t.match(visibleText(stale.body), '二维码已过期，请重新扫描屏幕上的最新二维码。');
+
+  // 90 minutes later: scan the current code to sign out.
+  testApp.clock.advance(90 * 60_000);
+  const session = findSession(context, Number(/check-in\/(\d+)/.exec(path)![1]))!;
+  const outScan = await phone.get(`/activities/check-in/${session.id}/${codeAt(session, testApp.clock.nowMs)}`);
+  t.equal(outScan.statusCode, 303);
+  const outPage = await phone.get(outScan.headers.location as string);
+  t.match(visibleText(outPage.body), '确认签退');
+  const out = await phone.post(outScan.headers.location as string, { action: 'out' });
+  t.equal(out.statusCode, 303);
+  t.match(visibleText((await phone.get(out.headers.location as string)).body), '签退成功');
+
+  const attendance = visibleText((await coordinator.get(`/activities/${activityId}/sign-in`)).body);
+  t.match(attendance, '签到情况（1 人）');
+  t.match(attendance, '王秀英');
+  const closed = await coordinator.post(`/activities/${activityId}/close`, {});
+  t.equal(closed.statusCode, 303);
+  t.match(visibleText((await coordinator.get(closed.headers.location as string)).body), '活动已结束，已生成 1 条服务记录');
+  const record = testApp.db.$client.prepare('SELECT * FROM service_records WHERE activity_id = ?').get(activityId) as Record<string, unknown>;
+  t.equal(record.status, 'pending');
+  t.equal(record.duration_minutes, 90);
+  const queue = await coordinator.get(`/hours/queue?activity=${activityId}`);
+  t.match(visibleText(queue.body), '活动签到');
+  await coordinator.request({
+    method: 'POST', url: '/hours/queue/approve', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `_csrf=${encodeURIComponent(coordinator.csrfToken)}&return_to=%2Fhours%2Fqueue&record=${record.id}`,
+  });
+  t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', record.id), 'approved');
+  const late = await phone.get(`/activities/check-in/${session.id}/${codeAt(session, testApp.clock.nowMs)}`);
+  t.equal(late.statusCode, 409);
+  t.match(visibleText(late.body), '这个活动已经结束签到。');
+  t.ok(verifyLedger(testApp.db.$client).ok);
+});
+
+t.test('only staff in scope or the team leader run the sign-in', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const activityId = scalar(testApp, "SELECT id FROM team_activities WHERE theme = '银龄健康操与防诈骗讲座'");
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const response = await volunteer.get(`/activities/${activityId}/sign-in`);
+  t.equal(response.statusCode, 403);
+  t.match(visibleText(response.body), '只有本地区的协管员或团队负责人可以管理这个活动的签到。');
+  const city = await signedInAs(testApp.app, 'office-city');
+  t.equal((await city.get(`/activities/${activityId}/sign-in`)).statusCode, 403);
+});

@@ -1,0 +1,17 @@
+import { seedHours } from '../../../src/domain/demo/hours.ts';
+import { createTestApp, type TestApp } from '../../helpers/web.ts';
+
+/** The demo app with the hours seed (standard, volunteers, elders, three months of records). */
+export async function createHoursApp(): Promise<TestApp> {
+  const testApp = await createTestApp();
+  seedHours(testApp.db, testApp.app.secrets, testApp.clock.now());
+  return testApp;
+}
+
+export function scalar<T = number>(app: TestApp, sql: string, ...parameters: unknown[]): T {
+  return testAppDb(app).prepare(sql).pluck().get(...parameters) as T;
+}
+
+function testAppDb(app: TestApp) {
+  return app.db.$client;
+}

@@ -1,0 +1,203 @@
+import t from 'tap';
+import { verifyLedger } from '../../../src/ledger/index.ts';
+import { signedInAs, visibleText } from '../../helpers/web.ts';
+import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
+
+t.test('a volunteer gives credits to a registered relative with her PIN; refusals write nothing', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const volunteer = await signedInAs(app, 'volunteer'); // 王秀英, daughter of 刘德顺 in the demo
+  const wang = member('王秀英');
+  const liu = member('刘德顺');
+  const stranger = member('罗春兰');
+  const page = await volunteer.get('/gifts');
+  t.equal(page.statusCode, 200);
+  t.match(visibleText(page.body), '转出人：王秀英（本人）');
+  t.match(visibleText(page.body), '刘德顺（父女）');
+  let before = tableCounts(db);
+  const outside = await volunteer.post('/gifts', { kind: 'gift', to: stranger.cardNumber, amount: '1', pin, idempotency_key: key() });
+  t.equal(outside.statusCode, 409);
+  t.match(visibleText(outside.body), '按规定只能转赠给已登记的亲属');
+  const wrongPin = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin: '999000', idempotency_key: key() });
+  t.equal(wrongPin.statusCode, 422);
+  t.match(visibleText(wrongPin.body), '密码不对');
+  const tooMuch = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '99', pin, idempotency_key: key() });
+  t.equal(tooMuch.statusCode, 409);
+  t.match(visibleText(tooMuch.body), '余额不足：可用 10 小时，需要 99 小时。');
+  const badAmount = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: 'abc', pin, idempotency_key: key() });
+  t.equal(badAmount.statusCode, 422);
+  t.same(tableCounts(db), before, 'refused gifts write nothing');
+  const giftKey = key();
+  const given = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1.5', pin, idempotency_key: giftKey });
+  t.equal(given.statusCode, 303);
+  t.match(visibleText((await volunteer.get(given.headers.location as string)).body), '已转出 1.5 小时。');
+  const again = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1.5', pin, idempotency_key: giftKey });
+  t.equal(again.headers.location, given.headers.location, 'a retry gives once');
+  t.equal(available(db, `wallet:m${wang.id}`), 10 * 60 - 90);
+  before = tableCounts(db);
+  const donated = await volunteer.post('/gifts', { kind: 'donation', to: '', amount: '0.5', pin, idempotency_key: key() });
+  t.equal(donated.statusCode, 303);
+  t.equal(tableCounts(db).member_gifts, before.member_gifts! + 1);
+  t.ok(verifyLedger(db.$client).ok);
+});
+
+t.test('an office grants vouchers to the 失能 elders of its county; an elder spends the voucher at the service station', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const office = await signedInAs(app, 'office'); // 凤凰县
+  await office.get('/vouchers');
+  const before = tableCounts(db);
+  const outside = await office.post('/vouchers', { source: 'issuance', region: '430524', category: 'disabled', amount: '2', reason: '试', idempotency_key: key() });
+  t.equal(outside.statusCode, 403);
+  t.match(visibleText(outside.body), '这不在您负责的地区或站点范围内');
+  const poolShort = await office.post('/vouchers', { source: 'pool', region: '433123', category: 'disabled', amount: '50', reason: '试', idempotency_key: key() });
+  t.equal(poolShort.statusCode, 409);
+  t.match(visibleText(poolShort.body), '一张也没有发出');
+  t.same(tableCounts(db), before);
+  const granted = await office.post('/vouchers', { source: 'issuance', region: '433123', category: 'disabled', amount: '2', reason: '冬季助浴', idempotency_key: key() });
+  t.equal(granted.statusCode, 303);
+  t.match(visibleText((await office.get(granted.headers.location as string)).body), '已向 1 位老人各发放 2 小时。');
+
+  const coordinator = await signedInAs(app, 'coordinator'); // works the 老家寨村 service station (site 2) through its region
+  const liu = member('刘德顺');
+  await coordinator.get('/counter/2');
+  const found = await coordinator.post('/counter/2/identify', { lookup: liu.cardNumber });
+  const basketUrl = found.headers.location as string;
+  const basket = await coordinator.get(basketUrl);
+  // Demo: 6 h voucher, 1.5 h spent on a bath, 1 h held by an open request; plus 2 h now.
+  t.match(visibleText(basket.body), '消费券余额 5.5 小时');
+  const haircut = (db.$client.prepare("SELECT id FROM site_items WHERE site_id = 2 AND name = '理发'").get() as { id: number }).id;
+  const placed = await coordinator.post(`${basketUrl}/baskets`, { idempotency_key: key(), payer: 'voucher', [`qty_${haircut}`]: '1' });
+  t.equal(placed.statusCode, 303);
+  const confirmed = await coordinator.post(`${placed.headers.location}/confirm`, { pin });
+  t.equal(confirmed.statusCode, 303);
+  const receipt = visibleText((await coordinator.get(confirmed.headers.location as string)).body);
+  t.match(receipt, '支付方式 消费券');
+  t.match(receipt, '兑换后余额 5 小时');
+
+  const clerk = await signedInAs(app, 'clerk'); // 隆回县 love supermarket: vouchers are for service stations only
+  await clerk.get('/counter/1');
+  const atShop = (await clerk.post('/counter/1/identify', { lookup: liu.cardNumber })).headers.location as string;
+  const shopPage = await clerk.get(atShop);
+  t.notMatch(visibleText(shopPage.body), '用什么支付', 'no voucher choice at a love supermarket');
+  const towel = (db.$client.prepare("SELECT id FROM site_items WHERE site_id = 1 AND name = '毛巾'").get() as { id: number }).id;
+  const refused = await clerk.post(`${atShop}/baskets`, { idempotency_key: key(), payer: 'voucher', [`qty_${towel}`]: '1' });
+  t.equal(refused.statusCode, 409);
+  t.match(visibleText(refused.body), '消费券只能在服务站使用。');
+  t.ok(verifyLedger(db.$client).ok);
+});
+
+t.test('service requests: a coordinator posts for an elder, the demo volunteer accepts, the coordinator confirms', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const volunteer = await signedInAs(app, 'volunteer');
+  const list = await volunteer.get('/requests');
+  t.equal(list.statusCode, 200);
+  t.match(visibleText(list.body), '打扫房间、换洗床单');
+  const requestId = (db.$client.prepare("SELECT id FROM service_requests WHERE status = 'open'").get() as { id: number }).id;
+  t.equal((await volunteer.post(`/requests/${requestId}/confirm`, {})).statusCode, 403, 'the volunteer cannot pay herself');
+  t.equal((await volunteer.post(`/requests/${requestId}/accept`, {})).statusCode, 303);
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/requests');
+  const wang = member('王秀英');
+  const before = available(db, `wallet:m${wang.id}`);
+  t.equal((await coordinator.post(`/requests/${requestId}/confirm`, {})).statusCode, 303);
+  t.equal(available(db, `wallet:m${wang.id}`), before + 60);
+  const counts = tableCounts(db);
+  const bad = await coordinator.post('/requests', { elder: '', payer: 'voucher', category: 'cleaning', description: '', when: 'tomorrow', place: '', offered: '1', idempotency_key: key() });
+  t.equal(bad.statusCode, 422);
+  t.match(visibleText(bad.body), '请填写老人编号，或为本人发布。');
+  t.same(tableCounts(db), counts);
+  t.ok(verifyLedger(db.$client).ok);
+});
+
+t.test('clearing: the county office sees its position; only an office above both counties settles; the view shows it settled', async (t) => {
+  const { app, db } = await redemptionApp();
+  t.teardown(() => app.close());
+  const office = await signedInAs(app, 'office'); // 凤凰县
+  const view = await office.get('/clearing');
+  t.equal(view.statusCode, 200);
+  const text = visibleText(view.body);
+  t.match(text, '凤凰县 应付');
+  t.notMatch(text, '登记结算', 'a county office does not settle');
+  t.equal((await office.post('/clearing/settlements', { from: '433123', to: '430524', amount: '1', note: 'x', idempotency_key: key() })).statusCode, 403);
+  const city = await signedInAs(app, 'office-city'); // 邵阳市: holds 隆回县 but not 凤凰县
+  await city.get('/clearing');
+  const before = tableCounts(db);
+  const notAbove = await city.post('/clearing/settlements', { from: '433123', to: '430524', amount: '1', note: '试', idempotency_key: key() });
+  t.equal(notAbove.statusCode, 403);
+  t.match(visibleText(notAbove.body), '同时管辖两个县的上级老龄办');
+  const admin = await signedInAs(app, 'admin');
+  const adminView = visibleText((await admin.get('/clearing')).body);
+  t.match(adminView, '全网头寸合计：0 小时');
+  const tooMuch = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount: '100', note: '11 月', idempotency_key: key() });
+  t.equal(tooMuch.statusCode, 409);
+  t.match(visibleText(tooMuch.body), '结算金额超过未结头寸，最多 2.5 小时。');
+  t.same(tableCounts(db), before, 'refused settlements write nothing');
+  const settled = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount: '2.5', note: '11 月结算', idempotency_key: key() });
+  t.equal(settled.statusCode, 303);
+  const after = visibleText((await admin.get('/clearing?settled=1')).body);
+  t.match(after, '结算已登记。');
+  t.match(after, '凤凰县 → 隆回县：2.5 小时（11 月结算');
+  t.match(after, '隆回县 已结清');
+  t.ok(verifyLedger(db.$client).ok);
+
+  const cap = await admin.post('/clearing/policy', { cap: '0', cap_mode: 'refuse', care_age: '60', relatives_only: '1' });
+  t.equal(cap.statusCode, 422);
+  t.match(visibleText(cap.body), '上限应为正数。');
+  t.equal((await admin.post('/clearing/policy', { cap: '1500', cap_mode: 'divert', care_age: '65', relatives_only: '1' })).statusCode, 303);
+  t.equal((await office.post('/clearing/policy', { cap: '1', cap_mode: 'divert', care_age: '65' })).statusCode, 403);
+});
+
+
+t.test('the balance cap refuses a gift with a clear message and writes nothing; divert mode sends the excess to the pool', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const admin = await signedInAs(app, 'admin');
+  await admin.get('/clearing');
+  t.equal((await admin.post('/clearing/policy', { cap: '1.5', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  const volunteer = await signedInAs(app, 'volunteer');
+  const liu = member('刘德顺');
+  await volunteer.get('/gifts');
+  const before = tableCounts(db);
+  const capped = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
+  t.equal(capped.statusCode, 409);
+  t.match(visibleText(capped.body), '超过个人余额上限 1.5 小时：对方最多还能收 0.5 小时。');
+  t.same(tableCounts(db), before, 'a capped gift writes nothing');
+  await admin.get('/clearing');
+  t.equal((await admin.post('/clearing/policy', { cap: '1.5', cap_mode: 'divert', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  await volunteer.get('/gifts');
+  const diverted = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
+  t.equal(diverted.statusCode, 303);
+  t.match(visibleText((await volunteer.get(diverted.headers.location as string)).body), '其中 0.5 小时超过余额上限，已转入公益池。');
+  t.equal(available(db, `wallet:m${liu.id}`), 90);
+  t.ok(verifyLedger(db.$client).ok);
+});
+
+t.test('two devices confirming the same basket at once, and two baskets for the last credits at once: never overdrawn', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const clerk = await signedInAs(app, 'clerk');
+  const luo = member('罗春兰');
+  await clerk.get('/counter/1');
+  const basketUrl = (await clerk.post('/counter/1/identify', { lookup: luo.cardNumber })).headers.location as string;
+  await clerk.get(basketUrl);
+  const rice = (db.$client.prepare("SELECT id FROM site_items WHERE site_id = 1 AND name = '大米 5 千克'").get() as { id: number }).id;
+  const wallet = `wallet:m${luo.id}`;
+  const start = available(db, wallet);
+  const quantity = String(Math.floor(start / 120));
+  const [one, two] = await Promise.all([
+    clerk.post(`${basketUrl}/baskets`, { idempotency_key: key(), [`qty_${rice}`]: quantity }),
+    clerk.post(`${basketUrl}/baskets`, { idempotency_key: key(), [`qty_${rice}`]: quantity }),
+  ]);
+  t.same([one.statusCode, two.statusCode].sort(), [303, 409], 'one basket holds the credits, the other is refused');
+  const refused = one.statusCode === 409 ? one : two;
+  t.match(visibleText(refused.body), '余额不足');
+  const held = (one.statusCode === 303 ? one : two).headers.location as string;
+  const confirms = await Promise.all([clerk.post(`${held}/confirm`, { pin }), clerk.post(`${held}/confirm`, { pin })]);
+  t.same(confirms.map((r) => r.statusCode), [303, 303], 'both taps land on the receipt');
+  t.equal(Number(db.$client.prepare("SELECT count(*) FROM ledger_transfers WHERE id LIKE 'rdm:%:post:%' AND ref_id = ?").pluck().get(held.split('/').at(-1))), 1, 'posted once');
+  t.equal(available(db, wallet), start - Number(quantity) * 120);
+  t.ok(available(db, wallet) >= 0);
+  t.ok(verifyLedger(db.$client).ok);
+});

@@ -1,0 +1,162 @@
+import ExcelJS from 'exceljs';
+import t, { type Test } from 'tap';
+import { seedBig } from '../../../src/domain/demo/big.ts';
+import { neutralise } from '../../../src/domain/reports/exports.ts';
+import { insertRegion } from '../../../src/domain/regions/regions.ts';
+import { Ledger } from '../../../src/ledger/index.ts';
+import { createTestApp, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
+import { directFigures } from '../../domain/reports/direct.ts';
+
+const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
+
+async function setup(t: Test) {
+  const test = await createTestApp();
+  t.teardown(() => test.app.close());
+  seedBig(test.db, { members: 150, months: 13, nowMs: test.clock.now(), seed: 3 });
+  new Ledger(test.db.$client).checkpoint(test.clock.now());
+  return test;
+}
+
+t.test('a county office sees its dashboard and cannot open another county', async (t) => {
+  const { app } = await setup(t);
+  const office = await signedInAs(app, 'office');
+  const start = await office.get('/reports');
+  t.equal(start.statusCode, 303);
+  t.equal(start.headers.location, '/reports/433123');
+  const page = await office.get('/reports/433123?month=2026-10');
+  t.equal(page.statusCode, 200);
+  const text = visibleText(page.body);
+  t.match(text, '凤凰县');
+  t.match(text, '特殊困难老年人月探访率');
+  t.match(page.body, /<svg class="chart" id="chart-trend"[^>]*role="img"[^>]*aria-labelledby="chart-trend-title chart-trend-desc"/);
+  t.match(page.body, /<title id="chart-trend-title">/);
+  t.notMatch(page.body, /<script(?![^>]*htmx)/, 'no chart script in the browser');
+  const other = await office.get('/reports/433101');
+  t.equal(other.statusCode, 403);
+  t.match(visibleText(other.body), '您只能查看本辖区的报表');
+  const otherExport = await office.get('/reports/433101/monthly.xlsx');
+  t.equal(otherExport.statusCode, 403, 'exports are scoped too');
+  t.equal((await office.get('/reports/433123?month=2026-13')).statusCode, 400);
+  t.equal((await office.get('/reports/999999')).statusCode, 404);
+  const volunteer = await signedInAs(app, 'volunteer');
+  t.equal((await volunteer.get('/reports/433123')).statusCode, 403);
+});
+
+t.test('drill-down with breadcrumb: city > county > township > village', async (t) => {
+  const { app } = await setup(t);
+  const admin = await signedInAs(app, 'admin');
+  const city = await admin.get('/reports/433100?month=2026-10');
+  t.match(city.body, 'href="/reports/433123?month=2026-10"', 'county link');
+  const township = await admin.get('/reports/433123200?month=2026-10');
+  t.match(township.body, /<ol class="breadcrumb">[\s\S]*湖南省[\s\S]*凤凰县[\s\S]*aria-current="page"/);
+  t.match(township.body, 'href="/reports/433123200200?month=2026-10"', 'village link');
+  t.equal((await admin.get('/reports/433123200200?month=2026-10')).statusCode, 200);
+});
+
+t.test('monthly .xlsx: one sheet per section, Chinese headers, numbers as numbers equal to direct computation, no ID numbers', async (t) => {
+  const { app, db } = await setup(t);
+  const office = await signedInAs(app, 'office');
+  const response = await office.request({ method: 'GET', url: '/reports/433123/monthly.xlsx?month=2026-10' });
+  t.equal(response.statusCode, 200);
+  t.match(response.headers['content-type'], 'spreadsheetml');
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(response.rawPayload as unknown as ArrayBuffer);
+  t.same(workbook.worksheets.map((sheet) => sheet.name), ['概况', '规划目标', '队伍与主题活动', '下级区域', '服务类型', '积分发放与兑换（按县）', '跨县清算']);
+  const summary = workbook.getWorksheet('概况')!;
+  t.same(summary.getRow(1).values, [undefined, '指标', '单位', '本月（2026-10）', '上月（2026-09）', '去年同月（2025-10）']);
+  const direct = directFigures(db.$client, '433123', '2026-10');
+  const previous = directFigures(db.$client, '433123', '2026-09');
+  const expected: Record<string, [number, number]> = {
+    注册志愿者: [direct.volunteersRegistered, previous.volunteersRegistered],
+    本月活跃志愿者: [direct.volunteersActive, previous.volunteersActive],
+    服务次数: [direct.serviceRecords, previous.serviceRecords],
+    '服务时长（小时）': [hours(direct.serviceMinutes), hours(previous.serviceMinutes)],
+    '积分发放（小时）': [hours(direct.creditsIssued), hours(previous.creditsIssued)],
+    '积分兑换（小时）': [hours(direct.creditsRedeemed), hours(previous.creditsRedeemed)],
+    '积分结余（月末，小时）': [hours(direct.outstanding), hours(previous.outstanding)],
+    '消费券发放（小时）': [hours(direct.vouchersGranted), hours(previous.vouchersGranted)],
+    建档特殊困难老年人: [direct.eldersRegistered, previous.eldersRegistered],
+    本月已探访: [direct.eldersVisited, previous.eldersVisited],
+  };
+  let checked = 0;
+  summary.eachRow((row, index) => {
+    if (index === 1) return;
+    const label = row.getCell(1).value as string;
+    const want = expected[label];
+    if (!want) return;
+    t.equal(typeof row.getCell(3).value, 'number', `${label} is a number`);
+    t.equal(row.getCell(3).value, want[0], `${label} this month`);
+    t.equal(row.getCell(4).value, want[1], `${label} previous month`);
+    checked++;
+  });
+  t.equal(checked, Object.keys(expected).length, 'every expected figure found');
+  const ledgerSheet = workbook.getWorksheet('积分发放与兑换（按县）')!;
+  t.equal(ledgerSheet.getRow(2).getCell(2).value, '433123');
+  t.equal(ledgerSheet.getRow(2).getCell(3).value, hours(direct.creditsIssued));
+  workbook.eachSheet((sheet) => sheet.eachRow((row) => row.eachCell((cell) => {
+    if (/\d{17}[\dXx]/.test(String(cell.value))) t.fail(`ID number in ${sheet.name}`);
+  })));
+});
+
+t.test('CSV: UTF-8 with BOM, formula-like cells neutralised', async (t) => {
+  const { app, db, clock } = await setup(t);
+  insertRegion(db, { code: '433123200299', parentCode: '433123200', level: 'village', nameZh: '=HYPERLINK("http://x","点我")', rural: true }, clock.now());
+  t.equal(neutralise('+1'), "'+1");
+  t.equal(neutralise('@SUM(A1)'), "'@SUM(A1)");
+  t.equal(neutralise('-2'), "'-2");
+  t.equal(neutralise('正常'), '正常');
+  const office = await signedInAs(app, 'office');
+  const response = await office.get('/reports/433123200/monthly.csv?month=2026-10');
+  t.equal(response.statusCode, 200);
+  t.match(response.headers['content-type'], 'text/csv; charset=utf-8');
+  t.equal(response.rawPayload.subarray(0, 3).toString('hex'), 'efbbbf', 'BOM');
+  t.match(response.body, `"'=HYPERLINK(""http://x"",""点我"")"`);
+  t.notMatch(response.body, /(^|,)=HYPERLINK/m);
+  const roster = await office.get('/reports/433123/roster.csv?from=2026-08&to=2026-10');
+  t.equal(roster.statusCode, 200);
+  t.notMatch(roster.body, /1[3-9]\d{9}/, 'no full phone numbers');
+});
+
+t.test('visit coverage, teams, roster and ledger pages', async (t) => {
+  const { app } = await setup(t);
+  const office = await signedInAs(app, 'office');
+  for (const url of ['/reports/433123/visits', '/reports/433123/teams?year=2026', '/reports/433123/roster', '/reports/433123/ledger?month=2026-10', '/reports/433123/monthly?month=2026-10']) {
+    const response = await office.get(url);
+    t.equal(response.statusCode, 200, url);
+  }
+  const monthly = await office.get('/reports/433123/monthly?month=2026-10');
+  t.match(monthly.body, '/assets/reports.css');
+  const coordinator = await signedInAs(app, 'coordinator');
+  t.equal((await coordinator.get('/reports/433123101/visits')).statusCode, 200, 'a coordinator sees visit coverage of the township');
+  t.equal((await coordinator.get('/reports/433123101')).statusCode, 403, 'but not the dashboard');
+  t.equal((await coordinator.get('/reports/433123102/visits')).statusCode, 403, 'nor another township');
+});
+
+t.test('targets: the top office edits them, others cannot', async (t) => {
+  const { app } = await setup(t);
+  const office = await signedInAs(app, 'office');
+  t.equal((await office.get('/reports/targets')).statusCode, 403);
+  const admin = await signedInAs(app, 'admin');
+  const form = await admin.get('/reports/targets');
+  t.equal(form.statusCode, 200);
+  const bad = await admin.post('/reports/targets', { visit_rate_permille: '120', rural_disabled_help_rate_permille: '100', village_point_share_permille: '50', teams_per_sponsor_per_year: '1', activities_per_sponsor_per_year: '1' });
+  t.equal(bad.statusCode, 422);
+  t.match(visibleText(bad.body), '请填 0 到 100 之间的数');
+  const good = await admin.post('/reports/targets', { visit_rate_permille: '95', rural_disabled_help_rate_permille: '100', village_point_share_permille: '60', teams_per_sponsor_per_year: '1', activities_per_sponsor_per_year: '2' });
+  t.equal(good.statusCode, 303);
+  const dashboard = await admin.get('/reports/430000');
+  t.match(visibleText(dashboard.body), '目标 95%');
+});
+
+t.test('transparency page: public, aggregates by county, checkpoints that hold, no personal data', async (t) => {
+  const { app, db } = await setup(t);
+  const anonymous = new TestBrowser(app);
+  const page = await anonymous.get('/transparency');
+  t.equal(page.statusCode, 200);
+  const checkpoint = new Ledger(db.$client).checkpoints(1)[0]!;
+  t.match(page.body, checkpoint.hash);
+  t.match(visibleText(page.body), '成立');
+  t.match(visibleText(page.body), 'npm run cli -- ledger verify');
+  const someName = db.$client.prepare('SELECT real_name FROM members LIMIT 1').pluck().get() as string;
+  t.notMatch(page.body, someName, 'no member names');
+});
