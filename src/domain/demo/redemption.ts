@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { settings, users } from '../../db/schema/core.ts';
+import { members } from '../../db/schema/people.ts';
 import { partnerSites } from '../../db/schema/redemption.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
@@ -131,6 +132,9 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   // The demo volunteer (however her member record came to be: here or in the hours demo) is 刘德顺's daughter.
   const volunteerMemberId = db.select({ memberId: users.memberId }).from(users).where(eq(users.phone, '13800000001')).get()?.memberId ?? null;
   if (volunteerMemberId !== null) {
+    // The hours demo may have created her member record without a PIN; she needs one to give credits.
+    const hasPin = db.select({ pinHash: members.pinHash }).from(members).where(eq(members.id, volunteerMemberId)).get()?.pinHash;
+    if (!hasPin) must(await setMemberPin(peopleContext, peopleAdmin, volunteerMemberId, demoRedemptionPin), '王秀英 PIN');
     ensureAccounts(ledger, [accountInputs.wallet(volunteerMemberId)]);
     must(registerRelative(context, admin, { memberId: volunteerMemberId, relativeMemberId: memberIds.liudaye!, relation: '父女' }), 'relative');
   }

@@ -24,3 +24,14 @@ t.test('the demo seed: sites in three counties, cross-county redemptions, once o
   t.ok(view.pairs.some((p) => p.fromCountyCode === '433123' && p.toCountyCode === '430524'), '凤凰县 → 隆回县 flow');
   t.ok(verifyLedger(db.$client).ok);
 });
+
+t.test('the full demo network: the demo volunteer has a PIN and a registered relative, whatever seeded her member record', async (t) => {
+  const { seedDemoNetwork } = await import('../../../src/domain/demo/network.ts');
+  const db = openDatabase(':memory:');
+  await seedDemoNetwork(db, generateSecrets());
+  const row = db.$client.prepare(`SELECT m.pin_hash AS pinHash, (SELECT count(*) FROM member_relatives r WHERE r.member_id = m.id) AS relatives
+    FROM users u JOIN members m ON m.id = u.member_id WHERE u.phone = '13800000001'`).get() as { pinHash: string | null; relatives: number } | undefined;
+  t.ok(row, '王秀英 has a member record');
+  t.ok(row?.pinHash, 'and a redemption PIN, so she can give credits to her father');
+  t.equal(row?.relatives, 1, 'her father is registered as her relative');
+});
