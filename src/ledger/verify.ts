@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import { transferHash } from './hash.ts';
-import { GENESIS_HASH, TransferFlags, type Transfer } from './types.ts';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { checkChain, type ChainFault } from './verify-chain.ts';
+import { GENESIS_HASH, TransferFlags } from './types.ts';
 
 export interface VerifyReport {
   ok: boolean;
@@ -11,6 +13,13 @@ export interface VerifyReport {
   /** The first sequence number where anything disagrees (0 when the fault is not tied to one transfer). */
   firstBadSeq?: number;
   problem?: string;
+}
+
+export interface VerifyOptions {
+  /** Ledgers in a file with at least this many transfers have their hash chain walked on a worker thread (default 100,000). */
+  parallelFrom?: number;
+  /** Reports which way the chain was walked (for tests). */
+  onChainWalk?: (where: 'worker' | 'here') => void;
 }
 
 interface Totals {
@@ -32,96 +41,97 @@ interface OpenPending {
  * that total debits equal total credits, that the open-pending index matches,
  * and that every checkpoint still matches the chain.
  */
-export function verifyLedger(sqlite: Database.Database): VerifyReport {
-  const read = sqlite.transaction(() => verifyInSnapshot(sqlite));
+export function verifyLedger(sqlite: Database.Database, options: VerifyOptions = {}): VerifyReport {
+  const read = sqlite.transaction(() => verifyInSnapshot(sqlite, options));
   return read.deferred();
 }
 
-function verifyInSnapshot(sqlite: Database.Database): VerifyReport {
+function verifyInSnapshot(sqlite: Database.Database, options: VerifyOptions): VerifyReport {
   const totals = new Map<string, Totals>();
   const accounts = sqlite
     .prepare('SELECT id, debits_pending, debits_posted, credits_pending, credits_posted FROM ledger_accounts')
     .raw()
     .all() as [string, number, number, number, number][];
   for (const [id] of accounts) totals.set(id, { debitsPending: 0, debitsPosted: 0, creditsPending: 0, creditsPosted: 0 });
+  const head = sqlite.prepare('SELECT seq, hash FROM ledger_transfers ORDER BY seq DESC LIMIT 1').raw().get() as [number, string] | undefined;
+  const headSeq = head?.[0] ?? 0;
+  const headHash = head?.[1] ?? GENESIS_HASH;
+
+  // The hash chain is walked beside the balances: on a worker thread for a
+  // large ledger in a file, else here once the balances are done.
+  const chain = startChainCheck(sqlite, headSeq, options);
 
   const openPending = new Map<string, OpenPending>();
   const resolved = new Set<string>();
-  const checkpointHashes = new Map<number, string[]>();
-  for (const [seq, hash] of sqlite.prepare('SELECT seq, hash FROM ledger_checkpoints').raw().all() as [number, string][]) {
-    const list = checkpointHashes.get(seq) ?? [];
-    list.push(hash);
-    checkpointHashes.set(seq, list);
-  }
-
-  let previousHash = GENESIS_HASH;
-  let previousSeq = 0;
   let previousTimestamp = 0;
   let count = 0;
-  const fail = (seq: number, problem: string): VerifyReport => ({
-    ok: false, transfers: count, accounts: accounts.length, headSeq: previousSeq, headHash: previousHash, firstBadSeq: seq, problem,
-  });
+  const report = (fault: ChainFault | undefined, problemAtZero?: string): VerifyReport => {
+    const chainFault = chain.finish();
+    const first = [chainFault, fault].filter((f): f is ChainFault => f !== undefined).sort((a, b) => a.seq - b.seq)[0];
+    if (!first && !problemAtZero) return { ok: true, transfers: count, accounts: accounts.length, headSeq, headHash };
+    // A fault tied to a transfer comes first; one that is not (seq 0) only when the chain is otherwise sound.
+    const chosen = first ?? { seq: 0, problem: problemAtZero! };
+    return { ok: false, transfers: count, accounts: accounts.length, headSeq, headHash, firstBadSeq: chosen.seq, problem: chosen.problem };
+  };
 
-  const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id,
-      timeout_seconds, ref_type, ref_id, timestamp_ms,
+  const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, flags, pending_id, timestamp_ms,
       debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after, debit_credits_posted_after,
-      credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after,
-      previous_hash, hash FROM ledger_transfers ORDER BY seq`).raw().iterate() as IterableIterator<unknown[]>;
+      credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after
+      FROM ledger_transfers WHERE seq <= ? ORDER BY seq`).raw().iterate(headSeq) as IterableIterator<unknown[]>;
 
+  let fault: ChainFault | undefined;
   for (const row of rows) {
-    const transfer: Transfer = {
-      seq: row[0] as number, id: row[1] as string, debitAccountId: row[2] as string, creditAccountId: row[3] as string,
-      amount: row[4] as number, code: row[5] as Transfer['code'], flags: row[6] as number, pendingId: row[7] as string | null,
-      timeoutSeconds: row[8] as number, refType: row[9] as string | null, refId: row[10] as string | null,
-      timestampMs: row[11] as number, previousHash: row[20] as string, hash: row[21] as string,
-    };
-    const seq = transfer.seq;
+    const seq = row[0] as number;
+    const id = row[1] as string;
+    const amount = row[4] as number;
+    const flags = row[5] as number;
+    const pendingId = row[6] as string | null;
+    const timestampMs = row[7] as number;
     count += 1;
-    if (seq !== previousSeq + 1) return fail(seq, `sequence gap after ${previousSeq}`);
-    if (transfer.previousHash !== previousHash) return fail(seq, 'previous hash does not match the chain');
-    if (transferHash(transfer) !== transfer.hash) return fail(seq, 'hash does not match the contents');
-    if (transfer.timestampMs < previousTimestamp) return fail(seq, 'timestamp goes backwards');
-    if (!Number.isInteger(transfer.amount) || transfer.amount <= 0) return fail(seq, 'amount is not a positive integer');
-    const debit = totals.get(transfer.debitAccountId);
-    const credit = totals.get(transfer.creditAccountId);
-    if (!debit || !credit || debit === credit) return fail(seq, 'transfer names a missing or identical account');
+    if (timestampMs < previousTimestamp) { fault = { seq, problem: 'timestamp goes backwards' }; break; }
+    if (!Number.isInteger(amount) || amount <= 0) { fault = { seq, problem: 'amount is not a positive integer' }; break; }
+    const debit = totals.get(row[2] as string);
+    const credit = totals.get(row[3] as string);
+    if (!debit || !credit || debit === credit) { fault = { seq, problem: 'transfer names a missing or identical account' }; break; }
 
-    if (transfer.flags & TransferFlags.pending) {
-      debit.debitsPending += transfer.amount;
-      credit.creditsPending += transfer.amount;
-      openPending.set(transfer.id, { seq, amount: transfer.amount });
-    } else if (transfer.flags & (TransferFlags.postPending | TransferFlags.voidPending)) {
-      const pending = transfer.pendingId === null ? undefined : openPending.get(transfer.pendingId);
-      if (!pending || resolved.has(transfer.pendingId!)) return fail(seq, 'resolves a pending transfer that is not open');
-      openPending.delete(transfer.pendingId!);
-      resolved.add(transfer.pendingId!);
+    if (flags & TransferFlags.pending) {
+      debit.debitsPending += amount;
+      credit.creditsPending += amount;
+      openPending.set(id, { seq, amount });
+    } else if (flags & (TransferFlags.postPending | TransferFlags.voidPending)) {
+      const pending = pendingId === null ? undefined : openPending.get(pendingId);
+      if (!pending || resolved.has(pendingId!)) { fault = { seq, problem: 'resolves a pending transfer that is not open' }; break; }
+      openPending.delete(pendingId!);
+      resolved.add(pendingId!);
       debit.debitsPending -= pending.amount;
       credit.creditsPending -= pending.amount;
-      if (transfer.flags & TransferFlags.postPending) {
-        if (transfer.amount > pending.amount) return fail(seq, 'posts more than was pending');
-        debit.debitsPosted += transfer.amount;
-        credit.creditsPosted += transfer.amount;
-      } else if (transfer.amount !== pending.amount) {
-        return fail(seq, 'voids a different amount than was pending');
+      if (flags & TransferFlags.postPending) {
+        if (amount > pending.amount) { fault = { seq, problem: 'posts more than was pending' }; break; }
+        debit.debitsPosted += amount;
+        credit.creditsPosted += amount;
+      } else if (amount !== pending.amount) {
+        fault = { seq, problem: 'voids a different amount than was pending' };
+        break;
       }
     } else {
-      debit.debitsPosted += transfer.amount;
-      credit.creditsPosted += transfer.amount;
+      debit.debitsPosted += amount;
+      credit.creditsPosted += amount;
     }
-    if (debit.debitsPending !== row[12] || debit.debitsPosted !== row[13] || debit.creditsPending !== row[14]
-      || debit.creditsPosted !== row[15] || credit.debitsPending !== row[16] || credit.debitsPosted !== row[17]
-      || credit.creditsPending !== row[18] || credit.creditsPosted !== row[19]) {
-      return fail(seq, 'running totals stored on the transfer disagree with the recomputed ones');
+    if (debit.debitsPending !== row[8] || debit.debitsPosted !== row[9] || debit.creditsPending !== row[10]
+      || debit.creditsPosted !== row[11] || credit.debitsPending !== row[12] || credit.debitsPosted !== row[13]
+      || credit.creditsPending !== row[14] || credit.creditsPosted !== row[15]) {
+      fault = { seq, problem: 'running totals stored on the transfer disagree with the recomputed ones' };
+      break;
     }
-    const published = checkpointHashes.get(seq);
-    if (published && published.some((hash) => hash !== transfer.hash)) return fail(seq, 'a published checkpoint disagrees with the chain');
-    previousHash = transfer.hash;
-    previousSeq = seq;
-    previousTimestamp = transfer.timestampMs;
+    previousTimestamp = timestampMs;
   }
+  if (fault) return report(fault);
 
-  for (const [seq] of checkpointHashes) {
-    if (seq > previousSeq) return fail(seq, 'a checkpoint names a sequence number beyond the head');
+  // Published checkpoints must still match the chain, and name no transfer beyond the head.
+  const checkpoint = sqlite.prepare(`SELECT c.seq, t.hash IS NULL AS beyond FROM ledger_checkpoints c
+      LEFT JOIN ledger_transfers t ON t.seq = c.seq WHERE t.hash IS NULL OR t.hash <> c.hash ORDER BY c.seq LIMIT 1`).raw().get() as [number, number] | undefined;
+  if (checkpoint) {
+    return report({ seq: checkpoint[0], problem: checkpoint[1] ? 'a checkpoint names a sequence number beyond the head' : 'a published checkpoint disagrees with the chain' });
   }
   let debitsPending = 0;
   let debitsPosted = 0;
@@ -133,21 +143,72 @@ function verifyInSnapshot(sqlite: Database.Database): VerifyReport {
       || recomputed.creditsPending !== cp || recomputed.creditsPosted !== cpo) {
       const lastSeq = sqlite.prepare(`SELECT max(seq) FROM ledger_transfers WHERE debit_account_id = ? OR credit_account_id = ?`)
         .pluck().get(id, id) as number | null;
-      return { ...fail(lastSeq ?? 0, `stored totals of account ${id} disagree with its transfers`), transfers: count, headSeq: previousSeq, headHash: previousHash };
+      return report({ seq: lastSeq ?? 0, problem: `stored totals of account ${id} disagree with its transfers` });
     }
     debitsPending += dp;
     debitsPosted += dpo;
     creditsPending += cp;
     creditsPosted += cpo;
   }
-  if (debitsPending !== creditsPending || debitsPosted !== creditsPosted) {
-    return { ...fail(0, 'total debits do not equal total credits'), transfers: count, headSeq: previousSeq, headHash: previousHash };
-  }
+  if (debitsPending !== creditsPending || debitsPosted !== creditsPosted) return report(undefined, 'total debits do not equal total credits');
   const openIndex = sqlite.prepare('SELECT seq FROM ledger_pending_open').pluck().all() as number[];
   const expectedOpen = new Set([...openPending.values()].map((p) => p.seq));
   if (openIndex.length !== expectedOpen.size || openIndex.some((seq) => !expectedOpen.has(seq))) {
     const bad = openIndex.find((seq) => !expectedOpen.has(seq)) ?? [...expectedOpen].find((seq) => !openIndex.includes(seq)) ?? 0;
-    return { ...fail(bad, 'the open-pending index disagrees with the transfers'), transfers: count, headSeq: previousSeq, headHash: previousHash };
+    return report({ seq: bad, problem: 'the open-pending index disagrees with the transfers' });
   }
-  return { ok: true, transfers: count, accounts: accounts.length, headSeq: previousSeq, headHash: previousHash };
+  return report(undefined);
+}
+
+/** Ledgers at least this long, in a file, have their hash chain walked on a worker thread. */
+const defaultParallelFrom = 100_000;
+
+/**
+ * Starts the hash-chain walk: on a worker thread (its own read-only
+ * connection; transfers at or below the head are immutable, so it sees the
+ * same rows) when the ledger is large and in a file, else lazily here.
+ * finish() waits for it synchronously; a worker that cannot start or fails
+ * falls back to walking the chain on this thread.
+ */
+function startChainCheck(sqlite: Database.Database, headSeq: number, options: VerifyOptions): { finish: () => ChainFault | undefined } {
+  const inThread = () => {
+    options.onChainWalk?.('here');
+    return sqlite.transaction(() => checkChain(sqlite, headSeq)).deferred();
+  };
+  const parallelFrom = options.parallelFrom ?? defaultParallelFrom;
+  const path = sqlite.name;
+  if (headSeq < parallelFrom || sqlite.memory || !path || path === ':memory:' || availableParallelism() < 2) {
+    return { finish: inThread };
+  }
+  const state = new SharedArrayBuffer(8);
+  const text = new SharedArrayBuffer(256);
+  const flags = new Int32Array(state);
+  let worker: Worker;
+  try {
+    // Worker threads do not inherit tsx's loader hooks: register them first, then load the TypeScript worker.
+    const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+      .then((api) => { api.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', import.meta.url).href)}); })`;
+    worker = new Worker(bootstrap, { eval: true, workerData: { path, toSeq: headSeq, state, text } });
+  } catch {
+    return { finish: inThread };
+  }
+  worker.on('error', () => Atomics.store(flags, 0, 4));
+  worker.unref();
+  return {
+    finish() {
+      // Give the worker time to start; a worker that never runs is replaced by the walk here.
+      if (Atomics.load(flags, 0) === 0) Atomics.wait(flags, 0, 0, 20_000);
+      while (Atomics.load(flags, 0) === 1) Atomics.wait(flags, 0, 1, 1000);
+      const outcome = Atomics.load(flags, 0);
+      if (outcome === 2 || outcome === 3) options.onChainWalk?.('worker');
+      if (outcome === 2) return undefined;
+      if (outcome === 3) {
+        const bytes = new Uint8Array(text);
+        const end = bytes.indexOf(0);
+        return { seq: Atomics.load(flags, 1), problem: new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)) };
+      }
+      void worker.terminate();
+      return inThread();
+    },
+  };
 }

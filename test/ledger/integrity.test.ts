@@ -85,3 +85,35 @@ t.test('verify reports a clean ledger with its head', async (t) => {
   t.same({ ok: report.ok, transfers: report.transfers, accounts: report.accounts, headSeq: report.headSeq }, { ok: true, transfers: 21, accounts: 3, headSeq: 21 });
   t.equal(report.headHash, ledger.head().hash);
 });
+
+t.test('on a file database the hash chain is walked on a worker thread, and still names the tampered transfer', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openDatabase } = await import('../../src/db/client.ts');
+  const { Ledger } = await import('../../src/ledger/index.ts');
+  const directory = mkdtempSync(join(tmpdir(), 'silver-verify-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  const db = openDatabase(join(directory, 'ledger.db'));
+  const ledger = new Ledger(db.$client);
+  ledger.createAccounts([issuance('iss'), wallet('alice')]);
+  ledger.createTransfers(Array.from({ length: 300 }, (_, i) => ({ id: `t${i + 1}`, debitAccountId: 'iss', creditAccountId: 'alice', amount: 1 + (i % 7), code: 'service_credit' as const })));
+  const walks: string[] = [];
+  const clean = verifyLedger(db.$client, { parallelFrom: 1, onChainWalk: (where) => walks.push(where) });
+  t.same(walks, ['worker'], 'the chain was walked on a worker thread');
+  t.ok(clean.ok, 'a clean ledger verifies');
+  t.equal(clean.transfers, 300);
+
+  db.$client.exec('DROP TRIGGER ledger_transfers_no_update');
+  db.$client.exec(`UPDATE ledger_transfers SET ref_id = 'changed' WHERE seq = 123`);
+  walks.length = 0;
+  const bad = verifyLedger(db.$client, { parallelFrom: 1, onChainWalk: (where) => walks.push(where) });
+  t.same(walks, ['worker']);
+  t.equal(bad.ok, false);
+  t.equal(bad.firstBadSeq, 123, 'the worker names the altered transfer');
+  t.match(bad.problem, /hash/);
+  const inThread = verifyLedger(db.$client, { parallelFrom: Number.MAX_SAFE_INTEGER, onChainWalk: (where) => walks.push(where) });
+  t.equal(walks.at(-1), 'here');
+  t.same({ seq: inThread.firstBadSeq, problem: inThread.problem }, { seq: bad.firstBadSeq, problem: bad.problem }, 'both ways agree');
+  db.$client.close();
+});
