@@ -8,6 +8,7 @@ import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAcco
 import { isUniqueViolation, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { canLogForMembers, canLogOwnHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
+import { capSplitFor, postRecordCredit } from './review.ts';
 import { findRecord, minutesOnDate, overlappingRecord, transferIds, type ServiceRecord } from './records.ts';
 import { creditFor, typeInForce } from './standard.ts';
 import { addDays, isCalendarDate, isClockTime, shanghaiDateOf, shanghaiToUtcMs } from './time.ts';
@@ -35,6 +36,8 @@ export interface LoggedRecord {
   record: ServiceRecord;
   /** True when the idempotency key had been seen: nothing new was written. */
   replayed: boolean;
+  /** Approval will be refused: the credit would take the wallet above the network balance cap (refuse mode). */
+  capWarning?: Problem;
 }
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
@@ -167,7 +170,11 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput)
         if (already + durationMinutes > policy.dailyMaxMinutes) {
           return refuse(422, { code: 'hours.error.over_daily_max', field: 'endTime', params: { max: policy.dailyMaxMinutes / 60, already } });
         }
-        const autoApprove = confirmedByCard && policy.autoApproveCardConfirmed;
+        // The balance cap applies to every credit: in refuse mode a record that would pass it is
+        // not approved automatically (it waits for review, and the volunteer is told why).
+        const capCheck = capSplitFor(context, who.memberId, credit);
+        const capWarning = capCheck.ok ? undefined : capCheck.problems[0];
+        const autoApprove = confirmedByCard && policy.autoApproveCardConfirmed && capCheck.ok;
         const holdId = transferIds.hold(key);
         const record = tx.insert(serviceRecords).values({
           idempotencyKey: key,
@@ -206,10 +213,10 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput)
         const results = ledger.createTransfers(transfers);
         if (results[0] !== 'ok') throw new Error(`service record ${record.id}: hold transfer ${results[0]}`);
         if (autoApprove) {
-          const posted = ledger.createTransfers([{ id: transferIds.post(record.id), pendingId: holdId, code: 'service_credit', flags: TransferFlags.postPending, refType: 'service_record', refId: String(record.id) }]);
-          if (posted[0] !== 'ok') throw new Error(`service record ${record.id}: post ${posted[0]}`);
+          const posted = postRecordCredit(context, record);
+          if (!posted.ok) throw new Error(`service record ${record.id}: post refused ${posted.problems[0]?.code}`);
         }
-        return ok({ record, replayed: false });
+        return ok({ record, replayed: false, ...(capWarning ? { capWarning } : {}) });
       },
       { behavior: 'immediate' },
     );

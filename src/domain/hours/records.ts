@@ -14,6 +14,10 @@ export const transferIds = {
   void: (recordId: number) => `svc-void:${recordId}`,
   expire: (recordId: number) => `svc-expire:${recordId}`,
   reverse: (recordId: number) => `svc-reverse:${recordId}`,
+  /** The part of an approved credit above the balance cap, sent to the volunteer's county pool. */
+  overflow: (recordId: number) => `svc-overflow:${recordId}`,
+  /** The reversal of that part (pool -> issuance). */
+  reverseOverflow: (recordId: number) => `svc-reverse-overflow:${recordId}`,
 };
 
 export function findRecord(context: HoursContext, recordId: number): ServiceRecord | undefined {

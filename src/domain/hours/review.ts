@@ -5,7 +5,8 @@ import { elders, members } from '../../db/schema/people.ts';
 import { balanceOf, TransferFlags, type TransferInput } from '../../ledger/index.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { accountIds, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { getPolicy, splitByCap } from '../redemption/policy.ts';
 import { checkReason, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
@@ -128,15 +129,93 @@ function inTransaction<T>(context: HoursContext, work: () => T): T {
   return context.db.transaction(() => work(), { behavior: 'immediate' });
 }
 
-/** Approval posts the pending transfer: the credit becomes spendable. */
+/** What approving a record moved: credited to the wallet, diverted to the pool (above the balance cap). */
+export interface CreditSplit {
+  credited: number;
+  diverted: number;
+}
+
+/**
+ * How much of a record's credit its volunteer's wallet may take under the
+ * network balance cap (redemption policy, the same rule as gifts and paid
+ * requests). The base is the wallet's posted balance: other records still
+ * waiting for review are not counted, or two pending records that each fit
+ * could block each other forever.
+ */
+export function capSplitFor(context: HoursContext, volunteerMemberId: number, creditMinutes: number): HoursOutcome<CreditSplit> {
+  const policy = getPolicy(context.db);
+  const wallet = ledgerFor(context.db.$client, context.now).account(accountIds.wallet(volunteerMemberId));
+  const posted = wallet ? balanceOf(wallet).posted : 0;
+  const split = splitByCap(policy, posted, creditMinutes);
+  if (split.ok) return ok(split.value);
+  const room = Math.max(0, (policy.balanceCapMinutes ?? 0) - posted);
+  return refuse(409, { code: 'hours.error.over_balance_cap', params: { capHours: (policy.balanceCapMinutes ?? 0) / 60, roomMinutes: room, credit: creditMinutes } });
+}
+
+function volunteerCounty(context: HoursContext, memberId: number): string {
+  const row = context.db.select({ path: regions.path }).from(members).innerJoin(regions, eq(regions.code, members.villageCode)).where(eq(members.id, memberId)).get();
+  const county = row ? countyCodeOfPath(row.path) : undefined;
+  if (!county) throw new Error(`member ${memberId}: no county`);
+  return county;
+}
+
+/**
+ * Posts a record's hold, applying the balance cap: in refuse mode a credit
+ * that would take the wallet above the cap is refused (nothing written); in
+ * divert mode only the part up to the cap is posted (the ledger posts less
+ * than the hold and releases the rest) and the excess goes from the issuance
+ * account to the volunteer's county pool (code cap_overflow), as gifts and
+ * paid requests divert. Nothing left for the wallet: the hold is voided with
+ * code cap_overflow and the whole credit goes to the pool. One linked call.
+ * Must run inside the caller's transaction.
+ */
+export function postRecordCredit(context: HoursContext, record: Pick<ServiceRecord, 'id' | 'volunteerMemberId' | 'creditMinutes' | 'holdTransferId' | 'countyCode'>): HoursOutcome<CreditSplit> {
+  const split = capSplitFor(context, record.volunteerMemberId, record.creditMinutes);
+  if (!split.ok) return split;
+  const { credited, diverted } = split.value;
+  const ref = { refType: 'service_record', refId: String(record.id) };
+  const transfers: TransferInput[] = [];
+  if (credited > 0) {
+    transfers.push({ id: transferIds.post(record.id), pendingId: record.holdTransferId, code: 'service_credit', flags: TransferFlags.postPending, ...(diverted > 0 ? { amount: credited } : {}), ...ref });
+  } else {
+    transfers.push({ id: transferIds.post(record.id), pendingId: record.holdTransferId, code: 'cap_overflow', flags: TransferFlags.voidPending, ...ref });
+  }
+  if (diverted > 0) {
+    const county = volunteerCounty(context, record.volunteerMemberId);
+    const ledger = ledgerFor(context.db.$client, context.now);
+    ensureAccounts(ledger, countyAccounts(county));
+    transfers.push({ id: transferIds.overflow(record.id), debitAccountId: accountIds.issuance(record.countyCode), creditAccountId: accountIds.pool(county), amount: diverted, code: 'cap_overflow', ...ref });
+  }
+  const linked = transfers.map((transfer, index) => ({ ...transfer, flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0) }));
+  const results = ledgerFor(context.db.$client, context.now).createTransfers(linked);
+  results.forEach((result, index) => {
+    if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]!.id} ${result}`);
+  });
+  return ok({ credited, diverted });
+}
+
+/** What a posted record actually credited and diverted, from the ledger. */
+export function creditSplitOf(context: HoursContext, recordId: number): CreditSplit {
+  const ledger = ledgerFor(context.db.$client, context.now);
+  const post = ledger.transfer(transferIds.post(recordId));
+  const overflow = ledger.transfer(transferIds.overflow(recordId));
+  const credited = post && (post.flags & TransferFlags.postPending) !== 0 ? post.amount : 0;
+  return { credited, diverted: overflow?.amount ?? 0 };
+}
+
+/** Approval posts the pending transfer (up to the balance cap): the credit becomes spendable. */
 export function approveRecord(context: HoursContext, actor: Actor, recordId: number): HoursOutcome<ServiceRecord> {
   return inTransaction(context, () => {
     const found = decidable(context, actor, recordId, 'pending');
     if ('ok' in found) return found;
     const { record } = found;
-    resolve(context, record, { id: transferIds.post(record.id), pendingId: record.holdTransferId, code: 'service_credit', flags: TransferFlags.postPending, refType: 'service_record', refId: String(record.id) });
+    const posted = postRecordCredit(context, record);
+    if (!posted.ok) return posted;
     const at = context.now();
     context.db.update(serviceRecords).set({ status: 'approved', reviewedByUserId: actor.userId, reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();
+    if (posted.value.diverted > 0) {
+      recordAudit(context.db, { action: 'hours.cap_overflow', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credited: posted.value.credited, diverted: posted.value.diverted } }, at);
+    }
     return ok({ ...record, status: 'approved' as const, reviewedByUserId: actor.userId, reviewedAtMs: at });
   });
 }
@@ -195,22 +274,42 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
     if ('ok' in found) return found;
     const { record } = found;
     const ledger = ledgerFor(context.db.$client, context.now);
+    // Only what the wallet received is taken back from it; a part diverted to the pool above the cap comes back from the pool.
+    const { credited, diverted } = creditSplitOf(context, record.id);
     const wallet = ledger.account(accountIds.wallet(record.volunteerMemberId));
     const available = wallet ? balanceOf(wallet).available : 0;
-    if (available < record.creditMinutes) {
-      return refuse(409, { code: 'hours.error.reversal_exceeds_available', params: { available, needed: record.creditMinutes } });
+    if (available < credited) {
+      return refuse(409, { code: 'hours.error.reversal_exceeds_available', params: { available, needed: credited } });
     }
     const id = transferIds.reverse(record.id);
-    resolve(context, record, {
-      id, debitAccountId: accountIds.wallet(record.volunteerMemberId), creditAccountId: accountIds.issuance(record.countyCode),
-      amount: record.creditMinutes, code: 'correction', refType: 'service_record', refId: String(record.id),
+    const transfers: TransferInput[] = [];
+    if (credited > 0) {
+      transfers.push({
+        id, debitAccountId: accountIds.wallet(record.volunteerMemberId), creditAccountId: accountIds.issuance(record.countyCode),
+        amount: credited, code: 'correction', refType: 'service_record', refId: String(record.id),
+      });
+    }
+    if (diverted > 0) {
+      const overflow = ledger.transfer(transferIds.overflow(record.id))!;
+      const pool = ledger.account(overflow.creditAccountId);
+      const poolAvailable = pool ? balanceOf(pool).available : 0;
+      if (poolAvailable < diverted) return refuse(409, { code: 'hours.error.reversal_pool_spent', params: { available: poolAvailable, needed: diverted } });
+      transfers.push({
+        id: transferIds.reverseOverflow(record.id), debitAccountId: overflow.creditAccountId, creditAccountId: accountIds.issuance(record.countyCode),
+        amount: diverted, code: 'correction', refType: 'service_record', refId: String(record.id),
+      });
+    }
+    const linked = transfers.map((transfer, index) => ({ ...transfer, flags: index < transfers.length - 1 ? TransferFlags.linked : 0 }));
+    const results = ledger.createTransfers(linked);
+    results.forEach((result, index) => {
+      if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]!.id} ${result}`);
     });
     const at = context.now();
     context.db.update(serviceRecords)
-      .set({ status: 'reversed', reversalTransferId: id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
+      .set({ status: 'reversed', reversalTransferId: linked[0]!.id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
       .where(eq(serviceRecords.id, record.id))
       .run();
-    recordAudit(context.db, { action: 'hours.reverse', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credit: record.creditMinutes } }, at);
+    recordAudit(context.db, { action: 'hours.reverse', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credit: record.creditMinutes, credited, diverted } }, at);
     return ok({ ...record, status: 'reversed' as const, reversalReason: reason.reason });
   });
 }

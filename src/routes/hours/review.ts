@@ -7,7 +7,7 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
-import { approveMany, approveRecord, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { approveMany, approveRecord, capSplitFor, creditSplitOf, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field, safeReturnPath } from '../../lib/forms.ts';
@@ -43,12 +43,15 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const village = app.db.select({ villageNameZh: regions.nameZh, villageNameEn: regions.nameEn }).from(regions).where(eq(regions.code, record.villageCode)).get()!;
     const nameOf = (userId: number | null) => (userId ? app.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null : null);
     const query = request.query as Record<string, string | undefined>;
+    const capCheck = record.status === 'pending' ? capSplitFor(context, record.volunteerMemberId, record.creditMinutes) : undefined;
+    const split = record.status === 'approved' || record.status === 'reversed' ? creditSplitOf(context, record.id) : undefined;
     return reply.page(
       'pages/hours/record',
       {
         record, volunteerName: volunteer?.realName ?? '', type, elderName: elder?.realName ?? null, village,
         enteredByName: nameOf(record.enteredByUserId), reviewedByName: nameOf(record.reviewedByUserId),
         canDecide: staff && !own, own: staff && own, errors, f: formatters(request),
+        capWarning: capCheck !== undefined && !capCheck.ok, diverted: split && split.diverted > 0 ? split : null,
         logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
         done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
         values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },

@@ -1,0 +1,58 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { settings } from '../../../src/db/schema/core.ts';
+import { policyKey } from '../../../src/domain/redemption/policy.ts';
+import { verifyLedger } from '../../../src/ledger/index.ts';
+import { signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
+import { createHoursApp, scalar } from './helpers.ts';
+
+async function logVisit(testApp: TestApp, volunteer: TestBrowser): Promise<number> {
+  await volunteer.get('/hours/new');
+  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  const response = await volunteer.post('/hours', {
+    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: '05:00', end_time: '06:00', village_code: '433123101001',
+  });
+  if (response.statusCode !== 303) throw new Error(`log failed: ${visibleText(response.body).slice(0, 300)}`);
+  return Number(/records\/(\d+)/.exec(response.headers.location as string)![1]);
+}
+
+/** A cap 30 minutes above the demo volunteer's posted balance. */
+function capJustAbove(testApp: TestApp, capMode: 'refuse' | 'divert') {
+  const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
+  const posted = scalar(testApp, 'SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?', `wallet:m${memberId}`);
+  const value = JSON.stringify({ balanceCapMinutes: posted + 30, capMode, careAgeYears: 60, giftsRelativesOnly: true });
+  testApp.db.insert(settings).values({ key: policyKey, value, updatedAtMs: testApp.clock.now() }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+}
+
+t.test('refuse mode: the record page warns, approval is refused with the reason and writes nothing', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const id = await logVisit(testApp, volunteer);
+  capJustAbove(testApp, 'refuse');
+  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '入账后服务者余额会超过上限');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const transfers = scalar(testApp, 'SELECT count(*) FROM ledger_transfers');
+  const refused = await coordinator.post(`/hours/records/${id}/approve`, { return_to: '/hours/queue' });
+  t.equal(refused.statusCode, 409);
+  t.match(visibleText(refused.body), '最多还能入账 30 分钟，这条记录是 60 分钟');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM ledger_transfers'), transfers);
+  t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', id), 'pending');
+  const many = await coordinator.post('/hours/queue/approve', { record: String(id), return_to: '/hours/queue' });
+  t.equal(many.statusCode, 303);
+  t.match(visibleText((await coordinator.get(many.headers.location as string)).body), '最多还能入账');
+});
+
+t.test('divert mode: approval credits up to the cap and the record page says what went to the pool', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const id = await logVisit(testApp, volunteer);
+  capJustAbove(testApp, 'divert');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  t.equal((await coordinator.post(`/hours/records/${id}/approve`, {})).statusCode, 303);
+  t.equal(scalar(testApp, 'SELECT amount FROM ledger_transfers WHERE id = ?', `svc-post:${id}`), 30);
+  t.equal(scalar(testApp, 'SELECT amount FROM ledger_transfers WHERE id = ?', `svc-overflow:${id}`), 30);
+  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '其中 30 分钟超过个人余额上限，已转入县公益池；入账 30 分钟。');
+  t.ok(verifyLedger(testApp.db.$client).ok);
+});
