@@ -34,9 +34,40 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   sqlite.pragma('foreign_keys = ON');
   // 32 MiB of page cache: the ledger's indexes stay in memory on a busy network.
   sqlite.pragma('cache_size = -32768');
+  cacheStatements(sqlite);
   const db = drizzle(sqlite) as unknown as Db;
   if (options.migrate !== false && !options.readonly) migrate(db, { migrationsFolder });
   return db;
+}
+
+/** How many distinct SQL texts keep their prepared statement. */
+const statementCacheSize = 500;
+
+/**
+ * Keeps prepared statements by their SQL text. drizzle (and much of our own
+ * code) calls prepare() on every query; compiling the same SQL again costs
+ * more than running it. A cached statement is handed out with its result
+ * modes reset (raw, pluck, expand off), and a fresh one is prepared when the
+ * cached one is still busy (an open iterator). Oldest entries are dropped
+ * beyond the cache size. Nothing in the code base uses Statement.bind(),
+ * which would pin parameters on a shared statement.
+ */
+function cacheStatements(sqlite: Sqlite): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    const cached = cache.get(source);
+    if (cached && !cached.busy) {
+      if (cached.reader) cached.raw(false).pluck(false).expand(false);
+      return cached;
+    }
+    const statement = prepare(source);
+    if (!cached) {
+      cache.set(source, statement);
+      if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value!);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
 }
 
 export function databasePath(dataDirectory: string): string {
