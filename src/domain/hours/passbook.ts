@@ -79,9 +79,11 @@ export interface PassbookLine {
   atMs: number;
   code: Transfer['code'];
   kind: PassbookKind;
+  /** The i18n key naming what happened, by transfer code first (a redemption hold is not a service record). */
+  label: string;
   /** Change of the posted balance (what the member owns): + in, - out, 0 for holds and voids. */
   postedChange: number;
-  /** Change of the amount waiting for review. */
+  /** Change of what is waiting: + for credits coming in (service records under review), - for amounts held to go out (a redemption basket, a paid request). */
   pendingChange: number;
   balanceAfter: number;
   availableAfter: number;
@@ -99,6 +101,24 @@ function kindOf(transfer: Transfer, direction: 'in' | 'out'): PassbookKind {
   if (transfer.flags & TransferFlags.postPending) return 'post';
   if (transfer.flags & TransferFlags.voidPending) return 'void';
   return direction;
+}
+
+/** Labels that depend on the phase of a two-phase transfer or on the direction; otherwise one label per code. */
+const specificLabels = new Set([
+  'service_credit.hold', 'service_credit.post', 'service_credit.void',
+  'redemption.hold', 'redemption.post', 'redemption.void', 'redemption.in',
+  'service_payment.hold', 'service_payment.post', 'service_payment.void', 'service_payment.in',
+  'gift.in', 'gift.out', 'cap_overflow.void', 'correction.in', 'voucher.out',
+]);
+
+/** The passbook label of a transfer, as seen from the wallet: the code decides, the phase and direction refine. */
+export function labelOf(transfer: Pick<Transfer, 'code' | 'flags'>, direction: 'in' | 'out'): string {
+  const phase = transfer.flags & TransferFlags.pending ? 'hold'
+    : transfer.flags & TransferFlags.postPending ? 'post'
+      : transfer.flags & TransferFlags.voidPending ? 'void'
+        : direction;
+  const specific = `${transfer.code}.${phase}`;
+  return `hours.passbook.label.${specificLabels.has(specific) ? specific : transfer.code}`;
 }
 
 function describe(context: HoursContext, entries: HistoryEntry[]): Map<string, PassbookLine['description']> {
@@ -126,14 +146,15 @@ function linesOf(context: HoursContext, entries: HistoryEntry[], older: HistoryE
       atMs: entry.transfer.timestampMs,
       code: entry.transfer.code,
       kind: kindOf(entry.transfer, entry.direction),
+      label: labelOf(entry.transfer, entry.direction),
       postedChange: after.posted - before.posted,
-      pendingChange: after.pendingIn - before.pendingIn,
+      pendingChange: (after.pendingIn - before.pendingIn) - (after.pendingOut - before.pendingOut),
       balanceAfter: after.posted,
       availableAfter: after.available,
       pendingAfter: after.pendingIn,
       refType: entry.transfer.refType,
       refId: entry.transfer.refId,
-      description: entry.transfer.refId ? descriptions.get(entry.transfer.refId) ?? null : null,
+      description: entry.transfer.refType === 'service_record' && entry.transfer.refId ? descriptions.get(entry.transfer.refId) ?? null : null,
     };
   });
 }

@@ -135,3 +135,36 @@ t.test('visit coverage: elders in scope, last visit, most overdue first, month r
   const forbidden = elderServices(f.context, f.otherCoordinator, f.elderId);
   t.ok(!forbidden.ok && forbidden.status === 403);
 });
+
+t.test('the passbook labels by transfer code: a redemption and a gift are not service records', async (t) => {
+  const { TransferFlags } = await import('../../../src/ledger/index.ts');
+  const { accountIds, accountInputs, ensureAccounts, ledgerFor } = await import('../../../src/domain/ledger/accounts.ts');
+  const f = hoursFixture();
+  const record = logVisit(f);
+  t.ok(approveRecord(f.context, f.coordinator, record.id).ok);
+  const ledger = ledgerFor(f.db.$client);
+  const wallet = accountIds.wallet(f.volunteerMemberId);
+  ensureAccounts(ledger, [accountInputs.site(1), accountInputs.wallet(f.elderMemberId)]);
+  // A redemption basket held (refId 1: the same number as the service record, which must not be borrowed), then confirmed.
+  t.same(ledger.createTransfers([
+    { id: 'rdm:1:hold:1', debitAccountId: wallet, creditAccountId: accountIds.site(1), amount: 20, code: 'redemption', flags: TransferFlags.pending, refType: 'redemption', refId: String(record.id) },
+  ]), ['ok']);
+  let page = passbookPage(f.context, f.volunteerMemberId);
+  t.same(page.lines[0], { ...page.lines[0], label: 'hours.passbook.label.redemption.hold', postedChange: 0, pendingChange: -20, description: null }, 'the held redemption shows its outgoing pending amount');
+  t.same(ledger.createTransfers([{ id: 'rdm:1:post:1', pendingId: 'rdm:1:hold:1', code: 'redemption', flags: TransferFlags.postPending }]), ['ok']);
+  t.same(ledger.createTransfers([
+    { id: 'gift:1:1', debitAccountId: wallet, creditAccountId: accountIds.wallet(f.elderMemberId), amount: 10, code: 'gift', refType: 'gift', refId: '1' },
+  ]), ['ok']);
+  page = passbookPage(f.context, f.volunteerMemberId);
+  t.same(page.lines.map((l) => [l.label, l.postedChange, l.pendingChange]), [
+    ['hours.passbook.label.gift.out', -10, 0],
+    ['hours.passbook.label.redemption.post', -20, 20],
+    ['hours.passbook.label.redemption.hold', 0, -20],
+    ['hours.passbook.label.service_credit.post', 60, -60],
+    ['hours.passbook.label.service_credit.hold', 0, 60],
+  ]);
+  t.same(page.lines.map((l) => l.description === null), [true, true, true, false, false], 'only service transfers carry a service description');
+  const received = passbookPage(f.context, f.elderMemberId);
+  t.equal(received.lines[0]!.label, 'hours.passbook.label.gift.in', 'the receiver reads a gift received');
+  t.ok(verifyLedger(f.db.$client).ok);
+});
