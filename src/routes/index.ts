@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import accountRoutes from './account/routes.ts';
+import accountsRoutes from './accounts/routes.ts';
 import auditRoutes from './audit/routes.ts';
 import authRoutes from './auth/routes.ts';
 import eldersRoutes from './elders/routes.ts';
@@ -36,6 +37,7 @@ export const routePlugins: FastifyPluginAsync<RoutePluginOptions>[] = [
   regionsRoutes,
   auditRoutes,
   membersRoutes,
+  accountsRoutes,
   importRoutes,
   eldersRoutes,
   teamsRoutes,

@@ -1,6 +1,7 @@
 import { authorize, permission, type Actor, type Permission } from '../domain/access/authorize.ts';
 import { canLogOwnHours, canManageStandard, canRunActivities, canVerifyHours, canViewCoverage } from '../domain/hours/permissions.ts';
 import { canViewAudit } from './audit/permissions.ts';
+import { canManageAccounts } from '../domain/auth/accounts.ts';
 import { canManageMembers, canSeeOwnMemberRecord } from './members/permissions.ts';
 import { canViewRegions } from './regions/permissions.ts';
 import { canViewReports } from './reports/permissions.ts';
@@ -41,6 +42,7 @@ export const navigationItems: NavigationItem[] = [
   { href: '/vouchers', labelKey: 'nav.vouchers', permission: canGrantVouchers },
   { href: '/clearing', labelKey: 'nav.clearing', permission: canViewClearing },
   { href: '/reports', labelKey: 'reports.nav', permission: canViewReports },
+  { href: '/accounts', labelKey: 'nav.accounts', permission: canManageAccounts },
   { href: '/audit', labelKey: 'nav.audit', permission: canViewAudit },
   { href: '/account', labelKey: 'nav.account', permission: anySignedIn },
 ];

@@ -42,7 +42,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, RouteOptions } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
-import { actorOf } from '../../src/domain/auth/users.ts';
+import { actorOf, insertUser } from '../../src/domain/auth/users.ts';
 import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { checkInPath, findSession, openSignIn, ticketFor } from '../../src/domain/hours/activities.ts';
 import { createActivity } from '../../src/domain/teams/teams.ts';
@@ -74,7 +74,7 @@ export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null):
 /** Kinds of object a URL parameter names; each has a home and an away copy in the seeded data. */
 export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
-  | 'record' | 'site' | 'item' | 'counterMember' | 'basket' | 'request' | 'importBatch' | 'region';
+  | 'record' | 'site' | 'item' | 'counterMember' | 'basket' | 'request' | 'importBatch' | 'region' | 'account';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -139,6 +139,14 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/members/me/teams/:teamId', params: { teamId: 'team' }, expect: { anonymous: [S, S], volunteer: [A, 404], coordinator: [404, 404], clerk: [404, 404], office: [404, 404], 'office-city': [404, 404], admin: [404, 404] }, note: 'a member asks to join teams of their own area only; staff have no member record (404)' },
   { method: 'GET', url: '/members/me/export', expect: { anonymous: S, volunteer: A, coordinator: 404, clerk: 404, office: 404, 'office-city': 404, admin: 404 } },
   { method: 'GET', url: '/members/:id/export', params: { id: 'member' }, expect: { anonymous: [S, S], volunteer: [404, 404], coordinator: [A, 403], clerk: [404, 404], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: "a PIPL copy: staff in scope; anyone else gets 404 (a member's own copy is /members/me/export)" },
+  { method: 'GET', url: '/accounts', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
+  { method: 'GET', url: '/accounts/new', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
+  { method: 'POST', url: '/accounts', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A }, note: 'the role and region granted are checked against the scope by the domain' },
+  { method: 'GET', url: '/accounts/:id', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/accounts/:id/roles', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/accounts/:id/revoke', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/accounts/:id/password', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/members/:id/account', params: { id: 'member' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'a volunteer sign-in for a member of the area' },
   { method: 'GET', url: '/join', expect: publicRoute },
   { method: 'POST', url: '/join', expect: publicRoute },
   { method: 'GET', url: '/c/:token', params: { token: 'memberToken' }, expect: { anonymous: [A, A], volunteer: [A, A], coordinator: [A, A], clerk: [A, A], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: "public by design: anyone may check a card is valid; the holder's name is shown only to staff in scope" },
@@ -338,6 +346,9 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
     String(db.$client.prepare(`INSERT INTO import_batches (kind, file_sha256, file_name, scope_region_code, status, created_by_user_id, created_at_ms, finished_at_ms)
       VALUES ('members', ?, 'roster.xlsx', ?, 'done', ?, ?, ?)`).run(sha, region, adminId, now, now).lastInsertRowid);
 
+  // A sign-in of a member-volunteer in each county (the accounts pages name them).
+  const account = (village: string, phone: string) => String(insertUser(db, { phone, displayName: '测试账户', passwordHash: 'not-a-hash', mustChangePassword: true, roles: [{ role: 'volunteer', regionCode: village }] }, now));
+
   const homeMember = member(homeVillage);
   const awayMember = member(awayVillage);
   return {
@@ -359,6 +370,7 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
     request: { home: request(homeVillage), away: request(awayVillage) },
     importBatch: { home: batch('433123101', 'a'.repeat(64)), away: batch('430524', 'b'.repeat(64)) },
     region: { home: '433123101', away: '430524101' },
+    account: { home: account(homeVillage, '13912349101'), away: account(awayVillage, '13912349102') },
   };
 }
 

@@ -26,15 +26,30 @@ export interface RoleScope {
   siteId?: number | null;
 }
 
-function checkGrant(db: Db, granter: Actor, scope: RoleScope): { ok: true; regionPath: string | null } | { ok: false; reason: GrantRefusal } {
-  if (!scope.regionCode && (scope.siteId === null || scope.siteId === undefined)) return { ok: false, reason: 'scope_missing' };
+/** The region path of a partner site (its village), or null when there is no such site. */
+export function siteRegionPath(db: Db, siteId: number): string | null {
+  return siteRegion(db, siteId)?.path ?? null;
+}
+
+function siteRegion(db: Db, siteId: number): { code: string; path: string } | undefined {
+  return db.$client
+    .prepare(`SELECT r.code, r.path FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE s.id = ?`)
+    .get(siteId) as { code: string; path: string } | undefined;
+}
+
+type GrantCheck = { ok: true; regionPath: string; auditRegionCode: string } | { ok: false; reason: GrantRefusal };
+
+function checkGrant(db: Db, granter: Actor, scope: RoleScope): GrantCheck {
+  const hasSite = scope.siteId !== null && scope.siteId !== undefined;
+  if (!scope.regionCode && !hasSite) return { ok: false, reason: 'scope_missing' };
   const region = scope.regionCode ? findRegion(db, scope.regionCode) : undefined;
   if (scope.regionCode && !region) return { ok: false, reason: 'region_unknown' };
   const needed = scope.role === 'admin' || scope.role === 'office' ? canGrantStaffRoles : canGrantRoles;
-  // A site-only role (clerk) is granted by an administrator until sites carry their region.
-  const target = region ? { regionPath: region.path } : undefined;
-  const allowed = target ? authorize(granter, needed, target) : authorize(granter, canGrantStaffRoles);
-  return allowed ? { ok: true, regionPath: region?.path ?? null } : { ok: false, reason: 'not_allowed' };
+  // A site-scoped role (clerk): the site lies in a village, so an office whose scope holds that village may grant it.
+  const place = region ?? siteRegion(db, scope.siteId!);
+  if (!place) return { ok: false, reason: 'region_unknown' };
+  // Audit entries are filed under the role's region (or the site's village), so offices of that area see them.
+  return authorize(granter, needed, { regionPath: place.path }) ? { ok: true, regionPath: place.path, auditRegionCode: place.code } : { ok: false, reason: 'not_allowed' };
 }
 
 export function grantRole(db: Db, granter: Actor, userId: number, scope: RoleScope, ipAddress: string, nowMs: number): { ok: true } | { ok: false; reason: GrantRefusal } {
@@ -55,7 +70,7 @@ export function grantRole(db: Db, granter: Actor, userId: number, scope: RoleSco
         .run();
       recordAudit(
         db,
-        { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: scope.regionCode ?? null, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+        { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: check.auditRegionCode, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
         nowMs,
       );
       return { ok: true as const };
@@ -79,7 +94,7 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
       for (const row of rows) db.delete(userRoles).where(eq(userRoles.id, row.id)).run();
       recordAudit(
         db,
-        { action: 'role.revoked', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: scope.regionCode ?? null, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+        { action: 'role.revoked', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: check.auditRegionCode, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
         nowMs,
       );
       return { ok: true as const };
@@ -107,9 +122,11 @@ export async function createAccountByStaff(
   if (!phone) return { ok: false, reason: 'phone_invalid' };
   if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
+  const auditRegionCodes: string[] = [];
   for (const scope of input.roles) {
     const check = checkGrant(db, granter, scope);
     if (!check.ok) return check;
+    auditRegionCodes.push(check.auditRegionCode);
   }
   const passwordHash = await hashPassword(input.temporaryPassword);
   return db.transaction(
@@ -120,10 +137,10 @@ export async function createAccountByStaff(
         { phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId },
         nowMs,
       );
-      for (const scope of input.roles) {
+      for (const [index, scope] of input.roles.entries()) {
         recordAudit(
           db,
-          { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: scope.regionCode ?? null, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+          { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: auditRegionCodes[index]!, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
           nowMs,
         );
       }
@@ -155,7 +172,10 @@ export async function resetPasswordByStaff(
   const staff = grants.some((grant) => grant.role === 'office' || grant.role === 'admin');
   const needed = staff ? canGrantStaffRoles : canResetPasswords;
   // Every region the person holds a role in must be inside the granter's scope.
-  const regionPaths = grants.map((grant) => grant.regionPath).filter((path): path is string => path !== null);
+  // A site-scoped role (clerk) counts with its site's village.
+  const regionPaths = grants
+    .map((grant) => grant.regionPath ?? (grant.siteId !== null ? siteRegionPath(db, grant.siteId) : null))
+    .filter((path): path is string => path !== null);
   const allowed =
     regionPaths.length > 0
       ? regionPaths.every((regionPath) => authorize(granter, needed, { regionPath }) !== null)

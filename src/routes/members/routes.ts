@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
+import { accountOfMember, canCreateMemberSignIn, canManageAccounts, createMemberSignIn } from '../../domain/auth/accounts.ts';
 import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
 import { scopePaths } from '../../domain/members/context.ts';
@@ -9,7 +10,7 @@ import { registerMember, reviewSelfRegistration, selfRegisterMember, type Member
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
-import { notFound } from '../../plugins/http-errors.ts';
+import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
 import { canManageMembers } from './permissions.ts';
 import { parseId, peopleActor, peopleContext, problemsToForm, refuse, teamsToJoin, villageChoices, type FormState } from './support.ts';
@@ -101,9 +102,22 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = getMember(peopleContext(app), peopleActor(app, request), id);
     if (!result.ok) refuse(result);
     const query = request.query as Record<string, string | undefined>;
+    const actor = request.requireUser().actor;
+    const signIn = accountOfMember(app.db, id);
+    const memberPath = (app.db.$client.prepare(`SELECT r.path FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`).get(id) as { path: string }).path;
+    const signInView = {
+      account: signIn,
+      // The account page is for offices in scope; coordinators see that the sign-in exists.
+      linkAccount: signIn !== null && authorize(actor, canManageAccounts, { regionPath: memberPath }) !== null,
+      mayCreate: signIn === null && authorize(actor, canCreateMemberSignIn, { regionPath: memberPath }) !== null,
+      error: '',
+      phone: '',
+    };
+    const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
+    const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
     return reply.page(
       'pages/members/show',
-      { member: result.value, notice: query.registered ? 'registered' : query.approved ? 'approved' : query.done ?? '', statusError: '', pinError: '', reason: '', ...extra },
+      { member: result.value, notice: done, statusError: '', pinError: '', reason: '', signIn: signInView, ...extra },
       { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
     );
   }
@@ -147,6 +161,30 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!result.ok) refuse(result);
     return reply.seeOther(`/members/${id}/card?reissued=1`);
   });
+
+  // ---- a sign-in for the member (volunteer role in their village, must change the password at first sign-in) ----
+  app.post<{ Params: { id: string } }>('/members/:id/account', async (request, reply) => {
+    request.authorize(canCreateMemberSignIn);
+    const id = loadId(request.params.id);
+    // Scope first: the member page refuses members outside the actor's area (403/404) before anything else.
+    const member = getMember(peopleContext(app), peopleActor(app, request), id);
+    if (!member.ok) refuse(member);
+    const phone = field(request.body, 'phone').slice(0, 40);
+    const result = await createMemberSignIn(app.db, request.requireUser().actor, { memberId: id, phone, temporaryPassword: field(request.body, 'temporary_password') }, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.not_allowed');
+      if (result.reason === 'member_not_found') throw notFound('people.error.member_not_found');
+      const status = result.reason === 'already_has_account' || result.reason === 'phone_taken' ? 409 : 422;
+      const response = await showMemberWithSignInError(request, reply, id, request.t(`accounts.error.${result.reason}`), phone, status);
+      return response;
+    }
+    return reply.seeOther(`/members/${id}?done=signIn`);
+  });
+
+  async function showMemberWithSignInError(request: FastifyRequest, reply: FastifyReply, id: number, error: string, phone: string, status: number) {
+    const signIn = accountOfMember(app.db, id);
+    return showMember(request, reply, id, { signIn: { account: signIn, linkAccount: false, mayCreate: signIn === null, error, phone } }, status);
+  }
 
   // ---- cards: one card, or an A4 sheet of several ----
   async function renderCards(request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {

@@ -1,0 +1,191 @@
+import type { Db } from '../../db/client.ts';
+import { maskPhone, normalizePhone } from '../../lib/phone.ts';
+import { authorize, permission, regionScopes, type Actor, type Role } from '../access/authorize.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { hashPassword, passwordMinimumLength } from './passwords.ts';
+import { canGrantRoles } from './staff.ts';
+import { findUserByPhone, insertUser } from './users.ts';
+
+/**
+ * The accounts screens: offices and administrators list the sign-ins of
+ * their area, and open one to grant or revoke a role or reset a password.
+ * A user belongs to an area through the regions of their roles, the village
+ * of a role's partner site, and the village of the member they are.
+ */
+export const canManageAccounts = canGrantRoles;
+
+/** Coordinators, offices and administrators make a sign-in for a member of their area. */
+export const canCreateMemberSignIn = permission('accounts.member_sign_in', ['coordinator', 'office', 'admin']);
+
+/** Every (user, region path) through which a user belongs to an area. */
+const placesSql = `
+  SELECT ur.user_id AS user_id, r.path AS path FROM user_roles ur JOIN regions r ON r.code = ur.region_code
+  UNION ALL
+  SELECT ur.user_id, r.path FROM user_roles ur JOIN partner_sites s ON s.id = ur.site_id JOIN regions r ON r.code = s.village_code
+  UNION ALL
+  SELECT u.id, r.path FROM users u JOIN members m ON m.id = u.member_id JOIN regions r ON r.code = m.village_code`;
+
+export interface AccountRole {
+  id: number;
+  role: Role;
+  regionCode: string | null;
+  regionNameZh: string | null;
+  regionNameEn: string | null;
+  siteId: number | null;
+  siteName: string | null;
+}
+
+export interface AccountSummary {
+  id: number;
+  displayName: string;
+  maskedPhone: string;
+  status: 'active' | 'disabled';
+  mustChangePassword: boolean;
+  memberId: number | null;
+  roles: AccountRole[];
+}
+
+function rolesOf(db: Db, userIds: readonly number[]): Map<number, AccountRole[]> {
+  const byUser = new Map<number, AccountRole[]>();
+  if (userIds.length === 0) return byUser;
+  const rows = db.$client
+    .prepare(
+      `SELECT ur.user_id AS userId, ur.id, ur.role, ur.region_code AS regionCode, r.name_zh AS regionNameZh, r.name_en AS regionNameEn,
+              ur.site_id AS siteId, s.name AS siteName
+         FROM user_roles ur LEFT JOIN regions r ON r.code = ur.region_code LEFT JOIN partner_sites s ON s.id = ur.site_id
+        WHERE ur.user_id IN (${userIds.map(() => '?').join(',')})
+        ORDER BY ur.id`,
+    )
+    .all(...userIds) as (AccountRole & { userId: number })[];
+  for (const { userId, ...role } of rows) byUser.set(userId, [...(byUser.get(userId) ?? []), role]);
+  return byUser;
+}
+
+function summarize(db: Db, rows: { id: number; displayName: string; phone: string; status: 'active' | 'disabled'; mustChangePassword: number; memberId: number | null }[]): AccountSummary[] {
+  const roles = rolesOf(db, rows.map((row) => row.id));
+  return rows.map((row) => ({
+    id: row.id,
+    displayName: row.displayName,
+    maskedPhone: maskPhone(row.phone),
+    status: row.status,
+    mustChangePassword: row.mustChangePassword === 1,
+    memberId: row.memberId,
+    roles: roles.get(row.id) ?? [],
+  }));
+}
+
+const userColumns = `u.id, u.display_name AS displayName, u.phone, u.status, u.must_change_password AS mustChangePassword, u.member_id AS memberId`;
+
+/**
+ * Accounts in the actor's scope, newest first, filtered by a name or the
+ * last digits of a phone, and by role. Empty when the actor may not manage accounts.
+ */
+export function listAccounts(db: Db, actor: Actor, options: { query: string; role: Role | ''; page: number; pageSize: number }): { items: AccountSummary[]; total: number; page: number; pageCount: number } {
+  const scopes = regionScopes(actor, canManageAccounts);
+  if (scopes.length === 0) return { items: [], total: 0, page: 1, pageCount: 1 };
+  const conditions = [`u.id IN (SELECT user_id FROM (${placesSql}) WHERE ${scopes.map(() => 'path LIKE ?').join(' OR ')})`];
+  const args: unknown[] = scopes.map((scope) => `${scope}%`);
+  const query = options.query.trim();
+  if (query !== '') {
+    conditions.push(`(u.display_name LIKE ? ESCAPE '\\' OR (length(?) >= 4 AND u.phone LIKE ? ESCAPE '\\'))`);
+    const escaped = query.replace(/[\\%_]/g, (c) => `\\${c}`);
+    args.push(`%${escaped}%`, query, `%${escaped}`);
+  }
+  if (options.role !== '') {
+    conditions.push(`u.id IN (SELECT user_id FROM user_roles WHERE role = ?)`);
+    args.push(options.role);
+  }
+  const where = conditions.join(' AND ');
+  const total = (db.$client.prepare(`SELECT count(*) AS n FROM users u WHERE ${where}`).get(...args) as { n: number }).n;
+  const pageCount = Math.max(1, Math.ceil(total / options.pageSize));
+  const requested = Number.isFinite(options.page) ? Math.floor(options.page) : 1;
+  const page = Math.max(1, Math.min(requested, pageCount));
+  const rows = db.$client
+    .prepare(`SELECT ${userColumns} FROM users u WHERE ${where} ORDER BY u.id DESC LIMIT ? OFFSET ?`)
+    .all(...args, options.pageSize, (page - 1) * options.pageSize) as Parameters<typeof summarize>[1];
+  return { items: summarize(db, rows), total, page, pageCount };
+}
+
+/** The region paths through which a user belongs to an area. */
+export function accountPlaces(db: Db, userId: number): string[] {
+  return (db.$client.prepare(`SELECT DISTINCT path FROM (${placesSql}) WHERE user_id = ?`).all(userId) as { path: string }[]).map((row) => row.path);
+}
+
+/**
+ * One account, when the actor may manage accounts and the account belongs to
+ * their area (any of its places is inside the actor's scope); an account with
+ * no place at all only to an administrator.
+ */
+export function findAccount(db: Db, actor: Actor, userId: number): { ok: true; account: AccountSummary } | { ok: false; reason: 'not_found' | 'not_allowed' } {
+  const row = db.$client.prepare(`SELECT ${userColumns} FROM users u WHERE u.id = ?`).get(userId) as Parameters<typeof summarize>[1][number] | undefined;
+  if (!row) return { ok: false, reason: 'not_found' };
+  const places = accountPlaces(db, userId);
+  const inScope = places.length > 0
+    ? places.some((regionPath) => authorize(actor, canManageAccounts, { regionPath }) !== null)
+    : actor.grants.some((grant) => grant.role === 'admin');
+  if (!inScope) return { ok: false, reason: 'not_allowed' };
+  return { ok: true, account: summarize(db, [row])[0]! };
+}
+
+/** The account linked to a member, if any. */
+export function accountOfMember(db: Db, memberId: number): { id: number; maskedPhone: string } | null {
+  const row = db.$client.prepare(`SELECT id, phone FROM users WHERE member_id = ? ORDER BY id LIMIT 1`).get(memberId) as { id: number; phone: string } | undefined;
+  return row ? { id: row.id, maskedPhone: maskPhone(row.phone) } : null;
+}
+
+export type MemberSignInRefusal = 'member_not_found' | 'not_allowed' | 'member_not_active' | 'already_has_account' | 'phone_invalid' | 'phone_missing_on_file' | 'phone_taken' | 'password_too_short' | 'password_too_long';
+
+/**
+ * Makes a sign-in for a member (the volunteer role in their home village,
+ * linked through users.member_id) with a temporary password they must change
+ * at first sign-in. The phone is the member's own unless another is given.
+ * The actor must be a coordinator, office or administrator whose scope holds
+ * the member's village. One transaction with its audit entry.
+ */
+export async function createMemberSignIn(
+  db: Db,
+  actor: Actor,
+  input: { memberId: number; phone: string; temporaryPassword: string },
+  ipAddress: string,
+  nowMs: number,
+): Promise<{ ok: true; userId: number } | { ok: false; reason: MemberSignInRefusal }> {
+  const member = db.$client
+    .prepare(`SELECT m.id, m.real_name AS realName, m.phone, m.status, m.village_code AS villageCode, r.path FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`)
+    .get(input.memberId) as { id: number; realName: string; phone: string | null; status: string; villageCode: string; path: string } | undefined;
+  if (!member) return { ok: false, reason: 'member_not_found' };
+  if (!authorize(actor, canCreateMemberSignIn, { regionPath: member.path })) return { ok: false, reason: 'not_allowed' };
+  if (member.status !== 'active') return { ok: false, reason: 'member_not_active' };
+  if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
+  let phone: string | null;
+  if (input.phone.trim() !== '') {
+    phone = normalizePhone(input.phone);
+    if (!phone) return { ok: false, reason: 'phone_invalid' };
+  } else {
+    phone = member.phone ? normalizePhone(member.phone) : null;
+    if (!phone) return { ok: false, reason: 'phone_missing_on_file' };
+  }
+  const length = [...input.temporaryPassword].length;
+  if (length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
+  if (length > 128) return { ok: false, reason: 'password_too_long' };
+  if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
+  const passwordHash = await hashPassword(input.temporaryPassword);
+  return db.transaction(
+    (): { ok: true; userId: number } | { ok: false; reason: MemberSignInRefusal } => {
+      // Checked again inside the write transaction: a second click may have won the race.
+      if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
+      if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
+      const userId = insertUser(
+        db,
+        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId },
+        nowMs,
+      );
+      recordAudit(
+        db,
+        { action: 'account.member_sign_in_created', actorUserId: actor.userId, objectType: 'user', objectId: userId, regionCode: member.villageCode, ipAddress, detail: { memberId: member.id, role: 'volunteer' } },
+        nowMs,
+      );
+      return { ok: true, userId };
+    },
+    { behavior: 'immediate' },
+  );
+}

@@ -1,0 +1,231 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { authorize, hasRole, regionScopes, roles, type Actor, type Role } from '../../domain/access/authorize.ts';
+import { canManageAccounts, findAccount, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { passwordMaximumLength } from '../../domain/auth/passwords.ts';
+import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, siteRegionPath, type RoleScope } from '../../domain/auth/staff.ts';
+import { findUserByPhone } from '../../domain/auth/users.ts';
+import { field } from '../../lib/forms.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import type { RoutePluginOptions } from '../index.ts';
+import { parseId } from '../members/support.ts';
+
+/**
+ * Accounts made and managed by staff (docs/WEB.md "Accounts made by staff"):
+ * offices and administrators list the sign-ins of their area, create one with
+ * a temporary password (changed at first sign-in), grant and revoke roles and
+ * reset a forgotten password. The domain (src/domain/auth/staff.ts) checks
+ * every grant against the actor's scope; these routes check the account first.
+ */
+
+export interface ScopeChoice {
+  value: string;
+  label: string;
+  kind: 'region' | 'site';
+}
+
+/** Regions (and partner sites) inside the actor's scope a role can be granted in. */
+function scopeChoices(request: FastifyRequest, actor: Actor): ScopeChoice[] {
+  const app = request.server;
+  const scopes = regionScopes(actor, canManageAccounts);
+  if (scopes.length === 0) return [];
+  const inScope = scopes.map(() => 'r.path LIKE ?').join(' OR ');
+  const args = scopes.map((scope) => `${scope}%`);
+  const en = request.locale === 'en';
+  const regions = app.db.$client
+    .prepare(`SELECT r.code, r.name_zh AS nameZh, r.name_en AS nameEn, r.level FROM regions r WHERE ${inScope} ORDER BY r.path`)
+    .all(...args) as { code: string; nameZh: string; nameEn: string | null; level: string }[];
+  const sites = app.db.$client
+    .prepare(`SELECT s.id, s.name, r.name_zh AS nameZh, r.name_en AS nameEn FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE (${inScope}) ORDER BY s.name, s.id`)
+    .all(...args) as { id: number; name: string; nameZh: string; nameEn: string | null }[];
+  const indent: Record<string, string> = { province: '', city: '· ', county: '· · ', township: '· · · ', village: '· · · · ' };
+  return [
+    ...regions.map((region) => ({ value: `region:${region.code}`, label: `${indent[region.level] ?? ''}${en && region.nameEn ? region.nameEn : region.nameZh} ${region.code}`, kind: 'region' as const })),
+    ...sites.map((site) => ({ value: `site:${site.id}`, label: `${site.name} (${en && site.nameEn ? site.nameEn : site.nameZh})`, kind: 'site' as const })),
+  ];
+}
+
+/** Roles the actor may offer: administrators also grant office and administrator roles. */
+function roleChoices(actor: Actor): Role[] {
+  return hasRole(actor, 'admin') ? [...roles] : ['volunteer', 'coordinator', 'clerk'];
+}
+
+/** Reads the role and scope fields; message keys per field when they do not make a grant. */
+function readGrant(body: unknown): { ok: true; scope: RoleScope } | { ok: false; errors: Partial<Record<'role' | 'scope', string>> } {
+  const role = field(body, 'role');
+  const match = /^(region|site):(\d{1,12})$/.exec(field(body, 'scope'));
+  const errors: Partial<Record<'role' | 'scope', string>> = {};
+  if (!(roles as readonly string[]).includes(role)) errors.role = 'accounts.error.role_missing';
+  if (!match) errors.scope = 'accounts.error.scope_missing';
+  // Clerks work at one partner site; every other role covers a region.
+  else if (!errors.role && (role === 'clerk') !== (match[1] === 'site')) errors.scope = role === 'clerk' ? 'accounts.error.clerk_needs_site' : 'accounts.error.role_needs_region';
+  if (!match || errors.role || errors.scope) return { ok: false, errors };
+  return { ok: true, scope: match[1] === 'site' ? { role: role as Role, siteId: Number(match[2]) } : { role: role as Role, regionCode: match[2]! } };
+}
+
+function checkTemporaryPassword(password: string): string | null {
+  if (password === '') return 'accounts.error.password_missing';
+  if ([...password].length < 8) return 'accounts.error.password_too_short';
+  if ([...password].length > passwordMaximumLength) return 'accounts.error.password_too_long';
+  return null;
+}
+
+interface CreateForm {
+  values: { phone: string; displayName: string; role: string; scope: string };
+  errors: Record<string, string>;
+  message: string;
+}
+
+const emptyCreate = (): CreateForm => ({ values: { phone: '', displayName: '', role: '', scope: '' }, errors: {}, message: '' });
+
+const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  function loadAccount(request: FastifyRequest, idText: string): AccountSummary {
+    const id = parseId(idText);
+    if (id === null) throw notFound('accounts.error.not_found');
+    const found = findAccount(app.db, request.requireUser().actor, id);
+    if (!found.ok) throw found.reason === 'not_found' ? notFound('accounts.error.not_found') : new HttpProblem(403, 'accounts.error.not_allowed');
+    return found.account;
+  }
+
+  // ---- list ----
+  app.get<{ Querystring: { q?: string; role?: string; page?: string } }>('/accounts', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const user = request.requireUser();
+    const query = typeof request.query.q === 'string' ? request.query.q.slice(0, 40) : '';
+    const role = (roles as readonly string[]).includes(String(request.query.role)) ? (request.query.role as Role) : '';
+    const result = listAccounts(app.db, user.actor, { query, role, page: Number(request.query.page) || 1, pageSize: 30 });
+    return reply.page('pages/accounts/index', { query, role, roles, result, created: '' }, { titleKey: 'accounts.title' });
+  });
+
+  // ---- create ----
+  async function showNew(request: FastifyRequest, reply: FastifyReply, form: CreateForm, status = 200) {
+    const actor = request.requireUser().actor;
+    return reply.page('pages/accounts/new', { form, roleChoices: roleChoices(actor), scopeChoices: scopeChoices(request, actor) }, { titleKey: 'accounts.new.title', status });
+  }
+
+  app.get('/accounts/new', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    return showNew(request, reply, emptyCreate());
+  });
+
+  app.post('/accounts', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const user = request.requireUser();
+    const values = { phone: field(request.body, 'phone').slice(0, 40), displayName: field(request.body, 'display_name').trim().slice(0, 200), role: field(request.body, 'role'), scope: field(request.body, 'scope') };
+    const temporaryPassword = field(request.body, 'temporary_password');
+    const errors: Record<string, string> = {};
+    const phone = normalizePhone(values.phone);
+    if (values.phone.trim() === '') errors.phone = request.t('accounts.error.phone_missing');
+    else if (!phone) errors.phone = request.t('accounts.error.phone_invalid');
+    if (values.displayName === '') errors.display_name = request.t('accounts.error.name_missing');
+    else if ([...values.displayName].length > 40) errors.display_name = request.t('accounts.error.name_too_long');
+    const grant = readGrant(request.body);
+    if (!grant.ok) for (const [name, key] of Object.entries(grant.errors)) errors[name] = request.t(key);
+    const passwordProblem = checkTemporaryPassword(temporaryPassword);
+    if (passwordProblem) errors.temporary_password = request.t(passwordProblem);
+    if (Object.keys(errors).length > 0) return showNew(request, reply, { values, errors, message: request.t('accounts.error.summary') }, 422);
+    if (!grant.ok || !phone) throw new Error('unreachable');
+    const existing = findUserByPhone(app.db, phone);
+    if (existing) {
+      // The same form sent twice (a double click, a reload): the account this actor just made is the first result.
+      const mine = app.db.$client
+        .prepare(`SELECT 1 FROM user_roles WHERE user_id = ? AND granted_by_user_id = ? AND granted_at_ms = ?`)
+        .get(existing.id, user.id, existing.createdAtMs);
+      if (mine && app.clock() - existing.createdAtMs < 10 * 60_000) return reply.seeOther(`/accounts/${existing.id}?done=created`);
+      return showNew(request, reply, { values, errors: { phone: request.t('accounts.error.phone_taken') }, message: request.t('accounts.error.summary') }, 409);
+    }
+    const result = await createAccountByStaff(app.db, user.actor, { phone, displayName: values.displayName, temporaryPassword, roles: [grant.scope] }, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
+      const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : 'scope';
+      return showNew(request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
+    }
+    return reply.seeOther(`/accounts/${result.userId}?done=created`);
+  });
+
+  // ---- one account ----
+  interface ShowOptions {
+    grantForm?: { values: { role: string; scope: string }; error: string };
+    passwordError?: string;
+    revokeError?: string;
+    status?: number;
+  }
+
+  async function showAccount(request: FastifyRequest, reply: FastifyReply, account: AccountSummary, options: ShowOptions = {}) {
+    const actor = request.requireUser().actor;
+    const isAdmin = hasRole(actor, 'admin');
+    const rolesView = account.roles.map((role) => {
+      const path = role.regionCode ? (app.db.$client.prepare(`SELECT path FROM regions WHERE code = ?`).get(role.regionCode) as { path: string } | undefined)?.path ?? null : role.siteId !== null ? siteRegionPath(app.db, role.siteId) : null;
+      const staffRole = role.role === 'office' || role.role === 'admin';
+      const mayRevoke = path !== null && (staffRole ? isAdmin && authorize(actor, canManageAccounts, { regionPath: path }) !== null : authorize(actor, canManageAccounts, { regionPath: path }) !== null);
+      return { ...role, mayRevoke };
+    });
+    const done = String((request.query as Record<string, unknown>).done ?? '');
+    return reply.page(
+      'pages/accounts/show',
+      {
+        account,
+        roles: rolesView,
+        self: account.id === actor.userId,
+        done: ['created', 'granted', 'revoked', 'reset'].includes(done) ? done : '',
+        roleChoices: roleChoices(actor),
+        scopeChoices: scopeChoices(request, actor),
+        grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
+        passwordError: options.passwordError ?? '',
+        revokeError: options.revokeError ?? '',
+      },
+      { titleKey: 'accounts.show.title', titleVariables: { name: account.displayName }, status: options.status ?? 200 },
+    );
+  }
+
+  app.get<{ Params: { id: string } }>('/accounts/:id', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    return showAccount(request, reply, loadAccount(request, request.params.id));
+  });
+
+  app.post<{ Params: { id: string } }>('/accounts/:id/roles', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const account = loadAccount(request, request.params.id);
+    const values = { role: field(request.body, 'role'), scope: field(request.body, 'scope') };
+    const grant = readGrant(request.body);
+    if (!grant.ok) return showAccount(request, reply, account, { grantForm: { values, error: Object.values(grant.errors).map((key) => request.t(key)).join(' ') }, status: 422 });
+    const result = grantRole(app.db, request.requireUser().actor, account.id, grant.scope, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
+      return showAccount(request, reply, account, { grantForm: { values, error: request.t(`accounts.error.${result.reason}`) }, status: result.reason === 'already_granted' ? 409 : 422 });
+    }
+    return reply.seeOther(`/accounts/${account.id}?done=granted`);
+  });
+
+  app.post<{ Params: { id: string } }>('/accounts/:id/revoke', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const account = loadAccount(request, request.params.id);
+    // The role is named by its id, and must be one of this account's roles (never trust the id alone).
+    const roleId = parseId(field(request.body, 'role_id'));
+    const role = roleId === null ? undefined : account.roles.find((candidate) => candidate.id === roleId);
+    if (!role) return showAccount(request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
+    const result = revokeRole(app.db, request.requireUser().actor, account.id, { role: role.role, regionCode: role.regionCode, siteId: role.siteId }, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.revoke_not_allowed');
+      return showAccount(request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
+    }
+    return reply.seeOther(`/accounts/${account.id}?done=revoked`);
+  });
+
+  app.post<{ Params: { id: string } }>('/accounts/:id/password', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const account = loadAccount(request, request.params.id);
+    const temporaryPassword = field(request.body, 'temporary_password');
+    if (account.id === request.requireUser().id) return showAccount(request, reply, account, { passwordError: request.t('accounts.error.reset_self'), status: 422 });
+    const problem = checkTemporaryPassword(temporaryPassword);
+    if (problem) return showAccount(request, reply, account, { passwordError: request.t(problem), status: 422 });
+    const result = await resetPasswordByStaff(app.db, request.requireUser().actor, { userId: account.id, temporaryPassword }, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.reset_not_allowed');
+      return showAccount(request, reply, account, { passwordError: request.t(`accounts.error.${result.reason}`), status: 422 });
+    }
+    return reply.seeOther(`/accounts/${account.id}?done=reset`);
+  });
+};
+
+export default accountsRoutes;
