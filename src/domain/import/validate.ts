@@ -78,12 +78,15 @@ export async function checkRosterRows(
     const outcome = kind === 'members'
       ? checkMemberInput(context, actor, { realName: row.cells.realName ?? '', idNumber: row.cells.idNumber ?? '', phone: row.cells.phone, villageCode: row.cells.villageCode ?? '' })
       : checkElderInput(context, actor, elderInputFromRow(row.cells));
+    // An ID number typed as an Excel number has lost its last digits (a double keeps about 15), so it is
+    // refused even when the rounded digits happen to pass the check digit: they are someone else's number.
+    if (row.numericTextColumns.includes('idNumber')) {
+      const others = outcome.ok ? [] : outcome.problems.map((problem) => locate(kind, problem)).filter((problem) => problem.column !== 'idNumber');
+      results.push({ rowNumber: row.rowNumber, kind, checked: null, problems: [{ column: 'idNumber', letter: 'B', code: 'people.error.id_not_text' }, ...others] });
+      continue;
+    }
     if (!outcome.ok) {
-      let problems = outcome.problems.map((problem) => locate(kind, problem));
-      if (row.numericTextColumns.includes('idNumber')) {
-        problems = [{ column: 'idNumber', letter: 'B', code: 'people.error.id_not_text' }, ...problems.filter((problem) => problem.column !== 'idNumber')];
-      }
-      results.push({ rowNumber: row.rowNumber, kind, checked: null, problems });
+      results.push({ rowNumber: row.rowNumber, kind, checked: null, problems: outcome.problems.map((problem) => locate(kind, problem)) });
       continue;
     }
     const checked = outcome.value;

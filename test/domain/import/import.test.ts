@@ -91,6 +91,23 @@ t.test('a members file with good and bad rows: every error by row and column; im
   t.same(list.ok && list.value.length, 2, 'the county office sees the village batches');
 });
 
+t.test('an ID number typed as a number cell is refused even when its rounded digits pass the check digit', async (t) => {
+  const f = peopleFixture();
+  // 433123196001010471 as an Excel number is the double 433123196001010496, read back as
+  // "433123196001010500": a valid number (check digit 0), but not this person's.
+  const typed = 433123196001010471;
+  t.equal(String(typed), '433123196001010500');
+  t.equal(f.idNumber(0).length, 18);
+  const file = await rosterFile('members', [['数字号', typed, '13900000011', villages.hongqi], ['文本号', '433123196001010500', '13900000012', villages.hongqi]]);
+  const uploaded = await uploadRoster(f.context, f.coordinatorA, { kind: 'members', fileName: 'numbers.xlsx', file });
+  if (!uploaded.ok) return t.fail(JSON.stringify(uploaded));
+  t.same([uploaded.value.validRows, uploaded.value.errorRows], [1, 1], 'the same digits typed as text are valid; as a number they are not');
+  const detail = getImportBatch(f.context, f.coordinatorA, uploaded.value.batchId);
+  if (!detail.ok) return t.fail('detail');
+  t.same(detail.value.errors.map((row) => [row.rowNumber, row.problems.map((p) => `${p.letter}:${p.code}`)]), [[2, ['B:people.error.id_not_text']]]);
+  t.equal(f.db.select().from(members).all().length, 0, 'checking writes no member');
+});
+
 t.test('file-level refusals: not a spreadsheet, wrong header, empty', async (t) => {
   const f = peopleFixture();
   const notXlsx = await uploadRoster(f.context, f.coordinatorA, { kind: 'members', fileName: 'a.xlsx', file: Buffer.from('name,id\n') });
