@@ -86,9 +86,15 @@ export function addTeamMember(context: PeopleContext, actor: Actor, teamId: numb
       const member = tx.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
       if (!member) return failure(404, { code: 'people.error.member_not_found' });
       const teamRegion = findRegion(ctx, team.regionCode)!;
-      // A coordinator of the member's village may add them only to a team of that area; an office of the team's region may add anyone.
-      const allowed = (villageInScope(ctx, actor, member.villageCode).ok && teamCoversVillage(ctx, teamRegion.path, member.villageCode))
-        || pathInScope(teamRegion.path, scopePaths(ctx, actor, officeRoles));
+      const officeOfTeam = pathInScope(teamRegion.path, scopePaths(ctx, actor, officeRoles));
+      // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
+      const teamVisible = officeOfTeam || scopePaths(ctx, actor).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
+      if (!teamVisible) return failure(403, { code: 'people.error.forbidden' });
+      // A member outside the actor's own area is answered like a card that does not exist: who holds
+      // a card elsewhere (and their name, shown once added) is none of this actor's business.
+      if (!villageInScope(ctx, actor, member.villageCode).ok) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
+      // A coordinator adds a member of their area only to a team covering the member's village; an office of the team's region, any member of its area.
+      const allowed = officeOfTeam || teamCoversVillage(ctx, teamRegion.path, member.villageCode);
       if (!allowed) return failure(403, { code: 'people.error.forbidden' });
       if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
       const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();

@@ -35,7 +35,7 @@ t.test('teams: an office creates them; members join directly or by request; lead
   t.equal(duplicateName.ok ? 0 : duplicateName.status, 409);
 
   t.ok(addTeamMember(f.context, f.coordinatorA, teamId, a).ok, 'the coordinator of the member village adds them');
-  t.equal((() => { const r = addTeamMember(f.context, f.coordinatorA, teamId, b); return r.ok ? 0 : r.status; })(), 403, "not another village's member");
+  t.same((() => { const r = addTeamMember(f.context, f.coordinatorA, teamId, b); return r.ok ? null : [r.status, r.problems[0]!.code]; })(), [422, 'people.error.card_not_found'], "not another village's member: answered as an unknown card");
   t.equal((() => { const r = addTeamMember(f.context, f.coordinatorA, teamId, a); return r.ok ? 0 : r.status; })(), 409, 'not twice');
   t.ok(changeMemberStatus(f.context, f.coordinatorA, c, 'suspend', '核查').ok);
   const suspended = addTeamMember(f.context, f.countyOffice, teamId, c);
@@ -97,4 +97,20 @@ t.test("members join teams of their own area only; a village coordinator cannot 
   t.equal(pulled.ok ? 0 : pulled.status, 403, "the member's coordinator cannot add them to another county's team");
   t.ok(addTeamMember(f.context, f.coordinatorA, fenghuang.value.teamId, member.value.memberId).ok, 'but can to a team of their county');
   t.ok(addTeamMember(f.context, f.admin, luxi.value.teamId, member.value.memberId).ok, 'an office over the team region can add anyone');
+});
+
+t.test("a county office cannot add a member of another county to its team by card number", async (t) => {
+  const f = peopleFixture();
+  const team = createTeam(f.context, f.countyOffice, { name: '凤凰县银龄队', sponsorUnit: '凤凰县老龄委', sponsorKind: 'county_committee', regionCode: '433123' });
+  if (!team.ok) return t.fail('team');
+  // A member of 泸溪县 (433122), registered by the province admin.
+  const outsider = registerMember(f.context, f.admin, { realName: '外县人', phone: '13600009992', idNumber: f.idNumber(10, '1960-05-05', '433122'), villageCode: villages.xinqiao });
+  if (!outsider.ok) return t.fail(JSON.stringify(outsider));
+  const before = f.db.select().from(teamMemberships).all().length;
+  const refused = addTeamMember(f.context, f.countyOffice, team.value.teamId, outsider.value.memberId);
+  t.same(refused.ok ? null : [refused.status, refused.problems[0]!.code], [422, 'people.error.card_not_found'], 'answered as a card that does not exist');
+  t.equal(f.db.select().from(teamMemberships).all().length, before, 'nothing written');
+  const insider = registerMember(f.context, f.countyOffice, { realName: '本县人', phone: '13600009993', idNumber: f.idNumber(11, '1960-06-06'), villageCode: villages.hongqi });
+  if (!insider.ok) return t.fail('insider');
+  t.ok(addTeamMember(f.context, f.countyOffice, team.value.teamId, insider.value.memberId).ok, 'a member of the county is added');
 });
