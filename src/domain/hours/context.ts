@@ -16,7 +16,8 @@ export interface Problem {
   params?: Record<string, string | number>;
 }
 
-export type HoursOutcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422; problems: Problem[] };
+/** 423: locked (too many wrong PINs). */
+export type HoursOutcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422 | 423; problems: Problem[] };
 
 export function ok<T>(value: T): HoursOutcome<T> {
   return { ok: true, value };

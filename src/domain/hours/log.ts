@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { serviceRecords } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
@@ -6,6 +6,8 @@ import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { isUniqueViolation, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { verifyMemberPin } from '../members/pin.ts';
+import type { PeopleContext } from '../members/context.ts';
 import { canLogForMembers, canLogOwnHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { capSplitFor, postRecordCredit } from './review.ts';
@@ -28,8 +30,13 @@ export interface LogInput {
   endTime?: string | null;
   durationMinutes?: string | number | null;
   note?: string | null;
-  /** The elder's card number, typed or scanned on the spot to confirm the service. */
-  elderCardNumber?: string | null;
+  /**
+   * The elder's redemption PIN, typed by the elder on the volunteer's phone to confirm the
+   * service on the spot. Only `logServiceWithPin` checks it; only a volunteer logging their
+   * own service may use it. (The member card number is printed and seen by staff: it
+   * proves nothing and is no longer accepted as confirmation.)
+   */
+  elderPin?: string | null;
 }
 
 export interface LoggedRecord {
@@ -80,8 +87,8 @@ function parseDuration(raw: string | number | null | undefined): number | null {
  * SQLite transaction. Every refusal writes nothing. The same idempotency key
  * returns the first record (a double tap, a retry, the back button).
  */
-export function logService(context: HoursContext, actor: Actor, input: LogInput): HoursOutcome<LoggedRecord> {
-  const key = input.idempotencyKey.trim().toLowerCase();
+export function logService(context: HoursContext, actor: Actor, input: LogInput, confirmation?: PinConfirmation): HoursOutcome<LoggedRecord> {
+  const key = normalizedKey(input.idempotencyKey);
   if (!/^[0-9a-f-]{16,64}$/.test(key)) return refuse(400, { code: 'hours.error.form_expired' });
   const earlier = context.db.select().from(serviceRecords).where(eq(serviceRecords.idempotencyKey, key)).get();
   if (earlier) return replay(actor, earlier);
@@ -137,14 +144,9 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput)
   const note = (input.note ?? '').trim();
   if (Array.from(note).length > 200) problems.push({ code: 'hours.error.note_too_long', field: 'note', params: { max: 200 } });
 
-  // Card confirmation: the elder's own member card, shown on the spot.
-  const cardNumber = (input.elderCardNumber ?? '').replace(/\s/g, '');
-  let confirmedByCard = false;
-  if (cardNumber !== '') {
-    const holder = context.db.select({ id: members.id }).from(members).where(and(eq(members.cardNumber, cardNumber), eq(members.status, 'active'))).get();
-    if (!elder || !holder || elder.memberId !== holder.id) problems.push({ code: 'hours.error.card_mismatch', field: 'elderCardNumber' });
-    else confirmedByCard = true;
-  }
+  // On-the-spot confirmation: the elder typed their PIN (checked by logServiceWithPin, which hands over the proof).
+  const confirmedByCard = confirmation !== undefined && confirmations.has(confirmation) && confirmation.key === key
+    && who.source === 'self' && elder !== undefined && elder.memberId !== null && elder.memberId === confirmation.elderMemberId;
   if (problems.length > 0) return refuse(422, ...problems);
 
   // The rules that depend on the date and the volunteer's other records.
@@ -228,6 +230,50 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput)
     }
     throw error;
   }
+}
+
+function normalizedKey(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+/** Proof that the elder's PIN was checked for this form; only this module makes one. */
+export interface PinConfirmation {
+  readonly key: string;
+  readonly elderMemberId: number;
+}
+const confirmations = new WeakSet<PinConfirmation>();
+
+/**
+ * Logs a service, confirmed on the spot by the elder's redemption PIN when one is
+ * given. The PIN counts only when the volunteer logs their own service for a
+ * registered elder who is a member (a coordinator keying in a record for
+ * someone else cannot confirm it for the elder). A wrong PIN is refused with
+ * the attempts left and counts toward the members domain's lock; nothing else
+ * is written. With the policy on (and room under the balance cap), a confirmed
+ * record is approved at once.
+ */
+export async function logServiceWithPin(context: HoursContext, people: PeopleContext, actor: Actor, input: LogInput): Promise<HoursOutcome<LoggedRecord>> {
+  const pin = (input.elderPin ?? '').trim();
+  const key = normalizedKey(input.idempotencyKey);
+  if (pin === '' || !/^[0-9a-f-]{16,64}$/.test(key)) return logService(context, actor, input);
+  if (context.db.select({ id: serviceRecords.id }).from(serviceRecords).where(eq(serviceRecords.idempotencyKey, key)).get()) {
+    return logService(context, actor, input); // a replay: the first record, no second PIN check
+  }
+  const who = whoLogs(context, actor, input);
+  if ('ok' in who) return who;
+  if (who.source !== 'self') return refuse(422, { code: 'hours.error.pin_only_self', field: 'elderPin' });
+  const elder = input.elderId ? context.db.select().from(elders).where(eq(elders.id, input.elderId)).get() : undefined;
+  if (!elder) return refuse(422, { code: 'hours.error.pin_needs_recipient', field: 'elderPin' });
+  if (elder.memberId === null) return refuse(422, { code: 'hours.error.pin_elder_not_member', field: 'elderPin' });
+  if (elder.memberId === who.memberId) return logService(context, actor, input); // refused there: own recipient
+  const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin);
+  if (!checked.ok) {
+    const status = checked.status === 423 ? 423 : checked.status === 404 ? 422 : checked.status;
+    return { ok: false, status: status as 409 | 422 | 423, problems: checked.problems.map((problem) => ({ ...problem, field: 'elderPin' })) };
+  }
+  const confirmation: PinConfirmation = { key, elderMemberId: elder.memberId };
+  confirmations.add(confirmation);
+  return logService(context, actor, input, confirmation);
 }
 
 function replay(actor: Actor, earlier: ServiceRecord): HoursOutcome<LoggedRecord> {

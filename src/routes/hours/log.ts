@@ -4,7 +4,7 @@ import { members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import { memberChoiceById, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { memberIdOfUser } from '../../domain/hours/context.ts';
-import { logService, type LogInput } from '../../domain/hours/log.ts';
+import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
@@ -26,7 +26,8 @@ interface LogFormValues {
   durationMinutes: string;
   villageCode: string;
   note: string;
-  elderCardNumber: string;
+  /** Never echoed back into the form. */
+  elderPin: string;
 }
 
 function readValues(source: unknown, today: string): LogFormValues {
@@ -44,7 +45,7 @@ function readValues(source: unknown, today: string): LogFormValues {
     durationMinutes: field(source, 'duration_minutes'),
     villageCode: field(source, 'village_code'),
     note: field(source, 'note').slice(0, 400),
-    elderCardNumber: field(source, 'elder_card_number').slice(0, 30),
+    elderPin: field(source, 'elder_pin').slice(0, 12),
   };
 }
 
@@ -106,10 +107,10 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       endTime: values.endTime,
       durationMinutes: values.durationMinutes,
       note: values.note,
-      elderCardNumber: values.elderCardNumber,
+      elderPin: staff ? '' : values.elderPin,
     };
-    const outcome = logService(context, user.actor, input);
-    if (!outcome.ok) return showForm(request, reply, values, formErrors(request, outcome.problems), outcome.status);
+    const outcome = await logServiceWithPin(context, { db: app.db, keys: app.secrets, now: app.clock }, user.actor, input);
+    if (!outcome.ok) return showForm(request, reply, { ...values, elderPin: '' }, formErrors(request, outcome.problems), outcome.status);
     const record = outcome.value.record;
     return reply.seeOther(`/hours/records/${record.id}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
   });
