@@ -86,7 +86,12 @@ export function listElders(context: PeopleContext, actor: Actor, filter: ElderLi
     };
   });
   if (includeSensitive && items.length > 0) {
-    audit(context, actor, 'elder.sensitive_view', 'elder', items.map((item) => item.id).join(','), null, { list: true, category: filter.category ?? null });
+    // One entry per village, filed under its code, so the offices and coordinators of that area see who looked.
+    const byVillage = new Map<string, number[]>();
+    for (const item of items) byVillage.set(item.villageCode, [...(byVillage.get(item.villageCode) ?? []), item.id]);
+    for (const [villageCode, ids] of byVillage) {
+      audit(context, actor, 'elder.sensitive_view', 'elder', ids.join(','), villageCode, { list: true, category: filter.category ?? null });
+    }
   }
   return success({ items, total, page: window.page, pageSize: window.pageSize, pageCount: Math.max(1, Math.ceil(total / window.pageSize)) });
 }

@@ -173,7 +173,9 @@ export function decideTeamMembership(
       const status = decision.approve ? 'active' : 'declined';
       const reason = decision.approve ? null : decision.reason.trim();
       tx.update(teamMemberships).set({ status, decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: reason }).where(eq(teamMemberships.id, membershipId)).run();
-      audit(ctx, actor, decision.approve ? 'team.member_approve' : 'team.member_decline', 'team', membership.teamId, null, { memberId: membership.memberId, reason });
+      // Filed under the team's region, so the offices of that area see the decision in their audit log.
+      const teamRegionCode = tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get()!.regionCode;
+      audit(ctx, actor, decision.approve ? 'team.member_approve' : 'team.member_decline', 'team', membership.teamId, teamRegionCode, { memberId: membership.memberId, reason });
       return success({ membershipId, status });
     },
     { behavior: 'immediate' },

@@ -2,6 +2,7 @@ import t from 'tap';
 import { auditLog } from '../../../src/db/schema/core.ts';
 import { elderCategories, elderConsents, elders } from '../../../src/db/schema/people.ts';
 import { registerElder, type ElderInput } from '../../../src/domain/elders/register.ts';
+import { listAudit } from '../../../src/domain/audit/audit.ts';
 import { getElder, listElders } from '../../../src/domain/elders/query.ts';
 import { closeElder, updateElderCare } from '../../../src/domain/elders/update.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
@@ -99,6 +100,12 @@ t.test('the list filters by category and village; health categories only on requ
   const byDisability = listElders(f.context, f.countyOffice, { category: 'disabled' });
   t.same(byDisability.ok && byDisability.value.items.map((i) => [i.realName, i.sensitiveCategories]), [['龙阿婆', ['disabled']]]);
   t.equal(f.db.select().from(auditLog).all().filter((a) => a.action === 'elder.sensitive_view').length, auditsBefore + 1, 'filtering by a health category is audited');
+  // Filed under the elder's village, so the county office reads it in its audit view (entries without a region it does not see).
+  const countyView = () => listAudit(f.db, { regionPaths: ['/430000/433100/433123/'], includeUnscoped: false, limit: 100 }).filter((a) => a.action === 'elder.sensitive_view');
+  t.same(countyView().map((a) => a.regionCode), [villages.hongqi]);
+  const all = listElders(f.context, f.countyOffice, { includeSensitive: true });
+  t.ok(all.ok);
+  t.same(countyView().map((a) => a.regionCode).sort(), [villages.hongqi, villages.hongqi, villages.dongzheng].sort(), 'a list over two villages is filed once under each');
   t.equal(names(listElders(f.context, f.nobody, {})), 403);
   const outsideElder = f.db.select().from(elders).all().find((e) => e.villageCode === villages.xinqiao)!;
   const denied = getElder(f.context, f.coordinatorA, outsideElder.id);

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { listAudit } from '../../../src/domain/audit/audit.ts';
 import { teamMemberships, teams } from '../../../src/db/schema/people.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
 import { changeMemberStatus } from '../../../src/domain/members/status.ts';
@@ -49,6 +50,11 @@ t.test('teams: an office creates them; members join directly or by request; lead
   const noReason = decideTeamMembership(f.context, f.countyOffice, request.value.membershipId, { approve: false, reason: '' });
   t.same(noReason.ok ? null : noReason.problems[0]!.code, 'people.error.reason_required');
   t.ok(decideTeamMembership(f.context, f.countyOffice, request.value.membershipId, { approve: true }).ok);
+  t.same(
+    listAudit(f.db, { regionPaths: ['/430000/433100/433123/'], includeUnscoped: false, limit: 50 }).filter((a) => a.action === 'team.member_approve').map((a) => a.regionCode),
+    ['433123'],
+    "the decision is filed under the team's region, so the county office sees it",
+  );
   t.same(f.db.select().from(teamMemberships).all().map((m) => [m.memberId, m.status]), [[a, 'active'], [b, 'active']]);
 
   t.same((() => { const r = setTeamLeader(f.context, f.countyOffice, teamId, c); return r.ok ? null : r.problems[0]!.code; })(), 'people.error.leader_not_member');
