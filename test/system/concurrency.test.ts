@@ -64,6 +64,21 @@ t.test('two servers, one database: exactly the affordable redemptions succeed', 
     return confirmed.status;
   }
 
+  // A double submit that reaches both servers at once: one basket, and both answers point to it.
+  const doubleCard = facts.redeemerCards[3]!;
+  const doubles = await Promise.all(Array.from({ length: 12 }, async () => {
+    const key = randomUUID();
+    const answers = await Promise.all(clerks.map((clerk) => placeBasket(clerk, facts, doubleCard, key)));
+    return { key, answers };
+  }));
+  const keyCount = openDatabase(databasePath(dataDirectory)).$client;
+  for (const { key, answers } of doubles) {
+    t.same(answers.map((a) => a.status), [303, 303], 'a key sent to both servers at once: both answers succeed (no 500)');
+    t.equal(answers[0]!.path, answers[1]!.path, 'and name the same basket');
+    t.equal(keyCount.prepare('SELECT count(*) FROM redemptions WHERE idempotency_key = ?').pluck().get(key), 1, 'one basket per key');
+  }
+  keyCount.close();
+
   const attemptsPerMember = 24;
   const jobs = members.flatMap((member) => Array.from({ length: attemptsPerMember }, (_, i) => ({ member, clerk: clerks[i % 2]! })));
   const results: { memberId: number; status: number; body: string }[] = [];

@@ -160,7 +160,11 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
   if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0) return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   const note = (input.note ?? '').trim();
   if (note.length === 0 || note.length > 200) return refuse(422, 'redemption.error.note_required', undefined, 'note');
-  return writeTransaction(context, () => {
+  let recordedBefore: number | undefined;
+  const outcome = writeTransaction<Settlement | null>(context, () => {
+    // Again inside the write lock: a second process may have recorded it since the check above.
+    recordedBefore = context.db.select({ id: clearingSettlements.id }).from(clearingSettlements).where(eq(clearingSettlements.idempotencyKey, input.idempotencyKey)).get()?.id;
+    if (recordedBefore !== undefined) return success(null);
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(from.code), ...countyAccounts(to.code)]);
     const owes = balanceOf(ledger.account(accountIds.clearing(from.code))!).posted;
@@ -182,4 +186,6 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     recordAuditEntry(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
     return success(listSettlements(context).find((s) => s.id === row.id)!);
   });
+  if (!outcome.ok) return outcome;
+  return success(outcome.value ?? listSettlements(context).find((s) => s.id === recordedBefore)!);
 }

@@ -205,6 +205,12 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   sweepExpired(context);
 
   return writeTransaction(context, () => {
+    // Again inside the write lock: a second process may have placed it since the check above.
+    const placed = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
+    if (placed) {
+      if (placed.siteId !== input.siteId || placed.memberId !== input.memberId) return refuse(409, 'redemption.error.key_reused');
+      return success(placed);
+    }
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
     for (const [itemId, quantity] of quantities) {
       const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();

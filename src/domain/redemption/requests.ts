@@ -110,6 +110,9 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
   }
   const who = requester.value;
   return writeTransaction(context, () => {
+    // Again inside the write lock: a second process may have posted it since the check above.
+    const posted = context.db.select().from(serviceRequests).where(eq(serviceRequests.idempotencyKey, input.idempotencyKey)).get();
+    if (posted) return success(posted);
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
     if (!ledger.account(who.payerAccountId)) return refuse(409, 'redemption.error.insufficient_balance', { available: 0, total: input.offeredMinutes });

@@ -63,6 +63,9 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
   }
   const sourceAccount = input.source === 'issuance' ? accountIds.issuance(countyCode) : accountIds.pool(countyCode);
   return writeTransaction(context, () => {
+    // Again inside the write lock: a second process may have granted it since the check above.
+    const granted = context.db.select().from(voucherGrants).where(eq(voucherGrants.idempotencyKey, input.idempotencyKey)).get();
+    if (granted) return success(granted);
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(countyCode), ...elderIds.map((id) => redemptionAccounts.voucher(id))]);
     const grant = context.db
