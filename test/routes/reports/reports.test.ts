@@ -159,4 +159,6 @@ t.test('transparency page: public, aggregates by county, checkpoints that hold, 
   t.match(visibleText(page.body), 'npm run cli -- ledger verify');
   const someName = db.$client.prepare('SELECT real_name FROM members LIMIT 1').pluck().get() as string;
   t.notMatch(page.body, someName, 'no member names');
+  const signIn = await anonymous.get('/sign-in');
+  t.match(signIn.body, /<a href="\/transparency">账本公开/, 'every page links the transparency page from its footer, signed in or not');
 });
