@@ -64,3 +64,38 @@ t.test('an elder page updates care and takes the elder off the registry with a r
   t.equal(closed.statusCode, 303);
   t.notMatch(visibleText((await coordinator.get('/elders')).body), '石阿公');
 });
+
+t.test("an elder's page shows the visits and services received, with a link to the full list", async (t) => {
+  const { openDatabase } = await import('../../src/db/client.ts');
+  const { seedDemoNetwork } = await import('../../src/domain/demo/network.ts');
+  const { generateSecrets } = await import('../../src/lib/secrets.ts');
+  const { buildApp } = await import('../../src/app.ts');
+  const { TestClock, TestBrowser, demoPhone } = await import('../helpers/web.ts');
+  const { demoPassword } = await import('../../src/domain/demo/seed.ts');
+  const db = openDatabase(':memory:');
+  const secrets = generateSecrets();
+  const clock = new TestClock();
+  await seedDemoNetwork(db, secrets, clock.now());
+  const app = await buildApp({ db, secrets, clock: clock.now });
+  t.teardown(() => app.close());
+  const served = db.$client
+    .prepare(`SELECT elder_id AS id, count(*) AS n, max(service_date) AS last FROM service_records WHERE status = 'approved' AND elder_id IS NOT NULL AND village_code LIKE '433123101%' GROUP BY elder_id ORDER BY n DESC LIMIT 1`)
+    .get() as { id: number; n: number; last: string } | undefined;
+  if (!served) return t.fail('the demo network has an elder with approved services in 山江镇');
+  const coordinator = new TestBrowser(app);
+  await coordinator.signIn(demoPhone('coordinator'), demoPassword);
+  const page = await coordinator.get(`/elders/${served.id}`);
+  t.equal(page.statusCode, 200);
+  const text = visibleText(page.body);
+  t.notMatch(text, '会在这里显示', 'no placeholder');
+  t.match(text, `${served.n} 次`, 'the number of approved services');
+  t.match(text, served.last, 'the date of the last one');
+  t.match(page.body, /<ul class="plain" id="elder-visits">\s*<li>/, 'the latest services are listed');
+  t.match(page.body, `href="/coverage/elders/${served.id}"`, 'with a link to the full list');
+  const never = db.$client.prepare(`SELECT e.id FROM elders e WHERE e.village_code LIKE '433123101%' AND e.status = 'active' AND NOT EXISTS (SELECT 1 FROM service_records s WHERE s.elder_id = e.id) LIMIT 1`).get() as { id: number } | undefined;
+  if (never) {
+    const empty = visibleText((await coordinator.get(`/elders/${never.id}`)).body);
+    t.match(empty, '还没有人为这位老人记录过服务');
+    t.match(empty, '已到期，请尽快探访');
+  }
+});

@@ -5,7 +5,8 @@ import { elderCategories } from '../../domain/elders/categories.ts';
 import { getElder, listElders } from '../../domain/elders/query.ts';
 import { registerElder, type ConsentInput, type ElderInput } from '../../domain/elders/register.ts';
 import { closeElder, updateElderCare } from '../../domain/elders/update.ts';
-import { scopePaths } from '../../domain/members/context.ts';
+import { elderServices } from '../../domain/hours/coverage.ts';
+import { scopePaths, todayInShanghai } from '../../domain/members/context.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
@@ -114,9 +115,41 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!result.ok) refuse(result);
     return reply.page(
       'pages/elders/show',
-      { elder: result.value, categories: elderCategories, notice: (request.query as { done?: string }).done ?? ((request.query as { registered?: string }).registered ? 'registered' : ''), careErrors: {}, closeError: '', ...extra },
+      { elder: result.value, visits: visitSummary(request, id, result.value.visitIntervalDays), categories: elderCategories, notice: (request.query as { done?: string }).done ?? ((request.query as { registered?: string }).registered ? 'registered' : ''), careErrors: {}, closeError: '', ...extra },
       { titleKey: 'elders.show.title', titleVariables: { name: result.value.realName }, status },
     );
+  }
+
+  /**
+   * The visits and services the elder received (the hours area's records): a
+   * summary, the latest few, and a link to the full list on the coverage page.
+   * Null when the user may not see coverage (the same roles may, in practice).
+   */
+  function visitSummary(request: FastifyRequest, elderId: number, intervalDays: number) {
+    const outcome = elderServices({ db: app.db, now: app.clock }, request.requireUser().actor, elderId);
+    if (!outcome.ok) return null;
+    const services = outcome.value.services;
+    const approved = services.filter((service) => service.status === 'approved');
+    const lastDate = approved.reduce<string | null>((latest, service) => (latest === null || service.serviceDate > latest ? service.serviceDate : latest), null);
+    const today = todayInShanghai(peopleContext(app));
+    const dueDate = lastDate === null ? null : new Date(Date.parse(`${lastDate}T00:00:00Z`) + intervalDays * 86_400_000).toISOString().slice(0, 10);
+    return {
+      approvedCount: approved.length,
+      pendingCount: services.filter((service) => service.status === 'pending').length,
+      approvedMinutes: approved.reduce((sum, service) => sum + service.durationMinutes, 0),
+      lastDate,
+      dueDate,
+      overdue: dueDate === null || dueDate < today,
+      latest: services.slice(0, 5).map((service) => ({
+        id: service.id,
+        serviceDate: service.serviceDate,
+        typeName: request.locale === 'en' ? service.typeNameEn : service.typeNameZh,
+        volunteerName: service.volunteerName,
+        durationMinutes: service.durationMinutes,
+        status: service.status,
+      })),
+      total: services.length,
+    };
   }
 
   function elderId(value: string): number {
