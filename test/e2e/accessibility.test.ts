@@ -43,6 +43,25 @@ const pages: PageCheck[] = [
   { name: 'office home', role: 'office', path: '/' },
   { name: 'office village', role: 'office', path: '/regions/433123101001' },
   { name: 'audit log', role: 'office', path: '/audit' },
+  { name: 'office accounts', role: 'office', path: '/accounts' },
+  {
+    name: 'office new account with errors',
+    role: 'office',
+    path: '/accounts/new',
+    prepare: async (page) => {
+      await page.getByRole('button', { name: '新建账户' }).click();
+      await page.getByRole('alert').waitFor();
+    },
+  },
+  {
+    name: 'office account page',
+    role: 'office',
+    path: '/accounts',
+    prepare: async (page) => {
+      await page.locator('.card-title a').first().click();
+      await page.getByRole('heading', { name: '授予身份' }).waitFor();
+    },
+  },
   { name: 'admin province', role: 'admin', path: '/regions/430000' },
   { name: 'admin county with form', role: 'admin', path: '/regions/433123' },
   { name: 'sign-in in English', role: null, locale: 'en', path: '/sign-in' },
