@@ -6,9 +6,10 @@ import { members, teamActivities, teams } from '../../db/schema/people.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
-import { memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome } from './context.ts';
+import { memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { readPolicy } from './policy.ts';
 import { canRunActivities } from './permissions.ts';
-import { transferIds } from './records.ts';
+import { minutesOnDate, overlappingRecord, transferIds } from './records.ts';
 import { creditFor, typeInForce } from './standard.ts';
 import { shanghaiDateOf } from './time.ts';
 
@@ -157,9 +158,20 @@ export function attendanceOf(context: HoursContext, sessionId: number): Attendan
  * those who forgot; capped at the type's maximum), with its pending ledger
  * transfer, all in the verification queue for approval in one action. The
  * records are entered by the sign-in system (entered_by empty), so the
- * coordinator who ran the activity may approve them.
+ * coordinator who ran the activity may approve them. The rules of logging by
+ * hand apply to each attendee: an attendance overlapping another live record
+ * of the volunteer, or taking them over the daily maximum, or worth no credit,
+ * is skipped (its attendance stays without a record) and listed with why.
  */
-export function closeSignIn(context: HoursContext, actor: Actor, activityId: number): HoursOutcome<{ recordIds: number[] }> {
+export type SkipReason = 'overlapping' | 'over_daily_max' | 'too_short';
+
+export interface CloseResult {
+  recordIds: number[];
+  /** Attendances not turned into records, and why: the same rules as logging by hand. */
+  skipped: { memberId: number; reason: SkipReason; problem: Problem }[];
+}
+
+export function closeSignIn(context: HoursContext, actor: Actor, activityId: number): HoursOutcome<CloseResult> {
   const activity = findActivity(context, activityId);
   if (!activity) return refuse(404, { code: 'hours.error.activity_not_found' });
   if (!mayRunActivity(context, actor, activity)) return refuse(403, { code: 'hours.error.activity_out_of_scope' });
@@ -178,12 +190,29 @@ export function closeSignIn(context: HoursContext, actor: Actor, activityId: num
       const ledger = ledgerFor(context.db.$client, context.now);
       ensureAccounts(ledger, countyAccounts(countyCode));
       const recordIds: number[] = [];
+      const skipped: CloseResult['skipped'] = [];
+      const policy = readPolicy(context);
       const open = tx.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, session.id), isNull(activityAttendance.recordId))).all();
       for (const attendance of open) {
         const endAtMs = attendance.signedOutAtMs ?? at;
         const durationMinutes = Math.min(Math.floor((endAtMs - attendance.signedInAtMs) / 60_000), type.maxMinutes);
         const credit = creditFor(durationMinutes, type.coefficientMilli);
-        if (durationMinutes < 1 || credit < 1) continue;
+        if (durationMinutes < 1 || credit < 1) {
+          skipped.push({ memberId: attendance.memberId, reason: 'too_short', problem: { code: 'hours.error.credit_zero' } });
+          continue;
+        }
+        const startAtMs = attendance.signedInAtMs;
+        const serviceDate = shanghaiDateOf(startAtMs);
+        const overlap = overlappingRecord(context, attendance.memberId, startAtMs, startAtMs + durationMinutes * 60_000);
+        if (overlap) {
+          skipped.push({ memberId: attendance.memberId, reason: 'overlapping', problem: { code: 'hours.error.overlapping', params: { date: overlap.serviceDate } } });
+          continue;
+        }
+        const already = minutesOnDate(context, attendance.memberId, serviceDate);
+        if (already + durationMinutes > policy.dailyMaxMinutes) {
+          skipped.push({ memberId: attendance.memberId, reason: 'over_daily_max', problem: { code: 'hours.error.over_daily_max', params: { max: policy.dailyMaxMinutes / 60, already } } });
+          continue;
+        }
         const key = `activity-${session.id}-member-${attendance.memberId}`;
         const holdId = transferIds.hold(key);
         const record = tx.insert(serviceRecords).values({
@@ -201,7 +230,7 @@ export function closeSignIn(context: HoursContext, actor: Actor, activityId: num
         tx.update(activityAttendance).set({ recordId: record.id }).where(eq(activityAttendance.id, attendance.id)).run();
         recordIds.push(record.id);
       }
-      return ok({ recordIds });
+      return ok({ recordIds, skipped });
     },
     { behavior: 'immediate' },
   );

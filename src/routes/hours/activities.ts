@@ -52,6 +52,10 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
         activity, session, code: await codeView(request, activity.id), attendance: session ? attendanceOf(context, session.id) : [],
         types: typesInForce(context, shanghaiDateOf(app.clock())).filter((type) => type.active), f: formatters(request),
         closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
+        skipped: (query.skipped ?? '').split(',').filter((entry) => /^\d{1,9}\.(overlapping|over_daily_max|too_short)$/.test(entry)).slice(0, 200).map((entry) => {
+          const [memberId, reason] = entry.split('.');
+          return { memberId: Number(memberId), reason: reason! };
+        }),
       },
       { titleKey: 'hours.activity.title', titleVariables: { theme: activity.theme }, status },
     );
@@ -80,7 +84,8 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (session?.closedAtMs !== null && session?.closedAtMs !== undefined) return reply.seeOther(`/activities/${activity.id}/sign-in`); // closed already: a retry
     const outcome = closeSignIn(context, user.actor, activity.id);
     if (!outcome.ok) throw problemOf(outcome);
-    return reply.seeOther(`/activities/${activity.id}/sign-in?records=${outcome.value.recordIds.length}`);
+    const skipped = outcome.value.skipped.map((entry) => `${entry.memberId}.${entry.reason}`).join(',');
+    return reply.seeOther(`/activities/${activity.id}/sign-in?records=${outcome.value.recordIds.length}${skipped ? `&skipped=${skipped}` : ''}`);
   });
 
   /**

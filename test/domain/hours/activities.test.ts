@@ -100,3 +100,39 @@ t.test('tickets: a fresh scan gives ten minutes to sign in; forged or stale tick
   const stale = checkInWithTicket(f.context, f.volunteer, session.id, ticket, 'in');
   t.ok(!stale.ok && stale.problems[0]!.code === 'hours.error.code_expired');
 });
+
+t.test('closing applies the logging rules per attendee: an overlap or the daily maximum is skipped and listed, nothing half-written', async (t) => {
+  const { logService } = await import('../../../src/domain/hours/log.ts');
+  const { updatePolicy } = await import('../../../src/domain/hours/policy.ts');
+  // Overlap: the volunteer also logged 10:30-11:00 by hand during the activity.
+  const f = hoursFixture();
+  const opened = openSignIn(f.context, f.coordinator, f.activityId, 'culture_sport');
+  if (!opened.ok) return t.fail('open');
+  t.ok(checkIn(f.context, f.volunteer, opened.value.id, codeAt(opened.value, f.clock.ms)).ok);
+  f.clock.ms += 2 * 3600_000;
+  const byHand = logService(f.context, f.volunteer, f.visit({ date: '2026-11-23', startTime: '10:30', endTime: '11:00' }));
+  t.ok(byHand.ok);
+  const transfers = f.db.$client.prepare('SELECT count(*) FROM ledger_transfers').pluck().get();
+  const closed = closeSignIn(f.context, f.coordinator, f.activityId);
+  t.ok(closed.ok);
+  if (!closed.ok) return;
+  t.same(closed.value.recordIds, []);
+  t.same(closed.value.skipped, [{ memberId: f.volunteerMemberId, reason: 'overlapping', problem: { code: 'hours.error.overlapping', params: { date: '2026-11-23' } } }]);
+  t.equal(f.db.$client.prepare('SELECT count(*) FROM ledger_transfers').pluck().get(), transfers, 'no hold for the skipped attendee');
+  t.equal(f.db.$client.prepare('SELECT count(*) FROM service_records').pluck().get(), 1);
+  t.equal(f.db.$client.prepare('SELECT record_id FROM activity_attendance').pluck().get(), null, 'the attendance stays without a record');
+  t.ok(verifyLedger(f.db.$client).ok);
+
+  // Daily maximum: 1 hour a day, and an hour already logged that morning.
+  const g = hoursFixture();
+  t.ok(updatePolicy(g.context, g.admin, { backdateDays: '30', dailyMaxHours: '1', unreviewedExpiryDays: '30', autoApproveCardConfirmed: true }).ok);
+  t.ok(logService(g.context, g.volunteer, g.visit({ date: '2026-11-23', startTime: '08:00', endTime: '09:00' })).ok);
+  const session = openSignIn(g.context, g.coordinator, g.activityId, 'culture_sport');
+  if (!session.ok) return t.fail('open');
+  t.ok(checkIn(g.context, g.volunteer, session.value.id, codeAt(session.value, g.clock.ms)).ok);
+  g.clock.ms += 30 * 60_000;
+  const closedG = closeSignIn(g.context, g.coordinator, g.activityId);
+  t.ok(closedG.ok && closedG.value.recordIds.length === 0);
+  t.same(closedG.ok && closedG.value.skipped.map((s) => [s.reason, s.problem.params]), [['over_daily_max', { max: 1, already: 60 }]]);
+  t.ok(verifyLedger(g.db.$client).ok);
+});

@@ -97,3 +97,38 @@ t.test('only staff in scope or the team leader run the sign-in', async (t) => {
   const city = await signedInAs(testApp.app, 'office-city');
   t.equal((await city.get(`/activities/${activityId}/sign-in`)).statusCode, 403);
 });
+
+t.test('closing lists the attendees whose sign-in would overlap another record, by name, and makes no record for them', async (t) => {
+  const { actorOf } = await import('../../../src/domain/auth/users.ts');
+  const { checkIn: scan } = await import('../../../src/domain/hours/activities.ts');
+  const { logService } = await import('../../../src/domain/hours/log.ts');
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const context = { db: testApp.db, now: testApp.clock.now };
+  const activityId = scalar(testApp, "SELECT id FROM team_activities WHERE theme = '银龄健康操与防诈骗讲座'");
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  await coordinator.get(`/activities/${activityId}/sign-in`);
+  t.equal((await coordinator.post(`/activities/${activityId}/sign-in`, { service_type: 'culture_sport' })).statusCode, 303);
+  const volunteer = actorOf(testApp.db, scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'"));
+  const open = findSession(context, scalar(testApp, 'SELECT id FROM activity_sessions WHERE activity_id = ?', activityId))!;
+  const startMs = testApp.clock.nowMs;
+  t.ok(scan(context, volunteer, open.id, codeAt(open, startMs)).ok);
+  testApp.clock.advance(90 * 60_000);
+  // The same volunteer also logged a visit by hand during the activity.
+  const { shanghaiDateOf, shanghaiTimeOf } = await import('../../../src/domain/hours/time.ts');
+  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  const byHand = logService(context, volunteer, {
+    idempotencyKey: '0f0e0d0c-0b0a-4908-8706-050403020100', serviceTypeCode: 'visit', elderId, date: shanghaiDateOf(startMs),
+    startTime: shanghaiTimeOf(startMs + 10 * 60_000), endTime: shanghaiTimeOf(startMs + 40 * 60_000),
+  });
+  t.ok(byHand.ok, JSON.stringify(byHand));
+  const closed = await coordinator.post(`/activities/${activityId}/close`, {});
+  t.equal(closed.statusCode, 303);
+  t.match(closed.headers.location as string, /records=0&skipped=\d+\.overlapping$/);
+  const page = visibleText((await coordinator.get(closed.headers.location as string)).body);
+  t.match(page, '以下 1 人的签到没有生成服务记录');
+  t.match(page, '王秀英：这段时间与 TA 的另一条服务记录重叠');
+  t.match(page, '未生成记录');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM service_records WHERE activity_id = ?', activityId), 0);
+  t.ok(verifyLedger(testApp.db.$client).ok);
+});
