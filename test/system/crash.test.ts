@@ -19,7 +19,7 @@ import { exportHledger, verifyLedger } from '../../src/ledger/index.ts';
 import { HttpSession, startServerProcess } from '../helpers/server-process.ts';
 import { demoPin, logForm, placeBasket, seedForSystemTests } from './fixtures.ts';
 
-const operationsBeforeKill = Number(process.env.CRASH_OPERATIONS ?? 1000);
+const operationsBeforeKill = Number(process.env.CRASH_OPERATIONS ?? 3000);
 
 type Kind = 'log' | 'approve' | 'basket' | 'confirm' | 'gift';
 interface Operation {
