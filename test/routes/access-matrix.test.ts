@@ -52,6 +52,8 @@ t.test('the table cannot pass vacuously', async (t) => {
   }
 });
 
+const leaks: string[] = [];
+
 t.test('each route x role x side gets the outcome in its row', async (t) => {
   for (const row of matrix) {
     const name = routeKey(row.method, row.url);
@@ -65,11 +67,15 @@ t.test('each route x role x side gets the outcome in its row', async (t) => {
         const want = expected(row, asker, side);
         const where = sidesOf(row).length === 2 ? ` ${side} (${insideScope(asker, side, kindOf(row)) ? 'inside' : 'outside'} scope)` : '';
         seen.push(`${asker}${where}: ${outcome}`);
+        const body = response.body;
+        if (/\$argon2(id|i|d)\$/.test(body)) leaks.push(`${asker} ${row.method} ${url}: a password or PIN hash`);
+        if (/\n\s+at .+\(.+:\d+:\d+\)/.test(body) || /\.ts:\d+:\d+/.test(body)) leaks.push(`${asker} ${row.method} ${url}: a stack trace`);
         if (outcome !== want) wrong.push(`${asker}${where} ${row.method} ${url}: expected ${want}, got ${outcome} (status ${response.statusCode}${response.headers.location ? ` -> ${response.headers.location}` : ''})`);
       }
     }
     t.same(wrong, [], `${name}${row.note ? ` (${row.note})` : ''}`);
   }
+  t.same(leaks, [], 'no answer to any route, role or scope carries a password or PIN hash, or a stack trace');
 });
 
 t.test('lists (and a scanned card) show what is inside the scope and nothing outside it', async (t) => {
