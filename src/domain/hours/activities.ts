@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, like } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { activityAttendance, activitySessions, serviceRecords } from '../../db/schema/hours.ts';
 import { members, teamActivities, teams } from '../../db/schema/people.ts';
@@ -74,8 +74,25 @@ export function sessionOf(context: HoursContext, activityId: number): ActivitySe
   return context.db.select().from(activitySessions).where(eq(activitySessions.activityId, activityId)).get();
 }
 
-/** Opens the sign-in of an activity (or returns the one already open). */
-export function openSignIn(context: HoursContext, actor: Actor, activityId: number, serviceTypeCode: string): HoursOutcome<ActivitySession> {
+/** Villages where an activity of this team may happen: those under the team's region (at most 300; paths are digits and slashes). */
+export function activityVillages(context: HoursContext, activity: Pick<ActivityInfo, 'regionPath'>): { code: string; nameZh: string; nameEn: string | null }[] {
+  return context.db
+    .select({ code: regions.code, nameZh: regions.nameZh, nameEn: regions.nameEn })
+    .from(regions)
+    .where(and(eq(regions.level, 'village'), like(regions.path, `${activity.regionPath}%`)))
+    .orderBy(asc(regions.code))
+    .limit(300)
+    .all();
+}
+
+/**
+ * Opens the sign-in of an activity (or returns the one already open). The
+ * records it makes need the village where the activity happens: the opener
+ * chooses one under the team's region; without a choice, a team of a county
+ * or below defaults to its own region, and a team above county level (city,
+ * province) is refused, since no county would issue the credits.
+ */
+export function openSignIn(context: HoursContext, actor: Actor, activityId: number, serviceTypeCode: string, villageCode?: string | null): HoursOutcome<ActivitySession> {
   const activity = findActivity(context, activityId);
   if (!activity) return refuse(404, { code: 'hours.error.activity_not_found' });
   if (!mayRunActivity(context, actor, activity)) return refuse(403, { code: 'hours.error.activity_out_of_scope' });
@@ -83,8 +100,19 @@ export function openSignIn(context: HoursContext, actor: Actor, activityId: numb
   if (existing) return existing.closedAtMs === null ? ok(existing) : refuse(409, { code: 'hours.error.activity_closed' });
   const type = typeInForce(context, serviceTypeCode, shanghaiDateOf(context.now()));
   if (!type || !type.active) return refuse(422, { code: 'hours.error.type_unknown', field: 'serviceType' });
+  let place = activity.regionCode;
+  const chosen = (villageCode ?? '').trim();
+  if (chosen !== '') {
+    const village = context.db.select({ path: regions.path, level: regions.level }).from(regions).where(eq(regions.code, chosen)).get();
+    if (!village || village.level !== 'village' || !village.path.startsWith(activity.regionPath)) {
+      return refuse(422, { code: 'hours.error.activity_village_invalid', field: 'village' });
+    }
+    place = chosen;
+  } else if (!countyCodeOfPath(activity.regionPath)) {
+    return refuse(422, { code: 'hours.error.activity_village_required', field: 'village' });
+  }
   const session = context.db.insert(activitySessions).values({
-    activityId, serviceTypeCode: type.code, villageCode: activity.regionCode, secret: randomBytes(24).toString('base64url'),
+    activityId, serviceTypeCode: type.code, villageCode: place, secret: randomBytes(24).toString('base64url'),
     openedByUserId: actor.userId, openedAtMs: context.now(),
   }).returning().get();
   return ok(session);

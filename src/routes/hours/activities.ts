@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { and, eq } from 'drizzle-orm';
 import { activityAttendance } from '../../db/schema/hours.ts';
 import {
-  activitiesFor, attendanceOf, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
+  activitiesFor, activityVillages, attendanceOf, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
   mayRunActivity, openSignIn, sessionOf, ticketFor, type ActivityInfo,
 } from '../../domain/hours/activities.ts';
 import { memberIdOfUser } from '../../domain/hours/context.ts';
@@ -12,7 +12,7 @@ import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+import { formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
 
 const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const context = hoursContext(app);
@@ -43,7 +43,7 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/hours/activities', { activities }, { titleKey: 'hours.activity.list' });
   });
 
-  async function showSignIn(request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200) {
+  async function showSignIn(request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200, errors: FormErrors = noErrors) {
     const session = sessionOf(context, activity.id);
     const query = request.query as Record<string, string | undefined>;
     return reply.page(
@@ -51,6 +51,7 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       {
         activity, session, code: await codeView(request, activity.id), attendance: session ? attendanceOf(context, session.id) : [],
         types: typesInForce(context, shanghaiDateOf(app.clock())).filter((type) => type.active), f: formatters(request),
+        villages: session ? [] : activityVillages(context, activity), errors, values: { serviceType: field(request.body, 'service_type'), village: field(request.body, 'village_code') },
         closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
         skipped: (query.skipped ?? '').split(',').filter((entry) => /^\d{1,9}\.(overlapping|over_daily_max|too_short)$/.test(entry)).slice(0, 200).map((entry) => {
           const [memberId, reason] = entry.split('.');
@@ -66,8 +67,11 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/activities/:id/sign-in', async (request, reply) => {
     const user = request.requireUser();
     const activity = loadActivity(request, request.params.id);
-    const outcome = openSignIn(context, user.actor, activity.id, field(request.body, 'service_type') || 'culture_sport');
-    if (!outcome.ok) throw problemOf(outcome);
+    const outcome = openSignIn(context, user.actor, activity.id, field(request.body, 'service_type') || 'culture_sport', field(request.body, 'village_code'));
+    if (!outcome.ok) {
+      if (outcome.status === 422) return showSignIn(request, reply, activity, 422, formErrors(request, outcome.problems));
+      throw problemOf(outcome);
+    }
     return reply.seeOther(`/activities/${activity.id}/sign-in`);
   });
 

@@ -136,3 +136,34 @@ t.test('closing applies the logging rules per attendee: an overlap or the daily 
   t.same(closedG.ok && closedG.value.skipped.map((s) => [s.reason, s.problem.params]), [['over_daily_max', { max: 1, already: 60 }]]);
   t.ok(verifyLedger(g.db.$client).ok);
 });
+
+t.test('a team above county level: opening needs the village where the activity happens; closing then works', async (t) => {
+  const { teamActivities, teams } = await import('../../../src/db/schema/people.ts');
+  const { villages, startMs } = await import('./fixture.ts');
+  const f = hoursFixture();
+  const team = f.db.insert(teams).values({ name: '湘西州银龄讲师团', sponsorUnit: '湘西州老龄委', sponsorKind: 'county_committee', regionCode: '433100', createdAtMs: startMs, updatedAtMs: startMs }).returning({ id: teams.id }).get();
+  const activity = f.db.insert(teamActivities).values({ teamId: team.id, activityDate: '2026-11-23', place: '老家寨村文化广场', theme: '防诈骗讲座', createdAtMs: startMs }).returning({ id: teamActivities.id }).get();
+  const countyOffice = f.countyOffice; // 凤凰县: not over a city team
+  t.equal(openSignIn(f.context, countyOffice, activity.id, 'culture_sport').ok, false);
+  const noVillage = openSignIn(f.context, f.admin, activity.id, 'culture_sport');
+  t.ok(!noVillage.ok && noVillage.status === 422 && noVillage.problems[0]!.code === 'hours.error.activity_village_required' && noVillage.problems[0]!.field === 'village');
+  const notVillage = openSignIn(f.context, f.admin, activity.id, 'culture_sport', '433123101');
+  t.ok(!notVillage.ok && notVillage.problems[0]!.code === 'hours.error.activity_village_invalid', 'a township is not a village');
+  t.equal(f.db.$client.prepare('SELECT count(*) FROM activity_sessions').pluck().get(), 0, 'nothing opened');
+  const opened = openSignIn(f.context, f.admin, activity.id, 'culture_sport', villages.laojiazhai);
+  if (!opened.ok) return t.fail(JSON.stringify(opened));
+  t.equal(opened.value.villageCode, villages.laojiazhai);
+  t.ok(checkIn(f.context, f.volunteer, opened.value.id, codeAt(opened.value, f.clock.ms)).ok);
+  f.clock.ms += 60 * 60_000;
+  const closed = closeSignIn(f.context, f.admin, activity.id);
+  t.ok(closed.ok && closed.value.recordIds.length === 1, 'no more village_unknown');
+  t.equal(f.db.$client.prepare('SELECT county_code FROM service_records').pluck().get(), '433123');
+  t.ok(verifyLedger(f.db.$client).ok);
+
+  // A team of a township still defaults to its own area; a village outside it is refused.
+  const g = hoursFixture();
+  const outside = openSignIn(g.context, g.coordinator, g.activityId, 'culture_sport', villages.xinqiao);
+  t.ok(!outside.ok && outside.problems[0]!.code === 'hours.error.activity_village_invalid');
+  const defaulted = openSignIn(g.context, g.coordinator, g.activityId, 'culture_sport');
+  t.ok(defaulted.ok && defaulted.value.villageCode === '433123101');
+});

@@ -132,3 +132,25 @@ t.test('closing lists the attendees whose sign-in would overlap another record, 
   t.equal(scalar(testApp, 'SELECT count(*) FROM service_records WHERE activity_id = ?', activityId), 0);
   t.ok(verifyLedger(testApp.db.$client).ok);
 });
+
+t.test('a city team\'s activity (邵阳市): the opener must choose the village; the refusal says so and opens nothing', async (t) => {
+  const { teamActivities, teams } = await import('../../../src/db/schema/people.ts');
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const now = testApp.clock.nowMs;
+  const team = testApp.db.insert(teams).values({ name: '邵阳市银龄讲师团', sponsorUnit: '邵阳市老龄委', sponsorKind: 'county_committee', regionCode: '430500', createdAtMs: now, updatedAtMs: now }).returning({ id: teams.id }).get();
+  const village = scalar<string>(testApp, "SELECT code FROM regions WHERE level = 'village' AND path LIKE '/430000/430500/%' ORDER BY code LIMIT 1");
+  const activity = testApp.db.insert(teamActivities).values({ teamId: team.id, activityDate: '2026-11-23', place: '村文化广场', theme: '市讲师团防诈骗讲座', createdAtMs: now }).returning({ id: teamActivities.id }).get();
+  const office = await signedInAs(testApp.app, 'office-city');
+  const form = await office.get(`/activities/${activity.id}/sign-in`);
+  t.equal(form.statusCode, 200);
+  t.match(visibleText(form.body), '活动所在的村（社区）');
+  t.match(form.body, `<option value="${village}"`);
+  const refused = await office.post(`/activities/${activity.id}/sign-in`, { service_type: 'culture_sport', village_code: '' });
+  t.equal(refused.statusCode, 422);
+  t.match(visibleText(refused.body), '这支队伍属于县级以上，请选择活动所在的村（社区）');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM activity_sessions WHERE activity_id = ?', activity.id), 0);
+  const opened = await office.post(`/activities/${activity.id}/sign-in`, { service_type: 'culture_sport', village_code: village });
+  t.equal(opened.statusCode, 303);
+  t.equal(scalar(testApp, 'SELECT village_code FROM activity_sessions WHERE activity_id = ?', activity.id), village);
+});
