@@ -19,6 +19,7 @@ export interface QueueFilter {
   volunteerMemberId?: number;
   activityId?: number;
   limit?: number;
+  offset?: number;
 }
 
 export interface QueueItem {
@@ -50,14 +51,56 @@ function scopeCondition(paths: readonly string[]): SQL {
   return or(...paths.map((path) => sql`${regions.path} LIKE ${`${path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`))!;
 }
 
-/** Pending records in the reviewer's scope (by the village where the service happened), oldest first. */
-export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
+function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
   const paths = regionScopes(actor, canVerifyHours);
   const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), scopeCondition(paths)];
   if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
   if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
   if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));
   if (filter.activityId) conditions.push(eq(serviceRecords.activityId, filter.activityId));
+  return conditions;
+}
+
+/** How many pending records match (the queue shows a page of them). */
+export function queueTotal(context: HoursContext, actor: Actor, filter: QueueFilter = {}): number {
+  const row = context.db
+    .select({ total: sql<number>`count(*)` })
+    .from(serviceRecords)
+    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
+    .where(and(...queueConditions(actor, filter)))
+    .get();
+  return row?.total ?? 0;
+}
+
+/** The villages and volunteers of every pending record in scope (DISTINCT, not just the page shown), for the filters. */
+export function queueFilterOptions(context: HoursContext, actor: Actor): {
+  villages: { code: string; villageNameZh: string; villageNameEn: string | null }[];
+  volunteers: { id: number; name: string }[];
+} {
+  const conditions = queueConditions(actor, {});
+  const villages = context.db
+    .selectDistinct({ code: regions.code, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
+    .from(serviceRecords)
+    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
+    .where(and(...conditions))
+    .orderBy(asc(regions.code))
+    .limit(1000)
+    .all();
+  const volunteers = context.db
+    .selectDistinct({ id: members.id, name: members.realName })
+    .from(serviceRecords)
+    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
+    .innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
+    .where(and(...conditions))
+    .orderBy(asc(members.realName), asc(members.id))
+    .limit(1000)
+    .all();
+  return { villages, volunteers };
+}
+
+/** Pending records in the reviewer's scope (by the village where the service happened), oldest first; a page of `limit` from `offset`. */
+export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
+  const conditions = queueConditions(actor, filter);
   const ownMemberId = memberIdOfUser(context.db, actor.userId);
   const rows = context.db
     .select({
@@ -79,6 +122,7 @@ export function verificationQueue(context: HoursContext, actor: Actor, filter: Q
     .where(and(...conditions))
     .orderBy(asc(serviceRecords.createdAtMs), asc(serviceRecords.id))
     .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
+    .offset(Math.max(filter.offset ?? 0, 0))
     .all();
   return rows.map((row) => ({
     id: row.record.id,

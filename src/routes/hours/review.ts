@@ -7,7 +7,7 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
-import { approveMany, approveRecord, capSplitFor, creditSplitOf, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { approveMany, approveRecord, capSplitFor, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field, safeReturnPath } from '../../lib/forms.ts';
@@ -113,20 +113,29 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       volunteerMemberId: positiveInteger(query.volunteer) ?? undefined,
       activityId: positiveInteger(query.activity) ?? undefined,
     };
-    const items = verificationQueue(context, user.actor, filter);
-    const everything = filter.villageCode || filter.serviceTypeCode || filter.volunteerMemberId || filter.activityId ? verificationQueue(context, user.actor) : items;
-    const villages = [...new Map(everything.map((item) => [item.villageCode, { code: item.villageCode, villageNameZh: item.villageNameZh, villageNameEn: item.villageNameEn }])).values()];
-    const volunteers = [...new Map(everything.map((item) => [item.volunteerMemberId, { id: item.volunteerMemberId, name: item.volunteerName }])).values()];
+    const pageSize = 100;
+    const total = queueTotal(context, user.actor, filter);
+    const lastPage = Math.max(1, Math.ceil(total / pageSize));
+    const page = Math.min(positiveInteger(query.page) ?? 1, lastPage);
+    const items = verificationQueue(context, user.actor, { ...filter, limit: pageSize, offset: (page - 1) * pageSize });
+    const { villages, volunteers } = queueFilterOptions(context, user.actor);
     const skipped = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
       const [id, code] = entry.split('.');
-      return { id: Number(id), message: request.t(`hours.error.${code}`) };
+      // The skipped list carries codes only; messages that need numbers have a short form.
+      const key = code === 'over_balance_cap' ? 'hours.error.over_balance_cap_short' : `hours.error.${code}`;
+      return { id: Number(id), message: request.t(key) };
     });
+    const filterQuery = new URLSearchParams(Object.entries({ village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') }).filter(([, value]) => value !== '')).toString();
+    const pageHref = (n: number) => `/hours/queue?${filterQuery}${filterQuery ? '&' : ''}page=${n}`;
     return reply.page(
       'pages/hours/queue',
       {
         items, filter: { village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') },
         villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f: formatters(request),
         approvedCount: positiveInteger(query.approved) ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
+        total, page, lastPage, firstShown: (page - 1) * pageSize + 1, lastShown: (page - 1) * pageSize + items.length,
+        previousHref: page > 1 ? pageHref(page - 1) : null, nextHref: page < lastPage ? pageHref(page + 1) : null,
+        decidableIds: items.filter((item) => !item.own).map((item) => item.id),
         returnTo: request.url.replace(/([?&])(approved|skipped)=[^&]*/g, '$1').replace(/[?&]+$/, ''),
       },
       { titleKey: 'hours.queue.title' },

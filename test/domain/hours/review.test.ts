@@ -141,3 +141,22 @@ t.test('reversal: a correcting transfer wallet -> issuance with a reason; refuse
   t.equal(count(f.db, 'ledger_transfers'), before, 'nothing written');
   t.ok(verifyLedger(f.db.$client).ok);
 });
+
+t.test('the queue pages: a true total, offsets, and filter options from every pending record in scope', async (t) => {
+  const { queueFilterOptions, queueTotal } = await import('../../../src/domain/hours/review.ts');
+  const f = hoursFixture();
+  const a = logVisit(f, { startTime: '08:00', endTime: '09:00' });
+  f.clock.ms += 60_000;
+  const b = logVisit(f, { serviceTypeCode: 'health_talk', elderId: null, villageCode: '433123101002', startTime: '13:00', endTime: '14:00' });
+  f.clock.ms += 60_000;
+  t.ok(logService(f.context, f.coordinator, f.visit({ volunteerMemberId: f.villagerMemberId, startTime: '15:00', endTime: '16:00' })).ok);
+  t.equal(queueTotal(f.context, f.coordinator2), 3);
+  t.equal(queueTotal(f.context, f.coordinator2, { villageCode: '433123101002' }), 1);
+  t.equal(queueTotal(f.context, f.otherCoordinator), 0, 'scoped');
+  t.same(verificationQueue(f.context, f.coordinator2, { limit: 2 }).map((item) => item.id), [a.id, b.id]);
+  t.same(verificationQueue(f.context, f.coordinator2, { limit: 2, offset: 2 }).map((item) => item.id), [3]);
+  const options = queueFilterOptions(f.context, f.coordinator2);
+  t.same(options.villages.map((v) => v.code), ['433123101001', '433123101002']);
+  t.same(options.volunteers.map((v) => v.name).sort(), ['王秀英', '石老三'].sort());
+  t.same(queueFilterOptions(f.context, f.otherCoordinator), { villages: [], volunteers: [] });
+});
