@@ -95,7 +95,11 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const user = request.requireUser();
     const staff = mode(request) === 'staff';
     const values = readValues(request.body, shanghaiDateOf(app.clock()));
-    if (field(request.body, 'idempotency_key') === '') return showForm(request, reply, values, formErrors(request, [{ code: 'hours.error.form_expired' }]), 400);
+    // A missing or malformed key is refused, never silently replaced: a replaced key would let a
+    // retry of the same form write a second record. The form comes back with a fresh key.
+    if (!/^[0-9a-f-]{36}$/i.test(field(request.body, 'idempotency_key'))) {
+      return showForm(request, reply, { ...values, elderPin: '' }, formErrors(request, [{ code: 'hours.error.form_expired' }]), 400);
+    }
     const input: LogInput = {
       idempotencyKey: values.idempotencyKey,
       volunteerMemberId: staff ? positiveInteger(values.volunteerMemberId) : null,

@@ -143,6 +143,23 @@ t.test('a form without its idempotency key is refused; without CSRF too', async 
   t.same(written(testApp), before);
 });
 
+t.test('a present but malformed idempotency key is refused, not silently replaced; the form comes back with a fresh key', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  await volunteer.get('/hours/new');
+  const before = written(testApp);
+  for (const bad of ['not-a-key', '123', `${randomUUID()}x`, 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz']) {
+    const response = await volunteer.post('/hours', visitForm(testApp, { idempotency_key: bad }));
+    t.equal(response.statusCode, 400, bad);
+    t.match(visibleText(response.body), '这张表单已失效');
+    t.match(response.body, /name="idempotency_key" value="[0-9a-f-]{36}"/);
+  }
+  t.same(written(testApp), before, 'nothing written');
+  const good = await volunteer.post('/hours', visitForm(testApp, { idempotency_key: randomUUID().toUpperCase() }));
+  t.equal(good.statusCode, 303, 'an upper-case UUID is still a key');
+});
+
 t.test('JS off: the find button searches recipients by pinyin and keeps what was typed', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
