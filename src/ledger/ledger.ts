@@ -126,13 +126,17 @@ export class Ledger {
         `SELECT t.id FROM ledger_pending_open p JOIN ledger_transfers t ON t.seq = p.seq
          WHERE p.expires_at_ms IS NOT NULL AND p.expires_at_ms <= ? ORDER BY p.expires_at_ms, p.seq LIMIT ?`,
       ),
-      historyPage: sqlite.prepare(`SELECT * FROM (
-          SELECT * FROM (SELECT ${transferColumns}, ${afterColumns} FROM ledger_transfers
-            WHERE debit_account_id = @account AND seq < @before ORDER BY seq DESC LIMIT @limit)
-          UNION ALL
-          SELECT * FROM (SELECT ${transferColumns}, ${afterColumns} FROM ledger_transfers
-            WHERE credit_account_id = @account AND seq < @before ORDER BY seq DESC LIMIT @limit)
-        ) ORDER BY seq DESC LIMIT @limit`),
+      // The page's sequence numbers come from the two account indexes alone (they hold seq);
+      // only the rows of the page itself are then read from the table.
+      historyPage: sqlite.prepare(`SELECT ${transferColumns}, ${afterColumns} FROM ledger_transfers WHERE seq IN (
+          SELECT seq FROM (
+            SELECT seq FROM (SELECT seq FROM ledger_transfers
+              WHERE debit_account_id = @account AND seq < @before ORDER BY seq DESC LIMIT @limit)
+            UNION ALL
+            SELECT seq FROM (SELECT seq FROM ledger_transfers
+              WHERE credit_account_id = @account AND seq < @before ORDER BY seq DESC LIMIT @limit)
+          ) ORDER BY seq DESC LIMIT @limit)
+        ORDER BY seq DESC`),
       lastDebitAt: sqlite.prepare(`SELECT seq, ${afterColumns} FROM ledger_transfers
         WHERE debit_account_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1`),
       lastCreditAt: sqlite.prepare(`SELECT seq, ${afterColumns} FROM ledger_transfers
