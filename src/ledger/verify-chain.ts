@@ -8,18 +8,20 @@ export interface ChainFault {
 }
 
 /**
- * Walks the hash chain over sequence numbers 1..toSeq: no gaps, each
+ * Walks the hash chain over sequence numbers fromSeq..toSeq (default from 1): no gaps, each
  * transfer's previous hash is the hash before it, and each hash matches the
  * transfer's contents. Answers the first fault, or undefined when the chain
  * holds. Reads only the columns the hash covers, so it can run on its own
  * connection (a worker thread) beside the balance recomputation.
  */
-export function checkChain(sqlite: Database.Database, toSeq: number): ChainFault | undefined {
+export function checkChain(sqlite: Database.Database, toSeq: number, fromSeq = 1): ChainFault | undefined {
   const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id,
       timeout_seconds, ref_type, ref_id, timestamp_ms, previous_hash, hash
-      FROM ledger_transfers WHERE seq <= ? ORDER BY seq`).raw().iterate(toSeq) as IterableIterator<unknown[]>;
-  let previousSeq = 0;
-  let previousHash = GENESIS_HASH;
+      FROM ledger_transfers WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw().iterate(fromSeq, toSeq) as IterableIterator<unknown[]>;
+  let previousSeq = fromSeq - 1;
+  // A part of the chain that starts later links to the stored hash before it (which the part before proves).
+  let previousHash = fromSeq === 1 ? GENESIS_HASH
+    : (sqlite.prepare('SELECT hash FROM ledger_transfers WHERE seq = ?').pluck().get(previousSeq) as string | undefined) ?? '';
   for (const row of rows) {
     const seq = row[0] as number;
     if (seq !== previousSeq + 1) return { seq, problem: `sequence gap after ${previousSeq}` };

@@ -11,6 +11,7 @@ import { workerData } from 'node:worker_threads';
 import { checkChain } from './verify-chain.ts';
 
 const { path, toSeq, state, text } = workerData as { path: string; toSeq: number; state: SharedArrayBuffer; text: SharedArrayBuffer };
+// The worker walks seq 1..toSeq; the caller walks the rest on its own thread.
 const flags = new Int32Array(state);
 Atomics.store(flags, 0, 1);
 let outcome = 4;

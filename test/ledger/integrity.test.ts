@@ -115,5 +115,13 @@ t.test('on a file database the hash chain is walked on a worker thread, and stil
   const inThread = verifyLedger(db.$client, { parallelFrom: Number.MAX_SAFE_INTEGER, onChainWalk: (where) => walks.push(where) });
   t.equal(walks.at(-1), 'here');
   t.same({ seq: inThread.firstBadSeq, problem: inThread.problem }, { seq: bad.firstBadSeq, problem: bad.problem }, 'both ways agree');
+
+  // The last part of the chain is walked on the caller's thread: a change there is named too.
+  db.$client.exec(`UPDATE ledger_transfers SET ref_id = NULL WHERE seq = 123`);
+  t.ok(verifyLedger(db.$client, { parallelFrom: 1 }).ok, 'restored');
+  db.$client.exec(`UPDATE ledger_transfers SET timeout_seconds = 7 WHERE seq = 298`);
+  const tail = verifyLedger(db.$client, { parallelFrom: 1 });
+  t.equal(tail.firstBadSeq, 298, 'a change near the head is named');
+  t.match(tail.problem, /hash/);
   db.$client.close();
 });
