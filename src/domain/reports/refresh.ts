@@ -1,5 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
-import { disabledCategories, metric, registryMetric } from './metrics.ts';
+import { disabledCategories, metric, registryMetric, serviceTypeOfRequest } from './metrics.ts';
 import { monthOfDate, monthOfMs, silverBornOnOrBefore } from './months.ts';
 import { lineageOf, regionTree, type RegionNode } from './regions-cache.ts';
 
@@ -19,6 +19,7 @@ import { lineageOf, regionTree, type RegionNode } from './regions-cache.ts';
  */
 
 const pendingOrVoid = 2 | 8;
+const postPending = 4;
 const ledgerCursor = 'ledger';
 const registryCursor = 'registry';
 
@@ -67,6 +68,18 @@ interface RecordRow {
   id: number;
   volunteerMemberId: number;
   serviceTypeId: number;
+  elderId: number | null;
+  villageCode: string;
+  serviceDate: string;
+  durationMinutes: number;
+  creditMinutes: number;
+}
+
+/** What the service figures need to know about one service: a service record or a completed service request. */
+interface ServiceFact {
+  volunteerMemberId: number;
+  /** The standard's category (service_types.category). */
+  category: string;
   elderId: number | null;
   villageCode: string;
   serviceDate: string;
@@ -148,10 +161,12 @@ class Lookups {
   private readonly statements;
   readonly hasHours: boolean;
   readonly hasSites: boolean;
+  readonly hasRequests: boolean;
 
   constructor(private readonly sqlite: Sqlite, private readonly tree: Map<string, RegionNode>) {
     this.hasHours = tableExists(sqlite, 'service_records');
     this.hasSites = tableExists(sqlite, 'partner_sites');
+    this.hasRequests = tableExists(sqlite, 'service_requests');
     const recordColumns = `id, volunteer_member_id AS volunteerMemberId, service_type_id AS serviceTypeId, elder_id AS elderId,
       village_code AS villageCode, service_date AS serviceDate, duration_minutes AS durationMinutes, credit_minutes AS creditMinutes`;
     this.statements = {
@@ -164,6 +179,13 @@ class Lookups {
       recordById: this.hasHours ? sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE id = ?`) : null,
       transferAt: sqlite.prepare('SELECT debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, code, flags FROM ledger_transfers WHERE seq = ?'),
       category: this.hasHours ? sqlite.prepare('SELECT category FROM service_types WHERE id = ?').pluck() : null,
+      // A completed request: the service date is the Shanghai date of confirmation; the recipient is
+      // the request's elder, or the registered elder who is the requesting member.
+      request: this.hasRequests ? sqlite.prepare(`SELECT q.volunteer_member_id AS volunteerMemberId, q.service_category AS requestCategory,
+          coalesce(q.elder_id, (SELECT min(e.id) FROM elders e WHERE e.member_id = q.requester_member_id)) AS elderId,
+          q.village_code AS villageCode, date((q.closed_at_ms + 28800000) / 1000, 'unixepoch') AS serviceDate, q.offered_minutes AS durationMinutes,
+          coalesce((SELECT t.amount FROM ledger_transfers t WHERE t.id = 'req:' || q.id || ':pay'), 0) AS creditMinutes
+        FROM service_requests q WHERE q.id = ? AND q.status = 'completed' AND q.volunteer_member_id IS NOT NULL AND q.closed_at_ms IS NOT NULL`) : null,
     };
   }
 
@@ -196,13 +218,26 @@ class Lookups {
     return village;
   }
 
-  recordForTransfer(transfer: TransferRow): RecordRow | undefined {
+  recordForTransfer(transfer: TransferRow): ServiceFact | undefined {
     if (!this.statements.recordByHold || !this.statements.recordById) return undefined;
+    let record: RecordRow | undefined;
     if (transfer.refType === 'service_record' && transfer.refId && /^\d+$/.test(transfer.refId)) {
-      return this.statements.recordById.get(Number(transfer.refId)) as RecordRow | undefined;
+      record = this.statements.recordById.get(Number(transfer.refId)) as RecordRow | undefined;
+    } else if (transfer.pendingId) {
+      record = this.statements.recordByHold.get(transfer.pendingId) as RecordRow | undefined;
     }
-    if (transfer.pendingId) return this.statements.recordByHold.get(transfer.pendingId) as RecordRow | undefined;
-    return undefined;
+    if (!record) return undefined;
+    const { id: _id, serviceTypeId, ...rest } = record;
+    return { ...rest, category: this.category(serviceTypeId) };
+  }
+
+  /** The completed service request whose hold this posted transfer settles. */
+  requestForTransfer(transfer: TransferRow): ServiceFact | undefined {
+    if (!this.statements.request || transfer.refType !== 'service_request' || !transfer.refId || !/^\d+$/.test(transfer.refId)) return undefined;
+    const row = this.statements.request.get(Number(transfer.refId)) as (Omit<ServiceFact, 'category'> & { requestCategory: string }) | undefined;
+    if (!row) return undefined;
+    const { requestCategory, ...rest } = row;
+    return { ...rest, category: serviceTypeOfRequest(requestCategory) };
   }
 
   /** The posted redemption leg at `seq - 1` that a second leg pairs with, if any. */
@@ -250,7 +285,6 @@ const isHolder = (party: Party): party is { kind: 'member' | 'elder'; id: number
 class ServiceCounter {
   private readonly upsertMember;
   private readonly upsertElder;
-  private readonly lastVisit;
   constructor(private readonly sqlite: Sqlite, private readonly lookups: Lookups, private readonly figures: Accumulator) {
     this.upsertMember = sqlite.prepare(`INSERT INTO report_member_months (member_id, month, service_minutes, credited_minutes, records)
       VALUES (@memberId, @month, @serviceMinutes, @creditedMinutes, @records)
@@ -259,14 +293,12 @@ class ServiceCounter {
       RETURNING records`).pluck();
     this.upsertElder = sqlite.prepare(`INSERT INTO report_elder_months (elder_id, month, records) VALUES (?, ?, ?)
       ON CONFLICT(elder_id, month) DO UPDATE SET records = records + excluded.records RETURNING records`).pluck();
-    this.lastVisit = sqlite.prepare(`INSERT INTO report_elder_last_visits (elder_id, last_service_date) VALUES (?, ?)
-      ON CONFLICT(elder_id) DO UPDATE SET last_service_date = max(last_service_date, excluded.last_service_date)`);
   }
 
-  /** sign +1 when the record's credit is posted, -1 when it is reversed. */
-  count(record: RecordRow, sign: 1 | -1): void {
+  /** sign +1 when the record's credit (or the request's payment) is posted, -1 when it is reversed. */
+  count(record: ServiceFact, sign: 1 | -1): void {
     const month = monthOfDate(record.serviceDate);
-    const category = this.lookups.category(record.serviceTypeId);
+    const category = record.category;
     this.figures.add(record.villageCode, month, metric.serviceMinutes, category, sign * record.durationMinutes);
     this.figures.add(record.villageCode, month, metric.serviceRecords, category, sign);
 
@@ -285,7 +317,6 @@ class ServiceCounter {
     if (record.elderId !== null) {
       const elder = this.lookups.elder(record.elderId);
       const elderRecords = this.upsertElder.get(record.elderId, month, sign) as number;
-      if (sign === 1) this.lastVisit.run(record.elderId, record.serviceDate);
       if (elder && ((sign === 1 && elderRecords === 1) || (sign === -1 && elderRecords === 0))) {
         this.figures.add(elder.villageCode, month, metric.eldersVisited, '', sign);
         if (elder.ruralDisabled) this.figures.add(elder.villageCode, month, metric.ruralDisabledHelped, '', sign);
@@ -348,6 +379,11 @@ function applyTransfer(transfer: TransferRow, lookups: Lookups, figures: Accumul
     }
     case 'service_payment': {
       if (debit.kind === 'elder') add(debitRegion, metric.vouchersUsed, amount);
+      // Posting a request's hold (confirmRequest) completes the service: it counts once, like an approved record.
+      if ((transfer.flags & postPending) !== 0) {
+        const request = lookups.requestForTransfer(transfer);
+        if (request) service.count(request, 1);
+      }
       break;
     }
     case 'voucher': {

@@ -11,6 +11,28 @@ export function bounds(month: string): [number, number] {
   return [Date.UTC(y, m - 1, 1) - offset, Date.UTC(y, m, 1) - offset];
 }
 
+/**
+ * Every service given: approved service records, and completed service
+ * requests (dated the Shanghai day they were confirmed; recipient the
+ * request's elder or the registered elder who asked; category as the
+ * standard names it: requests say 'meals' for 'meal').
+ */
+export const servicesCte = `WITH services AS (
+  SELECT s.volunteer_member_id AS volunteer, s.elder_id AS elder, s.village_code AS village, s.service_date AS date, s.duration_minutes AS minutes, t.category AS category
+    FROM service_records s JOIN service_types t ON t.id = s.service_type_id WHERE s.status = 'approved'
+  UNION ALL
+  SELECT q.volunteer_member_id, coalesce(q.elder_id, (SELECT min(e.id) FROM elders e WHERE e.member_id = q.requester_member_id)), q.village_code,
+    date((q.closed_at_ms + 28800000) / 1000, 'unixepoch'), q.offered_minutes, CASE q.service_category WHEN 'meals' THEN 'meal' ELSE q.service_category END
+    FROM service_requests q WHERE q.status = 'completed')`;
+
+/** Service minutes and count by the standard's category, in a region and month. */
+export function directCategories(sqlite: Sqlite, regionCode: string, month: string): Record<string, { minutes: number; records: number }> {
+  const path = (sqlite.prepare('SELECT path FROM regions WHERE code = ?').pluck().get(regionCode) as string) + '%';
+  const rows = sqlite.prepare(`${servicesCte} SELECT s.category, sum(s.minutes) AS minutes, count(*) AS records FROM services s JOIN regions r ON r.code = s.village
+    WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ? GROUP BY s.category`).all(path, month) as { category: string; minutes: number; records: number }[];
+  return Object.fromEntries(rows.map((row) => [row.category, { minutes: row.minutes, records: row.records }]));
+}
+
 export function directFigures(sqlite: Sqlite, regionCode: string, month: string) {
   const path = (sqlite.prepare('SELECT path FROM regions WHERE code = ?').pluck().get(regionCode) as string) + '%';
   const [start, end] = bounds(month);
@@ -38,15 +60,15 @@ export function directFigures(sqlite: Sqlite, regionCode: string, month: string)
     if (t.code === 'voucher' && holders.has(t.c) && t.c.startsWith('voucher:')) vouchersGranted += t.amount;
     if (holders.has(t.d) && t.d.startsWith('voucher:') && (t.code === 'redemption' || t.code === 'service_payment')) vouchersUsed += t.amount;
   }
-  const one = (sql: string, ...params: unknown[]) => (sqlite.prepare(sql).pluck().get(...params) as number | null) ?? 0;
-  const approvedIn = `FROM service_records s JOIN regions r ON r.code = s.village_code WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ?`;
+  const one = (sql: string, ...params: unknown[]) => (sqlite.prepare(sql.includes('services s') ? `${servicesCte} ${sql}` : sql).pluck().get(...params) as number | null) ?? 0;
+  const approvedIn = `FROM services s JOIN regions r ON r.code = s.village WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ?`;
   return {
     volunteersRegistered: one("SELECT count(*) FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ? AND m.status IN ('active','suspended') AND m.created_at_ms < ?", path, end),
-    volunteersActive: one(`SELECT count(DISTINCT s.volunteer_member_id) FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN regions r ON r.code = m.village_code
-      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ?`, path, month),
-    volunteersActiveSilver: one(`SELECT count(DISTINCT s.volunteer_member_id) FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN regions r ON r.code = m.village_code
-      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ? AND m.birth_date <= ?`, path, month, silverBorn),
-    serviceMinutes: one(`SELECT sum(s.duration_minutes) ${approvedIn}`, path, month),
+    volunteersActive: one(`SELECT count(DISTINCT s.volunteer) FROM services s JOIN members m ON m.id = s.volunteer JOIN regions r ON r.code = m.village_code
+      WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ?`, path, month),
+    volunteersActiveSilver: one(`SELECT count(DISTINCT s.volunteer) FROM services s JOIN members m ON m.id = s.volunteer JOIN regions r ON r.code = m.village_code
+      WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ? AND m.birth_date <= ?`, path, month, silverBorn),
+    serviceMinutes: one(`SELECT sum(s.minutes) ${approvedIn}`, path, month),
     serviceRecords: one(`SELECT count(*) ${approvedIn}`, path, month),
     creditsIssued: issued,
     creditsRedeemed: redeemed,
@@ -55,12 +77,12 @@ export function directFigures(sqlite: Sqlite, regionCode: string, month: string)
     vouchersGranted,
     vouchersUsed,
     eldersRegistered: one("SELECT count(*) FROM elders e JOIN regions r ON r.code = e.village_code WHERE r.path LIKE ? AND e.status = 'active' AND e.created_at_ms < ?", path, end),
-    eldersVisited: one(`SELECT count(DISTINCT s.elder_id) FROM service_records s JOIN elders e ON e.id = s.elder_id JOIN regions r ON r.code = e.village_code
-      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ?`, path, month),
+    eldersVisited: one(`SELECT count(DISTINCT s.elder) FROM services s JOIN elders e ON e.id = s.elder JOIN regions r ON r.code = e.village_code
+      WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ?`, path, month),
     ruralDisabledElders: one(`SELECT count(*) FROM elders e JOIN regions r ON r.code = e.village_code WHERE r.path LIKE ? AND e.status = 'active' AND e.created_at_ms < ? AND r.rural = 1
       AND EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = e.id AND c.category IN ('disabled','semi_disabled'))`, path, end),
-    ruralDisabledHelped: one(`SELECT count(DISTINCT s.elder_id) FROM service_records s JOIN elders e ON e.id = s.elder_id JOIN regions r ON r.code = e.village_code
-      WHERE s.status = 'approved' AND r.path LIKE ? AND substr(s.service_date, 1, 7) = ? AND r.rural = 1
+    ruralDisabledHelped: one(`SELECT count(DISTINCT s.elder) FROM services s JOIN elders e ON e.id = s.elder JOIN regions r ON r.code = e.village_code
+      WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ? AND r.rural = 1
       AND EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = e.id AND c.category IN ('disabled','semi_disabled'))`, path, month),
   };
 }

@@ -9,7 +9,11 @@ import { addMonths, monthOfMs } from '../../../src/domain/reports/months.ts';
 import { refreshLedgerFigures, refreshReports } from '../../../src/domain/reports/refresh.ts';
 import { readTargets, updateTargets } from '../../../src/domain/reports/targets.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
-import { directClearing, directFigures } from './direct.ts';
+import { randomUUID } from 'node:crypto';
+import { acceptRequest, cancelRequest, confirmRequest, postRequest } from '../../../src/domain/redemption/requests.ts';
+import { grantVouchers } from '../../../src/domain/redemption/vouchers.ts';
+import { places, redemptionFixture } from '../redemption/fixture.ts';
+import { directCategories, directClearing, directFigures } from './direct.ts';
 
 const nowMs = Date.UTC(2026, 10, 23, 2, 0, 0); // 2026-11-23 10:00 Shanghai
 const month = '2026-11';
@@ -121,4 +125,53 @@ t.test('targets are data: defaults, edits by the top office, met / not met follo
   t.equal(sponsorTarget.met, false, 'some county committees have no team or no activity');
   t.ok(after.sponsors.some((row) => row.sponsorKind === 'county_committee' && row.teams === 0), 'a county without a team is listed');
   t.ok(after.sponsors.some((row) => row.sponsorKind === 'member_unit' && row.met));
+});
+
+t.test('completed service requests count as service: hours by type (meals -> meal), active volunteers, visits to elders', async (t) => {
+  const f = redemptionFixture();
+  const sqlite = f.db.$client;
+  const grandma = await f.addMember('龙奶奶', places.fenghuangVillage, { credits: 300, birthDate: '1945-02-02' });
+  const grandmaElder = f.addElder('龙奶奶', places.fenghuangVillage, ['disabled'], grandma.memberId);
+  const grandpa = f.addElder('吴爷爷', places.fenghuangVillage, ['semi_disabled']);
+  t.ok(grantVouchers(f.context, f.fenghuangOffice, { source: 'issuance', regionCode: places.fenghuangVillage, elderId: grandpa, amountPerElderMinutes: 200, reason: '助浴券', idempotencyKey: randomUUID() }).ok);
+  const volunteer = await f.addMember('杨志愿', places.fenghuangVillage2, { birthDate: '1962-05-05' });
+  const grandmaUser = f.addUser('龙奶奶', 'volunteer', { regionCode: places.fenghuangVillage });
+  const ask = (input: { requesterMemberId?: number; elderId?: number; payer: 'wallet' | 'voucher'; category: string; minutes: number }) => {
+    const actor = input.requesterMemberId ? grandmaUser : f.coordinator;
+    const posted = postRequest(f.context, actor, { requesterMemberId: input.requesterMemberId ?? null, elderId: input.elderId ?? null, payer: input.payer, serviceCategory: input.category,
+      description: '服务', scheduledFor: '2026-11-25', place: '家中', offeredMinutes: input.minutes, idempotencyKey: randomUUID(), actorMemberId: input.requesterMemberId ?? null });
+    if (!posted.ok) throw new Error(JSON.stringify(posted));
+    return { id: posted.value.id, actor, actorMemberId: input.requesterMemberId ?? null };
+  };
+  const meal = ask({ requesterMemberId: grandma.memberId, payer: 'wallet', category: 'meals', minutes: 60 });
+  const bath = ask({ elderId: grandpa, payer: 'voucher', category: 'bathing', minutes: 90 });
+  const cancelled = ask({ elderId: grandpa, payer: 'voucher', category: 'cleaning', minutes: 30 });
+  const acceptedOnly = ask({ requesterMemberId: grandma.memberId, payer: 'wallet', category: 'cleaning', minutes: 45 });
+  for (const request of [meal, bath, acceptedOnly]) t.ok(acceptRequest(f.context, f.coordinator, request.id, volunteer.memberId, null).ok);
+  t.ok(confirmRequest(f.context, meal.actor, meal.id, meal.actorMemberId).ok);
+  t.ok(confirmRequest(f.context, bath.actor, bath.id, bath.actorMemberId).ok);
+  t.ok(cancelRequest(f.context, cancelled.actor, cancelled.id, cancelled.actorMemberId).ok);
+
+  refreshReports(sqlite, f.clock.ms);
+  const reader = new ReportReader(sqlite);
+  for (const regionCode of ['430000', '433123', '433123101', places.fenghuangVillage, places.fenghuangVillage2]) {
+    const figures = reader.monthFigures(regionCode, month);
+    t.same(Object.fromEntries(compared.map((key) => [key, figures[key]])), directFigures(sqlite, regionCode, month), `${regionCode} equals direct computation`);
+  }
+  const county = reader.monthFigures('433123', month);
+  t.equal(county.serviceMinutes, 150, 'the two completed requests, not the cancelled or unconfirmed ones');
+  t.equal(county.serviceRecords, 2);
+  t.equal(county.volunteersActive, 1);
+  t.equal(county.volunteersActiveSilver, 1, 'the volunteer is 60 or older');
+  t.equal(county.eldersVisited, 2, 'the elder asked for and the elder who asked');
+  t.equal(county.ruralDisabledHelped, 2);
+  const dashboard = reader.dashboard('433123', month)!;
+  const categories = Object.fromEntries(dashboard.serviceCategories.map((row) => [row.category, { minutes: row.minutes, records: row.records }]));
+  t.same(categories, directCategories(sqlite, '433123', month));
+  t.same(categories, { meal: { minutes: 60, records: 1 }, bathing: { minutes: 90, records: 1 } }, "requests' 'meals' is the standard's 'meal'");
+  const roster = sqlite.prepare('SELECT sum(service_minutes) AS service, sum(credited_minutes) AS credited, sum(records) AS records FROM report_member_months WHERE member_id = ?').get(volunteer.memberId);
+  t.same(roster, { service: 150, credited: 150, records: 2 }, 'the roster counts the paid requests');
+  t.ok(grandmaElder > 0);
+  t.equal(refreshReports(sqlite, f.clock.ms).transfers, 0, 'a second refresh counts nothing twice');
+  t.equal(reader.monthFigures('433123', month).serviceMinutes, 150);
 });
