@@ -70,7 +70,11 @@ export const reportElderMonths = sqliteTable(
   (table) => [primaryKey({ columns: [table.elderId, table.month] })],
 );
 
-/** The latest credited service date of each registered elder (overdue list). */
+/**
+ * No longer written or read: it only ever grew (a reversal never took a visit
+ * back). The overdue list reads visits from the records themselves, with the
+ * definition shared with /coverage (src/domain/hours/visits.ts).
+ */
 export const reportElderLastVisits = sqliteTable('report_elder_last_visits', {
   elderId: integer('elder_id').primaryKey(),
   lastServiceDate: text('last_service_date').notNull(),

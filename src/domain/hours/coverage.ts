@@ -6,13 +6,13 @@ import { authorize, regionScopes } from '../access/authorize.ts';
 import { ok, refuse, type Actor, type HoursContext, type HoursOutcome } from './context.ts';
 import { canViewCoverage } from './permissions.ts';
 import { liveStatuses } from './records.ts';
-import { daysBetween, monthBounds, shanghaiDateOf, shanghaiMonthOf } from './time.ts';
+import { monthBounds, shanghaiDateOf, shanghaiMonthOf } from './time.ts';
+import { byMostOverdue, lastVisitDates, visitState } from './visits.ts';
 
 /**
- * Visit coverage of the registry of elders with special difficulties. A
- * visit is any live service record (approved, or logged and waiting for
- * review) with the elder as recipient: the visit happened; review decides the
- * credit. Rejected, expired and reversed records do not count.
+ * Visit coverage of the registry of elders with special difficulties. What
+ * counts as a visit and when an elder is overdue is defined once, in
+ * visits.ts, and shared with the reports' overdue list.
  */
 export interface CoverageRow {
   elderId: number;
@@ -51,29 +51,25 @@ export function visitCoverage(context: HoursContext, actor: Actor, filter: { vil
   const { first } = monthBounds(month);
   const conditions: SQL[] = [eq(elders.status, 'active'), scopeCondition(paths)];
   if (filter.villageCode) conditions.push(eq(elders.villageCode, filter.villageCode));
-  const lastVisit = sql<string | null>`(SELECT max(${serviceRecords.serviceDate}) FROM ${serviceRecords}
-    WHERE ${serviceRecords.elderId} = ${elders.id} AND ${serviceRecords.status} IN ('pending','approved') AND ${serviceRecords.serviceDate} <= ${today})`;
   const rows = context.db
     .select({
       elderId: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn,
-      visitIntervalDays: elders.visitIntervalDays, createdAtMs: elders.createdAtMs, lastVisitDate: lastVisit,
+      visitIntervalDays: elders.visitIntervalDays, createdAtMs: elders.createdAtMs,
     })
     .from(elders)
     .innerJoin(regions, eq(regions.code, elders.villageCode))
     .where(and(...conditions))
     .all();
+  const lastVisits = lastVisitDates(context.db.$client, rows.map((row) => row.elderId), today);
   const coverageRows: CoverageRow[] = rows.map((row) => {
-    const since = row.lastVisitDate ?? shanghaiDateOf(row.createdAtMs);
-    const daysSince = daysBetween(since, today);
+    const state = visitState(lastVisits.get(row.elderId) ?? null, row.createdAtMs, row.visitIntervalDays, today);
     return {
       elderId: row.elderId, realName: row.realName, villageCode: row.villageCode, villageNameZh: row.villageNameZh, villageNameEn: row.villageNameEn,
-      visitIntervalDays: row.visitIntervalDays, lastVisitDate: row.lastVisitDate, daysSince,
-      overdueDays: daysSince - row.visitIntervalDays,
-      visitedThisMonth: row.lastVisitDate !== null && row.lastVisitDate >= first,
+      visitIntervalDays: row.visitIntervalDays, ...state,
+      visitedThisMonth: state.lastVisitDate !== null && state.lastVisitDate >= first,
     };
   });
-  // Most overdue first; never visited before visited at equal lateness.
-  coverageRows.sort((a, b) => b.overdueDays - a.overdueDays || (a.lastVisitDate === null ? -1 : 0) - (b.lastVisitDate === null ? -1 : 0) || a.elderId - b.elderId);
+  coverageRows.sort(byMostOverdue);
   const visited = coverageRows.filter((row) => row.visitedThisMonth).length;
   return ok({
     month,

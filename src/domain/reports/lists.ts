@@ -2,6 +2,7 @@ import type { Sqlite } from '../../db/client.ts';
 import { Ledger } from '../../ledger/index.ts';
 import { maskName } from '../../lib/mask.ts';
 import { maskPhone } from '../../lib/phone.ts';
+import { byMostOverdue, lastVisitDates, visitState } from '../hours/visits.ts';
 import { metric, registryMetric } from './metrics.ts';
 import { monthBoundsMs } from './months.ts';
 import type { RegionNode } from './regions-cache.ts';
@@ -15,21 +16,36 @@ export interface OverdueElder {
   villageName: string;
   visitIntervalDays: number;
   lastServiceDate: string | null;
-  daysSince: number | null;
+  /** Days since the last visit, or since registration when never visited. */
+  daysSince: number;
+  overdueDays: number;
 }
 
+/**
+ * Elders of the region overdue for a visit, most overdue first. The
+ * definition (what is a visit, when is an elder overdue) is the one the
+ * coverage page uses (src/domain/hours/visits.ts), read from the records
+ * themselves, so a reversal takes a visit back at once.
+ */
 export function overdueElders(sqlite: Sqlite, region: RegionNode, today: string, limit = 200): { total: number; active: number; elders: OverdueElder[] } {
-  const where = `FROM elders e JOIN regions r ON r.code = e.village_code LEFT JOIN report_elder_last_visits v ON v.elder_id = e.id
-    WHERE r.path LIKE @prefix AND e.status = 'active'`;
-  const overdue = `(v.last_service_date IS NULL OR julianday(@today) - julianday(v.last_service_date) > e.visit_interval_days)`;
-  const params = { prefix: `${region.path}%`, today };
-  const active = sqlite.prepare(`SELECT count(*) ${where}`).pluck().get(params) as number;
-  const total = sqlite.prepare(`SELECT count(*) ${where} AND ${overdue}`).pluck().get(params) as number;
   const rows = sqlite.prepare(`SELECT e.id AS elderId, e.real_name AS realName, e.village_code AS villageCode, r.name_zh AS villageName,
-      e.visit_interval_days AS visitIntervalDays, v.last_service_date AS lastServiceDate,
-      CAST(julianday(@today) - julianday(v.last_service_date) AS INTEGER) AS daysSince
-    ${where} AND ${overdue} ORDER BY v.last_service_date IS NOT NULL, v.last_service_date, e.id LIMIT @limit`).all({ ...params, limit }) as (Omit<OverdueElder, 'maskedName'> & { realName: string })[];
-  return { total, active, elders: rows.map(({ realName, ...row }) => ({ ...row, maskedName: maskName(realName) })) };
+      e.visit_interval_days AS visitIntervalDays, e.created_at_ms AS createdAtMs
+    FROM elders e JOIN regions r ON r.code = e.village_code WHERE r.path LIKE ? AND e.status = 'active'`).all(`${region.path}%`) as
+    { elderId: number; realName: string; villageCode: string; villageName: string; visitIntervalDays: number; createdAtMs: number }[];
+  const lastVisits = lastVisitDates(sqlite, rows.map((row) => row.elderId), today);
+  const overdue = rows
+    .map((row) => ({ row, state: visitState(lastVisits.get(row.elderId) ?? null, row.createdAtMs, row.visitIntervalDays, today) }))
+    .filter(({ state }) => state.overdueDays > 0)
+    .map(({ row, state }) => ({ elderId: row.elderId, ...state, row }))
+    .sort(byMostOverdue);
+  return {
+    total: overdue.length,
+    active: rows.length,
+    elders: overdue.slice(0, limit).map(({ row, lastVisitDate, daysSince, overdueDays }) => ({
+      elderId: row.elderId, maskedName: maskName(row.realName), villageCode: row.villageCode, villageName: row.villageName,
+      visitIntervalDays: row.visitIntervalDays, lastServiceDate: lastVisitDate, daysSince, overdueDays,
+    })),
+  };
 }
 
 export interface RosterRow {

@@ -4,7 +4,14 @@ import { seedBig } from '../../../src/domain/demo/big.ts';
 import { neutralise } from '../../../src/domain/reports/exports.ts';
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
-import { createTestApp, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
+import { randomUUID } from 'node:crypto';
+import { actorOf } from '../../../src/domain/auth/users.ts';
+import { logService } from '../../../src/domain/hours/log.ts';
+import { approveRecord, reverseRecord } from '../../../src/domain/hours/review.ts';
+import { shanghaiDateOf } from '../../../src/domain/hours/time.ts';
+import { maskName } from '../../../src/lib/mask.ts';
+import { createHoursApp } from '../hours/helpers.ts';
+import { createTestApp, demoPhone, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
 import { directFigures } from '../../domain/reports/direct.ts';
 
 const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
@@ -161,4 +168,53 @@ t.test('transparency page: public, aggregates by county, checkpoints that hold, 
   t.notMatch(page.body, someName, 'no member names');
   const signIn = await anonymous.get('/sign-in');
   t.match(signIn.body, /<a href="\/transparency">账本公开/, 'every page links the transparency page from its footer, signed in or not');
+});
+
+t.test('overdue visits: the reports list and /coverage agree, and both take a visit back when its record is reversed', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const { app, db, clock } = testApp;
+  const sqlite = db.$client;
+  clock.advance(120 * 86_400_000); // four months on: the elders of the township are due again
+  const coordinator = await signedInAs(app, 'coordinator');
+  async function bothLists() {
+    const coverage = (await coordinator.get('/coverage')).body;
+    const overdueOnCoverage = [...coverage.matchAll(/<tr>[\s\S]*?<\/tr>/g)].map((match) => match[0]).filter((row) => row.includes('class="overdue"'))
+      .map((row) => ({ id: Number(/\/coverage\/elders\/(\d+)"/.exec(row)![1]), masked: maskName(/\/coverage\/elders\/\d+">([^<]+)</.exec(row)![1]!) }));
+    const report = await coordinator.get('/reports/433123101/visits');
+    t.equal(report.statusCode, 200);
+    const total = Number(/其中超过探访周期未获服务 (\d+) 人/.exec(visibleText(report.body))![1]);
+    const overdueOnReport = [...report.body.matchAll(/<tr><th scope="row">([^<]+)<\/th>/g)].map((match) => match[1]!);
+    return { overdueOnCoverage, overdueOnReport, total };
+  }
+  const agree = (lists: Awaited<ReturnType<typeof bothLists>>, label: string) => {
+    t.equal(lists.total, lists.overdueOnCoverage.length, `${label}: the same number overdue`);
+    t.same(lists.overdueOnReport, lists.overdueOnCoverage.map((row) => row.masked), `${label}: the same elders, in the same order`);
+  };
+  const before = await bothLists();
+  t.ok(before.total > 0, 'some elders are overdue in the demo');
+  agree(before, 'before');
+  const elderId = before.overdueOnCoverage[0]!.id;
+
+  const context = { db, now: clock.now };
+  const countyOffice = actorOf(db, sqlite.prepare('SELECT id FROM users WHERE phone = ?').pluck().get(demoPhone('office')) as number);
+  const coordinatorActor = actorOf(db, sqlite.prepare('SELECT id FROM users WHERE phone = ?').pluck().get(demoPhone('coordinator')) as number);
+  const volunteerId = sqlite.prepare("SELECT id FROM members WHERE village_code LIKE '433123101%' AND status = 'active' ORDER BY id LIMIT 1").pluck().get() as number;
+  const logged = logService(context, coordinatorActor, {
+    idempotencyKey: randomUUID(), volunteerMemberId: volunteerId, serviceTypeCode: 'visit', elderId, date: shanghaiDateOf(clock.now()), startTime: '08:00', durationMinutes: 30, note: null,
+  });
+  if (!logged.ok) return t.fail(JSON.stringify(logged.problems));
+  const recordId = logged.value.record.id;
+  t.ok(approveRecord(context, countyOffice, recordId).ok);
+  const visited = await bothLists();
+  agree(visited, 'after a visit today');
+  t.notOk(visited.overdueOnCoverage.some((row) => row.id === elderId), 'the visited elder is no longer overdue');
+  t.equal(visited.total, before.total - 1);
+
+  t.ok(reverseRecord(context, countyOffice, recordId, '录入错误，撤销').ok);
+  t.equal(sqlite.prepare('SELECT status FROM service_records WHERE id = ?').pluck().get(recordId), 'reversed');
+  const reversed = await bothLists();
+  agree(reversed, 'after the reversal');
+  t.ok(reversed.overdueOnCoverage.some((row) => row.id === elderId), 'the reversed visit no longer counts: overdue again');
+  t.equal(reversed.total, before.total);
 });

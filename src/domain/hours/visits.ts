@@ -1,0 +1,61 @@
+import type { Sqlite } from '../../db/client.ts';
+import { daysBetween, shanghaiDateOf } from './time.ts';
+
+/**
+ * THE definition of a visit to a registered elder, shared by the visit
+ * coverage page (/coverage) and the reports' overdue list
+ * (/reports/:code/visits), so the two always agree:
+ *
+ * - a live service record (pending review or approved) with the elder as
+ *   recipient, dated on or before today: the visit happened, review decides
+ *   the credit. Rejected, expired and reversed records do not count, so a
+ *   reversal takes the visit back;
+ * - a completed service request for the elder (or asked by the member who is
+ *   the registered elder), dated the Shanghai day it was confirmed.
+ *
+ * Days since the last visit count from the elder's registration day when
+ * there was none; the elder is overdue when that exceeds the elder's visit
+ * interval (overdueDays > 0).
+ */
+export const visitRecordStatuses = ['pending', 'approved'] as const;
+
+export interface VisitState {
+  lastVisitDate: string | null;
+  daysSince: number;
+  /** Days past the interval; > 0 means overdue. */
+  overdueDays: number;
+}
+
+/** The last visit date (on or before `today`) of each elder given; elders never visited are absent. */
+export function lastVisitDates(sqlite: Sqlite, elderIds: readonly number[], today: string): Map<number, string> {
+  const result = new Map<number, string>();
+  if (elderIds.length === 0) return result;
+  // Service records: one index range per elder (service_records_elder_date).
+  const record = sqlite.prepare(`SELECT max(service_date) FROM service_records
+    WHERE elder_id = ? AND status IN (${visitRecordStatuses.map((status) => `'${status}'`).join(',')}) AND service_date <= ?`).pluck();
+  for (const elderId of elderIds) {
+    const date = record.get(elderId, today) as string | null;
+    if (date) result.set(elderId, date);
+  }
+  // Completed service requests: one pass, grouped by the elder served.
+  const wanted = new Set(elderIds);
+  const requests = sqlite.prepare(`SELECT coalesce(q.elder_id, (SELECT min(e.id) FROM elders e WHERE e.member_id = q.requester_member_id)) AS elderId,
+      max(date((q.closed_at_ms + 28800000) / 1000, 'unixepoch')) AS date
+    FROM service_requests q WHERE q.status = 'completed' AND q.closed_at_ms IS NOT NULL GROUP BY 1`).all() as { elderId: number | null; date: string }[];
+  for (const row of requests) {
+    if (row.elderId === null || !wanted.has(row.elderId) || row.date > today) continue;
+    const known = result.get(row.elderId);
+    if (known === undefined || row.date > known) result.set(row.elderId, row.date);
+  }
+  return result;
+}
+
+export function visitState(lastVisitDate: string | null, registeredAtMs: number, visitIntervalDays: number, today: string): VisitState {
+  const daysSince = daysBetween(lastVisitDate ?? shanghaiDateOf(registeredAtMs), today);
+  return { lastVisitDate, daysSince, overdueDays: daysSince - visitIntervalDays };
+}
+
+/** Most overdue first; never visited before visited at equal lateness; then by elder id. */
+export function byMostOverdue(a: VisitState & { elderId: number }, b: VisitState & { elderId: number }): number {
+  return b.overdueDays - a.overdueDays || (a.lastVisitDate === null ? -1 : 0) - (b.lastVisitDate === null ? -1 : 0) || a.elderId - b.elderId;
+}
