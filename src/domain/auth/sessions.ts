@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { prepared } from '../../db/prepared.ts';
 import { refreshTokens } from '../../db/schema/core.ts';
 
 /**
@@ -66,11 +67,12 @@ export function rotateSession(db: Db, presentedToken: string, nowMs: number): Ro
 
 /** True while the family has a token that is neither revoked nor expired; checked on every request. */
 export function isSessionLive(db: Db, familyId: string, nowMs: number): boolean {
-  const rows = db
+  const rows = prepared(db, 'sessions.isSessionLive', (d) => d
     .select({ expiresAtMs: refreshTokens.expiresAtMs })
     .from(refreshTokens)
-    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAtMs)))
-    .all();
+    .where(and(eq(refreshTokens.familyId, sql.placeholder('familyId')), isNull(refreshTokens.revokedAtMs)))
+    .prepare())
+    .all({ familyId });
   return rows.some((row) => row.expiresAtMs > nowMs);
 }
 

@@ -1,5 +1,6 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { prepared } from '../../db/prepared.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import type { Actor, Role, RoleGrant } from '../access/authorize.ts';
 
@@ -10,17 +11,19 @@ export function findUserByPhone(db: Db, phone: string): User | undefined {
 }
 
 export function findUser(db: Db, userId: number): User | undefined {
-  return db.select().from(users).where(eq(users.id, userId)).get();
+  return prepared(db, 'users.findUser', (d) => d.select().from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
+    .get({ userId });
 }
 
 export function grantsOf(db: Db, userId: number): RoleGrant[] {
-  return db
+  return prepared(db, 'users.grantsOf', (d) => d
     .select({ role: userRoles.role, regionCode: userRoles.regionCode, regionPath: regions.path, siteId: userRoles.siteId })
     .from(userRoles)
     .leftJoin(regions, eq(regions.code, userRoles.regionCode))
-    .where(eq(userRoles.userId, userId))
+    .where(eq(userRoles.userId, sql.placeholder('userId')))
     .orderBy(asc(userRoles.id))
-    .all();
+    .prepare())
+    .all({ userId });
 }
 
 export function actorOf(db: Db, userId: number): Actor {

@@ -1,5 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { prepared } from '../../db/prepared.ts';
 import { users } from '../../db/schema/core.ts';
 import type { Actor } from '../access/authorize.ts';
 
@@ -29,7 +30,8 @@ export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: P
 
 /** The member a signed-in user is (volunteer logins), or null for staff without a member record. */
 export function memberIdOfUser(db: Db, userId: number): number | null {
-  return db.select({ memberId: users.memberId }).from(users).where(eq(users.id, userId)).get()?.memberId ?? null;
+  return prepared(db, 'hours.memberIdOfUser', (d) => d.select({ memberId: users.memberId }).from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
+    .get({ userId })?.memberId ?? null;
 }
 
 export type { Actor };
