@@ -56,6 +56,8 @@ export interface SponsorRow {
 export interface ChildRow {
   region: RegionNode;
   figures: MonthFigures;
+  previous: MonthFigures;
+  lastYear: MonthFigures;
 }
 
 export interface CountyLedgerRow {
@@ -87,7 +89,8 @@ export interface Dashboard {
   villagesRural: number;
   villagesWithPoint: number;
   children: ChildRow[];
-  serviceCategories: { category: string; minutes: number; records: number }[];
+  /** sharePermille: the category's share of the month's service minutes (per mille, rounded). */
+  serviceCategories: { category: string; minutes: number; records: number; sharePermille: number }[];
   trend: { month: string; serviceMinutes: number; creditsIssued: number; creditsRedeemed: number; volunteersActive: number }[];
   counties: CountyLedgerRow[];
   clearing: ClearingCell[];
@@ -252,7 +255,16 @@ export class ReportReader {
       { key: 'teams_and_activities', actual: sponsorsMet, of: sponsors.length, target: targetValues.teams_per_sponsor_per_year, unit: 'units', met: sponsors.length === 0 ? null : sponsorsMet === sponsors.length },
     ];
 
-    const children = childrenIn(this.tree, region.code).map((child) => ({ region: child, figures: this.monthFigures(child.code, month) }));
+    const children = childrenIn(this.tree, region.code).map((child) => {
+      const childFigures = this.figures(child.code, lastYearMonth, month);
+      const childRegistry = this.registry(child.code);
+      return {
+        region: child,
+        figures: this.monthFigures(child.code, month, childFigures, childRegistry),
+        previous: this.monthFigures(child.code, previousMonth, childFigures, childRegistry),
+        lastYear: this.monthFigures(child.code, lastYearMonth, childFigures, childRegistry),
+      };
+    });
     const categories = new Map<string, { minutes: number; records: number }>();
     for (const [key, value] of figures) {
       const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
@@ -280,7 +292,8 @@ export class ReportReader {
       villagesRural,
       villagesWithPoint,
       children,
-      serviceCategories: [...categories].map(([category, entry]) => ({ category, ...entry })).filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes),
+      serviceCategories: [...categories].map(([category, entry]) => ({ category, ...entry, sharePermille: current.serviceMinutes > 0 ? Math.round((entry.minutes * 1000) / current.serviceMinutes) : 0 }))
+        .filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes),
       trend,
       counties,
       clearing: this.flows(counties, month, metric.clearingFlow),

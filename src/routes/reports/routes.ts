@@ -111,7 +111,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: dashboard.trend[0]!.month, to: month }),
         dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: String(hours(point.serviceMinutes)) }))),
       services: dashboard.serviceCategories.length === 0 ? '' : horizontalBars('chart-services', t('reports.chart.services.title'), t('reports.chart.services.desc'),
-        dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: String(hours(row.minutes)) }))),
+        dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: `${percent(row.sharePermille)}%` }))),
     };
     const user = request.requireUser();
     return reply.page('pages/reports/dashboard', {

@@ -12,7 +12,8 @@ import { shanghaiDateOf } from '../../../src/domain/hours/time.ts';
 import { maskName } from '../../../src/lib/mask.ts';
 import { createHoursApp } from '../hours/helpers.ts';
 import { createTestApp, demoPhone, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
-import { directFigures } from '../../domain/reports/direct.ts';
+import { addMonths } from '../../../src/domain/reports/months.ts';
+import { directCategories, directClearing, directFigures } from '../../domain/reports/direct.ts';
 
 const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
 
@@ -217,4 +218,48 @@ t.test('overdue visits: the reports list and /coverage agree, and both take a vi
   agree(reversed, 'after the reversal');
   t.ok(reversed.overdueOnCoverage.some((row) => row.id === elderId), 'the reversed visit no longer counts: overdue again');
   t.equal(reversed.total, before.total);
+});
+
+t.test('dashboard: sub-regions beside the previous month and last year, clearing positions and settlements, service shares in percent', async (t) => {
+  const { app, db } = await setup(t);
+  const sqlite = db.$client;
+  const admin = await signedInAs(app, 'admin');
+  const month = '2026-10';
+  const city = await admin.get(`/reports/433100?month=${month}`);
+  t.equal(city.statusCode, 200);
+  const table = /<table class="figures" id="subregions">([\s\S]*?)<\/table>/.exec(city.body)![1]!;
+  t.match(visibleText(table), '上月（2026-09）');
+  t.match(visibleText(table), '去年同月（2025-10）');
+  const rows = [...table.matchAll(/<tr><th scope="row"><a href="\/reports\/(\d+)\?month=[^"]*">[^<]*<\/a><\/th>((?:<td class="num">[^<]*<\/td>)+)<\/tr>/g)];
+  t.ok(rows.length >= 2, 'a row per county');
+  for (const [, code, cells] of rows) {
+    const values = [...cells!.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((cell) => Number(cell[1]));
+    const [current, previous, lastYear] = [month, addMonths(month, -1), addMonths(month, -12)].map((when) => directFigures(sqlite, code!, when));
+    t.same(values.slice(0, 6), [current!.volunteersActive, previous!.volunteersActive, lastYear!.volunteersActive,
+      hours(current!.serviceMinutes), hours(previous!.serviceMinutes), hours(lastYear!.serviceMinutes)], `${code}: active volunteers and hours, this month, previous month, last year`);
+  }
+
+  const province = await admin.get(`/reports/430000?month=${month}`);
+  const clearing = /<table class="figures" id="dashboard-clearing">([\s\S]*?)<\/table>/.exec(province.body);
+  const direct = directClearing(sqlite, month);
+  t.ok(direct.size > 0, 'there were cross-county redemptions');
+  t.ok(clearing, 'the clearing matrix is shown on the dashboard');
+  const shown = [...clearing![1]!.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((cell) => Number(cell[1]));
+  t.equal(shown.length, direct.size);
+  t.equal(Math.round(shown.reduce((sum, value) => sum + value, 0) * 100), Math.round(hours([...direct.values()].reduce((sum, value) => sum + value, 0)) * 100), 'the same hours as the redemptions');
+  const settled = sqlite.prepare('SELECT count(DISTINCT from_county_code || to_county_code) FROM clearing_settlements WHERE note LIKE ?').pluck().get(`${month}%`) as number;
+  const settlementRows = /<table class="figures" id="dashboard-settlements">([\s\S]*?)<\/table>/.exec(province.body)?.[1]?.match(/<tr><th scope="row">/g)?.length ?? 0;
+  t.equal(settlementRows, settled, 'settlements between counties are shown');
+  t.match(visibleText(province.body), '清算头寸为各县清算账户的当前余额');
+
+  const chart = /<svg class="chart" id="chart-services"[\s\S]*?<\/svg>/.exec(province.body)![0];
+  t.match(chart, '占比');
+  const shares = [...chart.matchAll(/>(\d+(?:\.\d)?)%</g)].map((match) => Number(match[1]));
+  const categories = directCategories(sqlite, '430000', month);
+  t.equal(shares.length, Object.keys(categories).length, 'one bar per category, labelled in percent');
+  t.ok(Math.abs(shares.reduce((sum, value) => sum + value, 0) - 100) <= 0.1 * shares.length, 'the shares add up to 100%');
+  const total = Object.values(categories).reduce((sum, row) => sum + row.minutes, 0);
+  const largest = Math.max(...Object.values(categories).map((row) => row.minutes));
+  t.equal(shares[0], Math.round((largest * 1000) / total) / 10, 'the largest share is its minutes over the month total');
+  t.match(province.body, /<th scope="col">占比<\/th>/, 'the table keeps the numbers and adds the share');
 });
