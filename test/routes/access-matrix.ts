@@ -52,7 +52,7 @@ import { postRequest } from '../../src/domain/redemption/requests.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { generateSecrets, type Secrets } from '../../src/lib/secrets.ts';
-import { memberReference } from '../../src/routes/sites/shared.ts';
+import { elderReference, memberReference } from '../../src/routes/sites/shared.ts';
 import { TestBrowser, TestClock, demoPhone } from '../helpers/web.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
 
@@ -66,7 +66,7 @@ export const sides: readonly Side[] = ['home', 'away'];
 export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null): boolean {
   if (asker === 'anonymous') return false;
   if (asker === 'admin') return true;
-  if (asker === 'clerk') return (kind === 'site' || kind === 'item' || kind === 'counterMember' || kind === 'basket') && side === 'away';
+  if (asker === 'clerk') return (kind === 'site' || kind === 'item' || kind === 'counterMember' || kind === 'counterElder' || kind === 'basket') && side === 'away';
   if (asker === 'office-city') return side === 'away';
   return side === 'home';
 }
@@ -74,7 +74,7 @@ export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null):
 /** Kinds of object a URL parameter names; each has a home and an away copy in the seeded data. */
 export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
-  | 'record' | 'site' | 'item' | 'counterMember' | 'basket' | 'request' | 'importBatch' | 'region' | 'account';
+  | 'record' | 'site' | 'item' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -207,10 +207,14 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/counter/scan/:token', params: { token: 'memberToken' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, A], clerk: [A, A], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'a card from any county is served at a site the user works at (redemption across counties); the token only identifies the member' },
   { method: 'GET', url: '/counter/:siteId', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/counter/:siteId/identify', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/counter/:siteId/identify-elder', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'the search itself covers only the elders of the site county' },
+  { method: 'GET', url: '/counter/:siteId/e/:ref', params: { siteId: 'site', ref: 'counterElder' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'the reference is an HMAC of (site, elder), made only by a lookup in the site county' },
+  { method: 'POST', url: '/counter/:siteId/e/:ref/baskets', params: { siteId: 'site', ref: 'counterElder' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/counter/:siteId/m/:ref', params: { siteId: 'site', ref: 'counterMember' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/counter/:siteId/m/:ref/baskets', params: { siteId: 'site', ref: 'counterMember' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/counter/:siteId/baskets/:id', params: { siteId: 'site', id: 'basket' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/counter/:siteId/baskets/:id/confirm', params: { siteId: 'site', id: 'basket' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/counter/:siteId/baskets/:id/attest', params: { siteId: 'site', id: 'basket' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'the clerk confirmation of an elder voucher basket; a member basket refuses it (409)' },
   { method: 'POST', url: '/counter/:siteId/baskets/:id/cancel', params: { siteId: 'site', id: 'basket' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/counter/:siteId/baskets/:id/void', params: { siteId: 'site', id: 'basket' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/gifts', expect: { anonymous: S, volunteer: A, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
@@ -231,6 +235,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/reports/:code/monthly', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/reports/:code/monthly.xlsx', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/reports/:code/monthly.csv', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'GET', url: '/reports/visits', expect: { anonymous: S, volunteer: 403, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A }, note: 'the navigation entry: sends to the overdue-visits report of the own region' },
   { method: 'GET', url: '/reports/:code/visits', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'coordinators also see the overdue visits of their area' },
   { method: 'GET', url: '/reports/:code/teams', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/reports/:code/roster', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
@@ -366,6 +371,7 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
     site: { home: homeSite, away: awaySite },
     item: { home: item(homeSite), away: item(awaySite) },
     counterMember: { home: memberReference(app, Number(homeSite), memberAt(homeSite)), away: memberReference(app, Number(awaySite), memberAt(awaySite)) },
+    counterElder: { home: elderReference(app, Number(homeSite), Number(elder(homeVillage))), away: elderReference(app, Number(awaySite), Number(elder(awayVillage))) },
     basket: { home: basket(homeSite), away: basket(awaySite) },
     request: { home: request(homeVillage), away: request(awayVillage) },
     importBatch: { home: batch('433123101', 'a'.repeat(64)), away: batch('430524', 'b'.repeat(64)) },

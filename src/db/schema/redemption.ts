@@ -96,7 +96,8 @@ export const redemptions = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     idempotencyKey: text('idempotency_key').notNull(),
     siteId: integer('site_id').notNull().references(() => partnerSites.id),
-    memberId: integer('member_id').notNull().references(() => members.id),
+    /** Null for a registered elder without a member record (voucher only, confirmed by an attested clerk confirmation). */
+    memberId: integer('member_id').references(() => members.id),
     payer: text('payer', { enum: ['wallet', 'voucher'] }).notNull(),
     payerAccountId: text('payer_account_id').notNull(),
     elderId: integer('elder_id').references(() => elders.id),
@@ -115,6 +116,10 @@ export const redemptions = sqliteTable(
     closedAtMs: integer('closed_at_ms'),
     voidReason: text('void_reason'),
     voidedByUserId: integer('voided_by_user_id').references(() => users.id),
+    /** How the payer agreed: the member's PIN, or a clerk's attested confirmation for an elder without a login. */
+    confirmedWith: text('confirmed_with', { enum: ['pin', 'attested'] }),
+    /** For 'attested': JSON { witness: 'elder' | 'family', witnessName, note }. */
+    attestation: text('attestation'),
   },
   (table) => [
     uniqueIndex('redemptions_idempotency').on(table.idempotencyKey),
@@ -125,6 +130,8 @@ export const redemptions = sqliteTable(
     check('redemptions_total_positive', sql`${table.totalMinutes} > 0`),
     check('redemptions_status_valid', sql`${table.status} IN ('held','confirmed','cancelled','expired','voided')`),
     check('redemptions_payer_valid', sql`${table.payer} IN ('wallet','voucher')`),
+    check('redemptions_payer_known', sql`${table.memberId} IS NOT NULL OR (${table.elderId} IS NOT NULL AND ${table.payer} = 'voucher')`),
+    check('redemptions_confirmed_with_valid', sql`${table.confirmedWith} IS NULL OR ${table.confirmedWith} IN ('pin','attested')`),
   ],
 );
 

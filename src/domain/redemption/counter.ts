@@ -7,6 +7,7 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, ensureAccounts } from '../ledger/accounts.ts';
 import { findCardHolder } from '../members/cards.ts';
+import { openIdNumber } from '../members/identity.ts';
 import { verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
@@ -115,6 +116,89 @@ export function identifyMember(
   return success(counterMember(context, memberId)!);
 }
 
+/**
+ * A registered elder at the counter of a service station. Elders usually have
+ * no login and often no member record (no card, no PIN): they spend their
+ * vouchers (消费券) through the clerk, see identifyElder and confirmAttested.
+ */
+export interface CounterElder {
+  elderId: number;
+  realName: string;
+  villageName: string;
+  countyCode: string;
+  /** Set when the elder is also a member: then the member's card and PIN are used instead. */
+  memberId: number | null;
+  voucherAvailableMinutes: number | null;
+  familyContactName: string | null;
+  familyContactRelation: string | null;
+}
+
+function countyPathOf(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  return `/${parts.slice(0, 3).join('/')}/`;
+}
+
+export function counterElder(context: RedemptionContext, elderId: number): CounterElder | undefined {
+  const row = context.db.$client
+    .prepare(`SELECT e.id, e.real_name AS realName, e.member_id AS memberId, e.family_contact_name AS familyContactName,
+                     e.family_contact_relation AS familyContactRelation, r.name_zh AS villageName, r.path
+                FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active'`)
+    .get(elderId) as { id: number; realName: string; memberId: number | null; familyContactName: string | null; familyContactRelation: string | null; villageName: string; path: string } | undefined;
+  if (!row) return undefined;
+  const voucher = ledgerOf(context).account(redemptionAccounts.voucher(row.id).id);
+  return {
+    elderId: row.id, realName: row.realName, villageName: row.villageName, countyCode: row.path.split('/').filter(Boolean)[2] ?? '',
+    memberId: row.memberId, voucherAvailableMinutes: voucher ? balanceOf(voucher).available : null,
+    familyContactName: row.familyContactName, familyContactRelation: row.familyContactRelation,
+  };
+}
+
+/** Is the elder active and registered in the site's county (the only elders a site's counter may serve)? */
+function elderInSiteCounty(context: RedemptionContext, elderId: number, site: Site): boolean {
+  const row = context.db.$client
+    .prepare(`SELECT r.path FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active'`)
+    .get(elderId) as { path: string } | undefined;
+  return row !== undefined && row.path.startsWith(countyPathOf(site.villagePath));
+}
+
+/**
+ * Finds a registered elder at the counter of a service station: the full
+ * name as registered plus either the whole ID-card number or its last four
+ * characters (what the elder's ID card or 老年证 shows). Only elders of the
+ * site's county are searched; the answer never says whether someone is
+ * registered elsewhere. Two elders with the same name and last four digits
+ * ask for the whole number. A successful lookup is audited (it shows a
+ * voucher balance).
+ */
+export function identifyElder(
+  context: RedemptionContext,
+  actor: Actor,
+  siteId: number,
+  by: { name: string; idDigits: string },
+): Outcome<CounterElder> {
+  const counter = siteForCounter(context, actor, siteId);
+  if (!counter.ok) return counter;
+  const site = counter.site;
+  if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station', undefined, 'elderName');
+  const name = (by.name ?? '').trim();
+  if (name.length === 0 || Array.from(name).length > 40) return refuse(422, 'redemption.error.elder_name_required', undefined, 'elderName');
+  const digits = (by.idDigits ?? '').replace(/\s/g, '').toUpperCase();
+  if (!/^(\d{3}[\dX]|\d{17}[\dX])$/.test(digits)) return refuse(422, 'redemption.error.elder_digits_invalid', undefined, 'elderDigits');
+  const candidates = context.db.$client
+    .prepare(`SELECT e.id, e.id_number_ciphertext AS ciphertext FROM elders e JOIN regions r ON r.code = e.village_code
+               WHERE e.status = 'active' AND e.real_name = ? AND r.path LIKE ? ORDER BY e.id LIMIT 50`)
+    .all(name, `${countyPathOf(site.villagePath)}%`) as { id: number; ciphertext: string }[];
+  const matches = candidates.filter((candidate) => {
+    const idNumber = openIdNumber(context.keys, candidate.ciphertext).toUpperCase();
+    return digits.length === 18 ? idNumber === digits : idNumber.endsWith(digits);
+  });
+  if (matches.length === 0) return refuse(404, 'redemption.error.counter_elder_not_found', undefined, 'elderName');
+  if (matches.length > 1) return refuse(409, 'redemption.error.elder_ambiguous', undefined, 'elderDigits');
+  const elder = counterElder(context, matches[0]!.id)!;
+  recordAuditEntry(context, actor, 'redemption.elder_identified', 'elder', elder.elderId, site.villageCode, { siteId: site.id });
+  return success(elder);
+}
+
 export interface BasketLine {
   itemId: number;
   quantity: number;
@@ -122,7 +206,9 @@ export interface BasketLine {
 
 export interface PlaceBasket {
   siteId: number;
-  memberId: number;
+  /** The member who pays; null when a registered elder without a member record pays by voucher (elderId). */
+  memberId: number | null;
+  elderId?: number | null;
   lines: BasketLine[];
   payer: 'wallet' | 'voucher';
   idempotencyKey: string;
@@ -173,32 +259,50 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const counter = siteForCounter(context, actor, input.siteId);
   if (!counter.ok) return counter;
   const site = counter.site;
+  const sameBasket = (row: Redemption) => row.siteId === input.siteId && row.memberId === input.memberId && (input.memberId !== null || row.elderId === input.elderId);
   const existing = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
   if (existing) {
-    if (existing.siteId !== input.siteId || existing.memberId !== input.memberId) return refuse(409, 'redemption.error.key_reused');
+    if (!sameBasket(existing)) return refuse(409, 'redemption.error.key_reused');
     return success(existing);
   }
   if (!site.active) return refuse(409, 'redemption.error.site_inactive');
-  const member = memberFacts(context.db, input.memberId);
-  if (!member || member.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
   const quantities = new Map<number, number>();
   for (const line of input.lines) {
     if (!Number.isInteger(line.quantity) || line.quantity < 0 || line.quantity > 99) return refuse(422, 'redemption.error.quantity_invalid', undefined, 'quantity');
     if (line.quantity > 0) quantities.set(line.itemId, (quantities.get(line.itemId) ?? 0) + line.quantity);
   }
-  if (quantities.size === 0) return refuse(422, 'redemption.error.basket_empty');
 
-  let payerAccountId = accountIds.wallet(member.id);
-  let payerCounty = member.countyCode;
+  let payerAccountId: string;
+  let payerCounty: string;
   let elderId: number | null = null;
-  if (input.payer === 'voucher') {
+  let member: ReturnType<typeof memberFacts> = undefined;
+  if (input.memberId === null) {
+    // A registered elder without a member record: vouchers only, at a service station of the elder's own county.
+    if (input.payer !== 'voucher' || !input.elderId) return refuse(422, 'redemption.error.no_voucher');
     if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station');
-    elderId = voucherElderOf(context, member.id);
-    if (elderId === null) return refuse(409, 'redemption.error.no_voucher');
+    if (!elderInSiteCounty(context, input.elderId, site)) return refuse(404, 'redemption.error.elder_not_found');
+    const elder = counterElder(context, input.elderId)!;
+    if (elder.memberId !== null) return refuse(409, 'redemption.error.elder_is_member');
+    if (quantities.size === 0) return refuse(422, 'redemption.error.basket_empty');
+    if (elder.voucherAvailableMinutes === null) return refuse(409, 'redemption.error.no_voucher');
+    elderId = elder.elderId;
     payerAccountId = redemptionAccounts.voucher(elderId).id;
-    const elder = context.db.select({ villageCode: elders.villageCode }).from(elders).where(eq(elders.id, elderId)).get()!;
-    const elderRegion = context.db.$client.prepare('SELECT path FROM regions WHERE code = ?').get(elder.villageCode) as { path: string };
-    payerCounty = elderRegion.path.split('/').filter(Boolean)[2]!;
+    payerCounty = elder.countyCode;
+  } else {
+    member = memberFacts(context.db, input.memberId);
+    if (!member || member.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
+    if (quantities.size === 0) return refuse(422, 'redemption.error.basket_empty');
+    payerAccountId = accountIds.wallet(member.id);
+    payerCounty = member.countyCode;
+    if (input.payer === 'voucher') {
+      if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station');
+      elderId = voucherElderOf(context, member.id);
+      if (elderId === null) return refuse(409, 'redemption.error.no_voucher');
+      payerAccountId = redemptionAccounts.voucher(elderId).id;
+      const elder = context.db.select({ villageCode: elders.villageCode }).from(elders).where(eq(elders.id, elderId)).get()!;
+      const elderRegion = context.db.$client.prepare('SELECT path FROM regions WHERE code = ?').get(elder.villageCode) as { path: string };
+      payerCounty = elderRegion.path.split('/').filter(Boolean)[2]!;
+    }
   }
   const policy = getPolicy(context.db);
   const at = nowOf(context);
@@ -208,14 +312,14 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     // Again inside the write lock: a second process may have placed it since the check above.
     const placed = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
     if (placed) {
-      if (placed.siteId !== input.siteId || placed.memberId !== input.memberId) return refuse(409, 'redemption.error.key_reused');
+      if (!sameBasket(placed)) return refuse(409, 'redemption.error.key_reused');
       return success(placed);
     }
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
     for (const [itemId, quantity] of quantities) {
       const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
       if (!item || item.siteId !== site.id || !item.active) return refuse(422, 'redemption.error.item_not_found');
-      if (item.kind === 'service' && site.kind === 'service_station' && input.payer === 'wallet' && ageOf(context, member.birthDate) < policy.careAgeYears) {
+      if (member && item.kind === 'service' && site.kind === 'service_station' && input.payer === 'wallet' && ageOf(context, member.birthDate) < policy.careAgeYears) {
         return refuse(409, 'redemption.error.care_age', { age: policy.careAgeYears, item: item.name });
       }
       // One statement: two counters cannot both reserve the last one.
@@ -229,7 +333,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     const row = context.db
       .insert(redemptions)
       .values({
-        idempotencyKey: input.idempotencyKey, siteId: site.id, memberId: member.id, payer: input.payer, payerAccountId, elderId,
+        idempotencyKey: input.idempotencyKey, siteId: site.id, memberId: member?.id ?? null, payer: input.payer, payerAccountId, elderId,
         status: 'held', totalMinutes: total, memberCountyCode: payerCounty, siteCountyCode: site.countyCode, holdTransferIds: '[]',
         clerkUserId: actor.userId, createdAtMs: at, expiresAtMs: at + holdSeconds * 1000,
       })
@@ -326,21 +430,34 @@ export interface Receipt {
   crossCounty: boolean;
   status: Redemption['status'];
   voidReason: string | null;
+  confirmedWith: 'pin' | 'attested' | null;
+  attestation: Attestation | null;
+}
+
+/** What a clerk records when an elder without a PIN agrees to a voucher redemption. */
+export interface Attestation {
+  /** Who stood at the counter and agreed: the elder in person, or the registered family contact. */
+  witness: 'elder' | 'family';
+  witnessName: string;
+  /** How the agreement was obtained (for example "读给老人听，老人点头同意"). */
+  note: string;
+  clerkUserId: number;
 }
 
 export function receiptOf(context: RedemptionContext, redemptionId: number): Receipt | undefined {
   const redemption = findRedemption(context, redemptionId);
   if (!redemption || redemption.receiptNumber === null) return undefined;
   const site = findSite(context.db, redemption.siteId)!;
-  const member = memberFacts(context.db, redemption.memberId)!;
+  const member = redemption.memberId === null ? undefined : memberFacts(context.db, redemption.memberId);
+  const elderName = member ? null : (context.db.select({ name: elders.realName }).from(elders).where(eq(elders.id, redemption.elderId!)).get()?.name ?? '');
   return {
     redemptionId,
     receiptNumber: redemption.receiptNumber,
     siteId: site.id,
     siteName: site.name,
     siteAddress: site.address,
-    memberName: member.realName,
-    cardNumber: member.cardNumber,
+    memberName: member ? member.realName : elderName!,
+    cardNumber: member ? member.cardNumber : null,
     payer: redemption.payer,
     lines: linesOf(context, redemptionId),
     totalMinutes: redemption.totalMinutes,
@@ -349,6 +466,8 @@ export function receiptOf(context: RedemptionContext, redemptionId: number): Rec
     crossCounty: redemption.memberCountyCode !== redemption.siteCountyCode,
     status: redemption.status,
     voidReason: redemption.voidReason,
+    confirmedWith: redemption.confirmedWith,
+    attestation: redemption.attestation ? (JSON.parse(redemption.attestation) as Attestation) : null,
   };
 }
 
@@ -378,24 +497,32 @@ function closedRefusal(redemption: Redemption): Refusal {
   return refuse(409, `redemption.error.basket_${redemption.status}`);
 }
 
-/**
- * The member confirms with their PIN on the clerk's device: the PIN is checked
- * first (the members domain counts wrong attempts and locks), then in one
- * IMMEDIATE transaction every leg's hold is posted (one linked call), stock is
- * taken and the receipt written. Confirming twice returns the same receipt.
- */
-export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string): Promise<Outcome<Receipt>> {
+/** The checks every confirmation starts with: the basket is this site's, still held and in time. */
+function openForConfirmation(context: RedemptionContext, actor: Actor, redemptionId: number): { ok: true; redemption: Redemption; site: Site; done: boolean } | Refusal {
   const loaded = loadForCounter(context, actor, redemptionId);
   if (!loaded.ok) return loaded;
   const { redemption } = loaded;
-  if (redemption.status === 'confirmed') return success(receiptOf(context, redemptionId)!);
+  if (redemption.status === 'confirmed') return { ...loaded, done: true };
   if (redemption.status !== 'held') return closedRefusal(redemption);
   if (nowOf(context) >= redemption.expiresAtMs) {
     sweepExpired(context);
     return refuse(409, 'redemption.error.hold_expired');
   }
-  const checked = await verifyMemberPin(peopleContextOf(context), redemption.memberId, pin);
-  if (!checked.ok) return { ok: false, status: checked.status, problems: checked.problems.map((p) => ({ ...p, field: 'pin' })) };
+  return { ...loaded, done: false };
+}
+
+/**
+ * Posts a held basket in one IMMEDIATE transaction: every leg's hold is posted
+ * (one linked call), stock is taken and the receipt written, with how the
+ * payer agreed. Posting twice returns the same receipt.
+ */
+function postBasket(
+  context: RedemptionContext,
+  actor: Actor,
+  redemptionId: number,
+  site: Site,
+  how: { confirmedWith: 'pin' } | { confirmedWith: 'attested'; attestation: Attestation },
+): Outcome<Receipt> {
   const outcome = writeTransaction(context, () => {
     const current = findRedemption(context, redemptionId)!;
     if (current.status === 'confirmed') return success(current);
@@ -421,12 +548,22 @@ export async function confirmBasket(context: RedemptionContext, actor: Actor, re
       }).run();
     }
     const balanceAfter = available(context, current.payerAccountId);
+    const attestation = how.confirmedWith === 'attested' ? how.attestation : null;
     context.db
       .update(redemptions)
-      .set({ status: 'confirmed', confirmedAtMs: at, receiptNumber: receiptNumberFor(current, at), balanceAfterMinutes: balanceAfter })
+      .set({
+        status: 'confirmed', confirmedAtMs: at, receiptNumber: receiptNumberFor(current, at), balanceAfterMinutes: balanceAfter,
+        confirmedWith: how.confirmedWith, attestation: attestation ? JSON.stringify(attestation) : null,
+      })
       .where(eq(redemptions.id, current.id))
       .run();
-    recordAuditEntry(context, actor, 'redemption.confirm', 'redemption', current.id, loaded.site.villageCode, { totalMinutes: current.totalMinutes });
+    if (attestation) {
+      recordAuditEntry(context, actor, 'redemption.confirm_attested', 'redemption', current.id, site.villageCode, {
+        totalMinutes: current.totalMinutes, elderId: current.elderId, witness: attestation.witness, witnessName: attestation.witnessName, note: attestation.note,
+      });
+    } else {
+      recordAuditEntry(context, actor, 'redemption.confirm', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes });
+    }
     return success(current);
   });
   if (!outcome.ok) {
@@ -435,6 +572,73 @@ export async function confirmBasket(context: RedemptionContext, actor: Actor, re
     return outcome;
   }
   return success(receiptOf(context, redemptionId)!);
+}
+
+/**
+ * The member confirms with their PIN on the clerk's device: the PIN is checked
+ * first (the members domain counts wrong attempts and locks), then the basket
+ * is posted. Confirming twice returns the same receipt. A basket of an elder
+ * without a member record has no PIN to check: see confirmAttested.
+ */
+export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string): Promise<Outcome<Receipt>> {
+  const open = openForConfirmation(context, actor, redemptionId);
+  if (!open.ok) return open;
+  if (open.done) return success(receiptOf(context, redemptionId)!);
+  if (open.redemption.memberId === null) return refuse(409, 'redemption.error.attestation_required');
+  const checked = await verifyMemberPin(peopleContextOf(context), open.redemption.memberId, pin);
+  if (!checked.ok) return { ok: false, status: checked.status, problems: checked.problems.map((p) => ({ ...p, field: 'pin' })) };
+  return postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
+}
+
+export interface AttestInput {
+  witness: string;
+  /** The family contact's name when witness is 'family' (the elder's own name is used for 'elder'). */
+  witnessName: string;
+  note: string;
+  /** The clerk ticks that the items and the total were read out to the elder (or family contact) and they agreed. */
+  readOut: boolean;
+}
+
+/**
+ * Confirms the voucher basket of a registered elder who has no member record
+ * (so no card and no PIN). Elders usually have no login (PRODUCT.md), so the
+ * clerk confirms instead, and the confirmation is built to protect the elder:
+ * - only the elder's voucher can be spent, only at a service station of the
+ *   elder's own county (placeBasket), never a wallet;
+ * - the clerk states who agreed at the counter (the elder in person, or the
+ *   registered family contact by name, which must match the registry), how
+ *   (a note), and ticks that items and total were read out;
+ * - the confirmation is stored on the redemption and the receipt, and audited
+ *   as 'redemption.confirm_attested' (clerk, witness, note), so coordinators
+ *   and offices can review every voucher spent this way; the usual 10-minute
+ *   void applies.
+ * Refusals write nothing.
+ */
+export function confirmAttested(context: RedemptionContext, actor: Actor, redemptionId: number, input: AttestInput): Outcome<Receipt> {
+  const open = openForConfirmation(context, actor, redemptionId);
+  if (!open.ok) return open;
+  if (open.done) return success(receiptOf(context, redemptionId)!);
+  const { redemption } = open;
+  if (redemption.memberId !== null || redemption.elderId === null) return refuse(409, 'redemption.error.pin_required');
+  const elder = context.db
+    .select({ realName: elders.realName, familyContactName: elders.familyContactName })
+    .from(elders)
+    .where(eq(elders.id, redemption.elderId))
+    .get()!;
+  if (input.witness !== 'elder' && input.witness !== 'family') return refuse(422, 'redemption.error.witness_invalid', undefined, 'witness');
+  let witnessName = elder.realName;
+  if (input.witness === 'family') {
+    const typed = (input.witnessName ?? '').trim();
+    if (!elder.familyContactName) return refuse(409, 'redemption.error.no_family_contact', undefined, 'witness');
+    if (typed !== elder.familyContactName.trim()) return refuse(422, 'redemption.error.witness_name_mismatch', undefined, 'witnessName');
+    witnessName = typed;
+  }
+  const note = (input.note ?? '').trim();
+  if (note.length === 0 || Array.from(note).length > 200 || /[<>]/.test(note)) return refuse(422, 'redemption.error.attest_note_required', undefined, 'note');
+  if (input.readOut !== true) return refuse(422, 'redemption.error.attest_read_out', undefined, 'readOut');
+  return postBasket(context, actor, redemptionId, open.site, {
+    confirmedWith: 'attested', attestation: { witness: input.witness, witnessName, note, clerkUserId: actor.userId },
+  });
 }
 
 /** Cancels a held basket: voids every leg in one linked call and releases the stock. Cancelling twice is harmless. */

@@ -2,21 +2,26 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { grantsFor, regionScopes } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import {
-  canWorkCounter, cancelBasket, confirmBasket, counterMember, findRedemption, identifyMember, linesOf, placeBasket, receiptOf, recentAtSite,
-  sweepExpired, voidRedemption, voidWindowMs, type Redemption,
+  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, findRedemption, identifyElder, identifyMember, linesOf,
+  placeBasket, receiptOf, recentAtSite, sweepExpired, voidRedemption, voidWindowMs, type Redemption,
 } from '../../domain/redemption/counter.ts';
 import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { hoursOf, memberReference, positiveId, problemMessages, readMemberReference, redemptionContext } from '../sites/shared.ts';
+import {
+  elderReference, hoursOf, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
+} from '../sites/shared.ts';
 
 /**
  * The counter of a partner site: find the member (card QR URL /c/<token>,
  * card number or phone), build a basket, the member types their PIN on the
- * clerk's device, receipt; cancel; void within 10 minutes. Every step is a
- * plain form post (303 to the next page) that htmx boosts.
+ * clerk's device, receipt; cancel; void within 10 minutes. At a service
+ * station the clerk can also find a registered elder without a card (name and
+ * ID digits), spend the elder's voucher and confirm it with an attested
+ * confirmation (see confirmAttested). Every step is a plain form post (303 to
+ * the next page) that htmx boosts.
  */
 const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const context = () => redemptionContext(app);
@@ -47,12 +52,21 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
   });
 
-  function sitePage(request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200) {
+  /** The payer's name for lists: the member, or the elder of an elder's voucher basket. */
+  function payerName(redemption: Redemption): string {
+    if (redemption.memberId !== null) return counterMember(context(), redemption.memberId)?.realName ?? '';
+    return redemption.elderId === null ? '' : (counterElder(context(), redemption.elderId)?.realName ?? '');
+  }
+
+  function sitePage(
+    request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200,
+    elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
+  ) {
     sweepExpired(context());
     const recent = recentAtSite(context(), site.id, 10).map((redemption) => ({
-      ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale), memberName: counterMember(context(), redemption.memberId)?.realName ?? '',
+      ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale), memberName: payerName(redemption),
     }));
-    return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), hoursOf }, {
+    return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), hoursOf, elderForm }, {
       titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
     });
   }
@@ -69,6 +83,21 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       : /^\d{13}$/.test(lookup) ? identifyMember(context(), { cardNumber: lookup }) : identifyMember(context(), { phone: lookup });
     if (!found.ok) return sitePage(request, reply, site, found.problems, lookup, found.status);
     return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
+  });
+
+  // A registered elder at a service station, by name and the ID number (whole, or its last four characters).
+  app.post<{ Params: { siteId: string } }>('/counter/:siteId/identify-elder', { config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
+    const site = loadSite(request);
+    const values = { elderName: field(request.body, 'elder_name').trim().slice(0, 40), elderDigits: field(request.body, 'elder_digits').trim().slice(0, 20) };
+    const found = identifyElder(context(), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
+    if (!found.ok) {
+      // Only a service station shows the elder search (and its errors); elsewhere the refusal is the page's own.
+      if (site.kind !== 'service_station') return sitePage(request, reply, site, found.problems, '', found.status);
+      return sitePage(request, reply, site, [], '', found.status, { values, errors: problemMessages(request.t, found.problems) });
+    }
+    // An elder who is also a member pays like any member: card and PIN.
+    if (found.value.memberId !== null) return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
+    return reply.seeOther(`/counter/${site.id}/e/${elderReference(app, site.id, found.value.elderId)}`);
   });
 
   // Opens the basket for the member whose card QR was scanned, at the clerk's
@@ -103,6 +132,44 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
   }
 
+  function loadElder(request: FastifyRequest, site: Site): number {
+    const elderId = readElderReference(app, site.id, (request.params as { ref: string }).ref);
+    if (elderId === null) throw notFound('redemption.error.elder_not_found');
+    return elderId;
+  }
+
+  function elderBasketPage(request: FastifyRequest, reply: FastifyReply, site: Site, elderId: number, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const elder = counterElder(context(), elderId);
+    if (!elder) throw notFound('redemption.error.elder_not_found');
+    return reply.page('pages/counter/elder', {
+      site, elder, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
+      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+    }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
+  }
+
+  app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref', async (request, reply) => {
+    const site = loadSite(request);
+    return elderBasketPage(request, reply, site, loadElder(request, site), []);
+  });
+
+  app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref/baskets', async (request, reply) => {
+    const site = loadSite(request);
+    const elderId = loadElder(request, site);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    const lines = itemsOf(app.db, site.id, { activeOnly: true }).map((item) => {
+      const text = field(body, `qty_${item.id}`).trim();
+      values[`qty_${item.id}`] = text;
+      return { itemId: item.id, quantity: text === '' ? 0 : /^\d{1,2}$/.test(text) ? Number(text) : -1 };
+    });
+    const key = readIdempotencyKey(body);
+    values.idempotency_key = key ?? '';
+    if (!key) return elderBasketPage(request, reply, site, elderId, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const placed = placeBasket(context(), request.requireUser().actor, { siteId: site.id, memberId: null, elderId, lines, payer: 'voucher', idempotencyKey: key });
+    if (!placed.ok) return elderBasketPage(request, reply, site, elderId, placed.problems, values, placed.status);
+    return reply.seeOther(`/counter/${site.id}/baskets/${placed.value.id}`);
+  });
+
   app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/m/:ref', async (request, reply) => {
     const site = loadSite(request);
     return basketPage(request, reply, site, loadMember(request, site), []);
@@ -135,15 +202,20 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return redemption;
   }
 
-  function basketStatusPage(request: FastifyRequest, reply: FastifyReply, site: Site, redemption: Redemption, problems: Problem[], status = 200) {
-    const member = counterMember(context(), redemption.memberId)!;
+  function basketStatusPage(
+    request: FastifyRequest, reply: FastifyReply, site: Site, redemption: Redemption, problems: Problem[], status = 200, attestValues: Record<string, string> = {},
+  ) {
+    const member = redemption.memberId === null ? null : counterMember(context(), redemption.memberId)!;
+    const elder = redemption.memberId === null && redemption.elderId !== null ? counterElder(context(), redemption.elderId) ?? null : null;
     const receipt = receiptOf(context(), redemption.id);
     const now = app.clock();
     return reply.page('pages/counter/receipt', {
-      site, redemption, member, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems), hoursOf,
+      site, redemption, member, elder, attestValues, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems), hoursOf,
+      payerName: member?.realName ?? elder?.realName ?? '',
+      balanceNow: redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
       when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
       canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
-      memberReference: memberReference(app, site.id, redemption.memberId),
+      memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),
     }, receipt
       ? { titleKey: 'redemption.receipt.title', titleVariables: { number: receipt.receiptNumber }, status }
       : { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
@@ -160,6 +232,20 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const redemption = loadBasket(request, site);
     const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim());
     if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
+  });
+
+  app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/attest', async (request, reply) => {
+    const site = loadSite(request);
+    const redemption = loadBasket(request, site);
+    const values = {
+      witness: field(request.body, 'witness'), witness_name: field(request.body, 'witness_name').slice(0, 40),
+      note: field(request.body, 'note').slice(0, 400), read_out: field(request.body, 'read_out'),
+    };
+    const result = confirmAttested(context(), request.requireUser().actor, redemption.id, {
+      witness: values.witness, witnessName: values.witness_name, note: values.note, readOut: values.read_out === '1',
+    });
+    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status, values);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 

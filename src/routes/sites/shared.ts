@@ -63,6 +63,19 @@ export function readMemberReference(app: FastifyInstance, siteId: number, refere
   return memberReference(app, siteId, memberId) === reference ? memberId : null;
 }
 
+/** The same for a registered elder without a member record, found by name and ID digits at a service station. */
+export function elderReference(app: FastifyInstance, siteId: number, elderId: number): string {
+  const mac = createHmac('sha256', app.secrets.tokenSigningKey).update(`counter-elder:${siteId}:${elderId}`).digest('base64url').slice(0, 22);
+  return `${elderId}.${mac}`;
+}
+
+export function readElderReference(app: FastifyInstance, siteId: number, reference: string): number | null {
+  const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
+  if (!match) return null;
+  const elderId = Number(match[1]);
+  return elderReference(app, siteId, elderId) === reference ? elderId : null;
+}
+
 export function positiveId(text: string): number | null {
   return /^\d{1,10}$/.test(text ?? '') ? Number(text) : null;
 }
