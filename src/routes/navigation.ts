@@ -4,7 +4,7 @@ import { canViewAudit } from './audit/permissions.ts';
 import { canManageAccounts } from '../domain/auth/accounts.ts';
 import { canManageMembers, canSeeOwnMemberRecord } from './members/permissions.ts';
 import { canViewRegions } from './regions/permissions.ts';
-import { canViewReports } from './reports/permissions.ts';
+import { canViewReports, canViewVisitCoverage } from './reports/permissions.ts';
 import { canViewClearing } from '../domain/redemption/clearing.ts';
 import { canWorkCounter } from '../domain/redemption/counter.ts';
 import { canGrantVouchers } from '../domain/redemption/vouchers.ts';
@@ -42,6 +42,7 @@ export const navigationItems: NavigationItem[] = [
   { href: '/vouchers', labelKey: 'nav.vouchers', permission: canGrantVouchers },
   { href: '/clearing', labelKey: 'nav.clearing', permission: canViewClearing },
   { href: '/reports', labelKey: 'reports.nav', permission: canViewReports },
+  { href: '/reports/visits', labelKey: 'reports.navVisits', permission: canViewVisitCoverage },
   { href: '/accounts', labelKey: 'nav.accounts', permission: canManageAccounts },
   { href: '/audit', labelKey: 'nav.audit', permission: canViewAudit },
   { href: '/account', labelKey: 'nav.account', permission: anySignedIn },

@@ -98,6 +98,14 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.seeOther(`/reports/${root}`);
   });
 
+  // The navigation entry for the visit coverage report: coordinators have no dashboard, so they need a way in.
+  app.get('/reports/visits', async (request, reply) => {
+    request.authorize(canViewVisitCoverage);
+    const root = rootFor(request, canViewVisitCoverage);
+    if (!root) throw new HttpProblem(403, 'reports.error.outOfScope');
+    return reply.seeOther(`/reports/${root}/visits`);
+  });
+
   app.get<{ Params: { code: string } }>('/reports/:code', async (request, reply) => {
     const reader = freshReader();
     const region = loadRegion(reader, request, request.params.code);

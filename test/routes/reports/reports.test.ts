@@ -263,3 +263,24 @@ t.test('dashboard: sub-regions beside the previous month and last year, clearing
   t.equal(shares[0], Math.round((largest * 1000) / total) / 10, 'the largest share is its minutes over the month total');
   t.match(province.body, /<th scope="col">占比<\/th>/, 'the table keeps the numbers and adds the share');
 });
+
+t.test('coordinators reach the overdue-visits report from the navigation', async (t) => {
+  const { app } = await createTestApp();
+  t.teardown(() => app.close());
+  const navOf = (body: string) => /<nav aria-label="主导航">([\s\S]*?)<\/nav>/.exec(body)?.[1] ?? '';
+  const coordinator = await signedInAs(app, 'coordinator');
+  const nav = navOf((await coordinator.get('/')).body);
+  t.match(nav, /<a href="\/reports\/visits"[^>]*>探访逾期名单（报表）<\/a>/, 'a clearly labelled entry');
+  t.notMatch(nav, 'href="/reports"', 'but no dashboard entry');
+  const entry = await coordinator.get('/reports/visits');
+  t.equal(entry.statusCode, 303);
+  t.equal(entry.headers.location, '/reports/433123101/visits', 'to the report of the own township');
+  const report = await coordinator.get('/reports/433123101/visits');
+  t.equal(report.statusCode, 200);
+  t.match(visibleText(report.body), '建档在册');
+  const volunteer = await signedInAs(app, 'volunteer');
+  t.notMatch(navOf((await volunteer.get('/')).body), '/reports/visits', 'volunteers do not see it');
+  t.equal((await volunteer.get('/reports/visits')).statusCode, 403);
+  const office = await signedInAs(app, 'office');
+  t.equal((await office.get('/reports/visits')).headers.location, '/reports/433123/visits');
+});
