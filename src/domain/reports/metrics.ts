@@ -52,8 +52,9 @@ import { serviceCategories } from '../../db/schema/hours.ts';
  *
  * Registry figures (report_registry, rebuilt whole on a timer; dimension =
  * month the record was created, so "at the end of month M" sums dimension <= M):
- * members_joined (status active or suspended), members_silver_joined (60 or
- * older today), elders_joined (active), rural_disabled_joined (active, rural
+ * members_joined (status active or suspended), members_silver_joined (the same
+ * members, dimension = the later of the join month and the month of the 60th
+ * birthday, so the sum over dimension <= M is the silver-age count at the end of M), elders_joined (active), rural_disabled_joined (active, rural
  * village, disabled or semi-disabled), villages_rural, villages_with_point
  * (rural villages with at least one active partner site: the village
  * mutual-aid point), sites (active partner sites).

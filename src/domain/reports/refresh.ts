@@ -457,8 +457,6 @@ export function registryBuiltAtMs(sqlite: Sqlite): number {
 /** Rebuilds report_registry from members, elders, regions and sites in one transaction. */
 export function rebuildRegistry(sqlite: Sqlite, nowMs: number): void {
   const tree = regionTree(sqlite);
-  const today = new Date(nowMs + 8 * 3600_000).toISOString().slice(0, 10);
-  const silverBorn = `${String(Number(today.slice(0, 4)) - 60).padStart(4, '0')}${today.slice(4)}`;
   const hasSites = tableExists(sqlite, 'partner_sites');
   const rows = new Map<string, number>();
   const add = (regionCode: string, name: string, dimension: string, value: number) => {
@@ -469,13 +467,16 @@ export function rebuildRegistry(sqlite: Sqlite, nowMs: number): void {
   };
   // created_at_ms -> Shanghai month in SQL: shift by 8 hours, then format.
   const monthSql = (column: string) => `strftime('%Y-%m', (${column} + 28800000) / 1000, 'unixepoch')`;
-  const memberRows = sqlite.prepare(`SELECT village_code AS village, ${monthSql('created_at_ms')} AS month, count(*) AS n,
-      sum(birth_date <= ?) AS silver
-    FROM members WHERE status IN ('active', 'suspended') GROUP BY village_code, month`).all(silverBorn) as { village: string; month: string; n: number; silver: number }[];
-  for (const row of memberRows) {
-    add(row.village, registryMetric.membersJoined, row.month, row.n);
-    add(row.village, registryMetric.membersSilverJoined, row.month, row.silver);
-  }
+  const memberRows = sqlite.prepare(`SELECT village_code AS village, ${monthSql('created_at_ms')} AS month, count(*) AS n
+    FROM members WHERE status IN ('active', 'suspended') GROUP BY village_code, month`).all() as { village: string; month: string; n: number }[];
+  for (const row of memberRows) add(row.village, registryMetric.membersJoined, row.month, row.n);
+  // A member is a silver-age volunteer at the end of month M when registered by then and 60 or older on
+  // M's last day, i.e. when both the join month and the month of the 60th birthday are <= M: the
+  // dimension is the later of the two, so "silver at the end of M" sums dimension <= M like the others.
+  const silverRows = sqlite.prepare(`SELECT village_code AS village,
+      max(${monthSql('created_at_ms')}, printf('%04d-%s', CAST(substr(birth_date, 1, 4) AS INTEGER) + 60, substr(birth_date, 6, 2))) AS month, count(*) AS n
+    FROM members WHERE status IN ('active', 'suspended') GROUP BY village_code, month`).all() as { village: string; month: string; n: number }[];
+  for (const row of silverRows) add(row.village, registryMetric.membersSilverJoined, row.month, row.n);
   const elderRows = sqlite.prepare(`SELECT e.village_code AS village, ${monthSql('e.created_at_ms')} AS month, count(*) AS n,
       sum(EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = e.id AND c.category IN (${disabledCategories.map(() => '?').join(',')}))) AS disabled
     FROM elders e WHERE e.status = 'active' GROUP BY e.village_code, month`).all(...disabledCategories) as { village: string; month: string; n: number; disabled: number }[];

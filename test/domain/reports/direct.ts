@@ -62,8 +62,10 @@ export function directFigures(sqlite: Sqlite, regionCode: string, month: string)
   }
   const one = (sql: string, ...params: unknown[]) => (sqlite.prepare(sql.includes('services s') ? `${servicesCte} ${sql}` : sql).pluck().get(...params) as number | null) ?? 0;
   const approvedIn = `FROM services s JOIN regions r ON r.code = s.village WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ?`;
-  return {
+  const rate = (numerator: number, denominator: number) => (denominator > 0 ? Math.floor((numerator * 1000) / denominator) : null);
+  const figures = {
     volunteersRegistered: one("SELECT count(*) FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ? AND m.status IN ('active','suspended') AND m.created_at_ms < ?", path, end),
+    volunteersRegisteredSilver: one("SELECT count(*) FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ? AND m.status IN ('active','suspended') AND m.created_at_ms < ? AND m.birth_date <= ?", path, end, silverBorn),
     volunteersActive: one(`SELECT count(DISTINCT s.volunteer) FROM services s JOIN members m ON m.id = s.volunteer JOIN regions r ON r.code = m.village_code
       WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ?`, path, month),
     volunteersActiveSilver: one(`SELECT count(DISTINCT s.volunteer) FROM services s JOIN members m ON m.id = s.volunteer JOIN regions r ON r.code = m.village_code
@@ -84,6 +86,11 @@ export function directFigures(sqlite: Sqlite, regionCode: string, month: string)
     ruralDisabledHelped: one(`SELECT count(DISTINCT s.elder) FROM services s JOIN elders e ON e.id = s.elder JOIN regions r ON r.code = e.village_code
       WHERE r.path LIKE ? AND substr(s.date, 1, 7) = ? AND r.rural = 1
       AND EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = e.id AND c.category IN ('disabled','semi_disabled'))`, path, month),
+  };
+  return {
+    ...figures,
+    visitRatePermille: rate(figures.eldersVisited, figures.eldersRegistered),
+    helpRatePermille: rate(figures.ruralDisabledHelped, figures.ruralDisabledElders),
   };
 }
 

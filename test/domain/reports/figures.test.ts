@@ -24,7 +24,7 @@ function seeded(members = 400) {
   return { db, sqlite: db.$client, result };
 }
 
-const compared = ['volunteersRegistered', 'volunteersActive', 'volunteersActiveSilver', 'serviceMinutes', 'serviceRecords', 'creditsIssued', 'creditsRedeemed',
+const compared = ['volunteersRegistered', 'volunteersRegisteredSilver', 'visitRatePermille', 'helpRatePermille', 'volunteersActive', 'volunteersActiveSilver', 'serviceMinutes', 'serviceRecords', 'creditsIssued', 'creditsRedeemed',
   'redeemedAtSites', 'outstanding', 'vouchersGranted', 'vouchersUsed', 'eldersRegistered', 'eldersVisited', 'ruralDisabledElders', 'ruralDisabledHelped'] as const;
 
 t.test('every figure equals direct computation from the records and the ledger', async (t) => {
@@ -174,4 +174,28 @@ t.test('completed service requests count as service: hours by type (meals -> mea
   t.ok(grandmaElder > 0);
   t.equal(refreshReports(sqlite, f.clock.ms).transfers, 0, 'a second refresh counts nothing twice');
   t.equal(reader.monthFigures('433123', month).serviceMinutes, 150);
+});
+
+t.test('silver-age registered volunteers are counted with the age at the month in question, not today', async (t) => {
+  const db = openDatabase(':memory:');
+  for (const region of demoRegions) insertRegion(db, { code: region.code, parentCode: region.parent, level: region.level, nameZh: region.zh, nameEn: region.en, rural: region.rural ?? null }, nowMs);
+  const sqlite = db.$client;
+  const insert = sqlite.prepare(`INSERT INTO members (id, real_name, name_pinyin, name_initials, id_number_ciphertext, id_number_hmac, birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms)
+    VALUES (?, '王秀英', 'wang xiuying', 'wx', 'x', ?, ?, 'female', '433123101001', 'active', 'coordinator', ?, ?)`);
+  const joined = Date.UTC(2024, 0, 10);
+  insert.run(1, 'h1', '1966-03-15', joined, joined); // 60 in March 2026
+  insert.run(2, 'h2', '1950-01-01', joined, joined); // silver all along
+  insert.run(3, 'h3', '1980-01-01', joined, joined); // never
+  insert.run(4, 'h4', '1940-01-01', Date.UTC(2026, 5, 30, 17, 0), Date.UTC(2026, 5, 30, 17, 0)); // joins 2026-07 (Shanghai)
+  refreshReports(sqlite, nowMs, { registryMaxAgeMs: 0 });
+  const reader = new ReportReader(sqlite);
+  const silver = (when: string) => reader.monthFigures('433123', when).volunteersRegisteredSilver;
+  t.equal(silver('2026-02'), 1, 'before the 60th birthday month only the old member');
+  t.equal(silver('2026-03'), 2, 'from the month of the 60th birthday');
+  t.equal(silver('2026-06'), 2);
+  t.equal(silver('2026-07'), 3, 'a silver member counts from the month they join');
+  t.equal(silver(month), 3);
+  for (const when of ['2025-11', '2026-02', '2026-03', '2026-07', month]) {
+    t.equal(silver(when), directFigures(sqlite, '433123', when).volunteersRegisteredSilver, `${when} equals direct computation`);
+  }
 });
