@@ -66,7 +66,7 @@ export const sides: readonly Side[] = ['home', 'away'];
 export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null): boolean {
   if (asker === 'anonymous') return false;
   if (asker === 'admin') return true;
-  if (asker === 'clerk') return (kind === 'site' || kind === 'item' || kind === 'counterMember' || kind === 'counterElder' || kind === 'basket') && side === 'away';
+  if (asker === 'clerk') return (kind === 'site' || kind === 'item' || kind === 'siteClerk' || kind === 'counterMember' || kind === 'counterElder' || kind === 'basket') && side === 'away';
   if (asker === 'office-city') return side === 'away';
   return side === 'home';
 }
@@ -74,7 +74,7 @@ export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null):
 /** Kinds of object a URL parameter names; each has a home and an away copy in the seeded data. */
 export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
-  | 'record' | 'site' | 'item' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account';
+  | 'record' | 'site' | 'item' | 'siteClerk' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -202,7 +202,11 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/sites/:id/items', params: { id: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/sites/:id/items/:itemId/stock', params: { id: 'site', itemId: 'item' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/sites/:id/items/:itemId/active', params: { id: 'site', itemId: 'item' }, body: { active: '0' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/sites/:id/items/:itemId', params: { id: 'site', itemId: 'item' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'name and price of an item: the site clerks keep the catalogue' },
   { method: 'POST', url: '/sites/:id/clerks', params: { id: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/sites/:id/clerks/:userId/remove', params: { id: 'site', userId: 'siteClerk' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'like adding a clerk: coordinators and offices over the site, not the clerks themselves' },
+  { method: 'POST', url: '/sites/:id/details', params: { id: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/sites/:id/active', params: { id: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'closing or reopening a site; the minimal body has no reason (422)' },
   { method: 'GET', url: '/counter', expect: { anonymous: S, volunteer: 403, coordinator: A, clerk: A, office: A, 'office-city': A, admin: A } },
   { method: 'GET', url: '/counter/scan/:token', params: { token: 'memberToken' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, A], clerk: [A, A], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'a card from any county is served at a site the user works at (redemption across counties); the token only identifies the member' },
   { method: 'GET', url: '/counter/:siteId', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, A], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
@@ -370,6 +374,11 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
     record: { home: homeRecord, away: awayRecord },
     site: { home: homeSite, away: awaySite },
     item: { home: item(homeSite), away: item(awaySite) },
+    // A clerk of each site (the demo clerk works site 1, the away site; add one at the home site).
+    siteClerk: {
+      home: String(insertUser(db, { phone: '13912349103', displayName: '测试店员', passwordHash: 'not-a-hash', mustChangePassword: true, roles: [{ role: 'clerk', siteId: Number(homeSite) }] }, now)),
+      away: idOf(db, `SELECT user_id AS id FROM user_roles WHERE role = 'clerk' AND site_id = ? ORDER BY user_id LIMIT 1`, awaySite),
+    },
     counterMember: { home: memberReference(app, Number(homeSite), memberAt(homeSite)), away: memberReference(app, Number(awaySite), memberAt(awaySite)) },
     counterElder: { home: elderReference(app, Number(homeSite), Number(elder(homeVillage))), away: elderReference(app, Number(awaySite), Number(elder(awayVillage))) },
     basket: { home: basket(homeSite), away: basket(awaySite) },

@@ -103,6 +103,84 @@ export function addClerk(context: RedemptionContext, actor: Actor, siteId: numbe
   });
 }
 
+/**
+ * Takes the clerk role for this site away from a user (their other roles stay).
+ * The grants are read on every request, so the counter closes for them at once.
+ */
+export function removeClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  return writeTransaction(context, () => {
+    const rows = context.db
+      .select({ id: userRoles.id })
+      .from(userRoles)
+      .where(and(eq(userRoles.userId, userId), eq(userRoles.role, 'clerk'), eq(userRoles.siteId, siteId)))
+      .all();
+    if (rows.length === 0) return refuse(404, 'redemption.error.clerk_not_found');
+    for (const row of rows) context.db.delete(userRoles).where(eq(userRoles.id, row.id)).run();
+    recordAuditEntry(context, actor, 'site.clerk_remove', 'site', siteId, site.villageCode, { userId });
+    return success({ userId });
+  });
+}
+
+export interface SiteChange {
+  name: string;
+  kind: string;
+  address: string;
+  openingHours: string;
+}
+
+/**
+ * Edits a site's name, kind, address and opening hours (not its village: the
+ * site's ledger account and county stay). Audited with what was there before.
+ */
+export function updateSite(context: RedemptionContext, actor: Actor, siteId: number, input: SiteChange): Outcome<{ siteId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  const name = checkText(input.name, 'name', 40);
+  if ('problem' in name) return name.problem;
+  if (!(siteKinds as readonly string[]).includes(input.kind)) return refuse(422, 'redemption.error.kind_invalid', undefined, 'kind');
+  const address = checkText(input.address, 'address', 100);
+  if ('problem' in address) return address.problem;
+  const hours = checkText(input.openingHours, 'opening_hours', 60);
+  if ('problem' in hours) return hours.problem;
+  const after = { name: name.text, kind: input.kind as SiteKind, address: address.text, openingHours: hours.text };
+  const before = { name: site.name, kind: site.kind, address: site.address, openingHours: site.openingHours };
+  if (JSON.stringify(after) === JSON.stringify(before)) return success({ siteId });
+  return writeTransaction(context, () => {
+    context.db.update(partnerSites).set(after).where(eq(partnerSites.id, siteId)).run();
+    recordAuditEntry(context, actor, 'site.update', 'site', siteId, site.villageCode, {
+      nameBefore: before.name, name: after.name, kindBefore: before.kind, kind: after.kind,
+      addressBefore: before.address, address: after.address, openingHoursBefore: before.openingHours, openingHours: after.openingHours,
+    });
+    return success({ siteId });
+  });
+}
+
+/**
+ * Closes a site (no new baskets; it leaves the public list) or opens it again,
+ * with a reason. Baskets already held can still be confirmed or cancelled, and
+ * the site's ledger account stays.
+ */
+export function setSiteActive(context: RedemptionContext, actor: Actor, siteId: number, active: boolean, reason: string): Outcome<{ siteId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  const why = (reason ?? '').trim();
+  if (why.length === 0 || Array.from(why).length > 200 || /[<>]/.test(why)) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
+  if (site.active === active) return success({ siteId });
+  return writeTransaction(context, () => {
+    context.db.update(partnerSites).set({ active }).where(eq(partnerSites.id, siteId)).run();
+    recordAuditEntry(context, actor, active ? 'site.reopen' : 'site.close', 'site', siteId, site.villageCode, { reason: why });
+    return success({ siteId });
+  });
+}
+
 export function clerksOf(db: Db, siteId: number): { userId: number; displayName: string }[] {
   return db
     .select({ userId: users.id, displayName: users.displayName })
@@ -160,12 +238,16 @@ export function addItem(context: RedemptionContext, actor: Actor, siteId: number
   });
 }
 
-/** Changes price or the active flag (a price change never touches baskets already placed: lines keep their price). */
+/**
+ * Changes the name, price or active flag of a catalogue item (a price change
+ * never touches baskets already placed: lines keep their name and price).
+ * Audited with the values before and after.
+ */
 export function updateItem(
   context: RedemptionContext,
   actor: Actor,
   itemId: number,
-  change: { priceMinutes?: number; active?: boolean },
+  change: { name?: string; priceMinutes?: number; active?: boolean },
 ): Outcome<{ itemId: number }> {
   const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
   if (!item) return refuse(404, 'redemption.error.item_not_found');
@@ -173,11 +255,22 @@ export function updateItem(
   const denied = checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
   if (denied) return denied;
   const price = change.priceMinutes ?? item.priceMinutes;
-  const invalid = checkItem({ name: item.name, kind: item.kind, priceMinutes: price, stock: null });
+  const name = change.name === undefined ? item.name : change.name.trim();
+  const active = change.active ?? item.active;
+  const invalid = checkItem({ name, kind: item.kind, priceMinutes: price, stock: null });
   if (invalid) return invalid;
+  if (name === item.name && price === item.priceMinutes && active === item.active) return success({ itemId });
   return writeTransaction(context, () => {
-    context.db.update(siteItems).set({ priceMinutes: price, active: change.active ?? item.active, updatedAtMs: nowOf(context) }).where(eq(siteItems.id, itemId)).run();
-    recordAuditEntry(context, actor, 'site.item_update', 'site_item', itemId, site.villageCode, { priceMinutes: price, active: change.active ?? item.active });
+    if (active && (name !== item.name || !item.active)) {
+      // A site offers one active item per name (addItem relies on it).
+      const same = context.db.select({ id: siteItems.id }).from(siteItems)
+        .where(and(eq(siteItems.siteId, item.siteId), eq(siteItems.name, name), eq(siteItems.active, true))).get();
+      if (same && same.id !== itemId) return refuse(409, 'redemption.error.item_name_taken', { name }, 'name');
+    }
+    context.db.update(siteItems).set({ name, priceMinutes: price, active, updatedAtMs: nowOf(context) }).where(eq(siteItems.id, itemId)).run();
+    recordAuditEntry(context, actor, 'site.item_update', 'site_item', itemId, site.villageCode, {
+      siteId: site.id, nameBefore: item.name, name, priceMinutesBefore: item.priceMinutes, priceMinutes: price, activeBefore: item.active, active,
+    });
     return success({ itemId });
   });
 }

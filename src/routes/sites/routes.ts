@@ -4,8 +4,8 @@ import { users } from '../../db/schema/core.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import {
-  addClerk, addItem, canKeepCatalogue, canManageSites, changeStock, clerksOf, findSite, itemsOf, movementsOf, publicSites, registerSite, siteKinds, siteRegions, updateItem,
-  type Site,
+  addClerk, addItem, canKeepCatalogue, canManageSites, changeStock, clerksOf, findSite, itemsOf, movementsOf, publicSites, registerSite, removeClerk, setSiteActive,
+  siteKinds, siteRegions, updateItem, updateSite, type Site,
 } from '../../domain/redemption/sites.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
@@ -17,7 +17,9 @@ import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionConte
 /**
  * Partner sites: the public list of sites and what they offer (/sites), the
  * registration of a site by coordinators and offices, and the catalogue and
- * stock page of a site for its clerks (/sites/:id/manage).
+ * stock page of a site for its clerks (/sites/:id/manage), where coordinators
+ * and offices over the site also edit or close the site and add or remove
+ * its clerks.
  */
 const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get('/sites', { config: { public: true } }, async (request, reply) => {
@@ -67,10 +69,12 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return site;
   }
 
-  function managePage(request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], status = 200) {
+  function managePage(request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], status = 200, siteValues?: Record<string, string>) {
     const user = request.requireUser();
     return reply.page('pages/sites/manage', {
       site,
+      kinds: siteKinds,
+      siteValues: siteValues ?? { name: site.name, kind: site.kind, address: site.address, openingHours: site.openingHours },
       items: itemsOf(app.db, site.id),
       clerks: clerksOf(app.db, site.id),
       movements: movementsOf(app.db, site.id).map((movement) => ({ ...movement, when: formatDateTime(movement.atMs, request.locale) })),
@@ -111,6 +115,19 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
+  // Name and price of a catalogue item (baskets already placed keep theirs).
+  app.post<{ Params: { id: string; itemId: string } }>('/sites/:id/items/:itemId', async (request, reply) => {
+    const site = loadSite(request);
+    const user = request.requireUser();
+    const itemId = positiveId(request.params.itemId);
+    if (itemId === null || !itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    const result = updateItem(redemptionContext(app), user.actor, itemId, {
+      name: field(request.body, 'name'), priceMinutes: minutesFromHours(field(request.body, 'price_hours')),
+    });
+    if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
+    return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
+  });
+
   app.post<{ Params: { id: string; itemId: string } }>('/sites/:id/items/:itemId/active', async (request, reply) => {
     const site = loadSite(request);
     const user = request.requireUser();
@@ -129,6 +146,40 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const found = phone ? app.db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get() : undefined;
     if (!found) return managePage(request, reply, site, [{ code: 'redemption.error.user_not_found' }], 422);
     const result = addClerk(redemptionContext(app), user.actor, site.id, found.id);
+    if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
+    return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
+  });
+
+  app.post<{ Params: { id: string; userId: string } }>('/sites/:id/clerks/:userId/remove', async (request, reply) => {
+    const site = loadSite(request);
+    const user = request.requireUser();
+    request.authorize(canManageSites, { regionPath: site.villagePath });
+    const userId = positiveId(request.params.userId);
+    if (userId === null) throw notFound('redemption.error.clerk_not_found');
+    const result = removeClerk(redemptionContext(app), user.actor, site.id, userId);
+    if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
+    return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
+  });
+
+  // Name, kind, address and opening hours of the site (coordinators and offices over it).
+  app.post<{ Params: { id: string } }>('/sites/:id/details', async (request, reply) => {
+    const site = loadSite(request);
+    const user = request.requireUser();
+    request.authorize(canManageSites, { regionPath: site.villagePath });
+    const values = {
+      name: field(request.body, 'name'), kind: field(request.body, 'kind'), address: field(request.body, 'address'), openingHours: field(request.body, 'opening_hours'),
+    };
+    const result = updateSite(redemptionContext(app), user.actor, site.id, values);
+    if (!result.ok) return managePage(request, reply, site, result.problems, result.status, values);
+    return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
+  });
+
+  // Closes the site (no new baskets, off the public list) or opens it again, with a reason.
+  app.post<{ Params: { id: string } }>('/sites/:id/active', async (request, reply) => {
+    const site = loadSite(request);
+    const user = request.requireUser();
+    request.authorize(canManageSites, { regionPath: site.villagePath });
+    const result = setSiteActive(redemptionContext(app), user.actor, site.id, field(request.body, 'active') === '1', field(request.body, 'reason'));
     if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
