@@ -27,7 +27,7 @@ export function minutesFromHours(text: string): number {
   return Math.round(Number(trimmed) * 60);
 }
 
-const minuteParams: Record<string, string> = { available: 'availableHours', total: 'totalHours', roomMinutes: 'roomHours', most: 'mostHours' };
+const minuteParams: Record<string, string> = { available: 'availableHours', total: 'totalHours', most: 'mostHours' };
 
 /** The sentences of a domain refusal, in the user's language (minute amounts shown as hours). */
 export function problemMessages(t: Translate, problems: readonly Problem[]): string[] {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { translator } from '../../../src/i18n/index.ts';
 import { randomUUID } from 'node:crypto';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
@@ -60,7 +61,10 @@ t.test('the balance cap: refused with a clear message, or the excess diverted to
   t.equal(capped.ok, false);
   if (!capped.ok) {
     t.equal(capped.problems[0]!.code, 'redemption.error.cap_reached');
-    t.same(capped.problems[0]!.params, { capHours: 200 / 60, roomMinutes: 50 });
+    t.same(capped.problems[0]!.params, { capHours: '3.33', roomHours: '0.83' }, 'hours, as the message names them');
+    const text = translator('zh-CN')(capped.problems[0]!.code, capped.problems[0]!.params);
+    t.equal(text, '超过个人余额上限 3.33 小时：对方最多还能收 0.83 小时。', 'the refusal text carries the numbers');
+    t.notMatch(translator('en')(capped.problems[0]!.code, capped.problems[0]!.params), /[{}]/, 'no placeholder is left unfilled');
   }
   t.same(snapshot(f.db), before, 'a capped gift writes nothing');
   t.ok(setPolicy(f.context, f.admin, { balanceCapMinutes: 200, capMode: 'divert', careAgeYears: 60, giftsRelativesOnly: false }).ok);
