@@ -2,6 +2,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
+import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
 
 /**
@@ -62,6 +63,18 @@ const pages: PageCheck[] = [
       await page.getByRole('heading', { name: '授予身份' }).waitFor();
     },
   },
+  { name: 'service station counter with the elder search', role: 'coordinator', path: '/counter/2' },
+  {
+    name: 'service station counter, elder search refused',
+    role: 'coordinator',
+    path: '/counter/2',
+    prepare: async (page) => {
+      await page.getByRole('button', { name: '查找老人' }).click();
+      await page.getByText('请输入老人的姓名（与档案一致）。').waitFor();
+    },
+  },
+  { name: 'site page with item, clerk and site forms', role: 'office', path: '/sites/2/manage' },
+  { name: 'site page as its clerk', role: 'clerk', path: '/sites/1/manage' },
   { name: 'admin province', role: 'admin', path: '/regions/430000' },
   { name: 'admin county with form', role: 'admin', path: '/regions/433123' },
   { name: 'sign-in in English', role: null, locale: 'en', path: '/sign-in' },
@@ -86,6 +99,8 @@ if (skip) {
   let server: LiveServer;
   t.before(async () => {
     [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+    // Partner sites for the counter and site pages (site 1: a 隆回县 love supermarket with the demo clerk; site 2: a 凤凰县 service station).
+    await seedRedemption(server.db, server.app.secrets, server.clock.now());
   });
   t.teardown(async () => {
     await browser?.close();
