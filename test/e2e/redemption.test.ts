@@ -114,7 +114,7 @@ if (skip) {
     const elder = memberCard(server, '刘德顺');
     await page.goto(`${server.baseUrl}/counter/2`);
     await page.getByLabel('卡号或手机号').fill(elder.cardNumber);
-    await page.getByRole('button', { name: '查找' }).click();
+    await page.getByRole('button', { name: '查找', exact: true }).click();
     await page.getByText('消费券余额').waitFor();
     await page.getByLabel(/^理发 数量/).fill('1');
     await page.getByLabel('消费券').check();
