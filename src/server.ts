@@ -8,6 +8,7 @@ import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { ledgerFor } from './domain/ledger/accounts.ts';
 import { sweepExpired } from './domain/redemption/counter.ts';
 import { loadSecrets } from './lib/secrets.ts';
+import { loggerOptions } from './plugins/logging.ts';
 
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
 async function main(): Promise<void> {
@@ -23,13 +24,7 @@ async function main(): Promise<void> {
     secrets,
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
-    logger: {
-      level: config.logLevel,
-      // No personal data in logs: the route pattern, never the URL (queries hold names, paths hold card tokens), no headers, no bodies.
-      serializers: {
-        req: (request: { method: string; id: string; routeOptions?: { url?: string } }) => ({ method: request.method, route: request.routeOptions?.url ?? '(no route)', id: request.id }),
-      },
-    },
+    logger: loggerOptions(config.logLevel),
   });
 
   // Publish a ledger checkpoint at start and every hour when the chain has grown,
