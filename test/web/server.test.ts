@@ -47,6 +47,7 @@ t.test('npm start: first start seeds and prints sign-ins, second start keeps dat
   const first = await startServer(dataDirectory);
   t.match(first.output(), 'Seeded the demo network');
   t.match(first.output(), '13800000006  yinling2026');
+  t.match(first.output(), '兑换密码) of every demo member with a card, 王秀英 included: 258036', 'and the demo redemption PIN');
   const health = await fetch(`${first.url}/healthz`);
   t.equal(health.status, 200);
   const signIn = await fetch(`${first.url}/sign-in`);

@@ -6,6 +6,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { findUserByPhone, insertUser } from '../auth/users.ts';
 import { findRegion, insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
+import { demoRedemptionPin } from './redemption.ts';
 
 export interface DemoSignIn {
   role: Role;
@@ -75,5 +76,6 @@ export async function seedDemo(db: Db, nowMs: number = Date.now()): Promise<bool
 
 export function formatDemoSignIns(): string {
   const lines = demoSignIns.map((demo) => `  ${demo.role.padEnd(12)} ${demo.phone}  ${demo.password}  ${demo.displayName}  (${demo.scope})`);
-  return ['Demo sign-ins (role, phone, password, name, scope):', ...lines].join('\n');
+  return ['Demo sign-ins (role, phone, password, name, scope):', ...lines,
+    `Redemption PIN (兑换密码) of every demo member with a card, 王秀英 included: ${demoRedemptionPin}`].join('\n');
 }
