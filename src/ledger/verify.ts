@@ -171,9 +171,10 @@ const defaultParallelFrom = 100_000;
  * falls back to walking the chain on this thread.
  */
 function startChainCheck(sqlite: Database.Database, headSeq: number, options: VerifyOptions): { finish: () => ChainFault | undefined } {
+  // finish() runs inside verifyLedger's read transaction: the same snapshot as the balances.
   const inThread = () => {
     options.onChainWalk?.('here');
-    return sqlite.transaction(() => checkChain(sqlite, headSeq)).deferred();
+    return checkChain(sqlite, headSeq);
   };
   const parallelFrom = options.parallelFrom ?? defaultParallelFrom;
   const path = sqlite.name;

@@ -3,7 +3,7 @@ import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
-import { applyTransfers, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
+import { applyTransfers, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
 
 /**
  * Inter-county clearing (通存通兑), read straight from the ledger.
@@ -148,8 +148,12 @@ export interface SettlementInput {
  * as much, so a settlement never turns a position around.
  */
 export function recordSettlement(context: RedemptionContext, actor: Actor, input: SettlementInput): Outcome<Settlement> {
-  const done = context.db.select({ id: clearingSettlements.id }).from(clearingSettlements).where(eq(clearingSettlements.idempotencyKey, input.idempotencyKey)).get();
-  if (done) return success(listSettlements(context).find((s) => s.id === done.id)!);
+  const replay = (): Outcome<Settlement> | undefined => {
+    const recorded = context.db.select({ id: clearingSettlements.id }).from(clearingSettlements).where(eq(clearingSettlements.idempotencyKey, input.idempotencyKey)).get();
+    return recorded ? success(listSettlements(context).find((s) => s.id === recorded.id)!) : undefined;
+  };
+  const replayed = replay();
+  if (replayed) return replayed;
   const from = regionOf(context.db, input.fromCountyCode ?? '');
   const to = regionOf(context.db, input.toCountyCode ?? '');
   if (!from || from.level !== 'county' || !to || to.level !== 'county') return refuse(422, 'redemption.error.county_unknown', undefined, 'from');
@@ -160,11 +164,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
   if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0) return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   const note = (input.note ?? '').trim();
   if (note.length === 0 || note.length > 200) return refuse(422, 'redemption.error.note_required', undefined, 'note');
-  let recordedBefore: number | undefined;
-  const outcome = writeTransaction<Settlement | null>(context, () => {
-    // Again inside the write lock: a second process may have recorded it since the check above.
-    recordedBefore = context.db.select({ id: clearingSettlements.id }).from(clearingSettlements).where(eq(clearingSettlements.idempotencyKey, input.idempotencyKey)).get()?.id;
-    if (recordedBefore !== undefined) return success(null);
+  return writeOnce(context, replay, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(from.code), ...countyAccounts(to.code)]);
     const owes = balanceOf(ledger.account(accountIds.clearing(from.code))!).posted;
@@ -186,6 +186,4 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     recordAuditEntry(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
     return success(listSettlements(context).find((s) => s.id === row.id)!);
   });
-  if (!outcome.ok) return outcome;
-  return success(outcome.value ?? listSettlements(context).find((s) => s.id === recordedBefore)!);
 }

@@ -11,7 +11,7 @@ import { openIdNumber } from '../members/identity.ts';
 import { verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
-  success, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
+  success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
@@ -260,11 +260,13 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   if (!counter.ok) return counter;
   const site = counter.site;
   const sameBasket = (row: Redemption) => row.siteId === input.siteId && row.memberId === input.memberId && (input.memberId !== null || row.elderId === input.elderId);
-  const existing = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
-  if (existing) {
-    if (!sameBasket(existing)) return refuse(409, 'redemption.error.key_reused');
-    return success(existing);
-  }
+  const replay = (): Outcome<Redemption> | undefined => {
+    const placed = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
+    if (!placed) return undefined;
+    return sameBasket(placed) ? success(placed) : refuse(409, 'redemption.error.key_reused');
+  };
+  const replayed = replay();
+  if (replayed) return replayed;
   if (!site.active) return refuse(409, 'redemption.error.site_inactive');
   const quantities = new Map<number, number>();
   for (const line of input.lines) {
@@ -308,13 +310,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const at = nowOf(context);
   sweepExpired(context);
 
-  return writeTransaction(context, () => {
-    // Again inside the write lock: a second process may have placed it since the check above.
-    const placed = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
-    if (placed) {
-      if (!sameBasket(placed)) return refuse(409, 'redemption.error.key_reused');
-      return success(placed);
-    }
+  return writeOnce(context, replay, () => {
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
     for (const [itemId, quantity] of quantities) {
       const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();

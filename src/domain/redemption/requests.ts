@@ -5,7 +5,7 @@ import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
-  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeTransaction,
+  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeOnce, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
@@ -95,8 +95,12 @@ function checkText(value: string, field: string, max: number): string | Refusal 
 
 /** Posts a request and holds the credits offered. Refusals (balance, age, scope) write nothing. */
 export function postRequest(context: RedemptionContext, actor: Actor, input: RequestInput): Outcome<ServiceRequest> {
-  const done = context.db.select().from(serviceRequests).where(eq(serviceRequests.idempotencyKey, input.idempotencyKey)).get();
-  if (done) return success(done);
+  const replay = (): Outcome<ServiceRequest> | undefined => {
+    const posted = context.db.select().from(serviceRequests).where(eq(serviceRequests.idempotencyKey, input.idempotencyKey)).get();
+    return posted ? success(posted) : undefined;
+  };
+  const replayed = replay();
+  if (replayed) return replayed;
   const requester = resolveRequester(context, actor, input);
   if (!requester.ok) return requester;
   if (!(serviceCategories as readonly string[]).includes(input.serviceCategory)) return refuse(422, 'redemption.error.category_invalid', undefined, 'category');
@@ -109,10 +113,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }
   const who = requester.value;
-  return writeTransaction(context, () => {
-    // Again inside the write lock: a second process may have posted it since the check above.
-    const posted = context.db.select().from(serviceRequests).where(eq(serviceRequests.idempotencyKey, input.idempotencyKey)).get();
-    if (posted) return success(posted);
+  return writeOnce(context, replay, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
     if (!ledger.account(who.payerAccountId)) return refuse(409, 'redemption.error.insufficient_balance', { available: 0, total: input.offeredMinutes });

@@ -5,7 +5,7 @@ import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { isElderCategory } from '../elders/categories.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
-  applyTransfers, ledgerOf, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeTransaction,
+  applyTransfers, ledgerOf, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeOnce,
   type Outcome, type RedemptionContext,
 } from './context.ts';
 
@@ -34,8 +34,12 @@ export interface VoucherGrantInput {
 }
 
 export function grantVouchers(context: RedemptionContext, actor: Actor, input: VoucherGrantInput): Outcome<VoucherGrant> {
-  const done = context.db.select().from(voucherGrants).where(eq(voucherGrants.idempotencyKey, input.idempotencyKey)).get();
-  if (done) return success(done);
+  const replay = (): Outcome<VoucherGrant> | undefined => {
+    const granted = context.db.select().from(voucherGrants).where(eq(voucherGrants.idempotencyKey, input.idempotencyKey)).get();
+    return granted ? success(granted) : undefined;
+  };
+  const replayed = replay();
+  if (replayed) return replayed;
   const region = regionOf(context.db, (input.regionCode ?? '').trim());
   if (!region || !['county', 'township', 'village'].includes(region.level)) return refuse(422, 'redemption.error.region_in_county', undefined, 'region');
   if (!authorize(actor, canGrantVouchers, { regionPath: region.path })) return refuse(403, 'redemption.error.forbidden');
@@ -62,10 +66,7 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
     if (elderIds.length === 0) return refuse(409, 'redemption.error.no_elders');
   }
   const sourceAccount = input.source === 'issuance' ? accountIds.issuance(countyCode) : accountIds.pool(countyCode);
-  return writeTransaction(context, () => {
-    // Again inside the write lock: a second process may have granted it since the check above.
-    const granted = context.db.select().from(voucherGrants).where(eq(voucherGrants.idempotencyKey, input.idempotencyKey)).get();
-    if (granted) return success(granted);
+  return writeOnce(context, replay, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(countyCode), ...elderIds.map((id) => redemptionAccounts.voucher(id))]);
     const grant = context.db
