@@ -2,9 +2,10 @@ import type { Db } from '../../db/client.ts';
 import { maskPhone, normalizePhone } from '../../lib/phone.ts';
 import { authorize, permission, regionScopes, type Actor, type Role } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { hashPassword, passwordMinimumLength } from './passwords.ts';
+import { hashPassword, passwordMaximumLength, passwordMinimumLength } from './passwords.ts';
 import { canGrantRoles } from './staff.ts';
 import { findUserByPhone, insertUser } from './users.ts';
+import { likeLiteral } from '../../lib/like.ts';
 
 /**
  * The accounts screens: offices and administrators list the sign-ins of
@@ -88,7 +89,7 @@ export function listAccounts(db: Db, actor: Actor, options: { query: string; rol
   const query = options.query.trim();
   if (query !== '') {
     conditions.push(`(u.display_name LIKE ? ESCAPE '\\' OR (length(?) >= 4 AND u.phone LIKE ? ESCAPE '\\'))`);
-    const escaped = query.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const escaped = likeLiteral(query);
     args.push(`%${escaped}%`, query, `%${escaped}`);
   }
   if (options.role !== '') {
@@ -166,7 +167,7 @@ export async function createMemberSignIn(
   }
   const length = [...input.temporaryPassword].length;
   if (length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
-  if (length > 128) return { ok: false, reason: 'password_too_long' };
+  if (length > passwordMaximumLength) return { ok: false, reason: 'password_too_long' };
   if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
   const passwordHash = await hashPassword(input.temporaryPassword);
   return db.transaction(

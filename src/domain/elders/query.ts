@@ -5,7 +5,8 @@ import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
 import { audit, failure, pageWindow, scopePaths, success, todayInShanghai, villageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { openIdNumber } from '../members/identity.ts';
-import { inScopeCondition, likeLiteral, type Page } from '../members/query.ts';
+import { likeLiteral } from '../../lib/like.ts';
+import { inScopeCondition, type Page } from '../members/query.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 
 export interface ElderListFilter {

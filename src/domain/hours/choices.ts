@@ -4,16 +4,14 @@ import { elders, members } from '../../db/schema/people.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { memberIdOfUser, type Actor, type HoursContext } from './context.ts';
 import { canLogForMembers } from './permissions.ts';
+import { likeLiteral } from '../../lib/like.ts';
 
 /** What the logging form offers: recipients, villages and (for staff) members, all within the logger's area. */
 
-function likeText(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
 
 function underAny(paths: readonly string[]): SQL {
   if (paths.length === 0) return sql`0 = 1`;
-  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${likeText(path)}%`} ESCAPE '\\'`))!;
+  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${likeLiteral(path)}%`} ESCAPE '\\'`))!;
 }
 
 /**
@@ -45,8 +43,8 @@ export function searchRecipients(context: HoursContext, actor: Actor, query: str
   if (text === '') return [];
   const letters = text.toLowerCase().replace(/[^a-z]/g, '');
   const match = /^[A-Za-z\s']+$/.test(text) && letters !== ''
-    ? or(like(elders.namePinyin, `%${likeText(letters)}%`), like(elders.nameInitials, `${likeText(letters)}%`))!
-    : like(elders.realName, `%${likeText(text)}%`);
+    ? or(like(elders.namePinyin, `%${likeLiteral(letters)}%`), like(elders.nameInitials, `${likeLiteral(letters)}%`))!
+    : like(elders.realName, `%${likeLiteral(text)}%`);
   return context.db
     .select({ id: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
     .from(elders)
@@ -96,10 +94,10 @@ export function searchMembersToLogFor(context: HoursContext, actor: Actor, query
   const paths = regionScopes(actor, canLogForMembers);
   const letters = text.toLowerCase().replace(/[^a-z]/g, '');
   const match = /^\d{4,}$/.test(text)
-    ? like(members.cardNumber, `${likeText(text)}%`)
+    ? like(members.cardNumber, `${likeLiteral(text)}%`)
     : /^[A-Za-z\s']+$/.test(text) && letters !== ''
-      ? or(like(members.namePinyin, `%${likeText(letters)}%`), like(members.nameInitials, `${likeText(letters)}%`))!
-      : like(members.realName, `%${likeText(text)}%`);
+      ? or(like(members.namePinyin, `%${likeLiteral(letters)}%`), like(members.nameInitials, `${likeLiteral(letters)}%`))!
+      : like(members.realName, `%${likeLiteral(text)}%`);
   return context.db
     .select({ id: members.id, realName: members.realName, cardNumber: members.cardNumber, villageNameZh: regions.nameZh })
     .from(members)

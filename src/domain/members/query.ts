@@ -7,6 +7,7 @@ import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { memberInScope, memberSelfOrStaff } from './access.ts';
 import { audit, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
+import { likeLiteral } from '../../lib/like.ts';
 
 export type MemberStatus = 'active' | 'suspended' | 'pending' | 'rejected';
 
@@ -40,10 +41,6 @@ export interface Page<T> {
   pageCount: number;
 }
 
-/** Escapes LIKE wildcards in user input (ESCAPE '\'). */
-export function likeLiteral(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
-}
 
 /** SQL condition: the region at `pathColumn` lies inside one of the actor's scope paths. */
 export function inScopeCondition(pathColumn: SQL | typeof regions.path, scope: readonly string[]): SQL {

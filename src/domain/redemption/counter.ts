@@ -5,12 +5,12 @@ import { redemptionLines, redemptions, siteItems, stockMovements } from '../../d
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { permission, type Actor } from '../access/authorize.ts';
-import { accountIds, accountInputs, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { verifyMemberPin } from '../members/pin.ts';
 import {
-  ageOf, applyTransfers, checkAuthorized, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
+  ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
   success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy } from './policy.ts';
@@ -147,18 +147,10 @@ export function counterElder(context: RedemptionContext, elderId: number): Count
   if (!row) return undefined;
   const voucher = ledgerOf(context).account(redemptionAccounts.voucher(row.id).id);
   return {
-    elderId: row.id, realName: row.realName, villageName: row.villageName, countyCode: row.path.split('/').filter(Boolean)[2] ?? '',
+    elderId: row.id, realName: row.realName, villageName: row.villageName, countyCode: countyCodeOfPath(row.path) ?? '',
     memberId: row.memberId, voucherAvailableMinutes: voucher ? balanceOf(voucher).available : null,
     familyContactName: row.familyContactName, familyContactRelation: row.familyContactRelation,
   };
-}
-
-/** Is the elder active and registered in the site's county (the only elders a site's counter may serve)? */
-function elderInSiteCounty(context: RedemptionContext, elderId: number, site: Site): boolean {
-  const row = context.db.$client
-    .prepare(`SELECT r.path FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active'`)
-    .get(elderId) as { path: string } | undefined;
-  return row !== undefined && row.path.startsWith(countyPathOf(site.villagePath));
 }
 
 /**
@@ -282,8 +274,8 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     // A registered elder without a member record: vouchers only, at a service station of the elder's own county.
     if (input.payer !== 'voucher' || !input.elderId) return refuse(422, 'redemption.error.no_voucher');
     if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station');
-    if (!elderInSiteCounty(context, input.elderId, site)) return refuse(404, 'redemption.error.elder_not_found');
-    const elder = counterElder(context, input.elderId)!;
+    const elder = counterElder(context, input.elderId);
+    if (!elder || elder.countyCode !== site.countyCode) return refuse(404, 'redemption.error.elder_not_found');
     if (elder.memberId !== null) return refuse(409, 'redemption.error.elder_is_member');
     if (quantities.size === 0) return refuse(422, 'redemption.error.basket_empty');
     if (elder.voucherAvailableMinutes === null) return refuse(409, 'redemption.error.no_voucher');
@@ -302,8 +294,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
       if (elderId === null) return refuse(409, 'redemption.error.no_voucher');
       payerAccountId = redemptionAccounts.voucher(elderId).id;
       const elder = context.db.select({ villageCode: elders.villageCode }).from(elders).where(eq(elders.id, elderId)).get()!;
-      const elderRegion = context.db.$client.prepare('SELECT path FROM regions WHERE code = ?').get(elder.villageCode) as { path: string };
-      payerCounty = elderRegion.path.split('/').filter(Boolean)[2]!;
+      payerCounty = countyOfRegion(context.db, elder.villageCode)!;
     }
   }
   const policy = getPolicy(context.db);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, hasRole, regionScopes, roles, type Actor, type Role } from '../../domain/access/authorize.ts';
 import { canManageAccounts, findAccount, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
-import { passwordMaximumLength } from '../../domain/auth/passwords.ts';
+import { passwordMaximumLength, passwordMinimumLength } from '../../domain/auth/passwords.ts';
 import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, siteRegionPath, type RoleScope } from '../../domain/auth/staff.ts';
 import { findUserByPhone } from '../../domain/auth/users.ts';
 import { field } from '../../lib/forms.ts';
@@ -65,7 +65,7 @@ function readGrant(body: unknown): { ok: true; scope: RoleScope } | { ok: false;
 
 function checkTemporaryPassword(password: string): string | null {
   if (password === '') return 'accounts.error.password_missing';
-  if ([...password].length < 8) return 'accounts.error.password_too_short';
+  if ([...password].length < passwordMinimumLength) return 'accounts.error.password_too_short';
   if ([...password].length > passwordMaximumLength) return 'accounts.error.password_too_long';
   return null;
 }
