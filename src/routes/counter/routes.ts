@@ -147,14 +147,8 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
   }
 
-  app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref', async (request, reply) => {
-    const site = loadSite(request);
-    return elderBasketPage(request, reply, site, loadElder(request, site), []);
-  });
-
-  app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref/baskets', async (request, reply) => {
-    const site = loadSite(request);
-    const elderId = loadElder(request, site);
+  /** The basket form: a quantity per active item (blank = 0, anything but 1-2 digits = -1, refused by placeBasket), and its idempotency key. */
+  function readBasketForm(request: FastifyRequest, site: Site) {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const values: Record<string, string> = {};
     const lines = itemsOf(app.db, site.id, { activeOnly: true }).map((item) => {
@@ -164,6 +158,18 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     });
     const key = readIdempotencyKey(body);
     values.idempotency_key = key ?? '';
+    return { body, values, lines, key };
+  }
+
+  app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref', async (request, reply) => {
+    const site = loadSite(request);
+    return elderBasketPage(request, reply, site, loadElder(request, site), []);
+  });
+
+  app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref/baskets', async (request, reply) => {
+    const site = loadSite(request);
+    const elderId = loadElder(request, site);
+    const { values, lines, key } = readBasketForm(request, site);
     if (!key) return elderBasketPage(request, reply, site, elderId, [{ code: 'redemption.error.key_reused' }], values, 400);
     const placed = placeBasket(context(), request.requireUser().actor, { siteId: site.id, memberId: null, elderId, lines, payer: 'voucher', idempotencyKey: key });
     if (!placed.ok) return elderBasketPage(request, reply, site, elderId, placed.problems, values, placed.status);
@@ -179,15 +185,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const memberId = loadMember(request, site);
     const user = request.requireUser();
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const values: Record<string, string> = {};
-    const lines = itemsOf(app.db, site.id, { activeOnly: true }).map((item) => {
-      const text = field(body, `qty_${item.id}`).trim();
-      values[`qty_${item.id}`] = text;
-      return { itemId: item.id, quantity: text === '' ? 0 : /^\d{1,2}$/.test(text) ? Number(text) : -1 };
-    });
-    const key = readIdempotencyKey(body);
-    values.idempotency_key = key ?? '';
+    const { body, values, lines, key } = readBasketForm(request, site);
     values.payer = field(body, 'payer') === 'voucher' ? 'voucher' : 'wallet';
     if (!key) return basketPage(request, reply, site, memberId, [{ code: 'redemption.error.key_reused' }], values, 400);
     const placed = placeBasket(context(), user.actor, { siteId: site.id, memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
