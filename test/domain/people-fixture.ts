@@ -3,9 +3,10 @@ import { openDatabase, type Db } from '../../src/db/client.ts';
 import { regions, userRoles, users } from '../../src/db/schema/core.ts';
 import type { Actor, PeopleContext, RoleName } from '../../src/domain/members/context.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
+import { instants } from '../helpers/clock.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
-export const fixedNowMs = Date.UTC(2026, 10, 23, 2, 0, 0);
+export const fixedNowMs = instants.suiteDefault;
 
 export const villages = {
   /** 凤凰县 > 沱江镇 > 红旗村 (coordinator A's village) */

@@ -5,17 +5,9 @@ import type { Role } from '../../src/domain/access/authorize.ts';
 import { demoPassword, demoSignIns, seedDemo } from '../../src/domain/demo/seed.ts';
 import { generateSecrets } from '../../src/lib/secrets.ts';
 
-/** A clock tests can move: `clock.advance(16 * 60_000)` expires an access token. */
-export class TestClock {
-  nowMs: number;
-  constructor(startMs = Date.UTC(2026, 10, 23, 2, 0, 0)) {
-    this.nowMs = startMs;
-  }
-  advance(ms: number): void {
-    this.nowMs += ms;
-  }
-  readonly now = (): number => this.nowMs;
-}
+import { TestClock } from './clock.ts';
+
+export { TestClock };
 
 export interface TestApp {
   app: FastifyInstance;

@@ -1,8 +1,9 @@
 import { openDatabase } from '../../src/db/client.ts';
 import { AccountFlags, Ledger, type AccountInput } from '../../src/ledger/index.ts';
+import { instants } from '../helpers/clock.ts';
 
 /** A ledger on a fresh in-memory database with a settable clock. */
-export function makeLedger(startMs = Date.UTC(2026, 0, 15, 2, 0, 0)) {
+export function makeLedger(startMs: number = instants.ledgerStart) {
   const db = openDatabase(':memory:');
   const clock = { nowMs: startMs };
   const ledger = new Ledger(db.$client, { now: () => clock.nowMs });

@@ -101,7 +101,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   const clerkUser = db.select({ id: users.id }).from(users).where(eq(users.phone, '13800000003')).get();
   if (clerkUser) must(addClerk(context, admin, sites[0]!, clerkUser.id), 'clerk');
 
-  const ledger = ledgerFor(db.$client);
+  const ledger = ledgerFor(db.$client, () => nowMs);
   const memberIds: Record<string, number> = {};
   let sequence = 700;
   for (const member of demoMembers) {

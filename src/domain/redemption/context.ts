@@ -29,7 +29,8 @@ export function peopleContextOf(context: RedemptionContext): PeopleContext {
 }
 
 export function ledgerOf(context: RedemptionContext): Ledger {
-  return ledgerFor(context.db.$client);
+  // Transfers take their time from the context's clock, like every other record of the request.
+  return ledgerFor(context.db.$client, () => nowOf(context));
 }
 
 /** A refusal: an i18n key (src/i18n/<locale>/redemption.json, or people.json for PIN problems) and parameters. */

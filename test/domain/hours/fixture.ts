@@ -11,9 +11,10 @@ import type { HoursContext } from '../../../src/domain/hours/context.ts';
 import { seedFirstStandard } from '../../../src/domain/hours/first-standard.ts';
 import type { LogInput } from '../../../src/domain/hours/log.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
+import { instants } from '../../helpers/clock.ts';
 
 /** 2026-11-23 10:00 in Shanghai (02:00 UTC). */
-export const startMs = Date.UTC(2026, 10, 23, 2, 0, 0);
+export const startMs = instants.suiteDefault;
 
 export const villages = {
   laojiazhai: '433123101001',

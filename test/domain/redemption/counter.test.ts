@@ -202,7 +202,7 @@ t.test('when the ledger\'s own expiry sweep voids the legs first, the counter st
   const s = await counterSetup();
   const placed = placeBasket(s.context, s.clerk, { siteId: s.siteId, memberId: s.fenghuang.memberId, payer: 'wallet', idempotencyKey: randomUUID(), lines: [{ itemId: s.rice, quantity: 1 }] });
   if (!placed.ok) return t.fail('placed');
-  const expired = ledgerFor(s.db.$client).expirePending(Date.now() + 16 * 60_000);
+  const expired = ledgerFor(s.db.$client).expirePending(s.clock.ms + 16 * 60_000);
   t.equal(expired.length, 2, 'both legs of the cross-county hold expire in the ledger');
   const refused = await confirmBasket(s.context, s.clerk, placed.value.id, pin);
   t.equal(refused.ok, false);
@@ -212,7 +212,7 @@ t.test('when the ledger\'s own expiry sweep voids the legs first, the counter st
   t.equal(walletAvailable(s.db, s.fenghuang.memberId), 300);
   const other = placeBasket(s.context, s.clerk, { siteId: s.siteId, memberId: s.fenghuang.memberId, payer: 'wallet', idempotencyKey: randomUUID(), lines: [{ itemId: s.oil, quantity: 1 }] });
   if (!other.ok) return t.fail('other');
-  ledgerFor(s.db.$client).expirePending(Date.now() + 16 * 60_000);
+  ledgerFor(s.db.$client).expirePending(s.clock.ms + 16 * 60_000);
   t.ok(cancelBasket(s.context, s.clerk, other.value.id).ok, 'cancelling an already expired hold closes it as expired');
   t.equal((s.db.$client.prepare('SELECT status FROM redemptions WHERE id = ?').get(other.value.id) as { status: string }).status, 'expired');
   t.ok(verifyLedger(s.db.$client).ok);

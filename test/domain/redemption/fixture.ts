@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { openDatabase, type Db } from '../../../src/db/client.ts';
 import { users, userRoles } from '../../../src/db/schema/core.ts';
 import type { Actor } from '../../../src/domain/access/authorize.ts';
@@ -12,9 +12,10 @@ import type { RedemptionContext } from '../../../src/domain/redemption/context.t
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { TransferFlags } from '../../../src/ledger/index.ts';
+import { instants } from '../../helpers/clock.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
-export const startMs = Date.UTC(2026, 10, 23, 2, 0, 0);
+export const startMs = instants.suiteDefault;
 export const pin = '258036';
 
 export const places = {
@@ -66,12 +67,12 @@ export function redemptionFixture(path = ':memory:', options: { migrate?: boolea
   const peopleAdmin = { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
   const peopleContext = { db, keys, now: () => clock.ms };
   let idSequence = 0;
-  const ledger = ledgerFor(db.$client);
+  const ledger = ledgerFor(db.$client, () => clock.ms);
   const credit: Fixture['credit'] = (memberId, countyCode, minutes) => {
     ensureAccounts(ledger, [...countyAccounts(countyCode), accountInputs.wallet(memberId)]);
     transferSequence += 1;
     const [result] = ledger.createTransfers([{
-      id: `test-credit-${process.pid}-${transferSequence}-${memberId}-${Date.now()}`, debitAccountId: accountIds.issuance(countyCode),
+      id: `test-credit-${process.pid}-${transferSequence}-${memberId}-${randomUUID()}`, debitAccountId: accountIds.issuance(countyCode),
       creditAccountId: accountIds.wallet(memberId), amount: minutes, code: 'service_credit', flags: TransferFlags.none,
     }]);
     if (result !== 'ok') throw new Error(`credit: ${result}`);
@@ -105,7 +106,7 @@ export function redemptionFixture(path = ':memory:', options: { migrate?: boolea
   const fundPool: Fixture['fundPool'] = (countyCode, minutes) => {
     ensureAccounts(ledger, countyAccounts(countyCode));
     transferSequence += 1;
-    const [result] = ledger.createTransfers([{ id: `test-pool-${transferSequence}-${Date.now()}`, debitAccountId: accountIds.issuance(countyCode), creditAccountId: accountIds.pool(countyCode), amount: minutes, code: 'opening' }]);
+    const [result] = ledger.createTransfers([{ id: `test-pool-${transferSequence}-${randomUUID()}`, debitAccountId: accountIds.issuance(countyCode), creditAccountId: accountIds.pool(countyCode), amount: minutes, code: 'opening' }]);
     if (result !== 'ok') throw new Error(`pool: ${result}`);
   };
   return {
