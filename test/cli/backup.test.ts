@@ -84,7 +84,8 @@ t.test('seed demo, then hours expire voids records left unreviewed past the poli
   const { seedDemoNetwork } = await import('../../src/domain/demo/network.ts');
   const { loadSecrets } = await import('../../src/lib/secrets.ts');
   const { verifyLedger } = await import('../../src/ledger/index.ts');
-  // A demo network seeded 60 days ago: its queue has waited longer than the 30-day policy.
+  // A demo network seeded 60 days before the machine's clock, which the CLI process reads too:
+  // its queue has waited longer than the 30-day policy.
   const db = openDatabase(databasePath(root));
   await seedDemoNetwork(db, loadSecrets(root), Date.now() - 60 * 24 * 3600 * 1000);
   const pendingBefore = db.$client.prepare("SELECT count(*) FROM service_records WHERE status = 'pending'").pluck().get() as number;

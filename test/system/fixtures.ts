@@ -41,6 +41,7 @@ export function logForm(facts: DemoFacts, n: number): Record<string, string> {
   const member = facts.townshipMembers[n % facts.townshipMembers.length]!;
   const perMember = Math.floor(n / facts.townshipMembers.length);
   const slotsPerDay = 90;
+  // The server process runs on the machine's clock (moved by test:clocks when it runs), so "now" here is that clock too.
   const day = new Date(Date.now() + 8 * 3600_000 - (2 + Math.floor(perMember / slotsPerDay)) * 86_400_000).toISOString().slice(0, 10);
   const start = 7 * 60 + (perMember % slotsPerDay) * 10;
   const time = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
