@@ -29,7 +29,7 @@ async function main(): Promise<void> {
 
   // Publish a ledger checkpoint at start and every hour when the chain has grown,
   // so the transparency page always has a recent head to compare against.
-  const ledger = ledgerFor(db.$client);
+  const ledger = ledgerFor(db.$client, Date.now);
   const checkpointIfMoved = () => {
     try {
       const head = ledger.head();

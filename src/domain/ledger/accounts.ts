@@ -41,19 +41,20 @@ export function countyAccounts(countyCode: string): AccountInput[] {
 const ledgers = new WeakMap<Database.Database, { ledger: Ledger; clock: () => number }>();
 
 /**
- * One Ledger (with its prepared statements) per database connection. Pass the
- * app's clock (tests move it) and the ledger stamps transfers with it.
+ * One Ledger (with its prepared statements) per database connection. Every
+ * caller names its clock (the app's, a test's, or the machine's `Date.now`),
+ * and the ledger stamps the transfers of that call with it: a caller that left
+ * it out would stamp transfers with whichever clock the connection saw last.
  */
-export function ledgerFor(sqlite: Database.Database, clock?: () => number): Ledger {
+export function ledgerFor(sqlite: Database.Database, clock: () => number): Ledger {
   let entry = ledgers.get(sqlite);
   if (!entry) {
-    const created: { ledger: Ledger | undefined; clock: () => number } = { ledger: undefined, clock: clock ?? Date.now };
+    const created: { ledger: Ledger | undefined; clock: () => number } = { ledger: undefined, clock };
     created.ledger = new Ledger(sqlite, { now: () => created.clock() });
     entry = created as { ledger: Ledger; clock: () => number };
     ledgers.set(sqlite, entry);
-  } else if (clock) {
-    entry.clock = clock;
   }
+  entry.clock = clock;
   return entry.ledger;
 }
 

@@ -9,7 +9,7 @@ const systemRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
    */
   app.get('/healthz', { config: { public: true, skipSession: true } }, async (_request, reply) => {
     try {
-      const head = ledgerFor(app.db.$client).head();
+      const head = ledgerFor(app.db.$client, app.clock).head();
       return reply.header('Cache-Control', 'no-store').send({ status: 'ok', database: 'ok', ledger: { seq: head.seq, hash: head.hash } });
     } catch {
       return reply.code(503).type('text/plain; charset=utf-8').send('database unavailable');

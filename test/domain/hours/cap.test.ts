@@ -22,7 +22,7 @@ function logVisit(f: HoursFixture, startTime: string, endTime: string) {
 }
 
 function poolBalance(f: HoursFixture, county = '433123'): number {
-  const pool = ledgerFor(f.db.$client).account(accountIds.pool(county));
+  const pool = ledgerFor(f.db.$client, f.context.now).account(accountIds.pool(county));
   return pool ? pool.creditsPosted - pool.debitsPosted : 0;
 }
 
@@ -67,7 +67,7 @@ t.test('divert mode: only the room up to the cap is posted, the rest goes to the
   t.ok(approved.ok && approved.value.status === 'approved');
   t.same(walletBalance(f.context, f.volunteerMemberId), { posted: 120, available: 120, pendingIn: 0, pendingOut: 0 });
   t.equal(poolBalance(f), 30, 'the 30 minutes above the cap went to the volunteer\'s county pool');
-  const ledger = ledgerFor(f.db.$client);
+  const ledger = ledgerFor(f.db.$client, f.context.now);
   const post = ledger.transfer(`svc-post:${second.id}`)!;
   t.equal(post.amount, 60, 'the ledger posted less than the hold');
   const overflow = ledger.transfer(`svc-overflow:${second.id}`)!;
@@ -94,7 +94,7 @@ t.test('divert mode: a wallet already at the cap gets nothing; the hold is voide
   t.ok(approveRecord(f.context, f.coordinator, second.id).ok);
   t.same(walletBalance(f.context, f.volunteerMemberId), { posted: 60, available: 60, pendingIn: 0, pendingOut: 0 });
   t.equal(poolBalance(f), 60);
-  const post = ledgerFor(f.db.$client).transfer(`svc-post:${second.id}`)!;
+  const post = ledgerFor(f.db.$client, f.context.now).transfer(`svc-post:${second.id}`)!;
   t.equal(post.code, 'cap_overflow', 'the hold was voided, labelled as going over the cap');
   t.same(creditSplitOf(f.context, second.id), { credited: 0, diverted: 60 });
   t.ok(verifyLedger(f.db.$client).ok);

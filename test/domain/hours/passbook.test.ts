@@ -142,7 +142,7 @@ t.test('the passbook labels by transfer code: a redemption and a gift are not se
   const f = hoursFixture();
   const record = logVisit(f);
   t.ok(approveRecord(f.context, f.coordinator, record.id).ok);
-  const ledger = ledgerFor(f.db.$client);
+  const ledger = ledgerFor(f.db.$client, f.context.now);
   const wallet = accountIds.wallet(f.volunteerMemberId);
   ensureAccounts(ledger, [accountInputs.site(1), accountInputs.wallet(f.elderMemberId)]);
   // A redemption basket held (refId 1: the same number as the service record, which must not be borrowed), then confirmed.

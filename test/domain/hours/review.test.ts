@@ -19,7 +19,7 @@ t.test('approve posts the pending transfer; a second approve changes nothing', a
   const approved = approveRecord(f.context, f.coordinator, record.id);
   t.ok(approved.ok && approved.value.status === 'approved');
   t.same(walletBalance(f.context, f.volunteerMemberId), { posted: 60, available: 60, pendingIn: 0, pendingOut: 0 });
-  const ledger = ledgerFor(f.db.$client);
+  const ledger = ledgerFor(f.db.$client, f.context.now);
   const issuance = ledger.account(accountIds.issuance('433123'))!;
   t.equal(issuance.debitsPosted, 60, 'the county issuance account minted 60 minutes');
   const again = approveRecord(f.context, f.coordinator2, record.id);
@@ -131,7 +131,7 @@ t.test('reversal: a correcting transfer wallet -> issuance with a reason; refuse
   // Spent credit: the volunteer gave 30 of 60 minutes away.
   const second = logVisit(f, { startTime: '16:00', endTime: '17:00' });
   t.ok(approveRecord(f.context, f.coordinator, second.id).ok);
-  const ledger = ledgerFor(f.db.$client);
+  const ledger = ledgerFor(f.db.$client, f.context.now);
   ledger.createAccounts([{ id: 'wallet:m9999', kind: 'wallet', ownerRef: 'member:9999', flags: 2 }]);
   t.same(ledger.createTransfers([{ id: 'gift-test', debitAccountId: `wallet:m${f.volunteerMemberId}`, creditAccountId: 'wallet:m9999', amount: 30, code: 'gift' }]), ['ok']);
   const before = count(f.db, 'ledger_transfers');

@@ -54,7 +54,7 @@ t.test('a 凤凰县 villager spends at a 隆回县 love supermarket: cross-count
   const twice = await confirmBasket(s.context, s.clerk, placed.value.id, pin);
   t.ok(twice.ok && twice.value.receiptNumber === receipt.value.receiptNumber, 'confirming twice returns the same receipt');
 
-  const ledger = ledgerFor(s.db.$client);
+  const ledger = ledgerFor(s.db.$client, () => s.clock.ms);
   const fenghuangClearing = ledger.account(accountIds.clearing('433123'))!;
   const longhuiClearing = ledger.account(accountIds.clearing('430524'))!;
   t.equal(fenghuangClearing.creditsPosted - fenghuangClearing.debitsPosted, 240, '凤凰县 owes what its member spent elsewhere');
@@ -101,7 +101,7 @@ t.test('a cross-county void reverses both legs and the clearing positions', asyn
   if (!placed.ok) return t.fail('placed');
   t.ok((await confirmBasket(s.context, s.clerk, placed.value.id, pin)).ok);
   t.ok(voidRedemption(s.context, s.otherClerk, placed.value.id, '重复收费').ok);
-  const ledger = ledgerFor(s.db.$client);
+  const ledger = ledgerFor(s.db.$client, () => s.clock.ms);
   for (const county of ['433123', '430524']) {
     const account = ledger.account(accountIds.clearing(county))!;
     t.equal(account.creditsPosted - account.debitsPosted, 0, `${county} back to zero`);
@@ -202,7 +202,7 @@ t.test('when the ledger\'s own expiry sweep voids the legs first, the counter st
   const s = await counterSetup();
   const placed = placeBasket(s.context, s.clerk, { siteId: s.siteId, memberId: s.fenghuang.memberId, payer: 'wallet', idempotencyKey: randomUUID(), lines: [{ itemId: s.rice, quantity: 1 }] });
   if (!placed.ok) return t.fail('placed');
-  const expired = ledgerFor(s.db.$client).expirePending(s.clock.ms + 16 * 60_000);
+  const expired = ledgerFor(s.db.$client, () => s.clock.ms).expirePending(s.clock.ms + 16 * 60_000);
   t.equal(expired.length, 2, 'both legs of the cross-county hold expire in the ledger');
   const refused = await confirmBasket(s.context, s.clerk, placed.value.id, pin);
   t.equal(refused.ok, false);
@@ -212,7 +212,7 @@ t.test('when the ledger\'s own expiry sweep voids the legs first, the counter st
   t.equal(walletAvailable(s.db, s.fenghuang.memberId), 300);
   const other = placeBasket(s.context, s.clerk, { siteId: s.siteId, memberId: s.fenghuang.memberId, payer: 'wallet', idempotencyKey: randomUUID(), lines: [{ itemId: s.oil, quantity: 1 }] });
   if (!other.ok) return t.fail('other');
-  ledgerFor(s.db.$client).expirePending(s.clock.ms + 16 * 60_000);
+  ledgerFor(s.db.$client, () => s.clock.ms).expirePending(s.clock.ms + 16 * 60_000);
   t.ok(cancelBasket(s.context, s.clerk, other.value.id).ok, 'cancelling an already expired hold closes it as expired');
   t.equal((s.db.$client.prepare('SELECT status FROM redemptions WHERE id = ?').get(other.value.id) as { status: string }).status, 'expired');
   t.ok(verifyLedger(s.db.$client).ok);

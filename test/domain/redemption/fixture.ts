@@ -127,7 +127,7 @@ export function redemptionFixture(path = ':memory:', options: { migrate?: boolea
 }
 
 export function walletAvailable(db: Db, memberId: number): number {
-  const account = ledgerFor(db.$client).account(accountIds.wallet(memberId));
+  const account = ledgerFor(db.$client, () => startMs).account(accountIds.wallet(memberId)); // a read: no transfer takes this clock
   return account ? account.creditsPosted - account.debitsPosted - account.debitsPending : 0;
 }
 

@@ -9,7 +9,7 @@ t.test('the passbook names a redemption and a gift by what they are, with the he
   t.teardown(() => testApp.app.close());
   const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
   const otherId = scalar(testApp, 'SELECT id FROM members WHERE id <> ? ORDER BY id LIMIT 1', memberId);
-  const ledger = ledgerFor(testApp.db.$client);
+  const ledger = ledgerFor(testApp.db.$client, testApp.clock.now);
   const wallet = accountIds.wallet(memberId);
   ensureAccounts(ledger, [accountInputs.site(9001), accountInputs.wallet(otherId)]);
   t.same(ledger.createTransfers([
