@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { regions, userRoles, users } from '../../src/db/schema/core.ts';
 import type { Actor, PeopleContext, RoleName } from '../../src/domain/members/context.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
+import { testPeopleKeys } from '../helpers/crypto-profile.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
 export const fixedNowMs = Date.UTC(2026, 10, 23, 2, 0, 0);
@@ -60,7 +60,7 @@ export function peopleFixture(): PeopleFixture {
   const clock = { ms: fixedNowMs };
   const context: PeopleContext = {
     db,
-    keys: { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32) },
+    keys: testPeopleKeys(),
     now: () => clock.ms,
   };
   return {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { openDatabase, type Db } from '../../../src/db/client.ts';
 import { users, userRoles } from '../../../src/db/schema/core.ts';
 import type { Actor } from '../../../src/domain/access/authorize.ts';
@@ -12,6 +11,7 @@ import type { RedemptionContext } from '../../../src/domain/redemption/context.t
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { TransferFlags } from '../../../src/ledger/index.ts';
+import { testPeopleKeys } from '../../helpers/crypto-profile.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
 export const startMs = Date.UTC(2026, 10, 23, 2, 0, 0);
@@ -47,7 +47,7 @@ let transferSequence = 0;
 export function redemptionFixture(path = ':memory:', options: { migrate?: boolean } = {}): Fixture {
   const db = openDatabase(path, { migrate: options.migrate });
   const clock = { ms: startMs };
-  const keys = { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32) };
+  const keys = testPeopleKeys();
   const context: RedemptionContext = { db, keys, now: () => clock.ms };
   if (options.migrate !== false) {
     for (const region of demoRegions) {
