@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, createHmac } from 'node:crypto';
 import t from 'tap';
-import { decryptBytes, encryptBytes, lookupHash } from '../../src/lib/crypto.ts';
+import { decryptBytes, encryptBytes, keyedMac, lookupHash } from '../../src/lib/crypto.ts';
 
 // The guomi profile relies on Node's OpenSSL for SM3 and SM4; these are the
 // standards' own examples, so a build whose SM3 or SM4 is wrong (or missing) fails here.
@@ -62,4 +62,6 @@ t.test('the guomi profile is HMAC-SM3 for lookups and SM4 with HMAC-SM3 for data
   const sealed = encryptBytes(keys, Buffer.from('430102195803071234'), 'id-number');
   t.equal(sealed.length, 16 + 32 + 18, 'iv 16 bytes, HMAC-SM3 tag 32 bytes, SM4-CTR ciphertext as long as the plaintext');
   t.equal(decryptBytes(keys, sealed, 'id-number').toString(), '430102195803071234');
+  t.same(keyedMac('guomi', dataHashingKey, 'counter:1:2'), createHmac('sm3', dataHashingKey).update('counter:1:2').digest(), 'short-lived MACs (the counter links) are HMAC-SM3');
+  t.same(keyedMac('international', dataHashingKey, 'counter:1:2'), createHmac('sha256', dataHashingKey).update('counter:1:2').digest());
 });

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db, Sqlite } from '../../db/client.ts';
 import { decryptText, type CryptoProfile } from '../../lib/crypto.ts';
 import {
-  KeyCheckError, dataKeyVariable, keyFingerprint, loadSecrets, secretsFileName, secretsFromKeys, secretsSource, type Secrets,
+  KeyCheckError, keyFingerprint, loadSecrets, secretsFileName, secretsFromKeys, secretsSource, type Secrets,
 } from '../../lib/secrets.ts';
 
 /**
@@ -49,29 +49,38 @@ function profileMessage(recorded: CryptoProfile, requested: CryptoProfile): stri
     + ` / This database uses the ${recorded} crypto profile but CRYPTO_PROFILE is ${requested}: unset CRYPTO_PROFILE or set it to ${recorded} (to change profiles, use keys rotate --profile).`;
 }
 
-function mismatchMessage(dataDirectory: string, environment: NodeJS.ProcessEnv, pendingMatches: boolean): string {
+function mismatchMessage(dataDirectory: string, environment: NodeJS.ProcessEnv, matching: string | undefined): string {
   const source = secretsSource(dataDirectory, environment);
-  const pending = join(dataDirectory, pendingSecretsFileName);
-  if (pendingMatches) {
-    return `密钥轮换未完成：数据库已使用 ${pending} 中的新密钥；请把它改名为 ${join(dataDirectory, secretsFileName)} 后再启动。`
-      + ` / A key rotation was interrupted: the database already uses the new keys in ${pending}; rename it to ${join(dataDirectory, secretsFileName)} and start again.`;
+  const file = join(dataDirectory, secretsFileName);
+  if (matching?.endsWith('.new')) {
+    return `密钥轮换未完成：数据库已使用 ${matching} 中的新密钥；请把它改名为 ${file} 后再启动。`
+      + ` / A key rotation was interrupted: the database already uses the new keys in ${matching}; rename it to ${file} and start again.`;
   }
-  const restore = source === dataKeyVariable ? `${dataKeyVariable}` : source;
-  return `密钥与数据库不符：数据库中的数据不是用 ${source} 中的密钥加密的；请从备份恢复与该数据库配套的 ${restore} 后再启动。`
-    + ` / The keys in ${source} are not the ones this database's data is encrypted with: restore the matching ${restore} from your backup and start again.`;
+  if (matching && source === file) {
+    return `密钥与数据库不符：该数据库（例如从轮换前的备份恢复的）使用 ${matching} 中的密钥；请用它替换 ${file} 后再启动。`
+      + ` / The keys in ${file} are not the ones this database's data is encrypted with, but those in ${matching} are (a backup from before a rotation?): copy it to ${file} and start again.`;
+  }
+  return `密钥与数据库不符：数据库中的数据不是用 ${source} 中的密钥加密的；请从备份恢复与该数据库配套的 ${source} 后再启动。`
+    + ` / The keys in ${source} are not the ones this database's data is encrypted with: restore the matching ${source} from your backup and start again.`;
 }
 
-/** Whether `secrets.json.new` (left by an interrupted rotation) holds the keys the database records. */
-function pendingSecretsMatch(dataDirectory: string, profile: CryptoProfile, fingerprint: string): boolean {
-  const file = join(dataDirectory, pendingSecretsFileName);
-  if (!existsSync(file)) return false;
-  try {
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as { tokenSigningKey: string; dataEncryptionKey: string };
-    const pending = secretsFromKeys(Buffer.from(stored.tokenSigningKey, 'base64'), Buffer.from(stored.dataEncryptionKey, 'base64'), profile);
-    return keyFingerprint(pending) === fingerprint;
-  } catch {
-    return false;
+/**
+ * A secrets file beside secrets.json that holds the keys the database records:
+ * secrets.json.new (left by an interrupted rotation) or a dated
+ * secrets.json.<time>.bak (kept by a rotation, for backups made before it).
+ */
+function findMatchingSecretsFile(dataDirectory: string, profile: CryptoProfile, fingerprint: string): string | undefined {
+  const candidates = readdirSync(dataDirectory).filter((name) => name === pendingSecretsFileName || (name.startsWith(`${secretsFileName}.`) && name.endsWith('.bak')));
+  for (const name of candidates.sort().reverse()) {
+    try {
+      const stored = JSON.parse(readFileSync(join(dataDirectory, name), 'utf8')) as { tokenSigningKey: string; dataEncryptionKey: string };
+      const keys = secretsFromKeys(Buffer.from(stored.tokenSigningKey, 'base64'), Buffer.from(stored.dataEncryptionKey, 'base64'), profile);
+      if (keyFingerprint(keys) === fingerprint) return join(dataDirectory, name);
+    } catch {
+      // not a readable secrets file: not a candidate
+    }
   }
+  return undefined;
 }
 
 /**
@@ -130,7 +139,8 @@ export function unlockKeys(db: Db, dataDirectory: string, options: UnlockOptions
     if (current.profile && current.profile !== cryptoProfile) throw new KeyCheckError(profileMessage(current.profile, cryptoProfile));
     const matches = current.fingerprint ? current.fingerprint === fingerprint : !stillKeyed || keysOpenExistingData(sqlite, secrets);
     if (!matches && stillKeyed) {
-      throw new KeyCheckError(mismatchMessage(dataDirectory, environment, current.fingerprint !== undefined && pendingSecretsMatch(dataDirectory, cryptoProfile, current.fingerprint)));
+      const matching = current.fingerprint === undefined ? undefined : findMatchingSecretsFile(dataDirectory, cryptoProfile, current.fingerprint);
+      throw new KeyCheckError(mismatchMessage(dataDirectory, environment, matching));
     }
     if (current.fingerprint !== fingerprint || current.profile !== cryptoProfile) writeKeyBinding(sqlite, secrets, options.nowMs ?? Date.now());
   }).immediate();

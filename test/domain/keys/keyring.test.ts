@@ -61,6 +61,17 @@ t.test('an interrupted rotation is named: rename secrets.json.new', async (t) =>
   t.throws(() => unlockKeys(fixture.db, dataDirectory, { environment: {} }), { message: /密钥轮换未完成.*rename it to/ });
 });
 
+t.test('a database restored from before a rotation names the dated keys that open it', async (t) => {
+  const dataDirectory = directory(t);
+  const fixture = peopleFixture();
+  const old = unlockKeys(fixture.db, dataDirectory, { environment: {}, requestedProfile: profile });
+  registerMember({ ...fixture.context, keys: old }, fixture.coordinatorA, { realName: '张三', phone: null, idNumber: fixture.idNumber(1), villageCode: villages.hongqi });
+  // The operator rotated (old keys kept as a dated .bak), then restored a database backup from before it.
+  writeFileSync(join(dataDirectory, 'secrets.json.20261201T020000Z.bak'), readFileSync(join(dataDirectory, 'secrets.json')), { mode: 0o600 });
+  writeFileSync(join(dataDirectory, 'secrets.json'), secretsFileContent(generateSecrets(profile)), { mode: 0o600 });
+  t.throws(() => unlockKeys(fixture.db, dataDirectory, { environment: {} }), { message: /secrets\.json\.20261201T020000Z\.bak are \(a backup from before a rotation\?\): copy it to/ });
+});
+
 t.test('a rotation that cannot open a row changes nothing', async (t) => {
   const dataDirectory = directory(t);
   const fixture = peopleFixture();
