@@ -132,6 +132,8 @@ export function unlockKeys(db: Db, dataDirectory: string, options: UnlockOptions
   const cryptoProfile = chooseProfile(binding, keyed, options.requestedProfile);
   const secrets = loadSecrets(dataDirectory, environment, { cryptoProfile, mayGenerate: !keyed });
   const fingerprint = keyFingerprint(secrets);
+  // The usual start: already bound to these keys, nothing to write (works on a read-only file too).
+  if (binding.fingerprint === fingerprint && binding.profile === cryptoProfile) return secrets;
   sqlite.transaction(() => {
     // Read again under the write lock: another process may have bound the database meanwhile.
     const current = readKeyBinding(sqlite);
