@@ -12,10 +12,13 @@ import { databasePath, openDatabase } from './db/client.ts';
 import { seedBig } from './domain/demo/big.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { seedDemo } from './domain/demo/seed.ts';
+import { unlockKeys } from './domain/keys/keyring.ts';
+import { rotateKeys } from './domain/keys/rotate.ts';
 import { refreshReports } from './domain/reports/refresh.ts';
 import { expireUnreviewed } from './domain/hours/review.ts';
 import { Ledger, exportHledger, verifyLedger } from './ledger/index.ts';
-import { loadSecrets } from './lib/secrets.ts';
+import { isCryptoProfile } from './lib/crypto.ts';
+import { KeyCheckError } from './lib/secrets.ts';
 
 interface Command {
   usage: string;
@@ -79,7 +82,7 @@ const commands: Record<string, Command> = {
     async run() {
       const config = loadConfig();
       const db = openDatabase(databasePath(config.dataDirectory));
-      const ran = await seedDemoNetwork(db, loadSecrets(config.dataDirectory));
+      const ran = await seedDemoNetwork(db, unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile }));
       db.$client.close();
       console.log(ran.length > 0 ? `seeded: ${ran.join('; ')}` : 'the demo network is already there; nothing to do');
       return 0;
@@ -112,7 +115,7 @@ const commands: Record<string, Command> = {
       }
       const started = Date.now();
       const db = openDatabase(path);
-      const secrets = loadSecrets(config.dataDirectory);
+      const secrets = unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile });
       const nowMs = Date.now();
       await seedDemo(db, nowMs - 400 * 86_400_000);
       const result = seedBig(db, { members, months, nowMs, keys: secrets, onProgress: (message) => console.log(`  ${message}`) });
@@ -232,6 +235,34 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  'keys rotate': {
+    usage: 'keys rotate [--profile P]',
+    summary: 'new keys: re-encrypt ID numbers and card tokens, re-key lookup hashes in one transaction (server stopped); P = international or guomi',
+    async run(args) {
+      const index = args.indexOf('--profile');
+      const targetProfile = index >= 0 ? args[index + 1] : undefined;
+      if (targetProfile !== undefined && !isCryptoProfile(targetProfile)) {
+        console.error('--profile must be international or guomi');
+        return 2;
+      }
+      const config = loadConfig();
+      // TODO(wt-ops): use the server's lifetime lock when it lands; the pid file can be stale or missing.
+      const pid = runningServerPid(config.dataDirectory);
+      if (pid !== undefined) {
+        console.error(`The server is running (pid ${pid}) on ${config.dataDirectory}. Stop it first, then rotate the keys.`);
+        return 2;
+      }
+      const db = openExisting();
+      try {
+        const result = rotateKeys(db, config.dataDirectory, { targetProfile, nowMs: Date.now() });
+        console.log(`keys rotated (${result.cryptoProfile}): ${result.idNumbers} ID numbers, ${result.cardTokens} card tokens, ${result.importFiles} roster files re-encrypted; `
+          + `old keys kept in ${result.backupFile} (store it with the backups made before today). Everyone must sign in again.`);
+        return 0;
+      } finally {
+        db.$client.close();
+      }
+    },
+  },
 };
 
 function help(): void {
@@ -255,4 +286,11 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // Keys missing or not this database's: one sentence, no stack trace.
+  if (!(error instanceof KeyCheckError)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
+}

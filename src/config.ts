@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { cryptoProfiles, isCryptoProfile, type CryptoProfile } from './lib/crypto.ts';
 
 /** Runtime settings, read once from the environment with safe defaults. */
 export interface Config {
@@ -16,6 +17,11 @@ export interface Config {
    * audit log see the real client. Off by default.
    */
   trustProxy: string | boolean;
+  /**
+   * CRYPTO_PROFILE: `international` or `guomi`, chosen at the first start and recorded
+   * in the database; unset later means "what the database records".
+   */
+  cryptoProfile: CryptoProfile | undefined;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -27,7 +33,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new Error(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const cryptoProfile = environment.CRYPTO_PROFILE || undefined;
+  if (cryptoProfile !== undefined && !isCryptoProfile(cryptoProfile)) {
+    throw new Error(`CRYPTO_PROFILE must be one of ${cryptoProfiles.join(', ')}; got "${cryptoProfile}"`);
+  }
   return {
+    cryptoProfile,
     host: environment.HOST ?? '127.0.0.1',
     port,
     dataDirectory: resolve(environment.DATA_DIR ?? './data'),

@@ -5,16 +5,17 @@ import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
+import { unlockKeys } from './domain/keys/keyring.ts';
 import { ledgerFor } from './domain/ledger/accounts.ts';
 import { sweepExpired } from './domain/redemption/counter.ts';
-import { loadSecrets } from './lib/secrets.ts';
 import { loggerOptions } from './plugins/logging.ts';
 
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const secrets = loadSecrets(config.dataDirectory);
   const db = openDatabase(databasePath(config.dataDirectory));
+  // Refuses (one sentence, exit 1) when the keys are missing or are not this database's.
+  const secrets = unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile });
   if (config.seedDemo) {
     const seeded = await seedDemoNetwork(db, secrets);
     if (seeded.length > 0) process.stdout.write(`Seeded the demo network: ${seeded.join('; ')}.\n`);

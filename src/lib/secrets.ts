@@ -1,27 +1,36 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyedMac, lookupHash, profileDigest, type CryptoProfile } from './crypto.ts';
 
 /**
  * The application's secrets. They come from environment variables or from a
  * file generated on first start in DATA_DIR with mode 0600; never from the
  * repository, never logged.
  *
- * - tokenSigningKey: signs access tokens (HS256).
- * - dataEncryptionKey: 32 bytes for AES-256-GCM of personal data (ID numbers).
- * - dataHashingKey: 32 bytes for keyed hashes (HMAC-SHA256) used to find
+ * - tokenSigningKey: signs access tokens (HS256) and the counter's short-lived links.
+ * - dataEncryptionKey: 32 bytes for personal data (ID numbers, card tokens, rosters):
+ *   AES-256-GCM, or the root of the SM4 keys in the guomi profile.
+ * - dataHashingKey: 32 bytes for keyed hashes (HMAC-SHA-256 or HMAC-SM3) used to find
  *   duplicates and look records up without decrypting; derived from the data
  *   encryption key with HKDF so only one data secret needs to be kept safe.
+ * - cryptoProfile: which algorithms, recorded in the database at first start.
  */
 export interface Secrets {
   readonly tokenSigningKey: Buffer;
   readonly dataEncryptionKey: Buffer;
   readonly dataHashingKey: Buffer;
+  readonly cryptoProfile: CryptoProfile;
 }
 
 export const secretsFileName = 'secrets.json';
-const tokenKeyVariable = 'SILVER_HOURS_TOKEN_KEY';
-const dataKeyVariable = 'SILVER_HOURS_DATA_KEY';
+export const tokenKeyVariable = 'SILVER_HOURS_TOKEN_KEY';
+export const dataKeyVariable = 'SILVER_HOURS_DATA_KEY';
+
+/** A refusal to start for a reason about keys; the message is one sentence for the operator (Chinese, then English). */
+export class KeyCheckError extends Error {
+  override name = 'KeyCheckError';
+}
 
 function decodeKey(name: string, value: string, minimumBytes: number, exactBytes?: number): Buffer {
   const key = Buffer.from(value, 'base64');
@@ -32,40 +41,92 @@ function decodeKey(name: string, value: string, minimumBytes: number, exactBytes
   return key;
 }
 
-export function secretsFromKeys(tokenSigningKey: Buffer, dataEncryptionKey: Buffer): Secrets {
+export function secretsFromKeys(tokenSigningKey: Buffer, dataEncryptionKey: Buffer, cryptoProfile: CryptoProfile = 'international'): Secrets {
   if (dataEncryptionKey.length !== 32) throw new Error('data encryption key must be 32 bytes');
   if (tokenSigningKey.length < 32) throw new Error('token signing key must be at least 32 bytes');
-  const dataHashingKey = Buffer.from(hkdfSync('sha256', dataEncryptionKey, Buffer.alloc(0), 'silver-hours/data-hashing', 32));
-  return Object.freeze({ tokenSigningKey, dataEncryptionKey, dataHashingKey });
+  const dataHashingKey = Buffer.from(hkdfSync(profileDigest(cryptoProfile), dataEncryptionKey, Buffer.alloc(0), 'silver-hours/data-hashing', 32));
+  return Object.freeze({ tokenSigningKey, dataEncryptionKey, dataHashingKey, cryptoProfile });
 }
 
-/** Fresh random secrets, for tests and for the first start. */
-export function generateSecrets(): Secrets {
-  return secretsFromKeys(randomBytes(48), randomBytes(32));
+/** Fresh random secrets, for tests, the first start and key rotation. */
+export function generateSecrets(cryptoProfile: CryptoProfile = 'international'): Secrets {
+  return secretsFromKeys(randomBytes(48), randomBytes(32), cryptoProfile);
+}
+
+/** The secrets file's content (base64 keys); the profile is recorded in the database, not here. */
+export function secretsFileContent(secrets: Secrets): string {
+  return JSON.stringify({ tokenSigningKey: secrets.tokenSigningKey.toString('base64'), dataEncryptionKey: secrets.dataEncryptionKey.toString('base64') }) + '\n';
+}
+
+/** Writes a file with mode 0600 and flushes it to disk before returning. */
+export function writeSecretFileDurably(path: string, content: string): void {
+  const descriptor = openSync(path, 'w', 0o600);
+  try {
+    writeSync(descriptor, content);
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * Creates `file` with fresh keys unless it exists. The keys are written to a
+ * private temporary file and hard-linked into place, which fails if another
+ * process created the file meanwhile: a reader never sees a half-written file.
+ */
+function createSecretsFile(file: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeSecretFileDurably(temporary, secretsFileContent(generateSecrets()));
+  try {
+    linkSync(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+export interface LoadOptions {
+  cryptoProfile?: CryptoProfile;
+  /**
+   * Whether a missing secrets file may be created with new keys: only for a
+   * database that holds no data under keys (see src/domain/keys/keyring.ts).
+   * Default true.
+   */
+  mayGenerate?: boolean;
+}
+
+/** Where the keys come from, for messages: the environment variables or the file. */
+export function secretsSource(dataDirectory: string, environment: NodeJS.ProcessEnv = process.env): string {
+  return environment[dataKeyVariable] ? dataKeyVariable : join(dataDirectory, secretsFileName);
+}
+
+export function missingKeysMessage(file: string): string {
+  return `密钥文件 ${file} 不存在，而数据库中已有用原密钥加密的数据（身份证号等），不会生成新密钥：请从备份恢复该文件，或设置环境变量 ${tokenKeyVariable} 和 ${dataKeyVariable} 后再启动。`
+    + ` / The keys are missing: restore ${file} from your backup (or set ${tokenKeyVariable} and ${dataKeyVariable}); the database holds data encrypted under the original keys, so no new keys are generated.`;
 }
 
 /**
  * Loads secrets: each key from its environment variable if set, otherwise
- * from DATA_DIR/secrets.json, which is created (mode 0600) when missing.
+ * from DATA_DIR/secrets.json, which is created (mode 0600) when missing and
+ * `mayGenerate` allows it; otherwise a KeyCheckError names what to restore.
  */
-export function loadSecrets(dataDirectory: string, environment: NodeJS.ProcessEnv = process.env): Secrets {
+export function loadSecrets(dataDirectory: string, environment: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Secrets {
+  const profile = options.cryptoProfile ?? 'international';
   const fromEnvironmentToken = environment[tokenKeyVariable];
   const fromEnvironmentData = environment[dataKeyVariable];
   if (fromEnvironmentToken && fromEnvironmentData) {
     return secretsFromKeys(
       decodeKey(tokenKeyVariable, fromEnvironmentToken, 32),
       decodeKey(dataKeyVariable, fromEnvironmentData, 32, 32),
+      profile,
     );
   }
   mkdirSync(dataDirectory, { recursive: true });
   const file = join(dataDirectory, secretsFileName);
   if (!existsSync(file)) {
-    const content = JSON.stringify({
-      tokenSigningKey: randomBytes(48).toString('base64'),
-      dataEncryptionKey: randomBytes(32).toString('base64'),
-    });
-    // 'wx' refuses to overwrite a file another process created meanwhile.
-    writeFileSync(file, content + '\n', { mode: 0o600, flag: 'wx' });
+    if (options.mayGenerate === false) throw new KeyCheckError(missingKeysMessage(file));
+    createSecretsFile(file);
   }
   const mode = statSync(file).mode & 0o777;
   if (mode !== 0o600) chmodSync(file, 0o600);
@@ -74,10 +135,19 @@ export function loadSecrets(dataDirectory: string, environment: NodeJS.ProcessEn
   return secretsFromKeys(
     fromEnvironmentToken ? decodeKey(tokenKeyVariable, fromEnvironmentToken, 32) : decodeKey('tokenSigningKey', stored.tokenSigningKey, 32),
     fromEnvironmentData ? decodeKey(dataKeyVariable, fromEnvironmentData, 32, 32) : decodeKey('dataEncryptionKey', stored.dataEncryptionKey, 32, 32),
+    profile,
   );
 }
 
 /** A keyed hash (hex) for lookups of personal values without storing them in clear. */
 export function keyedHash(secrets: Secrets, purpose: string, value: string): string {
-  return createHmac('sha256', secrets.dataHashingKey).update(purpose).update('\0').update(value).digest('hex');
+  return lookupHash(secrets, value, purpose);
+}
+
+/**
+ * Identifies the data key without revealing it: the profile's HMAC of a fixed
+ * label under the key. Stored in the database so a start with other keys is refused.
+ */
+export function keyFingerprint(secrets: Pick<Secrets, 'dataEncryptionKey' | 'cryptoProfile'>): string {
+  return keyedMac(secrets.cryptoProfile, secrets.dataEncryptionKey, 'silver-hours/key-fingerprint/v1').toString('hex');
 }

@@ -82,12 +82,13 @@ t.test('seed demo, then hours expire voids records left unreviewed past the poli
   const root = mkdtempSync(join(tmpdir(), 'silver-expire-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const { seedDemoNetwork } = await import('../../src/domain/demo/network.ts');
-  const { loadSecrets } = await import('../../src/lib/secrets.ts');
+  const { unlockKeys } = await import('../../src/domain/keys/keyring.ts');
+  const { testCryptoProfile } = await import('../helpers/crypto-profile.ts');
   const { verifyLedger } = await import('../../src/ledger/index.ts');
   // A demo network seeded 60 days before the machine's clock, which the CLI process reads too:
   // its queue has waited longer than the 30-day policy.
   const db = openDatabase(databasePath(root));
-  await seedDemoNetwork(db, loadSecrets(root), Date.now() - 60 * 24 * 3600 * 1000);
+  await seedDemoNetwork(db, unlockKeys(db, root, { requestedProfile: testCryptoProfile() }), Date.now() - 60 * 24 * 3600 * 1000);
   const pendingBefore = db.$client.prepare("SELECT count(*) FROM service_records WHERE status = 'pending'").pluck().get() as number;
   db.$client.close();
   t.ok(pendingBefore > 0, `the seeded queue holds ${pendingBefore} records`);

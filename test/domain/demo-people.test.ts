@@ -2,11 +2,11 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/client.ts';
 import { seedDemo } from '../../src/domain/demo/seed.ts';
 import { seedPeople } from '../../src/domain/demo/people.ts';
-import { generateSecrets } from '../../src/lib/secrets.ts';
+import { testSecrets } from '../helpers/crypto-profile.ts';
 
 t.test('the demo people seed fills the demo villages once', async (t) => {
   const db = openDatabase(':memory:');
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   t.equal(seedPeople(db, secrets), false, 'nothing without the demo regions');
   await seedDemo(db, Date.UTC(2026, 10, 23));
   t.equal(seedPeople(db, secrets, Date.UTC(2026, 10, 23)), true);

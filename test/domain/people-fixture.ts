@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { regions, userRoles, users } from '../../src/db/schema/core.ts';
 import type { Actor, PeopleContext, RoleName } from '../../src/domain/members/context.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { instants } from '../helpers/clock.ts';
+import { testPeopleKeys } from '../helpers/crypto-profile.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
 export const fixedNowMs = instants.suiteDefault;
@@ -61,7 +61,7 @@ export function peopleFixture(): PeopleFixture {
   const clock = { ms: fixedNowMs };
   const context: PeopleContext = {
     db,
-    keys: { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32) },
+    keys: testPeopleKeys(),
     now: () => clock.ms,
   };
   return {

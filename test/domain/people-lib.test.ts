@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { decryptText, encryptText, lookupHash } from '../../src/lib/crypto.ts';
+import { cryptoProfiles, decryptBytes, decryptText, encryptBytes, encryptText, lookupHash, type PeopleKeys } from '../../src/lib/crypto.ts';
 import { ageOn, checkCharacter, makeIdNumber, parseIdNumber, shanghaiDate } from '../../src/lib/idcard.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../src/lib/mask.ts';
 import { namePinyin } from '../../src/lib/pinyin.ts';
@@ -32,19 +32,40 @@ t.test('masks', async (t) => {
   t.equal(maskName('欧阳娜娜'), '欧**娜');
 });
 
-t.test('encryption is authenticated and bound to its purpose; lookup hashes are keyed', async (t) => {
-  const key = randomBytes(32);
-  const sealed = encryptText(key, '430102195803071234', 'id-number');
-  t.not(sealed, encryptText(key, '430102195803071234', 'id-number'), 'random IV: equal inputs give different ciphertexts');
-  t.equal(decryptText(key, sealed, 'id-number'), '430102195803071234');
-  t.throws(() => decryptText(key, sealed, 'card-token'), 'another purpose cannot open it');
-  t.throws(() => decryptText(randomBytes(32), sealed, 'id-number'), 'another key cannot open it');
-  const tampered = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'BA' : 'AA');
-  t.throws(() => decryptText(key, tampered, 'id-number'), 'tampering is detected');
-  t.throws(() => encryptText(randomBytes(16), 'x'), 'a short key is refused');
-  const hashKey = randomBytes(32);
-  t.equal(lookupHash(hashKey, 'a', 'id'), lookupHash(hashKey, 'a', 'id'));
-  t.not(lookupHash(hashKey, 'a', 'id'), lookupHash(randomBytes(32), 'a', 'id'));
+for (const cryptoProfile of cryptoProfiles) {
+  t.test(`${cryptoProfile}: encryption is authenticated and bound to its purpose; lookup hashes are keyed`, async (t) => {
+    const keys: PeopleKeys = { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32), cryptoProfile };
+    const other: PeopleKeys = { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32), cryptoProfile };
+    const sealed = encryptText(keys, '430102195803071234', 'id-number');
+    t.match(sealed, cryptoProfile === 'guomi' ? /^g1\./ : /^v1\./, 'the format names the profile');
+    t.not(sealed, encryptText(keys, '430102195803071234', 'id-number'), 'random IV: equal inputs give different ciphertexts');
+    t.equal(decryptText(keys, sealed, 'id-number'), '430102195803071234');
+    t.throws(() => decryptText(keys, sealed, 'card-token'), 'another purpose cannot open it');
+    t.throws(() => decryptText(other, sealed, 'id-number'), 'another key cannot open it');
+    const tampered = sealed.slice(0, -2) + (sealed.endsWith('A') ? 'BA' : 'AA');
+    t.throws(() => decryptText(keys, tampered, 'id-number'), 'tampering is detected');
+    const flippedFirstByte = Buffer.from(sealed.slice(3), 'base64url');
+    flippedFirstByte[flippedFirstByte.length - 1]! ^= 1;
+    t.throws(() => decryptText(keys, sealed.slice(0, 3) + flippedFirstByte.toString('base64url'), 'id-number'), 'a flipped ciphertext bit is detected');
+    t.throws(() => encryptText({ ...keys, dataEncryptionKey: randomBytes(16) }, 'x'), 'a short key is refused');
+    const file = randomBytes(1000);
+    t.same(decryptBytes(keys, encryptBytes(keys, file, 'import-file'), 'import-file'), file, 'bytes round-trip');
+    t.equal(lookupHash(keys, 'a', 'id'), lookupHash(keys, 'a', 'id'));
+    t.not(lookupHash(keys, 'a', 'id'), lookupHash(other, 'a', 'id'));
+    t.not(lookupHash(keys, 'a', 'id'), lookupHash(keys, 'a', 'phone'), 'the purpose is part of the hash');
+  });
+}
+
+t.test('a ciphertext of one profile does not open under the other', async (t) => {
+  const dataEncryptionKey = randomBytes(32);
+  const dataHashingKey = randomBytes(32);
+  const international = encryptText({ dataEncryptionKey, dataHashingKey, cryptoProfile: 'international' }, 'x', 'id-number');
+  t.throws(() => decryptText({ dataEncryptionKey, dataHashingKey, cryptoProfile: 'guomi' }, international, 'id-number'), /guomi/);
+  t.not(
+    lookupHash({ dataEncryptionKey, dataHashingKey, cryptoProfile: 'international' }, 'a', 'id'),
+    lookupHash({ dataEncryptionKey, dataHashingKey, cryptoProfile: 'guomi' }, 'a', 'id'),
+    'HMAC-SM3 and HMAC-SHA-256 differ',
+  );
 });
 
 t.test('pinyin keeps the surname reading and the plain one', async (t) => {

@@ -6,7 +6,7 @@ import type { Role } from '../../src/domain/access/authorize.ts';
 import { demoRedemptionPin, seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
-import { generateSecrets } from '../../src/lib/secrets.ts';
+import { testSecrets } from '../helpers/crypto-profile.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer } from '../helpers/browser.ts';
 import { createTestApp } from '../helpers/web.ts';
 
@@ -20,7 +20,7 @@ import { createTestApp } from '../helpers/web.ts';
 const axeTags = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
 
 async function startRedemptionServer(): Promise<LiveServer> {
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   const db = openDatabase(':memory:');
   const testApp = await createTestApp({ db, secrets, signInAttemptsPerAddress: 1000 });
   await seedRedemption(db, secrets, testApp.clock.now());

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { testProfileEnvironment } from './crypto-profile.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -17,7 +18,7 @@ export interface ServerProcess {
 export async function startServerProcess(dataDirectory: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: root,
-    env: { ...process.env, DATA_DIR: dataDirectory, PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: '0', ...env },
+    env: { ...process.env, DATA_DIR: dataDirectory, PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: '0', ...testProfileEnvironment(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

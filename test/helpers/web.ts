@@ -3,7 +3,7 @@ import { buildApp, type AppOptions } from '../../src/app.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { demoPassword, demoSignIns, seedDemo } from '../../src/domain/demo/seed.ts';
-import { generateSecrets } from '../../src/lib/secrets.ts';
+import { testSecrets } from './crypto-profile.ts';
 
 import { TestClock } from './clock.ts';
 
@@ -20,7 +20,7 @@ export async function createTestApp(options: Partial<AppOptions> = {}): Promise<
   const db = options.db ?? openDatabase(':memory:');
   const clock = new TestClock();
   await seedDemo(db, clock.now());
-  const app = await buildApp({ db, secrets: generateSecrets(), clock: clock.now, ...options });
+  const app = await buildApp({ db, secrets: testSecrets(), clock: clock.now, ...options });
   return { app, db, clock };
 }
 

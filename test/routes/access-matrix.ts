@@ -51,7 +51,8 @@ import { selfRegisterMember } from '../../src/domain/members/register.ts';
 import { postRequest } from '../../src/domain/redemption/requests.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
-import { generateSecrets, type Secrets } from '../../src/lib/secrets.ts';
+import type { Secrets } from '../../src/lib/secrets.ts';
+import { testSecrets } from '../helpers/crypto-profile.ts';
 import { elderReference, memberReference } from '../../src/routes/sites/shared.ts';
 import { TestBrowser, TestClock, demoPhone } from '../helpers/web.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
@@ -272,7 +273,7 @@ export function routeKey(method: string, url: string): string {
  */
 export async function matrixApp(): Promise<MatrixApp> {
   const db = openDatabase(':memory:');
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   const clock = new TestClock();
   await seedDemoNetwork(db, secrets, clock.now());
   const routes: string[] = [];

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHmac } from 'node:crypto';
 import { hashPassword } from '../../src/domain/auth/passwords.ts';
-import { generateSecrets } from '../../src/lib/secrets.ts';
+import { testSecrets } from '../helpers/crypto-profile.ts';
 import { insertUser } from '../../src/domain/auth/users.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
 import { count, createTestApp, demoPhone, signedInAs, TestBrowser, visibleText } from '../helpers/web.ts';
@@ -338,7 +338,7 @@ t.test('an oversize body is refused with a message and nothing is written', asyn
 });
 
 t.test('tokens signed with our key but the wrong algorithm, issuer, audience or expiry are refused', async (t) => {
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   const { app, db, clock } = await createTestApp({ secrets });
   t.teardown(() => app.close());
   const browser = await signedInAs(app, 'admin');

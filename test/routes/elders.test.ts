@@ -68,12 +68,12 @@ t.test('an elder page updates care and takes the elder off the registry with a r
 t.test("an elder's page shows the visits and services received, with a link to the full list", async (t) => {
   const { openDatabase } = await import('../../src/db/client.ts');
   const { seedDemoNetwork } = await import('../../src/domain/demo/network.ts');
-  const { generateSecrets } = await import('../../src/lib/secrets.ts');
+  const { testSecrets } = await import('../helpers/crypto-profile.ts');
   const { buildApp } = await import('../../src/app.ts');
   const { TestClock, TestBrowser, demoPhone } = await import('../helpers/web.ts');
   const { demoPassword } = await import('../../src/domain/demo/seed.ts');
   const db = openDatabase(':memory:');
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   const clock = new TestClock();
   await seedDemoNetwork(db, secrets, clock.now());
   const app = await buildApp({ db, secrets, clock: clock.now });

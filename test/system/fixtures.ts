@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
 import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
-import { loadSecrets } from '../../src/lib/secrets.ts';
+import { unlockKeys } from '../../src/domain/keys/keyring.ts';
+import { testCryptoProfile } from '../helpers/crypto-profile.ts';
 import type { HttpSession } from '../helpers/server-process.ts';
 
 /** What the system tests need to know about the seeded demo network. */
@@ -21,7 +22,7 @@ export const demoPin = '258036';
 /** Seeds the full demo network into DATA_DIR and reads back the facts the tests use. */
 export async function seedForSystemTests(dataDirectory: string): Promise<DemoFacts> {
   const db = openDatabase(databasePath(dataDirectory));
-  await seedDemoNetwork(db, loadSecrets(dataDirectory));
+  await seedDemoNetwork(db, unlockKeys(db, dataDirectory, { requestedProfile: testCryptoProfile() }));
   const sqlite = db.$client;
   const townshipMembers = sqlite.prepare(`SELECT m.id, m.village_code AS villageCode FROM members m JOIN regions r ON r.code = m.village_code
     WHERE m.status = 'active' AND r.path LIKE '%/433123101/%' ORDER BY m.id`).all() as { id: number; villageCode: string }[];

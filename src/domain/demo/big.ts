@@ -1,8 +1,9 @@
 import type { Db, Sqlite } from '../../db/client.ts';
 import { Ledger, TransferFlags, type AccountInput, type TransferInput } from '../../ledger/index.ts';
-import { encryptText, lookupHash, type PeopleKeys } from '../../lib/crypto.ts';
+import type { PeopleKeys } from '../../lib/crypto.ts';
 import { makeIdNumber } from '../../lib/idcard.ts';
 import { accountInputs, countyAccounts } from '../ledger/accounts.ts';
+import { idNumberHash, sealIdNumber } from '../members/identity.ts';
 import { insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
 
@@ -172,8 +173,12 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
   // ---- people
   const members: Member[] = [];
   const elders: Elder[] = [];
-  const idPlaceholder = (value: string) => (options.keys ? encryptText(options.keys.dataEncryptionKey, value, 'id_number') : `synthetic:${value.slice(0, 6)}`);
-  const idHash = (value: string) => (options.keys ? lookupHash(options.keys.dataHashingKey, value, 'id_number') : `synthetic:${value}`);
+  // With keys, ID numbers are sealed and hashed exactly as registration does, so
+  // member pages, the duplicate check and `keys rotate` work on a big network too.
+  const idPlaceholder = (value: string) => (options.keys ? sealIdNumber(options.keys, value) : `synthetic:${value.slice(0, 6)}`);
+  const idHash = (value: string) => (options.keys ? idNumberHash(options.keys, value) : `synthetic:${value}`);
+  const usedMemberIds = new Set<string>();
+  const usedElderIds = new Set<string>();
   const firstMonthMs = shanghaiMs(months[0]!, 1, 9);
   sqlite.transaction(() => {
     const insertMember = sqlite.prepare(`INSERT INTO members (real_name, name_pinyin, name_initials, phone, phone_last4, id_number_ciphertext, id_number_hmac,
@@ -185,11 +190,11 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
       const silver = random() < 0.45;
       const year = silver ? 1946 + Math.floor(random() * 20) : 1967 + Math.floor(random() * 30);
       const birthDate = `${year}-${String(1 + Math.floor(random() * 12)).padStart(2, '0')}-${String(1 + Math.floor(random() * 28)).padStart(2, '0')}`;
-      const idNumber = makeIdNumber(village.county, birthDate, i % 1000);
+      const idNumber = uniqueIdNumber(usedMemberIds, village.county, birthDate, i % 1000);
       // Members join over the first half of the period (and before it).
       const createdAtMs = firstMonthMs - 30 * dayMs + Math.floor(random() * (months.length / 2 + 1) * 30) * dayMs;
       const id = Number(insertMember.run(`${surname}${given}`, `${surnamePinyin} ${givenPinyin}`, `${surnamePinyin[0]}${givenPinyin[0]}`,
-        idPlaceholder(idNumber), idHash(`${idNumber}:${i}`), birthDate, random() < 0.5 ? 'male' : 'female', village.code, createdAtMs, createdAtMs).lastInsertRowid);
+        idPlaceholder(idNumber), idHash(idNumber), birthDate, random() < 0.5 ? 'male' : 'female', village.code, createdAtMs, createdAtMs).lastInsertRowid);
       members.push({ id, village, balance: 0 });
     }
     const insertElder = sqlite.prepare(`INSERT INTO elders (member_id, real_name, name_pinyin, name_initials, id_number_ciphertext, id_number_hmac, birth_date, gender,
@@ -201,10 +206,10 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
       const [surname, surnamePinyin] = pick(surnames);
       const [given, givenPinyin] = pick(givenNames);
       const birthDate = `${1930 + Math.floor(random() * 20)}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}`;
-      const idNumber = makeIdNumber(village.county, birthDate, 500 + (i % 500));
+      const idNumber = uniqueIdNumber(usedElderIds, village.county, birthDate, 500 + (i % 500));
       const createdAtMs = firstMonthMs - 30 * dayMs + Math.floor(random() * (months.length / 2 + 1) * 30) * dayMs;
       const id = Number(insertElder.run(null, `${surname}${given}`, `${surnamePinyin} ${givenPinyin}`, `${surnamePinyin[0]}${givenPinyin[0]}`,
-        idPlaceholder(idNumber), idHash(`${idNumber}:elder:${i}`), birthDate, random() < 0.5 ? 'male' : 'female', village.code, createdAtMs, createdAtMs).lastInsertRowid);
+        idPlaceholder(idNumber), idHash(idNumber), birthDate, random() < 0.5 ? 'male' : 'female', village.code, createdAtMs, createdAtMs).lastInsertRowid);
       const chosen = new Set<string>([pick(elderCategoryCodes)]);
       if (random() < 0.25) chosen.add(random() < 0.5 ? 'disabled' : 'semi_disabled');
       for (const category of chosen) insertCategory.run(id, category, sensitiveCategories.has(category) ? 1 : 0);
@@ -402,4 +407,16 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
   const transfers = (sqlite.prepare('SELECT max(seq) FROM ledger_transfers').pluck().get() as number | null) ?? 0;
   return { members: members.length, elders: elders.length, villages: villages.length, sites: allSites.length, serviceRecords: recordCount, redemptions: redemptionCount, transfers, months };
 }
+}
+
+/** An ID number not yet in `used`: the sequence moves on (no random draw, so the network stays the same) until it is new. */
+function uniqueIdNumber(used: Set<string>, county: string, birthDate: string, sequence: number): string {
+  for (let step = 0; step < 1000; step++) {
+    const idNumber = makeIdNumber(county, birthDate, (sequence + step) % 1000);
+    if (!used.has(idNumber)) {
+      used.add(idNumber);
+      return idNumber;
+    }
+  }
+  throw new Error(`seed big: no free ID number for ${county} ${birthDate}`);
 }

@@ -9,7 +9,8 @@ import type { RosterKind } from './columns.ts';
 import { readRoster } from './roster.ts';
 import { checkRosterRows, type RowProblem } from './validate.ts';
 
-const fileContext = 'import-file';
+/** The purpose an uploaded roster is sealed under (bound into its tag). */
+export const fileContext = 'import-file';
 
 export type BatchRow = typeof importBatches.$inferSelect;
 
@@ -86,7 +87,7 @@ export async function uploadRoster(context: PeopleContext, actor: Actor, input: 
       const inserted = tx
         .insert(importBatches)
         .values({
-          kind: input.kind, fileSha256, fileName, fileCiphertext: encryptBytes(context.keys.dataEncryptionKey, input.file, fileContext),
+          kind: input.kind, fileSha256, fileName, fileCiphertext: encryptBytes(context.keys, input.file, fileContext),
           scopeRegionCode, status: 'validated', totalRows: checked.length, validRows: checked.length - errors.length, errorRows: errors.length,
           createdByUserId: actor.userId, createdAtMs: at,
         })
@@ -169,7 +170,7 @@ export function startImport(context: PeopleContext, actor: Actor, batchId: numbe
 }
 
 async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow): Promise<BatchSummary> {
-  const file = decryptBytes(context.keys.dataEncryptionKey, batch.fileCiphertext!, fileContext);
+  const file = decryptBytes(context.keys, batch.fileCiphertext!, fileContext);
   const read = await readRoster(batch.kind, file);
   if (!read.ok) throw new Error('roster unreadable at import');
   const checked = (await checkRosterRows(context, actor, batch.kind, read.rows)).filter((row) => row.checked !== null);

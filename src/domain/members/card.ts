@@ -16,7 +16,11 @@ export interface NewCardToken {
  */
 export function newCardToken(keys: PeopleKeys): NewCardToken {
   const token = randomToken(32);
-  return { token, hash: cardTokenHash(token), ciphertext: encryptText(keys.dataEncryptionKey, token, cardTokenPurpose) };
+  return { token, hash: cardTokenHash(token), ciphertext: sealCardToken(keys, token) };
+}
+
+export function sealCardToken(keys: PeopleKeys, token: string): string {
+  return encryptText(keys, token, cardTokenPurpose);
 }
 
 export function cardTokenHash(token: string): string {
@@ -24,7 +28,7 @@ export function cardTokenHash(token: string): string {
 }
 
 export function openCardToken(keys: PeopleKeys, ciphertext: string): string {
-  return decryptText(keys.dataEncryptionKey, ciphertext, cardTokenPurpose);
+  return decryptText(keys, ciphertext, cardTokenPurpose);
 }
 
 /** Luhn check digit, so a mistyped card number at the counter is caught. */

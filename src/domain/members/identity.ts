@@ -6,15 +6,15 @@ import { prepared, type PeopleContext, type Problem } from './context.ts';
 const idNumberPurpose = 'id-number';
 
 export function idNumberHash(keys: PeopleKeys, normalizedIdNumber: string): string {
-  return lookupHash(keys.dataHashingKey, normalizedIdNumber, idNumberPurpose);
+  return lookupHash(keys, normalizedIdNumber, idNumberPurpose);
 }
 
 export function sealIdNumber(keys: PeopleKeys, normalizedIdNumber: string): string {
-  return encryptText(keys.dataEncryptionKey, normalizedIdNumber, idNumberPurpose);
+  return encryptText(keys, normalizedIdNumber, idNumberPurpose);
 }
 
 export function openIdNumber(keys: PeopleKeys, ciphertext: string): string {
-  return decryptText(keys.dataEncryptionKey, ciphertext, idNumberPurpose);
+  return decryptText(keys, ciphertext, idNumberPurpose);
 }
 
 /** Validates an ID number as typed; the problem never echoes the number. */

@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { users } from '../../db/schema/core.ts';
+import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
 import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
 import type { Translate } from '../../i18n/index.ts';
 
@@ -52,7 +52,7 @@ export function memberIdOfUser(app: FastifyInstance, userId: number): number | n
  * the member was identified by card, card number or phone.
  */
 export function memberReference(app: FastifyInstance, siteId: number, memberId: number): string {
-  const mac = createHmac('sha256', app.secrets.tokenSigningKey).update(`counter:${siteId}:${memberId}`).digest('base64url').slice(0, 22);
+  const mac = keyedMac(app.secrets.cryptoProfile, app.secrets.tokenSigningKey, `counter:${siteId}:${memberId}`).toString('base64url').slice(0, 22);
   return `${memberId}.${mac}`;
 }
 
@@ -60,12 +60,12 @@ export function readMemberReference(app: FastifyInstance, siteId: number, refere
   const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
   if (!match) return null;
   const memberId = Number(match[1]);
-  return memberReference(app, siteId, memberId) === reference ? memberId : null;
+  return constantTimeEqual(memberReference(app, siteId, memberId), reference) ? memberId : null;
 }
 
 /** The same for a registered elder without a member record, found by name and ID digits at a service station. */
 export function elderReference(app: FastifyInstance, siteId: number, elderId: number): string {
-  const mac = createHmac('sha256', app.secrets.tokenSigningKey).update(`counter-elder:${siteId}:${elderId}`).digest('base64url').slice(0, 22);
+  const mac = keyedMac(app.secrets.cryptoProfile, app.secrets.tokenSigningKey, `counter-elder:${siteId}:${elderId}`).toString('base64url').slice(0, 22);
   return `${elderId}.${mac}`;
 }
 
@@ -73,7 +73,7 @@ export function readElderReference(app: FastifyInstance, siteId: number, referen
   const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
   if (!match) return null;
   const elderId = Number(match[1]);
-  return elderReference(app, siteId, elderId) === reference ? elderId : null;
+  return constantTimeEqual(elderReference(app, siteId, elderId), reference) ? elderId : null;
 }
 
 export function positiveId(text: string): number | null {

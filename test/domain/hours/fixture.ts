@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { openDatabase, type Db } from '../../../src/db/client.ts';
 import { regions, userRoles, users } from '../../../src/db/schema/core.ts';
 import { teamActivities, teams } from '../../../src/db/schema/people.ts';
@@ -12,6 +12,7 @@ import { seedFirstStandard } from '../../../src/domain/hours/first-standard.ts';
 import type { LogInput } from '../../../src/domain/hours/log.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { instants } from '../../helpers/clock.ts';
+import { testPeopleKeys } from '../../helpers/crypto-profile.ts';
 
 /** 2026-11-23 10:00 in Shanghai (02:00 UTC). */
 export const startMs = instants.suiteDefault;
@@ -81,7 +82,7 @@ export function hoursFixture(): HoursFixture {
   const clock = { ms: startMs };
   const now = () => clock.ms;
   const context: HoursContext = { db, now };
-  const people: PeopleContext = { db, keys: { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32) }, now };
+  const people: PeopleContext = { db, keys: testPeopleKeys(), now };
   const admin = addUser(db, '张明', '13900000001', 'admin', '430000');
   const peopleAdmin = { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
   const member = (name: string, sequence: number, village: string, phone: string | null) => {

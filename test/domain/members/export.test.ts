@@ -3,11 +3,11 @@ import { openDatabase } from '../../../src/db/client.ts';
 import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
 import type { Actor } from '../../../src/domain/members/context.ts';
 import { exportMemberData } from '../../../src/domain/members/query.ts';
-import { generateSecrets } from '../../../src/lib/secrets.ts';
+import { testSecrets } from '../../helpers/crypto-profile.ts';
 
 t.test("the PIPL copy holds the member's account (no password hash), services, redemptions, gifts, relatives and wallet history", async (t) => {
   const db = openDatabase(':memory:');
-  const keys = generateSecrets();
+  const keys = testSecrets();
   const nowMs = Date.UTC(2026, 10, 23, 2, 0, 0);
   await seedDemoNetwork(db, keys, nowMs);
   const context = { db, keys, now: () => nowMs };

@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../../../src/db/client.ts';
 import { grantsOf } from '../../../src/domain/auth/users.ts';
 import { confirmBasket, placeBasket } from '../../../src/domain/redemption/counter.ts';
+import { testCryptoProfile } from '../../helpers/crypto-profile.ts';
 
 const [path, siteId, memberId, itemId, clerkId, startAt, pin] = process.argv.slice(2);
 const db = openDatabase(path!, { migrate: false });
-const keys = { dataEncryptionKey: Buffer.from(process.env.TEST_DATA_KEY!, 'base64'), dataHashingKey: Buffer.from(process.env.TEST_HASH_KEY!, 'base64') };
+const keys = { dataEncryptionKey: Buffer.from(process.env.TEST_DATA_KEY!, 'base64'), dataHashingKey: Buffer.from(process.env.TEST_HASH_KEY!, 'base64'), cryptoProfile: testCryptoProfile() };
 const context = { db, keys };
 const actor = { userId: Number(clerkId), grants: grantsOf(db, Number(clerkId)) };
 while (Date.now() < Number(startAt)) { /* line up with the other clerk */ }

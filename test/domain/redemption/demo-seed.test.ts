@@ -5,11 +5,11 @@ import { seedRedemption } from '../../../src/domain/demo/redemption.ts';
 import { clearingView } from '../../../src/domain/redemption/clearing.ts';
 import { publicSites } from '../../../src/domain/redemption/sites.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { generateSecrets } from '../../../src/lib/secrets.ts';
+import { testSecrets } from '../../helpers/crypto-profile.ts';
 
 t.test('the demo seed: sites in three counties, cross-county redemptions, once only, ledger verified', async (t) => {
   const db = openDatabase(':memory:');
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   t.equal(await seedRedemption(db, secrets), false, 'nothing before the core demo exists');
   await seedDemo(db);
   t.equal(await seedRedemption(db, secrets), true);
@@ -28,7 +28,7 @@ t.test('the demo seed: sites in three counties, cross-county redemptions, once o
 t.test('the full demo network: the demo volunteer has a PIN and a registered relative, whatever seeded her member record', async (t) => {
   const { seedDemoNetwork } = await import('../../../src/domain/demo/network.ts');
   const db = openDatabase(':memory:');
-  await seedDemoNetwork(db, generateSecrets());
+  await seedDemoNetwork(db, testSecrets());
   const row = db.$client.prepare(`SELECT m.pin_hash AS pinHash, (SELECT count(*) FROM member_relatives r WHERE r.member_id = m.id) AS relatives
     FROM users u JOIN members m ON m.id = u.member_id WHERE u.phone = '13800000001'`).get() as { pinHash: string | null; relatives: number } | undefined;
   t.ok(row, '王秀英 has a member record');

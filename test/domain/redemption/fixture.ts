@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { openDatabase, type Db } from '../../../src/db/client.ts';
 import { users, userRoles } from '../../../src/db/schema/core.ts';
 import type { Actor } from '../../../src/domain/access/authorize.ts';
@@ -13,6 +13,7 @@ import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { TransferFlags } from '../../../src/ledger/index.ts';
 import { instants } from '../../helpers/clock.ts';
+import { testPeopleKeys } from '../../helpers/crypto-profile.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
 export const startMs = instants.suiteDefault;
@@ -48,7 +49,7 @@ let transferSequence = 0;
 export function redemptionFixture(path = ':memory:', options: { migrate?: boolean } = {}): Fixture {
   const db = openDatabase(path, { migrate: options.migrate });
   const clock = { ms: startMs };
-  const keys = { dataEncryptionKey: randomBytes(32), dataHashingKey: randomBytes(32) };
+  const keys = testPeopleKeys();
   const context: RedemptionContext = { db, keys, now: () => clock.ms };
   if (options.migrate !== false) {
     for (const region of demoRegions) {

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { seedRedemption, demoRedemptionPin } from '../../../src/domain/demo/redemption.ts';
 import { openDatabase } from '../../../src/db/client.ts';
 import { openCardToken } from '../../../src/domain/members/card.ts';
-import { generateSecrets } from '../../../src/lib/secrets.ts';
+import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { createTestApp } from '../../helpers/web.ts';
 
 export { demoRedemptionPin as pin };
 
 /** The web test app with the core demo and the redemption demo seeded. */
 export async function redemptionApp() {
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   const db = openDatabase(':memory:');
   const test = await createTestApp({ db, secrets });
   await seedRedemption(db, secrets, test.clock.now());

@@ -1,0 +1,104 @@
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db, Sqlite } from '../../db/client.ts';
+import { decryptBytes, encryptBytes, type CryptoProfile } from '../../lib/crypto.ts';
+import {
+  KeyCheckError, dataKeyVariable, generateSecrets, secretsFileContent, secretsFileName, tokenKeyVariable, writeSecretFileDurably, type Secrets,
+} from '../../lib/secrets.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { fileContext } from '../import/batch.ts';
+import { openCardToken, sealCardToken } from '../members/card.ts';
+import { idNumberHash, sealIdNumber } from '../members/identity.ts';
+import { openStoredIdNumber, pendingSecretsFileName, unlockKeys, writeKeyBinding } from './keyring.ts';
+
+/**
+ * `keys rotate`: new keys for the data already stored. Everything sealed or
+ * hashed under the data key is redone in ONE write transaction together with
+ * the new fingerprint: ID numbers (ciphertext and lookup HMAC) of members and
+ * elders, members' card tokens, rosters not yet imported. Not keyed, so left
+ * alone: PINs and passwords (argon2id without a pepper), card token and session
+ * hashes (SHA-256 of random tokens). The audit log's keyed phone hashes of
+ * failed sign-ins cannot be rewritten (the log is insert-only); they only count
+ * attempts within 15 minutes. A new token key signs everyone out.
+ */
+
+export interface RotationCounts {
+  idNumbers: number;
+  cardTokens: number;
+  importFiles: number;
+}
+
+export interface RotationResult extends RotationCounts {
+  cryptoProfile: CryptoProfile;
+  backupFile: string;
+}
+
+/** Re-seals and re-hashes every keyed value from `from` to `to` and records `to`'s binding, in one transaction. */
+export function reencryptAll(db: Db, from: Secrets, to: Secrets, nowMs: number): RotationCounts {
+  const sqlite: Sqlite = db.$client;
+  return sqlite.transaction(() => {
+    const counts: RotationCounts = { idNumbers: 0, cardTokens: 0, importFiles: 0 };
+    for (const table of ['members', 'elders'] as const) {
+      const cardColumn = table === 'members' ? 'card_token_ciphertext' : 'NULL';
+      const rows = sqlite.prepare(`SELECT id, id_number_ciphertext AS idSealed, ${cardColumn} AS cardSealed FROM ${table}`).all() as { id: number; idSealed: string; cardSealed: string | null }[];
+      const update = sqlite.prepare(`UPDATE ${table} SET id_number_ciphertext = ?, id_number_hmac = ? WHERE id = ?`);
+      const updateCard = sqlite.prepare('UPDATE members SET card_token_ciphertext = ? WHERE id = ?');
+      for (const row of rows) {
+        const idNumber = openStoredIdNumber(from, row.idSealed);
+        if (idNumber === undefined) throw new KeyCheckError(`${table} ${row.id}: 身份证号无法用当前密钥解密，未轮换任何数据。 / ${table} row ${row.id}: its ID number does not open under the current keys; nothing was rotated.`);
+        update.run(sealIdNumber(to, idNumber), idNumberHash(to, idNumber), row.id);
+        counts.idNumbers += 1;
+        if (row.cardSealed !== null) {
+          updateCard.run(sealCardToken(to, openCardToken(from, row.cardSealed)), row.id);
+          counts.cardTokens += 1;
+        }
+      }
+    }
+    const files = sqlite.prepare('SELECT id, file_ciphertext AS sealed FROM import_batches WHERE file_ciphertext IS NOT NULL').all() as { id: number; sealed: Buffer }[];
+    const updateFile = sqlite.prepare('UPDATE import_batches SET file_ciphertext = ? WHERE id = ?');
+    for (const file of files) {
+      updateFile.run(encryptBytes(to, decryptBytes(from, file.sealed, fileContext), fileContext), file.id);
+      counts.importFiles += 1;
+    }
+    writeKeyBinding(sqlite, to, nowMs);
+    recordAudit(db, { action: 'keys.rotate', objectType: 'keys', detail: { ...counts, fromProfile: from.cryptoProfile, toProfile: to.cryptoProfile } }, nowMs);
+    return counts;
+  }).immediate();
+}
+
+function dated(nowMs: number): string {
+  return new Date(nowMs).toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Rotates the keys of DATA_DIR: the new secrets file is written and flushed as
+ * secrets.json.new, the database switches in one transaction, then the old
+ * file is kept as secrets.json.<UTC time>.bak and the new one renamed into
+ * place. If the process dies between the commit and the rename, the next start
+ * says to rename secrets.json.new (see keyring.ts); the old keys stay valid for
+ * backups taken before the rotation.
+ */
+export function rotateKeys(db: Db, dataDirectory: string, options: { targetProfile?: CryptoProfile; environment?: NodeJS.ProcessEnv; nowMs: number }): RotationResult {
+  const environment = options.environment ?? process.env;
+  if (environment[dataKeyVariable] || environment[tokenKeyVariable]) {
+    throw new KeyCheckError(`密钥来自环境变量 ${tokenKeyVariable}/${dataKeyVariable}，keys rotate 只轮换 secrets.json；请先改用 secrets.json 再轮换。`
+      + ` / The keys come from ${tokenKeyVariable}/${dataKeyVariable}; keys rotate only rotates secrets.json: unset them (keeping their values in secrets.json) and run it again.`);
+  }
+  const from = unlockKeys(db, dataDirectory, { environment, nowMs: options.nowMs });
+  const to = generateSecrets(options.targetProfile ?? from.cryptoProfile);
+  const file = join(dataDirectory, secretsFileName);
+  const pending = join(dataDirectory, pendingSecretsFileName);
+  writeSecretFileDurably(pending, secretsFileContent(to));
+  let counts: RotationCounts;
+  try {
+    counts = reencryptAll(db, from, to, options.nowMs);
+  } catch (error) {
+    rmSync(pending, { force: true });
+    throw error;
+  }
+  let backupFile = join(dataDirectory, `${secretsFileName}.${dated(options.nowMs)}.bak`);
+  for (let suffix = 2; existsSync(backupFile); suffix++) backupFile = join(dataDirectory, `${secretsFileName}.${dated(options.nowMs)}-${suffix}.bak`);
+  linkSync(file, backupFile);
+  renameSync(pending, file);
+  return { ...counts, cryptoProfile: to.cryptoProfile, backupFile };
+}
