@@ -248,7 +248,8 @@ const confirmations = new WeakSet<PinConfirmation>();
  * given. The PIN counts only when the volunteer logs their own service for a
  * registered elder who is a member (a coordinator keying in a record for
  * someone else cannot confirm it for the elder). A wrong PIN is refused with
- * the attempts left and counts toward the members domain's lock; nothing else
+ * the attempts left and counts toward the lock of the 'remote' channel only
+ * (a volunteer's phone cannot lock the elder out of the counter); nothing else
  * is written. With the policy on (and room under the balance cap), a confirmed
  * record is approved at once.
  */
@@ -266,7 +267,7 @@ export async function logServiceWithPin(context: HoursContext, people: PeopleCon
   if (!elder) return refuse(422, { code: 'hours.error.pin_needs_recipient', field: 'elderPin' });
   if (elder.memberId === null) return refuse(422, { code: 'hours.error.pin_elder_not_member', field: 'elderPin' });
   if (elder.memberId === who.memberId) return logService(context, actor, input); // refused there: own recipient
-  const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin);
+  const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin, 'remote');
   if (!checked.ok) {
     const status = checked.status === 423 ? 423 : checked.status === 404 ? 422 : checked.status;
     return { ok: false, status: status as 409 | 422 | 423, problems: checked.problems.map((problem) => ({ ...problem, field: 'elderPin' })) };
