@@ -140,3 +140,26 @@ t.test(`${guesses} parallel wrong elder PINs on the hours form lock only the rem
   t.match(confirmed.headers.get('location')!, /logged=approved$/);
   t.equal(network.row('SELECT pin_remote_failed_attempts AS n FROM members WHERE id = ?', memberId).n, 0);
 });
+
+t.test(`${guesses} parallel wrong current passwords on the change-password form: at most ${limit} evaluated`, async (t) => {
+  const network = await listeningNetwork(t);
+  const volunteer = await HttpSession.signIn(network.base, demoPhone('volunteer'));
+  await volunteer.page('/account/password');
+  const userId = Number(network.row("SELECT id FROM users WHERE phone = ?", demoPhone('volunteer')).id);
+  const change = (current: string) => ({ current_password: current, new_password: 'qingshan-lushui-7', confirm_password: 'qingshan-lushui-7' });
+  const answers = await Promise.all(wrongPins.map(async (wrong) => {
+    const response = await volunteer.fetch('/account/password', { form: change(`wrong-${wrong}`) });
+    return { status: response.status, text: visibleText(await response.text()) };
+  }));
+  t.same(tally(answers.map((answer) => answer.status)), { 422: limit, 429: guesses - limit });
+  t.ok(answers.filter((answer) => answer.status === 429).every((answer) => answer.text.includes('现在的密码输错次数太多，请 15 分钟后再试。')));
+  t.equal(network.row("SELECT count(*) AS n FROM audit_log WHERE action = 'account.current_password_attempt' AND object_id = ?", String(userId)).n, limit, 'five checks reserved');
+  const refused = await volunteer.fetch('/account/password', { form: change('yinling2026') });
+  t.equal(refused.status, 429, 'the right password waits for the window too');
+  const hashBefore = network.row('SELECT password_hash AS hash FROM users WHERE id = ?', userId).hash;
+  network.clock.advance(15 * 60_000 + 1000);
+  await volunteer.page('/account/password');
+  const changed = await volunteer.fetch('/account/password', { form: change('yinling2026') });
+  t.equal(changed.status, 303, 'after the window the right password changes it');
+  t.not(network.row('SELECT password_hash AS hash FROM users WHERE id = ?', userId).hash, hashBefore);
+});
