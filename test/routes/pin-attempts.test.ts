@@ -163,3 +163,19 @@ t.test(`${guesses} parallel wrong current passwords on the change-password form:
   t.equal(changed.status, 303, 'after the window the right password changes it');
   t.not(network.row('SELECT password_hash AS hash FROM users WHERE id = ?', userId).hash, hashBefore);
 });
+
+t.test(`${guesses} parallel gifts with wrong PINs: at most ${limit} evaluated, nothing given`, async (t) => {
+  const network = await listeningNetwork(t);
+  const giver = network.row("SELECT id FROM members WHERE real_name = '王秀英' ORDER BY id LIMIT 1");
+  const receiver = network.row("SELECT card_number AS card FROM members WHERE real_name = '刘德顺' ORDER BY id LIMIT 1");
+  const volunteer = await HttpSession.signIn(network.base, demoPhone('volunteer'));
+  await volunteer.page('/gifts');
+  const giftsBefore = network.row('SELECT count(*) AS n FROM member_gifts').n;
+  const statuses = await Promise.all(wrongPins.map(async (wrong) => (await volunteer.fetch('/gifts', { form: { kind: 'gift', to: String(receiver.card), amount: '1', pin: wrong, idempotency_key: randomUUID() } })).status));
+  t.same(tally(statuses), { 422: limit - 1, 423: guesses - (limit - 1) });
+  t.equal(network.row('SELECT count(*) AS n FROM member_gifts').n, giftsBefore, 'nothing given');
+  t.same(network.row('SELECT pin_failed_attempts AS attempts, pin_locked_until_ms AS lockedUntil FROM members WHERE id = ?', giver.id), { attempts: limit, lockedUntil: network.clock.now() + lockMs });
+  const right = await volunteer.fetch('/gifts', { form: { kind: 'gift', to: String(receiver.card), amount: '1', pin: demoRedemptionPin, idempotency_key: randomUUID() } });
+  t.equal(right.status, 423, 'the right PIN waits for the lock');
+  t.equal(network.row('SELECT count(*) AS n FROM member_gifts').n, giftsBefore);
+});
