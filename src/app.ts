@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import type { Db } from './db/client.ts';
 import { chooseLocale, translator } from './i18n/index.ts';
+import { normalizeNumericFields } from './lib/forms.ts';
 import type { Secrets } from './lib/secrets.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
@@ -122,6 +123,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
   installErrorPages(app);
   installAssets(app);
+
+  // Full-width digits become ASCII in every numeric field (PINs, amounts, phones, card and ID numbers) before a route reads them.
+  app.addHook('preValidation', async (request) => {
+    normalizeNumericFields(request.body);
+    normalizeNumericFields(request.query);
+  });
 
   // Every state-changing request carries the CSRF token: the hidden _csrf field, or the X-CSRF-Token header from htmx.
   app.addHook('preValidation', (request, reply, done) => {

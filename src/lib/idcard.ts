@@ -19,9 +19,9 @@ export interface IdCardInfo {
 
 export type IdCardResult = { ok: true; info: IdCardInfo } | { ok: false; problem: IdCardProblem };
 
-/** Trims, removes inner spaces and upper-cases a trailing x. */
+/** Full-width digits to ASCII (NFKC), trims, removes inner spaces and upper-cases a trailing x. */
 export function normalizeIdNumber(raw: string): string {
-  return raw.replace(/[\s\u3000]/g, '').toUpperCase();
+  return raw.normalize('NFKC').replace(/[\s\u3000]/g, '').toUpperCase();
 }
 
 export function checkCharacter(first17: string): string {

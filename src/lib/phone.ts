@@ -1,6 +1,6 @@
-/** Mainland mobile numbers: 11 digits starting 13-19. Spaces, dashes and a +86 prefix are accepted and removed. */
+/** Mainland mobile numbers: 11 digits starting 13-19. Full-width digits (NFKC), spaces, dashes and a +86 prefix are accepted. */
 export function normalizePhone(input: string): string | null {
-  const compact = input.replace(/[\s-]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
+  const compact = input.normalize('NFKC').replace(/[\s-]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
   return /^1[3-9]\d{9}$/.test(compact) ? compact : null;
 }
 

@@ -3,7 +3,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Every page we build, signed out and as each role, in normal and elder mode:
@@ -173,4 +173,5 @@ if (skip) {
       }
     });
   }
+  checkNoSecretsInUrls();
 }

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
-import { browserSkipReason, launchBrowser, signInThroughForm } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, signInThroughForm, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
 import { matrixApp } from '../routes/access-matrix.ts';
 
 /**
@@ -32,6 +32,7 @@ if (skip) {
     browser = launched;
     ({ app, db, fixtures } = built);
     await app.listen({ host: '127.0.0.1', port: 0 });
+    watchServerUrls(app);
     const address = app.server.address();
     if (address === null || typeof address === 'string') throw new Error('no TCP address');
     baseUrl = `http://127.0.0.1:${address.port}`;
@@ -131,4 +132,5 @@ if (skip) {
     await inert(t, visitor.page, name, 'public site list');
     await visitor.context.close();
   });
+  checkNoSecretsInUrls();
 }

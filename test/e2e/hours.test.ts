@@ -3,7 +3,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Browser journeys for service hours on a phone-sized screen, and an
@@ -215,4 +215,23 @@ if (skip) {
       }
     });
   }
+  t.test('the find button after typing the elder\'s PIN sends only the query: no PIN or CSRF token in the address bar (JS on and off)', async (t) => {
+    for (const javaScriptEnabled of [true, false]) {
+      const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
+      const page = await context.newPage();
+      await signInThroughForm(page, server.baseUrl, 'volunteer');
+      await page.goto(`${server.baseUrl}/hours/new`);
+      await page.getByLabel('老人确认密码（可不填）').fill('258036');
+      await page.getByLabel('查找服务对象').fill('杨');
+      const [search] = await Promise.all([
+        page.waitForRequest((request) => request.url().includes('/hours/new?')),
+        page.getByRole('button', { name: '查找', exact: true }).click(),
+      ]);
+      await page.getByRole('radio', { name: /杨老汉/ }).waitFor();
+      t.equal(new URL(search.url()).search, `?recipient_query=${encodeURIComponent('杨')}`, `JS ${javaScriptEnabled ? 'on' : 'off'}: the search sends only its query`);
+      t.notMatch(page.url(), /pin|csrf|258036/i, 'nor is anything secret in the address bar');
+      await context.close();
+    }
+  });
+  checkNoSecretsInUrls();
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Browser } from 'playwright-core';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 const skip = browserSkipReason();
 if (skip) {
@@ -131,4 +131,5 @@ if (skip) {
     t.ok(await page.getByRole('link', { name: '拉毫村' }).isVisible());
     await context.close();
   });
+  checkNoSecretsInUrls();
 }

@@ -10,7 +10,7 @@ import { headerText, rosterColumns } from '../../src/domain/import/columns.ts';
 import { uploadRoster } from '../../src/domain/import/batch.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Issue 4 in a real Chromium: a coordinator registers a member and prints the
@@ -210,4 +210,5 @@ if (skip) {
       }
     }
   });
+  checkNoSecretsInUrls();
 }

@@ -7,7 +7,7 @@ import { demoRedemptionPin, seedRedemption } from '../../src/domain/demo/redempt
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { testSecrets } from '../helpers/crypto-profile.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
 import { createTestApp } from '../helpers/web.ts';
 
 /**
@@ -25,6 +25,7 @@ async function startRedemptionServer(): Promise<LiveServer> {
   const testApp = await createTestApp({ db, secrets, signInAttemptsPerAddress: 1000 });
   await seedRedemption(db, secrets, testApp.clock.now());
   await testApp.app.listen({ host: '127.0.0.1', port: 0 });
+  watchServerUrls(testApp.app);
   const address = testApp.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return { ...testApp, baseUrl: `http://127.0.0.1:${address.port}` };
@@ -211,4 +212,5 @@ if (skip) {
       }
     });
   }
+  checkNoSecretsInUrls();
 }

@@ -5,7 +5,7 @@ import t from 'tap';
 import type { Browser } from 'playwright-core';
 import { seedBig } from '../../src/domain/demo/big.ts';
 import { Ledger } from '../../src/ledger/index.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * An office of 邵阳市 opens its reports, drills from the city to a village
@@ -97,4 +97,5 @@ if (skip) {
       await adminContext.close();
     });
   }
+  checkNoSecretsInUrls();
 }

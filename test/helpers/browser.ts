@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import t from 'tap';
 import type { Role } from '../../src/domain/access/authorize.ts';
+import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
 import { createTestApp, demoPhone, type TestApp } from './web.ts';
 
@@ -18,8 +20,8 @@ export function browserSkipReason(): string | false {
  * Debian's Chromium, never a downloaded one. Playwright gives each launch a
  * fresh temporary profile (its own --user-data-dir) and adds --headless.
  */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
     args: [
@@ -32,6 +34,60 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  // Every context (browser.newPage makes one too) records the URLs it requests, for checkNoSecretsInUrls.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...options: Parameters<Browser['newContext']>) => {
+    const context = await newContext(...options);
+    context.on('request', (request) => seenUrls.push({ where: 'browser', method: request.method(), url: request.url() }));
+    return context;
+  };
+  return browser;
+}
+
+/** Every URL a browser of this test file requested, and every URL a watched server received. */
+const seenUrls: { where: 'browser' | 'server'; method: string; url: string }[] = [];
+
+/** Records every URL the app's HTTP server receives (what a proxy's access log would keep). */
+export function watchServerUrls(app: FastifyInstance): void {
+  app.server.on('request', (request: { method?: string; url?: string }) => seenUrls.push({ where: 'server', method: request.method ?? '?', url: request.url ?? '' }));
+}
+
+const secretParameterName = /pin|password|passwd|csrf/i;
+
+/**
+ * Why a URL carries a secret, or null: a query parameter named like a PIN,
+ * password or CSRF token, or the demo password or demo PIN anywhere in it.
+ */
+export function secretInUrl(url: string): string | null {
+  if (!/^(https?:|\/)/.test(url)) return null;
+  const parsed = new URL(url, 'http://127.0.0.1');
+  for (const name of parsed.searchParams.keys()) if (secretParameterName.test(name)) return `query parameter ${name}`;
+  const raw = parsed.pathname + parsed.search + parsed.hash;
+  let text = raw;
+  try {
+    text = decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    // A malformed escape: look at the URL as it is.
+  }
+  if (text.includes(demoPassword)) return 'the demo password';
+  if (new RegExp(`(^|\\D)${demoRedemptionPin}(\\D|$)`).test(text)) return 'the demo PIN';
+  return null;
+}
+
+/**
+ * Adds, as the last test of the file, the check that no URL a browser requested
+ * or a watched server received carried a PIN, password or CSRF token (call it
+ * after the file's journeys: tap runs them in order).
+ */
+export function checkNoSecretsInUrls(): void {
+  t.test('no PIN, password or CSRF token in any URL the browsers requested or the server received', async (t) => {
+    t.ok(seenUrls.some((seen) => seen.where === 'browser'), `the journeys' requests were recorded (${seenUrls.length} URLs)`);
+    const leaks = seenUrls.flatMap((seen) => {
+      const why = secretInUrl(seen.url);
+      return why ? [`${seen.where} ${seen.method} ${seen.url}: ${why}`] : [];
+    });
+    t.same(leaks, [], 'no secret in a URL');
+  });
 }
 
 export interface LiveServer extends TestApp {
@@ -42,6 +98,7 @@ export interface LiveServer extends TestApp {
 export async function startServer(): Promise<LiveServer> {
   const testApp = await createTestApp({ signInAttemptsPerAddress: 1000 });
   await testApp.app.listen({ host: '127.0.0.1', port: 0 });
+  watchServerUrls(testApp.app);
   const address = testApp.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   return { ...testApp, baseUrl: `http://127.0.0.1:${address.port}` };

@@ -42,6 +42,13 @@ export const members = sqliteTable(
     pinSetAtMs: integer('pin_set_at_ms'),
     pinFailedAttempts: integer('pin_failed_attempts').notNull().default(0),
     pinLockedUntilMs: integer('pin_locked_until_ms'),
+    /**
+     * A second attempt counter and lock for the PIN typed away from the holder's own
+     * channel: on a volunteer's phone to confirm a service (hours form). Wrong guesses
+     * there lock only that channel, so nobody can lock an elder out of the counter.
+     */
+    pinRemoteFailedAttempts: integer('pin_remote_failed_attempts').notNull().default(0),
+    pinRemoteLockedUntilMs: integer('pin_remote_locked_until_ms'),
     createdByUserId: integer('created_by_user_id').references(() => users.id),
     importBatchId: integer('import_batch_id'),
     /** The form's idempotency key: a repeated post returns this member instead of a duplicate error. */

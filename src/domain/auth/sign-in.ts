@@ -4,6 +4,7 @@ import { users } from '../../db/schema/core.ts';
 import { keyedHash, type Secrets } from '../../lib/secrets.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { countRecent, recordAudit } from '../audit/audit.ts';
+import { currentPasswordPassed, reserveCurrentPasswordCheck } from './password-attempts.ts';
 import { checkNewPassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { findUser, findUserByPhone, grantsOf, homeRegionCode } from './users.ts';
 import { revokeOtherSessions } from './sessions.ts';
@@ -59,10 +60,12 @@ export async function signIn(
   return { ok: true, userId: user.id, mustChangePassword: user.mustChangePassword };
 }
 
-export type ChangePasswordResult = { ok: true } | { ok: false; field: 'currentPassword' | 'newPassword' | 'confirmPassword'; messageKey: string };
+export type ChangePasswordResult = { ok: true } | { ok: false; field: 'currentPassword' | 'newPassword' | 'confirmPassword'; messageKey: string; status?: 429 };
 
 /**
- * Changes a password after checking the current one, then revokes every other
+ * Changes a password after checking the current one (at most
+ * currentPasswordAttemptLimit wrong ones per 15 minutes, reserved before the
+ * hash so parallel guesses cannot exceed it), then revokes every other
  * session of the user. The current session (keepFamilyId) stays signed in.
  */
 export async function changePassword(
@@ -73,9 +76,11 @@ export async function changePassword(
   const user = findUser(db, input.userId);
   if (!user) throw new Error('changePassword: user does not exist');
   if (input.currentPassword === '') return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordRequired' };
+  if (!reserveCurrentPasswordCheck(db, user.id, nowMs)) return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordTooManyAttempts', status: 429 };
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
     return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordWrong' };
   }
+  currentPasswordPassed(db, user.id, nowMs);
   const problem = checkNewPassword(input.newPassword, input.confirmPassword, user.phone);
   if (problem) return { ok: false, field: problem === 'account.error.passwordMismatch' ? 'confirmPassword' : 'newPassword', messageKey: problem };
   if (input.newPassword === input.currentPassword) return { ok: false, field: 'newPassword', messageKey: 'account.error.passwordUnchanged' };

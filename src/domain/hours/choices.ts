@@ -1,6 +1,6 @@
 import { and, asc, eq, like, or, sql, type SQL } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
-import { elders, members } from '../../db/schema/people.ts';
+import { elders, members, teamMemberships, teams } from '../../db/schema/people.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { memberIdOfUser, type Actor, type HoursContext } from './context.ts';
 import { canLogForMembers } from './permissions.ts';
@@ -14,9 +14,19 @@ function underAny(paths: readonly string[]): SQL {
   return or(...paths.map((path) => sql`${regions.path} LIKE ${`${likeLiteral(path)}%`} ESCAPE '\\'`))!;
 }
 
+/** The county part of a region path ('/43/4331/433123/...' -> '/43/4331/433123/'), or null above county level. */
+function countyPrefix(path: string): string | null {
+  const codes = path.split('/').filter(Boolean);
+  return codes.length >= 3 ? `/${codes.slice(0, 3).join('/')}/` : null;
+}
+
 /**
- * The area a logger works in: staff their scopes; a volunteer the county of
- * their home village (neighbours across the township line are common).
+ * The area a logger works in, and so the elders they may serve and the villages
+ * a service may be logged in: staff their scopes; a volunteer the county of their
+ * home village (neighbours across the township line are common) and the county
+ * of every team they are an active member of whose region is a county or below
+ * (a city or province team does not widen it). The form offers only this area
+ * and logService checks it on the server.
  */
 export function loggingArea(context: HoursContext, actor: Actor): string[] {
   const staff = regionScopes(actor, canLogForMembers);
@@ -24,9 +34,20 @@ export function loggingArea(context: HoursContext, actor: Actor): string[] {
   const memberId = memberIdOfUser(context.db, actor.userId);
   if (memberId === null) return [];
   const home = context.db.select({ path: regions.path }).from(regions).innerJoin(members, eq(members.villageCode, regions.code)).where(eq(members.id, memberId)).get();
-  if (!home) return [];
-  const codes = home.path.split('/').filter(Boolean);
-  return [`/${codes.slice(0, 3).join('/')}/`];
+  const teamRegions = context.db
+    .select({ path: regions.path })
+    .from(teamMemberships)
+    .innerJoin(teams, eq(teams.id, teamMemberships.teamId))
+    .innerJoin(regions, eq(regions.code, teams.regionCode))
+    .where(and(eq(teamMemberships.memberId, memberId), eq(teamMemberships.status, 'active')))
+    .all();
+  const counties = [home?.path, ...teamRegions.map((team) => team.path)].map((path) => (path ? countyPrefix(path) : null));
+  return [...new Set(counties.filter((county): county is string => county !== null))];
+}
+
+/** Whether a region (by its path) lies in the logger's area. */
+export function inLoggingArea(context: HoursContext, actor: Actor, regionPath: string): boolean {
+  return loggingArea(context, actor).some((area) => regionPath.startsWith(area));
 }
 
 export interface RecipientChoice {
@@ -55,12 +76,13 @@ export function searchRecipients(context: HoursContext, actor: Actor, query: str
     .all();
 }
 
-export function recipientById(context: HoursContext, elderId: number): RecipientChoice | undefined {
+/** An active elder in the logger's area (one outside it is not found, like a missing one). */
+export function recipientById(context: HoursContext, actor: Actor, elderId: number): RecipientChoice | undefined {
   return context.db
     .select({ id: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
     .from(elders)
     .innerJoin(regions, eq(regions.code, elders.villageCode))
-    .where(eq(elders.id, elderId))
+    .where(and(eq(elders.id, elderId), eq(elders.status, 'active'), underAny(loggingArea(context, actor))))
     .get();
 }
 

@@ -8,6 +8,7 @@ import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAcco
 import { isUniqueViolation, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { verifyMemberPin } from '../members/pin.ts';
 import type { PeopleContext } from '../members/context.ts';
+import { inLoggingArea } from './choices.ts';
 import { canLogForMembers, canLogOwnHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { capSplitFor, postRecordCredit } from './review.ts';
@@ -127,11 +128,11 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput,
   if (!type) problems.push({ code: 'hours.error.type_unknown', field: 'serviceType' });
   else if (!type.active) problems.push({ code: 'hours.error.type_inactive', field: 'serviceType', params: { type: type.nameZh } });
 
-  // For whom, and where.
+  // For whom, and where: only an elder, and a village, in the logger's area (an elder outside it is answered like a missing one).
   let elder: typeof elders.$inferSelect | undefined;
   if (input.elderId !== null && input.elderId !== undefined) {
-    elder = context.db.select().from(elders).where(eq(elders.id, input.elderId)).get();
-    if (!elder || elder.status !== 'active') problems.push({ code: 'hours.error.recipient_outside_network', field: 'elder' });
+    elder = elderInArea(context, actor, input.elderId);
+    if (!elder) problems.push({ code: 'hours.error.recipient_outside_network', field: 'elder' });
     else if (elder.memberId === who.memberId) problems.push({ code: 'hours.error.own_recipient', field: 'elder' });
   } else if (type?.recipientRequired) {
     problems.push({ code: 'hours.error.recipient_required', field: 'elder', params: { type: type.nameZh } });
@@ -139,7 +140,7 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput,
   const villageCode = elder?.villageCode ?? ((input.villageCode ?? '').trim() || volunteer.villageCode);
   const village = context.db.select().from(regions).where(eq(regions.code, villageCode)).get();
   const countyCode = village ? countyCodeOfPath(village.path) : undefined;
-  if (!village || !countyCode) problems.push({ code: 'hours.error.village_unknown', field: 'village' });
+  if (!village || !countyCode || !inLoggingArea(context, actor, village.path)) problems.push({ code: 'hours.error.village_unknown', field: 'village' });
 
   const note = (input.note ?? '').trim();
   if (Array.from(note).length > 200) problems.push({ code: 'hours.error.note_too_long', field: 'note', params: { max: 200 } });
@@ -232,6 +233,18 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput,
   }
 }
 
+/** An active registered elder in the logger's area (loggingArea), or undefined as for a missing one. */
+function elderInArea(context: HoursContext, actor: Actor, elderId: number): typeof elders.$inferSelect | undefined {
+  const found = context.db
+    .select({ elder: elders, path: regions.path })
+    .from(elders)
+    .innerJoin(regions, eq(regions.code, elders.villageCode))
+    .where(eq(elders.id, elderId))
+    .get();
+  if (!found || found.elder.status !== 'active' || !inLoggingArea(context, actor, found.path)) return undefined;
+  return found.elder;
+}
+
 function normalizedKey(raw: string): string {
   return raw.trim().toLowerCase();
 }
@@ -246,9 +259,11 @@ const confirmations = new WeakSet<PinConfirmation>();
 /**
  * Logs a service, confirmed on the spot by the elder's redemption PIN when one is
  * given. The PIN counts only when the volunteer logs their own service for a
- * registered elder who is a member (a coordinator keying in a record for
+ * registered elder in their area (loggingArea: their home county or a team's
+ * county; one outside it is answered like a missing elder, and no PIN is tried) who is a member (a coordinator keying in a record for
  * someone else cannot confirm it for the elder). A wrong PIN is refused with
- * the attempts left and counts toward the members domain's lock; nothing else
+ * the attempts left and counts toward the lock of the 'remote' channel only
+ * (a volunteer's phone cannot lock the elder out of the counter); nothing else
  * is written. With the policy on (and room under the balance cap), a confirmed
  * record is approved at once.
  */
@@ -262,11 +277,11 @@ export async function logServiceWithPin(context: HoursContext, people: PeopleCon
   const who = whoLogs(context, actor, input);
   if ('ok' in who) return who;
   if (who.source !== 'self') return refuse(422, { code: 'hours.error.pin_only_self', field: 'elderPin' });
-  const elder = input.elderId ? context.db.select().from(elders).where(eq(elders.id, input.elderId)).get() : undefined;
+  const elder = input.elderId ? elderInArea(context, actor, input.elderId) : undefined;
   if (!elder) return refuse(422, { code: 'hours.error.pin_needs_recipient', field: 'elderPin' });
   if (elder.memberId === null) return refuse(422, { code: 'hours.error.pin_elder_not_member', field: 'elderPin' });
   if (elder.memberId === who.memberId) return logService(context, actor, input); // refused there: own recipient
-  const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin);
+  const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin, 'remote');
   if (!checked.ok) {
     const status = checked.status === 423 ? 423 : checked.status === 404 ? 422 : checked.status;
     return { ok: false, status: status as 409 | 422 | 423, problems: checked.problems.map((problem) => ({ ...problem, field: 'elderPin' })) };

@@ -13,6 +13,11 @@ import { getPolicy, splitByCap } from './policy.ts';
 /**
  * Service requests paid with credits (spending time on care).
  *
+ * Consent: a member's wallet pays only for a request the member posts
+ * themself, signed in as themself. Staff posting for someone (a member, or a
+ * registered elder who is a member) may spend only the elder's voucher or the
+ * county pool, never the member's own credits (wallet_holder_only).
+ *
  * Posting holds the credits offered: a pending transfer payer -> escrow:<county>
  * (code service_payment, no timeout), where the payer is the requester's
  * wallet, the elder's voucher balance, or the county pool. The volunteer is
@@ -69,6 +74,7 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
     const self = input.actorMemberId === member.id;
     if (!self && !authorize(actor, canRequestForElders, { regionPath: member.villagePath })) return refuse(403, 'redemption.error.forbidden');
     if (input.payer !== 'wallet') return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
+    if (!self) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
     const policy = getPolicy(context.db);
     if (ageOf(context, member.birthDate) < policy.careAgeYears) return refuse(409, 'redemption.error.care_age_request', { age: policy.careAgeYears });
     return { ok: true, value: { villageCode: member.villageCode, villagePath: member.villagePath, countyCode: member.countyCode, payerAccountId: accountIds.wallet(member.id), requesterMemberId: member.id, elderId: null } };
@@ -82,7 +88,8 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
   let payerAccountId: string;
   if (input.payer === 'voucher') payerAccountId = redemptionAccounts.voucher(elder.id).id;
   else if (input.payer === 'pool') payerAccountId = accountIds.pool(countyCode);
-  else if (input.payer === 'wallet' && elder.memberId) payerAccountId = accountIds.wallet(elder.memberId);
+  else if (input.payer === 'wallet' && elder.memberId !== null && elder.memberId === input.actorMemberId) payerAccountId = accountIds.wallet(elder.memberId);
+  else if (input.payer === 'wallet' && elder.memberId !== null) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
   else return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
   return { ok: true, value: { villageCode: elder.villageCode, villagePath: village.path, countyCode, payerAccountId, requesterMemberId: null, elderId: elder.id } };
 }

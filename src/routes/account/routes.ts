@@ -33,7 +33,7 @@ const accountRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       app.clock(),
     );
     if (!result.ok) {
-      return reply.page('pages/account/password', { forced: user.mustChangePassword, errorKey: result.messageKey, field: result.field }, { ...passwordPage, status: 422 });
+      return reply.page('pages/account/password', { forced: user.mustChangePassword, errorKey: result.messageKey, field: result.field }, { ...passwordPage, status: result.status ?? 422 });
     }
     return reply.seeOther('/account?changed=1');
   });

@@ -65,7 +65,7 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!staff && memberIdOfUser(app.db, user.id) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const today = shanghaiDateOf(app.clock());
     const types = typesInForce(context, today).filter((type) => type.active);
-    const selectedElder = positiveInteger(values.elderId) ? recipientById(context, Number(values.elderId)) : undefined;
+    const selectedElder = positiveInteger(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
     const recipients = searchRecipients(context, user.actor, values.recipientQuery);
     if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
     const selectedMember = staff && positiveInteger(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;

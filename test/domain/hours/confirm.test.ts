@@ -55,7 +55,7 @@ t.test('a coordinator logging for a member cannot confirm with the elder\'s PIN'
   const outcome = await logServiceWithPin(f.context, f.people, f.coordinator, f.visit({ volunteerMemberId: f.villagerMemberId, elderPin: pin }));
   t.ok(!outcome.ok && outcome.status === 422 && outcome.problems[0]!.code === 'hours.error.pin_only_self' && outcome.problems[0]!.field === 'elderPin');
   t.equal(count(f.db, 'service_records'), 0);
-  const failed = f.db.$client.prepare('SELECT pin_failed_attempts FROM members WHERE id = ?').pluck().get(f.elderMemberId);
+  const failed = f.db.$client.prepare('SELECT pin_failed_attempts + pin_remote_failed_attempts FROM members WHERE id = ?').pluck().get(f.elderMemberId);
   t.equal(failed, 0, 'the PIN was not even tried');
 });
 
@@ -74,7 +74,7 @@ t.test('a replay of a confirmed form returns the first record without a second P
   const first = await logServiceWithPin(f.context, f.people, f.volunteer, input);
   const again = await logServiceWithPin(f.context, f.people, f.volunteer, { ...input, elderPin: '000111' });
   t.ok(first.ok && again.ok && again.value.replayed && again.value.record.id === first.value.record.id);
-  t.equal(f.db.$client.prepare('SELECT pin_failed_attempts FROM members WHERE id = ?').pluck().get(f.elderMemberId), 0);
+  t.equal(f.db.$client.prepare('SELECT pin_failed_attempts + pin_remote_failed_attempts FROM members WHERE id = ?').pluck().get(f.elderMemberId), 0);
 });
 
 t.test('automatic approval respects the balance cap', async (t) => {

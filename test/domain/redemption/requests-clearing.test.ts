@@ -61,7 +61,10 @@ t.test('a coordinator requests for an elder paid from the voucher or the pool; a
   const fromPool = postRequest(f.context, f.coordinator, { elderId, payer: 'pool', serviceCategory: 'cleaning', description: '打扫', scheduledFor: '2026-11-27', place: '家中', offeredMinutes: 30, idempotencyKey: randomUUID(), actorMemberId: null });
   t.equal(fromPool.ok, false, 'an empty pool cannot pay');
   const young = await f.addMember('年轻人', places.fenghuangVillage, { credits: 100, birthDate: '1995-01-01' });
-  const tooYoung = postRequest(f.context, f.coordinator, { requesterMemberId: young.memberId, payer: 'wallet', serviceCategory: 'cleaning', description: '打扫', scheduledFor: '2026-11-27', place: '家中', offeredMinutes: 30, idempotencyKey: randomUUID(), actorMemberId: null });
+  const forYoung = postRequest(f.context, f.coordinator, { requesterMemberId: young.memberId, payer: 'wallet', serviceCategory: 'cleaning', description: '打扫', scheduledFor: '2026-11-27', place: '家中', offeredMinutes: 30, idempotencyKey: randomUUID(), actorMemberId: null });
+  t.ok(!forYoung.ok && forYoung.status === 403 && forYoung.problems[0]!.code === 'redemption.error.wallet_holder_only', 'a coordinator never spends a member\'s wallet');
+  const youngUser = f.addUser('年轻人', 'volunteer', { regionCode: places.fenghuangVillage });
+  const tooYoung = postRequest(f.context, youngUser, { requesterMemberId: young.memberId, payer: 'wallet', serviceCategory: 'cleaning', description: '打扫', scheduledFor: '2026-11-27', place: '家中', offeredMinutes: 30, idempotencyKey: randomUUID(), actorMemberId: young.memberId });
   t.equal(tooYoung.ok, false);
   if (!tooYoung.ok) t.equal(tooYoung.problems[0]!.code, 'redemption.error.care_age_request');
 

@@ -160,7 +160,7 @@ t.test('a present but malformed idempotency key is refused, not silently replace
   t.equal(good.statusCode, 303, 'an upper-case UUID is still a key');
 });
 
-t.test('JS off: the find button searches recipients by pinyin and keeps what was typed', async (t) => {
+t.test('JS off: the find button (its own GET form, only the query) finds recipients by pinyin; other values in a URL are kept', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
   const volunteer = await signedInAs(testApp.app, 'volunteer');

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
@@ -200,4 +201,30 @@ t.test('two devices confirming the same basket at once, and two baskets for the 
   t.equal(available(db, wallet), start - Number(quantity) * 120);
   t.ok(available(db, wallet) >= 0);
   t.ok(verifyLedger(db.$client).ok);
+});
+
+t.test('a coordinator posting for an elder who is a member cannot hold the member\'s own credits', async (t) => {
+  const { app, db, clock } = await redemptionApp();
+  t.teardown(() => app.close());
+  const elderId = Number(db.$client.prepare("SELECT id FROM elders WHERE real_name = '刘德顺'").pluck().get());
+  const memberId = Number(db.$client.prepare('SELECT member_id FROM elders WHERE id = ?').pluck().get(elderId));
+  // Two hours of the member's own credits, as in the report (120 minutes available).
+  const ledger = ledgerFor(db.$client, clock.now);
+  ensureAccounts(ledger, [...countyAccounts('433123'), accountInputs.wallet(memberId)]);
+  t.same(ledger.createTransfers([{ id: 'test:earned', debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(memberId), amount: 120, code: 'service_credit' }]), ['ok']);
+  const start = available(db, `wallet:m${memberId}`);
+  t.ok(start >= 120);
+  const coordinator = await signedInAs(app, 'coordinator');
+  const page = await coordinator.get('/requests');
+  t.notMatch(page.body, /name="payer" value="wallet"/, 'the coordinator is not offered a member\'s credits');
+  const counts = tableCounts(db);
+  const form = { elder: String(elderId), category: 'cleaning', description: '打扫房间', when: '2026-11-28', place: '家中', offered: '1' };
+  const refused = await coordinator.post('/requests', { ...form, payer: 'wallet', idempotency_key: key() });
+  t.equal(refused.statusCode, 403);
+  t.match(visibleText(refused.body), '时间余额只能由成员本人使用');
+  t.equal(available(db, `wallet:m${memberId}`), start, 'the member\'s credits are not held');
+  t.same(tableCounts(db), counts, 'nothing written');
+  const noPayer = await coordinator.post('/requests', { ...form, idempotency_key: key() });
+  t.equal(noPayer.statusCode, 403, 'the default payer (wallet) is refused the same way');
+  t.equal(available(db, `wallet:m${memberId}`), start);
 });
