@@ -13,7 +13,7 @@ import { seedBig } from './domain/demo/big.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { seedDemo } from './domain/demo/seed.ts';
 import { unlockKeys } from './domain/keys/keyring.ts';
-import { rotateKeys } from './domain/keys/rotate.ts';
+import { countUnreadable, rotateKeys } from './domain/keys/rotate.ts';
 import { refreshReports } from './domain/reports/refresh.ts';
 import { expireUnreviewed } from './domain/hours/review.ts';
 import { Ledger, exportHledger, verifyLedger } from './ledger/index.ts';
@@ -233,6 +233,26 @@ const commands: Record<string, Command> = {
       db.$client.close();
       console.log(`checkpoint at sequence ${checkpoint.seq}: ${checkpoint.hash}`);
       return 0;
+    },
+  },
+  'keys check': {
+    usage: 'keys check',
+    summary: 'check that the keys (secrets.json or the variables) open every ID number and card token in the database',
+    async run() {
+      const config = loadConfig();
+      const db = openExisting();
+      try {
+        const secrets = unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile });
+        const { checked, unreadable } = countUnreadable(db, secrets);
+        if (unreadable > 0) {
+          console.error(`keys BAD (${secrets.cryptoProfile}): ${unreadable} of ${checked} encrypted values do not open with these keys`);
+          return 1;
+        }
+        console.log(`keys ok (${secrets.cryptoProfile}): all ${checked} encrypted values open with these keys`);
+        return 0;
+      } finally {
+        db.$client.close();
+      }
     },
   },
   'keys rotate': {

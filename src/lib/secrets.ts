@@ -106,6 +106,23 @@ export function missingKeysMessage(file: string): string {
     + ` / The keys are missing: restore ${file} from your backup (or set ${tokenKeyVariable} and ${dataKeyVariable}); the database holds data encrypted under the original keys, so no new keys are generated.`;
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The two base64 keys of a secrets file, or a KeyCheckError saying the file is damaged. */
+function readSecretsFile(file: string): { tokenSigningKey: string; dataEncryptionKey: string } {
+  const stored = parseJson(readFileSync(file, 'utf8')) as { tokenSigningKey?: unknown; dataEncryptionKey?: unknown } | undefined;
+  if (typeof stored?.tokenSigningKey !== 'string' || typeof stored.dataEncryptionKey !== 'string') {
+    throw new KeyCheckError(`密钥文件 ${file} 已损坏（不是含两个密钥的 JSON）：请从备份恢复该文件。 / ${file} is damaged (not JSON with the two keys): restore it from your backup.`);
+  }
+  return { tokenSigningKey: stored.tokenSigningKey, dataEncryptionKey: stored.dataEncryptionKey };
+}
+
 /**
  * Loads secrets: each key from its environment variable if set, otherwise
  * from DATA_DIR/secrets.json, which is created (mode 0600) when missing and
@@ -130,8 +147,7 @@ export function loadSecrets(dataDirectory: string, environment: NodeJS.ProcessEn
   }
   const mode = statSync(file).mode & 0o777;
   if (mode !== 0o600) chmodSync(file, 0o600);
-  const stored = JSON.parse(readFileSync(file, 'utf8')) as { tokenSigningKey?: string; dataEncryptionKey?: string };
-  if (!stored.tokenSigningKey || !stored.dataEncryptionKey) throw new Error(`${file} is missing a key`);
+  const stored = readSecretsFile(file);
   return secretsFromKeys(
     fromEnvironmentToken ? decodeKey(tokenKeyVariable, fromEnvironmentToken, 32) : decodeKey('tokenSigningKey', stored.tokenSigningKey, 32),
     fromEnvironmentData ? decodeKey(dataKeyVariable, fromEnvironmentData, 32, 32) : decodeKey('dataEncryptionKey', stored.dataEncryptionKey, 32, 32),

@@ -3,10 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { databasePath, openDatabase } from '../../src/db/client.ts';
+import { unlockKeys } from '../../src/domain/keys/keyring.ts';
+import { idNumberHash, openIdNumber } from '../../src/domain/members/identity.ts';
+import { testProfileEnvironment } from '../helpers/crypto-profile.ts';
 
 const cli = (dataDirectory: string, ...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-    encoding: 'utf8', env: { ...process.env, DATA_DIR: dataDirectory }, cwd: join(import.meta.dirname, '..', '..'),
+    encoding: 'utf8', env: { ...process.env, DATA_DIR: dataDirectory, ...testProfileEnvironment() }, cwd: join(import.meta.dirname, '..', '..'),
   });
 
 t.test('seed big generates a network that verifies, and refuses bad options or a used DATA_DIR', async (t) => {
@@ -19,6 +23,15 @@ t.test('seed big generates a network that verifies, and refuses bad options or a
   const run = cli(root, 'seed', 'big', '--members', '300', '--months', '2');
   t.equal(run.status, 0, run.stderr);
   t.match(run.stdout, /seeded 300 members, \d+ elders, \d+ villages, \d+ sites, \d+ service records, \d+ redemptions, \d+ transfers over 2 months/);
+  // ID numbers are sealed and hashed as registration does: every one opens, and `keys check` agrees.
+  const keys = cli(root, 'keys', 'check');
+  t.equal(keys.status, 0, keys.stderr);
+  t.match(keys.stdout, /^keys ok \(\w+\): all \d+ encrypted values open/);
+  const db = openDatabase(databasePath(root));
+  const secrets = unlockKeys(db, root);
+  const members = db.$client.prepare('SELECT id_number_ciphertext AS sealed, id_number_hmac AS hash FROM members').all() as { sealed: string; hash: string }[];
+  t.ok(members.every((member) => idNumberHash(secrets, openIdNumber(secrets, member.sealed)) === member.hash), 'each lookup hash is the hash of the number sealed beside it');
+  db.$client.close();
   const verify = cli(root, 'ledger', 'verify');
   t.equal(verify.status, 0, verify.stdout);
   t.match(verify.stdout, /^ledger ok: \d+ transfers/);

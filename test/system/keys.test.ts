@@ -111,6 +111,9 @@ t.test('a missing or wrong secrets.json stops the server and the CLI instead of 
   t.match(cliRefused.stderr, `restore ${secretsFile} from your backup`);
   t.notMatch(cliRefused.stderr, /\n\s+at /, 'no stack trace');
   t.notOk(existsSync(secretsFile));
+  const checkRefused = await runToExit('src/cli.ts', dataDirectory, ['keys', 'check']);
+  t.equal(checkRefused.code, 1, 'keys check says the keys are missing');
+  t.match(checkRefused.stderr, `restore ${secretsFile} from your backup`);
 
   writeFileSync(secretsFile, JSON.stringify({ tokenSigningKey: randomBytes(48).toString('base64'), dataEncryptionKey: randomBytes(32).toString('base64') }), { mode: 0o600 });
   const wrongFile = await runToExit('src/server.ts', dataDirectory);
@@ -186,6 +189,12 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   t.equal(backups.length, 2, 'each rotation kept the keys it replaced');
   t.ok(backups.some((name) => readFileSync(join(dataDirectory, name), 'utf8') === oldSecrets), 'the original keys are in a dated backup');
   t.notOk(existsSync(join(dataDirectory, 'secrets.json.new')), 'no pending file is left');
+  const check = await runToExit('src/cli.ts', dataDirectory, ['keys', 'check'], { CRYPTO_PROFILE: '' });
+  t.equal(check.code, 0, 'keys check passes on the new keys');
+  const sqlite = new Database(join(dataDirectory, 'silver-hours.db'), { readonly: true });
+  const sealedValues = sqlite.prepare('SELECT (SELECT count(*) FROM members) + (SELECT count(*) FROM elders) + (SELECT count(card_token_ciphertext) FROM members)').pluck().get() as number;
+  sqlite.close();
+  t.match(check.stdout, `keys ok (${otherProfile}): all ${sealedValues} encrypted values open with these keys`);
 
   // With CRYPTO_PROFILE unset the server takes the profile the database records.
   await checkMemberPagesAndDuplicate(t, dataDirectory, memberPath, { CRYPTO_PROFILE: '' });

@@ -66,6 +66,28 @@ export function reencryptAll(db: Db, from: Secrets, to: Secrets, nowMs: number):
   }).immediate();
 }
 
+/** Opens every stored ID number and card token: proof that a key backup (or a restored pair) really fits the database. */
+export function countUnreadable(db: Db, secrets: Secrets): { checked: number; unreadable: number } {
+  const sqlite: Sqlite = db.$client;
+  let checked = 0;
+  let unreadable = 0;
+  for (const table of ['members', 'elders'] as const) {
+    for (const sealed of sqlite.prepare(`SELECT id_number_ciphertext FROM ${table}`).pluck().iterate() as Iterable<string>) {
+      checked += 1;
+      if (openStoredIdNumber(secrets, sealed) === undefined) unreadable += 1;
+    }
+  }
+  for (const sealed of sqlite.prepare('SELECT card_token_ciphertext FROM members WHERE card_token_ciphertext IS NOT NULL').pluck().iterate() as Iterable<string>) {
+    checked += 1;
+    try {
+      openCardToken(secrets, sealed);
+    } catch {
+      unreadable += 1;
+    }
+  }
+  return { checked, unreadable };
+}
+
 function dated(nowMs: number): string {
   return new Date(nowMs).toISOString().replaceAll(':', '').replace(/\.\d+Z$/, 'Z');
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { hasKeyedData, readKeyBinding, unlockKeys } from '../../../src/domain/keys/keyring.ts';
-import { reencryptAll, rotateKeys } from '../../../src/domain/keys/rotate.ts';
+import { countUnreadable, reencryptAll, rotateKeys } from '../../../src/domain/keys/rotate.ts';
 import { openIdNumber } from '../../../src/domain/members/identity.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
 import { KeyCheckError, generateSecrets, keyFingerprint, loadSecrets, secretsFileContent, type Secrets } from '../../../src/lib/secrets.ts';
@@ -88,6 +88,7 @@ t.test('a rotation that cannot open a row changes nothing', async (t) => {
   t.equal(readFileSync(join(dataDirectory, 'secrets.json'), 'utf8'), secretsBefore, 'secrets.json unchanged');
   t.notOk(existsSync(join(dataDirectory, 'secrets.json.new')), 'the pending file is removed');
   t.equal(readKeyBinding(sqlite).fingerprint, keyFingerprint(old), 'the binding still names the old keys');
+  t.same(countUnreadable(fixture.db, old), { checked: 4, unreadable: 1 }, 'keys check counts the one ID number that does not open (2 ID numbers, 2 card tokens)');
 });
 
 t.test('rotation re-keys lookups so the duplicate check still finds the member', async (t) => {
