@@ -3,7 +3,8 @@ import { recordAudit } from '../../domain/audit/audit.ts';
 import { revokeFamily } from '../../domain/auth/sessions.ts';
 import { signIn } from '../../domain/auth/sign-in.ts';
 import { homeRegionCode } from '../../domain/auth/users.ts';
-import { field, safeReturnPath } from '../../lib/forms.ts';
+import { field } from '../../lib/forms.ts';
+import { localReturnPath } from '../../lib/return-path.ts';
 import type { RoutePluginOptions } from '../index.ts';
 
 const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
@@ -11,7 +12,7 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
     '/sign-in',
     { config: { public: true } },
     async (request, reply) => {
-      const next = safeReturnPath(request.query.next ?? '/');
+      const next = localReturnPath(request.query.next ?? '/');
       if (request.currentUser) return reply.seeOther(next);
       const noticeKey = request.query.expired === '1' || request.sessionProblem === 'expired' ? 'auth.notice.expired' : request.query.signed_out === '1' ? 'auth.notice.signedOut' : null;
       return reply.page('pages/auth/sign-in', { next, phone: '', errorKey: null, field: null, noticeKey }, { titleKey: 'auth.signInTitle' });
@@ -34,7 +35,7 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
     async (request, reply) => {
       const phone = field(request.body, 'phone');
       const password = field(request.body, 'password');
-      const next = safeReturnPath(field(request.body, 'next'));
+      const next = localReturnPath(field(request.body, 'next'));
       const result = await signIn(app.db, app.secrets, { phone, password, ipAddress: request.ip }, app.clock());
       if (!result.ok) {
         const status = result.messageKey === 'auth.error.badCredentials' ? 401 : result.messageKey === 'auth.error.tooManyAttempts' ? 429 : 422;
