@@ -407,3 +407,28 @@ t.test('a disabled account cannot sign in and its open sessions end at once', as
   t.equal(again.statusCode, 401);
   t.match(visibleText(again.body), '手机号码或密码不正确', 'the same message as a wrong password');
 });
+
+t.test('a token signed with our key that names another user on a live session id is refused (issue 12, item 13b)', async (t) => {
+  const secrets = generateSecrets();
+  const { app, db } = await createTestApp({ secrets });
+  t.teardown(() => app.close());
+  const volunteer = await signedInAs(app, 'volunteer');
+  const claims = JSON.parse(Buffer.from((volunteer.cookies.get('sh_at') as string).split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
+  const sign = (payload: Record<string, unknown>) => {
+    const body = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${body}.${createHmac('sha256', secrets.tokenSigningKey).update(body).digest('base64url')}`;
+  };
+  const adminId = (db.$client.prepare('SELECT id FROM users WHERE phone = ?').get(demoPhone('admin')) as { id: number }).id;
+  const sessionOwner = db.$client.prepare('SELECT user_id FROM refresh_tokens WHERE family_id = ?').get(claims.sid) as { user_id: number };
+  t.not(sessionOwner.user_id, adminId, 'the session id belongs to the volunteer');
+  const control = await app.inject({ url: '/account', headers: { cookie: `sh_at=${sign(claims)}` } });
+  t.equal(control.statusCode, 200, 'the control token (its own user) is accepted');
+  t.match(control.body, '王秀英');
+  const sessionsBefore = count(db, 'refresh_tokens');
+  const forged = await app.inject({ url: '/account', headers: { cookie: `sh_at=${sign({ ...claims, sub: String(adminId) })}` } });
+  t.equal(forged.statusCode, 303, 'not signed in as the administrator');
+  t.match(forged.headers.location, /^\/sign-in\?next=%2Faccount/);
+  const audit = await app.inject({ url: '/audit', headers: { cookie: `sh_at=${sign({ ...claims, sub: String(adminId) })}` } });
+  t.equal(audit.statusCode, 303, 'the audit log stays closed');
+  t.equal(count(db, 'refresh_tokens'), sessionsBefore, 'no session was created');
+});
