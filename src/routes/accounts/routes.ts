@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, hasRole, regionScopes, roles, type Actor, type Role } from '../../domain/access/authorize.ts';
-import { canManageAccounts, findAccount, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { canManageAccounts, findAccount, liftSignInLock, listAccounts, signInLockOfAccount, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { isSignInLocked } from '../../domain/auth/throttle.ts';
 import { passwordMaximumLength, passwordMinimumLength } from '../../domain/auth/passwords.ts';
 import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, siteRegionPath, type RoleScope } from '../../domain/auth/staff.ts';
 import { findUserByPhone } from '../../domain/auth/users.ts';
@@ -148,6 +149,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     grantForm?: { values: { role: string; scope: string }; error: string };
     passwordError?: string;
     revokeError?: string;
+    lockError?: string;
     status?: number;
   }
 
@@ -161,13 +163,16 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       return { ...role, mayRevoke };
     });
     const done = String((request.query as Record<string, unknown>).done ?? '');
+    const lock = signInLockOfAccount(app.db, app.secrets, account.id, app.clock());
     return reply.page(
       'pages/accounts/show',
       {
         account,
         roles: rolesView,
         self: account.id === actor.userId,
-        done: ['created', 'granted', 'revoked', 'reset'].includes(done) ? done : '',
+        done: ['created', 'granted', 'revoked', 'reset', 'unlocked'].includes(done) ? done : '',
+        lock: lock && isSignInLocked(lock) ? lock : null,
+        lockError: options.lockError ?? '',
         roleChoices: roleChoices(actor),
         scopeChoices: scopeChoices(request, actor),
         grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
@@ -210,6 +215,17 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       return showAccount(request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
     }
     return reply.seeOther(`/accounts/${account.id}?done=revoked`);
+  });
+
+  app.post<{ Params: { id: string } }>('/accounts/:id/unlock', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const account = loadAccount(request, request.params.id);
+    const result = liftSignInLock(app.db, app.secrets, request.requireUser().actor, account.id, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_locked') return showAccount(request, reply, account, { lockError: request.t('accounts.error.not_locked'), status: 409 });
+      throw result.reason === 'not_found' ? notFound('accounts.error.not_found') : new HttpProblem(403, 'accounts.error.not_allowed');
+    }
+    return reply.seeOther(`/accounts/${account.id}?done=unlocked`);
   });
 
   app.post<{ Params: { id: string } }>('/accounts/:id/password', async (request, reply) => {

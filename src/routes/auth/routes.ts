@@ -38,15 +38,20 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
       const next = localReturnPath(field(request.body, 'next'));
       const result = await signIn(app.db, app.secrets, { phone, password, ipAddress: request.ip }, app.clock());
       if (!result.ok) {
-        const status = result.messageKey === 'auth.error.badCredentials' ? 401 : result.messageKey === 'auth.error.tooManyAttempts' ? 429 : 422;
+        const status = result.messageKey === 'auth.error.badCredentials' ? 401 : result.field === null ? 429 : 422;
         return reply.page(
           'pages/auth/sign-in',
-          { next, phone: phone.slice(0, 20), errorKey: result.messageKey, field: result.field, noticeKey: null },
+          { next, phone: phone.slice(0, 20), errorKey: result.messageKey, errorVariables: result.messageVariables ?? {}, field: result.field, noticeKey: null },
           { titleKey: 'auth.signInTitle', status },
         );
       }
       app.sessions.begin(reply, result.userId);
-      return reply.seeOther(result.mustChangePassword ? '/account/password' : next);
+      const destination = result.mustChangePassword ? '/account/password' : next;
+      if (result.failuresSinceLastSignIn > 0) {
+        // The holder is told at once, before going on, that someone tried their password.
+        return reply.page('pages/auth/failed-attempts', { next: destination, failures: result.failuresSinceLastSignIn }, { titleKey: 'auth.failedAttempts.title' });
+      }
+      return reply.seeOther(destination);
     },
   );
 
