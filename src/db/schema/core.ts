@@ -36,10 +36,16 @@ export const users = sqliteTable(
     mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(false),
     status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
     memberId: integer('member_id'),
+    /**
+     * The region the account belongs to whatever its roles: the member's
+     * village, or the region (or site village) of the role it was created
+     * with. Offices manage an account through it even after its last role is revoked.
+     */
+    homeRegionCode: text('home_region_code').references(() => regions.code),
     createdAtMs: integer('created_at_ms').notNull(),
     passwordChangedAtMs: integer('password_changed_at_ms').notNull(),
   },
-  (table) => [uniqueIndex('users_phone').on(table.phone), index('users_member').on(table.memberId)],
+  (table) => [uniqueIndex('users_phone').on(table.phone), index('users_member').on(table.memberId), index('users_home_region').on(table.homeRegionCode)],
 );
 
 /**

@@ -14,7 +14,8 @@ import { likeLiteral } from '../../lib/like.ts';
  * The accounts screens: offices and administrators list the sign-ins of
  * their area, and open one to grant or revoke a role or reset a password.
  * A user belongs to an area through the regions of their roles, the village
- * of a role's partner site, and the village of the member they are.
+ * of a role's partner site, the village of the member they are, and their
+ * home region (where the account was made), which stays when the last role goes.
  */
 export const canManageAccounts = canGrantRoles;
 
@@ -27,7 +28,9 @@ const placesSql = `
   UNION ALL
   SELECT ur.user_id, r.path FROM user_roles ur JOIN partner_sites s ON s.id = ur.site_id JOIN regions r ON r.code = s.village_code
   UNION ALL
-  SELECT u.id, r.path FROM users u JOIN members m ON m.id = u.member_id JOIN regions r ON r.code = m.village_code`;
+  SELECT u.id, r.path FROM users u JOIN members m ON m.id = u.member_id JOIN regions r ON r.code = m.village_code
+  UNION ALL
+  SELECT u.id, r.path FROM users u JOIN regions r ON r.code = u.home_region_code`;
 
 export interface AccountRole {
   id: number;
@@ -180,7 +183,7 @@ export async function createMemberSignIn(
       if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
       const userId = insertUser(
         db,
-        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId },
+        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, homeRegionCode: member.villageCode, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId },
         nowMs,
       );
       recordAudit(

@@ -173,9 +173,12 @@ export async function resetPasswordByStaff(
   const needed = staff ? canGrantStaffRoles : canResetPasswords;
   // Every region the person holds a role in must be inside the granter's scope.
   // A site-scoped role (clerk) counts with its site's village.
-  const regionPaths = grants
+  // An account without roles (its last one revoked) is judged by its home region.
+  const homePath = user.homeRegionCode ? findRegion(db, user.homeRegionCode)?.path ?? null : null;
+  const rolePaths = grants
     .map((grant) => grant.regionPath ?? (grant.siteId !== null ? siteRegionPath(db, grant.siteId) : null))
     .filter((path): path is string => path !== null);
+  const regionPaths = rolePaths.length > 0 ? rolePaths : homePath ? [homePath] : [];
   const allowed =
     regionPaths.length > 0
       ? regionPaths.every((regionPath) => authorize(granter, needed, { regionPath }) !== null)
