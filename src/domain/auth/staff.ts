@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { userRoles, users } from '../../db/schema/core.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { authorize, permission, type Actor, type Role } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -103,7 +104,7 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
   );
 }
 
-export type CreateAccountResult = { ok: true; userId: number } | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'password_too_short' };
+export type CreateAccountResult = { ok: true; userId: number } | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'name_invalid' | 'password_too_short' };
 
 /**
  * Creates an account for someone (a member with a phone, or staff) with a
@@ -121,6 +122,7 @@ export async function createAccountByStaff(
   const phone = normalizePhone(input.phone);
   if (!phone) return { ok: false, reason: 'phone_invalid' };
   if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
+  if (hasRefusedNameCharacters(input.displayName.trim())) return { ok: false, reason: 'name_invalid' };
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
   const auditRegionCodes: string[] = [];
   for (const scope of input.roles) {

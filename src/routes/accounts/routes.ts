@@ -5,6 +5,7 @@ import { isSignInLocked } from '../../domain/auth/throttle.ts';
 import { passwordMaximumLength, passwordMinimumLength } from '../../domain/auth/passwords.ts';
 import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, siteRegionPath, type RoleScope } from '../../domain/auth/staff.ts';
 import { findUserByPhone } from '../../domain/auth/users.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { field } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
@@ -120,6 +121,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     else if (!phone) errors.phone = request.t('accounts.error.phone_invalid');
     if (values.displayName === '') errors.display_name = request.t('accounts.error.name_missing');
     else if ([...values.displayName].length > 40) errors.display_name = request.t('accounts.error.name_too_long');
+    else if (hasRefusedNameCharacters(values.displayName)) errors.display_name = request.t('accounts.error.name_invalid');
     const grant = readGrant(request.body);
     if (!grant.ok) for (const [name, key] of Object.entries(grant.errors)) errors[name] = request.t(key);
     const passwordProblem = checkTemporaryPassword(temporaryPassword);
@@ -138,7 +140,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = await createAccountByStaff(app.db, user.actor, { phone, displayName: values.displayName, temporaryPassword, roles: [grant.scope] }, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
-      const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : 'scope';
+      const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : result.reason === 'name_invalid' || result.reason === 'name_missing' ? 'display_name' : 'scope';
       return showNew(request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
     }
     return reply.seeOther(`/accounts/${result.userId}?done=created`);
