@@ -16,11 +16,11 @@ export class AddressClient {
   csrfToken = '';
   constructor(readonly port: number, readonly localAddress: string) {}
 
-  send(method: 'GET' | 'POST', path: string, form?: Record<string, string>): Promise<HttpAnswer> {
-    const payload = form ? new URLSearchParams(form).toString() : undefined;
+  send(method: 'GET' | 'POST', path: string, form?: Record<string, string>, raw?: { body: Buffer; contentType: string; onSent?: () => void }): Promise<HttpAnswer> {
+    const payload = raw ? raw.body : form ? new URLSearchParams(form).toString() : undefined;
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') };
     if (payload !== undefined) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers['content-type'] = raw ? raw.contentType : 'application/x-www-form-urlencoded';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     return new Promise((resolve, reject) => {
@@ -44,6 +44,7 @@ export class AddressClient {
         response.on('error', reject);
       });
       outgoing.on('error', reject);
+      if (raw?.onSent) outgoing.on('finish', raw.onSent);
       if (payload !== undefined) outgoing.write(payload);
       outgoing.end();
     });
@@ -51,6 +52,11 @@ export class AddressClient {
 
   get(path: string): Promise<HttpAnswer> {
     return this.send('GET', path);
+  }
+
+  /** Posts a body as it is (a multipart upload); `onSent` fires once the whole body has been handed to the network. */
+  postRaw(path: string, body: Buffer, contentType: string, onSent?: () => void): Promise<HttpAnswer> {
+    return this.send('POST', path, undefined, { body, contentType, onSent });
   }
 
   post(path: string, form: Record<string, string>): Promise<HttpAnswer> {
