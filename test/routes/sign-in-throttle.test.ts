@@ -132,3 +132,24 @@ t.test('a pair lock grows each time and ends by the clock', async (t) => {
   clock.advance(60_000);
   t.equal((await browser.signIn(phone, demoPassword)).statusCode, 200, 'the right password works when the lock ends (with the notice)');
 });
+
+t.test('the current password on the change-password form is throttled the same way, under parallel guesses', async (t) => {
+  const { app, db, client } = await listening();
+  t.teardown(() => app.close());
+  const phone = demoPhone('office');
+  const thief = await client('127.0.0.5');
+  t.equal((await thief.post('/sign-in', { phone, password: demoPassword, next: '/' })).status, 303, 'a copied session, say');
+  await thief.get('/account/password');
+  const hashBefore = db.$client.prepare('SELECT password_hash FROM users WHERE phone = ?').pluck().get(phone);
+  const answers = await Promise.all(Array.from({ length: 10 }, (_, index) => thief.post('/account/password', { current_password: `guess-${index}`, new_password: 'taken-over-2026', confirm_password: 'taken-over-2026' })));
+  const evaluated = answers.filter((answer) => visibleText(answer.body).includes('现在的密码不正确'));
+  const locked = answers.filter((answer) => visibleText(answer.body).includes('现在的密码输错次数太多'));
+  t.equal(evaluated.length, pairAttemptLimit, `only ${pairAttemptLimit} guesses were evaluated`);
+  t.equal(locked.length, 10 - pairAttemptLimit, 'the rest were refused with a message');
+  t.ok(answers.every((answer) => answer.status === 422));
+  const right = await thief.post('/account/password', { current_password: demoPassword, new_password: 'taken-over-2026', confirm_password: 'taken-over-2026' });
+  t.equal(right.status, 422, 'the right current password is refused while locked');
+  t.equal(db.$client.prepare('SELECT password_hash FROM users WHERE phone = ?').pluck().get(phone), hashBefore, 'the password did not change');
+  const owner = await client('127.0.0.6');
+  t.equal((await owner.post('/sign-in', { phone, password: demoPassword, next: '/' })).status, 200, 'the owner elsewhere still signs in (and is told of the failures)');
+});

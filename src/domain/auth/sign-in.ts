@@ -4,7 +4,7 @@ import { users } from '../../db/schema/core.ts';
 import { keyedHash, type Secrets } from '../../lib/secrets.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { reserveSignInAttempt, settleSuccessfulSignIn } from './throttle.ts';
+import { releaseAttempt, reserveSignInAttempt, settleSuccessfulSignIn } from './throttle.ts';
 import { checkNewPassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { findUser, findUserByPhone, grantsOf, homeRegionCode } from './users.ts';
 import { revokeOtherSessions } from './sessions.ts';
@@ -74,15 +74,22 @@ export type ChangePasswordResult = { ok: true } | { ok: false; field: 'currentPa
  */
 export async function changePassword(
   db: Db,
+  secrets: Secrets,
   input: { userId: number; currentPassword: string; newPassword: string; confirmPassword: string; keepFamilyId: string | null; ipAddress: string },
   nowMs: number,
 ): Promise<ChangePasswordResult> {
   const user = findUser(db, input.userId);
   if (!user) throw new Error('changePassword: user does not exist');
   if (input.currentPassword === '') return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordRequired' };
+  // The current password is a password check like sign-in: same throttle, reserved before the hash.
+  const phoneKey = signInPhoneKey(secrets, user.phone);
+  const address = input.ipAddress.slice(0, 64);
+  const reservation = reserveSignInAttempt(db, phoneKey, address, nowMs);
+  if (!reservation.ok) return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordLocked' };
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
     return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordWrong' };
   }
+  releaseAttempt(db, phoneKey, address, nowMs);
   const problem = checkNewPassword(input.newPassword, input.confirmPassword, user.phone);
   if (problem) return { ok: false, field: problem === 'account.error.passwordMismatch' ? 'confirmPassword' : 'newPassword', messageKey: problem };
   if (input.newPassword === input.currentPassword) return { ok: false, field: 'newPassword', messageKey: 'account.error.passwordUnchanged' };

@@ -103,6 +103,23 @@ export function settleSuccessfulSignIn(db: Db, phoneKey: string, address: string
   );
 }
 
+/**
+ * Gives a reserved attempt back without the rest of a sign-in's settling: a
+ * signed-in user confirmed their current password (changing it). The
+ * failures since the last sign-in stay for the notice.
+ */
+export function releaseAttempt(db: Db, phoneKey: string, address: string, nowMs: number): void {
+  db.transaction(
+    () => {
+      const pair = loadRow(db, phoneKey, address, pairWindowMs, nowMs);
+      const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
+      saveRow(db, { ...pair, failures: Math.max(0, pair.failures - 1) });
+      saveRow(db, { ...account, failures: Math.max(0, account.failures - 1), failuresSinceSuccess: Math.max(0, account.failuresSinceSuccess - 1) });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
 export interface SignInLock {
   /** Addresses locked out of this account right now. */
   lockedAddresses: number;
