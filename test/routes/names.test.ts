@@ -21,6 +21,8 @@ t.test('every form where a name is entered refuses markup and control characters
   const coordinator = await signedInAs(app, 'coordinator');
   const office = await signedInAs(app, 'office');
   const clerk = await signedInAs(app, 'clerk');
+  const admin = await signedInAs(app, 'admin');
+  await admin.get('/regions/433123');
   await coordinator.get('/members/new');
   await office.get('/accounts/new');
   await clerk.get('/sites/1/manage');
@@ -49,6 +51,13 @@ t.test('every form where a name is entered refuses markup and control characters
     t.equal(item.statusCode, 422, `item ${label}`);
     t.match(visibleText(item.body), '不能含 < > 符号或看不见的控制字符', `item ${label}: says why`);
   }
+  const regionsBefore = rows(db, 'regions');
+  for (const name of hostileNames) {
+    const region = await admin.post('/regions/433123/children', { code: '433123109', name_zh: name, name_en: '', kind: '' });
+    t.equal(region.statusCode, 422, `region ${JSON.stringify(name)}`);
+    t.match(visibleText(region.body), '名称不能含 < > 符号或看不见的控制字符', `region ${JSON.stringify(name)}: says why`);
+  }
+  t.equal(rows(db, 'regions'), regionsBefore, 'no region was written');
   t.same(Object.fromEntries(tables.map((table) => [table, rows(db, table)])), before, 'nothing was written');
 
   // The same forms still take ordinary names (the check is not a blanket refusal).
