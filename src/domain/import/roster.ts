@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { Worker } from 'node:worker_threads';
 import { checkArchive, maximumUnpackedBytes } from './archive.ts';
 import { maximumRosterRows, rosterColumns, type RosterKind } from './columns.ts';
@@ -70,7 +70,9 @@ export async function parseRoster(kind: RosterKind, file: Buffer): Promise<Roste
     if (archive.reason === 'too_many_rows') return { ok: false, problem: { code: 'people.error.import_too_many_rows', field: 'file', params: { max: maximumRosterRows } } };
     return unreadable;
   }
-  const workbook = new ExcelJS.Workbook();
+  // Loaded only now, so a refused archive costs the worker no spreadsheet library.
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   try {
     await workbook.xlsx.load(file as unknown as ArrayBuffer);
   } catch {
