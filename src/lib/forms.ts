@@ -54,9 +54,3 @@ export function readIdempotencyKey(body: unknown): string | null {
   const key = field(body, 'idempotency_key');
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key) ? key.toLowerCase() : null;
 }
-
-/** A same-site path to return to after a form: must start with one '/', never '//' or a scheme. */
-export function safeReturnPath(value: string, fallback = '/'): string {
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\r\n]/.test(value) || value.length > 500) return fallback;
-  return value;
-}

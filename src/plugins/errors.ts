@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem, SignInRequired } from './http-errors.ts';
+import { localReturnPath } from '../lib/return-path.ts';
 
 /** Framework error codes shown to users as a plain sentence instead of an English technical message. */
 const messageKeyByCode: Record<string, { status: number; key: string }> = {
@@ -60,7 +61,7 @@ export function installErrorPages(app: FastifyInstance): void {
 
   app.setErrorHandler(async (error: FastifyError | HttpProblem | SignInRequired, request, reply) => {
     if (error instanceof SignInRequired) {
-      const next = encodeURIComponent(request.method === 'GET' ? request.url : pathOf(request.headers['hx-current-url']));
+      const next = encodeURIComponent(localReturnPath(request.method === 'GET' ? request.url : pathOf(request.headers['hx-current-url'])));
       const location = `/sign-in?next=${next}${error.reason === 'expired' ? '&expired=1' : ''}`;
       if (request.headers['hx-request'] === 'true') {
         reply.header('HX-Redirect', location);

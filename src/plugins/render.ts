@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roles } from '../domain/access/authorize.ts';
 import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/phone.ts';
+import { localReturnPath } from '../lib/return-path.ts';
 import { navigationFor } from '../routes/navigation.ts';
 import type { PageOptions } from './context.ts';
 
@@ -22,13 +23,13 @@ export const viewsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..'
  * page the form was on, from the same-origin Referer, or home.
  */
 function returnUrl(request: FastifyRequest): string {
-  if (request.method === 'GET') return request.url;
+  if (request.method === 'GET') return localReturnPath(request.url);
   const referer = request.headers.referer;
   if (!referer) return '/';
   try {
     const url = new URL(referer);
     const ownHost = new URL(`${url.protocol}//${request.headers.host ?? ''}`).host;
-    return url.host === ownHost ? `${url.pathname}${url.search}` : '/';
+    return url.host === ownHost ? localReturnPath(`${url.pathname}${url.search}`) : '/';
   } catch {
     return '/';
   }

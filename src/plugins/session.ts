@@ -92,8 +92,9 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
     const presentedRefresh = request.cookies[refreshCookie];
     if (accessToken) {
       const claims = verifyAccessToken(accessToken);
-      if (claims && isSessionLive(app.db, claims.sid, nowMs)) {
-        request.currentUser = loadUser(Number(claims.sub), claims.sid);
+      const userId = claims ? Number(claims.sub) : null;
+      if (claims && userId !== null && isSessionLive(app.db, claims.sid, userId, nowMs)) {
+        request.currentUser = loadUser(userId, claims.sid);
         if (request.currentUser) return;
       }
     }

@@ -147,6 +147,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/accounts/:id/roles', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/accounts/:id/revoke', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'POST', url: '/accounts/:id/password', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'POST', url: '/accounts/:id/unlock', params: { id: 'account' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'lifts sign-in locks of an account in scope (409 when none)' },
   { method: 'POST', url: '/members/:id/account', params: { id: 'member' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] }, note: 'a volunteer sign-in for a member of the area' },
   { method: 'GET', url: '/join', expect: publicRoute },
   { method: 'POST', url: '/join', expect: publicRoute },

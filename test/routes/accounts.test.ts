@@ -1,5 +1,6 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { count, createTestApp, demoPhone, signedInAs, TestBrowser, visibleText } from '../helpers/web.ts';
 
@@ -240,4 +241,59 @@ t.test('a coordinator opens a sign-in for a member of the area; it is linked to 
   t.equal(byOffice.statusCode, 303);
   const officePage = await office.get(`/members/${otherId}`);
   t.match(officePage.body, `href="/accounts/${userByPhone(db, '13712340000')!.id}"`, 'offices get a link to the account page');
+});
+
+t.test('an office still manages an account after revoking its last role: the account keeps its home region (issue 12, item 12)', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const office = await signedInAs(app, 'office');
+  await office.get('/accounts/new');
+  const created = await office.post('/accounts', { display_name: '石协管', phone: '13900001112', role: 'coordinator', scope: 'region:433123101', temporary_password: 'linshi-2026' });
+  t.equal(created.statusCode, 303);
+  const account = userByPhone(db, '13900001112')!;
+  t.match(db.$client.prepare('SELECT home_region_code AS home FROM users WHERE id = ?').get(account.id), { home: '433123101' }, 'the home region is recorded at creation');
+  const role = db.$client.prepare('SELECT id FROM user_roles WHERE user_id = ?').get(account.id) as { id: number };
+  await office.get(`/accounts/${account.id}`);
+  const revoked = await office.post(`/accounts/${account.id}/revoke`, { role_id: String(role.id) });
+  t.equal(revoked.statusCode, 303);
+  t.same(rolesOf(db, account.id), [], 'no role left');
+
+  const page = await office.get(`/accounts/${account.id}`);
+  t.equal(page.statusCode, 200, 'the office still opens the account');
+  t.match(visibleText(page.body), '石协管');
+  const list = await office.get('/accounts?q=%E7%9F%B3%E5%8D%8F%E7%AE%A1');
+  t.match(visibleText(list.body), '石协管', 'and finds it in its list');
+  const reset = await office.post(`/accounts/${account.id}/password`, { temporary_password: 'linshi-2027' });
+  t.equal(reset.statusCode, 303, 'and may reset its password');
+  const regranted = await office.post(`/accounts/${account.id}/roles`, { role: 'volunteer', scope: 'region:433123101001' });
+  t.equal(regranted.statusCode, 303, 'and grant it a role again');
+  t.equal(rolesOf(db, account.id).length, 1);
+
+  const cityOffice = await signedInAs(app, 'office-city');
+  t.equal((await cityOffice.get(`/accounts/${account.id}`)).statusCode, 403, 'an office elsewhere still may not');
+  const roles = count(db, 'user_roles');
+  t.equal((await cityOffice.post(`/accounts/${account.id}/roles`, { role: 'volunteer', scope: 'region:430524101' })).statusCode, 403);
+  t.equal(count(db, 'user_roles'), roles, 'and writes nothing');
+});
+
+t.test('the migration gives existing accounts a home region from their member, role or site', async (t) => {
+  const { db } = await createTestApp();
+  // Run the migration's backfill on accounts as they were before it (no home region).
+  const migration = readFileSync(new URL('../../drizzle/0012_account_home_region.sql', import.meta.url), 'utf8');
+  const backfill = migration.split('--> statement-breakpoint').find((statement) => statement.includes('UPDATE'))!;
+  db.$client.prepare('UPDATE users SET home_region_code = NULL').run();
+  db.$client.exec(backfill);
+  // The demo clerk's site 1 is a placeholder with no row in this network, so it has no village to inherit.
+  t.equal((db.$client.prepare('SELECT count(*) AS n FROM users WHERE home_region_code IS NULL AND phone <> ?').get(demoPhone('clerk')) as { n: number }).n, 0, 'every other demo account has one');
+  const site = addSite(db, '430524101001', '430524');
+  db.$client.prepare('UPDATE user_roles SET site_id = ? WHERE site_id = 1').run(site);
+  db.$client.prepare('UPDATE users SET home_region_code = NULL').run();
+  db.$client.exec(backfill);
+  t.match(db.$client.prepare('SELECT home_region_code AS home FROM users WHERE phone = ?').get(demoPhone('clerk')), { home: '430524101001' }, 'a clerk belongs to the village of the site');
+  const rows = db.$client.prepare(`SELECT u.phone, u.home_region_code AS home FROM users u WHERE u.phone IN (?, ?, ?, ?)`).all(demoPhone('volunteer'), demoPhone('coordinator'), demoPhone('office'), demoPhone('admin')) as { phone: string; home: string }[];
+  const byPhone = Object.fromEntries(rows.map((row) => [row.phone, row.home]));
+  t.equal(byPhone[demoPhone('coordinator')], '433123101');
+  t.equal(byPhone[demoPhone('office')], '433123');
+  t.equal(byPhone[demoPhone('admin')], '430000');
+  t.ok(byPhone[demoPhone('volunteer')]?.startsWith('433123101'), 'the volunteer belongs to her village');
 });

@@ -86,7 +86,7 @@ t.test('wrong password and unknown phone read the same, in English too', async (
   t.match(visibleText(malformed.body), 'That mobile number is not valid');
 });
 
-t.test('five failures lock one phone for 15 minutes without revealing whether it exists', async (t) => {
+t.test('five failures lock one phone from this address for 15 minutes without revealing whether it exists', async (t) => {
   const { app, db, clock } = await createTestApp();
   t.teardown(() => app.close());
   const browser = new TestBrowser(app);
@@ -96,14 +96,16 @@ t.test('five failures lock one phone for 15 minutes without revealing whether it
   }
   const locked = await browser.signIn(demoPhone('office'), demoPassword);
   t.equal(locked.statusCode, 429);
-  t.match(visibleText(locked.body), '这个手机号码尝试登录的次数太多，请 15 分钟后再试。');
+  t.match(visibleText(locked.body), '从这个网络尝试登录这个手机号码的次数太多，请 15 分钟后再试。');
   t.equal(count(db, 'refresh_tokens'), 0);
   const unknownLocked = await browser.signIn('13911110000', demoPassword);
   t.equal(unknownLocked.statusCode, 429, 'an unknown phone locks the same way');
   const other = await browser.signIn(demoPhone('admin'), demoPassword);
   t.equal(other.statusCode, 303, 'other accounts are not affected');
   clock.advance(15 * 60 * 1000 + 1);
-  t.equal((await new TestBrowser(app).signIn(demoPhone('office'), demoPassword)).statusCode, 303, 'the lock ends after the window');
+  const after = await new TestBrowser(app).signIn(demoPhone('office'), demoPassword);
+  t.equal(after.statusCode, 200, 'the lock ends after the window');
+  t.match(visibleText(after.body), '您的账号有 5 次失败的登录尝试', 'and the holder is told of the failed attempts');
 });
 
 t.test('sign-in attempts are limited per address', async (t) => {
@@ -243,7 +245,9 @@ t.test('changing the password keeps this session and ends the others', async (t)
   t.match(visibleText(account.body), '密码已修改');
   t.equal((await phone.get('/')).statusCode, 303, 'the other session is signed out');
   t.equal((await new TestBrowser(app).signIn(demoPhone('office'), demoPassword)).statusCode, 401, 'the old password no longer works');
-  t.equal((await new TestBrowser(app).signIn(demoPhone('office'), 'a-new-secret-2026')).statusCode, 303);
+  const signedIn = await new TestBrowser(app).signIn(demoPhone('office'), 'a-new-secret-2026');
+  t.equal(signedIn.statusCode, 200, 'signed in, with a notice of the one failed attempt');
+  t.match(visibleText(signedIn.body), '您的账号有 1 次失败的登录尝试');
 });
 
 t.test('password change refusals say what is wrong and change nothing', async (t) => {
@@ -406,4 +410,29 @@ t.test('a disabled account cannot sign in and its open sessions end at once', as
   const again = await new TestBrowser(app).signIn(demoPhone('coordinator'), demoPassword);
   t.equal(again.statusCode, 401);
   t.match(visibleText(again.body), '手机号码或密码不正确', 'the same message as a wrong password');
+});
+
+t.test('a token signed with our key that names another user on a live session id is refused (issue 12, item 13b)', async (t) => {
+  const secrets = generateSecrets();
+  const { app, db } = await createTestApp({ secrets });
+  t.teardown(() => app.close());
+  const volunteer = await signedInAs(app, 'volunteer');
+  const claims = JSON.parse(Buffer.from((volunteer.cookies.get('sh_at') as string).split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
+  const sign = (payload: Record<string, unknown>) => {
+    const body = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    return `${body}.${createHmac('sha256', secrets.tokenSigningKey).update(body).digest('base64url')}`;
+  };
+  const adminId = (db.$client.prepare('SELECT id FROM users WHERE phone = ?').get(demoPhone('admin')) as { id: number }).id;
+  const sessionOwner = db.$client.prepare('SELECT user_id FROM refresh_tokens WHERE family_id = ?').get(claims.sid) as { user_id: number };
+  t.not(sessionOwner.user_id, adminId, 'the session id belongs to the volunteer');
+  const control = await app.inject({ url: '/account', headers: { cookie: `sh_at=${sign(claims)}` } });
+  t.equal(control.statusCode, 200, 'the control token (its own user) is accepted');
+  t.match(control.body, '王秀英');
+  const sessionsBefore = count(db, 'refresh_tokens');
+  const forged = await app.inject({ url: '/account', headers: { cookie: `sh_at=${sign({ ...claims, sub: String(adminId) })}` } });
+  t.equal(forged.statusCode, 303, 'not signed in as the administrator');
+  t.match(forged.headers.location, /^\/sign-in\?next=%2Faccount/);
+  const audit = await app.inject({ url: '/audit', headers: { cookie: `sh_at=${sign({ ...claims, sub: String(adminId) })}` } });
+  t.equal(audit.statusCode, 303, 'the audit log stays closed');
+  t.equal(count(db, 'refresh_tokens'), sessionsBefore, 'no session was created');
 });

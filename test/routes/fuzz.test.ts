@@ -33,11 +33,12 @@ const sessions = await signInAll(app);
  * Tables a refused request may write, and why:
  *   audit_log          refusals that matter are audited on purpose (a wrong PIN, an out-of-scope attempt)
  *   refresh_tokens     session bookkeeping of the signed-in user, not the request's data
+ *   sign_in_throttle   a wrong password (sign-in, current password) is counted on purpose, before the hash
  *   sqlite_sequence    SQLite's own autoincrement counters
  *   report_*           aggregates derived from the ledger and registry, refreshed by the
  *                      reports area's own timer (and before a report is read), not by the request
  */
-const unwatchedTables = new Set(['audit_log', 'refresh_tokens', 'sqlite_sequence']);
+const unwatchedTables = new Set(['audit_log', 'refresh_tokens', 'sign_in_throttle', 'sqlite_sequence']);
 const watchedTables = (db.$client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[])
   .map((row) => row.name)
   .filter((name) => !unwatchedTables.has(name) && !name.startsWith('report_'));

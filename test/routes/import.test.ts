@@ -81,8 +81,8 @@ t.test('template download, upload with mixed rows, errors by row and column, imp
 
   const started = await coordinator.post(`${batchUrl}/start`, {});
   t.equal(started.statusCode, 303);
-  // Let the chunked import finish: poll as a browser would, with a bound generous enough for a slow machine.
-  for (let attempt = 0; attempt < 1000 && !visibleText((await coordinator.get(`${batchUrl}/progress`)).body).includes('导入完成'); attempt += 1) {
+  // Let the chunked import finish (the file is read again in a worker thread, which takes a moment to start).
+  for (let attempt = 0; attempt < 1500 && !visibleText((await coordinator.get(`${batchUrl}/progress`)).body).includes('导入完成'); attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const progress = await coordinator.get(`${batchUrl}/progress`, { 'hx-request': 'true', 'hx-request-type': 'partial' });

@@ -64,6 +64,6 @@ t.test('a coordinator resets a forgotten password in their scope; the person mus
   const after = findUserByPhone(db, '13800000001')!;
   t.equal(after.mustChangePassword, true);
   t.ok(await verifyPassword(after.passwordHash, 'temp-pass-2'));
-  t.notOk(isSessionLive(db, session.familyId, 30), 'open sessions end');
+  t.notOk(isSessionLive(db, session.familyId, volunteer.id, 30), 'open sessions end');
   t.match(db.$client.prepare("SELECT actor_user_id FROM audit_log WHERE action = 'auth.password_reset'").get(), { actor_user_id: coordinator.userId });
 });

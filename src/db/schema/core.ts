@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * The region tree: province > city > county > township > village, keyed by the
@@ -36,10 +36,16 @@ export const users = sqliteTable(
     mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(false),
     status: text('status', { enum: ['active', 'disabled'] }).notNull().default('active'),
     memberId: integer('member_id'),
+    /**
+     * The region the account belongs to whatever its roles: the member's
+     * village, or the region (or site village) of the role it was created
+     * with. Offices manage an account through it even after its last role is revoked.
+     */
+    homeRegionCode: text('home_region_code').references(() => regions.code),
     createdAtMs: integer('created_at_ms').notNull(),
     passwordChangedAtMs: integer('password_changed_at_ms').notNull(),
   },
-  (table) => [uniqueIndex('users_phone').on(table.phone), index('users_member').on(table.memberId)],
+  (table) => [uniqueIndex('users_phone').on(table.phone), index('users_member').on(table.memberId), index('users_home_region').on(table.homeRegionCode)],
 );
 
 /**
@@ -86,6 +92,28 @@ export const refreshTokens = sqliteTable(
     index('refresh_tokens_family').on(table.familyId),
     index('refresh_tokens_user').on(table.userId),
   ],
+);
+
+/**
+ * Sign-in throttling (see src/domain/auth/throttle.ts). One row per pair of
+ * (phone key, address) and one per phone key with address '*' for the
+ * account-wide ceiling. The phone key is a keyed hash of the phone, known
+ * account or not, so a lock never tells whether an account exists.
+ */
+export const signInThrottle = sqliteTable(
+  'sign_in_throttle',
+  {
+    phoneKey: text('phone_key').notNull(),
+    address: text('address').notNull(),
+    failures: integer('failures').notNull().default(0),
+    windowStartMs: integer('window_start_ms').notNull(),
+    lockedUntilMs: integer('locked_until_ms'),
+    lockCount: integer('lock_count').notNull().default(0),
+    lastSuccessMs: integer('last_success_ms'),
+    /** On the '*' row: failed attempts since the holder last signed in, for the notice. */
+    failuresSinceSuccess: integer('failures_since_success').notNull().default(0),
+  },
+  (table) => [primaryKey({ columns: [table.phoneKey, table.address] })],
 );
 
 /** Insert-only audit trail (triggers refuse UPDATE and DELETE). No personal data in `detail`. */

@@ -4,14 +4,18 @@ import { authorize, permission, regionScopes, type Actor, type Role } from '../a
 import { recordAudit } from '../audit/audit.ts';
 import { hashPassword, passwordMaximumLength, passwordMinimumLength } from './passwords.ts';
 import { canGrantRoles } from './staff.ts';
-import { findUserByPhone, insertUser } from './users.ts';
+import { findUser, findUserByPhone, homeRegionCode, grantsOf, insertUser } from './users.ts';
+import type { Secrets } from '../../lib/secrets.ts';
+import { signInPhoneKey } from './sign-in.ts';
+import { isSignInLocked, liftSignInLocks, signInLockOf, type SignInLock } from './throttle.ts';
 import { likeLiteral } from '../../lib/like.ts';
 
 /**
  * The accounts screens: offices and administrators list the sign-ins of
  * their area, and open one to grant or revoke a role or reset a password.
  * A user belongs to an area through the regions of their roles, the village
- * of a role's partner site, and the village of the member they are.
+ * of a role's partner site, the village of the member they are, and their
+ * home region (where the account was made), which stays when the last role goes.
  */
 export const canManageAccounts = canGrantRoles;
 
@@ -24,7 +28,9 @@ const placesSql = `
   UNION ALL
   SELECT ur.user_id, r.path FROM user_roles ur JOIN partner_sites s ON s.id = ur.site_id JOIN regions r ON r.code = s.village_code
   UNION ALL
-  SELECT u.id, r.path FROM users u JOIN members m ON m.id = u.member_id JOIN regions r ON r.code = m.village_code`;
+  SELECT u.id, r.path FROM users u JOIN members m ON m.id = u.member_id JOIN regions r ON r.code = m.village_code
+  UNION ALL
+  SELECT u.id, r.path FROM users u JOIN regions r ON r.code = u.home_region_code`;
 
 export interface AccountRole {
   id: number;
@@ -177,7 +183,7 @@ export async function createMemberSignIn(
       if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
       const userId = insertUser(
         db,
-        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId },
+        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, homeRegionCode: member.villageCode, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId },
         nowMs,
       );
       recordAudit(
@@ -186,6 +192,45 @@ export async function createMemberSignIn(
         nowMs,
       );
       return { ok: true, userId };
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/** Whether sign-in to this account is locked anywhere right now (for the account page). */
+export function signInLockOfAccount(db: Db, secrets: Secrets, userId: number, nowMs: number): SignInLock | null {
+  const user = findUser(db, userId);
+  return user ? signInLockOf(db, signInPhoneKey(secrets, user.phone), nowMs) : null;
+}
+
+/**
+ * An office (or administrator) whose scope holds the account lifts every
+ * sign-in lock on it, for all addresses, with an audit entry in the same
+ * transaction. Refused outside the actor's scope, and when nothing is locked.
+ */
+export function liftSignInLock(
+  db: Db,
+  secrets: Secrets,
+  actor: Actor,
+  userId: number,
+  ipAddress: string,
+  nowMs: number,
+): { ok: true } | { ok: false; reason: 'not_found' | 'not_allowed' | 'not_locked' } {
+  const found = findAccount(db, actor, userId);
+  if (!found.ok) return found;
+  const user = findUser(db, userId)!;
+  const phoneKey = signInPhoneKey(secrets, user.phone);
+  return db.transaction(
+    (): { ok: true } | { ok: false; reason: 'not_locked' } => {
+      const lock = signInLockOf(db, phoneKey, nowMs);
+      if (!isSignInLocked(lock)) return { ok: false, reason: 'not_locked' };
+      liftSignInLocks(db, phoneKey, nowMs);
+      recordAudit(
+        db,
+        { action: 'auth.sign_in_lock_lifted', actorUserId: actor.userId, objectType: 'user', objectId: userId, regionCode: homeRegionCode(grantsOf(db, userId)), ipAddress, detail: { lockedAddresses: lock.lockedAddresses, accountLocked: lock.accountLockedUntilMs !== null } },
+        nowMs,
+      );
+      return { ok: true };
     },
     { behavior: 'immediate' },
   );

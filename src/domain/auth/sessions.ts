@@ -65,14 +65,19 @@ export function rotateSession(db: Db, presentedToken: string, nowMs: number): Ro
   );
 }
 
-/** True while the family has a token that is neither revoked nor expired; checked on every request. */
-export function isSessionLive(db: Db, familyId: string, nowMs: number): boolean {
+/**
+ * True while the family was issued to this user and has a token that is
+ * neither revoked nor expired; checked on every request. The user id is part
+ * of the question: a token that names another user on a live session id is
+ * not that session.
+ */
+export function isSessionLive(db: Db, familyId: string, userId: number, nowMs: number): boolean {
   const rows = prepared(db, 'sessions.isSessionLive', (d) => d
     .select({ expiresAtMs: refreshTokens.expiresAtMs })
     .from(refreshTokens)
-    .where(and(eq(refreshTokens.familyId, sql.placeholder('familyId')), isNull(refreshTokens.revokedAtMs)))
+    .where(and(eq(refreshTokens.familyId, sql.placeholder('familyId')), eq(refreshTokens.userId, sql.placeholder('userId')), isNull(refreshTokens.revokedAtMs)))
     .prepare())
-    .all({ familyId });
+    .all({ familyId, userId });
   return rows.some((row) => row.expiresAtMs > nowMs);
 }
 

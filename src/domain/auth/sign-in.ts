@@ -3,25 +3,27 @@ import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema/core.ts';
 import { keyedHash, type Secrets } from '../../lib/secrets.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import { countRecent, recordAudit } from '../audit/audit.ts';
-import { currentPasswordPassed, reserveCurrentPasswordCheck } from './password-attempts.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { releaseAttempt, reserveSignInAttempt, settleSuccessfulSignIn } from './throttle.ts';
 import { checkNewPassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { findUser, findUserByPhone, grantsOf, homeRegionCode } from './users.ts';
 import { revokeOtherSessions } from './sessions.ts';
 
-/** Failed attempts for one phone number within the window before it is locked for the rest of the window. */
-export const accountAttemptLimit = 5;
-export const accountAttemptWindowMs = 15 * 60 * 1000;
-
 export type SignInResult =
-  | { ok: true; userId: number; mustChangePassword: boolean }
-  | { ok: false; field: 'phone' | 'password' | null; messageKey: string };
+  | { ok: true; userId: number; mustChangePassword: boolean; failuresSinceLastSignIn: number }
+  | { ok: false; field: 'phone' | 'password' | null; messageKey: string; messageVariables?: Record<string, string | number> };
+
+/** The key sign-in throttling and its audit entries use for a phone: a keyed hash, never the phone. */
+export function signInPhoneKey(secrets: Secrets, phone: string): string {
+  return keyedHash(secrets, 'sign-in', phone).slice(0, 32);
+}
 
 /**
  * Checks a phone and password. Wrong password and unknown phone give the same
- * answer, and failed attempts are counted per phone (known or not) so the
- * lock does not reveal whether an account exists either. The audit log holds a
- * keyed hash of the phone, not the phone.
+ * answer, and attempts are throttled per phone (known or not) so a lock does
+ * not reveal whether an account exists either. The attempt is reserved before
+ * the slow hash (see throttle.ts), so parallel guesses beyond the limit are
+ * refused unevaluated. The audit log holds a keyed hash of the phone, not the phone.
  */
 export async function signIn(
   db: Db,
@@ -34,9 +36,12 @@ export async function signIn(
   if (phone === null) return { ok: false, field: 'phone', messageKey: 'auth.error.phoneFormat' };
   if (input.password === '') return { ok: false, field: 'password', messageKey: 'auth.error.passwordRequired' };
 
-  const phoneKey = keyedHash(secrets, 'sign-in', phone).slice(0, 32);
-  if (countRecent(db, 'auth.sign_in_failed', 'phone', phoneKey, nowMs - accountAttemptWindowMs) >= accountAttemptLimit) {
-    return { ok: false, field: null, messageKey: 'auth.error.tooManyAttempts' };
+  const phoneKey = signInPhoneKey(secrets, phone);
+  const address = input.ipAddress.slice(0, 64);
+  const reservation = reserveSignInAttempt(db, phoneKey, address, nowMs);
+  if (!reservation.ok) {
+    const minutes = Math.max(1, Math.ceil((reservation.untilMs - nowMs) / 60_000));
+    return { ok: false, field: null, messageKey: reservation.reason === 'pair_locked' ? 'auth.error.tooManyAttempts' : 'auth.error.accountLocked', messageVariables: { minutes } };
   }
   const user = findUserByPhone(db, phone);
   let passwordMatches = false;
@@ -52,35 +57,41 @@ export async function signIn(
     );
     return { ok: false, field: null, messageKey: 'auth.error.badCredentials' };
   }
+  const { failuresSinceLastSignIn } = settleSuccessfulSignIn(db, phoneKey, address, nowMs);
   recordAudit(
     db,
     { action: 'auth.signed_in', actorUserId: user.id, objectType: 'user', objectId: user.id, regionCode: homeRegionCode(grantsOf(db, user.id)), ipAddress: input.ipAddress },
     nowMs,
   );
-  return { ok: true, userId: user.id, mustChangePassword: user.mustChangePassword };
+  return { ok: true, userId: user.id, mustChangePassword: user.mustChangePassword, failuresSinceLastSignIn };
 }
 
 export type ChangePasswordResult = { ok: true } | { ok: false; field: 'currentPassword' | 'newPassword' | 'confirmPassword'; messageKey: string; status?: 429 };
 
 /**
- * Changes a password after checking the current one (at most
- * currentPasswordAttemptLimit wrong ones per 15 minutes, reserved before the
- * hash so parallel guesses cannot exceed it), then revokes every other
+ * Changes a password after checking the current one (through the sign-in
+ * throttle, reserved before the hash so parallel guesses cannot exceed it),
+ * then revokes every other
  * session of the user. The current session (keepFamilyId) stays signed in.
  */
 export async function changePassword(
   db: Db,
+  secrets: Secrets,
   input: { userId: number; currentPassword: string; newPassword: string; confirmPassword: string; keepFamilyId: string | null; ipAddress: string },
   nowMs: number,
 ): Promise<ChangePasswordResult> {
   const user = findUser(db, input.userId);
   if (!user) throw new Error('changePassword: user does not exist');
   if (input.currentPassword === '') return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordRequired' };
-  if (!reserveCurrentPasswordCheck(db, user.id, nowMs)) return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordTooManyAttempts', status: 429 };
+  // The current password is a password check like sign-in: same throttle, reserved before the hash.
+  const phoneKey = signInPhoneKey(secrets, user.phone);
+  const address = input.ipAddress.slice(0, 64);
+  const reservation = reserveSignInAttempt(db, phoneKey, address, nowMs);
+  if (!reservation.ok) return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordLocked', status: 429 };
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
     return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordWrong' };
   }
-  currentPasswordPassed(db, user.id, nowMs);
+  releaseAttempt(db, phoneKey, address, nowMs);
   const problem = checkNewPassword(input.newPassword, input.confirmPassword, user.phone);
   if (problem) return { ok: false, field: problem === 'account.error.passwordMismatch' ? 'confirmPassword' : 'newPassword', messageKey: problem };
   if (input.newPassword === input.currentPassword) return { ok: false, field: 'newPassword', messageKey: 'account.error.passwordUnchanged' };

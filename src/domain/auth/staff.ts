@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { userRoles, users } from '../../db/schema/core.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { authorize, permission, type Actor, type Role } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -103,7 +104,7 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
   );
 }
 
-export type CreateAccountResult = { ok: true; userId: number } | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'password_too_short' };
+export type CreateAccountResult = { ok: true; userId: number } | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'name_invalid' | 'password_too_short' };
 
 /**
  * Creates an account for someone (a member with a phone, or staff) with a
@@ -121,6 +122,7 @@ export async function createAccountByStaff(
   const phone = normalizePhone(input.phone);
   if (!phone) return { ok: false, reason: 'phone_invalid' };
   if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
+  if (hasRefusedNameCharacters(input.displayName.trim())) return { ok: false, reason: 'name_invalid' };
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
   const auditRegionCodes: string[] = [];
   for (const scope of input.roles) {
@@ -173,9 +175,12 @@ export async function resetPasswordByStaff(
   const needed = staff ? canGrantStaffRoles : canResetPasswords;
   // Every region the person holds a role in must be inside the granter's scope.
   // A site-scoped role (clerk) counts with its site's village.
-  const regionPaths = grants
+  // An account without roles (its last one revoked) is judged by its home region.
+  const homePath = user.homeRegionCode ? findRegion(db, user.homeRegionCode)?.path ?? null : null;
+  const rolePaths = grants
     .map((grant) => grant.regionPath ?? (grant.siteId !== null ? siteRegionPath(db, grant.siteId) : null))
     .filter((path): path is string => path !== null);
+  const regionPaths = rolePaths.length > 0 ? rolePaths : homePath ? [homePath] : [];
   const allowed =
     regionPaths.length > 0
       ? regionPaths.every((regionPath) => authorize(granter, needed, { regionPath }) !== null)

@@ -41,8 +41,20 @@ export interface NewUser {
   passwordHash: string;
   mustChangePassword: boolean;
   memberId?: number | null;
+  /** Where the account belongs whatever its roles; by default the first role's region (or its site's village). */
+  homeRegionCode?: string | null;
   roles: { role: Role; regionCode?: string | null; siteId?: number | null }[];
   grantedByUserId?: number | null;
+}
+
+/** The region of the first role: its region, or the village of its partner site. */
+function homeRegionOfRoles(db: Db, grants: NewUser['roles']): string | null {
+  const first = grants[0];
+  if (!first) return null;
+  if (first.regionCode) return first.regionCode;
+  if (first.siteId === null || first.siteId === undefined) return null;
+  const site = db.$client.prepare('SELECT village_code AS villageCode FROM partner_sites WHERE id = ?').get(first.siteId) as { villageCode: string } | undefined;
+  return site?.villageCode ?? null;
 }
 
 /** Creates a user and their roles. Call inside the caller's transaction when other writes go with it. */
@@ -55,6 +67,7 @@ export function insertUser(db: Db, input: NewUser, nowMs: number): number {
       passwordHash: input.passwordHash,
       mustChangePassword: input.mustChangePassword,
       memberId: input.memberId ?? null,
+      homeRegionCode: input.homeRegionCode ?? homeRegionOfRoles(db, input.roles),
       createdAtMs: nowMs,
       passwordChangedAtMs: nowMs,
     })

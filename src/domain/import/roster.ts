@@ -1,4 +1,6 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { Worker } from 'node:worker_threads';
+import { checkArchive, maximumUnpackedBytes } from './archive.ts';
 import { maximumRosterRows, rosterColumns, type RosterKind } from './columns.ts';
 import type { Problem } from '../members/context.ts';
 
@@ -11,6 +13,8 @@ export interface RosterRow {
 }
 
 export type RosterRead = { ok: true; rows: RosterRow[] } | { ok: false; problem: Problem };
+
+const unreadable: RosterRead = { ok: false, problem: { code: 'people.error.import_file_unreadable', field: 'file' } };
 
 function cellText(value: ExcelJS.CellValue): { text: string; numeric: boolean } {
   if (value === null || value === undefined) return { text: '', numeric: false };
@@ -27,18 +31,55 @@ function cellText(value: ExcelJS.CellValue): { text: string; numeric: boolean } 
 }
 
 /**
- * Reads the first worksheet of a roster. The header must match the template
- * (each cell starting with the Chinese label); empty rows are skipped.
+ * Reads a roster in a worker thread, so a large or hostile file never holds
+ * up other requests, and with a memory ceiling of its own. A worker that dies
+ * (out of memory, a crash) answers "unreadable"; nothing is written either way.
  */
-export async function readRoster(kind: RosterKind, file: Buffer): Promise<RosterRead> {
-  const workbook = new ExcelJS.Workbook();
+export function readRoster(kind: RosterKind, file: Buffer): Promise<RosterRead> {
+  const workerUrl = new URL('./roster-worker.ts', import.meta.url).href;
+  // The worker runs TypeScript like the rest of the app: load tsx's hooks in it first.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(workerUrl)}); })`;
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (result: RosterRead) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const worker = new Worker(bootstrap, { eval: true, workerData: { kind, file }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    worker.once('message', (result: RosterRead) => {
+      settle(result);
+      void worker.terminate();
+    });
+    worker.once('error', () => settle(unreadable));
+    worker.once('exit', () => settle(unreadable));
+  });
+}
+
+/**
+ * Reads the first worksheet of a roster (in the worker). The archive is
+ * checked first (unpacked size and row count, see archive.ts); the header
+ * must match the template (each cell starting with the Chinese label);
+ * empty rows are skipped.
+ */
+export async function parseRoster(kind: RosterKind, file: Buffer): Promise<RosterRead> {
+  const archive = checkArchive(file, maximumRosterRows);
+  if (!archive.ok) {
+    if (archive.reason === 'too_big') return { ok: false, problem: { code: 'people.error.import_file_unpacks_too_big', field: 'file', params: { megabytes: maximumUnpackedBytes / 1024 / 1024 } } };
+    if (archive.reason === 'too_many_rows') return { ok: false, problem: { code: 'people.error.import_too_many_rows', field: 'file', params: { max: maximumRosterRows } } };
+    return unreadable;
+  }
+  // Loaded only now, so a refused archive costs the worker no spreadsheet library.
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   try {
     await workbook.xlsx.load(file as unknown as ArrayBuffer);
   } catch {
-    return { ok: false, problem: { code: 'people.error.import_file_unreadable', field: 'file' } };
+    return unreadable;
   }
   const sheet = workbook.worksheets[0];
-  if (!sheet) return { ok: false, problem: { code: 'people.error.import_file_unreadable', field: 'file' } };
+  if (!sheet) return unreadable;
   const columns = rosterColumns[kind];
   const header = sheet.getRow(1);
   for (const [index, column] of columns.entries()) {

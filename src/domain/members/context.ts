@@ -4,6 +4,7 @@ import type { Db, Sqlite } from '../../db/client.ts';
 import { auditLog, regions } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 
 /**
  * What every people-domain function needs: the database, the data keys
@@ -190,7 +191,9 @@ export function normalizePhone(raw: string | null | undefined): string | null {
 }
 
 export function checkName(raw: string | null | undefined, field = 'realName'): { name: string } | { problem: Problem } {
-  const name = (raw ?? '').trim().replace(/\s+/g, ' ');
+  const trimmed = (raw ?? '').trim();
+  if (hasRefusedNameCharacters(trimmed)) return { problem: { code: 'people.error.name_invalid', field } };
+  const name = trimmed.replace(/\s+/g, ' ');
   if (name.length === 0) return { problem: { code: 'people.error.name_required', field } };
   if (Array.from(name).length > 30) return { problem: { code: 'people.error.name_too_long', field, params: { max: 30 } } };
   if (/[<>{}\\\d]/.test(name)) return { problem: { code: 'people.error.name_invalid', field } };

@@ -103,6 +103,19 @@ function checkGift(context: RedemptionContext, actor: Actor, input: GiftInput): 
 }
 
 /**
+ * A gift shown back to someone (the notice after giving): to the giver, to
+ * whoever keyed it in, or to staff over the giver's village; to anyone else
+ * it does not exist.
+ */
+export function giftVisibleTo(db: Db, actor: Actor, actorMemberId: number | null, giftId: number): Gift | null {
+  const gift = db.select().from(memberGifts).where(eq(memberGifts.id, giftId)).get();
+  if (!gift) return null;
+  if (gift.actorUserId === actor.userId) return gift;
+  const giver = memberFacts(db, gift.fromMemberId);
+  return giver && mayActFor(actor, actorMemberId, giver) ? gift : null;
+}
+
+/**
  * Gives credits. The PIN is checked first (wrong attempts are counted by the
  * members domain); then one IMMEDIATE transaction moves the credits. Under
  * the balance cap a gift is refused, or its excess goes to the receiver's

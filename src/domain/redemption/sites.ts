@@ -1,4 +1,5 @@
 import { and, asc, eq, like, sql } from 'drizzle-orm';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import type { Db } from '../../db/client.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems, stockMovements } from '../../db/schema/redemption.ts';
@@ -45,7 +46,7 @@ export interface NewSite {
 function checkText(value: string, field: string, max: number): { text: string } | { problem: ReturnType<typeof refuse> } {
   const text = (value ?? '').trim();
   if (text.length === 0) return { problem: refuse(422, `redemption.error.${field}_required`, undefined, field) };
-  if (Array.from(text).length > max || /[<>]/.test(text)) return { problem: refuse(422, `redemption.error.${field}_invalid`, { max }, field) };
+  if (Array.from(text).length > max || hasRefusedNameCharacters(text)) return { problem: refuse(422, `redemption.error.${field}_invalid`, { max }, field) };
   return { text };
 }
 

@@ -1,6 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { recordAudit } from '../audit/audit.ts';
 
 export type RegionLevel = 'province' | 'city' | 'county' | 'township' | 'village';
@@ -88,7 +89,9 @@ export function addChildRegion(db: Db, parent: Region, input: NewRegionInput, ac
   else if (findRegion(db, code)) errors.code = 'regions.error.codeTaken';
   if (nameZh === '') errors.nameZh = 'regions.error.nameRequired';
   else if ([...nameZh].length > 40) errors.nameZh = 'regions.error.nameTooLong';
+  else if (hasRefusedNameCharacters(nameZh)) errors.nameZh = 'regions.error.nameInvalid';
   if ([...nameEn].length > 80) errors.nameEn = 'regions.error.nameTooLong';
+  else if (hasRefusedNameCharacters(nameEn)) errors.nameEn = 'regions.error.nameInvalid';
   if (level === 'village' && input.kind !== 'rural' && input.kind !== 'urban') errors.kind = 'regions.error.kindRequired';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   const region = db.transaction(

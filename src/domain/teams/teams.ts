@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { regions } from '../../db/schema/core.ts';
 import { members, teamActivities, teamMemberships, teams } from '../../db/schema/people.ts';
 import { maskPhone } from '../../lib/mask.ts';
@@ -48,6 +49,7 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
   const name = (input.name ?? '').trim();
   const sponsorUnit = (input.sponsorUnit ?? '').trim();
   if (name === '' || name.length > 50) problems.push({ code: 'people.error.team_name_required', field: 'name' });
+  else if (hasRefusedNameCharacters(name)) problems.push({ code: 'people.error.team_name_invalid', field: 'name' });
   if (sponsorUnit === '' || sponsorUnit.length > 50) problems.push({ code: 'people.error.sponsor_unit_required', field: 'sponsorUnit' });
   if (input.sponsorKind !== 'member_unit' && input.sponsorKind !== 'county_committee') problems.push({ code: 'people.error.sponsor_kind_invalid', field: 'sponsorKind' });
   const region = findRegion(context, (input.regionCode ?? '').trim());

@@ -22,6 +22,7 @@ const accountRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const user = request.requireUser();
     const result = await changePassword(
       app.db,
+      app.secrets,
       {
         userId: user.id,
         currentPassword: field(request.body, 'current_password'),

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, hasRole, regionScopes, roles, type Actor, type Role } from '../../domain/access/authorize.ts';
-import { canManageAccounts, findAccount, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { canManageAccounts, findAccount, liftSignInLock, listAccounts, signInLockOfAccount, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { isSignInLocked } from '../../domain/auth/throttle.ts';
 import { passwordMaximumLength, passwordMinimumLength } from '../../domain/auth/passwords.ts';
 import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, siteRegionPath, type RoleScope } from '../../domain/auth/staff.ts';
 import { findUserByPhone } from '../../domain/auth/users.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { field } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
@@ -119,6 +121,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     else if (!phone) errors.phone = request.t('accounts.error.phone_invalid');
     if (values.displayName === '') errors.display_name = request.t('accounts.error.name_missing');
     else if ([...values.displayName].length > 40) errors.display_name = request.t('accounts.error.name_too_long');
+    else if (hasRefusedNameCharacters(values.displayName)) errors.display_name = request.t('accounts.error.name_invalid');
     const grant = readGrant(request.body);
     if (!grant.ok) for (const [name, key] of Object.entries(grant.errors)) errors[name] = request.t(key);
     const passwordProblem = checkTemporaryPassword(temporaryPassword);
@@ -137,7 +140,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = await createAccountByStaff(app.db, user.actor, { phone, displayName: values.displayName, temporaryPassword, roles: [grant.scope] }, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
-      const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : 'scope';
+      const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : result.reason === 'name_invalid' || result.reason === 'name_missing' ? 'display_name' : 'scope';
       return showNew(request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
     }
     return reply.seeOther(`/accounts/${result.userId}?done=created`);
@@ -148,6 +151,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     grantForm?: { values: { role: string; scope: string }; error: string };
     passwordError?: string;
     revokeError?: string;
+    lockError?: string;
     status?: number;
   }
 
@@ -161,13 +165,16 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       return { ...role, mayRevoke };
     });
     const done = String((request.query as Record<string, unknown>).done ?? '');
+    const lock = signInLockOfAccount(app.db, app.secrets, account.id, app.clock());
     return reply.page(
       'pages/accounts/show',
       {
         account,
         roles: rolesView,
         self: account.id === actor.userId,
-        done: ['created', 'granted', 'revoked', 'reset'].includes(done) ? done : '',
+        done: ['created', 'granted', 'revoked', 'reset', 'unlocked'].includes(done) ? done : '',
+        lock: lock && isSignInLocked(lock) ? lock : null,
+        lockError: options.lockError ?? '',
         roleChoices: roleChoices(actor),
         scopeChoices: scopeChoices(request, actor),
         grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
@@ -210,6 +217,17 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       return showAccount(request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
     }
     return reply.seeOther(`/accounts/${account.id}?done=revoked`);
+  });
+
+  app.post<{ Params: { id: string } }>('/accounts/:id/unlock', async (request, reply) => {
+    request.authorize(canManageAccounts);
+    const account = loadAccount(request, request.params.id);
+    const result = liftSignInLock(app.db, app.secrets, request.requireUser().actor, account.id, request.ip, app.clock());
+    if (!result.ok) {
+      if (result.reason === 'not_locked') return showAccount(request, reply, account, { lockError: request.t('accounts.error.not_locked'), status: 409 });
+      throw result.reason === 'not_found' ? notFound('accounts.error.not_found') : new HttpProblem(403, 'accounts.error.not_allowed');
+    }
+    return reply.seeOther(`/accounts/${account.id}?done=unlocked`);
   });
 
   app.post<{ Params: { id: string } }>('/accounts/:id/password', async (request, reply) => {

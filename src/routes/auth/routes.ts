@@ -3,7 +3,8 @@ import { recordAudit } from '../../domain/audit/audit.ts';
 import { revokeFamily } from '../../domain/auth/sessions.ts';
 import { signIn } from '../../domain/auth/sign-in.ts';
 import { homeRegionCode } from '../../domain/auth/users.ts';
-import { field, safeReturnPath } from '../../lib/forms.ts';
+import { field } from '../../lib/forms.ts';
+import { localReturnPath } from '../../lib/return-path.ts';
 import type { RoutePluginOptions } from '../index.ts';
 
 const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
@@ -11,7 +12,7 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
     '/sign-in',
     { config: { public: true } },
     async (request, reply) => {
-      const next = safeReturnPath(request.query.next ?? '/');
+      const next = localReturnPath(request.query.next ?? '/');
       if (request.currentUser) return reply.seeOther(next);
       const noticeKey = request.query.expired === '1' || request.sessionProblem === 'expired' ? 'auth.notice.expired' : request.query.signed_out === '1' ? 'auth.notice.signedOut' : null;
       return reply.page('pages/auth/sign-in', { next, phone: '', errorKey: null, field: null, noticeKey }, { titleKey: 'auth.signInTitle' });
@@ -34,18 +35,23 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
     async (request, reply) => {
       const phone = field(request.body, 'phone');
       const password = field(request.body, 'password');
-      const next = safeReturnPath(field(request.body, 'next'));
+      const next = localReturnPath(field(request.body, 'next'));
       const result = await signIn(app.db, app.secrets, { phone, password, ipAddress: request.ip }, app.clock());
       if (!result.ok) {
-        const status = result.messageKey === 'auth.error.badCredentials' ? 401 : result.messageKey === 'auth.error.tooManyAttempts' ? 429 : 422;
+        const status = result.messageKey === 'auth.error.badCredentials' ? 401 : result.field === null ? 429 : 422;
         return reply.page(
           'pages/auth/sign-in',
-          { next, phone: phone.slice(0, 20), errorKey: result.messageKey, field: result.field, noticeKey: null },
+          { next, phone: phone.slice(0, 20), errorKey: result.messageKey, errorVariables: result.messageVariables ?? {}, field: result.field, noticeKey: null },
           { titleKey: 'auth.signInTitle', status },
         );
       }
       app.sessions.begin(reply, result.userId);
-      return reply.seeOther(result.mustChangePassword ? '/account/password' : next);
+      const destination = result.mustChangePassword ? '/account/password' : next;
+      if (result.failuresSinceLastSignIn > 0) {
+        // The holder is told at once, before going on, that someone tried their password.
+        return reply.page('pages/auth/failed-attempts', { next: destination, failures: result.failuresSinceLastSignIn }, { titleKey: 'auth.failedAttempts.title' });
+      }
+      return reply.seeOther(destination);
     },
   );
 

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { memberGifts } from '../../db/schema/redemption.ts';
 import { authorize, permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { counterMember, identifyMember } from '../../domain/redemption/counter.ts';
-import { canAssistGifts, canRegisterRelatives, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { canAssistGifts, canRegisterRelatives, giftVisibleTo, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../index.ts';
 import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
@@ -18,13 +16,13 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const selfMemberId = memberIdOfUser(app, user.id);
     const self = selfMemberId === null ? null : counterMember(redemptionContext(app), selfMemberId) ?? null;
     const doneId = positiveId(field(request.query, 'done'));
-    const done = doneId === null ? undefined : app.db.select().from(memberGifts).where(eq(memberGifts.id, doneId)).get();
+    const done = doneId === null ? null : giftVisibleTo(app.db, user.actor, selfMemberId, doneId);
     return reply.page('pages/gifts/index', {
       self,
       relatives: self ? relativesOf(app.db, self.memberId) : [],
       isStaff: authorize(user.actor, canAssistGifts) !== null,
       canRegisterRelatives: authorize(user.actor, canRegisterRelatives) !== null,
-      done: done && (done.fromMemberId === selfMemberId || authorize(user.actor, canAssistGifts) !== null) ? done : null,
+      done,
       relativeDone: field(request.query, 'relative') === '1',
       values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.gifts.title', status });

@@ -10,7 +10,8 @@ import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
 import { approveMany, approveRecord, capSplitFor, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
-import { field, safeReturnPath } from '../../lib/forms.ts';
+import { field } from '../../lib/forms.ts';
+import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
 import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
@@ -71,7 +72,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const outcome = approveRecord(context, user.actor, record.id);
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
     if (!outcome.ok && !(record.status === 'approved' && record.reviewedByUserId === user.id)) throw problemOf(outcome);
-    const back = safeReturnPath(field(request.body, 'return_to'), '');
+    const back = localReturnPath(field(request.body, 'return_to'), '');
     return reply.seeOther(back ? `${back}${back.includes('?') ? '&' : '?'}approved=1` : `/hours/records/${record.id}?done=approved`);
   });
 
@@ -146,7 +147,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
     const ids = fieldList(request.body, 'record').map((value) => positiveInteger(value)).filter((id): id is number => id !== null);
-    const back = safeReturnPath(field(request.body, 'return_to'), '/hours/queue');
+    const back = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
     const outcome = approveMany(context, user.actor, ids);
     if (!outcome.ok) throw problemOf(outcome);
     const skipped = outcome.value.skipped.map((entry) => `${entry.id}.${entry.problem.code.replace('hours.error.', '')}`).join(',');

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { elderModeCookie, languageCookie } from '../../plugins/cookies.ts';
 import { isLocale } from '../../i18n/index.ts';
-import { field, safeReturnPath } from '../../lib/forms.ts';
+import { field } from '../../lib/forms.ts';
+import { localReturnPath } from '../../lib/return-path.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
 
@@ -15,14 +16,14 @@ const preferencesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) =>
     const lang = field(request.body, 'lang');
     if (!isLocale(lang)) throw new HttpProblem(400, 'preferences.error.unknownLanguage');
     reply.setCookie(languageCookie, lang, cookieOptions);
-    reply.seeOther(safeReturnPath(field(request.body, 'return_to')));
+    reply.seeOther(localReturnPath(field(request.body, 'return_to')));
   });
 
   app.post('/preferences/elder-mode', { config: { public: true, allowPendingPasswordChange: true } }, async (request, reply) => {
     const elder = field(request.body, 'elder');
     if (elder !== '1' && elder !== '0') throw new HttpProblem(400, 'errors.badRequest.message');
     reply.setCookie(elderModeCookie, elder, cookieOptions);
-    reply.seeOther(safeReturnPath(field(request.body, 'return_to')));
+    reply.seeOther(localReturnPath(field(request.body, 'return_to')));
   });
 };
 export default preferencesRoutes;

@@ -228,3 +228,24 @@ t.test('a coordinator posting for an elder who is a member cannot hold the membe
   t.equal(noPayer.statusCode, 403, 'the default payer (wallet) is refused the same way');
   t.equal(available(db, `wallet:m${memberId}`), start);
 });
+
+t.test('the notice of a gift is shown to the giver and staff over the giver, never to another county\'s office (issue 12, item 13a)', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const volunteer = await signedInAs(app, 'volunteer'); // 王秀英 in 凤凰县
+  await volunteer.get('/gifts');
+  const given = await volunteer.post('/gifts', { kind: 'gift', to: member('刘德顺').cardNumber, amount: '1.5', pin, idempotency_key: key() });
+  t.equal(given.statusCode, 303);
+  const done = given.headers.location as string;
+  t.match(done, /^\/gifts\?done=\d+$/);
+  t.match(visibleText((await volunteer.get(done)).body), '已转出 1.5 小时。', 'the giver sees it');
+  const countyOffice = await signedInAs(app, 'office'); // 凤凰县
+  t.match(visibleText((await countyOffice.get(done)).body), '已转出 1.5 小时。', 'the office of the giver\'s county sees it');
+  const before = tableCounts(db);
+  const cityOffice = await signedInAs(app, 'office-city'); // 邵阳市
+  const away = await cityOffice.get(done);
+  t.equal(away.statusCode, 200, 'the page itself opens');
+  t.notMatch(visibleText(away.body), '已转出', 'but says nothing of the gift');
+  t.notMatch(visibleText(away.body), '1.5 小时');
+  t.same(tableCounts(db), before, 'reading writes nothing');
+});
