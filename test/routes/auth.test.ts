@@ -413,7 +413,7 @@ t.test('a disabled account cannot sign in and its open sessions end at once', as
 });
 
 t.test('a token signed with our key that names another user on a live session id is refused (issue 12, item 13b)', async (t) => {
-  const secrets = generateSecrets();
+  const secrets = testSecrets();
   const { app, db } = await createTestApp({ secrets });
   t.teardown(() => app.close());
   const volunteer = await signedInAs(app, 'volunteer');
