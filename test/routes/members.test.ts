@@ -106,8 +106,8 @@ t.test('search, card page with an SVG QR code, A4 sheet, reissue, suspend with a
   t.equal(JSON.parse(exported.body).member.idNumber, makeIdNumber('433123', '1955-01-02', 31));
 
   const office = await signedInAs(app, 'office-city');
-  t.equal((await office.get(`/members/${ids[1]}`)).statusCode, 403, 'the Shaoyang office cannot see a Fenghuang member');
-  t.equal((await office.get(`/members/${ids[1]}/export`)).statusCode, 403);
+  t.equal((await office.get(`/members/${ids[1]}`)).statusCode, 404, 'the Shaoyang office cannot see a Fenghuang member');
+  t.equal((await office.get(`/members/${ids[1]}/export`)).statusCode, 404);
   const volunteer = await signedInAs(app, 'volunteer');
   t.equal((await volunteer.get('/members')).statusCode, 403);
   const anonymous = new TestBrowser(app);
@@ -135,7 +135,7 @@ t.test('public self-registration, reviewed by the coordinator of that village', 
   const cityOffice = await signedInAs(app, 'office-city');
   await cityOffice.get('/members/review');
   const wrongOffice = await cityOffice.post(`/members/${pending.id}/review`, { decision: 'approve' });
-  t.equal(wrongOffice.statusCode, 403);
+  t.equal(wrongOffice.statusCode, 404);
 
   const coordinator = await signedInAs(app, 'coordinator');
   const queue = await coordinator.get('/members/review');

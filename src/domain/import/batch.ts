@@ -50,7 +50,8 @@ function batchInScope(context: PeopleContext, actor: Actor, batchId: number): { 
   const batch = context.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
   if (!batch) return { ok: false, status: 404 };
   const region = findRegion(context, batch.scopeRegionCode);
-  if (!region || !pathInScope(region.path, scopePaths(context, actor))) return { ok: false, status: 403 };
+  // Another area's import is answered like a missing one.
+  if (!region || !pathInScope(region.path, scopePaths(context, actor))) return { ok: false, status: 404 };
   return { ok: true, batch };
 }
 

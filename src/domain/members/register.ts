@@ -4,7 +4,7 @@ import type { IdCardInfo } from '../../lib/idcard.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import { allocateCardNumber, newCardToken } from './card.ts';
 import {
-  audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, success, todayInShanghai, villageInScope,
+  audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
 import { checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, sealIdNumber } from './identity.ts';
@@ -173,8 +173,8 @@ export function reviewSelfRegistration(
       const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
       const member = tx.select().from(members).where(eq(members.id, memberId)).get();
       if (!member) return failure<RegisteredMember>(404, { code: 'people.error.member_not_found' });
-      const scope = villageInScope(txContext, actor, member.villageCode);
-      if (!scope.ok) return failure<RegisteredMember>(403, { code: 'people.error.out_of_scope', params: { village: '' } });
+      const scope = objectVillageInScope(txContext, actor, member.villageCode, 'people.error.member_not_found');
+      if (!scope.ok) return scope;
       if (member.status !== 'pending') {
         return failure<RegisteredMember>(409, { code: 'people.error.not_pending', params: { status: member.status } });
       }

@@ -39,9 +39,10 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   function loadSite(request: FastifyRequest): Site {
     const siteId = positiveId((request.params as { siteId: string }).siteId);
+    request.authorize(canWorkCounter);
     const site = siteId === null ? undefined : findSite(app.db, siteId);
     if (!site) throw notFound('redemption.error.site_not_found');
-    request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath });
+    request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: 'redemption.error.site_not_found' });
     return site;
   }
 

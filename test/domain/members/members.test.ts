@@ -129,7 +129,7 @@ t.test('self-registration waits for the village coordinator, who approves or rej
   const queueA = pendingRegistrations(f.context, f.coordinatorA);
   t.same(queueA.ok && queueA.value.items.map((m) => m.realName), ['单田芳']);
   const wrongCoordinator = reviewSelfRegistration(f.context, f.coordinatorB, pending.value.memberId, { decision: 'approve' });
-  t.equal(wrongCoordinator.ok ? 0 : wrongCoordinator.status, 403);
+  t.equal(wrongCoordinator.ok ? 0 : wrongCoordinator.status, 404);
   const noReason = reviewSelfRegistration(f.context, f.coordinatorA, pending.value.memberId, { decision: 'reject', reason: '  ' });
   t.same(noReason.ok ? null : noReason.problems[0]!.code, 'people.error.reason_required');
   const approved = reviewSelfRegistration(f.context, f.coordinatorA, pending.value.memberId, { decision: 'approve' });
@@ -167,7 +167,7 @@ t.test('card reissue: the old token stops working, the card number stays', async
   const mistyped = findCardHolder(f.context, { cardNumber: created.value.cardNumber!.slice(0, 12) + ((Number(created.value.cardNumber![12]) + 1) % 10) });
   t.same(mistyped.ok ? null : mistyped.problems[0]!.code, 'people.error.card_number_invalid');
   const outsider = reissueCard(f.context, f.coordinatorB, created.value.memberId);
-  t.equal(outsider.ok ? 0 : outsider.status, 403);
+  t.equal(outsider.ok ? 0 : outsider.status, 404);
   const reissued = reissueCard(f.context, f.coordinatorA, created.value.memberId);
   t.ok(reissued.ok);
   if (!reissued.ok) return;
@@ -192,7 +192,7 @@ t.test('suspend and reactivate need a reason, are audited, and a suspended card 
   const noReason = changeMemberStatus(f.context, f.coordinatorA, id, 'suspend', '');
   t.same(noReason.ok ? null : [noReason.status, noReason.problems[0]!.code], [422, 'people.error.reason_required']);
   const outsider = changeMemberStatus(f.context, f.coordinatorB, id, 'suspend', '外村');
-  t.equal(outsider.ok ? 0 : outsider.status, 403);
+  t.equal(outsider.ok ? 0 : outsider.status, 404);
   t.equal(f.db.select().from(members).where(eq(members.id, id)).get()!.status, 'active', 'refusals write nothing');
   t.ok(changeMemberStatus(f.context, f.coordinatorA, id, 'suspend', '家属反映卡片遗失，待核实').ok);
   const card = findCardHolder(f.context, { token: created.value.cardToken! });

@@ -126,8 +126,8 @@ t.test('void within 10 minutes with a reason; after 10 minutes refused; another 
   t.same(tableCounts(db), before);
 
   const coordinator = await signedInAs(app, 'coordinator'); // 山江镇: site 2 is theirs, site 1 (隆回县) is not
-  t.equal((await coordinator.get('/counter/1')).statusCode, 403);
-  t.equal((await coordinator.get(first)).statusCode, 403);
+  t.equal((await coordinator.get('/counter/1')).statusCode, 404);
+  t.equal((await coordinator.get(first)).statusCode, 404);
   t.equal((await coordinator.get('/counter/2')).statusCode, 200);
   t.ok(verifyLedger(db.$client).ok);
 });
@@ -170,7 +170,7 @@ t.test('the clerk keeps stock: receive, correct with a reason; refusals shown', 
   t.equal((await clerk.post(`/sites/1/items/${rice}/stock`, { kind: 'correct', quantity: '5', reason: '盘点', idempotency_key: key() })).statusCode, 303);
   t.equal(stock(), 5);
   t.match(visibleText((await clerk.get('/sites/1/manage')).body), '盘点更正');
-  t.equal((await clerk.get('/sites/2/manage')).statusCode, 403, 'not this clerk\'s site');
+  t.equal((await clerk.get('/sites/2/manage')).statusCode, 404, 'not this clerk\'s site');
   const items = () => Number(db.$client.prepare('SELECT count(*) FROM site_items WHERE site_id = 1').pluck().get());
   const count = items();
   await clerk.get('/sites/1/manage');
