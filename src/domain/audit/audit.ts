@@ -41,6 +41,36 @@ export function countRecent(db: Db, action: string, objectType: string, objectId
   return row?.count ?? 0;
 }
 
+/** At most `max` entries of an action in the window, for one actor and/or one object. */
+export interface Allowance {
+  actorUserId?: number;
+  objectType?: string;
+  objectId?: string;
+  max: number;
+}
+
+/**
+ * A rate limit kept in the audit log: counts, inside ONE write transaction
+ * (BEGIN IMMEDIATE), the entries of `entry.action` of the last `windowMs` for
+ * each allowance, and records `entry` only when every count is below its
+ * max. Returns whether it was recorded. Parallel requests queue on the write
+ * lock, so no more than `max` ever pass.
+ */
+export function recordWithinAllowances(db: Db, entry: AuditEntry, atMs: number, windowMs: number, allowances: readonly Allowance[]): boolean {
+  const count = (allowance: Allowance): number => {
+    const conditions = [eq(auditLog.action, entry.action), gte(auditLog.atMs, atMs - windowMs)];
+    if (allowance.actorUserId !== undefined) conditions.push(eq(auditLog.actorUserId, allowance.actorUserId));
+    if (allowance.objectType !== undefined) conditions.push(eq(auditLog.objectType, allowance.objectType));
+    if (allowance.objectId !== undefined) conditions.push(eq(auditLog.objectId, allowance.objectId));
+    return db.select({ count: sql<number>`count(*)` }).from(auditLog).where(and(...conditions)).get()?.count ?? 0;
+  };
+  return db.$client.transaction(() => {
+    if (allowances.some((allowance) => count(allowance) >= allowance.max)) return false;
+    recordAudit(db, entry, atMs);
+    return true;
+  }).immediate();
+}
+
 export interface AuditRow {
   id: number;
   atMs: number;

@@ -46,7 +46,7 @@ export interface Problem {
   params?: Record<string, string | number>;
 }
 
-export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423;
+export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423 | 429;
 export interface Refusal {
   ok: false;
   status: RefusalStatus;

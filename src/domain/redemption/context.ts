@@ -38,7 +38,7 @@ export interface Problem {
   field?: string;
   params?: Record<string, string | number>;
 }
-export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423;
+export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423 | 429;
 export interface Refusal {
   ok: false;
   status: RefusalStatus;
