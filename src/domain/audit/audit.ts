@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, Sqlite } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/core.ts';
 
 /**
@@ -64,11 +64,14 @@ export function recordWithinAllowances(db: Db, entry: AuditEntry, atMs: number, 
     if (allowance.objectId !== undefined) conditions.push(eq(auditLog.objectId, allowance.objectId));
     return db.select({ count: sql<number>`count(*)` }).from(auditLog).where(and(...conditions)).get()?.count ?? 0;
   };
-  return db.$client.transaction(() => {
+  const work = () => {
     if (allowances.some((allowance) => count(allowance) >= allowance.max)) return false;
     recordAudit(db, entry, atMs);
     return true;
-  }).immediate();
+  };
+  // Inside a caller's write transaction (a registration) the count is already under the write lock.
+  const client = (db as unknown as { session: { client: Sqlite } }).session.client;
+  return client.inTransaction ? work() : client.transaction(work).immediate();
 }
 
 export interface AuditRow {

@@ -190,7 +190,7 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
               objectId = insertMemberRow(txContext, actor, row.checked, { status: 'active', source: 'import', importBatchId: batch.id, cardSequences }).memberId;
             }
           } else if (row.kind === 'elders' && row.checked) {
-            if (!findDuplicateElder(txContext, row.checked.idHmac)) objectId = insertElder(txContext, actor, row.checked, batch.id);
+            if (!findDuplicateElder(txContext, row.checked.idHmac, actor)) objectId = insertElder(txContext, actor, row.checked, batch.id);
           }
           if (objectId === null) skipped += 1;
           else imported += 1;

@@ -7,7 +7,9 @@ import {
   audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
-import { checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, sealIdNumber } from './identity.ts';
+import {
+  checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
+} from './identity.ts';
 
 export interface MemberInput {
   realName: string;
@@ -113,10 +115,12 @@ function insertMember(
           const earlier = tx.select({ id: members.id, cardNumber: members.cardNumber }).from(members).where(eq(members.idempotencyKey, idempotencyKey)).get();
           if (earlier) return success<RegisteredMember>({ memberId: earlier.id, cardNumber: earlier.cardNumber, cardToken: null, replayed: true });
         }
+        // Someone who keeps typing numbers that are already registered is probing: refused for the hour.
+        if (actor && registrationLimitReached(txContext, actor)) return registrationLimitRefusal();
         const duplicate = findDuplicateMember(txContext, checked.idHmac, checked.phone);
         if (duplicate) {
           return actor
-            ? failure<RegisteredMember>(409, duplicateProblem(duplicate))
+            ? refuseDuplicate(txContext, actor, 'member', checked.village.code, duplicateProblem(txContext, actor, duplicate))
             : failure<RegisteredMember>(409, { code: 'people.error.already_registered_public' });
         }
         const registered = insertMemberRow(txContext, actor, checked, { status, source, idempotencyKey });
@@ -187,7 +191,7 @@ export function reviewSelfRegistration(
       }
       // Someone else may have been registered with the same ID or phone since.
       const duplicate = findDuplicateMember(txContext, member.idNumberHmac, member.phone, memberId);
-      if (duplicate) return failure<RegisteredMember>(409, duplicateProblem(duplicate));
+      if (duplicate) return failure<RegisteredMember>(409, duplicateProblem(txContext, actor, duplicate));
       const cardNumber = allocateCardNumber(txContext, member.villageCode);
       tx.update(members)
         .set({

@@ -66,7 +66,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = registerMember(peopleContext(app), peopleActor(app, request), values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showNew(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 ? 409 : 422);
+      return showNew(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
     }
     return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
   });
