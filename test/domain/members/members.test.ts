@@ -23,7 +23,7 @@ t.test('a coordinator registers a member in their village: active, card issued, 
   t.ok(result.ok);
   if (!result.ok) return;
   t.ok(isValidCardNumber(result.value.cardNumber!), 'card number has a valid Luhn digit');
-  t.match(result.value.cardNumber, /^433123000001\d$/);
+  t.match(result.value.cardNumber, /^433123\d{7}$/, 'the county code, then 6 digits and the Luhn digit');
   const row = f.db.select().from(members).where(eq(members.id, result.value.memberId)).get()!;
   t.equal(row.status, 'active');
   t.equal(row.realName, '张三丰');
@@ -45,6 +45,19 @@ t.test('a coordinator registers a member in their village: active, card issued, 
   const audits = f.db.select().from(auditLog).all();
   t.same(audits.map((a) => a.action), ['member.register']);
   t.notOk(JSON.stringify(audits).includes(idNumber), 'audit holds no ID number');
+});
+
+t.test('new card numbers are random within the county, not sequential (issue 12 item 6)', async (t) => {
+  const f = peopleFixture();
+  // New card numbers are not sequential (issue 12 item 6): fifty cards in one county are not a run of neighbours.
+  const numbers = Array.from({ length: 50 }, (_unused, index) => {
+    const next = registerMember(f.context, f.coordinatorA, { realName: '石阿公', phone: null, idNumber: f.idNumber(100 + index, '1950-01-01'), villageCode: villages.hongqi });
+    return next.ok ? Number(next.value.cardNumber!.slice(6, 12)) : -1;
+  });
+  t.notOk(numbers.includes(-1), 'fifty more members registered');
+  t.equal(new Set(numbers).size, 50, 'all different');
+  const gaps = numbers.slice(1).map((value, index) => Math.abs(value - numbers[index]!));
+  t.ok(gaps.filter((gap) => gap <= 100).length <= 2, `neighbouring cards are not within 100 of each other (gaps ${gaps.slice(0, 5).join(', ')}…)`);
 });
 
 t.test('bad ID numbers, phone and name are each named, in Chinese, and nothing is written', async (t) => {

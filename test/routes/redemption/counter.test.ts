@@ -59,8 +59,15 @@ t.test('counter refusals show a message and write nothing', async (t) => {
   const pasted = await clerk.post('/counter/1/identify', { lookup: `http://localhost/c/${luo.token}` });
   t.equal(pasted.statusCode, 303, 'a scanned card URL in the search box finds the member');
   const found = await clerk.post('/counter/1/identify', { lookup: luo.cardNumber });
-  t.equal(found.headers.location, pasted.headers.location);
   t.equal(found.statusCode, 303);
+  // The same member, but a typed card number does not prove the member is at the counter (issue 12 item 6).
+  t.equal(String(found.headers.location).split('.')[0], String(pasted.headers.location).split('.')[0]);
+  t.not(found.headers.location, pasted.headers.location);
+  const typedPage = visibleText((await clerk.get(found.headers.location as string)).body);
+  t.notMatch(typedPage, '罗春兰', 'a typed lookup shows a masked name only');
+  t.match(typedPage, '罗*兰');
+  t.notMatch(typedPage, '可用时间', 'and no balance');
+  t.match(visibleText((await clerk.get(pasted.headers.location as string)).body), '可用时间', 'a scanned card shows the balance');
   const basketUrl = found.headers.location as string;
   const page = await clerk.get(basketUrl);
   let before = tableCounts(db);
