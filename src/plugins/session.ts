@@ -4,7 +4,7 @@ import { recordAudit } from '../domain/audit/audit.ts';
 import { isSessionLive, refreshLifetimeMs, rotateSession, startSession } from '../domain/auth/sessions.ts';
 import { actorOf, findUser, homeRegionCode } from '../domain/auth/users.ts';
 import type { CurrentUser } from './context.ts';
-import { HttpProblem, SignInRequired } from './http-errors.ts';
+import { HttpProblem, notFound, SignInRequired, type ObjectOptions } from './http-errors.ts';
 
 export const accessCookie = 'sh_at';
 export const refreshCookie = 'sh_rt';
@@ -78,11 +78,15 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
     if (!this.currentUser) throw new SignInRequired(this.sessionProblem === 'expired' ? 'expired' : 'signed_out');
     return this.currentUser;
   });
-  app.decorateRequest('authorize', function authorizeRequest(this: FastifyRequest, permission: Permission, target?: Target) {
+  app.decorateRequest('authorize', function authorizeRequest(this: FastifyRequest, permission: Permission, target?: Target, options: ObjectOptions = {}) {
     const user = this.requireUser();
     const grant = authorize(user.actor, permission, target);
-    if (!grant) throw new HttpProblem(403, target ? 'errors.forbidden.outOfScope' : 'errors.forbidden.message');
-    return grant;
+    if (grant) return grant;
+    // Someone holding none of the roles is refused whatever the object: that tells nothing about it.
+    // Someone holding a role, asking about an object outside its scope, gets exactly the answer a
+    // missing object gets, so that ids outside the scope cannot be probed (issue 12 item 7).
+    if (target && !options.publicObject && authorize(user.actor, permission)) throw notFound(options.notFoundKey);
+    throw new HttpProblem(403, target ? 'errors.forbidden.outOfScope' : 'errors.forbidden.message');
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -107,9 +107,12 @@ t.test('allowed and refused mean what they say', async (t) => {
   const member = await send(app, db, sessions.coordinator, 'GET', `/members/${fixtures.member.home}`);
   t.equal(member.statusCode, 200);
   t.match(member.body, /<h1/);
+  // A member of another county is answered like a member that does not exist: 404, no village named.
   const refused = await send(app, db, sessions.coordinator, 'GET', `/members/${fixtures.member.away}`);
-  t.equal(refused.statusCode, 403);
-  t.match(refused.body, '没有权限');
+  t.equal(refused.statusCode, 404);
+  t.match(refused.body, '找不到这位成员');
+  const village = String(db.$client.prepare(`SELECT r.name_zh FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`).pluck().get(fixtures.member.away));
+  t.notMatch(refused.body, village, 'the refusal does not name the village of the member');
   const anonymous = await send(app, db, sessions.anonymous, 'GET', `/members/${fixtures.member.home}`);
   t.equal(anonymous.headers.location, `/sign-in?next=${encodeURIComponent(`/members/${fixtures.member.home}`)}`);
   // Without the CSRF token a POST is refused before authorization: the matrix always sends one.
@@ -123,3 +126,47 @@ t.test('allowed and refused mean what they say', async (t) => {
   t.same(db.$client.prepare(`SELECT status FROM members WHERE id = ?`).get(fixtures.member.home), before, 'and was rolled back with the savepoint');
 });
 
+
+/** The answer with what differs per request taken out: CSRF tokens, script nonces, and the URL asked for (the language form's return_to). */
+function normalized(body: string, url: string): string {
+  const escapedUrl = url.replace(/&/g, '&amp;');
+  return body
+    .split(escapedUrl).join('{url}')
+    .split(url).join('{url}')
+    .replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="{csrf}"')
+    .replace(/"X-CSRF-Token": "[^"]*"/g, '"X-CSRF-Token": "{csrf}"')
+    .replace(/nonce="[^"]*"/g, 'nonce="{nonce}"');
+}
+
+t.test('an object outside the scope is answered exactly like one that does not exist (issue 12 item 7)', async (t) => {
+  const missingId = '987654';
+  const compared = new Set<string>();
+  const different: string[] = [];
+  for (const row of matrix) {
+    const firstParam = Object.entries(row.params ?? {})[0];
+    if (!firstParam || row.path) continue;
+    const [name, kind] = firstParam;
+    // Region codes are public (official codes, every village is listed on /join): outside the scope is a plain 403.
+    if (kind === 'region') continue;
+    for (const asker of askers) {
+      if (asker === 'anonymous') continue;
+      for (const side of ['home', 'away'] as const) {
+        if (insideScope(asker, side, kindOf(row)) || expected(row, asker, side) === 'allow') continue;
+        if (!/^\d+$/.test(fixtures[kind][side])) continue;
+        const url = fillUrl(row, fixtures, side);
+        const missingUrl = fillUrl({ ...row, url: row.url.replace(`:${name}`, missingId) }, fixtures, side);
+        const outside = await send(app, db, sessions[asker], row.method, url, row.body ?? {});
+        const missing = await send(app, db, sessions[asker], row.method, missingUrl, row.body ?? {});
+        const same = outside.statusCode === missing.statusCode
+          && outside.headers['content-type'] === missing.headers['content-type']
+          && normalized(outside.body, url) === normalized(missing.body, missingUrl);
+        if (!same) different.push(`${asker} ${row.method} ${url} (${outside.statusCode}) vs ${missingUrl} (${missing.statusCode})`);
+        compared.add(kind);
+      }
+    }
+  }
+  t.same(different, [], 'out-of-scope and missing answers are the same, byte for byte (apart from tokens and the URL)');
+  for (const kind of ['member', 'pendingMember', 'elder', 'team', 'site', 'record', 'request', 'account', 'activity', 'importBatch'] as const) {
+    t.ok(compared.has(kind), `${kind}: an out-of-scope ${kind} was compared with a missing one`);
+  }
+});

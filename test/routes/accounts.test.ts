@@ -134,8 +134,8 @@ t.test('on an account page an office grants and revokes roles and resets a passw
   t.equal(page.statusCode, 200);
   t.match(visibleText(page.body), '志愿者');
   const outside = await office.get(`/accounts/${cityOffice.id}`);
-  t.equal(outside.statusCode, 403);
-  t.match(visibleText(outside.body), '不在您的辖区内');
+  t.equal(outside.statusCode, 404);
+  t.match(visibleText(outside.body), '找不到这个账户');
   t.equal((await office.get('/accounts/999999')).statusCode, 404);
 
   const roles = count(db, 'user_roles');
@@ -180,7 +180,7 @@ t.test('on an account page an office grants and revokes roles and resets a passw
   t.equal(self.statusCode, 422);
   t.match(visibleText(self.body), '不能在这里重置自己的密码');
   const staff = await office.post(`/accounts/${cityOffice.id}/password`, { temporary_password: 'linshi-2026' });
-  t.equal(staff.statusCode, 403);
+  t.equal(staff.statusCode, 404);
 });
 
 t.test('a coordinator opens a sign-in for a member of the area; it is linked to the member and must change its password', async (t) => {
@@ -235,7 +235,7 @@ t.test('a coordinator opens a sign-in for a member of the area; it is linked to 
   const response = await office.post('/members', { idempotency_key: randomUUID(), real_name: '吴老伯', phone: '13712340000', id_number: makeIdNumber('433123', '1950-01-01', 33), village_code: '433123102001' });
   const otherId = Number(/\/members\/(\d+)/.exec(String(response.headers.location))![1]);
   const refused = await coordinator.post(`/members/${otherId}/account`, { temporary_password: 'linshi-2026' });
-  t.equal(refused.statusCode, 403);
+  t.equal(refused.statusCode, 404);
   t.equal(userByPhone(db, '13712340000'), undefined);
   const byOffice = await office.post(`/members/${otherId}/account`, { temporary_password: 'linshi-2026' });
   t.equal(byOffice.statusCode, 303);

@@ -36,7 +36,7 @@ t.test('elder registry: register with consent, health data needs separate consen
   const withHealth = await coordinator.get('/elders?sensitive=1');
   t.match(visibleText(withHealth.body.split('<h2>')[1] ?? ''), '失能');
   const cityOffice = await signedInAs(app, 'office-city');
-  t.equal((await cityOffice.get(location)).statusCode, 403);
+  t.equal((await cityOffice.get(location)).statusCode, 404);
   t.notMatch(visibleText((await cityOffice.get('/elders')).body), '龙阿婆');
   const volunteer = await signedInAs(app, 'volunteer');
   t.equal((await volunteer.get('/elders')).statusCode, 403);

@@ -100,7 +100,7 @@ t.test('template download, upload with mixed rows, errors by row and column, imp
   t.equal(count(db, 'members'), before + 1, 're-import creates nothing');
 
   const cityOffice = await signedInAs(app, 'office-city');
-  t.equal((await cityOffice.get(batchUrl)).statusCode, 403, 'another region cannot see the batch');
+  t.equal((await cityOffice.get(batchUrl)).statusCode, 404, 'another region cannot see the batch');
   const volunteer = await signedInAs(app, 'volunteer');
   t.equal((await volunteer.get('/import')).statusCode, 403);
 });

@@ -103,11 +103,14 @@ t.test('search, card page with an SVG QR code, A4 sheet, reissue, suspend with a
   const exported = await coordinator.get(`/members/${ids[1]}/export`);
   t.equal(exported.statusCode, 200);
   t.match(exported.headers['content-disposition'], /attachment/);
-  t.equal(JSON.parse(exported.body).member.idNumber, makeIdNumber('433123', '1955-01-02', 31));
+  // Staff get the copy with the ID number masked (issue 12 item 4); the member's own copy is in clear.
+  const staffIdNumber = makeIdNumber('433123', '1955-01-02', 31);
+  t.equal(JSON.parse(exported.body).member.idNumber, `${staffIdNumber.slice(0, 6)}********${staffIdNumber.slice(-4)}`);
+  t.notMatch(exported.body, staffIdNumber);
 
   const office = await signedInAs(app, 'office-city');
-  t.equal((await office.get(`/members/${ids[1]}`)).statusCode, 403, 'the Shaoyang office cannot see a Fenghuang member');
-  t.equal((await office.get(`/members/${ids[1]}/export`)).statusCode, 403);
+  t.equal((await office.get(`/members/${ids[1]}`)).statusCode, 404, 'the Shaoyang office cannot see a Fenghuang member');
+  t.equal((await office.get(`/members/${ids[1]}/export`)).statusCode, 404);
   const volunteer = await signedInAs(app, 'volunteer');
   t.equal((await volunteer.get('/members')).statusCode, 403);
   const anonymous = new TestBrowser(app);
@@ -135,7 +138,7 @@ t.test('public self-registration, reviewed by the coordinator of that village', 
   const cityOffice = await signedInAs(app, 'office-city');
   await cityOffice.get('/members/review');
   const wrongOffice = await cityOffice.post(`/members/${pending.id}/review`, { decision: 'approve' });
-  t.equal(wrongOffice.statusCode, 403);
+  t.equal(wrongOffice.statusCode, 404);
 
   const coordinator = await signedInAs(app, 'coordinator');
   const queue = await coordinator.get('/members/review');
@@ -203,7 +206,8 @@ t.test("a member's own page: masked record, own PIN, ask to join a team, own dat
   t.equal(asked.statusCode, 303);
   t.match(visibleText((await volunteer.get('/members/me')).body), '申请入队');
   const exported = await volunteer.get('/members/me/export');
-  t.equal(exported.headers.location, `/members/${memberId}/export`);
+  t.equal(exported.statusCode, 200, 'the own copy is served to the member signed in as themself');
+  t.equal(JSON.parse(exported.body).masked, false);
   t.equal((await volunteer.get(`/members/${memberId}/export`)).statusCode, 200);
   t.equal((await volunteer.get(`/members/${memberId + 1}/export`)).statusCode, 404, "another member's copy is not there for them");
   const clerk = await signedInAs(app, 'clerk');

@@ -55,5 +55,5 @@ t.test('teams: an office creates one, adds a member by card, records a themed ac
   const list = await office.get('/teams');
   t.match(visibleText(list.body), '凤凰县卫健局 1 1');
   const cityOffice = await signedInAs(app, 'office-city');
-  t.equal((await cityOffice.get(teamUrl)).statusCode, 403);
+  t.equal((await cityOffice.get(teamUrl)).statusCode, 404);
 });

@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, Sqlite } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/core.ts';
 
 /**
@@ -39,6 +39,50 @@ export function countRecent(db: Db, action: string, objectType: string, objectId
     .where(and(eq(auditLog.action, action), eq(auditLog.objectType, objectType), eq(auditLog.objectId, objectId), gte(auditLog.atMs, sinceMs)))
     .get();
   return row?.count ?? 0;
+}
+
+/** At most `max` entries of an action in the window, for one actor and/or one object. */
+export interface Allowance {
+  actorUserId?: number;
+  objectType?: string;
+  objectId?: string;
+  max: number;
+}
+
+/** The allowance already used up (`max` entries of `action` in the window), or null when every one has room. */
+export function exhaustedAllowance(db: Db, action: string, atMs: number, windowMs: number, allowances: readonly Allowance[]): Allowance | null {
+  const count = (allowance: Allowance): number => {
+    const conditions = [eq(auditLog.action, action), gte(auditLog.atMs, atMs - windowMs)];
+    if (allowance.actorUserId !== undefined) conditions.push(eq(auditLog.actorUserId, allowance.actorUserId));
+    if (allowance.objectType !== undefined) conditions.push(eq(auditLog.objectType, allowance.objectType));
+    if (allowance.objectId !== undefined) conditions.push(eq(auditLog.objectId, allowance.objectId));
+    return db.select({ count: sql<number>`count(*)` }).from(auditLog).where(and(...conditions)).get()?.count ?? 0;
+  };
+  return allowances.find((allowance) => count(allowance) >= allowance.max) ?? null;
+}
+
+/**
+ * Runs `work` in one write transaction (BEGIN IMMEDIATE), or directly when the
+ * caller already holds one. `work` must be synchronous: no await inside.
+ */
+export function inWriteTransaction<T>(db: Db, work: () => T): T {
+  const client = (db as unknown as { session: { client: Sqlite } }).session.client;
+  return client.inTransaction ? work() : client.transaction(work).immediate();
+}
+
+/**
+ * A rate limit kept in the audit log: counts, inside ONE write transaction,
+ * the entries of `entry.action` of the last `windowMs` for each allowance,
+ * and records `entry` only when every count is below its max. Returns whether
+ * it was recorded. Parallel requests queue on the write lock, so no more than
+ * `max` ever pass.
+ */
+export function recordWithinAllowances(db: Db, entry: AuditEntry, atMs: number, windowMs: number, allowances: readonly Allowance[]): boolean {
+  return inWriteTransaction(db, () => {
+    if (exhaustedAllowance(db, entry.action, atMs, windowMs, allowances)) return false;
+    recordAudit(db, entry, atMs);
+    return true;
+  });
 }
 
 export interface AuditRow {

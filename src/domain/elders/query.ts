@@ -3,7 +3,7 @@ import { regions } from '../../db/schema/core.ts';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
-import { audit, failure, pageWindow, scopePaths, success, todayInShanghai, villageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { audit, failure, pageWindow, scopePaths, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { inScopeCondition, type Page } from '../members/query.ts';
@@ -115,8 +115,8 @@ export interface ElderDetail extends ElderListItem {
 export function getElder(context: PeopleContext, actor: Actor, elderId: number): Outcome<ElderDetail> {
   const elder = context.db.select().from(elders).where(eq(elders.id, elderId)).get();
   if (!elder) return failure(404, { code: 'people.error.elder_not_found' });
-  const scope = villageInScope(context, actor, elder.villageCode);
-  if (!scope.ok) return failure(scope.status === 403 ? 403 : 404, scope.problem);
+  const scope = objectVillageInScope(context, actor, elder.villageCode, 'people.error.elder_not_found');
+  if (!scope.ok) return scope;
   const list = categoriesOf(context, [elderId]).get(elderId) ?? [];
   const sensitive = list.filter((entry) => entry.sensitive).map((entry) => entry.category as ElderCategory);
   if (sensitive.length > 0) audit(context, actor, 'elder.sensitive_view', 'elder', elderId, elder.villageCode, { list: false });

@@ -7,7 +7,7 @@ import {
   audit, checkName, failure, prepared, nowMs, normalizePhone, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
-import { checkIdNumber, idNumberHash, sealIdNumber } from '../members/identity.ts';
+import { checkIdNumber, idNumberHash, inActorScope, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 
 export interface ConsentInput {
@@ -134,10 +134,16 @@ export function checkElderInput(
 }
 
 /** An active registry entry with this ID hash: masked name and village for the message. */
-export function findDuplicateElder(context: PeopleContext, idHmac: string): Problem | null {
-  const row = prepared(context, "SELECT e.real_name AS realName, r.name_zh AS villageName FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id_number_hmac = ? AND e.status = 'active' LIMIT 1")
-    .get(idHmac) as { realName: string; villageName: string } | undefined;
-  return row ? { code: 'people.error.duplicate_elder', field: 'idNumber', params: { name: maskName(row.realName), village: row.villageName } } : null;
+/**
+ * The refusal of an elder already on the registry: naming the elder (masked)
+ * and village only to staff whose scope holds that village (issue 12 item 5).
+ */
+export function findDuplicateElder(context: PeopleContext, idHmac: string, actor: Actor | null): Problem | null {
+  const row = prepared(context, "SELECT e.real_name AS realName, r.name_zh AS villageName, r.path AS villagePath FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id_number_hmac = ? AND e.status = 'active' LIMIT 1")
+    .get(idHmac) as { realName: string; villageName: string; villagePath: string } | undefined;
+  if (!row) return null;
+  if (!inActorScope(context, actor, row.villagePath)) return { code: 'people.error.duplicate_elder_elsewhere', field: 'idNumber' };
+  return { code: 'people.error.duplicate_elder', field: 'idNumber', params: { name: maskName(row.realName), village: row.villageName } };
 }
 
 /** Writes one checked elder with categories and consents. Call inside a write transaction. */
@@ -195,8 +201,9 @@ export function registerElder(context: PeopleContext, actor: Actor, input: Elder
         const earlier = tx.select({ id: elders.id }).from(elders).where(eq(elders.idempotencyKey, idempotencyKey)).get();
         if (earlier) return success({ elderId: earlier.id, replayed: true });
       }
-      const duplicate = findDuplicateElder(txContext, checked.value.idHmac);
-      if (duplicate) return failure(409, duplicate);
+      if (registrationLimitReached(txContext, actor)) return registrationLimitRefusal();
+      const duplicate = findDuplicateElder(txContext, checked.value.idHmac, actor);
+      if (duplicate) return refuseDuplicate(txContext, actor, 'elder', checked.value.village.code, duplicate);
       const elderId = insertElder(txContext, actor, checked.value, null, idempotencyKey);
       audit(txContext, actor, 'elder.register', 'elder', elderId, checked.value.village.code, { categories: checked.value.categories.length });
       return success({ elderId });

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
-import { audit, checkReason, failure, normalizePhone, nowMs, success, todayInShanghai, villageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
+import { audit, checkReason, failure, normalizePhone, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import type { ConsentInput } from './register.ts';
 
@@ -25,8 +25,8 @@ const phonePattern = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
 export function updateElderCare(context: PeopleContext, actor: Actor, elderId: number, input: ElderCareInput): Outcome<{ elderId: number }> {
   const elder = context.db.select().from(elders).where(eq(elders.id, elderId)).get();
   if (!elder || elder.status !== 'active') return failure(404, { code: 'people.error.elder_not_found' });
-  const scope = villageInScope(context, actor, elder.villageCode);
-  if (!scope.ok) return failure(scope.status === 403 ? 403 : 404, scope.problem);
+  const scope = objectVillageInScope(context, actor, elder.villageCode, 'people.error.elder_not_found');
+  if (!scope.ok) return scope;
   const problems: Problem[] = [];
   const categories: ElderCategory[] = [];
   for (const raw of input.categories) {
@@ -85,8 +85,8 @@ export function closeElder(context: PeopleContext, actor: Actor, elderId: number
   if (problem) return failure(422, problem);
   const elder = context.db.select().from(elders).where(eq(elders.id, elderId)).get();
   if (!elder) return failure(404, { code: 'people.error.elder_not_found' });
-  const scope = villageInScope(context, actor, elder.villageCode);
-  if (!scope.ok) return failure(scope.status === 403 ? 403 : 404, scope.problem);
+  const scope = objectVillageInScope(context, actor, elder.villageCode, 'people.error.elder_not_found');
+  if (!scope.ok) return scope;
   if (elder.status !== 'active') return failure(409, { code: 'people.error.elder_not_found' });
   return context.db.transaction(
     (tx) => {

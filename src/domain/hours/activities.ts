@@ -95,7 +95,7 @@ export function activityVillages(context: HoursContext, activity: Pick<ActivityI
 export function openSignIn(context: HoursContext, actor: Actor, activityId: number, serviceTypeCode: string, villageCode?: string | null): HoursOutcome<ActivitySession> {
   const activity = findActivity(context, activityId);
   if (!activity) return refuse(404, { code: 'hours.error.activity_not_found' });
-  if (!mayRunActivity(context, actor, activity)) return refuse(403, { code: 'hours.error.activity_out_of_scope' });
+  if (!mayRunActivity(context, actor, activity)) return refuse(404, { code: 'hours.error.activity_not_found' });
   const existing = sessionOf(context, activityId);
   if (existing) return existing.closedAtMs === null ? ok(existing) : refuse(409, { code: 'hours.error.activity_closed' });
   const type = typeInForce(context, serviceTypeCode, shanghaiDateOf(context.now()));
@@ -202,7 +202,7 @@ export interface CloseResult {
 export function closeSignIn(context: HoursContext, actor: Actor, activityId: number): HoursOutcome<CloseResult> {
   const activity = findActivity(context, activityId);
   if (!activity) return refuse(404, { code: 'hours.error.activity_not_found' });
-  if (!mayRunActivity(context, actor, activity)) return refuse(403, { code: 'hours.error.activity_out_of_scope' });
+  if (!mayRunActivity(context, actor, activity)) return refuse(404, { code: 'hours.error.activity_not_found' });
   const session = sessionOf(context, activityId);
   if (!session) return refuse(409, { code: 'hours.error.activity_not_open' });
   if (session.closedAtMs !== null) return refuse(409, { code: 'hours.error.activity_closed' });
@@ -293,6 +293,8 @@ export function findSession(context: HoursContext, sessionId: number): ActivityS
 
 /** Checks in with a ticket from a fresh scan (see ticketFor). */
 export function checkInWithTicket(context: HoursContext, actor: Actor, sessionId: number, ticket: string, want?: 'in' | 'out'): HoursOutcome<CheckInResult> {
+  // Only members check in: anyone else is refused before the session is looked up (the answer says nothing about it).
+  if (memberIdOfUser(context.db, actor.userId) === null) return refuse(403, { code: 'hours.error.not_a_member' });
   const session = findSession(context, sessionId);
   if (!session) return refuse(404, { code: 'hours.error.activity_not_found' });
   if (!isTicketValid(session, ticket, context.now())) return refuse(410, { code: 'hours.error.code_expired' });

@@ -97,7 +97,7 @@ export function elderServices(context: HoursContext, actor: Actor, elderId: numb
     .where(eq(elders.id, elderId))
     .get();
   if (!elder) return refuse(404, { code: 'hours.error.elder_not_found' });
-  if (!authorize(actor, canViewCoverage, { regionPath: elder.path })) return refuse(403, { code: 'hours.error.elder_out_of_scope' });
+  if (!authorize(actor, canViewCoverage, { regionPath: elder.path })) return refuse(404, { code: 'hours.error.elder_not_found' });
   const services = context.db
     .select({
       id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, startAtMs: serviceRecords.startAtMs, durationMinutes: serviceRecords.durationMinutes,

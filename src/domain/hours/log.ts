@@ -65,14 +65,15 @@ function whoLogs(context: HoursContext, actor: Actor, input: LogInput): Who | Re
     }
     return { memberId: ownMemberId, source: 'self' };
   }
+  // Logging for someone else needs the role, whoever it is; a member outside the scope is answered like an unknown one.
+  if (!authorize(actor, canLogForMembers)) return refuse(403, { code: 'hours.error.volunteer_out_of_scope', field: 'volunteer' });
   const member = context.db
     .select({ id: members.id, path: regions.path })
     .from(members)
     .innerJoin(regions, eq(regions.code, members.villageCode))
     .where(eq(members.id, requested))
     .get();
-  if (!member) return refuse(422, { code: 'hours.error.volunteer_unknown', field: 'volunteer' });
-  if (!authorize(actor, canLogForMembers, { regionPath: member.path })) return refuse(403, { code: 'hours.error.volunteer_out_of_scope', field: 'volunteer' });
+  if (!member || !authorize(actor, canLogForMembers, { regionPath: member.path })) return refuse(422, { code: 'hours.error.volunteer_unknown', field: 'volunteer' });
   return { memberId: member.id, source: 'coordinator' };
 }
 

@@ -155,7 +155,8 @@ function decidable(context: HoursContext, actor: Actor, recordId: number, expect
   const record = findRecord(context, recordId);
   if (!record) return refuse(404, { code: 'hours.error.record_not_found' });
   const village = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get();
-  if (!village || !authorize(actor, canVerifyHours, { regionPath: village.path })) return refuse(403, { code: 'hours.error.record_out_of_scope' });
+  // A record outside the scope is answered exactly like a missing one.
+  if (!village || !authorize(actor, canVerifyHours, { regionPath: village.path })) return refuse(404, { code: 'hours.error.record_not_found' });
   const ownMemberId = memberIdOfUser(context.db, actor.userId);
   if (record.enteredByUserId === actor.userId || (ownMemberId !== null && ownMemberId === record.volunteerMemberId)) {
     return refuse(403, { code: 'hours.error.own_record' });

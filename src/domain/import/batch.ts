@@ -51,7 +51,8 @@ function batchInScope(context: PeopleContext, actor: Actor, batchId: number): { 
   const batch = context.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get();
   if (!batch) return { ok: false, status: 404 };
   const region = findRegion(context, batch.scopeRegionCode);
-  if (!region || !pathInScope(region.path, scopePaths(context, actor))) return { ok: false, status: 403 };
+  // Another area's import is answered like a missing one.
+  if (!region || !pathInScope(region.path, scopePaths(context, actor))) return { ok: false, status: 404 };
   return { ok: true, batch };
 }
 
@@ -190,7 +191,7 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
               objectId = insertMemberRow(txContext, actor, row.checked, { status: 'active', source: 'import', importBatchId: batch.id, cardSequences }).memberId;
             }
           } else if (row.kind === 'elders' && row.checked) {
-            if (!findDuplicateElder(txContext, row.checked.idHmac)) objectId = insertElder(txContext, actor, row.checked, batch.id);
+            if (!findDuplicateElder(txContext, row.checked.idHmac, actor)) objectId = insertElder(txContext, actor, row.checked, batch.id);
           }
           if (objectId === null) skipped += 1;
           else imported += 1;

@@ -2,7 +2,7 @@ import { maskName } from '../../lib/mask.ts';
 import { categoryByChineseLabel } from '../elders/categories.ts';
 import { checkElderInput, findDuplicateElder, type CheckedElder, type ConsentInput, type ElderInput } from '../elders/register.ts';
 import type { Actor, PeopleContext, Problem } from '../members/context.ts';
-import { findDuplicateMember } from '../members/identity.ts';
+import { findDuplicateMember, inActorScope } from '../members/identity.ts';
 import { checkMemberInput, type CheckedMember } from '../members/register.ts';
 import { columnLetter, rosterColumns, type RosterKind } from './columns.ts';
 import type { RosterRow } from './roster.ts';
@@ -103,11 +103,20 @@ export async function checkRosterRows(
       if (kind === 'members') {
         const duplicate = findDuplicateMember(context, checked.idHmac, checked.phone);
         if (duplicate) {
-          problems.push({ column: duplicate.by, letter: duplicate.by === 'idNumber' ? 'B' : 'C', code: 'people.error.import_duplicate_in_system', params: { name: duplicate.member.maskedName, village: duplicate.member.villageName } });
+          // Who holds the number is named only when that member is inside the importer's scope.
+          const known = inActorScope(context, actor, duplicate.member.villagePath);
+          problems.push({
+            column: duplicate.by, letter: duplicate.by === 'idNumber' ? 'B' : 'C',
+            ...(known ? { code: 'people.error.import_duplicate_in_system', params: { name: duplicate.member.maskedName, village: duplicate.member.villageName } } : { code: 'people.error.import_duplicate_elsewhere' }),
+          });
         }
       } else {
-        const duplicate = findDuplicateElder(context, checked.idHmac);
-        if (duplicate) problems.push({ column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_system', params: duplicate.params ?? { name: maskName(checked.realName), village: '' } });
+        const duplicate = findDuplicateElder(context, checked.idHmac, actor);
+        if (duplicate) {
+          problems.push(duplicate.params
+            ? { column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_system', params: duplicate.params }
+            : { column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_elsewhere' });
+        }
       }
     }
     if (problems.length > 0) results.push({ rowNumber: row.rowNumber, kind, checked: null, problems });

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
-import { failure, scopePaths, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow, type RoleName, staffRoles } from './context.ts';
+import { failure, objectVillageInScope, scopePaths, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow, type RoleName, staffRoles } from './context.ts';
 
 export type MemberRow = typeof members.$inferSelect;
 
@@ -15,8 +15,8 @@ export function memberInScope(
   if (!member) return failure(404, { code: 'people.error.member_not_found' });
   // Someone with no staff role at all learns nothing, not even the village of the member.
   if (scopePaths(context, actor, roles).length === 0) return failure(404, { code: 'people.error.member_not_found' });
-  const scope = villageInScope(context, actor, member.villageCode, roles);
-  if (!scope.ok) return failure(scope.status === 403 ? 403 : 404, scope.problem);
+  const scope = objectVillageInScope(context, actor, member.villageCode, 'people.error.member_not_found', roles);
+  if (!scope.ok) return scope;
   return { ok: true, member, village: scope.village };
 }
 

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import QRCode from 'qrcode';
 import { decryptText, encryptText, randomToken, sha256Hex, type PeopleKeys } from '../../lib/crypto.ts';
 import { prepared, type PeopleContext } from './context.ts';
@@ -51,22 +52,22 @@ export function isValidCardNumber(cardNumber: string): boolean {
 
 /**
  * Card numbers are the home county's code (first 6 digits of the village code),
- * a 6-digit sequence within the county, and a Luhn digit: 13 digits a clerk can
- * type. Call inside the writing transaction; `cache` carries the next sequence
- * per county across the rows of one import chunk.
+ * 6 random digits, and a Luhn digit: 13 digits a clerk can type. The middle
+ * part is random (issue 12 item 6): sequential numbers let anyone who knows one
+ * card find its neighbours in a few tries. Cards issued before keep their
+ * numbers. Call inside the writing transaction (the uniqueness check must see
+ * the rows written so far); `_cache` is kept for callers of the sequential
+ * version and no longer used.
  */
-export function allocateCardNumber(context: PeopleContext, villageCode: string, cache?: Map<string, number>): string {
+export function allocateCardNumber(context: PeopleContext, villageCode: string, _cache?: Map<string, number>): string {
   const county = villageCode.slice(0, 6);
-  let next = cache?.get(county);
-  if (next === undefined) {
-    const last = prepared(context, 'SELECT card_number AS cardNumber FROM members WHERE card_number >= ? AND card_number < ? ORDER BY card_number DESC LIMIT 1')
-      .get(county, String(Number(county) + 1)) as { cardNumber: string } | undefined;
-    next = last ? Number(last.cardNumber.slice(6, 12)) + 1 : 1;
+  const taken = prepared(context, 'SELECT 1 FROM members WHERE card_number = ?');
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const body = county + String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const cardNumber = body + luhnDigit(body);
+    if (!taken.get(cardNumber)) return cardNumber;
   }
-  if (next > 999_999) throw new Error(`card numbers exhausted for county ${county}`);
-  cache?.set(county, next + 1);
-  const body = county + String(next).padStart(6, '0');
-  return body + luhnDigit(body);
+  throw new Error(`no free card number found for county ${county}`);
 }
 
 /** The URL a card's QR code holds: the public card path and the token, nothing else. */

@@ -47,7 +47,7 @@ export interface Problem {
   params?: Record<string, string | number>;
 }
 
-export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423;
+export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423 | 429;
 export interface Refusal {
   ok: false;
   status: RefusalStatus;
@@ -144,6 +144,29 @@ export function villageInScope(
     return { ok: false, status: 403, problem: { code: 'people.error.out_of_scope', field: 'villageCode', params: { village: village.nameZh } } };
   }
   return { ok: true, village };
+}
+
+/**
+ * An object (member, elder, ...) in `villageCode`, as the actor may see it:
+ * the village when it is inside the actor's scope, otherwise exactly the
+ * refusal a missing object gets (404 and `notFoundCode`), so that an id
+ * outside the scope cannot be told from an id that does not exist (issue 12
+ * item 7: a 403 naming the village confirmed the object's existence).
+ */
+export function objectVillageInScope(
+  context: PeopleContext,
+  actor: Actor,
+  villageCode: string,
+  notFoundCode: string,
+  roles: readonly RoleName[] = staffRoles,
+): { ok: true; village: RegionRow } | Refusal {
+  const scope = villageInScope(context, actor, villageCode, roles);
+  return scope.ok ? scope : hiddenObject(notFoundCode);
+}
+
+/** The refusal of an object that does not exist, or that the actor may not know exists. */
+export function hiddenObject(notFoundCode: string): Refusal {
+  return failure(404, { code: notFoundCode });
 }
 
 /**

@@ -5,9 +5,10 @@ import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { memberInScope, memberSelfOrStaff } from './access.ts';
-import { audit, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { audit, checkReason, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
+import { recordWithinAllowances } from '../audit/audit.ts';
 
 export type MemberStatus = 'active' | 'suspended' | 'pending' | 'rejected';
 
@@ -169,26 +170,77 @@ export function getMember(context: PeopleContext, actor: Actor, memberId: number
   });
 }
 
+/** The most copies in clear one staff user may make in `fullCopyWindowMs` (each with a recorded reason). */
+export const fullCopiesPerWindow = 10;
+export const fullCopyWindowMs = 60 * 60_000;
+
 /**
- * PIPL art. 45 copy: everything the system holds about a member, in clear for
- * the member themself (or staff in scope acting at their request). Secrets that
+ * PIPL art. 45 copy: everything the system holds about a member. In clear
+ * only for the member themself (signed in as that member: exportOwnData). Staff
+ * in scope get it with ID numbers and phones masked (exportMemberData), or in
+ * clear only after recording why (exportMemberDataWithReason: audited with the
+ * reason, at most `fullCopiesPerWindow` per staff user per hour). Secrets that
  * are not information about the person (PIN hash, card token) are described,
- * not disclosed. The export itself is audited.
+ * not disclosed. Every export is audited.
  */
+export function exportOwnData(context: PeopleContext, actor: Actor): Outcome<Record<string, unknown>> {
+  if (!actor.memberId) return failure(404, { code: 'people.error.member_not_found' });
+  const found = memberSelfOrStaff(context, actor, actor.memberId);
+  if (!found.ok || !found.self) return failure(404, { code: 'people.error.member_not_found' });
+  audit(context, actor, 'member.export', 'member', actor.memberId, found.member.villageCode, { bySelf: true });
+  return success(memberCopy(context, found, 'clear'));
+}
+
+/** Staff in scope: the copy with ID numbers and phones masked (a member asking for their own id gets their own copy). */
 export function exportMemberData(context: PeopleContext, actor: Actor, memberId: number): Outcome<Record<string, unknown>> {
-  const found = memberSelfOrStaff(context, actor, memberId);
+  if (actor.memberId === memberId) return exportOwnData(context, actor);
+  const found = memberInScope(context, actor, memberId);
   if (!found.ok) return found;
+  audit(context, actor, 'member.export', 'member', memberId, found.member.villageCode, { bySelf: false, clear: false });
+  return success(memberCopy(context, { ...found, self: false }, 'masked'));
+}
+
+/**
+ * Staff in scope, handing a member their copy: in clear, with a reason typed
+ * by the staff user. The allowance is counted and the audit entry written in
+ * one write transaction, so parallel requests cannot pass the limit.
+ */
+export function exportMemberDataWithReason(context: PeopleContext, actor: Actor, memberId: number, reason: string): Outcome<Record<string, unknown>> {
+  const found = memberInScope(context, actor, memberId);
+  if (!found.ok) return found;
+  const problem = checkReason(reason);
+  if (problem) return failure(422, problem);
+  const recorded = recordWithinAllowances(
+    context.db,
+    { action: 'member.export_clear', actorUserId: actor.userId, objectType: 'member', objectId: memberId, regionCode: found.member.villageCode, ipAddress: actor.ipAddress ?? null, detail: { reason: reason.trim() } },
+    nowMs(context),
+    fullCopyWindowMs,
+    [{ actorUserId: actor.userId, max: fullCopiesPerWindow }],
+  );
+  if (!recorded) return failure(429, { code: 'people.error.export_limit', field: 'reason', params: { max: fullCopiesPerWindow } });
+  return success(memberCopy(context, { ...found, self: false }, 'clear'));
+}
+
+function memberCopy(
+  context: PeopleContext,
+  found: { member: typeof members.$inferSelect; village: { nameZh: string }; self: boolean },
+  clarity: 'clear' | 'masked',
+): Record<string, unknown> {
   const member = found.member;
+  const memberId = member.id;
+  const clear = clarity === 'clear';
+  const idNumberOf = (ciphertext: string) => (clear ? openIdNumber(context.keys, ciphertext) : maskIdNumber(openIdNumber(context.keys, ciphertext)));
+  const phoneOf = (phone: string | null) => (clear || phone === null ? phone : maskPhone(phone));
   const statusHistory = context.db.select().from(memberStatusEvents).where(eq(memberStatusEvents.memberId, memberId)).orderBy(asc(memberStatusEvents.id)).all();
   const elderRecords = context.db.select().from(elders).where(eq(elders.memberId, memberId)).all().map((elder) => ({
     id: elder.id,
     realName: elder.realName,
-    idNumber: openIdNumber(context.keys, elder.idNumberCiphertext),
+    idNumber: idNumberOf(elder.idNumberCiphertext),
     birthDate: elder.birthDate,
     gender: elder.gender,
     villageCode: elder.villageCode,
     visitIntervalDays: elder.visitIntervalDays,
-    familyContact: { name: elder.familyContactName, relation: elder.familyContactRelation, phone: elder.familyContactPhone },
+    familyContact: { name: elder.familyContactName, relation: elder.familyContactRelation, phone: phoneOf(elder.familyContactPhone) },
     categories: context.db.select({ category: elderCategories.category }).from(elderCategories).where(eq(elderCategories.elderId, elder.id)).all().map((row) => row.category),
     status: elder.status,
     createdAtMs: elder.createdAtMs,
@@ -205,17 +257,17 @@ export function exportMemberData(context: PeopleContext, actor: Actor, memberId:
     .where(and(eq(auditLog.objectType, 'member'), or(eq(auditLog.objectId, String(memberId)), like(auditLog.objectId, `${memberId},%`), like(auditLog.objectId, `%,${memberId}`), like(auditLog.objectId, `%,${memberId},%`))))
     .orderBy(asc(auditLog.id))
     .all();
-  const related = relatedRecords(context, memberId);
+  const related = relatedRecords(context, memberId, phoneOf);
   const exportedAtMs = nowMs(context);
-  audit(context, actor, 'member.export', 'member', memberId, member.villageCode, { bySelf: found.self });
-  return success({
+  return {
     format: 'silver-hours/member-export/v1',
     exportedAt: new Date(exportedAtMs).toISOString(),
+    masked: !clear,
     member: {
       id: member.id,
       realName: member.realName,
-      phone: member.phone,
-      idNumber: openIdNumber(context.keys, member.idNumberCiphertext),
+      phone: phoneOf(member.phone),
+      idNumber: idNumberOf(member.idNumberCiphertext),
       birthDate: member.birthDate,
       gender: member.gender,
       village: { code: member.villageCode, name: found.village.nameZh },
@@ -234,7 +286,7 @@ export function exportMemberData(context: PeopleContext, actor: Actor, memberId:
     teams: teamRecords,
     accessLog: accessLog.map((entry) => ({ at: new Date(entry.atMs).toISOString(), action: entry.action, byUserId: entry.actorUserId })),
     ...related,
-  });
+  };
 }
 
 const isoOrNull = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -245,7 +297,7 @@ const isoOrNull = (ms: number | null | undefined) => (ms === null || ms === unde
  * gifts, relatives and the credit wallet's history. Other people appear by id
  * and masked name only.
  */
-function relatedRecords(context: PeopleContext, memberId: number): Record<string, unknown> {
+function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phone: string | null) => string | null): Record<string, unknown> {
   const all = <T>(source: string, ...args: unknown[]) => context.db.$client.prepare(source).all(...args) as T[];
   const nameOf = (id: number | null) => {
     if (id === null) return null;
@@ -259,7 +311,7 @@ function relatedRecords(context: PeopleContext, memberId: number): Record<string
     memberId,
   ).map((user) => ({
     id: user.id,
-    phone: user.phone,
+    phone: phoneOf(user.phone),
     displayName: user.displayName,
     status: user.status,
     mustChangePassword: user.mustChangePassword === 1,

@@ -4,10 +4,12 @@ import type { IdCardInfo } from '../../lib/idcard.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import { allocateCardNumber, newCardToken } from './card.ts';
 import {
-  audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, success, todayInShanghai, villageInScope,
+  audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
-import { checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, sealIdNumber } from './identity.ts';
+import {
+  checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
+} from './identity.ts';
 
 export interface MemberInput {
   realName: string;
@@ -113,10 +115,12 @@ function insertMember(
           const earlier = tx.select({ id: members.id, cardNumber: members.cardNumber }).from(members).where(eq(members.idempotencyKey, idempotencyKey)).get();
           if (earlier) return success<RegisteredMember>({ memberId: earlier.id, cardNumber: earlier.cardNumber, cardToken: null, replayed: true });
         }
+        // Someone who keeps typing numbers that are already registered is probing: refused for the hour.
+        if (actor && registrationLimitReached(txContext, actor)) return registrationLimitRefusal();
         const duplicate = findDuplicateMember(txContext, checked.idHmac, checked.phone);
         if (duplicate) {
           return actor
-            ? failure<RegisteredMember>(409, duplicateProblem(duplicate))
+            ? refuseDuplicate(txContext, actor, 'member', checked.village.code, duplicateProblem(txContext, actor, duplicate))
             : failure<RegisteredMember>(409, { code: 'people.error.already_registered_public' });
         }
         const registered = insertMemberRow(txContext, actor, checked, { status, source, idempotencyKey });
@@ -173,8 +177,8 @@ export function reviewSelfRegistration(
       const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
       const member = tx.select().from(members).where(eq(members.id, memberId)).get();
       if (!member) return failure<RegisteredMember>(404, { code: 'people.error.member_not_found' });
-      const scope = villageInScope(txContext, actor, member.villageCode);
-      if (!scope.ok) return failure<RegisteredMember>(403, { code: 'people.error.out_of_scope', params: { village: '' } });
+      const scope = objectVillageInScope(txContext, actor, member.villageCode, 'people.error.member_not_found');
+      if (!scope.ok) return scope;
       if (member.status !== 'pending') {
         return failure<RegisteredMember>(409, { code: 'people.error.not_pending', params: { status: member.status } });
       }
@@ -187,7 +191,7 @@ export function reviewSelfRegistration(
       }
       // Someone else may have been registered with the same ID or phone since.
       const duplicate = findDuplicateMember(txContext, member.idNumberHmac, member.phone, memberId);
-      if (duplicate) return failure<RegisteredMember>(409, duplicateProblem(duplicate));
+      if (duplicate) return failure<RegisteredMember>(409, duplicateProblem(txContext, actor, duplicate));
       const cardNumber = allocateCardNumber(txContext, member.villageCode);
       tx.update(members)
         .set({

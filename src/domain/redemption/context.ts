@@ -39,7 +39,7 @@ export interface Problem {
   field?: string;
   params?: Record<string, string | number>;
 }
-export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423;
+export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423 | 429;
 export interface Refusal {
   ok: false;
   status: RefusalStatus;
@@ -117,8 +117,15 @@ export function applyTransfers(context: RedemptionContext, transfers: readonly T
   throw new Error(`ledger refused ${transfers.map((t) => t.id).join(',')}: ${results.join(',')}`);
 }
 
-export function checkAuthorized(actor: Actor | null, permission: Permission, target?: Target): Refusal | null {
-  return authorize(actor, permission, target) ? null : refuse(403, 'redemption.error.forbidden');
+/**
+ * Null when the actor may act; otherwise 403 for someone without the role,
+ * and, for someone with the role but a target outside its scope, the refusal
+ * a missing object of that kind gets (issue 12 item 7).
+ */
+export function checkAuthorized(actor: Actor | null, permission: Permission, target?: Target, notFoundCode = 'redemption.error.site_not_found'): Refusal | null {
+  if (authorize(actor, permission, target)) return null;
+  if (target && authorize(actor, permission)) return refuse(404, notFoundCode);
+  return refuse(403, 'redemption.error.forbidden');
 }
 
 export interface RegionInfo {

@@ -185,7 +185,8 @@ function mayClose(context: RedemptionContext, actor: Actor, request: ServiceRequ
 export function confirmRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
   const request = findRequest(context, requestId);
   if (!request) return refuse(404, 'redemption.error.request_not_found');
-  if (!mayClose(context, actor, request, actorMemberId)) return refuse(403, 'redemption.error.forbidden');
+  // A request the actor may not close is answered exactly like a missing one.
+  if (!mayClose(context, actor, request, actorMemberId)) return refuse(404, 'redemption.error.request_not_found');
   const policy = getPolicy(context.db);
   return writeTransaction(context, () => {
     const current = findRequest(context, requestId)!;
@@ -222,7 +223,8 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
 export function cancelRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
   const request = findRequest(context, requestId);
   if (!request) return refuse(404, 'redemption.error.request_not_found');
-  if (!mayClose(context, actor, request, actorMemberId)) return refuse(403, 'redemption.error.forbidden');
+  // A request the actor may not close is answered exactly like a missing one.
+  if (!mayClose(context, actor, request, actorMemberId)) return refuse(404, 'redemption.error.request_not_found');
   return writeTransaction(context, () => {
     const current = findRequest(context, requestId)!;
     if (current.status === 'cancelled') return success(current);

@@ -29,7 +29,8 @@ function teamInScope(context: PeopleContext, actor: Actor, teamId: number, roles
   const team = context.db.select().from(teams).where(eq(teams.id, teamId)).get();
   if (!team) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
   const region = findRegion(context, team.regionCode)!;
-  if (!pathInScope(region.path, scopePaths(context, actor, roles))) return { ok: false, status: 403, problems: [{ code: 'people.error.forbidden' }] };
+  // A team outside the scope is answered exactly like a missing one (it is none of the actor's business that it exists).
+  if (!pathInScope(region.path, scopePaths(context, actor, roles))) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
   return { ok: true, team, region };
 }
 
@@ -91,7 +92,7 @@ export function addTeamMember(context: PeopleContext, actor: Actor, teamId: numb
       const officeOfTeam = pathInScope(teamRegion.path, scopePaths(ctx, actor, officeRoles));
       // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
       const teamVisible = officeOfTeam || scopePaths(ctx, actor).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
-      if (!teamVisible) return failure(403, { code: 'people.error.forbidden' });
+      if (!teamVisible) return failure(404, { code: 'people.error.team_not_found' });
       // A member outside the actor's own area is answered like a card that does not exist: who holds
       // a card elsewhere (and their name, shown once added) is none of this actor's business.
       if (!villageInScope(ctx, actor, member.villageCode).ok) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
@@ -169,7 +170,7 @@ export function decideTeamMembership(
         const member = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, membership.memberId)).get()!;
         const teamRow = tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get()!;
         const covers = teamCoversVillage(ctx, findRegion(ctx, teamRow.regionCode)!.path, member.villageCode);
-        if (!covers || !villageInScope(ctx, actor, member.villageCode).ok) return failure(team.status, ...team.problems);
+        if (!covers || !villageInScope(ctx, actor, member.villageCode).ok) return failure(404, { code: 'people.error.membership_not_found' });
       }
       if (membership.status !== 'pending') return failure(409, { code: 'people.error.membership_not_pending' });
       const status = decision.approve ? 'active' : 'declined';

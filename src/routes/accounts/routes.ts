@@ -85,7 +85,8 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = parseId(idText);
     if (id === null) throw notFound('accounts.error.not_found');
     const found = findAccount(app.db, request.requireUser().actor, id);
-    if (!found.ok) throw found.reason === 'not_found' ? notFound('accounts.error.not_found') : new HttpProblem(403, 'accounts.error.not_allowed');
+    // An account outside the scope is answered exactly like a missing one (issue 12 item 7).
+    if (!found.ok) throw notFound('accounts.error.not_found');
     return found.account;
   }
 

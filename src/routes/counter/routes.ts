@@ -5,8 +5,10 @@ import {
   canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, findRedemption, identifyElder, identifyMember, linesOf,
   placeBasket, receiptOf, recentAtSite, sweepExpired, voidRedemption, voidWindowMs, type Redemption,
 } from '../../domain/redemption/counter.ts';
+import { lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
 import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import { maskName } from '../../lib/mask.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
@@ -39,9 +41,10 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   function loadSite(request: FastifyRequest): Site {
     const siteId = positiveId((request.params as { siteId: string }).siteId);
+    request.authorize(canWorkCounter);
     const site = siteId === null ? undefined : findSite(app.db, siteId);
     if (!site) throw notFound('redemption.error.site_not_found');
-    request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath });
+    request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: 'redemption.error.site_not_found' });
     return site;
   }
 
@@ -79,10 +82,12 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     // A scanned card URL (…/c/<token>) typed or pasted by a scanner into the box.
     const scanned = /\/c\/([A-Za-z0-9_-]{20,100})\/?$/.exec(typed);
     const lookup = scanned ? '' : typed.replace(/[\s-]/g, '');
+    // A typed card number or phone is limited per clerk and per site (lookUpMemberAtCounter); a scanned card proves presence.
+    const actor = request.requireUser().actor;
     const found = scanned ? identifyMember(context(), { token: scanned[1]! })
-      : /^\d{13}$/.test(lookup) ? identifyMember(context(), { cardNumber: lookup }) : identifyMember(context(), { phone: lookup });
+      : lookUpMemberAtCounter(context(), actor, site, /^\d{13}$/.test(lookup) ? { cardNumber: lookup } : { phone: lookup });
     if (!found.ok) return sitePage(request, reply, site, found.problems, lookup, found.status);
-    return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
+    return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId, Boolean(scanned))}`);
   });
 
   // A registered elder at a service station, by name and the ID number (whole, or its last four characters).
@@ -113,21 +118,29 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!site) return reply.page('pages/counter/index', { sites, token }, { titleKey: 'redemption.counter.title' });
     const found = identifyMember(context(), { token });
     if (!found.ok) return sitePage(request, reply, site, found.problems, '', found.status);
-    return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
+    return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId, true)}`);
   });
 
-  function loadMember(request: FastifyRequest, site: Site): number {
-    const memberId = readMemberReference(app, site.id, (request.params as { ref: string }).ref);
-    if (memberId === null) throw notFound('redemption.error.member_not_found');
-    return memberId;
+  function loadMember(request: FastifyRequest, site: Site): { memberId: number; present: boolean } {
+    const found = readMemberReference(app, site.id, (request.params as { ref: string }).ref);
+    if (found === null) throw notFound('redemption.error.member_not_found');
+    return found;
   }
 
-  function basketPage(request: FastifyRequest, reply: FastifyReply, site: Site, memberId: number, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const member = counterMember(context(), memberId);
-    if (!member) throw notFound('redemption.error.member_not_found');
+  /**
+   * The basket form. A member found by a typed card number or phone has not
+   * proved they are at the counter: the page shows a masked name only, no
+   * village and no balance, and a refusal for too few credits does not say
+   * how many there are (issue 12 item 6); the PIN at confirmation proves it.
+   */
+  function basketPage(request: FastifyRequest, reply: FastifyReply, site: Site, found: { memberId: number; present: boolean }, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+    const full = counterMember(context(), found.memberId);
+    if (!full) throw notFound('redemption.error.member_not_found');
+    const member = found.present ? full : { ...full, realName: maskName(full.realName), cardNumber: null, villageName: '', walletAvailableMinutes: 0, voucherAvailableMinutes: full.voucherAvailableMinutes === null ? null : 0 };
+    const shown = found.present ? problems : problems.map((problem) => (problem.code === 'redemption.error.insufficient_balance' ? { code: 'redemption.error.insufficient_balance_hidden' } : problem));
     return reply.page('pages/counter/basket', {
-      site, member, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
-      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      present: found.present, site, member, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
+      values, errors: problemMessages(request.t, shown), hoursOf, idempotencyKey: values.idempotency_key ?? '',
       canUseVoucher: site.kind === 'service_station' && member.voucherAvailableMinutes !== null,
     }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
   }
@@ -183,13 +196,13 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/m/:ref/baskets', async (request, reply) => {
     const site = loadSite(request);
-    const memberId = loadMember(request, site);
+    const found = loadMember(request, site);
     const user = request.requireUser();
     const { body, values, lines, key } = readBasketForm(request, site);
     values.payer = field(body, 'payer') === 'voucher' ? 'voucher' : 'wallet';
-    if (!key) return basketPage(request, reply, site, memberId, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const placed = placeBasket(context(), user.actor, { siteId: site.id, memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
-    if (!placed.ok) return basketPage(request, reply, site, memberId, placed.problems, values, placed.status);
+    if (!key) return basketPage(request, reply, site, found, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const placed = placeBasket(context(), user.actor, { siteId: site.id, memberId: found.memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
+    if (!placed.ok) return basketPage(request, reply, site, found, placed.problems, values, placed.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${placed.value.id}`);
   });
 
@@ -207,10 +220,12 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const elder = redemption.memberId === null && redemption.elderId !== null ? counterElder(context(), redemption.elderId) ?? null : null;
     const receipt = receiptOf(context(), redemption.id);
     const now = app.clock();
+    // A member's basket waiting for the PIN shows a masked name and no balance: the PIN proves the member is there.
+    const awaitingPin = member !== null && redemption.status === 'held';
     return reply.page('pages/counter/receipt', {
       site, redemption, member, elder, attestValues, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems), hoursOf,
-      payerName: member?.realName ?? elder?.realName ?? '',
-      balanceNow: redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
+      payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
+      balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
       when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
       canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
       memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),

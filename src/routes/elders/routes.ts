@@ -103,7 +103,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), peopleActor(app, request), input, key);
     if (!result || !result.ok) {
       const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
-      const status = result ? (result.status === 403 ? 403 : result.status === 409 ? 409 : 422) : 422;
+      const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
       const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
       return showNew(request, reply, { values: { ...values, idNumber: allErrors.idNumber ? '' : values.idNumber }, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }

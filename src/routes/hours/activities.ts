@@ -20,8 +20,8 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function loadActivity(request: FastifyRequest, id: string): ActivityInfo {
     const user = request.requireUser();
     const activity = findActivity(context, positiveInteger(id) ?? 0);
-    if (!activity) throw notFound('hours.error.activity_not_found');
-    if (!mayRunActivity(context, user.actor, activity)) throw new HttpProblem(403, 'hours.error.activity_out_of_scope');
+    // An activity the user may not run is answered exactly like a missing one.
+    if (!activity || !mayRunActivity(context, user.actor, activity)) throw notFound('hours.error.activity_not_found');
     return activity;
   }
 
@@ -108,11 +108,12 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.get<{ Params: { session: string; ticket: string } }>('/activities/check-in/:session/t/:ticket', async (request, reply) => {
     const user = request.requireUser();
+    // Who may check in at all is decided before the session is looked up, so the answer says nothing about it.
+    const memberId = memberIdOfUser(app.db, user.id);
+    if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const session = findSession(context, positiveInteger(request.params.session) ?? 0);
     if (!session) throw notFound('hours.error.activity_not_found');
     const activity = findActivity(context, session.activityId)!;
-    const memberId = memberIdOfUser(app.db, user.id);
-    if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const attendance = app.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, session.id), eq(activityAttendance.memberId, memberId))).get();
     const done = (request.query as Record<string, string | undefined>).done === '1';
     if (!done) {

@@ -36,7 +36,8 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const isVolunteer = ownMemberId !== null && ownMemberId === record.volunteerMemberId;
     const path = villagePath(record);
     const staff = authorize(user.actor, canVerifyHours, { regionPath: path }) !== null;
-    if (!isVolunteer && !staff) request.authorize(canVerifyHours, { regionPath: path });
+    // Someone else's record outside the scope is answered exactly like a missing one.
+    if (!isVolunteer && !staff) throw notFound('hours.error.record_not_found');
     const own = isVolunteer || record.enteredByUserId === user.id;
     const volunteer = app.db.select({ realName: members.realName }).from(members).where(eq(members.id, record.volunteerMemberId)).get();
     const type = app.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get()!;
@@ -67,8 +68,9 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.post<{ Params: { id: string } }>('/hours/records/:id/approve', async (request, reply) => {
     const user = request.requireUser();
+    request.authorize(canVerifyHours);
     const record = loadRecord(request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(record) });
+    request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = approveRecord(context, user.actor, record.id);
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
     if (!outcome.ok && !(record.status === 'approved' && record.reviewedByUserId === user.id)) throw problemOf(outcome);
@@ -78,8 +80,9 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.post<{ Params: { id: string } }>('/hours/records/:id/reject', async (request, reply) => {
     const user = request.requireUser();
+    request.authorize(canVerifyHours);
     const record = loadRecord(request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(record) });
+    request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
     if (!outcome.ok && record.status === 'rejected' && record.reviewedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
@@ -91,8 +94,9 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.post<{ Params: { id: string } }>('/hours/records/:id/reverse', async (request, reply) => {
     const user = request.requireUser();
+    request.authorize(canVerifyHours);
     const record = loadRecord(request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(record) });
+    request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = reverseRecord(context, user.actor, record.id, field(request.body, 'reverse_reason'));
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
     if (!outcome.ok) {

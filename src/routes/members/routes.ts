@@ -5,7 +5,7 @@ import { findCardHolder, printableCards, reissueCard } from '../../domain/member
 import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
 import { scopePaths } from '../../domain/members/context.ts';
 import { setMemberPin } from '../../domain/members/pin.ts';
-import { exportMemberData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
+import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
@@ -66,7 +66,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = registerMember(peopleContext(app), peopleActor(app, request), values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showNew(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 ? 409 : 422);
+      return showNew(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
     }
     return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
   });
@@ -117,7 +117,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
     return reply.page(
       'pages/members/show',
-      { member: result.value, notice: done, statusError: '', pinError: '', reason: '', signIn: signInView, ...extra },
+      { member: result.value, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
       { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
     );
   }
@@ -245,11 +245,19 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.seeOther('/members/me?done=team');
   });
 
-  // ---- PIPL copy: a member's own, or one made by staff in scope at the member's request ----
+  // ---- PIPL copy: a member's own (in clear), or one made by staff in scope (masked, or in clear with a recorded reason) ----
+  function sendCopy(reply: FastifyReply, id: number, copy: Record<string, unknown>) {
+    reply.header('Content-Disposition', `attachment; filename="member-${id}.json"`);
+    reply.header('Cache-Control', 'no-store');
+    reply.type('application/json; charset=utf-8');
+    return JSON.stringify(copy, null, 2);
+  }
+
   app.get('/members/me/export', async (request, reply) => {
     const actor = peopleActor(app, request);
-    if (!actor.memberId) throw notFound('people.error.member_not_found');
-    return reply.seeOther(`/members/${actor.memberId}/export`);
+    const result = exportOwnData(peopleContext(app), actor);
+    if (!result.ok) refuse(result);
+    return sendCopy(reply, actor.memberId!, result.value);
   });
 
   app.get<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
@@ -257,10 +265,19 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = loadId(request.params.id);
     const result = exportMemberData(peopleContext(app), peopleActor(app, request), id);
     if (!result.ok) refuse(result);
-    reply.header('Content-Disposition', `attachment; filename="member-${id}.json"`);
-    reply.header('Cache-Control', 'no-store');
-    reply.type('application/json; charset=utf-8');
-    return JSON.stringify(result.value, null, 2);
+    return sendCopy(reply, id, result.value);
+  });
+
+  app.post<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
+    request.authorize(canManageMembers);
+    const id = loadId(request.params.id);
+    const reason = field(request.body, 'export_reason');
+    const result = exportMemberDataWithReason(peopleContext(app), peopleActor(app, request), id, reason);
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
+      return showMember(request, reply, id, { exportError: request.t(result.problems[0]!.code, result.problems[0]!.params), exportReason: reason }, result.status);
+    }
+    return sendCopy(reply, id, result.value);
   });
 
   // ---- public self-registration ----

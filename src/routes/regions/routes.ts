@@ -58,14 +58,14 @@ const regionsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.get<{ Params: { code: string } }>('/regions/:code', async (request, reply) => {
     const region = loadRegion(app, request.params.code);
-    request.authorize(canViewRegions, { regionPath: region.path });
+    request.authorize(canViewRegions, { regionPath: region.path }, { publicObject: true });
     return showRegion(request, reply, region, null);
   });
 
   app.post<{ Params: { code: string } }>('/regions/:code/children', async (request, reply) => {
     const parent = loadRegion(app, request.params.code);
     const user = request.requireUser();
-    request.authorize(canAddRegions, { regionPath: parent.path });
+    request.authorize(canAddRegions, { regionPath: parent.path }, { publicObject: true });
     const nextLevel = childLevel[parent.level];
     if (nextLevel !== 'township' && nextLevel !== 'village') throw new HttpProblem(422, 'regions.error.cannotAddHere');
     const values: NewRegionInput = {

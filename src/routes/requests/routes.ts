@@ -83,6 +83,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
         result = acceptRequest(context, user.actor, found.id, memberId, memberId);
       } else if (action === 'confirm') result = confirmRequest(context, user.actor, found.id, memberId);
       else result = cancelRequest(context, user.actor, found.id, memberId);
+      if (!result.ok && result.problems[0]?.code === 'redemption.error.request_not_found') throw notFound('redemption.error.request_not_found');
       if (!result.ok) return requestsPage(request, reply, result.problems, {}, result.status);
       return reply.seeOther('/requests');
     });

@@ -21,6 +21,8 @@ import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionConte
  * and offices over the site also edit or close the site and add or remove
  * its clerks.
  */
+const siteNotFound = 'redemption.error.site_not_found';
+
 const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get('/sites', { config: { public: true } }, async (request, reply) => {
     const region = field(request.query, 'region');
@@ -63,9 +65,10 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   function loadSite(request: FastifyRequest): Site {
     const siteId = positiveId((request.params as { id: string }).id);
+    request.authorize(canKeepCatalogue);
     const site = siteId === null ? undefined : findSite(app.db, siteId);
-    if (!site) throw notFound('redemption.error.site_not_found');
-    request.authorize(canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
+    if (!site) throw notFound(siteNotFound);
+    request.authorize(canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     return site;
   }
 
@@ -141,7 +144,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/sites/:id/clerks', async (request, reply) => {
     const site = loadSite(request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath });
+    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     const phone = normalizePhone(field(request.body, 'phone'));
     const found = phone ? app.db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get() : undefined;
     if (!found) return managePage(request, reply, site, [{ code: 'redemption.error.user_not_found' }], 422);
@@ -153,7 +156,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string; userId: string } }>('/sites/:id/clerks/:userId/remove', async (request, reply) => {
     const site = loadSite(request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath });
+    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     const userId = positiveId(request.params.userId);
     if (userId === null) throw notFound('redemption.error.clerk_not_found');
     const result = removeClerk(redemptionContext(app), user.actor, site.id, userId);
@@ -165,7 +168,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/sites/:id/details', async (request, reply) => {
     const site = loadSite(request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath });
+    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     const values = {
       name: field(request.body, 'name'), kind: field(request.body, 'kind'), address: field(request.body, 'address'), openingHours: field(request.body, 'opening_hours'),
     };
@@ -178,7 +181,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/sites/:id/active', async (request, reply) => {
     const site = loadSite(request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath });
+    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     const result = setSiteActive(redemptionContext(app), user.actor, site.id, field(request.body, 'active') === '1', field(request.body, 'reason'));
     if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);

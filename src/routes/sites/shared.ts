@@ -51,16 +51,19 @@ export function memberIdOfUser(app: FastifyInstance, userId: number): number | n
  * editing a URL: "<member id>.<HMAC(site, member)>". It is made only after
  * the member was identified by card, card number or phone.
  */
-export function memberReference(app: FastifyInstance, siteId: number, memberId: number): string {
-  const mac = keyedMac(app.secrets.cryptoProfile, app.secrets.tokenSigningKey, `counter:${siteId}:${memberId}`).toString('base64url').slice(0, 22);
+export function memberReference(app: FastifyInstance, siteId: number, memberId: number, present = false): string {
+  // A member who showed their card (its QR token) is "present": the counter then shows their balance (issue 12 item 6).
+  const mac = keyedMac(app.secrets.cryptoProfile, app.secrets.tokenSigningKey, `counter:${siteId}:${memberId}${present ? ':present' : ''}`).toString('base64url').slice(0, 22);
   return `${memberId}.${mac}`;
 }
 
-export function readMemberReference(app: FastifyInstance, siteId: number, reference: string): number | null {
+/** The member a counter reference names, and whether it was made from a scanned card; null when forged. */
+export function readMemberReference(app: FastifyInstance, siteId: number, reference: string): { memberId: number; present: boolean } | null {
   const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
   if (!match) return null;
   const memberId = Number(match[1]);
-  return constantTimeEqual(memberReference(app, siteId, memberId), reference) ? memberId : null;
+  if (constantTimeEqual(memberReference(app, siteId, memberId, true), reference)) return { memberId, present: true };
+  return constantTimeEqual(memberReference(app, siteId, memberId), reference) ? { memberId, present: false } : null;
 }
 
 /** The same for a registered elder without a member record, found by name and ID digits at a service station. */

@@ -109,7 +109,7 @@ t.test('the list filters by category and village; health categories only on requ
   t.equal(names(listElders(f.context, f.nobody, {})), 403);
   const outsideElder = f.db.select().from(elders).all().find((e) => e.villageCode === villages.xinqiao)!;
   const denied = getElder(f.context, f.coordinatorA, outsideElder.id);
-  t.equal(denied.ok ? 0 : denied.status, 403);
+  t.equal(denied.ok ? 0 : denied.status, 404);
 });
 
 t.test('updating care: health categories need a consent on record; closing needs a reason and frees the ID for a new record', async (t) => {
@@ -120,7 +120,7 @@ t.test('updating care: health categories need a consent on record; closing needs
   const needsConsent = updateElderCare(f.context, f.coordinatorA, id, { categories: ['living_alone', 'disabled'], visitIntervalDays: 14 });
   t.same(needsConsent.ok ? null : needsConsent.problems.map((p) => p.code), ['people.error.sensitive_consent_required']);
   const outsider = updateElderCare(f.context, f.coordinatorB, id, { categories: ['living_alone'], visitIntervalDays: 14 });
-  t.equal(outsider.ok ? 0 : outsider.status, 403);
+  t.equal(outsider.ok ? 0 : outsider.status, 404);
   t.equal(f.db.select().from(elders).get()!.visitIntervalDays, 30, 'refusals write nothing');
   t.ok(updateElderCare(f.context, f.coordinatorA, id, { categories: ['living_alone', 'disabled'], visitIntervalDays: 14, familyContactPhone: '0743-3221234', sensitiveConsent: { givenBy: 'family', method: 'written' } }).ok);
   t.equal(f.db.select().from(elders).get()!.visitIntervalDays, 14);

@@ -174,7 +174,12 @@ t.test('a coordinator logs for a member without a phone: the record shows who en
   t.equal(outcome.value.record.enteredByUserId, f.coordinator.userId);
   t.equal(outcome.value.record.source, 'coordinator');
   const out = logService(f.context, f.otherCoordinator, f.visit({ volunteerMemberId: f.villagerMemberId }));
-  t.ok(!out.ok && out.status === 403 && out.problems[0]!.code === 'hours.error.volunteer_out_of_scope');
+  // A member outside the scope is answered exactly like an id nobody holds (issue 12 item 7).
+  t.ok(!out.ok && out.status === 422 && out.problems[0]!.code === 'hours.error.volunteer_unknown');
+  t.same(out, logService(f.context, f.otherCoordinator, f.visit({ volunteerMemberId: 987654 })));
+  const volunteerTries = logService(f.context, f.volunteer, f.visit({ volunteerMemberId: f.villagerMemberId }));
+  t.ok(!volunteerTries.ok && volunteerTries.status === 403, 'a volunteer may not log for anybody else, whoever it is');
+  t.same(volunteerTries, logService(f.context, f.volunteer, f.visit({ volunteerMemberId: 987654 })));
   const missing = logService(f.context, f.coordinator, f.visit());
   t.ok(!missing.ok && missing.problems[0]!.code === 'hours.error.volunteer_required');
   // The coordinator cannot approve what they entered; a colleague can.

@@ -201,3 +201,21 @@ t.test('an import cut off by a restart can be claimed again after 30 minutes, an
   t.same([done.status, done.importedRows], ['done', 2]);
   t.equal(f.db.select().from(members).all().length, 2);
 });
+
+t.test('a row whose person is registered in another area names nobody (issue 12 item 5)', async (t) => {
+  const f = peopleFixture();
+  const elsewhere = registerMember(f.context, f.coordinatorA, { realName: '红旗村成员', phone: '13900000010', idNumber: f.idNumber(510), villageCode: villages.hongqi });
+  t.ok(elsewhere.ok);
+  const file = await rosterFile('members', [
+    ['新桥人', f.idNumber(510), '13900000011', villages.xinqiao],
+    ['新桥人二', f.idNumber(511, '1961-01-01', '433122'), '13900000010', villages.xinqiao],
+  ]);
+  const uploaded = await uploadRoster(f.context, f.coordinatorB, { kind: 'members', fileName: '新桥村名册.xlsx', file });
+  if (!uploaded.ok) return t.fail(JSON.stringify(uploaded));
+  const detail = getImportBatch(f.context, f.coordinatorB, uploaded.value.batchId);
+  if (!detail.ok) return t.fail('detail');
+  const problems = detail.value.errors.flatMap((row) => row.problems);
+  t.same(problems.map((p) => `${p.letter}:${p.code}`), ['B:people.error.import_duplicate_elsewhere', 'C:people.error.import_duplicate_elsewhere']);
+  t.ok(problems.every((p) => p.params === undefined), 'no name, card or village of the other member');
+  t.equal(zh('people.error.import_duplicate_elsewhere'), '系统中已有此人，请联系所在县老龄办。');
+});

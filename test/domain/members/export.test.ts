@@ -28,7 +28,10 @@ t.test("the PIPL copy holds the member's account (no password hash), services, r
   t.notMatch(json, '$argon2', 'nor any hash');
 
   t.equal(copy.account.length, 1, 'the sign-in account');
-  t.match(copy.account[0], { id: volunteer.id, phone: '13800000001', password: /never exported/ });
+  t.match(copy.account[0], { id: volunteer.id, phone: '138****0001', password: /never exported/ }, 'staff see the phone masked');
+  t.equal(copy.masked, true);
+  t.notMatch(json, /(?<!\d)\d{17}[\dXx](?!\d)/, 'no whole ID number in a staff copy');
+  t.notMatch(json, /(?<!\d)1[3-9]\d{9}(?!\d)/, 'no whole phone in a staff copy');
   t.match(copy.account[0].roles, [{ role: 'volunteer', regionCode: '433123101001' }]);
 
   const given = one<{ n: number }>(`SELECT count(*) AS n FROM service_records WHERE volunteer_member_id = ?`, memberId).n;

@@ -23,7 +23,7 @@ t.test('a coordinator registers a member in their village: active, card issued, 
   t.ok(result.ok);
   if (!result.ok) return;
   t.ok(isValidCardNumber(result.value.cardNumber!), 'card number has a valid Luhn digit');
-  t.match(result.value.cardNumber, /^433123000001\d$/);
+  t.match(result.value.cardNumber, /^433123\d{7}$/, 'the county code, then 6 digits and the Luhn digit');
   const row = f.db.select().from(members).where(eq(members.id, result.value.memberId)).get()!;
   t.equal(row.status, 'active');
   t.equal(row.realName, '张三丰');
@@ -45,6 +45,19 @@ t.test('a coordinator registers a member in their village: active, card issued, 
   const audits = f.db.select().from(auditLog).all();
   t.same(audits.map((a) => a.action), ['member.register']);
   t.notOk(JSON.stringify(audits).includes(idNumber), 'audit holds no ID number');
+});
+
+t.test('new card numbers are random within the county, not sequential (issue 12 item 6)', async (t) => {
+  const f = peopleFixture();
+  // New card numbers are not sequential (issue 12 item 6): fifty cards in one county are not a run of neighbours.
+  const numbers = Array.from({ length: 50 }, (_unused, index) => {
+    const next = registerMember(f.context, f.coordinatorA, { realName: '石阿公', phone: null, idNumber: f.idNumber(100 + index, '1950-01-01'), villageCode: villages.hongqi });
+    return next.ok ? Number(next.value.cardNumber!.slice(6, 12)) : -1;
+  });
+  t.notOk(numbers.includes(-1), 'fifty more members registered');
+  t.equal(new Set(numbers).size, 50, 'all different');
+  const gaps = numbers.slice(1).map((value, index) => Math.abs(value - numbers[index]!));
+  t.ok(gaps.filter((gap) => gap <= 100).length <= 2, `neighbouring cards are not within 100 of each other (gaps ${gaps.slice(0, 5).join(', ')}…)`);
 });
 
 t.test('bad ID numbers, phone and name are each named, in Chinese, and nothing is written', async (t) => {
@@ -129,7 +142,7 @@ t.test('self-registration waits for the village coordinator, who approves or rej
   const queueA = pendingRegistrations(f.context, f.coordinatorA);
   t.same(queueA.ok && queueA.value.items.map((m) => m.realName), ['单田芳']);
   const wrongCoordinator = reviewSelfRegistration(f.context, f.coordinatorB, pending.value.memberId, { decision: 'approve' });
-  t.equal(wrongCoordinator.ok ? 0 : wrongCoordinator.status, 403);
+  t.equal(wrongCoordinator.ok ? 0 : wrongCoordinator.status, 404);
   const noReason = reviewSelfRegistration(f.context, f.coordinatorA, pending.value.memberId, { decision: 'reject', reason: '  ' });
   t.same(noReason.ok ? null : noReason.problems[0]!.code, 'people.error.reason_required');
   const approved = reviewSelfRegistration(f.context, f.coordinatorA, pending.value.memberId, { decision: 'approve' });
@@ -167,7 +180,7 @@ t.test('card reissue: the old token stops working, the card number stays', async
   const mistyped = findCardHolder(f.context, { cardNumber: created.value.cardNumber!.slice(0, 12) + ((Number(created.value.cardNumber![12]) + 1) % 10) });
   t.same(mistyped.ok ? null : mistyped.problems[0]!.code, 'people.error.card_number_invalid');
   const outsider = reissueCard(f.context, f.coordinatorB, created.value.memberId);
-  t.equal(outsider.ok ? 0 : outsider.status, 403);
+  t.equal(outsider.ok ? 0 : outsider.status, 404);
   const reissued = reissueCard(f.context, f.coordinatorA, created.value.memberId);
   t.ok(reissued.ok);
   if (!reissued.ok) return;
@@ -192,7 +205,7 @@ t.test('suspend and reactivate need a reason, are audited, and a suspended card 
   const noReason = changeMemberStatus(f.context, f.coordinatorA, id, 'suspend', '');
   t.same(noReason.ok ? null : [noReason.status, noReason.problems[0]!.code], [422, 'people.error.reason_required']);
   const outsider = changeMemberStatus(f.context, f.coordinatorB, id, 'suspend', '外村');
-  t.equal(outsider.ok ? 0 : outsider.status, 403);
+  t.equal(outsider.ok ? 0 : outsider.status, 404);
   t.equal(f.db.select().from(members).where(eq(members.id, id)).get()!.status, 'active', 'refusals write nothing');
   t.ok(changeMemberStatus(f.context, f.coordinatorA, id, 'suspend', '家属反映卡片遗失，待核实').ok);
   const card = findCardHolder(f.context, { token: created.value.cardToken! });

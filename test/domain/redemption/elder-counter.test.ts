@@ -60,7 +60,7 @@ t.test('an elder without a member record is found by name and ID digits, in the 
     ['redemption.error.elder_digits_invalid', identifyElder(s.context, s.clerk, s.station, { name: '吴爷爷', idDigits: '12' })],
     ['redemption.error.elder_name_required', identifyElder(s.context, s.clerk, s.station, { name: '  ', idDigits: s.idNumber.slice(-4) })],
     ['redemption.error.voucher_only_service_station', identifyElder(s.context, s.shopClerk, s.shop, { name: '吴爷爷', idDigits: s.idNumber.slice(-4) })],
-    ['redemption.error.forbidden', identifyElder(s.context, s.clerk, s.farStation, { name: '吴爷爷', idDigits: s.idNumber.slice(-4) })],
+    ['redemption.error.site_not_found', identifyElder(s.context, s.clerk, s.farStation, { name: '吴爷爷', idDigits: s.idNumber.slice(-4) })],
   ];
   for (const [code, outcome] of refusals) {
     t.equal(outcome.ok, false, code);

@@ -44,7 +44,7 @@ t.test('an item name and price change, audited; placed baskets keep their price'
     ['redemption.error.item_name_required', updateItem(s.context, s.clerk, s.rice, { name: '  ' })],
     ['redemption.error.item_name_invalid', updateItem(s.context, s.clerk, s.rice, { name: '<script>' })],
     ['redemption.error.item_name_taken', updateItem(s.context, s.clerk, s.rice, { name: '食用油' })],
-    ['redemption.error.forbidden', updateItem(s.context, s.addUser('别的店员', 'clerk', { siteId: 999 }), s.rice, { priceMinutes: 60 })],
+    ['redemption.error.site_not_found', updateItem(s.context, s.addUser('别的店员', 'clerk', { siteId: 999 }), s.rice, { priceMinutes: 60 })],
   ];
   for (const [code, outcome] of refusals) {
     t.equal(outcome.ok, false, code);

@@ -46,7 +46,7 @@ t.test('teams: an office creates them; members join directly or by request; lead
   const request = requestTeamMembership(f.context, asB, teamId);
   if (!request.ok) return t.fail('request');
   t.equal((() => { const r = requestTeamMembership(f.context, asB, teamId); return r.ok ? 0 : r.status; })(), 409);
-  t.equal((() => { const r = decideTeamMembership(f.context, f.coordinatorB, request.value.membershipId, { approve: true }); return r.ok ? 0 : r.status; })(), 403);
+  t.equal((() => { const r = decideTeamMembership(f.context, f.coordinatorB, request.value.membershipId, { approve: true }); return r.ok ? 0 : r.status; })(), 404);
   const noReason = decideTeamMembership(f.context, f.countyOffice, request.value.membershipId, { approve: false, reason: '' });
   t.same(noReason.ok ? null : noReason.problems[0]!.code, 'people.error.reason_required');
   t.ok(decideTeamMembership(f.context, f.countyOffice, request.value.membershipId, { approve: true }).ok);
@@ -64,7 +64,7 @@ t.test('teams: an office creates them; members join directly or by request; lead
   t.same(badActivity.ok ? null : badActivity.problems.map((p) => p.code), ['people.error.activity_date_invalid', 'people.error.activity_place_required']);
   t.ok(createActivity(f.context, f.countyOffice, teamId, { activityDate: '2026-10-09', place: '红旗村文化广场', theme: '重阳节防诈骗讲座' }).ok);
   const villageCoordinator = createActivity(f.context, f.coordinatorA, teamId, { activityDate: '2025-10-09', place: '红旗村', theme: '健康科普' });
-  t.equal(villageCoordinator.ok ? 0 : villageCoordinator.status, 403, 'a village coordinator cannot add activities to a county team');
+  t.equal(villageCoordinator.ok ? 0 : villageCoordinator.status, 404, 'a village coordinator cannot add activities to a county team');
   const detail = getTeam(f.context, f.countyOffice, teamId);
   t.same(detail.ok && [detail.value.leaderName, detail.value.activeMembers, detail.value.activities], ['麻大姐', 2, 1]);
 });
@@ -86,7 +86,7 @@ t.test('team lists per scope and per sponsoring unit', async (t) => {
   t.same(bySponsor.ok && bySponsor.value.map((row) => [row.sponsorUnit, row.teams, row.activities]), [['凤凰县卫健局', 1, 1], ['凤凰县老龄委', 1, 0]]);
   const detail = getTeam(f.context, f.countyOffice, one.value.teamId);
   t.same(detail.ok && detail.value.activityList.map((a) => a.activityDate), ['2026-03-05', '2025-03-05']);
-  t.equal((() => { const r = getTeam(f.context, f.coordinatorB, one.value.teamId); return r.ok ? 0 : r.status; })(), 403);
+  t.equal((() => { const r = getTeam(f.context, f.coordinatorB, one.value.teamId); return r.ok ? 0 : r.status; })(), 404);
 });
 
 t.test("members join teams of their own area only; a village coordinator cannot pull them into another county's team", async (t) => {
@@ -100,7 +100,7 @@ t.test("members join teams of their own area only; a village coordinator cannot 
   const elsewhere = requestTeamMembership(f.context, self, luxi.value.teamId);
   t.equal(elsewhere.ok ? 0 : elsewhere.status, 404, "another county's team is not offered");
   const pulled = addTeamMember(f.context, f.coordinatorA, luxi.value.teamId, member.value.memberId);
-  t.equal(pulled.ok ? 0 : pulled.status, 403, "the member's coordinator cannot add them to another county's team");
+  t.equal(pulled.ok ? 0 : pulled.status, 404, "the member's coordinator cannot add them to another county's team");
   t.ok(addTeamMember(f.context, f.coordinatorA, fenghuang.value.teamId, member.value.memberId).ok, 'but can to a team of their county');
   t.ok(addTeamMember(f.context, f.admin, luxi.value.teamId, member.value.memberId).ok, 'an office over the team region can add anyone');
 });

@@ -194,6 +194,8 @@ t.test('a coordinator logs for a member without a phone; the record shows who en
   t.match(record, '这条记录是您登记的或您本人的，需由其他协管员审核。');
   const office = await signedInAs(testApp.app, 'office-city');
   const outside = await office.post('/hours', { ...visitForm(testApp), elder_id: String(elderId), volunteer_member_id: String(memberId) });
-  t.equal(outside.statusCode, 403);
-  t.match(visibleText(outside.body), '这位成员不在您负责的地区。');
+  // A member outside the scope is answered like a member nobody holds (issue 12 item 7).
+  t.equal(outside.statusCode, 422);
+  t.match(visibleText(outside.body), '找不到这位成员。');
+  t.notMatch(visibleText(outside.body), '不在您负责的地区');
 });

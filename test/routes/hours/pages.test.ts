@@ -50,7 +50,7 @@ t.test('visit coverage: rate, most overdue first, elder page with services; scop
   t.match(cityText, '张德明');
   t.match(cityText, '从未探访');
   t.notMatch(cityText, '龙玉兰');
-  t.equal((await city.get(`/coverage/elders/${elderId}`)).statusCode, 403);
+  t.equal((await city.get(`/coverage/elders/${elderId}`)).statusCode, 404);
   const volunteer = await signedInAs(testApp.app, 'volunteer');
   t.equal((await volunteer.get('/coverage')).statusCode, 403);
 });

@@ -84,9 +84,9 @@ t.test('nobody reviews their own record; a record out of scope is refused', asyn
   t.equal(selfApprove.statusCode, 403);
   const city = await signedInAs(testApp.app, 'office-city');
   const outside = await city.post(`/hours/records/${id}/approve`, {});
-  t.equal(outside.statusCode, 403);
-  t.match(visibleText(outside.body), '不在您负责的地区');
-  t.equal((await city.get(`/hours/records/${id}`)).statusCode, 403);
+  t.equal(outside.statusCode, 404);
+  t.match(visibleText(outside.body), '找不到这条服务记录。');
+  t.equal((await city.get(`/hours/records/${id}`)).statusCode, 404);
   // The coordinator's own entry for 麻金花: visible in their queue, not approvable by them.
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   const ownId = scalar(testApp, "SELECT id FROM service_records WHERE entered_by_user_id = (SELECT id FROM users WHERE phone = '13800000002') AND status = 'pending' LIMIT 1");
