@@ -72,7 +72,8 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
     const member = memberFacts(context.db, input.requesterMemberId);
     if (!member || member.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
     const self = input.actorMemberId === member.id;
-    if (!self && !authorize(actor, canRequestForElders, { regionPath: member.villagePath })) return refuse(403, 'redemption.error.forbidden');
+    // A member outside the actor's scope is answered exactly like a missing one.
+    if (!self && !authorize(actor, canRequestForElders, { regionPath: member.villagePath })) return refuse(404, 'redemption.error.member_not_found');
     if (input.payer !== 'wallet') return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
     if (!self) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
     const policy = getPolicy(context.db);
@@ -83,7 +84,7 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
   const elder = context.db.select().from(elders).where(eq(elders.id, input.elderId)).get();
   if (!elder || elder.status !== 'active') return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
   const village = regionOf(context.db, elder.villageCode)!;
-  if (!authorize(actor, canRequestForElders, { regionPath: village.path })) return refuse(403, 'redemption.error.forbidden');
+  if (!authorize(actor, canRequestForElders, { regionPath: village.path })) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
   const countyCode = countyCodeOfPath(village.path)!;
   let payerAccountId: string;
   if (input.payer === 'voucher') payerAccountId = redemptionAccounts.voucher(elder.id).id;
@@ -158,8 +159,9 @@ export function acceptRequest(context: RedemptionContext, actor: Actor, requestI
   if (!request) return refuse(404, 'redemption.error.request_not_found');
   const volunteer = memberFacts(context.db, volunteerMemberId);
   if (!volunteer || volunteer.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
-  if (actorMemberId !== volunteerMemberId && !authorize(actor, canRequestForElders, { regionPath: volunteer.villagePath })) return refuse(403, 'redemption.error.forbidden');
-  if (volunteer.countyCode !== request.countyCode) return refuse(409, 'redemption.error.request_other_area');
+  // Out of scope answers exactly like missing: a member the actor may not act for, a request of another county.
+  if (actorMemberId !== volunteerMemberId && !authorize(actor, canRequestForElders, { regionPath: volunteer.villagePath })) return refuse(404, 'redemption.error.member_not_found');
+  if (volunteer.countyCode !== request.countyCode) return refuse(404, 'redemption.error.request_not_found');
   if (request.requesterMemberId === volunteerMemberId) return refuse(409, 'redemption.error.request_own');
   return writeTransaction(context, () => {
     const changed = context.db.$client

@@ -250,3 +250,31 @@ t.test('the notice of a gift is shown to the giver and staff over the giver, nev
   t.notMatch(visibleText(away.body), '1.5 小时');
   t.same(tableCounts(db), before, 'reading writes nothing');
 });
+
+t.test('service requests: an elder or a request of another county is answered exactly like a missing one (issue 12, item 7)', async (t) => {
+  const { app, db } = await redemptionApp();
+  t.teardown(() => app.close());
+  const elderId = Number(db.$client.prepare("SELECT id FROM elders WHERE real_name = '刘德顺'").pluck().get()); // 凤凰县
+  const cityOffice = await signedInAs(app, 'office-city'); // 邵阳市: 凤凰县 is outside
+  await cityOffice.get('/requests');
+  const form = { category: 'cleaning', description: '打扫房间', when: '2026-11-28', place: '家中', offered: '1', payer: 'voucher' };
+  const counts = tableCounts(db);
+  const outside = await cityOffice.post('/requests', { ...form, elder: String(elderId), idempotency_key: key() });
+  const missing = await cityOffice.post('/requests', { ...form, elder: '987654', idempotency_key: key() });
+  t.equal(outside.statusCode, missing.statusCode);
+  t.equal(outside.statusCode, 404);
+  const text = (body: string) => visibleText(body).replace(/[0-9a-f-]{36}/g, '');
+  t.equal(text(outside.body), text(missing.body), 'the same page for an elder outside the scope and a missing one');
+  t.same(tableCounts(db), counts, 'nothing written');
+
+  // The demo volunteer (凤凰县) accepting a request of 隆回县 by its id: answered like a missing request.
+  const requestId = Number(db.$client.prepare("SELECT id FROM service_requests WHERE status = 'open'").pluck().get());
+  db.$client.prepare("UPDATE service_requests SET county_code = '430524' WHERE id = ?").run(requestId);
+  const volunteer = await signedInAs(app, 'volunteer');
+  await volunteer.get('/requests');
+  const acceptOther = await volunteer.post(`/requests/${requestId}/accept`, {});
+  const acceptMissing = await volunteer.post('/requests/987654/accept', {});
+  t.equal(acceptOther.statusCode, 404);
+  t.equal(text(acceptOther.body), text(acceptMissing.body), 'the same page as a missing request');
+  t.equal(String(db.$client.prepare('SELECT status FROM service_requests WHERE id = ?').pluck().get(requestId)), 'open');
+});
