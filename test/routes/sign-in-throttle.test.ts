@@ -154,3 +154,14 @@ t.test('the current password on the change-password form is throttled the same w
   const owner = await client('127.0.0.6');
   t.equal((await owner.post('/sign-in', { phone, password: demoPassword, next: '/' })).status, 200, 'the owner elsewhere still signs in (and is told of the failures)');
 });
+
+t.test('devices signing in at the same moment are not warned about each other\'s attempts in flight', async (t) => {
+  const { app, db, client } = await listening();
+  t.teardown(() => app.close());
+  const phone = demoPhone('clerk');
+  const devices = await Promise.all(['127.0.1.1', '127.0.1.2', '127.0.1.3', '127.0.1.4'].map((address) => client(address)));
+  const answers = await Promise.all(devices.map((device) => device.post('/sign-in', { phone, password: demoPassword, next: '/' })));
+  t.same(answers.map((answer) => answer.status), [303, 303, 303, 303], 'every right password signs straight in, with no notice page');
+  t.equal(count(db, 'refresh_tokens'), 4);
+  t.equal(failedAudits(db), 0);
+});

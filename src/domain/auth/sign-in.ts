@@ -4,7 +4,7 @@ import { users } from '../../db/schema/core.ts';
 import { keyedHash, type Secrets } from '../../lib/secrets.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { releaseAttempt, reserveSignInAttempt, settleSuccessfulSignIn } from './throttle.ts';
+import { recordFailedPassword, releaseAttempt, reserveSignInAttempt, settleSuccessfulSignIn } from './throttle.ts';
 import { checkNewPassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { findUser, findUserByPhone, grantsOf, homeRegionCode } from './users.ts';
 import { revokeOtherSessions } from './sessions.ts';
@@ -49,6 +49,7 @@ export async function signIn(
   else await verifyAgainstDummy(input.password);
 
   if (!user || !passwordMatches || user.status !== 'active') {
+    recordFailedPassword(db, phoneKey, nowMs);
     const regionCode = user ? homeRegionCode(grantsOf(db, user.id)) : null;
     recordAudit(
       db,
@@ -89,6 +90,7 @@ export async function changePassword(
   const reservation = reserveSignInAttempt(db, phoneKey, address, nowMs);
   if (!reservation.ok) return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordLocked', status: 429 };
   if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    recordFailedPassword(db, phoneKey, nowMs);
     return { ok: false, field: 'currentPassword', messageKey: 'account.error.currentPasswordWrong' };
   }
   releaseAttempt(db, phoneKey, address, nowMs);

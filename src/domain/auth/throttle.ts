@@ -72,7 +72,6 @@ export function reserveSignInAttempt(db: Db, phoneKey: string, address: string, 
         pair.lockCount += 1;
       }
       account.failures += 1;
-      account.failuresSinceSuccess += 1;
       if (account.failures >= accountAttemptCeiling && (account.lockedUntilMs === null || account.lockedUntilMs <= nowMs)) {
         account.lockedUntilMs = account.windowStartMs + accountWindowMs;
       }
@@ -94,7 +93,7 @@ export function settleSuccessfulSignIn(db: Db, phoneKey: string, address: string
     () => {
       const pair = loadRow(db, phoneKey, address, pairWindowMs, nowMs);
       const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
-      const failuresSinceLastSignIn = Math.max(0, account.failuresSinceSuccess - 1);
+      const failuresSinceLastSignIn = account.failuresSinceSuccess;
       saveRow(db, { ...pair, failures: 0, windowStartMs: nowMs, lockedUntilMs: null, lockCount: 0, lastSuccessMs: nowMs });
       saveRow(db, { ...account, failures: Math.max(0, account.failures - 1), failuresSinceSuccess: 0, lastSuccessMs: nowMs });
       return { failuresSinceLastSignIn };
@@ -114,7 +113,22 @@ export function releaseAttempt(db: Db, phoneKey: string, address: string, nowMs:
       const pair = loadRow(db, phoneKey, address, pairWindowMs, nowMs);
       const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
       saveRow(db, { ...pair, failures: Math.max(0, pair.failures - 1) });
-      saveRow(db, { ...account, failures: Math.max(0, account.failures - 1), failuresSinceSuccess: Math.max(0, account.failuresSinceSuccess - 1) });
+      saveRow(db, { ...account, failures: Math.max(0, account.failures - 1) });
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/**
+ * A password turned out wrong: counted for the notice the holder sees at the
+ * next sign-in. Only evaluated failures count, never attempts still in flight,
+ * so two devices signing in at once do not warn each other.
+ */
+export function recordFailedPassword(db: Db, phoneKey: string, nowMs: number): void {
+  db.transaction(
+    () => {
+      const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
+      saveRow(db, { ...account, failuresSinceSuccess: account.failuresSinceSuccess + 1 });
     },
     { behavior: 'immediate' },
   );
