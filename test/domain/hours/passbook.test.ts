@@ -133,7 +133,7 @@ t.test('visit coverage: elders in scope, last visit, most overdue first, month r
   const page = elderServices(f.context, f.coordinator, f.elderId);
   t.ok(page.ok && page.value.services.length === 1 && page.value.services[0]!.volunteerName === '王秀英');
   const forbidden = elderServices(f.context, f.otherCoordinator, f.elderId);
-  t.ok(!forbidden.ok && forbidden.status === 403);
+  t.ok(!forbidden.ok && forbidden.status === 404, 'an elder outside the scope reads as missing');
 });
 
 t.test('the passbook labels by transfer code: a redemption and a gift are not service records', async (t) => {

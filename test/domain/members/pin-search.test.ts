@@ -20,7 +20,7 @@ t.test('PIN: six digits, not trivial; wrong attempts lock it; a suspended member
   const notSet = await verifyMemberPin(f.context, id, '246810');
   t.same(notSet.ok ? null : notSet.problems[0]!.code, 'people.error.pin_not_set');
   const outsider = await setMemberPin(f.context, f.coordinatorB, id, '246810');
-  t.equal(outsider.ok ? 0 : outsider.status, 403);
+  t.equal(outsider.ok ? 0 : outsider.status, 404, 'a member outside the scope reads as missing');
   t.ok((await setMemberPin(f.context, f.coordinatorA, id, '246810')).ok);
   const row = f.db.select().from(members).where(eq(members.id, id)).get()!;
   t.match(row.pinHash, /^\$argon2id\$/);
