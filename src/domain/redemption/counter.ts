@@ -8,7 +8,7 @@ import { permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
-import { verifyMemberPin } from '../members/pin.ts';
+import { cardMatches, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
   success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
@@ -567,14 +567,33 @@ function postBasket(
  * is posted. Confirming twice returns the same receipt. A basket of an elder
  * without a member record has no PIN to check: see confirmAttested.
  */
-export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string): Promise<Outcome<Receipt>> {
+export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string, cardScan = ''): Promise<Outcome<Receipt>> {
   const open = openForConfirmation(context, actor, redemptionId);
   if (!open.ok) return open;
   if (open.done) return success(receiptOf(context, redemptionId)!);
-  if (open.redemption.memberId === null) return refuse(409, 'redemption.error.attestation_required');
-  const checked = await verifyMemberPin(peopleContextOf(context), open.redemption.memberId, pin);
+  const memberId = open.redemption.memberId;
+  if (memberId === null) return refuse(409, 'redemption.error.attestation_required');
+  const consent = pinConsentOf(peopleContextOf(context), memberId);
+  const staffSet = staffSetPinCheck(actor, consent, cardScan);
+  if (staffSet) return staffSet;
+  const checked = await verifyMemberPin(peopleContextOf(context), memberId, pin);
   if (!checked.ok) return { ok: false, status: checked.status, problems: checked.problems.map((p) => ({ ...p, field: 'pin' })) };
-  return postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
+  const posted = postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
+  // The member typed the PIN with their card scanned at the counter: it is theirs from now on.
+  if (posted.ok && consent?.setByStaff) confirmStaffSetPin(peopleContextOf(context), actor, memberId, consent.setAtMs!, { redemptionId, siteId: open.site.id });
+  return posted;
+}
+
+/**
+ * A PIN set by staff pays only with the member's card scanned at the counter,
+ * and never for the staff user who chose it (they could print the card).
+ * Refused before the PIN is checked, so no attempt is counted.
+ */
+function staffSetPinCheck(actor: Actor, consent: ReturnType<typeof pinConsentOf>, cardScan: string): Refusal | null {
+  if (!consent?.setByStaff) return null;
+  if (consent.resetByUserId === actor.userId) return refuse(409, 'redemption.error.pin_set_by_you', undefined, 'pin');
+  if (!cardMatches(consent, cardScan)) return refuse(422, 'redemption.error.pin_staff_card_required', undefined, 'card');
+  return null;
 }
 
 export interface AttestInput {
