@@ -1,4 +1,4 @@
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
@@ -302,6 +302,8 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   sweepExpired(context);
 
   return writeOnce(context, replay, () => {
+    const busy = openBasketOf(context, member?.id ?? null, elderId);
+    if (busy) return refuse(409, 'redemption.error.basket_open_elsewhere', { site: busy.siteName });
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
     for (const [itemId, quantity] of quantities) {
       const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
@@ -349,6 +351,25 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     recordAuditEntry(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
     return success(findRedemption(context, row.id)!);
   });
+}
+
+/**
+ * The payer's open basket, if any: at most one basket holds a member's credits
+ * (or an elder's voucher) at a time, so a clerk cannot tie up a balance with
+ * repeated holds. Called inside placeBasket's IMMEDIATE transaction (two
+ * clerks racing see each other); a hold whose 15 minutes are over is expired
+ * here first. The database refuses a second one too (migration 0015).
+ */
+function openBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): { siteName: string } | null {
+  const open = memberId !== null
+    ? context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get()
+    : context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId!), eq(redemptions.status, 'held'))).get();
+  if (!open) return null;
+  if (nowOf(context) >= open.expiresAtMs) {
+    expireBasket(context, open);
+    return null;
+  }
+  return { siteName: findSite(context.db, open.siteId)?.name ?? '' };
 }
 
 function releaseReservations(context: RedemptionContext, redemptionId: number): void {
