@@ -3,6 +3,7 @@ import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
@@ -174,6 +175,7 @@ export function identifyElder(
   if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station', undefined, 'elderName');
   const name = (by.name ?? '').trim();
   if (name.length === 0 || Array.from(name).length > 40) return refuse(422, 'redemption.error.elder_name_required', undefined, 'elderName');
+  if (hasRefusedNameCharacters(name)) return refuse(422, 'redemption.error.elder_name_invalid', undefined, 'elderName');
   const digits = (by.idDigits ?? '').replace(/\s/g, '').toUpperCase();
   if (!/^(\d{3}[\dX]|\d{17}[\dX])$/.test(digits)) return refuse(422, 'redemption.error.elder_digits_invalid', undefined, 'elderDigits');
   const candidates = context.db.$client
@@ -656,6 +658,7 @@ export function confirmAttested(context: RedemptionContext, actor: Actor, redemp
   let witnessName = elder.realName;
   if (input.witness === 'family') {
     const typed = (input.witnessName ?? '').trim();
+    if (hasRefusedNameCharacters(typed)) return refuse(422, 'redemption.error.elder_name_invalid', undefined, 'witnessName');
     if (!elder.familyContactName) return refuse(409, 'redemption.error.no_family_contact', undefined, 'witness');
     if (typed !== elder.familyContactName.trim()) return refuse(422, 'redemption.error.witness_name_mismatch', undefined, 'witnessName');
     witnessName = typed;
