@@ -231,7 +231,8 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/requests', expect: { anonymous: S, volunteer: A, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'POST', url: '/requests', expect: { anonymous: S, volunteer: A, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'POST', url: '/requests/:id/accept', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [A, A], coordinator: [A, A], clerk: [403, 403], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'only a member login accepts (staff: 422 no member login); a member of another county is told it is another area (409)' },
-  { method: 'POST', url: '/requests/:id/confirm', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  // The away request is paid from 罗春兰's own wallet: only she confirms it (staff in scope may cancel it).
+  { method: 'POST', url: '/requests/:id/confirm', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, 403], admin: [A, 403] } },
   { method: 'POST', url: '/requests/:id/cancel', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/clearing', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'POST', url: '/clearing/settlements', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },

@@ -144,3 +144,38 @@ t.test('a member signed in as themself may spend with a PIN staff set; staff may
   t.match(pinRow(db, newId), { byStaff: 1 });
   t.same(lastAuditDetail(db, 'member.pin_set', newId), { bySelf: false, proof: 'empty_wallet' });
 });
+
+t.test('credits a member offered from her own wallet for a service are paid out only when she confirms, not by a coordinator', async (t) => {
+  const { app, db, member, clock, secrets } = await redemptionApp();
+  t.teardown(() => app.close());
+  const wang = member('王秀英'); // 67, a sign-in of her own
+  const long = member('龙秀英'); // a volunteer of the same county
+  const volunteer = await signedInAs(app, 'volunteer');
+  await volunteer.get('/requests');
+  const posted = await volunteer.post('/requests', { category: 'cleaning', description: '打扫院子', when: '2026-11-28', place: '家中', offered: '1', payer: 'wallet', idempotency_key: key() });
+  t.equal(posted.statusCode, 303, 'she offers one hour of her own credits');
+  const requestId = Number(db.$client.prepare('SELECT id FROM service_requests WHERE requester_member_id = ? ORDER BY id DESC LIMIT 1').pluck().get(wang.id));
+  // A coordinator may name who accepts (src/domain/redemption/requests.ts); here 龙秀英.
+  const coordinatorId = Number(db.$client.prepare("SELECT id FROM users WHERE phone = '13800000002'").pluck().get());
+  const { acceptRequest } = await import('../../src/domain/redemption/requests.ts');
+  const { actorOf } = await import('../../src/domain/auth/users.ts');
+  t.ok(acceptRequest({ db, keys: secrets, now: clock.now }, actorOf(db, coordinatorId), requestId, long.id, null).ok);
+  const heldBefore = available(db, `wallet:m${wang.id}`);
+  const longBefore = available(db, `wallet:m${long.id}`);
+
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/requests');
+  const counts = tableCounts(db);
+  const byStaff = await coordinator.post(`/requests/${requestId}/confirm`, {});
+  t.equal(byStaff.statusCode, 403, 'the coordinator cannot pay the volunteer from her wallet');
+  t.match(visibleText(byStaff.body), '只能由成员本人登录确认服务已完成');
+  t.same(tableCounts(db), counts, 'nothing written');
+  t.equal(db.$client.prepare('SELECT status FROM service_requests WHERE id = ?').pluck().get(requestId), 'accepted');
+  t.equal(available(db, `wallet:m${long.id}`), longBefore, 'the volunteer was not paid');
+
+  const byHerself = await volunteer.post(`/requests/${requestId}/confirm`, {});
+  t.equal(byHerself.statusCode, 303, 'she confirms it herself');
+  t.equal(db.$client.prepare('SELECT status FROM service_requests WHERE id = ?').pluck().get(requestId), 'completed');
+  t.equal(available(db, `wallet:m${wang.id}`), heldBefore, 'the hold was posted, nothing more');
+  t.equal(available(db, `wallet:m${long.id}`), longBefore + 60, 'the volunteer is paid');
+});
