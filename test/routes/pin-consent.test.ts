@@ -164,7 +164,8 @@ t.test('credits a member offered from her own wallet for a service are paid out 
   const longBefore = available(db, `wallet:m${long.id}`);
 
   const coordinator = await signedInAs(app, 'coordinator');
-  await coordinator.get('/requests');
+  t.notMatch((await coordinator.get('/requests')).body, `action="/requests/${requestId}/confirm"`, 'staff are not offered the confirm button');
+  t.match((await volunteer.get('/requests')).body, `action="/requests/${requestId}/confirm"`, 'she is');
   const counts = tableCounts(db);
   const byStaff = await coordinator.post(`/requests/${requestId}/confirm`, {});
   t.equal(byStaff.statusCode, 403, 'the coordinator cannot pay the volunteer from her wallet');
