@@ -234,8 +234,9 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/vouchers', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'GET', url: '/requests', expect: { anonymous: S, volunteer: A, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'POST', url: '/requests', expect: { anonymous: S, volunteer: A, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
-  { method: 'POST', url: '/requests/:id/accept', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [A, A], coordinator: [A, A], clerk: [403, 403], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'only a member login accepts (staff: 422 no member login); a member of another county is told it is another area (409)' },
-  { method: 'POST', url: '/requests/:id/confirm', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [404, 404], coordinator: [A, 404], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] } },
+  { method: 'POST', url: '/requests/:id/accept', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [A, A], coordinator: [A, A], clerk: [403, 403], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'only a member login accepts (staff: 422 no member login); a request of another county reads as missing (404)' },
+  // The away request is paid from 罗春兰's own wallet: only she confirms it (staff in scope may cancel it); out of scope reads as missing.
+  { method: 'POST', url: '/requests/:id/confirm', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [404, 404], coordinator: [A, 404], clerk: [403, 403], office: [A, 404], 'office-city': [404, 403], admin: [A, 403] } },
   { method: 'POST', url: '/requests/:id/cancel', params: { id: 'request' }, expect: { anonymous: [S, S], volunteer: [404, 404], coordinator: [A, 404], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] } },
   { method: 'GET', url: '/clearing', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'POST', url: '/clearing/settlements', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },

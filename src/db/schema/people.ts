@@ -49,6 +49,15 @@ export const members = sqliteTable(
      */
     pinRemoteFailedAttempts: integer('pin_remote_failed_attempts').notNull().default(0),
     pinRemoteLockedUntilMs: integer('pin_remote_locked_until_ms'),
+    /**
+     * A PIN set by staff rather than by the member (docs/WEB.md, "Who may set a
+     * redemption PIN"): true until the member sets their own PIN signed in, or
+     * confirms this one at a counter with their card scanned. While true the PIN
+     * pays only at a counter with the card present, never a gift or a donation.
+     */
+    pinSetByStaff: integer('pin_set_by_staff', { mode: 'boolean' }).notNull().default(false),
+    /** The staff user who last set the PIN (the member's notice names them); null once the member sets it themselves. */
+    pinResetByUserId: integer('pin_reset_by_user_id').references(() => users.id),
     createdByUserId: integer('created_by_user_id').references(() => users.id),
     importBatchId: integer('import_batch_id'),
     /** The form's idempotency key: a repeated post returns this member instead of a duplicate error. */

@@ -59,6 +59,8 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   const admin = { userId: adminUser.id, grants: grantsOf(db, adminUser.id) };
   const peopleContext = { db, keys, now: () => nowMs };
   const peopleAdmin = { userId: adminUser.id, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
+  // Demo members chose their own PINs (as if signed in): a PIN set by staff would not authorise the demo's gifts.
+  const asMember = (memberId: number) => ({ userId: adminUser.id, memberId, roles: [] });
   const must = <T>(outcome: { ok: true; value: T } | { ok: false; problems: unknown }, what: string): T => {
     if (!outcome.ok) throw new Error(`demo redemption seed: ${what}: ${JSON.stringify(outcome.problems)}`);
     return outcome.value;
@@ -110,7 +112,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
       realName: member.name, phone: member.phone, idNumber: makeIdNumber(member.village.slice(0, 6), member.birthDate, sequence), villageCode: member.village,
     }), member.name);
     memberIds[member.key] = registered.memberId;
-    must(await setMemberPin(peopleContext, peopleAdmin, registered.memberId, demoRedemptionPin), `${member.name} PIN`);
+    must(await setMemberPin(peopleContext, asMember(registered.memberId), registered.memberId, demoRedemptionPin), `${member.name} PIN`);
     const county = member.village.slice(0, 6);
     ensureAccounts(ledger, [...countyAccounts(county), accountInputs.wallet(registered.memberId)]);
     const [result] = ledger.createTransfers([{
@@ -123,7 +125,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   const volunteerUser = db.select({ id: users.id }).from(users).where(and(eq(users.phone, '13800000001'), isNull(users.memberId))).get();
   if (volunteerUser) {
     const wang = must(registerMember(peopleContext, peopleAdmin, { realName: '王秀英', phone: '13800000001', idNumber: makeIdNumber('433123', '1959-06-15', 799), villageCode: '433123101001' }), '王秀英');
-    must(await setMemberPin(peopleContext, peopleAdmin, wang.memberId, demoRedemptionPin), '王秀英 PIN');
+    must(await setMemberPin(peopleContext, asMember(wang.memberId), wang.memberId, demoRedemptionPin), '王秀英 PIN');
     db.update(users).set({ memberId: wang.memberId }).where(eq(users.id, volunteerUser.id)).run();
     memberIds.wangxiuying = wang.memberId;
     ensureAccounts(ledger, [accountInputs.wallet(wang.memberId)]);
@@ -134,7 +136,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   if (volunteerMemberId !== null) {
     // The hours demo may have created her member record without a PIN; she needs one to give credits.
     const hasPin = db.select({ pinHash: members.pinHash }).from(members).where(eq(members.id, volunteerMemberId)).get()?.pinHash;
-    if (!hasPin) must(await setMemberPin(peopleContext, peopleAdmin, volunteerMemberId, demoRedemptionPin), '王秀英 PIN');
+    if (!hasPin) must(await setMemberPin(peopleContext, asMember(volunteerMemberId), volunteerMemberId, demoRedemptionPin), '王秀英 PIN');
     ensureAccounts(ledger, [accountInputs.wallet(volunteerMemberId)]);
     must(registerRelative(context, admin, { memberId: volunteerMemberId, relativeMemberId: memberIds.liudaye!, relation: '父女' }), 'relative');
   }

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { elderCategories, elderConsents, elders, members } from '../../db/schema/people.ts';
 import { ageOn, type IdCardInfo } from '../../lib/idcard.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { maskName } from '../../lib/mask.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import {
@@ -96,6 +97,7 @@ export function checkElderInput(
   if (!Number.isInteger(interval) || interval < 1 || interval > 366) problems.push({ code: 'people.error.visit_interval_invalid', field: 'visitIntervalDays' });
   const familyPhone = normalizePhone(input.familyContactPhone);
   if (familyPhone !== null && !phonePattern.test(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
+  if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
   if (!input.consent) problems.push({ code: 'people.error.consent_required', field: 'consent' });
   const consentProblem = checkConsent(input.consent, 'consent') ?? checkConsent(input.sensitiveConsent, 'sensitiveConsent');
   if (consentProblem) problems.push(consentProblem);

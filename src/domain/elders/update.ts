@@ -1,5 +1,6 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { audit, checkReason, failure, normalizePhone, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
@@ -40,6 +41,7 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
   if (!Number.isInteger(interval) || interval < 1 || interval > 366) problems.push({ code: 'people.error.visit_interval_invalid', field: 'visitIntervalDays' });
   const familyPhone = normalizePhone(input.familyContactPhone);
   if (familyPhone !== null && !phonePattern.test(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
+  if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
   const hasSensitiveConsent = context.db
     .select({ id: elderConsents.id })
     .from(elderConsents)

@@ -6,7 +6,7 @@ import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { isUniqueViolation, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
-import { verifyMemberPin } from '../members/pin.ts';
+import { pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import type { PeopleContext } from '../members/context.ts';
 import { inLoggingArea } from './choices.ts';
 import { canLogForMembers, canLogOwnHours } from './permissions.ts';
@@ -282,6 +282,8 @@ export async function logServiceWithPin(context: HoursContext, people: PeopleCon
   if (!elder) return refuse(422, { code: 'hours.error.pin_needs_recipient', field: 'elderPin' });
   if (elder.memberId === null) return refuse(422, { code: 'hours.error.pin_elder_not_member', field: 'elderPin' });
   if (elder.memberId === who.memberId) return logService(context, actor, input); // refused there: own recipient
+  // A PIN staff chose is not the elder's confirmation: whoever chose it could confirm services that never happened.
+  if (pinConsentOf({ ...people, now: context.now }, elder.memberId)?.setByStaff) return refuse(409, { code: 'hours.error.pin_set_by_staff', field: 'elderPin' });
   const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin, 'remote');
   if (!checked.ok) {
     const status = checked.status === 423 ? 423 : checked.status === 404 ? 422 : checked.status;

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, lte } from 'drizzle-orm';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { regions } from '../../db/schema/core.ts';
 import { serviceCategories, serviceStandardVersions, serviceTypes } from '../../db/schema/hours.ts';
 import type { Actor } from '../access/authorize.ts';
@@ -108,7 +109,9 @@ function checkType(input: ServiceTypeInput, index: number, problems: Problem[]):
   const nameZh = input.nameZh.trim();
   const nameEn = input.nameEn.trim();
   if (nameZh === '' || nameZh.length > 30) problems.push({ code: 'hours.error.type_name_required', field: field('nameZh'), params: { row: index + 1 } });
+  else if (hasRefusedNameCharacters(nameZh)) problems.push({ code: 'hours.error.type_name_invalid', field: field('nameZh'), params: { row: index + 1 } });
   if (nameEn === '' || nameEn.length > 60) problems.push({ code: 'hours.error.type_name_required', field: field('nameEn'), params: { row: index + 1 } });
+  else if (hasRefusedNameCharacters(nameEn)) problems.push({ code: 'hours.error.type_name_invalid', field: field('nameEn'), params: { row: index + 1 } });
   if (!(serviceCategories as readonly string[]).includes(input.category)) {
     problems.push({ code: 'hours.error.type_category_invalid', field: field('category'), params: { row: index + 1 } });
   }

@@ -1,7 +1,10 @@
 import { hash, verify } from '@node-rs/argon2';
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
-import { memberSelfOrStaff } from './access.ts';
+import { constantTimeEqual } from '../../lib/crypto.ts';
+import { accountIds, ledgerFor } from '../ledger/accounts.ts';
+import { memberSelfOrStaff, type MemberRow } from './access.ts';
+import { cardTokenHash } from './card.ts';
 import { audit, failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
 
 /** Wrong PINs allowed before the PIN locks, and for how long it stays locked. */
@@ -18,29 +21,109 @@ export function checkPinShape(pin: string): string | null {
 }
 
 /**
- * Sets the redemption PIN: by the member, or by staff in scope with the member
- * present. Hashing (argon2id) happens before the write transaction, which
- * stays synchronous. Setting a PIN clears the locks of both channels.
+ * How staff show that the member stands in front of them when they set the
+ * member's PIN: the card's QR token (scanned, or its /c/<token> address typed),
+ * which only the physical card carries. Without it staff may set a PIN only
+ * while the wallet holds nothing (at registration), so nothing can be spent.
  */
-export async function setMemberPin(context: PeopleContext, actor: Actor, memberId: number, pin: string): Promise<Outcome<{ memberId: number }>> {
+export interface PinPresence {
+  cardScan?: string;
+}
+
+/** The token in a scanned card: the whole card address (…/c/<token>) or the bare token. */
+export function cardTokenFromScan(scan: string | undefined): string | null {
+  const typed = (scan ?? '').trim();
+  const match = /(?:^|\/c\/)([A-Za-z0-9_-]{20,100})\/?$/.exec(typed);
+  return match ? match[1]! : null;
+}
+
+/** Does the scanned card belong to this member (its current token, not a reissued one)? */
+export function cardMatches(member: Pick<MemberRow, 'cardTokenHash'>, scan: string | undefined): boolean {
+  const token = cardTokenFromScan(scan);
+  return token !== null && member.cardTokenHash !== null && constantTimeEqual(cardTokenHash(token), member.cardTokenHash);
+}
+
+/** Credits the wallet holds or is about to receive; zero for a wallet never opened. */
+function walletHoldings(context: PeopleContext, memberId: number): number {
+  const account = ledgerFor(context.db.$client, () => nowMs(context)).account(accountIds.wallet(memberId));
+  return account ? account.creditsPosted - account.debitsPosted + account.creditsPending : 0;
+}
+
+type StaffProof = { ok: true; proof: 'self' | 'card' | 'empty_wallet' } | Refusal;
+
+/** Staff must prove the member is present: the member's card, or a wallet with nothing in it. */
+function staffProof(context: PeopleContext, member: MemberRow, self: boolean, presence: PinPresence): StaffProof {
+  if (self) return { ok: true, proof: 'self' };
+  if ((presence.cardScan ?? '').trim() !== '') {
+    return cardMatches(member, presence.cardScan) ? { ok: true, proof: 'card' } : failure(422, { code: 'people.error.pin_card_mismatch', field: 'card' });
+  }
+  if (walletHoldings(context, member.id) === 0) return { ok: true, proof: 'empty_wallet' };
+  return failure(422, { code: 'people.error.pin_card_required', field: 'card' });
+}
+
+/**
+ * Sets the redemption PIN: by the member (signed in as themself), or by staff
+ * in scope with proof that the member is present (see PinPresence). A PIN set
+ * by staff is marked `pin_set_by_staff`: until the member sets their own, or
+ * confirms it at a counter with the card scanned, it pays only at a counter
+ * with the card present and never authorises a gift or a donation (so whoever
+ * chose it cannot move the member's credits with it). Every set is audited and
+ * the member's own page shows who reset it and when. Hashing (argon2id) happens
+ * before the write transaction, which stays synchronous. Setting a PIN clears
+ * the locks of both channels. A refusal writes nothing.
+ */
+export async function setMemberPin(context: PeopleContext, actor: Actor, memberId: number, pin: string, presence: PinPresence = {}): Promise<Outcome<{ memberId: number }>> {
   const shape = checkPinShape(pin);
   if (shape) return failure(422, { code: shape, field: 'pin' });
   const found = memberSelfOrStaff(context, actor, memberId);
   if (!found.ok) return found;
   if (found.member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: found.member.status } });
+  const proof = staffProof(context, found.member, found.self, presence);
+  if (!proof.ok) return proof;
   const pinHash = await hash(pin);
   const at = nowMs(context);
   context.db.transaction(
     (tx) => {
       tx.update(members)
-        .set({ pinHash, pinSetAtMs: at, ...channelSet('holder', 0, null), ...channelSet('remote', 0, null), updatedAtMs: at })
+        .set({
+          pinHash, pinSetAtMs: at, pinSetByStaff: !found.self, pinResetByUserId: found.self ? null : actor.userId,
+          ...channelSet('holder', 0, null), ...channelSet('remote', 0, null), updatedAtMs: at,
+        })
         .where(eq(members.id, memberId))
         .run();
-      audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'member.pin_set', 'member', memberId, found.member.villageCode, { bySelf: found.self });
+      audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'member.pin_set', 'member', memberId, found.member.villageCode, { bySelf: found.self, proof: proof.proof });
     },
     { behavior: 'immediate' },
   );
   return success({ memberId });
+}
+
+/** Whether a member's PIN was set by staff and not yet confirmed by the member, and by whom. */
+export function pinConsentOf(context: PeopleContext, memberId: number): { setByStaff: boolean; resetByUserId: number | null; setAtMs: number | null; cardTokenHash: string | null } | undefined {
+  return context.db
+    .select({ setByStaff: members.pinSetByStaff, resetByUserId: members.pinResetByUserId, setAtMs: members.pinSetAtMs, cardTokenHash: members.cardTokenHash })
+    .from(members)
+    .where(eq(members.id, memberId))
+    .get();
+}
+
+/**
+ * The member confirmed a staff-set PIN at a counter, with their card scanned:
+ * from now on it is the member's own PIN. Only the PIN set at `setAtMs` is
+ * confirmed (a reset in between stays restricted).
+ */
+export function confirmStaffSetPin(context: PeopleContext, actor: { userId: number }, memberId: number, setAtMs: number, detail: Record<string, unknown>): void {
+  context.db.transaction(
+    (tx) => {
+      const changed = tx.update(members)
+        .set({ pinSetByStaff: false })
+        .where(and(eq(members.id, memberId), eq(members.pinSetByStaff, true), eq(members.pinSetAtMs, setAtMs)))
+        .run();
+      const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
+      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 export interface PinCheck {

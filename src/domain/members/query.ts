@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm';
-import { auditLog, regions } from '../../db/schema/core.ts';
+import { auditLog, regions, users } from '../../db/schema/core.ts';
 import { elderCategories, elders, memberStatusEvents, members, teamMemberships, teams } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
-import { memberInScope, memberSelfOrStaff } from './access.ts';
+import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
 import { audit, checkReason, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
@@ -127,8 +127,18 @@ export interface MemberDetail {
   cardIssuedAtMs: number | null;
   pinSet: boolean;
   pinLocked: boolean;
+  /** Set by staff and not yet confirmed by the member: pays only at a counter with the card. */
+  pinSetByStaff: boolean;
+  /** The last reset by staff (the member's own page says when and by whom), or null when the member set it themselves. */
+  pinReset: { atMs: number; byName: string } | null;
   createdAtMs: number;
   history: { fromStatus: string | null; toStatus: string; reason: string | null; atMs: number }[];
+}
+
+function pinResetOf(context: PeopleContext, member: MemberRow): MemberDetail['pinReset'] {
+  if (member.pinResetByUserId === null || member.pinSetAtMs === null) return null;
+  const by = context.db.select({ name: users.displayName }).from(users).where(eq(users.id, member.pinResetByUserId)).get();
+  return { atMs: member.pinSetAtMs, byName: by?.name ?? '' };
 }
 
 /**
@@ -165,6 +175,8 @@ export function getMember(context: PeopleContext, actor: Actor, memberId: number
     cardIssuedAtMs: member.cardIssuedAtMs,
     pinSet: member.pinHash !== null,
     pinLocked: member.pinLockedUntilMs !== null && member.pinLockedUntilMs > nowMs(context),
+    pinSetByStaff: member.pinHash !== null && member.pinSetByStaff,
+    pinReset: pinResetOf(context, member),
     createdAtMs: member.createdAtMs,
     history,
   });

@@ -1,14 +1,15 @@
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
-import { verifyMemberPin } from '../members/pin.ts';
+import { cardMatches, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
   success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
@@ -174,6 +175,7 @@ export function identifyElder(
   if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station', undefined, 'elderName');
   const name = (by.name ?? '').trim();
   if (name.length === 0 || Array.from(name).length > 40) return refuse(422, 'redemption.error.elder_name_required', undefined, 'elderName');
+  if (hasRefusedNameCharacters(name)) return refuse(422, 'redemption.error.elder_name_invalid', undefined, 'elderName');
   const digits = (by.idDigits ?? '').replace(/\s/g, '').toUpperCase();
   if (!/^(\d{3}[\dX]|\d{17}[\dX])$/.test(digits)) return refuse(422, 'redemption.error.elder_digits_invalid', undefined, 'elderDigits');
   const candidates = context.db.$client
@@ -302,6 +304,8 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   sweepExpired(context);
 
   return writeOnce(context, replay, () => {
+    const busy = openBasketOf(context, member?.id ?? null, elderId);
+    if (busy) return refuse(409, 'redemption.error.basket_open_elsewhere', { site: busy.siteName });
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
     for (const [itemId, quantity] of quantities) {
       const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
@@ -349,6 +353,25 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     recordAuditEntry(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
     return success(findRedemption(context, row.id)!);
   });
+}
+
+/**
+ * The payer's open basket, if any: at most one basket holds a member's credits
+ * (or an elder's voucher) at a time, so a clerk cannot tie up a balance with
+ * repeated holds. Called inside placeBasket's IMMEDIATE transaction (two
+ * clerks racing see each other); a hold whose 15 minutes are over is expired
+ * here first. The database refuses a second one too (migration 0015).
+ */
+function openBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): { siteName: string } | null {
+  const open = memberId !== null
+    ? context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get()
+    : context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId!), eq(redemptions.status, 'held'))).get();
+  if (!open) return null;
+  if (nowOf(context) >= open.expiresAtMs) {
+    expireBasket(context, open);
+    return null;
+  }
+  return { siteName: findSite(context.db, open.siteId)?.name ?? '' };
 }
 
 function releaseReservations(context: RedemptionContext, redemptionId: number): void {
@@ -567,14 +590,33 @@ function postBasket(
  * is posted. Confirming twice returns the same receipt. A basket of an elder
  * without a member record has no PIN to check: see confirmAttested.
  */
-export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string): Promise<Outcome<Receipt>> {
+export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string, cardScan = ''): Promise<Outcome<Receipt>> {
   const open = openForConfirmation(context, actor, redemptionId);
   if (!open.ok) return open;
   if (open.done) return success(receiptOf(context, redemptionId)!);
-  if (open.redemption.memberId === null) return refuse(409, 'redemption.error.attestation_required');
-  const checked = await verifyMemberPin(peopleContextOf(context), open.redemption.memberId, pin);
+  const memberId = open.redemption.memberId;
+  if (memberId === null) return refuse(409, 'redemption.error.attestation_required');
+  const consent = pinConsentOf(peopleContextOf(context), memberId);
+  const staffSet = staffSetPinCheck(actor, consent, cardScan);
+  if (staffSet) return staffSet;
+  const checked = await verifyMemberPin(peopleContextOf(context), memberId, pin);
   if (!checked.ok) return { ok: false, status: checked.status, problems: checked.problems.map((p) => ({ ...p, field: 'pin' })) };
-  return postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
+  const posted = postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
+  // The member typed the PIN with their card scanned at the counter: it is theirs from now on.
+  if (posted.ok && consent?.setByStaff) confirmStaffSetPin(peopleContextOf(context), actor, memberId, consent.setAtMs!, { redemptionId, siteId: open.site.id });
+  return posted;
+}
+
+/**
+ * A PIN set by staff pays only with the member's card scanned at the counter,
+ * and never for the staff user who chose it (they could print the card).
+ * Refused before the PIN is checked, so no attempt is counted.
+ */
+function staffSetPinCheck(actor: Actor, consent: ReturnType<typeof pinConsentOf>, cardScan: string): Refusal | null {
+  if (!consent?.setByStaff) return null;
+  if (consent.resetByUserId === actor.userId) return refuse(409, 'redemption.error.pin_set_by_you', undefined, 'pin');
+  if (!cardMatches(consent, cardScan)) return refuse(422, 'redemption.error.pin_staff_card_required', undefined, 'card');
+  return null;
 }
 
 export interface AttestInput {
@@ -616,6 +658,7 @@ export function confirmAttested(context: RedemptionContext, actor: Actor, redemp
   let witnessName = elder.realName;
   if (input.witness === 'family') {
     const typed = (input.witnessName ?? '').trim();
+    if (hasRefusedNameCharacters(typed)) return refuse(422, 'redemption.error.elder_name_invalid', undefined, 'witnessName');
     if (!elder.familyContactName) return refuse(409, 'redemption.error.no_family_contact', undefined, 'witness');
     if (typed !== elder.familyContactName.trim()) return refuse(422, 'redemption.error.witness_name_mismatch', undefined, 'witnessName');
     witnessName = typed;

@@ -4,7 +4,7 @@ import { memberGifts, memberRelatives } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
-import { verifyMemberPin } from '../members/pin.ts';
+import { pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, refuse, success, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
@@ -14,8 +14,10 @@ import { getPolicy, splitByCap } from './policy.ts';
 /**
  * Gifts (member -> member, e.g. to a parent) and donations (member -> the
  * county public-welfare pool), each confirmed with the giver's PIN. Staff in
- * the giver's region may key it in for a member without a phone; members
- * signed in themselves give from their own wallet only.
+ * the giver's region may key it in for a member without a phone, but only with
+ * a PIN the member chose or confirmed: a PIN set by staff (pin_set_by_staff)
+ * authorises no gift or donation keyed by someone else. Members signed in
+ * themselves give from their own wallet only.
  */
 export const canRegisterRelatives = permission('relatives.register', ['coordinator', 'office', 'admin']);
 export const canAssistGifts = permission('gifts.assist', ['coordinator', 'office', 'admin']);
@@ -133,6 +135,10 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   const giverAccount = ledger.account(fromAccount);
   const giverAvailable = giverAccount ? balanceOf(giverAccount).available : 0;
   if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
+  // A PIN staff chose is not the giver's consent to a gift keyed by someone else (docs/WEB.md).
+  if (input.actorMemberId !== giver.id && pinConsentOf(peopleContextOf(context), giver.id)?.setByStaff) {
+    return refuse(409, 'redemption.error.pin_set_by_staff', undefined, 'pin');
+  }
   const pinCheck = await verifyMemberPin(peopleContextOf(context), giver.id, input.pin);
   if (!pinCheck.ok) return { ok: false, status: pinCheck.status, problems: pinCheck.problems.map((p) => ({ ...p, field: 'pin' })) };
   const policy = getPolicy(context.db);

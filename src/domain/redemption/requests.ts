@@ -183,12 +183,20 @@ function mayClose(context: RedemptionContext, actor: Actor, request: ServiceRequ
   return authorize(actor, canRequestForElders, { regionPath: village.path }) !== null;
 }
 
-/** The requester or a coordinator confirms the service was done: the volunteer is paid (one linked call). */
+/**
+ * The requester or a coordinator confirms the service was done: the volunteer
+ * is paid (one linked call). Credits held from a member's own wallet are paid
+ * out only when that member confirms (signed in): a coordinator may cancel
+ * such a request (the credits go back) but not pay a volunteer from it, since
+ * staff may also choose who accepts.
+ */
 export function confirmRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
   const request = findRequest(context, requestId);
   if (!request) return refuse(404, 'redemption.error.request_not_found');
   // A request the actor may not close is answered exactly like a missing one.
   if (!mayClose(context, actor, request, actorMemberId)) return refuse(404, 'redemption.error.request_not_found');
+  const holder = actorMemberId !== null && request.payerAccountId === accountIds.wallet(actorMemberId);
+  if (request.payerAccountId.startsWith('wallet:') && !holder) return refuse(403, 'redemption.error.wallet_holder_confirms');
   const policy = getPolicy(context.db);
   return writeTransaction(context, () => {
     const current = findRequest(context, requestId)!;

@@ -218,6 +218,7 @@ export function createActivity(context: PeopleContext, actor: Actor, teamId: num
   const theme = (input.theme ?? '').trim();
   if (place === '' || place.length > 100) problems.push({ code: 'people.error.activity_place_required', field: 'place' });
   if (theme === '' || theme.length > 100) problems.push({ code: 'people.error.activity_theme_required', field: 'theme' });
+  else if (hasRefusedNameCharacters(theme)) problems.push({ code: 'people.error.activity_theme_invalid', field: 'theme' });
   const team = teamInScope(context, actor, teamId);
   if (!team.ok) return failure(team.status, ...team.problems);
   if (problems.length > 0) return failure(422, ...problems);

@@ -6,6 +6,7 @@ import {
   placeBasket, receiptOf, recentAtSite, sweepExpired, voidRedemption, voidWindowMs, type Redemption,
 } from '../../domain/redemption/counter.ts';
 import { lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
+import { pinConsentOf } from '../../domain/members/pin.ts';
 import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { maskName } from '../../lib/mask.ts';
@@ -225,6 +226,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/counter/receipt', {
       site, redemption, member, elder, attestValues, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems), hoursOf,
       payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
+      pinSetByStaff: redemption.memberId !== null && redemption.status === 'held' && pinConsentOf(context(), redemption.memberId)?.setByStaff === true,
       balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
       when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
       canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
@@ -243,7 +245,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/confirm', async (request, reply) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
-    const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim());
+    const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
     if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });

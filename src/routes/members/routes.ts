@@ -10,6 +10,7 @@ import { registerMember, reviewSelfRegistration, selfRegisterMember, type Member
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
 import { canManageMembers } from './permissions.ts';
@@ -146,7 +147,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const pin = field(request.body, 'pin');
     const confirm = field(request.body, 'pin_confirm');
     if (pin !== confirm) return showMember(request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), peopleActor(app, request), id, pin);
+    const result = await setMemberPin(peopleContext(app), peopleActor(app, request), id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -213,7 +214,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = getMember(peopleContext(app), actor, actor.memberId);
     if (!result.ok) refuse(result);
     const teams = teamsToJoin(app, actor.memberId);
-    return reply.page('pages/members/me', { member: result.value, teams, pinError: '', notice: (request.query as { done?: string }).done ?? '', ...extra }, { titleKey: 'members.me.title', status });
+    return reply.page('pages/members/me', { member: result.value, teams, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
   }
 
   app.get('/members/me', async (request, reply) => showOwn(request, reply));

@@ -87,7 +87,7 @@ export function redemptionFixture(path = ':memory:', options: { migrate?: boolea
       villageCode,
     });
     if (!registered.ok) throw new Error(`register ${name}: ${JSON.stringify(registered.problems)}`);
-    const set = await setMemberPin(peopleContext, peopleAdmin, registered.value.memberId, pin);
+    const set = await setMemberPin(peopleContext, { ...peopleAdmin, memberId: registered.value.memberId, roles: [] }, registered.value.memberId, pin);
     if (!set.ok) throw new Error(`pin: ${JSON.stringify(set.problems)}`);
     const memberId = registered.value.memberId;
     ensureAccounts(ledger, [accountInputs.wallet(memberId)]);

@@ -11,7 +11,7 @@ async function elderWithPin(testApp: TestApp): Promise<number> {
   const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
   const memberId = scalar(testApp, 'SELECT member_id FROM elders WHERE id = ?', elderId);
   const admin = scalar(testApp, "SELECT user_id FROM user_roles WHERE role = 'admin' LIMIT 1");
-  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, roles: [{ role: 'admin', regionCode: '430000' }] }, memberId, pin);
+  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, memberId, roles: [] }, memberId, pin);
   if (!set.ok) throw new Error(JSON.stringify(set));
   return elderId;
 }
@@ -66,4 +66,23 @@ t.test('a coordinator logging for a member sees no PIN field and cannot confirm 
   t.equal(saved.statusCode, 303);
   const id = Number(/records\/(\d+)/.exec(saved.headers.location as string)![1]);
   t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', id), 'pending', 'a typed PIN is ignored on the staff form: the record waits for review');
+});
+
+t.test('a PIN staff set for the elder does not confirm a service (issue 12, consent): 409, nothing written, no attempt spent', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  const memberId = scalar(testApp, 'SELECT member_id FROM elders WHERE id = ?', elderId);
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  await coordinator.get(`/members/${memberId}`);
+  const token = (await import('../../../src/domain/members/card.ts')).openCardToken(testApp.app.secrets, testApp.db.$client.prepare('SELECT card_token_ciphertext FROM members WHERE id = ?').pluck().get(memberId) as string);
+  t.equal((await coordinator.post(`/members/${memberId}/pin`, { pin, pin_confirm: pin, card: token })).statusCode, 303, 'the coordinator sets the elder\'s PIN');
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  await volunteer.get('/hours/new');
+  const before = { records: count(testApp.db, 'service_records'), transfers: count(testApp.db, 'ledger_transfers') };
+  const refused = await volunteer.post('/hours', visit(elderId, { elder_pin: pin }));
+  t.equal(refused.statusCode, 409);
+  t.match(visibleText(refused.body), '老人的兑换密码是工作人员代设的，老人本人还没有确认，不能用来确认服务');
+  t.same({ records: count(testApp.db, 'service_records'), transfers: count(testApp.db, 'ledger_transfers') }, before, 'nothing written');
+  t.equal(scalar(testApp, 'SELECT pin_remote_failed_attempts FROM members WHERE id = ?', memberId), 0, 'no attempt spent');
 });
