@@ -5,10 +5,12 @@
  */
 import Database from 'better-sqlite3';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
+import { describeStorageFailure } from './db/failures.ts';
+import { DataDirectoryBusy, holdExclusiveLock, holdSharedLock } from './db/lock.ts';
 import { seedBig } from './domain/demo/big.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { seedDemo } from './domain/demo/seed.ts';
@@ -23,13 +25,32 @@ interface Command {
   run(args: string[]): Promise<number>;
 }
 
+/** A failure the operator can act on: one sentence on stderr and this exit code, never a stack trace. */
+export class CliFailure extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CliFailure';
+  }
+}
+
+/**
+ * Takes the shared DATA_DIR lock for this command's life (released when the
+ * process exits), so nothing reads or writes while a restore replaces files.
+ */
+function useDataDirectory(dataDirectory: string): void {
+  try {
+    holdSharedLock(dataDirectory);
+  } catch (error) {
+    if (error instanceof DataDirectoryBusy) throw new CliFailure(`Not now: ${error.message}; wait for it to finish, then run the command again.`, 2);
+    throw error;
+  }
+}
+
 function openExisting(): ReturnType<typeof openDatabase> {
   const config = loadConfig();
   const path = databasePath(config.dataDirectory);
-  if (!existsSync(path)) {
-    console.error(`No database at ${path}. Start the app once (npm start) or set DATA_DIR.`);
-    process.exit(2);
-  }
+  if (!existsSync(path)) throw new CliFailure(`No database at ${path}. Start the app once (npm start) or set DATA_DIR.`, 2);
+  useDataDirectory(config.dataDirectory);
   return openDatabase(path);
 }
 
@@ -44,6 +65,22 @@ export function runningServerPid(dataDirectory: string): number | undefined {
     return pid;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Takes DATA_DIR exclusively for a restore: refused while any server or
+ * command holds the shared lock (the lock dies with its process, so it is
+ * never stale). server.pid only helps the operator find the server.
+ */
+function holdRestoreLock(dataDirectory: string): void {
+  try {
+    holdExclusiveLock(dataDirectory);
+  } catch (error) {
+    if (!(error instanceof DataDirectoryBusy)) throw error;
+    const pid = runningServerPid(dataDirectory);
+    const named = pid === undefined ? '' : ` (server.pid names pid ${pid})`;
+    throw new CliFailure(`Not restoring: a server or another command is using ${dataDirectory}${named}; stop it first, then restore.`, 2);
   }
 }
 
@@ -78,6 +115,7 @@ const commands: Record<string, Command> = {
     summary: 'seed the demo network into DATA_DIR (what npm start does on first start); does nothing twice',
     async run() {
       const config = loadConfig();
+      useDataDirectory(config.dataDirectory);
       const db = openDatabase(databasePath(config.dataDirectory));
       const ran = await seedDemoNetwork(db, loadSecrets(config.dataDirectory));
       db.$client.close();
@@ -110,6 +148,7 @@ const commands: Record<string, Command> = {
         console.error(`${path} already exists. seed big needs an empty DATA_DIR, e.g. DATA_DIR=./data-big npm run cli -- seed big`);
         return 2;
       }
+      useDataDirectory(config.dataDirectory);
       const started = Date.now();
       const db = openDatabase(path);
       const secrets = loadSecrets(config.dataDirectory);
@@ -163,11 +202,7 @@ const commands: Record<string, Command> = {
         return 2;
       }
       const config = loadConfig();
-      const pid = runningServerPid(config.dataDirectory);
-      if (pid !== undefined) {
-        console.error(`The server is running (pid ${pid}) on ${config.dataDirectory}. Stop it first, then restore.`);
-        return 2;
-      }
+      holdRestoreLock(config.dataDirectory);
       const check = checkDatabaseFile(file);
       if (!check.ok) {
         console.error(`Not restoring: the backup does not verify (${check.message}).`);
@@ -240,11 +275,26 @@ function help(): void {
   console.log('\nThe database is DATA_DIR/silver-hours.db (DATA_DIR defaults to ./data).');
 }
 
+/** Runs one command; a failure is one sentence on stderr and a non-zero exit, never a stack trace. */
+async function runCommand(name: string, command: Command, args: string[]): Promise<number> {
+  try {
+    return await command.run(args);
+  } catch (error) {
+    if (error instanceof CliFailure) {
+      console.error(error.message);
+      return error.exitCode;
+    }
+    const storage = describeStorageFailure(error, resolve(process.env.DATA_DIR ?? './data'));
+    console.error(storage ?? `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   for (const length of [2, 1]) {
     const name = argv.slice(0, length).join(' ');
     const command = commands[name];
-    if (command) return command.run(argv.slice(length));
+    if (command) return runCommand(name, command, argv.slice(length));
   }
   if (argv.length > 0 && argv[0] !== 'help' && argv[0] !== '--help') {
     console.error(`Unknown command: ${argv.join(' ')}\n`);

@@ -1,8 +1,9 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
+import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { ledgerFor } from './domain/ledger/accounts.ts';
@@ -13,6 +14,8 @@ import { loggerOptions } from './plugins/logging.ts';
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Held for the server's whole life, before anything reads or writes DATA_DIR: restore refuses while it is held.
+  const lock = holdSharedLock(config.dataDirectory);
   const secrets = loadSecrets(config.dataDirectory);
   const db = openDatabase(databasePath(config.dataDirectory));
   if (config.seedDemo) {
@@ -58,10 +61,7 @@ async function main(): Promise<void> {
   const holdTimer = setInterval(sweepHolds, 60_000);
   holdTimer.unref();
 
-  // server.pid tells operator commands (restore) that a server is using DATA_DIR.
   const pidFile = join(config.dataDirectory, 'server.pid');
-  writeFileSync(pidFile, `${process.pid}\n`);
-
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -73,7 +73,8 @@ async function main(): Promise<void> {
       await app.close();
     } finally {
       db.$client.close();
-      rmSync(pidFile, { force: true });
+      removeOwnPidFile(pidFile);
+      lock.release();
       process.exit(0);
     }
   };
@@ -81,11 +82,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   const address = await app.listen({ host: config.host, port: config.port });
+  // server.pid names this server to operators once it listens; the lock, not this file, guards restore.
+  writeFileSync(pidFile, `${process.pid}\n`);
   process.stdout.write(`\nSilver Hours (银龄时光) is running at ${address}\n`);
   if (isDemoSeeded(db)) process.stdout.write(`${formatDemoSignIns()}\n\n`);
 }
 
+/** Removes server.pid only when it names this process: another server on DATA_DIR may have written it since. */
+function removeOwnPidFile(pidFile: string): void {
+  try {
+    if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+  } catch {
+    // No pid file (or unreadable): nothing of ours to remove.
+  }
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`Silver Hours could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = error instanceof DataDirectoryBusy ? `${error.message}; wait for it to finish, then start again` : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`Silver Hours could not start: ${message}.\n`);
   process.exit(1);
 });
