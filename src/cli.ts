@@ -10,7 +10,7 @@ import { finished } from 'node:stream/promises';
 import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
 import { removePartial, startSnapshot, syncFile, type SnapshotProgress } from './db/backup.ts';
-import { describeStorageFailure, errorCode } from './db/failures.ts';
+import { describeStorageFailure, errorCode, quickCheckProblem } from './db/failures.ts';
 import { DataDirectoryBusy, holdExclusiveLock, holdSharedLock } from './db/lock.ts';
 import { seedBig } from './domain/demo/big.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
@@ -278,6 +278,12 @@ const commands: Record<string, Command> = {
     summary: 'recompute every balance and walk the hash chain; exit 1 at the first disagreement',
     async run() {
       const db = openExisting();
+      const damage = quickCheckProblem(db.$client);
+      if (damage) {
+        db.$client.close();
+        console.log(`database DAMAGED: SQLite quick_check: ${damage}`);
+        return 1;
+      }
       const report = verifyLedger(db.$client);
       db.$client.close();
       if (report.ok) {

@@ -1,8 +1,9 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
+import { DatabaseDamaged, describeStorageFailure, quickCheckProblem } from './db/failures.ts';
 import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   const lock = holdSharedLock(config.dataDirectory);
   const secrets = loadSecrets(config.dataDirectory);
   const db = openDatabase(databasePath(config.dataDirectory));
+  const damage = quickCheckProblem(db.$client);
+  if (damage) throw new DatabaseDamaged(config.dataDirectory, damage);
   if (config.seedDemo) {
     const seeded = await seedDemoNetwork(db, secrets);
     if (seeded.length > 0) process.stdout.write(`Seeded the demo network: ${seeded.join('; ')}.\n`);
@@ -98,7 +101,9 @@ function removeOwnPidFile(pidFile: string): void {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof DataDirectoryBusy ? `${error.message}; wait for it to finish, then start again` : error instanceof Error ? error.message : String(error);
-  process.stderr.write(`Silver Hours could not start: ${message}.\n`);
+  const message = error instanceof DataDirectoryBusy ? `${error.message}; wait for it to finish, then start again.`
+    : describeStorageFailure(error, resolve(process.env.DATA_DIR ?? './data'))
+    ?? (error instanceof Error ? error.message : String(error));
+  process.stderr.write(`Silver Hours could not start: ${message}\n`);
   process.exit(1);
 });

@@ -1,8 +1,21 @@
+import { accessSync, constants, statSync } from 'node:fs';
+
 /**
  * One plain sentence for the storage failures an operator meets (read-only
  * or missing data directory, damaged file, full disk), so the server and
  * every operator command can answer them without a stack trace.
  */
+
+function isReadOnlyDirectory(directory: string): boolean {
+  try {
+    if (!statSync(directory).isDirectory()) return false;
+    accessSync(directory, constants.W_OK);
+    return false;
+  } catch (error) {
+    const code = errorCode(error);
+    return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+  }
+}
 
 /** The error code of a SQLite (better-sqlite3) or file-system error, if any. */
 export function errorCode(error: unknown): string | undefined {
@@ -25,6 +38,9 @@ export function describeStorageFailure(error: unknown, dataDirectory: string): s
     return `The data directory ${dataDirectory} is read-only for this process (${code} on ${path}); make it writable, or run as its owner.`;
   }
   if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_CANTOPEN_')) {
+    if (isReadOnlyDirectory(dataDirectory)) {
+      return `The data directory ${dataDirectory} is read-only for this process (${code}); make it writable, or run as its owner.`;
+    }
     return `The database in ${dataDirectory} cannot be opened (${code}): the directory is missing, not a directory, or not writable for this process.`;
   }
   if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR') {
@@ -43,4 +59,24 @@ export function describeStorageFailure(error: unknown, dataDirectory: string): s
     return `Reading or writing the database in ${dataDirectory} failed (${code}): check the disk and the file system.`;
   }
   return undefined;
+}
+
+/**
+ * SQLite's quick_check (every page and row readable, no index cross-check):
+ * the first problem it names in one line, or undefined when the file is sound.
+ */
+export function quickCheckProblem(sqlite: { pragma(source: string, options: { simple: true }): unknown }): string | undefined {
+  const result = String(sqlite.pragma('quick_check', { simple: true }));
+  if (result === 'ok') return undefined;
+  const problems = result.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('***'));
+  const first = problems[0] ?? result.trim();
+  return problems.length > 1 ? `${first} (and ${problems.length - 1} more problems)` : first;
+}
+
+/** A damaged database found by quick_check: refuse to serve from it. */
+export class DatabaseDamaged extends Error {
+  constructor(readonly dataDirectory: string, readonly problem: string) {
+    super(`The database file in ${dataDirectory} is damaged (quick_check: ${problem}); restore it from a backup.`);
+    this.name = 'DatabaseDamaged';
+  }
 }
