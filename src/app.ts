@@ -13,6 +13,7 @@ import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
 import { installErrorPages } from './plugins/errors.ts';
 import { installRendering } from './plugins/render.ts';
 import { installSessions } from './plugins/session.ts';
+import { installStorageHealth } from './plugins/storage.ts';
 import { routePlugins } from './routes/index.ts';
 import './plugins/context.ts';
 
@@ -118,6 +119,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.isPartial = request.headers['hx-request-type'] === 'partial';
   });
 
+  installStorageHealth(app);
   installSessions(app, { secureCookies });
   installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
   installErrorPages(app);
