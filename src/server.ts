@@ -14,14 +14,30 @@ import { loggerOptions } from './plugins/logging.ts';
 
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
 async function main(): Promise<void> {
+  // Stop signals are handled from the first moment: while starting (the demo seed is one
+  // transaction) the process closes the database, which rolls back, and exits; once
+  // listening, `stop` becomes the graceful shutdown below.
+  let stop: (signal: NodeJS.Signals) => void = (signal) => {
+    process.stderr.write(`Silver Hours stopped by ${signal} while starting; nothing half-done was kept. Start it again.\n`);
+    try {
+      if (opened?.$client.open) opened.$client.close();
+    } finally {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', (signal) => stop(signal));
+  process.on('SIGTERM', (signal) => stop(signal));
+  let opened: ReturnType<typeof openDatabase> | undefined;
   const config = loadConfig();
   // Held for the server's whole life, before anything reads or writes DATA_DIR: restore refuses while it is held.
   const lock = holdSharedLock(config.dataDirectory);
   const secrets = loadSecrets(config.dataDirectory);
   const db = openDatabase(databasePath(config.dataDirectory));
+  opened = db;
   const damage = quickCheckProblem(db.$client);
   if (damage) throw new DatabaseDamaged(config.dataDirectory, damage);
   if (config.seedDemo) {
+    if (!isDemoSeeded(db)) process.stdout.write('Seeding the demo network (first start)...\n');
     const seeded = await seedDemoNetwork(db, secrets);
     if (seeded.length > 0) process.stdout.write(`Seeded the demo network: ${seeded.join('; ')}.\n`);
   }
@@ -81,8 +97,7 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  stop = (signal) => void shutdown(signal);
 
   const address = await app.listen({ host: config.host, port: config.port });
   // server.pid names this server to operators once it listens; the lock, not this file, guards restore.
