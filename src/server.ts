@@ -8,8 +8,10 @@ import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { ledgerFor } from './domain/ledger/accounts.ts';
+import { runFullVerification } from './domain/ledger/verification.ts';
 import { sweepExpired } from './domain/redemption/counter.ts';
 import { loadSecrets } from './lib/secrets.ts';
+import { msUntilShanghaiHour } from './lib/time.ts';
 import { loggerOptions } from './plugins/logging.ts';
 
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
@@ -80,6 +82,26 @@ async function main(): Promise<void> {
   const holdTimer = setInterval(sweepHolds, 60_000);
   holdTimer.unref();
 
+  // A full verification of the ledger (every balance and the whole hash chain) right after
+  // start-up and every night at 03:00 Shanghai time; /transparency shows its time and verdict.
+  const verifyLedgerNow = () => {
+    try {
+      const result = runFullVerification(db.$client, Date.now());
+      if (result.ok) app.log.info({ transfers: result.transfers, durationMs: result.durationMs }, 'ledger fully verified: ok');
+      else app.log.error({ firstBadSeq: result.firstBadSeq, problem: result.problem }, 'ledger full verification FAILED');
+    } catch (error) {
+      app.log.error({ err: error }, 'ledger full verification could not run');
+    }
+  };
+  let verifyTimer: NodeJS.Timeout | undefined;
+  const scheduleNightlyVerify = () => {
+    verifyTimer = setTimeout(() => {
+      verifyLedgerNow();
+      scheduleNightlyVerify();
+    }, msUntilShanghaiHour(Date.now(), 3));
+    verifyTimer.unref();
+  };
+
   const pidFile = join(config.dataDirectory, 'server.pid');
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -88,6 +110,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down: finishing requests in flight');
     clearInterval(checkpointTimer);
     clearInterval(holdTimer);
+    clearTimeout(verifyTimer);
     try {
       await app.close();
     } finally {
@@ -104,6 +127,8 @@ async function main(): Promise<void> {
   writeFileSync(pidFile, `${process.pid}\n`);
   process.stdout.write(`\nSilver Hours (银龄时光) is running at ${address}\n`);
   if (isDemoSeeded(db)) process.stdout.write(`${formatDemoSignIns()}\n\n`);
+  setImmediate(verifyLedgerNow);
+  scheduleNightlyVerify();
 }
 
 /** Removes server.pid only when it names this process: another server on DATA_DIR may have written it since. */
