@@ -230,6 +230,7 @@ const commands: Record<string, Command> = {
       process.once('SIGINT', interrupted);
       process.once('SIGTERM', interrupted);
       const written = await snapshot.done;
+      if (process.stderr.isTTY) process.stderr.write('verifying the copy (quick_check, balances, hash chain)...\n');
       const check = timed(() => checkDatabaseFile(partial, 'quick'));
       if (!check.value.ok) {
         removePartial(partial);

@@ -7,6 +7,7 @@
  *   DATA_DIR=./data-big npx tsx test/bench/backup.bench.ts   (after `seed big`)
  *
  * Prints seconds per line; the backup API line gives up after BENCH_LIMIT_S (120 s).
+ * BENCH_RATES=0,50 and BENCH_METHODS=vacuum-into choose the lines.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +18,7 @@ const root = join(import.meta.dirname, '..', '..');
 const source = resolve(process.env.DATA_DIR ?? './data-big');
 const limitSeconds = Number(process.env.BENCH_LIMIT_S ?? 120);
 const rates = (process.env.BENCH_RATES ?? '0,10,20,50').split(',').map(Number);
+const methods = (process.env.BENCH_METHODS ?? 'vacuum-into,backup-api').split(',') as ('vacuum-into' | 'backup-api')[];
 const work = mkdtempSync(join(tmpdir(), 'silver-backup-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
@@ -60,7 +62,7 @@ sqlite.backup(process.argv[2]).then(() => process.exit(0), (error) => { console.
 
 let n = 0;
 for (const rate of rates) {
-  for (const method of ['vacuum-into', 'backup-api'] as const) {
+  for (const method of methods) {
     const target = join(work, `backup-${n++}.db`);
     const writer = startWriter(rate);
     await new Promise((done) => setTimeout(done, 1000));

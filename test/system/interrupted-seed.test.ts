@@ -54,13 +54,17 @@ t.test('a first start killed while seeding: the next start seeds the whole demo'
   const reference = mkdtempSync(join(tmpdir(), 'silver-seed-reference-'));
   t.teardown(() => rmSync(reference, { recursive: true, force: true }));
   const referenceDb = openDatabase(databasePath(reference));
+  const started = performance.now();
   await seedDemoNetwork(referenceDb, loadSecrets(reference));
+  const seedMs = performance.now() - started;
   referenceDb.$client.close();
   const expected = demoFacts(reference);
   t.ok(expected.counts.members! > 10 && expected.counts.redemptions! > 0 && expected.markers.length === 4, 'the reference seed is the whole demo');
 
-  const points: [number, NodeJS.Signals][] = [[0, 'SIGKILL'], [300, 'SIGKILL'], [900, 'SIGKILL'], [1600, 'SIGKILL'], [700, 'SIGINT']];
-  for (const [delayMs, signal] of points) {
+  // Points spread over the seed as long as this machine takes for it (measured just above).
+  const points: [number, NodeJS.Signals][] = [[0, 'SIGKILL'], [0.1, 'SIGKILL'], [0.3, 'SIGKILL'], [0.55, 'SIGKILL'], [0.25, 'SIGINT']];
+  for (const [share, signal] of points) {
+    const delayMs = Math.round(share * seedMs);
     const dataDirectory = mkdtempSync(join(tmpdir(), 'silver-seed-interrupted-'));
     t.teardown(() => rmSync(dataDirectory, { recursive: true, force: true }));
     const interrupted = await interruptSeeding(dataDirectory, delayMs, signal);
