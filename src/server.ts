@@ -8,7 +8,7 @@ import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { ledgerFor } from './domain/ledger/accounts.ts';
-import { runFullVerification } from './domain/ledger/verification.ts';
+import { recordFullVerification, verifyInBackground, type BackgroundVerification } from './domain/ledger/verification.ts';
 import { sweepExpired } from './domain/redemption/counter.ts';
 import { loadSecrets } from './lib/secrets.ts';
 import { msUntilShanghaiHour } from './lib/time.ts';
@@ -83,15 +83,22 @@ async function main(): Promise<void> {
   holdTimer.unref();
 
   // A full verification of the ledger (every balance and the whole hash chain) right after
-  // start-up and every night at 03:00 Shanghai time; /transparency shows its time and verdict.
+  // start-up and every night at 03:00 Shanghai time, in a child process so requests go on;
+  // /transparency shows its time and verdict.
+  let verification: BackgroundVerification | undefined;
   const verifyLedgerNow = () => {
-    try {
-      const result = runFullVerification(db.$client, Date.now());
+    if (verification) return;
+    const running = verifyInBackground(databasePath(config.dataDirectory), Date.now());
+    verification = running;
+    running.done.then((result) => {
+      recordFullVerification(db.$client, result);
       if (result.ok) app.log.info({ transfers: result.transfers, durationMs: result.durationMs }, 'ledger fully verified: ok');
       else app.log.error({ firstBadSeq: result.firstBadSeq, problem: result.problem }, 'ledger full verification FAILED');
-    } catch (error) {
-      app.log.error({ err: error }, 'ledger full verification could not run');
-    }
+    }).catch((error: unknown) => {
+      if (!closing) app.log.error({ err: error }, 'ledger full verification could not run');
+    }).finally(() => {
+      verification = undefined;
+    });
   };
   let verifyTimer: NodeJS.Timeout | undefined;
   const scheduleNightlyVerify = () => {
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
     clearInterval(checkpointTimer);
     clearInterval(holdTimer);
     clearTimeout(verifyTimer);
+    verification?.stop();
     try {
       await app.close();
     } finally {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Sqlite } from '../../db/client.ts';
 import { quickCheckProblem } from '../../db/failures.ts';
 import { verifyLedger } from '../../ledger/index.ts';
@@ -30,6 +32,13 @@ export function lastFullVerification(sqlite: Sqlite): FullVerification | null {
 
 /** Verifies the whole ledger now and records the verdict (its own small write transaction afterwards). */
 export function runFullVerification(sqlite: Sqlite, nowMs: number): FullVerification {
+  const result = measureFullVerification(sqlite, nowMs);
+  recordFullVerification(sqlite, result);
+  return result;
+}
+
+/** Verifies the whole ledger on `sqlite` (read-only work) and answers the verdict. */
+export function measureFullVerification(sqlite: Sqlite, nowMs: number): FullVerification {
   const started = performance.now();
   const damage = quickCheckProblem(sqlite);
   const report = damage === undefined ? verifyLedger(sqlite) : undefined;
@@ -43,9 +52,45 @@ export function runFullVerification(sqlite: Sqlite, nowMs: number): FullVerifica
     firstBadSeq: report === undefined ? 0 : report.ok ? null : (report.firstBadSeq ?? 0),
     problem: damage !== undefined ? `database damaged: ${damage}` : (report?.problem ?? null),
   };
-  sqlite.prepare(`INSERT INTO settings (key, value, updated_at_ms) VALUES (?, ?, ?)
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms`).run(settingKey, JSON.stringify(result), nowMs);
   return result;
+}
+
+export function recordFullVerification(sqlite: Sqlite, result: FullVerification): void {
+  sqlite.prepare(`INSERT INTO settings (key, value, updated_at_ms) VALUES (?, ?, ?)
+    ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms`).run(settingKey, JSON.stringify(result), result.atMs);
+}
+
+export interface BackgroundVerification {
+  done: Promise<FullVerification>;
+  /** Stops the verification (on shutdown); `done` then rejects. */
+  stop(): void;
+}
+
+/**
+ * Runs measureFullVerification in a child process on its own read-only
+ * connection, so a server keeps answering requests while its ledger is
+ * verified (seconds for millions of transfers). A child, not a worker
+ * thread: it can be stopped at once on shutdown, even inside a native call.
+ */
+export function verifyInBackground(databaseFile: string, nowMs: number): BackgroundVerification {
+  const script = fileURLToPath(new URL('./verification-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, databaseFile, String(nowMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let errors = '';
+  child.stdout.on('data', (chunk) => { output += String(chunk); });
+  child.stderr.on('data', (chunk) => { errors += String(chunk); });
+  const done = new Promise<FullVerification>((resolve, reject) => {
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve(JSON.parse(output) as FullVerification);
+      else reject(new Error(`the verification stopped (${signal ?? `exit code ${code}`}): ${errors.trim().split('\n')[0] ?? ''}`));
+    });
+  });
+  return {
+    done,
+    stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 /**
