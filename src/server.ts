@@ -56,12 +56,8 @@ async function main(): Promise<void> {
   const ledger = ledgerFor(db.$client);
   const checkpointIfMoved = () => {
     try {
-      const head = ledger.head();
-      const last = ledger.checkpoints(1)[0];
-      if (head.seq > 0 && (!last || last.seq !== head.seq)) {
-        const checkpoint = ledger.checkpoint();
-        app.log.info({ seq: checkpoint.seq }, 'ledger checkpoint recorded');
-      }
+      const checkpoint = ledger.checkpointIfMoved();
+      if (checkpoint) app.log.info({ seq: checkpoint.seq }, 'ledger checkpoint recorded');
     } catch (error) {
       app.log.error({ err: error }, 'ledger checkpoint failed');
     }
