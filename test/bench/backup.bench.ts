@@ -30,11 +30,17 @@ const databaseFile = join(dataDirectory, 'silver-hours.db');
 console.log(`database ${(statSync(databaseFile).size / 1048576).toFixed(0)} MB`);
 
 function startWriter(rate: number) {
-  if (rate === 0) return { stop: async () => 0 };
+  if (rate === 0) return { started: Promise.resolve(), stop: async () => 0 };
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/system/ledger-writer.ts'), databaseFile, String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let acknowledged = 0;
-  child.stdout.on('data', (chunk) => { acknowledged += String(chunk).split('\n').filter((line) => line.startsWith('ack ')).length; });
+  let firstWrite: () => void;
+  const started = new Promise<void>((resolve) => { firstWrite = resolve; });
+  child.stdout.on('data', (chunk) => {
+    acknowledged += String(chunk).split('\n').filter((line) => line.startsWith('ack ')).length;
+    if (acknowledged > 0) firstWrite();
+  });
   return {
+    started,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((done) => child.on('exit', done));
@@ -65,7 +71,7 @@ for (const rate of rates) {
   for (const method of methods) {
     const target = join(work, `backup-${n++}.db`);
     const writer = startWriter(rate);
-    await new Promise((done) => setTimeout(done, 1000));
+    await writer.started; // the writer is committing before the backup begins
     const run = method === 'vacuum-into'
       ? await timedChild(['--import', 'tsx', 'src/cli.ts', 'backup', target])
       : await timedChild(['-e', backupApi, databaseFile, target]);
