@@ -1,7 +1,8 @@
 /**
  * Operator commands: `npm run cli -- <command>`.
  * Each command opens the database in DATA_DIR (default ./data) itself, so it
- * can run beside a live server (SQLite WAL allows it).
+ * can run beside a live server (SQLite WAL allows it), holding the DATA_DIR
+ * lock shared as servers do; `restore` takes it exclusively (src/db/lock.ts).
  */
 import Database from 'better-sqlite3';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   // Stop signals are handled from the first moment: while starting (the demo seed is one
   // transaction) the process closes the database, which rolls back, and exits; once
   // listening, `stop` becomes the graceful shutdown below.
+  let opened: ReturnType<typeof openDatabase> | undefined;
   let stop: (signal: NodeJS.Signals) => void = (signal) => {
     process.stderr.write(`Silver Hours stopped by ${signal} while starting; nothing half-done was kept. Start it again.\n`);
     try {
@@ -29,7 +30,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', (signal) => stop(signal));
   process.on('SIGTERM', (signal) => stop(signal));
-  let opened: ReturnType<typeof openDatabase> | undefined;
   const config = loadConfig();
   // Held for the server's whole life, before anything reads or writes DATA_DIR: restore refuses while it is held.
   const lock = holdSharedLock(config.dataDirectory);
