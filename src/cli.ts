@@ -5,8 +5,8 @@
  * lock shared as servers do; `restore` takes it exclusively (src/db/lock.ts).
  */
 import Database from 'better-sqlite3';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
@@ -89,6 +89,15 @@ function progressBar(label: string): ((progress: SnapshotProgress) => void) | un
     process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% `
       + `${megabytes(bytesWritten)} of ${megabytes(bytesExpected)}${share >= 1 ? '\n' : ''}`);
   };
+}
+
+/** The backup's directory must exist and be writable, or VACUUM INTO fails with a message about the database. */
+function assertWritableDirectory(directory: string): void {
+  try {
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    throw new CliFailure(`Cannot write the backup into ${directory} (${errorCode(error) ?? 'not writable'}): create it or choose another place.`, 2);
+  }
 }
 
 /** `backup --verify FILE`: SQLite's integrity check and the ledger's verify on an existing backup. */
@@ -214,6 +223,7 @@ const commands: Record<string, Command> = {
       const file = args[0];
       if (!file) throw new CliFailure('usage: npm run cli -- backup FILE (or backup --verify FILE)', 2);
       if (existsSync(file)) throw new CliFailure(`${file} already exists; choose a new file name (backups are never overwritten).`, 2);
+      assertWritableDirectory(dirname(resolve(file)));
       const db = openExisting();
       db.$client.close();
       const source = databasePath(loadConfig().dataDirectory);

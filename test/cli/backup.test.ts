@@ -35,6 +35,9 @@ t.test('backup while the database is in use, restore into a new DATA_DIR, and ve
   db.$client.close();
 
   t.equal(cli(live, 'backup', file).status, 2, 'an existing backup file is never overwritten');
+  const nowhere = cli(live, 'backup', join(root, 'missing', 'backup.db'));
+  t.equal(nowhere.status, 2, 'a backup into a missing directory is refused');
+  t.equal(nowhere.stderr, `Cannot write the backup into ${join(root, 'missing')} (ENOENT): create it or choose another place.\n`, 'in one sentence naming the directory');
 
   const restored = join(root, 'restored');
   writeFileSync(join(root, 'not-a-db'), 'hello');
