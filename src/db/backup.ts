@@ -52,6 +52,11 @@ try {
   sqlite.pragma('busy_timeout = 10000');
   sqlite.prepare('VACUUM INTO ?').run(target);
   sqlite.close();
+  // The copy inherits WAL mode; as a rollback-journal file it is one self-contained file, and
+  // opening it (to verify it, or later) leaves no -wal and -shm files beside it.
+  const copy = new Database(target);
+  copy.pragma('journal_mode = DELETE');
+  copy.close();
 } catch (error) {
   process.stdout.write(JSON.stringify({ message: String(error && error.message), code: error && error.code }));
   process.exitCode = 1;

@@ -63,12 +63,14 @@ t.test('a backup finishes while a writer commits every 20 ms, and holds every wr
   t.ok(during > 5, `the writer went on during the backup (${during} writes)`);
   t.match(backup.stdout(), /^backup written to .*; ledger ok: \d+ transfers, \d+ accounts, head [0-9a-f]{64}\n  snapshot [\d.]+ MB in [\d.]+ s, verified in [\d.]+ s\n$/);
   t.notOk(existsSync(`${file}.partial`), 'no partial file is left');
+  t.same(readdirSync(work).sort(), ['backup.db', 'data'], 'nothing else beside the backup (no -wal or -shm)');
 
   const copy = new Database(file, { readonly: true });
   const inCopy = new Set(copy.prepare("SELECT id FROM ledger_transfers WHERE debit_account_id = 'writer-issuance'").pluck().all() as string[]);
   t.same(before.filter((id) => !inCopy.has(id)), [], `all ${before.length} writes acknowledged before the backup began are in it`);
   t.ok(verifyLedger(copy).ok, 'the copy verifies');
   copy.close();
+  t.same(readdirSync(work).sort(), ['backup.db', 'data'], 'the backup is one self-contained file: opening it leaves nothing beside it');
 
   const verified = child(['src/cli.ts', 'backup', '--verify', file], { DATA_DIR: dataDirectory });
   t.equal(await verified.exited, 0, verified.stderr());
