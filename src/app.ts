@@ -12,8 +12,10 @@ import type { Secrets } from './lib/secrets.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
 import { installErrorPages } from './plugins/errors.ts';
+import { HttpProblem } from './plugins/http-errors.ts';
 import { installRendering } from './plugins/render.ts';
 import { installSessions } from './plugins/session.ts';
+import { installStorageHealth } from './plugins/storage.ts';
 import { routePlugins } from './routes/index.ts';
 import './plugins/context.ts';
 
@@ -53,6 +55,23 @@ export function parseQueryString(query: string): Record<string, string> {
   return values;
 }
 
+/**
+ * From the moment close() begins, a new request (one that arrives on a
+ * connection still open) is answered with the 503 page in the user's
+ * language and the connection is closed; requests already in flight finish.
+ */
+function installShutdownAnswer(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('Connection', 'close').header('Retry-After', '10');
+    throw new HttpProblem(503, 'errors.shuttingDown.message');
+  });
+}
+
 /** Builds the application without listening, so tests drive it with app.inject(). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const secureCookies = options.secureCookies ?? false;
@@ -60,7 +79,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     trustProxy: options.trustProxy ?? false,
-    return503OnClosing: true,
+    // Requests that arrive while the server shuts down get our localized 503 page (below), not Fastify's JSON.
+    return503OnClosing: false,
     routerOptions: { querystringParser: parseQueryString },
   });
   const onRoute = options.onRoute;
@@ -118,7 +138,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.elderMode = request.cookies[elderModeCookie] === '1';
     request.isPartial = request.headers['hx-request-type'] === 'partial';
   });
+  installShutdownAnswer(app);
 
+  installStorageHealth(app);
   installSessions(app, { secureCookies });
   installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
   installErrorPages(app);

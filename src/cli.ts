@@ -1,14 +1,18 @@
 /**
  * Operator commands: `npm run cli -- <command>`.
  * Each command opens the database in DATA_DIR (default ./data) itself, so it
- * can run beside a live server (SQLite WAL allows it).
+ * can run beside a live server (SQLite WAL allows it), holding the DATA_DIR
+ * lock shared as servers do; `restore` takes it exclusively (src/db/lock.ts).
  */
 import Database from 'better-sqlite3';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
+import { removePartial, startSnapshot, syncFile, type SnapshotProgress } from './db/backup.ts';
+import { describeStorageFailure, errorCode, quickCheckProblem } from './db/failures.ts';
+import { DataDirectoryBusy, holdExclusiveLock, holdSharedLock } from './db/lock.ts';
 import { seedBig } from './domain/demo/big.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { seedDemo } from './domain/demo/seed.ts';
@@ -26,13 +30,32 @@ interface Command {
   run(args: string[]): Promise<number>;
 }
 
+/** A failure the operator can act on: one sentence on stderr and this exit code, never a stack trace. */
+export class CliFailure extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CliFailure';
+  }
+}
+
+/**
+ * Takes the shared DATA_DIR lock for this command's life (released when the
+ * process exits), so nothing reads or writes while a restore replaces files.
+ */
+function useDataDirectory(dataDirectory: string): void {
+  try {
+    holdSharedLock(dataDirectory);
+  } catch (error) {
+    if (error instanceof DataDirectoryBusy) throw new CliFailure(`Not now: ${error.message}; wait for it to finish, then run the command again.`, 2);
+    throw error;
+  }
+}
+
 function openExisting(): ReturnType<typeof openDatabase> {
   const config = loadConfig();
   const path = databasePath(config.dataDirectory);
-  if (!existsSync(path)) {
-    console.error(`No database at ${path}. Start the app once (npm start) or set DATA_DIR.`);
-    process.exit(2);
-  }
+  if (!existsSync(path)) throw new CliFailure(`No database at ${path}. Start the app once (npm start) or set DATA_DIR.`, 2);
+  useDataDirectory(config.dataDirectory);
   return openDatabase(path);
 }
 
@@ -50,17 +73,83 @@ export function runningServerPid(dataDirectory: string): number | undefined {
   }
 }
 
-/** Checks a database file on its own: SQLite's integrity check, then the ledger's verify. */
-function checkDatabaseFile(path: string): { ok: boolean; message: string } {
-  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
+const megabytes = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function timed<T>(work: () => T): { value: T; durationMs: number } {
+  const started = performance.now();
+  const value = work();
+  return { value, durationMs: performance.now() - started };
+}
+
+/** A progress bar on a terminal (stderr), nothing when output goes to a file or cron. */
+function progressBar(label: string): ((progress: SnapshotProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return ({ bytesWritten, bytesExpected }) => {
+    const share = bytesExpected > 0 ? Math.min(1, bytesWritten / bytesExpected) : 0;
+    const width = 30;
+    const filled = Math.round(share * width);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% `
+      + `${megabytes(bytesWritten)} of ${megabytes(bytesExpected)}${share >= 1 ? '\n' : ''}`);
+  };
+}
+
+/** The backup's directory must exist and be writable, or VACUUM INTO fails with a message about the database. */
+function assertWritableDirectory(directory: string): void {
   try {
-    const integrity = sqlite.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') return { ok: false, message: `SQLite integrity check failed: ${String(integrity)}` };
+    accessSync(directory, constants.W_OK);
+  } catch (error) {
+    throw new CliFailure(`Cannot write the backup into ${directory} (${errorCode(error) ?? 'not writable'}): create it or choose another place.`, 2);
+  }
+}
+
+/** `backup --verify FILE`: SQLite's integrity check and the ledger's verify on an existing backup. */
+function verifyBackup(file: string | undefined): number {
+  if (!file) throw new CliFailure('usage: npm run cli -- backup --verify FILE', 2);
+  if (!existsSync(file)) throw new CliFailure(`No backup file at ${file}.`, 2);
+  const check = timed(() => checkDatabaseFile(file));
+  const line = `${file}: ${check.value.message} (verified in ${seconds(check.durationMs)})`;
+  if (!check.value.ok) throw new CliFailure(line);
+  console.log(line);
+  return 0;
+}
+
+/**
+ * Takes DATA_DIR exclusively for a restore: refused while any server or
+ * command holds the shared lock (the lock dies with its process, so it is
+ * never stale). server.pid only helps the operator find the server.
+ */
+function holdRestoreLock(dataDirectory: string, doing = 'restoring', then = 'restore'): void {
+  try {
+    holdExclusiveLock(dataDirectory);
+  } catch (error) {
+    if (!(error instanceof DataDirectoryBusy)) throw error;
+    const pid = runningServerPid(dataDirectory);
+    const named = pid === undefined ? '' : ` (server.pid names pid ${pid})`;
+    throw new CliFailure(`Not ${doing}: a server or another command is using ${dataDirectory}${named}; stop it first, then ${then}.`, 2);
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/** Checks a database file on its own: SQLite's integrity check, then the ledger's verify. */
+function checkDatabaseFile(path: string, depth: 'quick' | 'full' = 'full'): { ok: boolean; message: string } {
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(path, { readonly: true, fileMustExist: true });
+    // quick_check reads every page and row; integrity_check also matches every index with its table (6x slower).
+    const check = depth === 'full' ? 'integrity_check' : 'quick_check';
+    const integrity = sqlite.pragma(check, { simple: true });
+    if (integrity !== 'ok') return { ok: false, message: `SQLite ${check} failed: ${oneLine(String(integrity))}` };
     const report = verifyLedger(sqlite);
     if (!report.ok) return { ok: false, message: `ledger BAD at sequence ${report.firstBadSeq}: ${report.problem}` };
     return { ok: true, message: `ledger ok: ${report.transfers} transfers, ${report.accounts} accounts, head ${report.headHash}` };
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === undefined || !code.startsWith('SQLITE_')) throw error;
+    return { ok: false, message: `${path} is damaged or not a Silver Hours database (${code}: ${oneLine((error as Error).message)})` };
   } finally {
-    sqlite.close();
+    sqlite?.close();
   }
 }
 
@@ -81,6 +170,7 @@ const commands: Record<string, Command> = {
     summary: 'seed the demo network into DATA_DIR (what npm start does on first start); does nothing twice',
     async run() {
       const config = loadConfig();
+      useDataDirectory(config.dataDirectory);
       const db = openDatabase(databasePath(config.dataDirectory));
       const ran = await seedDemoNetwork(db, unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile }));
       db.$client.close();
@@ -113,6 +203,7 @@ const commands: Record<string, Command> = {
         console.error(`${path} already exists. seed big needs an empty DATA_DIR, e.g. DATA_DIR=./data-big npm run cli -- seed big`);
         return 2;
       }
+      useDataDirectory(config.dataDirectory);
       const started = Date.now();
       const db = openDatabase(path);
       const secrets = unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile });
@@ -128,31 +219,42 @@ const commands: Record<string, Command> = {
     },
   },
   backup: {
-    usage: 'backup FILE',
-    summary: 'online backup of the live database (SQLite backup API), safe while the server runs',
+    usage: 'backup FILE | backup --verify FILE',
+    summary: 'online backup of the live database (one consistent snapshot, VACUUM INTO), verified before it is kept; --verify checks an existing backup',
     async run(args) {
+      if (args[0] === '--verify') return verifyBackup(args[1]);
       const file = args[0];
-      if (!file) {
-        console.error('usage: npm run cli -- backup FILE');
-        return 2;
-      }
-      if (existsSync(file)) {
-        console.error(`${file} already exists; choose a new file name (backups are never overwritten).`);
-        return 2;
-      }
+      if (!file) throw new CliFailure('usage: npm run cli -- backup FILE (or backup --verify FILE)', 2);
+      if (existsSync(file)) throw new CliFailure(`${file} already exists; choose a new file name (backups are never overwritten).`, 2);
+      assertWritableDirectory(dirname(resolve(file)));
       const db = openExisting();
-      const partial = `${file}.partial`;
-      rmSync(partial, { force: true });
-      await db.$client.backup(partial);
       db.$client.close();
-      const check = checkDatabaseFile(partial);
-      if (!check.ok) {
-        console.error(`backup failed its check, not kept: ${check.message}`);
-        rmSync(partial, { force: true });
-        return 1;
+      const source = databasePath(loadConfig().dataDirectory);
+      const partial = `${file}.partial`;
+      removePartial(partial);
+      const snapshot = startSnapshot(source, partial, progressBar('backup'));
+      // Ctrl+C or a stop signal: no partial file is left behind.
+      const interrupted = (signal: NodeJS.Signals) => {
+        void snapshot.abandon().finally(() => {
+          removePartial(partial);
+          console.error(`\nbackup interrupted by ${signal}; the partial file ${partial} was removed.`);
+          process.exit(130);
+        });
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
+      const written = await snapshot.done;
+      if (process.stderr.isTTY) process.stderr.write('verifying the copy (quick_check, balances, hash chain)...\n');
+      const check = timed(() => checkDatabaseFile(partial, 'quick'));
+      if (!check.value.ok) {
+        removePartial(partial);
+        throw new CliFailure(`backup failed its check, not kept: ${check.value.message}`);
       }
+      syncFile(partial);
       renameSync(partial, file);
-      console.log(`backup written to ${file}; ${check.message}`);
+      syncFile(file);
+      console.log(`backup written to ${file}; ${check.value.message}`);
+      console.log(`  snapshot ${megabytes(written.bytes)} in ${seconds(written.durationMs)}, verified in ${seconds(check.durationMs)}`);
       return 0;
     },
   },
@@ -166,11 +268,7 @@ const commands: Record<string, Command> = {
         return 2;
       }
       const config = loadConfig();
-      const pid = runningServerPid(config.dataDirectory);
-      if (pid !== undefined) {
-        console.error(`The server is running (pid ${pid}) on ${config.dataDirectory}. Stop it first, then restore.`);
-        return 2;
-      }
+      holdRestoreLock(config.dataDirectory);
       const check = checkDatabaseFile(file);
       if (!check.ok) {
         console.error(`Not restoring: the backup does not verify (${check.message}).`);
@@ -195,6 +293,12 @@ const commands: Record<string, Command> = {
     summary: 'recompute every balance and walk the hash chain; exit 1 at the first disagreement',
     async run() {
       const db = openExisting();
+      const damage = quickCheckProblem(db.$client);
+      if (damage) {
+        db.$client.close();
+        console.log(`database DAMAGED: SQLite quick_check: ${damage}`);
+        return 1;
+      }
       const report = verifyLedger(db.$client);
       db.$client.close();
       if (report.ok) {
@@ -266,13 +370,11 @@ const commands: Record<string, Command> = {
         return 2;
       }
       const config = loadConfig();
-      // TODO(wt-ops): use the server's lifetime lock when it lands; the pid file can be stale or missing.
-      const pid = runningServerPid(config.dataDirectory);
-      if (pid !== undefined) {
-        console.error(`The server is running (pid ${pid}) on ${config.dataDirectory}. Stop it first, then rotate the keys.`);
-        return 2;
-      }
-      const db = openExisting();
+      // Like restore: the exclusive lock on DATA_DIR/server.lock, refused while any server or command holds it.
+      holdRestoreLock(config.dataDirectory, 'rotating the keys', 'rotate the keys');
+      const path = databasePath(config.dataDirectory);
+      if (!existsSync(path)) throw new CliFailure(`No database at ${path}. Start the app once (npm start) or set DATA_DIR.`, 2);
+      const db = openDatabase(path);
       try {
         const result = rotateKeys(db, config.dataDirectory, { targetProfile, nowMs: Date.now() });
         console.log(`keys rotated (${result.cryptoProfile}): ${result.idNumbers} ID numbers, ${result.cardTokens} card tokens, ${result.importFiles} roster files re-encrypted; `
@@ -291,11 +393,26 @@ function help(): void {
   console.log('\nThe database is DATA_DIR/silver-hours.db (DATA_DIR defaults to ./data).');
 }
 
+/** Runs one command; a failure is one sentence on stderr and a non-zero exit, never a stack trace. */
+async function runCommand(name: string, command: Command, args: string[]): Promise<number> {
+  try {
+    return await command.run(args);
+  } catch (error) {
+    if (error instanceof CliFailure) {
+      console.error(error.message);
+      return error.exitCode;
+    }
+    const storage = describeStorageFailure(error, resolve(process.env.DATA_DIR ?? './data'));
+    console.error(storage ?? `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   for (const length of [2, 1]) {
     const name = argv.slice(0, length).join(' ');
     const command = commands[name];
-    if (command) return command.run(argv.slice(length));
+    if (command) return runCommand(name, command, argv.slice(length));
   }
   if (argv.length > 0 && argv[0] !== 'help' && argv[0] !== '--help') {
     console.error(`Unknown command: ${argv.join(' ')}\n`);

@@ -576,6 +576,21 @@ export class Ledger {
     return row ?? { seq: 0, hash: GENESIS_HASH, timestampMs: 0 };
   }
 
+  /**
+   * Records a checkpoint when the chain has grown since the last one, and
+   * answers it (or null). The check and the insert share one IMMEDIATE
+   * transaction, so two servers on one file never publish the same head twice.
+   */
+  checkpointIfMoved(nowMs: number = this.now()): { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number } | null {
+    const run = this.sqlite.transaction(() => {
+      const head = this.head();
+      const last = this.checkpoints(1)[0];
+      if (head.seq === 0 || last?.seq === head.seq) return null;
+      return this.checkpoint(nowMs);
+    });
+    return run.immediate();
+  }
+
   /** Records the current head of the hash chain as a checkpoint. */
   checkpoint(nowMs: number = this.now()): { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number } {
     const run = this.sqlite.transaction(() => {

@@ -19,3 +19,14 @@ export function formatDateTime(ms: number, locale: string): string {
   }
   return formatter.format(new Date(ms));
 }
+
+/** Shanghai is UTC+8 all year (no daylight saving time). */
+const shanghaiOffsetMs = 8 * 3_600_000;
+
+/** Milliseconds from `nowMs` to the next `hour`:00 in Asia/Shanghai (a full day when it is that moment now). */
+export function msUntilShanghaiHour(nowMs: number, hour: number): number {
+  const day = 86_400_000;
+  const sinceMidnight = (((nowMs + shanghaiOffsetMs) % day) + day) % day;
+  const wait = (hour * 3_600_000 - sinceMidnight + day) % day;
+  return wait === 0 ? day : wait;
+}

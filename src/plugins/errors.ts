@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDiskFull } from '../db/failures.ts';
 import { HttpProblem, SignInRequired } from './http-errors.ts';
 import { localReturnPath } from '../lib/return-path.ts';
 
@@ -24,6 +25,7 @@ const titleKeyByStatus: Record<number, string> = {
   415: 'errors.badRequest.title',
   429: 'errors.rateLimited.title',
   500: 'errors.server.title',
+  503: 'errors.unavailable.title',
 };
 
 async function renderProblem(
@@ -76,6 +78,12 @@ export function installErrorPages(app: FastifyInstance): void {
     if (status < 500) {
       const messageKey = status === 404 ? 'errors.notFound.message' : status === 429 ? 'errors.rateLimited.message' : status === 403 ? 'errors.forbidden.message' : 'errors.badRequest.message';
       return renderProblem(request, reply, status, messageKey);
+    }
+    if (isDiskFull(error)) {
+      // Nothing was saved (the transaction rolled back); say so plainly instead of "something went wrong".
+      request.server.storage.reportFull(request.log);
+      reply.header('Retry-After', '60');
+      return renderProblem(request, reply, 503, 'errors.diskFull.message');
     }
     const reference = randomBytes(4).toString('hex').toUpperCase();
     request.log.error({ err: error, reference }, 'request failed');

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
+import { holdSharedLock } from '../../src/db/lock.ts';
 import { AccountFlags, Ledger } from '../../src/ledger/index.ts';
 
 const cli = (dataDirectory: string, ...args: string[]) =>
@@ -34,6 +35,9 @@ t.test('backup while the database is in use, restore into a new DATA_DIR, and ve
   db.$client.close();
 
   t.equal(cli(live, 'backup', file).status, 2, 'an existing backup file is never overwritten');
+  const nowhere = cli(live, 'backup', join(root, 'missing', 'backup.db'));
+  t.equal(nowhere.status, 2, 'a backup into a missing directory is refused');
+  t.equal(nowhere.stderr, `Cannot write the backup into ${join(root, 'missing')} (ENOENT): create it or choose another place.\n`, 'in one sentence naming the directory');
 
   const restored = join(root, 'restored');
   writeFileSync(join(root, 'not-a-db'), 'hello');
@@ -49,17 +53,22 @@ t.test('backup while the database is in use, restore into a new DATA_DIR, and ve
   t.match(verify.stdout, /^ledger ok: 200 transfers, 2 accounts, head [0-9a-f]{64}\n$/);
 });
 
-t.test('restore refuses while a server runs on DATA_DIR', async (t) => {
+t.test('restore refuses while a process holds the DATA_DIR lock, and a stale pid file does not stop it', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'silver-restore-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const live = join(root, 'live');
   liveDatabase(live).db.$client.close();
   const file = join(root, 'backup.db');
   t.equal(cli(live, 'backup', file).status, 0);
-  writeFileSync(join(live, 'server.pid'), String(process.pid));
+  const lock = holdSharedLock(live);
   const refused = cli(live, 'restore', file);
   t.equal(refused.status, 2);
-  t.match(refused.stderr, /server is running/);
+  t.match(refused.stderr, /^Not restoring: a server or another command is using .*; stop it first, then restore\.\n$/);
+  lock.release();
+  // A pid file left by a dead server (or naming a live unrelated process) is no lock.
+  writeFileSync(join(live, 'server.pid'), String(process.pid));
+  const restored = cli(live, 'restore', file);
+  t.equal(restored.status, 0, restored.stderr);
 });
 
 t.test('ledger verify exits 1 and names the first bad sequence', async (t) => {

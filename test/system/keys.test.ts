@@ -161,10 +161,10 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   t.equal(created.status, 303);
   const memberPath = created.headers.get('location')!.replace(/\?.*$/, '');
 
-  // While the server runs (its pid file), rotation is refused and changes nothing.
+  // While the server runs (it holds DATA_DIR/server.lock), rotation is refused and changes nothing.
   const busy = await runToExit('src/cli.ts', dataDirectory, ['keys', 'rotate']);
   t.not(busy.code, 0, 'refused while the server runs');
-  t.match(busy.stderr, 'Stop it first');
+  t.match(busy.stderr, 'Not rotating the keys: a server or another command is using');
   t.equal(await server.stop(), 0);
 
   const oldSecrets = readFileSync(secretsFile, 'utf8');

@@ -12,20 +12,35 @@ import { seedDemo } from './seed.ts';
  * redemptions. Each part runs once (it keeps its own marker), so a second
  * start, or a start after a part was added in a newer version, never
  * duplicates anything. Returns the parts that ran.
+ *
+ * All parts run in ONE write transaction, markers included: a first start
+ * interrupted anywhere (Ctrl+C, a kill, a power cut) leaves no half-seeded
+ * network, and the next start seeds it whole. The transaction is opened by
+ * hand because some parts await password and PIN hashing: nothing else uses
+ * this connection meanwhile (the server seeds before it builds the app or
+ * listens), and the domain functions' own transactions nest as savepoints.
+ * A second process waits for the lock (not 5 s: the seed takes longer), then
+ * finds the markers and does nothing.
  */
 export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = Date.now()): Promise<string[]> {
+  const sqlite = db.$client;
   const ran: string[] = [];
-  // The seed is many small transactions of demo data: sync at WAL checkpoints
-  // only (still crash-safe, never corrupt), then back to FULL for real use.
-  const synchronous = db.$client.pragma('synchronous', { simple: true });
-  db.$client.pragma('synchronous = NORMAL');
+  const busyTimeout = sqlite.pragma('busy_timeout', { simple: true });
+  sqlite.pragma('busy_timeout = 300000');
+  try {
+    sqlite.exec('BEGIN IMMEDIATE');
+  } finally {
+    sqlite.pragma(`busy_timeout = ${Number(busyTimeout)}`);
+  }
   try {
     if (await seedDemo(db, nowMs)) ran.push('regions and users');
     if (seedPeople(db, keys, nowMs)) ran.push('members, elders and teams');
     if (seedHours(db, keys, nowMs)) ran.push('service standard and hours');
     if (await seedRedemption(db, keys, nowMs)) ran.push('partner sites and redemptions');
-  } finally {
-    db.$client.pragma(`synchronous = ${Number(synchronous)}`);
+    sqlite.exec('COMMIT');
+  } catch (error) {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    throw error;
   }
   return ran;
 }

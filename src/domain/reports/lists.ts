@@ -1,4 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
+import { checkpointVerdict, lastFullVerification, type CheckpointVerdict, type FullVerification } from '../ledger/verification.ts';
 import { Ledger } from '../../ledger/index.ts';
 import { maskName } from '../../lib/mask.ts';
 import { maskPhone } from '../../lib/phone.ts';
@@ -107,10 +108,16 @@ export interface TransparencyCounty {
 export interface Transparency {
   counties: TransparencyCounty[];
   head: { seq: number; hash: string; timestampMs: number };
-  checkpoints: { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number; holds: boolean }[];
+  checkpoints: { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number; verdict: CheckpointVerdict }[];
+  /** The last full verification the server ran (at start-up and nightly), or null before the first. */
+  verification: FullVerification | null;
 }
 
-/** Network aggregates per county (all time) and the ledger's checkpoints, each checked against the chain as it is now. */
+/**
+ * Network aggregates per county (all time), the last full verification of the
+ * ledger and the published checkpoints, each judged by that verification and
+ * by the hash stored at its sequence number now.
+ */
 export function transparency(sqlite: Sqlite, counties: readonly RegionNode[]): Transparency {
   const sums = sqlite.prepare(`SELECT metric, dimension, sum(value) AS value FROM report_figures WHERE region_code = ? AND metric IN (?, ?, ?, ?) GROUP BY metric`);
   const registry = sqlite.prepare('SELECT metric, sum(value) AS value FROM report_registry WHERE region_code = ? AND metric IN (?, ?) GROUP BY metric');
@@ -127,10 +134,10 @@ export function transparency(sqlite: Sqlite, counties: readonly RegionNode[]): T
     };
   });
   const ledger = new Ledger(sqlite);
+  const verification = lastFullVerification(sqlite);
   const checkpoints = ledger.checkpoints(24).map((checkpoint) => ({
     ...checkpoint,
-    // A checkpoint holds while the transfer at its sequence number still has the published hash (verify checks the chain up to the head).
-    holds: checkpoint.seq === 0 ? true : ledger.transferAt(checkpoint.seq)?.hash === checkpoint.hash,
+    verdict: checkpointVerdict(checkpoint, checkpoint.seq === 0 ? undefined : ledger.transferAt(checkpoint.seq)?.hash, verification),
   }));
-  return { counties: rows, head: ledger.head(), checkpoints };
+  return { counties: rows, head: ledger.head(), checkpoints, verification };
 }

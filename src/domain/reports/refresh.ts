@@ -420,8 +420,8 @@ export function refreshLedgerFigures(sqlite: Sqlite, nowMs: number, options: Ref
   const batchSize = options.batchSize ?? 20_000;
   const maxTransfers = options.maxTransfers ?? Number.POSITIVE_INFINITY;
   const head = (sqlite.prepare('SELECT max(seq) AS seq FROM ledger_transfers').get() as { seq: number | null }).seq ?? 0;
-  let position = readCursor(sqlite, ledgerCursor);
-  if (position >= head) return 0;
+  // A cheap early exit; the position that counts is read again inside each write transaction.
+  if (readCursor(sqlite, ledgerCursor) >= head) return 0;
 
   const tree = regionTree(sqlite);
   const lookups = new Lookups(sqlite, tree);
@@ -432,16 +432,20 @@ export function refreshLedgerFigures(sqlite: Sqlite, nowMs: number, options: Ref
       pending_id AS pendingId, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs
     FROM ledger_transfers WHERE seq > ? ORDER BY seq LIMIT ?`);
   let read = 0;
-  const runBatch = sqlite.transaction((from: number, limit: number) => {
+  // The cursor is read and advanced in the same IMMEDIATE transaction: another process (a second
+  // server on the same file) that moved it meanwhile is seen here, so no transfer is counted twice.
+  const runBatch = sqlite.transaction((limit: number) => {
+    const from = readCursor(sqlite, ledgerCursor);
     const rows = page.all(from, limit) as TransferRow[];
     for (const row of rows) applyTransfer(row, lookups, figures, service, legs);
     figures.flush(sqlite);
     const last = rows.at(-1)?.seq ?? from;
-    writeCursor(sqlite, ledgerCursor, last, nowMs);
+    if (rows.length > 0) writeCursor(sqlite, ledgerCursor, last, nowMs);
     return { last, count: rows.length };
   });
+  let position = 0;
   while (position < head && read < maxTransfers) {
-    const { last, count } = runBatch.immediate(position, Math.min(batchSize, maxTransfers - read));
+    const { last, count } = runBatch.immediate(Math.min(batchSize, maxTransfers - read));
     if (count === 0) break;
     position = last;
     read += count;

@@ -4,6 +4,8 @@ import { seedBig } from '../../../src/domain/demo/big.ts';
 import { neutralise } from '../../../src/domain/reports/exports.ts';
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
+import { lastFullVerification, runFullVerification } from '../../../src/domain/ledger/verification.ts';
+import { formatDateTime } from '../../../src/lib/time.ts';
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../../../src/domain/auth/users.ts';
 import { logService } from '../../../src/domain/hours/log.ts';
@@ -156,19 +158,51 @@ t.test('targets: the top office edits them, others cannot', async (t) => {
   t.match(visibleText(dashboard.body), '目标 95%');
 });
 
-t.test('transparency page: public, aggregates by county, checkpoints that hold, no personal data', async (t) => {
-  const { app, db } = await setup(t);
+t.test('transparency page: public, aggregates by county, checkpoints judged by the last full verification, no personal data', async (t) => {
+  const { app, db, clock } = await setup(t);
   const anonymous = new TestBrowser(app);
-  const page = await anonymous.get('/transparency');
-  t.equal(page.statusCode, 200);
+  const verdict = (body: string) => /<strong id="latest-verdict">([^<]+)<\/strong>/.exec(body)?.[1];
+  const before = await anonymous.get('/transparency');
+  t.equal(before.statusCode, 200);
   const checkpoint = new Ledger(db.$client).checkpoints(1)[0]!;
-  t.match(page.body, checkpoint.hash);
-  t.match(visibleText(page.body), '成立');
-  t.match(visibleText(page.body), 'npm run cli -- ledger verify');
+  t.match(before.body, checkpoint.hash);
+  t.equal(verdict(before.body), '尚未核验', 'nothing is claimed before a full verification');
+  t.match(visibleText(before.body), '还没有完成过完整核验。');
+
+  const verified = runFullVerification(db.$client, clock.now());
+  t.ok(verified.ok);
+  const page = await anonymous.get('/transparency');
+  const text = visibleText(page.body);
+  t.equal(verdict(page.body), '成立', 'the checkpoint holds once the whole chain verified');
+  t.match(text, `最近一次完整核验：${formatDateTime(clock.now(), 'zh-CN')}`);
+  t.match(text, `结果：通过。重新计算了全部 ${verified.transfers} 笔记录的余额`);
+  t.match(text, 'npm run cli -- ledger verify');
   const someName = db.$client.prepare('SELECT real_name FROM members LIMIT 1').pluck().get() as string;
   t.notMatch(page.body, someName, 'no member names');
   const signIn = await anonymous.get('/sign-in');
   t.match(signIn.body, /<a href="\/transparency">账本公开/, 'every page links the transparency page from its footer, signed in or not');
+});
+
+t.test('transparency page: a tampered chain shows the failed verification and the checkpoint does not hold', async (t) => {
+  const { app, db, clock } = await setup(t);
+  const sqlite = db.$client;
+  runFullVerification(sqlite, clock.now());
+  const checkpoint = new Ledger(sqlite).checkpoints(1)[0]!;
+  const tamperedSeq = Math.floor(checkpoint.seq / 2);
+  // Three bytes of one old transfer change; its stored hash (what the page used to compare) does not.
+  sqlite.exec('DROP TRIGGER ledger_transfers_no_update');
+  sqlite.prepare('UPDATE ledger_transfers SET amount = amount + 101 WHERE seq = ?').run(tamperedSeq);
+  clock.advance(86_400_000);
+  const result = runFullVerification(sqlite, clock.now());
+  t.notOk(result.ok);
+  t.equal(result.firstBadSeq, tamperedSeq, 'the verification names the tampered transfer');
+  const page = await new TestBrowser(app).get('/transparency');
+  const text = visibleText(page.body);
+  t.equal(/<strong id="latest-verdict">([^<]+)<\/strong>/.exec(page.body)?.[1], '不成立', 'the latest checkpoint does not hold');
+  t.match(text, `最近一次完整核验：${formatDateTime(clock.now(), 'zh-CN')}`);
+  t.match(text, `结果：未通过。从第 ${tamperedSeq} 笔记录起，账本内容与哈希链不一致`);
+  t.notMatch(text, '结果：通过');
+  t.equal(lastFullVerification(sqlite)?.ok, false, 'the verdict is recorded in the database');
 });
 
 t.test('overdue visits: the reports list and /coverage agree, and both take a visit back when its record is reversed', async (t) => {
