@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
-import { figureValue, hours, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
+import { balanceRows, figureValue, hours, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
 import { refreshLedgerFigures, refreshReports } from '../../domain/reports/refresh.ts';
@@ -123,7 +123,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     };
     const user = request.requireUser();
     return reply.page('pages/reports/dashboard', {
-      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours, percent, summaryFigures, figureValue,
+      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours, percent, summaryFigures, figureValue, balanceRows,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
       behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
