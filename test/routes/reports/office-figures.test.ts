@@ -52,3 +52,47 @@ t.test('item 10: the county dashboard, print page, xlsx and CSV name every flow,
   const flows = values.slice(0, -1).reduce((a, b) => a + b, 0);
   t.ok(Math.abs(flows - values.at(-1)!) < 0.01 * values.length, 'the sheet adds up');
 });
+
+t.test('items 11 and 12: the city dashboard shows inbound clearing and settlements by county name, on screen, print page, xlsx and CSV', async (t) => {
+  const { app, db } = await demo(t);
+  const admin = await signedInAs(app, 'admin');
+  await admin.get('/clearing');
+  const settled = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount: '2', note: '2026 年 11 月结算', idempotency_key: '6f1c2a4e-0b7d-4c1e-9a55-1d2e3f405162' });
+  t.equal(settled.statusCode, 303, 'the province settles 凤凰县 -> 隆回县');
+  t.equal(db.$client.prepare("SELECT amount_minutes FROM clearing_settlements WHERE from_county_code = '433123' AND to_county_code = '430524'").pluck().get(), 120);
+
+  const city = await signedInAs(app, 'office-city');
+  const page = await city.get(`/reports/430500?month=${month}`);
+  t.equal(page.statusCode, 200);
+  // 凤凰县 is outside 邵阳市, but its members spent 2.5 h at 隆回县's love supermarket.
+  t.same(tableRows(page.body, 'dashboard-clearing').slice(1).filter((row) => row[1] === '隆回县'), [['凤凰县', '隆回县', '2.5']], 'inbound clearing');
+  t.same(tableRows(page.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2']], 'the settlement');
+  t.notMatch(visibleText(page.body), /跨县清算 本月没有记录/);
+
+  // The county itself sees the same (outbound), and 吉首市's office view (the province here) both ways.
+  const county = await signedInAs(app, 'office');
+  const own = await county.get(`/reports/433123?month=${month}`);
+  t.same(tableRows(own.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2']]);
+  t.ok(tableRows(own.body, 'dashboard-clearing').slice(1).some((row) => row[0] === '吉首市' && row[1] === '凤凰县'), '凤凰县 sees what 吉首市 members spent at its sites');
+
+  // Item 11: names, not codes, wherever the flows are printed.
+  const print = await city.get(`/reports/430500/monthly?month=${month}`);
+  const printed = visibleText(print.body.slice(print.body.lastIndexOf('<section')));
+  t.match(printed, '凤凰县 隆回县 2.5 跨县兑换');
+  t.match(printed, '凤凰县 隆回县 2 结算');
+  t.notMatch(printed, /433123|430524/, 'no county code in the 跨县清算 section of the print page');
+  const xlsx = await city.request({ method: 'GET', url: `/reports/433123/monthly.xlsx?month=${month}` });
+  t.equal(xlsx.statusCode, 403, 'the city office cannot export 凤凰县');
+  const own11 = await county.request({ method: 'GET', url: `/reports/433123/monthly.xlsx?month=${month}` });
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(own11.rawPayload as unknown as ArrayBuffer);
+  const sheet = workbook.getWorksheet('跨县清算')!;
+  const cells = sheet.getSheetValues().slice(2).map((row) => (row as unknown[]).slice(1, 3));
+  t.ok(cells.length >= 3, 'redemptions both ways and the settlement');
+  t.ok(cells.every((pair) => pair.every((cell) => typeof cell === 'string' && /[县市区]$/.test(cell))), `county names in 跨县清算: ${JSON.stringify(cells)}`);
+  t.ok(cells.some((pair) => pair[0] === '凤凰县' && pair[1] === '隆回县'));
+  t.ok(cells.some((pair) => pair[0] === '吉首市' && pair[1] === '凤凰县'));
+  const csv = await county.get(`/reports/433123/monthly.csv?month=${month}`);
+  t.match(csv.body, '凤凰县,吉首市,');
+  t.notMatch(csv.body.slice(csv.body.indexOf('跨县清算')), /4331\d\d|4305\d\d/, 'no codes in the CSV clearing section');
+});
