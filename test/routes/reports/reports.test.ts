@@ -184,7 +184,7 @@ t.test('overdue visits: the reports list and /coverage agree, and both take a vi
       .map((row) => ({ id: Number(/\/coverage\/elders\/(\d+)"/.exec(row)![1]), masked: maskName(/\/coverage\/elders\/\d+">([^<]+)</.exec(row)![1]!) }));
     const report = await coordinator.get('/reports/433123101/visits');
     t.equal(report.statusCode, 200);
-    const total = Number(/其中超过探访周期未获服务 (\d+) 人/.exec(visibleText(report.body))![1]);
+    const total = Number(/其中从未探访或超过探访周期未获服务 (\d+) 人/.exec(visibleText(report.body))![1]);
     const overdueOnReport = [...report.body.matchAll(/<tr><th scope="row">([^<]+)<\/th>/g)].map((match) => match[1]!);
     return { overdueOnCoverage, overdueOnReport, total };
   }
