@@ -102,6 +102,8 @@ export interface Dashboard {
   settlements: ClearingCell[];
   /** Every county named in `clearing` and `settlements`, so exports can print names, not codes. */
   flowCounties: RegionNode[];
+  /** The month shown is the current one: its figures run to today, beside the last full month. */
+  inProgress: boolean;
 }
 
 /**
@@ -273,7 +275,8 @@ export class ReportReader {
     return [...codes].map((code) => this.tree.get(code)).filter((node): node is RegionNode => node !== undefined);
   }
 
-  dashboard(regionCode: string, month: string): Dashboard | undefined {
+  /** `currentMonth`: the month of today (Shanghai); when shown, its figures run only to today. */
+  dashboard(regionCode: string, month: string, currentMonth?: string): Dashboard | undefined {
     const region = this.tree.get(regionCode);
     if (!region) return undefined;
     const targetValues = readTargets(this.sqlite);
@@ -347,6 +350,7 @@ export class ReportReader {
       clearing,
       settlements,
       flowCounties: this.countiesNamedIn([...clearing, ...settlements]),
+      inProgress: month === currentMonth,
     };
   }
 }

@@ -40,9 +40,9 @@ t.test('item 10: the county dashboard, print page, xlsx and CSV name every flow,
   t.equal(rows.at(-1)![1], String(Math.round((held / 60) * 100) / 100), '本月末结余 is what the ledger holds for the county');
 
   const print = await office.get(`/reports/433123/monthly?month=${month}`);
-  t.match(visibleText(print.body), /积分结余变动 指标 单位 本月（2026-11） 上月末结余 小时 [\d.]+ 期初余额导入 小时 [\d.]+/);
+  t.match(visibleText(print.body), /积分结余变动 指标 单位 本月截至今日（2026-11） 上月末结余 小时 [\d.]+ 期初余额导入 小时 [\d.]+/);
   const csv = await office.get(`/reports/433123/monthly.csv?month=${month}`);
-  t.match(csv.body, /积分结余变动\r\n指标,单位,本月（2026-11）\r\n上月末结余,小时,[\d.]+\r\n期初余额导入,小时,[\d.]+/);
+  t.match(csv.body, /积分结余变动\r\n指标,单位,本月截至今日（2026-11）\r\n上月末结余,小时,[\d.]+\r\n期初余额导入,小时,[\d.]+/);
   const xlsx = await office.request({ method: 'GET', url: `/reports/433123/monthly.xlsx?month=${month}` });
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
@@ -95,4 +95,30 @@ t.test('items 11 and 12: the city dashboard shows inbound clearing and settlemen
   const csv = await county.get(`/reports/433123/monthly.csv?month=${month}`);
   t.match(csv.body, '凤凰县,吉首市,');
   t.notMatch(csv.body.slice(csv.body.indexOf('跨县清算')), /4331\d\d|4305\d\d/, 'no codes in the CSV clearing section');
+});
+
+t.test('item 10b: early in a month the first dashboard is labelled 本月截至今日 beside the last full month, and the demo has this month\'s activity', async (t) => {
+  const decemberFifth = Date.UTC(2026, 11, 5, 2, 0, 0); // 2026-12-05 10:00 in Shanghai
+  const test = await createTestApp({ clock: () => decemberFifth });
+  t.teardown(() => test.app.close());
+  await seedDemoNetwork(test.db, testSecrets(), decemberFifth);
+  const approvedThisMonth = test.db.$client.prepare("SELECT count(*) FROM service_records WHERE status = 'approved' AND service_date >= '2026-12-01'").pluck().get() as number;
+  t.ok(approvedThisMonth > 0, `the demo carries approved service into the current month (${approvedThisMonth})`);
+  t.ok((test.db.$client.prepare("SELECT count(*) FROM service_records WHERE status = 'pending'").pluck().get() as number) > 0, 'and still leaves records in the queue');
+
+  const office = await signedInAs(test.app, 'office');
+  const page = await office.get('/reports/433123');
+  t.equal(page.statusCode, 200);
+  const summary = page.body.slice(page.body.indexOf('summary-title'));
+  const header = /<thead><tr>([\s\S]*?)<\/tr><\/thead>/.exec(summary)![1]!;
+  t.match(visibleText(header), '指标 本月截至今日（2026-12） 上月（2026-11） 去年同月（2025-12）');
+  t.match(visibleText(page.body), '2026-12 还没有结束：本月的数字截至今日');
+  const serviceRow = [...summary.matchAll(/<tr><th scope="row">服务时长（小时）<\/th><td class="num">([\d.]+)<\/td><td class="num">([\d.]+)<\/td>/g)][0];
+  t.ok(serviceRow && Number(serviceRow[1]) > 0 && Number(serviceRow[2]) > 0, `service hours this month to date and last month are not zero (${serviceRow?.[1]}, ${serviceRow?.[2]})`);
+  const csv = await office.get('/reports/433123/monthly.csv');
+  t.match(csv.body, '指标,单位,本月截至今日（2026-12）,上月（2026-11）');
+  // A month already over is labelled as a plain month.
+  const november = await office.get('/reports/433123?month=2026-11');
+  t.notMatch(visibleText(november.body), '本月截至今日');
+  t.match(visibleText(november.body), '本月（2026-11）');
 });
