@@ -44,6 +44,17 @@ export interface QueueItem {
   createdAtMs: number;
   /** The reviewer logged it or is the volunteer: shown, but not theirs to decide. */
   own: boolean;
+  /** Why it is the reviewer's own: they entered it, or they are its volunteer (null when not own). */
+  ownReason: OwnReason | null;
+}
+
+export type OwnReason = 'entered' | 'volunteer';
+
+/** Why a record is not the actor's to decide, or null: the actor entered it, or is its volunteer. */
+export function ownReasonOf(record: { enteredByUserId: number | null; volunteerMemberId: number }, actorUserId: number, actorMemberId: number | null): OwnReason | null {
+  if (record.enteredByUserId === actorUserId) return 'entered';
+  if (actorMemberId !== null && record.volunteerMemberId === actorMemberId) return 'volunteer';
+  return null;
 }
 
 function scopeCondition(paths: readonly string[]): SQL {
@@ -144,7 +155,8 @@ export function verificationQueue(context: HoursContext, actor: Actor, filter: Q
     source: row.record.source,
     enteredByName: row.enteredByName,
     createdAtMs: row.record.createdAtMs,
-    own: row.record.enteredByUserId === actor.userId || (ownMemberId !== null && row.record.volunteerMemberId === ownMemberId),
+    own: ownReasonOf(row.record, actor.userId, ownMemberId) !== null,
+    ownReason: ownReasonOf(row.record, actor.userId, ownMemberId),
   }));
 }
 

@@ -7,7 +7,7 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
-import { approveMany, approveRecord, capSplitFor, recordLabels, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { approveMany, approveRecord, capSplitFor, ownReasonOf, recordLabels, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -43,7 +43,8 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const path = villagePath(record);
     const staff = authorize(user.actor, canVerifyHours, { regionPath: path }) !== null;
     if (!isVolunteer && !staff) request.authorize(canVerifyHours, { regionPath: path });
-    const own = isVolunteer || record.enteredByUserId === user.id;
+    const ownReason = ownReasonOf(record, user.id, ownMemberId);
+    const own = ownReason !== null;
     const volunteer = app.db.select({ realName: members.realName }).from(members).where(eq(members.id, record.volunteerMemberId)).get();
     const type = app.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get()!;
     const elder = record.elderId ? app.db.select({ realName: elders.realName }).from(elders).where(eq(elders.id, record.elderId)).get() : undefined;
@@ -57,7 +58,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       {
         record, volunteerName: volunteer?.realName ?? '', type, elderName: elder?.realName ?? null, village,
         enteredByName: nameOf(record.enteredByUserId), reviewedByName: nameOf(record.reviewedByUserId),
-        canDecide: staff && !own, own: staff && own, errors, f: formatters(request),
+        canDecide: staff && !own, own: staff && own, ownReason, errors, f: formatters(request),
         capWarning: capCheck !== undefined && !capCheck.ok, diverted: split && split.diverted > 0 ? split : null,
         logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
         done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,

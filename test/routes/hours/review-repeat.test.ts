@@ -94,3 +94,23 @@ t.test('approve/reject race: the loser sees who decided, the record as it is, an
   t.equal(scalar(testApp, "SELECT count(*) FROM ledger_transfers WHERE id IN (?, ?)", `svc-post:${id}`, `svc-void:${id}`), 1, 'one decision in the ledger');
   t.ok(verifyLedger(testApp.db.$client).ok);
 });
+
+t.test('item 8: a record the coordinator entered reads as one true statement in the queue and on its page', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const ownId = scalar(testApp, "SELECT id FROM service_records WHERE entered_by_user_id = (SELECT id FROM users WHERE phone = '13800000002') AND status = 'pending' AND source = 'coordinator' LIMIT 1");
+  t.ok(ownId, 'the seed left a pending entry by the coordinator');
+  const volunteerName = scalar<string>(testApp, 'SELECT m.real_name FROM service_records r JOIN members m ON m.id = r.volunteer_member_id WHERE r.id = ?', ownId);
+  const queue = await coordinator.get('/hours/queue');
+  const item = /<li>\s*<p class="card-title">[\s\S]*?<\/li>/g;
+  const own = [...queue.body.matchAll(item)].map((match) => visibleText(match[0])).find((text) => text.startsWith(`${volunteerName} ·`) && text.includes('您代登记'));
+  t.ok(own, 'the coordinator\'s own entry is in the queue');
+  t.match(own, '您代登记的记录，需其他协管员审核');
+  t.notMatch(own, '本人登记', 'not "logged by the volunteer"');
+  t.notMatch(own, '协管员代登记', 'and not a second, different statement of who entered it');
+  const page = visibleText((await coordinator.get(`/hours/records/${ownId}`)).body);
+  t.match(page, '这条记录是您代登记的，需由其他协管员审核。');
+  t.notMatch(page, '本人');
+  t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', ownId), 'pending', 'still waiting for another reviewer');
+});
