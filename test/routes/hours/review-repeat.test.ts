@@ -1,7 +1,9 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
+import { HttpSession } from '../../helpers/server-process.ts';
+import { demoPhone, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
 
 async function logVisit(testApp: TestApp, volunteer: TestBrowser, startTime: string, endTime: string): Promise<number> {
@@ -113,4 +115,38 @@ t.test('item 8: a record the coordinator entered reads as one true statement in 
   t.match(page, '这条记录是您代登记的，需由其他协管员审核。');
   t.notMatch(page, '本人');
   t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', ownId), 'pending', 'still waiting for another reviewer');
+});
+
+t.test('through a real listening server: four approve-selected taps at once all read 已通过 2 条; an approve and a reject at once leave one decision and one race page', async (t) => {
+  const testApp = await createHoursApp();
+  await testApp.app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => testApp.app.close());
+  const base = `http://127.0.0.1:${(testApp.app.server.address() as AddressInfo).port}`;
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const ids = [await logVisit(testApp, volunteer, '05:00', '05:30'), await logVisit(testApp, volunteer, '06:00', '06:30')];
+  const raced = await logVisit(testApp, volunteer, '07:00', '07:30');
+
+  const coordinator = await HttpSession.signIn(base, demoPhone('coordinator'));
+  await coordinator.page('/hours/queue');
+  const form = new URLSearchParams({ _csrf: coordinator.csrf, return_to: '/hours/queue' });
+  for (const id of ids) form.append('record', String(id));
+  const taps = await Promise.all(Array.from({ length: 4 }, () => fetch(`${base}/hours/queue/approve`, {
+    method: 'POST', redirect: 'manual', body: form.toString(), headers: { cookie: coordinator.header(), 'content-type': 'application/x-www-form-urlencoded' },
+  })));
+  t.same(taps.map((response) => [response.status, response.headers.get('location')]), Array.from({ length: 4 }, () => [303, '/hours/queue?approved=2']));
+  t.same(posts(testApp, ids), [1, 1], 'each record credited once');
+
+  const office = await HttpSession.signIn(base, demoPhone('office'));
+  await office.page(`/hours/records/${raced}`);
+  const [approve, reject] = await Promise.all([
+    coordinator.fetch(`/hours/records/${raced}/approve`, { form: { return_to: '/hours/queue' } }),
+    office.fetch(`/hours/records/${raced}/reject`, { form: { reason: '时间对不上' } }),
+  ]);
+  t.same([approve.status, reject.status].sort(), [303, 409], 'one decision wins, the other is told');
+  const loser = approve.status === 409 ? approve : reject;
+  const body = await loser.text();
+  t.match(visibleText(body), /这条记录刚刚已由 \S+ 处理，现在是“(已通过|未通过)”。/);
+  t.match(body, '返回待审核列表</a>');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM ledger_transfers WHERE id IN (?, ?)', `svc-post:${raced}`, `svc-void:${raced}`), 1, 'one decision in the ledger');
+  t.ok(verifyLedger(testApp.db.$client).ok);
 });
