@@ -68,6 +68,10 @@ t.test('items 11 and 12: the city dashboard shows inbound clearing and settlemen
   t.same(tableRows(page.body, 'dashboard-clearing').slice(1).filter((row) => row[1] === '隆回县'), [['凤凰县', '隆回县', '2.5']], 'inbound clearing');
   t.same(tableRows(page.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2']], 'the settlement');
   t.notMatch(visibleText(page.body), /跨县清算 本月没有记录/);
+  // The city's ledger page agrees.
+  const ledger = await city.get(`/reports/430500/ledger?month=${month}`);
+  t.ok(tableRows(ledger.body, 'clearing').slice(1).some((row) => row[0] === '凤凰县' && row[1] === '隆回县' && row[2] === '2.5'), 'ledger page: inbound clearing');
+  t.same(tableRows(ledger.body, 'settlements').slice(1).map((row) => row.slice(1, 4)), [['凤凰县', '隆回县', '2']], 'ledger page: the settlement');
 
   // The county itself sees the same (outbound), and 吉首市's office view (the province here) both ways.
   const county = await signedInAs(app, 'office');
