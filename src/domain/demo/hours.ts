@@ -145,7 +145,10 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
         date, startTime, durationMinutes: step.minutes, note: null,
       });
       if (!logged.ok) throw new Error(`demo hours seed: ${key} ${date}: ${JSON.stringify(logged.problems)}`);
-      if (daysAgo <= 7) continue; // the last week waits in the queue
+      // The last week waits in the queue; early in a month, its days in this month are reviewed
+      // (all but yesterday's), so the first dashboard a newcomer opens has this month's activity.
+      const carriedIntoMonth = Number(today.slice(8)) <= 8 && date >= `${today.slice(0, 8)}01` && daysAgo >= 2;
+      if (daysAgo <= 7 && !carriedIntoMonth) continue;
       clock.ms += dayMs;
       const record = logged.value.record;
       // Nobody reviews what they entered: the county office reviews the coordinator's entries, the city office 隆回县's.

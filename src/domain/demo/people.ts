@@ -78,9 +78,12 @@ export function seedPeople(db: Db, keys: PeopleKeys, nowMs: number = Date.now())
   must(selfRegisterMember(context, { realName: '吴春花', phone: '13912349001', idNumber: makeIdNumber('433123', '1961-03-08', 299), villageCode: '433123101001' }), 'self-registration');
 
   for (const [position, elder] of elderSeeds.entries()) {
+    // Registered over the last weeks (every fourth today), so the never-visited are due and the coverage page has work to show.
+    const registeredDaysAgo = position % 4 === 3 ? 0 : 10 + position * 6;
+    const elderContext: PeopleContext = { db, keys, now: () => nowMs - registeredDaysAgo * 24 * 3600_000 };
     const name = surnames[(position + 3) % surnames.length]! + ['阿婆', '阿公', '奶奶', '爷爷'][position % 4]!;
     const sensitive = elder.categories.some((category) => ['disabled', 'semi_disabled', 'severe_disability'].includes(category));
-    must(registerElder(context, admin, {
+    must(registerElder(elderContext, admin, {
       realName: name,
       idNumber: makeIdNumber(elder.village.slice(0, 6), elder.birth, 400 + position),
       villageCode: elder.village,

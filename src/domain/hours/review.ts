@@ -1,4 +1,4 @@
-import { and, asc, eq, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
@@ -44,6 +44,17 @@ export interface QueueItem {
   createdAtMs: number;
   /** The reviewer logged it or is the volunteer: shown, but not theirs to decide. */
   own: boolean;
+  /** Why it is the reviewer's own: they entered it, or they are its volunteer (null when not own). */
+  ownReason: OwnReason | null;
+}
+
+export type OwnReason = 'entered' | 'volunteer';
+
+/** Why a record is not the actor's to decide, or null: the actor entered it, or is its volunteer. */
+export function ownReasonOf(record: { enteredByUserId: number | null; volunteerMemberId: number }, actorUserId: number, actorMemberId: number | null): OwnReason | null {
+  if (record.enteredByUserId === actorUserId) return 'entered';
+  if (actorMemberId !== null && record.volunteerMemberId === actorMemberId) return 'volunteer';
+  return null;
 }
 
 function scopeCondition(paths: readonly string[]): SQL {
@@ -144,7 +155,8 @@ export function verificationQueue(context: HoursContext, actor: Actor, filter: Q
     source: row.record.source,
     enteredByName: row.enteredByName,
     createdAtMs: row.record.createdAtMs,
-    own: row.record.enteredByUserId === actor.userId || (ownMemberId !== null && row.record.volunteerMemberId === ownMemberId),
+    own: ownReasonOf(row.record, actor.userId, ownMemberId) !== null,
+    ownReason: ownReasonOf(row.record, actor.userId, ownMemberId),
   }));
 }
 
@@ -296,11 +308,41 @@ export function approveMany(context: HoursContext, actor: Actor, recordIds: read
     const result: ManyResult = { approved: [], skipped: [] };
     for (const id of unique) {
       const outcome = approveRecord(context, actor, id);
-      if (outcome.ok) result.approved.push(id);
+      if (outcome.ok || approvedBy(context, actor, id, outcome.problems[0]!)) result.approved.push(id);
       else result.skipped.push({ id, problem: outcome.problems[0]! });
     }
     return ok(result);
   });
+}
+
+/** A double tap or a retry: the record is already approved, by this very reviewer. That is their decision done, not a failure. */
+function approvedBy(context: HoursContext, actor: Actor, recordId: number, problem: Problem): boolean {
+  if (problem.code !== 'hours.error.record_already_approved') return false;
+  return findRecord(context, recordId)?.reviewedByUserId === actor.userId;
+}
+
+/** How a reviewer recognises a record in a list: whose, when, what (the queue never shows ids). */
+export interface RecordLabel {
+  id: number;
+  volunteerName: string;
+  serviceDate: string;
+  typeNameZh: string;
+  typeNameEn: string;
+}
+
+/** Labels of the listed records the actor may verify (others are left out: their names are not the actor's to see). */
+export function recordLabels(context: HoursContext, actor: Actor, recordIds: readonly number[]): RecordLabel[] {
+  const ids = [...new Set(recordIds)].slice(0, 500);
+  if (ids.length === 0) return [];
+  const rows = context.db
+    .select({ id: serviceRecords.id, volunteerName: members.realName, serviceDate: serviceRecords.serviceDate, typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn, path: regions.path })
+    .from(serviceRecords)
+    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
+    .innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
+    .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
+    .where(inArray(serviceRecords.id, ids))
+    .all();
+  return rows.filter((row) => authorize(actor, canVerifyHours, { regionPath: row.path }) !== null).map(({ path: _path, ...label }) => label);
 }
 
 /**

@@ -13,9 +13,11 @@ import { daysBetween, shanghaiDateOf } from './time.ts';
  * - a completed service request for the elder (or asked by the member who is
  *   the registered elder), dated the Shanghai day it was confirmed.
  *
- * Days since the last visit count from the elder's registration day when
- * there was none; the elder is overdue when that exceeds the elder's visit
- * interval (overdueDays > 0).
+ * An elder visited before is due `visit interval` days after the last visit
+ * and overdue past that (overdueDays > 0). An elder never visited is due from
+ * the registration day itself: the first visit is what registration asks
+ * for, so overdueDays counts every day since registration, and such elders
+ * are listed first (从未探访), longest waiting first.
  */
 export const visitRecordStatuses = ['pending', 'approved'] as const;
 
@@ -51,11 +53,21 @@ export function lastVisitDates(sqlite: Sqlite, elderIds: readonly number[], toda
 }
 
 export function visitState(lastVisitDate: string | null, registeredAtMs: number, visitIntervalDays: number, today: string): VisitState {
-  const daysSince = daysBetween(lastVisitDate ?? shanghaiDateOf(registeredAtMs), today);
+  if (lastVisitDate === null) {
+    const sinceRegistration = daysBetween(shanghaiDateOf(registeredAtMs), today);
+    return { lastVisitDate, daysSince: sinceRegistration, overdueDays: sinceRegistration };
+  }
+  const daysSince = daysBetween(lastVisitDate, today);
   return { lastVisitDate, daysSince, overdueDays: daysSince - visitIntervalDays };
 }
 
-/** Most overdue first; never visited before visited at equal lateness; then by elder id. */
+/** Needs a visit now: never visited (due since registration) or past the interval. */
+export function isDue(state: VisitState): boolean {
+  return state.lastVisitDate === null || state.overdueDays > 0;
+}
+
+/** Never visited first (longest waiting first), then most overdue; then by elder id. */
 export function byMostOverdue(a: VisitState & { elderId: number }, b: VisitState & { elderId: number }): number {
-  return b.overdueDays - a.overdueDays || (a.lastVisitDate === null ? -1 : 0) - (b.lastVisitDate === null ? -1 : 0) || a.elderId - b.elderId;
+  const never = (state: VisitState) => (state.lastVisitDate === null ? 0 : 1);
+  return never(a) - never(b) || b.overdueDays - a.overdueDays || a.elderId - b.elderId;
 }

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
-import { grantsFor, permission, type Actor } from '../access/authorize.ts';
+import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import { applyTransfers, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
 
@@ -158,9 +158,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
   const to = regionOf(context.db, input.toCountyCode ?? '');
   if (!from || from.level !== 'county' || !to || to.level !== 'county') return refuse(422, 'redemption.error.county_unknown', undefined, 'from');
   if (from.code === to.code) return refuse(422, 'redemption.error.counties_same', undefined, 'to');
-  const higher = grantsFor(actor, canSettle).some((grant) => grant.regionPath !== null
-    && from.path.startsWith(grant.regionPath) && to.path.startsWith(grant.regionPath) && grant.regionPath.split('/').filter(Boolean).length < 3);
-  if (!higher) return refuse(403, 'redemption.error.settle_higher_office');
+  if (!maySettlePair(actor, from.path, to.path)) return refuse(403, 'redemption.error.settle_higher_office');
   if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0) return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   const note = (input.note ?? '').trim();
   if (note.length === 0 || note.length > 200) return refuse(422, 'redemption.error.note_required', undefined, 'note');
@@ -186,4 +184,86 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     recordAuditEntry(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
     return success(listSettlements(context).find((s) => s.id === row.id)!);
   });
+}
+
+/**
+ * Who may settle between two counties: an office whose region holds both and
+ * is above county level (a city or prefecture for two of its counties, the
+ * province for counties of different cities).
+ */
+export function maySettlePair(actor: Actor, fromPath: string, toPath: string): boolean {
+  return grantsFor(actor, canSettle).some((grant) => grant.regionPath !== null
+    && fromPath.startsWith(grant.regionPath) && toPath.startsWith(grant.regionPath) && grant.regionPath.split('/').filter(Boolean).length < 3);
+}
+
+export interface CountyName {
+  code: string;
+  nameZh: string;
+  nameEn: string | null;
+}
+
+export interface SettlementCell {
+  from: CountyName;
+  to: CountyName;
+  /** The most a settlement between them may move: what `from` owes, up to what `to` is owed. */
+  mostMinutes: number;
+  maySettle: boolean;
+  /** The smallest region whose office may settle this pair (city or province). */
+  settledBy: CountyName | null;
+}
+
+export interface SettlementMatrix {
+  /** Counties that owe the network (position > 0), rows; counties owed (< 0), columns: at least one of each pair in the actor's scope. */
+  owing: (CountyName & { positionMinutes: number })[];
+  owed: (CountyName & { positionMinutes: number })[];
+  cells: SettlementCell[];
+  /** Counties the actor may pick in the settlement form (every county under a grant that may settle). */
+  settleCounties: CountyName[];
+}
+
+const nameOf = (region: { code: string; nameZh: string; nameEn: string | null }): CountyName => ({ code: region.code, nameZh: region.nameZh, nameEn: region.nameEn });
+
+/** The positions in the actor's scope as a matrix of who owes whom, and which pairs the actor may settle. */
+export function settlementMatrix(context: RedemptionContext, actor: Actor): SettlementMatrix {
+  const scopes = regionScopes(actor, canViewClearing);
+  const view = clearingView(context);
+  const regions = new Map(view.counties.map((county) => [county.countyCode, regionOf(context.db, county.countyCode)]));
+  const inScope = (code: string) => { const path = regions.get(code)?.path; return path !== undefined && scopes.some((scope) => path.startsWith(scope)); };
+  const withName = (county: CountyPosition) => ({ ...nameOf(regions.get(county.countyCode) ?? { code: county.countyCode, nameZh: county.countyName, nameEn: county.countyNameEn }), positionMinutes: county.positionMinutes });
+  const owingAll = view.counties.filter((county) => county.positionMinutes > 0);
+  const owedAll = view.counties.filter((county) => county.positionMinutes < 0);
+  const cells: SettlementCell[] = [];
+  for (const from of owingAll) {
+    for (const to of owedAll) {
+      if (!inScope(from.countyCode) && !inScope(to.countyCode)) continue;
+      const fromPath = regions.get(from.countyCode)?.path ?? '';
+      const toPath = regions.get(to.countyCode)?.path ?? '';
+      cells.push({
+        from: withName(from), to: withName(to), mostMinutes: Math.min(from.positionMinutes, -to.positionMinutes),
+        maySettle: maySettlePair(actor, fromPath, toPath), settledBy: commonOffice(context, fromPath, toPath),
+      });
+    }
+  }
+  const used = (code: string) => cells.some((cell) => cell.from.code === code || cell.to.code === code);
+  const settlePaths = regionScopes(actor, canSettle).filter((path) => path.split('/').filter(Boolean).length < 3);
+  const settleCounties = settlePaths.length === 0 ? [] : (context.db.$client
+    .prepare(`SELECT code, name_zh AS nameZh, name_en AS nameEn FROM regions WHERE level = 'county' AND (${settlePaths.map(() => 'path LIKE ?').join(' OR ')}) ORDER BY code`)
+    .all(...settlePaths.map((path) => `${path}%`)) as CountyName[]);
+  return {
+    owing: owingAll.filter((county) => used(county.countyCode)).map(withName),
+    owed: owedAll.filter((county) => used(county.countyCode)).map(withName),
+    cells,
+    settleCounties,
+  };
+}
+
+/** The deepest region holding both counties: its office settles between them. */
+function commonOffice(context: RedemptionContext, fromPath: string, toPath: string): CountyName | null {
+  const a = fromPath.split('/').filter(Boolean);
+  const b = toPath.split('/').filter(Boolean);
+  let depth = 0;
+  while (depth < a.length && depth < b.length && a[depth] === b[depth]) depth += 1;
+  const code = a[Math.min(depth, 2) - 1];
+  const region = code ? regionOf(context.db, code) : undefined;
+  return region ? nameOf(region) : null;
 }

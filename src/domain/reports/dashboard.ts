@@ -1,4 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
+import { transferCodes } from '../../ledger/types.ts';
 import { metric, registryMetric } from './metrics.ts';
 import { addMonths, monthsEndingWith } from './months.ts';
 import { childrenIn, regionTree, type RegionNode } from './regions-cache.ts';
@@ -23,6 +24,10 @@ export interface MonthFigures {
   redeemedAtSites: number;
   /** Posted balances of member wallets and elder voucher accounts at the end of the month. */
   outstanding: number;
+  /** The same at the end of the month before: outstanding = openingOutstanding + the sum of walletFlows. */
+  openingOutstanding: number;
+  /** The month's movements of those balances, one per named flow (balanceFlows), in that order. */
+  walletFlows: { flow: BalanceFlow; minutes: number }[];
   vouchersGranted: number;
   vouchersUsed: number;
   eldersRegistered: number;
@@ -95,6 +100,25 @@ export interface Dashboard {
   counties: CountyLedgerRow[];
   clearing: ClearingCell[];
   settlements: ClearingCell[];
+  /** Every county named in `clearing` and `settlements`, so exports can print names, not codes. */
+  flowCounties: RegionNode[];
+  /** The month shown is the current one: its figures run to today, beside the last full month. */
+  inProgress: boolean;
+}
+
+/**
+ * Every transfer code that can move a member's or an elder's balance, in the
+ * order the reports list them; `earlier` holds movements folded in before
+ * the figures kept a code (databases refreshed by an older version).
+ */
+export const balanceFlows = ['opening', 'service_credit', 'redemption', 'service_payment', 'voucher', 'gift', 'donation', 'correction', 'expiry', 'cap_overflow', 'settlement', 'clearing', 'earlier'] as const;
+export type BalanceFlow = (typeof balanceFlows)[number];
+// A new transfer code must be given a place (and a name) here, or the figures would not add up.
+for (const code of transferCodes) if (!(balanceFlows as readonly string[]).includes(code)) throw new Error(`transfer code without a balance flow: ${code}`);
+
+/** The flow a wallet_net dimension belongs to. */
+export function balanceFlowOf(dimension: string): BalanceFlow {
+  return (balanceFlows as readonly string[]).includes(dimension) && dimension !== 'earlier' ? (dimension as BalanceFlow) : 'earlier';
 }
 
 type FigureMap = Map<string, number>; // `${month}|${metric}|${dimension}` -> value
@@ -150,6 +174,13 @@ export class ReportReader {
       if (key.startsWith(`${month}|${metric.serviceMinutes}|`)) serviceMinutes += value;
       else if (key.startsWith(`${month}|${metric.serviceRecords}|`)) serviceRecords += value;
     }
+    const flowMinutes = new Map<BalanceFlow, number>();
+    for (const [key, value] of map) {
+      const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
+      if (keyMonth !== month || name !== metric.walletNet) continue;
+      const flow = balanceFlowOf(dimension);
+      flowMinutes.set(flow, (flowMinutes.get(flow) ?? 0) + value);
+    }
     const upTo = (name: string) => rows.filter((row) => row.metric === name && row.dimension <= month).reduce((sum, row) => sum + row.value, 0);
     const eldersRegistered = upTo(registryMetric.eldersJoined);
     const ruralDisabledElders = upTo(registryMetric.ruralDisabledJoined);
@@ -167,6 +198,8 @@ export class ReportReader {
       creditsRedeemed: get(metric.creditsRedeemed),
       redeemedAtSites: get(metric.redeemedAtSites),
       outstanding: this.statements.walletNetUpTo.get(regionCode, month) as number,
+      openingOutstanding: this.statements.walletNetUpTo.get(regionCode, addMonths(month, -1)) as number,
+      walletFlows: balanceFlows.filter((flow) => flowMinutes.has(flow) || !['settlement', 'clearing', 'earlier'].includes(flow)).map((flow) => ({ flow, minutes: flowMinutes.get(flow) ?? 0 })),
       vouchersGranted: get(metric.vouchersGranted),
       vouchersUsed: get(metric.vouchersUsed),
       eldersRegistered,
@@ -217,17 +250,33 @@ export class ReportReader {
     });
   }
 
+  /**
+   * A clearing or settlement flow of the month in which a county in scope
+   * takes part, either way: what its members spent elsewhere (or it settled)
+   * and what other counties' members spent at its sites (or settled with it).
+   */
   flows(counties: CountyLedgerRow[], month: string, name: string): ClearingCell[] {
+    const inScope = new Set(counties.map((row) => row.county.code));
     const cells: ClearingCell[] = [];
-    for (const row of counties) {
-      for (const flow of this.statements.flows.all(row.county.code, month, name) as { dimension: string; value: number }[]) {
-        if (flow.value !== 0) cells.push({ from: row.county.code, to: flow.dimension, minutes: flow.value });
+    // Flows are kept at the paying county with the other county as dimension: read every county's row once.
+    const allCounties = [...this.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
+    for (const county of allCounties) {
+      const outbound = inScope.has(county.code);
+      for (const flow of this.statements.flows.all(county.code, month, name) as { dimension: string; value: number }[]) {
+        if (flow.value !== 0 && (outbound || inScope.has(flow.dimension))) cells.push({ from: county.code, to: flow.dimension, minutes: flow.value });
       }
     }
     return cells;
   }
 
-  dashboard(regionCode: string, month: string): Dashboard | undefined {
+  /** The counties a dashboard's clearing and settlement rows name. */
+  countiesNamedIn(cells: readonly ClearingCell[]): RegionNode[] {
+    const codes = new Set(cells.flatMap((cell) => [cell.from, cell.to]));
+    return [...codes].map((code) => this.tree.get(code)).filter((node): node is RegionNode => node !== undefined);
+  }
+
+  /** `currentMonth`: the month of today (Shanghai); when shown, its figures run only to today. */
+  dashboard(regionCode: string, month: string, currentMonth?: string): Dashboard | undefined {
     const region = this.tree.get(regionCode);
     if (!region) return undefined;
     const targetValues = readTargets(this.sqlite);
@@ -279,6 +328,8 @@ export class ReportReader {
       return { month: trendMonth, serviceMinutes: figuresOfMonth.serviceMinutes, creditsIssued: figuresOfMonth.creditsIssued, creditsRedeemed: figuresOfMonth.creditsRedeemed, volunteersActive: figuresOfMonth.volunteersActive };
     });
     const counties = this.countyRows(region, month);
+    const clearing = this.flows(counties, month, metric.clearingFlow);
+    const settlements = this.flows(counties, month, metric.settlementFlow);
     return {
       region,
       ancestors: this.ancestors(region),
@@ -296,8 +347,10 @@ export class ReportReader {
         .filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes),
       trend,
       counties,
-      clearing: this.flows(counties, month, metric.clearingFlow),
-      settlements: this.flows(counties, month, metric.settlementFlow),
+      clearing,
+      settlements,
+      flowCounties: this.countiesNamedIn([...clearing, ...settlements]),
+      inProgress: month === currentMonth,
     };
   }
 }

@@ -47,17 +47,37 @@ export function figureValue(figures: MonthFigures, key: keyof MonthFigures, unit
   return raw;
 }
 
+/** Last month's closing balance, each named flow of the month, this month's closing balance: the first rows add up to the last. */
+export function balanceRows(figures: MonthFigures): { labelKey: string; minutes: number; total: boolean }[] {
+  return [
+    { labelKey: 'reports.balance.opening', minutes: figures.openingOutstanding, total: true },
+    ...figures.walletFlows.map((entry) => ({ labelKey: `reports.balanceFlow.${entry.flow}`, minutes: entry.minutes, total: false })),
+    { labelKey: 'reports.balance.closing', minutes: figures.outstanding, total: true },
+  ];
+}
+
+/** The current month's column: "to date" while the month runs. */
+export function currentColumn(dashboard: Dashboard, t: Translate): string {
+  return t(dashboard.inProgress ? 'reports.column.currentToDate' : 'reports.column.current', { month: dashboard.month });
+}
+
 export function monthlySections(dashboard: Dashboard, t: Translate, locale: string): Section[] {
   const name = (code: string) => {
-    const node = dashboard.counties.find((row) => row.county.code === code)?.county;
+    const node = dashboard.flowCounties.find((county) => county.code === code) ?? dashboard.counties.find((row) => row.county.code === code)?.county;
     return node ? regionDisplayName(node, locale) : code;
   };
   return [
     {
       key: 'summary',
       title: t('reports.section.summary'),
-      header: [t('reports.column.figure'), t('reports.column.unit'), t('reports.column.current', { month: dashboard.month }), t('reports.column.previous', { month: dashboard.previous.month }), t('reports.column.lastYear', { month: dashboard.lastYear.month })],
+      header: [t('reports.column.figure'), t('reports.column.unit'), currentColumn(dashboard, t), t('reports.column.previous', { month: dashboard.previous.month }), t('reports.column.lastYear', { month: dashboard.lastYear.month })],
       rows: summaryFigures.map(({ key, unit }) => [t(`reports.figure.${key}`), t(`reports.unit.${unit}`), figureValue(dashboard.current, key, unit), figureValue(dashboard.previous, key, unit), figureValue(dashboard.lastYear, key, unit)]),
+    },
+    {
+      key: 'balance',
+      title: t('reports.section.balance'),
+      header: [t('reports.column.figure'), t('reports.column.unit'), currentColumn(dashboard, t)],
+      rows: balanceRows(dashboard.current).map((row) => [t(row.labelKey), t('reports.unit.hours'), hours(row.minutes)]),
     },
     {
       key: 'targets',

@@ -3,7 +3,7 @@ import { checkpointVerdict, lastFullVerification, type CheckpointVerdict, type F
 import { Ledger } from '../../ledger/index.ts';
 import { maskName } from '../../lib/mask.ts';
 import { maskPhone } from '../../lib/phone.ts';
-import { byMostOverdue, lastVisitDates, visitState } from '../hours/visits.ts';
+import { byMostOverdue, isDue, lastVisitDates, visitState } from '../hours/visits.ts';
 import { metric, registryMetric } from './metrics.ts';
 import { monthBoundsMs } from './months.ts';
 import type { RegionNode } from './regions-cache.ts';
@@ -17,7 +17,7 @@ export interface OverdueElder {
   villageName: string;
   visitIntervalDays: number;
   lastServiceDate: string | null;
-  /** Days since the last visit, or since registration when never visited. */
+  /** Days since the last visit, or since registration when never visited (due from that day). */
   daysSince: number;
   overdueDays: number;
 }
@@ -36,7 +36,7 @@ export function overdueElders(sqlite: Sqlite, region: RegionNode, today: string,
   const lastVisits = lastVisitDates(sqlite, rows.map((row) => row.elderId), today);
   const overdue = rows
     .map((row) => ({ row, state: visitState(lastVisits.get(row.elderId) ?? null, row.createdAtMs, row.visitIntervalDays, today) }))
-    .filter(({ state }) => state.overdueDays > 0)
+    .filter(({ state }) => isDue(state))
     .map(({ row, state }) => ({ elderId: row.elderId, ...state, row }))
     .sort(byMostOverdue);
   return {

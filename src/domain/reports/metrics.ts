@@ -17,7 +17,9 @@ import { serviceCategories } from '../../db/schema/hours.ts';
  * - redeemed_at_sites: the same redemptions counted where the site is
  *   (posted `redemption` transfers into site accounts, less corrections out).
  * - wallet_net: every posted movement in (+) or out (-) of member wallets and
- *   elder voucher accounts. Outstanding at the end of month M (what the
+ *   elder voucher accounts, with the transfer code as dimension (each code is
+ *   a named flow: balance at the end of M = balance at the end of M-1 + the
+ *   month's flows). Outstanding at the end of month M (what the
  *   network owes its members) = the sum of wallet_net over months <= M =
  *   the posted balances of those accounts. County pools are not included
  *   (they are owed to nobody in particular) and are shown separately.

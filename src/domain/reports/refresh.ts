@@ -353,8 +353,9 @@ function applyTransfer(transfer: TransferRow, lookups: Lookups, figures: Accumul
     if (region !== null) figures.add(region, month, name, dimension, value);
   };
 
-  if (isHolder(credit)) add(creditRegion, metric.walletNet, amount);
-  if (isHolder(debit)) add(debitRegion, metric.walletNet, -amount);
+  // wallet_net by transfer code: every movement of the balance belongs to a named flow (dashboard.ts).
+  if (isHolder(credit)) add(creditRegion, metric.walletNet, amount, transfer.code);
+  if (isHolder(debit)) add(debitRegion, metric.walletNet, -amount, transfer.code);
   if (debit.kind === 'clearing' && credit.kind === 'clearing' && transfer.code === 'settlement') add(debit.county, metric.settlementFlow, amount, credit.county);
 
   switch (transfer.code) {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, regionScopes } from '../../domain/access/authorize.ts';
-import { canSettle, canViewClearing, clearingView, recordSettlement } from '../../domain/redemption/clearing.ts';
+import { canSettle, canViewClearing, clearingView, recordSettlement, settlementMatrix } from '../../domain/redemption/clearing.ts';
 import { regionOf, type Problem } from '../../domain/redemption/context.ts';
 import { canSetPolicy, getPolicy, setPolicy } from '../../domain/redemption/policy.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
@@ -33,7 +33,8 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       settlements: view.settlements.filter((s) => inScope(s.fromCountyCode) || inScope(s.toCountyCode))
         .map((s) => ({ ...s, fromName: name(s.fromCountyCode), toName: name(s.toCountyCode), when: formatDateTime(s.atMs, request.locale) })),
       networkSumMinutes: view.networkSumMinutes,
-      canSettle: regionScopes(user.actor, canSettle).some((path) => path.split('/').filter(Boolean).length < 3),
+      matrix: settlementMatrix(redemptionContext(app), user.actor),
+      regionName: (region: { nameZh: string; nameEn: string | null }) => (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh),
       canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
       policy: getPolicy(app.db),
       settled: field(request.query, 'settled') === '1', policySaved: field(request.query, 'policy') === '1',
@@ -43,7 +44,13 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.get('/clearing', async (request, reply) => {
     request.authorize(canViewClearing);
-    return clearingPage(request, reply, []);
+    // "结算" in the matrix links here with the pair and the most it may move filled in.
+    const prefill = {
+      from: /^\d{6}$/.test(field(request.query, 'from')) ? field(request.query, 'from') : '',
+      to: /^\d{6}$/.test(field(request.query, 'to')) ? field(request.query, 'to') : '',
+      amount: /^\d{1,6}(\.\d{1,2})?$/.test(field(request.query, 'amount')) ? field(request.query, 'amount') : '',
+    };
+    return clearingPage(request, reply, [], prefill);
   });
 
   app.post('/clearing/settlements', async (request, reply) => {

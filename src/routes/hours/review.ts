@@ -7,7 +7,7 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
-import { approveMany, approveRecord, capSplitFor, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { approveMany, approveRecord, capSplitFor, ownReasonOf, recordLabels, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -30,7 +30,13 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return app.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get()?.path ?? '';
   }
 
-  async function showRecord(request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200) {
+  /** Shown when another reviewer decided first: what happened, by whom, and the way back to the queue. */
+  interface RaceLost {
+    message: string;
+    backHref: string;
+  }
+
+  async function showRecord(request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
     const user = request.requireUser();
     const ownMemberId = memberIdOfUser(app.db, user.id);
     const isVolunteer = ownMemberId !== null && ownMemberId === record.volunteerMemberId;
@@ -38,7 +44,8 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const staff = authorize(user.actor, canVerifyHours, { regionPath: path }) !== null;
     // Someone else's record outside the scope is answered exactly like a missing one.
     if (!isVolunteer && !staff) throw notFound('hours.error.record_not_found');
-    const own = isVolunteer || record.enteredByUserId === user.id;
+    const ownReason = ownReasonOf(record, user.id, ownMemberId);
+    const own = ownReason !== null;
     const volunteer = app.db.select({ realName: members.realName }).from(members).where(eq(members.id, record.volunteerMemberId)).get();
     const type = app.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get()!;
     const elder = record.elderId ? app.db.select({ realName: elders.realName }).from(elders).where(eq(elders.id, record.elderId)).get() : undefined;
@@ -52,14 +59,30 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       {
         record, volunteerName: volunteer?.realName ?? '', type, elderName: elder?.realName ?? null, village,
         enteredByName: nameOf(record.enteredByUserId), reviewedByName: nameOf(record.reviewedByUserId),
-        canDecide: staff && !own, own: staff && own, errors, f: formatters(request),
+        canDecide: staff && !own, own: staff && own, ownReason, errors, f: formatters(request),
         capWarning: capCheck !== undefined && !capCheck.ok, diverted: split && split.diverted > 0 ? split : null,
         logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
         done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
         values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },
+        raceLost,
       },
       { titleKey: 'hours.record.title', status },
     );
+  }
+
+  /** The record as it is now was decided with `status` by this user (read after the attempt: a parallel tap may have decided it). */
+  function isOwnDecision(recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
+    const now = findRecord(context, recordId);
+    return now?.status === status && now.reviewedByUserId === userId;
+  }
+
+  /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
+  function showRaceLost(request: FastifyRequest, reply: FastifyReply, recordId: number) {
+    const now = findRecord(context, recordId)!;
+    const by = now.reviewedByUserId ? app.db.select({ name: users.displayName }).from(users).where(eq(users.id, now.reviewedByUserId)).get()?.name ?? '' : '';
+    const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
+    const backHref = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
+    return showRecord(request, reply, now, { reject: noErrors, reverse: noErrors }, 409, { message, backHref });
   }
 
   app.get<{ Params: { id: string } }>('/hours/records/:id', async (request, reply) => {
@@ -73,7 +96,11 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = approveRecord(context, user.actor, record.id);
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
-    if (!outcome.ok && !(record.status === 'approved' && record.reviewedByUserId === user.id)) throw problemOf(outcome);
+    const repeat = !outcome.ok && isOwnDecision(record.id, user.id, 'approved');
+    if (!outcome.ok && !repeat) {
+      if (outcome.status === 409) return showRaceLost(request, reply, record.id);
+      throw problemOf(outcome);
+    }
     const back = localReturnPath(field(request.body, 'return_to'), '');
     return reply.seeOther(back ? `${back}${back.includes('?') ? '&' : '?'}approved=1` : `/hours/records/${record.id}?done=approved`);
   });
@@ -84,9 +111,10 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const record = loadRecord(request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
-    if (!outcome.ok && record.status === 'rejected' && record.reviewedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
+    if (!outcome.ok && isOwnDecision(record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
       if (outcome.status === 422) return showRecord(request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
+      if (outcome.status === 409) return showRaceLost(request, reply, record.id);
       throw problemOf(outcome);
     }
     return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
@@ -124,11 +152,18 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const page = Math.min(positiveInteger(query.page) ?? 1, lastPage);
     const items = verificationQueue(context, user.actor, { ...filter, limit: pageSize, offset: (page - 1) * pageSize });
     const { villages, volunteers } = queueFilterOptions(context, user.actor);
-    const skipped = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
+    const skippedEntries = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
       const [id, code] = entry.split('.');
+      return { id: Number(id), code: code! };
+    });
+    // Skipped records are named the way the list shows them: volunteer, date, service type.
+    const labels = new Map(recordLabels(context, user.actor, skippedEntries.map((entry) => entry.id)).map((label) => [label.id, label]));
+    const f = formatters(request);
+    const skipped = skippedEntries.map(({ id, code }) => {
       // The skipped list carries codes only; messages that need numbers have a short form.
       const key = code === 'over_balance_cap' ? 'hours.error.over_balance_cap_short' : `hours.error.${code}`;
-      return { id: Number(id), message: request.t(key) };
+      const label = labels.get(id);
+      return { label: label ? `${label.volunteerName} · ${label.serviceDate} · ${f.typeName(label)}` : request.t('hours.queue.unknownRecord'), message: request.t(key) };
     });
     const filterQuery = new URLSearchParams(Object.entries({ village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') }).filter(([, value]) => value !== '')).toString();
     const pageHref = (n: number) => `/hours/queue?${filterQuery}${filterQuery ? '&' : ''}page=${n}`;
@@ -136,7 +171,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       'pages/hours/queue',
       {
         items, filter: { village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') },
-        villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f: formatters(request),
+        villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f,
         approvedCount: positiveInteger(query.approved) ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
         total, page, lastPage, firstShown: (page - 1) * pageSize + 1, lastShown: (page - 1) * pageSize + items.length,
         previousHref: page > 1 ? pageHref(page - 1) : null, nextHref: page < lastPage ? pageHref(page + 1) : null,

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
-import { figureValue, hours, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
+import { balanceRows, currentColumn, figureValue, hours, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
 import { refreshLedgerFigures, refreshReports } from '../../domain/reports/refresh.ts';
@@ -110,7 +110,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const reader = freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = monthOf(request);
-    const dashboard = reader.dashboard(region.code, month)!;
+    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const t = request.t;
     const name = (node: RegionNode) => regionDisplayName(node, request.locale);
     const charts = {
@@ -123,7 +123,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     };
     const user = request.requireUser();
     return reply.page('pages/reports/dashboard', {
-      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours, percent, summaryFigures, figureValue,
+      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours, percent, summaryFigures, figureValue, balanceRows, currentColumn,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
       behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
@@ -133,7 +133,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const reader = freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = monthOf(request);
-    const dashboard = reader.dashboard(region.code, month)!;
+    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const sections = monthlySections(dashboard, request.t, request.locale);
     return reply.page('pages/reports/monthly', {
       dashboard, sections, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
@@ -145,7 +145,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const reader = freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = monthOf(request);
-    const dashboard = reader.dashboard(region.code, month)!;
+    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
     const sections = monthlySections(dashboard, t, 'zh-CN');
@@ -162,7 +162,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const reader = freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = monthOf(request);
-    const dashboard = reader.dashboard(region.code, month)!;
+    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', `attachment; filename="${region.code}-${month}-monthly.csv"`);

@@ -121,7 +121,7 @@ t.test('visit coverage: elders in scope, last visit, most overdue first, month r
   t.equal(coverage.value.ratePercent, 33);
   const first = coverage.value.rows[0]!;
   t.equal(first.lastVisitDate, null, 'never visited comes first');
-  t.equal(first.overdueDays, 48 - 30);
+  t.equal(first.overdueDays, 48, 'never visited: due from the day of registration (issue 14 item 9), not registration + interval');
   const visitedRow = coverage.value.rows.find((row) => row.elderId === f.elderId)!;
   t.equal(visitedRow.lastVisitDate, '2027-01-05');
   t.equal(visitedRow.overdueDays, 5 - 30);

@@ -191,7 +191,8 @@ t.test('a coordinator logs for a member without a phone; the record shows who en
   t.equal(saved.statusCode, 303);
   const record = visibleText((await coordinator.get(saved.headers.location as string)).body);
   t.match(record, '协管员代登记：龙德福');
-  t.match(record, '这条记录是您登记的或您本人的，需由其他协管员审核。');
+  t.match(record, '这条记录是您代登记的，需由其他协管员审核。');
+  t.notMatch(record, '本人', 'no "self" wording for a record the coordinator entered for someone else');
   const office = await signedInAs(testApp.app, 'office-city');
   const outside = await office.post('/hours', { ...visitForm(testApp), elder_id: String(elderId), volunteer_member_id: String(memberId) });
   // A member outside the scope is answered like a member nobody holds (issue 12 item 7).

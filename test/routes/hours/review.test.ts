@@ -46,7 +46,7 @@ t.test('the coordinator approves from the queue; the volunteer sees the balance 
   const office = await signedInAs(testApp.app, 'office');
   const other = await office.post(`/hours/records/${id}/approve`, {});
   t.equal(other.statusCode, 409);
-  t.match(visibleText(other.body), '这条记录已经通过了。');
+  t.match(visibleText(other.body), '这条记录刚刚已由 龙德福 处理，现在是“已通过”。');
   t.equal(count(testApp.db, 'ledger_transfers'), scalar(testApp, 'SELECT count(*) FROM ledger_transfers'), 'sanity');
   t.equal(scalar(testApp, "SELECT count(*) FROM ledger_transfers WHERE id = ?", `svc-post:${id}`), 1, 'posted once');
   t.ok(verifyLedger(testApp.db.$client).ok);
@@ -114,7 +114,9 @@ t.test('approve many: selected records in one action; own ones are listed as not
   t.equal(response.statusCode, 303);
   const after = visibleText((await coordinator.get(response.headers.location as string)).body);
   t.match(after, '已通过 2 条。');
-  t.match(after, `#${ownId}：不能审核自己登记的或自己的记录`);
+  const own = testApp.db.$client.prepare('SELECT m.real_name AS name, r.service_date AS date, t.name_zh AS type FROM service_records r JOIN members m ON m.id = r.volunteer_member_id JOIN service_types t ON t.id = r.service_type_id WHERE r.id = ?').get(ownId) as { name: string; date: string; type: string };
+  t.match(after, `${own.name} · ${own.date} · ${own.type}：不能审核自己登记的或自己的记录`);
+  t.notMatch(after, `#${ownId}`, 'no record number the list never shows');
   t.same(testApp.db.$client.prepare('SELECT status FROM service_records WHERE id IN (?, ?)').pluck().all(a, b), ['approved', 'approved']);
   const nothing = await coordinator.post('/hours/queue/approve', { return_to: '/hours/queue' });
   t.equal(nothing.statusCode, 422);
