@@ -67,15 +67,28 @@ function acquire(dataDirectory: string, mode: 'shared' | 'exclusive'): DataDirec
     throw error;
   }
   let held = true;
-  return {
+  const lock: DataDirectoryLock = {
     mode,
     release() {
       if (!held) return;
       held = false;
+      heldLocks.delete(lock);
       if (connection.inTransaction) connection.exec('ROLLBACK');
       connection.close();
     },
   };
+  // A better-sqlite3 connection that nothing references is closed when it is garbage-collected,
+  // which would drop the lock in the middle of a restore: every held lock stays referenced here.
+  heldLocks.add(lock);
+  return lock;
+}
+
+/** The locks this process holds, kept reachable until released or the process exits. */
+const heldLocks = new Set<DataDirectoryLock>();
+
+/** How many locks this process holds (for tests). */
+export function heldLockCount(): number {
+  return heldLocks.size;
 }
 
 /** Held by a server for its life and by every command that opens the database. */
