@@ -163,6 +163,8 @@ export function acceptRequest(context: RedemptionContext, actor: Actor, requestI
   if (actorMemberId !== volunteerMemberId && !authorize(actor, canRequestForElders, { regionPath: volunteer.villagePath })) return refuse(404, 'redemption.error.member_not_found');
   if (volunteer.countyCode !== request.countyCode) return refuse(404, 'redemption.error.request_not_found');
   if (request.requesterMemberId === volunteerMemberId) return refuse(409, 'redemption.error.request_own');
+  // Whoever posted a request (a coordinator for an elder) may not also take it: they could then pay themselves.
+  if (request.createdByUserId !== null && request.createdByUserId === actor.userId) return refuse(409, 'redemption.error.request_own');
   return writeTransaction(context, () => {
     const changed = context.db.$client
       .prepare(`UPDATE service_requests SET status = 'accepted', volunteer_member_id = ?, accepted_at_ms = ? WHERE id = ? AND status = 'open'`)
@@ -195,6 +197,8 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
   if (!request) return refuse(404, 'redemption.error.request_not_found');
   // A request the actor may not close is answered exactly like a missing one.
   if (!mayClose(context, actor, request, actorMemberId)) return refuse(404, 'redemption.error.request_not_found');
+  // Nobody confirms a payout to themselves: the volunteer who did the work is paid by someone else's confirmation.
+  if (actorMemberId !== null && actorMemberId === request.volunteerMemberId) return refuse(403, 'redemption.error.request_own_payout');
   const holder = actorMemberId !== null && request.payerAccountId === accountIds.wallet(actorMemberId);
   if (request.payerAccountId.startsWith('wallet:') && !holder) return refuse(403, 'redemption.error.wallet_holder_confirms');
   const policy = getPolicy(context.db);

@@ -279,3 +279,35 @@ t.test('service requests: an elder or a request of another county is answered ex
   t.equal(text(acceptOther.body), text(acceptMissing.body), 'the same page as a missing request');
   t.equal(String(db.$client.prepare('SELECT status FROM service_requests WHERE id = ?').pluck().get(requestId)), 'open');
 });
+
+t.test('a coordinator who is also a volunteer cannot take a request they posted, nor confirm a payout to themselves', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  // 龙德福 coordinates in 凤凰县 and, as many village coordinators do, volunteers too: link his sign-in to a member there.
+  const self = member('王秀英');
+  const coordinatorUser = Number(db.$client.prepare("SELECT id FROM users WHERE phone = '13800000002'").pluck().get());
+  db.$client.prepare("UPDATE users SET member_id = NULL WHERE member_id = ?").run(self.id);
+  db.$client.prepare('UPDATE users SET member_id = ? WHERE id = ?').run(self.id, coordinatorUser);
+  const requestId = Number(db.$client.prepare("SELECT id FROM service_requests WHERE status = 'open'").pluck().get());
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/requests');
+
+  // Posted by him: he may not take it.
+  db.$client.prepare('UPDATE service_requests SET created_by_user_id = ? WHERE id = ?').run(coordinatorUser, requestId);
+  const own = await coordinator.post(`/requests/${requestId}/accept`, {});
+  t.equal(own.statusCode, 409);
+  t.match(visibleText(own.body), '不能接自己发布的需求');
+  t.equal(String(db.$client.prepare('SELECT status FROM service_requests WHERE id = ?').pluck().get(requestId)), 'open');
+
+  // Posted by someone else: he takes it, but his own confirmation does not pay him.
+  db.$client.prepare('UPDATE service_requests SET created_by_user_id = NULL WHERE id = ?').run(requestId);
+  t.equal((await coordinator.post(`/requests/${requestId}/accept`, {})).statusCode, 303);
+  const before = available(db, `wallet:m${self.id}`);
+  const counts = tableCounts(db);
+  const payout = await coordinator.post(`/requests/${requestId}/confirm`, {});
+  t.equal(payout.statusCode, 403);
+  t.match(visibleText(payout.body), '这次服务是您本人做的');
+  t.equal(available(db, `wallet:m${self.id}`), before, 'nothing paid');
+  t.same(tableCounts(db), counts, 'nothing written');
+  t.equal(String(db.$client.prepare('SELECT status FROM service_requests WHERE id = ?').pluck().get(requestId)), 'accepted');
+});
