@@ -39,7 +39,7 @@ export function registerRelative(
   const relative = memberFacts(context.db, input.relativeMemberId);
   if (!member || !relative) return refuse(404, 'redemption.error.member_not_found');
   if (member.id === relative.id) return refuse(422, 'redemption.error.relative_self');
-  if (!authorize(actor, canRegisterRelatives, { regionPath: member.villagePath })) return refuse(403, 'redemption.error.forbidden');
+  if (!authorize(actor, canRegisterRelatives, { regionPath: member.villagePath })) return refuse(404, 'redemption.error.member_not_found');
   const relation = (input.relation ?? '').trim();
   if (relation.length === 0 || relation.length > 20) return refuse(422, 'redemption.error.relation_required', undefined, 'relation');
   return writeTransaction(context, () => {
@@ -90,7 +90,8 @@ export interface GiftInput {
 function checkGift(context: RedemptionContext, actor: Actor, input: GiftInput): { ok: true; giver: MemberFacts; receiver: MemberFacts | null } | Refusal {
   const giver = memberFacts(context.db, input.fromMemberId);
   if (!giver || giver.status !== 'active') return refuse(404, 'redemption.error.member_not_found');
-  if (!mayActFor(actor, input.actorMemberId, giver)) return refuse(403, 'redemption.error.forbidden');
+  // A giver the actor may not act for is answered exactly like a missing one.
+  if (!mayActFor(actor, input.actorMemberId, giver)) return refuse(404, 'redemption.error.member_not_found');
   if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0 || input.amountMinutes > 1000 * 60) {
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }
