@@ -7,6 +7,7 @@ import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/phone.ts';
 import { localReturnPath } from '../lib/return-path.ts';
 import { navigationFor } from '../routes/navigation.ts';
+import { assetUrl } from './assets.ts';
 import type { PageOptions } from './context.ts';
 
 export const viewsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
@@ -54,6 +55,8 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
         return csrfToken;
       },
       newIdempotencyKey,
+      /** The content-hashed URL of a file in static/ (or htmx): `it.asset('app.css')`. */
+      asset: assetUrl,
       nonce: (reply.cspNonce as { script?: string } | null)?.script ?? '',
     };
   }
