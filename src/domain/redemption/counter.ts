@@ -1,4 +1,5 @@
 import { and, asc, eq, lte } from 'drizzle-orm';
+import { users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
@@ -419,6 +420,8 @@ export interface Receipt {
   voidReason: string | null;
   confirmedWith: 'pin' | 'attested' | null;
   attestation: Attestation | null;
+  /** The clerk who served the payer (经办人), as their account is named. */
+  clerkName: string | null;
 }
 
 /** What a clerk records when an elder without a PIN agrees to a voucher redemption. */
@@ -455,7 +458,13 @@ export function receiptOf(context: RedemptionContext, redemptionId: number): Rec
     voidReason: redemption.voidReason,
     confirmedWith: redemption.confirmedWith,
     attestation: redemption.attestation ? (JSON.parse(redemption.attestation) as Attestation) : null,
+    clerkName: clerkNameOf(context, redemption.clerkUserId),
   };
+}
+
+function clerkNameOf(context: RedemptionContext, userId: number | null): string | null {
+  if (userId === null) return null;
+  return context.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null;
 }
 
 export function linesOf(context: RedemptionContext, redemptionId: number) {

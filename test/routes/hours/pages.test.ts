@@ -1,6 +1,7 @@
 import t from 'tap';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
+import { duplicateLandmarks } from '../../helpers/landmarks.ts';
 
 t.test('volunteer home and passbook from the demo months', async (t) => {
   const testApp = await createHoursApp();
@@ -91,6 +92,7 @@ t.test('the standard: everyone reads it; only the top office publishes and sets 
   const after = visibleText((await admin.get('/hours/standard?published=1')).body);
   t.match(after, '新版本已发布。');
   t.match(after, '已发布、2027-01-01 起执行');
+  t.same(duplicateLandmarks((await admin.get('/hours/standard')).body), [], 'the standard in force and the upcoming one are told apart (axe landmark-unique)');
   t.equal(scalar(testApp, "SELECT coefficient_milli FROM service_types WHERE code = 'visit' ORDER BY id DESC LIMIT 1"), 1200);
   const savedPolicy = await admin.post('/hours/policy', { backdate_days: '7', daily_max_hours: '10', unreviewed_expiry_days: '20' });
   t.equal(savedPolicy.statusCode, 303);

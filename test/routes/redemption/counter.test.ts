@@ -1,7 +1,7 @@
 import t from 'tap';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { hoursOf } from '../../../src/routes/sites/shared.ts';
-import { signedInAs, visibleText } from '../../helpers/web.ts';
+import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 function itemId(db: Parameters<typeof tableCounts>[0], siteId: number, name: string): number {
@@ -43,6 +43,11 @@ t.test('the demo clerk scans a 凤凰县 member card at the 隆回县 love super
   t.match(receiptText, '支付时间 1.25 小时');
   t.match(receiptText, `兑换后余额 ${hoursOf(before - 75)} 小时`);
   t.match(receiptText, '跨县兑换');
+  t.match(receiptText, '银龄时光时间银行 · 标准统一、通存通兑', 'the receipt names the network');
+  const clerkName = db.$client.prepare('SELECT display_name FROM users WHERE phone = ?').pluck().get(demoPhone('clerk')) as string;
+  t.ok(clerkName, 'the demo clerk has a name');
+  t.match(receiptText, `经办人 ${clerkName}`, 'the receipt names the clerk who served');
+  t.match(visibleText((await clerk.get(`${confirmed.headers.location}?print=1`)).body), `经办人 ${clerkName}`, 'the printed receipt too');
   t.equal(available(db, `wallet:m${longxiuying.id}`), before - 75);
   t.ok(verifyLedger(db.$client).ok);
 });
