@@ -62,6 +62,13 @@ export interface CounterMember {
   /** Set when the member is a registered elder with a voucher balance. */
   elderId: number | null;
   voucherAvailableMinutes: number | null;
+  /** When the member's PIN (the holder's channel, the one a counter uses) unlocks again; null when it is not locked now. */
+  pinLockedUntilMs: number | null;
+}
+
+function pinLockedUntil(context: RedemptionContext, memberId: number): number | null {
+  const row = context.db.select({ until: members.pinLockedUntilMs }).from(members).where(eq(members.id, memberId)).get();
+  return row?.until != null && row.until > nowOf(context) ? row.until : null;
 }
 
 function available(context: RedemptionContext, accountId: string): number {
@@ -89,6 +96,7 @@ export function counterMember(context: RedemptionContext, memberId: number): Cou
     walletAvailableMinutes: available(context, accountIds.wallet(memberId)),
     elderId,
     voucherAvailableMinutes: elderId === null ? null : available(context, redemptionAccounts.voucher(elderId).id),
+    pinLockedUntilMs: pinLockedUntil(context, memberId),
   };
 }
 

@@ -212,6 +212,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       payerName: member?.realName ?? elder?.realName ?? '',
       balanceNow: redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
       when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
+      pinLockedUntil: member?.pinLockedUntilMs ? formatDateTime(member.pinLockedUntilMs, request.locale) : null,
       canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
       memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),
     }, receipt
