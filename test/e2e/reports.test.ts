@@ -5,7 +5,7 @@ import t from 'tap';
 import type { Browser } from 'playwright-core';
 import { seedBig } from '../../src/domain/demo/big.ts';
 import { Ledger } from '../../src/ledger/index.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
  * An office of 邵阳市 opens its reports, drills from the city to a village
@@ -36,7 +36,7 @@ if (skip) {
     const page = await context.newPage();
     const errors = watchForErrors(page);
     await signInThroughForm(page, server.baseUrl, 'office-city');
-    await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '报表', exact: true }).click();
+    await (await navigationLink(page, '报表')).click();
     await page.waitForURL(/\/reports\/430500$/);
     await page.getByRole('heading', { level: 1, name: '邵阳市 工作报表' }).waitFor();
     t.ok(await page.getByText('特殊困难老年人月探访率', { exact: true }).isVisible(), 'targets at a glance');
