@@ -26,7 +26,7 @@ t.test('volunteer home and passbook from the demo months', async (t) => {
   t.match(text, '期初余额');
   t.match(text, '期末余额');
   t.match(text, '成员：王秀英');
-  t.match(statement.body, /<link rel="stylesheet" href="\/assets\/hours.css">/, 'print styles');
+  t.match(statement.body, /<link rel="stylesheet" href="\/assets\/hours\.[0-9a-f]{12}\.css">/, 'print styles');
   const staffOnly = await signedInAs(testApp.app, 'office');
   t.equal((await staffOnly.get('/passbook')).statusCode, 403, 'staff without a member record have no passbook');
 });
