@@ -6,7 +6,8 @@ import { roles } from '../domain/access/authorize.ts';
 import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/phone.ts';
 import { localReturnPath } from '../lib/return-path.ts';
-import { navigationFor } from '../routes/navigation.ts';
+import { headerNavigationFor } from '../routes/navigation.ts';
+import { assetUrl } from './assets.ts';
 import type { PageOptions } from './context.ts';
 
 export const viewsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
@@ -54,6 +55,8 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
         return csrfToken;
       },
       newIdempotencyKey,
+      /** The content-hashed URL of a file in static/ (or htmx): `it.asset('app.css')`. */
+      asset: assetUrl,
       nonce: (reply.cspNonce as { script?: string } | null)?.script ?? '',
     };
   }
@@ -68,7 +71,7 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     this.type('text/html; charset=utf-8');
     const body = eta.render(template, { ...context, title });
     if (request.isPartial) return body;
-    const navigation = navigationFor(request.currentUser?.actor ?? null, context.currentPath);
+    const navigation = headerNavigationFor(request.currentUser?.actor ?? null, context.currentPath);
     return eta.render('layouts/main', { ...context, title, body, navigation });
   });
 

@@ -3,7 +3,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
  * Browser journeys for service hours on a phone-sized screen, and an
@@ -72,7 +72,7 @@ if (skip) {
     t.equal(scalar("SELECT count(*) FROM service_records WHERE note = '帮老人挑水'"), 1, 'still one record after resubmitting');
 
     const coordinator = await phone('coordinator');
-    await coordinator.page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '审核' }).click();
+    await (await navigationLink(coordinator.page, '审核')).click();
     await coordinator.page.getByRole('heading', { level: 1, name: '待审核的服务记录' }).waitFor();
     const item = coordinator.page.locator('#queue > li').filter({ hasText: '帮老人挑水' });
     await item.getByRole('button', { name: '通过' }).click();

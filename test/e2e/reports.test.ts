@@ -5,7 +5,7 @@ import t from 'tap';
 import type { Browser } from 'playwright-core';
 import { seedBig } from '../../src/domain/demo/big.ts';
 import { Ledger } from '../../src/ledger/index.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
  * An office of 邵阳市 opens its reports, drills from the city to a village
@@ -36,7 +36,7 @@ if (skip) {
     const page = await context.newPage();
     const errors = watchForErrors(page);
     await signInThroughForm(page, server.baseUrl, 'office-city');
-    await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '报表', exact: true }).click();
+    await (await navigationLink(page, '报表')).click();
     await page.waitForURL(/\/reports\/430500$/);
     await page.getByRole('heading', { level: 1, name: '邵阳市 工作报表' }).waitFor();
     t.ok(await page.getByText('特殊困难老年人月探访率', { exact: true }).isVisible(), 'targets at a glance');
@@ -67,7 +67,7 @@ if (skip) {
     await context.close();
   });
 
-  const paths = ['/reports/430500', '/reports/430524?month=2026-10', '/reports/430524/monthly?month=2026-10', '/reports/430524/visits', '/reports/430524/teams', '/reports/430524/roster', '/reports/430524/ledger?month=2026-10'];
+  const paths = ['/reports/430500', '/reports/430524?month=2026-10', '/reports/430524/monthly?month=2026-10', '/reports/430524/visits', '/reports/430524/teams', '/reports/430524/roster', '/reports/430524/ledger?month=2026-10', '/hours/standard'];
   for (const elder of [false, true]) {
     t.test(`reports pages are axe-clean (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
       const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
@@ -78,6 +78,9 @@ if (skip) {
         await page.goto(`${server.baseUrl}${path}`);
         const results = await new AxeBuilder({ page }).withTags(axeTags).analyze();
         t.same(results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`), [], `${path}: axe`);
+        // landmark-unique is a best-practice rule, outside the WCAG tags: run it on its own.
+        const landmarks = await new AxeBuilder({ page }).withRules(['landmark-unique']).analyze();
+        t.same(landmarks.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`), [], `${path}: landmarks are named apart`);
         await page.setViewportSize({ width: 320, height: 700 });
         t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: no sideways scroll at 320px`);
       }
@@ -87,6 +90,8 @@ if (skip) {
       await publicPage.goto(`${server.baseUrl}/transparency`);
       const results = await new AxeBuilder({ page: publicPage }).withTags(axeTags).analyze();
       t.same(results.violations.map((violation) => violation.id), [], '/transparency: axe');
+      const transparencyLandmarks = await new AxeBuilder({ page: publicPage }).withRules(['landmark-unique']).analyze();
+      t.same(transparencyLandmarks.violations.map((violation) => violation.id), [], '/transparency: landmarks are named apart');
       await publicContext.close();
       const adminContext = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
       const adminPage = await adminContext.newPage();

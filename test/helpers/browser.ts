@@ -116,6 +116,21 @@ export async function signInThroughForm(page: Page, baseUrl: string, role: Role 
   if (password === demoPassword) await page.waitForURL((url) => url.pathname !== '/sign-in');
 }
 
+/**
+ * A link of the main navigation, as a person reaches it: when it sits in one
+ * of the staff menus (a <details>), the menu is opened first.
+ */
+export async function navigationLink(page: Page, name: string, options: { navigation?: string; exact?: boolean } = {}) {
+  const navigation = page.getByRole('navigation', { name: options.navigation ?? '主导航' });
+  const link = navigation.getByRole('link', { name, exact: options.exact ?? true });
+  // The filter's locator is matched inside each <details> (so it starts from the page), hidden links included.
+  const menu = navigation.locator('details').filter({ has: page.getByRole('link', { name, exact: options.exact ?? true, includeHidden: true }) });
+  if ((await menu.count()) > 0 && !(await menu.first().evaluate((details) => (details as HTMLDetailsElement).open))) {
+    await menu.first().locator('summary').click();
+  }
+  return link;
+}
+
 /** Collects console errors and page errors (CSP violations show up here). */
 export function watchForErrors(page: Page): string[] {
   const errors: string[] = [];

@@ -87,6 +87,36 @@ t.test('htmx and the stylesheet are served by our own route', async (t) => {
   t.equal((await app.inject({ url: '/assets/..%2Fpackage.json' })).statusCode, 404);
 });
 
+t.test('pages link assets under content-hashed names, cached for a year, precompressed; pages are compressed', async (t) => {
+  const { gunzipSync, brotliDecompressSync } = await import('node:zlib');
+  const { app } = await createTestApp();
+  t.teardown(() => app.close());
+  const page = await app.inject({ url: '/sign-in' });
+  const links = [...page.body.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+  t.ok(links.length >= 3, `the layout links its assets (${links.join(' ')})`);
+  for (const link of links) t.match(link, /^\/assets\/[\w.-]+\.[0-9a-f]{12}\.(css|js|svg)$/, `${link} is content-hashed`);
+  const htmxUrl = links.find((link) => link.includes('htmx.min'))!;
+  const plain = await app.inject({ url: htmxUrl });
+  t.equal(plain.headers['cache-control'], 'public, max-age=31536000, immutable');
+  t.equal(plain.headers['content-encoding'], undefined, 'no encoding the client did not ask for');
+  t.match(String(plain.headers.vary), 'Accept-Encoding');
+  const brotli = await app.inject({ url: htmxUrl, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+  t.equal(brotli.headers['content-encoding'], 'br');
+  t.ok(brotli.rawPayload.length < plain.rawPayload.length / 2, `brotli ${brotli.rawPayload.length} B of ${plain.rawPayload.length} B`);
+  t.same(brotliDecompressSync(brotli.rawPayload), plain.rawPayload, 'the same bytes once decoded');
+  const gzip = await app.inject({ url: htmxUrl, headers: { 'accept-encoding': 'gzip;q=1, br;q=0' } });
+  t.equal(gzip.headers['content-encoding'], 'gzip', 'br refused with q=0: gzip');
+  t.same(gunzipSync(gzip.rawPayload), plain.rawPayload);
+  t.equal((await app.inject({ url: htmxUrl, headers: { 'accept-encoding': 'br', 'if-none-match': String(brotli.headers.etag) } })).statusCode, 304);
+  t.not(brotli.headers.etag, plain.headers.etag, 'each encoding has its own validator');
+  t.equal((await app.inject({ url: '/assets/htmx.min.js' })).headers['cache-control'], 'public, max-age=3600', 'the plain name keeps a short cache');
+  const compressedPage = await app.inject({ url: '/sign-in', headers: { 'accept-encoding': 'gzip, br' } });
+  t.equal(compressedPage.headers['content-encoding'], 'br', 'a page above 1 KB is compressed');
+  t.match(String(compressedPage.headers.vary), /HX-Request-Type, Cookie, Accept-Encoding/);
+  t.match(brotliDecompressSync(compressedPage.rawPayload).toString('utf8'), '登录');
+  t.equal(page.headers['content-encoding'], undefined, 'a client that accepts no encoding gets plain HTML');
+});
+
 t.test('/healthz answers when the database does', async (t) => {
   const { app, db, clock } = await createTestApp();
   t.teardown(() => app.close());

@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, lte } from 'drizzle-orm';
+import { users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
@@ -62,6 +63,13 @@ export interface CounterMember {
   /** Set when the member is a registered elder with a voucher balance. */
   elderId: number | null;
   voucherAvailableMinutes: number | null;
+  /** When the member's PIN (the holder's channel, the one a counter uses) unlocks again; null when it is not locked now. */
+  pinLockedUntilMs: number | null;
+}
+
+function pinLockedUntil(context: RedemptionContext, memberId: number): number | null {
+  const row = context.db.select({ until: members.pinLockedUntilMs }).from(members).where(eq(members.id, memberId)).get();
+  return row?.until != null && row.until > nowOf(context) ? row.until : null;
 }
 
 function available(context: RedemptionContext, accountId: string): number {
@@ -89,6 +97,7 @@ export function counterMember(context: RedemptionContext, memberId: number): Cou
     walletAvailableMinutes: available(context, accountIds.wallet(memberId)),
     elderId,
     voucherAvailableMinutes: elderId === null ? null : available(context, redemptionAccounts.voucher(elderId).id),
+    pinLockedUntilMs: pinLockedUntil(context, memberId),
   };
 }
 
@@ -442,6 +451,8 @@ export interface Receipt {
   voidReason: string | null;
   confirmedWith: 'pin' | 'attested' | null;
   attestation: Attestation | null;
+  /** The clerk who served the payer (经办人), as their account is named. */
+  clerkName: string | null;
 }
 
 /** What a clerk records when an elder without a PIN agrees to a voucher redemption. */
@@ -478,7 +489,13 @@ export function receiptOf(context: RedemptionContext, redemptionId: number): Rec
     voidReason: redemption.voidReason,
     confirmedWith: redemption.confirmedWith,
     attestation: redemption.attestation ? (JSON.parse(redemption.attestation) as Attestation) : null,
+    clerkName: clerkNameOf(context, redemption.clerkUserId),
   };
+}
+
+function clerkNameOf(context: RedemptionContext, userId: number | null): string | null {
+  if (userId === null) return null;
+  return context.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null;
 }
 
 export function linesOf(context: RedemptionContext, redemptionId: number) {

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { voucherGrantLines, voucherGrants } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf } from '../../ledger/index.ts';
-import { authorize, permission, type Actor } from '../access/authorize.ts';
+import { authorize, permission, regionScopes, type Actor } from '../access/authorize.ts';
+import { likeLiteral } from '../../lib/like.ts';
 import { isElderCategory } from '../elders/categories.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
@@ -40,7 +41,9 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
   };
   const replayed = replay();
   if (replayed) return replayed;
-  const region = regionOf(context.db, (input.regionCode ?? '').trim());
+  // One elder needs no region typed: the elder's own village is the region of the grant.
+  const regionCode = (input.regionCode ?? '').trim() || (input.elderId ? elderVillageCode(context, input.elderId) : '');
+  const region = regionOf(context.db, regionCode);
   if (!region || !['county', 'township', 'village'].includes(region.level)) return refuse(422, 'redemption.error.region_in_county', undefined, 'region');
   if (!authorize(actor, canGrantVouchers, { regionPath: region.path })) return refuse(403, 'redemption.error.forbidden');
   if (input.source !== 'issuance' && input.source !== 'pool') return refuse(422, 'redemption.error.source_invalid', undefined, 'source');
@@ -97,15 +100,76 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
   });
 }
 
+function elderVillageCode(context: RedemptionContext, elderId: number): string {
+  const row = context.db.$client.prepare('SELECT village_code AS code FROM elders WHERE id = ?').get(elderId) as { code: string } | undefined;
+  return row?.code ?? '';
+}
+
+export interface GrantableRegion {
+  code: string;
+  nameZh: string;
+  nameEn: string | null;
+  level: 'county' | 'township' | 'village';
+}
+
+/** The regions an office may grant in (counties, townships, villages of its scopes), in tree order, for a picker. */
+export function grantableRegions(context: RedemptionContext, actor: Actor): GrantableRegion[] {
+  const statement = context.db.$client.prepare(`SELECT code, name_zh AS nameZh, name_en AS nameEn, level FROM regions
+     WHERE path LIKE ? AND level IN ('county', 'township', 'village') ORDER BY path`);
+  const seen = new Set<string>();
+  return regionScopes(actor, canGrantVouchers)
+    .flatMap((scope) => statement.all(`${scope}%`) as GrantableRegion[])
+    .filter((region) => !seen.has(region.code) && seen.add(region.code));
+}
+
+export interface GrantableElder {
+  id: number;
+  realName: string;
+  villageName: string;
+  townshipName: string | null;
+}
+
+/**
+ * Active registered elders in the office's scope, found by name (汉字), pinyin
+ * (full or initials, "liudeshun" or "lds") or village name; at most `limit`.
+ * `elderId` finds one elder again (the one picked, when the form is shown again).
+ */
+export function findGrantableElders(context: RedemptionContext, actor: Actor, by: { query: string } | { elderId: number }, limit = 20): GrantableElder[] {
+  const scopes = regionScopes(actor, canGrantVouchers);
+  if (scopes.length === 0) return [];
+  const inScope = scopes.map(() => 'r.path LIKE ?').join(' OR ');
+  const select = `SELECT e.id, e.real_name AS realName, r.name_zh AS villageName, t.name_zh AS townshipName
+                    FROM elders e JOIN regions r ON r.code = e.village_code LEFT JOIN regions t ON t.code = r.parent_code
+                   WHERE e.status = 'active' AND (${inScope})`;
+  const scopeValues = scopes.map((scope) => `${scope}%`);
+  if ('elderId' in by) return context.db.$client.prepare(`${select} AND e.id = ?`).all(...scopeValues, by.elderId) as GrantableElder[];
+  const query = by.query.trim().slice(0, 40);
+  if (query === '') return [];
+  const letters = query.toLowerCase().replace(/[^a-z]/g, '');
+  const latin = /^[A-Za-z\s]+$/.test(query);
+  const match = latin
+    ? `(e.name_pinyin LIKE ? OR (' ' || e.name_initials) LIKE ?)`
+    : `(e.real_name LIKE ? ESCAPE '\\' OR r.name_zh LIKE ? ESCAPE '\\' OR t.name_zh LIKE ? ESCAPE '\\')`;
+  const values = latin ? [`%${letters}%`, `% ${letters}%`] : [0, 1, 2].map(() => `%${likeLiteral(query)}%`);
+  return context.db.$client.prepare(`${select} AND ${match} ORDER BY r.path, e.name_pinyin LIMIT ?`).all(...scopeValues, ...values, limit) as GrantableElder[];
+}
+
+/** The names of a grant's elders, the first `limit` of them, in the order they were granted. */
+function elderNamesOf(context: RedemptionContext, grantId: number, limit: number): string[] {
+  return (context.db.$client
+    .prepare('SELECT e.real_name AS name FROM voucher_grant_lines l JOIN elders e ON e.id = l.elder_id WHERE l.grant_id = ? ORDER BY l.id LIMIT ?')
+    .all(grantId, limit) as { name: string }[]).map((row) => row.name);
+}
+
 export function voucherBalance(context: RedemptionContext, elderId: number): { granted: number; available: number } {
   const account = ledgerOf(context).account(redemptionAccounts.voucher(elderId).id);
   if (!account) return { granted: 0, available: 0 };
   return { granted: account.creditsPosted, available: balanceOf(account).available };
 }
 
-/** Grants in a region subtree, newest first, with what their elders have spent since. */
+/** Grants in a region subtree, newest first, each naming its elders (the first five). */
 export function grantsIn(context: RedemptionContext, regionPath: string, limit = 50) {
-  return context.db.$client
+  const grants = context.db.$client
     .prepare(`SELECT g.id, g.source, g.county_code AS countyCode, g.region_code AS regionCode, r.name_zh AS regionName, g.category,
                      g.amount_per_elder_minutes AS amountPerElderMinutes, g.elder_count AS elderCount, g.reason, g.at_ms AS atMs
                 FROM voucher_grants g JOIN regions r ON r.code = g.region_code
@@ -114,4 +178,5 @@ export function grantsIn(context: RedemptionContext, regionPath: string, limit =
     id: number; source: string; countyCode: string; regionCode: string; regionName: string; category: string | null;
     amountPerElderMinutes: number; elderCount: number; reason: string; atMs: number;
   }[];
+  return grants.map((grant) => ({ ...grant, elderNames: elderNamesOf(context, grant.id, 5) }));
 }

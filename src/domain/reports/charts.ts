@@ -41,7 +41,7 @@ export function horizontalBars(id: string, title: string, description: string, b
   return frame(id, title, description, width, height, rows.join(''));
 }
 
-/** A line over months with a dot and value per point (the 12-month trend). */
+/** A line over months with a dot and value per point (the 12-month trend); the peak's value is bold. */
 export function trendLine(id: string, title: string, description: string, points: readonly Bar[]): string {
   const width = 720;
   const height = 260;
@@ -57,7 +57,8 @@ export function trendLine(id: string, title: string, description: string, points
     const [x, y] = xy[index]!;
     return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${lineColour}"/>`
       + `<text x="${x.toFixed(1)}" y="${height - 28}" text-anchor="middle" font-size="14" fill="${ink}">${escape(point.label)}</text>`
-      + (index % 2 === points.length % 2 || index === points.length - 1 ? `<text x="${x.toFixed(1)}" y="${(y - 9).toFixed(1)}" text-anchor="middle" font-size="13" fill="${ink}">${escape(point.display)}</text>` : '');
+      // Every month carries its value: labelling every other one used to hide the peak.
+      + `<text x="${x.toFixed(1)}" y="${(y - 9).toFixed(1)}" text-anchor="middle" font-size="13" fill="${ink}"${point.value === max ? ' font-weight="bold"' : ''}>${escape(point.display)}</text>`;
   });
   const axis = `<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="${ink}" stroke-width="1"/>`;
   return frame(id, title, description, width, height, `${axis}<path d="${path}" fill="none" stroke="${lineColour}" stroke-width="3"/>${marks.join('')}`);

@@ -20,27 +20,30 @@ export interface Section {
   rows: Cell[][];
 }
 
-export const summaryFigures: { key: keyof MonthFigures; unit: 'count' | 'hours' | 'percent' }[] = [
-  { key: 'volunteersRegistered', unit: 'count' },
-  { key: 'volunteersRegisteredSilver', unit: 'count' },
-  { key: 'volunteersActive', unit: 'count' },
-  { key: 'volunteersActiveSilver', unit: 'count' },
-  { key: 'serviceRecords', unit: 'count' },
+/** The unit each figure is counted in, printed beside it in exports: people (人), times (次), hours, percent. */
+export type FigureUnit = 'people' | 'times' | 'hours' | 'percent';
+
+export const summaryFigures: { key: keyof MonthFigures; unit: FigureUnit }[] = [
+  { key: 'volunteersRegistered', unit: 'people' },
+  { key: 'volunteersRegisteredSilver', unit: 'people' },
+  { key: 'volunteersActive', unit: 'people' },
+  { key: 'volunteersActiveSilver', unit: 'people' },
+  { key: 'serviceRecords', unit: 'times' },
   { key: 'serviceMinutes', unit: 'hours' },
   { key: 'creditsIssued', unit: 'hours' },
   { key: 'creditsRedeemed', unit: 'hours' },
   { key: 'outstanding', unit: 'hours' },
   { key: 'vouchersGranted', unit: 'hours' },
   { key: 'vouchersUsed', unit: 'hours' },
-  { key: 'eldersRegistered', unit: 'count' },
-  { key: 'eldersVisited', unit: 'count' },
+  { key: 'eldersRegistered', unit: 'people' },
+  { key: 'eldersVisited', unit: 'people' },
   { key: 'visitRatePermille', unit: 'percent' },
-  { key: 'ruralDisabledElders', unit: 'count' },
-  { key: 'ruralDisabledHelped', unit: 'count' },
+  { key: 'ruralDisabledElders', unit: 'people' },
+  { key: 'ruralDisabledHelped', unit: 'people' },
   { key: 'helpRatePermille', unit: 'percent' },
 ];
 
-export function figureValue(figures: MonthFigures, key: keyof MonthFigures, unit: 'count' | 'hours' | 'percent'): Cell {
+export function figureValue(figures: MonthFigures, key: keyof MonthFigures, unit: FigureUnit): Cell {
   const raw = figures[key] as number | null;
   if (unit === 'hours') return hours(raw ?? 0);
   if (unit === 'percent') return percent(raw);
@@ -62,6 +65,8 @@ export function currentColumn(dashboard: Dashboard, t: Translate): string {
 }
 
 export function monthlySections(dashboard: Dashboard, t: Translate, locale: string): Section[] {
+  // A count column's header names its unit, as the hours columns' labels already do.
+  const counted = (key: string, unit: 'people' | 'times') => t('reports.withUnit', { label: t(key), unit: t(`reports.unit.${unit}`) });
   const name = (code: string) => {
     const node = dashboard.flowCounties.find((county) => county.code === code) ?? dashboard.counties.find((row) => row.county.code === code)?.county;
     return node ? regionDisplayName(node, locale) : code;
@@ -99,13 +104,13 @@ export function monthlySections(dashboard: Dashboard, t: Translate, locale: stri
     {
       key: 'subregions',
       title: t('reports.section.subregions'),
-      header: [t('reports.column.region'), t('reports.column.code'), t('reports.figure.volunteersActive'), t('reports.figure.serviceMinutes'), t('reports.figure.creditsIssued'), t('reports.figure.creditsRedeemed'), t('reports.figure.eldersRegistered'), t('reports.figure.eldersVisited'), t('reports.figure.visitRatePermille')],
+      header: [t('reports.column.region'), t('reports.column.code'), counted('reports.figure.volunteersActive', 'people'), t('reports.figure.serviceMinutes'), t('reports.figure.creditsIssued'), t('reports.figure.creditsRedeemed'), counted('reports.figure.eldersRegistered', 'people'), counted('reports.figure.eldersVisited', 'people'), t('reports.figure.visitRatePermille')],
       rows: dashboard.children.map(({ region, figures }) => [regionDisplayName(region, locale), region.code, figures.volunteersActive, hours(figures.serviceMinutes), hours(figures.creditsIssued), hours(figures.creditsRedeemed), figures.eldersRegistered, figures.eldersVisited, percent(figures.visitRatePermille)]),
     },
     {
       key: 'services',
       title: t('reports.section.services'),
-      header: [t('reports.column.category'), t('reports.figure.serviceRecords'), t('reports.figure.serviceMinutes')],
+      header: [t('reports.column.category'), counted('reports.figure.serviceRecords', 'times'), t('reports.figure.serviceMinutes')],
       rows: dashboard.serviceCategories.map((row) => [t(`reports.category.${row.category}`), row.records, hours(row.minutes)]),
     },
     {

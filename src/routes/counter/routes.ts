@@ -229,6 +229,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       pinSetByStaff: redemption.memberId !== null && redemption.status === 'held' && pinConsentOf(context(), redemption.memberId)?.setByStaff === true,
       balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
       when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
+      pinLockedUntil: member?.pinLockedUntilMs ? formatDateTime(member.pinLockedUntilMs, request.locale) : null,
       canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
       memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),
     }, receipt

@@ -15,6 +15,16 @@ import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
 import { canEditTargets, canViewReports, canViewVisitCoverage } from './permissions.ts';
 
+
+/**
+ * A download's file name: the Chinese name (RFC 6266 filename*, what browsers
+ * save) with an ASCII fallback of codes for old clients. Every export names its
+ * file the same way.
+ */
+function attachment(asciiName: string, chineseName: string): string {
+  return `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(chineseName)}`;
+}
+
 const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
 /** Transfers a request may fold in before answering; the timer does the rest. */
 const requestRefreshLimit = 20_000;
@@ -150,9 +160,8 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const t = translator('zh-CN');
     const sections = monthlySections(dashboard, t, 'zh-CN');
     const stream = new PassThrough();
-    const fileName = `${region.code}-${month}-monthly.xlsx`;
     reply.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    reply.header('Content-Disposition', `attachment; filename="${fileName}"; filename*=UTF-8''${encodeURIComponent(`${region.nameZh}-${month}-月报.xlsx`)}`);
+    reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.xlsx`, `${region.nameZh}-${month}-月报.xlsx`));
     reply.header('Cache-Control', 'no-store');
     writeMonthlyXlsx(stream, sections, { title: t('reports.monthly.title', { region: region.nameZh, month }) }).catch((error: unknown) => stream.destroy(error as Error));
     return reply.send(stream);
@@ -165,7 +174,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
     reply.header('Content-Type', 'text/csv; charset=utf-8');
-    reply.header('Content-Disposition', `attachment; filename="${region.code}-${month}-monthly.csv"`);
+    reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.csv`, `${region.nameZh}-${month}-月报.csv`));
     reply.header('Cache-Control', 'no-store');
     return reply.send(sectionsCsv(sections));
   });
@@ -220,7 +229,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       rows: roster.rows.map((row) => [row.maskedName, row.maskedPhone, row.villageName, row.silver ? '是' : '否', row.records, hours(row.serviceMinutes), hours(row.creditedMinutes), hours(row.balanceMinutes)]),
     }];
     reply.header('Content-Type', 'text/csv; charset=utf-8');
-    reply.header('Content-Disposition', `attachment; filename="${region.code}-${from}-${to}-roster.csv"`);
+    reply.header('Content-Disposition', attachment(`${region.code}-${from}-${to}-roster.csv`, `${region.nameZh}-${from}至${to}-志愿者名册.csv`));
     reply.header('Cache-Control', 'no-store');
     return reply.send(sectionsCsv(sections));
   });

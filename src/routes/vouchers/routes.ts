@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { regionScopes } from '../../domain/access/authorize.ts';
 import { elderCategoryCodes } from '../../domain/elders/categories.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { canGrantVouchers, grantVouchers, grantsIn } from '../../domain/redemption/vouchers.ts';
+import { canGrantVouchers, findGrantableElders, grantVouchers, grantableRegions, grantsIn } from '../../domain/redemption/vouchers.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import type { RoutePluginOptions } from '../index.ts';
@@ -17,8 +17,15 @@ const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       .sort((a, b) => b.id - a.id)
       .map((grant) => ({ ...grant, when: formatDateTime(grant.atMs, request.locale) }));
     const doneId = positiveId(field(request.query, 'done'));
+    const find = field(request.query, 'find').trim().slice(0, 40);
+    const context = redemptionContext(app);
+    const pickedId = positiveId(values.elder ?? '');
+    const picked = pickedId === null ? [] : findGrantableElders(context, user.actor, { elderId: pickedId });
+    const found = find === '' ? [] : findGrantableElders(context, user.actor, { query: find });
+    const elders = [...picked, ...found.filter((elder) => elder.id !== pickedId)];
     return reply.page('pages/vouchers/index', {
       grants, done: grants.find((grant) => grant.id === doneId) ?? null, categories: elderCategoryCodes,
+      find, searched: find !== '', elders, regions: grantableRegions(context, user.actor),
       values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.vouchers.title', status });
   }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
+import { duplicateLandmarks } from '../../helpers/landmarks.ts';
 
 t.test('volunteer home and passbook from the demo months', async (t) => {
   const testApp = await createHoursApp();
@@ -25,7 +26,7 @@ t.test('volunteer home and passbook from the demo months', async (t) => {
   t.match(text, '期初余额');
   t.match(text, '期末余额');
   t.match(text, '成员：王秀英');
-  t.match(statement.body, /<link rel="stylesheet" href="\/assets\/hours.css">/, 'print styles');
+  t.match(statement.body, /<link rel="stylesheet" href="\/assets\/hours\.[0-9a-f]{12}\.css">/, 'print styles');
   const staffOnly = await signedInAs(testApp.app, 'office');
   t.equal((await staffOnly.get('/passbook')).statusCode, 403, 'staff without a member record have no passbook');
 });
@@ -91,6 +92,7 @@ t.test('the standard: everyone reads it; only the top office publishes and sets 
   const after = visibleText((await admin.get('/hours/standard?published=1')).body);
   t.match(after, '新版本已发布。');
   t.match(after, '已发布、2027-01-01 起执行');
+  t.same(duplicateLandmarks((await admin.get('/hours/standard')).body), [], 'the standard in force and the upcoming one are told apart (axe landmark-unique)');
   t.equal(scalar(testApp, "SELECT coefficient_milli FROM service_types WHERE code = 'visit' ORDER BY id DESC LIMIT 1"), 1200);
   const savedPolicy = await admin.post('/hours/policy', { backdate_days: '7', daily_max_hours: '10', unreviewed_expiry_days: '20' });
   t.equal(savedPolicy.statusCode, 303);

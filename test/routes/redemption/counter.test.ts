@@ -1,7 +1,8 @@
 import t from 'tap';
 import { verifyLedger } from '../../../src/ledger/index.ts';
+import { formatDateTime } from '../../../src/lib/time.ts';
 import { hoursOf } from '../../../src/routes/sites/shared.ts';
-import { signedInAs, visibleText } from '../../helpers/web.ts';
+import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 function itemId(db: Parameters<typeof tableCounts>[0], siteId: number, name: string): number {
@@ -30,6 +31,8 @@ t.test('the demo clerk scans a 凤凰县 member card at the 隆回县 love super
   t.equal(again.headers.location, placed.headers.location, 'a double tap lands on the same basket');
   const held = await clerk.get(placed.headers.location as string);
   t.match(visibleText(held.body), '已为会员预留 1.25 小时');
+  t.notMatch(held.body, /<input id="pin"[^>]* disabled/, 'an unlocked PIN box is enabled');
+  t.match(visibleText(held.body), '会员可用余额（已扣除预留）');
   const wrong = await clerk.post(`${placed.headers.location}/confirm`, { pin: '000000' });
   t.equal(wrong.statusCode, 422);
   t.match(visibleText(wrong.body), '密码不对，还可以再试 4 次。');
@@ -43,6 +46,11 @@ t.test('the demo clerk scans a 凤凰县 member card at the 隆回县 love super
   t.match(receiptText, '支付时间 1.25 小时');
   t.match(receiptText, `兑换后余额 ${hoursOf(before - 75)} 小时`);
   t.match(receiptText, '跨县兑换');
+  t.match(receiptText, '银龄时光时间银行 · 标准统一、通存通兑', 'the receipt names the network');
+  const clerkName = db.$client.prepare('SELECT display_name FROM users WHERE phone = ?').pluck().get(demoPhone('clerk')) as string;
+  t.ok(clerkName, 'the demo clerk has a name');
+  t.match(receiptText, `经办人 ${clerkName}`, 'the receipt names the clerk who served');
+  t.match(visibleText((await clerk.get(`${confirmed.headers.location}?print=1`)).body), `经办人 ${clerkName}`, 'the printed receipt too');
   t.equal(available(db, `wallet:m${longxiuying.id}`), before - 75);
   t.ok(verifyLedger(db.$client).ok);
 });
@@ -94,6 +102,14 @@ t.test('counter refusals show a message and write nothing', async (t) => {
   t.equal(locked.statusCode, 423);
   t.match(visibleText(locked.body), '密码错误次数太多，已锁定');
   t.same(tableCounts(db), before, 'wrong and locked PINs: nothing written');
+  const lockedUntilMs = db.$client.prepare('SELECT m.pin_locked_until_ms FROM members m JOIN redemptions r ON r.member_id = m.id WHERE r.id = ?').pluck().get(Number(basket.split('/').pop())) as number;
+  t.ok(lockedUntilMs > clock.now(), 'the database holds the lock');
+  const until = formatDateTime(lockedUntilMs, 'zh-CN');
+  for (const [label, shown] of [['the refusal', locked], ['the basket opened again', await clerk.get(basket)]] as const) {
+    t.match(visibleText(shown.body), `已锁定到 ${until}`, `${label} says until when`);
+    t.match(shown.body, /<input id="pin" name="pin"[^>]* disabled/, `${label}: the PIN box is disabled`);
+    t.match(shown.body, /<button type="submit" class="primary" disabled>确认兑换<\/button>/, `${label}: 确认兑换 is disabled`);
+  }
   clock.advance(16 * 60_000);
   const expired = await clerk.post(`${basket}/confirm`, { pin });
   t.equal(expired.statusCode, 409);

@@ -68,6 +68,8 @@ t.test('a clerk finds an elder without a card, spends the voucher and confirms f
   const held = await coordinator.get(basketUrl);
   t.match(visibleText(held.body), '已为老人预留消费券 1.5 小时');
   t.match(visibleText(held.body), '店员代为确认');
+  t.notMatch(visibleText(held.body), '会员', 'an elder who is not a member is never called one');
+  t.match(visibleText(held.body), '可用消费券余额（已扣除预留）');
 
   const pinTry = await coordinator.post(`${basketUrl}/confirm`, { pin: '123456' });
   t.equal(pinTry.statusCode, 409);

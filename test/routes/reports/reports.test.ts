@@ -135,7 +135,7 @@ t.test('visit coverage, teams, roster and ledger pages', async (t) => {
     t.equal(response.statusCode, 200, url);
   }
   const monthly = await office.get('/reports/433123/monthly?month=2026-10');
-  t.match(monthly.body, '/assets/reports.css');
+  t.match(monthly.body, /\/assets\/reports\.[0-9a-f]{12}\.css/);
   const coordinator = await signedInAs(app, 'coordinator');
   t.equal((await coordinator.get('/reports/433123101/visits')).statusCode, 200, 'a coordinator sees visit coverage of the township');
   t.equal((await coordinator.get('/reports/433123101')).statusCode, 403, 'but not the dashboard');
