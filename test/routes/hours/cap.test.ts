@@ -35,7 +35,7 @@ t.test('refuse mode: the record page warns, approval is refused with the reason 
   const transfers = scalar(testApp, 'SELECT count(*) FROM ledger_transfers');
   const refused = await coordinator.post(`/hours/records/${id}/approve`, { return_to: '/hours/queue' });
   t.equal(refused.statusCode, 409);
-  t.match(visibleText(refused.body), '最多还能入账 30 分钟，这条记录是 60 分钟');
+  t.match(visibleText(refused.body), '最多还能入账 30 分钟，这条记录是 1 小时。');
   t.equal(scalar(testApp, 'SELECT count(*) FROM ledger_transfers'), transfers);
   t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', id), 'pending');
   const many = await coordinator.post('/hours/queue/approve', { record: String(id), return_to: '/hours/queue' });
