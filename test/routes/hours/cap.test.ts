@@ -54,6 +54,6 @@ t.test('divert mode: approval credits up to the cap and the record page says wha
   t.equal((await coordinator.post(`/hours/records/${id}/approve`, {})).statusCode, 303);
   t.equal(scalar(testApp, 'SELECT amount FROM ledger_transfers WHERE id = ?', `svc-post:${id}`), 30);
   t.equal(scalar(testApp, 'SELECT amount FROM ledger_transfers WHERE id = ?', `svc-overflow:${id}`), 30);
-  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '其中 30 分钟超过个人余额上限，已转入县公益池；入账 30 分钟。');
+  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '其中 30 分钟超过个人余额上限，已转入县公益时间池；入账 30 分钟。');
   t.ok(verifyLedger(testApp.db.$client).ok);
 });

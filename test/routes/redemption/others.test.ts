@@ -170,7 +170,7 @@ t.test('the balance cap refuses a gift with a clear message and writes nothing; 
   await volunteer.get('/gifts');
   const diverted = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(diverted.statusCode, 303);
-  t.match(visibleText((await volunteer.get(diverted.headers.location as string)).body), '其中 30 分钟超过余额上限，已转入公益池。');
+  t.match(visibleText((await volunteer.get(diverted.headers.location as string)).body), '其中 30 分钟超过余额上限，已转入公益时间池。');
   t.equal(available(db, `wallet:m${liu.id}`), 90);
   t.ok(verifyLedger(db.$client).ok);
 });
