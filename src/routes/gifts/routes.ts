@@ -34,6 +34,8 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       canRegisterRelatives: authorize(user.actor, canRegisterRelatives) !== null,
       done,
       relativeDone: field(request.query, 'relative') === '1',
+      // A refused PIN puts the cursor back in the PIN box.
+      pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
       values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.gifts.title', status });
   }
