@@ -97,7 +97,7 @@ if (skip) {
     const before = walletMinutes(server, `wallet:m${father.id}`);
     await page.goto(`${server.baseUrl}/gifts`);
     await page.getByText('刘德顺（父女）').waitFor();
-    await page.getByLabel('接收人卡号').fill(father.cardNumber);
+    await page.getByRole('radio', { name: '刘德顺（父女）' }).check(); // picked from her registered relatives, no card number
     await page.getByLabel('小时', { exact: true }).fill('2');
     await page.getByLabel('转出人兑换密码').fill(demoRedemptionPin);
     await page.getByRole('button', { name: '确认转出' }).click();

@@ -50,3 +50,30 @@ t.test('prices on /sites read in hours and minutes', async (t) => {
   t.match(text, '食用油 1.8 升：1 小时 30 分');
   t.notMatch(text, /\d\.\d+ 小时/, 'no decimal hours');
 });
+
+t.test('issue 14 item 4: a gift goes to a relative picked from the list; the card number stays as the fallback', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const volunteer = await signedInAs(app, 'volunteer'); // 王秀英, daughter of 刘德顺
+  const wang = member('王秀英');
+  const liu = member('刘德顺');
+  const stranger = member('罗春兰');
+  const page = (await volunteer.get('/gifts')).body;
+  t.match(page, new RegExp(`<input type="radio" name="relative" value="${liu.id}" checked> 刘德顺（父女）`), 'her father is offered, picked already');
+  t.match(page, /<input type="radio" name="relative" value="card"> 其他亲属（输入卡号）/, 'and the card number as the fallback');
+
+  const before = tableCounts(db);
+  const notRelative = await volunteer.post('/gifts', { kind: 'gift', relative: String(stranger.id), to: '', amount_hours: '1', pin, idempotency_key: key() });
+  t.equal(notRelative.statusCode, 404, 'a member id that is not her relative is refused');
+  t.match(visibleText(notRelative.body), '找不到接收人');
+  t.same(tableCounts(db), before, 'nothing written');
+
+  const picked = await volunteer.post('/gifts', { kind: 'gift', relative: String(liu.id), to: '', amount_minutes: '30', pin, idempotency_key: key() });
+  t.equal(picked.statusCode, 303, 'no card number needed');
+  t.equal(available(db, `wallet:m${wang.id}`), 600 - 30);
+  t.equal(db.$client.prepare('SELECT to_member_id FROM member_gifts ORDER BY id DESC LIMIT 1').pluck().get(), liu.id, 'the gift went to him');
+
+  const byCard = await volunteer.post('/gifts', { kind: 'gift', relative: 'card', to: liu.cardNumber, amount_minutes: '15', pin, idempotency_key: key() });
+  t.equal(byCard.statusCode, 303, 'the card number still works');
+  t.equal(available(db, `wallet:m${wang.id}`), 600 - 45);
+});
