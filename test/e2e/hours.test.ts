@@ -3,6 +3,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
+import { measureFields } from '../helpers/fields.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
@@ -195,6 +196,8 @@ if (skip) {
             return found;
           }, elder ? 24 : 18);
           t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+          const fields = await measureFields(page, elder);
+          t.same(fields.found, [], `${label}: ${fields.checked} fields (${fields.types.join(', ')}) are big enough`);
           if (elder) {
             const tiny = await page.evaluate(() => {
               const found: string[] = [];
