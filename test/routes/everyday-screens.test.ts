@@ -68,6 +68,7 @@ t.test('/join keeps a mistyped ID number and the consent tick; nothing is writte
   t.equal(refused.statusCode, 422);
   t.match(visibleText(refused.body), '身份证号校验位不对');
   t.match(refused.body, new RegExp(`id="id_number"[^>]*value="${badCheck}"`), 'the number typed stays');
+  t.match(refused.body, /<input id="id_number" name="id_number" autofocus/, 'with the cursor in it');
   t.match(refused.body, /<input type="checkbox" id="consent" name="consent" value="yes" checked/, 'the consent tick stays');
   t.equal(count(db, 'members'), before, 'nothing written');
   const fresh = await visitor.get('/join');
