@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Browser } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
+import { setMemberPin } from '../../src/domain/members/pin.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
 import { measureFields } from '../helpers/fields.ts';
 
@@ -33,6 +34,31 @@ if (skip) {
   t.teardown(async () => {
     await browser?.close();
     await server?.app.close();
+  });
+
+  t.test('issue 14 item 6: after a wrong elder PIN the cursor is back in the PIN box, not on the page body', async (t) => {
+    const scalar = (sql: string, ...parameters: unknown[]) => server.db.$client.prepare(sql).pluck().get(...parameters) as number;
+    const elderMemberId = scalar("SELECT member_id FROM elders WHERE real_name = '龙玉兰'");
+    const adminId = scalar("SELECT id FROM users WHERE phone = '13800000006'");
+    const set = await setMemberPin({ db: server.db, keys: server.app.secrets, now: server.clock.now }, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }, elderMemberId, '285714');
+    t.ok(set.ok, 'the elder has a PIN');
+    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
+    const page = await context.newPage();
+    await signInThroughForm(page, server.baseUrl, 'volunteer');
+    await page.goto(`${server.baseUrl}/hours/new`);
+    await page.getByLabel('服务类型').selectOption('visit');
+    await page.getByLabel('查找服务对象').fill('龙');
+    await page.getByRole('radio', { name: /龙玉兰/ }).check();
+    await page.getByLabel('服务日期').fill('2026-11-22');
+    await page.getByLabel('开始时间').fill('06:00');
+    await page.getByLabel('结束时间').fill('07:00');
+    const records = scalar('SELECT count(*) FROM service_records');
+    await page.getByLabel('老人确认密码（可不填）').fill('909192');
+    await page.getByRole('button', { name: '保存' }).click();
+    await page.getByText(/密码不对/).first().waitFor();
+    t.equal(await page.evaluate(() => document.activeElement?.id), 'elder_pin', 'the PIN box has the focus');
+    t.equal(scalar('SELECT count(*) FROM service_records'), records, 'nothing written');
+    await context.close();
   });
 
   for (const elder of [false, true]) {
