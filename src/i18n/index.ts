@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { durationText } from '../lib/duration.ts';
 
 /**
  * Message catalogues. Each area keeps its own file per locale,
@@ -40,16 +41,24 @@ export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (locales as readonly string[]).includes(value);
 }
 
-/** Replaces {name} placeholders; unknown placeholders are left visible so a test can catch them. */
-function interpolate(template: string, variables?: Record<string, string | number>): string {
+/**
+ * Replaces {name} placeholders; unknown placeholders are left visible so a test can catch them.
+ * {name:duration} shows a number of minutes the one way the app shows time ("1 小时 30 分").
+ */
+function interpolate(t: Translate, template: string, variables?: Record<string, string | number>): string {
   if (!variables) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in variables ? String(variables[name]) : whole));
+  return template.replace(/\{(\w+)(?::(duration))?\}/g, (whole, name: string, format: string | undefined) => {
+    if (!(name in variables)) return whole;
+    const value = variables[name];
+    return format === 'duration' && typeof value === 'number' ? durationText(t, value) : String(value);
+  });
 }
 
 export function translator(locale: Locale): Translate {
   const messages = catalogues[locale];
   const fallback = catalogues[defaultLocale];
-  return (key, variables) => interpolate(messages[key] ?? fallback[key] ?? key, variables);
+  const t: Translate = (key, variables) => interpolate(t, messages[key] ?? fallback[key] ?? key, variables);
+  return t;
 }
 
 /** Cookie first, then Accept-Language, then Chinese. */

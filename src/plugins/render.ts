@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roles } from '../domain/access/authorize.ts';
+import { durationText, signedDurationText } from '../lib/duration.ts';
 import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/phone.ts';
 import { localReturnPath } from '../lib/return-path.ts';
@@ -57,6 +58,9 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
       newIdempotencyKey,
       /** The content-hashed URL of a file in static/ (or htmx): `it.asset('app.css')`. */
       asset: assetUrl,
+      /** Minutes as "20 小时 20 分": the one time formatter (src/lib/duration.ts). */
+      duration: (minutes: number) => durationText(request.t, minutes),
+      signedDuration: (minutes: number) => signedDurationText(request.t, minutes),
       nonce: (reply.cspNonce as { script?: string } | null)?.script ?? '',
     };
   }

@@ -3,6 +3,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
+import { measureFields } from '../helpers/fields.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
@@ -148,6 +149,10 @@ if (skip) {
           }, elder ? 24 : 18);
           t.ok(textCheck.checked >= 5, `${label}: ${textCheck.checked} text elements measured`);
           t.same(textCheck.found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+
+          // Fields of every input type (date, time, month, search, file...): the text check above sees no text in them.
+          const fields = await measureFields(page, elder);
+          t.same(fields.found, [], `${label}: ${fields.checked} fields (${fields.types.join(', ')}) are big enough`);
 
           if (elder) {
             const targetCheck = await page.evaluate(() => {

@@ -99,12 +99,14 @@ if (skip) {
     t.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
 
     const normalSize = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
-    await page.getByRole('button', { name: '长辈模式' }).click();
+    // Issue 14 item 6: the switch is in the header (first thing on a phone) as well as in the footer.
+    t.equal(await page.getByRole('button', { name: '长辈模式' }).count(), 2, 'two switches: header and footer');
+    await page.getByRole('banner').getByRole('button', { name: '长辈模式' }).click();
     await page.waitForFunction(() => document.documentElement.classList.contains('elder'));
     const elderSize = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
     t.ok(normalSize >= 18, `normal text ${normalSize}px`);
     t.ok(elderSize >= 24, `elder text ${elderSize}px`);
-    t.equal(await page.getByRole('button', { name: '长辈模式' }).getAttribute('aria-pressed'), 'true');
+    for (const pressed of await page.getByRole('button', { name: '长辈模式' }).all()) t.equal(await pressed.getAttribute('aria-pressed'), 'true');
     await (await navigationLink(page, '操作记录')).click();
     await page.getByRole('heading', { level: 1, name: '操作记录' }).waitFor();
     t.ok(await page.evaluate(() => document.documentElement.classList.contains('elder')), 'elder mode stays on');

@@ -5,6 +5,8 @@ import { openDatabase } from '../../src/db/client.ts';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { demoRedemptionPin, seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
+import { translator } from '../../src/i18n/index.ts';
+import { durationText } from '../../src/lib/duration.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { testSecrets } from '../helpers/crypto-profile.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
@@ -66,7 +68,7 @@ if (skip) {
     await page.getByLabel(/^大米 5 千克 数量/).fill('1');
     await page.getByLabel(/^食用油 1.8 升 数量/).fill('1');
     await page.getByRole('button', { name: '确定，请会员输入密码' }).click();
-    await page.getByText('已为会员预留 3.5 小时').waitFor();
+    await page.getByText('已为会员预留 3 小时 30 分').waitFor();
     await page.getByLabel('兑换密码（会员本人输入）').fill('123450');
     await page.getByRole('button', { name: '确认兑换' }).click();
     await page.getByText('密码不对，还可以再试 4 次。').waitFor();
@@ -77,8 +79,8 @@ if (skip) {
     const after = before - 210;
     t.match(receipt, '旺溪村爱心超市');
     t.match(receipt, '大米 5 千克 × 1');
-    t.match(receipt, '3.5 小时');
-    t.match(receipt, `${Math.round((after / 60) * 100) / 100} 小时`, 'the balance after is on the receipt');
+    t.match(receipt, '3 小时 30 分');
+    t.match(receipt, durationText(translator('zh-CN'), after), 'the balance after is on the receipt');
     t.match(receipt, '跨县兑换');
     t.equal(walletMinutes(server, `wallet:m${card.id}`), after);
     t.ok(verifyLedger(server.db.$client).ok);
@@ -95,8 +97,8 @@ if (skip) {
     const before = walletMinutes(server, `wallet:m${father.id}`);
     await page.goto(`${server.baseUrl}/gifts`);
     await page.getByText('刘德顺（父女）').waitFor();
-    await page.getByLabel('接收人卡号').fill(father.cardNumber);
-    await page.getByLabel('时间（小时，可写 0.5）').fill('2');
+    await page.getByRole('radio', { name: '刘德顺（父女）' }).check(); // picked from her registered relatives, no card number
+    await page.getByLabel('小时', { exact: true }).fill('2');
     await page.getByLabel('转出人兑换密码').fill(demoRedemptionPin);
     await page.getByRole('button', { name: '确认转出' }).click();
     await page.getByText('已转出 2 小时。').waitFor();

@@ -89,6 +89,10 @@ t.test("an elder's page shows the visits and services received, with a link to t
   const text = visibleText(page.body);
   t.notMatch(text, '会在这里显示', 'no placeholder');
   t.match(text, `${served.n} 次`, 'the number of approved services');
+  // Issue 14 item 3: the total reads in hours and minutes, like every other amount of time.
+  const minutes = Number(db.$client.prepare("SELECT sum(duration_minutes) FROM service_records WHERE status = 'approved' AND elder_id = ?").pluck().get(served.id));
+  const total = minutes < 60 ? `${minutes} 分钟` : minutes % 60 === 0 ? `${minutes / 60} 小时` : `${Math.floor(minutes / 60)} 小时 ${minutes % 60} 分`;
+  t.match(text, `${served.n} 次，共 ${total}`, 'the total time in hours and minutes');
   t.match(text, served.last, 'the date of the last one');
   t.match(page.body, /<ul class="plain" id="elder-visits">\s*<li>/, 'the latest services are listed');
   t.match(page.body, `href="/coverage/elders/${served.id}"`, 'with a link to the full list');

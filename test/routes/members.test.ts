@@ -25,7 +25,8 @@ t.test('a coordinator registers a member; every rejection is named in Chinese an
   const bad = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '13712345678', id_number: badCheck, village_code: laojiazhai });
   t.equal(bad.statusCode, 422);
   t.match(visibleText(bad.body), '身份证号校验位不对');
-  t.notMatch(bad.body, badCheck, 'the wrong number is not echoed back into the page');
+  // Issue 14 item 6: what was typed stays in the form so one mistyped digit is corrected, not all 18 typed again.
+  t.match(bad.body, new RegExp(`id="id_number"[^>]*value="${badCheck}"`), 'the mistyped number stays in the form');
   t.match(bad.body, /aria-invalid="true" ?[^>]*|id="id_number"[^>]*aria-invalid="true"/);
   const future = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '13712345678', id_number: makeIdNumber('433123', '2027-01-01', 17), village_code: laojiazhai });
   t.equal(future.statusCode, 422);

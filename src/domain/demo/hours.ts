@@ -2,7 +2,6 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { settings, users } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
-import { makeIdNumber } from '../../lib/idcard.ts';
 import { actorOf } from '../auth/users.ts';
 import { registerElder } from '../elders/register.ts';
 import type { HoursContext } from '../hours/context.ts';
@@ -13,26 +12,27 @@ import { addDays, dayMs, shanghaiDateOf, shanghaiToUtcMs } from '../hours/time.t
 import { ledgerFor } from '../ledger/accounts.ts';
 import { registerMember } from '../members/register.ts';
 import { createActivity, createTeam } from '../teams/teams.ts';
+import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';
 
 const seededKey = 'demo.hours_seeded_at_ms';
 
-interface DemoVolunteer { key: string; name: string; village: string; birthDate: string; phone: string | null }
-interface DemoElder { key: string; name: string; village: string; birthDate: string; categories: string[]; interval: number; member?: boolean }
+interface DemoVolunteer { key: string; name: string; village: string; birthDate: string; phone: string | null; gender: 'male' | 'female' }
+interface DemoElder { key: string; name: string; village: string; birthDate: string; categories: string[]; interval: number; member?: boolean; gender: 'male' | 'female' }
 
 const volunteers: DemoVolunteer[] = [
-  { key: 'shixiulan', name: '石秀兰', village: '433123101001', birthDate: '1960-03-21', phone: '13900000021' },
-  { key: 'majinhua', name: '麻金花', village: '433123101002', birthDate: '1962-08-09', phone: null },
-  { key: 'wuguoqing', name: '吴国庆', village: '433123102001', birthDate: '1957-12-01', phone: '13900000022' },
-  { key: 'luoxiaomei', name: '罗小梅', village: '430524101001', birthDate: '1963-05-16', phone: '13900000023' },
+  { key: 'shixiulan', name: '石秀兰', village: '433123101001', birthDate: '1960-03-21', phone: '13900000021', gender: 'female' },
+  { key: 'majinhua', name: '麻金花', village: '433123101002', birthDate: '1962-08-09', phone: null, gender: 'female' },
+  { key: 'wuguoqing', name: '吴国庆', village: '433123102001', birthDate: '1957-12-01', phone: '13900000022', gender: 'male' },
+  { key: 'luoxiaomei', name: '罗小梅', village: '430524101001', birthDate: '1963-05-16', phone: '13900000023', gender: 'female' },
 ];
 
 const demoElders: DemoElder[] = [
-  { key: 'longyulan', name: '龙玉兰', village: '433123101001', birthDate: '1939-02-14', categories: ['living_alone', 'advanced_age'], interval: 30, member: true },
-  { key: 'yanglaohan', name: '杨老汉', village: '433123101001', birthDate: '1944-10-02', categories: ['empty_nest'], interval: 30 },
-  { key: 'tiannainai', name: '田桂香', village: '433123101002', birthDate: '1941-06-30', categories: ['left_behind', 'advanced_age'], interval: 14 },
-  { key: 'wuyeye', name: '吴大山', village: '433123102001', birthDate: '1946-01-11', categories: ['living_alone'], interval: 30 },
-  { key: 'linainai', name: '李翠英', village: '430524101001', birthDate: '1940-09-09', categories: ['living_alone', 'advanced_age'], interval: 30 },
-  { key: 'zhangyeye', name: '张德明', village: '430524101002', birthDate: '1943-04-04', categories: ['empty_nest'], interval: 30 },
+  { key: 'longyulan', name: '龙玉兰', village: '433123101001', birthDate: '1939-02-14', categories: ['living_alone', 'advanced_age'], interval: 30, member: true, gender: 'female' },
+  { key: 'yanglaohan', name: '杨老汉', village: '433123101001', birthDate: '1944-10-02', categories: ['empty_nest'], interval: 30, gender: 'male' },
+  { key: 'tiannainai', name: '田桂香', village: '433123101002', birthDate: '1941-06-30', categories: ['left_behind', 'advanced_age'], interval: 14, gender: 'female' },
+  { key: 'wuyeye', name: '吴大山', village: '433123102001', birthDate: '1946-01-11', categories: ['living_alone'], interval: 30, gender: 'male' },
+  { key: 'linainai', name: '李翠英', village: '430524101001', birthDate: '1940-09-09', categories: ['living_alone', 'advanced_age'], interval: 30, gender: 'female' },
+  { key: 'zhangyeye', name: '张德明', village: '430524101002', birthDate: '1943-04-04', categories: ['empty_nest'], interval: 30, gender: 'male' },
 ];
 
 /** What each demo volunteer does, and for whom; cycled over the months. */
@@ -85,15 +85,15 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
   const memberIds: Record<string, number> = {};
   let sequence = 600;
   for (const volunteer of volunteers) {
-    sequence += 1;
+    sequence += 2;
     memberIds[volunteer.key] = must(registerMember(people, peopleAdmin, {
-      realName: volunteer.name, phone: volunteer.phone, idNumber: makeIdNumber(volunteer.village.slice(0, 6), volunteer.birthDate, sequence), villageCode: volunteer.village,
+      realName: volunteer.name, phone: volunteer.phone, idNumber: demoIdNumber(volunteer.village.slice(0, 6), volunteer.birthDate, sequence, volunteer.gender), villageCode: volunteer.village,
     }), volunteer.name).memberId;
   }
   // The demo volunteer sign-in (王秀英) needs a member record; the redemption seed may have made it already.
   const linked = db.select({ memberId: users.memberId }).from(users).where(eq(users.id, volunteerUserId)).get()?.memberId ?? null;
   if (linked === null) {
-    const wang = must(registerMember(people, peopleAdmin, { realName: '王秀英', phone: '13800000001', idNumber: makeIdNumber('433123', '1959-06-15', 799), villageCode: '433123101001' }), '王秀英');
+    const wang = must(registerMember(people, peopleAdmin, { realName: '王秀英', phone: '13800000001', idNumber: demoVolunteerIdNumber, villageCode: '433123101001' }), '王秀英');
     db.update(users).set({ memberId: wang.memberId }).where(and(eq(users.id, volunteerUserId), isNull(users.memberId))).run();
     memberIds.wangxiuying = wang.memberId;
   } else {
@@ -101,8 +101,8 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
   }
   const elderIds: Record<string, number> = {};
   for (const elder of demoElders) {
-    sequence += 1;
-    const idNumber = makeIdNumber(elder.village.slice(0, 6), elder.birthDate, sequence);
+    sequence += 2;
+    const idNumber = demoIdNumber(elder.village.slice(0, 6), elder.birthDate, sequence, elder.gender);
     const memberId = elder.member ? must(registerMember(people, peopleAdmin, { realName: elder.name, phone: null, idNumber, villageCode: elder.village }), elder.name).memberId : null;
     elderIds[elder.key] = must(registerElder(people, peopleAdmin, {
       realName: elder.name, idNumber, villageCode: elder.village, memberId, categories: elder.categories, visitIntervalDays: elder.interval,

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { regions, settings, users } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
-import { makeIdNumber } from '../../lib/idcard.ts';
+import { demoIdNumber } from './id-numbers.ts';
 import type { Actor, Outcome, PeopleContext } from '../members/context.ts';
 import { registerElder } from '../elders/register.ts';
 import { registerMember, selfRegisterMember } from '../members/register.ts';
@@ -12,6 +12,8 @@ const seededKey = 'demo.people_seeded_at_ms';
 
 const surnames = ['龙', '吴', '石', '麻', '杨', '田', '向', '彭', '滕', '张', '欧阳', '单'];
 const givenNames = ['秀英', '桂花', '金生', '玉兰', '德明', '春梅', '老三', '银花', '建国', '翠莲', '光荣', '凤英'];
+/** Given names read as men's; the others as women's. The ID number's gender digit follows the name. */
+const mensNames = new Set(['金生', '德明', '老三', '建国', '光荣']);
 
 /** Villages that get demo members, with how many each. */
 const memberVillages: [string, number][] = [
@@ -63,19 +65,20 @@ export function seedPeople(db: Db, keys: PeopleKeys, nowMs: number = Date.now())
   for (const [village, howMany] of memberVillages) {
     for (let number = 0; number < howMany; number += 1) {
       index += 1;
-      const name = surnames[index % surnames.length]! + givenNames[(index * 5) % givenNames.length]!;
+      const givenName = givenNames[(index * 5) % givenNames.length]!;
+      const name = surnames[index % surnames.length]! + givenName;
       const birth = `${1950 + (index % 20)}-${String(1 + (index % 12)).padStart(2, '0')}-${String(1 + (index % 27)).padStart(2, '0')}`;
       const registered = must(registerMember(context, admin, {
         realName: name,
         // Every fourth member has no phone, like many villagers.
         phone: index % 4 === 0 ? null : `1391234${String(index).padStart(4, '0')}`,
-        idNumber: makeIdNumber(village.slice(0, 6), birth, 200 + index),
+        idNumber: demoIdNumber(village.slice(0, 6), birth, 200 + 2 * index, mensNames.has(givenName) ? 'male' : 'female'),
         villageCode: village,
       }), name);
       (memberIds[village] ??= []).push(registered.memberId);
     }
   }
-  must(selfRegisterMember(context, { realName: '吴春花', phone: '13912349001', idNumber: makeIdNumber('433123', '1961-03-08', 299), villageCode: '433123101001' }), 'self-registration');
+  must(selfRegisterMember(context, { realName: '吴春花', phone: '13912349001', idNumber: demoIdNumber('433123', '1961-03-08', 298, 'female'), villageCode: '433123101001' }), 'self-registration');
 
   for (const [position, elder] of elderSeeds.entries()) {
     // Registered over the last weeks (every fourth today), so the never-visited are due and the coverage page has work to show.
@@ -85,7 +88,7 @@ export function seedPeople(db: Db, keys: PeopleKeys, nowMs: number = Date.now())
     const sensitive = elder.categories.some((category) => ['disabled', 'semi_disabled', 'severe_disability'].includes(category));
     must(registerElder(elderContext, admin, {
       realName: name,
-      idNumber: makeIdNumber(elder.village.slice(0, 6), elder.birth, 400 + position),
+      idNumber: demoIdNumber(elder.village.slice(0, 6), elder.birth, 400 + position, position % 2 === 1 ? 'male' : 'female'),
       villageCode: elder.village,
       categories: elder.categories,
       visitIntervalDays: elder.categories.includes('advanced_age') ? 14 : 30,

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { settings, users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { partnerSites } from '../../db/schema/redemption.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
-import { makeIdNumber } from '../../lib/idcard.ts';
 import { grantsOf } from '../auth/users.ts';
+import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';
 import { registerElder } from '../elders/register.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { setMemberPin } from '../members/pin.ts';
@@ -30,14 +30,15 @@ interface DemoMember {
   birthDate: string;
   phone: string | null;
   openingHours: number;
+  gender: 'male' | 'female';
 }
 
 const demoMembers: DemoMember[] = [
-  { key: 'longxiuying', name: '龙秀英', village: '433123101001', birthDate: '1958-04-12', phone: '13900000011', openingHours: 20 },
-  { key: 'yangguofu', name: '杨国富', village: '433123101002', birthDate: '1956-09-30', phone: '13900000012', openingHours: 6 },
-  { key: 'luochunlan', name: '罗春兰', village: '430524101001', birthDate: '1961-02-18', phone: '13900000013', openingHours: 12 },
-  { key: 'liudaye', name: '刘德顺', village: '433123101001', birthDate: '1938-11-05', phone: null, openingHours: 1 },
-  { key: 'shiji', name: '彭桂芝', village: '433101001001', birthDate: '1957-07-07', phone: '13900000014', openingHours: 8 },
+  { key: 'longxiuying', name: '龙秀英', village: '433123101001', birthDate: '1958-04-12', phone: '13900000011', openingHours: 20, gender: 'female' },
+  { key: 'yangguofu', name: '杨国富', village: '433123101002', birthDate: '1956-09-30', phone: '13900000012', openingHours: 6, gender: 'male' },
+  { key: 'luochunlan', name: '罗春兰', village: '430524101001', birthDate: '1961-02-18', phone: '13900000013', openingHours: 12, gender: 'female' },
+  { key: 'liudaye', name: '刘德顺', village: '433123101001', birthDate: '1938-11-05', phone: null, openingHours: 1, gender: 'male' },
+  { key: 'shiji', name: '彭桂芝', village: '433101001001', birthDate: '1957-07-07', phone: '13900000014', openingHours: 8, gender: 'female' },
 ];
 
 /**
@@ -105,13 +106,15 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
 
   const ledger = ledgerFor(db.$client, () => nowMs);
   const memberIds: Record<string, number> = {};
+  const idNumbers: Record<string, string> = {};
   let sequence = 700;
   for (const member of demoMembers) {
-    sequence += 1;
+    sequence += 2;
     const registered = must(registerMember(peopleContext, peopleAdmin, {
-      realName: member.name, phone: member.phone, idNumber: makeIdNumber(member.village.slice(0, 6), member.birthDate, sequence), villageCode: member.village,
+      realName: member.name, phone: member.phone, idNumber: demoIdNumber(member.village.slice(0, 6), member.birthDate, sequence, member.gender), villageCode: member.village,
     }), member.name);
     memberIds[member.key] = registered.memberId;
+    idNumbers[member.key] = demoIdNumber(member.village.slice(0, 6), member.birthDate, sequence, member.gender);
     must(await setMemberPin(peopleContext, asMember(registered.memberId), registered.memberId, demoRedemptionPin), `${member.name} PIN`);
     const county = member.village.slice(0, 6);
     ensureAccounts(ledger, [...countyAccounts(county), accountInputs.wallet(registered.memberId)]);
@@ -124,7 +127,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   // The demo volunteer sign-in (王秀英) gets a member record of her own, so "my credits" pages have data.
   const volunteerUser = db.select({ id: users.id }).from(users).where(and(eq(users.phone, '13800000001'), isNull(users.memberId))).get();
   if (volunteerUser) {
-    const wang = must(registerMember(peopleContext, peopleAdmin, { realName: '王秀英', phone: '13800000001', idNumber: makeIdNumber('433123', '1959-06-15', 799), villageCode: '433123101001' }), '王秀英');
+    const wang = must(registerMember(peopleContext, peopleAdmin, { realName: '王秀英', phone: '13800000001', idNumber: demoVolunteerIdNumber, villageCode: '433123101001' }), '王秀英');
     must(await setMemberPin(peopleContext, asMember(wang.memberId), wang.memberId, demoRedemptionPin), '王秀英 PIN');
     db.update(users).set({ memberId: wang.memberId }).where(eq(users.id, volunteerUser.id)).run();
     memberIds.wangxiuying = wang.memberId;
@@ -143,7 +146,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   must(registerRelative(context, admin, { memberId: memberIds.longxiuying!, relativeMemberId: memberIds.yangguofu!, relation: '夫妻' }), 'relative');
 
   const elderId = must(registerElder(peopleContext, peopleAdmin, {
-    realName: '刘德顺', idNumber: makeIdNumber('433123', '1938-11-05', 701), villageCode: '433123101001', memberId: memberIds.liudaye!, categories: ['disabled', 'advanced_age'],
+    realName: '刘德顺', idNumber: idNumbers.liudaye!, villageCode: '433123101001', memberId: memberIds.liudaye!, categories: ['disabled', 'advanced_age'],
     consent: { givenBy: 'self', method: 'written' }, sensitiveConsent: { givenBy: 'family', givenByName: '刘家', method: 'written' },
   }), 'elder').elderId;
   must(grantVouchers(context, admin, { source: 'issuance', regionCode: '433123', category: 'disabled', amountPerElderMinutes: 6 * 60, reason: '2026 年重阳节居家服务消费券', idempotencyKey: randomUUID() }), 'vouchers');
@@ -163,6 +166,19 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   await redeem(2, 'luochunlan', [['午餐一份', 3]]);
   must(await giveCredits(context, admin, { fromMemberId: memberIds.longxiuying!, toMemberId: memberIds.yangguofu!, kind: 'gift', amountMinutes: 60, pin: demoRedemptionPin, idempotencyKey: randomUUID(), actorMemberId: null }), 'gift');
   must(postRequest(context, admin, { elderId, payer: 'voucher', serviceCategory: 'cleaning', description: '打扫房间、换洗床单', scheduledFor: '2026-12-01T09:00', place: '老家寨村刘德顺家', offeredMinutes: 60, idempotencyKey: randomUUID(), actorMemberId: null }), 'request');
+  giveEveryCardholderTheDemoPin(db, memberIds.longxiuying!, nowMs);
   db.insert(settings).values({ key: seededKey, value: String(nowMs), updatedAtMs: nowMs }).run();
   return true;
+}
+
+/**
+ * Every active demo member with a card gets the demo PIN (README): the hash
+ * made for one member is copied to the others (one argon2 hash instead of
+ * forty; demo data only), so an elder such as 龙玉兰 can confirm a visit.
+ */
+function giveEveryCardholderTheDemoPin(db: Db, memberWithPin: number, nowMs: number): void {
+  const pinHash = db.select({ pinHash: members.pinHash }).from(members).where(eq(members.id, memberWithPin)).get()?.pinHash;
+  if (!pinHash) throw new Error('demo redemption seed: the first demo member has no PIN');
+  db.update(members).set({ pinHash, pinSetAtMs: nowMs, updatedAtMs: nowMs })
+    .where(and(isNull(members.pinHash), isNotNull(members.cardNumber), eq(members.status, 'active'))).run();
 }

@@ -206,7 +206,7 @@ export function capSplitFor(context: HoursContext, volunteerMemberId: number, cr
   const split = splitByCap(policy, posted, creditMinutes);
   if (split.ok) return ok(split.value);
   const room = Math.max(0, (policy.balanceCapMinutes ?? 0) - posted);
-  return refuse(409, { code: 'hours.error.over_balance_cap', params: { capHours: (policy.balanceCapMinutes ?? 0) / 60, roomMinutes: room, credit: creditMinutes } });
+  return refuse(409, { code: 'hours.error.over_balance_cap', params: { cap: policy.balanceCapMinutes ?? 0, roomMinutes: room, credit: creditMinutes } });
 }
 
 function volunteerCounty(context: HoursContext, memberId: number): string {

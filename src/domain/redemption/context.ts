@@ -215,9 +215,3 @@ export const redemptionAccounts = {
     id: `escrow:${countyCode}`, kind: 'control', ownerRef: `escrow:county:${countyCode}`, flags: AccountFlags.debitsMustNotExceedCredits,
   }),
 };
-
-/** Minutes as hours for people: 90 -> "1.5". */
-export function hoursText(minutes: number): string {
-  const hours = minutes / 60;
-  return Number.isInteger(hours) ? String(hours) : hours.toFixed(2).replace(/0$/, '');
-}

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { settings } from '../../db/schema/core.ts';
 import { permission, type Actor } from '../access/authorize.ts';
-import { checkAuthorized, hoursText, nowOf, recordAuditEntry, refuse, success, type Outcome, type RedemptionContext } from './context.ts';
+import { checkAuthorized, nowOf, recordAuditEntry, refuse, success, type Outcome, type RedemptionContext } from './context.ts';
 
 /**
  * The network policy for spending credits, set by the top office and stored
@@ -64,8 +64,8 @@ export function splitByCap(policy: NetworkPolicy, balance: number, amount: numbe
   if (policy.balanceCapMinutes === null || balance + amount <= policy.balanceCapMinutes) return success({ credited: amount, diverted: 0 });
   const room = Math.max(0, policy.balanceCapMinutes - balance);
   if (policy.capMode === 'refuse') {
-    // The message names hours ({capHours}, {roomHours}): pass them formatted, so every caller's text fills in.
-    return refuse(409, 'redemption.error.cap_reached', { capHours: hoursText(policy.balanceCapMinutes), roomHours: hoursText(room) });
+    // Minutes; the message shows them as hours and minutes ({cap:duration}).
+    return refuse(409, 'redemption.error.cap_reached', { cap: policy.balanceCapMinutes, room });
   }
   return success({ credited: room, diverted: amount - room });
 }

@@ -105,7 +105,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
       const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
       const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
-      return showNew(request, reply, { values: { ...values, idNumber: allErrors.idNumber ? '' : values.idNumber }, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
+      return showNew(request, reply, { values, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }
     return reply.seeOther(`/elders/${result.value.elderId}?registered=1`);
   });

@@ -3,9 +3,19 @@ import { authorize, permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { counterMember, identifyMember } from '../../domain/redemption/counter.ts';
 import { canAssistGifts, canRegisterRelatives, giftVisibleTo, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+
+/**
+ * The amount as typed: 小时 and 分钟 fields; the old decimal-hours field
+ * ("1.5") is still read when neither is sent (older clients and scripts).
+ */
+function amountMinutesOf(values: { amount_hours: string; amount_minutes: string; amount: string }): number {
+  if (values.amount_hours === '' && values.amount_minutes === '' && values.amount !== '') return minutesFromHours(values.amount);
+  return minutesFromParts(values.amount_hours, values.amount_minutes);
+}
 
 /** Members give from their own login; staff key it in for a member present with their card and PIN. */
 export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 'office', 'admin']);
@@ -24,7 +34,9 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       canRegisterRelatives: authorize(user.actor, canRegisterRelatives) !== null,
       done,
       relativeDone: field(request.query, 'relative') === '1',
-      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      // A refused PIN puts the cursor back in the PIN box.
+      pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
+      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.gifts.title', status });
   }
 
@@ -39,7 +51,8 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const context = redemptionContext(app);
     const values = {
       kind: field(request.body, 'kind') === 'donation' ? 'donation' : 'gift', from: field(request.body, 'from').trim(), to: field(request.body, 'to').trim(),
-      amount: field(request.body, 'amount').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
+      amount_hours: field(request.body, 'amount_hours').trim(), amount_minutes: field(request.body, 'amount_minutes').trim(),
+      amount: field(request.body, 'amount').trim(), relative: field(request.body, 'relative').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
     if (!values.idempotency_key) return giftsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
     const selfMemberId = memberIdOfUser(app, user.id);
@@ -51,13 +64,18 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     }
     if (fromMemberId === null) return giftsPage(request, reply, [{ code: 'redemption.error.no_member_login' }], values, 422);
     let toMemberId: number | null = null;
-    if (values.kind === 'gift') {
+    if (values.kind === 'gift' && values.relative !== '' && values.relative !== 'card') {
+      // A registered relative picked from the list; anyone else is refused as before (relatives only).
+      const picked = relativesOf(app.db, fromMemberId).find((relative) => String(relative.memberId) === values.relative);
+      if (!picked) return giftsPage(request, reply, [{ code: 'redemption.error.receiver_not_found' }], values, 404);
+      toMemberId = picked.memberId;
+    } else if (values.kind === 'gift') {
       const receiver = identifyMember(context, { cardNumber: values.to });
       if (!receiver.ok) return giftsPage(request, reply, [{ code: 'redemption.error.receiver_not_found' }], values, receiver.status === 422 ? 422 : 404);
       toMemberId = receiver.value.memberId;
     }
     const result = await giveCredits(context, user.actor, {
-      fromMemberId, toMemberId, kind: values.kind as 'gift' | 'donation', amountMinutes: minutesFromHours(values.amount), pin: field(request.body, 'pin').trim(),
+      fromMemberId, toMemberId, kind: values.kind as 'gift' | 'donation', amountMinutes: amountMinutesOf(values), pin: field(request.body, 'pin').trim(),
       idempotencyKey: values.idempotency_key, actorMemberId: selfMemberId,
     });
     if (!result.ok) return giftsPage(request, reply, result.problems, values, result.status);

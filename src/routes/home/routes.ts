@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { authorize } from '../../domain/access/authorize.ts';
+import { canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { navigationFor } from '../navigation.ts';
 import { describeGrants } from './scopes.ts';
 import type { RoutePluginOptions } from '../index.ts';
@@ -8,7 +10,9 @@ const homeRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get('/', async (request, reply) => {
     const user = request.requireUser();
     const grants = describeGrants(app.db, user.actor.grants, request.locale);
-    const shortcuts = navigationFor(user.actor, '/').filter((item) => item.href !== '/');
+    // Logging a service is what volunteers come for: one tap from home, first.
+    const logTile = authorize(user.actor, canLogOwnHours) ? [{ href: '/hours/new', labelKey: 'hours.action.log', current: false }] : [];
+    const shortcuts = [...logTile, ...navigationFor(user.actor, '/').filter((item) => item.href !== '/')];
     return reply.page('pages/home/index', { grants, shortcuts }, { titleKey: 'home.title' });
   });
 };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { HoursContext, Problem } from '../../domain/hours/context.ts';
 import { shanghaiDateOf, shanghaiTimeOf } from '../../domain/hours/time.ts';
+import { durationText, signedDurationText } from '../../lib/duration.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 
 export function hoursContext(app: FastifyInstance): HoursContext {
@@ -11,16 +12,8 @@ export function hoursContext(app: FastifyInstance): HoursContext {
 export function formatters(request: FastifyRequest) {
   const t = request.t;
   return {
-    minutes(total: number): string {
-      const sign = total < 0 ? '-' : '';
-      const absolute = Math.abs(total);
-      if (absolute < 60) return sign + t('hours.minutes', { minutes: absolute });
-      return sign + t('hours.hoursMinutes', { hours: Math.floor(absolute / 60), minutes: absolute % 60 });
-    },
-    signed(total: number): string {
-      if (total === 0) return '0';
-      return (total > 0 ? '+' : '') + this.minutes(total);
-    },
+    minutes: (total: number): string => durationText(t, total),
+    signed: (total: number): string => signedDurationText(t, total),
     date: (ms: number) => shanghaiDateOf(ms),
     time: (ms: number) => shanghaiTimeOf(ms),
     dateTime: (ms: number) => `${shanghaiDateOf(ms)} ${shanghaiTimeOf(ms)}`,

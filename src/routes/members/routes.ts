@@ -67,7 +67,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = registerMember(peopleContext(app), peopleActor(app, request), values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showNew(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
+      return showNew(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
     }
     return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
   });
@@ -282,8 +282,8 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   // ---- public self-registration ----
-  async function showJoin(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
-    return reply.page('pages/members/join', { form, villages: villageChoices(app, null, request.locale) }, { titleKey: 'members.join.title', status });
+  async function showJoin(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200, consented = false) {
+    return reply.page('pages/members/join', { form, consented, villages: villageChoices(app, null, request.locale) }, { titleKey: 'members.join.title', status });
   }
 
   app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(request, reply, emptyForm()));
@@ -297,7 +297,8 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = selfRegisterMember(peopleContext(app), values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showJoin(request, reply, { values: { ...values, idNumber: errors.idNumber ? '' : values.idNumber }, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422);
+      // What was typed stays, a mistyped ID number included (the person corrects one digit), and so does the consent tick.
+      return showJoin(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422, true);
     }
     return reply.seeOther('/join/done');
   });

@@ -13,7 +13,7 @@ export function redemptionContext(app: FastifyInstance): RedemptionContext {
   return { db: app.db, keys: app.secrets, now: app.clock };
 }
 
-/** Minutes as hours for people: 90 -> "1.5". */
+/** Minutes as decimal hours for a form field that still takes decimal hours (a site's price): 90 -> "1.5". */
 export function hoursOf(minutes: number): string {
   const hours = minutes / 60;
   if (Number.isInteger(hours)) return String(hours);
@@ -27,18 +27,9 @@ export function minutesFromHours(text: string): number {
   return Math.round(Number(trimmed) * 60);
 }
 
-const minuteParams: Record<string, string> = { available: 'availableHours', total: 'totalHours', most: 'mostHours' };
-
-/** The sentences of a domain refusal, in the user's language (minute amounts shown as hours). */
+/** The sentences of a domain refusal, in the user's language (minute amounts shown by the messages' {name:duration}). */
 export function problemMessages(t: Translate, problems: readonly Problem[]): string[] {
-  return problems.map((problem) => {
-    const params: Record<string, string | number> = { ...(problem.params ?? {}) };
-    for (const [name, hoursName] of Object.entries(minuteParams)) {
-      if (typeof params[name] === 'number') params[hoursName] = hoursOf(params[name] as number);
-    }
-    if (typeof params.capHours === 'number') params.capHours = hoursOf(Math.round((params.capHours as number) * 60));
-    return t(problem.code, params);
-  });
+  return problems.map((problem) => t(problem.code, problem.params));
 }
 
 /** The member behind the signed-in user (a volunteer login), if any. */

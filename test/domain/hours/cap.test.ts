@@ -37,7 +37,7 @@ t.test('refuse mode: an approval that would pass the cap is refused, names the r
   t.ok(!refused.ok);
   if (!refused.ok) {
     t.equal(refused.status, 409);
-    t.same(refused.problems[0], { code: 'hours.error.over_balance_cap', params: { capHours: 2, roomMinutes: 60, credit: 90 } });
+    t.same(refused.problems[0], { code: 'hours.error.over_balance_cap', params: { cap: 120, roomMinutes: 60, credit: 90 } });
   }
   t.equal(count(f.db, 'ledger_transfers'), transfers, 'nothing written');
   t.equal((f.db.$client.prepare('SELECT status FROM service_records WHERE id = ?').get(second.id) as { status: string }).status, 'pending');

@@ -35,7 +35,7 @@ t.test('refuse mode: the record page warns, approval is refused with the reason 
   const transfers = scalar(testApp, 'SELECT count(*) FROM ledger_transfers');
   const refused = await coordinator.post(`/hours/records/${id}/approve`, { return_to: '/hours/queue' });
   t.equal(refused.statusCode, 409);
-  t.match(visibleText(refused.body), '最多还能入账 30 分钟，这条记录是 60 分钟');
+  t.match(visibleText(refused.body), '最多还能入账 30 分钟，这条记录是 1 小时。');
   t.equal(scalar(testApp, 'SELECT count(*) FROM ledger_transfers'), transfers);
   t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', id), 'pending');
   const many = await coordinator.post('/hours/queue/approve', { record: String(id), return_to: '/hours/queue' });
@@ -54,6 +54,6 @@ t.test('divert mode: approval credits up to the cap and the record page says wha
   t.equal((await coordinator.post(`/hours/records/${id}/approve`, {})).statusCode, 303);
   t.equal(scalar(testApp, 'SELECT amount FROM ledger_transfers WHERE id = ?', `svc-post:${id}`), 30);
   t.equal(scalar(testApp, 'SELECT amount FROM ledger_transfers WHERE id = ?', `svc-overflow:${id}`), 30);
-  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '其中 30 分钟超过个人余额上限，已转入县公益池；入账 30 分钟。');
+  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '其中 30 分钟超过个人余额上限，已转入县公益时间池；入账 30 分钟。');
   t.ok(verifyLedger(testApp.db.$client).ok);
 });

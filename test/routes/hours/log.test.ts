@@ -4,7 +4,7 @@ import { registerElder } from '../../../src/domain/elders/register.ts';
 import { firstStandardTypes } from '../../../src/domain/hours/first-standard.ts';
 import { publishVersion } from '../../../src/domain/hours/standard.ts';
 import { actorOf } from '../../../src/domain/auth/users.ts';
-import { makeIdNumber } from '../../../src/lib/idcard.ts';
+import { demoVolunteerIdNumber } from '../../../src/domain/demo/id-numbers.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
@@ -103,7 +103,7 @@ t.test('refused: the volunteer as their own recipient, and an inactive type', as
   const adminId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000006'");
   const people = { db, keys: testApp.app.secrets, now: clock.now };
   const self = registerElder(people, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }, {
-    realName: '王秀英', idNumber: makeIdNumber('433123', '1959-06-15', 799), villageCode: '433123101001', memberId, categories: ['empty_nest'], consent: { givenBy: 'self', method: 'written' },
+    realName: '王秀英', idNumber: demoVolunteerIdNumber, villageCode: '433123101001', memberId, categories: ['empty_nest'], consent: { givenBy: 'self', method: 'written' },
   });
   t.ok(self.ok);
   const volunteer = await signedInAs(testApp.app, 'volunteer');

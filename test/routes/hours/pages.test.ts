@@ -12,7 +12,7 @@ t.test('volunteer home and passbook from the demo months', async (t) => {
   t.match(home, '本月服务（2026-11）');
   t.match(home, '最近的服务记录');
   const passbook = await volunteer.get('/passbook');
-  const rows = [...passbook.body.matchAll(/<tr>\s*<td>(\d{4}-\d{2}-\d{2} \d{2}:\d{2})<\/td>/g)].map((m) => m[1]!);
+  const rows = [...passbook.body.matchAll(/<tr>\s*<td class="when"><span class="cell-label">[^<]*<\/span>(\d{4}-\d{2}-\d{2} \d{2}:\d{2})<\/td>/g)].map((m) => m[1]!);
   t.equal(rows.length, 20, 'twenty lines a page');
   t.same([...rows].sort().reverse(), rows, 'newest first');
   const older = /href="\/passbook\?before=(\d+)"/.exec(passbook.body);

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { randomUUID } from 'node:crypto';
 import { accountIds, accountInputs, ensureAccounts, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
 import { TransferFlags } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
@@ -18,7 +19,56 @@ t.test('the passbook names a redemption and a gift by what they are, with the he
   ]), ['ok', 'ok']);
   const volunteer = await signedInAs(testApp.app, 'volunteer');
   const text = visibleText((await volunteer.get('/passbook')).body);
-  t.match(text, /兑换（待确认密码） — -25 分钟/, 'the held redemption: no posted change, 25 minutes held to go out');
-  t.match(text, /赠与亲属 -15 分钟/);
+  t.match(text, /兑换（待确认密码） 收支： 待扣除 -25 分钟/, 'the held redemption: no posted change, 25 minutes held to go out, said once');
+  t.match(text, /赠与亲属 收支： -15 分钟/);
   t.notMatch(text, /登记服务（待审核）[^\n]*-25/);
+});
+
+/** The passbook's change cell for one line, as text: the line whose 摘要 starts with `label`. */
+function changeOf(html: string, label: string): string[] {
+  const rows = html.split('<tr>').slice(1).filter((row) => visibleText(row.replace(/<span class="cell-label">[^<]*<\/span>/g, '')).includes(label));
+  return rows.map((row) => visibleText(/<td class="amount">([\s\S]*?)<\/td>/.exec(row)?.[1] ?? '').replace('收支：', '').trim());
+}
+
+t.test('issue 14 item 5: a pending visit reads 待审核 +1 小时 30 分 once; its approval reads 已通过 with one number', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  await volunteer.get('/hours/new');
+  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  const logged = await volunteer.post('/hours', {
+    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: '05:00', end_time: '06:30', village_code: '433123101001',
+  });
+  t.equal(logged.statusCode, 303);
+  const id = Number(/records\/(\d+)/.exec(logged.headers.location as string)![1]);
+  const pending = (await volunteer.get('/passbook')).body;
+  t.notMatch(visibleText(pending), '待定变动', 'no separate pending column');
+  t.same(changeOf(pending, '登记服务（待审核）').slice(0, 1), ['待审核 +1 小时 30 分'], 'the pending visit: one amount, said to await review');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  t.equal((await coordinator.post(`/hours/records/${id}/approve`, {})).statusCode, 303);
+  t.equal(scalar(testApp, 'SELECT status FROM service_records WHERE id = ?', id), 'approved');
+  const approved = (await volunteer.get('/passbook')).body;
+  const [approval] = changeOf(approved, '服务审核通过入账');
+  t.equal(approval, '已通过 +1 小时 30 分', 'the approval: 已通过 and the amount credited, no second number');
+  t.notMatch(approval ?? '', /-/, 'nothing reads as taken away');
+});
+
+t.test('issue 14 item 5: plain words for the pool, corrections and cross-county settlement, each with one line of explanation', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
+  const ledger = ledgerFor(testApp.db.$client, testApp.clock.now);
+  const wallet = accountIds.wallet(memberId);
+  ensureAccounts(ledger, [accountInputs.wallet(memberId)]);
+  const pool = scalar<string>(testApp, "SELECT id FROM ledger_accounts WHERE id LIKE 'pool:%' ORDER BY id LIMIT 1");
+  t.ok(pool, 'a county pool exists');
+  t.same(ledger.createTransfers([
+    { id: 'test-donation', debitAccountId: wallet, creditAccountId: pool, amount: 30, code: 'donation', refType: 'gift', refId: '9' },
+  ]), ['ok']);
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const text = visibleText((await volunteer.get('/passbook')).body);
+  t.match(text, '捐给公益时间池');
+  t.match(text, '公益时间池：本县大家捐出的时间，用来帮助有困难的老人。');
+  t.notMatch(text, /公益池|冲正|通存通兑清算/, 'no jargon');
+  t.notMatch(text, '跨县兑换结算：', 'a term is explained only where it appears');
 });

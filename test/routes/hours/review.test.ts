@@ -40,7 +40,7 @@ t.test('the coordinator approves from the queue; the volunteer sees the balance 
   t.equal(available(testApp), before + 60);
   const passbook = visibleText((await volunteer.get('/passbook')).body);
   t.match(passbook, '服务审核通过入账 · 探访关爱 2026-11-22');
-  t.match(passbook, '+1 小时 0 分');
+  t.match(passbook, '+1 小时');
   const twice = await coordinator.post(`/hours/records/${id}/approve`, {});
   t.equal(twice.statusCode, 303, 'a double tap by the same reviewer is shown as done');
   const office = await signedInAs(testApp.app, 'office');
@@ -165,8 +165,9 @@ t.test('reversal of an approved record with a reason; refused when the credit is
   const reversed = await coordinator.post(`/hours/records/${id}/reverse`, { reverse_reason: '重复登记' });
   t.equal(reversed.statusCode, 303);
   t.equal(available(testApp), before - 60);
-  t.match(visibleText((await volunteer.get('/passbook')).body), '冲正');
-  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '冲正原因：重复登记');
+  t.match(visibleText((await volunteer.get('/passbook')).body), '更正（扣回）');
+  t.match(visibleText((await volunteer.get('/passbook')).body), '退回/更正：记错的时间由协管员更正', 'with a one-line explanation');
+  t.match(visibleText((await volunteer.get(`/hours/records/${id}`)).body), '更正原因：重复登记');
   // Spent: drain the wallet through the ledger directly, then try to reverse another record.
   const second = await logVisit(testApp, volunteer, '03:00', '04:00');
   await coordinator.post(`/hours/records/${second}/approve`, {});

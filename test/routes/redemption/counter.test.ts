@@ -1,8 +1,11 @@
 import t from 'tap';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { formatDateTime } from '../../../src/lib/time.ts';
-import { hoursOf } from '../../../src/routes/sites/shared.ts';
+import { translator } from '../../../src/i18n/index.ts';
+import { durationText } from '../../../src/lib/duration.ts';
 import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
+
+const zh = translator('zh-CN');
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 function itemId(db: Parameters<typeof tableCounts>[0], siteId: number, name: string): number {
@@ -23,14 +26,14 @@ t.test('the demo clerk scans a 凤凰县 member card at the 隆回县 love super
   t.equal(basket.statusCode, 200);
   const text = visibleText(basket.body);
   t.match(text, '龙秀英');
-  t.match(text, `可用时间 ${hoursOf(before)} 小时`);
+  t.match(text, `可用时间 ${durationText(zh, before)}`);
   const formKey = /name="idempotency_key" value="([^"]+)"/.exec(basket.body)![1]!;
   const placed = await clerk.post(`${basketUrl}/baskets`, { idempotency_key: formKey, [`qty_${itemId(db, 1, '洗衣粉 1 千克')}`]: '2', [`qty_${itemId(db, 1, '毛巾')}`]: '1' });
   t.equal(placed.statusCode, 303);
   const again = await clerk.post(`${basketUrl}/baskets`, { idempotency_key: formKey, [`qty_${itemId(db, 1, '洗衣粉 1 千克')}`]: '2' });
   t.equal(again.headers.location, placed.headers.location, 'a double tap lands on the same basket');
   const held = await clerk.get(placed.headers.location as string);
-  t.match(visibleText(held.body), '已为会员预留 1.25 小时');
+  t.match(visibleText(held.body), '已为会员预留 1 小时 15 分');
   t.notMatch(held.body, /<input id="pin"[^>]* disabled/, 'an unlocked PIN box is enabled');
   t.match(visibleText(held.body), '会员可用余额（已扣除预留）');
   const wrong = await clerk.post(`${placed.headers.location}/confirm`, { pin: '000000' });
@@ -43,8 +46,8 @@ t.test('the demo clerk scans a 凤凰县 member card at the 隆回县 love super
   t.match(receiptText, '兑换凭证');
   t.match(receiptText, '旺溪村爱心超市');
   t.match(receiptText, '洗衣粉 1 千克 × 2');
-  t.match(receiptText, '支付时间 1.25 小时');
-  t.match(receiptText, `兑换后余额 ${hoursOf(before - 75)} 小时`);
+  t.match(receiptText, '支付时间 1 小时 15 分');
+  t.match(receiptText, `兑换后余额 ${durationText(zh, before - 75)}`);
   t.match(receiptText, '跨县兑换');
   t.match(receiptText, '银龄时光时间银行 · 标准统一、通存通兑', 'the receipt names the network');
   const clerkName = db.$client.prepare('SELECT display_name FROM users WHERE phone = ?').pluck().get(demoPhone('clerk')) as string;

@@ -66,7 +66,7 @@ t.test('a clerk finds an elder without a card, spends the voucher and confirms f
   const again = await coordinator.post(`${elderUrl}/baskets`, { idempotency_key: formKey, [`qty_${bath}`]: '1' });
   t.equal(again.headers.location, basketUrl, 'a double tap lands on the same basket');
   const held = await coordinator.get(basketUrl);
-  t.match(visibleText(held.body), '已为老人预留消费券 1.5 小时');
+  t.match(visibleText(held.body), '已为老人预留消费券 1 小时 30 分');
   t.match(visibleText(held.body), '店员代为确认');
   t.notMatch(visibleText(held.body), '会员', 'an elder who is not a member is never called one');
   t.match(visibleText(held.body), '可用消费券余额（已扣除预留）');
@@ -92,7 +92,7 @@ t.test('a clerk finds an elder without a card, spends the voucher and confirms f
   t.match(receipt, '兑换凭证');
   t.match(receipt, '老人 麻老三');
   t.match(receipt, '助浴服务（一次） × 1');
-  t.match(receipt, '兑换后余额 1.5 小时');
+  t.match(receipt, '兑换后余额 1 小时 30 分');
   t.match(receipt, '店员代为确认：登记的家属联系人（麻小英）同意；说明：孙女陪同，读给老人听，老人同意');
   t.equal(available(db, `voucher:e${elderId}`), 90);
   t.ok(verifyLedger(db.$client).ok);

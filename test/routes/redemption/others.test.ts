@@ -31,7 +31,7 @@ t.test('a volunteer gives credits to a registered relative with her PIN; refusal
   const giftKey = key();
   const given = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1.5', pin, idempotency_key: giftKey });
   t.equal(given.statusCode, 303);
-  t.match(visibleText((await volunteer.get(given.headers.location as string)).body), '已转出 1.5 小时。');
+  t.match(visibleText((await volunteer.get(given.headers.location as string)).body), '已转出 1 小时 30 分。');
   const again = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1.5', pin, idempotency_key: giftKey });
   t.equal(again.headers.location, given.headers.location, 'a retry gives once');
   t.equal(available(db, `wallet:m${wang.id}`), 10 * 60 - 90);
@@ -67,7 +67,7 @@ t.test('an office grants vouchers to the 失能 elders of its county; an elder s
   const basketUrl = found.headers.location as string;
   const basket = await coordinator.get(basketUrl);
   // Demo: 6 h voucher, 1.5 h spent on a bath, 1 h held by an open request; plus 2 h now.
-  t.match(visibleText(basket.body), '消费券余额 5.5 小时');
+  t.match(visibleText(basket.body), '消费券余额 5 小时 30 分');
   const haircut = (db.$client.prepare("SELECT id FROM site_items WHERE site_id = 2 AND name = '理发'").get() as { id: number }).id;
   const placed = await coordinator.post(`${basketUrl}/baskets`, { idempotency_key: key(), payer: 'voucher', [`qty_${haircut}`]: '1' });
   t.equal(placed.statusCode, 303);
@@ -131,16 +131,16 @@ t.test('clearing: the county office sees its position; only an office above both
   t.match(visibleText(notAbove.body), '同时管辖两个县的上级老龄办');
   const admin = await signedInAs(app, 'admin');
   const adminView = visibleText((await admin.get('/clearing')).body);
-  t.match(adminView, '全网头寸合计：0 小时');
+  t.match(adminView, '全网头寸合计：0 分钟');
   const tooMuch = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount: '100', note: '11 月', idempotency_key: key() });
   t.equal(tooMuch.statusCode, 409);
-  t.match(visibleText(tooMuch.body), '结算金额超过未结头寸，最多 2.5 小时。');
+  t.match(visibleText(tooMuch.body), '结算金额超过未结头寸，最多 2 小时 30 分。');
   t.same(tableCounts(db), before, 'refused settlements write nothing');
   const settled = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount: '2.5', note: '11 月结算', idempotency_key: key() });
   t.equal(settled.statusCode, 303);
   const after = visibleText((await admin.get('/clearing?settled=1')).body);
   t.match(after, '结算已登记。');
-  t.match(after, '凤凰县 → 隆回县：2.5 小时（11 月结算');
+  t.match(after, '凤凰县 → 隆回县：2 小时 30 分（11 月结算');
   t.match(after, '隆回县 已结清');
   t.ok(verifyLedger(db.$client).ok);
 
@@ -164,14 +164,14 @@ t.test('the balance cap refuses a gift with a clear message and writes nothing; 
   const before = tableCounts(db);
   const capped = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(capped.statusCode, 409);
-  t.match(visibleText(capped.body), '超过个人余额上限 1.5 小时：对方最多还能收 0.5 小时。');
+  t.match(visibleText(capped.body), '超过个人余额上限 1 小时 30 分：对方最多还能收 30 分钟。');
   t.same(tableCounts(db), before, 'a capped gift writes nothing');
   await admin.get('/clearing');
   t.equal((await admin.post('/clearing/policy', { cap: '1.5', cap_mode: 'divert', care_age: '60', relatives_only: '1' })).statusCode, 303);
   await volunteer.get('/gifts');
   const diverted = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(diverted.statusCode, 303);
-  t.match(visibleText((await volunteer.get(diverted.headers.location as string)).body), '其中 0.5 小时超过余额上限，已转入公益池。');
+  t.match(visibleText((await volunteer.get(diverted.headers.location as string)).body), '其中 30 分钟超过余额上限，已转入公益时间池。');
   t.equal(available(db, `wallet:m${liu.id}`), 90);
   t.ok(verifyLedger(db.$client).ok);
 });
@@ -240,15 +240,15 @@ t.test('the notice of a gift is shown to the giver and staff over the giver, nev
   t.equal(given.statusCode, 303);
   const done = given.headers.location as string;
   t.match(done, /^\/gifts\?done=\d+$/);
-  t.match(visibleText((await volunteer.get(done)).body), '已转出 1.5 小时。', 'the giver sees it');
+  t.match(visibleText((await volunteer.get(done)).body), '已转出 1 小时 30 分。', 'the giver sees it');
   const countyOffice = await signedInAs(app, 'office'); // 凤凰县
-  t.match(visibleText((await countyOffice.get(done)).body), '已转出 1.5 小时。', 'the office of the giver\'s county sees it');
+  t.match(visibleText((await countyOffice.get(done)).body), '已转出 1 小时 30 分。', 'the office of the giver\'s county sees it');
   const before = tableCounts(db);
   const cityOffice = await signedInAs(app, 'office-city'); // 邵阳市
   const away = await cityOffice.get(done);
   t.equal(away.statusCode, 200, 'the page itself opens');
   t.notMatch(visibleText(away.body), '已转出', 'but says nothing of the gift');
-  t.notMatch(visibleText(away.body), '1.5 小时');
+  t.notMatch(visibleText(away.body), '1 小时 30 分');
   t.same(tableCounts(db), before, 'reading writes nothing');
 });
 

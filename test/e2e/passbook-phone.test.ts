@@ -1,0 +1,80 @@
+import t from 'tap';
+import type { Browser, Page } from 'playwright-core';
+import { seedHours } from '../../src/domain/demo/hours.ts';
+import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+
+/**
+ * Issue 14 item 1: the passbook and the statement on a phone. At 320, 360 and
+ * 390 px, in normal and elder mode: no table cell is narrower than 4
+ * characters (a column shrunk to one character per line is unreadable), the
+ * page never scrolls sideways, the statement form comes first, and a page
+ * holds at most 20 lines.
+ */
+const skip = browserSkipReason();
+if (skip) {
+  t.test('browser tests', { skip }, async () => {});
+} else {
+  let browser: Browser;
+  let server: LiveServer;
+  t.before(async () => {
+    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+    seedHours(server.db, server.app.secrets, server.clock.now());
+  });
+  t.teardown(async () => {
+    await browser?.close();
+    await server?.app.close();
+  });
+
+  /** Cells narrower than 4 characters of their own font size, and the sideways overflow of the page. */
+  async function measure(page: Page): Promise<{ narrowCells: string[]; sideways: number }> {
+    return page.evaluate(() => {
+      const narrowCells: string[] = [];
+      for (const cell of document.querySelectorAll('main td, main th')) {
+        const style = getComputedStyle(cell);
+        if (cell.getClientRects().length === 0 || style.visibility === 'hidden') continue; // not rendered (a header row hidden on phones)
+        const width = cell.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const minimum = 4 * parseFloat(style.fontSize);
+        if (width < minimum) narrowCells.push(`${cell.tagName.toLowerCase()} "${(cell.textContent ?? '').trim().slice(0, 12)}" ${width.toFixed(0)}px < ${minimum}px`);
+      }
+      return { narrowCells, sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+    });
+  }
+
+  for (const elder of [false, true]) {
+    t.test(`passbook and statement on a phone (${elder ? 'elder mode' : 'normal mode'})`, async (t) => {
+      const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
+      const page = await context.newPage();
+      const errors = watchForErrors(page);
+      await signInThroughForm(page, server.baseUrl, 'volunteer');
+      for (const path of ['/passbook', '/passbook/statement?from=2026-09-01&to=2026-11-23']) {
+        for (const width of [320, 360, 390]) {
+          const label = `${path} at ${width}px (${elder ? 'elder' : 'normal'})`;
+          await page.setViewportSize({ width, height: 800 });
+          await page.goto(`${server.baseUrl}${path}`);
+          await page.getByRole('heading', { level: 1 }).waitFor();
+          const lines = await page.locator('main table.lines tbody tr').count();
+          t.ok(lines > 0, `${label}: lines are shown`);
+          const { narrowCells, sideways } = await measure(page);
+          t.same(narrowCells, [], `${label}: no cell narrower than 4 characters`);
+          t.equal(sideways, 0, `${label}: no sideways scroll`);
+          if (path === '/passbook') {
+            t.ok(lines <= 20, `${label}: at most 20 lines on a page (${lines})`);
+            const formTop = (await page.locator('main form[action="/passbook/statement"]').boundingBox())!.y;
+            const tableTop = (await page.locator('main table.lines').boundingBox())!.y;
+            t.ok(formTop < tableTop, `${label}: the statement form is above the lines`);
+            const height = await page.evaluate(() => document.documentElement.scrollHeight);
+            t.ok(height < (elder ? 12000 : 9000), `${label}: a page of 20 lines is ${height}px tall`);
+            t.comment(`${label}: ${height}px tall`);
+            if (width === 360 && !elder && process.env.SCREENSHOTS) await page.screenshot({ path: 'docs/screens/passbook-360.png' });
+          }
+        }
+      }
+      // A wide screen keeps the table with its header row.
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(`${server.baseUrl}/passbook`);
+      t.ok(await page.locator('main table.lines thead th').first().isVisible(), 'wide screens show the table header');
+      t.same(errors, [], 'no console or CSP errors');
+      await context.close();
+    });
+  }
+}
