@@ -94,10 +94,13 @@ t.test('seed demo, then hours expire voids records left unreviewed past the poli
   const { unlockKeys } = await import('../../src/domain/keys/keyring.ts');
   const { testCryptoProfile } = await import('../helpers/crypto-profile.ts');
   const { verifyLedger } = await import('../../src/ledger/index.ts');
-  // A demo network seeded 60 days before the machine's clock, which the CLI process reads too:
-  // its queue has waited longer than the 30-day policy.
+  // A demo network seeded on the 15th of the month two months before the machine's clock (which the
+  // CLI process reads too), 45 to 76 days ago: its queue has waited longer than the 30-day policy. The
+  // 15th, because the demo approves the current month's records when seeded early in a month.
+  const twoMonthsAgo = new Date(Date.now() - 60 * 24 * 3600 * 1000);
+  const seededAt = Date.UTC(twoMonthsAgo.getUTCFullYear(), twoMonthsAgo.getUTCMonth(), 15, 2, 0, 0);
   const db = openDatabase(databasePath(root));
-  await seedDemoNetwork(db, unlockKeys(db, root, { requestedProfile: testCryptoProfile() }), Date.now() - 60 * 24 * 3600 * 1000);
+  await seedDemoNetwork(db, unlockKeys(db, root, { requestedProfile: testCryptoProfile() }), seededAt);
   const pendingBefore = db.$client.prepare("SELECT count(*) FROM service_records WHERE status = 'pending'").pluck().get() as number;
   db.$client.close();
   t.ok(pendingBefore > 0, `the seeded queue holds ${pendingBefore} records`);

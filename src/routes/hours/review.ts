@@ -76,6 +76,11 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return now?.status === status && now.reviewedByUserId === userId;
   }
 
+  /** Someone else decided the record first (not another refusal with status 409, such as the balance cap). */
+  function isRaceLost(outcome: { ok: false; problems: readonly { code: string }[] }): boolean {
+    return outcome.problems[0]?.code.startsWith('hours.error.record_already_') === true;
+  }
+
   /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
   function showRaceLost(request: FastifyRequest, reply: FastifyReply, recordId: number) {
     const now = findRecord(context, recordId)!;
@@ -98,7 +103,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
     const repeat = !outcome.ok && isOwnDecision(record.id, user.id, 'approved');
     if (!outcome.ok && !repeat) {
-      if (outcome.status === 409) return showRaceLost(request, reply, record.id);
+      if (isRaceLost(outcome)) return showRaceLost(request, reply, record.id);
       throw problemOf(outcome);
     }
     const back = localReturnPath(field(request.body, 'return_to'), '');
@@ -114,7 +119,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!outcome.ok && isOwnDecision(record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
       if (outcome.status === 422) return showRecord(request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
-      if (outcome.status === 409) return showRaceLost(request, reply, record.id);
+      if (isRaceLost(outcome)) return showRaceLost(request, reply, record.id);
       throw problemOf(outcome);
     }
     return reply.seeOther(`/hours/records/${record.id}?done=rejected`);

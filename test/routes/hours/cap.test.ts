@@ -41,7 +41,7 @@ t.test('refuse mode: the record page warns, approval is refused with the reason 
   const many = await coordinator.post('/hours/queue/approve', { record: String(id), return_to: '/hours/queue' });
   t.equal(many.statusCode, 303);
   // The queue lists skipped records by code only, so it uses the short form of the message.
-  t.match(visibleText((await coordinator.get(many.headers.location as string)).body), `#${id}：入账后服务者余额会超过个人余额上限`);
+  t.match(visibleText((await coordinator.get(many.headers.location as string)).body), '王秀英 · 2026-11-22 · 探访关爱：入账后服务者余额会超过个人余额上限', 'the skipped record is named by volunteer, date and type');
 });
 
 t.test('divert mode: approval credits up to the cap and the record page says what went to the pool', async (t) => {
