@@ -189,7 +189,7 @@ export async function resetPasswordByStaff(
   const passwordHash = await hashPassword(input.temporaryPassword);
   db.transaction(
     () => {
-      db.update(users).set({ passwordHash, mustChangePassword: true, passwordChangedAtMs: nowMs }).where(eq(users.id, user.id)).run();
+      db.update(users).set({ passwordHash, mustChangePassword: true, passwordChangedAtMs: nowMs, passwordSetByUserId: granter.userId }).where(eq(users.id, user.id)).run();
       revokeOtherSessions(db, user.id, null, nowMs);
       recordAudit(
         db,

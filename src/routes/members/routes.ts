@@ -224,7 +224,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!actor.memberId) throw notFound('people.error.member_not_found');
     const pin = field(request.body, 'pin');
     if (pin !== field(request.body, 'pin_confirm')) return showOwn(request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin);
+    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: field(request.body, 'current_pin') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showOwn(request, reply, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);

@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `password_set_by_user_id` integer;
