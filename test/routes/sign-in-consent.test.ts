@@ -58,7 +58,7 @@ t.test('a coordinator who opens a sign-in for a member cannot move her credits t
   t.equal(markOf(db, attackerPhone), coordinatorId, 'the sign-in is marked as set by the coordinator');
   t.equal(markOf(db, attackerPhone), coordinatorId, 'changing the password oneself does not clear it');
 
-  await asMember.get('/members/me');
+  t.match(visibleText((await asMember.get('/members/me')).body), '这个登录账号是工作人员为您开通（或重置密码）的', 'her page says why');
   t.equal((await asMember.post('/members/me/pin', { pin: chosenPin, pin_confirm: chosenPin })).statusCode, 303);
   t.match(pinRow(db, long.id), { byStaff: 1, resetBy: coordinatorId }, 'a PIN set from that session is a PIN set by the coordinator');
 
@@ -115,6 +115,7 @@ t.test('a coordinator who opens a sign-in for a member cannot move her credits t
   const afterGift = await asMember.post('/gifts', { kind: 'gift', to: yang.cardNumber, amount: '1', pin: chosenPin, idempotency_key: key() });
   t.equal(afterGift.statusCode, 303, 'her gift goes through');
   t.equal(available(db, `wallet:m${long.id}`), walletBefore - 15 - 60);
+  t.notMatch(visibleText((await asMember.get('/members/me')).body), '这个登录账号是工作人员为您开通', 'the notice goes');
   const clear = await asMember.get('/members/me/export');
   t.match(clear.body, idNumber, 'her own copy is in clear again');
 });

@@ -4,7 +4,7 @@ import { accountOfMember, canCreateMemberSignIn, canManageAccounts, createMember
 import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
 import { scopePaths } from '../../domain/members/context.ts';
-import { setMemberPin } from '../../domain/members/pin.ts';
+import { credentialsSetByStaff, setMemberPin } from '../../domain/members/pin.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
@@ -214,7 +214,8 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = getMember(peopleContext(app), actor, actor.memberId);
     if (!result.ok) refuse(result);
     const teams = teamsToJoin(app, actor.memberId);
-    return reply.page('pages/members/me', { member: result.value, teams, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
+    const signInSetByStaff = credentialsSetByStaff(peopleContext(app), actor.userId) !== null;
+    return reply.page('pages/members/me', { member: result.value, teams, signInSetByStaff, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
   }
 
   app.get('/members/me', async (request, reply) => showOwn(request, reply));
