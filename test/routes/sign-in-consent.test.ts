@@ -1,4 +1,5 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { openIdNumber } from '../../src/domain/members/identity.ts';
 import { pin as memberPin } from './redemption/helpers.ts';
 import { signedInAs, TestBrowser, visibleText } from '../helpers/web.ts';
@@ -157,4 +158,18 @@ t.test('a member who chose her PIN changes it only by typing it; a reset passwor
   await again.signIn('13800000001', 'linshi-2026');
   t.notMatch((await again.get('/members/me/export')).body, idNumber, 'masked after the reset');
   t.match(pinRow(db, wang.id), { byStaff: 0 }, 'her PIN is still the one she chose');
+});
+
+t.test('migration 0016 marks member sign-ins staff set up before it, from the audit log', async (t) => {
+  const { app, db } = await redemptionApp();
+  t.teardown(() => app.close());
+  const office = await signedInAs(app, 'office');
+  const wangUser = userId(db, '13800000001');
+  await office.get(`/accounts/${wangUser}`);
+  t.equal((await office.post(`/accounts/${wangUser}/password`, { temporary_password: 'linshi-2026' })).statusCode, 303);
+  db.$client.exec('UPDATE users SET password_set_by_user_id = NULL'); // as before the migration
+  const backfill = readFileSync(new URL('../../drizzle/0016_credentials_set_by_staff.sql', import.meta.url), 'utf8').split('--> statement-breakpoint')[1]!;
+  db.$client.exec(backfill);
+  t.same(db.$client.prepare('SELECT id FROM users WHERE password_set_by_user_id IS NOT NULL').pluck().all(), [wangUser], 'only the member sign-in whose password staff reset');
+  t.equal(markOf(db, '13800000001'), userId(db, '13800000004'), 'marked with the office that reset it');
 });
