@@ -216,6 +216,8 @@ t.test('a coordinator opens a sign-in for a member of the area; it is linked to 
   t.equal(user.memberId, memberId, 'linked to the member');
   t.equal(user.mustChange, 1);
   t.same(rolesOf(db, user.id), [{ role: 'volunteer', regionCode: '433123101001', siteId: null }]);
+  const coordinatorId = Number(db.$client.prepare("SELECT id FROM users WHERE phone = '13800000002'").pluck().get());
+  t.equal(db.$client.prepare('SELECT password_set_by_user_id FROM users WHERE id = ?').pluck().get(user.id), coordinatorId, 'marked as set by the coordinator until the member proves presence');
   t.match(db.$client.prepare(`SELECT region_code, actor_user_id FROM audit_log WHERE action = 'account.member_sign_in_created'`).get(), { region_code: '433123101001' });
   const after = visibleText((await coordinator.get(`/members/${memberId}?done=signIn`)).body);
   t.match(after, '登录账户已开通');

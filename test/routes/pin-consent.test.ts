@@ -114,9 +114,9 @@ t.test('a coordinator resets a PIN only with the member\'s card; the PIN they ch
   const nowAllowed = await coordinator.post('/gifts', { kind: 'gift', from: wang.cardNumber, to: liu.cardNumber, amount: '1', pin: staffPin, idempotency_key: key() });
   t.equal(nowAllowed.statusCode, 303, 'after she confirmed it, a gift keyed for her with her PIN goes through');
 
-  // She sets her own PIN: the notice goes.
+  // She sets her own PIN (the confirmed one is hers now, so she types it first): the notice goes.
   await volunteer.get('/members/me');
-  t.equal((await volunteer.post('/members/me/pin', { pin: '582046', pin_confirm: '582046' })).statusCode, 303);
+  t.equal((await volunteer.post('/members/me/pin', { pin: '582046', pin_confirm: '582046', current_pin: staffPin })).statusCode, 303);
   t.match(pinRow(db, wang.id), { byStaff: 0, resetBy: null });
   t.notMatch(visibleText((await volunteer.get('/members/me')).body), '重设');
 });

@@ -25,6 +25,7 @@ t.test('an office creates an account in its county; the person must change the p
   const user = findUserByPhone(db, '13900000001');
   t.equal(user?.mustChangePassword, true);
   t.match(db.$client.prepare("SELECT action, actor_user_id, region_code FROM audit_log WHERE action = 'role.granted'").get(), { region_code: '433123101002', actor_user_id: countyOffice.userId });
+  t.equal(db.$client.prepare('SELECT password_set_by_user_id FROM users WHERE id = ?').pluck().get(user!.id), countyOffice.userId, 'the account remembers who chose its password');
 });
 
 t.test('grants outside the granter scope, staff roles by non-admins, and duplicates are refused without writing', async (t) => {

@@ -44,6 +44,14 @@ export const users = sqliteTable(
     homeRegionCode: text('home_region_code').references(() => regions.code),
     createdAtMs: integer('created_at_ms').notNull(),
     passwordChangedAtMs: integer('password_changed_at_ms').notNull(),
+    /**
+     * The staff user who last set this password for someone else (a member's
+     * sign-in created, or a password reset), until the member proves presence
+     * at a counter with their card. While set, the member's session is not the
+     * member's own consent (docs/WEB.md "Consent"). Changing the password
+     * oneself does not clear it: the staff user knew the temporary one.
+     */
+    passwordSetByUserId: integer('password_set_by_user_id'),
   },
   (table) => [uniqueIndex('users_phone').on(table.phone), index('users_member').on(table.memberId), index('users_home_region').on(table.homeRegionCode)],
 );

@@ -183,7 +183,9 @@ export async function createMemberSignIn(
       if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
       const userId = insertUser(
         db,
-        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, homeRegionCode: member.villageCode, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId },
+        { phone, displayName: member.realName, passwordHash, mustChangePassword: true, memberId: member.id, homeRegionCode: member.villageCode, roles: [{ role: 'volunteer', regionCode: member.villageCode }], grantedByUserId: actor.userId,
+          // Staff chose the phone and the password: not the member's consent until they prove presence.
+          passwordSetByUserId: actor.userId },
         nowMs,
       );
       recordAudit(

@@ -136,7 +136,9 @@ export async function createAccountByStaff(
       if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
       const userId = insertUser(
         db,
-        { phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId },
+        { phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId,
+          // The granter chose the password: if the account is a member's, it is not the member's consent (docs/WEB.md).
+          passwordSetByUserId: granter.userId },
         nowMs,
       );
       for (const [index, scope] of input.roles.entries()) {
@@ -189,7 +191,7 @@ export async function resetPasswordByStaff(
   const passwordHash = await hashPassword(input.temporaryPassword);
   db.transaction(
     () => {
-      db.update(users).set({ passwordHash, mustChangePassword: true, passwordChangedAtMs: nowMs }).where(eq(users.id, user.id)).run();
+      db.update(users).set({ passwordHash, mustChangePassword: true, passwordChangedAtMs: nowMs, passwordSetByUserId: granter.userId }).where(eq(users.id, user.id)).run();
       revokeOtherSessions(db, user.id, null, nowMs);
       recordAudit(
         db,

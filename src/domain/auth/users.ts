@@ -45,6 +45,8 @@ export interface NewUser {
   homeRegionCode?: string | null;
   roles: { role: Role; regionCode?: string | null; siteId?: number | null }[];
   grantedByUserId?: number | null;
+  /** The staff user who chose the password of a member's sign-in (users.password_set_by_user_id). */
+  passwordSetByUserId?: number | null;
 }
 
 /** The region of the first role: its region, or the village of its partner site. */
@@ -70,6 +72,7 @@ export function insertUser(db: Db, input: NewUser, nowMs: number): number {
       homeRegionCode: input.homeRegionCode ?? homeRegionOfRoles(db, input.roles),
       createdAtMs: nowMs,
       passwordChangedAtMs: nowMs,
+      passwordSetByUserId: input.passwordSetByUserId ?? null,
     })
     .returning({ id: users.id })
     .get();

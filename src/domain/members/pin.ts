@@ -1,5 +1,6 @@
 import { hash, verify } from '@node-rs/argon2';
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
+import { users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { constantTimeEqual } from '../../lib/crypto.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
@@ -28,6 +29,35 @@ export function checkPinShape(pin: string): string | null {
  */
 export interface PinPresence {
   cardScan?: string;
+  /** The member's current PIN, when they change a PIN they chose themself. */
+  currentPin?: string;
+}
+
+/**
+ * The staff user who set the password of this sign-in (created it for a
+ * member, or reset it), while the member has not yet proven presence at a
+ * counter with their card; null for a password only its holder knows. While
+ * set, the session is not the member's own signed-in action (docs/WEB.md).
+ */
+export function credentialsSetByStaff(context: Pick<PeopleContext, 'db'>, userId: number): number | null {
+  return context.db.select({ setBy: users.passwordSetByUserId }).from(users).where(eq(users.id, userId)).get()?.setBy ?? null;
+}
+
+/** Whether the actor, signed in as this member, acts on their own (a sign-in only they know the password of). */
+export function ownSignedInAction(context: Pick<PeopleContext, 'db'>, actor: { userId: number; memberId?: number | null }, memberId: number): boolean {
+  return actor.memberId === memberId && credentialsSetByStaff(context, actor.userId) === null;
+}
+
+/**
+ * A member changing a PIN they chose (or confirmed) types the current one
+ * first (counted on the holder channel, so guesses lock). Replacing a PIN
+ * staff set, or setting a first one, needs none.
+ */
+async function checkCurrentPin(context: PeopleContext, member: MemberRow, currentPin: string | undefined): Promise<Outcome<{ memberId: number }>> {
+  if (member.pinHash === null || member.pinSetByStaff) return success({ memberId: member.id });
+  if ((currentPin ?? '') === '') return failure(422, { code: 'people.error.pin_current_required', field: 'current_pin' });
+  const checked = await verifyMemberPin(context, member.id, currentPin!);
+  return checked.ok ? checked : { ok: false, status: checked.status, problems: checked.problems.map((problem) => ({ ...problem, field: 'current_pin' })) };
 }
 
 /** The token in a scanned card: the whole card address (…/c/<token>) or the bare token. */
@@ -80,13 +110,19 @@ export async function setMemberPin(context: PeopleContext, actor: Actor, memberI
   if (found.member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: found.member.status } });
   const proof = staffProof(context, found.member, found.self, presence);
   if (!proof.ok) return proof;
+  if (found.self) {
+    const current = await checkCurrentPin(context, found.member, presence.currentPin);
+    if (!current.ok) return current;
+  }
+  // A session whose password staff chose is not the member's own action: the PIN it sets counts as set by that staff user.
+  const setBy = found.self ? credentialsSetByStaff(context, actor.userId) : actor.userId;
   const pinHash = await hash(pin);
   const at = nowMs(context);
   context.db.transaction(
     (tx) => {
       tx.update(members)
         .set({
-          pinHash, pinSetAtMs: at, pinSetByStaff: !found.self, pinResetByUserId: found.self ? null : actor.userId,
+          pinHash, pinSetAtMs: at, pinSetByStaff: setBy !== null, pinResetByUserId: setBy,
           ...channelSet('holder', 0, null), ...channelSet('remote', 0, null), updatedAtMs: at,
         })
         .where(eq(members.id, memberId))
@@ -121,6 +157,25 @@ export function confirmStaffSetPin(context: PeopleContext, actor: { userId: numb
         .run();
       const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
       if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
+    },
+    { behavior: 'immediate' },
+  );
+}
+
+/**
+ * The member proved presence at a counter (paid with their card scanned and
+ * their PIN, before a clerk who did not set the sign-in's password): their
+ * sign-in is theirs from now on. Done in the same way as confirmStaffSetPin.
+ */
+export function confirmSignInPresence(context: PeopleContext, actor: { userId: number }, memberId: number, detail: Record<string, unknown>): void {
+  context.db.transaction(
+    (tx) => {
+      const changed = tx.update(users)
+        .set({ passwordSetByUserId: null })
+        .where(and(eq(users.memberId, memberId), ne(users.passwordSetByUserId, actor.userId)))
+        .run();
+      const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
+      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
   );

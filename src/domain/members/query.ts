@@ -7,6 +7,7 @@ import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
 import { audit, checkReason, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
+import { credentialsSetByStaff } from './pin.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { recordWithinAllowances } from '../audit/audit.ts';
 
@@ -199,8 +200,10 @@ export function exportOwnData(context: PeopleContext, actor: Actor): Outcome<Rec
   if (!actor.memberId) return failure(404, { code: 'people.error.member_not_found' });
   const found = memberSelfOrStaff(context, actor, actor.memberId);
   if (!found.ok || !found.self) return failure(404, { code: 'people.error.member_not_found' });
-  audit(context, actor, 'member.export', 'member', actor.memberId, found.member.villageCode, { bySelf: true });
-  return success(memberCopy(context, found, 'clear'));
+  // A sign-in whose password staff chose answers masked, like the staff view, until the member proves presence.
+  const clear = credentialsSetByStaff(context, actor.userId) === null;
+  audit(context, actor, 'member.export', 'member', actor.memberId, found.member.villageCode, { bySelf: true, clear });
+  return success(memberCopy(context, found, clear ? 'clear' : 'masked'));
 }
 
 /** Staff in scope: the copy with ID numbers and phones masked (a member asking for their own id gets their own copy). */

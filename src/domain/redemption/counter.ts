@@ -10,7 +10,7 @@ import { permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
-import { cardMatches, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
+import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
   success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
@@ -621,6 +621,8 @@ export async function confirmBasket(context: RedemptionContext, actor: Actor, re
   const posted = postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
   // The member typed the PIN with their card scanned at the counter: it is theirs from now on.
   if (posted.ok && consent?.setByStaff) confirmStaffSetPin(peopleContextOf(context), actor, memberId, consent.setAtMs!, { redemptionId, siteId: open.site.id });
+  // The same proof of presence makes a sign-in staff set up the member's own (unless this clerk set its password).
+  if (posted.ok && cardMatches(consent ?? { cardTokenHash: null }, cardScan)) confirmSignInPresence(peopleContextOf(context), actor, memberId, { redemptionId, siteId: open.site.id });
   return posted;
 }
 

@@ -4,7 +4,7 @@ import { memberGifts, memberRelatives } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
-import { pinConsentOf, verifyMemberPin } from '../members/pin.ts';
+import { ownSignedInAction, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, refuse, success, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
@@ -137,8 +137,9 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   const giverAvailable = giverAccount ? balanceOf(giverAccount).available : 0;
   if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
   // A PIN staff chose is not the giver's consent to a gift keyed by someone else (docs/WEB.md).
-  if (input.actorMemberId !== giver.id && pinConsentOf(peopleContextOf(context), giver.id)?.setByStaff) {
-    return refuse(409, 'redemption.error.pin_set_by_staff', undefined, 'pin');
+  // Nor is a session whose password staff chose (created or reset) the giver's own action.
+  if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, giver.id) && pinConsentOf(peopleContextOf(context), giver.id)?.setByStaff) {
+    return refuse(409, input.actorMemberId === giver.id ? 'redemption.error.sign_in_set_by_staff' : 'redemption.error.pin_set_by_staff', undefined, 'pin');
   }
   const pinCheck = await verifyMemberPin(peopleContextOf(context), giver.id, input.pin);
   if (!pinCheck.ok) return { ok: false, status: pinCheck.status, problems: pinCheck.problems.map((p) => ({ ...p, field: 'pin' })) };

@@ -9,6 +9,7 @@ import {
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
+import { ownSignedInAction } from '../members/pin.ts';
 
 /**
  * Service requests paid with credits (spending time on care).
@@ -76,6 +77,7 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
     if (!self && !authorize(actor, canRequestForElders, { regionPath: member.villagePath })) return refuse(404, 'redemption.error.member_not_found');
     if (input.payer !== 'wallet') return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
     if (!self) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
+    if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, member.id)) return refuse(409, 'redemption.error.sign_in_set_by_staff', undefined, 'payer');
     const policy = getPolicy(context.db);
     if (ageOf(context, member.birthDate) < policy.careAgeYears) return refuse(409, 'redemption.error.care_age_request', { age: policy.careAgeYears });
     return { ok: true, value: { villageCode: member.villageCode, villagePath: member.villagePath, countyCode: member.countyCode, payerAccountId: accountIds.wallet(member.id), requesterMemberId: member.id, elderId: null } };
@@ -89,7 +91,10 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
   let payerAccountId: string;
   if (input.payer === 'voucher') payerAccountId = redemptionAccounts.voucher(elder.id).id;
   else if (input.payer === 'pool') payerAccountId = accountIds.pool(countyCode);
-  else if (input.payer === 'wallet' && elder.memberId !== null && elder.memberId === input.actorMemberId) payerAccountId = accountIds.wallet(elder.memberId);
+  else if (input.payer === 'wallet' && elder.memberId !== null && elder.memberId === input.actorMemberId) {
+    if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, elder.memberId)) return refuse(409, 'redemption.error.sign_in_set_by_staff', undefined, 'payer');
+    payerAccountId = accountIds.wallet(elder.memberId);
+  }
   else if (input.payer === 'wallet' && elder.memberId !== null) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
   else return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
   return { ok: true, value: { villageCode: elder.villageCode, villagePath: village.path, countyCode, payerAccountId, requesterMemberId: null, elderId: elder.id } };
@@ -201,6 +206,7 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
   if (actorMemberId !== null && actorMemberId === request.volunteerMemberId) return refuse(403, 'redemption.error.request_own_payout');
   const holder = actorMemberId !== null && request.payerAccountId === accountIds.wallet(actorMemberId);
   if (request.payerAccountId.startsWith('wallet:') && !holder) return refuse(403, 'redemption.error.wallet_holder_confirms');
+  if (holder && !ownSignedInAction(context, { userId: actor.userId, memberId: actorMemberId }, actorMemberId)) return refuse(409, 'redemption.error.sign_in_set_by_staff');
   const policy = getPolicy(context.db);
   return writeTransaction(context, () => {
     const current = findRequest(context, requestId)!;

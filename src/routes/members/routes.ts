@@ -4,7 +4,7 @@ import { accountOfMember, canCreateMemberSignIn, canManageAccounts, createMember
 import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
 import { scopePaths } from '../../domain/members/context.ts';
-import { setMemberPin } from '../../domain/members/pin.ts';
+import { credentialsSetByStaff, setMemberPin } from '../../domain/members/pin.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
@@ -214,7 +214,8 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = getMember(peopleContext(app), actor, actor.memberId);
     if (!result.ok) refuse(result);
     const teams = teamsToJoin(app, actor.memberId);
-    return reply.page('pages/members/me', { member: result.value, teams, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
+    const signInSetByStaff = credentialsSetByStaff(peopleContext(app), actor.userId) !== null;
+    return reply.page('pages/members/me', { member: result.value, teams, signInSetByStaff, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
   }
 
   app.get('/members/me', async (request, reply) => showOwn(request, reply));
@@ -224,7 +225,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!actor.memberId) throw notFound('people.error.member_not_found');
     const pin = field(request.body, 'pin');
     if (pin !== field(request.body, 'pin_confirm')) return showOwn(request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin);
+    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: field(request.body, 'current_pin') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showOwn(request, reply, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
