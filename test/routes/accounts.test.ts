@@ -38,6 +38,11 @@ t.test('an office lists the accounts of its area only, and the navigation shows 
   t.match(list.body, 'href="/accounts"', 'offices have the navigation link');
   const search = await office.get(`/accounts?q=${encodeURIComponent('0002')}`);
   t.match(visibleText(search.body), '共 1 个账户');
+  t.match(visibleText((await office.get('/accounts?q=13800000002')).body), '共 1 个账户', 'the whole number finds the account');
+  // A longer suffix would uncover the masked digits one at a time (00002, 000002, ...): it matches nothing.
+  for (const suffix of ['00002', '000002', '0000002']) {
+    t.notMatch(visibleText((await office.get(`/accounts?q=${suffix}`)).body), '138****0002', `no match on the ${suffix.length}-digit suffix`);
+  }
   const coordinator = await signedInAs(app, 'coordinator');
   t.notMatch((await coordinator.get('/')).body, 'href="/accounts"', 'coordinators do not');
   t.equal((await coordinator.get('/accounts')).statusCode, 403);

@@ -94,9 +94,11 @@ export function listAccounts(db: Db, actor: Actor, options: { query: string; rol
   const args: unknown[] = scopes.map((scope) => `${scope}%`);
   const query = options.query.trim();
   if (query !== '') {
-    conditions.push(`(u.display_name LIKE ? ESCAPE '\\' OR (length(?) >= 4 AND u.phone LIKE ? ESCAPE '\\'))`);
-    const escaped = likeLiteral(query);
-    args.push(`%${escaped}%`, query, `%${escaped}`);
+    // A phone matches only on its last four digits (what the masked list shows anyway) or as a whole
+    // number: a longer suffix would let a searcher uncover a masked phone digit by digit.
+    conditions.push(`(u.display_name LIKE ? ESCAPE '\\' OR substr(u.phone, -4) = ? OR u.phone = ?)`);
+    const digits = /^\d+$/.test(query) ? query : null;
+    args.push(`%${likeLiteral(query)}%`, digits?.length === 4 ? digits : null, digits?.length === 11 ? digits : null);
   }
   if (options.role !== '') {
     conditions.push(`u.id IN (SELECT user_id FROM user_roles WHERE role = ?)`);
