@@ -1,8 +1,8 @@
 import type { Actor } from '../access/authorize.ts';
 import { exhaustedAllowance, inWriteTransaction, recordAudit } from '../audit/audit.ts';
 import { nowOf, refuse, type Outcome, type RedemptionContext } from './context.ts';
-import { identifyMember, type CounterMember } from './counter.ts';
-import type { Site } from './sites.ts';
+import { identifyElder, identifyMember, type CounterElder, type CounterMember } from './counter.ts';
+import { findSite, type Site } from './sites.ts';
 
 /**
  * Typed lookups at the counter (card number or phone) are limited, so that a
@@ -42,6 +42,42 @@ export function lookUpMemberAtCounter(
     // A number that finds nobody is a miss; what was typed is not recorded (it may be a phone).
     if (!found.ok && found.status === 404) {
       recordAudit(context.db, { action: lookupMissAction, actorUserId: actor.userId, objectType: 'site', objectId: site.id, regionCode: site.villageCode, detail: { by: 'phone' in by ? 'phone' : 'card' } }, atMs);
+    }
+    return found;
+  });
+}
+
+/**
+ * An elder without a member record is found at a service station by name and
+ * the last four characters of the ID number: about 11,000 guesses for a known
+ * name. Misses are limited the same way as typed member lookups, but tighter,
+ * and counted in the same write transaction as the lookup.
+ */
+export const elderLookupMissesPerClerk = 10;
+export const elderLookupMissesPerSite = 30;
+export const elderLookupMissAction = 'counter.elder_lookup_miss';
+
+export function lookUpElderAtCounter(
+  context: RedemptionContext,
+  actor: Actor,
+  siteId: number,
+  by: { name: string; idDigits: string },
+): Outcome<CounterElder> {
+  const atMs = nowOf(context);
+  return inWriteTransaction(context.db, () => {
+    const exhausted = exhaustedAllowance(context.db, elderLookupMissAction, atMs, lookupWindowMs, [
+      { actorUserId: actor.userId, max: elderLookupMissesPerClerk },
+      { objectType: 'site', objectId: String(siteId), max: elderLookupMissesPerSite },
+    ]);
+    if (exhausted) {
+      const code = exhausted.actorUserId !== undefined ? 'redemption.error.lookup_limit_clerk' : 'redemption.error.lookup_limit_site';
+      return refuse(429, code, { misses: exhausted.max, minutes: lookupWindowMs / 60_000 }, 'elderName');
+    }
+    const found = identifyElder(context, actor, siteId, by);
+    if (!found.ok && found.problems[0]?.code === 'redemption.error.counter_elder_not_found') {
+      // Neither the name nor the digits typed are recorded.
+      const site = findSite(context.db, siteId);
+      recordAudit(context.db, { action: elderLookupMissAction, actorUserId: actor.userId, objectType: 'site', objectId: siteId, regionCode: site?.villageCode ?? null }, atMs);
     }
     return found;
   });

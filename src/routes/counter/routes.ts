@@ -2,10 +2,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { grantsFor, regionScopes } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import {
-  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, findRedemption, identifyElder, identifyMember, linesOf,
+  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, findRedemption, identifyMember, linesOf,
   placeBasket, receiptOf, recentAtSite, sweepExpired, voidRedemption, voidWindowMs, type Redemption,
 } from '../../domain/redemption/counter.ts';
-import { lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
+import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
 import { pinConsentOf } from '../../domain/members/pin.ts';
 import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
@@ -95,7 +95,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { siteId: string } }>('/counter/:siteId/identify-elder', { config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
     const site = loadSite(request);
     const values = { elderName: field(request.body, 'elder_name').trim().slice(0, 40), elderDigits: field(request.body, 'elder_digits').trim().slice(0, 20) };
-    const found = identifyElder(context(), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
+    const found = lookUpElderAtCounter(context(), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
     if (!found.ok) {
       // Only a service station shows the elder search (and its errors); elsewhere the refusal is the page's own.
       if (site.kind !== 'service_station') return sitePage(request, reply, site, found.problems, '', found.status);

@@ -4,6 +4,7 @@ import { registerElder } from '../../../src/domain/elders/register.ts';
 import { grantVouchers } from '../../../src/domain/redemption/vouchers.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
+import { elderLookupMissesPerClerk } from '../../../src/domain/redemption/lookup.ts';
 import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, redemptionApp, tableCounts } from './helpers.ts';
 
@@ -109,4 +110,26 @@ t.test('the elder search of another county finds nobody, and a love supermarket 
   t.match(visibleText(refused.body), '消费券只能在服务站使用。');
   const foreign = await clerk.post(`/counter/${station}/identify-elder`, { elder_name: '麻老三', elder_digits: idNumber });
   t.equal(foreign.statusCode, 404, 'a clerk of another site may not search at this station (answered as a missing site)');
+});
+
+t.test('guessing an elder\'s ID digits at a service station: parallel misses stop at the limit, counted in the database (found in review)', async (t) => {
+  const { app, db, idNumber } = await elderApp();
+  t.teardown(() => app.close());
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get(`/counter/${station}`);
+  const guess = (digits: string) => fetch(`${address}/counter/${station}/identify-elder`, {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: coordinator.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: coordinator.csrfToken, elder_name: '麻老三', elder_digits: digits }).toString(),
+  });
+  const wrongDigits = Array.from({ length: 16 }, (_, index) => String(index).padStart(4, '0')).filter((digits) => digits !== idNumber.slice(-4));
+  const answers = await Promise.all(wrongDigits.slice(0, 16).map((digits) => guess(digits)));
+  const statuses = answers.map((answer) => answer.status);
+  t.equal(statuses.filter((status) => status === 404).length, elderLookupMissesPerClerk, 'exactly the limit of guesses were evaluated');
+  t.equal(statuses.filter((status) => status === 429).length, wrongDigits.slice(0, 16).length - elderLookupMissesPerClerk, 'the rest refused');
+  t.match(visibleText(await answers[statuses.indexOf(429)]!.text()), '查找暂停');
+  t.equal(Number(db.$client.prepare("SELECT count(*) FROM audit_log WHERE action = 'counter.elder_lookup_miss'").pluck().get()), elderLookupMissesPerClerk);
+  const right = await guess(idNumber.slice(-4));
+  t.equal(right.status, 429, 'the right digits wait for the window too');
 });
