@@ -168,8 +168,8 @@ export function acceptRequest(context: RedemptionContext, actor: Actor, requestI
   if (actorMemberId !== volunteerMemberId && !authorize(actor, canRequestForElders, { regionPath: volunteer.villagePath })) return refuse(404, 'redemption.error.member_not_found');
   if (volunteer.countyCode !== request.countyCode) return refuse(404, 'redemption.error.request_not_found');
   if (request.requesterMemberId === volunteerMemberId) return refuse(409, 'redemption.error.request_own');
-  // Whoever posted a request (a coordinator for an elder) may not also take it: they could then pay themselves.
-  if (request.createdByUserId !== null && request.createdByUserId === actor.userId) return refuse(409, 'redemption.error.request_own');
+  // Whoever posted a request (a coordinator for an elder) may assign it to a volunteer, but not take it themselves.
+  if (request.createdByUserId !== null && request.createdByUserId === actor.userId && actorMemberId === volunteerMemberId) return refuse(409, 'redemption.error.request_own');
   return writeTransaction(context, () => {
     const changed = context.db.$client
       .prepare(`UPDATE service_requests SET status = 'accepted', volunteer_member_id = ?, accepted_at_ms = ? WHERE id = ? AND status = 'open'`)
