@@ -1,4 +1,5 @@
 import t from 'tap';
+import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
 import { randomUUID } from 'node:crypto';
 import { setMemberPin } from '../../src/domain/members/pin.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
@@ -26,7 +27,8 @@ async function elderWithPin(testApp: TestApp, pin: string): Promise<number> {
   const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
   const memberId = scalar(testApp, 'SELECT member_id FROM elders WHERE id = ?', elderId);
   const admin = scalar(testApp, "SELECT user_id FROM user_roles WHERE role = 'admin' LIMIT 1");
-  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, roles: [{ role: 'admin', regionCode: '430000' }] }, memberId, pin);
+  // The elder chooses her own PIN (a PIN set by staff may not confirm a service), replacing the demo one.
+  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, memberId, roles: [] }, memberId, pin, { currentPin: demoRedemptionPin });
   if (!set.ok) throw new Error(JSON.stringify(set));
   return elderId;
 }

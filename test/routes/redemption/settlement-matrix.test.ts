@@ -23,14 +23,14 @@ t.test('settlement matrix: positions in scope, 结算 only where the actor may s
   const city = await signedInAs(app, 'office-city');
   const cityPage = await city.get('/clearing');
   t.equal(cityPage.statusCode, 200);
-  t.same(matrixCells(cityPage.body), { '凤凰县>隆回县': '最多 2.5 小时 由湖南省老龄办结算' });
+  t.same(matrixCells(cityPage.body), { '凤凰县>隆回县': '最多 2 小时 30 分 由湖南省老龄办结算' });
   t.notMatch(cityPage.body, 'action="/clearing/settlements"', 'no settlement form for the city office');
   t.match(visibleText(cityPage.body), '不同市（州）的两个县，由省老龄办结算');
 
   // 凤凰县's office sees both of its pairs, each with the office that settles it.
   const county = await signedInAs(app, 'office');
   const countyCells = matrixCells((await county.get('/clearing')).body);
-  t.equal(countyCells['凤凰县>隆回县'], '最多 2.5 小时 由湖南省老龄办结算');
+  t.equal(countyCells['凤凰县>隆回县'], '最多 2 小时 30 分 由湖南省老龄办结算');
   t.match(countyCells['凤凰县>吉首市'], /由湘西.*老龄办结算$/);
 
   // The province settles any pair: "结算" fills in the pair and the most it may move, counties are chosen from lists.
@@ -38,7 +38,7 @@ t.test('settlement matrix: positions in scope, 结算 only where the actor may s
   const adminPage = await admin.get('/clearing');
   const href = '/clearing?from=433123&amp;to=430524&amp;amount=2.5#settle-title';
   t.match(adminPage.body, `href="${href}"`);
-  t.match(matrixCells(adminPage.body)['凤凰县>隆回县'], /^最多 2\.5 小时 结算$/);
+  t.match(matrixCells(adminPage.body)['凤凰县>隆回县'], /^最多 2 小时 30 分 结算$/);
   const filled = await admin.get(href.replace(/&amp;/g, '&').replace(/#.*/, ''));
   t.match(filled.body, /<select id="from" name="from">[\s\S]*<option value="433123" selected>凤凰县<\/option>[\s\S]*<\/select>/);
   t.match(filled.body, /<select id="to" name="to">[\s\S]*<option value="430524" selected>隆回县<\/option>[\s\S]*<\/select>/);
@@ -51,7 +51,7 @@ t.test('settlement matrix: positions in scope, 结算 only where the actor may s
   t.equal(tableCounts(db).clearing_settlements, before.clearing_settlements! + 1);
   const afterCells = matrixCells((await admin.get('/clearing')).body);
   t.notOk(afterCells['凤凰县>隆回县'], '隆回县 is settled: its column is gone');
-  t.match(afterCells['凤凰县>吉首市'], /^最多 0\.17 小时 结算$/);
+  t.match(afterCells['凤凰县>吉首市'], /^最多 10 分钟 结算$/);
 
   // The city office still cannot settle by posting the form by hand.
   await city.get('/clearing');
