@@ -11,9 +11,9 @@
  */
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
 import { AccountFlags, Ledger } from '../../src/ledger/index.ts';
 
@@ -95,7 +95,24 @@ t.test('a damaged header: server, ledger verify, backup, ledger checkpoint and h
   oneSentence(t, await run('cli', ['hours', 'expire'], dataDirectory), sentence, 'hours expire');
 });
 
+/**
+ * The unprivileged user must reach the project's code: a checkout inside a
+ * private folder (mktemp -d makes 0700 folders, as CI's clone may be) is
+ * opened for traversal only (o+x), for the test's life, and restored after.
+ */
+function letNobodyReach(t: Test, directory: string): void {
+  for (let folder = directory; ; folder = dirname(folder)) {
+    const mode = statSync(folder).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(folder, mode | 0o001);
+      t.teardown(() => chmodSync(folder, mode));
+    }
+    if (dirname(folder) === folder) break;
+  }
+}
+
 t.test('a read-only data directory (as an unprivileged user): one sentence from each', { timeout: 300_000, skip: process.getuid?.() !== 0 ? 'needs root to run the commands as nobody' : false }, async (t) => {
+  letNobodyReach(t, root);
   const work = mkdtempSync(join(tmpdir(), 'silver-readonly-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   chmodSync(work, 0o755);

@@ -53,7 +53,9 @@ t.test('two processes refreshing the figures at once count each transfer once', 
   const results = await Promise.all(workers.map((worker) => worker.done));
   for (const result of results) t.equal(result.code, 0, result.output);
   const reads = results.map((result) => Number(/read (\d+)/.exec(result.output)?.[1] ?? 0));
-  t.ok(reads.every((read) => read > 0), `both processes folded in transfers (${reads.join(' + ')})`);
+  // How the transfers split between the two depends on the machine's speed (one may take them all):
+  // what must hold is that together they read each exactly once.
+  t.comment(`the processes folded in ${reads.join(' + ')} transfers`);
   t.equal(reads[0]! + reads[1]!, seeded.transfers, 'together they read every transfer exactly once');
 
   const sqlite = openDatabase(path).$client;
