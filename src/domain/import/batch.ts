@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { importBatches, importRows } from '../../db/schema/people.ts';
 import { decryptBytes, encryptBytes, sha256Hex } from '../../lib/crypto.ts';
-import { findRegion, pathInScope, prepared, scopePaths, staffRoles, audit, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { findRegion, pageWindow, pathInScope, prepared, scopePaths, staffRoles, audit, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { findDuplicateElder, insertElder } from '../elders/register.ts';
 import { findDuplicateMember } from '../members/identity.ts';
 import { insertMemberRow } from '../members/register.ts';
@@ -115,14 +115,15 @@ export interface BatchDetail extends BatchSummary {
 export function getImportBatch(context: PeopleContext, actor: Actor, batchId: number, errorPage = 1, errorPageSize = 100): Outcome<BatchDetail> {
   const found = batchInScope(context, actor, batchId);
   if (!found.ok) return failure(found.status, { code: 'people.error.import_not_found' });
-  const page = Math.max(1, Math.trunc(errorPage) || 1);
+  // The one paging rule: a page such as 2.79e+234 becomes a finite page (an offset SQLite refuses is a 500).
+  const { page, offset } = pageWindow(errorPage, errorPageSize);
   const errors = context.db
     .select({ rowNumber: importRows.rowNumber, errors: importRows.errors })
     .from(importRows)
     .where(and(eq(importRows.batchId, batchId), eq(importRows.status, 'error')))
     .orderBy(asc(importRows.rowNumber))
     .limit(errorPageSize)
-    .offset((page - 1) * errorPageSize)
+    .offset(offset)
     .all()
     .map((row) => ({ rowNumber: row.rowNumber, problems: JSON.parse(row.errors ?? '[]') as RowProblem[] }));
   return success({ ...summarize(found.batch), errors, errorPage: page, errorPageCount: Math.max(1, Math.ceil(found.batch.errorRows / errorPageSize)) });
