@@ -12,7 +12,7 @@ import { loadConfig } from './config.ts';
 import { databasePath, openDatabase } from './db/client.ts';
 import { removePartial, startSnapshot, syncFile, type SnapshotProgress } from './db/backup.ts';
 import { describeStorageFailure, errorCode, quickCheckProblem } from './db/failures.ts';
-import { DataDirectoryBusy, holdExclusiveLock, holdSharedLock } from './db/lock.ts';
+import { DataDirectoryBusy, databaseOpenElsewhere, holdExclusiveLock, holdSharedLock } from './db/lock.ts';
 import { seedBig } from './domain/demo/big.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { seedDemo } from './domain/demo/seed.ts';
@@ -117,7 +117,8 @@ function verifyBackup(file: string | undefined): number {
 /**
  * Takes DATA_DIR exclusively for a restore: refused while any server or
  * command holds the shared lock (the lock dies with its process, so it is
- * never stale). server.pid only helps the operator find the server.
+ * never stale), or while a program that takes no lock has the database open.
+ * server.pid only helps the operator find the server.
  */
 function holdRestoreLock(dataDirectory: string, doing = 'restoring', then = 'restore'): void {
   try {
@@ -127,6 +128,10 @@ function holdRestoreLock(dataDirectory: string, doing = 'restoring', then = 'res
     const pid = runningServerPid(dataDirectory);
     const named = pid === undefined ? '' : ` (server.pid names pid ${pid})`;
     throw new CliFailure(`Not ${doing}: a server or another command is using ${dataDirectory}${named}; stop it first, then ${then}.`, 2);
+  }
+  const file = databasePath(dataDirectory);
+  if (existsSync(file) && databaseOpenElsewhere(file)) {
+    throw new CliFailure(`Not ${doing}: another program (such as the sqlite3 shell) has ${file} open; close it first, then ${then}.`, 2);
   }
 }
 

@@ -100,3 +100,28 @@ export function holdSharedLock(dataDirectory: string): DataDirectoryLock {
 export function holdExclusiveLock(dataDirectory: string): DataDirectoryLock {
   return acquire(dataDirectory, 'exclusive');
 }
+
+/**
+ * Whether a program that never takes server.lock (the sqlite3 shell, a
+ * reporting tool) has the database file open. A WAL database can leave WAL
+ * mode only while no other connection has it open, so asking it to, with no
+ * waiting, answers exactly that; a database found alone is put back in WAL
+ * mode. Called by commands holding the exclusive lock, so no server can open
+ * the file meanwhile. A file SQLite cannot read at all counts as not open:
+ * restoring over a damaged file must stay possible.
+ */
+export function databaseOpenElsewhere(databaseFile: string): boolean {
+  let probe: Database.Database | undefined;
+  try {
+    probe = new Database(databaseFile, { fileMustExist: true, timeout: 0 });
+    if (probe.pragma('journal_mode', { simple: true }) !== 'wal') return false;
+    probe.pragma('journal_mode = DELETE');
+    probe.pragma('journal_mode = WAL');
+    return false;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  } finally {
+    probe?.close();
+  }
+}

@@ -6,11 +6,13 @@
  * (b) a second server that fails with EADDRINUSE leaves no pid file of its own
  *     and restore still refuses while A runs;
  * (c) A killed with SIGKILL (its pid file left behind): the lock died with it,
- *     so restore succeeds; and a server cannot start while a restore holds the lock.
+ *     so restore succeeds; and a server cannot start while a restore holds the lock;
+ * (d) a program that takes no lock (the sqlite3 shell) has the file open: restore
+ *     and keys rotate refuse until it closes.
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
@@ -119,4 +121,24 @@ t.test('restore refuses while any server runs on DATA_DIR, however the others en
   restoring.release();
   t.equal(blocked.code, 1);
   t.match(blocked.output, /^Silver Hours could not start: a restore is replacing the database in .+; wait for it to finish, then start again\.\n$/);
+
+  // (d) A program that takes no lock (here a plain SQLite connection in another process, as the sqlite3
+  // shell would be) has the file open: restore refuses and leaves the file alone; once it closes, restore goes ahead.
+  const file = databasePath(dataDirectory);
+  const holder = spawn(process.execPath, ['-e', `const D = require('better-sqlite3'); const d = new D(${JSON.stringify(file)}); d.prepare('SELECT count(*) FROM service_records').get(); console.log('open'); setInterval(() => {}, 1000);`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => { if (holder.exitCode === null) holder.kill('SIGKILL'); });
+  await new Promise((resolve) => holder.stdout.once('data', resolve));
+  const inode = statSync(file).ino;
+  const refusedD = cli(dataDirectory, 'restore', backupFile);
+  t.equal(refusedD.status, 2, 'restore refuses while another program has the database open');
+  t.match(refusedD.stderr, /^Not restoring: another program \(such as the sqlite3 shell\) has .+silver-hours\.db open; close it first, then restore\.\n$/);
+  t.equal(statSync(file).ino, inode, 'the database file was not replaced');
+  const rotating = cli(dataDirectory, 'keys', 'rotate');
+  t.equal(rotating.status, 2, 'keys rotate refuses the same way');
+  t.match(rotating.stderr, /^Not rotating the keys: another program .+ open; close it first, then rotate the keys\.\n$/);
+  holder.kill('SIGTERM');
+  await new Promise((resolve) => holder.on('exit', resolve));
+  const restoredD = cli(dataDirectory, 'restore', backupFile);
+  t.equal(restoredD.status, 0, restoredD.stderr);
+  t.not(statSync(file).ino, inode, 'after it closed, the restore replaced the file');
 });
