@@ -1,4 +1,5 @@
-export { Ledger, type HistoryEntry, type LedgerOptions } from './ledger.ts';
+export { Ledger, type LedgerOptions } from './ledger.ts';
+export type { HistoryEntry } from './history.ts';
 export { verifyLedger, type VerifyReport } from './verify.ts';
 export { exportHledger } from './hledger.ts';
 export { transferHash } from './hash.ts';

@@ -46,13 +46,13 @@ export function verifyLedger(sqlite: Database.Database, options: VerifyOptions =
   return read.deferred();
 }
 
+type AccountTotalsRow = [string, number, number, number, number];
+
 function verifyInSnapshot(sqlite: Database.Database, options: VerifyOptions): VerifyReport {
-  const totals = new Map<string, Totals>();
   const accounts = sqlite
     .prepare('SELECT id, debits_pending, debits_posted, credits_pending, credits_posted FROM ledger_accounts')
     .raw()
-    .all() as [string, number, number, number, number][];
-  for (const [id] of accounts) totals.set(id, { debitsPending: 0, debitsPosted: 0, creditsPending: 0, creditsPosted: 0 });
+    .all() as AccountTotalsRow[];
   const head = sqlite.prepare('SELECT seq, hash FROM ledger_transfers ORDER BY seq DESC LIMIT 1').raw().get() as [number, string] | undefined;
   const headSeq = head?.[0] ?? 0;
   const headHash = head?.[1] ?? GENESIS_HASH;
@@ -60,104 +60,135 @@ function verifyInSnapshot(sqlite: Database.Database, options: VerifyOptions): Ve
   // The hash chain is walked beside the balances: on a worker thread for a
   // large ledger in a file, else here once the balances are done.
   const chain = startChainCheck(sqlite, headSeq, options);
-
-  const openPending = new Map<string, OpenPending>();
-  const resolved = new Set<string>();
-  let previousTimestamp = 0;
-  let count = 0;
+  const replay = replayTransfers(sqlite, headSeq, accounts);
   const report = (fault: ChainFault | undefined, problemAtZero?: string): VerifyReport => {
+    const base = { transfers: replay.count, accounts: accounts.length, headSeq, headHash };
     const chainFault = chain.finish();
     const first = [chainFault, fault].filter((f): f is ChainFault => f !== undefined).sort((a, b) => a.seq - b.seq)[0];
-    if (!first && !problemAtZero) return { ok: true, transfers: count, accounts: accounts.length, headSeq, headHash };
+    if (!first && !problemAtZero) return { ok: true, ...base };
     // A fault tied to a transfer comes first; one that is not (seq 0) only when the chain is otherwise sound.
     const chosen = first ?? { seq: 0, problem: problemAtZero! };
-    return { ok: false, transfers: count, accounts: accounts.length, headSeq, headHash, firstBadSeq: chosen.seq, problem: chosen.problem };
+    return { ok: false, ...base, firstBadSeq: chosen.seq, problem: chosen.problem };
   };
+  if (replay.fault) return report(replay.fault);
+  const checkpointFault = checkCheckpoints(sqlite);
+  if (checkpointFault) return report(checkpointFault);
+  const accountFault = checkAccountTotals(sqlite, accounts, replay.totals);
+  if (accountFault) return report(accountFault);
+  if (!debitsEqualCredits(accounts)) return report(undefined, 'total debits do not equal total credits');
+  return report(checkOpenIndex(sqlite, replay.openPending));
+}
 
+interface Replay {
+  count: number;
+  totals: Map<string, Totals>;
+  openPending: Map<string, OpenPending>;
+  fault: ChainFault | undefined;
+}
+
+/** Rebuilds every account's four totals from the transfers in order, checking each transfer's stored running totals. */
+function replayTransfers(sqlite: Database.Database, headSeq: number, accounts: readonly AccountTotalsRow[]): Replay {
+  const replay: Replay = { count: 0, totals: new Map(), openPending: new Map(), fault: undefined };
+  for (const [id] of accounts) replay.totals.set(id, { debitsPending: 0, debitsPosted: 0, creditsPending: 0, creditsPosted: 0 });
+  const resolved = new Set<string>();
   const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, flags, pending_id, timestamp_ms,
       debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after, debit_credits_posted_after,
       credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after
       FROM ledger_transfers WHERE seq <= ? ORDER BY seq`).raw().iterate(headSeq) as IterableIterator<unknown[]>;
-
-  let fault: ChainFault | undefined;
+  let previousTimestamp = 0;
   for (const row of rows) {
     const seq = row[0] as number;
-    const id = row[1] as string;
-    const amount = row[4] as number;
-    const flags = row[5] as number;
-    const pendingId = row[6] as string | null;
     const timestampMs = row[7] as number;
-    count += 1;
-    if (timestampMs < previousTimestamp) { fault = { seq, problem: 'timestamp goes backwards' }; break; }
-    if (!Number.isInteger(amount) || amount <= 0) { fault = { seq, problem: 'amount is not a positive integer' }; break; }
-    const debit = totals.get(row[2] as string);
-    const credit = totals.get(row[3] as string);
-    if (!debit || !credit || debit === credit) { fault = { seq, problem: 'transfer names a missing or identical account' }; break; }
-
-    if (flags & TransferFlags.pending) {
-      debit.debitsPending += amount;
-      credit.creditsPending += amount;
-      openPending.set(id, { seq, amount });
-    } else if (flags & (TransferFlags.postPending | TransferFlags.voidPending)) {
-      const pending = pendingId === null ? undefined : openPending.get(pendingId);
-      if (!pending || resolved.has(pendingId!)) { fault = { seq, problem: 'resolves a pending transfer that is not open' }; break; }
-      openPending.delete(pendingId!);
-      resolved.add(pendingId!);
-      debit.debitsPending -= pending.amount;
-      credit.creditsPending -= pending.amount;
-      if (flags & TransferFlags.postPending) {
-        if (amount > pending.amount) { fault = { seq, problem: 'posts more than was pending' }; break; }
-        debit.debitsPosted += amount;
-        credit.creditsPosted += amount;
-      } else if (amount !== pending.amount) {
-        fault = { seq, problem: 'voids a different amount than was pending' };
-        break;
-      }
-    } else {
-      debit.debitsPosted += amount;
-      credit.creditsPosted += amount;
-    }
-    if (debit.debitsPending !== row[8] || debit.debitsPosted !== row[9] || debit.creditsPending !== row[10]
-      || debit.creditsPosted !== row[11] || credit.debitsPending !== row[12] || credit.debitsPosted !== row[13]
-      || credit.creditsPending !== row[14] || credit.creditsPosted !== row[15]) {
-      fault = { seq, problem: 'running totals stored on the transfer disagree with the recomputed ones' };
+    replay.count += 1;
+    const problem = timestampMs < previousTimestamp ? 'timestamp goes backwards' : applyTransferRow(row, replay, resolved);
+    if (problem) {
+      replay.fault = { seq, problem };
       break;
     }
     previousTimestamp = timestampMs;
   }
-  if (fault) return report(fault);
+  return replay;
+}
 
-  // Published checkpoints must still match the chain, and name no transfer beyond the head.
+/** Applies one transfer row to the recomputed totals; answers what is wrong with it, if anything. */
+function applyTransferRow(row: unknown[], replay: Replay, resolved: Set<string>): string | undefined {
+  const seq = row[0] as number;
+  const amount = row[4] as number;
+  const flags = row[5] as number;
+  const pendingId = row[6] as string | null;
+  if (!Number.isInteger(amount) || amount <= 0) return 'amount is not a positive integer';
+  const debit = replay.totals.get(row[2] as string);
+  const credit = replay.totals.get(row[3] as string);
+  if (!debit || !credit || debit === credit) return 'transfer names a missing or identical account';
+  if (flags & TransferFlags.pending) {
+    debit.debitsPending += amount;
+    credit.creditsPending += amount;
+    replay.openPending.set(row[1] as string, { seq, amount });
+  } else if (flags & (TransferFlags.postPending | TransferFlags.voidPending)) {
+    const pending = pendingId === null || resolved.has(pendingId) ? undefined : replay.openPending.get(pendingId);
+    if (!pending || pendingId === null) return 'resolves a pending transfer that is not open';
+    replay.openPending.delete(pendingId);
+    resolved.add(pendingId);
+    debit.debitsPending -= pending.amount;
+    credit.creditsPending -= pending.amount;
+    if (flags & TransferFlags.postPending) {
+      if (amount > pending.amount) return 'posts more than was pending';
+      debit.debitsPosted += amount;
+      credit.creditsPosted += amount;
+    } else if (amount !== pending.amount) {
+      return 'voids a different amount than was pending';
+    }
+  } else {
+    debit.debitsPosted += amount;
+    credit.creditsPosted += amount;
+  }
+  if (debit.debitsPending !== row[8] || debit.debitsPosted !== row[9] || debit.creditsPending !== row[10]
+    || debit.creditsPosted !== row[11] || credit.debitsPending !== row[12] || credit.debitsPosted !== row[13]
+    || credit.creditsPending !== row[14] || credit.creditsPosted !== row[15]) {
+    return 'running totals stored on the transfer disagree with the recomputed ones';
+  }
+  return undefined;
+}
+
+/** Published checkpoints must still match the chain, and name no transfer beyond the head. */
+function checkCheckpoints(sqlite: Database.Database): ChainFault | undefined {
   const checkpoint = sqlite.prepare(`SELECT c.seq, t.hash IS NULL AS beyond FROM ledger_checkpoints c
       LEFT JOIN ledger_transfers t ON t.seq = c.seq WHERE t.hash IS NULL OR t.hash <> c.hash ORDER BY c.seq LIMIT 1`).raw().get() as [number, number] | undefined;
-  if (checkpoint) {
-    return report({ seq: checkpoint[0], problem: checkpoint[1] ? 'a checkpoint names a sequence number beyond the head' : 'a published checkpoint disagrees with the chain' });
-  }
-  let debitsPending = 0;
-  let debitsPosted = 0;
-  let creditsPending = 0;
-  let creditsPosted = 0;
+  if (!checkpoint) return undefined;
+  return { seq: checkpoint[0], problem: checkpoint[1] ? 'a checkpoint names a sequence number beyond the head' : 'a published checkpoint disagrees with the chain' };
+}
+
+/** Every account's stored totals equal the recomputed ones. */
+function checkAccountTotals(sqlite: Database.Database, accounts: readonly AccountTotalsRow[], totals: Map<string, Totals>): ChainFault | undefined {
   for (const [id, dp, dpo, cp, cpo] of accounts) {
-    const recomputed = totals.get(id)!;
+    const recomputed = totals.get(id)!; // every account was given zero totals before the replay
     if (recomputed.debitsPending !== dp || recomputed.debitsPosted !== dpo
       || recomputed.creditsPending !== cp || recomputed.creditsPosted !== cpo) {
       const lastSeq = sqlite.prepare(`SELECT max(seq) FROM ledger_transfers WHERE debit_account_id = ? OR credit_account_id = ?`)
         .pluck().get(id, id) as number | null;
-      return report({ seq: lastSeq ?? 0, problem: `stored totals of account ${id} disagree with its transfers` });
+      return { seq: lastSeq ?? 0, problem: `stored totals of account ${id} disagree with its transfers` };
     }
-    debitsPending += dp;
-    debitsPosted += dpo;
-    creditsPending += cp;
-    creditsPosted += cpo;
   }
-  if (debitsPending !== creditsPending || debitsPosted !== creditsPosted) return report(undefined, 'total debits do not equal total credits');
+  return undefined;
+}
+
+function debitsEqualCredits(accounts: readonly AccountTotalsRow[]): boolean {
+  let pending = 0;
+  let posted = 0;
+  for (const [, dp, dpo, cp, cpo] of accounts) {
+    pending += dp - cp;
+    posted += dpo - cpo;
+  }
+  return pending === 0 && posted === 0;
+}
+
+/** The open-pending index holds exactly the pending transfers the replay left open. */
+function checkOpenIndex(sqlite: Database.Database, openPending: Map<string, OpenPending>): ChainFault | undefined {
   const openIndex = sqlite.prepare('SELECT seq FROM ledger_pending_open').pluck().all() as number[];
   const expectedOpen = new Set([...openPending.values()].map((p) => p.seq));
-  if (openIndex.length !== expectedOpen.size || openIndex.some((seq) => !expectedOpen.has(seq))) {
-    const bad = openIndex.find((seq) => !expectedOpen.has(seq)) ?? [...expectedOpen].find((seq) => !openIndex.includes(seq)) ?? 0;
-    return report({ seq: bad, problem: 'the open-pending index disagrees with the transfers' });
-  }
-  return report(undefined);
+  if (openIndex.length === expectedOpen.size && openIndex.every((seq) => expectedOpen.has(seq))) return undefined;
+  const bad = openIndex.find((seq) => !expectedOpen.has(seq)) ?? [...expectedOpen].find((seq) => !openIndex.includes(seq)) ?? 0;
+  return { seq: bad, problem: 'the open-pending index disagrees with the transfers' };
 }
 
 /** Ledgers at least this long, in a file, have their hash chain walked on a worker thread. */
