@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { AddressInfo } from 'node:net';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
-import { accountAttemptCeiling, pairAttemptLimit } from '../../src/domain/auth/throttle.ts';
+import { accountAttemptCeiling, pairAttemptLimit, pruneEveryMs } from '../../src/domain/auth/throttle.ts';
 import { AddressClient } from '../helpers/http-client.ts';
 import { count, createTestApp, demoPhone, signedInAs, TestBrowser, visibleText } from '../helpers/web.ts';
 
@@ -164,4 +164,42 @@ t.test('devices signing in at the same moment are not warned about each other\'s
   t.same(answers.map((answer) => answer.status), [303, 303, 303, 303], 'every right password signs straight in, with no notice page');
   t.equal(count(db, 'refresh_tokens'), 4);
   t.equal(failedAudits(db), 0);
+});
+
+t.test('guesses at made-up phones from changing addresses do not grow the throttle table without bound', async (t) => {
+  const { app, db, clock, client } = await listening();
+  t.teardown(() => app.close());
+  const rows = () => count(db, 'sign_in_throttle');
+  // Twenty made-up phones, each from its own address: two rows each (the pair and the phone's '*' row).
+  for (let n = 0; n < 20; n += 1) {
+    const guesser = await client(`127.0.1.${n + 1}`);
+    const answer = await guesser.post('/sign-in', { phone: `1390000${String(n).padStart(4, '0')}`, password: wrong, next: '/' });
+    t.equal(answer.status, 401);
+  }
+  t.equal(rows(), 40, 'each guess left a pair row and a phone row');
+  // The holder's own history: a known address and the notice of failures, and a pair locked right now.
+  const phone = demoPhone('admin');
+  const owner = await client('127.0.2.1');
+  t.equal((await owner.post('/sign-in', { phone, password: demoPassword, next: '/' })).status, 303);
+  await owner.post('/sign-out', {});
+  const attacker = await client('127.0.2.2');
+  for (let n = 0; n < pairAttemptLimit; n += 1) await attacker.post('/sign-in', { phone, password: wrong, next: '/' });
+  const kept = rows();
+
+  // A day and a minute later the next attempt prunes the pair rows that no longer decide anything.
+  clock.advance(24 * 60 * 60 * 1000 + pruneEveryMs);
+  await (await client('127.0.3.1')).post('/sign-in', { phone: '13900009999', password: wrong, next: '/' });
+  t.equal(rows(), kept - 20 + 2, 'the twenty pair rows of the made-up phones went; the new guess left its own two');
+  const holderKey = db.$client.prepare("SELECT phone_key FROM sign_in_throttle WHERE address = '127.0.2.1'").pluck().get();
+  t.ok(holderKey, 'the holder\'s known address stays');
+  t.equal(db.$client.prepare("SELECT count(*) FROM sign_in_throttle WHERE address = '127.0.2.2'").pluck().get(), 1, 'the attacker\'s pair, locked less than a day ago, stays (its next lock is longer)');
+
+  // The phone rows of made-up phones hold failures "for the notice": they go after 90 days without a guess.
+  clock.advance(90 * 24 * 60 * 60 * 1000);
+  await (await client('127.0.3.2')).post('/sign-in', { phone: '13900008888', password: wrong, next: '/' });
+  const left = db.$client.prepare('SELECT phone_key = ? AS holder, address FROM sign_in_throttle ORDER BY address').all(holderKey) as { holder: number; address: string }[];
+  t.same(left.filter((row) => row.holder === 1).map((row) => row.address), ['*'], 'of the holder only the phone row stays, with the notice');
+  t.equal(left.filter((row) => row.holder === 0).length, 2, 'of everything else only the newest guess\'s two rows are left');
+  const notice = db.$client.prepare("SELECT failures_since_success FROM sign_in_throttle WHERE address = '*' AND phone_key = ?").pluck().get(holderKey);
+  t.equal(notice, pairAttemptLimit, 'the holder will still be told about the failures');
 });

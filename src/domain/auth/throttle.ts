@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { signInThrottle } from '../../db/schema/core.ts';
 
@@ -17,6 +17,9 @@ import { signInThrottle } from '../../db/schema/core.ts';
  * - The attempt is reserved (counted as a failure) in one write transaction
  *   before the slow password hash, so parallel guesses beyond the limit are
  *   never evaluated; a success gives the reservation back.
+ * - Rows that no longer decide anything are deleted (at most once a minute,
+ *   inside a reservation), so guesses at made-up phones from changing
+ *   addresses cannot grow the table without bound.
  */
 export const pairAttemptLimit = 5;
 export const pairWindowMs = 15 * 60 * 1000;
@@ -55,10 +58,36 @@ function pairLockMs(lockCount: number): number {
   return Math.min(pairFirstLockMs * 2 ** Math.min(lockCount, 16), pairLongestLockMs);
 }
 
+export const pruneEveryMs = 60 * 1000;
+const lastPruneMs = new WeakMap<Db, number>();
+
+/**
+ * Deletes the rows that no longer decide anything: a pair row whose window
+ * and lock ended a day ago and that is not a known address, and an account
+ * row ('*') of a phone never signed in with, whose lock and window ended a
+ * day ago (90 days if it holds failures for the notice: every guess at a
+ * made-up phone counts there too). Answers how many rows went.
+ */
+export function pruneSignInThrottle(db: Db, nowMs: number): number {
+  const stale = sql`(${signInThrottle.lockedUntilMs} IS NULL OR ${signInThrottle.lockedUntilMs} <= ${nowMs - pairLongestLockMs})`;
+  const pairs = db.delete(signInThrottle).where(sql`${signInThrottle.address} <> ${accountRow} AND ${stale}
+    AND ${signInThrottle.windowStartMs} <= ${nowMs - pairLongestLockMs}
+    AND (${signInThrottle.lastSuccessMs} IS NULL OR ${signInThrottle.lastSuccessMs} <= ${nowMs - knownAddressMs})`).run();
+  const accounts = db.delete(signInThrottle).where(sql`${signInThrottle.address} = ${accountRow} AND ${stale}
+    AND ${signInThrottle.windowStartMs} <= ${nowMs - accountWindowMs}
+    AND ${signInThrottle.lastSuccessMs} IS NULL
+    AND (${signInThrottle.failuresSinceSuccess} = 0 OR ${signInThrottle.windowStartMs} <= ${nowMs - knownAddressMs})`).run();
+  return pairs.changes + accounts.changes;
+}
+
 /** Checks the locks and counts this attempt as a failure, in one write transaction, before the password is verified. */
 export function reserveSignInAttempt(db: Db, phoneKey: string, address: string, nowMs: number): Reservation {
   return db.transaction(
     (): Reservation => {
+      if (nowMs - (lastPruneMs.get(db) ?? -Infinity) >= pruneEveryMs) {
+        lastPruneMs.set(db, nowMs);
+        pruneSignInThrottle(db, nowMs);
+      }
       const pair = loadRow(db, phoneKey, address, pairWindowMs, nowMs);
       const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
       if (pair.lockedUntilMs !== null && pair.lockedUntilMs > nowMs) return { ok: false, reason: 'pair_locked', untilMs: pair.lockedUntilMs };
