@@ -20,6 +20,8 @@ import { getPolicy, splitByCap } from './policy.ts';
  * themselves give from their own wallet only.
  */
 export const canRegisterRelatives = permission('relatives.register', ['coordinator', 'office', 'admin']);
+/** Members give from their own login; staff key it in for a member present with their card and PIN. */
+export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 'office', 'admin']);
 export const canAssistGifts = permission('gifts.assist', ['coordinator', 'office', 'admin']);
 
 export type Gift = typeof memberGifts.$inferSelect;

@@ -39,6 +39,8 @@ export const serviceCategories = [
   'visiting', 'companionship', 'culture_sport', 'health_education', 'mutual_aid',
 ] as const;
 
+/** Volunteers (members) and coordinators see and act on the service requests of their area. */
+export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 export const canRequestForElders = permission('requests.for_elders', ['coordinator', 'office', 'admin']);
 
 export type ServiceRequest = typeof serviceRequests.$inferSelect;

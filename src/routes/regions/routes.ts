@@ -3,8 +3,8 @@ import { authorize, regionScopes } from '../../domain/access/authorize.ts';
 import { addChildRegion, ancestorsOf, childLevel, childrenOf, findRegion, type FieldErrors, type NewRegionInput, type Region } from '../../domain/regions/regions.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canAddRegions, canViewRegions } from './permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canAddRegions, canViewRegions } from '../../domain/regions/permissions.ts';
 
 const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
 

@@ -12,8 +12,8 @@ import { readTargets, targetDefinitions, updateTargets } from '../../domain/repo
 import { translator } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canEditTargets, canViewReports, canViewVisitCoverage } from './permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canEditTargets, canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
 
 
 /**

@@ -1,17 +1,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, permission, regionScopes } from '../../domain/access/authorize.ts';
+import { authorize, regionScopes } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { memberFacts } from '../../domain/redemption/context.ts';
 import {
-  acceptRequest, canRequestForElders, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
+  acceptRequest, canRequestForElders, canUseRequests, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
 } from '../../domain/redemption/requests.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
-
-/** Volunteers (members) and coordinators see and act on the service requests of their area. */
-export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 
 const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /** The area a user sees: a member's home county, and staff regions. */
