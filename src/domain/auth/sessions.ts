@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
 import { refreshTokens } from '../../db/schema/core.ts';
 
 /**
@@ -72,12 +71,11 @@ export function rotateSession(db: Db, presentedToken: string, nowMs: number): Ro
  * not that session.
  */
 export function isSessionLive(db: Db, familyId: string, userId: number, nowMs: number): boolean {
-  const rows = prepared(db, 'sessions.isSessionLive', (d) => d
+  const rows = db
     .select({ expiresAtMs: refreshTokens.expiresAtMs })
     .from(refreshTokens)
-    .where(and(eq(refreshTokens.familyId, sql.placeholder('familyId')), eq(refreshTokens.userId, sql.placeholder('userId')), isNull(refreshTokens.revokedAtMs)))
-    .prepare())
-    .all({ familyId, userId });
+    .where(and(eq(refreshTokens.familyId, familyId), eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAtMs)))
+    .all();
   return rows.some((row) => row.expiresAtMs > nowMs);
 }
 

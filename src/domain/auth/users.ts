@@ -1,6 +1,5 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import type { Actor, Role, RoleGrant } from '../access/authorize.ts';
 
@@ -11,19 +10,17 @@ export function findUserByPhone(db: Db, phone: string): User | undefined {
 }
 
 export function findUser(db: Db, userId: number): User | undefined {
-  return prepared(db, 'users.findUser', (d) => d.select().from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
-    .get({ userId });
+  return db.select().from(users).where(eq(users.id, userId)).get();
 }
 
 export function grantsOf(db: Db, userId: number): RoleGrant[] {
-  return prepared(db, 'users.grantsOf', (d) => d
+  return db
     .select({ role: userRoles.role, regionCode: userRoles.regionCode, regionPath: regions.path, siteId: userRoles.siteId })
     .from(userRoles)
     .leftJoin(regions, eq(regions.code, userRoles.regionCode))
-    .where(eq(userRoles.userId, sql.placeholder('userId')))
+    .where(eq(userRoles.userId, userId))
     .orderBy(asc(userRoles.id))
-    .prepare())
-    .all({ userId });
+    .all();
 }
 
 export function actorOf(db: Db, userId: number): Actor {

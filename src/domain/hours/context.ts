@@ -1,6 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
 import { users } from '../../db/schema/core.ts';
 import type { Actor } from '../access/authorize.ts';
 
@@ -30,8 +29,7 @@ export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: P
 
 /** The member a signed-in user is (volunteer logins), or null for staff without a member record. */
 export function memberIdOfUser(db: Db, userId: number): number | null {
-  return prepared(db, 'hours.memberIdOfUser', (d) => d.select({ memberId: users.memberId }).from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
-    .get({ userId })?.memberId ?? null;
+  return db.select({ memberId: users.memberId }).from(users).where(eq(users.id, userId)).get()?.memberId ?? null;
 }
 
 export type { Actor };

@@ -67,27 +67,15 @@ export function failure<_T = never>(status: RefusalStatus, ...problems: Problem[
 export const staffRoles: readonly RoleName[] = ['coordinator', 'office', 'admin'];
 export const officeRoles: readonly RoleName[] = ['office', 'admin'];
 
-const statementCache = new WeakMap<Sqlite, Map<string, Statement>>();
-
 /**
- * A cached prepared statement on the connection behind `context.db` (works
- * inside a drizzle transaction too: it is the same connection). Used on hot
- * paths such as checking 10,000 spreadsheet rows, where building each query
- * anew costs more than running it.
+ * A prepared statement on the connection behind `context.db` (works inside a
+ * drizzle transaction too: it is the same connection). The connection keeps
+ * statements by SQL text (src/db/client.ts, the one statement cache), so hot
+ * paths such as checking 10,000 spreadsheet rows compile each query once.
  */
 export function prepared(context: PeopleContext, source: string): Statement {
   const client = (context.db as unknown as { session: { client: Sqlite } }).session.client;
-  let cache = statementCache.get(client);
-  if (!cache) {
-    cache = new Map();
-    statementCache.set(client, cache);
-  }
-  let statement = cache.get(source);
-  if (!statement) {
-    statement = client.prepare(source);
-    cache.set(source, statement);
-  }
-  return statement;
+  return client.prepare(source);
 }
 
 const scopeCache = new WeakMap<Actor, Map<string, string[]>>();
