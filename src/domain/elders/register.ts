@@ -5,11 +5,12 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { maskName } from '../../lib/mask.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import {
-  audit, checkName, failure, prepared, nowMs, normalizePhone, success, todayInShanghai, villageInScope,
+  checkName, failure, prepared, nowMs, normalizePhone, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
 import { checkIdNumber, idNumberHash, inActorScope, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface ConsentInput {
   givenBy: 'self' | 'guardian' | 'family';

@@ -2,9 +2,10 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { ageOn } from '../../lib/idcard.ts';
-import { audit, checkReason, failure, normalizePhone, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
+import { checkReason, failure, normalizePhone, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import type { ConsentInput } from './register.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface ElderCareInput {
   categories: readonly string[];

@@ -1,7 +1,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Sqlite } from '../../db/client.ts';
-import { auditLog, regions } from '../../db/schema/core.ts';
+import { regions } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
@@ -155,34 +155,6 @@ export function objectVillageInScope(
 /** The refusal of an object that does not exist, or that the actor may not know exists. */
 export function hiddenObject(notFoundCode: string): Refusal {
   return failure(404, { code: notFoundCode });
-}
-
-/**
- * Appends to the insert-only audit log. `detail` must hold no personal data:
- * ids, codes and reasons typed by staff only.
- */
-export function audit(
-  context: PeopleContext,
-  actor: Actor | null,
-  action: string,
-  objectType: string,
-  objectId: number | string,
-  regionCode: string | null,
-  detail?: Record<string, unknown>,
-): void {
-  context.db
-    .insert(auditLog)
-    .values({
-      atMs: nowMs(context),
-      actorUserId: actor?.userId ?? null,
-      action,
-      objectType,
-      objectId: String(objectId),
-      regionCode,
-      ipAddress: actor?.ipAddress ?? null,
-      detail: detail ? JSON.stringify(detail) : null,
-    })
-    .run();
 }
 
 /** Reasons typed by staff: required, trimmed, at most 200 characters. */

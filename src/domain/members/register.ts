@@ -4,12 +4,13 @@ import type { IdCardInfo } from '../../lib/idcard.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import { allocateCardNumber, newCardToken } from './card.ts';
 import {
-  audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
+  checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
 import {
   checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
 } from './identity.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface MemberInput {
   realName: string;

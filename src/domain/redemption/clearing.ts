@@ -3,7 +3,8 @@ import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
-import { applyTransfers, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
+import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * Inter-county clearing (通存通兑), read straight from the ledger.
@@ -181,7 +182,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     }]);
     if (!applied.ok) return applied;
     context.db.update(clearingSettlements).set({ transferId }).where(eq(clearingSettlements.id, row.id)).run();
-    recordAuditEntry(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
+    audit(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
     return success(listSettlements(context).find((s) => s.id === row.id)!);
   });
 }

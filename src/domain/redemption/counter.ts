@@ -12,11 +12,12 @@ import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
-  ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
+  ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, redemptionAccounts, refuse,
   success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * The counter of a partner site (通存通兑).
@@ -198,7 +199,7 @@ export function identifyElder(
   if (matches.length === 0) return refuse(404, 'redemption.error.counter_elder_not_found', undefined, 'elderName');
   if (matches.length > 1) return refuse(409, 'redemption.error.elder_ambiguous', undefined, 'elderDigits');
   const elder = counterElder(context, matches[0]!.id)!;
-  recordAuditEntry(context, actor, 'redemption.elder_identified', 'elder', elder.elderId, site.villageCode, { siteId: site.id });
+  audit(context, actor, 'redemption.elder_identified', 'elder', elder.elderId, site.villageCode, { siteId: site.id });
   return success(elder);
 }
 
@@ -359,7 +360,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
       return applied;
     }
     context.db.update(redemptions).set({ holdTransferIds: JSON.stringify(holds.map((hold) => hold.id)) }).where(eq(redemptions.id, row.id)).run();
-    recordAuditEntry(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
+    audit(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
     return success(findRedemption(context, row.id)!);
   });
 }
@@ -585,11 +586,11 @@ function postBasket(
       .where(eq(redemptions.id, current.id))
       .run();
     if (attestation) {
-      recordAuditEntry(context, actor, 'redemption.confirm_attested', 'redemption', current.id, site.villageCode, {
+      audit(context, actor, 'redemption.confirm_attested', 'redemption', current.id, site.villageCode, {
         totalMinutes: current.totalMinutes, elderId: current.elderId, witness: attestation.witness, witnessName: attestation.witnessName, note: attestation.note,
       });
     } else {
-      recordAuditEntry(context, actor, 'redemption.confirm', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes });
+      audit(context, actor, 'redemption.confirm', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes });
     }
     return success(current);
   });
@@ -713,7 +714,7 @@ export function cancelBasket(context: RedemptionContext, actor: Actor, redemptio
     }
     releaseReservations(context, current.id);
     context.db.update(redemptions).set({ status: 'cancelled', closedAtMs: nowOf(context) }).where(eq(redemptions.id, current.id)).run();
-    recordAuditEntry(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
+    audit(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
     return success(findRedemption(context, redemptionId)!);
   });
 }
@@ -756,7 +757,7 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
       .set({ status: 'voided', closedAtMs: at, voidReason: why, voidedByUserId: actor.userId, voidTransferIds: JSON.stringify(corrections.map((c) => c.id)) })
       .where(eq(redemptions.id, current.id))
       .run();
-    recordAuditEntry(context, actor, 'redemption.void', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes, reason: why });
+    audit(context, actor, 'redemption.void', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes, reason: why });
     return success(current);
   });
   if (!outcome.ok) return outcome;
