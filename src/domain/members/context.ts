@@ -165,13 +165,6 @@ export function checkReason(reason: string | undefined | null, field = 'reason')
   return null;
 }
 
-export const mobilePattern = /^1[3-9]\d{9}$/;
-
-/** Normalizes a phone as typed ('138 1234 5678', '+86 138...', full-width digits) to 11 digits, or returns null when blank. */
-export function normalizePhone(raw: string | null | undefined): string | null {
-  const digits = (raw ?? '').normalize('NFKC').replace(/[\s\-\u3000]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
-  return digits.length === 0 ? null : digits;
-}
 
 export function checkName(raw: string | null | undefined, field = 'realName'): { name: string } | { problem: Problem } {
   const trimmed = (raw ?? '').trim();

@@ -18,6 +18,7 @@ import {
 import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
 import { audit } from '../audit/audit.ts';
+import { countyPathOf } from '../regions/path.ts';
 
 /**
  * The counter of a partner site (通存通兑).
@@ -144,11 +145,6 @@ export interface CounterElder {
   familyContactRelation: string | null;
 }
 
-function countyPathOf(path: string): string {
-  const parts = path.split('/').filter(Boolean);
-  return `/${parts.slice(0, 3).join('/')}/`;
-}
-
 export function counterElder(context: RedemptionContext, elderId: number): CounterElder | undefined {
   const row = context.db.$client
     .prepare(`SELECT e.id, e.real_name AS realName, e.member_id AS memberId, e.family_contact_name AS familyContactName,
@@ -191,7 +187,7 @@ export function identifyElder(
   const candidates = context.db.$client
     .prepare(`SELECT e.id, e.id_number_ciphertext AS ciphertext FROM elders e JOIN regions r ON r.code = e.village_code
                WHERE e.status = 'active' AND e.real_name = ? AND r.path LIKE ? ORDER BY e.id LIMIT 50`)
-    .all(name, `${countyPathOf(site.villagePath)}%`) as { id: number; ciphertext: string }[];
+    .all(name, `${countyPathOf(site.villagePath) ?? site.villagePath}%`) as { id: number; ciphertext: string }[];
   const matches = candidates.filter((candidate) => {
     const idNumber = openIdNumber(context.keys, candidate.ciphertext).toUpperCase();
     return digits.length === 18 ? idNumber === digits : idNumber.endsWith(digits);

@@ -9,6 +9,7 @@ import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { countyPathOf } from '../../domain/regions/path.ts';
 
 const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /** The area a user sees: a member's home county, and staff regions. */
@@ -18,7 +19,8 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const memberId = memberIdOfUser(app, user.id);
     if (memberId !== null) {
       const member = memberFacts(app.db, memberId);
-      if (member) paths.push(member.villagePath.split('/').slice(0, 4).join('/') + '/');
+      const county = member ? countyPathOf(member.villagePath) : null;
+      if (county) paths.push(county);
     }
     return [...new Set(paths)];
   }
