@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import type { Db, Sqlite } from '../../db/client.ts';
+import { connectionOf, type Db, type Sqlite } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/core.ts';
 
 /**
@@ -35,15 +35,6 @@ export function recordAudit(db: Db | Sqlite, entry: AuditEntry, atMs: number): v
       entry.ipAddress ?? null,
       entry.detail ? JSON.stringify(entry.detail) : null,
     );
-}
-
-/**
- * The SQLite connection behind a drizzle database or transaction (the same
- * connection: a write inside a transaction stays inside it), or the
- * connection itself (the reports domain works on the raw connection).
- */
-function connectionOf(db: Db | Sqlite): Sqlite {
-  return 'insert' in db ? (db as unknown as { session: { client: Sqlite } }).session.client : db;
 }
 
 /** Who acted, as the log records them: the user and, when known, the client address. */
