@@ -70,6 +70,16 @@ function cacheStatements(sqlite: Sqlite): void {
   }) as typeof sqlite.prepare;
 }
 
+/**
+ * The SQLite connection behind a drizzle database or a transaction on it (the
+ * same connection: a statement run on it inside the transaction is part of it).
+ * Hot reads run raw SQL on it: the connection's statement cache then makes
+ * them a bind and a step, where a drizzle query is built anew on every call.
+ */
+export function connectionOf(db: Db | Sqlite): Sqlite {
+  return 'insert' in db ? (db as unknown as { session: { client: Sqlite } }).session.client : db;
+}
+
 export function databasePath(dataDirectory: string): string {
   return join(dataDirectory, 'silver-hours.db');
 }

@@ -15,6 +15,15 @@ export function durationText(t: Translate, totalMinutes: number): string {
   return sign + t('hours.hoursMinutes', { hours, minutes });
 }
 
+/**
+ * Minutes as decimal hours rounded to two places (90 -> 1.5, 20 -> 0.33): the
+ * unit of spreadsheets and report charts, and of the few form fields that
+ * still take decimal hours. Text for people uses durationText().
+ */
+export function decimalHours(minutes: number): number {
+  return Math.round((minutes / 60) * 100) / 100;
+}
+
 /** The same with a "+" before a positive amount (a passbook line). */
 export function signedDurationText(t: Translate, totalMinutes: number): string {
   if (totalMinutes === 0) return '0';

@@ -7,7 +7,7 @@ import { durationText, signedDurationText } from '../lib/duration.ts';
 import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/phone.ts';
 import { localReturnPath } from '../lib/return-path.ts';
-import { headerNavigationFor } from '../routes/navigation.ts';
+import { headerNavigationFor } from './navigation.ts';
 import { assetUrl } from './assets.ts';
 import type { PageOptions } from './context.ts';
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { RoutePluginOptions } from '../plugins/route-options.ts';
 import accountRoutes from './account/routes.ts';
 import accountsRoutes from './accounts/routes.ts';
 import auditRoutes from './audit/routes.ts';
@@ -19,10 +20,6 @@ import requestsRoutes from './requests/routes.ts';
 import sitesRoutes from './sites/routes.ts';
 import vouchersRoutes from './vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
-
-export interface RoutePluginOptions {
-  signInAttemptsPerAddress: number;
-}
 
 /**
  * Every route plugin of the application, registered in this order by

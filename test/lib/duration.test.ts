@@ -1,6 +1,6 @@
 import t from 'tap';
 import { translator } from '../../src/i18n/index.ts';
-import { durationText, minutesFromParts, signedDurationText } from '../../src/lib/duration.ts';
+import { decimalHours, durationText, minutesFromParts, signedDurationText } from '../../src/lib/duration.ts';
 
 /** Issue 14 item 3: one way to show time, hours and minutes, never decimal hours. */
 const zh = translator('zh-CN');
@@ -29,4 +29,12 @@ t.test('hours and minutes as typed', async (t) => {
   for (const [hours, minutes] of [['', ''], ['1', '60'], ['1.5', ''], ['-1', ''], ['0', '0'], ['abc', '1'], ['1', '1.5']] as const) {
     t.ok(Number.isNaN(minutesFromParts(hours, minutes)), `"${hours}" h "${minutes}" min is refused`);
   }
+});
+
+t.test('decimal hours, for spreadsheets and the decimal-hours form fields only', async (t) => {
+  t.equal(decimalHours(90), 1.5);
+  t.equal(decimalHours(120), 2);
+  t.equal(decimalHours(20), 0.33, 'two places');
+  t.equal(decimalHours(0), 0);
+  t.equal(decimalHours(-30), -0.5);
 });

@@ -2,10 +2,9 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { setMemberPin } from '../../src/domain/members/pin.ts';
-import { normalizePhone as normalizeMemberPhone } from '../../src/domain/members/context.ts';
 import { normalizedNumeric } from '../../src/lib/forms.ts';
 import { normalizeIdNumber } from '../../src/lib/idcard.ts';
-import { normalizePhone } from '../../src/lib/phone.ts';
+import { compactPhone, normalizePhone } from '../../src/lib/phone.ts';
 import { signedInAs, visibleText } from '../helpers/web.ts';
 import { available, key, pin, redemptionApp } from './redemption/helpers.ts';
 
@@ -29,7 +28,7 @@ t.test('what is normalised and what is left alone', async (t) => {
   // The same for values that do not come from a form (a roster spreadsheet's cells).
   t.equal(normalizeIdNumber('４３３１２３１９５８０３０９００４ｘ'), '43312319580309004X');
   t.equal(normalizePhone('１３８－００００－１２３４'), '13800001234');
-  t.equal(normalizeMemberPhone('＋８６ １３８００００１２３４'), '13800001234');
+  t.equal(compactPhone('＋８６ １３８００００１２３４'), '13800001234', 'the people forms compact the same way');
 });
 
 t.test('a PIN typed as １３５７９０ confirms a basket at the counter as 135790', async (t) => {

@@ -1,5 +1,5 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
-import type { Db, Sqlite } from '../../db/client.ts';
+import { connectionOf, type Db, type Sqlite } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/core.ts';
 
 /**
@@ -14,22 +14,57 @@ export interface AuditEntry {
   objectId?: string | number | null;
   regionCode?: string | null;
   ipAddress?: string | null;
-  detail?: Record<string, string | number | boolean | null> | null;
+  detail?: Record<string, unknown> | null;
 }
 
-export function recordAudit(db: Db, entry: AuditEntry, atMs: number): void {
-  db.insert(auditLog)
-    .values({
+/**
+ * The one audit writer: appends `entry` at `atMs`. Every audit row in the
+ * application is written here (directly, or through audit() below).
+ */
+export function recordAudit(db: Db | Sqlite, entry: AuditEntry, atMs: number): void {
+  connectionOf(db)
+    .prepare(`INSERT INTO audit_log (at_ms, action, actor_user_id, object_type, object_id, region_code, ip_address, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(
       atMs,
-      action: entry.action,
-      actorUserId: entry.actorUserId ?? null,
-      objectType: entry.objectType ?? null,
-      objectId: entry.objectId === undefined || entry.objectId === null ? null : String(entry.objectId),
-      regionCode: entry.regionCode ?? null,
-      ipAddress: entry.ipAddress ?? null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
-    })
-    .run();
+      entry.action,
+      entry.actorUserId ?? null,
+      entry.objectType ?? null,
+      entry.objectId === undefined || entry.objectId === null ? null : String(entry.objectId),
+      entry.regionCode ?? null,
+      entry.ipAddress ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    );
+}
+
+/** Who acted, as the log records them: the user and, when known, the client address. */
+export interface AuditActor {
+  readonly userId: number;
+  readonly ipAddress?: string | null;
+}
+
+/** What the people and redemption domains carry: a database (or a transaction on it) and a clock tests can move. */
+export interface AuditContext {
+  db: Db;
+  now?: () => number;
+}
+
+/**
+ * recordAudit() in the shape the people and redemption domains call it: the
+ * time comes from the context's clock, the actor may be absent (the system).
+ * `detail` must hold no personal data: ids, codes and reasons typed by staff only.
+ */
+export function audit(
+  context: AuditContext,
+  actor: AuditActor | null,
+  action: string,
+  objectType: string,
+  objectId: number | string,
+  regionCode: string | null,
+  detail?: Record<string, unknown>,
+): void {
+  const entry: AuditEntry = { action, actorUserId: actor?.userId ?? null, objectType, objectId, regionCode, ipAddress: actor?.ipAddress ?? null, detail };
+  recordAudit(context.db, entry, context.now ? context.now() : Date.now());
 }
 
 export function countRecent(db: Db, action: string, objectType: string, objectId: string, sinceMs: number): number {
@@ -66,7 +101,7 @@ export function exhaustedAllowance(db: Db, action: string, atMs: number, windowM
  * caller already holds one. `work` must be synchronous: no await inside.
  */
 export function inWriteTransaction<T>(db: Db, work: () => T): T {
-  const client = (db as unknown as { session: { client: Sqlite } }).session.client;
+  const client = connectionOf(db);
   return client.inTransaction ? work() : client.transaction(work).immediate();
 }
 

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
+import { and, eq, isNull, ne } from 'drizzle-orm';
+import { connectionOf, type Db } from '../../db/client.ts';
 import { refreshTokens } from '../../db/schema/core.ts';
 
 /**
@@ -72,13 +71,12 @@ export function rotateSession(db: Db, presentedToken: string, nowMs: number): Ro
  * not that session.
  */
 export function isSessionLive(db: Db, familyId: string, userId: number, nowMs: number): boolean {
-  const rows = prepared(db, 'sessions.isSessionLive', (d) => d
-    .select({ expiresAtMs: refreshTokens.expiresAtMs })
-    .from(refreshTokens)
-    .where(and(eq(refreshTokens.familyId, sql.placeholder('familyId')), eq(refreshTokens.userId, sql.placeholder('userId')), isNull(refreshTokens.revokedAtMs)))
-    .prepare())
-    .all({ familyId, userId });
-  return rows.some((row) => row.expiresAtMs > nowMs);
+  // Raw SQL on the connection's statement cache: this runs on every request.
+  const expiries = connectionOf(db)
+    .prepare('SELECT expires_at_ms FROM refresh_tokens WHERE family_id = ? AND user_id = ? AND revoked_at_ms IS NULL')
+    .pluck()
+    .all(familyId, userId) as number[];
+  return expiries.some((expiresAtMs) => expiresAtMs > nowMs);
 }
 
 export function revokeFamily(db: Db, familyId: string, nowMs: number): void {

@@ -1,7 +1,6 @@
-import { asc, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
-import { regions, userRoles, users } from '../../db/schema/core.ts';
+import { eq } from 'drizzle-orm';
+import { connectionOf, type Db } from '../../db/client.ts';
+import { userRoles, users } from '../../db/schema/core.ts';
 import type { Actor, Role, RoleGrant } from '../access/authorize.ts';
 
 export type User = typeof users.$inferSelect;
@@ -10,20 +9,28 @@ export function findUserByPhone(db: Db, phone: string): User | undefined {
   return db.select().from(users).where(eq(users.phone, phone)).get();
 }
 
+/** Every column of users, named as drizzle names them (test/domain/auth/users.test.ts compares the two). */
+const userColumns = `id, phone, display_name AS displayName, password_hash AS passwordHash, must_change_password AS mustChangePassword,
+  status, member_id AS memberId, home_region_code AS homeRegionCode, created_at_ms AS createdAtMs,
+  password_changed_at_ms AS passwordChangedAtMs, password_set_by_user_id AS passwordSetByUserId`;
+
+/**
+ * The user of a session, read on every request: raw SQL on the connection's
+ * statement cache, not a drizzle query built anew each time.
+ */
 export function findUser(db: Db, userId: number): User | undefined {
-  return prepared(db, 'users.findUser', (d) => d.select().from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
-    .get({ userId });
+  const row = connectionOf(db).prepare(`SELECT ${userColumns} FROM users WHERE id = ?`).get(userId) as
+    (Omit<User, 'mustChangePassword'> & { mustChangePassword: number }) | undefined;
+  return row === undefined ? undefined : { ...row, mustChangePassword: row.mustChangePassword === 1 };
 }
 
+/** The user's role grants with their regions' paths, oldest first; read on every request like findUser. */
 export function grantsOf(db: Db, userId: number): RoleGrant[] {
-  return prepared(db, 'users.grantsOf', (d) => d
-    .select({ role: userRoles.role, regionCode: userRoles.regionCode, regionPath: regions.path, siteId: userRoles.siteId })
-    .from(userRoles)
-    .leftJoin(regions, eq(regions.code, userRoles.regionCode))
-    .where(eq(userRoles.userId, sql.placeholder('userId')))
-    .orderBy(asc(userRoles.id))
-    .prepare())
-    .all({ userId });
+  return connectionOf(db)
+    .prepare(`SELECT user_roles.role, user_roles.region_code AS regionCode, regions.path AS regionPath, user_roles.site_id AS siteId
+      FROM user_roles LEFT JOIN regions ON regions.code = user_roles.region_code
+      WHERE user_roles.user_id = ? ORDER BY user_roles.id`)
+    .all(userId) as RoleGrant[];
 }
 
 export function actorOf(db: Db, userId: number): Actor {

@@ -3,11 +3,12 @@ import { regions } from '../../db/schema/core.ts';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
-import { audit, failure, pageWindow, scopePaths, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { failure, pageWindow, scopePaths, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { inScopeCondition, type Page } from '../members/query.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface ElderListFilter {
   category?: string;

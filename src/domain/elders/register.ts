@@ -3,13 +3,15 @@ import { elderCategories, elderConsents, elders, members } from '../../db/schema
 import { ageOn, type IdCardInfo } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { maskName } from '../../lib/mask.ts';
+import { compactPhone, isMobileOrLandline } from '../../lib/phone.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import {
-  audit, checkName, failure, prepared, nowMs, normalizePhone, success, todayInShanghai, villageInScope,
+  checkName, failure, prepared, nowMs, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
 import { checkIdNumber, idNumberHash, inActorScope, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface ConsentInput {
   givenBy: 'self' | 'guardian' | 'family';
@@ -50,7 +52,6 @@ export interface CheckedElder {
   sensitiveConsent: ConsentInput | null;
 }
 
-const phonePattern = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
 
 function checkConsent(consent: ConsentInput | null | undefined, field: string): Problem | null {
   if (!consent) return null;
@@ -78,8 +79,8 @@ export function checkElderInput(
   if ('problem' in id) problems.push(id.problem);
   const age = 'info' in id ? ageOn(id.info.birthDate, today) : null;
   if (age !== null && age < 60) problems.push({ code: 'people.error.elder_too_young', field: 'idNumber', params: { age } });
-  const phone = normalizePhone(input.phone);
-  if (phone !== null && !phonePattern.test(phone)) problems.push({ code: 'people.error.phone_invalid', field: 'phone' });
+  const phone = compactPhone(input.phone);
+  if (phone !== null && !isMobileOrLandline(phone)) problems.push({ code: 'people.error.phone_invalid', field: 'phone' });
   const village = villageInScope(context, actor, (input.villageCode ?? '').trim());
   if (!village.ok) problems.push(village.problem);
   const categories: ElderCategory[] = [];
@@ -95,8 +96,8 @@ export function checkElderInput(
   if (categories.includes('advanced_age') && age !== null && age < 80) problems.push({ code: 'people.error.advanced_age_under_80', field: 'categories', params: { age } });
   const interval = input.visitIntervalDays ?? 30;
   if (!Number.isInteger(interval) || interval < 1 || interval > 366) problems.push({ code: 'people.error.visit_interval_invalid', field: 'visitIntervalDays' });
-  const familyPhone = normalizePhone(input.familyContactPhone);
-  if (familyPhone !== null && !phonePattern.test(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
+  const familyPhone = compactPhone(input.familyContactPhone);
+  if (familyPhone !== null && !isMobileOrLandline(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
   if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
   if (!input.consent) problems.push({ code: 'people.error.consent_required', field: 'consent' });
   const consentProblem = checkConsent(input.consent, 'consent') ?? checkConsent(input.sensitiveConsent, 'sensitiveConsent');

@@ -2,9 +2,11 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { ageOn } from '../../lib/idcard.ts';
-import { audit, checkReason, failure, normalizePhone, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
+import { compactPhone, isMobileOrLandline } from '../../lib/phone.ts';
+import { checkReason, failure, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import type { ConsentInput } from './register.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface ElderCareInput {
   categories: readonly string[];
@@ -16,7 +18,6 @@ export interface ElderCareInput {
   sensitiveConsent?: ConsentInput | null;
 }
 
-const phonePattern = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
 
 /**
  * Changes an elder's categories, visit interval and family contact, by staff in
@@ -39,8 +40,8 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
   if (categories.includes('advanced_age') && age < 80) problems.push({ code: 'people.error.advanced_age_under_80', field: 'categories', params: { age } });
   const interval = input.visitIntervalDays ?? 30;
   if (!Number.isInteger(interval) || interval < 1 || interval > 366) problems.push({ code: 'people.error.visit_interval_invalid', field: 'visitIntervalDays' });
-  const familyPhone = normalizePhone(input.familyContactPhone);
-  if (familyPhone !== null && !phonePattern.test(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
+  const familyPhone = compactPhone(input.familyContactPhone);
+  if (familyPhone !== null && !isMobileOrLandline(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
   if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
   const hasSensitiveConsent = context.db
     .select({ id: elderConsents.id })

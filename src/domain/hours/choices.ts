@@ -5,6 +5,7 @@ import { regionScopes } from '../access/authorize.ts';
 import { memberIdOfUser, type Actor, type HoursContext } from './context.ts';
 import { canLogForMembers } from './permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
+import { countyPathOf } from '../regions/path.ts';
 
 /** What the logging form offers: recipients, villages and (for staff) members, all within the logger's area. */
 
@@ -12,12 +13,6 @@ import { likeLiteral } from '../../lib/like.ts';
 function underAny(paths: readonly string[]): SQL {
   if (paths.length === 0) return sql`0 = 1`;
   return or(...paths.map((path) => sql`${regions.path} LIKE ${`${likeLiteral(path)}%`} ESCAPE '\\'`))!;
-}
-
-/** The county part of a region path ('/43/4331/433123/...' -> '/43/4331/433123/'), or null above county level. */
-function countyPrefix(path: string): string | null {
-  const codes = path.split('/').filter(Boolean);
-  return codes.length >= 3 ? `/${codes.slice(0, 3).join('/')}/` : null;
 }
 
 /**
@@ -41,7 +36,7 @@ export function loggingArea(context: HoursContext, actor: Actor): string[] {
     .innerJoin(regions, eq(regions.code, teams.regionCode))
     .where(and(eq(teamMemberships.memberId, memberId), eq(teamMemberships.status, 'active')))
     .all();
-  const counties = [home?.path, ...teamRegions.map((team) => team.path)].map((path) => (path ? countyPrefix(path) : null));
+  const counties = [home?.path, ...teamRegions.map((team) => team.path)].map((path) => (path ? countyPathOf(path) : null));
   return [...new Set(counties.filter((county): county is string => county !== null))];
 }
 

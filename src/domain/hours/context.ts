@@ -1,7 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
-import { users } from '../../db/schema/core.ts';
+import { connectionOf, type Db } from '../../db/client.ts';
 import type { Actor } from '../access/authorize.ts';
 
 /** What every hours function needs: the database and a clock tests can move. */
@@ -30,8 +27,8 @@ export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: P
 
 /** The member a signed-in user is (volunteer logins), or null for staff without a member record. */
 export function memberIdOfUser(db: Db, userId: number): number | null {
-  return prepared(db, 'hours.memberIdOfUser', (d) => d.select({ memberId: users.memberId }).from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
-    .get({ userId })?.memberId ?? null;
+  const memberId = connectionOf(db).prepare('SELECT member_id FROM users WHERE id = ?').pluck().get(userId) as number | null | undefined;
+  return memberId ?? null;
 }
 
 export type { Actor };

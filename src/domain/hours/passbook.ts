@@ -1,5 +1,4 @@
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
-import { prepared } from '../../db/prepared.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders } from '../../db/schema/people.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
@@ -30,7 +29,7 @@ export interface RecordSummary {
 }
 
 export function recentRecords(context: HoursContext, memberId: number, limit = 10): RecordSummary[] {
-  return prepared(context.db, 'passbook.recentRecords', (db) => db
+  return context.db
     .select({
       id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, startAtMs: serviceRecords.startAtMs,
       durationMinutes: serviceRecords.durationMinutes, creditMinutes: serviceRecords.creditMinutes, status: serviceRecords.status,
@@ -40,11 +39,10 @@ export function recentRecords(context: HoursContext, memberId: number, limit = 1
     .from(serviceRecords)
     .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
     .leftJoin(elders, eq(elders.id, serviceRecords.elderId))
-    .where(eq(serviceRecords.volunteerMemberId, sql.placeholder('memberId')))
+    .where(eq(serviceRecords.volunteerMemberId, memberId))
     .orderBy(desc(serviceRecords.startAtMs), desc(serviceRecords.id))
-    .limit(sql.placeholder('limit'))
-    .prepare())
-    .all({ memberId, limit });
+    .limit(limit)
+    .all();
 }
 
 export interface HoursHome {
@@ -59,14 +57,13 @@ export interface HoursHome {
 export function hoursHome(context: HoursContext, memberId: number): HoursHome {
   const month = shanghaiMonthOf(context.now());
   const { first, last } = monthBounds(month);
-  const rows = prepared(context.db, 'passbook.monthMinutes', (db) => db
+  const rows = context.db
     .select({ status: serviceRecords.status, minutes: sql<number>`sum(${serviceRecords.durationMinutes})` })
     .from(serviceRecords)
-    .where(and(eq(serviceRecords.volunteerMemberId, sql.placeholder('memberId')), gte(serviceRecords.serviceDate, sql.placeholder('first')),
-      lte(serviceRecords.serviceDate, sql.placeholder('last')), inArray(serviceRecords.status, ['pending', 'approved'])))
+    .where(and(eq(serviceRecords.volunteerMemberId, memberId), gte(serviceRecords.serviceDate, first),
+      lte(serviceRecords.serviceDate, last), inArray(serviceRecords.status, ['pending', 'approved'])))
     .groupBy(serviceRecords.status)
-    .prepare())
-    .all({ memberId, first, last });
+    .all();
   return {
     balance: walletBalance(context, memberId),
     month,

@@ -1,13 +1,14 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { importBatches, importRows } from '../../db/schema/people.ts';
 import { decryptBytes, encryptBytes, sha256Hex } from '../../lib/crypto.ts';
-import { findRegion, pageWindow, pathInScope, prepared, scopePaths, staffRoles, audit, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { findRegion, pageWindow, pathInScope, prepared, scopePaths, staffRoles, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { findDuplicateElder, insertElder } from '../elders/register.ts';
 import { findDuplicateMember } from '../members/identity.ts';
 import { insertMemberRow } from '../members/register.ts';
 import type { RosterKind } from './columns.ts';
 import { readRoster } from './roster.ts';
 import { checkRosterRows, type RowProblem } from './validate.ts';
+import { audit } from '../audit/audit.ts';
 
 /** The purpose an uploaded roster is sealed under (bound into its tag). */
 export const fileContext = 'import-file';

@@ -71,8 +71,5 @@ export function ensureAccounts(ledger: Ledger, inputs: readonly AccountInput[]):
   });
 }
 
-/** The county code (6 digits) of a region, from its materialized path '/430000/433100/433123/…'. */
-export function countyCodeOfPath(path: string): string | undefined {
-  const codes = path.split('/').filter(Boolean);
-  return codes[2];
-}
+/** Kept here for the callers that name accounts by county; the one reading of paths is src/domain/regions/path.ts. */
+export { countyCodeOfPath } from '../regions/path.ts';

@@ -3,7 +3,8 @@ import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { memberInScope } from './access.ts';
 import { cardTokenHash, isValidCardNumber, newCardToken, openCardToken } from './card.ts';
-import { audit, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * Issues a new card token for an active member; the previous token stops

@@ -1,7 +1,7 @@
 import { inArray } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Sqlite } from '../../db/client.ts';
-import { auditLog, regions } from '../../db/schema/core.ts';
+import { regions } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
@@ -67,27 +67,15 @@ export function failure<_T = never>(status: RefusalStatus, ...problems: Problem[
 export const staffRoles: readonly RoleName[] = ['coordinator', 'office', 'admin'];
 export const officeRoles: readonly RoleName[] = ['office', 'admin'];
 
-const statementCache = new WeakMap<Sqlite, Map<string, Statement>>();
-
 /**
- * A cached prepared statement on the connection behind `context.db` (works
- * inside a drizzle transaction too: it is the same connection). Used on hot
- * paths such as checking 10,000 spreadsheet rows, where building each query
- * anew costs more than running it.
+ * A prepared statement on the connection behind `context.db` (works inside a
+ * drizzle transaction too: it is the same connection). The connection keeps
+ * statements by SQL text (src/db/client.ts, the one statement cache), so hot
+ * paths such as checking 10,000 spreadsheet rows compile each query once.
  */
 export function prepared(context: PeopleContext, source: string): Statement {
   const client = (context.db as unknown as { session: { client: Sqlite } }).session.client;
-  let cache = statementCache.get(client);
-  if (!cache) {
-    cache = new Map();
-    statementCache.set(client, cache);
-  }
-  let statement = cache.get(source);
-  if (!statement) {
-    statement = client.prepare(source);
-    cache.set(source, statement);
-  }
-  return statement;
+  return client.prepare(source);
 }
 
 const scopeCache = new WeakMap<Actor, Map<string, string[]>>();
@@ -169,34 +157,6 @@ export function hiddenObject(notFoundCode: string): Refusal {
   return failure(404, { code: notFoundCode });
 }
 
-/**
- * Appends to the insert-only audit log. `detail` must hold no personal data:
- * ids, codes and reasons typed by staff only.
- */
-export function audit(
-  context: PeopleContext,
-  actor: Actor | null,
-  action: string,
-  objectType: string,
-  objectId: number | string,
-  regionCode: string | null,
-  detail?: Record<string, unknown>,
-): void {
-  context.db
-    .insert(auditLog)
-    .values({
-      atMs: nowMs(context),
-      actorUserId: actor?.userId ?? null,
-      action,
-      objectType,
-      objectId: String(objectId),
-      regionCode,
-      ipAddress: actor?.ipAddress ?? null,
-      detail: detail ? JSON.stringify(detail) : null,
-    })
-    .run();
-}
-
 /** Reasons typed by staff: required, trimmed, at most 200 characters. */
 export function checkReason(reason: string | undefined | null, field = 'reason'): Problem | null {
   const trimmed = (reason ?? '').trim();
@@ -205,13 +165,6 @@ export function checkReason(reason: string | undefined | null, field = 'reason')
   return null;
 }
 
-export const mobilePattern = /^1[3-9]\d{9}$/;
-
-/** Normalizes a phone as typed ('138 1234 5678', '+86 138...', full-width digits) to 11 digits, or returns null when blank. */
-export function normalizePhone(raw: string | null | undefined): string | null {
-  const digits = (raw ?? '').normalize('NFKC').replace(/[\s\-\u3000]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
-  return digits.length === 0 ? null : digits;
-}
 
 export function checkName(raw: string | null | undefined, field = 'realName'): { name: string } | { problem: Problem } {
   const trimmed = (raw ?? '').trim();

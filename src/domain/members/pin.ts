@@ -6,7 +6,8 @@ import { constantTimeEqual } from '../../lib/crypto.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { cardTokenHash } from './card.ts';
-import { audit, failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
+import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 /** Wrong PINs allowed before the PIN locks, and for how long it stays locked. */
 export const pinMaximumAttempts = 5;
@@ -156,7 +157,7 @@ export function confirmStaffSetPin(context: PeopleContext, actor: { userId: numb
         .where(and(eq(members.id, memberId), eq(members.pinSetByStaff, true), eq(members.pinSetAtMs, setAtMs)))
         .run();
       const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
-      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
+      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
   );
@@ -175,7 +176,7 @@ export function confirmSignInPresence(context: PeopleContext, actor: { userId: n
         .where(and(eq(users.memberId, memberId), ne(users.passwordSetByUserId, actor.userId)))
         .run();
       const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
-      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
+      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
   );

@@ -5,11 +5,11 @@ import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
-import { audit, checkReason, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { checkReason, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { credentialsSetByStaff } from './pin.ts';
 import { likeLiteral } from '../../lib/like.ts';
-import { recordWithinAllowances } from '../audit/audit.ts';
+import { audit, recordWithinAllowances } from '../audit/audit.ts';
 
 export type MemberStatus = 'active' | 'suspended' | 'pending' | 'rejected';
 

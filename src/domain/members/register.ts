@@ -1,15 +1,17 @@
 import { eq } from 'drizzle-orm';
 import { memberStatusEvents, members } from '../../db/schema/people.ts';
 import type { IdCardInfo } from '../../lib/idcard.ts';
+import { compactPhone, isMobilePhone } from '../../lib/phone.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import { allocateCardNumber, newCardToken } from './card.ts';
 import {
-  audit, checkName, checkReason, failure, prepared, mobilePattern, normalizePhone, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
+  checkName, checkReason, failure, prepared, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
 import {
   checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
 } from './identity.ts';
+import { audit } from '../audit/audit.ts';
 
 export interface MemberInput {
   realName: string;
@@ -40,8 +42,8 @@ export function checkMemberInput(
   const problems: Problem[] = [];
   const name = checkName(input.realName);
   if ('problem' in name) problems.push(name.problem);
-  const phone = normalizePhone(input.phone);
-  if (phone !== null && !mobilePattern.test(phone)) problems.push({ code: 'people.error.phone_invalid', field: 'phone' });
+  const phone = compactPhone(input.phone);
+  if (phone !== null && !isMobilePhone(phone)) problems.push({ code: 'people.error.phone_invalid', field: 'phone' });
   if (phone === null && actor === null) problems.push({ code: 'people.error.phone_required', field: 'phone' });
   const id = checkIdNumber(input.idNumber, todayInShanghai(context));
   if ('problem' in id) problems.push(id.problem);

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { memberStatusEvents, members } from '../../db/schema/people.ts';
 import { memberInScope } from './access.ts';
-import { audit, checkReason, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { checkReason, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * Suspends an active member (their card and PIN stop working at partner sites)

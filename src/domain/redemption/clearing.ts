@@ -3,7 +3,9 @@ import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
-import { applyTransfers, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
+import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
+import { audit } from '../audit/audit.ts';
+import { codesOfPath, isAboveCounty, sharedDepth } from '../regions/path.ts';
 
 /**
  * Inter-county clearing (通存通兑), read straight from the ledger.
@@ -181,7 +183,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     }]);
     if (!applied.ok) return applied;
     context.db.update(clearingSettlements).set({ transferId }).where(eq(clearingSettlements.id, row.id)).run();
-    recordAuditEntry(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
+    audit(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
     return success(listSettlements(context).find((s) => s.id === row.id)!);
   });
 }
@@ -193,7 +195,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
  */
 export function maySettlePair(actor: Actor, fromPath: string, toPath: string): boolean {
   return grantsFor(actor, canSettle).some((grant) => grant.regionPath !== null
-    && fromPath.startsWith(grant.regionPath) && toPath.startsWith(grant.regionPath) && grant.regionPath.split('/').filter(Boolean).length < 3);
+    && fromPath.startsWith(grant.regionPath) && toPath.startsWith(grant.regionPath) && isAboveCounty(grant.regionPath));
 }
 
 export interface CountyName {
@@ -245,7 +247,7 @@ export function settlementMatrix(context: RedemptionContext, actor: Actor): Sett
     }
   }
   const used = (code: string) => cells.some((cell) => cell.from.code === code || cell.to.code === code);
-  const settlePaths = regionScopes(actor, canSettle).filter((path) => path.split('/').filter(Boolean).length < 3);
+  const settlePaths = regionScopes(actor, canSettle).filter(isAboveCounty);
   const settleCounties = settlePaths.length === 0 ? [] : (context.db.$client
     .prepare(`SELECT code, name_zh AS nameZh, name_en AS nameEn FROM regions WHERE level = 'county' AND (${settlePaths.map(() => 'path LIKE ?').join(' OR ')}) ORDER BY code`)
     .all(...settlePaths.map((path) => `${path}%`)) as CountyName[]);
@@ -259,11 +261,7 @@ export function settlementMatrix(context: RedemptionContext, actor: Actor): Sett
 
 /** The deepest region holding both counties: its office settles between them. */
 function commonOffice(context: RedemptionContext, fromPath: string, toPath: string): CountyName | null {
-  const a = fromPath.split('/').filter(Boolean);
-  const b = toPath.split('/').filter(Boolean);
-  let depth = 0;
-  while (depth < a.length && depth < b.length && a[depth] === b[depth]) depth += 1;
-  const code = a[Math.min(depth, 2) - 1];
+  const code = codesOfPath(fromPath)[Math.min(sharedDepth(fromPath, toPath), 2) - 1];
   const region = code ? regionOf(context.db, code) : undefined;
   return region ? nameOf(region) : null;
 }

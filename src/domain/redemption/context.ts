@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { auditLog, regions } from '../../db/schema/core.ts';
+import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger, type TransferInput } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
@@ -176,29 +176,6 @@ export function memberFacts(db: Db, memberId: number): MemberFacts | undefined {
 
 export function ageOf(context: RedemptionContext, birthDate: string): number {
   return ageOn(birthDate, shanghaiDate(nowOf(context)));
-}
-
-export function recordAuditEntry(
-  context: RedemptionContext,
-  actor: Actor | null,
-  action: string,
-  objectType: string,
-  objectId: number | string,
-  regionCode: string | null,
-  detail?: Record<string, string | number | boolean | null>,
-): void {
-  context.db
-    .insert(auditLog)
-    .values({
-      atMs: nowOf(context),
-      actorUserId: actor?.userId ?? null,
-      action,
-      objectType,
-      objectId: String(objectId),
-      regionCode,
-      detail: detail ? JSON.stringify(detail) : null,
-    })
-    .run();
 }
 
 /**

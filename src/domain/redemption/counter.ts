@@ -12,11 +12,13 @@ import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
-  ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
+  ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, redemptionAccounts, refuse,
   success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
+import { audit } from '../audit/audit.ts';
+import { countyPathOf } from '../regions/path.ts';
 
 /**
  * The counter of a partner site (通存通兑).
@@ -143,11 +145,6 @@ export interface CounterElder {
   familyContactRelation: string | null;
 }
 
-function countyPathOf(path: string): string {
-  const parts = path.split('/').filter(Boolean);
-  return `/${parts.slice(0, 3).join('/')}/`;
-}
-
 export function counterElder(context: RedemptionContext, elderId: number): CounterElder | undefined {
   const row = context.db.$client
     .prepare(`SELECT e.id, e.real_name AS realName, e.member_id AS memberId, e.family_contact_name AS familyContactName,
@@ -190,7 +187,7 @@ export function identifyElder(
   const candidates = context.db.$client
     .prepare(`SELECT e.id, e.id_number_ciphertext AS ciphertext FROM elders e JOIN regions r ON r.code = e.village_code
                WHERE e.status = 'active' AND e.real_name = ? AND r.path LIKE ? ORDER BY e.id LIMIT 50`)
-    .all(name, `${countyPathOf(site.villagePath)}%`) as { id: number; ciphertext: string }[];
+    .all(name, `${countyPathOf(site.villagePath) ?? site.villagePath}%`) as { id: number; ciphertext: string }[];
   const matches = candidates.filter((candidate) => {
     const idNumber = openIdNumber(context.keys, candidate.ciphertext).toUpperCase();
     return digits.length === 18 ? idNumber === digits : idNumber.endsWith(digits);
@@ -198,7 +195,7 @@ export function identifyElder(
   if (matches.length === 0) return refuse(404, 'redemption.error.counter_elder_not_found', undefined, 'elderName');
   if (matches.length > 1) return refuse(409, 'redemption.error.elder_ambiguous', undefined, 'elderDigits');
   const elder = counterElder(context, matches[0]!.id)!;
-  recordAuditEntry(context, actor, 'redemption.elder_identified', 'elder', elder.elderId, site.villageCode, { siteId: site.id });
+  audit(context, actor, 'redemption.elder_identified', 'elder', elder.elderId, site.villageCode, { siteId: site.id });
   return success(elder);
 }
 
@@ -359,7 +356,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
       return applied;
     }
     context.db.update(redemptions).set({ holdTransferIds: JSON.stringify(holds.map((hold) => hold.id)) }).where(eq(redemptions.id, row.id)).run();
-    recordAuditEntry(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
+    audit(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
     return success(findRedemption(context, row.id)!);
   });
 }
@@ -585,11 +582,11 @@ function postBasket(
       .where(eq(redemptions.id, current.id))
       .run();
     if (attestation) {
-      recordAuditEntry(context, actor, 'redemption.confirm_attested', 'redemption', current.id, site.villageCode, {
+      audit(context, actor, 'redemption.confirm_attested', 'redemption', current.id, site.villageCode, {
         totalMinutes: current.totalMinutes, elderId: current.elderId, witness: attestation.witness, witnessName: attestation.witnessName, note: attestation.note,
       });
     } else {
-      recordAuditEntry(context, actor, 'redemption.confirm', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes });
+      audit(context, actor, 'redemption.confirm', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes });
     }
     return success(current);
   });
@@ -713,7 +710,7 @@ export function cancelBasket(context: RedemptionContext, actor: Actor, redemptio
     }
     releaseReservations(context, current.id);
     context.db.update(redemptions).set({ status: 'cancelled', closedAtMs: nowOf(context) }).where(eq(redemptions.id, current.id)).run();
-    recordAuditEntry(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
+    audit(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
     return success(findRedemption(context, redemptionId)!);
   });
 }
@@ -756,7 +753,7 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
       .set({ status: 'voided', closedAtMs: at, voidReason: why, voidedByUserId: actor.userId, voidTransferIds: JSON.stringify(corrections.map((c) => c.id)) })
       .where(eq(redemptions.id, current.id))
       .run();
-    recordAuditEntry(context, actor, 'redemption.void', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes, reason: why });
+    audit(context, actor, 'redemption.void', 'redemption', current.id, site.villageCode, { totalMinutes: current.totalMinutes, reason: why });
     return success(current);
   });
   if (!outcome.ok) return outcome;

@@ -6,10 +6,11 @@ import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
 import { ownSignedInAction, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
-  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, refuse, success, writeTransaction,
+  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * Gifts (member -> member, e.g. to a parent) and donations (member -> the
@@ -20,6 +21,8 @@ import { getPolicy, splitByCap } from './policy.ts';
  * themselves give from their own wallet only.
  */
 export const canRegisterRelatives = permission('relatives.register', ['coordinator', 'office', 'admin']);
+/** Members give from their own login; staff key it in for a member present with their card and PIN. */
+export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 'office', 'admin']);
 export const canAssistGifts = permission('gifts.assist', ['coordinator', 'office', 'admin']);
 
 export type Gift = typeof memberGifts.$inferSelect;
@@ -50,7 +53,7 @@ export function registerRelative(
       .values({ memberId: member.id, relativeMemberId: relative.id, relation, registeredByUserId: actor.userId, registeredAtMs: nowOf(context) })
       .returning({ id: memberRelatives.id })
       .get();
-    recordAuditEntry(context, actor, 'relatives.register', 'member', member.id, member.villageCode, { relativeMemberId: relative.id });
+    audit(context, actor, 'relatives.register', 'member', member.id, member.villageCode, { relativeMemberId: relative.id });
     return success({ id: row.id });
   });
 }
@@ -177,7 +180,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     const applied = applyTransfers(context, linked);
     if (!applied.ok) return applied;
     context.db.update(memberGifts).set({ transferIds: JSON.stringify(linked.map((t) => t.id)), divertedMinutes: diverted }).where(eq(memberGifts.id, row.id)).run();
-    recordAuditEntry(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
+    audit(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
     return success(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get()!);
   });
 }

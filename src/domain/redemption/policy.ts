@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { settings } from '../../db/schema/core.ts';
 import { permission, type Actor } from '../access/authorize.ts';
-import { checkAuthorized, nowOf, recordAuditEntry, refuse, success, type Outcome, type RedemptionContext } from './context.ts';
+import { checkAuthorized, nowOf, refuse, success, type Outcome, type RedemptionContext } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * The network policy for spending credits, set by the top office and stored
@@ -50,7 +51,7 @@ export function setPolicy(context: RedemptionContext, actor: Actor, policy: Netw
     .values({ key: policyKey, value, updatedAtMs: at, updatedByUserId: actor.userId })
     .onConflictDoUpdate({ target: settings.key, set: { value, updatedAtMs: at, updatedByUserId: actor.userId } })
     .run();
-  recordAuditEntry(context, actor, 'redemption.policy_set', 'policy', policyKey, null, {
+  audit(context, actor, 'redemption.policy_set', 'policy', policyKey, null, {
     balanceCapMinutes: policy.balanceCapMinutes, capMode: policy.capMode, careAgeYears: policy.careAgeYears, giftsRelativesOnly: policy.giftsRelativesOnly,
   });
   return success(policy);

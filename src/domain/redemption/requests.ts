@@ -5,11 +5,12 @@ import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
-  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeOnce, writeTransaction,
+  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, success, writeOnce, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { ownSignedInAction } from '../members/pin.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * Service requests paid with credits (spending time on care).
@@ -39,6 +40,8 @@ export const serviceCategories = [
   'visiting', 'companionship', 'culture_sport', 'health_education', 'mutual_aid',
 ] as const;
 
+/** Volunteers (members) and coordinators see and act on the service requests of their area. */
+export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 export const canRequestForElders = permission('requests.for_elders', ['coordinator', 'office', 'admin']);
 
 export type ServiceRequest = typeof serviceRequests.$inferSelect;
@@ -149,7 +152,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
       return refuse(409, 'redemption.error.insufficient_balance', { available: payer ? balanceOf(payer).available : 0, total: input.offeredMinutes });
     }
     context.db.update(serviceRequests).set({ holdTransferId: holdId }).where(eq(serviceRequests.id, row.id)).run();
-    recordAuditEntry(context, actor, 'request.post', 'service_request', row.id, who.villageCode, { offeredMinutes: input.offeredMinutes, payer: input.payer });
+    audit(context, actor, 'request.post', 'service_request', row.id, who.villageCode, { offeredMinutes: input.offeredMinutes, payer: input.payer });
     return success(findRequest(context, row.id)!);
   });
 }
@@ -179,7 +182,7 @@ export function acceptRequest(context: RedemptionContext, actor: Actor, requestI
       if (current.status === 'accepted' && current.volunteerMemberId === volunteerMemberId) return success(current);
       return refuse(409, `redemption.error.request_${current.status}`);
     }
-    recordAuditEntry(context, actor, 'request.accept', 'service_request', requestId, request.villageCode, { volunteerMemberId });
+    audit(context, actor, 'request.accept', 'service_request', requestId, request.villageCode, { volunteerMemberId });
     return success(findRequest(context, requestId)!);
   });
 }
@@ -234,7 +237,7 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
       .set({ status: 'completed', closedAtMs: nowOf(context), closedByUserId: actor.userId, paymentTransferIds: JSON.stringify(linked.map((t) => t.id)) })
       .where(eq(serviceRequests.id, current.id))
       .run();
-    recordAuditEntry(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted });
+    audit(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted });
     return success(findRequest(context, current.id)!);
   });
 }
@@ -252,7 +255,7 @@ export function cancelRequest(context: RedemptionContext, actor: Actor, requestI
     const applied = applyTransfers(context, [{ id: `req:${current.id}:void`, pendingId: current.holdTransferId, code: 'service_payment', flags: TransferFlags.voidPending, refType: 'service_request', refId: String(current.id) }]);
     if (!applied.ok) return applied;
     context.db.update(serviceRequests).set({ status: 'cancelled', closedAtMs: nowOf(context), closedByUserId: actor.userId }).where(eq(serviceRequests.id, current.id)).run();
-    recordAuditEntry(context, actor, 'request.cancel', 'service_request', current.id, current.villageCode);
+    audit(context, actor, 'request.cancel', 'service_request', current.id, current.villageCode);
     return success(findRequest(context, current.id)!);
   });
 }

@@ -6,8 +6,9 @@ import { partnerSites, siteItems, stockMovements } from '../../db/schema/redempt
 import { permission, type Actor } from '../access/authorize.ts';
 import { accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
-  checkAuthorized, ledgerOf, nowOf, recordAuditEntry, refuse, regionOf, success, writeTransaction, type Outcome, type RedemptionContext,
+  checkAuthorized, ledgerOf, nowOf, refuse, regionOf, success, writeTransaction, type Outcome, type RedemptionContext,
 } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 export const siteKinds = ['love_supermarket', 'service_station', 'canteen', 'other'] as const;
 export type SiteKind = (typeof siteKinds)[number];
@@ -78,7 +79,7 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
       .returning({ id: partnerSites.id })
       .get();
     ensureAccounts(ledgerOf(context), [accountInputs.site(row.id)]);
-    recordAuditEntry(context, actor, 'site.register', 'site', row.id, village.code, { kind: input.kind });
+    audit(context, actor, 'site.register', 'site', row.id, village.code, { kind: input.kind });
     return success({ siteId: row.id });
   });
 }
@@ -98,7 +99,7 @@ export function addClerk(context: RedemptionContext, actor: Actor, siteId: numbe
       .get();
     if (!existing) {
       context.db.insert(userRoles).values({ userId, role: 'clerk', siteId, grantedByUserId: actor.userId, grantedAtMs: nowOf(context) }).run();
-      recordAuditEntry(context, actor, 'site.clerk_add', 'site', siteId, site.villageCode, { userId });
+      audit(context, actor, 'site.clerk_add', 'site', siteId, site.villageCode, { userId });
     }
     return success({ userId });
   });
@@ -121,7 +122,7 @@ export function removeClerk(context: RedemptionContext, actor: Actor, siteId: nu
       .all();
     if (rows.length === 0) return refuse(404, 'redemption.error.clerk_not_found');
     for (const row of rows) context.db.delete(userRoles).where(eq(userRoles.id, row.id)).run();
-    recordAuditEntry(context, actor, 'site.clerk_remove', 'site', siteId, site.villageCode, { userId });
+    audit(context, actor, 'site.clerk_remove', 'site', siteId, site.villageCode, { userId });
     return success({ userId });
   });
 }
@@ -154,7 +155,7 @@ export function updateSite(context: RedemptionContext, actor: Actor, siteId: num
   if (JSON.stringify(after) === JSON.stringify(before)) return success({ siteId });
   return writeTransaction(context, () => {
     context.db.update(partnerSites).set(after).where(eq(partnerSites.id, siteId)).run();
-    recordAuditEntry(context, actor, 'site.update', 'site', siteId, site.villageCode, {
+    audit(context, actor, 'site.update', 'site', siteId, site.villageCode, {
       nameBefore: before.name, name: after.name, kindBefore: before.kind, kind: after.kind,
       addressBefore: before.address, address: after.address, openingHoursBefore: before.openingHours, openingHours: after.openingHours,
     });
@@ -177,7 +178,7 @@ export function setSiteActive(context: RedemptionContext, actor: Actor, siteId: 
   if (site.active === active) return success({ siteId });
   return writeTransaction(context, () => {
     context.db.update(partnerSites).set({ active }).where(eq(partnerSites.id, siteId)).run();
-    recordAuditEntry(context, actor, active ? 'site.reopen' : 'site.close', 'site', siteId, site.villageCode, { reason: why });
+    audit(context, actor, active ? 'site.reopen' : 'site.close', 'site', siteId, site.villageCode, { reason: why });
     return success({ siteId });
   });
 }
@@ -234,7 +235,7 @@ export function addItem(context: RedemptionContext, actor: Actor, siteId: number
     if (input.stock !== null && input.stock > 0) {
       context.db.insert(stockMovements).values({ itemId: row.id, siteId, kind: 'receive', quantityDelta: input.stock, stockAfter: input.stock, reason: 'opening', actorUserId: actor.userId, atMs: at }).run();
     }
-    recordAuditEntry(context, actor, 'site.item_add', 'site_item', row.id, site.villageCode, { siteId, priceMinutes: input.priceMinutes, stock: input.stock });
+    audit(context, actor, 'site.item_add', 'site_item', row.id, site.villageCode, { siteId, priceMinutes: input.priceMinutes, stock: input.stock });
     return success({ itemId: row.id });
   });
 }
@@ -269,7 +270,7 @@ export function updateItem(
       if (same && same.id !== itemId) return refuse(409, 'redemption.error.item_name_taken', { name }, 'name');
     }
     context.db.update(siteItems).set({ name, priceMinutes: price, active, updatedAtMs: nowOf(context) }).where(eq(siteItems.id, itemId)).run();
-    recordAuditEntry(context, actor, 'site.item_update', 'site_item', itemId, site.villageCode, {
+    audit(context, actor, 'site.item_update', 'site_item', itemId, site.villageCode, {
       siteId: site.id, nameBefore: item.name, name, priceMinutesBefore: item.priceMinutes, priceMinutes: price, activeBefore: item.active, active,
     });
     return success({ itemId });
@@ -316,7 +317,7 @@ export function changeStock(
       itemId, siteId: site.id, kind: change.kind, quantityDelta: after - current.stock!, stockAfter: after, reason,
       actorUserId: actor.userId, idempotencyKey: change.idempotencyKey, atMs: at,
     }).run();
-    recordAuditEntry(context, actor, `site.stock_${change.kind}`, 'site_item', itemId, site.villageCode, { delta: after - current.stock!, stockAfter: after });
+    audit(context, actor, `site.stock_${change.kind}`, 'site_item', itemId, site.villageCode, { delta: after - current.stock!, stockAfter: after });
     return success({ stock: after });
   });
 }

@@ -6,9 +6,10 @@ import { likeLiteral } from '../../lib/like.ts';
 import { isElderCategory } from '../elders/categories.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
-  applyTransfers, ledgerOf, nowOf, recordAuditEntry, redemptionAccounts, refuse, regionOf, success, writeOnce,
+  applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, success, writeOnce,
   type Outcome, type RedemptionContext,
 } from './context.ts';
+import { audit } from '../audit/audit.ts';
 
 /**
  * Vouchers (消费券) for registered elders: an office grants credits from its
@@ -93,7 +94,7 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
     for (const [index, elderId] of elderIds.entries()) {
       context.db.insert(voucherGrantLines).values({ grantId: grant.id, elderId, transferId: transfers[index]!.id }).run();
     }
-    recordAuditEntry(context, actor, 'voucher.grant', 'voucher_grant', grant.id, region.code, {
+    audit(context, actor, 'voucher.grant', 'voucher_grant', grant.id, region.code, {
       source: input.source, elderCount: elderIds.length, amountPerElderMinutes: input.amountPerElderMinutes,
     });
     return success(context.db.select().from(voucherGrants).where(eq(voucherGrants.id, grant.id)).get()!);

@@ -3,8 +3,9 @@ import type { Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { codesOfPath, type RegionLevel } from './path.ts';
 
-export type RegionLevel = 'province' | 'city' | 'county' | 'township' | 'village';
+export type { RegionLevel };
 export type Region = typeof regions.$inferSelect;
 
 /** The level a child of each level has; villages have no children. */
@@ -26,7 +27,7 @@ export function childrenOf(db: Db, code: string): Region[] {
 
 /** Ancestors from the root down to the region's parent, read from its path. */
 export function ancestorsOf(db: Db, region: Region): Region[] {
-  const codes = region.path.split('/').filter((code) => code !== '' && code !== region.code);
+  const codes = codesOfPath(region.path).filter((code) => code !== region.code);
   return codes.map((code) => findRegion(db, code)).filter((found): found is Region => found !== undefined);
 }
 

@@ -3,13 +3,14 @@ import type { Writable } from 'node:stream';
 import type { Translate } from '../../i18n/index.ts';
 import type { Dashboard, MonthFigures } from './dashboard.ts';
 import { regionDisplayName } from './regions-cache.ts';
+import { decimalHours } from '../../lib/duration.ts';
 
 /**
  * The monthly report as rows: the same figures the page shows, in the units
  * offices read (hours with two decimals, counts, rates in percent). Shared by
  * the .xlsx (one sheet per section) and the CSV. No personal data at all.
  */
-export const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
+export const hours = decimalHours;
 export const percent = (permille: number | null) => (permille === null ? null : permille / 10);
 
 export type Cell = string | number | null;

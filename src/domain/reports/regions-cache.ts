@@ -1,4 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
+import { codesOfPath } from '../regions/path.ts';
 
 export interface RegionNode {
   code: string;
@@ -33,7 +34,7 @@ export function regionTree(sqlite: Sqlite): Map<string, RegionNode> {
     .all() as (Omit<RegionNode, 'lineage' | 'rural'> & { rural: number | null })[];
   const byCode = new Map<string, RegionNode>();
   for (const row of rows) {
-    byCode.set(row.code, { ...row, rural: row.rural === null ? null : row.rural === 1, lineage: row.path.split('/').filter(Boolean) });
+    byCode.set(row.code, { ...row, rural: row.rural === null ? null : row.rural === 1, lineage: codesOfPath(row.path) });
   }
   caches.set(sqlite, { signature, byCode });
   return byCode;

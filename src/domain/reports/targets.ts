@@ -1,4 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
+import { recordAudit } from '../audit/audit.ts';
 
 /**
  * The plan targets (Xiangxi 2023-2025 plan, Shaoyang 2025 plan) as data in
@@ -48,8 +49,7 @@ export function updateTargets(sqlite: Sqlite, input: Record<string, string>, use
     const upsert = sqlite.prepare(`INSERT INTO report_targets (key, value, updated_at_ms, updated_by_user_id) VALUES (?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms, updated_by_user_id = excluded.updated_by_user_id`);
     for (const [key, value] of values) upsert.run(key, value, nowMs, userId);
-    sqlite.prepare(`INSERT INTO audit_log (at_ms, actor_user_id, action, object_type, object_id, detail) VALUES (?, ?, 'reports.targets.update', 'report_targets', NULL, ?)`)
-      .run(nowMs, userId, JSON.stringify(Object.fromEntries(values)));
+    recordAudit(sqlite, { action: 'reports.targets.update', actorUserId: userId, objectType: 'report_targets', detail: Object.fromEntries(values) }, nowMs);
   }).immediate();
   return { ok: true };
 }

@@ -4,10 +4,11 @@ import { regions } from '../../db/schema/core.ts';
 import { members, teamActivities, teamMemberships, teams } from '../../db/schema/people.ts';
 import { maskPhone } from '../../lib/mask.ts';
 import {
-  audit, checkReason, failure, findRegion, nowMs, officeRoles, pathInScope, scopePaths, staffRoles, success, villageInScope,
+  checkReason, failure, findRegion, nowMs, officeRoles, pathInScope, scopePaths, staffRoles, success, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
 import { inScopeCondition } from '../members/query.ts';
+import { audit } from '../audit/audit.ts';
 
 export type SponsorKind = 'member_unit' | 'county_committee';
 

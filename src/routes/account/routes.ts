@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { changePassword } from '../../domain/auth/sign-in.ts';
 import { field } from '../../lib/forms.ts';
 import { describeGrants } from '../home/scopes.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 
 const accountRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get<{ Querystring: { changed?: string } }>('/account', async (request, reply) => {

@@ -9,7 +9,7 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { field } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { parseId } from '../members/support.ts';
 
 /**

@@ -3,8 +3,8 @@ import { hasRole, regionScopes } from '../../domain/access/authorize.ts';
 import { listAudit } from '../../domain/audit/audit.ts';
 import { catalogues } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canViewAudit } from './permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canViewAudit } from '../../domain/audit/permissions.ts';
 
 const pageSize = 50;
 

@@ -5,7 +5,7 @@ import { signIn } from '../../domain/auth/sign-in.ts';
 import { homeRegionCode } from '../../domain/auth/users.ts';
 import { field } from '../../lib/forms.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 
 const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
   app.get<{ Querystring: { next?: string; expired?: string; signed_out?: string } }>(

@@ -5,7 +5,7 @@ import { regionOf, type Problem } from '../../domain/redemption/context.ts';
 import { canSetPolicy, getPolicy, setPolicy } from '../../domain/redemption/policy.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { hoursOf, minutesFromHours, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /**

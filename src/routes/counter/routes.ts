@@ -12,7 +12,7 @@ import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { maskName } from '../../lib/mask.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import {
   elderReference, hoursOf, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
 } from '../sites/shared.ts';

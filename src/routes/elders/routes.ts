@@ -9,8 +9,8 @@ import { elderServices } from '../../domain/hours/coverage.ts';
 import { scopePaths, todayInShanghai } from '../../domain/members/context.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canManageMembers } from '../members/permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleActor, peopleContext, problemsToForm, refuse, villageChoices } from '../members/support.ts';
 
 interface ElderFormValues {

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, permission } from '../../domain/access/authorize.ts';
+import { authorize } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { counterMember, identifyMember } from '../../domain/redemption/counter.ts';
-import { canAssistGifts, canRegisterRelatives, giftVisibleTo, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { canAssistGifts, canUseGifts, canRegisterRelatives, giftVisibleTo, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /**
@@ -16,9 +16,6 @@ function amountMinutesOf(values: { amount_hours: string; amount_minutes: string;
   if (values.amount_hours === '' && values.amount_minutes === '' && values.amount !== '') return minutesFromHours(values.amount);
   return minutesFromParts(values.amount_hours, values.amount_minutes);
 }
-
-/** Members give from their own login; staff key it in for a member present with their card and PIN. */
-export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 'office', 'admin']);
 
 const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {

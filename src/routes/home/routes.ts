@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
 import { canLogOwnHours } from '../../domain/hours/permissions.ts';
-import { navigationFor } from '../navigation.ts';
+import { navigationFor } from '../../plugins/navigation.ts';
 import { describeGrants } from './scopes.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 
 /** Home: who you are, in which scope, and what you can do here. */
 const homeRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {

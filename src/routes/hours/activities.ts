@@ -11,7 +11,7 @@ import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
 
 const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {

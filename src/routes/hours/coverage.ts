@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { elderServices, visitCoverage } from '../../domain/hours/coverage.ts';
 import { canViewCoverage } from '../../domain/hours/permissions.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
 
 const coverageRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {

@@ -10,7 +10,7 @@ import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field, newIdempotencyKey } from '../../lib/forms.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { formatters, formErrors, hoursContext, noErrors, positiveInteger, type FormErrors } from './support.ts';
 
 interface LogFormValues {

@@ -7,7 +7,7 @@ import { hoursHome, passbookPage, statement } from '../../domain/hours/passbook.
 import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { formatters, hoursContext, positiveInteger } from './support.ts';
 
 const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {

@@ -13,7 +13,7 @@ import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
 
 const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { expireUnreviewed } from '../../domain/hours/review.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import activityRoutes from './activities.ts';
 import coverageRoutes from './coverage.ts';
 import logRoutes from './log.ts';

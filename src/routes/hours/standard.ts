@@ -6,7 +6,7 @@ import { readPolicy, updatePolicy } from '../../domain/hours/policy.ts';
 import { shanghaiDateOf, addDays } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { fieldList, formatters, formErrors, hoursContext, noErrors, type FormErrors } from './support.ts';
 
 const standardRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {

@@ -5,10 +5,10 @@ import { rosterTemplate } from '../../domain/import/template.ts';
 import { scopePaths } from '../../domain/members/context.ts';
 import { field } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { parseId, peopleActor, peopleContext, refuse, villageChoices } from '../members/support.ts';
 import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
-import { canImportRosters } from './permissions.ts';
+import { canImportRosters } from '../../domain/import/permissions.ts';
 
 function rosterKind(value: string): RosterKind | null {
   return value === 'members' || value === 'elders' ? value : null;

@@ -12,8 +12,8 @@ import { requestTeamMembership } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canManageMembers } from './permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleActor, peopleContext, problemsToForm, refuse, teamsToJoin, villageChoices, type FormState } from './support.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];

@@ -4,7 +4,7 @@ import { isLocale } from '../../i18n/index.ts';
 import { field } from '../../lib/forms.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 
 const oneYearSeconds = 365 * 24 * 60 * 60;
 

@@ -3,8 +3,9 @@ import { authorize, regionScopes } from '../../domain/access/authorize.ts';
 import { addChildRegion, ancestorsOf, childLevel, childrenOf, findRegion, type FieldErrors, type NewRegionInput, type Region } from '../../domain/regions/regions.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canAddRegions, canViewRegions } from './permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canAddRegions, canViewRegions } from '../../domain/regions/permissions.ts';
+import { codeOfPath } from '../../domain/regions/path.ts';
 
 const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
 
@@ -50,7 +51,7 @@ const regionsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canViewRegions);
     const user = request.requireUser();
     const roots = regionScopes(user.actor, canViewRegions)
-      .map((path) => findRegion(app.db, path.split('/').filter(Boolean).at(-1) ?? ''))
+      .map((path) => findRegion(app.db, codeOfPath(path) ?? ''))
       .filter((region): region is Region => region !== undefined);
     if (roots.length === 1) return reply.seeOther(`/regions/${roots[0]!.code}`);
     return reply.page('pages/regions/index', { roots }, { titleKey: 'regions.title' });

@@ -12,8 +12,9 @@ import { readTargets, targetDefinitions, updateTargets } from '../../domain/repo
 import { translator } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canEditTargets, canViewReports, canViewVisitCoverage } from './permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canEditTargets, canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
+import { codeOfPath } from '../../domain/regions/path.ts';
 
 
 /**
@@ -98,7 +99,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const rootFor = (request: FastifyRequest, permissionNeeded: Permission) => {
     const user = request.requireUser();
     const scopes = regionScopes(user.actor, permissionNeeded);
-    return scopes[0]?.split('/').filter(Boolean).at(-1);
+    return scopes[0] === undefined ? undefined : codeOfPath(scopes[0]);
   };
 
   app.get('/reports', async (request, reply) => {

@@ -1,17 +1,15 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, permission, regionScopes } from '../../domain/access/authorize.ts';
+import { authorize, regionScopes } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { memberFacts } from '../../domain/redemption/context.ts';
 import {
-  acceptRequest, canRequestForElders, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
+  acceptRequest, canRequestForElders, canUseRequests, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
 } from '../../domain/redemption/requests.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
-
-/** Volunteers (members) and coordinators see and act on the service requests of their area. */
-export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
+import { countyPathOf } from '../../domain/regions/path.ts';
 
 const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /** The area a user sees: a member's home county, and staff regions. */
@@ -21,7 +19,8 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const memberId = memberIdOfUser(app, user.id);
     if (memberId !== null) {
       const member = memberFacts(app.db, memberId);
-      if (member) paths.push(member.villagePath.split('/').slice(0, 4).join('/') + '/');
+      const county = member ? countyPathOf(member.villagePath) : null;
+      if (county) paths.push(county);
     }
     return [...new Set(paths)];
   }

@@ -11,7 +11,7 @@ import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from './shared.ts';
 
 /**

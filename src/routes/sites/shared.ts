@@ -4,6 +4,7 @@ import { users } from '../../db/schema/core.ts';
 import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
 import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
 import type { Translate } from '../../i18n/index.ts';
+import { decimalHours } from '../../lib/duration.ts';
 
 /**
  * Small helpers shared by the redemption areas' routes (sites, counter,
@@ -15,9 +16,7 @@ export function redemptionContext(app: FastifyInstance): RedemptionContext {
 
 /** Minutes as decimal hours for a form field that still takes decimal hours (a site's price): 90 -> "1.5". */
 export function hoursOf(minutes: number): string {
-  const hours = minutes / 60;
-  if (Number.isInteger(hours)) return String(hours);
-  return String(Math.round(hours * 100) / 100);
+  return String(decimalHours(minutes));
 }
 
 /** Hours as typed ("1.5", "0.5", "2") to whole minutes; NaN when not a positive number. */

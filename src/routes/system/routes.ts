@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ledgerFor } from '../../domain/ledger/accounts.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 
 const systemRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /**

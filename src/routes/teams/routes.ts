@@ -7,8 +7,8 @@ import { scopePaths, officeRoles } from '../../domain/members/context.ts';
 import { activitiesBySponsor, addTeamMember, createActivity, createTeam, decideTeamMembership, getTeam, listTeams, setTeamLeader, type SponsorKind } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../index.ts';
-import { canManageMembers } from '../members/permissions.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleActor, peopleContext, problemsToForm, refuse } from '../members/support.ts';
 
 export const canCreateTeams = permission('teams.create', ['office', 'admin']);

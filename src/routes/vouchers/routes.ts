@@ -5,7 +5,7 @@ import type { Problem } from '../../domain/redemption/context.ts';
 import { canGrantVouchers, findGrantableElders, grantVouchers, grantableRegions, grantsIn } from '../../domain/redemption/vouchers.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import type { RoutePluginOptions } from '../index.ts';
+import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /** Offices grant vouchers (消费券) to registered elders, one or a whole category in a region. */

@@ -1,4 +1,4 @@
-import { permission } from '../../domain/access/authorize.ts';
+import { permission } from '../access/authorize.ts';
 
 /** Offices and administrators read the reports of their region subtree. */
 export const canViewReports = permission('reports.view', ['office', 'admin']);

@@ -1,4 +1,4 @@
-import { permission } from '../../domain/access/authorize.ts';
+import { permission } from '../access/authorize.ts';
 
 /** Coordinators, offices and administrators browse the regions of their scope. */
 export const canViewRegions = permission('regions.view', ['coordinator', 'office', 'admin']);

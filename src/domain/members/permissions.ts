@@ -1,4 +1,4 @@
-import { permission } from '../../domain/access/authorize.ts';
+import { permission } from '../access/authorize.ts';
 
 /** Coordinators, offices and administrators manage members in their scope (the domain checks each village). */
 export const canManageMembers = permission('members.manage', ['coordinator', 'office', 'admin']);

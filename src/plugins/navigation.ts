@@ -1,15 +1,15 @@
 import { authorize, permission, type Actor, type Permission } from '../domain/access/authorize.ts';
-import { canLogOwnHours, canManageStandard, canRunActivities, canVerifyHours, canViewCoverage } from '../domain/hours/permissions.ts';
-import { canViewAudit } from './audit/permissions.ts';
+import { canViewAudit } from '../domain/audit/permissions.ts';
 import { canManageAccounts } from '../domain/auth/accounts.ts';
-import { canManageMembers, canSeeOwnMemberRecord } from './members/permissions.ts';
-import { canViewRegions } from './regions/permissions.ts';
-import { canViewReports, canViewVisitCoverage } from './reports/permissions.ts';
+import { canLogOwnHours, canManageStandard, canRunActivities, canVerifyHours, canViewCoverage } from '../domain/hours/permissions.ts';
+import { canManageMembers, canSeeOwnMemberRecord } from '../domain/members/permissions.ts';
 import { canViewClearing } from '../domain/redemption/clearing.ts';
 import { canWorkCounter } from '../domain/redemption/counter.ts';
+import { canUseGifts } from '../domain/redemption/gifts.ts';
+import { canUseRequests } from '../domain/redemption/requests.ts';
 import { canGrantVouchers } from '../domain/redemption/vouchers.ts';
-import { canUseGifts } from './gifts/routes.ts';
-import { canUseRequests } from './requests/routes.ts';
+import { canViewRegions } from '../domain/regions/permissions.ts';
+import { canViewReports, canViewVisitCoverage } from '../domain/reports/permissions.ts';
 
 /** The menus the header folds staff entries into: 人员 / 服务 / 兑换 / 报表. */
 export const navigationGroups = ['people', 'service', 'redemption', 'reports'] as const;
