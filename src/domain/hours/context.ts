@@ -1,7 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { prepared } from '../../db/prepared.ts';
-import { users } from '../../db/schema/core.ts';
 import type { Actor } from '../access/authorize.ts';
 
 /** What every hours function needs: the database and a clock tests can move. */
@@ -26,12 +23,6 @@ export function ok<T>(value: T): HoursOutcome<T> {
 
 export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: Problem[]): { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422; problems: Problem[] } {
   return { ok: false, status, problems };
-}
-
-/** The member a signed-in user is (volunteer logins), or null for staff without a member record. */
-export function memberIdOfUser(db: Db, userId: number): number | null {
-  return prepared(db, 'hours.memberIdOfUser', (d) => d.select({ memberId: users.memberId }).from(users).where(eq(users.id, sql.placeholder('userId'))).prepare())
-    .get({ userId })?.memberId ?? null;
 }
 
 export type { Actor };

@@ -6,7 +6,7 @@ import { canAssistGifts, canRegisterRelatives, giftVisibleTo, giveCredits, regis
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /**
  * The amount as typed: 小时 and 分钟 fields; the old decimal-hours field
@@ -23,7 +23,7 @@ export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 
 const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
     const user = request.requireUser();
-    const selfMemberId = memberIdOfUser(app, user.id);
+    const selfMemberId = (user.actor.memberId ?? null);
     const self = selfMemberId === null ? null : counterMember(redemptionContext(app), selfMemberId) ?? null;
     const doneId = positiveId(field(request.query, 'done'));
     const done = doneId === null ? null : giftVisibleTo(app.db, user.actor, selfMemberId, doneId);
@@ -55,7 +55,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       amount: field(request.body, 'amount').trim(), relative: field(request.body, 'relative').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
     if (!values.idempotency_key) return giftsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const selfMemberId = memberIdOfUser(app, user.id);
+    const selfMemberId = (user.actor.memberId ?? null);
     let fromMemberId = selfMemberId;
     if (values.from !== '') {
       const giver = identifyMember(context, { cardNumber: values.from });

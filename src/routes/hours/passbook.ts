@@ -2,7 +2,6 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { hoursHome, passbookPage, statement } from '../../domain/hours/passbook.ts';
 import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
@@ -16,14 +15,14 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /** The member whose hours a volunteer sees: always their own. */
   function ownMemberId(request: FastifyRequest): number {
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app.db, user.id);
+    const memberId = (user.actor.memberId ?? null);
     if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     return memberId;
   }
 
   app.get('/hours', async (request, reply) => {
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app.db, user.id);
+    const memberId = (user.actor.memberId ?? null);
     if (memberId === null) {
       // Staff without a member record: the queue is their hours page.
       if (authorize(user.actor, canVerifyHours)) return reply.seeOther('/hours/queue');

@@ -4,7 +4,6 @@ import { regions, users } from '../../db/schema/core.ts';
 import { serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
 import { approveMany, approveRecord, capSplitFor, ownReasonOf, recordLabels, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
@@ -38,7 +37,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   async function showRecord(request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
     const user = request.requireUser();
-    const ownMemberId = memberIdOfUser(app.db, user.id);
+    const ownMemberId = (user.actor.memberId ?? null);
     const isVolunteer = ownMemberId !== null && ownMemberId === record.volunteerMemberId;
     const path = villagePath(record);
     const staff = authorize(user.actor, canVerifyHours, { regionPath: path }) !== null;

@@ -8,7 +8,7 @@ import {
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /** Volunteers (members) and coordinators see and act on the service requests of their area. */
 export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
@@ -18,7 +18,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function areaPaths(request: FastifyRequest): string[] {
     const user = request.requireUser();
     const paths = regionScopes(user.actor, canRequestForElders);
-    const memberId = memberIdOfUser(app, user.id);
+    const memberId = (user.actor.memberId ?? null);
     if (memberId !== null) {
       const member = memberFacts(app.db, memberId);
       if (member) paths.push(member.villagePath.split('/').slice(0, 4).join('/') + '/');
@@ -28,7 +28,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   function requestsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app, user.id);
+    const memberId = (user.actor.memberId ?? null);
     const self = memberId === null ? null : memberFacts(app.db, memberId) ?? null;
     const seen = new Set<number>();
     const requests = areaPaths(request).flatMap((path) => requestsIn(redemptionContext(app), path)).filter((item) => !seen.has(item.id) && seen.add(item.id));
@@ -46,7 +46,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post('/requests', async (request, reply) => {
     request.authorize(canUseRequests);
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app, user.id);
+    const memberId = (user.actor.memberId ?? null);
     const values = {
       elder: field(request.body, 'elder').trim(), payer: field(request.body, 'payer') || 'wallet', category: field(request.body, 'category'),
       description: field(request.body, 'description'), when: field(request.body, 'when').trim(), place: field(request.body, 'place'),
@@ -75,7 +75,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       request.authorize(canUseRequests);
       const user = request.requireUser();
       const found = loadRequest(request);
-      const memberId = memberIdOfUser(app, user.id);
+      const memberId = (user.actor.memberId ?? null);
       const context = redemptionContext(app);
       let result;
       if (action === 'accept') {
