@@ -156,7 +156,7 @@ export function confirmStaffSetPin(context: PeopleContext, actor: { userId: numb
         .where(and(eq(members.id, memberId), eq(members.pinSetByStaff, true), eq(members.pinSetAtMs, setAtMs)))
         .run();
       const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
-      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
+      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, grants: [] }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
   );
@@ -175,7 +175,7 @@ export function confirmSignInPresence(context: PeopleContext, actor: { userId: n
         .where(and(eq(users.memberId, memberId), ne(users.passwordSetByUserId, actor.userId)))
         .run();
       const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
-      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, roles: [] }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
+      if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId, grants: [] }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
   );

@@ -3,7 +3,7 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { accountOfMember, canCreateMemberSignIn, canManageAccounts, createMemberSignIn } from '../../domain/auth/accounts.ts';
 import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
-import { scopePaths } from '../../domain/members/context.ts';
+import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
 import { credentialsSetByStaff, setMemberPin } from '../../domain/members/pin.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
@@ -13,8 +13,8 @@ import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { canManageMembers } from './permissions.ts';
-import { parseId, peopleActor, peopleContext, problemsToForm, refuse, teamsToJoin, villageChoices, type FormState } from './support.ts';
+import { canManageMembers } from '../../domain/members/permissions.ts';
+import { parseId, peopleContext, problemsToForm, refuse, type FormState } from './support.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
 
@@ -40,7 +40,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- list and search ----
   app.get<{ Querystring: { q?: string; status?: string; page?: string } }>('/members', async (request, reply) => {
     request.authorize(canManageMembers);
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const query = (request.query.q ?? '').slice(0, 40);
     const status = statusFilters.includes(request.query.status as MemberStatus) ? (request.query.status as MemberStatus) : '';
     const result = searchMembers(peopleContext(app), actor, { query, statuses: status ? [status] : undefined, page: Number(request.query.page) || 1, pageSize: 20 });
@@ -51,7 +51,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- register ----
   async function showNew(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
-    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), request.locale);
+    const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
     return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
   }
 
@@ -64,7 +64,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageMembers);
     const values = memberForm(request.body);
     const key = readIdempotencyKey(request.body);
-    const result = registerMember(peopleContext(app), peopleActor(app, request), values, key);
+    const result = registerMember(peopleContext(app), request.requireUser().actor, values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
       return showNew(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
@@ -75,7 +75,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- review queue of self-registrations ----
   app.get('/members/review', async (request, reply) => {
     request.authorize(canManageMembers);
-    const result = pendingRegistrations(peopleContext(app), peopleActor(app, request));
+    const result = pendingRegistrations(peopleContext(app), request.requireUser().actor);
     if (!result.ok) refuse(result);
     const reviewed = (request.query as { reviewed?: string }).reviewed ?? '';
     return reply.page('pages/members/review', { items: result.value.items, reviewed, errors: {} as Record<number, string> }, { titleKey: 'members.review.title' });
@@ -86,7 +86,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = loadId(request.params.id);
     const decision = field(request.body, 'decision');
     const context = peopleContext(app);
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const result = reviewSelfRegistration(context, actor, id, decision === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: field(request.body, 'reason') });
     if (!result.ok) {
       if (result.status !== 422 && result.status !== 409) refuse(result);
@@ -100,7 +100,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- one member ----
   async function showMember(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-    const result = getMember(peopleContext(app), peopleActor(app, request), id);
+    const result = getMember(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     const query = request.query as Record<string, string | undefined>;
     const actor = request.requireUser().actor;
@@ -133,7 +133,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = loadId(request.params.id);
     const action = field(request.body, 'action') === 'reactivate' ? 'reactivate' : 'suspend';
     const reason = field(request.body, 'reason');
-    const result = changeMemberStatus(peopleContext(app), peopleActor(app, request), id, action, reason);
+    const result = changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { statusError: request.t(result.problems[0]!.code, result.problems[0]!.params), reason }, result.status);
@@ -147,7 +147,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const pin = field(request.body, 'pin');
     const confirm = field(request.body, 'pin_confirm');
     if (pin !== confirm) return showMember(request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), peopleActor(app, request), id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
+    const result = await setMemberPin(peopleContext(app), request.requireUser().actor, id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -158,7 +158,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
     request.authorize(canManageMembers);
     const id = loadId(request.params.id);
-    const result = reissueCard(peopleContext(app), peopleActor(app, request), id);
+    const result = reissueCard(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return reply.seeOther(`/members/${id}/card?reissued=1`);
   });
@@ -168,7 +168,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canCreateMemberSignIn);
     const id = loadId(request.params.id);
     // Scope first: the member page refuses members outside the actor's area (403/404) before anything else.
-    const member = getMember(peopleContext(app), peopleActor(app, request), id);
+    const member = getMember(peopleContext(app), request.requireUser().actor, id);
     if (!member.ok) refuse(member);
     const phone = field(request.body, 'phone').slice(0, 40);
     const result = await createMemberSignIn(app.db, request.requireUser().actor, { memberId: id, phone, temporaryPassword: field(request.body, 'temporary_password') }, request.ip, app.clock());
@@ -189,7 +189,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- cards: one card, or an A4 sheet of several ----
   async function renderCards(request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
-    const result = printableCards(peopleContext(app), peopleActor(app, request), ids);
+    const result = printableCards(peopleContext(app), request.requireUser().actor, ids);
     if (!result.ok) refuse(result);
     const cards = await Promise.all(result.value.map(async (card) => ({ ...card, qrSvg: await cardQrSvg(cardUrl(baseUrl(request), card.cardToken)) })));
     return reply.page('pages/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
@@ -209,11 +209,11 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- a member's own record: masked facts, own PIN, own data copy, teams to join ----
   async function showOwn(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     if (!actor.memberId) throw notFound('people.error.member_not_found');
     const result = getMember(peopleContext(app), actor, actor.memberId);
     if (!result.ok) refuse(result);
-    const teams = teamsToJoin(app, actor.memberId);
+    const teams = teamsToJoin(peopleContext(app), actor.memberId);
     const signInSetByStaff = credentialsSetByStaff(peopleContext(app), actor.userId) !== null;
     return reply.page('pages/members/me', { member: result.value, teams, signInSetByStaff, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
   }
@@ -221,7 +221,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get('/members/me', async (request, reply) => showOwn(request, reply));
 
   app.post('/members/me/pin', async (request, reply) => {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     if (!actor.memberId) throw notFound('people.error.member_not_found');
     const pin = field(request.body, 'pin');
     if (pin !== field(request.body, 'pin_confirm')) return showOwn(request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
@@ -234,11 +234,11 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   app.post<{ Params: { teamId: string } }>('/members/me/teams/:teamId', async (request, reply) => {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const teamId = parseId(request.params.teamId);
     if (!actor.memberId || teamId === null) throw notFound('people.error.team_not_found');
     // Only teams of the member's own area (the ones the page offers): an id edited in the URL finds nothing.
-    if (!teamsToJoin(app, actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
+    if (!teamsToJoin(peopleContext(app), actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
     const result = requestTeamMembership(peopleContext(app), actor, teamId);
     if (!result.ok) {
       if (result.status === 404) refuse(result);
@@ -256,7 +256,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   }
 
   app.get('/members/me/export', async (request, reply) => {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const result = exportOwnData(peopleContext(app), actor);
     if (!result.ok) refuse(result);
     return sendCopy(reply, actor.memberId!, result.value);
@@ -265,7 +265,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
     request.requireUser();
     const id = loadId(request.params.id);
-    const result = exportMemberData(peopleContext(app), peopleActor(app, request), id);
+    const result = exportMemberData(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return sendCopy(reply, id, result.value);
   });
@@ -274,7 +274,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageMembers);
     const id = loadId(request.params.id);
     const reason = field(request.body, 'export_reason');
-    const result = exportMemberDataWithReason(peopleContext(app), peopleActor(app, request), id, reason);
+    const result = exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { exportError: request.t(result.problems[0]!.code, result.problems[0]!.params), exportReason: reason }, result.status);
@@ -284,7 +284,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- public self-registration ----
   async function showJoin(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200, consented = false) {
-    return reply.page('pages/members/join', { form, consented, villages: villageChoices(app, null, request.locale) }, { titleKey: 'members.join.title', status });
+    return reply.page('pages/members/join', { form, consented, villages: allVillageChoices(peopleContext(app), request.locale) }, { titleKey: 'members.join.title', status });
   }
 
   app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(request, reply, emptyForm()));
@@ -315,7 +315,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const valid = Boolean(found?.ok);
     let holder: { memberId: number; realName: string; cardNumber: string } | null = null;
     if (found?.ok && request.currentUser && authorize(request.currentUser.actor, canManageMembers)) {
-      const detail = getMember(peopleContext(app), peopleActor(app, request), found.value.memberId);
+      const detail = getMember(peopleContext(app), request.requireUser().actor, found.value.memberId);
       if (detail.ok) holder = { memberId: found.value.memberId, realName: found.value.realName, cardNumber: found.value.cardNumber };
     }
     return reply.page('pages/members/card-scan', { valid, holder }, { titleKey: 'members.cardScan.title', status: valid ? 200 : 404 });
