@@ -322,3 +322,8 @@ export function activitiesFor(context: HoursContext, actor: Actor): (ActivityInf
     .slice(0, 100)
     .map(({ openedAtMs, closedAtMs, ...info }) => ({ ...info, sessionOpen: openedAtMs !== null && closedAtMs === null, sessionClosed: closedAtMs !== null }));
 }
+
+/** A member's own attendance at a sign-in session (the check-in page shows it), or null before they check in. */
+export function attendanceOfMember(context: HoursContext, sessionId: number, memberId: number): typeof activityAttendance.$inferSelect | null {
+  return context.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, sessionId), eq(activityAttendance.memberId, memberId))).get() ?? null;
+}

@@ -1,11 +1,11 @@
 import QRCode from 'qrcode';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { and, eq } from 'drizzle-orm';
-import { activityAttendance } from '../../db/schema/hours.ts';
+import { authorize } from '../../domain/access/authorize.ts';
 import {
-  activitiesFor, activityVillages, attendanceOf, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
+  activitiesFor, activityVillages, attendanceOf, attendanceOfMember, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
   mayRunActivity, openSignIn, sessionOf, ticketFor, type ActivityInfo,
 } from '../../domain/hours/activities.ts';
+import { canRunActivities } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -36,7 +36,7 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get('/activities', async (request, reply) => {
     const user = request.requireUser();
     const activities = activitiesFor(context, user.actor);
-    if (activities.length === 0 && (user.actor.memberId ?? null) === null && !user.actor.grants.some((g) => ['coordinator', 'office', 'admin'].includes(g.role))) {
+    if (activities.length === 0 && (user.actor.memberId ?? null) === null && authorize(user.actor, canRunActivities) === null) {
       throw new HttpProblem(403, 'errors.forbidden.message');
     }
     return reply.page('pages/hours/activities', { activities }, { titleKey: 'hours.activity.list' });
@@ -113,7 +113,7 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const session = findSession(context, positiveInteger(request.params.session) ?? 0);
     if (!session) throw notFound('hours.error.activity_not_found');
     const activity = findActivity(context, session.activityId)!;
-    const attendance = app.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, session.id), eq(activityAttendance.memberId, memberId))).get();
+    const attendance = attendanceOfMember(context, session.id, memberId);
     const done = (request.query as Record<string, string | undefined>).done === '1';
     if (!done) {
       if (session.closedAtMs !== null) throw new HttpProblem(409, 'hours.error.activity_closed');

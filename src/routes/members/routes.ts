@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize } from '../../domain/access/authorize.ts';
-import { accountOfMember, canCreateMemberSignIn, canManageAccounts, createMemberSignIn } from '../../domain/auth/accounts.ts';
-import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
-import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
+import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../domain/auth/accounts.ts';
+import { printableCards, reissueCard } from '../../domain/members/cards.ts';
+import { scanCard } from '../../domain/members/card-scan.ts';
+import { withQrCodes } from '../../domain/members/card.ts';
 import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
 import { credentialsSetByStaff, setMemberPin } from '../../domain/members/pin.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
+import { memberSignInView } from '../../domain/members/sign-in-view.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
@@ -103,17 +104,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = getMember(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     const query = request.query as Record<string, string | undefined>;
-    const actor = request.requireUser().actor;
-    const signIn = accountOfMember(app.db, id);
-    const memberPath = (app.db.$client.prepare(`SELECT r.path FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`).get(id) as { path: string }).path;
-    const signInView = {
-      account: signIn,
-      // The account page is for offices in scope; coordinators see that the sign-in exists.
-      linkAccount: signIn !== null && authorize(actor, canManageAccounts, { regionPath: memberPath }) !== null,
-      mayCreate: signIn === null && authorize(actor, canCreateMemberSignIn, { regionPath: memberPath }) !== null,
-      error: '',
-      phone: '',
-    };
+    const signInView = { ...memberSignInView(peopleContext(app), request.requireUser().actor, id), error: '', phone: '' };
     const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
     const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
     return reply.page(
@@ -191,7 +182,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   async function renderCards(request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
     const result = printableCards(peopleContext(app), request.requireUser().actor, ids);
     if (!result.ok) refuse(result);
-    const cards = await Promise.all(result.value.map(async (card) => ({ ...card, qrSvg: await cardQrSvg(cardUrl(baseUrl(request), card.cardToken)) })));
+    const cards = await withQrCodes(result.value, baseUrl(request));
     return reply.page('pages/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
   }
 
@@ -307,18 +298,10 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- what a scanned card's QR code opens: validity for anyone, the holder for staff in scope ----
   app.get<{ Params: { token: string } }>('/c/:token', { config: { public: true } }, async (request, reply) => {
     const token = /^[A-Za-z0-9_-]{20,100}$/.test(request.params.token) ? request.params.token : '';
+    const scanned = scanCard(peopleContext(app), request.currentUser?.actor ?? null, token);
     // A clerk scanning a card at the counter goes straight to that member's redemption screen.
-    if (token && request.currentUser?.actor.grants.some((grant) => grant.role === 'clerk')) {
-      return reply.seeOther(`/counter/scan/${token}`);
-    }
-    const found = token ? findCardHolder(peopleContext(app), { token }) : null;
-    const valid = Boolean(found?.ok);
-    let holder: { memberId: number; realName: string; cardNumber: string } | null = null;
-    if (found?.ok && request.currentUser && authorize(request.currentUser.actor, canManageMembers)) {
-      const detail = getMember(peopleContext(app), request.requireUser().actor, found.value.memberId);
-      if (detail.ok) holder = { memberId: found.value.memberId, realName: found.value.realName, cardNumber: found.value.cardNumber };
-    }
-    return reply.page('pages/members/card-scan', { valid, holder }, { titleKey: 'members.cardScan.title', status: valid ? 200 : 404 });
+    if (scanned.kind === 'counter') return reply.seeOther(`/counter/scan/${token}`);
+    return reply.page('pages/members/card-scan', { valid: scanned.valid, holder: scanned.holder }, { titleKey: 'members.cardScan.title', status: scanned.valid ? 200 : 404 });
   });
 
   app.get('/join/done', { config: { public: true } }, async (request, reply) => reply.page('pages/members/join-done', {}, { titleKey: 'members.join.doneTitle' }));
