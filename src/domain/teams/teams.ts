@@ -324,18 +324,3 @@ export function activitiesBySponsor(context: PeopleContext, actor: Actor, year: 
   return success(rows);
 }
 
-/** A region a team may be founded in, named in the reader's language. */
-export interface TeamRegionChoice {
-  code: string;
-  name: string;
-  level: string;
-}
-
-/** Regions above village level where the actor may found a team (offices over their region subtree), ordered by path. */
-export function teamRegionChoices(context: PeopleContext, actor: Actor, locale: string): TeamRegionChoice[] {
-  const paths = regionScopes(actor, canCreateTeams);
-  return context.db.select({ code: regions.code, nameZh: regions.nameZh, nameEn: regions.nameEn, level: regions.level, path: regions.path }).from(regions).all()
-    .filter((region) => region.level !== 'village' && paths.some((path) => region.path.startsWith(path)))
-    .sort((a, b) => a.path.localeCompare(b.path))
-    .map((region) => ({ code: region.code, name: locale === 'en' && region.nameEn ? region.nameEn : region.nameZh, level: region.level }));
-}

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, permission, regionScopes } from '../../domain/access/authorize.ts';
+import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { memberFacts } from '../../domain/redemption/context.ts';
+import { requestsBoard } from '../../domain/redemption/requests-board.ts';
 import {
-  acceptRequest, canRequestForElders, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
+  acceptRequest, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
 } from '../../domain/redemption/requests.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
@@ -14,26 +14,10 @@ import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionConte
 export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 
 const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  /** The area a user sees: a member's home county, and staff regions. */
-  function areaPaths(request: FastifyRequest): string[] {
-    const user = request.requireUser();
-    const paths = regionScopes(user.actor, canRequestForElders);
-    const memberId = (user.actor.memberId ?? null);
-    if (memberId !== null) {
-      const member = memberFacts(app.db, memberId);
-      if (member) paths.push(member.villagePath.split('/').slice(0, 4).join('/') + '/');
-    }
-    return [...new Set(paths)];
-  }
-
   function requestsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const user = request.requireUser();
-    const memberId = (user.actor.memberId ?? null);
-    const self = memberId === null ? null : memberFacts(app.db, memberId) ?? null;
-    const seen = new Set<number>();
-    const requests = areaPaths(request).flatMap((path) => requestsIn(redemptionContext(app), path)).filter((item) => !seen.has(item.id) && seen.add(item.id));
+    const board = requestsBoard(redemptionContext(app), request.requireUser().actor);
     return reply.page('pages/requests/index', {
-      self, requests, memberId, categories: serviceCategories, isStaff: authorize(user.actor, canRequestForElders) !== null,
+      ...board, categories: serviceCategories,
       posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.requests.title', status });
   }

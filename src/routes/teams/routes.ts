@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize } from '../../domain/access/authorize.ts';
 import { memberIdByCardNumber } from '../../domain/members/cards.ts';
 import { canCreateTeams, canManageMembers } from '../../domain/members/permissions.ts';
-import {
-  activitiesBySponsor, addTeamMember, createActivity, createTeam, decideTeamMembership, getTeam, listTeams, setTeamLeader, teamRegionChoices, type SponsorKind,
-} from '../../domain/teams/teams.ts';
+import { teamPage, teamsIndex } from '../../domain/teams/pages.ts';
+import { addTeamMember, createActivity, createTeam, decideTeamMembership, setTeamLeader, type SponsorKind } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
@@ -14,14 +12,10 @@ interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: strin
 
 const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   async function showIndex(request: FastifyRequest, reply: FastifyReply, form: { values: TeamFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-    const context = peopleContext(app);
-    const actor = request.requireUser().actor;
-    const teams = listTeams(context, actor, { sponsorUnit: (request.query as { sponsor?: string }).sponsor || undefined });
-    if (!teams.ok) refuse(teams);
-    const year = Number(new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 4));
-    const bySponsor = activitiesBySponsor(context, actor, year);
-    const canCreate = authorize(request.requireUser().actor, canCreateTeams) !== null;
-    return reply.page('pages/teams/index', { teams: teams.value, bySponsor: bySponsor.ok ? bySponsor.value : [], year, canCreate, form, regions: canCreate ? teamRegionChoices(context, actor, request.locale) : [], sponsor: (request.query as { sponsor?: string }).sponsor ?? '' }, { titleKey: 'teams.title', status });
+    const sponsor = (request.query as { sponsor?: string }).sponsor ?? '';
+    const index = teamsIndex(peopleContext(app), request.requireUser().actor, { sponsorUnit: sponsor || undefined }, request.locale);
+    if (!index.ok) refuse(index);
+    return reply.page('pages/teams/index', { ...index.value, form, sponsor }, { titleKey: 'teams.title', status });
   }
 
   app.get('/teams', async (request, reply) => {
@@ -42,10 +36,10 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   async function showTeam(request: FastifyRequest, reply: FastifyReply, teamId: number, problems: { section: string; message: string } | null = null, status = 200) {
-    const result = getTeam(peopleContext(app), request.requireUser().actor, teamId);
+    const result = teamPage(peopleContext(app), request.requireUser().actor, teamId);
     if (!result.ok) refuse(result);
-    const canLead = authorize(request.requireUser().actor, canCreateTeams) !== null;
-    return reply.page('pages/teams/show', { team: result.value, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: result.value.name }, status });
+    const { team, canLead } = result.value;
+    return reply.page('pages/teams/show', { team, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: team.name }, status });
   }
 
   function teamId(value: string): number {
