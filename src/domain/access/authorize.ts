@@ -77,6 +77,15 @@ export function grantsFor(actor: Actor | null, permission: Permission): RoleGran
   return actor.grants.filter((grant) => permission.roles.includes(grant.role));
 }
 
+/**
+ * The "own member" scope rule: a member who signs in may read and change
+ * their own member record (their PIN, their data copy) whatever roles they
+ * hold; staff reach other members through a permission and its region scope.
+ */
+export function ownsMember(actor: Actor | null, memberId: number): boolean {
+  return actor !== null && actor.memberId !== undefined && actor.memberId !== null && actor.memberId === memberId;
+}
+
 /** Is `regionPath` inside the scope of one of the actor's grants for `permission`? No actor: never. */
 export function allowsRegion(actor: Actor | null, permission: Permission, regionPath: string): boolean {
   return authorize(actor, permission, { regionPath }) !== null;

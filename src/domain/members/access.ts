@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
-import { regionScopes, type Permission } from '../access/authorize.ts';
+import { ownsMember, regionScopes, type Permission } from '../access/authorize.ts';
 import { failure, objectVillageInScope, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow } from './context.ts';
 import { canManageMembers } from './permissions.ts';
 
@@ -28,7 +28,7 @@ export function memberSelfOrStaff(
   actor: Actor,
   memberId: number,
 ): { ok: true; member: MemberRow; village: RegionRow; self: boolean } | Refusal {
-  if (actor.memberId === memberId) {
+  if (ownsMember(actor, memberId)) {
     const member = context.db.select().from(members).where(eq(members.id, memberId)).get();
     if (!member) return failure(404, { code: 'people.error.member_not_found' });
     const scope = villageInScope(context, null, member.villageCode);

@@ -4,7 +4,7 @@ import { elderCategories, elders, memberStatusEvents, members, teamMemberships, 
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
-import { regionScopes } from '../access/authorize.ts';
+import { ownsMember, regionScopes } from '../access/authorize.ts';
 import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
 import { canManageMembers } from './permissions.ts';
 import { audit, checkReason, failure, nowMs, pageWindow, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
@@ -210,7 +210,7 @@ export function exportOwnData(context: PeopleContext, actor: Actor): Outcome<Rec
 
 /** Staff in scope: the copy with ID numbers and phones masked (a member asking for their own id gets their own copy). */
 export function exportMemberData(context: PeopleContext, actor: Actor, memberId: number): Outcome<Record<string, unknown>> {
-  if (actor.memberId === memberId) return exportOwnData(context, actor);
+  if (ownsMember(actor, memberId)) return exportOwnData(context, actor);
   const found = memberInScope(context, actor, memberId);
   if (!found.ok) return found;
   audit(context, actor, 'member.export', 'member', memberId, found.member.villageCode, { bySelf: false, clear: false });

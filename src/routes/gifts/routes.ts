@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, permission } from '../../domain/access/authorize.ts';
+import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { counterMember, identifyMember } from '../../domain/redemption/counter.ts';
-import { canAssistGifts, canRegisterRelatives, giftVisibleTo, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { identifyMember } from '../../domain/redemption/counter.ts';
+import { giftsBoard } from '../../domain/redemption/gifts-board.ts';
+import { canRegisterRelatives, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../index.ts';
@@ -22,17 +23,9 @@ export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 
 
 const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const user = request.requireUser();
-    const selfMemberId = (user.actor.memberId ?? null);
-    const self = selfMemberId === null ? null : counterMember(redemptionContext(app), selfMemberId) ?? null;
-    const doneId = positiveId(field(request.query, 'done'));
-    const done = doneId === null ? null : giftVisibleTo(app.db, user.actor, selfMemberId, doneId);
+    const board = giftsBoard(redemptionContext(app), request.requireUser().actor, positiveId(field(request.query, 'done')));
     return reply.page('pages/gifts/index', {
-      self,
-      relatives: self ? relativesOf(app.db, self.memberId) : [],
-      isStaff: authorize(user.actor, canAssistGifts) !== null,
-      canRegisterRelatives: authorize(user.actor, canRegisterRelatives) !== null,
-      done,
+      ...board,
       relativeDone: field(request.query, 'relative') === '1',
       // A refused PIN puts the cursor back in the PIN box.
       pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
