@@ -138,3 +138,10 @@ export function memberChoiceById(context: HoursContext, memberId: number): Membe
     .where(eq(members.id, memberId))
     .get();
 }
+
+/** The village the logging form starts with for a member logging their own hours: their home village ('' when unknown). */
+export function ownVillageCode(context: HoursContext, actor: Actor): string {
+  const memberId = actor.memberId ?? null;
+  if (!memberId) return '';
+  return context.db.select({ code: members.villageCode }).from(members).where(eq(members.id, memberId)).get()?.code ?? '';
+}

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { memberChoiceById, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
+import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
@@ -71,10 +69,7 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
     if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
     let villageCode = values.villageCode;
-    if (!villageCode && !staff) {
-      const memberId = (user.actor.memberId ?? null);
-      villageCode = memberId ? app.db.select({ code: members.villageCode }).from(members).where(eq(members.id, memberId)).get()?.code ?? '' : '';
-    }
+    if (!villageCode && !staff) villageCode = ownVillageCode(context, user.actor);
     return reply.page(
       'pages/hours/new',
       {

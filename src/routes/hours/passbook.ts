@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { hoursHome, passbookPage, statement } from '../../domain/hours/passbook.ts';
+import { hoursHome, passbookPage, statement, statementHolder } from '../../domain/hours/passbook.ts';
 import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
@@ -52,7 +50,7 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     let to = isCalendarDate(query.to ?? '') ? query.to! : today;
     if (from > to) [from, to] = [to, from];
     if (addDays(from, 366 * 3) < to) from = addDays(to, -366 * 3);
-    const member = app.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
+    const member = statementHolder(context, memberId);
     return reply.page(
       'pages/hours/statement',
       { statement: statement(context, memberId, from, to), member, f: formatters(request) },
