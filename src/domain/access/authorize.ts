@@ -82,7 +82,7 @@ export function grantsFor(actor: Actor | null, permission: Permission): RoleGran
  * their own member record (their PIN, their data copy) whatever roles they
  * hold; staff reach other members through a permission and its region scope.
  */
-export function ownsMember(actor: Actor | null, memberId: number): boolean {
+export function ownsMember(actor: Pick<Actor, 'memberId'> | null, memberId: number): boolean {
   return actor !== null && actor.memberId !== undefined && actor.memberId !== null && actor.memberId === memberId;
 }
 

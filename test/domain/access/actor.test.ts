@@ -12,8 +12,10 @@ t.test('the own-member rule: a member reaches their own record whatever their ro
   const member: Actor = { userId: 1, memberId: 42, grants: [] };
   t.ok(ownsMember(member, 42), 'their own member id');
   t.notOk(ownsMember(member, 43), 'another member');
-  t.notOk(ownsMember({ userId: 2, memberId: null, grants: [] }, 42), 'a staff sign-in with no member record');
-  t.notOk(ownsMember({ userId: 3, grants: [] }, 42), 'an actor built without a member id');
+  const staffOnly: Actor = { userId: 2, memberId: null, grants: [] };
+  const noMemberId: Actor = { userId: 3, grants: [] };
+  t.notOk(ownsMember(staffOnly, 42), 'a staff sign-in with no member record');
+  t.notOk(ownsMember(noMemberId, 42), 'an actor built without a member id');
   t.notOk(ownsMember(null, 42), 'nobody signed in');
 });
 
