@@ -4,9 +4,10 @@ import { printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { scanCard } from '../../domain/members/card-scan.ts';
 import { withQrCodes } from '../../domain/members/card.ts';
 import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
-import { credentialsSetByStaff, setMemberPin } from '../../domain/members/pin.ts';
+import { setMemberPin } from '../../domain/members/pin.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
+import { ownRecordPage } from '../../domain/members/own-record.ts';
 import { memberSignInView } from '../../domain/members/sign-in-view.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
@@ -200,13 +201,9 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- a member's own record: masked facts, own PIN, own data copy, teams to join ----
   async function showOwn(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    const actor = request.requireUser().actor;
-    if (!actor.memberId) throw notFound('people.error.member_not_found');
-    const result = getMember(peopleContext(app), actor, actor.memberId);
+    const result = ownRecordPage(peopleContext(app), request.requireUser().actor);
     if (!result.ok) refuse(result);
-    const teams = teamsToJoin(peopleContext(app), actor.memberId);
-    const signInSetByStaff = credentialsSetByStaff(peopleContext(app), actor.userId) !== null;
-    return reply.page('pages/members/me', { member: result.value, teams, signInSetByStaff, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
+    return reply.page('pages/members/me', { ...result.value, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
   }
 
   app.get('/members/me', async (request, reply) => showOwn(request, reply));
