@@ -47,7 +47,7 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
     reply.clearCookie(refreshCookie, cookieBase);
   }
 
-  function loadUser(userId: number, familyId: string): CurrentUser | null {
+  function loadUser(request: FastifyRequest, userId: number, familyId: string): CurrentUser | null {
     const user = findUser(app.db, userId);
     if (!user || user.status !== 'active') return null;
     return {
@@ -56,7 +56,7 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
       phone: user.phone,
       mustChangePassword: user.mustChangePassword,
       sessionFamilyId: familyId,
-      actor: actorOf(app.db, user.id),
+      actor: actorOf(app.db, user.id, { user, locale: request.locale, ipAddress: request.ip }),
     };
   }
 
@@ -98,14 +98,14 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
       const claims = verifyAccessToken(accessToken);
       const userId = claims ? Number(claims.sub) : null;
       if (claims && userId !== null && isSessionLive(app.db, claims.sid, userId, nowMs)) {
-        request.currentUser = loadUser(userId, claims.sid);
+        request.currentUser = loadUser(request, userId, claims.sid);
         if (request.currentUser) return;
       }
     }
     if (presentedRefresh) {
       const result = rotateSession(app.db, presentedRefresh, nowMs);
       if (result.kind === 'rotated' || result.kind === 'grace') {
-        request.currentUser = loadUser(result.userId, result.familyId);
+        request.currentUser = loadUser(request, result.userId, result.familyId);
         if (request.currentUser) {
           issueAccessToken(reply, result.userId, result.familyId);
           if (result.kind === 'rotated') setRefreshCookie(reply, result.token);

@@ -1,6 +1,8 @@
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import { regions, userRoles, users } from '../../src/db/schema/core.ts';
-import type { Actor, PeopleContext, RoleName } from '../../src/domain/members/context.ts';
+import type { Role } from '../../src/domain/access/authorize.ts';
+import { actorOf } from '../../src/domain/auth/users.ts';
+import type { Actor, PeopleContext } from '../../src/domain/members/context.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { instants } from '../helpers/clock.ts';
 import { testPeopleKeys } from '../helpers/crypto-profile.ts';
@@ -37,11 +39,11 @@ export interface PeopleFixture {
 
 let nextUserId = 1;
 
-function addUser(db: Db, name: string, role: RoleName, regionCode: string): Actor {
+function addUser(db: Db, name: string, role: Role, regionCode: string): Actor {
   const id = nextUserId++;
   db.insert(users).values({ id, phone: `1990000${String(id).padStart(4, '0')}`, displayName: name, passwordHash: 'x', createdAtMs: fixedNowMs, passwordChangedAtMs: fixedNowMs }).run();
   db.insert(userRoles).values({ userId: id, role, regionCode, grantedAtMs: fixedNowMs }).run();
-  return { userId: id, roles: [{ role, regionCode }] };
+  return actorOf(db, id);
 }
 
 export function peopleFixture(): PeopleFixture {
@@ -72,7 +74,7 @@ export function peopleFixture(): PeopleFixture {
     coordinatorB: addUser(db, 'coordinator B', 'coordinator', villages.xinqiao),
     countyOffice: addUser(db, 'Fenghuang office', 'office', '433123'),
     admin: addUser(db, 'admin', 'admin', '430000'),
-    nobody: { userId: 999, roles: [{ role: 'clerk', regionCode: null, siteId: 1 }] },
+    nobody: { userId: 999, memberId: null, grants: [{ role: 'clerk', regionCode: null, regionPath: null, siteId: 1 }] },
     idNumber: (sequence, birthDate = '1958-03-07', addressCode = '433123') => makeIdNumber(addressCode, birthDate, sequence),
     memberUser: (memberId, villageCode) => ({ ...addUser(db, `member ${memberId}`, 'volunteer', villageCode), memberId }),
   };

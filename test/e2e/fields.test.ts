@@ -42,7 +42,7 @@ if (skip) {
     const elderMemberId = scalar("SELECT member_id FROM elders WHERE real_name = '龙玉兰'");
     const adminId = scalar("SELECT id FROM users WHERE phone = '13800000006'");
     // The elder chooses her own PIN (a PIN set by staff may not confirm a service: issue 12).
-    const set = await setMemberPin({ db: server.db, keys: server.app.secrets, now: server.clock.now }, { userId: adminId, memberId: elderMemberId, roles: [] }, elderMemberId, '285714', { currentPin: demoRedemptionPin });
+    const set = await setMemberPin({ db: server.db, keys: server.app.secrets, now: server.clock.now }, { userId: adminId, memberId: elderMemberId, grants: [] }, elderMemberId, '285714', { currentPin: demoRedemptionPin });
     t.ok(set.ok, 'the elder has a PIN');
     const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
     const page = await context.newPage();

@@ -11,6 +11,7 @@ import { uploadRoster } from '../../src/domain/import/batch.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { actorWithRoles } from '../helpers/actor.ts';
 
 /**
  * Issue 4 in a real Chromium: a coordinator registers a member and prints the
@@ -130,7 +131,7 @@ if (skip) {
     const elderId = (server.db.$client.prepare("SELECT id FROM elders WHERE village_code = '433123101002' ORDER BY id LIMIT 1").get() as { id: number }).id;
     const teamId = (server.db.$client.prepare("SELECT id FROM teams WHERE region_code = '433123' ORDER BY id LIMIT 1").get() as { id: number }).id;
     const coordinatorUser = server.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000002'").get() as { id: number };
-    const batch = await uploadRoster({ db: server.db, keys: server.app.secrets, now: server.clock.now }, { userId: coordinatorUser.id, roles: [{ role: 'coordinator', regionCode: '433123101' }] }, {
+    const batch = await uploadRoster({ db: server.db, keys: server.app.secrets, now: server.clock.now }, actorWithRoles(server.db, { userId: coordinatorUser.id, roles: [{ role: 'coordinator', regionCode: '433123101' }] }), {
       kind: 'members', fileName: 'a11y.xlsx', file: await rosterFile([['石一', '123', null, '433123101001'], ['石二', makeIdNumber('433123', '1950-01-01', 905), null, '433123101001']]),
     });
     if (!batch.ok) throw new Error('batch');

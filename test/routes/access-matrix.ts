@@ -59,6 +59,7 @@ import { testSecrets } from '../helpers/crypto-profile.ts';
 import { elderReference, memberReference } from '../../src/routes/sites/shared.ts';
 import { TestBrowser, TestClock, demoPhone } from '../helpers/web.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
+import { actorWithRoles } from '../helpers/actor.ts';
 
 export const askers = ['anonymous', 'volunteer', 'coordinator', 'clerk', 'office', 'office-city', 'admin'] as const;
 export type Asker = (typeof askers)[number];
@@ -336,7 +337,7 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
   };
   // Activities of today with an open sign-in session, so the QR code and ticket are current.
   const homeActivity = idOf(db, `SELECT id FROM team_activities WHERE team_id = ? ORDER BY id DESC LIMIT 1`, homeTeam);
-  const awayActivity = String(must(createActivity(people, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }, Number(awayTeam), { activityDate: '2026-11-23', place: '旺溪村小学', theme: '冬季防火讲座' }), 'away activity').activityId);
+  const awayActivity = String(must(createActivity(people, actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }), Number(awayTeam), { activityDate: '2026-11-23', place: '旺溪村小学', theme: '冬季防火讲座' }), 'away activity').activityId);
   const session = (activityId: string) => must(openSignIn(hours, admin, Number(activityId), 'culture_sport'), `session ${activityId}`);
   const homeSession = session(homeActivity);
   const awaySession = session(awayActivity);

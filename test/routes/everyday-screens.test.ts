@@ -28,7 +28,7 @@ async function elderWithPin(testApp: TestApp, pin: string): Promise<number> {
   const memberId = scalar(testApp, 'SELECT member_id FROM elders WHERE id = ?', elderId);
   const admin = scalar(testApp, "SELECT user_id FROM user_roles WHERE role = 'admin' LIMIT 1");
   // The elder chooses her own PIN (a PIN set by staff may not confirm a service), replacing the demo one.
-  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, memberId, roles: [] }, memberId, pin, { currentPin: demoRedemptionPin });
+  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, memberId, grants: [] }, memberId, pin, { currentPin: demoRedemptionPin });
   if (!set.ok) throw new Error(JSON.stringify(set));
   return elderId;
 }

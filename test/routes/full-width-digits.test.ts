@@ -36,7 +36,7 @@ t.test('a PIN typed as １３５７９０ confirms a basket at the counter as 13
   t.teardown(() => app.close());
   const luo = member('罗春兰');
   const admin = Number(db.$client.prepare("SELECT user_id FROM user_roles WHERE role = 'admin' LIMIT 1").pluck().get());
-  t.ok((await setMemberPin({ db, keys: app.secrets, now: clock.now }, { userId: admin, memberId: luo.id, roles: [] }, luo.id, '135790', { currentPin: pin })).ok, 'she changes her PIN, typing the current one');
+  t.ok((await setMemberPin({ db, keys: app.secrets, now: clock.now }, { userId: admin, memberId: luo.id, grants: [] }, luo.id, '135790', { currentPin: pin })).ok, 'she changes her PIN, typing the current one');
   const clerk = await signedInAs(app, 'clerk');
   await clerk.get('/counter/1');
   const found = await clerk.post('/counter/1/identify', { lookup: fullWidth(luo.cardNumber) });

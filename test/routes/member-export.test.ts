@@ -6,6 +6,7 @@ import { generateSecrets } from '../../src/lib/secrets.ts';
 import { TestClock, count, signedInAs, visibleText } from '../helpers/web.ts';
 import { exportMemberData } from '../../src/domain/members/query.ts';
 import { openIdNumber } from '../../src/domain/members/identity.ts';
+import { actorWithRoles } from '../helpers/actor.ts';
 
 /**
  * Issue 12 item 4: the PIPL copy in clear is the member's own (signed in as
@@ -95,6 +96,6 @@ t.test('at most 10 copies in clear per staff user per hour, under parallel reque
 });
 
 t.test('the domain refuses a clear copy to staff out of scope, and masks for staff', async (t) => {
-  const result = exportMemberData({ db, keys: app.secrets, now: () => 0 }, { userId: 5, memberId: null, roles: [{ role: 'office', regionCode: '430500' }] }, member.id);
+  const result = exportMemberData({ db, keys: app.secrets, now: () => 0 }, actorWithRoles(db, { userId: 5, memberId: null, roles: [{ role: 'office', regionCode: '430500' }] }), member.id);
   t.equal(result.ok ? 0 : result.status, 404);
 });

@@ -102,7 +102,7 @@ t.test(`${guesses} parallel wrong elder PINs on the hours form lock only the rem
   const memberId = Number(elder.memberId);
   const pin = '285714';
   const admin = Number(network.row("SELECT user_id AS id FROM user_roles WHERE role = 'admin' LIMIT 1").id);
-  const set = await setMemberPin({ db: network.db, keys: network.secrets, now: network.clock.now }, { userId: admin, memberId, roles: [] }, memberId, pin, { currentPin: demoRedemptionPin });
+  const set = await setMemberPin({ db: network.db, keys: network.secrets, now: network.clock.now }, { userId: admin, memberId, grants: [] }, memberId, pin, { currentPin: demoRedemptionPin });
   t.ok(set.ok);
   const volunteer = await HttpSession.signIn(network.base, demoPhone('volunteer'));
   await volunteer.page('/hours/new');

@@ -17,9 +17,19 @@ export interface RoleGrant {
   readonly siteId: number | null;
 }
 
+/**
+ * The signed-in user as every domain function sees them, built once per
+ * request by the session plugin: who they are, the member they are (member
+ * sign-ins), their roles with resolved scopes, the language they read, and
+ * the address their request came from (for the audit log).
+ */
 export interface Actor {
   readonly userId: number;
+  /** Set when the user is a member themselves (volunteer sign-in). */
+  readonly memberId?: number | null;
   readonly grants: readonly RoleGrant[];
+  readonly locale?: string;
+  readonly ipAddress?: string | null;
 }
 
 /** What an action is about: something in a region, or something at a partner site (which lies in a region). */
@@ -65,6 +75,20 @@ export function authorize(actor: Actor | null, permission: Permission, target?: 
 export function grantsFor(actor: Actor | null, permission: Permission): RoleGrant[] {
   if (!actor) return [];
   return actor.grants.filter((grant) => permission.roles.includes(grant.role));
+}
+
+/**
+ * The "own member" scope rule: a member who signs in may read and change
+ * their own member record (their PIN, their data copy) whatever roles they
+ * hold; staff reach other members through a permission and its region scope.
+ */
+export function ownsMember(actor: Pick<Actor, 'memberId'> | null, memberId: number): boolean {
+  return actor !== null && actor.memberId !== undefined && actor.memberId !== null && actor.memberId === memberId;
+}
+
+/** Is `regionPath` inside the scope of one of the actor's grants for `permission`? No actor: never. */
+export function allowsRegion(actor: Actor | null, permission: Permission, regionPath: string): boolean {
+  return authorize(actor, permission, { regionPath }) !== null;
 }
 
 /** Region paths (deduplicated, no path inside another) within which `permission` applies. */

@@ -33,8 +33,14 @@ export function grantsOf(db: Db, userId: number): RoleGrant[] {
     .all(userId) as RoleGrant[];
 }
 
-export function actorOf(db: Db, userId: number): Actor {
-  return { userId, grants: grantsOf(db, userId) };
+/**
+ * The actor of a user: their member id (member sign-ins), their roles with
+ * scopes, and the request's language and address when known. The session
+ * plugin builds it once per request; every domain function takes it.
+ */
+export function actorOf(db: Db, userId: number, request: { user?: User; locale?: string; ipAddress?: string | null } = {}): Actor {
+  const user = request.user ?? findUser(db, userId);
+  return { userId, memberId: user?.memberId ?? null, grants: grantsOf(db, userId), locale: request.locale, ipAddress: request.ipAddress ?? null };
 }
 
 /** The region to file a user's audit entries under: their first region-scoped role. */

@@ -76,7 +76,7 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
 
   const clock = { ms: start };
   const people = { db, keys, now: () => clock.ms };
-  const peopleAdmin = { userId: adminId, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
+  const peopleAdmin = actorOf(db, adminId);
   const must = <T>(outcome: { ok: true; value: T } | { ok: false; problems: unknown }, what: string): T => {
     if (!outcome.ok) throw new Error(`demo hours seed: ${what}: ${JSON.stringify(outcome.problems)}`);
     return outcome.value;

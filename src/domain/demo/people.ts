@@ -7,6 +7,7 @@ import type { Actor, Outcome, PeopleContext } from '../members/context.ts';
 import { registerElder } from '../elders/register.ts';
 import { registerMember, selfRegisterMember } from '../members/register.ts';
 import { addTeamMember, createActivity, createTeam, setTeamLeader } from '../teams/teams.ts';
+import { actorOf } from '../auth/users.ts';
 
 const seededKey = 'demo.people_seeded_at_ms';
 
@@ -58,7 +59,7 @@ export function seedPeople(db: Db, keys: PeopleKeys, nowMs: number = Date.now())
   const adminUser = db.select({ id: users.id }).from(users).where(eq(users.phone, '13800000006')).get();
   if (!adminUser) return false;
   const context: PeopleContext = { db, keys, now: () => nowMs };
-  const admin: Actor = { userId: adminUser.id, roles: [{ role: 'admin', regionCode: '430000' }] };
+  const admin: Actor = actorOf(db, adminUser.id);
 
   const memberIds: Record<string, number[]> = {};
   let index = 0;

@@ -6,7 +6,7 @@ import { members } from '../../db/schema/people.ts';
 import { partnerSites } from '../../db/schema/redemption.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
-import { grantsOf } from '../auth/users.ts';
+import { actorOf, grantsOf } from '../auth/users.ts';
 import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';
 import { registerElder } from '../elders/register.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
@@ -59,9 +59,9 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   const context: RedemptionContext = { db, keys, now: () => nowMs };
   const admin = { userId: adminUser.id, grants: grantsOf(db, adminUser.id) };
   const peopleContext = { db, keys, now: () => nowMs };
-  const peopleAdmin = { userId: adminUser.id, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
+  const peopleAdmin = actorOf(db, adminUser.id);
   // Demo members chose their own PINs (as if signed in): a PIN set by staff would not authorise the demo's gifts.
-  const asMember = (memberId: number) => ({ userId: adminUser.id, memberId, roles: [] });
+  const asMember = (memberId: number) => ({ userId: adminUser.id, memberId, grants: [] });
   const must = <T>(outcome: { ok: true; value: T } | { ok: false; problems: unknown }, what: string): T => {
     if (!outcome.ok) throw new Error(`demo redemption seed: ${what}: ${JSON.stringify(outcome.problems)}`);
     return outcome.value;

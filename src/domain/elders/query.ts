@@ -3,8 +3,10 @@ import { regions } from '../../db/schema/core.ts';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
-import { failure, pageWindow, scopePaths, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { failure, pageWindow, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { openIdNumber } from '../members/identity.ts';
+import { regionScopes } from '../access/authorize.ts';
+import { canManageMembers } from '../members/permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { inScopeCondition, type Page } from '../members/query.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
@@ -47,7 +49,7 @@ function categoriesOf(context: PeopleContext, elderIds: number[]): Map<number, {
 
 /** Active registry entries in the actor's scope, filtered by category and village. */
 export function listElders(context: PeopleContext, actor: Actor, filter: ElderListFilter): Outcome<Page<ElderListItem>> {
-  const scope = scopePaths(context, actor);
+  const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const conditions: SQL[] = [inScopeCondition(regions.path, scope), eq(elders.status, 'active')];
   let includeSensitive = filter.includeSensitive === true;

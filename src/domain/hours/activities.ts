@@ -6,7 +6,7 @@ import { members, teamActivities, teams } from '../../db/schema/people.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
-import { memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { readPolicy } from './policy.ts';
 import { canRunActivities } from './permissions.ts';
 import { minutesOnDate, overlappingRecord, transferIds } from './records.ts';
@@ -66,7 +66,7 @@ export function findActivity(context: HoursContext, activityId: number): Activit
 /** Staff in scope of the team's region, or the team's leader. */
 export function mayRunActivity(context: HoursContext, actor: Actor, activity: ActivityInfo): boolean {
   if (authorize(actor, canRunActivities, { regionPath: activity.regionPath })) return true;
-  const memberId = memberIdOfUser(context.db, actor.userId);
+  const memberId = (actor.memberId ?? null);
   return memberId !== null && memberId === activity.leaderMemberId;
 }
 
@@ -134,7 +134,7 @@ export function checkIn(context: HoursContext, actor: Actor, sessionId: number, 
   const at = context.now();
   if (session.closedAtMs !== null) return refuse(409, { code: 'hours.error.activity_closed' });
   if (!isCodeCurrent(session, code, at)) return refuse(410, { code: 'hours.error.code_expired' });
-  const memberId = memberIdOfUser(context.db, actor.userId);
+  const memberId = (actor.memberId ?? null);
   if (memberId === null) return refuse(403, { code: 'hours.error.not_a_member' });
   const member = context.db.select({ status: members.status }).from(members).where(eq(members.id, memberId)).get();
   if (member?.status !== 'active') return refuse(403, { code: 'hours.error.volunteer_not_active' });
@@ -294,7 +294,7 @@ export function findSession(context: HoursContext, sessionId: number): ActivityS
 /** Checks in with a ticket from a fresh scan (see ticketFor). */
 export function checkInWithTicket(context: HoursContext, actor: Actor, sessionId: number, ticket: string, want?: 'in' | 'out'): HoursOutcome<CheckInResult> {
   // Only members check in: anyone else is refused before the session is looked up (the answer says nothing about it).
-  if (memberIdOfUser(context.db, actor.userId) === null) return refuse(403, { code: 'hours.error.not_a_member' });
+  if ((actor.memberId ?? null) === null) return refuse(403, { code: 'hours.error.not_a_member' });
   const session = findSession(context, sessionId);
   if (!session) return refuse(404, { code: 'hours.error.activity_not_found' });
   if (!isTicketValid(session, ticket, context.now())) return refuse(410, { code: 'hours.error.code_expired' });
@@ -303,7 +303,7 @@ export function checkInWithTicket(context: HoursContext, actor: Actor, sessionId
 
 /** Team activities in the actor's scope (or led by them), newest first. */
 export function activitiesFor(context: HoursContext, actor: Actor): (ActivityInfo & { sessionOpen: boolean; sessionClosed: boolean })[] {
-  const memberId = memberIdOfUser(context.db, actor.userId);
+  const memberId = (actor.memberId ?? null);
   const rows = context.db
     .select({
       id: teamActivities.id, teamId: teams.id, teamName: teams.name, theme: teamActivities.theme, place: teamActivities.place,
@@ -321,4 +321,9 @@ export function activitiesFor(context: HoursContext, actor: Actor): (ActivityInf
     .filter((row) => authorize(actor, canRunActivities, { regionPath: row.regionPath }) || (memberId !== null && row.leaderMemberId === memberId))
     .slice(0, 100)
     .map(({ openedAtMs, closedAtMs, ...info }) => ({ ...info, sessionOpen: openedAtMs !== null && closedAtMs === null, sessionClosed: closedAtMs !== null }));
+}
+
+/** A member's own attendance at a sign-in session (the check-in page shows it), or null before they check in. */
+export function attendanceOfMember(context: HoursContext, sessionId: number, memberId: number): typeof activityAttendance.$inferSelect | null {
+  return context.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, sessionId), eq(activityAttendance.memberId, memberId))).get() ?? null;
 }

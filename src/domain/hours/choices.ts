@@ -2,7 +2,7 @@ import { and, asc, eq, like, or, sql, type SQL } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { elders, members, teamMemberships, teams } from '../../db/schema/people.ts';
 import { regionScopes } from '../access/authorize.ts';
-import { memberIdOfUser, type Actor, type HoursContext } from './context.ts';
+import { type Actor, type HoursContext } from './context.ts';
 import { canLogForMembers } from './permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { countyPathOf } from '../regions/path.ts';
@@ -26,7 +26,7 @@ function underAny(paths: readonly string[]): SQL {
 export function loggingArea(context: HoursContext, actor: Actor): string[] {
   const staff = regionScopes(actor, canLogForMembers);
   if (staff.length > 0) return staff;
-  const memberId = memberIdOfUser(context.db, actor.userId);
+  const memberId = (actor.memberId ?? null);
   if (memberId === null) return [];
   const home = context.db.select({ path: regions.path }).from(regions).innerJoin(members, eq(members.villageCode, regions.code)).where(eq(members.id, memberId)).get();
   const teamRegions = context.db
@@ -132,4 +132,11 @@ export function memberChoiceById(context: HoursContext, memberId: number): Membe
     .innerJoin(regions, eq(regions.code, members.villageCode))
     .where(eq(members.id, memberId))
     .get();
+}
+
+/** The village the logging form starts with for a member logging their own hours: their home village ('' when unknown). */
+export function ownVillageCode(context: HoursContext, actor: Actor): string {
+  const memberId = actor.memberId ?? null;
+  if (!memberId) return '';
+  return context.db.select({ code: members.villageCode }).from(members).where(eq(members.id, memberId)).get()?.code ?? '';
 }

@@ -1,4 +1,4 @@
-import { connectionOf, type Db } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import type { Actor } from '../access/authorize.ts';
 
 /** What every hours function needs: the database and a clock tests can move. */
@@ -23,12 +23,6 @@ export function ok<T>(value: T): HoursOutcome<T> {
 
 export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: Problem[]): { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422; problems: Problem[] } {
   return { ok: false, status, problems };
-}
-
-/** The member a signed-in user is (volunteer logins), or null for staff without a member record. */
-export function memberIdOfUser(db: Db, userId: number): number | null {
-  const memberId = connectionOf(db).prepare('SELECT member_id FROM users WHERE id = ?').pluck().get(userId) as number | null | undefined;
-  return memberId ?? null;
 }
 
 export type { Actor };

@@ -5,7 +5,7 @@ import { elders, members } from '../../db/schema/people.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
-import { isUniqueViolation, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { isUniqueViolation, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import type { PeopleContext } from '../members/context.ts';
 import { inLoggingArea } from './choices.ts';
@@ -56,7 +56,7 @@ interface Who {
 }
 
 function whoLogs(context: HoursContext, actor: Actor, input: LogInput): Who | Refusal {
-  const ownMemberId = memberIdOfUser(context.db, actor.userId);
+  const ownMemberId = (actor.memberId ?? null);
   const requested = input.volunteerMemberId ?? null;
   if (requested === null || requested === ownMemberId) {
     if (ownMemberId === null || !authorize(actor, canLogOwnHours)) {

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
-import { elders } from '../../db/schema/people.ts';
+import { elders, members } from '../../db/schema/people.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import type { HoursContext } from './context.ts';
@@ -214,4 +214,9 @@ export function statement(context: HoursContext, memberId: number, from: string,
     totalOut: lines.reduce((sum, line) => sum + Math.max(-line.postedChange, 0), 0),
     lines: lines.reverse(),
   };
+}
+
+/** The name and card number a statement is headed with. */
+export function statementHolder(context: HoursContext, memberId: number): { realName: string; cardNumber: string | null } | undefined {
+  return context.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
 }

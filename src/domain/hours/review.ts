@@ -7,7 +7,7 @@ import { authorize, regionScopes } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { getPolicy, splitByCap } from '../redemption/policy.ts';
-import { checkReason, memberIdOfUser, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { checkReason, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
@@ -112,7 +112,7 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
 /** Pending records in the reviewer's scope (by the village where the service happened), oldest first; a page of `limit` from `offset`. */
 export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
   const conditions = queueConditions(actor, filter);
-  const ownMemberId = memberIdOfUser(context.db, actor.userId);
+  const ownMemberId = (actor.memberId ?? null);
   const rows = context.db
     .select({
       record: serviceRecords,
@@ -169,7 +169,7 @@ function decidable(context: HoursContext, actor: Actor, recordId: number, expect
   const village = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get();
   // A record outside the scope is answered exactly like a missing one.
   if (!village || !authorize(actor, canVerifyHours, { regionPath: village.path })) return refuse(404, { code: 'hours.error.record_not_found' });
-  const ownMemberId = memberIdOfUser(context.db, actor.userId);
+  const ownMemberId = (actor.memberId ?? null);
   if (record.enteredByUserId === actor.userId || (ownMemberId !== null && ownMemberId === record.volunteerMemberId)) {
     return refuse(403, { code: 'hours.error.own_record' });
   }

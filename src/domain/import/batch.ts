@@ -1,7 +1,9 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { importBatches, importRows } from '../../db/schema/people.ts';
 import { decryptBytes, encryptBytes, sha256Hex } from '../../lib/crypto.ts';
-import { findRegion, pageWindow, pathInScope, prepared, scopePaths, staffRoles, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { allowsRegion, grantsFor, regionScopes } from '../access/authorize.ts';
+import { canImportRosters } from './permissions.ts';
+import { findRegion, pageWindow, prepared, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { findDuplicateElder, insertElder } from '../elders/register.ts';
 import { findDuplicateMember } from '../members/identity.ts';
 import { insertMemberRow } from '../members/register.ts';
@@ -42,7 +44,7 @@ function summarize(batch: BatchRow, sameFileAsBefore = false): BatchSummary {
 
 /** The staff region the batch is filed under: the actor's widest staff scope. */
 function actorScopeRegion(context: PeopleContext, actor: Actor): string | null {
-  const codes = actor.roles.filter((role) => staffRoles.includes(role.role) && role.regionCode).map((role) => role.regionCode!);
+  const codes = grantsFor(actor, canImportRosters).flatMap((grant) => (grant.regionCode ? [grant.regionCode] : []));
   const regionsFound = codes.map((code) => findRegion(context, code)).filter((region) => region !== undefined);
   regionsFound.sort((a, b) => a.path.length - b.path.length);
   return regionsFound[0]?.code ?? null;
@@ -53,7 +55,7 @@ function batchInScope(context: PeopleContext, actor: Actor, batchId: number): { 
   if (!batch) return { ok: false, status: 404 };
   const region = findRegion(context, batch.scopeRegionCode);
   // Another area's import is answered like a missing one.
-  if (!region || !pathInScope(region.path, scopePaths(context, actor))) return { ok: false, status: 404 };
+  if (!region || !allowsRegion(actor, canImportRosters, region.path)) return { ok: false, status: 404 };
   return { ok: true, batch };
 }
 
@@ -224,11 +226,11 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
 
 /** Batches in the actor's scope, newest first. */
 export function listImportBatches(context: PeopleContext, actor: Actor, limit = 20): Outcome<BatchSummary[]> {
-  const scope = scopePaths(context, actor);
+  const scope = regionScopes(actor, canImportRosters);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const batches = context.db.select().from(importBatches).orderBy(sql`${importBatches.id} DESC`).limit(200).all();
   return success(batches.filter((batch) => {
     const region = findRegion(context, batch.scopeRegionCode);
-    return region !== undefined && pathInScope(region.path, scope);
+    return region !== undefined && allowsRegion(actor, canImportRosters, region.path);
   }).slice(0, limit).map((batch) => summarize(batch)));
 }

@@ -1,21 +1,23 @@
 import { eq } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
-import { failure, objectVillageInScope, scopePaths, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow, type RoleName, staffRoles } from './context.ts';
+import { ownsMember, regionScopes, type Permission } from '../access/authorize.ts';
+import { failure, objectVillageInScope, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow } from './context.ts';
+import { canManageMembers } from './permissions.ts';
 
 export type MemberRow = typeof members.$inferSelect;
 
-/** Loads a member that `actor` holds one of `roles` over (by the member's village), or the refusal. */
+/** Loads a member whose village `actor` holds `permission` over, or the refusal a missing member gets. */
 export function memberInScope(
   context: PeopleContext,
   actor: Actor,
   memberId: number,
-  roles: readonly RoleName[] = staffRoles,
+  permission: Permission = canManageMembers,
 ): { ok: true; member: MemberRow; village: RegionRow } | Refusal {
   const member = context.db.select().from(members).where(eq(members.id, memberId)).get();
   if (!member) return failure(404, { code: 'people.error.member_not_found' });
   // Someone with no staff role at all learns nothing, not even the village of the member.
-  if (scopePaths(context, actor, roles).length === 0) return failure(404, { code: 'people.error.member_not_found' });
-  const scope = objectVillageInScope(context, actor, member.villageCode, 'people.error.member_not_found', roles);
+  if (regionScopes(actor, permission).length === 0) return failure(404, { code: 'people.error.member_not_found' });
+  const scope = objectVillageInScope(context, actor, member.villageCode, 'people.error.member_not_found', permission);
   if (!scope.ok) return scope;
   return { ok: true, member, village: scope.village };
 }
@@ -26,7 +28,7 @@ export function memberSelfOrStaff(
   actor: Actor,
   memberId: number,
 ): { ok: true; member: MemberRow; village: RegionRow; self: boolean } | Refusal {
-  if (actor.memberId === memberId) {
+  if (ownsMember(actor, memberId)) {
     const member = context.db.select().from(members).where(eq(members.id, memberId)).get();
     if (!member) return failure(404, { code: 'people.error.member_not_found' });
     const scope = villageInScope(context, null, member.villageCode);

@@ -79,3 +79,8 @@ export function cardUrl(baseUrl: string, token: string): string {
 export async function cardQrSvg(url: string): Promise<string> {
   return QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
 }
+
+/** Cards with the SVG QR code of each card's address, for the printable card pages. */
+export async function withQrCodes<Card extends { cardToken: string }>(cards: readonly Card[], baseUrl: string): Promise<(Card & { qrSvg: string })[]> {
+  return Promise.all(cards.map(async (card) => ({ ...card, qrSvg: await cardQrSvg(cardUrl(baseUrl, card.cardToken)) })));
+}

@@ -109,3 +109,8 @@ export function findCardHolder(context: PeopleContext, by: { token: string } | {
   if (row.status === 'suspended') return failure(423, { code: 'people.error.member_suspended' });
   return success({ memberId: row.id, realName: row.realName, cardNumber: row.cardNumber, villageCode: row.villageCode, villageName: row.villageName, status: row.status });
 }
+
+/** The member holding a card number, whatever their status (forms that link a member by card), or null. */
+export function memberIdByCardNumber(context: PeopleContext, cardNumber: string): number | null {
+  return context.db.select({ id: members.id }).from(members).where(eq(members.cardNumber, cardNumber)).get()?.id ?? null;
+}

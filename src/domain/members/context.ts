@@ -1,10 +1,11 @@
-import { inArray } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db, Sqlite } from '../../db/client.ts';
-import { regions } from '../../db/schema/core.ts';
+import { auditLog } from '../../db/schema/core.ts';
+import { allowsRegion, type Actor, type Permission } from '../access/authorize.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
+import { canManageMembers } from './permissions.ts';
 
 /**
  * What every people-domain function needs: the database, the data keys
@@ -25,16 +26,7 @@ export function todayInShanghai(context: PeopleContext): string {
   return shanghaiDate(nowMs(context));
 }
 
-export type RoleName = 'volunteer' | 'coordinator' | 'clerk' | 'office' | 'admin';
-
-/** The signed-in user as the domain sees it; routes build it from the session. */
-export interface Actor {
-  userId: number;
-  /** Set when the user is a member themselves (volunteer login). */
-  memberId?: number | null;
-  roles: ReadonlyArray<{ role: RoleName; regionCode: string | null; siteId?: number | null }>;
-  ipAddress?: string | null;
-}
+export type { Actor };
 
 /**
  * A rejection: an i18n key (src/i18n/<locale>/people.json), the form field or
@@ -64,8 +56,6 @@ export function failure<_T = never>(status: RefusalStatus, ...problems: Problem[
   return { ok: false, status, problems };
 }
 
-export const staffRoles: readonly RoleName[] = ['coordinator', 'office', 'admin'];
-export const officeRoles: readonly RoleName[] = ['office', 'admin'];
 
 /**
  * A prepared statement on the connection behind `context.db` (works inside a
@@ -76,33 +66,6 @@ export const officeRoles: readonly RoleName[] = ['office', 'admin'];
 export function prepared(context: PeopleContext, source: string): Statement {
   const client = (context.db as unknown as { session: { client: Sqlite } }).session.client;
   return client.prepare(source);
-}
-
-const scopeCache = new WeakMap<Actor, Map<string, string[]>>();
-
-/**
- * Region paths ('/430000/.../') the actor holds one of `roles` over. Memoized
- * per actor object (one request), since a region's path never changes.
- */
-export function scopePaths(context: PeopleContext, actor: Actor, roles: readonly RoleName[] = staffRoles): string[] {
-  const key = roles.join(',');
-  const cached = scopeCache.get(actor)?.get(key);
-  if (cached) return cached;
-  const codes = actor.roles.filter((r) => roles.includes(r.role) && r.regionCode).map((r) => r.regionCode!);
-  const paths = codes.length === 0 ? [] : context.db
-    .select({ path: regions.path })
-    .from(regions)
-    .where(inArray(regions.code, codes))
-    .all()
-    .map((row) => row.path);
-  const perActor = scopeCache.get(actor) ?? new Map<string, string[]>();
-  perActor.set(key, paths);
-  scopeCache.set(actor, perActor);
-  return paths;
-}
-
-export function pathInScope(path: string, scope: readonly string[]): boolean {
-  return scope.some((prefix) => path.startsWith(prefix));
 }
 
 export interface RegionRow {
@@ -122,13 +85,13 @@ export function villageInScope(
   context: PeopleContext,
   actor: Actor | null,
   villageCode: string,
-  roles: readonly RoleName[] = staffRoles,
+  permission: Permission = canManageMembers,
 ): { ok: true; village: RegionRow } | { ok: false; status: 403 | 422; problem: Problem } {
   const village = /^\d{12}$/.test(villageCode) ? findRegion(context, villageCode) : undefined;
   if (!village || village.level !== 'village') {
     return { ok: false, status: 422, problem: { code: 'people.error.village_unknown', field: 'villageCode', params: { code: villageCode.slice(0, 20) } } };
   }
-  if (actor && !pathInScope(village.path, scopePaths(context, actor, roles))) {
+  if (actor && !allowsRegion(actor, permission, village.path)) {
     return { ok: false, status: 403, problem: { code: 'people.error.out_of_scope', field: 'villageCode', params: { village: village.nameZh } } };
   }
   return { ok: true, village };
@@ -146,9 +109,9 @@ export function objectVillageInScope(
   actor: Actor,
   villageCode: string,
   notFoundCode: string,
-  roles: readonly RoleName[] = staffRoles,
+  permission: Permission = canManageMembers,
 ): { ok: true; village: RegionRow } | Refusal {
-  const scope = villageInScope(context, actor, villageCode, roles);
+  const scope = villageInScope(context, actor, villageCode, permission);
   return scope.ok ? scope : hiddenObject(notFoundCode);
 }
 

@@ -2,7 +2,9 @@ import { decryptText, encryptText, lookupHash, type PeopleKeys } from '../../lib
 import { parseIdNumber, type IdCardInfo } from '../../lib/idcard.ts';
 import { maskName } from '../../lib/mask.ts';
 import { recordWithinAllowances } from '../audit/audit.ts';
-import { nowMs, pathInScope, prepared, scopePaths, type Actor, type PeopleContext, type Problem, type Refusal, failure } from './context.ts';
+import { allowsRegion } from '../access/authorize.ts';
+import { canManageMembers } from './permissions.ts';
+import { nowMs, prepared, type Actor, type PeopleContext, type Problem, type Refusal, failure } from './context.ts';
 
 const idNumberPurpose = 'id-number';
 
@@ -67,7 +69,7 @@ export function findDuplicateMember(
 
 /** Is a village (by path) inside the scope of the actor's staff roles? No actor (the public form): never. */
 export function inActorScope(context: PeopleContext, actor: Actor | null, villagePath: string): boolean {
-  return actor !== null && pathInScope(villagePath, scopePaths(context, actor));
+  return allowsRegion(actor, canManageMembers, villagePath);
 }
 
 /**

@@ -3,6 +3,7 @@ import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { constantTimeEqual } from '../../lib/crypto.ts';
+import { ownsMember } from '../access/authorize.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { cardTokenHash } from './card.ts';
@@ -46,7 +47,7 @@ export function credentialsSetByStaff(context: Pick<PeopleContext, 'db'>, userId
 
 /** Whether the actor, signed in as this member, acts on their own (a sign-in only they know the password of). */
 export function ownSignedInAction(context: Pick<PeopleContext, 'db'>, actor: { userId: number; memberId?: number | null }, memberId: number): boolean {
-  return actor.memberId === memberId && credentialsSetByStaff(context, actor.userId) === null;
+  return ownsMember(actor, memberId) && credentialsSetByStaff(context, actor.userId) === null;
 }
 
 /**

@@ -4,8 +4,10 @@ import { elderCategories, elders, memberStatusEvents, members, teamMemberships, 
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
+import { ownsMember, regionScopes } from '../access/authorize.ts';
 import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
-import { checkReason, failure, nowMs, pageWindow, scopePaths, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { canManageMembers } from './permissions.ts';
+import { checkReason, failure, nowMs, pageWindow, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { credentialsSetByStaff } from './pin.ts';
 import { likeLiteral } from '../../lib/like.ts';
@@ -68,7 +70,7 @@ export function searchCondition(rawQuery: string): SQL | null {
 
 /** Members in the actor's scope matching the search, newest first, paginated. */
 export function searchMembers(context: PeopleContext, actor: Actor, search: MemberSearch): Outcome<Page<MemberListItem>> {
-  const scope = scopePaths(context, actor);
+  const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const window = pageWindow(search.page, search.pageSize);
   const conditions: SQL[] = [inScopeCondition(regions.path, scope)];
@@ -208,7 +210,7 @@ export function exportOwnData(context: PeopleContext, actor: Actor): Outcome<Rec
 
 /** Staff in scope: the copy with ID numbers and phones masked (a member asking for their own id gets their own copy). */
 export function exportMemberData(context: PeopleContext, actor: Actor, memberId: number): Outcome<Record<string, unknown>> {
-  if (actor.memberId === memberId) return exportOwnData(context, actor);
+  if (ownsMember(actor, memberId)) return exportOwnData(context, actor);
   const found = memberInScope(context, actor, memberId);
   if (!found.ok) return found;
   audit(context, actor, 'member.export', 'member', memberId, found.member.villageCode, { bySelf: false, clear: false });

@@ -3,8 +3,10 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { regions } from '../../db/schema/core.ts';
 import { members, teamActivities, teamMemberships, teams } from '../../db/schema/people.ts';
 import { maskPhone } from '../../lib/mask.ts';
+import { allowsRegion, regionScopes, type Permission } from '../access/authorize.ts';
+import { canCreateTeams, canManageMembers } from '../members/permissions.ts';
 import {
-  checkReason, failure, findRegion, nowMs, officeRoles, pathInScope, scopePaths, staffRoles, success, villageInScope,
+  checkReason, failure, findRegion, nowMs, success, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
 import { inScopeCondition } from '../members/query.ts';
@@ -25,13 +27,13 @@ function txContext(context: PeopleContext, tx: unknown): PeopleContext {
   return { ...context, db: tx as PeopleContext['db'] };
 }
 
-/** The team and its region if the actor holds one of `roles` over the team's region. */
-function teamInScope(context: PeopleContext, actor: Actor, teamId: number, roles = staffRoles): { ok: true; team: TeamRow; region: RegionRow } | { ok: false; status: 403 | 404; problems: Problem[] } {
+/** The team and its region if the actor holds `permission` over the team's region. */
+function teamInScope(context: PeopleContext, actor: Actor, teamId: number, permission: Permission = canManageMembers): { ok: true; team: TeamRow; region: RegionRow } | { ok: false; status: 403 | 404; problems: Problem[] } {
   const team = context.db.select().from(teams).where(eq(teams.id, teamId)).get();
   if (!team) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
   const region = findRegion(context, team.regionCode)!;
   // A team outside the scope is answered exactly like a missing one (it is none of the actor's business that it exists).
-  if (!pathInScope(region.path, scopePaths(context, actor, roles))) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
+  if (!allowsRegion(actor, permission, region.path)) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
   return { ok: true, team, region };
 }
 
@@ -58,7 +60,7 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
   if (!region) problems.push({ code: 'people.error.region_unknown', field: 'regionCode', params: { code: (input.regionCode ?? '').slice(0, 20) } });
   else if (input.sponsorKind === 'county_committee' && region.level !== 'county') problems.push({ code: 'people.error.county_committee_region', field: 'regionCode' });
   if (problems.length > 0 || !region) return failure(422, ...problems);
-  if (!pathInScope(region.path, scopePaths(context, actor, officeRoles))) return failure(403, { code: 'people.error.forbidden' });
+  if (!allowsRegion(actor, canCreateTeams, region.path)) return failure(403, { code: 'people.error.forbidden' });
   const at = nowMs(context);
   return context.db.transaction(
     (tx) => {
@@ -90,9 +92,9 @@ export function addTeamMember(context: PeopleContext, actor: Actor, teamId: numb
       const member = tx.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
       if (!member) return failure(404, { code: 'people.error.member_not_found' });
       const teamRegion = findRegion(ctx, team.regionCode)!;
-      const officeOfTeam = pathInScope(teamRegion.path, scopePaths(ctx, actor, officeRoles));
+      const officeOfTeam = allowsRegion(actor, canCreateTeams, teamRegion.path);
       // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
-      const teamVisible = officeOfTeam || scopePaths(ctx, actor).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
+      const teamVisible = officeOfTeam || regionScopes(actor, canManageMembers).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
       if (!teamVisible) return failure(404, { code: 'people.error.team_not_found' });
       // A member outside the actor's own area is answered like a card that does not exist: who holds
       // a card elsewhere (and their name, shown once added) is none of this actor's business.
@@ -191,7 +193,7 @@ export function setTeamLeader(context: PeopleContext, actor: Actor, teamId: numb
   return context.db.transaction(
     (tx) => {
       const ctx = txContext(context, tx);
-      const team = teamInScope(ctx, actor, teamId, officeRoles);
+      const team = teamInScope(ctx, actor, teamId, canCreateTeams);
       if (!team.ok) return failure(team.status, ...team.problems);
       const membership = tx.select({ status: teamMemberships.status }).from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
       if (membership?.status !== 'active') return failure(422, { code: 'people.error.leader_not_member', field: 'leaderMemberId' });
@@ -253,7 +255,7 @@ export interface TeamSummary {
 
 /** Teams whose region lies in the actor's scope, optionally of one sponsoring unit. */
 export function listTeams(context: PeopleContext, actor: Actor, filter: { sponsorUnit?: string } = {}): Outcome<TeamSummary[]> {
-  const scope = scopePaths(context, actor);
+  const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const conditions: SQL[] = [inScopeCondition(regions.path, scope)];
   if (filter.sponsorUnit) conditions.push(eq(teams.sponsorUnit, filter.sponsorUnit));
@@ -304,7 +306,7 @@ export function getTeam(context: PeopleContext, actor: Actor, teamId: number): O
 
 /** Activities per sponsoring unit in scope, for the "every unit has a team and an activity a year" target. */
 export function activitiesBySponsor(context: PeopleContext, actor: Actor, year: number): Outcome<{ sponsorUnit: string; sponsorKind: SponsorKind; teams: number; activities: number }[]> {
-  const scope = scopePaths(context, actor);
+  const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const rows = context.db
     .select({
@@ -322,3 +324,4 @@ export function activitiesBySponsor(context: PeopleContext, actor: Actor, year: 
     .all();
   return success(rows);
 }
+

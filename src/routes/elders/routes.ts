@@ -1,17 +1,17 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { members } from '../../db/schema/people.ts';
 import { elderCategories } from '../../domain/elders/categories.ts';
 import { getElder, listElders } from '../../domain/elders/query.ts';
 import { registerElder, type ConsentInput, type ElderInput } from '../../domain/elders/register.ts';
 import { closeElder, updateElderCare } from '../../domain/elders/update.ts';
 import { elderServices } from '../../domain/hours/coverage.ts';
-import { scopePaths, todayInShanghai } from '../../domain/members/context.ts';
+import { memberIdByCardNumber } from '../../domain/members/cards.ts';
+import { villageChoices } from '../../domain/members/choices.ts';
+import { todayInShanghai } from '../../domain/members/context.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
-import { parseId, peopleActor, peopleContext, problemsToForm, refuse, villageChoices } from '../members/support.ts';
+import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
 
 interface ElderFormValues {
   realName: string;
@@ -55,7 +55,7 @@ const emptyValues: ElderFormValues = {
 const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get<{ Querystring: { category?: string; village?: string; q?: string; sensitive?: string; page?: string } }>('/elders', async (request, reply) => {
     request.authorize(canManageMembers);
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const context = peopleContext(app);
     const filter = {
       category: request.query.category ?? '',
@@ -65,13 +65,13 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     };
     const result = listElders(context, actor, { category: filter.category || undefined, villageCode: filter.village || undefined, query: filter.q, includeSensitive: filter.sensitive, page: Number(request.query.page) || 1 });
     if (!result.ok && result.status !== 422) refuse(result);
-    const villages = villageChoices(app, scopePaths(context, actor), request.locale);
+    const villages = villageChoices(context, actor, request.locale);
     const filterError = result.ok ? '' : request.t(result.problems[0]?.code ?? 'errors.badRequest.message', result.problems[0]?.params);
     return reply.page('pages/elders/index', { filter, filterError, result: result.ok ? result.value : { items: [], total: 0, page: 1, pageCount: 1 }, categories: elderCategories, villages }, { titleKey: 'elders.title', status: result.ok ? 200 : 422 });
   });
 
   async function showNew(request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), request.locale);
+    const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
     return reply.page('pages/elders/new', { form, villages, categories: elderCategories }, { titleKey: 'elders.new.title', status });
   }
 
@@ -87,9 +87,8 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const errors: Record<string, string> = {};
     let memberId: number | null = null;
     if (values.memberCard) {
-      const member = app.db.select({ id: members.id }).from(members).where(eq(members.cardNumber, values.memberCard)).get();
-      if (!member) errors.memberId = request.t('people.error.member_link_invalid');
-      else memberId = member.id;
+      memberId = memberIdByCardNumber(peopleContext(app), values.memberCard);
+      if (memberId === null) errors.memberId = request.t('people.error.member_link_invalid');
     }
     const consent: ConsentInput | null = values.consentGivenBy
       ? { givenBy: values.consentGivenBy as ConsentInput['givenBy'], givenByName: values.consentGivenByName, method: (values.consentMethod || 'invalid') as ConsentInput['method'] }
@@ -100,7 +99,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       familyContactName: values.familyContactName, familyContactRelation: values.familyContactRelation, familyContactPhone: values.familyContactPhone,
       consent, sensitiveConsent: consent && values.sensitiveConsent ? consent : null,
     };
-    const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), peopleActor(app, request), input, key);
+    const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), request.requireUser().actor, input, key);
     if (!result || !result.ok) {
       const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
       const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
@@ -111,7 +110,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   async function showElder(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-    const result = getElder(peopleContext(app), peopleActor(app, request), id);
+    const result = getElder(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return reply.page(
       'pages/elders/show',
@@ -168,7 +167,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = elderId(request.params.id);
     const interval = field(request.body, 'visit_interval_days').trim();
     const giver = field(request.body, 'consent_given_by');
-    const result = updateElderCare(peopleContext(app), peopleActor(app, request), id, {
+    const result = updateElderCare(peopleContext(app), request.requireUser().actor, id, {
       categories: many(request.body, 'categories'),
       visitIntervalDays: interval === '' ? null : /^\d+$/.test(interval) ? Number(interval) : Number.NaN,
       familyContactName: field(request.body, 'family_contact_name'),
@@ -186,7 +185,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/elders/:id/close', async (request, reply) => {
     request.authorize(canManageMembers);
     const id = elderId(request.params.id);
-    const result = closeElder(peopleContext(app), peopleActor(app, request), id, field(request.body, 'reason'));
+    const result = closeElder(peopleContext(app), request.requireUser().actor, id, field(request.body, 'reason'));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showElder(request, reply, id, { closeError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);

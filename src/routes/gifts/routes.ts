@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize } from '../../domain/access/authorize.ts';
+import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { counterMember, identifyMember } from '../../domain/redemption/counter.ts';
-import { canAssistGifts, canUseGifts, canRegisterRelatives, giftVisibleTo, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { identifyMember } from '../../domain/redemption/counter.ts';
+import { giftsBoard } from '../../domain/redemption/gifts-board.ts';
+import { canRegisterRelatives, canUseGifts, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /**
  * The amount as typed: 小时 and 分钟 fields; the old decimal-hours field
@@ -19,17 +20,9 @@ function amountMinutesOf(values: { amount_hours: string; amount_minutes: string;
 
 const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const user = request.requireUser();
-    const selfMemberId = memberIdOfUser(app, user.id);
-    const self = selfMemberId === null ? null : counterMember(redemptionContext(app), selfMemberId) ?? null;
-    const doneId = positiveId(field(request.query, 'done'));
-    const done = doneId === null ? null : giftVisibleTo(app.db, user.actor, selfMemberId, doneId);
+    const board = giftsBoard(redemptionContext(app), request.requireUser().actor, positiveId(field(request.query, 'done')));
     return reply.page('pages/gifts/index', {
-      self,
-      relatives: self ? relativesOf(app.db, self.memberId) : [],
-      isStaff: authorize(user.actor, canAssistGifts) !== null,
-      canRegisterRelatives: authorize(user.actor, canRegisterRelatives) !== null,
-      done,
+      ...board,
       relativeDone: field(request.query, 'relative') === '1',
       // A refused PIN puts the cursor back in the PIN box.
       pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
@@ -52,7 +45,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       amount: field(request.body, 'amount').trim(), relative: field(request.body, 'relative').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
     if (!values.idempotency_key) return giftsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const selfMemberId = memberIdOfUser(app, user.id);
+    const selfMemberId = (user.actor.memberId ?? null);
     let fromMemberId = selfMemberId;
     if (values.from !== '') {
       const giver = identifyMember(context, { cardNumber: values.from });

@@ -1,12 +1,11 @@
 import QRCode from 'qrcode';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { and, eq } from 'drizzle-orm';
-import { activityAttendance } from '../../db/schema/hours.ts';
+import { authorize } from '../../domain/access/authorize.ts';
 import {
-  activitiesFor, activityVillages, attendanceOf, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
+  activitiesFor, activityVillages, attendanceOf, attendanceOfMember, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
   mayRunActivity, openSignIn, sessionOf, ticketFor, type ActivityInfo,
 } from '../../domain/hours/activities.ts';
-import { memberIdOfUser } from '../../domain/hours/context.ts';
+import { canRunActivities } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -37,7 +36,7 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get('/activities', async (request, reply) => {
     const user = request.requireUser();
     const activities = activitiesFor(context, user.actor);
-    if (activities.length === 0 && memberIdOfUser(app.db, user.id) === null && !user.actor.grants.some((g) => ['coordinator', 'office', 'admin'].includes(g.role))) {
+    if (activities.length === 0 && (user.actor.memberId ?? null) === null && authorize(user.actor, canRunActivities) === null) {
       throw new HttpProblem(403, 'errors.forbidden.message');
     }
     return reply.page('pages/hours/activities', { activities }, { titleKey: 'hours.activity.list' });
@@ -109,12 +108,12 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get<{ Params: { session: string; ticket: string } }>('/activities/check-in/:session/t/:ticket', async (request, reply) => {
     const user = request.requireUser();
     // Who may check in at all is decided before the session is looked up, so the answer says nothing about it.
-    const memberId = memberIdOfUser(app.db, user.id);
+    const memberId = (user.actor.memberId ?? null);
     if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const session = findSession(context, positiveInteger(request.params.session) ?? 0);
     if (!session) throw notFound('hours.error.activity_not_found');
     const activity = findActivity(context, session.activityId)!;
-    const attendance = app.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, session.id), eq(activityAttendance.memberId, memberId))).get();
+    const attendance = attendanceOfMember(context, session.id, memberId);
     const done = (request.query as Record<string, string | undefined>).done === '1';
     if (!done) {
       if (session.closedAtMs !== null) throw new HttpProblem(409, 'hours.error.activity_closed');

@@ -1,9 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { memberChoiceById, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
-import { memberIdOfUser } from '../../domain/hours/context.ts';
+import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
@@ -62,7 +59,7 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   async function showForm(request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
     const user = request.requireUser();
     const staff = mode(request) === 'staff';
-    if (!staff && memberIdOfUser(app.db, user.id) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
+    if (!staff && (user.actor.memberId ?? null) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const today = shanghaiDateOf(app.clock());
     const types = typesInForce(context, today).filter((type) => type.active);
     const selectedElder = positiveInteger(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
@@ -72,10 +69,7 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
     if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
     let villageCode = values.villageCode;
-    if (!villageCode && !staff) {
-      const memberId = memberIdOfUser(app.db, user.id);
-      villageCode = memberId ? app.db.select({ code: members.villageCode }).from(members).where(eq(members.id, memberId)).get()?.code ?? '' : '';
-    }
+    if (!villageCode && !staff) villageCode = ownVillageCode(context, user.actor);
     return reply.page(
       'pages/hours/new',
       {

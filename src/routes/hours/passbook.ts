@@ -1,9 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { memberIdOfUser } from '../../domain/hours/context.ts';
-import { hoursHome, passbookPage, statement } from '../../domain/hours/passbook.ts';
+import { hoursHome, passbookPage, statement, statementHolder } from '../../domain/hours/passbook.ts';
 import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
@@ -16,14 +13,14 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /** The member whose hours a volunteer sees: always their own. */
   function ownMemberId(request: FastifyRequest): number {
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app.db, user.id);
+    const memberId = (user.actor.memberId ?? null);
     if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     return memberId;
   }
 
   app.get('/hours', async (request, reply) => {
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app.db, user.id);
+    const memberId = (user.actor.memberId ?? null);
     if (memberId === null) {
       // Staff without a member record: the queue is their hours page.
       if (authorize(user.actor, canVerifyHours)) return reply.seeOther('/hours/queue');
@@ -53,7 +50,7 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     let to = isCalendarDate(query.to ?? '') ? query.to! : today;
     if (from > to) [from, to] = [to, from];
     if (addDays(from, 366 * 3) < to) from = addDays(to, -366 * 3);
-    const member = app.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
+    const member = statementHolder(context, memberId);
     return reply.page(
       'pages/hours/statement',
       { statement: statement(context, memberId, from, to), member, f: formatters(request) },

@@ -1,13 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { regions, users } from '../../db/schema/core.ts';
-import { serviceTypes } from '../../db/schema/hours.ts';
-import { elders, members } from '../../db/schema/people.ts';
 import { authorize } from '../../domain/access/authorize.ts';
-import { memberIdOfUser } from '../../domain/hours/context.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
-import { approveMany, approveRecord, capSplitFor, ownReasonOf, recordLabels, creditSplitOf, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { recordPage, recordVillagePath, userDisplayName } from '../../domain/hours/record-page.ts';
+import { approveMany, approveRecord, recordLabels, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -27,7 +23,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   }
 
   function villagePath(record: ServiceRecord): string {
-    return app.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get()?.path ?? '';
+    return recordVillagePath(context, record);
   }
 
   /** Shown when another reviewer decided first: what happened, by whom, and the way back to the queue. */
@@ -37,30 +33,14 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   }
 
   async function showRecord(request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
-    const user = request.requireUser();
-    const ownMemberId = memberIdOfUser(app.db, user.id);
-    const isVolunteer = ownMemberId !== null && ownMemberId === record.volunteerMemberId;
-    const path = villagePath(record);
-    const staff = authorize(user.actor, canVerifyHours, { regionPath: path }) !== null;
+    const page = recordPage(context, request.requireUser().actor, record);
     // Someone else's record outside the scope is answered exactly like a missing one.
-    if (!isVolunteer && !staff) throw notFound('hours.error.record_not_found');
-    const ownReason = ownReasonOf(record, user.id, ownMemberId);
-    const own = ownReason !== null;
-    const volunteer = app.db.select({ realName: members.realName }).from(members).where(eq(members.id, record.volunteerMemberId)).get();
-    const type = app.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get()!;
-    const elder = record.elderId ? app.db.select({ realName: elders.realName }).from(elders).where(eq(elders.id, record.elderId)).get() : undefined;
-    const village = app.db.select({ villageNameZh: regions.nameZh, villageNameEn: regions.nameEn }).from(regions).where(eq(regions.code, record.villageCode)).get()!;
-    const nameOf = (userId: number | null) => (userId ? app.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null : null);
+    if (!page) throw notFound('hours.error.record_not_found');
     const query = request.query as Record<string, string | undefined>;
-    const capCheck = record.status === 'pending' ? capSplitFor(context, record.volunteerMemberId, record.creditMinutes) : undefined;
-    const split = record.status === 'approved' || record.status === 'reversed' ? creditSplitOf(context, record.id) : undefined;
     return reply.page(
       'pages/hours/record',
       {
-        record, volunteerName: volunteer?.realName ?? '', type, elderName: elder?.realName ?? null, village,
-        enteredByName: nameOf(record.enteredByUserId), reviewedByName: nameOf(record.reviewedByUserId),
-        canDecide: staff && !own, own: staff && own, ownReason, errors, f: formatters(request),
-        capWarning: capCheck !== undefined && !capCheck.ok, diverted: split && split.diverted > 0 ? split : null,
+        record, ...page, errors, f: formatters(request),
         logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
         done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
         values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },
@@ -84,7 +64,7 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
   function showRaceLost(request: FastifyRequest, reply: FastifyReply, recordId: number) {
     const now = findRecord(context, recordId)!;
-    const by = now.reviewedByUserId ? app.db.select({ name: users.displayName }).from(users).where(eq(users.id, now.reviewedByUserId)).get()?.name ?? '' : '';
+    const by = userDisplayName(context, now.reviewedByUserId) ?? '';
     const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
     const backHref = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
     return showRecord(request, reply, now, { reject: noErrors, reverse: noErrors }, 409, { message, backHref });

@@ -2,13 +2,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { getImportBatch, listImportBatches, startImport, uploadRoster } from '../../domain/import/batch.ts';
 import { rosterColumns, type RosterKind } from '../../domain/import/columns.ts';
 import { rosterTemplate } from '../../domain/import/template.ts';
-import { scopePaths } from '../../domain/members/context.ts';
+import { canImportRosters } from '../../domain/import/permissions.ts';
+import { villageChoices } from '../../domain/members/choices.ts';
 import { field } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { parseId, peopleActor, peopleContext, refuse, villageChoices } from '../members/support.ts';
+import { parseId, peopleContext, refuse } from '../members/support.ts';
 import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
-import { canImportRosters } from '../../domain/import/permissions.ts';
 
 function rosterKind(value: string): RosterKind | null {
   return value === 'members' || value === 'elders' ? value : null;
@@ -18,7 +18,7 @@ const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   acceptMultipart(app);
 
   async function showIndex(request: FastifyRequest, reply: FastifyReply, form: { kind: string; error: string }, status = 200) {
-    const batches = listImportBatches(peopleContext(app), peopleActor(app, request));
+    const batches = listImportBatches(peopleContext(app), request.requireUser().actor);
     if (!batches.ok) refuse(batches);
     return reply.page('pages/import/index', { form, batches: batches.value }, { titleKey: 'import.title', status });
   }
@@ -32,7 +32,7 @@ const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canImportRosters);
     const kind = rosterKind(request.params.kind);
     if (!kind) throw notFound();
-    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), 'zh-CN').map((village) => ({ code: village.code, name: `${village.township} ${village.name}`.trim() }));
+    const villages = villageChoices(peopleContext(app), request.requireUser().actor, 'zh-CN', canImportRosters).map((village) => ({ code: village.code, name: `${village.township} ${village.name}`.trim() }));
     const file = await rosterTemplate(kind, villages);
     reply.header('Content-Disposition', `attachment; filename="${kind}-template.xlsx"; filename*=UTF-8''${encodeURIComponent(kind === 'members' ? '成员名册模板.xlsx' : '特殊困难老人名册模板.xlsx')}`);
     reply.header('Cache-Control', 'no-store');
@@ -47,7 +47,7 @@ const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!kind) return showIndex(request, reply, { kind: formKind, error: request.t('import.error.kindRequired') }, 422);
     if (!file || file.data.length === 0) return showIndex(request, reply, { kind: formKind, error: request.t('import.error.fileRequired') }, 422);
     if (file.truncated) return showIndex(request, reply, { kind: formKind, error: request.t('import.error.fileTooLarge', { megabytes: maximumUploadBytes / 1024 / 1024 }) }, 413);
-    const result = await uploadRoster(peopleContext(app), peopleActor(app, request), { kind, fileName: file.fileName, file: file.data });
+    const result = await uploadRoster(peopleContext(app), request.requireUser().actor, { kind, fileName: file.fileName, file: file.data });
     if (!result.ok) {
       if (result.status === 403) refuse(result);
       const problem = result.problems[0]!;
@@ -59,7 +59,7 @@ const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function loadBatch(request: FastifyRequest, id: string, errorPage = 1) {
     const batchId = parseId(id);
     if (batchId === null) throw notFound('people.error.import_not_found');
-    const result = getImportBatch(peopleContext(app), peopleActor(app, request), batchId, errorPage);
+    const result = getImportBatch(peopleContext(app), request.requireUser().actor, batchId, errorPage);
     if (!result.ok) refuse(result);
     return result.value;
   }
@@ -81,7 +81,7 @@ const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canImportRosters);
     const batchId = parseId(request.params.id);
     if (batchId === null) throw notFound('people.error.import_not_found');
-    const result = startImport(peopleContext(app), peopleActor(app, request), batchId);
+    const result = startImport(peopleContext(app), request.requireUser().actor, batchId);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       // Already running or done (a double click): show the batch as it is.

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize } from '../../domain/access/authorize.ts';
-import { accountOfMember, canCreateMemberSignIn, canManageAccounts, createMemberSignIn } from '../../domain/auth/accounts.ts';
-import { findCardHolder, printableCards, reissueCard } from '../../domain/members/cards.ts';
-import { cardQrSvg, cardUrl } from '../../domain/members/card.ts';
-import { scopePaths } from '../../domain/members/context.ts';
-import { credentialsSetByStaff, setMemberPin } from '../../domain/members/pin.ts';
+import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../domain/auth/accounts.ts';
+import { printableCards, reissueCard } from '../../domain/members/cards.ts';
+import { scanCard } from '../../domain/members/card-scan.ts';
+import { withQrCodes } from '../../domain/members/card.ts';
+import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
+import { setMemberPin } from '../../domain/members/pin.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
+import { ownRecordPage } from '../../domain/members/own-record.ts';
+import { memberSignInView } from '../../domain/members/sign-in-view.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
@@ -14,7 +16,7 @@ import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
-import { parseId, peopleActor, peopleContext, problemsToForm, refuse, teamsToJoin, villageChoices, type FormState } from './support.ts';
+import { parseId, peopleContext, problemsToForm, refuse, type FormState } from './support.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
 
@@ -40,7 +42,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- list and search ----
   app.get<{ Querystring: { q?: string; status?: string; page?: string } }>('/members', async (request, reply) => {
     request.authorize(canManageMembers);
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const query = (request.query.q ?? '').slice(0, 40);
     const status = statusFilters.includes(request.query.status as MemberStatus) ? (request.query.status as MemberStatus) : '';
     const result = searchMembers(peopleContext(app), actor, { query, statuses: status ? [status] : undefined, page: Number(request.query.page) || 1, pageSize: 20 });
@@ -51,7 +53,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- register ----
   async function showNew(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
-    const villages = villageChoices(app, scopePaths(peopleContext(app), peopleActor(app, request)), request.locale);
+    const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
     return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
   }
 
@@ -64,7 +66,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageMembers);
     const values = memberForm(request.body);
     const key = readIdempotencyKey(request.body);
-    const result = registerMember(peopleContext(app), peopleActor(app, request), values, key);
+    const result = registerMember(peopleContext(app), request.requireUser().actor, values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
       return showNew(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
@@ -75,7 +77,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- review queue of self-registrations ----
   app.get('/members/review', async (request, reply) => {
     request.authorize(canManageMembers);
-    const result = pendingRegistrations(peopleContext(app), peopleActor(app, request));
+    const result = pendingRegistrations(peopleContext(app), request.requireUser().actor);
     if (!result.ok) refuse(result);
     const reviewed = (request.query as { reviewed?: string }).reviewed ?? '';
     return reply.page('pages/members/review', { items: result.value.items, reviewed, errors: {} as Record<number, string> }, { titleKey: 'members.review.title' });
@@ -86,7 +88,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = loadId(request.params.id);
     const decision = field(request.body, 'decision');
     const context = peopleContext(app);
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const result = reviewSelfRegistration(context, actor, id, decision === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: field(request.body, 'reason') });
     if (!result.ok) {
       if (result.status !== 422 && result.status !== 409) refuse(result);
@@ -100,20 +102,10 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- one member ----
   async function showMember(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-    const result = getMember(peopleContext(app), peopleActor(app, request), id);
+    const result = getMember(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     const query = request.query as Record<string, string | undefined>;
-    const actor = request.requireUser().actor;
-    const signIn = accountOfMember(app.db, id);
-    const memberPath = (app.db.$client.prepare(`SELECT r.path FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`).get(id) as { path: string }).path;
-    const signInView = {
-      account: signIn,
-      // The account page is for offices in scope; coordinators see that the sign-in exists.
-      linkAccount: signIn !== null && authorize(actor, canManageAccounts, { regionPath: memberPath }) !== null,
-      mayCreate: signIn === null && authorize(actor, canCreateMemberSignIn, { regionPath: memberPath }) !== null,
-      error: '',
-      phone: '',
-    };
+    const signInView = { ...memberSignInView(peopleContext(app), request.requireUser().actor, id), error: '', phone: '' };
     const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
     const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
     return reply.page(
@@ -133,7 +125,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = loadId(request.params.id);
     const action = field(request.body, 'action') === 'reactivate' ? 'reactivate' : 'suspend';
     const reason = field(request.body, 'reason');
-    const result = changeMemberStatus(peopleContext(app), peopleActor(app, request), id, action, reason);
+    const result = changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { statusError: request.t(result.problems[0]!.code, result.problems[0]!.params), reason }, result.status);
@@ -147,7 +139,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const pin = field(request.body, 'pin');
     const confirm = field(request.body, 'pin_confirm');
     if (pin !== confirm) return showMember(request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), peopleActor(app, request), id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
+    const result = await setMemberPin(peopleContext(app), request.requireUser().actor, id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -158,7 +150,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
     request.authorize(canManageMembers);
     const id = loadId(request.params.id);
-    const result = reissueCard(peopleContext(app), peopleActor(app, request), id);
+    const result = reissueCard(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return reply.seeOther(`/members/${id}/card?reissued=1`);
   });
@@ -168,7 +160,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canCreateMemberSignIn);
     const id = loadId(request.params.id);
     // Scope first: the member page refuses members outside the actor's area (403/404) before anything else.
-    const member = getMember(peopleContext(app), peopleActor(app, request), id);
+    const member = getMember(peopleContext(app), request.requireUser().actor, id);
     if (!member.ok) refuse(member);
     const phone = field(request.body, 'phone').slice(0, 40);
     const result = await createMemberSignIn(app.db, request.requireUser().actor, { memberId: id, phone, temporaryPassword: field(request.body, 'temporary_password') }, request.ip, app.clock());
@@ -189,9 +181,9 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- cards: one card, or an A4 sheet of several ----
   async function renderCards(request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
-    const result = printableCards(peopleContext(app), peopleActor(app, request), ids);
+    const result = printableCards(peopleContext(app), request.requireUser().actor, ids);
     if (!result.ok) refuse(result);
-    const cards = await Promise.all(result.value.map(async (card) => ({ ...card, qrSvg: await cardQrSvg(cardUrl(baseUrl(request), card.cardToken)) })));
+    const cards = await withQrCodes(result.value, baseUrl(request));
     return reply.page('pages/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
   }
 
@@ -209,19 +201,15 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- a member's own record: masked facts, own PIN, own data copy, teams to join ----
   async function showOwn(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    const actor = peopleActor(app, request);
-    if (!actor.memberId) throw notFound('people.error.member_not_found');
-    const result = getMember(peopleContext(app), actor, actor.memberId);
+    const result = ownRecordPage(peopleContext(app), request.requireUser().actor);
     if (!result.ok) refuse(result);
-    const teams = teamsToJoin(app, actor.memberId);
-    const signInSetByStaff = credentialsSetByStaff(peopleContext(app), actor.userId) !== null;
-    return reply.page('pages/members/me', { member: result.value, teams, signInSetByStaff, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
+    return reply.page('pages/members/me', { ...result.value, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
   }
 
   app.get('/members/me', async (request, reply) => showOwn(request, reply));
 
   app.post('/members/me/pin', async (request, reply) => {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     if (!actor.memberId) throw notFound('people.error.member_not_found');
     const pin = field(request.body, 'pin');
     if (pin !== field(request.body, 'pin_confirm')) return showOwn(request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
@@ -234,11 +222,11 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   app.post<{ Params: { teamId: string } }>('/members/me/teams/:teamId', async (request, reply) => {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const teamId = parseId(request.params.teamId);
     if (!actor.memberId || teamId === null) throw notFound('people.error.team_not_found');
     // Only teams of the member's own area (the ones the page offers): an id edited in the URL finds nothing.
-    if (!teamsToJoin(app, actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
+    if (!teamsToJoin(peopleContext(app), actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
     const result = requestTeamMembership(peopleContext(app), actor, teamId);
     if (!result.ok) {
       if (result.status === 404) refuse(result);
@@ -256,7 +244,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   }
 
   app.get('/members/me/export', async (request, reply) => {
-    const actor = peopleActor(app, request);
+    const actor = request.requireUser().actor;
     const result = exportOwnData(peopleContext(app), actor);
     if (!result.ok) refuse(result);
     return sendCopy(reply, actor.memberId!, result.value);
@@ -265,7 +253,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
     request.requireUser();
     const id = loadId(request.params.id);
-    const result = exportMemberData(peopleContext(app), peopleActor(app, request), id);
+    const result = exportMemberData(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return sendCopy(reply, id, result.value);
   });
@@ -274,7 +262,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageMembers);
     const id = loadId(request.params.id);
     const reason = field(request.body, 'export_reason');
-    const result = exportMemberDataWithReason(peopleContext(app), peopleActor(app, request), id, reason);
+    const result = exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(request, reply, id, { exportError: request.t(result.problems[0]!.code, result.problems[0]!.params), exportReason: reason }, result.status);
@@ -284,7 +272,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   // ---- public self-registration ----
   async function showJoin(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200, consented = false) {
-    return reply.page('pages/members/join', { form, consented, villages: villageChoices(app, null, request.locale) }, { titleKey: 'members.join.title', status });
+    return reply.page('pages/members/join', { form, consented, villages: allVillageChoices(peopleContext(app), request.locale) }, { titleKey: 'members.join.title', status });
   }
 
   app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(request, reply, emptyForm()));
@@ -307,18 +295,10 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- what a scanned card's QR code opens: validity for anyone, the holder for staff in scope ----
   app.get<{ Params: { token: string } }>('/c/:token', { config: { public: true } }, async (request, reply) => {
     const token = /^[A-Za-z0-9_-]{20,100}$/.test(request.params.token) ? request.params.token : '';
+    const scanned = scanCard(peopleContext(app), request.currentUser?.actor ?? null, token);
     // A clerk scanning a card at the counter goes straight to that member's redemption screen.
-    if (token && request.currentUser?.actor.grants.some((grant) => grant.role === 'clerk')) {
-      return reply.seeOther(`/counter/scan/${token}`);
-    }
-    const found = token ? findCardHolder(peopleContext(app), { token }) : null;
-    const valid = Boolean(found?.ok);
-    let holder: { memberId: number; realName: string; cardNumber: string } | null = null;
-    if (found?.ok && request.currentUser && authorize(request.currentUser.actor, canManageMembers)) {
-      const detail = getMember(peopleContext(app), peopleActor(app, request), found.value.memberId);
-      if (detail.ok) holder = { memberId: found.value.memberId, realName: found.value.realName, cardNumber: found.value.cardNumber };
-    }
-    return reply.page('pages/members/card-scan', { valid, holder }, { titleKey: 'members.cardScan.title', status: valid ? 200 : 404 });
+    if (scanned.kind === 'counter') return reply.seeOther(`/counter/scan/${token}`);
+    return reply.page('pages/members/card-scan', { valid: scanned.valid, holder: scanned.holder }, { titleKey: 'members.cardScan.title', status: scanned.valid ? 200 : 404 });
   });
 
   app.get('/join/done', { config: { public: true } }, async (request, reply) => reply.page('pages/members/join-done', {}, { titleKey: 'members.join.doneTitle' }));

@@ -1,38 +1,23 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, regionScopes } from '../../domain/access/authorize.ts';
+import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { memberFacts } from '../../domain/redemption/context.ts';
+import { requestsBoard } from '../../domain/redemption/requests-board.ts';
 import {
-  acceptRequest, canRequestForElders, canUseRequests, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
+  acceptRequest, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
 } from '../../domain/redemption/requests.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { hoursOf, memberIdOfUser, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
-import { countyPathOf } from '../../domain/regions/path.ts';
+import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+
+/** Volunteers (members) and coordinators see and act on the service requests of their area. */
+export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 
 const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  /** The area a user sees: a member's home county, and staff regions. */
-  function areaPaths(request: FastifyRequest): string[] {
-    const user = request.requireUser();
-    const paths = regionScopes(user.actor, canRequestForElders);
-    const memberId = memberIdOfUser(app, user.id);
-    if (memberId !== null) {
-      const member = memberFacts(app.db, memberId);
-      const county = member ? countyPathOf(member.villagePath) : null;
-      if (county) paths.push(county);
-    }
-    return [...new Set(paths)];
-  }
-
   function requestsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const user = request.requireUser();
-    const memberId = memberIdOfUser(app, user.id);
-    const self = memberId === null ? null : memberFacts(app.db, memberId) ?? null;
-    const seen = new Set<number>();
-    const requests = areaPaths(request).flatMap((path) => requestsIn(redemptionContext(app), path)).filter((item) => !seen.has(item.id) && seen.add(item.id));
+    const board = requestsBoard(redemptionContext(app), request.requireUser().actor);
     return reply.page('pages/requests/index', {
-      self, requests, memberId, categories: serviceCategories, isStaff: authorize(user.actor, canRequestForElders) !== null,
+      ...board, categories: serviceCategories,
       posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.requests.title', status });
   }
@@ -45,7 +30,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post('/requests', async (request, reply) => {
     request.authorize(canUseRequests);
     const user = request.requireUser();
-    const memberId = memberIdOfUser(app, user.id);
+    const memberId = (user.actor.memberId ?? null);
     const values = {
       elder: field(request.body, 'elder').trim(), payer: field(request.body, 'payer') || 'wallet', category: field(request.body, 'category'),
       description: field(request.body, 'description'), when: field(request.body, 'when').trim(), place: field(request.body, 'place'),
@@ -74,7 +59,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       request.authorize(canUseRequests);
       const user = request.requireUser();
       const found = loadRequest(request);
-      const memberId = memberIdOfUser(app, user.id);
+      const memberId = (user.actor.memberId ?? null);
       const context = redemptionContext(app);
       let result;
       if (action === 'accept') {

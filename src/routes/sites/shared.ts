@@ -1,6 +1,4 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { users } from '../../db/schema/core.ts';
 import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
 import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
 import type { Translate } from '../../i18n/index.ts';
@@ -29,11 +27,6 @@ export function minutesFromHours(text: string): number {
 /** The sentences of a domain refusal, in the user's language (minute amounts shown by the messages' {name:duration}). */
 export function problemMessages(t: Translate, problems: readonly Problem[]): string[] {
   return problems.map((problem) => t(problem.code, problem.params));
-}
-
-/** The member behind the signed-in user (a volunteer login), if any. */
-export function memberIdOfUser(app: FastifyInstance, userId: number): number | null {
-  return app.db.select({ memberId: users.memberId }).from(users).where(eq(users.id, userId)).get()?.memberId ?? null;
 }
 
 /**

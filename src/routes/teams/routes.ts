@@ -1,38 +1,21 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { regions } from '../../db/schema/core.ts';
-import { members } from '../../db/schema/people.ts';
-import { authorize, permission } from '../../domain/access/authorize.ts';
-import { scopePaths, officeRoles } from '../../domain/members/context.ts';
-import { activitiesBySponsor, addTeamMember, createActivity, createTeam, decideTeamMembership, getTeam, listTeams, setTeamLeader, type SponsorKind } from '../../domain/teams/teams.ts';
+import { memberIdByCardNumber } from '../../domain/members/cards.ts';
+import { canCreateTeams, canManageMembers } from '../../domain/members/permissions.ts';
+import { teamPage, teamsIndex } from '../../domain/teams/pages.ts';
+import { addTeamMember, createActivity, createTeam, decideTeamMembership, setTeamLeader, type SponsorKind } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { canManageMembers } from '../../domain/members/permissions.ts';
-import { parseId, peopleActor, peopleContext, problemsToForm, refuse } from '../members/support.ts';
-
-export const canCreateTeams = permission('teams.create', ['office', 'admin']);
+import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
 
 interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: string; regionCode: string }
 
 const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  function regionChoices(request: FastifyRequest) {
-    const paths = scopePaths(peopleContext(app), peopleActor(app, request), officeRoles);
-    return app.db.select({ code: regions.code, nameZh: regions.nameZh, nameEn: regions.nameEn, level: regions.level, path: regions.path }).from(regions).all()
-      .filter((region) => region.level !== 'village' && paths.some((path) => region.path.startsWith(path)))
-      .sort((a, b) => a.path.localeCompare(b.path))
-      .map((region) => ({ code: region.code, name: request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh, level: region.level }));
-  }
-
   async function showIndex(request: FastifyRequest, reply: FastifyReply, form: { values: TeamFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-    const context = peopleContext(app);
-    const actor = peopleActor(app, request);
-    const teams = listTeams(context, actor, { sponsorUnit: (request.query as { sponsor?: string }).sponsor || undefined });
-    if (!teams.ok) refuse(teams);
-    const year = Number(new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 4));
-    const bySponsor = activitiesBySponsor(context, actor, year);
-    const canCreate = authorize(request.requireUser().actor, canCreateTeams) !== null;
-    return reply.page('pages/teams/index', { teams: teams.value, bySponsor: bySponsor.ok ? bySponsor.value : [], year, canCreate, form, regions: canCreate ? regionChoices(request) : [], sponsor: (request.query as { sponsor?: string }).sponsor ?? '' }, { titleKey: 'teams.title', status });
+    const sponsor = (request.query as { sponsor?: string }).sponsor ?? '';
+    const index = teamsIndex(peopleContext(app), request.requireUser().actor, { sponsorUnit: sponsor || undefined }, request.locale);
+    if (!index.ok) refuse(index);
+    return reply.page('pages/teams/index', { ...index.value, form, sponsor }, { titleKey: 'teams.title', status });
   }
 
   app.get('/teams', async (request, reply) => {
@@ -44,7 +27,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canCreateTeams);
     const values: TeamFormValues = { name: field(request.body, 'name'), sponsorUnit: field(request.body, 'sponsor_unit'), sponsorKind: field(request.body, 'sponsor_kind'), regionCode: field(request.body, 'region_code') };
     const key = readIdempotencyKey(request.body);
-    const result = createTeam(peopleContext(app), peopleActor(app, request), { ...values, sponsorKind: values.sponsorKind as SponsorKind }, key);
+    const result = createTeam(peopleContext(app), request.requireUser().actor, { ...values, sponsorKind: values.sponsorKind as SponsorKind }, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
       return showIndex(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status);
@@ -53,10 +36,10 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   async function showTeam(request: FastifyRequest, reply: FastifyReply, teamId: number, problems: { section: string; message: string } | null = null, status = 200) {
-    const result = getTeam(peopleContext(app), peopleActor(app, request), teamId);
+    const result = teamPage(peopleContext(app), request.requireUser().actor, teamId);
     if (!result.ok) refuse(result);
-    const canLead = authorize(request.requireUser().actor, canCreateTeams) !== null;
-    return reply.page('pages/teams/show', { team: result.value, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: result.value.name }, status });
+    const { team, canLead } = result.value;
+    return reply.page('pages/teams/show', { team, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: team.name }, status });
   }
 
   function teamId(value: string): number {
@@ -74,9 +57,9 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageMembers);
     const id = teamId(request.params.id);
     const card = field(request.body, 'card_number').trim();
-    const member = card ? app.db.select({ id: members.id }).from(members).where(eq(members.cardNumber, card)).get() : undefined;
-    if (!member) return showTeam(request, reply, id, { section: 'members', message: request.t(card ? 'people.error.card_not_found' : 'teams.error.cardRequired') }, 422);
-    const result = addTeamMember(peopleContext(app), peopleActor(app, request), id, member.id);
+    const memberId = card ? memberIdByCardNumber(peopleContext(app), card) : null;
+    if (memberId === null) return showTeam(request, reply, id, { section: 'members', message: request.t(card ? 'people.error.card_not_found' : 'teams.error.cardRequired') }, 422);
+    const result = addTeamMember(peopleContext(app), request.requireUser().actor, id, memberId);
     if (!result.ok) {
       if (result.status === 404) refuse(result);
       return showTeam(request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -90,7 +73,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const membershipId = parseId(request.params.membershipId);
     if (membershipId === null) throw notFound('people.error.membership_not_found');
     const approve = field(request.body, 'decision') === 'approve';
-    const result = decideTeamMembership(peopleContext(app), peopleActor(app, request), membershipId, approve ? { approve: true } : { approve: false, reason: field(request.body, 'reason') });
+    const result = decideTeamMembership(peopleContext(app), request.requireUser().actor, membershipId, approve ? { approve: true } : { approve: false, reason: field(request.body, 'reason') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showTeam(request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -102,7 +85,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canCreateTeams);
     const id = teamId(request.params.id);
     const memberId = parseId(field(request.body, 'member_id'));
-    const result = memberId === null ? null : setTeamLeader(peopleContext(app), peopleActor(app, request), id, memberId);
+    const result = memberId === null ? null : setTeamLeader(peopleContext(app), request.requireUser().actor, id, memberId);
     if (!result || !result.ok) {
       if (result && (result.status === 403 || result.status === 404)) refuse(result);
       return showTeam(request, reply, id, { section: 'leader', message: request.t('people.error.leader_not_member') }, 422);
@@ -113,7 +96,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/teams/:id/activities', async (request, reply) => {
     request.authorize(canManageMembers);
     const id = teamId(request.params.id);
-    const result = createActivity(peopleContext(app), peopleActor(app, request), id, { activityDate: field(request.body, 'activity_date'), place: field(request.body, 'place'), theme: field(request.body, 'theme') }, readIdempotencyKey(request.body));
+    const result = createActivity(peopleContext(app), request.requireUser().actor, id, { activityDate: field(request.body, 'activity_date'), place: field(request.body, 'place'), theme: field(request.body, 'theme') }, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       const { errors } = problemsToForm(result.problems, request.t);

@@ -2,8 +2,7 @@ import { test } from 'tap';
 import { asc, eq } from 'drizzle-orm';
 import { openDatabase } from '../../../src/db/client.ts';
 import { regions, userRoles, users } from '../../../src/db/schema/core.ts';
-import { findUser, grantsOf } from '../../../src/domain/auth/users.ts';
-import { memberIdOfUser } from '../../../src/domain/hours/context.ts';
+import { actorOf, findUser, grantsOf } from '../../../src/domain/auth/users.ts';
 import { seedDemo } from '../../../src/domain/demo/seed.ts';
 
 // The reads every request makes (the session's user, grants and member id) are
@@ -11,7 +10,7 @@ import { seedDemo } from '../../../src/domain/demo/seed.ts';
 // the drizzle queries they replace answer, for every user, so a column added
 // to the schema but not to the SQL fails here.
 
-test('findUser, grantsOf and memberIdOfUser answer what drizzle answers', async (t) => {
+test('findUser, grantsOf and the actor\'s member id answer what drizzle answers', async (t) => {
   const db = openDatabase(':memory:');
   t.teardown(() => db.$client.close());
   await seedDemo(db, Date.UTC(2026, 2, 14, 2, 0, 0));
@@ -23,11 +22,11 @@ test('findUser, grantsOf and memberIdOfUser answer what drizzle answers', async 
     t.strictSame(grantsOf(db, id), db
       .select({ role: userRoles.role, regionCode: userRoles.regionCode, regionPath: regions.path, siteId: userRoles.siteId })
       .from(userRoles).leftJoin(regions, eq(regions.code, userRoles.regionCode)).where(eq(userRoles.userId, id)).orderBy(asc(userRoles.id)).all(), `grants of ${id}`);
-    t.equal(memberIdOfUser(db, id), db.select({ memberId: users.memberId }).from(users).where(eq(users.id, id)).get()!.memberId, `member of ${id}`);
+    t.equal(actorOf(db, id).memberId, db.select({ memberId: users.memberId }).from(users).where(eq(users.id, id)).get()!.memberId, `member of ${id}`);
   }
   t.equal(findUser(db, ids[0]!)!.mustChangePassword, true, 'booleans come back as booleans');
   t.equal(findUser(db, ids[1]!)!.mustChangePassword, false);
   t.equal(findUser(db, 999_999), undefined);
   t.same(grantsOf(db, 999_999), []);
-  t.equal(memberIdOfUser(db, 999_999), null);
+  t.equal(actorOf(db, 999_999).memberId, null);
 });

@@ -12,7 +12,7 @@ const pin = '285714';
 
 async function withElderPin(): Promise<HoursFixture> {
   const f = hoursFixture();
-  const set = await setMemberPin(f.people, { userId: f.admin.userId, memberId: f.elderMemberId, roles: [] }, f.elderMemberId, pin);
+  const set = await setMemberPin(f.people, { userId: f.admin.userId, memberId: f.elderMemberId, grants: [] }, f.elderMemberId, pin);
   if (!set.ok) throw new Error(JSON.stringify(set));
   return f;
 }

@@ -5,7 +5,8 @@ import { teamActivities, teams } from '../../../src/db/schema/people.ts';
 import type { Actor } from '../../../src/domain/access/authorize.ts';
 import { actorOf } from '../../../src/domain/auth/users.ts';
 import { registerElder } from '../../../src/domain/elders/register.ts';
-import type { PeopleContext, RoleName } from '../../../src/domain/members/context.ts';
+import type { PeopleContext } from '../../../src/domain/members/context.ts';
+import type { Role as RoleName } from '../../../src/domain/access/authorize.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
 import type { HoursContext } from '../../../src/domain/hours/context.ts';
 import { seedFirstStandard } from '../../../src/domain/hours/first-standard.ts';
@@ -13,6 +14,7 @@ import type { LogInput } from '../../../src/domain/hours/log.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { instants } from '../../helpers/clock.ts';
 import { testPeopleKeys } from '../../helpers/crypto-profile.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 /** 2026-11-23 10:00 in Shanghai (02:00 UTC). */
 export const startMs = instants.suiteDefault;
@@ -84,7 +86,7 @@ export function hoursFixture(): HoursFixture {
   const context: HoursContext = { db, now };
   const people: PeopleContext = { db, keys: testPeopleKeys(), now };
   const admin = addUser(db, '张明', '13900000001', 'admin', '430000');
-  const peopleAdmin = { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
+  const peopleAdmin = actorWithRoles(db, { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] });
   const member = (name: string, sequence: number, village: string, phone: string | null) => {
     const result = registerMember(people, peopleAdmin, { realName: name, phone, idNumber: makeIdNumber('433123', '1958-03-07', sequence), villageCode: village });
     if (!result.ok) throw new Error(`fixture member: ${JSON.stringify(result.problems)}`);

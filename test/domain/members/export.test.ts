@@ -4,6 +4,7 @@ import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
 import type { Actor } from '../../../src/domain/members/context.ts';
 import { exportMemberData } from '../../../src/domain/members/query.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 t.test("the PIPL copy holds the member's account (no password hash), services, redemptions, gifts, relatives and wallet history", async (t) => {
   const db = openDatabase(':memory:');
@@ -18,7 +19,7 @@ t.test("the PIPL copy holds the member's account (no password hash), services, r
   const other = one<{ id: number }>(`SELECT id FROM members WHERE village_code = '433123101001' AND status = 'active' AND id <> ? ORDER BY id LIMIT 1`, memberId).id;
   db.$client.prepare(`INSERT OR IGNORE INTO member_relatives (member_id, relative_member_id, relation, registered_at_ms) VALUES (?, ?, '女儿', ?)`).run(memberId, other, nowMs);
   db.$client.prepare(`INSERT INTO member_gifts (idempotency_key, kind, from_member_id, to_member_id, amount_minutes, transfer_ids, at_ms) VALUES ('export-test-gift', 'gift', ?, ?, 30, '[]', ?)`).run(memberId, other, nowMs);
-  const admin: Actor = { userId: 6, memberId: null, roles: [{ role: 'admin', regionCode: '430000', siteId: null }], ipAddress: '127.0.0.1' };
+  const admin: Actor = actorWithRoles(db, { userId: 6, memberId: null, roles: [{ role: 'admin', regionCode: '430000', siteId: null }], ipAddress: '127.0.0.1' });
 
   const result = exportMemberData(context, admin, memberId);
   if (!result.ok) return t.fail(JSON.stringify(result));

@@ -9,6 +9,7 @@ import { changeMemberStatus } from '../../../src/domain/members/status.ts';
 import { cardQrSvg, cardUrl, isValidCardNumber } from '../../../src/domain/members/card.ts';
 import { translator } from '../../../src/i18n/index.ts';
 import { peopleFixture, villages } from '../people-fixture.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 const zh = translator('zh-CN');
 
@@ -223,8 +224,8 @@ t.test('PIPL export holds everything about the member, for the member or staff i
   const idNumber = f.idNumber(81, '1950-12-01');
   const created = registerMember(f.context, f.coordinatorA, { realName: '孙九', phone: '13500001111', idNumber, villageCode: villages.hongqi });
   if (!created.ok) return t.fail('register');
-  const self = { userId: 1000, memberId: created.value.memberId, roles: [{ role: 'volunteer' as const, regionCode: villages.hongqi }] };
-  const stranger = { userId: 1001, memberId: 999, roles: [{ role: 'volunteer' as const, regionCode: villages.hongqi }] };
+  const self = actorWithRoles(f.db, { userId: 1000, memberId: created.value.memberId, roles: [{ role: 'volunteer' as const, regionCode: villages.hongqi }] });
+  const stranger = actorWithRoles(f.db, { userId: 1001, memberId: 999, roles: [{ role: 'volunteer' as const, regionCode: villages.hongqi }] });
   const exported = exportMemberData(f.context, self, created.value.memberId);
   t.ok(exported.ok);
   if (exported.ok) {

@@ -7,6 +7,7 @@ import { searchMembers } from '../../../src/domain/members/query.ts';
 import { changeMemberStatus } from '../../../src/domain/members/status.ts';
 import { translator } from '../../../src/i18n/index.ts';
 import { peopleFixture, villages } from '../people-fixture.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 t.test('PIN: six digits, not trivial; wrong attempts lock it; a suspended member is refused', async (t) => {
   const f = peopleFixture();
@@ -38,7 +39,7 @@ t.test('PIN: six digits, not trivial; wrong attempts lock it; a suspended member
   f.clock.ms += 31 * 60_000;
   t.ok((await verifyMemberPin(f.context, id, '246810')).ok, 'unlocked after 30 minutes');
 
-  const self = { userId: 500, memberId: id, roles: [{ role: 'volunteer' as const, regionCode: villages.hongqi }] };
+  const self = actorWithRoles(f.db, { userId: 500, memberId: id, roles: [{ role: 'volunteer' as const, regionCode: villages.hongqi }] });
   t.ok((await setMemberPin(f.context, self, id, '802413')).ok, 'the member sets their own PIN');
   t.ok(changeMemberStatus(f.context, f.coordinatorA, id, 'suspend', '核查').ok);
   const suspended = await verifyMemberPin(f.context, id, '802413');

@@ -14,6 +14,7 @@ import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { TransferFlags } from '../../../src/ledger/index.ts';
 import { instants } from '../../helpers/clock.ts';
 import { testPeopleKeys } from '../../helpers/crypto-profile.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 /** 2026-11-23 10:00 in Shanghai. */
 export const startMs = instants.suiteDefault;
@@ -65,7 +66,7 @@ export function redemptionFixture(path = ':memory:', options: { migrate?: boolea
     return actorOf(row.id);
   };
   const admin = addUser('admin', 'admin', { regionCode: '430000' });
-  const peopleAdmin = { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
+  const peopleAdmin = actorWithRoles(db, { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] });
   const peopleContext = { db, keys, now: () => clock.ms };
   let idSequence = 0;
   const ledger = ledgerFor(db.$client, () => clock.ms);
@@ -87,7 +88,7 @@ export function redemptionFixture(path = ':memory:', options: { migrate?: boolea
       villageCode,
     });
     if (!registered.ok) throw new Error(`register ${name}: ${JSON.stringify(registered.problems)}`);
-    const set = await setMemberPin(peopleContext, { ...peopleAdmin, memberId: registered.value.memberId, roles: [] }, registered.value.memberId, pin);
+    const set = await setMemberPin(peopleContext, { ...peopleAdmin, memberId: registered.value.memberId, grants: [] }, registered.value.memberId, pin);
     if (!set.ok) throw new Error(`pin: ${JSON.stringify(set.problems)}`);
     const memberId = registered.value.memberId;
     ensureAccounts(ledger, [accountInputs.wallet(memberId)]);

@@ -11,7 +11,7 @@ async function elderWithPin(testApp: TestApp): Promise<number> {
   const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
   const memberId = scalar(testApp, 'SELECT member_id FROM elders WHERE id = ?', elderId);
   const admin = scalar(testApp, "SELECT user_id FROM user_roles WHERE role = 'admin' LIMIT 1");
-  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, memberId, roles: [] }, memberId, pin);
+  const set = await setMemberPin({ db: testApp.db, keys: testApp.app.secrets, now: testApp.clock.now }, { userId: admin, memberId, grants: [] }, memberId, pin);
   if (!set.ok) throw new Error(JSON.stringify(set));
   return elderId;
 }

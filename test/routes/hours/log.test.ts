@@ -8,6 +8,7 @@ import { demoVolunteerIdNumber } from '../../../src/domain/demo/id-numbers.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 /** A visit by 王秀英 to 龙玉兰 yesterday (2026-11-22) at 05:00-06:00, before any seeded record that day. */
 function visitForm(app: TestApp, overrides: Record<string, string> = {}): Record<string, string> {
@@ -102,7 +103,7 @@ t.test('refused: the volunteer as their own recipient, and an inactive type', as
   const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
   const adminId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000006'");
   const people = { db, keys: testApp.app.secrets, now: clock.now };
-  const self = registerElder(people, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }, {
+  const self = registerElder(people, actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }), {
     realName: '王秀英', idNumber: demoVolunteerIdNumber, villageCode: '433123101001', memberId, categories: ['empty_nest'], consent: { givenBy: 'self', method: 'written' },
   });
   t.ok(self.ok);

@@ -4,6 +4,7 @@ import { registerElder } from '../../../src/domain/elders/register.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { createTestApp, signedInAs, visibleText } from '../../helpers/web.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 const dayMs = 24 * 3600_000;
 
@@ -18,7 +19,7 @@ t.test('an elder never visited is due from registration: listed first as 从未�
   t.teardown(() => test.app.close());
   await seedDemoNetwork(test.db, testSecrets(), test.clock.now());
   // One more elder, registered 5 days ago with a 30-day interval, never visited: before the fix, "还有 25 天到期".
-  const admin = { userId: test.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000006'").pluck().get() as number, roles: [{ role: 'admin' as const, regionCode: '430000' }] };
+  const admin = actorWithRoles(test.db, { userId: test.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000006'").pluck().get() as number, roles: [{ role: 'admin' as const, regionCode: '430000' }] });
   const registered = registerElder({ db: test.db, keys: testSecrets(), now: () => test.clock.now() - 5 * dayMs }, admin, {
     realName: '符新来', idNumber: makeIdNumber('433123', '1940-02-02', 977), villageCode: '433123101001', categories: ['living_alone'], visitIntervalDays: 30,
     consent: { givenBy: 'self', method: 'written' },

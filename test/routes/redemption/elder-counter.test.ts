@@ -7,6 +7,7 @@ import { verifyLedger } from '../../../src/ledger/index.ts';
 import { elderLookupMissesPerClerk } from '../../../src/domain/redemption/lookup.ts';
 import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, redemptionApp, tableCounts } from './helpers.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 /** Site 2 of the demo is 老家寨村互助服务站 (凤凰县); the demo coordinator (山江镇) works its counter. */
 const station = 2;
@@ -17,7 +18,7 @@ async function elderApp() {
   const adminId = (db.$client.prepare('SELECT id FROM users WHERE phone = ?').get(demoPhone('admin')) as { id: number }).id;
   const admin = actorOf(db, adminId);
   const idNumber = makeIdNumber('433123', '1936-02-14', 613);
-  const registered = registerElder({ db, keys: secrets, now: test.clock.now }, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }, {
+  const registered = registerElder({ db, keys: secrets, now: test.clock.now }, actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }), {
     realName: '麻老三', idNumber, villageCode: '433123101001', memberId: null, categories: ['living_alone'],
     familyContactName: '麻小英', familyContactRelation: '孙女', familyContactPhone: '13912340077',
     consent: { givenBy: 'self', method: 'written' }, sensitiveConsent: null,
