@@ -75,7 +75,7 @@ if (skip) {
     const coordinator = await phone('coordinator');
     await (await navigationLink(coordinator.page, '审核')).click();
     await coordinator.page.getByRole('heading', { level: 1, name: '待审核的服务记录' }).waitFor();
-    const item = coordinator.page.locator('#queue > li').filter({ hasText: '帮老人挑水' });
+    const item = coordinator.page.locator('#queue tbody tr').filter({ hasText: '帮老人挑水' });
     await item.getByRole('button', { name: '通过' }).click();
     await coordinator.page.getByText('已通过 1 条。').waitFor();
     t.equal(scalar('SELECT status FROM service_records WHERE id = ?', recordId), 'approved');
