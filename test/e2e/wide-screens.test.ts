@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { actorOf } from '../../src/domain/auth/users.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
+import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { logService } from '../../src/domain/hours/log.ts';
 import { axeViolations, browserSkipReason, launchBrowser, navigationLink, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
 
@@ -38,6 +39,8 @@ if (skip) {
   t.before(async () => {
     [browser, server] = await Promise.all([launchBrowser(), startServer()]);
     seedHours(server.db, server.app.secrets, server.clock.now());
+    // Partner sites, redemptions and voucher grants (after the hours, as the demo network seeds them).
+    await seedRedemption(server.db, server.app.secrets, server.clock.now());
   });
   t.teardown(async () => {
     await browser?.close();
@@ -158,6 +161,24 @@ if (skip) {
       await close();
     }
   });
+
+  for (const elder of [false, true]) {
+    t.test(`the voucher grant history is a table at 1440 px (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
+      const { page, close } = await desktop('office', { elder });
+      await page.goto(`${server.baseUrl}/vouchers`);
+      const table = page.locator('table#grant-history');
+      t.same((await table.locator('thead th[scope=col]').allTextContents()).map((name) => name.trim()), ['发放时间', '地区', '老人（类别）', '人数 × 每人', '资金来源', '发放事由'], 'column headers');
+      const rows = await table.locator('tbody tr').count();
+      const grants = server.db.$client.prepare("SELECT count(*) FROM voucher_grants g JOIN regions r ON r.code = g.region_code WHERE r.path LIKE '/430000/433100/433123/%'").pluck().get() as number;
+      t.ok(rows >= 1 && rows === Math.min(grants, 50), `one row per grant in the county (${rows} of ${grants})`);
+      const measured = await measure(page, 'table#grant-history');
+      t.ok(measured.mainWidth >= 1200, `the page uses the width (${measured.mainWidth}px)`);
+      t.same(measured.narrow, [], 'no cell narrower than four characters');
+      t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'nothing scrolls sideways');
+      t.same(await axeViolations(page), [], '/vouchers: axe');
+      await close();
+    });
+  }
 
   t.test('report tables keep region names on one line at 1440 px', async (t) => {
     const { page, close } = await desktop('office-city');
