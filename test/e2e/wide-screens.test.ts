@@ -163,19 +163,26 @@ if (skip) {
   });
 
   for (const elder of [false, true]) {
-    t.test(`the voucher grant history is a table at 1440 px (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
+    t.test(`an office's lists are tables at 1440 px: voucher grants and accounts (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
       const { page, close } = await desktop('office', { elder });
       await page.goto(`${server.baseUrl}/vouchers`);
-      const table = page.locator('table#grant-history');
-      t.same((await table.locator('thead th[scope=col]').allTextContents()).map((name) => name.trim()), ['发放时间', '地区', '老人（类别）', '人数 × 每人', '资金来源', '发放事由'], 'column headers');
-      const rows = await table.locator('tbody tr').count();
-      const grants = server.db.$client.prepare("SELECT count(*) FROM voucher_grants g JOIN regions r ON r.code = g.region_code WHERE r.path LIKE '/430000/433100/433123/%'").pluck().get() as number;
-      t.ok(rows >= 1 && rows === Math.min(grants, 50), `one row per grant in the county (${rows} of ${grants})`);
-      const measured = await measure(page, 'table#grant-history');
-      t.ok(measured.mainWidth >= 1200, `the page uses the width (${measured.mainWidth}px)`);
-      t.same(measured.narrow, [], 'no cell narrower than four characters');
-      t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'nothing scrolls sideways');
-      t.same(await axeViolations(page), [], '/vouchers: axe');
+      const grants = page.locator('table#grant-history');
+      t.same((await grants.locator('thead th[scope=col]').allTextContents()).map((name) => name.trim()), ['发放时间', '地区', '老人（类别）', '人数 × 每人', '资金来源', '发放事由'], '/vouchers: column headers');
+      const grantRows = await grants.locator('tbody tr').count();
+      const granted = server.db.$client.prepare("SELECT count(*) FROM voucher_grants g JOIN regions r ON r.code = g.region_code WHERE r.path LIKE '/430000/433100/433123/%'").pluck().get() as number;
+      t.ok(grantRows >= 1 && grantRows === Math.min(granted, 50), `/vouchers: one row per grant in the county (${grantRows} of ${granted})`);
+      await page.goto(`${server.baseUrl}/accounts`);
+      const accounts = page.locator('table#account-list');
+      t.same((await accounts.locator('thead th[scope=col]').allTextContents()).map((name) => name.trim()), ['姓名', '电话', '身份与范围'], '/accounts: column headers');
+      t.ok((await accounts.locator('tbody tr').count()) >= 2, '/accounts: a row per account');
+      for (const [path, table] of [['/vouchers', 'table#grant-history'], ['/accounts', 'table#account-list']] as const) {
+        await page.goto(`${server.baseUrl}${path}`);
+        const measured = await measure(page, table);
+        t.ok(measured.mainWidth >= 1200, `${path}: the page uses the width (${measured.mainWidth}px)`);
+        t.same(measured.narrow, [], `${path}: no cell narrower than four characters`);
+        t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: nothing scrolls sideways`);
+        t.same(await axeViolations(page), [], `${path}: axe`);
+      }
       await close();
     });
   }
