@@ -1,10 +1,9 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { measureFields } from '../helpers/fields.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Every page we build, signed out and as each role, in normal and elder mode:
@@ -12,7 +11,6 @@ import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, s
  * in elder mode), elder-mode controls are at least 60x60px, and nothing
  * scrolls sideways at 320px.
  */
-const axeTags = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
 
 interface PageCheck {
   name: string;
@@ -129,8 +127,7 @@ if (skip) {
           t.equal(await page.locator('html').getAttribute('lang'), check.locale ?? 'zh-CN', `${label}: language`);
           if (check.prepare) await check.prepare(page);
 
-          const results = await new AxeBuilder({ page }).withTags(axeTags).analyze();
-          const violations = results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+          const violations = await axeViolations(page);
           t.same(violations, [], `${label}: axe finds no violations`);
 
           const textCheck = await page.evaluate((minimum) => {

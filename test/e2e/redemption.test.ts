@@ -1,4 +1,3 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import t, { type Test } from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { openDatabase } from '../../src/db/client.ts';
@@ -9,7 +8,7 @@ import { translator } from '../../src/i18n/index.ts';
 import { durationText } from '../../src/lib/duration.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { testSecrets } from '../helpers/crypto-profile.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
+import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
 import { createTestApp } from '../helpers/web.ts';
 
 /**
@@ -19,7 +18,6 @@ import { createTestApp } from '../helpers/web.ts';
  * station. Then every new page in normal and elder mode: axe finds nothing,
  * text >= 18px (24px elder), elder controls >= 60x60px, no sideways scroll at 320px.
  */
-const axeTags = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
 
 async function startRedemptionServer(): Promise<LiveServer> {
   const secrets = testSecrets();
@@ -147,8 +145,7 @@ if (skip) {
 
   type Asserts = Pick<Test, 'same' | 'equal'>;
   async function check(t: Asserts, page: Page, label: string, elder: boolean) {
-    const results = await new AxeBuilder({ page }).withTags(axeTags).analyze();
-    const violations = results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+    const violations = await axeViolations(page);
     t.same(violations, [], `${label}: axe finds no violations`);
     const small = await page.evaluate((minimum) => {
       const found: string[] = [];

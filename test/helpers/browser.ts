@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import t from 'tap';
@@ -145,6 +146,27 @@ export async function newPhoneContext(browser: Browser, options: { elder?: boole
   const context = await browser.newContext({ viewport: { width: 390, height: 800 }, locale: options.locale ?? 'zh-CN' });
   if (options.elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: options.baseUrl }]);
   return context;
+}
+
+/** The WCAG 2.0/2.1/2.2 A and AA rules every browser sweep runs. */
+export const axeTags = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
+/**
+ * Best-practice rules outside the WCAG tags that the sweeps run as well:
+ * landmark-unique (two regions or navigations with the same name cannot be told
+ * apart by a screen reader's landmark list).
+ */
+export const axeExtraRules = ['landmark-unique'];
+
+/**
+ * What axe finds on the page as it is now, one line per rule ("rule: targets"),
+ * with the WCAG tags and the extra rules in one run. The page must come from
+ * browser.newContext() (axe refuses browser.newPage()).
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .options({ runOnly: { type: 'tag', values: axeTags }, rules: Object.fromEntries(axeExtraRules.map((rule) => [rule, { enabled: true }])) })
+    .analyze();
+  return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
 }
 
 export type { FastifyInstance };

@@ -33,6 +33,9 @@ t.test('an office lists the accounts of its area only, and the navigation shows 
   const text = visibleText(list.body);
   t.match(text, '账户与身份');
   t.match(text, '138****0002', 'the coordinator of 山江镇 is listed');
+  t.match(list.body, /<table class="list-table" id="account-list" aria-labelledby="results-title">\s*<thead><tr><th scope="col">姓名<\/th><th scope="col">电话<\/th><th scope="col">身份与范围<\/th><\/tr><\/thead>/, 'a table with column headers (cards on a phone)');
+  const coordinatorRow = list.body.split('<tr>').find((row) => row.includes('138****0002'))?.split('</tr>')[0] ?? '';
+  t.match(visibleText(coordinatorRow), /^龙德福 138\*{4}0002 协管员 · 山江镇/, 'one row per account: name, masked phone, roles and where');
   t.notMatch(text, '138****0005', 'the city office of 邵阳市 is not');
   t.notMatch(list.body, '13800000002', 'phones are masked');
   t.match(list.body, 'href="/accounts"', 'offices have the navigation link');

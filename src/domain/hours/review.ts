@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
@@ -20,6 +20,44 @@ export interface QueueFilter {
   activityId?: number;
   limit?: number;
   offset?: number;
+  /** The column the queue is ordered by, and which way (oldest submitted first when not given). */
+  order?: QueueOrder;
+}
+
+/** The columns a reviewer may sort the queue by: the only values that ever reach ORDER BY. */
+export const queueSortKeys = ['submitted', 'volunteer', 'date', 'type', 'minutes'] as const;
+export type QueueSortKey = (typeof queueSortKeys)[number];
+export type SortDirection = 'asc' | 'desc';
+
+export interface QueueOrder {
+  sort: QueueSortKey;
+  direction: SortDirection;
+}
+
+/** The default order: the record waiting longest comes first. */
+export const defaultQueueOrder: QueueOrder = { sort: 'submitted', direction: 'asc' };
+
+/**
+ * The order asked for in a query string, checked against the allow-list:
+ * an unknown column falls back to the default order, an unknown direction to ascending.
+ */
+export function parseQueueOrder(sort: unknown, direction: unknown): QueueOrder {
+  const key = queueSortKeys.find((candidate) => candidate === sort);
+  if (key === undefined) return defaultQueueOrder;
+  return { sort: key, direction: direction === 'desc' ? 'desc' : 'asc' };
+}
+
+/** The SQL columns for each sort key, most significant first; the record id always breaks ties, so pages never overlap. */
+function orderColumns(order: QueueOrder): SQL[] {
+  const columns = {
+    submitted: [serviceRecords.createdAtMs],
+    volunteer: [members.namePinyin, members.realName, members.id],
+    date: [serviceRecords.serviceDate, serviceRecords.startAtMs],
+    type: [serviceTypes.nameZh, serviceRecords.serviceTypeCode],
+    minutes: [serviceRecords.durationMinutes],
+  }[order.sort];
+  const direct = order.direction === 'desc' ? desc : asc;
+  return [...columns, serviceRecords.id].map((column) => direct(column));
 }
 
 export interface QueueItem {
@@ -109,7 +147,7 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
   return { villages, volunteers };
 }
 
-/** Pending records in the reviewer's scope (by the village where the service happened), oldest first; a page of `limit` from `offset`. */
+/** Pending records in the reviewer's scope (by the village where the service happened), in `filter.order` (oldest submitted first by default); a page of `limit` from `offset`. */
 export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
   const conditions = queueConditions(actor, filter);
   const ownMemberId = (actor.memberId ?? null);
@@ -131,7 +169,7 @@ export function verificationQueue(context: HoursContext, actor: Actor, filter: Q
     .leftJoin(elders, eq(elders.id, serviceRecords.elderId))
     .leftJoin(users, eq(users.id, serviceRecords.enteredByUserId))
     .where(and(...conditions))
-    .orderBy(asc(serviceRecords.createdAtMs), asc(serviceRecords.id))
+    .orderBy(...orderColumns(filter.order ?? defaultQueueOrder))
     .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
     .offset(Math.max(filter.offset ?? 0, 0))
     .all();

@@ -3,7 +3,7 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
 import { recordPage, recordVillagePath, userDisplayName } from '../../domain/hours/record-page.ts';
-import { approveMany, approveRecord, recordLabels, queueFilterOptions, queueTotal, rejectRecord, reverseRecord, verificationQueue } from '../../domain/hours/review.ts';
+import { approveMany, approveRecord, defaultQueueOrder, parseQueueOrder, recordLabels, queueFilterOptions, queueSortKeys, queueTotal, rejectRecord, reverseRecord, verificationQueue, type QueueOrder } from '../../domain/hours/review.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -11,6 +11,23 @@ import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+
+function isDefaultOrder(order: QueueOrder): boolean {
+  return order.sort === defaultQueueOrder.sort && order.direction === defaultQueueOrder.direction;
+}
+
+/**
+ * A header link per sortable column of the queue: it keeps the filters, starts
+ * again at page 1, and turns the direction round when the column is the one sorted by.
+ */
+function sortColumns(filterQuery: string, order: QueueOrder) {
+  return Object.fromEntries(queueSortKeys.map((key) => {
+    const sorted = order.sort === key;
+    const direction = sorted && order.direction === 'asc' ? 'desc' : 'asc';
+    const href = `/hours/queue?${[filterQuery, `sort=${key}&dir=${direction}`].filter(Boolean).join('&')}`;
+    return [key, { href, ariaSort: sorted ? (order.direction === 'asc' ? 'ascending' : 'descending') : null, arrow: sorted ? (order.direction === 'asc' ? '▲' : '▼') : '' }];
+  }));
+}
 
 const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const context = hoursContext(app);
@@ -131,11 +148,12 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       volunteerMemberId: positiveInteger(query.volunteer) ?? undefined,
       activityId: positiveInteger(query.activity) ?? undefined,
     };
+    const order = parseQueueOrder(query.sort, query.dir);
     const pageSize = 100;
     const total = queueTotal(context, user.actor, filter);
     const lastPage = Math.max(1, Math.ceil(total / pageSize));
     const page = Math.min(positiveInteger(query.page) ?? 1, lastPage);
-    const items = verificationQueue(context, user.actor, { ...filter, limit: pageSize, offset: (page - 1) * pageSize });
+    const items = verificationQueue(context, user.actor, { ...filter, order, limit: pageSize, offset: (page - 1) * pageSize });
     const { villages, volunteers } = queueFilterOptions(context, user.actor);
     const skippedEntries = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
       const [id, code] = entry.split('.');
@@ -151,11 +169,13 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       return { label: label ? `${label.volunteerName} · ${label.serviceDate} · ${f.typeName(label)}` : request.t('hours.queue.unknownRecord'), message: request.t(key) };
     });
     const filterQuery = new URLSearchParams(Object.entries({ village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') }).filter(([, value]) => value !== '')).toString();
-    const pageHref = (n: number) => `/hours/queue?${filterQuery}${filterQuery ? '&' : ''}page=${n}`;
+    const orderQuery = isDefaultOrder(order) ? '' : `sort=${order.sort}&dir=${order.direction}`;
+    const pageHref = (n: number) => `/hours/queue?${[filterQuery, orderQuery, `page=${n}`].filter(Boolean).join('&')}`;
     return reply.page(
       'pages/hours/queue',
       {
         items, filter: { village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') },
+        order, columns: sortColumns(filterQuery, order), orderQuery,
         villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f,
         approvedCount: positiveInteger(query.approved) ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
         total, page, lastPage, firstShown: (page - 1) * pageSize + 1, lastShown: (page - 1) * pageSize + items.length,

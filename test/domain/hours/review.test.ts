@@ -1,6 +1,6 @@
 import t from 'tap';
 import { logService } from '../../../src/domain/hours/log.ts';
-import { approveMany, approveRecord, expireUnreviewed, rejectRecord, reverseRecord, verificationQueue } from '../../../src/domain/hours/review.ts';
+import { approveMany, approveRecord, defaultQueueOrder, expireUnreviewed, parseQueueOrder, rejectRecord, reverseRecord, verificationQueue } from '../../../src/domain/hours/review.ts';
 import { updatePolicy } from '../../../src/domain/hours/policy.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
@@ -71,6 +71,26 @@ t.test('the queue: scoped, oldest first, filters by village, type and volunteer'
   t.equal(mine.own, true, 'shown to the coordinator who entered it, marked as their own');
   t.equal(mine.enteredByName, '龙德福');
   t.same(verificationQueue(f.context, f.otherCoordinator), []);
+});
+
+t.test('the queue in the order asked for: only allow-listed columns, the record id breaks ties', async (t) => {
+  t.same(parseQueueOrder('minutes', 'desc'), { sort: 'minutes', direction: 'desc' });
+  t.same(parseQueueOrder('date', 'sideways'), { sort: 'date', direction: 'asc' }, 'an unknown direction: ascending');
+  for (const bad of ['id', 'duration_minutes', 'minutes desc', "minutes'--", '__proto__', 'toString', '', undefined, ['minutes'], 7]) {
+    t.same(parseQueueOrder(bad, 'desc'), defaultQueueOrder, `${JSON.stringify(bad)}: the default order`);
+  }
+  const f = hoursFixture();
+  const a = logVisit(f, { startTime: '08:00', endTime: '09:30' }); // 90 minutes
+  f.clock.ms += 60_000;
+  const b = logVisit(f, { startTime: '10:00', endTime: '10:30' }); // 30 minutes
+  f.clock.ms += 60_000;
+  const c = logVisit(f, { startTime: '11:00', endTime: '11:30' }); // 30 minutes, logged last
+  const ids = (order: Parameters<typeof parseQueueOrder>) => verificationQueue(f.context, f.coordinator2, { order: parseQueueOrder(...order) }).map((item) => item.id);
+  t.same(ids(['minutes', 'asc']), [b.id, c.id, a.id], 'shortest first; equal durations by id');
+  t.same(ids(['minutes', 'desc']), [a.id, c.id, b.id], 'longest first; the exact reverse');
+  t.same(ids(['submitted', 'desc']), [c.id, b.id, a.id]);
+  t.same(ids(['date', 'asc']), [a.id, b.id, c.id], 'same day: by start time');
+  t.same(ids(['no such column', 'desc']), [a.id, b.id, c.id], 'unknown: oldest submitted first');
 });
 
 t.test('approve many: the allowed ones in one go, the others listed with why', async (t) => {

@@ -32,7 +32,8 @@ t.test('beyond 100: the true total, a next page, filters kept; "approve all show
   t.ok(pending > 100);
   const first = await coordinator.get('/hours/queue');
   const text = visibleText(first.body);
-  t.match(text, `共 ${pending} 条待审核，最早的在前；这里显示第 1–100 条。`);
+  t.match(text, `共 ${pending} 条待审核，这里显示第 1–100 条。`);
+  t.match(text, '待审核的服务记录，按提交时间升序排列', 'the caption says the order');
   t.match(first.body, /href="\/hours\/queue\?page=2"/);
   const second = await coordinator.get('/hours/queue?page=2');
   t.match(visibleText(second.body), `这里显示第 101–${pending} 条`);
@@ -51,4 +52,148 @@ t.test('beyond 100: the true total, a next page, filters kept; "approve all show
   t.match(approved.headers.location as string, new RegExp(`approved=${ids.length}`));
   t.equal(scalar(testApp, `SELECT count(*) FROM service_records WHERE status = 'approved' AND id IN (${ids.join(',')})`), ids.length);
   t.ok(verifyLedger(testApp.db.$client).ok);
+});
+
+/** The record ids of the queue's table rows, in the order the page shows them. */
+function shownIds(html: string): number[] {
+  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+  return [...body.matchAll(/<a class="button" href="\/hours\/records\/(\d+)">/g)].map((m) => Number(m[1]));
+}
+
+interface QueueRow { id: number; pinyin: string; name: string; memberId: number; date: string; startMs: number; typeZh: string; typeCode: string; minutes: number; createdMs: number; village: string }
+
+/** Every pending record in the county office's scope, with what each column sorts by, read straight from the database. */
+function pendingRows(testApp: TestApp): QueueRow[] {
+  return testApp.db.$client.prepare(`SELECT s.id, m.name_pinyin AS pinyin, m.real_name AS name, m.id AS memberId, s.service_date AS date, s.start_at_ms AS startMs,
+      ty.name_zh AS typeZh, s.service_type_code AS typeCode, s.duration_minutes AS minutes, s.created_at_ms AS createdMs, s.village_code AS village
+    FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN service_types ty ON ty.id = s.service_type_id JOIN regions r ON r.code = s.village_code
+    WHERE s.status = 'pending' AND r.path LIKE '/430000/433100/433123/%'`).all() as QueueRow[];
+}
+
+const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+/** The sort keys of each column, most significant first; the record id breaks ties. */
+const keysOf: Record<string, (row: QueueRow) => (string | number)[]> = {
+  volunteer: (row) => [row.pinyin, row.name, row.memberId],
+  date: (row) => [row.date, row.startMs],
+  type: (row) => [row.typeZh, row.typeCode],
+  minutes: (row) => [row.minutes],
+  submitted: (row) => [row.createdMs],
+};
+
+function expectedOrder(rows: QueueRow[], sort: string, direction: 'asc' | 'desc'): number[] {
+  const sign = direction === 'asc' ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    const left = [...keysOf[sort]!(a), a.id];
+    const right = [...keysOf[sort]!(b), b.id];
+    for (let i = 0; i < left.length; i += 1) {
+      const order = compare(left[i]!, right[i]!);
+      if (order !== 0) return sign * order;
+    }
+    return 0;
+  }).map((row) => row.id);
+}
+
+/** A few more pending visits of the demo volunteer with different dates and durations, so every column has something to order. */
+function varyQueue(testApp: TestApp): void {
+  const context = { db: testApp.db, now: testApp.clock.now };
+  const volunteer = actorOf(testApp.db, scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'"));
+  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  for (const [date, start, end] of [['2026-11-03', '09:00', '09:20'], ['2026-11-20', '08:00', '10:00'], ['2026-11-10', '14:00', '14:45'], ['2026-11-10', '07:00', '07:45']] as const) {
+    const outcome = logService(context, volunteer, { idempotencyKey: randomUUID(), serviceTypeCode: 'visit', elderId, date, startTime: start, endTime: end });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+  }
+}
+
+t.test('sortable columns: each order is the database order of that column, ties broken by record id; the header says which', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  varyQueue(testApp);
+  const office = await signedInAs(testApp.app, 'office');
+  const rows = pendingRows(testApp);
+  t.ok(rows.length >= 7, `${rows.length} records waiting`);
+  t.ok(new Set(rows.map((row) => row.name)).size >= 3 && new Set(rows.map((row) => row.typeCode)).size >= 2 && new Set(rows.map((row) => row.minutes)).size >= 4, 'columns with different values');
+  const columnNames: Record<string, string> = { volunteer: '志愿者', date: '服务日期', type: '服务类型', minutes: '时长', submitted: '提交时间' };
+  const orders = new Set<string>();
+  for (const sort of Object.keys(keysOf)) {
+    for (const direction of ['asc', 'desc'] as const) {
+      const response = await office.get(`/hours/queue?sort=${sort}&dir=${direction}`);
+      t.equal(response.statusCode, 200);
+      const shown = shownIds(response.body);
+      t.same(shown, expectedOrder(rows, sort, direction), `${sort} ${direction}: the rows in the database's order of that column`);
+      orders.add(shown.join(','));
+      const sorted = [...response.body.matchAll(/<th scope="col" aria-sort="(\w+)"><a href="([^"]*)">([^<]*) <span aria-hidden="true">([▲▼])<\/span>/g)];
+      t.equal(sorted.length, 1, `${sort} ${direction}: one header carries aria-sort`);
+      t.same(sorted[0]?.slice(1), [direction === 'asc' ? 'ascending' : 'descending', `/hours/queue?sort=${sort}&amp;dir=${direction === 'asc' ? 'desc' : 'asc'}`, columnNames[sort], direction === 'asc' ? '▲' : '▼'], 'its link turns the order round; a visible arrow');
+      t.match(visibleText(response.body), `按${columnNames[sort]}${direction === 'asc' ? '升序' : '降序'}排列`, 'the caption says the order');
+    }
+  }
+  t.ok(orders.size >= 8, `the ten orders are not all the same (${orders.size} different)`);
+  // The default order (no sort asked for) is the oldest submitted first.
+  t.same(shownIds((await office.get('/hours/queue')).body), expectedOrder(rows, 'submitted', 'asc'));
+});
+
+t.test('an unknown sort or direction falls back to the default order and answers 200 (the value never reaches SQL)', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  varyQueue(testApp);
+  const office = await signedInAs(testApp.app, 'office');
+  const rows = pendingRows(testApp);
+  const before = scalar(testApp, 'SELECT count(*) FROM service_records');
+  const fallback = expectedOrder(rows, 'submitted', 'asc');
+  for (const query of ['sort=id', 'sort=minutes;DROP%20TABLE%20service_records', "sort=created_at_ms%20desc--", 'sort=__proto__', 'sort=constructor', 'sort=MINUTES', 'sort[]=minutes', 'sort=&dir=desc', 'dir=desc', 'sort=minutes%00']) {
+    const response = await office.get(`/hours/queue?${query}`);
+    t.equal(response.statusCode, 200, `${query}: 200`);
+    t.same(shownIds(response.body), fallback, `${query}: the default order`);
+    t.match(response.body, 'aria-sort="ascending"><a href="/hours/queue?sort=submitted&amp;dir=desc">提交时间', `${query}: the default column is marked sorted`);
+  }
+  // A known column with an unknown direction sorts that column, ascending.
+  const sideways = await office.get('/hours/queue?sort=minutes&dir=sideways');
+  t.equal(sideways.statusCode, 200);
+  t.same(shownIds(sideways.body), expectedOrder(rows, 'minutes', 'asc'));
+  // A repeated parameter takes its first value (the app's query parser), never an array.
+  const repeated = await office.get('/hours/queue?sort=minutes&sort=date&dir=desc&dir=asc');
+  t.equal(repeated.statusCode, 200);
+  t.same(shownIds(repeated.body), expectedOrder(rows, 'minutes', 'desc'));
+  t.equal(scalar(testApp, 'SELECT count(*) FROM service_records'), before, 'nothing written or dropped');
+});
+
+t.test('sorting keeps the filters and starts again at page 1; filters, pager and approve-many keep the sort', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  fillQueue(testApp, 110);
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const village = '433123101001';
+  const filtered = await coordinator.get(`/hours/queue?village=${village}&type=visit&page=2`);
+  t.equal(filtered.statusCode, 200);
+  t.match(filtered.body, `href="/hours/queue?village=${village}&amp;type=visit&amp;sort=minutes&amp;dir=asc"`, 'a header link keeps the filters and drops the page');
+  t.notMatch(/<thead>[\s\S]*<\/thead>/.exec(filtered.body)?.[0] ?? '', 'page=', 'no header link keeps the page number');
+
+  const sorted = await coordinator.get(`/hours/queue?village=${village}&type=visit&sort=date&dir=desc`);
+  t.equal(sorted.statusCode, 200);
+  const shown = shownIds(sorted.body);
+  t.equal(shown.length, 100, 'a full first page');
+  const facts = shown.map((id) => testApp.db.$client.prepare('SELECT village_code AS village, service_type_code AS type, service_date AS date, start_at_ms AS start FROM service_records WHERE id = ?').get(id) as { village: string; type: string; date: string; start: number });
+  t.ok(facts.every((fact) => fact.village === village && fact.type === 'visit'), 'only the filtered records');
+  const dates = facts.map((fact) => `${fact.date} ${String(fact.start).padStart(15, '0')}`);
+  t.same(dates, [...dates].sort().reverse(), 'latest service first');
+  const newest = scalar<string>(testApp, `SELECT max(service_date) FROM service_records s WHERE s.status = 'pending' AND s.village_code = ? AND s.service_type_code = 'visit'`, village);
+  t.equal(facts[0]!.date, newest, 'the page starts with the newest service date in the database');
+  t.match(sorted.body, `href="/hours/queue?village=${village}&amp;type=visit&amp;sort=date&amp;dir=desc&amp;page=2"`, 'the pager keeps the sort');
+  t.match(sorted.body, '<input type="hidden" name="sort" value="date"><input type="hidden" name="dir" value="desc">', 'the filter form keeps the sort');
+  t.match(sorted.body, `name="return_to" value="/hours/queue?village=${village}&amp;type=visit&amp;sort=date&amp;dir=desc"`, 'approve-many comes back to the sorted list');
+  const second = await coordinator.get(`/hours/queue?village=${village}&type=visit&sort=date&dir=desc&page=2`);
+  const rest = shownIds(second.body);
+  t.same(rest.filter((id) => shown.includes(id)), [], 'page 2 repeats no record of page 1');
+
+  // The first two rows with a checkbox (the coordinator's own entries have none).
+  const picked = [...sorted.body.matchAll(/name="record" value="(\d+)"/g)].map((m) => Number(m[1])).filter((id) => shown.includes(id)).slice(0, 2);
+  t.equal(picked.length, 2);
+  const payload = new URLSearchParams([['_csrf', coordinator.csrfToken], ['return_to', `/hours/queue?village=${village}&type=visit&sort=date&dir=desc`], ...picked.map((id) => ['record', String(id)])]).toString();
+  const approved = await coordinator.request({ method: 'POST', url: '/hours/queue/approve', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload });
+  t.equal(approved.statusCode, 303);
+  t.equal(approved.headers.location, `/hours/queue?village=${village}&type=visit&sort=date&dir=desc&approved=2`);
+  const after = await coordinator.get(approved.headers.location as string);
+  t.match(visibleText(after.body), '已通过 2 条。');
+  t.match(after.body, 'aria-sort="descending"><a href="/hours/queue?village=433123101001&amp;type=visit&amp;sort=date&amp;dir=asc">服务日期', 'still sorted by date after approving');
+  t.same(testApp.db.$client.prepare(`SELECT id FROM service_records WHERE status = 'approved' AND id IN (${shown.join(',')}) ORDER BY id`).pluck().all(), [...picked].sort((a, b) => a - b), 'exactly the two ticked');
 });

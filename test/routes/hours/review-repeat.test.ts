@@ -105,8 +105,8 @@ t.test('item 8: a record the coordinator entered reads as one true statement in 
   t.ok(ownId, 'the seed left a pending entry by the coordinator');
   const volunteerName = scalar<string>(testApp, 'SELECT m.real_name FROM service_records r JOIN members m ON m.id = r.volunteer_member_id WHERE r.id = ?', ownId);
   const queue = await coordinator.get('/hours/queue');
-  const item = /<li>\s*<p class="card-title">[\s\S]*?<\/li>/g;
-  const own = [...queue.body.matchAll(item)].map((match) => visibleText(match[0])).find((text) => text.startsWith(`${volunteerName} ·`) && text.includes('您代登记'));
+  const row = /<tr>\s*<th scope="row"[\s\S]*?<\/tr>/g;
+  const own = [...queue.body.matchAll(row)].map((match) => visibleText(match[0])).find((text) => text.startsWith(`${volunteerName} `) && text.includes('您代登记'));
   t.ok(own, 'the coordinator\'s own entry is in the queue');
   t.match(own, '您代登记的记录，需其他协管员审核');
   t.notMatch(own, '本人登记', 'not "logged by the volunteer"');

@@ -29,9 +29,8 @@ t.test('the coordinator approves from the queue; the volunteer sees the balance 
   const before = available(testApp);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   const queue = await coordinator.get('/hours/queue');
-  const text = visibleText(queue.body);
-  t.match(text, '王秀英 · 探访关爱');
-  t.match(text, '2026-11-22 05:00–06:00');
+  const row = visibleText(queue.body.split('<tr>').find((part) => part.includes(`name="record" value="${id}"`))?.split('</tr>')[0] ?? '');
+  t.match(row, /^王秀英 2026-11-22 05:00–06:00 探访关爱 1 小时 龙玉兰 · /, 'the record is one row: volunteer, date and time, type, duration, elder and place');
   const approve = await coordinator.post(`/hours/records/${id}/approve`, { return_to: '/hours/queue' });
   t.equal(approve.statusCode, 303);
   t.equal(approve.headers.location, '/hours/queue?approved=1');
