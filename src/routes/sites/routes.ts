@@ -12,7 +12,7 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
-import { hoursOf, minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
+import { minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
 import { durationParts } from '../../lib/duration.ts';
 
 /**
@@ -37,7 +37,6 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       sites,
       counties,
       region,
-      hoursOf,
       canRegister: authorize(actor, canManageSites) !== null,
       manageable: new Set(sites.filter((site) => authorize(actor, canKeepCatalogue, { siteId: site.id, regionPath: findSite(app.db, site.id)!.villagePath })).map((s) => s.id)),
     }, { titleKey: 'redemption.sites.title' });

@@ -15,13 +15,6 @@ export function redemptionContext(app: FastifyInstance): RedemptionContext {
   return { db: app.db, keys: app.secrets, now: app.clock };
 }
 
-/** Minutes as decimal hours for a form field that still takes decimal hours (a site's price): 90 -> "1.5". */
-export function hoursOf(minutes: number): string {
-  const hours = minutes / 60;
-  if (Number.isInteger(hours)) return String(hours);
-  return String(Math.round(hours * 100) / 100);
-}
-
 /**
  * An amount of time from a form or query, as typed in the two boxes of
  * views/partials/forms/duration.eta (`<name>_hours`, `<name>_minutes`), to whole
