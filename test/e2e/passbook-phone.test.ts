@@ -52,18 +52,21 @@ if (skip) {
       t.same(ledger.createTransfers([{ id: `print-e2e-${i}`, debitAccountId: 'issuance:433123', creditAccountId: accountIds.wallet(memberId), amount: 15 + i, code: 'opening' }]), ['ok']);
     }
     server.clock.nowMs = start;
-    const context = await browser.newContext({ locale: 'zh-CN' });
-    t.teardown(() => context.close());
-    const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'volunteer');
-    await page.goto(`${server.baseUrl}/passbook/statement?from=2026-12-01&to=2026-12-01`);
-    t.equal(await page.locator('section.print-page').count(), 3, 'three pages made by the server');
-    await page.setViewportSize({ width: 718, height: 1000 }); // A4's printable width
-    await page.emulateMedia({ media: 'print' });
-    t.comment(`printed section heights: ${JSON.stringify(await page.evaluate(() => [...document.querySelectorAll('section.print-page')].map((e) => Math.round(e.getBoundingClientRect().height))))} px`);
-    const pdf = (await page.pdf({ format: 'A4', printBackground: true })).toString('latin1');
-    const sheets = (pdf.match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
-    t.equal(sheets, 3, `printed on ${sheets} A4 sheets`);
+    for (const elder of [false, true]) {
+      const context = await browser.newContext({ locale: 'zh-CN' });
+      if (elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: server.baseUrl }]);
+      const page = await context.newPage();
+      await signInThroughForm(page, server.baseUrl, 'volunteer');
+      await page.goto(`${server.baseUrl}/passbook/statement?from=2026-12-01&to=2026-12-01`);
+      t.equal(await page.locator('section.print-page').count(), 3, 'three pages made by the server');
+      await page.setViewportSize({ width: 718, height: 1000 }); // A4's printable width
+      await page.emulateMedia({ media: 'print' });
+      t.comment(`printed section heights: ${JSON.stringify(await page.evaluate(() => [...document.querySelectorAll('section.print-page')].map((e) => Math.round(e.getBoundingClientRect().height))))} px`);
+      const pdf = (await page.pdf({ format: 'A4', printBackground: true })).toString('latin1');
+      const sheets = (pdf.match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
+      t.equal(sheets, 3, `printed on ${sheets} A4 sheets (${elder ? 'elder' : 'normal'} mode)`);
+      await context.close();
+    }
   });
 
   for (const elder of [false, true]) {
