@@ -100,8 +100,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         'script-src': ["'self'"],
         'style-src': ["'self'"],
         'img-src': ["'self'", 'data:'],
-        'font-src': ["'self'"],
-        'connect-src': ["'self'"],
+        // font-src and connect-src are left to default-src 'self' (the same rule, 35 bytes fewer on every response).
         'form-action': ["'self'"],
         'frame-ancestors': ["'none'"],
         'base-uri': ["'self'"],
@@ -113,6 +112,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Same-origin referrers let a form shown again after a POST link back to its page; nothing leaves the site.
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
+    // Headers for browsers and plug-ins that no longer exist (IE8's download prompt, the old XSS auditor,
+    // Flash/Acrobat cross-domain policies) or for links to other origins we do not have (DNS prefetch):
+    // about 110 bytes on every response, paid at 250 kbps on every page (docs/PERFORMANCE.md).
+    xDownloadOptions: false,
+    xXssProtection: false,
+    xPermittedCrossDomainPolicies: false,
+    xDnsPrefetchControl: false,
   });
   await app.register(csrf, { cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: secureCookies } });
   // Routes opt in with config.rateLimit; every refusal becomes our localized 429 page.

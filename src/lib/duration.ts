@@ -47,3 +47,11 @@ export function minutesFromParts(hoursText: string | undefined, minutesText: str
   const total = hourCount * 60 + minuteCount;
   return total > 0 ? total : Number.NaN;
 }
+
+/** Whole minutes as the two boxes of an amount field: 90 -> { hours: '1', minutes: '30' }, 40 -> { hours: '', minutes: '40' }. */
+export function durationParts(totalMinutes: number): { hours: string; minutes: string } {
+  const absolute = Math.abs(Math.round(totalMinutes));
+  const hours = Math.floor(absolute / 60);
+  const minutes = absolute % 60;
+  return { hours: hours === 0 ? '' : String(hours), minutes: minutes === 0 && hours > 0 ? '' : String(minutes) };
+}

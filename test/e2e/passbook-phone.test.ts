@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
+import { accountIds, ledgerFor } from '../../src/domain/ledger/accounts.ts';
 import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
 
 /**
@@ -39,6 +40,34 @@ if (skip) {
       return { narrowCells, sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth };
     });
   }
+
+  // Printed, a statement of 47 lines is 3 sheets: one per page the server made (break-after: page), none split.
+  t.test('a paged statement prints one sheet per page', async (t) => {
+    const memberId = server.db.$client.prepare("SELECT member_id FROM users WHERE phone = '13800000001'").pluck().get() as number;
+    const ledger = ledgerFor(server.db.$client, server.clock.now);
+    const start = server.clock.nowMs;
+    server.clock.nowMs = Date.UTC(2026, 10, 30, 17, 0, 0); // 2026-12-01 01:00 in Shanghai
+    for (let i = 0; i < 47; i++) {
+      server.clock.advance(10 * 60_000);
+      t.same(ledger.createTransfers([{ id: `print-e2e-${i}`, debitAccountId: 'issuance:433123', creditAccountId: accountIds.wallet(memberId), amount: 15 + i, code: 'opening' }]), ['ok']);
+    }
+    server.clock.nowMs = start;
+    for (const elder of [false, true]) {
+      const context = await browser.newContext({ locale: 'zh-CN' });
+      if (elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: server.baseUrl }]);
+      const page = await context.newPage();
+      await signInThroughForm(page, server.baseUrl, 'volunteer');
+      await page.goto(`${server.baseUrl}/passbook/statement?from=2026-12-01&to=2026-12-01`);
+      t.equal(await page.locator('section.print-page').count(), 3, 'three pages made by the server');
+      await page.setViewportSize({ width: 718, height: 1000 }); // A4's printable width
+      await page.emulateMedia({ media: 'print' });
+      t.comment(`printed section heights: ${JSON.stringify(await page.evaluate(() => [...document.querySelectorAll('section.print-page')].map((e) => Math.round(e.getBoundingClientRect().height))))} px`);
+      const pdf = (await page.pdf({ format: 'A4', printBackground: true })).toString('latin1');
+      const sheets = (pdf.match(/\/Type\s*\/Page(?!s)/g) ?? []).length;
+      t.equal(sheets, 3, `printed on ${sheets} A4 sheets (${elder ? 'elder' : 'normal'} mode)`);
+      await context.close();
+    }
+  });
 
   for (const elder of [false, true]) {
     t.test(`passbook and statement on a phone (${elder ? 'elder mode' : 'normal mode'})`, async (t) => {

@@ -5,6 +5,7 @@ import type { Role } from '../../src/domain/access/authorize.ts';
 import { actorOf } from '../../src/domain/auth/users.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
+import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { logService } from '../../src/domain/hours/log.ts';
 import { axeViolations, browserSkipReason, launchBrowser, navigationLink, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
 
@@ -198,6 +199,39 @@ if (skip) {
       .filter((cell) => cell.getBoundingClientRect().height > 2.2 * parseFloat(getComputedStyle(cell).lineHeight))
       .map((cell) => cell.textContent?.trim()));
     t.same(wrapped, [], 'no row name wraps');
+    await close();
+  });
+
+  // Issue 14 item 10 ("Done when"): the month-end figures (上月末 + flows = 本月末) on a county dashboard at 1440 px.
+  // SCREENSHOTS=1 writes docs/screens/month-end-1440.png, cropped to the table's section.
+  t.test('the month-end figures on a county dashboard at 1440 px add up, on one line each', async (t) => {
+    // The demo network as `npm start` seeds it (redemptions, vouchers, gifts, opening balances), on its own server.
+    const demo = await startServer();
+    t.teardown(() => demo.app.close());
+    await seedDemoNetwork(demo.db, demo.app.secrets, demo.clock.now());
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await signInThroughForm(page, demo.baseUrl, 'office');
+    const close = () => context.close();
+    await page.goto(`${demo.baseUrl}/reports/433123?month=2026-11`);
+    const section = page.locator('section[aria-labelledby="balance-title"]');
+    await section.waitFor();
+    const rows = await page.locator('#balance tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent!.trim())));
+    t.ok(rows.length >= 3, `上月末结余, the flows, 本月末结余 (${rows.length} rows)`);
+    t.equal(rows[0]![0], '上月末结余');
+    t.equal(rows.at(-1)![0], '本月末结余');
+    const minutes = rows.map(([, text]) => {
+      const match = /^(-?)(?:(\d+) 小时(?: (\d+) 分)?|(\d+) 分钟)$/.exec(text ?? '');
+      if (!match) return Number.NaN;
+      const total = match[4] !== undefined ? Number(match[4]) : Number(match[2]) * 60 + Number(match[3] ?? 0);
+      return match[1] === '-' ? -total : total;
+    });
+    t.notOk(minutes.some(Number.isNaN), `every figure in hours and minutes: ${rows.map((row) => row[1]).join(' | ')}`);
+    t.equal(minutes.slice(0, -1).reduce((sum, value) => sum + value, 0), minutes.at(-1), '上月末结余 + flows = 本月末结余, as shown');
+    const heights = await page.locator('#balance tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getBoundingClientRect().height));
+    const lineHeight = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#balance td')!).lineHeight));
+    t.ok(heights.every((height) => height < 2.2 * lineHeight), `no row wraps (${heights.map(Math.round).join(', ')}px)`);
+    if (process.env.SCREENSHOTS) await section.screenshot({ path: 'docs/screens/month-end-1440.png' });
     await close();
   });
 

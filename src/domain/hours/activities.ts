@@ -238,7 +238,7 @@ export function closeSignIn(context: HoursContext, actor: Actor, activityId: num
         }
         const already = minutesOnDate(context, attendance.memberId, serviceDate);
         if (already + durationMinutes > policy.dailyMaxMinutes) {
-          skipped.push({ memberId: attendance.memberId, reason: 'over_daily_max', problem: { code: 'hours.error.over_daily_max', params: { max: policy.dailyMaxMinutes / 60, already } } });
+          skipped.push({ memberId: attendance.memberId, reason: 'over_daily_max', problem: { code: 'hours.error.over_daily_max', params: { max: policy.dailyMaxMinutes, already } } });
           continue;
         }
         const key = `activity-${session.id}-member-${attendance.memberId}`;

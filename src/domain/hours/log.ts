@@ -172,7 +172,7 @@ export function logService(context: HoursContext, actor: Actor, input: LogInput,
         if (overlap) return refuse(422, { code: 'hours.error.overlapping', field: 'startTime', params: { date: overlap.serviceDate } });
         const already = minutesOnDate(txContext, who.memberId, date);
         if (already + durationMinutes > policy.dailyMaxMinutes) {
-          return refuse(422, { code: 'hours.error.over_daily_max', field: 'endTime', params: { max: policy.dailyMaxMinutes / 60, already } });
+          return refuse(422, { code: 'hours.error.over_daily_max', field: 'endTime', params: { max: policy.dailyMaxMinutes, already } });
         }
         // The balance cap applies to every credit: in refuse mode a record that would pass it is
         // not approved automatically (it waits for review, and the volunteer is told why).

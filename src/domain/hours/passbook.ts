@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
+import { maskName } from '../../lib/mask.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import type { HoursContext } from './context.ts';
@@ -216,7 +217,49 @@ export function statement(context: HoursContext, memberId: number, from: string,
   };
 }
 
-/** The name and card number a statement is headed with. */
-export function statementHolder(context: HoursContext, memberId: number): { realName: string; cardNumber: string | null } | undefined {
-  return context.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
+/** Lines on one printed page of a statement, like a bank passbook's page. */
+export const statementLinesPerPage = 20;
+
+export interface StatementPage {
+  /** 1-based. */
+  number: number;
+  lines: PassbookLine[];
+  /** 承前页: the posted balance at the top of the page (the opening balance on page 1). */
+  broughtForward: number;
+  /** 过次页: the posted balance at the foot of the page (the closing balance on the last page). */
+  carriedForward: number;
+}
+
+/**
+ * A statement split into printed pages of `linesPerPage` lines. Each page
+ * carries forward what the next brings forward, so every page can be checked
+ * on its own. A statement with no lines is one page with no lines.
+ */
+export function statementPages(statement: Statement, linesPerPage = statementLinesPerPage): StatementPage[] {
+  if (!Number.isInteger(linesPerPage) || linesPerPage < 1) throw new Error(`linesPerPage must be a positive integer: ${linesPerPage}`);
+  const pages: StatementPage[] = [];
+  let broughtForward = statement.openingBalance;
+  for (let start = 0; start === 0 || start < statement.lines.length; start += linesPerPage) {
+    const lines = statement.lines.slice(start, start + linesPerPage);
+    const carriedForward = broughtForward + lines.reduce((sum, line) => sum + line.postedChange, 0);
+    if (lines.length > 0 && carriedForward !== lines.at(-1)!.balanceAfter) {
+      throw new Error(`statement page ${pages.length + 1}: carried forward ${carriedForward} is not the last line's balance ${lines.at(-1)!.balanceAfter}`);
+    }
+    pages.push({ number: pages.length + 1, lines, broughtForward, carriedForward });
+    broughtForward = carriedForward;
+  }
+  if (broughtForward !== statement.closingBalance) throw new Error(`statement pages end at ${broughtForward}, the closing balance is ${statement.closingBalance}`);
+  return pages;
+}
+
+export interface StatementHolder {
+  /** Masked (张*丰): a printed page can be left on a counter. */
+  maskedName: string;
+  cardNumber: string | null;
+}
+
+/** The holder block printed at the top of every statement page. */
+export function statementHolder(context: HoursContext, memberId: number): StatementHolder | null {
+  const row = context.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
+  return row ? { maskedName: maskName(row.realName), cardNumber: row.cardNumber } : null;
 }

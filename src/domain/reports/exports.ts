@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { Translate } from '../../i18n/index.ts';
 import type { Dashboard, MonthFigures } from './dashboard.ts';
 import { regionDisplayName } from './regions-cache.ts';
-import { decimalHours } from '../../lib/duration.ts';
+import { decimalHours, durationText } from '../../lib/duration.ts';
 
 /**
  * The monthly report as rows: the same figures the page shows, in the units
@@ -13,7 +13,28 @@ import { decimalHours } from '../../lib/duration.ts';
 export const hours = decimalHours;
 export const percent = (permille: number | null) => (permille === null ? null : permille / 10);
 
-export type Cell = string | number | null;
+/**
+ * An amount of time in a section. Pages and print pages show it with the one
+ * time formatter ("1 小时 30 分", src/lib/duration.ts); spreadsheets (xlsx,
+ * CSV) get a number of hours to 2 decimals under a header that says 小时, so
+ * offices can add columns up.
+ */
+export interface TimeCell { minutes: number }
+export const timeCell = (minutes: number): TimeCell => ({ minutes });
+export const isTimeCell = (cell: unknown): cell is TimeCell => typeof cell === 'object' && cell !== null && 'minutes' in cell;
+
+export type Cell = string | number | null | TimeCell;
+export type SpreadsheetCell = string | number | null;
+
+/** A cell as a spreadsheet holds it: time as decimal hours. */
+export function spreadsheetCell(cell: Cell): SpreadsheetCell {
+  return isTimeCell(cell) ? hours(cell.minutes) : cell;
+}
+
+/** A cell as a page shows it: time through the one formatter. */
+export function cellText(t: Translate, cell: Cell): string | number | null {
+  return isTimeCell(cell) ? durationText(t, cell.minutes) : cell;
+}
 export interface Section {
   key: string;
   title: string;
@@ -46,7 +67,7 @@ export const summaryFigures: { key: keyof MonthFigures; unit: FigureUnit }[] = [
 
 export function figureValue(figures: MonthFigures, key: keyof MonthFigures, unit: FigureUnit): Cell {
   const raw = figures[key] as number | null;
-  if (unit === 'hours') return hours(raw ?? 0);
+  if (unit === 'hours') return timeCell(raw ?? 0);
   if (unit === 'percent') return percent(raw);
   return raw;
 }
@@ -83,7 +104,7 @@ export function monthlySections(dashboard: Dashboard, t: Translate, locale: stri
       key: 'balance',
       title: t('reports.section.balance'),
       header: [t('reports.column.figure'), t('reports.column.unit'), currentColumn(dashboard, t)],
-      rows: balanceRows(dashboard.current).map((row) => [t(row.labelKey), t('reports.unit.hours'), hours(row.minutes)]),
+      rows: balanceRows(dashboard.current).map((row) => [t(row.labelKey), t('reports.unit.hours'), timeCell(row.minutes)]),
     },
     {
       key: 'targets',
@@ -106,27 +127,27 @@ export function monthlySections(dashboard: Dashboard, t: Translate, locale: stri
       key: 'subregions',
       title: t('reports.section.subregions'),
       header: [t('reports.column.region'), t('reports.column.code'), counted('reports.figure.volunteersActive', 'people'), t('reports.figure.serviceMinutes'), t('reports.figure.creditsIssued'), t('reports.figure.creditsRedeemed'), counted('reports.figure.eldersRegistered', 'people'), counted('reports.figure.eldersVisited', 'people'), t('reports.figure.visitRatePermille')],
-      rows: dashboard.children.map(({ region, figures }) => [regionDisplayName(region, locale), region.code, figures.volunteersActive, hours(figures.serviceMinutes), hours(figures.creditsIssued), hours(figures.creditsRedeemed), figures.eldersRegistered, figures.eldersVisited, percent(figures.visitRatePermille)]),
+      rows: dashboard.children.map(({ region, figures }) => [regionDisplayName(region, locale), region.code, figures.volunteersActive, timeCell(figures.serviceMinutes), timeCell(figures.creditsIssued), timeCell(figures.creditsRedeemed), figures.eldersRegistered, figures.eldersVisited, percent(figures.visitRatePermille)]),
     },
     {
       key: 'services',
       title: t('reports.section.services'),
       header: [t('reports.column.category'), counted('reports.figure.serviceRecords', 'times'), t('reports.figure.serviceMinutes')],
-      rows: dashboard.serviceCategories.map((row) => [t(`reports.category.${row.category}`), row.records, hours(row.minutes)]),
+      rows: dashboard.serviceCategories.map((row) => [t(`reports.category.${row.category}`), row.records, timeCell(row.minutes)]),
     },
     {
       key: 'ledger',
       title: t('reports.section.ledger'),
       header: [t('reports.column.county'), t('reports.column.code'), t('reports.figure.creditsIssued'), t('reports.figure.creditsRedeemed'), t('reports.column.redeemedAtSites'), t('reports.figure.outstanding'), t('reports.column.clearingBalance'), t('reports.column.poolBalance')],
-      rows: dashboard.counties.map((row) => [regionDisplayName(row.county, locale), row.county.code, hours(row.issued), hours(row.redeemed), hours(row.redeemedAtSites), hours(row.outstanding), hours(row.clearingBalance), hours(row.poolBalance)]),
+      rows: dashboard.counties.map((row) => [regionDisplayName(row.county, locale), row.county.code, timeCell(row.issued), timeCell(row.redeemed), timeCell(row.redeemedAtSites), timeCell(row.outstanding), timeCell(row.clearingBalance), timeCell(row.poolBalance)]),
     },
     {
       key: 'clearing',
       title: t('reports.section.clearing'),
       header: [t('reports.column.memberCounty'), t('reports.column.siteCounty'), t('reports.column.hours'), t('reports.column.kind')],
       rows: [
-        ...dashboard.clearing.map((cell) => [name(cell.from), name(cell.to), hours(cell.minutes), t('reports.flow.redemption')]),
-        ...dashboard.settlements.map((cell) => [name(cell.from), name(cell.to), hours(cell.minutes), t('reports.flow.settlement')]),
+        ...dashboard.clearing.map((cell) => [name(cell.from), name(cell.to), timeCell(cell.minutes), t('reports.flow.redemption')]),
+        ...dashboard.settlements.map((cell) => [name(cell.from), name(cell.to), timeCell(cell.minutes), t('reports.flow.settlement')]),
       ],
     },
   ];
@@ -143,7 +164,7 @@ export async function writeMonthlyXlsx(stream: Writable, sections: readonly Sect
     const header = sheet.addRow(section.header);
     header.font = { bold: true };
     header.commit();
-    for (const row of section.rows) sheet.addRow(row).commit();
+    for (const row of section.rows) sheet.addRow(row.map(spreadsheetCell)).commit();
     sheet.commit();
   }
   await workbook.commit();
@@ -154,7 +175,8 @@ export function neutralise(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
 
-function csvCell(value: Cell): string {
+function csvCell(cell: Cell): string {
+  const value = spreadsheetCell(cell);
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   const safe = neutralise(value);

@@ -6,7 +6,8 @@ import { canSetPolicy, getPolicy, setPolicy } from '../../domain/redemption/poli
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { hoursOf, minutesFromHours, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { amountFieldsBlank, amountFieldValues, minutesFromAmountFields, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { durationParts } from '../../lib/duration.ts';
 
 /**
  * Inter-county clearing for offices: positions from the ledger per county and
@@ -38,7 +39,7 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
       policy: getPolicy(app.db),
       settled: field(request.query, 'settled') === '1', policySaved: field(request.query, 'policy') === '1',
-      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemMessages(request.t, problems), durationParts, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.clearing.title', status });
   }
 
@@ -48,7 +49,8 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const prefill = {
       from: /^\d{6}$/.test(field(request.query, 'from')) ? field(request.query, 'from') : '',
       to: /^\d{6}$/.test(field(request.query, 'to')) ? field(request.query, 'to') : '',
-      amount: /^\d{1,6}(\.\d{1,2})?$/.test(field(request.query, 'amount')) ? field(request.query, 'amount') : '',
+      amount_hours: /^\d{1,4}$/.test(field(request.query, 'amount_hours')) ? field(request.query, 'amount_hours') : '',
+      amount_minutes: /^\d{1,2}$/.test(field(request.query, 'amount_minutes')) ? field(request.query, 'amount_minutes') : '',
     };
     return clearingPage(request, reply, [], prefill);
   });
@@ -57,12 +59,12 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canSettle);
     const user = request.requireUser();
     const values = {
-      from: field(request.body, 'from').trim(), to: field(request.body, 'to').trim(), amount: field(request.body, 'amount').trim(),
+      from: field(request.body, 'from').trim(), to: field(request.body, 'to').trim(), ...amountFieldValues(request.body, 'amount'),
       note: field(request.body, 'note'), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
     if (!values.idempotency_key) return clearingPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
     const result = recordSettlement(redemptionContext(app), user.actor, {
-      fromCountyCode: values.from, toCountyCode: values.to, amountMinutes: minutesFromHours(values.amount), note: values.note, idempotencyKey: values.idempotency_key,
+      fromCountyCode: values.from, toCountyCode: values.to, amountMinutes: minutesFromAmountFields(request.body, 'amount', 'amount'), note: values.note, idempotencyKey: values.idempotency_key,
     });
     if (!result.ok) return clearingPage(request, reply, result.problems, values, result.status);
     return reply.seeOther('/clearing?settled=1');
@@ -71,10 +73,9 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post('/clearing/policy', async (request, reply) => {
     request.authorize(canSetPolicy);
     const user = request.requireUser();
-    const capText = field(request.body, 'cap').trim();
     const ageText = field(request.body, 'care_age').trim();
     const result = setPolicy(redemptionContext(app), user.actor, {
-      balanceCapMinutes: capText === '' ? null : minutesFromHours(capText),
+      balanceCapMinutes: amountFieldsBlank(request.body, 'cap', 'cap') ? null : minutesFromAmountFields(request.body, 'cap', 'cap'),
       capMode: field(request.body, 'cap_mode') === 'divert' ? 'divert' : 'refuse',
       careAgeYears: /^\d{1,3}$/.test(ageText) ? Number(ageText) : -1,
       giftsRelativesOnly: field(request.body, 'relatives_only') === '1',

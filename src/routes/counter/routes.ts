@@ -14,7 +14,7 @@ import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import {
-  elderReference, hoursOf, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
+  elderReference, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
 } from '../sites/shared.ts';
 
 /**
@@ -70,7 +70,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const recent = recentAtSite(context(), site.id, 10).map((redemption) => ({
       ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale), memberName: payerName(redemption),
     }));
-    return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), hoursOf, elderForm }, {
+    return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), elderForm }, {
       titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
     });
   }
@@ -141,7 +141,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const shown = found.present ? problems : problems.map((problem) => (problem.code === 'redemption.error.insufficient_balance' ? { code: 'redemption.error.insufficient_balance_hidden' } : problem));
     return reply.page('pages/counter/basket', {
       present: found.present, site, member, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
-      values, errors: problemMessages(request.t, shown), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemMessages(request.t, shown), idempotencyKey: values.idempotency_key ?? '',
       canUseVoucher: site.kind === 'service_station' && member.voucherAvailableMinutes !== null,
     }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
   }
@@ -157,7 +157,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!elder) throw notFound('redemption.error.elder_not_found');
     return reply.page('pages/counter/elder', {
       site, elder, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
-      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
   }
 
@@ -224,7 +224,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     // A member's basket waiting for the PIN shows a masked name and no balance: the PIN proves the member is there.
     const awaitingPin = member !== null && redemption.status === 'held';
     return reply.page('pages/counter/receipt', {
-      site, redemption, member, elder, attestValues, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems), hoursOf,
+      site, redemption, member, elder, attestValues, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems),
       payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
       pinSetByStaff: redemption.memberId !== null && redemption.status === 'held' && pinConsentOf(context(), redemption.memberId)?.setByStaff === true,
       balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
-import { hoursHome, passbookPage, statement, statementHolder } from '../../domain/hours/passbook.ts';
+import { hoursHome, passbookPage, statement, statementHolder, statementPages } from '../../domain/hours/passbook.ts';
 import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
@@ -50,10 +50,10 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     let to = isCalendarDate(query.to ?? '') ? query.to! : today;
     if (from > to) [from, to] = [to, from];
     if (addDays(from, 366 * 3) < to) from = addDays(to, -366 * 3);
-    const member = statementHolder(context, memberId);
+    const period = statement(context, memberId, from, to);
     return reply.page(
       'pages/hours/statement',
-      { statement: statement(context, memberId, from, to), member, f: formatters(request) },
+      { statement: period, pages: statementPages(period), holder: statementHolder(context, memberId), f: formatters(request) },
       { titleKey: 'hours.statement.title' },
     );
   });

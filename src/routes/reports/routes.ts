@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
-import { balanceRows, currentColumn, figureValue, hours, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
+import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, type Cell } from '../../domain/reports/exports.ts';
+import { durationText } from '../../lib/duration.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
 import { refreshLedgerFigures, refreshReports } from '../../domain/reports/refresh.ts';
@@ -126,15 +127,15 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const name = (node: RegionNode) => regionDisplayName(node, request.locale);
     const charts = {
       subregions: dashboard.children.length === 0 ? '' : horizontalBars('chart-subregions', t('reports.chart.subregions.title'), t('reports.chart.subregions.desc'),
-        dashboard.children.map((child) => ({ label: name(child.region), value: child.figures.serviceMinutes, display: String(hours(child.figures.serviceMinutes)) }))),
+        dashboard.children.map((child) => ({ label: name(child.region), value: child.figures.serviceMinutes, display: durationText(t, child.figures.serviceMinutes) }))),
       trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: dashboard.trend[0]!.month, to: month }),
-        dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: String(hours(point.serviceMinutes)) }))),
+        dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: durationText(t, point.serviceMinutes) }))),
       services: dashboard.serviceCategories.length === 0 ? '' : horizontalBars('chart-services', t('reports.chart.services.title'), t('reports.chart.services.desc'),
         dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: `${percent(row.sharePermille)}%` }))),
     };
     const user = request.requireUser();
     return reply.page('pages/reports/dashboard', {
-      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours, percent, summaryFigures, figureValue, balanceRows, currentColumn,
+      dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours: (minutes: number) => durationText(t, minutes), cell: (value: Cell) => cellText(t, value), percent, summaryFigures, figureValue, balanceRows, currentColumn,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
       behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
@@ -147,7 +148,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const sections = monthlySections(dashboard, request.t, request.locale);
     return reply.page('pages/reports/monthly', {
-      dashboard, sections, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
+      dashboard, sections, cell: (value: Cell) => cellText(request.t, value), isTimeCell, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
       breadcrumb: breadcrumb(reader, request, region),
     }, { titleKey: 'reports.monthly.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
   });
@@ -214,7 +215,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const { from, to, page } = rosterQuery(request);
     const pageSize = 50;
     const roster = volunteerRoster(sqlite, region, from, to, silverBornOnOrBefore(to), { limit: pageSize, offset: (page - 1) * pageSize });
-    return reply.page('pages/reports/roster', { region, regionName: regionDisplayName(region, request.locale), roster, from, to, page, pageSize, hours, breadcrumb: breadcrumb(reader, request, region) },
+    return reply.page('pages/reports/roster', { region, regionName: regionDisplayName(region, request.locale), roster, from, to, page, pageSize, hours: (minutes: number) => durationText(request.t, minutes), breadcrumb: breadcrumb(reader, request, region) },
       { titleKey: 'reports.roster.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
   });
 
@@ -243,7 +244,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const clearing = reader.flows(counties, month, 'clearing_flow');
     const settlements = settlementsIn(sqlite, counties.map((row) => row.county.code), month);
     const countyName = (code: string) => { const node = reader.region(code); return node ? regionDisplayName(node, request.locale) : code; };
-    return reply.page('pages/reports/ledger', { region, regionName: regionDisplayName(region, request.locale), month, counties, clearing, settlements, hours, countyName, formatDateTime, breadcrumb: breadcrumb(reader, request, region) },
+    return reply.page('pages/reports/ledger', { region, regionName: regionDisplayName(region, request.locale), month, counties, clearing, settlements, hours: (minutes: number) => durationText(request.t, minutes), countyName, formatDateTime, breadcrumb: breadcrumb(reader, request, region) },
       { titleKey: 'reports.ledger.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
   });
 
@@ -278,7 +279,7 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const reader = freshReader();
     const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
     const data = transparency(sqlite, counties);
-    return reply.page('pages/reports/transparency', { data, hours, name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+    return reply.page('pages/reports/transparency', { data, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
   });
 
 };

@@ -8,7 +8,7 @@ import {
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { amountFieldValues, minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /** Volunteers (members) and coordinators see and act on the service requests of their area. */
 export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
@@ -18,7 +18,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const board = requestsBoard(redemptionContext(app), request.requireUser().actor);
     return reply.page('pages/requests/index', {
       ...board, categories: serviceCategories,
-      posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.requests.title', status });
   }
 
@@ -34,14 +34,14 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const values = {
       elder: field(request.body, 'elder').trim(), payer: field(request.body, 'payer') || 'wallet', category: field(request.body, 'category'),
       description: field(request.body, 'description'), when: field(request.body, 'when').trim(), place: field(request.body, 'place'),
-      offered: field(request.body, 'offered').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
+      ...amountFieldValues(request.body, 'offered'), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
     if (!values.idempotency_key) return requestsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
     const elderId = positiveId(values.elder);
     const result = postRequest(redemptionContext(app), user.actor, {
       requesterMemberId: elderId === null ? memberId : null, elderId, payer: (['wallet', 'pool', 'voucher'].includes(values.payer) ? values.payer : 'wallet') as 'wallet',
       serviceCategory: values.category, description: values.description, scheduledFor: values.when, place: values.place,
-      offeredMinutes: minutesFromHours(values.offered), idempotencyKey: values.idempotency_key, actorMemberId: memberId,
+      offeredMinutes: minutesFromAmountFields(request.body, 'offered', 'offered'), idempotencyKey: values.idempotency_key, actorMemberId: memberId,
     });
     if (!result.ok) return requestsPage(request, reply, result.problems, values, result.status);
     return reply.seeOther('/requests?posted=1');

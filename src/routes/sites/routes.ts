@@ -12,7 +12,8 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from './shared.ts';
+import { minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
+import { durationParts } from '../../lib/duration.ts';
 
 /**
  * Partner sites: the public list of sites and what they offer (/sites), the
@@ -36,7 +37,6 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       sites,
       counties,
       region,
-      hoursOf,
       canRegister: authorize(actor, canManageSites) !== null,
       manageable: new Set(sites.filter((site) => authorize(actor, canKeepCatalogue, { siteId: site.id, regionPath: findSite(app.db, site.id)!.villagePath })).map((s) => s.id)),
     }, { titleKey: 'redemption.sites.title' });
@@ -84,7 +84,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       canManage: authorize(user.actor, canManageSites, { regionPath: site.villagePath }) !== null,
       saved: field(request.query, 'saved') === '1',
       errors: problemMessages(request.t, problems),
-      hoursOf,
+      durationParts,
     }, { titleKey: 'redemption.site.title', titleVariables: { name: site.name }, status });
   }
 
@@ -95,7 +95,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const user = request.requireUser();
     const stockText = field(request.body, 'stock').trim();
     const result = addItem(redemptionContext(app), user.actor, site.id, {
-      name: field(request.body, 'name'), kind: field(request.body, 'kind'), priceMinutes: minutesFromHours(field(request.body, 'price_hours')),
+      name: field(request.body, 'name'), kind: field(request.body, 'kind'), priceMinutes: minutesFromAmountFields(request.body, 'price', 'price_hours'),
       stock: stockText === '' ? null : /^\d+$/.test(stockText) ? Number(stockText) : -1,
     });
     if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
@@ -125,7 +125,7 @@ const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const itemId = positiveId(request.params.itemId);
     if (itemId === null || !itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
     const result = updateItem(redemptionContext(app), user.actor, itemId, {
-      name: field(request.body, 'name'), priceMinutes: minutesFromHours(field(request.body, 'price_hours')),
+      name: field(request.body, 'name'), priceMinutes: minutesFromAmountFields(request.body, 'price', 'price_hours'),
     });
     if (!result.ok) return managePage(request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);

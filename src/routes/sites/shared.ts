@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
 import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
 import type { Translate } from '../../i18n/index.ts';
-import { decimalHours } from '../../lib/duration.ts';
+import { minutesFromParts } from '../../lib/duration.ts';
+import { field } from '../../lib/forms.ts';
 
 /**
  * Small helpers shared by the redemption areas' routes (sites, counter,
@@ -12,9 +13,32 @@ export function redemptionContext(app: FastifyInstance): RedemptionContext {
   return { db: app.db, keys: app.secrets, now: app.clock };
 }
 
-/** Minutes as decimal hours for a form field that still takes decimal hours (a site's price): 90 -> "1.5". */
-export function hoursOf(minutes: number): string {
-  return String(decimalHours(minutes));
+/**
+ * An amount of time from a form or query, as typed in the two boxes of
+ * views/partials/forms/duration.eta (`<name>_hours`, `<name>_minutes`), to whole
+ * minutes; NaN when it is not a positive amount. A request without the
+ * minutes box at all comes from an older client or script that sent decimal
+ * hours in `legacyName` ("1.5"): that is still read; the pages no longer offer it.
+ */
+export function minutesFromAmountFields(source: unknown, name: string, legacyName?: string): number {
+  const sent = typeof source === 'object' && source !== null ? source as Record<string, unknown> : {};
+  if (legacyName && !(`${name}_minutes` in sent)) {
+    const legacy = field(source, legacyName).trim();
+    return legacy === '' ? Number.NaN : minutesFromHours(legacy);
+  }
+  return minutesFromParts(field(source, `${name}_hours`), field(source, `${name}_minutes`));
+}
+
+/** True when an optional amount was left empty (both boxes, or the legacy field of an older client). */
+export function amountFieldsBlank(source: unknown, name: string, legacyName?: string): boolean {
+  const sent = typeof source === 'object' && source !== null ? source as Record<string, unknown> : {};
+  const keys = legacyName && !(`${name}_minutes` in sent) ? [legacyName] : [`${name}_hours`, `${name}_minutes`];
+  return keys.every((key) => field(source, key).trim() === '');
+}
+
+/** The boxes of an amount field as typed, to show again after a refusal. */
+export function amountFieldValues(source: unknown, name: string): Record<string, string> {
+  return { [`${name}_hours`]: field(source, `${name}_hours`).trim(), [`${name}_minutes`]: field(source, `${name}_minutes`).trim() };
 }
 
 /** Hours as typed ("1.5", "0.5", "2") to whole minutes; NaN when not a positive number. */

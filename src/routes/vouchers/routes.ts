@@ -6,7 +6,7 @@ import { canGrantVouchers, findGrantableElders, grantVouchers, grantableRegions,
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { hoursOf, minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { amountFieldValues, minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
 
 /** Offices grant vouchers (消费券) to registered elders, one or a whole category in a region. */
 const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
@@ -26,7 +26,7 @@ const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/vouchers/index', {
       grants, done: grants.find((grant) => grant.id === doneId) ?? null, categories: elderCategoryCodes,
       find, searched: find !== '', elders, regions: grantableRegions(context, user.actor),
-      values, errors: problemMessages(request.t, problems), hoursOf, idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.vouchers.title', status });
   }
 
@@ -40,12 +40,12 @@ const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const user = request.requireUser();
     const values = {
       source: field(request.body, 'source') === 'pool' ? 'pool' : 'issuance', region: field(request.body, 'region').trim(), category: field(request.body, 'category'),
-      elder: field(request.body, 'elder').trim(), amount: field(request.body, 'amount').trim(), reason: field(request.body, 'reason'), idempotency_key: readIdempotencyKey(request.body) ?? '',
+      elder: field(request.body, 'elder').trim(), ...amountFieldValues(request.body, 'amount'), reason: field(request.body, 'reason'), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
     if (!values.idempotency_key) return vouchersPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
     const result = grantVouchers(redemptionContext(app), user.actor, {
       source: values.source as 'issuance' | 'pool', regionCode: values.region, elderId: positiveId(values.elder), category: values.category || null,
-      amountPerElderMinutes: minutesFromHours(values.amount), reason: values.reason, idempotencyKey: values.idempotency_key,
+      amountPerElderMinutes: minutesFromAmountFields(request.body, 'amount', 'amount'), reason: values.reason, idempotencyKey: values.idempotency_key,
     });
     if (!result.ok) return vouchersPage(request, reply, result.problems, values, result.status);
     return reply.seeOther(`/vouchers?done=${result.value.id}`);

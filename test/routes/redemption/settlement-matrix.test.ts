@@ -36,16 +36,17 @@ t.test('settlement matrix: positions in scope, 结算 only where the actor may s
   // The province settles any pair: "结算" fills in the pair and the most it may move, counties are chosen from lists.
   const admin = await signedInAs(app, 'admin');
   const adminPage = await admin.get('/clearing');
-  const href = '/clearing?from=433123&amp;to=430524&amp;amount=2.5#settle-title';
+  const href = '/clearing?from=433123&amp;to=430524&amp;amount_hours=2&amp;amount_minutes=30#settle-title';
   t.match(adminPage.body, `href="${href}"`);
   t.match(matrixCells(adminPage.body)['凤凰县>隆回县'], /^最多 2 小时 30 分 结算$/);
   const filled = await admin.get(href.replace(/&amp;/g, '&').replace(/#.*/, ''));
   t.match(filled.body, /<select id="from" name="from">[\s\S]*<option value="433123" selected>凤凰县<\/option>[\s\S]*<\/select>/);
   t.match(filled.body, /<select id="to" name="to">[\s\S]*<option value="430524" selected>隆回县<\/option>[\s\S]*<\/select>/);
-  t.match(filled.body, /id="amount" name="amount"[^>]*value="2.5"/);
+  t.match(filled.body, /id="amount-hours" name="amount_hours"[^>]*value="2"/, 'the most it may move, in hours and minutes');
+  t.match(filled.body, /id="amount-minutes" name="amount_minutes"[^>]*value="30"/);
   t.notMatch(filled.body, /<input id="(from|to)"/, 'no county code to type');
   const before = tableCounts(db);
-  const settled = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount: '2.5', note: '11 月结算', idempotency_key: key() });
+  const settled = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount_hours: '2', amount_minutes: '30', note: '11 月结算', idempotency_key: key() });
   t.equal(settled.statusCode, 303);
   t.equal(db.$client.prepare("SELECT amount_minutes FROM clearing_settlements WHERE from_county_code = '433123' AND to_county_code = '430524'").pluck().get(), 150);
   t.equal(tableCounts(db).clearing_settlements, before.clearing_settlements! + 1);

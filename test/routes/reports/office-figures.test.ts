@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import t, { type Test } from 'tap';
 import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
+import { durationPattern, minutesOfText } from '../../helpers/duration.ts';
 import { createTestApp, signedInAs, visibleText } from '../../helpers/web.ts';
 
 /** The demo network as `npm start` seeds it, at the suite's fixed instant (2026-11-23 in Shanghai). */
@@ -29,18 +30,21 @@ t.test('item 10: the county dashboard, print page, xlsx and CSV name every flow,
   t.equal(rows[0]![0], '上月末结余');
   t.equal(rows.at(-1)![0], '本月末结余');
   const opening = rows.find((row) => row[0] === '期初余额导入');
-  t.ok(opening && Number(opening[1]) > 0, `demo opening balances are a named flow: ${opening?.[1]} h`);
-  const numbers = rows.map((row) => Math.round(Number(row[1]) * 100));
+  t.ok(opening && minutesOfText(opening[1]!) > 0, `demo opening balances are a named flow: ${opening?.[1]}`);
+  // Shown in hours and minutes, the figures add up exactly (no rounding of decimal hours).
+  const numbers = rows.map((row) => minutesOfText(row[1]!));
+  t.notOk(numbers.some(Number.isNaN), `every figure reads as hours and minutes: ${rows.map((row) => row[1]).join(' | ')}`);
   const sum = numbers.slice(0, -1).reduce((a, b) => a + b, 0);
-  t.ok(Math.abs(sum - numbers.at(-1)!) <= numbers.length, `上月末结余 + flows = 本月末结余 (${sum / 100} vs ${numbers.at(-1)! / 100}, rounding only)`);
+  t.equal(sum, numbers.at(-1), '上月末结余 + flows = 本月末结余, to the minute');
   // What the database holds: the closing balance is the sum of the county's wallets and voucher accounts.
   const held = db.$client.prepare(`SELECT sum(a.credits_posted - a.debits_posted) FROM ledger_accounts a
     LEFT JOIN members m ON a.id = 'wallet:m' || m.id LEFT JOIN elders e ON a.id = 'voucher:e' || e.id
     WHERE coalesce(m.village_code, e.village_code) LIKE '433123%'`).pluck().get() as number;
-  t.equal(rows.at(-1)![1], String(Math.round((held / 60) * 100) / 100), '本月末结余 is what the ledger holds for the county');
+  t.equal(numbers.at(-1), held, '本月末结余 is what the ledger holds for the county');
 
   const print = await office.get(`/reports/433123/monthly?month=${month}`);
-  t.match(visibleText(print.body), /积分结余变动 指标 单位 本月截至今日（2026-11） 上月末结余 小时 [\d.]+ 期初余额导入 小时 [\d.]+/);
+  t.match(visibleText(print.body), new RegExp(`积分结余变动 指标 单位 本月截至今日（2026-11） 上月末结余 小时 ${durationPattern} 期初余额导入 小时 ${durationPattern} `), 'the print page in hours and minutes');
+  t.notMatch(visibleText(print.body), /小时 -?\d+\.\d/, 'no decimal hours after a 小时 unit on the print page');
   const csv = await office.get(`/reports/433123/monthly.csv?month=${month}`);
   t.match(csv.body, /积分结余变动\r\n指标,单位,本月截至今日（2026-11）\r\n上月末结余,小时,[\d.]+\r\n期初余额导入,小时,[\d.]+/);
   const xlsx = await office.request({ method: 'GET', url: `/reports/433123/monthly.xlsx?month=${month}` });
@@ -65,25 +69,25 @@ t.test('items 11 and 12: the city dashboard shows inbound clearing and settlemen
   const page = await city.get(`/reports/430500?month=${month}`);
   t.equal(page.statusCode, 200);
   // 凤凰县 is outside 邵阳市, but its members spent 2.5 h at 隆回县's love supermarket.
-  t.same(tableRows(page.body, 'dashboard-clearing').slice(1).filter((row) => row[1] === '隆回县'), [['凤凰县', '隆回县', '2.5']], 'inbound clearing');
-  t.same(tableRows(page.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2']], 'the settlement');
+  t.same(tableRows(page.body, 'dashboard-clearing').slice(1).filter((row) => row[1] === '隆回县'), [['凤凰县', '隆回县', '2 小时 30 分']], 'inbound clearing');
+  t.same(tableRows(page.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2 小时']], 'the settlement');
   t.notMatch(visibleText(page.body), /跨县清算 本月没有记录/);
   // The city's ledger page agrees.
   const ledger = await city.get(`/reports/430500/ledger?month=${month}`);
-  t.ok(tableRows(ledger.body, 'clearing').slice(1).some((row) => row[0] === '凤凰县' && row[1] === '隆回县' && row[2] === '2.5'), 'ledger page: inbound clearing');
-  t.same(tableRows(ledger.body, 'settlements').slice(1).map((row) => row.slice(1, 4)), [['凤凰县', '隆回县', '2']], 'ledger page: the settlement');
+  t.ok(tableRows(ledger.body, 'clearing').slice(1).some((row) => row[0] === '凤凰县' && row[1] === '隆回县' && row[2] === '2 小时 30 分'), 'ledger page: inbound clearing');
+  t.same(tableRows(ledger.body, 'settlements').slice(1).map((row) => row.slice(1, 4)), [['凤凰县', '隆回县', '2 小时']], 'ledger page: the settlement');
 
   // The county itself sees the same (outbound), and 吉首市's office view (the province here) both ways.
   const county = await signedInAs(app, 'office');
   const own = await county.get(`/reports/433123?month=${month}`);
-  t.same(tableRows(own.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2']]);
+  t.same(tableRows(own.body, 'dashboard-settlements').slice(1), [['凤凰县', '隆回县', '2 小时']]);
   t.ok(tableRows(own.body, 'dashboard-clearing').slice(1).some((row) => row[0] === '吉首市' && row[1] === '凤凰县'), '凤凰县 sees what 吉首市 members spent at its sites');
 
   // Item 11: names, not codes, wherever the flows are printed.
   const print = await city.get(`/reports/430500/monthly?month=${month}`);
   const printed = visibleText(print.body.slice(print.body.lastIndexOf('<section')));
-  t.match(printed, '凤凰县 隆回县 2.5 跨县兑换');
-  t.match(printed, '凤凰县 隆回县 2 结算');
+  t.match(printed, '凤凰县 隆回县 2 小时 30 分 跨县兑换');
+  t.match(printed, '凤凰县 隆回县 2 小时 结算');
   t.notMatch(printed, /433123|430524/, 'no county code in the 跨县清算 section of the print page');
   const xlsx = await city.request({ method: 'GET', url: `/reports/433123/monthly.xlsx?month=${month}` });
   t.equal(xlsx.statusCode, 403, 'the city office cannot export 凤凰县');
@@ -117,8 +121,8 @@ t.test('item 10b: early in a month the first dashboard is labelled 本月截至�
   const header = /<thead><tr>([\s\S]*?)<\/tr><\/thead>/.exec(summary)![1]!;
   t.match(visibleText(header), '指标 本月截至今日（2026-12） 上月（2026-11） 去年同月（2025-12）');
   t.match(visibleText(page.body), '2026-12 还没有结束：本月的数字截至今日');
-  const serviceRow = [...summary.matchAll(/<tr><th scope="row">服务时长（小时）<\/th><td class="num">([\d.]+)<\/td><td class="num">([\d.]+)<\/td>/g)][0];
-  t.ok(serviceRow && Number(serviceRow[1]) > 0 && Number(serviceRow[2]) > 0, `service hours this month to date and last month are not zero (${serviceRow?.[1]}, ${serviceRow?.[2]})`);
+  const serviceRow = [...summary.matchAll(/<tr><th scope="row">服务时长（小时）<\/th><td class="num">([^<]+)<\/td><td class="num">([^<]+)<\/td>/g)][0];
+  t.ok(serviceRow && minutesOfText(serviceRow[1]!) > 0 && minutesOfText(serviceRow[2]!) > 0, `service hours this month to date and last month are not zero (${serviceRow?.[1]}, ${serviceRow?.[2]})`);
   const csv = await office.get('/reports/433123/monthly.csv');
   t.match(csv.body, '指标,单位,本月截至今日（2026-12）,上月（2026-11）');
   // A month already over is labelled as a plain month.
