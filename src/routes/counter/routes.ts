@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { grantsFor, regionScopes } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import {
-  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, findRedemption, identifyMember, linesOf,
-  placeBasket, receiptOf, recentAtSite, sweepExpired, voidRedemption, voidWindowMs, type Redemption,
+  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, identifyMember, linesOf,
+  placeBasket, receiptOf, recentAtSite, redemptionAsSeen, voidRedemption, voidWindowMs, workableSites as workableSitesOf, type Redemption,
 } from '../../domain/redemption/counter.ts';
 import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
 import { pinConsentOf } from '../../domain/members/pin.ts';
@@ -29,16 +28,7 @@ import {
 const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const context = () => redemptionContext(app);
 
-  /** Sites the user may work at: their clerk sites, and every site in their staff regions. */
-  function workableSites(request: FastifyRequest): Site[] {
-    const actor = request.requireUser().actor;
-    const siteIds = new Set(grantsFor(actor, canWorkCounter).map((grant) => grant.siteId).filter((id): id is number => id !== null));
-    const regionPaths = regionScopes(actor, canWorkCounter);
-    const fromRegions = regionPaths.length === 0 ? [] : (app.db.$client
-      .prepare(`SELECT s.id FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE ${regionPaths.map(() => 'r.path LIKE ?').join(' OR ')} ORDER BY s.id LIMIT 200`)
-      .all(...regionPaths.map((path) => `${path}%`)) as { id: number }[]).map((row) => row.id);
-    return [...new Set([...siteIds, ...fromRegions])].map((id) => findSite(app.db, id)).filter((site): site is Site => site !== undefined && site.active);
-  }
+  const workableSites = (request: FastifyRequest): Site[] => workableSitesOf(context(), request.requireUser().actor);
 
   function loadSite(request: FastifyRequest): Site {
     const siteId = positiveId((request.params as { siteId: string }).siteId);
@@ -66,7 +56,6 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200,
     elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
   ) {
-    sweepExpired(context());
     const recent = recentAtSite(context(), site.id, 10).map((redemption) => ({
       ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale), memberName: payerName(redemption),
     }));
@@ -209,7 +198,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   function loadBasket(request: FastifyRequest, site: Site): Redemption {
     const redemptionId = positiveId((request.params as { id: string }).id);
-    const redemption = redemptionId === null ? undefined : findRedemption(context(), redemptionId);
+    const redemption = redemptionId === null ? undefined : redemptionAsSeen(context(), redemptionId);
     if (!redemption || redemption.siteId !== site.id) throw notFound('redemption.error.basket_not_found');
     return redemption;
   }
@@ -239,7 +228,6 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.get<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id', async (request, reply) => {
     const site = loadSite(request);
-    sweepExpired(context());
     return basketStatusPage(request, reply, site, loadBasket(request, site), []);
   });
 
@@ -247,7 +235,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
     const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -261,7 +249,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = confirmAttested(context(), request.requireUser().actor, redemption.id, {
       witness: values.witness, witnessName: values.witness_name, note: values.note, readOut: values.read_out === '1',
     });
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status, values);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status, values);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -269,7 +257,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
     const result = cancelBasket(context(), request.requireUser().actor, redemption.id);
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -277,7 +265,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
     const result = voidRedemption(context(), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 };
