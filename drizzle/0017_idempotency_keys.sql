@@ -6,3 +6,12 @@ CREATE TABLE `idempotency_keys` (
 	`actor_user_id` integer,
 	`created_at_ms` integer NOT NULL
 );
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.basket', 'legacy', json_object('ok', json('true'), 'id', `id`), `clerk_user_id`, `created_at_ms` FROM `redemptions`;
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.voucher_grant', 'legacy', json_object('ok', json('true'), 'id', `id`), `granted_by_user_id`, `at_ms` FROM `voucher_grants`;
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.settlement', 'legacy', json_object('ok', json('true'), 'id', `id`), `recorded_by_user_id`, `at_ms` FROM `clearing_settlements`;

@@ -32,6 +32,13 @@ export interface IdempotencyKey {
 
 export type Once<R> = { kind: 'first'; result: R } | { kind: 'replay'; result: R } | { kind: 'conflict' };
 
+/**
+ * The content hash of keys copied from the records that kept their own key
+ * column before this table existed (migration 0017): their content was never
+ * hashed, so any content under such a key answers the first result, as it did.
+ */
+export const legacyContentHash = 'legacy';
+
 /** The message key of the refusal for a key reused with other content (zh-CN and en in common.json). */
 export const idempotencyConflictKey = 'common.error.idempotency_conflict';
 
@@ -50,7 +57,7 @@ export function contentHash(fields: Record<string, string | number | boolean | n
 export function replayOf<R>(db: Db, request: IdempotencyKey): Once<R> | null {
   const row = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, request.key)).get();
   if (!row) return null;
-  if (row.scope !== request.scope || row.contentHash !== request.contentHash) return { kind: 'conflict' };
+  if (row.scope !== request.scope || (row.contentHash !== request.contentHash && row.contentHash !== legacyContentHash)) return { kind: 'conflict' };
   return { kind: 'replay', result: JSON.parse(row.result) as R };
 }
 

@@ -13,8 +13,9 @@ import { openIdNumber } from '../members/identity.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, recordAuditEntry, redemptionAccounts, refuse,
-  success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
+  replayKeyed, success, writeOnceKeyed, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
+import { contentHash } from '../kernel/idempotency.ts';
 import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
 
@@ -317,13 +318,12 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const counter = siteForCounter(context, actor, input.siteId);
   if (!counter.ok) return counter;
   const site = counter.site;
-  const sameBasket = (row: Redemption) => row.siteId === input.siteId && row.memberId === input.memberId && (input.memberId !== null || row.elderId === input.elderId);
-  const replay = (): Outcome<Redemption> | undefined => {
-    const placed = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
-    if (!placed) return undefined;
-    return sameBasket(placed) ? success(placed) : refuse(409, 'redemption.error.key_reused');
+  // The same basket is the same site and payer: a double tap with other quantities still lands on the first basket.
+  const once = {
+    key: input.idempotencyKey, scope: basketKeyScope,
+    contentHash: contentHash({ siteId: input.siteId, memberId: input.memberId, elderId: input.memberId === null ? input.elderId ?? null : null }),
   };
-  const replayed = replay();
+  const replayed = replayKeyed(context, once, basketRecord(context));
   if (replayed) return replayed;
   if (!site.active) return refuse(409, 'redemption.error.site_inactive');
   const quantities = new Map<number, number>();
@@ -367,7 +367,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const at = nowOf(context);
   sweepExpired(context);
 
-  return writeOnce(context, replay, () => {
+  return writeOnceKeyed(context, actor, once, basketRecord(context), () => {
     const busy = openBasketOf(context, member?.id ?? null, elderId);
     if (busy) return refuse(409, 'redemption.error.basket_open_elsewhere', { site: busy.siteName });
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
@@ -417,6 +417,13 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     recordAuditEntry(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
     return success(findRedemption(context, row.id)!);
   });
+}
+
+/** The idempotency scope of a basket; migration 0017 copied earlier baskets' keys under it. */
+export const basketKeyScope = 'redemption.basket';
+
+function basketRecord(context: RedemptionContext) {
+  return { idOf: (basket: Redemption) => basket.id, load: (id: number) => findRedemption(context, id) };
 }
 
 /**

@@ -1,0 +1,91 @@
+import tap, { type Test } from 'tap';
+import { demoPassword } from '../../../src/domain/demo/seed.ts';
+import { translator } from '../../../src/i18n/index.ts';
+import type { Role } from '../../../src/domain/access/authorize.ts';
+import { AddressClient, type HttpAnswer } from '../../helpers/http-client.ts';
+import { demoPhone, visibleText } from '../../helpers/web.ts';
+import { key, redemptionApp, tableCounts } from './helpers.ts';
+
+const zh = translator('zh-CN');
+
+/**
+ * Baskets, voucher grants and settlements run once per form key through the
+ * one idempotency mechanism (src/domain/kernel/idempotency.ts): the same key
+ * sent many times at once through a listening server writes one row and every
+ * answer names it; the key sent again with other content is refused.
+ */
+
+async function listeningAs(role: Role) {
+  const test = await redemptionApp();
+  await test.app.listen({ host: '127.0.0.1', port: 0 });
+  const client = new AddressClient((test.app.server.address() as { port: number }).port, '127.0.0.1');
+  await client.get('/sign-in');
+  const signedIn = await client.post('/sign-in', { phone: demoPhone(role), password: demoPassword, next: '/' });
+  if (signedIn.status !== 303) throw new Error(`sign-in as ${role}: ${signedIn.status}`);
+  return { ...test, client };
+}
+
+function sameAnswers(t: Test, answers: HttpAnswer[], message: string): void {
+  t.same(answers.map((answer) => answer.status), Array(answers.length).fill(303), `${message}: every request answered with a redirect`);
+  t.equal(new Set(answers.map((answer) => answer.headers.location)).size, 1, `${message}: all to the same place`);
+}
+
+function keyRows(db: Awaited<ReturnType<typeof redemptionApp>>['db'], scope: string): number {
+  return Number(db.$client.prepare('SELECT count(*) FROM idempotency_keys WHERE scope = ?').pluck().get(scope));
+}
+
+tap.test('a basket: six taps at once place one basket; the key on another member\'s basket is refused', async (t) => {
+  const { app, db, member, client } = await listeningAs('clerk');
+  t.teardown(() => app.close());
+  const towel = db.$client.prepare("SELECT id FROM site_items WHERE site_id = 1 AND name = '毛巾'").pluck().get() as number;
+  const first = (await client.get(`/counter/scan/${member('罗春兰').token}`)).headers.location as string;
+  const other = (await client.get(`/counter/scan/${member('龙秀英').token}`)).headers.location as string;
+  await client.get(first);
+  const formKey = key();
+  const before = tableCounts(db);
+  const keysBefore = keyRows(db, 'redemption.basket');
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.post(`${first}/baskets`, { idempotency_key: formKey, [`qty_${towel}`]: '1' })));
+  sameAnswers(t, answers, 'six taps');
+  t.equal(tableCounts(db).redemptions, before.redemptions! + 1, 'one basket');
+  t.equal(tableCounts(db).reserved, before.reserved! + 1, 'one towel reserved');
+  t.equal(keyRows(db, 'redemption.basket'), keysBefore + 1, 'one key row');
+  const held = tableCounts(db);
+  const reused = await client.post(`${other}/baskets`, { idempotency_key: formKey, [`qty_${towel}`]: '1' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.same(tableCounts(db), held, 'nothing written');
+});
+
+tap.test('a voucher grant: sent six times at once, granted once; the key with another amount is refused', async (t) => {
+  const { app, db, client } = await listeningAs('office');
+  t.teardown(() => app.close());
+  await client.get('/vouchers');
+  const form = { source: 'issuance', region: '433123', category: 'disabled', amount: '2', reason: '冬季助浴', idempotency_key: key() };
+  const before = tableCounts(db);
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.post('/vouchers', form)));
+  sameAnswers(t, answers, 'six grants');
+  t.equal(tableCounts(db).voucher_grants, before.voucher_grants! + 1, 'one grant');
+  const granted = tableCounts(db);
+  t.ok(granted.ledger_transfers! > before.ledger_transfers!, 'its transfers were written once');
+  const reused = await client.post('/vouchers', { ...form, amount: '3' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.same(tableCounts(db), granted, 'nothing written');
+});
+
+tap.test('a settlement: sent six times at once, recorded once; the key with another note is refused', async (t) => {
+  const { app, db, client } = await listeningAs('admin');
+  t.teardown(() => app.close());
+  await client.get('/clearing');
+  const form = { from: '433123', to: '430524', amount: '1', note: '11 月结算', idempotency_key: key() };
+  const before = tableCounts(db);
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.post('/clearing/settlements', form)));
+  sameAnswers(t, answers, 'six settlements');
+  t.equal(tableCounts(db).clearing_settlements, before.clearing_settlements! + 1, 'one settlement');
+  t.equal(tableCounts(db).ledger_transfers, before.ledger_transfers! + 1, 'one transfer');
+  const settled = tableCounts(db);
+  const reused = await client.post('/clearing/settlements', { ...form, note: '12 月结算' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.same(tableCounts(db), settled, 'nothing written');
+});
