@@ -1,14 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { roles, type Role } from '../../domain/access/authorize.ts';
-import { accountRolesView, grantRoleChoices, grantScopeChoices } from '../../domain/auth/account-pages.ts';
-import { canManageAccounts, findAccount, liftSignInLock, listAccounts, signInLockOfAccount, type AccountSummary } from '../../domain/auth/accounts.ts';
-import { isSignInLocked } from '../../domain/auth/throttle.ts';
-import { passwordMaximumLength, passwordMinimumLength } from '../../domain/auth/passwords.ts';
-import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, type RoleScope } from '../../domain/auth/staff.ts';
-import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
+import {
+  accountPage, grantRoleChoices, grantScopeChoices, readGrantScope, readNewAccountForm, temporaryPasswordProblem,
+} from '../../domain/auth/account-pages.ts';
+import { canManageAccounts, findAccount, liftSignInLock, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole } from '../../domain/auth/staff.ts';
 import { idempotencyConflictKey, readIdempotencyKey } from '../../domain/kernel/idempotency.ts';
 import { field, newIdempotencyKey } from '../../lib/forms.ts';
-import { normalizePhone } from '../../lib/phone.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../index.ts';
 import { parseId } from '../members/support.ts';
@@ -21,26 +19,6 @@ import { parseId } from '../members/support.ts';
  * every grant against the actor's scope; these routes check the account first.
  */
 
-/** Reads the role and scope fields; message keys per field when they do not make a grant. */
-function readGrant(body: unknown): { ok: true; scope: RoleScope } | { ok: false; errors: Partial<Record<'role' | 'scope', string>> } {
-  const role = field(body, 'role');
-  const match = /^(region|site):(\d{1,12})$/.exec(field(body, 'scope'));
-  const errors: Partial<Record<'role' | 'scope', string>> = {};
-  if (!(roles as readonly string[]).includes(role)) errors.role = 'accounts.error.role_missing';
-  if (!match) errors.scope = 'accounts.error.scope_missing';
-  // Clerks work at one partner site; every other role covers a region.
-  else if (!errors.role && (role === 'clerk') !== (match[1] === 'site')) errors.scope = role === 'clerk' ? 'accounts.error.clerk_needs_site' : 'accounts.error.role_needs_region';
-  if (!match || errors.role || errors.scope) return { ok: false, errors };
-  return { ok: true, scope: match[1] === 'site' ? { role: role as Role, siteId: Number(match[2]) } : { role: role as Role, regionCode: match[2]! } };
-}
-
-function checkTemporaryPassword(password: string): string | null {
-  if (password === '') return 'accounts.error.password_missing';
-  if ([...password].length < passwordMinimumLength) return 'accounts.error.password_too_short';
-  if ([...password].length > passwordMaximumLength) return 'accounts.error.password_too_long';
-  return null;
-}
-
 interface CreateForm {
   values: { phone: string; displayName: string; role: string; scope: string; idempotencyKey: string };
   errors: Record<string, string>;
@@ -48,6 +26,11 @@ interface CreateForm {
 }
 
 const emptyCreate = (): CreateForm => ({ values: { phone: '', displayName: '', role: '', scope: '', idempotencyKey: newIdempotencyKey() }, errors: {}, message: '' });
+
+/** Message keys per field, in the request's language. */
+function translated(request: FastifyRequest, errors: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(errors).map(([name, messageKey]) => [name, request.t(messageKey)]));
+}
 
 const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function loadAccount(request: FastifyRequest, idText: string): AccountSummary {
@@ -90,20 +73,9 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       idempotencyKey: key ?? newIdempotencyKey(),
     };
     const temporaryPassword = field(request.body, 'temporary_password');
-    const errors: Record<string, string> = {};
-    const phone = normalizePhone(values.phone);
-    if (values.phone.trim() === '') errors.phone = request.t('accounts.error.phone_missing');
-    else if (!phone) errors.phone = request.t('accounts.error.phone_invalid');
-    if (values.displayName === '') errors.display_name = request.t('accounts.error.name_missing');
-    else if ([...values.displayName].length > 40) errors.display_name = request.t('accounts.error.name_too_long');
-    else if (hasRefusedNameCharacters(values.displayName)) errors.display_name = request.t('accounts.error.name_invalid');
-    const grant = readGrant(request.body);
-    if (!grant.ok) for (const [name, messageKey] of Object.entries(grant.errors)) errors[name] = request.t(messageKey);
-    const passwordProblem = checkTemporaryPassword(temporaryPassword);
-    if (passwordProblem) errors.temporary_password = request.t(passwordProblem);
-    if (Object.keys(errors).length > 0) return showNew(request, reply, { values, errors, message: request.t('accounts.error.summary') }, 422);
-    if (!grant.ok || !phone) throw new Error('unreachable');
-    const result = await createAccountByStaff(app.db, user.actor, { phone, displayName: values.displayName, temporaryPassword, roles: [grant.scope] }, request.ip, app.clock(), key);
+    const checked = readNewAccountForm({ ...values, temporaryPassword });
+    if (!checked.ok) return showNew(request, reply, { values, errors: translated(request, checked.errors), message: request.t('accounts.error.summary') }, 422);
+    const result = await createAccountByStaff(app.db, user.actor, checked.account, request.ip, app.clock(), key);
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
       // The key was used for another account: a new form (new key) with what was typed.
@@ -126,18 +98,12 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   async function showAccount(request: FastifyRequest, reply: FastifyReply, account: AccountSummary, options: ShowOptions = {}) {
     const actor = request.requireUser().actor;
     const done = String((request.query as Record<string, unknown>).done ?? '');
-    const lock = signInLockOfAccount(app.db, app.secrets, account.id, app.clock());
     return reply.page(
       'pages/accounts/show',
       {
-        account,
-        roles: accountRolesView(app.db, actor, account),
-        self: account.id === actor.userId,
+        ...accountPage(app.db, app.secrets, actor, account, { locale: request.locale, nowMs: app.clock() }),
         done: ['created', 'granted', 'revoked', 'reset', 'unlocked'].includes(done) ? done : '',
-        lock: lock && isSignInLocked(lock) ? lock : null,
         lockError: options.lockError ?? '',
-        roleChoices: grantRoleChoices(actor),
-        scopeChoices: grantScopeChoices(app.db, actor, request.locale),
         grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
         passwordError: options.passwordError ?? '',
         revokeError: options.revokeError ?? '',
@@ -155,7 +121,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageAccounts);
     const account = loadAccount(request, request.params.id);
     const values = { role: field(request.body, 'role'), scope: field(request.body, 'scope') };
-    const grant = readGrant(request.body);
+    const grant = readGrantScope(values.role, values.scope);
     if (!grant.ok) return showAccount(request, reply, account, { grantForm: { values, error: Object.values(grant.errors).map((key) => request.t(key)).join(' ') }, status: 422 });
     const result = grantRole(app.db, request.requireUser().actor, account.id, grant.scope, request.ip, app.clock());
     if (!result.ok) {
@@ -196,7 +162,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const account = loadAccount(request, request.params.id);
     const temporaryPassword = field(request.body, 'temporary_password');
     if (account.id === request.requireUser().id) return showAccount(request, reply, account, { passwordError: request.t('accounts.error.reset_self'), status: 422 });
-    const problem = checkTemporaryPassword(temporaryPassword);
+    const problem = temporaryPasswordProblem(temporaryPassword);
     if (problem) return showAccount(request, reply, account, { passwordError: request.t(problem), status: 422 });
     const result = await resetPasswordByStaff(app.db, request.requireUser().actor, { userId: account.id, temporaryPassword }, request.ip, app.clock());
     if (!result.ok) {
