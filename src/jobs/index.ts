@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.ts';
 import { expireUnreviewed } from '../domain/hours/review.ts';
 import { ledgerFor } from '../domain/ledger/accounts.ts';
+import { drainReports } from '../domain/reports/refresh.ts';
 import { recordFullVerification, verifyInBackground, type BackgroundVerification } from '../domain/ledger/verification.ts';
 import { sweepExpired } from '../domain/redemption/counter.ts';
 import { msUntilShanghaiHour } from '../lib/time.ts';
@@ -15,6 +16,7 @@ import type { Secrets } from '../lib/secrets.ts';
  * - expireBaskets: abandoned counter baskets (their 15-minute holds are voided, stock released), every minute
  * - expireHours: service records left unreviewed longer than the policy allows, at start and every 15 minutes
  * - checkpoint: a ledger checkpoint when the hash chain has grown, at start and every hour
+ * - refreshReports: the report aggregates brought up to the ledger's head (in slices), every 30 seconds
  * - verifyLedger: a full verification in a child process, at start and nightly at 03:00 Shanghai time
  *
  * Jobs start when the server listens and stop when it closes. They are off
@@ -22,7 +24,7 @@ import type { Secrets } from '../lib/secrets.ts';
  * and each can be run once by name (`app.jobs.run('expireBaskets')`).
  */
 
-export type JobName = 'expireBaskets' | 'expireHours' | 'checkpoint';
+export type JobName = 'expireBaskets' | 'expireHours' | 'checkpoint' | 'refreshReports';
 
 export interface JobsOptions {
   /** The database file, for the full verification's child process; without it that job does not run. */
@@ -30,8 +32,8 @@ export interface JobsOptions {
 }
 
 export interface Jobs {
-  /** Runs one job now, on the app's clock; returns how many things it changed. */
-  run(name: JobName): number;
+  /** Runs one job now, on the app's clock; answers how many things it changed. */
+  run(name: JobName): Promise<number>;
   /** The jobs whose timers are running now (none before listening and after closing). */
   scheduled(): JobName[];
 }
@@ -44,16 +46,17 @@ declare module 'fastify' {
 
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
-const intervals: Record<JobName, number> = { expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs };
+const intervals: Record<JobName, number> = { expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs, refreshReports: 30_000 };
 /** Jobs that also run once as the server starts listening. */
 const atStart: readonly JobName[] = ['expireHours', 'checkpoint'];
 
 /** The work of each job, on the app's database and clock. */
-export function jobWork(db: Db, secrets: Secrets, clock: () => number): Record<JobName, () => number> {
+export function jobWork(db: Db, secrets: Secrets, clock: () => number): Record<JobName, () => number | Promise<number>> {
   return {
     expireBaskets: () => sweepExpired({ db, keys: secrets, now: clock }),
     expireHours: () => expireUnreviewed({ db, now: clock }).length,
     checkpoint: () => (ledgerFor(db.$client, clock).checkpointIfMoved() ? 1 : 0),
+    refreshReports: () => drainReports(db.$client, clock),
   };
 }
 
@@ -61,7 +64,7 @@ export function jobWork(db: Db, secrets: Secrets, clock: () => number): Record<J
 export function installJobs(app: FastifyInstance, options: JobsOptions | undefined): void {
   const work = jobWork(app.db, app.secrets, app.clock);
   const timers = new Map<JobName, NodeJS.Timeout>();
-  app.decorate('jobs', { run: (name: JobName) => work[name](), scheduled: () => [...timers.keys()] });
+  app.decorate('jobs', { run: async (name: JobName) => work[name](), scheduled: () => [...timers.keys()] });
   if (!options) return;
   const verification = nightlyVerification(app, options.databasePath);
   app.addHook('onListen', async () => {
@@ -81,12 +84,14 @@ export function installJobs(app: FastifyInstance, options: JobsOptions | undefin
   });
 }
 
-function runAndLog(app: FastifyInstance, name: JobName, work: () => number): void {
+function runAndLog(app: FastifyInstance, name: JobName, work: () => number | Promise<number>): void {
+  const failed = (error: unknown) => app.log.error({ err: error, job: name }, 'background job failed');
   try {
-    const changed = work();
-    if (changed > 0) app.log.info({ job: name, changed }, 'background job done');
+    void Promise.resolve(work()).then((changed) => {
+      if (changed > 0 && name !== 'refreshReports') app.log.info({ job: name, changed }, 'background job done');
+    }, failed);
   } catch (error) {
-    app.log.error({ err: error, job: name }, 'background job failed');
+    failed(error);
   }
 }
 

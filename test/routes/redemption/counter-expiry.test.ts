@@ -1,10 +1,7 @@
 import t from 'tap';
 import { translator } from '../../../src/i18n/index.ts';
 import { durationText } from '../../../src/lib/duration.ts';
-import { buildApp } from '../../../src/app.ts';
-import { openDatabase } from '../../../src/db/client.ts';
-import { testSecrets } from '../../helpers/crypto-profile.ts';
-import { signedInAs, TestClock, visibleText } from '../../helpers/web.ts';
+import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, redemptionApp, tableCounts } from './helpers.ts';
 
 const zh = translator('zh-CN');
@@ -48,23 +45,10 @@ t.test('a GET of the counter with an expired basket writes nothing and shows it 
   t.same(tableCounts(db), countsBefore, 'no row added, the stock still reserved');
   t.equal(db.$client.prepare('SELECT status FROM redemptions WHERE id = ?').pluck().get(basketId), 'held', 'the row waits for the sweep');
 
-  t.equal(app.jobs.run('expireBaskets'), 1, 'the basket sweep job expires it');
+  t.equal(await app.jobs.run('expireBaskets'), 1, 'the basket sweep job expires it');
   t.equal(db.$client.prepare('SELECT status FROM redemptions WHERE id = ?').pluck().get(basketId), 'expired');
   t.equal(tableCounts(db).reserved, 0, 'its stock is released');
   t.equal(available(db, wallet), before, 'its hold is voided');
-  t.equal(app.jobs.run('expireBaskets'), 0, 'a second run finds nothing');
+  t.equal(await app.jobs.run('expireBaskets'), 0, 'a second run finds nothing');
   t.match(visibleText((await clerk.get(basket)).body), '这单超过 15 分钟未确认，已自动取消。', 'the page reads the same after the sweep');
-});
-
-t.test('jobs run only when the app is built with them: started on listen, stopped on close', async (t) => {
-  const plain = await buildApp({ db: openDatabase(':memory:'), secrets: testSecrets(), clock: new TestClock().now });
-  await plain.listen({ host: '127.0.0.1', port: 0 });
-  t.same(plain.jobs.scheduled(), [], 'an app built without jobs (every test app) runs no timer');
-  await plain.close();
-  const withJobs = await buildApp({ db: openDatabase(':memory:'), secrets: testSecrets(), clock: new TestClock().now, jobs: {} });
-  t.same(withJobs.jobs.scheduled(), [], 'no timer before listening');
-  await withJobs.listen({ host: '127.0.0.1', port: 0 });
-  t.same(withJobs.jobs.scheduled().sort(), ['checkpoint', 'expireBaskets', 'expireHours'], 'every job scheduled once listening');
-  await withJobs.close();
-  t.same(withJobs.jobs.scheduled(), [], 'none after close');
 });
