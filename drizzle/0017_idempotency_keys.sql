@@ -15,3 +15,9 @@ INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `resul
 --> statement-breakpoint
 INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
   SELECT `idempotency_key`, 'redemption.settlement', 'legacy', json_object('ok', json('true'), 'id', `id`), `recorded_by_user_id`, `at_ms` FROM `clearing_settlements`;
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.gift', 'legacy', json_object('ok', json('true'), 'id', `id`), `actor_user_id`, `at_ms` FROM `member_gifts`;
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.request', 'legacy', json_object('ok', json('true'), 'id', `id`), `created_by_user_id`, `created_at_ms` FROM `service_requests`;

@@ -4,7 +4,7 @@ import { translator } from '../../../src/i18n/index.ts';
 import type { Role } from '../../../src/domain/access/authorize.ts';
 import { AddressClient, type HttpAnswer } from '../../helpers/http-client.ts';
 import { demoPhone, visibleText } from '../../helpers/web.ts';
-import { key, redemptionApp, tableCounts } from './helpers.ts';
+import { key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 const zh = translator('zh-CN');
 
@@ -88,4 +88,22 @@ tap.test('a settlement: sent six times at once, recorded once; the key with anot
   t.equal(reused.status, 409);
   t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
   t.same(tableCounts(db), settled, 'nothing written');
+});
+
+// Three, not six: each request in flight holds one of the PIN's five attempts until its hash is checked (members domain).
+tap.test('a gift: sent three times at once, given once; the key with another amount is refused', async (t) => {
+  const { app, db, member, client } = await listeningAs('volunteer');
+  t.teardown(() => app.close());
+  await client.get('/gifts');
+  const form = { kind: 'gift', to: member('刘德顺').cardNumber, amount_minutes: '20', pin, idempotency_key: key() };
+  const before = tableCounts(db);
+  const answers = await Promise.all(Array.from({ length: 3 }, () => client.post('/gifts', form)));
+  sameAnswers(t, answers, 'three gifts');
+  t.equal(tableCounts(db).member_gifts, before.member_gifts! + 1, 'one gift');
+  t.equal(tableCounts(db).ledger_transfers, before.ledger_transfers! + 1, 'one transfer');
+  const given = tableCounts(db);
+  const reused = await client.post('/gifts', { ...form, amount_minutes: '30' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.same(tableCounts(db), given, 'nothing written');
 });
