@@ -107,3 +107,20 @@ tap.test('a gift: sent three times at once, given once; the key with another amo
   t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
   t.same(tableCounts(db), given, 'nothing written');
 });
+
+tap.test('a service request: sent six times at once, posted once; the key with another place is refused', async (t) => {
+  const { app, db, client } = await listeningAs('volunteer');
+  t.teardown(() => app.close());
+  await client.get('/requests');
+  const form = { category: 'cleaning', description: '打扫院子', when: '2026-11-28', place: '家中', offered: '1', payer: 'wallet', idempotency_key: key() };
+  const before = tableCounts(db);
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.post('/requests', form)));
+  sameAnswers(t, answers, 'six requests');
+  t.equal(tableCounts(db).service_requests, before.service_requests! + 1, 'one request');
+  const posted = tableCounts(db);
+  t.ok(posted.ledger_transfers! > before.ledger_transfers!, 'its hold was written once');
+  const reused = await client.post('/requests', { ...form, place: '村口' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.same(tableCounts(db), posted, 'nothing written');
+});
