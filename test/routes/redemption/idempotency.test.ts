@@ -1,9 +1,10 @@
 import tap, { type Test } from 'tap';
+import { readFileSync } from 'node:fs';
 import { demoPassword } from '../../../src/domain/demo/seed.ts';
 import { translator } from '../../../src/i18n/index.ts';
 import type { Role } from '../../../src/domain/access/authorize.ts';
 import { AddressClient, type HttpAnswer } from '../../helpers/http-client.ts';
-import { demoPhone, visibleText } from '../../helpers/web.ts';
+import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
 import { key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 const zh = translator('zh-CN');
@@ -123,4 +124,31 @@ tap.test('a service request: sent six times at once, posted once; the key with a
   t.equal(reused.status, 409);
   t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
   t.same(tableCounts(db), posted, 'nothing written');
+});
+
+tap.test('migration 0017 copies the keys the tables held: a basket placed before it is found again by its key, whatever the content', async (t) => {
+  const { app, db, member } = await redemptionApp();
+  t.teardown(() => app.close());
+  const clerk = await signedInAs(app, 'clerk');
+  const towel = db.$client.prepare("SELECT id FROM site_items WHERE site_id = 1 AND name = '毛巾'").pluck().get() as number;
+  const first = (await clerk.get(`/counter/scan/${member('罗春兰').token}`)).headers.location as string;
+  const other = (await clerk.get(`/counter/scan/${member('龙秀英').token}`)).headers.location as string;
+  await clerk.get(first);
+  const formKey = key();
+  const placed = await clerk.post(`${first}/baskets`, { idempotency_key: formKey, [`qty_${towel}`]: '1' });
+  t.equal(placed.statusCode, 303);
+  // As the database stood before 0017: the key only in redemptions.idempotency_key.
+  db.$client.exec('DELETE FROM idempotency_keys');
+  const backfill = readFileSync(new URL('../../../drizzle/0017_idempotency_keys.sql', import.meta.url), 'utf8').split('--> statement-breakpoint').slice(1);
+  t.equal(backfill.length, 5, 'baskets, voucher grants, settlements, gifts, requests');
+  for (const statement of backfill) db.$client.exec(statement);
+  t.match(db.$client.prepare('SELECT scope, content_hash AS hash, result FROM idempotency_keys WHERE key = ?').get(formKey), { scope: 'redemption.basket', hash: 'legacy' });
+  const counts = tableCounts(db);
+  const again = await clerk.post(`${first}/baskets`, { idempotency_key: formKey, [`qty_${towel}`]: '2' });
+  t.equal(again.headers.location, placed.headers.location, 'the first basket answers a double tap, as the old replay did');
+  // A copied key carries no content hash: any content answers the first result (grants, settlements, gifts and requests
+  // answered so before; a basket used to check the site and payer too, so a copied basket key is a little looser).
+  const elsewhere = await clerk.post(`${other}/baskets`, { idempotency_key: formKey, [`qty_${towel}`]: '1' });
+  t.equal(elsewhere.headers.location, placed.headers.location);
+  t.same(tableCounts(db), counts, 'nothing written');
 });
