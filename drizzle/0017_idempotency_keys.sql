@@ -21,3 +21,11 @@ INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `resul
 --> statement-breakpoint
 INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
   SELECT `idempotency_key`, 'redemption.request', 'legacy', json_object('ok', json('true'), 'id', `id`), `created_by_user_id`, `created_at_ms` FROM `service_requests`;
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.site', 'legacy', json_object('ok', json('true'), 'value', json_object('siteId', `id`)), `created_by_user_id`, `created_at_ms`
+  FROM `partner_sites` WHERE `idempotency_key` IS NOT NULL;
+--> statement-breakpoint
+INSERT OR IGNORE INTO `idempotency_keys` (`key`, `scope`, `content_hash`, `result`, `actor_user_id`, `created_at_ms`)
+  SELECT `idempotency_key`, 'redemption.stock', 'legacy', json_object('ok', json('true'), 'value', json_object('stock', `stock_after`)), `actor_user_id`, `at_ms`
+  FROM `stock_movements` WHERE `idempotency_key` IS NOT NULL;

@@ -135,6 +135,25 @@ function answerOf<T>(earlier: Once<KeyedResult>, once: IdempotencyKey, record: K
   return success(found);
 }
 
+/**
+ * writeOnceKeyed for a small answer kept whole under the key (a count, an id
+ * in an object): the same key with the same content answers the stored
+ * outcome; with other content it is refused (409 key_reused).
+ */
+export function writeOnceWhole<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey, work: () => Outcome<T>): Outcome<T> {
+  const earlier = replayWhole<T>(context, once);
+  if (earlier) return earlier;
+  const written = writeOnceInKernel<Outcome<T>>(context.db, once, actor?.userId ?? null, nowOf(context), work);
+  return written.kind === 'conflict' ? refuse(409, 'redemption.error.key_reused') : written.result;
+}
+
+/** The outcome a writeOnceWhole under this key already answered (undefined when the key is new). */
+export function replayWhole<T>(context: RedemptionContext, once: IdempotencyKey): Outcome<T> | undefined {
+  const earlier = replayOf<Outcome<T>>(context.db, once);
+  if (!earlier) return undefined;
+  return earlier.kind === 'conflict' ? refuse(409, 'redemption.error.key_reused') : earlier.result;
+}
+
 type KeyedResult = { ok: true; id: number } | Refusal;
 
 /** Ledger results the counter explains to people; anything else is a programming error. */

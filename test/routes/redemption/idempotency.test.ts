@@ -140,7 +140,7 @@ tap.test('migration 0017 copies the keys the tables held: a basket placed before
   // As the database stood before 0017: the key only in redemptions.idempotency_key.
   db.$client.exec('DELETE FROM idempotency_keys');
   const backfill = readFileSync(new URL('../../../drizzle/0017_idempotency_keys.sql', import.meta.url), 'utf8').split('--> statement-breakpoint').slice(1);
-  t.equal(backfill.length, 5, 'baskets, voucher grants, settlements, gifts, requests');
+  t.equal(backfill.length, 7, 'baskets, voucher grants, settlements, gifts, requests, sites, stock changes');
   for (const statement of backfill) db.$client.exec(statement);
   t.match(db.$client.prepare('SELECT scope, content_hash AS hash, result FROM idempotency_keys WHERE key = ?').get(formKey), { scope: 'redemption.basket', hash: 'legacy' });
   const counts = tableCounts(db);
@@ -151,4 +151,40 @@ tap.test('migration 0017 copies the keys the tables held: a basket placed before
   const elsewhere = await clerk.post(`${other}/baskets`, { idempotency_key: formKey, [`qty_${towel}`]: '1' });
   t.equal(elsewhere.headers.location, placed.headers.location);
   t.same(tableCounts(db), counts, 'nothing written');
+});
+
+tap.test('a stock delivery: sent six times at once, counted once; the key with another quantity is refused', async (t) => {
+  const { app, db, client } = await listeningAs('clerk');
+  t.teardown(() => app.close());
+  const towel = db.$client.prepare("SELECT id, stock FROM site_items WHERE site_id = 1 AND name = '毛巾'").get() as { id: number; stock: number };
+  await client.get('/sites/1/manage');
+  const form = { kind: 'receive', quantity: '5', idempotency_key: key() };
+  const before = tableCounts(db);
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.post(`/sites/1/items/${towel.id}/stock`, form)));
+  sameAnswers(t, answers, 'six deliveries');
+  t.equal(tableCounts(db).stock_movements, before.stock_movements! + 1, 'one stock movement');
+  t.equal(db.$client.prepare('SELECT stock FROM site_items WHERE id = ?').pluck().get(towel.id), towel.stock + 5, 'five more towels, once');
+  const counted = tableCounts(db);
+  const reused = await client.post(`/sites/1/items/${towel.id}/stock`, { ...form, quantity: '6' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.same(tableCounts(db), counted, 'nothing written');
+  t.equal(db.$client.prepare('SELECT stock FROM site_items WHERE id = ?').pluck().get(towel.id), towel.stock + 5);
+});
+
+tap.test('a site registration: sent six times at once, registered once; the key with another address is refused', async (t) => {
+  const { app, db, client } = await listeningAs('office');
+  t.teardown(() => app.close());
+  const village = db.$client.prepare("SELECT code FROM regions WHERE level = 'village' AND path LIKE '%/433123/%' ORDER BY code LIMIT 1").pluck().get() as string;
+  await client.get('/sites/new');
+  const form = { name: '新村爱心超市', kind: 'love_supermarket', village_code: village, address: '村部', opening_hours: '9-17', idempotency_key: key() };
+  const sites = () => Number(db.$client.prepare('SELECT count(*) FROM partner_sites').pluck().get());
+  const before = sites();
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.post('/sites', form)));
+  sameAnswers(t, answers, 'six registrations');
+  t.equal(sites(), before + 1, 'one site');
+  const reused = await client.post('/sites', { ...form, address: '村口' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('redemption.error.key_reused'));
+  t.equal(sites(), before + 1, 'nothing written');
 });
