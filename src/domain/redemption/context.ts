@@ -84,18 +84,6 @@ export function writeTransaction<T>(context: RedemptionContext, work: () => Outc
 }
 
 /**
- * writeTransaction for a request that carries an idempotency key. `replay`
- * answers what the request already done under that key answered (undefined
- * when the key is new). Callers ask it first, before validating, so a replay
- * is answered even when the state has moved on; writeOnce asks it again inside
- * the write lock, so the same key sent to two processes at once does the work
- * once and both answer alike.
- */
-export function writeOnce<T>(context: RedemptionContext, replay: () => Outcome<T> | undefined, work: () => Outcome<T>): Outcome<T> {
-  return writeTransaction(context, () => replay() ?? work());
-}
-
-/**
  * A write under the form's idempotency key through the one mechanism
  * (src/domain/kernel/idempotency.ts): the key's row keeps the id of what was
  * made. The same key with the same content answers `load(id)` (what it is
