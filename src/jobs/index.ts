@@ -47,6 +47,10 @@ declare module 'fastify' {
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
 const intervals: Record<JobName, number> = { expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs, refreshReports: 30_000 };
+/** What the log says when a job changed something (the reports refresh runs too often to log). */
+const doneMessages: Record<JobName, string | null> = {
+  expireBaskets: 'expired abandoned counter baskets', expireHours: 'expired unreviewed service records', checkpoint: 'ledger checkpoint recorded', refreshReports: null,
+};
 /** Jobs that also run once as the server starts listening. */
 const atStart: readonly JobName[] = ['expireHours', 'checkpoint'];
 
@@ -88,7 +92,8 @@ function runAndLog(app: FastifyInstance, name: JobName, work: () => number | Pro
   const failed = (error: unknown) => app.log.error({ err: error, job: name }, 'background job failed');
   try {
     void Promise.resolve(work()).then((changed) => {
-      if (changed > 0 && name !== 'refreshReports') app.log.info({ job: name, changed }, 'background job done');
+      const message = doneMessages[name];
+      if (changed > 0 && message) app.log.info({ job: name, changed }, message);
     }, failed);
   } catch (error) {
     failed(error);
