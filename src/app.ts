@@ -9,6 +9,7 @@ import type { Db } from './db/client.ts';
 import { chooseLocale, translator } from './i18n/index.ts';
 import { normalizeNumericFields } from './lib/forms.ts';
 import type { Secrets } from './lib/secrets.ts';
+import { installJobs, type JobsOptions } from './jobs/index.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
 import { installErrorPages } from './plugins/errors.ts';
@@ -42,6 +43,8 @@ export interface AppOptions {
    * matrix fails when a route has no access rule.
    */
   onRoute?: (route: RouteOptions) => void;
+  /** Run the background jobs (src/jobs) while listening; off unless given (server.ts gives it, tests ask for it). */
+  jobs?: JobsOptions;
 }
 
 /**
@@ -151,6 +154,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
   installErrorPages(app);
   installAssets(app);
+  installJobs(app, options.jobs);
 
   // Full-width digits become ASCII in every numeric field (PINs, amounts, phones, card and ID numbers) before a route reads them.
   app.addHook('preValidation', async (request) => {

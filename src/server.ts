@@ -8,10 +8,6 @@ import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { unlockKeys } from './domain/keys/keyring.ts';
-import { ledgerFor } from './domain/ledger/accounts.ts';
-import { recordFullVerification, verifyInBackground, type BackgroundVerification } from './domain/ledger/verification.ts';
-import { sweepExpired } from './domain/redemption/counter.ts';
-import { msUntilShanghaiHour } from './lib/time.ts';
 import { loggerOptions } from './plugins/logging.ts';
 
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
@@ -50,61 +46,9 @@ async function main(): Promise<void> {
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
     logger: loggerOptions(config.logLevel),
+    // Basket and hours expiry, ledger checkpoints and the nightly verification (src/jobs): started once listening.
+    jobs: { databasePath: databasePath(config.dataDirectory) },
   });
-
-  // Publish a ledger checkpoint at start and every hour when the chain has grown,
-  // so the transparency page always has a recent head to compare against.
-  const ledger = ledgerFor(db.$client, Date.now);
-  const checkpointIfMoved = () => {
-    try {
-      const checkpoint = ledger.checkpointIfMoved();
-      if (checkpoint) app.log.info({ seq: checkpoint.seq }, 'ledger checkpoint recorded');
-    } catch (error) {
-      app.log.error({ err: error }, 'ledger checkpoint failed');
-    }
-  };
-  checkpointIfMoved();
-  const checkpointTimer = setInterval(checkpointIfMoved, 60 * 60 * 1000);
-  checkpointTimer.unref();
-
-  // Abandoned counter baskets: their 15-minute holds are voided and the stock released.
-  const sweepHolds = () => {
-    try {
-      const expired = sweepExpired({ db, keys: secrets });
-      if (expired > 0) app.log.info({ expired }, 'expired abandoned counter baskets');
-    } catch (error) {
-      app.log.error({ err: error }, 'basket expiry sweep failed');
-    }
-  };
-  const holdTimer = setInterval(sweepHolds, 60_000);
-  holdTimer.unref();
-
-  // A full verification of the ledger (every balance and the whole hash chain) right after
-  // start-up and every night at 03:00 Shanghai time, in a child process so requests go on;
-  // /transparency shows its time and verdict.
-  let verification: BackgroundVerification | undefined;
-  const verifyLedgerNow = () => {
-    if (verification) return;
-    const running = verifyInBackground(databasePath(config.dataDirectory), Date.now());
-    verification = running;
-    running.done.then((result) => {
-      recordFullVerification(db.$client, result);
-      if (result.ok) app.log.info({ transfers: result.transfers, durationMs: result.durationMs }, 'ledger fully verified: ok');
-      else app.log.error({ firstBadSeq: result.firstBadSeq, problem: result.problem }, 'ledger full verification FAILED');
-    }).catch((error: unknown) => {
-      if (!closing) app.log.error({ err: error }, 'ledger full verification could not run');
-    }).finally(() => {
-      verification = undefined;
-    });
-  };
-  let verifyTimer: NodeJS.Timeout | undefined;
-  const scheduleNightlyVerify = () => {
-    verifyTimer = setTimeout(() => {
-      verifyLedgerNow();
-      scheduleNightlyVerify();
-    }, msUntilShanghaiHour(Date.now(), 3));
-    verifyTimer.unref();
-  };
 
   const pidFile = join(config.dataDirectory, 'server.pid');
   let closing = false;
@@ -112,10 +56,6 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing requests in flight');
-    clearInterval(checkpointTimer);
-    clearInterval(holdTimer);
-    clearTimeout(verifyTimer);
-    verification?.stop();
     try {
       await app.close();
     } finally {
@@ -132,8 +72,6 @@ async function main(): Promise<void> {
   writeFileSync(pidFile, `${process.pid}\n`);
   process.stdout.write(`\nSilver Hours (银龄时光) is running at ${address}\n`);
   if (isDemoSeeded(db)) process.stdout.write(`${formatDemoSignIns()}\n\n`);
-  setImmediate(verifyLedgerNow);
-  scheduleNightlyVerify();
 }
 
 /** Removes server.pid only when it names this process: another server on DATA_DIR may have written it since. */

@@ -91,11 +91,13 @@ t.test('an office creates an account in its county; every refusal says why and w
   t.equal(count(db, 'user_roles'), roles, 'no role written');
   t.equal(count(db, 'audit_log'), audit, 'no audit entry written');
 
-  const created = await office.post('/accounts', valid);
+  // The form carries its idempotency key (issue 15: one mechanism, no time window): sent twice, one account.
+  const formKey = /name="idempotency_key" value="([^"]+)"/.exec(form.body)![1]!;
+  const created = await office.post('/accounts', { ...valid, idempotency_key: formKey });
   t.equal(created.statusCode, 303);
   const location = String(created.headers.location);
   t.match(location, /^\/accounts\/\d+\?done=created$/);
-  const again = await office.post('/accounts', valid);
+  const again = await office.post('/accounts', { ...valid, idempotency_key: formKey });
   t.equal(again.headers.location, location, 'the same form sent twice lands on the same account');
   t.equal(count(db, 'users'), users + 1);
   const user = userByPhone(db, '13900001111')!;

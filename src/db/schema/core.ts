@@ -148,3 +148,19 @@ export const settings = sqliteTable('settings', {
   updatedAtMs: integer('updated_at_ms').notNull(),
   updatedByUserId: integer('updated_by_user_id'),
 });
+
+/**
+ * One row per idempotency key a write was done under (src/domain/kernel/idempotency.ts):
+ * what kind of write (`scope`), a hash of the form's content, and the first
+ * answer as JSON. The same key with the same content answers that again; with
+ * other content it is refused. Records that keep their own key column
+ * (service_records, redemptions...) are being moved here feature by feature.
+ */
+export const idempotencyKeys = sqliteTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  scope: text('scope').notNull(),
+  contentHash: text('content_hash').notNull(),
+  result: text('result').notNull(),
+  actorUserId: integer('actor_user_id'),
+  createdAtMs: integer('created_at_ms').notNull(),
+});

@@ -6,6 +6,7 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { authorize, permission, type Actor, type Role } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { findRegion } from '../regions/regions.ts';
+import { contentHash, replayOf, writeOnce, type IdempotencyKey } from '../kernel/idempotency.ts';
 import { hashPassword, passwordMinimumLength } from './passwords.ts';
 import { revokeOtherSessions } from './sessions.ts';
 import { actorOf, findUser, findUserByPhone, homeRegionCode, insertUser } from './users.ts';
@@ -104,54 +105,86 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
   );
 }
 
-export type CreateAccountResult = { ok: true; userId: number } | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'name_invalid' | 'password_too_short' };
+export type CreateAccountResult =
+  | { ok: true; userId: number; replayed?: boolean }
+  | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'name_invalid' | 'password_too_short' | 'key_conflict' };
 
-/**
- * Creates an account for someone (a member with a phone, or staff) with a
- * temporary password they must change at first sign-in, and its roles; all
- * in one transaction with its audit entries. Hash the password before: pass
- * the plain temporary password and this function hashes it.
- */
-export async function createAccountByStaff(
-  db: Db,
-  granter: Actor,
-  input: { phone: string; displayName: string; temporaryPassword: string; memberId?: number | null; roles: RoleScope[] },
-  ipAddress: string,
-  nowMs: number,
-): Promise<CreateAccountResult> {
-  const phone = normalizePhone(input.phone);
+export interface NewAccount {
+  phone: string;
+  displayName: string;
+  temporaryPassword: string;
+  memberId?: number | null;
+  roles: RoleScope[];
+}
+
+/** The idempotency key of an account form: its content is the phone, the name and the roles (never the password). */
+function accountKey(key: string, phone: string, input: NewAccount): IdempotencyKey {
+  return { key, scope: 'accounts.create', contentHash: contentHash({ phone, displayName: input.displayName.trim(), memberId: input.memberId ?? null, roles: JSON.stringify(input.roles) }) };
+}
+
+/** The checks before the password is hashed; the audit region of each role when they pass. */
+function checkNewAccount(db: Db, granter: Actor, phone: string | null, input: NewAccount): { ok: true; auditRegionCodes: string[] } | Extract<CreateAccountResult, { ok: false }> {
   if (!phone) return { ok: false, reason: 'phone_invalid' };
   if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
   if (hasRefusedNameCharacters(input.displayName.trim())) return { ok: false, reason: 'name_invalid' };
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
+  if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
   const auditRegionCodes: string[] = [];
   for (const scope of input.roles) {
     const check = checkGrant(db, granter, scope);
     if (!check.ok) return check;
     auditRegionCodes.push(check.auditRegionCode);
   }
+  return { ok: true, auditRegionCodes };
+}
+
+/**
+ * Staff create an account with a temporary password. With the form's
+ * idempotency key (src/domain/kernel/idempotency.ts) the same form sent twice
+ * answers the first account, and the key sent again with other content is
+ * refused ('key_conflict'); nothing is written twice.
+ */
+export async function createAccountByStaff(
+  db: Db,
+  granter: Actor,
+  input: NewAccount,
+  ipAddress: string,
+  nowMs: number,
+  idempotencyKey: string | null = null,
+): Promise<CreateAccountResult> {
+  const phone = normalizePhone(input.phone);
+  const once = idempotencyKey && phone ? accountKey(idempotencyKey, phone, input) : null;
+  const earlier = once ? replayOf<CreateAccountResult>(db, once) : null;
+  if (earlier) return earlier.kind === 'conflict' ? { ok: false, reason: 'key_conflict' } : replayed(earlier.result);
+  const checked = checkNewAccount(db, granter, phone, input);
+  if (!checked.ok) return checked;
   const passwordHash = await hashPassword(input.temporaryPassword);
-  return db.transaction(
-    (): CreateAccountResult => {
-      if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
-      const userId = insertUser(
+  const insert = (): CreateAccountResult => {
+    if (findUserByPhone(db, phone!)) return { ok: false, reason: 'phone_taken' };
+    const userId = insertUser(
+      db,
+      { phone: phone!, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId,
+        // The granter chose the password: if the account is a member's, it is not the member's consent (docs/WEB.md).
+        passwordSetByUserId: granter.userId },
+      nowMs,
+    );
+    for (const [index, scope] of input.roles.entries()) {
+      recordAudit(
         db,
-        { phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId,
-          // The granter chose the password: if the account is a member's, it is not the member's consent (docs/WEB.md).
-          passwordSetByUserId: granter.userId },
+        { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: checked.auditRegionCodes[index]!, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
         nowMs,
       );
-      for (const [index, scope] of input.roles.entries()) {
-        recordAudit(
-          db,
-          { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: auditRegionCodes[index]!, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
-          nowMs,
-        );
-      }
-      return { ok: true, userId };
-    },
-    { behavior: 'immediate' },
-  );
+    }
+    return { ok: true, userId };
+  };
+  if (!once) return db.$client.transaction(insert).immediate();
+  const written = writeOnce(db, once, granter.userId, nowMs, insert);
+  if (written.kind === 'conflict') return { ok: false, reason: 'key_conflict' };
+  return written.kind === 'replay' ? replayed(written.result) : written.result;
+}
+
+function replayed(result: CreateAccountResult): CreateAccountResult {
+  return result.ok ? { ...result, replayed: true } : result;
 }
 
 export const canResetPasswords = permission('accounts.reset_password', ['coordinator', 'office', 'admin']);

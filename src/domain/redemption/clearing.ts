@@ -3,7 +3,8 @@ import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
-import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, success, writeOnce, type Outcome, type RedemptionContext } from './context.ts';
+import { contentHash } from '../kernel/idempotency.ts';
+import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { codesOfPath, isAboveCounty, sharedDepth } from '../regions/path.ts';
 
@@ -149,12 +150,16 @@ export interface SettlementInput {
  * 'settlement'. `from` must owe at least the amount and `to` be owed at least
  * as much, so a settlement never turns a position around.
  */
+/** The idempotency scope of a settlement; migration 0017 copied earlier settlements' keys under it. */
+export const settlementKeyScope = 'redemption.settlement';
+
 export function recordSettlement(context: RedemptionContext, actor: Actor, input: SettlementInput): Outcome<Settlement> {
-  const replay = (): Outcome<Settlement> | undefined => {
-    const recorded = context.db.select({ id: clearingSettlements.id }).from(clearingSettlements).where(eq(clearingSettlements.idempotencyKey, input.idempotencyKey)).get();
-    return recorded ? success(listSettlements(context).find((s) => s.id === recorded.id)!) : undefined;
+  const once = {
+    key: input.idempotencyKey, scope: settlementKeyScope,
+    contentHash: contentHash({ from: input.fromCountyCode ?? '', to: input.toCountyCode ?? '', amountMinutes: input.amountMinutes, note: (input.note ?? '').trim() }),
   };
-  const replayed = replay();
+  const record = { idOf: (settlement: Settlement) => settlement.id, load: (id: number) => listSettlements(context).find((s) => s.id === id) };
+  const replayed = replayKeyed(context, once, record);
   if (replayed) return replayed;
   const from = regionOf(context.db, input.fromCountyCode ?? '');
   const to = regionOf(context.db, input.toCountyCode ?? '');
@@ -164,7 +169,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
   if (!Number.isInteger(input.amountMinutes) || input.amountMinutes <= 0) return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   const note = (input.note ?? '').trim();
   if (note.length === 0 || note.length > 200) return refuse(422, 'redemption.error.note_required', undefined, 'note');
-  return writeOnce(context, replay, () => {
+  return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(from.code), ...countyAccounts(to.code)]);
     const owes = balanceOf(ledger.account(accountIds.clearing(from.code))!).posted;

@@ -6,6 +6,7 @@ import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { ageOn, shanghaiDate } from '../../lib/idcard.ts';
 import { authorize, type Actor, type Permission, type Target } from '../access/authorize.ts';
+import { replayOf, writeOnce as writeOnceInKernel, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
 import { countyCodeOfPath, ledgerFor } from '../ledger/accounts.ts';
 import type { PeopleContext } from '../members/context.ts';
 
@@ -83,16 +84,65 @@ export function writeTransaction<T>(context: RedemptionContext, work: () => Outc
 }
 
 /**
- * writeTransaction for a request that carries an idempotency key. `replay`
- * answers what the request already done under that key answered (undefined
- * when the key is new). Callers ask it first, before validating, so a replay
- * is answered even when the state has moved on; writeOnce asks it again inside
- * the write lock, so the same key sent to two processes at once does the work
- * once and both answer alike.
+ * A write under the form's idempotency key through the one mechanism
+ * (src/domain/kernel/idempotency.ts): the key's row keeps the id of what was
+ * made. The same key with the same content answers `load(id)` (what it is
+ * now); with other content it is refused (409 key_reused) and writes nothing.
+ * `work` runs in one IMMEDIATE transaction; a refusal rolls it back.
  */
-export function writeOnce<T>(context: RedemptionContext, replay: () => Outcome<T> | undefined, work: () => Outcome<T>): Outcome<T> {
-  return writeTransaction(context, () => replay() ?? work());
+export function writeOnceKeyed<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey, record: KeyedRecord<T>, work: () => Outcome<T>): Outcome<T> {
+  const earlier = replayKeyed(context, once, record);
+  if (earlier) return earlier;
+  let made: T | undefined;
+  const written = writeOnceInKernel<KeyedResult>(context.db, once, actor?.userId ?? null, nowOf(context), () => {
+    const outcome = work();
+    if (!outcome.ok) return outcome;
+    made = outcome.value;
+    return { ok: true, id: record.idOf(outcome.value) };
+  });
+  if (written.kind === 'first' && written.result.ok) return success(made as T);
+  return answerOf(written, once, record);
 }
+
+/** What a write already done under the key answers (undefined when the key is new): ask it before validating, so a replay is answered even when the state has moved on. */
+export function replayKeyed<T>(context: RedemptionContext, once: IdempotencyKey, record: KeyedRecord<T>): Outcome<T> | undefined {
+  const earlier = replayOf<KeyedResult>(context.db, once);
+  return earlier ? answerOf(earlier, once, record) : undefined;
+}
+
+export interface KeyedRecord<T> {
+  idOf: (value: T) => number;
+  load: (id: number) => T | undefined;
+}
+
+function answerOf<T>(earlier: Once<KeyedResult>, once: IdempotencyKey, record: KeyedRecord<T>): Outcome<T> {
+  if (earlier.kind === 'conflict') return refuse(409, 'redemption.error.key_reused');
+  if (!earlier.result.ok) return earlier.result;
+  const found = record.load(earlier.result.id);
+  if (found === undefined) throw new Error(`idempotency key ${once.key} names ${once.scope} ${earlier.result.id}, which is gone`);
+  return success(found);
+}
+
+/**
+ * writeOnceKeyed for a small answer kept whole under the key (a count, an id
+ * in an object): the same key with the same content answers the stored
+ * outcome; with other content it is refused (409 key_reused).
+ */
+export function writeOnceWhole<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey, work: () => Outcome<T>): Outcome<T> {
+  const earlier = replayWhole<T>(context, once);
+  if (earlier) return earlier;
+  const written = writeOnceInKernel<Outcome<T>>(context.db, once, actor?.userId ?? null, nowOf(context), work);
+  return written.kind === 'conflict' ? refuse(409, 'redemption.error.key_reused') : written.result;
+}
+
+/** The outcome a writeOnceWhole under this key already answered (undefined when the key is new). */
+export function replayWhole<T>(context: RedemptionContext, once: IdempotencyKey): Outcome<T> | undefined {
+  const earlier = replayOf<Outcome<T>>(context.db, once);
+  if (!earlier) return undefined;
+  return earlier.kind === 'conflict' ? refuse(409, 'redemption.error.key_reused') : earlier.result;
+}
+
+type KeyedResult = { ok: true; id: number } | Refusal;
 
 /** Ledger results the counter explains to people; anything else is a programming error. */
 const explained: Partial<Record<CreateTransferResult, { status: RefusalStatus; code: string }>> = {

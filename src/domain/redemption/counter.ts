@@ -1,20 +1,21 @@
-import { and, asc, eq, isNull, lte } from 'drizzle-orm';
-import { users } from '../../db/schema/core.ts';
+import { and, asc, desc, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
+import { regions, users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
-import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
+import { partnerSites, redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { normalizePhone } from '../../lib/phone.ts';
-import { permission, type Actor } from '../access/authorize.ts';
+import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import {
   ageOf, applyTransfers, checkAuthorized, countyOfRegion, ledgerOf, memberFacts, nowOf, peopleContextOf, redemptionAccounts, refuse,
-  success, writeOnce, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
+  replayKeyed, success, writeOnceKeyed, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
+import { contentHash } from '../kernel/idempotency.ts';
 import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
 import { audit } from '../audit/audit.ts';
@@ -74,9 +75,30 @@ function pinLockedUntil(context: RedemptionContext, memberId: number): number | 
   return row?.until != null && row.until > nowOf(context) ? row.until : null;
 }
 
+/**
+ * What the account may spend now: the ledger's available balance, plus the
+ * holds of baskets whose 15 minutes are over but which the sweep (src/jobs)
+ * has not closed yet. Pages read such a basket as expired, so its hold is
+ * not counted against the payer either (a GET writes nothing).
+ */
+function availableNow(context: RedemptionContext, accountId: string): number {
+  const account = ledgerOf(context).account(accountId);
+  return account ? balanceOf(account).available + overdueHeldMinutes(context, accountId) : 0;
+}
+
+/** The ledger's available balance, for the write paths (they run after the sweep). */
 function available(context: RedemptionContext, accountId: string): number {
   const account = ledgerOf(context).account(accountId);
   return account ? balanceOf(account).available : 0;
+}
+
+function overdueHeldMinutes(context: RedemptionContext, payerAccountId: string): number {
+  const row = context.db
+    .select({ total: sql<number>`coalesce(sum(${redemptions.totalMinutes}), 0)` })
+    .from(redemptions)
+    .where(and(eq(redemptions.payerAccountId, payerAccountId), eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, nowOf(context))))
+    .get();
+  return row?.total ?? 0;
 }
 
 export function voucherElderOf(context: RedemptionContext, memberId: number): number | null {
@@ -96,9 +118,9 @@ export function counterMember(context: RedemptionContext, memberId: number): Cou
     cardNumber: facts.cardNumber,
     villageName: village.name,
     countyCode: facts.countyCode,
-    walletAvailableMinutes: available(context, accountIds.wallet(memberId)),
+    walletAvailableMinutes: availableNow(context, accountIds.wallet(memberId)),
     elderId,
-    voucherAvailableMinutes: elderId === null ? null : available(context, redemptionAccounts.voucher(elderId).id),
+    voucherAvailableMinutes: elderId === null ? null : availableNow(context, redemptionAccounts.voucher(elderId).id),
     pinLockedUntilMs: pinLockedUntil(context, memberId),
   };
 }
@@ -155,7 +177,7 @@ export function counterElder(context: RedemptionContext, elderId: number): Count
   const voucher = ledgerOf(context).account(redemptionAccounts.voucher(row.id).id);
   return {
     elderId: row.id, realName: row.realName, villageName: row.villageName, countyCode: countyCodeOfPath(row.path) ?? '',
-    memberId: row.memberId, voucherAvailableMinutes: voucher ? balanceOf(voucher).available : null,
+    memberId: row.memberId, voucherAvailableMinutes: voucher ? availableNow(context, voucher.id) : null,
     familyContactName: row.familyContactName, familyContactRelation: row.familyContactRelation,
   };
 }
@@ -220,6 +242,40 @@ export function findRedemption(context: RedemptionContext, redemptionId: number)
   return context.db.select().from(redemptions).where(eq(redemptions.id, redemptionId)).get();
 }
 
+/**
+ * A basket as a reader sees it at `nowMs`: a held basket whose 15 minutes are
+ * over reads as expired (closed when its hold ran out), whether or not the
+ * sweep in src/jobs has closed it yet. Pages read this, so a GET never writes.
+ */
+export function asSeenAt(redemption: Redemption, nowMs: number): Redemption {
+  if (redemption.status !== 'held' || nowMs < redemption.expiresAtMs) return redemption;
+  return { ...redemption, status: 'expired', closedAtMs: redemption.expiresAtMs };
+}
+
+/** The basket a page shows (see asSeenAt). */
+export function redemptionAsSeen(context: RedemptionContext, redemptionId: number): Redemption | undefined {
+  const redemption = findRedemption(context, redemptionId);
+  return redemption && asSeenAt(redemption, nowOf(context));
+}
+
+/** Active sites the actor may work at: their clerk sites, and every site in their staff regions (at most 200 of those). */
+export function workableSites(context: RedemptionContext, actor: Actor): Site[] {
+  const siteIds = new Set(grantsFor(actor, canWorkCounter).map((grant) => grant.siteId).filter((id): id is number => id !== null));
+  const regionPaths = regionScopes(actor, canWorkCounter);
+  const fromRegions = regionPaths.length === 0 ? [] : context.db
+    .select({ id: partnerSites.id })
+    .from(partnerSites)
+    .innerJoin(regions, eq(regions.code, partnerSites.villageCode))
+    .where(or(...regionPaths.map((path) => like(regions.path, `${path}%`))))
+    .orderBy(asc(partnerSites.id))
+    .limit(200)
+    .all()
+    .map((row) => row.id);
+  return [...new Set([...siteIds, ...fromRegions])]
+    .map((id) => findSite(context.db, id))
+    .filter((site): site is Site => site !== undefined && site.active);
+}
+
 function siteForCounter(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
@@ -259,13 +315,12 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const counter = siteForCounter(context, actor, input.siteId);
   if (!counter.ok) return counter;
   const site = counter.site;
-  const sameBasket = (row: Redemption) => row.siteId === input.siteId && row.memberId === input.memberId && (input.memberId !== null || row.elderId === input.elderId);
-  const replay = (): Outcome<Redemption> | undefined => {
-    const placed = context.db.select().from(redemptions).where(eq(redemptions.idempotencyKey, input.idempotencyKey)).get();
-    if (!placed) return undefined;
-    return sameBasket(placed) ? success(placed) : refuse(409, 'redemption.error.key_reused');
+  // The same basket is the same site and payer: a double tap with other quantities still lands on the first basket.
+  const once = {
+    key: input.idempotencyKey, scope: basketKeyScope,
+    contentHash: contentHash({ siteId: input.siteId, memberId: input.memberId, elderId: input.memberId === null ? input.elderId ?? null : null }),
   };
-  const replayed = replay();
+  const replayed = replayKeyed(context, once, basketRecord(context));
   if (replayed) return replayed;
   if (!site.active) return refuse(409, 'redemption.error.site_inactive');
   const quantities = new Map<number, number>();
@@ -309,7 +364,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const at = nowOf(context);
   sweepExpired(context);
 
-  return writeOnce(context, replay, () => {
+  return writeOnceKeyed(context, actor, once, basketRecord(context), () => {
     const busy = openBasketOf(context, member?.id ?? null, elderId);
     if (busy) return refuse(409, 'redemption.error.basket_open_elsewhere', { site: busy.siteName });
     const lines: { item: typeof siteItems.$inferSelect; quantity: number }[] = [];
@@ -359,6 +414,13 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     audit(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
     return success(findRedemption(context, row.id)!);
   });
+}
+
+/** The idempotency scope of a basket; migration 0017 copied earlier baskets' keys under it. */
+export const basketKeyScope = 'redemption.basket';
+
+function basketRecord(context: RedemptionContext) {
+  return { idOf: (basket: Redemption) => basket.id, load: (id: number) => findRedemption(context, id) };
 }
 
 /**
@@ -411,7 +473,7 @@ function closeExpired(context: RedemptionContext, redemptionId: number): void {
     .immediate();
 }
 
-/** Expires every held basket whose 15 minutes have passed. Returns how many. Safe to call often (each counter page does). */
+/** Expires every held basket whose 15 minutes have passed. Returns how many. The jobs (src/jobs) run it every minute; placing a basket runs it too. */
 export function sweepExpired(context: RedemptionContext): number {
   const at = nowOf(context);
   const due = context.db.select().from(redemptions).where(and(eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, at))).all();
@@ -761,9 +823,9 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
 }
 
 /** A site's recent baskets for the counter screen (newest first). */
+/** The site's latest baskets as a page shows them (see asSeenAt). */
 export function recentAtSite(context: RedemptionContext, siteId: number, limit = 20): Redemption[] {
-  return context.db.$client
-    .prepare(`SELECT id FROM redemptions WHERE site_id = ? ORDER BY id DESC LIMIT ?`)
-    .all(siteId, limit)
-    .map((row) => findRedemption(context, (row as { id: number }).id)!);
+  const at = nowOf(context);
+  return context.db.select().from(redemptions).where(eq(redemptions.siteId, siteId)).orderBy(desc(redemptions.id)).limit(limit).all()
+    .map((redemption) => asSeenAt(redemption, at));
 }

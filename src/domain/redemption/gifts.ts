@@ -5,8 +5,9 @@ import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
 import { ownSignedInAction, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
+import { contentHash } from '../kernel/idempotency.ts';
 import {
-  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction,
+  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
@@ -126,11 +127,19 @@ export function giftVisibleTo(db: Db, actor: Actor, actorMemberId: number | null
  * members domain); then one IMMEDIATE transaction moves the credits. Under
  * the balance cap a gift is refused, or its excess goes to the receiver's
  * county pool (code cap_overflow), as the policy says. The same idempotency
- * key returns the first gift.
+ * key returns the first gift; with other content it is refused.
  */
+/** The idempotency scope of a gift or donation; migration 0017 copied earlier gifts' keys under it. */
+export const giftKeyScope = 'redemption.gift';
+
 export async function giveCredits(context: RedemptionContext, actor: Actor, input: GiftInput): Promise<Outcome<Gift>> {
-  const done = context.db.select().from(memberGifts).where(eq(memberGifts.idempotencyKey, input.idempotencyKey)).get();
-  if (done) return success(done);
+  const once = {
+    key: input.idempotencyKey, scope: giftKeyScope,
+    contentHash: contentHash({ fromMemberId: input.fromMemberId, toMemberId: input.toMemberId, kind: input.kind, amountMinutes: input.amountMinutes }),
+  };
+  const record = { idOf: (gift: Gift) => gift.id, load: (id: number) => context.db.select().from(memberGifts).where(eq(memberGifts.id, id)).get() };
+  const done = replayKeyed(context, once, record);
+  if (done) return done;
   const checked = checkGift(context, actor, input);
   if (!checked.ok) return checked;
   const { giver, receiver } = checked;
@@ -147,9 +156,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   const pinCheck = await verifyMemberPin(peopleContextOf(context), giver.id, input.pin);
   if (!pinCheck.ok) return { ok: false, status: pinCheck.status, problems: pinCheck.problems.map((p) => ({ ...p, field: 'pin' })) };
   const policy = getPolicy(context.db);
-  return writeTransaction(context, () => {
-    const again = context.db.select().from(memberGifts).where(eq(memberGifts.idempotencyKey, input.idempotencyKey)).get();
-    if (again) return success(again);
+  return writeOnceKeyed(context, actor, once, record, () => {
     const row = context.db
       .insert(memberGifts)
       .values({

@@ -4,8 +4,9 @@ import { serviceRequests } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { contentHash } from '../kernel/idempotency.ts';
 import {
-  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, success, writeOnce, writeTransaction,
+  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
@@ -109,13 +110,20 @@ function checkText(value: string, field: string, max: number): string | Refusal 
   return text;
 }
 
-/** Posts a request and holds the credits offered. Refusals (balance, age, scope) write nothing. */
+/** The idempotency scope of a service request; migration 0017 copied earlier requests' keys under it. */
+export const requestKeyScope = 'redemption.request';
+
+/** Posts a request and holds the credits offered. Refusals (balance, age, scope) write nothing. The same key with other content is refused. */
 export function postRequest(context: RedemptionContext, actor: Actor, input: RequestInput): Outcome<ServiceRequest> {
-  const replay = (): Outcome<ServiceRequest> | undefined => {
-    const posted = context.db.select().from(serviceRequests).where(eq(serviceRequests.idempotencyKey, input.idempotencyKey)).get();
-    return posted ? success(posted) : undefined;
+  const once = {
+    key: input.idempotencyKey, scope: requestKeyScope,
+    contentHash: contentHash({
+      requesterMemberId: input.requesterMemberId ?? null, elderId: input.elderId ?? null, payer: input.payer, serviceCategory: input.serviceCategory,
+      description: (input.description ?? '').trim(), scheduledFor: input.scheduledFor ?? '', place: (input.place ?? '').trim(), offeredMinutes: input.offeredMinutes,
+    }),
   };
-  const replayed = replay();
+  const record = { idOf: (request: ServiceRequest) => request.id, load: (id: number) => context.db.select().from(serviceRequests).where(eq(serviceRequests.id, id)).get() };
+  const replayed = replayKeyed(context, once, record);
   if (replayed) return replayed;
   const requester = resolveRequester(context, actor, input);
   if (!requester.ok) return requester;
@@ -129,7 +137,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }
   const who = requester.value;
-  return writeOnce(context, replay, () => {
+  return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
     if (!ledger.account(who.payerAccountId)) return refuse(409, 'redemption.error.insufficient_balance', { available: 0, total: input.offeredMinutes });

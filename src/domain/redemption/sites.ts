@@ -5,8 +5,9 @@ import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import { permission, type Actor } from '../access/authorize.ts';
 import { accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { contentHash } from '../kernel/idempotency.ts';
 import {
-  checkAuthorized, ledgerOf, nowOf, refuse, regionOf, success, writeTransaction, type Outcome, type RedemptionContext,
+  checkAuthorized, ledgerOf, nowOf, refuse, regionOf, replayWhole, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext,
 } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
@@ -51,12 +52,20 @@ function checkText(value: string, field: string, max: number): { text: string } 
   return { text };
 }
 
-/** Registers a partner site in a village and opens its ledger account. */
+/** The idempotency scopes of a site registration and a stock change; migration 0017 copied their earlier keys. */
+export const siteKeyScope = 'redemption.site';
+export const stockKeyScope = 'redemption.stock';
+
+/** Registers a partner site in a village and opens its ledger account. The same key with other content is refused. */
 export function registerSite(context: RedemptionContext, actor: Actor, input: NewSite): Outcome<{ siteId: number }> {
-  if (input.idempotencyKey) {
-    const existing = context.db.select({ id: partnerSites.id }).from(partnerSites).where(eq(partnerSites.idempotencyKey, input.idempotencyKey)).get();
-    if (existing) return success({ siteId: existing.id });
-  }
+  const once = input.idempotencyKey ? {
+    key: input.idempotencyKey, scope: siteKeyScope,
+    contentHash: contentHash({
+      name: (input.name ?? '').trim(), kind: input.kind, villageCode: (input.villageCode ?? '').trim(), address: (input.address ?? '').trim(), openingHours: (input.openingHours ?? '').trim(),
+    }),
+  } : null;
+  const replayed = once ? replayWhole<{ siteId: number }>(context, once) : undefined;
+  if (replayed) return replayed;
   const name = checkText(input.name, 'name', 40);
   if ('problem' in name) return name.problem;
   if (!(siteKinds as readonly string[]).includes(input.kind)) return refuse(422, 'redemption.error.kind_invalid', undefined, 'kind');
@@ -69,7 +78,7 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
   const hours = checkText(input.openingHours, 'opening_hours', 60);
   if ('problem' in hours) return hours.problem;
   const at = nowOf(context);
-  return writeTransaction(context, () => {
+  const work = (): Outcome<{ siteId: number }> => {
     const row = context.db
       .insert(partnerSites)
       .values({
@@ -81,7 +90,8 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
     ensureAccounts(ledgerOf(context), [accountInputs.site(row.id)]);
     audit(context, actor, 'site.register', 'site', row.id, village.code, { kind: input.kind });
     return success({ siteId: row.id });
-  });
+  };
+  return once ? writeOnceWhole(context, actor, once, work) : writeTransaction(context, work);
 }
 
 /** Makes an existing user a clerk of the site (a user_roles row scoped to the site). */
@@ -295,9 +305,11 @@ export function changeStock(
   const denied = checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
   if (denied) return denied;
   if (item.stock === null) return refuse(409, 'redemption.error.stock_not_counted');
-  return writeTransaction(context, () => {
-    const done = context.db.select({ stockAfter: stockMovements.stockAfter }).from(stockMovements).where(eq(stockMovements.idempotencyKey, change.idempotencyKey)).get();
-    if (done) return success({ stock: done.stockAfter });
+  const once = {
+    key: change.idempotencyKey, scope: stockKeyScope,
+    contentHash: contentHash(change.kind === 'receive' ? { itemId, kind: change.kind, quantity: change.quantity } : { itemId, kind: change.kind, count: change.count, reason: (change.reason ?? '').trim() }),
+  };
+  return writeOnceWhole(context, actor, once, () => {
     const current = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get()!;
     let after: number;
     let reason: string | null = null;

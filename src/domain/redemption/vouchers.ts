@@ -4,9 +4,10 @@ import { TransferFlags, balanceOf } from '../../ledger/index.ts';
 import { authorize, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { isElderCategory } from '../elders/categories.ts';
+import { contentHash } from '../kernel/idempotency.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
 import {
-  applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, success, writeOnce,
+  applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed,
   type Outcome, type RedemptionContext,
 } from './context.ts';
 import { audit } from '../audit/audit.ts';
@@ -35,12 +36,19 @@ export interface VoucherGrantInput {
   idempotencyKey: string;
 }
 
+/** The idempotency scope of a voucher grant; migration 0017 copied earlier grants' keys under it. */
+export const voucherGrantKeyScope = 'redemption.voucher_grant';
+
 export function grantVouchers(context: RedemptionContext, actor: Actor, input: VoucherGrantInput): Outcome<VoucherGrant> {
-  const replay = (): Outcome<VoucherGrant> | undefined => {
-    const granted = context.db.select().from(voucherGrants).where(eq(voucherGrants.idempotencyKey, input.idempotencyKey)).get();
-    return granted ? success(granted) : undefined;
+  const once = {
+    key: input.idempotencyKey, scope: voucherGrantKeyScope,
+    contentHash: contentHash({
+      source: input.source, regionCode: (input.regionCode ?? '').trim(), elderId: input.elderId ?? null, category: input.category ?? null,
+      amountPerElderMinutes: input.amountPerElderMinutes, reason: (input.reason ?? '').trim(),
+    }),
   };
-  const replayed = replay();
+  const record = { idOf: (grant: VoucherGrant) => grant.id, load: (id: number) => context.db.select().from(voucherGrants).where(eq(voucherGrants.id, id)).get() };
+  const replayed = replayKeyed(context, once, record);
   if (replayed) return replayed;
   // One elder needs no region typed: the elder's own village is the region of the grant.
   const regionCode = (input.regionCode ?? '').trim() || (input.elderId ? elderVillageCode(context, input.elderId) : '');
@@ -70,7 +78,7 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
     if (elderIds.length === 0) return refuse(409, 'redemption.error.no_elders');
   }
   const sourceAccount = input.source === 'issuance' ? accountIds.issuance(countyCode) : accountIds.pool(countyCode);
-  return writeOnce(context, replay, () => {
+  return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(countyCode), ...elderIds.map((id) => redemptionAccounts.voucher(id))]);
     const grant = context.db

@@ -527,3 +527,27 @@ export function refreshReports(sqlite: Sqlite, nowMs: number, options: RefreshAl
   if (stale) rebuildRegistry(sqlite, nowMs);
   return { transfers, registryRebuilt: stale };
 }
+
+/** Databases being drained now: one drain at a time per database (the reports job and a page that found the figures behind). */
+const draining = new WeakSet<Sqlite>();
+
+/**
+ * Brings the aggregates up to the ledger's head in slices, yielding to
+ * requests between slices (a big backlog never blocks the server for long),
+ * then rebuilds the registry when it is over a minute old. Returns the
+ * transfers folded in; 0 when another drain of this database is running.
+ */
+export async function drainReports(sqlite: Sqlite, clock: () => number, sliceTransfers = 20_000): Promise<number> {
+  if (draining.has(sqlite)) return 0;
+  draining.add(sqlite);
+  try {
+    let folded = 0;
+    for (let slice = refreshLedgerFigures(sqlite, clock(), { maxTransfers: sliceTransfers }); slice > 0; slice = refreshLedgerFigures(sqlite, clock(), { maxTransfers: sliceTransfers })) {
+      folded += slice;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return folded + refreshReports(sqlite, clock(), { registryMaxAgeMs: 60_000, maxTransfers: sliceTransfers }).transfers;
+  } finally {
+    draining.delete(sqlite);
+  }
+}

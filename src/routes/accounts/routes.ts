@@ -1,13 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, hasRole, regionScopes, roles, type Actor, type Role } from '../../domain/access/authorize.ts';
-import { canManageAccounts, findAccount, liftSignInLock, listAccounts, signInLockOfAccount, type AccountSummary } from '../../domain/auth/accounts.ts';
-import { isSignInLocked } from '../../domain/auth/throttle.ts';
-import { passwordMaximumLength, passwordMinimumLength } from '../../domain/auth/passwords.ts';
-import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole, siteRegionPath, type RoleScope } from '../../domain/auth/staff.ts';
-import { findUserByPhone } from '../../domain/auth/users.ts';
-import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
-import { field } from '../../lib/forms.ts';
-import { normalizePhone } from '../../lib/phone.ts';
+import { roles, type Role } from '../../domain/access/authorize.ts';
+import {
+  accountPage, grantRoleChoices, grantScopeChoices, readGrantScope, readNewAccountForm, temporaryPasswordProblem,
+} from '../../domain/auth/account-pages.ts';
+import { canManageAccounts, findAccount, liftSignInLock, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole } from '../../domain/auth/staff.ts';
+import { idempotencyConflictKey, readIdempotencyKey } from '../../domain/kernel/idempotency.ts';
+import { field, newIdempotencyKey } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { parseId } from '../members/support.ts';
@@ -20,65 +19,18 @@ import { parseId } from '../members/support.ts';
  * every grant against the actor's scope; these routes check the account first.
  */
 
-export interface ScopeChoice {
-  value: string;
-  label: string;
-  kind: 'region' | 'site';
-}
-
-/** Regions (and partner sites) inside the actor's scope a role can be granted in. */
-function scopeChoices(request: FastifyRequest, actor: Actor): ScopeChoice[] {
-  const app = request.server;
-  const scopes = regionScopes(actor, canManageAccounts);
-  if (scopes.length === 0) return [];
-  const inScope = scopes.map(() => 'r.path LIKE ?').join(' OR ');
-  const args = scopes.map((scope) => `${scope}%`);
-  const en = request.locale === 'en';
-  const regions = app.db.$client
-    .prepare(`SELECT r.code, r.name_zh AS nameZh, r.name_en AS nameEn, r.level FROM regions r WHERE ${inScope} ORDER BY r.path`)
-    .all(...args) as { code: string; nameZh: string; nameEn: string | null; level: string }[];
-  const sites = app.db.$client
-    .prepare(`SELECT s.id, s.name, r.name_zh AS nameZh, r.name_en AS nameEn FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE (${inScope}) ORDER BY s.name, s.id`)
-    .all(...args) as { id: number; name: string; nameZh: string; nameEn: string | null }[];
-  const indent: Record<string, string> = { province: '', city: '· ', county: '· · ', township: '· · · ', village: '· · · · ' };
-  return [
-    ...regions.map((region) => ({ value: `region:${region.code}`, label: `${indent[region.level] ?? ''}${en && region.nameEn ? region.nameEn : region.nameZh} ${region.code}`, kind: 'region' as const })),
-    ...sites.map((site) => ({ value: `site:${site.id}`, label: `${site.name} (${en && site.nameEn ? site.nameEn : site.nameZh})`, kind: 'site' as const })),
-  ];
-}
-
-/** Roles the actor may offer: administrators also grant office and administrator roles. */
-function roleChoices(actor: Actor): Role[] {
-  return hasRole(actor, 'admin') ? [...roles] : ['volunteer', 'coordinator', 'clerk'];
-}
-
-/** Reads the role and scope fields; message keys per field when they do not make a grant. */
-function readGrant(body: unknown): { ok: true; scope: RoleScope } | { ok: false; errors: Partial<Record<'role' | 'scope', string>> } {
-  const role = field(body, 'role');
-  const match = /^(region|site):(\d{1,12})$/.exec(field(body, 'scope'));
-  const errors: Partial<Record<'role' | 'scope', string>> = {};
-  if (!(roles as readonly string[]).includes(role)) errors.role = 'accounts.error.role_missing';
-  if (!match) errors.scope = 'accounts.error.scope_missing';
-  // Clerks work at one partner site; every other role covers a region.
-  else if (!errors.role && (role === 'clerk') !== (match[1] === 'site')) errors.scope = role === 'clerk' ? 'accounts.error.clerk_needs_site' : 'accounts.error.role_needs_region';
-  if (!match || errors.role || errors.scope) return { ok: false, errors };
-  return { ok: true, scope: match[1] === 'site' ? { role: role as Role, siteId: Number(match[2]) } : { role: role as Role, regionCode: match[2]! } };
-}
-
-function checkTemporaryPassword(password: string): string | null {
-  if (password === '') return 'accounts.error.password_missing';
-  if ([...password].length < passwordMinimumLength) return 'accounts.error.password_too_short';
-  if ([...password].length > passwordMaximumLength) return 'accounts.error.password_too_long';
-  return null;
-}
-
 interface CreateForm {
-  values: { phone: string; displayName: string; role: string; scope: string };
+  values: { phone: string; displayName: string; role: string; scope: string; idempotencyKey: string };
   errors: Record<string, string>;
   message: string;
 }
 
-const emptyCreate = (): CreateForm => ({ values: { phone: '', displayName: '', role: '', scope: '' }, errors: {}, message: '' });
+const emptyCreate = (): CreateForm => ({ values: { phone: '', displayName: '', role: '', scope: '', idempotencyKey: newIdempotencyKey() }, errors: {}, message: '' });
+
+/** Message keys per field, in the request's language. */
+function translated(request: FastifyRequest, errors: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(errors).map(([name, messageKey]) => [name, request.t(messageKey)]));
+}
 
 const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function loadAccount(request: FastifyRequest, idText: string): AccountSummary {
@@ -103,7 +55,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   // ---- create ----
   async function showNew(request: FastifyRequest, reply: FastifyReply, form: CreateForm, status = 200) {
     const actor = request.requireUser().actor;
-    return reply.page('pages/accounts/new', { form, roleChoices: roleChoices(actor), scopeChoices: scopeChoices(request, actor) }, { titleKey: 'accounts.new.title', status });
+    return reply.page('pages/accounts/new', { form, roleChoices: grantRoleChoices(actor), scopeChoices: grantScopeChoices(app.db, actor, request.locale) }, { titleKey: 'accounts.new.title', status });
   }
 
   app.get('/accounts/new', async (request, reply) => {
@@ -114,33 +66,20 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post('/accounts', async (request, reply) => {
     request.authorize(canManageAccounts);
     const user = request.requireUser();
-    const values = { phone: field(request.body, 'phone').slice(0, 40), displayName: field(request.body, 'display_name').trim().slice(0, 200), role: field(request.body, 'role'), scope: field(request.body, 'scope') };
+    // A form without a key (sent by hand) is done without the replay protection; the page always sends one.
+    const key = readIdempotencyKey(request.body);
+    const values = {
+      phone: field(request.body, 'phone').slice(0, 40), displayName: field(request.body, 'display_name').trim().slice(0, 200), role: field(request.body, 'role'), scope: field(request.body, 'scope'),
+      idempotencyKey: key ?? newIdempotencyKey(),
+    };
     const temporaryPassword = field(request.body, 'temporary_password');
-    const errors: Record<string, string> = {};
-    const phone = normalizePhone(values.phone);
-    if (values.phone.trim() === '') errors.phone = request.t('accounts.error.phone_missing');
-    else if (!phone) errors.phone = request.t('accounts.error.phone_invalid');
-    if (values.displayName === '') errors.display_name = request.t('accounts.error.name_missing');
-    else if ([...values.displayName].length > 40) errors.display_name = request.t('accounts.error.name_too_long');
-    else if (hasRefusedNameCharacters(values.displayName)) errors.display_name = request.t('accounts.error.name_invalid');
-    const grant = readGrant(request.body);
-    if (!grant.ok) for (const [name, key] of Object.entries(grant.errors)) errors[name] = request.t(key);
-    const passwordProblem = checkTemporaryPassword(temporaryPassword);
-    if (passwordProblem) errors.temporary_password = request.t(passwordProblem);
-    if (Object.keys(errors).length > 0) return showNew(request, reply, { values, errors, message: request.t('accounts.error.summary') }, 422);
-    if (!grant.ok || !phone) throw new Error('unreachable');
-    const existing = findUserByPhone(app.db, phone);
-    if (existing) {
-      // The same form sent twice (a double click, a reload): the account this actor just made is the first result.
-      const mine = app.db.$client
-        .prepare(`SELECT 1 FROM user_roles WHERE user_id = ? AND granted_by_user_id = ? AND granted_at_ms = ?`)
-        .get(existing.id, user.id, existing.createdAtMs);
-      if (mine && app.clock() - existing.createdAtMs < 10 * 60_000) return reply.seeOther(`/accounts/${existing.id}?done=created`);
-      return showNew(request, reply, { values, errors: { phone: request.t('accounts.error.phone_taken') }, message: request.t('accounts.error.summary') }, 409);
-    }
-    const result = await createAccountByStaff(app.db, user.actor, { phone, displayName: values.displayName, temporaryPassword, roles: [grant.scope] }, request.ip, app.clock());
+    const checked = readNewAccountForm({ ...values, temporaryPassword });
+    if (!checked.ok) return showNew(request, reply, { values, errors: translated(request, checked.errors), message: request.t('accounts.error.summary') }, 422);
+    const result = await createAccountByStaff(app.db, user.actor, checked.account, request.ip, app.clock(), key);
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
+      // The key was used for another account: a new form (new key) with what was typed.
+      if (result.reason === 'key_conflict') return showNew(request, reply, { values: { ...values, idempotencyKey: newIdempotencyKey() }, errors: {}, message: request.t(idempotencyConflictKey) }, 409);
       const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : result.reason === 'name_invalid' || result.reason === 'name_missing' ? 'display_name' : 'scope';
       return showNew(request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
     }
@@ -158,26 +97,13 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   async function showAccount(request: FastifyRequest, reply: FastifyReply, account: AccountSummary, options: ShowOptions = {}) {
     const actor = request.requireUser().actor;
-    const isAdmin = hasRole(actor, 'admin');
-    const rolesView = account.roles.map((role) => {
-      const path = role.regionCode ? (app.db.$client.prepare(`SELECT path FROM regions WHERE code = ?`).get(role.regionCode) as { path: string } | undefined)?.path ?? null : role.siteId !== null ? siteRegionPath(app.db, role.siteId) : null;
-      const staffRole = role.role === 'office' || role.role === 'admin';
-      const mayRevoke = path !== null && (staffRole ? isAdmin && authorize(actor, canManageAccounts, { regionPath: path }) !== null : authorize(actor, canManageAccounts, { regionPath: path }) !== null);
-      return { ...role, mayRevoke };
-    });
     const done = String((request.query as Record<string, unknown>).done ?? '');
-    const lock = signInLockOfAccount(app.db, app.secrets, account.id, app.clock());
     return reply.page(
       'pages/accounts/show',
       {
-        account,
-        roles: rolesView,
-        self: account.id === actor.userId,
+        ...accountPage(app.db, app.secrets, actor, account, { locale: request.locale, nowMs: app.clock() }),
         done: ['created', 'granted', 'revoked', 'reset', 'unlocked'].includes(done) ? done : '',
-        lock: lock && isSignInLocked(lock) ? lock : null,
         lockError: options.lockError ?? '',
-        roleChoices: roleChoices(actor),
-        scopeChoices: scopeChoices(request, actor),
         grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
         passwordError: options.passwordError ?? '',
         revokeError: options.revokeError ?? '',
@@ -195,7 +121,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canManageAccounts);
     const account = loadAccount(request, request.params.id);
     const values = { role: field(request.body, 'role'), scope: field(request.body, 'scope') };
-    const grant = readGrant(request.body);
+    const grant = readGrantScope(values.role, values.scope);
     if (!grant.ok) return showAccount(request, reply, account, { grantForm: { values, error: Object.values(grant.errors).map((key) => request.t(key)).join(' ') }, status: 422 });
     const result = grantRole(app.db, request.requireUser().actor, account.id, grant.scope, request.ip, app.clock());
     if (!result.ok) {
@@ -236,7 +162,7 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const account = loadAccount(request, request.params.id);
     const temporaryPassword = field(request.body, 'temporary_password');
     if (account.id === request.requireUser().id) return showAccount(request, reply, account, { passwordError: request.t('accounts.error.reset_self'), status: 422 });
-    const problem = checkTemporaryPassword(temporaryPassword);
+    const problem = temporaryPasswordProblem(temporaryPassword);
     if (problem) return showAccount(request, reply, account, { passwordError: request.t(problem), status: 422 });
     const result = await resetPasswordByStaff(app.db, request.requireUser().actor, { userId: account.id, temporaryPassword }, request.ip, app.clock());
     if (!result.ok) {

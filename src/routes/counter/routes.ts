@@ -1,15 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { grantsFor, regionScopes } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import {
-  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, counterElder, counterMember, findRedemption, identifyMember, linesOf,
-  placeBasket, receiptOf, recentAtSite, sweepExpired, voidRedemption, voidWindowMs, type Redemption,
+  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, identifyMember, placeBasket, redemptionAsSeen, voidRedemption,
+  workableSites as workableSitesOf, type Redemption,
 } from '../../domain/redemption/counter.ts';
+import { basketForm, basketStatus, elderBasketForm, recentBaskets } from '../../domain/redemption/counter-pages.ts';
 import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
-import { pinConsentOf } from '../../domain/members/pin.ts';
 import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
-import { maskName } from '../../lib/mask.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
@@ -29,16 +27,7 @@ import {
 const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const context = () => redemptionContext(app);
 
-  /** Sites the user may work at: their clerk sites, and every site in their staff regions. */
-  function workableSites(request: FastifyRequest): Site[] {
-    const actor = request.requireUser().actor;
-    const siteIds = new Set(grantsFor(actor, canWorkCounter).map((grant) => grant.siteId).filter((id): id is number => id !== null));
-    const regionPaths = regionScopes(actor, canWorkCounter);
-    const fromRegions = regionPaths.length === 0 ? [] : (app.db.$client
-      .prepare(`SELECT s.id FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE ${regionPaths.map(() => 'r.path LIKE ?').join(' OR ')} ORDER BY s.id LIMIT 200`)
-      .all(...regionPaths.map((path) => `${path}%`)) as { id: number }[]).map((row) => row.id);
-    return [...new Set([...siteIds, ...fromRegions])].map((id) => findSite(app.db, id)).filter((site): site is Site => site !== undefined && site.active);
-  }
+  const workableSites = (request: FastifyRequest): Site[] => workableSitesOf(context(), request.requireUser().actor);
 
   function loadSite(request: FastifyRequest): Site {
     const siteId = positiveId((request.params as { siteId: string }).siteId);
@@ -56,20 +45,11 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
   });
 
-  /** The payer's name for lists: the member, or the elder of an elder's voucher basket. */
-  function payerName(redemption: Redemption): string {
-    if (redemption.memberId !== null) return counterMember(context(), redemption.memberId)?.realName ?? '';
-    return redemption.elderId === null ? '' : (counterElder(context(), redemption.elderId)?.realName ?? '');
-  }
-
   function sitePage(
     request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200,
     elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
   ) {
-    sweepExpired(context());
-    const recent = recentAtSite(context(), site.id, 10).map((redemption) => ({
-      ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale), memberName: payerName(redemption),
-    }));
+    const recent = recentBaskets(context(), site.id, 10).map((redemption) => ({ ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale) }));
     return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), elderForm }, {
       titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
     });
@@ -128,21 +108,13 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return found;
   }
 
-  /**
-   * The basket form. A member found by a typed card number or phone has not
-   * proved they are at the counter: the page shows a masked name only, no
-   * village and no balance, and a refusal for too few credits does not say
-   * how many there are (issue 12 item 6); the PIN at confirmation proves it.
-   */
+  /** The basket form (what a clerk may see of a member not proved present: see basketForm). */
   function basketPage(request: FastifyRequest, reply: FastifyReply, site: Site, found: { memberId: number; present: boolean }, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const full = counterMember(context(), found.memberId);
-    if (!full) throw notFound('redemption.error.member_not_found');
-    const member = found.present ? full : { ...full, realName: maskName(full.realName), cardNumber: null, villageName: '', walletAvailableMinutes: 0, voucherAvailableMinutes: full.voucherAvailableMinutes === null ? null : 0 };
-    const shown = found.present ? problems : problems.map((problem) => (problem.code === 'redemption.error.insufficient_balance' ? { code: 'redemption.error.insufficient_balance_hidden' } : problem));
+    const form = basketForm(context(), site, found, problems);
+    if (!form) throw notFound('redemption.error.member_not_found');
     return reply.page('pages/counter/basket', {
-      present: found.present, site, member, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
-      values, errors: problemMessages(request.t, shown), idempotencyKey: values.idempotency_key ?? '',
-      canUseVoucher: site.kind === 'service_station' && member.voucherAvailableMinutes !== null,
+      present: form.present, site, member: form.member, reference: (request.params as { ref: string }).ref, items: form.items,
+      values, errors: problemMessages(request.t, form.problems), idempotencyKey: values.idempotency_key ?? '', canUseVoucher: form.canUseVoucher,
     }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
   }
 
@@ -153,10 +125,10 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   }
 
   function elderBasketPage(request: FastifyRequest, reply: FastifyReply, site: Site, elderId: number, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const elder = counterElder(context(), elderId);
-    if (!elder) throw notFound('redemption.error.elder_not_found');
+    const form = elderBasketForm(context(), site, elderId);
+    if (!form) throw notFound('redemption.error.elder_not_found');
     return reply.page('pages/counter/elder', {
-      site, elder, reference: (request.params as { ref: string }).ref, items: itemsOf(app.db, site.id, { activeOnly: true }),
+      site, elder: form.elder, reference: (request.params as { ref: string }).ref, items: form.items,
       values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
   }
@@ -209,7 +181,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   function loadBasket(request: FastifyRequest, site: Site): Redemption {
     const redemptionId = positiveId((request.params as { id: string }).id);
-    const redemption = redemptionId === null ? undefined : findRedemption(context(), redemptionId);
+    const redemption = redemptionId === null ? undefined : redemptionAsSeen(context(), redemptionId);
     if (!redemption || redemption.siteId !== site.id) throw notFound('redemption.error.basket_not_found');
     return redemption;
   }
@@ -217,20 +189,13 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   function basketStatusPage(
     request: FastifyRequest, reply: FastifyReply, site: Site, redemption: Redemption, problems: Problem[], status = 200, attestValues: Record<string, string> = {},
   ) {
-    const member = redemption.memberId === null ? null : counterMember(context(), redemption.memberId)!;
-    const elder = redemption.memberId === null && redemption.elderId !== null ? counterElder(context(), redemption.elderId) ?? null : null;
-    const receipt = receiptOf(context(), redemption.id);
-    const now = app.clock();
-    // A member's basket waiting for the PIN shows a masked name and no balance: the PIN proves the member is there.
-    const awaitingPin = member !== null && redemption.status === 'held';
+    const shown = basketStatus(context(), redemption);
+    const receipt = shown.receipt;
     return reply.page('pages/counter/receipt', {
-      site, redemption, member, elder, attestValues, receipt, lines: linesOf(context(), redemption.id), errors: problemMessages(request.t, problems),
-      payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
-      pinSetByStaff: redemption.memberId !== null && redemption.status === 'held' && pinConsentOf(context(), redemption.memberId)?.setByStaff === true,
-      balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
+      site, redemption, member: shown.member, elder: shown.elder, attestValues, receipt, lines: shown.lines, errors: problemMessages(request.t, problems),
+      payerName: shown.payerName, pinSetByStaff: shown.pinSetByStaff, balanceNow: shown.balanceNow, canVoid: shown.canVoid,
       when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
-      pinLockedUntil: member?.pinLockedUntilMs ? formatDateTime(member.pinLockedUntilMs, request.locale) : null,
-      canVoid: redemption.status === 'confirmed' && now - redemption.confirmedAtMs! <= voidWindowMs,
+      pinLockedUntil: shown.member?.pinLockedUntilMs ? formatDateTime(shown.member.pinLockedUntilMs, request.locale) : null,
       memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),
     }, receipt
       ? { titleKey: 'redemption.receipt.title', titleVariables: { number: receipt.receiptNumber }, status }
@@ -239,7 +204,6 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.get<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id', async (request, reply) => {
     const site = loadSite(request);
-    sweepExpired(context());
     return basketStatusPage(request, reply, site, loadBasket(request, site), []);
   });
 
@@ -247,7 +211,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
     const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -261,7 +225,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = confirmAttested(context(), request.requireUser().actor, redemption.id, {
       witness: values.witness, witnessName: values.witness_name, note: values.note, readOut: values.read_out === '1',
     });
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status, values);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status, values);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -269,7 +233,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
     const result = cancelBasket(context(), request.requireUser().actor, redemption.id);
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -277,7 +241,7 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const site = loadSite(request);
     const redemption = loadBasket(request, site);
     const result = voidRedemption(context(), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
-    if (!result.ok) return basketStatusPage(request, reply, site, findRedemption(context(), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 };

@@ -7,7 +7,7 @@ import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, m
 import { durationText } from '../../lib/duration.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
-import { refreshLedgerFigures, refreshReports } from '../../domain/reports/refresh.ts';
+import { drainReports, refreshReports } from '../../domain/reports/refresh.ts';
 import { regionDisplayName, type RegionNode } from '../../domain/reports/regions-cache.ts';
 import { readTargets, targetDefinitions, updateTargets } from '../../domain/reports/targets.ts';
 import { translator } from '../../i18n/index.ts';
@@ -30,33 +30,12 @@ function attachment(asciiName: string, chineseName: string): string {
 const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
 /** Transfers a request may fold in before answering; the timer does the rest. */
 const requestRefreshLimit = 20_000;
-const timerIntervalMs = 30_000;
-const timerSliceTransfers = 20_000;
 
 const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const sqlite = app.db.$client;
 
-  // Keep the aggregates fresh in the background: the ledger cursor in slices
-  // (yielding to requests between slices, so a big backlog never blocks the
-  // server for long), and the registry once a minute.
-  let draining = false;
-  async function drain(): Promise<void> {
-    if (draining) return;
-    draining = true;
-    try {
-      while (refreshLedgerFigures(sqlite, app.clock(), { maxTransfers: timerSliceTransfers }) > 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      refreshReports(sqlite, app.clock(), { registryMaxAgeMs: 60_000, maxTransfers: timerSliceTransfers });
-    } catch (error) {
-      app.log.error(error, 'reports refresh failed');
-    } finally {
-      draining = false;
-    }
-  }
-  const timer = setInterval(() => void drain(), timerIntervalMs);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  // The figures are kept fresh in the background by the reports job (src/jobs); a page that finds them far behind starts a drain too.
+  const drain = () => drainReports(sqlite, app.clock).catch((error: unknown) => app.log.error(error, 'reports refresh failed'));
 
   /** Before a read: fold in new transfers (bounded); build the registry only if it never was. */
   let behind = false;

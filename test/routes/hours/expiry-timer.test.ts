@@ -5,7 +5,8 @@ import { actorOf } from '../../../src/domain/auth/users.ts';
 import { createHoursApp, scalar } from './helpers.ts';
 
 t.test('a listening server expires unreviewed records past the policy window on its own', async (t) => {
-  const testApp = await createHoursApp();
+  // The timers run only when the app is built with them (src/jobs), as server.ts builds it.
+  const testApp = await createHoursApp({ jobs: {} });
   t.teardown(() => testApp.app.close());
   const context = { db: testApp.db, now: testApp.clock.now };
   const volunteerUserId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'");

@@ -1,9 +1,10 @@
 import { seedHours } from '../../../src/domain/demo/hours.ts';
+import type { AppOptions } from '../../../src/app.ts';
 import { createTestApp, type TestApp } from '../../helpers/web.ts';
 
 /** The demo app with the hours seed (standard, volunteers, elders, three months of records). */
-export async function createHoursApp(): Promise<TestApp> {
-  const testApp = await createTestApp();
+export async function createHoursApp(options: Partial<AppOptions> = {}): Promise<TestApp> {
+  const testApp = await createTestApp(options);
   seedHours(testApp.db, testApp.app.secrets, testApp.clock.now());
   return testApp;
 }

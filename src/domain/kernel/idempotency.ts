@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { idempotencyKeys } from '../../db/schema/core.ts';
+import { readIdempotencyKey as readKeyField } from '../../lib/forms.ts';
+
+/**
+ * The one idempotency mechanism (issue 15). Every form that creates something
+ * carries a hidden `idempotency_key` (a UUID made when the form was rendered).
+ * The write runs under that key once:
+ *
+ * - a new key: the work runs in one IMMEDIATE transaction; when it succeeds,
+ *   the key, the content's hash and the answer are stored in the same
+ *   transaction (a refusal stores nothing, so the form can be corrected and
+ *   sent again with the same key);
+ * - the same key with the same content (a double click, a reload, two tabs):
+ *   the first answer, and nothing is written;
+ * - the same key with other content: refused ('conflict'), nothing written;
+ *   routes answer 409 with common.error.idempotency_conflict.
+ *
+ * Two requests racing with one key are serialized by the write lock: the
+ * second finds the first one's row inside its own transaction.
+ */
+
+export interface IdempotencyKey {
+  key: string;
+  /** What kind of write, e.g. 'accounts.create': a key is never shared between kinds. */
+  scope: string;
+  /** contentHash() of the form's meaningful fields. */
+  contentHash: string;
+}
+
+export type Once<R> = { kind: 'first'; result: R } | { kind: 'replay'; result: R } | { kind: 'conflict' };
+
+/**
+ * The content hash of keys copied from the records that kept their own key
+ * column before this table existed (migration 0017): their content was never
+ * hashed, so any content under such a key answers the first result, as it did.
+ */
+export const legacyContentHash = 'legacy';
+
+/** The message key of the refusal for a key reused with other content (zh-CN and en in common.json). */
+export const idempotencyConflictKey = 'common.error.idempotency_conflict';
+
+/** The form's idempotency key (a UUID, lower-cased), or null when it has none or not a UUID. */
+export function readIdempotencyKey(form: unknown): string | null {
+  return readKeyField(form);
+}
+
+/** A stable hash of a form's fields (order does not matter); leave secrets such as passwords out. */
+export function contentHash(fields: Record<string, string | number | boolean | null>): string {
+  const canonical = JSON.stringify(Object.keys(fields).sort().map((name) => [name, fields[name]]));
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** What an earlier write under this key answered, read outside any transaction (callers ask first, then writeOnce asks again). */
+export function replayOf<R>(db: Db, request: IdempotencyKey): Once<R> | null {
+  const row = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, request.key)).get();
+  if (!row) return null;
+  if (row.scope !== request.scope || (row.contentHash !== request.contentHash && row.contentHash !== legacyContentHash)) return { kind: 'conflict' };
+  return { kind: 'replay', result: JSON.parse(row.result) as R };
+}
+
+/** Thrown inside the transaction to roll a refusal back. */
+class Refused<R> extends Error {
+  constructor(readonly result: R) {
+    super('refused');
+  }
+}
+
+/**
+ * Runs `work` once per key, in one IMMEDIATE transaction (see the top of the
+ * file). `work` must be synchronous and answer `{ ok: boolean }`: only an ok
+ * answer is stored (as JSON: keep it small and plain); a refusal rolls back
+ * everything `work` wrote.
+ */
+export function writeOnce<R extends { ok: boolean }>(db: Db, request: IdempotencyKey, actorUserId: number | null, nowMs: number, work: () => R): Once<R> {
+  try {
+    return db.$client.transaction((): Once<R> => {
+      const earlier = replayOf<R>(db, request);
+      if (earlier) return earlier;
+      const result = work();
+      if (!result.ok) throw new Refused(result);
+      db.insert(idempotencyKeys).values({
+        key: request.key, scope: request.scope, contentHash: request.contentHash, result: JSON.stringify(result), actorUserId, createdAtMs: nowMs,
+      }).run();
+      return { kind: 'first', result };
+    }).immediate();
+  } catch (error) {
+    if (error instanceof Refused) return { kind: 'first', result: error.result as R };
+    throw error;
+  }
+}
