@@ -2,6 +2,8 @@ import type { Actor } from '../access/authorize.ts';
 import { exhaustedAllowance, inWriteTransaction, recordAudit } from '../audit/audit.ts';
 import { nowOf, refuse, type Outcome, type RedemptionContext } from './context.ts';
 import { identifyElder, identifyMember, type CounterElder, type CounterMember } from './counter.ts';
+import { areRelatives } from './gifts.ts';
+import { getPolicy } from './policy.ts';
 import { findSite, type Site } from './sites.ts';
 
 /**
@@ -80,5 +82,42 @@ export function lookUpElderAtCounter(
       recordAudit(context.db, { action: elderLookupMissAction, actorUserId: actor.userId, objectType: 'site', objectId: siteId, regionCode: site?.villageCode ?? null }, atMs);
     }
     return found;
+  });
+}
+
+/**
+ * Card numbers typed on the gifts forms (the giver a coordinator keys in, the
+ * receiver, the two sides of a relationship) are limited like the counter's:
+ * otherwise the form would tell anyone signed in which card numbers exist.
+ * Under the relatives-only policy a card that is not a relative of the giver
+ * answers exactly like a card that does not exist (both count as a miss), so
+ * the form tells nothing about strangers. Counted and checked in ONE write
+ * transaction.
+ */
+export const giftLookupMissesPerUser = 10;
+export const giftLookupMissAction = 'gifts.lookup_miss';
+
+export function lookUpGiftMember(
+  context: RedemptionContext,
+  actor: Actor,
+  cardNumber: string,
+  field: string,
+  relativeOf: number | null = null,
+): Outcome<CounterMember> {
+  const atMs = nowOf(context);
+  return inWriteTransaction(context.db, () => {
+    const exhausted = exhaustedAllowance(context.db, giftLookupMissAction, atMs, lookupWindowMs, [
+      { actorUserId: actor.userId, max: giftLookupMissesPerUser },
+    ]);
+    if (exhausted) return refuse(429, 'redemption.error.gift_lookup_limit', { misses: exhausted.max, minutes: lookupWindowMs / 60_000 }, field);
+    const found = identifyMember(context, { cardNumber });
+    // A malformed number (422) says nothing about anybody; a suspended holder (423) would.
+    if (!found.ok && found.status !== 404 && found.status !== 423) return found;
+    const relativesOnly = relativeOf !== null && getPolicy(context.db).giftsRelativesOnly;
+    const stranger = found.ok && relativesOnly && found.value.memberId !== relativeOf && !areRelatives(context.db, relativeOf, found.value.memberId);
+    if (found.ok && !stranger) return found;
+    // What was typed is not recorded.
+    recordAudit(context.db, { action: giftLookupMissAction, actorUserId: actor.userId, objectType: 'member', objectId: relativeOf, regionCode: null, detail: { field } }, atMs);
+    return refuse(404, relativesOnly ? 'redemption.error.receiver_not_relative' : 'redemption.error.receiver_not_found', undefined, field);
   });
 }

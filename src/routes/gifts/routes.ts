@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { identifyMember } from '../../domain/redemption/counter.ts';
+import { lookUpGiftMember } from '../../domain/redemption/lookup.ts';
 import { giftsBoard } from '../../domain/redemption/gifts-board.ts';
 import { canRegisterRelatives, canUseGifts, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
@@ -48,7 +48,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const selfMemberId = (user.actor.memberId ?? null);
     let fromMemberId = selfMemberId;
     if (values.from !== '') {
-      const giver = identifyMember(context, { cardNumber: values.from });
+      const giver = lookUpGiftMember(context, user.actor, values.from, 'from');
       if (!giver.ok) return giftsPage(request, reply, giver.problems, values, giver.status);
       fromMemberId = giver.value.memberId;
     }
@@ -60,8 +60,8 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       if (!picked) return giftsPage(request, reply, [{ code: 'redemption.error.receiver_not_found' }], values, 404);
       toMemberId = picked.memberId;
     } else if (values.kind === 'gift') {
-      const receiver = identifyMember(context, { cardNumber: values.to });
-      if (!receiver.ok) return giftsPage(request, reply, [{ code: 'redemption.error.receiver_not_found' }], values, receiver.status === 422 ? 422 : 404);
+      const receiver = lookUpGiftMember(context, user.actor, values.to, 'to', fromMemberId);
+      if (!receiver.ok) return giftsPage(request, reply, receiver.problems, values, receiver.status);
       toMemberId = receiver.value.memberId;
     }
     const result = await giveCredits(context, user.actor, {
@@ -76,9 +76,9 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canRegisterRelatives);
     const user = request.requireUser();
     const context = redemptionContext(app);
-    const a = identifyMember(context, { cardNumber: field(request.body, 'member').trim() });
-    const b = identifyMember(context, { cardNumber: field(request.body, 'relative').trim() });
+    const a = lookUpGiftMember(context, user.actor, field(request.body, 'member').trim(), 'member');
     if (!a.ok) return giftsPage(request, reply, a.problems, {}, a.status);
+    const b = lookUpGiftMember(context, user.actor, field(request.body, 'relative').trim(), 'relative');
     if (!b.ok) return giftsPage(request, reply, b.problems, {}, b.status);
     const result = registerRelative(context, user.actor, { memberId: a.value.memberId, relativeMemberId: b.value.memberId, relation: field(request.body, 'relation') });
     if (!result.ok) return giftsPage(request, reply, result.problems, {}, result.status);

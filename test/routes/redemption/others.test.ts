@@ -17,8 +17,8 @@ t.test('a volunteer gives credits to a registered relative with her PIN; refusal
   t.match(visibleText(page.body), '刘德顺（父女）');
   let before = tableCounts(db);
   const outside = await volunteer.post('/gifts', { kind: 'gift', to: stranger.cardNumber, amount: '1', pin, idempotency_key: key() });
-  t.equal(outside.statusCode, 409);
-  t.match(visibleText(outside.body), '按规定只能转赠给已登记的亲属');
+  t.equal(outside.statusCode, 404, 'a stranger\'s card answers like a card that does not exist (relatives only)');
+  t.match(visibleText(outside.body), '找不到这个卡号的亲属。按规定只能转赠给已登记的亲属');
   const wrongPin = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin: '999000', idempotency_key: key() });
   t.equal(wrongPin.statusCode, 422);
   t.match(visibleText(wrongPin.body), '密码不对');
