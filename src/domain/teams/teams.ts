@@ -11,6 +11,8 @@ import {
 } from '../members/context.ts';
 import { inScopeCondition } from '../members/query.ts';
 import { audit } from '../audit/audit.ts';
+import { keyConflict, keyOf } from '../members/once.ts';
+import { writeOnceValue } from '../kernel/idempotency.ts';
 
 export type SponsorKind = 'member_unit' | 'county_committee';
 
@@ -62,20 +64,14 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
   if (problems.length > 0 || !region) return failure(422, ...problems);
   if (!allowsRegion(actor, canCreateTeams, region.path)) return failure(403, { code: 'people.error.forbidden' });
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      if (idempotencyKey) {
-        const earlier = tx.select({ id: teams.id }).from(teams).where(eq(teams.idempotencyKey, idempotencyKey)).get();
-        if (earlier) return success({ teamId: earlier.id, replayed: true });
-      }
-      const taken = tx.select({ id: teams.id }).from(teams).where(and(eq(teams.regionCode, region.code), eq(teams.name, name))).get();
-      if (taken) return failure(409, { code: 'people.error.team_name_taken', field: 'name' });
-      const team = tx.insert(teams).values({ name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code, createdByUserId: actor.userId, idempotencyKey, createdAtMs: at, updatedAtMs: at }).returning({ id: teams.id }).get();
-      audit(txContext(context, tx), actor, 'team.create', 'team', team.id, region.code);
-      return success({ teamId: team.id });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.create', { name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code });
+  return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
+    const taken = context.db.select({ id: teams.id }).from(teams).where(and(eq(teams.regionCode, region.code), eq(teams.name, name))).get();
+    if (taken) return failure(409, { code: 'people.error.team_name_taken', field: 'name' });
+    const team = context.db.insert(teams).values({ name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code, createdByUserId: actor.userId, idempotencyKey, createdAtMs: at, updatedAtMs: at }).returning({ id: teams.id }).get();
+    audit(context, actor, 'team.create', 'team', team.id, region.code);
+    return success({ teamId: team.id });
+  });
 }
 
 /**
@@ -225,18 +221,12 @@ export function createActivity(context: PeopleContext, actor: Actor, teamId: num
   const team = teamInScope(context, actor, teamId);
   if (!team.ok) return failure(team.status, ...team.problems);
   if (problems.length > 0) return failure(422, ...problems);
-  return context.db.transaction(
-    (tx) => {
-      if (idempotencyKey) {
-        const earlier = tx.select({ id: teamActivities.id }).from(teamActivities).where(eq(teamActivities.idempotencyKey, idempotencyKey)).get();
-        if (earlier) return success({ activityId: earlier.id, replayed: true });
-      }
-      const activity = tx.insert(teamActivities).values({ teamId, activityDate: date, place, theme, createdByUserId: actor.userId, idempotencyKey, createdAtMs: nowMs(context) }).returning({ id: teamActivities.id }).get();
-      audit(txContext(context, tx), actor, 'team.activity_create', 'team', teamId, team.team.regionCode, { activityId: activity.id });
-      return success({ activityId: activity.id });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.activity', { teamId, date, place, theme });
+  return writeOnceValue(context.db, once, actor.userId, nowMs(context), { conflict: keyConflict }, () => {
+    const activity = context.db.insert(teamActivities).values({ teamId, activityDate: date, place, theme, createdByUserId: actor.userId, idempotencyKey, createdAtMs: nowMs(context) }).returning({ id: teamActivities.id }).get();
+    audit(context, actor, 'team.activity_create', 'team', teamId, team.team.regionCode, { activityId: activity.id });
+    return success({ activityId: activity.id });
+  });
 }
 
 export interface TeamSummary {

@@ -99,8 +99,8 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = createActivity(peopleContext(app), request.requireUser().actor, id, { activityDate: field(request.body, 'activity_date'), place: field(request.body, 'place'), theme: field(request.body, 'theme') }, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      const { errors } = problemsToForm(result.problems, request.t);
-      return showTeam(request, reply, id, { section: 'activity', message: Object.values(errors).join(' ') }, result.status);
+      const { errors, messages } = problemsToForm(result.problems, request.t);
+      return showTeam(request, reply, id, { section: 'activity', message: [...Object.values(errors), ...messages].join(' ') }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=activity`);
   });
