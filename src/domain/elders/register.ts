@@ -9,7 +9,7 @@ import {
   checkName, failure, prepared, nowMs, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
-import { checkIdNumber, idNumberHash, inActorScope, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
+import { checkIdNumber, idNumberHash, inActorScope, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import { audit } from '../audit/audit.ts';
 import { keyOf, registerOnce } from '../members/once.ts';

@@ -9,7 +9,7 @@ import {
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
 import {
-  checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
+  checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
 } from './identity.ts';
 import { audit } from '../audit/audit.ts';
 import { keyOf, registerOnce } from './once.ts';
