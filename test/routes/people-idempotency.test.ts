@@ -91,3 +91,51 @@ tap.test('an office creates a team and a team activity: once per key each', asyn
   const activity = { idempotency_key: randomUUID(), activity_date: '2026-10-29', place: '老家寨村文化广场', theme: '重阳节健康义诊' };
   await onceThenConflict(t, test, `${teamUrl}/activities`, activity, { theme: '冬季防火宣传' }, { table: 'team_activities', scope: 'teams.activity' });
 });
+
+async function clientOf(test: TestApp, role: Role): Promise<AddressClient> {
+  const client = new AddressClient((test.app.server.address() as { port: number }).port, '127.0.0.1');
+  await client.get('/sign-in');
+  const signedIn = await client.post('/sign-in', { phone: demoPhone(role), password: demoPassword, next: '/' });
+  if (signedIn.status !== 303) throw new Error(`sign-in as ${role}: ${signedIn.status}`);
+  return client;
+}
+
+tap.test('adding a member to a team by card and a member asking to join: once per key each', async (t) => {
+  const test = await listening('coordinator');
+  t.teardown(() => test.app.close());
+  await test.client.get('/members/new');
+  const registered = await test.client.post('/members', { idempotency_key: randomUUID(), real_name: '王秀英', phone: demoPhone('volunteer'), id_number: makeIdNumber('433123', '1959-06-15', 91), village_code: laojiazhai });
+  const memberId = Number(/\/members\/(\d+)/.exec(registered.headers.location as string)![1]);
+  test.db.$client.prepare('UPDATE users SET member_id = ? WHERE phone = ?').run(memberId, demoPhone('volunteer'));
+  const other = await test.client.post('/members', { idempotency_key: randomUUID(), real_name: '龙阿妹', phone: '13712345678', id_number: makeIdNumber('433123', '1956-03-03', 17), village_code: laojiazhai });
+  const otherId = Number(/\/members\/(\d+)/.exec(other.headers.location as string)![1]);
+  const cardOf = (id: number) => test.db.$client.prepare('SELECT card_number FROM members WHERE id = ?').pluck().get(id) as string;
+
+  const office = await clientOf(test, 'office');
+  await office.get('/teams');
+  const twoTeams = [];
+  for (const name of ['山江镇互助队', '老家寨服务队']) {
+    const made = await office.post('/teams', { idempotency_key: randomUUID(), name, sponsor_unit: '凤凰县民政局', sponsor_kind: 'member_unit', region_code: '433123101' });
+    twoTeams.push(made.headers.location as string);
+  }
+  const [addTo, joinTo] = twoTeams as [string, string];
+  await office.get(addTo);
+  const asOffice = { ...test, client: office };
+  const add = { idempotency_key: randomUUID(), card_number: cardOf(otherId) };
+  await onceThenConflict(t, asOffice, `${addTo}/members`, add, { card_number: cardOf(memberId) }, { table: 'team_memberships', scope: 'teams.member_add' });
+
+  const volunteer = await clientOf(test, 'volunteer');
+  await volunteer.get('/members/me');
+  const joinTeamId = joinTo.split('/').pop()!;
+  const asMember = { ...test, client: volunteer };
+  const ask = { idempotency_key: randomUUID() };
+  const before = written(asMember, 'team_memberships', 'teams.member_request');
+  const answers = await Promise.all(Array.from({ length: 6 }, () => volunteer.post(`/members/me/teams/${joinTeamId}`, ask)));
+  t.same(answers.map((answer) => answer.status), Array(6).fill(303), 'every copy of the request answered with a redirect');
+  const after = written(asMember, 'team_memberships', 'teams.member_request');
+  t.same(after, { rows: before.rows + 1, keys: before.keys + 1, audit: before.audit + 1 }, 'one request, one key, one audit row');
+  const reused = await volunteer.post(`/members/me/teams/${addTo.split('/').pop()!}`, ask);
+  t.equal(reused.status, 409, 'the key sent for another team is refused');
+  t.match(visibleText(reused.body), zh('common.error.idempotency_conflict'));
+  t.same(written(asMember, 'team_memberships', 'teams.member_request'), after, 'nothing written');
+});

@@ -78,72 +78,67 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
  * A coordinator (of the member's village) or an office (of the team's region)
  * adds a member directly: active at once. Suspended or pending members cannot join.
  */
-export function addTeamMember(context: PeopleContext, actor: Actor, teamId: number, memberId: number): Outcome<{ membershipId: number }> {
+export function addTeamMember(context: PeopleContext, actor: Actor, teamId: number, memberId: number, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      const ctx = txContext(context, tx);
-      const team = tx.select().from(teams).where(eq(teams.id, teamId)).get();
-      if (!team) return failure(404, { code: 'people.error.team_not_found' });
-      const member = tx.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
-      if (!member) return failure(404, { code: 'people.error.member_not_found' });
-      const teamRegion = findRegion(ctx, team.regionCode)!;
-      const officeOfTeam = allowsRegion(actor, canCreateTeams, teamRegion.path);
-      // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
-      const teamVisible = officeOfTeam || regionScopes(actor, canManageMembers).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
-      if (!teamVisible) return failure(404, { code: 'people.error.team_not_found' });
-      // A member outside the actor's own area is answered like a card that does not exist: who holds
-      // a card elsewhere (and their name, shown once added) is none of this actor's business.
-      if (!villageInScope(ctx, actor, member.villageCode).ok) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
-      // A coordinator adds a member of their area only to a team covering the member's village; an office of the team's region, any member of its area.
-      const allowed = officeOfTeam || teamCoversVillage(ctx, teamRegion.path, member.villageCode);
-      if (!allowed) return failure(403, { code: 'people.error.forbidden' });
-      if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
-      const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
-      if (existing && existing.status === 'active') return failure(409, { code: 'people.error.already_in_team' });
-      let membershipId: number;
-      if (existing) {
-        tx.update(teamMemberships).set({ status: 'active', decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
-        membershipId = existing.id;
-      } else {
-        membershipId = tx.insert(teamMemberships).values({ teamId, memberId, status: 'active', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: actor.userId, decidedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
-      }
-      audit(ctx, actor, 'team.member_add', 'team', teamId, team.regionCode, { memberId });
-      return success({ membershipId });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.member_add', { teamId, memberId });
+  return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
+    const team = context.db.select().from(teams).where(eq(teams.id, teamId)).get();
+    if (!team) return failure(404, { code: 'people.error.team_not_found' });
+    const member = context.db.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
+    if (!member) return failure(404, { code: 'people.error.member_not_found' });
+    const teamRegion = findRegion(context, team.regionCode)!;
+    const officeOfTeam = allowsRegion(actor, canCreateTeams, teamRegion.path);
+    // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
+    const teamVisible = officeOfTeam || regionScopes(actor, canManageMembers).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
+    if (!teamVisible) return failure(404, { code: 'people.error.team_not_found' });
+    // A member outside the actor's own area is answered like a card that does not exist: who holds
+    // a card elsewhere (and their name, shown once added) is none of this actor's business.
+    if (!villageInScope(context, actor, member.villageCode).ok) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
+    // A coordinator adds a member of their area only to a team covering the member's village; an office of the team's region, any member of its area.
+    const allowed = officeOfTeam || teamCoversVillage(context, teamRegion.path, member.villageCode);
+    if (!allowed) return failure(403, { code: 'people.error.forbidden' });
+    if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
+    const existing = context.db.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+    if (existing && existing.status === 'active') return failure(409, { code: 'people.error.already_in_team' });
+    let membershipId: number;
+    if (existing) {
+      context.db.update(teamMemberships).set({ status: 'active', decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
+      membershipId = existing.id;
+    } else {
+      membershipId = context.db.insert(teamMemberships).values({ teamId, memberId, status: 'active', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: actor.userId, decidedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
+    }
+    audit(context, actor, 'team.member_add', 'team', teamId, team.regionCode, { memberId });
+    return success({ membershipId });
+  });
 }
 
 /** A member (signed in as themself) asks to join a team; it waits for approval. */
-export function requestTeamMembership(context: PeopleContext, actor: Actor, teamId: number): Outcome<{ membershipId: number }> {
+export function requestTeamMembership(context: PeopleContext, actor: Actor, teamId: number, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
   if (!actor.memberId) return failure(403, { code: 'people.error.forbidden' });
   const memberId = actor.memberId;
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      const team = tx.select({ id: teams.id, regionCode: teams.regionCode }).from(teams).where(eq(teams.id, teamId)).get();
-      if (!team) return failure(404, { code: 'people.error.team_not_found' });
-      const member = tx.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
-      if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
-      // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
-      if (!teamCoversVillage(txContext(context, tx), findRegion(txContext(context, tx), team.regionCode)!.path, member.villageCode)) {
-        return failure(404, { code: 'people.error.team_not_found' });
-      }
-      const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
-      if (existing && (existing.status === 'active' || existing.status === 'pending')) return failure(409, { code: 'people.error.already_in_team' });
-      let membershipId: number;
-      if (existing) {
-        tx.update(teamMemberships).set({ status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: null, decidedAtMs: null, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
-        membershipId = existing.id;
-      } else {
-        membershipId = tx.insert(teamMemberships).values({ teamId, memberId, status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
-      }
-      audit(txContext(context, tx), actor, 'team.member_request', 'team', teamId, team.regionCode, { memberId });
-      return success({ membershipId });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.member_request', { teamId, memberId });
+  return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
+    const team = context.db.select({ id: teams.id, regionCode: teams.regionCode }).from(teams).where(eq(teams.id, teamId)).get();
+    if (!team) return failure(404, { code: 'people.error.team_not_found' });
+    const member = context.db.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
+    if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
+    // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
+    if (!teamCoversVillage(context, findRegion(context, team.regionCode)!.path, member.villageCode)) {
+      return failure(404, { code: 'people.error.team_not_found' });
+    }
+    const existing = context.db.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+    if (existing && (existing.status === 'active' || existing.status === 'pending')) return failure(409, { code: 'people.error.already_in_team' });
+    let membershipId: number;
+    if (existing) {
+      context.db.update(teamMemberships).set({ status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: null, decidedAtMs: null, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
+      membershipId = existing.id;
+    } else {
+      membershipId = context.db.insert(teamMemberships).values({ teamId, memberId, status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
+    }
+    audit(context, actor, 'team.member_request', 'team', teamId, team.regionCode, { memberId });
+    return success({ membershipId });
+  });
 }
 
 /** Staff in scope of the team's region (or of the member's village) approve or decline a request; declining needs a reason. */
