@@ -9,9 +9,10 @@ import {
   checkName, failure, prepared, nowMs, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
-import { checkIdNumber, idNumberHash, inActorScope, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
+import { checkIdNumber, idNumberHash, inActorScope, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import { audit } from '../audit/audit.ts';
+import { keyOf, registerOnce } from '../members/once.ts';
 
 export interface ConsentInput {
   givenBy: 'self' | 'guardian' | 'family';
@@ -197,21 +198,20 @@ export function insertElder(context: PeopleContext, actor: Actor, checked: Check
 export function registerElder(context: PeopleContext, actor: Actor, input: ElderInput, idempotencyKey: string | null = null): Outcome<{ elderId: number; replayed?: boolean }> {
   const checked = checkElderInput(context, actor, input);
   if (!checked.ok) return failure(checked.status, ...checked.problems);
-  return context.db.transaction(
-    (tx) => {
-      const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
-      if (idempotencyKey) {
-        const earlier = tx.select({ id: elders.id }).from(elders).where(eq(elders.idempotencyKey, idempotencyKey)).get();
-        if (earlier) return success({ elderId: earlier.id, replayed: true });
-      }
-      if (registrationLimitReached(txContext, actor)) return registrationLimitRefusal();
-      const duplicate = findDuplicateElder(txContext, checked.value.idHmac, actor);
-      if (duplicate) return refuseDuplicate(txContext, actor, 'elder', checked.value.village.code, duplicate);
-      const elderId = insertElder(txContext, actor, checked.value, null, idempotencyKey);
-      audit(txContext, actor, 'elder.register', 'elder', elderId, checked.value.village.code, { categories: checked.value.categories.length });
-      return success({ elderId });
-    },
-    { behavior: 'immediate' },
-  );
+  const value = checked.value;
+  const once = keyOf(idempotencyKey, 'elders.register', {
+    realName: value.realName, idHmac: value.idHmac, phone: value.phone, villageCode: value.village.code, memberId: value.memberId,
+    categories: value.categories.join(','), visitIntervalDays: value.visitIntervalDays, familyContactName: value.familyContactName,
+    familyContactRelation: value.familyContactRelation, familyContactPhone: value.familyContactPhone,
+    consent: JSON.stringify(value.consent), sensitiveConsent: JSON.stringify(value.sensitiveConsent),
+  });
+  return registerOnce(context, actor, once, { objectType: 'elder', regionCode: value.village.code }, (duplicateFound) => {
+    if (registrationLimitReached(context, actor)) return registrationLimitRefusal();
+    const duplicate = findDuplicateElder(context, value.idHmac, actor);
+    if (duplicate) return duplicateFound(duplicate);
+    const elderId = insertElder(context, actor, value, null, idempotencyKey);
+    audit(context, actor, 'elder.register', 'elder', elderId, value.village.code, { categories: value.categories.length });
+    return success({ elderId });
+  });
 }
 

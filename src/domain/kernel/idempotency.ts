@@ -91,3 +91,39 @@ export function writeOnce<R extends { ok: boolean }>(db: Db, request: Idempotenc
     throw error;
   }
 }
+
+type Answer<T, F> = { ok: true; value: T } | F;
+
+/**
+ * writeOnce for a write whose answer is a small plain value (an id, a card
+ * number): the ok answer is kept whole under the key (`keep` leaves out what a
+ * replay must not hand out again) and a replay answers it with `replayed: true`;
+ * the same key with other content answers `conflict()`. Without a key (a
+ * caller that sends none) the work runs in one IMMEDIATE transaction, unkeyed.
+ * `work` is synchronous and writes through the same connection as `db`.
+ */
+export function writeOnceValue<T extends object, F extends { ok: false }>(
+  db: Db,
+  request: IdempotencyKey | null,
+  actorUserId: number | null,
+  nowMs: number,
+  answers: { conflict: () => F; keep?: (value: T) => T },
+  work: () => Answer<T, F>,
+): Answer<T & { replayed?: boolean }, F> {
+  if (!request) return db.$client.transaction(work).immediate();
+  const answerOf = (earlier: Once<Answer<T, F>>): Answer<T & { replayed?: boolean }, F> => {
+    if (earlier.kind === 'conflict') return answers.conflict();
+    return earlier.result.ok ? { ok: true, value: { ...earlier.result.value, replayed: true } } : earlier.result;
+  };
+  const earlier = replayOf<Answer<T, F>>(db, request);
+  if (earlier) return answerOf(earlier);
+  let made: T | undefined;
+  const written = writeOnce<Answer<T, F>>(db, request, actorUserId, nowMs, () => {
+    const outcome = work();
+    if (!outcome.ok) return outcome;
+    made = outcome.value;
+    return { ok: true, value: answers.keep ? answers.keep(outcome.value) : outcome.value };
+  });
+  if (written.kind !== 'first') return answerOf(written);
+  return written.result.ok && made !== undefined ? { ok: true, value: made } : written.result;
+}

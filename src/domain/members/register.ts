@@ -9,9 +9,10 @@ import {
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
 import {
-  checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, refuseDuplicate, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
+  checkIdNumber, duplicateProblem, findDuplicateMember, idNumberHash, registrationLimitReached, registrationLimitRefusal, sealIdNumber,
 } from './identity.ts';
 import { audit } from '../audit/audit.ts';
+import { keyOf, registerOnce } from './once.ts';
 
 export interface MemberInput {
   realName: string;
@@ -109,28 +110,18 @@ function insertMember(
   source: 'coordinator' | 'self',
   idempotencyKey: string | null,
 ): Outcome<RegisteredMember> {
+  const once = keyOf(idempotencyKey, 'members.register', { source, realName: checked.realName, phone: checked.phone, idHmac: checked.idHmac, villageCode: checked.village.code });
   try {
-    return context.db.transaction(
-      (tx) => {
-        const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
-        if (idempotencyKey) {
-          const earlier = tx.select({ id: members.id, cardNumber: members.cardNumber }).from(members).where(eq(members.idempotencyKey, idempotencyKey)).get();
-          if (earlier) return success<RegisteredMember>({ memberId: earlier.id, cardNumber: earlier.cardNumber, cardToken: null, replayed: true });
-        }
-        // Someone who keeps typing numbers that are already registered is probing: refused for the hour.
-        if (actor && registrationLimitReached(txContext, actor)) return registrationLimitRefusal();
-        const duplicate = findDuplicateMember(txContext, checked.idHmac, checked.phone);
-        if (duplicate) {
-          return actor
-            ? refuseDuplicate(txContext, actor, 'member', checked.village.code, duplicateProblem(txContext, actor, duplicate))
-            : failure<RegisteredMember>(409, { code: 'people.error.already_registered_public' });
-        }
-        const registered = insertMemberRow(txContext, actor, checked, { status, source, idempotencyKey });
-        audit(txContext, actor, source === 'self' ? 'member.self_register' : 'member.register', 'member', registered.memberId, checked.village.code);
-        return success(registered);
-      },
-      { behavior: 'immediate' },
-    );
+    // A replay names the member and the card number, never the card token again.
+    return registerOnce(context, actor, once, { objectType: 'member', regionCode: checked.village.code }, (duplicateFound) => {
+      // Someone who keeps typing numbers that are already registered is probing: refused for the hour.
+      if (actor && registrationLimitReached(context, actor)) return registrationLimitRefusal();
+      const duplicate = findDuplicateMember(context, checked.idHmac, checked.phone);
+      if (duplicate) return actor ? duplicateFound(duplicateProblem(context, actor, duplicate)) : failure<RegisteredMember>(409, { code: 'people.error.already_registered_public' });
+      const registered = insertMemberRow(context, actor, checked, { status, source, idempotencyKey });
+      audit(context, actor, source === 'self' ? 'member.self_register' : 'member.register', 'member', registered.memberId, checked.village.code);
+      return success(registered);
+    }, (registered) => ({ ...registered, cardToken: null }));
   } catch (error) {
     // The partial unique indexes are the last line against a concurrent registration.
     if (isUniqueViolation(error)) return failure(409, { code: 'people.error.already_registered_public' });

@@ -11,6 +11,8 @@ import {
 } from '../members/context.ts';
 import { inScopeCondition } from '../members/query.ts';
 import { audit } from '../audit/audit.ts';
+import { keyConflict, keyOf } from '../members/once.ts';
+import { writeOnceValue } from '../kernel/idempotency.ts';
 
 export type SponsorKind = 'member_unit' | 'county_committee';
 
@@ -62,92 +64,81 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
   if (problems.length > 0 || !region) return failure(422, ...problems);
   if (!allowsRegion(actor, canCreateTeams, region.path)) return failure(403, { code: 'people.error.forbidden' });
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      if (idempotencyKey) {
-        const earlier = tx.select({ id: teams.id }).from(teams).where(eq(teams.idempotencyKey, idempotencyKey)).get();
-        if (earlier) return success({ teamId: earlier.id, replayed: true });
-      }
-      const taken = tx.select({ id: teams.id }).from(teams).where(and(eq(teams.regionCode, region.code), eq(teams.name, name))).get();
-      if (taken) return failure(409, { code: 'people.error.team_name_taken', field: 'name' });
-      const team = tx.insert(teams).values({ name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code, createdByUserId: actor.userId, idempotencyKey, createdAtMs: at, updatedAtMs: at }).returning({ id: teams.id }).get();
-      audit(txContext(context, tx), actor, 'team.create', 'team', team.id, region.code);
-      return success({ teamId: team.id });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.create', { name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code });
+  return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
+    const taken = context.db.select({ id: teams.id }).from(teams).where(and(eq(teams.regionCode, region.code), eq(teams.name, name))).get();
+    if (taken) return failure(409, { code: 'people.error.team_name_taken', field: 'name' });
+    const team = context.db.insert(teams).values({ name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code, createdByUserId: actor.userId, idempotencyKey, createdAtMs: at, updatedAtMs: at }).returning({ id: teams.id }).get();
+    audit(context, actor, 'team.create', 'team', team.id, region.code);
+    return success({ teamId: team.id });
+  });
 }
 
 /**
  * A coordinator (of the member's village) or an office (of the team's region)
  * adds a member directly: active at once. Suspended or pending members cannot join.
  */
-export function addTeamMember(context: PeopleContext, actor: Actor, teamId: number, memberId: number): Outcome<{ membershipId: number }> {
+export function addTeamMember(context: PeopleContext, actor: Actor, teamId: number, memberId: number, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      const ctx = txContext(context, tx);
-      const team = tx.select().from(teams).where(eq(teams.id, teamId)).get();
-      if (!team) return failure(404, { code: 'people.error.team_not_found' });
-      const member = tx.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
-      if (!member) return failure(404, { code: 'people.error.member_not_found' });
-      const teamRegion = findRegion(ctx, team.regionCode)!;
-      const officeOfTeam = allowsRegion(actor, canCreateTeams, teamRegion.path);
-      // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
-      const teamVisible = officeOfTeam || regionScopes(actor, canManageMembers).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
-      if (!teamVisible) return failure(404, { code: 'people.error.team_not_found' });
-      // A member outside the actor's own area is answered like a card that does not exist: who holds
-      // a card elsewhere (and their name, shown once added) is none of this actor's business.
-      if (!villageInScope(ctx, actor, member.villageCode).ok) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
-      // A coordinator adds a member of their area only to a team covering the member's village; an office of the team's region, any member of its area.
-      const allowed = officeOfTeam || teamCoversVillage(ctx, teamRegion.path, member.villageCode);
-      if (!allowed) return failure(403, { code: 'people.error.forbidden' });
-      if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
-      const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
-      if (existing && existing.status === 'active') return failure(409, { code: 'people.error.already_in_team' });
-      let membershipId: number;
-      if (existing) {
-        tx.update(teamMemberships).set({ status: 'active', decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
-        membershipId = existing.id;
-      } else {
-        membershipId = tx.insert(teamMemberships).values({ teamId, memberId, status: 'active', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: actor.userId, decidedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
-      }
-      audit(ctx, actor, 'team.member_add', 'team', teamId, team.regionCode, { memberId });
-      return success({ membershipId });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.member_add', { teamId, memberId });
+  return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
+    const team = context.db.select().from(teams).where(eq(teams.id, teamId)).get();
+    if (!team) return failure(404, { code: 'people.error.team_not_found' });
+    const member = context.db.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
+    if (!member) return failure(404, { code: 'people.error.member_not_found' });
+    const teamRegion = findRegion(context, team.regionCode)!;
+    const officeOfTeam = allowsRegion(actor, canCreateTeams, teamRegion.path);
+    // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
+    const teamVisible = officeOfTeam || regionScopes(actor, canManageMembers).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
+    if (!teamVisible) return failure(404, { code: 'people.error.team_not_found' });
+    // A member outside the actor's own area is answered like a card that does not exist: who holds
+    // a card elsewhere (and their name, shown once added) is none of this actor's business.
+    if (!villageInScope(context, actor, member.villageCode).ok) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
+    // A coordinator adds a member of their area only to a team covering the member's village; an office of the team's region, any member of its area.
+    const allowed = officeOfTeam || teamCoversVillage(context, teamRegion.path, member.villageCode);
+    if (!allowed) return failure(403, { code: 'people.error.forbidden' });
+    if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
+    const existing = context.db.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+    if (existing && existing.status === 'active') return failure(409, { code: 'people.error.already_in_team' });
+    let membershipId: number;
+    if (existing) {
+      context.db.update(teamMemberships).set({ status: 'active', decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
+      membershipId = existing.id;
+    } else {
+      membershipId = context.db.insert(teamMemberships).values({ teamId, memberId, status: 'active', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: actor.userId, decidedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
+    }
+    audit(context, actor, 'team.member_add', 'team', teamId, team.regionCode, { memberId });
+    return success({ membershipId });
+  });
 }
 
 /** A member (signed in as themself) asks to join a team; it waits for approval. */
-export function requestTeamMembership(context: PeopleContext, actor: Actor, teamId: number): Outcome<{ membershipId: number }> {
+export function requestTeamMembership(context: PeopleContext, actor: Actor, teamId: number, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
   if (!actor.memberId) return failure(403, { code: 'people.error.forbidden' });
   const memberId = actor.memberId;
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      const team = tx.select({ id: teams.id, regionCode: teams.regionCode }).from(teams).where(eq(teams.id, teamId)).get();
-      if (!team) return failure(404, { code: 'people.error.team_not_found' });
-      const member = tx.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
-      if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
-      // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
-      if (!teamCoversVillage(txContext(context, tx), findRegion(txContext(context, tx), team.regionCode)!.path, member.villageCode)) {
-        return failure(404, { code: 'people.error.team_not_found' });
-      }
-      const existing = tx.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
-      if (existing && (existing.status === 'active' || existing.status === 'pending')) return failure(409, { code: 'people.error.already_in_team' });
-      let membershipId: number;
-      if (existing) {
-        tx.update(teamMemberships).set({ status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: null, decidedAtMs: null, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
-        membershipId = existing.id;
-      } else {
-        membershipId = tx.insert(teamMemberships).values({ teamId, memberId, status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
-      }
-      audit(txContext(context, tx), actor, 'team.member_request', 'team', teamId, team.regionCode, { memberId });
-      return success({ membershipId });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.member_request', { teamId, memberId });
+  return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
+    const team = context.db.select({ id: teams.id, regionCode: teams.regionCode }).from(teams).where(eq(teams.id, teamId)).get();
+    if (!team) return failure(404, { code: 'people.error.team_not_found' });
+    const member = context.db.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
+    if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
+    // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
+    if (!teamCoversVillage(context, findRegion(context, team.regionCode)!.path, member.villageCode)) {
+      return failure(404, { code: 'people.error.team_not_found' });
+    }
+    const existing = context.db.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+    if (existing && (existing.status === 'active' || existing.status === 'pending')) return failure(409, { code: 'people.error.already_in_team' });
+    let membershipId: number;
+    if (existing) {
+      context.db.update(teamMemberships).set({ status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at, decidedByUserId: null, decidedAtMs: null, decisionReason: null }).where(eq(teamMemberships.id, existing.id)).run();
+      membershipId = existing.id;
+    } else {
+      membershipId = context.db.insert(teamMemberships).values({ teamId, memberId, status: 'pending', requestedByUserId: actor.userId, requestedAtMs: at }).returning({ id: teamMemberships.id }).get().id;
+    }
+    audit(context, actor, 'team.member_request', 'team', teamId, team.regionCode, { memberId });
+    return success({ membershipId });
+  });
 }
 
 /** Staff in scope of the team's region (or of the member's village) approve or decline a request; declining needs a reason. */
@@ -225,18 +216,12 @@ export function createActivity(context: PeopleContext, actor: Actor, teamId: num
   const team = teamInScope(context, actor, teamId);
   if (!team.ok) return failure(team.status, ...team.problems);
   if (problems.length > 0) return failure(422, ...problems);
-  return context.db.transaction(
-    (tx) => {
-      if (idempotencyKey) {
-        const earlier = tx.select({ id: teamActivities.id }).from(teamActivities).where(eq(teamActivities.idempotencyKey, idempotencyKey)).get();
-        if (earlier) return success({ activityId: earlier.id, replayed: true });
-      }
-      const activity = tx.insert(teamActivities).values({ teamId, activityDate: date, place, theme, createdByUserId: actor.userId, idempotencyKey, createdAtMs: nowMs(context) }).returning({ id: teamActivities.id }).get();
-      audit(txContext(context, tx), actor, 'team.activity_create', 'team', teamId, team.team.regionCode, { activityId: activity.id });
-      return success({ activityId: activity.id });
-    },
-    { behavior: 'immediate' },
-  );
+  const once = keyOf(idempotencyKey, 'teams.activity', { teamId, date, place, theme });
+  return writeOnceValue(context.db, once, actor.userId, nowMs(context), { conflict: keyConflict }, () => {
+    const activity = context.db.insert(teamActivities).values({ teamId, activityDate: date, place, theme, createdByUserId: actor.userId, idempotencyKey, createdAtMs: nowMs(context) }).returning({ id: teamActivities.id }).get();
+    audit(context, actor, 'team.activity_create', 'team', teamId, team.team.regionCode, { activityId: activity.id });
+    return success({ activityId: activity.id });
+  });
 }
 
 export interface TeamSummary {

@@ -227,7 +227,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!actor.memberId || teamId === null) throw notFound('people.error.team_not_found');
     // Only teams of the member's own area (the ones the page offers): an id edited in the URL finds nothing.
     if (!teamsToJoin(peopleContext(app), actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
-    const result = requestTeamMembership(peopleContext(app), actor, teamId);
+    const result = requestTeamMembership(peopleContext(app), actor, teamId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
       return showOwn(request, reply, { teamError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);

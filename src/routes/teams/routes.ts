@@ -59,7 +59,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const card = field(request.body, 'card_number').trim();
     const memberId = card ? memberIdByCardNumber(peopleContext(app), card) : null;
     if (memberId === null) return showTeam(request, reply, id, { section: 'members', message: request.t(card ? 'people.error.card_not_found' : 'teams.error.cardRequired') }, 422);
-    const result = addTeamMember(peopleContext(app), request.requireUser().actor, id, memberId);
+    const result = addTeamMember(peopleContext(app), request.requireUser().actor, id, memberId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
       return showTeam(request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -99,8 +99,8 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = createActivity(peopleContext(app), request.requireUser().actor, id, { activityDate: field(request.body, 'activity_date'), place: field(request.body, 'place'), theme: field(request.body, 'theme') }, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      const { errors } = problemsToForm(result.problems, request.t);
-      return showTeam(request, reply, id, { section: 'activity', message: Object.values(errors).join(' ') }, result.status);
+      const { errors, messages } = problemsToForm(result.problems, request.t);
+      return showTeam(request, reply, id, { section: 'activity', message: [...Object.values(errors), ...messages].join(' ') }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=activity`);
   });
