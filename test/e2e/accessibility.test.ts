@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { measureFields } from '../helpers/fields.ts';
-import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { browserSuite, axeViolations, newPhoneContext, signInThroughForm, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Every page we build, signed out and as each role, in normal and elder mode:
@@ -90,39 +90,30 @@ const pages: PageCheck[] = [
   },
 ];
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  seed: async (server) => {
     // Partner sites for the counter and site pages (site 1: a 隆回县 love supermarket with the demo clerk; site 2: a 凤凰县 service station).
     await seedRedemption(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   for (const elder of [false, true]) {
     t.test(elder ? 'elder mode' : 'normal mode', async (t) => {
       const groups = [...new Set(pages.map((check) => `${check.role ?? ''}|${check.locale ?? 'zh-CN'}`))];
       for (const group of groups) {
         const [roleName, locale] = group.split('|') as [string, string];
         const role = roleName === '' ? null : (roleName as Role);
-        const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
+        const context = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl, elder });
         const page = await context.newPage();
         if (role) {
           // Sign in through the Chinese form, then switch the language by cookie.
-          await signInThroughForm(page, server.baseUrl, role);
+          await signInThroughForm(page, suite.server.baseUrl, role);
         }
-        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: server.baseUrl }]);
+        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: suite.server.baseUrl }]);
         for (const check of pages.filter((candidate) => candidate.role === role && (candidate.locale ?? 'zh-CN') === locale)) {
           const label = `${check.name} (${elder ? 'elder' : 'normal'})`;
           await page.setViewportSize({ width: 390, height: 800 });
-          await page.goto(`${server.baseUrl}${check.path}`);
+          await page.goto(`${suite.server.baseUrl}${check.path}`);
           t.equal(new URL(page.url()).pathname, check.path, `${label}: the page itself, not a redirect`);
           t.equal(await page.locator('html').getAttribute('lang'), check.locale ?? 'zh-CN', `${label}: language`);
           if (check.prepare) await check.prepare(page);
