@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { measureFields } from '../helpers/fields.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
 import { browserSuite, axeViolations, newPhoneContext, signInThroughForm, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
@@ -121,20 +122,7 @@ if (suite) {
           const violations = await axeViolations(page);
           t.same(violations, [], `${label}: axe finds no violations`);
 
-          const textCheck = await page.evaluate((minimum) => {
-            const found: string[] = [];
-            let checked = 0;
-            for (const element of document.querySelectorAll('body *')) {
-              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-              if (!hasText) continue;
-              const style = getComputedStyle(element);
-              const box = element.getBoundingClientRect();
-              if (style.display === 'none' || style.visibility === 'hidden' || box.right <= 0) continue;
-              checked += 1;
-              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-            }
-            return { found, checked };
-          }, elder ? 24 : 18);
+          const textCheck = await smallText(page, elder ? 24 : 18);
           t.ok(textCheck.checked >= 5, `${label}: ${textCheck.checked} text elements measured`);
           t.same(textCheck.found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
 
@@ -143,24 +131,13 @@ if (suite) {
           t.same(fields.found, [], `${label}: ${fields.checked} fields (${fields.types.join(', ')}) are big enough`);
 
           if (elder) {
-            const targetCheck = await page.evaluate(() => {
-              const found: string[] = [];
-              let checked = 0;
-              for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice')) {
-                const box = element.getBoundingClientRect();
-                if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
-                checked += 1;
-                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-              }
-              return { found, checked };
-            });
+            const targetCheck = await smallTargets(page);
             t.ok(targetCheck.checked >= 3, `${label}: ${targetCheck.checked} controls measured`);
             t.same(targetCheck.found, [], `${label}: every control is at least 60x60px`);
           }
 
           await page.setViewportSize({ width: 320, height: 700 });
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-          t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
         }
         await context.close();
       }

@@ -3,6 +3,7 @@ import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { setMemberPin } from '../../src/domain/members/pin.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
 import { browserSuite, phonePage, newPhoneContext, signInThroughForm, watchForErrors } from '../helpers/browser.ts';
 import { measureFields } from '../helpers/fields.ts';
 
@@ -62,8 +63,7 @@ if (suite) {
           const measured = await measureFields(page, elder);
           for (const type of check.expect) t.ok(measured.types.includes(type), `${label}: a ${type} field is measured (${measured.types.join(', ')})`);
           t.same(measured.found, [], `${label}: ${measured.checked} fields, none too small`);
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-          t.equal(overflow, 0, `${label}: no sideways scroll at 390px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no sideways scroll at 390px`);
         }
         t.same(errors, [], `${role}: no console errors`);
         await context.close();

@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { measureFields } from '../helpers/fields.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
 import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
@@ -169,35 +170,14 @@ if (suite) {
           t.equal(new URL(page.url()).pathname, path.split('?')[0], `${label}: the page itself`);
           if (check.prepare) await check.prepare(page);
           t.same(await axeViolations(page), [], `${label}: axe finds no violations`);
-          const small = await page.evaluate((minimum) => {
-            const found: string[] = [];
-            for (const element of document.querySelectorAll('main *')) {
-              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-              if (!hasText) continue;
-              const style = getComputedStyle(element);
-              if (style.display === 'none' || style.visibility === 'hidden') continue;
-              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-            }
-            return found;
-          }, elder ? 24 : 18);
-          t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+          t.same((await smallText(page, elder ? 24 : 18, 'main')).found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
           const fields = await measureFields(page, elder);
           t.same(fields.found, [], `${label}: ${fields.checked} fields (${fields.types.join(', ')}) are big enough`);
           if (elder) {
-            const tiny = await page.evaluate(() => {
-              const found: string[] = [];
-              for (const element of document.querySelectorAll('main a, main button, main input:not([type="hidden"]), main select, main textarea, main label.choice')) {
-                const box = element.getBoundingClientRect();
-                if (box.width === 0 || getComputedStyle(element).visibility === 'hidden') continue;
-                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-              }
-              return found;
-            });
-            t.same(tiny, [], `${label}: controls are at least 60x60px`);
+            t.same((await smallTargets(page, { within: 'main' })).found, [], `${label}: controls are at least 60x60px`);
           }
           await page.setViewportSize({ width: 320, height: 700 });
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-          t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
         }
         await close();
       }

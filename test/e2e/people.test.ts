@@ -9,6 +9,7 @@ import { headerText, rosterColumns } from '../../src/domain/import/columns.ts';
 import { uploadRoster } from '../../src/domain/import/batch.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
 import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls } from '../helpers/browser.ts';
 import { actorWithRoles } from '../helpers/actor.ts';
 
@@ -159,32 +160,12 @@ if (suite) {
           t.equal(await page.locator('html').getAttribute('lang'), locale, `${check.name}: language`);
           if (check.prepare) await check.prepare(page);
           t.same(await axeViolations(page), [], `${label}: axe finds no violations`);
-          const small = await page.evaluate((minimum) => {
-            const found: string[] = [];
-            for (const element of document.querySelectorAll('body *')) {
-              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-              if (!hasText) continue;
-              const style = getComputedStyle(element);
-              if (style.display === 'none' || style.visibility === 'hidden' || element.closest('svg')) continue;
-              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-            }
-            return found;
-          }, elder ? 24 : 18);
-          t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+          t.same((await smallText(page, elder ? 24 : 18)).found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
           if (elder) {
-            const targets = await page.evaluate(() => {
-              const found: string[] = [];
-              for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice')) {
-                const box = element.getBoundingClientRect();
-                if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
-                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-              }
-              return found;
-            });
-            t.same(targets, [], `${label}: every control is at least 60x60px`);
+            t.same((await smallTargets(page)).found, [], `${label}: every control is at least 60x60px`);
           }
           await page.setViewportSize({ width: 320, height: 700 });
-          t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${label}: no horizontal scroll at 320px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
         }
         await context.close();
       }

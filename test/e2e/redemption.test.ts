@@ -6,6 +6,7 @@ import { openCardToken } from '../../src/domain/members/card.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { durationText } from '../../src/lib/duration.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
 import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
@@ -111,34 +112,12 @@ if (suite) {
   async function check(t: Asserts, page: Page, label: string, elder: boolean) {
     const violations = await axeViolations(page);
     t.same(violations, [], `${label}: axe finds no violations`);
-    const small = await page.evaluate((minimum) => {
-      const found: string[] = [];
-      for (const element of document.querySelectorAll('body *')) {
-        const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-        if (!hasText) continue;
-        const style = getComputedStyle(element);
-        const box = element.getBoundingClientRect();
-        if (style.display === 'none' || style.visibility === 'hidden' || box.right <= 0) continue;
-        if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-      }
-      return found;
-    }, elder ? 24 : 18);
-    t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+    t.same((await smallText(page, elder ? 24 : 18)).found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
     if (elder) {
-      const tiny = await page.evaluate(() => {
-        const found: string[] = [];
-        for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice, summary')) {
-          const box = element.getBoundingClientRect();
-          if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
-          if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-        }
-        return found;
-      });
-      t.same(tiny, [], `${label}: every control is at least 60x60px`);
+      t.same((await smallTargets(page, { summary: true })).found, [], `${label}: every control is at least 60x60px`);
     }
     await page.setViewportSize({ width: 320, height: 700 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+    t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
     await page.setViewportSize({ width: 390, height: 800 });
   }
 

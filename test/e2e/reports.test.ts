@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { seedBig } from '../../src/domain/demo/big.ts';
 import { Ledger } from '../../src/ledger/index.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
 import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
@@ -65,7 +66,7 @@ if (suite) {
         // The WCAG rules and landmark-unique (a best-practice rule: landmarks are named apart).
         t.same(await axeViolations(page), [], `${path}: axe`);
         await page.setViewportSize({ width: 320, height: 700 });
-        t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: no sideways scroll at 320px`);
+        t.equal(await sidewaysScroll(page), 0, `${path}: no sideways scroll at 320px`);
       }
       await context.close();
       const publicContext = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl, elder });

@@ -7,6 +7,7 @@ import { seedHours } from '../../src/domain/demo/hours.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { logService } from '../../src/domain/hours/log.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
 import { browserSuite, axeViolations, navigationLink, signInThroughForm, startServer } from '../helpers/browser.ts';
 
 /**
@@ -93,7 +94,7 @@ if (suite) {
       t.same(measured.narrow, [], '/hours/queue: no cell narrower than four characters');
       const lineHeight = await page.evaluate(() => parseFloat(getComputedStyle(document.body).lineHeight));
       const heights = await queue.locator('tbody tr').evaluateAll((rows) => rows.map((row) => Math.round(row.getBoundingClientRect().height)));
-      t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, '/hours/queue: nothing scrolls sideways');
+      t.equal(await sidewaysScroll(page), 0, '/hours/queue: nothing scrolls sideways');
       t.ok(heights.every((height) => height <= 5 * lineHeight), `/hours/queue: each record is one row (a wrapped hint at most), not a stack of lines (${heights.join(', ')}px, line ${lineHeight}px)`);
       t.same(await axeViolations(page), [], '/hours/queue: axe');
       await close();
@@ -173,7 +174,7 @@ if (suite) {
         const measured = await measure(page, table);
         t.ok(measured.mainWidth >= 1200, `${path}: the page uses the width (${measured.mainWidth}px)`);
         t.same(measured.narrow, [], `${path}: no cell narrower than four characters`);
-        t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: nothing scrolls sideways`);
+        t.equal(await sidewaysScroll(page), 0, `${path}: nothing scrolls sideways`);
         t.same(await axeViolations(page), [], `${path}: axe`);
       }
       await close();
@@ -234,7 +235,7 @@ if (suite) {
     for (const path of ['/members', '/elders', '/hours/queue']) {
       await page.goto(`${suite.server.baseUrl}${path}`);
       await page.setViewportSize({ width: 320, height: 700 });
-      t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: no sideways scroll at 320px`);
+      t.equal(await sidewaysScroll(page), 0, `${path}: no sideways scroll at 320px`);
       await page.setViewportSize({ width: 390, height: 800 });
     }
     await context.close();
