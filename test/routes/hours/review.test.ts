@@ -3,17 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { expireUnreviewed } from '../../../src/domain/hours/review.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
-import { createHoursApp, scalar } from './helpers.ts';
-
-async function logVisit(testApp: TestApp, volunteer: TestBrowser, startTime = '05:00', endTime = '06:00'): Promise<number> {
-  await volunteer.get('/hours/new');
-  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
-  const response = await volunteer.post('/hours', {
-    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: startTime, end_time: endTime, village_code: '433123101001',
-  });
-  if (response.statusCode !== 303) throw new Error(`log failed: ${visibleText(response.body).slice(0, 300)}`);
-  return Number(/records\/(\d+)/.exec(response.headers.location as string)![1]);
-}
+import { createHoursApp, logVisit, scalar } from './helpers.ts';
 
 function available(testApp: TestApp): number {
   const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
