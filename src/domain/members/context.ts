@@ -1,31 +1,20 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db, Sqlite } from '../../db/client.ts';
-import { auditLog } from '../../db/schema/core.ts';
+import { connectionOf } from '../../db/client.ts';
 import { allowsRegion, type Actor, type Permission } from '../access/authorize.ts';
-import type { PeopleKeys } from '../../lib/crypto.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
+import { nowOf, type DomainContext } from '../kernel/context.ts';
 import { failure, type Problem, type Refusal } from '../kernel/outcome.ts';
 import { regionRow, type RegionRow } from '../regions/regions.ts';
 import { canManageMembers } from './permissions.ts';
 
-/**
- * What every people-domain function needs: the database, the data keys
- * (passed in, never read from the environment here), and a clock that tests
- * can set.
- */
-export interface PeopleContext {
-  db: Db;
-  keys: PeopleKeys;
-  now?: () => number;
-}
+/** What every people-domain function needs (src/domain/kernel/context.ts). */
+export type PeopleContext = DomainContext;
 
-export function nowMs(context: PeopleContext): number {
-  return context.now ? context.now() : Date.now();
-}
+export { nowOf as nowMs };
 
 export function todayInShanghai(context: PeopleContext): string {
-  return shanghaiDate(nowMs(context));
+  return shanghaiDate(nowOf(context));
 }
 
 export type { Actor };
@@ -39,8 +28,7 @@ export { failure, success, type Outcome, type Problem, type Refusal, type Refusa
  * paths such as checking 10,000 spreadsheet rows compile each query once.
  */
 export function prepared(context: PeopleContext, source: string): Statement {
-  const client = (context.db as unknown as { session: { client: Sqlite } }).session.client;
-  return client.prepare(source);
+  return connectionOf(context.db).prepare(source);
 }
 
 export type { RegionRow };

@@ -3,29 +3,23 @@ import type { Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger, type TransferInput } from '../../ledger/index.ts';
-import type { PeopleKeys } from '../../lib/crypto.ts';
 import { ageOn, shanghaiDate } from '../../lib/idcard.ts';
 import { authorize, type Actor, type Permission, type Target } from '../access/authorize.ts';
 import { replayOf, writeOnce as writeOnceInKernel, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
 import { countyCodeOfPath, ledgerFor } from '../ledger/accounts.ts';
+import { nowOf, type DomainContext } from '../kernel/context.ts';
 import { success, type Outcome, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 import type { PeopleContext } from '../members/context.ts';
 import { regionRow, type RegionRow } from '../regions/regions.ts';
 
 /**
- * What every redemption-domain function needs: the database, the data keys
- * (for the members domain's card and PIN functions) and a clock tests can move.
+ * What every redemption-domain function needs (src/domain/kernel/context.ts):
+ * the same as the people domain's, whose card and PIN functions it calls.
  * Actors are the web application's actors (src/domain/access/authorize.ts).
  */
-export interface RedemptionContext {
-  db: Db;
-  keys: PeopleKeys;
-  now?: () => number;
-}
+export type RedemptionContext = DomainContext;
 
-export function nowOf(context: RedemptionContext): number {
-  return context.now ? context.now() : Date.now();
-}
+export { nowOf };
 
 export function peopleContextOf(context: RedemptionContext): PeopleContext {
   return { db: context.db, keys: context.keys, now: context.now };
