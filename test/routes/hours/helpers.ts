@@ -1,7 +1,8 @@
 import { seedHours } from '../../../src/domain/demo/hours.ts';
 import type { AppOptions } from '../../../src/app.ts';
 import { randomUUID } from 'node:crypto';
-import { createTestApp, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
+import type { Test } from 'tap';
+import { createTestApp, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
 
 /** The demo app with the hours seed (standard, volunteers, elders, three months of records). */
 export async function createHoursApp(options: Partial<AppOptions> = {}): Promise<TestApp> {
@@ -27,4 +28,13 @@ export async function logVisit(testApp: TestApp, volunteer: TestBrowser, startTi
   });
   if (response.statusCode !== 303) throw new Error(`log failed: ${visibleText(response.body).slice(0, 300)}`);
   return Number(/records\/(\d+)/.exec(response.headers.location as string)![1]);
+}
+
+/** An hours app closed after the test `t`, with the demo volunteer signed in and one visit of theirs pending review. */
+export async function withPendingVisit(t: Test): Promise<{ testApp: TestApp; volunteer: TestBrowser; id: number }> {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const id = await logVisit(testApp, volunteer);
+  return { testApp, volunteer, id };
 }
