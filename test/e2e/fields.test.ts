@@ -4,7 +4,7 @@ import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { setMemberPin } from '../../src/domain/members/pin.ts';
 import { sidewaysScroll } from '../helpers/readable.ts';
-import { browserSuite, phonePage, newPhoneContext, signInThroughForm, watchForErrors } from '../helpers/browser.ts';
+import { browserSuite, phonePage } from '../helpers/browser.ts';
 import { measureFields } from '../helpers/fields.ts';
 
 /**

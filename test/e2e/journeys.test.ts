@@ -1,5 +1,5 @@
 import t from 'tap';
-import { browserSuite, phonePage, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
+import { browserSuite, phonePage, signInThroughForm, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 const suite = browserSuite();
 if (suite) {

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { accountIds, ledgerFor } from '../../src/domain/ledger/accounts.ts';
-import { browserSuite, phonePage, newPhoneContext, signInThroughForm, watchForErrors } from '../helpers/browser.ts';
+import { browserSuite, phonePage, signInThroughForm } from '../helpers/browser.ts';
 
 /**
  * Issue 14 item 1: the passbook and the statement on a phone. At 320, 360 and

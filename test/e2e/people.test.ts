@@ -10,7 +10,7 @@ import { uploadRoster } from '../../src/domain/import/batch.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
-import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { browserSuite, phonePage, axeViolations, newPhoneContext, checkNoSecretsInUrls } from '../helpers/browser.ts';
 import { actorWithRoles } from '../helpers/actor.ts';
 
 /**

@@ -7,7 +7,7 @@ import { translator } from '../../src/i18n/index.ts';
 import { durationText } from '../../src/lib/duration.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
 import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
-import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { browserSuite, phonePage, axeViolations, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Issue 6 in a real Chromium: a clerk opens a member's card URL, builds a

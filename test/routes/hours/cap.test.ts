@@ -1,9 +1,8 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { settings } from '../../../src/db/schema/core.ts';
 import { policyKey } from '../../../src/domain/redemption/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
+import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, logVisit, scalar } from './helpers.ts';
 
 /** A cap 30 minutes above the demo volunteer's posted balance. */

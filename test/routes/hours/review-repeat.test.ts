@@ -1,5 +1,4 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { HttpSession } from '../../helpers/server-process.ts';

@@ -1,8 +1,7 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { expireUnreviewed } from '../../../src/domain/hours/review.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { count, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
+import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, logVisit, scalar, withPendingVisit } from './helpers.ts';
 
 function available(testApp: TestApp): number {
