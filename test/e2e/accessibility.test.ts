@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { measureFields } from '../helpers/fields.ts';
-import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
+import { browserSuite, axeViolations, newPhoneContext, signInThroughForm, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Every page we build, signed out and as each role, in normal and elder mode:
@@ -90,39 +91,30 @@ const pages: PageCheck[] = [
   },
 ];
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  seed: async (server) => {
     // Partner sites for the counter and site pages (site 1: a 隆回县 love supermarket with the demo clerk; site 2: a 凤凰县 service station).
     await seedRedemption(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   for (const elder of [false, true]) {
     t.test(elder ? 'elder mode' : 'normal mode', async (t) => {
       const groups = [...new Set(pages.map((check) => `${check.role ?? ''}|${check.locale ?? 'zh-CN'}`))];
       for (const group of groups) {
         const [roleName, locale] = group.split('|') as [string, string];
         const role = roleName === '' ? null : (roleName as Role);
-        const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
+        const context = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl, elder });
         const page = await context.newPage();
         if (role) {
           // Sign in through the Chinese form, then switch the language by cookie.
-          await signInThroughForm(page, server.baseUrl, role);
+          await signInThroughForm(page, suite.server.baseUrl, role);
         }
-        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: server.baseUrl }]);
+        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: suite.server.baseUrl }]);
         for (const check of pages.filter((candidate) => candidate.role === role && (candidate.locale ?? 'zh-CN') === locale)) {
           const label = `${check.name} (${elder ? 'elder' : 'normal'})`;
           await page.setViewportSize({ width: 390, height: 800 });
-          await page.goto(`${server.baseUrl}${check.path}`);
+          await page.goto(`${suite.server.baseUrl}${check.path}`);
           t.equal(new URL(page.url()).pathname, check.path, `${label}: the page itself, not a redirect`);
           t.equal(await page.locator('html').getAttribute('lang'), check.locale ?? 'zh-CN', `${label}: language`);
           if (check.prepare) await check.prepare(page);
@@ -130,20 +122,7 @@ if (skip) {
           const violations = await axeViolations(page);
           t.same(violations, [], `${label}: axe finds no violations`);
 
-          const textCheck = await page.evaluate((minimum) => {
-            const found: string[] = [];
-            let checked = 0;
-            for (const element of document.querySelectorAll('body *')) {
-              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-              if (!hasText) continue;
-              const style = getComputedStyle(element);
-              const box = element.getBoundingClientRect();
-              if (style.display === 'none' || style.visibility === 'hidden' || box.right <= 0) continue;
-              checked += 1;
-              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-            }
-            return { found, checked };
-          }, elder ? 24 : 18);
+          const textCheck = await smallText(page, elder ? 24 : 18);
           t.ok(textCheck.checked >= 5, `${label}: ${textCheck.checked} text elements measured`);
           t.same(textCheck.found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
 
@@ -152,24 +131,13 @@ if (skip) {
           t.same(fields.found, [], `${label}: ${fields.checked} fields (${fields.types.join(', ')}) are big enough`);
 
           if (elder) {
-            const targetCheck = await page.evaluate(() => {
-              const found: string[] = [];
-              let checked = 0;
-              for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice')) {
-                const box = element.getBoundingClientRect();
-                if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
-                checked += 1;
-                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-              }
-              return { found, checked };
-            });
+            const targetCheck = await smallTargets(page);
             t.ok(targetCheck.checked >= 3, `${label}: ${targetCheck.checked} controls measured`);
             t.same(targetCheck.found, [], `${label}: every control is at least 60x60px`);
           }
 
           await page.setViewportSize({ width: 320, height: 700 });
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-          t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
         }
         await context.close();
       }

@@ -1,8 +1,7 @@
 import t, { type Test } from 'tap';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
+import type { BrowserContext, Page } from 'playwright-core';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
-import { browserSkipReason, launchBrowser, signInThroughForm, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
+import { browserSuite, listenLocally, signInThroughForm, checkNoSecretsInUrls } from '../helpers/browser.ts';
 import { matrixApp } from '../routes/access-matrix.ts';
 
 /**
@@ -18,36 +17,20 @@ const tagPayload = '<script>window.__pwned=1</script>';
 const breakoutPayload = '"><img src=x onerror=window.__pwned=1>';
 const attributePayload = '" onfocus="__pwned=true'; // short, no digits: names allow 30 characters and no digits
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('script payloads stay text in the browser', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let app: FastifyInstance;
-  let baseUrl = '';
-  let db: Awaited<ReturnType<typeof matrixApp>>['db'];
-  let fixtures: Awaited<ReturnType<typeof matrixApp>>['fixtures'];
-  t.before(async () => {
-    const [launched, built] = await Promise.all([launchBrowser(), matrixApp()]);
-    browser = launched;
-    ({ app, db, fixtures } = built);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    watchServerUrls(app);
-    const address = app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    baseUrl = `http://127.0.0.1:${address.port}`;
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
-  async function signedIn(role: 'coordinator' | 'volunteer' | null): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ bypassCSP: true, locale: 'zh-CN' });
+const suite = browserSuite({
+  skipName: 'script payloads stay text in the browser',
+  start: async () => {
+    const built = await matrixApp();
+    return { ...built, baseUrl: await listenLocally(built.app) };
+  },
+});
+if (suite) {
+  const signedIn = async (role: 'coordinator' | 'volunteer' | null): Promise<{ context: BrowserContext; page: Page }> => {
+    const context = await suite.browser.newContext({ bypassCSP: true, locale: 'zh-CN' });
     const page = await context.newPage();
-    if (role) await signInThroughForm(page, baseUrl, role);
+    if (role) await signInThroughForm(page, suite.server.baseUrl, role);
     return { context, page };
-  }
+  };
 
   /** Types into the field with that label; returns what the field holds (maxlength may cut it). */
   async function typed(page: Page, label: string, text: string): Promise<string> {
@@ -72,7 +55,7 @@ if (skip) {
   t.test('a member name', async (t) => {
     const { context, page } = await signedIn('coordinator');
     // A name with < > is refused: the form shows it again, escaped.
-    await page.goto(`${baseUrl}/members/new`);
+    await page.goto(`${suite.server.baseUrl}/members/new`);
     // The field keeps at most 30 characters (maxlength): check what was really sent.
     const refused = await typed(page, '姓名', tagPayload);
     await page.getByLabel('身份证号').fill(makeIdNumber('433123', '1961-04-02', 951));
@@ -87,23 +70,23 @@ if (skip) {
     await page.getByRole('button', { name: '登记并发卡' }).click();
     await page.waitForURL(/\/members\/\d+\?registered=1/);
     await inert(t, page, name, 'member page');
-    await page.goto(`${baseUrl}/members?q=${encodeURIComponent('龙')}`);
+    await page.goto(`${suite.server.baseUrl}/members?q=${encodeURIComponent('龙')}`);
     await inert(t, page, name, 'member list');
     await context.close();
   });
 
   t.test('the reason a record is not approved', async (t) => {
-    const recordId = fixtures.record.home; // the demo volunteer's own pending record
+    const recordId = suite.server.fixtures.record.home; // the demo volunteer's own pending record
     const coordinator = await signedIn('coordinator');
-    await coordinator.page.goto(`${baseUrl}/hours/records/${recordId}`);
+    await coordinator.page.goto(`${suite.server.baseUrl}/hours/records/${recordId}`);
     const reason = await typed(coordinator.page, '不通过的原因（志愿者会看到）', `时间不对${breakoutPayload}`);
     await coordinator.page.getByRole('button', { name: '不通过' }).click();
     await coordinator.page.waitForURL(/done=rejected/);
     await inert(t, coordinator.page, reason, 'record page (coordinator)');
     await coordinator.context.close();
-    t.equal(db.$client.prepare(`SELECT status FROM service_records WHERE id = ?`).pluck().get(recordId), 'rejected', 'the record was rejected with the reason');
+    t.equal(suite.server.db.$client.prepare(`SELECT status FROM service_records WHERE id = ?`).pluck().get(recordId), 'rejected', 'the record was rejected with the reason');
     const volunteer = await signedIn('volunteer');
-    await volunteer.page.goto(`${baseUrl}/hours/records/${recordId}`);
+    await volunteer.page.goto(`${suite.server.baseUrl}/hours/records/${recordId}`);
     await inert(t, volunteer.page, reason, 'record page (volunteer)');
     await volunteer.context.close();
   });
@@ -111,7 +94,7 @@ if (skip) {
   t.test('a partner site name', async (t) => {
     const { context, page } = await signedIn('coordinator');
     const fill = async (wanted: string) => {
-      await page.goto(`${baseUrl}/sites/new`);
+      await page.goto(`${suite.server.baseUrl}/sites/new`);
       const name = await typed(page, '站点名称', wanted);
       await page.getByLabel('所在村（社区）代码').fill('433123101001');
       await page.getByLabel('详细地址').fill('老家寨村村部');
@@ -128,7 +111,7 @@ if (skip) {
     await inert(t, page, name, 'site catalogue page');
     await context.close();
     const visitor = await signedIn(null);
-    await visitor.page.goto(`${baseUrl}/sites`);
+    await visitor.page.goto(`${suite.server.baseUrl}/sites`);
     await inert(t, visitor.page, name, 'public site list');
     await visitor.context.close();
   });

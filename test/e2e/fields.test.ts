@@ -1,10 +1,10 @@
 import t from 'tap';
 import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
-import type { Browser } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { setMemberPin } from '../../src/domain/members/pin.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
+import { browserSuite, phonePage } from '../helpers/browser.ts';
 import { measureFields } from '../helpers/fields.ts';
 
 /**
@@ -22,32 +22,21 @@ const pages: { role: Role; path: string; expect: string[] }[] = [
   { role: 'office', path: '/import', expect: ['file'] },
 ];
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  seed: (server) => {
     seedHours(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   t.test('issue 14 item 6: after a wrong elder PIN the cursor is back in the PIN box, not on the page body', async (t) => {
-    const scalar = (sql: string, ...parameters: unknown[]) => server.db.$client.prepare(sql).pluck().get(...parameters) as number;
+    const scalar = (sql: string, ...parameters: unknown[]) => suite.server.db.$client.prepare(sql).pluck().get(...parameters) as number;
     const elderMemberId = scalar("SELECT member_id FROM elders WHERE real_name = '龙玉兰'");
     const adminId = scalar("SELECT id FROM users WHERE phone = '13800000006'");
     // The elder chooses her own PIN (a PIN set by staff may not confirm a service: issue 12).
-    const set = await setMemberPin({ db: server.db, keys: server.app.secrets, now: server.clock.now }, { userId: adminId, memberId: elderMemberId, grants: [] }, elderMemberId, '285714', { currentPin: demoRedemptionPin });
+    const set = await setMemberPin({ db: suite.server.db, keys: suite.server.app.secrets, now: suite.server.clock.now }, { userId: adminId, memberId: elderMemberId, grants: [] }, elderMemberId, '285714', { currentPin: demoRedemptionPin });
     t.ok(set.ok, 'the elder has a PIN');
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'volunteer');
-    await page.goto(`${server.baseUrl}/hours/new`);
+    const { context, page } = await phonePage(suite, 'volunteer');
+    await page.goto(`${suite.server.baseUrl}/hours/new`);
     await page.getByLabel('服务类型').selectOption('visit');
     await page.getByLabel('查找服务对象').fill('龙');
     await page.getByRole('radio', { name: /龙玉兰/ }).check();
@@ -66,19 +55,15 @@ if (skip) {
   for (const elder of [false, true]) {
     t.test(`every input type is sized for people (${elder ? 'elder mode' : 'normal mode'})`, async (t) => {
       for (const role of [...new Set(pages.map((check) => check.role))]) {
-        const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-        const page = await context.newPage();
-        const errors = watchForErrors(page);
-        await signInThroughForm(page, server.baseUrl, role);
+        const { context, page, errors } = await phonePage(suite, role, { elder });
         for (const check of pages.filter((candidate) => candidate.role === role)) {
           const label = `${check.path} (${elder ? 'elder' : 'normal'})`;
-          await page.goto(`${server.baseUrl}${check.path}`);
+          await page.goto(`${suite.server.baseUrl}${check.path}`);
           t.equal(new URL(page.url()).pathname, check.path, `${label}: the page itself`);
           const measured = await measureFields(page, elder);
           for (const type of check.expect) t.ok(measured.types.includes(type), `${label}: a ${type} field is measured (${measured.types.join(', ')})`);
           t.same(measured.found, [], `${label}: ${measured.checked} fields, none too small`);
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-          t.equal(overflow, 0, `${label}: no sideways scroll at 390px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no sideways scroll at 390px`);
         }
         t.same(errors, [], `${role}: no console errors`);
         await context.close();

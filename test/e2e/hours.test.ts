@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { measureFields } from '../helpers/fields.ts';
-import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
+import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
  * Browser journeys for service hours on a phone-sized screen, and an
@@ -12,31 +13,19 @@ import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signI
  * scroll at 320px.
  */
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  seed: (server) => {
     seedHours(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
+  },
+});
+if (suite) {
+  const scalar = (sql: string, ...parameters: unknown[]) => suite.server.db.$client.prepare(sql).pluck().get(...parameters);
 
-  const scalar = (sql: string, ...parameters: unknown[]) => server.db.$client.prepare(sql).pluck().get(...parameters);
-
-  async function phone(role: Role, elder = false): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, role);
+  const phone = async (role: Role, elder = false): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> => {
+    const { context, page, errors } = await phonePage(suite, role, { elder });
     await page.getByRole('heading', { level: 1 }).first().waitFor();
     return { page, errors, close: () => context.close() };
-  }
+  };
 
   t.test('a volunteer logs a visit on a phone, a coordinator approves it, the balance and passbook show it', async (t) => {
     const volunteer = await phone('volunteer');
@@ -78,7 +67,7 @@ if (skip) {
     await coordinator.page.getByText('已通过 1 条。').waitFor();
     t.equal(scalar('SELECT status FROM service_records WHERE id = ?', recordId), 'approved');
 
-    await page.goto(`${server.baseUrl}/hours`);
+    await page.goto(`${suite.server.baseUrl}/hours`);
     const availableAfter = await page.locator('#balance-available').textContent();
     t.not(availableAfter, availableBefore, 'the available balance changed');
     await page.getByRole('link', { name: '查看存折' }).click();
@@ -96,14 +85,14 @@ if (skip) {
     const coordinator = await phone('coordinator');
     const recordId = scalar("SELECT id FROM service_records WHERE status = 'pending' AND volunteer_member_id = (SELECT member_id FROM users WHERE phone = '13800000001') ORDER BY id LIMIT 1");
     t.ok(recordId, 'the seed left a pending record of the volunteer');
-    await coordinator.page.goto(`${server.baseUrl}/hours/records/${recordId}`);
+    await coordinator.page.goto(`${suite.server.baseUrl}/hours/records/${recordId}`);
     await coordinator.page.getByRole('button', { name: '不通过' }).click();
     await coordinator.page.getByText('请写明原因。').waitFor();
     await coordinator.page.getByLabel('不通过的原因（志愿者会看到）').fill('老人说那天是上午来的，请核对时间');
     await coordinator.page.getByRole('button', { name: '不通过' }).click();
     await coordinator.page.getByText('已标记为不通过。').waitFor();
     const volunteer = await phone('volunteer');
-    await volunteer.page.goto(`${server.baseUrl}/hours`);
+    await volunteer.page.goto(`${suite.server.baseUrl}/hours`);
     await volunteer.page.getByText('未通过原因：老人说那天是上午来的，请核对时间').waitFor();
     t.pass('the volunteer reads the reason on the hours page');
     t.same(coordinator.errors.filter((e) => !e.includes('status of 422')), [], 'no errors besides the refused empty reason');
@@ -114,14 +103,14 @@ if (skip) {
   t.test('activity sign-in by QR URL', async (t) => {
     const activityId = scalar("SELECT id FROM team_activities WHERE theme = '银龄健康操与防诈骗讲座'");
     const coordinator = await phone('coordinator');
-    await coordinator.page.goto(`${server.baseUrl}/activities/${activityId}/sign-in`);
+    await coordinator.page.goto(`${suite.server.baseUrl}/activities/${activityId}/sign-in`);
     await coordinator.page.getByRole('button', { name: '开始签到' }).click();
     await coordinator.page.getByRole('img', { name: '签到二维码' }).waitFor();
     const url = await coordinator.page.locator('#qr-code a.url').getAttribute('href');
     t.match(url ?? '', /\/activities\/check-in\/\d+\/[A-Za-z0-9_-]{10}$/);
 
     // The volunteer's phone opens the scanned URL before signing in.
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
+    const context = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl });
     const page = await context.newPage();
     const errors = watchForErrors(page);
     await page.goto(url!);
@@ -134,7 +123,7 @@ if (skip) {
     await coordinator.page.locator('#attendance').getByText('王秀英').waitFor();
     t.pass('the coordinator sees the attendee');
     // An old code stops working.
-    server.clock.advance(3 * 60_000);
+    suite.server.clock.advance(3 * 60_000);
     await page.goto(url!);
     await page.getByText('二维码已过期，请重新扫描屏幕上的最新二维码。').waitFor();
     t.pass('the old code is refused');
@@ -177,39 +166,18 @@ if (skip) {
           const label = `${check.name} (${elder ? 'elder' : 'normal'})`;
           await page.setViewportSize({ width: 390, height: 800 });
           const path = check.path();
-          await page.goto(`${server.baseUrl}${path}`);
+          await page.goto(`${suite.server.baseUrl}${path}`);
           t.equal(new URL(page.url()).pathname, path.split('?')[0], `${label}: the page itself`);
           if (check.prepare) await check.prepare(page);
           t.same(await axeViolations(page), [], `${label}: axe finds no violations`);
-          const small = await page.evaluate((minimum) => {
-            const found: string[] = [];
-            for (const element of document.querySelectorAll('main *')) {
-              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-              if (!hasText) continue;
-              const style = getComputedStyle(element);
-              if (style.display === 'none' || style.visibility === 'hidden') continue;
-              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-            }
-            return found;
-          }, elder ? 24 : 18);
-          t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+          t.same((await smallText(page, elder ? 24 : 18, 'main')).found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
           const fields = await measureFields(page, elder);
           t.same(fields.found, [], `${label}: ${fields.checked} fields (${fields.types.join(', ')}) are big enough`);
           if (elder) {
-            const tiny = await page.evaluate(() => {
-              const found: string[] = [];
-              for (const element of document.querySelectorAll('main a, main button, main input:not([type="hidden"]), main select, main textarea, main label.choice')) {
-                const box = element.getBoundingClientRect();
-                if (box.width === 0 || getComputedStyle(element).visibility === 'hidden') continue;
-                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-              }
-              return found;
-            });
-            t.same(tiny, [], `${label}: controls are at least 60x60px`);
+            t.same((await smallTargets(page, { within: 'main' })).found, [], `${label}: controls are at least 60x60px`);
           }
           await page.setViewportSize({ width: 320, height: 700 });
-          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-          t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
         }
         await close();
       }
@@ -217,10 +185,10 @@ if (skip) {
   }
   t.test('the find button after typing the elder\'s PIN sends only the query: no PIN or CSRF token in the address bar (JS on and off)', async (t) => {
     for (const javaScriptEnabled of [true, false]) {
-      const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
+      const context = await suite.browser.newContext({ javaScriptEnabled, viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
       const page = await context.newPage();
-      await signInThroughForm(page, server.baseUrl, 'volunteer');
-      await page.goto(`${server.baseUrl}/hours/new`);
+      await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
+      await page.goto(`${suite.server.baseUrl}/hours/new`);
       await page.getByLabel('老人确认密码（可不填）').fill('258036');
       await page.getByLabel('查找服务对象').fill('杨');
       const [search] = await Promise.all([

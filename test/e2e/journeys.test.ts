@@ -1,21 +1,8 @@
 import t from 'tap';
-import type { Browser } from 'playwright-core';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
+import { browserSuite, phonePage, signInThroughForm, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+const suite = browserSuite();
+if (suite) {
   const navigationByRole = {
     volunteer: ['首页', '我的账户'],
     coordinator: ['首页', '地区', '我的账户'],
@@ -27,10 +14,7 @@ if (skip) {
 
   t.test('each demo role signs in and sees its navigation', async (t) => {
     for (const [role, expected] of Object.entries(navigationByRole)) {
-      const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-      const page = await context.newPage();
-      const errors = watchForErrors(page);
-      await signInThroughForm(page, server.baseUrl, role as keyof typeof navigationByRole);
+      const { context, page, errors } = await phonePage(suite, role as keyof typeof navigationByRole);
       await page.getByRole('heading', { level: 1, name: /您好/ }).waitFor();
       // Staff entries sit in folded menus (<details>): count the links inside them too.
       const links = await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { includeHidden: true }).allTextContents();
@@ -44,10 +28,7 @@ if (skip) {
   });
 
   t.test('navigation with htmx boost, then a region added through the form', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'admin');
+    const { context, page, errors } = await phonePage(suite, 'admin');
     await page.getByRole('heading', { name: /您好/ }).waitFor();
     t.equal(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx), 'object', 'htmx is loaded');
     await (await navigationLink(page, '地区')).click();
@@ -72,9 +53,7 @@ if (skip) {
   });
 
   t.test('a wrong password shows a clear message', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'volunteer', 'wrong-password');
+    const { context, page } = await phonePage(suite, 'volunteer', { password: 'wrong-password' });
     const alert = page.getByRole('alert');
     await alert.waitFor();
     t.equal((await alert.textContent())?.trim(), '手机号码或密码不正确，请检查后再试。');
@@ -85,10 +64,7 @@ if (skip) {
   });
 
   t.test('switch to English and back, turn on elder mode, sign out', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'office');
+    const { context, page, errors } = await phonePage(suite, 'office');
     await page.getByRole('heading', { name: /您好/ }).waitFor();
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { level: 1, name: 'Hello, 田建国' }).waitFor();
@@ -113,7 +89,7 @@ if (skip) {
 
     await page.getByRole('button', { name: '退出登录' }).click();
     await page.getByText('您已退出登录。').waitFor();
-    await page.goto(`${server.baseUrl}/audit`);
+    await page.goto(`${suite.server.baseUrl}/audit`);
     await page.getByRole('heading', { level: 1, name: '登录' }).waitFor();
     t.match(page.url(), /\/sign-in\?next=%2Faudit/);
     t.same(errors, [], 'no console or CSP errors');
@@ -121,11 +97,11 @@ if (skip) {
   });
 
   t.test('works with JavaScript off: sign in and add a village with plain form posts', async (t) => {
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
+    const context = await suite.browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
     const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'admin');
+    await signInThroughForm(page, suite.server.baseUrl, 'admin');
     await page.getByRole('heading', { name: /您好/ }).waitFor();
-    await page.goto(`${server.baseUrl}/regions/433123102`);
+    await page.goto(`${suite.server.baseUrl}/regions/433123102`);
     await page.getByLabel('区划代码').fill('433123102002');
     await page.getByLabel('中文名称').fill('拉毫村');
     await page.getByLabel('农村').check();

@@ -1,7 +1,7 @@
 import t from 'tap';
-import type { Browser, CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
-import { browserSkipReason, launchBrowser, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
+import { browserSuite, signInThroughForm } from '../helpers/browser.ts';
 
 /**
  * Page weight of the logging form on a slow rural connection, in a real
@@ -156,32 +156,24 @@ function describe(request: NetworkRequest): string {
     + `request headers ${request.requestHeaderBytes} B; ${phases} ms; ${request.cacheControl}`;
 }
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('page weight', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  skipName: 'page weight',
+  seed: (server) => {
     seedHours(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   t.test('the logging form loads cold within the byte budget for 1.5 s at 250 kbps / 400 ms, and warm from the cache', async (t) => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
     t.teardown(() => context.close());
     const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'volunteer');
+    await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
     const client = await context.newCDPSession(page);
     await client.send('Network.enable');
     await client.send('Network.clearBrowserCache');
     await throttle(client);
 
-    const cold = await measuredLoad(page, client, `${server.baseUrl}/hours/new`);
+    const cold = await measuredLoad(page, client, `${suite.server.baseUrl}/hours/new`);
     await page.getByRole('heading', { level: 1, name: '登记服务时间' }).waitFor();
     t.comment(`cold: ${cold.elapsedMs} ms, ${cold.transferredBytes} bytes in ${cold.networkRequests.length} requests (budget ${coldBudgetBytes}, limit for 1.5 s ${coldLimitBytes})`);
     for (const request of cold.networkRequests) t.comment(describe(request));
@@ -201,8 +193,8 @@ if (skip) {
     }
 
     // Warm: the volunteer comes back to the form later (a new navigation, not a reload of the same URL).
-    await page.goto(`${server.baseUrl}/`);
-    const warm = await measuredLoad(page, client, `${server.baseUrl}/hours/new`);
+    await page.goto(`${suite.server.baseUrl}/`);
+    const warm = await measuredLoad(page, client, `${suite.server.baseUrl}/hours/new`);
     await page.getByRole('heading', { level: 1, name: '登记服务时间' }).waitFor();
     t.comment(`warm: ${warm.elapsedMs} ms, ${warm.transferredBytes} bytes in ${warm.networkRequests.length} requests; from cache: ${warm.cachedRequests.join(' ')}`);
     for (const request of warm.networkRequests) t.comment(describe(request));

@@ -1,8 +1,8 @@
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { accountIds, ledgerFor } from '../../src/domain/ledger/accounts.ts';
-import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer } from '../helpers/browser.ts';
+import { browserSuite, phonePage, signInThroughForm } from '../helpers/browser.ts';
 
 /**
  * Issue 14 item 1: the passbook and the statement on a phone. At 320, 360 and
@@ -11,21 +11,12 @@ import { browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, s
  * page never scrolls sideways, the statement form comes first, and a page
  * holds at most 20 lines.
  */
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  seed: (server) => {
     seedHours(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   /** Cells narrower than 4 characters of their own font size, and the sideways overflow of the page. */
   async function measure(page: Page): Promise<{ narrowCells: string[]; sideways: number }> {
     return page.evaluate(() => {
@@ -43,21 +34,21 @@ if (skip) {
 
   // Printed, a statement of 47 lines is 3 sheets: one per page the server made (break-after: page), none split.
   t.test('a paged statement prints one sheet per page', async (t) => {
-    const memberId = server.db.$client.prepare("SELECT member_id FROM users WHERE phone = '13800000001'").pluck().get() as number;
-    const ledger = ledgerFor(server.db.$client, server.clock.now);
-    const start = server.clock.nowMs;
-    server.clock.nowMs = Date.UTC(2026, 10, 30, 17, 0, 0); // 2026-12-01 01:00 in Shanghai
+    const memberId = suite.server.db.$client.prepare("SELECT member_id FROM users WHERE phone = '13800000001'").pluck().get() as number;
+    const ledger = ledgerFor(suite.server.db.$client, suite.server.clock.now);
+    const start = suite.server.clock.nowMs;
+    suite.server.clock.nowMs = Date.UTC(2026, 10, 30, 17, 0, 0); // 2026-12-01 01:00 in Shanghai
     for (let i = 0; i < 47; i++) {
-      server.clock.advance(10 * 60_000);
+      suite.server.clock.advance(10 * 60_000);
       t.same(ledger.createTransfers([{ id: `print-e2e-${i}`, debitAccountId: 'issuance:433123', creditAccountId: accountIds.wallet(memberId), amount: 15 + i, code: 'opening' }]), ['ok']);
     }
-    server.clock.nowMs = start;
+    suite.server.clock.nowMs = start;
     for (const elder of [false, true]) {
-      const context = await browser.newContext({ locale: 'zh-CN' });
-      if (elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: server.baseUrl }]);
+      const context = await suite.browser.newContext({ locale: 'zh-CN' });
+      if (elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: suite.server.baseUrl }]);
       const page = await context.newPage();
-      await signInThroughForm(page, server.baseUrl, 'volunteer');
-      await page.goto(`${server.baseUrl}/passbook/statement?from=2026-12-01&to=2026-12-01`);
+      await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
+      await page.goto(`${suite.server.baseUrl}/passbook/statement?from=2026-12-01&to=2026-12-01`);
       t.equal(await page.locator('section.print-page').count(), 3, 'three pages made by the server');
       await page.setViewportSize({ width: 718, height: 1000 }); // A4's printable width
       await page.emulateMedia({ media: 'print' });
@@ -71,15 +62,12 @@ if (skip) {
 
   for (const elder of [false, true]) {
     t.test(`passbook and statement on a phone (${elder ? 'elder mode' : 'normal mode'})`, async (t) => {
-      const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-      const page = await context.newPage();
-      const errors = watchForErrors(page);
-      await signInThroughForm(page, server.baseUrl, 'volunteer');
+      const { context, page, errors } = await phonePage(suite, 'volunteer', { elder });
       for (const path of ['/passbook', '/passbook/statement?from=2026-09-01&to=2026-11-23']) {
         for (const width of [320, 360, 390]) {
           const label = `${path} at ${width}px (${elder ? 'elder' : 'normal'})`;
           await page.setViewportSize({ width, height: 800 });
-          await page.goto(`${server.baseUrl}${path}`);
+          await page.goto(`${suite.server.baseUrl}${path}`);
           await page.getByRole('heading', { level: 1 }).waitFor();
           const lines = await page.locator('main table.lines tbody tr').count();
           t.ok(lines > 0, `${label}: lines are shown`);
@@ -100,7 +88,7 @@ if (skip) {
       }
       // A wide screen keeps the table with its header row.
       await page.setViewportSize({ width: 1280, height: 800 });
-      await page.goto(`${server.baseUrl}/passbook`);
+      await page.goto(`${suite.server.baseUrl}/passbook`);
       t.ok(await page.locator('main table.lines thead th').first().isVisible(), 'wide screens show the table header');
       t.same(errors, [], 'no console or CSP errors');
       await context.close();

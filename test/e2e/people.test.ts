@@ -1,6 +1,6 @@
 import t from 'tap';
 import ExcelJS from 'exceljs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { eq } from 'drizzle-orm';
 import { members } from '../../src/db/schema/people.ts';
 import type { Role } from '../../src/domain/access/authorize.ts';
@@ -9,7 +9,8 @@ import { headerText, rosterColumns } from '../../src/domain/import/columns.ts';
 import { uploadRoster } from '../../src/domain/import/batch.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
-import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
+import { browserSuite, phonePage, axeViolations, newPhoneContext, checkNoSecretsInUrls } from '../helpers/browser.ts';
 import { actorWithRoles } from '../helpers/actor.ts';
 
 /**
@@ -28,27 +29,15 @@ async function rosterFile(rows: (string | null)[][]): Promise<Buffer> {
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  seed: (server) => {
     seedPeople(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   t.test('a coordinator registers a member and prints the card', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'coordinator');
-    await page.goto(`${server.baseUrl}/members`);
+    const { context, page, errors } = await phonePage(suite, 'coordinator');
+    await page.goto(`${suite.server.baseUrl}/members`);
     await page.getByRole('link', { name: '登记新成员' }).click();
     await page.getByLabel('姓名', { exact: true }).fill('滕桂英');
     const idNumber = makeIdNumber('433123', '1960-10-10', 901);
@@ -75,9 +64,9 @@ if (skip) {
   });
 
   t.test('a self-registration is approved by the village coordinator', async (t) => {
-    const visitorContext = await newPhoneContext(browser, { baseUrl: server.baseUrl });
+    const visitorContext = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl });
     const visitor = await visitorContext.newPage();
-    await visitor.goto(`${server.baseUrl}/join`);
+    await visitor.goto(`${suite.server.baseUrl}/join`);
     await visitor.getByLabel('姓名', { exact: true }).fill('向冬梅');
     await visitor.getByLabel('身份证号', { exact: true }).fill(makeIdNumber('433123', '1963-01-05', 902));
     await visitor.getByLabel('手机号', { exact: true }).fill('13766665555');
@@ -89,22 +78,18 @@ if (skip) {
     await visitor.getByText('您的登记已提交').waitFor();
     await visitorContext.close();
 
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'coordinator');
-    await page.goto(`${server.baseUrl}/members/review`);
+    const { context, page } = await phonePage(suite, 'coordinator');
+    await page.goto(`${suite.server.baseUrl}/members/review`);
     await page.getByRole('button', { name: '通过：向冬梅', exact: true }).click();
     await page.getByText('已通过审核，成员卡已生成').waitFor();
-    const row = server.db.select().from(members).where(eq(members.phone, '13766665555')).get()!;
+    const row = suite.server.db.select().from(members).where(eq(members.phone, '13766665555')).get()!;
     t.equal(row.status, 'active');
     await context.close();
   });
 
   t.test('an import with errors shows them by row and imports the valid rows', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'coordinator');
-    await page.goto(`${server.baseUrl}/import`);
+    const { context, page } = await phonePage(suite, 'coordinator');
+    await page.goto(`${suite.server.baseUrl}/import`);
     const good = makeIdNumber('433123', '1958-08-18', 903);
     const file = await rosterFile([
       ['彭金花', good, '13755554444', '433123101001'],
@@ -119,25 +104,25 @@ if (skip) {
     t.match(table, /第 4 行\s+D · 村\/社区代码\s+您没有权限管理“天星村”的人员/);
     await page.getByRole('button', { name: '只导入正确的 1 行' }).click();
     await page.getByText('导入完成：新增 1 人').waitFor({ timeout: 15_000 });
-    t.ok(server.db.select().from(members).where(eq(members.phone, '13755554444')).get());
+    t.ok(suite.server.db.select().from(members).where(eq(members.phone, '13755554444')).get());
     await context.close();
   });
 
   t.test('accessibility of every new page', async (t) => {
-    const coordinatorMember = server.db.select().from(members).where(eq(members.villageCode, '433123101001')).all().find((m) => m.status === 'active' && m.cardTokenCiphertext)!;
-    const token = openCardToken(server.app.secrets, coordinatorMember.cardTokenCiphertext!);
-    const elderId = (server.db.$client.prepare("SELECT id FROM elders WHERE village_code = '433123101002' ORDER BY id LIMIT 1").get() as { id: number }).id;
-    const teamId = (server.db.$client.prepare("SELECT id FROM teams WHERE region_code = '433123' ORDER BY id LIMIT 1").get() as { id: number }).id;
-    const coordinatorUser = server.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000002'").get() as { id: number };
-    const batch = await uploadRoster({ db: server.db, keys: server.app.secrets, now: server.clock.now }, actorWithRoles(server.db, { userId: coordinatorUser.id, roles: [{ role: 'coordinator', regionCode: '433123101' }] }), {
+    const coordinatorMember = suite.server.db.select().from(members).where(eq(members.villageCode, '433123101001')).all().find((m) => m.status === 'active' && m.cardTokenCiphertext)!;
+    const token = openCardToken(suite.server.app.secrets, coordinatorMember.cardTokenCiphertext!);
+    const elderId = (suite.server.db.$client.prepare("SELECT id FROM elders WHERE village_code = '433123101002' ORDER BY id LIMIT 1").get() as { id: number }).id;
+    const teamId = (suite.server.db.$client.prepare("SELECT id FROM teams WHERE region_code = '433123' ORDER BY id LIMIT 1").get() as { id: number }).id;
+    const coordinatorUser = suite.server.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000002'").get() as { id: number };
+    const batch = await uploadRoster({ db: suite.server.db, keys: suite.server.app.secrets, now: suite.server.clock.now }, actorWithRoles(suite.server.db, { userId: coordinatorUser.id, roles: [{ role: 'coordinator', regionCode: '433123101' }] }), {
       kind: 'members', fileName: 'a11y.xlsx', file: await rosterFile([['石一', '123', null, '433123101001'], ['石二', makeIdNumber('433123', '1950-01-01', 905), null, '433123101001']]),
     });
     if (!batch.ok) throw new Error('batch');
     // The demo volunteer is a member of 老家寨村 (the redemption seed does this in the full demo).
-    if (!(server.db.$client.prepare("SELECT member_id FROM users WHERE phone = '13800000001'").get() as { member_id: number | null }).member_id) {
-      server.db.$client.prepare("UPDATE users SET member_id = ? WHERE phone = '13800000001'").run(coordinatorMember.id);
+    if (!(suite.server.db.$client.prepare("SELECT member_id FROM users WHERE phone = '13800000001'").get() as { member_id: number | null }).member_id) {
+      suite.server.db.$client.prepare("UPDATE users SET member_id = ? WHERE phone = '13800000001'").run(coordinatorMember.id);
     }
-    const sheetIds = server.db.select({ id: members.id }).from(members).where(eq(members.status, 'active')).all().slice(0, 4).map((m) => m.id).join(',');
+    const sheetIds = suite.server.db.select({ id: members.id }).from(members).where(eq(members.status, 'active')).all().slice(0, 4).map((m) => m.id).join(',');
     const checks: { name: string; role: Role | null; locale?: 'en'; path: string; prepare?: (page: Page) => Promise<void> }[] = [
       { name: 'join', role: null, path: '/join' },
       { name: 'join with errors', role: null, path: '/join', prepare: async (page) => { await page.getByRole('button', { name: '提交登记' }).click(); await page.getByRole('alert').first().waitFor(); } },
@@ -166,43 +151,21 @@ if (skip) {
     ];
     for (const elder of [false, true]) {
       for (const [role, locale] of [[null, 'zh-CN'], ['coordinator', 'zh-CN'], ['office', 'zh-CN'], ['volunteer', 'zh-CN'], ['coordinator', 'en'], [null, 'en']] as const) {
-        const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-        const page = await context.newPage();
-        if (role) await signInThroughForm(page, server.baseUrl, role);
-        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: server.baseUrl }]);
+        const { context, page } = await phonePage(suite, role, { elder });
+        if (locale === 'en') await context.addCookies([{ name: 'sh_lang', value: 'en', url: suite.server.baseUrl }]);
         for (const check of checks.filter((candidate) => candidate.role === role && (candidate.locale ?? 'zh-CN') === locale)) {
           const label = `${check.name} (${elder ? 'elder' : 'normal'})`;
           await page.setViewportSize({ width: 390, height: 800 });
-          await page.goto(`${server.baseUrl}${check.path}`);
+          await page.goto(`${suite.server.baseUrl}${check.path}`);
           t.equal(await page.locator('html').getAttribute('lang'), locale, `${check.name}: language`);
           if (check.prepare) await check.prepare(page);
           t.same(await axeViolations(page), [], `${label}: axe finds no violations`);
-          const small = await page.evaluate((minimum) => {
-            const found: string[] = [];
-            for (const element of document.querySelectorAll('body *')) {
-              const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-              if (!hasText) continue;
-              const style = getComputedStyle(element);
-              if (style.display === 'none' || style.visibility === 'hidden' || element.closest('svg')) continue;
-              if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-            }
-            return found;
-          }, elder ? 24 : 18);
-          t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+          t.same((await smallText(page, elder ? 24 : 18)).found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
           if (elder) {
-            const targets = await page.evaluate(() => {
-              const found: string[] = [];
-              for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice')) {
-                const box = element.getBoundingClientRect();
-                if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
-                if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-              }
-              return found;
-            });
-            t.same(targets, [], `${label}: every control is at least 60x60px`);
+            t.same((await smallTargets(page)).found, [], `${label}: every control is at least 60x60px`);
           }
           await page.setViewportSize({ width: 320, height: 700 });
-          t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${label}: no horizontal scroll at 320px`);
+          t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
         }
         await context.close();
       }

@@ -1,15 +1,13 @@
 import t, { type Test } from 'tap';
-import type { Browser, Page } from 'playwright-core';
-import { openDatabase } from '../../src/db/client.ts';
+import type { Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { demoRedemptionPin, seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { openCardToken } from '../../src/domain/members/card.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { durationText } from '../../src/lib/duration.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';
-import { testSecrets } from '../helpers/crypto-profile.ts';
-import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, watchForErrors, type LiveServer, checkNoSecretsInUrls, watchServerUrls } from '../helpers/browser.ts';
-import { createTestApp } from '../helpers/web.ts';
+import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
+import { browserSuite, phonePage, axeViolations, type LiveServer, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
  * Issue 6 in a real Chromium: a clerk opens a member's card URL, builds a
@@ -18,18 +16,6 @@ import { createTestApp } from '../helpers/web.ts';
  * station. Then every new page in normal and elder mode: axe finds nothing,
  * text >= 18px (24px elder), elder controls >= 60x60px, no sideways scroll at 320px.
  */
-
-async function startRedemptionServer(): Promise<LiveServer> {
-  const secrets = testSecrets();
-  const db = openDatabase(':memory:');
-  const testApp = await createTestApp({ db, secrets, signInAttemptsPerAddress: 1000 });
-  await seedRedemption(db, secrets, testApp.clock.now());
-  await testApp.app.listen({ host: '127.0.0.1', port: 0 });
-  watchServerUrls(testApp.app);
-  const address = testApp.app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return { ...testApp, baseUrl: `http://127.0.0.1:${address.port}` };
-}
 
 function memberCard(server: LiveServer, name: string) {
   const row = server.db.$client.prepare('SELECT id, card_number AS cardNumber, card_token_ciphertext AS ciphertext FROM members WHERE real_name = ? ORDER BY id LIMIT 1').get(name) as { id: number; cardNumber: string; ciphertext: string };
@@ -40,28 +26,13 @@ function walletMinutes(server: LiveServer, accountId: string): number {
   return (server.db.$client.prepare('SELECT credits_posted - debits_posted - debits_pending AS n FROM ledger_accounts WHERE id = ?').get(accountId) as { n: number }).n;
 }
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('browser tests', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startRedemptionServer()]);
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+const suite = browserSuite({ seed: (server) => seedRedemption(server.db, server.app.secrets, server.clock.now()) });
+if (suite) {
   t.test('a clerk opens a 凤凰县 member\'s card URL in 隆回县, builds a basket, the member confirms with the PIN, the receipt shows the new balance', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'clerk');
-    const card = memberCard(server, '龙秀英');
-    const before = walletMinutes(server, `wallet:m${card.id}`);
-    await page.goto(`${server.baseUrl}/counter/scan/${card.token}`);
+    const { context, page, errors } = await phonePage(suite, 'clerk');
+    const card = memberCard(suite.server, '龙秀英');
+    const before = walletMinutes(suite.server, `wallet:m${card.id}`);
+    await page.goto(`${suite.server.baseUrl}/counter/scan/${card.token}`);
     await page.getByText('龙秀英').first().waitFor();
     await page.getByLabel(/^大米 5 千克 数量/).fill('1');
     await page.getByLabel(/^食用油 1.8 升 数量/).fill('1');
@@ -80,39 +51,33 @@ if (skip) {
     t.match(receipt, '3 小时 30 分');
     t.match(receipt, durationText(translator('zh-CN'), after), 'the balance after is on the receipt');
     t.match(receipt, '跨县兑换');
-    t.equal(walletMinutes(server, `wallet:m${card.id}`), after);
-    t.ok(verifyLedger(server.db.$client).ok);
+    t.equal(walletMinutes(suite.server, `wallet:m${card.id}`), after);
+    t.ok(verifyLedger(suite.server.db.$client).ok);
     t.same(errors.filter((e) => !/status of 4\d\d/.test(e)), [], 'no console errors (refusals answer 4xx on purpose)');
     await context.close();
   });
 
   t.test('a volunteer gives credits to her registered father', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'volunteer');
-    const father = memberCard(server, '刘德顺');
-    const before = walletMinutes(server, `wallet:m${father.id}`);
-    await page.goto(`${server.baseUrl}/gifts`);
+    const { context, page, errors } = await phonePage(suite, 'volunteer');
+    const father = memberCard(suite.server, '刘德顺');
+    const before = walletMinutes(suite.server, `wallet:m${father.id}`);
+    await page.goto(`${suite.server.baseUrl}/gifts`);
     await page.getByText('刘德顺（父女）').waitFor();
     await page.getByRole('radio', { name: '刘德顺（父女）' }).check(); // picked from her registered relatives, no card number
     await page.getByLabel('小时', { exact: true }).fill('2');
     await page.getByLabel('转出人兑换密码').fill(demoRedemptionPin);
     await page.getByRole('button', { name: '确认转出' }).click();
     await page.getByText('已转出 2 小时。').waitFor();
-    t.equal(walletMinutes(server, `wallet:m${father.id}`), before + 120);
+    t.equal(walletMinutes(suite.server, `wallet:m${father.id}`), before + 120);
     t.same(errors, []);
     await context.close();
   });
 
   t.test('an elder\'s voucher is spent at the service station', async (t) => {
-    const context = await newPhoneContext(browser, { baseUrl: server.baseUrl });
-    const page = await context.newPage();
-    const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'coordinator');
-    const elder = memberCard(server, '刘德顺');
+    const { context, page, errors } = await phonePage(suite, 'coordinator');
+    const elder = memberCard(suite.server, '刘德顺');
     // The card's QR code is scanned: the member is present, so the voucher balance is shown (a typed number shows no balance).
-    await page.goto(`${server.baseUrl}/counter/scan/${elder.token}?site=2`);
+    await page.goto(`${suite.server.baseUrl}/counter/scan/${elder.token}?site=2`);
     await page.getByText('消费券余额').waitFor();
     await page.getByLabel(/^理发 数量/).fill('1');
     await page.getByLabel('消费券').check();
@@ -132,8 +97,8 @@ if (skip) {
   const pages: PageCheck[] = [
     { name: 'public site list', role: null, path: '/sites' },
     { name: 'counter', role: 'clerk', path: '/counter/1' },
-    { name: 'basket', role: 'clerk', path: () => `/counter/scan/${memberCard(server, '罗春兰').token}` },
-    { name: 'receipt', role: 'clerk', path: () => `/counter/1/baskets/${(server.db.$client.prepare("SELECT id FROM redemptions WHERE site_id = 1 AND status = 'confirmed' ORDER BY id DESC").get() as { id: number }).id}` },
+    { name: 'basket', role: 'clerk', path: () => `/counter/scan/${memberCard(suite.server, '罗春兰').token}` },
+    { name: 'receipt', role: 'clerk', path: () => `/counter/1/baskets/${(suite.server.db.$client.prepare("SELECT id FROM redemptions WHERE site_id = 1 AND status = 'confirmed' ORDER BY id DESC").get() as { id: number }).id}` },
     { name: 'catalogue and stock', role: 'clerk', path: '/sites/1/manage' },
     { name: 'gifts', role: 'volunteer', path: '/gifts' },
     { name: 'requests', role: 'volunteer', path: '/requests' },
@@ -147,52 +112,27 @@ if (skip) {
   async function check(t: Asserts, page: Page, label: string, elder: boolean) {
     const violations = await axeViolations(page);
     t.same(violations, [], `${label}: axe finds no violations`);
-    const small = await page.evaluate((minimum) => {
-      const found: string[] = [];
-      for (const element of document.querySelectorAll('body *')) {
-        const hasText = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent?.trim());
-        if (!hasText) continue;
-        const style = getComputedStyle(element);
-        const box = element.getBoundingClientRect();
-        if (style.display === 'none' || style.visibility === 'hidden' || box.right <= 0) continue;
-        if (parseFloat(style.fontSize) < minimum) found.push(`${element.tagName.toLowerCase()} ${style.fontSize}`);
-      }
-      return found;
-    }, elder ? 24 : 18);
-    t.same(small, [], `${label}: text is at least ${elder ? 24 : 18}px`);
+    t.same((await smallText(page, elder ? 24 : 18)).found, [], `${label}: text is at least ${elder ? 24 : 18}px`);
     if (elder) {
-      const tiny = await page.evaluate(() => {
-        const found: string[] = [];
-        for (const element of document.querySelectorAll('a, button, input:not([type="hidden"]), select, textarea, label.choice, summary')) {
-          const box = element.getBoundingClientRect();
-          if (box.right <= 0 || getComputedStyle(element).visibility === 'hidden') continue;
-          if (box.width < 60 || box.height < 60) found.push(`${element.tagName.toLowerCase()} "${element.textContent?.trim().slice(0, 20)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
-        }
-        return found;
-      });
-      t.same(tiny, [], `${label}: every control is at least 60x60px`);
+      t.same((await smallTargets(page, { summary: true })).found, [], `${label}: every control is at least 60x60px`);
     }
     await page.setViewportSize({ width: 320, height: 700 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    t.equal(overflow, 0, `${label}: no horizontal scroll at 320px`);
+    t.equal(await sidewaysScroll(page), 0, `${label}: no horizontal scroll at 320px`);
     await page.setViewportSize({ width: 390, height: 800 });
   }
 
   for (const elder of [false, true]) {
     t.test(`every redemption page passes axe (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
       for (const role of [...new Set(pages.map((p) => p.role))]) {
-        const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-        const page = await context.newPage();
-        const errors = watchForErrors(page);
-        if (role) await signInThroughForm(page, server.baseUrl, role);
+        const { context, page, errors } = await phonePage(suite, role, { elder });
         for (const entry of pages.filter((p) => p.role === role)) {
           const path = typeof entry.path === 'function' ? entry.path() : entry.path;
-          await page.goto(`${server.baseUrl}${path}`);
+          await page.goto(`${suite.server.baseUrl}${path}`);
           await check(t, page, `${entry.name} (${elder ? 'elder' : 'normal'})`, elder);
         }
         if (role === 'clerk') {
           // A held basket, and a refusal shown on the basket page.
-          await page.goto(`${server.baseUrl}/counter/scan/${memberCard(server, '罗春兰').token}`);
+          await page.goto(`${suite.server.baseUrl}/counter/scan/${memberCard(suite.server, '罗春兰').token}`);
           await page.getByLabel(/^大米 5 千克 数量/).fill('20');
           await page.getByRole('button', { name: '确定，请会员输入密码' }).click();
           await page.getByRole('alert').waitFor();

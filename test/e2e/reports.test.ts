@@ -1,10 +1,10 @@
 import ExcelJS from 'exceljs';
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
-import type { Browser } from 'playwright-core';
 import { seedBig } from '../../src/domain/demo/big.ts';
 import { Ledger } from '../../src/ledger/index.ts';
-import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signInThroughForm, startServer, watchForErrors, type LiveServer, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
+import { browserSuite, phonePage, axeViolations, newPhoneContext, signInThroughForm, watchForErrors, checkNoSecretsInUrls, navigationLink } from '../helpers/browser.ts';
 
 /**
  * An office of 邵阳市 opens its reports, drills from the city to a village
@@ -12,28 +12,19 @@ import { axeViolations, browserSkipReason, launchBrowser, newPhoneContext, signI
  * monthly Excel and the test opens it. Every reports page is axe-clean in
  * normal and elder mode, and nothing scrolls sideways at 320px.
  */
-const skip = browserSkipReason();
-
-if (skip) {
-  t.test('reports in the browser', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  skipName: 'reports in the browser',
+  seed: (server) => {
     seedBig(server.db, { members: 150, months: 13, nowMs: server.clock.now(), seed: 11 });
     new Ledger(server.db.$client).checkpoint(server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
+  },
+});
+if (suite) {
   t.test('a city office drills from city to village and downloads the monthly Excel', async (t) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
     const page = await context.newPage();
     const errors = watchForErrors(page);
-    await signInThroughForm(page, server.baseUrl, 'office-city');
+    await signInThroughForm(page, suite.server.baseUrl, 'office-city');
     await (await navigationLink(page, '报表')).click();
     await page.waitForURL(/\/reports\/430500$/);
     await page.getByRole('heading', { level: 1, name: '邵阳市 工作报表' }).waitFor();
@@ -68,27 +59,23 @@ if (skip) {
   const paths = ['/reports/430500', '/reports/430524?month=2026-10', '/reports/430524/monthly?month=2026-10', '/reports/430524/visits', '/reports/430524/teams', '/reports/430524/roster', '/reports/430524/ledger?month=2026-10', '/hours/standard'];
   for (const elder of [false, true]) {
     t.test(`reports pages are axe-clean (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
-      const context = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-      const page = await context.newPage();
-      await signInThroughForm(page, server.baseUrl, 'office-city');
+      const { context, page } = await phonePage(suite, 'office-city', { elder });
       for (const path of paths) {
         await page.setViewportSize({ width: 390, height: 800 });
-        await page.goto(`${server.baseUrl}${path}`);
+        await page.goto(`${suite.server.baseUrl}${path}`);
         // The WCAG rules and landmark-unique (a best-practice rule: landmarks are named apart).
         t.same(await axeViolations(page), [], `${path}: axe`);
         await page.setViewportSize({ width: 320, height: 700 });
-        t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: no sideways scroll at 320px`);
+        t.equal(await sidewaysScroll(page), 0, `${path}: no sideways scroll at 320px`);
       }
       await context.close();
-      const publicContext = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
+      const publicContext = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl, elder });
       const publicPage = await publicContext.newPage();
-      await publicPage.goto(`${server.baseUrl}/transparency`);
+      await publicPage.goto(`${suite.server.baseUrl}/transparency`);
       t.same(await axeViolations(publicPage), [], '/transparency: axe, landmarks included');
       await publicContext.close();
-      const adminContext = await newPhoneContext(browser, { baseUrl: server.baseUrl, elder });
-      const adminPage = await adminContext.newPage();
-      await signInThroughForm(adminPage, server.baseUrl, 'admin');
-      await adminPage.goto(`${server.baseUrl}/reports/targets`);
+      const { context: adminContext, page: adminPage } = await phonePage(suite, 'admin', { elder });
+      await adminPage.goto(`${suite.server.baseUrl}/reports/targets`);
       t.same(await axeViolations(adminPage), [], '/reports/targets: axe');
       await adminContext.close();
     });

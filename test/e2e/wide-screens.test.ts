@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { actorOf } from '../../src/domain/auth/users.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { logService } from '../../src/domain/hours/log.ts';
-import { axeViolations, browserSkipReason, launchBrowser, navigationLink, signInThroughForm, startServer, type LiveServer } from '../helpers/browser.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
+import { browserSuite, axeViolations, navigationLink, signInThroughForm, startServer } from '../helpers/browser.ts';
 
 /**
  * Staff pages on a county office's PC (1440 px): lists are tables that use the
@@ -31,30 +32,22 @@ async function measure(page: Page, selector: string) {
   }, selector);
 }
 
-const skip = browserSkipReason();
-if (skip) {
-  t.test('wide screens', { skip }, async () => {});
-} else {
-  let browser: Browser;
-  let server: LiveServer;
-  t.before(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+const suite = browserSuite({
+  skipName: 'wide screens',
+  seed: async (server) => {
     seedHours(server.db, server.app.secrets, server.clock.now());
     // Partner sites, redemptions and voucher grants (after the hours, as the demo network seeds them).
     await seedRedemption(server.db, server.app.secrets, server.clock.now());
-  });
-  t.teardown(async () => {
-    await browser?.close();
-    await server?.app.close();
-  });
-
-  async function desktop(role: Role | 'office-city', options: { elder?: boolean; javaScript?: boolean } = {}) {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', javaScriptEnabled: options.javaScript ?? true });
-    if (options.elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: server.baseUrl }]);
+  },
+});
+if (suite) {
+  const desktop = async (role: Role | 'office-city', options: { elder?: boolean; javaScript?: boolean } = {}) => {
+    const context = await suite.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', javaScriptEnabled: options.javaScript ?? true });
+    if (options.elder) await context.addCookies([{ name: 'sh_elder', value: '1', url: suite.server.baseUrl }]);
     const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, role);
+    await signInThroughForm(page, suite.server.baseUrl, role);
     return { page, close: () => context.close() };
-  }
+  };
 
   t.test('every role sees at most seven top entries; staff menus open without JavaScript', async (t) => {
     for (const role of ['volunteer', 'coordinator', 'clerk', 'office', 'office-city', 'admin'] as const) {
@@ -79,7 +72,7 @@ if (skip) {
     t.test(`lists are tables that use the width at 1440 px (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
       const { page, close } = await desktop('coordinator', { elder });
       for (const [path, table] of [['/members', '#member-list'], ['/elders', '#elder-list']] as const) {
-        await page.goto(`${server.baseUrl}${path}`);
+        await page.goto(`${suite.server.baseUrl}${path}`);
         t.ok(await page.locator(`${table} thead`).isVisible(), `${path}: a table with column headers`);
         const rows = await page.locator(`${table} tbody tr`).count();
         t.ok(rows >= 3, `${path}: ${rows} rows`);
@@ -89,7 +82,7 @@ if (skip) {
         t.same(await axeViolations(page), [], `${path}: axe`);
       }
 
-      await page.goto(`${server.baseUrl}/hours/queue`);
+      await page.goto(`${suite.server.baseUrl}/hours/queue`);
       const queue = page.locator('table#queue');
       t.ok(await queue.locator('thead').isVisible(), '/hours/queue: a table with column headers');
       t.same(await queue.locator('thead th[scope=col]').allTextContents().then((names) => names.map((name) => name.trim())),
@@ -101,7 +94,7 @@ if (skip) {
       t.same(measured.narrow, [], '/hours/queue: no cell narrower than four characters');
       const lineHeight = await page.evaluate(() => parseFloat(getComputedStyle(document.body).lineHeight));
       const heights = await queue.locator('tbody tr').evaluateAll((rows) => rows.map((row) => Math.round(row.getBoundingClientRect().height)));
-      t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, '/hours/queue: nothing scrolls sideways');
+      t.equal(await sidewaysScroll(page), 0, '/hours/queue: nothing scrolls sideways');
       t.ok(heights.every((height) => height <= 5 * lineHeight), `/hours/queue: each record is one row (a wrapped hint at most), not a stack of lines (${heights.join(', ')}px, line ${lineHeight}px)`);
       t.same(await axeViolations(page), [], '/hours/queue: axe');
       await close();
@@ -115,19 +108,19 @@ if (skip) {
   }
 
   t.test('the queue at 1440 px: a header click sorts (without JavaScript too), aria-sort follows; approve-many approves exactly the two ticked', async (t) => {
-    const minutesOf = (id: number) => server.db.$client.prepare('SELECT duration_minutes FROM service_records WHERE id = ?').pluck().get(id) as number;
+    const minutesOf = (id: number) => suite.server.db.$client.prepare('SELECT duration_minutes FROM service_records WHERE id = ?').pluck().get(id) as number;
     // Two more visits of the demo volunteer (20 and 100 minutes), so there are records to tick and durations to order.
-    const volunteer = actorOf(server.db, server.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000001'").pluck().get() as number);
-    const elderId = server.db.$client.prepare("SELECT id FROM elders WHERE real_name = '龙玉兰'").pluck().get() as number;
+    const volunteer = actorOf(suite.server.db, suite.server.db.$client.prepare("SELECT id FROM users WHERE phone = '13800000001'").pluck().get() as number);
+    const elderId = suite.server.db.$client.prepare("SELECT id FROM elders WHERE real_name = '龙玉兰'").pluck().get() as number;
     for (const [startTime, endTime] of [['08:00', '08:20'], ['09:00', '10:40']] as const) {
-      const logged = logService({ db: server.db, now: server.clock.now }, volunteer, { idempotencyKey: randomUUID(), serviceTypeCode: 'visit', elderId, date: '2026-11-22', startTime, endTime });
+      const logged = logService({ db: suite.server.db, now: suite.server.clock.now }, volunteer, { idempotencyKey: randomUUID(), serviceTypeCode: 'visit', elderId, date: '2026-11-22', startTime, endTime });
       t.ok(logged.ok, `a visit ${startTime}–${endTime} waits for review`);
     }
     const byMinutes = (ids: number[], sign: 1 | -1) => [...ids].sort((a, b) => sign * (minutesOf(a) - minutesOf(b) || a - b));
     for (const javaScript of [false, true]) {
       const { page, close } = await desktop('coordinator', { javaScript });
       const how = javaScript ? 'with JavaScript' : 'without JavaScript';
-      await page.goto(`${server.baseUrl}/hours/queue`);
+      await page.goto(`${suite.server.baseUrl}/hours/queue`);
       const before = await shownIds(page);
       t.ok(new Set(before.map(minutesOf)).size >= 2, `${how}: records of different durations (${before.map(minutesOf).join(', ')} min)`);
       const header = page.locator('table#queue thead th', { hasText: '时长' });
@@ -148,14 +141,14 @@ if (skip) {
         const boxes = page.locator('table#queue tbody input[type=checkbox]');
         t.ok((await boxes.count()) >= 2, 'at least two records to tick');
         const picked = [Number(await boxes.nth(0).getAttribute('value')), Number(await boxes.nth(1).getAttribute('value'))];
-        const pending = server.db.$client.prepare("SELECT id FROM service_records WHERE status = 'pending' ORDER BY id").pluck().all() as number[];
+        const pending = suite.server.db.$client.prepare("SELECT id FROM service_records WHERE status = 'pending' ORDER BY id").pluck().all() as number[];
         await boxes.nth(0).check();
         await boxes.nth(1).check();
         await page.getByRole('button', { name: '通过所选记录' }).click();
         await page.getByText('已通过 2 条。').waitFor();
         t.match(page.url(), /sort=minutes&dir=desc/, 'back on the sorted list');
         t.equal(await header.getAttribute('aria-sort'), 'descending', 'still sorted by 时长 after approving');
-        const approvedNow = server.db.$client.prepare(`SELECT id FROM service_records WHERE status = 'approved' AND id IN (${pending.join(',')}) ORDER BY id`).pluck().all();
+        const approvedNow = suite.server.db.$client.prepare(`SELECT id FROM service_records WHERE status = 'approved' AND id IN (${pending.join(',')}) ORDER BY id`).pluck().all();
         t.same(approvedNow, [...picked].sort((a, b) => a - b), 'exactly the two ticked records are approved');
         t.notOk((await shownIds(page)).some((id) => picked.includes(id)), 'and they left the queue');
       }
@@ -166,22 +159,22 @@ if (skip) {
   for (const elder of [false, true]) {
     t.test(`an office's lists are tables at 1440 px: voucher grants and accounts (${elder ? 'elder' : 'normal'} mode)`, async (t) => {
       const { page, close } = await desktop('office', { elder });
-      await page.goto(`${server.baseUrl}/vouchers`);
+      await page.goto(`${suite.server.baseUrl}/vouchers`);
       const grants = page.locator('table#grant-history');
       t.same((await grants.locator('thead th[scope=col]').allTextContents()).map((name) => name.trim()), ['发放时间', '地区', '老人（类别）', '人数 × 每人', '资金来源', '发放事由'], '/vouchers: column headers');
       const grantRows = await grants.locator('tbody tr').count();
-      const granted = server.db.$client.prepare("SELECT count(*) FROM voucher_grants g JOIN regions r ON r.code = g.region_code WHERE r.path LIKE '/430000/433100/433123/%'").pluck().get() as number;
+      const granted = suite.server.db.$client.prepare("SELECT count(*) FROM voucher_grants g JOIN regions r ON r.code = g.region_code WHERE r.path LIKE '/430000/433100/433123/%'").pluck().get() as number;
       t.ok(grantRows >= 1 && grantRows === Math.min(granted, 50), `/vouchers: one row per grant in the county (${grantRows} of ${granted})`);
-      await page.goto(`${server.baseUrl}/accounts`);
+      await page.goto(`${suite.server.baseUrl}/accounts`);
       const accounts = page.locator('table#account-list');
       t.same((await accounts.locator('thead th[scope=col]').allTextContents()).map((name) => name.trim()), ['姓名', '电话', '身份与范围'], '/accounts: column headers');
       t.ok((await accounts.locator('tbody tr').count()) >= 2, '/accounts: a row per account');
       for (const [path, table] of [['/vouchers', 'table#grant-history'], ['/accounts', 'table#account-list']] as const) {
-        await page.goto(`${server.baseUrl}${path}`);
+        await page.goto(`${suite.server.baseUrl}${path}`);
         const measured = await measure(page, table);
         t.ok(measured.mainWidth >= 1200, `${path}: the page uses the width (${measured.mainWidth}px)`);
         t.same(measured.narrow, [], `${path}: no cell narrower than four characters`);
-        t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: nothing scrolls sideways`);
+        t.equal(await sidewaysScroll(page), 0, `${path}: nothing scrolls sideways`);
         t.same(await axeViolations(page), [], `${path}: axe`);
       }
       await close();
@@ -190,7 +183,7 @@ if (skip) {
 
   t.test('report tables keep region names on one line at 1440 px', async (t) => {
     const { page, close } = await desktop('office-city');
-    await page.goto(`${server.baseUrl}/reports/430500`);
+    await page.goto(`${suite.server.baseUrl}/reports/430500`);
     const measured = await measure(page, 'table.figures');
     t.ok(measured.cells > 20, `${measured.cells} cells`);
     t.ok(measured.mainWidth >= 1200, `the dashboard uses the width (${measured.mainWidth}px)`);
@@ -209,7 +202,7 @@ if (skip) {
     const demo = await startServer();
     t.teardown(() => demo.app.close());
     await seedDemoNetwork(demo.db, demo.app.secrets, demo.clock.now());
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+    const context = await suite.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
     const page = await context.newPage();
     await signInThroughForm(page, demo.baseUrl, 'office');
     const close = () => context.close();
@@ -236,13 +229,13 @@ if (skip) {
   });
 
   t.test('on a phone the lists are cards and nothing scrolls sideways', async (t) => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
     const page = await context.newPage();
-    await signInThroughForm(page, server.baseUrl, 'coordinator');
+    await signInThroughForm(page, suite.server.baseUrl, 'coordinator');
     for (const path of ['/members', '/elders', '/hours/queue']) {
-      await page.goto(`${server.baseUrl}${path}`);
+      await page.goto(`${suite.server.baseUrl}${path}`);
       await page.setViewportSize({ width: 320, height: 700 });
-      t.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, `${path}: no sideways scroll at 320px`);
+      t.equal(await sidewaysScroll(page), 0, `${path}: no sideways scroll at 320px`);
       await page.setViewportSize({ width: 390, height: 800 });
     }
     await context.close();

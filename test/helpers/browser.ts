@@ -95,14 +95,69 @@ export interface LiveServer extends TestApp {
   baseUrl: string;
 }
 
+/** Listens on 127.0.0.1 with a random port, records the URLs the server receives (watchServerUrls), answers the base URL. */
+export async function listenLocally(app: FastifyInstance): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  watchServerUrls(app);
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
 /** The app on 127.0.0.1 with a random port, on an in-memory database with the demo seeded. */
 export async function startServer(): Promise<LiveServer> {
   const testApp = await createTestApp({ signInAttemptsPerAddress: 1000 });
-  await testApp.app.listen({ host: '127.0.0.1', port: 0 });
-  watchServerUrls(testApp.app);
-  const address = testApp.app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return { ...testApp, baseUrl: `http://127.0.0.1:${address.port}` };
+  return { ...testApp, baseUrl: await listenLocally(testApp.app) };
+}
+
+/** A browser test file's Chromium and server, set once tap has run the file's `before`. */
+export interface BrowserSuite<Server extends { app: FastifyInstance } = LiveServer> {
+  browser: Browser;
+  server: Server;
+}
+
+/**
+ * The set-up every browser test file shares: without Chromium, one skipped test
+ * named `skipName` and null; otherwise Chromium and a server (startServer(), or
+ * `start`) launched in parallel before the file's tests, `seed` run on the
+ * server, and both closed after them.
+ */
+export function browserSuite<Server extends { app: FastifyInstance } = LiveServer>(
+  options: { skipName?: string; start?: () => Promise<Server>; seed?: (server: Server) => unknown } = {},
+): BrowserSuite<Server> | null {
+  const skip = browserSkipReason();
+  if (skip) {
+    t.test(options.skipName ?? 'browser tests', { skip }, async () => {});
+    return null;
+  }
+  const suite = {} as BrowserSuite<Server>;
+  const start = options.start ?? (startServer as unknown as () => Promise<Server>);
+  t.before(async () => {
+    [suite.browser, suite.server] = await Promise.all([launchBrowser(), start()]);
+    await options.seed?.(suite.server);
+  });
+  t.teardown(async () => {
+    await suite.browser?.close();
+    await suite.server?.app.close();
+  });
+  return suite;
+}
+
+/**
+ * A phone-sized page (elder mode if asked) signed in through the form as `role`
+ * (with `password`, the demo one unless given) or signed out, with its console
+ * and page errors collected.
+ */
+export async function phonePage(
+  suite: BrowserSuite,
+  role: Role | 'office-city' | null,
+  options: { elder?: boolean; locale?: string; password?: string } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await newPhoneContext(suite.browser, { baseUrl: suite.server.baseUrl, elder: options.elder, locale: options.locale });
+  const page = await context.newPage();
+  const errors = watchForErrors(page);
+  if (role) await signInThroughForm(page, suite.server.baseUrl, role, options.password);
+  return { context, page, errors };
 }
 
 /**

@@ -40,6 +40,33 @@ export async function startServerProcess(dataDirectory: string, env: Record<stri
   };
 }
 
+export interface Exit { code: number | null; stdout: string; stderr: string }
+
+/**
+ * Runs `src/server.ts` or `src/cli.ts` on DATA_DIR to its exit, with `env` over
+ * PORT=0 and LOG_LEVEL=warn. A server that starts after all would listen for
+ * ever: it is killed after 60 s and the test fails on its output. `asUser` runs
+ * it as that uid and gid; tap's process-info hook (added to NODE_OPTIONS of
+ * every child) writes into the worktree, which another user may not, so
+ * `env -u` drops it then.
+ */
+export function runToExit(script: 'server' | 'cli', dataDirectory: string, args: readonly string[], options: { env?: Record<string, string>; asUser?: number } = {}): Promise<Exit> {
+  const command = [process.execPath, '--import', 'tsx', `src/${script}.ts`, ...args];
+  const [file, ...rest] = options.asUser === undefined ? command : ['env', '-u', 'NODE_OPTIONS', ...command];
+  const child = spawn(file!, rest, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DATA_DIR: dataDirectory, PORT: '0', LOG_LEVEL: 'warn', ...options.env },
+    ...(options.asUser === undefined ? {} : { uid: options.asUser, gid: options.asUser }),
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => { stdout += String(chunk); });
+  child.stderr!.on('data', (chunk) => { stderr += String(chunk); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); }));
+}
+
 /** A browser-like HTTP client over fetch: keeps cookies and the last CSRF token it saw. */
 export class HttpSession {
   cookies = new Map<string, string>();

@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.ts';
 import { openDatabase, type Db } from '../../src/db/client.ts';
 import type { Role } from '../../src/domain/access/authorize.ts';
+import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { demoPassword, demoSignIns, seedDemo } from '../../src/domain/demo/seed.ts';
 import { testSecrets } from './crypto-profile.ts';
 
@@ -21,6 +22,16 @@ export async function createTestApp(options: Partial<AppOptions> = {}): Promise<
   const clock = new TestClock();
   await seedDemo(db, clock.now());
   const app = await buildApp({ db, secrets: testSecrets(), clock: clock.now, ...options });
+  return { app, db, clock };
+}
+
+/** A fresh app on an in-memory database with the larger demo network (several counties, hours, redemption) seeded. */
+export async function createNetworkApp(options: Partial<AppOptions> = {}): Promise<TestApp> {
+  const db = openDatabase(':memory:');
+  const secrets = testSecrets();
+  const clock = new TestClock();
+  await seedDemoNetwork(db, secrets, clock.now());
+  const app = await buildApp({ db, secrets, clock: clock.now, ...options });
   return { app, db, clock };
 }
 

@@ -66,17 +66,9 @@ t.test('an elder page updates care and takes the elder off the registry with a r
 });
 
 t.test("an elder's page shows the visits and services received, with a link to the full list", async (t) => {
-  const { openDatabase } = await import('../../src/db/client.ts');
-  const { seedDemoNetwork } = await import('../../src/domain/demo/network.ts');
-  const { testSecrets } = await import('../helpers/crypto-profile.ts');
-  const { buildApp } = await import('../../src/app.ts');
-  const { TestClock, TestBrowser, demoPhone } = await import('../helpers/web.ts');
+  const { createNetworkApp, TestBrowser, demoPhone } = await import('../helpers/web.ts');
   const { demoPassword } = await import('../../src/domain/demo/seed.ts');
-  const db = openDatabase(':memory:');
-  const secrets = testSecrets();
-  const clock = new TestClock();
-  await seedDemoNetwork(db, secrets, clock.now());
-  const app = await buildApp({ db, secrets, clock: clock.now });
+  const { app, db } = await createNetworkApp();
   t.teardown(() => app.close());
   const served = db.$client
     .prepare(`SELECT elder_id AS id, count(*) AS n, max(service_date) AS last FROM service_records WHERE status = 'approved' AND elder_id IS NOT NULL AND village_code LIKE '433123101%' GROUP BY elder_id ORDER BY n DESC LIMIT 1`)

@@ -1,9 +1,5 @@
 import t from 'tap';
-import { buildApp } from '../../src/app.ts';
-import { openDatabase } from '../../src/db/client.ts';
-import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
-import { generateSecrets } from '../../src/lib/secrets.ts';
-import { TestClock, count, signedInAs, visibleText } from '../helpers/web.ts';
+import { count, createNetworkApp, signedInAs, visibleText } from '../helpers/web.ts';
 import { exportMemberData } from '../../src/domain/members/query.ts';
 import { openIdNumber } from '../../src/domain/members/identity.ts';
 import { actorWithRoles } from '../helpers/actor.ts';
@@ -13,11 +9,7 @@ import { actorWithRoles } from '../helpers/actor.ts';
  * themself). Staff in scope get it masked, or in clear only with a recorded
  * reason: audited, at most 10 per staff user per hour, counted atomically.
  */
-const db = openDatabase(':memory:');
-const secrets = generateSecrets();
-const clock = new TestClock();
-await seedDemoNetwork(db, secrets, clock.now());
-const app = await buildApp({ db, secrets, clock: clock.now });
+const { app, db, clock } = await createNetworkApp();
 t.teardown(() => app.close());
 const one = <T>(sql: string, ...args: unknown[]) => db.$client.prepare(sql).get(...args) as T;
 const member = one<{ id: number; phone: string; ciphertext: string }>(

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { buildApp } from '../../src/app.ts';
-import { openDatabase } from '../../src/db/client.ts';
-import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { openIdNumber } from '../../src/domain/members/identity.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
-import { generateSecrets } from '../../src/lib/secrets.ts';
-import { TestClock, count, signedInAs, visibleText } from '../helpers/web.ts';
+import { count, createNetworkApp, signedInAs, visibleText } from '../helpers/web.ts';
 
 /**
  * Issue 12 item 5: registering a phone or ID number that is already used
@@ -14,11 +10,8 @@ import { TestClock, count, signedInAs, visibleText } from '../helpers/web.ts';
  * unless the existing member is inside the registering user's scope. Ten
  * duplicate refusals per user per hour, then the form refuses (429).
  */
-const db = openDatabase(':memory:');
-const secrets = generateSecrets();
-const clock = new TestClock();
-await seedDemoNetwork(db, secrets, clock.now());
-const app = await buildApp({ db, secrets, clock: clock.now });
+const { app, db, clock } = await createNetworkApp();
+const secrets = app.secrets;
 t.teardown(() => app.close());
 const one = <T>(sql: string, ...args: unknown[]) => db.$client.prepare(sql).get(...args) as T;
 

@@ -10,35 +10,18 @@
  * - a file where the data directory is expected.
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
 import { AccountFlags, Ledger } from '../../src/ledger/index.ts';
+import { runToExit, type Exit } from '../helpers/server-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const nobody = 65534;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(script: 'cli' | 'server', args: string[], dataDirectory: string, asUser?: number): Promise<Run> {
-  // tap's process-info hook (added to NODE_OPTIONS of every child) writes into the worktree, which
-  // another user may not: `env -u` drops it for a command run as another user.
-  const command = [process.execPath, '--import', 'tsx', `src/${script}.ts`, ...args];
-  const [file, ...rest] = asUser === undefined ? command : ['env', '-u', 'NODE_OPTIONS', ...command];
-  const child = spawn(file!, rest, {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DATA_DIR: dataDirectory, PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: '0' },
-    ...(asUser === undefined ? {} : { uid: asUser, gid: asUser }),
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += String(chunk); });
-  child.stderr.on('data', (chunk) => { stderr += String(chunk); });
-  // A server that starts after all would listen for ever: stop it and let the test fail on its output.
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); }));
+function run(script: 'cli' | 'server', args: string[], dataDirectory: string, asUser?: number): Promise<Exit> {
+  return runToExit(script, dataDirectory, args, { env: { SEED_DEMO: '0' }, asUser });
 }
 
 function ledgerDatabase(dataDirectory: string): void {
@@ -56,7 +39,7 @@ function overwrite(path: string, offset: number, length: number): void {
 }
 
 /** One line on stderr, no stack trace, a non-zero exit. */
-function oneSentence(t: Test, result: Run, pattern: RegExp, what: string): void {
+function oneSentence(t: Test, result: Exit, pattern: RegExp, what: string): void {
   t.not(result.code, 0, `${what}: non-zero exit`);
   t.notOk(result.code === null, `${what}: it ended by itself`);
   t.equal(result.stderr.trim().split('\n').length, 1, `${what}: one line on stderr: ${result.stderr}`);

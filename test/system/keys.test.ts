@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,26 +6,15 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { testCryptoProfile, testProfileEnvironment } from '../helpers/crypto-profile.ts';
-import { HttpSession, startServerProcess } from '../helpers/server-process.ts';
+import { HttpSession, runToExit, startServerProcess, type Exit } from '../helpers/server-process.ts';
 
 // Real processes on a real data directory, as an operator runs them.
 
-const root = join(import.meta.dirname, '..', '..');
 const laojiazhai = '433123101001';
 
-/** Runs the server or a CLI command to its exit. */
-function runToExit(script: 'src/server.ts' | 'src/cli.ts', dataDirectory: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: root,
-    env: { ...process.env, DATA_DIR: dataDirectory, PORT: '0', LOG_LEVEL: 'warn', SEED_DEMO: '1', ...testProfileEnvironment(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => { stdout += String(chunk); });
-  child.stderr.on('data', (chunk) => { stderr += String(chunk); });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); }));
+/** Runs the server or a CLI command to its exit, with the demo seeded and the test crypto profile unless `env` says otherwise. */
+function runWithDemo(script: 'server' | 'cli', dataDirectory: string, args: string[] = [], env: Record<string, string> = {}): Promise<Exit> {
+  return runToExit(script, dataDirectory, args, { env: { SEED_DEMO: '1', ...testProfileEnvironment(), ...env } });
 }
 
 function fileSha256(path: string): string {
@@ -96,7 +84,7 @@ t.test('a missing or wrong secrets.json stops the server and the CLI instead of 
   const databaseBefore = fileSha256(databaseFile);
 
   rmSync(secretsFile);
-  const refused = await runToExit('src/server.ts', dataDirectory);
+  const refused = await runWithDemo('server', dataDirectory);
   t.not(refused.code, 0, 'the server exits non-zero');
   t.match(refused.stderr, `密钥文件 ${secretsFile} 不存在`, 'it says, in Chinese first, which file is missing');
   t.match(refused.stderr, `restore ${secretsFile} from your backup (or set SILVER_HOURS_TOKEN_KEY and SILVER_HOURS_DATA_KEY)`);
@@ -106,22 +94,22 @@ t.test('a missing or wrong secrets.json stops the server and the CLI instead of 
   t.equal(fileSha256(databaseFile), databaseBefore, 'the database file is unchanged');
   t.same(snapshot(dataDirectory), before, 'its members and key binding are unchanged');
 
-  const cliRefused = await runToExit('src/cli.ts', dataDirectory, ['seed', 'demo']);
+  const cliRefused = await runWithDemo('cli', dataDirectory, ['seed', 'demo']);
   t.equal(cliRefused.code, 1, 'a CLI command that needs the keys refuses too');
   t.match(cliRefused.stderr, `restore ${secretsFile} from your backup`);
   t.notMatch(cliRefused.stderr, /\n\s+at /, 'no stack trace');
   t.notOk(existsSync(secretsFile));
-  const checkRefused = await runToExit('src/cli.ts', dataDirectory, ['keys', 'check']);
+  const checkRefused = await runWithDemo('cli', dataDirectory, ['keys', 'check']);
   t.equal(checkRefused.code, 1, 'keys check says the keys are missing');
   t.match(checkRefused.stderr, `restore ${secretsFile} from your backup`);
 
   writeFileSync(secretsFile, JSON.stringify({ tokenSigningKey: randomBytes(48).toString('base64'), dataEncryptionKey: randomBytes(32).toString('base64') }), { mode: 0o600 });
-  const wrongFile = await runToExit('src/server.ts', dataDirectory);
+  const wrongFile = await runWithDemo('server', dataDirectory);
   t.not(wrongFile.code, 0, 'other keys in secrets.json are refused');
   t.match(wrongFile.stderr, `The keys in ${secretsFile} are not the ones this database's data is encrypted with`);
 
   rmSync(secretsFile);
-  const wrongVariables = await runToExit('src/server.ts', dataDirectory, [], {
+  const wrongVariables = await runWithDemo('server', dataDirectory, [], {
     SILVER_HOURS_TOKEN_KEY: randomBytes(48).toString('base64'), SILVER_HOURS_DATA_KEY: randomBytes(32).toString('base64'),
   });
   t.not(wrongVariables.code, 0, 'other keys in the environment are refused');
@@ -129,7 +117,7 @@ t.test('a missing or wrong secrets.json stops the server and the CLI instead of 
 
   writeFileSync(secretsFile, originalSecrets, { mode: 0o600 });
   const otherProfile = testCryptoProfile() === 'guomi' ? 'international' : 'guomi';
-  const wrongProfile = await runToExit('src/server.ts', dataDirectory, [], { CRYPTO_PROFILE: otherProfile });
+  const wrongProfile = await runWithDemo('server', dataDirectory, [], { CRYPTO_PROFILE: otherProfile });
   t.not(wrongProfile.code, 0, 'another crypto profile is refused');
   t.match(wrongProfile.stderr, `加密方案不符：该数据库使用 ${testCryptoProfile()} 方案，而 CRYPTO_PROFILE=${otherProfile}`);
   t.equal(fileSha256(databaseFile), databaseBefore, 'after all refusals the database file is unchanged');
@@ -162,7 +150,7 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   const memberPath = created.headers.get('location')!.replace(/\?.*$/, '');
 
   // While the server runs (it holds DATA_DIR/server.lock), rotation is refused and changes nothing.
-  const busy = await runToExit('src/cli.ts', dataDirectory, ['keys', 'rotate']);
+  const busy = await runWithDemo('cli', dataDirectory, ['keys', 'rotate']);
   t.not(busy.code, 0, 'refused while the server runs');
   t.match(busy.stderr, 'Not rotating the keys: a server or another command is using');
   t.equal(await server.stop(), 0);
@@ -171,7 +159,7 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   const before = snapshot(dataDirectory);
   const otherProfile = testCryptoProfile() === 'guomi' ? 'international' : 'guomi';
   for (const [step, args] of [['same profile', ['keys', 'rotate']], [`to ${otherProfile}`, ['keys', 'rotate', '--profile', otherProfile]]] as const) {
-    const ran = await runToExit('src/cli.ts', dataDirectory, [...args], { CRYPTO_PROFILE: '' });
+    const ran = await runWithDemo('cli', dataDirectory, [...args], { CRYPTO_PROFILE: '' });
     t.equal(ran.code, 0, `${step}: rotation succeeds (${ran.stderr})`);
     t.match(ran.stdout, /keys rotated .*ID numbers/);
   }
@@ -189,7 +177,7 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   t.equal(backups.length, 2, 'each rotation kept the keys it replaced');
   t.ok(backups.some((name) => readFileSync(join(dataDirectory, name), 'utf8') === oldSecrets), 'the original keys are in a dated backup');
   t.notOk(existsSync(join(dataDirectory, 'secrets.json.new')), 'no pending file is left');
-  const check = await runToExit('src/cli.ts', dataDirectory, ['keys', 'check'], { CRYPTO_PROFILE: '' });
+  const check = await runWithDemo('cli', dataDirectory, ['keys', 'check'], { CRYPTO_PROFILE: '' });
   t.equal(check.code, 0, 'keys check passes on the new keys');
   const sqlite = new Database(join(dataDirectory, 'silver-hours.db'), { readonly: true });
   const sealedValues = sqlite.prepare('SELECT (SELECT count(*) FROM members) + (SELECT count(*) FROM elders) + (SELECT count(card_token_ciphertext) FROM members)').pluck().get() as number;

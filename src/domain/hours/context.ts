@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.ts';
 import type { Actor } from '../access/authorize.ts';
+import type { Outcome, Problem } from '../kernel/outcome.ts';
 
 /** What every hours function needs: the database and a clock tests can move. */
 export interface HoursContext {
@@ -7,15 +8,10 @@ export interface HoursContext {
   now: () => number;
 }
 
-/** A refusal: an i18n key in src/i18n/<locale>/hours.json, the field it concerns, and parameters. */
-export interface Problem {
-  code: string;
-  field?: string;
-  params?: Record<string, string | number>;
-}
+/** Refusals name an i18n key in src/i18n/<locale>/hours.json, the field it concerns, and parameters (src/domain/kernel/outcome.ts). */
+export type { Problem };
 
-/** 423: locked (too many wrong PINs). */
-export type HoursOutcome<T> = { ok: true; value: T } | { ok: false; status: 400 | 403 | 404 | 409 | 410 | 422 | 423; problems: Problem[] };
+export type HoursOutcome<T> = Outcome<T>;
 
 export function ok<T>(value: T): HoursOutcome<T> {
   return { ok: true, value };

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { members } from '../../db/schema/people.ts';
 import { ownsMember, regionScopes, type Permission } from '../access/authorize.ts';
-import { failure, objectVillageInScope, villageInScope, type Actor, type PeopleContext, type Refusal, type RegionRow } from './context.ts';
+import { failure, objectVillageInScope, villageInScope, type Actor, type Outcome, type PeopleContext, type Refusal, type RegionRow } from './context.ts';
 import { canManageMembers } from './permissions.ts';
 
 export type MemberRow = typeof members.$inferSelect;
@@ -20,6 +20,27 @@ export function memberInScope(
   const scope = objectVillageInScope(context, actor, member.villageCode, 'people.error.member_not_found', permission);
   if (!scope.ok) return scope;
   return { ok: true, member, village: scope.village };
+}
+
+/**
+ * A write on one member: in one IMMEDIATE transaction, the member is loaded in
+ * the actor's scope (the refusal a missing member gets otherwise), then `work`
+ * runs with a context on the transaction (no `await` inside).
+ */
+export function writeMemberInScope<T>(
+  context: PeopleContext,
+  actor: Actor,
+  memberId: number,
+  work: (txContext: PeopleContext, member: MemberRow) => Outcome<T>,
+): Outcome<T> {
+  return context.db.transaction(
+    (tx) => {
+      const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
+      const found = memberInScope(txContext, actor, memberId);
+      return found.ok ? work(txContext, found.member) : found;
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 /** The member themself (signed in with a member login) or staff in scope. */

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
-import { memberInScope } from './access.ts';
+import { memberInScope, writeMemberInScope } from './access.ts';
 import { cardTokenHash, isValidCardNumber, newCardToken, openCardToken } from './card.ts';
 import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
@@ -17,25 +17,18 @@ export function reissueCard(
 ): Outcome<{ memberId: number; cardNumber: string; cardToken: string; cardVersion: number }> {
   const card = newCardToken(context.keys);
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
-      const found = memberInScope(txContext, actor, memberId);
-      if (!found.ok) return found;
-      const member = found.member;
-      if (member.status !== 'active' || !member.cardNumber) {
-        return failure(409, { code: 'people.error.card_member_not_active', params: { status: member.status } });
-      }
-      const cardVersion = member.cardVersion + 1;
-      tx.update(members)
-        .set({ cardTokenHash: card.hash, cardTokenCiphertext: card.ciphertext, cardVersion, cardIssuedAtMs: at, updatedAtMs: at })
-        .where(eq(members.id, memberId))
-        .run();
-      audit(txContext, actor, 'member.card_reissue', 'member', memberId, member.villageCode, { cardVersion });
-      return success({ memberId, cardNumber: member.cardNumber, cardToken: card.token, cardVersion });
-    },
-    { behavior: 'immediate' },
-  );
+  return writeMemberInScope(context, actor, memberId, (txContext, member) => {
+    if (member.status !== 'active' || !member.cardNumber) {
+      return failure(409, { code: 'people.error.card_member_not_active', params: { status: member.status } });
+    }
+    const cardVersion = member.cardVersion + 1;
+    txContext.db.update(members)
+      .set({ cardTokenHash: card.hash, cardTokenCiphertext: card.ciphertext, cardVersion, cardIssuedAtMs: at, updatedAtMs: at })
+      .where(eq(members.id, memberId))
+      .run();
+    audit(txContext, actor, 'member.card_reissue', 'member', memberId, member.villageCode, { cardVersion });
+    return success({ memberId, cardNumber: member.cardNumber, cardToken: card.token, cardVersion });
+  });
 }
 
 export interface PrintableCard {

@@ -1,61 +1,25 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db, Sqlite } from '../../db/client.ts';
-import { auditLog } from '../../db/schema/core.ts';
+import { connectionOf } from '../../db/client.ts';
 import { allowsRegion, type Actor, type Permission } from '../access/authorize.ts';
-import type { PeopleKeys } from '../../lib/crypto.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
+import { nowOf, type DomainContext } from '../kernel/context.ts';
+import { failure, type Problem, type Refusal } from '../kernel/outcome.ts';
+import { regionRow, type RegionRow } from '../regions/regions.ts';
 import { canManageMembers } from './permissions.ts';
 
-/**
- * What every people-domain function needs: the database, the data keys
- * (passed in, never read from the environment here), and a clock that tests
- * can set.
- */
-export interface PeopleContext {
-  db: Db;
-  keys: PeopleKeys;
-  now?: () => number;
-}
+/** What every people-domain function needs (src/domain/kernel/context.ts). */
+export type PeopleContext = DomainContext;
 
-export function nowMs(context: PeopleContext): number {
-  return context.now ? context.now() : Date.now();
-}
+export { nowOf as nowMs };
 
 export function todayInShanghai(context: PeopleContext): string {
-  return shanghaiDate(nowMs(context));
+  return shanghaiDate(nowOf(context));
 }
 
 export type { Actor };
 
-/**
- * A rejection: an i18n key (src/i18n/<locale>/people.json), the form field or
- * spreadsheet column it concerns, and parameters that never hold personal data
- * except masked.
- */
-export interface Problem {
-  code: string;
-  field?: string;
-  params?: Record<string, string | number>;
-}
-
-export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423 | 429;
-export interface Refusal {
-  ok: false;
-  status: RefusalStatus;
-  problems: Problem[];
-}
-export type Outcome<T> = { ok: true; value: T } | Refusal;
-
-export function success<T>(value: T): Outcome<T> {
-  return { ok: true, value };
-}
-
-/** A refusal; the type parameter only documents which call it answers. */
-export function failure<_T = never>(status: RefusalStatus, ...problems: Problem[]): Refusal {
-  return { ok: false, status, problems };
-}
-
+export { failure, success, type Outcome, type Problem, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 
 /**
  * A prepared statement on the connection behind `context.db` (works inside a
@@ -64,20 +28,13 @@ export function failure<_T = never>(status: RefusalStatus, ...problems: Problem[
  * paths such as checking 10,000 spreadsheet rows compile each query once.
  */
 export function prepared(context: PeopleContext, source: string): Statement {
-  const client = (context.db as unknown as { session: { client: Sqlite } }).session.client;
-  return client.prepare(source);
+  return connectionOf(context.db).prepare(source);
 }
 
-export interface RegionRow {
-  code: string;
-  level: string;
-  nameZh: string;
-  nameEn: string | null;
-  path: string;
-}
+export type { RegionRow };
 
 export function findRegion(context: PeopleContext, code: string): RegionRow | undefined {
-  return prepared(context, 'SELECT code, level, name_zh AS nameZh, name_en AS nameEn, path FROM regions WHERE code = ?').get(code) as RegionRow | undefined;
+  return regionRow(context.db, code);
 }
 
 /** A village the actor may act in, or the problem why not. */

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { memberStatusEvents, members } from '../../db/schema/people.ts';
-import { memberInScope } from './access.ts';
+import { writeMemberInScope } from './access.ts';
 import { checkReason, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
@@ -21,23 +21,17 @@ export function changeMemberStatus(
   const from = action === 'suspend' ? 'active' : 'suspended';
   const to = action === 'suspend' ? 'suspended' : 'active';
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
-      const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
-      const found = memberInScope(txContext, actor, memberId);
-      if (!found.ok) return found;
-      if (found.member.status !== from) {
-        return failure(409, {
-          code: action === 'suspend' ? 'people.error.not_active' : 'people.error.not_suspended',
-          params: { status: found.member.status },
-        });
-      }
-      const trimmed = reason.trim();
-      tx.update(members).set({ status: to, statusReason: trimmed, updatedAtMs: at }).where(eq(members.id, memberId)).run();
-      tx.insert(memberStatusEvents).values({ memberId, fromStatus: from, toStatus: to, reason: trimmed, actorUserId: actor.userId, atMs: at }).run();
-      audit(txContext, actor, `member.${action}`, 'member', memberId, found.member.villageCode, { reason: trimmed });
-      return success({ memberId, status: to });
-    },
-    { behavior: 'immediate' },
-  );
+  return writeMemberInScope(context, actor, memberId, (txContext, member) => {
+    if (member.status !== from) {
+      return failure(409, {
+        code: action === 'suspend' ? 'people.error.not_active' : 'people.error.not_suspended',
+        params: { status: member.status },
+      });
+    }
+    const trimmed = reason.trim();
+    txContext.db.update(members).set({ status: to, statusReason: trimmed, updatedAtMs: at }).where(eq(members.id, memberId)).run();
+    txContext.db.insert(memberStatusEvents).values({ memberId, fromStatus: from, toStatus: to, reason: trimmed, actorUserId: actor.userId, atMs: at }).run();
+    audit(txContext, actor, `member.${action}`, 'member', memberId, member.villageCode, { reason: trimmed });
+    return success({ memberId, status: to });
+  });
 }

@@ -3,27 +3,23 @@ import type { Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger, type TransferInput } from '../../ledger/index.ts';
-import type { PeopleKeys } from '../../lib/crypto.ts';
 import { ageOn, shanghaiDate } from '../../lib/idcard.ts';
 import { authorize, type Actor, type Permission, type Target } from '../access/authorize.ts';
 import { replayOf, writeOnce as writeOnceInKernel, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
 import { countyCodeOfPath, ledgerFor } from '../ledger/accounts.ts';
+import { nowOf, type DomainContext } from '../kernel/context.ts';
+import { success, type Outcome, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 import type { PeopleContext } from '../members/context.ts';
+import { regionRow, type RegionRow } from '../regions/regions.ts';
 
 /**
- * What every redemption-domain function needs: the database, the data keys
- * (for the members domain's card and PIN functions) and a clock tests can move.
+ * What every redemption-domain function needs (src/domain/kernel/context.ts):
+ * the same as the people domain's, whose card and PIN functions it calls.
  * Actors are the web application's actors (src/domain/access/authorize.ts).
  */
-export interface RedemptionContext {
-  db: Db;
-  keys: PeopleKeys;
-  now?: () => number;
-}
+export type RedemptionContext = DomainContext;
 
-export function nowOf(context: RedemptionContext): number {
-  return context.now ? context.now() : Date.now();
-}
+export { nowOf };
 
 export function peopleContextOf(context: RedemptionContext): PeopleContext {
   return { db: context.db, keys: context.keys, now: context.now };
@@ -34,24 +30,9 @@ export function ledgerOf(context: RedemptionContext): Ledger {
   return ledgerFor(context.db.$client, () => nowOf(context));
 }
 
-/** A refusal: an i18n key (src/i18n/<locale>/redemption.json, or people.json for PIN problems) and parameters. */
-export interface Problem {
-  code: string;
-  field?: string;
-  params?: Record<string, string | number>;
-}
-export type RefusalStatus = 400 | 403 | 404 | 409 | 422 | 423 | 429;
-export interface Refusal {
-  ok: false;
-  status: RefusalStatus;
-  problems: Problem[];
-}
-export type Outcome<T> = { ok: true; value: T } | Refusal;
+export { success, type Outcome, type Problem, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 
-export function success<T>(value: T): Outcome<T> {
-  return { ok: true, value };
-}
-
+/** A refusal with one problem: an i18n key (src/i18n/<locale>/redemption.json, or people.json for PIN problems) and parameters. */
 export function refuse(status: RefusalStatus, code: string, params?: Record<string, string | number>, field?: string): Refusal {
   return { ok: false, status, problems: [{ code, ...(field ? { field } : {}), ...(params ? { params } : {}) }] };
 }
@@ -178,20 +159,10 @@ export function checkAuthorized(actor: Actor | null, permission: Permission, tar
   return refuse(403, 'redemption.error.forbidden');
 }
 
-export interface RegionInfo {
-  code: string;
-  level: string;
-  nameZh: string;
-  nameEn: string | null;
-  path: string;
-}
+export type RegionInfo = RegionRow;
 
 export function regionOf(db: Db, code: string): RegionInfo | undefined {
-  return db
-    .select({ code: regions.code, level: regions.level, nameZh: regions.nameZh, nameEn: regions.nameEn, path: regions.path })
-    .from(regions)
-    .where(eq(regions.code, code))
-    .get();
+  return regionRow(db, code);
 }
 
 export function countyOfRegion(db: Db, code: string): string | undefined {

@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { connectionOf, type Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -16,6 +16,18 @@ export const childLevel: Readonly<Record<RegionLevel, RegionLevel | null>> = {
   township: 'village',
   village: null,
 };
+
+/** What the people and redemption domains look a region up for. */
+export type RegionRow = Pick<Region, 'code' | 'level' | 'nameZh' | 'nameEn' | 'path'>;
+
+/**
+ * A region by code on the raw connection (the same one inside a drizzle
+ * transaction): the statement cache (src/db/client.ts) compiles it once, so
+ * checking the villages of a 10,000-row roster stays cheap.
+ */
+export function regionRow(db: Db, code: string): RegionRow | undefined {
+  return connectionOf(db).prepare('SELECT code, level, name_zh AS nameZh, name_en AS nameEn, path FROM regions WHERE code = ?').get(code) as RegionRow | undefined;
+}
 
 export function findRegion(db: Db, code: string): Region | undefined {
   return db.select().from(regions).where(eq(regions.code, code)).get();

@@ -1,20 +1,9 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { settings } from '../../../src/db/schema/core.ts';
 import { policyKey } from '../../../src/domain/redemption/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
-import { createHoursApp, scalar } from './helpers.ts';
-
-async function logVisit(testApp: TestApp, volunteer: TestBrowser): Promise<number> {
-  await volunteer.get('/hours/new');
-  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
-  const response = await volunteer.post('/hours', {
-    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: '05:00', end_time: '06:00', village_code: '433123101001',
-  });
-  if (response.statusCode !== 303) throw new Error(`log failed: ${visibleText(response.body).slice(0, 300)}`);
-  return Number(/records\/(\d+)/.exec(response.headers.location as string)![1]);
-}
+import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
+import { createHoursApp, logVisit, scalar } from './helpers.ts';
 
 /** A cap 30 minutes above the demo volunteer's posted balance. */
 function capJustAbove(testApp: TestApp, capMode: 'refuse' | 'divert') {

@@ -1,6 +1,8 @@
 import { seedHours } from '../../../src/domain/demo/hours.ts';
 import type { AppOptions } from '../../../src/app.ts';
-import { createTestApp, type TestApp } from '../../helpers/web.ts';
+import { randomUUID } from 'node:crypto';
+import type { Test } from 'tap';
+import { createTestApp, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
 
 /** The demo app with the hours seed (standard, volunteers, elders, three months of records). */
 export async function createHoursApp(options: Partial<AppOptions> = {}): Promise<TestApp> {
@@ -15,4 +17,24 @@ export function scalar<T = number>(app: TestApp, sql: string, ...parameters: unk
 
 function testAppDb(app: TestApp) {
   return app.db.$client;
+}
+
+/** The volunteer logs a visit to 龙玉兰 on 2026-11-22 through the form; answers the new record's id. */
+export async function logVisit(testApp: TestApp, volunteer: TestBrowser, startTime = '05:00', endTime = '06:00'): Promise<number> {
+  await volunteer.get('/hours/new');
+  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  const response = await volunteer.post('/hours', {
+    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: startTime, end_time: endTime, village_code: '433123101001',
+  });
+  if (response.statusCode !== 303) throw new Error(`log failed: ${visibleText(response.body).slice(0, 300)}`);
+  return Number(/records\/(\d+)/.exec(response.headers.location as string)![1]);
+}
+
+/** An hours app closed after the test `t`, with the demo volunteer signed in and one visit of theirs pending review. */
+export async function withPendingVisit(t: Test): Promise<{ testApp: TestApp; volunteer: TestBrowser; id: number }> {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const id = await logVisit(testApp, volunteer);
+  return { testApp, volunteer, id };
 }

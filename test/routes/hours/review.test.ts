@@ -1,19 +1,8 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { expireUnreviewed } from '../../../src/domain/hours/review.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { count, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
-import { createHoursApp, scalar } from './helpers.ts';
-
-async function logVisit(testApp: TestApp, volunteer: TestBrowser, startTime = '05:00', endTime = '06:00'): Promise<number> {
-  await volunteer.get('/hours/new');
-  const elderId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
-  const response = await volunteer.post('/hours', {
-    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: startTime, end_time: endTime, village_code: '433123101001',
-  });
-  if (response.statusCode !== 303) throw new Error(`log failed: ${visibleText(response.body).slice(0, 300)}`);
-  return Number(/records\/(\d+)/.exec(response.headers.location as string)![1]);
-}
+import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
+import { createHoursApp, logVisit, scalar, withPendingVisit } from './helpers.ts';
 
 function available(testApp: TestApp): number {
   const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
@@ -22,10 +11,7 @@ function available(testApp: TestApp): number {
 }
 
 t.test('the coordinator approves from the queue; the volunteer sees the balance and the passbook line', async (t) => {
-  const testApp = await createHoursApp();
-  t.teardown(() => testApp.app.close());
-  const volunteer = await signedInAs(testApp.app, 'volunteer');
-  const id = await logVisit(testApp, volunteer);
+  const { testApp, volunteer, id } = await withPendingVisit(t);
   const before = available(testApp);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   const queue = await coordinator.get('/hours/queue');
@@ -52,10 +38,7 @@ t.test('the coordinator approves from the queue; the volunteer sees the balance 
 });
 
 t.test('reject needs a reason; the volunteer sees it; the hold is voided', async (t) => {
-  const testApp = await createHoursApp();
-  t.teardown(() => testApp.app.close());
-  const volunteer = await signedInAs(testApp.app, 'volunteer');
-  const id = await logVisit(testApp, volunteer);
+  const { testApp, volunteer, id } = await withPendingVisit(t);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   await coordinator.get(`/hours/records/${id}`);
   const transfers = count(testApp.db, 'ledger_transfers');
@@ -75,10 +58,7 @@ t.test('reject needs a reason; the volunteer sees it; the hold is voided', async
 });
 
 t.test('nobody reviews their own record; a record out of scope is refused', async (t) => {
-  const testApp = await createHoursApp();
-  t.teardown(() => testApp.app.close());
-  const volunteer = await signedInAs(testApp.app, 'volunteer');
-  const id = await logVisit(testApp, volunteer);
+  const { testApp, volunteer, id } = await withPendingVisit(t);
   const selfApprove = await volunteer.post(`/hours/records/${id}/approve`, {});
   t.equal(selfApprove.statusCode, 403);
   const city = await signedInAs(testApp.app, 'office-city');
@@ -148,10 +128,7 @@ t.test('the queue filters by village, type and volunteer, oldest first', async (
 });
 
 t.test('reversal of an approved record with a reason; refused when the credit is spent', async (t) => {
-  const testApp = await createHoursApp();
-  t.teardown(() => testApp.app.close());
-  const volunteer = await signedInAs(testApp.app, 'volunteer');
-  const id = await logVisit(testApp, volunteer);
+  const { testApp, volunteer, id } = await withPendingVisit(t);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   await coordinator.get(`/hours/records/${id}`);
   await coordinator.post(`/hours/records/${id}/approve`, {});
@@ -184,10 +161,7 @@ t.test('reversal of an approved record with a reason; refused when the credit is
 });
 
 t.test('expiry: a record nobody reviewed shows as expired and its hold is voided', async (t) => {
-  const testApp = await createHoursApp();
-  t.teardown(() => testApp.app.close());
-  const volunteer = await signedInAs(testApp.app, 'volunteer');
-  const id = await logVisit(testApp, volunteer);
+  const { testApp, volunteer, id } = await withPendingVisit(t);
   testApp.clock.advance(31 * 86_400_000);
   const expired = expireUnreviewed({ db: testApp.db, now: testApp.clock.now });
   t.ok(expired.includes(id));

@@ -1,19 +1,10 @@
-import t, { type Test } from 'tap';
-import { seedBig } from '../../../src/domain/demo/big.ts';
+import t from 'tap';
 import { trendLine } from '../../../src/domain/reports/charts.ts';
-import { Ledger } from '../../../src/ledger/index.ts';
-import { createTestApp, signedInAs } from '../../helpers/web.ts';
+import { signedInAs } from '../../helpers/web.ts';
+import { createReportsApp } from './helpers.ts';
 import { duplicateLandmarks } from '../../helpers/landmarks.ts';
 
 /** How report pages and exports present their figures (issue 14 item 16). */
-async function setup(t: Test) {
-  const test = await createTestApp();
-  t.teardown(() => test.app.close());
-  seedBig(test.db, { members: 150, months: 13, nowMs: test.clock.now(), seed: 3 });
-  new Ledger(test.db.$client).checkpoint(test.clock.now());
-  return test;
-}
-
 const reportPaths = [
   '/reports/430500',
   '/reports/430524?month=2026-10',
@@ -26,7 +17,7 @@ const reportPaths = [
 ];
 
 t.test('no two landmarks of a report page share a name (axe landmark-unique), in both modes', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await createReportsApp(t);
   const office = await signedInAs(app, 'office-city');
   for (const elder of [false, true]) {
     for (const path of reportPaths) {
@@ -48,7 +39,7 @@ t.test('the 12-month trend labels every month with its value, the peak included'
 });
 
 t.test('exports: each figure has its own unit (人/次/小时), and CSV files have Chinese names like the xlsx', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await createReportsApp(t);
   const office = await signedInAs(app, 'office-city');
   const csv = await office.get('/reports/430524/monthly.csv?month=2026-10');
   t.equal(csv.statusCode, 200);

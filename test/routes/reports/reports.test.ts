@@ -1,6 +1,5 @@
 import ExcelJS from 'exceljs';
-import t, { type Test } from 'tap';
-import { seedBig } from '../../../src/domain/demo/big.ts';
+import t from 'tap';
 import { neutralise } from '../../../src/domain/reports/exports.ts';
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
@@ -13,6 +12,7 @@ import { approveRecord, reverseRecord } from '../../../src/domain/hours/review.t
 import { shanghaiDateOf } from '../../../src/domain/hours/time.ts';
 import { maskName } from '../../../src/lib/mask.ts';
 import { createHoursApp } from '../hours/helpers.ts';
+import { createReportsApp } from './helpers.ts';
 import { minutesOfText } from '../../helpers/duration.ts';
 import { createTestApp, demoPhone, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
 import { addMonths } from '../../../src/domain/reports/months.ts';
@@ -20,16 +20,8 @@ import { directCategories, directClearing, directFigures } from '../../domain/re
 
 const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
 
-async function setup(t: Test) {
-  const test = await createTestApp();
-  t.teardown(() => test.app.close());
-  seedBig(test.db, { members: 150, months: 13, nowMs: test.clock.now(), seed: 3 });
-  new Ledger(test.db.$client).checkpoint(test.clock.now());
-  return test;
-}
-
 t.test('a county office sees its dashboard and cannot open another county', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await createReportsApp(t);
   const office = await signedInAs(app, 'office');
   const start = await office.get('/reports');
   t.equal(start.statusCode, 303);
@@ -54,7 +46,7 @@ t.test('a county office sees its dashboard and cannot open another county', asyn
 });
 
 t.test('drill-down with breadcrumb: city > county > township > village', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await createReportsApp(t);
   const admin = await signedInAs(app, 'admin');
   const city = await admin.get('/reports/433100?month=2026-10');
   t.match(city.body, 'href="/reports/433123?month=2026-10"', 'county link');
@@ -65,7 +57,7 @@ t.test('drill-down with breadcrumb: city > county > township > village', async (
 });
 
 t.test('monthly .xlsx: one sheet per section, Chinese headers, numbers as numbers equal to direct computation, no ID numbers', async (t) => {
-  const { app, db } = await setup(t);
+  const { app, db } = await createReportsApp(t);
   const office = await signedInAs(app, 'office');
   const response = await office.request({ method: 'GET', url: '/reports/433123/monthly.xlsx?month=2026-10' });
   t.equal(response.statusCode, 200);
@@ -110,7 +102,7 @@ t.test('monthly .xlsx: one sheet per section, Chinese headers, numbers as number
 });
 
 t.test('CSV: UTF-8 with BOM, formula-like cells neutralised', async (t) => {
-  const { app, db, clock } = await setup(t);
+  const { app, db, clock } = await createReportsApp(t);
   insertRegion(db, { code: '433123200299', parentCode: '433123200', level: 'village', nameZh: '=HYPERLINK("http://x","点我")', rural: true }, clock.now());
   t.equal(neutralise('+1'), "'+1");
   t.equal(neutralise('@SUM(A1)'), "'@SUM(A1)");
@@ -129,7 +121,7 @@ t.test('CSV: UTF-8 with BOM, formula-like cells neutralised', async (t) => {
 });
 
 t.test('visit coverage, teams, roster and ledger pages', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await createReportsApp(t);
   const office = await signedInAs(app, 'office');
   for (const url of ['/reports/433123/visits', '/reports/433123/teams?year=2026', '/reports/433123/roster', '/reports/433123/ledger?month=2026-10', '/reports/433123/monthly?month=2026-10']) {
     const response = await office.get(url);
@@ -144,7 +136,7 @@ t.test('visit coverage, teams, roster and ledger pages', async (t) => {
 });
 
 t.test('targets: the top office edits them, others cannot', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await createReportsApp(t);
   const office = await signedInAs(app, 'office');
   t.equal((await office.get('/reports/targets')).statusCode, 403);
   const admin = await signedInAs(app, 'admin');
@@ -160,7 +152,7 @@ t.test('targets: the top office edits them, others cannot', async (t) => {
 });
 
 t.test('transparency page: public, aggregates by county, checkpoints judged by the last full verification, no personal data', async (t) => {
-  const { app, db, clock } = await setup(t);
+  const { app, db, clock } = await createReportsApp(t);
   const anonymous = new TestBrowser(app);
   const verdict = (body: string) => /<strong id="latest-verdict">([^<]+)<\/strong>/.exec(body)?.[1];
   const before = await anonymous.get('/transparency');
@@ -185,7 +177,7 @@ t.test('transparency page: public, aggregates by county, checkpoints judged by t
 });
 
 t.test('transparency page: a tampered chain shows the failed verification and the checkpoint does not hold', async (t) => {
-  const { app, db, clock } = await setup(t);
+  const { app, db, clock } = await createReportsApp(t);
   const sqlite = db.$client;
   runFullVerification(sqlite, clock.now());
   const checkpoint = new Ledger(sqlite).checkpoints(1)[0]!;
@@ -256,7 +248,7 @@ t.test('overdue visits: the reports list and /coverage agree, and both take a vi
 });
 
 t.test('dashboard: sub-regions beside the previous month and last year, clearing positions and settlements, service shares in percent', async (t) => {
-  const { app, db } = await setup(t);
+  const { app, db } = await createReportsApp(t);
   const sqlite = db.$client;
   const admin = await signedInAs(app, 'admin');
   const month = '2026-10';
