@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
 import jwt from '@fastify/jwt';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
@@ -75,26 +75,9 @@ function installShutdownAnswer(app: FastifyInstance): void {
   });
 }
 
-/** Builds the application without listening, so tests drive it with app.inject(). */
-export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const secureCookies = options.secureCookies ?? false;
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
-    trustProxy: options.trustProxy ?? false,
-    // Requests that arrive while the server shuts down get our localized 503 page (below), not Fastify's JSON.
-    return503OnClosing: false,
-    routerOptions: { querystringParser: parseQueryString },
-  });
-  const onRoute = options.onRoute;
-  if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
-  app.decorate('db', options.db);
-  app.decorate('secrets', options.secrets);
-  app.decorate('clock', options.clock ?? Date.now);
-
-  await app.register(cookie);
-  await app.register(formbody);
-  await app.register(helmet, {
+/** Security headers: a strict CSP with nonces, HSTS over HTTPS, and none of the headers for browsers that no longer exist. */
+function helmetOptions(secureCookies: boolean): FastifyHelmetOptions {
+  return {
     enableCSPNonces: true,
     contentSecurityPolicy: {
       useDefaults: false,
@@ -122,7 +105,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     xXssProtection: false,
     xPermittedCrossDomainPolicies: false,
     xDnsPrefetchControl: false,
-  });
+  };
+}
+
+/** Cookies, form bodies, security headers, CSRF, rate limits and the JWT signer, in this order. */
+async function registerFastifyPlugins(app: FastifyInstance, options: AppOptions, secureCookies: boolean): Promise<void> {
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(helmet, helmetOptions(secureCookies));
   await app.register(csrf, { cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: secureCookies } });
   // Routes opt in with config.rateLimit; every refusal becomes our localized 429 page.
   await app.register(rateLimit, {
@@ -136,7 +126,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // per-call clock would be rebuilt on every request.
     verify: { algorithms: ['HS256'], allowedIss: 'silver-hours', allowedAud: 'silver-hours-web', ignoreExpiration: true },
   });
+}
 
+/** The request's language, translator, elder mode and whether htmx asked for a partial page. */
+function installLocale(app: FastifyInstance): void {
   app.decorateRequest('locale', 'zh-CN');
   app.decorateRequest('t', null as never);
   app.decorateRequest('elderMode', false);
@@ -147,15 +140,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.elderMode = request.cookies[elderModeCookie] === '1';
     request.isPartial = request.headers['hx-request-type'] === 'partial';
   });
-  installShutdownAnswer(app);
+}
 
-  installStorageHealth(app);
-  installSessions(app, { secureCookies });
-  installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
-  installErrorPages(app);
-  installAssets(app);
-  installJobs(app, options.jobs);
-
+/** Form input as routes read it: numeric fields in ASCII digits, and the CSRF token checked on every state-changing request. */
+function installFormHooks(app: FastifyInstance): void {
   // Full-width digits become ASCII in every numeric field (PINs, amounts, phones, card and ID numbers) before a route reads them.
   app.addHook('preValidation', async (request) => {
     normalizeNumericFields(request.body);
@@ -167,6 +155,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return done();
     app.csrfProtection(request, reply, done);
   });
+}
+
+/** Builds the application without listening, so tests drive it with app.inject(). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const secureCookies = options.secureCookies ?? false;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    // Requests that arrive while the server shuts down get our localized 503 page (below), not Fastify's JSON.
+    return503OnClosing: false,
+    routerOptions: { querystringParser: parseQueryString },
+  });
+  const onRoute = options.onRoute;
+  if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
+  app.decorate('db', options.db);
+  app.decorate('secrets', options.secrets);
+  app.decorate('clock', options.clock ?? Date.now);
+
+  await registerFastifyPlugins(app, options, secureCookies);
+  installLocale(app);
+  installShutdownAnswer(app);
+
+  installStorageHealth(app);
+  installSessions(app, { secureCookies });
+  installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
+  installErrorPages(app);
+  installAssets(app);
+  installJobs(app, options.jobs);
+
+  installFormHooks(app);
 
   for (const plugin of routePlugins) {
     await app.register(plugin, { signInAttemptsPerAddress: options.signInAttemptsPerAddress ?? 30 });

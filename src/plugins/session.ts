@@ -17,61 +17,54 @@ interface AccessClaims {
   sid: string;
 }
 
-/**
- * Sessions: a short access token (JWT, HS256, fixed issuer and audience) and
- * a rotating refresh token, both in HttpOnly SameSite=Lax cookies. On every
- * request the access token is checked, and its session must still be live in
- * the database (so sign-out and password changes take effect at once). When
- * the access token has expired, the refresh token is rotated right there, so
- * an htmx request in the middle of a form carries on without a detour.
- */
-export function installSessions(app: FastifyInstance, options: { secureCookies: boolean }): void {
+type SessionTools = ReturnType<typeof sessionTools>;
+
+/** The cookies and tokens of a session, on the app's clock and JWT keys. */
+function sessionTools(app: FastifyInstance, options: { secureCookies: boolean }) {
   const cookieBase = { httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, path: '/' };
+  const nowSeconds = (): number => Math.floor(app.clock() / 1000);
+  return {
+    issueAccessToken(reply: FastifyReply, userId: number, familyId: string): void {
+      const iat = nowSeconds();
+      const token = app.jwt.sign({ sub: String(userId), sid: familyId, iat, exp: iat + accessLifetimeSeconds });
+      reply.setCookie(accessCookie, token, { ...cookieBase, maxAge: accessLifetimeSeconds });
+    },
+    setRefreshCookie(reply: FastifyReply, token: string): void {
+      reply.setCookie(refreshCookie, token, { ...cookieBase, maxAge: Math.floor(refreshLifetimeMs / 1000) });
+    },
+    clearSessionCookies(reply: FastifyReply): void {
+      reply.clearCookie(accessCookie, cookieBase);
+      reply.clearCookie(refreshCookie, cookieBase);
+    },
+    verifyAccessToken(token: string): AccessClaims | null {
+      try {
+        const claims = app.jwt.verify<AccessClaims & { exp?: unknown }>(token);
+        if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !/^\d+$/.test(claims.sub)) return null;
+        // The verifier leaves expiry to us (see app.ts): an access token is good until its exp, by the app's clock.
+        if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds()) return null;
+        return claims;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
 
-  function nowSeconds(): number {
-    return Math.floor(app.clock() / 1000);
-  }
+function loadUser(app: FastifyInstance, request: FastifyRequest, userId: number, familyId: string): CurrentUser | null {
+  const user = findUser(app.db, userId);
+  if (!user || user.status !== 'active') return null;
+  return {
+    id: user.id,
+    displayName: user.displayName,
+    phone: user.phone,
+    mustChangePassword: user.mustChangePassword,
+    sessionFamilyId: familyId,
+    actor: actorOf(app.db, user.id, { user, locale: request.locale, ipAddress: request.ip }),
+  };
+}
 
-  function issueAccessToken(reply: FastifyReply, userId: number, familyId: string): void {
-    const iat = nowSeconds();
-    const token = app.jwt.sign({ sub: String(userId), sid: familyId, iat, exp: iat + accessLifetimeSeconds });
-    reply.setCookie(accessCookie, token, { ...cookieBase, maxAge: accessLifetimeSeconds });
-  }
-
-  function setRefreshCookie(reply: FastifyReply, token: string): void {
-    reply.setCookie(refreshCookie, token, { ...cookieBase, maxAge: Math.floor(refreshLifetimeMs / 1000) });
-  }
-
-  function clearSessionCookies(reply: FastifyReply): void {
-    reply.clearCookie(accessCookie, cookieBase);
-    reply.clearCookie(refreshCookie, cookieBase);
-  }
-
-  function loadUser(request: FastifyRequest, userId: number, familyId: string): CurrentUser | null {
-    const user = findUser(app.db, userId);
-    if (!user || user.status !== 'active') return null;
-    return {
-      id: user.id,
-      displayName: user.displayName,
-      phone: user.phone,
-      mustChangePassword: user.mustChangePassword,
-      sessionFamilyId: familyId,
-      actor: actorOf(app.db, user.id, { user, locale: request.locale, ipAddress: request.ip }),
-    };
-  }
-
-  function verifyAccessToken(token: string): AccessClaims | null {
-    try {
-      const claims = app.jwt.verify<AccessClaims & { exp?: unknown }>(token);
-      if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string' || !/^\d+$/.test(claims.sub)) return null;
-      // The verifier leaves expiry to us (see app.ts): an access token is good until its exp, by the app's clock.
-      if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds()) return null;
-      return claims;
-    } catch {
-      return null;
-    }
-  }
-
+/** `request.currentUser`, `request.requireUser()` and `request.authorize()`. */
+function decorateRequests(app: FastifyInstance): void {
   app.decorateRequest('currentUser', null);
   app.decorateRequest('sessionProblem', null);
   app.decorateRequest('requireUser', function requireUser(this: FastifyRequest): CurrentUser {
@@ -88,6 +81,71 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
     if (target && !options.publicObject && authorize(user.actor, permission)) throw notFound(options.notFoundKey);
     throw new HttpProblem(403, target ? 'errors.forbidden.outOfScope' : 'errors.forbidden.message');
   });
+}
+
+/** A live access token's user, or null. */
+function userOfAccessToken(app: FastifyInstance, tools: SessionTools, request: FastifyRequest, accessToken: string, nowMs: number): CurrentUser | null {
+  const claims = tools.verifyAccessToken(accessToken);
+  const userId = claims ? Number(claims.sub) : null;
+  if (claims && userId !== null && isSessionLive(app.db, claims.sid, userId, nowMs)) return loadUser(app, request, userId, claims.sid);
+  return null;
+}
+
+/** Rotates the refresh token: the user (and fresh cookies), or null; a reused token is audited. */
+function userOfRefreshToken(app: FastifyInstance, tools: SessionTools, request: FastifyRequest, reply: FastifyReply, presentedRefresh: string, nowMs: number): CurrentUser | null {
+  const result = rotateSession(app.db, presentedRefresh, nowMs);
+  if (result.kind === 'rotated' || result.kind === 'grace') {
+    const user = loadUser(app, request, result.userId, result.familyId);
+    if (user) {
+      tools.issueAccessToken(reply, result.userId, result.familyId);
+      if (result.kind === 'rotated') tools.setRefreshCookie(reply, result.token);
+      return user;
+    }
+  }
+  if (result.kind === 'reused') {
+    recordAudit(
+      app.db,
+      {
+        action: 'auth.refresh_token_reused',
+        actorUserId: result.userId,
+        objectType: 'user',
+        objectId: result.userId,
+        regionCode: homeRegionCode(actorOf(app.db, result.userId).grants),
+        ipAddress: request.ip,
+      },
+      nowMs,
+    );
+  }
+  return null;
+}
+
+/** Secure by default: every route needs a signed-in user unless its config says `public: true`. */
+async function requireSignedIn(request: FastifyRequest, reply: FastifyReply) {
+  const config = request.routeOptions.config;
+  if (config.public || config.skipSession || request.is404) return;
+  const user = request.requireUser();
+  if (user.mustChangePassword && !config.allowPendingPasswordChange) {
+    if (request.headers['hx-request'] === 'true') {
+      reply.header('HX-Redirect', '/account/password');
+      reply.code(204).send();
+      return reply;
+    }
+    reply.seeOther('/account/password');
+    return reply;
+  }
+}
+
+/**
+ * Sessions: a short access token (JWT, HS256, fixed issuer and audience) and
+ * a rotating refresh token, both in HttpOnly SameSite=Lax cookies. On every
+ * request the access token is checked, and its session must still be live in
+ * the database (so sign-out and password changes take effect at once). When
+ * the access token has expired, the refresh token is rotated right there, so
+ * an htmx request in the middle of a form carries on without a detour.
+ */
+export function installSessions(app: FastifyInstance, options: { secureCookies: boolean }): void {
+  const tools = sessionTools(app, options);
+  decorateRequests(app);
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.skipSession) return;
@@ -95,70 +153,31 @@ export function installSessions(app: FastifyInstance, options: { secureCookies: 
     const accessToken = request.cookies[accessCookie];
     const presentedRefresh = request.cookies[refreshCookie];
     if (accessToken) {
-      const claims = verifyAccessToken(accessToken);
-      const userId = claims ? Number(claims.sub) : null;
-      if (claims && userId !== null && isSessionLive(app.db, claims.sid, userId, nowMs)) {
-        request.currentUser = loadUser(request, userId, claims.sid);
-        if (request.currentUser) return;
-      }
+      request.currentUser = userOfAccessToken(app, tools, request, accessToken, nowMs);
+      if (request.currentUser) return;
     }
     if (presentedRefresh) {
-      const result = rotateSession(app.db, presentedRefresh, nowMs);
-      if (result.kind === 'rotated' || result.kind === 'grace') {
-        request.currentUser = loadUser(request, result.userId, result.familyId);
-        if (request.currentUser) {
-          issueAccessToken(reply, result.userId, result.familyId);
-          if (result.kind === 'rotated') setRefreshCookie(reply, result.token);
-          return;
-        }
-      }
-      if (result.kind === 'reused') {
-        recordAudit(
-          app.db,
-          {
-            action: 'auth.refresh_token_reused',
-            actorUserId: result.userId,
-            objectType: 'user',
-            objectId: result.userId,
-            regionCode: homeRegionCode(actorOf(app.db, result.userId).grants),
-            ipAddress: request.ip,
-          },
-          nowMs,
-        );
-      }
+      request.currentUser = userOfRefreshToken(app, tools, request, reply, presentedRefresh, nowMs);
+      if (request.currentUser) return;
     }
     if (accessToken || presentedRefresh) {
       request.sessionProblem = 'expired';
-      clearSessionCookies(reply);
+      tools.clearSessionCookies(reply);
     }
   });
 
-  /** Secure by default: every route needs a signed-in user unless its config says `public: true`. */
-  app.addHook('preHandler', async (request, reply) => {
-    const config = request.routeOptions.config;
-    if (config.public || config.skipSession || request.is404) return;
-    const user = request.requireUser();
-    if (user.mustChangePassword && !config.allowPendingPasswordChange) {
-      if (request.headers['hx-request'] === 'true') {
-        reply.header('HX-Redirect', '/account/password');
-        reply.code(204).send();
-        return reply;
-      }
-      reply.seeOther('/account/password');
-      return reply;
-    }
-  });
+  app.addHook('preHandler', requireSignedIn);
 
   app.decorate('sessions', {
     /** Starts a session for a user who just proved who they are, and sets both cookies. */
     begin(reply: FastifyReply, userId: number): string {
       const session = startSession(app.db, userId, app.clock());
-      issueAccessToken(reply, userId, session.familyId);
-      setRefreshCookie(reply, session.token);
+      tools.issueAccessToken(reply, userId, session.familyId);
+      tools.setRefreshCookie(reply, session.token);
       return session.familyId;
     },
     end(reply: FastifyReply): void {
-      clearSessionCookies(reply);
+      tools.clearSessionCookies(reply);
     },
   });
 }

@@ -127,6 +127,21 @@ function figureKey(month: string, name: string, dimension = ''): string {
   return `${month}|${name}|${dimension}`;
 }
 
+/** The month's service minutes and records by category, largest first, with each category's share of the minutes (permille). */
+function serviceCategoriesOf(figures: FigureMap, month: string, serviceMinutes: number) {
+  const categories = new Map<string, { minutes: number; records: number }>();
+  for (const [key, value] of figures) {
+    const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
+    if (keyMonth !== month || (name !== metric.serviceMinutes && name !== metric.serviceRecords)) continue;
+    const entry = categories.get(dimension) ?? { minutes: 0, records: 0 };
+    if (name === metric.serviceMinutes) entry.minutes += value;
+    else entry.records += value;
+    categories.set(dimension, entry);
+  }
+  return [...categories].map(([category, entry]) => ({ category, ...entry, sharePermille: serviceMinutes > 0 ? Math.round((entry.minutes * 1000) / serviceMinutes) : 0 }))
+    .filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes);
+}
+
 export class ReportReader {
   private readonly statements;
   readonly tree: Map<string, RegionNode>;
@@ -314,15 +329,6 @@ export class ReportReader {
         lastYear: this.monthFigures(child.code, lastYearMonth, childFigures, childRegistry),
       };
     });
-    const categories = new Map<string, { minutes: number; records: number }>();
-    for (const [key, value] of figures) {
-      const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
-      if (keyMonth !== month || (name !== metric.serviceMinutes && name !== metric.serviceRecords)) continue;
-      const entry = categories.get(dimension) ?? { minutes: 0, records: 0 };
-      if (name === metric.serviceMinutes) entry.minutes += value;
-      else entry.records += value;
-      categories.set(dimension, entry);
-    }
     const trend = trendMonths.map((trendMonth) => {
       const figuresOfMonth = this.monthFigures(region.code, trendMonth, figures, registry);
       return { month: trendMonth, serviceMinutes: figuresOfMonth.serviceMinutes, creditsIssued: figuresOfMonth.creditsIssued, creditsRedeemed: figuresOfMonth.creditsRedeemed, volunteersActive: figuresOfMonth.volunteersActive };
@@ -343,8 +349,7 @@ export class ReportReader {
       villagesRural,
       villagesWithPoint,
       children,
-      serviceCategories: [...categories].map(([category, entry]) => ({ category, ...entry, sharePermille: current.serviceMinutes > 0 ? Math.round((entry.minutes * 1000) / current.serviceMinutes) : 0 }))
-        .filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes),
+      serviceCategories: serviceCategoriesOf(figures, month, current.serviceMinutes),
       trend,
       counties,
       clearing,

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { roles, type Role } from '../../domain/access/authorize.ts';
 import {
   accountPage, grantRoleChoices, grantScopeChoices, readGrantScope, readNewAccountForm, temporaryPasswordProblem,
@@ -32,16 +32,47 @@ function translated(request: FastifyRequest, errors: Record<string, string>): Re
   return Object.fromEntries(Object.entries(errors).map(([name, messageKey]) => [name, request.t(messageKey)]));
 }
 
-const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  function loadAccount(request: FastifyRequest, idText: string): AccountSummary {
-    const id = parseId(idText);
-    if (id === null) throw notFound('accounts.error.not_found');
-    const found = findAccount(app.db, request.requireUser().actor, id);
-    // An account outside the scope is answered exactly like a missing one (issue 12 item 7).
-    if (!found.ok) throw notFound('accounts.error.not_found');
-    return found.account;
-  }
+function loadAccount(app: FastifyInstance, request: FastifyRequest, idText: string): AccountSummary {
+  const id = parseId(idText);
+  if (id === null) throw notFound('accounts.error.not_found');
+  const found = findAccount(app.db, request.requireUser().actor, id);
+  // An account outside the scope is answered exactly like a missing one (issue 12 item 7).
+  if (!found.ok) throw notFound('accounts.error.not_found');
+  return found.account;
+}
 
+async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: CreateForm, status = 200) {
+  const actor = request.requireUser().actor;
+  return reply.page('pages/accounts/new', { form, roleChoices: grantRoleChoices(actor), scopeChoices: grantScopeChoices(app.db, actor, request.locale) }, { titleKey: 'accounts.new.title', status });
+}
+
+interface ShowOptions {
+  grantForm?: { values: { role: string; scope: string }; error: string };
+  passwordError?: string;
+  revokeError?: string;
+  lockError?: string;
+  status?: number;
+}
+
+async function showAccount(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, account: AccountSummary, options: ShowOptions = {}) {
+  const actor = request.requireUser().actor;
+  const done = String((request.query as Record<string, unknown>).done ?? '');
+  return reply.page(
+    'pages/accounts/show',
+    {
+      ...accountPage(app.db, app.secrets, actor, account, { locale: request.locale, nowMs: app.clock() }),
+      done: ['created', 'granted', 'revoked', 'reset', 'unlocked'].includes(done) ? done : '',
+      lockError: options.lockError ?? '',
+      grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
+      passwordError: options.passwordError ?? '',
+      revokeError: options.revokeError ?? '',
+    },
+    { titleKey: 'accounts.show.title', titleVariables: { name: account.displayName }, status: options.status ?? 200 },
+  );
+}
+
+/** The list of accounts in the actor's area and the creation of one. */
+function registerListAndCreateRoutes(app: FastifyInstance): void {
   // ---- list ----
   app.get<{ Querystring: { q?: string; role?: string; page?: string } }>('/accounts', async (request, reply) => {
     request.authorize(canManageAccounts);
@@ -52,15 +83,9 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/accounts/index', { query, role, roles, result, created: '' }, { titleKey: 'accounts.title' });
   });
 
-  // ---- create ----
-  async function showNew(request: FastifyRequest, reply: FastifyReply, form: CreateForm, status = 200) {
-    const actor = request.requireUser().actor;
-    return reply.page('pages/accounts/new', { form, roleChoices: grantRoleChoices(actor), scopeChoices: grantScopeChoices(app.db, actor, request.locale) }, { titleKey: 'accounts.new.title', status });
-  }
-
   app.get('/accounts/new', async (request, reply) => {
     request.authorize(canManageAccounts);
-    return showNew(request, reply, emptyCreate());
+    return showNew(app, request, reply, emptyCreate());
   });
 
   app.post('/accounts', async (request, reply) => {
@@ -74,84 +99,64 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     };
     const temporaryPassword = field(request.body, 'temporary_password');
     const checked = readNewAccountForm({ ...values, temporaryPassword });
-    if (!checked.ok) return showNew(request, reply, { values, errors: translated(request, checked.errors), message: request.t('accounts.error.summary') }, 422);
+    if (!checked.ok) return showNew(app, request, reply, { values, errors: translated(request, checked.errors), message: request.t('accounts.error.summary') }, 422);
     const result = await createAccountByStaff(app.db, user.actor, checked.account, request.ip, app.clock(), key);
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
       // The key was used for another account: a new form (new key) with what was typed.
-      if (result.reason === 'key_conflict') return showNew(request, reply, { values: { ...values, idempotencyKey: newIdempotencyKey() }, errors: {}, message: request.t(idempotencyConflictKey) }, 409);
+      if (result.reason === 'key_conflict') return showNew(app, request, reply, { values: { ...values, idempotencyKey: newIdempotencyKey() }, errors: {}, message: request.t(idempotencyConflictKey) }, 409);
       const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : result.reason === 'name_invalid' || result.reason === 'name_missing' ? 'display_name' : 'scope';
-      return showNew(request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
+      return showNew(app, request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
     }
     return reply.seeOther(`/accounts/${result.userId}?done=created`);
   });
+}
 
-  // ---- one account ----
-  interface ShowOptions {
-    grantForm?: { values: { role: string; scope: string }; error: string };
-    passwordError?: string;
-    revokeError?: string;
-    lockError?: string;
-    status?: number;
-  }
-
-  async function showAccount(request: FastifyRequest, reply: FastifyReply, account: AccountSummary, options: ShowOptions = {}) {
-    const actor = request.requireUser().actor;
-    const done = String((request.query as Record<string, unknown>).done ?? '');
-    return reply.page(
-      'pages/accounts/show',
-      {
-        ...accountPage(app.db, app.secrets, actor, account, { locale: request.locale, nowMs: app.clock() }),
-        done: ['created', 'granted', 'revoked', 'reset', 'unlocked'].includes(done) ? done : '',
-        lockError: options.lockError ?? '',
-        grantForm: options.grantForm ?? { values: { role: '', scope: '' }, error: '' },
-        passwordError: options.passwordError ?? '',
-        revokeError: options.revokeError ?? '',
-      },
-      { titleKey: 'accounts.show.title', titleVariables: { name: account.displayName }, status: options.status ?? 200 },
-    );
-  }
-
+/** One account: its page, and granting and revoking its roles. */
+function registerRoleRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/accounts/:id', async (request, reply) => {
     request.authorize(canManageAccounts);
-    return showAccount(request, reply, loadAccount(request, request.params.id));
+    return showAccount(app, request, reply, loadAccount(app, request, request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/accounts/:id/roles', async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(request, request.params.id);
+    const account = loadAccount(app, request, request.params.id);
     const values = { role: field(request.body, 'role'), scope: field(request.body, 'scope') };
     const grant = readGrantScope(values.role, values.scope);
-    if (!grant.ok) return showAccount(request, reply, account, { grantForm: { values, error: Object.values(grant.errors).map((key) => request.t(key)).join(' ') }, status: 422 });
+    if (!grant.ok) return showAccount(app, request, reply, account, { grantForm: { values, error: Object.values(grant.errors).map((key) => request.t(key)).join(' ') }, status: 422 });
     const result = grantRole(app.db, request.requireUser().actor, account.id, grant.scope, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
-      return showAccount(request, reply, account, { grantForm: { values, error: request.t(`accounts.error.${result.reason}`) }, status: result.reason === 'already_granted' ? 409 : 422 });
+      return showAccount(app, request, reply, account, { grantForm: { values, error: request.t(`accounts.error.${result.reason}`) }, status: result.reason === 'already_granted' ? 409 : 422 });
     }
     return reply.seeOther(`/accounts/${account.id}?done=granted`);
   });
 
   app.post<{ Params: { id: string } }>('/accounts/:id/revoke', async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(request, request.params.id);
+    const account = loadAccount(app, request, request.params.id);
     // The role is named by its id, and must be one of this account's roles (never trust the id alone).
     const roleId = parseId(field(request.body, 'role_id'));
     const role = roleId === null ? undefined : account.roles.find((candidate) => candidate.id === roleId);
-    if (!role) return showAccount(request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
+    if (!role) return showAccount(app, request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
     const result = revokeRole(app.db, request.requireUser().actor, account.id, { role: role.role, regionCode: role.regionCode, siteId: role.siteId }, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.revoke_not_allowed');
-      return showAccount(request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
+      return showAccount(app, request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
     }
     return reply.seeOther(`/accounts/${account.id}?done=revoked`);
   });
+}
 
+/** One account's sign-in: lifting its lock and resetting its password. */
+function registerSignInRoutes(app: FastifyInstance): void {
   app.post<{ Params: { id: string } }>('/accounts/:id/unlock', async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(request, request.params.id);
+    const account = loadAccount(app, request, request.params.id);
     const result = liftSignInLock(app.db, app.secrets, request.requireUser().actor, account.id, request.ip, app.clock());
     if (!result.ok) {
-      if (result.reason === 'not_locked') return showAccount(request, reply, account, { lockError: request.t('accounts.error.not_locked'), status: 409 });
+      if (result.reason === 'not_locked') return showAccount(app, request, reply, account, { lockError: request.t('accounts.error.not_locked'), status: 409 });
       throw result.reason === 'not_found' ? notFound('accounts.error.not_found') : new HttpProblem(403, 'accounts.error.not_allowed');
     }
     return reply.seeOther(`/accounts/${account.id}?done=unlocked`);
@@ -159,18 +164,24 @@ const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.post<{ Params: { id: string } }>('/accounts/:id/password', async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(request, request.params.id);
+    const account = loadAccount(app, request, request.params.id);
     const temporaryPassword = field(request.body, 'temporary_password');
-    if (account.id === request.requireUser().id) return showAccount(request, reply, account, { passwordError: request.t('accounts.error.reset_self'), status: 422 });
+    if (account.id === request.requireUser().id) return showAccount(app, request, reply, account, { passwordError: request.t('accounts.error.reset_self'), status: 422 });
     const problem = temporaryPasswordProblem(temporaryPassword);
-    if (problem) return showAccount(request, reply, account, { passwordError: request.t(problem), status: 422 });
+    if (problem) return showAccount(app, request, reply, account, { passwordError: request.t(problem), status: 422 });
     const result = await resetPasswordByStaff(app.db, request.requireUser().actor, { userId: account.id, temporaryPassword }, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.reset_not_allowed');
-      return showAccount(request, reply, account, { passwordError: request.t(`accounts.error.${result.reason}`), status: 422 });
+      return showAccount(app, request, reply, account, { passwordError: request.t(`accounts.error.${result.reason}`), status: 422 });
     }
     return reply.seeOther(`/accounts/${account.id}?done=reset`);
   });
+}
+
+const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  registerListAndCreateRoutes(app);
+  registerRoleRoutes(app);
+  registerSignInRoutes(app);
 };
 
 export default accountsRoutes;

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../domain/redemption/context.ts';
 import {
   canWorkCounter, cancelBasket, confirmAttested, confirmBasket, identifyMember, placeBasket, redemptionAsSeen, voidRedemption,
@@ -24,62 +24,129 @@ import {
  * confirmation (see confirmAttested). Every step is a plain form post (303 to
  * the next page) that htmx boosts.
  */
-const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  const context = () => redemptionContext(app);
+function workableSites(app: FastifyInstance, request: FastifyRequest): Site[] { return workableSitesOf(redemptionContext(app), request.requireUser().actor); }
 
-  const workableSites = (request: FastifyRequest): Site[] => workableSitesOf(context(), request.requireUser().actor);
+function loadSite(app: FastifyInstance, request: FastifyRequest): Site {
+  const siteId = positiveId((request.params as { siteId: string }).siteId);
+  request.authorize(canWorkCounter);
+  const site = siteId === null ? undefined : findSite(app.db, siteId);
+  if (!site) throw notFound('redemption.error.site_not_found');
+  request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: 'redemption.error.site_not_found' });
+  return site;
+}
 
-  function loadSite(request: FastifyRequest): Site {
-    const siteId = positiveId((request.params as { siteId: string }).siteId);
-    request.authorize(canWorkCounter);
-    const site = siteId === null ? undefined : findSite(app.db, siteId);
-    if (!site) throw notFound('redemption.error.site_not_found');
-    request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: 'redemption.error.site_not_found' });
-    return site;
-  }
+function sitePage(
+  app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200,
+  elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
+) {
+  const recent = recentBaskets(redemptionContext(app), site.id, 10).map((redemption) => ({ ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale) }));
+  return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), elderForm }, {
+    titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
+  });
+}
 
+function loadMember(app: FastifyInstance, request: FastifyRequest, site: Site): { memberId: number; present: boolean } {
+  const found = readMemberReference(app, site.id, (request.params as { ref: string }).ref);
+  if (found === null) throw notFound('redemption.error.member_not_found');
+  return found;
+}
+
+/** The basket form (what a clerk may see of a member not proved present: see basketForm). */
+function basketPage(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, site: Site, found: { memberId: number; present: boolean }, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+  const form = basketForm(redemptionContext(app), site, found, problems);
+  if (!form) throw notFound('redemption.error.member_not_found');
+  return reply.page('pages/counter/basket', {
+    present: form.present, site, member: form.member, reference: (request.params as { ref: string }).ref, items: form.items,
+    values, errors: problemMessages(request.t, form.problems), idempotencyKey: values.idempotency_key ?? '', canUseVoucher: form.canUseVoucher,
+  }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
+}
+
+function loadElder(app: FastifyInstance, request: FastifyRequest, site: Site): number {
+  const elderId = readElderReference(app, site.id, (request.params as { ref: string }).ref);
+  if (elderId === null) throw notFound('redemption.error.elder_not_found');
+  return elderId;
+}
+
+function elderBasketPage(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, site: Site, elderId: number, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+  const form = elderBasketForm(redemptionContext(app), site, elderId);
+  if (!form) throw notFound('redemption.error.elder_not_found');
+  return reply.page('pages/counter/elder', {
+    site, elder: form.elder, reference: (request.params as { ref: string }).ref, items: form.items,
+    values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+  }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
+}
+
+/** The basket form: a quantity per active item (blank = 0, anything but 1-2 digits = -1, refused by placeBasket), and its idempotency key. */
+function readBasketForm(app: FastifyInstance, request: FastifyRequest, site: Site) {
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const values: Record<string, string> = {};
+  const lines = itemsOf(app.db, site.id, { activeOnly: true }).map((item) => {
+    const text = field(body, `qty_${item.id}`).trim();
+    values[`qty_${item.id}`] = text;
+    return { itemId: item.id, quantity: text === '' ? 0 : /^\d{1,2}$/.test(text) ? Number(text) : -1 };
+  });
+  const key = readIdempotencyKey(body);
+  values.idempotency_key = key ?? '';
+  return { body, values, lines, key };
+}
+
+function loadBasket(app: FastifyInstance, request: FastifyRequest, site: Site): Redemption {
+  const redemptionId = positiveId((request.params as { id: string }).id);
+  const redemption = redemptionId === null ? undefined : redemptionAsSeen(redemptionContext(app), redemptionId);
+  if (!redemption || redemption.siteId !== site.id) throw notFound('redemption.error.basket_not_found');
+  return redemption;
+}
+
+function basketStatusPage(
+  app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, site: Site, redemption: Redemption, problems: Problem[], status = 200, attestValues: Record<string, string> = {},
+) {
+  const shown = basketStatus(redemptionContext(app), redemption);
+  const receipt = shown.receipt;
+  return reply.page('pages/counter/receipt', {
+    site, redemption, member: shown.member, elder: shown.elder, attestValues, receipt, lines: shown.lines, errors: problemMessages(request.t, problems),
+    payerName: shown.payerName, pinSetByStaff: shown.pinSetByStaff, balanceNow: shown.balanceNow, canVoid: shown.canVoid,
+    when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
+    pinLockedUntil: shown.member?.pinLockedUntilMs ? formatDateTime(shown.member.pinLockedUntilMs, request.locale) : null,
+    memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),
+  }, receipt
+    ? { titleKey: 'redemption.receipt.title', titleVariables: { number: receipt.receiptNumber }, status }
+    : { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
+}
+
+/** Choosing the site and finding the member or the elder (typed, scanned or by the card URL). */
+function registerFindRoutes(app: FastifyInstance): void {
   app.get('/counter', async (request, reply) => {
     request.authorize(canWorkCounter);
-    const sites = workableSites(request);
+    const sites = workableSites(app, request);
     if (sites.length === 1) return reply.seeOther(`/counter/${sites[0]!.id}`);
     return reply.page('pages/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
   });
 
-  function sitePage(
-    request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], lookup = '', status = 200,
-    elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
-  ) {
-    const recent = recentBaskets(context(), site.id, 10).map((redemption) => ({ ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale) }));
-    return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), elderForm }, {
-      titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
-    });
-  }
-
-  app.get<{ Params: { siteId: string } }>('/counter/:siteId', async (request, reply) => sitePage(request, reply, loadSite(request), []));
+  app.get<{ Params: { siteId: string } }>('/counter/:siteId', async (request, reply) => sitePage(app, request, reply, loadSite(app, request), []));
 
   app.post<{ Params: { siteId: string } }>('/counter/:siteId/identify', async (request, reply) => {
-    const site = loadSite(request);
+    const site = loadSite(app, request);
     const typed = field(request.body, 'lookup').trim();
     // A scanned card URL (…/c/<token>) typed or pasted by a scanner into the box.
     const scanned = /\/c\/([A-Za-z0-9_-]{20,100})\/?$/.exec(typed);
     const lookup = scanned ? '' : typed.replace(/[\s-]/g, '');
     // A typed card number or phone is limited per clerk and per site (lookUpMemberAtCounter); a scanned card proves presence.
     const actor = request.requireUser().actor;
-    const found = scanned ? identifyMember(context(), { token: scanned[1]! })
-      : lookUpMemberAtCounter(context(), actor, site, /^\d{13}$/.test(lookup) ? { cardNumber: lookup } : { phone: lookup });
-    if (!found.ok) return sitePage(request, reply, site, found.problems, lookup, found.status);
+    const found = scanned ? identifyMember(redemptionContext(app), { token: scanned[1]! })
+      : lookUpMemberAtCounter(redemptionContext(app), actor, site, /^\d{13}$/.test(lookup) ? { cardNumber: lookup } : { phone: lookup });
+    if (!found.ok) return sitePage(app, request, reply, site, found.problems, lookup, found.status);
     return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId, Boolean(scanned))}`);
   });
 
   // A registered elder at a service station, by name and the ID number (whole, or its last four characters).
   app.post<{ Params: { siteId: string } }>('/counter/:siteId/identify-elder', { config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
-    const site = loadSite(request);
+    const site = loadSite(app, request);
     const values = { elderName: field(request.body, 'elder_name').trim().slice(0, 40), elderDigits: field(request.body, 'elder_digits').trim().slice(0, 20) };
-    const found = lookUpElderAtCounter(context(), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
+    const found = lookUpElderAtCounter(redemptionContext(app), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
     if (!found.ok) {
       // Only a service station shows the elder search (and its errors); elsewhere the refusal is the page's own.
-      if (site.kind !== 'service_station') return sitePage(request, reply, site, found.problems, '', found.status);
-      return sitePage(request, reply, site, [], '', found.status, { values, errors: problemMessages(request.t, found.problems) });
+      if (site.kind !== 'service_station') return sitePage(app, request, reply, site, found.problems, '', found.status);
+      return sitePage(app, request, reply, site, [], '', found.status, { values, errors: problemMessages(request.t, found.problems) });
     }
     // An elder who is also a member pays like any member: card and PIN.
     if (found.value.memberId !== null) return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);
@@ -93,156 +160,100 @@ const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.get<{ Params: { token: string } }>('/counter/scan/:token', async (request, reply) => {
     const token = request.params.token;
     request.authorize(canWorkCounter);
-    const sites = workableSites(request);
+    const sites = workableSites(app, request);
     const chosen = positiveId(field(request.query, 'site'));
     const site = chosen !== null ? sites.find((candidate) => candidate.id === chosen) : sites.length === 1 ? sites[0] : undefined;
     if (!site) return reply.page('pages/counter/index', { sites, token }, { titleKey: 'redemption.counter.title' });
-    const found = identifyMember(context(), { token });
-    if (!found.ok) return sitePage(request, reply, site, found.problems, '', found.status);
+    const found = identifyMember(redemptionContext(app), { token });
+    if (!found.ok) return sitePage(app, request, reply, site, found.problems, '', found.status);
     return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId, true)}`);
   });
+}
 
-  function loadMember(request: FastifyRequest, site: Site): { memberId: number; present: boolean } {
-    const found = readMemberReference(app, site.id, (request.params as { ref: string }).ref);
-    if (found === null) throw notFound('redemption.error.member_not_found');
-    return found;
-  }
-
-  /** The basket form (what a clerk may see of a member not proved present: see basketForm). */
-  function basketPage(request: FastifyRequest, reply: FastifyReply, site: Site, found: { memberId: number; present: boolean }, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const form = basketForm(context(), site, found, problems);
-    if (!form) throw notFound('redemption.error.member_not_found');
-    return reply.page('pages/counter/basket', {
-      present: form.present, site, member: form.member, reference: (request.params as { ref: string }).ref, items: form.items,
-      values, errors: problemMessages(request.t, form.problems), idempotencyKey: values.idempotency_key ?? '', canUseVoucher: form.canUseVoucher,
-    }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
-  }
-
-  function loadElder(request: FastifyRequest, site: Site): number {
-    const elderId = readElderReference(app, site.id, (request.params as { ref: string }).ref);
-    if (elderId === null) throw notFound('redemption.error.elder_not_found');
-    return elderId;
-  }
-
-  function elderBasketPage(request: FastifyRequest, reply: FastifyReply, site: Site, elderId: number, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const form = elderBasketForm(context(), site, elderId);
-    if (!form) throw notFound('redemption.error.elder_not_found');
-    return reply.page('pages/counter/elder', {
-      site, elder: form.elder, reference: (request.params as { ref: string }).ref, items: form.items,
-      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
-    }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
-  }
-
-  /** The basket form: a quantity per active item (blank = 0, anything but 1-2 digits = -1, refused by placeBasket), and its idempotency key. */
-  function readBasketForm(request: FastifyRequest, site: Site) {
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const values: Record<string, string> = {};
-    const lines = itemsOf(app.db, site.id, { activeOnly: true }).map((item) => {
-      const text = field(body, `qty_${item.id}`).trim();
-      values[`qty_${item.id}`] = text;
-      return { itemId: item.id, quantity: text === '' ? 0 : /^\d{1,2}$/.test(text) ? Number(text) : -1 };
-    });
-    const key = readIdempotencyKey(body);
-    values.idempotency_key = key ?? '';
-    return { body, values, lines, key };
-  }
-
+/** The basket forms of an elder (voucher) and of a member (wallet or voucher). */
+function registerBasketRoutes(app: FastifyInstance): void {
   app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref', async (request, reply) => {
-    const site = loadSite(request);
-    return elderBasketPage(request, reply, site, loadElder(request, site), []);
+    const site = loadSite(app, request);
+    return elderBasketPage(app, request, reply, site, loadElder(app, request, site), []);
   });
 
   app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/e/:ref/baskets', async (request, reply) => {
-    const site = loadSite(request);
-    const elderId = loadElder(request, site);
-    const { values, lines, key } = readBasketForm(request, site);
-    if (!key) return elderBasketPage(request, reply, site, elderId, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const placed = placeBasket(context(), request.requireUser().actor, { siteId: site.id, memberId: null, elderId, lines, payer: 'voucher', idempotencyKey: key });
-    if (!placed.ok) return elderBasketPage(request, reply, site, elderId, placed.problems, values, placed.status);
+    const site = loadSite(app, request);
+    const elderId = loadElder(app, request, site);
+    const { values, lines, key } = readBasketForm(app, request, site);
+    if (!key) return elderBasketPage(app, request, reply, site, elderId, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const placed = placeBasket(redemptionContext(app), request.requireUser().actor, { siteId: site.id, memberId: null, elderId, lines, payer: 'voucher', idempotencyKey: key });
+    if (!placed.ok) return elderBasketPage(app, request, reply, site, elderId, placed.problems, values, placed.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${placed.value.id}`);
   });
 
   app.get<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/m/:ref', async (request, reply) => {
-    const site = loadSite(request);
-    return basketPage(request, reply, site, loadMember(request, site), []);
+    const site = loadSite(app, request);
+    return basketPage(app, request, reply, site, loadMember(app, request, site), []);
   });
 
   app.post<{ Params: { siteId: string; ref: string } }>('/counter/:siteId/m/:ref/baskets', async (request, reply) => {
-    const site = loadSite(request);
-    const found = loadMember(request, site);
+    const site = loadSite(app, request);
+    const found = loadMember(app, request, site);
     const user = request.requireUser();
-    const { body, values, lines, key } = readBasketForm(request, site);
+    const { body, values, lines, key } = readBasketForm(app, request, site);
     values.payer = field(body, 'payer') === 'voucher' ? 'voucher' : 'wallet';
-    if (!key) return basketPage(request, reply, site, found, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const placed = placeBasket(context(), user.actor, { siteId: site.id, memberId: found.memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
-    if (!placed.ok) return basketPage(request, reply, site, found, placed.problems, values, placed.status);
+    if (!key) return basketPage(app, request, reply, site, found, [{ code: 'redemption.error.key_reused' }], values, 400);
+    const placed = placeBasket(redemptionContext(app), user.actor, { siteId: site.id, memberId: found.memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
+    if (!placed.ok) return basketPage(app, request, reply, site, found, placed.problems, values, placed.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${placed.value.id}`);
   });
+}
 
-  function loadBasket(request: FastifyRequest, site: Site): Redemption {
-    const redemptionId = positiveId((request.params as { id: string }).id);
-    const redemption = redemptionId === null ? undefined : redemptionAsSeen(context(), redemptionId);
-    if (!redemption || redemption.siteId !== site.id) throw notFound('redemption.error.basket_not_found');
-    return redemption;
-  }
-
-  function basketStatusPage(
-    request: FastifyRequest, reply: FastifyReply, site: Site, redemption: Redemption, problems: Problem[], status = 200, attestValues: Record<string, string> = {},
-  ) {
-    const shown = basketStatus(context(), redemption);
-    const receipt = shown.receipt;
-    return reply.page('pages/counter/receipt', {
-      site, redemption, member: shown.member, elder: shown.elder, attestValues, receipt, lines: shown.lines, errors: problemMessages(request.t, problems),
-      payerName: shown.payerName, pinSetByStaff: shown.pinSetByStaff, balanceNow: shown.balanceNow, canVoid: shown.canVoid,
-      when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
-      pinLockedUntil: shown.member?.pinLockedUntilMs ? formatDateTime(shown.member.pinLockedUntilMs, request.locale) : null,
-      memberReference: redemption.memberId === null ? null : memberReference(app, site.id, redemption.memberId),
-    }, receipt
-      ? { titleKey: 'redemption.receipt.title', titleVariables: { number: receipt.receiptNumber }, status }
-      : { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
-  }
-
+/** A placed basket: its status and receipt, confirmed by PIN or attested, cancelled or voided. */
+function registerReceiptRoutes(app: FastifyInstance): void {
   app.get<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id', async (request, reply) => {
-    const site = loadSite(request);
-    return basketStatusPage(request, reply, site, loadBasket(request, site), []);
+    const site = loadSite(app, request);
+    return basketStatusPage(app, request, reply, site, loadBasket(app, request, site), []);
   });
 
   app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/confirm', async (request, reply) => {
-    const site = loadSite(request);
-    const redemption = loadBasket(request, site);
-    const result = await confirmBasket(context(), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
-    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
+    const site = loadSite(app, request);
+    const redemption = loadBasket(app, request, site);
+    const result = await confirmBasket(redemptionContext(app), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
+    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
   app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/attest', async (request, reply) => {
-    const site = loadSite(request);
-    const redemption = loadBasket(request, site);
+    const site = loadSite(app, request);
+    const redemption = loadBasket(app, request, site);
     const values = {
       witness: field(request.body, 'witness'), witness_name: field(request.body, 'witness_name').slice(0, 40),
       note: field(request.body, 'note').slice(0, 400), read_out: field(request.body, 'read_out'),
     };
-    const result = confirmAttested(context(), request.requireUser().actor, redemption.id, {
+    const result = confirmAttested(redemptionContext(app), request.requireUser().actor, redemption.id, {
       witness: values.witness, witnessName: values.witness_name, note: values.note, readOut: values.read_out === '1',
     });
-    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status, values);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status, values);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
   app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/cancel', async (request, reply) => {
-    const site = loadSite(request);
-    const redemption = loadBasket(request, site);
-    const result = cancelBasket(context(), request.requireUser().actor, redemption.id);
-    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
+    const site = loadSite(app, request);
+    const redemption = loadBasket(app, request, site);
+    const result = cancelBasket(redemptionContext(app), request.requireUser().actor, redemption.id);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
   app.post<{ Params: { siteId: string; id: string } }>('/counter/:siteId/baskets/:id/void', async (request, reply) => {
-    const site = loadSite(request);
-    const redemption = loadBasket(request, site);
-    const result = voidRedemption(context(), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
-    if (!result.ok) return basketStatusPage(request, reply, site, redemptionAsSeen(context(), redemption.id)!, result.problems, result.status);
+    const site = loadSite(app, request);
+    const redemption = loadBasket(app, request, site);
+    const result = voidRedemption(redemptionContext(app), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
+    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
+}
+
+const counterRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  registerFindRoutes(app);
+  registerBasketRoutes(app);
+  registerReceiptRoutes(app);
 };
 export default counterRoutes;

@@ -1,5 +1,6 @@
 import QRCode from 'qrcode';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { HoursContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import {
   activitiesFor, activityVillages, attendanceOf, attendanceOfMember, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
@@ -13,26 +14,44 @@ import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
 
-const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  const context = hoursContext(app);
+function loadActivity(context: HoursContext, request: FastifyRequest, id: string): ActivityInfo {
+  const user = request.requireUser();
+  const activity = findActivity(context, positiveInteger(id) ?? 0);
+  // An activity the user may not run is answered exactly like a missing one.
+  if (!activity || !mayRunActivity(context, user.actor, activity)) throw notFound('hours.error.activity_not_found');
+  return activity;
+}
 
-  function loadActivity(request: FastifyRequest, id: string): ActivityInfo {
-    const user = request.requireUser();
-    const activity = findActivity(context, positiveInteger(id) ?? 0);
-    // An activity the user may not run is answered exactly like a missing one.
-    if (!activity || !mayRunActivity(context, user.actor, activity)) throw notFound('hours.error.activity_not_found');
-    return activity;
-  }
+async function codeView(context: HoursContext, request: FastifyRequest, activityId: number) {
+  const session = sessionOf(context, activityId);
+  if (!session || session.closedAtMs !== null) return null;
+  const path = checkInPath(session, context.now());
+  const url = `${request.protocol}://${request.host}${path}`;
+  const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  return { url, svg, activityId };
+}
 
-  async function codeView(request: FastifyRequest, activityId: number) {
-    const session = sessionOf(context, activityId);
-    if (!session || session.closedAtMs !== null) return null;
-    const path = checkInPath(session, app.clock());
-    const url = `${request.protocol}://${request.host}${path}`;
-    const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
-    return { url, svg, activityId };
-  }
+async function showSignIn(context: HoursContext, request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200, errors: FormErrors = noErrors) {
+  const session = sessionOf(context, activity.id);
+  const query = request.query as Record<string, string | undefined>;
+  return reply.page(
+    'pages/hours/sign-in',
+    {
+      activity, session, code: await codeView(context, request, activity.id), attendance: session ? attendanceOf(context, session.id) : [],
+      types: typesInForce(context, shanghaiDateOf(context.now())).filter((type) => type.active), f: formatters(request),
+      villages: session ? [] : activityVillages(context, activity), errors, values: { serviceType: field(request.body, 'service_type'), village: field(request.body, 'village_code') },
+      closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
+      skipped: (query.skipped ?? '').split(',').filter((entry) => /^\d{1,9}\.(overlapping|over_daily_max|too_short)$/.test(entry)).slice(0, 200).map((entry) => {
+        const [memberId, reason] = entry.split('.');
+        return { memberId: Number(memberId), reason: reason! };
+      }),
+    },
+    { titleKey: 'hours.activity.title', titleVariables: { theme: activity.theme }, status },
+  );
+}
 
+/** The activities list and an activity's sign-in screen: opening it, its QR code, closing it. */
+function registerSignInRoutes(app: FastifyInstance, context: HoursContext): void {
   app.get('/activities', async (request, reply) => {
     const user = request.requireUser();
     const activities = activitiesFor(context, user.actor);
@@ -42,33 +61,15 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/hours/activities', { activities }, { titleKey: 'hours.activity.list' });
   });
 
-  async function showSignIn(request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200, errors: FormErrors = noErrors) {
-    const session = sessionOf(context, activity.id);
-    const query = request.query as Record<string, string | undefined>;
-    return reply.page(
-      'pages/hours/sign-in',
-      {
-        activity, session, code: await codeView(request, activity.id), attendance: session ? attendanceOf(context, session.id) : [],
-        types: typesInForce(context, shanghaiDateOf(app.clock())).filter((type) => type.active), f: formatters(request),
-        villages: session ? [] : activityVillages(context, activity), errors, values: { serviceType: field(request.body, 'service_type'), village: field(request.body, 'village_code') },
-        closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
-        skipped: (query.skipped ?? '').split(',').filter((entry) => /^\d{1,9}\.(overlapping|over_daily_max|too_short)$/.test(entry)).slice(0, 200).map((entry) => {
-          const [memberId, reason] = entry.split('.');
-          return { memberId: Number(memberId), reason: reason! };
-        }),
-      },
-      { titleKey: 'hours.activity.title', titleVariables: { theme: activity.theme }, status },
-    );
-  }
 
-  app.get<{ Params: { id: string } }>('/activities/:id/sign-in', async (request, reply) => showSignIn(request, reply, loadActivity(request, request.params.id)));
+  app.get<{ Params: { id: string } }>('/activities/:id/sign-in', async (request, reply) => showSignIn(context, request, reply, loadActivity(context, request, request.params.id)));
 
   app.post<{ Params: { id: string } }>('/activities/:id/sign-in', async (request, reply) => {
     const user = request.requireUser();
-    const activity = loadActivity(request, request.params.id);
+    const activity = loadActivity(context, request, request.params.id);
     const outcome = openSignIn(context, user.actor, activity.id, field(request.body, 'service_type') || 'culture_sport', field(request.body, 'village_code'));
     if (!outcome.ok) {
-      if (outcome.status === 422) return showSignIn(request, reply, activity, 422, formErrors(request, outcome.problems));
+      if (outcome.status === 422) return showSignIn(context, request, reply, activity, 422, formErrors(request, outcome.problems));
       throw problemOf(outcome);
     }
     return reply.seeOther(`/activities/${activity.id}/sign-in`);
@@ -76,13 +77,13 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   /** The QR code alone: the sign-in screen asks for it again every 20 seconds. */
   app.get<{ Params: { id: string } }>('/activities/:id/sign-in/code', async (request, reply) => {
-    const activity = loadActivity(request, request.params.id);
-    return reply.fragment('partials/hours/qr', { code: await codeView(request, activity.id) });
+    const activity = loadActivity(context, request, request.params.id);
+    return reply.fragment('partials/hours/qr', { code: await codeView(context, request, activity.id) });
   });
 
   app.post<{ Params: { id: string } }>('/activities/:id/close', async (request, reply) => {
     const user = request.requireUser();
-    const activity = loadActivity(request, request.params.id);
+    const activity = loadActivity(context, request, request.params.id);
     const session = sessionOf(context, activity.id);
     if (session?.closedAtMs !== null && session?.closedAtMs !== undefined) return reply.seeOther(`/activities/${activity.id}/sign-in`); // closed already: a retry
     const outcome = closeSignIn(context, user.actor, activity.id);
@@ -90,6 +91,10 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const skipped = outcome.value.skipped.map((entry) => `${entry.memberId}.${entry.reason}`).join(',');
     return reply.seeOther(`/activities/${activity.id}/sign-in?records=${outcome.value.recordIds.length}${skipped ? `&skipped=${skipped}` : ''}`);
   });
+}
+
+/** A volunteer's check-in: the QR code's public link, the ticket page and checking in or out. */
+function registerCheckInRoutes(app: FastifyInstance, context: HoursContext): void {
 
   /**
    * What the phone camera opens. Public, so a volunteer who is not signed in
@@ -134,5 +139,11 @@ const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!outcome.ok) throw problemOf(outcome);
     return reply.seeOther(`/activities/check-in/${sessionId}/t/${request.params.ticket}?done=1`);
   });
+}
+
+const activityRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = hoursContext(app);
+  registerSignInRoutes(app, context);
+  registerCheckInRoutes(app, context);
 };
 export default activityRoutes;

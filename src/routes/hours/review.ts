@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { HoursContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
@@ -29,78 +30,77 @@ function sortColumns(filterQuery: string, order: QueueOrder) {
   }));
 }
 
-const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  const context = hoursContext(app);
+function loadRecord(context: HoursContext, id: string): ServiceRecord {
+  const recordId = positiveInteger(id);
+  const record = recordId ? findRecord(context, recordId) : undefined;
+  if (!record) throw notFound('hours.error.record_not_found');
+  return record;
+}
 
-  function loadRecord(id: string): ServiceRecord {
-    const recordId = positiveInteger(id);
-    const record = recordId ? findRecord(context, recordId) : undefined;
-    if (!record) throw notFound('hours.error.record_not_found');
-    return record;
-  }
+function villagePath(context: HoursContext, record: ServiceRecord): string {
+  return recordVillagePath(context, record);
+}
 
-  function villagePath(record: ServiceRecord): string {
-    return recordVillagePath(context, record);
-  }
+/** Shown when another reviewer decided first: what happened, by whom, and the way back to the queue. */
+interface RaceLost {
+  message: string;
+  backHref: string;
+}
 
-  /** Shown when another reviewer decided first: what happened, by whom, and the way back to the queue. */
-  interface RaceLost {
-    message: string;
-    backHref: string;
-  }
+async function showRecord(context: HoursContext, request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
+  const page = recordPage(context, request.requireUser().actor, record);
+  // Someone else's record outside the scope is answered exactly like a missing one.
+  if (!page) throw notFound('hours.error.record_not_found');
+  const query = request.query as Record<string, string | undefined>;
+  return reply.page(
+    'pages/hours/record',
+    {
+      record, ...page, errors, f: formatters(request),
+      logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
+      done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
+      values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },
+      raceLost,
+    },
+    { titleKey: 'hours.record.title', status },
+  );
+}
 
-  async function showRecord(request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
-    const page = recordPage(context, request.requireUser().actor, record);
-    // Someone else's record outside the scope is answered exactly like a missing one.
-    if (!page) throw notFound('hours.error.record_not_found');
-    const query = request.query as Record<string, string | undefined>;
-    return reply.page(
-      'pages/hours/record',
-      {
-        record, ...page, errors, f: formatters(request),
-        logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
-        done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
-        values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },
-        raceLost,
-      },
-      { titleKey: 'hours.record.title', status },
-    );
-  }
+/** The record as it is now was decided with `status` by this user (read after the attempt: a parallel tap may have decided it). */
+function isOwnDecision(context: HoursContext, recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
+  const now = findRecord(context, recordId);
+  return now?.status === status && now.reviewedByUserId === userId;
+}
 
-  /** The record as it is now was decided with `status` by this user (read after the attempt: a parallel tap may have decided it). */
-  function isOwnDecision(recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
-    const now = findRecord(context, recordId);
-    return now?.status === status && now.reviewedByUserId === userId;
-  }
+/** Someone else decided the record first (not another refusal with status 409, such as the balance cap). */
+function isRaceLost(outcome: { ok: false; problems: readonly { code: string }[] }): boolean {
+  return outcome.problems[0]?.code.startsWith('hours.error.record_already_') === true;
+}
 
-  /** Someone else decided the record first (not another refusal with status 409, such as the balance cap). */
-  function isRaceLost(outcome: { ok: false; problems: readonly { code: string }[] }): boolean {
-    return outcome.problems[0]?.code.startsWith('hours.error.record_already_') === true;
-  }
+/** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
+function showRaceLost(context: HoursContext, request: FastifyRequest, reply: FastifyReply, recordId: number) {
+  const now = findRecord(context, recordId)!;
+  const by = userDisplayName(context, now.reviewedByUserId) ?? '';
+  const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
+  const backHref = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
+  return showRecord(context, request, reply, now, { reject: noErrors, reverse: noErrors }, 409, { message, backHref });
+}
 
-  /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
-  function showRaceLost(request: FastifyRequest, reply: FastifyReply, recordId: number) {
-    const now = findRecord(context, recordId)!;
-    const by = userDisplayName(context, now.reviewedByUserId) ?? '';
-    const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
-    const backHref = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
-    return showRecord(request, reply, now, { reject: noErrors, reverse: noErrors }, 409, { message, backHref });
-  }
-
+/** One record: its page, and approving, rejecting or reversing it. */
+function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void {
   app.get<{ Params: { id: string } }>('/hours/records/:id', async (request, reply) => {
-    return showRecord(request, reply, loadRecord(request.params.id), { reject: noErrors, reverse: noErrors });
+    return showRecord(context, request, reply, loadRecord(context, request.params.id), { reject: noErrors, reverse: noErrors });
   });
 
   app.post<{ Params: { id: string } }>('/hours/records/:id/approve', async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const record = loadRecord(request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
+    const record = loadRecord(context, request.params.id);
+    request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = approveRecord(context, user.actor, record.id);
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
-    const repeat = !outcome.ok && isOwnDecision(record.id, user.id, 'approved');
+    const repeat = !outcome.ok && isOwnDecision(context, record.id, user.id, 'approved');
     if (!outcome.ok && !repeat) {
-      if (isRaceLost(outcome)) return showRaceLost(request, reply, record.id);
+      if (isRaceLost(outcome)) return showRaceLost(context, request, reply, record.id);
       throw problemOf(outcome);
     }
     const back = localReturnPath(field(request.body, 'return_to'), '');
@@ -110,13 +110,13 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/hours/records/:id/reject', async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const record = loadRecord(request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
+    const record = loadRecord(context, request.params.id);
+    request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
-    if (!outcome.ok && isOwnDecision(record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
+    if (!outcome.ok && isOwnDecision(context, record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
-      if (outcome.status === 422) return showRecord(request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
-      if (isRaceLost(outcome)) return showRaceLost(request, reply, record.id);
+      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
+      if (isRaceLost(outcome)) return showRaceLost(context, request, reply, record.id);
       throw problemOf(outcome);
     }
     return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
@@ -125,19 +125,22 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   app.post<{ Params: { id: string } }>('/hours/records/:id/reverse', async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const record = loadRecord(request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(record) }, { notFoundKey: 'hours.error.record_not_found' });
+    const record = loadRecord(context, request.params.id);
+    request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
     const outcome = reverseRecord(context, user.actor, record.id, field(request.body, 'reverse_reason'));
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
     if (!outcome.ok) {
       if (outcome.status === 422 || outcome.status === 409) {
-        return showRecord(request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
+        return showRecord(context, request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
       }
       throw problemOf(outcome);
     }
     return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
   });
+}
 
+/** The verification queue (filtered, sorted, paged) and approving many records at once. */
+function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void {
   app.get('/hours/queue', async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
@@ -197,5 +200,11 @@ const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const skipped = outcome.value.skipped.map((entry) => `${entry.id}.${entry.problem.code.replace('hours.error.', '')}`).join(',');
     return reply.seeOther(`${back}${back.includes('?') ? '&' : '?'}approved=${outcome.value.approved.length}${skipped ? `&skipped=${skipped}` : ''}`);
   });
+}
+
+const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = hoursContext(app);
+  registerRecordRoutes(app, context);
+  registerQueueRoutes(app, context);
 };
 export default reviewRoutes;

@@ -31,57 +31,81 @@ const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
 /** Transfers a request may fold in before answering; the timer does the rest. */
 const requestRefreshLimit = 20_000;
 
-const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  const sqlite = app.db.$client;
+type FastifyApp = Parameters<FastifyPluginAsync<RoutePluginOptions>>[0];
 
+function loadRegion(reader: ReportReader, request: FastifyRequest, code: string, permissionNeeded: Permission = canViewReports): RegionNode {
+  if (!regionCodePattern.test(code)) throw new HttpProblem(404, 'reports.error.notFound');
+  const region = reader.region(code);
+  if (!region) throw new HttpProblem(404, 'reports.error.notFound');
+  const user = request.requireUser();
+  if (!authorize(user.actor, permissionNeeded, { regionPath: region.path })) {
+    // Signed in with a reporting role, but the region is elsewhere: say so plainly.
+    if (authorize(user.actor, permissionNeeded)) throw new HttpProblem(403, 'reports.error.outOfScope');
+    request.authorize(permissionNeeded, { regionPath: region.path });
+  }
+  return region;
+}
+
+function breadcrumb(reader: ReportReader, request: FastifyRequest, region: RegionNode, permissionNeeded: Permission = canViewReports) {
+  const user = request.requireUser();
+  return reader.ancestors(region).map((ancestor) => ({
+    code: ancestor.code,
+    name: regionDisplayName(ancestor, request.locale),
+    linked: authorize(user.actor, permissionNeeded, { regionPath: ancestor.path }) !== null,
+  }));
+}
+
+function rootFor(request: FastifyRequest, permissionNeeded: Permission): string | undefined {
+  const user = request.requireUser();
+  const scopes = regionScopes(user.actor, permissionNeeded);
+  return scopes[0] === undefined ? undefined : codeOfPath(scopes[0]);
+}
+
+/** What every reports handler shares: the connection, the bounded refresh before a read, the month and period of a query. */
+function reportsKit(app: FastifyApp) {
+  const sqlite = app.db.$client;
   // The figures are kept fresh in the background by the reports job (src/jobs); a page that finds them far behind starts a drain too.
   const drain = () => drainReports(sqlite, app.clock).catch((error: unknown) => app.log.error(error, 'reports refresh failed'));
-
-  /** Before a read: fold in new transfers (bounded); build the registry only if it never was. */
-  let behind = false;
-  function freshReader(): ReportReader {
-    const { transfers } = refreshReports(sqlite, app.clock(), { registryMaxAgeMs: Number.POSITIVE_INFINITY, maxTransfers: requestRefreshLimit });
-    // Still behind the ledger's head: the page says the figures are being brought up to date.
-    behind = transfers >= requestRefreshLimit;
-    if (behind) void drain();
-    return new ReportReader(sqlite);
-  }
-
-  function monthOf(request: FastifyRequest): string {
-    const raw = (request.query as { month?: string }).month;
-    if (raw === undefined || raw === '') return monthOfMs(app.clock());
-    if (!isMonth(raw)) throw new HttpProblem(400, 'reports.error.month');
-    return raw;
-  }
-
-  function loadRegion(reader: ReportReader, request: FastifyRequest, code: string, permissionNeeded: Permission = canViewReports): RegionNode {
-    if (!regionCodePattern.test(code)) throw new HttpProblem(404, 'reports.error.notFound');
-    const region = reader.region(code);
-    if (!region) throw new HttpProblem(404, 'reports.error.notFound');
-    const user = request.requireUser();
-    if (!authorize(user.actor, permissionNeeded, { regionPath: region.path })) {
-      // Signed in with a reporting role, but the region is elsewhere: say so plainly.
-      if (authorize(user.actor, permissionNeeded)) throw new HttpProblem(403, 'reports.error.outOfScope');
-      request.authorize(permissionNeeded, { regionPath: region.path });
-    }
-    return region;
-  }
-
-  function breadcrumb(reader: ReportReader, request: FastifyRequest, region: RegionNode, permissionNeeded: Permission = canViewReports) {
-    const user = request.requireUser();
-    return reader.ancestors(region).map((ancestor) => ({
-      code: ancestor.code,
-      name: regionDisplayName(ancestor, request.locale),
-      linked: authorize(user.actor, permissionNeeded, { regionPath: ancestor.path }) !== null,
-    }));
-  }
-
-  const rootFor = (request: FastifyRequest, permissionNeeded: Permission) => {
-    const user = request.requireUser();
-    const scopes = regionScopes(user.actor, permissionNeeded);
-    return scopes[0] === undefined ? undefined : codeOfPath(scopes[0]);
+  const kit = {
+    sqlite,
+    /** Whether the last read found the figures still behind the ledger's head. */
+    behind: false,
+    /** Before a read: fold in new transfers (bounded); build the registry only if it never was. */
+    freshReader(): ReportReader {
+      const { transfers } = refreshReports(sqlite, app.clock(), { registryMaxAgeMs: Number.POSITIVE_INFINITY, maxTransfers: requestRefreshLimit });
+      // Still behind the ledger's head: the page says the figures are being brought up to date.
+      kit.behind = transfers >= requestRefreshLimit;
+      if (kit.behind) void drain();
+      return new ReportReader(sqlite);
+    },
+    monthOf(request: FastifyRequest): string {
+      const raw = (request.query as { month?: string }).month;
+      if (raw === undefined || raw === '') return monthOfMs(app.clock());
+      if (!isMonth(raw)) throw new HttpProblem(400, 'reports.error.month');
+      return raw;
+    },
+    rosterQuery(request: FastifyRequest) {
+      const query = request.query as { from?: string; to?: string; page?: string };
+      const to = query.to && isMonth(query.to) ? query.to : monthOfMs(app.clock());
+      const from = query.from && isMonth(query.from) && query.from <= to ? query.from : addMonths(to, -2);
+      const page = Math.max(1, Math.min(10_000, Number.parseInt(query.page ?? '1', 10) || 1));
+      return { from, to, page };
+    },
+    /** The top office: an administrator whose scope is a root region (the province). */
+    requireTopOffice(request: FastifyRequest): void {
+      request.authorize(canEditTargets);
+      const root = rootFor(request, canEditTargets);
+      const rootRegion = root ? new ReportReader(sqlite).region(root) : undefined;
+      if (!rootRegion || rootRegion.parentCode !== null) throw new HttpProblem(403, 'reports.error.outOfScope');
+      request.authorize(canEditTargets, { regionPath: rootRegion.path });
+    },
   };
+  return kit;
+}
+type ReportsKit = ReturnType<typeof reportsKit>;
 
+/** The way in: each role is sent to the dashboard or the visit coverage of its own region. */
+function registerEntryRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports', async (request, reply) => {
     request.authorize(canViewReports);
     const root = rootFor(request, canViewReports);
@@ -96,11 +120,14 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!root) throw new HttpProblem(403, 'reports.error.outOfScope');
     return reply.seeOther(`/reports/${root}/visits`);
   });
+}
 
+/** The dashboard and the monthly report, on screen and as downloads. */
+function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get<{ Params: { code: string } }>('/reports/:code', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const month = monthOf(request);
+    const month = kit.monthOf(request);
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const t = request.t;
     const name = (node: RegionNode) => regionDisplayName(node, request.locale);
@@ -116,14 +143,14 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/reports/dashboard', {
       dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours: (minutes: number) => durationText(t, minutes), cell: (value: Cell) => cellText(t, value), percent, summaryFigures, figureValue, balanceRows, currentColumn,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
-      behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
+      behind: kit.behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
   });
 
   app.get<{ Params: { code: string } }>('/reports/:code/monthly', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const month = monthOf(request);
+    const month = kit.monthOf(request);
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const sections = monthlySections(dashboard, request.t, request.locale);
     return reply.page('pages/reports/monthly', {
@@ -133,9 +160,9 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   app.get<{ Params: { code: string } }>('/reports/:code/monthly.xlsx', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const month = monthOf(request);
+    const month = kit.monthOf(request);
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
@@ -149,9 +176,9 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   app.get<{ Params: { code: string } }>('/reports/:code/monthly.csv', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const month = monthOf(request);
+    const month = kit.monthOf(request);
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
     reply.header('Content-Type', 'text/csv; charset=utf-8');
@@ -159,51 +186,46 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     reply.header('Cache-Control', 'no-store');
     return reply.send(sectionsCsv(sections));
   });
+}
 
+/** Visit coverage, sponsoring teams and the volunteer roster of a region. */
+function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get<{ Params: { code: string } }>('/reports/:code/visits', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code, canViewVisitCoverage);
     const today = new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 10);
     const limit = 200;
-    const coverage = overdueElders(sqlite, region, today, limit);
+    const coverage = overdueElders(kit.sqlite, region, today, limit);
     return reply.page('pages/reports/visits', { region, regionName: regionDisplayName(region, request.locale), coverage, limit, breadcrumb: breadcrumb(reader, request, region, canViewVisitCoverage) },
       { titleKey: 'reports.visits.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
   });
 
   app.get<{ Params: { code: string } }>('/reports/:code/teams', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const raw = (request.query as { year?: string }).year;
     const year = raw && /^\d{4}$/.test(raw) ? raw : monthOfMs(app.clock()).slice(0, 4);
-    const sponsors = reader.sponsors(region, year, readTargets(sqlite));
+    const sponsors = reader.sponsors(region, year, readTargets(kit.sqlite));
     return reply.page('pages/reports/teams', { region, regionName: regionDisplayName(region, request.locale), sponsors, year, breadcrumb: breadcrumb(reader, request, region) },
       { titleKey: 'reports.teams.title', titleVariables: { region: regionDisplayName(region, request.locale), year } });
   });
 
-  function rosterQuery(request: FastifyRequest) {
-    const query = request.query as { from?: string; to?: string; page?: string };
-    const to = query.to && isMonth(query.to) ? query.to : monthOfMs(app.clock());
-    const from = query.from && isMonth(query.from) && query.from <= to ? query.from : addMonths(to, -2);
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(query.page ?? '1', 10) || 1));
-    return { from, to, page };
-  }
-
   app.get<{ Params: { code: string } }>('/reports/:code/roster', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const { from, to, page } = rosterQuery(request);
+    const { from, to, page } = kit.rosterQuery(request);
     const pageSize = 50;
-    const roster = volunteerRoster(sqlite, region, from, to, silverBornOnOrBefore(to), { limit: pageSize, offset: (page - 1) * pageSize });
+    const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: pageSize, offset: (page - 1) * pageSize });
     return reply.page('pages/reports/roster', { region, regionName: regionDisplayName(region, request.locale), roster, from, to, page, pageSize, hours: (minutes: number) => durationText(request.t, minutes), breadcrumb: breadcrumb(reader, request, region) },
       { titleKey: 'reports.roster.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
   });
 
   app.get<{ Params: { code: string } }>('/reports/:code/roster.csv', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const { from, to } = rosterQuery(request);
+    const { from, to } = kit.rosterQuery(request);
     const t = translator('zh-CN');
-    const roster = volunteerRoster(sqlite, region, from, to, silverBornOnOrBefore(to), { limit: 1_000_000, offset: 0 });
+    const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: 1_000_000, offset: 0 });
     const sections = [{
       key: 'roster', title: t('reports.roster.title', { region: region.nameZh }) + ' ' + t('reports.roster.period', { from, to }),
       header: [t('reports.column.name'), t('reports.column.phone'), t('reports.column.village'), t('reports.column.silver'), t('reports.column.records'), t('reports.column.serviceHours'), t('reports.column.creditedHours'), t('reports.column.balance')],
@@ -214,53 +236,54 @@ const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     reply.header('Cache-Control', 'no-store');
     return reply.send(sectionsCsv(sections));
   });
+}
 
+/** The county ledger, the province targets and the public transparency page. */
+function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get<{ Params: { code: string } }>('/reports/:code/ledger', async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
-    const month = monthOf(request);
+    const month = kit.monthOf(request);
     const counties = reader.countyRows(region, month);
     const clearing = reader.flows(counties, month, 'clearing_flow');
-    const settlements = settlementsIn(sqlite, counties.map((row) => row.county.code), month);
+    const settlements = settlementsIn(kit.sqlite, counties.map((row) => row.county.code), month);
     const countyName = (code: string) => { const node = reader.region(code); return node ? regionDisplayName(node, request.locale) : code; };
     return reply.page('pages/reports/ledger', { region, regionName: regionDisplayName(region, request.locale), month, counties, clearing, settlements, hours: (minutes: number) => durationText(request.t, minutes), countyName, formatDateTime, breadcrumb: breadcrumb(reader, request, region) },
       { titleKey: 'reports.ledger.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
   });
 
-  /** The top office: an administrator whose scope is a root region (the province). */
-  function requireTopOffice(request: FastifyRequest): void {
-    request.authorize(canEditTargets);
-    const root = rootFor(request, canEditTargets);
-    const rootRegion = root ? new ReportReader(sqlite).region(root) : undefined;
-    if (!rootRegion || rootRegion.parentCode !== null) throw new HttpProblem(403, 'reports.error.outOfScope');
-    request.authorize(canEditTargets, { regionPath: rootRegion.path });
-  }
-
   app.get('/reports/targets', async (request, reply) => {
-    requireTopOffice(request);
-    return reply.page('pages/reports/targets', { targets: readTargets(sqlite), definitions: targetDefinitions, errors: {}, values: null, saved: (request.query as { saved?: string }).saved === '1' }, { titleKey: 'reports.targets.title' });
+    kit.requireTopOffice(request);
+    return reply.page('pages/reports/targets', { targets: readTargets(kit.sqlite), definitions: targetDefinitions, errors: {}, values: null, saved: (request.query as { saved?: string }).saved === '1' }, { titleKey: 'reports.targets.title' });
   });
 
   app.post('/reports/targets', async (request, reply) => {
     const user = request.requireUser();
-    requireTopOffice(request);
+    kit.requireTopOffice(request);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const input: Record<string, string> = {};
     for (const definition of targetDefinitions) if (typeof body[definition.key] === 'string') input[definition.key] = body[definition.key] as string;
-    const result = updateTargets(sqlite, input, user.id, app.clock());
+    const result = updateTargets(kit.sqlite, input, user.id, app.clock());
     if (!result.ok) {
-      return reply.page('pages/reports/targets', { targets: readTargets(sqlite), definitions: targetDefinitions, errors: result.errors, values: input, saved: false }, { titleKey: 'reports.targets.title', status: 422 });
+      return reply.page('pages/reports/targets', { targets: readTargets(kit.sqlite), definitions: targetDefinitions, errors: result.errors, values: input, saved: false }, { titleKey: 'reports.targets.title', status: 422 });
     }
     return reply.seeOther('/reports/targets?saved=1');
   });
 
   app.get('/transparency', { config: { public: true } }, async (request, reply) => {
-    const reader = freshReader();
+    const reader = kit.freshReader();
     const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
-    const data = transparency(sqlite, counties);
+    const data = transparency(kit.sqlite, counties);
     return reply.page('pages/reports/transparency', { data, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
   });
+}
 
+const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const kit = reportsKit(app);
+  registerEntryRoutes(app, kit);
+  registerMonthlyRoutes(app, kit);
+  registerListRoutes(app, kit);
+  registerLedgerAndTargetRoutes(app, kit);
 };
 
 export default reportsRoutes;

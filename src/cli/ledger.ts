@@ -1,0 +1,61 @@
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { quickCheckProblem } from '../db/failures.ts';
+import { Ledger, exportHledger, verifyLedger } from '../ledger/index.ts';
+import { type Command, openExisting } from './support.ts';
+
+/** Operator commands on the ledger: verification, the hledger export and a checkpoint. */
+
+export const ledgerCommands: Record<string, Command> = {
+  'ledger verify': {
+    usage: 'ledger verify',
+    summary: 'recompute every balance and walk the hash chain; exit 1 at the first disagreement',
+    async run() {
+      const db = openExisting();
+      const damage = quickCheckProblem(db.$client);
+      if (damage) {
+        db.$client.close();
+        console.log(`database DAMAGED: SQLite quick_check: ${damage}`);
+        return 1;
+      }
+      const report = verifyLedger(db.$client);
+      db.$client.close();
+      if (report.ok) {
+        console.log(`ledger ok: ${report.transfers} transfers, ${report.accounts} accounts, head ${report.headHash}`);
+        return 0;
+      }
+      console.log(`ledger BAD at sequence ${report.firstBadSeq}: ${report.problem}`);
+      return 1;
+    },
+  },
+  'ledger export-hledger': {
+    usage: 'ledger export-hledger FILE',
+    summary: 'write the ledger as an hledger journal (commodity MIN, balance assertion on every posting)',
+    async run(args) {
+      const file = args[0];
+      if (!file) {
+        console.error('usage: npm run cli -- ledger export-hledger FILE');
+        return 2;
+      }
+      const db = openExisting();
+      const out = createWriteStream(file);
+      const { transfers } = await exportHledger(db.$client, out);
+      out.end();
+      await finished(out);
+      db.$client.close();
+      console.log(`wrote ${transfers} transfers to ${file}; check with: hledger -f ${file} check`);
+      return 0;
+    },
+  },
+  'ledger checkpoint': {
+    usage: 'ledger checkpoint',
+    summary: 'record the current head of the hash chain as a published checkpoint',
+    async run() {
+      const db = openExisting();
+      const checkpoint = new Ledger(db.$client).checkpoint();
+      db.$client.close();
+      console.log(`checkpoint at sequence ${checkpoint.seq}: ${checkpoint.hash}`);
+      return 0;
+    },
+  },
+};

@@ -1,0 +1,229 @@
+import { and, asc, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
+import { regions } from '../../db/schema/core.ts';
+import { members } from '../../db/schema/people.ts';
+import { elders } from '../../db/schema/people.ts';
+import { partnerSites, redemptionLines, redemptions } from '../../db/schema/redemption.ts';
+import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
+import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
+import { accountIds } from '../ledger/accounts.ts';
+import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, type RedemptionContext, type Refusal } from './context.ts';
+import { findSite, type Site } from './sites.ts';
+
+/** What every step at the counter shares: the hold and void windows, who works a counter, balances, the basket row and its ledger legs, and the sweep of expired holds (see counter.ts). */
+
+export const holdSeconds = 15 * 60;
+export const voidWindowMs = 10 * 60_000;
+
+/** Clerks of the site, and staff over the site's region, work its counter. */
+export const canWorkCounter = permission('counter.work', ['clerk', 'coordinator', 'office', 'admin']);
+
+export interface CounterMember {
+  memberId: number;
+  realName: string;
+  cardNumber: string | null;
+  villageName: string;
+  countyCode: string;
+  walletAvailableMinutes: number;
+  /** Set when the member is a registered elder with a voucher balance. */
+  elderId: number | null;
+  voucherAvailableMinutes: number | null;
+  /** When the member's PIN (the holder's channel, the one a counter uses) unlocks again; null when it is not locked now. */
+  pinLockedUntilMs: number | null;
+}
+
+export function pinLockedUntil(context: RedemptionContext, memberId: number): number | null {
+  const row = context.db.select({ until: members.pinLockedUntilMs }).from(members).where(eq(members.id, memberId)).get();
+  return row?.until != null && row.until > nowOf(context) ? row.until : null;
+}
+
+/**
+ * What the account may spend now: the ledger's available balance, plus the
+ * holds of baskets whose 15 minutes are over but which the sweep (src/jobs)
+ * has not closed yet. Pages read such a basket as expired, so its hold is
+ * not counted against the payer either (a GET writes nothing).
+ */
+export function availableNow(context: RedemptionContext, accountId: string): number {
+  const account = ledgerOf(context).account(accountId);
+  return account ? balanceOf(account).available + overdueHeldMinutes(context, accountId) : 0;
+}
+
+/** The ledger's available balance, for the write paths (they run after the sweep). */
+export function available(context: RedemptionContext, accountId: string): number {
+  const account = ledgerOf(context).account(accountId);
+  return account ? balanceOf(account).available : 0;
+}
+
+export function overdueHeldMinutes(context: RedemptionContext, payerAccountId: string): number {
+  const row = context.db
+    .select({ total: sql<number>`coalesce(sum(${redemptions.totalMinutes}), 0)` })
+    .from(redemptions)
+    .where(and(eq(redemptions.payerAccountId, payerAccountId), eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, nowOf(context))))
+    .get();
+  return row?.total ?? 0;
+}
+
+export function voucherElderOf(context: RedemptionContext, memberId: number): number | null {
+  const elder = context.db.select({ id: elders.id }).from(elders).where(and(eq(elders.memberId, memberId), eq(elders.status, 'active'))).get();
+  if (!elder) return null;
+  return ledgerOf(context).account(redemptionAccounts.voucher(elder.id).id) ? elder.id : null;
+}
+
+export interface BasketLine {
+  itemId: number;
+  quantity: number;
+}
+
+export interface PlaceBasket {
+  siteId: number;
+  /** The member who pays; null when a registered elder without a member record pays by voucher (elderId). */
+  memberId: number | null;
+  elderId?: number | null;
+  lines: BasketLine[];
+  payer: 'wallet' | 'voucher';
+  idempotencyKey: string;
+}
+
+export type Redemption = typeof redemptions.$inferSelect;
+
+export function findRedemption(context: RedemptionContext, redemptionId: number): Redemption | undefined {
+  return context.db.select().from(redemptions).where(eq(redemptions.id, redemptionId)).get();
+}
+
+/**
+ * A basket as a reader sees it at `nowMs`: a held basket whose 15 minutes are
+ * over reads as expired (closed when its hold ran out), whether or not the
+ * sweep in src/jobs has closed it yet. Pages read this, so a GET never writes.
+ */
+export function asSeenAt(redemption: Redemption, nowMs: number): Redemption {
+  if (redemption.status !== 'held' || nowMs < redemption.expiresAtMs) return redemption;
+  return { ...redemption, status: 'expired', closedAtMs: redemption.expiresAtMs };
+}
+
+/** The basket a page shows (see asSeenAt). */
+export function redemptionAsSeen(context: RedemptionContext, redemptionId: number): Redemption | undefined {
+  const redemption = findRedemption(context, redemptionId);
+  return redemption && asSeenAt(redemption, nowOf(context));
+}
+
+/** Active sites the actor may work at: their clerk sites, and every site in their staff regions (at most 200 of those). */
+export function workableSites(context: RedemptionContext, actor: Actor): Site[] {
+  const siteIds = new Set(grantsFor(actor, canWorkCounter).map((grant) => grant.siteId).filter((id): id is number => id !== null));
+  const regionPaths = regionScopes(actor, canWorkCounter);
+  const fromRegions = regionPaths.length === 0 ? [] : context.db
+    .select({ id: partnerSites.id })
+    .from(partnerSites)
+    .innerJoin(regions, eq(regions.code, partnerSites.villageCode))
+    .where(or(...regionPaths.map((path) => like(regions.path, `${path}%`))))
+    .orderBy(asc(partnerSites.id))
+    .limit(200)
+    .all()
+    .map((row) => row.id);
+  return [...new Set([...siteIds, ...fromRegions])]
+    .map((id) => findSite(context.db, id))
+    .filter((site): site is Site => site !== undefined && site.active);
+}
+
+export function siteForCounter(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canWorkCounter, { siteId, regionPath: site.villagePath });
+  if (denied) return denied;
+  return { ok: true, site };
+}
+
+export interface Leg {
+  debit: string;
+  credit: string;
+}
+
+/** The legs of a redemption: one, or two through the counties' clearing accounts (see the comment at the top). */
+export function redemptionLegs(payerAccountId: string, payerCounty: string, site: { id: number; countyCode: string }): Leg[] {
+  if (payerCounty === site.countyCode) return [{ debit: payerAccountId, credit: accountIds.site(site.id) }];
+  return [
+    { debit: payerAccountId, credit: accountIds.clearing(payerCounty) },
+    { debit: accountIds.clearing(site.countyCode), credit: accountIds.site(site.id) },
+  ];
+}
+
+export function linkedChain(transfers: TransferInput[]): TransferInput[] {
+  return transfers.map((transfer, index) => ({
+    ...transfer,
+    flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0),
+  }));
+}
+
+/** The idempotency scope of a basket; migration 0017 copied earlier baskets' keys under it. */
+export const basketKeyScope = 'redemption.basket';
+
+export function basketRecord(context: RedemptionContext) {
+  return { idOf: (basket: Redemption) => basket.id, load: (id: number) => findRedemption(context, id) };
+}
+
+/**
+ * The payer's open basket, if any: at most one basket holds a member's credits
+ * (or an elder's voucher) at a time, so a clerk cannot tie up a balance with
+ * repeated holds. Called inside placeBasket's IMMEDIATE transaction (two
+ * clerks racing see each other); a hold whose 15 minutes are over is expired
+ * here first. The database refuses a second one too (migration 0015).
+ */
+export function openBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): { siteName: string } | null {
+  const open = memberId !== null
+    ? context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get()
+    : context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId!), eq(redemptions.status, 'held'))).get();
+  if (!open) return null;
+  if (nowOf(context) >= open.expiresAtMs) {
+    expireBasket(context, open);
+    return null;
+  }
+  return { siteName: findSite(context.db, open.siteId)?.name ?? '' };
+}
+
+export function releaseReservations(context: RedemptionContext, redemptionId: number): void {
+  const lines = context.db.select().from(redemptionLines).where(eq(redemptionLines.redemptionId, redemptionId)).all();
+  for (const line of lines) {
+    context.db.$client.prepare('UPDATE site_items SET reserved = reserved - ? WHERE id = ?').run(line.quantity, line.itemId);
+  }
+}
+
+/** Marks a held basket expired: voids its legs (code 'expiry', the ledger's own ids) and releases its stock. */
+export function expireBasket(context: RedemptionContext, redemption: Redemption): void {
+  const holds = JSON.parse(redemption.holdTransferIds) as string[];
+  // Not linked: the ledger's own expirePending may have voided some legs already ('exists' then).
+  const results = ledgerOf(context).createTransfers(holds.map((id) => ({ id: `expire:${id}`, pendingId: id, code: 'expiry' as const, flags: TransferFlags.voidPending })));
+  for (const [index, result] of results.entries()) {
+    if (result !== 'ok' && result !== 'exists' && result !== 'pending_transfer_expired' && result !== 'pending_transfer_already_voided') {
+      throw new Error(`expiring ${holds[index]}: ${result}`);
+    }
+  }
+  releaseReservations(context, redemption.id);
+  context.db.update(redemptions).set({ status: 'expired', closedAtMs: nowOf(context) }).where(eq(redemptions.id, redemption.id)).run();
+}
+
+/** Closes one held basket whose hold the ledger no longer has (or whose time is up). */
+export function closeExpired(context: RedemptionContext, redemptionId: number): void {
+  context.db.$client
+    .transaction(() => {
+      const current = findRedemption(context, redemptionId);
+      if (current?.status === 'held') expireBasket(context, current);
+    })
+    .immediate();
+}
+
+/** Expires every held basket whose 15 minutes have passed. Returns how many. The jobs (src/jobs) run it every minute; placing a basket runs it too. */
+export function sweepExpired(context: RedemptionContext): number {
+  const at = nowOf(context);
+  const due = context.db.select().from(redemptions).where(and(eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, at))).all();
+  if (due.length === 0) return 0;
+  let expired = 0;
+  context.db.$client
+    .transaction(() => {
+      for (const stale of due) {
+        const current = findRedemption(context, stale.id)!;
+        if (current.status !== 'held') continue;
+        expireBasket(context, current);
+        expired += 1;
+      }
+    })
+    .immediate();
+  return expired;
+}

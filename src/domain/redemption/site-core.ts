@@ -1,0 +1,204 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
+import type { Db } from '../../db/client.ts';
+import { regions, userRoles, users } from '../../db/schema/core.ts';
+import { partnerSites, siteItems } from '../../db/schema/redemption.ts';
+import { permission, type Actor } from '../access/authorize.ts';
+import { accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { contentHash } from '../kernel/idempotency.ts';
+import { checkAuthorized, ledgerOf, nowOf, refuse, regionOf, replayWhole, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
+import { audit } from '../audit/audit.ts';
+
+/** Partner sites themselves: kinds, who manages them, registration, details, opening and closing, clerks (see sites.ts). */
+
+export const siteKinds = ['love_supermarket', 'service_station', 'canteen', 'other'] as const;
+export type SiteKind = (typeof siteKinds)[number];
+
+/** Coordinators and offices register partner sites in their region; administrators anywhere. */
+export const canManageSites = permission('sites.manage', ['coordinator', 'office', 'admin']);
+/** The site's clerks (and staff over its region) keep its catalogue and stock. */
+export const canKeepCatalogue = permission('sites.catalogue', ['clerk', 'coordinator', 'office', 'admin']);
+
+export type Site = typeof partnerSites.$inferSelect & { villageName: string; villageNameEn: string | null; villagePath: string };
+export type SiteItem = typeof siteItems.$inferSelect;
+
+export function findSite(db: Db, siteId: number): Site | undefined {
+  return db
+    .select({
+      id: partnerSites.id, name: partnerSites.name, kind: partnerSites.kind, villageCode: partnerSites.villageCode,
+      countyCode: partnerSites.countyCode, address: partnerSites.address, openingHours: partnerSites.openingHours,
+      active: partnerSites.active, idempotencyKey: partnerSites.idempotencyKey, createdByUserId: partnerSites.createdByUserId,
+      createdAtMs: partnerSites.createdAtMs, villageName: regions.nameZh, villageNameEn: regions.nameEn, villagePath: regions.path,
+    })
+    .from(partnerSites)
+    .innerJoin(regions, eq(regions.code, partnerSites.villageCode))
+    .where(eq(partnerSites.id, siteId))
+    .get();
+}
+
+export interface NewSite {
+  name: string;
+  kind: string;
+  villageCode: string;
+  address: string;
+  openingHours: string;
+  idempotencyKey?: string | null;
+}
+
+export function checkText(value: string, field: string, max: number): { text: string } | { problem: ReturnType<typeof refuse> } {
+  const text = (value ?? '').trim();
+  if (text.length === 0) return { problem: refuse(422, `redemption.error.${field}_required`, undefined, field) };
+  if (Array.from(text).length > max || hasRefusedNameCharacters(text)) return { problem: refuse(422, `redemption.error.${field}_invalid`, { max }, field) };
+  return { text };
+}
+
+/** The idempotency scopes of a site registration and a stock change; migration 0017 copied their earlier keys. */
+export const siteKeyScope = 'redemption.site';
+export const stockKeyScope = 'redemption.stock';
+
+/** Registers a partner site in a village and opens its ledger account. The same key with other content is refused. */
+export function registerSite(context: RedemptionContext, actor: Actor, input: NewSite): Outcome<{ siteId: number }> {
+  const once = input.idempotencyKey ? {
+    key: input.idempotencyKey, scope: siteKeyScope,
+    contentHash: contentHash({
+      name: (input.name ?? '').trim(), kind: input.kind, villageCode: (input.villageCode ?? '').trim(), address: (input.address ?? '').trim(), openingHours: (input.openingHours ?? '').trim(),
+    }),
+  } : null;
+  const replayed = once ? replayWhole<{ siteId: number }>(context, once) : undefined;
+  if (replayed) return replayed;
+  const name = checkText(input.name, 'name', 40);
+  if ('problem' in name) return name.problem;
+  if (!(siteKinds as readonly string[]).includes(input.kind)) return refuse(422, 'redemption.error.kind_invalid', undefined, 'kind');
+  const village = regionOf(context.db, (input.villageCode ?? '').trim());
+  if (!village || village.level !== 'village') return refuse(422, 'redemption.error.village_unknown', undefined, 'villageCode');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: village.path });
+  if (denied) return denied;
+  const address = checkText(input.address, 'address', 100);
+  if ('problem' in address) return address.problem;
+  const hours = checkText(input.openingHours, 'opening_hours', 60);
+  if ('problem' in hours) return hours.problem;
+  const at = nowOf(context);
+  const work = (): Outcome<{ siteId: number }> => {
+    const row = context.db
+      .insert(partnerSites)
+      .values({
+        name: name.text, kind: input.kind as SiteKind, villageCode: village.code, countyCode: countyCodeOfPath(village.path)!,
+        address: address.text, openingHours: hours.text, idempotencyKey: input.idempotencyKey ?? null, createdByUserId: actor.userId, createdAtMs: at,
+      })
+      .returning({ id: partnerSites.id })
+      .get();
+    ensureAccounts(ledgerOf(context), [accountInputs.site(row.id)]);
+    audit(context, actor, 'site.register', 'site', row.id, village.code, { kind: input.kind });
+    return success({ siteId: row.id });
+  };
+  return once ? writeOnceWhole(context, actor, once, work) : writeTransaction(context, work);
+}
+
+/** Makes an existing user a clerk of the site (a user_roles row scoped to the site). */
+export function addClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  if (!context.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get()) return refuse(404, 'redemption.error.user_not_found');
+  return writeTransaction(context, () => {
+    const existing = context.db
+      .select({ id: userRoles.id })
+      .from(userRoles)
+      .where(and(eq(userRoles.userId, userId), eq(userRoles.role, 'clerk'), eq(userRoles.siteId, siteId)))
+      .get();
+    if (!existing) {
+      context.db.insert(userRoles).values({ userId, role: 'clerk', siteId, grantedByUserId: actor.userId, grantedAtMs: nowOf(context) }).run();
+      audit(context, actor, 'site.clerk_add', 'site', siteId, site.villageCode, { userId });
+    }
+    return success({ userId });
+  });
+}
+
+/**
+ * Takes the clerk role for this site away from a user (their other roles stay).
+ * The grants are read on every request, so the counter closes for them at once.
+ */
+export function removeClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  return writeTransaction(context, () => {
+    const rows = context.db
+      .select({ id: userRoles.id })
+      .from(userRoles)
+      .where(and(eq(userRoles.userId, userId), eq(userRoles.role, 'clerk'), eq(userRoles.siteId, siteId)))
+      .all();
+    if (rows.length === 0) return refuse(404, 'redemption.error.clerk_not_found');
+    for (const row of rows) context.db.delete(userRoles).where(eq(userRoles.id, row.id)).run();
+    audit(context, actor, 'site.clerk_remove', 'site', siteId, site.villageCode, { userId });
+    return success({ userId });
+  });
+}
+
+export interface SiteChange {
+  name: string;
+  kind: string;
+  address: string;
+  openingHours: string;
+}
+
+/**
+ * Edits a site's name, kind, address and opening hours (not its village: the
+ * site's ledger account and county stay). Audited with what was there before.
+ */
+export function updateSite(context: RedemptionContext, actor: Actor, siteId: number, input: SiteChange): Outcome<{ siteId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  const name = checkText(input.name, 'name', 40);
+  if ('problem' in name) return name.problem;
+  if (!(siteKinds as readonly string[]).includes(input.kind)) return refuse(422, 'redemption.error.kind_invalid', undefined, 'kind');
+  const address = checkText(input.address, 'address', 100);
+  if ('problem' in address) return address.problem;
+  const hours = checkText(input.openingHours, 'opening_hours', 60);
+  if ('problem' in hours) return hours.problem;
+  const after = { name: name.text, kind: input.kind as SiteKind, address: address.text, openingHours: hours.text };
+  const before = { name: site.name, kind: site.kind, address: site.address, openingHours: site.openingHours };
+  if (JSON.stringify(after) === JSON.stringify(before)) return success({ siteId });
+  return writeTransaction(context, () => {
+    context.db.update(partnerSites).set(after).where(eq(partnerSites.id, siteId)).run();
+    audit(context, actor, 'site.update', 'site', siteId, site.villageCode, {
+      nameBefore: before.name, name: after.name, kindBefore: before.kind, kind: after.kind,
+      addressBefore: before.address, address: after.address, openingHoursBefore: before.openingHours, openingHours: after.openingHours,
+    });
+    return success({ siteId });
+  });
+}
+
+/**
+ * Closes a site (no new baskets; it leaves the public list) or opens it again,
+ * with a reason. Baskets already held can still be confirmed or cancelled, and
+ * the site's ledger account stays.
+ */
+export function setSiteActive(context: RedemptionContext, actor: Actor, siteId: number, active: boolean, reason: string): Outcome<{ siteId: number }> {
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, 'redemption.error.site_not_found');
+  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
+  if (denied) return denied;
+  const why = (reason ?? '').trim();
+  if (why.length === 0 || Array.from(why).length > 200 || /[<>]/.test(why)) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
+  if (site.active === active) return success({ siteId });
+  return writeTransaction(context, () => {
+    context.db.update(partnerSites).set({ active }).where(eq(partnerSites.id, siteId)).run();
+    audit(context, actor, active ? 'site.reopen' : 'site.close', 'site', siteId, site.villageCode, { reason: why });
+    return success({ siteId });
+  });
+}
+
+export function clerksOf(db: Db, siteId: number): { userId: number; displayName: string }[] {
+  return db
+    .select({ userId: users.id, displayName: users.displayName })
+    .from(userRoles)
+    .innerJoin(users, eq(users.id, userRoles.userId))
+    .where(and(eq(userRoles.role, 'clerk'), eq(userRoles.siteId, siteId)))
+    .orderBy(asc(users.id))
+    .all();
+}
