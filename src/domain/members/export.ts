@@ -132,21 +132,25 @@ function memberCopy(
 
 const isoOrNull = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
-/**
- * The rest of a member's PIPL copy, from the other areas: the sign-in account
- * (never the password hash), services given and received, redemptions,
- * gifts, relatives and the credit wallet's history. Other people appear by id
- * and masked name only.
- */
-function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phone: string | null) => string | null): Record<string, unknown> {
+/** Reads for the rest of a member's copy: rows of a statement, and another member's masked name. */
+interface RecordReader {
+  all: <T>(source: string, ...args: unknown[]) => T[];
+  nameOf: (id: number | null) => string | null;
+}
+
+function recordReader(context: PeopleContext): RecordReader {
   const all = <T>(source: string, ...args: unknown[]) => context.db.$client.prepare(source).all(...args) as T[];
   const nameOf = (id: number | null) => {
     if (id === null) return null;
     const row = context.db.$client.prepare('SELECT real_name AS name FROM members WHERE id = ?').get(id) as { name: string } | undefined;
     return row ? maskName(row.name) : null;
   };
+  return { all, nameOf };
+}
 
-  const accounts = all<{ id: number; phone: string; displayName: string; status: string; mustChangePassword: number; createdAtMs: number; passwordChangedAtMs: number }>(
+/** The member's sign-in accounts (never the password hash), with their roles. */
+function accountRecords({ all }: RecordReader, memberId: number, phoneOf: (phone: string | null) => string | null) {
+  return all<{ id: number; phone: string; displayName: string; status: string; mustChangePassword: number; createdAtMs: number; passwordChangedAtMs: number }>(
     `SELECT id, phone, display_name AS displayName, status, must_change_password AS mustChangePassword, created_at_ms AS createdAtMs, password_changed_at_ms AS passwordChangedAtMs
        FROM users WHERE member_id = ? ORDER BY id`,
     memberId,
@@ -164,17 +168,21 @@ function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phon
       user.id,
     ).map((role) => ({ role: role.role, regionCode: role.regionCode, siteId: role.siteId, grantedAt: isoOrNull(role.grantedAtMs) })),
   }));
+}
 
-  const serviceColumns = `s.id, s.service_type_code AS serviceType, s.elder_id AS elderId, s.volunteer_member_id AS volunteerMemberId, s.village_code AS villageCode,
+const serviceColumns = `s.id, s.service_type_code AS serviceType, s.elder_id AS elderId, s.volunteer_member_id AS volunteerMemberId, s.village_code AS villageCode,
     s.service_date AS serviceDate, s.start_at_ms AS startAtMs, s.end_at_ms AS endAtMs, s.duration_minutes AS durationMinutes, s.credit_minutes AS creditMinutes,
     s.note, s.source, s.status, s.rejection_reason AS rejectionReason, s.reversal_reason AS reversalReason, s.created_at_ms AS createdAtMs`;
-  type ServiceRow = { id: number; serviceType: string; elderId: number | null; volunteerMemberId: number; villageCode: string; serviceDate: string; startAtMs: number; endAtMs: number;
-    durationMinutes: number; creditMinutes: number; note: string | null; source: string; status: string; rejectionReason: string | null; reversalReason: string | null; createdAtMs: number };
-  const service = (row: ServiceRow) => ({
-    id: row.id, serviceType: row.serviceType, serviceDate: row.serviceDate, start: isoOrNull(row.startAtMs), end: isoOrNull(row.endAtMs),
-    durationMinutes: row.durationMinutes, creditMinutes: row.creditMinutes, villageCode: row.villageCode, note: row.note, source: row.source, status: row.status,
-    rejectionReason: row.rejectionReason, reversalReason: row.reversalReason, createdAt: isoOrNull(row.createdAtMs),
-  });
+type ServiceRow = { id: number; serviceType: string; elderId: number | null; volunteerMemberId: number; villageCode: string; serviceDate: string; startAtMs: number; endAtMs: number;
+  durationMinutes: number; creditMinutes: number; note: string | null; source: string; status: string; rejectionReason: string | null; reversalReason: string | null; createdAtMs: number };
+const service = (row: ServiceRow) => ({
+  id: row.id, serviceType: row.serviceType, serviceDate: row.serviceDate, start: isoOrNull(row.startAtMs), end: isoOrNull(row.endAtMs),
+  durationMinutes: row.durationMinutes, creditMinutes: row.creditMinutes, villageCode: row.villageCode, note: row.note, source: row.source, status: row.status,
+  rejectionReason: row.rejectionReason, reversalReason: row.reversalReason, createdAt: isoOrNull(row.createdAtMs),
+});
+
+/** Services the member gave as a volunteer, and received as a registered elder. */
+function serviceRecords({ all, nameOf }: RecordReader, memberId: number) {
   const servicesGiven = all<ServiceRow>(`SELECT ${serviceColumns} FROM service_records s WHERE s.volunteer_member_id = ? ORDER BY s.start_at_ms, s.id`, memberId)
     .map((row) => ({ ...service(row), elderId: row.elderId }));
   // Services received: the member is (also) a registered elder.
@@ -182,8 +190,12 @@ function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phon
     `SELECT ${serviceColumns} FROM service_records s JOIN elders e ON e.id = s.elder_id WHERE e.member_id = ? ORDER BY s.start_at_ms, s.id`,
     memberId,
   ).map((row) => ({ ...service(row), volunteer: { memberId: row.volunteerMemberId, name: nameOf(row.volunteerMemberId) } }));
+  return { servicesGiven, servicesReceived };
+}
 
-  const redemptions = all<{ id: number; siteId: number; siteName: string; payer: string; elderId: number | null; status: string; totalMinutes: number; receiptNumber: string | null;
+/** The member's redemptions at partner sites, with their lines. */
+function redemptionRecords({ all }: RecordReader, memberId: number) {
+  return all<{ id: number; siteId: number; siteName: string; payer: string; elderId: number | null; status: string; totalMinutes: number; receiptNumber: string | null;
     balanceAfterMinutes: number | null; createdAtMs: number; confirmedAtMs: number | null; closedAtMs: number | null; voidReason: string | null }>(
     `SELECT r.id, r.site_id AS siteId, p.name AS siteName, r.payer, r.elder_id AS elderId, r.status, r.total_minutes AS totalMinutes, r.receipt_number AS receiptNumber,
             r.balance_after_minutes AS balanceAfterMinutes, r.created_at_ms AS createdAtMs, r.confirmed_at_ms AS confirmedAtMs, r.closed_at_ms AS closedAtMs, r.void_reason AS voidReason
@@ -195,8 +207,11 @@ function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phon
     closedAt: isoOrNull(row.closedAtMs), voidReason: row.voidReason,
     lines: all<{ name: string; priceMinutes: number; quantity: number }>('SELECT name, price_minutes AS priceMinutes, quantity FROM redemption_lines WHERE redemption_id = ? ORDER BY id', row.id),
   }));
+}
 
-  const gifts = all<{ id: number; kind: string; fromMemberId: number; toMemberId: number | null; poolCountyCode: string | null; amountMinutes: number; divertedMinutes: number; atMs: number }>(
+/** Gifts the member gave or received; the other member by id and masked name. */
+function giftRecords({ all, nameOf }: RecordReader, memberId: number) {
+  return all<{ id: number; kind: string; fromMemberId: number; toMemberId: number | null; poolCountyCode: string | null; amountMinutes: number; divertedMinutes: number; atMs: number }>(
     `SELECT id, kind, from_member_id AS fromMemberId, to_member_id AS toMemberId, pool_county_code AS poolCountyCode, amount_minutes AS amountMinutes,
             diverted_minutes AS divertedMinutes, at_ms AS atMs
        FROM member_gifts WHERE from_member_id = ? OR to_member_id = ? ORDER BY at_ms, id`,
@@ -209,8 +224,11 @@ function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phon
       otherMember: otherId === null ? null : { memberId: otherId, name: nameOf(otherId) }, poolCountyCode: gift.poolCountyCode, at: isoOrNull(gift.atMs),
     };
   });
+}
 
-  const relatives = all<{ memberId: number; relativeMemberId: number; relation: string; registeredAtMs: number }>(
+/** The member's registered relatives, either way round; the other member by id and masked name. */
+function relativeRecords({ all, nameOf }: RecordReader, memberId: number) {
+  return all<{ memberId: number; relativeMemberId: number; relation: string; registeredAtMs: number }>(
     `SELECT member_id AS memberId, relative_member_id AS relativeMemberId, relation, registered_at_ms AS registeredAtMs
        FROM member_relatives WHERE member_id = ? OR relative_member_id = ? ORDER BY id`,
     memberId, memberId,
@@ -218,10 +236,12 @@ function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phon
     const otherId = row.memberId === memberId ? row.relativeMemberId : row.memberId;
     return { memberId: otherId, name: nameOf(otherId), relation: row.relation, registeredAt: isoOrNull(row.registeredAtMs) };
   });
+}
 
-  // The credit wallet (wallet:m<id>): every transfer in or out, with the balance after it.
+/** The credit wallet (wallet:m<id>): every transfer in or out, with the balance after it. */
+function walletHistoryOf({ all }: RecordReader, memberId: number) {
   const walletId = `wallet:m${memberId}`;
-  const wallet = all<{ seq: number; code: string; amount: number; flags: number; debit: string; credit: string; refType: string | null; refId: string | null; timestampMs: number;
+  const transfers = all<{ seq: number; code: string; amount: number; flags: number; debit: string; credit: string; refType: string | null; refId: string | null; timestampMs: number;
     debitPostedAfter: number; debitCreditsAfter: number; creditPostedAfter: number; creditCreditsAfter: number }>(
     `SELECT seq, code, amount, flags, debit_account_id AS debit, credit_account_id AS credit, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs,
             debit_debits_posted_after AS debitPostedAfter, debit_credits_posted_after AS debitCreditsAfter,
@@ -236,6 +256,22 @@ function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phon
       balanceAfterMinutes: incoming ? row.creditCreditsAfter - row.creditPostedAfter : row.debitCreditsAfter - row.debitPostedAfter,
     };
   });
+  return { accountId: walletId, transfers };
+}
 
-  return { account: accounts, servicesGiven, servicesReceived, redemptions, gifts, relatives, walletHistory: { accountId: walletId, transfers: wallet } };
+/**
+ * The rest of a member's PIPL copy, from the other areas: the sign-in account
+ * (never the password hash), services given and received, redemptions,
+ * gifts, relatives and the credit wallet's history. Other people appear by id
+ * and masked name only.
+ */
+function relatedRecords(context: PeopleContext, memberId: number, phoneOf: (phone: string | null) => string | null): Record<string, unknown> {
+  const reader = recordReader(context);
+  const account = accountRecords(reader, memberId, phoneOf);
+  const { servicesGiven, servicesReceived } = serviceRecords(reader, memberId);
+  const redemptions = redemptionRecords(reader, memberId);
+  const gifts = giftRecords(reader, memberId);
+  const relatives = relativeRecords(reader, memberId);
+  const walletHistory = walletHistoryOf(reader, memberId);
+  return { account, servicesGiven, servicesReceived, redemptions, gifts, relatives, walletHistory };
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { elderCategories } from '../../domain/elders/categories.ts';
 import { getElder, listElders } from '../../domain/elders/query.ts';
 import { registerElder, type ConsentInput, type ElderInput } from '../../domain/elders/register.ts';
@@ -52,7 +52,61 @@ const emptyValues: ElderFormValues = {
   familyContactRelation: '', familyContactPhone: '', consentGivenBy: '', consentGivenByName: '', consentMethod: '', sensitiveConsent: false,
 };
 
-const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+function elderId(value: string): number {
+  const id = parseId(value);
+  if (id === null) throw notFound('people.error.elder_not_found');
+  return id;
+}
+
+async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
+  const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
+  return reply.page('pages/elders/new', { form, villages, categories: elderCategories }, { titleKey: 'elders.new.title', status });
+}
+
+async function showElder(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
+  const result = getElder(peopleContext(app), request.requireUser().actor, id);
+  if (!result.ok) refuse(result);
+  return reply.page(
+    'pages/elders/show',
+    { elder: result.value, visits: visitSummary(app, request, id, result.value.visitIntervalDays), categories: elderCategories, notice: (request.query as { done?: string }).done ?? ((request.query as { registered?: string }).registered ? 'registered' : ''), careErrors: {}, closeError: '', ...extra },
+    { titleKey: 'elders.show.title', titleVariables: { name: result.value.realName }, status },
+  );
+}
+
+/**
+ * The visits and services the elder received (the hours area's records): a
+ * summary, the latest few, and a link to the full list on the coverage page.
+ * Null when the user may not see coverage (the same roles may, in practice).
+ */
+function visitSummary(app: FastifyInstance, request: FastifyRequest, elderId: number, intervalDays: number) {
+  const outcome = elderServices({ db: app.db, now: app.clock }, request.requireUser().actor, elderId);
+  if (!outcome.ok) return null;
+  const services = outcome.value.services;
+  const approved = services.filter((service) => service.status === 'approved');
+  const lastDate = approved.reduce<string | null>((latest, service) => (latest === null || service.serviceDate > latest ? service.serviceDate : latest), null);
+  const today = todayInShanghai(peopleContext(app));
+  const dueDate = lastDate === null ? null : new Date(Date.parse(`${lastDate}T00:00:00Z`) + intervalDays * 86_400_000).toISOString().slice(0, 10);
+  return {
+    approvedCount: approved.length,
+    pendingCount: services.filter((service) => service.status === 'pending').length,
+    approvedMinutes: approved.reduce((sum, service) => sum + service.durationMinutes, 0),
+    lastDate,
+    dueDate,
+    overdue: dueDate === null || dueDate < today,
+    latest: services.slice(0, 5).map((service) => ({
+      id: service.id,
+      serviceDate: service.serviceDate,
+      typeName: request.locale === 'en' ? service.typeNameEn : service.typeNameZh,
+      volunteerName: service.volunteerName,
+      durationMinutes: service.durationMinutes,
+      status: service.status,
+    })),
+    total: services.length,
+  };
+}
+
+/** The list of elders, with filters. */
+function registerElderListRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: { category?: string; village?: string; q?: string; sensitive?: string; page?: string } }>('/elders', async (request, reply) => {
     request.authorize(canManageMembers);
     const actor = request.requireUser().actor;
@@ -69,15 +123,13 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const filterError = result.ok ? '' : request.t(result.problems[0]?.code ?? 'errors.badRequest.message', result.problems[0]?.params);
     return reply.page('pages/elders/index', { filter, filterError, result: result.ok ? result.value : { items: [], total: 0, page: 1, pageCount: 1 }, categories: elderCategories, villages }, { titleKey: 'elders.title', status: result.ok ? 200 : 422 });
   });
+}
 
-  async function showNew(request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-    const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
-    return reply.page('pages/elders/new', { form, villages, categories: elderCategories }, { titleKey: 'elders.new.title', status });
-  }
-
+/** Registering an elder. */
+function registerNewElderRoutes(app: FastifyInstance): void {
   app.get('/elders/new', async (request, reply) => {
     request.authorize(canManageMembers);
-    return showNew(request, reply, { values: emptyValues, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
+    return showNew(app, request, reply, { values: emptyValues, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
   });
 
   app.post('/elders', async (request, reply) => {
@@ -104,62 +156,17 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
       const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
       const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
-      return showNew(request, reply, { values, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
+      return showNew(app, request, reply, { values, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }
     return reply.seeOther(`/elders/${result.value.elderId}?registered=1`);
   });
+}
 
-  async function showElder(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-    const result = getElder(peopleContext(app), request.requireUser().actor, id);
-    if (!result.ok) refuse(result);
-    return reply.page(
-      'pages/elders/show',
-      { elder: result.value, visits: visitSummary(request, id, result.value.visitIntervalDays), categories: elderCategories, notice: (request.query as { done?: string }).done ?? ((request.query as { registered?: string }).registered ? 'registered' : ''), careErrors: {}, closeError: '', ...extra },
-      { titleKey: 'elders.show.title', titleVariables: { name: result.value.realName }, status },
-    );
-  }
-
-  /**
-   * The visits and services the elder received (the hours area's records): a
-   * summary, the latest few, and a link to the full list on the coverage page.
-   * Null when the user may not see coverage (the same roles may, in practice).
-   */
-  function visitSummary(request: FastifyRequest, elderId: number, intervalDays: number) {
-    const outcome = elderServices({ db: app.db, now: app.clock }, request.requireUser().actor, elderId);
-    if (!outcome.ok) return null;
-    const services = outcome.value.services;
-    const approved = services.filter((service) => service.status === 'approved');
-    const lastDate = approved.reduce<string | null>((latest, service) => (latest === null || service.serviceDate > latest ? service.serviceDate : latest), null);
-    const today = todayInShanghai(peopleContext(app));
-    const dueDate = lastDate === null ? null : new Date(Date.parse(`${lastDate}T00:00:00Z`) + intervalDays * 86_400_000).toISOString().slice(0, 10);
-    return {
-      approvedCount: approved.length,
-      pendingCount: services.filter((service) => service.status === 'pending').length,
-      approvedMinutes: approved.reduce((sum, service) => sum + service.durationMinutes, 0),
-      lastDate,
-      dueDate,
-      overdue: dueDate === null || dueDate < today,
-      latest: services.slice(0, 5).map((service) => ({
-        id: service.id,
-        serviceDate: service.serviceDate,
-        typeName: request.locale === 'en' ? service.typeNameEn : service.typeNameZh,
-        volunteerName: service.volunteerName,
-        durationMinutes: service.durationMinutes,
-        status: service.status,
-      })),
-      total: services.length,
-    };
-  }
-
-  function elderId(value: string): number {
-    const id = parseId(value);
-    if (id === null) throw notFound('people.error.elder_not_found');
-    return id;
-  }
-
+/** One elder: the page (with the visits received), care details and closing the record. */
+function registerElderRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/elders/:id', async (request, reply) => {
     request.authorize(canManageMembers);
-    return showElder(request, reply, elderId(request.params.id));
+    return showElder(app, request, reply, elderId(request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/elders/:id/care', async (request, reply) => {
@@ -177,7 +184,7 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showElder(request, reply, id, { careErrors: problemsToForm(result.problems, request.t).errors }, result.status);
+      return showElder(app, request, reply, id, { careErrors: problemsToForm(result.problems, request.t).errors }, result.status);
     }
     return reply.seeOther(`/elders/${id}?done=updated`);
   });
@@ -188,10 +195,16 @@ const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = closeElder(peopleContext(app), request.requireUser().actor, id, field(request.body, 'reason'));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showElder(request, reply, id, { closeError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showElder(app, request, reply, id, { closeError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther('/elders?closed=1');
   });
+}
+
+const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  registerElderListRoutes(app);
+  registerNewElderRoutes(app);
+  registerElderRoutes(app);
 };
 
 export default eldersRoutes;

@@ -1,5 +1,6 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
+import type { HoursContext } from '../../domain/hours/context.ts';
 import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
@@ -46,43 +47,42 @@ function readValues(source: unknown, today: string): LogFormValues {
   };
 }
 
-const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  const context = hoursContext(app);
+function mode(request: FastifyRequest): 'staff' | 'self' {
+  const user = request.requireUser();
+  if (authorize(user.actor, canLogForMembers)) return 'staff';
+  if (authorize(user.actor, canLogOwnHours)) return 'self';
+  throw new HttpProblem(403, 'hours.error.not_a_member');
+}
 
-  function mode(request: FastifyRequest): 'staff' | 'self' {
-    const user = request.requireUser();
-    if (authorize(user.actor, canLogForMembers)) return 'staff';
-    if (authorize(user.actor, canLogOwnHours)) return 'self';
-    throw new HttpProblem(403, 'hours.error.not_a_member');
-  }
+async function showForm(app: FastifyInstance, context: HoursContext, request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
+  const user = request.requireUser();
+  const staff = mode(request) === 'staff';
+  if (!staff && (user.actor.memberId ?? null) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
+  const today = shanghaiDateOf(app.clock());
+  const types = typesInForce(context, today).filter((type) => type.active);
+  const selectedElder = positiveInteger(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
+  const recipients = searchRecipients(context, user.actor, values.recipientQuery);
+  if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
+  const selectedMember = staff && positiveInteger(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
+  const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
+  if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
+  let villageCode = values.villageCode;
+  if (!villageCode && !staff) villageCode = ownVillageCode(context, user.actor);
+  return reply.page(
+    'pages/hours/new',
+    {
+      staff, values: { ...values, villageCode }, errors, types, recipients, memberChoices, villages: villagesInArea(context, user.actor),
+      searchedRecipients: values.recipientQuery.trim() !== '', searchedMembers: values.memberQuery.trim() !== '', f: formatters(request), today,
+    },
+    { titleKey: staff ? 'hours.form.titleFor' : 'hours.form.title', status },
+  );
+}
 
-  async function showForm(request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
-    const user = request.requireUser();
-    const staff = mode(request) === 'staff';
-    if (!staff && (user.actor.memberId ?? null) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
-    const today = shanghaiDateOf(app.clock());
-    const types = typesInForce(context, today).filter((type) => type.active);
-    const selectedElder = positiveInteger(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
-    const recipients = searchRecipients(context, user.actor, values.recipientQuery);
-    if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
-    const selectedMember = staff && positiveInteger(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
-    const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
-    if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
-    let villageCode = values.villageCode;
-    if (!villageCode && !staff) villageCode = ownVillageCode(context, user.actor);
-    return reply.page(
-      'pages/hours/new',
-      {
-        staff, values: { ...values, villageCode }, errors, types, recipients, memberChoices, villages: villagesInArea(context, user.actor),
-        searchedRecipients: values.recipientQuery.trim() !== '', searchedMembers: values.memberQuery.trim() !== '', f: formatters(request), today,
-      },
-      { titleKey: staff ? 'hours.form.titleFor' : 'hours.form.title', status },
-    );
-  }
-
+/** The form that logs a service: for oneself, or by staff for a member. */
+function registerLogFormRoutes(app: FastifyInstance, context: HoursContext): void {
   app.get('/hours/new', async (request, reply) => {
     mode(request);
-    return showForm(request, reply, readValues(request.query, shanghaiDateOf(app.clock())), noErrors);
+    return showForm(app, context, request, reply, readValues(request.query, shanghaiDateOf(app.clock())), noErrors);
   });
 
   app.post('/hours', async (request, reply) => {
@@ -92,7 +92,7 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     // A missing or malformed key is refused, never silently replaced: a replaced key would let a
     // retry of the same form write a second record. The form comes back with a fresh key.
     if (!/^[0-9a-f-]{36}$/i.test(field(request.body, 'idempotency_key'))) {
-      return showForm(request, reply, { ...values, elderPin: '' }, formErrors(request, [{ code: 'hours.error.form_expired' }]), 400);
+      return showForm(app, context, request, reply, { ...values, elderPin: '' }, formErrors(request, [{ code: 'hours.error.form_expired' }]), 400);
     }
     const input: LogInput = {
       idempotencyKey: values.idempotencyKey,
@@ -108,12 +108,14 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       elderPin: staff ? '' : values.elderPin,
     };
     const outcome = await logServiceWithPin(context, { db: app.db, keys: app.secrets, now: app.clock }, user.actor, input);
-    if (!outcome.ok) return showForm(request, reply, { ...values, elderPin: '' }, formErrors(request, outcome.problems), outcome.status);
+    if (!outcome.ok) return showForm(app, context, request, reply, { ...values, elderPin: '' }, formErrors(request, outcome.problems), outcome.status);
     const record = outcome.value.record;
     return reply.seeOther(`/hours/records/${record.id}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
   });
+}
 
-  /** htmx: the recipient choices for what was typed so far. */
+/** htmx: the recipient choices for what was typed so far. */
+function registerRecipientRoutes(app: FastifyInstance, context: HoursContext): void {
   app.get('/hours/recipients', async (request, reply) => {
     const user = request.requireUser();
     mode(request);
@@ -122,5 +124,11 @@ const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       recipients: searchRecipients(context, user.actor, query), values: { elderId: field(request.query, 'elder_id') }, searchedRecipients: query.trim() !== '', f: formatters(request),
     });
   });
+}
+
+const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  const context = hoursContext(app);
+  registerLogFormRoutes(app, context);
+  registerRecipientRoutes(app, context);
 };
 export default logRoutes;

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../domain/auth/accounts.ts';
 import { printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { scanCard } from '../../domain/members/card-scan.ts';
@@ -32,14 +32,62 @@ function baseUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
-const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  function loadId(value: string): number {
-    const id = parseId(value);
-    if (id === null) throw notFound('people.error.member_not_found');
-    return id;
-  }
+function loadId(value: string): number {
+  const id = parseId(value);
+  if (id === null) throw notFound('people.error.member_not_found');
+  return id;
+}
 
-  // ---- list and search ----
+async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
+  const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
+  return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
+}
+
+async function showMember(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
+  const result = getMember(peopleContext(app), request.requireUser().actor, id);
+  if (!result.ok) refuse(result);
+  const query = request.query as Record<string, string | undefined>;
+  const signInView = { ...memberSignInView(peopleContext(app), request.requireUser().actor, id), error: '', phone: '' };
+  const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
+  const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
+  return reply.page(
+    'pages/members/show',
+    { member: result.value, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
+    { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
+  );
+}
+
+async function showMemberWithSignInError(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, error: string, phone: string, status: number) {
+  const signIn = accountOfMember(app.db, id);
+  return showMember(app, request, reply, id, { signIn: { account: signIn, linkAccount: false, mayCreate: signIn === null, error, phone } }, status);
+}
+
+async function renderCards(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
+  const result = printableCards(peopleContext(app), request.requireUser().actor, ids);
+  if (!result.ok) refuse(result);
+  const cards = await withQrCodes(result.value, baseUrl(request));
+  return reply.page('pages/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
+}
+
+async function showOwn(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
+  const result = ownRecordPage(peopleContext(app), request.requireUser().actor);
+  if (!result.ok) refuse(result);
+  return reply.page('pages/members/me', { ...result.value, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
+}
+
+function sendCopy(reply: FastifyReply, id: number, copy: Record<string, unknown>) {
+  reply.header('Content-Disposition', `attachment; filename="member-${id}.json"`);
+  reply.header('Cache-Control', 'no-store');
+  reply.type('application/json; charset=utf-8');
+  return JSON.stringify(copy, null, 2);
+}
+
+async function showJoin(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200, consented = false) {
+  return reply.page('pages/members/join', { form, consented, villages: allVillageChoices(peopleContext(app), request.locale) }, { titleKey: 'members.join.title', status });
+}
+
+/** The member list and search. */
+function registerListRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: { q?: string; status?: string; page?: string } }>('/members', async (request, reply) => {
     request.authorize(canManageMembers);
     const actor = request.requireUser().actor;
@@ -50,16 +98,13 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const pending = pendingRegistrations(peopleContext(app), actor);
     return reply.page('pages/members/index', { query, status, statusFilters, result: result.value, pendingCount: pending.ok ? pending.value.total : 0 }, { titleKey: 'members.title' });
   });
+}
 
-  // ---- register ----
-  async function showNew(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
-    const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
-    return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
-  }
-
+/** Registering a member by staff. */
+function registerNewMemberRoutes(app: FastifyInstance): void {
   app.get('/members/new', async (request, reply) => {
     request.authorize(canManageMembers);
-    return showNew(request, reply, emptyForm());
+    return showNew(app, request, reply, emptyForm());
   });
 
   app.post('/members', async (request, reply) => {
@@ -69,12 +114,14 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = registerMember(peopleContext(app), request.requireUser().actor, values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showNew(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
+      return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
     }
     return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
   });
+}
 
-  // ---- review queue of self-registrations ----
+/** The review queue of self-registrations. */
+function registerReviewRoutes(app: FastifyInstance): void {
   app.get('/members/review', async (request, reply) => {
     request.authorize(canManageMembers);
     const result = pendingRegistrations(peopleContext(app), request.requireUser().actor);
@@ -99,25 +146,13 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     }
     return reply.seeOther(decision === 'approve' ? `/members/${id}?approved=1` : '/members/review?reviewed=rejected');
   });
+}
 
-  // ---- one member ----
-  async function showMember(request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-    const result = getMember(peopleContext(app), request.requireUser().actor, id);
-    if (!result.ok) refuse(result);
-    const query = request.query as Record<string, string | undefined>;
-    const signInView = { ...memberSignInView(peopleContext(app), request.requireUser().actor, id), error: '', phone: '' };
-    const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
-    const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
-    return reply.page(
-      'pages/members/show',
-      { member: result.value, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
-      { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
-    );
-  }
-
+/** One member: the page, status, PIN, card reissue and a sign-in for the member (volunteer role in their village, must change the password at first sign-in). */
+function registerMemberRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/members/:id', async (request, reply) => {
     request.authorize(canManageMembers);
-    return showMember(request, reply, loadId(request.params.id));
+    return showMember(app, request, reply, loadId(request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/status', async (request, reply) => {
@@ -128,7 +163,7 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showMember(request, reply, id, { statusError: request.t(result.problems[0]!.code, result.problems[0]!.params), reason }, result.status);
+      return showMember(app, request, reply, id, { statusError: request.t(result.problems[0]!.code, result.problems[0]!.params), reason }, result.status);
     }
     return reply.seeOther(`/members/${id}?done=${action}`);
   });
@@ -138,11 +173,11 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = loadId(request.params.id);
     const pin = field(request.body, 'pin');
     const confirm = field(request.body, 'pin_confirm');
-    if (pin !== confirm) return showMember(request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
+    if (pin !== confirm) return showMember(app, request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
     const result = await setMemberPin(peopleContext(app), request.requireUser().actor, id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showMember(request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showMember(app, request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther(`/members/${id}?done=pin`);
   });
@@ -155,7 +190,6 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.seeOther(`/members/${id}/card?reissued=1`);
   });
 
-  // ---- a sign-in for the member (volunteer role in their village, must change the password at first sign-in) ----
   app.post<{ Params: { id: string } }>('/members/:id/account', async (request, reply) => {
     request.authorize(canCreateMemberSignIn);
     const id = loadId(request.params.id);
@@ -168,55 +202,41 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.not_allowed');
       if (result.reason === 'member_not_found') throw notFound('people.error.member_not_found');
       const status = result.reason === 'already_has_account' || result.reason === 'phone_taken' ? 409 : 422;
-      const response = await showMemberWithSignInError(request, reply, id, request.t(`accounts.error.${result.reason}`), phone, status);
+      const response = await showMemberWithSignInError(app, request, reply, id, request.t(`accounts.error.${result.reason}`), phone, status);
       return response;
     }
     return reply.seeOther(`/members/${id}?done=signIn`);
   });
+}
 
-  async function showMemberWithSignInError(request: FastifyRequest, reply: FastifyReply, id: number, error: string, phone: string, status: number) {
-    const signIn = accountOfMember(app.db, id);
-    return showMember(request, reply, id, { signIn: { account: signIn, linkAccount: false, mayCreate: signIn === null, error, phone } }, status);
-  }
-
-  // ---- cards: one card, or an A4 sheet of several ----
-  async function renderCards(request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
-    const result = printableCards(peopleContext(app), request.requireUser().actor, ids);
-    if (!result.ok) refuse(result);
-    const cards = await withQrCodes(result.value, baseUrl(request));
-    return reply.page('pages/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
-  }
-
+/** Cards: one card, or an A4 sheet of several. */
+function registerCardRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
     request.authorize(canManageMembers);
-    return renderCards(request, reply, [loadId(request.params.id)], 'single');
+    return renderCards(app, request, reply, [loadId(request.params.id)], 'single');
   });
 
   app.get<{ Querystring: { ids?: string } }>('/members/cards', async (request, reply) => {
     request.authorize(canManageMembers);
     const ids = [...new Set((request.query.ids ?? '').split(',').map((part) => parseId(part.trim())).filter((id): id is number => id !== null))].slice(0, 40);
     if (ids.length === 0) throw notFound('people.error.member_not_found');
-    return renderCards(request, reply, ids, 'sheet');
+    return renderCards(app, request, reply, ids, 'sheet');
   });
+}
 
-  // ---- a member's own record: masked facts, own PIN, own data copy, teams to join ----
-  async function showOwn(request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
-    const result = ownRecordPage(peopleContext(app), request.requireUser().actor);
-    if (!result.ok) refuse(result);
-    return reply.page('pages/members/me', { ...result.value, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
-  }
-
-  app.get('/members/me', async (request, reply) => showOwn(request, reply));
+/** A member's own record: masked facts, own PIN, own data copy, teams to join. */
+function registerOwnRecordRoutes(app: FastifyInstance): void {
+  app.get('/members/me', async (request, reply) => showOwn(app, request, reply));
 
   app.post('/members/me/pin', async (request, reply) => {
     const actor = request.requireUser().actor;
     if (!actor.memberId) throw notFound('people.error.member_not_found');
     const pin = field(request.body, 'pin');
-    if (pin !== field(request.body, 'pin_confirm')) return showOwn(request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
+    if (pin !== field(request.body, 'pin_confirm')) return showOwn(app, request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
     const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: field(request.body, 'current_pin') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showOwn(request, reply, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showOwn(app, request, reply, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther('/members/me?done=pin');
   });
@@ -230,19 +250,14 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = requestTeamMembership(peopleContext(app), actor, teamId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
-      return showOwn(request, reply, { teamError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showOwn(app, request, reply, { teamError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther('/members/me?done=team');
   });
+}
 
-  // ---- PIPL copy: a member's own (in clear), or one made by staff in scope (masked, or in clear with a recorded reason) ----
-  function sendCopy(reply: FastifyReply, id: number, copy: Record<string, unknown>) {
-    reply.header('Content-Disposition', `attachment; filename="member-${id}.json"`);
-    reply.header('Cache-Control', 'no-store');
-    reply.type('application/json; charset=utf-8');
-    return JSON.stringify(copy, null, 2);
-  }
-
+/** PIPL copy: a member's own (in clear), or one made by staff in scope (masked, or in clear with a recorded reason). */
+function registerCopyRoutes(app: FastifyInstance): void {
   app.get('/members/me/export', async (request, reply) => {
     const actor = request.requireUser().actor;
     const result = exportOwnData(peopleContext(app), actor);
@@ -265,29 +280,27 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showMember(request, reply, id, { exportError: request.t(result.problems[0]!.code, result.problems[0]!.params), exportReason: reason }, result.status);
+      return showMember(app, request, reply, id, { exportError: request.t(result.problems[0]!.code, result.problems[0]!.params), exportReason: reason }, result.status);
     }
     return sendCopy(reply, id, result.value);
   });
+}
 
-  // ---- public self-registration ----
-  async function showJoin(request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200, consented = false) {
-    return reply.page('pages/members/join', { form, consented, villages: allVillageChoices(peopleContext(app), request.locale) }, { titleKey: 'members.join.title', status });
-  }
-
-  app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(request, reply, emptyForm()));
+/** Public self-registration, and what a scanned card's QR code opens: validity for anyone, the holder for staff in scope. */
+function registerPublicRoutes(app: FastifyInstance): void {
+  app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(app, request, reply, emptyForm()));
 
   app.post('/join', { config: { public: true, rateLimit: { max: 20, timeWindow: '15 minutes' } } }, async (request, reply) => {
     const values = memberForm(request.body);
     const key = readIdempotencyKey(request.body);
     if (field(request.body, 'consent') !== 'yes') {
-      return showJoin(request, reply, { values, errors: { consent: request.t('members.join.consentRequired') }, messages: [], idempotencyKey: key ?? newIdempotencyKey() }, 422);
+      return showJoin(app, request, reply, { values, errors: { consent: request.t('members.join.consentRequired') }, messages: [], idempotencyKey: key ?? newIdempotencyKey() }, 422);
     }
     const result = selfRegisterMember(peopleContext(app), values, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
       // What was typed stays, a mistyped ID number included (the person corrects one digit), and so does the consent tick.
-      return showJoin(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422, true);
+      return showJoin(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422, true);
     }
     return reply.seeOther('/join/done');
   });
@@ -302,6 +315,17 @@ const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   app.get('/join/done', { config: { public: true } }, async (request, reply) => reply.page('pages/members/join-done', {}, { titleKey: 'members.join.doneTitle' }));
+}
+
+const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  registerListRoutes(app);
+  registerNewMemberRoutes(app);
+  registerReviewRoutes(app);
+  registerMemberRoutes(app);
+  registerCardRoutes(app);
+  registerOwnRecordRoutes(app);
+  registerCopyRoutes(app);
+  registerPublicRoutes(app);
 };
 
 export default membersRoutes;

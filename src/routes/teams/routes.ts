@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { memberIdByCardNumber } from '../../domain/members/cards.ts';
 import { canCreateTeams, canManageMembers } from '../../domain/members/permissions.ts';
 import { teamPage, teamsIndex } from '../../domain/teams/pages.ts';
@@ -10,17 +10,31 @@ import { parseId, peopleContext, problemsToForm, refuse } from '../members/suppo
 
 interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: string; regionCode: string }
 
-const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  async function showIndex(request: FastifyRequest, reply: FastifyReply, form: { values: TeamFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-    const sponsor = (request.query as { sponsor?: string }).sponsor ?? '';
-    const index = teamsIndex(peopleContext(app), request.requireUser().actor, { sponsorUnit: sponsor || undefined }, request.locale);
-    if (!index.ok) refuse(index);
-    return reply.page('pages/teams/index', { ...index.value, form, sponsor }, { titleKey: 'teams.title', status });
-  }
+async function showIndex(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { values: TeamFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
+  const sponsor = (request.query as { sponsor?: string }).sponsor ?? '';
+  const index = teamsIndex(peopleContext(app), request.requireUser().actor, { sponsorUnit: sponsor || undefined }, request.locale);
+  if (!index.ok) refuse(index);
+  return reply.page('pages/teams/index', { ...index.value, form, sponsor }, { titleKey: 'teams.title', status });
+}
 
+async function showTeam(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, teamId: number, problems: { section: string; message: string } | null = null, status = 200) {
+  const result = teamPage(peopleContext(app), request.requireUser().actor, teamId);
+  if (!result.ok) refuse(result);
+  const { team, canLead } = result.value;
+  return reply.page('pages/teams/show', { team, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: team.name }, status });
+}
+
+function teamId(value: string): number {
+  const id = parseId(value);
+  if (id === null) throw notFound('people.error.team_not_found');
+  return id;
+}
+
+/** The list of teams and the creation of a team. */
+function registerTeamListRoutes(app: FastifyInstance): void {
   app.get('/teams', async (request, reply) => {
     request.authorize(canManageMembers);
-    return showIndex(request, reply, { values: { name: '', sponsorUnit: '', sponsorKind: '', regionCode: '' }, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
+    return showIndex(app, request, reply, { values: { name: '', sponsorUnit: '', sponsorKind: '', regionCode: '' }, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
   });
 
   app.post('/teams', async (request, reply) => {
@@ -30,27 +44,17 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = createTeam(peopleContext(app), request.requireUser().actor, { ...values, sponsorKind: values.sponsorKind as SponsorKind }, key);
     if (!result.ok) {
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showIndex(request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status);
+      return showIndex(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status);
     }
     return reply.seeOther(`/teams/${result.value.teamId}`);
   });
+}
 
-  async function showTeam(request: FastifyRequest, reply: FastifyReply, teamId: number, problems: { section: string; message: string } | null = null, status = 200) {
-    const result = teamPage(peopleContext(app), request.requireUser().actor, teamId);
-    if (!result.ok) refuse(result);
-    const { team, canLead } = result.value;
-    return reply.page('pages/teams/show', { team, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: team.name }, status });
-  }
-
-  function teamId(value: string): number {
-    const id = parseId(value);
-    if (id === null) throw notFound('people.error.team_not_found');
-    return id;
-  }
-
+/** One team: the page, adding members and deciding requests to join, the leader, activities. */
+function registerTeamRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/teams/:id', async (request, reply) => {
     request.authorize(canManageMembers);
-    return showTeam(request, reply, teamId(request.params.id));
+    return showTeam(app, request, reply, teamId(request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/teams/:id/members', async (request, reply) => {
@@ -58,11 +62,11 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const id = teamId(request.params.id);
     const card = field(request.body, 'card_number').trim();
     const memberId = card ? memberIdByCardNumber(peopleContext(app), card) : null;
-    if (memberId === null) return showTeam(request, reply, id, { section: 'members', message: request.t(card ? 'people.error.card_not_found' : 'teams.error.cardRequired') }, 422);
+    if (memberId === null) return showTeam(app, request, reply, id, { section: 'members', message: request.t(card ? 'people.error.card_not_found' : 'teams.error.cardRequired') }, 422);
     const result = addTeamMember(peopleContext(app), request.requireUser().actor, id, memberId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
-      return showTeam(request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showTeam(app, request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=member`);
   });
@@ -76,7 +80,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = decideTeamMembership(peopleContext(app), request.requireUser().actor, membershipId, approve ? { approve: true } : { approve: false, reason: field(request.body, 'reason') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showTeam(request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showTeam(app, request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=decided`);
   });
@@ -88,7 +92,7 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const result = memberId === null ? null : setTeamLeader(peopleContext(app), request.requireUser().actor, id, memberId);
     if (!result || !result.ok) {
       if (result && (result.status === 403 || result.status === 404)) refuse(result);
-      return showTeam(request, reply, id, { section: 'leader', message: request.t('people.error.leader_not_member') }, 422);
+      return showTeam(app, request, reply, id, { section: 'leader', message: request.t('people.error.leader_not_member') }, 422);
     }
     return reply.seeOther(`/teams/${id}?done=leader`);
   });
@@ -100,10 +104,15 @@ const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showTeam(request, reply, id, { section: 'activity', message: [...Object.values(errors), ...messages].join(' ') }, result.status);
+      return showTeam(app, request, reply, id, { section: 'activity', message: [...Object.values(errors), ...messages].join(' ') }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=activity`);
   });
+}
+
+const teamsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+  registerTeamListRoutes(app);
+  registerTeamRoutes(app);
 };
 
 export default teamsRoutes;
