@@ -154,7 +154,7 @@ export async function createAccountByStaff(
 ): Promise<CreateAccountResult> {
   const phone = normalizePhone(input.phone);
   const once = idempotencyKey && phone ? accountKey(idempotencyKey, phone, input) : null;
-  const earlier = once ? replayOf<CreateAccountResult>(db, once) : null;
+  const earlier = once ? replayOf<CreateAccountResult>(db, once, granter.userId) : null;
   if (earlier) return earlier.kind === 'conflict' ? { ok: false, reason: 'key_conflict' } : replayed(earlier.result);
   const checked = checkNewAccount(db, granter, phone, input);
   if (!checked.ok) return checked;

@@ -288,7 +288,7 @@ function logKey(key: string, input: LogInput): IdempotencyKey {
 
 /** The answer of a log form already written under this key (undefined when the key is new). */
 function replayLog(context: HoursContext, actor: Actor, once: IdempotencyKey): HoursOutcome<LoggedRecord> | undefined {
-  const earlier = replayOf<StoredLog>(context.db, once);
+  const earlier = replayOf<StoredLog>(context.db, once, actor.userId);
   return earlier ? answerOf(context, actor, earlier) : undefined;
 }
 
@@ -342,7 +342,7 @@ export async function logServiceWithPin(context: HoursContext, people: PeopleCon
   const pin = (input.elderPin ?? '').trim();
   const key = normalizedKey(input.idempotencyKey);
   if (pin === '' || !isFormKey(key)) return logService(context, actor, input);
-  if (replayOf(context.db, logKey(key, input))) return logService(context, actor, input); // a replay (or a conflict): no PIN check
+  if (replayOf(context.db, logKey(key, input), actor.userId)) return logService(context, actor, input); // a replay (or a conflict): no PIN check
   const who = whoLogs(context, actor, input);
   if ('ok' in who) return who;
   if (who.source !== 'self') return refuse(422, { code: 'hours.error.pin_only_self', field: 'elderPin' });

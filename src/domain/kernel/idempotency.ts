@@ -53,11 +53,17 @@ export function contentHash(fields: Record<string, string | number | boolean | n
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** What an earlier write under this key answered, read outside any transaction (callers ask first, then writeOnce asks again). */
-export function replayOf<R>(db: Db, request: IdempotencyKey): Once<R> | null {
+/**
+ * What an earlier write under this key answered, read outside any transaction
+ * (callers ask first, then writeOnce asks again). Only the user who made the
+ * first write gets its answer (null: a public form, such as /join): anyone
+ * else holding the key gets a conflict, never another user's result.
+ */
+export function replayOf<R>(db: Db, request: IdempotencyKey, actorUserId: number | null): Once<R> | null {
   const row = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, request.key)).get();
   if (!row) return null;
-  if (row.scope !== request.scope || (row.contentHash !== request.contentHash && row.contentHash !== legacyContentHash)) return { kind: 'conflict' };
+  if (row.scope !== request.scope || row.actorUserId !== actorUserId) return { kind: 'conflict' };
+  if (row.contentHash !== request.contentHash && row.contentHash !== legacyContentHash) return { kind: 'conflict' };
   return { kind: 'replay', result: JSON.parse(row.result) as R };
 }
 
@@ -77,7 +83,7 @@ class Refused<R> extends Error {
 export function writeOnce<R extends { ok: boolean }>(db: Db, request: IdempotencyKey, actorUserId: number | null, nowMs: number, work: () => R): Once<R> {
   try {
     return db.$client.transaction((): Once<R> => {
-      const earlier = replayOf<R>(db, request);
+      const earlier = replayOf<R>(db, request, actorUserId);
       if (earlier) return earlier;
       const result = work();
       if (!result.ok) throw new Refused(result);
@@ -110,12 +116,24 @@ export function writeOnceValue<T extends object, F extends { ok: false }>(
   answers: { conflict: () => F; keep?: (value: T) => T },
   work: () => Answer<T, F>,
 ): Answer<T & { replayed?: boolean }, F> {
-  if (!request) return db.$client.transaction(work).immediate();
+  if (!request) {
+    // Unkeyed: a refusal still rolls back whatever the work wrote.
+    try {
+      return db.$client.transaction(() => {
+        const outcome = work();
+        if (!outcome.ok) throw new Refused(outcome);
+        return outcome;
+      }).immediate();
+    } catch (error) {
+      if (error instanceof Refused) return error.result as F;
+      throw error;
+    }
+  }
   const answerOf = (earlier: Once<Answer<T, F>>): Answer<T & { replayed?: boolean }, F> => {
     if (earlier.kind === 'conflict') return answers.conflict();
     return earlier.result.ok ? { ok: true, value: { ...earlier.result.value, replayed: true } } : earlier.result;
   };
-  const earlier = replayOf<Answer<T, F>>(db, request);
+  const earlier = replayOf<Answer<T, F>>(db, request, actorUserId);
   if (earlier) return answerOf(earlier);
   let made: T | undefined;
   const written = writeOnce<Answer<T, F>>(db, request, actorUserId, nowMs, () => {

@@ -159,7 +159,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     contentHash: contentHash({ from: input.fromCountyCode ?? '', to: input.toCountyCode ?? '', amountMinutes: input.amountMinutes, note: (input.note ?? '').trim() }),
   };
   const record = { idOf: (settlement: Settlement) => settlement.id, load: (id: number) => listSettlements(context).find((s) => s.id === id) };
-  const replayed = replayKeyed(context, once, record);
+  const replayed = replayKeyed(context, actor, once, record);
   if (replayed) return replayed;
   const from = regionOf(context.db, input.fromCountyCode ?? '');
   const to = regionOf(context.db, input.toCountyCode ?? '');

@@ -72,7 +72,7 @@ export function writeTransaction<T>(context: RedemptionContext, work: () => Outc
  * `work` runs in one IMMEDIATE transaction; a refusal rolls it back.
  */
 export function writeOnceKeyed<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey, record: KeyedRecord<T>, work: () => Outcome<T>): Outcome<T> {
-  const earlier = replayKeyed(context, once, record);
+  const earlier = replayKeyed(context, actor, once, record);
   if (earlier) return earlier;
   let made: T | undefined;
   const written = writeOnceInKernel<KeyedResult>(context.db, once, actor?.userId ?? null, nowOf(context), () => {
@@ -86,8 +86,8 @@ export function writeOnceKeyed<T>(context: RedemptionContext, actor: Actor | nul
 }
 
 /** What a write already done under the key answers (undefined when the key is new): ask it before validating, so a replay is answered even when the state has moved on. */
-export function replayKeyed<T>(context: RedemptionContext, once: IdempotencyKey, record: KeyedRecord<T>): Outcome<T> | undefined {
-  const earlier = replayOf<KeyedResult>(context.db, once);
+export function replayKeyed<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey, record: KeyedRecord<T>): Outcome<T> | undefined {
+  const earlier = replayOf<KeyedResult>(context.db, once, actor?.userId ?? null);
   return earlier ? answerOf(earlier, once, record) : undefined;
 }
 
@@ -110,15 +110,15 @@ function answerOf<T>(earlier: Once<KeyedResult>, once: IdempotencyKey, record: K
  * outcome; with other content it is refused (409 key_reused).
  */
 export function writeOnceWhole<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey, work: () => Outcome<T>): Outcome<T> {
-  const earlier = replayWhole<T>(context, once);
+  const earlier = replayWhole<T>(context, actor, once);
   if (earlier) return earlier;
   const written = writeOnceInKernel<Outcome<T>>(context.db, once, actor?.userId ?? null, nowOf(context), work);
   return written.kind === 'conflict' ? refuse(409, 'redemption.error.key_reused') : written.result;
 }
 
 /** The outcome a writeOnceWhole under this key already answered (undefined when the key is new). */
-export function replayWhole<T>(context: RedemptionContext, once: IdempotencyKey): Outcome<T> | undefined {
-  const earlier = replayOf<Outcome<T>>(context.db, once);
+export function replayWhole<T>(context: RedemptionContext, actor: Actor | null, once: IdempotencyKey): Outcome<T> | undefined {
+  const earlier = replayOf<Outcome<T>>(context.db, once, actor?.userId ?? null);
   if (!earlier) return undefined;
   return earlier.kind === 'conflict' ? refuse(409, 'redemption.error.key_reused') : earlier.result;
 }

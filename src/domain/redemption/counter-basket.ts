@@ -132,7 +132,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     key: input.idempotencyKey, scope: basketKeyScope,
     contentHash: contentHash({ siteId: input.siteId, memberId: input.memberId, elderId: input.memberId === null ? input.elderId ?? null : null }),
   };
-  const replayed = replayKeyed(context, once, basketRecord(context));
+  const replayed = replayKeyed(context, actor, once, basketRecord(context));
   if (replayed) return replayed;
   if (!site.active) return refuse(409, 'redemption.error.site_inactive');
   const quantities = basketQuantities(input.lines);

@@ -10,6 +10,7 @@ import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
+import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { audit } from '../audit/audit.ts';
 
@@ -32,6 +33,18 @@ export type Gift = typeof memberGifts.$inferSelect;
 function mayActFor(actor: Actor, actorMemberId: number | null, giver: MemberFacts): boolean {
   if (actorMemberId !== null && actorMemberId === giver.id) return true;
   return authorize(actor, canAssistGifts, { regionPath: giver.villagePath }) !== null;
+}
+
+/** The gifts forms' card lookups: may this actor give from this member's wallet (the member, or staff over the village)? */
+export function mayGiveFrom(db: Db, actor: Actor, actorMemberId: number | null, memberId: number): boolean {
+  const giver = memberFacts(db, memberId);
+  return giver !== undefined && mayActFor(actor, actorMemberId, giver);
+}
+
+/** May this actor register relatives for this member (staff over the member's village)? */
+export function mayRegisterRelativesOf(db: Db, actor: Actor, memberId: number): boolean {
+  const member = memberFacts(db, memberId);
+  return member !== undefined && authorize(actor, canRegisterRelatives, { regionPath: member.villagePath }) !== null;
 }
 
 export function registerRelative(
@@ -138,11 +151,14 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     contentHash: contentHash({ fromMemberId: input.fromMemberId, toMemberId: input.toMemberId, kind: input.kind, amountMinutes: input.amountMinutes }),
   };
   const record = { idOf: (gift: Gift) => gift.id, load: (id: number) => context.db.select().from(memberGifts).where(eq(memberGifts.id, id)).get() };
-  const done = replayKeyed(context, once, record);
+  const done = replayKeyed(context, actor, once, record);
   if (done) return done;
   const checked = checkGift(context, actor, input);
   if (!checked.ok) return checked;
   const { giver, receiver } = checked;
+  // A basket whose 15 minutes are over still holds the giver's credits in the ledger until it is swept:
+  // sweep first, so the balance checked here is the one the counter shows.
+  sweepExpired(context);
   const fromAccount = accountIds.wallet(giver.id);
   const ledger = ledgerOf(context);
   const giverAccount = ledger.account(fromAccount);

@@ -102,8 +102,9 @@ export function lookUpGiftMember(
   actor: Actor,
   cardNumber: string,
   field: string,
-  relativeOf: number | null = null,
+  options: { relativeOf?: number | null; usable?: (memberId: number) => boolean } = {},
 ): Outcome<CounterMember> {
+  const relativeOf = options.relativeOf ?? null;
   const atMs = nowOf(context);
   return inWriteTransaction(context.db, () => {
     const exhausted = exhaustedAllowance(context.db, giftLookupMissAction, atMs, lookupWindowMs, [
@@ -115,9 +116,12 @@ export function lookUpGiftMember(
     if (!found.ok && found.status !== 404 && found.status !== 423) return found;
     const relativesOnly = relativeOf !== null && getPolicy(context.db).giftsRelativesOnly;
     const stranger = found.ok && relativesOnly && found.value.memberId !== relativeOf && !areRelatives(context.db, relativeOf, found.value.memberId);
-    if (found.ok && !stranger) return found;
+    // A holder the actor may not act for (outside their scope) answers exactly like a card nobody holds.
+    const outOfReach = found.ok && options.usable !== undefined && !options.usable(found.value.memberId);
+    if (found.ok && !stranger && !outOfReach) return found;
     // What was typed is not recorded.
     recordAudit(context.db, { action: giftLookupMissAction, actorUserId: actor.userId, objectType: 'member', objectId: relativeOf, regionCode: null, detail: { field } }, atMs);
+    if (field !== 'to') return refuse(404, 'redemption.error.member_not_found', undefined, field);
     return refuse(404, relativesOnly ? 'redemption.error.receiver_not_relative' : 'redemption.error.receiver_not_found', undefined, field);
   });
 }

@@ -9,6 +9,7 @@ import {
   ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
+import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { ownSignedInAction } from '../members/pin.ts';
 import { audit } from '../audit/audit.ts';
@@ -123,7 +124,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     }),
   };
   const record = { idOf: (request: ServiceRequest) => request.id, load: (id: number) => context.db.select().from(serviceRequests).where(eq(serviceRequests.id, id)).get() };
-  const replayed = replayKeyed(context, once, record);
+  const replayed = replayKeyed(context, actor, once, record);
   if (replayed) return replayed;
   const requester = resolveRequester(context, actor, input);
   if (!requester.ok) return requester;
@@ -137,6 +138,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }
   const who = requester.value;
+  sweepExpired(context); // overdue baskets release their holds first, as at the counter
   return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);

@@ -64,7 +64,7 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
       name: (input.name ?? '').trim(), kind: input.kind, villageCode: (input.villageCode ?? '').trim(), address: (input.address ?? '').trim(), openingHours: (input.openingHours ?? '').trim(),
     }),
   } : null;
-  const replayed = once ? replayWhole<{ siteId: number }>(context, once) : undefined;
+  const replayed = once ? replayWhole<{ siteId: number }>(context, actor, once) : undefined;
   if (replayed) return replayed;
   const name = checkText(input.name, 'name', 40);
   if ('problem' in name) return name.problem;

@@ -48,7 +48,7 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
     }),
   };
   const record = { idOf: (grant: VoucherGrant) => grant.id, load: (id: number) => context.db.select().from(voucherGrants).where(eq(voucherGrants.id, id)).get() };
-  const replayed = replayKeyed(context, once, record);
+  const replayed = replayKeyed(context, actor, once, record);
   if (replayed) return replayed;
   // One elder needs no region typed: the elder's own village is the region of the grant.
   const regionCode = (input.regionCode ?? '').trim() || (input.elderId ? elderVillageCode(context, input.elderId) : '');

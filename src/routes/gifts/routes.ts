@@ -3,7 +3,7 @@ import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { lookUpGiftMember } from '../../domain/redemption/lookup.ts';
 import { giftsBoard } from '../../domain/redemption/gifts-board.ts';
-import { canRegisterRelatives, canUseGifts, giveCredits, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
+import { canRegisterRelatives, canUseGifts, giveCredits, mayGiveFrom, mayRegisterRelativesOf, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
@@ -48,7 +48,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const selfMemberId = (user.actor.memberId ?? null);
     let fromMemberId = selfMemberId;
     if (values.from !== '') {
-      const giver = lookUpGiftMember(context, user.actor, values.from, 'from');
+      const giver = lookUpGiftMember(context, user.actor, values.from, 'from', { usable: (id) => mayGiveFrom(app.db, user.actor, selfMemberId, id) });
       if (!giver.ok) return giftsPage(request, reply, giver.problems, values, giver.status);
       fromMemberId = giver.value.memberId;
     }
@@ -60,7 +60,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       if (!picked) return giftsPage(request, reply, [{ code: 'redemption.error.receiver_not_found' }], values, 404);
       toMemberId = picked.memberId;
     } else if (values.kind === 'gift') {
-      const receiver = lookUpGiftMember(context, user.actor, values.to, 'to', fromMemberId);
+      const receiver = lookUpGiftMember(context, user.actor, values.to, 'to', { relativeOf: fromMemberId });
       if (!receiver.ok) return giftsPage(request, reply, receiver.problems, values, receiver.status);
       toMemberId = receiver.value.memberId;
     }
@@ -76,7 +76,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     request.authorize(canRegisterRelatives);
     const user = request.requireUser();
     const context = redemptionContext(app);
-    const a = lookUpGiftMember(context, user.actor, field(request.body, 'member').trim(), 'member');
+    const a = lookUpGiftMember(context, user.actor, field(request.body, 'member').trim(), 'member', { usable: (id) => mayRegisterRelativesOf(app.db, user.actor, id) });
     if (!a.ok) return giftsPage(request, reply, a.problems, {}, a.status);
     const b = lookUpGiftMember(context, user.actor, field(request.body, 'relative').trim(), 'relative');
     if (!b.ok) return giftsPage(request, reply, b.problems, {}, b.status);

@@ -29,7 +29,10 @@ t.test('the same key and content answers the first result; other content is refu
   t.match(first, { kind: 'first', result: { ok: true } });
   const id = first.kind === 'first' ? first.result.id : 0;
   t.same(writeOnce(db, once, 7, at, add('a')), { kind: 'replay', result: { ok: true, id } });
-  t.same(replayOf(db, once), { kind: 'replay', result: { ok: true, id } });
+  t.same(replayOf(db, once, 7), { kind: 'replay', result: { ok: true, id } });
+  t.same(replayOf(db, once, 8), { kind: 'conflict' }, 'another user holding the key never gets the first user\'s answer');
+  t.same(writeOnce(db, once, 8, at, add('a')), { kind: 'conflict' }, 'nor through writeOnce');
+  t.same(replayOf(db, once, null), { kind: 'conflict' }, 'nor a public form');
   t.same(writeOnce(db, { ...once, contentHash: contentHash({ text: 'b' }) }, 7, at, add('b')), { kind: 'conflict' });
   t.same(writeOnce(db, { ...once, scope: 'other.scope' }, 7, at, add('a')), { kind: 'conflict' }, 'a key belongs to one kind of write');
   t.equal(notes(), 1, 'one note written');
@@ -45,7 +48,7 @@ t.test('a refusal rolls back what the work wrote and keeps the key free', async 
   });
   t.same(refused, { kind: 'first', result: { ok: false, reason: 'too_long' } });
   t.equal(notes(), 0, 'the half-done write is rolled back');
-  t.equal(replayOf(db, once), null, 'no key row');
+  t.equal(replayOf(db, once, null), null, 'no key row');
   t.match(writeOnce(db, once, null, at, add('a')), { kind: 'first', result: { ok: true } }, 'the corrected form goes through under the same key');
   t.equal(notes(), 1);
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { translator } from '../../../src/i18n/index.ts';
 import { durationText } from '../../../src/lib/duration.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
-import { available, key, redemptionApp, tableCounts } from './helpers.ts';
+import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 const zh = translator('zh-CN');
 
@@ -51,4 +51,26 @@ t.test('a GET of the counter with an expired basket writes nothing and shows it 
   t.equal(available(db, wallet), before, 'its hold is voided');
   t.equal(await app.jobs.run('expireBaskets'), 0, 'a second run finds nothing');
   t.match(visibleText((await clerk.get(basket)).body), '这单超过 15 分钟未确认，已自动取消。', 'the page reads the same after the sweep');
+});
+
+t.test('an overdue basket does not block a gift or a request: they sweep first, so the balance they check is the one the counter shows', async (t) => {
+  const { app, db, member, clock } = await redemptionApp();
+  t.teardown(() => app.close());
+  const clerk = await signedInAs(app, 'clerk');
+  const wang = member('王秀英');
+  const wallet = `wallet:m${wang.id}`;
+  const before = available(db, wallet);
+  const basketForm = (await clerk.get(`/counter/scan/${wang.token}`)).headers.location as string;
+  const towel = db.$client.prepare("SELECT id FROM site_items WHERE site_id = 1 AND name = '毛巾'").pluck().get() as number;
+  t.equal((await clerk.post(`${basketForm}/baskets`, { idempotency_key: key(), [`qty_${towel}`]: '1' })).statusCode, 303);
+  t.ok(available(db, wallet) < before, 'the basket holds some of her credits');
+
+  clock.advance(16 * 60_000); // the hold is over; no sweep has run
+  const volunteer = await signedInAs(app, 'volunteer'); // 王秀英 herself
+  await volunteer.get('/gifts');
+  const whole = { amount_hours: String(Math.floor(before / 60)), amount_minutes: String(before % 60) };
+  const donated = await volunteer.post('/gifts', { kind: 'donation', relative: '', to: '', ...whole, pin, idempotency_key: key() });
+  t.equal(donated.statusCode, 303, `her whole balance can be donated: ${visibleText(donated.body)}`);
+  t.equal(available(db, wallet), 0, 'and it is gone from her wallet, the expired hold voided first');
+  t.equal(db.$client.prepare("SELECT count(*) FROM redemptions WHERE status = 'expired'").pluck().get(), 1, 'the basket was closed as expired');
 });

@@ -46,6 +46,27 @@ t.test('a stranger\'s card and a card nobody holds get the same answer', async (
   t.notOk(details.some((detail) => detail.includes('430524')), 'what was typed is not recorded');
 });
 
+t.test('the giver\'s card typed by someone who may not act for its holder answers like a card nobody holds', async (t) => {
+  const volunteer = await signedInAs(app, 'volunteer'); // 王秀英: may give only from her own wallet
+  await volunteer.get('/gifts');
+  const already = misses();
+  const before = tableCounts(db);
+  const donate = (from: string) => fetch(`${address}/gifts`, {
+    method: 'POST', redirect: 'manual',
+    headers: { cookie: volunteer.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: volunteer.csrfToken, kind: 'donation', from, amount_hours: '0', amount_minutes: '30', pin: '000000', idempotency_key: key() }).toString(),
+  });
+  const stranger = await donate(member('罗春兰').cardNumber);
+  const nobody = await donate(unheld(98));
+  t.equal(stranger.status, 404);
+  t.equal(nobody.status, 404);
+  const [strangerText, nobodyText] = [withoutKey(await stranger.text()), withoutKey(await nobody.text())];
+  t.match(strangerText, '找不到这位会员，请核对卡号');
+  t.equal(strangerText.replace(member('罗春兰').cardNumber, 'CARD'), nobodyText.replace(unheld(98), 'CARD'), 'the two pages differ only in the number typed');
+  t.equal(misses(), already + 2, 'both count as misses');
+  t.same(tableCounts(db), before, 'nothing is given');
+});
+
 t.test('parallel misses: exactly the limit is evaluated, then 429 in Chinese, even for a real relative; the window moves on', async (t) => {
   t.equal(giftLookupMissesPerUser, 10);
   const volunteer = await signedInAs(app, 'volunteer');
