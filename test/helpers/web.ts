@@ -7,6 +7,7 @@ import { demoPassword, demoSignIns, seedDemo } from '../../src/domain/demo/seed.
 import { testSecrets } from './crypto-profile.ts';
 
 import { TestClock } from './clock.ts';
+import { AddressClient } from './http-client.ts';
 
 export { TestClock };
 
@@ -118,4 +119,19 @@ export function visibleText(html: string): string {
 
 export function count(db: Db, table: string): number {
   return (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+/**
+ * An app listening on 127.0.0.1 (port 0) with an HTTP client signed in as a
+ * demo role through the real sign-in form: for tests that fire requests in
+ * parallel through the server. The caller closes the app.
+ */
+export async function listeningAs<T extends { app: FastifyInstance }>(role: Role, create: () => Promise<T>): Promise<T & { client: AddressClient }> {
+  const test = await create();
+  await test.app.listen({ host: '127.0.0.1', port: 0 });
+  const client = new AddressClient((test.app.server.address() as { port: number }).port, '127.0.0.1');
+  await client.get('/sign-in');
+  const signedIn = await client.post('/sign-in', { phone: demoPhone(role), password: demoPassword, next: '/' });
+  if (signedIn.status !== 303) throw new Error(`sign-in as ${role}: ${signedIn.status}`);
+  return { ...test, client };
 }

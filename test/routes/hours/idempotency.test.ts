@@ -1,10 +1,8 @@
 import tap from 'tap';
 import { randomUUID } from 'node:crypto';
-import { demoPassword } from '../../../src/domain/demo/seed.ts';
 import { translator } from '../../../src/i18n/index.ts';
 import type { Role } from '../../../src/domain/access/authorize.ts';
-import { AddressClient } from '../../helpers/http-client.ts';
-import { count, demoPhone, visibleText } from '../../helpers/web.ts';
+import { count, visibleText, listeningAs as listeningAsRole } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
 
 const zh = translator('zh-CN');
@@ -16,15 +14,7 @@ const zh = translator('zh-CN');
  * is refused 409 and writes nothing.
  */
 
-async function listeningAs(role: Role) {
-  const test = await createHoursApp();
-  await test.app.listen({ host: '127.0.0.1', port: 0 });
-  const client = new AddressClient((test.app.server.address() as { port: number }).port, '127.0.0.1');
-  await client.get('/sign-in');
-  const signedIn = await client.post('/sign-in', { phone: demoPhone(role), password: demoPassword, next: '/' });
-  if (signedIn.status !== 303) throw new Error(`sign-in as ${role}: ${signedIn.status}`);
-  return { ...test, client };
-}
+const listeningAs = (role: Role) => listeningAsRole(role, createHoursApp);
 
 function written(db: Awaited<ReturnType<typeof createHoursApp>>['db']) {
   return {

@@ -1,10 +1,9 @@
 import tap, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { demoPassword } from '../../../src/domain/demo/seed.ts';
 import { translator } from '../../../src/i18n/index.ts';
 import type { Role } from '../../../src/domain/access/authorize.ts';
-import { AddressClient, type HttpAnswer } from '../../helpers/http-client.ts';
-import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
+import type { HttpAnswer } from '../../helpers/http-client.ts';
+import { signedInAs, visibleText, listeningAs as listeningAsRole } from '../../helpers/web.ts';
 import { key, pin, redemptionApp, tableCounts } from './helpers.ts';
 
 const zh = translator('zh-CN');
@@ -16,15 +15,7 @@ const zh = translator('zh-CN');
  * answer names it; the key sent again with other content is refused.
  */
 
-async function listeningAs(role: Role) {
-  const test = await redemptionApp();
-  await test.app.listen({ host: '127.0.0.1', port: 0 });
-  const client = new AddressClient((test.app.server.address() as { port: number }).port, '127.0.0.1');
-  await client.get('/sign-in');
-  const signedIn = await client.post('/sign-in', { phone: demoPhone(role), password: demoPassword, next: '/' });
-  if (signedIn.status !== 303) throw new Error(`sign-in as ${role}: ${signedIn.status}`);
-  return { ...test, client };
-}
+const listeningAs = (role: Role) => listeningAsRole(role, redemptionApp);
 
 function sameAnswers(t: Test, answers: HttpAnswer[], message: string): void {
   t.same(answers.map((answer) => answer.status), Array(answers.length).fill(303), `${message}: every request answered with a redirect`);
