@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { durationText } from '../lib/duration.ts';
 
 /**
  * Message catalogues. Each area keeps its own file per locale,
- * src/i18n/<locale>/<area>.json, with flat keys prefixed by the area
+ * src/i18n/<locale>/<area>.json (or <feature>/<area>.json), with flat keys prefixed by the area
  * ("regions.title"). All files of a locale are merged at load; a key defined
  * twice is an error, so two areas cannot silently override each other.
  */
@@ -18,10 +18,16 @@ export type Translate = (key: string, variables?: Record<string, string | number
 
 const catalogueDirectory = dirname(fileURLToPath(import.meta.url));
 
+/** The catalogue files of a locale, feature folders included ("people/members.json"), in a fixed order. */
+function catalogueFiles(directory: string): string[] {
+  const entries = readdirSync(directory, { recursive: true, encoding: 'utf8' });
+  return entries.filter((name) => name.endsWith('.json')).map((name) => name.split(sep).join('/')).sort();
+}
+
 function loadLocale(locale: Locale): Messages {
   const directory = join(catalogueDirectory, locale);
   const merged: Record<string, string> = {};
-  for (const file of readdirSync(directory).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of catalogueFiles(directory)) {
     const entries = JSON.parse(readFileSync(join(directory, file), 'utf8')) as Record<string, unknown>;
     for (const [key, value] of Object.entries(entries)) {
       if (typeof value !== 'string') throw new Error(`i18n ${locale}/${file}: "${key}" is not a string`);
