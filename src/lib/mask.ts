@@ -1,4 +1,4 @@
-/** Display masks for personal data (PIPL): never show the whole value. */
+/** Display masks for personal data (PIPL): never show the whole value. The one place masks are made. */
 
 /** 430102********1234 (first 6, last 4). */
 export function maskIdNumber(idNumber: string): string {

@@ -29,8 +29,3 @@ export function normalizePhone(input: string): string | null {
   const compact = compactPhone(input);
   return compact !== null && isMobilePhone(compact) ? compact : null;
 }
-
-/** 138****1234: the only way a phone number is shown to anyone but its owner. */
-export function maskPhone(phone: string): string {
-  return phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(7)}` : '***';
-}

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roles } from '../domain/access/authorize.ts';
 import { durationText, signedDurationText } from '../lib/duration.ts';
 import { newIdempotencyKey } from '../lib/forms.ts';
-import { maskPhone } from '../lib/phone.ts';
+import { maskPhone } from '../lib/mask.ts';
 import { localReturnPath } from '../lib/return-path.ts';
 import { headerNavigationFor } from './navigation.ts';
 import { assetUrl } from './assets.ts';

@@ -1,5 +1,6 @@
 import { test } from 'tap';
-import { compactPhone, isMobileOrLandline, isMobilePhone, maskPhone, normalizePhone } from '../../src/lib/phone.ts';
+import { maskPhone } from '../../src/lib/mask.ts';
+import { compactPhone, isMobileOrLandline, isMobilePhone, normalizePhone } from '../../src/lib/phone.ts';
 
 // src/lib/phone.ts is the one reading of a typed phone (sign-in, accounts,
 // counter, members, elders).

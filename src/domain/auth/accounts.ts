@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.ts';
-import { maskPhone, normalizePhone } from '../../lib/phone.ts';
+import { maskPhone } from '../../lib/mask.ts';
+import { normalizePhone } from '../../lib/phone.ts';
 import { authorize, permission, regionScopes, type Actor, type Role } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { hashPassword, passwordMaximumLength, passwordMinimumLength } from './passwords.ts';

@@ -2,7 +2,7 @@ import type { Sqlite } from '../../db/client.ts';
 import { checkpointVerdict, lastFullVerification, type CheckpointVerdict, type FullVerification } from '../ledger/verification.ts';
 import { Ledger } from '../../ledger/index.ts';
 import { maskName } from '../../lib/mask.ts';
-import { maskPhone } from '../../lib/phone.ts';
+import { maskPhone } from '../../lib/mask.ts';
 import { byMostOverdue, isDue, lastVisitDates, visitState } from '../hours/visits.ts';
 import { metric, registryMetric } from './metrics.ts';
 import { monthBoundsMs } from './months.ts';
