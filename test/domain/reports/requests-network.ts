@@ -36,6 +36,7 @@ export async function seedRequestNetwork(db: Db): Promise<{ clock: { ms: number 
   const userOf = (phone: string) => actorOf(db, sqlite.prepare('SELECT id FROM users WHERE phone = ?').pluck().get(phone) as number);
   const coordinator = userOf('13800000002');
   const wang = userOf('13800000001');
+  if (!wang.memberId) throw new Error('the demo volunteer has no member record');
   const memberNamed = (name: string) => sqlite.prepare('SELECT id FROM members WHERE real_name = ? ORDER BY id LIMIT 1').pluck().get(name) as number;
   const elder = sqlite.prepare("SELECT id FROM elders WHERE real_name = '刘德顺'").pluck().get() as number;
   const yang = memberNamed('杨国富');
