@@ -27,7 +27,7 @@ function must<T>(outcome: { ok: true; value: T } | { ok: false }, what: string):
   return outcome.value;
 }
 
-export async function seedRequestNetwork(db: Db): Promise<{ clock: { ms: number }; completed: number[] }> {
+export async function seedRequestNetwork(db: Db): Promise<{ clock: { ms: number }; completed: number[]; keys: ReturnType<typeof testSecrets> }> {
   const clock = { ms: instants.suiteDefault };
   const secrets = testSecrets();
   await seedDemoNetwork(db, secrets, clock.ms);
@@ -63,7 +63,7 @@ export async function seedRequestNetwork(db: Db): Promise<{ clock: { ms: number 
   must(cancelRequest(context, coordinator, cancelled, null), 'cancel');
   clock.ms = Date.UTC(2026, 10, 30, 16, 30); // 2026-12-01 00:30 in Shanghai, still 2026-11-30 in UTC
   must(confirmRequest(context, coordinator, meal, null), 'confirm meal');
-  return { clock, completed: [demoOpen, own, meal] };
+  return { clock, completed: [demoOpen, own, meal], keys: secrets };
 }
 
 /** The figures the reports show, read after a refresh: month figures and categories per region and month, the volunteers' and elders' monthly rows, last visits. */
