@@ -10,7 +10,7 @@ import { shanghaiDateOf } from './time.ts';
  * transaction as the payment and the completion, and by migration 0019 for
  * requests completed before. Both follow the rule below (docs/HOURS.md,
  * "Services delivered through a request"); the migration spells it in SQL,
- * and test/db/migration-0019.test.ts checks that the two agree.
+ * and test/domain/hours/request-records.test.ts checks that the two agree.
  *
  * - status 'completed', source 'request', `request_id` the request: the
  *   payment was a peer transfer (payer -> escrow -> volunteer), not an
