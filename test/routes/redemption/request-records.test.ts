@@ -47,6 +47,11 @@ t.test('confirming a request writes its service record with the payment; it neve
   const recordPage = await office.get(`/hours/records/${record!.id}`);
   t.equal(recordPage.statusCode, 200);
   t.notMatch(recordPage.body, `/hours/records/${record!.id}/reverse`, 'its page offers no reversal');
+  t.match(visibleText(recordPage.body), zh('hours.source.request'), 'and says it came from a service request');
+  t.match(visibleText(recordPage.body), zh('hours.status.completed'));
+  const elderId = test.db.$client.prepare('SELECT elder_id FROM service_records WHERE id = ?').pluck().get(record!.id) as number;
+  const elderPage = await coordinator.get(`/coverage/elders/${elderId}`);
+  t.match(visibleText(elderPage.body), zh('hours.source.request'), "the elder's page lists the service received through the request");
   const before = counts(test);
   for (const [action, form] of [['approve', {}], ['reject', { reason: '不对' }], ['reverse', { reverse_reason: '重复登记' }]] as const) {
     const answer = await office.post(`/hours/records/${record!.id}/${action}`, form);
