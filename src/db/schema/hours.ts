@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { regions, users } from './core.ts';
 import { elders, members, teamActivities } from './people.ts';
+import { serviceRequests } from './redemption.ts';
 
 /**
  * The unified service standard (统一标准), versioned by effective date. A
@@ -50,7 +51,13 @@ export const serviceTypes = sqliteTable(
   ],
 );
 
-export const serviceRecordStatuses = ['pending', 'approved', 'rejected', 'expired', 'reversed'] as const;
+/**
+ * 'completed' is only for a service delivered through a service request
+ * (source 'request'): it was paid member to member when the request was
+ * confirmed, so it is never reviewed, posted, voided or reversed by the hours
+ * feature and never waits in a review queue.
+ */
+export const serviceRecordStatuses = ['pending', 'approved', 'rejected', 'expired', 'reversed', 'completed'] as const;
 export type ServiceRecordStatus = (typeof serviceRecordStatuses)[number];
 
 /**
@@ -59,6 +66,11 @@ export type ServiceRecordStatus = (typeof serviceRecordStatuses)[number];
  * record; approval posts it, rejection and expiry void it, a reversal adds a
  * correcting transfer. The record itself is never edited after review
  * except to note the decision.
+ *
+ * A completed service request is a record too (source 'request', status
+ * 'completed', `request_id` set; migration 0019, docs/HOURS.md): its
+ * `hold_transfer_id` is the request's hold (payer -> escrow), posted when the
+ * request was confirmed; no credit is issued for it.
  */
 export const serviceRecords = sqliteTable(
   'service_records',
@@ -78,7 +90,7 @@ export const serviceRecords = sqliteTable(
     durationMinutes: integer('duration_minutes').notNull(),
     creditMinutes: integer('credit_minutes').notNull(),
     note: text('note'),
-    source: text('source', { enum: ['self', 'coordinator', 'activity'] }).notNull(),
+    source: text('source', { enum: ['self', 'coordinator', 'activity', 'request'] }).notNull(),
     enteredByUserId: integer('entered_by_user_id').references(() => users.id),
     /** Set when the elder's card code confirmed the service on the spot. */
     confirmedByCard: integer('confirmed_by_card', { mode: 'boolean' }).notNull().default(false),
@@ -93,8 +105,11 @@ export const serviceRecords = sqliteTable(
     reversedByUserId: integer('reversed_by_user_id').references(() => users.id),
     reversedAtMs: integer('reversed_at_ms'),
     createdAtMs: integer('created_at_ms').notNull(),
+    /** The completed service request this record is (source 'request'); null for every other record. */
+    requestId: integer('request_id').references(() => serviceRequests.id),
   },
   (table) => [
+    uniqueIndex('service_records_request').on(table.requestId).where(sql`${table.requestId} IS NOT NULL`),
     uniqueIndex('service_records_idempotency_key').on(table.idempotencyKey),
     uniqueIndex('service_records_hold_transfer').on(table.holdTransferId),
     index('service_records_volunteer_start').on(table.volunteerMemberId, table.startAtMs),
@@ -102,8 +117,10 @@ export const serviceRecords = sqliteTable(
     index('service_records_village_status').on(table.villageCode, table.status),
     index('service_records_elder_date').on(table.elderId, table.serviceDate),
     index('service_records_activity').on(table.activityId),
-    check('service_records_status_valid', sql`${table.status} IN ('pending','approved','rejected','expired','reversed')`),
-    check('service_records_source_valid', sql`${table.source} IN ('self','coordinator','activity')`),
+    check('service_records_status_valid', sql`${table.status} IN ('pending','approved','rejected','expired','reversed','completed')`),
+    check('service_records_source_valid', sql`${table.source} IN ('self','coordinator','activity','request')`),
+    check('service_records_request_link', sql`(${table.requestId} IS NULL AND ${table.source} <> 'request' AND ${table.status} <> 'completed')
+      OR (${table.requestId} IS NOT NULL AND ${table.source} = 'request' AND ${table.status} = 'completed')`),
     check('service_records_times', sql`${table.endAtMs} > ${table.startAtMs}`),
     check('service_records_duration_positive', sql`${table.durationMinutes} > 0 AND ${table.creditMinutes} >= 0`),
   ],

@@ -234,7 +234,7 @@ export const voucherGrantLines = sqliteTable(
  * A request for a service paid with credits: held (pending, payer -> county
  * escrow) when posted, accepted by a volunteer, confirmed (escrow -> volunteer)
  * or cancelled (hold voided). A completed request is also a service record
- * for reports (see src/domain/redemption/requests.ts).
+ * (service_records.request_id, src/domain/hours/request-records.ts).
  */
 export const serviceRequests = sqliteTable(
   'service_requests',

@@ -108,7 +108,7 @@ export function elderServices(context: HoursContext, actor: Actor, elderId: numb
     .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
     .innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
     .leftJoin(users, eq(users.id, serviceRecords.enteredByUserId))
-    .where(and(eq(serviceRecords.elderId, elderId), inArray(serviceRecords.status, ['pending', 'approved', 'rejected', 'expired', 'reversed'])))
+    .where(and(eq(serviceRecords.elderId, elderId), inArray(serviceRecords.status, ['pending', 'approved', 'rejected', 'expired', 'reversed', 'completed'])))
     .orderBy(desc(serviceRecords.startAtMs))
     .limit(200)
     .all();

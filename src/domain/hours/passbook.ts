@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
-import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { serviceRecords, serviceTypes, type ServiceRecordStatus } from '../../db/schema/hours.ts';
+import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { maskName } from '../../lib/mask.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
@@ -20,13 +21,13 @@ export interface RecordSummary {
   startAtMs: number;
   durationMinutes: number;
   creditMinutes: number;
-  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'reversed';
+  status: ServiceRecordStatus;
   typeNameZh: string;
   typeNameEn: string;
   elderName: string | null;
   rejectionReason: string | null;
   reversalReason: string | null;
-  source: 'self' | 'coordinator' | 'activity';
+  source: ServiceRecord['source'];
 }
 
 export function recentRecords(context: HoursContext, memberId: number, limit = 10): RecordSummary[] {

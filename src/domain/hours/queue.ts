@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
 import type { Actor, HoursContext } from './context.ts';
@@ -72,7 +73,7 @@ export interface QueueItem {
   durationMinutes: number;
   creditMinutes: number;
   note: string | null;
-  source: 'self' | 'coordinator' | 'activity';
+  source: ServiceRecord['source'];
   enteredByName: string | null;
   createdAtMs: number;
   /** The reviewer logged it or is the volunteer: shown, but not theirs to decide. */

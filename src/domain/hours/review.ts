@@ -24,6 +24,8 @@ function decidable(context: HoursContext, actor: Actor, recordId: number, expect
   const village = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get();
   // A record outside the scope is answered exactly like a missing one.
   if (!village || !authorize(actor, canVerifyHours, { regionPath: village.path })) return refuse(404, { code: 'hours.error.record_not_found' });
+  // A service request's record was paid member to member when the request was confirmed: nothing to decide or reverse.
+  if (record.status === 'completed') return refuse(409, { code: 'hours.error.record_from_request' });
   const ownMemberId = (actor.memberId ?? null);
   if (record.enteredByUserId === actor.userId || (ownMemberId !== null && ownMemberId === record.volunteerMemberId)) {
     return refuse(403, { code: 'hours.error.own_record' });

@@ -6,12 +6,12 @@ import { daysBetween, shanghaiDateOf } from './time.ts';
  * coverage page (/coverage) and the reports' overdue list
  * (/reports/:code/visits), so the two always agree:
  *
- * - a live service record (pending review or approved) with the elder as
- *   recipient, dated on or before today: the visit happened, review decides
- *   the credit. Rejected, expired and reversed records do not count, so a
- *   reversal takes the visit back;
- * - a completed service request for the elder (or asked by the member who is
- *   the registered elder), dated the Shanghai day it was confirmed.
+ * a live service record (pending review, approved, or completed: a service
+ * request, src/domain/hours/request-records.ts, whose recipient is the
+ * request's elder or the registered elder who asked, dated the Shanghai day
+ * it was confirmed) with the elder as recipient, dated on or before today:
+ * the visit happened, review decides the credit. Rejected, expired and
+ * reversed records do not count, so a reversal takes the visit back.
  *
  * An elder visited before is due `visit interval` days after the last visit
  * and overdue past that (overdueDays > 0). An elder never visited is due from
@@ -19,7 +19,7 @@ import { daysBetween, shanghaiDateOf } from './time.ts';
  * for, so overdueDays counts every day since registration, and such elders
  * are listed first (从未探访), longest waiting first.
  */
-export const visitRecordStatuses = ['pending', 'approved'] as const;
+export const visitRecordStatuses = ['pending', 'approved', 'completed'] as const;
 
 export interface VisitState {
   lastVisitDate: string | null;
@@ -38,16 +38,6 @@ export function lastVisitDates(sqlite: Sqlite, elderIds: readonly number[], toda
   for (const elderId of elderIds) {
     const date = record.get(elderId, today) as string | null;
     if (date) result.set(elderId, date);
-  }
-  // Completed service requests: one pass, grouped by the elder served.
-  const wanted = new Set(elderIds);
-  const requests = sqlite.prepare(`SELECT coalesce(q.elder_id, (SELECT min(e.id) FROM elders e WHERE e.member_id = q.requester_member_id)) AS elderId,
-      max(date((q.closed_at_ms + 28800000) / 1000, 'unixepoch')) AS date
-    FROM service_requests q WHERE q.status = 'completed' AND q.closed_at_ms IS NOT NULL GROUP BY 1`).all() as { elderId: number | null; date: string }[];
-  for (const row of requests) {
-    if (row.elderId === null || !wanted.has(row.elderId) || row.date > today) continue;
-    const known = result.get(row.elderId);
-    if (known === undefined || row.date > known) result.set(row.elderId, row.date);
   }
   return result;
 }

@@ -172,16 +172,19 @@ function accountRecords({ all }: RecordReader, memberId: number, phoneOf: (phone
 
 const serviceColumns = `s.id, s.service_type_code AS serviceType, s.elder_id AS elderId, s.volunteer_member_id AS volunteerMemberId, s.village_code AS villageCode,
     s.service_date AS serviceDate, s.start_at_ms AS startAtMs, s.end_at_ms AS endAtMs, s.duration_minutes AS durationMinutes, s.credit_minutes AS creditMinutes,
-    s.note, s.source, s.status, s.rejection_reason AS rejectionReason, s.reversal_reason AS reversalReason, s.created_at_ms AS createdAtMs`;
+    s.note, s.source, s.status, s.rejection_reason AS rejectionReason, s.reversal_reason AS reversalReason, s.created_at_ms AS createdAtMs, s.request_id AS requestId`;
 type ServiceRow = { id: number; serviceType: string; elderId: number | null; volunteerMemberId: number; villageCode: string; serviceDate: string; startAtMs: number; endAtMs: number;
-  durationMinutes: number; creditMinutes: number; note: string | null; source: string; status: string; rejectionReason: string | null; reversalReason: string | null; createdAtMs: number };
+  durationMinutes: number; creditMinutes: number; note: string | null; source: string; status: string; rejectionReason: string | null; reversalReason: string | null; createdAtMs: number;
+  requestId: number | null };
 const service = (row: ServiceRow) => ({
   id: row.id, serviceType: row.serviceType, serviceDate: row.serviceDate, start: isoOrNull(row.startAtMs), end: isoOrNull(row.endAtMs),
   durationMinutes: row.durationMinutes, creditMinutes: row.creditMinutes, villageCode: row.villageCode, note: row.note, source: row.source, status: row.status,
   rejectionReason: row.rejectionReason, reversalReason: row.reversalReason, createdAt: isoOrNull(row.createdAtMs),
+  // A service given through a service request (source 'request'): the request it completed.
+  requestId: row.requestId,
 });
 
-/** Services the member gave as a volunteer, and received as a registered elder. */
+/** Services the member gave as a volunteer, and received as a registered elder (completed service requests included: they are service records). */
 function serviceRecords({ all, nameOf }: RecordReader, memberId: number) {
   const servicesGiven = all<ServiceRow>(`SELECT ${serviceColumns} FROM service_records s WHERE s.volunteer_member_id = ? ORDER BY s.start_at_ms, s.id`, memberId)
     .map((row) => ({ ...service(row), elderId: row.elderId }));

@@ -13,6 +13,7 @@ import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { ownSignedInAction } from '../members/pin.ts';
 import { audit } from '../audit/audit.ts';
+import { recordCompletedRequest } from '../hours/request-records.ts';
 
 /**
  * Service requests paid with credits (spending time on care).
@@ -32,10 +33,11 @@ import { audit } from '../audit/audit.ts';
  * Cancelling voids the hold. Payments between members never pass through the
  * clearing accounts: clearing is for spending at partner sites.
  *
- * A completed request is a service record for reports: this table keeps it
- * (serviceCategory, volunteer, requester/elder, village, minutes, closed_at_ms),
- * because the hours feature's service_records table did not exist when this
- * was written; reports should read completed rows from here.
+ * A completed request is also a service record (service_records, status
+ * 'completed', source 'request', request_id set), written in the same
+ * transaction as the payment (src/domain/hours/request-records.ts): every
+ * service lives in one table, and the reports read that one. The payment
+ * stays a transfer between members, never an issuance of credits.
  */
 export const serviceCategories = [
   'meals', 'bathing', 'emergency', 'mobility', 'medical_escort', 'cleaning', 'daily_care',
@@ -247,6 +249,8 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
       .set({ status: 'completed', closedAtMs: nowOf(context), closedByUserId: actor.userId, paymentTransferIds: JSON.stringify(linked.map((t) => t.id)) })
       .where(eq(serviceRequests.id, current.id))
       .run();
+    // The service given is a service record (one table for reports), written with the payment.
+    recordCompletedRequest(context.db, current, { creditedMinutes: split.value.credited, atMs: nowOf(context), byUserId: actor.userId });
     audit(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted });
     return success(findRequest(context, current.id)!);
   });

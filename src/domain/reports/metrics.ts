@@ -1,5 +1,3 @@
-import { serviceCategories } from '../../db/schema/hours.ts';
-
 /**
  * The figures the reports keep, with their precise definitions. Every one is
  * computed from the ledger's posted transfers (flags neither pending nor
@@ -36,14 +34,16 @@ import { serviceCategories } from '../../db/schema/hours.ts';
  * Service figures (month = month of the record's service date, Shanghai),
  * counted when a service record's credit is posted (approval), at the
  * village where the service was given, and removed again by a reversal.
- * A completed service request (src/domain/redemption/requests.ts) is service
- * too: it counts when its hold is posted (the `service_payment` transfer with
- * the post-pending flag, written by confirmRequest), with the request's
- * village, its offered minutes as service minutes, the volunteer's payment
+ * A completed service request (src/domain/redemption/requests.ts) is a
+ * service record too (status 'completed', request_id set; written with the
+ * payment, src/domain/hours/request-records.ts): it counts when its hold is
+ * posted (the `service_payment` transfer with the post-pending flag, written
+ * by confirmRequest), with the figures of its record: the request's village,
+ * the offered minutes as service minutes, the volunteer's payment
  * (`req:<id>:pay`) as credited minutes, the Shanghai date of confirmation as
- * service date, the category mapped to the standard's (serviceTypeOfRequest),
- * and as recipient the request's elder, or the registered elder who is the
- * requesting member:
+ * service date, its type's category, and as recipient the request's elder, or
+ * the registered elder who is the requesting member. It is a transfer between
+ * members, so it is never in credits_issued:
  * - service_minutes / service_records by category (dimension);
  * - volunteers_active (+ volunteers_active_silver, 60 or older on the month's
  *   last day): distinct volunteers with credited service, at their home village;
@@ -87,16 +87,6 @@ export const registryMetric = {
   villagesWithPoint: 'villages_with_point',
   sites: 'sites',
 } as const;
-
-/**
- * The standard's service category (service_types.category) of a service
- * request's category: requests say 'meals' where the standard says 'meal';
- * the others are the same words; anything unknown is 'other'.
- */
-export function serviceTypeOfRequest(requestCategory: string): string {
-  if (requestCategory === 'meals') return 'meal';
-  return (serviceCategories as readonly string[]).includes(requestCategory) ? requestCategory : 'other';
-}
 
 /** Elder categories that count as "disabled" for the rural help rate (失能、半失能). */
 export const disabledCategories = ['disabled', 'semi_disabled'] as const;

@@ -1,5 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
-import { disabledCategories, metric, serviceTypeOfRequest } from './metrics.ts';
+import { disabledCategories, metric } from './metrics.ts';
 import { monthOfDate, silverBornOnOrBefore } from './months.ts';
 import { lineageOf, type RegionNode } from './regions-cache.ts';
 
@@ -59,7 +59,7 @@ interface RecordRow {
   creditMinutes: number;
 }
 
-/** What the service figures need to know about one service: a service record or a completed service request. */
+/** What the service figures need to know about one service record (a logged service or a completed service request). */
 interface ServiceFact {
   volunteerMemberId: number;
   /** The standard's category (service_types.category). */
@@ -127,12 +127,10 @@ export class Lookups {
   private readonly statements;
   readonly hasHours: boolean;
   readonly hasSites: boolean;
-  readonly hasRequests: boolean;
 
   constructor(private readonly sqlite: Sqlite, private readonly tree: Map<string, RegionNode>) {
     this.hasHours = tableExists(sqlite, 'service_records');
     this.hasSites = tableExists(sqlite, 'partner_sites');
-    this.hasRequests = tableExists(sqlite, 'service_requests');
     const recordColumns = `id, volunteer_member_id AS volunteerMemberId, service_type_id AS serviceTypeId, elder_id AS elderId,
       village_code AS villageCode, service_date AS serviceDate, duration_minutes AS durationMinutes, credit_minutes AS creditMinutes`;
     this.statements = {
@@ -145,13 +143,8 @@ export class Lookups {
       recordById: this.hasHours ? sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE id = ?`) : null,
       transferAt: sqlite.prepare('SELECT debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, code, flags FROM ledger_transfers WHERE seq = ?'),
       category: this.hasHours ? sqlite.prepare('SELECT category FROM service_types WHERE id = ?').pluck() : null,
-      // A completed request: the service date is the Shanghai date of confirmation; the recipient is
-      // the request's elder, or the registered elder who is the requesting member.
-      request: this.hasRequests ? sqlite.prepare(`SELECT q.volunteer_member_id AS volunteerMemberId, q.service_category AS requestCategory,
-          coalesce(q.elder_id, (SELECT min(e.id) FROM elders e WHERE e.member_id = q.requester_member_id)) AS elderId,
-          q.village_code AS villageCode, date((q.closed_at_ms + 28800000) / 1000, 'unixepoch') AS serviceDate, q.offered_minutes AS durationMinutes,
-          coalesce((SELECT t.amount FROM ledger_transfers t WHERE t.id = 'req:' || q.id || ':pay'), 0) AS creditMinutes
-        FROM service_requests q WHERE q.id = ? AND q.status = 'completed' AND q.volunteer_member_id IS NOT NULL AND q.closed_at_ms IS NOT NULL`) : null,
+      // A completed service request is the record linked to it (src/domain/hours/request-records.ts).
+      recordByRequest: this.hasHours ? sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE request_id = ? AND status = 'completed'`) : null,
     };
   }
 
@@ -197,13 +190,13 @@ export class Lookups {
     return { ...rest, category: this.category(serviceTypeId) };
   }
 
-  /** The completed service request whose hold this posted transfer settles. */
+  /** The service record of the completed service request whose hold this posted transfer settles. */
   requestForTransfer(transfer: TransferRow): ServiceFact | undefined {
-    if (!this.statements.request || transfer.refType !== 'service_request' || !transfer.refId || !/^\d+$/.test(transfer.refId)) return undefined;
-    const row = this.statements.request.get(Number(transfer.refId)) as (Omit<ServiceFact, 'category'> & { requestCategory: string }) | undefined;
-    if (!row) return undefined;
-    const { requestCategory, ...rest } = row;
-    return { ...rest, category: serviceTypeOfRequest(requestCategory) };
+    if (!this.statements.recordByRequest || transfer.refType !== 'service_request' || !transfer.refId || !/^\d+$/.test(transfer.refId)) return undefined;
+    const record = this.statements.recordByRequest.get(Number(transfer.refId)) as RecordRow | undefined;
+    if (!record) return undefined;
+    const { id: _id, serviceTypeId, ...rest } = record;
+    return { ...rest, category: this.category(serviceTypeId) };
   }
 
   /** The posted redemption leg at `seq - 1` that a second leg pairs with, if any. */

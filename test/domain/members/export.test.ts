@@ -5,6 +5,7 @@ import type { Actor } from '../../../src/domain/members/context.ts';
 import { exportMemberData } from '../../../src/domain/members/query.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { actorWithRoles } from '../../helpers/actor.ts';
+import { seedRequestNetwork } from '../reports/requests-network.ts';
 
 t.test("the PIPL copy holds the member's account (no password hash), services, redemptions, gifts, relatives and wallet history", async (t) => {
   const db = openDatabase(':memory:');
@@ -61,4 +62,31 @@ t.test("the PIPL copy holds the member's account (no password hash), services, r
   t.equal(redemptions.length, shopper.n, 'every redemption');
   t.ok(redemptions.every((r) => r.site.name && Array.isArray(r.lines)), 'with the site and the lines bought');
   t.ok(redemptions.some((r) => r.lines.length > 0));
+});
+
+t.test('services given and received through service requests are in the copy, with the request they completed', async (t) => {
+  const db = openDatabase(':memory:');
+  const { keys } = await seedRequestNetwork(db);
+  const context = { db, keys, now: () => Date.UTC(2026, 11, 1, 2, 0, 0) };
+  const memberNamed = (name: string) => db.$client.prepare('SELECT id FROM members WHERE real_name = ? ORDER BY id LIMIT 1').pluck().get(name) as number;
+  const admin: Actor = actorWithRoles(db, { userId: 6, memberId: null, roles: [{ role: 'admin', regionCode: '430000', siteId: null }], ipAddress: '127.0.0.1' });
+  const requestOf = (category: string) => db.$client.prepare("SELECT id FROM service_requests WHERE service_category = ? AND status = 'completed'").pluck().get(category) as number;
+
+  const volunteer = exportMemberData(context, admin, memberNamed('龙秀英'));
+  if (!volunteer.ok) return t.fail(JSON.stringify(volunteer));
+  const given = (volunteer.value as Record<string, any>).servicesGiven.filter((s: any) => s.source === 'request');
+  t.match(given, [
+    { serviceType: 'companionship', durationMinutes: 50, creditMinutes: 50, status: 'completed', requestId: requestOf('companionship'), serviceDate: '2026-11-23' },
+    { serviceType: 'meal_delivery', durationMinutes: 45, creditMinutes: 45, status: 'completed', requestId: requestOf('meals'), serviceDate: '2026-12-01' },
+  ], 'the two requests she completed, as services given');
+  t.equal(given.length, 2);
+
+  const elder = exportMemberData(context, admin, memberNamed('刘德顺'));
+  if (!elder.ok) return t.fail(JSON.stringify(elder));
+  const received = (elder.value as Record<string, any>).servicesReceived.filter((s: any) => s.source === 'request');
+  t.match(received, [
+    { serviceType: 'cleaning', durationMinutes: 60, requestId: requestOf('cleaning'), volunteer: { name: /\*/ } },
+    { serviceType: 'meal_delivery', durationMinutes: 45, requestId: requestOf('meals'), volunteer: { name: /\*/ } },
+  ], 'the registered elder received both requests made for him; the volunteers by masked name');
+  t.equal(received.length, 2, 'not the cancelled or the unconfirmed one');
 });

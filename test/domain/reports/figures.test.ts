@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { acceptRequest, cancelRequest, confirmRequest, postRequest } from '../../../src/domain/redemption/requests.ts';
 import { grantVouchers } from '../../../src/domain/redemption/vouchers.ts';
 import { places, redemptionFixture } from '../redemption/fixture.ts';
+import { seedFirstStandard } from '../../../src/domain/hours/first-standard.ts';
 import { directCategories, directClearing, directFigures } from './direct.ts';
 
 const nowMs = Date.UTC(2026, 10, 23, 2, 0, 0); // 2026-11-23 10:00 Shanghai
@@ -129,6 +130,8 @@ t.test('targets are data: defaults, edits by the top office, met / not met follo
 
 t.test('completed service requests count as service: hours by type (meals -> meal), active volunteers, visits to elders', async (t) => {
   const f = redemptionFixture();
+  // A completed request is typed by the unified standard (src/domain/hours/request-records.ts): the network has one.
+  seedFirstStandard(f.db, '2025-01-01', f.clock.ms);
   const sqlite = f.db.$client;
   const grandma = await f.addMember('龙奶奶', places.fenghuangVillage, { credits: 300, birthDate: '1945-02-02' });
   const grandmaElder = f.addElder('龙奶奶', places.fenghuangVillage, ['disabled'], grandma.memberId);
