@@ -1,5 +1,6 @@
 import { hash } from '@node-rs/argon2';
 import t, { type Test } from 'tap';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from '../../src/db/client.ts';
 import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
@@ -94,4 +95,19 @@ t.test('an argon2id PIN from before: a wrong PIN is refused and counted, the rig
   t.equal((await clerk.fetch(`${again}/confirm`, { form: { pin: demoRedemptionPin } })).status, 303, 'the PIN still works');
   t.equal(basketStatus(network, again), 'confirmed');
   t.same(state(), after, 'nothing more to move');
+});
+
+t.test('eight gifts with the right PIN sent at once through the real server: all given, nothing counted, no lock', async (t) => {
+  const network = await listeningNetwork(t);
+  const giver = network.row("SELECT id FROM members WHERE real_name = '王秀英' ORDER BY id LIMIT 1");
+  const receiver = network.row("SELECT card_number AS card FROM members WHERE real_name = '刘德顺' ORDER BY id LIMIT 1");
+  const volunteer = await HttpSession.signIn(network.base, demoPhone('volunteer'));
+  await volunteer.page('/gifts');
+  const giftsBefore = network.row('SELECT count(*) AS n FROM member_gifts').n;
+  const statuses = await Promise.all(Array.from({ length: 8 }, async () => (await volunteer.fetch('/gifts', {
+    form: { kind: 'gift', to: String(receiver.card), amount: '1', pin: demoRedemptionPin, idempotency_key: randomUUID() },
+  })).status));
+  t.same(statuses, Array(8).fill(303), 'every gift is given: right PINs in flight together never lock the member');
+  t.equal(network.row('SELECT count(*) AS n FROM member_gifts').n, Number(giftsBefore) + 8, 'eight gifts in the database');
+  t.same(network.row('SELECT pin_failed_attempts AS attempts, pin_locked_until_ms AS lockedUntil FROM members WHERE id = ?', giver.id), { attempts: 0, lockedUntil: null });
 });

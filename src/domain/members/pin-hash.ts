@@ -77,14 +77,23 @@ export interface PinHashCheck {
   current: boolean;
 }
 
-/** Checks a PIN against its stored hash: an HMAC compared in constant time, or (older rows) argon2id. */
-export async function checkPinHash(keys: PeopleKeys, stored: string, memberId: number, pin: string): Promise<PinHashCheck> {
+/**
+ * Checks a PIN against an HMAC hash at once (synchronously, so inside a write
+ * transaction), compared in constant time; null for an argon2id hash, which
+ * only the slow asynchronous check can answer (checkPinHash).
+ */
+export function checkPinHashNow(keys: PeopleKeys, stored: string, memberId: number, pin: string): PinHashCheck | null {
   const parsed = parsePinHash(stored);
-  if (parsed === null) return { right: stored.startsWith('$argon2') && (await argon2Matches(stored, pin)), current: false };
+  if (parsed === null) return stored.startsWith('$argon2') ? null : { right: false, current: false };
   const key = keyFor(keys, parsed);
   if (key === undefined) return { right: false, current: false };
   const expected = mac(parsed.digest, key, memberId, pin);
   return { right: expected.length === parsed.mac.length && timingSafeEqual(expected, parsed.mac), current: isCurrentPinHash(keys, stored) };
+}
+
+/** Checks a PIN against its stored hash: an HMAC (see checkPinHashNow), or (older rows) argon2id. */
+export async function checkPinHash(keys: PeopleKeys, stored: string, memberId: number, pin: string): Promise<PinHashCheck> {
+  return checkPinHashNow(keys, stored, memberId, pin) ?? { right: await argon2Matches(stored, pin), current: false };
 }
 
 async function argon2Matches(stored: string, pin: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { ownsMember } from '../access/authorize.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { cardTokenHash } from './card.ts';
-import { checkPinHash, hashPin } from './pin-hash.ts';
+import { checkPinHash, checkPinHashNow, hashPin } from './pin-hash.ts';
 import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
@@ -201,20 +201,34 @@ const channelColumns = {
   remote: { attempts: members.pinRemoteFailedAttempts, lockedUntil: members.pinRemoteLockedUntilMs },
 } as const;
 
-type Reservation = { ok: true; pinHash: string; attempt: number; lockedUntil: number | null; lockedByThisAttempt: boolean; villageCode: string };
+/**
+ * One attempt as its transaction left it. `right`: true when the PIN was
+ * checked right in the transaction (nothing counted), false when checked
+ * wrong (counted), null when the stored hash is argon2id and the attempt was
+ * reserved (counted as if wrong) for the slow check that follows.
+ */
+type Reservation = { ok: true; right: boolean | null; pinHash: string; attempt: number; lockedUntil: number | null; lockedByThisAttempt: boolean; villageCode: string };
 
 function lockedRefusal(lockedUntil: number, at: number) {
   return failure(423, { code: 'people.error.pin_locked', params: { minutes: Math.ceil((lockedUntil - at) / 60_000) } });
 }
 
 /**
- * Reserves one attempt in one IMMEDIATE transaction, before the hash is checked (argon2id for older rows is slow, and awaited): the
- * lock is checked and the attempt counted as if it failed, so parallel guesses
- * cannot all pass the check. The attempt that reaches the limit sets the lock
- * (never earlier than a lock already there); a lock that has run out starts a
- * fresh count.
+ * One attempt in one IMMEDIATE transaction: the lock is read, and an HMAC
+ * hash is checked right there (microseconds), so the count and the lock move
+ * with the check itself: parallel guesses cannot all pass, and parallel RIGHT
+ * PINs of one member never count against each other (they used to: five in
+ * flight at once locked the member out). A wrong PIN is counted; the attempt
+ * that reaches the limit sets the lock (never earlier than a lock already
+ * there); a lock that has run out starts a fresh count. A right PIN resets the
+ * count and, when stored under a retired PIN key, is rewritten under the
+ * current one in the same statement.
+ *
+ * An argon2id hash (set before PINs were HMACs) is too slow to check inside
+ * the transaction: the attempt is reserved (counted as if wrong) before the
+ * awaited check, and settled by settleRight when right.
  */
-function reserveAttempt(context: PeopleContext, memberId: number, channel: PinChannel): Reservation | Refusal {
+function reserveAttempt(context: PeopleContext, memberId: number, channel: PinChannel, pin: string): Reservation | Refusal {
   const columns = channelColumns[channel];
   const at = nowMs(context);
   return context.db.transaction(
@@ -232,12 +246,18 @@ function reserveAttempt(context: PeopleContext, memberId: number, channel: PinCh
       const lock = Math.max(member.lockedUntil ?? 0, member.holderLockedUntil ?? 0);
       if (lock > at) return lockedRefusal(lock, at);
       if (!member.pinHash) return failure(409, { code: 'people.error.pin_not_set' });
+      const checked = /^\d{6}$/.test(pin) ? checkPinHashNow(context.keys, member.pinHash, memberId, pin) : { right: false, current: true };
+      if (checked?.right) {
+        const upgraded = checked.current ? {} : { pinHash: hashPin(context.keys, memberId, pin) };
+        tx.update(members).set({ ...channelSet(channel, 0, member.lockedUntil), ...upgraded }).where(eq(members.id, memberId)).run();
+        return { ok: true as const, right: true, pinHash: member.pinHash, attempt: 0, lockedUntil: member.lockedUntil, lockedByThisAttempt: false, villageCode: member.villageCode };
+      }
       const served = member.lockedUntil !== null && member.lockedUntil <= at;
       const attempt = (served ? 0 : member.attempts) + 1;
       const lockedByThisAttempt = attempt >= pinMaximumAttempts;
       const lockedUntil = lockedByThisAttempt ? Math.max(member.lockedUntil ?? 0, at + pinLockDurationMs) : member.lockedUntil;
       tx.update(members).set(channelSet(channel, attempt, lockedUntil)).where(eq(members.id, memberId)).run();
-      return { ok: true as const, pinHash: member.pinHash, attempt, lockedUntil, lockedByThisAttempt, villageCode: member.villageCode };
+      return { ok: true as const, right: checked === null ? null : false, pinHash: member.pinHash, attempt, lockedUntil, lockedByThisAttempt, villageCode: member.villageCode };
     },
     { behavior: 'immediate' },
   );
@@ -275,18 +295,20 @@ function upgradedHashUnlessChanged(readHash: string, upgradedHash: string): SQL 
 /**
  * Checks a PIN on a channel. After `pinMaximumAttempts` wrong PINs in a row on
  * that channel it locks for 30 minutes (status 423); a right PIN resets the
- * count. The attempt is reserved before the hash is checked, so at most
+ * count. The check (or, for an argon2id hash, the reservation of the attempt)
+ * happens in the transaction that reads the lock, so at most
  * `pinMaximumAttempts` guesses are ever evaluated per lock period, however
  * many arrive at once. Suspended members are refused whatever the PIN. A
  * right PIN stored in an older form (argon2id, or under a retired PIN key) is
  * rewritten as the current HMAC in the statement that records the success.
  */
 export async function verifyMemberPin(context: PeopleContext, memberId: number, pin: string, channel: PinChannel = 'holder'): Promise<Outcome<PinCheck>> {
-  const reservation = reserveAttempt(context, memberId, channel);
+  const reservation = reserveAttempt(context, memberId, channel, pin);
   if (!reservation.ok) return reservation;
-  const checked = /^\d{6}$/.test(pin) ? await checkPinHash(context.keys, reservation.pinHash, memberId, pin) : { right: false, current: true };
-  if (checked.right) {
-    settleRight(context, memberId, channel, reservation, checked.current ? null : hashPin(context.keys, memberId, pin));
+  if (reservation.right === true) return success({ memberId });
+  if (reservation.right === null && (await checkPinHash(context.keys, reservation.pinHash, memberId, pin)).right) {
+    // An argon2id hash, right: settled now, and rewritten as the current HMAC in the same statement.
+    settleRight(context, memberId, channel, reservation, hashPin(context.keys, memberId, pin));
     return success({ memberId });
   }
   if (reservation.lockedByThisAttempt) {
