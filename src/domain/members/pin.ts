@@ -228,7 +228,7 @@ function lockedRefusal(lockedUntil: number, at: number) {
  * the transaction: the attempt is reserved (counted as if wrong) before the
  * awaited check, and settled by settleRight when right.
  */
-function reserveAttempt(context: PeopleContext, memberId: number, channel: PinChannel, pin: string): Reservation | Refusal {
+function attemptInTransaction(context: PeopleContext, memberId: number, channel: PinChannel, pin: string): Reservation | Refusal {
   const columns = channelColumns[channel];
   const at = nowMs(context);
   return context.db.transaction(
@@ -303,7 +303,7 @@ function upgradedHashUnlessChanged(readHash: string, upgradedHash: string): SQL 
  * rewritten as the current HMAC in the statement that records the success.
  */
 export async function verifyMemberPin(context: PeopleContext, memberId: number, pin: string, channel: PinChannel = 'holder'): Promise<Outcome<PinCheck>> {
-  const reservation = reserveAttempt(context, memberId, channel, pin);
+  const reservation = attemptInTransaction(context, memberId, channel, pin);
   if (!reservation.ok) return reservation;
   if (reservation.right === true) return success({ memberId });
   if (reservation.right === null && (await checkPinHash(context.keys, reservation.pinHash, memberId, pin)).right) {
