@@ -6,7 +6,7 @@ import { pinKeyId, pinKeyOf, profileDigest, type PeopleKeys } from '../../lib/cr
  * How a redemption PIN is stored: an HMAC (SHA-256, or SM3 under the guomi
  * profile) of the member id and the PIN under the PIN key, which lives in
  * secrets.json, never in the database. A 6-digit PIN has 10^6 values, so no
- * slow hash can make an offline guess expensive (argon2id at ~20 ms: under 6
+ * slow hash can make an offline guess expensive (argon2id at ~10 ms: under 3
  * hours for every PIN of a member); the key does: without it a stolen database
  * tests no guess at all. Online guesses are stopped by the attempt lock
  * (pin.ts), which is the real protection. See README, "Security".
