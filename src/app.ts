@@ -18,6 +18,7 @@ import { installRendering } from './plugins/render.ts';
 import { installSessions } from './plugins/session.ts';
 import { installStorageHealth } from './plugins/storage.ts';
 import { routePlugins } from './routes/index.ts';
+import { DashboardCache } from './domain/reports/dashboard-cache.ts';
 import './plugins/context.ts';
 
 
@@ -45,6 +46,8 @@ export interface AppOptions {
   onRoute?: (route: RouteOptions) => void;
   /** Run the background jobs (src/jobs) while listening; off unless given (server.ts gives it, tests ask for it). */
   jobs?: JobsOptions;
+  /** Office dashboards in memory (a new bounded one unless given; tests pass one to count computations). */
+  dashboardCache?: DashboardCache;
 }
 
 /**
@@ -187,8 +190,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   installFormHooks(app);
 
+  const dashboardCache = options.dashboardCache ?? new DashboardCache();
   for (const plugin of routePlugins) {
-    await app.register(plugin, { signInAttemptsPerAddress: options.signInAttemptsPerAddress ?? 30 });
+    await app.register(plugin, { signInAttemptsPerAddress: options.signInAttemptsPerAddress ?? 30, dashboardCache });
   }
   return app;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { databasePath, openDatabase } from '../db/client.ts';
 import { unlockKeys } from '../domain/keys/keyring.ts';
-import { countUnreadable, rotateKeys } from '../domain/keys/rotate.ts';
+import { countPinHashes, countUnreadable, rotateKeys } from '../domain/keys/rotate.ts';
 import { isCryptoProfile } from '../lib/crypto.ts';
 import { CliFailure, type Command, holdRestoreLock, openExisting } from './support.ts';
 
@@ -22,7 +22,13 @@ export const keysCommands: Record<string, Command> = {
           console.error(`keys BAD (${secrets.cryptoProfile}): ${unreadable} of ${checked} encrypted values do not open with these keys`);
           return 1;
         }
+        const pins = countPinHashes(db, secrets);
+        if (pins.missingKey > 0) {
+          console.error(`keys BAD (${secrets.cryptoProfile}): ${pins.missingKey} PIN hashes were made under a PIN key these keys do not hold`);
+          return 1;
+        }
         console.log(`keys ok (${secrets.cryptoProfile}): all ${checked} encrypted values open with these keys`);
+        console.log(`PINs: ${pins.current} under the current PIN key, ${pins.retired} under a previous one and ${pins.argon2id} argon2id (each moves to the current key on its next use)`);
         return 0;
       } finally {
         db.$client.close();
@@ -49,6 +55,7 @@ export const keysCommands: Record<string, Command> = {
         const result = rotateKeys(db, config.dataDirectory, { targetProfile, nowMs: Date.now() });
         console.log(`keys rotated (${result.cryptoProfile}): ${result.idNumbers} ID numbers, ${result.cardTokens} card tokens, ${result.importFiles} roster files re-encrypted; `
           + `old keys kept in ${result.backupFile} (store it with the backups made before today). Everyone must sign in again.`);
+        console.log(`PINs: a new PIN key; ${result.pinsToMove} PINs move to it on their next use (secrets.json keeps the previous PIN key until then).`);
         return 0;
       } finally {
         db.$client.close();

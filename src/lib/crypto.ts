@@ -38,6 +38,14 @@ export interface PeopleKeys {
   readonly dataHashingKey: Buffer;
   /** Absent means `international`. */
   readonly cryptoProfile?: CryptoProfile;
+  /**
+   * 32-byte key for the HMAC of redemption PINs (secrets.json `pinKey`).
+   * Absent (keys from the environment, or a secrets.json written before PIN
+   * keys existed): derived from the data key with HKDF, see `pinKeyOf`.
+   */
+  readonly pinKey?: Buffer;
+  /** PIN keys a rotation replaced, kept while PINs hashed under them remain (they move on next use). */
+  readonly retiredPinKeys?: readonly Buffer[];
 }
 
 const aesVersion = 'v1.';
@@ -140,6 +148,28 @@ export function lookupHash(keys: PeopleKeys, value: string, purpose: string): st
 /** A profile's HMAC of `data` under `key` (for MACs over short-lived tokens). */
 export function keyedMac(profile: CryptoProfile, key: Buffer, data: string): Buffer {
   return createHmac(profileDigest(profile), key).update(data).digest();
+}
+
+const derivedPinKeys = new WeakMap<Buffer, Buffer>();
+
+/** The key PIN HMACs are made under now: the keys' own PIN key, or one derived from the data key (HKDF, the profile's digest). */
+export function pinKeyOf(keys: PeopleKeys): Buffer {
+  if (keys.pinKey) {
+    assertKey(keys.pinKey, 'PIN key');
+    return keys.pinKey;
+  }
+  assertKey(keys.dataEncryptionKey, 'encryption key');
+  let derived = derivedPinKeys.get(keys.dataEncryptionKey);
+  if (!derived) {
+    derived = Buffer.from(hkdfSync(profileDigest(profileOf(keys)), keys.dataEncryptionKey, Buffer.alloc(0), 'silver-hours/pin-hashing', 32));
+    derivedPinKeys.set(keys.dataEncryptionKey, derived);
+  }
+  return derived;
+}
+
+/** Names a PIN key without revealing it (16 hex digits of an HMAC of a fixed label), so a stored PIN hash says which key made it. */
+export function pinKeyId(digest: 'sha256' | 'sm3', key: Buffer): string {
+  return createHmac(digest, key).update('silver-hours/pin-key-id/v1').digest('hex').slice(0, 16);
 }
 
 export function sha256Hex(data: Buffer | string): string {

@@ -1,7 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyedMac, lookupHash, profileDigest, type CryptoProfile } from './crypto.ts';
+import { keyedMac, lookupHash, pinKeyOf, profileDigest, type CryptoProfile } from './crypto.ts';
 
 /**
  * The application's secrets. They come from environment variables or from a
@@ -14,13 +14,26 @@ import { keyedMac, lookupHash, profileDigest, type CryptoProfile } from './crypt
  * - dataHashingKey: 32 bytes for keyed hashes (HMAC-SHA-256 or HMAC-SM3) used to find
  *   duplicates and look records up without decrypting; derived from the data
  *   encryption key with HKDF so only one data secret needs to be kept safe.
+ * - pinKey: 32 bytes for the HMAC of redemption PINs (src/domain/members/pin-hash.ts);
+ *   generated with the others. A secrets file without one (written before PIN keys
+ *   existed) and keys from the environment use one derived from the data key.
+ * - retiredPinKeys: PIN keys replaced by `keys rotate`, kept only while PINs hashed
+ *   under them remain (a PIN cannot be re-hashed without the PIN; each moves to the
+ *   current key on its next successful use).
  * - cryptoProfile: which algorithms, recorded in the database at first start.
  */
 export interface Secrets {
   readonly tokenSigningKey: Buffer;
   readonly dataEncryptionKey: Buffer;
   readonly dataHashingKey: Buffer;
+  readonly pinKey: Buffer;
+  readonly retiredPinKeys: readonly Buffer[];
   readonly cryptoProfile: CryptoProfile;
+}
+
+export interface PinKeys {
+  pinKey?: Buffer;
+  retiredPinKeys?: readonly Buffer[];
 }
 
 export const secretsFileName = 'secrets.json';
@@ -41,21 +54,30 @@ function decodeKey(name: string, value: string, minimumBytes: number, exactBytes
   return key;
 }
 
-export function secretsFromKeys(tokenSigningKey: Buffer, dataEncryptionKey: Buffer, cryptoProfile: CryptoProfile = 'international'): Secrets {
+export function secretsFromKeys(tokenSigningKey: Buffer, dataEncryptionKey: Buffer, cryptoProfile: CryptoProfile = 'international', pinKeys: PinKeys = {}): Secrets {
   if (dataEncryptionKey.length !== 32) throw new Error('data encryption key must be 32 bytes');
   if (tokenSigningKey.length < 32) throw new Error('token signing key must be at least 32 bytes');
+  for (const key of [pinKeys.pinKey, ...(pinKeys.retiredPinKeys ?? [])]) {
+    if (key !== undefined && key.length !== 32) throw new Error('PIN keys must be 32 bytes');
+  }
   const dataHashingKey = Buffer.from(hkdfSync(profileDigest(cryptoProfile), dataEncryptionKey, Buffer.alloc(0), 'silver-hours/data-hashing', 32));
-  return Object.freeze({ tokenSigningKey, dataEncryptionKey, dataHashingKey, cryptoProfile });
+  const pinKey = pinKeyOf({ dataEncryptionKey, dataHashingKey, cryptoProfile, pinKey: pinKeys.pinKey });
+  return Object.freeze({ tokenSigningKey, dataEncryptionKey, dataHashingKey, pinKey, retiredPinKeys: Object.freeze([...(pinKeys.retiredPinKeys ?? [])]), cryptoProfile });
 }
 
 /** Fresh random secrets, for tests, the first start and key rotation. */
-export function generateSecrets(cryptoProfile: CryptoProfile = 'international'): Secrets {
-  return secretsFromKeys(randomBytes(48), randomBytes(32), cryptoProfile);
+export function generateSecrets(cryptoProfile: CryptoProfile = 'international', retiredPinKeys: readonly Buffer[] = []): Secrets {
+  return secretsFromKeys(randomBytes(48), randomBytes(32), cryptoProfile, { pinKey: randomBytes(32), retiredPinKeys });
 }
 
 /** The secrets file's content (base64 keys); the profile is recorded in the database, not here. */
 export function secretsFileContent(secrets: Secrets): string {
-  return JSON.stringify({ tokenSigningKey: secrets.tokenSigningKey.toString('base64'), dataEncryptionKey: secrets.dataEncryptionKey.toString('base64') }) + '\n';
+  return JSON.stringify({
+    tokenSigningKey: secrets.tokenSigningKey.toString('base64'),
+    dataEncryptionKey: secrets.dataEncryptionKey.toString('base64'),
+    pinKey: secrets.pinKey.toString('base64'),
+    ...(secrets.retiredPinKeys.length > 0 ? { retiredPinKeys: secrets.retiredPinKeys.map((key) => key.toString('base64')) } : {}),
+  }) + '\n';
 }
 
 /** Writes a file with mode 0600 and flushes it to disk before returning. */
@@ -114,13 +136,33 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The two base64 keys of a secrets file, or a KeyCheckError saying the file is damaged. */
-function readSecretsFile(file: string): { tokenSigningKey: string; dataEncryptionKey: string } {
-  const stored = parseJson(readFileSync(file, 'utf8')) as { tokenSigningKey?: unknown; dataEncryptionKey?: unknown } | undefined;
-  if (typeof stored?.tokenSigningKey !== 'string' || typeof stored.dataEncryptionKey !== 'string') {
-    throw new KeyCheckError(`密钥文件 ${file} 已损坏（不是含两个密钥的 JSON）：请从备份恢复该文件。 / ${file} is damaged (not JSON with the two keys): restore it from your backup.`);
-  }
-  return { tokenSigningKey: stored.tokenSigningKey, dataEncryptionKey: stored.dataEncryptionKey };
+interface StoredSecrets {
+  tokenSigningKey: string;
+  dataEncryptionKey: string;
+  pinKey?: string;
+  retiredPinKeys?: string[];
+}
+
+function damaged(file: string): KeyCheckError {
+  return new KeyCheckError(`密钥文件 ${file} 已损坏（不是含两个密钥的 JSON）：请从备份恢复该文件。 / ${file} is damaged (not JSON with the two keys): restore it from your backup.`);
+}
+
+/** The base64 keys of a secrets file, or a KeyCheckError saying the file is damaged. */
+function readSecretsFile(file: string): StoredSecrets {
+  const stored = parseJson(readFileSync(file, 'utf8')) as { tokenSigningKey?: unknown; dataEncryptionKey?: unknown; pinKey?: unknown; retiredPinKeys?: unknown } | undefined;
+  if (typeof stored?.tokenSigningKey !== 'string' || typeof stored.dataEncryptionKey !== 'string') throw damaged(file);
+  if (stored.pinKey !== undefined && typeof stored.pinKey !== 'string') throw damaged(file);
+  const retired = stored.retiredPinKeys;
+  if (retired !== undefined && !(Array.isArray(retired) && retired.every((key) => typeof key === 'string'))) throw damaged(file);
+  return { tokenSigningKey: stored.tokenSigningKey, dataEncryptionKey: stored.dataEncryptionKey, pinKey: stored.pinKey, retiredPinKeys: retired };
+}
+
+/** The PIN keys a secrets file holds (none in a file written before PIN keys existed). */
+export function storedPinKeys(stored: { pinKey?: string; retiredPinKeys?: string[] }): PinKeys {
+  return {
+    pinKey: stored.pinKey === undefined ? undefined : decodeKey('pinKey', stored.pinKey, 32, 32),
+    retiredPinKeys: (stored.retiredPinKeys ?? []).map((key) => decodeKey('retiredPinKeys', key, 32, 32)),
+  };
 }
 
 /**
@@ -152,6 +194,7 @@ export function loadSecrets(dataDirectory: string, environment: NodeJS.ProcessEn
     fromEnvironmentToken ? decodeKey(tokenKeyVariable, fromEnvironmentToken, 32) : decodeKey('tokenSigningKey', stored.tokenSigningKey, 32),
     fromEnvironmentData ? decodeKey(dataKeyVariable, fromEnvironmentData, 32, 32) : decodeKey('dataEncryptionKey', stored.dataEncryptionKey, 32, 32),
     profile,
+    storedPinKeys(stored),
   );
 }
 

@@ -8,13 +8,17 @@
  *   GET  /healthz                     the baseline
  *   GET  /hours                       the volunteer's home (balance, month, records)
  *   POST /hours                       a coordinator logs a service record (unique idempotency keys, valid CSRF)
- *   POST /counter/1/baskets/:id/confirm  a member confirms a redemption with their PIN (argon2id verify)
+ *   POST /counter/1/baskets/:id/confirm  a member confirms a redemption with their PIN (an HMAC check),
+ *                                     each basket a different member's (see redemption-load.ts)
  *   GET  the office dashboard         when the reports feature is present
  * Prints requests/s, p50 and p99 for each and the throughput ratios against
- * /healthz measured in the same run. Any non-2xx/3xx answer is counted and printed.
- * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8).
+ * /healthz measured in the same run. Every non-2xx/3xx answer is counted per
+ * line, by status, with the first messages; the redemption line also counts
+ * the baskets the database holds as confirmed afterwards.
+ * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8), BENCH_BASKETS (1000).
  */
 import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +27,7 @@ import { databasePath, openDatabase } from '../../src/db/client.ts';
 import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { loadSecrets } from '../../src/lib/secrets.ts';
 import { HttpSession, startServerProcess } from '../helpers/server-process.ts';
+import { seedRedeemers } from './redemption-load.ts';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -30,17 +35,19 @@ const dataDirectory = mkdtempSync(join(tmpdir(), 'silver-http-'));
 
 // ---------------------------------------------------------------- the network
 const db = openDatabase(databasePath(dataDirectory));
-await seedDemoNetwork(db, loadSecrets(dataDirectory));
+const secrets = loadSecrets(dataDirectory);
+await seedDemoNetwork(db, secrets);
 const coordinatorMembers = db.$client.prepare(`SELECT m.id, m.village_code AS villageCode FROM members m JOIN regions r ON r.code = m.village_code
   WHERE m.status = 'active' AND r.path LIKE '%/433123101/%' ORDER BY m.id`).all() as { id: number; villageCode: string }[];
-const redeemers = db.$client.prepare(`SELECT m.card_number AS cardNumber FROM members m JOIN ledger_accounts a ON a.id = 'wallet:m' || m.id
-  WHERE m.status = 'active' AND m.pin_hash IS NOT NULL AND m.card_number IS NOT NULL AND a.credits_posted - a.debits_posted - a.debits_pending >= 300
-  ORDER BY m.id`).all() as { cardNumber: string }[];
-// The benchmark's own catalogue line at site 1: a service (uncounted stock) priced at 5 minutes,
-// so many baskets fit in each demo member's balance.
+// The benchmark's own catalogue line at site 1: a service (uncounted stock) priced at 5 minutes.
 const benchItemId = Number(db.$client.prepare(`INSERT INTO site_items (site_id, name, kind, price_minutes, stock, active, created_at_ms, updated_at_ms)
   VALUES (1, '压测用理发券', 'service', 5, NULL, 1, @now, @now)`).run({ now: Date.now() }).lastInsertRowid);
-const cheapItem = { id: benchItemId, price: 5 };
+// One open basket per member, each a different member: the demo's nine members with credits and a PIN
+// allow only nine (one open basket each), so the line brings its own members (redemption-load.ts).
+const basketCount = Math.max(connections, Number(process.env.BENCH_BASKETS ?? 1000));
+const seedStartMs = Date.now();
+const baskets = seedRedeemers(db, secrets, basketCount, { siteId: 1, itemId: benchItemId }, Date.now());
+console.log(`seeded ${baskets.length} members with one open basket each in ${((Date.now() - seedStartMs) / 1000).toFixed(1)} s`);
 db.$client.close();
 
 // ---------------------------------------------------------------- the server
@@ -56,12 +63,36 @@ const Session = { signIn: (phone: string) => HttpSession.signIn(base, phone) };
 
 interface Figures { name: string; rps: number; p50: number; p99: number; bad: number; requests: number }
 
+/** The visible text of an error page, short: what the server said was wrong. */
+function problemOf(body: string): string {
+  const main = /<main[\s\S]*?<\/main>/.exec(body)?.[0] ?? body;
+  return main.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
+}
+
+/**
+ * Runs one line of load. Every answer outside 2xx/3xx is counted per status
+ * (and connection errors and timeouts apart), and the first few distinct
+ * messages are printed, so a failing line says why.
+ */
 async function measure(name: string, options: Partial<autocannon.Options>): Promise<Figures> {
-  const settings = { url: base, connections, ...(options.amount ? {} : { duration: durationSeconds }), ...options };
+  const problems = new Map<string, number>();
+  const requests = options.requests?.map((request) => ({
+    ...request,
+    onResponse: (status: number, body: string) => {
+      if (status < 400) return;
+      const key = `${status} ${problemOf(body)}`;
+      problems.set(key, (problems.get(key) ?? 0) + 1);
+    },
+  }));
+  const settings = { url: base, connections, ...(options.amount ? {} : { duration: durationSeconds }), ...options, ...(requests ? { requests } : {}) };
   const result = await autocannon(settings as autocannon.Options);
+  const byStatus = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => Number(status) >= 400).map(([status, stats]) => `${status}×${stats.count}`);
+  if (result.errors > 0) byStatus.push(`connection errors×${result.errors}`);
+  if (result.timeouts > 0) byStatus.push(`timeouts×${result.timeouts}`);
   const bad = result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0) - (result.statusCodeStats?.['302']?.count ?? 0) + result.errors + result.timeouts;
   const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bad, requests: result.requests.total };
-  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  non-2xx/3xx ${bad}`);
+  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  non-2xx/3xx ${bad}${byStatus.length > 0 ? ` (${byStatus.join(', ')})` : ''}`);
+  for (const [problem, count] of [...problems].slice(0, 3)) console.log(`    ${count}× ${problem}`);
   return figures;
 }
 
@@ -100,35 +131,26 @@ const logRecord = await measure('POST /hours (log a service record)', {
   }],
 });
 
-// Redemptions: the clerk of site 1 opens baskets in advance; the load confirms them with the member's PIN.
-let redemption: Figures | undefined;
-if (redeemers.length > 0) {
-  const clerk = await Session.signIn('13800000003');
-  const baskets: string[] = [];
-  const wanted = Math.min(3000, redeemers.length * Math.floor(300 / cheapItem.price));
-  await clerk.page('/counter/1');
-  for (let i = 0; baskets.length < wanted && i < wanted * 2; i += 1) {
-    const member = redeemers[i % redeemers.length]!;
-    const found = await clerk.fetch('/counter/1/identify', { form: { lookup: member.cardNumber } });
-    const memberPath = found.headers.get('location');
-    if (!memberPath) break;
-    await clerk.page(memberPath);
-    const placed = await clerk.fetch(`${memberPath}/baskets`, { form: { [`qty_${cheapItem.id}`]: '1', idempotency_key: randomUUID(), payer: 'wallet' } });
-    const location = placed.headers.get('location');
-    if (placed.status !== 303 || !location) break;
-    baskets.push(location);
-  }
-  let next = 0;
-  redemption = await measure(`POST confirm redemption (PIN, ${baskets.length} baskets)`, {
-    amount: baskets.length,
-    requests: [{
-      method: 'POST',
-      headers: { cookie: clerk.header(), 'content-type': 'application/x-www-form-urlencoded' },
-      setupRequest: (request) => ({ ...request, path: `${baskets[next++ % baskets.length]}/confirm`, body: new URLSearchParams({ _csrf: clerk.csrf, pin: '258036' }).toString() }),
-    }],
-  });
-} else {
-  console.log('POST confirm redemption: skipped (no site-1 item or no member with a PIN and credits in the demo)');
+// Redemptions: the baskets were opened before the server started (one per member); the load confirms
+// each once with the member's PIN, at most `connections` at a time, never two of one member.
+const clerk = await Session.signIn('13800000003');
+await clerk.page('/counter/1');
+let next = 0;
+const redemption = await measure(`POST confirm redemption (PIN, ${baskets.length} baskets)`, {
+  amount: baskets.length,
+  requests: [{
+    method: 'POST',
+    headers: { cookie: clerk.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    setupRequest: (request) => ({ ...request, path: `${baskets[next++ % baskets.length]!}/confirm`, body: new URLSearchParams({ _csrf: clerk.csrf, pin: '258036' }).toString() }),
+  }],
+});
+{
+  const check = new Database(databasePath(dataDirectory), { readonly: true });
+  const confirmed = check.prepare(`SELECT count(*) FROM redemptions WHERE status = 'confirmed' AND id IN (${baskets.map((path) => Number(path.split('/').pop())).join(',')})`).pluck().get() as number;
+  check.close();
+  console.log(`    the database holds ${confirmed} of ${baskets.length} baskets confirmed${confirmed === baskets.length ? '' : ' (MISSING CONFIRMATIONS)'}`);
+  // A basket left unconfirmed is a failure even when no answer said so.
+  redemption.bad = Math.max(redemption.bad, baskets.length - confirmed);
 }
 
 const office = await Session.signIn('13800000005');
@@ -144,7 +166,7 @@ if (dashboardPath) {
 }
 
 const pages = [home, ...(dashboard ? [dashboard] : [])];
-const posts = [logRecord, ...(redemption ? [redemption] : [])];
+const posts = [logRecord, redemption];
 console.log(`ratio page_vs_health ${(Math.min(...pages.map((f) => f.rps)) / health.rps).toFixed(2)}`);
 console.log(`ratio post_vs_health ${(Math.min(...posts.map((f) => f.rps)) / health.rps).toFixed(2)}`);
 for (const figures of [...pages, ...posts]) console.log(`ratio ${figures.name.split(' (')[0]!.replace(/\W+/g, '_').replace(/^_|_$/g, '').toLowerCase()}_vs_health ${(figures.rps / health.rps).toFixed(2)}`);

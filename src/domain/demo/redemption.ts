@@ -10,6 +10,7 @@ import { actorOf, grantsOf } from '../auth/users.ts';
 import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';
 import { registerElder } from '../elders/register.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { hashPin } from '../members/pin-hash.ts';
 import { setMemberPin } from '../members/pin.ts';
 import { registerMember } from '../members/register.ts';
 import type { RedemptionContext } from '../redemption/context.ts';
@@ -166,19 +167,20 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   await redeem(2, 'luochunlan', [['午餐一份', 3]]);
   must(await giveCredits(context, admin, { fromMemberId: memberIds.longxiuying!, toMemberId: memberIds.yangguofu!, kind: 'gift', amountMinutes: 60, pin: demoRedemptionPin, idempotencyKey: randomUUID(), actorMemberId: null }), 'gift');
   must(postRequest(context, admin, { elderId, payer: 'voucher', serviceCategory: 'cleaning', description: '打扫房间、换洗床单', scheduledFor: '2026-12-01T09:00', place: '老家寨村刘德顺家', offeredMinutes: 60, idempotencyKey: randomUUID(), actorMemberId: null }), 'request');
-  giveEveryCardholderTheDemoPin(db, memberIds.longxiuying!, nowMs);
+  giveEveryCardholderTheDemoPin(db, keys, nowMs);
   db.insert(settings).values({ key: seededKey, value: String(nowMs), updatedAtMs: nowMs }).run();
   return true;
 }
 
 /**
- * Every active demo member with a card gets the demo PIN (README): the hash
- * made for one member is copied to the others (one argon2 hash instead of
- * forty; demo data only), so an elder such as 龙玉兰 can confirm a visit.
+ * Every active demo member with a card gets the demo PIN (README), so an
+ * elder such as 龙玉兰 can confirm a visit: stored as the HMAC each member's
+ * own PIN gets (pin-hash.ts; microseconds each, so seeding stays fast).
  */
-function giveEveryCardholderTheDemoPin(db: Db, memberWithPin: number, nowMs: number): void {
-  const pinHash = db.select({ pinHash: members.pinHash }).from(members).where(eq(members.id, memberWithPin)).get()?.pinHash;
-  if (!pinHash) throw new Error('demo redemption seed: the first demo member has no PIN');
-  db.update(members).set({ pinHash, pinSetAtMs: nowMs, updatedAtMs: nowMs })
-    .where(and(isNull(members.pinHash), isNotNull(members.cardNumber), eq(members.status, 'active'))).run();
+function giveEveryCardholderTheDemoPin(db: Db, keys: PeopleKeys, nowMs: number): void {
+  const withoutPin = db.select({ id: members.id }).from(members)
+    .where(and(isNull(members.pinHash), isNotNull(members.cardNumber), eq(members.status, 'active'))).all();
+  for (const { id } of withoutPin) {
+    db.update(members).set({ pinHash: hashPin(keys, id, demoRedemptionPin), pinSetAtMs: nowMs, updatedAtMs: nowMs }).where(eq(members.id, id)).run();
+  }
 }

@@ -1,7 +1,7 @@
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db, Sqlite } from '../../db/client.ts';
-import { decryptBytes, encryptBytes, type CryptoProfile } from '../../lib/crypto.ts';
+import { decryptBytes, encryptBytes, pinKeyId, type CryptoProfile } from '../../lib/crypto.ts';
 import {
   KeyCheckError, dataKeyVariable, generateSecrets, secretsFileContent, secretsFileName, tokenKeyVariable, writeSecretFileDurably, type Secrets,
 } from '../../lib/secrets.ts';
@@ -9,6 +9,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { fileContext } from '../import/batch.ts';
 import { openCardToken, sealCardToken } from '../members/card.ts';
 import { idNumberHash, sealIdNumber } from '../members/identity.ts';
+import { isCurrentPinHash, pinHashKeyAvailable, pinHashKeyId } from '../members/pin-hash.ts';
 import { openStoredIdNumber, pendingSecretsFileName, unlockKeys, writeKeyBinding } from './keyring.ts';
 
 /**
@@ -16,10 +17,17 @@ import { openStoredIdNumber, pendingSecretsFileName, unlockKeys, writeKeyBinding
  * hashed under the data key is redone in ONE write transaction together with
  * the new fingerprint: ID numbers (ciphertext and lookup HMAC) of members and
  * elders, members' card tokens, rosters not yet imported. Not keyed, so left
- * alone: PINs and passwords (argon2id without a pepper), card token and session
+ * alone: passwords (argon2id without a pepper), card token and session
  * hashes (SHA-256 of random tokens). The audit log's keyed phone hashes of
  * failed sign-ins cannot be rewritten (the log is insert-only); they only count
  * attempts within 15 minutes. A new token key signs everyone out.
+ *
+ * PINs are HMACs under the PIN key, and an HMAC cannot be redone without the
+ * PIN itself. The rotation makes a new PIN key for every PIN set or used from
+ * now on, and keeps the keys it replaces (in the new secrets.json, as
+ * `retiredPinKeys`) only while PIN hashes made under them remain; each such PIN
+ * moves to the new key on its next successful use (pin.ts), and a later
+ * rotation drops a retired key no PIN needs any more.
  */
 
 export interface RotationCounts {
@@ -31,6 +39,42 @@ export interface RotationCounts {
 export interface RotationResult extends RotationCounts {
   cryptoProfile: CryptoProfile;
   backupFile: string;
+  /** PIN hashes still under a previous PIN key (or argon2id), moving on their next use. */
+  pinsToMove: number;
+}
+
+/** Stored PIN hashes by form: under the current key, under a retired key, argon2id, or under a key these secrets lack. */
+export interface PinHashCounts {
+  current: number;
+  retired: number;
+  argon2id: number;
+  missingKey: number;
+}
+
+function storedPinHashes(db: Db): Iterable<string> {
+  return db.$client.prepare('SELECT pin_hash FROM members WHERE pin_hash IS NOT NULL').pluck().iterate() as Iterable<string>;
+}
+
+export function countPinHashes(db: Db, secrets: Secrets): PinHashCounts {
+  const counts: PinHashCounts = { current: 0, retired: 0, argon2id: 0, missingKey: 0 };
+  for (const stored of storedPinHashes(db)) {
+    if (isCurrentPinHash(secrets, stored)) counts.current += 1;
+    else if (!pinHashKeyAvailable(secrets, stored)) counts.missingKey += 1;
+    else if (pinHashKeyId(stored) === null) counts.argon2id += 1;
+    else counts.retired += 1;
+  }
+  return counts;
+}
+
+/** The PIN keys of `from` (current and retired) that some stored PIN hash was made under: the ones a rotation must keep. */
+function pinKeysStillNeeded(db: Db, from: Secrets): Buffer[] {
+  const used = new Set<string>();
+  for (const stored of storedPinHashes(db)) {
+    const keyId = pinHashKeyId(stored);
+    if (keyId !== null) used.add(`${stored.slice(0, stored.indexOf('$'))}$${keyId}`);
+  }
+  const digests = ['sha256', 'sm3'] as const;
+  return [from.pinKey, ...from.retiredPinKeys].filter((key) => digests.some((digest) => used.has(`hmac-${digest}$${pinKeyId(digest, key)}`)));
 }
 
 /** Re-seals and re-hashes every keyed value from `from` to `to` and records `to`'s binding, in one transaction. */
@@ -107,7 +151,7 @@ export function rotateKeys(db: Db, dataDirectory: string, options: { targetProfi
       + ` / The keys come from ${tokenKeyVariable}/${dataKeyVariable}; keys rotate only rotates secrets.json: unset them (keeping their values in secrets.json) and run it again.`);
   }
   const from = unlockKeys(db, dataDirectory, { environment, nowMs: options.nowMs });
-  const to = generateSecrets(options.targetProfile ?? from.cryptoProfile);
+  const to = generateSecrets(options.targetProfile ?? from.cryptoProfile, pinKeysStillNeeded(db, from));
   const file = join(dataDirectory, secretsFileName);
   const pending = join(dataDirectory, pendingSecretsFileName);
   writeSecretFileDurably(pending, secretsFileContent(to));
@@ -122,5 +166,6 @@ export function rotateKeys(db: Db, dataDirectory: string, options: { targetProfi
   for (let suffix = 2; existsSync(backupFile); suffix++) backupFile = join(dataDirectory, `${secretsFileName}.${dated(options.nowMs)}-${suffix}.bak`);
   linkSync(file, backupFile);
   renameSync(pending, file);
-  return { ...counts, cryptoProfile: to.cryptoProfile, backupFile };
+  const pins = countPinHashes(db, to);
+  return { ...counts, cryptoProfile: to.cryptoProfile, backupFile, pinsToMove: pins.retired + pins.argon2id };
 }

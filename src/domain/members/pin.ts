@@ -1,4 +1,3 @@
-import { hash, verify } from '@node-rs/argon2';
 import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { users } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
@@ -7,6 +6,7 @@ import { ownsMember } from '../access/authorize.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { cardTokenHash } from './card.ts';
+import { checkPinHash, checkPinHashNow, hashPin } from './pin-hash.ts';
 import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
@@ -100,8 +100,8 @@ function staffProof(context: PeopleContext, member: MemberRow, self: boolean, pr
  * confirms it at a counter with the card scanned, it pays only at a counter
  * with the card present and never authorises a gift or a donation (so whoever
  * chose it cannot move the member's credits with it). Every set is audited and
- * the member's own page shows who reset it and when. Hashing (argon2id) happens
- * before the write transaction, which stays synchronous. Setting a PIN clears
+ * the member's own page shows who reset it and when. The PIN is stored as an
+ * HMAC under the PIN key (pin-hash.ts). Setting a PIN clears
  * the locks of both channels. A refusal writes nothing.
  */
 export async function setMemberPin(context: PeopleContext, actor: Actor, memberId: number, pin: string, presence: PinPresence = {}): Promise<Outcome<{ memberId: number }>> {
@@ -118,7 +118,7 @@ export async function setMemberPin(context: PeopleContext, actor: Actor, memberI
   }
   // A session whose password staff chose is not the member's own action: the PIN it sets counts as set by that staff user.
   const setBy = found.self ? credentialsSetByStaff(context, actor.userId) : actor.userId;
-  const pinHash = await hash(pin);
+  const pinHash = hashPin(context.keys, memberId, pin);
   const at = nowMs(context);
   context.db.transaction(
     (tx) => {
@@ -201,20 +201,34 @@ const channelColumns = {
   remote: { attempts: members.pinRemoteFailedAttempts, lockedUntil: members.pinRemoteLockedUntilMs },
 } as const;
 
-type Reservation = { ok: true; pinHash: string; attempt: number; lockedUntil: number | null; lockedByThisAttempt: boolean; villageCode: string };
+/**
+ * One attempt as its transaction left it. `right`: true when the PIN was
+ * checked right in the transaction (nothing counted), false when checked
+ * wrong (counted), null when the stored hash is argon2id and the attempt was
+ * reserved (counted as if wrong) for the slow check that follows.
+ */
+type Reservation = { ok: true; right: boolean | null; pinHash: string; attempt: number; lockedUntil: number | null; lockedByThisAttempt: boolean; villageCode: string };
 
 function lockedRefusal(lockedUntil: number, at: number) {
   return failure(423, { code: 'people.error.pin_locked', params: { minutes: Math.ceil((lockedUntil - at) / 60_000) } });
 }
 
 /**
- * Reserves one attempt in one IMMEDIATE transaction, before the slow hash: the
- * lock is checked and the attempt counted as if it failed, so parallel guesses
- * cannot all pass the check. The attempt that reaches the limit sets the lock
- * (never earlier than a lock already there); a lock that has run out starts a
- * fresh count.
+ * One attempt in one IMMEDIATE transaction: the lock is read, and an HMAC
+ * hash is checked right there (microseconds), so the count and the lock move
+ * with the check itself: parallel guesses cannot all pass, and parallel RIGHT
+ * PINs of one member never count against each other (they used to: five in
+ * flight at once locked the member out). A wrong PIN is counted; the attempt
+ * that reaches the limit sets the lock (never earlier than a lock already
+ * there); a lock that has run out starts a fresh count. A right PIN resets the
+ * count and, when stored under a retired PIN key, is rewritten under the
+ * current one in the same statement.
+ *
+ * An argon2id hash (set before PINs were HMACs) is too slow to check inside
+ * the transaction: the attempt is reserved (counted as if wrong) before the
+ * awaited check, and settled by settleRight when right.
  */
-function reserveAttempt(context: PeopleContext, memberId: number, channel: PinChannel): Reservation | Refusal {
+function attemptInTransaction(context: PeopleContext, memberId: number, channel: PinChannel, pin: string): Reservation | Refusal {
   const columns = channelColumns[channel];
   const at = nowMs(context);
   return context.db.transaction(
@@ -232,12 +246,18 @@ function reserveAttempt(context: PeopleContext, memberId: number, channel: PinCh
       const lock = Math.max(member.lockedUntil ?? 0, member.holderLockedUntil ?? 0);
       if (lock > at) return lockedRefusal(lock, at);
       if (!member.pinHash) return failure(409, { code: 'people.error.pin_not_set' });
+      const checked = /^\d{6}$/.test(pin) ? checkPinHashNow(context.keys, member.pinHash, memberId, pin) : { right: false, current: true };
+      if (checked?.right) {
+        const upgraded = checked.current ? {} : { pinHash: hashPin(context.keys, memberId, pin) };
+        tx.update(members).set({ ...channelSet(channel, 0, member.lockedUntil), ...upgraded }).where(eq(members.id, memberId)).run();
+        return { ok: true as const, right: true, pinHash: member.pinHash, attempt: 0, lockedUntil: member.lockedUntil, lockedByThisAttempt: false, villageCode: member.villageCode };
+      }
       const served = member.lockedUntil !== null && member.lockedUntil <= at;
       const attempt = (served ? 0 : member.attempts) + 1;
       const lockedByThisAttempt = attempt >= pinMaximumAttempts;
       const lockedUntil = lockedByThisAttempt ? Math.max(member.lockedUntil ?? 0, at + pinLockDurationMs) : member.lockedUntil;
       tx.update(members).set(channelSet(channel, attempt, lockedUntil)).where(eq(members.id, memberId)).run();
-      return { ok: true as const, pinHash: member.pinHash, attempt, lockedUntil, lockedByThisAttempt, villageCode: member.villageCode };
+      return { ok: true as const, right: checked === null ? null : false, pinHash: member.pinHash, attempt, lockedUntil, lockedByThisAttempt, villageCode: member.villageCode };
     },
     { behavior: 'immediate' },
   );
@@ -254,29 +274,41 @@ function channelSet(channel: PinChannel, attempts: number, lockedUntil: number |
  * guess stays). A wrong PIN writes nothing more: it was counted when reserved,
  * so it can neither reset the count nor shorten the lock.
  */
-function settleRight(context: PeopleContext, memberId: number, channel: PinChannel, reservation: Reservation): void {
+function settleRight(context: PeopleContext, memberId: number, channel: PinChannel, reservation: Reservation, upgradedHash: string | null): void {
   const columns = channelColumns[channel];
   const mine = reservation.lockedByThisAttempt ? reservation.lockedUntil : null;
   context.db
     .update(members)
-    .set(channelSet(channel, 0, mine === null ? sql`${columns.lockedUntil}` : sql`CASE WHEN ${columns.lockedUntil} = ${mine} THEN NULL ELSE ${columns.lockedUntil} END`))
+    .set({
+      ...channelSet(channel, 0, mine === null ? sql`${columns.lockedUntil}` : sql`CASE WHEN ${columns.lockedUntil} = ${mine} THEN NULL ELSE ${columns.lockedUntil} END`),
+      ...(upgradedHash === null ? {} : { pinHash: upgradedHashUnlessChanged(reservation.pinHash, upgradedHash) }),
+    })
     .where(eq(members.id, memberId))
     .run();
+}
+
+/** The new stored form, unless the PIN was set again since it was read (then the newer PIN stays). */
+function upgradedHashUnlessChanged(readHash: string, upgradedHash: string): SQL {
+  return sql`CASE WHEN ${members.pinHash} = ${readHash} THEN ${upgradedHash} ELSE ${members.pinHash} END`;
 }
 
 /**
  * Checks a PIN on a channel. After `pinMaximumAttempts` wrong PINs in a row on
  * that channel it locks for 30 minutes (status 423); a right PIN resets the
- * count. The attempt is reserved before the hash is checked, so at most
+ * count. The check (or, for an argon2id hash, the reservation of the attempt)
+ * happens in the transaction that reads the lock, so at most
  * `pinMaximumAttempts` guesses are ever evaluated per lock period, however
- * many arrive at once. Suspended members are refused whatever the PIN.
+ * many arrive at once. Suspended members are refused whatever the PIN. A
+ * right PIN stored in an older form (argon2id, or under a retired PIN key) is
+ * rewritten as the current HMAC in the statement that records the success.
  */
 export async function verifyMemberPin(context: PeopleContext, memberId: number, pin: string, channel: PinChannel = 'holder'): Promise<Outcome<PinCheck>> {
-  const reservation = reserveAttempt(context, memberId, channel);
+  const reservation = attemptInTransaction(context, memberId, channel, pin);
   if (!reservation.ok) return reservation;
-  const right = /^\d{6}$/.test(pin) && (await verifyHash(reservation.pinHash, pin));
-  if (right) {
-    settleRight(context, memberId, channel, reservation);
+  if (reservation.right === true) return success({ memberId });
+  if (reservation.right === null && (await checkPinHash(context.keys, reservation.pinHash, memberId, pin)).right) {
+    // An argon2id hash, right: settled now, and rewritten as the current HMAC in the same statement.
+    settleRight(context, memberId, channel, reservation, hashPin(context.keys, memberId, pin));
     return success({ memberId });
   }
   if (reservation.lockedByThisAttempt) {
@@ -284,12 +316,4 @@ export async function verifyMemberPin(context: PeopleContext, memberId: number, 
     return lockedRefusal(reservation.lockedUntil!, nowMs(context));
   }
   return failure(422, { code: 'people.error.pin_wrong', field: 'pin', params: { remaining: pinMaximumAttempts - reservation.attempt } });
-}
-
-async function verifyHash(pinHash: string, pin: string): Promise<boolean> {
-  try {
-    return await verify(pinHash, pin);
-  } catch {
-    return false;
-  }
 }

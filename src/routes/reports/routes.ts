@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
+import type { DashboardCache, DashboardEntry } from '../../domain/reports/dashboard-cache.ts';
 import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, type Cell } from '../../domain/reports/exports.ts';
 import { durationText } from '../../lib/duration.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
@@ -62,7 +63,7 @@ function rootFor(request: FastifyRequest, permissionNeeded: Permission): string 
 }
 
 /** What every reports handler shares: the connection, the bounded refresh before a read, the month and period of a query. */
-function reportsKit(app: FastifyApp) {
+function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
   const sqlite = app.db.$client;
   // The figures are kept fresh in the background by the reports job (src/jobs); a page that finds them far behind starts a drain too.
   const drain = () => drainReports(sqlite, app.clock).catch((error: unknown) => app.log.error(error, 'reports refresh failed'));
@@ -77,6 +78,10 @@ function reportsKit(app: FastifyApp) {
       kit.behind = transfers >= requestRefreshLimit;
       if (kit.behind) void drain();
       return new ReportReader(sqlite);
+    },
+    /** The dashboard of a region the viewer was allowed to see (loadRegion first), from memory while nothing it reads changed. */
+    dashboardOf(region: RegionNode, month: string): DashboardEntry {
+      return dashboards.get(sqlite, region.code, month, monthOfMs(app.clock()));
     },
     monthOf(request: FastifyRequest): string {
       const raw = (request.query as { month?: string }).month;
@@ -128,17 +133,18 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const entry = kit.dashboardOf(region, month);
+    const dashboard = entry.dashboard;
     const t = request.t;
     const name = (node: RegionNode) => regionDisplayName(node, request.locale);
-    const charts = {
+    const charts = entry.view(request.locale, () => ({
       subregions: dashboard.children.length === 0 ? '' : horizontalBars('chart-subregions', t('reports.chart.subregions.title'), t('reports.chart.subregions.desc'),
         dashboard.children.map((child) => ({ label: name(child.region), value: child.figures.serviceMinutes, display: durationText(t, child.figures.serviceMinutes) }))),
       trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: dashboard.trend[0]!.month, to: month }),
         dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: durationText(t, point.serviceMinutes) }))),
       services: dashboard.serviceCategories.length === 0 ? '' : horizontalBars('chart-services', t('reports.chart.services.title'), t('reports.chart.services.desc'),
         dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: `${percent(row.sharePermille)}%` }))),
-    };
+    }));
     const user = request.requireUser();
     return reply.page('pages/reports/dashboard', {
       dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours: (minutes: number) => durationText(t, minutes), cell: (value: Cell) => cellText(t, value), percent, summaryFigures, figureValue, balanceRows, currentColumn,
@@ -151,7 +157,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = kit.dashboardOf(region, month).dashboard;
     const sections = monthlySections(dashboard, request.t, request.locale);
     return reply.page('pages/reports/monthly', {
       dashboard, sections, cell: (value: Cell) => cellText(request.t, value), isTimeCell, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
@@ -163,7 +169,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = kit.dashboardOf(region, month).dashboard;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
     const sections = monthlySections(dashboard, t, 'zh-CN');
@@ -179,7 +185,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = kit.dashboardOf(region, month).dashboard;
     const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.csv`, `${region.nameZh}-${month}-月报.csv`));
@@ -278,8 +284,8 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 }
 
-const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  const kit = reportsKit(app);
+const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
+  const kit = reportsKit(app, options.dashboardCache);
   registerEntryRoutes(app, kit);
   registerMonthlyRoutes(app, kit);
   registerListRoutes(app, kit);

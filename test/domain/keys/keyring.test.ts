@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { hasKeyedData, readKeyBinding, unlockKeys } from '../../../src/domain/keys/keyring.ts';
-import { countUnreadable, reencryptAll, rotateKeys } from '../../../src/domain/keys/rotate.ts';
+import { countPinHashes, countUnreadable, reencryptAll, rotateKeys } from '../../../src/domain/keys/rotate.ts';
 import { openIdNumber } from '../../../src/domain/members/identity.ts';
+import { hashPin } from '../../../src/domain/members/pin-hash.ts';
+import { setMemberPin, verifyMemberPin } from '../../../src/domain/members/pin.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
 import { KeyCheckError, generateSecrets, keyFingerprint, loadSecrets, secretsFileContent, type Secrets } from '../../../src/lib/secrets.ts';
 import { testCryptoProfile } from '../../helpers/crypto-profile.ts';
@@ -109,4 +111,46 @@ t.test('rotation re-keys lookups so the duplicate check still finds the member',
   t.match(again, { ok: false, problems: [{ code: 'people.error.duplicate_id_number' }] });
   const audit = fixture.db.$client.prepare("SELECT detail FROM audit_log WHERE action = 'keys.rotate'").pluck().all() as string[];
   t.equal(audit.length, 1, 'the rotation is in the audit log');
+});
+
+t.test('rotation gives PINs a new key: old PIN hashes still verify, move to the new key on their next use, and the old key is dropped once unused', async (t) => {
+  const dataDirectory = directory(t);
+  const fixture = peopleFixture();
+  const old = unlockKeys(fixture.db, dataDirectory, { environment: {}, requestedProfile: profile });
+  const context = { ...fixture.context, keys: old };
+  const memberIds = [1, 2].map((sequence) => {
+    const registered = registerMember(context, fixture.coordinatorA, { realName: '张三', phone: null, idNumber: fixture.idNumber(sequence), villageCode: villages.hongqi });
+    if (!registered.ok) throw new Error('registered');
+    return registered.value.memberId;
+  });
+  for (const memberId of memberIds) t.ok((await setMemberPin(context, fixture.coordinatorA, memberId, '246810')).ok);
+  const pinHash = (memberId: number) => fixture.db.$client.prepare('SELECT pin_hash FROM members WHERE id = ?').pluck().get(memberId) as string;
+  const oldHashes = memberIds.map(pinHash);
+  t.equal(oldHashes[0], hashPin(old, memberIds[0]!, '246810'), 'stored as the HMAC under the PIN key of secrets.json');
+  t.notOk(oldHashes.some((stored) => stored.includes('246810')), 'the PIN itself is not stored');
+
+  const rotated = rotateKeys(fixture.db, dataDirectory, { environment: {}, nowMs: fixture.clock.ms });
+  t.equal(rotated.pinsToMove, 2, 'the rotation says two PINs will move on their next use');
+  const next = unlockKeys(fixture.db, dataDirectory, { environment: {} });
+  t.notSame(next.pinKey, old.pinKey, 'a new PIN key');
+  t.same(next.retiredPinKeys, [old.pinKey], 'the previous PIN key is kept in secrets.json while PINs need it');
+  t.same(memberIds.map(pinHash), oldHashes, 'PIN hashes cannot be redone without the PIN: unchanged by the rotation');
+  t.same(countPinHashes(fixture.db, next), { current: 0, retired: 2, argon2id: 0, missingKey: 0 });
+  const nextContext = { ...fixture.context, keys: next };
+
+  const wrong = await verifyMemberPin(nextContext, memberIds[0]!, '135790');
+  t.same(wrong.ok ? null : [wrong.status, wrong.problems[0]!.code], [422, 'people.error.pin_wrong'], 'a wrong PIN against a hash under the old key is refused');
+  t.equal(pinHash(memberIds[0]!), oldHashes[0], 'and moves nothing');
+  t.ok((await verifyMemberPin(nextContext, memberIds[0]!, '246810')).ok, 'the right PIN verifies under the retired key');
+  t.equal(pinHash(memberIds[0]!), hashPin(next, memberIds[0]!, '246810'), 'and is rewritten under the new key');
+  t.equal(fixture.db.$client.prepare('SELECT pin_failed_attempts FROM members WHERE id = ?').pluck().get(memberIds[0]!), 0, 'in the statement that reset the count');
+  t.ok((await verifyMemberPin(nextContext, memberIds[0]!, '246810')).ok, 'and still works');
+  t.same(countPinHashes(fixture.db, next), { current: 1, retired: 1, argon2id: 0, missingKey: 0 });
+  t.same(countPinHashes(fixture.db, { ...next, retiredPinKeys: [] }), { current: 1, retired: 0, argon2id: 0, missingKey: 1 }, 'keys check sees a PIN whose key is missing');
+
+  t.ok((await verifyMemberPin(nextContext, memberIds[1]!, '246810')).ok);
+  rotateKeys(fixture.db, dataDirectory, { environment: {}, nowMs: fixture.clock.ms + 1000 });
+  const third = unlockKeys(fixture.db, dataDirectory, { environment: {} });
+  t.same(third.retiredPinKeys, [next.pinKey], 'a key no PIN uses any more is dropped; only the one the PINs are under is kept');
+  t.notOk(JSON.parse(readFileSync(join(dataDirectory, 'secrets.json'), 'utf8')).retiredPinKeys.includes(old.pinKey.toString('base64')));
 });

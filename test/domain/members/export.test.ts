@@ -28,6 +28,9 @@ t.test("the PIPL copy holds the member's account (no password hash), services, r
   const json = JSON.stringify(copy);
   t.notMatch(json, volunteer.hash, 'the password hash is never exported');
   t.notMatch(json, '$argon2', 'nor any hash');
+  const pinHash = db.$client.prepare('SELECT pin_hash FROM members WHERE id = ?').pluck().get(memberId) as string | null;
+  if (pinHash !== null) t.notMatch(json, pinHash, 'nor the PIN\'s HMAC');
+  t.notMatch(json, /hmac-(sha256|sm3)\$/, 'nor any PIN hash');
 
   t.equal(copy.account.length, 1, 'the sign-in account');
   t.match(copy.account[0], { id: volunteer.id, phone: '138****0001', password: /never exported/ }, 'staff see the phone masked');

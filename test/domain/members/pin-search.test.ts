@@ -1,6 +1,7 @@
 import t from 'tap';
 import { eq } from 'drizzle-orm';
 import { members } from '../../../src/db/schema/people.ts';
+import { hashPin } from '../../../src/domain/members/pin-hash.ts';
 import { pinMaximumAttempts, setMemberPin, verifyMemberPin } from '../../../src/domain/members/pin.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
 import { searchMembers } from '../../../src/domain/members/query.ts';
@@ -24,7 +25,7 @@ t.test('PIN: six digits, not trivial; wrong attempts lock it; a suspended member
   t.equal(outsider.ok ? 0 : outsider.status, 404, 'a member outside the scope reads as missing');
   t.ok((await setMemberPin(f.context, f.coordinatorA, id, '246810')).ok);
   const row = f.db.select().from(members).where(eq(members.id, id)).get()!;
-  t.match(row.pinHash, /^\$argon2id\$/);
+  t.equal(row.pinHash, hashPin(f.context.keys, id, '246810'), 'stored as the HMAC under the PIN key');
   t.ok((await verifyMemberPin(f.context, id, '246810')).ok);
 
   for (let attempt = 1; attempt < pinMaximumAttempts; attempt += 1) {
