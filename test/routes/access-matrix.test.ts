@@ -68,7 +68,7 @@ t.test('each route x role x side gets the outcome in its row', async (t) => {
         const where = sidesOf(row).length === 2 ? ` ${side} (${insideScope(asker, side, kindOf(row)) ? 'inside' : 'outside'} scope)` : '';
         seen.push(`${asker}${where}: ${outcome}`);
         const body = response.body;
-        if (/\$argon2(id|i|d)\$/.test(body)) leaks.push(`${asker} ${row.method} ${url}: a password or PIN hash`);
+        if (/\$argon2(id|i|d)\$|hmac-(sha256|sm3)\$/.test(body)) leaks.push(`${asker} ${row.method} ${url}: a password or PIN hash`);
         if (/\n\s+at .+\(.+:\d+:\d+\)/.test(body) || /\.ts:\d+:\d+/.test(body)) leaks.push(`${asker} ${row.method} ${url}: a stack trace`);
         if (outcome !== want) wrong.push(`${asker}${where} ${row.method} ${url}: expected ${want}, got ${outcome} (status ${response.statusCode}${response.headers.location ? ` -> ${response.headers.location}` : ''})`);
       }
