@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
 import { runChains } from './chains.ts';
 import { transferHash } from './hash.ts';
 import { compareAccount, compareExisting, resolutionFlags, stateDependentFailures, validateAccount, validateTransfer } from './rules.ts';
@@ -103,7 +104,8 @@ export class Ledger {
       };
       const results = runChains(this.sqlite, inputs, (input) => this.createTransfer(input, state), rewindOf(state), settle);
       for (const id of state.dirty) {
-        const account = state.accounts.get(id)!;
+        const account = state.accounts.get(id);
+        assert(account, 'a dirty account is cached');
         this.statements.updateTotals.run(account.debitsPending, account.debitsPosted, account.creditsPending, account.creditsPosted, id);
       }
       return results;
@@ -186,14 +188,16 @@ export class Ledger {
       return 'pending_transfer_has_different_amount';
     }
     // A pending transfer's accounts exist: the transfer could not have been written otherwise.
-    const debit = this.cachedAccount(state, pending.debitAccountId)!;
-    const credit = this.cachedAccount(state, pending.creditAccountId)!;
+    const debit = this.cachedAccount(state, pending.debitAccountId);
+    const credit = this.cachedAccount(state, pending.creditAccountId);
+    assert(debit && credit, 'the accounts of a pending transfer exist');
     return { debit, credit, amount, pending };
   }
 
   /** A plain or pending transfer: both accounts exist and their balance flags allow it. */
   private plainMovement(input: TransferInput, state: TransferState): Movement | CreateTransferResult {
-    const amount = input.amount!; // validateTransfer refused a plain transfer without an amount
+    const amount = input.amount;
+    assert(amount !== undefined, 'validateTransfer refused a plain transfer without an amount');
     const debit = this.cachedAccount(state, input.debitAccountId);
     if (!debit) return 'debit_account_not_found';
     const credit = this.cachedAccount(state, input.creditAccountId);
@@ -269,8 +273,8 @@ export class Ledger {
         code: 'expiry' as TransferCode,
         flags: TransferFlags.voidPending,
       })));
-      results.forEach((result, i) => {
-        if (result === 'ok') expired.push(ids[i]!);
+      ids.forEach((id, i) => {
+        if (results[i] === 'ok') expired.push(id);
       });
       if (ids.length < batchSize || results.every((r) => r !== 'ok')) return expired;
     }
@@ -383,7 +387,11 @@ function rewindOf(state: TransferState) {
     restore: (saved: { seq: number; hash: string }) => {
       state.seq = saved.seq;
       state.hash = saved.hash;
-      for (const [id, totals] of state.chainUndo ?? []) Object.assign(state.accounts.get(id)!, totals);
+      for (const [id, totals] of state.chainUndo ?? []) {
+        const account = state.accounts.get(id);
+        assert(account, 'an account a chain changed is cached');
+        Object.assign(account, totals);
+      }
       state.chainUndo = undefined;
     },
     release: () => {

@@ -12,6 +12,7 @@ import { canRunActivities } from './permissions.ts';
 import { minutesOnDate, overlappingRecord, transferIds } from './records.ts';
 import { creditFor, typeInForce } from './standard.ts';
 import { shanghaiDateOf } from './time.ts';
+import { present } from '../../lib/assert.ts';
 
 export type ActivitySession = typeof activitySessions.$inferSelect;
 
@@ -138,7 +139,7 @@ export function checkIn(context: HoursContext, actor: Actor, sessionId: number, 
   if (memberId === null) return refuse(403, { code: 'hours.error.not_a_member' });
   const member = context.db.select({ status: members.status }).from(members).where(eq(members.id, memberId)).get();
   if (member?.status !== 'active') return refuse(403, { code: 'hours.error.volunteer_not_active' });
-  const activity = findActivity(context, session.activityId)!;
+  const activity = present(findActivity(context, session.activityId), "a session's activity exists (foreign key)");
   return context.db.transaction(
     (tx) => {
       const attendance = tx.select().from(activityAttendance)

@@ -3,6 +3,7 @@ import { regions } from '../../db/schema/core.ts';
 import { serviceRecords } from '../../db/schema/hours.ts';
 import { members } from '../../db/schema/people.ts';
 import { balanceOf, TransferFlags, type TransferInput } from '../../ledger/index.ts';
+import { assert, present } from '../../lib/assert.ts';
 import { authorize } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
@@ -12,6 +13,7 @@ import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
 import { dayMs } from './time.ts';
+import { firstProblem } from '../kernel/outcome.ts';
 
 export { type QueueFilter, queueSortKeys, type QueueSortKey, type SortDirection, type QueueOrder, defaultQueueOrder, parseQueueOrder, type QueueItem, type OwnReason, ownReasonOf, queueTotal, queueFilterOptions, verificationQueue, type RecordLabel, recordLabels } from './queue.ts';
 
@@ -101,7 +103,7 @@ export function postRecordCredit(context: HoursContext, record: Pick<ServiceReco
   const linked = transfers.map((transfer, index) => ({ ...transfer, flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0) }));
   const results = ledgerFor(context.db.$client, context.now).createTransfers(linked);
   results.forEach((result, index) => {
-    if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]!.id} ${result}`);
+    if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]?.id} ${result}`);
   });
   return ok({ credited, diverted });
 }
@@ -163,8 +165,8 @@ export function approveMany(context: HoursContext, actor: Actor, recordIds: read
     const result: ManyResult = { approved: [], skipped: [] };
     for (const id of unique) {
       const outcome = approveRecord(context, actor, id);
-      if (outcome.ok || approvedBy(context, actor, id, outcome.problems[0]!)) result.approved.push(id);
-      else result.skipped.push({ id, problem: outcome.problems[0]! });
+      if (outcome.ok || approvedBy(context, actor, id, firstProblem(outcome))) result.approved.push(id);
+      else result.skipped.push({ id, problem: firstProblem(outcome) });
     }
     return ok(result);
   });
@@ -208,7 +210,7 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
       });
     }
     if (diverted > 0) {
-      const overflow = ledger.transfer(transferIds.overflow(record.id))!;
+      const overflow = present(ledger.transfer(transferIds.overflow(record.id)), 'a record with diverted minutes has its overflow transfer');
       const pool = ledger.account(overflow.creditAccountId);
       const poolAvailable = pool ? balanceOf(pool).available : 0;
       if (poolAvailable < diverted) return refuse(409, { code: 'hours.error.reversal_pool_spent', params: { available: poolAvailable, needed: diverted } });
@@ -220,11 +222,13 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
     const linked = transfers.map((transfer, index) => ({ ...transfer, flags: index < transfers.length - 1 ? TransferFlags.linked : 0 }));
     const results = ledger.createTransfers(linked);
     results.forEach((result, index) => {
-      if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]!.id} ${result}`);
+      if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]?.id} ${result}`);
     });
+    const [first] = linked;
+    assert(first !== undefined, 'an approved record credited or diverted its minutes, so its reversal moves some');
     const at = context.now();
     context.db.update(serviceRecords)
-      .set({ status: 'reversed', reversalTransferId: linked[0]!.id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
+      .set({ status: 'reversed', reversalTransferId: first.id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
       .where(eq(serviceRecords.id, record.id))
       .run();
     recordAudit(context.db, { action: 'hours.reverse', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credit: record.creditMinutes, credited, diverted } }, at);

@@ -67,7 +67,7 @@ export function ensureAccounts(ledger: Ledger, inputs: readonly AccountInput[]):
   if (inputs.length === 0) return;
   const results = ledger.createAccounts(inputs);
   results.forEach((result, i) => {
-    if (result !== 'ok' && result !== 'exists') throw new Error(`ledger account ${inputs[i]!.id}: ${result}`);
+    if (result !== 'ok' && result !== 'exists') throw new Error(`ledger account ${inputs[i]?.id}: ${result}`);
   });
 }
 

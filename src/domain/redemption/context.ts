@@ -142,7 +142,7 @@ export function applyTransfers(context: RedemptionContext, transfers: readonly T
   if (transfers.length === 0) return success([]);
   const results = ledgerOf(context).createTransfers(transfers);
   if (results.every((result) => result === 'ok' || result === 'exists')) return success(results);
-  const cause = results.find((result) => result !== 'ok' && result !== 'exists' && result !== 'linked_event_failed') ?? results[0]!;
+  const cause = results.find((result) => result !== 'ok' && result !== 'exists' && result !== 'linked_event_failed') ?? 'linked_event_failed';
   const known = explained[cause];
   if (known) return refuse(known.status, known.code);
   throw new Error(`ledger refused ${transfers.map((t) => t.id).join(',')}: ${results.join(',')}`);

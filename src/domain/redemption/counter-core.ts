@@ -8,6 +8,7 @@ import { grantsFor, permission, regionScopes, type Actor } from '../access/autho
 import { accountIds } from '../ledger/accounts.ts';
 import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, type RedemptionContext, type Refusal } from './context.ts';
 import { findSite, type Site } from './sites.ts';
+import { assert, present } from '../../lib/assert.ts';
 
 /** What every step at the counter shares: the hold and void windows, who works a counter, balances, the basket row and its ledger legs, and the sweep of expired holds (see counter.ts). */
 
@@ -166,10 +167,14 @@ export function basketRecord(context: RedemptionContext) {
  * clerks racing see each other); a hold whose 15 minutes are over is expired
  * here first. The database refuses a second one too (migration 0015).
  */
+function heldBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): Redemption | undefined {
+  if (memberId !== null) return context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get();
+  assert(elderId !== null, 'a basket without a member is paid by an elder');
+  return context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId), eq(redemptions.status, 'held'))).get();
+}
+
 export function openBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): { siteName: string } | null {
-  const open = memberId !== null
-    ? context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get()
-    : context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId!), eq(redemptions.status, 'held'))).get();
+  const open = heldBasketOf(context, memberId, elderId);
   if (!open) return null;
   if (nowOf(context) >= open.expiresAtMs) {
     expireBasket(context, open);
@@ -218,7 +223,7 @@ export function sweepExpired(context: RedemptionContext): number {
   context.db.$client
     .transaction(() => {
       for (const stale of due) {
-        const current = findRedemption(context, stale.id)!;
+        const current = present(findRedemption(context, stale.id), 'a basket listed a moment ago exists (baskets are never deleted)');
         if (current.status !== 'held') continue;
         expireBasket(context, current);
         expired += 1;

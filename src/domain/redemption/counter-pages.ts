@@ -81,6 +81,6 @@ export function basketStatus(context: RedemptionContext, redemption: Redemption)
     payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
     pinSetByStaff: redemption.memberId !== null && redemption.status === 'held' && pinConsentOf(context, redemption.memberId)?.setByStaff === true,
     balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
-    canVoid: redemption.status === 'confirmed' && nowOf(context) - redemption.confirmedAtMs! <= voidWindowMs,
+    canVoid: redemption.status === 'confirmed' && redemption.confirmedAtMs !== null && nowOf(context) - redemption.confirmedAtMs <= voidWindowMs,
   };
 }

@@ -13,6 +13,7 @@ import {
 import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { audit } from '../audit/audit.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * Gifts (member -> member, e.g. to a parent) and donations (member -> the
@@ -185,7 +186,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     let diverted = 0;
     if (receiver) {
       ensureAccounts(ledger, [accountInputs.wallet(receiver.id), ...countyAccounts(receiver.countyCode)]);
-      const receiverAccount = ledger.account(accountIds.wallet(receiver.id))!;
+      const receiverAccount = present(ledger.account(accountIds.wallet(receiver.id)), "ensureAccounts has just opened the receiver's wallet");
       const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes);
       if (!split.ok) return split;
       diverted = split.value.diverted;
@@ -204,6 +205,6 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     if (!applied.ok) return applied;
     context.db.update(memberGifts).set({ transferIds: JSON.stringify(linked.map((t) => t.id)), divertedMinutes: diverted }).where(eq(memberGifts.id, row.id)).run();
     audit(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
-    return success(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get()!);
+    return success(present(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get(), 'the gift this transaction inserted exists'));
   });
 }

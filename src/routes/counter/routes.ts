@@ -14,6 +14,7 @@ import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import {
   elderReference, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
 } from '../sites/shared.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * The counter of a partner site: find the member (card QR URL /c/<token>,
@@ -118,7 +119,7 @@ function registerFindRoutes(app: FastifyInstance): void {
   app.get('/counter', async (request, reply) => {
     request.authorize(canWorkCounter);
     const sites = workableSites(app, request);
-    if (sites.length === 1) return reply.seeOther(`/counter/${sites[0]!.id}`);
+    if (sites.length === 1 && sites[0]) return reply.seeOther(`/counter/${sites[0].id}`);
     return reply.page('pages/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
   });
 
@@ -132,7 +133,7 @@ function registerFindRoutes(app: FastifyInstance): void {
     const lookup = scanned ? '' : typed.replace(/[\s-]/g, '');
     // A typed card number or phone is limited per clerk and per site (lookUpMemberAtCounter); a scanned card proves presence.
     const actor = request.requireUser().actor;
-    const found = scanned ? identifyMember(redemptionContext(app), { token: scanned[1]! })
+    const found = scanned ? identifyMember(redemptionContext(app), { token: scanned[1] ?? '' })
       : lookUpMemberAtCounter(redemptionContext(app), actor, site, /^\d{13}$/.test(lookup) ? { cardNumber: lookup } : { phone: lookup });
     if (!found.ok) return sitePage(app, request, reply, site, found.problems, lookup, found.status);
     return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId, Boolean(scanned))}`);
@@ -216,7 +217,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const site = loadSite(app, request);
     const redemption = loadBasket(app, request, site);
     const result = await confirmBasket(redemptionContext(app), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -230,7 +231,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const result = confirmAttested(redemptionContext(app), request.requireUser().actor, redemption.id, {
       witness: values.witness, witnessName: values.witness_name, note: values.note, readOut: values.read_out === '1',
     });
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status, values);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status, values);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -238,7 +239,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const site = loadSite(app, request);
     const redemption = loadBasket(app, request, site);
     const result = cancelBasket(redemptionContext(app), request.requireUser().actor, redemption.id);
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -246,7 +247,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const site = loadSite(app, request);
     const redemption = loadBasket(app, request, site);
     const result = voidRedemption(redemptionContext(app), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 }

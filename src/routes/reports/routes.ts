@@ -16,6 +16,7 @@ import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canEditTargets, canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
 import { codeOfPath } from '../../domain/regions/path.ts';
+import { present } from '../../lib/assert.ts';
 
 
 /**
@@ -128,13 +129,13 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = present(reader.dashboard(region.code, month, monthOfMs(app.clock())), 'loadRegion found the region in this reader');
     const t = request.t;
     const name = (node: RegionNode) => regionDisplayName(node, request.locale);
     const charts = {
       subregions: dashboard.children.length === 0 ? '' : horizontalBars('chart-subregions', t('reports.chart.subregions.title'), t('reports.chart.subregions.desc'),
         dashboard.children.map((child) => ({ label: name(child.region), value: child.figures.serviceMinutes, display: durationText(t, child.figures.serviceMinutes) }))),
-      trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: dashboard.trend[0]!.month, to: month }),
+      trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: present(dashboard.trend[0], 'a trend shows 12 months').month, to: month }),
         dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: durationText(t, point.serviceMinutes) }))),
       services: dashboard.serviceCategories.length === 0 ? '' : horizontalBars('chart-services', t('reports.chart.services.title'), t('reports.chart.services.desc'),
         dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: `${percent(row.sharePermille)}%` }))),
@@ -151,7 +152,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = present(reader.dashboard(region.code, month, monthOfMs(app.clock())), 'loadRegion found the region in this reader');
     const sections = monthlySections(dashboard, request.t, request.locale);
     return reply.page('pages/reports/monthly', {
       dashboard, sections, cell: (value: Cell) => cellText(request.t, value), isTimeCell, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
@@ -163,7 +164,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = present(reader.dashboard(region.code, month, monthOfMs(app.clock())), 'loadRegion found the region in this reader');
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
     const sections = monthlySections(dashboard, t, 'zh-CN');
@@ -179,7 +180,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
-    const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
+    const dashboard = present(reader.dashboard(region.code, month, monthOfMs(app.clock())), 'loadRegion found the region in this reader');
     const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.csv`, `${region.nameZh}-${month}-月报.csv`));

@@ -14,6 +14,7 @@ import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
 import { durationParts } from '../../lib/duration.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * Partner sites: the public list of sites and what they offer (/sites), the
@@ -68,7 +69,7 @@ function registerSiteListRoutes(app: FastifyInstance): void {
       counties,
       region,
       canRegister: authorize(actor, canManageSites) !== null,
-      manageable: new Set(sites.filter((site) => authorize(actor, canKeepCatalogue, { siteId: site.id, regionPath: findSite(app.db, site.id)!.villagePath })).map((s) => s.id)),
+      manageable: new Set(sites.filter((site) => authorize(actor, canKeepCatalogue, { siteId: site.id, regionPath: present(findSite(app.db, site.id), 'a listed site exists (sites are never deleted)').villagePath })).map((s) => s.id)),
     }, { titleKey: 'redemption.sites.title' });
   });
 
