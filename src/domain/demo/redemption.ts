@@ -13,10 +13,12 @@ import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } 
 import { setMemberPin } from '../members/pin.ts';
 import { registerMember } from '../members/register.ts';
 import type { RedemptionContext } from '../redemption/context.ts';
-import { confirmBasket, placeBasket } from '../redemption/counter.ts';
+import { confirmBasket } from '../redemption/counter-confirm.ts';
+import { placeBasket } from '../redemption/counter-basket.ts';
 import { giveCredits, registerRelative } from '../redemption/gifts.ts';
 import { postRequest } from '../redemption/requests.ts';
-import { addClerk, addItem, registerSite } from '../redemption/sites.ts';
+import { addClerk, registerSite } from '../redemption/site-core.ts';
+import { addItem } from '../redemption/site-catalogue.ts';
 import { grantVouchers } from '../redemption/vouchers.ts';
 import { present } from '../../lib/assert.ts';
 

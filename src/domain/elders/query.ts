@@ -8,7 +8,7 @@ import { openIdNumber } from '../members/identity.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { canManageMembers } from '../members/permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
-import { type Page } from '../members/query.ts';
+import type { Page } from '../members/query.ts';
 import { underAnyPath } from '../../db/conditions.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import { audit } from '../audit/audit.ts';

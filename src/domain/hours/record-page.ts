@@ -6,7 +6,8 @@ import { authorize, ownsMember, type Actor } from '../access/authorize.ts';
 import type { HoursContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import type { ServiceRecord } from './records.ts';
-import { capSplitFor, creditSplitOf, ownReasonOf, type CreditSplit, type OwnReason } from './review.ts';
+import { capSplitFor, creditSplitOf, type CreditSplit } from './review.ts';
+import { ownReasonOf, type OwnReason } from './queue.ts';
 import { assert } from '../../lib/assert.ts';
 
 /** The region path of the village a record was served in ('' if the village is unknown). */

@@ -6,7 +6,8 @@ import { balanceOf, TransferFlags, type TransferInput } from '../../ledger/index
 import { assert, present } from '../../lib/assert.ts';
 import { authorize } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { getPolicy, splitByCap } from '../redemption/policy.ts';
 import { checkReason, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
@@ -14,8 +15,6 @@ import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
 import { dayMs } from './time.ts';
 import { firstProblem } from '../kernel/outcome.ts';
-
-export { type QueueFilter, queueSortKeys, type QueueSortKey, type SortDirection, type QueueOrder, defaultQueueOrder, parseQueueOrder, type QueueItem, type OwnReason, ownReasonOf, queueTotal, queueFilterOptions, verificationQueue, type RecordLabel, recordLabels } from './queue.ts';
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
 

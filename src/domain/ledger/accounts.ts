@@ -70,6 +70,3 @@ export function ensureAccounts(ledger: Ledger, inputs: readonly AccountInput[]):
     if (result !== 'ok' && result !== 'exists') throw new Error(`ledger account ${inputs[i]?.id}: ${result}`);
   });
 }
-
-/** Kept here for the callers that name accounts by county; the one reading of paths is src/domain/regions/path.ts. */
-export { countyCodeOfPath } from '../regions/path.ts';

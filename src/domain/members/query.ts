@@ -5,7 +5,7 @@ import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { regionScopes } from '../access/authorize.ts';
-import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
+import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { canManageMembers } from './permissions.ts';
 import { failure, nowMs, pageWindow, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
@@ -178,8 +178,3 @@ export function getMember(context: PeopleContext, actor: Actor, memberId: number
     history,
   });
 }
-
-// The PIPL copies of a member's data live in export.ts; re-exported for the members routes.
-export { exportMemberData, exportMemberDataWithReason, exportOwnData, fullCopiesPerWindow, fullCopyWindowMs } from './export.ts';
-
-export { memberInScope };

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
-import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
@@ -13,7 +14,7 @@ import { present } from '../../lib/assert.ts';
  * Inter-county clearing (通存通兑), read straight from the ledger.
  *
  * A cross-county redemption credits the member's home county clearing account
- * and debits the site's county clearing account (see counter.ts). For a county X:
+ * and debits the site's county clearing account (see counter-core.ts). For a county X:
  * - outbound: what X's members spent at other counties' sites (credits, code
  *   redemption, less corrections debited);
  * - inbound: what other counties' members spent at X's sites (debits, code

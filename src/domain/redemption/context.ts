@@ -6,7 +6,8 @@ import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger
 import { ageOn, shanghaiDate } from '../../lib/idcard.ts';
 import { authorize, type Actor, type Permission, type Target } from '../access/authorize.ts';
 import { replayOf, writeOnce as writeOnceInKernel, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
-import { countyCodeOfPath, ledgerFor } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
+import { ledgerFor } from '../ledger/accounts.ts';
 import { nowOf, type DomainContext } from '../kernel/context.ts';
 import { success, type Outcome, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 import type { PeopleContext } from '../members/context.ts';

@@ -7,7 +7,7 @@ import { accountIds, accountInputs, ensureAccounts } from '../ledger/accounts.ts
 import { ageOf, applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { getPolicy, type NetworkPolicy } from './policy.ts';
-import type { Site } from './sites.ts';
+import type { Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type BasketLine, type PlaceBasket, type Redemption, available, basketKeyScope, basketRecord, findRedemption, holdSeconds, linkedChain, openBasketOf, redemptionLegs, siteForCounter, sweepExpired, voucherElderOf } from './counter-core.ts';
 import { counterElder } from './counter-identify.ts';

@@ -7,7 +7,7 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import type { Actor } from '../access/authorize.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import { applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
-import { findSite, type Site } from './sites.ts';
+import { findSite, type Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type Redemption, asSeenAt, available, closeExpired, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
 import { assert, present } from '../../lib/assert.ts';

@@ -3,7 +3,8 @@ import { elders } from '../../db/schema/people.ts';
 import { serviceRequests } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
-import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
   ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed, writeTransaction,

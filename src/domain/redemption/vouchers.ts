@@ -5,7 +5,8 @@ import { authorize, permission, regionScopes, type Actor } from '../access/autho
 import { likeLiteral } from '../../lib/like.ts';
 import { isElderCategory } from '../elders/categories.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import {
   applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed,
   type Outcome, type RedemptionContext,
@@ -18,7 +19,7 @@ import { assert, present } from '../../lib/assert.ts';
  * county's issuance account or public-welfare pool to one elder, or to every
  * active elder of a category in a region at once. Each elder's voucher
  * balance is its own ledger account (voucher:e<id>), spent only at service
- * stations (see counter.ts) or on service requests. The grant is one linked
+ * stations (see counter-core.ts) or on service requests. The grant is one linked
  * chain: all elders get it or none (a pool short of credits refuses it all).
  */
 export const canGrantVouchers = permission('vouchers.grant', ['office', 'admin']);

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../domain/redemption/context.ts';
-import {
-  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, identifyMember, placeBasket, redemptionAsSeen, voidRedemption,
-  workableSites as workableSitesOf, type Redemption,
-} from '../../domain/redemption/counter.ts';
+import { canWorkCounter, redemptionAsSeen, workableSites as workableSitesOf, type Redemption } from '../../domain/redemption/counter-core.ts';
+import { cancelBasket, confirmAttested, confirmBasket, voidRedemption } from '../../domain/redemption/counter-confirm.ts';
+import { identifyMember } from '../../domain/redemption/counter-identify.ts';
+import { placeBasket } from '../../domain/redemption/counter-basket.ts';
 import { basketForm, basketStatus, elderBasketForm, recentBaskets } from '../../domain/redemption/counter-pages.ts';
 import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
-import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
+import { findSite, type Site } from '../../domain/redemption/site-core.ts';
+import { itemsOf } from '../../domain/redemption/site-catalogue.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';

@@ -3,10 +3,8 @@ import { eq } from 'drizzle-orm';
 import { users } from '../../db/schema/core.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import {
-  addClerk, addItem, canKeepCatalogue, canManageSites, changeStock, clerksOf, findSite, itemsOf, movementsOf, publicSites, registerSite, removeClerk, setSiteActive,
-  siteKinds, siteRegions, updateItem, updateSite, type Site,
-} from '../../domain/redemption/sites.ts';
+import { addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, siteKinds, updateSite, type Site } from '../../domain/redemption/site-core.ts';
+import { addItem, changeStock, itemsOf, movementsOf, publicSites, siteRegions, updateItem } from '../../domain/redemption/site-catalogue.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
