@@ -14,7 +14,7 @@ import { counterElder } from './counter-identify.ts';
 import { present } from '../../lib/assert.ts';
 import { firstProblem } from '../kernel/outcome.ts';
 
-/** Placing a basket at the counter: stock reserved and the total held in the ledger (see counter.ts). */
+/** Placing a basket at the counter: stock reserved and the total held in the ledger (see counter-core.ts for the ledger form). */
 
 /** The quantities of a basket by item (lines of the same item added up), or the refusal of a quantity outside 0-99. */
 function basketQuantities(lines: readonly BasketLine[]): Map<number, number> | Refusal {

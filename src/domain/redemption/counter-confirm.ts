@@ -12,7 +12,7 @@ import { audit } from '../audit/audit.ts';
 import { type Redemption, asSeenAt, available, closeExpired, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
 import { assert, present } from '../../lib/assert.ts';
 
-/** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter.ts). */
+/** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter-core.ts for the ledger form). */
 
 export interface Receipt {
   redemptionId: number;

@@ -39,7 +39,7 @@ import { assert, present } from '../../lib/assert.ts';
  * form's idempotency key, so a double tap never places two baskets.
  */
 
-/** What every step at the counter shares: the hold and void windows, who works a counter, balances, the basket row and its ledger legs, and the sweep of expired holds (see counter.ts). */
+/** What every step at the counter shares: the hold and void windows, who works a counter, balances, the basket row and its ledger legs, and the sweep of expired holds (the ledger form is described above). */
 
 export const holdSeconds = 15 * 60;
 export const voidWindowMs = 10 * 60_000;

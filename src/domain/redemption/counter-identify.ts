@@ -13,7 +13,7 @@ import { countyPathOf } from '../regions/path.ts';
 import { type CounterMember, availableNow, pinLockedUntil, siteForCounter, voucherElderOf } from './counter-core.ts';
 import { assert, present } from '../../lib/assert.ts';
 
-/** Finding the member or the registered elder at the counter (see counter.ts). */
+/** Finding the member or the registered elder at the counter (see counter-core.ts for the ledger form). */
 
 export function counterMember(context: RedemptionContext, memberId: number): CounterMember | undefined {
   const facts = memberFacts(context.db, memberId);
