@@ -5,8 +5,10 @@ import { transferHash } from './hash.ts';
 import { compareAccount, compareExisting, resolutionFlags, stateDependentFailures, validateAccount, validateTransfer } from './rules.ts';
 import { historyOf, totalsAt, type HistoryEntry, type Totals } from './history.ts';
 import { prepareStatements, type LedgerStatements } from './statements.ts';
+import { rewindOf, type Movement, type TransferState } from './state.ts';
 import {
   AccountFlags,
+  balanceOf,
   GENESIS_HASH,
   TransferFlags,
   type Account,
@@ -36,27 +38,10 @@ export interface LedgerOptions {
   now?: () => number;
 }
 
-interface TransferState {
-  seq: number;
-  hash: string;
-  timestampMs: number;
-  accounts: Map<string, Account>;
-  dirty: Set<string>;
-  chainUndo: Map<string, Totals> | undefined;
-}
-
 interface Head {
   seq: number;
   hash: string;
   timestampMs: number;
-}
-
-/** What a transfer moves, once its accounts and (for a post or void) its pending transfer are known. */
-interface Movement {
-  debit: Account;
-  credit: Account;
-  amount: number;
-  pending: Transfer | undefined;
 }
 
 type Checkpoint = { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number };
@@ -204,7 +189,9 @@ export class Ledger {
     if (!credit) return 'credit_account_not_found';
     if ((debit.flags & AccountFlags.debitsMustNotExceedCredits) !== 0
       && debit.debitsPending + debit.debitsPosted + amount > debit.creditsPosted) {
-      return 'exceeds_credits';
+      // A hold whose time-out has passed holds nothing: it is voided now, as expirePending would, and the balance looked at again.
+      this.expireHoldsOf(debit.id, state);
+      if (debit.debitsPending + debit.debitsPosted + amount > debit.creditsPosted) return 'exceeds_credits';
     }
     if ((credit.flags & AccountFlags.creditsMustNotExceedDebits) !== 0
       && credit.creditsPending + credit.creditsPosted + amount > credit.debitsPosted) {
@@ -257,6 +244,23 @@ export class Ledger {
     state.hash = record.hash;
   }
 
+  /** Voids the holds on an account whose time-out has passed (as `expiry` transfers), inside the current call. */
+  private expireHoldsOf(accountId: string, state: TransferState): void {
+    const overdue = this.statements.expiredHoldsOf.all(state.timestampMs, accountId) as { id: string }[];
+    for (const { id } of overdue) {
+      const result = this.createTransfer(expiryOf(id), state);
+      assert(result === 'ok', 'an overdue open hold can be voided by its expiry');
+    }
+  }
+
+  /** What an account may spend at `nowMs`: its available balance, not counting holds whose time-out has passed. */
+  availableAt(accountId: string, nowMs: number = this.now()): number {
+    const account = this.account(accountId);
+    if (!account) return 0;
+    const overdue = this.statements.expiredHoldsOf.all(nowMs, accountId) as { amount: number }[];
+    return balanceOf(account).available + overdue.reduce((sum, hold) => sum + hold.amount, 0);
+  }
+
   /**
    * Voids every pending transfer whose timeout has passed, each as its own
    * `expiry` transfer (id `expire:<pending id>`), so the history says why
@@ -267,12 +271,7 @@ export class Ledger {
     for (;;) {
       const ids = (this.statements.expiredPending.all(nowMs, batchSize) as { id: string }[]).map((row) => row.id);
       if (ids.length === 0) return expired;
-      const results = this.createTransfers(ids.map((id) => ({
-        id: `expire:${id}`.slice(0, 128),
-        pendingId: id,
-        code: 'expiry' as TransferCode,
-        flags: TransferFlags.voidPending,
-      })));
+      const results = this.createTransfers(ids.map(expiryOf));
       ids.forEach((id, i) => {
         if (results[i] === 'ok') expired.push(id);
       });
@@ -378,24 +377,7 @@ export class Ledger {
   }
 }
 
-function rewindOf(state: TransferState) {
-  return {
-    save: () => {
-      state.chainUndo = new Map();
-      return { seq: state.seq, hash: state.hash };
-    },
-    restore: (saved: { seq: number; hash: string }) => {
-      state.seq = saved.seq;
-      state.hash = saved.hash;
-      for (const [id, totals] of state.chainUndo ?? []) {
-        const account = state.accounts.get(id);
-        assert(account, 'an account a chain changed is cached');
-        Object.assign(account, totals);
-      }
-      state.chainUndo = undefined;
-    },
-    release: () => {
-      state.chainUndo = undefined;
-    },
-  };
+/** The transfer that voids a hold whose time-out has passed (id `expire:<pending id>`, so the history says why it ended). */
+function expiryOf(pendingId: string): TransferInput {
+  return { id: `expire:${pendingId}`.slice(0, 128), pendingId, code: 'expiry' as TransferCode, flags: TransferFlags.voidPending };
 }

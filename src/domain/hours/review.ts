@@ -195,8 +195,8 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
     const ledger = ledgerFor(context.db.$client, context.now);
     // Only what the wallet received is taken back from it; a part diverted to the pool above the cap comes back from the pool.
     const { credited, diverted } = creditSplitOf(context, record.id);
-    const wallet = ledger.account(accountIds.wallet(record.volunteerMemberId));
-    const available = wallet ? balanceOf(wallet).available : 0;
+    // A basket hold whose 15 minutes are over does not count (the ledger voids it when the reversal needs its credits).
+    const available = ledger.availableAt(accountIds.wallet(record.volunteerMemberId));
     if (available < credited) {
       return refuse(409, { code: 'hours.error.reversal_exceeds_available', params: { available, needed: credited } });
     }

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, like, lte, or } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
@@ -67,29 +67,19 @@ export function pinLockedUntil(context: RedemptionContext, memberId: number): nu
 }
 
 /**
- * What the account may spend now: the ledger's available balance, plus the
- * holds of baskets whose 15 minutes are over but which the sweep (src/jobs)
- * has not closed yet. Pages read such a basket as expired, so its hold is
- * not counted against the payer either (a GET writes nothing).
+ * What the account may spend now. The ledger does not count a hold whose 15
+ * minutes are over, though the sweep (src/jobs) has not closed its basket yet:
+ * pages read such a basket as expired, and a debit that needs its credits
+ * voids it first (Ledger.availableAt; a GET writes nothing).
  */
 export function availableNow(context: RedemptionContext, accountId: string): number {
-  const account = ledgerOf(context).account(accountId);
-  return account ? balanceOf(account).available + overdueHeldMinutes(context, accountId) : 0;
+  return ledgerOf(context).availableAt(accountId, nowOf(context));
 }
 
 /** The ledger's available balance, for the write paths (they run after the sweep). */
 export function available(context: RedemptionContext, accountId: string): number {
   const account = ledgerOf(context).account(accountId);
   return account ? balanceOf(account).available : 0;
-}
-
-export function overdueHeldMinutes(context: RedemptionContext, payerAccountId: string): number {
-  const row = context.db
-    .select({ total: sql<number>`coalesce(sum(${redemptions.totalMinutes}), 0)` })
-    .from(redemptions)
-    .where(and(eq(redemptions.payerAccountId, payerAccountId), eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, nowOf(context))))
-    .get();
-  return row?.total ?? 0;
 }
 
 export function voucherElderOf(context: RedemptionContext, memberId: number): number | null {

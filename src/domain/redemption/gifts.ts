@@ -10,7 +10,6 @@ import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
-import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { audit } from '../audit/audit.ts';
 import { present } from '../../lib/assert.ts';
@@ -157,13 +156,11 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   const checked = checkGift(context, actor, input);
   if (!checked.ok) return checked;
   const { giver, receiver } = checked;
-  // A basket whose 15 minutes are over still holds the giver's credits in the ledger until it is swept:
-  // sweep first, so the balance checked here is the one the counter shows.
-  sweepExpired(context);
+  // A basket whose 15 minutes are over holds none of the giver's credits (the ledger does not count an overdue hold),
+  // so the balance checked here is the one the counter shows, swept or not.
   const fromAccount = accountIds.wallet(giver.id);
   const ledger = ledgerOf(context);
-  const giverAccount = ledger.account(fromAccount);
-  const giverAvailable = giverAccount ? balanceOf(giverAccount).available : 0;
+  const giverAvailable = ledger.availableAt(fromAccount, nowOf(context));
   if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
   // A PIN staff chose is not the giver's consent to a gift keyed by someone else (docs/WEB.md).
   // Nor is a session whose password staff chose (created or reset) the giver's own action.

@@ -10,7 +10,6 @@ import {
   ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
-import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { ownSignedInAction } from '../members/pin.ts';
 import { audit } from '../audit/audit.ts';
@@ -140,7 +139,6 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }
   const who = requester.value;
-  sweepExpired(context); // overdue baskets release their holds first, as at the counter
   return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
@@ -160,8 +158,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
       code: 'service_payment', flags: TransferFlags.pending, refType: 'service_request', refId: String(row.id),
     }]);
     if (!applied.ok) {
-      const payer = ledger.account(who.payerAccountId);
-      return refuse(409, 'redemption.error.insufficient_balance', { available: payer ? balanceOf(payer).available : 0, total: input.offeredMinutes });
+      return refuse(409, 'redemption.error.insufficient_balance', { available: ledger.availableAt(who.payerAccountId, nowOf(context)), total: input.offeredMinutes });
     }
     context.db.update(serviceRequests).set({ holdTransferId: holdId }).where(eq(serviceRequests.id, row.id)).run();
     audit(context, actor, 'request.post', 'service_request', row.id, who.villageCode, { offeredMinutes: input.offeredMinutes, payer: input.payer });

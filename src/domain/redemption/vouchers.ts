@@ -177,9 +177,11 @@ function elderNamesOf(context: RedemptionContext, grantId: number, limit: number
 }
 
 export function voucherBalance(context: RedemptionContext, elderId: number): { granted: number; available: number } {
-  const account = ledgerOf(context).account(redemptionAccounts.voucher(elderId).id);
+  const ledger = ledgerOf(context);
+  const account = ledger.account(redemptionAccounts.voucher(elderId).id);
   if (!account) return { granted: 0, available: 0 };
-  return { granted: account.creditsPosted, available: balanceOf(account).available };
+  // A hold whose 15 minutes are over does not count, swept or not (as at the counter).
+  return { granted: account.creditsPosted, available: ledger.availableAt(account.id, nowOf(context)) };
 }
 
 /** Grants in a region subtree, newest first, each naming its elders (the first five). */
