@@ -64,7 +64,8 @@ function cacheStatements(sqlite: Sqlite): void {
     const statement = prepare(source);
     if (!cached) {
       cache.set(source, statement);
-      if (cache.size > statementCacheSize) cache.delete(cache.keys().next().value!);
+      const oldest = cache.keys().next();
+      if (cache.size > statementCacheSize && !oldest.done) cache.delete(oldest.value);
     }
     return statement;
   }) as typeof sqlite.prepare;

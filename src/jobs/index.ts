@@ -4,7 +4,7 @@ import { expireUnreviewed } from '../domain/hours/review.ts';
 import { ledgerFor } from '../domain/ledger/accounts.ts';
 import { drainReports } from '../domain/reports/refresh.ts';
 import { recordFullVerification, verifyInBackground, type BackgroundVerification } from '../domain/ledger/verification.ts';
-import { sweepExpired } from '../domain/redemption/counter.ts';
+import { sweepExpired } from '../domain/redemption/counter-core.ts';
 import { msUntilShanghaiHour } from '../lib/time.ts';
 import type { Secrets } from '../lib/secrets.ts';
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
 import { TransferFlags } from './types.ts';
 
 /** How a caller saves and restores its in-memory state around a chain that may roll back. */
@@ -29,25 +30,23 @@ export function runChains<T extends { flags?: number }, R extends string, S>(
   settle: Settle<T> = () => {},
 ): ChainResult<R>[] {
   const results: ChainResult<R>[] = [];
-  let index = 0;
-  while (index < inputs.length) {
-    const first = inputs[index]!;
-    if (!isLinked(first)) {
-      const result = apply(first);
-      settle(first, result);
+  let chain: T[] = [];
+  for (const input of inputs) {
+    if (chain.length === 0 && !isLinked(input)) {
+      const result = apply(input);
+      settle(input, result);
       results.push(result);
-      index += 1;
       continue;
     }
-    let end = index;
-    while (end < inputs.length && isLinked(inputs[end]!)) end += 1;
-    if (end === inputs.length) {
-      for (let k = index; k < inputs.length - 1; k += 1) results.push('linked_event_failed');
-      results.push('linked_event_chain_open');
-      return results;
-    }
-    results.push(...runChain(sqlite, inputs.slice(index, end + 1), apply, rewind, settle));
-    index = end + 1;
+    // A chain runs from a linked item up to and including the first unlinked one.
+    chain.push(input);
+    if (isLinked(input)) continue;
+    results.push(...runChain(sqlite, chain, apply, rewind, settle));
+    chain = [];
+  }
+  if (chain.length > 0) {
+    for (let k = 0; k < chain.length - 1; k += 1) results.push('linked_event_failed');
+    results.push('linked_event_chain_open');
   }
   return results;
 }
@@ -62,31 +61,33 @@ function runChain<T, R extends string, S>(
 ): ChainResult<R>[] {
   sqlite.exec('SAVEPOINT ledger_chain');
   const saved = rewind?.save();
-  const own: (R | 'ok' | 'exists')[] = [];
-  let failedAt = -1;
-  for (const [k, input] of chain.entries()) {
+  // Each item applied, with its result; the first failure ends the chain.
+  const own: { input: T; result: R | 'ok' | 'exists' }[] = [];
+  let failed: { input: T; result: R | 'ok' | 'exists' } | undefined;
+  for (const input of chain) {
     const result = apply(input);
-    own.push(result);
+    own.push({ input, result });
     if (result !== 'ok' && result !== 'exists') {
-      failedAt = k;
+      failed = { input, result };
       break;
     }
   }
   // A chain of which some items are new and some replayed is not a replay: it fails whole.
-  const mixed = failedAt === -1 && own.includes('ok') && own.includes('exists');
-  if (failedAt === -1 && !mixed) {
+  const mixed = !failed && own.some(({ result }) => result === 'ok') && own.some(({ result }) => result === 'exists');
+  if (!failed && !mixed) {
+    assert(own.length === chain.length, 'a chain without a failure applied every item');
     sqlite.exec('RELEASE ledger_chain');
     rewind?.release();
-    own.forEach((result, k) => settle(chain[k]!, result));
-    return own;
+    for (const { input, result } of own) settle(input, result);
+    return own.map(({ result }) => result);
   }
   sqlite.exec('ROLLBACK TO ledger_chain');
   sqlite.exec('RELEASE ledger_chain');
   const results = chain.map((_, k): ChainResult<R> => {
-    if (k === failedAt) return own[k]!;
-    return own[k] === 'exists' ? 'exists' : 'linked_event_failed';
+    if (failed && k === own.length - 1) return failed.result;
+    return own[k]?.result === 'exists' ? 'exists' : 'linked_event_failed';
   });
-  if (failedAt >= 0) settle(chain[failedAt]!, own[failedAt]!);
+  if (failed) settle(failed.input, failed.result);
   // The rolled-back items used sequence numbers; the chain head goes back too.
   if (rewind) rewind.restore(saved as S);
   return results;

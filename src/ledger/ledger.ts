@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
 import { runChains } from './chains.ts';
 import { transferHash } from './hash.ts';
 import { compareAccount, compareExisting, resolutionFlags, stateDependentFailures, validateAccount, validateTransfer } from './rules.ts';
 import { historyOf, totalsAt, type HistoryEntry, type Totals } from './history.ts';
 import { prepareStatements, type LedgerStatements } from './statements.ts';
+import { rewindOf, type Movement, type TransferState } from './state.ts';
 import {
   AccountFlags,
+  balanceOf,
   GENESIS_HASH,
   TransferFlags,
   type Account,
@@ -35,27 +38,10 @@ export interface LedgerOptions {
   now?: () => number;
 }
 
-interface TransferState {
-  seq: number;
-  hash: string;
-  timestampMs: number;
-  accounts: Map<string, Account>;
-  dirty: Set<string>;
-  chainUndo: Map<string, Totals> | undefined;
-}
-
 interface Head {
   seq: number;
   hash: string;
   timestampMs: number;
-}
-
-/** What a transfer moves, once its accounts and (for a post or void) its pending transfer are known. */
-interface Movement {
-  debit: Account;
-  credit: Account;
-  amount: number;
-  pending: Transfer | undefined;
 }
 
 type Checkpoint = { seq: number; hash: string; transferCount: number; accountCount: number; timestampMs: number };
@@ -103,7 +89,8 @@ export class Ledger {
       };
       const results = runChains(this.sqlite, inputs, (input) => this.createTransfer(input, state), rewindOf(state), settle);
       for (const id of state.dirty) {
-        const account = state.accounts.get(id)!;
+        const account = state.accounts.get(id);
+        assert(account, 'a dirty account is cached');
         this.statements.updateTotals.run(account.debitsPending, account.debitsPosted, account.creditsPending, account.creditsPosted, id);
       }
       return results;
@@ -186,21 +173,25 @@ export class Ledger {
       return 'pending_transfer_has_different_amount';
     }
     // A pending transfer's accounts exist: the transfer could not have been written otherwise.
-    const debit = this.cachedAccount(state, pending.debitAccountId)!;
-    const credit = this.cachedAccount(state, pending.creditAccountId)!;
+    const debit = this.cachedAccount(state, pending.debitAccountId);
+    const credit = this.cachedAccount(state, pending.creditAccountId);
+    assert(debit && credit, 'the accounts of a pending transfer exist');
     return { debit, credit, amount, pending };
   }
 
   /** A plain or pending transfer: both accounts exist and their balance flags allow it. */
   private plainMovement(input: TransferInput, state: TransferState): Movement | CreateTransferResult {
-    const amount = input.amount!; // validateTransfer refused a plain transfer without an amount
+    const amount = input.amount;
+    assert(amount !== undefined, 'validateTransfer refused a plain transfer without an amount');
     const debit = this.cachedAccount(state, input.debitAccountId);
     if (!debit) return 'debit_account_not_found';
     const credit = this.cachedAccount(state, input.creditAccountId);
     if (!credit) return 'credit_account_not_found';
     if ((debit.flags & AccountFlags.debitsMustNotExceedCredits) !== 0
       && debit.debitsPending + debit.debitsPosted + amount > debit.creditsPosted) {
-      return 'exceeds_credits';
+      // A hold whose time-out has passed holds nothing: it is voided now, as expirePending would, and the balance looked at again.
+      this.expireHoldsOf(debit.id, state);
+      if (debit.debitsPending + debit.debitsPosted + amount > debit.creditsPosted) return 'exceeds_credits';
     }
     if ((credit.flags & AccountFlags.creditsMustNotExceedDebits) !== 0
       && credit.creditsPending + credit.creditsPosted + amount > credit.debitsPosted) {
@@ -253,6 +244,23 @@ export class Ledger {
     state.hash = record.hash;
   }
 
+  /** Voids the holds on an account whose time-out has passed (as `expiry` transfers), inside the current call. */
+  private expireHoldsOf(accountId: string, state: TransferState): void {
+    const overdue = this.statements.expiredHoldsOf.all(state.timestampMs, accountId) as { id: string }[];
+    for (const { id } of overdue) {
+      const result = this.createTransfer(expiryOf(id), state);
+      assert(result === 'ok', 'an overdue open hold can be voided by its expiry');
+    }
+  }
+
+  /** What an account may spend at `nowMs`: its available balance, not counting holds whose time-out has passed. */
+  availableAt(accountId: string, nowMs: number = this.now()): number {
+    const account = this.account(accountId);
+    if (!account) return 0;
+    const overdue = this.statements.expiredHoldsOf.all(nowMs, accountId) as { amount: number }[];
+    return balanceOf(account).available + overdue.reduce((sum, hold) => sum + hold.amount, 0);
+  }
+
   /**
    * Voids every pending transfer whose timeout has passed, each as its own
    * `expiry` transfer (id `expire:<pending id>`), so the history says why
@@ -263,14 +271,9 @@ export class Ledger {
     for (;;) {
       const ids = (this.statements.expiredPending.all(nowMs, batchSize) as { id: string }[]).map((row) => row.id);
       if (ids.length === 0) return expired;
-      const results = this.createTransfers(ids.map((id) => ({
-        id: `expire:${id}`.slice(0, 128),
-        pendingId: id,
-        code: 'expiry' as TransferCode,
-        flags: TransferFlags.voidPending,
-      })));
-      results.forEach((result, i) => {
-        if (result === 'ok') expired.push(ids[i]!);
+      const results = this.createTransfers(ids.map(expiryOf));
+      ids.forEach((id, i) => {
+        if (results[i] === 'ok') expired.push(id);
       });
       if (ids.length < batchSize || results.every((r) => r !== 'ok')) return expired;
     }
@@ -374,20 +377,7 @@ export class Ledger {
   }
 }
 
-function rewindOf(state: TransferState) {
-  return {
-    save: () => {
-      state.chainUndo = new Map();
-      return { seq: state.seq, hash: state.hash };
-    },
-    restore: (saved: { seq: number; hash: string }) => {
-      state.seq = saved.seq;
-      state.hash = saved.hash;
-      for (const [id, totals] of state.chainUndo ?? []) Object.assign(state.accounts.get(id)!, totals);
-      state.chainUndo = undefined;
-    },
-    release: () => {
-      state.chainUndo = undefined;
-    },
-  };
+/** The transfer that voids a hold whose time-out has passed (id `expire:<pending id>`, so the history says why it ended). */
+function expiryOf(pendingId: string): TransferInput {
+  return { id: `expire:${pendingId}`.slice(0, 128), pendingId, code: 'expiry' as TransferCode, flags: TransferFlags.voidPending };
 }

@@ -50,6 +50,12 @@ export function prepareStatements(sqlite: Database.Database) {
       previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertPendingOpen: sqlite.prepare('INSERT INTO ledger_pending_open (seq, expires_at_ms) VALUES (?, ?)'),
     deletePendingOpen: sqlite.prepare('DELETE FROM ledger_pending_open WHERE seq = ?'),
+    // The holds of one account whose time-out has passed but which no expiry has voided yet
+    // (the open-pending index on expires_at_ms keeps this to the few overdue rows).
+    expiredHoldsOf: sqlite.prepare(
+      `SELECT t.id, t.amount FROM ledger_pending_open p JOIN ledger_transfers t ON t.seq = p.seq
+       WHERE p.expires_at_ms IS NOT NULL AND p.expires_at_ms <= ? AND t.debit_account_id = ? ORDER BY p.expires_at_ms, p.seq`,
+    ),
     expiredPending: sqlite.prepare(
       `SELECT t.id FROM ledger_pending_open p JOIN ledger_transfers t ON t.seq = p.seq
        WHERE p.expires_at_ms IS NOT NULL AND p.expires_at_ms <= ? ORDER BY p.expires_at_ms, p.seq LIMIT ?`,

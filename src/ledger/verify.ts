@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkChain, type ChainFault } from './verify-chain.ts';
@@ -65,10 +66,10 @@ function verifyInSnapshot(sqlite: Database.Database, options: VerifyOptions): Ve
     const base = { transfers: replay.count, accounts: accounts.length, headSeq, headHash };
     const chainFault = chain.finish();
     const first = [chainFault, fault].filter((f): f is ChainFault => f !== undefined).sort((a, b) => a.seq - b.seq)[0];
-    if (!first && !problemAtZero) return { ok: true, ...base };
     // A fault tied to a transfer comes first; one that is not (seq 0) only when the chain is otherwise sound.
-    const chosen = first ?? { seq: 0, problem: problemAtZero! };
-    return { ok: false, ...base, firstBadSeq: chosen.seq, problem: chosen.problem };
+    if (first) return { ok: false, ...base, firstBadSeq: first.seq, problem: first.problem };
+    if (problemAtZero) return { ok: false, ...base, firstBadSeq: 0, problem: problemAtZero };
+    return { ok: true, ...base };
   };
   if (replay.fault) return report(replay.fault);
   const checkpointFault = checkCheckpoints(sqlite);
@@ -161,7 +162,8 @@ function checkCheckpoints(sqlite: Database.Database): ChainFault | undefined {
 /** Every account's stored totals equal the recomputed ones. */
 function checkAccountTotals(sqlite: Database.Database, accounts: readonly AccountTotalsRow[], totals: Map<string, Totals>): ChainFault | undefined {
   for (const [id, dp, dpo, cp, cpo] of accounts) {
-    const recomputed = totals.get(id)!; // every account was given zero totals before the replay
+    const recomputed = totals.get(id);
+    assert(recomputed, 'every account was given zero totals before the replay');
     if (recomputed.debitsPending !== dp || recomputed.debitsPosted !== dpo
       || recomputed.creditsPending !== cp || recomputed.creditsPosted !== cpo) {
       const lastSeq = sqlite.prepare(`SELECT max(seq) FROM ledger_transfers WHERE debit_account_id = ? OR credit_account_id = ?`)

@@ -26,8 +26,8 @@ export function normalizeIdNumber(raw: string): string {
 
 export function checkCharacter(first17: string): string {
   let sum = 0;
-  for (let index = 0; index < 17; index += 1) sum += Number(first17[index]) * weights[index]!;
-  return checkCharacters[sum % 11]!;
+  for (const [index, weight] of weights.entries()) sum += Number(first17[index]) * weight;
+  return checkCharacters.charAt(sum % 11);
 }
 
 function isRealDate(year: number, month: number, day: number): boolean {

@@ -5,6 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { present } from '../lib/assert.ts';
 
 const staticDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'static');
 const contentTypes: Record<string, string> = {
@@ -75,7 +76,7 @@ function assetCatalogue(): Map<string, Asset> {
   files.push(['htmx.min.js', readFileSync(join(htmxDirectory, 'htmx.min.js'))]);
   const built = new Map<string, Asset>();
   for (const [name, body] of files) {
-    const asset = makeAsset(name, body, contentTypes[extname(name)]!);
+    const asset = makeAsset(name, body, present(contentTypes[extname(name)], 'only files of a known type are served'));
     built.set(asset.plainName, asset);
     built.set(asset.hashedName, asset);
   }

@@ -4,7 +4,7 @@ import { canManageAccounts } from '../domain/auth/accounts.ts';
 import { canLogOwnHours, canManageStandard, canRunActivities, canVerifyHours, canViewCoverage } from '../domain/hours/permissions.ts';
 import { canManageMembers, canSeeOwnMemberRecord } from '../domain/members/permissions.ts';
 import { canViewClearing } from '../domain/redemption/clearing.ts';
-import { canWorkCounter } from '../domain/redemption/counter.ts';
+import { canWorkCounter } from '../domain/redemption/counter-core.ts';
 import { canUseGifts } from '../domain/redemption/gifts.ts';
 import { canUseRequests } from '../domain/redemption/requests.ts';
 import { canGrantVouchers } from '../domain/redemption/vouchers.ts';

@@ -8,7 +8,7 @@ import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../src/domain/ledger/accounts.ts';
 import { hashPin } from '../../src/domain/members/pin-hash.ts';
 import { registerMember } from '../../src/domain/members/register.ts';
-import { placeBasket } from '../../src/domain/redemption/counter.ts';
+import { placeBasket } from '../../src/domain/redemption/counter-basket.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import type { Secrets } from '../../src/lib/secrets.ts';
 

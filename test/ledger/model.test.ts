@@ -55,7 +55,11 @@ class Model {
     if (!debit) return 'debit_account_not_found';
     if (!credit) return 'credit_account_not_found';
     const amount = input.amount!;
-    if (debit.wallet && debit.dp + debit.dpo + amount > debit.cpo) return 'exceeds_credits';
+    if (debit.wallet && debit.dp + debit.dpo + amount > debit.cpo) {
+      // A hold whose time-out has passed holds nothing: the ledger voids it and looks again.
+      this.expire((transfer) => transfer.debit === input.debitAccountId);
+      if (debit.dp + debit.dpo + amount > debit.cpo) return 'exceeds_credits';
+    }
     if (flags & F.pending) { debit.dp += amount; credit.cp += amount; } else { debit.dpo += amount; credit.cpo += amount; }
     const timeout = input.timeoutSeconds ?? 0;
     this.transfers.set(input.id, {
@@ -65,9 +69,9 @@ class Model {
     return 'ok';
   }
 
-  expire(): void {
+  expire(which: (transfer: ModelTransfer) => boolean = () => true): void {
     for (const transfer of this.transfers.values()) {
-      if (transfer.state === 'open' && transfer.expiresAtMs !== null && transfer.expiresAtMs <= this.nowMs) {
+      if (transfer.state === 'open' && transfer.expiresAtMs !== null && transfer.expiresAtMs <= this.nowMs && which(transfer)) {
         this.accounts.get(transfer.debit)!.dp -= transfer.amount;
         this.accounts.get(transfer.credit)!.cp -= transfer.amount;
         transfer.state = 'expired';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { count, createNetworkApp, signedInAs, visibleText } from '../helpers/web.ts';
-import { exportMemberData } from '../../src/domain/members/query.ts';
+import { exportMemberData } from '../../src/domain/members/export.ts';
 import { openIdNumber } from '../../src/domain/members/identity.ts';
 import { actorWithRoles } from '../helpers/actor.ts';
 

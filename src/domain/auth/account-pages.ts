@@ -8,6 +8,7 @@ import { canManageAccounts, signInLockOfAccount, type AccountRole, type AccountS
 import { isSignInLocked, type SignInLock } from './throttle.ts';
 import { passwordMaximumLength, passwordMinimumLength } from './passwords.ts';
 import { siteRegionPath, type NewAccount, type RoleScope } from './staff.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * Read models and form rules of the accounts pages (src/routes/accounts):
@@ -82,7 +83,8 @@ export function readGrantScope(role: string, scope: string): { ok: true; scope: 
   // Clerks work at one partner site; every other role covers a region.
   else if (!errors.role && (role === 'clerk') !== (match[1] === 'site')) errors.scope = role === 'clerk' ? 'accounts.error.clerk_needs_site' : 'accounts.error.role_needs_region';
   if (!match || errors.role || errors.scope) return { ok: false, errors };
-  return { ok: true, scope: match[1] === 'site' ? { role: role as Role, siteId: Number(match[2]) } : { role: role as Role, regionCode: match[2]! } };
+  const code = present(match[2], 'the scope pattern captures a code');
+  return { ok: true, scope: match[1] === 'site' ? { role: role as Role, siteId: Number(code) } : { role: role as Role, regionCode: code } };
 }
 
 /** The message key of what is wrong with a temporary password, or null. */

@@ -10,6 +10,7 @@ import type { Secrets } from '../../lib/secrets.ts';
 import { signInPhoneKey } from './sign-in.ts';
 import { isSignInLocked, liftSignInLocks, signInLockOf, type SignInLock } from './throttle.ts';
 import { likeLiteral } from '../../lib/like.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * The accounts screens: offices and administrators list the sign-ins of
@@ -134,7 +135,7 @@ export function findAccount(db: Db, actor: Actor, userId: number): { ok: true; a
     ? places.some((regionPath) => authorize(actor, canManageAccounts, { regionPath }) !== null)
     : actor.grants.some((grant) => grant.role === 'admin');
   if (!inScope) return { ok: false, reason: 'not_allowed' };
-  return { ok: true, account: summarize(db, [row])[0]! };
+  return { ok: true, account: present(summarize(db, [row])[0], 'one row summarizes to one account') };
 }
 
 /** The account linked to a member, if any. */
@@ -223,7 +224,7 @@ export function liftSignInLock(
 ): { ok: true } | { ok: false; reason: 'not_found' | 'not_allowed' | 'not_locked' } {
   const found = findAccount(db, actor, userId);
   if (!found.ok) return found;
-  const user = findUser(db, userId)!;
+  const user = present(findUser(db, userId), 'an account found a moment ago exists (accounts are never deleted)');
   const phoneKey = signInPhoneKey(secrets, user.phone);
   return db.transaction(
     (): { ok: true } | { ok: false; reason: 'not_locked' } => {

@@ -48,7 +48,7 @@ function checkGrant(db: Db, granter: Actor, scope: RoleScope): GrantCheck {
   if (scope.regionCode && !region) return { ok: false, reason: 'region_unknown' };
   const needed = scope.role === 'admin' || scope.role === 'office' ? canGrantStaffRoles : canGrantRoles;
   // A site-scoped role (clerk): the site lies in a village, so an office whose scope holds that village may grant it.
-  const place = region ?? siteRegion(db, scope.siteId!);
+  const place = region ?? (scope.siteId !== null && scope.siteId !== undefined ? siteRegion(db, scope.siteId) : undefined);
   if (!place) return { ok: false, reason: 'region_unknown' };
   // Audit entries are filed under the role's region (or the site's village), so offices of that area see them.
   return authorize(granter, needed, { regionPath: place.path }) ? { ok: true, regionPath: place.path, auditRegionCode: place.code } : { ok: false, reason: 'not_allowed' };
@@ -123,19 +123,21 @@ function accountKey(key: string, phone: string, input: NewAccount): IdempotencyK
 }
 
 /** The checks before the password is hashed; the audit region of each role when they pass. */
-function checkNewAccount(db: Db, granter: Actor, phone: string | null, input: NewAccount): { ok: true; auditRegionCodes: string[] } | Extract<CreateAccountResult, { ok: false }> {
+function checkNewAccount(
+  db: Db, granter: Actor, phone: string | null, input: NewAccount,
+): { ok: true; phone: string; grants: { scope: NewAccount['roles'][number]; auditRegionCode: string }[] } | Extract<CreateAccountResult, { ok: false }> {
   if (!phone) return { ok: false, reason: 'phone_invalid' };
   if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
   if (hasRefusedNameCharacters(input.displayName.trim())) return { ok: false, reason: 'name_invalid' };
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
   if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
-  const auditRegionCodes: string[] = [];
+  const grants: { scope: NewAccount['roles'][number]; auditRegionCode: string }[] = [];
   for (const scope of input.roles) {
     const check = checkGrant(db, granter, scope);
     if (!check.ok) return check;
-    auditRegionCodes.push(check.auditRegionCode);
+    grants.push({ scope, auditRegionCode: check.auditRegionCode });
   }
-  return { ok: true, auditRegionCodes };
+  return { ok: true, phone, grants };
 }
 
 /**
@@ -160,18 +162,18 @@ export async function createAccountByStaff(
   if (!checked.ok) return checked;
   const passwordHash = await hashPassword(input.temporaryPassword);
   const insert = (): CreateAccountResult => {
-    if (findUserByPhone(db, phone!)) return { ok: false, reason: 'phone_taken' };
+    if (findUserByPhone(db, checked.phone)) return { ok: false, reason: 'phone_taken' };
     const userId = insertUser(
       db,
-      { phone: phone!, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId,
+      { phone: checked.phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId,
         // The granter chose the password: if the account is a member's, it is not the member's consent (docs/WEB.md).
         passwordSetByUserId: granter.userId },
       nowMs,
     );
-    for (const [index, scope] of input.roles.entries()) {
+    for (const { scope, auditRegionCode } of checked.grants) {
       recordAudit(
         db,
-        { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: checked.auditRegionCodes[index]!, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
+        { action: 'role.granted', actorUserId: granter.userId, objectType: 'user', objectId: userId, regionCode: auditRegionCode, ipAddress, detail: { role: scope.role, siteId: scope.siteId ?? null } },
         nowMs,
       );
     }

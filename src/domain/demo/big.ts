@@ -6,6 +6,7 @@ import { accountInputs, countyAccounts } from '../ledger/accounts.ts';
 import { idNumberHash, sealIdNumber } from '../members/identity.ts';
 import { insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * A province-scale synthetic network for reports and benchmarks (`seed big`):
@@ -101,12 +102,12 @@ interface Elder { id: number; village: Village; memberId: number | null; voucher
 export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
   const sqlite: Sqlite = db.$client;
   const random = randomSource(options.seed ?? 20260101);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => present(items[Math.floor(random() * items.length)], 'pick draws from a non-empty list');
   const nowMs = options.nowMs ?? Date.now();
   const endMonth = options.endMonth ?? new Date(nowMs + shanghaiOffsetMs).toISOString().slice(0, 7);
   const months = monthList(endMonth, options.months);
   const progress = options.onProgress ?? (() => {});
-  let clockMs = shanghaiMs(months[0]!, 1, 0) - 40 * dayMs;
+  let clockMs = shanghaiMs(present(months[0], 'demo data holds months[0]'), 1, 0) - 40 * dayMs;
   const ledger = new Ledger(sqlite, { now: () => clockMs });
   const large = options.members >= 5000;
   // A generator into a fresh DATA_DIR: trade durability for speed while it runs, restore after.
@@ -163,7 +164,7 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
       const versionId = Number(sqlite.prepare('INSERT INTO service_standard_versions (effective_date, note, published_at_ms) VALUES (?, ?, ?)').run('2020-01-01', 'seed big', clockMs).lastInsertRowid);
       const insert = sqlite.prepare('INSERT INTO service_types (version_id, code, name_zh, name_en, category, coefficient_milli, max_minutes, recipient_required) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       categories.forEach((category, index) => {
-        const [zh, en] = typeNames[category]!;
+        const [zh, en] = present(typeNames[category], 'demo data holds typeNames[category]');
         insert.run(versionId, `S${String(index + 1).padStart(2, '0')}`, zh, en, category, category === 'daily_care' || category === 'bathing' ? 1500 : 1000, 240, category === 'culture_sport' || category === 'health_education' ? 0 : 1);
       });
     }).immediate();
@@ -179,7 +180,7 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
   const idHash = (value: string) => (options.keys ? idNumberHash(options.keys, value) : `synthetic:${value}`);
   const usedMemberIds = new Set<string>();
   const usedElderIds = new Set<string>();
-  const firstMonthMs = shanghaiMs(months[0]!, 1, 9);
+  const firstMonthMs = shanghaiMs(present(months[0], 'demo data holds months[0]'), 1, 9);
   sqlite.transaction(() => {
     const insertMember = sqlite.prepare(`INSERT INTO members (real_name, name_pinyin, name_initials, phone, phone_last4, id_number_ciphertext, id_number_hmac,
       birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, 'active', 'import', ?, ?)`);
@@ -225,7 +226,7 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
     const insertSite = sqlite.prepare(`INSERT INTO partner_sites (name, kind, village_code, county_code, address, opening_hours, active, created_at_ms)
       VALUES (?, ?, ?, ?, ?, ?, 1, ?)`);
     villages.forEach((village, index) => {
-      if (index % 5 === 4 && villagesByCounty.get(village.county)!.length > 1) return; // some villages have no site
+      if (index % 5 === 4 && present(villagesByCounty.get(village.county), 'demo data holds villagesByCounty.get(village.county)').length > 1) return; // some villages have no site
       const kind = index % 3 === 0 ? 'service_station' : 'love_supermarket';
       const id = Number(insertSite.run(`${kind === 'service_station' ? '互助服务站' : '爱心超市'} ${village.code}`, kind, village.code, village.county, '村委会旁', '08:00-18:00', clockMs).lastInsertRowid);
       const site = { id, county: village.county };
@@ -239,11 +240,11 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
     counties.forEach((county, index) => {
       if (index % 7 === 6) return; // a few county committees still have no team
       const teamId = Number(insertTeam.run(`${county.zh}银龄行动队`, `${county.zh}老龄委`, 'county_committee', county.code, clockMs, clockMs).lastInsertRowid);
-      if (index % 5 !== 4) insertActivity.run(teamId, `${months.at(-1)!}-05`, '县老年活动中心', '健康科普进村', clockMs);
+      if (index % 5 !== 4) insertActivity.run(teamId, `${present(months.at(-1), 'demo data holds months.at(-1)')}-05`, '县老年活动中心', '健康科普进村', clockMs);
     });
     for (const [unit, cityCode] of [['州卫健委', '433100'], ['市民政局', '430500'], ['市教育局', '430500']] as const) {
       const teamId = Number(insertTeam.run(`${unit}银龄志愿服务队`, unit, 'member_unit', cityCode, clockMs, clockMs).lastInsertRowid);
-      if (unit !== '市教育局') insertActivity.run(teamId, `${months.at(-1)!}-10`, '社区活动室', '探访关爱', clockMs);
+      if (unit !== '市教育局') insertActivity.run(teamId, `${present(months.at(-1), 'demo data holds months.at(-1)')}-10`, '社区活动室', '探访关爱', clockMs);
     }
   }).immediate();
 
@@ -265,7 +266,7 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
       const chunk = transfers.slice(i, i + 4000);
       const results = ledger.createTransfers(chunk);
       const index = results.findIndex((result) => result !== 'ok' && result !== 'exists');
-      if (index >= 0) throw new Error(`seed big: transfer ${chunk[index]!.id} ${results[index]}`);
+      if (index >= 0) throw new Error(`seed big: transfer ${chunk[index]?.id} ${results[index]}`);
     }
   };
   const insertRecord = sqlite.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, elder_id, village_code, county_code,
@@ -363,8 +364,8 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
             posts.push({ id: `big-rdm:${id}:post:${index + 1}`, pendingId: `big-rdm:${id}:hold:${index + 1}`, code: 'redemption', flags: TransferFlags.postPending | linked, refType: 'redemption', refId: String(id) });
           });
           if (site.county !== holder.county) {
-            clearingBalance.set(holder.county, clearingBalance.get(holder.county)! + price);
-            clearingBalance.set(site.county, clearingBalance.get(site.county)! - price);
+            clearingBalance.set(holder.county, present(clearingBalance.get(holder.county), 'demo data holds clearingBalance.get(holder.county)') + price);
+            clearingBalance.set(site.county, present(clearingBalance.get(site.county), 'demo data holds clearingBalance.get(site.county)') - price);
           }
           if (elder) elder.voucherBalance -= price;
           else member.balance -= price;
@@ -390,8 +391,8 @@ export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
       const owing = [...clearingBalance].filter(([, balance]) => balance > 0).sort((a, b) => b[1] - a[1]);
       const owed = [...clearingBalance].filter(([, balance]) => balance < 0).sort((a, b) => a[1] - b[1]);
       for (let i = 0; i < Math.min(3, owing.length, owed.length); i++) {
-        const [from, fromBalance] = owing[i]!;
-        const [to, toBalance] = owed[i]!;
+        const [from, fromBalance] = present(owing[i], 'demo data holds owing[i]');
+        const [to, toBalance] = present(owed[i], 'demo data holds owed[i]');
         const amount = Math.floor(Math.min(fromBalance, -toBalance) / 2);
         if (amount <= 0) continue;
         const id = `big-settle:${month}:${from}:${to}`;

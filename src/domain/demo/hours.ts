@@ -13,6 +13,7 @@ import { ledgerFor } from '../ledger/accounts.ts';
 import { registerMember } from '../members/register.ts';
 import { createActivity, createTeam } from '../teams/teams.ts';
 import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';
+import { present } from '../../lib/assert.ts';
 
 const seededKey = 'demo.hours_seeded_at_ms';
 
@@ -129,7 +130,7 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
       const offset = Object.keys(routines).indexOf(key);
       if ((daysAgo + offset) % every !== 0) continue;
       if (key === 'wuguoqing' && daysAgo < 30) continue; // 吴大山 not visited this month
-      const step = routine[Math.floor(daysAgo / every) % routine.length]!;
+      const step = present(routine[Math.floor(daysAgo / every) % routine.length], 'a routine has steps');
       const startTime = `${String(8 + (counter % 8)).padStart(2, '0')}:${counter % 2 === 0 ? '00' : '30'}`;
       counter += 1;
       const startMs = shanghaiToUtcMs(date, startTime);
@@ -138,9 +139,9 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
       const logger = self ? volunteerActor : key === 'luoxiaomei' || key === 'wuguoqing' ? admin : coordinator;
       const logged = logService(context, logger, {
         idempotencyKey: `00000000-de00-4000-8000-${String(counter).padStart(12, '0')}`,
-        volunteerMemberId: self ? null : memberIds[key]!,
+        volunteerMemberId: self ? null : present(memberIds[key], 'demo data holds memberIds[key]'),
         serviceTypeCode: step.type,
-        elderId: step.elder ? elderIds[step.elder]! : null,
+        elderId: step.elder ? present(elderIds[step.elder], 'demo data holds elderIds[step.elder]') : null,
         villageCode: volunteers.find((v) => v.key === key)?.village ?? '433123101001',
         date, startTime, durationMinutes: step.minutes, note: null,
       });
@@ -153,7 +154,7 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
       const record = logged.value.record;
       // Nobody reviews what they entered: the county office reviews the coordinator's entries, the city office 隆回县's.
       const reviewerFor = record.countyCode === '430524' ? cityOffice : logger === volunteerActor ? coordinator : countyOffice;
-      if (counter % 11 === 0) rejectRecord(context, reviewerFor, record.id, rejectionReasons[counter % rejectionReasons.length]!);
+      if (counter % 11 === 0) rejectRecord(context, reviewerFor, record.id, present(rejectionReasons[counter % rejectionReasons.length], 'rejection reasons are listed'));
       else approveRecord(context, reviewerFor, record.id);
     }
   }

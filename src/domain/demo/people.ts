@@ -8,6 +8,7 @@ import { registerElder } from '../elders/register.ts';
 import { registerMember, selfRegisterMember } from '../members/register.ts';
 import { addTeamMember, createActivity, createTeam, setTeamLeader } from '../teams/teams.ts';
 import { actorOf } from '../auth/users.ts';
+import { present } from '../../lib/assert.ts';
 
 const seededKey = 'demo.people_seeded_at_ms';
 
@@ -66,8 +67,8 @@ export function seedPeople(db: Db, keys: PeopleKeys, nowMs: number = Date.now())
   for (const [village, howMany] of memberVillages) {
     for (let number = 0; number < howMany; number += 1) {
       index += 1;
-      const givenName = givenNames[(index * 5) % givenNames.length]!;
-      const name = surnames[index % surnames.length]! + givenName;
+      const givenName = present(givenNames[(index * 5) % givenNames.length], 'given names are listed');
+      const name = present(surnames[index % surnames.length], 'surnames are listed') + givenName;
       const birth = `${1950 + (index % 20)}-${String(1 + (index % 12)).padStart(2, '0')}-${String(1 + (index % 27)).padStart(2, '0')}`;
       const registered = must(registerMember(context, admin, {
         realName: name,
@@ -85,7 +86,7 @@ export function seedPeople(db: Db, keys: PeopleKeys, nowMs: number = Date.now())
     // Registered over the last weeks (every fourth today), so the never-visited are due and the coverage page has work to show.
     const registeredDaysAgo = position % 4 === 3 ? 0 : 10 + position * 6;
     const elderContext: PeopleContext = { db, keys, now: () => nowMs - registeredDaysAgo * 24 * 3600_000 };
-    const name = surnames[(position + 3) % surnames.length]! + ['阿婆', '阿公', '奶奶', '爷爷'][position % 4]!;
+    const name = present(surnames[(position + 3) % surnames.length], 'surnames are listed') + present(['阿婆', '阿公', '奶奶', '爷爷'][position % 4], 'four forms of address');
     const sensitive = elder.categories.some((category) => ['disabled', 'semi_disabled', 'severe_disability'].includes(category));
     must(registerElder(elderContext, admin, {
       realName: name,

@@ -14,11 +14,14 @@ import { hashPin } from '../members/pin-hash.ts';
 import { setMemberPin } from '../members/pin.ts';
 import { registerMember } from '../members/register.ts';
 import type { RedemptionContext } from '../redemption/context.ts';
-import { confirmBasket, placeBasket } from '../redemption/counter.ts';
+import { confirmBasket } from '../redemption/counter-confirm.ts';
+import { placeBasket } from '../redemption/counter-basket.ts';
 import { giveCredits, registerRelative } from '../redemption/gifts.ts';
 import { postRequest } from '../redemption/requests.ts';
-import { addClerk, addItem, registerSite } from '../redemption/sites.ts';
+import { addClerk, registerSite } from '../redemption/site-core.ts';
+import { addItem } from '../redemption/site-catalogue.ts';
 import { grantVouchers } from '../redemption/vouchers.ts';
+import { present } from '../../lib/assert.ts';
 
 /** Every demo member's redemption PIN. Demo data only. */
 export const demoRedemptionPin = '258036';
@@ -75,24 +78,24 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
     { name: '世纪社区爱心超市', kind: 'love_supermarket', villageCode: '433101001001', address: '吉首市乾州街道世纪社区服务中心', openingHours: '周一至周五 9:00-17:00' },
   ].map((site) => must(registerSite(context, admin, site), site.name).siteId);
   const catalogues: Record<number, { name: string; kind: 'goods' | 'service'; priceMinutes: number; stock: number | null }[]> = {
-    [sites[0]!]: [
+    [present(sites[0], 'demo data holds sites[0]')]: [
       { name: '大米 5 千克', kind: 'goods', priceMinutes: 120, stock: 40 },
       { name: '食用油 1.8 升', kind: 'goods', priceMinutes: 90, stock: 25 },
       { name: '洗衣粉 1 千克', kind: 'goods', priceMinutes: 30, stock: 60 },
       { name: '毛巾', kind: 'goods', priceMinutes: 15, stock: 80 },
       { name: '鸡蛋 10 个', kind: 'goods', priceMinutes: 30, stock: 3 },
     ],
-    [sites[1]!]: [
+    [present(sites[1], 'demo data holds sites[1]')]: [
       { name: '助浴服务（一次）', kind: 'service', priceMinutes: 90, stock: null },
       { name: '理发', kind: 'service', priceMinutes: 30, stock: null },
       { name: '上门打扫（两小时）', kind: 'service', priceMinutes: 120, stock: null },
       { name: '血压计', kind: 'goods', priceMinutes: 300, stock: 4 },
     ],
-    [sites[2]!]: [
+    [present(sites[2], 'demo data holds sites[2]')]: [
       { name: '午餐一份', kind: 'service', priceMinutes: 20, stock: null },
       { name: '晚餐一份', kind: 'service', priceMinutes: 20, stock: null },
     ],
-    [sites[3]!]: [
+    [present(sites[3], 'demo data holds sites[3]')]: [
       { name: '挂面 1 千克', kind: 'goods', priceMinutes: 20, stock: 50 },
       { name: '牙膏', kind: 'goods', priceMinutes: 15, stock: 30 },
     ],
@@ -103,7 +106,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   }
   // The demo clerk (site 1) already holds the role from seedDemo; make sure of it.
   const clerkUser = db.select({ id: users.id }).from(users).where(eq(users.phone, '13800000003')).get();
-  if (clerkUser) must(addClerk(context, admin, sites[0]!, clerkUser.id), 'clerk');
+  if (clerkUser) must(addClerk(context, admin, present(sites[0], 'demo data holds sites[0]'), clerkUser.id), 'clerk');
 
   const ledger = ledgerFor(db.$client, () => nowMs);
   const memberIds: Record<string, number> = {};
@@ -142,20 +145,20 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
     const hasPin = db.select({ pinHash: members.pinHash }).from(members).where(eq(members.id, volunteerMemberId)).get()?.pinHash;
     if (!hasPin) must(await setMemberPin(peopleContext, asMember(volunteerMemberId), volunteerMemberId, demoRedemptionPin), '王秀英 PIN');
     ensureAccounts(ledger, [accountInputs.wallet(volunteerMemberId)]);
-    must(registerRelative(context, admin, { memberId: volunteerMemberId, relativeMemberId: memberIds.liudaye!, relation: '父女' }), 'relative');
+    must(registerRelative(context, admin, { memberId: volunteerMemberId, relativeMemberId: present(memberIds.liudaye, 'demo data holds memberIds.liudaye'), relation: '父女' }), 'relative');
   }
-  must(registerRelative(context, admin, { memberId: memberIds.longxiuying!, relativeMemberId: memberIds.yangguofu!, relation: '夫妻' }), 'relative');
+  must(registerRelative(context, admin, { memberId: present(memberIds.longxiuying, 'demo data holds memberIds.longxiuying'), relativeMemberId: present(memberIds.yangguofu, 'demo data holds memberIds.yangguofu'), relation: '夫妻' }), 'relative');
 
   const elderId = must(registerElder(peopleContext, peopleAdmin, {
-    realName: '刘德顺', idNumber: idNumbers.liudaye!, villageCode: '433123101001', memberId: memberIds.liudaye!, categories: ['disabled', 'advanced_age'],
+    realName: '刘德顺', idNumber: present(idNumbers.liudaye, 'demo data holds idNumbers.liudaye'), villageCode: '433123101001', memberId: present(memberIds.liudaye, 'demo data holds memberIds.liudaye'), categories: ['disabled', 'advanced_age'],
     consent: { givenBy: 'self', method: 'written' }, sensitiveConsent: { givenBy: 'family', givenByName: '刘家', method: 'written' },
   }), 'elder').elderId;
   must(grantVouchers(context, admin, { source: 'issuance', regionCode: '433123', category: 'disabled', amountPerElderMinutes: 6 * 60, reason: '2026 年重阳节居家服务消费券', idempotencyKey: randomUUID() }), 'vouchers');
 
   const redeem = async (siteIndex: number, memberKey: string, lines: [string, number][], payer: 'wallet' | 'voucher' = 'wallet') => {
-    const siteId = sites[siteIndex]!;
+    const siteId = present(sites[siteIndex], 'demo data holds sites[siteIndex]');
     const placed = must(placeBasket(context, admin, {
-      siteId, memberId: memberIds[memberKey]!, payer, idempotencyKey: randomUUID(), lines: lines.map(([name, quantity]) => ({ itemId: items[`${siteId}:${name}`]!, quantity })),
+      siteId, memberId: present(memberIds[memberKey], 'demo data holds memberIds[memberKey]'), payer, idempotencyKey: randomUUID(), lines: lines.map(([name, quantity]) => ({ itemId: present(items[`${siteId}:${name}`], 'demo data holds items[${siteId}:${name}]'), quantity })),
     }), `basket ${memberKey}`);
     must(await confirmBasket(context, admin, placed.id, demoRedemptionPin), `confirm ${memberKey}`);
   };
@@ -165,7 +168,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   await redeem(1, 'shiji', [['理发', 1]]); // 吉首市 member in 凤凰县
   await redeem(1, 'liudaye', [['助浴服务（一次）', 1]], 'voucher');
   await redeem(2, 'luochunlan', [['午餐一份', 3]]);
-  must(await giveCredits(context, admin, { fromMemberId: memberIds.longxiuying!, toMemberId: memberIds.yangguofu!, kind: 'gift', amountMinutes: 60, pin: demoRedemptionPin, idempotencyKey: randomUUID(), actorMemberId: null }), 'gift');
+  must(await giveCredits(context, admin, { fromMemberId: present(memberIds.longxiuying, 'demo data holds memberIds.longxiuying'), toMemberId: present(memberIds.yangguofu, 'demo data holds memberIds.yangguofu'), kind: 'gift', amountMinutes: 60, pin: demoRedemptionPin, idempotencyKey: randomUUID(), actorMemberId: null }), 'gift');
   must(postRequest(context, admin, { elderId, payer: 'voucher', serviceCategory: 'cleaning', description: '打扫房间、换洗床单', scheduledFor: '2026-12-01T09:00', place: '老家寨村刘德顺家', offeredMinutes: 60, idempotencyKey: randomUUID(), actorMemberId: null }), 'request');
   giveEveryCardholderTheDemoPin(db, keys, nowMs);
   db.insert(settings).values({ key: seededKey, value: String(nowMs), updatedAtMs: nowMs }).run();

@@ -1,3 +1,5 @@
+import { present } from '../../lib/assert.ts';
+
 /**
  * Categories of the registry of elders with special difficulties (PRODUCT.md).
  * Health and disability categories are sensitive personal information (PIPL
@@ -26,7 +28,7 @@ export function isElderCategory(value: string): value is ElderCategory {
 }
 
 export function isSensitiveCategory(category: ElderCategory): boolean {
-  return elderCategories.find((entry) => entry.code === category)!.sensitive;
+  return present(elderCategories.find((entry) => entry.code === category), 'every elder category code is listed in elderCategories').sensitive;
 }
 
 /** Chinese labels as typed in a spreadsheet (失能 or 半失能 ...) to codes. */

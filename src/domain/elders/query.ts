@@ -8,7 +8,8 @@ import { openIdNumber } from '../members/identity.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { canManageMembers } from '../members/permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
-import { inScopeCondition, type Page } from '../members/query.ts';
+import type { Page } from '../members/query.ts';
+import { underAnyPath } from '../../db/conditions.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import { audit } from '../audit/audit.ts';
 
@@ -51,7 +52,7 @@ function categoriesOf(context: PeopleContext, elderIds: number[]): Map<number, {
 export function listElders(context: PeopleContext, actor: Actor, filter: ElderListFilter): Outcome<Page<ElderListItem>> {
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
-  const conditions: SQL[] = [inScopeCondition(regions.path, scope), eq(elders.status, 'active')];
+  const conditions: SQL[] = [underAnyPath(regions.path, scope), eq(elders.status, 'active')];
   let includeSensitive = filter.includeSensitive === true;
   if (filter.category) {
     if (!isElderCategory(filter.category)) return failure(422, { code: 'people.error.category_unknown', field: 'category', params: { category: filter.category.slice(0, 20) } });

@@ -114,7 +114,7 @@ export function checkElderInput(
     } else memberId = member.id;
   }
   if (problems.length > 0 || !('name' in name) || !('info' in id) || !village.ok || !input.consent) {
-    const onlyScope = problems.length === 1 && problems[0]!.code === 'people.error.out_of_scope';
+    const onlyScope = problems.length === 1 && problems[0]?.code === 'people.error.out_of_scope';
     return { ok: false, status: onlyScope ? 403 : 422, problems };
   }
   return {

@@ -5,13 +5,15 @@ import { activityAttendance, activitySessions, serviceRecords } from '../../db/s
 import { members, teamActivities, teams } from '../../db/schema/people.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
-import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { readPolicy } from './policy.ts';
 import { canRunActivities } from './permissions.ts';
 import { minutesOnDate, overlappingRecord, transferIds } from './records.ts';
 import { creditFor, typeInForce } from './standard.ts';
 import { shanghaiDateOf } from './time.ts';
+import { present } from '../../lib/assert.ts';
 
 export type ActivitySession = typeof activitySessions.$inferSelect;
 
@@ -138,7 +140,7 @@ export function checkIn(context: HoursContext, actor: Actor, sessionId: number, 
   if (memberId === null) return refuse(403, { code: 'hours.error.not_a_member' });
   const member = context.db.select({ status: members.status }).from(members).where(eq(members.id, memberId)).get();
   if (member?.status !== 'active') return refuse(403, { code: 'hours.error.volunteer_not_active' });
-  const activity = findActivity(context, session.activityId)!;
+  const activity = present(findActivity(context, session.activityId), "a session's activity exists (foreign key)");
   return context.db.transaction(
     (tx) => {
       const attendance = tx.select().from(activityAttendance)

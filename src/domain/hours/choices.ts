@@ -1,4 +1,4 @@
-import { and, asc, eq, like, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, like, type SQL } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { elders, members, teamMemberships, teams } from '../../db/schema/people.ts';
 import { regionScopes } from '../access/authorize.ts';
@@ -6,13 +6,13 @@ import { type Actor, type HoursContext } from './context.ts';
 import { canLogForMembers } from './permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { countyPathOf } from '../regions/path.ts';
+import { anyOf, underAnyPath } from '../../db/conditions.ts';
 
 /** What the logging form offers: recipients, villages and (for staff) members, all within the logger's area. */
 
 
 function underAny(paths: readonly string[]): SQL {
-  if (paths.length === 0) return sql`0 = 1`;
-  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${likeLiteral(path)}%`} ESCAPE '\\'`))!;
+  return underAnyPath(regions.path, paths);
 }
 
 /**
@@ -59,7 +59,7 @@ export function searchRecipients(context: HoursContext, actor: Actor, query: str
   if (text === '') return [];
   const letters = text.toLowerCase().replace(/[^a-z]/g, '');
   const match = /^[A-Za-z\s']+$/.test(text) && letters !== ''
-    ? or(like(elders.namePinyin, `%${likeLiteral(letters)}%`), like(elders.nameInitials, `${likeLiteral(letters)}%`))!
+    ? anyOf(like(elders.namePinyin, `%${likeLiteral(letters)}%`), like(elders.nameInitials, `${likeLiteral(letters)}%`))
     : like(elders.realName, `%${likeLiteral(text)}%`);
   return context.db
     .select({ id: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
@@ -113,7 +113,7 @@ export function searchMembersToLogFor(context: HoursContext, actor: Actor, query
   const match = /^\d{4,}$/.test(text)
     ? like(members.cardNumber, `${likeLiteral(text)}%`)
     : /^[A-Za-z\s']+$/.test(text) && letters !== ''
-      ? or(like(members.namePinyin, `%${likeLiteral(letters)}%`), like(members.nameInitials, `${likeLiteral(letters)}%`))!
+      ? anyOf(like(members.namePinyin, `%${likeLiteral(letters)}%`), like(members.nameInitials, `${likeLiteral(letters)}%`))
       : like(members.realName, `%${likeLiteral(text)}%`);
   return context.db
     .select({ id: members.id, realName: members.realName, cardNumber: members.cardNumber, villageNameZh: regions.nameZh })

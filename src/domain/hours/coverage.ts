@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
@@ -8,6 +8,7 @@ import { canViewCoverage } from './permissions.ts';
 import { liveStatuses } from './records.ts';
 import { monthBounds, shanghaiDateOf, shanghaiMonthOf } from './time.ts';
 import { byMostOverdue, lastVisitDates, visitState } from './visits.ts';
+import { underAnyPath } from '../../db/conditions.ts';
 
 /**
  * Visit coverage of the registry of elders with special difficulties. What
@@ -38,18 +39,13 @@ export interface Coverage {
   rows: CoverageRow[];
 }
 
-function scopeCondition(paths: readonly string[]): SQL {
-  if (paths.length === 0) return sql`0 = 1`;
-  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`))!;
-}
-
 export function visitCoverage(context: HoursContext, actor: Actor, filter: { villageCode?: string } = {}): HoursOutcome<Coverage> {
   const paths = regionScopes(actor, canViewCoverage);
   if (paths.length === 0) return refuse(403, { code: 'hours.error.no_scope' });
   const today = shanghaiDateOf(context.now());
   const month = shanghaiMonthOf(context.now());
   const { first } = monthBounds(month);
-  const conditions: SQL[] = [eq(elders.status, 'active'), scopeCondition(paths)];
+  const conditions: SQL[] = [eq(elders.status, 'active'), underAnyPath(regions.path, paths)];
   if (filter.villageCode) conditions.push(eq(elders.villageCode, filter.villageCode));
   const rows = context.db
     .select({

@@ -7,6 +7,7 @@ import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlag
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import type { HoursContext } from './context.ts';
 import { monthBounds, shanghaiMonthOf, shanghaiToUtcMs, addDays } from './time.ts';
+import { present } from '../../lib/assert.ts';
 
 const zeroBalance: Balance = { posted: 0, available: 0, pendingIn: 0, pendingOut: 0 };
 
@@ -175,7 +176,7 @@ export function passbookPage(context: HoursContext, memberId: number, options: {
   const entries = ledger.history(accountIds.wallet(memberId), { limit: pageSize + 1, ...(options.beforeSeq ? { beforeSeq: options.beforeSeq } : {}) });
   const shown = entries.slice(0, pageSize);
   const lines = linesOf(context, shown, entries[pageSize]);
-  return { lines, nextBeforeSeq: entries.length > pageSize ? shown.at(-1)!.transfer.seq : null };
+  return { lines, nextBeforeSeq: entries.length > pageSize ? present(shown.at(-1), 'a page with more after it shows a line').transfer.seq : null };
 }
 
 export interface Statement {
@@ -205,11 +206,12 @@ export function statement(context: HoursContext, memberId: number, from: string,
       else if (!older) older = entry;
     }
     if (older || page.length < 500) break;
-    beforeSeq = page.at(-1)!.transfer.seq;
+    beforeSeq = present(page.at(-1), 'a full page of history has a last entry').transfer.seq;
   }
   const lines = linesOf(context, inRange, older);
   const opening = older ? balanceOf(older.after).posted : 0;
-  const closing = inRange.length > 0 ? balanceOf(inRange[0]!.after).posted : opening;
+  const newest = inRange[0];
+  const closing = newest ? balanceOf(newest.after).posted : opening;
   return {
     from, to, openingBalance: opening, closingBalance: closing,
     totalIn: lines.reduce((sum, line) => sum + Math.max(line.postedChange, 0), 0),
@@ -243,8 +245,9 @@ export function statementPages(statement: Statement, linesPerPage = statementLin
   for (let start = 0; start === 0 || start < statement.lines.length; start += linesPerPage) {
     const lines = statement.lines.slice(start, start + linesPerPage);
     const carriedForward = broughtForward + lines.reduce((sum, line) => sum + line.postedChange, 0);
-    if (lines.length > 0 && carriedForward !== lines.at(-1)!.balanceAfter) {
-      throw new Error(`statement page ${pages.length + 1}: carried forward ${carriedForward} is not the last line's balance ${lines.at(-1)!.balanceAfter}`);
+    const last = lines.at(-1);
+    if (last && carriedForward !== last.balanceAfter) {
+      throw new Error(`statement page ${pages.length + 1}: carried forward ${carriedForward} is not the last line's balance ${last.balanceAfter}`);
     }
     pages.push({ number: pages.length + 1, lines, broughtForward, carriedForward });
     broughtForward = carriedForward;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import type { ServiceRecord } from './records.ts';
@@ -6,6 +6,7 @@ import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
 import type { Actor, HoursContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
+import { underAnyPath } from '../../db/conditions.ts';
 
 /** The verification queue: pending records in the reviewer's scope, filtered, sorted and paged, with the options of its filters and the labels of listed records. */
 
@@ -91,14 +92,9 @@ export function ownReasonOf(record: { enteredByUserId: number | null; volunteerM
   return null;
 }
 
-function scopeCondition(paths: readonly string[]): SQL {
-  if (paths.length === 0) return sql`0 = 1`;
-  return or(...paths.map((path) => sql`${regions.path} LIKE ${`${path.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`))!;
-}
-
 function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
   const paths = regionScopes(actor, canVerifyHours);
-  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), scopeCondition(paths)];
+  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), underAnyPath(regions.path, paths)];
   if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
   if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
   if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));

@@ -6,7 +6,9 @@ import { authorize, ownsMember, type Actor } from '../access/authorize.ts';
 import type { HoursContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import type { ServiceRecord } from './records.ts';
-import { capSplitFor, creditSplitOf, ownReasonOf, type CreditSplit, type OwnReason } from './review.ts';
+import { capSplitFor, creditSplitOf, type CreditSplit } from './review.ts';
+import { ownReasonOf, type OwnReason } from './queue.ts';
+import { assert } from '../../lib/assert.ts';
 
 /** The region path of the village a record was served in ('' if the village is unknown). */
 export function recordVillagePath(context: HoursContext, record: ServiceRecord): string {
@@ -46,9 +48,11 @@ export function recordPage(context: HoursContext, actor: Actor, record: ServiceR
   const ownReason = ownReasonOf(record, actor.userId, actor.memberId ?? null);
   const own = ownReason !== null;
   const volunteer = context.db.select({ realName: members.realName }).from(members).where(eq(members.id, record.volunteerMemberId)).get();
-  const type = context.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get()!;
+  const type = context.db.select({ typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn }).from(serviceTypes).where(eq(serviceTypes.id, record.serviceTypeId)).get();
+  assert(type !== undefined, "a record's service type exists (foreign key)");
   const elder = record.elderId ? context.db.select({ realName: elders.realName }).from(elders).where(eq(elders.id, record.elderId)).get() : undefined;
-  const village = context.db.select({ villageNameZh: regions.nameZh, villageNameEn: regions.nameEn }).from(regions).where(eq(regions.code, record.villageCode)).get()!;
+  const village = context.db.select({ villageNameZh: regions.nameZh, villageNameEn: regions.nameEn }).from(regions).where(eq(regions.code, record.villageCode)).get();
+  assert(village !== undefined, "a record's village exists (foreign key)");
   const capCheck = record.status === 'pending' ? capSplitFor(context, record.volunteerMemberId, record.creditMinutes) : undefined;
   const split = record.status === 'approved' || record.status === 'reversed' ? creditSplitOf(context, record.id) : undefined;
   return {

@@ -3,17 +3,18 @@ import { regions } from '../../db/schema/core.ts';
 import { serviceRecords } from '../../db/schema/hours.ts';
 import { members } from '../../db/schema/people.ts';
 import { balanceOf, TransferFlags, type TransferInput } from '../../ledger/index.ts';
+import { assert, present } from '../../lib/assert.ts';
 import { authorize } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { getPolicy, splitByCap } from '../redemption/policy.ts';
 import { checkReason, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
 import { dayMs } from './time.ts';
-
-export { type QueueFilter, queueSortKeys, type QueueSortKey, type SortDirection, type QueueOrder, defaultQueueOrder, parseQueueOrder, type QueueItem, type OwnReason, ownReasonOf, queueTotal, queueFilterOptions, verificationQueue, type RecordLabel, recordLabels } from './queue.ts';
+import { firstProblem } from '../kernel/outcome.ts';
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
 
@@ -103,7 +104,7 @@ export function postRecordCredit(context: HoursContext, record: Pick<ServiceReco
   const linked = transfers.map((transfer, index) => ({ ...transfer, flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0) }));
   const results = ledgerFor(context.db.$client, context.now).createTransfers(linked);
   results.forEach((result, index) => {
-    if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]!.id} ${result}`);
+    if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]?.id} ${result}`);
   });
   return ok({ credited, diverted });
 }
@@ -165,8 +166,8 @@ export function approveMany(context: HoursContext, actor: Actor, recordIds: read
     const result: ManyResult = { approved: [], skipped: [] };
     for (const id of unique) {
       const outcome = approveRecord(context, actor, id);
-      if (outcome.ok || approvedBy(context, actor, id, outcome.problems[0]!)) result.approved.push(id);
-      else result.skipped.push({ id, problem: outcome.problems[0]! });
+      if (outcome.ok || approvedBy(context, actor, id, firstProblem(outcome))) result.approved.push(id);
+      else result.skipped.push({ id, problem: firstProblem(outcome) });
     }
     return ok(result);
   });
@@ -196,8 +197,8 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
     const ledger = ledgerFor(context.db.$client, context.now);
     // Only what the wallet received is taken back from it; a part diverted to the pool above the cap comes back from the pool.
     const { credited, diverted } = creditSplitOf(context, record.id);
-    const wallet = ledger.account(accountIds.wallet(record.volunteerMemberId));
-    const available = wallet ? balanceOf(wallet).available : 0;
+    // A basket hold whose 15 minutes are over does not count (the ledger voids it when the reversal needs its credits).
+    const available = ledger.availableAt(accountIds.wallet(record.volunteerMemberId));
     if (available < credited) {
       return refuse(409, { code: 'hours.error.reversal_exceeds_available', params: { available, needed: credited } });
     }
@@ -210,7 +211,7 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
       });
     }
     if (diverted > 0) {
-      const overflow = ledger.transfer(transferIds.overflow(record.id))!;
+      const overflow = present(ledger.transfer(transferIds.overflow(record.id)), 'a record with diverted minutes has its overflow transfer');
       const pool = ledger.account(overflow.creditAccountId);
       const poolAvailable = pool ? balanceOf(pool).available : 0;
       if (poolAvailable < diverted) return refuse(409, { code: 'hours.error.reversal_pool_spent', params: { available: poolAvailable, needed: diverted } });
@@ -222,11 +223,13 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
     const linked = transfers.map((transfer, index) => ({ ...transfer, flags: index < transfers.length - 1 ? TransferFlags.linked : 0 }));
     const results = ledger.createTransfers(linked);
     results.forEach((result, index) => {
-      if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]!.id} ${result}`);
+      if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]?.id} ${result}`);
     });
+    const [first] = linked;
+    assert(first !== undefined, 'an approved record credited or diverted its minutes, so its reversal moves some');
     const at = context.now();
     context.db.update(serviceRecords)
-      .set({ status: 'reversed', reversalTransferId: linked[0]!.id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
+      .set({ status: 'reversed', reversalTransferId: first.id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
       .where(eq(serviceRecords.id, record.id))
       .run();
     recordAudit(context.db, { action: 'hours.reverse', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credit: record.creditMinutes, credited, diverted } }, at);

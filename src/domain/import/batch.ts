@@ -11,6 +11,7 @@ import type { RosterKind } from './columns.ts';
 import { readRoster } from './roster.ts';
 import { checkRosterRows, type RowProblem } from './validate.ts';
 import { audit } from '../audit/audit.ts';
+import { assert, present } from '../../lib/assert.ts';
 
 /** The purpose an uploaded roster is sealed under (bound into its tag). */
 export const fileContext = 'import-file';
@@ -169,13 +170,13 @@ export function startImport(context: PeopleContext, actor: Actor, batchId: numbe
     // No personal data in the failure code: only the error's class.
     const failureCode = error instanceof Error ? error.name : 'Error';
     context.db.update(importBatches).set({ status: 'failed', failureCode, finishedAtMs: nowMs(context) }).where(eq(importBatches.id, batchId)).run();
-    return summarize(context.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get()!);
+    return summarize(present(context.db.select().from(importBatches).where(eq(importBatches.id, batchId)).get(), 'the batch this import claimed exists'));
   });
   return success({ batchId, done });
 }
 
 async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow): Promise<BatchSummary> {
-  const file = decryptBytes(context.keys, batch.fileCiphertext!, fileContext);
+  const file = decryptBytes(context.keys, present(batch.fileCiphertext, 'a claimed batch still holds its file (cleared only when done)'), fileContext);
   const read = await readRoster(batch.kind, file);
   if (!read.ok) throw new Error('roster unreadable at import');
   const checked = (await checkRosterRows(context, actor, batch.kind, read.rows)).filter((row) => row.checked !== null);
@@ -215,7 +216,8 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
         .set({ status: 'done', finishedAtMs: nowMs(context), fileCiphertext: null, importedRows: imported, skippedRows: skipped, processedRows: checked.length })
         .where(eq(importBatches.id, batch.id))
         .returning()
-        .get()!;
+        .get();
+      assert(row !== undefined, 'the batch being finished exists');
       audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'import.done', 'import_batch', batch.id, batch.scopeRegionCode, { kind: batch.kind, imported, skipped });
       return row;
     },

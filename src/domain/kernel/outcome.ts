@@ -1,3 +1,5 @@
+import { present } from '../../lib/assert.ts';
+
 /**
  * What a domain function answers: a value, or a refusal with its status and
  * problems. One type for the people, redemption and hours domains.
@@ -27,6 +29,11 @@ export type Outcome<T> = { ok: true; value: T } | Refusal;
 
 export function success<T>(value: T): Outcome<T> {
   return { ok: true, value };
+}
+
+/** The problem a refusal names first (every refusal names at least one). */
+export function firstProblem(refusal: Refusal): Problem {
+  return present(refusal.problems[0], 'a refusal names at least one problem');
 }
 
 /** A refusal; the type parameter only documents which call it answers. */

@@ -67,9 +67,6 @@ export function ensureAccounts(ledger: Ledger, inputs: readonly AccountInput[]):
   if (inputs.length === 0) return;
   const results = ledger.createAccounts(inputs);
   results.forEach((result, i) => {
-    if (result !== 'ok' && result !== 'exists') throw new Error(`ledger account ${inputs[i]!.id}: ${result}`);
+    if (result !== 'ok' && result !== 'exists') throw new Error(`ledger account ${inputs[i]?.id}: ${result}`);
   });
 }
-
-/** Kept here for the callers that name accounts by county; the one reading of paths is src/domain/regions/path.ts. */
-export { countyCodeOfPath } from '../regions/path.ts';

@@ -65,8 +65,9 @@ export function printableCards(context: PeopleContext, actor: Actor, memberIds: 
       cardVersion: member.cardVersion,
     });
   }
-  if (cards.length > 0) {
-    audit(context, actor, 'member.card_print', 'member', cards.map((card) => card.memberId).join(','), cards[0]!.cardNumber.slice(0, 6), { count: cards.length });
+  const [first] = cards;
+  if (first) {
+    audit(context, actor, 'member.card_print', 'member', cards.map((card) => card.memberId).join(','), first.cardNumber.slice(0, 6), { count: cards.length });
   }
   return success(cards);
 }

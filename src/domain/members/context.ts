@@ -98,8 +98,8 @@ export function checkName(raw: string | null | undefined, field = 'realName'): {
 
 /** Page number and size, clamped. */
 export function pageWindow(page: number | undefined, pageSize: number | undefined): { page: number; pageSize: number; offset: number } {
-  const size = Math.min(Math.max(Math.trunc(Number.isFinite(pageSize) ? pageSize! : 20) || 20, 1), 100);
+  const size = Math.min(Math.max(Math.trunc(pageSize !== undefined && Number.isFinite(pageSize) ? pageSize : 20) || 20, 1), 100);
   // ?page=1e309 is Infinity: an offset SQLite refuses (a 500). Keep the page a finite number.
-  const number = Math.min(Math.max(Math.trunc(Number.isFinite(page) ? page! : 1) || 1, 1), 1_000_000);
+  const number = Math.min(Math.max(Math.trunc(page !== undefined && Number.isFinite(page) ? page : 1) || 1, 1), 1_000_000);
   return { page: number, pageSize: size, offset: (number - 1) * size };
 }

@@ -44,8 +44,10 @@ interface ParsedPinHash {
 }
 
 function parsePinHash(stored: string): ParsedPinHash | null {
-  const match = /^hmac-(sha256|sm3)\$([0-9a-f]{16})\$([0-9a-f]{64})$/.exec(stored);
-  return match ? { digest: match[1] as Digest, keyId: match[2]!, mac: Buffer.from(match[3]!, 'hex') } : null;
+  const match = /^hmac-(?<digest>sha256|sm3)\$(?<keyId>[0-9a-f]{16})\$(?<mac>[0-9a-f]{64})$/.exec(stored);
+  const parts = match?.groups;
+  if (!parts?.digest || !parts.keyId || !parts.mac) return null;
+  return { digest: parts.digest as Digest, keyId: parts.keyId, mac: Buffer.from(parts.mac, 'hex') };
 }
 
 /** The id of the key a stored PIN hash was made under, or null for an argon2id (or unknown) form. */

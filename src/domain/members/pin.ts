@@ -9,6 +9,7 @@ import { cardTokenHash } from './card.ts';
 import { checkPinHash, checkPinHashNow, hashPin } from './pin-hash.ts';
 import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
 import { audit } from '../audit/audit.ts';
+import { present } from '../../lib/assert.ts';
 
 /** Wrong PINs allowed before the PIN locks, and for how long it stays locked. */
 export const pinMaximumAttempts = 5;
@@ -17,9 +18,10 @@ export const pinLockDurationMs = 30 * 60_000;
 /** Six digits, not all the same and not a straight run (123456, 654321): those are guessed first. */
 export function checkPinShape(pin: string): string | null {
   if (!/^\d{6}$/.test(pin)) return 'people.error.pin_format';
-  const digits = Array.from(pin, Number);
-  const steps = new Set(digits.slice(1).map((digit, index) => digit - digits[index]!));
-  if (steps.size === 1 && [0, 1, -1].includes([...steps][0]!)) return 'people.error.pin_too_simple';
+  // The difference between neighbouring digits (character codes of digits differ as the digits do).
+  const steps = new Set(Array.from({ length: pin.length - 1 }, (_, index) => pin.charCodeAt(index + 1) - pin.charCodeAt(index)));
+  const [step] = steps;
+  if (steps.size === 1 && step !== undefined && [0, 1, -1].includes(step)) return 'people.error.pin_too_simple';
   return null;
 }
 
@@ -57,8 +59,8 @@ export function ownSignedInAction(context: Pick<PeopleContext, 'db'>, actor: { u
  */
 async function checkCurrentPin(context: PeopleContext, member: MemberRow, currentPin: string | undefined): Promise<Outcome<{ memberId: number }>> {
   if (member.pinHash === null || member.pinSetByStaff) return success({ memberId: member.id });
-  if ((currentPin ?? '') === '') return failure(422, { code: 'people.error.pin_current_required', field: 'current_pin' });
-  const checked = await verifyMemberPin(context, member.id, currentPin!);
+  if (currentPin === undefined || currentPin === '') return failure(422, { code: 'people.error.pin_current_required', field: 'current_pin' });
+  const checked = await verifyMemberPin(context, member.id, currentPin);
   return checked.ok ? checked : { ok: false, status: checked.status, problems: checked.problems.map((problem) => ({ ...problem, field: 'current_pin' })) };
 }
 
@@ -66,7 +68,7 @@ async function checkCurrentPin(context: PeopleContext, member: MemberRow, curren
 export function cardTokenFromScan(scan: string | undefined): string | null {
   const typed = (scan ?? '').trim();
   const match = /(?:^|\/c\/)([A-Za-z0-9_-]{20,100})\/?$/.exec(typed);
-  return match ? match[1]! : null;
+  return match?.[1] ?? null;
 }
 
 /** Does the scanned card belong to this member (its current token, not a reissued one)? */
@@ -157,7 +159,7 @@ export function confirmStaffSetPin(context: PeopleContext, actor: { userId: numb
         .set({ pinSetByStaff: false })
         .where(and(eq(members.id, memberId), eq(members.pinSetByStaff, true), eq(members.pinSetAtMs, setAtMs)))
         .run();
-      const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
+      const villageCode = present(tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get(), 'the member whose PIN or sign-in is confirmed exists').villageCode;
       if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
@@ -176,7 +178,7 @@ export function confirmSignInPresence(context: PeopleContext, actor: { userId: n
         .set({ passwordSetByUserId: null })
         .where(and(eq(users.memberId, memberId), ne(users.passwordSetByUserId, actor.userId)))
         .run();
-      const villageCode = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get()!.villageCode;
+      const villageCode = present(tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get(), 'the member whose PIN or sign-in is confirmed exists').villageCode;
       if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
     },
     { behavior: 'immediate' },
@@ -313,7 +315,7 @@ export async function verifyMemberPin(context: PeopleContext, memberId: number, 
   }
   if (reservation.lockedByThisAttempt) {
     audit(context, null, 'member.pin_locked', 'member', memberId, reservation.villageCode, { channel });
-    return lockedRefusal(reservation.lockedUntil!, nowMs(context));
+    return lockedRefusal(present(reservation.lockedUntil, 'an attempt that locks sets the lock time'), nowMs(context));
   }
   return failure(422, { code: 'people.error.pin_wrong', field: 'pin', params: { remaining: pinMaximumAttempts - reservation.attempt } });
 }

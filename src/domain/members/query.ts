@@ -1,15 +1,16 @@
-import { and, asc, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
 import { memberStatusEvents, members } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { regionScopes } from '../access/authorize.ts';
-import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
+import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { canManageMembers } from './permissions.ts';
 import { failure, nowMs, pageWindow, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
+import { anyOf, underAnyPath } from '../../db/conditions.ts';
 
 export type MemberStatus = 'active' | 'suspended' | 'pending' | 'rejected';
 
@@ -44,11 +45,6 @@ export interface Page<T> {
 }
 
 
-/** SQL condition: the region at `pathColumn` lies inside one of the actor's scope paths. */
-export function inScopeCondition(pathColumn: SQL | typeof regions.path, scope: readonly string[]): SQL {
-  if (scope.length === 0) return sql`0 = 1`;
-  return or(...scope.map((prefix) => sql`${pathColumn} LIKE ${`${likeLiteral(prefix)}%`} ESCAPE '\\'`))!;
-}
 
 /** Chooses how to read what was typed in the search box. */
 export function searchCondition(rawQuery: string): SQL | null {
@@ -58,10 +54,10 @@ export function searchCondition(rawQuery: string): SQL | null {
   if (/^\d{5,13}$/.test(query)) return sql`${members.cardNumber} LIKE ${`${query}%`}`;
   if (/^[A-Za-z][A-Za-z\s']*$/.test(query)) {
     const letters = normalizePinyinQuery(query);
-    return or(
+    return anyOf(
       sql`${members.namePinyin} LIKE ${`%${likeLiteral(letters)}%`} ESCAPE '\\'`,
       sql`(' ' || ${members.nameInitials}) LIKE ${`% ${likeLiteral(letters)}%`} ESCAPE '\\'`,
-    )!;
+    );
   }
   return sql`${members.realName} LIKE ${`%${likeLiteral(query)}%`} ESCAPE '\\'`;
 }
@@ -71,7 +67,7 @@ export function searchMembers(context: PeopleContext, actor: Actor, search: Memb
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const window = pageWindow(search.page, search.pageSize);
-  const conditions: SQL[] = [inScopeCondition(regions.path, scope)];
+  const conditions: SQL[] = [underAnyPath(regions.path, scope)];
   const statuses = search.statuses && search.statuses.length > 0 ? search.statuses : (['active', 'suspended'] as const);
   conditions.push(inArray(members.status, [...statuses]));
   if (search.villageCode) conditions.push(eq(members.villageCode, search.villageCode));
@@ -182,8 +178,3 @@ export function getMember(context: PeopleContext, actor: Actor, memberId: number
     history,
   });
 }
-
-// The PIPL copies of a member's data live in export.ts; re-exported for the members routes.
-export { exportMemberData, exportMemberDataWithReason, exportOwnData, fullCopiesPerWindow, fullCopyWindowMs } from './export.ts';
-
-export { memberInScope };

@@ -13,6 +13,7 @@ import {
 } from './identity.ts';
 import { audit } from '../audit/audit.ts';
 import { keyOf, registerOnce } from './once.ts';
+import { assert } from '../../lib/assert.ts';
 
 export interface MemberInput {
   realName: string;
@@ -185,14 +186,15 @@ export function reviewSelfRegistration(
       // Someone else may have been registered with the same ID or phone since.
       const duplicate = findDuplicateMember(txContext, member.idNumberHmac, member.phone, memberId);
       if (duplicate) return failure<RegisteredMember>(409, duplicateProblem(txContext, actor, duplicate));
+      assert(card !== null, 'an approval comes with a new card token');
       const cardNumber = allocateCardNumber(txContext, member.villageCode);
       tx.update(members)
         .set({
           status: 'active',
           statusReason: null,
           cardNumber,
-          cardTokenHash: card!.hash,
-          cardTokenCiphertext: card!.ciphertext,
+          cardTokenHash: card.hash,
+          cardTokenCiphertext: card.ciphertext,
           cardVersion: 1,
           cardIssuedAtMs: at,
           updatedAtMs: at,
@@ -201,7 +203,7 @@ export function reviewSelfRegistration(
         .run();
       tx.insert(memberStatusEvents).values({ memberId, fromStatus: 'pending', toStatus: 'active', reason: null, actorUserId: actor.userId, atMs: at }).run();
       audit(txContext, actor, 'member.approve', 'member', memberId, member.villageCode);
-      return success<RegisteredMember>({ memberId, cardNumber, cardToken: card!.token });
+      return success<RegisteredMember>({ memberId, cardNumber, cardToken: card.token });
     },
     { behavior: 'immediate' },
   );

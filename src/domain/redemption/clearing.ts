@@ -2,17 +2,19 @@ import { eq } from 'drizzle-orm';
 import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
-import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { codesOfPath, isAboveCounty, sharedDepth } from '../regions/path.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * Inter-county clearing (通存通兑), read straight from the ledger.
  *
  * A cross-county redemption credits the member's home county clearing account
- * and debits the site's county clearing account (see counter.ts). For a county X:
+ * and debits the site's county clearing account (see counter-core.ts). For a county X:
  * - outbound: what X's members spent at other counties' sites (credits, code
  *   redemption, less corrections debited);
  * - inbound: what other counties' members spent at X's sites (debits, code
@@ -85,7 +87,7 @@ export function clearingView(context: RedemptionContext, regionPath?: string): C
   };
   for (const { id } of accounts) {
     const countyCode = id.slice('clearing:'.length);
-    const balance = balanceOf(ledger.account(id)!).posted;
+    const balance = balanceOf(present(ledger.account(id), 'a clearing account just listed exists (accounts are never deleted)')).posted;
     networkSum += balance;
     if (!included(countyCode)) continue;
     const own = rows.filter((row) => row.accountId === id);
@@ -172,8 +174,8 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
   return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(from.code), ...countyAccounts(to.code)]);
-    const owes = balanceOf(ledger.account(accountIds.clearing(from.code))!).posted;
-    const owed = -balanceOf(ledger.account(accountIds.clearing(to.code))!).posted;
+    const owes = balanceOf(present(ledger.account(accountIds.clearing(from.code)), 'ensureAccounts has just opened the clearing accounts')).posted;
+    const owed = -balanceOf(present(ledger.account(accountIds.clearing(to.code)), 'ensureAccounts has just opened the clearing accounts')).posted;
     const most = Math.max(0, Math.min(owes, owed));
     if (input.amountMinutes > most) return refuse(409, 'redemption.error.settlement_exceeds', { most }, 'amount');
     const row = context.db
@@ -189,7 +191,7 @@ export function recordSettlement(context: RedemptionContext, actor: Actor, input
     if (!applied.ok) return applied;
     context.db.update(clearingSettlements).set({ transferId }).where(eq(clearingSettlements.id, row.id)).run();
     audit(context, actor, 'clearing.settle', 'settlement', row.id, countyCodeOfPath(from.path) ?? null, { to: to.code, amountMinutes: input.amountMinutes });
-    return success(listSettlements(context).find((s) => s.id === row.id)!);
+    return success(present(listSettlements(context).find((s) => s.id === row.id), 'the settlement this transaction inserted is listed'));
   });
 }
 

@@ -6,7 +6,8 @@ import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger
 import { ageOn, shanghaiDate } from '../../lib/idcard.ts';
 import { authorize, type Actor, type Permission, type Target } from '../access/authorize.ts';
 import { replayOf, writeOnce as writeOnceInKernel, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
-import { countyCodeOfPath, ledgerFor } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
+import { ledgerFor } from '../ledger/accounts.ts';
 import { nowOf, type DomainContext } from '../kernel/context.ts';
 import { success, type Outcome, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 import type { PeopleContext } from '../members/context.ts';
@@ -142,7 +143,7 @@ export function applyTransfers(context: RedemptionContext, transfers: readonly T
   if (transfers.length === 0) return success([]);
   const results = ledgerOf(context).createTransfers(transfers);
   if (results.every((result) => result === 'ok' || result === 'exists')) return success(results);
-  const cause = results.find((result) => result !== 'ok' && result !== 'exists' && result !== 'linked_event_failed') ?? results[0]!;
+  const cause = results.find((result) => result !== 'ok' && result !== 'exists' && result !== 'linked_event_failed') ?? 'linked_event_failed';
   const known = explained[cause];
   if (known) return refuse(known.status, known.code);
   throw new Error(`ledger refused ${transfers.map((t) => t.id).join(',')}: ${results.join(',')}`);

@@ -7,12 +7,14 @@ import { accountIds, accountInputs, ensureAccounts } from '../ledger/accounts.ts
 import { ageOf, applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { getPolicy, type NetworkPolicy } from './policy.ts';
-import type { Site } from './sites.ts';
+import type { Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type BasketLine, type PlaceBasket, type Redemption, available, basketKeyScope, basketRecord, findRedemption, holdSeconds, linkedChain, openBasketOf, redemptionLegs, siteForCounter, sweepExpired, voucherElderOf } from './counter-core.ts';
 import { counterElder } from './counter-identify.ts';
+import { present } from '../../lib/assert.ts';
+import { firstProblem } from '../kernel/outcome.ts';
 
-/** Placing a basket at the counter: stock reserved and the total held in the ledger (see counter.ts). */
+/** Placing a basket at the counter: stock reserved and the total held in the ledger (see counter-core.ts for the ledger form). */
 
 /** The quantities of a basket by item (lines of the same item added up), or the refusal of a quantity outside 0-99. */
 function basketQuantities(lines: readonly BasketLine[]): Map<number, number> | Refusal {
@@ -54,8 +56,9 @@ function memberPayer(context: RedemptionContext, site: Site, input: PlaceBasket 
   if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station');
   const elderId = voucherElderOf(context, member.id);
   if (elderId === null) return refuse(409, 'redemption.error.no_voucher');
-  const elder = context.db.select({ villageCode: elders.villageCode }).from(elders).where(eq(elders.id, elderId)).get()!;
-  return { ok: true, payerAccountId: redemptionAccounts.voucher(elderId).id, payerCounty: countyOfRegion(context.db, elder.villageCode)!, elderId, member };
+  const elder = present(context.db.select({ villageCode: elders.villageCode }).from(elders).where(eq(elders.id, elderId)).get(), "a voucher's elder exists (foreign key)");
+  const payerCounty = present(countyOfRegion(context.db, elder.villageCode), "an elder's village lies in a county");
+  return { ok: true, payerAccountId: redemptionAccounts.voucher(elderId).id, payerCounty, elderId, member };
 }
 
 type ReservedLine = { item: typeof siteItems.$inferSelect; quantity: number };
@@ -106,7 +109,7 @@ function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input:
   })));
   const applied = applyTransfers(context, holds);
   if (!applied.ok) {
-    const problem = applied.problems[0]!;
+    const problem = firstProblem(applied);
     if (problem.code === 'redemption.error.insufficient_balance') {
       return refuse(409, problem.code, { available: available(context, payerAccountId), total });
     }
@@ -114,7 +117,7 @@ function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input:
   }
   context.db.update(redemptions).set({ holdTransferIds: JSON.stringify(holds.map((hold) => hold.id)) }).where(eq(redemptions.id, row.id)).run();
   audit(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
-  return success(findRedemption(context, row.id)!);
+  return success(present(findRedemption(context, row.id), 'the basket this transaction inserted exists'));
 }
 
 /**

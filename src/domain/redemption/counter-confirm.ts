@@ -7,11 +7,12 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import type { Actor } from '../access/authorize.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
 import { applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
-import { findSite, type Site } from './sites.ts';
+import { findSite, type Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type Redemption, asSeenAt, available, closeExpired, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
+import { assert, present } from '../../lib/assert.ts';
 
-/** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter.ts). */
+/** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter-core.ts for the ledger form). */
 
 export interface Receipt {
   redemptionId: number;
@@ -48,22 +49,22 @@ export interface Attestation {
 export function receiptOf(context: RedemptionContext, redemptionId: number): Receipt | undefined {
   const redemption = findRedemption(context, redemptionId);
   if (!redemption || redemption.receiptNumber === null) return undefined;
-  const site = findSite(context.db, redemption.siteId)!;
+  const site = present(findSite(context.db, redemption.siteId), "a redemption's site exists (foreign key)");
   const member = redemption.memberId === null ? undefined : memberFacts(context.db, redemption.memberId);
-  const elderName = member ? null : (context.db.select({ name: elders.realName }).from(elders).where(eq(elders.id, redemption.elderId!)).get()?.name ?? '');
+  assert(redemption.balanceAfterMinutes !== null && redemption.confirmedAtMs !== null, 'a redemption with a receipt number was confirmed');
   return {
     redemptionId,
     receiptNumber: redemption.receiptNumber,
     siteId: site.id,
     siteName: site.name,
     siteAddress: site.address,
-    memberName: member ? member.realName : elderName!,
+    memberName: member ? member.realName : elderNameOf(context, redemption.elderId),
     cardNumber: member ? member.cardNumber : null,
     payer: redemption.payer,
     lines: linesOf(context, redemptionId),
     totalMinutes: redemption.totalMinutes,
-    balanceAfterMinutes: redemption.balanceAfterMinutes!,
-    confirmedAtMs: redemption.confirmedAtMs!,
+    balanceAfterMinutes: redemption.balanceAfterMinutes,
+    confirmedAtMs: redemption.confirmedAtMs,
     crossCounty: redemption.memberCountyCode !== redemption.siteCountyCode,
     status: redemption.status,
     voidReason: redemption.voidReason,
@@ -71,6 +72,11 @@ export function receiptOf(context: RedemptionContext, redemptionId: number): Rec
     attestation: redemption.attestation ? (JSON.parse(redemption.attestation) as Attestation) : null,
     clerkName: clerkNameOf(context, redemption.clerkUserId),
   };
+}
+
+function elderNameOf(context: RedemptionContext, elderId: number | null): string {
+  assert(elderId !== null, 'a redemption without a member is paid for an elder');
+  return context.db.select({ name: elders.realName }).from(elders).where(eq(elders.id, elderId)).get()?.name ?? '';
 }
 
 function clerkNameOf(context: RedemptionContext, userId: number | null): string | null {
@@ -131,7 +137,7 @@ function postBasket(
   how: { confirmedWith: 'pin' } | { confirmedWith: 'attested'; attestation: Attestation },
 ): Outcome<Receipt> {
   const outcome = writeTransaction(context, () => {
-    const current = findRedemption(context, redemptionId)!;
+    const current = present(findRedemption(context, redemptionId), 'the basket loaded before this transaction still exists');
     if (current.status === 'confirmed') return success(current);
     if (current.status !== 'held') return closedRefusal(current);
     const at = nowOf(context);
@@ -143,7 +149,7 @@ function postBasket(
     }))));
     if (!posted.ok) return posted;
     for (const line of linesOf(context, current.id)) {
-      const item = context.db.select().from(siteItems).where(eq(siteItems.id, line.itemId)).get()!;
+      const item = present(context.db.select().from(siteItems).where(eq(siteItems.id, line.itemId)).get(), "a basket line's item exists (foreign key)");
       if (item.stock === null) {
         context.db.update(siteItems).set({ reserved: item.reserved - line.quantity }).where(eq(siteItems.id, item.id)).run();
         continue;
@@ -178,7 +184,7 @@ function postBasket(
     if (outcome.problems[0]?.code === 'redemption.error.hold_expired') closeExpired(context, redemptionId);
     return outcome;
   }
-  return success(receiptOf(context, redemptionId)!);
+  return success(present(receiptOf(context, redemptionId), 'a confirmed basket has a receipt'));
 }
 
 /**
@@ -190,7 +196,7 @@ function postBasket(
 export async function confirmBasket(context: RedemptionContext, actor: Actor, redemptionId: number, pin: string, cardScan = ''): Promise<Outcome<Receipt>> {
   const open = openForConfirmation(context, actor, redemptionId);
   if (!open.ok) return open;
-  if (open.done) return success(receiptOf(context, redemptionId)!);
+  if (open.done) return success(present(receiptOf(context, redemptionId), 'a confirmed basket has a receipt'));
   const memberId = open.redemption.memberId;
   if (memberId === null) return refuse(409, 'redemption.error.attestation_required');
   const consent = pinConsentOf(peopleContextOf(context), memberId);
@@ -200,7 +206,7 @@ export async function confirmBasket(context: RedemptionContext, actor: Actor, re
   if (!checked.ok) return { ok: false, status: checked.status, problems: checked.problems.map((p) => ({ ...p, field: 'pin' })) };
   const posted = postBasket(context, actor, redemptionId, open.site, { confirmedWith: 'pin' });
   // The member typed the PIN with their card scanned at the counter: it is theirs from now on.
-  if (posted.ok && consent?.setByStaff) confirmStaffSetPin(peopleContextOf(context), actor, memberId, consent.setAtMs!, { redemptionId, siteId: open.site.id });
+  if (posted.ok && consent?.setByStaff && consent.setAtMs !== null) confirmStaffSetPin(peopleContextOf(context), actor, memberId, consent.setAtMs, { redemptionId, siteId: open.site.id });
   // The same proof of presence makes a sign-in staff set up the member's own (unless this clerk set its password).
   if (posted.ok && cardMatches(consent ?? { cardTokenHash: null }, cardScan)) confirmSignInPresence(peopleContextOf(context), actor, memberId, { redemptionId, siteId: open.site.id });
   return posted;
@@ -245,14 +251,15 @@ export interface AttestInput {
 export function confirmAttested(context: RedemptionContext, actor: Actor, redemptionId: number, input: AttestInput): Outcome<Receipt> {
   const open = openForConfirmation(context, actor, redemptionId);
   if (!open.ok) return open;
-  if (open.done) return success(receiptOf(context, redemptionId)!);
+  if (open.done) return success(present(receiptOf(context, redemptionId), 'a confirmed basket has a receipt'));
   const { redemption } = open;
   if (redemption.memberId !== null || redemption.elderId === null) return refuse(409, 'redemption.error.pin_required');
   const elder = context.db
     .select({ realName: elders.realName, familyContactName: elders.familyContactName })
     .from(elders)
     .where(eq(elders.id, redemption.elderId))
-    .get()!;
+    .get();
+  assert(elder !== undefined, "an attested basket's elder exists (foreign key)");
   if (input.witness !== 'elder' && input.witness !== 'family') return refuse(422, 'redemption.error.witness_invalid', undefined, 'witness');
   let witnessName = elder.realName;
   if (input.witness === 'family') {
@@ -275,7 +282,7 @@ export function cancelBasket(context: RedemptionContext, actor: Actor, redemptio
   const loaded = loadForCounter(context, actor, redemptionId);
   if (!loaded.ok) return loaded;
   return writeTransaction(context, () => {
-    const current = findRedemption(context, redemptionId)!;
+    const current = present(findRedemption(context, redemptionId), 'the basket loaded before this transaction still exists');
     if (current.status === 'cancelled' || current.status === 'expired') return success(current);
     if (current.status !== 'held') return closedRefusal(current);
     const holds = JSON.parse(current.holdTransferIds) as string[];
@@ -287,14 +294,14 @@ export function cancelBasket(context: RedemptionContext, actor: Actor, redemptio
       // The hold ran out in the ledger meanwhile: the basket is expired, which releases the same things.
       if (voided.some((result) => result === 'pending_transfer_expired' || result === 'pending_transfer_already_voided')) {
         expireBasket(context, current);
-        return success(findRedemption(context, redemptionId)!);
+        return success(present(findRedemption(context, redemptionId), 'the basket loaded before this transaction still exists'));
       }
       throw new Error(`cancel ${current.id}: ${voided.join(',')}`);
     }
     releaseReservations(context, current.id);
     context.db.update(redemptions).set({ status: 'cancelled', closedAtMs: nowOf(context) }).where(eq(redemptions.id, current.id)).run();
     audit(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
-    return success(findRedemption(context, redemptionId)!);
+    return success(present(findRedemption(context, redemptionId), 'the basket loaded before this transaction still exists'));
   });
 }
 
@@ -309,11 +316,12 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
   const why = (reason ?? '').trim();
   if (why.length === 0 || why.length > 200) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
   const outcome = writeTransaction(context, () => {
-    const current = findRedemption(context, redemptionId)!;
+    const current = present(findRedemption(context, redemptionId), 'the basket loaded before this transaction still exists');
     if (current.status === 'voided') return success(current);
     if (current.status !== 'confirmed') return closedRefusal(current);
     const at = nowOf(context);
-    if (at - current.confirmedAtMs! > voidWindowMs) return refuse(409, 'redemption.error.void_too_late', { minutes: voidWindowMs / 60_000 });
+    assert(current.confirmedAtMs !== null, 'a confirmed redemption has its confirmation time');
+    if (at - current.confirmedAtMs > voidWindowMs) return refuse(409, 'redemption.error.void_too_late', { minutes: voidWindowMs / 60_000 });
     const site = loaded.site;
     const legs = redemptionLegs(current.payerAccountId, current.memberCountyCode, { id: site.id, countyCode: current.siteCountyCode });
     const corrections = linkedChain([...legs].reverse().map((leg, index) => ({
@@ -323,7 +331,7 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
     const applied = applyTransfers(context, corrections);
     if (!applied.ok) return applied;
     for (const line of linesOf(context, current.id)) {
-      const item = context.db.select().from(siteItems).where(eq(siteItems.id, line.itemId)).get()!;
+      const item = present(context.db.select().from(siteItems).where(eq(siteItems.id, line.itemId)).get(), "a basket line's item exists (foreign key)");
       if (item.stock === null) continue;
       const after = item.stock + line.quantity;
       context.db.update(siteItems).set({ stock: after, updatedAtMs: at }).where(eq(siteItems.id, item.id)).run();
@@ -340,7 +348,7 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
     return success(current);
   });
   if (!outcome.ok) return outcome;
-  return success(receiptOf(context, redemptionId)!);
+  return success(present(receiptOf(context, redemptionId), 'a confirmed basket has a receipt'));
 }
 
 /** A site's recent baskets for the counter screen (newest first). */

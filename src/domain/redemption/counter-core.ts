@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, like, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, like, lte, or } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { elders } from '../../db/schema/people.ts';
@@ -7,9 +7,39 @@ import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds } from '../ledger/accounts.ts';
 import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, type RedemptionContext, type Refusal } from './context.ts';
-import { findSite, type Site } from './sites.ts';
+import { findSite, type Site } from './site-core.ts';
+import { assert, present } from '../../lib/assert.ts';
 
-/** What every step at the counter shares: the hold and void windows, who works a counter, balances, the basket row and its ledger legs, and the sweep of expired holds (see counter.ts). */
+/**
+ * The counter of a partner site (通存通兑).
+ *
+ * Ledger form of a redemption. Same county (the payer's home county is the
+ * site's county): one transfer payer -> site:S. Across counties (member M of
+ * county A at site S in county B): a linked chain of two transfers
+ *
+ *     leg 1  payer (wallet:M or voucher:e…) -> clearing:A
+ *     leg 2  clearing:B                     -> site:S
+ *
+ * so (1) the payer is debited once, (2) the site is credited once, (3) A's
+ * clearing account is credited with what A's members spent elsewhere and B's
+ * is debited with what B's sites took in for others: a clearing balance
+ * (credits - debits) > 0 is what that county owes the network, < 0 what it is
+ * owed, and the balances of all clearing accounts sum to zero at every moment,
+ * straight from the ledger; (4) the legs are linked, all or nothing; (5) each
+ * leg is a pending transfer (the hold, 15-minute timeout) and confirm / cancel
+ * post / void every leg's pending id in one linked call. A third leg
+ * clearing:A -> clearing:B was considered and dropped: it would zero both
+ * clearing balances and hide the positions in transfer history. Settlement
+ * between two counties is one transfer clearing:A -> clearing:B (code
+ * 'settlement'), which brings both positions back toward zero.
+ *
+ * Ledger ids (idempotency keys) derive from the basket id: rdm:<id>:hold:<n>,
+ * rdm:<id>:post:<n>, rdm:<id>:void:<n>, rdm:<id>:correct:<n>; expiry uses the
+ * ledger's own expire:<pending id>. The basket itself is found again by the
+ * form's idempotency key, so a double tap never places two baskets.
+ */
+
+/** What every step at the counter shares: the hold and void windows, who works a counter, balances, the basket row and its ledger legs, and the sweep of expired holds (the ledger form is described above). */
 
 export const holdSeconds = 15 * 60;
 export const voidWindowMs = 10 * 60_000;
@@ -37,29 +67,19 @@ export function pinLockedUntil(context: RedemptionContext, memberId: number): nu
 }
 
 /**
- * What the account may spend now: the ledger's available balance, plus the
- * holds of baskets whose 15 minutes are over but which the sweep (src/jobs)
- * has not closed yet. Pages read such a basket as expired, so its hold is
- * not counted against the payer either (a GET writes nothing).
+ * What the account may spend now. The ledger does not count a hold whose 15
+ * minutes are over, though the sweep (src/jobs) has not closed its basket yet:
+ * pages read such a basket as expired, and a debit that needs its credits
+ * voids it first (Ledger.availableAt; a GET writes nothing).
  */
 export function availableNow(context: RedemptionContext, accountId: string): number {
-  const account = ledgerOf(context).account(accountId);
-  return account ? balanceOf(account).available + overdueHeldMinutes(context, accountId) : 0;
+  return ledgerOf(context).availableAt(accountId, nowOf(context));
 }
 
 /** The ledger's available balance, for the write paths (they run after the sweep). */
 export function available(context: RedemptionContext, accountId: string): number {
   const account = ledgerOf(context).account(accountId);
   return account ? balanceOf(account).available : 0;
-}
-
-export function overdueHeldMinutes(context: RedemptionContext, payerAccountId: string): number {
-  const row = context.db
-    .select({ total: sql<number>`coalesce(sum(${redemptions.totalMinutes}), 0)` })
-    .from(redemptions)
-    .where(and(eq(redemptions.payerAccountId, payerAccountId), eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, nowOf(context))))
-    .get();
-  return row?.total ?? 0;
 }
 
 export function voucherElderOf(context: RedemptionContext, memberId: number): number | null {
@@ -166,10 +186,14 @@ export function basketRecord(context: RedemptionContext) {
  * clerks racing see each other); a hold whose 15 minutes are over is expired
  * here first. The database refuses a second one too (migration 0015).
  */
+function heldBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): Redemption | undefined {
+  if (memberId !== null) return context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get();
+  assert(elderId !== null, 'a basket without a member is paid by an elder');
+  return context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId), eq(redemptions.status, 'held'))).get();
+}
+
 export function openBasketOf(context: RedemptionContext, memberId: number | null, elderId: number | null): { siteName: string } | null {
-  const open = memberId !== null
-    ? context.db.select().from(redemptions).where(and(eq(redemptions.memberId, memberId), eq(redemptions.status, 'held'))).get()
-    : context.db.select().from(redemptions).where(and(isNull(redemptions.memberId), eq(redemptions.elderId, elderId!), eq(redemptions.status, 'held'))).get();
+  const open = heldBasketOf(context, memberId, elderId);
   if (!open) return null;
   if (nowOf(context) >= open.expiresAtMs) {
     expireBasket(context, open);
@@ -218,7 +242,7 @@ export function sweepExpired(context: RedemptionContext): number {
   context.db.$client
     .transaction(() => {
       for (const stale of due) {
-        const current = findRedemption(context, stale.id)!;
+        const current = present(findRedemption(context, stale.id), 'a basket listed a moment ago exists (baskets are never deleted)');
         if (current.status !== 'held') continue;
         expireBasket(context, current);
         expired += 1;

@@ -3,15 +3,17 @@ import { members } from '../../db/schema/people.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { Actor } from '../access/authorize.ts';
-import { accountIds, countyCodeOfPath } from '../ledger/accounts.ts';
+import { accountIds } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { findCardHolder } from '../members/cards.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { ledgerOf, memberFacts, peopleContextOf, redemptionAccounts, refuse, success, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { countyPathOf } from '../regions/path.ts';
 import { type CounterMember, availableNow, pinLockedUntil, siteForCounter, voucherElderOf } from './counter-core.ts';
+import { assert, present } from '../../lib/assert.ts';
 
-/** Finding the member or the registered elder at the counter (see counter.ts). */
+/** Finding the member or the registered elder at the counter (see counter-core.ts for the ledger form). */
 
 export function counterMember(context: RedemptionContext, memberId: number): CounterMember | undefined {
   const facts = memberFacts(context.db, memberId);
@@ -53,7 +55,7 @@ export function identifyMember(
     if (!found.ok) return { ok: false, status: found.status, problems: found.problems.map((p) => ({ ...p, field: 'lookup' })) };
     memberId = found.value.memberId;
   }
-  return success(counterMember(context, memberId)!);
+  return success(present(counterMember(context, memberId), 'a member found a moment ago exists (members are never deleted)'));
 }
 
 /**
@@ -122,7 +124,9 @@ export function identifyElder(
   });
   if (matches.length === 0) return refuse(404, 'redemption.error.counter_elder_not_found', undefined, 'elderName');
   if (matches.length > 1) return refuse(409, 'redemption.error.elder_ambiguous', undefined, 'elderDigits');
-  const elder = counterElder(context, matches[0]!.id)!;
+  const [match] = matches;
+  assert(match !== undefined && matches.length === 1, 'exactly one elder matched');
+  const elder = present(counterElder(context, match.id), 'an elder found a moment ago exists (elders are never deleted)');
   audit(context, actor, 'redemption.elder_identified', 'elder', elder.elderId, site.villageCode, { siteId: site.id });
   return success(elder);
 }

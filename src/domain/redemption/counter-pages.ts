@@ -2,10 +2,11 @@ import { pinConsentOf } from '../members/pin.ts';
 import { maskName } from '../../lib/mask.ts';
 import type { Problem, RedemptionContext } from './context.ts';
 import { nowOf } from './context.ts';
-import {
-  counterElder, counterMember, linesOf, receiptOf, recentAtSite, voidWindowMs, type CounterElder, type CounterMember, type Receipt, type Redemption,
-} from './counter.ts';
-import { itemsOf, type Site, type SiteItem } from './sites.ts';
+import { counterElder, counterMember, type CounterElder } from './counter-identify.ts';
+import { linesOf, receiptOf, recentAtSite, type Receipt } from './counter-confirm.ts';
+import { voidWindowMs, type CounterMember, type Redemption } from './counter-core.ts';
+import { itemsOf } from './site-catalogue.ts';
+import type { Site, SiteItem } from './site-core.ts';
 
 /**
  * Read models of the counter's pages (src/routes/counter): what each page
@@ -81,6 +82,6 @@ export function basketStatus(context: RedemptionContext, redemption: Redemption)
     payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
     pinSetByStaff: redemption.memberId !== null && redemption.status === 'held' && pinConsentOf(context, redemption.memberId)?.setByStaff === true,
     balanceNow: awaitingPin ? null : redemption.payer === 'voucher' ? (member?.voucherAvailableMinutes ?? elder?.voucherAvailableMinutes ?? 0) : (member?.walletAvailableMinutes ?? 0),
-    canVoid: redemption.status === 'confirmed' && nowOf(context) - redemption.confirmedAtMs! <= voidWindowMs,
+    canVoid: redemption.status === 'confirmed' && redemption.confirmedAtMs !== null && nowOf(context) - redemption.confirmedAtMs <= voidWindowMs,
   };
 }

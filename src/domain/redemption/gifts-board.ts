@@ -1,6 +1,7 @@
 import { authorize, type Actor } from '../access/authorize.ts';
 import type { RedemptionContext } from './context.ts';
-import { counterMember, type CounterMember } from './counter.ts';
+import { counterMember } from './counter-identify.ts';
+import type { CounterMember } from './counter-core.ts';
 import { canAssistGifts, canRegisterRelatives, giftVisibleTo, relativesOf } from './gifts.ts';
 
 /** The gifts page as a user sees it: themselves as a member, their relatives, what they may do, and the gift they just made. */

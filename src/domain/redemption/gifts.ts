@@ -10,9 +10,9 @@ import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
-import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { audit } from '../audit/audit.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * Gifts (member -> member, e.g. to a parent) and donations (member -> the
@@ -156,13 +156,11 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   const checked = checkGift(context, actor, input);
   if (!checked.ok) return checked;
   const { giver, receiver } = checked;
-  // A basket whose 15 minutes are over still holds the giver's credits in the ledger until it is swept:
-  // sweep first, so the balance checked here is the one the counter shows.
-  sweepExpired(context);
+  // A basket whose 15 minutes are over holds none of the giver's credits (the ledger does not count an overdue hold),
+  // so the balance checked here is the one the counter shows, swept or not.
   const fromAccount = accountIds.wallet(giver.id);
   const ledger = ledgerOf(context);
-  const giverAccount = ledger.account(fromAccount);
-  const giverAvailable = giverAccount ? balanceOf(giverAccount).available : 0;
+  const giverAvailable = ledger.availableAt(fromAccount, nowOf(context));
   if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
   // A PIN staff chose is not the giver's consent to a gift keyed by someone else (docs/WEB.md).
   // Nor is a session whose password staff chose (created or reset) the giver's own action.
@@ -185,7 +183,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     let diverted = 0;
     if (receiver) {
       ensureAccounts(ledger, [accountInputs.wallet(receiver.id), ...countyAccounts(receiver.countyCode)]);
-      const receiverAccount = ledger.account(accountIds.wallet(receiver.id))!;
+      const receiverAccount = present(ledger.account(accountIds.wallet(receiver.id)), "ensureAccounts has just opened the receiver's wallet");
       const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes);
       if (!split.ok) return split;
       diverted = split.value.diverted;
@@ -204,6 +202,6 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     if (!applied.ok) return applied;
     context.db.update(memberGifts).set({ transferIds: JSON.stringify(linked.map((t) => t.id)), divertedMinutes: diverted }).where(eq(memberGifts.id, row.id)).run();
     audit(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
-    return success(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get()!);
+    return success(present(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get(), 'the gift this transaction inserted exists'));
   });
 }

@@ -1,10 +1,11 @@
 import type { Actor } from '../access/authorize.ts';
 import { exhaustedAllowance, inWriteTransaction, recordAudit } from '../audit/audit.ts';
 import { nowOf, refuse, type Outcome, type RedemptionContext } from './context.ts';
-import { identifyElder, identifyMember, type CounterElder, type CounterMember } from './counter.ts';
+import { identifyElder, identifyMember, type CounterElder } from './counter-identify.ts';
+import type { CounterMember } from './counter-core.ts';
 import { areRelatives } from './gifts.ts';
 import { getPolicy } from './policy.ts';
-import { findSite, type Site } from './sites.ts';
+import { findSite, type Site } from './site-core.ts';
 
 /**
  * Typed lookups at the counter (card number or phone) are limited, so that a

@@ -3,17 +3,18 @@ import { elders } from '../../db/schema/people.ts';
 import { serviceRequests } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
-import { accountIds, accountInputs, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
   ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
-import { sweepExpired } from './counter-core.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { ownSignedInAction } from '../members/pin.ts';
 import { audit } from '../audit/audit.ts';
 import { recordCompletedRequest } from '../hours/request-records.ts';
+import { assert, present } from '../../lib/assert.ts';
 
 /**
  * Service requests paid with credits (spending time on care).
@@ -92,9 +93,9 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
   if (!input.elderId) return refuse(422, 'redemption.error.requester_required');
   const elder = context.db.select().from(elders).where(eq(elders.id, input.elderId)).get();
   if (!elder || elder.status !== 'active') return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
-  const village = regionOf(context.db, elder.villageCode)!;
+  const village = present(regionOf(context.db, elder.villageCode), "a elder's village is a region (foreign key)");
   if (!authorize(actor, canRequestForElders, { regionPath: village.path })) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
-  const countyCode = countyCodeOfPath(village.path)!;
+  const countyCode = present(countyCodeOfPath(village.path), 'a village lies in a county');
   let payerAccountId: string;
   if (input.payer === 'voucher') payerAccountId = redemptionAccounts.voucher(elder.id).id;
   else if (input.payer === 'pool') payerAccountId = accountIds.pool(countyCode);
@@ -140,7 +141,6 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }
   const who = requester.value;
-  sweepExpired(context); // overdue baskets release their holds first, as at the counter
   return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
@@ -160,12 +160,11 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
       code: 'service_payment', flags: TransferFlags.pending, refType: 'service_request', refId: String(row.id),
     }]);
     if (!applied.ok) {
-      const payer = ledger.account(who.payerAccountId);
-      return refuse(409, 'redemption.error.insufficient_balance', { available: payer ? balanceOf(payer).available : 0, total: input.offeredMinutes });
+      return refuse(409, 'redemption.error.insufficient_balance', { available: ledger.availableAt(who.payerAccountId, nowOf(context)), total: input.offeredMinutes });
     }
     context.db.update(serviceRequests).set({ holdTransferId: holdId }).where(eq(serviceRequests.id, row.id)).run();
     audit(context, actor, 'request.post', 'service_request', row.id, who.villageCode, { offeredMinutes: input.offeredMinutes, payer: input.payer });
-    return success(findRequest(context, row.id)!);
+    return success(present(findRequest(context, row.id), 'the request this transaction inserted exists'));
   });
 }
 
@@ -190,18 +189,18 @@ export function acceptRequest(context: RedemptionContext, actor: Actor, requestI
       .prepare(`UPDATE service_requests SET status = 'accepted', volunteer_member_id = ?, accepted_at_ms = ? WHERE id = ? AND status = 'open'`)
       .run(volunteerMemberId, nowOf(context), requestId);
     if (changed.changes === 0) {
-      const current = findRequest(context, requestId)!;
+      const current = present(findRequest(context, requestId), 'a request found before this transaction still exists (requests are never deleted)');
       if (current.status === 'accepted' && current.volunteerMemberId === volunteerMemberId) return success(current);
       return refuse(409, `redemption.error.request_${current.status}`);
     }
     audit(context, actor, 'request.accept', 'service_request', requestId, request.villageCode, { volunteerMemberId });
-    return success(findRequest(context, requestId)!);
+    return success(present(findRequest(context, requestId), 'a request found before this transaction still exists (requests are never deleted)'));
   });
 }
 
 function mayClose(context: RedemptionContext, actor: Actor, request: ServiceRequest, actorMemberId: number | null): boolean {
   if (request.requesterMemberId !== null && actorMemberId === request.requesterMemberId) return true;
-  const village = regionOf(context.db, request.villageCode)!;
+  const village = present(regionOf(context.db, request.villageCode), "a request's village is a region (foreign key)");
   return authorize(actor, canRequestForElders, { regionPath: village.path }) !== null;
 }
 
@@ -224,13 +223,14 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
   if (holder && !ownSignedInAction(context, { userId: actor.userId, memberId: actorMemberId }, actorMemberId)) return refuse(409, 'redemption.error.sign_in_set_by_staff');
   const policy = getPolicy(context.db);
   return writeTransaction(context, () => {
-    const current = findRequest(context, requestId)!;
+    const current = present(findRequest(context, requestId), 'a request found before this transaction still exists (requests are never deleted)');
     if (current.status === 'completed') return success(current);
     if (current.status !== 'accepted') return refuse(409, `redemption.error.request_${current.status}`);
-    const volunteer = memberFacts(context.db, current.volunteerMemberId!)!;
+    assert(current.volunteerMemberId !== null, 'an accepted request has a volunteer');
+    const volunteer = present(memberFacts(context.db, current.volunteerMemberId), "an accepted request's volunteer exists (foreign key)");
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [accountInputs.wallet(volunteer.id), ...countyAccounts(volunteer.countyCode)]);
-    const wallet = ledger.account(accountIds.wallet(volunteer.id))!;
+    const wallet = present(ledger.account(accountIds.wallet(volunteer.id)), 'ensureAccounts has just opened the wallet');
     const split = splitByCap(policy, balanceOf(wallet).posted + wallet.creditsPending, current.offeredMinutes);
     if (!split.ok) return split;
     const escrow = redemptionAccounts.escrow(current.countyCode).id;
@@ -252,7 +252,7 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
     // The service given is a service record (one table for reports), written with the payment.
     recordCompletedRequest(context.db, current, { creditedMinutes: split.value.credited, atMs: nowOf(context), byUserId: actor.userId });
     audit(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted });
-    return success(findRequest(context, current.id)!);
+    return success(present(findRequest(context, current.id), 'the request this transaction updated exists'));
   });
 }
 
@@ -263,14 +263,14 @@ export function cancelRequest(context: RedemptionContext, actor: Actor, requestI
   // A request the actor may not close is answered exactly like a missing one.
   if (!mayClose(context, actor, request, actorMemberId)) return refuse(404, 'redemption.error.request_not_found');
   return writeTransaction(context, () => {
-    const current = findRequest(context, requestId)!;
+    const current = present(findRequest(context, requestId), 'a request found before this transaction still exists (requests are never deleted)');
     if (current.status === 'cancelled') return success(current);
     if (current.status === 'completed') return refuse(409, 'redemption.error.request_completed');
     const applied = applyTransfers(context, [{ id: `req:${current.id}:void`, pendingId: current.holdTransferId, code: 'service_payment', flags: TransferFlags.voidPending, refType: 'service_request', refId: String(current.id) }]);
     if (!applied.ok) return applied;
     context.db.update(serviceRequests).set({ status: 'cancelled', closedAtMs: nowOf(context), closedByUserId: actor.userId }).where(eq(serviceRequests.id, current.id)).run();
     audit(context, actor, 'request.cancel', 'service_request', current.id, current.villageCode);
-    return success(findRequest(context, current.id)!);
+    return success(present(findRequest(context, current.id), 'the request this transaction updated exists'));
   });
 }
 
@@ -289,12 +289,17 @@ export function requestsIn(context: RedemptionContext, regionPath: string, statu
                ORDER BY CASE s.status WHEN 'open' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, s.id DESC LIMIT ?`)
     .all(`${regionPath}%`, ...statuses, limit) as { id: number }[];
   return ids.map(({ id }) => {
-    const request = findRequest(context, id)!;
-    const village = regionOf(context.db, request.villageCode)!;
+    const request = present(findRequest(context, id), 'a request listed a moment ago exists (requests are never deleted)');
+    const village = present(regionOf(context.db, request.villageCode), "a request's village is a region (foreign key)");
     const requesterName = request.requesterMemberId
-      ? memberFacts(context.db, request.requesterMemberId)!.realName
-      : (context.db.select({ name: elders.realName }).from(elders).where(eq(elders.id, request.elderId!)).get()?.name ?? null);
-    const volunteerName = request.volunteerMemberId ? memberFacts(context.db, request.volunteerMemberId)!.realName : null;
+      ? present(memberFacts(context.db, request.requesterMemberId), "a request's requester exists (foreign key)").realName
+      : elderNameOf(context, request.elderId);
+    const volunteerName = request.volunteerMemberId ? present(memberFacts(context.db, request.volunteerMemberId), "a request's volunteer exists (foreign key)").realName : null;
     return { ...request, villageName: village.nameZh, requesterName, volunteerName };
   });
+}
+
+function elderNameOf(context: RedemptionContext, elderId: number | null): string | null {
+  if (elderId === null) return null;
+  return context.db.select({ name: elders.realName }).from(elders).where(eq(elders.id, elderId)).get()?.name ?? null;
 }

@@ -7,6 +7,7 @@ import { contentHash } from '../kernel/idempotency.ts';
 import { checkAuthorized, nowOf, refuse, regionOf, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { type SiteItem, type SiteKind, canKeepCatalogue, checkText, findSite, stockKeyScope } from './site-core.ts';
+import { present } from '../../lib/assert.ts';
 
 /** A site's catalogue and stock, and the public list of sites (see sites.ts). */
 
@@ -70,7 +71,7 @@ export function updateItem(
 ): Outcome<{ itemId: number }> {
   const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
   if (!item) return refuse(404, 'redemption.error.item_not_found');
-  const site = findSite(context.db, item.siteId)!;
+  const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");
   const denied = checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
   if (denied) return denied;
   const price = change.priceMinutes ?? item.priceMinutes;
@@ -108,7 +109,7 @@ export function changeStock(
 ): Outcome<{ stock: number }> {
   const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
   if (!item) return refuse(404, 'redemption.error.item_not_found');
-  const site = findSite(context.db, item.siteId)!;
+  const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");
   const denied = checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
   if (denied) return denied;
   if (item.stock === null) return refuse(409, 'redemption.error.stock_not_counted');
@@ -117,12 +118,13 @@ export function changeStock(
     contentHash: contentHash(change.kind === 'receive' ? { itemId, kind: change.kind, quantity: change.quantity } : { itemId, kind: change.kind, count: change.count, reason: (change.reason ?? '').trim() }),
   };
   return writeOnceWhole(context, actor, once, () => {
-    const current = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get()!;
+    const current = present(context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get(), 'an item found before this transaction still exists (items are never deleted)');
+    if (current.stock === null) return refuse(409, 'redemption.error.stock_not_counted');
     let after: number;
     let reason: string | null = null;
     if (change.kind === 'receive') {
       if (!Number.isInteger(change.quantity) || change.quantity <= 0 || change.quantity > 100_000) return refuse(422, 'redemption.error.quantity_invalid', undefined, 'quantity');
-      after = current.stock! + change.quantity;
+      after = current.stock + change.quantity;
     } else {
       if (!Number.isInteger(change.count) || change.count < 0 || change.count > 100_000) return refuse(422, 'redemption.error.stock_invalid', undefined, 'count');
       reason = (change.reason ?? '').trim();
@@ -133,10 +135,10 @@ export function changeStock(
     const at = nowOf(context);
     context.db.update(siteItems).set({ stock: after, updatedAtMs: at }).where(eq(siteItems.id, itemId)).run();
     context.db.insert(stockMovements).values({
-      itemId, siteId: site.id, kind: change.kind, quantityDelta: after - current.stock!, stockAfter: after, reason,
+      itemId, siteId: site.id, kind: change.kind, quantityDelta: after - current.stock, stockAfter: after, reason,
       actorUserId: actor.userId, idempotencyKey: change.idempotencyKey, atMs: at,
     }).run();
-    audit(context, actor, `site.stock_${change.kind}`, 'site_item', itemId, site.villageCode, { delta: after - current.stock!, stockAfter: after });
+    audit(context, actor, `site.stock_${change.kind}`, 'site_item', itemId, site.villageCode, { delta: after - current.stock, stockAfter: after });
     return success({ stock: after });
   });
 }

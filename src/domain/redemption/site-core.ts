@@ -4,10 +4,12 @@ import type { Db } from '../../db/client.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems } from '../../db/schema/redemption.ts';
 import { permission, type Actor } from '../access/authorize.ts';
-import { accountInputs, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountInputs, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { checkAuthorized, ledgerOf, nowOf, refuse, regionOf, replayWhole, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
+import { present } from '../../lib/assert.ts';
 
 /** Partner sites themselves: kinds, who manages them, registration, details, opening and closing, clerks (see sites.ts). */
 
@@ -82,7 +84,7 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
     const row = context.db
       .insert(partnerSites)
       .values({
-        name: name.text, kind: input.kind as SiteKind, villageCode: village.code, countyCode: countyCodeOfPath(village.path)!,
+        name: name.text, kind: input.kind as SiteKind, villageCode: village.code, countyCode: present(countyCodeOfPath(village.path), 'a village lies in a county'),
         address: address.text, openingHours: hours.text, idempotencyKey: input.idempotencyKey ?? null, createdByUserId: actor.userId, createdAtMs: at,
       })
       .returning({ id: partnerSites.id })

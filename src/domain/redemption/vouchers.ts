@@ -5,19 +5,21 @@ import { authorize, permission, regionScopes, type Actor } from '../access/autho
 import { likeLiteral } from '../../lib/like.ts';
 import { isElderCategory } from '../elders/categories.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { accountIds, countyAccounts, countyCodeOfPath, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { countyCodeOfPath } from '../regions/path.ts';
 import {
   applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed,
   type Outcome, type RedemptionContext,
 } from './context.ts';
 import { audit } from '../audit/audit.ts';
+import { assert, present } from '../../lib/assert.ts';
 
 /**
  * Vouchers (消费券) for registered elders: an office grants credits from its
  * county's issuance account or public-welfare pool to one elder, or to every
  * active elder of a category in a region at once. Each elder's voucher
  * balance is its own ledger account (voucher:e<id>), spent only at service
- * stations (see counter.ts) or on service requests. The grant is one linked
+ * stations (see counter-core.ts) or on service requests. The grant is one linked
  * chain: all elders get it or none (a pool short of credits refuses it all).
  */
 export const canGrantVouchers = permission('vouchers.grant', ['office', 'admin']);
@@ -61,8 +63,10 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
   }
   const reason = (input.reason ?? '').trim();
   if (reason.length === 0 || reason.length > 200) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
-  const countyCode = countyCodeOfPath(region.path)!;
+  const countyCode = countyCodeOfPath(region.path);
+  assert(countyCode !== undefined, 'a voucher region lies in a county');
   let elderIds: number[];
+  let category: string | null = null;
   if (input.elderId) {
     const row = context.db.$client
       .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active' AND r.path LIKE ?`)
@@ -76,6 +80,7 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
                  WHERE e.status = 'active' AND c.category = ? AND r.path LIKE ? ORDER BY e.id`)
       .all(input.category, `${region.path}%`) as { id: number }[]).map((row) => row.id);
     if (elderIds.length === 0) return refuse(409, 'redemption.error.no_elders');
+    category = input.category;
   }
   const sourceAccount = input.source === 'issuance' ? accountIds.issuance(countyCode) : accountIds.pool(countyCode);
   return writeOnceKeyed(context, actor, once, record, () => {
@@ -84,13 +89,14 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
     const grant = context.db
       .insert(voucherGrants)
       .values({
-        idempotencyKey: input.idempotencyKey, source: input.source, countyCode, regionCode: region.code, category: input.elderId ? null : input.category!,
+        idempotencyKey: input.idempotencyKey, source: input.source, countyCode, regionCode: region.code, category,
         elderId: input.elderId ?? null, amountPerElderMinutes: input.amountPerElderMinutes, elderCount: elderIds.length, reason, grantedByUserId: actor.userId, atMs: nowOf(context),
       })
       .returning({ id: voucherGrants.id })
       .get();
+    const transferIdOf = (elderId: number) => `vch:${grant.id}:${elderId}`;
     const transfers = elderIds.map((elderId, index) => ({
-      id: `vch:${grant.id}:${elderId}`, debitAccountId: sourceAccount, creditAccountId: redemptionAccounts.voucher(elderId).id,
+      id: transferIdOf(elderId), debitAccountId: sourceAccount, creditAccountId: redemptionAccounts.voucher(elderId).id,
       amount: input.amountPerElderMinutes, code: 'voucher' as const, flags: index < elderIds.length - 1 ? TransferFlags.linked : 0,
       refType: 'voucher_grant', refId: String(grant.id),
     }));
@@ -99,13 +105,13 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
       const pool = ledger.account(sourceAccount);
       return refuse(409, 'redemption.error.pool_insufficient', { available: pool ? balanceOf(pool).available : 0, total: input.amountPerElderMinutes * elderIds.length });
     }
-    for (const [index, elderId] of elderIds.entries()) {
-      context.db.insert(voucherGrantLines).values({ grantId: grant.id, elderId, transferId: transfers[index]!.id }).run();
+    for (const elderId of elderIds) {
+      context.db.insert(voucherGrantLines).values({ grantId: grant.id, elderId, transferId: transferIdOf(elderId) }).run();
     }
     audit(context, actor, 'voucher.grant', 'voucher_grant', grant.id, region.code, {
       source: input.source, elderCount: elderIds.length, amountPerElderMinutes: input.amountPerElderMinutes,
     });
-    return success(context.db.select().from(voucherGrants).where(eq(voucherGrants.id, grant.id)).get()!);
+    return success(present(context.db.select().from(voucherGrants).where(eq(voucherGrants.id, grant.id)).get(), 'the grant this transaction inserted exists'));
   });
 }
 
@@ -171,9 +177,11 @@ function elderNamesOf(context: RedemptionContext, grantId: number, limit: number
 }
 
 export function voucherBalance(context: RedemptionContext, elderId: number): { granted: number; available: number } {
-  const account = ledgerOf(context).account(redemptionAccounts.voucher(elderId).id);
+  const ledger = ledgerOf(context);
+  const account = ledger.account(redemptionAccounts.voucher(elderId).id);
   if (!account) return { granted: 0, available: 0 };
-  return { granted: account.creditsPosted, available: balanceOf(account).available };
+  // A hold whose 15 minutes are over does not count, swept or not (as at the counter).
+  return { granted: account.creditsPosted, available: ledger.availableAt(account.id, nowOf(context)) };
 }
 
 /** Grants in a region subtree, newest first, each naming its elders (the first five). */

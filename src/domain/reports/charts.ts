@@ -51,10 +51,9 @@ export function trendLine(id: string, title: string, description: string, points
   const bottom = 50;
   const max = Math.max(1, ...points.map((point) => point.value));
   const step = points.length > 1 ? (width - left - right) / (points.length - 1) : 0;
-  const xy = points.map((point, index) => [left + index * step, top + (1 - point.value / max) * (height - top - bottom)] as const);
+  const xy = points.map((point, index) => [left + index * step, top + (1 - point.value / max) * (height - top - bottom), point] as const);
   const path = xy.map(([x, y], index) => `${index === 0 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
-  const marks = points.map((point, index) => {
-    const [x, y] = xy[index]!;
+  const marks = xy.map(([x, y, point]) => {
     return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${lineColour}"/>`
       + `<text x="${x.toFixed(1)}" y="${height - 28}" text-anchor="middle" font-size="14" fill="${ink}">${escape(point.label)}</text>`
       // Every month carries its value: labelling every other one used to hide the peak.

@@ -73,7 +73,10 @@ export class DashboardCache {
       const entry = entryOf(dashboard);
       this.entries.delete(key);
       this.entries.set(key, { version, entry });
-      while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      for (const oldest of this.entries.keys()) {
+        if (this.entries.size <= this.maxEntries) break;
+        this.entries.delete(oldest);
+      }
       return entry;
     }).deferred();
   }

@@ -286,7 +286,7 @@ export class ServiceCounter {
 
 /**
  * A cross-county redemption is two adjacent linked legs, payer -> clearing:A
- * then clearing:B -> site (src/domain/redemption/counter.ts); a void reverses
+ * then clearing:B -> site (src/domain/redemption/counter-core.ts); a void reverses
  * them in the opposite order. The first leg seen waits here for the second,
  * so the clearing matrix can say "members of A spent this much at sites of B".
  */

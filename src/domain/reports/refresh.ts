@@ -4,8 +4,6 @@ import { monthOfMs } from './months.ts';
 import { lineageOf, regionTree } from './regions-cache.ts';
 import { Accumulator, Lookups, type OpenLeg, type Party, ServiceCounter, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty, tableExists } from './refresh-parts.ts';
 
-export { partyOf } from './refresh-parts.ts';
-
 /**
  * Keeps the pre-aggregated report figures up to date, incrementally:
  * - the ledger cursor reads ledger_transfers after the last seq it saw (an

@@ -1,5 +1,6 @@
 import type { Sqlite } from '../../db/client.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * The plan targets (Xiangxi 2023-2025 plan, Shaoyang 2025 plan) as data in
@@ -37,7 +38,7 @@ export function updateTargets(sqlite: Sqlite, input: Record<string, string>, use
   const values: [TargetKey, number][] = [];
   for (const [key, raw] of Object.entries(input)) {
     if (!isTargetKey(key)) { errors[key] = 'reports.targets.error.unknown'; continue; }
-    const definition = targetDefinitions.find((entry) => entry.key === key)!;
+    const definition = present(targetDefinitions.find((entry) => entry.key === key), 'every target key has a definition');
     const text = raw.trim();
     const value = definition.unit === 'permille' ? Math.round(Number(text) * 10) : Number(text);
     const valid = /^\d+(\.\d)?$/.test(text) && Number.isInteger(value) && value >= 0 && (definition.unit === 'permille' ? value <= 1000 : value <= 100);

@@ -9,10 +9,11 @@ import {
   checkReason, failure, findRegion, nowMs, success, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
-import { inScopeCondition } from '../members/query.ts';
+import { underAnyPath } from '../../db/conditions.ts';
 import { audit } from '../audit/audit.ts';
 import { keyConflict, keyOf } from '../members/once.ts';
 import { writeOnceValue } from '../kernel/idempotency.ts';
+import { assert, present } from '../../lib/assert.ts';
 
 export type SponsorKind = 'member_unit' | 'county_committee';
 
@@ -33,7 +34,7 @@ function txContext(context: PeopleContext, tx: unknown): PeopleContext {
 function teamInScope(context: PeopleContext, actor: Actor, teamId: number, permission: Permission = canManageMembers): { ok: true; team: TeamRow; region: RegionRow } | { ok: false; status: 403 | 404; problems: Problem[] } {
   const team = context.db.select().from(teams).where(eq(teams.id, teamId)).get();
   if (!team) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
-  const region = findRegion(context, team.regionCode)!;
+  const region = present(findRegion(context, team.regionCode), "a team's region exists (foreign key)");
   // A team outside the scope is answered exactly like a missing one (it is none of the actor's business that it exists).
   if (!allowsRegion(actor, permission, region.path)) return { ok: false, status: 404, problems: [{ code: 'people.error.team_not_found' }] };
   return { ok: true, team, region };
@@ -86,7 +87,7 @@ export function addTeamMember(context: PeopleContext, actor: Actor, teamId: numb
     if (!team) return failure(404, { code: 'people.error.team_not_found' });
     const member = context.db.select({ id: members.id, status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
     if (!member) return failure(404, { code: 'people.error.member_not_found' });
-    const teamRegion = findRegion(context, team.regionCode)!;
+    const teamRegion = present(findRegion(context, team.regionCode), "a team's region exists (foreign key)");
     const officeOfTeam = allowsRegion(actor, canCreateTeams, teamRegion.path);
     // The team must be one the actor works with: an office over its region, or staff whose area overlaps it.
     const teamVisible = officeOfTeam || regionScopes(actor, canManageMembers).some((path) => path.startsWith(teamRegion.path) || teamRegion.path.startsWith(path));
@@ -124,7 +125,7 @@ export function requestTeamMembership(context: PeopleContext, actor: Actor, team
     const member = context.db.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
     if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
     // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
-    if (!teamCoversVillage(context, findRegion(context, team.regionCode)!.path, member.villageCode)) {
+    if (!teamCoversVillage(context, present(findRegion(context, team.regionCode), "a team's region exists (foreign key)").path, member.villageCode)) {
       return failure(404, { code: 'people.error.team_not_found' });
     }
     const existing = context.db.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
@@ -161,9 +162,10 @@ export function decideTeamMembership(
       const team = teamInScope(ctx, actor, membership.teamId);
       if (!team.ok) {
         // The coordinator of the member's village decides too, for a team of that area.
-        const member = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, membership.memberId)).get()!;
-        const teamRow = tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get()!;
-        const covers = teamCoversVillage(ctx, findRegion(ctx, teamRow.regionCode)!.path, member.villageCode);
+        const member = tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, membership.memberId)).get();
+        assert(member !== undefined, "a membership's member exists (foreign key)");
+        const teamRow = present(tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get(), "a membership's team exists (foreign key)");
+        const covers = teamCoversVillage(ctx, present(findRegion(ctx, teamRow.regionCode), "a team's region exists (foreign key)").path, member.villageCode);
         if (!covers || !villageInScope(ctx, actor, member.villageCode).ok) return failure(404, { code: 'people.error.membership_not_found' });
       }
       if (membership.status !== 'pending') return failure(409, { code: 'people.error.membership_not_pending' });
@@ -171,7 +173,7 @@ export function decideTeamMembership(
       const reason = decision.approve ? null : decision.reason.trim();
       tx.update(teamMemberships).set({ status, decidedByUserId: actor.userId, decidedAtMs: at, decisionReason: reason }).where(eq(teamMemberships.id, membershipId)).run();
       // Filed under the team's region, so the offices of that area see the decision in their audit log.
-      const teamRegionCode = tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get()!.regionCode;
+      const teamRegionCode = present(tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get(), "a membership's team exists (foreign key)").regionCode;
       audit(ctx, actor, decision.approve ? 'team.member_approve' : 'team.member_decline', 'team', membership.teamId, teamRegionCode, { memberId: membership.memberId, reason });
       return success({ membershipId, status });
     },
@@ -242,7 +244,7 @@ export interface TeamSummary {
 export function listTeams(context: PeopleContext, actor: Actor, filter: { sponsorUnit?: string } = {}): Outcome<TeamSummary[]> {
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
-  const conditions: SQL[] = [inScopeCondition(regions.path, scope)];
+  const conditions: SQL[] = [underAnyPath(regions.path, scope)];
   if (filter.sponsorUnit) conditions.push(eq(teams.sponsorUnit, filter.sponsorUnit));
   const rows = context.db
     .select({
@@ -303,7 +305,7 @@ export function activitiesBySponsor(context: PeopleContext, actor: Actor, year: 
     .from(teams)
     .innerJoin(regions, eq(regions.code, teams.regionCode))
     .leftJoin(teamActivities, and(eq(teamActivities.teamId, teams.id), sql`substr(${teamActivities.activityDate}, 1, 4) = ${String(year)}`))
-    .where(inScopeCondition(regions.path, scope))
+    .where(underAnyPath(regions.path, scope))
     .groupBy(teams.sponsorUnit, teams.sponsorKind)
     .orderBy(asc(teams.sponsorUnit))
     .all();

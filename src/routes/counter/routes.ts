@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../domain/redemption/context.ts';
-import {
-  canWorkCounter, cancelBasket, confirmAttested, confirmBasket, identifyMember, placeBasket, redemptionAsSeen, voidRedemption,
-  workableSites as workableSitesOf, type Redemption,
-} from '../../domain/redemption/counter.ts';
+import { canWorkCounter, redemptionAsSeen, workableSites as workableSitesOf, type Redemption } from '../../domain/redemption/counter-core.ts';
+import { cancelBasket, confirmAttested, confirmBasket, voidRedemption } from '../../domain/redemption/counter-confirm.ts';
+import { identifyMember } from '../../domain/redemption/counter-identify.ts';
+import { placeBasket } from '../../domain/redemption/counter-basket.ts';
 import { basketForm, basketStatus, elderBasketForm, recentBaskets } from '../../domain/redemption/counter-pages.ts';
 import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../domain/redemption/lookup.ts';
-import { findSite, itemsOf, type Site } from '../../domain/redemption/sites.ts';
+import { findSite, type Site } from '../../domain/redemption/site-core.ts';
+import { itemsOf } from '../../domain/redemption/site-catalogue.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
@@ -14,6 +15,7 @@ import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import {
   elderReference, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
 } from '../sites/shared.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * The counter of a partner site: find the member (card QR URL /c/<token>,
@@ -118,7 +120,7 @@ function registerFindRoutes(app: FastifyInstance): void {
   app.get('/counter', async (request, reply) => {
     request.authorize(canWorkCounter);
     const sites = workableSites(app, request);
-    if (sites.length === 1) return reply.seeOther(`/counter/${sites[0]!.id}`);
+    if (sites.length === 1 && sites[0]) return reply.seeOther(`/counter/${sites[0].id}`);
     return reply.page('pages/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
   });
 
@@ -132,7 +134,7 @@ function registerFindRoutes(app: FastifyInstance): void {
     const lookup = scanned ? '' : typed.replace(/[\s-]/g, '');
     // A typed card number or phone is limited per clerk and per site (lookUpMemberAtCounter); a scanned card proves presence.
     const actor = request.requireUser().actor;
-    const found = scanned ? identifyMember(redemptionContext(app), { token: scanned[1]! })
+    const found = scanned ? identifyMember(redemptionContext(app), { token: scanned[1] ?? '' })
       : lookUpMemberAtCounter(redemptionContext(app), actor, site, /^\d{13}$/.test(lookup) ? { cardNumber: lookup } : { phone: lookup });
     if (!found.ok) return sitePage(app, request, reply, site, found.problems, lookup, found.status);
     return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId, Boolean(scanned))}`);
@@ -216,7 +218,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const site = loadSite(app, request);
     const redemption = loadBasket(app, request, site);
     const result = await confirmBasket(redemptionContext(app), request.requireUser().actor, redemption.id, field(request.body, 'pin').trim(), field(request.body, 'card').slice(0, 300));
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -230,7 +232,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const result = confirmAttested(redemptionContext(app), request.requireUser().actor, redemption.id, {
       witness: values.witness, witnessName: values.witness_name, note: values.note, readOut: values.read_out === '1',
     });
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status, values);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status, values);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -238,7 +240,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const site = loadSite(app, request);
     const redemption = loadBasket(app, request, site);
     const result = cancelBasket(redemptionContext(app), request.requireUser().actor, redemption.id);
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 
@@ -246,7 +248,7 @@ function registerReceiptRoutes(app: FastifyInstance): void {
     const site = loadSite(app, request);
     const redemption = loadBasket(app, request, site);
     const result = voidRedemption(redemptionContext(app), request.requireUser().actor, redemption.id, field(request.body, 'reason'));
-    if (!result.ok) return basketStatusPage(app, request, reply, site, redemptionAsSeen(redemptionContext(app), redemption.id)!, result.problems, result.status);
+    if (!result.ok) return basketStatusPage(app, request, reply, site, present(redemptionAsSeen(redemptionContext(app), redemption.id), 'a loaded basket still exists'), result.problems, result.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${redemption.id}`);
   });
 }

@@ -12,6 +12,7 @@ import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
+import { firstProblem } from '../../domain/kernel/outcome.ts';
 
 interface ElderFormValues {
   realName: string;
@@ -113,7 +114,7 @@ function registerElderListRoutes(app: FastifyInstance): void {
     const context = peopleContext(app);
     const filter = {
       category: request.query.category ?? '',
-      village: /^\d{12}$/.test(request.query.village ?? '') ? request.query.village! : '',
+      village: /^\d{12}$/.test(request.query.village ?? '') ? (request.query.village ?? '') : '',
       q: (request.query.q ?? '').slice(0, 40),
       sensitive: request.query.sensitive === '1',
     };
@@ -195,7 +196,7 @@ function registerElderRoutes(app: FastifyInstance): void {
     const result = closeElder(peopleContext(app), request.requireUser().actor, id, field(request.body, 'reason'));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showElder(app, request, reply, id, { closeError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showElder(app, request, reply, id, { closeError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther('/elders?closed=1');
   });

@@ -13,6 +13,7 @@ import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import { present } from '../../lib/assert.ts';
 
 function loadActivity(context: HoursContext, request: FastifyRequest, id: string): ActivityInfo {
   const user = request.requireUser();
@@ -43,7 +44,7 @@ async function showSignIn(context: HoursContext, request: FastifyRequest, reply:
       closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
       skipped: (query.skipped ?? '').split(',').filter((entry) => /^\d{1,9}\.(overlapping|over_daily_max|too_short)$/.test(entry)).slice(0, 200).map((entry) => {
         const [memberId, reason] = entry.split('.');
-        return { memberId: Number(memberId), reason: reason! };
+        return { memberId: Number(memberId), reason: reason ?? '' };
       }),
     },
     { titleKey: 'hours.activity.title', titleVariables: { theme: activity.theme }, status },
@@ -117,7 +118,7 @@ function registerCheckInRoutes(app: FastifyInstance, context: HoursContext): voi
     if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const session = findSession(context, positiveInteger(request.params.session) ?? 0);
     if (!session) throw notFound('hours.error.activity_not_found');
-    const activity = findActivity(context, session.activityId)!;
+    const activity = present(findActivity(context, session.activityId), "a session's activity exists (foreign key)");
     const attendance = attendanceOfMember(context, session.id, memberId);
     const done = (request.query as Record<string, string | undefined>).done === '1';
     if (!done) {

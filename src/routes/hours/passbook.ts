@@ -46,8 +46,8 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const memberId = ownMemberId(request);
     const query = request.query as Record<string, string | undefined>;
     const today = shanghaiDateOf(app.clock());
-    let from = isCalendarDate(query.from ?? '') ? query.from! : monthBounds(shanghaiMonthOf(app.clock())).first;
-    let to = isCalendarDate(query.to ?? '') ? query.to! : today;
+    let from = isCalendarDate(query.from ?? '') ? (query.from ?? '') : monthBounds(shanghaiMonthOf(app.clock())).first;
+    let to = isCalendarDate(query.to ?? '') ? (query.to ?? '') : today;
     if (from > to) [from, to] = [to, from];
     if (addDays(from, 366 * 3) < to) from = addDays(to, -366 * 3);
     const period = statement(context, memberId, from, to);

@@ -4,7 +4,8 @@ import { authorize } from '../../domain/access/authorize.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
 import { recordPage, recordVillagePath, userDisplayName } from '../../domain/hours/record-page.ts';
-import { approveMany, approveRecord, defaultQueueOrder, parseQueueOrder, recordLabels, queueFilterOptions, queueSortKeys, queueTotal, rejectRecord, reverseRecord, verificationQueue, type QueueOrder } from '../../domain/hours/review.ts';
+import { approveMany, approveRecord, rejectRecord, reverseRecord } from '../../domain/hours/review.ts';
+import { defaultQueueOrder, parseQueueOrder, recordLabels, queueFilterOptions, queueSortKeys, queueTotal, verificationQueue, type QueueOrder } from '../../domain/hours/queue.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
@@ -12,6 +13,7 @@ import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import { present } from '../../lib/assert.ts';
 
 function isDefaultOrder(order: QueueOrder): boolean {
   return order.sort === defaultQueueOrder.sort && order.direction === defaultQueueOrder.direction;
@@ -78,7 +80,7 @@ function isRaceLost(outcome: { ok: false; problems: readonly { code: string }[] 
 
 /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
 function showRaceLost(context: HoursContext, request: FastifyRequest, reply: FastifyReply, recordId: number) {
-  const now = findRecord(context, recordId)!;
+  const now = present(findRecord(context, recordId), 'a record decided by someone else exists (records are never deleted)');
   const by = userDisplayName(context, now.reviewedByUserId) ?? '';
   const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
   const backHref = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
@@ -131,7 +133,7 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
     if (!outcome.ok) {
       if (outcome.status === 422 || outcome.status === 409) {
-        return showRecord(context, request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
+        return showRecord(context, request, reply, present(findRecord(context, record.id), 'a loaded record still exists (records are never deleted)'), { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
       }
       throw problemOf(outcome);
     }
@@ -160,7 +162,7 @@ function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void 
     const { villages, volunteers } = queueFilterOptions(context, user.actor);
     const skippedEntries = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
       const [id, code] = entry.split('.');
-      return { id: Number(id), code: code! };
+      return { id: Number(id), code: code ?? '' };
     });
     // Skipped records are named the way the list shows them: volunteer, date, service type.
     const labels = new Map(recordLabels(context, user.actor, skippedEntries.map((entry) => entry.id)).map((label) => [label.id, label]));

@@ -9,6 +9,7 @@ import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { parseId, peopleContext, refuse } from '../members/support.ts';
 import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
+import { firstProblem } from '../../domain/kernel/outcome.ts';
 
 function rosterKind(value: string): RosterKind | null {
   return value === 'members' || value === 'elders' ? value : null;
@@ -57,7 +58,7 @@ function registerUploadRoutes(app: FastifyInstance): void {
     const result = await uploadRoster(peopleContext(app), request.requireUser().actor, { kind, fileName: file.fileName, file: file.data });
     if (!result.ok) {
       if (result.status === 403) refuse(result);
-      const problem = result.problems[0]!;
+      const problem = firstProblem(result);
       return showIndex(app, request, reply, { kind: formKind, error: request.t(problem.code, problem.params) }, result.status);
     }
     return reply.seeOther(`/import/${result.value.batchId}${result.value.sameFileAsBefore ? '?same=1' : ''}`);

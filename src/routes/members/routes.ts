@@ -5,7 +5,8 @@ import { scanCard } from '../../domain/members/card-scan.ts';
 import { withQrCodes } from '../../domain/members/card.ts';
 import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
 import { setMemberPin } from '../../domain/members/pin.ts';
-import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
+import { exportMemberData, exportMemberDataWithReason, exportOwnData } from '../../domain/members/export.ts';
+import { getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
 import { ownRecordPage } from '../../domain/members/own-record.ts';
 import { memberSignInView } from '../../domain/members/sign-in-view.ts';
@@ -17,6 +18,8 @@ import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleContext, problemsToForm, refuse, type FormState } from './support.ts';
+import { present } from '../../lib/assert.ts';
+import { firstProblem } from '../../domain/kernel/outcome.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
 
@@ -141,7 +144,7 @@ function registerReviewRoutes(app: FastifyInstance): void {
       if (result.status !== 422 && result.status !== 409) refuse(result);
       const queue = pendingRegistrations(context, actor);
       if (!queue.ok) refuse(queue);
-      const message = request.t(result.problems[0]!.code, result.problems[0]!.params);
+      const message = request.t(firstProblem(result).code, firstProblem(result).params);
       return reply.page('pages/members/review', { items: queue.value.items, reviewed: '', errors: { [id]: message } }, { titleKey: 'members.review.title', status: result.status });
     }
     return reply.seeOther(decision === 'approve' ? `/members/${id}?approved=1` : '/members/review?reviewed=rejected');
@@ -163,7 +166,7 @@ function registerMemberRoutes(app: FastifyInstance): void {
     const result = changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showMember(app, request, reply, id, { statusError: request.t(result.problems[0]!.code, result.problems[0]!.params), reason }, result.status);
+      return showMember(app, request, reply, id, { statusError: request.t(firstProblem(result).code, firstProblem(result).params), reason }, result.status);
     }
     return reply.seeOther(`/members/${id}?done=${action}`);
   });
@@ -177,7 +180,7 @@ function registerMemberRoutes(app: FastifyInstance): void {
     const result = await setMemberPin(peopleContext(app), request.requireUser().actor, id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showMember(app, request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showMember(app, request, reply, id, { pinError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther(`/members/${id}?done=pin`);
   });
@@ -236,7 +239,7 @@ function registerOwnRecordRoutes(app: FastifyInstance): void {
     const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: field(request.body, 'current_pin') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showOwn(app, request, reply, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showOwn(app, request, reply, { pinError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther('/members/me?done=pin');
   });
@@ -250,7 +253,7 @@ function registerOwnRecordRoutes(app: FastifyInstance): void {
     const result = requestTeamMembership(peopleContext(app), actor, teamId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
-      return showOwn(app, request, reply, { teamError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showOwn(app, request, reply, { teamError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther('/members/me?done=team');
   });
@@ -262,7 +265,7 @@ function registerCopyRoutes(app: FastifyInstance): void {
     const actor = request.requireUser().actor;
     const result = exportOwnData(peopleContext(app), actor);
     if (!result.ok) refuse(result);
-    return sendCopy(reply, actor.memberId!, result.value);
+    return sendCopy(reply, present(actor.memberId, 'exportOwnData answers only a member'), result.value);
   });
 
   app.get<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
@@ -280,7 +283,7 @@ function registerCopyRoutes(app: FastifyInstance): void {
     const result = exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showMember(app, request, reply, id, { exportError: request.t(result.problems[0]!.code, result.problems[0]!.params), exportReason: reason }, result.status);
+      return showMember(app, request, reply, id, { exportError: request.t(firstProblem(result).code, firstProblem(result).params), exportReason: reason }, result.status);
     }
     return sendCopy(reply, id, result.value);
   });

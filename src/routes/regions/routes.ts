@@ -53,7 +53,7 @@ const regionsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const roots = regionScopes(user.actor, canViewRegions)
       .map((path) => findRegion(app.db, codeOfPath(path) ?? ''))
       .filter((region): region is Region => region !== undefined);
-    if (roots.length === 1) return reply.seeOther(`/regions/${roots[0]!.code}`);
+    if (roots.length === 1 && roots[0]) return reply.seeOther(`/regions/${roots[0].code}`);
     return reply.page('pages/regions/index', { roots }, { titleKey: 'regions.title' });
   });
 

@@ -17,6 +17,7 @@ import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canEditTargets, canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
 import { codeOfPath } from '../../domain/regions/path.ts';
+import { present } from '../../lib/assert.ts';
 
 
 /**
@@ -140,7 +141,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const charts = entry.view(request.locale, () => ({
       subregions: dashboard.children.length === 0 ? '' : horizontalBars('chart-subregions', t('reports.chart.subregions.title'), t('reports.chart.subregions.desc'),
         dashboard.children.map((child) => ({ label: name(child.region), value: child.figures.serviceMinutes, display: durationText(t, child.figures.serviceMinutes) }))),
-      trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: dashboard.trend[0]!.month, to: month }),
+      trend: trendLine('chart-trend', t('reports.chart.trend.title'), t('reports.chart.trend.desc', { from: present(dashboard.trend[0], 'a trend shows 12 months').month, to: month }),
         dashboard.trend.map((point) => ({ label: point.month.slice(2).replace('-', '/'), value: point.serviceMinutes, display: durationText(t, point.serviceMinutes) }))),
       services: dashboard.serviceCategories.length === 0 ? '' : horizontalBars('chart-services', t('reports.chart.services.title'), t('reports.chart.services.desc'),
         dashboard.serviceCategories.map((row) => ({ label: t(`reports.category.${row.category}`), value: row.minutes, display: `${percent(row.sharePermille)}%` }))),

@@ -3,10 +3,8 @@ import { eq } from 'drizzle-orm';
 import { users } from '../../db/schema/core.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import {
-  addClerk, addItem, canKeepCatalogue, canManageSites, changeStock, clerksOf, findSite, itemsOf, movementsOf, publicSites, registerSite, removeClerk, setSiteActive,
-  siteKinds, siteRegions, updateItem, updateSite, type Site,
-} from '../../domain/redemption/sites.ts';
+import { addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, siteKinds, updateSite, type Site } from '../../domain/redemption/site-core.ts';
+import { addItem, changeStock, itemsOf, movementsOf, publicSites, siteRegions, updateItem } from '../../domain/redemption/site-catalogue.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
@@ -14,6 +12,7 @@ import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
 import { durationParts } from '../../lib/duration.ts';
+import { present } from '../../lib/assert.ts';
 
 /**
  * Partner sites: the public list of sites and what they offer (/sites), the
@@ -68,7 +67,7 @@ function registerSiteListRoutes(app: FastifyInstance): void {
       counties,
       region,
       canRegister: authorize(actor, canManageSites) !== null,
-      manageable: new Set(sites.filter((site) => authorize(actor, canKeepCatalogue, { siteId: site.id, regionPath: findSite(app.db, site.id)!.villagePath })).map((s) => s.id)),
+      manageable: new Set(sites.filter((site) => authorize(actor, canKeepCatalogue, { siteId: site.id, regionPath: present(findSite(app.db, site.id), 'a listed site exists (sites are never deleted)').villagePath })).map((s) => s.id)),
     }, { titleKey: 'redemption.sites.title' });
   });
 

@@ -7,6 +7,7 @@ import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
+import { firstProblem } from '../../domain/kernel/outcome.ts';
 
 interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: string; regionCode: string }
 
@@ -66,7 +67,7 @@ function registerTeamRoutes(app: FastifyInstance): void {
     const result = addTeamMember(peopleContext(app), request.requireUser().actor, id, memberId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
-      return showTeam(app, request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showTeam(app, request, reply, id, { section: 'members', message: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=member`);
   });
@@ -80,7 +81,7 @@ function registerTeamRoutes(app: FastifyInstance): void {
     const result = decideTeamMembership(peopleContext(app), request.requireUser().actor, membershipId, approve ? { approve: true } : { approve: false, reason: field(request.body, 'reason') });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showTeam(app, request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
+      return showTeam(app, request, reply, id, { section: 'members', message: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=decided`);
   });

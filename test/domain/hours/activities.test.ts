@@ -1,6 +1,7 @@
 import t from 'tap';
 import { checkIn, checkInPath, closeSignIn, codeAt, isCodeCurrent, openSignIn } from '../../../src/domain/hours/activities.ts';
-import { approveMany, verificationQueue } from '../../../src/domain/hours/review.ts';
+import { approveMany } from '../../../src/domain/hours/review.ts';
+import { verificationQueue } from '../../../src/domain/hours/queue.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { hoursFixture } from './fixture.ts';

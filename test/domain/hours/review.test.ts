@@ -1,6 +1,7 @@
 import t from 'tap';
 import { logService } from '../../../src/domain/hours/log.ts';
-import { approveMany, approveRecord, defaultQueueOrder, expireUnreviewed, parseQueueOrder, rejectRecord, reverseRecord, verificationQueue } from '../../../src/domain/hours/review.ts';
+import { approveMany, approveRecord, expireUnreviewed, rejectRecord, reverseRecord } from '../../../src/domain/hours/review.ts';
+import { defaultQueueOrder, parseQueueOrder, verificationQueue } from '../../../src/domain/hours/queue.ts';
 import { updatePolicy } from '../../../src/domain/hours/policy.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
@@ -163,7 +164,7 @@ t.test('reversal: a correcting transfer wallet -> issuance with a reason; refuse
 });
 
 t.test('the queue pages: a true total, offsets, and filter options from every pending record in scope', async (t) => {
-  const { queueFilterOptions, queueTotal } = await import('../../../src/domain/hours/review.ts');
+  const { queueFilterOptions, queueTotal } = await import('../../../src/domain/hours/queue.ts');
   const f = hoursFixture();
   const a = logVisit(f, { startTime: '08:00', endTime: '09:00' });
   f.clock.ms += 60_000;

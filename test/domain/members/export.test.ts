@@ -2,7 +2,7 @@ import t from 'tap';
 import { openDatabase } from '../../../src/db/client.ts';
 import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
 import type { Actor } from '../../../src/domain/members/context.ts';
-import { exportMemberData } from '../../../src/domain/members/query.ts';
+import { exportMemberData } from '../../../src/domain/members/export.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { actorWithRoles } from '../../helpers/actor.ts';
 import { seedRequestNetwork } from '../reports/requests-network.ts';

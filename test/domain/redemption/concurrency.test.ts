@@ -7,8 +7,10 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../../../src/db/client.ts';
 import { grantsOf } from '../../../src/domain/auth/users.ts';
-import { confirmBasket, placeBasket } from '../../../src/domain/redemption/counter.ts';
-import { addItem, registerSite } from '../../../src/domain/redemption/sites.ts';
+import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
+import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
+import { registerSite } from '../../../src/domain/redemption/site-core.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { pin, places, redemptionFixture, rowCount, walletAvailable } from './fixture.ts';
 

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase } from '../../../src/db/client.ts';
 import { grantsOf } from '../../../src/domain/auth/users.ts';
-import { confirmBasket, placeBasket } from '../../../src/domain/redemption/counter.ts';
+import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
 import { testCryptoProfile } from '../../helpers/crypto-profile.ts';
 
 const [path, siteId, memberId, itemId, clerkId, startAt, pin] = process.argv.slice(2);

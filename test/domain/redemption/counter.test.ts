@@ -2,8 +2,12 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
-import { cancelBasket, confirmBasket, identifyMember, placeBasket, sweepExpired, voidRedemption } from '../../../src/domain/redemption/counter.ts';
-import { addItem, changeStock, registerSite } from '../../../src/domain/redemption/sites.ts';
+import { cancelBasket, confirmBasket, voidRedemption } from '../../../src/domain/redemption/counter-confirm.ts';
+import { identifyMember } from '../../../src/domain/redemption/counter-identify.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
+import { sweepExpired } from '../../../src/domain/redemption/counter-core.ts';
+import { addItem, changeStock } from '../../../src/domain/redemption/site-catalogue.ts';
+import { registerSite } from '../../../src/domain/redemption/site-core.ts';
 import { pin, places, redemptionFixture, rowCount, snapshot, walletAvailable } from './fixture.ts';
 
 async function counterSetup() {

@@ -3,7 +3,7 @@ import { openDatabase } from '../../../src/db/client.ts';
 import { seedDemo } from '../../../src/domain/demo/seed.ts';
 import { seedRedemption } from '../../../src/domain/demo/redemption.ts';
 import { clearingView } from '../../../src/domain/redemption/clearing.ts';
-import { publicSites } from '../../../src/domain/redemption/sites.ts';
+import { publicSites } from '../../../src/domain/redemption/site-catalogue.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 

@@ -2,8 +2,11 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { openIdNumber } from '../../../src/domain/members/identity.ts';
-import { confirmAttested, confirmBasket, identifyElder, placeBasket, voidRedemption } from '../../../src/domain/redemption/counter.ts';
-import { addItem, registerSite } from '../../../src/domain/redemption/sites.ts';
+import { confirmAttested, confirmBasket, voidRedemption } from '../../../src/domain/redemption/counter-confirm.ts';
+import { identifyElder } from '../../../src/domain/redemption/counter-identify.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
+import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
+import { registerSite } from '../../../src/domain/redemption/site-core.ts';
 import { grantVouchers, voucherBalance } from '../../../src/domain/redemption/vouchers.ts';
 import { pin, places, redemptionFixture, snapshot } from './fixture.ts';
 

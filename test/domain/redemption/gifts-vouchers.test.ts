@@ -3,10 +3,13 @@ import { translator } from '../../../src/i18n/index.ts';
 import { randomUUID } from 'node:crypto';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
-import { confirmBasket, identifyMember, placeBasket } from '../../../src/domain/redemption/counter.ts';
+import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts';
+import { identifyMember } from '../../../src/domain/redemption/counter-identify.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
 import { giveCredits, registerRelative } from '../../../src/domain/redemption/gifts.ts';
 import { getPolicy, setPolicy } from '../../../src/domain/redemption/policy.ts';
-import { addItem, registerSite } from '../../../src/domain/redemption/sites.ts';
+import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
+import { registerSite } from '../../../src/domain/redemption/site-core.ts';
 import { grantVouchers, voucherBalance } from '../../../src/domain/redemption/vouchers.ts';
 import { pin, places, redemptionFixture, snapshot, walletAvailable } from './fixture.ts';
 

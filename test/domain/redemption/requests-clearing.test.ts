@@ -2,10 +2,12 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { exportHledger, verifyLedger } from '../../../src/ledger/index.ts';
 import { clearingView, recordSettlement } from '../../../src/domain/redemption/clearing.ts';
-import { confirmBasket, placeBasket } from '../../../src/domain/redemption/counter.ts';
+import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
 import { setPolicy } from '../../../src/domain/redemption/policy.ts';
 import { acceptRequest, cancelRequest, confirmRequest, postRequest, requestsIn } from '../../../src/domain/redemption/requests.ts';
-import { addItem, registerSite } from '../../../src/domain/redemption/sites.ts';
+import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
+import { registerSite } from '../../../src/domain/redemption/site-core.ts';
 import { grantVouchers } from '../../../src/domain/redemption/vouchers.ts';
 import { pin, places, redemptionFixture, snapshot, walletAvailable } from './fixture.ts';
 import { execFileSync } from 'node:child_process';
@@ -148,4 +150,30 @@ t.test('clearing: positions from the ledger net to zero; a higher office settles
   await finished(out);
   execFileSync(hledger, ['check', '-f', journal]);
   t.pass('hledger check passes');
+});
+
+t.test('an overdue basket does not block a service request: the ledger voids its hold when the request needs the credits, without a sweep', async (t) => {
+  const f = redemptionFixture();
+  const shop = registerSite(f.context, f.admin, { name: '老家寨爱心超市', kind: 'love_supermarket', villageCode: places.fenghuangVillage, address: '村部', openingHours: '每天' });
+  if (!shop.ok) return t.fail('site');
+  const clerk = f.addUser('凤凰店员', 'clerk', { siteId: shop.value.siteId });
+  const item = addItem(f.context, clerk, shop.value.siteId, { name: '油', kind: 'goods', priceMinutes: 150, stock: null });
+  if (!item.ok) return t.fail('item');
+  const elder = await f.addMember('龙奶奶', places.fenghuangVillage, { credits: 200, birthDate: '1945-02-02' });
+  const elderUser = f.addUser('龙奶奶', 'volunteer', { regionCode: places.fenghuangVillage });
+  const basket = placeBasket(f.context, clerk, { siteId: shop.value.siteId, memberId: elder.memberId, payer: 'wallet', idempotencyKey: randomUUID(), lines: [{ itemId: item.value.itemId, quantity: 1 }] });
+  if (!basket.ok) return t.fail('basket');
+  const request = (key: string) => postRequest(f.context, elderUser, {
+    requesterMemberId: elder.memberId, payer: 'wallet', serviceCategory: 'cleaning', description: '打扫房间', scheduledFor: '2026-11-25T09:00', place: '家中', offeredMinutes: 120, idempotencyKey: key, actorMemberId: elder.memberId,
+  });
+  const early = request(randomUUID());
+  t.equal(early.ok, false, 'while the basket holds 150 of 200 minutes, 120 more cannot be offered');
+  if (!early.ok) t.same(early.problems[0]?.params, { available: 50, total: 120 });
+  f.clock.ms += 15 * 60_000; // the basket's 15 minutes are over; no sweep runs
+  const posted = request(randomUUID());
+  t.ok(posted.ok, 'the overdue hold no longer counts');
+  t.equal(walletAvailable(f.db, elder.memberId), 80, '200 - 120: the basket hold was voided, the request holds 120');
+  t.equal(f.db.$client.prepare('SELECT status FROM redemptions WHERE id = ?').pluck().get(basket.value.id), 'held', 'the basket row is left for the sweep');
+  t.equal(f.db.$client.prepare("SELECT count(*) FROM ledger_transfers WHERE code = 'expiry'").pluck().get(), 1, 'the hold ended as an expiry');
+  t.ok(verifyLedger(f.db.$client).ok);
 });

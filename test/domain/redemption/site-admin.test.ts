@@ -1,9 +1,9 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { cancelBasket, placeBasket } from '../../../src/domain/redemption/counter.ts';
-import {
-  addClerk, addItem, clerksOf, findSite, itemsOf, publicSites, registerSite, removeClerk, setSiteActive, updateItem, updateSite,
-} from '../../../src/domain/redemption/sites.ts';
+import { cancelBasket } from '../../../src/domain/redemption/counter-confirm.ts';
+import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
+import { addClerk, clerksOf, findSite, registerSite, removeClerk, setSiteActive, updateSite } from '../../../src/domain/redemption/site-core.ts';
+import { addItem, itemsOf, publicSites, updateItem } from '../../../src/domain/redemption/site-catalogue.ts';
 import { places, redemptionFixture, snapshot } from './fixture.ts';
 
 function setup() {

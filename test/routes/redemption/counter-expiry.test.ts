@@ -53,7 +53,7 @@ t.test('a GET of the counter with an expired basket writes nothing and shows it 
   t.match(visibleText((await clerk.get(basket)).body), '这单超过 15 分钟未确认，已自动取消。', 'the page reads the same after the sweep');
 });
 
-t.test('an overdue basket does not block a gift or a request: they sweep first, so the balance they check is the one the counter shows', async (t) => {
+t.test('an overdue basket does not block a gift: the ledger does not count its hold, so the balance checked is the one the counter shows, swept or not', async (t) => {
   const { app, db, member, clock } = await redemptionApp();
   t.teardown(() => app.close());
   const clerk = await signedInAs(app, 'clerk');
@@ -72,5 +72,11 @@ t.test('an overdue basket does not block a gift or a request: they sweep first, 
   const donated = await volunteer.post('/gifts', { kind: 'donation', relative: '', to: '', ...whole, pin, idempotency_key: key() });
   t.equal(donated.statusCode, 303, `her whole balance can be donated: ${visibleText(donated.body)}`);
   t.equal(available(db, wallet), 0, 'and it is gone from her wallet, the expired hold voided first');
-  t.equal(db.$client.prepare("SELECT count(*) FROM redemptions WHERE status = 'expired'").pluck().get(), 1, 'the basket was closed as expired');
+  const held = db.$client.prepare("SELECT hold_transfer_ids FROM redemptions WHERE status = 'held'").pluck().all() as string[];
+  t.equal(held.length, 1, 'the gift did not sweep: the basket row still waits for the job');
+  const walletHold = (JSON.parse(held[0] ?? '[]') as string[])[0];
+  t.equal(db.$client.prepare('SELECT code FROM ledger_transfers WHERE id = ?').pluck().get(`expire:${walletHold}`), 'expiry', 'the ledger voided the overdue wallet hold as an expiry, in the gift\'s own call');
+  t.equal(await app.jobs.run('expireBaskets'), 1, 'the basket sweep then closes the basket');
+  t.equal(db.$client.prepare("SELECT count(*) FROM redemptions WHERE status = 'expired'").pluck().get(), 1, 'the basket is closed as expired');
+  t.equal(available(db, wallet), 0, 'and the sweep gives nothing back twice');
 });
