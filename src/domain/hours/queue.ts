@@ -152,6 +152,11 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
 
 /** Pending records in the reviewer's scope (by the village where the service happened), in `filter.order` (oldest submitted first by default); a page of `limit` from `offset`. */
 export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
+  // The page's ids and its rows from one snapshot (a read transaction), as when they were one query.
+  return context.db.$client.transaction(() => queuePage(context, actor, filter)).deferred();
+}
+
+function queuePage(context: HoursContext, actor: Actor, filter: QueueFilter): QueueItem[] {
   const ids = queuePageIds(context, actor, filter);
   if (ids.length === 0) return [];
   const ownMemberId = (actor.memberId ?? null);
