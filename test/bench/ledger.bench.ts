@@ -2,7 +2,12 @@
  * Ledger benchmark: `npm run bench:ledger`.
  * Prints figures and ratios against a raw better-sqlite3 baseline measured in
  * the same run, on file databases with WAL and synchronous=FULL.
- * Options (environment): BENCH_TRANSFERS (default 1000000), BENCH_ACCOUNTS (100000).
+ * Options (environment): BENCH_TRANSFERS (default 1000000), BENCH_ACCOUNTS (100000),
+ * BENCH_VERIFY_TRANSFERS (default 10000000): after the figures at BENCH_TRANSFERS
+ * the same ledger grows to this many transfers through the batch API and
+ * `verify()` is timed again (0 or a number <= BENCH_TRANSFERS skips it);
+ * BENCH_VERIFY_LIMIT_S (default 1800) stops the growth early, and the
+ * verification then runs on what was built, with its rate per million.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +20,8 @@ const totalTransfers = Number(process.env.BENCH_TRANSFERS ?? 1_000_000);
 const totalAccounts = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
 const singleCommits = Number(process.env.BENCH_SINGLE ?? 1000);
 const batchTransfers = Number(process.env.BENCH_BATCH ?? 100_000);
+const verifyTransfers = Number(process.env.BENCH_VERIFY_TRANSFERS ?? 10_000_000);
+const verifyLimitSeconds = Number(process.env.BENCH_VERIFY_LIMIT_S ?? 1800);
 const directory = mkdtempSync(join(tmpdir(), 'silver-bench-'));
 process.on('exit', () => rmSync(directory, { recursive: true, force: true }));
 
@@ -97,19 +104,43 @@ function ours(): { single: number; batch: number } {
   return { single: singleRate, batch: batchRate };
 }
 
-function atScale(): void {
-  const { db, ledger } = setupLedger('scale.db', totalAccounts);
-  const start = process.hrtime.bigint();
-  for (let n = 0; n < totalTransfers; n += 1000) {
+/** Appends transfers [from, to) in calls of `perCall`; answers how far it got before `deadline` (hrtime ns). */
+function build(ledger: Ledger, from: number, to: number, perCall: number, deadline = Number.POSITIVE_INFINITY): number {
+  for (let n = from; n < to; n += perCall) {
+    if (Number(process.hrtime.bigint()) > deadline) return n;
     const list: TransferInput[] = [];
-    for (let k = n; k < Math.min(totalTransfers, n + 1000); k += 1) {
+    for (let k = n; k < Math.min(to, n + perCall); k += 1) {
       // Every tenth transfer spends from a wallet that has already been credited.
       list.push(k % 10 === 9 && k > totalAccounts
         ? { id: `t${k}`, debitAccountId: `w${((k - 9) * 7919) % totalAccounts}`, creditAccountId: 'iss', amount: 1, code: 'redemption' }
         : transferAt(k, totalAccounts));
     }
-    ledger.createTransfers(list);
+    const results = ledger.createTransfers(list);
+    const bad = results.findIndex((result) => result !== 'ok');
+    if (bad >= 0) throw new Error(`transfer t${n + bad}: ${results[bad]}`);
   }
+  return to;
+}
+
+/** Grows the ledger to `verifyTransfers` (or as far as the time limit allows) and times verify() on it. */
+function verifyAtTenMillion(db: ReturnType<typeof openDatabase>, ledger: Ledger): void {
+  if (verifyTransfers <= totalTransfers) return;
+  const start = process.hrtime.bigint();
+  const built = build(ledger, totalTransfers, verifyTransfers, 10_000, Number(start) + verifyLimitSeconds * 1e9);
+  const buildSeconds = seconds(start);
+  line(`build: grown to ${built} transfers (10,000 per call)`, `${buildSeconds.toFixed(1)} s, ${((built - totalTransfers) / buildSeconds).toFixed(0)} transfers/s`);
+  const t0 = process.hrtime.bigint();
+  const report = verifyLedger(db.$client);
+  const verifySeconds = seconds(t0);
+  line(`verify() of ${report.transfers} transfers`, `${verifySeconds.toFixed(2)} s (${report.ok ? 'ok' : `BAD at ${report.firstBadSeq}`})`);
+  console.log(`figure verify_seconds_per_million ${(verifySeconds / (report.transfers / 1e6)).toFixed(2)}`);
+  console.log(`figure verify_seconds ${verifySeconds.toFixed(2)} for ${report.transfers} transfers (target: 10,000,000 in < 30 s)`);
+}
+
+function atScale(): void {
+  const { db, ledger } = setupLedger('scale.db', totalAccounts);
+  const start = process.hrtime.bigint();
+  build(ledger, 0, totalTransfers, 1000);
   line(`build: ${totalTransfers} transfers over ${totalAccounts} accounts`, `${seconds(start).toFixed(1)} s`);
 
   const lookups: number[] = [];
@@ -134,6 +165,7 @@ function atScale(): void {
   const t0 = process.hrtime.bigint();
   const report = verifyLedger(db.$client);
   line(`verify() of ${report.transfers} transfers`, `${seconds(t0).toFixed(2)} s (${report.ok ? 'ok' : `BAD at ${report.firstBadSeq}`})`);
+  verifyAtTenMillion(db, ledger);
   db.$client.close();
 }
 

@@ -214,3 +214,27 @@ t.test("a member's own page: masked record, own PIN, ask to join a team, own dat
   const clerk = await signedInAs(app, 'clerk');
   t.equal((await clerk.get('/members/me')).statusCode, 404, 'a user who is not a member has no member page');
 });
+
+t.test('the member list counts pending registrations through the (village_code, status) index, not by walking every member', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const coordinator = await signedInAs(app, 'coordinator');
+  const sqlite = db.$client;
+  const seen = new Set<string>();
+  const prepare = sqlite.prepare;
+  sqlite.prepare = ((source: string) => {
+    seen.add(source);
+    return prepare.call(sqlite, source);
+  }) as typeof sqlite.prepare;
+  const list = await coordinator.get('/members');
+  sqlite.prepare = prepare;
+  t.equal(list.statusCode, 200);
+  const planOf = (source: string) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from(source.matchAll(/\?/g), () => null)) as { detail: string }[]).map((row) => row.detail).join(' | ');
+  const pendingQueries = [...seen].filter((source) => source.includes('from "members"') && source.includes('"members"."village_code" IN (SELECT'));
+  t.equal(pendingQueries.length, 2, 'the pending count and page take the scope as a list of villages');
+  for (const source of pendingQueries) {
+    const plan = planOf(source);
+    t.match(plan, /USING (COVERING )?INDEX members_village_status/, `pending members are found by village and status: ${plan}`);
+    t.notMatch(plan, /SCAN m(embers)?( |$)/, 'never by scanning every member');
+  }
+});

@@ -113,7 +113,10 @@ export const serviceRecords = sqliteTable(
     uniqueIndex('service_records_idempotency_key').on(table.idempotencyKey),
     uniqueIndex('service_records_hold_transfer').on(table.holdTransferId),
     index('service_records_volunteer_start').on(table.volunteerMemberId, table.startAtMs),
-    index('service_records_status_created').on(table.status, table.createdAtMs),
+    // The verification queue pages pending records by submission time and checks each one's village
+    // against the reviewer's scope from this index alone; the second lists a scope's pending volunteers.
+    index('service_records_status_created_village').on(table.status, table.createdAtMs, table.id, table.villageCode),
+    index('service_records_status_village_volunteer').on(table.status, table.villageCode, table.volunteerMemberId),
     index('service_records_village_status').on(table.villageCode, table.status),
     index('service_records_elder_date').on(table.elderId, table.serviceDate),
     index('service_records_activity').on(table.activityId),

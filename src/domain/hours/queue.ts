@@ -7,6 +7,7 @@ import { authorize, regionScopes } from '../access/authorize.ts';
 import type { Actor, HoursContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { underAnyPath } from '../../db/conditions.ts';
+import { present } from '../../lib/assert.ts';
 
 /** The verification queue: pending records in the reviewer's scope, filtered, sorted and paged, with the options of its filters and the labels of listed records. */
 
@@ -92,9 +93,21 @@ export function ownReasonOf(record: { enteredByUserId: number | null; volunteerM
   return null;
 }
 
+function scopeCondition(paths: readonly string[]): SQL {
+  return underAnyPath(regions.path, paths);
+}
+
+/**
+ * The record's village is one of the scope's regions: a list the queries probe by index, so counting
+ * and paging read only service_records' indexes instead of joining every pending record to its region.
+ */
+function recordInScope(paths: readonly string[]): SQL {
+  return sql`${serviceRecords.villageCode} IN (SELECT ${regions.code} FROM ${regions} WHERE ${scopeCondition(paths)})`;
+}
+
 function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
   const paths = regionScopes(actor, canVerifyHours);
-  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), underAnyPath(regions.path, paths)];
+  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), recordInScope(paths)];
   if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
   if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
   if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));
@@ -107,7 +120,6 @@ export function queueTotal(context: HoursContext, actor: Actor, filter: QueueFil
   const row = context.db
     .select({ total: sql<number>`count(*)` })
     .from(serviceRecords)
-    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
     .where(and(...queueConditions(actor, filter)))
     .get();
   return row?.total ?? 0;
@@ -119,20 +131,21 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
   volunteers: { id: number; name: string }[];
 } {
   const conditions = queueConditions(actor, {});
+  // Regions in scope that have a pending record (one index probe each), not every pending record's region.
   const villages = context.db
-    .selectDistinct({ code: regions.code, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
-    .from(serviceRecords)
-    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
-    .where(and(...conditions))
+    .select({ code: regions.code, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
+    .from(regions)
+    .where(and(scopeCondition(regionScopes(actor, canVerifyHours)), sql`EXISTS (SELECT 1 FROM ${serviceRecords}
+      WHERE ${serviceRecords.villageCode} = ${regions.code} AND ${serviceRecords.status} = 'pending')`))
     .orderBy(asc(regions.code))
     .limit(1000)
     .all();
+  // The distinct volunteers first (from an index of service_records alone), then their names.
+  const volunteerIds = context.db.selectDistinct({ id: serviceRecords.volunteerMemberId }).from(serviceRecords).where(and(...conditions));
   const volunteers = context.db
-    .selectDistinct({ id: members.id, name: members.realName })
-    .from(serviceRecords)
-    .innerJoin(regions, eq(regions.code, serviceRecords.villageCode))
-    .innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
-    .where(and(...conditions))
+    .select({ id: members.id, name: members.realName })
+    .from(members)
+    .where(inArray(members.id, volunteerIds))
     .orderBy(asc(members.realName), asc(members.id))
     .limit(1000)
     .all();
@@ -141,7 +154,13 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
 
 /** Pending records in the reviewer's scope (by the village where the service happened), in `filter.order` (oldest submitted first by default); a page of `limit` from `offset`. */
 export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
-  const conditions = queueConditions(actor, filter);
+  // The page's ids and its rows from one snapshot (a read transaction), as when they were one query.
+  return context.db.$client.transaction(() => queuePage(context, actor, filter)).deferred();
+}
+
+function queuePage(context: HoursContext, actor: Actor, filter: QueueFilter): QueueItem[] {
+  const ids = queuePageIds(context, actor, filter);
+  if (ids.length === 0) return [];
   const ownMemberId = (actor.memberId ?? null);
   const rows = context.db
     .select({
@@ -160,12 +179,13 @@ export function verificationQueue(context: HoursContext, actor: Actor, filter: Q
     .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
     .leftJoin(elders, eq(elders.id, serviceRecords.elderId))
     .leftJoin(users, eq(users.id, serviceRecords.enteredByUserId))
-    .where(and(...conditions))
-    .orderBy(...orderColumns(filter.order ?? defaultQueueOrder))
-    .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
-    .offset(Math.max(filter.offset ?? 0, 0))
+    .where(inArray(serviceRecords.id, ids))
     .all();
-  return rows.map((row) => ({
+  // In the page's order, which the ids already have: an ORDER BY here would let SQLite walk a whole
+  // index in that order (over every record, not only pending ones) instead of reading 100 rows by id.
+  const byId = new Map(rows.map((row) => [row.record.id, row]));
+  const ordered = ids.map((id) => present(byId.get(id), 'the page ids were read in this snapshot, so each has its row'));
+  return ordered.map((row) => ({
     id: row.record.id,
     volunteerName: row.volunteerName,
     volunteerMemberId: row.record.volunteerMemberId,
@@ -188,6 +208,26 @@ export function verificationQueue(context: HoursContext, actor: Actor, filter: Q
     own: ownReasonOf(row.record, actor.userId, ownMemberId) !== null,
     ownReason: ownReasonOf(row.record, actor.userId, ownMemberId),
   }));
+}
+
+/**
+ * The ids of one page of the queue. Only the tables the order needs are joined: SQLite runs a query's
+ * joins for every row it skips with OFFSET, so a deep page with all of them read every skipped record's
+ * volunteer, type, elder and author; the page's own rows are read with them afterwards.
+ */
+function queuePageIds(context: HoursContext, actor: Actor, filter: QueueFilter): number[] {
+  const order = filter.order ?? defaultQueueOrder;
+  const base = context.db.select({ id: serviceRecords.id }).from(serviceRecords);
+  const joined = order.sort === 'volunteer'
+    ? base.innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
+    : order.sort === 'type' ? base.innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId)) : base;
+  return joined
+    .where(and(...queueConditions(actor, filter)))
+    .orderBy(...orderColumns(order))
+    .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
+    .offset(Math.max(filter.offset ?? 0, 0))
+    .all()
+    .map((row) => row.id);
 }
 
 /** How a reviewer recognises a record in a list: whose, when, what (the queue never shows ids). */

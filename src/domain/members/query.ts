@@ -62,12 +62,30 @@ export function searchCondition(rawQuery: string): SQL | null {
   return sql`${members.realName} LIKE ${`%${likeLiteral(query)}%`} ESCAPE '\\'`;
 }
 
+/**
+ * How the scope is checked. 'region': on each member's region row, so SQLite may walk the members
+ * newest first and stop at a page (the right plan for the many active members). 'village list':
+ * the member's village among the scope's region codes, which the index on (village_code, status)
+ * probes: the right plan for a status few members have, which the newest-first walk would look
+ * for through every member.
+ */
+type ScopeShape = 'region' | 'village list';
+
+function memberScopeCondition(scope: readonly string[], shape: ScopeShape): SQL {
+  if (shape === 'region') return underAnyPath(regions.path, scope);
+  return sql`${members.villageCode} IN (SELECT ${regions.code} FROM ${regions} WHERE ${underAnyPath(regions.path, scope)})`;
+}
+
 /** Members in the actor's scope matching the search, newest first, paginated. */
 export function searchMembers(context: PeopleContext, actor: Actor, search: MemberSearch): Outcome<Page<MemberListItem>> {
+  return searchMembersIn(context, actor, search, 'region');
+}
+
+function searchMembersIn(context: PeopleContext, actor: Actor, search: MemberSearch, shape: ScopeShape): Outcome<Page<MemberListItem>> {
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const window = pageWindow(search.page, search.pageSize);
-  const conditions: SQL[] = [underAnyPath(regions.path, scope)];
+  const conditions: SQL[] = [memberScopeCondition(scope, shape)];
   const statuses = search.statuses && search.statuses.length > 0 ? search.statuses : (['active', 'suspended'] as const);
   conditions.push(inArray(members.status, [...statuses]));
   if (search.villageCode) conditions.push(eq(members.villageCode, search.villageCode));
@@ -100,7 +118,8 @@ export function searchMembers(context: PeopleContext, actor: Actor, search: Memb
 
 /** Pending self-registrations in the actor's scope, oldest first (the review queue). */
 export function pendingRegistrations(context: PeopleContext, actor: Actor, page?: number): Outcome<Page<MemberListItem>> {
-  const result = searchMembers(context, actor, { statuses: ['pending'], page, pageSize: 50 });
+  // Pending registrations are few among many members: found through the (village_code, status) index.
+  const result = searchMembersIn(context, actor, { statuses: ['pending'], page, pageSize: 50 }, 'village list');
   if (result.ok) result.value.items.reverse();
   return result;
 }

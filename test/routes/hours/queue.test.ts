@@ -197,3 +197,36 @@ t.test('sorting keeps the filters and starts again at page 1; filters, pager and
   t.match(after.body, 'aria-sort="descending"><a href="/hours/queue?village=433123101001&amp;type=visit&amp;sort=date&amp;dir=asc">服务日期', 'still sorted by date after approving');
   t.same(testApp.db.$client.prepare(`SELECT id FROM service_records WHERE status = 'approved' AND id IN (${shown.join(',')}) ORDER BY id`).pluck().all(), [...picked].sort((a, b) => a - b), 'exactly the two ticked');
 });
+
+t.test('the queue reads pending records through indexes: a page and the volunteer filter never sort or read every pending row', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  fillQueue(testApp, 110);
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const sqlite = testApp.db.$client;
+  const seen = new Set<string>();
+  const prepare = sqlite.prepare;
+  sqlite.prepare = ((source: string) => {
+    seen.add(source);
+    return prepare.call(sqlite, source);
+  }) as typeof sqlite.prepare;
+  const page = await coordinator.get('/hours/queue?page=2');
+  sqlite.prepare = prepare;
+  t.equal(page.statusCode, 200);
+  t.match(visibleText(page.body), '这里显示第 101–', 'the second page is shown');
+  const planOf = (source: string | undefined) => source === undefined ? '' : (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from(source.matchAll(/\?/g), () => null)) as { detail: string }[]).map((row) => row.detail).join(' | ');
+  const pageIds = [...seen].find((source) => /^select "id" from "service_records"/.test(source) && source.includes('order by'));
+  t.ok(pageIds, 'the page picks its record ids from service_records alone');
+  const pagePlan = planOf(pageIds);
+  t.match(pagePlan, 'COVERING INDEX service_records_status_created_village', `the page is read from one index: ${pagePlan}`);
+  t.notMatch(pagePlan, 'TEMP B-TREE', 'in the index order: no sort of every pending record');
+  const pageRows = [...seen].find((source) => source.startsWith('select "service_records"."id", "service_records"."idempotency_key"'));
+  t.ok(pageRows, 'the page\'s rows are read with their joins');
+  t.notMatch(pageRows ?? '', 'order by', 'by id, with no ORDER BY that could walk a whole index instead');
+  const volunteers = [...seen].find((source) => source.includes('select distinct "volunteer_member_id"'));
+  t.ok(volunteers, 'the volunteer filter reads distinct volunteers first');
+  t.match(planOf(volunteers), 'COVERING INDEX service_records_status_village_volunteer', 'from an index, not from each pending row');
+  const counted = [...seen].find((source) => /^select count\(\*\) from "service_records" where/.test(source));
+  t.ok(counted, 'the total counts service_records without joining regions');
+  t.notMatch(planOf(counted), /SCAN service_records/, 'and without scanning the table');
+});
