@@ -52,6 +52,8 @@ async function notSaved(request: FastifyRequest, reply: FastifyReply, failure: u
   reply.removeHeader('location');
   reply.removeHeader('hx-redirect');
   reply.removeHeader('content-length');
+  // The page must not show what the request read (its user's name included): it may be what was lost.
+  request.currentUser = null;
   if (isDiskFull(failure)) {
     request.server.storage.reportFull(request.log);
     reply.header('Retry-After', '60');
