@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 type Sqlite = Database.Database;
@@ -132,7 +132,9 @@ export class Writer {
     done.catch(() => undefined);
     const batch: Batch = { id: this.nextId++, writes: 0, done, resolve, reject };
     this.open = batch;
-    setImmediate(() => this.commitBatch(batch));
+    const gather = this.pauseFile ? armedGatherMs(this.pauseFile) : 0;
+    if (gather > 0) setTimeout(() => this.commitBatch(batch), gather);
+    else setImmediate(() => this.commitBatch(batch));
     return batch;
   }
 
@@ -203,10 +205,19 @@ export class BatchRolledBack extends Error {
 
 /**
  * Test-only (SILVER_HOURS_TEST_PAUSE_BEFORE_COMMIT=<file>): once `<file>.arm`
- * exists, the next batch writes `<file>.paused` (its number of writes) and
- * blocks before COMMIT until `<file>` exists, so a test can SIGKILL the
- * server between a batch's work and its COMMIT.
+ * exists, a batch stays open for the milliseconds `<file>.arm` holds (so the
+ * requests of a burst all join it), then writes `<file>.paused` (its number
+ * of writes) and blocks before COMMIT until `<file>` exists, so a test can
+ * SIGKILL the server between a batch's work and its COMMIT.
  */
+function armedGatherMs(file: string): number {
+  try {
+    return Number(readFileSync(`${file}.arm`, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 function pauseBeforeCommit(file: string, writes: number): void {
   if (!existsSync(`${file}.arm`)) return;
   writeFileSync(`${file}.paused`, `${writes}\n`);
