@@ -119,11 +119,15 @@ if (redeemers.length > 0) {
     await clerk.page(memberPath);
     const placed = await clerk.fetch(`${memberPath}/baskets`, { form: { [`qty_${cheapItem.id}`]: '1', idempotency_key: randomUUID(), payer: 'wallet' } });
     const location = placed.headers.get('location');
-    if (placed.status !== 303 || !location) break;
+    if (placed.status !== 303 || !location) {
+      console.log(`placing baskets stopped after ${baskets.length}: the basket form answered ${placed.status}`);
+      break;
+    }
     baskets.push(location);
   }
   let next = 0;
-  redemption = await measure(`POST confirm redemption (PIN, ${baskets.length} baskets)`, {
+  if (baskets.length < connections) console.log(`POST confirm redemption: skipped (${baskets.length} baskets, fewer than ${connections} connections)`);
+  else redemption = await measure(`POST confirm redemption (PIN, ${baskets.length} baskets)`, {
     amount: baskets.length,
     requests: [{
       method: 'POST',
