@@ -51,6 +51,8 @@ export interface WriterStats {
 export interface WriterTestHooks {
   /** Called just before a batch's COMMIT; a throw fails the batch (it is rolled back). */
   beforeCommit?: (writes: number) => void;
+  /** Keeps each batch open this long (instead of one turn of the loop), so that a test's burst of requests shares it. */
+  gatherMs?: number;
 }
 
 /** A remembered failure, so a response whose handling overlapped a failed batch can still learn of it. */
@@ -132,7 +134,7 @@ export class Writer {
     done.catch(() => undefined);
     const batch: Batch = { id: this.nextId++, writes: 0, done, resolve, reject };
     this.open = batch;
-    const gather = this.pauseFile ? armedGatherMs(this.pauseFile) : 0;
+    const gather = this.testHooks.gatherMs ?? (this.pauseFile ? armedGatherMs(this.pauseFile) : 0);
     if (gather > 0) setTimeout(() => this.commitBatch(batch), gather);
     else setImmediate(() => this.commitBatch(batch));
     return batch;

@@ -33,12 +33,16 @@ export function installGroupCommit(app: FastifyInstance, enabled: boolean): void
     request.batchMark = writer.mark();
     done();
   });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const pending = writer.settled(request.batchMark);
-    if (!pending) return done(null, payload);
-    pending.then(() => done(null, payload), (failure: unknown) => {
-      notSaved(request, reply, failure).then((page) => done(null, page), (error: unknown) => done(error as Error));
-    });
+  app.addHook('onSend', async (request, reply, payload) => {
+    // 0: the request never passed onRequest (nothing of it read the database): what is open now.
+    const pending = writer.settled(request.batchMark || writer.mark());
+    if (!pending) return payload;
+    try {
+      await pending;
+      return payload;
+    } catch (failure) {
+      return notSaved(request, reply, failure);
+    }
   });
   app.addHook('onClose', (_instance, done) => {
     writer.setGroupCommit(false);
