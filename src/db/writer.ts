@@ -175,15 +175,18 @@ export class Writer {
   }
 
   /**
-   * Waits until every batch from `mark` on that is still open has committed;
-   * rejects with the failure of the first of them (open or past) that did not.
-   * Answers undefined at once when no batch was open since `mark`.
+   * Waits until every batch from `mark` up to the one open now has
+   * committed; rejects with the failure of the first of them that did not.
+   * Batches opened later cannot be in what the caller already read and
+   * rendered. Answers undefined at once when there is nothing to wait for.
    */
   settled(mark: number): Promise<void> | undefined {
     const failed = this.failureSince(mark);
     if (failed) return Promise.reject(failed.error);
-    if (!this.open || this.open.id < mark) return undefined;
-    return this.open.done.then(() => this.settled(mark));
+    const open = this.open;
+    // Batches run one after the other: those between the mark and the open one are settled (failures checked above).
+    if (!open || open.id < mark) return undefined;
+    return open.done;
   }
 
   private failureSince(mark: number): { error: unknown } | undefined {
