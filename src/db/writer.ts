@@ -250,6 +250,22 @@ export function inWriteWork(sqlite: Sqlite): boolean {
   return writer ? writer.inWork : sqlite.inTransaction;
 }
 
+/**
+ * Runs `work` with group commit off (an open batch is committed first), then
+ * restores it: for bulk work that changes pragmas or checkpoints, which SQLite
+ * refuses inside a transaction, and that commits on its own terms.
+ */
+export function withoutGroupCommit<T>(sqlite: Sqlite, work: () => T): T {
+  const writer = writers.get(sqlite);
+  if (!writer?.groupCommitEnabled) return work();
+  writer.setGroupCommit(false);
+  try {
+    return work();
+  } finally {
+    writer.setGroupCommit(true);
+  }
+}
+
 const behaviours = ['default', 'deferred', 'immediate', 'exclusive'] as const;
 
 /**
