@@ -199,3 +199,25 @@ t.test('held answers are sent once: sign-in, a language switch and a log leave n
   t.notMatch(written, 'Reply was already sent', 'no answer was sent twice');
   t.notMatch(written, '"request failed"', 'no request failed');
 });
+
+t.test('a background job writes through the same writer: it joins the open batch, one COMMIT for both', async (t) => {
+  const db = fileDb(t);
+  const test = await createHoursApp({ db, groupCommit: true });
+  t.teardown(() => test.app.close());
+  const writer = writerOf(db.$client);
+  const before = { ...writer.stats };
+  const mark = writer.mark();
+  // A request's write opens the batch...
+  db.$client.transaction(() => {
+    db.$client.prepare('UPDATE users SET display_name = ? WHERE phone = ?').run('龙批量', demoPhone('coordinator'));
+  }).immediate();
+  // ...and the hourly ledger checkpoint, run in the same turn, is one more savepoint in it.
+  const job = test.app.jobs.run('checkpoint');
+  t.ok(db.$client.inTransaction, 'still one open batch');
+  t.equal(writer.stats.batchedWrites - before.batchedWrites, 2, 'the job ran inside the batch');
+  t.equal(writer.stats.commits, before.commits, 'nothing committed on its own');
+  await job;
+  await writer.settled(mark);
+  t.equal(writer.stats.commits - before.commits, 1, 'one COMMIT for the write and the job');
+  t.equal(committedCount(db, 'SELECT count(*) FROM users WHERE display_name = ?', '龙批量'), 1);
+});
