@@ -41,6 +41,8 @@ export function installGroupCommit(app: FastifyInstance, enabled: boolean): void
       await pending;
       return payload;
     } catch (failure) {
+      // A streamed answer (an export) is dropped unread: its data may be what was lost.
+      if (payload !== null && typeof (payload as { destroy?: unknown }).destroy === 'function') (payload as { destroy(): void }).destroy();
       return notSaved(request, reply, failure);
     }
   });
