@@ -13,6 +13,7 @@ import { installJobs, type JobsOptions } from './jobs/index.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
 import { installErrorPages } from './plugins/errors.ts';
+import { installGroupCommit } from './plugins/group-commit.ts';
 import { HttpProblem } from './plugins/http-errors.ts';
 import { installRendering } from './plugins/render.ts';
 import { installSessions } from './plugins/session.ts';
@@ -44,6 +45,12 @@ export interface AppOptions {
    * matrix fails when a route has no access rule.
    */
   onRoute?: (route: RouteOptions) => void;
+  /**
+   * Group commit (src/db/writer.ts, plugins/group-commit.ts): concurrent writes
+   * share one transaction and one fsync, answers wait for it. Off unless given
+   * (server.ts gives Config.groupCommit).
+   */
+  groupCommit?: boolean;
   /** Run the background jobs (src/jobs) while listening; off unless given (server.ts gives it, tests ask for it). */
   jobs?: JobsOptions;
   /** Office dashboards in memory (a new bounded one unless given; tests pass one to count computations). */
@@ -176,6 +183,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('db', options.db);
   app.decorate('secrets', options.secrets);
   app.decorate('clock', options.clock ?? Date.now);
+  // First of all hooks: a request notes the first write batch it may see before anything reads.
+  installGroupCommit(app, options.groupCommit ?? false);
 
   await registerFastifyPlugins(app, options, secureCookies);
   installLocale(app);

@@ -22,6 +22,12 @@ export interface Config {
    * in the database; unset later means "what the database records".
    */
   cryptoProfile: CryptoProfile | undefined;
+  /**
+   * GROUP_COMMIT (default on; `0` or `false` turns it off): concurrent writes
+   * share one transaction and one fsync, every answer sent after its commit
+   * (docs/PERFORMANCE.md, "Group commit").
+   */
+  groupCommit: boolean;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -45,6 +51,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     secureCookies: environment.SECURE_COOKIES === '1' || environment.SECURE_COOKIES === 'true',
     logLevel,
     seedDemo: environment.SEED_DEMO !== '0' && environment.SEED_DEMO !== 'false',
+    groupCommit: environment.GROUP_COMMIT !== '0' && environment.GROUP_COMMIT !== 'false',
     trustProxy: environment.TRUST_PROXY === 'true' ? true : environment.TRUST_PROXY ? environment.TRUST_PROXY : false,
   };
 }

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     secrets,
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
+    groupCommit: config.groupCommit,
     logger: loggerOptions(config.logLevel),
     // Basket and hours expiry, ledger checkpoints and the nightly verification (src/jobs): started once listening.
     jobs: { databasePath: databasePath(config.dataDirectory) },

@@ -4,6 +4,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installWriter } from './writer.ts';
 
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'drizzle');
 
@@ -35,6 +36,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   // 32 MiB of page cache: the ledger's indexes stay in memory on a busy network.
   sqlite.pragma('cache_size = -32768');
   cacheStatements(sqlite);
+  // Every transaction on the connection goes through its writer (group commit when the server turns it on).
+  installWriter(sqlite);
   const db = drizzle(sqlite) as unknown as Db;
   if (options.migrate !== false && !options.readonly) migrate(db, { migrationsFolder });
   return db;

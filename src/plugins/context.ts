@@ -55,7 +55,7 @@ declare module 'fastify' {
     /** Renders one template alone (a partial), whatever the request type. */
     fragment(template: string, data: Record<string, unknown>, status?: number): Promise<string>;
     /** 303 to a path (plain forms), which htmx follows as well. */
-    seeOther(path: string): void;
+    seeOther(path: string): FastifyReply;
   }
   interface FastifyContextConfig {
     /** Reachable without signing in. */

@@ -28,7 +28,7 @@ const titleKeyByStatus: Record<number, string> = {
   503: 'errors.unavailable.title',
 };
 
-async function renderProblem(
+export async function renderProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,

@@ -88,7 +88,8 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     return eta.render(template, context);
   });
 
+  // Answers the reply: a handler returns it, so Fastify waits for the answer to be sent (an onSend hook may hold it until its write batch commits).
   app.decorateReply('seeOther', function seeOther(this: FastifyReply, path: string) {
-    this.redirect(path, 303);
+    return this.redirect(path, 303);
   });
 }

@@ -15,7 +15,10 @@
  * /healthz measured in the same run. Every non-2xx/3xx answer is counted per
  * line, by status, with the first messages; the redemption line also counts
  * the baskets the database holds as confirmed afterwards.
- * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8), BENCH_BASKETS (1000).
+ * Also a raw better-sqlite3 loop of one-transfer commits (synchronous=FULL) in
+ * DATA_DIR, for ratio post_hours_vs_raw_commit.
+ * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8), BENCH_BASKETS (1000);
+ * GROUP_COMMIT=0 runs the server without group commit (one COMMIT per write, as before).
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -28,6 +31,7 @@ import { seedDemoNetwork } from '../../src/domain/demo/network.ts';
 import { loadSecrets } from '../../src/lib/secrets.ts';
 import { HttpSession, startServerProcess } from '../helpers/server-process.ts';
 import { seedRedeemers } from './redemption-load.ts';
+import { rawCommitRate } from './raw-commit.ts';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -165,11 +169,18 @@ if (dashboardPath) {
   console.log('GET office dashboard: skipped (no /reports page in this build)');
 }
 
+// The disk's own figure, in the same run on the same disk: one-transfer commits with synchronous=FULL.
+const rawCommits = rawCommitRate(dataDirectory);
+console.log(`${'raw better-sqlite3 one-transfer commits'.padEnd(44)} ${rawCommits.toFixed(0).padStart(7)} commits/s`);
+
 const pages = [home, ...(dashboard ? [dashboard] : [])];
 const posts = [logRecord, redemption];
 console.log(`ratio page_vs_health ${(Math.min(...pages.map((f) => f.rps)) / health.rps).toFixed(2)}`);
 console.log(`ratio post_vs_health ${(Math.min(...posts.map((f) => f.rps)) / health.rps).toFixed(2)}`);
 for (const figures of [...pages, ...posts]) console.log(`ratio ${figures.name.split(' (')[0]!.replace(/\W+/g, '_').replace(/^_|_$/g, '').toLowerCase()}_vs_health ${(figures.rps / health.rps).toFixed(2)}`);
+console.log(`ratio post_hours_vs_get_hours ${(logRecord.rps / home.rps).toFixed(2)}`);
+console.log(`ratio post_hours_vs_raw_commit ${(logRecord.rps / rawCommits).toFixed(2)}`);
+if (redemption) console.log(`ratio post_confirm_redemption_vs_post_hours ${(redemption.rps / logRecord.rps).toFixed(2)}`);
 const bad = [health, ...pages, ...posts].reduce((sum, f) => sum + f.bad, 0);
 console.log(bad === 0 ? 'all answers 2xx/3xx' : `NON-2xx/3xx ANSWERS: ${bad}`);
 process.exit(bad === 0 ? 0 : 1);

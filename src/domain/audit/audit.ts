@@ -1,6 +1,7 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import { connectionOf, type Db, type Sqlite } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/core.ts';
+import { inWriteWork } from '../../db/writer.ts';
 
 /**
  * The audit trail: sign-ins, failed sign-ins, role changes, privileged actions
@@ -102,7 +103,7 @@ export function exhaustedAllowance(db: Db, action: string, atMs: number, windowM
  */
 export function inWriteTransaction<T>(db: Db, work: () => T): T {
   const client = connectionOf(db);
-  return client.inTransaction ? work() : client.transaction(work).immediate();
+  return inWriteWork(client) ? work() : client.transaction(work).immediate();
 }
 
 /**

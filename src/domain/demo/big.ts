@@ -1,4 +1,5 @@
 import type { Db, Sqlite } from '../../db/client.ts';
+import { withoutGroupCommit } from '../../db/writer.ts';
 import { Ledger, TransferFlags, type AccountInput, type TransferInput } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { makeIdNumber } from '../../lib/idcard.ts';
@@ -100,6 +101,11 @@ interface Member { id: number; village: Village; balance: number }
 interface Elder { id: number; village: Village; memberId: number | null; voucherBalance: number }
 
 export function seedBig(db: Db, options: BigSeedOptions): BigSeedResult {
+  // Its pragmas and checkpoint refuse to run inside a transaction: no write batch may stay open meanwhile.
+  return withoutGroupCommit(db.$client, () => seedBigAlone(db, options));
+}
+
+function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   const sqlite: Sqlite = db.$client;
   const random = randomSource(options.seed ?? 20260101);
   const pick = <T>(items: readonly T[]): T => present(items[Math.floor(random() * items.length)], 'pick draws from a non-empty list');

@@ -16,14 +16,14 @@ const preferencesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) =>
     const lang = field(request.body, 'lang');
     if (!isLocale(lang)) throw new HttpProblem(400, 'preferences.error.unknownLanguage');
     reply.setCookie(languageCookie, lang, cookieOptions);
-    reply.seeOther(localReturnPath(field(request.body, 'return_to')));
+    return reply.seeOther(localReturnPath(field(request.body, 'return_to')));
   });
 
   app.post('/preferences/elder-mode', { config: { public: true, allowPendingPasswordChange: true } }, async (request, reply) => {
     const elder = field(request.body, 'elder');
     if (elder !== '1' && elder !== '0') throw new HttpProblem(400, 'errors.badRequest.message');
     reply.setCookie(elderModeCookie, elder, cookieOptions);
-    reply.seeOther(localReturnPath(field(request.body, 'return_to')));
+    return reply.seeOther(localReturnPath(field(request.body, 'return_to')));
   });
 };
 export default preferencesRoutes;
