@@ -10,6 +10,7 @@ import { applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, 
 import { findSite, type Site } from './sites.ts';
 import { audit } from '../audit/audit.ts';
 import { type Redemption, asSeenAt, available, closeExpired, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
+import { recordBalanceProbe } from './balance-probes.ts';
 
 /** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter.ts). */
 
@@ -294,6 +295,8 @@ export function cancelBasket(context: RedemptionContext, actor: Actor, redemptio
     releaseReservations(context, current.id);
     context.db.update(redemptions).set({ status: 'cancelled', closedAtMs: nowOf(context) }).where(eq(redemptions.id, current.id)).run();
     audit(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
+    // A member's hold released without the PIN told the clerk the balance covered it.
+    if (current.memberId !== null) recordBalanceProbe(context, actor, loaded.site, 'cancelled');
     return success(findRedemption(context, redemptionId)!);
   });
 }
