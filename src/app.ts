@@ -19,6 +19,7 @@ import { installSessions } from './plugins/session.ts';
 import { installStorageHealth } from './plugins/storage.ts';
 import { routePlugins } from './routes/index.ts';
 import './plugins/context.ts';
+import { installProxyWarning } from './plugins/proxy-warning.ts';
 
 
 export interface AppOptions {
@@ -179,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installShutdownAnswer(app);
 
   installStorageHealth(app);
+  installProxyWarning(app, options.trustProxy);
   installSessions(app, { secureCookies });
   installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
   installErrorPages(app);
