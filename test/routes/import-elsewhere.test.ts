@@ -81,3 +81,38 @@ t.test('rows registered outside the importer\'s scope use up the hourly allowanc
   t.equal(count(db, 'import_batches'), batches);
   t.equal(answers(), duplicateRefusalsPerHour);
 });
+
+t.test('parallel uploads through a listening server: never more answers than the allowance', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const city = await signedInAs(app, 'office-city');
+  await city.get('/members/new');
+  const elsewhere: string[] = [];
+  for (let serial = 1; serial <= 12; serial += 1) {
+    const idNumber = makeIdNumber('430524', '1956-06-06', 200 + serial);
+    const registered = await city.post('/members', { idempotency_key: randomUUID(), real_name: `王${'一二三四五六七八九十甲乙'[serial - 1]}`, id_number: idNumber, village_code: longhui });
+    if (registered.statusCode !== 303) throw new Error(`registration ${serial}: ${registered.statusCode}`);
+    elsewhere.push(idNumber);
+  }
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/import');
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const batches = count(db, 'import_batches');
+  // Three files of four such rows each (12 > 10), sent at the same moment.
+  const files = await Promise.all([0, 1, 2].map((file) => membersFile(elsewhere.slice(file * 4, file * 4 + 4).map((idNumber, index) => ['某人', idNumber, `1340000${file}${index}00`, laojiazhai]))));
+  const answers = await Promise.all(files.map(async (data) => {
+    const boundary = `----silverhours${randomUUID()}`;
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${coordinator.csrfToken}\r\n--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nmembers\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="roster.xlsx"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
+      data, Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const response = await fetch(`${address}/import`, { method: 'POST', redirect: 'manual', body, headers: { cookie: coordinator.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    await response.arrayBuffer();
+    return response.status;
+  }));
+  t.equal(answers.filter((status) => status === 303).length, 2, 'two files fit in the allowance');
+  t.equal(answers.filter((status) => status === 429).length, 1, 'the third is refused whole');
+  t.equal(count(db, `audit_log WHERE action = 'registration.duplicate_refused'`), duplicateRefusalsPerHour, 'exactly the allowance was answered');
+  t.equal(count(db, 'import_batches'), batches + 2, 'the refused upload saved nothing');
+});
