@@ -21,6 +21,7 @@ import { installStorageHealth } from './plugins/storage.ts';
 import { routePlugins } from './routes/index.ts';
 import { DashboardCache } from './domain/reports/dashboard-cache.ts';
 import './plugins/context.ts';
+import { installProxyWarning } from './plugins/proxy-warning.ts';
 
 
 export interface AppOptions {
@@ -191,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installShutdownAnswer(app);
 
   installStorageHealth(app);
+  installProxyWarning(app, options.trustProxy);
   installSessions(app, { secureCookies });
   installRendering(app, { cacheTemplates: options.cacheTemplates ?? true });
   installErrorPages(app);

@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
+import { openCardToken } from '../../src/domain/members/card.ts';
+import { unlockKeys } from '../../src/domain/keys/keyring.ts';
 import { balanceOf, verifyLedger } from '../../src/ledger/index.ts';
 import { HttpSession, startServerProcess } from '../helpers/server-process.ts';
 import { demoPin, placeBasket, seedForSystemTests } from './fixtures.ts';
@@ -25,11 +27,20 @@ t.test('two servers, one database: exactly the affordable redemptions succeed', 
   // Three members, each left with a small, known balance so the race is tight.
   const db = openDatabase(databasePath(dataDirectory));
   const cards = facts.redeemerCards.slice(0, 3);
-  const members = cards.map((card) => {
-    const id = db.$client.prepare('SELECT id FROM members WHERE card_number = ?').pluck().get(card) as number;
+  // The clerks scan the cards (the member is present): baskets for members found by a typed card number are
+  // limited per clerk (src/domain/redemption/balance-probes.ts), which is not what this test is about.
+  const secrets = unlockKeys(db, dataDirectory);
+  const scanOf = (card: string): string => {
+    const sealed = db.$client.prepare('SELECT card_token_ciphertext FROM members WHERE card_number = ?').pluck().get(card) as string;
+    return `http://localhost/c/${openCardToken(secrets, sealed)}`;
+  };
+  const members = cards.map((number) => {
+    const card = scanOf(number);
+    const id = db.$client.prepare('SELECT id FROM members WHERE card_number = ?').pluck().get(number) as number;
     const wallet = db.$client.prepare(`SELECT credits_posted - debits_posted - debits_pending FROM ledger_accounts WHERE id = ?`).pluck().get(`wallet:m${id}`) as number;
     return { card, id, available: wallet };
   });
+  const doubleCard = scanOf(facts.redeemerCards[3]!);
   db.$client.close();
   t.equal(members.length, 3);
 
@@ -69,7 +80,6 @@ t.test('two servers, one database: exactly the affordable redemptions succeed', 
 
   // A double submit that reaches both servers at once: one basket, and both answers point to it.
   // One basket may be open per member at a time, so each round's basket is cancelled before the next.
-  const doubleCard = facts.redeemerCards[3]!;
   const keyCount = openDatabase(databasePath(dataDirectory)).$client;
   for (let round = 0; round < 12; round += 1) {
     const key = randomUUID();

@@ -11,6 +11,10 @@ import { signInPhoneKey } from './sign-in.ts';
 import { isSignInLocked, liftSignInLocks, signInLockOf, type SignInLock } from './throttle.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { present } from '../../lib/assert.ts';
+import { accountPlaces, placesSql } from './places.ts';
+import { phoneRefusal, phoneTakenAnswer, type PhoneRefusal } from './phone-in-use.ts';
+
+export { accountPlaces };
 
 /**
  * The accounts screens: offices and administrators list the sign-ins of
@@ -23,16 +27,6 @@ export const canManageAccounts = canGrantRoles;
 
 /** Coordinators, offices and administrators make a sign-in for a member of their area. */
 export const canCreateMemberSignIn = permission('accounts.member_sign_in', ['coordinator', 'office', 'admin']);
-
-/** Every (user, region path) through which a user belongs to an area. */
-const placesSql = `
-  SELECT ur.user_id AS user_id, r.path AS path FROM user_roles ur JOIN regions r ON r.code = ur.region_code
-  UNION ALL
-  SELECT ur.user_id, r.path FROM user_roles ur JOIN partner_sites s ON s.id = ur.site_id JOIN regions r ON r.code = s.village_code
-  UNION ALL
-  SELECT u.id, r.path FROM users u JOIN members m ON m.id = u.member_id JOIN regions r ON r.code = m.village_code
-  UNION ALL
-  SELECT u.id, r.path FROM users u JOIN regions r ON r.code = u.home_region_code`;
 
 export interface AccountRole {
   id: number;
@@ -117,11 +111,6 @@ export function listAccounts(db: Db, actor: Actor, options: { query: string; rol
   return { items: summarize(db, rows), total, page, pageCount };
 }
 
-/** The region paths through which a user belongs to an area. */
-export function accountPlaces(db: Db, userId: number): string[] {
-  return (db.$client.prepare(`SELECT DISTINCT path FROM (${placesSql}) WHERE user_id = ?`).all(userId) as { path: string }[]).map((row) => row.path);
-}
-
 /**
  * One account, when the actor may manage accounts and the account belongs to
  * their area (any of its places is inside the actor's scope); an account with
@@ -144,7 +133,7 @@ export function accountOfMember(db: Db, memberId: number): { id: number; maskedP
   return row ? { id: row.id, maskedPhone: maskPhone(row.phone) } : null;
 }
 
-export type MemberSignInRefusal = 'member_not_found' | 'not_allowed' | 'member_not_active' | 'already_has_account' | 'phone_invalid' | 'phone_missing_on_file' | 'phone_taken' | 'password_too_short' | 'password_too_long';
+export type MemberSignInRefusal = 'member_not_found' | 'not_allowed' | 'member_not_active' | 'already_has_account' | 'phone_invalid' | 'phone_missing_on_file' | PhoneRefusal | 'password_too_short' | 'password_too_long';
 
 /**
  * Makes a sign-in for a member (the volunteer role in their home village,
@@ -178,12 +167,15 @@ export async function createMemberSignIn(
   const length = [...input.temporaryPassword].length;
   if (length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
   if (length > passwordMaximumLength) return { ok: false, reason: 'password_too_long' };
-  if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
+  // A phone with an account outside the actor's area is refused without saying so (phone-in-use.ts).
+  const phoneRefused = phoneRefusal(db, actor, phone, canCreateMemberSignIn, nowMs);
+  if (phoneRefused) return { ok: false, reason: phoneRefused };
   const passwordHash = await hashPassword(input.temporaryPassword);
   return db.transaction(
     (): { ok: true; userId: number } | { ok: false; reason: MemberSignInRefusal } => {
       // Checked again inside the write transaction: a second click may have won the race.
-      if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
+      const holder = findUserByPhone(db, phone);
+      if (holder) return { ok: false, reason: phoneTakenAnswer(db, actor, holder.id, canCreateMemberSignIn) };
       if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
       const userId = insertUser(
         db,

@@ -10,6 +10,7 @@ import { contentHash, replayOf, writeOnce, type IdempotencyKey } from '../kernel
 import { hashPassword, passwordMinimumLength } from './passwords.ts';
 import { revokeOtherSessions } from './sessions.ts';
 import { actorOf, findUser, findUserByPhone, homeRegionCode, insertUser } from './users.ts';
+import { phoneRefusal, phoneTakenAnswer, type PhoneRefusal } from './phone-in-use.ts';
 
 /**
  * Accounts and roles created by staff. The person gets a temporary password
@@ -107,7 +108,7 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
 
 export type CreateAccountResult =
   | { ok: true; userId: number; replayed?: boolean }
-  | { ok: false; reason: GrantRefusal | 'phone_invalid' | 'phone_taken' | 'name_missing' | 'name_invalid' | 'password_too_short' | 'key_conflict' };
+  | { ok: false; reason: GrantRefusal | 'phone_invalid' | PhoneRefusal | 'name_missing' | 'name_invalid' | 'password_too_short' | 'key_conflict' };
 
 export interface NewAccount {
   phone: string;
@@ -124,19 +125,21 @@ function accountKey(key: string, phone: string, input: NewAccount): IdempotencyK
 
 /** The checks before the password is hashed; the audit region of each role when they pass. */
 function checkNewAccount(
-  db: Db, granter: Actor, phone: string | null, input: NewAccount,
+  db: Db, granter: Actor, phone: string | null, input: NewAccount, nowMs: number,
 ): { ok: true; phone: string; grants: { scope: NewAccount['roles'][number]; auditRegionCode: string }[] } | Extract<CreateAccountResult, { ok: false }> {
   if (!phone) return { ok: false, reason: 'phone_invalid' };
   if (input.displayName.trim() === '') return { ok: false, reason: 'name_missing' };
   if (hasRefusedNameCharacters(input.displayName.trim())) return { ok: false, reason: 'name_invalid' };
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
-  if (findUserByPhone(db, phone)) return { ok: false, reason: 'phone_taken' };
   const grants: { scope: NewAccount['roles'][number]; auditRegionCode: string }[] = [];
   for (const scope of input.roles) {
     const check = checkGrant(db, granter, scope);
     if (!check.ok) return check;
     grants.push({ scope, auditRegionCode: check.auditRegionCode });
   }
+  // Last, so that only a form that would otherwise succeed asks about the phone (phone-in-use.ts).
+  const phoneRefused = phoneRefusal(db, granter, phone, canGrantRoles, nowMs);
+  if (phoneRefused) return { ok: false, reason: phoneRefused };
   return { ok: true, phone, grants };
 }
 
@@ -158,11 +161,12 @@ export async function createAccountByStaff(
   const once = idempotencyKey && phone ? accountKey(idempotencyKey, phone, input) : null;
   const earlier = once ? replayOf<CreateAccountResult>(db, once, granter.userId) : null;
   if (earlier) return earlier.kind === 'conflict' ? { ok: false, reason: 'key_conflict' } : replayed(earlier.result);
-  const checked = checkNewAccount(db, granter, phone, input);
+  const checked = checkNewAccount(db, granter, phone, input, nowMs);
   if (!checked.ok) return checked;
   const passwordHash = await hashPassword(input.temporaryPassword);
   const insert = (): CreateAccountResult => {
-    if (findUserByPhone(db, checked.phone)) return { ok: false, reason: 'phone_taken' };
+    const holder = findUserByPhone(db, checked.phone);
+    if (holder) return { ok: false, reason: phoneTakenAnswer(db, granter, holder.id, canGrantRoles) };
     const userId = insertUser(
       db,
       { phone: checked.phone, displayName: input.displayName.trim(), passwordHash, mustChangePassword: true, memberId: input.memberId ?? null, roles: input.roles, grantedByUserId: granter.userId,

@@ -5,11 +5,11 @@ import { allowsRegion, grantsFor, regionScopes } from '../access/authorize.ts';
 import { canImportRosters } from './permissions.ts';
 import { findRegion, pageWindow, prepared, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { findDuplicateElder, insertElder } from '../elders/register.ts';
-import { findDuplicateMember } from '../members/identity.ts';
+import { duplicateRefusalsPerHour, findDuplicateMember, registrationLimitReached, registrationLimitRefusal } from '../members/identity.ts';
 import { insertMemberRow } from '../members/register.ts';
 import type { RosterKind } from './columns.ts';
 import { readRoster } from './roster.ts';
-import { checkRosterRows, type RowProblem } from './validate.ts';
+import { checkRosterRows, DuplicateAllowanceUsedUp, type RowProblem } from './validate.ts';
 import { audit } from '../audit/audit.ts';
 import { assert, present } from '../../lib/assert.ts';
 
@@ -83,7 +83,16 @@ export async function uploadRoster(context: PeopleContext, actor: Actor, input: 
   }
   const read = await readRoster(input.kind, input.file);
   if (!read.ok) return failure(422, read.problem);
-  const checked = await checkRosterRows(context, actor, input.kind, read.rows);
+  // Rows registered outside the importer's scope count against the registration forms' hourly allowance of duplicate
+  // answers; when it is used up the whole upload is refused and nothing is written (validate.ts).
+  if (registrationLimitReached(context, actor)) return registrationLimitRefusal();
+  let checked: Awaited<ReturnType<typeof checkRosterRows>>;
+  try {
+    checked = await checkRosterRows(context, actor, input.kind, read.rows, { countElsewhere: true });
+  } catch (error) {
+    if (error instanceof DuplicateAllowanceUsedUp) return failure(429, { code: 'people.error.import_duplicate_limit', params: { max: duplicateRefusalsPerHour } });
+    throw error;
+  }
   const errors = checked.filter((row) => row.problems.length > 0);
   const at = nowMs(context);
   const fileName = input.fileName.replace(/[\\/]/g, '_').slice(0, 120) || 'roster.xlsx';

@@ -2,7 +2,7 @@ import { maskName } from '../../lib/mask.ts';
 import { categoryByChineseLabel } from '../elders/categories.ts';
 import { checkElderInput, findDuplicateElder, type CheckedElder, type ConsentInput, type ElderInput } from '../elders/register.ts';
 import type { Actor, PeopleContext, Problem } from '../members/context.ts';
-import { findDuplicateMember, inActorScope } from '../members/identity.ts';
+import { countDuplicateRefusal, findDuplicateMember, inActorScope } from '../members/identity.ts';
 import { checkMemberInput, type CheckedMember } from '../members/register.ts';
 import { columnLetter, rosterColumns, type RosterKind } from './columns.ts';
 import type { RosterRow } from './roster.ts';
@@ -55,6 +55,19 @@ export function elderInputFromRow(cells: Record<string, string>): ElderInput {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
+ * Thrown by checkRosterRows when a row is already registered outside the
+ * importer's scope and the importer's hourly allowance of such answers (the
+ * registration forms' duplicate refusals) is used up: the upload is refused
+ * as a whole, so no row of the file says whether its person is registered
+ * elsewhere. See uploadRoster.
+ */
+export class DuplicateAllowanceUsedUp extends Error {
+  constructor() {
+    super('duplicate allowance used up');
+  }
+}
+
+/**
  * Checks every row: field rules, scope, duplicates within the file (by ID
  * number, and phone for members) and duplicates already in the system. Yields
  * to the event loop every `chunkSize` rows so other requests keep flowing.
@@ -64,8 +77,13 @@ export async function checkRosterRows(
   actor: Actor,
   kind: RosterKind,
   rows: readonly RosterRow[],
-  options: { chunkSize?: number; onProgress?: (checked: number) => void } = {},
+  options: { chunkSize?: number; onProgress?: (checked: number) => void; countElsewhere?: boolean } = {},
 ): Promise<CheckedRow[]> {
+  // Counted once, at upload (the import re-checks the same rows and must not count them again).
+  const elsewhere = (objectType: 'member' | 'elder', column: string): RowProblem => {
+    if (options.countElsewhere && !countDuplicateRefusal(context, actor, objectType, null, column)) throw new DuplicateAllowanceUsedUp();
+    return { column, letter: column === 'idNumber' ? 'B' : 'C', code: 'people.error.import_duplicate_elsewhere' };
+  };
   const chunkSize = options.chunkSize ?? 500;
   const firstRowById = new Map<string, number>();
   const firstRowByPhone = new Map<string, number>();
@@ -105,17 +123,16 @@ export async function checkRosterRows(
         if (duplicate) {
           // Who holds the number is named only when that member is inside the importer's scope.
           const known = inActorScope(context, actor, duplicate.member.villagePath);
-          problems.push({
-            column: duplicate.by, letter: duplicate.by === 'idNumber' ? 'B' : 'C',
-            ...(known ? { code: 'people.error.import_duplicate_in_system', params: { name: duplicate.member.maskedName, village: duplicate.member.villageName } } : { code: 'people.error.import_duplicate_elsewhere' }),
-          });
+          problems.push(known
+            ? { column: duplicate.by, letter: duplicate.by === 'idNumber' ? 'B' : 'C', code: 'people.error.import_duplicate_in_system', params: { name: duplicate.member.maskedName, village: duplicate.member.villageName } }
+            : elsewhere('member', duplicate.by));
         }
       } else {
         const duplicate = findDuplicateElder(context, checked.idHmac, actor);
         if (duplicate) {
           problems.push(duplicate.params
             ? { column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_system', params: duplicate.params }
-            : { column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_elsewhere' });
+            : elsewhere('elder', 'idNumber'));
         }
       }
     }

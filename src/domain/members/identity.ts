@@ -104,14 +104,23 @@ const duplicateRefusalAction = 'registration.duplicate_refused';
  * returns the 429 refusal. Call inside the registration's write transaction.
  */
 export function refuseDuplicate(context: PeopleContext, actor: Actor, objectType: 'member' | 'elder', regionCode: string, problem: Problem): Refusal {
-  const recorded = recordWithinAllowances(
+  return countDuplicateRefusal(context, actor, objectType, regionCode, problem.field ?? null) ? failure(409, problem) : registrationLimitRefusal();
+}
+
+/**
+ * Counts one duplicate refusal against the actor's hourly allowance (one
+ * write transaction: count, then record); false, recording nothing, when it
+ * is used up. Also used by roster uploads for rows already registered
+ * outside the importer's scope (src/domain/import/validate.ts).
+ */
+export function countDuplicateRefusal(context: PeopleContext, actor: Actor, objectType: 'member' | 'elder', regionCode: string | null, field: string | null): boolean {
+  return recordWithinAllowances(
     context.db,
-    { action: duplicateRefusalAction, actorUserId: actor.userId, objectType, regionCode, ipAddress: actor.ipAddress ?? null, detail: { field: problem.field ?? null } },
+    { action: duplicateRefusalAction, actorUserId: actor.userId, objectType, regionCode, ipAddress: actor.ipAddress ?? null, detail: { field } },
     nowMs(context),
     60 * 60_000,
     [{ actorUserId: actor.userId, max: duplicateRefusalsPerHour }],
   );
-  return recorded ? failure(409, problem) : registrationLimitRefusal();
 }
 
 export function registrationLimitRefusal(): Refusal {

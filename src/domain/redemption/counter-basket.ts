@@ -13,6 +13,7 @@ import { type BasketLine, type PlaceBasket, type Redemption, available, basketKe
 import { counterElder } from './counter-identify.ts';
 import { present } from '../../lib/assert.ts';
 import { firstProblem } from '../kernel/outcome.ts';
+import { placeWithinProbeAllowance } from './balance-probes.ts';
 
 /** Placing a basket at the counter: stock reserved and the total held in the ledger (see counter-core.ts for the ledger form). */
 
@@ -147,11 +148,13 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const at = nowOf(context);
   sweepExpired(context);
 
-  return writeOnceKeyed(context, actor, once, basketRecord(context), () => {
+  const place = () => writeOnceKeyed(context, actor, once, basketRecord(context), () => {
     const busy = openBasketOf(context, payer.member?.id ?? null, payer.elderId);
     if (busy) return refuse(409, 'redemption.error.basket_open_elsewhere', { site: busy.siteName });
     const lines = reserveLines(context, site, input, payer, quantities, policy);
     if (!Array.isArray(lines)) return lines;
     return holdBasket(context, actor, site, input, payer, lines, at);
   });
+  // A member not proved present: the answer would tell the clerk about a balance the page hides.
+  return memberId !== null && input.present !== true ? placeWithinProbeAllowance(context, actor, site, place) : place();
 }

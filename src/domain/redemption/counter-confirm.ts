@@ -11,6 +11,7 @@ import { findSite, type Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type Redemption, asSeenAt, available, closeExpired, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
 import { assert, present } from '../../lib/assert.ts';
+import { recordBalanceProbe } from './balance-probes.ts';
 
 /** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter-core.ts for the ledger form). */
 
@@ -301,6 +302,8 @@ export function cancelBasket(context: RedemptionContext, actor: Actor, redemptio
     releaseReservations(context, current.id);
     context.db.update(redemptions).set({ status: 'cancelled', closedAtMs: nowOf(context) }).where(eq(redemptions.id, current.id)).run();
     audit(context, actor, 'redemption.cancel', 'redemption', current.id, loaded.site.villageCode);
+    // A member's hold released without the PIN told the clerk the balance covered it.
+    if (current.memberId !== null) recordBalanceProbe(context, actor, loaded.site, 'cancelled');
     return success(present(findRedemption(context, redemptionId), 'the basket loaded before this transaction still exists'));
   });
 }

@@ -101,6 +101,8 @@ export interface PlaceBasket {
   lines: BasketLine[];
   payer: 'wallet' | 'voucher';
   idempotencyKey: string;
+  /** True when the member showed their card (a present counter reference); a basket for a member not present is limited (balance-probes.ts). */
+  present?: boolean;
 }
 
 export type Redemption = typeof redemptions.$inferSelect;

@@ -160,8 +160,6 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   // so the balance checked here is the one the counter shows, swept or not.
   const fromAccount = accountIds.wallet(giver.id);
   const ledger = ledgerOf(context);
-  const giverAvailable = ledger.availableAt(fromAccount, nowOf(context));
-  if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
   // A PIN staff chose is not the giver's consent to a gift keyed by someone else (docs/WEB.md).
   // Nor is a session whose password staff chose (created or reset) the giver's own action.
   if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, giver.id) && pinConsentOf(peopleContextOf(context), giver.id)?.setByStaff) {
@@ -169,6 +167,9 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   }
   const pinCheck = await verifyMemberPin(peopleContextOf(context), giver.id, input.pin);
   if (!pinCheck.ok) return { ok: false, status: pinCheck.status, problems: pinCheck.problems.map((p) => ({ ...p, field: 'pin' })) };
+  // The balance is named only after the giver's PIN: staff keying a gift in must not learn it without the member.
+  const giverAvailable = ledger.availableAt(fromAccount, nowOf(context));
+  if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
   const policy = getPolicy(context.db);
   return writeOnceKeyed(context, actor, once, record, () => {
     const row = context.db

@@ -5,6 +5,7 @@ import {
 } from '../../domain/auth/account-pages.ts';
 import { canManageAccounts, findAccount, liftSignInLock, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
 import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole } from '../../domain/auth/staff.ts';
+import { phoneRefusalsPerHour } from '../../domain/auth/phone-in-use.ts';
 import { idempotencyConflictKey, readIdempotencyKey } from '../../domain/kernel/idempotency.ts';
 import { field, newIdempotencyKey } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
@@ -105,8 +106,9 @@ function registerListAndCreateRoutes(app: FastifyInstance): void {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
       // The key was used for another account: a new form (new key) with what was typed.
       if (result.reason === 'key_conflict') return showNew(app, request, reply, { values: { ...values, idempotencyKey: newIdempotencyKey() }, errors: {}, message: request.t(idempotencyConflictKey) }, 409);
-      const fieldName = result.reason === 'phone_taken' || result.reason === 'phone_invalid' ? 'phone' : result.reason === 'name_invalid' || result.reason === 'name_missing' ? 'display_name' : 'scope';
-      return showNew(app, request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`) }, message: request.t('accounts.error.summary') }, result.reason === 'phone_taken' ? 409 : 422);
+      const fieldName = result.reason.startsWith('phone_') ? 'phone' : result.reason === 'name_invalid' || result.reason === 'name_missing' ? 'display_name' : 'scope';
+      const status = result.reason === 'phone_limit' ? 429 : result.reason === 'phone_taken' || result.reason === 'phone_unavailable' ? 409 : 422;
+      return showNew(app, request, reply, { values, errors: { [fieldName]: request.t(`accounts.error.${result.reason}`, { max: phoneRefusalsPerHour }) }, message: request.t('accounts.error.summary') }, status);
     }
     return reply.seeOther(`/accounts/${result.userId}?done=created`);
   });

@@ -201,7 +201,7 @@ function registerBasketRoutes(app: FastifyInstance): void {
     const { body, values, lines, key } = readBasketForm(app, request, site);
     values.payer = field(body, 'payer') === 'voucher' ? 'voucher' : 'wallet';
     if (!key) return basketPage(app, request, reply, site, found, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const placed = placeBasket(redemptionContext(app), user.actor, { siteId: site.id, memberId: found.memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key });
+    const placed = placeBasket(redemptionContext(app), user.actor, { siteId: site.id, memberId: found.memberId, lines, payer: values.payer as 'wallet' | 'voucher', idempotencyKey: key, present: found.present });
     if (!placed.ok) return basketPage(app, request, reply, site, found, placed.problems, values, placed.status);
     return reply.seeOther(`/counter/${site.id}/baskets/${placed.value.id}`);
   });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../domain/auth/accounts.ts';
+import { phoneRefusalsPerHour } from '../../domain/auth/phone-in-use.ts';
 import { printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { scanCard } from '../../domain/members/card-scan.ts';
 import { withQrCodes } from '../../domain/members/card.ts';
@@ -204,8 +205,8 @@ function registerMemberRoutes(app: FastifyInstance): void {
     if (!result.ok) {
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.not_allowed');
       if (result.reason === 'member_not_found') throw notFound('people.error.member_not_found');
-      const status = result.reason === 'already_has_account' || result.reason === 'phone_taken' ? 409 : 422;
-      const response = await showMemberWithSignInError(app, request, reply, id, request.t(`accounts.error.${result.reason}`), phone, status);
+      const status = result.reason === 'phone_limit' ? 429 : ['already_has_account', 'phone_taken', 'phone_unavailable'].includes(result.reason) ? 409 : 422;
+      const response = await showMemberWithSignInError(app, request, reply, id, request.t(`accounts.error.${result.reason}`, { max: phoneRefusalsPerHour }), phone, status);
       return response;
     }
     return reply.seeOther(`/members/${id}?done=signIn`);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
 import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
+import * as references from '../../domain/redemption/references.ts';
+import type { MemberAtCounter } from '../../domain/redemption/references.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field } from '../../lib/forms.ts';
@@ -53,37 +54,25 @@ export function problemMessages(t: Translate, problems: readonly Problem[]): str
   return problems.map((problem) => t(problem.code, problem.params));
 }
 
-/**
- * A reference to a member at a site's counter that a clerk cannot forge by
- * editing a URL: "<member id>.<HMAC(site, member)>". It is made only after
- * the member was identified by card, card number or phone.
- */
+/** Counter references (src/domain/redemption/references.ts), made and read with the app's secrets and clock. */
+function referenceContext(app: FastifyInstance): references.ReferenceContext {
+  return { keys: app.secrets, now: app.clock };
+}
+
 export function memberReference(app: FastifyInstance, siteId: number, memberId: number, present = false): string {
-  // A member who showed their card (its QR token) is "present": the counter then shows their balance (issue 12 item 6).
-  const mac = keyedMac(app.secrets.cryptoProfile, app.secrets.tokenSigningKey, `counter:${siteId}:${memberId}${present ? ':present' : ''}`).toString('base64url').slice(0, 22);
-  return `${memberId}.${mac}`;
+  return references.memberReference(referenceContext(app), siteId, memberId, present);
 }
 
-/** The member a counter reference names, and whether it was made from a scanned card; null when forged. */
-export function readMemberReference(app: FastifyInstance, siteId: number, reference: string): { memberId: number; present: boolean } | null {
-  const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
-  if (!match) return null;
-  const memberId = Number(match[1]);
-  if (constantTimeEqual(memberReference(app, siteId, memberId, true), reference)) return { memberId, present: true };
-  return constantTimeEqual(memberReference(app, siteId, memberId), reference) ? { memberId, present: false } : null;
+export function readMemberReference(app: FastifyInstance, siteId: number, reference: string): MemberAtCounter | null {
+  return references.readMemberReference(referenceContext(app), siteId, reference);
 }
 
-/** The same for a registered elder without a member record, found by name and ID digits at a service station. */
 export function elderReference(app: FastifyInstance, siteId: number, elderId: number): string {
-  const mac = keyedMac(app.secrets.cryptoProfile, app.secrets.tokenSigningKey, `counter-elder:${siteId}:${elderId}`).toString('base64url').slice(0, 22);
-  return `${elderId}.${mac}`;
+  return references.elderReference(referenceContext(app), siteId, elderId);
 }
 
 export function readElderReference(app: FastifyInstance, siteId: number, reference: string): number | null {
-  const match = /^(\d{1,10})\.([A-Za-z0-9_-]{22})$/.exec(reference ?? '');
-  if (!match) return null;
-  const elderId = Number(match[1]);
-  return constantTimeEqual(elderReference(app, siteId, elderId), reference) ? elderId : null;
+  return references.readElderReference(referenceContext(app), siteId, reference);
 }
 
 export function positiveId(text: string): number | null {
