@@ -7,7 +7,7 @@ import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { memberInScope, memberSelfOrStaff, type MemberRow } from './access.ts';
 import { canManageMembers } from './permissions.ts';
-import { failure, nowMs, pageWindow, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { failure, nowMs, pageWindow, roleRefusal, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
 
@@ -68,6 +68,8 @@ export function searchCondition(rawQuery: string): SQL | null {
 
 /** Members in the actor's scope matching the search, newest first, paginated. */
 export function searchMembers(context: PeopleContext, actor: Actor, search: MemberSearch): Outcome<Page<MemberListItem>> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const window = pageWindow(search.page, search.pageSize);

@@ -1,16 +1,14 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { elderCategories } from '../../domain/elders/categories.ts';
 import { getElder, listElders } from '../../domain/elders/query.ts';
-import { registerElder, type ConsentInput, type ElderInput } from '../../domain/elders/register.ts';
+import { registerElderWithCard, type ConsentInput } from '../../domain/elders/register.ts';
 import { closeElder, updateElderCare } from '../../domain/elders/update.ts';
 import { elderServices } from '../../domain/hours/coverage.ts';
-import { memberIdByCardNumber } from '../../domain/members/cards.ts';
-import { villageChoices } from '../../domain/members/choices.ts';
+import { registrationChoices, villageChoices } from '../../domain/members/choices.ts';
 import { todayInShanghai } from '../../domain/members/context.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
 
 interface ElderFormValues {
@@ -59,8 +57,9 @@ function elderId(value: string): number {
 }
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-  const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
-  return reply.page('pages/elders/new', { form, villages, categories: elderCategories }, { titleKey: 'elders.new.title', status });
+  const villages = registrationChoices(peopleContext(app), request.requireUser().actor, request.locale);
+  if (!villages.ok) refuse(villages);
+  return reply.page('pages/elders/new', { form, villages: villages.value, categories: elderCategories }, { titleKey: 'elders.new.title', status });
 }
 
 async function showElder(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
@@ -108,7 +107,6 @@ function visitSummary(app: FastifyInstance, request: FastifyRequest, elderId: nu
 /** The list of elders, with filters. */
 function registerElderListRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: { category?: string; village?: string; q?: string; sensitive?: string; page?: string } }>('/elders', async (request, reply) => {
-    request.authorize(canManageMembers);
     const actor = request.requireUser().actor;
     const context = peopleContext(app);
     const filter = {
@@ -128,35 +126,26 @@ function registerElderListRoutes(app: FastifyInstance): void {
 /** Registering an elder. */
 function registerNewElderRoutes(app: FastifyInstance): void {
   app.get('/elders/new', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showNew(app, request, reply, { values: emptyValues, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
   });
 
   app.post('/elders', async (request, reply) => {
-    request.authorize(canManageMembers);
     const values = readForm(request.body);
     const key = readIdempotencyKey(request.body);
-    const errors: Record<string, string> = {};
-    let memberId: number | null = null;
-    if (values.memberCard) {
-      memberId = memberIdByCardNumber(peopleContext(app), values.memberCard);
-      if (memberId === null) errors.memberId = request.t('people.error.member_link_invalid');
-    }
     const consent: ConsentInput | null = values.consentGivenBy
       ? { givenBy: values.consentGivenBy as ConsentInput['givenBy'], givenByName: values.consentGivenByName, method: (values.consentMethod || 'invalid') as ConsentInput['method'] }
       : null;
-    const input: ElderInput = {
-      realName: values.realName, idNumber: values.idNumber, phone: values.phone, villageCode: values.villageCode, memberId,
+    const input = {
+      realName: values.realName, idNumber: values.idNumber, phone: values.phone, villageCode: values.villageCode, memberCard: values.memberCard,
       categories: values.categories, visitIntervalDays: values.visitIntervalDays.trim() === '' ? null : /^\d+$/.test(values.visitIntervalDays.trim()) ? Number(values.visitIntervalDays) : Number.NaN,
       familyContactName: values.familyContactName, familyContactRelation: values.familyContactRelation, familyContactPhone: values.familyContactPhone,
       consent, sensitiveConsent: consent && values.sensitiveConsent ? consent : null,
     };
-    const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), request.requireUser().actor, input, key);
-    if (!result || !result.ok) {
-      const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
-      const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
-      const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
-      return showNew(app, request, reply, { values, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
+    const result = registerElderWithCard(peopleContext(app), request.requireUser().actor, input, key);
+    if (!result.ok) {
+      const { errors, messages } = problemsToForm(result.problems, request.t);
+      const status = result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422;
+      return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }
     return reply.seeOther(`/elders/${result.value.elderId}?registered=1`);
   });
@@ -165,12 +154,10 @@ function registerNewElderRoutes(app: FastifyInstance): void {
 /** One elder: the page (with the visits received), care details and closing the record. */
 function registerElderRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/elders/:id', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showElder(app, request, reply, elderId(request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/elders/:id/care', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = elderId(request.params.id);
     const interval = field(request.body, 'visit_interval_days').trim();
     const giver = field(request.body, 'consent_given_by');
@@ -190,7 +177,6 @@ function registerElderRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/elders/:id/close', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = elderId(request.params.id);
     const result = closeElder(peopleContext(app), request.requireUser().actor, id, field(request.body, 'reason'));
     if (!result.ok) {

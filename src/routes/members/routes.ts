@@ -1,21 +1,20 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../domain/auth/accounts.ts';
+import { createMemberSignIn } from '../../domain/auth/accounts.ts';
 import { printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { scanCard } from '../../domain/members/card-scan.ts';
 import { withQrCodes } from '../../domain/members/card.ts';
-import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
-import { setMemberPin } from '../../domain/members/pin.ts';
-import { exportMemberData, exportMemberDataWithReason, exportOwnData, getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
+import { allVillageChoices, registrationChoices } from '../../domain/members/choices.ts';
+import { setMemberPin, setMemberPinByStaff } from '../../domain/members/pin.ts';
+import { exportMemberData, exportMemberDataWithReason, exportOwnData, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
 import { ownRecordPage } from '../../domain/members/own-record.ts';
-import { memberSignInView } from '../../domain/members/sign-in-view.ts';
+import { memberPage, type MemberSignInView } from '../../domain/members/sign-in-view.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import { forbidden, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { canManageMembers } from '../../domain/members/permissions.ts';
 import { parseId, peopleContext, problemsToForm, refuse, type FormState } from './support.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
@@ -39,27 +38,29 @@ function loadId(value: string): number {
 }
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
-  const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
-  return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
+  const villages = registrationChoices(peopleContext(app), request.requireUser().actor, request.locale);
+  if (!villages.ok) refuse(villages);
+  return reply.page('pages/members/new', { form, villages: villages.value }, { titleKey: 'members.new.title', status });
 }
 
-async function showMember(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-  const result = getMember(peopleContext(app), request.requireUser().actor, id);
-  if (!result.ok) refuse(result);
+/** The member's page for staff; `signIn` changes its sign-in part (a refused sign-in shows what was typed). */
+async function showMember(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200, signIn: (view: MemberSignInView) => Record<string, unknown> = () => ({})) {
+  const page = memberPage(peopleContext(app), request.requireUser().actor, id);
+  if (!page.ok) refuse(page);
+  const member = page.value.member;
   const query = request.query as Record<string, string | undefined>;
-  const signInView = { ...memberSignInView(peopleContext(app), request.requireUser().actor, id), error: '', phone: '' };
+  const signInView = { ...page.value.signIn, error: '', phone: '', ...signIn(page.value.signIn) };
   const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
   const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
   return reply.page(
     'pages/members/show',
-    { member: result.value, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
-    { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
+    { member, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
+    { titleKey: 'members.show.title', titleVariables: { name: member.realName }, status },
   );
 }
 
 async function showMemberWithSignInError(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, error: string, phone: string, status: number) {
-  const signIn = accountOfMember(app.db, id);
-  return showMember(app, request, reply, id, { signIn: { account: signIn, linkAccount: false, mayCreate: signIn === null, error, phone } }, status);
+  return showMember(app, request, reply, id, {}, status, (view) => ({ linkAccount: false, mayCreate: view.account === null, error, phone }));
 }
 
 async function renderCards(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
@@ -89,7 +90,6 @@ async function showJoin(app: FastifyInstance, request: FastifyRequest, reply: Fa
 /** The member list and search. */
 function registerListRoutes(app: FastifyInstance): void {
   app.get<{ Querystring: { q?: string; status?: string; page?: string } }>('/members', async (request, reply) => {
-    request.authorize(canManageMembers);
     const actor = request.requireUser().actor;
     const query = (request.query.q ?? '').slice(0, 40);
     const status = statusFilters.includes(request.query.status as MemberStatus) ? (request.query.status as MemberStatus) : '';
@@ -103,12 +103,10 @@ function registerListRoutes(app: FastifyInstance): void {
 /** Registering a member by staff. */
 function registerNewMemberRoutes(app: FastifyInstance): void {
   app.get('/members/new', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showNew(app, request, reply, emptyForm());
   });
 
   app.post('/members', async (request, reply) => {
-    request.authorize(canManageMembers);
     const values = memberForm(request.body);
     const key = readIdempotencyKey(request.body);
     const result = registerMember(peopleContext(app), request.requireUser().actor, values, key);
@@ -123,7 +121,6 @@ function registerNewMemberRoutes(app: FastifyInstance): void {
 /** The review queue of self-registrations. */
 function registerReviewRoutes(app: FastifyInstance): void {
   app.get('/members/review', async (request, reply) => {
-    request.authorize(canManageMembers);
     const result = pendingRegistrations(peopleContext(app), request.requireUser().actor);
     if (!result.ok) refuse(result);
     const reviewed = (request.query as { reviewed?: string }).reviewed ?? '';
@@ -131,7 +128,6 @@ function registerReviewRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/review', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = loadId(request.params.id);
     const decision = field(request.body, 'decision');
     const context = peopleContext(app);
@@ -151,12 +147,10 @@ function registerReviewRoutes(app: FastifyInstance): void {
 /** One member: the page, status, PIN, card reissue and a sign-in for the member (volunteer role in their village, must change the password at first sign-in). */
 function registerMemberRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/members/:id', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showMember(app, request, reply, loadId(request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/status', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = loadId(request.params.id);
     const action = field(request.body, 'action') === 'reactivate' ? 'reactivate' : 'suspend';
     const reason = field(request.body, 'reason');
@@ -169,12 +163,9 @@ function registerMemberRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/pin', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = loadId(request.params.id);
-    const pin = field(request.body, 'pin');
-    const confirm = field(request.body, 'pin_confirm');
-    if (pin !== confirm) return showMember(app, request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), request.requireUser().actor, id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
+    const entry = { pin: field(request.body, 'pin'), confirm: field(request.body, 'pin_confirm'), cardScan: field(request.body, 'card').slice(0, 300) };
+    const result = await setMemberPinByStaff(peopleContext(app), request.requireUser().actor, id, entry);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(app, request, reply, id, { pinError: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
@@ -183,7 +174,6 @@ function registerMemberRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = loadId(request.params.id);
     const result = reissueCard(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
@@ -191,15 +181,11 @@ function registerMemberRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/account', async (request, reply) => {
-    request.authorize(canCreateMemberSignIn);
     const id = loadId(request.params.id);
-    // Scope first: the member page refuses members outside the actor's area (403/404) before anything else.
-    const member = getMember(peopleContext(app), request.requireUser().actor, id);
-    if (!member.ok) refuse(member);
     const phone = field(request.body, 'phone').slice(0, 40);
     const result = await createMemberSignIn(app.db, request.requireUser().actor, { memberId: id, phone, temporaryPassword: field(request.body, 'temporary_password') }, request.ip, app.clock());
     if (!result.ok) {
-      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.not_allowed');
+      if (result.reason === 'forbidden') throw forbidden();
       if (result.reason === 'member_not_found') throw notFound('people.error.member_not_found');
       const status = result.reason === 'already_has_account' || result.reason === 'phone_taken' ? 409 : 422;
       const response = await showMemberWithSignInError(app, request, reply, id, request.t(`accounts.error.${result.reason}`), phone, status);
@@ -212,14 +198,11 @@ function registerMemberRoutes(app: FastifyInstance): void {
 /** Cards: one card, or an A4 sheet of several. */
 function registerCardRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
-    request.authorize(canManageMembers);
     return renderCards(app, request, reply, [loadId(request.params.id)], 'single');
   });
 
   app.get<{ Querystring: { ids?: string } }>('/members/cards', async (request, reply) => {
-    request.authorize(canManageMembers);
     const ids = [...new Set((request.query.ids ?? '').split(',').map((part) => parseId(part.trim())).filter((id): id is number => id !== null))].slice(0, 40);
-    if (ids.length === 0) throw notFound('people.error.member_not_found');
     return renderCards(app, request, reply, ids, 'sheet');
   });
 }
@@ -244,9 +227,7 @@ function registerOwnRecordRoutes(app: FastifyInstance): void {
   app.post<{ Params: { teamId: string } }>('/members/me/teams/:teamId', async (request, reply) => {
     const actor = request.requireUser().actor;
     const teamId = parseId(request.params.teamId);
-    if (!actor.memberId || teamId === null) throw notFound('people.error.team_not_found');
-    // Only teams of the member's own area (the ones the page offers): an id edited in the URL finds nothing.
-    if (!teamsToJoin(peopleContext(app), actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
+    if (teamId === null) throw notFound('people.error.team_not_found');
     const result = requestTeamMembership(peopleContext(app), actor, teamId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
@@ -274,7 +255,6 @@ function registerCopyRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = loadId(request.params.id);
     const reason = field(request.body, 'export_reason');
     const result = exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { memberIdByCardNumber } from '../../domain/members/cards.ts';
-import { canCreateTeams, canManageMembers } from '../../domain/members/permissions.ts';
+import { isRoleRefusal } from '../../domain/members/context.ts';
 import { teamPage, teamsIndex } from '../../domain/teams/pages.ts';
-import { addTeamMember, createActivity, createTeam, decideTeamMembership, setTeamLeader, type SponsorKind } from '../../domain/teams/teams.ts';
+import { addTeamMemberByCard, createActivity, createTeam, decideTeamMembership, setTeamLeader, type SponsorKind } from '../../domain/teams/teams.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
@@ -33,16 +32,15 @@ function teamId(value: string): number {
 /** The list of teams and the creation of a team. */
 function registerTeamListRoutes(app: FastifyInstance): void {
   app.get('/teams', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showIndex(app, request, reply, { values: { name: '', sponsorUnit: '', sponsorKind: '', regionCode: '' }, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
   });
 
   app.post('/teams', async (request, reply) => {
-    request.authorize(canCreateTeams);
     const values: TeamFormValues = { name: field(request.body, 'name'), sponsorUnit: field(request.body, 'sponsor_unit'), sponsorKind: field(request.body, 'sponsor_kind'), regionCode: field(request.body, 'region_code') };
     const key = readIdempotencyKey(request.body);
     const result = createTeam(peopleContext(app), request.requireUser().actor, { ...values, sponsorKind: values.sponsorKind as SponsorKind }, key);
     if (!result.ok) {
+      if (isRoleRefusal(result)) refuse(result);
       const { errors, messages } = problemsToForm(result.problems, request.t);
       return showIndex(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status);
     }
@@ -53,26 +51,21 @@ function registerTeamListRoutes(app: FastifyInstance): void {
 /** One team: the page, adding members and deciding requests to join, the leader, activities. */
 function registerTeamRoutes(app: FastifyInstance): void {
   app.get<{ Params: { id: string } }>('/teams/:id', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showTeam(app, request, reply, teamId(request.params.id));
   });
 
   app.post<{ Params: { id: string } }>('/teams/:id/members', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = teamId(request.params.id);
     const card = field(request.body, 'card_number').trim();
-    const memberId = card ? memberIdByCardNumber(peopleContext(app), card) : null;
-    if (memberId === null) return showTeam(app, request, reply, id, { section: 'members', message: request.t(card ? 'people.error.card_not_found' : 'teams.error.cardRequired') }, 422);
-    const result = addTeamMember(peopleContext(app), request.requireUser().actor, id, memberId, readIdempotencyKey(request.body));
+    const result = addTeamMemberByCard(peopleContext(app), request.requireUser().actor, id, card, readIdempotencyKey(request.body));
     if (!result.ok) {
-      if (result.status === 404) refuse(result);
+      if (result.status === 404 || isRoleRefusal(result)) refuse(result);
       return showTeam(app, request, reply, id, { section: 'members', message: request.t(result.problems[0]!.code, result.problems[0]!.params) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=member`);
   });
 
   app.post<{ Params: { id: string; membershipId: string } }>('/teams/:id/memberships/:membershipId', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = teamId(request.params.id);
     const membershipId = parseId(request.params.membershipId);
     if (membershipId === null) throw notFound('people.error.membership_not_found');
@@ -86,19 +79,17 @@ function registerTeamRoutes(app: FastifyInstance): void {
   });
 
   app.post<{ Params: { id: string } }>('/teams/:id/leader', async (request, reply) => {
-    request.authorize(canCreateTeams);
     const id = teamId(request.params.id);
     const memberId = parseId(field(request.body, 'member_id'));
-    const result = memberId === null ? null : setTeamLeader(peopleContext(app), request.requireUser().actor, id, memberId);
-    if (!result || !result.ok) {
-      if (result && (result.status === 403 || result.status === 404)) refuse(result);
+    const result = setTeamLeader(peopleContext(app), request.requireUser().actor, id, memberId);
+    if (!result.ok) {
+      if (result.status === 403 || result.status === 404) refuse(result);
       return showTeam(app, request, reply, id, { section: 'leader', message: request.t('people.error.leader_not_member') }, 422);
     }
     return reply.seeOther(`/teams/${id}?done=leader`);
   });
 
   app.post<{ Params: { id: string } }>('/teams/:id/activities', async (request, reply) => {
-    request.authorize(canManageMembers);
     const id = teamId(request.params.id);
     const result = createActivity(peopleContext(app), request.requireUser().actor, id, { activityDate: field(request.body, 'activity_date'), place: field(request.body, 'place'), theme: field(request.body, 'theme') }, readIdempotencyKey(request.body));
     if (!result.ok) {
