@@ -11,7 +11,8 @@ import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
-import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
+import { parseId, peopleContext, refuse } from '../members/support.ts';
+import { noErrors, problemsToForm } from '../../plugins/forms.ts';
 
 interface ElderFormValues {
   realName: string;
@@ -153,10 +154,10 @@ function registerNewElderRoutes(app: FastifyInstance): void {
     };
     const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), request.requireUser().actor, input, key);
     if (!result || !result.ok) {
-      const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
+      const mapped = result ? problemsToForm(request.t, result.problems) : noErrors;
       const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
-      const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
-      return showNew(app, request, reply, { values, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
+      const allErrors: Record<string, string> = { ...errors, ...mapped.byField };
+      return showNew(app, request, reply, { values, errors: allErrors, messages: mapped.general, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }
     return reply.seeOther(`/elders/${result.value.elderId}?registered=1`);
   });
@@ -184,7 +185,7 @@ function registerElderRoutes(app: FastifyInstance): void {
     });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showElder(app, request, reply, id, { careErrors: problemsToForm(result.problems, request.t).errors }, result.status);
+      return showElder(app, request, reply, id, { careErrors: problemsToForm(request.t, result.problems).byField }, result.status);
     }
     return reply.seeOther(`/elders/${id}?done=updated`);
   });

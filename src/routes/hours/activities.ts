@@ -12,7 +12,8 @@ import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import { formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+import { noErrors, problemsToForm, type FormErrors } from '../../plugins/forms.ts';
 
 function loadActivity(context: HoursContext, request: FastifyRequest, id: string): ActivityInfo {
   const user = request.requireUser();
@@ -69,7 +70,7 @@ function registerSignInRoutes(app: FastifyInstance, context: HoursContext): void
     const activity = loadActivity(context, request, request.params.id);
     const outcome = openSignIn(context, user.actor, activity.id, field(request.body, 'service_type') || 'culture_sport', field(request.body, 'village_code'));
     if (!outcome.ok) {
-      if (outcome.status === 422) return showSignIn(context, request, reply, activity, 422, formErrors(request, outcome.problems));
+      if (outcome.status === 422) return showSignIn(context, request, reply, activity, 422, problemsToForm(request.t, outcome.problems));
       throw problemOf(outcome);
     }
     return reply.seeOther(`/activities/${activity.id}/sign-in`);

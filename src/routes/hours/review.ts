@@ -11,7 +11,8 @@ import { field } from '../../lib/forms.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import { fieldList, formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+import { noErrors, problemsToForm, type FormErrors } from '../../plugins/forms.ts';
 
 function isDefaultOrder(order: QueueOrder): boolean {
   return order.sort === defaultQueueOrder.sort && order.direction === defaultQueueOrder.direction;
@@ -115,7 +116,7 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
     const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
     if (!outcome.ok && isOwnDecision(context, record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
-      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
+      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: problemsToForm(request.t, outcome.problems), reverse: noErrors }, 422);
       if (isRaceLost(outcome)) return showRaceLost(context, request, reply, record.id);
       throw problemOf(outcome);
     }
@@ -131,7 +132,7 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
     if (!outcome.ok) {
       if (outcome.status === 422 || outcome.status === 409) {
-        return showRecord(context, request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
+        return showRecord(context, request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: problemsToForm(request.t, outcome.problems) }, outcome.status);
       }
       throw problemOf(outcome);
     }

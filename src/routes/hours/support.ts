@@ -23,26 +23,6 @@ export function formatters(request: FastifyRequest) {
   };
 }
 
-export interface FormErrors {
-  /** Messages in the user's language, in order, for the summary at the top. */
-  summary: string[];
-  /** The first message for each field. */
-  byField: Record<string, string>;
-}
-
-export function formErrors(request: FastifyRequest, problems: readonly Problem[]): FormErrors {
-  const summary: string[] = [];
-  const byField: Record<string, string> = {};
-  for (const problem of problems) {
-    const message = request.t(problem.code, problem.params);
-    summary.push(message);
-    if (problem.field && !(problem.field in byField)) byField[problem.field] = message;
-  }
-  return { summary, byField };
-}
-
-export const noErrors: FormErrors = { summary: [], byField: {} };
-
 /** A domain refusal shown as an error page (or fragment) in the user's language. */
 export function problemOf(outcome: { status: number; problems: readonly Problem[] }): HttpProblem {
   const first = outcome.problems[0] ?? { code: 'errors.badRequest.message' };
