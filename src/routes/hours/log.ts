@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
-import type { HoursContext } from '../../domain/hours/context.ts';
+import type { DomainContext } from '../../domain/hours/context.ts';
 import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
@@ -98,7 +98,7 @@ function mode(request: FastifyRequest): 'staff' | 'self' {
   throw new HttpProblem(403, 'hours.error.not_a_member');
 }
 
-async function showForm(app: FastifyInstance, context: HoursContext, request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
+async function showForm(app: FastifyInstance, context: DomainContext, request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
   const user = request.requireUser();
   const staff = mode(request) === 'staff';
   if (!staff && (user.actor.memberId ?? null) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
@@ -123,7 +123,7 @@ async function showForm(app: FastifyInstance, context: HoursContext, request: Fa
 }
 
 /** The form that logs a service: for oneself, or by staff for a member. */
-function registerLogFormRoutes(app: RouteApp, context: HoursContext): void {
+function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
   app.get('/hours/new', async (request, reply) => {
     mode(request);
     return showForm(app, context, request, reply, readValues(request.query, shanghaiDateOf(app.clock())), noErrors);
@@ -144,7 +144,7 @@ function registerLogFormRoutes(app: RouteApp, context: HoursContext): void {
       return showForm(app, context, request, reply, refused, problemsToForm(request.t, [{ code: 'hours.error.form_expired' }]), 400);
     }
     const input = logInput(request.body, staff, values.idempotencyKey, today);
-    const outcome = await logServiceWithPin(context, { db: app.db, keys: app.secrets, now: app.clock }, user.actor, input);
+    const outcome = await logServiceWithPin(context, user.actor, input);
     if (!outcome.ok) return showForm(app, context, request, reply, refused, problemsToForm(request.t, outcome.problems), outcome.status);
     const record = outcome.value.record;
     return reply.seeOther(`/hours/records/${record.id}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
@@ -155,7 +155,7 @@ function registerLogFormRoutes(app: RouteApp, context: HoursContext): void {
 const RecipientQuery = Form.object({ recipient_query: Form.optional(Form.text(200)), elder_id: Form.optional(Form.text(12)) });
 
 /** htmx: the recipient choices for what was typed so far. */
-function registerRecipientRoutes(app: RouteApp, context: HoursContext): void {
+function registerRecipientRoutes(app: RouteApp, context: DomainContext): void {
   app.get('/hours/recipients', { schema: { querystring: RecipientQuery } }, async (request, reply) => {
     const user = request.requireUser();
     mode(request);

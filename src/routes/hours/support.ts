@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { HoursContext, Problem } from '../../domain/hours/context.ts';
+import type { DomainContext, Problem } from '../../domain/hours/context.ts';
 import { shanghaiDateOf, shanghaiTimeOf } from '../../domain/hours/time.ts';
 import { durationText, signedDurationText } from '../../lib/duration.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 
-export function hoursContext(app: FastifyInstance): HoursContext {
-  return { db: app.db, now: app.clock };
+/** The kernel's context for this app: its database, its data keys, its clock. */
+export function hoursContext(app: FastifyInstance): DomainContext {
+  return { db: app.db, keys: app.secrets, now: app.clock };
 }
 
 /** Formatting helpers handed to templates as `it.f`. */
