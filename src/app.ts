@@ -167,6 +167,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Requests that arrive while the server shuts down get our localized 503 page (below), not Fastify's JSON.
     return503OnClosing: false,
     routerOptions: { querystringParser: parseQueryString },
+    // Route schemas (TypeBox, src/lib/form-schema.ts): every refused field is reported so the form marks them all
+    // (bodies are small: bodyLimit above); `messageKey` is an annotation naming the sentence shown for a field.
+    ajv: { customOptions: { allErrors: true, keywords: ['messageKey'] } },
   });
   const onRoute = options.onRoute;
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));

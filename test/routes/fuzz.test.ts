@@ -67,6 +67,8 @@ const routeFiles = (readdirSync('src/routes', { recursive: true }) as string[])
 function fieldNames(source: string): string[] {
   const names = new Set<string>();
   for (const match of source.matchAll(/\b(?:field|fieldList|many)\(\s*(?:request\.body|body|source)\s*,\s*'([A-Za-z0-9_]+)'/g)) names.add(match[1]!);
+  // Fields a route declares in its TypeBox schema (`name: Form.text(40)`, src/lib/form-schema.ts).
+  for (const match of source.matchAll(/^\s+([a-z][a-z0-9_]*): Form\./gm)) names.add(match[1]!);
   if (source.includes('readIdempotencyKey(')) names.add('idempotency_key');
   if (source.includes('qty_')) for (const id of [fixtures.item.home, fixtures.item.away]) names.add(`qty_${id}`);
   return [...names];

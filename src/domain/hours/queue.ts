@@ -3,7 +3,7 @@ import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
-import type { Actor, HoursContext } from './context.ts';
+import type { Actor, KeylessContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 
 /** The verification queue: pending records in the reviewer's scope, filtered, sorted and paged, with the options of its filters and the labels of listed records. */
@@ -106,7 +106,7 @@ function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
 }
 
 /** How many pending records match (the queue shows a page of them). */
-export function queueTotal(context: HoursContext, actor: Actor, filter: QueueFilter = {}): number {
+export function queueTotal(context: KeylessContext, actor: Actor, filter: QueueFilter = {}): number {
   const row = context.db
     .select({ total: sql<number>`count(*)` })
     .from(serviceRecords)
@@ -117,7 +117,7 @@ export function queueTotal(context: HoursContext, actor: Actor, filter: QueueFil
 }
 
 /** The villages and volunteers of every pending record in scope (DISTINCT, not just the page shown), for the filters. */
-export function queueFilterOptions(context: HoursContext, actor: Actor): {
+export function queueFilterOptions(context: KeylessContext, actor: Actor): {
   villages: { code: string; villageNameZh: string; villageNameEn: string | null }[];
   volunteers: { id: number; name: string }[];
 } {
@@ -143,7 +143,7 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
 }
 
 /** Pending records in the reviewer's scope (by the village where the service happened), in `filter.order` (oldest submitted first by default); a page of `limit` from `offset`. */
-export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
+export function verificationQueue(context: KeylessContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
   const conditions = queueConditions(actor, filter);
   const ownMemberId = (actor.memberId ?? null);
   const rows = context.db
@@ -203,7 +203,7 @@ export interface RecordLabel {
 }
 
 /** Labels of the listed records the actor may verify (others are left out: their names are not the actor's to see). */
-export function recordLabels(context: HoursContext, actor: Actor, recordIds: readonly number[]): RecordLabel[] {
+export function recordLabels(context: KeylessContext, actor: Actor, recordIds: readonly number[]): RecordLabel[] {
   const ids = [...new Set(recordIds)].slice(0, 500);
   if (ids.length === 0) return [];
   const rows = context.db

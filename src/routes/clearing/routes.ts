@@ -6,8 +6,9 @@ import { canSetPolicy, getPolicy, setPolicy } from '../../domain/redemption/poli
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { amountFieldsBlank, amountFieldValues, minutesFromAmountFields, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
 import { durationParts } from '../../lib/duration.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 /**
  * Inter-county clearing for offices: positions from the ledger per county and
@@ -39,7 +40,7 @@ const clearingRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
       policy: getPolicy(app.db),
       settled: field(request.query, 'settled') === '1', policySaved: field(request.query, 'policy') === '1',
-      values, errors: problemMessages(request.t, problems), durationParts, idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemsToForm(request.t, problems).summary, durationParts, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.clearing.title', status });
   }
 

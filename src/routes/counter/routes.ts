@@ -12,8 +12,9 @@ import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import {
-  elderReference, memberReference, positiveId, problemMessages, readElderReference, readMemberReference, redemptionContext,
+  elderReference, memberReference, positiveId, readElderReference, readMemberReference, redemptionContext,
 } from '../sites/shared.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 /**
  * The counter of a partner site: find the member (card QR URL /c/<token>,
@@ -40,7 +41,7 @@ function sitePage(
   elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
 ) {
   const recent = recentBaskets(redemptionContext(app), site.id, 10).map((redemption) => ({ ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale) }));
-  return reply.page('pages/counter/site', { site, recent, lookup, errors: problemMessages(request.t, problems), elderForm }, {
+  return reply.page('pages/counter/site', { site, recent, lookup, errors: problemsToForm(request.t, problems).summary, elderForm }, {
     titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
   });
 }
@@ -57,7 +58,7 @@ function basketPage(app: FastifyInstance, request: FastifyRequest, reply: Fastif
   if (!form) throw notFound('redemption.error.member_not_found');
   return reply.page('pages/counter/basket', {
     present: form.present, site, member: form.member, reference: (request.params as { ref: string }).ref, items: form.items,
-    values, errors: problemMessages(request.t, form.problems), idempotencyKey: values.idempotency_key ?? '', canUseVoucher: form.canUseVoucher,
+    values, errors: problemsToForm(request.t, form.problems).summary, idempotencyKey: values.idempotency_key ?? '', canUseVoucher: form.canUseVoucher,
   }, { titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status });
 }
 
@@ -72,7 +73,7 @@ function elderBasketPage(app: FastifyInstance, request: FastifyRequest, reply: F
   if (!form) throw notFound('redemption.error.elder_not_found');
   return reply.page('pages/counter/elder', {
     site, elder: form.elder, reference: (request.params as { ref: string }).ref, items: form.items,
-    values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+    values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
   }, { titleKey: 'redemption.counter.elderTitle', titleVariables: { name: site.name }, status });
 }
 
@@ -103,7 +104,7 @@ function basketStatusPage(
   const shown = basketStatus(redemptionContext(app), redemption);
   const receipt = shown.receipt;
   return reply.page('pages/counter/receipt', {
-    site, redemption, member: shown.member, elder: shown.elder, attestValues, receipt, lines: shown.lines, errors: problemMessages(request.t, problems),
+    site, redemption, member: shown.member, elder: shown.elder, attestValues, receipt, lines: shown.lines, errors: problemsToForm(request.t, problems).summary,
     payerName: shown.payerName, pinSetByStaff: shown.pinSetByStaff, balanceNow: shown.balanceNow, canVoid: shown.canVoid,
     when: receipt ? formatDateTime(receipt.confirmedAtMs, request.locale) : formatDateTime(redemption.createdAtMs, request.locale),
     pinLockedUntil: shown.member?.pinLockedUntilMs ? formatDateTime(shown.member.pinLockedUntilMs, request.locale) : null,
@@ -146,7 +147,7 @@ function registerFindRoutes(app: FastifyInstance): void {
     if (!found.ok) {
       // Only a service station shows the elder search (and its errors); elsewhere the refusal is the page's own.
       if (site.kind !== 'service_station') return sitePage(app, request, reply, site, found.problems, '', found.status);
-      return sitePage(app, request, reply, site, [], '', found.status, { values, errors: problemMessages(request.t, found.problems) });
+      return sitePage(app, request, reply, site, [], '', found.status, { values, errors: problemsToForm(request.t, found.problems).summary });
     }
     // An elder who is also a member pays like any member: card and PIN.
     if (found.value.memberId !== null) return reply.seeOther(`/counter/${site.id}/m/${memberReference(app, site.id, found.value.memberId)}`);

@@ -9,7 +9,8 @@ import { todayInShanghai } from '../../domain/members/context.ts';
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
+import { parseId, peopleContext, refuse } from '../members/support.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 interface ElderFormValues {
   realName: string;
@@ -143,7 +144,7 @@ function registerNewElderRoutes(app: FastifyInstance): void {
     };
     const result = registerElderWithCard(peopleContext(app), request.requireUser().actor, input, key);
     if (!result.ok) {
-      const { errors, messages } = problemsToForm(result.problems, request.t);
+      const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
       const status = result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422;
       return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }
@@ -171,7 +172,7 @@ function registerElderRoutes(app: FastifyInstance): void {
     });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showElder(app, request, reply, id, { careErrors: problemsToForm(result.problems, request.t).errors }, result.status);
+      return showElder(app, request, reply, id, { careErrors: problemsToForm(request.t, result.problems).byField }, result.status);
     }
     return reply.seeOther(`/elders/${id}?done=updated`);
   });

@@ -7,7 +7,8 @@ import { canRegisterRelatives, canUseGifts, giveCredits, mayGiveFrom, mayRegiste
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { minutesFromHours, positiveId, redemptionContext } from '../sites/shared.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 /**
  * The amount as typed: 小时 and 分钟 fields; the old decimal-hours field
@@ -26,7 +27,7 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       relativeDone: field(request.query, 'relative') === '1',
       // A refused PIN puts the cursor back in the PIN box.
       pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
-      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.gifts.title', status });
   }
 

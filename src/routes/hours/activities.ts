@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { HoursContext } from '../../domain/hours/context.ts';
+import { nowOf, type DomainContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import {
   activitiesFor, activityVillages, attendanceOf, attendanceOfMember, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
@@ -12,9 +12,10 @@ import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import { formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+import { noErrors, problemsToForm, type FormErrors } from '../../plugins/forms.ts';
 
-function loadActivity(context: HoursContext, request: FastifyRequest, id: string): ActivityInfo {
+function loadActivity(context: DomainContext, request: FastifyRequest, id: string): ActivityInfo {
   const user = request.requireUser();
   const activity = findActivity(context, positiveInteger(id) ?? 0);
   // An activity the user may not run is answered exactly like a missing one.
@@ -22,23 +23,23 @@ function loadActivity(context: HoursContext, request: FastifyRequest, id: string
   return activity;
 }
 
-async function codeView(context: HoursContext, request: FastifyRequest, activityId: number) {
+async function codeView(context: DomainContext, request: FastifyRequest, activityId: number) {
   const session = sessionOf(context, activityId);
   if (!session || session.closedAtMs !== null) return null;
-  const path = checkInPath(session, context.now());
+  const path = checkInPath(session, nowOf(context));
   const url = `${request.protocol}://${request.host}${path}`;
   const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
   return { url, svg, activityId };
 }
 
-async function showSignIn(context: HoursContext, request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200, errors: FormErrors = noErrors) {
+async function showSignIn(context: DomainContext, request: FastifyRequest, reply: FastifyReply, activity: ActivityInfo, status = 200, errors: FormErrors = noErrors) {
   const session = sessionOf(context, activity.id);
   const query = request.query as Record<string, string | undefined>;
   return reply.page(
     'pages/hours/sign-in',
     {
       activity, session, code: await codeView(context, request, activity.id), attendance: session ? attendanceOf(context, session.id) : [],
-      types: typesInForce(context, shanghaiDateOf(context.now())).filter((type) => type.active), f: formatters(request),
+      types: typesInForce(context, shanghaiDateOf(nowOf(context))).filter((type) => type.active), f: formatters(request),
       villages: session ? [] : activityVillages(context, activity), errors, values: { serviceType: field(request.body, 'service_type'), village: field(request.body, 'village_code') },
       closedCount: positiveInteger(query.records) ?? (query.records === '0' ? 0 : null),
       skipped: (query.skipped ?? '').split(',').filter((entry) => /^\d{1,9}\.(overlapping|over_daily_max|too_short)$/.test(entry)).slice(0, 200).map((entry) => {
@@ -51,7 +52,7 @@ async function showSignIn(context: HoursContext, request: FastifyRequest, reply:
 }
 
 /** The activities list and an activity's sign-in screen: opening it, its QR code, closing it. */
-function registerSignInRoutes(app: FastifyInstance, context: HoursContext): void {
+function registerSignInRoutes(app: FastifyInstance, context: DomainContext): void {
   app.get('/activities', async (request, reply) => {
     const user = request.requireUser();
     const activities = activitiesFor(context, user.actor);
@@ -69,7 +70,7 @@ function registerSignInRoutes(app: FastifyInstance, context: HoursContext): void
     const activity = loadActivity(context, request, request.params.id);
     const outcome = openSignIn(context, user.actor, activity.id, field(request.body, 'service_type') || 'culture_sport', field(request.body, 'village_code'));
     if (!outcome.ok) {
-      if (outcome.status === 422) return showSignIn(context, request, reply, activity, 422, formErrors(request, outcome.problems));
+      if (outcome.status === 422) return showSignIn(context, request, reply, activity, 422, problemsToForm(request.t, outcome.problems));
       throw problemOf(outcome);
     }
     return reply.seeOther(`/activities/${activity.id}/sign-in`);
@@ -94,7 +95,7 @@ function registerSignInRoutes(app: FastifyInstance, context: HoursContext): void
 }
 
 /** A volunteer's check-in: the QR code's public link, the ticket page and checking in or out. */
-function registerCheckInRoutes(app: FastifyInstance, context: HoursContext): void {
+function registerCheckInRoutes(app: FastifyInstance, context: DomainContext): void {
 
   /**
    * What the phone camera opens. Public, so a volunteer who is not signed in

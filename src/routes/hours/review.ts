@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { HoursContext } from '../../domain/hours/context.ts';
+import type { DomainContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
@@ -11,7 +11,8 @@ import { field } from '../../lib/forms.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import { fieldList, formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+import { noErrors, problemsToForm, type FormErrors } from '../../plugins/forms.ts';
 
 function isDefaultOrder(order: QueueOrder): boolean {
   return order.sort === defaultQueueOrder.sort && order.direction === defaultQueueOrder.direction;
@@ -30,14 +31,14 @@ function sortColumns(filterQuery: string, order: QueueOrder) {
   }));
 }
 
-function loadRecord(context: HoursContext, id: string): ServiceRecord {
+function loadRecord(context: DomainContext, id: string): ServiceRecord {
   const recordId = positiveInteger(id);
   const record = recordId ? findRecord(context, recordId) : undefined;
   if (!record) throw notFound('hours.error.record_not_found');
   return record;
 }
 
-function villagePath(context: HoursContext, record: ServiceRecord): string {
+function villagePath(context: DomainContext, record: ServiceRecord): string {
   return recordVillagePath(context, record);
 }
 
@@ -47,7 +48,7 @@ interface RaceLost {
   backHref: string;
 }
 
-async function showRecord(context: HoursContext, request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
+async function showRecord(context: DomainContext, request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
   const page = recordPage(context, request.requireUser().actor, record);
   // Someone else's record outside the scope is answered exactly like a missing one.
   if (!page) throw notFound('hours.error.record_not_found');
@@ -66,7 +67,7 @@ async function showRecord(context: HoursContext, request: FastifyRequest, reply:
 }
 
 /** The record as it is now was decided with `status` by this user (read after the attempt: a parallel tap may have decided it). */
-function isOwnDecision(context: HoursContext, recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
+function isOwnDecision(context: DomainContext, recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
   const now = findRecord(context, recordId);
   return now?.status === status && now.reviewedByUserId === userId;
 }
@@ -77,7 +78,7 @@ function isRaceLost(outcome: { ok: false; problems: readonly { code: string }[] 
 }
 
 /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
-function showRaceLost(context: HoursContext, request: FastifyRequest, reply: FastifyReply, recordId: number) {
+function showRaceLost(context: DomainContext, request: FastifyRequest, reply: FastifyReply, recordId: number) {
   const now = findRecord(context, recordId)!;
   const by = userDisplayName(context, now.reviewedByUserId) ?? '';
   const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
@@ -86,7 +87,7 @@ function showRaceLost(context: HoursContext, request: FastifyRequest, reply: Fas
 }
 
 /** One record: its page, and approving, rejecting or reversing it. */
-function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void {
+function registerRecordRoutes(app: FastifyInstance, context: DomainContext): void {
   app.get<{ Params: { id: string } }>('/hours/records/:id', async (request, reply) => {
     return showRecord(context, request, reply, loadRecord(context, request.params.id), { reject: noErrors, reverse: noErrors });
   });
@@ -115,7 +116,7 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
     const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
     if (!outcome.ok && isOwnDecision(context, record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
-      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
+      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: problemsToForm(request.t, outcome.problems), reverse: noErrors }, 422);
       if (isRaceLost(outcome)) return showRaceLost(context, request, reply, record.id);
       throw problemOf(outcome);
     }
@@ -131,7 +132,7 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
     if (!outcome.ok) {
       if (outcome.status === 422 || outcome.status === 409) {
-        return showRecord(context, request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
+        return showRecord(context, request, reply, findRecord(context, record.id)!, { reject: noErrors, reverse: problemsToForm(request.t, outcome.problems) }, outcome.status);
       }
       throw problemOf(outcome);
     }
@@ -140,7 +141,7 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
 }
 
 /** The verification queue (filtered, sorted, paged) and approving many records at once. */
-function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void {
+function registerQueueRoutes(app: FastifyInstance, context: DomainContext): void {
   app.get('/hours/queue', async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);

@@ -7,7 +7,8 @@ import { shanghaiDateOf, addDays } from '../../domain/hours/time.ts';
 import { field } from '../../lib/forms.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { fieldList, formatters, formErrors, hoursContext, noErrors, type FormErrors } from './support.ts';
+import { fieldList, formatters, hoursContext } from './support.ts';
+import { noErrors, problemsToForm, type FormErrors } from '../../plugins/forms.ts';
 
 const standardRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   const context = hoursContext(app);
@@ -58,7 +59,7 @@ const standardRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     if (!isTopOffice(context, user.actor)) throw new HttpProblem(403, 'hours.error.top_office_only');
     const values = { effectiveDate: field(request.body, 'effective_date'), note: field(request.body, 'note'), rows: rowsFromBody(request.body) };
     const outcome = publishVersion(context, user.actor, { effectiveDate: values.effectiveDate, note: values.note, types: values.rows }, request.ip);
-    if (!outcome.ok) return showStandard(request, reply, { values, errors: formErrors(request, outcome.problems) }, null, outcome.status);
+    if (!outcome.ok) return showStandard(request, reply, { values, errors: problemsToForm(request.t, outcome.problems) }, null, outcome.status);
     return reply.seeOther('/hours/standard?published=1');
   });
 
@@ -70,7 +71,7 @@ const standardRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       unreviewedExpiryDays: field(request.body, 'unreviewed_expiry_days'), autoApprove: field(request.body, 'auto_approve') === '1',
     };
     const outcome = updatePolicy(context, user.actor, { ...values, autoApproveCardConfirmed: values.autoApprove });
-    if (!outcome.ok) return showStandard(request, reply, null, { values, errors: formErrors(request, outcome.problems) }, outcome.status);
+    if (!outcome.ok) return showStandard(request, reply, null, { values, errors: problemsToForm(request.t, outcome.problems) }, outcome.status);
     return reply.seeOther('/hours/standard?policy=1#policy-title');
   });
 };

@@ -15,7 +15,8 @@ import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts
 import { formatDateTime } from '../../lib/time.ts';
 import { forbidden, notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { parseId, peopleContext, problemsToForm, refuse, type FormState } from './support.ts';
+import { parseId, peopleContext, refuse, type FormState } from './support.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
 
@@ -111,7 +112,7 @@ function registerNewMemberRoutes(app: FastifyInstance): void {
     const key = readIdempotencyKey(request.body);
     const result = registerMember(peopleContext(app), request.requireUser().actor, values, key);
     if (!result.ok) {
-      const { errors, messages } = problemsToForm(result.problems, request.t);
+      const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
       return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
     }
     return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
@@ -278,7 +279,7 @@ function registerPublicRoutes(app: FastifyInstance): void {
     }
     const result = selfRegisterMember(peopleContext(app), values, key);
     if (!result.ok) {
-      const { errors, messages } = problemsToForm(result.problems, request.t);
+      const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
       // What was typed stays, a mistyped ID number included (the person corrects one digit), and so does the consent tick.
       return showJoin(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422, true);
     }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PeopleContext, Problem, Refusal } from '../../domain/members/context.ts';
-import type { Translate } from '../../i18n/index.ts';
+import type { PeopleContext, Refusal } from '../../domain/members/context.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 
 /** The people domain's context for this app: its database, its data keys, its clock. */
@@ -15,18 +14,6 @@ export interface FormState<Values> {
   /** Messages not tied to one field. */
   messages: string[];
   idempotencyKey: string;
-}
-
-/** Turns domain problems into messages per field (first problem per field wins) and general messages. */
-export function problemsToForm(problems: readonly Problem[], t: Translate): { errors: Record<string, string>; messages: string[] } {
-  const errors: Record<string, string> = {};
-  const messages: string[] = [];
-  for (const problem of problems) {
-    const text = t(problem.code, problem.params);
-    if (problem.field && !(problem.field in errors)) errors[problem.field] = text;
-    else if (!problem.field) messages.push(text);
-  }
-  return { errors, messages };
 }
 
 /** Refusals that are not about a form field (403, 404, 409 on an object) become the app's problem pages. */

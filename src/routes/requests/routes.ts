@@ -8,7 +8,8 @@ import {
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { amountFieldValues, minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { amountFieldValues, minutesFromAmountFields, positiveId, redemptionContext } from '../sites/shared.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 /** Volunteers (members) and coordinators see and act on the service requests of their area. */
 export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
@@ -18,7 +19,7 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     const board = requestsBoard(redemptionContext(app), request.requireUser().actor);
     return reply.page('pages/requests/index', {
       ...board, categories: serviceCategories,
-      posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+      posted: field(request.query, 'posted') === '1', values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.requests.title', status });
   }
 

@@ -12,8 +12,9 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
+import { minutesFromAmountFields, positiveId, redemptionContext } from './shared.ts';
 import { durationParts } from '../../lib/duration.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 /**
  * Partner sites: the public list of sites and what they offer (/sites), the
@@ -25,7 +26,7 @@ import { durationParts } from '../../lib/duration.ts';
 const siteNotFound = 'redemption.error.site_not_found';
 
 function newSitePage(request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, problems: Problem[], status = 200) {
-  return reply.page('pages/sites/new', { values, kinds: siteKinds, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotencyKey }, { titleKey: 'redemption.siteNew.title', status });
+  return reply.page('pages/sites/new', { values, kinds: siteKinds, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotencyKey }, { titleKey: 'redemption.siteNew.title', status });
 }
 
 function loadSite(app: FastifyInstance, request: FastifyRequest): Site {
@@ -48,7 +49,7 @@ function managePage(app: FastifyInstance, request: FastifyRequest, reply: Fastif
     movements: movementsOf(app.db, site.id).map((movement) => ({ ...movement, when: formatDateTime(movement.atMs, request.locale) })),
     canManage: authorize(user.actor, canManageSites, { regionPath: site.villagePath }) !== null,
     saved: field(request.query, 'saved') === '1',
-    errors: problemMessages(request.t, problems),
+    errors: problemsToForm(request.t, problems).summary,
     durationParts,
   }, { titleKey: 'redemption.site.title', titleVariables: { name: site.name }, status });
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
-import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
-import type { Translate } from '../../i18n/index.ts';
+import type { RedemptionContext } from '../../domain/redemption/context.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
 import { field } from '../../lib/forms.ts';
 
@@ -46,11 +45,6 @@ export function minutesFromHours(text: string): number {
   const trimmed = (text ?? '').trim();
   if (!/^\d{1,4}(\.\d{1,2})?$/.test(trimmed)) return Number.NaN;
   return Math.round(Number(trimmed) * 60);
-}
-
-/** The sentences of a domain refusal, in the user's language (minute amounts shown by the messages' {name:duration}). */
-export function problemMessages(t: Translate, problems: readonly Problem[]): string[] {
-  return problems.map((problem) => t(problem.code, problem.params));
 }
 
 /**

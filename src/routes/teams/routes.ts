@@ -5,7 +5,8 @@ import { addTeamMemberByCard, createActivity, createTeam, decideTeamMembership, 
 import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
+import { parseId, peopleContext, refuse } from '../members/support.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: string; regionCode: string }
 
@@ -41,7 +42,7 @@ function registerTeamListRoutes(app: FastifyInstance): void {
     const result = createTeam(peopleContext(app), request.requireUser().actor, { ...values, sponsorKind: values.sponsorKind as SponsorKind }, key);
     if (!result.ok) {
       if (isRoleRefusal(result)) refuse(result);
-      const { errors, messages } = problemsToForm(result.problems, request.t);
+      const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
       return showIndex(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status);
     }
     return reply.seeOther(`/teams/${result.value.teamId}`);
@@ -94,7 +95,7 @@ function registerTeamRoutes(app: FastifyInstance): void {
     const result = createActivity(peopleContext(app), request.requireUser().actor, id, { activityDate: field(request.body, 'activity_date'), place: field(request.body, 'place'), theme: field(request.body, 'theme') }, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      const { errors, messages } = problemsToForm(result.problems, request.t);
+      const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
       return showTeam(app, request, reply, id, { section: 'activity', message: [...Object.values(errors), ...messages].join(' ') }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=activity`);

@@ -6,7 +6,8 @@ import { canGrantVouchers, findGrantableElders, grantVouchers, grantableRegions,
 import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { amountFieldValues, minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { amountFieldValues, minutesFromAmountFields, positiveId, redemptionContext } from '../sites/shared.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 /** Offices grant vouchers (消费券) to registered elders, one or a whole category in a region. */
 const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
@@ -26,7 +27,7 @@ const vouchersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/vouchers/index', {
       grants, done: grants.find((grant) => grant.id === doneId) ?? null, categories: elderCategoryCodes,
       find, searched: find !== '', elders, regions: grantableRegions(context, user.actor),
-      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.vouchers.title', status });
   }
 
