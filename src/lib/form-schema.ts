@@ -60,7 +60,7 @@ function checkbox(value = '1', options?: FieldOptions) {
 }
 
 /** A repeated field (a checkbox list): one value or several arrive as a list. */
-function list(item: TSchema = text(200), maxItems = 100) {
+function list<Item extends TSchema>(item: Item, maxItems = 100) {
   return Type.Array(item, { maxItems });
 }
 

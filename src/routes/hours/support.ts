@@ -29,16 +29,3 @@ export function problemOf(outcome: { status: number; problems: readonly Problem[
   const first = outcome.problems[0] ?? { code: 'errors.badRequest.message' };
   return new HttpProblem(outcome.status, first.code, first.params);
 }
-
-export function positiveInteger(value: string | undefined): number | null {
-  return value !== undefined && /^\d{1,9}$/.test(value) && Number(value) > 0 ? Number(value) : null;
-}
-
-/** The fields of a checkbox list or repeated field as strings. */
-export function fieldList(body: unknown, name: string): string[] {
-  if (typeof body !== 'object' || body === null) return [];
-  const value = (body as Record<string, unknown>)[name];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
-}
