@@ -47,7 +47,7 @@ function translated(request: FastifyRequest, errors: Record<string, string>): Re
 }
 
 function loadAccount(app: FastifyInstance, request: FastifyRequest<{ Params: Static<typeof IdParams> }>): AccountSummary {
-  shapeProblems(request); // throws the 404 of a malformed id; a refused form is the caller's to show
+  shapeProblems(request, {}, 'accounts.error.not_found'); // throws the 404 of a malformed id; a refused form is the caller's to show
   const found = findAccount(app.db, request.requireUser().actor, request.params.id);
   // An account outside the scope is answered exactly like a missing one (issue 12 item 7).
   if (!found.ok) throw notFound('accounts.error.not_found');
