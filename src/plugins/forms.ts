@@ -83,13 +83,14 @@ function problemForField(field: string, errors: SchemaError[], partSchema: unkno
  * "How to add a route"). A malformed URL parameter (`/things/abc`) names no
  * form field: it is answered like a missing record, with the 404 page.
  * `pageNames` maps a form field (`duration_minutes`) to the name the page marks
- * it by (`durationMinutes`, the domain's name), where they differ.
+ * it by (`durationMinutes`, the domain's name), where they differ; `notFoundKey`
+ * is the sentence of that 404 page (the feature's own "no such record").
  */
-export function shapeProblems(request: FastifyRequest, pageNames: Record<string, string> = {}): Problem[] {
+export function shapeProblems(request: FastifyRequest, pageNames: Record<string, string> = {}, notFoundKey = 'errors.notFound.message'): Problem[] {
   const refused = request.validationError as (Error & { validation?: SchemaError[]; validationContext?: RequestPart }) | undefined;
   if (!refused) return [];
   const part = refused.validationContext ?? 'body';
-  if (part === 'params') throw new HttpProblem(404, 'errors.notFound.message');
+  if (part === 'params') throw new HttpProblem(404, notFoundKey);
   const errors = refused.validation ?? [];
   const byField = new Map<string, SchemaError[]>();
   for (const error of errors) {

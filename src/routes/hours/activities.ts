@@ -31,7 +31,7 @@ const CheckInForm = Form.object({ action: Form.optional(Form.text(10)) });
 /** The activity of the address, once the user is known; a malformed id is a missing activity (shapeProblems throws the 404). */
 function loadActivity(context: DomainContext, request: FastifyRequest<{ Params: Static<typeof IdParams> }>): ActivityInfo {
   const user = request.requireUser();
-  shapeProblems(request); // throws the 404 of a malformed id; a refused form or query is the caller's to show
+  shapeProblems(request, {}, 'hours.error.activity_not_found'); // throws the 404 of a malformed id; a refused form or query is the caller's to show
   const activity = findActivity(context, request.params.id);
   // An activity the user may not run is answered exactly like a missing one.
   if (!activity || !mayRunActivity(context, user.actor, activity)) throw notFound('hours.error.activity_not_found');

@@ -47,6 +47,11 @@ const LogForm = Form.object({
   elder_pin: Form.optional(Form.text(12)),
 });
 type LogFormInput = Static<typeof LogForm>;
+/** The form's own searches and links that preselect a recipient or a volunteer: any text, cut to the boxes' lengths. */
+const LogQuery = Form.object({
+  member_query: Form.optional(Form.text(200)), recipient_query: Form.optional(Form.text(200)), volunteer_member_id: Form.optional(Form.text(20)),
+  elder_id: Form.optional(Form.text(20)), service_type: Form.optional(Form.text(200)), date: Form.optional(Form.text(20)), village_code: Form.optional(Form.text(20)),
+});
 
 /** The page's names for the fields it marks (the domain's names), where they differ from the form's. */
 const pageFieldNames = {
@@ -124,7 +129,7 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
 
 /** The form that logs a service: for oneself, or by staff for a member. */
 function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
-  app.get('/hours/new', async (request, reply) => {
+  app.get('/hours/new', { schema: { querystring: LogQuery } }, async (request, reply) => {
     mode(request);
     return showForm(app, context, request, reply, readValues(request.query, shanghaiDateOf(app.clock())), noErrors);
   });

@@ -98,14 +98,15 @@ function showRaceLost(context: DomainContext, request: FastifyRequest, reply: Fa
 
 /** One record: its page, and approving, rejecting or reversing it. */
 function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
-  app.get('/hours/records/:id', { schema: { params: IdParams, querystring: RecordQuery } }, async (request, reply) => {
+  app.get('/hours/records/:id', { schema: { params: IdParams, querystring: RecordQuery }, attachValidation: true }, async (request, reply) => {
+    if (shapeProblems(request, {}, 'hours.error.record_not_found').length > 0) throw problemOf({ status: 400, problems: [] });
     return showRecord(context, request, reply, loadRecord(context, request.params.id), { reject: noErrors, reverse: noErrors });
   });
 
   app.post('/hours/records/:id/approve', recordRoute, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const shape = shapeProblems(request);
+    const shape = shapeProblems(request, {}, 'hours.error.record_not_found');
     const record = loadRecord(context, request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
     if (shape.length > 0) throw problemOf({ status: 400, problems: shape });
@@ -123,7 +124,7 @@ function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
   app.post('/hours/records/:id/reject', recordRoute, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const shape = shapeProblems(request);
+    const shape = shapeProblems(request, {}, 'hours.error.record_not_found');
     const record = loadRecord(context, request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
     if (shape.length > 0) return showRecord(context, request, reply, record, { reject: problemsToForm(request.t, shape), reverse: noErrors }, 422);
@@ -140,7 +141,7 @@ function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
   app.post('/hours/records/:id/reverse', recordRoute, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const shape = shapeProblems(request, { reverse_reason: 'reason' });
+    const shape = shapeProblems(request, { reverse_reason: 'reason' }, 'hours.error.record_not_found');
     const record = loadRecord(context, request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
     if (shape.length > 0) return showRecord(context, request, reply, record, { reject: noErrors, reverse: problemsToForm(request.t, shape) }, 422);
