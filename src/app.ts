@@ -49,7 +49,7 @@ export interface AppOptions {
 
 /**
  * Query strings as the pages read them: a repeated parameter keeps its first
- * value, as field() does for forms. No page takes a list from the query, and
+ * value, as typedValues() reads forms. No page takes a list from the query, and
  * `?q=a&q=b` used to hand routes an array where they expect a string (a 500).
  */
 export function parseQueryString(query: string): Record<string, string> {

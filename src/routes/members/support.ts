@@ -21,8 +21,3 @@ export function refuse(refusal: Refusal): never {
   const first = refusal.problems[0];
   throw new HttpProblem(refusal.status, first?.code ?? 'errors.forbidden.message', first?.params);
 }
-
-/** Positive integer id from a URL parameter, or null. */
-export function parseId(value: string): number | null {
-  return /^[1-9]\d{0,9}$/.test(value) ? Number(value) : null;
-}
