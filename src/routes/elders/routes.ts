@@ -11,7 +11,8 @@ import { IdParams } from '../../lib/form-schema.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { peopleContext, refuse } from '../members/support.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
-import { ElderCareForm, ElderForm, ElderListQuery, PageNoticeQuery, ReasonForm, elderFieldNames } from '../members/schemas.ts';
+import { PageNoticeQuery } from '../members/schemas.ts';
+import { ElderCareForm, ElderForm, ElderListQuery, ReasonForm, elderFieldNames } from './schemas.ts';
 
 interface ElderFormValues {
   realName: string;

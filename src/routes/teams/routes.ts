@@ -11,7 +11,7 @@ import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { peopleContext, refuse } from '../members/support.ts';
 import {
   ActivityForm, LeaderForm, MembershipParams, TeamDecisionForm, TeamFieldNames, TeamForm, TeamMemberForm, TeamPageQuery, TeamsQuery,
-} from '../members/schemas.ts';
+} from './schemas.ts';
 
 interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: string; regionCode: string }
 
