@@ -169,8 +169,8 @@ function registerFindRoutes(app: RouteApp): void {
     const site = loadSite(app, request);
     const typed = typedValues(request.body);
     const values = { elderName: (typed.elder_name ?? '').trim().slice(0, 40), elderDigits: (typed.elder_digits ?? '').trim().slice(0, 20) };
-    if (shape.length > 0) return sitePage(app, request, reply, site, [], '', 422, { values, errors: problemsToForm(request.t, shape).summary });
-    const found = lookUpElderAtCounter(redemptionContext(app), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
+    const found = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
+      : lookUpElderAtCounter(redemptionContext(app), request.requireUser().actor, site.id, { name: values.elderName, idDigits: values.elderDigits });
     if (!found.ok) {
       // Only a service station shows the elder search (and its errors); elsewhere the refusal is the page's own.
       if (site.kind !== 'service_station') return sitePage(app, request, reply, site, found.problems, '', found.status);
