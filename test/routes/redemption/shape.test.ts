@@ -60,3 +60,15 @@ t.test('an id in the URL that is not a number is answered like a missing record,
   t.match(visibleText(posted.body), '找不到');
   t.same(tableCounts(db), before, 'nothing written');
 });
+
+t.test('an over-long elder name at a site that is no service station: the site page says why (its elder search is not on that page)', async (t) => {
+  const { app, db } = await redemptionApp();
+  t.teardown(() => app.close());
+  const clerk = await signedInAs(app, 'clerk');
+  await clerk.get('/counter/1');
+  const before = tableCounts(db);
+  const response = await clerk.post('/counter/1/identify-elder', { elder_name: '长'.repeat(41), elder_digits: '1234' });
+  t.equal(response.statusCode, 422);
+  t.match(visibleText(response.body), '太长了：最多 40 个字。', 'the reason is on the page');
+  t.same(tableCounts(db), before);
+});
