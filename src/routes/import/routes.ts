@@ -6,7 +6,7 @@ import { canImportRosters } from '../../domain/import/permissions.ts';
 import { villageChoices } from '../../domain/members/choices.ts';
 import { Form, IdParams, type Static } from '../../lib/form-schema.ts';
 import { shapeProblems } from '../../plugins/forms.ts';
-import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { peopleContext, refuse } from '../members/support.ts';
 import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
