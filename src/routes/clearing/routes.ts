@@ -29,6 +29,15 @@ const PolicyForm = Form.object({
   care_age: Form.integer(0, 999, { messageKey: 'redemption.error.care_age_invalid' }), relatives_only: Form.checkbox('1'),
 });
 
+/** The settlement form as the matrix's "结算" link fills it: the pair and the most it may move, when they look like codes and an amount. */
+function prefillOf(query: { from?: string; to?: string; amount_hours?: string; amount_minutes?: string }): Record<string, string> {
+  const offered = (value: string | undefined, shape: RegExp) => (shape.test(value ?? '') ? value! : '');
+  return {
+    from: offered(query.from, /^\d{6}$/), to: offered(query.to, /^\d{6}$/),
+    amount_hours: offered(query.amount_hours, /^\d{1,4}$/), amount_minutes: offered(query.amount_minutes, /^\d{1,2}$/),
+  };
+}
+
 const clearingRoutes: RoutePlugin = async (app) => {
   function clearingPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
     const user = request.requireUser();
@@ -60,14 +69,7 @@ const clearingRoutes: RoutePlugin = async (app) => {
 
   app.get('/clearing', { schema: { querystring: ClearingQuery } }, async (request, reply) => {
     request.authorize(canViewClearing);
-    // "结算" in the matrix links here with the pair and the most it may move filled in.
-    const query = request.query;
-    const offered = (value: string | undefined, shape: RegExp) => (shape.test(value ?? '') ? value! : '');
-    const prefill = {
-      from: offered(query.from, /^\d{6}$/), to: offered(query.to, /^\d{6}$/),
-      amount_hours: offered(query.amount_hours, /^\d{1,4}$/), amount_minutes: offered(query.amount_minutes, /^\d{1,2}$/),
-    };
-    return clearingPage(request, reply, [], prefill);
+    return clearingPage(request, reply, [], prefillOf(request.query));
   });
 
   app.post('/clearing/settlements', { schema: { body: SettlementForm }, attachValidation: true }, async (request, reply) => {

@@ -27,6 +27,16 @@ const GiftForm = Form.object({
 });
 const RelativeForm = Form.object({ member: Form.optional(Form.text(200)), relative: Form.optional(Form.text(200)), relation: Form.optional(Form.text(40)) });
 
+/** The gift form as typed (shown again after a refusal). */
+function giftValues(body: unknown) {
+  const typed = typedValues(body);
+  const text = (name: string) => (typed[name] ?? '').trim();
+  return {
+    kind: typed.kind === 'donation' ? 'donation' : 'gift', from: text('from'), to: text('to'), amount_hours: text('amount_hours'), amount_minutes: text('amount_minutes'),
+    amount: text('amount'), relative: text('relative'), idempotency_key: readIdempotencyKey(body) ?? '',
+  };
+}
+
 const giftsRoutes: RoutePlugin = async (app) => {
   function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
     const query = request.query as { done?: number | ''; relative?: string };
@@ -49,12 +59,7 @@ const giftsRoutes: RoutePlugin = async (app) => {
     request.authorize(canUseGifts);
     const user = request.requireUser();
     const context = redemptionContext(app);
-    const typed = typedValues(request.body);
-    const text = (name: string) => (typed[name] ?? '').trim();
-    const values = {
-      kind: typed.kind === 'donation' ? 'donation' : 'gift', from: text('from'), to: text('to'), amount_hours: text('amount_hours'), amount_minutes: text('amount_minutes'),
-      amount: text('amount'), relative: text('relative'), idempotency_key: readIdempotencyKey(request.body) ?? '',
-    };
+    const values = giftValues(request.body);
     const shape = shapeProblems(request);
     if (shape.length > 0) return giftsPage(request, reply, shape, values, 422);
     if (!values.idempotency_key) return giftsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
