@@ -39,7 +39,7 @@ const ItemForm = Form.object({ name: Form.optional(Form.text(200)), kind: Form.o
 const ItemUpdateForm = Form.object({ name: Form.optional(Form.text(200)), ...amountFields('price', 'price_hours') });
 const StockForm = Form.object({
   idempotency_key: Form.idempotencyKey(), kind: Form.optional(Form.oneOf(['receive', 'correct'])),
-  quantity: Form.integer(0, 999_999, { messageKey: 'redemption.error.quantity_invalid' }), reason: Form.optional(Form.text(1000)),
+  quantity: Form.integer(0, 999_999), reason: Form.optional(Form.text(1000)),
 });
 const ActiveForm = Form.object({ active: Form.optional(Form.oneOf(['0', '1'])), reason: Form.optional(Form.text(1000)) });
 const ClerkForm = Form.object({ phone: Form.optional(Form.text(40)) });
