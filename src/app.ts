@@ -60,7 +60,7 @@ export interface AppOptions {
 
 /**
  * Query strings as the pages read them: a repeated parameter keeps its first
- * value, as field() does for forms. No page takes a list from the query, and
+ * value, as typedValues() reads forms. No page takes a list from the query, and
  * `?q=a&q=b` used to hand routes an array where they expect a string (a 500).
  */
 export function parseQueryString(query: string): Record<string, string> {
@@ -178,6 +178,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Requests that arrive while the server shuts down get our localized 503 page (below), not Fastify's JSON.
     return503OnClosing: false,
     routerOptions: { querystringParser: parseQueryString },
+    // Route schemas (TypeBox, src/lib/form-schema.ts): every refused field is reported so the form marks them all
+    // (bodies are small: bodyLimit above); `messageKey` is an annotation naming the sentence shown for a field.
+    ajv: { customOptions: { allErrors: true, keywords: ['messageKey'] } },
   });
   const onRoute = options.onRoute;
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));

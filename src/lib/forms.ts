@@ -1,14 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-/** Reads one text field from a parsed form body: '' when missing, the first value when repeated. */
-export function field(body: unknown, name: string): string {
-  if (typeof body !== 'object' || body === null) return '';
-  const value = (body as Record<string, unknown>)[name];
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return '';
-}
-
 /** What a number, PIN, phone, card or ID number, amount, date or time may hold once normalised. */
 const numericValue = /^[0-9 .+\-:\/xX]*$/;
 
@@ -50,7 +41,9 @@ export function newIdempotencyKey(): string {
   return randomUUID();
 }
 
+/** The form's key when it is a UUID (lowercased), or null; every route declares the field (Form.idempotencyKey()). */
 export function readIdempotencyKey(body: unknown): string | null {
-  const key = field(body, 'idempotency_key');
+  const sent = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).idempotency_key : undefined;
+  const key = typeof sent === 'string' ? sent : '';
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key) ? key.toLowerCase() : null;
 }

@@ -72,6 +72,10 @@ export function installErrorPages(app: FastifyInstance): void {
       return reply.redirect(location, 303);
     }
     if (error instanceof HttpProblem) return renderProblem(request, reply, error.statusCode, error.messageKey, error.variables);
+    // A malformed id in the URL (a route's params schema) is answered like a missing record.
+    if (error.code === 'FST_ERR_VALIDATION' && (error as FastifyError & { validationContext?: string }).validationContext === 'params') {
+      return renderProblem(request, reply, 404, 'errors.notFound.message');
+    }
     const known = error.code ? messageKeyByCode[error.code] : undefined;
     if (known) return renderProblem(request, reply, known.status, known.key);
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;

@@ -1,5 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { RoutePluginOptions } from '../plugins/route-options.ts';
+import type { RoutePlugin } from '../plugins/route-options.ts';
 import accountRoutes from './account/routes.ts';
 import accountsRoutes from './accounts/routes.ts';
 import auditRoutes from './audit/routes.ts';
@@ -25,7 +24,7 @@ import reportsRoutes from './reports/routes.ts';
  * Every route plugin of the application, registered in this order by
  * buildApp(). A new area adds its plugin here (see docs/WEB.md).
  */
-export const routePlugins: FastifyPluginAsync<RoutePluginOptions>[] = [
+export const routePlugins: RoutePlugin[] = [
   systemRoutes,
   preferencesRoutes,
   authRoutes,

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import t from 'tap';
@@ -60,13 +60,21 @@ function fingerprint(database: Db): Record<string, number | string> {
 
 // ---- which fields each form reads, from the route sources ----
 
-const routeFiles = (readdirSync('src/routes', { recursive: true }) as string[])
+const routeSources = (readdirSync('src/routes', { recursive: true }) as string[])
   .filter((name) => name.endsWith('.ts'))
-  .map((name) => readFileSync(join('src/routes', name), 'utf8'));
+  .map((name) => ({ name, folder: dirname(name), source: readFileSync(join('src/routes', name), 'utf8') }));
+const routeFiles = routeSources.map((file) => file.source);
 
 function fieldNames(source: string): string[] {
   const names = new Set<string>();
   for (const match of source.matchAll(/\b(?:field|fieldList|many)\(\s*(?:request\.body|body|source)\s*,\s*'([A-Za-z0-9_]+)'/g)) names.add(match[1]!);
+  // Fields a route declares in its TypeBox schema (`name: Form.text(40)`, src/lib/form-schema.ts), several to a line too.
+  for (const match of source.matchAll(/\b([a-z][a-z0-9_]*): Form\./g)) names.add(match[1]!);
+  // The boxes of an amount of time (`...amountFields('price', 'price_hours')`, src/routes/sites/shared.ts).
+  for (const match of source.matchAll(/\bamountFields\('([a-z_]+)'(?:, '([a-z_]+)')?\)/g)) {
+    names.add(`${match[1]}_hours`).add(`${match[1]}_minutes`);
+    if (match[2]) names.add(match[2]);
+  }
   if (source.includes('readIdempotencyKey(')) names.add('idempotency_key');
   if (source.includes('qty_')) for (const id of [fixtures.item.home, fixtures.item.away]) names.add(`qty_${id}`);
   return [...names];
@@ -81,10 +89,13 @@ const queryNames = [...new Set(routeFiles.flatMap((source) => [
   ...[...source.matchAll(/request\.query as \{([^}]*)\}/g)].flatMap((match) => [...match[1]!.matchAll(/([a-z_]+)\?:/g)].map((name) => name[1]!)),
 ]))].filter((name) => !['trim', 'slice', 'length'].includes(name));
 
-/** The fields of the route's own file (found by its URL literal), or every field name any form reads. */
+/** The fields of the route's own file (found by its URL literal) and of the schemas.ts/shared.ts beside it, or every field name any form reads. */
 function fieldsFor(url: string): string[] {
   const literal = url.split('${')[0]!;
-  const files = routeFiles.filter((source) => source.includes(`'${url}'`) || source.includes(`\`${literal}`));
+  const own = routeSources.filter(({ source }) => source.includes(`'${url}'`) || source.includes(`\`${literal}`));
+  const folders = new Set(own.map((file) => file.folder));
+  const beside = routeSources.filter((file) => folders.has(file.folder) && /(^|\/)(schemas|shared)\.ts$/.test(file.name));
+  const files = [...new Set([...own, ...beside])].map((file) => file.source);
   const names = [...new Set(files.flatMap(fieldNames))];
   return names.length > 0 ? names : allFieldNames;
 }

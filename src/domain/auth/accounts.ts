@@ -133,14 +133,16 @@ export function accountOfMember(db: Db, memberId: number): { id: number; maskedP
   return row ? { id: row.id, maskedPhone: maskPhone(row.phone) } : null;
 }
 
-export type MemberSignInRefusal = 'member_not_found' | 'not_allowed' | 'member_not_active' | 'already_has_account' | 'phone_invalid' | 'phone_missing_on_file' | PhoneRefusal | 'password_too_short' | 'password_too_long';
+export type MemberSignInRefusal = 'forbidden' | 'member_not_found' | 'member_not_active' | 'already_has_account' | 'phone_invalid' | 'phone_missing_on_file' | PhoneRefusal | 'password_too_short' | 'password_too_long';
 
 /**
  * Makes a sign-in for a member (the volunteer role in their home village,
  * linked through users.member_id) with a temporary password they must change
  * at first sign-in. The phone is the member's own unless another is given.
- * The actor must be a coordinator, office or administrator whose scope holds
- * the member's village. One transaction with its audit entry.
+ * The actor must be a coordinator, office or administrator ('forbidden'
+ * otherwise, whatever the member) whose scope holds the member's village (a
+ * member outside it is 'member_not_found', like a missing one). One
+ * transaction with its audit entry.
  */
 export async function createMemberSignIn(
   db: Db,
@@ -149,11 +151,12 @@ export async function createMemberSignIn(
   ipAddress: string,
   nowMs: number,
 ): Promise<{ ok: true; userId: number } | { ok: false; reason: MemberSignInRefusal }> {
+  if (!authorize(actor, canCreateMemberSignIn)) return { ok: false, reason: 'forbidden' };
   const member = db.$client
     .prepare(`SELECT m.id, m.real_name AS realName, m.phone, m.status, m.village_code AS villageCode, r.path FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`)
     .get(input.memberId) as { id: number; realName: string; phone: string | null; status: string; villageCode: string; path: string } | undefined;
   if (!member) return { ok: false, reason: 'member_not_found' };
-  if (!authorize(actor, canCreateMemberSignIn, { regionPath: member.path })) return { ok: false, reason: 'not_allowed' };
+  if (!authorize(actor, canCreateMemberSignIn, { regionPath: member.path })) return { ok: false, reason: 'member_not_found' };
   if (member.status !== 'active') return { ok: false, reason: 'member_not_active' };
   if (accountOfMember(db, member.id)) return { ok: false, reason: 'already_has_account' };
   let phone: string | null;

@@ -4,7 +4,7 @@ import { settings, users } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { actorOf } from '../auth/users.ts';
 import { registerElder } from '../elders/register.ts';
-import type { HoursContext } from '../hours/context.ts';
+import type { KeylessContext } from '../hours/context.ts';
 import { seedFirstStandard } from '../hours/first-standard.ts';
 import { logService } from '../hours/log.ts';
 import { approveRecord, rejectRecord } from '../hours/review.ts';
@@ -114,7 +114,7 @@ export function seedHours(db: Db, keys: PeopleKeys, nowMs: number = Date.now()):
   clock.ms = nowMs;
   must(createActivity(people, peopleAdmin, team.teamId, { activityDate: shanghaiDateOf(nowMs), place: '老家寨村文化广场', theme: '银龄健康操与防诈骗讲座' }), 'activity');
 
-  const context: HoursContext = { db, now: () => clock.ms };
+  const context: KeylessContext = { db, now: () => clock.ms };
   const volunteerActor = actorOf(db, volunteerUserId);
   const coordinator = actorOf(db, coordinatorId);
   const countyOffice = actorOf(db, countyOfficeId);

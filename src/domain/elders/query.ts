@@ -3,7 +3,7 @@ import { regions } from '../../db/schema/core.ts';
 import { elderCategories, elderConsents, elders } from '../../db/schema/people.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../lib/mask.ts';
-import { failure, pageWindow, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { failure, pageWindow, roleRefusal, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 import { openIdNumber } from '../members/identity.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { canManageMembers } from '../members/permissions.ts';
@@ -50,6 +50,8 @@ function categoriesOf(context: PeopleContext, elderIds: number[]): Map<number, {
 
 /** Active registry entries in the actor's scope, filtered by category and village. */
 export function listElders(context: PeopleContext, actor: Actor, filter: ElderListFilter): Outcome<Page<ElderListItem>> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const conditions: SQL[] = [underAnyPath(regions.path, scope), eq(elders.status, 'active')];
@@ -117,6 +119,8 @@ export interface ElderDetail extends ElderListItem {
  * disability categories are included and the view is audited.
  */
 export function getElder(context: PeopleContext, actor: Actor, elderId: number): Outcome<ElderDetail> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const elder = context.db.select().from(elders).where(eq(elders.id, elderId)).get();
   if (!elder) return failure(404, { code: 'people.error.elder_not_found' });
   const scope = objectVillageInScope(context, actor, elder.villageCode, 'people.error.elder_not_found');

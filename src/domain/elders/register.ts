@@ -6,13 +6,14 @@ import { maskName } from '../../lib/mask.ts';
 import { compactPhone, isMobileOrLandline } from '../../lib/phone.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import {
-  checkName, failure, prepared, nowMs, success, todayInShanghai, villageInScope,
+  checkName, failure, prepared, nowMs, roleRefusal, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
 import { checkIdNumber, idNumberHash, inActorScope, registrationLimitReached, registrationLimitRefusal, sealIdNumber } from '../members/identity.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import { audit } from '../audit/audit.ts';
 import { keyOf, registerOnce } from '../members/once.ts';
+import { memberIdByCardNumber } from '../members/cards.ts';
 
 export interface ConsentInput {
   givenBy: 'self' | 'guardian' | 'family';
@@ -196,6 +197,8 @@ export function insertElder(context: PeopleContext, actor: Actor, checked: Check
 
 /** A coordinator or office registers an elder in a village of their scope. */
 export function registerElder(context: PeopleContext, actor: Actor, input: ElderInput, idempotencyKey: string | null = null): Outcome<{ elderId: number; replayed?: boolean }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const checked = checkElderInput(context, actor, input);
   if (!checked.ok) return failure(checked.status, ...checked.problems);
   const value = checked.value;
@@ -215,3 +218,22 @@ export function registerElder(context: PeopleContext, actor: Actor, input: Elder
   });
 }
 
+
+/**
+ * The staff form: the elder who is also a member is linked by the card
+ * number typed (an unknown number is a problem on that field, and nothing
+ * else is checked), then registerElder.
+ */
+export function registerElderWithCard(
+  context: PeopleContext,
+  actor: Actor,
+  input: Omit<ElderInput, 'memberId'> & { memberCard: string },
+  idempotencyKey: string | null = null,
+): Outcome<{ elderId: number; replayed?: boolean }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
+  const { memberCard, ...fields } = input;
+  const memberId = memberCard === '' ? null : memberIdByCardNumber(context, memberCard);
+  if (memberCard !== '' && memberId === null) return failure(422, { code: 'people.error.member_link_invalid', field: 'memberId' });
+  return registerElder(context, actor, { ...fields, memberId }, idempotencyKey);
+}

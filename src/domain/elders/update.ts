@@ -3,7 +3,7 @@ import { elderCategories, elderConsents, elders } from '../../db/schema/people.t
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { ageOn } from '../../lib/idcard.ts';
 import { compactPhone, isMobileOrLandline } from '../../lib/phone.ts';
-import { checkReason, failure, nowMs, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
+import { checkReason, failure, nowMs, roleRefusal, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import type { ConsentInput } from './register.ts';
 import { audit } from '../audit/audit.ts';
@@ -25,6 +25,8 @@ export interface ElderCareInput {
  * The change is audited (category codes only).
  */
 export function updateElderCare(context: PeopleContext, actor: Actor, elderId: number, input: ElderCareInput): Outcome<{ elderId: number }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const elder = context.db.select().from(elders).where(eq(elders.id, elderId)).get();
   if (!elder || elder.status !== 'active') return failure(404, { code: 'people.error.elder_not_found' });
   const scope = objectVillageInScope(context, actor, elder.villageCode, 'people.error.elder_not_found');
@@ -84,6 +86,8 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
 
 /** Takes an elder off the active registry (moved away, deceased, consent withdrawn), with a reason; the record is kept. */
 export function closeElder(context: PeopleContext, actor: Actor, elderId: number, reason: string): Outcome<{ elderId: number }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const problem = checkReason(reason);
   if (problem) return failure(422, problem);
   const elder = context.db.select().from(elders).where(eq(elders.id, elderId)).get();

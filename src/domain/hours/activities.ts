@@ -7,13 +7,14 @@ import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
-import { ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { ok, refuse, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { readPolicy } from './policy.ts';
 import { canRunActivities } from './permissions.ts';
 import { minutesOnDate, overlappingRecord, transferIds } from './records.ts';
 import { creditFor, typeInForce } from './standard.ts';
 import { shanghaiDateOf } from './time.ts';
 import { present } from '../../lib/assert.ts';
+import { clockOf, nowOf } from '../kernel/context.ts';
 
 export type ActivitySession = typeof activitySessions.$inferSelect;
 
@@ -52,7 +53,7 @@ export interface ActivityInfo {
   leaderMemberId: number | null;
 }
 
-export function findActivity(context: HoursContext, activityId: number): ActivityInfo | undefined {
+export function findActivity(context: KeylessContext, activityId: number): ActivityInfo | undefined {
   return context.db
     .select({
       id: teamActivities.id, teamId: teams.id, teamName: teams.name, theme: teamActivities.theme, place: teamActivities.place,
@@ -66,18 +67,18 @@ export function findActivity(context: HoursContext, activityId: number): Activit
 }
 
 /** Staff in scope of the team's region, or the team's leader. */
-export function mayRunActivity(context: HoursContext, actor: Actor, activity: ActivityInfo): boolean {
+export function mayRunActivity(context: KeylessContext, actor: Actor, activity: ActivityInfo): boolean {
   if (authorize(actor, canRunActivities, { regionPath: activity.regionPath })) return true;
   const memberId = (actor.memberId ?? null);
   return memberId !== null && memberId === activity.leaderMemberId;
 }
 
-export function sessionOf(context: HoursContext, activityId: number): ActivitySession | undefined {
+export function sessionOf(context: KeylessContext, activityId: number): ActivitySession | undefined {
   return context.db.select().from(activitySessions).where(eq(activitySessions.activityId, activityId)).get();
 }
 
 /** Villages where an activity of this team may happen: those under the team's region (at most 300; paths are digits and slashes). */
-export function activityVillages(context: HoursContext, activity: Pick<ActivityInfo, 'regionPath'>): { code: string; nameZh: string; nameEn: string | null }[] {
+export function activityVillages(context: KeylessContext, activity: Pick<ActivityInfo, 'regionPath'>): { code: string; nameZh: string; nameEn: string | null }[] {
   return context.db
     .select({ code: regions.code, nameZh: regions.nameZh, nameEn: regions.nameEn })
     .from(regions)
@@ -94,13 +95,13 @@ export function activityVillages(context: HoursContext, activity: Pick<ActivityI
  * or below defaults to its own region, and a team above county level (city,
  * province) is refused, since no county would issue the credits.
  */
-export function openSignIn(context: HoursContext, actor: Actor, activityId: number, serviceTypeCode: string, villageCode?: string | null): HoursOutcome<ActivitySession> {
+export function openSignIn(context: KeylessContext, actor: Actor, activityId: number, serviceTypeCode: string, villageCode?: string | null): HoursOutcome<ActivitySession> {
   const activity = findActivity(context, activityId);
   if (!activity) return refuse(404, { code: 'hours.error.activity_not_found' });
   if (!mayRunActivity(context, actor, activity)) return refuse(404, { code: 'hours.error.activity_not_found' });
   const existing = sessionOf(context, activityId);
   if (existing) return existing.closedAtMs === null ? ok(existing) : refuse(409, { code: 'hours.error.activity_closed' });
-  const type = typeInForce(context, serviceTypeCode, shanghaiDateOf(context.now()));
+  const type = typeInForce(context, serviceTypeCode, shanghaiDateOf(nowOf(context)));
   if (!type || !type.active) return refuse(422, { code: 'hours.error.type_unknown', field: 'serviceType' });
   let place = activity.regionCode;
   const chosen = (villageCode ?? '').trim();
@@ -115,7 +116,7 @@ export function openSignIn(context: HoursContext, actor: Actor, activityId: numb
   }
   const session = context.db.insert(activitySessions).values({
     activityId, serviceTypeCode: type.code, villageCode: place, secret: randomBytes(24).toString('base64url'),
-    openedByUserId: actor.userId, openedAtMs: context.now(),
+    openedByUserId: actor.userId, openedAtMs: nowOf(context),
   }).returning().get();
   return ok(session);
 }
@@ -130,10 +131,10 @@ export interface CheckInResult {
  * A volunteer scanned the code: the first scan signs in, the second signs
  * out. An old code, a closed session or a user without a member record is refused.
  */
-export function checkIn(context: HoursContext, actor: Actor, sessionId: number, code: string, want?: 'in' | 'out'): HoursOutcome<CheckInResult> {
+export function checkIn(context: KeylessContext, actor: Actor, sessionId: number, code: string, want?: 'in' | 'out'): HoursOutcome<CheckInResult> {
   const session = context.db.select().from(activitySessions).where(eq(activitySessions.id, sessionId)).get();
   if (!session) return refuse(404, { code: 'hours.error.activity_not_found' });
-  const at = context.now();
+  const at = nowOf(context);
   if (session.closedAtMs !== null) return refuse(409, { code: 'hours.error.activity_closed' });
   if (!isCodeCurrent(session, code, at)) return refuse(410, { code: 'hours.error.code_expired' });
   const memberId = (actor.memberId ?? null);
@@ -169,7 +170,7 @@ export interface AttendanceRow {
   recordId: number | null;
 }
 
-export function attendanceOf(context: HoursContext, sessionId: number): AttendanceRow[] {
+export function attendanceOf(context: KeylessContext, sessionId: number): AttendanceRow[] {
   return context.db
     .select({
       memberId: activityAttendance.memberId, realName: members.realName, signedInAtMs: activityAttendance.signedInAtMs,
@@ -201,14 +202,14 @@ export interface CloseResult {
   skipped: { memberId: number; reason: SkipReason; problem: Problem }[];
 }
 
-export function closeSignIn(context: HoursContext, actor: Actor, activityId: number): HoursOutcome<CloseResult> {
+export function closeSignIn(context: KeylessContext, actor: Actor, activityId: number): HoursOutcome<CloseResult> {
   const activity = findActivity(context, activityId);
   if (!activity) return refuse(404, { code: 'hours.error.activity_not_found' });
   if (!mayRunActivity(context, actor, activity)) return refuse(404, { code: 'hours.error.activity_not_found' });
   const session = sessionOf(context, activityId);
   if (!session) return refuse(409, { code: 'hours.error.activity_not_open' });
   if (session.closedAtMs !== null) return refuse(409, { code: 'hours.error.activity_closed' });
-  const at = context.now();
+  const at = nowOf(context);
   const type = typeInForce(context, session.serviceTypeCode, shanghaiDateOf(session.openedAtMs));
   if (!type) return refuse(422, { code: 'hours.error.type_unknown' });
   const region = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, session.villageCode)).get();
@@ -217,7 +218,7 @@ export function closeSignIn(context: HoursContext, actor: Actor, activityId: num
   return context.db.transaction(
     (tx) => {
       tx.update(activitySessions).set({ closedAtMs: at, closedByUserId: actor.userId }).where(eq(activitySessions.id, session.id)).run();
-      const ledger = ledgerFor(context.db.$client, context.now);
+      const ledger = ledgerFor(context.db.$client, clockOf(context));
       ensureAccounts(ledger, countyAccounts(countyCode));
       const recordIds: number[] = [];
       const skipped: CloseResult['skipped'] = [];
@@ -289,22 +290,22 @@ export function isTicketValid(session: Pick<ActivitySession, 'id' | 'secret'>, t
   return ticketFor(session, minute * codePeriodMs) === ticket;
 }
 
-export function findSession(context: HoursContext, sessionId: number): ActivitySession | undefined {
+export function findSession(context: KeylessContext, sessionId: number): ActivitySession | undefined {
   return context.db.select().from(activitySessions).where(eq(activitySessions.id, sessionId)).get();
 }
 
 /** Checks in with a ticket from a fresh scan (see ticketFor). */
-export function checkInWithTicket(context: HoursContext, actor: Actor, sessionId: number, ticket: string, want?: 'in' | 'out'): HoursOutcome<CheckInResult> {
+export function checkInWithTicket(context: KeylessContext, actor: Actor, sessionId: number, ticket: string, want?: 'in' | 'out'): HoursOutcome<CheckInResult> {
   // Only members check in: anyone else is refused before the session is looked up (the answer says nothing about it).
   if ((actor.memberId ?? null) === null) return refuse(403, { code: 'hours.error.not_a_member' });
   const session = findSession(context, sessionId);
   if (!session) return refuse(404, { code: 'hours.error.activity_not_found' });
-  if (!isTicketValid(session, ticket, context.now())) return refuse(410, { code: 'hours.error.code_expired' });
-  return checkIn(context, actor, sessionId, codeAt(session, context.now()), want);
+  if (!isTicketValid(session, ticket, nowOf(context))) return refuse(410, { code: 'hours.error.code_expired' });
+  return checkIn(context, actor, sessionId, codeAt(session, nowOf(context)), want);
 }
 
 /** Team activities in the actor's scope (or led by them), newest first. */
-export function activitiesFor(context: HoursContext, actor: Actor): (ActivityInfo & { sessionOpen: boolean; sessionClosed: boolean })[] {
+export function activitiesFor(context: KeylessContext, actor: Actor): (ActivityInfo & { sessionOpen: boolean; sessionClosed: boolean })[] {
   const memberId = (actor.memberId ?? null);
   const rows = context.db
     .select({
@@ -326,6 +327,6 @@ export function activitiesFor(context: HoursContext, actor: Actor): (ActivityInf
 }
 
 /** A member's own attendance at a sign-in session (the check-in page shows it), or null before they check in. */
-export function attendanceOfMember(context: HoursContext, sessionId: number, memberId: number): typeof activityAttendance.$inferSelect | null {
+export function attendanceOfMember(context: KeylessContext, sessionId: number, memberId: number): typeof activityAttendance.$inferSelect | null {
   return context.db.select().from(activityAttendance).where(and(eq(activityAttendance.sessionId, sessionId), eq(activityAttendance.memberId, memberId))).get() ?? null;
 }

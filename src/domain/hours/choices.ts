@@ -2,7 +2,7 @@ import { and, asc, eq, like, type SQL } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { elders, members, teamMemberships, teams } from '../../db/schema/people.ts';
 import { regionScopes } from '../access/authorize.ts';
-import { type Actor, type HoursContext } from './context.ts';
+import { type Actor, type KeylessContext } from './context.ts';
 import { canLogForMembers } from './permissions.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { countyPathOf } from '../regions/path.ts';
@@ -23,7 +23,7 @@ function underAny(paths: readonly string[]): SQL {
  * (a city or province team does not widen it). The form offers only this area
  * and logService checks it on the server.
  */
-export function loggingArea(context: HoursContext, actor: Actor): string[] {
+export function loggingArea(context: KeylessContext, actor: Actor): string[] {
   const staff = regionScopes(actor, canLogForMembers);
   if (staff.length > 0) return staff;
   const memberId = (actor.memberId ?? null);
@@ -41,7 +41,7 @@ export function loggingArea(context: HoursContext, actor: Actor): string[] {
 }
 
 /** Whether a region (by its path) lies in the logger's area. */
-export function inLoggingArea(context: HoursContext, actor: Actor, regionPath: string): boolean {
+export function inLoggingArea(context: KeylessContext, actor: Actor, regionPath: string): boolean {
   return loggingArea(context, actor).some((area) => regionPath.startsWith(area));
 }
 
@@ -54,7 +54,7 @@ export interface RecipientChoice {
 }
 
 /** Registered elders in the area whose name, pinyin or initials match; at most 20. */
-export function searchRecipients(context: HoursContext, actor: Actor, query: string): RecipientChoice[] {
+export function searchRecipients(context: KeylessContext, actor: Actor, query: string): RecipientChoice[] {
   const text = query.trim();
   if (text === '') return [];
   const letters = text.toLowerCase().replace(/[^a-z]/g, '');
@@ -72,7 +72,7 @@ export function searchRecipients(context: HoursContext, actor: Actor, query: str
 }
 
 /** An active elder in the logger's area (one outside it is not found, like a missing one). */
-export function recipientById(context: HoursContext, actor: Actor, elderId: number): RecipientChoice | undefined {
+export function recipientById(context: KeylessContext, actor: Actor, elderId: number): RecipientChoice | undefined {
   return context.db
     .select({ id: elders.id, realName: elders.realName, villageCode: elders.villageCode, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn })
     .from(elders)
@@ -87,7 +87,7 @@ export interface VillageChoice {
   nameEn: string | null;
 }
 
-export function villagesInArea(context: HoursContext, actor: Actor): VillageChoice[] {
+export function villagesInArea(context: KeylessContext, actor: Actor): VillageChoice[] {
   return context.db
     .select({ code: regions.code, nameZh: regions.nameZh, nameEn: regions.nameEn })
     .from(regions)
@@ -105,7 +105,7 @@ export interface MemberChoice {
 }
 
 /** Active members in a staff member's scope matching a name, pinyin or card number; at most 20. */
-export function searchMembersToLogFor(context: HoursContext, actor: Actor, query: string): MemberChoice[] {
+export function searchMembersToLogFor(context: KeylessContext, actor: Actor, query: string): MemberChoice[] {
   const text = query.trim();
   if (text === '') return [];
   const paths = regionScopes(actor, canLogForMembers);
@@ -125,7 +125,7 @@ export function searchMembersToLogFor(context: HoursContext, actor: Actor, query
     .all();
 }
 
-export function memberChoiceById(context: HoursContext, memberId: number): MemberChoice | undefined {
+export function memberChoiceById(context: KeylessContext, memberId: number): MemberChoice | undefined {
   return context.db
     .select({ id: members.id, realName: members.realName, cardNumber: members.cardNumber, villageNameZh: regions.nameZh })
     .from(members)
@@ -135,7 +135,7 @@ export function memberChoiceById(context: HoursContext, memberId: number): Membe
 }
 
 /** The village the logging form starts with for a member logging their own hours: their home village ('' when unknown). */
-export function ownVillageCode(context: HoursContext, actor: Actor): string {
+export function ownVillageCode(context: KeylessContext, actor: Actor): string {
   const memberId = actor.memberId ?? null;
   if (!memberId) return '';
   return context.db.select({ code: members.villageCode }).from(members).where(eq(members.id, memberId)).get()?.code ?? '';

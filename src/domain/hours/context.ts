@@ -1,12 +1,13 @@
-import type { Db } from '../../db/client.ts';
 import type { Actor } from '../access/authorize.ts';
 import type { Outcome, Problem } from '../kernel/outcome.ts';
 
-/** What every hours function needs: the database and a clock tests can move. */
-export interface HoursContext {
-  db: Db;
-  now: () => number;
-}
+/**
+ * The hours functions take the kernel's context (src/domain/kernel/context.ts):
+ * `KeylessContext` where they read no personal data, the whole `DomainContext`
+ * where they do (an elder's PIN).
+ */
+export type { DomainContext, KeylessContext } from '../kernel/context.ts';
+export { clockOf, nowOf } from '../kernel/context.ts';
 
 /** Refusals name an i18n key in src/i18n/<locale>/hours.json, the field it concerns, and parameters (src/domain/kernel/outcome.ts). */
 export type { Problem };

@@ -3,12 +3,13 @@ import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
-import { ok, refuse, type Actor, type HoursContext, type HoursOutcome } from './context.ts';
+import { ok, refuse, type Actor, type KeylessContext, type HoursOutcome } from './context.ts';
 import { canViewCoverage } from './permissions.ts';
 import { liveStatuses } from './records.ts';
 import { monthBounds, shanghaiDateOf, shanghaiMonthOf } from './time.ts';
 import { byMostOverdue, lastVisitDates, visitState } from './visits.ts';
 import { underAnyPath } from '../../db/conditions.ts';
+import { nowOf } from '../kernel/context.ts';
 
 /**
  * Visit coverage of the registry of elders with special difficulties. What
@@ -39,11 +40,11 @@ export interface Coverage {
   rows: CoverageRow[];
 }
 
-export function visitCoverage(context: HoursContext, actor: Actor, filter: { villageCode?: string } = {}): HoursOutcome<Coverage> {
+export function visitCoverage(context: KeylessContext, actor: Actor, filter: { villageCode?: string } = {}): HoursOutcome<Coverage> {
   const paths = regionScopes(actor, canViewCoverage);
   if (paths.length === 0) return refuse(403, { code: 'hours.error.no_scope' });
-  const today = shanghaiDateOf(context.now());
-  const month = shanghaiMonthOf(context.now());
+  const today = shanghaiDateOf(nowOf(context));
+  const month = shanghaiMonthOf(nowOf(context));
   const { first } = monthBounds(month);
   const conditions: SQL[] = [eq(elders.status, 'active'), underAnyPath(regions.path, paths)];
   if (filter.villageCode) conditions.push(eq(elders.villageCode, filter.villageCode));
@@ -85,7 +86,7 @@ export interface ElderServices {
 }
 
 /** Each elder's page: the visits and services received, newest first. */
-export function elderServices(context: HoursContext, actor: Actor, elderId: number): HoursOutcome<ElderServices> {
+export function elderServices(context: KeylessContext, actor: Actor, elderId: number): HoursOutcome<ElderServices> {
   const elder = context.db
     .select({ id: elders.id, realName: elders.realName, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn, visitIntervalDays: elders.visitIntervalDays, path: regions.path })
     .from(elders)

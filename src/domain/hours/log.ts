@@ -7,9 +7,8 @@ import { authorize } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash, idempotencyConflictKey, replayOf, writeOnce, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
-import { isUniqueViolation, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { isUniqueViolation, ok, refuse, type Actor, type DomainContext, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { pinConsentOf, verifyMemberPin } from '../members/pin.ts';
-import type { PeopleContext } from '../members/context.ts';
 import { inLoggingArea } from './choices.ts';
 import { canLogForMembers, canLogOwnHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
@@ -17,6 +16,7 @@ import { capSplitFor, postRecordCredit } from './review.ts';
 import { findRecord, minutesOnDate, overlappingRecord, transferIds, type ServiceRecord } from './records.ts';
 import { creditFor, typeInForce } from './standard.ts';
 import { addDays, isCalendarDate, isClockTime, shanghaiDateOf, shanghaiToUtcMs } from './time.ts';
+import { clockOf, nowOf } from '../kernel/context.ts';
 
 export interface LogInput {
   idempotencyKey: string;
@@ -57,7 +57,7 @@ interface Who {
   source: 'self' | 'coordinator';
 }
 
-function whoLogs(context: HoursContext, actor: Actor, input: LogInput): Who | Refusal {
+function whoLogs(context: KeylessContext, actor: Actor, input: LogInput): Who | Refusal {
   const ownMemberId = (actor.memberId ?? null);
   const requested = input.volunteerMemberId ?? null;
   if (requested === null || requested === ownMemberId) {
@@ -93,7 +93,7 @@ function parseDuration(raw: string | number | null | undefined): number | null {
  * content returns the first record (a double tap, a retry, the back button);
  * with other content it is refused (409).
  */
-export function logService(context: HoursContext, actor: Actor, input: LogInput, confirmation?: PinConfirmation): HoursOutcome<LoggedRecord> {
+export function logService(context: KeylessContext, actor: Actor, input: LogInput, confirmation?: PinConfirmation): HoursOutcome<LoggedRecord> {
   const key = normalizedKey(input.idempotencyKey);
   if (!isFormKey(key)) return refuse(400, { code: 'hours.error.form_expired' });
   const once = logKey(key, input);
@@ -154,7 +154,7 @@ function parseWhen(input: LogInput, problems: Problem[]): When {
  * logger's area; an elder outside it is answered like a missing one), the
  * note, and then the rules that depend on the date. Refusals are 4xx.
  */
-function checkLog(context: HoursContext, actor: Actor, input: LogInput, key: string, confirmation?: PinConfirmation): HoursOutcome<CheckedLog> {
+function checkLog(context: KeylessContext, actor: Actor, input: LogInput, key: string, confirmation?: PinConfirmation): HoursOutcome<CheckedLog> {
   const who = whoLogs(context, actor, input);
   if ('ok' in who) return who;
   const volunteer = context.db.select().from(members).where(eq(members.id, who.memberId)).get();
@@ -162,7 +162,7 @@ function checkLog(context: HoursContext, actor: Actor, input: LogInput, key: str
 
   const problems: Problem[] = [];
   const when = parseWhen(input, problems);
-  const serviceDate = isCalendarDate(when.date) ? when.date : shanghaiDateOf(context.now());
+  const serviceDate = isCalendarDate(when.date) ? when.date : shanghaiDateOf(nowOf(context));
   const type = typeInForce(context, input.serviceTypeCode.trim(), serviceDate);
   if (!type) problems.push({ code: 'hours.error.type_unknown', field: 'serviceType' });
   else if (!type.active) problems.push({ code: 'hours.error.type_inactive', field: 'serviceType', params: { type: type.nameZh } });
@@ -194,9 +194,9 @@ function checkLog(context: HoursContext, actor: Actor, input: LogInput, key: str
 }
 
 /** The rules that depend on the date: the type's longest service, not in the future, within the backdate window, some credit. */
-function checkDates(context: HoursContext, checked: CheckedLog): Problem[] {
+function checkDates(context: KeylessContext, checked: CheckedLog): Problem[] {
   const problems: Problem[] = [];
-  const nowMs = context.now();
+  const nowMs = nowOf(context);
   const { type, durationMinutes } = checked;
   if (durationMinutes > type.maxMinutes) {
     problems.push({ code: 'hours.error.too_long_for_type', field: 'endTime', params: { type: type.nameZh, max: type.maxMinutes, minutes: durationMinutes } });
@@ -214,11 +214,11 @@ function checkDates(context: HoursContext, checked: CheckedLog): Problem[] {
  * volunteer's other records (overlap, daily maximum) and the write share one
  * IMMEDIATE transaction, so two forms at once cannot both pass them.
  */
-function writeLog(context: HoursContext, actor: Actor, once: IdempotencyKey, checked: CheckedLog): HoursOutcome<LoggedRecord> {
+function writeLog(context: KeylessContext, actor: Actor, once: IdempotencyKey, checked: CheckedLog): HoursOutcome<LoggedRecord> {
   let made: LoggedRecord | undefined;
   let written: Once<StoredLog>;
   try {
-    written = writeOnce<StoredLog>(context.db, once, actor.userId, context.now(), () => {
+    written = writeOnce<StoredLog>(context.db, once, actor.userId, nowOf(context), () => {
       const outcome = insertRecord(context, actor, checked);
       if (!outcome.ok) return outcome;
       made = outcome.value;
@@ -235,7 +235,7 @@ function writeLog(context: HoursContext, actor: Actor, once: IdempotencyKey, che
 }
 
 /** The record, its pending hold transfer, and an automatic approval when the elder confirmed it; inside writeLog's transaction. */
-function insertRecord(context: HoursContext, actor: Actor, checked: CheckedLog): HoursOutcome<LoggedRecord> {
+function insertRecord(context: KeylessContext, actor: Actor, checked: CheckedLog): HoursOutcome<LoggedRecord> {
   const { who, type, countyCode, startAtMs, endAtMs, durationMinutes, credit } = checked;
   const policy = readPolicy(context);
   const overlap = overlappingRecord(context, who.memberId, startAtMs, endAtMs);
@@ -249,7 +249,7 @@ function insertRecord(context: HoursContext, actor: Actor, checked: CheckedLog):
   const capCheck = capSplitFor(context, who.memberId, credit);
   const capWarning = capCheck.ok ? undefined : capCheck.problems[0];
   const autoApprove = checked.confirmedByCard && policy.autoApproveCardConfirmed && capCheck.ok;
-  const nowMs = context.now();
+  const nowMs = nowOf(context);
   const holdId = transferIds.hold(checked.key);
   const record = context.db.insert(serviceRecords).values({
     idempotencyKey: checked.key, volunteerMemberId: who.memberId, serviceTypeId: type.id, serviceTypeCode: type.code, elderId: checked.elderId,
@@ -257,7 +257,7 @@ function insertRecord(context: HoursContext, actor: Actor, checked: CheckedLog):
     note: checked.note || null, source: who.source, enteredByUserId: actor.userId, confirmedByCard: checked.confirmedByCard,
     status: autoApprove ? 'approved' : 'pending', holdTransferId: holdId, reviewedAtMs: autoApprove ? nowMs : null, createdAtMs: nowMs,
   }).returning().get();
-  const ledger = ledgerFor(context.db.$client, context.now);
+  const ledger = ledgerFor(context.db.$client, clockOf(context));
   ensureAccounts(ledger, [...countyAccounts(countyCode), accountInputs.wallet(who.memberId)]);
   const results = ledger.createTransfers([{
     id: holdId, debitAccountId: accountIds.issuance(countyCode), creditAccountId: accountIds.wallet(who.memberId), amount: credit,
@@ -288,12 +288,12 @@ function logKey(key: string, input: LogInput): IdempotencyKey {
 }
 
 /** The answer of a log form already written under this key (undefined when the key is new). */
-function replayLog(context: HoursContext, actor: Actor, once: IdempotencyKey): HoursOutcome<LoggedRecord> | undefined {
+function replayLog(context: KeylessContext, actor: Actor, once: IdempotencyKey): HoursOutcome<LoggedRecord> | undefined {
   const earlier = replayOf<StoredLog>(context.db, once, actor.userId);
   return earlier ? answerOf(context, actor, earlier) : undefined;
 }
 
-function answerOf(context: HoursContext, actor: Actor, earlier: Once<StoredLog>): HoursOutcome<LoggedRecord> {
+function answerOf(context: KeylessContext, actor: Actor, earlier: Once<StoredLog>): HoursOutcome<LoggedRecord> {
   if (earlier.kind === 'conflict') return refuse(409, { code: idempotencyConflictKey });
   if (!earlier.result.ok) return earlier.result; // never stored: writeOnce keeps only an ok answer
   const record = findRecord(context, earlier.result.id);
@@ -306,7 +306,7 @@ function isFormKey(key: string): boolean {
 }
 
 /** An active registered elder in the logger's area (loggingArea), or undefined as for a missing one. */
-function elderInArea(context: HoursContext, actor: Actor, elderId: number): typeof elders.$inferSelect | undefined {
+function elderInArea(context: KeylessContext, actor: Actor, elderId: number): typeof elders.$inferSelect | undefined {
   const found = context.db
     .select({ elder: elders, path: regions.path })
     .from(elders)
@@ -339,7 +339,7 @@ const confirmations = new WeakSet<PinConfirmation>();
  * is written. With the policy on (and room under the balance cap), a confirmed
  * record is approved at once.
  */
-export async function logServiceWithPin(context: HoursContext, people: PeopleContext, actor: Actor, input: LogInput): Promise<HoursOutcome<LoggedRecord>> {
+export async function logServiceWithPin(context: DomainContext, actor: Actor, input: LogInput): Promise<HoursOutcome<LoggedRecord>> {
   const pin = (input.elderPin ?? '').trim();
   const key = normalizedKey(input.idempotencyKey);
   if (pin === '' || !isFormKey(key)) return logService(context, actor, input);
@@ -352,8 +352,8 @@ export async function logServiceWithPin(context: HoursContext, people: PeopleCon
   if (elder.memberId === null) return refuse(422, { code: 'hours.error.pin_elder_not_member', field: 'elderPin' });
   if (elder.memberId === who.memberId) return logService(context, actor, input); // refused there: own recipient
   // A PIN staff chose is not the elder's confirmation: whoever chose it could confirm services that never happened.
-  if (pinConsentOf({ ...people, now: context.now }, elder.memberId)?.setByStaff) return refuse(409, { code: 'hours.error.pin_set_by_staff', field: 'elderPin' });
-  const checked = await verifyMemberPin({ ...people, now: context.now }, elder.memberId, pin, 'remote');
+  if (pinConsentOf(context, elder.memberId)?.setByStaff) return refuse(409, { code: 'hours.error.pin_set_by_staff', field: 'elderPin' });
+  const checked = await verifyMemberPin(context, elder.memberId, pin, 'remote');
   if (!checked.ok) {
     const status = checked.status === 423 ? 423 : checked.status === 404 ? 422 : checked.status;
     return { ok: false, status: status as 409 | 422 | 423, problems: checked.problems.map((problem) => ({ ...problem, field: 'elderPin' })) };

@@ -5,14 +5,15 @@ import { elders, members } from '../../db/schema/people.ts';
 import { maskName } from '../../lib/mask.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
-import type { HoursContext } from './context.ts';
+import type { KeylessContext } from './context.ts';
 import { monthBounds, shanghaiMonthOf, shanghaiToUtcMs, addDays } from './time.ts';
 import { present } from '../../lib/assert.ts';
+import { clockOf, nowOf } from '../kernel/context.ts';
 
 const zeroBalance: Balance = { posted: 0, available: 0, pendingIn: 0, pendingOut: 0 };
 
-export function walletBalance(context: HoursContext, memberId: number): Balance {
-  const account = ledgerFor(context.db.$client, context.now).account(accountIds.wallet(memberId));
+export function walletBalance(context: KeylessContext, memberId: number): Balance {
+  const account = ledgerFor(context.db.$client, clockOf(context)).account(accountIds.wallet(memberId));
   return account ? balanceOf(account) : zeroBalance;
 }
 
@@ -31,7 +32,7 @@ export interface RecordSummary {
   source: ServiceRecord['source'];
 }
 
-export function recentRecords(context: HoursContext, memberId: number, limit = 10): RecordSummary[] {
+export function recentRecords(context: KeylessContext, memberId: number, limit = 10): RecordSummary[] {
   return context.db
     .select({
       id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, startAtMs: serviceRecords.startAtMs,
@@ -57,8 +58,8 @@ export interface HoursHome {
   recent: RecordSummary[];
 }
 
-export function hoursHome(context: HoursContext, memberId: number): HoursHome {
-  const month = shanghaiMonthOf(context.now());
+export function hoursHome(context: KeylessContext, memberId: number): HoursHome {
+  const month = shanghaiMonthOf(nowOf(context));
   const { first, last } = monthBounds(month);
   const rows = context.db
     .select({ status: serviceRecords.status, minutes: sql<number>`sum(${serviceRecords.durationMinutes})` })
@@ -125,7 +126,7 @@ export function labelOf(transfer: Pick<Transfer, 'code' | 'flags'>, direction: '
   return `hours.passbook.label.${specificLabels.has(specific) ? specific : transfer.code}`;
 }
 
-function describe(context: HoursContext, entries: HistoryEntry[]): Map<string, PassbookLine['description']> {
+function describe(context: KeylessContext, entries: HistoryEntry[]): Map<string, PassbookLine['description']> {
   const ids = [...new Set(entries.filter((e) => e.transfer.refType === 'service_record' && e.transfer.refId).map((e) => Number(e.transfer.refId)))];
   const map = new Map<string, PassbookLine['description']>();
   if (ids.length === 0) return map;
@@ -139,7 +140,7 @@ function describe(context: HoursContext, entries: HistoryEntry[]): Map<string, P
   return map;
 }
 
-function linesOf(context: HoursContext, entries: HistoryEntry[], older: HistoryEntry | undefined): PassbookLine[] {
+function linesOf(context: KeylessContext, entries: HistoryEntry[], older: HistoryEntry | undefined): PassbookLine[] {
   const descriptions = describe(context, entries);
   return entries.map((entry, index) => {
     const previous = entries[index + 1] ?? older;
@@ -170,9 +171,9 @@ export interface PassbookPage {
 }
 
 /** Every transfer on the member's wallet, newest first, with the running balance after each. */
-export function passbookPage(context: HoursContext, memberId: number, options: { beforeSeq?: number; pageSize?: number } = {}): PassbookPage {
+export function passbookPage(context: KeylessContext, memberId: number, options: { beforeSeq?: number; pageSize?: number } = {}): PassbookPage {
   const pageSize = Math.min(Math.max(options.pageSize ?? 20, 1), 100);
-  const ledger = ledgerFor(context.db.$client, context.now);
+  const ledger = ledgerFor(context.db.$client, clockOf(context));
   const entries = ledger.history(accountIds.wallet(memberId), { limit: pageSize + 1, ...(options.beforeSeq ? { beforeSeq: options.beforeSeq } : {}) });
   const shown = entries.slice(0, pageSize);
   const lines = linesOf(context, shown, entries[pageSize]);
@@ -191,8 +192,8 @@ export interface Statement {
 }
 
 /** A statement for the Shanghai dates [from, to]: opening balance, every transfer, closing balance. */
-export function statement(context: HoursContext, memberId: number, from: string, to: string): Statement {
-  const ledger = ledgerFor(context.db.$client, context.now);
+export function statement(context: KeylessContext, memberId: number, from: string, to: string): Statement {
+  const ledger = ledgerFor(context.db.$client, clockOf(context));
   const fromMs = shanghaiToUtcMs(from);
   const toMs = shanghaiToUtcMs(addDays(to, 1));
   const inRange: HistoryEntry[] = [];
@@ -263,7 +264,7 @@ export interface StatementHolder {
 }
 
 /** The holder block printed at the top of every statement page. */
-export function statementHolder(context: HoursContext, memberId: number): StatementHolder | null {
+export function statementHolder(context: KeylessContext, memberId: number): StatementHolder | null {
   const row = context.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
   return row ? { maskedName: maskName(row.realName), cardNumber: row.cardNumber } : null;
 }

@@ -2,8 +2,9 @@ import { eq, inArray } from 'drizzle-orm';
 import { settings } from '../../db/schema/core.ts';
 import type { Actor } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { ok, refuse, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { ok, refuse, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { isTopOffice } from './standard.ts';
+import { nowOf } from '../kernel/context.ts';
 
 /** Network policy for hours, editable by the top office. Stored in `settings` under hours.* keys. */
 export interface HoursPolicy {
@@ -31,7 +32,7 @@ const keys = {
   autoApproveCardConfirmed: 'hours.auto_approve_card_confirmed',
 } as const;
 
-export function readPolicy(context: HoursContext): HoursPolicy {
+export function readPolicy(context: KeylessContext): HoursPolicy {
   const rows = context.db.select().from(settings).where(inArray(settings.key, Object.values(keys))).all();
   const value = new Map(rows.map((row) => [row.key, row.value]));
   const integer = (key: string, fallback: number) => {
@@ -66,7 +67,7 @@ function wholeNumber(raw: string, min: number, max: number, field: string, probl
 }
 
 /** Only the top office of the network changes the policy. */
-export function updatePolicy(context: HoursContext, actor: Actor, input: PolicyInput): HoursOutcome<HoursPolicy> {
+export function updatePolicy(context: KeylessContext, actor: Actor, input: PolicyInput): HoursOutcome<HoursPolicy> {
   if (!isTopOffice(context, actor)) return refuse(403, { code: 'hours.error.top_office_only' });
   const problems: Problem[] = [];
   const policy: HoursPolicy = {
@@ -76,7 +77,7 @@ export function updatePolicy(context: HoursContext, actor: Actor, input: PolicyI
     autoApproveCardConfirmed: input.autoApproveCardConfirmed,
   };
   if (problems.length > 0) return refuse(422, ...problems);
-  const at = context.now();
+  const at = nowOf(context);
   context.db.transaction(
     (tx) => {
       for (const [name, key] of Object.entries(keys)) {

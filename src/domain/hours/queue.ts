@@ -4,7 +4,7 @@ import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
-import type { Actor, HoursContext } from './context.ts';
+import type { Actor, KeylessContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { underAnyPath } from '../../db/conditions.ts';
 import { present } from '../../lib/assert.ts';
@@ -116,7 +116,7 @@ function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
 }
 
 /** How many pending records match (the queue shows a page of them). */
-export function queueTotal(context: HoursContext, actor: Actor, filter: QueueFilter = {}): number {
+export function queueTotal(context: KeylessContext, actor: Actor, filter: QueueFilter = {}): number {
   const row = context.db
     .select({ total: sql<number>`count(*)` })
     .from(serviceRecords)
@@ -126,7 +126,7 @@ export function queueTotal(context: HoursContext, actor: Actor, filter: QueueFil
 }
 
 /** The villages and volunteers of every pending record in scope (DISTINCT, not just the page shown), for the filters. */
-export function queueFilterOptions(context: HoursContext, actor: Actor): {
+export function queueFilterOptions(context: KeylessContext, actor: Actor): {
   villages: { code: string; villageNameZh: string; villageNameEn: string | null }[];
   volunteers: { id: number; name: string }[];
 } {
@@ -153,12 +153,12 @@ export function queueFilterOptions(context: HoursContext, actor: Actor): {
 }
 
 /** Pending records in the reviewer's scope (by the village where the service happened), in `filter.order` (oldest submitted first by default); a page of `limit` from `offset`. */
-export function verificationQueue(context: HoursContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
+export function verificationQueue(context: KeylessContext, actor: Actor, filter: QueueFilter = {}): QueueItem[] {
   // The page's ids and its rows from one snapshot (a read transaction), as when they were one query.
   return context.db.$client.transaction(() => queuePage(context, actor, filter)).deferred();
 }
 
-function queuePage(context: HoursContext, actor: Actor, filter: QueueFilter): QueueItem[] {
+function queuePage(context: KeylessContext, actor: Actor, filter: QueueFilter): QueueItem[] {
   const ids = queuePageIds(context, actor, filter);
   if (ids.length === 0) return [];
   const ownMemberId = (actor.memberId ?? null);
@@ -215,7 +215,7 @@ function queuePage(context: HoursContext, actor: Actor, filter: QueueFilter): Qu
  * joins for every row it skips with OFFSET, so a deep page with all of them read every skipped record's
  * volunteer, type, elder and author; the page's own rows are read with them afterwards.
  */
-function queuePageIds(context: HoursContext, actor: Actor, filter: QueueFilter): number[] {
+function queuePageIds(context: KeylessContext, actor: Actor, filter: QueueFilter): number[] {
   const order = filter.order ?? defaultQueueOrder;
   const base = context.db.select({ id: serviceRecords.id }).from(serviceRecords);
   const joined = order.sort === 'volunteer'
@@ -240,7 +240,7 @@ export interface RecordLabel {
 }
 
 /** Labels of the listed records the actor may verify (others are left out: their names are not the actor's to see). */
-export function recordLabels(context: HoursContext, actor: Actor, recordIds: readonly number[]): RecordLabel[] {
+export function recordLabels(context: KeylessContext, actor: Actor, recordIds: readonly number[]): RecordLabel[] {
   const ids = [...new Set(recordIds)].slice(0, 500);
   if (ids.length === 0) return [];
   const rows = context.db

@@ -3,7 +3,7 @@ import { regions, users } from '../../db/schema/core.ts';
 import { serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, ownsMember, type Actor } from '../access/authorize.ts';
-import type { HoursContext } from './context.ts';
+import type { KeylessContext } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import type { ServiceRecord } from './records.ts';
 import { capSplitFor, creditSplitOf, type CreditSplit } from './review.ts';
@@ -11,12 +11,12 @@ import { ownReasonOf, type OwnReason } from './queue.ts';
 import { assert } from '../../lib/assert.ts';
 
 /** The region path of the village a record was served in ('' if the village is unknown). */
-export function recordVillagePath(context: HoursContext, record: ServiceRecord): string {
+export function recordVillagePath(context: KeylessContext, record: ServiceRecord): string {
   return context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get()?.path ?? '';
 }
 
 /** A staff user's display name, or null when there is none. */
-export function userDisplayName(context: HoursContext, userId: number | null): string | null {
+export function userDisplayName(context: KeylessContext, userId: number | null): string | null {
   return userId ? context.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null : null;
 }
 
@@ -41,7 +41,7 @@ export interface RecordPage {
  * in its village. Anyone else gets null, which the page answers exactly like
  * a missing record.
  */
-export function recordPage(context: HoursContext, actor: Actor, record: ServiceRecord): RecordPage | null {
+export function recordPage(context: KeylessContext, actor: Actor, record: ServiceRecord): RecordPage | null {
   const isVolunteer = ownsMember(actor, record.volunteerMemberId);
   const staff = authorize(actor, canVerifyHours, { regionPath: recordVillagePath(context, record) }) !== null;
   if (!isVolunteer && !staff) return null;

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { serviceRecords } from '../../db/schema/hours.ts';
-import type { HoursContext } from './context.ts';
+import type { KeylessContext } from './context.ts';
 
 export type ServiceRecord = typeof serviceRecords.$inferSelect;
 
@@ -20,12 +20,12 @@ export const transferIds = {
   reverseOverflow: (recordId: number) => `svc-reverse-overflow:${recordId}`,
 };
 
-export function findRecord(context: HoursContext, recordId: number): ServiceRecord | undefined {
+export function findRecord(context: KeylessContext, recordId: number): ServiceRecord | undefined {
   return context.db.select().from(serviceRecords).where(eq(serviceRecords.id, recordId)).get();
 }
 
 /** A live record of the volunteer overlapping [startAtMs, endAtMs), if any. */
-export function overlappingRecord(context: HoursContext, memberId: number, startAtMs: number, endAtMs: number): ServiceRecord | undefined {
+export function overlappingRecord(context: KeylessContext, memberId: number, startAtMs: number, endAtMs: number): ServiceRecord | undefined {
   return context.db
     .select()
     .from(serviceRecords)
@@ -40,7 +40,7 @@ export function overlappingRecord(context: HoursContext, memberId: number, start
 }
 
 /** Minutes the volunteer already has on a Shanghai date (live records). */
-export function minutesOnDate(context: HoursContext, memberId: number, serviceDate: string): number {
+export function minutesOnDate(context: KeylessContext, memberId: number, serviceDate: string): number {
   const row = context.db
     .select({ total: sql<number>`coalesce(sum(${serviceRecords.durationMinutes}), 0)` })
     .from(serviceRecords)

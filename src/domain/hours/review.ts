@@ -9,17 +9,18 @@ import { recordAudit } from '../audit/audit.ts';
 import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { getPolicy, splitByCap } from '../redemption/policy.ts';
-import { checkReason, ok, refuse, type Actor, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { checkReason, ok, refuse, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
 import { dayMs } from './time.ts';
 import { firstProblem } from '../kernel/outcome.ts';
+import { clockOf, nowOf } from '../kernel/context.ts';
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
 
 /** The record, if the actor may decide on it: in scope, and neither logged by them nor theirs. */
-function decidable(context: HoursContext, actor: Actor, recordId: number, expected: ServiceRecord['status']): { record: ServiceRecord } | Refusal {
+function decidable(context: KeylessContext, actor: Actor, recordId: number, expected: ServiceRecord['status']): { record: ServiceRecord } | Refusal {
   const record = findRecord(context, recordId);
   if (!record) return refuse(404, { code: 'hours.error.record_not_found' });
   const village = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get();
@@ -35,12 +36,12 @@ function decidable(context: HoursContext, actor: Actor, recordId: number, expect
   return { record };
 }
 
-function resolve(context: HoursContext, record: ServiceRecord, input: TransferInput): void {
-  const [result] = ledgerFor(context.db.$client, context.now).createTransfers([input]);
+function resolve(context: KeylessContext, record: ServiceRecord, input: TransferInput): void {
+  const [result] = ledgerFor(context.db.$client, clockOf(context)).createTransfers([input]);
   if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${input.id} ${result}`);
 }
 
-function inTransaction<T>(context: HoursContext, work: () => T): T {
+function inTransaction<T>(context: KeylessContext, work: () => T): T {
   return context.db.transaction(() => work(), { behavior: 'immediate' });
 }
 
@@ -57,9 +58,9 @@ export interface CreditSplit {
  * waiting for review are not counted, or two pending records that each fit
  * could block each other forever.
  */
-export function capSplitFor(context: HoursContext, volunteerMemberId: number, creditMinutes: number): HoursOutcome<CreditSplit> {
+export function capSplitFor(context: KeylessContext, volunteerMemberId: number, creditMinutes: number): HoursOutcome<CreditSplit> {
   const policy = getPolicy(context.db);
-  const wallet = ledgerFor(context.db.$client, context.now).account(accountIds.wallet(volunteerMemberId));
+  const wallet = ledgerFor(context.db.$client, clockOf(context)).account(accountIds.wallet(volunteerMemberId));
   const posted = wallet ? balanceOf(wallet).posted : 0;
   const split = splitByCap(policy, posted, creditMinutes);
   if (split.ok) return ok(split.value);
@@ -67,7 +68,7 @@ export function capSplitFor(context: HoursContext, volunteerMemberId: number, cr
   return refuse(409, { code: 'hours.error.over_balance_cap', params: { cap: policy.balanceCapMinutes ?? 0, roomMinutes: room, credit: creditMinutes } });
 }
 
-function volunteerCounty(context: HoursContext, memberId: number): string {
+function volunteerCounty(context: KeylessContext, memberId: number): string {
   const row = context.db.select({ path: regions.path }).from(members).innerJoin(regions, eq(regions.code, members.villageCode)).where(eq(members.id, memberId)).get();
   const county = row ? countyCodeOfPath(row.path) : undefined;
   if (!county) throw new Error(`member ${memberId}: no county`);
@@ -84,7 +85,7 @@ function volunteerCounty(context: HoursContext, memberId: number): string {
  * code cap_overflow and the whole credit goes to the pool. One linked call.
  * Must run inside the caller's transaction.
  */
-export function postRecordCredit(context: HoursContext, record: Pick<ServiceRecord, 'id' | 'volunteerMemberId' | 'creditMinutes' | 'holdTransferId' | 'countyCode'>): HoursOutcome<CreditSplit> {
+export function postRecordCredit(context: KeylessContext, record: Pick<ServiceRecord, 'id' | 'volunteerMemberId' | 'creditMinutes' | 'holdTransferId' | 'countyCode'>): HoursOutcome<CreditSplit> {
   const split = capSplitFor(context, record.volunteerMemberId, record.creditMinutes);
   if (!split.ok) return split;
   const { credited, diverted } = split.value;
@@ -97,12 +98,12 @@ export function postRecordCredit(context: HoursContext, record: Pick<ServiceReco
   }
   if (diverted > 0) {
     const county = volunteerCounty(context, record.volunteerMemberId);
-    const ledger = ledgerFor(context.db.$client, context.now);
+    const ledger = ledgerFor(context.db.$client, clockOf(context));
     ensureAccounts(ledger, countyAccounts(county));
     transfers.push({ id: transferIds.overflow(record.id), debitAccountId: accountIds.issuance(record.countyCode), creditAccountId: accountIds.pool(county), amount: diverted, code: 'cap_overflow', ...ref });
   }
   const linked = transfers.map((transfer, index) => ({ ...transfer, flags: (transfer.flags ?? 0) | (index < transfers.length - 1 ? TransferFlags.linked : 0) }));
-  const results = ledgerFor(context.db.$client, context.now).createTransfers(linked);
+  const results = ledgerFor(context.db.$client, clockOf(context)).createTransfers(linked);
   results.forEach((result, index) => {
     if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]?.id} ${result}`);
   });
@@ -110,8 +111,8 @@ export function postRecordCredit(context: HoursContext, record: Pick<ServiceReco
 }
 
 /** What a posted record actually credited and diverted, from the ledger. */
-export function creditSplitOf(context: HoursContext, recordId: number): CreditSplit {
-  const ledger = ledgerFor(context.db.$client, context.now);
+export function creditSplitOf(context: KeylessContext, recordId: number): CreditSplit {
+  const ledger = ledgerFor(context.db.$client, clockOf(context));
   const post = ledger.transfer(transferIds.post(recordId));
   const overflow = ledger.transfer(transferIds.overflow(recordId));
   const credited = post && (post.flags & TransferFlags.postPending) !== 0 ? post.amount : 0;
@@ -119,14 +120,14 @@ export function creditSplitOf(context: HoursContext, recordId: number): CreditSp
 }
 
 /** Approval posts the pending transfer (up to the balance cap): the credit becomes spendable. */
-export function approveRecord(context: HoursContext, actor: Actor, recordId: number): HoursOutcome<ServiceRecord> {
+export function approveRecord(context: KeylessContext, actor: Actor, recordId: number): HoursOutcome<ServiceRecord> {
   return inTransaction(context, () => {
     const found = decidable(context, actor, recordId, 'pending');
     if ('ok' in found) return found;
     const { record } = found;
     const posted = postRecordCredit(context, record);
     if (!posted.ok) return posted;
-    const at = context.now();
+    const at = nowOf(context);
     context.db.update(serviceRecords).set({ status: 'approved', reviewedByUserId: actor.userId, reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();
     if (posted.value.diverted > 0) {
       recordAudit(context.db, { action: 'hours.cap_overflow', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credited: posted.value.credited, diverted: posted.value.diverted } }, at);
@@ -136,7 +137,7 @@ export function approveRecord(context: HoursContext, actor: Actor, recordId: num
 }
 
 /** Rejection voids the pending transfer; the volunteer sees the reason. */
-export function rejectRecord(context: HoursContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
+export function rejectRecord(context: KeylessContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
   const reason = checkReason(reasonText);
   if ('problem' in reason) return refuse(422, reason.problem);
   return inTransaction(context, () => {
@@ -144,7 +145,7 @@ export function rejectRecord(context: HoursContext, actor: Actor, recordId: numb
     if ('ok' in found) return found;
     const { record } = found;
     resolve(context, record, { id: transferIds.void(record.id), pendingId: record.holdTransferId, code: 'service_credit', flags: TransferFlags.voidPending, refType: 'service_record', refId: String(record.id) });
-    const at = context.now();
+    const at = nowOf(context);
     context.db.update(serviceRecords)
       .set({ status: 'rejected', reviewedByUserId: actor.userId, reviewedAtMs: at, rejectionReason: reason.reason })
       .where(eq(serviceRecords.id, record.id))
@@ -159,7 +160,7 @@ export interface ManyResult {
 }
 
 /** Approves every listed record the actor may decide on, in one transaction; the others are listed with why. */
-export function approveMany(context: HoursContext, actor: Actor, recordIds: readonly number[]): HoursOutcome<ManyResult> {
+export function approveMany(context: KeylessContext, actor: Actor, recordIds: readonly number[]): HoursOutcome<ManyResult> {
   const unique = [...new Set(recordIds)].slice(0, 500);
   if (unique.length === 0) return refuse(422, { code: 'hours.error.nothing_selected' });
   return inTransaction(context, () => {
@@ -174,7 +175,7 @@ export function approveMany(context: HoursContext, actor: Actor, recordIds: read
 }
 
 /** A double tap or a retry: the record is already approved, by this very reviewer. That is their decision done, not a failure. */
-function approvedBy(context: HoursContext, actor: Actor, recordId: number, problem: Problem): boolean {
+function approvedBy(context: KeylessContext, actor: Actor, recordId: number, problem: Problem): boolean {
   if (problem.code !== 'hours.error.record_already_approved') return false;
   return findRecord(context, recordId)?.reviewedByUserId === actor.userId;
 }
@@ -187,14 +188,14 @@ function approvedBy(context: HoursContext, actor: Actor, recordId: number, probl
  * and a partial reversal would leave the record half-true. The office then
  * settles the difference with the volunteer (a later record, or a gift back).
  */
-export function reverseRecord(context: HoursContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
+export function reverseRecord(context: KeylessContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
   const reason = checkReason(reasonText);
   if ('problem' in reason) return refuse(422, reason.problem);
   return inTransaction(context, () => {
     const found = decidable(context, actor, recordId, 'approved');
     if ('ok' in found) return found;
     const { record } = found;
-    const ledger = ledgerFor(context.db.$client, context.now);
+    const ledger = ledgerFor(context.db.$client, clockOf(context));
     // Only what the wallet received is taken back from it; a part diverted to the pool above the cap comes back from the pool.
     const { credited, diverted } = creditSplitOf(context, record.id);
     // A basket hold whose 15 minutes are over does not count (the ledger voids it when the reversal needs its credits).
@@ -227,7 +228,7 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
     });
     const [first] = linked;
     assert(first !== undefined, 'an approved record credited or diverted its minutes, so its reversal moves some');
-    const at = context.now();
+    const at = nowOf(context);
     context.db.update(serviceRecords)
       .set({ status: 'reversed', reversalTransferId: first.id, reversalReason: reason.reason, reversedByUserId: actor.userId, reversedAtMs: at })
       .where(eq(serviceRecords.id, record.id))
@@ -243,9 +244,9 @@ export function reverseRecord(context: HoursContext, actor: Actor, recordId: num
  * is voided with code 'expiry'. Returns the expired record ids. The server
  * runs this on a timer; `npm run cli -- hours expire` runs it once.
  */
-export function expireUnreviewed(context: HoursContext, batchSize = 500): number[] {
+export function expireUnreviewed(context: KeylessContext, batchSize = 500): number[] {
   const policy = readPolicy(context);
-  const cutoffMs = context.now() - policy.unreviewedExpiryDays * dayMs;
+  const cutoffMs = nowOf(context) - policy.unreviewedExpiryDays * dayMs;
   const expired: number[] = [];
   for (;;) {
     const batch = inTransaction(context, () => {
@@ -254,7 +255,7 @@ export function expireUnreviewed(context: HoursContext, batchSize = 500): number
         .orderBy(asc(serviceRecords.createdAtMs))
         .limit(batchSize)
         .all();
-      const at = context.now();
+      const at = nowOf(context);
       for (const record of due) {
         resolve(context, record, { id: transferIds.expire(record.id), pendingId: record.holdTransferId, code: 'expiry', flags: TransferFlags.voidPending, refType: 'service_record', refId: String(record.id) });
         context.db.update(serviceRecords).set({ status: 'expired', reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();

@@ -4,8 +4,9 @@ import { regions } from '../../db/schema/core.ts';
 import { serviceCategories, serviceStandardVersions, serviceTypes } from '../../db/schema/hours.ts';
 import type { Actor } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { ok, refuse, type HoursContext, type HoursOutcome, type Problem } from './context.ts';
+import { ok, refuse, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { isCalendarDate, shanghaiDateOf } from './time.ts';
+import { nowOf } from '../kernel/context.ts';
 
 export type ServiceType = typeof serviceTypes.$inferSelect;
 export type StandardVersion = typeof serviceStandardVersions.$inferSelect;
@@ -15,7 +16,7 @@ export type StandardVersion = typeof serviceStandardVersions.$inferSelect;
  * region tree (the province). Only it publishes the standard and the policy,
  * so the whole network keeps one standard (标准统一).
  */
-export function isTopOffice(context: HoursContext, actor: Actor): boolean {
+export function isTopOffice(context: KeylessContext, actor: Actor): boolean {
   return actor.grants.some((grant) => {
     if ((grant.role !== 'office' && grant.role !== 'admin') || !grant.regionCode) return false;
     const region = context.db.select({ parentCode: regions.parentCode }).from(regions).where(eq(regions.code, grant.regionCode)).get();
@@ -24,7 +25,7 @@ export function isTopOffice(context: HoursContext, actor: Actor): boolean {
 }
 
 /** The version in force on a Shanghai date, or undefined before the first one. */
-export function versionInForce(context: HoursContext, date: string): StandardVersion | undefined {
+export function versionInForce(context: KeylessContext, date: string): StandardVersion | undefined {
   return context.db
     .select()
     .from(serviceStandardVersions)
@@ -34,23 +35,23 @@ export function versionInForce(context: HoursContext, date: string): StandardVer
     .get();
 }
 
-export function typesOfVersion(context: HoursContext, versionId: number): ServiceType[] {
+export function typesOfVersion(context: KeylessContext, versionId: number): ServiceType[] {
   return context.db.select().from(serviceTypes).where(eq(serviceTypes.versionId, versionId)).orderBy(asc(serviceTypes.id)).all();
 }
 
 /** The types in force on a date (active and inactive), in publication order. */
-export function typesInForce(context: HoursContext, date: string): ServiceType[] {
+export function typesInForce(context: KeylessContext, date: string): ServiceType[] {
   const version = versionInForce(context, date);
   return version ? typesOfVersion(context, version.id) : [];
 }
 
-export function typeInForce(context: HoursContext, code: string, date: string): ServiceType | undefined {
+export function typeInForce(context: KeylessContext, code: string, date: string): ServiceType | undefined {
   const version = versionInForce(context, date);
   if (!version) return undefined;
   return context.db.select().from(serviceTypes).where(and(eq(serviceTypes.versionId, version.id), eq(serviceTypes.code, code))).get();
 }
 
-export function listVersions(context: HoursContext): StandardVersion[] {
+export function listVersions(context: KeylessContext): StandardVersion[] {
   return context.db.select().from(serviceStandardVersions).orderBy(desc(serviceStandardVersions.effectiveDate)).all();
 }
 
@@ -131,11 +132,11 @@ function checkType(input: ServiceTypeInput, index: number, problems: Problem[]):
  * logged falls under it and published credits never change. The very first
  * version may take any date.
  */
-export function publishVersion(context: HoursContext, actor: Actor, input: NewVersionInput, ipAddress: string | null = null): HoursOutcome<{ versionId: number }> {
+export function publishVersion(context: KeylessContext, actor: Actor, input: NewVersionInput, ipAddress: string | null = null): HoursOutcome<{ versionId: number }> {
   if (!isTopOffice(context, actor)) return refuse(403, { code: 'hours.error.top_office_only' });
   const problems: Problem[] = [];
   const effectiveDate = input.effectiveDate.trim();
-  const today = shanghaiDateOf(context.now());
+  const today = shanghaiDateOf(nowOf(context));
   const first = listVersions(context).length === 0;
   if (!isCalendarDate(effectiveDate)) problems.push({ code: 'hours.error.date_invalid', field: 'effectiveDate' });
   else if (!first && effectiveDate <= today) problems.push({ code: 'hours.error.version_date_not_future', field: 'effectiveDate', params: { today } });
@@ -151,7 +152,7 @@ export function publishVersion(context: HoursContext, actor: Actor, input: NewVe
   }
   if (problems.length > 0) return refuse(422, ...problems);
   const note = (input.note ?? '').trim().slice(0, 200) || null;
-  const at = context.now();
+  const at = nowOf(context);
   const versionId = context.db.transaction(
     (tx) => {
       const version = tx.insert(serviceStandardVersions)

@@ -32,7 +32,7 @@ export function success<T>(value: T): Outcome<T> {
 }
 
 /** The problem a refusal names first (every refusal names at least one). */
-export function firstProblem(refusal: Refusal): Problem {
+export function firstProblem(refusal: Pick<Refusal, 'problems'>): Problem {
   return present(refusal.problems[0], 'a refusal names at least one problem');
 }
 

@@ -3,7 +3,7 @@ import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { memberInScope, writeMemberInScope } from './access.ts';
 import { cardTokenHash, isValidCardNumber, newCardToken, openCardToken } from './card.ts';
-import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { failure, nowMs, roleRefusal, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
 /**
@@ -15,6 +15,8 @@ export function reissueCard(
   actor: Actor,
   memberId: number,
 ): Outcome<{ memberId: number; cardNumber: string; cardToken: string; cardVersion: number }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const card = newCardToken(context.keys);
   const at = nowMs(context);
   return writeMemberInScope(context, actor, memberId, (txContext, member) => {
@@ -44,9 +46,12 @@ export interface PrintableCard {
 /**
  * What a printed card shows, for staff in scope: name, card number, village,
  * and the current token (decrypted) for the QR code. Only active members have
- * a working card. Printing is audited.
+ * a working card. Printing is audited. No member asked for is answered like a missing one.
  */
 export function printableCards(context: PeopleContext, actor: Actor, memberIds: readonly number[]): Outcome<PrintableCard[]> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
+  if (memberIds.length === 0) return failure(404, { code: 'people.error.member_not_found' });
   const cards: PrintableCard[] = [];
   for (const memberId of memberIds) {
     const found = memberInScope(context, actor, memberId);

@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
 import { regionScopes, type Actor, type Permission } from '../access/authorize.ts';
-import type { PeopleContext } from './context.ts';
+import { roleRefusal, success, type Outcome, type PeopleContext } from './context.ts';
 import { canManageMembers } from './permissions.ts';
 
 /** A village a form offers, with its township, in the reader's language. */
@@ -33,6 +33,13 @@ function villagesUnder(context: PeopleContext, paths: readonly string[] | null, 
 /** The villages the actor may register people in (through `permission`), for a form's village list. */
 export function villageChoices(context: PeopleContext, actor: Actor, locale: string, permission: Permission = canManageMembers): VillageChoice[] {
   return villagesUnder(context, regionScopes(actor, permission), locale);
+}
+
+/** The villages of a staff registration form (members, elders), for actors who hold the role; the 403 otherwise. */
+export function registrationChoices(context: PeopleContext, actor: Actor, locale: string): Outcome<VillageChoice[]> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
+  return success(villageChoices(context, actor, locale));
 }
 
 /** Every village: the public self-registration form offers them all. */

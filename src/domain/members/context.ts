@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { connectionOf } from '../../db/client.ts';
-import { allowsRegion, type Actor, type Permission } from '../access/authorize.ts';
+import { allowsRegion, authorize, type Actor, type Permission } from '../access/authorize.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { nowOf, type DomainContext } from '../kernel/context.ts';
@@ -70,6 +70,25 @@ export function objectVillageInScope(
 ): { ok: true; village: RegionRow } | Refusal {
   const scope = villageInScope(context, actor, villageCode, permission);
   return scope.ok ? scope : hiddenObject(notFoundCode);
+}
+
+/** The message of the 403 page someone gets who holds none of the roles an action needs. */
+export const roleRefusalCode = 'errors.forbidden.message';
+
+/**
+ * Null when the actor holds one of the roles `permission` names (whatever
+ * their scope); otherwise the 403 every such actor gets, whether the object
+ * asked about exists or not, so the refusal tells nothing about it. Each
+ * people-domain function a staff page calls checks this first, then the
+ * object's scope (outside it: `hiddenObject`, exactly like a missing one).
+ */
+export function roleRefusal(actor: Actor | null, permission: Permission = canManageMembers): Refusal | null {
+  return authorize(actor, permission) ? null : failure(403, { code: roleRefusalCode });
+}
+
+/** Whether a refusal is `roleRefusal`'s: the 403 page, never a form shown again. */
+export function isRoleRefusal(refusal: Refusal): boolean {
+  return refusal.status === 403 && refusal.problems[0]?.code === roleRefusalCode;
 }
 
 /** The refusal of an object that does not exist, or that the actor may not know exists. */

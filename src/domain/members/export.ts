@@ -4,7 +4,7 @@ import { elderCategories, elders, memberStatusEvents, members, teamMemberships, 
 import { maskIdNumber, maskName, maskPhone } from '../../lib/mask.ts';
 import { ownsMember } from '../access/authorize.ts';
 import { memberInScope, memberSelfOrStaff } from './access.ts';
-import { checkReason, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { checkReason, failure, nowMs, roleRefusal, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { credentialsSetByStaff } from './pin.ts';
 import { audit, recordWithinAllowances } from '../audit/audit.ts';
@@ -47,6 +47,8 @@ export function exportMemberData(context: PeopleContext, actor: Actor, memberId:
  * one write transaction, so parallel requests cannot pass the limit.
  */
 export function exportMemberDataWithReason(context: PeopleContext, actor: Actor, memberId: number, reason: string): Outcome<Record<string, unknown>> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const found = memberInScope(context, actor, memberId);
   if (!found.ok) return found;
   const problem = checkReason(reason);

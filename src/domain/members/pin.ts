@@ -6,8 +6,8 @@ import { ownsMember } from '../access/authorize.ts';
 import { accountIds, ledgerFor } from '../ledger/accounts.ts';
 import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { cardTokenHash } from './card.ts';
+import { type Actor, failure, nowMs, type Outcome, type PeopleContext, type Refusal, roleRefusal, success } from './context.ts';
 import { checkPinHash, checkPinHashNow, hashPin } from './pin-hash.ts';
-import { failure, nowMs, success, type Actor, type Outcome, type PeopleContext, type Refusal } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { present } from '../../lib/assert.ts';
 
@@ -136,6 +136,23 @@ export async function setMemberPin(context: PeopleContext, actor: Actor, memberI
     { behavior: 'immediate' },
   );
   return success({ memberId });
+}
+
+/**
+ * Staff set a member's PIN from the member's page: the role first (the same
+ * 403 whatever the member), then the PIN typed twice must match, then
+ * setMemberPin with the scanned card as proof of presence.
+ */
+export async function setMemberPinByStaff(
+  context: PeopleContext,
+  actor: Actor,
+  memberId: number,
+  entry: { pin: string; confirm: string; cardScan: string },
+): Promise<Outcome<{ memberId: number }>> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
+  if (entry.pin !== entry.confirm) return failure(422, { code: 'members.pin.mismatch', field: 'pin_confirm' });
+  return setMemberPin(context, actor, memberId, entry.pin, { cardScan: entry.cardScan });
 }
 
 /** Whether a member's PIN was set by staff and not yet confirmed by the member, and by whom. */

@@ -7,7 +7,7 @@ import { normalizePinyinQuery } from '../../lib/pinyin.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { memberSelfOrStaff, type MemberRow } from './access.ts';
 import { canManageMembers } from './permissions.ts';
-import { failure, nowMs, pageWindow, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { failure, nowMs, pageWindow, roleRefusal, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { likeLiteral } from '../../lib/like.ts';
 import { anyOf, underAnyPath } from '../../db/conditions.ts';
@@ -78,6 +78,8 @@ function memberScopeCondition(scope: readonly string[], shape: ScopeShape): SQL 
 
 /** Members in the actor's scope matching the search, newest first, paginated. */
 export function searchMembers(context: PeopleContext, actor: Actor, search: MemberSearch): Outcome<Page<MemberListItem>> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   return searchMembersIn(context, actor, search, 'region');
 }
 

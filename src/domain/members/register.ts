@@ -5,7 +5,7 @@ import { compactPhone, isMobilePhone } from '../../lib/phone.ts';
 import { namePinyin } from '../../lib/pinyin.ts';
 import { allocateCardNumber, newCardToken } from './card.ts';
 import {
-  checkName, checkReason, failure, prepared, nowMs, objectVillageInScope, success, todayInShanghai, villageInScope,
+  checkName, checkReason, failure, prepared, nowMs, objectVillageInScope, roleRefusal, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from './context.ts';
 import {
@@ -132,6 +132,8 @@ function insertMember(
 
 /** A coordinator (or office) registers a member in a village of their scope: active, card issued. */
 export function registerMember(context: PeopleContext, actor: Actor, input: MemberInput, idempotencyKey: string | null = null): Outcome<RegisteredMember> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const checked = checkMemberInput(context, actor, input);
   if (!checked.ok) return failure(checked.status, ...checked.problems);
   return insertMember(context, actor, checked.value, 'active', 'coordinator', idempotencyKey);
@@ -160,6 +162,8 @@ export function reviewSelfRegistration(
   memberId: number,
   review: ReviewDecision,
 ): Outcome<RegisteredMember> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   if (review.decision === 'reject') {
     const problem = checkReason(review.reason);
     if (problem) return failure(422, problem);

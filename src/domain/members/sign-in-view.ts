@@ -1,6 +1,7 @@
 import { allowsRegion, type Actor } from '../access/authorize.ts';
 import { accountOfMember, canCreateMemberSignIn, canManageAccounts } from '../auth/accounts.ts';
-import { prepared, type PeopleContext } from './context.ts';
+import { prepared, roleRefusal, success, type Outcome, type PeopleContext } from './context.ts';
+import { getMember, type MemberDetail } from './query.ts';
 
 /** What a member's page shows about the member's sign-in, and what the viewer may do about it. */
 export interface MemberSignInView {
@@ -24,4 +25,23 @@ export function memberSignInView(context: PeopleContext, actor: Actor, memberId:
     linkAccount: account !== null && path !== null && allowsRegion(actor, canManageAccounts, path),
     mayCreate: account === null && path !== null && allowsRegion(actor, canCreateMemberSignIn, path),
   };
+}
+
+/** A member's page for staff: the member (in the actor's scope) and the sign-in part. */
+export interface MemberPage {
+  member: MemberDetail;
+  signIn: MemberSignInView;
+}
+
+/**
+ * The member's page as staff see it: the role first (the same 403 whether
+ * the member exists or not), then the member in the actor's scope (outside
+ * it: the refusal a missing member gets).
+ */
+export function memberPage(context: PeopleContext, actor: Actor, memberId: number): Outcome<MemberPage> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
+  const member = getMember(context, actor, memberId);
+  if (!member.ok) return member;
+  return success({ member: member.value, signIn: memberSignInView(context, actor, memberId) });
 }

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { memberStatusEvents, members } from '../../db/schema/people.ts';
 import { writeMemberInScope } from './access.ts';
-import { checkReason, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
+import { checkReason, failure, roleRefusal, nowMs, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
 /**
@@ -16,6 +16,8 @@ export function changeMemberStatus(
   action: 'suspend' | 'reactivate',
   reason: string,
 ): Outcome<{ memberId: number; status: 'active' | 'suspended' }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const problem = checkReason(reason);
   if (problem) return failure(422, problem);
   const from = action === 'suspend' ? 'active' : 'suspended';

@@ -1,7 +1,7 @@
 import { regions } from '../../db/schema/core.ts';
-import { authorize, regionScopes, type Actor } from '../access/authorize.ts';
-import { failure, nowMs, success, type Outcome, type PeopleContext } from '../members/context.ts';
-import { canCreateTeams } from '../members/permissions.ts';
+import { authorize, regionScopes, type Actor, type Permission } from '../access/authorize.ts';
+import { failure, nowMs, roleRefusal, success, type Outcome, type PeopleContext } from '../members/context.ts';
+import { canCreateTeams, canManageMembers } from '../members/permissions.ts';
 import { activitiesBySponsor, getTeam, listTeams, type SponsorKind, type TeamDetail, type TeamSummary } from './teams.ts';
 
 /** A region a team may be founded in, named in the reader's language. */
@@ -29,7 +29,10 @@ export interface TeamsIndex {
   regions: TeamRegionChoice[];
 }
 
-export function teamsIndex(context: PeopleContext, actor: Actor, filter: { sponsorUnit?: string }, locale: string): Outcome<TeamsIndex> {
+/** `needed`: the page shown again after a form of it was refused also needs that form's role (founding a team: canCreateTeams). */
+export function teamsIndex(context: PeopleContext, actor: Actor, filter: { sponsorUnit?: string }, locale: string, needed: Permission = canManageMembers): Outcome<TeamsIndex> {
+  const denied = roleRefusal(actor, needed);
+  if (denied) return denied;
   const teams = listTeams(context, actor, filter);
   if (!teams.ok) return failure(teams.status, ...teams.problems);
   // The calendar year in Shanghai (UTC+8, no daylight saving).
@@ -39,8 +42,10 @@ export function teamsIndex(context: PeopleContext, actor: Actor, filter: { spons
   return success({ teams: teams.value, bySponsor: bySponsor.ok ? bySponsor.value : [], year, canCreate, regions: canCreate ? teamRegionChoices(context, actor, locale) : [] });
 }
 
-/** One team's page: the team as the actor may see it, and whether the actor may choose its leader. */
-export function teamPage(context: PeopleContext, actor: Actor, teamId: number): Outcome<{ team: TeamDetail; canLead: boolean }> {
+/** One team's page: the team as the actor may see it, and whether the actor may choose its leader (`needed`: as teamsIndex). */
+export function teamPage(context: PeopleContext, actor: Actor, teamId: number, needed: Permission = canManageMembers): Outcome<{ team: TeamDetail; canLead: boolean }> {
+  const denied = roleRefusal(actor, needed);
+  if (denied) return denied;
   const team = getTeam(context, actor, teamId);
   if (!team.ok) return team;
   return success({ team: team.value, canLead: authorize(actor, canCreateTeams) !== null });

@@ -6,12 +6,13 @@ import { maskPhone } from '../../lib/mask.ts';
 import { allowsRegion, regionScopes, type Permission } from '../access/authorize.ts';
 import { canCreateTeams, canManageMembers } from '../members/permissions.ts';
 import {
-  checkReason, failure, findRegion, nowMs, success, villageInScope,
+  checkReason, failure, findRegion, nowMs, roleRefusal, success, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
 } from '../members/context.ts';
 import { underAnyPath } from '../../db/conditions.ts';
 import { audit } from '../audit/audit.ts';
 import { keyConflict, keyOf } from '../members/once.ts';
+import { memberIdByCardNumber } from '../members/cards.ts';
 import { writeOnceValue } from '../kernel/idempotency.ts';
 import { assert, present } from '../../lib/assert.ts';
 
@@ -52,6 +53,8 @@ function teamCoversVillage(context: PeopleContext, teamRegionPath: string, villa
  * the region is that county).
  */
 export function createTeam(context: PeopleContext, actor: Actor, input: TeamInput, idempotencyKey: string | null = null): Outcome<{ teamId: number; replayed?: boolean }> {
+  const denied = roleRefusal(actor, canCreateTeams);
+  if (denied) return denied;
   const problems: Problem[] = [];
   const name = (input.name ?? '').trim();
   const sponsorUnit = (input.sponsorUnit ?? '').trim();
@@ -80,6 +83,8 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
  * adds a member directly: active at once. Suspended or pending members cannot join.
  */
 export function addTeamMember(context: PeopleContext, actor: Actor, teamId: number, memberId: number, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const at = nowMs(context);
   const once = keyOf(idempotencyKey, 'teams.member_add', { teamId, memberId });
   return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {
@@ -113,9 +118,26 @@ export function addTeamMember(context: PeopleContext, actor: Actor, teamId: numb
   });
 }
 
-/** A member (signed in as themself) asks to join a team; it waits for approval. */
+/**
+ * The team page's form: the member is named by the card number typed (none,
+ * or a number nobody holds, is a problem on that field), then addTeamMember.
+ */
+export function addTeamMemberByCard(context: PeopleContext, actor: Actor, teamId: number, cardNumber: string, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
+  if (cardNumber === '') return failure(422, { code: 'teams.error.cardRequired', field: 'cardNumber' });
+  const memberId = memberIdByCardNumber(context, cardNumber);
+  if (memberId === null) return failure(422, { code: 'people.error.card_not_found', field: 'cardNumber' });
+  return addTeamMember(context, actor, teamId, memberId, idempotencyKey);
+}
+
+/**
+ * A member (signed in as themself) asks to join a team of their own area; it
+ * waits for approval. A sign-in that is no member, and a team elsewhere, are
+ * answered like a team that does not exist.
+ */
 export function requestTeamMembership(context: PeopleContext, actor: Actor, teamId: number, idempotencyKey: string | null = null): Outcome<{ membershipId: number; replayed?: boolean }> {
-  if (!actor.memberId) return failure(403, { code: 'people.error.forbidden' });
+  if (!actor.memberId) return failure(404, { code: 'people.error.team_not_found' });
   const memberId = actor.memberId;
   const at = nowMs(context);
   const once = keyOf(idempotencyKey, 'teams.member_request', { teamId, memberId });
@@ -123,11 +145,11 @@ export function requestTeamMembership(context: PeopleContext, actor: Actor, team
     const team = context.db.select({ id: teams.id, regionCode: teams.regionCode }).from(teams).where(eq(teams.id, teamId)).get();
     if (!team) return failure(404, { code: 'people.error.team_not_found' });
     const member = context.db.select({ status: members.status, villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get();
-    if (!member || member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member?.status ?? '-' } });
     // Members ask to join teams of their own area only (a team elsewhere is as if it did not exist).
-    if (!teamCoversVillage(context, present(findRegion(context, team.regionCode), "a team's region exists (foreign key)").path, member.villageCode)) {
+    if (!member || !teamCoversVillage(context, present(findRegion(context, team.regionCode), "a team's region exists (foreign key)").path, member.villageCode)) {
       return failure(404, { code: 'people.error.team_not_found' });
     }
+    if (member.status !== 'active') return failure(409, { code: 'people.error.not_active', params: { status: member.status } });
     const existing = context.db.select().from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
     if (existing && (existing.status === 'active' || existing.status === 'pending')) return failure(409, { code: 'people.error.already_in_team' });
     let membershipId: number;
@@ -149,6 +171,8 @@ export function decideTeamMembership(
   membershipId: number,
   decision: { approve: true } | { approve: false; reason: string },
 ): Outcome<{ membershipId: number; status: 'active' | 'declined' }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   if (!decision.approve) {
     const problem = checkReason(decision.reason);
     if (problem) return failure(422, problem);
@@ -181,15 +205,17 @@ export function decideTeamMembership(
   );
 }
 
-/** The leader must be an active member of the team. */
-export function setTeamLeader(context: PeopleContext, actor: Actor, teamId: number, memberId: number): Outcome<{ teamId: number }> {
+/** Offices choose the leader, who must be an active member of the team (no member chosen: the same refusal). */
+export function setTeamLeader(context: PeopleContext, actor: Actor, teamId: number, memberId: number | null): Outcome<{ teamId: number }> {
+  const denied = roleRefusal(actor, canCreateTeams);
+  if (denied) return denied;
   return context.db.transaction(
     (tx) => {
       const ctx = txContext(context, tx);
       const team = teamInScope(ctx, actor, teamId, canCreateTeams);
       if (!team.ok) return failure(team.status, ...team.problems);
-      const membership = tx.select({ status: teamMemberships.status }).from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
-      if (membership?.status !== 'active') return failure(422, { code: 'people.error.leader_not_member', field: 'leaderMemberId' });
+      const membership = memberId === null ? undefined : tx.select({ status: teamMemberships.status }).from(teamMemberships).where(and(eq(teamMemberships.teamId, teamId), eq(teamMemberships.memberId, memberId))).get();
+      if (memberId === null || membership?.status !== 'active') return failure(422, { code: 'people.error.leader_not_member', field: 'leaderMemberId' });
       tx.update(teams).set({ leaderMemberId: memberId, updatedAtMs: nowMs(context) }).where(eq(teams.id, teamId)).run();
       audit(ctx, actor, 'team.leader_set', 'team', teamId, team.team.regionCode, { memberId });
       return success({ teamId });
@@ -206,6 +232,8 @@ export interface ActivityInput {
 
 /** A themed activity (主题活动) of a team, by staff in scope of the team's region. */
 export function createActivity(context: PeopleContext, actor: Actor, teamId: number, input: ActivityInput, idempotencyKey: string | null = null): Outcome<{ activityId: number; replayed?: boolean }> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const problems: Problem[] = [];
   const date = (input.activityDate ?? '').trim();
   const valid = /^\d{4}-\d{2}-\d{2}$/.test(date) && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) === date;
@@ -242,6 +270,8 @@ export interface TeamSummary {
 
 /** Teams whose region lies in the actor's scope, optionally of one sponsoring unit. */
 export function listTeams(context: PeopleContext, actor: Actor, filter: { sponsorUnit?: string } = {}): Outcome<TeamSummary[]> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const scope = regionScopes(actor, canManageMembers);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const conditions: SQL[] = [underAnyPath(regions.path, scope)];
@@ -269,6 +299,8 @@ export interface TeamDetail extends TeamSummary {
 }
 
 export function getTeam(context: PeopleContext, actor: Actor, teamId: number): Outcome<TeamDetail> {
+  const denied = roleRefusal(actor);
+  if (denied) return denied;
   const team = teamInScope(context, actor, teamId);
   if (!team.ok) return failure(team.status, ...team.problems);
   const summary = listTeams(context, actor);

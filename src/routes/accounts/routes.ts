@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roles, type Role } from '../../domain/access/authorize.ts';
 import {
   accountPage, grantRoleChoices, grantScopeChoices, readGrantScope, readNewAccountForm, temporaryPasswordProblem,
@@ -7,10 +7,24 @@ import { canManageAccounts, findAccount, liftSignInLock, listAccounts, type Acco
 import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole } from '../../domain/auth/staff.ts';
 import { phoneRefusalsPerHour } from '../../domain/auth/phone-in-use.ts';
 import { idempotencyConflictKey, readIdempotencyKey } from '../../domain/kernel/idempotency.ts';
-import { field, newIdempotencyKey } from '../../lib/forms.ts';
+import { Form, IdParams, type Static } from '../../lib/form-schema.ts';
+import { newIdempotencyKey } from '../../lib/forms.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { parseId } from '../members/support.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
+
+const ListQuery = Form.object({ q: Form.optional(Form.text(200)), role: Form.optional(Form.text(40)), page: Form.optional(Form.integer(1, 1_000_000)) });
+/** A new account; the domain (readNewAccountForm) checks the phone, the name, the role and its scope. */
+const CreateAccountForm = Form.object({
+  idempotency_key: Form.idempotencyKey(), phone: Form.optional(Form.text(40)), display_name: Form.optional(Form.text(200)),
+  role: Form.optional(Form.text(40)), scope: Form.optional(Form.text(40)), temporary_password: Form.optional(Form.text(1024)),
+});
+const AccountQuery = Form.object({ done: Form.optional(Form.text(20)) });
+const GrantForm = Form.object({ role: Form.optional(Form.text(40)), scope: Form.optional(Form.text(40)) });
+const RevokeForm = Form.object({ role_id: Form.optional(Form.id({ messageKey: 'accounts.error.role_not_held' })) });
+const ResetForm = Form.object({ temporary_password: Form.optional(Form.text(1024)) });
+/** An account's pages: the shape is checked once the role is (loadAccount), so a malformed id answers like a missing account. */
+const accountRoute = { schema: { params: IdParams, querystring: AccountQuery }, attachValidation: true } as const;
 
 /**
  * Accounts made and managed by staff (docs/WEB.md "Accounts made by staff"):
@@ -33,10 +47,9 @@ function translated(request: FastifyRequest, errors: Record<string, string>): Re
   return Object.fromEntries(Object.entries(errors).map(([name, messageKey]) => [name, request.t(messageKey)]));
 }
 
-function loadAccount(app: FastifyInstance, request: FastifyRequest, idText: string): AccountSummary {
-  const id = parseId(idText);
-  if (id === null) throw notFound('accounts.error.not_found');
-  const found = findAccount(app.db, request.requireUser().actor, id);
+function loadAccount(app: FastifyInstance, request: FastifyRequest<{ Params: Static<typeof IdParams> }>): AccountSummary {
+  shapeProblems(request, {}, 'accounts.error.not_found'); // throws the 404 of a malformed id; a refused form is the caller's to show
+  const found = findAccount(app.db, request.requireUser().actor, request.params.id);
   // An account outside the scope is answered exactly like a missing one (issue 12 item 7).
   if (!found.ok) throw notFound('accounts.error.not_found');
   return found.account;
@@ -57,7 +70,7 @@ interface ShowOptions {
 
 async function showAccount(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, account: AccountSummary, options: ShowOptions = {}) {
   const actor = request.requireUser().actor;
-  const done = String((request.query as Record<string, unknown>).done ?? '');
+  const done = typedValues(request.query).done ?? '';
   return reply.page(
     'pages/accounts/show',
     {
@@ -73,14 +86,14 @@ async function showAccount(app: FastifyInstance, request: FastifyRequest, reply:
 }
 
 /** The list of accounts in the actor's area and the creation of one. */
-function registerListAndCreateRoutes(app: FastifyInstance): void {
+function registerListAndCreateRoutes(app: RouteApp): void {
   // ---- list ----
-  app.get<{ Querystring: { q?: string; role?: string; page?: string } }>('/accounts', async (request, reply) => {
+  app.get('/accounts', { schema: { querystring: ListQuery } }, async (request, reply) => {
     request.authorize(canManageAccounts);
     const user = request.requireUser();
-    const query = typeof request.query.q === 'string' ? request.query.q.slice(0, 40) : '';
-    const role = (roles as readonly string[]).includes(String(request.query.role)) ? (request.query.role as Role) : '';
-    const result = listAccounts(app.db, user.actor, { query, role, page: Number(request.query.page) || 1, pageSize: 30 });
+    const query = (request.query.q ?? '').slice(0, 40);
+    const role = (roles as readonly string[]).includes(request.query.role ?? '') ? (request.query.role as Role) : '';
+    const result = listAccounts(app.db, user.actor, { query, role, page: request.query.page ?? 1, pageSize: 30 });
     return reply.page('pages/accounts/index', { query, role, roles, result, created: '' }, { titleKey: 'accounts.title' });
   });
 
@@ -89,16 +102,19 @@ function registerListAndCreateRoutes(app: FastifyInstance): void {
     return showNew(app, request, reply, emptyCreate());
   });
 
-  app.post('/accounts', async (request, reply) => {
+  app.post('/accounts', { schema: { body: CreateAccountForm }, attachValidation: true }, async (request, reply) => {
     request.authorize(canManageAccounts);
     const user = request.requireUser();
     // A form without a key (sent by hand) is done without the replay protection; the page always sends one.
     const key = readIdempotencyKey(request.body);
+    const typed = typedValues(request.body);
     const values = {
-      phone: field(request.body, 'phone').slice(0, 40), displayName: field(request.body, 'display_name').trim().slice(0, 200), role: field(request.body, 'role'), scope: field(request.body, 'scope'),
+      phone: (typed.phone ?? '').slice(0, 40), displayName: (typed.display_name ?? '').trim().slice(0, 200), role: typed.role ?? '', scope: typed.scope ?? '',
       idempotencyKey: key ?? newIdempotencyKey(),
     };
-    const temporaryPassword = field(request.body, 'temporary_password');
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return showNew(app, request, reply, { values, errors: problemsToForm(request.t, shape).byField, message: request.t('accounts.error.summary') }, 422);
+    const temporaryPassword = request.body.temporary_password ?? '';
     const checked = readNewAccountForm({ ...values, temporaryPassword });
     if (!checked.ok) return showNew(app, request, reply, { values, errors: translated(request, checked.errors), message: request.t('accounts.error.summary') }, 422);
     const result = await createAccountByStaff(app.db, user.actor, checked.account, request.ip, app.clock(), key);
@@ -115,16 +131,19 @@ function registerListAndCreateRoutes(app: FastifyInstance): void {
 }
 
 /** One account: its page, and granting and revoking its roles. */
-function registerRoleRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { id: string } }>('/accounts/:id', async (request, reply) => {
+function registerRoleRoutes(app: RouteApp): void {
+  app.get('/accounts/:id', accountRoute, async (request, reply) => {
     request.authorize(canManageAccounts);
-    return showAccount(app, request, reply, loadAccount(app, request, request.params.id));
+    return showAccount(app, request, reply, loadAccount(app, request));
   });
 
-  app.post<{ Params: { id: string } }>('/accounts/:id/roles', async (request, reply) => {
+  app.post('/accounts/:id/roles', { ...accountRoute, schema: { ...accountRoute.schema, body: GrantForm } }, async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(app, request, request.params.id);
-    const values = { role: field(request.body, 'role'), scope: field(request.body, 'scope') };
+    const account = loadAccount(app, request);
+    const typed = typedValues(request.body);
+    const values = { role: typed.role ?? '', scope: typed.scope ?? '' };
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return showAccount(app, request, reply, account, { grantForm: { values, error: problemsToForm(request.t, shape).summary.join(' ') }, status: 422 });
     const grant = readGrantScope(values.role, values.scope);
     if (!grant.ok) return showAccount(app, request, reply, account, { grantForm: { values, error: Object.values(grant.errors).map((key) => request.t(key)).join(' ') }, status: 422 });
     const result = grantRole(app.db, request.requireUser().actor, account.id, grant.scope, request.ip, app.clock());
@@ -135,12 +154,12 @@ function registerRoleRoutes(app: FastifyInstance): void {
     return reply.seeOther(`/accounts/${account.id}?done=granted`);
   });
 
-  app.post<{ Params: { id: string } }>('/accounts/:id/revoke', async (request, reply) => {
+  app.post('/accounts/:id/revoke', { ...accountRoute, schema: { ...accountRoute.schema, body: RevokeForm } }, async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(app, request, request.params.id);
+    const account = loadAccount(app, request);
     // The role is named by its id, and must be one of this account's roles (never trust the id alone).
-    const roleId = parseId(field(request.body, 'role_id'));
-    const role = roleId === null ? undefined : account.roles.find((candidate) => candidate.id === roleId);
+    const roleId = shapeProblems(request).length > 0 ? undefined : request.body.role_id;
+    const role = roleId === undefined ? undefined : account.roles.find((candidate) => candidate.id === roleId);
     if (!role) return showAccount(app, request, reply, account, { revokeError: request.t('accounts.error.role_not_held'), status: 422 });
     const result = revokeRole(app.db, request.requireUser().actor, account.id, { role: role.role, regionCode: role.regionCode, siteId: role.siteId }, request.ip, app.clock());
     if (!result.ok) {
@@ -152,10 +171,10 @@ function registerRoleRoutes(app: FastifyInstance): void {
 }
 
 /** One account's sign-in: lifting its lock and resetting its password. */
-function registerSignInRoutes(app: FastifyInstance): void {
-  app.post<{ Params: { id: string } }>('/accounts/:id/unlock', async (request, reply) => {
+function registerSignInRoutes(app: RouteApp): void {
+  app.post('/accounts/:id/unlock', accountRoute, async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(app, request, request.params.id);
+    const account = loadAccount(app, request);
     const result = liftSignInLock(app.db, app.secrets, request.requireUser().actor, account.id, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_locked') return showAccount(app, request, reply, account, { lockError: request.t('accounts.error.not_locked'), status: 409 });
@@ -164,10 +183,12 @@ function registerSignInRoutes(app: FastifyInstance): void {
     return reply.seeOther(`/accounts/${account.id}?done=unlocked`);
   });
 
-  app.post<{ Params: { id: string } }>('/accounts/:id/password', async (request, reply) => {
+  app.post('/accounts/:id/password', { ...accountRoute, schema: { ...accountRoute.schema, body: ResetForm } }, async (request, reply) => {
     request.authorize(canManageAccounts);
-    const account = loadAccount(app, request, request.params.id);
-    const temporaryPassword = field(request.body, 'temporary_password');
+    const account = loadAccount(app, request);
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return showAccount(app, request, reply, account, { passwordError: problemsToForm(request.t, shape).summary.join(' '), status: 422 });
+    const temporaryPassword = request.body.temporary_password ?? '';
     if (account.id === request.requireUser().id) return showAccount(app, request, reply, account, { passwordError: request.t('accounts.error.reset_self'), status: 422 });
     const problem = temporaryPasswordProblem(temporaryPassword);
     if (problem) return showAccount(app, request, reply, account, { passwordError: request.t(problem), status: 422 });
@@ -180,7 +201,7 @@ function registerSignInRoutes(app: FastifyInstance): void {
   });
 }
 
-const accountsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const accountsRoutes: RoutePlugin = async (app) => {
   registerListAndCreateRoutes(app);
   registerRoleRoutes(app);
   registerSignInRoutes(app);

@@ -1,19 +1,21 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { hasRole, regionScopes } from '../../domain/access/authorize.ts';
 import { listAudit } from '../../domain/audit/audit.ts';
 import { catalogues } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { Form } from '../../lib/form-schema.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
 import { canViewAudit } from '../../domain/audit/permissions.ts';
 
 const pageSize = 50;
+/** The "older" link: the id of the last entry shown. */
+const AuditQuery = Form.object({ before: Form.optional(Form.integer(1, 999_999_999_999)) });
 
 /** The audit log of the user's scope, newest first, 50 at a time. */
-const auditRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
-  app.get<{ Querystring: { before?: string } }>('/audit', async (request, reply) => {
+const auditRoutes: RoutePlugin = async (app) => {
+  app.get('/audit', { schema: { querystring: AuditQuery } }, async (request, reply) => {
     request.authorize(canViewAudit);
     const user = request.requireUser();
-    const before = request.query.before && /^\d{1,12}$/.test(request.query.before) ? Number(request.query.before) : undefined;
+    const before = request.query.before;
     const rows = listAudit(app.db, {
       regionPaths: regionScopes(user.actor, canViewAudit),
       includeUnscoped: hasRole(user.actor, 'admin'),

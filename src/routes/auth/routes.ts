@@ -1,16 +1,21 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { recordAudit } from '../../domain/audit/audit.ts';
 import { revokeFamily } from '../../domain/auth/sessions.ts';
 import { signIn } from '../../domain/auth/sign-in.ts';
 import { homeRegionCode } from '../../domain/auth/users.ts';
-import { field } from '../../lib/forms.ts';
+import { Form } from '../../lib/form-schema.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { shapeProblems, typedValues } from '../../plugins/forms.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
+import { firstProblem } from '../../domain/kernel/outcome.ts';
 
-const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
-  app.get<{ Querystring: { next?: string; expired?: string; signed_out?: string } }>(
+const SignInQuery = Form.object({ next: Form.optional(Form.text(2000)), expired: Form.optional(Form.text(10)), signed_out: Form.optional(Form.text(10)) });
+/** The sign-in form; the domain says what is missing or wrong (in the page's one message). */
+const SignInForm = Form.object({ phone: Form.optional(Form.text(40)), password: Form.optional(Form.text(1024)), next: Form.optional(Form.text(2000)) });
+
+const authRoutes: RoutePlugin = async (app, options) => {
+  app.get(
     '/sign-in',
-    { config: { public: true } },
+    { config: { public: true }, schema: { querystring: SignInQuery } },
     async (request, reply) => {
       const next = localReturnPath(request.query.next ?? '/');
       if (request.currentUser) return reply.seeOther(next);
@@ -22,6 +27,8 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
   app.post(
     '/sign-in',
     {
+      schema: { body: SignInForm },
+      attachValidation: true,
       config: {
         public: true,
         rateLimit: {
@@ -33,9 +40,20 @@ const authRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) 
       },
     },
     async (request, reply) => {
-      const phone = field(request.body, 'phone');
-      const password = field(request.body, 'password');
-      const next = localReturnPath(field(request.body, 'next'));
+      const shape = shapeProblems(request);
+      const typed = typedValues(request.body);
+      const phone = typed.phone ?? '';
+      const next = localReturnPath(typed.next ?? '');
+      if (shape.length > 0) {
+        // A field of the wrong shape (an over-long phone, a repeated field) is not an attempt: nothing is counted.
+        const first = firstProblem({ problems: shape });
+        return reply.page(
+          'pages/auth/sign-in',
+          { next, phone: phone.slice(0, 20), errorKey: first.code, errorVariables: first.params ?? {}, field: first.field ?? null, noticeKey: null },
+          { titleKey: 'auth.signInTitle', status: 422 },
+        );
+      }
+      const password = request.body.password ?? '';
       const result = await signIn(app.db, app.secrets, { phone, password, ipAddress: request.ip }, app.clock());
       if (!result.ok) {
         const status = result.messageKey === 'auth.error.badCredentials' ? 401 : result.field === null ? 429 : 422;

@@ -1,18 +1,22 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { elderCategories } from '../../domain/elders/categories.ts';
 import { getElder, listElders } from '../../domain/elders/query.ts';
-import { registerElder, type ConsentInput, type ElderInput } from '../../domain/elders/register.ts';
+import { registerElderWithCard, type ConsentInput } from '../../domain/elders/register.ts';
 import { closeElder, updateElderCare } from '../../domain/elders/update.ts';
 import { elderServices } from '../../domain/hours/coverage.ts';
-import { memberIdByCardNumber } from '../../domain/members/cards.ts';
-import { villageChoices } from '../../domain/members/choices.ts';
+import { registrationChoices, villageChoices } from '../../domain/members/choices.ts';
 import { todayInShanghai } from '../../domain/members/context.ts';
-import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { IdParams } from '../../lib/form-schema.ts';
+import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../plugins/route-options.ts';
+import { peopleContext, refuse } from '../members/support.ts';
+import { shapeProblems, typedValues } from '../../plugins/forms.ts';
+import { PageNoticeQuery } from '../members/schemas.ts';
+import { ElderCareForm, elderFieldNames, ElderForm, ElderListQuery, ReasonForm } from './schemas.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
-import { parseId, peopleContext, problemsToForm, refuse } from '../members/support.ts';
 import { firstProblem } from '../../domain/kernel/outcome.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 interface ElderFormValues {
   realName: string;
@@ -31,21 +35,28 @@ interface ElderFormValues {
   sensitiveConsent: boolean;
 }
 
-function many(body: unknown, name: string): string[] {
-  if (typeof body !== 'object' || body === null) return [];
-  const value = (body as Record<string, unknown>)[name];
-  if (typeof value === 'string') return [value];
-  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+/** The categories ticked, as sent (one value or several; only text values). */
+function ticked(body: unknown): string[] {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).categories : undefined;
+  return [value ?? []].flat().filter((entry): entry is string => typeof entry === 'string');
 }
 
+/** The elder form as typed (a refused form shows it again). */
 function readForm(body: unknown): ElderFormValues {
+  const typed = typedValues(body);
+  const text = (name: string) => typed[name] ?? '';
   return {
-    realName: field(body, 'real_name'), idNumber: field(body, 'id_number'), phone: field(body, 'phone'), villageCode: field(body, 'village_code'),
-    memberCard: field(body, 'member_card').trim(), categories: many(body, 'categories'), visitIntervalDays: field(body, 'visit_interval_days'),
-    familyContactName: field(body, 'family_contact_name'), familyContactRelation: field(body, 'family_contact_relation'), familyContactPhone: field(body, 'family_contact_phone'),
-    consentGivenBy: field(body, 'consent_given_by'), consentGivenByName: field(body, 'consent_given_by_name'), consentMethod: field(body, 'consent_method'),
-    sensitiveConsent: field(body, 'sensitive_consent') === 'yes',
+    realName: text('real_name'), idNumber: text('id_number'), phone: text('phone'), villageCode: text('village_code'),
+    memberCard: text('member_card').trim(), categories: ticked(body), visitIntervalDays: text('visit_interval_days'),
+    familyContactName: text('family_contact_name'), familyContactRelation: text('family_contact_relation'), familyContactPhone: text('family_contact_phone'),
+    consentGivenBy: text('consent_given_by'), consentGivenByName: text('consent_given_by_name'), consentMethod: text('consent_method'),
+    sensitiveConsent: text('sensitive_consent') === 'yes',
   };
+}
+
+/** Blank is the default interval; the schema let through only '' or a whole number. */
+function intervalOf(days: number | '' | undefined): number | null {
+  return days === undefined || days === '' ? null : days;
 }
 
 const emptyValues: ElderFormValues = {
@@ -53,15 +64,11 @@ const emptyValues: ElderFormValues = {
   familyContactRelation: '', familyContactPhone: '', consentGivenBy: '', consentGivenByName: '', consentMethod: '', sensitiveConsent: false,
 };
 
-function elderId(value: string): number {
-  const id = parseId(value);
-  if (id === null) throw notFound('people.error.elder_not_found');
-  return id;
-}
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
-  const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
-  return reply.page('pages/elders/new', { form, villages, categories: elderCategories }, { titleKey: 'elders.new.title', status });
+  const villages = registrationChoices(peopleContext(app), request.requireUser().actor, request.locale);
+  if (!villages.ok) refuse(villages);
+  return reply.page('pages/elders/new', { form, villages: villages.value, categories: elderCategories }, { titleKey: 'elders.new.title', status });
 }
 
 async function showElder(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
@@ -107,9 +114,8 @@ function visitSummary(app: FastifyInstance, request: FastifyRequest, elderId: nu
 }
 
 /** The list of elders, with filters. */
-function registerElderListRoutes(app: FastifyInstance): void {
-  app.get<{ Querystring: { category?: string; village?: string; q?: string; sensitive?: string; page?: string } }>('/elders', async (request, reply) => {
-    request.authorize(canManageMembers);
+function registerElderListRoutes(app: RouteApp): void {
+  app.get('/elders', { schema: { querystring: ElderListQuery } }, async (request, reply) => {
     const actor = request.requireUser().actor;
     const context = peopleContext(app);
     const filter = {
@@ -127,73 +133,68 @@ function registerElderListRoutes(app: FastifyInstance): void {
 }
 
 /** Registering an elder. */
-function registerNewElderRoutes(app: FastifyInstance): void {
+function registerNewElderRoutes(app: RouteApp): void {
   app.get('/elders/new', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showNew(app, request, reply, { values: emptyValues, errors: {}, messages: [], idempotencyKey: newIdempotencyKey() });
   });
 
-  app.post('/elders', async (request, reply) => {
-    request.authorize(canManageMembers);
+  app.post('/elders', { schema: { body: ElderForm }, attachValidation: true }, async (request, reply) => {
     const values = readForm(request.body);
     const key = readIdempotencyKey(request.body);
-    const errors: Record<string, string> = {};
-    let memberId: number | null = null;
-    if (values.memberCard) {
-      memberId = memberIdByCardNumber(peopleContext(app), values.memberCard);
-      if (memberId === null) errors.memberId = request.t('people.error.member_link_invalid');
+    const shape = shapeProblems(request, elderFieldNames);
+    if (shape.length > 0) {
+      const { byField: errors, general: messages } = problemsToForm(request.t, shape);
+      return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, 422);
     }
     const consent: ConsentInput | null = values.consentGivenBy
       ? { givenBy: values.consentGivenBy as ConsentInput['givenBy'], givenByName: values.consentGivenByName, method: (values.consentMethod || 'invalid') as ConsentInput['method'] }
       : null;
-    const input: ElderInput = {
-      realName: values.realName, idNumber: values.idNumber, phone: values.phone, villageCode: values.villageCode, memberId,
-      categories: values.categories, visitIntervalDays: values.visitIntervalDays.trim() === '' ? null : /^\d+$/.test(values.visitIntervalDays.trim()) ? Number(values.visitIntervalDays) : Number.NaN,
+    const input = {
+      realName: values.realName, idNumber: values.idNumber, phone: values.phone, villageCode: values.villageCode, memberCard: values.memberCard,
+      categories: values.categories, visitIntervalDays: intervalOf(request.body.visit_interval_days),
       familyContactName: values.familyContactName, familyContactRelation: values.familyContactRelation, familyContactPhone: values.familyContactPhone,
       consent, sensitiveConsent: consent && values.sensitiveConsent ? consent : null,
     };
-    const result = Object.keys(errors).length > 0 ? null : registerElder(peopleContext(app), request.requireUser().actor, input, key);
-    if (!result || !result.ok) {
-      const mapped = result ? problemsToForm(result.problems, request.t) : { errors: {}, messages: [] };
-      const status = result ? (result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422) : 422;
-      const allErrors: Record<string, string> = { ...errors, ...mapped.errors };
-      return showNew(app, request, reply, { values, errors: allErrors, messages: mapped.messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
+    const result = registerElderWithCard(peopleContext(app), request.requireUser().actor, input, key);
+    if (!result.ok) {
+      const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
+      const status = result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422;
+      return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, status);
     }
     return reply.seeOther(`/elders/${result.value.elderId}?registered=1`);
   });
 }
 
 /** One elder: the page (with the visits received), care details and closing the record. */
-function registerElderRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { id: string } }>('/elders/:id', async (request, reply) => {
-    request.authorize(canManageMembers);
-    return showElder(app, request, reply, elderId(request.params.id));
+function registerElderRoutes(app: RouteApp): void {
+  app.get('/elders/:id', { schema: { params: IdParams, querystring: PageNoticeQuery } }, async (request, reply) => {
+    return showElder(app, request, reply, request.params.id);
   });
 
-  app.post<{ Params: { id: string } }>('/elders/:id/care', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = elderId(request.params.id);
-    const interval = field(request.body, 'visit_interval_days').trim();
-    const giver = field(request.body, 'consent_given_by');
-    const result = updateElderCare(peopleContext(app), request.requireUser().actor, id, {
-      categories: many(request.body, 'categories'),
-      visitIntervalDays: interval === '' ? null : /^\d+$/.test(interval) ? Number(interval) : Number.NaN,
-      familyContactName: field(request.body, 'family_contact_name'),
-      familyContactRelation: field(request.body, 'family_contact_relation'),
-      familyContactPhone: field(request.body, 'family_contact_phone'),
-      sensitiveConsent: field(request.body, 'sensitive_consent') === 'yes' && giver ? { givenBy: giver as ConsentInput['givenBy'], method: 'written' } : null,
+  app.post('/elders/:id/care', { schema: { params: IdParams, body: ElderCareForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request, elderFieldNames);
+    const id = request.params.id;
+    const body = request.body;
+    const giver = body.consent_given_by ?? '';
+    const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : updateElderCare(peopleContext(app), request.requireUser().actor, id, {
+      categories: ticked(body),
+      visitIntervalDays: intervalOf(body.visit_interval_days),
+      familyContactName: body.family_contact_name ?? '',
+      familyContactRelation: body.family_contact_relation ?? '',
+      familyContactPhone: body.family_contact_phone ?? '',
+      sensitiveConsent: body.sensitive_consent === 'yes' && giver ? { givenBy: giver as ConsentInput['givenBy'], method: 'written' } : null,
     });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
-      return showElder(app, request, reply, id, { careErrors: problemsToForm(result.problems, request.t).errors }, result.status);
+      return showElder(app, request, reply, id, { careErrors: problemsToForm(request.t, result.problems).byField }, result.status);
     }
     return reply.seeOther(`/elders/${id}?done=updated`);
   });
 
-  app.post<{ Params: { id: string } }>('/elders/:id/close', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = elderId(request.params.id);
-    const result = closeElder(peopleContext(app), request.requireUser().actor, id, field(request.body, 'reason'));
+  app.post('/elders/:id/close', { schema: { params: IdParams, body: ReasonForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const id = request.params.id;
+    const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : closeElder(peopleContext(app), request.requireUser().actor, id, request.body.reason ?? '');
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showElder(app, request, reply, id, { closeError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
@@ -202,7 +203,7 @@ function registerElderRoutes(app: FastifyInstance): void {
   });
 }
 
-const eldersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const eldersRoutes: RoutePlugin = async (app) => {
   registerElderListRoutes(app);
   registerNewElderRoutes(app);
   registerElderRoutes(app);

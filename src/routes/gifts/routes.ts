@@ -1,13 +1,15 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { lookUpGiftMember } from '../../domain/redemption/lookup.ts';
 import { giftsBoard } from '../../domain/redemption/gifts-board.ts';
 import { canRegisterRelatives, canUseGifts, giveCredits, mayGiveFrom, mayRegisterRelativesOf, registerRelative, relativesOf } from '../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
-import { field, readIdempotencyKey } from '../../lib/forms.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { minutesFromHours, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import { Form } from '../../lib/form-schema.ts';
+import { readIdempotencyKey } from '../../lib/forms.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
+import { amountFields, minutesFromHours, redemptionContext } from '../sites/shared.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 
 /**
  * The amount as typed: 小时 and 分钟 fields; the old decimal-hours field
@@ -18,32 +20,48 @@ function amountMinutesOf(values: { amount_hours: string; amount_minutes: string;
   return minutesFromParts(values.amount_hours, values.amount_minutes);
 }
 
-const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const GiftsQuery = Form.object({ done: Form.optional(Form.optionalId()), relative: Form.optional(Form.text(10)) });
+const GiftForm = Form.object({
+  idempotency_key: Form.idempotencyKey(), kind: Form.optional(Form.oneOf(['gift', 'donation'])), from: Form.optional(Form.text(200)), to: Form.optional(Form.text(200)),
+  ...amountFields('amount', 'amount'), relative: Form.optional(Form.text(40)), pin: Form.optional(Form.text(20)),
+});
+const RelativeForm = Form.object({ member: Form.optional(Form.text(200)), relative: Form.optional(Form.text(200)), relation: Form.optional(Form.text(40)) });
+
+/** The gift form as typed (shown again after a refusal). */
+function giftValues(body: unknown) {
+  const typed = typedValues(body);
+  const text = (name: string) => (typed[name] ?? '').trim();
+  return {
+    kind: typed.kind === 'donation' ? 'donation' : 'gift', from: text('from'), to: text('to'), amount_hours: text('amount_hours'), amount_minutes: text('amount_minutes'),
+    amount: text('amount'), relative: text('relative'), idempotency_key: readIdempotencyKey(body) ?? '',
+  };
+}
+
+const giftsRoutes: RoutePlugin = async (app) => {
   function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const board = giftsBoard(redemptionContext(app), request.requireUser().actor, positiveId(field(request.query, 'done')));
+    const query = request.query as { done?: number | ''; relative?: string };
+    const board = giftsBoard(redemptionContext(app), request.requireUser().actor, query.done || null);
     return reply.page('pages/gifts/index', {
       ...board,
-      relativeDone: field(request.query, 'relative') === '1',
+      relativeDone: query.relative === '1',
       // A refused PIN puts the cursor back in the PIN box.
       pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
-      values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+      values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.gifts.title', status });
   }
 
-  app.get('/gifts', async (request, reply) => {
+  app.get('/gifts', { schema: { querystring: GiftsQuery } }, async (request, reply) => {
     request.authorize(canUseGifts);
     return giftsPage(request, reply, []);
   });
 
-  app.post('/gifts', async (request, reply) => {
+  app.post('/gifts', { schema: { body: GiftForm }, attachValidation: true }, async (request, reply) => {
     request.authorize(canUseGifts);
     const user = request.requireUser();
     const context = redemptionContext(app);
-    const values = {
-      kind: field(request.body, 'kind') === 'donation' ? 'donation' : 'gift', from: field(request.body, 'from').trim(), to: field(request.body, 'to').trim(),
-      amount_hours: field(request.body, 'amount_hours').trim(), amount_minutes: field(request.body, 'amount_minutes').trim(),
-      amount: field(request.body, 'amount').trim(), relative: field(request.body, 'relative').trim(), idempotency_key: readIdempotencyKey(request.body) ?? '',
-    };
+    const values = giftValues(request.body);
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return giftsPage(request, reply, shape, values, 422);
     if (!values.idempotency_key) return giftsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
     const selfMemberId = (user.actor.memberId ?? null);
     let fromMemberId = selfMemberId;
@@ -65,22 +83,24 @@ const giftsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
       toMemberId = receiver.value.memberId;
     }
     const result = await giveCredits(context, user.actor, {
-      fromMemberId, toMemberId, kind: values.kind as 'gift' | 'donation', amountMinutes: amountMinutesOf(values), pin: field(request.body, 'pin').trim(),
+      fromMemberId, toMemberId, kind: values.kind as 'gift' | 'donation', amountMinutes: amountMinutesOf(values), pin: (request.body.pin ?? '').trim(),
       idempotencyKey: values.idempotency_key, actorMemberId: selfMemberId,
     });
     if (!result.ok) return giftsPage(request, reply, result.problems, values, result.status);
     return reply.seeOther(`/gifts?done=${result.value.id}`);
   });
 
-  app.post('/gifts/relatives', async (request, reply) => {
+  app.post('/gifts/relatives', { schema: { body: RelativeForm }, attachValidation: true }, async (request, reply) => {
     request.authorize(canRegisterRelatives);
     const user = request.requireUser();
     const context = redemptionContext(app);
-    const a = lookUpGiftMember(context, user.actor, field(request.body, 'member').trim(), 'member', { usable: (id) => mayRegisterRelativesOf(app.db, user.actor, id) });
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return giftsPage(request, reply, shape, {}, 422);
+    const a = lookUpGiftMember(context, user.actor, (request.body.member ?? '').trim(), 'member', { usable: (id) => mayRegisterRelativesOf(app.db, user.actor, id) });
     if (!a.ok) return giftsPage(request, reply, a.problems, {}, a.status);
-    const b = lookUpGiftMember(context, user.actor, field(request.body, 'relative').trim(), 'relative');
+    const b = lookUpGiftMember(context, user.actor, (request.body.relative ?? '').trim(), 'relative');
     if (!b.ok) return giftsPage(request, reply, b.problems, {}, b.status);
-    const result = registerRelative(context, user.actor, { memberId: a.value.memberId, relativeMemberId: b.value.memberId, relation: field(request.body, 'relation') });
+    const result = registerRelative(context, user.actor, { memberId: a.value.memberId, relativeMemberId: b.value.memberId, relation: request.body.relation ?? '' });
     if (!result.ok) return giftsPage(request, reply, result.problems, {}, result.status);
     return reply.seeOther('/gifts?relative=1');
   });

@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
 import { canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { navigationFor } from '../../plugins/navigation.ts';
 import { describeGrants } from './scopes.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
 
 /** Home: who you are, in which scope, and what you can do here. */
-const homeRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const homeRoutes: RoutePlugin = async (app) => {
   app.get('/', async (request, reply) => {
     const user = request.requireUser();
     const grants = describeGrants(app.db, user.actor.grants, request.locale);

@@ -1,25 +1,28 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { elderServices, visitCoverage } from '../../domain/hours/coverage.ts';
 import { canViewCoverage } from '../../domain/hours/permissions.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { formatters, hoursContext, positiveInteger, problemOf } from './support.ts';
+import { Form, IdParams } from '../../lib/form-schema.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
+import { formatters, hoursContext, problemOf } from './support.ts';
 
-const coverageRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+/** The village filter; a value that is not a village code shows the whole area. */
+const CoverageQuery = Form.object({ village: Form.optional(Form.text(200)) });
+
+const coverageRoutes: RoutePlugin = async (app) => {
   const context = hoursContext(app);
 
-  app.get('/coverage', async (request, reply) => {
+  app.get('/coverage', { schema: { querystring: CoverageQuery } }, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canViewCoverage);
-    const village = (request.query as Record<string, string | undefined>).village ?? '';
+    const village = request.query.village ?? '';
     const outcome = visitCoverage(context, user.actor, /^\d{12}$/.test(village) ? { villageCode: village } : {});
     if (!outcome.ok) throw problemOf(outcome);
     return reply.page('pages/hours/coverage', { coverage: outcome.value, f: formatters(request) }, { titleKey: 'hours.coverage.title' });
   });
 
-  app.get<{ Params: { id: string } }>('/coverage/elders/:id', async (request, reply) => {
+  app.get('/coverage/elders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canViewCoverage);
-    const outcome = elderServices(context, user.actor, positiveInteger(request.params.id) ?? 0);
+    const outcome = elderServices(context, user.actor, request.params.id);
     if (!outcome.ok) throw problemOf(outcome);
     return reply.page('pages/hours/elder', { page: outcome.value, f: formatters(request) }, { titleKey: 'hours.coverage.elderTitle', titleVariables: { name: outcome.value.elder.realName } });
   });

@@ -1,15 +1,17 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
-import type { HoursContext } from '../../domain/hours/context.ts';
+import type { DomainContext } from '../../domain/hours/context.ts';
 import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
-import { field, newIdempotencyKey } from '../../lib/forms.ts';
+import { newIdempotencyKey } from '../../lib/forms.ts';
+import { Form, type Static } from '../../lib/form-schema.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { formatters, formErrors, hoursContext, noErrors, positiveInteger, type FormErrors } from './support.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
+import { formatters, hoursContext } from './support.ts';
+import { noErrors, problemsToForm, shapeProblems, typedValues, type FormErrors } from '../../plugins/forms.ts';
 
 interface LogFormValues {
   idempotencyKey: string;
@@ -28,22 +30,69 @@ interface LogFormValues {
   elderPin: string;
 }
 
+/** The log form's fields. The domain checks what they mean (a real date, an end after the start, the type's maximum). */
+const LogForm = Form.object({
+  idempotency_key: Form.idempotencyKey(),
+  member_query: Form.optional(Form.text(40)),
+  volunteer_member_id: Form.optional(Form.optionalId({ messageKey: 'hours.error.volunteer_required' })),
+  service_type: Form.optional(Form.text(40)),
+  recipient_query: Form.optional(Form.text(40)),
+  elder_id: Form.optional(Form.optionalId({ messageKey: 'hours.error.elder_not_found' })),
+  date: Form.optional(Form.text(10)),
+  start_time: Form.optional(Form.text(5)),
+  end_time: Form.optional(Form.text(5)),
+  duration_minutes: Form.optional(Form.blankOr(Form.integer(1, 9999), { messageKey: 'hours.error.duration_invalid' })),
+  village_code: Form.optional(Form.text(12)),
+  note: Form.optional(Form.text(200, { messageKey: 'hours.error.note_too_long' })),
+  elder_pin: Form.optional(Form.text(12)),
+});
+type LogFormInput = Static<typeof LogForm>;
+/** The form's own searches and links that preselect a recipient or a volunteer: any text, cut to the boxes' lengths. */
+const LogQuery = Form.object({
+  member_query: Form.optional(Form.text(200)), recipient_query: Form.optional(Form.text(200)), volunteer_member_id: Form.optional(Form.text(20)),
+  elder_id: Form.optional(Form.text(20)), service_type: Form.optional(Form.text(200)), date: Form.optional(Form.text(20)), village_code: Form.optional(Form.text(20)),
+});
+
+/** The page's names for the fields it marks (the domain's names), where they differ from the form's. */
+const pageFieldNames = {
+  volunteer_member_id: 'volunteer', service_type: 'serviceType', elder_id: 'elder', start_time: 'startTime', end_time: 'endTime',
+  duration_minutes: 'durationMinutes', village_code: 'village', elder_pin: 'elderPin',
+};
+
+/** What the form shows: the fields as typed (a refused form shows them again), the PIN never. */
 function readValues(source: unknown, today: string): LogFormValues {
-  const key = field(source, 'idempotency_key');
+  const typed = typedValues(source);
+  const key = typed.idempotency_key ?? '';
   return {
     idempotencyKey: /^[0-9a-f-]{36}$/i.test(key) ? key.toLowerCase() : newIdempotencyKey(),
-    memberQuery: field(source, 'member_query').slice(0, 40),
-    volunteerMemberId: field(source, 'volunteer_member_id'),
-    serviceType: field(source, 'service_type'),
-    recipientQuery: field(source, 'recipient_query').slice(0, 40),
-    elderId: field(source, 'elder_id'),
-    date: field(source, 'date') || today,
-    startTime: field(source, 'start_time'),
-    endTime: field(source, 'end_time'),
-    durationMinutes: field(source, 'duration_minutes'),
-    villageCode: field(source, 'village_code'),
-    note: field(source, 'note').slice(0, 400),
-    elderPin: field(source, 'elder_pin').slice(0, 12),
+    memberQuery: (typed.member_query ?? '').slice(0, 40),
+    volunteerMemberId: typed.volunteer_member_id ?? '',
+    serviceType: typed.service_type ?? '',
+    recipientQuery: (typed.recipient_query ?? '').slice(0, 40),
+    elderId: typed.elder_id ?? '',
+    date: typed.date || today,
+    startTime: typed.start_time ?? '',
+    endTime: typed.end_time ?? '',
+    durationMinutes: typed.duration_minutes ?? '',
+    villageCode: typed.village_code ?? '',
+    note: (typed.note ?? '').slice(0, 400),
+    elderPin: (typed.elder_pin ?? '').slice(0, 12),
+  };
+}
+
+function logInput(form: LogFormInput, staff: boolean, idempotencyKey: string, today: string): LogInput {
+  return {
+    idempotencyKey,
+    volunteerMemberId: staff && form.volunteer_member_id ? form.volunteer_member_id : null,
+    serviceTypeCode: form.service_type ?? '',
+    elderId: form.elder_id || null,
+    villageCode: form.village_code ?? '',
+    date: form.date || today,
+    startTime: form.start_time ?? '',
+    endTime: form.end_time ?? '',
+    durationMinutes: form.duration_minutes ?? '',
+    note: form.note ?? '',
+    elderPin: staff ? '' : form.elder_pin ?? '',
   };
 }
 
@@ -54,16 +103,16 @@ function mode(request: FastifyRequest): 'staff' | 'self' {
   throw new HttpProblem(403, 'hours.error.not_a_member');
 }
 
-async function showForm(app: FastifyInstance, context: HoursContext, request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
+async function showForm(app: FastifyInstance, context: DomainContext, request: FastifyRequest, reply: FastifyReply, values: LogFormValues, errors: FormErrors, status = 200) {
   const user = request.requireUser();
   const staff = mode(request) === 'staff';
   if (!staff && (user.actor.memberId ?? null) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
   const today = shanghaiDateOf(app.clock());
   const types = typesInForce(context, today).filter((type) => type.active);
-  const selectedElder = positiveInteger(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
+  const selectedElder = /^[1-9]\d{0,9}$/.test(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
   const recipients = searchRecipients(context, user.actor, values.recipientQuery);
   if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
-  const selectedMember = staff && positiveInteger(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
+  const selectedMember = staff && /^[1-9]\d{0,9}$/.test(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
   const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
   if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
   let villageCode = values.villageCode;
@@ -79,54 +128,50 @@ async function showForm(app: FastifyInstance, context: HoursContext, request: Fa
 }
 
 /** The form that logs a service: for oneself, or by staff for a member. */
-function registerLogFormRoutes(app: FastifyInstance, context: HoursContext): void {
-  app.get('/hours/new', async (request, reply) => {
+function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
+  app.get('/hours/new', { schema: { querystring: LogQuery } }, async (request, reply) => {
     mode(request);
     return showForm(app, context, request, reply, readValues(request.query, shanghaiDateOf(app.clock())), noErrors);
   });
 
-  app.post('/hours', async (request, reply) => {
+  app.post('/hours', { schema: { body: LogForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     const staff = mode(request) === 'staff';
-    const values = readValues(request.body, shanghaiDateOf(app.clock()));
+    const today = shanghaiDateOf(app.clock());
+    const values = readValues(request.body, today);
+    const refused = { ...values, elderPin: '' };
+    // A field of the wrong shape (minutes that are not a number, an over-long note) comes back marked; nothing is written.
+    const shape = shapeProblems(request, pageFieldNames);
+    if (shape.length > 0) return showForm(app, context, request, reply, refused, problemsToForm(request.t, shape), 422);
     // A missing or malformed key is refused, never silently replaced: a replaced key would let a
     // retry of the same form write a second record. The form comes back with a fresh key.
-    if (!/^[0-9a-f-]{36}$/i.test(field(request.body, 'idempotency_key'))) {
-      return showForm(app, context, request, reply, { ...values, elderPin: '' }, formErrors(request, [{ code: 'hours.error.form_expired' }]), 400);
+    if (!/^[0-9a-f-]{36}$/i.test(request.body.idempotency_key ?? '')) {
+      return showForm(app, context, request, reply, refused, problemsToForm(request.t, [{ code: 'hours.error.form_expired' }]), 400);
     }
-    const input: LogInput = {
-      idempotencyKey: values.idempotencyKey,
-      volunteerMemberId: staff ? positiveInteger(values.volunteerMemberId) : null,
-      serviceTypeCode: values.serviceType,
-      elderId: values.elderId === '' ? null : positiveInteger(values.elderId) ?? -1,
-      villageCode: values.villageCode,
-      date: values.date,
-      startTime: values.startTime,
-      endTime: values.endTime,
-      durationMinutes: values.durationMinutes,
-      note: values.note,
-      elderPin: staff ? '' : values.elderPin,
-    };
-    const outcome = await logServiceWithPin(context, { db: app.db, keys: app.secrets, now: app.clock }, user.actor, input);
-    if (!outcome.ok) return showForm(app, context, request, reply, { ...values, elderPin: '' }, formErrors(request, outcome.problems), outcome.status);
+    const input = logInput(request.body, staff, values.idempotencyKey, today);
+    const outcome = await logServiceWithPin(context, user.actor, input);
+    if (!outcome.ok) return showForm(app, context, request, reply, refused, problemsToForm(request.t, outcome.problems), outcome.status);
     const record = outcome.value.record;
     return reply.seeOther(`/hours/records/${record.id}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
   });
 }
 
+/** What the recipient search sends; a query is cut to its first 40 characters, as the form's box holds. */
+const RecipientQuery = Form.object({ recipient_query: Form.optional(Form.text(200)), elder_id: Form.optional(Form.text(12)) });
+
 /** htmx: the recipient choices for what was typed so far. */
-function registerRecipientRoutes(app: FastifyInstance, context: HoursContext): void {
-  app.get('/hours/recipients', async (request, reply) => {
+function registerRecipientRoutes(app: RouteApp, context: DomainContext): void {
+  app.get('/hours/recipients', { schema: { querystring: RecipientQuery } }, async (request, reply) => {
     const user = request.requireUser();
     mode(request);
-    const query = field(request.query, 'recipient_query').slice(0, 40);
+    const query = (request.query.recipient_query ?? '').slice(0, 40);
     return reply.fragment('partials/hours/recipients', {
-      recipients: searchRecipients(context, user.actor, query), values: { elderId: field(request.query, 'elder_id') }, searchedRecipients: query.trim() !== '', f: formatters(request),
+      recipients: searchRecipients(context, user.actor, query), values: { elderId: request.query.elder_id ?? '' }, searchedRecipients: query.trim() !== '', f: formatters(request),
     });
   });
 }
 
-const logRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const logRoutes: RoutePlugin = async (app) => {
   const context = hoursContext(app);
   registerLogFormRoutes(app, context);
   registerRecipientRoutes(app, context);

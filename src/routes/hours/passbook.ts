@@ -1,13 +1,19 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
 import { hoursHome, passbookPage, statement, statementHolder, statementPages } from '../../domain/hours/passbook.ts';
 import { canLogOwnHours, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { addDays, isCalendarDate, monthBounds, shanghaiDateOf, shanghaiMonthOf } from '../../domain/hours/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { formatters, hoursContext, positiveInteger } from './support.ts';
+import { Form } from '../../lib/form-schema.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
+import { formatters, hoursContext } from './support.ts';
 
-const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+/** The passbook's "older" link: the ledger sequence number to read before. */
+const PassbookQuery = Form.object({ before: Form.optional(Form.id()) });
+/** A statement's period; a date that is not a calendar date falls back to this month (or today). */
+const StatementQuery = Form.object({ from: Form.optional(Form.text(40)), to: Form.optional(Form.text(40)) });
+
+const passbookRoutes: RoutePlugin = async (app) => {
   const context = hoursContext(app);
 
   /** The member whose hours a volunteer sees: always their own. */
@@ -30,9 +36,9 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/hours/home', { home, f: formatters(request), canLog: authorize(user.actor, canLogOwnHours) !== null }, { titleKey: 'hours.title' });
   });
 
-  app.get('/passbook', async (request, reply) => {
+  app.get('/passbook', { schema: { querystring: PassbookQuery } }, async (request, reply) => {
     const memberId = ownMemberId(request);
-    const beforeSeq = positiveInteger((request.query as Record<string, string | undefined>).before) ?? undefined;
+    const beforeSeq = request.query.before;
     const page = passbookPage(context, memberId, { pageSize: 20, ...(beforeSeq ? { beforeSeq } : {}) });
     const today = shanghaiDateOf(app.clock());
     return reply.page(
@@ -42,9 +48,9 @@ const passbookRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     );
   });
 
-  app.get('/passbook/statement', async (request, reply) => {
+  app.get('/passbook/statement', { schema: { querystring: StatementQuery } }, async (request, reply) => {
     const memberId = ownMemberId(request);
-    const query = request.query as Record<string, string | undefined>;
+    const query = request.query;
     const today = shanghaiDateOf(app.clock());
     let from = isCalendarDate(query.from ?? '') ? (query.from ?? '') : monthBounds(shanghaiMonthOf(app.clock())).first;
     let to = isCalendarDate(query.to ?? '') ? (query.to ?? '') : today;

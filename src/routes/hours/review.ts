@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { HoursContext } from '../../domain/hours/context.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DomainContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
@@ -8,12 +8,14 @@ import { approveMany, approveRecord, rejectRecord, reverseRecord } from '../../d
 import { defaultQueueOrder, parseQueueOrder, recordLabels, queueFilterOptions, queueSortKeys, queueTotal, verificationQueue, type QueueOrder } from '../../domain/hours/queue.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
-import { field } from '../../lib/forms.ts';
+import { Form, IdParams } from '../../lib/form-schema.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { fieldList, formatters, formErrors, hoursContext, noErrors, positiveInteger, problemOf, type FormErrors } from './support.ts';
+import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../plugins/route-options.ts';
+import { formatters, hoursContext, problemOf } from './support.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { present } from '../../lib/assert.ts';
+import { noErrors, type FormErrors } from '../../plugins/forms.ts';
 
 function isDefaultOrder(order: QueueOrder): boolean {
   return order.sort === defaultQueueOrder.sort && order.direction === defaultQueueOrder.direction;
@@ -32,14 +34,23 @@ function sortColumns(filterQuery: string, order: QueueOrder) {
   }));
 }
 
-function loadRecord(context: HoursContext, id: string): ServiceRecord {
-  const recordId = positiveInteger(id);
-  const record = recordId ? findRecord(context, recordId) : undefined;
+/** What the record page reads from its address (after a log or a decision). */
+const RecordQuery = Form.object({ logged: Form.optional(Form.text(200)), done: Form.optional(Form.text(200)) });
+/** A decision's form: the reason (rejecting, reversing) and the page to go back to. */
+const DecisionForm = Form.object({
+  reason: Form.optional(Form.text(200, { messageKey: 'hours.error.reason_too_long' })),
+  reverse_reason: Form.optional(Form.text(200, { messageKey: 'hours.error.reason_too_long' })),
+  return_to: Form.optional(Form.text(500)),
+});
+const recordRoute = { schema: { params: IdParams, querystring: RecordQuery, body: DecisionForm }, attachValidation: true } as const;
+
+function loadRecord(context: DomainContext, recordId: number): ServiceRecord {
+  const record = findRecord(context, recordId);
   if (!record) throw notFound('hours.error.record_not_found');
   return record;
 }
 
-function villagePath(context: HoursContext, record: ServiceRecord): string {
+function villagePath(context: DomainContext, record: ServiceRecord): string {
   return recordVillagePath(context, record);
 }
 
@@ -49,18 +60,19 @@ interface RaceLost {
   backHref: string;
 }
 
-async function showRecord(context: HoursContext, request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
+async function showRecord(context: DomainContext, request: FastifyRequest, reply: FastifyReply, record: ServiceRecord, errors: { reject: FormErrors; reverse: FormErrors }, status = 200, raceLost: RaceLost | null = null) {
   const page = recordPage(context, request.requireUser().actor, record);
   // Someone else's record outside the scope is answered exactly like a missing one.
   if (!page) throw notFound('hours.error.record_not_found');
-  const query = request.query as Record<string, string | undefined>;
+  const query = typedValues(request.query);
+  const typed = typedValues(request.body);
   return reply.page(
     'pages/hours/record',
     {
       record, ...page, errors, f: formatters(request),
       logged: query.logged === 'approved' || query.logged === 'pending' ? query.logged : null,
       done: ['approved', 'rejected', 'reversed'].includes(query.done ?? '') ? query.done : null,
-      values: { reason: field(request.body, 'reason'), reverseReason: field(request.body, 'reverse_reason') },
+      values: { reason: typed.reason ?? '', reverseReason: typed.reverse_reason ?? '' },
       raceLost,
     },
     { titleKey: 'hours.record.title', status },
@@ -68,7 +80,7 @@ async function showRecord(context: HoursContext, request: FastifyRequest, reply:
 }
 
 /** The record as it is now was decided with `status` by this user (read after the attempt: a parallel tap may have decided it). */
-function isOwnDecision(context: HoursContext, recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
+function isOwnDecision(context: DomainContext, recordId: number, userId: number, status: 'approved' | 'rejected'): boolean {
   const now = findRecord(context, recordId);
   return now?.status === status && now.reviewedByUserId === userId;
 }
@@ -79,25 +91,28 @@ function isRaceLost(outcome: { ok: false; problems: readonly { code: string }[] 
 }
 
 /** The loser of an approve/reject race: the record as it stands, who decided it, and a way back to the queue. */
-function showRaceLost(context: HoursContext, request: FastifyRequest, reply: FastifyReply, recordId: number) {
+function showRaceLost(context: DomainContext, request: FastifyRequest, reply: FastifyReply, recordId: number) {
   const now = present(findRecord(context, recordId), 'a record decided by someone else exists (records are never deleted)');
   const by = userDisplayName(context, now.reviewedByUserId) ?? '';
   const message = request.t(by ? 'hours.record.raceLost' : 'hours.record.raceLostNoName', { name: by, status: request.t(`hours.status.${now.status}`) });
-  const backHref = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
+  const backHref = localReturnPath(typedValues(request.body).return_to ?? '', '/hours/queue');
   return showRecord(context, request, reply, now, { reject: noErrors, reverse: noErrors }, 409, { message, backHref });
 }
 
 /** One record: its page, and approving, rejecting or reversing it. */
-function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void {
-  app.get<{ Params: { id: string } }>('/hours/records/:id', async (request, reply) => {
+function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
+  app.get('/hours/records/:id', { schema: { params: IdParams, querystring: RecordQuery }, attachValidation: true }, async (request, reply) => {
+    if (shapeProblems(request, {}, 'hours.error.record_not_found').length > 0) throw problemOf({ status: 400, problems: [] });
     return showRecord(context, request, reply, loadRecord(context, request.params.id), { reject: noErrors, reverse: noErrors });
   });
 
-  app.post<{ Params: { id: string } }>('/hours/records/:id/approve', async (request, reply) => {
+  app.post('/hours/records/:id/approve', recordRoute, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
+    const shape = shapeProblems(request, {}, 'hours.error.record_not_found');
     const record = loadRecord(context, request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
+    if (shape.length > 0) throw problemOf({ status: 400, problems: shape });
     const outcome = approveRecord(context, user.actor, record.id);
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
     const repeat = !outcome.ok && isOwnDecision(context, record.id, user.id, 'approved');
@@ -105,35 +120,39 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
       if (isRaceLost(outcome)) return showRaceLost(context, request, reply, record.id);
       throw problemOf(outcome);
     }
-    const back = localReturnPath(field(request.body, 'return_to'), '');
+    const back = localReturnPath(request.body.return_to ?? '', '');
     return reply.seeOther(back ? `${back}${back.includes('?') ? '&' : '?'}approved=1` : `/hours/records/${record.id}?done=approved`);
   });
 
-  app.post<{ Params: { id: string } }>('/hours/records/:id/reject', async (request, reply) => {
+  app.post('/hours/records/:id/reject', recordRoute, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
+    const shape = shapeProblems(request, {}, 'hours.error.record_not_found');
     const record = loadRecord(context, request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
-    const outcome = rejectRecord(context, user.actor, record.id, field(request.body, 'reason'));
+    if (shape.length > 0) return showRecord(context, request, reply, record, { reject: problemsToForm(request.t, shape), reverse: noErrors }, 422);
+    const outcome = rejectRecord(context, user.actor, record.id, request.body.reason ?? '');
     if (!outcome.ok && isOwnDecision(context, record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
     if (!outcome.ok) {
-      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: formErrors(request, outcome.problems), reverse: noErrors }, 422);
+      if (outcome.status === 422) return showRecord(context, request, reply, record, { reject: problemsToForm(request.t, outcome.problems), reverse: noErrors }, 422);
       if (isRaceLost(outcome)) return showRaceLost(context, request, reply, record.id);
       throw problemOf(outcome);
     }
     return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
   });
 
-  app.post<{ Params: { id: string } }>('/hours/records/:id/reverse', async (request, reply) => {
+  app.post('/hours/records/:id/reverse', recordRoute, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
+    const shape = shapeProblems(request, { reverse_reason: 'reason' }, 'hours.error.record_not_found');
     const record = loadRecord(context, request.params.id);
     request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
-    const outcome = reverseRecord(context, user.actor, record.id, field(request.body, 'reverse_reason'));
+    if (shape.length > 0) return showRecord(context, request, reply, record, { reject: noErrors, reverse: problemsToForm(request.t, shape) }, 422);
+    const outcome = reverseRecord(context, user.actor, record.id, request.body.reverse_reason ?? '');
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
     if (!outcome.ok) {
       if (outcome.status === 422 || outcome.status === 409) {
-        return showRecord(context, request, reply, present(findRecord(context, record.id), 'a loaded record still exists (records are never deleted)'), { reject: noErrors, reverse: formErrors(request, outcome.problems) }, outcome.status);
+        return showRecord(context, request, reply, present(findRecord(context, record.id), 'a loaded record still exists (records are never deleted)'), { reject: noErrors, reverse: problemsToForm(request.t, outcome.problems) }, outcome.status);
       }
       throw problemOf(outcome);
     }
@@ -142,22 +161,31 @@ function registerRecordRoutes(app: FastifyInstance, context: HoursContext): void
 }
 
 /** The verification queue (filtered, sorted, paged) and approving many records at once. */
-function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void {
-  app.get('/hours/queue', async (request, reply) => {
+/** The queue's filters, order and page, as its links write them; a filter that names nothing is ignored. */
+const QueueQuery = Form.object({
+  village: Form.optional(Form.text(200)), type: Form.optional(Form.text(200)), volunteer: Form.optional(Form.id()), activity: Form.optional(Form.id()),
+  sort: Form.optional(Form.text(200)), dir: Form.optional(Form.text(200)), page: Form.optional(Form.integer(1, 1_000_000)),
+  approved: Form.optional(Form.integer(0, 1_000_000)), skipped: Form.optional(Form.text(2000)),
+});
+/** Approving many: the ticked records and the page to go back to. */
+const ApproveManyForm = Form.object({ record: Form.optional(Form.list(Form.id(), 500)), return_to: Form.optional(Form.text(500)) });
+
+function registerQueueRoutes(app: RouteApp, context: DomainContext): void {
+  app.get('/hours/queue', { schema: { querystring: QueueQuery } }, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const query = request.query as Record<string, string | undefined>;
+    const query = request.query;
     const filter = {
       villageCode: /^\d{12}$/.test(query.village ?? '') ? query.village : undefined,
       serviceTypeCode: /^[a-z][a-z0-9_]{1,31}$/.test(query.type ?? '') ? query.type : undefined,
-      volunteerMemberId: positiveInteger(query.volunteer) ?? undefined,
-      activityId: positiveInteger(query.activity) ?? undefined,
+      volunteerMemberId: query.volunteer,
+      activityId: query.activity,
     };
     const order = parseQueueOrder(query.sort, query.dir);
     const pageSize = 100;
     const total = queueTotal(context, user.actor, filter);
     const lastPage = Math.max(1, Math.ceil(total / pageSize));
-    const page = Math.min(positiveInteger(query.page) ?? 1, lastPage);
+    const page = Math.min(query.page ?? 1, lastPage);
     const items = verificationQueue(context, user.actor, { ...filter, order, limit: pageSize, offset: (page - 1) * pageSize });
     const { villages, volunteers } = queueFilterOptions(context, user.actor);
     const skippedEntries = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
@@ -182,7 +210,7 @@ function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void 
         items, filter: { village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') },
         order, columns: sortColumns(filterQuery, order), orderQuery,
         villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f,
-        approvedCount: positiveInteger(query.approved) ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
+        approvedCount: query.approved ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
         total, page, lastPage, firstShown: (page - 1) * pageSize + 1, lastShown: (page - 1) * pageSize + items.length,
         previousHref: page > 1 ? pageHref(page - 1) : null, nextHref: page < lastPage ? pageHref(page + 1) : null,
         decidableIds: items.filter((item) => !item.own).map((item) => item.id),
@@ -192,11 +220,13 @@ function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void 
     );
   });
 
-  app.post('/hours/queue/approve', async (request, reply) => {
+  app.post('/hours/queue/approve', { schema: { body: ApproveManyForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canVerifyHours);
-    const ids = fieldList(request.body, 'record').map((value) => positiveInteger(value)).filter((id): id is number => id !== null);
-    const back = localReturnPath(field(request.body, 'return_to'), '/hours/queue');
+    const shape = shapeProblems(request);
+    if (shape.length > 0) throw problemOf({ status: 400, problems: shape });
+    const ids = request.body.record ?? [];
+    const back = localReturnPath(request.body.return_to ?? '', '/hours/queue');
     const outcome = approveMany(context, user.actor, ids);
     if (!outcome.ok) throw problemOf(outcome);
     const skipped = outcome.value.skipped.map((entry) => `${entry.id}.${entry.problem.code.replace('hours.error.', '')}`).join(',');
@@ -204,7 +234,7 @@ function registerQueueRoutes(app: FastifyInstance, context: HoursContext): void 
   });
 }
 
-const reviewRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const reviewRoutes: RoutePlugin = async (app) => {
   const context = hoursContext(app);
   registerRecordRoutes(app, context);
   registerQueueRoutes(app, context);

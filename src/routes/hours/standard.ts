@@ -1,23 +1,39 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { serviceCategories } from '../../db/schema/hours.ts';
 import { isTopOffice, listVersions, publishVersion, typesOfVersion, versionInForce, formatCoefficient, type ServiceTypeInput } from '../../domain/hours/standard.ts';
 import { canReadStandard } from '../../domain/hours/permissions.ts';
 import { readPolicy, updatePolicy } from '../../domain/hours/policy.ts';
 import { shanghaiDateOf, addDays } from '../../domain/hours/time.ts';
-import { field } from '../../lib/forms.ts';
+import { Form, type Static } from '../../lib/form-schema.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { fieldList, formatters, formErrors, hoursContext, noErrors, type FormErrors } from './support.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
+import { formatters, hoursContext } from './support.ts';
+import { noErrors, problemsToForm, shapeProblems, typedValues, type FormErrors } from '../../plugins/forms.ts';
 
-const standardRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+/** One cell of the standard's table, a column of which arrives as a list (one value per row). */
+const column = () => Form.optional(Form.list(Form.text(200), 200));
+/** A new version of the standard: its date, a note, and the table (the domain checks every value). */
+const PublishForm = Form.object({
+  effective_date: Form.optional(Form.text(40)), note: Form.optional(Form.text(400)),
+  code: column(), name_zh: column(), name_en: column(), category: column(), coefficient: column(), max_minutes: column(), recipient_required: column(), active: column(),
+});
+type PublishInput = Static<typeof PublishForm>;
+/** The policy's numbers as typed (the domain checks their ranges, which are policy). */
+const PolicyForm = Form.object({
+  backdate_days: Form.optional(Form.text(20)), daily_max_hours: Form.optional(Form.text(20)), unreviewed_expiry_days: Form.optional(Form.text(20)), auto_approve: Form.optional(Form.text(10)),
+});
+const policyPageNames = { backdate_days: 'backdateDays', daily_max_hours: 'dailyMaxHours', unreviewed_expiry_days: 'unreviewedExpiryDays' };
+
+const standardRoutes: RoutePlugin = async (app) => {
   const context = hoursContext(app);
 
-  function rowsFromBody(body: unknown): ServiceTypeInput[] {
-    const codes = fieldList(body, 'code');
-    const list = (name: string) => fieldList(body, name);
-    const [nameZh, nameEn, category, coefficient, maxMinutes] = ['name_zh', 'name_en', 'category', 'coefficient', 'max_minutes'].map(list) as [string[], string[], string[], string[], string[]];
-    const recipient = new Set(list('recipient_required'));
-    const active = new Set(list('active'));
+  function rowsFromBody(body: PublishInput): ServiceTypeInput[] {
+    // A refused shape leaves a column as sent (not always a list): such a column shows empty.
+    const list = (values: unknown): string[] => (Array.isArray(values) ? values.map(String) : []);
+    const codes = list(body.code);
+    const [nameZh, nameEn, category, coefficient, maxMinutes] = [body.name_zh, body.name_en, body.category, body.coefficient, body.max_minutes].map(list) as [string[], string[], string[], string[], string[]];
+    const recipient = new Set(list(body.recipient_required));
+    const active = new Set(list(body.active));
     return codes.slice(0, 60).map((code, index) => ({
       code, nameZh: nameZh[index] ?? '', nameEn: nameEn[index] ?? '', category: category[index] ?? '', coefficient: coefficient[index] ?? '',
       maxMinutes: maxMinutes[index] ?? '', recipientRequired: recipient.has(String(index)), active: active.has(String(index)),
@@ -53,24 +69,30 @@ const standardRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
 
   app.get('/hours/standard', async (request, reply) => showStandard(request, reply, null, null));
 
-  app.post('/hours/standard', async (request, reply) => {
+  app.post('/hours/standard', { schema: { body: PublishForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     if (!isTopOffice(context, user.actor)) throw new HttpProblem(403, 'hours.error.top_office_only');
-    const values = { effectiveDate: field(request.body, 'effective_date'), note: field(request.body, 'note'), rows: rowsFromBody(request.body) };
+    const typed = typedValues(request.body);
+    const values = { effectiveDate: typed.effective_date ?? '', note: typed.note ?? '', rows: rowsFromBody(request.body) };
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return showStandard(request, reply, { values, errors: problemsToForm(request.t, shape) }, null, 422);
     const outcome = publishVersion(context, user.actor, { effectiveDate: values.effectiveDate, note: values.note, types: values.rows }, request.ip);
-    if (!outcome.ok) return showStandard(request, reply, { values, errors: formErrors(request, outcome.problems) }, null, outcome.status);
+    if (!outcome.ok) return showStandard(request, reply, { values, errors: problemsToForm(request.t, outcome.problems) }, null, outcome.status);
     return reply.seeOther('/hours/standard?published=1');
   });
 
-  app.post('/hours/policy', async (request, reply) => {
+  app.post('/hours/policy', { schema: { body: PolicyForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     if (!isTopOffice(context, user.actor)) throw new HttpProblem(403, 'hours.error.top_office_only');
+    const typed = typedValues(request.body);
     const values = {
-      backdateDays: field(request.body, 'backdate_days'), dailyMaxHours: field(request.body, 'daily_max_hours'),
-      unreviewedExpiryDays: field(request.body, 'unreviewed_expiry_days'), autoApprove: field(request.body, 'auto_approve') === '1',
+      backdateDays: typed.backdate_days ?? '', dailyMaxHours: typed.daily_max_hours ?? '',
+      unreviewedExpiryDays: typed.unreviewed_expiry_days ?? '', autoApprove: typed.auto_approve === '1',
     };
+    const shape = shapeProblems(request, policyPageNames);
+    if (shape.length > 0) return showStandard(request, reply, null, { values, errors: problemsToForm(request.t, shape) }, 422);
     const outcome = updatePolicy(context, user.actor, { ...values, autoApproveCardConfirmed: values.autoApprove });
-    if (!outcome.ok) return showStandard(request, reply, null, { values, errors: formErrors(request, outcome.problems) }, outcome.status);
+    if (!outcome.ok) return showStandard(request, reply, null, { values, errors: problemsToForm(request.t, outcome.problems) }, outcome.status);
     return reply.seeOther('/hours/standard?policy=1#policy-title');
   });
 };

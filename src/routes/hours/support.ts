@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { HoursContext, Problem } from '../../domain/hours/context.ts';
+import type { DomainContext, Problem } from '../../domain/hours/context.ts';
 import { shanghaiDateOf, shanghaiTimeOf } from '../../domain/hours/time.ts';
 import { durationText, signedDurationText } from '../../lib/duration.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 
-export function hoursContext(app: FastifyInstance): HoursContext {
-  return { db: app.db, now: app.clock };
+/** The kernel's context for this app: its database, its data keys, its clock. */
+export function hoursContext(app: FastifyInstance): DomainContext {
+  return { db: app.db, keys: app.secrets, now: app.clock };
 }
 
 /** Formatting helpers handed to templates as `it.f`. */
@@ -23,41 +24,8 @@ export function formatters(request: FastifyRequest) {
   };
 }
 
-export interface FormErrors {
-  /** Messages in the user's language, in order, for the summary at the top. */
-  summary: string[];
-  /** The first message for each field. */
-  byField: Record<string, string>;
-}
-
-export function formErrors(request: FastifyRequest, problems: readonly Problem[]): FormErrors {
-  const summary: string[] = [];
-  const byField: Record<string, string> = {};
-  for (const problem of problems) {
-    const message = request.t(problem.code, problem.params);
-    summary.push(message);
-    if (problem.field && !(problem.field in byField)) byField[problem.field] = message;
-  }
-  return { summary, byField };
-}
-
-export const noErrors: FormErrors = { summary: [], byField: {} };
-
 /** A domain refusal shown as an error page (or fragment) in the user's language. */
 export function problemOf(outcome: { status: number; problems: readonly Problem[] }): HttpProblem {
   const first = outcome.problems[0] ?? { code: 'errors.badRequest.message' };
   return new HttpProblem(outcome.status, first.code, first.params);
-}
-
-export function positiveInteger(value: string | undefined): number | null {
-  return value !== undefined && /^\d{1,9}$/.test(value) && Number(value) > 0 ? Number(value) : null;
-}
-
-/** The fields of a checkbox list or repeated field as strings. */
-export function fieldList(body: unknown, name: string): string[] {
-  if (typeof body !== 'object' || body === null) return [];
-  const value = (body as Record<string, unknown>)[name];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
-  return [];
 }

@@ -1,19 +1,25 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { getImportBatch, listImportBatches, startImport, uploadRoster } from '../../domain/import/batch.ts';
 import { rosterColumns, type RosterKind } from '../../domain/import/columns.ts';
 import { rosterTemplate } from '../../domain/import/template.ts';
 import { canImportRosters } from '../../domain/import/permissions.ts';
 import { villageChoices } from '../../domain/members/choices.ts';
-import { field } from '../../lib/forms.ts';
-import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { parseId, peopleContext, refuse } from '../members/support.ts';
+import { Form, IdParams, type Static } from '../../lib/form-schema.ts';
+import { shapeProblems } from '../../plugins/forms.ts';
+import { HttpProblem } from '../../plugins/http-errors.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
+import { peopleContext, refuse } from '../members/support.ts';
 import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
 import { firstProblem } from '../../domain/kernel/outcome.ts';
 
-function rosterKind(value: string): RosterKind | null {
-  return value === 'members' || value === 'elders' ? value : null;
-}
+const rosterKinds = ['members', 'elders'] as const satisfies readonly RosterKind[];
+/** The template of a roster kind; another word in the address is a missing page (after the role check, as every import page). */
+const TemplateParams = Form.object({ kind: Form.oneOf(rosterKinds) });
+/** The upload: which roster (the file itself is read by the multipart parser, src/routes/import/multipart.ts). */
+const UploadForm = Form.object({ kind: Form.optional(Form.oneOf(rosterKinds, { messageKey: 'import.error.kindRequired' })) });
+const BatchQuery = Form.object({ page: Form.optional(Form.integer(1, 1_000_000)), same: Form.optional(Form.text(10)) });
+/** A batch's pages: the shape is checked after the role, so a malformed id answers like a missing batch. */
+const batchRoute = { schema: { params: IdParams, querystring: BatchQuery }, attachValidation: true } as const;
 
 async function showIndex(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { kind: string; error: string }, status = 200) {
   const batches = listImportBatches(peopleContext(app), request.requireUser().actor);
@@ -21,25 +27,24 @@ async function showIndex(app: FastifyInstance, request: FastifyRequest, reply: F
   return reply.page('pages/import/index', { form, batches: batches.value }, { titleKey: 'import.title', status });
 }
 
-function loadBatch(app: FastifyInstance, request: FastifyRequest, id: string, errorPage = 1) {
-  const batchId = parseId(id);
-  if (batchId === null) throw notFound('people.error.import_not_found');
-  const result = getImportBatch(peopleContext(app), request.requireUser().actor, batchId, errorPage);
+function loadBatch(app: FastifyInstance, request: FastifyRequest<{ Params: Static<typeof IdParams> }>, errorPage = 1) {
+  if (shapeProblems(request, {}, 'people.error.import_not_found').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
+  const result = getImportBatch(peopleContext(app), request.requireUser().actor, request.params.id, errorPage);
   if (!result.ok) refuse(result);
   return result.value;
 }
 
 /** The import page: the batches so far, the roster templates and the upload of a roster. */
-function registerUploadRoutes(app: FastifyInstance): void {
+function registerUploadRoutes(app: RouteApp): void {
   app.get('/import', async (request, reply) => {
     request.authorize(canImportRosters);
     return showIndex(app, request, reply, { kind: 'members', error: '' });
   });
 
-  app.get<{ Params: { kind: string } }>('/import/template/:kind', async (request, reply) => {
+  app.get('/import/template/:kind', { schema: { params: TemplateParams }, attachValidation: true }, async (request, reply) => {
     request.authorize(canImportRosters);
-    const kind = rosterKind(request.params.kind);
-    if (!kind) throw notFound();
+    shapeProblems(request); // another kind: the 404 page
+    const kind = request.params.kind;
     const villages = villageChoices(peopleContext(app), request.requireUser().actor, 'zh-CN', canImportRosters).map((village) => ({ code: village.code, name: `${village.township} ${village.name}`.trim() }));
     const file = await rosterTemplate(kind, villages);
     reply.header('Content-Disposition', `attachment; filename="${kind}-template.xlsx"; filename*=UTF-8''${encodeURIComponent(kind === 'members' ? '成员名册模板.xlsx' : '特殊困难老人名册模板.xlsx')}`);
@@ -47,9 +52,9 @@ function registerUploadRoutes(app: FastifyInstance): void {
     return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(file);
   });
 
-  app.post('/import', { bodyLimit: maximumUploadBytes + 64 * 1024 }, async (request, reply) => {
+  app.post('/import', { bodyLimit: maximumUploadBytes + 64 * 1024, schema: { body: UploadForm }, attachValidation: true }, async (request, reply) => {
     request.authorize(canImportRosters);
-    const kind = rosterKind(field(request.body, 'kind'));
+    const kind = shapeProblems(request).length > 0 ? null : request.body.kind ?? null;
     const file = uploadedFile(request.body, 'file');
     const formKind = kind ?? 'members';
     if (!kind) return showIndex(app, request, reply, { kind: formKind, error: request.t('import.error.kindRequired') }, 422);
@@ -66,24 +71,24 @@ function registerUploadRoutes(app: FastifyInstance): void {
 }
 
 /** One batch: its page, its progress while it runs, and starting the import. */
-function registerBatchRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { id: string }; Querystring: { page?: string; same?: string } }>('/import/:id', async (request, reply) => {
+function registerBatchRoutes(app: RouteApp): void {
+  app.get('/import/:id', batchRoute, async (request, reply) => {
     request.authorize(canImportRosters);
-    const batch = loadBatch(app, request, request.params.id, Number(request.query.page) || 1);
+    const batch = loadBatch(app, request, request.query.page ?? 1);
     const columns = Object.fromEntries(rosterColumns[batch.kind].map((column) => [column.key, request.locale === 'en' ? column.en : column.zh]));
     return reply.page('pages/import/show', { batch, columns, same: Boolean(request.query.same), startError: '' }, { titleKey: 'import.show.title', titleVariables: { file: batch.fileName } });
   });
 
-  app.get<{ Params: { id: string } }>('/import/:id/progress', async (request, reply) => {
+  app.get('/import/:id/progress', batchRoute, async (request, reply) => {
     request.authorize(canImportRosters);
-    const batch = loadBatch(app, request, request.params.id);
+    const batch = loadBatch(app, request);
     return reply.fragment('partials/import/progress', { batch });
   });
 
-  app.post<{ Params: { id: string } }>('/import/:id/start', async (request, reply) => {
+  app.post('/import/:id/start', { schema: { params: IdParams }, attachValidation: true }, async (request, reply) => {
     request.authorize(canImportRosters);
-    const batchId = parseId(request.params.id);
-    if (batchId === null) throw notFound('people.error.import_not_found');
+    shapeProblems(request, {}, 'people.error.import_not_found'); // a malformed id: the 404 page
+    const batchId = request.params.id;
     const result = startImport(peopleContext(app), request.requireUser().actor, batchId);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
@@ -96,7 +101,7 @@ function registerBatchRoutes(app: FastifyInstance): void {
   });
 }
 
-const importRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const importRoutes: RoutePlugin = async (app) => {
   acceptMultipart(app);
   registerUploadRoutes(app);
   registerBatchRoutes(app);

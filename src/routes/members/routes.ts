@@ -1,31 +1,43 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../domain/auth/accounts.ts';
-import { phoneRefusalsPerHour } from '../../domain/auth/phone-in-use.ts';
 import { printableCards, reissueCard } from '../../domain/members/cards.ts';
 import { scanCard } from '../../domain/members/card-scan.ts';
 import { withQrCodes } from '../../domain/members/card.ts';
-import { allVillageChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
-import { setMemberPin } from '../../domain/members/pin.ts';
+import { allVillageChoices, registrationChoices, teamsToJoin, villageChoices } from '../../domain/members/choices.ts';
+import { setMemberPin, setMemberPinByStaff } from '../../domain/members/pin.ts';
+import { getMember, type MemberStatus, pendingRegistrations, searchMembers } from '../../domain/members/query.ts';
+import { phoneRefusalsPerHour } from '../../domain/auth/phone-in-use.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData } from '../../domain/members/export.ts';
-import { getMember, pendingRegistrations, searchMembers, type MemberStatus } from '../../domain/members/query.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../domain/members/register.ts';
 import { ownRecordPage } from '../../domain/members/own-record.ts';
-import { memberSignInView } from '../../domain/members/sign-in-view.ts';
+import { memberPage, type MemberSignInView } from '../../domain/members/sign-in-view.ts';
 import { changeMemberStatus } from '../../domain/members/status.ts';
 import { requestTeamMembership } from '../../domain/teams/teams.ts';
-import { field, newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { newIdempotencyKey, readIdempotencyKey } from '../../lib/forms.ts';
+import { IdParams } from '../../lib/form-schema.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { forbidden, HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../plugins/route-options.ts';
+import { type FormState, peopleContext, refuse } from './support.ts';
+import { shapeProblems, typedValues } from '../../plugins/forms.ts';
+import { CardSheetQuery, ExportForm, KeyOnlyForm, memberFieldNames, MemberForm, MemberListQuery, OwnPinForm, PageNoticeQuery, ReviewForm, SignInForm, StaffPinForm, StatusForm, TeamIdParams, TokenParams } from './schemas.ts';
 import { canManageMembers } from '../../domain/members/permissions.ts';
-import { parseId, peopleContext, problemsToForm, refuse, type FormState } from './support.ts';
 import { present } from '../../lib/assert.ts';
 import { firstProblem } from '../../domain/kernel/outcome.ts';
+import { problemsToForm } from '../../plugins/forms.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
 
+/** The member form as typed (a refused form shows it again). */
 function memberForm(body: unknown): MemberInput {
-  return { realName: field(body, 'real_name'), phone: field(body, 'phone'), idNumber: field(body, 'id_number'), villageCode: field(body, 'village_code') };
+  const typed = typedValues(body);
+  return { realName: typed.real_name ?? '', phone: typed.phone ?? '', idNumber: typed.id_number ?? '', villageCode: typed.village_code ?? '' };
+}
+
+/** The problems of a refused shape (first) or of the domain, as the member form shows them. */
+function memberFormState(request: FastifyRequest, problems: Parameters<typeof problemsToForm>[1], key: string | null): FormState<MemberInput> {
+  const { byField: errors, general: messages } = problemsToForm(request.t, problems);
+  return { values: memberForm(request.body), errors, messages, idempotencyKey: key ?? newIdempotencyKey() };
 }
 
 function emptyForm(): FormState<MemberInput> {
@@ -36,34 +48,31 @@ function baseUrl(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 
-function loadId(value: string): number {
-  const id = parseId(value);
-  if (id === null) throw notFound('people.error.member_not_found');
-  return id;
-}
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
-  const villages = villageChoices(peopleContext(app), request.requireUser().actor, request.locale);
-  return reply.page('pages/members/new', { form, villages }, { titleKey: 'members.new.title', status });
+  const villages = registrationChoices(peopleContext(app), request.requireUser().actor, request.locale);
+  if (!villages.ok) refuse(villages);
+  return reply.page('pages/members/new', { form, villages: villages.value }, { titleKey: 'members.new.title', status });
 }
 
-async function showMember(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
-  const result = getMember(peopleContext(app), request.requireUser().actor, id);
-  if (!result.ok) refuse(result);
+/** The member's page for staff; `signIn` changes its sign-in part (a refused sign-in shows what was typed). */
+async function showMember(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200, signIn: (view: MemberSignInView) => Record<string, unknown> = () => ({})) {
+  const page = memberPage(peopleContext(app), request.requireUser().actor, id);
+  if (!page.ok) refuse(page);
+  const member = page.value.member;
   const query = request.query as Record<string, string | undefined>;
-  const signInView = { ...memberSignInView(peopleContext(app), request.requireUser().actor, id), error: '', phone: '' };
+  const signInView = { ...page.value.signIn, error: '', phone: '', ...signIn(page.value.signIn) };
   const notices = ['registered', 'approved', 'suspend', 'reactivate', 'pin', 'signIn'];
   const done = query.registered ? 'registered' : query.approved ? 'approved' : notices.includes(String(query.done)) ? String(query.done) : '';
   return reply.page(
     'pages/members/show',
-    { member: result.value, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
-    { titleKey: 'members.show.title', titleVariables: { name: result.value.realName }, status },
+    { member, notice: done, statusError: '', pinError: '', reason: '', exportError: '', exportReason: '', signIn: signInView, ...extra },
+    { titleKey: 'members.show.title', titleVariables: { name: member.realName }, status },
   );
 }
 
 async function showMemberWithSignInError(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, error: string, phone: string, status: number) {
-  const signIn = accountOfMember(app.db, id);
-  return showMember(app, request, reply, id, { signIn: { account: signIn, linkAccount: false, mayCreate: signIn === null, error, phone } }, status);
+  return showMember(app, request, reply, id, {}, status, (view) => ({ linkAccount: false, mayCreate: view.account === null, error, phone }));
 }
 
 async function renderCards(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
@@ -91,9 +100,8 @@ async function showJoin(app: FastifyInstance, request: FastifyRequest, reply: Fa
 }
 
 /** The member list and search. */
-function registerListRoutes(app: FastifyInstance): void {
-  app.get<{ Querystring: { q?: string; status?: string; page?: string } }>('/members', async (request, reply) => {
-    request.authorize(canManageMembers);
+function registerListRoutes(app: RouteApp): void {
+  app.get('/members', { schema: { querystring: MemberListQuery } }, async (request, reply) => {
     const actor = request.requireUser().actor;
     const query = (request.query.q ?? '').slice(0, 40);
     const status = statusFilters.includes(request.query.status as MemberStatus) ? (request.query.status as MemberStatus) : '';
@@ -105,42 +113,40 @@ function registerListRoutes(app: FastifyInstance): void {
 }
 
 /** Registering a member by staff. */
-function registerNewMemberRoutes(app: FastifyInstance): void {
+function registerNewMemberRoutes(app: RouteApp): void {
   app.get('/members/new', async (request, reply) => {
-    request.authorize(canManageMembers);
     return showNew(app, request, reply, emptyForm());
   });
 
-  app.post('/members', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const values = memberForm(request.body);
+  app.post('/members', { schema: { body: MemberForm }, attachValidation: true }, async (request, reply) => {
     const key = readIdempotencyKey(request.body);
-    const result = registerMember(peopleContext(app), request.requireUser().actor, values, key);
+    const shape = shapeProblems(request, memberFieldNames);
+    if (shape.length > 0) return showNew(app, request, reply, memberFormState(request, shape, key), 422);
+    const result = registerMember(peopleContext(app), request.requireUser().actor, memberForm(request.body), key);
     if (!result.ok) {
-      const { errors, messages } = problemsToForm(result.problems, request.t);
-      return showNew(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
+      return showNew(app, request, reply, memberFormState(request, result.problems, key), result.status === 403 ? 403 : result.status === 409 || result.status === 429 ? result.status : 422);
     }
     return reply.seeOther(`/members/${result.value.memberId}?registered=1`);
   });
 }
 
 /** The review queue of self-registrations. */
-function registerReviewRoutes(app: FastifyInstance): void {
-  app.get('/members/review', async (request, reply) => {
-    request.authorize(canManageMembers);
+function registerReviewRoutes(app: RouteApp): void {
+  app.get('/members/review', { schema: { querystring: MemberListQuery } }, async (request, reply) => {
     const result = pendingRegistrations(peopleContext(app), request.requireUser().actor);
     if (!result.ok) refuse(result);
-    const reviewed = (request.query as { reviewed?: string }).reviewed ?? '';
+    const reviewed = request.query.reviewed ?? '';
     return reply.page('pages/members/review', { items: result.value.items, reviewed, errors: {} as Record<number, string> }, { titleKey: 'members.review.title' });
   });
 
-  app.post<{ Params: { id: string } }>('/members/:id/review', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = loadId(request.params.id);
-    const decision = field(request.body, 'decision');
+  app.post('/members/:id/review', { schema: { params: IdParams, body: ReviewForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const id = request.params.id;
+    const decision = request.body.decision;
     const context = peopleContext(app);
     const actor = request.requireUser().actor;
-    const result = reviewSelfRegistration(context, actor, id, decision === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: field(request.body, 'reason') });
+    const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
+      : reviewSelfRegistration(context, actor, id, decision === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: request.body.reason ?? '' });
     if (!result.ok) {
       if (result.status !== 422 && result.status !== 409) refuse(result);
       const queue = pendingRegistrations(context, actor);
@@ -153,18 +159,17 @@ function registerReviewRoutes(app: FastifyInstance): void {
 }
 
 /** One member: the page, status, PIN, card reissue and a sign-in for the member (volunteer role in their village, must change the password at first sign-in). */
-function registerMemberRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { id: string } }>('/members/:id', async (request, reply) => {
-    request.authorize(canManageMembers);
-    return showMember(app, request, reply, loadId(request.params.id));
+function registerMemberRoutes(app: RouteApp): void {
+  app.get('/members/:id', { schema: { params: IdParams, querystring: PageNoticeQuery } }, async (request, reply) => {
+    return showMember(app, request, reply, request.params.id);
   });
 
-  app.post<{ Params: { id: string } }>('/members/:id/status', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = loadId(request.params.id);
-    const action = field(request.body, 'action') === 'reactivate' ? 'reactivate' : 'suspend';
-    const reason = field(request.body, 'reason');
-    const result = changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
+  app.post('/members/:id/status', { schema: { params: IdParams, body: StatusForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const id = request.params.id;
+    const action = request.body.action === 'reactivate' ? 'reactivate' : 'suspend';
+    const reason = typedValues(request.body).reason ?? '';
+    const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(app, request, reply, id, { statusError: request.t(firstProblem(result).code, firstProblem(result).params), reason }, result.status);
@@ -172,13 +177,11 @@ function registerMemberRoutes(app: FastifyInstance): void {
     return reply.seeOther(`/members/${id}?done=${action}`);
   });
 
-  app.post<{ Params: { id: string } }>('/members/:id/pin', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = loadId(request.params.id);
-    const pin = field(request.body, 'pin');
-    const confirm = field(request.body, 'pin_confirm');
-    if (pin !== confirm) return showMember(app, request, reply, id, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), request.requireUser().actor, id, pin, { cardScan: field(request.body, 'card').slice(0, 300) });
+  app.post('/members/:id/pin', { schema: { params: IdParams, body: StaffPinForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const id = request.params.id;
+    const entry = { pin: request.body.pin ?? '', confirm: request.body.pin_confirm ?? '', cardScan: request.body.card ?? '' };
+    const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : await setMemberPinByStaff(peopleContext(app), request.requireUser().actor, id, entry);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(app, request, reply, id, { pinError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
@@ -186,24 +189,21 @@ function registerMemberRoutes(app: FastifyInstance): void {
     return reply.seeOther(`/members/${id}?done=pin`);
   });
 
-  app.post<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = loadId(request.params.id);
+  app.post('/members/:id/card', { schema: { params: IdParams } }, async (request, reply) => {
+    const id = request.params.id;
     const result = reissueCard(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return reply.seeOther(`/members/${id}/card?reissued=1`);
   });
 
-  app.post<{ Params: { id: string } }>('/members/:id/account', async (request, reply) => {
-    request.authorize(canCreateMemberSignIn);
-    const id = loadId(request.params.id);
-    // Scope first: the member page refuses members outside the actor's area (403/404) before anything else.
-    const member = getMember(peopleContext(app), request.requireUser().actor, id);
-    if (!member.ok) refuse(member);
-    const phone = field(request.body, 'phone').slice(0, 40);
-    const result = await createMemberSignIn(app.db, request.requireUser().actor, { memberId: id, phone, temporaryPassword: field(request.body, 'temporary_password') }, request.ip, app.clock());
+  app.post('/members/:id/account', { schema: { params: IdParams, body: SignInForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const id = request.params.id;
+    const phone = typedValues(request.body).phone ?? '';
+    if (shape.length > 0) return showMemberWithSignInError(app, request, reply, id, problemsToForm(request.t, shape).summary.join(' '), phone, 422);
+    const result = await createMemberSignIn(app.db, request.requireUser().actor, { memberId: id, phone, temporaryPassword: request.body.temporary_password ?? '' }, request.ip, app.clock());
     if (!result.ok) {
-      if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.not_allowed');
+      if (result.reason === 'forbidden') throw forbidden();
       if (result.reason === 'member_not_found') throw notFound('people.error.member_not_found');
       const status = result.reason === 'phone_limit' ? 429 : ['already_has_account', 'phone_taken', 'phone_unavailable'].includes(result.reason) ? 409 : 422;
       const response = await showMemberWithSignInError(app, request, reply, id, request.t(`accounts.error.${result.reason}`, { max: phoneRefusalsPerHour }), phone, status);
@@ -214,30 +214,30 @@ function registerMemberRoutes(app: FastifyInstance): void {
 }
 
 /** Cards: one card, or an A4 sheet of several. */
-function registerCardRoutes(app: FastifyInstance): void {
-  app.get<{ Params: { id: string } }>('/members/:id/card', async (request, reply) => {
-    request.authorize(canManageMembers);
-    return renderCards(app, request, reply, [loadId(request.params.id)], 'single');
+function registerCardRoutes(app: RouteApp): void {
+  app.get('/members/:id/card', { schema: { params: IdParams, querystring: PageNoticeQuery } }, async (request, reply) => {
+    return renderCards(app, request, reply, [request.params.id], 'single');
   });
 
-  app.get<{ Querystring: { ids?: string } }>('/members/cards', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const ids = [...new Set((request.query.ids ?? '').split(',').map((part) => parseId(part.trim())).filter((id): id is number => id !== null))].slice(0, 40);
-    if (ids.length === 0) throw notFound('people.error.member_not_found');
+  app.get('/members/cards', { schema: { querystring: CardSheetQuery } }, async (request, reply) => {
+    // The schema let through only comma-separated positive ids.
+    const ids = [...new Set((request.query.ids ?? '').split(',').filter((part) => part.trim() !== '').map(Number))].slice(0, 40);
     return renderCards(app, request, reply, ids, 'sheet');
   });
 }
 
 /** A member's own record: masked facts, own PIN, own data copy, teams to join. */
-function registerOwnRecordRoutes(app: FastifyInstance): void {
+function registerOwnRecordRoutes(app: RouteApp): void {
   app.get('/members/me', async (request, reply) => showOwn(app, request, reply));
 
-  app.post('/members/me/pin', async (request, reply) => {
+  app.post('/members/me/pin', { schema: { body: OwnPinForm }, attachValidation: true }, async (request, reply) => {
     const actor = request.requireUser().actor;
     if (!actor.memberId) throw notFound('people.error.member_not_found');
-    const pin = field(request.body, 'pin');
-    if (pin !== field(request.body, 'pin_confirm')) return showOwn(app, request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
-    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: field(request.body, 'current_pin') });
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return showOwn(app, request, reply, { pinError: problemsToForm(request.t, shape).summary.join(' ') }, 422);
+    const pin = request.body.pin ?? '';
+    if (pin !== (request.body.pin_confirm ?? '')) return showOwn(app, request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
+    const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: request.body.current_pin ?? '' });
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showOwn(app, request, reply, { pinError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
@@ -245,13 +245,9 @@ function registerOwnRecordRoutes(app: FastifyInstance): void {
     return reply.seeOther('/members/me?done=pin');
   });
 
-  app.post<{ Params: { teamId: string } }>('/members/me/teams/:teamId', async (request, reply) => {
+  app.post('/members/me/teams/:teamId', { schema: { params: TeamIdParams, body: KeyOnlyForm } }, async (request, reply) => {
     const actor = request.requireUser().actor;
-    const teamId = parseId(request.params.teamId);
-    if (!actor.memberId || teamId === null) throw notFound('people.error.team_not_found');
-    // Only teams of the member's own area (the ones the page offers): an id edited in the URL finds nothing.
-    if (!teamsToJoin(peopleContext(app), actor.memberId).some((team) => team.id === teamId)) throw notFound('people.error.team_not_found');
-    const result = requestTeamMembership(peopleContext(app), actor, teamId, readIdempotencyKey(request.body));
+    const result = requestTeamMembership(peopleContext(app), actor, request.params.teamId, readIdempotencyKey(request.body));
     if (!result.ok) {
       if (result.status === 404) refuse(result);
       return showOwn(app, request, reply, { teamError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
@@ -261,7 +257,7 @@ function registerOwnRecordRoutes(app: FastifyInstance): void {
 }
 
 /** PIPL copy: a member's own (in clear), or one made by staff in scope (masked, or in clear with a recorded reason). */
-function registerCopyRoutes(app: FastifyInstance): void {
+function registerCopyRoutes(app: RouteApp): void {
   app.get('/members/me/export', async (request, reply) => {
     const actor = request.requireUser().actor;
     const result = exportOwnData(peopleContext(app), actor);
@@ -269,19 +265,19 @@ function registerCopyRoutes(app: FastifyInstance): void {
     return sendCopy(reply, present(actor.memberId, 'exportOwnData answers only a member'), result.value);
   });
 
-  app.get<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
+  app.get('/members/:id/export', { schema: { params: IdParams } }, async (request, reply) => {
     request.requireUser();
-    const id = loadId(request.params.id);
+    const id = request.params.id;
     const result = exportMemberData(peopleContext(app), request.requireUser().actor, id);
     if (!result.ok) refuse(result);
     return sendCopy(reply, id, result.value);
   });
 
-  app.post<{ Params: { id: string } }>('/members/:id/export', async (request, reply) => {
-    request.authorize(canManageMembers);
-    const id = loadId(request.params.id);
-    const reason = field(request.body, 'export_reason');
-    const result = exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
+  app.post('/members/:id/export', { schema: { params: IdParams, body: ExportForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const id = request.params.id;
+    const reason = typedValues(request.body).export_reason ?? '';
+    const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
     if (!result.ok) {
       if (result.status === 403 || result.status === 404) refuse(result);
       return showMember(app, request, reply, id, { exportError: request.t(firstProblem(result).code, firstProblem(result).params), exportReason: reason }, result.status);
@@ -291,26 +287,26 @@ function registerCopyRoutes(app: FastifyInstance): void {
 }
 
 /** Public self-registration, and what a scanned card's QR code opens: validity for anyone, the holder for staff in scope. */
-function registerPublicRoutes(app: FastifyInstance): void {
+function registerPublicRoutes(app: RouteApp): void {
   app.get('/join', { config: { public: true } }, async (request, reply) => showJoin(app, request, reply, emptyForm()));
 
-  app.post('/join', { config: { public: true, rateLimit: { max: 20, timeWindow: '15 minutes' } } }, async (request, reply) => {
-    const values = memberForm(request.body);
+  app.post('/join', { schema: { body: MemberForm }, attachValidation: true, config: { public: true, rateLimit: { max: 20, timeWindow: '15 minutes' } } }, async (request, reply) => {
     const key = readIdempotencyKey(request.body);
-    if (field(request.body, 'consent') !== 'yes') {
-      return showJoin(app, request, reply, { values, errors: { consent: request.t('members.join.consentRequired') }, messages: [], idempotencyKey: key ?? newIdempotencyKey() }, 422);
+    const shape = shapeProblems(request, memberFieldNames);
+    if (shape.length > 0) return showJoin(app, request, reply, memberFormState(request, shape, key), 422, request.body.consent === 'yes');
+    if (request.body.consent !== 'yes') {
+      return showJoin(app, request, reply, memberFormState(request, [{ code: 'members.join.consentRequired', field: 'consent' }], key), 422);
     }
-    const result = selfRegisterMember(peopleContext(app), values, key);
+    const result = selfRegisterMember(peopleContext(app), memberForm(request.body), key);
     if (!result.ok) {
-      const { errors, messages } = problemsToForm(result.problems, request.t);
       // What was typed stays, a mistyped ID number included (the person corrects one digit), and so does the consent tick.
-      return showJoin(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status === 409 ? 409 : 422, true);
+      return showJoin(app, request, reply, memberFormState(request, result.problems, key), result.status === 409 ? 409 : 422, true);
     }
     return reply.seeOther('/join/done');
   });
 
   // ---- what a scanned card's QR code opens: validity for anyone, the holder for staff in scope ----
-  app.get<{ Params: { token: string } }>('/c/:token', { config: { public: true } }, async (request, reply) => {
+  app.get('/c/:token', { schema: { params: TokenParams }, config: { public: true } }, async (request, reply) => {
     const token = /^[A-Za-z0-9_-]{20,100}$/.test(request.params.token) ? request.params.token : '';
     const scanned = scanCard(peopleContext(app), request.currentUser?.actor ?? null, token);
     // A clerk scanning a card at the counter goes straight to that member's redemption screen.
@@ -321,7 +317,7 @@ function registerPublicRoutes(app: FastifyInstance): void {
   app.get('/join/done', { config: { public: true } }, async (request, reply) => reply.page('pages/members/join-done', {}, { titleKey: 'members.join.doneTitle' }));
 }
 
-const membersRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const membersRoutes: RoutePlugin = async (app) => {
   registerListRoutes(app);
   registerNewMemberRoutes(app);
   registerReviewRoutes(app);

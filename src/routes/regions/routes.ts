@@ -1,22 +1,32 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, regionScopes } from '../../domain/access/authorize.ts';
 import { addChildRegion, ancestorsOf, childLevel, childrenOf, findRegion, type FieldErrors, type NewRegionInput, type Region } from '../../domain/regions/regions.ts';
-import { field } from '../../lib/forms.ts';
+import { Form } from '../../lib/form-schema.ts';
+import { shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
 import { canAddRegions, canViewRegions } from '../../domain/regions/permissions.ts';
 import { codeOfPath } from '../../domain/regions/path.ts';
 
-const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
+/** A region's address: its code of 6, 9 or 12 digits (another is a missing region: the 404 page). */
+const RegionParams = Form.object({ code: Form.text(12, { pattern: '^\\d{6}(\\d{3}){0,2}$' }) });
+const RegionQuery = Form.object({ added: Form.optional(Form.text(20)) });
+/** A new township or village; the domain checks the code against the parent, the names and the kind. */
+const NewRegionForm = Form.object({
+  code: Form.optional(Form.text(12, { messageKey: 'regions.error.codeFormat' })),
+  name_zh: Form.optional(Form.text(40, { messageKey: 'regions.error.nameTooLong' })),
+  name_en: Form.optional(Form.text(80, { messageKey: 'regions.error.nameTooLong' })),
+  kind: Form.optional(Form.text(20, { messageKey: 'regions.error.kindRequired' })),
+});
+const regionPageNames = { name_zh: 'nameZh', name_en: 'nameEn' };
 
 function loadRegion(app: { db: Parameters<typeof findRegion>[0] }, code: string): Region {
-  if (!regionCodePattern.test(code)) throw notFound('regions.error.notFound');
   const region = findRegion(app.db, code);
   if (!region) throw notFound('regions.error.notFound');
   return region;
 }
 
-const regionsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const regionsRoutes: RoutePlugin = async (app) => {
   async function showRegion(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -41,7 +51,7 @@ const regionsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
         nextLevel,
         canAdd,
         form: form ?? { values: { code: region.code, nameZh: '', nameEn: '', kind: '' }, errors: {} },
-        added: (request.query as { added?: string }).added ?? null,
+        added: typedValues(request.query).added ?? null,
       },
       { titleKey: 'regions.show.title', titleVariables: { name: request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh }, status },
     );
@@ -57,24 +67,23 @@ const regionsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
     return reply.page('pages/regions/index', { roots }, { titleKey: 'regions.title' });
   });
 
-  app.get<{ Params: { code: string } }>('/regions/:code', async (request, reply) => {
+  app.get('/regions/:code', { schema: { params: RegionParams, querystring: RegionQuery }, attachValidation: true }, async (request, reply) => {
+    shapeProblems(request, {}, 'regions.error.notFound'); // a malformed code: the 404 page; an odd query is ignored
     const region = loadRegion(app, request.params.code);
     request.authorize(canViewRegions, { regionPath: region.path }, { publicObject: true });
     return showRegion(request, reply, region, null);
   });
 
-  app.post<{ Params: { code: string } }>('/regions/:code/children', async (request, reply) => {
+  app.post('/regions/:code/children', { schema: { params: RegionParams, body: NewRegionForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request, regionPageNames, 'regions.error.notFound');
     const parent = loadRegion(app, request.params.code);
     const user = request.requireUser();
     request.authorize(canAddRegions, { regionPath: parent.path }, { publicObject: true });
     const nextLevel = childLevel[parent.level];
     if (nextLevel !== 'township' && nextLevel !== 'village') throw new HttpProblem(422, 'regions.error.cannotAddHere');
-    const values: NewRegionInput = {
-      code: field(request.body, 'code'),
-      nameZh: field(request.body, 'name_zh'),
-      nameEn: field(request.body, 'name_en'),
-      kind: field(request.body, 'kind'),
-    };
+    const typed = typedValues(request.body);
+    const values: NewRegionInput = { code: typed.code ?? '', nameZh: typed.name_zh ?? '', nameEn: typed.name_en ?? '', kind: typed.kind ?? '' };
+    if (shape.length > 0) return showRegion(request, reply, parent, { values, errors: Object.fromEntries(shape.map((problem) => [problem.field, problem.code])) }, 422);
     const result = addChildRegion(app.db, parent, values, user.id, request.ip, app.clock());
     if (!result.ok) return showRegion(request, reply, parent, { values, errors: result.errors }, 422);
     return reply.seeOther(`/regions/${parent.code}?added=${result.region.code}`);

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
@@ -14,7 +14,9 @@ import { readTargets, targetDefinitions, updateTargets } from '../../domain/repo
 import { translator } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import { Form, type Static } from '../../lib/form-schema.ts';
+import { shapeProblems, typedValues } from '../../plugins/forms.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { canEditTargets, canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
 import { codeOfPath } from '../../domain/regions/path.ts';
 import { present } from '../../lib/assert.ts';
@@ -29,15 +31,26 @@ function attachment(asciiName: string, chineseName: string): string {
   return `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(chineseName)}`;
 }
 
-const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
+/** A report's region: its code of 6, 9 or 12 digits (another is a missing report: the 404 page). */
+const ReportParams = Form.object({ code: Form.text(12, { pattern: '^\\d{6}(\\d{3}){0,2}$' }) });
+/** The period of a report; a month that is not YYYY-MM is refused by monthOf (reports.error.month), other odd values fall back. */
+const ReportQuery = Form.object({
+  month: Form.optional(Form.text(20)), year: Form.optional(Form.text(20)), from: Form.optional(Form.text(20)), to: Form.optional(Form.text(20)),
+  page: Form.optional(Form.integer(1, 1_000_000)),
+});
+/** Every report of a region: the shape is checked in loadRegion, after the figures are brought up to date, as before. */
+const reportRoute = { schema: { params: ReportParams, querystring: ReportQuery }, attachValidation: true } as const;
+/** The targets form: one number per target (the domain checks the ranges). */
+const TargetsForm = Form.object(Object.fromEntries(targetDefinitions.map((definition) => [definition.key, Form.optional(Form.text(20, { messageKey: 'reports.targets.error.range' }))])));
 /** Transfers a request may fold in before answering; the timer does the rest. */
 const requestRefreshLimit = 20_000;
 
-type FastifyApp = Parameters<FastifyPluginAsync<RoutePluginOptions>>[0];
+type FastifyApp = RouteApp;
 
-function loadRegion(reader: ReportReader, request: FastifyRequest, code: string, permissionNeeded: Permission = canViewReports): RegionNode {
-  if (!regionCodePattern.test(code)) throw new HttpProblem(404, 'reports.error.notFound');
-  const region = reader.region(code);
+function loadRegion(reader: ReportReader, request: FastifyRequest<{ Params: Static<typeof ReportParams> }>, permissionNeeded: Permission = canViewReports): RegionNode {
+  // A malformed code is a missing report (shapeProblems throws the 404); a query of the wrong shape is a 400.
+  if (shapeProblems(request, {}, 'reports.error.notFound').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
+  const region = reader.region(request.params.code);
   if (!region) throw new HttpProblem(404, 'reports.error.notFound');
   const user = request.requireUser();
   if (!authorize(user.actor, permissionNeeded, { regionPath: region.path })) {
@@ -85,16 +98,17 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
       return dashboards.get(sqlite, region.code, month, monthOfMs(app.clock()));
     },
     monthOf(request: FastifyRequest): string {
-      const raw = (request.query as { month?: string }).month;
+      const raw = typedValues(request.query).month;
       if (raw === undefined || raw === '') return monthOfMs(app.clock());
       if (!isMonth(raw)) throw new HttpProblem(400, 'reports.error.month');
       return raw;
     },
     rosterQuery(request: FastifyRequest) {
-      const query = request.query as { from?: string; to?: string; page?: string };
+      // Checked by ReportQuery in loadRegion, which every roster route calls first.
+      const query = request.query as Static<typeof ReportQuery>;
       const to = query.to && isMonth(query.to) ? query.to : monthOfMs(app.clock());
       const from = query.from && isMonth(query.from) && query.from <= to ? query.from : addMonths(to, -2);
-      const page = Math.max(1, Math.min(10_000, Number.parseInt(query.page ?? '1', 10) || 1));
+      const page = Math.min(10_000, query.page ?? 1);
       return { from, to, page };
     },
     /** The top office: an administrator whose scope is a root region (the province). */
@@ -130,9 +144,9 @@ function registerEntryRoutes(app: FastifyApp, kit: ReportsKit): void {
 
 /** The dashboard and the monthly report, on screen and as downloads. */
 function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
-  app.get<{ Params: { code: string } }>('/reports/:code', async (request, reply) => {
+  app.get('/reports/:code', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const entry = kit.dashboardOf(region, month);
     const dashboard = entry.dashboard;
@@ -154,9 +168,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
   });
 
-  app.get<{ Params: { code: string } }>('/reports/:code/monthly', async (request, reply) => {
+  app.get('/reports/:code/monthly', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
     const sections = monthlySections(dashboard, request.t, request.locale);
@@ -166,9 +180,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     }, { titleKey: 'reports.monthly.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
   });
 
-  app.get<{ Params: { code: string } }>('/reports/:code/monthly.xlsx', async (request, reply) => {
+  app.get('/reports/:code/monthly.xlsx', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
@@ -182,9 +196,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     return reply.send(stream);
   });
 
-  app.get<{ Params: { code: string } }>('/reports/:code/monthly.csv', async (request, reply) => {
+  app.get('/reports/:code/monthly.csv', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
     const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
@@ -197,9 +211,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
 
 /** Visit coverage, sponsoring teams and the volunteer roster of a region. */
 function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
-  app.get<{ Params: { code: string } }>('/reports/:code/visits', async (request, reply) => {
+  app.get('/reports/:code/visits', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code, canViewVisitCoverage);
+    const region = loadRegion(reader, request, canViewVisitCoverage);
     const today = new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 10);
     const limit = 200;
     const coverage = overdueElders(kit.sqlite, region, today, limit);
@@ -207,19 +221,19 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
       { titleKey: 'reports.visits.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
   });
 
-  app.get<{ Params: { code: string } }>('/reports/:code/teams', async (request, reply) => {
+  app.get('/reports/:code/teams', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
-    const raw = (request.query as { year?: string }).year;
+    const region = loadRegion(reader, request);
+    const raw = request.query.year;
     const year = raw && /^\d{4}$/.test(raw) ? raw : monthOfMs(app.clock()).slice(0, 4);
     const sponsors = reader.sponsors(region, year, readTargets(kit.sqlite));
     return reply.page('pages/reports/teams', { region, regionName: regionDisplayName(region, request.locale), sponsors, year, breadcrumb: breadcrumb(reader, request, region) },
       { titleKey: 'reports.teams.title', titleVariables: { region: regionDisplayName(region, request.locale), year } });
   });
 
-  app.get<{ Params: { code: string } }>('/reports/:code/roster', async (request, reply) => {
+  app.get('/reports/:code/roster', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const { from, to, page } = kit.rosterQuery(request);
     const pageSize = 50;
     const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: pageSize, offset: (page - 1) * pageSize });
@@ -227,9 +241,9 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
       { titleKey: 'reports.roster.title', titleVariables: { region: regionDisplayName(region, request.locale) } });
   });
 
-  app.get<{ Params: { code: string } }>('/reports/:code/roster.csv', async (request, reply) => {
+  app.get('/reports/:code/roster.csv', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const { from, to } = kit.rosterQuery(request);
     const t = translator('zh-CN');
     const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: 1_000_000, offset: 0 });
@@ -247,9 +261,9 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
 
 /** The county ledger, the province targets and the public transparency page. */
 function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
-  app.get<{ Params: { code: string } }>('/reports/:code/ledger', async (request, reply) => {
+  app.get('/reports/:code/ledger', reportRoute, async (request, reply) => {
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, request.params.code);
+    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const counties = reader.countyRows(region, month);
     const clearing = reader.flows(counties, month, 'clearing_flow');
@@ -259,17 +273,25 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
       { titleKey: 'reports.ledger.title', titleVariables: { region: regionDisplayName(region, request.locale), month } });
   });
 
-  app.get('/reports/targets', async (request, reply) => {
+  app.get('/reports/targets', { schema: { querystring: Form.object({ saved: Form.optional(Form.text(10)) }) } }, async (request, reply) => {
     kit.requireTopOffice(request);
-    return reply.page('pages/reports/targets', { targets: readTargets(kit.sqlite), definitions: targetDefinitions, errors: {}, values: null, saved: (request.query as { saved?: string }).saved === '1' }, { titleKey: 'reports.targets.title' });
+    return reply.page('pages/reports/targets', { targets: readTargets(kit.sqlite), definitions: targetDefinitions, errors: {}, values: null, saved: request.query.saved === '1' }, { titleKey: 'reports.targets.title' });
   });
 
-  app.post('/reports/targets', async (request, reply) => {
+  app.post('/reports/targets', { schema: { body: TargetsForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     kit.requireTopOffice(request);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const typed = typedValues(request.body);
     const input: Record<string, string> = {};
-    for (const definition of targetDefinitions) if (typeof body[definition.key] === 'string') input[definition.key] = body[definition.key] as string;
+    for (const definition of targetDefinitions) {
+      const value = typed[definition.key];
+      if (value !== undefined) input[definition.key] = value;
+    }
+    const shape = shapeProblems(request);
+    if (shape.length > 0) {
+      const errors = Object.fromEntries(shape.map((problem) => [problem.field, problem.code]));
+      return reply.page('pages/reports/targets', { targets: readTargets(kit.sqlite), definitions: targetDefinitions, errors, values: input, saved: false }, { titleKey: 'reports.targets.title', status: 422 });
+    }
     const result = updateTargets(kit.sqlite, input, user.id, app.clock());
     if (!result.ok) {
       return reply.page('pages/reports/targets', { targets: readTargets(kit.sqlite), definitions: targetDefinitions, errors: result.errors, values: input, saved: false }, { titleKey: 'reports.targets.title', status: 422 });
@@ -285,7 +307,7 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 }
 
-const reportsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
+const reportsRoutes: RoutePlugin = async (app, options) => {
   const kit = reportsKit(app, options.dashboardCache);
   registerEntryRoutes(app, kit);
   registerMonthlyRoutes(app, kit);

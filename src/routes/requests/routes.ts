@@ -1,45 +1,57 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { permission } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
 import { requestsBoard } from '../../domain/redemption/requests-board.ts';
 import {
   acceptRequest, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
 } from '../../domain/redemption/requests.ts';
-import { field, readIdempotencyKey } from '../../lib/forms.ts';
+import { Form, IdParams } from '../../lib/form-schema.ts';
+import { readIdempotencyKey } from '../../lib/forms.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { amountFieldValues, minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from '../sites/shared.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
+import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 
 /** Volunteers (members) and coordinators see and act on the service requests of their area. */
 export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 
-const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const RequestsQuery = Form.object({ posted: Form.optional(Form.text(10)) });
+const RequestForm = Form.object({
+  idempotency_key: Form.idempotencyKey(), elder: Form.optional(Form.optionalId()), payer: Form.optional(Form.oneOf(['wallet', 'pool', 'voucher'])),
+  category: Form.optional(Form.text(40)), description: Form.optional(Form.text(1000)), when: Form.optional(Form.text(40)), place: Form.optional(Form.text(200)),
+  ...amountFields('offered', 'offered'),
+});
+
+const requestsRoutes: RoutePlugin = async (app) => {
   function requestsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
     const board = requestsBoard(redemptionContext(app), request.requireUser().actor);
     return reply.page('pages/requests/index', {
       ...board, categories: serviceCategories,
-      posted: field(request.query, 'posted') === '1', values, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotency_key ?? '',
+      posted: (request.query as { posted?: string }).posted === '1', values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
     }, { titleKey: 'redemption.requests.title', status });
   }
 
-  app.get('/requests', async (request, reply) => {
+  app.get('/requests', { schema: { querystring: RequestsQuery } }, async (request, reply) => {
     request.authorize(canUseRequests);
     return requestsPage(request, reply, []);
   });
 
-  app.post('/requests', async (request, reply) => {
+  app.post('/requests', { schema: { body: RequestForm }, attachValidation: true }, async (request, reply) => {
     request.authorize(canUseRequests);
     const user = request.requireUser();
     const memberId = (user.actor.memberId ?? null);
+    const typed = typedValues(request.body);
     const values = {
-      elder: field(request.body, 'elder').trim(), payer: field(request.body, 'payer') || 'wallet', category: field(request.body, 'category'),
-      description: field(request.body, 'description'), when: field(request.body, 'when').trim(), place: field(request.body, 'place'),
+      elder: (typed.elder ?? '').trim(), payer: typed.payer || 'wallet', category: typed.category ?? '',
+      description: typed.description ?? '', when: (typed.when ?? '').trim(), place: typed.place ?? '',
       ...amountFieldValues(request.body, 'offered'), idempotency_key: readIdempotencyKey(request.body) ?? '',
     };
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return requestsPage(request, reply, shape, values, 422);
     if (!values.idempotency_key) return requestsPage(request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
-    const elderId = positiveId(values.elder);
+    const elderId = request.body.elder || null;
     const result = postRequest(redemptionContext(app), user.actor, {
-      requesterMemberId: elderId === null ? memberId : null, elderId, payer: (['wallet', 'pool', 'voucher'].includes(values.payer) ? values.payer : 'wallet') as 'wallet',
+      requesterMemberId: elderId === null ? memberId : null, elderId, payer: request.body.payer ?? 'wallet',
       serviceCategory: values.category, description: values.description, scheduledFor: values.when, place: values.place,
       offeredMinutes: minutesFromAmountFields(request.body, 'offered', 'offered'), idempotencyKey: values.idempotency_key, actorMemberId: memberId,
     });
@@ -48,14 +60,13 @@ const requestsRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
   });
 
   function loadRequest(request: FastifyRequest): ServiceRequest {
-    const id = positiveId((request.params as { id: string }).id);
-    const found = id === null ? undefined : findRequest(redemptionContext(app), id);
+    const found = findRequest(redemptionContext(app), (request.params as { id: number }).id);
     if (!found) throw notFound('redemption.error.request_not_found');
     return found;
   }
 
   for (const action of ['accept', 'confirm', 'cancel'] as const) {
-    app.post<{ Params: { id: string } }>(`/requests/:id/${action}`, async (request, reply) => {
+    app.post(`/requests/:id/${action}`, { schema: { params: IdParams } }, async (request, reply) => {
       request.authorize(canUseRequests);
       const user = request.requireUser();
       const found = loadRequest(request);

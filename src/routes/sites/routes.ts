@@ -1,17 +1,19 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { users } from '../../db/schema/core.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { Problem } from '../../domain/redemption/context.ts';
-import { addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, siteKinds, updateSite, type Site } from '../../domain/redemption/site-core.ts';
+import { Form, IdParams } from '../../lib/form-schema.ts';
+import { readIdempotencyKey } from '../../lib/forms.ts';
+import { addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, type Site, siteKinds, updateSite } from '../../domain/redemption/site-core.ts';
 import { addItem, changeStock, itemsOf, movementsOf, publicSites, siteRegions, updateItem } from '../../domain/redemption/site-catalogue.ts';
-import { field, readIdempotencyKey } from '../../lib/forms.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
-import { minutesFromAmountFields, positiveId, problemMessages, redemptionContext } from './shared.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
+import { amountFields, minutesFromAmountFields, redemptionContext } from './shared.ts';
 import { durationParts } from '../../lib/duration.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { present } from '../../lib/assert.ts';
 
 /**
@@ -23,14 +25,32 @@ import { present } from '../../lib/assert.ts';
  */
 const siteNotFound = 'redemption.error.site_not_found';
 
+const SitesQuery = Form.object({ region: Form.optional(Form.text(20)) });
+const SavedQuery = Form.object({ saved: Form.optional(Form.text(10)) });
+const ItemParams = Form.object({ id: Form.id(), itemId: Form.id() });
+const ClerkParams = Form.object({ id: Form.id(), userId: Form.id() });
+const siteFields = { name: Form.optional(Form.text(200)), kind: Form.optional(Form.text(40)), address: Form.optional(Form.text(400)), opening_hours: Form.optional(Form.text(200)) };
+const NewSiteForm = Form.object({ ...siteFields, village_code: Form.optional(Form.text(20)), idempotency_key: Form.idempotencyKey() });
+const SiteDetailsForm = Form.object(siteFields);
+/** A stock count: blank or a whole number ("库存应为 0 或正整数"). */
+const stockCount = Form.optional(Form.blankOr(Form.integer(0, 999_999), { messageKey: 'redemption.error.stock_invalid' }));
+const ItemForm = Form.object({ name: Form.optional(Form.text(200)), kind: Form.optional(Form.text(40)), ...amountFields('price', 'price_hours'), stock: stockCount });
+const ItemUpdateForm = Form.object({ name: Form.optional(Form.text(200)), ...amountFields('price', 'price_hours') });
+const StockForm = Form.object({
+  idempotency_key: Form.idempotencyKey(), kind: Form.optional(Form.oneOf(['receive', 'correct'])),
+  quantity: Form.integer(0, 999_999), reason: Form.optional(Form.text(1000)),
+});
+const ActiveForm = Form.object({ active: Form.optional(Form.oneOf(['0', '1'])), reason: Form.optional(Form.text(1000)) });
+const ClerkForm = Form.object({ phone: Form.optional(Form.text(40)) });
+
 function newSitePage(request: FastifyRequest, reply: FastifyReply, values: Record<string, string>, problems: Problem[], status = 200) {
-  return reply.page('pages/sites/new', { values, kinds: siteKinds, errors: problemMessages(request.t, problems), idempotencyKey: values.idempotencyKey }, { titleKey: 'redemption.siteNew.title', status });
+  return reply.page('pages/sites/new', { values, kinds: siteKinds, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotencyKey }, { titleKey: 'redemption.siteNew.title', status });
 }
 
 function loadSite(app: FastifyInstance, request: FastifyRequest): Site {
-  const siteId = positiveId((request.params as { id: string }).id);
+  const siteId = (request.params as { id: number }).id;
   request.authorize(canKeepCatalogue);
-  const site = siteId === null ? undefined : findSite(app.db, siteId);
+  const site = findSite(app.db, siteId);
   if (!site) throw notFound(siteNotFound);
   request.authorize(canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: siteNotFound });
   return site;
@@ -46,16 +66,16 @@ function managePage(app: FastifyInstance, request: FastifyRequest, reply: Fastif
     clerks: clerksOf(app.db, site.id),
     movements: movementsOf(app.db, site.id).map((movement) => ({ ...movement, when: formatDateTime(movement.atMs, request.locale) })),
     canManage: authorize(user.actor, canManageSites, { regionPath: site.villagePath }) !== null,
-    saved: field(request.query, 'saved') === '1',
-    errors: problemMessages(request.t, problems),
+    saved: (request.query as { saved?: string }).saved === '1',
+    errors: problemsToForm(request.t, problems).summary,
     durationParts,
   }, { titleKey: 'redemption.site.title', titleVariables: { name: site.name }, status });
 }
 
 /** The public list of sites and the registration of a new site. */
-function registerSiteListRoutes(app: FastifyInstance): void {
-  app.get('/sites', { config: { public: true } }, async (request, reply) => {
-    const region = field(request.query, 'region');
+function registerSiteListRoutes(app: RouteApp): void {
+  app.get('/sites', { schema: { querystring: SitesQuery }, config: { public: true } }, async (request, reply) => {
+    const region = request.query.region ?? '';
     const all = publicSites(app.db);
     const counties = siteRegions(app.db).map((region) => ({
       code: region.code, level: region.level, name: request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh,
@@ -77,13 +97,16 @@ function registerSiteListRoutes(app: FastifyInstance): void {
     return newSitePage(request, reply, { name: '', kind: 'love_supermarket', villageCode: '', address: '', openingHours: '', idempotencyKey: '' }, []);
   });
 
-  app.post('/sites', async (request, reply) => {
+  app.post('/sites', { schema: { body: NewSiteForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     request.authorize(canManageSites);
+    const typed = typedValues(request.body);
     const values = {
-      name: field(request.body, 'name'), kind: field(request.body, 'kind'), villageCode: field(request.body, 'village_code'),
-      address: field(request.body, 'address'), openingHours: field(request.body, 'opening_hours'), idempotencyKey: readIdempotencyKey(request.body) ?? '',
+      name: typed.name ?? '', kind: typed.kind ?? '', villageCode: typed.village_code ?? '',
+      address: typed.address ?? '', openingHours: typed.opening_hours ?? '', idempotencyKey: readIdempotencyKey(request.body) ?? '',
     };
+    const shape = shapeProblems(request);
+    if (shape.length > 0) return newSitePage(request, reply, values, shape, 422);
     const result = registerSite(redemptionContext(app), user.actor, { ...values, idempotencyKey: values.idempotencyKey || null });
     if (!result.ok) return newSitePage(request, reply, values, result.problems, result.status);
     return reply.seeOther(`/sites/${result.value.siteId}/manage?saved=1`);
@@ -91,69 +114,76 @@ function registerSiteListRoutes(app: FastifyInstance): void {
 }
 
 /** The manage page and the catalogue: items, their prices, stock and availability. */
-function registerCatalogueRoutes(app: FastifyInstance): void {
+function registerCatalogueRoutes(app: RouteApp): void {
 
-  app.get<{ Params: { id: string } }>('/sites/:id/manage', async (request, reply) => managePage(app, request, reply, loadSite(app, request), []));
+  app.get('/sites/:id/manage', { schema: { params: IdParams, querystring: SavedQuery } }, async (request, reply) => managePage(app, request, reply, loadSite(app, request), []));
 
-  app.post<{ Params: { id: string } }>('/sites/:id/items', async (request, reply) => {
+  app.post('/sites/:id/items', { schema: { params: IdParams, body: ItemForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const stockText = field(request.body, 'stock').trim();
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
+    const body = request.body;
     const result = addItem(redemptionContext(app), user.actor, site.id, {
-      name: field(request.body, 'name'), kind: field(request.body, 'kind'), priceMinutes: minutesFromAmountFields(request.body, 'price', 'price_hours'),
-      stock: stockText === '' ? null : /^\d+$/.test(stockText) ? Number(stockText) : -1,
+      name: body.name ?? '', kind: body.kind ?? '', priceMinutes: minutesFromAmountFields(body, 'price', 'price_hours'), stock: body.stock === undefined || body.stock === '' ? null : body.stock,
     });
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
-  app.post<{ Params: { id: string; itemId: string } }>('/sites/:id/items/:itemId/stock', async (request, reply) => {
+  app.post('/sites/:id/items/:itemId/stock', { schema: { params: ItemParams, body: StockForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const itemId = positiveId(request.params.itemId);
-    if (itemId === null || !itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    const itemId = request.params.itemId;
+    if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const key = readIdempotencyKey(request.body) ?? crypto.randomUUID();
-    const kind = field(request.body, 'kind');
-    const amount = field(request.body, 'quantity').trim();
-    const number = /^\d{1,6}$/.test(amount) ? Number(amount) : -1;
-    const result = kind === 'correct'
-      ? changeStock(redemptionContext(app), user.actor, itemId, { kind: 'correct', count: number, reason: field(request.body, 'reason'), idempotencyKey: key })
+    const number = request.body.quantity;
+    const result = request.body.kind === 'correct'
+      ? changeStock(redemptionContext(app), user.actor, itemId, { kind: 'correct', count: number, reason: request.body.reason ?? '', idempotencyKey: key })
       : changeStock(redemptionContext(app), user.actor, itemId, { kind: 'receive', quantity: number, idempotencyKey: key });
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
   // Name and price of a catalogue item (baskets already placed keep theirs).
-  app.post<{ Params: { id: string; itemId: string } }>('/sites/:id/items/:itemId', async (request, reply) => {
+  app.post('/sites/:id/items/:itemId', { schema: { params: ItemParams, body: ItemUpdateForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const itemId = positiveId(request.params.itemId);
-    if (itemId === null || !itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    const itemId = request.params.itemId;
+    if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const result = updateItem(redemptionContext(app), user.actor, itemId, {
-      name: field(request.body, 'name'), priceMinutes: minutesFromAmountFields(request.body, 'price', 'price_hours'),
+      name: request.body.name ?? '', priceMinutes: minutesFromAmountFields(request.body, 'price', 'price_hours'),
     });
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
-  app.post<{ Params: { id: string; itemId: string } }>('/sites/:id/items/:itemId/active', async (request, reply) => {
+  app.post('/sites/:id/items/:itemId/active', { schema: { params: ItemParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const itemId = positiveId(request.params.itemId);
-    if (itemId === null || !itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
-    const result = updateItem(redemptionContext(app), user.actor, itemId, { active: field(request.body, 'active') === '1' });
+    const itemId = request.params.itemId;
+    if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
+    const result = updateItem(redemptionContext(app), user.actor, itemId, { active: request.body.active === '1' });
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 }
 
 /** Clerks of a site, and the site's own details and opening (coordinators and offices over it). */
-function registerClerkAndSiteRoutes(app: FastifyInstance): void {
-  app.post<{ Params: { id: string } }>('/sites/:id/clerks', async (request, reply) => {
+function registerClerkAndSiteRoutes(app: RouteApp): void {
+  app.post('/sites/:id/clerks', { schema: { params: IdParams, body: ClerkForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
     request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
-    const phone = normalizePhone(field(request.body, 'phone'));
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
+    const phone = normalizePhone(request.body.phone ?? '');
     const found = phone ? app.db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get() : undefined;
     if (!found) return managePage(app, request, reply, site, [{ code: 'redemption.error.user_not_found' }], 422);
     const result = addClerk(redemptionContext(app), user.actor, site.id, found.id);
@@ -161,42 +191,44 @@ function registerClerkAndSiteRoutes(app: FastifyInstance): void {
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
-  app.post<{ Params: { id: string; userId: string } }>('/sites/:id/clerks/:userId/remove', async (request, reply) => {
+  app.post('/sites/:id/clerks/:userId/remove', { schema: { params: ClerkParams } }, async (request, reply) => {
     const site = loadSite(app, request);
     const user = request.requireUser();
     request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
-    const userId = positiveId(request.params.userId);
-    if (userId === null) throw notFound('redemption.error.clerk_not_found');
+    const userId = request.params.userId;
     const result = removeClerk(redemptionContext(app), user.actor, site.id, userId);
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
   // Name, kind, address and opening hours of the site (coordinators and offices over it).
-  app.post<{ Params: { id: string } }>('/sites/:id/details', async (request, reply) => {
+  app.post('/sites/:id/details', { schema: { params: IdParams, body: SiteDetailsForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
     request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
-    const values = {
-      name: field(request.body, 'name'), kind: field(request.body, 'kind'), address: field(request.body, 'address'), openingHours: field(request.body, 'opening_hours'),
-    };
+    const typed = typedValues(request.body);
+    const values = { name: typed.name ?? '', kind: typed.kind ?? '', address: typed.address ?? '', openingHours: typed.opening_hours ?? '' };
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422, values);
     const result = updateSite(redemptionContext(app), user.actor, site.id, values);
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status, values);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 
   // Closes the site (no new baskets, off the public list) or opens it again, with a reason.
-  app.post<{ Params: { id: string } }>('/sites/:id/active', async (request, reply) => {
+  app.post('/sites/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
     request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
-    const result = setSiteActive(redemptionContext(app), user.actor, site.id, field(request.body, 'active') === '1', field(request.body, 'reason'));
+    if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
+    const result = setSiteActive(redemptionContext(app), user.actor, site.id, request.body.active === '1', request.body.reason ?? '');
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
 }
 
-const sitesRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const sitesRoutes: RoutePlugin = async (app) => {
   registerSiteListRoutes(app);
   registerCatalogueRoutes(app);
   registerClerkAndSiteRoutes(app);

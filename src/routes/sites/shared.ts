@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
 import * as references from '../../domain/redemption/references.ts';
+import { constantTimeEqual, keyedMac } from '../../lib/crypto.ts';
+import type { Problem, RedemptionContext } from '../../domain/redemption/context.ts';
 import type { MemberAtCounter } from '../../domain/redemption/references.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { minutesFromParts } from '../../lib/duration.ts';
-import { field } from '../../lib/forms.ts';
+import { Form } from '../../lib/form-schema.ts';
+import { typedValues } from '../../plugins/forms.ts';
 
 /**
  * Small helpers shared by the redemption areas' routes (sites, counter,
@@ -12,6 +14,12 @@ import { field } from '../../lib/forms.ts';
  */
 export function redemptionContext(app: FastifyInstance): RedemptionContext {
   return { db: app.db, keys: app.secrets, now: app.clock };
+}
+
+/** The boxes of an amount of time (`<name>_hours`, `<name>_minutes`) and an older client's decimal hours (`legacyName`), for a form's schema. */
+export function amountFields<Name extends string>(name: Name, legacyName?: string) {
+  const box = Form.optional(Form.text(10));
+  return { [`${name}_hours`]: box, [`${name}_minutes`]: box, ...(legacyName ? { [legacyName]: box } : {}) } as Record<`${Name}_hours` | `${Name}_minutes`, typeof box>;
 }
 
 /**
@@ -22,24 +30,25 @@ export function redemptionContext(app: FastifyInstance): RedemptionContext {
  * hours in `legacyName` ("1.5"): that is still read; the pages no longer offer it.
  */
 export function minutesFromAmountFields(source: unknown, name: string, legacyName?: string): number {
-  const sent = typeof source === 'object' && source !== null ? source as Record<string, unknown> : {};
+  const sent = typedValues(source);
   if (legacyName && !(`${name}_minutes` in sent)) {
-    const legacy = field(source, legacyName).trim();
+    const legacy = (sent[legacyName] ?? '').trim();
     return legacy === '' ? Number.NaN : minutesFromHours(legacy);
   }
-  return minutesFromParts(field(source, `${name}_hours`), field(source, `${name}_minutes`));
+  return minutesFromParts(sent[`${name}_hours`] ?? '', sent[`${name}_minutes`] ?? '');
 }
 
 /** True when an optional amount was left empty (both boxes, or the legacy field of an older client). */
 export function amountFieldsBlank(source: unknown, name: string, legacyName?: string): boolean {
-  const sent = typeof source === 'object' && source !== null ? source as Record<string, unknown> : {};
+  const sent = typedValues(source);
   const keys = legacyName && !(`${name}_minutes` in sent) ? [legacyName] : [`${name}_hours`, `${name}_minutes`];
-  return keys.every((key) => field(source, key).trim() === '');
+  return keys.every((key) => (sent[key] ?? '').trim() === '');
 }
 
 /** The boxes of an amount field as typed, to show again after a refusal. */
 export function amountFieldValues(source: unknown, name: string): Record<string, string> {
-  return { [`${name}_hours`]: field(source, `${name}_hours`).trim(), [`${name}_minutes`]: field(source, `${name}_minutes`).trim() };
+  const sent = typedValues(source);
+  return { [`${name}_hours`]: (sent[`${name}_hours`] ?? '').trim(), [`${name}_minutes`]: (sent[`${name}_minutes`] ?? '').trim() };
 }
 
 /** Hours as typed ("1.5", "0.5", "2") to whole minutes; NaN when not a positive number. */
@@ -47,11 +56,6 @@ export function minutesFromHours(text: string): number {
   const trimmed = (text ?? '').trim();
   if (!/^\d{1,4}(\.\d{1,2})?$/.test(trimmed)) return Number.NaN;
   return Math.round(Number(trimmed) * 60);
-}
-
-/** The sentences of a domain refusal, in the user's language (minute amounts shown by the messages' {name:duration}). */
-export function problemMessages(t: Translate, problems: readonly Problem[]): string[] {
-  return problems.map((problem) => t(problem.code, problem.params));
 }
 
 /** Counter references (src/domain/redemption/references.ts), made and read with the app's secrets and clock. */
@@ -73,10 +77,6 @@ export function elderReference(app: FastifyInstance, siteId: number, elderId: nu
 
 export function readElderReference(app: FastifyInstance, siteId: number, reference: string): number | null {
   return references.readElderReference(referenceContext(app), siteId, reference);
-}
-
-export function positiveId(text: string): number | null {
-  return /^\d{1,10}$/.test(text ?? '') ? Number(text) : null;
 }
 
 export function localeName(request: FastifyRequest, zh: string, en: string | null | undefined): string {

@@ -1,8 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { ledgerFor } from '../../domain/ledger/accounts.ts';
-import type { RoutePluginOptions } from '../../plugins/route-options.ts';
+import type { RoutePlugin } from '../../plugins/route-options.ts';
 
-const systemRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app) => {
+const systemRoutes: RoutePlugin = async (app) => {
   /**
    * 200 with the database state, the disk (ok, or full since a write failed
    * for lack of space, with the bytes free in the data directory) and the

@@ -8,7 +8,7 @@ import { registerElder } from '../../../src/domain/elders/register.ts';
 import type { PeopleContext } from '../../../src/domain/members/context.ts';
 import type { Role as RoleName } from '../../../src/domain/access/authorize.ts';
 import { registerMember } from '../../../src/domain/members/register.ts';
-import type { HoursContext } from '../../../src/domain/hours/context.ts';
+import type { DomainContext } from '../../../src/domain/kernel/context.ts';
 import { seedFirstStandard } from '../../../src/domain/hours/first-standard.ts';
 import type { LogInput } from '../../../src/domain/hours/log.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
@@ -32,7 +32,8 @@ function region(code: string, parentCode: string | null, level: 'province' | 'ci
 export interface HoursFixture {
   db: Db;
   clock: { ms: number };
-  context: HoursContext;
+  /** The one domain context (with its clock always set, so a test may hand it to the ledger). */
+  context: Required<DomainContext>;
   people: PeopleContext;
   /** Coordinator of 山江镇 (both villages of 凤凰县 below). */
   coordinator: Actor;
@@ -83,8 +84,8 @@ export function hoursFixture(): HoursFixture {
   ]).run();
   const clock = { ms: startMs };
   const now = () => clock.ms;
-  const context: HoursContext = { db, now };
-  const people: PeopleContext = { db, keys: testPeopleKeys(), now };
+  const context = { db, keys: testPeopleKeys(), now };
+  const people: PeopleContext = context;
   const admin = addUser(db, '张明', '13900000001', 'admin', '430000');
   const peopleAdmin = actorWithRoles(db, { userId: admin.userId, roles: [{ role: 'admin' as const, regionCode: '430000' }] });
   const member = (name: string, sequence: number, village: string, phone: string | null) => {
