@@ -2,7 +2,7 @@ import { seedHours } from '../../../src/domain/demo/hours.ts';
 import type { AppOptions } from '../../../src/app.ts';
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import { createTestApp, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
+import { count, createTestApp, signedInAs, visibleText, type TestApp, type TestBrowser } from '../../helpers/web.ts';
 
 /** The demo app with the hours seed (standard, volunteers, elders, three months of records). */
 export async function createHoursApp(options: Partial<AppOptions> = {}): Promise<TestApp> {
@@ -37,4 +37,17 @@ export async function withPendingVisit(t: Test): Promise<{ testApp: TestApp; vol
   const volunteer = await signedInAs(testApp.app, 'volunteer');
   const id = await logVisit(testApp, volunteer);
   return { testApp, volunteer, id };
+}
+
+/** A visit by 王秀英 to 龙玉兰 yesterday (2026-11-22) at 05:00-06:00, before any seeded record that day. */
+export function visitForm(app: TestApp, overrides: Record<string, string> = {}): Record<string, string> {
+  const elderId = scalar(app, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  return {
+    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: '05:00', end_time: '06:00',
+    duration_minutes: '', village_code: '433123101001', note: '陪老人聊天', elder_card_number: '', ...overrides,
+  };
+}
+
+export function written(app: TestApp) {
+  return { records: count(app.db, 'service_records'), transfers: count(app.db, 'ledger_transfers') };
 }

@@ -7,21 +7,8 @@ import { actorOf } from '../../../src/domain/auth/users.ts';
 import { demoVolunteerIdNumber } from '../../../src/domain/demo/id-numbers.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
-import { createHoursApp, scalar } from './helpers.ts';
+import { createHoursApp, scalar, visitForm, written } from './helpers.ts';
 import { actorWithRoles } from '../../helpers/actor.ts';
-
-/** A visit by 王秀英 to 龙玉兰 yesterday (2026-11-22) at 05:00-06:00, before any seeded record that day. */
-function visitForm(app: TestApp, overrides: Record<string, string> = {}): Record<string, string> {
-  const elderId = scalar(app, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
-  return {
-    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: '05:00', end_time: '06:00',
-    duration_minutes: '', village_code: '433123101001', note: '陪老人聊天', elder_card_number: '', ...overrides,
-  };
-}
-
-function written(app: TestApp) {
-  return { records: count(app.db, 'service_records'), transfers: count(app.db, 'ledger_transfers') };
-}
 
 t.test('a volunteer logs a visit: pending at once; the same key again writes nothing more', async (t) => {
   const testApp = await createHoursApp();

@@ -1,23 +1,16 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
-import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
-import { createHoursApp, scalar } from './helpers.ts';
+import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
+import { createHoursApp, visitForm, written } from './helpers.ts';
 
 /**
  * Shape refusals of the hours log form (its TypeBox schema, src/routes/hours/log.ts):
  * the form page comes back in Chinese with the field marked, never Fastify's
  * English JSON 400, and nothing is written.
  */
-function visitForm(app: TestApp, overrides: Record<string, string> = {}): Record<string, string> {
-  const elderId = scalar(app, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
-  return {
-    idempotency_key: randomUUID(), service_type: 'visit', elder_id: String(elderId), date: '2026-11-22', start_time: '05:00', end_time: '',
-    duration_minutes: '60', village_code: '433123101001', note: '陪老人聊天', ...overrides,
-  };
-}
 
-function written(app: TestApp) {
-  return { records: count(app.db, 'service_records'), transfers: count(app.db, 'ledger_transfers') };
+/** The log form with a duration instead of an end time (the shape tests change one field of it). */
+function durationForm(app: TestApp, overrides: Record<string, string> = {}): Record<string, string> {
+  return visitForm(app, { end_time: '', duration_minutes: '60', ...overrides });
 }
 
 t.test('minutes that are not a number, an over-long note, a malformed recipient: the form again, marked, nothing written', async (t) => {
@@ -27,7 +20,7 @@ t.test('minutes that are not a number, an over-long note, a malformed recipient:
   await volunteer.get('/hours/new');
   const before = written(testApp);
 
-  const minutes = await volunteer.post('/hours', visitForm(testApp, { duration_minutes: 'abc' }));
+  const minutes = await volunteer.post('/hours', durationForm(testApp, { duration_minutes: 'abc' }));
   t.equal(minutes.statusCode, 422);
   t.match(String(minutes.headers['content-type']), /^text\/html/);
   t.match(visibleText(minutes.body), '没有保存，请按下面的提示修改。', 'the summary, in Chinese');
@@ -36,12 +29,12 @@ t.test('minutes that are not a number, an over-long note, a malformed recipient:
   t.match(minutes.body, /value="abc"/, 'what was typed is shown again');
   t.match(minutes.body, /<input type="hidden" name="idempotency_key" value="[0-9a-f-]{36}">/);
 
-  const note = await volunteer.post('/hours', visitForm(testApp, { note: '长'.repeat(201) }));
+  const note = await volunteer.post('/hours', durationForm(testApp, { note: '长'.repeat(201) }));
   t.equal(note.statusCode, 422);
   t.match(note.body, /id="note"[^>]*aria-invalid="true" aria-describedby="note-error"/, 'the note is marked');
   t.match(note.body, /<p class="field-error" id="note-error">备注最多 200 个字。<\/p>/, 'the limit is named');
 
-  const recipient = await volunteer.post('/hours', visitForm(testApp, { elder_id: 'x1', duration_minutes: '1.5' }));
+  const recipient = await volunteer.post('/hours', durationForm(testApp, { elder_id: 'x1', duration_minutes: '1.5' }));
   t.equal(recipient.statusCode, 422);
   t.match(recipient.body, /<p class="field-error" id="elder-error">[^<]*老人[^<]*<\/p>/, 'the recipient is marked');
   t.match(recipient.body, /id="duration_minutes"[^>]*aria-invalid="true"/, 'and the minutes too: every refused field is marked');
@@ -55,7 +48,7 @@ t.test('a repeated field is a shape refusal too, answered by the form', async (t
   const volunteer = await signedInAs(testApp.app, 'volunteer');
   await volunteer.get('/hours/new');
   const before = written(testApp);
-  const body = new URLSearchParams({ _csrf: volunteer.csrfToken, ...visitForm(testApp) });
+  const body = new URLSearchParams({ _csrf: volunteer.csrfToken, ...durationForm(testApp) });
   body.append('duration_minutes', '30');
   const response = await volunteer.request({ method: 'POST', url: '/hours', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
   t.equal(response.statusCode, 422);
