@@ -9,6 +9,7 @@ import type { Db } from './db/client.ts';
 import { chooseLocale, translator } from './i18n/index.ts';
 import { normalizeNumericFields } from './lib/forms.ts';
 import type { Secrets } from './lib/secrets.ts';
+import { generateCheckpointKeys, type CheckpointKeys } from './lib/checkpoint-key.ts';
 import { installJobs, type JobsOptions } from './jobs/index.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
@@ -43,6 +44,8 @@ export interface AppOptions {
    * matrix fails when a route has no access rule.
    */
   onRoute?: (route: RouteOptions) => void;
+  /** Signs ledger checkpoints (issue 17); server.ts loads DATA_DIR's key, tests may omit it (a key held in memory). */
+  checkpointKeys?: CheckpointKeys;
   /** Run the background jobs (src/jobs) while listening; off unless given (server.ts gives it, tests ask for it). */
   jobs?: JobsOptions;
 }
@@ -172,6 +175,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
   app.decorate('db', options.db);
   app.decorate('secrets', options.secrets);
+  app.decorate('checkpointKeys', options.checkpointKeys ?? generateCheckpointKeys());
   app.decorate('clock', options.clock ?? Date.now);
 
   await registerFastifyPlugins(app, options, secureCookies);

@@ -1,7 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { quickCheckProblem } from '../db/failures.ts';
-import { Ledger, exportHledger, verifyLedger } from '../ledger/index.ts';
+import { exportHledger, verifyLedger } from '../ledger/index.ts';
+import { loadConfig } from '../config.ts';
+import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
+import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { type Command, openExisting } from './support.ts';
 
 /** Operator commands on the ledger: verification, the hledger export and a checkpoint. */
@@ -49,12 +52,12 @@ export const ledgerCommands: Record<string, Command> = {
   },
   'ledger checkpoint': {
     usage: 'ledger checkpoint',
-    summary: 'record the current head of the hash chain as a published checkpoint',
+    summary: 'record and sign the current head of the hash chain as a published checkpoint (when it has grown)',
     async run() {
       const db = openExisting();
-      const checkpoint = new Ledger(db.$client).checkpoint();
+      const checkpoint = publishCheckpoint(db.$client, loadCheckpointKeys(loadConfig().dataDirectory), Date.now());
       db.$client.close();
-      console.log(`checkpoint at sequence ${checkpoint.seq}: ${checkpoint.hash}`);
+      console.log(checkpoint ? `signed checkpoint at sequence ${checkpoint.seq}: ${checkpoint.hash}` : 'the chain has not grown since the last checkpoint');
       return 0;
     },
   },

@@ -114,3 +114,17 @@ export const ledgerFailedTransfers = sqliteTable('ledger_failed_transfers', {
   result: text('result').notNull(),
   timestampMs: integer('timestamp_ms').notNull(),
 });
+
+/**
+ * The network's signature over each checkpoint (issue 17): the exact payload
+ * signed (canonical JSON: sequence, head hash, time, network totals), the
+ * algorithm, the public key that verifies it and the signature. Insert-only,
+ * so a published signature can never be replaced.
+ */
+export const ledgerCheckpointSignatures = sqliteTable('ledger_checkpoint_signatures', {
+  checkpointId: integer('checkpoint_id').primaryKey().references(() => ledgerCheckpoints.id),
+  payload: text('payload').notNull(),
+  algorithm: text('algorithm').notNull(),
+  publicKey: text('public_key').notNull(),
+  signature: text('signature').notNull(),
+});

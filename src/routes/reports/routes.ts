@@ -5,6 +5,7 @@ import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
 import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, type Cell } from '../../domain/reports/exports.ts';
 import { durationText } from '../../lib/duration.ts';
+import { checkpointsDocument } from '../../domain/ledger/signed-checkpoints.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
 import { drainReports, refreshReports } from '../../domain/reports/refresh.ts';
@@ -274,7 +275,13 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
     const data = transparency(kit.sqlite, counties);
-    return reply.page('pages/reports/transparency', { data, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+    return reply.page('pages/reports/transparency', { data, publicKey: app.checkpointKeys.publicKey, retiredPublicKeys: app.checkpointKeys.retiredPublicKeys, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+  });
+
+  // Every signed checkpoint with the public keys that verify them (issue 17): what tools/verify-public-ledger.mjs reads.
+  app.get('/transparency/checkpoints.json', { config: { public: true } }, async (_request, reply) => {
+    reply.header('cache-control', 'no-cache');
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(checkpointsDocument(kit.sqlite, app.checkpointKeys), null, 1));
   });
 }
 
