@@ -128,3 +128,20 @@ export const ledgerCheckpointSignatures = sqliteTable('ledger_checkpoint_signatu
   publicKey: text('public_key').notNull(),
   signature: text('signature').notNull(),
 });
+
+/**
+ * The public hash chain (issue 17), one row per transfer, appended after the
+ * fact (src/domain/ledger/public-chain.ts) so the ledger's hot path and its
+ * internal chain stay as they are. Each transfer's sides as the public sees
+ * them ("wallet@431223", never an id), a random salt that keeps the
+ * commitment to its private fields unguessable, and
+ * public_hash = H(previous public_hash ‖ H(public part) ‖ H(private part)).
+ * Insert-only.
+ */
+export const ledgerPublicChain = sqliteTable('ledger_public_chain', {
+  seq: integer('seq').primaryKey().references(() => ledgerTransfers.seq),
+  debitSide: text('debit_side').notNull(),
+  creditSide: text('credit_side').notNull(),
+  salt: text('salt').notNull(),
+  publicHash: text('public_hash').notNull(),
+});

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 import { Ledger, TransferFlags } from '../../ledger/index.ts';
+import { extendPublicChain } from './public-chain.ts';
 import { checkpointAlgorithm, signText, type CheckpointKeys } from '../../lib/checkpoint-key.ts';
 
 /**
  * Signed checkpoints (issue 17). Each checkpoint the ledger records is signed
  * with the network's key over a canonical payload: sequence, head hash, time,
- * counts and the network totals (posted minutes per transfer code). The exact
+ * public-chain link, counts and the network totals (posted minutes per transfer code). The exact
  * signed text is stored, so anyone holding /transparency/checkpoints.json can
  * check the signature byte for byte, and a chain rewritten later no longer
  * reaches a head that an earlier signed checkpoint names.
@@ -14,6 +15,8 @@ export interface CheckpointPayload {
   version: 1;
   seq: number;
   hash: string;
+  /** The public chain's link at `seq` (public-chain.ts): what the public file lets anyone recompute. */
+  publicHash: string;
   timestampMs: number;
   transferCount: number;
   accountCount: number;
@@ -53,9 +56,10 @@ export function publishCheckpoint(sqlite: Database.Database, keys: CheckpointKey
       && sqlite.prepare('SELECT 1 FROM ledger_checkpoint_signatures WHERE checkpoint_id = ?').get(last.id) === undefined;
     const checkpoint = unsigned ? last : ledger.checkpointIfMoved(nowMs);
     if (!checkpoint) return null;
+    const publicHead = extendPublicChain(sqlite, checkpoint.seq);
     const id = unsigned ? last.id : sqlite.prepare('SELECT max(id) FROM ledger_checkpoints').pluck().get() as number;
     const body: CheckpointPayload = {
-      version: 1, seq: checkpoint.seq, hash: checkpoint.hash, timestampMs: checkpoint.timestampMs,
+      version: 1, seq: checkpoint.seq, hash: checkpoint.hash, publicHash: publicHead.publicHash, timestampMs: checkpoint.timestampMs,
       transferCount: checkpoint.transferCount, accountCount: checkpoint.accountCount,
       postedMinutesByCode: postedMinutesByCode(sqlite, checkpoint.seq),
     };

@@ -5,6 +5,10 @@ import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
 import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, type Cell } from '../../domain/reports/exports.ts';
 import { durationText } from '../../lib/duration.ts';
+import { publicChainLines } from '../../domain/ledger/public-chain.ts';
+import { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { createGzip } from 'node:zlib';
 import { checkpointsDocument } from '../../domain/ledger/signed-checkpoints.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
@@ -27,6 +31,11 @@ import { codeOfPath } from '../../domain/regions/path.ts';
 function attachment(asciiName: string, chineseName: string): string {
   return `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(chineseName)}`;
 }
+
+const verifierSource = (() => {
+  let source: string | undefined;
+  return () => (source ??= readFileSync(new URL('../../../tools/verify-public-ledger.mjs', import.meta.url), 'utf8'));
+})();
 
 const regionCodePattern = /^\d{6}(\d{3}){0,2}$/;
 /** Transfers a request may fold in before answering; the timer does the rest. */
@@ -276,6 +285,19 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
     const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
     const data = transparency(kit.sqlite, counties);
     return reply.page('pages/reports/transparency', { data, publicKey: app.checkpointKeys.publicKey, retiredPublicKeys: app.checkpointKeys.retiredPublicKeys, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+  });
+
+  // The public chain (issue 17): every transfer's public part, gzip NDJSON, read a page at a time so memory stays flat.
+  app.get('/transparency/chain', { config: { public: true } }, async (_request, reply) => {
+    reply.header('content-disposition', attachment('silver-hours-chain.ndjson.gz', 'silver-hours-chain.ndjson.gz'));
+    reply.header('cache-control', 'no-cache');
+    return reply.type('application/gzip').send(Readable.from(publicChainLines(kit.sqlite)).pipe(createGzip()));
+  });
+
+  // The verifier itself (the same file as tools/ in the source repository), so the page's steps need nothing else.
+  app.get('/transparency/verify-public-ledger.mjs', { config: { public: true } }, async (_request, reply) => {
+    reply.header('content-disposition', attachment('verify-public-ledger.mjs', 'verify-public-ledger.mjs'));
+    return reply.type('text/javascript; charset=utf-8').send(verifierSource());
   });
 
   // Every signed checkpoint with the public keys that verify them (issue 17): what tools/verify-public-ledger.mjs reads.

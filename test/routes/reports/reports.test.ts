@@ -169,7 +169,7 @@ t.test('transparency page: public, aggregates by county, checkpoints judged by t
   t.equal(verdict(page.body), '成立', 'the checkpoint holds once the whole chain verified');
   t.match(text, `最近一次完整核验：${formatDateTime(clock.now(), 'zh-CN')}`);
   t.match(text, `结果：通过。重新计算了全部 ${verified.transfers} 笔记录的余额`);
-  t.match(text, 'npm run cli -- ledger verify');
+  t.match(text, 'node verify-public-ledger.mjs silver-hours-chain.ndjson.gz checkpoints.json');
   const someName = db.$client.prepare('SELECT real_name FROM members LIMIT 1').pluck().get() as string;
   t.notMatch(page.body, someName, 'no member names');
   const signIn = await anonymous.get('/sign-in');
