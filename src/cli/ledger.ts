@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { verifyExport } from '../ledger/verify-export.ts';
 import { finished } from 'node:stream/promises';
 import { quickCheckProblem } from '../db/failures.ts';
 import { exportHledger, verifyLedger } from '../ledger/index.ts';
@@ -7,13 +8,31 @@ import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
 import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { type Command, openExisting } from './support.ts';
 
+/** `ledger verify --export FILE [--checkpoints FILE]`: an office's export checked from the file alone. */
+async function verifyExportCommand(file: string | undefined, checkpointsFile: string | undefined): Promise<number> {
+  if (!file || (checkpointsFile === undefined && process.argv.includes('--checkpoints'))) {
+    console.error('usage: npm run cli -- ledger verify --export FILE [--checkpoints checkpoints.json]');
+    return 2;
+  }
+  const document = checkpointsFile ? JSON.parse(readFileSync(checkpointsFile, 'utf8')) : undefined;
+  const report = await verifyExport(file, document);
+  if (report.ok) {
+    console.log(`export ok: ${report.transfers} transfers, every hash link holds, head ${report.headHash}; ${report.checkpoints} signed checkpoints verified`);
+    return 0;
+  }
+  console.log(`export BAD at sequence ${report.firstBadSeq}: ${report.problem}`);
+  return 1;
+}
+
 /** Operator commands on the ledger: verification, the hledger export and a checkpoint. */
 
 export const ledgerCommands: Record<string, Command> = {
   'ledger verify': {
-    usage: 'ledger verify',
-    summary: 'recompute every balance and walk the hash chain; exit 1 at the first disagreement',
-    async run() {
+    usage: 'ledger verify [--export FILE [--checkpoints FILE]]',
+    summary: 'recompute every balance and walk the hash chain; with --export, check an hledger export file alone (and the signed checkpoints); exit 1 at the first disagreement',
+    async run(args) {
+      const exportAt = args.indexOf('--export');
+      if (exportAt >= 0) return verifyExportCommand(args[exportAt + 1], args.includes('--checkpoints') ? args[args.indexOf('--checkpoints') + 1] : undefined);
       const db = openExisting();
       const damage = quickCheckProblem(db.$client);
       if (damage) {
