@@ -88,3 +88,10 @@ export function checkpointsDocument(sqlite: Database.Database, keys: CheckpointK
     checkpoints: signedCheckpoints(sqlite),
   };
 }
+
+/** The last signed checkpoint recorded before `endMs` (a month's end), or undefined. */
+export function checkpointBefore(sqlite: Database.Database, endMs: number): SignedCheckpoint | undefined {
+  return sqlite.prepare(`SELECT c.seq, c.hash, c.timestamp_ms AS timestampMs, s.payload, s.algorithm, s.public_key AS publicKey, s.signature
+      FROM ledger_checkpoint_signatures s JOIN ledger_checkpoints c ON c.id = s.checkpoint_id
+      WHERE c.timestamp_ms < ? ORDER BY c.timestamp_ms DESC, c.id DESC LIMIT 1`).get(endMs) as SignedCheckpoint | undefined;
+}

@@ -3,19 +3,19 @@ import { PassThrough } from 'node:stream';
 import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
-import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, type Cell } from '../../domain/reports/exports.ts';
+import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, checkpointSection, type Cell, type Section } from '../../domain/reports/exports.ts';
 import { durationText } from '../../lib/duration.ts';
 import { publicChainLines } from '../../domain/ledger/public-chain.ts';
 import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { createGzip } from 'node:zlib';
-import { checkpointsDocument } from '../../domain/ledger/signed-checkpoints.ts';
+import { checkpointBefore, checkpointsDocument } from '../../domain/ledger/signed-checkpoints.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
-import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
+import { addMonths, isMonth, monthBoundsMs, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
 import { drainReports, refreshReports } from '../../domain/reports/refresh.ts';
 import { regionDisplayName, type RegionNode } from '../../domain/reports/regions-cache.ts';
 import { readTargets, targetDefinitions, updateTargets } from '../../domain/reports/targets.ts';
-import { translator } from '../../i18n/index.ts';
+import { translator, type Translate } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePluginOptions } from '../../plugins/route-options.ts';
@@ -87,6 +87,10 @@ function reportsKit(app: FastifyApp) {
       kit.behind = transfers >= requestRefreshLimit;
       if (kit.behind) void drain();
       return new ReportReader(sqlite);
+    },
+    /** The month's signed month-end checkpoint as a report section (issue 17). */
+    checkpointSectionOf(month: string, t: Translate, locale: string): Section {
+      return checkpointSection(checkpointBefore(sqlite, monthBoundsMs(month).endMs), t, (ms) => formatDateTime(ms, locale));
     },
     monthOf(request: FastifyRequest): string {
       const raw = (request.query as { month?: string }).month;
@@ -162,7 +166,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
-    const sections = monthlySections(dashboard, request.t, request.locale);
+    const sections = [...monthlySections(dashboard, request.t, request.locale), kit.checkpointSectionOf(month, request.t, request.locale)];
     return reply.page('pages/reports/monthly', {
       dashboard, sections, cell: (value: Cell) => cellText(request.t, value), isTimeCell, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
       breadcrumb: breadcrumb(reader, request, region),
@@ -176,7 +180,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
-    const sections = monthlySections(dashboard, t, 'zh-CN');
+    const sections = [...monthlySections(dashboard, t, 'zh-CN'), kit.checkpointSectionOf(month, t, 'zh-CN')];
     const stream = new PassThrough();
     reply.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.xlsx`, `${region.nameZh}-${month}-月报.xlsx`));
@@ -190,7 +194,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const region = loadRegion(reader, request, request.params.code);
     const month = kit.monthOf(request);
     const dashboard = reader.dashboard(region.code, month, monthOfMs(app.clock()))!;
-    const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
+    const sections = [...monthlySections(dashboard, translator('zh-CN'), 'zh-CN'), kit.checkpointSectionOf(month, translator('zh-CN'), 'zh-CN')];
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.csv`, `${region.nameZh}-${month}-月报.csv`));
     reply.header('Cache-Control', 'no-store');

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { checkpointKeyFileName, loadCheckpointKeys, rotateCheckpointKeys, signText, verifyText } from '../../../src/lib/checkpoint-key.ts';
 import { postedMinutesByCode, publishCheckpoint } from '../../../src/domain/ledger/signed-checkpoints.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
-import { TestBrowser } from '../../helpers/web.ts';
+import ExcelJS from 'exceljs';
+import { signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
+import { addMonths, monthOfMs } from '../../../src/domain/reports/months.ts';
 import { createReportsApp } from './helpers.ts';
 
 t.test('checkpoints.json: public, every checkpoint signed over its sequence, head hash, time and network totals', async (t) => {
@@ -67,4 +69,34 @@ t.test('the key lives in DATA_DIR (mode 0600); rotation keeps the old public key
   t.same(loadCheckpointKeys(directory).retiredPublicKeys, [first.publicKey], 'and stays kept in the file');
   t.ok(verifyText(second.retiredPublicKeys[0]!, 'checkpoint 1', signature), 'an old signature still verifies');
   t.notOk(verifyText(second.publicKey, 'checkpoint 1', signature));
+});
+
+t.test('the monthly report (page, xlsx, CSV) carries the month-end signed checkpoint', async (t) => {
+  const { app, db, clock } = await createReportsApp(t);
+  const office = await signedInAs(app, 'office');
+  const month = monthOfMs(clock.now());
+  const [checkpoint] = JSON.parse((await office.get('/transparency/checkpoints.json')).body).checkpoints as { seq: number; hash: string; payload: string; signature: string }[];
+  const signatureHex = Buffer.from(checkpoint!.signature, 'base64').toString('hex');
+  const publicHash = JSON.parse(checkpoint!.payload).publicHash as string;
+
+  const page = await office.get(`/reports/433123/monthly?month=${month}`);
+  const text = visibleText(page.body);
+  t.match(text, '月末账本校验点（已签名）');
+  for (const value of [String(checkpoint!.seq), checkpoint!.hash, publicHash, signatureHex, app.checkpointKeys.publicKey]) t.match(text, value, 'the print page shows it');
+  const csv = await office.get(`/reports/433123/monthly.csv?month=${month}`);
+  t.match(csv.body, `签名（十六进制）,${signatureHex}`);
+  t.match(csv.body, `账本哈希,${checkpoint!.hash}`);
+  const xlsx = await office.request({ method: 'GET', url: `/reports/433123/monthly.xlsx?month=${month}` });
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(xlsx.rawPayload as unknown as ArrayBuffer);
+  const sheet = workbook.getWorksheet('月末账本校验点（已签名）')!;
+  const rows = new Map(sheet.getSheetValues().slice(2).map((row) => [(row as unknown[])[1], (row as unknown[])[2]]));
+  t.equal(rows.get('序号'), checkpoint!.seq);
+  t.equal(rows.get('签名（十六进制）'), signatureHex);
+  t.ok(verifyText(rows.get('公钥') as string, checkpoint!.payload, Buffer.from(rows.get('签名（十六进制）') as string, 'hex').toString('base64')), 'the signature on paper verifies the published payload');
+
+  // A month that ended before any checkpoint carries none.
+  const before = await office.get(`/reports/433123/monthly.csv?month=${addMonths(month, -24)}`);
+  t.notMatch(before.body, checkpoint!.hash);
+  t.equal(db.$client.prepare('SELECT count(*) FROM ledger_checkpoint_signatures').pluck().get(), 1);
 });
