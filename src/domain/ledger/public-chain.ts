@@ -81,7 +81,16 @@ function sideResolver(sqlite: Database.Database): (accountId: string) => string 
   const member = village('SELECT village_code FROM members WHERE id = ?');
   const elder = village('SELECT village_code FROM elders WHERE id = ?');
   const site = village('SELECT village_code FROM partner_sites WHERE id = ?');
+  const known = new Map<string, string>();
   return (accountId) => {
+    let side = known.get(accountId);
+    if (side === undefined) {
+      side = sideOf(accountId);
+      known.set(accountId, side);
+    }
+    return side;
+  };
+  function sideOf(accountId: string): string {
     const colon = accountId.indexOf(':');
     const prefix = accountId.slice(0, colon);
     const rest = accountId.slice(colon + 1);
@@ -90,7 +99,7 @@ function sideResolver(sqlite: Database.Database): (accountId: string) => string 
     if (prefix === 'site') return `site@${countyOf(site?.get(Number(rest)) as string | undefined)}`;
     if (['issuance', 'clearing', 'pool', 'escrow'].includes(prefix) && /^\d{6}$/.test(rest)) return `${prefix}@${rest}`;
     return prefix || 'other';
-  };
+  }
 }
 
 /** The last public link, or the genesis hash. */
@@ -104,14 +113,16 @@ export function publicHead(sqlite: Database.Database): { seq: number; publicHash
  * `toSeq`. Call inside a write transaction (publishCheckpoint does). Answers
  * the new public head.
  */
-export function extendPublicChain(sqlite: Database.Database, toSeq: number): { seq: number; publicHash: string } {
+export function extendPublicChain(sqlite: Database.Database, toSeq: number, maxLinks = Number.POSITIVE_INFINITY): { seq: number; publicHash: string } {
   let head = publicHead(sqlite);
   const side = sideResolver(sqlite);
   const page = sqlite.prepare(`SELECT ${transferColumns} FROM ledger_transfers t WHERE t.seq > ? AND t.seq <= ? ORDER BY t.seq LIMIT 2000`);
   const insert = sqlite.prepare('INSERT INTO ledger_public_chain (seq, debit_side, credit_side, salt, public_hash) VALUES (?, ?, ?, ?, ?)');
   for (;;) {
-    const rows = page.all(head.seq, toSeq) as TransferRow[];
+    if (maxLinks <= 0) return head;
+    const rows = page.all(head.seq, Math.min(toSeq, head.seq + maxLinks)) as TransferRow[];
     if (rows.length === 0) return head;
+    maxLinks -= rows.length;
     for (const row of rows) {
       if (row.seq !== head.seq + 1) throw new Error(`public chain: sequence gap after ${head.seq}`);
       const salt = randomBytes(16).toString('hex');
@@ -121,6 +132,20 @@ export function extendPublicChain(sqlite: Database.Database, toSeq: number): { s
       insert.run(row.seq, debit, credit, salt, link);
       head = { seq: row.seq, publicHash: link };
     }
+  }
+}
+
+/**
+ * Brings the public chain up to `toSeq` in slices of `batch` links, each its
+ * own write transaction, so a first publication over a long ledger (150,000
+ * transfers take about 25 s) never holds the write lock for long.
+ */
+export function catchUpPublicChain(sqlite: Database.Database, toSeq: number, batch = 5000): void {
+  const step = sqlite.transaction(() => extendPublicChain(sqlite, toSeq, batch));
+  let before = -1;
+  for (let head = publicHead(sqlite).seq; head < toSeq && head > before;) {
+    before = head;
+    head = step.immediate().seq;
   }
 }
 

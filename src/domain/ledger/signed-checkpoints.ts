@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { Ledger, TransferFlags } from '../../ledger/index.ts';
-import { extendPublicChain } from './public-chain.ts';
+import { catchUpPublicChain, extendPublicChain } from './public-chain.ts';
 import { checkpointAlgorithm, signText, type CheckpointKeys } from '../../lib/checkpoint-key.ts';
 
 /**
@@ -49,6 +49,8 @@ export function postedMinutesByCode(sqlite: Database.Database, seq: number): Rec
  * checkpoint, or null when there is nothing new to sign.
  */
 export function publishCheckpoint(sqlite: Database.Database, keys: CheckpointKeys, nowMs: number): SignedCheckpoint | null {
+  // Most links are appended beforehand in short transactions; the signing transaction adds the last few.
+  catchUpPublicChain(sqlite, new Ledger(sqlite).head().seq);
   const run = sqlite.transaction(() => {
     const ledger = new Ledger(sqlite, { now: () => nowMs });
     const last = ledger.checkpoints(1)[0];
