@@ -7,7 +7,8 @@
 // CHAIN_FILE is /transparency/chain (gzip NDJSON, or the same uncompressed); CHECKPOINTS_FILE is
 // /transparency/checkpoints.json. Give checkpoints files you saved earlier too: a chain rewritten
 // since then no longer reaches the heads they signed. --key pins the network's public key (from
-// the README or the page); without it the keys inside the checkpoints file are used and printed.
+// the README or the page; repeat it for retired keys); without it the keys inside the checkpoints
+// file are used, and the current one is printed.
 //
 // It checks every hash link of the public chain, every checkpoint signature (Ed25519), that every
 // checkpoint's head is on the chain with the totals it signed, and recomputes the county totals
@@ -35,9 +36,9 @@ class Bad extends Error {
 }
 
 function parseArguments(argv) {
-  const options = { files: [], key: undefined, url: undefined };
+  const options = { files: [], keys: [], url: undefined };
   for (let i = 0; i < argv.length; i += 1) {
-    if (argv[i] === '--key') options.key = argv[++i];
+    if (argv[i] === '--key') options.keys.push(argv[++i]);
     else if (argv[i] === '--url') options.url = argv[++i];
     else options.files.push(argv[i]);
   }
@@ -57,16 +58,16 @@ async function chainLines(source) {
   return createInterface({ input: stream, crlfDelay: Infinity });
 }
 
-function checkSignatures(documents, pinnedKey) {
+/** Pinned keys (--key, repeatable for retired ones) replace the keys the checkpoints file lists. */
+function checkSignatures(documents, pinnedKeys) {
   const checkpoints = [];
   for (const document of documents) {
-    const keys = new Set([document.publicKey, ...(document.retiredPublicKeys ?? [])]);
-    if (pinnedKey && !keys.has(pinnedKey)) throw new Bad(0, 'the checkpoints file does not carry the pinned public key');
+    const keys = new Set(pinnedKeys.length > 0 ? pinnedKeys : [document.publicKey, ...(document.retiredPublicKeys ?? [])]);
     for (const checkpoint of document.checkpoints ?? []) {
       const seq = checkpoint.seq;
       if (checkpoint.algorithm !== 'ed25519') throw new Bad(seq, `checkpoint signed with an unknown algorithm ${checkpoint.algorithm}`);
-      if (pinnedKey ? checkpoint.publicKey !== pinnedKey && !keys.has(checkpoint.publicKey) : !keys.has(checkpoint.publicKey)) {
-        throw new Bad(seq, 'checkpoint signed by a key the checkpoints file does not list');
+      if (!keys.has(checkpoint.publicKey)) {
+        throw new Bad(seq, pinnedKeys.length > 0 ? 'checkpoint signed by a key other than the pinned one' : 'checkpoint signed by a key the checkpoints file does not list');
       }
       let good = false;
       try {
@@ -182,11 +183,11 @@ async function main() {
     lines = await chainLines(chainFile);
   }
   try {
-    const checkpoints = checkSignatures(documents, options.key);
+    const checkpoints = checkSignatures(documents, options.keys);
     const result = await walk(lines, checkpoints);
     console.log(`OK: ${result.headSeq} transfers, every hash link holds; ${checkpoints.length} signed checkpoints verified and on the chain`);
     console.log(`head ${result.headSeq} public hash ${result.headHash}`);
-    console.log(`public key ${options.key ?? documents[0].publicKey}`);
+    console.log(`public key ${options.keys[0] ?? documents[0].publicKey}`);
     for (const county of [...result.counties.keys()].sort()) {
       const row = result.counties.get(county);
       console.log(`county ${county} issued ${row.issuedMinutes} min (${hoursText(row.issuedMinutes)}) redeemed ${row.redeemedMinutes} min (${hoursText(row.redeemedMinutes)})`);

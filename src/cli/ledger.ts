@@ -9,12 +9,12 @@ import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { type Command, openExisting } from './support.ts';
 
 /** `ledger verify --export FILE [--checkpoints FILE]`: an office's export checked from the file alone. */
-async function verifyExportCommand(file: string | undefined, checkpointsFile: string | undefined): Promise<number> {
-  if (!file || (checkpointsFile === undefined && process.argv.includes('--checkpoints'))) {
+async function verifyExportCommand(file: string | undefined, withCheckpoints: boolean, checkpointsFile: string | undefined): Promise<number> {
+  if (!file || (withCheckpoints && !checkpointsFile)) {
     console.error('usage: npm run cli -- ledger verify --export FILE [--checkpoints checkpoints.json]');
     return 2;
   }
-  const document = checkpointsFile ? JSON.parse(readFileSync(checkpointsFile, 'utf8')) : undefined;
+  const document = withCheckpoints && checkpointsFile ? JSON.parse(readFileSync(checkpointsFile, 'utf8')) : undefined;
   const report = await verifyExport(file, document);
   if (report.ok) {
     console.log(`export ok: ${report.transfers} transfers, every hash link holds, head ${report.headHash}; ${report.checkpoints} signed checkpoints verified`);
@@ -32,7 +32,8 @@ export const ledgerCommands: Record<string, Command> = {
     summary: 'recompute every balance and walk the hash chain; with --export, check an hledger export file alone (and the signed checkpoints); exit 1 at the first disagreement',
     async run(args) {
       const exportAt = args.indexOf('--export');
-      if (exportAt >= 0) return verifyExportCommand(args[exportAt + 1], args.includes('--checkpoints') ? args[args.indexOf('--checkpoints') + 1] : undefined);
+      const checkpointsAt = args.indexOf('--checkpoints');
+      if (exportAt >= 0) return verifyExportCommand(args[exportAt + 1], checkpointsAt >= 0, args[checkpointsAt + 1]);
       const db = openExisting();
       const damage = quickCheckProblem(db.$client);
       if (damage) {

@@ -18,7 +18,7 @@ import { openStoredIdNumber } from '../../../src/domain/keys/keyring.ts';
 import { openCardToken } from '../../../src/domain/members/card.ts';
 import { minutesOfText } from '../../helpers/duration.ts';
 import { createReportsApp } from './helpers.ts';
-import type { CheckpointKeys } from '../../../src/lib/checkpoint-key.ts';
+import { generateCheckpointKeys, type CheckpointKeys } from '../../../src/lib/checkpoint-key.ts';
 
 const run = promisify(execFile);
 const verifierPath = new URL('../../../tools/verify-public-ledger.mjs', import.meta.url).pathname;
@@ -84,6 +84,12 @@ t.test('the page\'s steps, followed literally by a signed-out user, end in OK wi
   t.same(totals, rows, 'the verifier prints the same county figures as the page');
 
   // The --url form downloads the same files.
+  const pinned = await verifier(directory, [...command.slice(1), '--key', app.checkpointKeys.publicKey]);
+  t.equal(pinned.code, 0, 'pinning the published key: OK');
+  const otherKey = generateCheckpointKeys().publicKey;
+  const wrongPin = await verifier(directory, [...command.slice(1), '--key', otherKey]);
+  t.equal(wrongPin.code, 1);
+  t.match(wrongPin.out, /^BAD at sequence \d+: checkpoint signed by a key other than the pinned one/, 'a checkpoint under another key fails against a pinned key');
   const byUrl = await verifier(directory, ['verify-public-ledger.mjs', '--url', base]);
   t.equal(byUrl.code, 0, byUrl.out);
   t.equal(byUrl.out, result.out);
