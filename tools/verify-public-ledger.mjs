@@ -155,10 +155,15 @@ async function walk(lines, checkpoints) {
   return { headSeq: previousSeq, headHash: previousHash, counties };
 }
 
-function hoursText(minutes) {
-  const sign = minutes < 0 ? '-' : '';
-  const whole = Math.abs(minutes);
-  return `${sign}${Math.floor(whole / 60)} 小时 ${whole % 60} 分`;
+function hoursText(total) {
+  const sign = total < 0 ? '-' : '';
+  const whole = Math.abs(total);
+  const hours = Math.floor(whole / 60);
+  const minutes = whole % 60;
+  // Written as /transparency writes it (src/lib/duration.ts), so the two can be compared by eye.
+  if (hours === 0) return `${sign}${minutes} 分钟`;
+  if (minutes === 0) return `${sign}${hours} 小时`;
+  return `${sign}${hours} 小时 ${minutes} 分`;
 }
 
 async function main() {
