@@ -5,6 +5,7 @@ import { quickCheckProblem } from '../db/failures.ts';
 import { exportHledger, verifyLedger } from '../ledger/index.ts';
 import { loadConfig } from '../config.ts';
 import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
+import { checkPublicChain } from '../domain/ledger/public-chain.ts';
 import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { type Command, openExisting } from './support.ts';
 
@@ -42,7 +43,12 @@ export const ledgerCommands: Record<string, Command> = {
         return 1;
       }
       const report = verifyLedger(db.$client);
+      const publicFault = report.ok ? checkPublicChain(db.$client) : undefined;
       db.$client.close();
+      if (publicFault) {
+        console.log(`ledger BAD at sequence ${publicFault.seq}: ${publicFault.problem}`);
+        return 1;
+      }
       if (report.ok) {
         console.log(`ledger ok: ${report.transfers} transfers, ${report.accounts} accounts, head ${report.headHash}`);
         return 0;

@@ -178,3 +178,25 @@ export async function* publicChainLines(sqlite: Database.Database, pageSize = 20
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * Walks the public chain as the database holds it (for `ledger verify`): no
+ * gaps, every link recomputes from the stored transfer, its sides and salt.
+ * Answers the first fault, or undefined.
+ */
+export function checkPublicChain(sqlite: Database.Database): { seq: number; problem: string } | undefined {
+  const head = publicHead(sqlite);
+  let previous = { seq: 0, publicHash: GENESIS_HASH };
+  while (previous.seq < head.seq) {
+    const entries = publicEntries(sqlite, previous.seq, head.seq, 2000);
+    if (entries.length === 0) return { seq: previous.seq + 1, problem: 'public chain: a transfer it links is missing' };
+    for (const entry of entries) {
+      if (entry.seq !== previous.seq + 1) return { seq: previous.seq + 1, problem: 'public chain: sequence gap' };
+      if (publicLink(previous.publicHash, publicDigest(entry), entry.privateDigest) !== entry.publicHash) {
+        return { seq: entry.seq, problem: 'public chain: link does not match the transfer' };
+      }
+      previous = entry;
+    }
+  }
+  return undefined;
+}

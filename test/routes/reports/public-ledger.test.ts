@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { extendPublicChain, publicChainLines } from '../../../src/domain/ledger/public-chain.ts';
+import { checkPublicChain, extendPublicChain, publicChainLines } from '../../../src/domain/ledger/public-chain.ts';
 import { checkpointsDocument } from '../../../src/domain/ledger/signed-checkpoints.ts';
 import { openStoredIdNumber } from '../../../src/domain/keys/keyring.ts';
 import { openCardToken } from '../../../src/domain/members/card.ts';
@@ -212,4 +212,21 @@ t.test('nothing in the public files identifies a person', async (t) => {
   }
   const sides = new Set([...chain.matchAll(/"(?:debit|credit)":"([^"]+)"/g)].map((m) => m[1]!));
   t.ok([...sides].every((side) => /^[a-z]+(@\d{6})?$/.test(side)), `sides are kinds and counties only: ${[...sides].join(', ')}`);
+});
+
+t.test('ledger verify walks the public chain table too: an edited side or salt names its sequence', async (t) => {
+  const { db } = await createReportsApp(t);
+  t.equal(checkPublicChain(db.$client), undefined, 'the honest chain holds');
+  const head = db.$client.prepare('SELECT max(seq) FROM ledger_public_chain').pluck().get() as number;
+  const seq = Math.floor(head / 3);
+  for (const edit of ["debit_side = 'wallet@000000'", "salt = '00'"]) {
+    const copy = tamperableCopy(db.$client);
+    copy.prepare(`UPDATE ledger_public_chain SET ${edit} WHERE seq = ?`).run(seq);
+    t.same(checkPublicChain(copy), { seq, problem: 'public chain: link does not match the transfer' }, edit);
+    copy.close();
+  }
+  const copy = tamperableCopy(db.$client);
+  copy.prepare('UPDATE ledger_transfers SET amount = amount + 1 WHERE seq = ?').run(seq);
+  t.equal(checkPublicChain(copy)?.seq, seq, 'an edited transfer too');
+  copy.close();
 });
