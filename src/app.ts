@@ -9,6 +9,7 @@ import type { Db } from './db/client.ts';
 import { chooseLocale, translator } from './i18n/index.ts';
 import { normalizeNumericFields } from './lib/forms.ts';
 import type { Secrets } from './lib/secrets.ts';
+import { generateCheckpointKeys, type CheckpointKeys } from './lib/checkpoint-key.ts';
 import { installJobs, type JobsOptions } from './jobs/index.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
@@ -52,6 +53,8 @@ export interface AppOptions {
    * (server.ts gives Config.groupCommit).
    */
   groupCommit?: boolean;
+  /** Signs ledger checkpoints (issue 17); server.ts loads DATA_DIR's key, tests may omit it (a key held in memory). */
+  checkpointKeys?: CheckpointKeys;
   /** Run the background jobs (src/jobs) while listening; off unless given (server.ts gives it, tests ask for it). */
   jobs?: JobsOptions;
   /** Office dashboards in memory (a new bounded one unless given; tests pass one to count computations). */
@@ -186,6 +189,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
   app.decorate('db', options.db);
   app.decorate('secrets', options.secrets);
+  app.decorate('checkpointKeys', options.checkpointKeys ?? generateCheckpointKeys());
   app.decorate('clock', options.clock ?? Date.now);
   // First of all hooks: a request notes the first write batch it may see before anything reads.
   installGroupCommit(app, options.groupCommit ?? false);

@@ -1,3 +1,4 @@
+import { loadCheckpointKeys } from './lib/checkpoint-key.ts';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './app.ts';
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const app = await buildApp({
     db,
     secrets,
+    checkpointKeys: loadCheckpointKeys(config.dataDirectory),
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
     groupCommit: config.groupCommit,

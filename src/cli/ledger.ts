@@ -1,16 +1,40 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { verifyExport } from '../domain/ledger/verify-export.ts';
 import { finished } from 'node:stream/promises';
 import { quickCheckProblem } from '../db/failures.ts';
-import { Ledger, exportHledger, verifyLedger } from '../ledger/index.ts';
+import { exportHledger, verifyLedger } from '../ledger/index.ts';
+import { loadConfig } from '../config.ts';
+import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
+import { checkPublicChain } from '../domain/ledger/public-chain.ts';
+import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { type Command, openExisting } from './support.ts';
+
+/** `ledger verify --export FILE [--checkpoints FILE]`: an office's export checked from the file alone. */
+async function verifyExportCommand(file: string | undefined, withCheckpoints: boolean, checkpointsFile: string | undefined): Promise<number> {
+  if (!file || (withCheckpoints && !checkpointsFile)) {
+    console.error('usage: npm run cli -- ledger verify --export FILE [--checkpoints checkpoints.json]');
+    return 2;
+  }
+  const document = withCheckpoints && checkpointsFile ? JSON.parse(readFileSync(checkpointsFile, 'utf8')) : undefined;
+  const report = await verifyExport(file, document);
+  if (report.ok) {
+    console.log(`export ok: ${report.transfers} transfers, every hash link holds, head ${report.headHash}; ${report.checkpoints} signed checkpoints verified`);
+    return 0;
+  }
+  console.log(`export BAD at sequence ${report.firstBadSeq}: ${report.problem}`);
+  return 1;
+}
 
 /** Operator commands on the ledger: verification, the hledger export and a checkpoint. */
 
 export const ledgerCommands: Record<string, Command> = {
   'ledger verify': {
-    usage: 'ledger verify',
-    summary: 'recompute every balance and walk the hash chain; exit 1 at the first disagreement',
-    async run() {
+    usage: 'ledger verify [--export FILE [--checkpoints FILE]]',
+    summary: 'recompute every balance and walk the hash chain; with --export, check an hledger export file alone (and the signed checkpoints); exit 1 at the first disagreement',
+    async run(args) {
+      const exportAt = args.indexOf('--export');
+      const checkpointsAt = args.indexOf('--checkpoints');
+      if (exportAt >= 0) return verifyExportCommand(args[exportAt + 1], checkpointsAt >= 0, args[checkpointsAt + 1]);
       const db = openExisting();
       const damage = quickCheckProblem(db.$client);
       if (damage) {
@@ -19,7 +43,12 @@ export const ledgerCommands: Record<string, Command> = {
         return 1;
       }
       const report = verifyLedger(db.$client);
+      const publicFault = report.ok ? checkPublicChain(db.$client) : undefined;
       db.$client.close();
+      if (publicFault) {
+        console.log(`ledger BAD at sequence ${publicFault.seq}: ${publicFault.problem}`);
+        return 1;
+      }
       if (report.ok) {
         console.log(`ledger ok: ${report.transfers} transfers, ${report.accounts} accounts, head ${report.headHash}`);
         return 0;
@@ -49,12 +78,12 @@ export const ledgerCommands: Record<string, Command> = {
   },
   'ledger checkpoint': {
     usage: 'ledger checkpoint',
-    summary: 'record the current head of the hash chain as a published checkpoint',
+    summary: 'record and sign the current head of the hash chain as a published checkpoint (when it has grown)',
     async run() {
       const db = openExisting();
-      const checkpoint = new Ledger(db.$client).checkpoint();
+      const checkpoint = publishCheckpoint(db.$client, loadCheckpointKeys(loadConfig().dataDirectory), Date.now());
       db.$client.close();
-      console.log(`checkpoint at sequence ${checkpoint.seq}: ${checkpoint.hash}`);
+      console.log(checkpoint ? `signed checkpoint at sequence ${checkpoint.seq}: ${checkpoint.hash}` : 'the chain has not grown since the last checkpoint');
       return 0;
     },
   },

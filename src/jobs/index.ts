@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.ts';
 import { expireUnreviewed } from '../domain/hours/review.ts';
-import { ledgerFor } from '../domain/ledger/accounts.ts';
+import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
+import type { CheckpointKeys } from '../lib/checkpoint-key.ts';
 import { drainReports } from '../domain/reports/refresh.ts';
 import { recordFullVerification, verifyInBackground, type BackgroundVerification } from '../domain/ledger/verification.ts';
 import { sweepExpired } from '../domain/redemption/counter-core.ts';
@@ -15,7 +16,7 @@ import type { Secrets } from '../lib/secrets.ts';
  *
  * - expireBaskets: abandoned counter baskets (their 15-minute holds are voided, stock released), every minute
  * - expireHours: service records left unreviewed longer than the policy allows, at start and every 15 minutes
- * - checkpoint: a ledger checkpoint when the hash chain has grown, at start and every hour
+ * - checkpoint: a signed ledger checkpoint when the hash chain has grown, at start and every hour
  * - refreshReports: the report aggregates brought up to the ledger's head (in slices), every 30 seconds
  * - verifyLedger: a full verification in a child process, at start and nightly at 03:00 Shanghai time
  *
@@ -55,18 +56,18 @@ const doneMessages: Record<JobName, string | null> = {
 const atStart: readonly JobName[] = ['expireHours', 'checkpoint'];
 
 /** The work of each job, on the app's database and clock. */
-export function jobWork(db: Db, secrets: Secrets, clock: () => number): Record<JobName, () => number | Promise<number>> {
+export function jobWork(db: Db, secrets: Secrets, clock: () => number, checkpointKeys: CheckpointKeys): Record<JobName, () => number | Promise<number>> {
   return {
     expireBaskets: () => sweepExpired({ db, keys: secrets, now: clock }),
     expireHours: () => expireUnreviewed({ db, now: clock }).length,
-    checkpoint: () => (ledgerFor(db.$client, clock).checkpointIfMoved() ? 1 : 0),
+    checkpoint: () => (publishCheckpoint(db.$client, checkpointKeys, clock()) ? 1 : 0),
     refreshReports: () => drainReports(db.$client, clock),
   };
 }
 
 /** Registers the jobs on the app: `app.jobs` always; timers only when `options` is given. */
 export function installJobs(app: FastifyInstance, options: JobsOptions | undefined): void {
-  const work = jobWork(app.db, app.secrets, app.clock);
+  const work = jobWork(app.db, app.secrets, app.clock, app.checkpointKeys);
   const timers = new Map<JobName, NodeJS.Timeout>();
   app.decorate('jobs', { run: async (name: JobName) => work[name](), scheduled: () => [...timers.keys()] });
   if (!options) return;

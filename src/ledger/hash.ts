@@ -8,7 +8,12 @@ import type { Transfer } from './types.ts';
  * whatever characters the ids and references hold.
  */
 export function transferHash(transfer: Omit<Transfer, 'hash'>): string {
-  const canonical = JSON.stringify([
+  return hash('sha256', canonicalTransfer(transfer), 'hex');
+}
+
+/** The exact text the hash covers (also written into the hledger export's `transfer` tag). */
+export function canonicalTransfer(transfer: Omit<Transfer, 'hash'>): string {
+  return JSON.stringify([
     transfer.seq,
     transfer.id,
     transfer.debitAccountId,
@@ -23,5 +28,4 @@ export function transferHash(transfer: Omit<Transfer, 'hash'>): string {
     transfer.timestampMs,
     transfer.previousHash,
   ]);
-  return hash('sha256', canonical, 'hex');
 }

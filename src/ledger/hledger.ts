@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import { TransferFlags } from './types.ts';
+import { canonicalTransfer } from './hash.ts';
+import { TransferFlags, type Transfer } from './types.ts';
 
 /**
  * Writes the ledger as an hledger journal, in sequence order, so an
@@ -16,6 +17,11 @@ import { TransferFlags } from './types.ts';
  * balance, so `hledger check` re-verifies every step. The balance of
  * `X:posted` is debits_posted - credits_posted and of `X:pending`
  * debits_pending - credits_pending.
+ *
+ * Each transaction carries tags (issue 17): `seq` and `hash` (the chain link
+ * a published checkpoint names) and `transfer`, the base64url of the exact
+ * JSON the hash covers (hash.ts), so `ledger verify --export FILE`
+ * (src/domain/ledger/verify-export.ts) recomputes every link from the file alone.
  */
 export async function exportHledger(sqlite: Database.Database, out: Writable): Promise<{ transfers: number }> {
   const running = new Map<string, number>();
@@ -37,12 +43,14 @@ export async function exportHledger(sqlite: Database.Database, out: Writable): P
   buffer += '; Silver Hours ledger export. Commodity MIN = one minute of standard service time.\n';
   buffer += 'commodity 1000. MIN\n\n';
   // Read one snapshot; the rows are streamed to keep memory flat.
-  const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id, timestamp_ms
-    FROM ledger_transfers ORDER BY seq`).raw().iterate() as IterableIterator<[number, string, string, string, number, string, number, string | null, number]>;
-  for (const [seq, id, debit, credit, amount, code, flags, pendingId, timestampMs] of rows) {
+  const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id, timestamp_ms,
+      timeout_seconds, ref_type, ref_id, previous_hash, hash
+    FROM ledger_transfers ORDER BY seq`).raw().iterate() as IterableIterator<[number, string, string, string, number, string, number, string | null, number, number, string | null, string | null, string, string]>;
+  for (const [seq, id, debit, credit, amount, code, flags, pendingId, timestampMs, timeoutSeconds, refType, refId, previousHash, hash] of rows) {
     count += 1;
     const date = shanghaiDate(timestampMs);
-    buffer += `${date} (${seq}) ${code} ${id}\n`;
+    const hashed = canonicalTransfer({ seq, id, debitAccountId: debit, creditAccountId: credit, amount, code: code as Transfer['code'], flags, pendingId, timeoutSeconds, refType, refId, timestampMs, previousHash });
+    buffer += `${date} (${seq}) ${code} ${id}\n    ; seq:${seq}, hash:${hash}, transfer:${Buffer.from(hashed, 'utf8').toString('base64url')}\n`;
     if (flags & TransferFlags.pending) {
       pendingAmounts.set(id, amount);
       buffer += posting(`${debit}:pending`, amount) + posting(`${credit}:pending`, -amount);

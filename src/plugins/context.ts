@@ -2,6 +2,7 @@ import type { Db } from '../db/client.ts';
 import type { Actor, Permission, RoleGrant, Target } from '../domain/access/authorize.ts';
 import type { Locale, Translate } from '../i18n/index.ts';
 import type { Secrets } from '../lib/secrets.ts';
+import type { CheckpointKeys } from '../lib/checkpoint-key.ts';
 import type { ObjectOptions } from './http-errors.ts';
 
 /** The signed-in user as routes see it. */
@@ -26,6 +27,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Db;
     secrets: Secrets;
+    /** The network's checkpoint signing key (src/lib/checkpoint-key.ts). */
+    checkpointKeys: CheckpointKeys;
     /** Milliseconds since the epoch; tests may move it. */
     clock: () => number;
   }

@@ -256,6 +256,9 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/reports/targets', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'the top office (admin of the province) only' },
   { method: 'POST', url: '/reports/targets', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'the top office (admin of the province) only' },
   { method: 'GET', url: '/transparency', expect: publicRoute, note: 'public figures per county, no personal data' },
+  { method: 'GET', url: '/transparency/chain', expect: publicRoute, note: 'the public chain: kinds and counties of each side, never an id' },
+  { method: 'GET', url: '/transparency/verify-public-ledger.mjs', expect: publicRoute, note: 'the public verifier (tools/)' },
+  { method: 'GET', url: '/transparency/checkpoints.json', expect: publicRoute, note: 'signed checkpoints and public keys, no personal data' },
 ];
 
 // ---------------------------------------------------------------- the app

@@ -156,6 +156,8 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   t.equal(await server.stop(), 0);
 
   const oldSecrets = readFileSync(secretsFile, 'utf8');
+  const signingKeyFile = join(dataDirectory, 'checkpoint-signing-key.json');
+  const oldSigningKey = JSON.parse(readFileSync(signingKeyFile, 'utf8')) as { privateKey: string; retiredPublicKeys: string[] };
   const before = snapshot(dataDirectory);
   const otherProfile = testCryptoProfile() === 'guomi' ? 'international' : 'guomi';
   for (const [step, args] of [['same profile', ['keys', 'rotate']], [`to ${otherProfile}`, ['keys', 'rotate', '--profile', otherProfile]]] as const) {
@@ -177,6 +179,11 @@ t.test('keys rotate re-encrypts and re-keys in one go; pages and the duplicate c
   t.equal(backups.length, 2, 'each rotation kept the keys it replaced');
   t.ok(backups.some((name) => readFileSync(join(dataDirectory, name), 'utf8') === oldSecrets), 'the original keys are in a dated backup');
   t.notOk(existsSync(join(dataDirectory, 'secrets.json.new')), 'no pending file is left');
+  // Issue 17: each rotation also made a new checkpoint signing key and kept the old public keys.
+  const signingKey = JSON.parse(readFileSync(signingKeyFile, 'utf8')) as { privateKey: string; retiredPublicKeys: string[] };
+  t.not(signingKey.privateKey, oldSigningKey.privateKey, 'a new checkpoint signing key');
+  t.equal(signingKey.retiredPublicKeys.length, oldSigningKey.retiredPublicKeys.length + 2, 'the replaced public keys are kept');
+  t.equal(statSync(signingKeyFile).mode & 0o777, 0o600);
   const check = await runWithDemo('cli', dataDirectory, ['keys', 'check'], { CRYPTO_PROFILE: '' });
   t.equal(check.code, 0, 'keys check passes on the new keys');
   const sqlite = new Database(join(dataDirectory, 'silver-hours.db'), { readonly: true });

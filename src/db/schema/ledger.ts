@@ -114,3 +114,34 @@ export const ledgerFailedTransfers = sqliteTable('ledger_failed_transfers', {
   result: text('result').notNull(),
   timestampMs: integer('timestamp_ms').notNull(),
 });
+
+/**
+ * The network's signature over each checkpoint (issue 17): the exact payload
+ * signed (canonical JSON: sequence, head hash, time, network totals), the
+ * algorithm, the public key that verifies it and the signature. Insert-only,
+ * so a published signature can never be replaced.
+ */
+export const ledgerCheckpointSignatures = sqliteTable('ledger_checkpoint_signatures', {
+  checkpointId: integer('checkpoint_id').primaryKey().references(() => ledgerCheckpoints.id),
+  payload: text('payload').notNull(),
+  algorithm: text('algorithm').notNull(),
+  publicKey: text('public_key').notNull(),
+  signature: text('signature').notNull(),
+});
+
+/**
+ * The public hash chain (issue 17), one row per transfer, appended after the
+ * fact (src/domain/ledger/public-chain.ts) so the ledger's hot path and its
+ * internal chain stay as they are. Each transfer's sides as the public sees
+ * them ("wallet@431223", never an id), a random salt that keeps the
+ * commitment to its private fields unguessable, and
+ * public_hash = H(previous public_hash ‖ H(public part) ‖ H(private part)).
+ * Insert-only.
+ */
+export const ledgerPublicChain = sqliteTable('ledger_public_chain', {
+  seq: integer('seq').primaryKey().references(() => ledgerTransfers.seq),
+  debitSide: text('debit_side').notNull(),
+  creditSide: text('credit_side').notNull(),
+  salt: text('salt').notNull(),
+  publicHash: text('public_hash').notNull(),
+});

@@ -153,6 +153,29 @@ export function monthlySections(dashboard: Dashboard, t: Translate, locale: stri
   ];
 }
 
+/**
+ * The month-end checkpoint (issue 17): the last signed checkpoint of the month,
+ * so printed and spreadsheet archives anchor the chain outside the system. The
+ * signature is written in hex (base64 may begin with "+", which a spreadsheet
+ * cell would have to neutralise); it is the same bytes as in checkpoints.json.
+ */
+export function checkpointSection(checkpoint: { seq: number; hash: string; timestampMs: number; payload: string; publicKey: string; signature: string } | undefined, t: Translate, time: (ms: number) => string): Section {
+  const publicHash = checkpoint ? (JSON.parse(checkpoint.payload) as { publicHash?: string }).publicHash ?? '' : '';
+  return {
+    key: 'checkpoint',
+    title: t('reports.section.checkpoint'),
+    header: [t('reports.column.figure'), t('reports.column.value')],
+    rows: checkpoint ? [
+      [t('reports.checkpoint.seq'), checkpoint.seq],
+      [t('reports.checkpoint.time'), time(checkpoint.timestampMs)],
+      [t('reports.checkpoint.hash'), checkpoint.hash],
+      [t('reports.checkpoint.publicHash'), publicHash],
+      [t('reports.checkpoint.signature'), Buffer.from(checkpoint.signature, 'base64').toString('hex')],
+      [t('reports.checkpoint.publicKey'), checkpoint.publicKey],
+    ] : [],
+  };
+}
+
 /** Streams the workbook: one sheet per section, header row bold, numbers as numbers. */
 export async function writeMonthlyXlsx(stream: Writable, sections: readonly Section[], meta: { title: string }): Promise<void> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });

@@ -4,14 +4,19 @@ import { authorize, regionScopes, type Permission } from '../../domain/access/au
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
 import type { DashboardCache, DashboardEntry } from '../../domain/reports/dashboard-cache.ts';
-import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, type Cell } from '../../domain/reports/exports.ts';
+import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, checkpointSection, type Cell, type Section } from '../../domain/reports/exports.ts';
 import { durationText } from '../../lib/duration.ts';
+import { publicChainLines } from '../../domain/ledger/public-chain.ts';
+import { Readable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { createGzip } from 'node:zlib';
+import { checkpointBefore, checkpointsDocument } from '../../domain/ledger/signed-checkpoints.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
-import { addMonths, isMonth, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
+import { addMonths, isMonth, monthBoundsMs, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
 import { drainReports, refreshReports } from '../../domain/reports/refresh.ts';
 import { regionDisplayName, type RegionNode } from '../../domain/reports/regions-cache.ts';
 import { readTargets, targetDefinitions, updateTargets } from '../../domain/reports/targets.ts';
-import { translator } from '../../i18n/index.ts';
+import { translator, type Translate } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
@@ -42,6 +47,12 @@ const ReportQuery = Form.object({
 const reportRoute = { schema: { params: ReportParams, querystring: ReportQuery }, attachValidation: true } as const;
 /** The targets form: one number per target (the domain checks the ranges). */
 const TargetsForm = Form.object(Object.fromEntries(targetDefinitions.map((definition) => [definition.key, Form.optional(Form.text(20, { messageKey: 'reports.targets.error.range' }))])));
+
+const verifierSource = (() => {
+  let source: string | undefined;
+  return () => (source ??= readFileSync(new URL('../../../tools/verify-public-ledger.mjs', import.meta.url), 'utf8'));
+})();
+
 /** Transfers a request may fold in before answering; the timer does the rest. */
 const requestRefreshLimit = 20_000;
 
@@ -96,6 +107,10 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
     /** The dashboard of a region the viewer was allowed to see (loadRegion first), from memory while nothing it reads changed. */
     dashboardOf(region: RegionNode, month: string): DashboardEntry {
       return dashboards.get(sqlite, region.code, month, monthOfMs(app.clock()));
+    },
+    /** The month's signed month-end checkpoint as a report section (issue 17). */
+    checkpointSectionOf(month: string, t: Translate, locale: string): Section {
+      return checkpointSection(checkpointBefore(sqlite, monthBoundsMs(month).endMs), t, (ms) => formatDateTime(ms, locale));
     },
     monthOf(request: FastifyRequest): string {
       const raw = typedValues(request.query).month;
@@ -173,7 +188,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
-    const sections = monthlySections(dashboard, request.t, request.locale);
+    const sections = [...monthlySections(dashboard, request.t, request.locale), kit.checkpointSectionOf(month, request.t, request.locale)];
     return reply.page('pages/reports/monthly', {
       dashboard, sections, cell: (value: Cell) => cellText(request.t, value), isTimeCell, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
       breadcrumb: breadcrumb(reader, request, region),
@@ -187,7 +202,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const dashboard = kit.dashboardOf(region, month).dashboard;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
-    const sections = monthlySections(dashboard, t, 'zh-CN');
+    const sections = [...monthlySections(dashboard, t, 'zh-CN'), kit.checkpointSectionOf(month, t, 'zh-CN')];
     const stream = new PassThrough();
     reply.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.xlsx`, `${region.nameZh}-${month}-月报.xlsx`));
@@ -201,7 +216,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
-    const sections = monthlySections(dashboard, translator('zh-CN'), 'zh-CN');
+    const sections = [...monthlySections(dashboard, translator('zh-CN'), 'zh-CN'), kit.checkpointSectionOf(month, translator('zh-CN'), 'zh-CN')];
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.csv`, `${region.nameZh}-${month}-月报.csv`));
     reply.header('Cache-Control', 'no-store');
@@ -303,7 +318,26 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
     const data = transparency(kit.sqlite, counties);
-    return reply.page('pages/reports/transparency', { data, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+    return reply.page('pages/reports/transparency', { data, publicKey: app.checkpointKeys.publicKey, retiredPublicKeys: app.checkpointKeys.retiredPublicKeys, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+  });
+
+  // The public chain (issue 17): every transfer's public part, gzip NDJSON, read a page at a time so memory stays flat.
+  app.get('/transparency/chain', { config: { public: true } }, async (_request, reply) => {
+    reply.header('content-disposition', attachment('silver-hours-chain.ndjson.gz', 'silver-hours-chain.ndjson.gz'));
+    reply.header('cache-control', 'no-cache');
+    return reply.type('application/gzip').send(Readable.from(publicChainLines(kit.sqlite)).pipe(createGzip()));
+  });
+
+  // The verifier itself (the same file as tools/ in the source repository), so the page's steps need nothing else.
+  app.get('/transparency/verify-public-ledger.mjs', { config: { public: true } }, async (_request, reply) => {
+    reply.header('content-disposition', attachment('verify-public-ledger.mjs', 'verify-public-ledger.mjs'));
+    return reply.type('text/javascript; charset=utf-8').send(verifierSource());
+  });
+
+  // Every signed checkpoint with the public keys that verify them (issue 17): what tools/verify-public-ledger.mjs reads.
+  app.get('/transparency/checkpoints.json', { config: { public: true } }, async (_request, reply) => {
+    reply.header('cache-control', 'no-cache');
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(checkpointsDocument(kit.sqlite, app.checkpointKeys), null, 1));
   });
 }
 

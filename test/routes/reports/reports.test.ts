@@ -64,7 +64,7 @@ t.test('monthly .xlsx: one sheet per section, Chinese headers, numbers as number
   t.match(response.headers['content-type'], 'spreadsheetml');
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(response.rawPayload as unknown as ArrayBuffer);
-  t.same(workbook.worksheets.map((sheet) => sheet.name), ['概况', '积分结余变动', '规划目标', '队伍与主题活动', '下级区域', '服务类型', '积分发放与兑换（按县）', '跨县清算']);
+  t.same(workbook.worksheets.map((sheet) => sheet.name), ['概况', '积分结余变动', '规划目标', '队伍与主题活动', '下级区域', '服务类型', '积分发放与兑换（按县）', '跨县清算', '月末账本校验点（已签名）']);
   const summary = workbook.getWorksheet('概况')!;
   t.same(summary.getRow(1).values, [undefined, '指标', '单位', '本月（2026-10）', '上月（2026-09）', '去年同月（2025-10）']);
   const direct = directFigures(db.$client, '433123', '2026-10');
@@ -169,7 +169,7 @@ t.test('transparency page: public, aggregates by county, checkpoints judged by t
   t.equal(verdict(page.body), '成立', 'the checkpoint holds once the whole chain verified');
   t.match(text, `最近一次完整核验：${formatDateTime(clock.now(), 'zh-CN')}`);
   t.match(text, `结果：通过。重新计算了全部 ${verified.transfers} 笔记录的余额`);
-  t.match(text, 'npm run cli -- ledger verify');
+  t.match(text, 'node verify-public-ledger.mjs silver-hours-chain.ndjson.gz checkpoints.json');
   const someName = db.$client.prepare('SELECT real_name FROM members LIMIT 1').pluck().get() as string;
   t.notMatch(page.body, someName, 'no member names');
   const signIn = await anonymous.get('/sign-in');
