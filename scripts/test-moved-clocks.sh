@@ -21,7 +21,7 @@ if ! command -v faketime >/dev/null 2>&1; then
 fi
 
 folders=("$@")
-[ ${#folders[@]} -gt 0 ] || folders=(test/domain test/routes test/web test/ledger test/cli)
+[ ${#folders[@]} -gt 0 ] || folders=(test/domain test/routes test/plugins test/i18n test/server.test.ts test/ledger test/cli)
 mapfile -t files < <(find "${folders[@]}" -name '*.test.ts' | sort)
 
 # name | instant (UTC) | TZ

@@ -1,11 +1,11 @@
 import { createWriteStream, readFileSync } from 'node:fs';
-import { verifyExport } from '../domain/ledger/verify-export.ts';
+import { verifyExport } from '../domain/bookkeeping/verify-export.ts';
 import { finished } from 'node:stream/promises';
 import { quickCheckProblem } from '../db/failures.ts';
 import { exportHledger, verifyLedger } from '../ledger/index.ts';
 import { loadConfig } from '../config.ts';
-import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
-import { checkPublicChain } from '../domain/ledger/public-chain.ts';
+import { publishCheckpoint } from '../domain/bookkeeping/signed-checkpoints.ts';
+import { checkPublicChain } from '../domain/bookkeeping/public-chain.ts';
 import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { type Command, openExisting } from './support.ts';
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/client.ts';
 import { expireUnreviewed } from '../domain/hours/review.ts';
-import { publishCheckpoint } from '../domain/ledger/signed-checkpoints.ts';
+import { publishCheckpoint } from '../domain/bookkeeping/signed-checkpoints.ts';
 import type { CheckpointKeys } from '../lib/checkpoint-key.ts';
 import { drainReports } from '../domain/reports/refresh.ts';
-import { recordFullVerification, verifyInBackground, type BackgroundVerification } from '../domain/ledger/verification.ts';
+import { recordFullVerification, verifyInBackground, type BackgroundVerification } from '../domain/bookkeeping/verification.ts';
 import { sweepExpired } from '../domain/redemption/counter-core.ts';
 import { msUntilShanghaiHour } from '../lib/time.ts';
 import type { Secrets } from '../lib/secrets.ts';

@@ -21,7 +21,7 @@ import { TransferFlags, type Transfer } from './types.ts';
  * Each transaction carries tags (issue 17): `seq` and `hash` (the chain link
  * a published checkpoint names) and `transfer`, the base64url of the exact
  * JSON the hash covers (hash.ts), so `ledger verify --export FILE`
- * (src/domain/ledger/verify-export.ts) recomputes every link from the file alone.
+ * (src/domain/bookkeeping/verify-export.ts) recomputes every link from the file alone.
  */
 export async function exportHledger(sqlite: Database.Database, out: Writable): Promise<{ transfers: number }> {
   const running = new Map<string, number>();

@@ -14,7 +14,7 @@ import { keyedMac, lookupHash, pinKeyOf, profileDigest, type CryptoProfile } fro
  * - dataHashingKey: 32 bytes for keyed hashes (HMAC-SHA-256 or HMAC-SM3) used to find
  *   duplicates and look records up without decrypting; derived from the data
  *   encryption key with HKDF so only one data secret needs to be kept safe.
- * - pinKey: 32 bytes for the HMAC of redemption PINs (src/domain/members/pin-hash.ts);
+ * - pinKey: 32 bytes for the HMAC of redemption PINs (src/domain/people/members/pin-hash.ts);
  *   generated with the others. A secrets file without one (written before PIN keys
  *   existed) and keys from the environment use one derived from the data key.
  * - retiredPinKeys: PIN keys replaced by `keys rotate`, kept only while PINs hashed

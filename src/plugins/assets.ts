@@ -94,6 +94,11 @@ export function assetUrl(plainName: string): string {
   return `/assets/${asset.hashedName}`;
 }
 
+/** Whether static/ (or htmx) has a file of this name. */
+export function hasAsset(plainName: string): boolean {
+  return assetCatalogue().get(plainName)?.plainName === plainName;
+}
+
 /**
  * The encoding to send, from an Accept-Encoding header: brotli before gzip,
  * honouring `q=0`; null for the identity encoding.

@@ -2,7 +2,7 @@ import { authorize, permission, type Actor, type Permission } from '../domain/ac
 import { canViewAudit } from '../domain/audit/permissions.ts';
 import { canManageAccounts } from '../domain/auth/accounts.ts';
 import { canLogOwnHours, canManageStandard, canRunActivities, canVerifyHours, canViewCoverage } from '../domain/hours/permissions.ts';
-import { canManageMembers, canSeeOwnMemberRecord } from '../domain/members/permissions.ts';
+import { canManageMembers, canSeeOwnMemberRecord } from '../domain/people/members/permissions.ts';
 import { canViewClearing } from '../domain/redemption/clearing.ts';
 import { canWorkCounter } from '../domain/redemption/counter-core.ts';
 import { canUseGifts } from '../domain/redemption/gifts.ts';

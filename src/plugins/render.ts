@@ -8,7 +8,7 @@ import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/mask.ts';
 import { localReturnPath } from '../lib/return-path.ts';
 import { headerNavigationFor } from './navigation.ts';
-import { assetUrl } from './assets.ts';
+import { assetUrl, hasAsset } from './assets.ts';
 import type { PageOptions } from './context.ts';
 
 export const viewsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
@@ -35,6 +35,27 @@ function returnUrl(request: FastifyRequest): string {
   } catch {
     return '/';
   }
+}
+
+/**
+ * A page's area stylesheet and script, linked one way for every page: a
+ * template views/pages/<area>/... gets static/<area>.css and static/<area>.js
+ * when they exist, and views/pages/<area>/<page> also gets
+ * static/<area>-<page>.css when that exists (the review queue's table rules,
+ * kept out of hours.css so the volunteer's logging form stays small). They
+ * lead the page body, so a boosted or partial swap brings them too.
+ */
+export function areaAssetNames(template: string): string[] {
+  const [folder, area, ...rest] = template.split('/');
+  if (folder !== 'pages' || !area || rest.length === 0) return [];
+  const candidates = [`${area}.css`, `${area}.js`, `${area}-${rest.join('-')}.css`];
+  return candidates.filter(hasAsset);
+}
+
+function areaAssetTags(template: string, nonce: string): string {
+  return areaAssetNames(template).map((name) => name.endsWith('.js')
+    ? `<script src="${assetUrl(name)}" nonce="${nonce}" defer></script>\n`
+    : `<link rel="stylesheet" href="${assetUrl(name)}">\n`).join('');
 }
 
 export function installRendering(app: FastifyInstance, options: { cacheTemplates: boolean }): void {
@@ -73,7 +94,7 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     this.header('Vary', 'HX-Request-Type, Cookie');
     this.header('Cache-Control', 'no-store');
     this.type('text/html; charset=utf-8');
-    const body = eta.render(template, { ...context, title });
+    const body = areaAssetTags(template, context.nonce) + eta.render(template, { ...context, title });
     if (request.isPartial) return body;
     const navigation = headerNavigationFor(request.currentUser?.actor ?? null, context.currentPath);
     return eta.render('layouts/main', { ...context, title, body, navigation });

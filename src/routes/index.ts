@@ -1,23 +1,23 @@
 import type { RoutePlugin } from '../plugins/route-options.ts';
-import accountRoutes from './account/routes.ts';
-import accountsRoutes from './accounts/routes.ts';
+import accountRoutes from './accounts/own.ts';
+import accountsRoutes from './accounts/staff.ts';
 import auditRoutes from './audit/routes.ts';
 import authRoutes from './auth/routes.ts';
-import eldersRoutes from './elders/routes.ts';
+import eldersRoutes from './people/elders/routes.ts';
 import homeRoutes from './home/routes.ts';
 import hoursRoutes from './hours/routes.ts';
-import importRoutes from './import/routes.ts';
-import membersRoutes from './members/routes.ts';
+import importRoutes from './people/import/routes.ts';
+import membersRoutes from './people/members/routes.ts';
 import preferencesRoutes from './preferences/routes.ts';
 import regionsRoutes from './regions/routes.ts';
 import systemRoutes from './system/routes.ts';
-import teamsRoutes from './teams/routes.ts';
-import clearingRoutes from './clearing/routes.ts';
-import counterRoutes from './counter/routes.ts';
-import giftsRoutes from './gifts/routes.ts';
-import requestsRoutes from './requests/routes.ts';
-import sitesRoutes from './sites/routes.ts';
-import vouchersRoutes from './vouchers/routes.ts';
+import teamsRoutes from './people/teams/routes.ts';
+import clearingRoutes from './redemption/clearing/routes.ts';
+import counterRoutes from './redemption/counter/routes.ts';
+import giftsRoutes from './redemption/gifts/routes.ts';
+import requestsRoutes from './redemption/requests/routes.ts';
+import sitesRoutes from './redemption/sites/routes.ts';
+import vouchersRoutes from './redemption/vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
 
 /**

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
 import { unlockKeys } from '../../src/domain/keys/keyring.ts';
-import { idNumberHash, openIdNumber } from '../../src/domain/members/identity.ts';
+import { idNumberHash, openIdNumber } from '../../src/domain/people/members/identity.ts';
 import { testProfileEnvironment } from '../helpers/crypto-profile.ts';
 
 const cli = (dataDirectory: string, ...args: string[]) =>

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
-import { checkpointsDocument } from '../../src/domain/ledger/signed-checkpoints.ts';
+import { checkpointsDocument } from '../../src/domain/bookkeeping/signed-checkpoints.ts';
 import { exportHledger } from '../../src/ledger/index.ts';
 import { createReportsApp } from '../routes/reports/helpers.ts';
 

@@ -2,7 +2,7 @@ import t from 'tap';
 import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { seedHours } from '../../src/domain/demo/hours.ts';
-import { setMemberPin } from '../../src/domain/members/pin.ts';
+import { setMemberPin } from '../../src/domain/people/members/pin.ts';
 import { sidewaysScroll } from '../helpers/readable.ts';
 import { browserSuite, phonePage } from '../helpers/browser.ts';
 import { measureFields } from '../helpers/fields.ts';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
-import { accountIds, ledgerFor } from '../../src/domain/ledger/accounts.ts';
+import { accountIds, ledgerFor } from '../../src/domain/bookkeeping/accounts.ts';
 import { browserSuite, phonePage, signInThroughForm } from '../helpers/browser.ts';
 
 /**

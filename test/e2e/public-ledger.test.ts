@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { seedBig } from '../../src/domain/demo/big.ts';
-import { publishCheckpoint } from '../../src/domain/ledger/signed-checkpoints.ts';
+import { publishCheckpoint } from '../../src/domain/bookkeeping/signed-checkpoints.ts';
 import { axeViolations, browserSuite, watchForErrors } from '../helpers/browser.ts';
 
 /**

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import type { Role } from '../../src/domain/access/authorize.ts';
 import { demoRedemptionPin, seedRedemption } from '../../src/domain/demo/redemption.ts';
-import { openCardToken } from '../../src/domain/members/card.ts';
+import { openCardToken } from '../../src/domain/people/members/card.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { durationText } from '../../src/lib/duration.ts';
 import { verifyLedger } from '../../src/ledger/index.ts';

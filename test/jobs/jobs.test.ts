@@ -1,7 +1,7 @@
 import t from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { openDatabase } from '../../src/db/client.ts';
-import { accountInputs, ensureAccounts, ledgerFor } from '../../src/domain/ledger/accounts.ts';
+import { accountInputs, ensureAccounts, ledgerFor } from '../../src/domain/bookkeeping/accounts.ts';
 import { testSecrets } from '../helpers/crypto-profile.ts';
 import { createTestApp, TestClock } from '../helpers/web.ts';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { demoRedemptionPin } from '../../src/domain/demo/redemption.ts';
 import { randomUUID } from 'node:crypto';
-import { setMemberPin } from '../../src/domain/members/pin.ts';
+import { setMemberPin } from '../../src/domain/people/members/pin.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { count, createTestApp, signedInAs, TestBrowser, visibleText, type TestApp } from '../helpers/web.ts';
 import { createHoursApp, scalar } from './hours/helpers.ts';

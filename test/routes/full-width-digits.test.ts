@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { seedHours } from '../../src/domain/demo/hours.ts';
-import { setMemberPin } from '../../src/domain/members/pin.ts';
+import { setMemberPin } from '../../src/domain/people/members/pin.ts';
 import { normalizedNumeric } from '../../src/lib/forms.ts';
 import { normalizeIdNumber } from '../../src/lib/idcard.ts';
 import { compactPhone, normalizePhone } from '../../src/lib/phone.ts';

@@ -4,7 +4,7 @@ import ExcelJS from 'exceljs';
 import fc from 'fast-check';
 import t from 'tap';
 import type { Db } from '../../src/db/client.ts';
-import { headerText, rosterColumns, type RosterKind } from '../../src/domain/import/columns.ts';
+import { headerText, rosterColumns, type RosterKind } from '../../src/domain/people/import/columns.ts';
 import { visibleText } from '../helpers/web.ts';
 import { askers, encodeForm, expected, fillUrl, matrix, matrixApp, send, signInAll, sidesOf, type Asker, type Form, type MatrixRow, type Side } from './access-matrix.ts';
 
@@ -70,7 +70,7 @@ function fieldNames(source: string): string[] {
   for (const match of source.matchAll(/\b(?:field|fieldList|many)\(\s*(?:request\.body|body|source)\s*,\s*'([A-Za-z0-9_]+)'/g)) names.add(match[1]!);
   // Fields a route declares in its TypeBox schema (`name: Form.text(40)`, src/lib/form-schema.ts), several to a line too.
   for (const match of source.matchAll(/\b([a-z][a-z0-9_]*): Form\./g)) names.add(match[1]!);
-  // The boxes of an amount of time (`...amountFields('price', 'price_hours')`, src/routes/sites/shared.ts).
+  // The boxes of an amount of time (`...amountFields('price', 'price_hours')`, src/routes/redemption/sites/shared.ts).
   for (const match of source.matchAll(/\bamountFields\('([a-z_]+)'(?:, '([a-z_]+)')?\)/g)) {
     names.add(`${match[1]}_hours`).add(`${match[1]}_minutes`);
     if (match[2]) names.add(match[2]);

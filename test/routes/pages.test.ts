@@ -122,7 +122,7 @@ t.test('/healthz answers when the database does', async (t) => {
   t.teardown(() => app.close());
   const ok = await app.inject({ url: '/healthz' });
   t.equal(ok.statusCode, 200);
-  const { ledgerFor } = await import('../../src/domain/ledger/accounts.ts');
+  const { ledgerFor } = await import('../../src/domain/bookkeeping/accounts.ts');
   const head = ledgerFor(db.$client, clock.now).head();
   t.same(ok.json(), { status: 'ok', database: 'ok', disk: 'ok', freeBytes: null, ledger: { seq: head.seq, hash: head.hash } }, 'reports the database, the disk (no directory for an in-memory database) and the ledger head');
   db.$client.close();

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
-import { openCardToken } from '../../src/domain/members/card.ts';
+import { openCardToken } from '../../src/domain/people/members/card.ts';
 import { unlockKeys } from '../../src/domain/keys/keyring.ts';
 import { balanceOf, verifyLedger } from '../../src/ledger/index.ts';
 import { HttpSession, startServerProcess } from '../helpers/server-process.ts';

@@ -131,7 +131,7 @@ export const ledgerCheckpointSignatures = sqliteTable('ledger_checkpoint_signatu
 
 /**
  * The public hash chain (issue 17), one row per transfer, appended after the
- * fact (src/domain/ledger/public-chain.ts) so the ledger's hot path and its
+ * fact (src/domain/bookkeeping/public-chain.ts) so the ledger's hot path and its
  * internal chain stay as they are. Each transfer's sides as the public sees
  * them ("wallet@431223", never an id), a random salt that keeps the
  * commitment to its private fields unguessable, and

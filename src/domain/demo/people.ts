@@ -3,10 +3,10 @@ import type { Db } from '../../db/client.ts';
 import { regions, settings, users } from '../../db/schema/core.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { demoIdNumber } from './id-numbers.ts';
-import type { Actor, Outcome, PeopleContext } from '../members/context.ts';
-import { registerElder } from '../elders/register.ts';
-import { registerMember, selfRegisterMember } from '../members/register.ts';
-import { addTeamMember, createActivity, createTeam, setTeamLeader } from '../teams/teams.ts';
+import type { Actor, Outcome, PeopleContext } from '../people/members/context.ts';
+import { registerElder } from '../people/elders/register.ts';
+import { registerMember, selfRegisterMember } from '../people/members/register.ts';
+import { addTeamMember, createActivity, createTeam, setTeamLeader } from '../people/teams/teams.ts';
 import { actorOf } from '../auth/users.ts';
 import { present } from '../../lib/assert.ts';
 

@@ -5,7 +5,7 @@ import { activityAttendance, activitySessions, serviceRecords } from '../../db/s
 import { members, teamActivities, teams } from '../../db/schema/people.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import { authorize } from '../access/authorize.ts';
-import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { ok, refuse, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { readPolicy } from './policy.ts';

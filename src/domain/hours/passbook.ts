@@ -4,7 +4,7 @@ import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { maskName } from '../../lib/mask.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
-import { accountIds, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, ledgerFor } from '../bookkeeping/accounts.ts';
 import type { KeylessContext } from './context.ts';
 import { monthBounds, shanghaiMonthOf, shanghaiToUtcMs, addDays } from './time.ts';
 import { present } from '../../lib/assert.ts';

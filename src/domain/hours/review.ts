@@ -6,7 +6,7 @@ import { balanceOf, TransferFlags, type TransferInput } from '../../ledger/index
 import { assert, present } from '../../lib/assert.ts';
 import { authorize } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { getPolicy, splitByCap } from '../redemption/policy.ts';
 import { checkReason, ok, refuse, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';

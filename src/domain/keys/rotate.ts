@@ -6,10 +6,10 @@ import {
   KeyCheckError, dataKeyVariable, generateSecrets, secretsFileContent, secretsFileName, tokenKeyVariable, writeSecretFileDurably, type Secrets,
 } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { fileContext } from '../import/batch.ts';
-import { openCardToken, sealCardToken } from '../members/card.ts';
-import { idNumberHash, sealIdNumber } from '../members/identity.ts';
-import { isCurrentPinHash, pinHashKeyAvailable, pinHashKeyId } from '../members/pin-hash.ts';
+import { fileContext } from '../people/import/batch.ts';
+import { openCardToken, sealCardToken } from '../people/members/card.ts';
+import { idNumberHash, sealIdNumber } from '../people/members/identity.ts';
+import { isCurrentPinHash, pinHashKeyAvailable, pinHashKeyId } from '../people/members/pin-hash.ts';
 import { openStoredIdNumber, pendingSecretsFileName, unlockKeys, writeKeyBinding } from './keyring.ts';
 
 /**

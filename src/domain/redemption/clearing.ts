@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { clearingSettlements } from '../../db/schema/redemption.ts';
 import { balanceOf } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
-import { accountIds, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext } from './context.ts';

@@ -7,10 +7,10 @@ import { ageOn, shanghaiDate } from '../../lib/idcard.ts';
 import { authorize, type Actor, type Permission, type Target } from '../access/authorize.ts';
 import { replayOf, writeOnce as writeOnceInKernel, type IdempotencyKey, type Once } from '../kernel/idempotency.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
-import { ledgerFor } from '../ledger/accounts.ts';
+import { ledgerFor } from '../bookkeeping/accounts.ts';
 import { nowOf, type DomainContext } from '../kernel/context.ts';
 import { success, type Outcome, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
-import type { PeopleContext } from '../members/context.ts';
+import type { PeopleContext } from '../people/members/context.ts';
 import { regionRow, type RegionRow } from '../regions/regions.ts';
 
 /**
@@ -201,7 +201,7 @@ export function ageOf(context: RedemptionContext, birthDate: string): number {
 }
 
 /**
- * Accounts this area names beyond src/domain/ledger/accounts.ts (tell the lead
+ * Accounts this area names beyond src/domain/bookkeeping/accounts.ts (tell the lead
  * to move them there):
  * - voucher:e<elder id>  an elder's voucher (消费券) balance; spent only at service stations
  * - escrow:<county>      holds of service requests until a volunteer is paid

@@ -3,7 +3,7 @@ import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems } from '../../db/schema/redemption.ts';
 import { TransferFlags } from '../../ledger/index.ts';
 import type { Actor } from '../access/authorize.ts';
-import { accountIds, accountInputs, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { ageOf, applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { getPolicy, type NetworkPolicy } from './policy.ts';

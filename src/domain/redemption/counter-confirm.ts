@@ -5,7 +5,7 @@ import { redemptionLines, redemptions, siteItems, stockMovements } from '../../d
 import { TransferFlags } from '../../ledger/index.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import type { Actor } from '../access/authorize.ts';
-import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
+import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../people/members/pin.ts';
 import { applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { findSite, type Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';

@@ -5,7 +5,7 @@ import { elders } from '../../db/schema/people.ts';
 import { partnerSites, redemptionLines, redemptions } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
-import { accountIds } from '../ledger/accounts.ts';
+import { accountIds } from '../bookkeeping/accounts.ts';
 import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, type RedemptionContext, type Refusal } from './context.ts';
 import { findSite, type Site } from './site-core.ts';
 import { assert, present } from '../../lib/assert.ts';

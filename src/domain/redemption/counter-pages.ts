@@ -1,4 +1,4 @@
-import { pinConsentOf } from '../members/pin.ts';
+import { pinConsentOf } from '../people/members/pin.ts';
 import { maskName } from '../../lib/mask.ts';
 import type { Problem, RedemptionContext } from './context.ts';
 import { nowOf } from './context.ts';
@@ -9,7 +9,7 @@ import { itemsOf } from './site-catalogue.ts';
 import type { Site, SiteItem } from './site-core.ts';
 
 /**
- * Read models of the counter's pages (src/routes/counter): what each page
+ * Read models of the counter's pages (src/routes/redemption/counter): what each page
  * shows, with the rules about what a clerk may see decided here. They only
  * read: a basket whose 15 minutes are over reads as expired (asSeenAt).
  */

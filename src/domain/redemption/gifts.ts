@@ -3,8 +3,8 @@ import type { Db } from '../../db/client.ts';
 import { memberGifts, memberRelatives } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
-import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
-import { ownSignedInAction, pinConsentOf, verifyMemberPin } from '../members/pin.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
+import { ownSignedInAction, pinConsentOf, verifyMemberPin } from '../people/members/pin.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, success, writeOnceKeyed, writeTransaction,

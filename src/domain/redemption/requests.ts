@@ -3,7 +3,7 @@ import { elders } from '../../db/schema/people.ts';
 import { serviceRequests } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
-import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
@@ -11,7 +11,7 @@ import {
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
-import { ownSignedInAction } from '../members/pin.ts';
+import { ownSignedInAction } from '../people/members/pin.ts';
 import { audit } from '../audit/audit.ts';
 import { recordCompletedRequest } from '../hours/request-records.ts';
 import { assert, present } from '../../lib/assert.ts';

@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems } from '../../db/schema/redemption.ts';
 import { permission, type Actor } from '../access/authorize.ts';
-import { accountInputs, ensureAccounts } from '../ledger/accounts.ts';
+import { accountInputs, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { checkAuthorized, ledgerOf, nowOf, refuse, regionOf, replayWhole, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';

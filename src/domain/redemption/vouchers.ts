@@ -3,9 +3,9 @@ import { voucherGrantLines, voucherGrants } from '../../db/schema/redemption.ts'
 import { TransferFlags, balanceOf } from '../../ledger/index.ts';
 import { authorize, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { likeLiteral } from '../../lib/like.ts';
-import { isElderCategory } from '../elders/categories.ts';
+import { isElderCategory } from '../people/elders/categories.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { accountIds, countyAccounts, ensureAccounts } from '../ledger/accounts.ts';
+import { accountIds, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import {
   applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed,

@@ -1,5 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
-import { checkpointVerdict, lastFullVerification, type CheckpointVerdict, type FullVerification } from '../ledger/verification.ts';
+import { checkpointVerdict, lastFullVerification, type CheckpointVerdict, type FullVerification } from '../bookkeeping/verification.ts';
 import { Ledger } from '../../ledger/index.ts';
 import { maskName } from '../../lib/mask.ts';
 import { maskPhone } from '../../lib/mask.ts';

@@ -1,4 +1,4 @@
-import { ledgerFor } from '../../domain/ledger/accounts.ts';
+import { ledgerFor } from '../../domain/bookkeeping/accounts.ts';
 import type { RoutePlugin } from '../../plugins/route-options.ts';
 
 const systemRoutes: RoutePlugin = async (app) => {

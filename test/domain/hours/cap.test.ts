@@ -3,7 +3,7 @@ import { settings } from '../../../src/db/schema/core.ts';
 import { logService } from '../../../src/domain/hours/log.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { approveMany, approveRecord, creditSplitOf, reverseRecord } from '../../../src/domain/hours/review.ts';
-import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
+import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { policyKey } from '../../../src/domain/redemption/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, hoursFixture, startMs, type HoursFixture } from './fixture.ts';

@@ -3,7 +3,7 @@ import { settings } from '../../../src/db/schema/core.ts';
 import { logServiceWithPin } from '../../../src/domain/hours/log.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { updatePolicy } from '../../../src/domain/hours/policy.ts';
-import { setMemberPin } from '../../../src/domain/members/pin.ts';
+import { setMemberPin } from '../../../src/domain/people/members/pin.ts';
 import { policyKey } from '../../../src/domain/redemption/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, hoursFixture, startMs, type HoursFixture } from './fixture.ts';

@@ -138,7 +138,7 @@ t.test('visit coverage: elders in scope, last visit, most overdue first, month r
 
 t.test('the passbook labels by transfer code: a redemption and a gift are not service records', async (t) => {
   const { TransferFlags } = await import('../../../src/ledger/index.ts');
-  const { accountIds, accountInputs, ensureAccounts, ledgerFor } = await import('../../../src/domain/ledger/accounts.ts');
+  const { accountIds, accountInputs, ensureAccounts, ledgerFor } = await import('../../../src/domain/bookkeeping/accounts.ts');
   const f = hoursFixture();
   const record = logVisit(f);
   t.ok(approveRecord(f.context, f.coordinator, record.id).ok);

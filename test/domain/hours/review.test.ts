@@ -4,7 +4,7 @@ import { approveMany, approveRecord, expireUnreviewed, rejectRecord, reverseReco
 import { defaultQueueOrder, parseQueueOrder, verificationQueue } from '../../../src/domain/hours/queue.ts';
 import { updatePolicy } from '../../../src/domain/hours/policy.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
-import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
+import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, hoursFixture, type HoursFixture } from './fixture.ts';
 

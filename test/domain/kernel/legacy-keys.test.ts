@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { migrationsFolder } from '../../../src/db/client.ts';
 import { logService } from '../../../src/domain/hours/log.ts';
-import { createTeam } from '../../../src/domain/teams/teams.ts';
+import { createTeam } from '../../../src/domain/people/teams/teams.ts';
 import { hoursFixture } from '../hours/fixture.ts';
 
 /**

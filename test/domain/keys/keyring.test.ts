@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { hasKeyedData, readKeyBinding, unlockKeys } from '../../../src/domain/keys/keyring.ts';
 import { countPinHashes, countUnreadable, reencryptAll, rotateKeys } from '../../../src/domain/keys/rotate.ts';
-import { openIdNumber } from '../../../src/domain/members/identity.ts';
-import { hashPin } from '../../../src/domain/members/pin-hash.ts';
-import { setMemberPin, verifyMemberPin } from '../../../src/domain/members/pin.ts';
-import { registerMember } from '../../../src/domain/members/register.ts';
+import { openIdNumber } from '../../../src/domain/people/members/identity.ts';
+import { hashPin } from '../../../src/domain/people/members/pin-hash.ts';
+import { setMemberPin, verifyMemberPin } from '../../../src/domain/people/members/pin.ts';
+import { registerMember } from '../../../src/domain/people/members/register.ts';
 import { KeyCheckError, generateSecrets, keyFingerprint, loadSecrets, secretsFileContent, type Secrets } from '../../../src/lib/secrets.ts';
 import { testCryptoProfile } from '../../helpers/crypto-profile.ts';
-import { peopleFixture, villages } from '../people-fixture.ts';
+import { peopleFixture, villages } from '../people/fixture.ts';
 
 const profile = testCryptoProfile();
 

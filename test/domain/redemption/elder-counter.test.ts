@@ -1,7 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { openIdNumber } from '../../../src/domain/members/identity.ts';
+import { openIdNumber } from '../../../src/domain/people/members/identity.ts';
 import { confirmAttested, confirmBasket, voidRedemption } from '../../../src/domain/redemption/counter-confirm.ts';
 import { identifyElder } from '../../../src/domain/redemption/counter-identify.ts';
 import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';

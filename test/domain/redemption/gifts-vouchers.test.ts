@@ -2,7 +2,7 @@ import t from 'tap';
 import { translator } from '../../../src/i18n/index.ts';
 import { randomUUID } from 'node:crypto';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
+import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts';
 import { identifyMember } from '../../../src/domain/redemption/counter-identify.ts';
 import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { openDatabase } from '../../../src/db/client.ts';
 import { seedBig } from '../../../src/domain/demo/big.ts';
-import { accountInputs, countyAccounts } from '../../../src/domain/ledger/accounts.ts';
+import { accountInputs, countyAccounts } from '../../../src/domain/bookkeeping/accounts.ts';
 import { demoRegions } from '../../../src/domain/demo/regions.ts';
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { ReportReader } from '../../../src/domain/reports/dashboard.ts';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { setMemberPin } from '../../../src/domain/members/pin.ts';
+import { setMemberPin } from '../../../src/domain/people/members/pin.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
@@ -75,7 +75,7 @@ t.test('a PIN staff set for the elder does not confirm a service (issue 12, cons
   const memberId = scalar(testApp, 'SELECT member_id FROM elders WHERE id = ?', elderId);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   await coordinator.get(`/members/${memberId}`);
-  const token = (await import('../../../src/domain/members/card.ts')).openCardToken(testApp.app.secrets, testApp.db.$client.prepare('SELECT card_token_ciphertext FROM members WHERE id = ?').pluck().get(memberId) as string);
+  const token = (await import('../../../src/domain/people/members/card.ts')).openCardToken(testApp.app.secrets, testApp.db.$client.prepare('SELECT card_token_ciphertext FROM members WHERE id = ?').pluck().get(memberId) as string);
   t.equal((await coordinator.post(`/members/${memberId}/pin`, { pin, pin_confirm: pin, card: token })).statusCode, 303, 'the coordinator sets the elder\'s PIN');
   const volunteer = await signedInAs(testApp.app, 'volunteer');
   await volunteer.get('/hours/new');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { registerElder } from '../../../src/domain/elders/register.ts';
+import { registerElder } from '../../../src/domain/people/elders/register.ts';
 import { firstStandardTypes } from '../../../src/domain/hours/first-standard.ts';
 import { publishVersion } from '../../../src/domain/hours/standard.ts';
 import { actorOf } from '../../../src/domain/auth/users.ts';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
-import { registerElder } from '../../../src/domain/elders/register.ts';
+import { registerElder } from '../../../src/domain/people/elders/register.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { createTestApp, signedInAs, visibleText } from '../../helpers/web.ts';

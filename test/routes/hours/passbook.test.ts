@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { accountIds, accountInputs, ensureAccounts, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
+import { accountIds, accountInputs, ensureAccounts, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { TransferFlags } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';

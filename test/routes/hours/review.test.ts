@@ -148,7 +148,7 @@ t.test('reversal of an approved record with a reason; refused when the credit is
   const second = await logVisit(testApp, volunteer, '03:00', '04:00');
   await coordinator.post(`/hours/records/${second}/approve`, {});
   const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
-  const { ledgerFor } = await import('../../../src/domain/ledger/accounts.ts');
+  const { ledgerFor } = await import('../../../src/domain/bookkeeping/accounts.ts');
   const ledger = ledgerFor(testApp.db.$client, testApp.clock.now);
   const spend = available(testApp) - 10;
   t.same(ledger.createTransfers([{ id: 'test-spend', debitAccountId: `wallet:m${memberId}`, creditAccountId: 'issuance:433123', amount: spend, code: 'redemption' }]), ['ok']);

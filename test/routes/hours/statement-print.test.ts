@@ -1,5 +1,5 @@
 import t from 'tap';
-import { accountIds, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
+import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
 

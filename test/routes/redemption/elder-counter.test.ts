@@ -1,6 +1,6 @@
 import t from 'tap';
 import { actorOf } from '../../../src/domain/auth/users.ts';
-import { registerElder } from '../../../src/domain/elders/register.ts';
+import { registerElder } from '../../../src/domain/people/elders/register.ts';
 import { grantVouchers } from '../../../src/domain/redemption/vouchers.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { luhnDigit } from '../../../src/domain/members/card.ts';
+import { luhnDigit } from '../../../src/domain/people/members/card.ts';
 import { giftLookupMissesPerUser, lookupWindowMs } from '../../../src/domain/redemption/lookup.ts';
 import { count, signedInAs, visibleText, type TestBrowser } from '../../helpers/web.ts';
 import { key, pin, redemptionApp, tableCounts } from './helpers.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { seedRedemption, demoRedemptionPin } from '../../../src/domain/demo/redemption.ts';
 import { openDatabase } from '../../../src/db/client.ts';
-import { openCardToken } from '../../../src/domain/members/card.ts';
+import { openCardToken } from '../../../src/domain/people/members/card.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { createTestApp } from '../../helpers/web.ts';
 

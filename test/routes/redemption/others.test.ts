@@ -1,5 +1,5 @@
 import t from 'tap';
-import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../../src/domain/ledger/accounts.ts';
+import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';

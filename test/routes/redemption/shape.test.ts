@@ -4,7 +4,7 @@ import { key, redemptionApp, tableCounts } from './helpers.ts';
 
 /**
  * Shape refusals of the counter's forms (their TypeBox schemas,
- * src/routes/counter/routes.ts): the basket page comes back in Chinese with
+ * src/routes/redemption/counter/routes.ts): the basket page comes back in Chinese with
  * the refused quantity marked, never Fastify's English JSON 400, and nothing
  * is written (no basket, no hold, no transfer).
  */

@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import { seedBig } from '../../../src/domain/demo/big.ts';
-import { publishCheckpoint } from '../../../src/domain/ledger/signed-checkpoints.ts';
+import { publishCheckpoint } from '../../../src/domain/bookkeeping/signed-checkpoints.ts';
 import { createTestApp, type TestApp } from '../../helpers/web.ts';
 
 /** The demo app with 13 months of a 150-member county (seed 3) and a signed ledger checkpoint, closed after the test `t`. */

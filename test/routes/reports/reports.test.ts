@@ -3,7 +3,7 @@ import t from 'tap';
 import { neutralise } from '../../../src/domain/reports/exports.ts';
 import { insertRegion } from '../../../src/domain/regions/regions.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
-import { lastFullVerification, runFullVerification } from '../../../src/domain/ledger/verification.ts';
+import { lastFullVerification, runFullVerification } from '../../../src/domain/bookkeeping/verification.ts';
 import { formatDateTime } from '../../../src/lib/time.ts';
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../../../src/domain/auth/users.ts';

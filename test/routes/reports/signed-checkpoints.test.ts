@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointKeyFileName, loadCheckpointKeys, rotateCheckpointKeys, signText, verifyText } from '../../../src/lib/checkpoint-key.ts';
-import { postedMinutesByCode, publishCheckpoint } from '../../../src/domain/ledger/signed-checkpoints.ts';
+import { postedMinutesByCode, publishCheckpoint } from '../../../src/domain/bookkeeping/signed-checkpoints.ts';
 import { Ledger } from '../../../src/ledger/index.ts';
 import ExcelJS from 'exceljs';
 import { signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';

@@ -1,0 +1,240 @@
+import t from 'tap';
+import { eq } from 'drizzle-orm';
+import { auditLog } from '../../../src/db/schema/core.ts';
+import { members } from '../../../src/db/schema/people.ts';
+import { openCardToken } from '../../../src/domain/people/members/card.ts';
+import { makeIdNumber } from '../../../src/lib/idcard.ts';
+import { count, createTestApp, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
+
+const laojiazhai = '433123101001';
+const tianxing = '433123102001'; // 阿拉营镇: outside the demo coordinator's township
+
+t.test('a coordinator registers a member; every rejection is named in Chinese and writes nothing', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const coordinator = await signedInAs(app, 'coordinator');
+  const page = await coordinator.get('/members/new');
+  t.equal(page.statusCode, 200);
+  t.match(visibleText(page.body), '登记新成员');
+  t.match(page.body, /<label for="id_number">身份证号<\/label>/);
+  const before = count(db, 'members');
+  const key = /name="idempotency_key" value="([^"]+)"/.exec(page.body)![1]!;
+
+  const idNumber = makeIdNumber('433123', '1959-08-08', 17);
+  const badCheck = idNumber.slice(0, 17) + (idNumber[17] === '1' ? '2' : '1');
+  const bad = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '13712345678', id_number: badCheck, village_code: laojiazhai });
+  t.equal(bad.statusCode, 422);
+  t.match(visibleText(bad.body), '身份证号校验位不对');
+  // Issue 14 item 6: what was typed stays in the form so one mistyped digit is corrected, not all 18 typed again.
+  t.match(bad.body, new RegExp(`id="id_number"[^>]*value="${badCheck}"`), 'the mistyped number stays in the form');
+  t.match(bad.body, /aria-invalid="true" ?[^>]*|id="id_number"[^>]*aria-invalid="true"/);
+  const future = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '13712345678', id_number: makeIdNumber('433123', '2027-01-01', 17), village_code: laojiazhai });
+  t.equal(future.statusCode, 422);
+  t.match(visibleText(future.body), '出生日期在今天之后');
+  const outside = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '13712345678', id_number: idNumber, village_code: tianxing });
+  t.equal(outside.statusCode, 403);
+  t.match(visibleText(outside.body), '您没有权限管理“天星村”的人员');
+  t.equal(count(db, 'members'), before, 'nothing written');
+
+  const created = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '137 1234 5678', id_number: idNumber, village_code: laojiazhai });
+  t.equal(created.statusCode, 303);
+  const location = created.headers.location as string;
+  t.match(location, /^\/members\/\d+\?registered=1$/);
+  const again = await coordinator.post('/members', { idempotency_key: key, real_name: '龙阿妹', phone: '13712345678', id_number: idNumber, village_code: laojiazhai });
+  t.equal(again.statusCode, 303, 'a double tap lands on the same member');
+  t.equal(again.headers.location, location);
+  t.equal(count(db, 'members'), before + 1);
+
+  const duplicate = await coordinator.post('/members', { idempotency_key: crypto.randomUUID(), real_name: '龙二妹', phone: '13799998888', id_number: idNumber, village_code: laojiazhai });
+  t.equal(duplicate.statusCode, 409);
+  t.match(visibleText(duplicate.body), /该身份证号已登记：龙\*妹（卡号 \d{13}，老家寨村）/);
+
+  const show = await coordinator.get(location);
+  const text = visibleText(show.body);
+  t.match(text, `${idNumber.slice(0, 6)}********${idNumber.slice(-4)}`);
+  t.match(text, '137****5678');
+  t.notMatch(show.body, idNumber);
+  t.notMatch(show.body, '13712345678');
+  t.match(text, '已登记，成员卡已生成');
+});
+
+t.test('search, card page with an SVG QR code, A4 sheet, reissue, suspend with a reason, PIPL download', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/members/new');
+  const ids: string[] = [];
+  for (const [index, name] of ['单田芳', '张三丰'].entries()) {
+    const response = await coordinator.post('/members', { idempotency_key: crypto.randomUUID(), real_name: name, phone: `1360000000${index}`, id_number: makeIdNumber('433123', '1955-01-0' + (index + 1), 30 + index), village_code: laojiazhai });
+    t.equal(response.statusCode, 303);
+    ids.push(/\/members\/(\d+)/.exec(response.headers.location as string)![1]!);
+  }
+  const byPinyin = await coordinator.get('/members?q=shantianfang');
+  t.match(visibleText(byPinyin.body), '单田芳');
+  t.notMatch(visibleText(byPinyin.body), '张三丰');
+  const byInitials = await coordinator.get('/members?q=zsf');
+  t.match(visibleText(byInitials.body), '张三丰');
+  const byPhone = await coordinator.get('/members?q=0001');
+  t.match(visibleText(byPhone.body), '张三丰');
+
+  const card = await coordinator.get(`/members/${ids[0]}/card`);
+  t.equal(card.statusCode, 200);
+  t.match(card.body, /<svg [^>]*viewBox/);
+  t.match(card.body, /\/assets\/people\.[0-9a-f]{12}\.css/);
+  const sheet = await coordinator.get(`/members/cards?ids=${ids.join(',')}`);
+  t.equal((sheet.body.match(/class="member-card"/g) ?? []).length, 2);
+
+  const before = db.select().from(members).where(eq(members.id, Number(ids[0]))).get()!;
+  await coordinator.get(`/members/${ids[0]}`);
+  const reissued = await coordinator.post(`/members/${ids[0]}/card`, {});
+  t.equal(reissued.statusCode, 303);
+  const after = db.select().from(members).where(eq(members.id, Number(ids[0]))).get()!;
+  t.not(after.cardTokenHash, before.cardTokenHash, 'the old token no longer matches');
+  t.equal(after.cardNumber, before.cardNumber);
+
+  await coordinator.get(`/members/${ids[0]}`);
+  const noReason = await coordinator.post(`/members/${ids[0]}/status`, { action: 'suspend', reason: '' });
+  t.equal(noReason.statusCode, 422);
+  t.match(visibleText(noReason.body), '请填写原因');
+  const suspended = await coordinator.post(`/members/${ids[0]}/status`, { action: 'suspend', reason: '卡片遗失' });
+  t.equal(suspended.statusCode, 303);
+  t.equal(db.select().from(members).where(eq(members.id, Number(ids[0]))).get()!.status, 'suspended');
+  t.ok(db.select().from(auditLog).where(eq(auditLog.action, 'member.suspend')).get());
+
+  const exported = await coordinator.get(`/members/${ids[1]}/export`);
+  t.equal(exported.statusCode, 200);
+  t.match(exported.headers['content-disposition'], /attachment/);
+  // Staff get the copy with the ID number masked (issue 12 item 4); the member's own copy is in clear.
+  const staffIdNumber = makeIdNumber('433123', '1955-01-02', 31);
+  t.equal(JSON.parse(exported.body).member.idNumber, `${staffIdNumber.slice(0, 6)}********${staffIdNumber.slice(-4)}`);
+  t.notMatch(exported.body, staffIdNumber);
+
+  const office = await signedInAs(app, 'office-city');
+  t.equal((await office.get(`/members/${ids[1]}`)).statusCode, 404, 'the Shaoyang office cannot see a Fenghuang member');
+  t.equal((await office.get(`/members/${ids[1]}/export`)).statusCode, 404);
+  const volunteer = await signedInAs(app, 'volunteer');
+  t.equal((await volunteer.get('/members')).statusCode, 403);
+  const anonymous = new TestBrowser(app);
+  const signIn = await anonymous.get('/members');
+  t.equal(signIn.statusCode, 303, 'signed-out users are sent to sign in');
+});
+
+t.test('public self-registration, reviewed by the coordinator of that village', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const visitor = new TestBrowser(app);
+  const form = await visitor.get('/join');
+  t.equal(form.statusCode, 200);
+  const key = /name="idempotency_key" value="([^"]+)"/.exec(form.body)![1]!;
+  const values = { idempotency_key: key, real_name: '吴秀英', phone: '13612341234', id_number: makeIdNumber('433123', '1957-07-07', 42), village_code: laojiazhai };
+  const noConsent = await visitor.post('/join', values);
+  t.equal(noConsent.statusCode, 422);
+  t.match(visibleText(noConsent.body), '请勾选同意');
+  const sent = await visitor.post('/join', { ...values, consent: 'yes' });
+  t.equal(sent.statusCode, 303);
+  t.equal(sent.headers.location, '/join/done');
+  const pending = db.select().from(members).where(eq(members.phone, '13612341234')).get()!;
+  t.equal(pending.status, 'pending');
+
+  const cityOffice = await signedInAs(app, 'office-city');
+  await cityOffice.get('/members/review');
+  const wrongOffice = await cityOffice.post(`/members/${pending.id}/review`, { decision: 'approve' });
+  t.equal(wrongOffice.statusCode, 404);
+
+  const coordinator = await signedInAs(app, 'coordinator');
+  const queue = await coordinator.get('/members/review');
+  t.match(visibleText(queue.body), '吴秀英');
+  const noReason = await coordinator.post(`/members/${pending.id}/review`, { decision: 'reject', reason: '' });
+  t.equal(noReason.statusCode, 422);
+  t.match(visibleText(noReason.body), '请填写原因');
+  const approved = await coordinator.post(`/members/${pending.id}/review`, { decision: 'approve' });
+  t.equal(approved.statusCode, 303);
+  t.equal(db.select().from(members).where(eq(members.id, pending.id)).get()!.status, 'active');
+  const twice = await coordinator.post(`/members/${pending.id}/review`, { decision: 'approve' });
+  t.equal(twice.statusCode, 409);
+});
+
+t.test('a scanned card: valid for anyone, the holder only for staff in scope; a replaced card is refused', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/members/new');
+  const created = await coordinator.post('/members', { idempotency_key: crypto.randomUUID(), real_name: '石阿公', phone: '', id_number: makeIdNumber('433123', '1950-02-02', 51), village_code: laojiazhai });
+  const id = /\/members\/(\d+)/.exec(created.headers.location as string)![1];
+  const row = db.select().from(members).where(eq(members.id, Number(id))).get()!;
+  const token = openCardToken(app.secrets, row.cardTokenCiphertext!);
+  const anonymous = new TestBrowser(app);
+  const scanned = await anonymous.get(`/c/${token}`);
+  t.equal(scanned.statusCode, 200);
+  t.match(visibleText(scanned.body), '这是一张有效的银龄时光成员卡');
+  t.notMatch(visibleText(scanned.body), '石阿公', 'a stranger scanning the card learns no name');
+  const staffScan = await coordinator.get(`/c/${token}`);
+  t.match(visibleText(staffScan.body), '持卡人：石阿公');
+  await coordinator.get(`/members/${id}`);
+  await coordinator.post(`/members/${id}/card`, {});
+  const stale = await anonymous.get(`/c/${token}`);
+  t.equal(stale.statusCode, 404);
+  t.match(visibleText(stale.body), '这张卡无效');
+});
+
+t.test("a member's own page: masked record, own PIN, ask to join a team, own data copy; nobody else's", async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get('/members/new');
+  const created = await coordinator.post('/members', { idempotency_key: crypto.randomUUID(), real_name: '王秀英', phone: '13800000001', id_number: makeIdNumber('433123', '1959-06-15', 91), village_code: laojiazhai });
+  t.equal(created.statusCode, 303);
+  const memberId = Number(/\/members\/(\d+)/.exec(created.headers.location as string)![1]);
+  db.$client.prepare("UPDATE users SET member_id = ? WHERE phone = '13800000001'").run(memberId);
+  const office = await signedInAs(app, 'office');
+  await office.get('/teams');
+  await office.post('/teams', { idempotency_key: crypto.randomUUID(), name: '山江镇互助队', sponsor_unit: '凤凰县民政局', sponsor_kind: 'member_unit', region_code: '433123101' });
+
+  const volunteer = await signedInAs(app, 'volunteer');
+  const own = await volunteer.get('/members/me');
+  t.equal(own.statusCode, 200);
+  t.match(visibleText(own.body), '138****0001');
+  t.notMatch(own.body, makeIdNumber('433123', '1959-06-15', 91));
+  const simple = await volunteer.post('/members/me/pin', { pin: '123456', pin_confirm: '123456' });
+  t.equal(simple.statusCode, 422);
+  t.match(visibleText(simple.body), '密码太简单');
+  const set = await volunteer.post('/members/me/pin', { pin: '582046', pin_confirm: '582046' });
+  t.equal(set.statusCode, 303);
+  t.ok(db.select().from(members).where(eq(members.id, memberId)).get()!.pinHash);
+  await volunteer.get('/members/me');
+  const teamId = (db.$client.prepare('SELECT id FROM teams LIMIT 1').get() as { id: number }).id;
+  const asked = await volunteer.post(`/members/me/teams/${teamId}`, {});
+  t.equal(asked.statusCode, 303);
+  t.match(visibleText((await volunteer.get('/members/me')).body), '申请入队');
+  const exported = await volunteer.get('/members/me/export');
+  t.equal(exported.statusCode, 200, 'the own copy is served to the member signed in as themself');
+  t.equal(JSON.parse(exported.body).masked, false);
+  t.equal((await volunteer.get(`/members/${memberId}/export`)).statusCode, 200);
+  t.equal((await volunteer.get(`/members/${memberId + 1}/export`)).statusCode, 404, "another member's copy is not there for them");
+  const clerk = await signedInAs(app, 'clerk');
+  t.equal((await clerk.get('/members/me')).statusCode, 404, 'a user who is not a member has no member page');
+});
+
+t.test('the member list counts pending registrations through the (village_code, status) index, not by walking every member', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const coordinator = await signedInAs(app, 'coordinator');
+  const sqlite = db.$client;
+  const seen = new Set<string>();
+  const prepare = sqlite.prepare;
+  sqlite.prepare = ((source: string) => {
+    seen.add(source);
+    return prepare.call(sqlite, source);
+  }) as typeof sqlite.prepare;
+  const list = await coordinator.get('/members');
+  sqlite.prepare = prepare;
+  t.equal(list.statusCode, 200);
+  const planOf = (source: string) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from(source.matchAll(/\?/g), () => null)) as { detail: string }[]).map((row) => row.detail).join(' | ');
+  const pendingQueries = [...seen].filter((source) => source.includes('from "members"') && source.includes('"members"."village_code" IN (SELECT'));
+  t.equal(pendingQueries.length, 2, 'the pending count and page take the scope as a list of villages');
+  for (const source of pendingQueries) {
+    const plan = planOf(source);
+    t.match(plan, /USING (COVERING )?INDEX members_village_status/, `pending members are found by village and status: ${plan}`);
+    t.notMatch(plan, /SCAN m(embers)?( |$)/, 'never by scanning every member');
+  }
+});
