@@ -2,6 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, isNull, ne } from 'drizzle-orm';
 import { connectionOf, type Db } from '../../db/client.ts';
 import { refreshTokens } from '../../db/schema/core.ts';
+import { recordAudit } from '../audit/audit.ts';
+import type { Actor } from '../access/authorize.ts';
+import { homeRegionCode } from './users.ts';
 
 /**
  * Sessions are families of refresh tokens. A browser holds one raw token; the
@@ -93,3 +96,19 @@ export function revokeOtherSessions(db: Db, userId: number, keepFamilyId: string
     : and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAtMs));
   db.update(refreshTokens).set({ revokedAtMs: nowMs }).where(condition).run();
 }
+
+/**
+ * Signing out: the session's family of refresh tokens is revoked and the
+ * sign-out audited, in one write transaction.
+ */
+export function signOut(db: Db, user: { id: number; sessionFamilyId: string; actor: Actor }, ipAddress: string, nowMs: number): void {
+  db.transaction(() => {
+    revokeFamily(db, user.sessionFamilyId, nowMs);
+    recordAudit(
+      db,
+      { action: 'auth.signed_out', actorUserId: user.id, objectType: 'user', objectId: user.id, regionCode: homeRegionCode(user.actor.grants), ipAddress },
+      nowMs,
+    );
+  }, { behavior: 'immediate' });
+}
+
