@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { KeyCheckError, writeSecretFileDurably } from './secrets.ts';
+import { createSecretFileOnce, KeyCheckError, writeSecretFileDurably } from './secrets.ts';
 
 /**
  * The network's checkpoint signing key (issue 17): Ed25519, kept beside the
@@ -73,17 +73,7 @@ function readStored(file: string): StoredKeys {
 export function loadCheckpointKeys(dataDirectory: string): CheckpointKeys {
   mkdirSync(dataDirectory, { recursive: true });
   const file = join(dataDirectory, checkpointKeyFileName);
-  if (!existsSync(file)) {
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeSecretFileDurably(temporary, JSON.stringify(freshStored()) + '\n');
-    try {
-      linkSync(temporary, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      rmSync(temporary, { force: true });
-    }
-  }
+  if (!existsSync(file)) createSecretFileOnce(file, JSON.stringify(freshStored()) + '\n');
   return fromStored(readStored(file));
 }
 

@@ -97,8 +97,18 @@ export function writeSecretFileDurably(path: string, content: string): void {
  * process created the file meanwhile: a reader never sees a half-written file.
  */
 function createSecretsFile(file: string): void {
+  createSecretFileOnce(file, secretsFileContent(generateSecrets()));
+}
+
+/**
+ * Writes `content` to a new private file `file` unless it exists: to a
+ * temporary file first (durably), then hard-linked into place, which fails if
+ * another process created the file meanwhile, so a reader never sees a
+ * half-written file and the first writer wins.
+ */
+export function createSecretFileOnce(file: string, content: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
-  writeSecretFileDurably(temporary, secretsFileContent(generateSecrets()));
+  writeSecretFileDurably(temporary, content);
   try {
     linkSync(temporary, file);
   } catch (error) {
