@@ -96,6 +96,32 @@ t.test(`${guesses} parallel wrong PINs at the counter: at most ${limit} evaluate
   t.same(network.row('SELECT pin_failed_attempts AS attempts FROM members WHERE id = ?', member.id), { attempts: 0 }, 'a right PIN resets the count');
 });
 
+t.test(`after a lock has run out, ${guesses} parallel wrong PINs lock again: the expired lock is cleared with its count`, async (t) => {
+  const network = await listeningNetwork(t);
+  const member = network.row("SELECT id, card_number AS card FROM members WHERE real_name = '罗春兰' ORDER BY id LIMIT 1");
+  const clerk = await HttpSession.signIn(network.base, demoPhone('clerk'));
+  const first = await placeBasket(network, clerk, String(member.card));
+  const firstStatuses = await Promise.all(wrongPins.map(async (pin) => (await clerk.fetch(`${first}/confirm`, { form: { pin } })).status));
+  t.same(tally(firstStatuses), { 422: limit - 1, 423: guesses - (limit - 1) }, 'the first round locks');
+
+  network.clock.advance(lockMs);
+  const againMs = network.clock.now();
+  const second = await placeBasket(network, clerk, String(member.card));
+  const answers = await Promise.all(wrongPins.map(async (pin) => {
+    const response = await clerk.fetch(`${second}/confirm`, { form: { pin } });
+    return { status: response.status, text: visibleText(await response.text()) };
+  }));
+  t.same(tally(answers.map((answer) => answer.status)), { 422: limit - 1, 423: guesses - (limit - 1) }, 'the second round is counted from one and locks at five again');
+  t.same(answers.filter((answer) => answer.status === 422).map((answer) => /还可以再试 (\d) 次/.exec(answer.text)?.[1]).sort(), ['1', '2', '3', '4']);
+  t.same(
+    network.row('SELECT pin_failed_attempts AS attempts, pin_locked_until_ms AS lockedUntil FROM members WHERE id = ?', member.id),
+    { attempts: limit, lockedUntil: againMs + lockMs },
+    'the database holds the new lock',
+  );
+  t.equal((await clerk.fetch(`${second}/confirm`, { form: { pin: demoRedemptionPin } })).status, 423, 'the right PIN waits for the new lock');
+  t.equal(network.row('SELECT status FROM redemptions WHERE id = ?', Number(/baskets\/(\d+)/.exec(second)?.[1])).status, 'held', 'nothing was paid');
+});
+
 t.test(`${guesses} parallel wrong elder PINs on the hours form lock only the remote channel; the elder still pays at the counter`, async (t) => {
   const network = await listeningNetwork(t);
   const elder = network.row("SELECT id, member_id AS memberId FROM elders WHERE real_name = '龙玉兰'");

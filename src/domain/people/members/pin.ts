@@ -274,7 +274,9 @@ function attemptInTransaction(context: PeopleContext, memberId: number, channel:
       const served = member.lockedUntil !== null && member.lockedUntil <= at;
       const attempt = (served ? 0 : member.attempts) + 1;
       const lockedByThisAttempt = attempt >= pinMaximumAttempts;
-      const lockedUntil = lockedByThisAttempt ? Math.max(member.lockedUntil ?? 0, at + pinLockDurationMs) : member.lockedUntil;
+      // A lock that has run out is cleared with the count it ended: writing it back would make every later guess
+      // look like the first after a lock, and the count would never reach the limit again.
+      const lockedUntil = lockedByThisAttempt ? Math.max(served ? 0 : member.lockedUntil ?? 0, at + pinLockDurationMs) : served ? null : member.lockedUntil;
       tx.update(members).set(channelSet(channel, attempt, lockedUntil)).where(eq(members.id, memberId)).run();
       return { ok: true as const, right: checked === null ? null : false, pinHash: member.pinHash, attempt, lockedUntil, lockedByThisAttempt, villageCode: member.villageCode };
     },
