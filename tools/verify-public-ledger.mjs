@@ -189,8 +189,14 @@ async function main() {
   }
   try {
     const checkpoints = checkSignatures(documents, options.keys);
+    // Without a signature nothing in the files is vouched for by the network: anyone can make a chain that links.
+    if (checkpoints.length === 0) throw new Bad(0, 'no signed checkpoint: nothing in these files is vouched for by the network\'s key');
     const result = await walk(lines, checkpoints);
     console.log(`OK: ${result.headSeq} transfers, every hash link holds; ${checkpoints.length} signed checkpoints verified and on the chain`);
+    const signedSeq = checkpoints[checkpoints.length - 1].seq;
+    if (result.headSeq > signedSeq) {
+      console.log(`unsigned ${signedSeq + 1}-${result.headSeq}: ${result.headSeq - signedSeq} transfers after the last signed checkpoint are linked but not yet signed (the next checkpoint signs them); the figures below include them`);
+    }
     console.log(`head ${result.headSeq} public hash ${result.headHash}`);
     console.log(`public key ${options.keys[0] ?? documents[0].publicKey}`);
     for (const county of [...result.counties.keys()].sort()) {

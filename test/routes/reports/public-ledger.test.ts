@@ -84,13 +84,22 @@ t.test('the page\'s steps, followed literally by a signed-out user, end in OK wi
   t.same(totals, rows, 'the verifier prints the same county figures as the page');
 
   // The --url form downloads the same files.
-  const pinned = await verifier(directory, [...command.slice(1), '--key', app.checkpointKeys.publicKey]);
+  t.same(command.slice(-2), ['--key', app.checkpointKeys.publicKey], 'the command on the page pins the key the page shows');
+  const unpinned = command.slice(1, -2);
+  const pinned = await verifier(directory, [...unpinned, '--key', app.checkpointKeys.publicKey]);
   t.equal(pinned.code, 0, 'pinning the published key: OK');
   const otherKey = generateCheckpointKeys().publicKey;
-  const wrongPin = await verifier(directory, [...command.slice(1), '--key', otherKey]);
+  const wrongPin = await verifier(directory, [...unpinned, '--key', otherKey]);
   t.equal(wrongPin.code, 1);
   t.match(wrongPin.out, /^BAD at sequence \d+: checkpoint signed by a key other than the pinned one/, 'a checkpoint under another key fails against a pinned key');
-  const byUrl = await verifier(directory, ['verify-public-ledger.mjs', '--url', base]);
+  // A chain anyone could have made: the same links with no signed checkpoint is refused, pinned key or not.
+  writeFileSync(join(directory, 'unsigned.json'), JSON.stringify({ format: 'silver-hours/checkpoints/1', publicKey: app.checkpointKeys.publicKey, retiredPublicKeys: [], checkpoints: [] }));
+  for (const extra of [[], ['--key', app.checkpointKeys.publicKey]]) {
+    const unsigned = await verifier(directory, [unpinned[0]!, unpinned[1]!, 'unsigned.json', ...extra]);
+    t.equal(unsigned.code, 1, 'no signed checkpoint: not OK');
+    t.match(unsigned.out, /^BAD at sequence 0: no signed checkpoint/);
+  }
+  const byUrl = await verifier(directory, ['verify-public-ledger.mjs', '--url', base, '--key', app.checkpointKeys.publicKey]);
   t.equal(byUrl.code, 0, byUrl.out);
   t.equal(byUrl.out, result.out);
   const gz = Buffer.from(await (await fetch(`${base}/transparency/chain`)).arrayBuffer());
@@ -160,9 +169,11 @@ t.test('a consistent rewrite of the public chain is caught by the signed checkpo
   const directory = await publicFiles(copy, app.checkpointKeys);
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   writeFileSync(join(directory, 'saved-checkpoints.json'), saved);
-  // Without any signed checkpoint the rewritten chain would pass: the links alone hold.
+  // The links alone hold, so without a signed checkpoint the verifier vouches for nothing: it refuses.
   writeFileSync(join(directory, 'no-checkpoints.json'), JSON.stringify({ ...JSON.parse(saved), checkpoints: [] }));
-  t.equal((await verifier(directory, ['verify-public-ledger.mjs', 'chain.ndjson', 'no-checkpoints.json'])).code, 0, 'the links alone do not reveal it');
+  const unsigned = await verifier(directory, ['verify-public-ledger.mjs', 'chain.ndjson', 'no-checkpoints.json']);
+  t.equal(unsigned.code, 1, 'no signed checkpoint: not OK');
+  t.match(unsigned.out, /^BAD at sequence 0: no signed checkpoint/);
   const result = await verifier(directory, ['verify-public-ledger.mjs', 'chain.ndjson', 'saved-checkpoints.json']);
   t.equal(result.code, 1, result.out);
   t.match(result.out, `BAD at sequence ${checkpointSeq}: the chain differs from a signed checkpoint`);
