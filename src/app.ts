@@ -13,7 +13,7 @@ import { generateCheckpointKeys, type CheckpointKeys } from './lib/checkpoint-ke
 import { installJobs, type JobsOptions } from './jobs/index.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
-import { installErrorPages } from './plugins/errors.ts';
+import { answerMalformedAddress, installErrorPages } from './plugins/errors.ts';
 import { installGroupCommit } from './plugins/group-commit.ts';
 import { HttpProblem } from './plugins/http-errors.ts';
 import { installRendering } from './plugins/render.ts';
@@ -181,6 +181,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Requests that arrive while the server shuts down get our localized 503 page (below), not Fastify's JSON.
     return503OnClosing: false,
     routerOptions: { querystringParser: parseQueryString },
+    // A malformed %-escape or an over-long path parameter: our 404 page, not Fastify's English JSON.
+    frameworkErrors: answerMalformedAddress,
     // Route schemas (TypeBox, src/lib/form-schema.ts): every refused field is reported so the form marks them all
     // (bodies are small: bodyLimit above); `messageKey` is an annotation naming the sentence shown for a field.
     ajv: { customOptions: { allErrors: true, keywords: ['messageKey'] } },

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isDiskFull } from '../db/failures.ts';
 import { HttpProblem, SignInRequired } from './http-errors.ts';
 import { localReturnPath } from '../lib/return-path.ts';
+import { translator } from '../i18n/index.ts';
 
 /** Framework error codes shown to users as a plain sentence instead of an English technical message. */
 const messageKeyByCode: Record<string, { status: number; key: string }> = {
@@ -93,4 +94,18 @@ export function installErrorPages(app: FastifyInstance): void {
     request.log.error({ err: error, reference }, 'request failed');
     return renderProblem(request, reply, 500, 'errors.server.message', { reference }, reference);
   });
+}
+
+/**
+ * Addresses the router refuses before any hook runs (a malformed %-escape, a
+ * path parameter longer than any id): a short page in both languages instead
+ * of Fastify's English JSON. No hook has run, so it is built here, plain.
+ */
+export function answerMalformedAddress(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const zh = translator('zh-CN');
+  const en = translator('en');
+  const body = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">`
+    + `<title>${zh('errors.notFound.title')}</title></head><body><main><h1>${zh('errors.notFound.title')}</h1>`
+    + `<p>${zh('errors.notFound.message')}</p><p lang="en">${en('errors.notFound.message')}</p><p><a href="/">${zh('errors.backHome')} · <span lang="en">${en('errors.backHome')}</span></a></p></main></body></html>`;
+  void reply.code(404).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(body);
 }

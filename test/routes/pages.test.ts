@@ -225,3 +225,15 @@ t.test('a clerk sees their partner site by name once it exists', async (t) => {
   t.match(visibleText((await clerk.get('/')).body), '站点：旺溪村爱心超市');
   t.match(visibleText((await clerk.get('/account')).body), '站点：旺溪村爱心超市');
 });
+
+t.test('addresses the router refuses (a broken %-escape, an over-long id) answer the 404 page in Chinese, not English JSON', async (t) => {
+  const { app } = await createTestApp();
+  t.teardown(() => app.close());
+  for (const url of ['/members/%E0%A4%A', `/members/${'1'.repeat(500)}`]) {
+    const response = await app.inject({ url });
+    t.equal(response.statusCode, 404, url.slice(0, 30));
+    t.match(String(response.headers['content-type']), 'text/html');
+    t.match(visibleText(response.body), '找不到这个页面');
+    t.notMatch(response.body, 'FST_ERR');
+  }
+});
