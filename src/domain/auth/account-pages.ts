@@ -7,7 +7,7 @@ import type { Secrets } from '../../lib/secrets.ts';
 import { canManageAccounts, signInLockOfAccount, type AccountRole, type AccountSummary } from './accounts.ts';
 import { isSignInLocked, type SignInLock } from './throttle.ts';
 import { passwordMaximumLength, passwordMinimumLength } from './passwords.ts';
-import { siteRegionPath, type NewAccount, type RoleScope } from './staff.ts';
+import { accountsRoleRefusal, siteRegionPath, type AccountsRoleRefusal, type NewAccount, type RoleScope } from './staff.ts';
 import { present } from '../../lib/assert.ts';
 
 /**
@@ -61,6 +61,13 @@ export function accountRolesView(db: Db, actor: Actor, account: AccountSummary):
     const inScope = path !== null && authorize(actor, canManageAccounts, { regionPath: path }) !== null;
     return { ...role, mayRevoke: inScope && (!staffRole || isAdmin) };
   });
+}
+
+/** The choices of the new-account form (roles, then regions and sites), for an actor who manages accounts; the 403 refusal otherwise. */
+export function newAccountChoices(db: Db, actor: Actor, locale: string): { ok: true; roleChoices: Role[]; scopeChoices: ScopeChoice[] } | AccountsRoleRefusal {
+  const denied = accountsRoleRefusal(actor);
+  if (denied) return denied;
+  return { ok: true, roleChoices: grantRoleChoices(actor), scopeChoices: grantScopeChoices(db, actor, locale) };
 }
 
 /** One account's page: its roles (which the actor may revoke), whether it is the actor's own, its sign-in lock now, and the grant form's choices. */

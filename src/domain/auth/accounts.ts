@@ -4,7 +4,7 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { authorize, permission, regionScopes, type Actor, type Role } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { hashPassword, passwordMaximumLength, passwordMinimumLength } from './passwords.ts';
-import { canGrantRoles } from './staff.ts';
+import { accountsRoleRefusal, canGrantRoles, type AccountsRoleRefusal } from './staff.ts';
 import { findUser, findUserByPhone, homeRegionCode, grantsOf, insertUser } from './users.ts';
 import type { Secrets } from '../../lib/secrets.ts';
 import { signInPhoneKey } from './sign-in.ts';
@@ -81,11 +81,13 @@ const userColumns = `u.id, u.display_name AS displayName, u.phone, u.status, u.m
 
 /**
  * Accounts in the actor's scope, newest first, filtered by a name or the
- * last digits of a phone, and by role. Empty when the actor may not manage accounts.
+ * last digits of a phone, and by role. The 403 refusal when the actor may not manage accounts.
  */
-export function listAccounts(db: Db, actor: Actor, options: { query: string; role: Role | ''; page: number; pageSize: number }): { items: AccountSummary[]; total: number; page: number; pageCount: number } {
+export function listAccounts(db: Db, actor: Actor, options: { query: string; role: Role | ''; page: number; pageSize: number }): { ok: true; items: AccountSummary[]; total: number; page: number; pageCount: number } | AccountsRoleRefusal {
+  const denied = accountsRoleRefusal(actor);
+  if (denied) return denied;
   const scopes = regionScopes(actor, canManageAccounts);
-  if (scopes.length === 0) return { items: [], total: 0, page: 1, pageCount: 1 };
+  if (scopes.length === 0) return { ok: true, items: [], total: 0, page: 1, pageCount: 1 };
   const conditions = [`u.id IN (SELECT user_id FROM (${placesSql}) WHERE ${scopes.map(() => 'path LIKE ?').join(' OR ')})`];
   const args: unknown[] = scopes.map((scope) => `${scope}%`);
   const query = options.query.trim();
@@ -108,7 +110,7 @@ export function listAccounts(db: Db, actor: Actor, options: { query: string; rol
   const rows = db.$client
     .prepare(`SELECT ${userColumns} FROM users u WHERE ${where} ORDER BY u.id DESC LIMIT ? OFFSET ?`)
     .all(...args, options.pageSize, (page - 1) * options.pageSize) as Parameters<typeof summarize>[1];
-  return { items: summarize(db, rows), total, page, pageCount };
+  return { ok: true, items: summarize(db, rows), total, page, pageCount };
 }
 
 /**
@@ -116,7 +118,9 @@ export function listAccounts(db: Db, actor: Actor, options: { query: string; rol
  * their area (any of its places is inside the actor's scope); an account with
  * no place at all only to an administrator.
  */
-export function findAccount(db: Db, actor: Actor, userId: number): { ok: true; account: AccountSummary } | { ok: false; reason: 'not_found' | 'not_allowed' } {
+export function findAccount(db: Db, actor: Actor, userId: number): { ok: true; account: AccountSummary } | { ok: false; reason: 'not_found' | 'not_allowed' } | AccountsRoleRefusal {
+  const denied = accountsRoleRefusal(actor);
+  if (denied) return denied;
   const row = db.$client.prepare(`SELECT ${userColumns} FROM users u WHERE u.id = ?`).get(userId) as Parameters<typeof summarize>[1][number] | undefined;
   if (!row) return { ok: false, reason: 'not_found' };
   const places = accountPlaces(db, userId);
@@ -216,7 +220,7 @@ export function liftSignInLock(
   userId: number,
   ipAddress: string,
   nowMs: number,
-): { ok: true } | { ok: false; reason: 'not_found' | 'not_allowed' | 'not_locked' } {
+): { ok: true } | { ok: false; reason: 'not_found' | 'not_allowed' | 'not_locked' } | AccountsRoleRefusal {
   const found = findAccount(db, actor, userId);
   if (!found.ok) return found;
   const user = present(findUser(db, userId), 'an account found a moment ago exists (accounts are never deleted)');

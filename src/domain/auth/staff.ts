@@ -106,8 +106,25 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
   );
 }
 
+/** The refusal of someone who holds none of the roles that manage staff accounts: the 403 page, whatever the account or form. */
+export interface AccountsRoleRefusal {
+  ok: false;
+  reason: 'forbidden';
+}
+
+/**
+ * Null when the actor holds a role that manages staff accounts (whatever
+ * their scope); otherwise the refusal every such actor gets. Each accounts
+ * function a staff page calls checks it first, then the account's scope
+ * (outside it: exactly like a missing account), issue 15.
+ */
+export function accountsRoleRefusal(actor: Actor | null): AccountsRoleRefusal | null {
+  return authorize(actor, canGrantRoles) ? null : { ok: false, reason: 'forbidden' };
+}
+
 export type CreateAccountResult =
   | { ok: true; userId: number; replayed?: boolean }
+  | AccountsRoleRefusal
   | { ok: false; reason: GrantRefusal | 'phone_invalid' | PhoneRefusal | 'name_missing' | 'name_invalid' | 'password_too_short' | 'key_conflict' };
 
 export interface NewAccount {
@@ -157,6 +174,8 @@ export async function createAccountByStaff(
   nowMs: number,
   idempotencyKey: string | null = null,
 ): Promise<CreateAccountResult> {
+  const denied = accountsRoleRefusal(granter);
+  if (denied) return denied;
   const phone = normalizePhone(input.phone);
   const once = idempotencyKey && phone ? accountKey(idempotencyKey, phone, input) : null;
   const earlier = once ? replayOf<CreateAccountResult>(db, once, granter.userId) : null;

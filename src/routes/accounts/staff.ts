@@ -1,16 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roles, type Role } from '../../domain/access/authorize.ts';
-import {
-  accountPage, grantRoleChoices, grantScopeChoices, readGrantScope, readNewAccountForm, temporaryPasswordProblem,
-} from '../../domain/auth/account-pages.ts';
-import { canManageAccounts, findAccount, liftSignInLock, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
-import { createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole } from '../../domain/auth/staff.ts';
+import { accountPage, newAccountChoices, readGrantScope, readNewAccountForm, temporaryPasswordProblem } from '../../domain/auth/account-pages.ts';
+import { findAccount, liftSignInLock, listAccounts, type AccountSummary } from '../../domain/auth/accounts.ts';
+import { accountsRoleRefusal, createAccountByStaff, grantRole, resetPasswordByStaff, revokeRole } from '../../domain/auth/staff.ts';
 import { phoneRefusalsPerHour } from '../../domain/auth/phone-in-use.ts';
 import { idempotencyConflictKey, readIdempotencyKey } from '../../domain/kernel/idempotency.ts';
 import { Form, IdParams, type Static } from '../../lib/form-schema.ts';
 import { newIdempotencyKey } from '../../lib/forms.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
-import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import { forbidden, HttpProblem, notFound } from '../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 
 const ListQuery = Form.object({ q: Form.optional(Form.text(200)), role: Form.optional(Form.text(40)), page: Form.optional(Form.integer(1, 1_000_000)) });
@@ -47,17 +45,26 @@ function translated(request: FastifyRequest, errors: Record<string, string>): Re
   return Object.fromEntries(Object.entries(errors).map(([name, messageKey]) => [name, request.t(messageKey)]));
 }
 
+/**
+ * The account of an account page: the role first (the 403 page, whatever the
+ * address holds), then the address's shape, then the account in the actor's scope.
+ */
 function loadAccount(app: FastifyInstance, request: FastifyRequest<{ Params: Static<typeof IdParams> }>): AccountSummary {
+  const actor = request.requireUser().actor;
+  if (accountsRoleRefusal(actor)) throw forbidden();
   shapeProblems(request, {}, 'accounts.error.not_found'); // throws the 404 of a malformed id; a refused form is the caller's to show
-  const found = findAccount(app.db, request.requireUser().actor, request.params.id);
+  const found = findAccount(app.db, actor, request.params.id);
+  if (!found.ok && found.reason === 'forbidden') throw forbidden();
   // An account outside the scope is answered exactly like a missing one (issue 12 item 7).
   if (!found.ok) throw notFound('accounts.error.not_found');
   return found.account;
 }
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: CreateForm, status = 200) {
-  const actor = request.requireUser().actor;
-  return reply.page('pages/accounts/staff/new', { form, roleChoices: grantRoleChoices(actor), scopeChoices: grantScopeChoices(app.db, actor, request.locale) }, { titleKey: 'accounts.new.title', status });
+  // Every answer of the new-account form comes through here: an actor who manages no accounts gets the 403 page first.
+  const choices = newAccountChoices(app.db, request.requireUser().actor, request.locale);
+  if (!choices.ok) throw forbidden();
+  return reply.page('pages/accounts/staff/new', { form, roleChoices: choices.roleChoices, scopeChoices: choices.scopeChoices }, { titleKey: 'accounts.new.title', status });
 }
 
 interface ShowOptions {
@@ -89,22 +96,21 @@ async function showAccount(app: FastifyInstance, request: FastifyRequest, reply:
 function registerListAndCreateRoutes(app: RouteApp): void {
   // ---- list ----
   app.get('/accounts', { schema: { querystring: ListQuery } }, async (request, reply) => {
-    request.authorize(canManageAccounts);
     const user = request.requireUser();
     const query = (request.query.q ?? '').slice(0, 40);
     const role = (roles as readonly string[]).includes(request.query.role ?? '') ? (request.query.role as Role) : '';
     const result = listAccounts(app.db, user.actor, { query, role, page: request.query.page ?? 1, pageSize: 30 });
+    if (!result.ok) throw forbidden();
     return reply.page('pages/accounts/staff/index', { query, role, roles, result, created: '' }, { titleKey: 'accounts.title' });
   });
 
   app.get('/accounts/new', async (request, reply) => {
-    request.authorize(canManageAccounts);
     return showNew(app, request, reply, emptyCreate());
   });
 
   app.post('/accounts', { schema: { body: CreateAccountForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canManageAccounts);
     const user = request.requireUser();
+    // A refused shape or form is shown by showNew, which refuses an actor without the role first (403).
     // A form without a key (sent by hand) is done without the replay protection; the page always sends one.
     const key = readIdempotencyKey(request.body);
     const typed = typedValues(request.body);
@@ -119,6 +125,7 @@ function registerListAndCreateRoutes(app: RouteApp): void {
     if (!checked.ok) return showNew(app, request, reply, { values, errors: translated(request, checked.errors), message: request.t('accounts.error.summary') }, 422);
     const result = await createAccountByStaff(app.db, user.actor, checked.account, request.ip, app.clock(), key);
     if (!result.ok) {
+      if (result.reason === 'forbidden') throw forbidden();
       if (result.reason === 'not_allowed') throw new HttpProblem(403, 'accounts.error.grant_not_allowed');
       // The key was used for another account: a new form (new key) with what was typed.
       if (result.reason === 'key_conflict') return showNew(app, request, reply, { values: { ...values, idempotencyKey: newIdempotencyKey() }, errors: {}, message: request.t(idempotencyConflictKey) }, 409);
@@ -133,12 +140,10 @@ function registerListAndCreateRoutes(app: RouteApp): void {
 /** One account: its page, and granting and revoking its roles. */
 function registerRoleRoutes(app: RouteApp): void {
   app.get('/accounts/:id', accountRoute, async (request, reply) => {
-    request.authorize(canManageAccounts);
     return showAccount(app, request, reply, loadAccount(app, request));
   });
 
   app.post('/accounts/:id/roles', { ...accountRoute, schema: { ...accountRoute.schema, body: GrantForm } }, async (request, reply) => {
-    request.authorize(canManageAccounts);
     const account = loadAccount(app, request);
     const typed = typedValues(request.body);
     const values = { role: typed.role ?? '', scope: typed.scope ?? '' };
@@ -155,7 +160,6 @@ function registerRoleRoutes(app: RouteApp): void {
   });
 
   app.post('/accounts/:id/revoke', { ...accountRoute, schema: { ...accountRoute.schema, body: RevokeForm } }, async (request, reply) => {
-    request.authorize(canManageAccounts);
     const account = loadAccount(app, request);
     // The role is named by its id, and must be one of this account's roles (never trust the id alone).
     const roleId = shapeProblems(request).length > 0 ? undefined : request.body.role_id;
@@ -173,18 +177,17 @@ function registerRoleRoutes(app: RouteApp): void {
 /** One account's sign-in: lifting its lock and resetting its password. */
 function registerSignInRoutes(app: RouteApp): void {
   app.post('/accounts/:id/unlock', accountRoute, async (request, reply) => {
-    request.authorize(canManageAccounts);
     const account = loadAccount(app, request);
     const result = liftSignInLock(app.db, app.secrets, request.requireUser().actor, account.id, request.ip, app.clock());
     if (!result.ok) {
       if (result.reason === 'not_locked') return showAccount(app, request, reply, account, { lockError: request.t('accounts.error.not_locked'), status: 409 });
+      if (result.reason === 'forbidden') throw forbidden();
       throw result.reason === 'not_found' ? notFound('accounts.error.not_found') : new HttpProblem(403, 'accounts.error.not_allowed');
     }
     return reply.seeOther(`/accounts/${account.id}?done=unlocked`);
   });
 
   app.post('/accounts/:id/password', { ...accountRoute, schema: { ...accountRoute.schema, body: ResetForm } }, async (request, reply) => {
-    request.authorize(canManageAccounts);
     const account = loadAccount(app, request);
     const shape = shapeProblems(request);
     if (shape.length > 0) return showAccount(app, request, reply, account, { passwordError: problemsToForm(request.t, shape).summary.join(' '), status: 422 });

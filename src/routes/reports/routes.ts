@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
-import { authorize, regionScopes, type Permission } from '../../domain/access/authorize.ts';
+import type { Permission } from '../../domain/access/authorize.ts';
+import { mayEditTargets, reportBreadcrumb, reportRegion, reportRoleRefusal, reportRoot, targetsEditorRefusal } from '../../domain/reports/access.ts';
+import { firstProblem, type Refusal } from '../../domain/kernel/outcome.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
 import type { DashboardCache, DashboardEntry } from '../../domain/reports/dashboard-cache.ts';
@@ -22,8 +24,7 @@ import { HttpProblem } from '../../plugins/http-errors.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { shapeProblems, typedValues } from '../../plugins/forms.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
-import { canEditTargets, canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
-import { codeOfPath } from '../../domain/regions/path.ts';
+import { canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
 import { present } from '../../lib/assert.ts';
 
 
@@ -58,33 +59,27 @@ const requestRefreshLimit = 20_000;
 
 type FastifyApp = RouteApp;
 
+/** A refusal of the reports domain as the app's problem page (403 or 404). */
+function refuse(refusal: Refusal): never {
+  const problem = firstProblem(refusal);
+  throw new HttpProblem(refusal.status, problem.code, problem.params);
+}
+
+/** The region of a report's address: the role first (403 whatever the address), then its shape, then the region in the actor's scope. */
 function loadRegion(reader: ReportReader, request: FastifyRequest<{ Params: Static<typeof ReportParams> }>, permissionNeeded: Permission = canViewReports): RegionNode {
+  const actor = request.requireUser().actor;
+  const denied = reportRoleRefusal(actor, permissionNeeded);
+  if (denied) refuse(denied);
   // A malformed code is a missing report (shapeProblems throws the 404); a query of the wrong shape is a 400.
   if (shapeProblems(request, {}, 'reports.error.notFound').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
-  const region = reader.region(request.params.code);
-  if (!region) throw new HttpProblem(404, 'reports.error.notFound');
-  const user = request.requireUser();
-  if (!authorize(user.actor, permissionNeeded, { regionPath: region.path })) {
-    // Signed in with a reporting role, but the region is elsewhere: say so plainly.
-    if (authorize(user.actor, permissionNeeded)) throw new HttpProblem(403, 'reports.error.outOfScope');
-    request.authorize(permissionNeeded, { regionPath: region.path });
-  }
-  return region;
+  const region = reportRegion(reader, actor, request.params.code, permissionNeeded);
+  if (!region.ok) refuse(region);
+  return region.value;
 }
 
 function breadcrumb(reader: ReportReader, request: FastifyRequest, region: RegionNode, permissionNeeded: Permission = canViewReports) {
-  const user = request.requireUser();
-  return reader.ancestors(region).map((ancestor) => ({
-    code: ancestor.code,
-    name: regionDisplayName(ancestor, request.locale),
-    linked: authorize(user.actor, permissionNeeded, { regionPath: ancestor.path }) !== null,
-  }));
-}
-
-function rootFor(request: FastifyRequest, permissionNeeded: Permission): string | undefined {
-  const user = request.requireUser();
-  const scopes = regionScopes(user.actor, permissionNeeded);
-  return scopes[0] === undefined ? undefined : codeOfPath(scopes[0]);
+  return reportBreadcrumb(reader, request.requireUser().actor, region, permissionNeeded)
+    .map(({ node, linked }) => ({ code: node.code, name: regionDisplayName(node, request.locale), linked }));
 }
 
 /** What every reports handler shares: the connection, the bounded refresh before a read, the month and period of a query. */
@@ -128,11 +123,8 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
     },
     /** The top office: an administrator whose scope is a root region (the province). */
     requireTopOffice(request: FastifyRequest): void {
-      request.authorize(canEditTargets);
-      const root = rootFor(request, canEditTargets);
-      const rootRegion = root ? new ReportReader(sqlite).region(root) : undefined;
-      if (!rootRegion || rootRegion.parentCode !== null) throw new HttpProblem(403, 'reports.error.outOfScope');
-      request.authorize(canEditTargets, { regionPath: rootRegion.path });
+      const denied = targetsEditorRefusal(new ReportReader(sqlite), request.requireUser().actor);
+      if (denied) refuse(denied);
     },
   };
   return kit;
@@ -142,18 +134,16 @@ type ReportsKit = ReturnType<typeof reportsKit>;
 /** The way in: each role is sent to the dashboard or the visit coverage of its own region. */
 function registerEntryRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports', async (request, reply) => {
-    request.authorize(canViewReports);
-    const root = rootFor(request, canViewReports);
-    if (!root) throw new HttpProblem(403, 'reports.error.outOfScope');
-    return reply.seeOther(`/reports/${root}`);
+    const root = reportRoot(request.requireUser().actor, canViewReports);
+    if (!root.ok) refuse(root);
+    return reply.seeOther(`/reports/${root.value}`);
   });
 
   // The navigation entry for the visit coverage report: coordinators have no dashboard, so they need a way in.
   app.get('/reports/visits', async (request, reply) => {
-    request.authorize(canViewVisitCoverage);
-    const root = rootFor(request, canViewVisitCoverage);
-    if (!root) throw new HttpProblem(403, 'reports.error.outOfScope');
-    return reply.seeOther(`/reports/${root}/visits`);
+    const root = reportRoot(request.requireUser().actor, canViewVisitCoverage);
+    if (!root.ok) refuse(root);
+    return reply.seeOther(`/reports/${root.value}/visits`);
   });
 }
 
@@ -179,7 +169,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     return reply.page('pages/reports/dashboard', {
       dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours: (minutes: number) => durationText(t, minutes), cell: (value: Cell) => cellText(t, value), percent, summaryFigures, figureValue, balanceRows, currentColumn,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
-      behind: kit.behind, canEditTargets: authorize(user.actor, canEditTargets) !== null, name,
+      behind: kit.behind, canEditTargets: mayEditTargets(user.actor), name,
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
   });
 

@@ -3,7 +3,7 @@ import { importBatches, importRows } from '../../../db/schema/people.ts';
 import { decryptBytes, encryptBytes, sha256Hex } from '../../../lib/crypto.ts';
 import { allowsRegion, grantsFor, regionScopes } from '../../access/authorize.ts';
 import { canImportRosters } from './permissions.ts';
-import { findRegion, pageWindow, prepared, failure, nowMs, success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
+import { findRegion, pageWindow, prepared, failure, nowMs, roleRefusal, success, type Actor, type Outcome, type PeopleContext, type Refusal } from '../members/context.ts';
 import { findDuplicateElder, insertElder } from '../elders/register.ts';
 import { duplicateRefusalsPerHour, findDuplicateMember, registrationLimitReached, registrationLimitRefusal } from '../members/identity.ts';
 import { insertMemberRow } from '../members/register.ts';
@@ -60,6 +60,16 @@ function batchInScope(context: PeopleContext, actor: Actor, batchId: number): { 
   return { ok: true, batch };
 }
 
+/**
+ * Null when the actor holds a role that imports rosters; otherwise the 403
+ * page's refusal, the same whatever batch or file is asked about. Every
+ * function of this module a page calls checks it first; the batch pages call
+ * it themselves before they read a malformed address (issue 15).
+ */
+export function importRoleRefusal(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canImportRosters);
+}
+
 export interface UploadInput {
   kind: RosterKind;
   fileName: string;
@@ -72,6 +82,8 @@ export interface UploadInput {
  * batch, so a re-import can never create anything twice.
  */
 export async function uploadRoster(context: PeopleContext, actor: Actor, input: UploadInput): Promise<Outcome<BatchSummary>> {
+  const denied = importRoleRefusal(actor);
+  if (denied) return denied;
   const scopeRegionCode = actorScopeRegion(context, actor);
   if (!scopeRegionCode) return failure(403, { code: 'people.error.no_scope' });
   const fileSha256 = sha256Hex(input.file);
@@ -126,6 +138,8 @@ export interface BatchDetail extends BatchSummary {
 
 /** A batch with one page of its row errors (sorted by row), for the page that polls it. */
 export function getImportBatch(context: PeopleContext, actor: Actor, batchId: number, errorPage = 1, errorPageSize = 100): Outcome<BatchDetail> {
+  const denied = importRoleRefusal(actor);
+  if (denied) return denied;
   const found = batchInScope(context, actor, batchId);
   if (!found.ok) return failure(found.status, { code: 'people.error.import_not_found' });
   // The one paging rule: a page such as 2.79e+234 becomes a finite page (an offset SQLite refuses is a 500).
@@ -157,6 +171,8 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * that became a duplicate since the check is skipped, never doubled.
  */
 export function startImport(context: PeopleContext, actor: Actor, batchId: number): Outcome<{ batchId: number; done: Promise<BatchSummary> }> {
+  const denied = importRoleRefusal(actor);
+  if (denied) return denied;
   const found = batchInScope(context, actor, batchId);
   if (!found.ok) return failure(found.status, { code: 'people.error.import_not_found' });
   const claimed = context.db
@@ -237,6 +253,8 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
 
 /** Batches in the actor's scope, newest first. */
 export function listImportBatches(context: PeopleContext, actor: Actor, limit = 20): Outcome<BatchSummary[]> {
+  const denied = importRoleRefusal(actor);
+  if (denied) return denied;
   const scope = regionScopes(actor, canImportRosters);
   if (scope.length === 0) return failure(403, { code: 'people.error.no_scope' });
   const batches = context.db.select().from(importBatches).orderBy(sql`${importBatches.id} DESC`).limit(200).all();

@@ -1,5 +1,9 @@
 import ExcelJS from 'exceljs';
 import { headerText, rosterColumns, type RosterKind } from './columns.ts';
+import { importRoleRefusal } from './batch.ts';
+import { canImportRosters } from './permissions.ts';
+import { villageChoices } from '../members/choices.ts';
+import { success, type Actor, type Outcome, type PeopleContext } from '../members/context.ts';
 
 export interface TemplateVillage {
   code: string;
@@ -25,6 +29,13 @@ const instructions: Record<RosterKind, string[]> = {
     '6. 失能、半失能、重残属于敏感健康信息，须取得单独同意，“健康信息单独同意”一列填“是”。 Health categories need a separate consent: write 是 (yes).',
   ],
 };
+
+/** The villages a template lists: those the actor may import into; the 403 for an actor who imports nothing. */
+export function rosterTemplateVillages(context: PeopleContext, actor: Actor): Outcome<TemplateVillage[]> {
+  const denied = importRoleRefusal(actor);
+  if (denied) return denied;
+  return success(villageChoices(context, actor, 'zh-CN', canImportRosters).map((village) => ({ code: village.code, name: `${village.township} ${village.name}`.trim() })));
+}
 
 /** The .xlsx template for a roster, with an instructions sheet and the villages the user may import into. */
 export async function rosterTemplate(kind: RosterKind, villages: readonly TemplateVillage[] = []): Promise<Buffer> {

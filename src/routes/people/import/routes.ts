@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { getImportBatch, listImportBatches, startImport, uploadRoster } from '../../../domain/people/import/batch.ts';
+import { getImportBatch, importRoleRefusal, listImportBatches, startImport, uploadRoster } from '../../../domain/people/import/batch.ts';
 import { rosterColumns, type RosterKind } from '../../../domain/people/import/columns.ts';
-import { rosterTemplate } from '../../../domain/people/import/template.ts';
-import { canImportRosters } from '../../../domain/people/import/permissions.ts';
-import { villageChoices } from '../../../domain/people/members/choices.ts';
+import { rosterTemplate, rosterTemplateVillages } from '../../../domain/people/import/template.ts';
 import { Form, IdParams, type Static } from '../../../lib/form-schema.ts';
 import { shapeProblems } from '../../../plugins/forms.ts';
 import { HttpProblem } from '../../../plugins/http-errors.ts';
@@ -27,7 +25,14 @@ async function showIndex(app: FastifyInstance, request: FastifyRequest, reply: F
   return reply.page('pages/people/import/index', { form, batches: batches.value }, { titleKey: 'import.title', status });
 }
 
+/** The role first (the 403 whatever the address holds), then the address's shape, then the batch in the actor's scope. */
+function checkImportRole(request: FastifyRequest): void {
+  const denied = importRoleRefusal(request.requireUser().actor);
+  if (denied) refuse(denied);
+}
+
 function loadBatch(app: FastifyInstance, request: FastifyRequest<{ Params: Static<typeof IdParams> }>, errorPage = 1) {
+  checkImportRole(request);
   if (shapeProblems(request, {}, 'people.error.import_not_found').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
   const result = getImportBatch(peopleContext(app), request.requireUser().actor, request.params.id, errorPage);
   if (!result.ok) refuse(result);
@@ -37,23 +42,22 @@ function loadBatch(app: FastifyInstance, request: FastifyRequest<{ Params: Stati
 /** The import page: the batches so far, the roster templates and the upload of a roster. */
 function registerUploadRoutes(app: RouteApp): void {
   app.get('/import', async (request, reply) => {
-    request.authorize(canImportRosters);
     return showIndex(app, request, reply, { kind: 'members', error: '' });
   });
 
   app.get('/import/template/:kind', { schema: { params: TemplateParams }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canImportRosters);
-    shapeProblems(request); // another kind: the 404 page
+    const villages = rosterTemplateVillages(peopleContext(app), request.requireUser().actor);
+    if (!villages.ok) refuse(villages);
+    shapeProblems(request); // another kind: the 404 page (after the role)
     const kind = request.params.kind;
-    const villages = villageChoices(peopleContext(app), request.requireUser().actor, 'zh-CN', canImportRosters).map((village) => ({ code: village.code, name: `${village.township} ${village.name}`.trim() }));
-    const file = await rosterTemplate(kind, villages);
+    const file = await rosterTemplate(kind, villages.value);
     reply.header('Content-Disposition', `attachment; filename="${kind}-template.xlsx"; filename*=UTF-8''${encodeURIComponent(kind === 'members' ? '成员名册模板.xlsx' : '特殊困难老人名册模板.xlsx')}`);
     reply.header('Cache-Control', 'no-store');
     return reply.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(file);
   });
 
   app.post('/import', { bodyLimit: maximumUploadBytes + 64 * 1024, schema: { body: UploadForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canImportRosters);
+    // A refused shape is shown on the index page, whose list of batches refuses an actor without the role first (403).
     const kind = shapeProblems(request).length > 0 ? null : request.body.kind ?? null;
     const file = uploadedFile(request.body, 'file');
     const formKind = kind ?? 'members';
@@ -73,20 +77,18 @@ function registerUploadRoutes(app: RouteApp): void {
 /** One batch: its page, its progress while it runs, and starting the import. */
 function registerBatchRoutes(app: RouteApp): void {
   app.get('/import/:id', batchRoute, async (request, reply) => {
-    request.authorize(canImportRosters);
     const batch = loadBatch(app, request, request.query.page ?? 1);
     const columns = Object.fromEntries(rosterColumns[batch.kind].map((column) => [column.key, request.locale === 'en' ? column.en : column.zh]));
     return reply.page('pages/people/import/show', { batch, columns, same: Boolean(request.query.same), startError: '' }, { titleKey: 'import.show.title', titleVariables: { file: batch.fileName } });
   });
 
   app.get('/import/:id/progress', batchRoute, async (request, reply) => {
-    request.authorize(canImportRosters);
     const batch = loadBatch(app, request);
     return reply.fragment('partials/people/import/progress', { batch });
   });
 
   app.post('/import/:id/start', { schema: { params: IdParams }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canImportRosters);
+    checkImportRole(request);
     shapeProblems(request, {}, 'people.error.import_not_found'); // a malformed id: the 404 page
     const batchId = request.params.id;
     const result = startImport(peopleContext(app), request.requireUser().actor, batchId);
