@@ -1,4 +1,4 @@
-import type { Actor } from '../access/authorize.ts';
+import { authorize, type Actor, type Permission } from '../access/authorize.ts';
 import type { Outcome, Problem } from '../kernel/outcome.ts';
 
 /**
@@ -23,6 +23,20 @@ export function refuse(status: 400 | 403 | 404 | 409 | 410 | 422, ...problems: P
 }
 
 export type { Actor };
+
+/** The message of the 403 page someone gets who holds none of the roles an action needs. */
+export const roleRefusalCode = 'errors.forbidden.message';
+
+/**
+ * Null when the actor holds one of the roles `permission` names (whatever
+ * their scope); otherwise the 403 page, whether the object asked about exists
+ * or not, so the refusal tells nothing about it. Each hours function a staff
+ * page calls checks this first, then the object's scope (outside it: the
+ * object's 404, exactly like a missing one).
+ */
+export function roleRefusal(actor: Actor, permission: Permission): ReturnType<typeof refuse> | null {
+  return authorize(actor, permission) ? null : refuse(403, { code: roleRefusalCode });
+}
 
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';

@@ -3,7 +3,7 @@ import { regions, users } from '../../db/schema/core.ts';
 import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
-import { ok, refuse, type Actor, type KeylessContext, type HoursOutcome } from './context.ts';
+import { ok, refuse, roleRefusal, type Actor, type KeylessContext, type HoursOutcome } from './context.ts';
 import { canViewCoverage } from './permissions.ts';
 import { liveStatuses } from './records.ts';
 import { monthBounds, shanghaiDateOf, shanghaiMonthOf } from './time.ts';
@@ -41,6 +41,8 @@ export interface Coverage {
 }
 
 export function visitCoverage(context: KeylessContext, actor: Actor, filter: { villageCode?: string } = {}): HoursOutcome<Coverage> {
+  const refused = roleRefusal(actor, canViewCoverage);
+  if (refused) return refused;
   const paths = regionScopes(actor, canViewCoverage);
   if (paths.length === 0) return refuse(403, { code: 'hours.error.no_scope' });
   const today = shanghaiDateOf(nowOf(context));
@@ -87,6 +89,9 @@ export interface ElderServices {
 
 /** Each elder's page: the visits and services received, newest first. */
 export function elderServices(context: KeylessContext, actor: Actor, elderId: number): HoursOutcome<ElderServices> {
+  // The role before the lookup: someone without it learns nothing of which elders exist.
+  const refused = roleRefusal(actor, canViewCoverage);
+  if (refused) return refused;
   const elder = context.db
     .select({ id: elders.id, realName: elders.realName, villageNameZh: regions.nameZh, villageNameEn: regions.nameEn, visitIntervalDays: elders.visitIntervalDays, path: regions.path })
     .from(elders)

@@ -9,7 +9,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { getPolicy, splitByCap } from '../redemption/policy.ts';
-import { checkReason, ok, refuse, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
+import { checkReason, ok, refuse, roleRefusal, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
@@ -19,13 +19,31 @@ import { clockOf, nowOf } from '../kernel/context.ts';
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
 
-/** The record, if the actor may decide on it: in scope, and neither logged by them nor theirs. */
-function decidable(context: KeylessContext, actor: Actor, recordId: number, expected: ServiceRecord['status']): { record: ServiceRecord } | Refusal {
+/** Null when the actor holds a reviewer's role (whatever the scope); otherwise the 403 page. */
+export function checkCanVerify(actor: Actor): Refusal | null {
+  return roleRefusal(actor, canVerifyHours);
+}
+
+/**
+ * The record a reviewer asks to decide on: the 403 page for someone without
+ * the role (checked before the lookup, so it tells nothing of which records
+ * exist), and a record outside the scope answered exactly like a missing one.
+ */
+export function recordToDecide(context: KeylessContext, actor: Actor, recordId: number): HoursOutcome<ServiceRecord> {
+  const refused = roleRefusal(actor, canVerifyHours);
+  if (refused) return refused;
   const record = findRecord(context, recordId);
   if (!record) return refuse(404, { code: 'hours.error.record_not_found' });
   const village = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, record.villageCode)).get();
-  // A record outside the scope is answered exactly like a missing one.
   if (!village || !authorize(actor, canVerifyHours, { regionPath: village.path })) return refuse(404, { code: 'hours.error.record_not_found' });
+  return ok(record);
+}
+
+/** The record, if the actor may decide on it: in scope, and neither logged by them nor theirs. */
+function decidable(context: KeylessContext, actor: Actor, recordId: number, expected: ServiceRecord['status']): { record: ServiceRecord } | Refusal {
+  const found = recordToDecide(context, actor, recordId);
+  if (!found.ok) return found;
+  const record = found.value;
   // A service request's record was paid member to member when the request was confirmed: nothing to decide or reverse.
   if (record.status === 'completed') return refuse(409, { code: 'hours.error.record_from_request' });
   const ownMemberId = (actor.memberId ?? null);
@@ -138,6 +156,8 @@ export function approveRecord(context: KeylessContext, actor: Actor, recordId: n
 
 /** Rejection voids the pending transfer; the volunteer sees the reason. */
 export function rejectRecord(context: KeylessContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
+  const refused = roleRefusal(actor, canVerifyHours);
+  if (refused) return refused;
   const reason = checkReason(reasonText);
   if ('problem' in reason) return refuse(422, reason.problem);
   return inTransaction(context, () => {
@@ -161,6 +181,8 @@ export interface ManyResult {
 
 /** Approves every listed record the actor may decide on, in one transaction; the others are listed with why. */
 export function approveMany(context: KeylessContext, actor: Actor, recordIds: readonly number[]): HoursOutcome<ManyResult> {
+  const refused = roleRefusal(actor, canVerifyHours);
+  if (refused) return refused;
   const unique = [...new Set(recordIds)].slice(0, 500);
   if (unique.length === 0) return refuse(422, { code: 'hours.error.nothing_selected' });
   return inTransaction(context, () => {
@@ -189,6 +211,8 @@ function approvedBy(context: KeylessContext, actor: Actor, recordId: number, pro
  * settles the difference with the volunteer (a later record, or a gift back).
  */
 export function reverseRecord(context: KeylessContext, actor: Actor, recordId: number, reasonText: string): HoursOutcome<ServiceRecord> {
+  const refused = roleRefusal(actor, canVerifyHours);
+  if (refused) return refused;
   const reason = checkReason(reasonText);
   if ('problem' in reason) return refuse(422, reason.problem);
   return inTransaction(context, () => {

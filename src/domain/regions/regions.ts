@@ -3,7 +3,10 @@ import { connectionOf, type Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { authorize, type Actor } from '../access/authorize.ts';
+import { failure, type Refusal } from '../kernel/outcome.ts';
 import { codesOfPath, type RegionLevel } from './path.ts';
+import { canAddRegions } from './permissions.ts';
 
 export type { RegionLevel };
 export type Region = typeof regions.$inferSelect;
@@ -80,14 +83,26 @@ export interface NewRegionInput {
 /** Field errors as message keys, so the route shows them in the user's language. */
 export type FieldErrors = Partial<Record<keyof NewRegionInput, string>>;
 
-export type AddRegionResult = { ok: true; region: Region } | { ok: false; errors: FieldErrors };
+/** The message of the 403 page for a region outside the actor's scope (regions are public names: their existence is no secret). */
+export const outOfScopeCode = 'errors.forbidden.outOfScope';
+
+/** Why the actor may not add a region under `parent` (the 403 page), or null. */
+export function addRefusal(actor: Actor, parent: Region): Refusal | null {
+  return authorize(actor, canAddRegions, { regionPath: parent.path }) ? null : failure(403, { code: outOfScopeCode });
+}
+
+export type AddRegionResult = { ok: true; region: Region } | { ok: false; errors: FieldErrors } | Refusal;
 
 /**
  * Adds a township under a county (9-digit code starting with the county's 6
  * digits) or a village under a township (12-digit code starting with the
  * township's 9 digits). Writes the region and its audit entry together.
  */
-export function addChildRegion(db: Db, parent: Region, input: NewRegionInput, actorUserId: number, ipAddress: string, nowMs: number): AddRegionResult {
+export function addChildRegion(db: Db, actor: Actor, parent: Region, input: NewRegionInput, ipAddress: string, nowMs: number): AddRegionResult {
+  // Only an administrator whose scope holds the parent adds under it (before anything is checked or written).
+  const refused = addRefusal(actor, parent);
+  if (refused) return refused;
+  const actorUserId = actor.userId;
   const level = childLevel[parent.level];
   const errors: FieldErrors = {};
   if (level !== 'township' && level !== 'village') return { ok: false, errors: { code: 'regions.error.cannotAddHere' } };

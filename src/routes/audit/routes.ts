@@ -1,10 +1,10 @@
-import { hasRole, regionScopes } from '../../domain/access/authorize.ts';
-import { listAudit } from '../../domain/audit/audit.ts';
+import { auditEntries } from '../../domain/audit/audit-page.ts';
+import { firstProblem } from '../../domain/kernel/outcome.ts';
 import { catalogues } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { Form } from '../../lib/form-schema.ts';
 import type { RoutePlugin } from '../../plugins/route-options.ts';
-import { canViewAudit } from '../../domain/audit/permissions.ts';
+import { HttpProblem } from '../../plugins/http-errors.ts';
 
 const pageSize = 50;
 /** The "older" link: the id of the last entry shown. */
@@ -13,15 +13,10 @@ const AuditQuery = Form.object({ before: Form.optional(Form.integer(1, 999_999_9
 /** The audit log of the user's scope, newest first, 50 at a time. */
 const auditRoutes: RoutePlugin = async (app) => {
   app.get('/audit', { schema: { querystring: AuditQuery } }, async (request, reply) => {
-    request.authorize(canViewAudit);
     const user = request.requireUser();
-    const before = request.query.before;
-    const rows = listAudit(app.db, {
-      regionPaths: regionScopes(user.actor, canViewAudit),
-      includeUnscoped: hasRole(user.actor, 'admin'),
-      ...(before !== undefined ? { beforeId: before } : {}),
-      limit: pageSize + 1,
-    });
+    const outcome = auditEntries(app.db, user.actor, { ...(request.query.before !== undefined ? { beforeId: request.query.before } : {}), limit: pageSize + 1 });
+    if (!outcome.ok) throw new HttpProblem(outcome.status, firstProblem(outcome).code);
+    const rows = outcome.value;
     const entries = rows.slice(0, pageSize).map((row) => {
       const actionKey = `audit.action.${row.action}`;
       return {

@@ -1,11 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { DomainContext } from '../../domain/hours/context.ts';
-import { authorize } from '../../domain/access/authorize.ts';
-import { canLogForMembers, canVerifyHours } from '../../domain/hours/permissions.ts';
+import type { Actor, DomainContext } from '../../domain/hours/context.ts';
 import { findRecord, type ServiceRecord } from '../../domain/hours/records.ts';
-import { recordPage, recordVillagePath, userDisplayName } from '../../domain/hours/record-page.ts';
-import { approveMany, approveRecord, rejectRecord, reverseRecord } from '../../domain/hours/review.ts';
-import { defaultQueueOrder, parseQueueOrder, recordLabels, queueFilterOptions, queueSortKeys, queueTotal, verificationQueue, type QueueOrder } from '../../domain/hours/queue.ts';
+import { recordPage, userDisplayName } from '../../domain/hours/record-page.ts';
+import { approveMany, approveRecord, checkCanVerify, recordToDecide, rejectRecord, reverseRecord } from '../../domain/hours/review.ts';
+import { defaultQueueOrder, parseQueueOrder, queueSortKeys, type QueueOrder } from '../../domain/hours/queue.ts';
+import { queuePageFor } from '../../domain/hours/queue-page.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { Form, IdParams } from '../../lib/form-schema.ts';
@@ -50,8 +49,17 @@ function loadRecord(context: DomainContext, recordId: number): ServiceRecord {
   return record;
 }
 
-function villagePath(context: DomainContext, record: ServiceRecord): string {
-  return recordVillagePath(context, record);
+/** The 403 page for someone without a reviewer's role (before anything else is read). */
+function refuseUnlessVerifier(actor: Actor): void {
+  const refused = checkCanVerify(actor);
+  if (refused) throw problemOf(refused);
+}
+
+/** The record to decide on, or its refusal's page: 403 without the role, 404 missing or outside the scope. */
+function recordToDecideOrPage(context: DomainContext, actor: Actor, recordId: number): ServiceRecord {
+  const outcome = recordToDecide(context, actor, recordId);
+  if (!outcome.ok) throw problemOf(outcome);
+  return outcome.value;
 }
 
 /** Shown when another reviewer decided first: what happened, by whom, and the way back to the queue. */
@@ -108,10 +116,9 @@ function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
 
   app.post('/hours/records/:id/approve', recordRoute, async (request, reply) => {
     const user = request.requireUser();
-    request.authorize(canVerifyHours);
+    refuseUnlessVerifier(user.actor);
     const shape = shapeProblems(request, {}, 'hours.error.record_not_found');
-    const record = loadRecord(context, request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
+    const record = recordToDecideOrPage(context, user.actor, request.params.id);
     if (shape.length > 0) throw problemOf({ status: 400, problems: shape });
     const outcome = approveRecord(context, user.actor, record.id);
     // A double tap or a retry after a lost response finds its own decision done: show success, not an error.
@@ -126,10 +133,9 @@ function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
 
   app.post('/hours/records/:id/reject', recordRoute, async (request, reply) => {
     const user = request.requireUser();
-    request.authorize(canVerifyHours);
+    refuseUnlessVerifier(user.actor);
     const shape = shapeProblems(request, {}, 'hours.error.record_not_found');
-    const record = loadRecord(context, request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
+    const record = recordToDecideOrPage(context, user.actor, request.params.id);
     if (shape.length > 0) return showRecord(context, request, reply, record, { reject: problemsToForm(request.t, shape), reverse: noErrors }, 422);
     const outcome = rejectRecord(context, user.actor, record.id, request.body.reason ?? '');
     if (!outcome.ok && isOwnDecision(context, record.id, user.id, 'rejected')) return reply.seeOther(`/hours/records/${record.id}?done=rejected`);
@@ -143,10 +149,9 @@ function registerRecordRoutes(app: RouteApp, context: DomainContext): void {
 
   app.post('/hours/records/:id/reverse', recordRoute, async (request, reply) => {
     const user = request.requireUser();
-    request.authorize(canVerifyHours);
+    refuseUnlessVerifier(user.actor);
     const shape = shapeProblems(request, { reverse_reason: 'reason' }, 'hours.error.record_not_found');
-    const record = loadRecord(context, request.params.id);
-    request.authorize(canVerifyHours, { regionPath: villagePath(context, record) }, { notFoundKey: 'hours.error.record_not_found' });
+    const record = recordToDecideOrPage(context, user.actor, request.params.id);
     if (shape.length > 0) return showRecord(context, request, reply, record, { reject: noErrors, reverse: problemsToForm(request.t, shape) }, 422);
     const outcome = reverseRecord(context, user.actor, record.id, request.body.reverse_reason ?? '');
     if (!outcome.ok && record.status === 'reversed' && record.reversedByUserId === user.id) return reply.seeOther(`/hours/records/${record.id}?done=reversed`);
@@ -173,7 +178,6 @@ const ApproveManyForm = Form.object({ record: Form.optional(Form.list(Form.id(),
 function registerQueueRoutes(app: RouteApp, context: DomainContext): void {
   app.get('/hours/queue', { schema: { querystring: QueueQuery } }, async (request, reply) => {
     const user = request.requireUser();
-    request.authorize(canVerifyHours);
     const query = request.query;
     const filter = {
       villageCode: /^\d{12}$/.test(query.village ?? '') ? query.village : undefined,
@@ -183,17 +187,15 @@ function registerQueueRoutes(app: RouteApp, context: DomainContext): void {
     };
     const order = parseQueueOrder(query.sort, query.dir);
     const pageSize = 100;
-    const total = queueTotal(context, user.actor, filter);
-    const lastPage = Math.max(1, Math.ceil(total / pageSize));
-    const page = Math.min(query.page ?? 1, lastPage);
-    const items = verificationQueue(context, user.actor, { ...filter, order, limit: pageSize, offset: (page - 1) * pageSize });
-    const { villages, volunteers } = queueFilterOptions(context, user.actor);
     const skippedEntries = (query.skipped ?? '').split(',').filter((entry) => /^\d+\.[a-z_]+$/.test(entry)).slice(0, 50).map((entry) => {
       const [id, code] = entry.split('.');
       return { id: Number(id), code: code ?? '' };
     });
+    const outcome = queuePageFor(context, user.actor, { filter, order, page: query.page ?? 1, pageSize, skippedIds: skippedEntries.map((entry) => entry.id) });
+    if (!outcome.ok) throw problemOf(outcome);
+    const { items, total, page, lastPage, villages, volunteers, canLogForMembers } = outcome.value;
     // Skipped records are named the way the list shows them: volunteer, date, service type.
-    const labels = new Map(recordLabels(context, user.actor, skippedEntries.map((entry) => entry.id)).map((label) => [label.id, label]));
+    const labels = new Map(outcome.value.labels.map((label) => [label.id, label]));
     const f = formatters(request);
     const skipped = skippedEntries.map(({ id, code }) => {
       // The skipped list carries codes only; messages that need numbers have a short form.
@@ -210,7 +212,7 @@ function registerQueueRoutes(app: RouteApp, context: DomainContext): void {
         items, filter: { village: filter.villageCode ?? '', type: filter.serviceTypeCode ?? '', volunteer: String(filter.volunteerMemberId ?? ''), activity: String(filter.activityId ?? '') },
         order, columns: sortColumns(filterQuery, order), orderQuery,
         villages, volunteers, types: typesInForce(context, shanghaiDateOf(app.clock())), f,
-        approvedCount: query.approved ?? 0, skipped, canLogForMembers: authorize(user.actor, canLogForMembers) !== null,
+        approvedCount: query.approved ?? 0, skipped, canLogForMembers,
         total, page, lastPage, firstShown: (page - 1) * pageSize + 1, lastShown: (page - 1) * pageSize + items.length,
         previousHref: page > 1 ? pageHref(page - 1) : null, nextHref: page < lastPage ? pageHref(page + 1) : null,
         decidableIds: items.filter((item) => !item.own).map((item) => item.id),
@@ -222,7 +224,7 @@ function registerQueueRoutes(app: RouteApp, context: DomainContext): void {
 
   app.post('/hours/queue/approve', { schema: { body: ApproveManyForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
-    request.authorize(canVerifyHours);
+    refuseUnlessVerifier(user.actor);
     const shape = shapeProblems(request);
     if (shape.length > 0) throw problemOf({ status: 400, problems: shape });
     const ids = request.body.record ?? [];

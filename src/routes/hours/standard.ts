@@ -1,13 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { serviceCategories } from '../../db/schema/hours.ts';
-import { isTopOffice, listVersions, publishVersion, typesOfVersion, versionInForce, formatCoefficient, type ServiceTypeInput } from '../../domain/hours/standard.ts';
-import { canReadStandard } from '../../domain/hours/permissions.ts';
-import { readPolicy, updatePolicy } from '../../domain/hours/policy.ts';
-import { shanghaiDateOf, addDays } from '../../domain/hours/time.ts';
+import { isTopOffice, publishVersion, formatCoefficient, type ServiceTypeInput } from '../../domain/hours/standard.ts';
+import { standardPage } from '../../domain/hours/standard-page.ts';
+import { updatePolicy } from '../../domain/hours/policy.ts';
+import { addDays } from '../../domain/hours/time.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePlugin } from '../../plugins/route-options.ts';
-import { formatters, hoursContext } from './support.ts';
+import { formatters, hoursContext, problemOf } from './support.ts';
 import { noErrors, problemsToForm, shapeProblems, typedValues, type FormErrors } from '../../plugins/forms.ts';
 
 /** One cell of the standard's table, a column of which arrives as a list (one value per row). */
@@ -41,24 +41,17 @@ const standardRoutes: RoutePlugin = async (app) => {
   }
 
   async function showStandard(request: FastifyRequest, reply: FastifyReply, publish: { values: { effectiveDate: string; note: string; rows: ServiceTypeInput[] }; errors: FormErrors } | null, policyForm: { errors: FormErrors; values: Record<string, string | boolean> } | null, status = 200) {
-    const user = request.requireUser();
-    request.authorize(canReadStandard);
-    const today = shanghaiDateOf(app.clock());
-    const current = versionInForce(context, today);
-    const versions = listVersions(context);
-    const upcoming = versions.filter((version) => version.effectiveDate > today);
-    const types = current ? typesOfVersion(context, current.id) : [];
-    const top = isTopOffice(context, user.actor);
-    const latest = versions[0];
-    const baseRows: ServiceTypeInput[] = (latest ? typesOfVersion(context, latest.id) : []).map((type) => ({
+    const outcome = standardPage(context, request.requireUser().actor);
+    if (!outcome.ok) throw problemOf(outcome);
+    const { today, current, types, upcoming, versions, latestTypes, top, policy } = outcome.value;
+    const baseRows: ServiceTypeInput[] = latestTypes.map((type) => ({
       code: type.code, nameZh: type.nameZh, nameEn: type.nameEn, category: type.category, coefficient: formatCoefficient(type.coefficientMilli),
       maxMinutes: String(type.maxMinutes), recipientRequired: type.recipientRequired, active: type.active,
     }));
-    const policy = readPolicy(context);
     return reply.page(
       'pages/hours/standard',
       {
-        current, types, upcoming: upcoming.map((version) => ({ version, types: typesOfVersion(context, version.id) })), versions, top, categories: serviceCategories,
+        current, types, upcoming, versions, top, categories: serviceCategories,
         publish: publish ?? { values: { effectiveDate: addDays(today, 1), note: '', rows: baseRows }, errors: noErrors },
         policy, policyForm: policyForm ?? { errors: noErrors, values: { backdateDays: String(policy.backdateDays), dailyMaxHours: String(policy.dailyMaxMinutes / 60), unreviewedExpiryDays: String(policy.unreviewedExpiryDays), autoApprove: policy.autoApproveCardConfirmed } },
         formatCoefficient, f: formatters(request), query: request.query,

@@ -1,12 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, regionScopes } from '../../domain/access/authorize.ts';
-import { addChildRegion, ancestorsOf, childLevel, childrenOf, findRegion, type FieldErrors, type NewRegionInput, type Region } from '../../domain/regions/regions.ts';
+import { firstProblem, type Refusal } from '../../domain/kernel/outcome.ts';
+import { pageOf, parentToAddUnder, regionPage, regionRoots } from '../../domain/regions/region-pages.ts';
+import { addChildRegion, type FieldErrors, type NewRegionInput, type Region } from '../../domain/regions/regions.ts';
 import { Form } from '../../lib/form-schema.ts';
 import { shapeProblems, typedValues } from '../../plugins/forms.ts';
-import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
+import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RoutePlugin } from '../../plugins/route-options.ts';
-import { canAddRegions, canViewRegions } from '../../domain/regions/permissions.ts';
-import { codeOfPath } from '../../domain/regions/path.ts';
 
 /** A region's address: its code of 6, 9 or 12 digits (another is a missing region: the 404 page). */
 const RegionParams = Form.object({ code: Form.text(12, { pattern: '^\\d{6}(\\d{3}){0,2}$' }) });
@@ -20,10 +19,9 @@ const NewRegionForm = Form.object({
 });
 const regionPageNames = { name_zh: 'nameZh', name_en: 'nameEn' };
 
-function loadRegion(app: { db: Parameters<typeof findRegion>[0] }, code: string): Region {
-  const region = findRegion(app.db, code);
-  if (!region) throw notFound('regions.error.notFound');
-  return region;
+/** A domain refusal as its error page. */
+function pageOfRefusal(refusal: Refusal): HttpProblem {
+  return new HttpProblem(refusal.status, firstProblem(refusal).code);
 }
 
 const regionsRoutes: RoutePlugin = async (app) => {
@@ -34,20 +32,13 @@ const regionsRoutes: RoutePlugin = async (app) => {
     form: { values: NewRegionInput; errors: FieldErrors } | null,
     status = 200,
   ) {
-    const user = request.requireUser();
-    const ancestors = ancestorsOf(app.db, region).map((ancestor) => ({
-      ...ancestor,
-      // Ancestors outside the user's scope are named but not linked.
-      linked: authorize(user.actor, canViewRegions, { regionPath: ancestor.path }) !== null,
-    }));
-    const nextLevel = childLevel[region.level];
-    const canAdd = (nextLevel === 'township' || nextLevel === 'village') && authorize(user.actor, canAddRegions, { regionPath: region.path }) !== null;
+    const { ancestors, children, nextLevel, canAdd } = pageOf(app.db, request.requireUser().actor, region);
     return reply.page(
       'pages/regions/show',
       {
         region,
         ancestors,
-        children: childrenOf(app.db, region.code),
+        children,
         nextLevel,
         canAdd,
         form: form ?? { values: { code: region.code, nameZh: '', nameEn: '', kind: '' }, errors: {} },
@@ -58,33 +49,31 @@ const regionsRoutes: RoutePlugin = async (app) => {
   }
 
   app.get('/regions', async (request, reply) => {
-    request.authorize(canViewRegions);
-    const user = request.requireUser();
-    const roots = regionScopes(user.actor, canViewRegions)
-      .map((path) => findRegion(app.db, codeOfPath(path) ?? ''))
-      .filter((region): region is Region => region !== undefined);
+    const outcome = regionRoots(app.db, request.requireUser().actor);
+    if (!outcome.ok) throw pageOfRefusal(outcome);
+    const roots = outcome.value;
     if (roots.length === 1 && roots[0]) return reply.seeOther(`/regions/${roots[0].code}`);
     return reply.page('pages/regions/index', { roots }, { titleKey: 'regions.title' });
   });
 
   app.get('/regions/:code', { schema: { params: RegionParams, querystring: RegionQuery }, attachValidation: true }, async (request, reply) => {
     shapeProblems(request, {}, 'regions.error.notFound'); // a malformed code: the 404 page; an odd query is ignored
-    const region = loadRegion(app, request.params.code);
-    request.authorize(canViewRegions, { regionPath: region.path }, { publicObject: true });
-    return showRegion(request, reply, region, null);
+    const outcome = regionPage(app.db, request.requireUser().actor, request.params.code);
+    if (!outcome.ok) throw pageOfRefusal(outcome);
+    return showRegion(request, reply, outcome.value.region, null);
   });
 
   app.post('/regions/:code/children', { schema: { params: RegionParams, body: NewRegionForm }, attachValidation: true }, async (request, reply) => {
     const shape = shapeProblems(request, regionPageNames, 'regions.error.notFound');
-    const parent = loadRegion(app, request.params.code);
     const user = request.requireUser();
-    request.authorize(canAddRegions, { regionPath: parent.path }, { publicObject: true });
-    const nextLevel = childLevel[parent.level];
-    if (nextLevel !== 'township' && nextLevel !== 'village') throw new HttpProblem(422, 'regions.error.cannotAddHere');
+    const found = parentToAddUnder(app.db, user.actor, request.params.code);
+    if (!found.ok) throw pageOfRefusal(found);
+    const parent = found.value;
     const typed = typedValues(request.body);
     const values: NewRegionInput = { code: typed.code ?? '', nameZh: typed.name_zh ?? '', nameEn: typed.name_en ?? '', kind: typed.kind ?? '' };
     if (shape.length > 0) return showRegion(request, reply, parent, { values, errors: Object.fromEntries(shape.map((problem) => [problem.field, problem.code])) }, 422);
-    const result = addChildRegion(app.db, parent, values, user.id, request.ip, app.clock());
+    const result = addChildRegion(app.db, user.actor, parent, values, request.ip, app.clock());
+    if (!result.ok && 'status' in result) throw pageOfRefusal(result);
     if (!result.ok) return showRegion(request, reply, parent, { values, errors: result.errors }, 422);
     return reply.seeOther(`/regions/${parent.code}?added=${result.region.code}`);
   });
