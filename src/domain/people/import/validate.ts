@@ -67,6 +67,48 @@ export class DuplicateAllowanceUsedUp extends Error {
   }
 }
 
+/** The first row of the file with each ID number (and, for members, each phone). */
+interface SeenInFile {
+  byId: Map<string, number>;
+  byPhone: Map<string, number>;
+}
+
+/** A row whose ID number (or member phone) an earlier row of the same file already has; notes the row's own otherwise. */
+function duplicatesInFile(seen: SeenInFile, kind: RosterKind, checked: CheckedMember | CheckedElder, rowNumber: number): RowProblem[] {
+  const problems: RowProblem[] = [];
+  const sameId = seen.byId.get(checked.idHmac);
+  if (sameId !== undefined) problems.push({ column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_file', params: { row: sameId } });
+  else seen.byId.set(checked.idHmac, rowNumber);
+  const phone = kind === 'members' ? (checked as CheckedMember).phone : null;
+  if (phone) {
+    const samePhone = seen.byPhone.get(phone);
+    if (samePhone !== undefined) problems.push({ column: 'phone', letter: 'C', code: 'people.error.import_duplicate_in_file', params: { row: samePhone } });
+    else seen.byPhone.set(phone, rowNumber);
+  }
+  return problems;
+}
+
+/**
+ * The person a row names is registered already: who holds the number is named
+ * only inside the importer's scope; elsewhere the row says only that, and it
+ * counts against the allowance (`elsewhere`).
+ */
+function duplicateInSystem(
+  context: PeopleContext, actor: Actor, kind: RosterKind, checked: CheckedMember | CheckedElder,
+  elsewhere: (objectType: 'member' | 'elder', column: string) => RowProblem,
+): RowProblem | null {
+  if (kind === 'members') {
+    const member = checked as CheckedMember;
+    const duplicate = findDuplicateMember(context, member.idHmac, member.phone);
+    if (!duplicate) return null;
+    if (!inActorScope(context, actor, duplicate.member.villagePath)) return elsewhere('member', duplicate.by);
+    return { column: duplicate.by, letter: duplicate.by === 'idNumber' ? 'B' : 'C', code: 'people.error.import_duplicate_in_system', params: { name: duplicate.member.maskedName, village: duplicate.member.villageName } };
+  }
+  const duplicate = findDuplicateElder(context, checked.idHmac, actor);
+  if (!duplicate) return null;
+  return duplicate.params ? { column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_system', params: duplicate.params } : elsewhere('elder', 'idNumber');
+}
+
 /**
  * Checks every row: field rules, scope, duplicates within the file (by ID
  * number, and phone for members) and duplicates already in the system. Yields
@@ -85,8 +127,7 @@ export async function checkRosterRows(
     return { column, letter: column === 'idNumber' ? 'B' : 'C', code: 'people.error.import_duplicate_elsewhere' };
   };
   const chunkSize = options.chunkSize ?? 500;
-  const firstRowById = new Map<string, number>();
-  const firstRowByPhone = new Map<string, number>();
+  const seen: SeenInFile = { byId: new Map(), byPhone: new Map() };
   const results: CheckedRow[] = [];
   for (const [index, row] of rows.entries()) {
     if (index > 0 && index % chunkSize === 0) {
@@ -108,34 +149,9 @@ export async function checkRosterRows(
       continue;
     }
     const checked = outcome.value;
-    const problems: RowProblem[] = [];
-    const sameId = firstRowById.get(checked.idHmac);
-    if (sameId !== undefined) problems.push({ column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_file', params: { row: sameId } });
-    else firstRowById.set(checked.idHmac, row.rowNumber);
-    if (checked.phone && kind === 'members') {
-      const samePhone = firstRowByPhone.get(checked.phone);
-      if (samePhone !== undefined) problems.push({ column: 'phone', letter: 'C', code: 'people.error.import_duplicate_in_file', params: { row: samePhone } });
-      else firstRowByPhone.set(checked.phone, row.rowNumber);
-    }
-    if (problems.length === 0) {
-      if (kind === 'members') {
-        const duplicate = findDuplicateMember(context, checked.idHmac, checked.phone);
-        if (duplicate) {
-          // Who holds the number is named only when that member is inside the importer's scope.
-          const known = inActorScope(context, actor, duplicate.member.villagePath);
-          problems.push(known
-            ? { column: duplicate.by, letter: duplicate.by === 'idNumber' ? 'B' : 'C', code: 'people.error.import_duplicate_in_system', params: { name: duplicate.member.maskedName, village: duplicate.member.villageName } }
-            : elsewhere('member', duplicate.by));
-        }
-      } else {
-        const duplicate = findDuplicateElder(context, checked.idHmac, actor);
-        if (duplicate) {
-          problems.push(duplicate.params
-            ? { column: 'idNumber', letter: 'B', code: 'people.error.import_duplicate_in_system', params: duplicate.params }
-            : elsewhere('elder', 'idNumber'));
-        }
-      }
-    }
+    const problems = duplicatesInFile(seen, kind, checked, row.rowNumber);
+    const inSystem = problems.length === 0 ? duplicateInSystem(context, actor, kind, checked, elsewhere) : null;
+    if (inSystem) problems.push(inSystem);
     if (problems.length > 0) results.push({ rowNumber: row.rowNumber, kind, checked: null, problems });
     else if (kind === 'members') results.push({ rowNumber: row.rowNumber, kind: 'members', checked: checked as CheckedMember, problems: [] });
     else results.push({ rowNumber: row.rowNumber, kind: 'elders', checked: checked as CheckedElder, problems: [] });
