@@ -1,9 +1,8 @@
 import type { Db } from '../db/client.ts';
-import type { Actor, Permission, RoleGrant, Target } from '../domain/access/authorize.ts';
+import type { Actor } from '../domain/access/authorize.ts';
 import type { Locale, Translate } from '../i18n/index.ts';
 import type { Secrets } from '../lib/secrets.ts';
 import type { CheckpointKeys } from '../lib/checkpoint-key.ts';
-import type { ObjectOptions } from './http-errors.ts';
 
 /** The signed-in user as routes see it. */
 export interface CurrentUser {
@@ -43,14 +42,6 @@ declare module 'fastify' {
     sessionProblem: 'expired' | null;
     /** Returns the signed-in user, or throws SignInRequired. */
     requireUser(): CurrentUser;
-    /**
-     * The one authorization check: throws 403 unless the user holds one of
-     * the permission's roles; with a `target` outside every such role's scope,
-     * throws the 404 a missing object gets (`options.notFoundKey`), unless
-     * the object's existence is public. Routes call it with no target before
-     * looking an object up, so a missing id is refused the same way.
-     */
-    authorize(permission: Permission, target?: Target, options?: ObjectOptions): RoleGrant;
   }
   interface FastifyReply {
     /** Renders views/<template>.eta inside the layout, or alone for an htmx partial request. */

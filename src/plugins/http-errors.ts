@@ -15,14 +15,6 @@ export class HttpProblem extends Error {
   }
 }
 
-/** How request.authorize answers a target outside the user's scope. */
-export interface ObjectOptions {
-  /** The message a missing object of this kind gets; an object outside the scope gets the same 404. */
-  notFoundKey?: string;
-  /** Objects whose existence is public (region codes): outside the scope is a plain 403. */
-  publicObject?: boolean;
-}
-
 export const notFound = (messageKey = 'errors.notFound.message') => new HttpProblem(404, messageKey);
 export const forbidden = (messageKey = 'errors.forbidden.message') => new HttpProblem(403, messageKey);
 

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize, type Permission, type Target } from '../domain/access/authorize.ts';
 import { recordAudit } from '../domain/audit/audit.ts';
 import { isSessionLive, refreshLifetimeMs, rotateSession, startSession } from '../domain/auth/sessions.ts';
 import { actorOf, findUser, homeRegionCode } from '../domain/auth/users.ts';
 import type { CurrentUser } from './context.ts';
-import { HttpProblem, notFound, SignInRequired, type ObjectOptions } from './http-errors.ts';
+import { SignInRequired } from './http-errors.ts';
 
 export const accessCookie = 'sh_at';
 export const refreshCookie = 'sh_rt';
@@ -63,23 +62,13 @@ function loadUser(app: FastifyInstance, request: FastifyRequest, userId: number,
   };
 }
 
-/** `request.currentUser`, `request.requireUser()` and `request.authorize()`. */
+/** `request.currentUser` and `request.requireUser()`; authorization is the domain's (role, then scope). */
 function decorateRequests(app: FastifyInstance): void {
   app.decorateRequest('currentUser', null);
   app.decorateRequest('sessionProblem', null);
   app.decorateRequest('requireUser', function requireUser(this: FastifyRequest): CurrentUser {
     if (!this.currentUser) throw new SignInRequired(this.sessionProblem === 'expired' ? 'expired' : 'signed_out');
     return this.currentUser;
-  });
-  app.decorateRequest('authorize', function authorizeRequest(this: FastifyRequest, permission: Permission, target?: Target, options: ObjectOptions = {}) {
-    const user = this.requireUser();
-    const grant = authorize(user.actor, permission, target);
-    if (grant) return grant;
-    // Someone holding none of the roles is refused whatever the object: that tells nothing about it.
-    // Someone holding a role, asking about an object outside its scope, gets exactly the answer a
-    // missing object gets, so that ids outside the scope cannot be probed (issue 12 item 7).
-    if (target && !options.publicObject && authorize(user.actor, permission)) throw notFound(options.notFoundKey);
-    throw new HttpProblem(403, target ? 'errors.forbidden.outOfScope' : 'errors.forbidden.message');
   });
 }
 

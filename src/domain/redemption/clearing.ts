@@ -5,7 +5,9 @@ import { grantsFor, permission, regionScopes, type Actor } from '../access/autho
 import { accountIds, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { applyTransfers, ledgerOf, nowOf, refuse, regionOf, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext } from './context.ts';
+import {
+  applyTransfers, ledgerOf, nowOf, refuse, regionOf, replayKeyed, roleRefusal, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal,
+} from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { codesOfPath, isAboveCounty, sharedDepth } from '../regions/path.ts';
 import { present } from '../../lib/assert.ts';
@@ -27,6 +29,16 @@ import { present } from '../../lib/assert.ts';
  */
 export const canViewClearing = permission('clearing.view', ['office', 'admin']);
 export const canSettle = permission('clearing.settle', ['office', 'admin']);
+
+/** Null when the actor may see the clearing page; otherwise the 403 page (issue 15). */
+export function clearingAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canViewClearing);
+}
+
+/** Null when the actor may record settlements (an office; which pairs is asked later); otherwise the 403 page, asked before the form is read. */
+export function settlementAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canSettle);
+}
 
 export interface CountyMonth {
   countyCode: string;
@@ -156,6 +168,8 @@ export interface SettlementInput {
 export const settlementKeyScope = 'redemption.settlement';
 
 export function recordSettlement(context: RedemptionContext, actor: Actor, input: SettlementInput): Outcome<Settlement> {
+  const denied = settlementAccess(actor);
+  if (denied) return denied;
   const once = {
     key: input.idempotencyKey, scope: settlementKeyScope,
     contentHash: contentHash({ from: input.fromCountyCode ?? '', to: input.toCountyCode ?? '', amountMinutes: input.amountMinutes, note: (input.note ?? '').trim() }),

@@ -150,6 +150,14 @@ export function applyTransfers(context: RedemptionContext, transfers: readonly T
 }
 
 /**
+ * Null when the actor holds one of the roles `permission` names (whatever
+ * their scope); otherwise the 403 page every such actor gets, the one
+ * request.authorize rendered (issue 15). Each redemption function a page
+ * calls checks this first, before looking anything up.
+ */
+export { isRoleRefusal, roleRefusal, roleRefusalCode } from '../people/members/context.ts';
+
+/**
  * Null when the actor may act; otherwise 403 for someone without the role,
  * and, for someone with the role but a target outside its scope, the refusal
  * a missing object of that kind gets (issue 12 item 7).

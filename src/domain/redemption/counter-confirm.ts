@@ -9,7 +9,7 @@ import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, v
 import { applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { findSite, type Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
-import { type Redemption, asSeenAt, available, closeExpired, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
+import { type Redemption, asSeenAt, available, closeExpired, counterAccess, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
 import { assert, present } from '../../lib/assert.ts';
 import { recordBalanceProbe } from './balance-probes.ts';
 
@@ -100,6 +100,9 @@ function receiptNumberFor(redemption: Redemption, atMs: number): string {
 }
 
 function loadForCounter(context: RedemptionContext, actor: Actor, redemptionId: number): { ok: true; redemption: Redemption; site: Site } | Refusal {
+  // The role before the basket is looked up (issue 15): someone without it learns nothing about which baskets exist.
+  const roleDenied = counterAccess(actor);
+  if (roleDenied) return roleDenied;
   const redemption = findRedemption(context, redemptionId);
   if (!redemption) return refuse(404, 'redemption.error.basket_not_found');
   const counter = siteForCounter(context, actor, redemption.siteId);

@@ -6,7 +6,7 @@ import { partnerSites, redemptionLines, redemptions } from '../../db/schema/rede
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { grantsFor, permission, regionScopes, type Actor } from '../access/authorize.ts';
 import { accountIds } from '../bookkeeping/accounts.ts';
-import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, type RedemptionContext, type Refusal } from './context.ts';
+import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, roleRefusal, type RedemptionContext, type Refusal } from './context.ts';
 import { findSite, type Site } from './site-core.ts';
 import { assert, present } from '../../lib/assert.ts';
 
@@ -145,7 +145,15 @@ export function workableSites(context: RedemptionContext, actor: Actor): Site[] 
     .filter((site): site is Site => site !== undefined && site.active);
 }
 
+/** Null when the actor works a counter (clerks, staff); otherwise the 403 page (issue 15), asked before any site or basket is looked up. */
+export function counterAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canWorkCounter);
+}
+
+/** The counter's site: the role first (403 page, whatever the site), then the site (404), then its scope (outside it: the same 404). */
 export function siteForCounter(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
+  const roleDenied = counterAccess(actor);
+  if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   const denied = checkAuthorized(actor, canWorkCounter, { siteId, regionPath: site.villagePath });

@@ -7,7 +7,7 @@ import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../bo
 import { ownSignedInAction, pinConsentOf, verifyMemberPin } from '../people/members/pin.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
-  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, success, writeOnceKeyed, writeTransaction,
+  applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, roleRefusal, success, writeOnceKeyed, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
@@ -26,6 +26,16 @@ export const canRegisterRelatives = permission('relatives.register', ['coordinat
 /** Members give from their own login; staff key it in for a member present with their card and PIN. */
 export const canUseGifts = permission('gifts.use', ['volunteer', 'coordinator', 'office', 'admin']);
 export const canAssistGifts = permission('gifts.assist', ['coordinator', 'office', 'admin']);
+
+/** Null when the actor may use the gifts page; otherwise the 403 page (issue 15), asked before the form is read. */
+export function giftsAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canUseGifts);
+}
+
+/** Null when the actor may register relatives (staff); otherwise the 403 page, asked before any member is looked up. */
+export function relativesAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canRegisterRelatives);
+}
 
 export type Gift = typeof memberGifts.$inferSelect;
 
@@ -52,6 +62,8 @@ export function registerRelative(
   actor: Actor,
   input: { memberId: number; relativeMemberId: number; relation: string },
 ): Outcome<{ id: number }> {
+  const denied = relativesAccess(actor);
+  if (denied) return denied;
   const member = memberFacts(context.db, input.memberId);
   const relative = memberFacts(context.db, input.relativeMemberId);
   if (!member || !relative) return refuse(404, 'redemption.error.member_not_found');
@@ -146,6 +158,8 @@ export function giftVisibleTo(db: Db, actor: Actor, actorMemberId: number | null
 export const giftKeyScope = 'redemption.gift';
 
 export async function giveCredits(context: RedemptionContext, actor: Actor, input: GiftInput): Promise<Outcome<Gift>> {
+  const denied = giftsAccess(actor);
+  if (denied) return denied;
   const once = {
     key: input.idempotencyKey, scope: giftKeyScope,
     contentHash: contentHash({ fromMemberId: input.fromMemberId, toMemberId: input.toMemberId, kind: input.kind, amountMinutes: input.amountMinutes }),

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { settings } from '../../db/schema/core.ts';
 import { permission, type Actor } from '../access/authorize.ts';
-import { checkAuthorized, nowOf, refuse, success, type Outcome, type RedemptionContext } from './context.ts';
+import { nowOf, refuse, roleRefusal, success, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { audit } from '../audit/audit.ts';
 
 /**
@@ -34,8 +34,13 @@ export function getPolicy(db: Db): NetworkPolicy {
   return { ...defaultPolicy, ...(JSON.parse(row.value) as Partial<NetworkPolicy>) };
 }
 
+/** Null when the actor may set the network policy (the top office); otherwise the 403 page (issue 15), asked before the form is read. */
+export function policyAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canSetPolicy);
+}
+
 export function setPolicy(context: RedemptionContext, actor: Actor, policy: NetworkPolicy): Outcome<NetworkPolicy> {
-  const denied = checkAuthorized(actor, canSetPolicy);
+  const denied = policyAccess(actor);
   if (denied) return denied;
   if (policy.balanceCapMinutes !== null && (!Number.isInteger(policy.balanceCapMinutes) || policy.balanceCapMinutes <= 0)) {
     return refuse(422, 'redemption.error.cap_invalid', undefined, 'balanceCap');

@@ -7,7 +7,7 @@ import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../bo
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
-  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed, writeTransaction,
+  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, roleRefusal, success, writeOnceKeyed, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
@@ -48,6 +48,11 @@ export const serviceCategories = [
 /** Volunteers (members) and coordinators see and act on the service requests of their area. */
 export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 export const canRequestForElders = permission('requests.for_elders', ['coordinator', 'office', 'admin']);
+
+/** Null when the actor may use the requests page; otherwise the 403 page (issue 15), asked before anything is read or looked up. */
+export function requestsAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canUseRequests);
+}
 
 export type ServiceRequest = typeof serviceRequests.$inferSelect;
 
@@ -119,6 +124,8 @@ export const requestKeyScope = 'redemption.request';
 
 /** Posts a request and holds the credits offered. Refusals (balance, age, scope) write nothing. The same key with other content is refused. */
 export function postRequest(context: RedemptionContext, actor: Actor, input: RequestInput): Outcome<ServiceRequest> {
+  const denied = requestsAccess(actor);
+  if (denied) return denied;
   const once = {
     key: input.idempotencyKey, scope: requestKeyScope,
     contentHash: contentHash({
@@ -174,6 +181,8 @@ export function findRequest(context: RedemptionContext, requestId: number): Serv
 
 /** A volunteer in the request's county accepts it; of two accepting at once, the first wins. */
 export function acceptRequest(context: RedemptionContext, actor: Actor, requestId: number, volunteerMemberId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
+  const denied = requestsAccess(actor);
+  if (denied) return denied;
   const request = findRequest(context, requestId);
   if (!request) return refuse(404, 'redemption.error.request_not_found');
   const volunteer = memberFacts(context.db, volunteerMemberId);
@@ -212,6 +221,8 @@ function mayClose(context: RedemptionContext, actor: Actor, request: ServiceRequ
  * staff may also choose who accepts.
  */
 export function confirmRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
+  const denied = requestsAccess(actor);
+  if (denied) return denied;
   const request = findRequest(context, requestId);
   if (!request) return refuse(404, 'redemption.error.request_not_found');
   // A request the actor may not close is answered exactly like a missing one.
@@ -258,6 +269,8 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
 
 /** Cancels an open or accepted request: the hold is voided. */
 export function cancelRequest(context: RedemptionContext, actor: Actor, requestId: number, actorMemberId: number | null): Outcome<ServiceRequest> {
+  const denied = requestsAccess(actor);
+  if (denied) return denied;
   const request = findRequest(context, requestId);
   if (!request) return refuse(404, 'redemption.error.request_not_found');
   // A request the actor may not close is answered exactly like a missing one.

@@ -4,7 +4,7 @@ import { regions, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import type { Actor } from '../access/authorize.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { checkAuthorized, nowOf, refuse, regionOf, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
+import { checkAuthorized, nowOf, refuse, regionOf, roleRefusal, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { type SiteItem, type SiteKind, canKeepCatalogue, checkText, findSite, stockKeyScope } from './site-core.ts';
 import { present } from '../../lib/assert.ts';
@@ -33,6 +33,9 @@ function checkItem(input: ItemInput): ReturnType<typeof refuse> | null {
 }
 
 export function addItem(context: RedemptionContext, actor: Actor, siteId: number, input: ItemInput): Outcome<{ itemId: number }> {
+  // The role before any lookup (issue 15): someone without it learns nothing about which sites or items exist.
+  const roleDenied = roleRefusal(actor, canKeepCatalogue);
+  if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   const denied = checkAuthorized(actor, canKeepCatalogue, { siteId, regionPath: site.villagePath });
@@ -69,6 +72,9 @@ export function updateItem(
   itemId: number,
   change: { name?: string; priceMinutes?: number; active?: boolean },
 ): Outcome<{ itemId: number }> {
+  // The role before any lookup (issue 15): someone without it learns nothing about which sites or items exist.
+  const roleDenied = roleRefusal(actor, canKeepCatalogue);
+  if (roleDenied) return roleDenied;
   const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
   if (!item) return refuse(404, 'redemption.error.item_not_found');
   const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");
@@ -107,6 +113,9 @@ export function changeStock(
   itemId: number,
   change: { kind: 'receive'; quantity: number; idempotencyKey: string } | { kind: 'correct'; count: number; reason: string; idempotencyKey: string },
 ): Outcome<{ stock: number }> {
+  // The role before any lookup (issue 15): someone without it learns nothing about which sites or items exist.
+  const roleDenied = roleRefusal(actor, canKeepCatalogue);
+  if (roleDenied) return roleDenied;
   const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
   if (!item) return refuse(404, 'redemption.error.item_not_found');
   const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");

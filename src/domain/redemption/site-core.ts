@@ -3,11 +3,13 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import type { Db } from '../../db/client.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems } from '../../db/schema/redemption.ts';
-import { permission, type Actor } from '../access/authorize.ts';
+import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountInputs, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { checkAuthorized, ledgerOf, nowOf, refuse, regionOf, replayWhole, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
+import {
+  checkAuthorized, ledgerOf, nowOf, refuse, regionOf, replayWhole, roleRefusal, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext, type Refusal,
+} from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { present } from '../../lib/assert.ts';
 
@@ -23,6 +25,37 @@ export const canKeepCatalogue = permission('sites.catalogue', ['clerk', 'coordin
 
 export type Site = typeof partnerSites.$inferSelect & { villageName: string; villageNameEn: string | null; villagePath: string };
 export type SiteItem = typeof siteItems.$inferSelect;
+
+const siteNotFound = 'redemption.error.site_not_found';
+
+/** Null when the actor may register sites (coordinators, offices); otherwise the 403 page (issue 15), asked before the form is read. */
+export function sitesAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canManageSites);
+}
+
+/**
+ * The site whose manage page (catalogue and stock) the actor opens: the role
+ * first (403 page, whatever the site), then the site (404), then its scope
+ * (outside it: the same 404, so that site ids cannot be probed).
+ */
+export function siteToKeep(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
+  const denied = roleRefusal(actor, canKeepCatalogue);
+  if (denied) return denied;
+  const site = findSite(context.db, siteId);
+  if (!site) return refuse(404, siteNotFound);
+  return checkAuthorized(actor, canKeepCatalogue, { siteId, regionPath: site.villagePath }, siteNotFound) ?? { ok: true, site };
+}
+
+/**
+ * The site whose clerks, details or opening the actor changes: as siteToKeep,
+ * then staff over the site (outside it: the 404 of a missing site); a clerk,
+ * who keeps the catalogue but manages no site, gets the out-of-scope 403 page.
+ */
+export function siteToManage(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
+  const kept = siteToKeep(context, actor, siteId);
+  if (!kept.ok || authorize(actor, canManageSites, { regionPath: kept.site.villagePath })) return kept;
+  return authorize(actor, canManageSites) ? refuse(404, siteNotFound) : refuse(403, 'errors.forbidden.outOfScope');
+}
 
 export function findSite(db: Db, siteId: number): Site | undefined {
   return db
@@ -60,6 +93,8 @@ export const stockKeyScope = 'redemption.stock';
 
 /** Registers a partner site in a village and opens its ledger account. The same key with other content is refused. */
 export function registerSite(context: RedemptionContext, actor: Actor, input: NewSite): Outcome<{ siteId: number }> {
+  const roleDenied = sitesAccess(actor);
+  if (roleDenied) return roleDenied;
   const once = input.idempotencyKey ? {
     key: input.idempotencyKey, scope: siteKeyScope,
     contentHash: contentHash({
@@ -98,6 +133,8 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
 
 /** Makes an existing user a clerk of the site (a user_roles row scoped to the site). */
 export function addClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+  const roleDenied = sitesAccess(actor);
+  if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
@@ -122,6 +159,8 @@ export function addClerk(context: RedemptionContext, actor: Actor, siteId: numbe
  * The grants are read on every request, so the counter closes for them at once.
  */
 export function removeClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+  const roleDenied = sitesAccess(actor);
+  if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
@@ -151,6 +190,8 @@ export interface SiteChange {
  * site's ledger account and county stay). Audited with what was there before.
  */
 export function updateSite(context: RedemptionContext, actor: Actor, siteId: number, input: SiteChange): Outcome<{ siteId: number }> {
+  const roleDenied = sitesAccess(actor);
+  if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
@@ -181,6 +222,8 @@ export function updateSite(context: RedemptionContext, actor: Actor, siteId: num
  * the site's ledger account stays.
  */
 export function setSiteActive(context: RedemptionContext, actor: Actor, siteId: number, active: boolean, reason: string): Outcome<{ siteId: number }> {
+  const roleDenied = sitesAccess(actor);
+  if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });

@@ -8,8 +8,8 @@ import { contentHash } from '../kernel/idempotency.ts';
 import { accountIds, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import {
-  applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, success, writeOnceKeyed,
-  type Outcome, type RedemptionContext,
+  applyTransfers, ledgerOf, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, roleRefusal, success, writeOnceKeyed,
+  type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { audit } from '../audit/audit.ts';
 import { assert, present } from '../../lib/assert.ts';
@@ -41,7 +41,14 @@ export interface VoucherGrantInput {
 /** The idempotency scope of a voucher grant; migration 0017 copied earlier grants' keys under it. */
 export const voucherGrantKeyScope = 'redemption.voucher_grant';
 
+/** Null when the actor may open the vouchers page (an office); otherwise the 403 page (issue 15), asked before the form is read. */
+export function vouchersAccess(actor: Actor | null): Refusal | null {
+  return roleRefusal(actor, canGrantVouchers);
+}
+
 export function grantVouchers(context: RedemptionContext, actor: Actor, input: VoucherGrantInput): Outcome<VoucherGrant> {
+  const denied = vouchersAccess(actor);
+  if (denied) return denied;
   const once = {
     key: input.idempotencyKey, scope: voucherGrantKeyScope,
     contentHash: contentHash({

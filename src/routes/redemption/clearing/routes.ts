@@ -1,13 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, regionScopes } from '../../../domain/access/authorize.ts';
-import { canSettle, canViewClearing, clearingView, recordSettlement, settlementMatrix } from '../../../domain/redemption/clearing.ts';
+import { canViewClearing, clearingAccess, clearingView, recordSettlement, settlementAccess, settlementMatrix } from '../../../domain/redemption/clearing.ts';
 import { regionOf, type Problem } from '../../../domain/redemption/context.ts';
-import { canSetPolicy, getPolicy, setPolicy } from '../../../domain/redemption/policy.ts';
+import { canSetPolicy, getPolicy, policyAccess, setPolicy } from '../../../domain/redemption/policy.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import type { RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
+import { amountFields, amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 
@@ -68,13 +68,15 @@ const clearingRoutes: RoutePlugin = async (app) => {
   }
 
   app.get('/clearing', { schema: { querystring: ClearingQuery } }, async (request, reply) => {
-    request.authorize(canViewClearing);
+    const denied = clearingAccess(request.requireUser().actor);
+    if (denied) refusalPage(denied);
     return clearingPage(request, reply, [], prefillOf(request.query));
   });
 
   app.post('/clearing/settlements', { schema: { body: SettlementForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canSettle);
     const user = request.requireUser();
+    const denied = settlementAccess(user.actor);
+    if (denied) refusalPage(denied);
     const typed = typedValues(request.body);
     const values = {
       from: (typed.from ?? '').trim(), to: (typed.to ?? '').trim(), ...amountFieldValues(request.body, 'amount'),
@@ -91,8 +93,9 @@ const clearingRoutes: RoutePlugin = async (app) => {
   });
 
   app.post('/clearing/policy', { schema: { body: PolicyForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canSetPolicy);
     const user = request.requireUser();
+    const denied = policyAccess(user.actor);
+    if (denied) refusalPage(denied);
     const shape = shapeProblems(request);
     if (shape.length > 0) return clearingPage(request, reply, shape, {}, 422);
     const body = request.body;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../../domain/redemption/context.ts';
-import { canWorkCounter, redemptionAsSeen, workableSites as workableSitesOf, type Redemption } from '../../../domain/redemption/counter-core.ts';
+import { counterAccess, redemptionAsSeen, siteForCounter, workableSites as workableSitesOf, type Redemption } from '../../../domain/redemption/counter-core.ts';
 import { cancelBasket, confirmAttested, confirmBasket, voidRedemption } from '../../../domain/redemption/counter-confirm.ts';
 import { identifyMember } from '../../../domain/redemption/counter-identify.ts';
 import { placeBasket } from '../../../domain/redemption/counter-basket.ts';
@@ -8,13 +8,13 @@ import { basketForm, basketStatus, elderBasketForm, recentBaskets } from '../../
 import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../../domain/redemption/lookup.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
-import { findSite, type Site } from '../../../domain/redemption/site-core.ts';
+import type { Site } from '../../../domain/redemption/site-core.ts';
 import { itemsOf } from '../../../domain/redemption/site-catalogue.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import { notFound } from '../../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
 import {
-  elderReference, memberReference, readElderReference, readMemberReference, redemptionContext,
+  elderReference, memberReference, readElderReference, readMemberReference, redemptionContext, refusalPage,
 } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { present } from '../../../lib/assert.ts';
@@ -53,13 +53,17 @@ function counterShapeProblems(request: FastifyRequest): Problem[] {
 
 function workableSites(app: FastifyInstance, request: FastifyRequest): Site[] { return workableSitesOf(redemptionContext(app), request.requireUser().actor); }
 
+/** The counter's site of the URL; the domain checks the role, then the site, then its scope (issue 15). */
 function loadSite(app: FastifyInstance, request: FastifyRequest): Site {
-  const siteId = (request.params as { siteId: number }).siteId;
-  request.authorize(canWorkCounter);
-  const site = findSite(app.db, siteId);
-  if (!site) throw notFound('redemption.error.site_not_found');
-  request.authorize(canWorkCounter, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: 'redemption.error.site_not_found' });
-  return site;
+  const found = siteForCounter(redemptionContext(app), request.requireUser().actor, (request.params as { siteId: number }).siteId);
+  if (!found.ok) refusalPage(found);
+  return found.site;
+}
+
+/** The 403 page for someone who works no counter, before their sites are listed. */
+function checkCounterRole(request: FastifyRequest): void {
+  const denied = counterAccess(request.requireUser().actor);
+  if (denied) refusalPage(denied);
 }
 
 function sitePage(
@@ -141,7 +145,7 @@ function basketStatusPage(
 /** Choosing the site and finding the member or the elder (typed, scanned or by the card URL). */
 function registerFindRoutes(app: RouteApp): void {
   app.get('/counter', async (request, reply) => {
-    request.authorize(canWorkCounter);
+    checkCounterRole(request);
     const sites = workableSites(app, request);
     if (sites.length === 1 && sites[0]) return reply.seeOther(`/counter/${sites[0].id}`);
     return reply.page('pages/redemption/counter/index', { sites, token: null }, { titleKey: 'redemption.counter.title' });
@@ -189,7 +193,7 @@ function registerFindRoutes(app: RouteApp): void {
   // card URL into the counter's search box (see /identify).
   app.get('/counter/scan/:token', { schema: { params: ScanParams, querystring: ScanQuery } }, async (request, reply) => {
     const token = request.params.token;
-    request.authorize(canWorkCounter);
+    checkCounterRole(request);
     const sites = workableSites(app, request);
     const chosen = request.query.site || null;
     const site = chosen !== null ? sites.find((candidate) => candidate.id === chosen) : sites.length === 1 ? sites[0] : undefined;

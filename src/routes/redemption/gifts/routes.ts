@@ -1,14 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { permission } from '../../../domain/access/authorize.ts';
 import type { Problem } from '../../../domain/redemption/context.ts';
 import { lookUpGiftMember } from '../../../domain/redemption/lookup.ts';
 import { giftsBoard } from '../../../domain/redemption/gifts-board.ts';
-import { canRegisterRelatives, canUseGifts, giveCredits, mayGiveFrom, mayRegisterRelativesOf, registerRelative, relativesOf } from '../../../domain/redemption/gifts.ts';
+import { giftsAccess, giveCredits, mayGiveFrom, mayRegisterRelativesOf, registerRelative, relativesAccess, relativesOf } from '../../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../../lib/duration.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import type { RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, minutesFromHours, redemptionContext } from '../sites/shared.ts';
+import { amountFields, minutesFromHours, redemptionContext, refusalPage } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 
 /**
@@ -51,13 +50,15 @@ const giftsRoutes: RoutePlugin = async (app) => {
   }
 
   app.get('/gifts', { schema: { querystring: GiftsQuery } }, async (request, reply) => {
-    request.authorize(canUseGifts);
+    const denied = giftsAccess(request.requireUser().actor);
+    if (denied) refusalPage(denied);
     return giftsPage(request, reply, []);
   });
 
   app.post('/gifts', { schema: { body: GiftForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canUseGifts);
     const user = request.requireUser();
+    const denied = giftsAccess(user.actor);
+    if (denied) refusalPage(denied);
     const context = redemptionContext(app);
     const values = giftValues(request.body);
     const shape = shapeProblems(request);
@@ -91,8 +92,9 @@ const giftsRoutes: RoutePlugin = async (app) => {
   });
 
   app.post('/gifts/relatives', { schema: { body: RelativeForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canRegisterRelatives);
     const user = request.requireUser();
+    const denied = relativesAccess(user.actor);
+    if (denied) refusalPage(denied);
     const context = redemptionContext(app);
     const shape = shapeProblems(request);
     if (shape.length > 0) return giftsPage(request, reply, shape, {}, 422);

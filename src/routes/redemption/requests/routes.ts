@@ -1,19 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { permission } from '../../../domain/access/authorize.ts';
 import type { Problem } from '../../../domain/redemption/context.ts';
 import { requestsBoard } from '../../../domain/redemption/requests-board.ts';
 import {
-  acceptRequest, cancelRequest, confirmRequest, findRequest, postRequest, requestsIn, serviceCategories, type ServiceRequest,
+  acceptRequest, cancelRequest, confirmRequest, findRequest, postRequest, requestsAccess, serviceCategories, type ServiceRequest,
 } from '../../../domain/redemption/requests.ts';
 import { Form, IdParams } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { notFound } from '../../../plugins/http-errors.ts';
 import type { RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
+import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
-
-/** Volunteers (members) and coordinators see and act on the service requests of their area. */
-export const canUseRequests = permission('requests.use', ['volunteer', 'coordinator', 'office', 'admin']);
 
 const RequestsQuery = Form.object({ posted: Form.optional(Form.text(10)) });
 const RequestForm = Form.object({
@@ -32,13 +28,15 @@ const requestsRoutes: RoutePlugin = async (app) => {
   }
 
   app.get('/requests', { schema: { querystring: RequestsQuery } }, async (request, reply) => {
-    request.authorize(canUseRequests);
+    const denied = requestsAccess(request.requireUser().actor);
+    if (denied) refusalPage(denied);
     return requestsPage(request, reply, []);
   });
 
   app.post('/requests', { schema: { body: RequestForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canUseRequests);
     const user = request.requireUser();
+    const denied = requestsAccess(user.actor);
+    if (denied) refusalPage(denied);
     const memberId = (user.actor.memberId ?? null);
     const typed = typedValues(request.body);
     const values = {
@@ -67,8 +65,10 @@ const requestsRoutes: RoutePlugin = async (app) => {
 
   for (const action of ['accept', 'confirm', 'cancel'] as const) {
     app.post(`/requests/:id/${action}`, { schema: { params: IdParams } }, async (request, reply) => {
-      request.authorize(canUseRequests);
       const user = request.requireUser();
+      // The role before the lookup: someone without it learns nothing about which requests exist.
+      const denied = requestsAccess(user.actor);
+      if (denied) refusalPage(denied);
       const found = loadRequest(request);
       const memberId = (user.actor.memberId ?? null);
       const context = redemptionContext(app);

@@ -5,13 +5,15 @@ import { authorize } from '../../../domain/access/authorize.ts';
 import type { Problem } from '../../../domain/redemption/context.ts';
 import { Form, IdParams } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
-import { addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, type Site, siteKinds, updateSite } from '../../../domain/redemption/site-core.ts';
+import {
+  addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, type Site, siteKinds, sitesAccess, siteToKeep, siteToManage, updateSite,
+} from '../../../domain/redemption/site-core.ts';
 import { addItem, changeStock, itemsOf, movementsOf, publicSites, siteRegions, updateItem } from '../../../domain/redemption/site-catalogue.ts';
 import { normalizePhone } from '../../../lib/phone.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import { notFound } from '../../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, minutesFromAmountFields, redemptionContext } from './shared.ts';
+import { amountFields, minutesFromAmountFields, redemptionContext, refusalPage } from './shared.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { present } from '../../../lib/assert.ts';
@@ -23,7 +25,6 @@ import { present } from '../../../lib/assert.ts';
  * and offices over the site also edit or close the site and add or remove
  * its clerks.
  */
-const siteNotFound = 'redemption.error.site_not_found';
 
 const SitesQuery = Form.object({ region: Form.optional(Form.text(20)) });
 const SavedQuery = Form.object({ saved: Form.optional(Form.text(10)) });
@@ -47,13 +48,18 @@ function newSitePage(request: FastifyRequest, reply: FastifyReply, values: Recor
   return reply.page('pages/redemption/sites/new', { values, kinds: siteKinds, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotencyKey }, { titleKey: 'redemption.siteNew.title', status });
 }
 
+/** The site of the URL whose catalogue the user keeps; the domain checks the role, then the site, then its scope (issue 15). */
 function loadSite(app: FastifyInstance, request: FastifyRequest): Site {
-  const siteId = (request.params as { id: number }).id;
-  request.authorize(canKeepCatalogue);
-  const site = findSite(app.db, siteId);
-  if (!site) throw notFound(siteNotFound);
-  request.authorize(canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath }, { notFoundKey: siteNotFound });
-  return site;
+  const found = siteToKeep(redemptionContext(app), request.requireUser().actor, (request.params as { id: number }).id);
+  if (!found.ok) refusalPage(found);
+  return found.site;
+}
+
+/** The site of the URL whose clerks, details or opening the user changes (staff over the site). */
+function loadManagedSite(app: FastifyInstance, request: FastifyRequest): Site {
+  const found = siteToManage(redemptionContext(app), request.requireUser().actor, (request.params as { id: number }).id);
+  if (!found.ok) refusalPage(found);
+  return found.site;
 }
 
 function managePage(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, site: Site, problems: Problem[], status = 200, siteValues?: Record<string, string>) {
@@ -93,13 +99,15 @@ function registerSiteListRoutes(app: RouteApp): void {
 
 
   app.get('/sites/new', async (request, reply) => {
-    request.authorize(canManageSites);
+    const denied = sitesAccess(request.requireUser().actor);
+    if (denied) refusalPage(denied);
     return newSitePage(request, reply, { name: '', kind: 'love_supermarket', villageCode: '', address: '', openingHours: '', idempotencyKey: '' }, []);
   });
 
   app.post('/sites', { schema: { body: NewSiteForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
-    request.authorize(canManageSites);
+    const denied = sitesAccess(user.actor);
+    if (denied) refusalPage(denied);
     const typed = typedValues(request.body);
     const values = {
       name: typed.name ?? '', kind: typed.kind ?? '', villageCode: typed.village_code ?? '',
@@ -179,9 +187,8 @@ function registerCatalogueRoutes(app: RouteApp): void {
 function registerClerkAndSiteRoutes(app: RouteApp): void {
   app.post('/sites/:id/clerks', { schema: { params: IdParams, body: ClerkForm }, attachValidation: true }, async (request, reply) => {
     const shape = shapeProblems(request);
-    const site = loadSite(app, request);
+    const site = loadManagedSite(app, request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const phone = normalizePhone(request.body.phone ?? '');
     const found = phone ? app.db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get() : undefined;
@@ -192,9 +199,8 @@ function registerClerkAndSiteRoutes(app: RouteApp): void {
   });
 
   app.post('/sites/:id/clerks/:userId/remove', { schema: { params: ClerkParams } }, async (request, reply) => {
-    const site = loadSite(app, request);
+    const site = loadManagedSite(app, request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     const userId = request.params.userId;
     const result = removeClerk(redemptionContext(app), user.actor, site.id, userId);
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
@@ -204,9 +210,8 @@ function registerClerkAndSiteRoutes(app: RouteApp): void {
   // Name, kind, address and opening hours of the site (coordinators and offices over it).
   app.post('/sites/:id/details', { schema: { params: IdParams, body: SiteDetailsForm }, attachValidation: true }, async (request, reply) => {
     const shape = shapeProblems(request);
-    const site = loadSite(app, request);
+    const site = loadManagedSite(app, request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     const typed = typedValues(request.body);
     const values = { name: typed.name ?? '', kind: typed.kind ?? '', address: typed.address ?? '', openingHours: typed.opening_hours ?? '' };
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422, values);
@@ -218,9 +223,8 @@ function registerClerkAndSiteRoutes(app: RouteApp): void {
   // Closes the site (no new baskets, off the public list) or opens it again, with a reason.
   app.post('/sites/:id/active', { schema: { params: IdParams, body: ActiveForm }, attachValidation: true }, async (request, reply) => {
     const shape = shapeProblems(request);
-    const site = loadSite(app, request);
+    const site = loadManagedSite(app, request);
     const user = request.requireUser();
-    request.authorize(canManageSites, { regionPath: site.villagePath }, { notFoundKey: siteNotFound });
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const result = setSiteActive(redemptionContext(app), user.actor, site.id, request.body.active === '1', request.body.reason ?? '');
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);

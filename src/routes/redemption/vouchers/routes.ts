@@ -2,12 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { regionScopes } from '../../../domain/access/authorize.ts';
 import { elderCategoryCodes } from '../../../domain/people/elders/categories.ts';
 import type { Problem } from '../../../domain/redemption/context.ts';
-import { canGrantVouchers, findGrantableElders, grantVouchers, grantableRegions, grantsIn } from '../../../domain/redemption/vouchers.ts';
+import { canGrantVouchers, findGrantableElders, grantVouchers, grantableRegions, grantsIn, vouchersAccess } from '../../../domain/redemption/vouchers.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import type { RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
+import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 
 /** Offices grant vouchers (消费券) to registered elders, one or a whole category in a region. */
@@ -42,13 +42,15 @@ const vouchersRoutes: RoutePlugin = async (app) => {
   }
 
   app.get('/vouchers', { schema: { querystring: VouchersQuery } }, async (request, reply) => {
-    request.authorize(canGrantVouchers);
+    const denied = vouchersAccess(request.requireUser().actor);
+    if (denied) refusalPage(denied);
     return vouchersPage(request, reply, []);
   });
 
   app.post('/vouchers', { schema: { body: VoucherForm }, attachValidation: true }, async (request, reply) => {
-    request.authorize(canGrantVouchers);
     const user = request.requireUser();
+    const denied = vouchersAccess(user.actor);
+    if (denied) refusalPage(denied);
     const typed = typedValues(request.body);
     const values = {
       source: typed.source === 'pool' ? 'pool' : 'issuance', region: (typed.region ?? '').trim(), category: typed.category ?? '',
