@@ -46,6 +46,24 @@ export function vouchersAccess(actor: Actor | null): Refusal | null {
   return roleRefusal(actor, canGrantVouchers);
 }
 
+/** The elders a grant goes to: the one named (active, in the region), or every active elder of the category there. */
+function grantRecipients(context: RedemptionContext, input: VoucherGrantInput, regionPath: string): { elderIds: number[]; category: string | null } | Refusal {
+  if (input.elderId) {
+    const row = context.db.$client
+      .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active' AND r.path LIKE ?`)
+      .get(input.elderId, `${regionPath}%`) as { id: number } | undefined;
+    if (!row) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
+    return { elderIds: [row.id], category: null };
+  }
+  if (!input.category || !isElderCategory(input.category)) return refuse(422, 'redemption.error.category_required', undefined, 'category');
+  const elderIds = (context.db.$client
+    .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code JOIN elder_categories c ON c.elder_id = e.id
+               WHERE e.status = 'active' AND c.category = ? AND r.path LIKE ? ORDER BY e.id`)
+    .all(input.category, `${regionPath}%`) as { id: number }[]).map((row) => row.id);
+  if (elderIds.length === 0) return refuse(409, 'redemption.error.no_elders');
+  return { elderIds, category: input.category };
+}
+
 export function grantVouchers(context: RedemptionContext, actor: Actor, input: VoucherGrantInput): Outcome<VoucherGrant> {
   const denied = vouchersAccess(actor);
   if (denied) return denied;
@@ -72,23 +90,9 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
   if (reason.length === 0 || reason.length > 200) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
   const countyCode = countyCodeOfPath(region.path);
   assert(countyCode !== undefined, 'a voucher region lies in a county');
-  let elderIds: number[];
-  let category: string | null = null;
-  if (input.elderId) {
-    const row = context.db.$client
-      .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code WHERE e.id = ? AND e.status = 'active' AND r.path LIKE ?`)
-      .get(input.elderId, `${region.path}%`) as { id: number } | undefined;
-    if (!row) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
-    elderIds = [row.id];
-  } else {
-    if (!input.category || !isElderCategory(input.category)) return refuse(422, 'redemption.error.category_required', undefined, 'category');
-    elderIds = (context.db.$client
-      .prepare(`SELECT e.id FROM elders e JOIN regions r ON r.code = e.village_code JOIN elder_categories c ON c.elder_id = e.id
-                 WHERE e.status = 'active' AND c.category = ? AND r.path LIKE ? ORDER BY e.id`)
-      .all(input.category, `${region.path}%`) as { id: number }[]).map((row) => row.id);
-    if (elderIds.length === 0) return refuse(409, 'redemption.error.no_elders');
-    category = input.category;
-  }
+  const recipients = grantRecipients(context, input, region.path);
+  if (!('elderIds' in recipients)) return recipients;
+  const { elderIds, category } = recipients;
   const sourceAccount = input.source === 'issuance' ? accountIds.issuance(countyCode) : accountIds.pool(countyCode);
   return writeOnceKeyed(context, actor, once, record, () => {
     const ledger = ledgerOf(context);

@@ -6,7 +6,7 @@ import { canSetPolicy, getPolicy, policyAccess, setPolicy } from '../../../domai
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
-import type { RoutePlugin } from '../../../plugins/route-options.ts';
+import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
 import { amountFields, amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
@@ -38,34 +38,38 @@ function prefillOf(query: { from?: string; to?: string; amount_hours?: string; a
   };
 }
 
+/** The clearing page: the county positions, settlements and the policy, in the actor's scope; the form as typed and its refusals. */
+function clearingPageFor(app: RouteApp, request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+  const user = request.requireUser();
+  const scopes = regionScopes(user.actor, canViewClearing);
+  const view = clearingView(redemptionContext(app));
+  const inScope = (countyCode: string) => {
+    const county = regionOf(app.db, countyCode);
+    return county !== undefined && scopes.some((path) => county.path.startsWith(path));
+  };
+  const name = (code: string) => {
+    const region = regionOf(app.db, code);
+    return region ? (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh) : code;
+  };
+  return reply.page('pages/redemption/clearing/index', {
+    counties: view.counties.filter((county) => inScope(county.countyCode)).map((county) => ({ ...county, name: name(county.countyCode) })),
+    months: view.months.filter((month) => inScope(month.countyCode)).map((month) => ({ ...month, name: name(month.countyCode) })),
+    pairs: view.pairs.filter((pair) => inScope(pair.fromCountyCode) || inScope(pair.toCountyCode)).map((pair) => ({ ...pair, fromName: name(pair.fromCountyCode), toName: name(pair.toCountyCode) })),
+    settlements: view.settlements.filter((s) => inScope(s.fromCountyCode) || inScope(s.toCountyCode))
+      .map((s) => ({ ...s, fromName: name(s.fromCountyCode), toName: name(s.toCountyCode), when: formatDateTime(s.atMs, request.locale) })),
+    networkSumMinutes: view.networkSumMinutes,
+    matrix: settlementMatrix(redemptionContext(app), user.actor),
+    regionName: (region: { nameZh: string; nameEn: string | null }) => (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh),
+    canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
+    policy: getPolicy(app.db),
+    settled: (request.query as { settled?: string }).settled === '1', policySaved: (request.query as { policy?: string }).policy === '1',
+    values, errors: problemsToForm(request.t, problems).summary, durationParts, idempotencyKey: values.idempotency_key ?? '',
+  }, { titleKey: 'redemption.clearing.title', status });
+}
+
 const clearingRoutes: RoutePlugin = async (app) => {
-  function clearingPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const user = request.requireUser();
-    const scopes = regionScopes(user.actor, canViewClearing);
-    const view = clearingView(redemptionContext(app));
-    const inScope = (countyCode: string) => {
-      const county = regionOf(app.db, countyCode);
-      return county !== undefined && scopes.some((path) => county.path.startsWith(path));
-    };
-    const name = (code: string) => {
-      const region = regionOf(app.db, code);
-      return region ? (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh) : code;
-    };
-    return reply.page('pages/redemption/clearing/index', {
-      counties: view.counties.filter((county) => inScope(county.countyCode)).map((county) => ({ ...county, name: name(county.countyCode) })),
-      months: view.months.filter((month) => inScope(month.countyCode)).map((month) => ({ ...month, name: name(month.countyCode) })),
-      pairs: view.pairs.filter((pair) => inScope(pair.fromCountyCode) || inScope(pair.toCountyCode)).map((pair) => ({ ...pair, fromName: name(pair.fromCountyCode), toName: name(pair.toCountyCode) })),
-      settlements: view.settlements.filter((s) => inScope(s.fromCountyCode) || inScope(s.toCountyCode))
-        .map((s) => ({ ...s, fromName: name(s.fromCountyCode), toName: name(s.toCountyCode), when: formatDateTime(s.atMs, request.locale) })),
-      networkSumMinutes: view.networkSumMinutes,
-      matrix: settlementMatrix(redemptionContext(app), user.actor),
-      regionName: (region: { nameZh: string; nameEn: string | null }) => (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh),
-      canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
-      policy: getPolicy(app.db),
-      settled: (request.query as { settled?: string }).settled === '1', policySaved: (request.query as { policy?: string }).policy === '1',
-      values, errors: problemsToForm(request.t, problems).summary, durationParts, idempotencyKey: values.idempotency_key ?? '',
-    }, { titleKey: 'redemption.clearing.title', status });
-  }
+  const clearingPage = (request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) =>
+    clearingPageFor(app, request, reply, problems, values, status);
 
   app.get('/clearing', { schema: { querystring: ClearingQuery } }, async (request, reply) => {
     const denied = clearingAccess(request.requireUser().actor);

@@ -6,7 +6,7 @@ import { giftsAccess, giveCredits, mayGiveFrom, mayRegisterRelativesOf, register
 import { minutesFromParts } from '../../../lib/duration.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
-import type { RoutePlugin } from '../../../plugins/route-options.ts';
+import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
 import { amountFields, minutesFromHours, redemptionContext, refusalPage } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 
@@ -36,18 +36,21 @@ function giftValues(body: unknown) {
   };
 }
 
-const giftsRoutes: RoutePlugin = async (app) => {
-  function giftsPage(request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
-    const query = request.query as { done?: number | ''; relative?: string };
-    const board = giftsBoard(redemptionContext(app), request.requireUser().actor, query.done || null);
-    return reply.page('pages/redemption/gifts/index', {
-      ...board,
-      relativeDone: query.relative === '1',
-      // A refused PIN puts the cursor back in the PIN box.
-      pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
-      values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
-    }, { titleKey: 'redemption.gifts.title', status });
-  }
+/** The gifts page: the board, the form as typed and its refusals. */
+function giftsPageFor(app: RouteApp, request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
+  const query = request.query as { done?: number | ''; relative?: string };
+  const board = giftsBoard(redemptionContext(app), request.requireUser().actor, query.done || null);
+  return reply.page('pages/redemption/gifts/index', {
+    ...board,
+    relativeDone: query.relative === '1',
+    // A refused PIN puts the cursor back in the PIN box.
+    pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
+    values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
+  }, { titleKey: 'redemption.gifts.title', status });
+}
+
+function registerGiftRoutes(app: RouteApp): void {
+  const giftsPage = (request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) => giftsPageFor(app, request, reply, problems, values, status);
 
   app.get('/gifts', { schema: { querystring: GiftsQuery } }, async (request, reply) => {
     const denied = giftsAccess(request.requireUser().actor);
@@ -90,7 +93,10 @@ const giftsRoutes: RoutePlugin = async (app) => {
     if (!result.ok) return giftsPage(request, reply, result.problems, values, result.status);
     return reply.seeOther(`/gifts?done=${result.value.id}`);
   });
+}
 
+function registerRelativeRoutes(app: RouteApp): void {
+  const giftsPage = (request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) => giftsPageFor(app, request, reply, problems, values, status);
   app.post('/gifts/relatives', { schema: { body: RelativeForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     const denied = relativesAccess(user.actor);
@@ -106,5 +112,10 @@ const giftsRoutes: RoutePlugin = async (app) => {
     if (!result.ok) return giftsPage(request, reply, result.problems, {}, result.status);
     return reply.seeOther('/gifts?relative=1');
   });
+}
+
+const giftsRoutes: RoutePlugin = async (app) => {
+  registerGiftRoutes(app);
+  registerRelativeRoutes(app);
 };
 export default giftsRoutes;
