@@ -165,9 +165,13 @@ export function publicEntries(sqlite: Database.Database, afterSeq: number, toSeq
   }));
 }
 
-/** The chain file, line by line (NDJSON): a header, then every public entry up to the public head, read in pages. */
-export async function* publicChainLines(sqlite: Database.Database, pageSize = 2000): AsyncGenerator<string> {
-  const head = publicHead(sqlite);
+/**
+ * The chain file, line by line (NDJSON): a header, then every public entry up
+ * to `head`, read in pages. The caller reads the head while it handles the
+ * request (`publicHead`), so the answer waits for any write batch that head
+ * could have seen (group commit); the entries up to it are never rewritten.
+ */
+export async function* publicChainLines(sqlite: Database.Database, head: ReturnType<typeof publicHead>, pageSize = 2000): AsyncGenerator<string> {
   yield JSON.stringify({ format: publicChainFormat, hash: 'sha256', genesis: GENESIS_HASH, headSeq: head.seq, headHash: head.publicHash }) + '\n';
   let after = 0;
   while (after < head.seq) {

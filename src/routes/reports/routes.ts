@@ -8,7 +8,7 @@ import { ReportReader } from '../../domain/reports/dashboard.ts';
 import type { DashboardCache, DashboardEntry } from '../../domain/reports/dashboard-cache.ts';
 import { balanceRows, cellText, currentColumn, figureValue, hours, isTimeCell, monthlySections, percent, sectionsCsv, summaryFigures, writeMonthlyXlsx, checkpointSection, type Cell, type Section } from '../../domain/reports/exports.ts';
 import { durationText } from '../../lib/duration.ts';
-import { publicChainLines } from '../../domain/bookkeeping/public-chain.ts';
+import { publicChainLines, publicHead } from '../../domain/bookkeeping/public-chain.ts';
 import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { createGzip } from 'node:zlib';
@@ -315,7 +315,8 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/transparency/chain', { config: { public: true } }, async (_request, reply) => {
     reply.header('content-disposition', attachment('silver-hours-chain.ndjson.gz', 'silver-hours-chain.ndjson.gz'));
     reply.header('cache-control', 'no-cache');
-    return reply.type('application/gzip').send(Readable.from(publicChainLines(kit.sqlite)).pipe(createGzip()));
+    const head = publicHead(kit.sqlite);
+    return reply.type('application/gzip').send(Readable.from(publicChainLines(kit.sqlite, head)).pipe(createGzip()));
   });
 
   // The verifier itself (the same file as tools/ in the source repository), so the page's steps need nothing else.

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { checkPublicChain, extendPublicChain, publicChainLines } from '../../../src/domain/bookkeeping/public-chain.ts';
+import { checkPublicChain, extendPublicChain, publicChainLines, publicHead } from '../../../src/domain/bookkeeping/public-chain.ts';
 import { checkpointsDocument } from '../../../src/domain/bookkeeping/signed-checkpoints.ts';
 import { openStoredIdNumber } from '../../../src/domain/keys/keyring.ts';
 import { openCardToken } from '../../../src/domain/people/members/card.ts';
@@ -36,7 +36,7 @@ async function verifier(directory: string, args: string[]): Promise<{ code: numb
 
 async function chainFileOf(sqlite: Database.Database): Promise<string> {
   let text = '';
-  for await (const lines of publicChainLines(sqlite, 50)) text += lines;
+  for await (const lines of publicChainLines(sqlite, publicHead(sqlite), 50)) text += lines;
   return text;
 }
 
