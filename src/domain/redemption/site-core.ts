@@ -131,14 +131,20 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
   return once ? writeOnceWhole(context, actor, once, work) : writeTransaction(context, work);
 }
 
-/** Makes an existing user a clerk of the site (a user_roles row scoped to the site). */
-export function addClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+/** The site whose clerks, details or opening the actor changes: the role first, then the site, then its scope (outside it: the refusal checkAuthorized gives). */
+function siteToChange(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
   const roleDenied = sitesAccess(actor);
   if (roleDenied) return roleDenied;
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
-  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
-  if (denied) return denied;
+  return checkAuthorized(actor, canManageSites, { regionPath: site.villagePath }) ?? { ok: true, site };
+}
+
+/** Makes an existing user a clerk of the site (a user_roles row scoped to the site). */
+export function addClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
+  const found = siteToChange(context, actor, siteId);
+  if (!found.ok) return found;
+  const site = found.site;
   if (!context.db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get()) return refuse(404, 'redemption.error.user_not_found');
   return writeTransaction(context, () => {
     const existing = context.db
@@ -159,12 +165,9 @@ export function addClerk(context: RedemptionContext, actor: Actor, siteId: numbe
  * The grants are read on every request, so the counter closes for them at once.
  */
 export function removeClerk(context: RedemptionContext, actor: Actor, siteId: number, userId: number): Outcome<{ userId: number }> {
-  const roleDenied = sitesAccess(actor);
-  if (roleDenied) return roleDenied;
-  const site = findSite(context.db, siteId);
-  if (!site) return refuse(404, 'redemption.error.site_not_found');
-  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
-  if (denied) return denied;
+  const found = siteToChange(context, actor, siteId);
+  if (!found.ok) return found;
+  const site = found.site;
   return writeTransaction(context, () => {
     const rows = context.db
       .select({ id: userRoles.id })
@@ -190,12 +193,9 @@ export interface SiteChange {
  * site's ledger account and county stay). Audited with what was there before.
  */
 export function updateSite(context: RedemptionContext, actor: Actor, siteId: number, input: SiteChange): Outcome<{ siteId: number }> {
-  const roleDenied = sitesAccess(actor);
-  if (roleDenied) return roleDenied;
-  const site = findSite(context.db, siteId);
-  if (!site) return refuse(404, 'redemption.error.site_not_found');
-  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
-  if (denied) return denied;
+  const found = siteToChange(context, actor, siteId);
+  if (!found.ok) return found;
+  const site = found.site;
   const name = checkText(input.name, 'name', 40);
   if ('problem' in name) return name.problem;
   if (!(siteKinds as readonly string[]).includes(input.kind)) return refuse(422, 'redemption.error.kind_invalid', undefined, 'kind');
@@ -222,12 +222,9 @@ export function updateSite(context: RedemptionContext, actor: Actor, siteId: num
  * the site's ledger account stays.
  */
 export function setSiteActive(context: RedemptionContext, actor: Actor, siteId: number, active: boolean, reason: string): Outcome<{ siteId: number }> {
-  const roleDenied = sitesAccess(actor);
-  if (roleDenied) return roleDenied;
-  const site = findSite(context.db, siteId);
-  if (!site) return refuse(404, 'redemption.error.site_not_found');
-  const denied = checkAuthorized(actor, canManageSites, { regionPath: site.villagePath });
-  if (denied) return denied;
+  const found = siteToChange(context, actor, siteId);
+  if (!found.ok) return found;
+  const site = found.site;
   const why = (reason ?? '').trim();
   if (why.length === 0 || Array.from(why).length > 200 || /[<>]/.test(why)) return refuse(422, 'redemption.error.reason_required', undefined, 'reason');
   if (site.active === active) return success({ siteId });

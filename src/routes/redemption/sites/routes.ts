@@ -122,6 +122,12 @@ function registerSiteListRoutes(app: RouteApp): void {
 }
 
 /** The manage page and the catalogue: items, their prices, stock and availability. */
+/** An item id of the URL that belongs to the site, or the 404 of a missing item. */
+function itemOfSite(app: RouteApp, site: Site, itemId: number): number {
+  if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+  return itemId;
+}
+
 function registerCatalogueRoutes(app: RouteApp): void {
 
   app.get('/sites/:id/manage', { schema: { params: IdParams, querystring: SavedQuery } }, async (request, reply) => managePage(app, request, reply, loadSite(app, request), []));
@@ -143,8 +149,7 @@ function registerCatalogueRoutes(app: RouteApp): void {
     const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const itemId = request.params.itemId;
-    if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    const itemId = itemOfSite(app, site, request.params.itemId);
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const key = readIdempotencyKey(request.body) ?? crypto.randomUUID();
     const number = request.body.quantity;
@@ -160,8 +165,7 @@ function registerCatalogueRoutes(app: RouteApp): void {
     const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const itemId = request.params.itemId;
-    if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    const itemId = itemOfSite(app, site, request.params.itemId);
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const result = updateItem(redemptionContext(app), user.actor, itemId, {
       name: request.body.name ?? '', priceMinutes: minutesFromAmountFields(request.body, 'price', 'price_hours'),
@@ -174,8 +178,7 @@ function registerCatalogueRoutes(app: RouteApp): void {
     const shape = shapeProblems(request);
     const site = loadSite(app, request);
     const user = request.requireUser();
-    const itemId = request.params.itemId;
-    if (!itemsOf(app.db, site.id).some((item) => item.id === itemId)) throw notFound('redemption.error.item_not_found');
+    const itemId = itemOfSite(app, site, request.params.itemId);
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
     const result = updateItem(redemptionContext(app), user.actor, itemId, { active: request.body.active === '1' });
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
