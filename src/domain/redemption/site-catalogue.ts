@@ -4,9 +4,9 @@ import { regions, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import type { Actor } from '../access/authorize.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { checkAuthorized, nowOf, refuse, regionOf, roleRefusal, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext } from './context.ts';
+import { checkAuthorized, nowOf, refuse, regionOf, roleRefusal, success, writeOnceWhole, writeTransaction, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { audit } from '../audit/audit.ts';
-import { type SiteItem, type SiteKind, canKeepCatalogue, checkText, findSite, stockKeyScope } from './site-core.ts';
+import { type Site, type SiteItem, type SiteKind, canKeepCatalogue, checkText, findSite, stockKeyScope } from './site-core.ts';
 import { present } from '../../lib/assert.ts';
 
 /** A site's catalogue and stock, and the public list of sites (see sites.ts). */
@@ -62,6 +62,20 @@ export function addItem(context: RedemptionContext, actor: Actor, siteId: number
 }
 
 /**
+ * A catalogue item the actor keeps: the role before any lookup (issue 15:
+ * someone without it learns nothing about which sites or items exist), then
+ * the item, then its site's scope.
+ */
+function itemToKeep(context: RedemptionContext, actor: Actor, itemId: number): { ok: true; item: typeof siteItems.$inferSelect; site: Site } | Refusal {
+  const roleDenied = roleRefusal(actor, canKeepCatalogue);
+  if (roleDenied) return roleDenied;
+  const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
+  if (!item) return refuse(404, 'redemption.error.item_not_found');
+  const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");
+  return checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath }) ?? { ok: true, item, site };
+}
+
+/**
  * Changes the name, price or active flag of a catalogue item (a price change
  * never touches baskets already placed: lines keep their name and price).
  * Audited with the values before and after.
@@ -72,14 +86,9 @@ export function updateItem(
   itemId: number,
   change: { name?: string; priceMinutes?: number; active?: boolean },
 ): Outcome<{ itemId: number }> {
-  // The role before any lookup (issue 15): someone without it learns nothing about which sites or items exist.
-  const roleDenied = roleRefusal(actor, canKeepCatalogue);
-  if (roleDenied) return roleDenied;
-  const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
-  if (!item) return refuse(404, 'redemption.error.item_not_found');
-  const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");
-  const denied = checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
-  if (denied) return denied;
+  const found = itemToKeep(context, actor, itemId);
+  if (!found.ok) return found;
+  const { item, site } = found;
   const price = change.priceMinutes ?? item.priceMinutes;
   const name = change.name === undefined ? item.name : change.name.trim();
   const active = change.active ?? item.active;
@@ -113,14 +122,9 @@ export function changeStock(
   itemId: number,
   change: { kind: 'receive'; quantity: number; idempotencyKey: string } | { kind: 'correct'; count: number; reason: string; idempotencyKey: string },
 ): Outcome<{ stock: number }> {
-  // The role before any lookup (issue 15): someone without it learns nothing about which sites or items exist.
-  const roleDenied = roleRefusal(actor, canKeepCatalogue);
-  if (roleDenied) return roleDenied;
-  const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
-  if (!item) return refuse(404, 'redemption.error.item_not_found');
-  const site = present(findSite(context.db, item.siteId), "an item's site exists (foreign key)");
-  const denied = checkAuthorized(actor, canKeepCatalogue, { siteId: site.id, regionPath: site.villagePath });
-  if (denied) return denied;
+  const found = itemToKeep(context, actor, itemId);
+  if (!found.ok) return found;
+  const { item, site } = found;
   if (item.stock === null) return refuse(409, 'redemption.error.stock_not_counted');
   const once = {
     key: change.idempotencyKey, scope: stockKeyScope,
