@@ -1,14 +1,12 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { openDatabase } from '../../../src/db/client.ts';
-import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
 import { demoRedemptionPin } from '../../../src/domain/demo/redemption.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { setMemberPin } from '../../../src/domain/people/members/pin.ts';
 import { generateSecrets } from '../../../src/lib/secrets.ts';
 import { HttpSession } from '../../helpers/server-process.ts';
 import { createTestApp, demoPhone, visibleText } from '../../helpers/web.ts';
+import { listeningNetwork, placeBasket, type Network } from './counter-network.ts';
 
 /**
  * PIN attempt limits under concurrency, through a real listening server: twelve
@@ -22,38 +20,9 @@ const guesses = 12;
 const limit = 5;
 const lockMs = 30 * 60_000;
 
-async function listeningNetwork(t: Test) {
-  const secrets = generateSecrets();
-  const db = openDatabase(':memory:');
-  const testApp = await createTestApp({ db, secrets });
-  await seedDemoNetwork(db, secrets, testApp.clock.now());
-  await testApp.app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => testApp.app.close());
-  const base = `http://127.0.0.1:${(testApp.app.server.address() as AddressInfo).port}`;
-  const row = (sql: string, ...parameters: unknown[]) => db.$client.prepare(sql).get(...parameters) as Record<string, number | string | null>;
-  return { ...testApp, secrets, base, row };
-}
-
-type Network = Awaited<ReturnType<typeof listeningNetwork>>;
-
 /** Distinct wrong six-digit PINs (none equal to the demo PIN or the test PIN). */
 const wrongPins = Array.from({ length: guesses }, (_, index) => `90${String(index).padStart(4, '0')}`);
 
-/** Places a one-towel basket for a member at site 1 and answers the basket's path. */
-async function placeBasket(network: Network, clerk: HttpSession, cardNumber: string): Promise<string> {
-  await clerk.page('/counter/1');
-  const found = await clerk.fetch('/counter/1/identify', { form: { lookup: cardNumber } });
-  if (found.status !== 303) throw new Error(`identify answered ${found.status}`);
-  const memberUrl = found.headers.get('location')!;
-  const page = await clerk.page(memberUrl);
-  const formKey = /name="idempotency_key" value="([^"]+)"/.exec(page)![1]!;
-  const towel = network.row("SELECT id FROM site_items WHERE site_id = 1 AND name = '毛巾'").id;
-  const placed = await clerk.fetch(`${memberUrl}/baskets`, { form: { idempotency_key: formKey, [`qty_${towel}`]: '1' } });
-  if (placed.status !== 303) throw new Error(`basket answered ${placed.status}`);
-  const basket = placed.headers.get('location')!;
-  await clerk.page(basket);
-  return basket;
-}
 
 function tally(statuses: number[]): Record<number, number> {
   const counts: Record<number, number> = {};
@@ -62,7 +31,7 @@ function tally(statuses: number[]): Record<number, number> {
 }
 
 t.test(`${guesses} parallel wrong PINs at the counter: at most ${limit} evaluated, then the right PIN waits for the lock to end`, async (t) => {
-  const network = await listeningNetwork(t);
+  const network = await listeningNetwork(t, generateSecrets());
   const member = network.row("SELECT id, card_number AS card FROM members WHERE real_name = '罗春兰' ORDER BY id LIMIT 1");
   const clerk = await HttpSession.signIn(network.base, demoPhone('clerk'));
   const basket = await placeBasket(network, clerk, String(member.card));
@@ -97,7 +66,7 @@ t.test(`${guesses} parallel wrong PINs at the counter: at most ${limit} evaluate
 });
 
 t.test(`after a lock has run out, ${guesses} parallel wrong PINs lock again: the expired lock is cleared with its count`, async (t) => {
-  const network = await listeningNetwork(t);
+  const network = await listeningNetwork(t, generateSecrets());
   const member = network.row("SELECT id, card_number AS card FROM members WHERE real_name = '罗春兰' ORDER BY id LIMIT 1");
   const clerk = await HttpSession.signIn(network.base, demoPhone('clerk'));
   const first = await placeBasket(network, clerk, String(member.card));
@@ -123,7 +92,7 @@ t.test(`after a lock has run out, ${guesses} parallel wrong PINs lock again: the
 });
 
 t.test(`${guesses} parallel wrong elder PINs on the hours form lock only the remote channel; the elder still pays at the counter`, async (t) => {
-  const network = await listeningNetwork(t);
+  const network = await listeningNetwork(t, generateSecrets());
   const elder = network.row("SELECT id, member_id AS memberId FROM elders WHERE real_name = '龙玉兰'");
   const memberId = Number(elder.memberId);
   const pin = '285714';
@@ -168,7 +137,7 @@ t.test(`${guesses} parallel wrong elder PINs on the hours form lock only the rem
 });
 
 t.test(`${guesses} parallel wrong current passwords on the change-password form: at most ${limit} evaluated`, async (t) => {
-  const network = await listeningNetwork(t);
+  const network = await listeningNetwork(t, generateSecrets());
   const volunteer = await HttpSession.signIn(network.base, demoPhone('volunteer'));
   await volunteer.page('/account/password');
   const userId = Number(network.row("SELECT id FROM users WHERE phone = ?", demoPhone('volunteer')).id);
@@ -191,7 +160,7 @@ t.test(`${guesses} parallel wrong current passwords on the change-password form:
 });
 
 t.test(`${guesses} parallel gifts with wrong PINs: at most ${limit} evaluated, nothing given`, async (t) => {
-  const network = await listeningNetwork(t);
+  const network = await listeningNetwork(t, generateSecrets());
   const giver = network.row("SELECT id FROM members WHERE real_name = '王秀英' ORDER BY id LIMIT 1");
   const receiver = network.row("SELECT card_number AS card FROM members WHERE real_name = '刘德顺' ORDER BY id LIMIT 1");
   const volunteer = await HttpSession.signIn(network.base, demoPhone('volunteer'));

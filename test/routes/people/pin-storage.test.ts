@@ -1,15 +1,13 @@
 import { hash } from '@node-rs/argon2';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { openDatabase } from '../../../src/db/client.ts';
-import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
 import { demoRedemptionPin } from '../../../src/domain/demo/redemption.ts';
 import { hashPin } from '../../../src/domain/people/members/pin-hash.ts';
 import { secretsFromKeys } from '../../../src/lib/secrets.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { HttpSession } from '../../helpers/server-process.ts';
 import { createTestApp, demoPhone, visibleText } from '../../helpers/web.ts';
+import { listeningNetwork, placeBasket, type Network } from './counter-network.ts';
 
 /**
  * Redemption PINs are stored as an HMAC under the PIN key of secrets.json
@@ -20,35 +18,6 @@ import { createTestApp, demoPhone, visibleText } from '../../helpers/web.ts';
 
 const hmacForm = /^hmac-(sha256|sm3)\$[0-9a-f]{16}\$[0-9a-f]{64}$/;
 
-async function listeningNetwork(t: Test) {
-  const secrets = testSecrets();
-  const db = openDatabase(':memory:');
-  const testApp = await createTestApp({ db, secrets });
-  await seedDemoNetwork(db, secrets, testApp.clock.now());
-  await testApp.app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => testApp.app.close());
-  const base = `http://127.0.0.1:${(testApp.app.server.address() as AddressInfo).port}`;
-  const row = (sql: string, ...parameters: unknown[]) => db.$client.prepare(sql).get(...parameters) as Record<string, number | string | null>;
-  return { ...testApp, secrets, base, row };
-}
-
-type Network = Awaited<ReturnType<typeof listeningNetwork>>;
-
-/** Places a one-towel basket for a member at site 1 and answers the basket's path. */
-async function placeBasket(network: Network, clerk: HttpSession, cardNumber: string): Promise<string> {
-  await clerk.page('/counter/1');
-  const found = await clerk.fetch('/counter/1/identify', { form: { lookup: cardNumber } });
-  if (found.status !== 303) throw new Error(`identify answered ${found.status}`);
-  const memberUrl = found.headers.get('location')!;
-  const page = await clerk.page(memberUrl);
-  const formKey = /name="idempotency_key" value="([^"]+)"/.exec(page)![1]!;
-  const towel = network.row("SELECT id FROM site_items WHERE site_id = 1 AND name = '毛巾'").id;
-  const placed = await clerk.fetch(`${memberUrl}/baskets`, { form: { idempotency_key: formKey, [`qty_${towel}`]: '1' } });
-  if (placed.status !== 303) throw new Error(`basket answered ${placed.status}`);
-  const basket = placed.headers.get('location')!;
-  await clerk.page(basket);
-  return basket;
-}
 
 function basketStatus(network: Network, basket: string): unknown {
   return network.row('SELECT status FROM redemptions WHERE id = ?', Number(/baskets\/(\d+)/.exec(basket)![1])).status;
