@@ -2,6 +2,7 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import { connectionOf, type Db, type Sqlite } from '../../db/client.ts';
 import { auditLog } from '../../db/schema/core.ts';
 import { inWriteWork } from '../../db/writer.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * The audit trail: sign-ins, failed sign-ins, role changes, privileged actions
@@ -103,7 +104,7 @@ export function exhaustedAllowance(db: Db, action: string, atMs: number, windowM
  */
 export function inWriteTransaction<T>(db: Db, work: () => T): T {
   const client = connectionOf(db);
-  return inWriteWork(client) ? work() : client.transaction(work).immediate();
+  return inWriteWork(client) ? work() : writeTransaction(client, work);
 }
 
 /**

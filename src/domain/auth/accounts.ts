@@ -13,6 +13,7 @@ import { likeLiteral } from '../../lib/like.ts';
 import { present } from '../../lib/assert.ts';
 import { accountPlaces, placesSql } from './places.ts';
 import { phoneRefusal, phoneTakenAnswer, type PhoneRefusal } from './phone-in-use.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 export { accountPlaces };
 
@@ -178,8 +179,7 @@ export async function createMemberSignIn(
   const phoneRefused = phoneRefusal(db, actor, phone, canCreateMemberSignIn, nowMs);
   if (phoneRefused) return { ok: false, reason: phoneRefused };
   const passwordHash = await hashPassword(input.temporaryPassword);
-  return db.transaction(
-    (): { ok: true; userId: number } | { ok: false; reason: MemberSignInRefusal } => {
+  return writeTransaction(db, (): { ok: true; userId: number } | { ok: false; reason: MemberSignInRefusal } => {
       // Checked again inside the write transaction: a second click may have won the race.
       const holder = findUserByPhone(db, phone);
       if (holder) return { ok: false, reason: phoneTakenAnswer(db, actor, holder.id, canCreateMemberSignIn) };
@@ -197,9 +197,7 @@ export async function createMemberSignIn(
         nowMs,
       );
       return { ok: true, userId };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** Whether sign-in to this account is locked anywhere right now (for the account page). */
@@ -225,8 +223,7 @@ export function liftSignInLock(
   if (!found.ok) return found;
   const user = present(findUser(db, userId), 'an account found a moment ago exists (accounts are never deleted)');
   const phoneKey = signInPhoneKey(secrets, user.phone);
-  return db.transaction(
-    (): { ok: true } | { ok: false; reason: 'not_locked' } => {
+  return writeTransaction(db, (): { ok: true } | { ok: false; reason: 'not_locked' } => {
       const lock = signInLockOf(db, phoneKey, nowMs);
       if (!isSignInLocked(lock)) return { ok: false, reason: 'not_locked' };
       liftSignInLocks(db, phoneKey, nowMs);
@@ -236,7 +233,5 @@ export function liftSignInLock(
         nowMs,
       );
       return { ok: true };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }

@@ -5,6 +5,7 @@ import { refreshTokens } from '../../db/schema/core.ts';
 import { recordAudit } from '../audit/audit.ts';
 import type { Actor } from '../access/authorize.ts';
 import { homeRegionCode } from './users.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Sessions are families of refresh tokens. A browser holds one raw token; the
@@ -47,8 +48,7 @@ export type RotateResult =
 
 export function rotateSession(db: Db, presentedToken: string, nowMs: number): RotateResult {
   if (presentedToken.length < 20 || presentedToken.length > 100) return { kind: 'invalid' };
-  return db.transaction(
-    (): RotateResult => {
+  return writeTransaction(db, (): RotateResult => {
       const row = db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashToken(presentedToken))).get();
       if (!row || row.revokedAtMs !== null || row.expiresAtMs <= nowMs) return { kind: 'invalid' };
       if (row.usedAtMs !== null) {
@@ -62,9 +62,7 @@ export function rotateSession(db: Db, presentedToken: string, nowMs: number): Ro
         .values({ userId: row.userId, familyId: row.familyId, tokenHash: hashToken(token), createdAtMs: nowMs, expiresAtMs: nowMs + refreshLifetimeMs })
         .run();
       return { kind: 'rotated', userId: row.userId, familyId: row.familyId, token };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /**
@@ -102,13 +100,13 @@ export function revokeOtherSessions(db: Db, userId: number, keepFamilyId: string
  * sign-out audited, in one write transaction.
  */
 export function signOut(db: Db, user: { id: number; sessionFamilyId: string; actor: Actor }, ipAddress: string, nowMs: number): void {
-  db.transaction(() => {
+  writeTransaction(db, () => {
     revokeFamily(db, user.sessionFamilyId, nowMs);
     recordAudit(
       db,
       { action: 'auth.signed_out', actorUserId: user.id, objectType: 'user', objectId: user.id, regionCode: homeRegionCode(user.actor.grants), ipAddress },
       nowMs,
     );
-  }, { behavior: 'immediate' });
+  });
 }
 

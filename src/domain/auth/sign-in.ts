@@ -8,6 +8,7 @@ import { recordFailedPassword, releaseAttempt, reserveSignInAttempt, settleSucce
 import { checkNewPassword, hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { findUser, findUserByPhone, grantsOf, homeRegionCode } from './users.ts';
 import { revokeOtherSessions } from './sessions.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 export type SignInResult =
   | { ok: true; userId: number; mustChangePassword: boolean; failuresSinceLastSignIn: number }
@@ -98,8 +99,7 @@ export async function changePassword(
   if (problem) return { ok: false, field: problem === 'account.error.passwordMismatch' ? 'confirmPassword' : 'newPassword', messageKey: problem };
   if (input.newPassword === input.currentPassword) return { ok: false, field: 'newPassword', messageKey: 'account.error.passwordUnchanged' };
   const passwordHash = await hashPassword(input.newPassword);
-  db.transaction(
-    () => {
+  writeTransaction(db, () => {
       db.update(users).set({ passwordHash, mustChangePassword: false, passwordChangedAtMs: nowMs }).where(eq(users.id, user.id)).run();
       revokeOtherSessions(db, user.id, input.keepFamilyId, nowMs);
       recordAudit(
@@ -107,8 +107,6 @@ export async function changePassword(
         { action: 'auth.password_changed', actorUserId: user.id, objectType: 'user', objectId: user.id, regionCode: homeRegionCode(grantsOf(db, user.id)), ipAddress: input.ipAddress },
         nowMs,
       );
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return { ok: true };
 }

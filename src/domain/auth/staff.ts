@@ -11,6 +11,7 @@ import { hashPassword, passwordMinimumLength } from './passwords.ts';
 import { revokeOtherSessions } from './sessions.ts';
 import { actorOf, findUser, findUserByPhone, homeRegionCode, insertUser } from './users.ts';
 import { phoneRefusal, phoneTakenAnswer, type PhoneRefusal } from './phone-in-use.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Accounts and roles created by staff. The person gets a temporary password
@@ -59,8 +60,7 @@ export function grantRole(db: Db, granter: Actor, userId: number, scope: RoleSco
   if (!findUser(db, userId)) return { ok: false, reason: 'user_unknown' };
   const check = checkGrant(db, granter, scope);
   if (!check.ok) return check;
-  return db.transaction(
-    () => {
+  return writeTransaction(db, () => {
       const existing = db
         .select()
         .from(userRoles)
@@ -77,16 +77,13 @@ export function grantRole(db: Db, granter: Actor, userId: number, scope: RoleSco
         nowMs,
       );
       return { ok: true as const };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleScope, ipAddress: string, nowMs: number): { ok: true } | { ok: false; reason: GrantRefusal } {
   const check = checkGrant(db, granter, scope);
   if (!check.ok) return check;
-  return db.transaction(
-    () => {
+  return writeTransaction(db, () => {
       const rows = db
         .select()
         .from(userRoles)
@@ -101,9 +98,7 @@ export function revokeRole(db: Db, granter: Actor, userId: number, scope: RoleSc
         nowMs,
       );
       return { ok: true as const };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** The refusal of someone who holds none of the roles that manage staff accounts: the 403 page, whatever the account or form. */
@@ -202,7 +197,7 @@ export async function createAccountByStaff(
     }
     return { ok: true, userId };
   };
-  if (!once) return db.$client.transaction(insert).immediate();
+  if (!once) return writeTransaction(db.$client, insert);
   const written = writeOnce(db, once, granter.userId, nowMs, insert);
   if (written.kind === 'conflict') return { ok: false, reason: 'key_conflict' };
   return written.kind === 'replay' ? replayed(written.result) : written.result;
@@ -247,8 +242,7 @@ export async function resetPasswordByStaff(
       : authorize(granter, canGrantStaffRoles) !== null;
   if (!allowed || granter.userId === user.id) return { ok: false, reason: 'not_allowed' };
   const passwordHash = await hashPassword(input.temporaryPassword);
-  db.transaction(
-    () => {
+  writeTransaction(db, () => {
       db.update(users).set({ passwordHash, mustChangePassword: true, passwordChangedAtMs: nowMs, passwordSetByUserId: granter.userId }).where(eq(users.id, user.id)).run();
       revokeOtherSessions(db, user.id, null, nowMs);
       recordAudit(
@@ -256,8 +250,6 @@ export async function resetPasswordByStaff(
         { action: 'auth.password_reset', actorUserId: granter.userId, objectType: 'user', objectId: user.id, regionCode: homeRegionCode(grants), ipAddress },
         nowMs,
       );
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return { ok: true };
 }

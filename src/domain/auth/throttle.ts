@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { signInThrottle } from '../../db/schema/core.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Sign-in throttling that strangers cannot turn into a lock-out.
@@ -82,8 +83,7 @@ export function pruneSignInThrottle(db: Db, nowMs: number): number {
 
 /** Checks the locks and counts this attempt as a failure, in one write transaction, before the password is verified. */
 export function reserveSignInAttempt(db: Db, phoneKey: string, address: string, nowMs: number): Reservation {
-  return db.transaction(
-    (): Reservation => {
+  return writeTransaction(db, (): Reservation => {
       if (nowMs - (lastPruneMs.get(db) ?? -Infinity) >= pruneEveryMs) {
         lastPruneMs.set(db, nowMs);
         pruneSignInThrottle(db, nowMs);
@@ -107,9 +107,7 @@ export function reserveSignInAttempt(db: Db, phoneKey: string, address: string, 
       saveRow(db, pair);
       saveRow(db, account);
       return { ok: true };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /**
@@ -118,17 +116,14 @@ export function reserveSignInAttempt(db: Db, phoneKey: string, address: string, 
  * are answered (for the notice to the holder) and cleared.
  */
 export function settleSuccessfulSignIn(db: Db, phoneKey: string, address: string, nowMs: number): { failuresSinceLastSignIn: number } {
-  return db.transaction(
-    () => {
+  return writeTransaction(db, () => {
       const pair = loadRow(db, phoneKey, address, pairWindowMs, nowMs);
       const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
       const failuresSinceLastSignIn = account.failuresSinceSuccess;
       saveRow(db, { ...pair, failures: 0, windowStartMs: nowMs, lockedUntilMs: null, lockCount: 0, lastSuccessMs: nowMs });
       saveRow(db, { ...account, failures: Math.max(0, account.failures - 1), failuresSinceSuccess: 0, lastSuccessMs: nowMs });
       return { failuresSinceLastSignIn };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /**
@@ -137,15 +132,12 @@ export function settleSuccessfulSignIn(db: Db, phoneKey: string, address: string
  * failures since the last sign-in stay for the notice.
  */
 export function releaseAttempt(db: Db, phoneKey: string, address: string, nowMs: number): void {
-  db.transaction(
-    () => {
+  writeTransaction(db, () => {
       const pair = loadRow(db, phoneKey, address, pairWindowMs, nowMs);
       const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
       saveRow(db, { ...pair, failures: Math.max(0, pair.failures - 1) });
       saveRow(db, { ...account, failures: Math.max(0, account.failures - 1) });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /**
@@ -154,13 +146,10 @@ export function releaseAttempt(db: Db, phoneKey: string, address: string, nowMs:
  * so two devices signing in at once do not warn each other.
  */
 export function recordFailedPassword(db: Db, phoneKey: string, nowMs: number): void {
-  db.transaction(
-    () => {
+  writeTransaction(db, () => {
       const account = loadRow(db, phoneKey, accountRow, accountWindowMs, nowMs);
       saveRow(db, { ...account, failuresSinceSuccess: account.failuresSinceSuccess + 1 });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 export interface SignInLock {

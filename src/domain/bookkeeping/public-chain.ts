@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '../../ledger/index.ts';
 import { present } from '../../lib/assert.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * The public hash chain (issue 17). The ledger's own hash covers private
@@ -142,11 +143,10 @@ export function extendPublicChain(sqlite: Database.Database, toSeq: number, maxL
  * transfers take about 25 s) never holds the write lock for long.
  */
 export function catchUpPublicChain(sqlite: Database.Database, toSeq: number, batch = 5000): void {
-  const step = sqlite.transaction(() => extendPublicChain(sqlite, toSeq, batch));
   let before = -1;
   for (let head = publicHead(sqlite).seq; head < toSeq && head > before;) {
     before = head;
-    head = step.immediate().seq;
+    head = writeTransaction(sqlite, () => extendPublicChain(sqlite, toSeq, batch)).seq;
   }
 }
 

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { Ledger, TransferFlags } from '../../ledger/index.ts';
 import { catchUpPublicChain, extendPublicChain } from './public-chain.ts';
 import { checkpointAlgorithm, signText, type CheckpointKeys } from '../../lib/checkpoint-key.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Signed checkpoints (issue 17). Each checkpoint the ledger records is signed
@@ -51,7 +52,7 @@ export function postedMinutesByCode(sqlite: Database.Database, seq: number): Rec
 export function publishCheckpoint(sqlite: Database.Database, keys: CheckpointKeys, nowMs: number): SignedCheckpoint | null {
   // Most links are appended beforehand in short transactions; the signing transaction adds the last few.
   catchUpPublicChain(sqlite, new Ledger(sqlite).head().seq);
-  const run = sqlite.transaction(() => {
+  return writeTransaction(sqlite, () => {
     const ledger = new Ledger(sqlite, { now: () => nowMs });
     const last = ledger.checkpoints(1)[0];
     const unsigned = last && last.seq === ledger.head().seq
@@ -71,7 +72,6 @@ export function publishCheckpoint(sqlite: Database.Database, keys: CheckpointKey
       .run(id, payload, checkpointAlgorithm, keys.publicKey, signature);
     return { seq: checkpoint.seq, hash: checkpoint.hash, timestampMs: checkpoint.timestampMs, payload, algorithm: checkpointAlgorithm, publicKey: keys.publicKey, signature };
   });
-  return run.immediate();
 }
 
 /** Every signed checkpoint, oldest first (what /transparency/checkpoints.json publishes). */

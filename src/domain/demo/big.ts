@@ -8,6 +8,7 @@ import { idNumberHash, sealIdNumber } from '../people/members/identity.ts';
 import { insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
 import { present } from '../../lib/assert.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * A province-scale synthetic network for reports and benchmarks (`seed big`):
@@ -142,7 +143,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   const existing = new Set((sqlite.prepare('SELECT code FROM regions').pluck().all() as string[]));
   const villages: Village[] = [];
   const counties = demoRegions.filter((region) => region.level === 'county');
-  sqlite.transaction(() => {
+  writeTransaction(sqlite, () => {
     for (const region of demoRegions) {
       if (!existing.has(region.code)) insertRegion(db, { code: region.code, parentCode: region.parent, level: region.level, nameZh: region.zh, nameEn: region.en, rural: region.rural ?? null }, clockMs);
     }
@@ -160,7 +161,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
         }
       }
     }
-  }).immediate();
+  });
   const villagesByCounty = new Map<string, Village[]>();
   for (const village of villages) {
     const list = villagesByCounty.get(village.county) ?? [];
@@ -172,14 +173,14 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   let types = sqlite.prepare(`SELECT t.id, t.code, t.category, t.coefficient_milli AS coefficient, t.max_minutes AS maxMinutes, t.recipient_required AS recipientRequired
     FROM service_types t WHERE t.version_id = (SELECT id FROM service_standard_versions ORDER BY effective_date LIMIT 1) AND t.active = 1`).all() as { id: number; code: string; category: string; coefficient: number; maxMinutes: number; recipientRequired: number }[];
   if (types.length === 0) {
-    sqlite.transaction(() => {
+    writeTransaction(sqlite, () => {
       const versionId = Number(sqlite.prepare('INSERT INTO service_standard_versions (effective_date, note, published_at_ms) VALUES (?, ?, ?)').run('2020-01-01', 'seed big', clockMs).lastInsertRowid);
       const insert = sqlite.prepare('INSERT INTO service_types (version_id, code, name_zh, name_en, category, coefficient_milli, max_minutes, recipient_required) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       categories.forEach((category, index) => {
         const [zh, en] = present(typeNames[category], 'demo data holds typeNames[category]');
         insert.run(versionId, `S${String(index + 1).padStart(2, '0')}`, zh, en, category, category === 'daily_care' || category === 'bathing' ? 1500 : 1000, 240, category === 'culture_sport' || category === 'health_education' ? 0 : 1);
       });
-    }).immediate();
+    });
     types = sqlite.prepare(`SELECT id, code, category, coefficient_milli AS coefficient, max_minutes AS maxMinutes, recipient_required AS recipientRequired FROM service_types WHERE active = 1`).all() as typeof types;
   }
 
@@ -193,7 +194,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   const usedMemberIds = new Set<string>();
   const usedElderIds = new Set<string>();
   const firstMonthMs = shanghaiMs(present(months[0], 'demo data holds months[0]'), 1, 9);
-  sqlite.transaction(() => {
+  writeTransaction(sqlite, () => {
     const insertMember = sqlite.prepare(`INSERT INTO members (real_name, name_pinyin, name_initials, phone, phone_last4, id_number_ciphertext, id_number_hmac,
       birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 'import', ?, ?)`);
     for (let i = 0; i < options.members; i++) {
@@ -230,13 +231,13 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
       for (const category of chosen) insertCategory.run(id, category, sensitiveCategories.has(category) ? 1 : 0);
       elders.push({ id, village, memberId: null, voucherBalance: 0 });
     }
-  }).immediate();
+  });
   progress(`members ${members.length}, elders ${elders.length}`);
 
   // ---- sites, teams
   const sitesByCounty = new Map<string, { id: number; county: string }[]>();
   const allSites: { id: number; county: string }[] = [];
-  sqlite.transaction(() => {
+  writeTransaction(sqlite, () => {
     const insertSite = sqlite.prepare(`INSERT INTO partner_sites (name, kind, village_code, county_code, address, opening_hours, active, created_at_ms)
       VALUES (?, ?, ?, ?, ?, ?, 1, ?)`);
     villages.forEach((village, index) => {
@@ -260,7 +261,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
       const teamId = Number(insertTeam.run(`${unit}银龄志愿服务队`, unit, 'member_unit', cityCode, clockMs, clockMs).lastInsertRowid);
       if (unit !== '市教育局') insertActivity.run(teamId, `${present(months.at(-1), 'demo data holds months.at(-1)')}-10`, '社区活动室', '探访关爱', clockMs);
     }
-  }).immediate();
+  });
 
   // ---- ledger accounts
   const accounts: AccountInput[] = [];
@@ -311,7 +312,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
       const dayStartMs = shanghaiMs(month, day, 8);
       if (dayStartMs > nowMs) break;
       const date = `${month}-${String(day).padStart(2, '0')}`;
-      sqlite.transaction(() => {
+      writeTransaction(sqlite, () => {
         // Service given in the morning, logged with a pending hold.
         clockMs = dayStartMs;
         const holds: TransferInput[] = [];
@@ -389,11 +390,11 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
         apply(redemptionHolds);
         clockMs += 120_000;
         apply(posts);
-      }).immediate();
+      });
     }
 
     // Month end: vouchers for a fifth of the elders, and settlements between counties.
-    sqlite.transaction(() => {
+    writeTransaction(sqlite, () => {
       clockMs = Math.max(clockMs + 60_000, Math.min(shanghaiMs(month, daysIn(month), 20), nowMs));
       const vouchers: TransferInput[] = [];
       for (const elder of elders) {
@@ -415,7 +416,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
         clearingBalance.set(from, fromBalance - amount);
         clearingBalance.set(to, toBalance + amount);
       }
-    }).immediate();
+    });
     progress(`${month}: records ${recordCount}, redemptions ${redemptionCount}`);
   }
   ledger.checkpoint(clockMs);

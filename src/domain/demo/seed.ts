@@ -7,6 +7,7 @@ import { findUserByPhone, insertUser } from '../auth/users.ts';
 import { findRegion, insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
 import { demoRedemptionPin } from './redemption.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 export interface DemoSignIn {
   role: Role;
@@ -48,8 +49,7 @@ export function isDemoSeeded(db: Db): boolean {
 export async function seedDemo(db: Db, nowMs: number = Date.now()): Promise<boolean> {
   if (isDemoSeeded(db) || findRegion(db, '430000')) return false;
   const passwordHash = await hashPassword(demoPassword);
-  db.transaction(
-    () => {
+  writeTransaction(db, () => {
       for (const region of demoRegions) {
         insertRegion(db, { code: region.code, parentCode: region.parent, level: region.level, nameZh: region.zh, nameEn: region.en, rural: region.rural ?? null }, nowMs);
       }
@@ -68,9 +68,7 @@ export async function seedDemo(db: Db, nowMs: number = Date.now()): Promise<bool
         );
       }
       db.insert(settings).values({ key: seededKey, value: String(nowMs), updatedAtMs: nowMs }).run();
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return true;
 }
 

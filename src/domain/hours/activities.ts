@@ -15,6 +15,7 @@ import { creditFor, typeInForce } from './standard.ts';
 import { shanghaiDateOf } from './time.ts';
 import { present } from '../../lib/assert.ts';
 import { clockOf, nowOf } from '../kernel/context.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 export type ActivitySession = typeof activitySessions.$inferSelect;
 
@@ -142,8 +143,7 @@ export function checkIn(context: KeylessContext, actor: Actor, sessionId: number
   const member = context.db.select({ status: members.status }).from(members).where(eq(members.id, memberId)).get();
   if (member?.status !== 'active') return refuse(403, { code: 'hours.error.volunteer_not_active' });
   const activity = present(findActivity(context, session.activityId), "a session's activity exists (foreign key)");
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const attendance = tx.select().from(activityAttendance)
         .where(and(eq(activityAttendance.sessionId, session.id), eq(activityAttendance.memberId, memberId))).get();
       // With `want`, a repeated submit (double tap, retry) finds the work done and changes nothing.
@@ -157,9 +157,7 @@ export function checkIn(context: KeylessContext, actor: Actor, sessionId: number
       if (attendance.signedOutAtMs !== null) return refuse(409, { code: 'hours.error.already_signed_out' });
       tx.update(activityAttendance).set({ signedOutAtMs: at }).where(eq(activityAttendance.id, attendance.id)).run();
       return ok({ action: 'signed_out' as const, atMs: at, activity });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 export interface AttendanceRow {
@@ -215,8 +213,7 @@ export function closeSignIn(context: KeylessContext, actor: Actor, activityId: n
   const region = context.db.select({ path: regions.path }).from(regions).where(eq(regions.code, session.villageCode)).get();
   const countyCode = region ? countyCodeOfPath(region.path) : undefined;
   if (!countyCode) return refuse(422, { code: 'hours.error.village_unknown' });
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       tx.update(activitySessions).set({ closedAtMs: at, closedByUserId: actor.userId }).where(eq(activitySessions.id, session.id)).run();
       const ledger = ledgerFor(context.db.$client, clockOf(context));
       ensureAccounts(ledger, countyAccounts(countyCode));
@@ -262,9 +259,7 @@ export function closeSignIn(context: KeylessContext, actor: Actor, activityId: n
         recordIds.push(record.id);
       }
       return ok({ recordIds, skipped });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** How long a fresh scan stays good while the volunteer signs in to the app. */

@@ -1,6 +1,7 @@
 import { serviceStandardVersions, serviceTypes, type ServiceCategory } from '../../db/schema/hours.ts';
 import type { Db } from '../../db/client.ts';
 import { listVersions } from './standard.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 interface FirstType {
   code: string;
@@ -38,15 +39,12 @@ export const firstStandardTypes: readonly FirstType[] = [
  */
 export function seedFirstStandard(db: Db, effectiveDate: string, nowMs: number, publishedByUserId: number | null = null): number | null {
   if (listVersions({ db, now: () => nowMs }).length > 0) return null;
-  return db.transaction(
-    (tx) => {
+  return writeTransaction(db, (tx) => {
       const version = tx.insert(serviceStandardVersions)
         .values({ effectiveDate, note: '首版统一标准 First unified standard', publishedByUserId, publishedAtMs: nowMs })
         .returning({ id: serviceStandardVersions.id })
         .get();
       tx.insert(serviceTypes).values(firstStandardTypes.map((type) => ({ ...type, versionId: version.id, coefficientMilli: 1000, active: true }))).run();
       return version.id;
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }

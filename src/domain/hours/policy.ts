@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { ok, refuse, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { isTopOffice } from './standard.ts';
 import { nowOf } from '../kernel/context.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /** Network policy for hours, editable by the top office. Stored in `settings` under hours.* keys. */
 export interface HoursPolicy {
@@ -78,8 +79,7 @@ export function updatePolicy(context: KeylessContext, actor: Actor, input: Polic
   };
   if (problems.length > 0) return refuse(422, ...problems);
   const at = nowOf(context);
-  context.db.transaction(
-    (tx) => {
+  writeTransaction(context.db, (tx) => {
       for (const [name, key] of Object.entries(keys)) {
         const stored = String(policy[name as keyof HoursPolicy]);
         tx.delete(settings).where(eq(settings.key, key)).run();
@@ -89,8 +89,6 @@ export function updatePolicy(context: KeylessContext, actor: Actor, input: Polic
         action: 'hours.policy_update', actorUserId: actor.userId, objectType: 'settings', objectId: 'hours',
         detail: { backdateDays: policy.backdateDays, dailyMaxMinutes: policy.dailyMaxMinutes, unreviewedExpiryDays: policy.unreviewedExpiryDays, autoApprove: policy.autoApproveCardConfirmed },
       }, at);
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return ok(policy);
 }

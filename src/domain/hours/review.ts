@@ -16,6 +16,7 @@ import { findRecord, transferIds, type ServiceRecord } from './records.ts';
 import { dayMs } from './time.ts';
 import { firstProblem } from '../kernel/outcome.ts';
 import { clockOf, nowOf } from '../kernel/context.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
 
@@ -60,7 +61,7 @@ function resolve(context: KeylessContext, record: ServiceRecord, input: Transfer
 }
 
 function inTransaction<T>(context: KeylessContext, work: () => T): T {
-  return context.db.transaction(() => work(), { behavior: 'immediate' });
+  return writeTransaction(context.db, () => work());
 }
 
 /** What approving a record moved: credited to the wallet, diverted to the pool (above the balance cap). */

@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { ok, refuse, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { isCalendarDate, shanghaiDateOf } from './time.ts';
 import { nowOf } from '../kernel/context.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 export type ServiceType = typeof serviceTypes.$inferSelect;
 export type StandardVersion = typeof serviceStandardVersions.$inferSelect;
@@ -153,8 +154,7 @@ export function publishVersion(context: KeylessContext, actor: Actor, input: New
   if (problems.length > 0) return refuse(422, ...problems);
   const note = (input.note ?? '').trim().slice(0, 200) || null;
   const at = nowOf(context);
-  const versionId = context.db.transaction(
-    (tx) => {
+  const versionId = writeTransaction(context.db, (tx) => {
       const version = tx.insert(serviceStandardVersions)
         .values({ effectiveDate, note, publishedByUserId: actor.userId, publishedAtMs: at })
         .returning({ id: serviceStandardVersions.id })
@@ -165,9 +165,7 @@ export function publishVersion(context: KeylessContext, actor: Actor, input: New
         ipAddress, detail: { effectiveDate, types: checked.length },
       }, at);
       return version.id;
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return ok({ versionId });
 }
 

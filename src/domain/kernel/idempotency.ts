@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { idempotencyKeys } from '../../db/schema/core.ts';
 import { readIdempotencyKey as readKeyField } from '../../lib/forms.ts';
+import { writeTransaction } from './transaction.ts';
 
 /**
  * The one idempotency mechanism (issue 15). Every form that creates something
@@ -82,7 +83,7 @@ class Refused<R> extends Error {
  */
 export function writeOnce<R extends { ok: boolean }>(db: Db, request: IdempotencyKey, actorUserId: number | null, nowMs: number, work: () => R): Once<R> {
   try {
-    return db.$client.transaction((): Once<R> => {
+    return writeTransaction(db.$client, (): Once<R> => {
       const earlier = replayOf<R>(db, request, actorUserId);
       if (earlier) return earlier;
       const result = work();
@@ -91,7 +92,7 @@ export function writeOnce<R extends { ok: boolean }>(db: Db, request: Idempotenc
         key: request.key, scope: request.scope, contentHash: request.contentHash, result: JSON.stringify(result), actorUserId, createdAtMs: nowMs,
       }).run();
       return { kind: 'first', result };
-    }).immediate();
+    });
   } catch (error) {
     if (error instanceof Refused) return { kind: 'first', result: error.result as R };
     throw error;
@@ -119,11 +120,11 @@ export function writeOnceValue<T extends object, F extends { ok: false }>(
   if (!request) {
     // Unkeyed: a refusal still rolls back whatever the work wrote.
     try {
-      return db.$client.transaction(() => {
+      return writeTransaction(db.$client, () => {
         const outcome = work();
         if (!outcome.ok) throw new Refused(outcome);
         return outcome;
-      }).immediate();
+      });
     } catch (error) {
       if (error instanceof Refused) return error.result as F;
       throw error;

@@ -5,6 +5,7 @@ import { decryptText, type CryptoProfile } from '../../lib/crypto.ts';
 import {
   KeyCheckError, keyFingerprint, loadSecrets, secretsFileName, secretsFromKeys, secretsSource, type Secrets,
 } from '../../lib/secrets.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Binds a database to its keys. The first start records the crypto profile and
@@ -134,7 +135,7 @@ export function unlockKeys(db: Db, dataDirectory: string, options: UnlockOptions
   const fingerprint = keyFingerprint(secrets);
   // The usual start: already bound to these keys, nothing to write (works on a read-only file too).
   if (binding.fingerprint === fingerprint && binding.profile === cryptoProfile) return secrets;
-  sqlite.transaction(() => {
+  writeTransaction(sqlite, () => {
     // Read again under the write lock: another process may have bound the database meanwhile.
     const current = readKeyBinding(sqlite);
     const stillKeyed = hasKeyedData(sqlite);
@@ -145,6 +146,6 @@ export function unlockKeys(db: Db, dataDirectory: string, options: UnlockOptions
       throw new KeyCheckError(mismatchMessage(dataDirectory, environment, matching));
     }
     if (current.fingerprint !== fingerprint || current.profile !== cryptoProfile) writeKeyBinding(sqlite, secrets, options.nowMs ?? Date.now());
-  }).immediate();
+  });
   return secrets;
 }

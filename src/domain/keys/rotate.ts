@@ -11,6 +11,7 @@ import { openCardToken, sealCardToken } from '../people/members/card.ts';
 import { idNumberHash, sealIdNumber } from '../people/members/identity.ts';
 import { isCurrentPinHash, pinHashKeyAvailable, pinHashKeyId } from '../people/members/pin-hash.ts';
 import { openStoredIdNumber, pendingSecretsFileName, unlockKeys, writeKeyBinding } from './keyring.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * `keys rotate`: new keys for the data already stored. Everything sealed or
@@ -80,7 +81,7 @@ function pinKeysStillNeeded(db: Db, from: Secrets): Buffer[] {
 /** Re-seals and re-hashes every keyed value from `from` to `to` and records `to`'s binding, in one transaction. */
 export function reencryptAll(db: Db, from: Secrets, to: Secrets, nowMs: number): RotationCounts {
   const sqlite: Sqlite = db.$client;
-  return sqlite.transaction(() => {
+  return writeTransaction(sqlite, () => {
     const counts: RotationCounts = { idNumbers: 0, cardTokens: 0, importFiles: 0 };
     for (const table of ['members', 'elders'] as const) {
       const cardColumn = table === 'members' ? 'card_token_ciphertext' : 'NULL';
@@ -107,7 +108,7 @@ export function reencryptAll(db: Db, from: Secrets, to: Secrets, nowMs: number):
     writeKeyBinding(sqlite, to, nowMs);
     recordAudit(db, { action: 'keys.rotate', objectType: 'keys', detail: { ...counts, fromProfile: from.cryptoProfile, toProfile: to.cryptoProfile } }, nowMs);
     return counts;
-  }).immediate();
+  });
 }
 
 /** Opens every stored ID number and card token: proof that a key backup (or a restored pair) really fits the database. */

@@ -12,6 +12,7 @@ import { nowOf, type DomainContext } from '../kernel/context.ts';
 import { success, type Outcome, type Refusal, type RefusalStatus } from '../kernel/outcome.ts';
 import type { PeopleContext } from '../people/members/context.ts';
 import { regionRow, type RegionRow } from '../regions/regions.ts';
+import { writeTransaction as openWriteTransaction } from '../kernel/transaction.ts';
 
 /**
  * What every redemption-domain function needs (src/domain/kernel/context.ts):
@@ -52,13 +53,11 @@ class Rollback extends Error {
  */
 export function writeTransaction<T>(context: RedemptionContext, work: () => Outcome<T>): Outcome<T> {
   try {
-    return context.db.$client
-      .transaction(() => {
-        const outcome = work();
-        if (!outcome.ok) throw new Rollback(outcome);
-        return outcome;
-      })
-      .immediate();
+    return openWriteTransaction(context.db, () => {
+      const outcome = work();
+      if (!outcome.ok) throw new Rollback(outcome);
+      return outcome;
+    });
   } catch (error) {
     if (error instanceof Rollback) return error.refusal;
     throw error;

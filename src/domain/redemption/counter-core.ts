@@ -9,6 +9,7 @@ import { accountIds } from '../bookkeeping/accounts.ts';
 import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, roleRefusal, type RedemptionContext, type Refusal } from './context.ts';
 import { findSite, type Site } from './site-core.ts';
 import { assert, present } from '../../lib/assert.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * The counter of a partner site (通存通兑).
@@ -235,12 +236,10 @@ export function expireBasket(context: RedemptionContext, redemption: Redemption)
 
 /** Closes one held basket whose hold the ledger no longer has (or whose time is up). */
 export function closeExpired(context: RedemptionContext, redemptionId: number): void {
-  context.db.$client
-    .transaction(() => {
-      const current = findRedemption(context, redemptionId);
-      if (current?.status === 'held') expireBasket(context, current);
-    })
-    .immediate();
+  writeTransaction(context.db, () => {
+    const current = findRedemption(context, redemptionId);
+    if (current?.status === 'held') expireBasket(context, current);
+  });
 }
 
 /** Expires every held basket whose 15 minutes have passed. Returns how many. The jobs (src/jobs) run it every minute; placing a basket runs it too. */
@@ -249,15 +248,13 @@ export function sweepExpired(context: RedemptionContext): number {
   const due = context.db.select().from(redemptions).where(and(eq(redemptions.status, 'held'), lte(redemptions.expiresAtMs, at))).all();
   if (due.length === 0) return 0;
   let expired = 0;
-  context.db.$client
-    .transaction(() => {
-      for (const stale of due) {
-        const current = present(findRedemption(context, stale.id), 'a basket listed a moment ago exists (baskets are never deleted)');
-        if (current.status !== 'held') continue;
-        expireBasket(context, current);
-        expired += 1;
-      }
-    })
-    .immediate();
+  writeTransaction(context.db, () => {
+    for (const stale of due) {
+      const current = present(findRedemption(context, stale.id), 'a basket listed a moment ago exists (baskets are never deleted)');
+      if (current.status !== 'held') continue;
+      expireBasket(context, current);
+      expired += 1;
+    }
+  });
   return expired;
 }

@@ -7,6 +7,7 @@ import { authorize, type Actor } from '../access/authorize.ts';
 import { failure, type Refusal } from '../kernel/outcome.ts';
 import { codesOfPath, type RegionLevel } from './path.ts';
 import { canAddRegions } from './permissions.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 export type { RegionLevel };
 export type Region = typeof regions.$inferSelect;
@@ -122,8 +123,7 @@ export function addChildRegion(db: Db, actor: Actor, parent: Region, input: NewR
   else if (hasRefusedNameCharacters(nameEn)) errors.nameEn = 'regions.error.nameInvalid';
   if (level === 'village' && input.kind !== 'rural' && input.kind !== 'urban') errors.kind = 'regions.error.kindRequired';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  const region = db.transaction(
-    () => {
+  const region = writeTransaction(db, () => {
       const inserted = insertRegion(
         db,
         { code, parentCode: parent.code, level, nameZh, nameEn: nameEn || null, rural: level === 'village' ? input.kind === 'rural' : null },
@@ -131,8 +131,6 @@ export function addChildRegion(db: Db, actor: Actor, parent: Region, input: NewR
       );
       recordAudit(db, { action: 'region.created', actorUserId, objectType: 'region', objectId: code, regionCode: code, ipAddress, detail: { level } }, nowMs);
       return inserted;
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return { ok: true, region };
 }

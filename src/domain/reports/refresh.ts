@@ -3,6 +3,7 @@ import { disabledCategories, metric, registryMetric } from './metrics.ts';
 import { monthOfMs } from './months.ts';
 import { lineageOf, regionTree } from './regions-cache.ts';
 import { Accumulator, Lookups, type OpenLeg, type Party, ServiceCounter, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty, tableExists } from './refresh-parts.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Keeps the pre-aggregated report figures up to date, incrementally:
@@ -163,7 +164,7 @@ export function refreshLedgerFigures(sqlite: Sqlite, nowMs: number, options: Ref
   let read = 0;
   // The cursor is read and advanced in the same IMMEDIATE transaction: another process (a second
   // server on the same file) that moved it meanwhile is seen here, so no transfer is counted twice.
-  const runBatch = sqlite.transaction((limit: number) => {
+  const runBatch = (limit: number) => writeTransaction(sqlite, () => {
     const from = readCursor(sqlite, ledgerCursor);
     const rows = page.all(from, limit) as TransferRow[];
     for (const row of rows) applyTransfer(row, lookups, figures, service, legs);
@@ -174,7 +175,7 @@ export function refreshLedgerFigures(sqlite: Sqlite, nowMs: number, options: Ref
   });
   let position = 0;
   while (position < head && read < maxTransfers) {
-    const { last, count } = runBatch.immediate(Math.min(batchSize, maxTransfers - read));
+    const { last, count } = runBatch(Math.min(batchSize, maxTransfers - read));
     if (count === 0) break;
     position = last;
     read += count;
@@ -230,7 +231,7 @@ export function rebuildRegistry(sqlite: Sqlite, nowMs: number): void {
     add(node.code, registryMetric.villagesRural, '', 1);
     if (villagesWithSite.has(node.code)) add(node.code, registryMetric.villagesWithPoint, '', 1);
   }
-  sqlite.transaction(() => {
+  writeTransaction(sqlite, () => {
     sqlite.prepare('DELETE FROM report_registry').run();
     const insert = sqlite.prepare('INSERT INTO report_registry (region_code, metric, dimension, value) VALUES (?, ?, ?, ?)');
     for (const [key, value] of rows) {
@@ -238,7 +239,7 @@ export function rebuildRegistry(sqlite: Sqlite, nowMs: number): void {
       insert.run(regionCode, name, dimension, value);
     }
     writeCursor(sqlite, registryCursor, nowMs, nowMs);
-  }).immediate();
+  });
 }
 
 export interface RefreshAllOptions extends RefreshOptions {

@@ -1,6 +1,7 @@
 import type { Sqlite } from '../../db/client.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { present } from '../../lib/assert.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * The plan targets (Xiangxi 2023-2025 plan, Shaoyang 2025 plan) as data in
@@ -46,12 +47,12 @@ export function updateTargets(sqlite: Sqlite, input: Record<string, string>, use
     else values.push([key, value]);
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  sqlite.transaction(() => {
+  writeTransaction(sqlite, () => {
     const upsert = sqlite.prepare(`INSERT INTO report_targets (key, value, updated_at_ms, updated_by_user_id) VALUES (?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms, updated_by_user_id = excluded.updated_by_user_id`);
     for (const [key, value] of values) upsert.run(key, value, nowMs, userId);
     recordAudit(sqlite, { action: 'reports.targets.update', actorUserId: userId, objectType: 'report_targets', detail: Object.fromEntries(values) }, nowMs);
-  }).immediate();
+  });
   return { ok: true };
 }
 

@@ -7,6 +7,7 @@ import { checkReason, failure, nowMs, roleRefusal, success, todayInShanghai, obj
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
 import type { ConsentInput } from './register.ts';
 import { audit } from '../../audit/audit.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 export interface ElderCareInput {
   categories: readonly string[];
@@ -55,8 +56,7 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
   }
   if (problems.length > 0) return failure(422, ...problems);
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const text = (value: string | null | undefined, maximum: number) => ((value ?? '').trim() === '' ? null : (value ?? '').trim().slice(0, maximum));
       tx.update(elders)
         .set({
@@ -79,9 +79,7 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
       }
       audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'elder.update', 'elder', elderId, elder.villageCode, { categories: categories.length, visitIntervalDays: interval });
       return success({ elderId });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** Takes an elder off the active registry (moved away, deceased, consent withdrawn), with a reason; the record is kept. */
@@ -95,12 +93,9 @@ export function closeElder(context: PeopleContext, actor: Actor, elderId: number
   const scope = objectVillageInScope(context, actor, elder.villageCode, 'people.error.elder_not_found');
   if (!scope.ok) return scope;
   if (elder.status !== 'active') return failure(409, { code: 'people.error.elder_not_found' });
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       tx.update(elders).set({ status: 'closed', statusReason: reason.trim(), updatedAtMs: nowMs(context) }).where(eq(elders.id, elderId)).run();
       audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'elder.close', 'elder', elderId, elder.villageCode, { reason: reason.trim() });
       return success({ elderId });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }

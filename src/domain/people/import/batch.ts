@@ -12,6 +12,7 @@ import { readRoster } from './roster.ts';
 import { checkRosterRows, DuplicateAllowanceUsedUp, type RowProblem } from './validate.ts';
 import { audit } from '../../audit/audit.ts';
 import { assert, present } from '../../../lib/assert.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 /** The purpose an uploaded roster is sealed under (bound into its tag). */
 export const fileContext = 'import-file';
@@ -108,8 +109,7 @@ export async function uploadRoster(context: PeopleContext, actor: Actor, input: 
   const errors = checked.filter((row) => row.problems.length > 0);
   const at = nowMs(context);
   const fileName = input.fileName.replace(/[\\/]/g, '_').slice(0, 120) || 'roster.xlsx';
-  const batch = context.db.transaction(
-    (tx) => {
+  const batch = writeTransaction(context.db, (tx) => {
       const inserted = tx
         .insert(importBatches)
         .values({
@@ -124,9 +124,7 @@ export async function uploadRoster(context: PeopleContext, actor: Actor, input: 
       }
       audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'import.upload', 'import_batch', inserted.id, scopeRegionCode, { kind: input.kind, rows: checked.length, errors: errors.length });
       return inserted;
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return success(summarize(batch));
 }
 
@@ -210,8 +208,7 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
   const cardSequences = new Map<string, number>();
   for (let start = 0; start < checked.length; start += importChunkSize) {
     const chunk = checked.slice(start, start + importChunkSize);
-    context.db.transaction(
-      (tx) => {
+    writeTransaction(context.db, (tx) => {
         const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
         cardSequences.clear();
         for (const row of chunk) {
@@ -230,13 +227,10 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
             .run(batch.id, row.rowNumber, objectId === null ? 'skipped' : 'imported', objectId);
         }
         tx.update(importBatches).set({ processedRows: start + chunk.length, importedRows: imported, skippedRows: skipped }).where(eq(importBatches.id, batch.id)).run();
-      },
-      { behavior: 'immediate' },
-    );
+      });
     await yieldToEventLoop();
   }
-  const finished = context.db.transaction(
-    (tx) => {
+  const finished = writeTransaction(context.db, (tx) => {
       const row = tx.update(importBatches)
         .set({ status: 'done', finishedAtMs: nowMs(context), fileCiphertext: null, importedRows: imported, skippedRows: skipped, processedRows: checked.length })
         .where(eq(importBatches.id, batch.id))
@@ -245,9 +239,7 @@ async function runImport(context: PeopleContext, actor: Actor, batch: BatchRow):
       assert(row !== undefined, 'the batch being finished exists');
       audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'import.done', 'import_batch', batch.id, batch.scopeRegionCode, { kind: batch.kind, imported, skipped });
       return row;
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return summarize(finished);
 }
 

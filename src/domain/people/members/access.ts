@@ -3,6 +3,7 @@ import { members } from '../../../db/schema/people.ts';
 import { ownsMember, regionScopes, type Permission } from '../../access/authorize.ts';
 import { failure, objectVillageInScope, villageInScope, type Actor, type Outcome, type PeopleContext, type Refusal, type RegionRow } from './context.ts';
 import { canManageMembers } from './permissions.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 export type MemberRow = typeof members.$inferSelect;
 
@@ -33,14 +34,11 @@ export function writeMemberInScope<T>(
   memberId: number,
   work: (txContext: PeopleContext, member: MemberRow) => Outcome<T>,
 ): Outcome<T> {
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
       const found = memberInScope(txContext, actor, memberId);
       return found.ok ? work(txContext, found.member) : found;
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** The member themself (signed in with a member login) or staff in scope. */

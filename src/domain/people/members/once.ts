@@ -1,6 +1,7 @@
 import { contentHash, idempotencyConflictKey, writeOnceValue, type IdempotencyKey } from '../../kernel/idempotency.ts';
 import { failure, nowMs, type Actor, type Outcome, type PeopleContext, type Problem, type Refusal } from './context.ts';
 import { refuseDuplicate } from './identity.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 /**
  * The people domains' side of the kernel's idempotency (writeOnceValue): a
@@ -38,5 +39,5 @@ export function registerOnce<T extends object>(
     }));
   const found = duplicate;
   if (outcome.ok || !found || !actor) return outcome;
-  return context.db.$client.transaction(() => refuseDuplicate(context, actor, where.objectType, where.regionCode, found)).immediate();
+  return writeTransaction(context.db.$client, () => refuseDuplicate(context, actor, where.objectType, where.regionCode, found));
 }

@@ -10,6 +10,7 @@ import { type Actor, failure, nowMs, type Outcome, type PeopleContext, type Refu
 import { checkPinHash, checkPinHashNow, hashPin } from './pin-hash.ts';
 import { audit } from '../../audit/audit.ts';
 import { present } from '../../../lib/assert.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 /** Wrong PINs allowed before the PIN locks, and for how long it stays locked. */
 export const pinMaximumAttempts = 5;
@@ -122,8 +123,7 @@ export async function setMemberPin(context: PeopleContext, actor: Actor, memberI
   const setBy = found.self ? credentialsSetByStaff(context, actor.userId) : actor.userId;
   const pinHash = hashPin(context.keys, memberId, pin);
   const at = nowMs(context);
-  context.db.transaction(
-    (tx) => {
+  writeTransaction(context.db, (tx) => {
       tx.update(members)
         .set({
           pinHash, pinSetAtMs: at, pinSetByStaff: setBy !== null, pinResetByUserId: setBy,
@@ -132,9 +132,7 @@ export async function setMemberPin(context: PeopleContext, actor: Actor, memberI
         .where(eq(members.id, memberId))
         .run();
       audit({ ...context, db: tx as unknown as PeopleContext['db'] }, actor, 'member.pin_set', 'member', memberId, found.member.villageCode, { bySelf: found.self, proof: proof.proof });
-    },
-    { behavior: 'immediate' },
-  );
+    });
   return success({ memberId });
 }
 
@@ -170,17 +168,14 @@ export function pinConsentOf(context: PeopleContext, memberId: number): { setByS
  * confirmed (a reset in between stays restricted).
  */
 export function confirmStaffSetPin(context: PeopleContext, actor: { userId: number }, memberId: number, setAtMs: number, detail: Record<string, unknown>): void {
-  context.db.transaction(
-    (tx) => {
+  writeTransaction(context.db, (tx) => {
       const changed = tx.update(members)
         .set({ pinSetByStaff: false })
         .where(and(eq(members.id, memberId), eq(members.pinSetByStaff, true), eq(members.pinSetAtMs, setAtMs)))
         .run();
       const villageCode = present(tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get(), 'the member whose PIN or sign-in is confirmed exists').villageCode;
       if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId }, 'member.pin_confirmed', 'member', memberId, villageCode, detail);
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /**
@@ -189,17 +184,14 @@ export function confirmStaffSetPin(context: PeopleContext, actor: { userId: numb
  * sign-in is theirs from now on. Done in the same way as confirmStaffSetPin.
  */
 export function confirmSignInPresence(context: PeopleContext, actor: { userId: number }, memberId: number, detail: Record<string, unknown>): void {
-  context.db.transaction(
-    (tx) => {
+  writeTransaction(context.db, (tx) => {
       const changed = tx.update(users)
         .set({ passwordSetByUserId: null })
         .where(and(eq(users.memberId, memberId), ne(users.passwordSetByUserId, actor.userId)))
         .run();
       const villageCode = present(tx.select({ villageCode: members.villageCode }).from(members).where(eq(members.id, memberId)).get(), 'the member whose PIN or sign-in is confirmed exists').villageCode;
       if (changed.changes > 0) audit({ ...context, db: tx as unknown as PeopleContext['db'] }, { userId: actor.userId }, 'member.sign_in_confirmed', 'member', memberId, villageCode, detail);
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 export interface PinCheck {
@@ -250,8 +242,7 @@ function lockedRefusal(lockedUntil: number, at: number) {
 function attemptInTransaction(context: PeopleContext, memberId: number, channel: PinChannel, pin: string): Reservation | Refusal {
   const columns = channelColumns[channel];
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const member = tx
         .select({
           status: members.status, pinHash: members.pinHash, villageCode: members.villageCode,
@@ -279,9 +270,7 @@ function attemptInTransaction(context: PeopleContext, memberId: number, channel:
       const lockedUntil = lockedByThisAttempt ? Math.max(served ? 0 : member.lockedUntil ?? 0, at + pinLockDurationMs) : served ? null : member.lockedUntil;
       tx.update(members).set(channelSet(channel, attempt, lockedUntil)).where(eq(members.id, memberId)).run();
       return { ok: true as const, right: checked === null ? null : false, pinHash: member.pinHash, attempt, lockedUntil, lockedByThisAttempt, villageCode: member.villageCode };
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** The update of one channel's two columns. */

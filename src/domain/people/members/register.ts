@@ -14,6 +14,7 @@ import {
 import { audit } from '../../audit/audit.ts';
 import { keyOf, registerOnce } from './once.ts';
 import { assert } from '../../../lib/assert.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 export interface MemberInput {
   realName: string;
@@ -170,8 +171,7 @@ export function reviewSelfRegistration(
   }
   const at = nowMs(context);
   const card = review.decision === 'approve' ? newCardToken(context.keys) : null;
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const txContext = { ...context, db: tx as unknown as PeopleContext['db'] };
       const member = tx.select().from(members).where(eq(members.id, memberId)).get();
       if (!member) return failure<RegisteredMember>(404, { code: 'people.error.member_not_found' });
@@ -208,7 +208,5 @@ export function reviewSelfRegistration(
       tx.insert(memberStatusEvents).values({ memberId, fromStatus: 'pending', toStatus: 'active', reason: null, actorUserId: actor.userId, atMs: at }).run();
       audit(txContext, actor, 'member.approve', 'member', memberId, member.villageCode);
       return success<RegisteredMember>({ memberId, cardNumber, cardToken: card.token });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }

@@ -15,6 +15,7 @@ import { keyConflict, keyOf } from '../members/once.ts';
 import { memberIdByCardNumber } from '../members/cards.ts';
 import { writeOnceValue } from '../../kernel/idempotency.ts';
 import { assert, present } from '../../../lib/assert.ts';
+import { writeTransaction } from '../../kernel/transaction.ts';
 
 export type SponsorKind = 'member_unit' | 'county_committee';
 
@@ -178,8 +179,7 @@ export function decideTeamMembership(
     if (problem) return failure(422, problem);
   }
   const at = nowMs(context);
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const ctx = txContext(context, tx);
       const membership = tx.select().from(teamMemberships).where(eq(teamMemberships.id, membershipId)).get();
       if (!membership) return failure(404, { code: 'people.error.membership_not_found' });
@@ -200,17 +200,14 @@ export function decideTeamMembership(
       const teamRegionCode = present(tx.select({ regionCode: teams.regionCode }).from(teams).where(eq(teams.id, membership.teamId)).get(), "a membership's team exists (foreign key)").regionCode;
       audit(ctx, actor, decision.approve ? 'team.member_approve' : 'team.member_decline', 'team', membership.teamId, teamRegionCode, { memberId: membership.memberId, reason });
       return success({ membershipId, status });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 /** Offices choose the leader, who must be an active member of the team (no member chosen: the same refusal). */
 export function setTeamLeader(context: PeopleContext, actor: Actor, teamId: number, memberId: number | null): Outcome<{ teamId: number }> {
   const denied = roleRefusal(actor, canCreateTeams);
   if (denied) return denied;
-  return context.db.transaction(
-    (tx) => {
+  return writeTransaction(context.db, (tx) => {
       const ctx = txContext(context, tx);
       const team = teamInScope(ctx, actor, teamId, canCreateTeams);
       if (!team.ok) return failure(team.status, ...team.problems);
@@ -219,9 +216,7 @@ export function setTeamLeader(context: PeopleContext, actor: Actor, teamId: numb
       tx.update(teams).set({ leaderMemberId: memberId, updatedAtMs: nowMs(context) }).where(eq(teams.id, teamId)).run();
       audit(ctx, actor, 'team.leader_set', 'team', teamId, team.team.regionCode, { memberId });
       return success({ teamId });
-    },
-    { behavior: 'immediate' },
-  );
+    });
 }
 
 export interface ActivityInput {
