@@ -5,6 +5,7 @@ import { logService } from '../../../src/domain/hours/log.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
+import { queryPlan, statementsDuring } from '../../helpers/query-plans.ts';
 
 /** Enough pending records of the demo volunteer to pass one page of the queue. */
 function fillQueue(testApp: TestApp, wanted: number): void {
@@ -204,17 +205,10 @@ t.test('the queue reads pending records through indexes: a page and the voluntee
   fillQueue(testApp, 110);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   const sqlite = testApp.db.$client;
-  const seen = new Set<string>();
-  const prepare = sqlite.prepare;
-  sqlite.prepare = ((source: string) => {
-    seen.add(source);
-    return prepare.call(sqlite, source);
-  }) as typeof sqlite.prepare;
-  const page = await coordinator.get('/hours/queue?page=2');
-  sqlite.prepare = prepare;
+  const { result: page, seen } = await statementsDuring(sqlite, () => coordinator.get('/hours/queue?page=2'));
   t.equal(page.statusCode, 200);
   t.match(visibleText(page.body), '这里显示第 101–', 'the second page is shown');
-  const planOf = (source: string | undefined) => source === undefined ? '' : (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from(source.matchAll(/\?/g), () => null)) as { detail: string }[]).map((row) => row.detail).join(' | ');
+  const planOf = (source: string | undefined) => source === undefined ? '' : queryPlan(sqlite, source);
   const pageIds = [...seen].find((source) => /^select "id" from "service_records"/.test(source) && source.includes('order by'));
   t.ok(pageIds, 'the page picks its record ids from service_records alone');
   const pagePlan = planOf(pageIds);

@@ -5,6 +5,7 @@ import { members } from '../../../src/db/schema/people.ts';
 import { openCardToken } from '../../../src/domain/people/members/card.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { count, createTestApp, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
+import { queryPlan, statementsDuring } from '../../helpers/query-plans.ts';
 
 const laojiazhai = '433123101001';
 const tianxing = '433123102001'; // 阿拉营镇: outside the demo coordinator's township
@@ -220,16 +221,9 @@ t.test('the member list counts pending registrations through the (village_code, 
   t.teardown(() => app.close());
   const coordinator = await signedInAs(app, 'coordinator');
   const sqlite = db.$client;
-  const seen = new Set<string>();
-  const prepare = sqlite.prepare;
-  sqlite.prepare = ((source: string) => {
-    seen.add(source);
-    return prepare.call(sqlite, source);
-  }) as typeof sqlite.prepare;
-  const list = await coordinator.get('/members');
-  sqlite.prepare = prepare;
+  const { result: list, seen } = await statementsDuring(sqlite, () => coordinator.get('/members'));
   t.equal(list.statusCode, 200);
-  const planOf = (source: string) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${source}`).all(...Array.from(source.matchAll(/\?/g), () => null)) as { detail: string }[]).map((row) => row.detail).join(' | ');
+  const planOf = (source: string) => queryPlan(sqlite, source);
   const pendingQueries = [...seen].filter((source) => source.includes('from "members"') && source.includes('"members"."village_code" IN (SELECT'));
   t.equal(pendingQueries.length, 2, 'the pending count and page take the scope as a list of villages');
   for (const source of pendingQueries) {
