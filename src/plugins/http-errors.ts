@@ -1,3 +1,4 @@
+import type { Refusal } from '../domain/kernel/outcome.ts';
 /**
  * An error a route throws to show the user a page with a status and a
  * message from the catalogue (in their language). The error handler renders
@@ -25,4 +26,10 @@ export class SignInRequired extends Error {
     super('sign-in required');
     this.reason = reason;
   }
+}
+
+/** A domain refusal that is not about a form field (the 403 of a missing role, an object's 404 or 409) as the app's problem page. */
+export function refusalPage(refusal: Refusal): never {
+  const first = refusal.problems[0];
+  throw new HttpProblem(refusal.status, first?.code ?? 'errors.forbidden.message', first?.params);
 }

@@ -9,7 +9,6 @@ import { seedFirstStandard } from '../hours/first-standard.ts';
 import { logService } from '../hours/log.ts';
 import { approveRecord, rejectRecord } from '../hours/review.ts';
 import { addDays, dayMs, shanghaiDateOf, shanghaiToUtcMs } from '../hours/time.ts';
-import { ledgerFor } from '../bookkeeping/accounts.ts';
 import { registerMember } from '../people/members/register.ts';
 import { createActivity, createTeam } from '../people/teams/teams.ts';
 import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';

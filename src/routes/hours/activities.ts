@@ -11,7 +11,7 @@ import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { Form, IdParams, type Static } from '../../lib/form-schema.ts';
 import { HttpProblem, notFound } from '../../plugins/http-errors.ts';
-import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../plugins/route-options.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { formatters, hoursContext, problemOf } from './support.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { present } from '../../lib/assert.ts';

@@ -10,7 +10,7 @@ import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { Form, IdParams } from '../../lib/form-schema.ts';
 import { localReturnPath } from '../../lib/return-path.ts';
 import { notFound } from '../../plugins/http-errors.ts';
-import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../plugins/route-options.ts';
+import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { formatters, hoursContext, problemOf } from './support.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { present } from '../../lib/assert.ts';

@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { firstProblem, type Refusal } from '../../domain/kernel/outcome.ts';
 import { pageOf, parentToAddUnder, regionPage, regionRoots } from '../../domain/regions/region-pages.ts';
 import { addChildRegion, type FieldErrors, type NewRegionInput, type Region } from '../../domain/regions/regions.ts';
 import { Form } from '../../lib/form-schema.ts';
 import { shapeProblems, typedValues } from '../../plugins/forms.ts';
-import { HttpProblem } from '../../plugins/http-errors.ts';
+import { refusalPage } from '../../plugins/http-errors.ts';
 import type { RoutePlugin } from '../../plugins/route-options.ts';
 
 /** A region's address: its code of 6, 9 or 12 digits (another is a missing region: the 404 page). */
@@ -18,11 +17,6 @@ const NewRegionForm = Form.object({
   kind: Form.optional(Form.text(20, { messageKey: 'regions.error.kindRequired' })),
 });
 const regionPageNames = { name_zh: 'nameZh', name_en: 'nameEn' };
-
-/** A domain refusal as its error page. */
-function pageOfRefusal(refusal: Refusal): HttpProblem {
-  return new HttpProblem(refusal.status, firstProblem(refusal).code);
-}
 
 const regionsRoutes: RoutePlugin = async (app) => {
   async function showRegion(
@@ -50,7 +44,7 @@ const regionsRoutes: RoutePlugin = async (app) => {
 
   app.get('/regions', async (request, reply) => {
     const outcome = regionRoots(app.db, request.requireUser().actor);
-    if (!outcome.ok) throw pageOfRefusal(outcome);
+    if (!outcome.ok) refusalPage(outcome);
     const roots = outcome.value;
     if (roots.length === 1 && roots[0]) return reply.seeOther(`/regions/${roots[0].code}`);
     return reply.page('pages/regions/index', { roots }, { titleKey: 'regions.title' });
@@ -59,7 +53,7 @@ const regionsRoutes: RoutePlugin = async (app) => {
   app.get('/regions/:code', { schema: { params: RegionParams, querystring: RegionQuery }, attachValidation: true }, async (request, reply) => {
     shapeProblems(request, {}, 'regions.error.notFound'); // a malformed code: the 404 page; an odd query is ignored
     const outcome = regionPage(app.db, request.requireUser().actor, request.params.code);
-    if (!outcome.ok) throw pageOfRefusal(outcome);
+    if (!outcome.ok) refusalPage(outcome);
     return showRegion(request, reply, outcome.value.region, null);
   });
 
@@ -67,13 +61,13 @@ const regionsRoutes: RoutePlugin = async (app) => {
     const shape = shapeProblems(request, regionPageNames, 'regions.error.notFound');
     const user = request.requireUser();
     const found = parentToAddUnder(app.db, user.actor, request.params.code);
-    if (!found.ok) throw pageOfRefusal(found);
+    if (!found.ok) refusalPage(found);
     const parent = found.value;
     const typed = typedValues(request.body);
     const values: NewRegionInput = { code: typed.code ?? '', nameZh: typed.name_zh ?? '', nameEn: typed.name_en ?? '', kind: typed.kind ?? '' };
     if (shape.length > 0) return showRegion(request, reply, parent, { values, errors: Object.fromEntries(shape.map((problem) => [problem.field, problem.code])) }, 422);
     const result = addChildRegion(app.db, user.actor, parent, values, request.ip, app.clock());
-    if (!result.ok && 'status' in result) throw pageOfRefusal(result);
+    if (!result.ok && 'status' in result) refusalPage(result);
     if (!result.ok) return showRegion(request, reply, parent, { values, errors: result.errors }, 422);
     return reply.seeOther(`/regions/${parent.code}?added=${result.region.code}`);
   });

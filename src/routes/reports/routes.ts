@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import { PassThrough } from 'node:stream';
 import type { Permission } from '../../domain/access/authorize.ts';
 import { mayEditTargets, reportBreadcrumb, reportRegion, reportRoleRefusal, reportRoot, targetsEditorRefusal } from '../../domain/reports/access.ts';
-import { firstProblem, type Refusal } from '../../domain/kernel/outcome.ts';
 import { horizontalBars, trendLine } from '../../domain/reports/charts.ts';
 import { ReportReader } from '../../domain/reports/dashboard.ts';
 import type { DashboardCache, DashboardEntry } from '../../domain/reports/dashboard-cache.ts';
@@ -20,7 +19,7 @@ import { regionDisplayName, type RegionNode } from '../../domain/reports/regions
 import { readTargets, targetDefinitions, updateTargets } from '../../domain/reports/targets.ts';
 import { translator, type Translate } from '../../i18n/index.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import { HttpProblem } from '../../plugins/http-errors.ts';
+import { HttpProblem, refusalPage } from '../../plugins/http-errors.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { shapeProblems, typedValues } from '../../plugins/forms.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
@@ -59,21 +58,15 @@ const requestRefreshLimit = 20_000;
 
 type FastifyApp = RouteApp;
 
-/** A refusal of the reports domain as the app's problem page (403 or 404). */
-function refuse(refusal: Refusal): never {
-  const problem = firstProblem(refusal);
-  throw new HttpProblem(refusal.status, problem.code, problem.params);
-}
-
 /** The region of a report's address: the role first (403 whatever the address), then its shape, then the region in the actor's scope. */
 function loadRegion(reader: ReportReader, request: FastifyRequest<{ Params: Static<typeof ReportParams> }>, permissionNeeded: Permission = canViewReports): RegionNode {
   const actor = request.requireUser().actor;
   const denied = reportRoleRefusal(actor, permissionNeeded);
-  if (denied) refuse(denied);
+  if (denied) refusalPage(denied);
   // A malformed code is a missing report (shapeProblems throws the 404); a query of the wrong shape is a 400.
   if (shapeProblems(request, {}, 'reports.error.notFound').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
   const region = reportRegion(reader, actor, request.params.code, permissionNeeded);
-  if (!region.ok) refuse(region);
+  if (!region.ok) refusalPage(region);
   return region.value;
 }
 
@@ -124,7 +117,7 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
     /** The top office: an administrator whose scope is a root region (the province). */
     requireTopOffice(request: FastifyRequest): void {
       const denied = targetsEditorRefusal(new ReportReader(sqlite), request.requireUser().actor);
-      if (denied) refuse(denied);
+      if (denied) refusalPage(denied);
     },
   };
   return kit;
@@ -135,14 +128,14 @@ type ReportsKit = ReturnType<typeof reportsKit>;
 function registerEntryRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports', async (request, reply) => {
     const root = reportRoot(request.requireUser().actor, canViewReports);
-    if (!root.ok) refuse(root);
+    if (!root.ok) refusalPage(root);
     return reply.seeOther(`/reports/${root.value}`);
   });
 
   // The navigation entry for the visit coverage report: coordinators have no dashboard, so they need a way in.
   app.get('/reports/visits', async (request, reply) => {
     const root = reportRoot(request.requireUser().actor, canViewVisitCoverage);
-    if (!root.ok) refuse(root);
+    if (!root.ok) refusalPage(root);
     return reply.seeOther(`/reports/${root.value}/visits`);
   });
 }

@@ -1,4 +1,3 @@
-import { maskName } from '../../../lib/mask.ts';
 import { categoryByChineseLabel } from '../elders/categories.ts';
 import { checkElderInput, findDuplicateElder, type CheckedElder, type ConsentInput, type ElderInput } from '../elders/register.ts';
 import type { Actor, PeopleContext, Problem } from '../members/context.ts';

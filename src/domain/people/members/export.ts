@@ -1,5 +1,5 @@
 import { and, asc, eq, like, or } from 'drizzle-orm';
-import { auditLog, users } from '../../../db/schema/core.ts';
+import { auditLog } from '../../../db/schema/core.ts';
 import { elderCategories, elders, memberStatusEvents, members, teamMemberships, teams } from '../../../db/schema/people.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../../lib/mask.ts';
 import { ownsMember } from '../../access/authorize.ts';

@@ -8,15 +8,14 @@ import { registrationChoices, villageChoices } from '../../../domain/people/memb
 import { todayInShanghai } from '../../../domain/people/members/context.ts';
 import { newIdempotencyKey, readIdempotencyKey } from '../../../lib/forms.ts';
 import { IdParams } from '../../../lib/form-schema.ts';
-import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../../plugins/route-options.ts';
-import { peopleContext, refuse } from '../members/support.ts';
+import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
+import { peopleContext } from '../members/support.ts';
 import { shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { PageNoticeQuery } from '../members/schemas.ts';
 import { ElderCareForm, elderFieldNames, ElderForm, ElderListQuery, ReasonForm } from './schemas.ts';
-import { notFound } from '../../../plugins/http-errors.ts';
-import { canManageMembers } from '../../../domain/people/members/permissions.ts';
 import { firstProblem } from '../../../domain/kernel/outcome.ts';
 import { problemsToForm } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 interface ElderFormValues {
   realName: string;
@@ -67,13 +66,13 @@ const emptyValues: ElderFormValues = {
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { values: ElderFormValues; errors: Record<string, string>; messages: string[]; idempotencyKey: string }, status = 200) {
   const villages = registrationChoices(peopleContext(app), request.requireUser().actor, request.locale);
-  if (!villages.ok) refuse(villages);
+  if (!villages.ok) refusalPage(villages);
   return reply.page('pages/people/elders/new', { form, villages: villages.value, categories: elderCategories }, { titleKey: 'elders.new.title', status });
 }
 
 async function showElder(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) {
   const result = getElder(peopleContext(app), request.requireUser().actor, id);
-  if (!result.ok) refuse(result);
+  if (!result.ok) refusalPage(result);
   return reply.page(
     'pages/people/elders/show',
     { elder: result.value, visits: visitSummary(app, request, id, result.value.visitIntervalDays), categories: elderCategories, notice: (request.query as { done?: string }).done ?? ((request.query as { registered?: string }).registered ? 'registered' : ''), careErrors: {}, closeError: '', ...extra },
@@ -125,7 +124,7 @@ function registerElderListRoutes(app: RouteApp): void {
       sensitive: request.query.sensitive === '1',
     };
     const result = listElders(context, actor, { category: filter.category || undefined, villageCode: filter.village || undefined, query: filter.q, includeSensitive: filter.sensitive, page: Number(request.query.page) || 1 });
-    if (!result.ok && result.status !== 422) refuse(result);
+    if (!result.ok && result.status !== 422) refusalPage(result);
     const villages = villageChoices(context, actor, request.locale);
     const filterError = result.ok ? '' : request.t(result.problems[0]?.code ?? 'errors.badRequest.message', result.problems[0]?.params);
     return reply.page('pages/people/elders/index', { filter, filterError, result: result.ok ? result.value : { items: [], total: 0, page: 1, pageCount: 1 }, categories: elderCategories, villages }, { titleKey: 'elders.title', status: result.ok ? 200 : 422 });
@@ -185,7 +184,7 @@ function registerElderRoutes(app: RouteApp): void {
       sensitiveConsent: body.sensitive_consent === 'yes' && giver ? { givenBy: giver as ConsentInput['givenBy'], method: 'written' } : null,
     });
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showElder(app, request, reply, id, { careErrors: problemsToForm(request.t, result.problems).byField }, result.status);
     }
     return reply.seeOther(`/elders/${id}?done=updated`);
@@ -196,7 +195,7 @@ function registerElderRoutes(app: RouteApp): void {
     const id = request.params.id;
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : closeElder(peopleContext(app), request.requireUser().actor, id, request.body.reason ?? '');
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showElder(app, request, reply, id, { closeError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther('/elders?closed=1');

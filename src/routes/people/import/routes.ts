@@ -6,9 +6,10 @@ import { Form, IdParams, type Static } from '../../../lib/form-schema.ts';
 import { shapeProblems } from '../../../plugins/forms.ts';
 import { HttpProblem } from '../../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import { peopleContext, refuse } from '../members/support.ts';
+import { peopleContext } from '../members/support.ts';
 import { acceptMultipart, maximumUploadBytes, uploadedFile } from './multipart.ts';
 import { firstProblem } from '../../../domain/kernel/outcome.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 const rosterKinds = ['members', 'elders'] as const satisfies readonly RosterKind[];
 /** The template of a roster kind; another word in the address is a missing page (after the role check, as every import page). */
@@ -21,21 +22,21 @@ const batchRoute = { schema: { params: IdParams, querystring: BatchQuery }, atta
 
 async function showIndex(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: { kind: string; error: string }, status = 200) {
   const batches = listImportBatches(peopleContext(app), request.requireUser().actor);
-  if (!batches.ok) refuse(batches);
+  if (!batches.ok) refusalPage(batches);
   return reply.page('pages/people/import/index', { form, batches: batches.value }, { titleKey: 'import.title', status });
 }
 
 /** The role first (the 403 whatever the address holds), then the address's shape, then the batch in the actor's scope. */
 function checkImportRole(request: FastifyRequest): void {
   const denied = importRoleRefusal(request.requireUser().actor);
-  if (denied) refuse(denied);
+  if (denied) refusalPage(denied);
 }
 
 function loadBatch(app: FastifyInstance, request: FastifyRequest<{ Params: Static<typeof IdParams> }>, errorPage = 1) {
   checkImportRole(request);
   if (shapeProblems(request, {}, 'people.error.import_not_found').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
   const result = getImportBatch(peopleContext(app), request.requireUser().actor, request.params.id, errorPage);
-  if (!result.ok) refuse(result);
+  if (!result.ok) refusalPage(result);
   return result.value;
 }
 
@@ -47,7 +48,7 @@ function registerUploadRoutes(app: RouteApp): void {
 
   app.get('/import/template/:kind', { schema: { params: TemplateParams }, attachValidation: true }, async (request, reply) => {
     const villages = rosterTemplateVillages(peopleContext(app), request.requireUser().actor);
-    if (!villages.ok) refuse(villages);
+    if (!villages.ok) refusalPage(villages);
     shapeProblems(request); // another kind: the 404 page (after the role)
     const kind = request.params.kind;
     const file = await rosterTemplate(kind, villages.value);
@@ -66,7 +67,7 @@ function registerUploadRoutes(app: RouteApp): void {
     if (file.truncated) return showIndex(app, request, reply, { kind: formKind, error: request.t('import.error.fileTooLarge', { megabytes: maximumUploadBytes / 1024 / 1024 }) }, 413);
     const result = await uploadRoster(peopleContext(app), request.requireUser().actor, { kind, fileName: file.fileName, file: file.data });
     if (!result.ok) {
-      if (result.status === 403) refuse(result);
+      if (result.status === 403) refusalPage(result);
       const problem = firstProblem(result);
       return showIndex(app, request, reply, { kind: formKind, error: request.t(problem.code, problem.params) }, result.status);
     }
@@ -93,7 +94,7 @@ function registerBatchRoutes(app: RouteApp): void {
     const batchId = request.params.id;
     const result = startImport(peopleContext(app), request.requireUser().actor, batchId);
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       // Already running or done (a double click): show the batch as it is.
       return reply.seeOther(`/import/${batchId}`);
     }

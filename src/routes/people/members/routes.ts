@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { accountOfMember, canCreateMemberSignIn, createMemberSignIn } from '../../../domain/auth/accounts.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createMemberSignIn } from '../../../domain/auth/accounts.ts';
 import { printableCards, reissueCard } from '../../../domain/people/members/cards.ts';
 import { scanCard } from '../../../domain/people/members/card-scan.ts';
 import { withQrCodes } from '../../../domain/people/members/card.ts';
-import { allVillageChoices, registrationChoices, teamsToJoin, villageChoices } from '../../../domain/people/members/choices.ts';
+import { allVillageChoices, registrationChoices } from '../../../domain/people/members/choices.ts';
 import { setMemberPin, setMemberPinByStaff } from '../../../domain/people/members/pin.ts';
-import { getMember, type MemberStatus, pendingRegistrations, searchMembers } from '../../../domain/people/members/query.ts';
+import { type MemberStatus, pendingRegistrations, searchMembers } from '../../../domain/people/members/query.ts';
 import { phoneRefusalsPerHour } from '../../../domain/auth/phone-in-use.ts';
 import { exportMemberData, exportMemberDataWithReason, exportOwnData } from '../../../domain/people/members/export.ts';
 import { registerMember, reviewSelfRegistration, selfRegisterMember, type MemberInput } from '../../../domain/people/members/register.ts';
@@ -16,15 +16,15 @@ import { requestTeamMembership } from '../../../domain/people/teams/teams.ts';
 import { newIdempotencyKey, readIdempotencyKey } from '../../../lib/forms.ts';
 import { IdParams } from '../../../lib/form-schema.ts';
 import { formatDateTime } from '../../../lib/time.ts';
-import { forbidden, HttpProblem, notFound } from '../../../plugins/http-errors.ts';
-import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../../plugins/route-options.ts';
-import { type FormState, peopleContext, refuse } from './support.ts';
+import { forbidden, notFound } from '../../../plugins/http-errors.ts';
+import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
+import { type FormState, peopleContext } from './support.ts';
 import { shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { CardSheetQuery, ExportForm, KeyOnlyForm, memberFieldNames, MemberForm, MemberListQuery, OwnPinForm, PageNoticeQuery, ReviewForm, SignInForm, StaffPinForm, StatusForm, TeamIdParams, TokenParams } from './schemas.ts';
-import { canManageMembers } from '../../../domain/people/members/permissions.ts';
 import { present } from '../../../lib/assert.ts';
 import { firstProblem } from '../../../domain/kernel/outcome.ts';
 import { problemsToForm } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 const statusFilters: readonly MemberStatus[] = ['active', 'suspended', 'pending', 'rejected'];
 
@@ -51,14 +51,14 @@ function baseUrl(request: FastifyRequest): string {
 
 async function showNew(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, form: FormState<MemberInput>, status = 200) {
   const villages = registrationChoices(peopleContext(app), request.requireUser().actor, request.locale);
-  if (!villages.ok) refuse(villages);
+  if (!villages.ok) refusalPage(villages);
   return reply.page('pages/people/members/new', { form, villages: villages.value }, { titleKey: 'members.new.title', status });
 }
 
 /** The member's page for staff; `signIn` changes its sign-in part (a refused sign-in shows what was typed). */
 async function showMember(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200, signIn: (view: MemberSignInView) => Record<string, unknown> = () => ({})) {
   const page = memberPage(peopleContext(app), request.requireUser().actor, id);
-  if (!page.ok) refuse(page);
+  if (!page.ok) refusalPage(page);
   const member = page.value.member;
   const query = request.query as Record<string, string | undefined>;
   const signInView = { ...page.value.signIn, error: '', phone: '', ...signIn(page.value.signIn) };
@@ -77,14 +77,14 @@ async function showMemberWithSignInError(app: FastifyInstance, request: FastifyR
 
 async function renderCards(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, ids: number[], layout: 'single' | 'sheet') {
   const result = printableCards(peopleContext(app), request.requireUser().actor, ids);
-  if (!result.ok) refuse(result);
+  if (!result.ok) refusalPage(result);
   const cards = await withQrCodes(result.value, baseUrl(request));
   return reply.page('pages/people/members/cards', { cards, layout, reissued: Boolean((request.query as { reissued?: string }).reissued), memberId: ids.length === 1 ? ids[0] : null }, { titleKey: layout === 'single' ? 'members.card.title' : 'members.cards.title' });
 }
 
 async function showOwn(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, extra: Record<string, unknown> = {}, status = 200) {
   const result = ownRecordPage(peopleContext(app), request.requireUser().actor);
-  if (!result.ok) refuse(result);
+  if (!result.ok) refusalPage(result);
   return reply.page('pages/people/members/me', { ...result.value, pinError: '', notice: (request.query as { done?: string }).done ?? '', formatDateTime, ...extra }, { titleKey: 'members.me.title', status });
 }
 
@@ -106,7 +106,7 @@ function registerListRoutes(app: RouteApp): void {
     const query = (request.query.q ?? '').slice(0, 40);
     const status = statusFilters.includes(request.query.status as MemberStatus) ? (request.query.status as MemberStatus) : '';
     const result = searchMembers(peopleContext(app), actor, { query, statuses: status ? [status] : undefined, page: Number(request.query.page) || 1, pageSize: 20 });
-    if (!result.ok) refuse(result);
+    if (!result.ok) refusalPage(result);
     const pending = pendingRegistrations(peopleContext(app), actor);
     return reply.page('pages/people/members/index', { query, status, statusFilters, result: result.value, pendingCount: pending.ok ? pending.value.total : 0 }, { titleKey: 'members.title' });
   });
@@ -134,7 +134,7 @@ function registerNewMemberRoutes(app: RouteApp): void {
 function registerReviewRoutes(app: RouteApp): void {
   app.get('/members/review', { schema: { querystring: MemberListQuery } }, async (request, reply) => {
     const result = pendingRegistrations(peopleContext(app), request.requireUser().actor);
-    if (!result.ok) refuse(result);
+    if (!result.ok) refusalPage(result);
     const reviewed = request.query.reviewed ?? '';
     return reply.page('pages/people/members/review', { items: result.value.items, reviewed, errors: {} as Record<number, string> }, { titleKey: 'members.review.title' });
   });
@@ -148,9 +148,9 @@ function registerReviewRoutes(app: RouteApp): void {
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
       : reviewSelfRegistration(context, actor, id, decision === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: request.body.reason ?? '' });
     if (!result.ok) {
-      if (result.status !== 422 && result.status !== 409) refuse(result);
+      if (result.status !== 422 && result.status !== 409) refusalPage(result);
       const queue = pendingRegistrations(context, actor);
-      if (!queue.ok) refuse(queue);
+      if (!queue.ok) refusalPage(queue);
       const message = request.t(firstProblem(result).code, firstProblem(result).params);
       return reply.page('pages/people/members/review', { items: queue.value.items, reviewed: '', errors: { [id]: message } }, { titleKey: 'members.review.title', status: result.status });
     }
@@ -171,7 +171,7 @@ function registerMemberRoutes(app: RouteApp): void {
     const reason = typedValues(request.body).reason ?? '';
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : changeMemberStatus(peopleContext(app), request.requireUser().actor, id, action, reason);
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showMember(app, request, reply, id, { statusError: request.t(firstProblem(result).code, firstProblem(result).params), reason }, result.status);
     }
     return reply.seeOther(`/members/${id}?done=${action}`);
@@ -183,7 +183,7 @@ function registerMemberRoutes(app: RouteApp): void {
     const entry = { pin: request.body.pin ?? '', confirm: request.body.pin_confirm ?? '', cardScan: request.body.card ?? '' };
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : await setMemberPinByStaff(peopleContext(app), request.requireUser().actor, id, entry);
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showMember(app, request, reply, id, { pinError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther(`/members/${id}?done=pin`);
@@ -192,7 +192,7 @@ function registerMemberRoutes(app: RouteApp): void {
   app.post('/members/:id/card', { schema: { params: IdParams } }, async (request, reply) => {
     const id = request.params.id;
     const result = reissueCard(peopleContext(app), request.requireUser().actor, id);
-    if (!result.ok) refuse(result);
+    if (!result.ok) refusalPage(result);
     return reply.seeOther(`/members/${id}/card?reissued=1`);
   });
 
@@ -239,7 +239,7 @@ function registerOwnRecordRoutes(app: RouteApp): void {
     if (pin !== (request.body.pin_confirm ?? '')) return showOwn(app, request, reply, { pinError: request.t('members.pin.mismatch') }, 422);
     const result = await setMemberPin(peopleContext(app), actor, actor.memberId, pin, { currentPin: request.body.current_pin ?? '' });
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showOwn(app, request, reply, { pinError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther('/members/me?done=pin');
@@ -249,7 +249,7 @@ function registerOwnRecordRoutes(app: RouteApp): void {
     const actor = request.requireUser().actor;
     const result = requestTeamMembership(peopleContext(app), actor, request.params.teamId, readIdempotencyKey(request.body));
     if (!result.ok) {
-      if (result.status === 404) refuse(result);
+      if (result.status === 404) refusalPage(result);
       return showOwn(app, request, reply, { teamError: request.t(firstProblem(result).code, firstProblem(result).params) }, result.status);
     }
     return reply.seeOther('/members/me?done=team');
@@ -261,7 +261,7 @@ function registerCopyRoutes(app: RouteApp): void {
   app.get('/members/me/export', async (request, reply) => {
     const actor = request.requireUser().actor;
     const result = exportOwnData(peopleContext(app), actor);
-    if (!result.ok) refuse(result);
+    if (!result.ok) refusalPage(result);
     return sendCopy(reply, present(actor.memberId, 'exportOwnData answers only a member'), result.value);
   });
 
@@ -269,7 +269,7 @@ function registerCopyRoutes(app: RouteApp): void {
     request.requireUser();
     const id = request.params.id;
     const result = exportMemberData(peopleContext(app), request.requireUser().actor, id);
-    if (!result.ok) refuse(result);
+    if (!result.ok) refusalPage(result);
     return sendCopy(reply, id, result.value);
   });
 
@@ -279,7 +279,7 @@ function registerCopyRoutes(app: RouteApp): void {
     const reason = typedValues(request.body).export_reason ?? '';
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape } : exportMemberDataWithReason(peopleContext(app), request.requireUser().actor, id, reason);
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showMember(app, request, reply, id, { exportError: request.t(firstProblem(result).code, firstProblem(result).params), exportReason: reason }, result.status);
     }
     return sendCopy(reply, id, result.value);

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PeopleContext, Refusal } from '../../../domain/people/members/context.ts';
-import { HttpProblem } from '../../../plugins/http-errors.ts';
+import type { PeopleContext } from '../../../domain/people/members/context.ts';
 
 /** The people domain's context for this app: its database, its data keys, its clock. */
 export function peopleContext(app: FastifyInstance): PeopleContext {
@@ -16,8 +15,3 @@ export interface FormState<Values> {
   idempotencyKey: string;
 }
 
-/** Refusals that are not about a form field (403, 404, 409 on an object) become the app's problem pages. */
-export function refuse(refusal: Refusal): never {
-  const first = refusal.problems[0];
-  throw new HttpProblem(refusal.status, first?.code ?? 'errors.forbidden.message', first?.params);
-}

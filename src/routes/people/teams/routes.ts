@@ -3,16 +3,15 @@ import type { Permission } from '../../../domain/access/authorize.ts';
 import { isRoleRefusal, type Problem } from '../../../domain/people/members/context.ts';
 import { canCreateTeams } from '../../../domain/people/members/permissions.ts';
 import { teamPage, teamsIndex } from '../../../domain/people/teams/pages.ts';
-import { addTeamMember, addTeamMemberByCard, createActivity, createTeam, decideTeamMembership, setTeamLeader, type SponsorKind } from '../../../domain/people/teams/teams.ts';
+import { addTeamMemberByCard, createActivity, createTeam, decideTeamMembership, setTeamLeader, type SponsorKind } from '../../../domain/people/teams/teams.ts';
 import { IdParams } from '../../../lib/form-schema.ts';
 import { newIdempotencyKey, readIdempotencyKey } from '../../../lib/forms.ts';
 import { shapeProblems, typedValues } from '../../../plugins/forms.ts';
-import type { RouteApp, RoutePlugin, RoutePluginOptions } from '../../../plugins/route-options.ts';
-import { peopleContext, refuse } from '../members/support.ts';
+import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
+import { peopleContext } from '../members/support.ts';
 import { ActivityForm, LeaderForm, MembershipParams, TeamDecisionForm, TeamFieldNames, TeamForm, TeamMemberForm, TeamPageQuery, TeamsQuery } from './schemas.ts';
-import { notFound } from '../../../plugins/http-errors.ts';
-import { firstProblem } from '../../../domain/kernel/outcome.ts';
 import { problemsToForm } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 interface TeamFormValues { name: string; sponsorUnit: string; sponsorKind: string; regionCode: string }
 
@@ -23,14 +22,14 @@ async function showIndex(
 ) {
   const sponsor = (request.query as { sponsor?: string }).sponsor ?? '';
   const index = teamsIndex(peopleContext(app), request.requireUser().actor, { sponsorUnit: sponsor || undefined }, request.locale, needed);
-  if (!index.ok) refuse(index);
+  if (!index.ok) refusalPage(index);
   return reply.page('pages/people/teams/index', { ...index.value, form, sponsor }, { titleKey: 'teams.title', status });
 }
 
 /** One team's page, with the message of a refused form in its section; `needed` as for showIndex. */
 async function showTeam(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, teamId: number, problems: { section: string; message: string } | null = null, status = 200, needed?: Permission) {
   const result = teamPage(peopleContext(app), request.requireUser().actor, teamId, needed);
-  if (!result.ok) refuse(result);
+  if (!result.ok) refusalPage(result);
   const { team, canLead } = result.value;
   return reply.page('pages/people/teams/show', { team, problems, canLead, activityKey: newIdempotencyKey(), done: (request.query as { done?: string }).done ?? '' }, { titleKey: 'teams.show.title', titleVariables: { name: team.name }, status });
 }
@@ -55,7 +54,7 @@ function registerTeamListRoutes(app: RouteApp): void {
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
       : createTeam(peopleContext(app), request.requireUser().actor, { ...values, sponsorKind: values.sponsorKind as SponsorKind }, key);
     if (!result.ok) {
-      if (isRoleRefusal(result)) refuse(result);
+      if (isRoleRefusal(result)) refusalPage(result);
       const { byField: errors, general: messages } = problemsToForm(request.t, result.problems);
       return showIndex(app, request, reply, { values, errors, messages, idempotencyKey: key ?? newIdempotencyKey() }, result.status, canCreateTeams);
     }
@@ -75,7 +74,7 @@ function registerTeamRoutes(app: RouteApp): void {
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
       : addTeamMemberByCard(peopleContext(app), request.requireUser().actor, id, (request.body.card_number ?? '').trim(), readIdempotencyKey(request.body));
     if (!result.ok) {
-      if (result.status === 404 || isRoleRefusal(result)) refuse(result);
+      if (result.status === 404 || isRoleRefusal(result)) refusalPage(result);
       return showTeam(app, request, reply, id, { section: 'members', message: sectionMessage(request, result.problems) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=member`);
@@ -88,7 +87,7 @@ function registerTeamRoutes(app: RouteApp): void {
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
       : decideTeamMembership(peopleContext(app), request.requireUser().actor, membershipId, approve ? { approve: true } : { approve: false, reason: request.body.reason ?? '' });
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showTeam(app, request, reply, id, { section: 'members', message: sectionMessage(request, result.problems) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=decided`);
@@ -100,7 +99,7 @@ function registerTeamRoutes(app: RouteApp): void {
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
       : setTeamLeader(peopleContext(app), request.requireUser().actor, id, request.body.member_id || null);
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showTeam(app, request, reply, id, { section: 'leader', message: request.t('people.error.leader_not_member') }, 422, canCreateTeams);
     }
     return reply.seeOther(`/teams/${id}?done=leader`);
@@ -113,7 +112,7 @@ function registerTeamRoutes(app: RouteApp): void {
     const result = shape.length > 0 ? { ok: false as const, status: 422 as const, problems: shape }
       : createActivity(peopleContext(app), request.requireUser().actor, id, { activityDate: body.activity_date ?? '', place: body.place ?? '', theme: body.theme ?? '' }, readIdempotencyKey(request.body));
     if (!result.ok) {
-      if (result.status === 403 || result.status === 404) refuse(result);
+      if (result.status === 403 || result.status === 404) refusalPage(result);
       return showTeam(app, request, reply, id, { section: 'activity', message: sectionMessage(request, result.problems) }, result.status);
     }
     return reply.seeOther(`/teams/${id}?done=activity`);

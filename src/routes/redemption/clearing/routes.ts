@@ -7,9 +7,10 @@ import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
+import { amountFields, amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 /**
  * Inter-county clearing for offices: positions from the ledger per county and

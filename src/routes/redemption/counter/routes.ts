@@ -13,11 +13,10 @@ import { itemsOf } from '../../../domain/redemption/site-catalogue.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import { notFound } from '../../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import {
-  elderReference, memberReference, readElderReference, readMemberReference, redemptionContext, refusalPage,
-} from '../sites/shared.ts';
+import { elderReference, memberReference, readElderReference, readMemberReference, redemptionContext } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { present } from '../../../lib/assert.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 /**
  * The counter of a partner site: find the member (card QR URL /c/<token>,

@@ -7,8 +7,9 @@ import { minutesFromParts } from '../../../lib/duration.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, minutesFromHours, redemptionContext, refusalPage } from '../sites/shared.ts';
+import { amountFields, minutesFromHours, redemptionContext } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 /**
  * The amount as typed: 小时 and 分钟 fields; the old decimal-hours field

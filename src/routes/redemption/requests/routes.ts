@@ -8,8 +8,9 @@ import { Form, IdParams } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { notFound } from '../../../plugins/http-errors.ts';
 import type { RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
+import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 const RequestsQuery = Form.object({ posted: Form.optional(Form.text(10)) });
 const RequestForm = Form.object({

@@ -13,10 +13,11 @@ import { normalizePhone } from '../../../lib/phone.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import { notFound } from '../../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, minutesFromAmountFields, redemptionContext, refusalPage } from './shared.ts';
+import { amountFields, minutesFromAmountFields, redemptionContext } from './shared.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { present } from '../../../lib/assert.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 /**
  * Partner sites: the public list of sites and what they offer (/sites), the

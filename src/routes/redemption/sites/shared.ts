@@ -1,10 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as references from '../../../domain/redemption/references.ts';
-import { constantTimeEqual, keyedMac } from '../../../lib/crypto.ts';
-import type { Problem, RedemptionContext, Refusal } from '../../../domain/redemption/context.ts';
-import { HttpProblem } from '../../../plugins/http-errors.ts';
+import type { RedemptionContext } from '../../../domain/redemption/context.ts';
 import type { MemberAtCounter } from '../../../domain/redemption/references.ts';
-import type { Translate } from '../../../i18n/index.ts';
 import { minutesFromParts } from '../../../lib/duration.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { typedValues } from '../../../plugins/forms.ts';
@@ -15,12 +12,6 @@ import { typedValues } from '../../../plugins/forms.ts';
  */
 export function redemptionContext(app: FastifyInstance): RedemptionContext {
   return { db: app.db, keys: app.secrets, now: app.clock };
-}
-
-/** A refusal that is not about a form field (the 403 of a missing role, an object's 404) as the app's problem page. */
-export function refusalPage(refusal: Refusal): never {
-  const first = refusal.problems[0];
-  throw new HttpProblem(refusal.status, first?.code ?? 'errors.forbidden.message', first?.params);
 }
 
 /** The boxes of an amount of time (`<name>_hours`, `<name>_minutes`) and an older client's decimal hours (`legacyName`), for a form's schema. */

@@ -7,8 +7,9 @@ import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import type { RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext, refusalPage } from '../sites/shared.ts';
+import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
+import { refusalPage } from '../../../plugins/http-errors.ts';
 
 /** Offices grant vouchers (消费券) to registered elders, one or a whole category in a region. */
 const VouchersQuery = Form.object({ done: Form.optional(Form.optionalId()), find: Form.optional(Form.text(200)) });
