@@ -3,7 +3,7 @@ import { maskPhone } from '../../lib/mask.ts';
 import { authorize, type Actor } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { nowOf, type KeylessContext } from '../kernel/context.ts';
-import { failure, success, type Outcome } from '../kernel/outcome.ts';
+import { failure, success, type Outcome, type Refusal } from '../kernel/outcome.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 import { regionRow } from '../regions/regions.ts';
 import { canSetMemberChannel } from './permissions.ts';
@@ -33,13 +33,20 @@ function memberChannelRow(context: KeylessContext, memberId: number) {
     .get(memberId) as { memberId: number; realName: string; phone: string | null; villageCode: string; status: string; channel: Channel } | undefined;
 }
 
+/** The 403 of someone who may not set another member's channel (the role, before any lookup). */
+export function memberChannelAccess(actor: Actor): Refusal | null {
+  return authorize(actor, canSetMemberChannel) ? null : failure(403, { code: 'errors.forbidden.message' });
+}
+
 /**
  * The member whose channel the actor may see and set: their own, or (for a
- * coordinator) one in scope. `memberId` null means "my own".
+ * coordinator) one in scope. `memberId` null means "my own" (/messages/choice); an id is
+ * the coordinator's page, even for their own member record.
  */
 export function channelOf(context: KeylessContext, actor: Actor, memberId: number | null): Outcome<MemberChannel & { villageCode: string }> {
-  const own = memberId === null || memberId === actor.memberId;
-  if (!own && !authorize(actor, canSetMemberChannel)) return failure(403, { code: 'errors.forbidden.message' });
+  const own = memberId === null;
+  const denied = own ? null : memberChannelAccess(actor);
+  if (denied) return denied;
   const id = memberId ?? actor.memberId ?? null;
   if (id === null) return notFound();
   const row = memberChannelRow(context, id);
