@@ -29,16 +29,21 @@ export interface InboxPage {
 
 export const inboxPageSize = 20;
 
+/** The header shows at most this many unread ("99+" beyond), so counting stops there: the cost is bounded whatever the backlog. */
+export const unreadCountCap = 100;
+
 /**
- * The header's unread count: two counts on partial indexes of unread rows
- * (messages_user_unread, messages_member_unread), one statement.
+ * The header's unread count, up to `unreadCountCap`: two bounded counts on
+ * partial indexes of unread rows (messages_user_unread,
+ * messages_member_unread), one statement.
  */
 export function unreadCount(db: Db, actor: Pick<Actor, 'userId' | 'memberId'>): number {
-  return connectionOf(db)
-    .prepare(`SELECT (SELECT count(*) FROM messages WHERE recipient_user_id = ? AND read_at_ms IS NULL)
-                   + (SELECT count(*) FROM messages WHERE recipient_member_id = ? AND read_at_ms IS NULL)`)
+  const counted = connectionOf(db)
+    .prepare(`SELECT (SELECT count(*) FROM (SELECT 1 FROM messages WHERE recipient_user_id = ? AND read_at_ms IS NULL LIMIT ${unreadCountCap}))
+                   + (SELECT count(*) FROM (SELECT 1 FROM messages WHERE recipient_member_id = ? AND read_at_ms IS NULL LIMIT ${unreadCountCap}))`)
     .pluck()
     .get(actor.userId, actor.memberId ?? null) as number;
+  return Math.min(counted, unreadCountCap);
 }
 
 /**

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from '../hours/helpers.ts';
 
@@ -9,7 +9,7 @@ const withoutPhone = 2;
 const otherTownship = 3;
 const otherCounty = 4;
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
   const choices = () => testApp.db.$client.prepare('SELECT member_id AS memberId, channel, changed_by_user_id AS byUser FROM member_message_choices ORDER BY member_id').all();

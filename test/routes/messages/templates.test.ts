@@ -1,10 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { writeTransaction } from '../../../src/domain/kernel/transaction.ts';
 import { notify } from '../../../src/domain/messages/notify.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from '../hours/helpers.ts';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup(t: Test) {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
   const admin = await signedInAs(testApp.app, 'admin');
