@@ -75,6 +75,8 @@ t.test('refusals: a bad value, SMS without a phone, members out of scope answer 
 t.test('a coordinator sets SMS for a member in scope without a smartphone', async (t) => {
   const { testApp, choices } = await setup(t);
   const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const memberPage = await coordinator.get(`/members/${inScope}`);
+  t.match(memberPage.body, `href="/messages/choice/${inScope}"`, 'the member\'s page links to it');
   const page = await coordinator.get(`/messages/choice/${inScope}`);
   t.match(visibleText(page.body), '石秀兰 的消息接收方式');
   t.match(visibleText(page.body), '139****0021');
