@@ -35,6 +35,7 @@ t.test('a rejected record: the volunteer sees the unread count on her next page,
   t.match(visibleText(next.body), '消息 (1 条未读)', 'the header shows the unread count');
   const inbox = await volunteer.get('/messages');
   t.equal(inbox.statusCode, 200);
+  t.match(inbox.body, /<link rel="stylesheet" href="\/assets\/messages\.[0-9a-f]+\.css">/, 'the inbox brings its own stylesheet (app.css stays small)');
   const text = visibleText(inbox.body);
   t.match(text, '新 记录未通过');
   t.match(text, '您 2026-11-22 的服务记录没有通过审核。原因：老人说这天没有人来过。如有疑问，请联系协管员。');
