@@ -86,3 +86,14 @@ t.test('the inbox needs a sign-in', async (t) => {
   const response = await testApp.app.inject({ url: '/messages' });
   t.equal(response.statusCode, 303);
 });
+
+t.test('more than 99 unread reads 99+ (the count stops at 100, whatever the backlog)', async (t) => {
+  const { testApp, volunteer } = await pendingVisitWithEmptyInbox(t);
+  writeTransaction(testApp.db, () => {
+    for (let index = 1; index <= 150; index += 1) {
+      notify({ db: testApp.db, now: testApp.clock.now }, { kind: 'credits_gift', to: { memberId: volunteerMemberId }, params: { giverName: '亲人', amountMinutes: index } });
+    }
+  });
+  t.match(visibleText((await volunteer.get('/hours')).body), '消息 (99+ 条未读)');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 150);
+});
