@@ -11,6 +11,7 @@ import { normalizeNumericFields } from './lib/forms.ts';
 import type { Secrets } from './lib/secrets.ts';
 import { generateCheckpointKeys, type CheckpointKeys } from './lib/checkpoint-key.ts';
 import { installJobs, type JobsOptions } from './jobs/index.ts';
+import { logTransport, type SmsTransport } from './domain/messages/transports.ts';
 import { installAssets } from './plugins/assets.ts';
 import { elderModeCookie, languageCookie } from './plugins/cookies.ts';
 import { answerMalformedAddress, installErrorPages } from './plugins/errors.ts';
@@ -57,6 +58,8 @@ export interface AppOptions {
   checkpointKeys?: CheckpointKeys;
   /** Run the background jobs (src/jobs) while listening; off unless given (server.ts gives it, tests ask for it). */
   jobs?: JobsOptions;
+  /** How SMS are sent (config SMS_TRANSPORT); the log transport on the app's logger unless given. */
+  smsTransport?: SmsTransport;
   /** Office dashboards in memory (a new bounded one unless given; tests pass one to count computations). */
   dashboardCache?: DashboardCache;
 }
@@ -193,6 +196,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('secrets', options.secrets);
   app.decorate('checkpointKeys', options.checkpointKeys ?? generateCheckpointKeys());
   app.decorate('clock', options.clock ?? Date.now);
+  app.decorate('smsTransport', options.smsTransport ?? logTransport(app.log));
   // First of all hooks: a request notes the first write batch it may see before anything reads.
   installGroupCommit(app, options.groupCommit ?? false);
 

@@ -28,6 +28,11 @@ export interface Config {
    * (docs/PERFORMANCE.md, "Group commit").
    */
   groupCommit: boolean;
+  /**
+   * SMS_TRANSPORT: `log` (default: logs what would be sent, phone masked) or
+   * `http` (JSON POST to SMS_GATEWAY_URL with SMS_GATEWAY_KEY; docs/MESSAGES.md).
+   */
+  sms: { transport: 'log' } | { transport: 'http'; url: string; key: string };
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -44,6 +49,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new Error(`CRYPTO_PROFILE must be one of ${cryptoProfiles.join(', ')}; got "${cryptoProfile}"`);
   }
   return {
+    sms: smsConfig(environment),
     cryptoProfile,
     host: environment.HOST ?? '127.0.0.1',
     port,
@@ -54,4 +60,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     groupCommit: environment.GROUP_COMMIT !== '0' && environment.GROUP_COMMIT !== 'false',
     trustProxy: environment.TRUST_PROXY === 'true' ? true : environment.TRUST_PROXY ? environment.TRUST_PROXY : false,
   };
+}
+
+function smsConfig(environment: NodeJS.ProcessEnv): Config['sms'] {
+  const transport = environment.SMS_TRANSPORT || 'log';
+  if (transport === 'log') return { transport };
+  if (transport !== 'http') throw new Error(`SMS_TRANSPORT must be log or http; got "${transport}"`);
+  const url = environment.SMS_GATEWAY_URL ?? '';
+  const key = environment.SMS_GATEWAY_KEY ?? '';
+  if (!/^https?:\/\//.test(url)) throw new Error('SMS_TRANSPORT=http needs SMS_GATEWAY_URL (an http or https address)');
+  if (key === '') throw new Error('SMS_TRANSPORT=http needs SMS_GATEWAY_KEY');
+  return { transport, url, key };
 }

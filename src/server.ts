@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { httpTransport } from './domain/messages/transports.ts';
 import { databasePath, openDatabase } from './db/client.ts';
 import { DatabaseDamaged, describeStorageFailure, quickCheckProblem } from './db/failures.ts';
 import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     logger: loggerOptions(config.logLevel),
     // Basket and hours expiry, ledger checkpoints and the nightly verification (src/jobs): started once listening.
     jobs: { databasePath: databasePath(config.dataDirectory) },
+    ...(config.sms.transport === 'http' ? { smsTransport: httpTransport({ url: config.sms.url, key: config.sms.key }) } : {}),
   });
 
   const pidFile = join(config.dataDirectory, 'server.pid');

@@ -8,6 +8,9 @@ import { recordFullVerification, verifyInBackground, type BackgroundVerification
 import { sweepExpired } from '../domain/redemption/counter-core.ts';
 import { msUntilShanghaiHour } from '../lib/time.ts';
 import type { Secrets } from '../lib/secrets.ts';
+import { sendDueSms } from '../domain/messages/sms-sender.ts';
+import { remindOverdueReviews, remindOverdueVisits } from '../domain/messages/reminders.ts';
+import type { SmsTransport } from '../domain/messages/transports.ts';
 
 /**
  * The app's background work, in one place: every timer the server runs.
@@ -19,13 +22,15 @@ import type { Secrets } from '../lib/secrets.ts';
  * - checkpoint: a signed ledger checkpoint when the hash chain has grown, at start and every hour
  * - refreshReports: the report aggregates brought up to the ledger's head (in slices), every 30 seconds
  * - verifyLedger: a full verification in a child process, at start and nightly at 03:00 Shanghai time
+ * - sendSms: due SMS of the outbox claimed and sent (none in quiet hours), every 30 seconds
+ * - remindReviews / remindVisits: coordinators told of records waiting for review (daily) and elders due a visit (weekly), hourly (idempotent per period)
  *
  * Jobs start when the server listens and stop when it closes. They are off
  * unless the app is built with `jobs` (server.ts does; tests ask for them),
  * and each can be run once by name (`app.jobs.run('expireBaskets')`).
  */
 
-export type JobName = 'expireBaskets' | 'expireHours' | 'checkpoint' | 'refreshReports';
+export type JobName = 'expireBaskets' | 'expireHours' | 'checkpoint' | 'refreshReports' | 'sendSms' | 'remindReviews' | 'remindVisits';
 
 export interface JobsOptions {
   /** The database file, for the full verification's child process; without it that job does not run. */
@@ -47,17 +52,23 @@ declare module 'fastify' {
 
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
-const intervals: Record<JobName, number> = { expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs, refreshReports: 30_000 };
+const intervals: Record<JobName, number> = {
+  expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs, refreshReports: 30_000, sendSms: 30_000, remindReviews: hourMs, remindVisits: hourMs,
+};
 /** What the log says when a job changed something (the reports refresh runs too often to log). */
 const doneMessages: Record<JobName, string | null> = {
   expireBaskets: 'expired abandoned counter baskets', expireHours: 'expired unreviewed service records', checkpoint: 'ledger checkpoint recorded', refreshReports: null,
+  sendSms: 'SMS sent', remindReviews: 'review reminders written', remindVisits: 'visit reminders written',
 };
 /** Jobs that also run once as the server starts listening. */
-const atStart: readonly JobName[] = ['expireHours', 'checkpoint'];
+const atStart: readonly JobName[] = ['expireHours', 'checkpoint', 'remindReviews', 'remindVisits'];
 
 /** The work of each job, on the app's database and clock. */
-export function jobWork(db: Db, secrets: Secrets, clock: () => number, checkpointKeys: CheckpointKeys): Record<JobName, () => number | Promise<number>> {
+export function jobWork(db: Db, secrets: Secrets, clock: () => number, checkpointKeys: CheckpointKeys, sms: SmsTransport): Record<JobName, () => number | Promise<number>> {
   return {
+    sendSms: () => sendDueSms({ db, now: clock }, sms),
+    remindReviews: () => remindOverdueReviews({ db, now: clock }),
+    remindVisits: () => remindOverdueVisits({ db, now: clock }),
     expireBaskets: () => sweepExpired({ db, keys: secrets, now: clock }),
     expireHours: () => expireUnreviewed({ db, now: clock }).length,
     checkpoint: () => (publishCheckpoint(db.$client, checkpointKeys, clock()) ? 1 : 0),
@@ -67,7 +78,7 @@ export function jobWork(db: Db, secrets: Secrets, clock: () => number, checkpoin
 
 /** Registers the jobs on the app: `app.jobs` always; timers only when `options` is given. */
 export function installJobs(app: FastifyInstance, options: JobsOptions | undefined): void {
-  const work = jobWork(app.db, app.secrets, app.clock, app.checkpointKeys);
+  const work = jobWork(app.db, app.secrets, app.clock, app.checkpointKeys, app.smsTransport);
   const timers = new Map<JobName, NodeJS.Timeout>();
   app.decorate('jobs', { run: async (name: JobName) => work[name](), scheduled: () => [...timers.keys()] });
   if (!options) return;

@@ -3,6 +3,7 @@ import type { Actor } from '../domain/access/authorize.ts';
 import type { Locale, Translate } from '../i18n/index.ts';
 import type { Secrets } from '../lib/secrets.ts';
 import type { CheckpointKeys } from '../lib/checkpoint-key.ts';
+import type { SmsTransport } from '../domain/messages/transports.ts';
 
 /** The signed-in user as routes see it. */
 export interface CurrentUser {
@@ -30,6 +31,8 @@ declare module 'fastify' {
     checkpointKeys: CheckpointKeys;
     /** Milliseconds since the epoch; tests may move it. */
     clock: () => number;
+    /** How the SMS job sends (src/domain/messages/transports.ts): `log` unless configured. */
+    smsTransport: SmsTransport;
   }
   interface FastifyRequest {
     locale: Locale;

@@ -8,6 +8,7 @@ import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/mask.ts';
 import { localReturnPath } from '../lib/return-path.ts';
 import { headerNavigationFor } from './navigation.ts';
+import { unreadCount } from '../domain/messages/inbox.ts';
 import { assetUrl, hasAsset } from './assets.ts';
 import type { PageOptions } from './context.ts';
 
@@ -96,8 +97,11 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     this.type('text/html; charset=utf-8');
     const body = areaAssetTags(template, context.nonce) + eta.render(template, { ...context, title });
     if (request.isPartial) return body;
-    const navigation = headerNavigationFor(request.currentUser?.actor ?? null, context.currentPath);
-    return eta.render('layouts/main', { ...context, title, body, navigation });
+    const actor = request.currentUser?.actor ?? null;
+    const navigation = headerNavigationFor(actor, context.currentPath);
+    // The header's 消息 link and its unread count: one statement on two partial indexes, full pages only.
+    const unread = actor ? unreadCount(app.db, actor) : 0;
+    return eta.render('layouts/main', { ...context, title, body, navigation, unread });
   });
 
   app.decorateReply('fragment', async function fragment(this: FastifyReply, template: string, data: Record<string, unknown>, status?: number) {

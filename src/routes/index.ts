@@ -8,6 +8,7 @@ import homeRoutes from './home/routes.ts';
 import hoursRoutes from './hours/routes.ts';
 import importRoutes from './people/import/routes.ts';
 import membersRoutes from './people/members/routes.ts';
+import messagesRoutes from './messages/routes.ts';
 import preferencesRoutes from './preferences/routes.ts';
 import regionsRoutes from './regions/routes.ts';
 import systemRoutes from './system/routes.ts';
@@ -45,4 +46,5 @@ export const routePlugins: RoutePlugin[] = [
   requestsRoutes,
   clearingRoutes,
   reportsRoutes,
+  messagesRoutes,
 ];

@@ -17,6 +17,7 @@ import { dayMs } from './time.ts';
 import { firstProblem } from '../kernel/outcome.ts';
 import { clockOf, nowOf } from '../kernel/context.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { notify } from '../messages/notify.ts';
 
 type Refusal = Extract<HoursOutcome<never>, { ok: false }>;
 
@@ -151,6 +152,7 @@ export function approveRecord(context: KeylessContext, actor: Actor, recordId: n
     if (posted.value.diverted > 0) {
       recordAudit(context.db, { action: 'hours.cap_overflow', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credited: posted.value.credited, diverted: posted.value.diverted } }, at);
     }
+    notify(context, { kind: 'record_approved', to: { memberId: record.volunteerMemberId }, params: { recordId: record.id, serviceDate: record.serviceDate, creditMinutes: posted.value.credited } });
     return ok({ ...record, status: 'approved' as const, reviewedByUserId: actor.userId, reviewedAtMs: at });
   });
 }
@@ -171,6 +173,7 @@ export function rejectRecord(context: KeylessContext, actor: Actor, recordId: nu
       .set({ status: 'rejected', reviewedByUserId: actor.userId, reviewedAtMs: at, rejectionReason: reason.reason })
       .where(eq(serviceRecords.id, record.id))
       .run();
+    notify(context, { kind: 'record_rejected', to: { memberId: record.volunteerMemberId }, params: { recordId: record.id, serviceDate: record.serviceDate, reason: reason.reason } });
     return ok({ ...record, status: 'rejected' as const, rejectionReason: reason.reason });
   });
 }

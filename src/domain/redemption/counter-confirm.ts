@@ -12,6 +12,7 @@ import { audit } from '../audit/audit.ts';
 import { type Redemption, asSeenAt, available, closeExpired, counterAccess, expireBasket, findRedemption, linkedChain, redemptionLegs, releaseReservations, siteForCounter, sweepExpired, voidWindowMs } from './counter-core.ts';
 import { assert, present } from '../../lib/assert.ts';
 import { recordBalanceProbe } from './balance-probes.ts';
+import { notify } from '../messages/notify.ts';
 
 /** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter-core.ts for the ledger form). */
 
@@ -174,6 +175,7 @@ function postBasket(
       })
       .where(eq(redemptions.id, current.id))
       .run();
+    if (current.memberId !== null) notifyReceipt(context, { ...current, memberId: current.memberId }, site, balanceAfter);
     if (attestation) {
       audit(context, actor, 'redemption.confirm_attested', 'redemption', current.id, site.villageCode, {
         totalMinutes: current.totalMinutes, elderId: current.elderId, witness: attestation.witness, witnessName: attestation.witnessName, note: attestation.note,
@@ -189,6 +191,15 @@ function postBasket(
     return outcome;
   }
   return success(present(receiptOf(context, redemptionId), 'a confirmed basket has a receipt'));
+}
+
+/** The member's receipt message (and SMS, if chosen): site, items, credits, balance after; in postBasket's transaction. */
+function notifyReceipt(context: RedemptionContext, redemption: Redemption & { memberId: number }, site: Site, balanceAfterMinutes: number): void {
+  const items = linesOf(context, redemption.id).map((line) => (line.quantity > 1 ? `${line.name}×${line.quantity}` : line.name)).join('、');
+  notify(context, {
+    kind: 'redemption_receipt', to: { memberId: redemption.memberId },
+    params: { redemptionId: redemption.id, siteName: site.name, items, totalMinutes: redemption.totalMinutes, balanceAfterMinutes },
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from './context.ts';
 import { getPolicy, splitByCap } from './policy.ts';
 import { audit } from '../audit/audit.ts';
+import { notify } from '../messages/notify.ts';
 import { present } from '../../lib/assert.ts';
 
 /**
@@ -217,6 +218,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     if (!applied.ok) return applied;
     context.db.update(memberGifts).set({ transferIds: JSON.stringify(linked.map((t) => t.id)), divertedMinutes: diverted }).where(eq(memberGifts.id, row.id)).run();
     audit(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
+    if (receiver) notify(context, { kind: 'credits_gift', to: { memberId: receiver.id }, params: { giftId: row.id, giverName: giver.realName, amountMinutes: input.amountMinutes - diverted } });
     return success(present(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get(), 'the gift this transaction inserted exists'));
   });
 }

@@ -12,6 +12,7 @@ import {
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { audit } from '../audit/audit.ts';
+import { notify } from '../messages/notify.ts';
 import { assert, present } from '../../lib/assert.ts';
 
 /**
@@ -119,11 +120,20 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
     for (const elderId of elderIds) {
       context.db.insert(voucherGrantLines).values({ grantId: grant.id, elderId, transferId: transferIdOf(elderId) }).run();
     }
+    for (const memberId of membersOfElders(context, elderIds)) {
+      notify(context, { kind: 'credits_voucher', to: { memberId }, params: { grantId: grant.id, amountMinutes: input.amountPerElderMinutes } });
+    }
     audit(context, actor, 'voucher.grant', 'voucher_grant', grant.id, region.code, {
       source: input.source, elderCount: elderIds.length, amountPerElderMinutes: input.amountPerElderMinutes,
     });
     return success(present(context.db.select().from(voucherGrants).where(eq(voucherGrants.id, grant.id)).get(), 'the grant this transaction inserted exists'));
   });
+}
+
+/** The member records of the elders that have one (an elder without one has no inbox). */
+function membersOfElders(context: RedemptionContext, elderIds: readonly number[]): number[] {
+  const memberOf = context.db.$client.prepare("SELECT member_id FROM elders WHERE id = ? AND member_id IS NOT NULL").pluck();
+  return elderIds.map((id) => memberOf.get(id) as number | undefined).filter((id): id is number => id !== undefined);
 }
 
 function elderVillageCode(context: RedemptionContext, elderId: number): string {

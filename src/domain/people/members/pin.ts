@@ -11,6 +11,7 @@ import { checkPinHash, checkPinHashNow, hashPin } from './pin-hash.ts';
 import { audit } from '../../audit/audit.ts';
 import { present } from '../../../lib/assert.ts';
 import { writeTransaction } from '../../kernel/transaction.ts';
+import { notify } from '../../messages/notify.ts';
 
 /** Wrong PINs allowed before the PIN locks, and for how long it stays locked. */
 export const pinMaximumAttempts = 5;
@@ -322,8 +323,13 @@ export async function verifyMemberPin(context: PeopleContext, memberId: number, 
     return success({ memberId });
   }
   if (reservation.lockedByThisAttempt) {
-    audit(context, null, 'member.pin_locked', 'member', memberId, reservation.villageCode, { channel });
-    return lockedRefusal(present(reservation.lockedUntil, 'an attempt that locks sets the lock time'), nowMs(context));
+    const lockedUntil = present(reservation.lockedUntil, 'an attempt that locks sets the lock time');
+    writeTransaction(context.db, () => {
+      audit(context, null, 'member.pin_locked', 'member', memberId, reservation.villageCode, { channel });
+      // The member learns that someone tried their PIN, and when it opens again.
+      notify(context, { kind: 'pin_locked', to: { memberId }, params: { unlockAtMs: lockedUntil } });
+    });
+    return lockedRefusal(lockedUntil, nowMs(context));
   }
   return failure(422, { code: 'people.error.pin_wrong', field: 'pin', params: { remaining: pinMaximumAttempts - reservation.attempt } });
 }
