@@ -1,3 +1,4 @@
+import { segmentsOf } from './sms-text.ts';
 import { maskPhone } from '../../lib/mask.ts';
 
 /**
@@ -27,7 +28,9 @@ export function logTransport(logger: SmsLogger): SmsTransport {
   return {
     kind: 'log',
     async send(sms) {
-      logger.info({ smsId: sms.id, phone: maskPhone(sms.phone), text: sms.text }, 'SMS (log transport): would send');
+      // The text can carry a name or a rejection reason: it stays in the outbox row, not in the log.
+      const characters = [...sms.text].length;
+      logger.info({ smsId: sms.id, phone: maskPhone(sms.phone), characters, segments: segmentsOf(characters) }, 'SMS (log transport): would send');
       return { gatewayId: `log-${sms.id}` };
     },
   };

@@ -118,14 +118,16 @@ t.test('a sender that died holding a claim: after the lease the row is sent agai
   t.equal(gateway.delivered.size, 1);
 });
 
-t.test('the log transport writes what would be sent, the phone masked; a member without a phone is not queued', async (t) => {
+t.test('the log transport logs the outbox id, the masked phone and the length, never the text; a member without a phone is not queued', async (t) => {
   const { context, tell, outbox, db } = await network(morning);
   const lines: Record<string, unknown>[] = [];
   const transport = logTransport({ info: (object) => lines.push(object) });
   tell(5, 30);
   t.equal(await sendDueSms(context, transport), 1);
   t.equal(outbox()[0]?.status, 'sent');
-  t.same(lines, [{ smsId: outbox()[0]?.id, phone: '138****0001', text: '【银龄时光】亲人赠送您30 分钟，已存入存折。' }]);
+  t.same(lines, [{ smsId: outbox()[0]?.id, phone: '138****0001', characters: 23, segments: 1 }]);
+  t.equal(db.$client.prepare('SELECT text FROM sms_outbox').pluck().get(), '【银龄时光】亲人赠送您30 分钟，已存入存折。', 'what would be sent is in the outbox row');
+  t.notMatch(JSON.stringify(lines), '赠送', 'no text in the log');
   t.notMatch(JSON.stringify(lines), '13800000001', 'no phone in the log');
   db.$client.prepare("INSERT INTO member_message_choices (member_id, channel, changed_at_ms) VALUES (2, 'sms', 0)").run();
   tell(2, 30);
