@@ -39,7 +39,8 @@ t.test('a gateway that fails some requests (500) and times out others: every SMS
   const plan = (n: number): GatewayAction => (n % 3 === 1 ? 'fail' : n % 4 === 2 ? 'timeout' : 'ok');
   const gateway = await startFakeGateway(key, plan);
   t.teardown(() => gateway.close());
-  const http = httpTransport({ url: gateway.url, key, timeoutMs: 200 });
+  // Long enough that an answered request never times out on a loaded machine; the planned timeouts still do.
+  const http = httpTransport({ url: gateway.url, key, timeoutMs: 2_000 });
   // Counts sends of one row in flight at once in this process (the gateway cannot tell a retry from an abandoned request).
   const inFlight = new Set<number>();
   let overlaps = 0;
@@ -79,7 +80,7 @@ t.test('quiet hours: an SMS written at 22:30 waits until 08:00 Shanghai time; a 
   const { clock, context, tell, outbox, db } = await network(evening);
   const gateway = await startFakeGateway(key);
   t.teardown(() => gateway.close());
-  const transport = httpTransport({ url: gateway.url, key, timeoutMs: 500 });
+  const transport = httpTransport({ url: gateway.url, key, timeoutMs: 2_000 });
   tell(5, 30);
   const eight = Date.UTC(2026, 10, 24, 0, 0, 0);
   t.equal(db.$client.prepare('SELECT next_attempt_at_ms FROM sms_outbox').pluck().get(), eight, 'held until 08:00');
