@@ -10,6 +10,7 @@ import importRoutes from './people/import/routes.ts';
 import membersRoutes from './people/members/routes.ts';
 import preferencesRoutes from './preferences/routes.ts';
 import regionsRoutes from './regions/routes.ts';
+import offlineRoutes from './offline/routes.ts';
 import systemRoutes from './system/routes.ts';
 import teamsRoutes from './people/teams/routes.ts';
 import clearingRoutes from './redemption/clearing/routes.ts';
@@ -26,6 +27,7 @@ import reportsRoutes from './reports/routes.ts';
  */
 export const routePlugins: RoutePlugin[] = [
   systemRoutes,
+  offlineRoutes,
   preferencesRoutes,
   authRoutes,
   accountRoutes,

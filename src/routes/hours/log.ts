@@ -6,6 +6,7 @@ import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
+import type { Problem } from '../../domain/kernel/outcome.ts';
 import { newIdempotencyKey } from '../../lib/forms.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
@@ -123,7 +124,8 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
       staff, values: { ...values, villageCode }, errors, types, recipients, memberChoices, villages: villagesInArea(context, user.actor),
       searchedRecipients: values.recipientQuery.trim() !== '', searchedMembers: values.memberQuery.trim() !== '', f: formatters(request), today,
     },
-    { titleKey: staff ? 'hours.form.titleFor' : 'hours.form.title', status },
+    // Her own form (her recipients, types and villages) may be kept on the phone for offline use; staff's lists other members.
+    { titleKey: staff ? 'hours.form.titleFor' : 'hours.form.title', status, offline: !staff },
   );
 }
 
@@ -139,21 +141,29 @@ function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
     const staff = mode(request) === 'staff';
     const today = shanghaiDateOf(app.clock());
     const values = readValues(request.body, today);
-    const refused = { ...values, elderPin: '' };
+    const refuse = (problems: readonly Problem[], status: number) => wantsJson(request)
+      ? reply.code(status).header('Cache-Control', 'no-store').send({ ok: false, messages: problemsToForm(request.t, problems).summary })
+      : showForm(app, context, request, reply, { ...values, elderPin: '' }, problemsToForm(request.t, problems), status);
     // A field of the wrong shape (minutes that are not a number, an over-long note) comes back marked; nothing is written.
     const shape = shapeProblems(request, pageFieldNames);
-    if (shape.length > 0) return showForm(app, context, request, reply, refused, problemsToForm(request.t, shape), 422);
+    if (shape.length > 0) return refuse(shape, 422);
     // A missing or malformed key is refused, never silently replaced: a replaced key would let a
     // retry of the same form write a second record. The form comes back with a fresh key.
-    if (!/^[0-9a-f-]{36}$/i.test(request.body.idempotency_key ?? '')) {
-      return showForm(app, context, request, reply, refused, problemsToForm(request.t, [{ code: 'hours.error.form_expired' }]), 400);
-    }
+    if (!/^[0-9a-f-]{36}$/i.test(request.body.idempotency_key ?? '')) return refuse([{ code: 'hours.error.form_expired' }], 400);
     const input = logInput(request.body, staff, values.idempotencyKey, today);
     const outcome = await logServiceWithPin(context, user.actor, input);
-    if (!outcome.ok) return showForm(app, context, request, reply, refused, problemsToForm(request.t, outcome.problems), outcome.status);
+    if (!outcome.ok) return refuse(outcome.problems, outcome.status);
     const record = outcome.value.record;
-    return reply.seeOther(`/hours/records/${record.id}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
+    const recordUrl = `/hours/records/${record.id}`;
+    // The phone's outbox (static/outbox.js) asks for JSON: it shows the answer in place of its pending entry.
+    if (wantsJson(request)) return reply.header('Cache-Control', 'no-store').send({ ok: true, recordUrl, status: record.status });
+    return reply.seeOther(`${recordUrl}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
   });
+}
+
+/** The outbox's uploads ask for JSON; a form post (with or without htmx) asks for a page. */
+function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').startsWith('application/json');
 }
 
 /** What the recipient search sends; a query is cut to its first 40 characters, as the form's box holds. */
