@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { DomainContext } from '../../domain/hours/context.ts';
-import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
+import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, usualRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
@@ -111,7 +111,8 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
   const today = shanghaiDateOf(app.clock());
   const types = typesInForce(context, today).filter((type) => type.active);
   const selectedElder = /^[1-9]\d{0,9}$/.test(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
-  const recipients = searchRecipients(context, user.actor, values.recipientQuery);
+  // Before any search, a volunteer is offered the elders she served lately (also in her offline copy of the form).
+  const recipients = !staff && values.recipientQuery.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, values.recipientQuery);
   if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
   const selectedMember = staff && /^[1-9]\d{0,9}$/.test(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
   const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
@@ -173,10 +174,10 @@ const RecipientQuery = Form.object({ recipient_query: Form.optional(Form.text(20
 function registerRecipientRoutes(app: RouteApp, context: DomainContext): void {
   app.get('/hours/recipients', { schema: { querystring: RecipientQuery } }, async (request, reply) => {
     const user = request.requireUser();
-    mode(request);
+    const staff = mode(request) === 'staff';
     const query = (request.query.recipient_query ?? '').slice(0, 40);
     return reply.fragment('partials/hours/recipients', {
-      recipients: searchRecipients(context, user.actor, query), values: { elderId: request.query.elder_id ?? '' }, searchedRecipients: query.trim() !== '', f: formatters(request),
+      recipients: !staff && query.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, query), values: { elderId: request.query.elder_id ?? '' }, searchedRecipients: query.trim() !== '', f: formatters(request),
     });
   });
 }
