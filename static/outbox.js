@@ -14,6 +14,15 @@ export async function entriesOf(owner) {
   return all.filter((entry) => entry.owner === owner).sort((a, b) => a.savedAtMs - b.savedAtMs);
 }
 
+/** The page's note of how many entries this user has, so pages load this module only when there are some. */
+export const countKey = (owner) => `silver-hours-outbox:${owner}`;
+async function noteCount(owner) {
+  if (typeof localStorage === 'undefined') return; // the service worker
+  const count = (await entriesOf(owner)).length;
+  if (count > 0) localStorage.setItem(countKey(owner), String(count));
+  else localStorage.removeItem(countKey(owner));
+}
+
 /** A fresh CSRF token from the logging form (a token kept for hours may be stale); null when signed out. */
 async function freshToken() {
   const response = await fetch('/hours/new', { credentials: 'same-origin', cache: 'no-store' });
@@ -96,6 +105,7 @@ export async function keepForm(form, owner) {
   const fields = Object.fromEntries(fieldNames.map((name) => [name, String(data.get(name) ?? '')]));
   const key = String(data.get('idempotency_key') ?? '');
   await set(key, { key, owner, fields, summary: summaryOf(form, fields), savedAtMs: Date.now(), state: 'pending' }, store);
+  await noteCount(owner);
   form.reset();
   form.elements.namedItem('idempotency_key').value = crypto.randomUUID();
   navigator.serviceWorker?.ready.then((registration) => registration.sync?.register('silver-hours-outbox')).catch(() => {});
@@ -121,14 +131,14 @@ function entryItem(section, entry, owner) {
   const state = document.createElement('p');
   if (entry.state === 'pending') state.textContent = text('pending');
   if (entry.state === 'sign-in') state.append(link('/sign-in', text('sign-in')));
-  if (entry.state === 'saved') state.append(`${text(entry.recordStatus === 'approved' ? 'approved' : 'saved')} `, link(entry.recordUrl, text('view')));
+  if (entry.state === 'saved') state.append(`${text('saved')} `, link(entry.recordUrl, text('view')));
   if (entry.state === 'refused') state.append(`${text('refused')}${entry.messages.join(' ')} `, link(entry.correctUrl, text('correct')));
   item.append(title, state);
   if (entry.state === 'saved' || entry.state === 'refused') {
     const dismiss = document.createElement('button');
     dismiss.type = 'button';
     dismiss.textContent = text('dismiss');
-    dismiss.addEventListener('click', () => del(entry.key, store).then(() => showOutbox(owner)));
+    dismiss.addEventListener('click', () => del(entry.key, store).then(() => noteCount(owner)).then(() => showOutbox(owner)));
     item.append(dismiss);
   }
   return item;

@@ -70,10 +70,9 @@ export function offlineOwnerTag(tokenSigningKey: Buffer, userId: number): string
 }
 
 /** What the layout needs to mark a page the service worker may keep: its owner and when it was made. */
-function offlineMarking(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, wanted: boolean | undefined) {
+function offlineMarking(app: FastifyInstance, request: FastifyRequest, wanted: boolean | undefined) {
   const user = request.currentUser;
   if (!wanted || !user) return null;
-  reply.header('X-Offline-Page', 'own');
   const nowMs = app.clock();
   return { owner: offlineOwnerTag(app.secrets.tokenSigningKey, user.id), updatedAtIso: new Date(nowMs).toISOString(), updatedAt: formatDateTime(nowMs, request.locale) };
 }
@@ -117,7 +116,7 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     const body = areaAssetTags(template, context.nonce) + eta.render(template, { ...context, title });
     if (request.isPartial) return body;
     const navigation = headerNavigationFor(request.currentUser?.actor ?? null, context.currentPath);
-    const offline = offlineMarking(app, request, this, pageOptions.offline);
+    const offline = offlineMarking(app, request, pageOptions.offline);
     return eta.render('layouts/main', { ...context, title, body, navigation, offline });
   });
 

@@ -1,6 +1,6 @@
 // The service worker of Silver Hours (docs/OFFLINE.md), served at /sw.js from our own origin.
 // - Keeps the signed-in volunteer's own home (/hours), passbook (/passbook) and logging form
-//   (/hours/new), and only pages the server marks `X-Offline-Page: own`: never a staff page.
+//   (/hours/new), and only pages the server marks with `data-offline-owner` (its 离线 line): never a staff page.
 //   Network first; without a network it answers the copy, with its 离线 line shown.
 // - Keeps the static assets those pages need (content-hashed names: cache first).
 // - Forgets the copies when the owner changes or a signed-out page says so (退出).
@@ -35,11 +35,12 @@ async function keepAssetsOf(html) {
   }
 }
 
-/** Keeps a page the server marked as the owner's own; a page of someone else first clears the copies. */
+/** Keeps a page the server marked as the owner's own; the page of another owner first clears the copies. */
 async function keepPage(path, response) {
   const html = await response.text();
   const owner = /data-offline-owner="([0-9a-f]+)"/.exec(html)?.[1];
-  if (!owner) return;
+  // Not a page of the volunteer's own (a staff member's form): any older copy of that address goes.
+  if (!owner) return void (await (await caches.open(pagesCache)).delete(path));
   if ((await ownerOfCopies()) !== owner) {
     await caches.delete(pagesCache);
     await (await caches.open(pagesCache)).put(ownerKey, new Response(owner));
@@ -60,8 +61,7 @@ async function offlineCopy(copy) {
 async function networkThenCopy(request, path) {
   try {
     const response = await fetch(request);
-    if (response.status === 200 && response.headers.get('X-Offline-Page') === 'own') await keepPage(path, response.clone());
-    else if (response.status === 200) await (await caches.open(pagesCache)).delete(path);
+    if (response.status === 200) await keepPage(path, response.clone());
     return response;
   } catch (error) {
     const copy = await (await caches.open(pagesCache)).match(path, { ignoreVary: true });
@@ -90,7 +90,10 @@ async function asset(request) {
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.origin !== self.location.origin) return;
+  // 退出 forgets the kept pages even before the sign-in page says so (static/offline.js).
+  if (request.method === 'POST' && url.pathname === '/sign-out') event.waitUntil(caches.delete(pagesCache));
+  if (request.method !== 'GET') return;
   if (url.pathname.startsWith('/assets/')) return event.respondWith(asset(request));
   // A whole page: a navigation, or htmx's boosted link (its partial requests and the outbox's own fetches pass by).
   const wholePage = request.mode === 'navigate' || (request.headers.get('HX-Request') === 'true' && request.headers.get('HX-Request-Type') !== 'partial');
@@ -104,7 +107,7 @@ async function warm(owner) {
   for (const path of keptPaths) {
     if (await cache.match(path)) continue;
     const response = await fetch(path, { credentials: 'same-origin' }).catch(() => null);
-    if (response?.status === 200 && response.headers.get('X-Offline-Page') === 'own' && !response.redirected) await keepPage(path, response);
+    if (response?.status === 200 && !response.redirected) await keepPage(path, response);
   }
 }
 
