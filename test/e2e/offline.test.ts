@@ -126,6 +126,29 @@ if (suite) {
     await context.close();
   });
 
+  t.test('elder mode in English: the offline copy and the outbox read in English, axe finds nothing', async (t) => {
+    const { context, page } = await phonePage(suite, 'volunteer', { elder: true, locale: 'en' });
+    await page.goto(url('/hours'));
+    await untilKept(page);
+    await context.setOffline(true);
+    await page.goto(url('/hours/new'));
+    await t.resolveMatch(page.locator('#offline-banner').textContent(), /Offline.*updated/s);
+    await page.locator('#service_type').selectOption('visit');
+    await page.locator('input[name="elder_id"]').nth(1).check();
+    await page.locator('#date').fill(addDays(today(), -3));
+    await page.locator('#start_time').fill('08:00');
+    await page.locator('#end_time').fill('09:00');
+    await page.locator('#note').fill('elder mode entry');
+    await page.locator('form[data-outbox-form] button[type="submit"]').click();
+    await page.getByRole('heading', { name: 'Saved on the phone; it will be uploaded when there is a signal' }).waitFor();
+    await t.resolveMatch(page.locator('#outbox-list').textContent(), 'Waiting to upload');
+    t.same(await axeViolations(page), [], 'axe: elder mode, English, offline, one entry waiting');
+    await context.setOffline(false);
+    await page.locator('#outbox-list li.outbox-saved').waitFor();
+    t.equal(scalar("SELECT count(*) FROM service_records WHERE note = 'elder mode entry'"), 1);
+    await context.close();
+  });
+
   t.test('installable: the manifest, its icons, and a service worker that controls the page', async (t) => {
     const { context, page } = await volunteerOnline();
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector<HTMLLinkElement>('link[rel="manifest"]')!.href)).json());
