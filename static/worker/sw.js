@@ -50,11 +50,19 @@ async function keepPage(path, response) {
   await keepAssetsOf(html);
 }
 
-/** The kept copy as the page shows it offline: its 离线 line visible, and a new idempotency key for the form. */
+/** Today in the network's time zone by the phone's clock: the form's default date offline (the server checks it on upload). */
+const phoneToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+
+/**
+ * The kept copy as the page shows it offline: its 离线 line visible, a new idempotency key for the form,
+ * and the form's date (its default and its latest) today rather than the day the copy was made.
+ */
 async function offlineCopy(copy) {
+  const today = phoneToday();
   const html = (await copy.text())
     .replace('data-offline-banner hidden', 'data-offline-banner')
-    .replace(/name="idempotency_key" value="[^"]*"/, `name="idempotency_key" value="${crypto.randomUUID()}"`);
+    .replace(/name="idempotency_key" value="[^"]*"/, `name="idempotency_key" value="${crypto.randomUUID()}"`)
+    .replace(/(id="date" name="date" type="date" max=")[^"]*(" value=")[^"]*"/, `$1${today}$2${today}"`);
   return new Response(html, { headers: copy.headers });
 }
 

@@ -58,6 +58,8 @@ if (suite) {
     await page.goto(url('/hours/new'));
     await page.getByRole('heading', { level: 1, name: '登记服务时间' }).waitFor();
     await t.resolveMatch(page.locator('#offline-banner').textContent(), /离线.*更新于/s, 'the kept form says it is offline and when it was updated');
+    const phoneToday = await page.evaluate(() => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date()));
+    t.same(await page.locator('#date').evaluate((input: HTMLInputElement) => [input.value, input.max]), [phoneToday, phoneToday], 'the kept form dates today, not the day it was kept');
     const date = addDays(today(), -1);
     await fillVisit(page, '离线探访一', date, '08:00', '09:00');
     await page.getByRole('heading', { name: '已保存在手机上，有信号时会自动上传' }).waitFor();
