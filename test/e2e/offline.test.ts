@@ -157,6 +157,20 @@ if (suite) {
     await context.close();
   });
 
+  t.test('without JavaScript the form posts as before and nothing is kept on the phone', async (t) => {
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN', javaScriptEnabled: false });
+    const page = await context.newPage();
+    await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
+    await page.goto(url('/hours/new'));
+    t.equal(await page.locator('#outbox').isVisible(), false, 'no outbox');
+    t.equal(await page.locator('#offline-banner').isVisible(), false, 'no 离线 line online');
+    await fillVisit(page, '没有脚本', addDays(today(), -4), '08:00', '09:00');
+    await page.getByText('已保存，等待审核。').waitFor();
+    t.equal(scalar("SELECT count(*) FROM service_records WHERE note = '没有脚本'"), 1);
+    t.equal(context.serviceWorkers().length, 0, 'no worker registered');
+    await context.close();
+  });
+
   t.test('installable: the manifest, its icons, and a service worker that controls the page', async (t) => {
     const { context, page } = await volunteerOnline();
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector<HTMLLinkElement>('link[rel="manifest"]')!.href)).json());
