@@ -39,8 +39,12 @@ async function send(entry, token) {
   } catch {
     return { kind: 'network' };
   }
-  if ((response.headers.get('content-type') ?? '').startsWith('application/json')) return { kind: 'answer', answer: await response.json() };
+  // A stale CSRF token is refused 403 before the route runs; then a fresh token, and one more try.
   if (response.status === 403) return { kind: 'stale-token' };
+  if ((response.headers.get('content-type') ?? '').startsWith('application/json')) {
+    const answer = await response.json();
+    if (answer.ok === true || Array.isArray(answer.messages)) return { kind: 'answer', answer };
+  }
   if (new URL(response.url).pathname === '/sign-in') return { kind: 'sign-in' };
   return { kind: 'network' };
 }
