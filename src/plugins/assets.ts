@@ -62,7 +62,7 @@ function makeAsset(plainName: string, body: Buffer, type: string): Asset {
 let catalogue: Map<string, Asset> | undefined;
 
 /**
- * The files in static/ and htmx from node_modules, read and compressed once per
+ * The files in static/ (its top folder), htmx and idb-keyval from node_modules, read and compressed once per
  * process (brotli at its best quality and gzip -9), keyed by both names.
  */
 function assetCatalogue(): Map<string, Asset> {
@@ -74,6 +74,8 @@ function assetCatalogue(): Map<string, Asset> {
   const require = createRequire(import.meta.url);
   const htmxDirectory = join(dirname(require.resolve('htmx.org/package.json')), 'dist');
   files.push(['htmx.min.js', readFileSync(join(htmxDirectory, 'htmx.min.js'))]);
+  // The IndexedDB store of the offline outbox (static/outbox.js imports it as ./idb-keyval.js): an ES module.
+  files.push(['idb-keyval.js', readFileSync(join(dirname(require.resolve('idb-keyval/package.json')), 'dist', 'index.js'))]);
   const built = new Map<string, Asset>();
   for (const [name, body] of files) {
     const asset = makeAsset(name, body, present(contentTypes[extname(name)], 'only files of a known type are served'));

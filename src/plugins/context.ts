@@ -21,6 +21,11 @@ export interface PageOptions {
   titleKey: string;
   titleVariables?: Record<string, string | number>;
   status?: number;
+  /**
+   * The signed-in member's own page that the service worker may keep for offline use (docs/OFFLINE.md):
+   * only a volunteer's home, passbook and own logging form, never a page that shows other people's records.
+   */
+  offline?: boolean;
 }
 
 declare module 'fastify' {

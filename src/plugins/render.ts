@@ -1,4 +1,5 @@
 import { Eta } from 'eta';
+import { createHmac } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -7,6 +8,7 @@ import { durationText, signedDurationText } from '../lib/duration.ts';
 import { newIdempotencyKey } from '../lib/forms.ts';
 import { maskPhone } from '../lib/mask.ts';
 import { localReturnPath } from '../lib/return-path.ts';
+import { formatDateTime } from '../lib/time.ts';
 import { headerNavigationFor } from './navigation.ts';
 import { unreadCount } from '../domain/messages/inbox.ts';
 import { assetUrl, hasAsset } from './assets.ts';
@@ -59,6 +61,23 @@ function areaAssetTags(template: string, nonce: string): string {
     : `<link rel="stylesheet" href="${assetUrl(name)}">\n`).join('');
 }
 
+/**
+ * An opaque name for the signed-in user on this phone's offline copies and outbox
+ * (docs/OFFLINE.md): the service worker drops the copies of anyone else, and an
+ * entry is uploaded only under the session of the user who saved it.
+ */
+export function offlineOwnerTag(tokenSigningKey: Buffer, userId: number): string {
+  return createHmac('sha256', tokenSigningKey).update(`offline-owner:${userId}`).digest('hex').slice(0, 20);
+}
+
+/** What the layout needs to mark a page the service worker may keep: its owner and when it was made. */
+function offlineMarking(app: FastifyInstance, request: FastifyRequest, wanted: boolean | undefined) {
+  const user = request.currentUser;
+  if (!wanted || !user) return null;
+  const nowMs = app.clock();
+  return { owner: offlineOwnerTag(app.secrets.tokenSigningKey, user.id), updatedAtIso: new Date(nowMs).toISOString(), updatedAt: formatDateTime(nowMs, request.locale) };
+}
+
 export function installRendering(app: FastifyInstance, options: { cacheTemplates: boolean }): void {
   const eta = new Eta({ views: viewsDirectory, cache: options.cacheTemplates, autoEscape: true, autoTrim: false });
 
@@ -101,7 +120,8 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     const navigation = headerNavigationFor(actor, context.currentPath);
     // The header's 消息 link and its unread count: one statement on two partial indexes, full pages only.
     const unread = actor ? unreadCount(app.db, actor) : 0;
-    return eta.render('layouts/main', { ...context, title, body, navigation, unread });
+    const offline = offlineMarking(app, request, pageOptions.offline);
+    return eta.render('layouts/main', { ...context, title, body, navigation, unread, offline });
   });
 
   app.decorateReply('fragment', async function fragment(this: FastifyReply, template: string, data: Record<string, unknown>, status?: number) {

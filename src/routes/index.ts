@@ -11,6 +11,7 @@ import membersRoutes from './people/members/routes.ts';
 import messagesRoutes from './messages/routes.ts';
 import preferencesRoutes from './preferences/routes.ts';
 import regionsRoutes from './regions/routes.ts';
+import offlineRoutes from './offline/routes.ts';
 import systemRoutes from './system/routes.ts';
 import teamsRoutes from './people/teams/routes.ts';
 import clearingRoutes from './redemption/clearing/routes.ts';
@@ -27,6 +28,7 @@ import reportsRoutes from './reports/routes.ts';
  */
 export const routePlugins: RoutePlugin[] = [
   systemRoutes,
+  offlineRoutes,
   preferencesRoutes,
   authRoutes,
   accountRoutes,

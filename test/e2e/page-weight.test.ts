@@ -20,10 +20,11 @@ const roundTripMs = 400;
 const coldLimitBytes = Math.floor(((1500 - 2 * roundTripMs) / 1000) * throughputBytesPerSecond);
 /**
  * The budgets are the sizes measured after the header cuts (docs/PERFORMANCE.md: cold 19,717 B,
- * warm 3,088 B, asset headers 371-383 B, page headers 722 B) plus a little room, so growth shows.
+ * warm 3,088 B, asset headers 371-383 B, page headers 722 B) plus a little room, so growth shows;
+ * offline logging (issue 19) then added offline.js, the outbox and the 离线 line: cold 21,196 B, warm 3,484 B.
  */
-const coldBudgetBytes = 20_000;
-const warmBudgetBytes = 3_200;
+const coldBudgetBytes = 21_400;
+const warmBudgetBytes = 3_600;
 const assetHeaderBudgetBytes = 420;
 const pageHeaderBudgetBytes = 780;
 
@@ -164,7 +165,9 @@ const suite = browserSuite({
 });
 if (suite) {
   t.test('the logging form loads cold within the byte budget for 1.5 s at 250 kbps / 400 ms, and warm from the cache', async (t) => {
-    const context = await suite.browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN' });
+    // The service worker (docs/OFFLINE.md) is blocked: this measures what the network carries on a first visit,
+    // and DevTools does not count the bytes of requests a worker answers.
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 800 }, locale: 'zh-CN', serviceWorkers: 'block' });
     t.teardown(() => context.close());
     const page = await context.newPage();
     await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
@@ -179,7 +182,7 @@ if (suite) {
     for (const request of cold.networkRequests) t.comment(describe(request));
     t.ok(coldBudgetBytes < coldLimitBytes, 'the budget fits the 1.5 s arithmetic');
     t.ok(cold.transferredBytes < coldBudgetBytes, `cold load transfers ${cold.transferredBytes} bytes, under ${coldBudgetBytes}`);
-    t.equal(cold.networkRequests.length, 4, 'a cold load is four requests: the page, app.css, hours.css and htmx');
+    t.equal(cold.networkRequests.length, 5, 'a cold load is five requests: the page, app.css, hours.css, htmx and offline.js');
     const page_ = cold.networkRequests.find((request) => request.url === '/hours/new');
     t.ok(page_ && page_.encoding !== 'identity', `the page itself is compressed (${page_?.encoding})`);
     t.ok(page_ && page_.responseHeaderBytes > 0 && page_.responseHeaderBytes < pageHeaderBudgetBytes, `the page's headers are ${page_?.responseHeaderBytes} bytes, under ${pageHeaderBudgetBytes}`);

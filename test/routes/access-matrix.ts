@@ -115,6 +115,8 @@ const anySignedIn: MatrixRow['expect'] = { anonymous: S, volunteer: A, coordinat
 export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/assets/:name', path: '/assets/app.css', expect: publicRoute },
   { method: 'GET', url: '/healthz', expect: publicRoute },
+  { method: 'GET', url: '/manifest.webmanifest', expect: publicRoute, note: 'the installable app: read by the browser before anyone signs in' },
+  { method: 'GET', url: '/sw.js', expect: publicRoute, note: 'the service worker: code only; what it keeps is decided by the pages (docs/OFFLINE.md)' },
   { method: 'POST', url: '/preferences/language', expect: publicRoute },
   { method: 'POST', url: '/preferences/elder-mode', expect: publicRoute },
   { method: 'GET', url: '/sign-in', expect: publicRoute },

@@ -1,5 +1,6 @@
-import { and, asc, eq, like, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, like, type SQL } from 'drizzle-orm';
 import { regions } from '../../db/schema/core.ts';
+import { serviceRecords } from '../../db/schema/hours.ts';
 import { elders, members, teamMemberships, teams } from '../../db/schema/people.ts';
 import { regionScopes } from '../access/authorize.ts';
 import { type Actor, type KeylessContext } from './context.ts';
@@ -79,6 +80,25 @@ export function recipientById(context: KeylessContext, actor: Actor, elderId: nu
     .innerJoin(regions, eq(regions.code, elders.villageCode))
     .where(and(eq(elders.id, elderId), eq(elders.status, 'active'), underAny(loggingArea(context, actor))))
     .get();
+}
+
+/**
+ * The elders a volunteer served most recently (her own records only), offered
+ * before she types anything: the form kept on her phone for offline use then
+ * already lists the people she usually visits (docs/OFFLINE.md).
+ */
+export function usualRecipients(context: KeylessContext, actor: Actor, limit = 8): RecipientChoice[] {
+  const memberId = actor.memberId ?? null;
+  if (memberId === null) return [];
+  const recent = context.db
+    .select({ elderId: serviceRecords.elderId })
+    .from(serviceRecords)
+    .where(eq(serviceRecords.volunteerMemberId, memberId))
+    .orderBy(desc(serviceRecords.startAtMs))
+    .limit(50)
+    .all();
+  const ids = [...new Set(recent.map((row) => row.elderId).filter((id): id is number => id !== null))].slice(0, limit);
+  return ids.map((id) => recipientById(context, actor, id)).filter((choice): choice is RecipientChoice => choice !== undefined);
 }
 
 export interface VillageChoice {

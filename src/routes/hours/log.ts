@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { DomainContext } from '../../domain/hours/context.ts';
-import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, villagesInArea } from '../../domain/hours/choices.ts';
+import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, usualRecipients, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
+import type { Problem } from '../../domain/kernel/outcome.ts';
 import { newIdempotencyKey } from '../../lib/forms.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
@@ -110,7 +111,8 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
   const today = shanghaiDateOf(app.clock());
   const types = typesInForce(context, today).filter((type) => type.active);
   const selectedElder = /^[1-9]\d{0,9}$/.test(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
-  const recipients = searchRecipients(context, user.actor, values.recipientQuery);
+  // Before any search, a volunteer is offered the elders she served lately (also in her offline copy of the form).
+  const recipients = !staff && values.recipientQuery.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, values.recipientQuery);
   if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
   const selectedMember = staff && /^[1-9]\d{0,9}$/.test(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
   const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
@@ -123,7 +125,8 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
       staff, values: { ...values, villageCode }, errors, types, recipients, memberChoices, villages: villagesInArea(context, user.actor),
       searchedRecipients: values.recipientQuery.trim() !== '', searchedMembers: values.memberQuery.trim() !== '', f: formatters(request), today,
     },
-    { titleKey: staff ? 'hours.form.titleFor' : 'hours.form.title', status },
+    // Her own form (her recipients, types and villages) may be kept on the phone for offline use; staff's lists other members.
+    { titleKey: staff ? 'hours.form.titleFor' : 'hours.form.title', status, offline: !staff },
   );
 }
 
@@ -139,21 +142,29 @@ function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
     const staff = mode(request) === 'staff';
     const today = shanghaiDateOf(app.clock());
     const values = readValues(request.body, today);
-    const refused = { ...values, elderPin: '' };
+    const refuse = (problems: readonly Problem[], status: number) => wantsJson(request)
+      ? reply.code(status).header('Cache-Control', 'no-store').send({ ok: false, messages: problemsToForm(request.t, problems).summary })
+      : showForm(app, context, request, reply, { ...values, elderPin: '' }, problemsToForm(request.t, problems), status);
     // A field of the wrong shape (minutes that are not a number, an over-long note) comes back marked; nothing is written.
     const shape = shapeProblems(request, pageFieldNames);
-    if (shape.length > 0) return showForm(app, context, request, reply, refused, problemsToForm(request.t, shape), 422);
+    if (shape.length > 0) return refuse(shape, 422);
     // A missing or malformed key is refused, never silently replaced: a replaced key would let a
     // retry of the same form write a second record. The form comes back with a fresh key.
-    if (!/^[0-9a-f-]{36}$/i.test(request.body.idempotency_key ?? '')) {
-      return showForm(app, context, request, reply, refused, problemsToForm(request.t, [{ code: 'hours.error.form_expired' }]), 400);
-    }
+    if (!/^[0-9a-f-]{36}$/i.test(request.body.idempotency_key ?? '')) return refuse([{ code: 'hours.error.form_expired' }], 400);
     const input = logInput(request.body, staff, values.idempotencyKey, today);
     const outcome = await logServiceWithPin(context, user.actor, input);
-    if (!outcome.ok) return showForm(app, context, request, reply, refused, problemsToForm(request.t, outcome.problems), outcome.status);
+    if (!outcome.ok) return refuse(outcome.problems, outcome.status);
     const record = outcome.value.record;
-    return reply.seeOther(`/hours/records/${record.id}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
+    const recordUrl = `/hours/records/${record.id}`;
+    // The phone's outbox (static/outbox.js) asks for JSON: it shows the answer in place of its pending entry.
+    if (wantsJson(request)) return reply.header('Cache-Control', 'no-store').send({ ok: true, recordUrl, status: record.status });
+    return reply.seeOther(`${recordUrl}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
   });
+}
+
+/** The outbox's uploads ask for JSON; a form post (with or without htmx) asks for a page. */
+function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').startsWith('application/json');
 }
 
 /** What the recipient search sends; a query is cut to its first 40 characters, as the form's box holds. */
@@ -163,10 +174,10 @@ const RecipientQuery = Form.object({ recipient_query: Form.optional(Form.text(20
 function registerRecipientRoutes(app: RouteApp, context: DomainContext): void {
   app.get('/hours/recipients', { schema: { querystring: RecipientQuery } }, async (request, reply) => {
     const user = request.requireUser();
-    mode(request);
+    const staff = mode(request) === 'staff';
     const query = (request.query.recipient_query ?? '').slice(0, 40);
     return reply.fragment('partials/hours/recipients', {
-      recipients: searchRecipients(context, user.actor, query), values: { elderId: request.query.elder_id ?? '' }, searchedRecipients: query.trim() !== '', f: formatters(request),
+      recipients: !staff && query.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, query), values: { elderId: request.query.elder_id ?? '' }, searchedRecipients: query.trim() !== '', f: formatters(request),
     });
   });
 }

@@ -33,7 +33,7 @@ const passbookRoutes: RoutePlugin = async (app) => {
       throw new HttpProblem(403, 'hours.error.not_a_member');
     }
     const home = hoursHome(context, memberId);
-    return reply.page('pages/hours/home', { home, f: formatters(request), canLog: authorize(user.actor, canLogOwnHours) !== null }, { titleKey: 'hours.title' });
+    return reply.page('pages/hours/home', { home, f: formatters(request), canLog: authorize(user.actor, canLogOwnHours) !== null }, { titleKey: 'hours.title', offline: true });
   });
 
   app.get('/passbook', { schema: { querystring: PassbookQuery } }, async (request, reply) => {
@@ -44,7 +44,8 @@ const passbookRoutes: RoutePlugin = async (app) => {
     return reply.page(
       'pages/hours/passbook',
       { page, paged: beforeSeq !== undefined, f: formatters(request), defaults: { from: monthBounds(shanghaiMonthOf(app.clock())).first, to: today } },
-      { titleKey: 'hours.passbook.title' },
+      // The first page of her own passbook may be kept on the phone for offline use (docs/OFFLINE.md).
+      { titleKey: 'hours.passbook.title', offline: beforeSeq === undefined },
     );
   });
 

@@ -1,0 +1,41 @@
+// Offline support (docs/OFFLINE.md). Registers the service worker (/sw.js), which keeps the volunteer's
+// own pages; a signed-out page tells it to forget them. The logging form, sent offline or when its answer
+// is lost, goes to the phone's outbox (./outbox.js, loaded only when needed). Without JavaScript nothing changes.
+if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
+  window.silverHoursOffline = true;
+  const worker = navigator.serviceWorker;
+  let outbox;
+  const loadOutbox = () => (outbox ??= import('./outbox.js'));
+  const tellWorker = (message) => worker.ready.then((registration) => registration.active?.postMessage(message));
+  const ownerOfPage = () => document.querySelector('[data-offline-owner]')?.getAttribute('data-offline-owner');
+
+  const onPage = () => {
+    if (document.querySelector('[data-offline-signed-out]')) tellWorker({ type: 'signed-out' });
+    const owner = ownerOfPage();
+    if (!owner) return;
+    if (navigator.onLine) tellWorker({ type: 'page', owner });
+    if (document.getElementById('outbox') && localStorage.getItem(`silver-hours-outbox:${owner}`)) loadOutbox().then((module) => module.showOutbox(owner));
+  };
+  const keep = (form) => {
+    const owner = ownerOfPage();
+    if (owner) loadOutbox().then((module) => module.keepForm(form, owner));
+  };
+  const outboxForm = (target) => target instanceof HTMLFormElement && target.hasAttribute('data-outbox-form');
+
+  // Offline: the form goes to the outbox, before htmx sees the submit.
+  document.addEventListener('submit', (event) => {
+    if (!outboxForm(event.target) || navigator.onLine) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    keep(event.target);
+  }, true);
+  // The request or its answer lost on the way: kept with the same key, so a retry never makes a second record.
+  document.addEventListener('htmx:error', (event) => {
+    if (outboxForm(event.target) && !event.detail?.ctx?.response) keep(event.target);
+  });
+  document.addEventListener('htmx:after:swap', onPage);
+  window.addEventListener('load', () => {
+    worker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});
+    onPage();
+  });
+}

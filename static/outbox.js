@@ -1,0 +1,189 @@
+// The phone's outbox for the logging form (docs/OFFLINE.md). Used by the page (static/offline.js)
+// and by the service worker's background sync (static/worker/sw.js), so nothing here runs at import
+// time and only the show/keep functions touch the page.
+import { createStore, del, entries, set } from './idb-keyval.js';
+
+const store = createStore('silver-hours-outbox', 'entries');
+/** The fields the server reads. The elder's PIN is never kept on the phone. */
+const fieldNames = ['service_type', 'elder_id', 'date', 'start_time', 'end_time', 'duration_minutes', 'village_code', 'note'];
+const changed = 'silver-hours-outbox-changed';
+
+/** The entries of one user, oldest first. */
+export async function entriesOf(owner) {
+  const all = (await entries(store)).map(([, entry]) => entry);
+  return all.filter((entry) => entry.owner === owner).sort((a, b) => a.savedAtMs - b.savedAtMs);
+}
+
+/** The page's note of how many entries this user has, so pages load this module only when there are some. */
+export const countKey = (owner) => `silver-hours-outbox:${owner}`;
+async function noteCount(owner) {
+  if (typeof localStorage === 'undefined') return; // the service worker
+  const count = (await entriesOf(owner)).length;
+  if (count > 0) localStorage.setItem(countKey(owner), String(count));
+  else localStorage.removeItem(countKey(owner));
+}
+
+/** A fresh CSRF token from the logging form (a token kept for hours may be stale); null when signed out. */
+async function freshToken() {
+  const response = await fetch('/hours/new', { credentials: 'same-origin', cache: 'no-store' });
+  if (new URL(response.url).pathname !== '/hours/new' || !response.ok) return null;
+  return /name="_csrf" value="([^"]+)"/.exec(await response.text())?.[1] ?? null;
+}
+
+/** One upload under the entry's own idempotency key: the server's answer, or why there is none yet. */
+async function send(entry, token) {
+  const body = new URLSearchParams({ ...entry.fields, idempotency_key: entry.key, _csrf: token });
+  let response;
+  try {
+    response = await fetch('/hours', { method: 'POST', body, credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  } catch {
+    return { kind: 'network' };
+  }
+  // A stale CSRF token is refused 403 before the route runs; then a fresh token, and one more try.
+  if (response.status === 403) return { kind: 'stale-token' };
+  if ((response.headers.get('content-type') ?? '').startsWith('application/json')) {
+    const answer = await response.json();
+    if (answer.ok === true || Array.isArray(answer.messages)) return { kind: 'answer', answer };
+  }
+  if (new URL(response.url).pathname === '/sign-in') return { kind: 'sign-in' };
+  return { kind: 'network' };
+}
+
+function correctionUrl(fields) {
+  const filled = Object.entries(fields).filter(([, value]) => value !== '');
+  return `/hours/new?${new URLSearchParams(filled)}`;
+}
+
+async function settle(entry, result) {
+  if (result.kind === 'sign-in') await set(entry.key, { ...entry, state: 'sign-in' }, store);
+  if (result.kind !== 'answer') return;
+  const answer = result.answer;
+  const settled = answer.ok
+    ? { ...entry, state: 'saved', recordUrl: answer.recordUrl, recordStatus: answer.status }
+    : { ...entry, state: 'refused', messages: answer.messages, correctUrl: correctionUrl(entry.fields) };
+  await set(entry.key, settled, store);
+}
+
+let running = null;
+
+/**
+ * Sends every waiting entry of this user, each with its own key, so an entry whose answer was lost
+ * is answered with the record it made. Resolves true when nothing is left waiting for the network.
+ */
+export function uploadAll(owner) {
+  running ??= (async () => {
+    try {
+      const waiting = (await entriesOf(owner)).filter((entry) => entry.state === 'pending' || entry.state === 'sign-in');
+      if (waiting.length === 0) return true;
+      let token = await freshToken();
+      let done = true;
+      for (const entry of waiting) {
+        let result = token === null ? { kind: 'sign-in' } : await send(entry, token);
+        if (result.kind === 'stale-token') {
+          token = await freshToken();
+          result = token === null ? { kind: 'sign-in' } : await send(entry, token);
+        }
+        if (result.kind === 'network' || result.kind === 'stale-token') done = false;
+        await settle(entry, result);
+      }
+      return done;
+    } catch {
+      return false; // no network for the token: the entries wait
+    } finally {
+      running = null;
+    }
+  })();
+  return running;
+}
+
+function summaryOf(form, fields) {
+  const type = form.querySelector('#service_type option:checked')?.textContent ?? fields.service_type;
+  const recipient = form.querySelector('input[name="elder_id"]:checked')?.closest('label')?.textContent ?? '';
+  const time = fields.start_time && fields.end_time ? `${fields.start_time}–${fields.end_time}` : '';
+  return [type.trim(), recipient.trim(), `${fields.date} ${time}`.trim()].filter(Boolean).join(' · ');
+}
+
+/** Keeps the form's entry (with its idempotency key) and readies the form for the next visit with a new key. */
+export async function keepForm(form, owner) {
+  const data = new FormData(form);
+  const fields = Object.fromEntries(fieldNames.map((name) => [name, String(data.get(name) ?? '')]));
+  const key = String(data.get('idempotency_key') ?? '');
+  await set(key, { key, owner, fields, summary: summaryOf(form, fields), savedAtMs: Date.now(), state: 'pending' }, store);
+  await noteCount(owner);
+  form.reset();
+  form.elements.namedItem('idempotency_key').value = crypto.randomUUID();
+  navigator.serviceWorker?.ready.then((registration) => registration.sync?.register('silver-hours-outbox')).catch(() => {});
+  await showOutbox(owner);
+  document.getElementById('outbox-title')?.scrollIntoView({ block: 'start' });
+}
+
+function link(href, text) {
+  const anchor = document.createElement('a');
+  anchor.href = href;
+  anchor.textContent = text;
+  return anchor;
+}
+
+function entryItem(section, entry, owner) {
+  const text = (name) => section.getAttribute(`data-text-${name}`) ?? '';
+  const item = document.createElement('li');
+  item.className = `outbox-entry outbox-${entry.state}`;
+  item.dataset.key = entry.key;
+  const title = document.createElement('p');
+  title.className = 'card-title';
+  title.textContent = entry.summary;
+  const state = document.createElement('p');
+  if (entry.state === 'pending') state.textContent = text('pending');
+  if (entry.state === 'sign-in') state.append(link('/sign-in', text('sign-in')));
+  if (entry.state === 'saved') state.append(`${text('saved')} `, link(entry.recordUrl, text('view')));
+  if (entry.state === 'refused') state.append(`${text('refused')}${entry.messages.join(' ')} `, link(entry.correctUrl, text('correct')));
+  item.append(title, state);
+  if (entry.state === 'saved' || entry.state === 'refused') {
+    const dismiss = document.createElement('button');
+    dismiss.type = 'button';
+    dismiss.textContent = text('dismiss');
+    dismiss.addEventListener('click', () => del(entry.key, store).then(() => noteCount(owner)).then(() => showOutbox(owner)));
+    item.append(dismiss);
+  }
+  return item;
+}
+
+async function render(section, owner) {
+  const list = (await entriesOf(owner));
+  section.hidden = list.length === 0;
+  section.querySelector('#outbox-list').replaceChildren(...list.map((entry) => entryItem(section, entry, owner)));
+  section.querySelector('#outbox-upload').hidden = !list.some((entry) => entry.state === 'pending' || entry.state === 'sign-in');
+}
+
+async function uploadAndShow(owner) {
+  const status = document.getElementById('outbox-status');
+  if (status) status.textContent = document.getElementById('outbox')?.getAttribute('data-text-uploading') ?? '';
+  await uploadAll(owner);
+  if (status) status.textContent = '';
+  const section = document.getElementById('outbox');
+  if (section) await render(section, owner);
+}
+
+let watchedOwner = null;
+
+/** Lists this user's entries on the page and uploads the waiting ones now, when the network returns, or on 立即上传. */
+export async function showOutbox(owner) {
+  const section = document.getElementById('outbox');
+  if (!section) return;
+  await render(section, owner);
+  if (watchedOwner === null) {
+    watchedOwner = owner;
+    document.addEventListener('click', (event) => {
+      if (event.target instanceof Element && event.target.closest('#outbox-upload')) uploadAndShow(watchedOwner);
+    });
+    window.addEventListener('online', () => uploadAndShow(watchedOwner));
+    navigator.serviceWorker?.addEventListener('message', (event) => {
+      const current = document.getElementById('outbox');
+      if (event.data?.type === changed && current) render(current, watchedOwner);
+    });
+  }
+  watchedOwner = owner;
+  if (navigator.onLine && !section.hidden) await uploadAndShow(owner);
+}
+
+export const outboxChanged = changed;

@@ -1,0 +1,139 @@
+// The service worker of Silver Hours (docs/OFFLINE.md), served at /sw.js from our own origin.
+// - Keeps the signed-in volunteer's own home (/hours), passbook (/passbook) and logging form
+//   (/hours/new), and only pages the server marks with `data-offline-owner` (its 离线 line): never a staff page.
+//   Network first; without a network it answers the copy, with its 离线 line shown.
+// - Keeps the static assets those pages need (content-hashed names: cache first).
+// - Forgets the copies when the owner changes or a signed-out page says so (退出).
+// - Uploads the outbox on Background Sync where the browser has it (static/outbox.js).
+import { outboxChanged, uploadAll } from '/assets/outbox.js';
+
+const pagesCache = 'silver-hours-pages-v1';
+const assetsCache = 'silver-hours-assets-v1';
+const keptPaths = ['/hours', '/passbook', '/hours/new'];
+const ownerKey = '/offline-owner';
+/** Modules the outbox imports by their plain names (their hashed names are linked from the pages). */
+const plainAssets = ['/assets/outbox.js', '/assets/idb-keyval.js'];
+const hashedAsset = /\.[0-9a-f]{12}\.[a-z0-9]+$/;
+
+self.addEventListener('install', (event) => {
+  self.skipWaiting();
+  event.waitUntil(caches.open(assetsCache).then((cache) => cache.addAll(plainAssets)).catch(() => {}));
+});
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+async function ownerOfCopies() {
+  const stored = await (await caches.open(pagesCache)).match(ownerKey);
+  return stored ? stored.text() : null;
+}
+
+/** Caches the assets a kept page links, so its copy opens with its style and scripts. */
+async function keepAssetsOf(html) {
+  const cache = await caches.open(assetsCache);
+  const linked = [...new Set(html.match(/\/assets\/[\w.-]+/g) ?? [])];
+  for (const url of linked) {
+    if (!(await cache.match(url))) await cache.add(url).catch(() => {});
+  }
+}
+
+/** Keeps a page the server marked as the owner's own; the page of another owner first clears the copies. */
+async function keepPage(path, response) {
+  const html = await response.text();
+  const owner = /data-offline-owner="([0-9a-f]+)"/.exec(html)?.[1];
+  // Not a page of the volunteer's own (a staff member's form): any older copy of that address goes.
+  if (!owner) return void (await (await caches.open(pagesCache)).delete(path));
+  if ((await ownerOfCopies()) !== owner) {
+    await caches.delete(pagesCache);
+    await (await caches.open(pagesCache)).put(ownerKey, new Response(owner));
+  }
+  const headers = { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': response.headers.get('Content-Security-Policy') ?? '' };
+  await (await caches.open(pagesCache)).put(path, new Response(html, { headers }));
+  await keepAssetsOf(html);
+}
+
+/** Today in the network's time zone by the phone's clock: the form's default date offline (the server checks it on upload). */
+const phoneToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+
+/**
+ * The kept copy as the page shows it offline: its 离线 line visible, a new idempotency key for the form,
+ * and the form's date (its default and its latest) today rather than the day the copy was made.
+ */
+async function offlineCopy(copy) {
+  const today = phoneToday();
+  const html = (await copy.text())
+    .replace('data-offline-banner hidden', 'data-offline-banner')
+    .replace(/name="idempotency_key" value="[^"]*"/, `name="idempotency_key" value="${crypto.randomUUID()}"`)
+    .replace(/(id="date" name="date" type="date" max=")[^"]*(" value=")[^"]*"/, `$1${today}$2${today}"`);
+  return new Response(html, { headers: copy.headers });
+}
+
+async function networkThenCopy(request, path) {
+  try {
+    const response = await fetch(request);
+    if (response.status === 200) await keepPage(path, response.clone());
+    return response;
+  } catch (error) {
+    const copy = await (await caches.open(pagesCache)).match(path, { ignoreVary: true });
+    if (!copy) throw error;
+    return offlineCopy(copy);
+  }
+}
+
+async function asset(request) {
+  const cache = await caches.open(assetsCache);
+  if (hashedAsset.test(new URL(request.url).pathname)) {
+    const hit = await cache.match(request, { ignoreVary: true });
+    if (hit) return hit;
+  }
+  try {
+    const response = await fetch(request);
+    if (response.ok) await cache.put(request, response.clone());
+    return response;
+  } catch (error) {
+    const hit = await cache.match(request, { ignoreVary: true });
+    if (!hit) throw error;
+    return hit;
+  }
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  // 退出 forgets the kept pages even before the sign-in page says so (static/offline.js).
+  if (request.method === 'POST' && url.pathname === '/sign-out') event.waitUntil(caches.delete(pagesCache));
+  if (request.method !== 'GET') return;
+  if (url.pathname.startsWith('/assets/')) return event.respondWith(asset(request));
+  // A whole page: a navigation, or htmx's boosted link (its partial requests and the outbox's own fetches pass by).
+  const wholePage = request.mode === 'navigate' || (request.headers.get('HX-Request') === 'true' && request.headers.get('HX-Request-Type') !== 'partial');
+  if (wholePage && url.search === '' && keptPaths.includes(url.pathname)) event.respondWith(networkThenCopy(request, url.pathname));
+});
+
+/** After a page of the owner opened online: fetch the kept pages she has no copy of yet (the form before her first visit). */
+async function warm(owner) {
+  if ((await ownerOfCopies()) !== owner) await caches.delete(pagesCache);
+  const cache = await caches.open(pagesCache);
+  for (const path of keptPaths) {
+    if (await cache.match(path)) continue;
+    const response = await fetch(path, { credentials: 'same-origin' }).catch(() => null);
+    if (response?.status === 200 && !response.redirected) await keepPage(path, response);
+  }
+}
+
+self.addEventListener('message', (event) => {
+  const message = event.data ?? {};
+  if (message.type === 'signed-out') event.waitUntil(caches.delete(pagesCache));
+  if (message.type === 'page' && typeof message.owner === 'string') event.waitUntil(warm(message.owner));
+});
+
+async function syncOutbox() {
+  const owner = await ownerOfCopies();
+  if (!owner) return;
+  const done = await uploadAll(owner);
+  for (const client of await self.clients.matchAll()) client.postMessage({ type: outboxChanged });
+  // Something still waits for the network: fail, so the browser tries this sync again later.
+  if (!done) throw new Error('outbox not yet uploaded');
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === 'silver-hours-outbox') event.waitUntil(syncOutbox());
+});

@@ -1,0 +1,135 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { offlineOwnerTag } from '../../src/plugins/render.ts';
+import { signedInAs, TestBrowser } from '../helpers/web.ts';
+import { createHoursApp, scalar, visitForm, written } from './hours/helpers.ts';
+
+/**
+ * Offline logging (issue 19, docs/OFFLINE.md) over HTTP: the manifest and the
+ * worker, the CSP, which pages are marked for the phone's copies (the
+ * volunteer's own, never staff's), and the JSON answers the outbox's uploads get.
+ */
+
+t.test('the manifest, its icons and the service worker, from our own origin', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const manifest = await testApp.app.inject({ url: '/manifest.webmanifest' });
+  t.equal(manifest.statusCode, 200);
+  t.match(manifest.headers['content-type'], /^application\/manifest\+json/);
+  const body = manifest.json();
+  t.match(body, { name: '银龄时光', short_name: '银龄时光', start_url: '/hours', scope: '/', display: 'standalone', theme_color: '#0d5c53', background_color: '#fffdf8' });
+  t.same(body.icons.map((icon: { sizes: string; purpose: string }) => `${icon.sizes} ${icon.purpose}`), ['192x192 any', '512x512 any', '192x192 maskable', '512x512 maskable']);
+  for (const icon of body.icons as { src: string }[]) {
+    const image = await testApp.app.inject({ url: icon.src });
+    t.equal(image.statusCode, 200, icon.src);
+    t.equal(image.headers['content-type'], 'image/png');
+    t.same([...image.rawPayload.subarray(1, 4)].map((byte) => String.fromCharCode(byte)).join(''), 'PNG');
+  }
+  const worker = await testApp.app.inject({ url: '/sw.js' });
+  t.equal(worker.statusCode, 200);
+  t.match(worker.headers['content-type'], /^text\/javascript/);
+  t.equal(worker.headers['cache-control'], 'no-cache', 'the browser checks the worker for updates');
+  t.equal(worker.headers['service-worker-allowed'], '/');
+  t.match(worker.body, "addEventListener('fetch'");
+  t.equal((await testApp.app.inject({ url: '/assets/sw.js' })).statusCode, 404, 'the worker is not an asset (its scope would be /assets/)');
+});
+
+t.test('the CSP stays strict and allows the worker and the manifest from our origin only', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const page = await testApp.app.inject({ url: '/sign-in' });
+  const csp = String(page.headers['content-security-policy']);
+  t.match(csp, "worker-src 'self'");
+  t.match(csp, "manifest-src 'self'");
+  t.notMatch(csp, 'unsafe-inline');
+  t.match(page.body, '<link rel="manifest" href="/manifest.webmanifest">');
+  t.notMatch(page.body, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+});
+
+t.test('only the volunteer\'s own home, passbook and form are marked for the phone; a staff form never', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const volunteerUserId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'");
+  const owner = offlineOwnerTag(testApp.app.secrets.tokenSigningKey, volunteerUserId);
+  for (const path of ['/hours', '/passbook', '/hours/new']) {
+    const page = await volunteer.get(path);
+    t.equal(page.statusCode, 200, path);
+    t.match(page.body, `data-offline-owner="${owner}" data-offline-banner hidden`, `${path} is marked, its 离线 line hidden`);
+    t.match(page.body, '更新于 <time datetime="2026-11-23T02:00:00.000Z">2026/11/23 10:00</time>', `${path} says when it was made`);
+  }
+  const older = await volunteer.get('/passbook?before=999999');
+  t.notMatch(older.body, 'data-offline-owner', 'an older page of the passbook is not kept');
+  t.notMatch((await volunteer.get('/hours/queue')).body, 'data-offline-owner');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const staffForm = await coordinator.get('/hours/new');
+  t.equal(staffForm.statusCode, 200);
+  t.notMatch(staffForm.body, 'data-offline-owner', 'the staff form (it lists other members) is never kept');
+  t.notMatch(staffForm.body, 'id="outbox"');
+  const signIn = await new TestBrowser(testApp.app).get('/sign-in');
+  t.match(signIn.body, 'data-offline-signed-out', 'a signed-out page tells the worker to forget the copies');
+  t.notMatch(volunteer.cookies.get('_csrf') ?? '', owner);
+});
+
+t.test('the volunteer\'s form offers the elders she served lately before any search (also in its offline copy)', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const served = testApp.db.$client.prepare(`SELECT DISTINCT e.real_name FROM service_records r JOIN elders e ON e.id = r.elder_id
+    JOIN members m ON m.id = r.volunteer_member_id JOIN users u ON u.member_id = m.id WHERE u.phone = '13800000001'`).pluck().all() as string[];
+  t.ok(served.length > 0, 'the demo volunteer has served someone');
+  const form = await volunteer.get('/hours/new');
+  for (const name of served.slice(0, 8)) t.match(form.body, new RegExp(`name="elder_id" value="\\d+"> ${name} · `), `${name} is offered`);
+  const cleared = await volunteer.get('/hours/recipients?recipient_query=', { 'hx-request': 'true', 'hx-request-type': 'partial' });
+  t.match(cleared.body, `> ${served[0]} · `, 'clearing the search box brings them back');
+});
+
+t.test('an upload from the outbox gets JSON: saved once under its key, or refused with the reason, writing nothing', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  await volunteer.get('/hours/new');
+  const json = { accept: 'application/json' };
+  const fields = visitForm(testApp, { note: '离线上传' });
+  const before = written(testApp);
+  const first = await volunteer.post('/hours', fields, { headers: json });
+  t.equal(first.statusCode, 200);
+  const answer = first.json();
+  t.match(answer, { ok: true, recordUrl: /^\/hours\/records\/\d+$/, status: 'pending' });
+  const again = await volunteer.post('/hours', fields, { headers: json });
+  t.same(again.json(), answer, 'the retry of a lost answer gets the same record');
+  t.same(written(testApp), { records: before.records + 1, transfers: before.transfers + 1 }, 'one record, one transfer');
+  t.equal(scalar(testApp, "SELECT service_date || ' ' || start_at_ms FROM service_records WHERE note = '离线上传'"), `2026-11-22 ${Date.UTC(2026, 10, 21, 21, 0)}`, 'the date and time she entered');
+
+  const old = await volunteer.post('/hours', visitForm(testApp, { date: '2026-10-01', note: '太久以前' }), { headers: json });
+  t.equal(old.statusCode, 422);
+  t.same(old.json(), { ok: false, messages: ['只能登记最近 30 天内的服务（2026-10-24 以后）。'] });
+  const noKey = await volunteer.post('/hours', visitForm(testApp, { idempotency_key: 'x' }), { headers: json });
+  t.equal(noKey.statusCode, 400);
+  t.equal(noKey.json().ok, false);
+  const otherContent = await volunteer.post('/hours', { ...fields, note: '别的内容' }, { headers: json });
+  t.equal(otherContent.statusCode, 409, 'the same key with other content');
+  t.match(otherContent.json(), { ok: false, messages: [/./] });
+  t.same(written(testApp), { records: before.records + 1, transfers: before.transfers + 1 }, 'refusals write nothing');
+});
+
+t.test('a stale CSRF token after hours offline: 403 and nothing written; a fresh token from the form page works', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  await volunteer.get('/hours/new');
+  const kept = volunteer.csrfToken;
+  // Signing out and in again (or a new session) gives the browser a new CSRF secret: the kept token is stale.
+  await volunteer.post('/sign-out', {});
+  volunteer.cookies.clear();
+  const again = await signedInAs(testApp.app, 'volunteer');
+  const before = written(testApp);
+  const fields = { ...visitForm(testApp, { note: '旧令牌' }), idempotency_key: randomUUID() };
+  const stale = await again.post('/hours', { ...fields, _csrf: kept }, { headers: { accept: 'application/json' } });
+  t.equal(stale.statusCode, 403);
+  t.same(written(testApp), before, 'nothing written');
+  await again.get('/hours/new');
+  const fresh = await again.post('/hours', fields, { headers: { accept: 'application/json' } });
+  t.equal(fresh.statusCode, 200);
+  t.equal(fresh.json().ok, true);
+});
