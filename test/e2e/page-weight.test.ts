@@ -21,10 +21,11 @@ const coldLimitBytes = Math.floor(((1500 - 2 * roundTripMs) / 1000) * throughput
 /**
  * The budgets are the sizes measured after the header cuts (docs/PERFORMANCE.md: cold 19,717 B,
  * warm 3,088 B, asset headers 371-383 B, page headers 722 B) plus a little room, so growth shows;
- * offline logging (issue 19) then added offline.js, the outbox and the 离线 line: cold 21,196 B, warm 3,484 B.
+ * offline logging (issue 19) then added offline.js, the outbox and the 离线 line: cold 21,196 B, warm 3,484 B;
+ * the header's 消息 link with its unread count (issue 19, messages) ~200 B more: cold 21,401 B, warm 3,662 B.
  */
-const coldBudgetBytes = 21_400;
-const warmBudgetBytes = 3_600;
+const coldBudgetBytes = 21_600;
+const warmBudgetBytes = 3_750;
 const assetHeaderBudgetBytes = 420;
 const pageHeaderBudgetBytes = 780;
 
