@@ -7,7 +7,7 @@ import { accountIds, accountInputs, ensureAccounts } from '../bookkeeping/accoun
 import { applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { currentPolicy, type PolicyInForce } from './policy-versions.ts';
-import { careAgeRefusal, firstRedemptionRefusal, yearlyLimitRefusal } from './policy-rules.ts';
+import { careAgeRefusal, firstRedemptionRefusal, teamCreditsRefusal, yearlyLimitRefusal } from './policy-rules.ts';
 import type { Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type BasketLine, type PlaceBasket, type Redemption, available, basketKeyScope, basketRecord, findRedemption, holdSeconds, linkedChain, openBasketOf, redemptionLegs, siteForCounter, sweepExpired, voucherElderOf } from './counter-core.ts';
@@ -91,7 +91,8 @@ function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input:
   const { payerAccountId, payerCounty, elderId, member } = payer;
   const total = lines.reduce((sum, line) => sum + line.item.priceMinutes * line.quantity, 0);
   if (member && input.payer === 'wallet') {
-    const refused = firstRedemptionRefusal(context, policy, member.id) ?? yearlyLimitRefusal(context, policy, member.id, total, at);
+    const refused = firstRedemptionRefusal(context, policy, member.id) ?? yearlyLimitRefusal(context, policy, member.id, total, at)
+      ?? teamCreditsRefusal(context, policy, member.id, available(context, payerAccountId), total);
     if (refused) return refused;
   }
   const row = context.db

@@ -12,6 +12,7 @@ import {
 } from './context.ts';
 import { splitByCap } from './policy.ts';
 import { currentPolicy } from './policy-versions.ts';
+import { giftRelationRefusal } from './policy-rules.ts';
 import { audit } from '../audit/audit.ts';
 import { present } from '../../lib/assert.ts';
 
@@ -87,7 +88,7 @@ export function registerRelative(
 
 function relativesRow(db: Db, a: number, b: number) {
   return db
-    .select({ id: memberRelatives.id })
+    .select({ id: memberRelatives.id, relation: memberRelatives.relation })
     .from(memberRelatives)
     .where(or(and(eq(memberRelatives.memberId, a), eq(memberRelatives.relativeMemberId, b)), and(eq(memberRelatives.memberId, b), eq(memberRelatives.relativeMemberId, a))))
     .get();
@@ -130,9 +131,12 @@ function checkGift(context: RedemptionContext, actor: Actor, input: GiftInput): 
   if (!receiver || receiver.status !== 'active') return refuse(404, 'redemption.error.receiver_not_found', undefined, 'to');
   if (receiver.id === giver.id) return refuse(422, 'redemption.error.gift_to_self', undefined, 'to');
   const inForce = currentPolicy(context);
-  if (inForce.rules.giftsRelativesOnly && !areRelatives(context.db, giver.id, receiver.id)) {
+  const relation = relativesRow(context.db, giver.id, receiver.id)?.relation ?? null;
+  if (inForce.rules.giftsRelativesOnly && relation === null) {
     return refuse(409, 'redemption.error.gift_relatives_only', { version: inForce.versionNumber ?? 1 }, 'to');
   }
+  const closeFamily = giftRelationRefusal(context, inForce, relation, receiver.birthDate);
+  if (closeFamily) return closeFamily;
   return { ok: true, giver, receiver };
 }
 

@@ -67,3 +67,49 @@ export function yearlyLimitRefusal(context: RedemptionContext, inForce: PolicyIn
   if (spent + totalMinutes <= limit) return null;
   return refuse(409, 'redemption.error.yearly_limit', { limit, room: Math.max(0, limit - spent), version: inForce.versionNumber ?? 1 });
 }
+
+/**
+ * Credits from team activities the member has not given away yet: activity
+ * records' credit less everything the member gave (gifts and donations use
+ * team credits first). With teamCreditsDonateOnly these may not be spent at a counter.
+ */
+export function undonatedTeamMinutes(context: RedemptionContext, memberId: number): number {
+  const earned = context.db.$client
+    .prepare("SELECT COALESCE(SUM(credit_minutes), 0) FROM service_records WHERE volunteer_member_id = ? AND source = 'activity' AND status = 'approved'")
+    .pluck().get(memberId) as number;
+  const given = context.db.$client.prepare('SELECT COALESCE(SUM(amount_minutes), 0) FROM member_gifts WHERE from_member_id = ?').pluck().get(memberId) as number;
+  return Math.max(0, earned - given);
+}
+
+/** Inside the hold's transaction: the basket may use only credits that are not undonated team credits. */
+export function teamCreditsRefusal(context: RedemptionContext, inForce: PolicyInForce, memberId: number, availableMinutes: number, totalMinutes: number): Refusal | null {
+  if (!inForce.rules.teamCreditsDonateOnly) return null;
+  const team = undonatedTeamMinutes(context, memberId);
+  const spendable = Math.max(0, availableMinutes - team);
+  if (team === 0 || totalMinutes <= spendable) return null;
+  return refuse(409, 'redemption.error.team_credits_donate_only', { team: Math.min(team, availableMinutes), spendable, version: inForce.versionNumber ?? 1 });
+}
+
+const spouseWords = ['夫', '妻', '配偶', '老伴'];
+const linealWords = ['父', '母', '爸', '妈', '子', '女', '儿', '爷', '奶', '孙', '祖', '外公', '外婆'];
+const collateralWords = ['兄', '弟', '姐', '妹', '叔', '伯', '姑', '舅', '姨', '侄', '甥', '媳', '婿', '嫂', '岳', '公公', '婆婆', '表', '堂'];
+
+/**
+ * Whether a registered relation (free text a coordinator typed: 夫妻, 父女, 母亲...)
+ * names a spouse or a lineal relative. In-laws, siblings and other collateral
+ * relatives do not count, even when the words overlap (女婿, 儿媳).
+ */
+export function isSpouseOrLineal(relation: string): boolean {
+  const text = relation.trim();
+  if (collateralWords.some((word) => text.includes(word))) return false;
+  return spouseWords.some((word) => text.includes(word)) || linealWords.some((word) => text.includes(word));
+}
+
+/** Nanjing: gifts only to a registered spouse or lineal relative aged 60 or more. */
+export function giftRelationRefusal(context: RedemptionContext, inForce: PolicyInForce, relation: string | null, receiverBirthDate: string): Refusal | null {
+  if (!inForce.rules.giftsSpouseOrLinealSixtyPlus) return null;
+  const version = inForce.versionNumber ?? 1;
+  if (relation === null || !isSpouseOrLineal(relation)) return refuse(409, 'redemption.error.gift_spouse_lineal_only', { version }, 'to');
+  if (ageOf(context, receiverBirthDate) < 60) return refuse(409, 'redemption.error.gift_receiver_under_60', { version }, 'to');
+  return null;
+}

@@ -16,7 +16,12 @@ import { permission } from '../access/authorize.ts';
  * - firstRedemptionMinimumMinutes: verified service minutes a member must have given
  *   before spending at a counter the first time (Guangzhou: 100 h); null = off;
  * - yearlyRedemptionLimitMinutes: the most a member may spend from the wallet at
- *   counters in a Shanghai calendar year; null = off.
+ *   counters in a Shanghai calendar year; null = off;
+ * - giftsSpouseOrLinealSixtyPlus: gifts only to a registered spouse or lineal relative
+ *   (parents, children, grandparents, grandchildren) aged 60 or more (Nanjing);
+ * - teamCreditsDonateOnly: credits earned at team activities (service records from an
+ *   activity sign-in, source 'activity') may be given away with the gift feature (to a
+ *   member or the county pool) but not spent at a counter (Nanjing).
  */
 export interface NetworkPolicy {
   balanceCapMinutes: number | null;
@@ -26,11 +31,13 @@ export interface NetworkPolicy {
   giftsRelativesOnly: boolean;
   firstRedemptionMinimumMinutes: number | null;
   yearlyRedemptionLimitMinutes: number | null;
+  giftsSpouseOrLinealSixtyPlus: boolean;
+  teamCreditsDonateOnly: boolean;
 }
 
 export const defaultPolicy: NetworkPolicy = {
   balanceCapMinutes: 1500 * 60, capMode: 'refuse', careAgeYears: 60, careAgeRegisteredYears: null, giftsRelativesOnly: true,
-  firstRedemptionMinimumMinutes: null, yearlyRedemptionLimitMinutes: null,
+  firstRedemptionMinimumMinutes: null, yearlyRedemptionLimitMinutes: null, giftsSpouseOrLinealSixtyPlus: false, teamCreditsDonateOnly: false,
 };
 
 /** Only administrators (the top office) publish the policy. */
@@ -58,6 +65,7 @@ export function rulesProblems(policy: NetworkPolicy): Problem[] {
   if (!ageOrNull(policy.careAgeRegisteredYears)) problems.push({ code: 'redemption.error.care_age_invalid', field: 'care_age_registered' });
   if (!positiveOrNull(policy.firstRedemptionMinimumMinutes)) problems.push({ code: 'redemption.error.minimum_invalid', field: 'minimum' });
   if (!positiveOrNull(policy.yearlyRedemptionLimitMinutes)) problems.push({ code: 'redemption.error.yearly_limit_invalid', field: 'yearly' });
+  if (typeof policy.giftsSpouseOrLinealSixtyPlus !== 'boolean' || typeof policy.teamCreditsDonateOnly !== 'boolean') problems.push({ code: 'redemption.error.policy_flag_invalid' });
   return problems;
 }
 

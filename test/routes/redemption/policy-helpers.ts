@@ -39,7 +39,8 @@ export async function policyApp() {
     if (!set.ok) throw new Error(JSON.stringify(set.problems));
     const ledger = ledgerFor(db.$client, test.clock.now);
     ensureAccounts(ledger, [...countyAccounts('433123'), accountInputs.wallet(memberId)]);
-    const [result] = ledger.createTransfers([{ id: `test:${randomUUID()}`, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(memberId), amount: credits, code: 'service_credit' }]);
+    const [result] = credits === 0 ? ['ok']
+      : ledger.createTransfers([{ id: `test:${randomUUID()}`, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(memberId), amount: credits, code: 'service_credit' }]);
     if (result !== 'ok') throw new Error(result);
     return { id: memberId, cardNumber: registered.value.cardNumber! };
   }

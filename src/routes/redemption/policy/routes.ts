@@ -20,6 +20,7 @@ const PublishForm = Form.object({
   effective_date: Form.optional(Form.text(20)), ...amountFields('cap'), cap_mode: Form.optional(Form.oneOf(['refuse', 'divert'])),
   care_age: Form.integer(0, 999, { messageKey: 'redemption.error.care_age_invalid' }),
   care_age_registered: Form.optional(Form.text(3)), relatives_only: Form.checkbox('1'),
+  spouse_lineal: Form.checkbox('1'), team_donate_only: Form.checkbox('1'),
   ...amountFields('minimum'), ...amountFields('yearly'), note: Form.optional(Form.text(400)),
 });
 
@@ -36,6 +37,7 @@ function rulesFromForm(body: unknown): NetworkPolicy {
     careAgeYears: Number(typed.care_age), careAgeRegisteredYears: registered === '' ? null : /^\d{1,3}$/.test(registered) ? Number(registered) : Number.NaN,
     giftsRelativesOnly: typed.relatives_only === '1',
     firstRedemptionMinimumMinutes: minutesOrNull(body, 'minimum'), yearlyRedemptionLimitMinutes: minutesOrNull(body, 'yearly'),
+    giftsSpouseOrLinealSixtyPlus: typed.spouse_lineal === '1', teamCreditsDonateOnly: typed.team_donate_only === '1',
   };
 }
 
