@@ -7,6 +7,7 @@ import { accountIds, accountInputs, ensureAccounts } from '../bookkeeping/accoun
 import { applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { currentPolicy, type PolicyInForce } from './policy-versions.ts';
+import { isPriorityPayer, priorityStockRefusal } from './priority.ts';
 import { careAgeRefusal, firstRedemptionRefusal, teamCreditsRefusal, yearlyLimitRefusal } from './policy-rules.ts';
 import type { Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
@@ -76,6 +77,8 @@ function reserveLines(context: RedemptionContext, site: Site, input: PlaceBasket
       const tooYoung = careAgeRefusal(context, policy, member, 'redemption.error.care_age', { item: item.name });
       if (tooYoung) return tooYoung;
     }
+    const short = priorityStockRefusal(context, policy, item, () => isPriorityPayer(context, member?.id ?? null, payer.elderId));
+    if (short) return short;
     // One statement: two counters cannot both reserve the last one.
     const reserved = context.db.$client
       .prepare('UPDATE site_items SET reserved = reserved + ? WHERE id = ? AND (stock IS NULL OR stock - reserved >= ?)')

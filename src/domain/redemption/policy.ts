@@ -21,7 +21,9 @@ import { permission } from '../access/authorize.ts';
  *   (parents, children, grandparents, grandchildren) aged 60 or more (Nanjing);
  * - teamCreditsDonateOnly: credits earned at team activities (service records from an
  *   activity sign-in, source 'activity') may be given away with the gift feature (to a
- *   member or the county pool) but not spent at a counter (Nanjing).
+ *   member or the county pool) but not spent at a counter (Nanjing);
+ * - priorityStockThreshold: a counted item with this many or fewer left goes only to
+ *   empty-nest elders aged 80+ (priority.ts); null = off.
  */
 export interface NetworkPolicy {
   balanceCapMinutes: number | null;
@@ -33,11 +35,13 @@ export interface NetworkPolicy {
   yearlyRedemptionLimitMinutes: number | null;
   giftsSpouseOrLinealSixtyPlus: boolean;
   teamCreditsDonateOnly: boolean;
+  priorityStockThreshold: number | null;
 }
 
 export const defaultPolicy: NetworkPolicy = {
   balanceCapMinutes: 1500 * 60, capMode: 'refuse', careAgeYears: 60, careAgeRegisteredYears: null, giftsRelativesOnly: true,
   firstRedemptionMinimumMinutes: null, yearlyRedemptionLimitMinutes: null, giftsSpouseOrLinealSixtyPlus: false, teamCreditsDonateOnly: false,
+  priorityStockThreshold: null,
 };
 
 /** Only administrators (the top office) publish the policy. */
@@ -65,6 +69,8 @@ export function rulesProblems(policy: NetworkPolicy): Problem[] {
   if (!ageOrNull(policy.careAgeRegisteredYears)) problems.push({ code: 'redemption.error.care_age_invalid', field: 'care_age_registered' });
   if (!positiveOrNull(policy.firstRedemptionMinimumMinutes)) problems.push({ code: 'redemption.error.minimum_invalid', field: 'minimum' });
   if (!positiveOrNull(policy.yearlyRedemptionLimitMinutes)) problems.push({ code: 'redemption.error.yearly_limit_invalid', field: 'yearly' });
+  const threshold = policy.priorityStockThreshold;
+  if (threshold !== null && !(Number.isInteger(threshold) && threshold >= 0 && threshold <= 999)) problems.push({ code: 'redemption.error.priority_threshold_invalid', field: 'priority_threshold' });
   if (typeof policy.giftsSpouseOrLinealSixtyPlus !== 'boolean' || typeof policy.teamCreditsDonateOnly !== 'boolean') problems.push({ code: 'redemption.error.policy_flag_invalid' });
   return problems;
 }

@@ -5,6 +5,7 @@ import { demoRedemptionPin, seedRedemption } from '../../../src/domain/demo/rede
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { setMemberPin } from '../../../src/domain/people/members/pin.ts';
 import { registerMember } from '../../../src/domain/people/members/register.ts';
+import { registerElder } from '../../../src/domain/people/elders/register.ts';
 import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { actorWithRoles } from '../../helpers/actor.ts';
 import { testSecrets } from '../../helpers/crypto-profile.ts';
@@ -29,18 +30,19 @@ export async function policyApp() {
   const admin = actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] });
   const people = { db, keys: secrets, now: test.clock.now };
   let sequence = 700;
-  /** A member of 凤凰县 born on `birthDate`, with `credits` minutes in the wallet and the demo PIN. */
-  async function addMember(name: string, birthDate: string, credits: number) {
+  /** A member born on `birthDate` (of a 凤凰县 village unless told), with `credits` minutes in the wallet and the demo PIN. */
+  async function addMember(name: string, birthDate: string, credits: number, villageCode = '433123101001') {
     sequence += 1;
-    const registered = registerMember(people, admin, { realName: name, phone: null, idNumber: makeIdNumber('433123', birthDate, sequence), villageCode: '433123101001' });
+    const county = villageCode.slice(0, 6);
+    const registered = registerMember(people, admin, { realName: name, phone: null, idNumber: makeIdNumber(county, birthDate, sequence), villageCode });
     if (!registered.ok) throw new Error(JSON.stringify(registered.problems));
     const memberId = registered.value.memberId;
     const set = await setMemberPin(people, { ...admin, memberId, grants: [] }, memberId, pin);
     if (!set.ok) throw new Error(JSON.stringify(set.problems));
     const ledger = ledgerFor(db.$client, test.clock.now);
-    ensureAccounts(ledger, [...countyAccounts('433123'), accountInputs.wallet(memberId)]);
+    ensureAccounts(ledger, [...countyAccounts(county), accountInputs.wallet(memberId)]);
     const [result] = credits === 0 ? ['ok']
-      : ledger.createTransfers([{ id: `test:${randomUUID()}`, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(memberId), amount: credits, code: 'service_credit' }]);
+      : ledger.createTransfers([{ id: `test:${randomUUID()}`, debitAccountId: accountIds.issuance(county), creditAccountId: accountIds.wallet(memberId), amount: credits, code: 'service_credit' }]);
     if (result !== 'ok') throw new Error(result);
     return { id: memberId, cardNumber: registered.value.cardNumber! };
   }
@@ -50,7 +52,16 @@ export async function policyApp() {
     const set = await setMemberPin(people, { ...admin, memberId, grants: [] }, memberId, pin);
     if (!set.ok) throw new Error(JSON.stringify(set.problems));
   };
-  return { ...test, secrets, addMember, memberNamed, itemId, setPin };
+  /** Registers a member in the registry of elders with special difficulties, in the member's village. */
+  const registerAsElder = (member: { id: number }, name: string, birthDate: string, villageCode: string, categories: string[]) => {
+    sequence += 1;
+    const registered = registerElder(people, admin, {
+      realName: name, idNumber: makeIdNumber(villageCode.slice(0, 6), birthDate, sequence), villageCode, memberId: member.id, categories,
+      familyContactName: null, familyContactRelation: null, familyContactPhone: null, consent: { givenBy: 'self', method: 'written' }, sensitiveConsent: null,
+    });
+    if (!registered.ok) throw new Error(JSON.stringify(registered.problems));
+  };
+  return { ...test, secrets, addMember, memberNamed, itemId, setPin, registerAsElder };
 }
 
 /** The counter of a site opened for a member by card number: the basket page's URL. */

@@ -1,12 +1,9 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
-import { registerElder } from '../../../src/domain/people/elders/register.ts';
 import { isSpouseOrLineal } from '../../../src/domain/redemption/policy-rules.ts';
-import { makeIdNumber } from '../../../src/lib/idcard.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
-import { actorWithRoles } from '../../helpers/actor.ts';
-import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
+import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, tableCounts } from './helpers.ts';
 import { openCounter, pin, policyApp, policyForm, scalarOf, station } from './policy-helpers.ts';
 
@@ -28,16 +25,11 @@ async function withRules(overrides: Record<string, string>) {
 
 t.test('care age 65, 60 for registered elders with special difficulties (Shanghai): the registry decides, the refusal names the age', async (t) => {
   const test = await withRules({ care_age: '65', care_age_registered: '60' });
-  const { app, db, addMember, itemId, secrets, clock } = test;
+  const { app, db, addMember, itemId, registerAsElder } = test;
   t.teardown(() => app.close());
   const registered = await addMember('钱登记', '1964-05-01', 300);
   const ordinary = await addMember('钱普通', '1964-06-01', 300);
-  const adminId = Number(scalarOf(db, 'SELECT id FROM users WHERE phone = ?', demoPhone('admin')));
-  const elder = registerElder({ db, keys: secrets, now: clock.now }, actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }), {
-    realName: '钱登记', idNumber: makeIdNumber('433123', '1964-05-01', 901), villageCode: '433123101001', memberId: registered.id, categories: ['empty_nest'],
-    familyContactName: null, familyContactRelation: null, familyContactPhone: null, consent: { givenBy: 'self', method: 'written' }, sensitiveConsent: null,
-  });
-  t.ok(elder.ok, 'registered in the registry of elders with special difficulties');
+  registerAsElder(registered, '钱登记', '1964-05-01', '433123101001', ['empty_nest']);
   const coordinator = await signedInAs(app, 'coordinator');
   const haircut = itemId(station, '理发');
   const allowed = await coordinator.post(`${await openCounter(coordinator, station, registered.cardNumber)}/baskets`, { idempotency_key: key(), [`qty_${haircut}`]: '1' });
@@ -116,4 +108,33 @@ t.test('gifts only to a spouse or lineal relative aged 60+ (Nanjing); the gift r
 t.test('which registered relations count as spouse or lineal', async (t) => {
   for (const relation of ['夫妻', '老伴', '父女', '母子', '祖孙', '外婆', '儿子']) t.ok(isSpouseOrLineal(relation), relation);
   for (const relation of ['兄妹', '姐妹', '女婿', '儿媳', '叔侄', '表兄', '岳父', '邻居']) t.notOk(isSpouseOrLineal(relation), relation);
+});
+
+t.test('short stock is kept for empty-nest elders aged 80+: others are refused, the clerk sees the list', async (t) => {
+  const { app, db, addMember, memberNamed, itemId, registerAsElder } = await withRules({ priority_threshold: '3' });
+  t.teardown(() => app.close());
+  const village = String(scalarOf(db, 'SELECT village_code FROM partner_sites WHERE id = 1'));
+  const eggs = itemId(1, '鸡蛋 10 个');
+  t.equal(scalarOf(db, 'SELECT stock - reserved FROM site_items WHERE id = ?', eggs), 3, 'three boxes of eggs left at the love supermarket');
+  const elder = await addMember('钱高龄', '1940-02-01', 300, village);
+  registerAsElder(elder, '钱高龄', '1940-02-01', village, ['empty_nest', 'advanced_age']);
+  const younger = await addMember('钱空巢', '1950-02-01', 300, village);
+  registerAsElder(younger, '钱空巢', '1950-02-01', village, ['empty_nest']);
+
+  const clerk = await signedInAs(app, 'clerk');
+  const page = visibleText((await clerk.get('/counter/1')).body);
+  t.match(page, '库存紧张：优先留给 80 岁以上空巢老人');
+  t.match(page, '鸡蛋 10 个：剩 3 件');
+  t.match(page, '钱*龄（86 岁）', 'the elder is listed, name masked');
+  t.notMatch(page, '钱*巢', 'an empty-nest elder under 80 is not');
+
+  const before = tableCounts(db);
+  for (const member of [memberNamed('龙秀英'), younger]) {
+    const refused = await clerk.post(`${await openCounter(clerk, 1, member.cardNumber)}/baskets`, { idempotency_key: key(), [`qty_${eggs}`]: '1' });
+    t.equal(refused.statusCode, 409);
+    t.match(visibleText(refused.body), '按政策第 2 版，「鸡蛋 10 个」只剩 3 件，优先留给 80 岁以上的空巢老人。');
+  }
+  t.same(tableCounts(db), before, 'nothing written');
+  const allowed = await clerk.post(`${await openCounter(clerk, 1, elder.cardNumber)}/baskets`, { idempotency_key: key(), [`qty_${eggs}`]: '1' });
+  t.equal(allowed.statusCode, 303, 'the 86-year-old empty-nest elder gets the eggs');
 });

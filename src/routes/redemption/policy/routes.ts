@@ -20,7 +20,7 @@ const PublishForm = Form.object({
   effective_date: Form.optional(Form.text(20)), ...amountFields('cap'), cap_mode: Form.optional(Form.oneOf(['refuse', 'divert'])),
   care_age: Form.integer(0, 999, { messageKey: 'redemption.error.care_age_invalid' }),
   care_age_registered: Form.optional(Form.text(3)), relatives_only: Form.checkbox('1'),
-  spouse_lineal: Form.checkbox('1'), team_donate_only: Form.checkbox('1'),
+  spouse_lineal: Form.checkbox('1'), team_donate_only: Form.checkbox('1'), priority_threshold: Form.optional(Form.text(4)),
   ...amountFields('minimum'), ...amountFields('yearly'), note: Form.optional(Form.text(400)),
 });
 
@@ -29,15 +29,22 @@ function minutesOrNull(body: unknown, name: string): number | null {
   return amountFieldsBlank(body, name) ? null : minutesFromAmountFields(body, name);
 }
 
+/** A blank box is "off" (null); otherwise the whole number typed (NaN when not one, which the domain refuses). */
+function wholeOrNull(text: string | undefined): number | null {
+  const trimmed = (text ?? '').trim();
+  if (trimmed === '') return null;
+  return /^\d{1,3}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+}
+
 function rulesFromForm(body: unknown): NetworkPolicy {
   const typed = typedValues(body);
-  const registered = (typed.care_age_registered ?? '').trim();
   return {
     balanceCapMinutes: minutesOrNull(body, 'cap'), capMode: typed.cap_mode === 'divert' ? 'divert' : 'refuse',
-    careAgeYears: Number(typed.care_age), careAgeRegisteredYears: registered === '' ? null : /^\d{1,3}$/.test(registered) ? Number(registered) : Number.NaN,
+    careAgeYears: Number(typed.care_age), careAgeRegisteredYears: wholeOrNull(typed.care_age_registered),
     giftsRelativesOnly: typed.relatives_only === '1',
     firstRedemptionMinimumMinutes: minutesOrNull(body, 'minimum'), yearlyRedemptionLimitMinutes: minutesOrNull(body, 'yearly'),
     giftsSpouseOrLinealSixtyPlus: typed.spouse_lineal === '1', teamCreditsDonateOnly: typed.team_donate_only === '1',
+    priorityStockThreshold: wholeOrNull(typed.priority_threshold),
   };
 }
 
