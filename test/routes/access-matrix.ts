@@ -243,6 +243,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/clearing/settlements', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'GET', url: '/policy', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A } },
   { method: 'POST', url: '/policy/versions', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A } },
+  { method: 'POST', url: '/policy/versions/:id/withdraw', path: '/policy/versions/1/withdraw', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'version 1 is in force: the administrator is answered 409 (cannot withdraw), everyone else never reaches it' },
   { method: 'GET', url: '/reports', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A }, note: 'sends an office to the report of its own region' },
   { method: 'GET', url: '/reports/:code', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/reports/:code/monthly', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
