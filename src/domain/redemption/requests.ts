@@ -11,7 +11,7 @@ import {
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
 import { splitByCap } from './policy.ts';
-import { currentPolicy } from './policy-versions.ts';
+import { currentPolicy, versionNumberOf } from './policy-versions.ts';
 import { careAgeRefusal } from './policy-rules.ts';
 import { ownSignedInAction } from '../people/members/pin.ts';
 import { audit } from '../audit/audit.ts';
@@ -295,6 +295,9 @@ export interface RequestListItem extends ServiceRequest {
   villageName: string;
   requesterName: string | null;
   volunteerName: string | null;
+  /** The numbers of the policy versions that decided the request (care age when posted) and its payment (balance cap). */
+  policyVersion: number | null;
+  paymentPolicyVersion: number | null;
 }
 
 /** Requests in a region subtree (open ones first), for volunteers of the area and coordinators. */
@@ -312,7 +315,10 @@ export function requestsIn(context: RedemptionContext, regionPath: string, statu
       ? present(memberFacts(context.db, request.requesterMemberId), "a request's requester exists (foreign key)").realName
       : elderNameOf(context, request.elderId);
     const volunteerName = request.volunteerMemberId ? present(memberFacts(context.db, request.volunteerMemberId), "a request's volunteer exists (foreign key)").realName : null;
-    return { ...request, villageName: village.nameZh, requesterName, volunteerName };
+    return {
+      ...request, villageName: village.nameZh, requesterName, volunteerName,
+      policyVersion: versionNumberOf(context.db, request.policyVersionId), paymentPolicyVersion: versionNumberOf(context.db, request.paymentPolicyVersionId),
+    };
   });
 }
 

@@ -119,3 +119,27 @@ t.test('minimum verified hours before a first redemption (Guangzhou rule): count
   const regularUrl = await openCounter(coordinator, station, regular.cardNumber);
   t.equal((await coordinator.post(`${regularUrl}/baskets`, { idempotency_key: key(), [`qty_${haircut}`]: '1' })).statusCode, 303, 'not a first redemption: the rule does not apply');
 });
+
+t.test('a service request for oneself names the version that allowed it; after a new care age takes effect it is refused', async (t) => {
+  const { app, db, clock } = await policyApp();
+  t.teardown(() => app.close());
+  const admin = await signedInAs(app, 'admin');
+  await admin.get('/policy');
+  t.equal((await admin.post('/policy/versions', policyForm({ effective_date: '2026-12-01', care_age: '70' }))).statusCode, 303);
+  let volunteer = await signedInAs(app, 'volunteer'); // 王秀英, 67
+  await volunteer.get('/requests');
+  const form = () => ({ category: 'cleaning', description: '打扫院子', when: '2026-12-05', place: '家中', offered_hours: '1', offered_minutes: '', payer: 'wallet', idempotency_key: key() });
+  const posted = await volunteer.post('/requests', form());
+  t.equal(posted.statusCode, 303, visibleText(posted.body).slice(0, 200));
+  t.equal(scalarOf(db, 'SELECT policy_version_id FROM service_requests ORDER BY id DESC LIMIT 1'), scalarOf(db, 'SELECT id FROM policy_versions WHERE version_number = 1'));
+  t.match(visibleText((await volunteer.get('/requests')).body), '发布时适用政策第 1 版');
+
+  clock.nowMs = december;
+  volunteer = await signedInAs(app, 'volunteer');
+  await volunteer.get('/requests');
+  const before = tableCounts(db);
+  const refused = await volunteer.post('/requests', form());
+  t.equal(refused.statusCode, 409);
+  t.match(visibleText(refused.body), '按政策第 2 版 70 岁以上才能用时间请人照护。');
+  t.same(tableCounts(db), before, 'nothing written');
+});
