@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
+import { users } from '../../db/schema/core.ts';
 import { policyVersions } from '../../db/schema/redemption.ts';
 import type { Actor } from '../access/authorize.ts';
 import { audit } from '../audit/audit.ts';
@@ -111,6 +112,18 @@ export interface PolicyPage {
   current: PolicyInForce;
   upcoming: PolicyVersionRow[];
   history: PolicyVersionRow[];
+  /** Display names of the accounts that published a version, by user id. */
+  publishers: Record<number, string>;
+}
+
+function publisherNames(db: Db, history: readonly PolicyVersionRow[]): Record<number, string> {
+  const ids = [...new Set(history.map((row) => row.publishedByUserId).filter((id): id is number => id !== null))];
+  const names: Record<number, string> = {};
+  for (const id of ids) {
+    const row = db.select({ name: users.displayName }).from(users).where(eq(users.id, id)).get();
+    if (row) names[id] = row.name;
+  }
+  return names;
 }
 
 export function policyPage(context: RedemptionContext, actor: Actor): Outcome<PolicyPage> {
@@ -119,7 +132,8 @@ export function policyPage(context: RedemptionContext, actor: Actor): Outcome<Po
   const at = nowOf(context);
   const today = shanghaiDateOf(at);
   const history = listPolicyVersions(context.db);
-  return success({ today, current: policyInForce(context.db, at), upcoming: history.filter((row) => row.withdrawnAtMs === null && row.effectiveDate > today), history });
+  const upcoming = history.filter((row) => row.withdrawnAtMs === null && row.effectiveDate > today);
+  return success({ today, current: policyInForce(context.db, at), upcoming, history, publishers: publisherNames(context.db, history) });
 }
 
 /** The rules of a stored version, with the defaults for rules it predates. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { signedInAs, visibleText } from '../../helpers/web.ts';
+import { demoPhone, signedInAs, visibleText } from '../../helpers/web.ts';
 import { key, tableCounts } from './helpers.ts';
 import { openCounter, pin, policyApp, policyForm, scalarOf, station } from './policy-helpers.ts';
 
@@ -75,7 +75,8 @@ t.test('publishing for today or the past is refused; only the administrator publ
   t.equal((await admin.post('/policy/versions', policyForm({ effective_date: '2026-12-01', care_age: '70' }))).statusCode, 303, 'publishing again for the same date replaces the upcoming version');
   t.same(db.$client.prepare('SELECT version_number AS n, withdrawn_at_ms IS NOT NULL AS withdrawn FROM policy_versions ORDER BY id').all(), [{ n: 1, withdrawn: 0 }, { n: 2, withdrawn: 1 }, { n: 3, withdrawn: 0 }]);
   const page = visibleText((await admin.get('/policy')).body);
-  t.match(page, /第 2 版，2026-12-01 起生效 · 发布于 [^·]+ · 已于 .+ 撤回/);
+  const adminName = String(scalarOf(db, 'SELECT display_name FROM users WHERE phone = ?', demoPhone('admin')));
+  t.match(page, new RegExp(`第 2 版，2026-12-01 起生效 · ${adminName} 发布于 [^·]+ · 已于 .+ 撤回`), 'the history names who published it and when it was withdrawn');
   const version1 = Number(scalarOf(db, 'SELECT id FROM policy_versions WHERE version_number = 1'));
   const inForce = await admin.post(`/policy/versions/${version1}/withdraw`, {});
   t.equal(inForce.statusCode, 409);
