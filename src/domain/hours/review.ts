@@ -84,7 +84,7 @@ export function capSplitFor(context: KeylessContext, volunteerMemberId: number, 
   const policy = inForce.rules;
   const wallet = ledgerFor(context.db.$client, clockOf(context)).account(accountIds.wallet(volunteerMemberId));
   const posted = wallet ? balanceOf(wallet).posted : 0;
-  const split = splitByCap(policy, posted, creditMinutes);
+  const split = splitByCap(policy, posted, creditMinutes, inForce.versionNumber);
   if (split.ok) return ok({ ...split.value, policyVersionId: inForce.id });
   const room = Math.max(0, (policy.balanceCapMinutes ?? 0) - posted);
   return refuse(409, { code: 'hours.error.over_balance_cap', params: { cap: policy.balanceCapMinutes ?? 0, roomMinutes: room, credit: creditMinutes, version: inForce.versionNumber ?? 1 } });

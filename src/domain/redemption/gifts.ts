@@ -207,7 +207,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     if (receiver) {
       ensureAccounts(ledger, [accountInputs.wallet(receiver.id), ...countyAccounts(receiver.countyCode)]);
       const receiverAccount = present(ledger.account(accountIds.wallet(receiver.id)), "ensureAccounts has just opened the receiver's wallet");
-      const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes);
+      const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes, inForce.versionNumber);
       if (!split.ok) return split;
       diverted = split.value.diverted;
       if (split.value.credited > 0) {

@@ -85,12 +85,12 @@ export function careAgeFor(policy: NetworkPolicy, registeredElder: boolean): num
  * How much of `amount` a wallet holding `balance` may receive under the cap.
  * Refuse mode: all or a refusal. Divert mode: the part up to the cap, the rest diverted.
  */
-export function splitByCap(policy: NetworkPolicy, balance: number, amount: number): Outcome<{ credited: number; diverted: number }> {
+export function splitByCap(policy: NetworkPolicy, balance: number, amount: number, versionNumber: number | null = null): Outcome<{ credited: number; diverted: number }> {
   if (policy.balanceCapMinutes === null || balance + amount <= policy.balanceCapMinutes) return success({ credited: amount, diverted: 0 });
   const room = Math.max(0, policy.balanceCapMinutes - balance);
   if (policy.capMode === 'refuse') {
     // Minutes; the message shows them as hours and minutes ({cap:duration}).
-    return refuse(409, 'redemption.error.cap_reached', { cap: policy.balanceCapMinutes, room });
+    return refuse(409, 'redemption.error.cap_reached', { cap: policy.balanceCapMinutes, room, version: versionNumber ?? 1 });
   }
   return success({ credited: room, diverted: amount - room });
 }

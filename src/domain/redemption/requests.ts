@@ -246,7 +246,7 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [accountInputs.wallet(volunteer.id), ...countyAccounts(volunteer.countyCode)]);
     const wallet = present(ledger.account(accountIds.wallet(volunteer.id)), 'ensureAccounts has just opened the wallet');
-    const split = splitByCap(policy, balanceOf(wallet).posted + wallet.creditsPending, current.offeredMinutes);
+    const split = splitByCap(policy, balanceOf(wallet).posted + wallet.creditsPending, current.offeredMinutes, inForce.versionNumber);
     if (!split.ok) return split;
     const escrow = redemptionAccounts.escrow(current.countyCode).id;
     const transfers: TransferInput[] = [{ id: `req:${current.id}:post`, pendingId: current.holdTransferId, code: 'service_payment', flags: TransferFlags.postPending, refType: 'service_request', refId: String(current.id) }];

@@ -66,9 +66,9 @@ t.test('the balance cap: refused with a clear message, or the excess diverted to
   t.equal(capped.ok, false);
   if (!capped.ok) {
     t.equal(capped.problems[0]!.code, 'redemption.error.cap_reached');
-    t.same(capped.problems[0]!.params, { cap: 200, room: 50 }, 'minutes; the message shows them as hours and minutes');
+    t.same(capped.problems[0]!.params, { cap: 200, room: 50, version: 1 }, 'minutes; the message shows them as hours and minutes');
     const text = translator('zh-CN')(capped.problems[0]!.code, capped.problems[0]!.params);
-    t.equal(text, '超过个人余额上限 3 小时 20 分：对方最多还能收 50 分钟。', 'the refusal text carries the numbers');
+    t.equal(text, '超过个人余额上限 3 小时 20 分（政策第 1 版）：对方最多还能收 50 分钟。', 'the refusal text carries the numbers');
     t.notMatch(translator('en')(capped.problems[0]!.code, capped.problems[0]!.params), /[{}]/, 'no placeholder is left unfilled');
   }
   t.same(snapshot(f.db), before, 'a capped gift writes nothing');

@@ -165,7 +165,7 @@ t.test('the balance cap refuses a gift with a clear message and writes nothing; 
   const before = tableCounts(db);
   const capped = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(capped.statusCode, 409);
-  t.match(visibleText(capped.body), '超过个人余额上限 1 小时 30 分：对方最多还能收 30 分钟。');
+  t.match(visibleText(capped.body), '超过个人余额上限 1 小时 30 分（政策第 1 版）：对方最多还能收 30 分钟。');
   t.same(tableCounts(db), before, 'a capped gift writes nothing');
   setPolicyRules(db, { balanceCapMinutes: 90, capMode: 'divert' });
   await volunteer.get('/gifts');
