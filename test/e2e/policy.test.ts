@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import type { Page } from 'playwright-core';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
+import { setPolicyRules } from '../helpers/policy.ts';
 import { browserSuite, phonePage, axeViolations, navigationLink, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
@@ -70,6 +71,20 @@ if (suite) {
       await context.close();
     });
   }
+
+  t.test('the counter page with the priority list for short stock passes axe (normal and elder mode)', async (t) => {
+    // The rule in force today, set in place on version 1 (a published version applies only from tomorrow).
+    setPolicyRules(suite.server.db, { priorityStockThreshold: 3 });
+    t.teardown(() => setPolicyRules(suite.server.db, { priorityStockThreshold: null }));
+    for (const elder of [false, true]) {
+      const { context, page } = await phonePage(suite, 'clerk', { elder });
+      await page.goto(`${suite.server.baseUrl}/counter/1`);
+      await page.getByRole('heading', { level: 2, name: '库存紧张：优先留给 80 岁以上空巢老人' }).waitFor();
+      t.match(await page.locator('#priority-list').textContent() ?? '', '鸡蛋 10 个：剩 3 件');
+      await check(t, page, `counter with priority list (${elder ? 'elder' : 'normal'})`, elder);
+      await context.close();
+    }
+  });
 
   checkNoSecretsInUrls();
 }
