@@ -5,7 +5,8 @@ import { policyVersions } from '../../db/schema/redemption.ts';
 import type { Actor } from '../access/authorize.ts';
 import { audit } from '../audit/audit.ts';
 import { isCalendarDate, shanghaiDateOf } from '../hours/time.ts';
-import { nowOf, refuse, success, writeTransaction, type Outcome, type Problem, type RedemptionContext } from './context.ts';
+import { contentHash } from '../kernel/idempotency.ts';
+import { nowOf, refuse, success, writeOnceKeyed, writeTransaction, type Outcome, type Problem, type RedemptionContext } from './context.ts';
 import { defaultPolicy, policyAccess, rulesOf, rulesProblems, type NetworkPolicy } from './policy.ts';
 
 /**
@@ -56,7 +57,12 @@ export interface PublishPolicyInput {
   effectiveDate: string;
   rules: NetworkPolicy;
   note?: string;
+  /** The form's idempotency key: a double tap or a retry publishes once. */
+  idempotencyKey: string;
 }
+
+/** The idempotency scope of a publication. */
+export const publishKeyScope = 'redemption.policy_publish';
 
 function dateProblems(effectiveDate: string, today: string): Problem[] {
   if (!isCalendarDate(effectiveDate)) return [{ code: 'redemption.error.policy_date_invalid', field: 'effective_date' }];
@@ -77,7 +83,9 @@ export function publishPolicyVersion(context: RedemptionContext, actor: Actor, i
   const problems = [...dateProblems(effectiveDate, shanghaiDateOf(at)), ...rulesProblems(input.rules)];
   if (problems.length > 0) return { ok: false, status: 422, problems };
   const note = (input.note ?? '').trim().slice(0, 200) || null;
-  return writeTransaction(context, () => {
+  const once = { key: input.idempotencyKey, scope: publishKeyScope, contentHash: contentHash({ effectiveDate, rules: JSON.stringify(input.rules), note }) };
+  const record = { idOf: (row: PolicyVersionRow) => row.id, load: (id: number) => context.db.select().from(policyVersions).where(eq(policyVersions.id, id)).get() };
+  return writeOnceKeyed(context, actor, once, record, () => {
     const replaced = context.db.select().from(policyVersions).where(and(live, eq(policyVersions.effectiveDate, effectiveDate))).get();
     if (replaced) context.db.update(policyVersions).set({ withdrawnAtMs: at, withdrawnByUserId: actor.userId }).where(eq(policyVersions.id, replaced.id)).run();
     const last = context.db.select({ max: sql<number | null>`max(${policyVersions.versionNumber})` }).from(policyVersions).get();

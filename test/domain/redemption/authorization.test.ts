@@ -79,7 +79,7 @@ function staffCalls(s: Setting, id?: number): Call[] {
     ['settlementAccess', (actor) => settlementAccess(actor)],
     ['recordSettlement', (actor) => recordSettlement(f.context, actor, { fromCountyCode: '433123', toCountyCode: '430524', amountMinutes: 60, note: '月结', idempotencyKey: randomUUID() })],
     ['policyAccess', (actor) => policyAccess(actor)],
-    ['publishPolicyVersion', (actor) => publishPolicyVersion(f.context, actor, { effectiveDate: '2099-01-01', rules: { ...defaultPolicy, careAgeYears: 70 } })],
+    ['publishPolicyVersion', (actor) => publishPolicyVersion(f.context, actor, { effectiveDate: '2099-01-01', rules: { ...defaultPolicy, careAgeYears: 70 }, idempotencyKey: randomUUID() })],
     ['withdrawPolicyVersion', (actor) => withdrawPolicyVersion(f.context, actor, 1)],
     ['sitesAccess', (actor) => sitesAccess(actor)],
     ['registerSite', (actor) => registerSite(f.context, actor, { name: '新站', kind: 'canteen', villageCode: places.fenghuangVillage, address: '村口', openingHours: '中午', idempotencyKey: randomUUID() })],

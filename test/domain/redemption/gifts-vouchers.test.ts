@@ -58,7 +58,7 @@ t.test('gifts between registered relatives, with the giver\'s PIN; outside the p
 t.test('the balance cap: refused with a clear message, or the excess diverted to the pool', async (t) => {
   const f = redemptionFixture();
   setPolicyRules(f.db, { balanceCapMinutes: 200, capMode: 'refuse', careAgeYears: 60, giftsRelativesOnly: false });
-  t.equal(publishPolicyVersion(f.context, f.fenghuangOffice, { effectiveDate: '2099-01-01', rules: { ...defaultPolicy, balanceCapMinutes: 1 } }).ok, false, 'only the top office publishes policy');
+  t.equal(publishPolicyVersion(f.context, f.fenghuangOffice, { effectiveDate: '2099-01-01', rules: { ...defaultPolicy, balanceCapMinutes: 1 }, idempotencyKey: randomUUID() }).ok, false, 'only the top office publishes policy');
   const giver = await f.addMember('甲', places.fenghuangVillage, { credits: 500 });
   const receiver = await f.addMember('乙', places.fenghuangVillage2, { credits: 150 });
   const before = snapshot(f.db);

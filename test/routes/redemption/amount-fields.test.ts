@@ -85,12 +85,12 @@ t.test('a voucher, a settlement, the balance cap and a request offer are typed i
   // The cap is part of a dated policy version (src/domain/redemption/policy-versions.ts), published from tomorrow.
   const upcomingCap = () => JSON.parse(String(scalar(db, 'SELECT rules FROM policy_versions WHERE withdrawn_at_ms IS NULL ORDER BY version_number DESC LIMIT 1'))).balanceCapMinutes;
   await admin.get('/policy');
-  t.equal((await admin.post('/policy/versions', { effective_date: '2026-11-24', cap_hours: '1200', cap_minutes: '30', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  t.equal((await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-11-24', cap_hours: '1200', cap_minutes: '30', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
   t.equal(upcomingCap(), 1200 * 60 + 30);
   const policy = (await admin.get('/policy')).body;
   t.match(policy, /id="cap-hours" name="cap_hours"[^>]*value="1200"/, 'the cap is shown back in hours and minutes');
   t.match(policy, /id="cap-minutes" name="cap_minutes"[^>]*value="30"/);
-  t.equal((await admin.post('/policy/versions', { effective_date: '2026-11-24', cap_hours: '', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  t.equal((await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-11-24', cap_hours: '', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
   t.equal(upcomingCap(), null, 'both boxes empty: no cap');
 
   const coordinator = await signedInAs(app, 'coordinator');

@@ -146,11 +146,11 @@ t.test('clearing: the county office sees its position; only an office above both
   t.ok(verifyLedger(db.$client).ok);
 
   await admin.get('/policy');
-  const cap = await admin.post('/policy/versions', { effective_date: '2026-12-01', cap_hours: '0', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' });
+  const cap = await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-12-01', cap_hours: '0', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' });
   t.equal(cap.statusCode, 422);
   t.match(visibleText(cap.body), '上限应为正数。');
-  t.equal((await admin.post('/policy/versions', { effective_date: '2026-12-01', cap_hours: '1500', cap_minutes: '', cap_mode: 'divert', care_age: '65', relatives_only: '1' })).statusCode, 303);
-  t.equal((await office.post('/policy/versions', { effective_date: '2026-12-01', cap_hours: '1', cap_mode: 'divert', care_age: '65' })).statusCode, 403);
+  t.equal((await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-12-01', cap_hours: '1500', cap_minutes: '', cap_mode: 'divert', care_age: '65', relatives_only: '1' })).statusCode, 303);
+  t.equal((await office.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-12-01', cap_hours: '1', cap_mode: 'divert', care_age: '65' })).statusCode, 403);
 });
 
 

@@ -76,7 +76,7 @@ export async function openCounter(browser: TestBrowser, siteId: number, cardNumb
 
 /** The policy form as the administrator fills it, with the rules in force in the demo and `overrides`. */
 export function policyForm(overrides: Record<string, string>): Record<string, string> {
-  return { effective_date: '', cap_hours: '1500', cap_minutes: '', cap_mode: 'refuse', care_age: '60', care_age_registered: '', relatives_only: '1', minimum_hours: '', minimum_minutes: '', yearly_hours: '', yearly_minutes: '', note: '', ...overrides };
+  return { idempotency_key: randomUUID(), effective_date: '', cap_hours: '1500', cap_minutes: '', cap_mode: 'refuse', care_age: '60', care_age_registered: '', relatives_only: '1', minimum_hours: '', minimum_minutes: '', yearly_hours: '', yearly_minutes: '', note: '', ...overrides };
 }
 
 export const scalarOf = (db: ReturnType<typeof openDatabase>, sql: string, ...parameters: unknown[]) => db.$client.prepare(sql).pluck().get(...parameters);

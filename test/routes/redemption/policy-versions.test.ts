@@ -71,7 +71,13 @@ t.test('publishing for today or the past is refused; only the administrator publ
   }
   t.same({ versions: versions(), audits: audits() }, written, 'refusals write nothing');
 
-  t.equal((await admin.post('/policy/versions', policyForm({ effective_date: '2026-12-01', care_age: '65' }))).statusCode, 303);
+  const first = policyForm({ effective_date: '2026-12-01', care_age: '65' });
+  const taps = await Promise.all([admin.post('/policy/versions', first), admin.post('/policy/versions', first)]);
+  t.same(taps.map((answer) => answer.statusCode), [303, 303], 'a double tap: both answered as published');
+  t.equal(versions(), 2, 'one version published by the double tap (one idempotency key)');
+  const reused = await admin.post('/policy/versions', { ...first, care_age: '66' });
+  t.equal(reused.statusCode, 409, 'the same key with other rules is refused');
+  t.equal(versions(), 2);
   t.equal((await admin.post('/policy/versions', policyForm({ effective_date: '2026-12-01', care_age: '70' }))).statusCode, 303, 'publishing again for the same date replaces the upcoming version');
   t.same(db.$client.prepare('SELECT version_number AS n, withdrawn_at_ms IS NOT NULL AS withdrawn FROM policy_versions ORDER BY id').all(), [{ n: 1, withdrawn: 0 }, { n: 2, withdrawn: 1 }, { n: 3, withdrawn: 0 }]);
   const page = visibleText((await admin.get('/policy')).body);

@@ -4,6 +4,7 @@ import { policyAccess, type NetworkPolicy } from '../../../domain/redemption/pol
 import { policyPage, publishPolicyVersion, rulesOfRow, withdrawPolicyVersion } from '../../../domain/redemption/policy-versions.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { Form, IdParams } from '../../../lib/form-schema.ts';
+import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
@@ -17,7 +18,7 @@ import { amountFields, amountFieldsBlank, minutesFromAmountFields, redemptionCon
  */
 const PolicyQuery = Form.object({ published: Form.optional(Form.text(10)), withdrawn: Form.optional(Form.text(10)) });
 const PublishForm = Form.object({
-  effective_date: Form.optional(Form.text(20)), ...amountFields('cap'), cap_mode: Form.optional(Form.oneOf(['refuse', 'divert'])),
+  idempotency_key: Form.idempotencyKey(), effective_date: Form.optional(Form.text(20)), ...amountFields('cap'), cap_mode: Form.optional(Form.oneOf(['refuse', 'divert'])),
   care_age: Form.integer(0, 999, { messageKey: 'redemption.error.care_age_invalid' }),
   care_age_registered: Form.optional(Form.text(3)), relatives_only: Form.checkbox('1'),
   spouse_lineal: Form.checkbox('1'), team_donate_only: Form.checkbox('1'), priority_threshold: Form.optional(Form.text(4)),
@@ -72,8 +73,10 @@ const policyRoutes: RoutePlugin = async (app) => {
     const values = typedValues(request.body);
     const shape = shapeProblems(request);
     if (shape.length > 0) return renderPolicyPage(app, request, reply, shape, values, 422);
+    const idempotencyKey = readIdempotencyKey(request.body);
+    if (!idempotencyKey) return renderPolicyPage(app, request, reply, [{ code: 'redemption.error.key_reused' }], values, 400);
     const result = publishPolicyVersion(redemptionContext(app), user.actor, {
-      effectiveDate: values.effective_date ?? '', rules: rulesFromForm(request.body), note: values.note ?? '',
+      effectiveDate: values.effective_date ?? '', rules: rulesFromForm(request.body), note: values.note ?? '', idempotencyKey,
     });
     if (!result.ok) return renderPolicyPage(app, request, reply, result.problems, values, result.status);
     return reply.seeOther('/policy?published=1');
