@@ -99,14 +99,15 @@ export function publishPolicyVersion(context: RedemptionContext, actor: Actor, i
   });
 }
 
-/** Withdraws an upcoming version (effective tomorrow or later); the row stays, marked withdrawn. */
+/** Withdraws an upcoming version (effective tomorrow or later); the row stays, marked withdrawn. Withdrawing it again (a double tap) answers the same. */
 export function withdrawPolicyVersion(context: RedemptionContext, actor: Actor, versionId: number): Outcome<PolicyVersionRow> {
   const denied = policyAccess(actor);
   if (denied) return denied;
   const at = nowOf(context);
   return writeTransaction(context, () => {
     const row = context.db.select().from(policyVersions).where(eq(policyVersions.id, versionId)).get();
-    if (!row || row.withdrawnAtMs !== null) return refuse(404, 'redemption.error.policy_version_not_found');
+    if (!row) return refuse(404, 'redemption.error.policy_version_not_found');
+    if (row.withdrawnAtMs !== null) return success(row);
     if (row.effectiveDate <= shanghaiDateOf(at)) return refuse(409, 'redemption.error.policy_version_in_force', { version: row.versionNumber });
     context.db.update(policyVersions).set({ withdrawnAtMs: at, withdrawnByUserId: actor.userId }).where(eq(policyVersions.id, row.id)).run();
     audit(context, actor, 'redemption.policy_withdraw', 'policy_version', row.id, null, { versionNumber: row.versionNumber, effectiveDate: row.effectiveDate });

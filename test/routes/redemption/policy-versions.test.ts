@@ -89,6 +89,10 @@ t.test('publishing for today or the past is refused; only the administrator publ
   t.match(visibleText(inForce.body), '第 1 版已经生效，不能撤回；请发布一个新版本。');
   const version3 = Number(scalarOf(db, 'SELECT id FROM policy_versions WHERE version_number = 3'));
   t.equal((await admin.post(`/policy/versions/${version3}/withdraw`, {})).statusCode, 303);
+  const withdrawnAt = scalarOf(db, 'SELECT withdrawn_at_ms FROM policy_versions WHERE id = ?', version3);
+  t.equal((await admin.post(`/policy/versions/${version3}/withdraw`, {})).statusCode, 303, 'withdrawing again (a double tap) answers the same');
+  t.equal(scalarOf(db, 'SELECT withdrawn_at_ms FROM policy_versions WHERE id = ?', version3), withdrawnAt, 'and changes nothing');
+  t.equal((await admin.post('/policy/versions/999/withdraw', {})).statusCode, 404);
   t.match(visibleText((await admin.get('/policy?withdrawn=1')).body), '没有即将生效的版本。');
   clock.nowMs = december;
   const later = await signedInAs(app, 'admin');
