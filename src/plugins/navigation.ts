@@ -4,6 +4,7 @@ import { canManageAccounts } from '../domain/auth/accounts.ts';
 import { canLogOwnHours, canManageStandard, canRunActivities, canVerifyHours, canViewCoverage } from '../domain/hours/permissions.ts';
 import { canManageMembers, canSeeOwnMemberRecord } from '../domain/people/members/permissions.ts';
 import { canViewClearing } from '../domain/redemption/clearing.ts';
+import { canSetPolicy } from '../domain/redemption/policy.ts';
 import { canWorkCounter } from '../domain/redemption/counter-core.ts';
 import { canUseGifts } from '../domain/redemption/gifts.ts';
 import { canUseRequests } from '../domain/redemption/requests.ts';
@@ -50,6 +51,7 @@ export const navigationItems: NavigationItem[] = [
   { href: '/requests', labelKey: 'nav.requests', permission: canUseRequests, group: 'service' },
   { href: '/vouchers', labelKey: 'nav.vouchers', permission: canGrantVouchers, group: 'redemption' },
   { href: '/clearing', labelKey: 'nav.clearing', permission: canViewClearing, group: 'redemption' },
+  { href: '/policy', labelKey: 'nav.policy', permission: canSetPolicy, group: 'redemption' },
   { href: '/reports', labelKey: 'reports.nav', permission: canViewReports, group: 'reports' },
   { href: '/reports/visits', labelKey: 'reports.navVisits', permission: canViewVisitCoverage, group: 'reports' },
   { href: '/accounts', labelKey: 'nav.accounts', permission: canManageAccounts, group: 'people' },

@@ -16,6 +16,7 @@ import systemRoutes from './system/routes.ts';
 import teamsRoutes from './people/teams/routes.ts';
 import clearingRoutes from './redemption/clearing/routes.ts';
 import counterRoutes from './redemption/counter/routes.ts';
+import policyRoutes from './redemption/policy/routes.ts';
 import giftsRoutes from './redemption/gifts/routes.ts';
 import requestsRoutes from './redemption/requests/routes.ts';
 import sitesRoutes from './redemption/sites/routes.ts';
@@ -47,6 +48,7 @@ export const routePlugins: RoutePlugin[] = [
   vouchersRoutes,
   requestsRoutes,
   clearingRoutes,
+  policyRoutes,
   reportsRoutes,
   messagesRoutes,
 ];

@@ -120,6 +120,8 @@ export const redemptions = sqliteTable(
     confirmedWith: text('confirmed_with', { enum: ['pin', 'attested'] }),
     /** For 'attested': JSON { witness: 'elder' | 'family', witnessName, note }. */
     attestation: text('attestation'),
+    /** The network policy version (policy_versions.id) in force when the basket was placed: it decided the care-age rule. */
+    policyVersionId: integer('policy_version_id'),
   },
   (table) => [
     uniqueIndex('redemptions_idempotency').on(table.idempotencyKey),
@@ -184,6 +186,8 @@ export const memberGifts = sqliteTable(
     transferIds: text('transfer_ids').notNull(),
     actorUserId: integer('actor_user_id').references(() => users.id),
     atMs: integer('at_ms').notNull(),
+    /** The network policy version in force at the gift: it decided the relatives rule and the balance cap. */
+    policyVersionId: integer('policy_version_id'),
   },
   (table) => [
     uniqueIndex('member_gifts_idempotency').on(table.idempotencyKey),
@@ -261,6 +265,9 @@ export const serviceRequests = sqliteTable(
     acceptedAtMs: integer('accepted_at_ms'),
     closedAtMs: integer('closed_at_ms'),
     closedByUserId: integer('closed_by_user_id').references(() => users.id),
+    /** The policy version that allowed the request (care age), and the one that capped its payment on confirmation. */
+    policyVersionId: integer('policy_version_id'),
+    paymentPolicyVersionId: integer('payment_policy_version_id'),
   },
   (table) => [
     uniqueIndex('service_requests_idempotency').on(table.idempotencyKey),
@@ -292,5 +299,33 @@ export const clearingSettlements = sqliteTable(
     index('clearing_settlements_at').on(table.atMs),
     check('clearing_settlements_amount_positive', sql`${table.amountMinutes} > 0`),
     check('clearing_settlements_counties_differ', sql`${table.fromCountyCode} <> ${table.toCountyCode}`),
+  ],
+);
+
+/**
+ * The network policy for spending credits (src/domain/redemption/policy.ts),
+ * versioned by effective date like the service standard: a decision applies
+ * the version in force on its Shanghai date and records its id. A version is
+ * published for a future date only; an upcoming one may be withdrawn (never
+ * deleted) before it takes effect. Version 1 is the old `settings` row.
+ */
+export const policyVersions = sqliteTable(
+  'policy_versions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    versionNumber: integer('version_number').notNull(),
+    /** Shanghai calendar date 'YYYY-MM-DD' from which this version applies. */
+    effectiveDate: text('effective_date').notNull(),
+    /** The rules as JSON (NetworkPolicy); missing keys take the defaults, so old versions read the same when rules are added. */
+    rules: text('rules').notNull(),
+    note: text('note'),
+    publishedByUserId: integer('published_by_user_id').references(() => users.id),
+    publishedAtMs: integer('published_at_ms').notNull(),
+    withdrawnByUserId: integer('withdrawn_by_user_id').references(() => users.id),
+    withdrawnAtMs: integer('withdrawn_at_ms'),
+  },
+  (table) => [
+    uniqueIndex('policy_versions_number').on(table.versionNumber),
+    uniqueIndex('policy_versions_effective').on(table.effectiveDate).where(sql`${table.withdrawnAtMs} IS NULL`),
   ],
 );

@@ -8,7 +8,8 @@ import { authorize } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { accountIds, countyAccounts, ensureAccounts, ledgerFor } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
-import { getPolicy, splitByCap } from '../redemption/policy.ts';
+import { splitByCap } from '../redemption/policy.ts';
+import { policyInForce } from '../redemption/policy-versions.ts';
 import { checkReason, ok, refuse, roleRefusal, type Actor, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
 import { canVerifyHours } from './permissions.ts';
 import { readPolicy } from './policy.ts';
@@ -65,10 +66,11 @@ function inTransaction<T>(context: KeylessContext, work: () => T): T {
   return writeTransaction(context.db, () => work());
 }
 
-/** What approving a record moved: credited to the wallet, diverted to the pool (above the balance cap). */
+/** What approving a record moved: credited to the wallet, diverted to the pool (above the balance cap), under which policy version. */
 export interface CreditSplit {
   credited: number;
   diverted: number;
+  policyVersionId?: number | null;
 }
 
 /**
@@ -79,13 +81,14 @@ export interface CreditSplit {
  * could block each other forever.
  */
 export function capSplitFor(context: KeylessContext, volunteerMemberId: number, creditMinutes: number): HoursOutcome<CreditSplit> {
-  const policy = getPolicy(context.db);
+  const inForce = policyInForce(context.db, nowOf(context));
+  const policy = inForce.rules;
   const wallet = ledgerFor(context.db.$client, clockOf(context)).account(accountIds.wallet(volunteerMemberId));
   const posted = wallet ? balanceOf(wallet).posted : 0;
-  const split = splitByCap(policy, posted, creditMinutes);
-  if (split.ok) return ok(split.value);
+  const split = splitByCap(policy, posted, creditMinutes, inForce.versionNumber);
+  if (split.ok) return ok({ ...split.value, policyVersionId: inForce.id });
   const room = Math.max(0, (policy.balanceCapMinutes ?? 0) - posted);
-  return refuse(409, { code: 'hours.error.over_balance_cap', params: { cap: policy.balanceCapMinutes ?? 0, roomMinutes: room, credit: creditMinutes } });
+  return refuse(409, { code: 'hours.error.over_balance_cap', params: { cap: policy.balanceCapMinutes ?? 0, roomMinutes: room, credit: creditMinutes, version: inForce.versionNumber ?? 1 } });
 }
 
 function volunteerCounty(context: KeylessContext, memberId: number): string {
@@ -108,7 +111,7 @@ function volunteerCounty(context: KeylessContext, memberId: number): string {
 export function postRecordCredit(context: KeylessContext, record: Pick<ServiceRecord, 'id' | 'volunteerMemberId' | 'creditMinutes' | 'holdTransferId' | 'countyCode'>): HoursOutcome<CreditSplit> {
   const split = capSplitFor(context, record.volunteerMemberId, record.creditMinutes);
   if (!split.ok) return split;
-  const { credited, diverted } = split.value;
+  const { credited, diverted, policyVersionId } = split.value;
   const ref = { refType: 'service_record', refId: String(record.id) };
   const transfers: TransferInput[] = [];
   if (credited > 0) {
@@ -127,7 +130,7 @@ export function postRecordCredit(context: KeylessContext, record: Pick<ServiceRe
   results.forEach((result, index) => {
     if (result !== 'ok' && result !== 'exists') throw new Error(`service record ${record.id}: ${linked[index]?.id} ${result}`);
   });
-  return ok({ credited, diverted });
+  return ok({ credited, diverted, policyVersionId });
 }
 
 /** What a posted record actually credited and diverted, from the ledger. */
@@ -150,7 +153,7 @@ export function approveRecord(context: KeylessContext, actor: Actor, recordId: n
     const at = nowOf(context);
     context.db.update(serviceRecords).set({ status: 'approved', reviewedByUserId: actor.userId, reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();
     if (posted.value.diverted > 0) {
-      recordAudit(context.db, { action: 'hours.cap_overflow', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credited: posted.value.credited, diverted: posted.value.diverted } }, at);
+      recordAudit(context.db, { action: 'hours.cap_overflow', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credited: posted.value.credited, diverted: posted.value.diverted, policyVersionId: posted.value.policyVersionId ?? null } }, at);
     }
     notify(context, { kind: 'record_approved', to: { memberId: record.volunteerMemberId }, params: { recordId: record.id, serviceDate: record.serviceDate, creditMinutes: posted.value.credited } });
     return ok({ ...record, status: 'approved' as const, reviewedByUserId: actor.userId, reviewedAtMs: at });

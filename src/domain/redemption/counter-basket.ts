@@ -4,9 +4,11 @@ import { redemptionLines, redemptions, siteItems } from '../../db/schema/redempt
 import { TransferFlags } from '../../ledger/index.ts';
 import type { Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, ensureAccounts } from '../bookkeeping/accounts.ts';
-import { ageOf, applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
+import { applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
-import { getPolicy, type NetworkPolicy } from './policy.ts';
+import { currentPolicy, type PolicyInForce } from './policy-versions.ts';
+import { isPriorityPayer, priorityStockRefusal } from './priority.ts';
+import { careAgeRefusal, firstRedemptionRefusal, teamCreditsRefusal, yearlyLimitRefusal } from './policy-rules.ts';
 import type { Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
 import { type BasketLine, type PlaceBasket, type Redemption, available, basketKeyScope, basketRecord, findRedemption, holdSeconds, linkedChain, openBasketOf, redemptionLegs, siteForCounter, sweepExpired, voucherElderOf } from './counter-core.ts';
@@ -65,15 +67,18 @@ function memberPayer(context: RedemptionContext, site: Site, input: PlaceBasket 
 type ReservedLine = { item: typeof siteItems.$inferSelect; quantity: number };
 
 /** Reserves the stock of every line (inside the write transaction), or the refusal of the first line that cannot be had. */
-function reserveLines(context: RedemptionContext, site: Site, input: PlaceBasket, payer: Payer, quantities: Map<number, number>, policy: NetworkPolicy): ReservedLine[] | Refusal {
+function reserveLines(context: RedemptionContext, site: Site, input: PlaceBasket, payer: Payer, quantities: Map<number, number>, policy: PolicyInForce): ReservedLine[] | Refusal {
   const member = payer.member;
   const lines: ReservedLine[] = [];
   for (const [itemId, quantity] of quantities) {
     const item = context.db.select().from(siteItems).where(eq(siteItems.id, itemId)).get();
     if (!item || item.siteId !== site.id || !item.active) return refuse(422, 'redemption.error.item_not_found');
-    if (member && item.kind === 'service' && site.kind === 'service_station' && input.payer === 'wallet' && ageOf(context, member.birthDate) < policy.careAgeYears) {
-      return refuse(409, 'redemption.error.care_age', { age: policy.careAgeYears, item: item.name });
+    if (member && item.kind === 'service' && site.kind === 'service_station' && input.payer === 'wallet') {
+      const tooYoung = careAgeRefusal(context, policy, member, 'redemption.error.care_age', { item: item.name });
+      if (tooYoung) return tooYoung;
     }
+    const short = priorityStockRefusal(context, policy, item, () => isPriorityPayer(context, member?.id ?? null, payer.elderId));
+    if (short) return short;
     // One statement: two counters cannot both reserve the last one.
     const reserved = context.db.$client
       .prepare('UPDATE site_items SET reserved = reserved + ? WHERE id = ? AND (stock IS NULL OR stock - reserved >= ?)')
@@ -85,15 +90,20 @@ function reserveLines(context: RedemptionContext, site: Site, input: PlaceBasket
 }
 
 /** Inside the write transaction: the basket row and its lines, and the pending legs in the ledger. */
-function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input: PlaceBasket, payer: Payer, lines: ReservedLine[], at: number): Outcome<Redemption> {
+function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input: PlaceBasket, payer: Payer, lines: ReservedLine[], at: number, policy: PolicyInForce): Outcome<Redemption> {
   const { payerAccountId, payerCounty, elderId, member } = payer;
   const total = lines.reduce((sum, line) => sum + line.item.priceMinutes * line.quantity, 0);
+  if (member && input.payer === 'wallet') {
+    const refused = firstRedemptionRefusal(context, policy, member.id) ?? yearlyLimitRefusal(context, policy, member.id, total, at)
+      ?? teamCreditsRefusal(context, policy, member.id, available(context, payerAccountId), total);
+    if (refused) return refused;
+  }
   const row = context.db
     .insert(redemptions)
     .values({
       idempotencyKey: input.idempotencyKey, siteId: site.id, memberId: member?.id ?? null, payer: input.payer, payerAccountId, elderId,
       status: 'held', totalMinutes: total, memberCountyCode: payerCounty, siteCountyCode: site.countyCode, holdTransferIds: '[]',
-      clerkUserId: actor.userId, createdAtMs: at, expiresAtMs: at + holdSeconds * 1000,
+      clerkUserId: actor.userId, createdAtMs: at, expiresAtMs: at + holdSeconds * 1000, policyVersionId: policy.id,
     })
     .returning({ id: redemptions.id })
     .get();
@@ -117,7 +127,7 @@ function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input:
     return applied;
   }
   context.db.update(redemptions).set({ holdTransferIds: JSON.stringify(holds.map((hold) => hold.id)) }).where(eq(redemptions.id, row.id)).run();
-  audit(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length });
+  audit(context, actor, 'redemption.hold', 'redemption', row.id, site.villageCode, { siteId: site.id, totalMinutes: total, legs: legs.length, policyVersionId: policy.id });
   return success(present(findRedemption(context, row.id), 'the basket this transaction inserted exists'));
 }
 
@@ -144,8 +154,8 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
   const memberId = input.memberId;
   const payer = memberId === null ? elderPayer(context, site, input, quantities) : memberPayer(context, site, { ...input, memberId }, quantities);
   if (!payer.ok) return payer;
-  const policy = getPolicy(context.db);
   const at = nowOf(context);
+  const policy = currentPolicy(context);
   sweepExpired(context);
 
   const place = () => writeOnceKeyed(context, actor, once, basketRecord(context), () => {
@@ -153,7 +163,7 @@ export function placeBasket(context: RedemptionContext, actor: Actor, input: Pla
     if (busy) return refuse(409, 'redemption.error.basket_open_elsewhere', { site: busy.siteName });
     const lines = reserveLines(context, site, input, payer, quantities, policy);
     if (!Array.isArray(lines)) return lines;
-    return holdBasket(context, actor, site, input, payer, lines, at);
+    return holdBasket(context, actor, site, input, payer, lines, at, policy);
   });
   // A member not proved present: the answer would tell the clerk about a balance the page hides.
   return memberId !== null && input.present !== true ? placeWithinProbeAllowance(context, actor, site, place) : place();

@@ -13,6 +13,7 @@ import { type Redemption, asSeenAt, available, closeExpired, counterAccess, expi
 import { assert, present } from '../../lib/assert.ts';
 import { recordBalanceProbe } from './balance-probes.ts';
 import { notify } from '../messages/notify.ts';
+import { versionNumberOf } from './policy-versions.ts';
 
 /** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter-core.ts for the ledger form). */
 
@@ -36,6 +37,8 @@ export interface Receipt {
   attestation: Attestation | null;
   /** The clerk who served the payer (经办人), as their account is named. */
   clerkName: string | null;
+  /** The number of the policy version that decided the basket (null for baskets placed before versions existed). */
+  policyVersionNumber: number | null;
 }
 
 /** What a clerk records when an elder without a PIN agrees to a voucher redemption. */
@@ -73,6 +76,7 @@ export function receiptOf(context: RedemptionContext, redemptionId: number): Rec
     confirmedWith: redemption.confirmedWith,
     attestation: redemption.attestation ? (JSON.parse(redemption.attestation) as Attestation) : null,
     clerkName: clerkNameOf(context, redemption.clerkUserId),
+    policyVersionNumber: versionNumberOf(context.db, redemption.policyVersionId),
   };
 }
 

@@ -10,7 +10,9 @@ import {
   applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, replayKeyed, roleRefusal, success, writeOnceKeyed, writeTransaction,
   type MemberFacts, type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
-import { getPolicy, splitByCap } from './policy.ts';
+import { splitByCap } from './policy.ts';
+import { currentPolicy } from './policy-versions.ts';
+import { giftRelationRefusal } from './policy-rules.ts';
 import { audit } from '../audit/audit.ts';
 import { notify } from '../messages/notify.ts';
 import { present } from '../../lib/assert.ts';
@@ -87,7 +89,7 @@ export function registerRelative(
 
 function relativesRow(db: Db, a: number, b: number) {
   return db
-    .select({ id: memberRelatives.id })
+    .select({ id: memberRelatives.id, relation: memberRelatives.relation })
     .from(memberRelatives)
     .where(or(and(eq(memberRelatives.memberId, a), eq(memberRelatives.relativeMemberId, b)), and(eq(memberRelatives.memberId, b), eq(memberRelatives.relativeMemberId, a))))
     .get();
@@ -129,9 +131,13 @@ function checkGift(context: RedemptionContext, actor: Actor, input: GiftInput): 
   const receiver = input.toMemberId === null ? undefined : memberFacts(context.db, input.toMemberId);
   if (!receiver || receiver.status !== 'active') return refuse(404, 'redemption.error.receiver_not_found', undefined, 'to');
   if (receiver.id === giver.id) return refuse(422, 'redemption.error.gift_to_self', undefined, 'to');
-  if (getPolicy(context.db).giftsRelativesOnly && !areRelatives(context.db, giver.id, receiver.id)) {
-    return refuse(409, 'redemption.error.gift_relatives_only', undefined, 'to');
+  const inForce = currentPolicy(context);
+  const relation = relativesRow(context.db, giver.id, receiver.id)?.relation ?? null;
+  if (inForce.rules.giftsRelativesOnly && relation === null) {
+    return refuse(409, 'redemption.error.gift_relatives_only', { version: inForce.versionNumber ?? 1 }, 'to');
   }
+  const closeFamily = giftRelationRefusal(context, inForce, relation, receiver.birthDate);
+  if (closeFamily) return closeFamily;
   return { ok: true, giver, receiver };
 }
 
@@ -185,13 +191,15 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
   // The balance is named only after the giver's PIN: staff keying a gift in must not learn it without the member.
   const giverAvailable = ledger.availableAt(fromAccount, nowOf(context));
   if (giverAvailable < input.amountMinutes) return refuse(409, 'redemption.error.insufficient_balance', { available: giverAvailable, total: input.amountMinutes });
-  const policy = getPolicy(context.db);
+  const inForce = currentPolicy(context);
+  const policy = inForce.rules;
   return writeOnceKeyed(context, actor, once, record, () => {
     const row = context.db
       .insert(memberGifts)
       .values({
         idempotencyKey: input.idempotencyKey, kind: input.kind, fromMemberId: giver.id, toMemberId: receiver?.id ?? null,
         poolCountyCode: receiver ? null : giver.countyCode, amountMinutes: input.amountMinutes, transferIds: '[]', actorUserId: actor.userId, atMs: nowOf(context),
+        policyVersionId: inForce.id,
       })
       .returning({ id: memberGifts.id })
       .get();
@@ -200,7 +208,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     if (receiver) {
       ensureAccounts(ledger, [accountInputs.wallet(receiver.id), ...countyAccounts(receiver.countyCode)]);
       const receiverAccount = present(ledger.account(accountIds.wallet(receiver.id)), "ensureAccounts has just opened the receiver's wallet");
-      const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes);
+      const split = splitByCap(policy, balanceOf(receiverAccount).posted + receiverAccount.creditsPending, input.amountMinutes, inForce.versionNumber);
       if (!split.ok) return split;
       diverted = split.value.diverted;
       if (split.value.credited > 0) {
@@ -217,7 +225,7 @@ export async function giveCredits(context: RedemptionContext, actor: Actor, inpu
     const applied = applyTransfers(context, linked);
     if (!applied.ok) return applied;
     context.db.update(memberGifts).set({ transferIds: JSON.stringify(linked.map((t) => t.id)), divertedMinutes: diverted }).where(eq(memberGifts.id, row.id)).run();
-    audit(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted });
+    audit(context, actor, `redemption.${input.kind}`, 'gift', row.id, giver.villageCode, { amountMinutes: input.amountMinutes, divertedMinutes: diverted, policyVersionId: inForce.id });
     if (receiver) notify(context, { kind: 'credits_gift', to: { memberId: receiver.id }, params: { giftId: row.id, giverName: giver.realName, amountMinutes: input.amountMinutes - diverted } });
     return success(present(context.db.select().from(memberGifts).where(eq(memberGifts.id, row.id)).get(), 'the gift this transaction inserted exists'));
   });

@@ -4,7 +4,7 @@ import { nowOf, refuse, type Outcome, type RedemptionContext } from './context.t
 import { identifyElder, identifyMember, type CounterElder } from './counter-identify.ts';
 import type { CounterMember } from './counter-core.ts';
 import { areRelatives } from './gifts.ts';
-import { getPolicy } from './policy.ts';
+import { currentPolicy } from './policy-versions.ts';
 import { findSite, type Site } from './site-core.ts';
 
 /**
@@ -115,7 +115,7 @@ export function lookUpGiftMember(
     const found = identifyMember(context, { cardNumber });
     // A malformed number (422) says nothing about anybody; a suspended holder (423) would.
     if (!found.ok && found.status !== 404 && found.status !== 423) return found;
-    const relativesOnly = relativeOf !== null && getPolicy(context.db).giftsRelativesOnly;
+    const relativesOnly = relativeOf !== null && currentPolicy(context).rules.giftsRelativesOnly;
     const stranger = found.ok && relativesOnly && found.value.memberId !== relativeOf && !areRelatives(context.db, relativeOf, found.value.memberId);
     // A holder the actor may not act for (outside their scope) answers exactly like a card nobody holds.
     const outOfReach = found.ok && options.usable !== undefined && !options.usable(found.value.memberId);

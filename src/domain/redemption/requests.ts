@@ -7,10 +7,12 @@ import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../bo
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import {
-  ageOf, applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, roleRefusal, success, writeOnceKeyed, writeTransaction,
+  applyTransfers, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, regionOf, replayKeyed, roleRefusal, success, writeOnceKeyed, writeTransaction,
   type Outcome, type RedemptionContext, type Refusal,
 } from './context.ts';
-import { getPolicy, splitByCap } from './policy.ts';
+import { splitByCap } from './policy.ts';
+import { currentPolicy, versionNumberOf } from './policy-versions.ts';
+import { careAgeRefusal } from './policy-rules.ts';
 import { ownSignedInAction } from '../people/members/pin.ts';
 import { audit } from '../audit/audit.ts';
 import { recordCompletedRequest } from '../hours/request-records.ts';
@@ -91,8 +93,8 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
     if (input.payer !== 'wallet') return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
     if (!self) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
     if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, member.id)) return refuse(409, 'redemption.error.sign_in_set_by_staff', undefined, 'payer');
-    const policy = getPolicy(context.db);
-    if (ageOf(context, member.birthDate) < policy.careAgeYears) return refuse(409, 'redemption.error.care_age_request', { age: policy.careAgeYears });
+    const tooYoung = careAgeRefusal(context, currentPolicy(context), member, 'redemption.error.care_age_request');
+    if (tooYoung) return tooYoung;
     return { ok: true, value: { villageCode: member.villageCode, villagePath: member.villagePath, countyCode: member.countyCode, payerAccountId: accountIds.wallet(member.id), requesterMemberId: member.id, elderId: null } };
   }
   if (!input.elderId) return refuse(422, 'redemption.error.requester_required');
@@ -158,6 +160,7 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
         idempotencyKey: input.idempotencyKey, requesterMemberId: who.requesterMemberId, elderId: who.elderId, payer: input.payer, payerAccountId: who.payerAccountId,
         villageCode: who.villageCode, countyCode: who.countyCode, serviceCategory: input.serviceCategory, description, scheduledFor: input.scheduledFor, place,
         offeredMinutes: input.offeredMinutes, status: 'open', holdTransferId: '', createdByUserId: actor.userId, createdAtMs: nowOf(context),
+        policyVersionId: currentPolicy(context).id,
       })
       .returning({ id: serviceRequests.id })
       .get();
@@ -232,7 +235,8 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
   const holder = actorMemberId !== null && request.payerAccountId === accountIds.wallet(actorMemberId);
   if (request.payerAccountId.startsWith('wallet:') && !holder) return refuse(403, 'redemption.error.wallet_holder_confirms');
   if (holder && !ownSignedInAction(context, { userId: actor.userId, memberId: actorMemberId }, actorMemberId)) return refuse(409, 'redemption.error.sign_in_set_by_staff');
-  const policy = getPolicy(context.db);
+  const inForce = currentPolicy(context);
+  const policy = inForce.rules;
   return writeTransaction(context, () => {
     const current = present(findRequest(context, requestId), 'a request found before this transaction still exists (requests are never deleted)');
     if (current.status === 'completed') return success(current);
@@ -242,7 +246,7 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [accountInputs.wallet(volunteer.id), ...countyAccounts(volunteer.countyCode)]);
     const wallet = present(ledger.account(accountIds.wallet(volunteer.id)), 'ensureAccounts has just opened the wallet');
-    const split = splitByCap(policy, balanceOf(wallet).posted + wallet.creditsPending, current.offeredMinutes);
+    const split = splitByCap(policy, balanceOf(wallet).posted + wallet.creditsPending, current.offeredMinutes, inForce.versionNumber);
     if (!split.ok) return split;
     const escrow = redemptionAccounts.escrow(current.countyCode).id;
     const transfers: TransferInput[] = [{ id: `req:${current.id}:post`, pendingId: current.holdTransferId, code: 'service_payment', flags: TransferFlags.postPending, refType: 'service_request', refId: String(current.id) }];
@@ -257,12 +261,12 @@ export function confirmRequest(context: RedemptionContext, actor: Actor, request
     if (!applied.ok) return applied;
     context.db
       .update(serviceRequests)
-      .set({ status: 'completed', closedAtMs: nowOf(context), closedByUserId: actor.userId, paymentTransferIds: JSON.stringify(linked.map((t) => t.id)) })
+      .set({ status: 'completed', closedAtMs: nowOf(context), closedByUserId: actor.userId, paymentTransferIds: JSON.stringify(linked.map((t) => t.id)), paymentPolicyVersionId: inForce.id })
       .where(eq(serviceRequests.id, current.id))
       .run();
     // The service given is a service record (one table for reports), written with the payment.
     recordCompletedRequest(context.db, current, { creditedMinutes: split.value.credited, atMs: nowOf(context), byUserId: actor.userId });
-    audit(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted });
+    audit(context, actor, 'request.confirm', 'service_request', current.id, current.villageCode, { volunteerMemberId: volunteer.id, divertedMinutes: split.value.diverted, policyVersionId: inForce.id });
     return success(present(findRequest(context, current.id), 'the request this transaction updated exists'));
   });
 }
@@ -291,6 +295,9 @@ export interface RequestListItem extends ServiceRequest {
   villageName: string;
   requesterName: string | null;
   volunteerName: string | null;
+  /** The numbers of the policy versions that decided the request (care age when posted) and its payment (balance cap). */
+  policyVersion: number | null;
+  paymentPolicyVersion: number | null;
 }
 
 /** Requests in a region subtree (open ones first), for volunteers of the area and coordinators. */
@@ -308,7 +315,10 @@ export function requestsIn(context: RedemptionContext, regionPath: string, statu
       ? present(memberFacts(context.db, request.requesterMemberId), "a request's requester exists (foreign key)").realName
       : elderNameOf(context, request.elderId);
     const volunteerName = request.volunteerMemberId ? present(memberFacts(context.db, request.volunteerMemberId), "a request's volunteer exists (foreign key)").realName : null;
-    return { ...request, villageName: village.nameZh, requesterName, volunteerName };
+    return {
+      ...request, villageName: village.nameZh, requesterName, volunteerName,
+      policyVersion: versionNumberOf(context.db, request.policyVersionId), paymentPolicyVersion: versionNumberOf(context.db, request.paymentPolicyVersionId),
+    };
   });
 }
 

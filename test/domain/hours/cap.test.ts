@@ -1,18 +1,15 @@
 import t from 'tap';
-import { settings } from '../../../src/db/schema/core.ts';
 import { logService } from '../../../src/domain/hours/log.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { approveMany, approveRecord, creditSplitOf, reverseRecord } from '../../../src/domain/hours/review.ts';
 import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
-import { policyKey } from '../../../src/domain/redemption/policy.ts';
+import { setPolicyRules } from '../../helpers/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, hoursFixture, startMs, type HoursFixture } from './fixture.ts';
 
 /** The network balance cap (redemption policy) applies to service credits too. */
 function setCap(f: HoursFixture, capMinutes: number, capMode: 'refuse' | 'divert') {
-  const value = JSON.stringify({ balanceCapMinutes: capMinutes, capMode, careAgeYears: 60, giftsRelativesOnly: true });
-  f.db.insert(settings).values({ key: policyKey, value, updatedAtMs: startMs, updatedByUserId: f.admin.userId })
-    .onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+  setPolicyRules(f.db, { balanceCapMinutes: capMinutes, capMode });
 }
 
 function logVisit(f: HoursFixture, startTime: string, endTime: string) {
@@ -37,7 +34,7 @@ t.test('refuse mode: an approval that would pass the cap is refused, names the r
   t.ok(!refused.ok);
   if (!refused.ok) {
     t.equal(refused.status, 409);
-    t.same(refused.problems[0], { code: 'hours.error.over_balance_cap', params: { cap: 120, roomMinutes: 60, credit: 90 } });
+    t.same(refused.problems[0], { code: 'hours.error.over_balance_cap', params: { cap: 120, roomMinutes: 60, credit: 90, version: 1 } });
   }
   t.equal(count(f.db, 'ledger_transfers'), transfers, 'nothing written');
   t.equal((f.db.$client.prepare('SELECT status FROM service_records WHERE id = ?').get(second.id) as { status: string }).status, 'pending');
@@ -119,8 +116,7 @@ t.test('divert mode: approve many sees the balance grow record by record', async
 
 t.test('no cap: approval posts the whole hold as before', async (t) => {
   const f = hoursFixture();
-  const value = JSON.stringify({ balanceCapMinutes: null, capMode: 'refuse', careAgeYears: 60, giftsRelativesOnly: true });
-  f.db.insert(settings).values({ key: policyKey, value, updatedAtMs: startMs, updatedByUserId: f.admin.userId }).run();
+  setPolicyRules(f.db, { balanceCapMinutes: null, capMode: 'refuse' });
   const a = logVisit(f, '08:00', '09:00');
   t.ok(approveRecord(f.context, f.coordinator, a.id).ok);
   t.same(creditSplitOf(f.context, a.id), { credited: 60, diverted: 0 });

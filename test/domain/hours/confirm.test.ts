@@ -1,10 +1,9 @@
 import t from 'tap';
-import { settings } from '../../../src/db/schema/core.ts';
 import { logServiceWithPin } from '../../../src/domain/hours/log.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
 import { updatePolicy } from '../../../src/domain/hours/policy.ts';
 import { setMemberPin } from '../../../src/domain/people/members/pin.ts';
-import { policyKey } from '../../../src/domain/redemption/policy.ts';
+import { setPolicyRules } from '../../helpers/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { count, hoursFixture, startMs, type HoursFixture } from './fixture.ts';
 
@@ -79,7 +78,7 @@ t.test('a replay of a confirmed form returns the first record without a second P
 
 t.test('automatic approval respects the balance cap', async (t) => {
   const setCap = (f: HoursFixture, capMode: 'refuse' | 'divert') => {
-    f.db.insert(settings).values({ key: policyKey, value: JSON.stringify({ balanceCapMinutes: 30, capMode, careAgeYears: 60, giftsRelativesOnly: true }), updatedAtMs: startMs }).run();
+    setPolicyRules(f.db, { balanceCapMinutes: 30, capMode });
   };
   const refuse = await withElderPin();
   setCap(refuse, 'refuse');

@@ -9,7 +9,8 @@ import { cancelBasket, confirmAttested, confirmBasket, voidRedemption } from '..
 import { counterAccess, siteForCounter } from '../../../src/domain/redemption/counter-core.ts';
 import { identifyElder } from '../../../src/domain/redemption/counter-identify.ts';
 import { giftsAccess, giveCredits, registerRelative, relativesAccess } from '../../../src/domain/redemption/gifts.ts';
-import { policyAccess, setPolicy } from '../../../src/domain/redemption/policy.ts';
+import { defaultPolicy, policyAccess } from '../../../src/domain/redemption/policy.ts';
+import { publishPolicyVersion, withdrawPolicyVersion } from '../../../src/domain/redemption/policy-versions.ts';
 import { acceptRequest, cancelRequest, confirmRequest, postRequest, requestsAccess } from '../../../src/domain/redemption/requests.ts';
 import { addItem, changeStock, updateItem } from '../../../src/domain/redemption/site-catalogue.ts';
 import { addClerk, registerSite, removeClerk, setSiteActive, siteToKeep, siteToManage, sitesAccess, updateSite } from '../../../src/domain/redemption/site-core.ts';
@@ -35,7 +36,7 @@ function answer(outcome: Outcome<unknown> | Refusal | { ok: true } | null): stri
 
 /** What the database holds that any of these functions could write. */
 function written(f: Fixture): Record<string, number> {
-  return { ...snapshot(f.db), ...Object.fromEntries(['partner_sites', 'site_items', 'user_roles', 'audit_log', 'idempotency_keys', 'settings'].map((table) => [table, rowCount(f.db, table)])) };
+  return { ...snapshot(f.db), ...Object.fromEntries(['partner_sites', 'site_items', 'user_roles', 'audit_log', 'idempotency_keys', 'settings', 'policy_versions'].map((table) => [table, rowCount(f.db, table)])) };
 }
 
 async function setting() {
@@ -78,7 +79,8 @@ function staffCalls(s: Setting, id?: number): Call[] {
     ['settlementAccess', (actor) => settlementAccess(actor)],
     ['recordSettlement', (actor) => recordSettlement(f.context, actor, { fromCountyCode: '433123', toCountyCode: '430524', amountMinutes: 60, note: '月结', idempotencyKey: randomUUID() })],
     ['policyAccess', (actor) => policyAccess(actor)],
-    ['setPolicy', (actor) => setPolicy(f.context, actor, { balanceCapMinutes: 60, capMode: 'refuse', careAgeYears: 70, giftsRelativesOnly: true })],
+    ['publishPolicyVersion', (actor) => publishPolicyVersion(f.context, actor, { effectiveDate: '2099-01-01', rules: { ...defaultPolicy, careAgeYears: 70 }, idempotencyKey: randomUUID() })],
+    ['withdrawPolicyVersion', (actor) => withdrawPolicyVersion(f.context, actor, 1)],
     ['sitesAccess', (actor) => sitesAccess(actor)],
     ['registerSite', (actor) => registerSite(f.context, actor, { name: '新站', kind: 'canteen', villageCode: places.fenghuangVillage, address: '村口', openingHours: '中午', idempotencyKey: randomUUID() })],
     ['siteToManage', (actor) => siteToManage(f.context, actor, site)],
@@ -138,7 +140,7 @@ t.test('a user without the role gets the 403 page from every redemption function
 t.test('the role check comes first: a clerk managing no site gets the 403 page for a site that exists and for one that does not', async (t) => {
   const s = await setting();
   const before = written(s.f);
-  for (const [name, call] of staffCalls(s).filter(([name]) => ['vouchersAccess', 'grantVouchers', 'sitesAccess', 'registerSite', 'addClerk', 'removeClerk', 'updateSite', 'setSiteActive', 'recordSettlement', 'setPolicy'].includes(name))) {
+  for (const [name, call] of staffCalls(s).filter(([name]) => ['vouchersAccess', 'grantVouchers', 'sitesAccess', 'registerSite', 'addClerk', 'removeClerk', 'updateSite', 'setSiteActive', 'recordSettlement', 'publishPolicyVersion', 'withdrawPolicyVersion'].includes(name))) {
     t.equal(answer(await call(s.clerk)), forbidden, `clerk: ${name}`);
   }
   for (const [name, call] of staffCalls(s, missingId).filter(([name]) => ['addClerk', 'removeClerk', 'updateSite', 'setSiteActive', 'grantVouchers'].includes(name))) {

@@ -7,7 +7,9 @@ import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts
 import { identifyMember } from '../../../src/domain/redemption/counter-identify.ts';
 import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
 import { giveCredits, registerRelative } from '../../../src/domain/redemption/gifts.ts';
-import { getPolicy, setPolicy } from '../../../src/domain/redemption/policy.ts';
+import { defaultPolicy } from '../../../src/domain/redemption/policy.ts';
+import { publishPolicyVersion } from '../../../src/domain/redemption/policy-versions.ts';
+import { setPolicyRules } from '../../helpers/policy.ts';
 import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
 import { registerSite } from '../../../src/domain/redemption/site-core.ts';
 import { grantVouchers, voucherBalance } from '../../../src/domain/redemption/vouchers.ts';
@@ -55,8 +57,8 @@ t.test('gifts between registered relatives, with the giver\'s PIN; outside the p
 
 t.test('the balance cap: refused with a clear message, or the excess diverted to the pool', async (t) => {
   const f = redemptionFixture();
-  t.ok(setPolicy(f.context, f.admin, { balanceCapMinutes: 200, capMode: 'refuse', careAgeYears: 60, giftsRelativesOnly: false }).ok);
-  t.equal(setPolicy(f.context, f.fenghuangOffice, { ...getPolicy(f.db), balanceCapMinutes: 1 }).ok, false, 'only the top office sets policy');
+  setPolicyRules(f.db, { balanceCapMinutes: 200, capMode: 'refuse', careAgeYears: 60, giftsRelativesOnly: false });
+  t.equal(publishPolicyVersion(f.context, f.fenghuangOffice, { effectiveDate: '2099-01-01', rules: { ...defaultPolicy, balanceCapMinutes: 1 }, idempotencyKey: randomUUID() }).ok, false, 'only the top office publishes policy');
   const giver = await f.addMember('甲', places.fenghuangVillage, { credits: 500 });
   const receiver = await f.addMember('乙', places.fenghuangVillage2, { credits: 150 });
   const before = snapshot(f.db);
@@ -64,13 +66,13 @@ t.test('the balance cap: refused with a clear message, or the excess diverted to
   t.equal(capped.ok, false);
   if (!capped.ok) {
     t.equal(capped.problems[0]!.code, 'redemption.error.cap_reached');
-    t.same(capped.problems[0]!.params, { cap: 200, room: 50 }, 'minutes; the message shows them as hours and minutes');
+    t.same(capped.problems[0]!.params, { cap: 200, room: 50, version: 1 }, 'minutes; the message shows them as hours and minutes');
     const text = translator('zh-CN')(capped.problems[0]!.code, capped.problems[0]!.params);
-    t.equal(text, '超过个人余额上限 3 小时 20 分：对方最多还能收 50 分钟。', 'the refusal text carries the numbers');
+    t.equal(text, '超过个人余额上限 3 小时 20 分（政策第 1 版）：对方最多还能收 50 分钟。', 'the refusal text carries the numbers');
     t.notMatch(translator('en')(capped.problems[0]!.code, capped.problems[0]!.params), /[{}]/, 'no placeholder is left unfilled');
   }
   t.same(snapshot(f.db), before, 'a capped gift writes nothing');
-  t.ok(setPolicy(f.context, f.admin, { balanceCapMinutes: 200, capMode: 'divert', careAgeYears: 60, giftsRelativesOnly: false }).ok);
+  setPolicyRules(f.db, { balanceCapMinutes: 200, capMode: 'divert', careAgeYears: 60, giftsRelativesOnly: false });
   const diverted = await giveCredits(f.context, f.coordinator, { fromMemberId: giver.memberId, toMemberId: receiver.memberId, kind: 'gift', amountMinutes: 100, pin, idempotencyKey: randomUUID(), actorMemberId: null });
   t.ok(diverted.ok);
   if (diverted.ok) t.equal(diverted.value.divertedMinutes, 50);
@@ -136,6 +138,6 @@ t.test('care age: a member younger than the policy age cannot spend on care serv
   const before = snapshot(f.db);
   const refused = placeBasket(f.context, clerk, { siteId: station.value.siteId, memberId: young.memberId, payer: 'wallet', idempotencyKey: randomUUID(), lines: [{ itemId: care.value.itemId, quantity: 1 }] });
   t.equal(refused.ok, false);
-  if (!refused.ok) t.same(refused.problems[0], { code: 'redemption.error.care_age', params: { age: 60, item: '助浴' } });
+  if (!refused.ok) t.same(refused.problems[0], { code: 'redemption.error.care_age', params: { age: 60, item: '助浴', version: 1 } });
   t.same(snapshot(f.db), before);
 });

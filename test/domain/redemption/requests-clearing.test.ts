@@ -4,7 +4,7 @@ import { exportHledger, verifyLedger } from '../../../src/ledger/index.ts';
 import { clearingView, recordSettlement } from '../../../src/domain/redemption/clearing.ts';
 import { confirmBasket } from '../../../src/domain/redemption/counter-confirm.ts';
 import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
-import { setPolicy } from '../../../src/domain/redemption/policy.ts';
+import { setPolicyRules } from '../../helpers/policy.ts';
 import { acceptRequest, cancelRequest, confirmRequest, postRequest, requestsIn } from '../../../src/domain/redemption/requests.ts';
 import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
 import { registerSite } from '../../../src/domain/redemption/site-core.ts';
@@ -70,14 +70,14 @@ t.test('a coordinator requests for an elder paid from the voucher or the pool; a
   t.equal(tooYoung.ok, false);
   if (!tooYoung.ok) t.equal(tooYoung.problems[0]!.code, 'redemption.error.care_age_request');
 
-  t.ok(setPolicy(f.context, f.admin, { balanceCapMinutes: 60, capMode: 'refuse', careAgeYears: 60, giftsRelativesOnly: true }).ok);
+  setPolicyRules(f.db, { balanceCapMinutes: 60, capMode: 'refuse', careAgeYears: 60, giftsRelativesOnly: true });
   t.ok(acceptRequest(f.context, f.coordinator, request.value.id, volunteer.memberId, null).ok);
   const before = snapshot(f.db);
   const capped = confirmRequest(f.context, f.coordinator, request.value.id, null);
   t.equal(capped.ok, false);
   if (!capped.ok) t.equal(capped.problems[0]!.code, 'redemption.error.cap_reached');
   t.same(snapshot(f.db), before);
-  t.ok(setPolicy(f.context, f.admin, { balanceCapMinutes: 60, capMode: 'divert', careAgeYears: 60, giftsRelativesOnly: true }).ok);
+  setPolicyRules(f.db, { balanceCapMinutes: 60, capMode: 'divert', careAgeYears: 60, giftsRelativesOnly: true });
   t.ok(confirmRequest(f.context, f.coordinator, request.value.id, null).ok);
   t.equal(walletAvailable(f.db, volunteer.memberId), 60);
   t.ok(verifyLedger(f.db.$client).ok);

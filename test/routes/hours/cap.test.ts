@@ -1,6 +1,5 @@
 import t from 'tap';
-import { settings } from '../../../src/db/schema/core.ts';
-import { policyKey } from '../../../src/domain/redemption/policy.ts';
+import { setPolicyRules } from '../../helpers/policy.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, logVisit, scalar } from './helpers.ts';
@@ -9,8 +8,7 @@ import { createHoursApp, logVisit, scalar } from './helpers.ts';
 function capJustAbove(testApp: TestApp, capMode: 'refuse' | 'divert') {
   const memberId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
   const posted = scalar(testApp, 'SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?', `wallet:m${memberId}`);
-  const value = JSON.stringify({ balanceCapMinutes: posted + 30, capMode, careAgeYears: 60, giftsRelativesOnly: true });
-  testApp.db.insert(settings).values({ key: policyKey, value, updatedAtMs: testApp.clock.now() }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+  setPolicyRules(testApp.db, { balanceCapMinutes: posted + 30, capMode });
 }
 
 t.test('refuse mode: the record page warns, approval is refused with the reason and writes nothing', async (t) => {

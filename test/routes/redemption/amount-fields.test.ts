@@ -1,5 +1,4 @@
 import t from 'tap';
-import { getPolicy } from '../../../src/domain/redemption/policy.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { key, redemptionApp, tableCounts } from './helpers.ts';
 
@@ -83,13 +82,16 @@ t.test('a voucher, a settlement, the balance cap and a request offer are typed i
   const settled = await admin.post('/clearing/settlements', { from: '433123', to: '430524', amount_hours: '', amount_minutes: '50', note: '结算', idempotency_key: key() });
   t.equal(settled.statusCode, 303);
   t.equal(scalar(db, 'SELECT amount_minutes FROM clearing_settlements ORDER BY id DESC LIMIT 1'), 50);
-  t.equal((await admin.post('/clearing/policy', { cap_hours: '1200', cap_minutes: '30', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
-  t.equal(getPolicy(db).balanceCapMinutes, 1200 * 60 + 30);
-  const clearing = (await admin.get('/clearing')).body;
-  t.match(clearing, /id="cap-hours" name="cap_hours"[^>]*value="1200"/, 'the cap is shown back in hours and minutes');
-  t.match(clearing, /id="cap-minutes" name="cap_minutes"[^>]*value="30"/);
-  t.equal((await admin.post('/clearing/policy', { cap_hours: '', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
-  t.equal(getPolicy(db).balanceCapMinutes, null, 'both boxes empty: no cap');
+  // The cap is part of a dated policy version (src/domain/redemption/policy-versions.ts), published from tomorrow.
+  const upcomingCap = () => JSON.parse(String(scalar(db, 'SELECT rules FROM policy_versions WHERE withdrawn_at_ms IS NULL ORDER BY version_number DESC LIMIT 1'))).balanceCapMinutes;
+  await admin.get('/policy');
+  t.equal((await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-11-24', cap_hours: '1200', cap_minutes: '30', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  t.equal(upcomingCap(), 1200 * 60 + 30);
+  const policy = (await admin.get('/policy')).body;
+  t.match(policy, /id="cap-hours" name="cap_hours"[^>]*value="1200"/, 'the cap is shown back in hours and minutes');
+  t.match(policy, /id="cap-minutes" name="cap_minutes"[^>]*value="30"/);
+  t.equal((await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-11-24', cap_hours: '', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  t.equal(upcomingCap(), null, 'both boxes empty: no cap');
 
   const coordinator = await signedInAs(app, 'coordinator');
   await coordinator.get('/requests');

@@ -3,6 +3,7 @@ import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } 
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
+import { setPolicyRules } from '../../helpers/policy.ts';
 
 t.test('a volunteer gives credits to a registered relative with her PIN; refusals write nothing', async (t) => {
   const { app, db, member } = await redemptionApp();
@@ -144,30 +145,29 @@ t.test('clearing: the county office sees its position; only an office above both
   t.match(after, '隆回县 已结清');
   t.ok(verifyLedger(db.$client).ok);
 
-  const cap = await admin.post('/clearing/policy', { cap: '0', cap_mode: 'refuse', care_age: '60', relatives_only: '1' });
+  await admin.get('/policy');
+  const cap = await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-12-01', cap_hours: '0', cap_minutes: '', cap_mode: 'refuse', care_age: '60', relatives_only: '1' });
   t.equal(cap.statusCode, 422);
   t.match(visibleText(cap.body), '上限应为正数。');
-  t.equal((await admin.post('/clearing/policy', { cap: '1500', cap_mode: 'divert', care_age: '65', relatives_only: '1' })).statusCode, 303);
-  t.equal((await office.post('/clearing/policy', { cap: '1', cap_mode: 'divert', care_age: '65' })).statusCode, 403);
+  t.equal((await admin.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-12-01', cap_hours: '1500', cap_minutes: '', cap_mode: 'divert', care_age: '65', relatives_only: '1' })).statusCode, 303);
+  t.equal((await office.post('/policy/versions', { idempotency_key: key(), effective_date: '2026-12-01', cap_hours: '1', cap_mode: 'divert', care_age: '65' })).statusCode, 403);
 });
 
 
 t.test('the balance cap refuses a gift with a clear message and writes nothing; divert mode sends the excess to the pool', async (t) => {
   const { app, db, member } = await redemptionApp();
   t.teardown(() => app.close());
-  const admin = await signedInAs(app, 'admin');
-  await admin.get('/clearing');
-  t.equal((await admin.post('/clearing/policy', { cap: '1.5', cap_mode: 'refuse', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  // The rules in force today, set in place (a published version would only apply from tomorrow).
+  setPolicyRules(db, { balanceCapMinutes: 90, capMode: 'refuse' });
   const volunteer = await signedInAs(app, 'volunteer');
   const liu = member('刘德顺');
   await volunteer.get('/gifts');
   const before = tableCounts(db);
   const capped = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(capped.statusCode, 409);
-  t.match(visibleText(capped.body), '超过个人余额上限 1 小时 30 分：对方最多还能收 30 分钟。');
+  t.match(visibleText(capped.body), '超过个人余额上限 1 小时 30 分（政策第 1 版）：对方最多还能收 30 分钟。');
   t.same(tableCounts(db), before, 'a capped gift writes nothing');
-  await admin.get('/clearing');
-  t.equal((await admin.post('/clearing/policy', { cap: '1.5', cap_mode: 'divert', care_age: '60', relatives_only: '1' })).statusCode, 303);
+  setPolicyRules(db, { balanceCapMinutes: 90, capMode: 'divert' });
   await volunteer.get('/gifts');
   const diverted = await volunteer.post('/gifts', { kind: 'gift', to: liu.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(diverted.statusCode, 303);

@@ -2,12 +2,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, regionScopes } from '../../../domain/access/authorize.ts';
 import { canViewClearing, clearingAccess, clearingView, recordSettlement, settlementAccess, settlementMatrix } from '../../../domain/redemption/clearing.ts';
 import { regionOf, type Problem } from '../../../domain/redemption/context.ts';
-import { canSetPolicy, getPolicy, policyAccess, setPolicy } from '../../../domain/redemption/policy.ts';
+import { canSetPolicy } from '../../../domain/redemption/policy.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import { formatDateTime } from '../../../lib/time.ts';
 import type { RouteApp, RoutePlugin } from '../../../plugins/route-options.ts';
-import { amountFields, amountFieldsBlank, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
+import { amountFields, amountFieldValues, minutesFromAmountFields, redemptionContext } from '../sites/shared.ts';
 import { durationParts } from '../../../lib/duration.ts';
 import { problemsToForm, shapeProblems, typedValues } from '../../../plugins/forms.ts';
 import { refusalPage } from '../../../plugins/http-errors.ts';
@@ -15,19 +15,15 @@ import { refusalPage } from '../../../plugins/http-errors.ts';
 /**
  * Inter-county clearing for offices: positions from the ledger per county and
  * month, settlements recorded by a higher-level office, and (for the top
- * office) the network policy for spending credits.
+ * office) a link to the network policy's page (../policy/routes.ts).
  */
 /** "结算" in the matrix links to the page with the pair and the most it may move filled in; other values are not offered again. */
 const ClearingQuery = Form.object({
   from: Form.optional(Form.text(20)), to: Form.optional(Form.text(20)), amount_hours: Form.optional(Form.text(10)), amount_minutes: Form.optional(Form.text(10)),
-  settled: Form.optional(Form.text(10)), policy: Form.optional(Form.text(10)),
+  settled: Form.optional(Form.text(10)),
 });
 const SettlementForm = Form.object({
   idempotency_key: Form.idempotencyKey(), from: Form.optional(Form.text(20)), to: Form.optional(Form.text(20)), ...amountFields('amount', 'amount'), note: Form.optional(Form.text(1000)),
-});
-const PolicyForm = Form.object({
-  ...amountFields('cap', 'cap'), cap_mode: Form.optional(Form.oneOf(['refuse', 'divert'])),
-  care_age: Form.integer(0, 999, { messageKey: 'redemption.error.care_age_invalid' }), relatives_only: Form.checkbox('1'),
 });
 
 /** The settlement form as the matrix's "结算" link fills it: the pair and the most it may move, when they look like codes and an amount. */
@@ -62,8 +58,7 @@ function clearingPageFor(app: RouteApp, request: FastifyRequest, reply: FastifyR
     matrix: settlementMatrix(redemptionContext(app), user.actor),
     regionName: (region: { nameZh: string; nameEn: string | null }) => (request.locale === 'en' && region.nameEn ? region.nameEn : region.nameZh),
     canSetPolicy: authorize(user.actor, canSetPolicy) !== null,
-    policy: getPolicy(app.db),
-    settled: (request.query as { settled?: string }).settled === '1', policySaved: (request.query as { policy?: string }).policy === '1',
+    settled: (request.query as { settled?: string }).settled === '1',
     values, errors: problemsToForm(request.t, problems).summary, durationParts, idempotencyKey: values.idempotency_key ?? '',
   }, { titleKey: 'redemption.clearing.title', status });
 }
@@ -95,23 +90,6 @@ const clearingRoutes: RoutePlugin = async (app) => {
     });
     if (!result.ok) return clearingPage(request, reply, result.problems, values, result.status);
     return reply.seeOther('/clearing?settled=1');
-  });
-
-  app.post('/clearing/policy', { schema: { body: PolicyForm }, attachValidation: true }, async (request, reply) => {
-    const user = request.requireUser();
-    const denied = policyAccess(user.actor);
-    if (denied) refusalPage(denied);
-    const shape = shapeProblems(request);
-    if (shape.length > 0) return clearingPage(request, reply, shape, {}, 422);
-    const body = request.body;
-    const result = setPolicy(redemptionContext(app), user.actor, {
-      balanceCapMinutes: amountFieldsBlank(body, 'cap', 'cap') ? null : minutesFromAmountFields(body, 'cap', 'cap'),
-      capMode: body.cap_mode === 'divert' ? 'divert' : 'refuse',
-      careAgeYears: body.care_age,
-      giftsRelativesOnly: body.relatives_only === '1',
-    });
-    if (!result.ok) return clearingPage(request, reply, result.problems, {}, result.status);
-    return reply.seeOther('/clearing?policy=1');
   });
 };
 export default clearingRoutes;

@@ -1,3 +1,5 @@
+import { currentPolicy } from '../../../domain/redemption/policy-versions.ts';
+import { priorityBoard } from '../../../domain/redemption/priority.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../../domain/redemption/context.ts';
 import { counterAccess, redemptionAsSeen, siteForCounter, workableSites as workableSitesOf, type Redemption } from '../../../domain/redemption/counter-core.ts';
@@ -70,7 +72,8 @@ function sitePage(
   elderForm: { values: { elderName: string; elderDigits: string }; errors: string[] } = { values: { elderName: '', elderDigits: '' }, errors: [] },
 ) {
   const recent = recentBaskets(redemptionContext(app), site.id, 10).map((redemption) => ({ ...redemption, when: formatDateTime(redemption.createdAtMs, request.locale) }));
-  return reply.page('pages/redemption/counter/site', { site, recent, lookup, errors: problemsToForm(request.t, problems).summary, elderForm }, {
+  const priority = priorityBoard(redemptionContext(app), currentPolicy(redemptionContext(app)), site);
+  return reply.page('pages/redemption/counter/site', { site, recent, priority, lookup, errors: problemsToForm(request.t, problems).summary, elderForm }, {
     titleKey: 'redemption.counter.site', titleVariables: { name: site.name }, status,
   });
 }

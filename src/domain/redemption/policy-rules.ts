@@ -1,0 +1,115 @@
+import { shanghaiDateOf, shanghaiToUtcMs } from '../hours/time.ts';
+import { ageOf, refuse, type RedemptionContext, type Refusal } from './context.ts';
+import type { PolicyInForce } from './policy-versions.ts';
+import { careAgeFor } from './policy.ts';
+
+/**
+ * The spending rules of the policy in force, asked by the counter and the
+ * service requests. Each refusal names the policy version that refused.
+ */
+
+/** A member in the registry of elders with special difficulties: an active elder record linked to the member. */
+export function isRegisteredElder(context: RedemptionContext, memberId: number): boolean {
+  const row = context.db.$client.prepare("SELECT 1 FROM elders WHERE member_id = ? AND status = 'active' LIMIT 1").get(memberId);
+  return row !== undefined;
+}
+
+/**
+ * Verified service minutes a member has given: approved records and completed
+ * requests. A private query for now; wt-18a's `verifiedServiceMinutes`
+ * (src/domain/hours/service-minutes.ts) replaces it at merge.
+ */
+function verifiedMinutesOf(context: RedemptionContext, memberId: number): number {
+  const row = context.db.$client
+    .prepare("SELECT COALESCE(SUM(duration_minutes), 0) AS minutes FROM service_records WHERE volunteer_member_id = ? AND status IN ('approved','completed')")
+    .get(memberId) as { minutes: number };
+  return row.minutes;
+}
+
+function hasRedeemedBefore(context: RedemptionContext, memberId: number): boolean {
+  return context.db.$client.prepare("SELECT 1 FROM redemptions WHERE member_id = ? AND payer = 'wallet' AND status = 'confirmed' LIMIT 1").get(memberId) !== undefined;
+}
+
+/** Minutes a member spent or holds at counters from the wallet in the Shanghai calendar year of `atMs`. */
+export function yearlySpentMinutes(context: RedemptionContext, memberId: number, atMs: number): number {
+  const year = Number(shanghaiDateOf(atMs).slice(0, 4));
+  const row = context.db.$client
+    .prepare(`SELECT COALESCE(SUM(total_minutes), 0) AS minutes FROM redemptions
+               WHERE member_id = ? AND payer = 'wallet' AND status IN ('held','confirmed') AND created_at_ms >= ? AND created_at_ms < ?`)
+    .get(memberId, shanghaiToUtcMs(`${year}-01-01`), shanghaiToUtcMs(`${year + 1}-01-01`)) as { minutes: number };
+  return row.minutes;
+}
+
+/** The care-age refusal for a member buying care under the policy in force, or null when old enough. */
+export function careAgeRefusal(context: RedemptionContext, inForce: PolicyInForce, member: { id: number; birthDate: string }, code: string, params: Record<string, string | number> = {}): Refusal | null {
+  const age = careAgeFor(inForce.rules, isRegisteredElder(context, member.id));
+  if (ageOf(context, member.birthDate) >= age) return null;
+  return refuse(409, code, { ...params, age, version: inForce.versionNumber ?? 1 });
+}
+
+/** Before a member's first counter redemption from the wallet: enough verified service (Guangzhou: 100 h). */
+export function firstRedemptionRefusal(context: RedemptionContext, inForce: PolicyInForce, memberId: number): Refusal | null {
+  const minimum = inForce.rules.firstRedemptionMinimumMinutes;
+  if (minimum === null || hasRedeemedBefore(context, memberId)) return null;
+  const given = verifiedMinutesOf(context, memberId);
+  if (given >= minimum) return null;
+  return refuse(409, 'redemption.error.minimum_hours', { minimum, given, version: inForce.versionNumber ?? 1 });
+}
+
+/**
+ * The yearly limit, asked inside the write transaction that holds the basket
+ * (held baskets count, so two counters cannot both spend the last of the limit).
+ */
+export function yearlyLimitRefusal(context: RedemptionContext, inForce: PolicyInForce, memberId: number, totalMinutes: number, atMs: number): Refusal | null {
+  const limit = inForce.rules.yearlyRedemptionLimitMinutes;
+  if (limit === null) return null;
+  const spent = yearlySpentMinutes(context, memberId, atMs);
+  if (spent + totalMinutes <= limit) return null;
+  return refuse(409, 'redemption.error.yearly_limit', { limit, room: Math.max(0, limit - spent), version: inForce.versionNumber ?? 1 });
+}
+
+/**
+ * Credits from team activities the member has not given away yet: activity
+ * records' credit less everything the member gave (gifts and donations use
+ * team credits first). With teamCreditsDonateOnly these may not be spent at a counter.
+ */
+export function undonatedTeamMinutes(context: RedemptionContext, memberId: number): number {
+  const earned = context.db.$client
+    .prepare("SELECT COALESCE(SUM(credit_minutes), 0) FROM service_records WHERE volunteer_member_id = ? AND source = 'activity' AND status = 'approved'")
+    .pluck().get(memberId) as number;
+  const given = context.db.$client.prepare('SELECT COALESCE(SUM(amount_minutes), 0) FROM member_gifts WHERE from_member_id = ?').pluck().get(memberId) as number;
+  return Math.max(0, earned - given);
+}
+
+/** Inside the hold's transaction: the basket may use only credits that are not undonated team credits. */
+export function teamCreditsRefusal(context: RedemptionContext, inForce: PolicyInForce, memberId: number, availableMinutes: number, totalMinutes: number): Refusal | null {
+  if (!inForce.rules.teamCreditsDonateOnly) return null;
+  const team = undonatedTeamMinutes(context, memberId);
+  const spendable = Math.max(0, availableMinutes - team);
+  if (team === 0 || totalMinutes <= spendable) return null;
+  return refuse(409, 'redemption.error.team_credits_donate_only', { team: Math.min(team, availableMinutes), spendable, version: inForce.versionNumber ?? 1 });
+}
+
+const spouseWords = ['夫', '妻', '配偶', '老伴'];
+const linealWords = ['父', '母', '爸', '妈', '子', '女', '儿', '爷', '奶', '孙', '祖', '外公', '外婆'];
+const collateralWords = ['兄', '弟', '姐', '妹', '叔', '伯', '姑', '舅', '姨', '侄', '甥', '媳', '婿', '嫂', '岳', '公公', '婆婆', '表', '堂'];
+
+/**
+ * Whether a registered relation (free text a coordinator typed: 夫妻, 父女, 母亲...)
+ * names a spouse or a lineal relative. In-laws, siblings and other collateral
+ * relatives do not count, even when the words overlap (女婿, 儿媳).
+ */
+export function isSpouseOrLineal(relation: string): boolean {
+  const text = relation.trim();
+  if (collateralWords.some((word) => text.includes(word))) return false;
+  return spouseWords.some((word) => text.includes(word)) || linealWords.some((word) => text.includes(word));
+}
+
+/** Nanjing: gifts only to a registered spouse or lineal relative aged 60 or more. */
+export function giftRelationRefusal(context: RedemptionContext, inForce: PolicyInForce, relation: string | null, receiverBirthDate: string): Refusal | null {
+  if (!inForce.rules.giftsSpouseOrLinealSixtyPlus) return null;
+  const version = inForce.versionNumber ?? 1;
+  if (relation === null || !isSpouseOrLineal(relation)) return refuse(409, 'redemption.error.gift_spouse_lineal_only', { version }, 'to');
+  if (ageOf(context, receiverBirthDate) < 60) return refuse(409, 'redemption.error.gift_receiver_under_60', { version }, 'to');
+  return null;
+}
