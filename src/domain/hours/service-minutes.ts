@@ -14,6 +14,8 @@ export interface ServicePeriod {
   fromMs?: number;
   /** Exclusive upper bound on the service's start (UTC ms). */
   toMs?: number;
+  /** Only services given in this county (a county office certifies its own records). */
+  countyCode?: string;
 }
 
 export interface MinutesByServiceType {
@@ -45,8 +47,8 @@ export interface VerifiedServiceMinutes {
   byUnit: MinutesByUnit[];
 }
 
-const periodWhere = `r.volunteer_member_id = ? AND r.status IN ('approved', 'completed')
-  AND r.start_at_ms >= ? AND r.start_at_ms < ?`;
+const periodWhere = `r.volunteer_member_id = @member AND r.status IN ('approved', 'completed')
+  AND r.start_at_ms >= @from AND r.start_at_ms < @to AND (@county IS NULL OR r.county_code = @county)`;
 
 const byTypeSql = `SELECT r.service_type_code AS code, min(t.name_zh) AS nameZh, min(t.name_en) AS nameEn,
     sum(r.duration_minutes) AS minutes, count(*) AS records
@@ -77,9 +79,35 @@ export function verifiedServiceMinutes(db: Db, memberId: number, period: Service
   const to = period.toMs ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new Error('service period bounds must be integers (ms)');
   const sqlite = connectionOf(db);
-  const byServiceType = sqlite.prepare(byTypeSql).all(memberId, from, to) as MinutesByServiceType[];
-  const byUnit = sqlite.prepare(byUnitSql).all(memberId, from, to) as MinutesByUnit[];
+  const parameters = { member: memberId, from, to, county: period.countyCode ?? null };
+  const byServiceType = sqlite.prepare(byTypeSql).all(parameters) as MinutesByServiceType[];
+  const byUnit = sqlite.prepare(byUnitSql).all(parameters) as MinutesByUnit[];
   const totalMinutes = byServiceType.reduce((sum, row) => sum + row.minutes, 0);
   const records = byServiceType.reduce((sum, row) => sum + row.records, 0);
   return { totalMinutes, records, byServiceType, byUnit };
+}
+
+/** The ids of the records `verifiedServiceMinutes` counts for the same member and period, oldest first. */
+export function verifiedRecordIds(db: Db, memberId: number, period: ServicePeriod = {}): number[] {
+  const parameters = { member: memberId, from: period.fromMs ?? Number.MIN_SAFE_INTEGER, to: period.toMs ?? Number.MAX_SAFE_INTEGER, county: period.countyCode ?? null };
+  return connectionOf(db).prepare(`SELECT r.id FROM service_records r WHERE ${periodWhere} ORDER BY r.start_at_ms, r.id`).pluck().all(parameters) as number[];
+}
+
+/**
+ * Of the given records of a member, the minutes served in those that still
+ * stand verified, and how many no longer do (reversed since): what a
+ * certificate's verification re-derives from the records named in it.
+ */
+export function standingMinutesOf(db: Db, memberId: number, recordIds: readonly number[]): { totalMinutes: number; standing: number; fallen: number } {
+  const select = connectionOf(db).prepare(`SELECT status, duration_minutes AS minutes FROM service_records WHERE id = ? AND volunteer_member_id = ?`);
+  let totalMinutes = 0;
+  let standing = 0;
+  for (const id of recordIds) {
+    const row = select.get(id, memberId) as { status: string; minutes: number } | undefined;
+    if (row && (verifiedStatuses as readonly string[]).includes(row.status)) {
+      totalMinutes += row.minutes;
+      standing += 1;
+    }
+  }
+  return { totalMinutes, standing, fallen: recordIds.length - standing };
 }
