@@ -11,7 +11,7 @@ import { shanghaiDateOf } from '../hours/time.ts';
 import { openIdNumber } from '../people/members/identity.ts';
 import { certificateContent, sealContent } from './content.ts';
 import { newCertificateNumber } from './numbers.ts';
-import { issuesFor, officeOf } from './offices.ts';
+import { issuesFor, issuingOffices, officeOf } from './offices.ts';
 import { findRequest, type PendingRequestRow } from './requests.ts';
 import { sealOf } from './seals.ts';
 
@@ -25,6 +25,7 @@ function checkedReason(reason: string | null | undefined): { reason: string } | 
 
 /** A pending request the actor's office decides; another county's request answers like a missing one. */
 function pendingRequestFor(context: DomainContext, actor: Actor, requestId: number): Outcome<PendingRequestRow> {
+  if (issuingOffices(context.db, actor).length === 0) return failure(403, { code: 'records.error.not_issuing_office' });
   const request = findRequest(context, requestId);
   if (!request || !issuesFor(context.db, actor, request.countyCode)) return failure(404, { code: 'records.error.request_not_found' });
   if (request.status !== 'pending') return failure(409, { code: 'records.error.request_decided' });
@@ -97,6 +98,7 @@ export function revokeCertificate(context: DomainContext, actor: Actor, certific
   return writeTransaction(sqlite, () => {
     const row = sqlite.prepare('SELECT number, county_code AS countyCode, revoked_at_ms AS revokedAtMs FROM certificates WHERE id = ?').get(certificateId) as
       { number: string; countyCode: string; revokedAtMs: number | null } | undefined;
+    if (issuingOffices(context.db, actor).length === 0) return failure<{ number: string }>(403, { code: 'records.error.not_issuing_office' });
     if (!row || !issuesFor(context.db, actor, row.countyCode)) return failure<{ number: string }>(404, { code: 'records.error.certificate_not_found' });
     if (row.revokedAtMs !== null) return failure<{ number: string }>(409, { code: 'records.error.already_revoked' });
     const reason = checkedReason(reasonText);

@@ -111,8 +111,10 @@ function recordSection(db: Db, region: RegionRow, input: ExportInput): Section {
  * allowance; every export is audited.
  */
 export function nationalExport(context: DomainContext, actor: Actor, input: ExportInput): Outcome<NationalExport> {
+  if (regionScopes(actor, canExportRecords).length === 0) return failure(403, { code: 'records.export.none' });
   const region = regionRow(context.db, input.regionCode);
-  if (!region || !allowsRegion(actor, canExportRecords, region.path)) return failure(404, { code: 'records.error.export_region', field: 'region' });
+  // A region outside the scope gets the sentence an unknown code gets: the form offers only regions in scope.
+  if (!region || !allowsRegion(actor, canExportRecords, region.path)) return failure(422, { code: 'records.error.export_region', field: 'region' });
   const at = nowOf(context);
   const problem = checkInput(input, shanghaiDateOf(at));
   if (problem) return failure(422, problem);

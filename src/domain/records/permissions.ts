@@ -5,4 +5,4 @@ export const canRequestForMembers = permission('records.request_for_member', ['c
 /** Issuing, declining and revoking certificates, and the seal: an ageing office at county level (offices.ts). */
 export const canIssueCertificates = permission('records.issue', ['office']);
 /** The national data export of a region. */
-export const canExportRecords = permission('records.export', ['office']);
+export const canExportRecords = permission('records.export', ['office', 'admin']);

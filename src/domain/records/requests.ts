@@ -41,7 +41,7 @@ export function checkPeriod(input: Pick<RequestInput, 'allTime' | 'fromDate' | '
 /** The member a request is for, as the actor may ask: herself, or a member in a staff actor's scope (404 otherwise). */
 function memberFor(context: DomainContext, actor: Actor, memberId: number | null | undefined): Outcome<{ id: number; villageCode: string; status: string }> {
   const id = memberId ?? actor.memberId ?? null;
-  if (id === null) return failure(404, { code: 'records.error.member_not_found' });
+  if (id === null) return failure(403, { code: 'records.error.not_a_member' });
   if (ownsMember(actor, id)) {
     const row = connectionOf(context.db).prepare('SELECT id, village_code AS villageCode, status FROM members WHERE id = ?').get(id) as { id: number; villageCode: string; status: string } | undefined;
     return row ? success(row) : failure(404, { code: 'records.error.member_not_found' });

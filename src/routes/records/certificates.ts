@@ -70,21 +70,21 @@ function registerOfficeRoutes(app: RouteApp): void {
   app.post('/certificates/requests/:id/issue', { schema: { params: IdParams }, attachValidation: true }, async (request, reply) => {
     shapeProblems(request, {}, 'records.error.request_not_found');
     const result = issueCertificate(recordsContext(app), app.checkpointKeys, request.requireUser().actor, request.params.id);
-    if (!result.ok) return result.status === 404 ? refusalPage(result) : boardPage(app, request, reply, result.problems, result.status);
+    if (!result.ok) return result.status === 404 || result.status === 403 ? refusalPage(result) : boardPage(app, request, reply, result.problems, result.status);
     return reply.seeOther(`/certificates/${result.value.certificateId}`);
   });
 
   app.post('/certificates/requests/:id/decline', decided, async (request, reply) => {
     shapeProblems(request, {}, 'records.error.request_not_found');
     const result = declineRequest(recordsContext(app), request.requireUser().actor, request.params.id, request.body.reason);
-    if (!result.ok) return result.status === 404 ? refusalPage(result) : boardPage(app, request, reply, result.problems, result.status);
+    if (!result.ok) return result.status === 404 || result.status === 403 ? refusalPage(result) : boardPage(app, request, reply, result.problems, result.status);
     return reply.seeOther('/certificates?done=declined');
   });
 
   app.post('/certificates/:id/revoke', decided, async (request, reply) => {
     shapeProblems(request, {}, 'records.error.certificate_not_found');
     const result = revokeCertificate(recordsContext(app), request.requireUser().actor, request.params.id, request.body.reason);
-    if (!result.ok) return result.status === 404 ? refusalPage(result) : certificatePage(app, request, reply, request.params.id, result.problems, result.status);
+    if (!result.ok) return result.status === 404 || result.status === 403 ? refusalPage(result) : certificatePage(app, request, reply, request.params.id, result.problems, result.status);
     return reply.seeOther(`/certificates/${request.params.id}?done=revoked`);
   });
 

@@ -57,6 +57,7 @@ export function registerExportRoutes(app: RouteApp): void {
     const shape = shapeProblems(request);
     if (shape.length > 0) return exportPage(app, request, reply, values, shape, 422);
     const result = nationalExport(recordsContext(app), request.requireUser().actor, { regionCode: values.region, from: values.from, to: values.to, includeIdNumbers: values.include_id, reason: values.reason });
+    if (!result.ok && result.status === 403) throw new HttpProblem(403, 'records.export.none');
     if (!result.ok) return exportPage(app, request, reply, values, result.problems, result.status);
     return sendExport(reply, result.value, values.format);
   });
