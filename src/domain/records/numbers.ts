@@ -12,7 +12,7 @@ const pattern = /^ZM(\d{18})([\dX])$/;
 
 export function isWellFormedCertificateNumber(value: string): boolean {
   const match = pattern.exec(value);
-  return match !== null && volunteerCheckCharacter(match[1]!) === match[2];
+  return match !== null && match[1] !== undefined && volunteerCheckCharacter(match[1]) === match[2];
 }
 
 export function newCertificateNumber(countyCode: string, year: string): string {

@@ -35,7 +35,7 @@ export function volunteerCheckCharacter(digits: string): string {
 
 export function isValidVolunteerNumber(value: string): boolean {
   const match = pattern.exec(value);
-  return match !== null && volunteerCheckCharacter(match[1]!) === match[2];
+  return match !== null && match[1] !== undefined && volunteerCheckCharacter(match[1]) === match[2];
 }
 
 /** The number for a county and a sequence (1 to 9,999,999). */
