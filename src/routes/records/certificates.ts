@@ -8,7 +8,7 @@ import { certificateForPrint, certificatesBoard } from '../../domain/records/vie
 import type { Problem } from '../../domain/kernel/outcome.ts';
 import { Form, IdParams } from '../../lib/form-schema.ts';
 import { formatDateTime } from '../../lib/time.ts';
-import { problemsToForm, shapeProblems } from '../../plugins/forms.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { refusalPage } from '../../plugins/http-errors.ts';
 import type { RouteApp } from '../../plugins/route-options.ts';
 import { acceptMultipart, uploadedFile } from '../people/import/multipart.ts';
@@ -51,10 +51,10 @@ function registerRequestRoutes(app: RouteApp): void {
   });
 
   app.post('/certificates/requests', { schema: { body: RequestForm }, attachValidation: true }, async (request, reply) => {
-    const body = request.body;
-    const memberId = typeof body.member === 'number' ? body.member : null;
-    const values = { period: body.period ?? 'all', from: (body.from ?? '').trim(), to: (body.to ?? '').trim() };
+    const typed = typedValues(request.body);
+    const values = { period: typed.period === 'range' ? 'range' : 'all', from: (typed.from ?? '').trim(), to: (typed.to ?? '').trim() };
     const shape = shapeProblems(request);
+    const memberId = shape.length === 0 && typeof request.body.member === 'number' ? request.body.member : null;
     if (shape.length > 0) return requestPage(app, request, reply, memberId, values, shape, 422);
     const result = requestCertificate(recordsContext(app), request.requireUser().actor, { memberId, allTime: values.period !== 'range', fromDate: values.from, toDate: values.to });
     if (!result.ok) {
@@ -75,15 +75,15 @@ function registerOfficeRoutes(app: RouteApp): void {
   });
 
   app.post('/certificates/requests/:id/decline', decided, async (request, reply) => {
-    shapeProblems(request, {}, 'records.error.request_not_found');
-    const result = declineRequest(recordsContext(app), request.requireUser().actor, request.params.id, request.body.reason);
+    const shape = shapeProblems(request, {}, 'records.error.request_not_found');
+    const result = declineRequest(recordsContext(app), request.requireUser().actor, request.params.id, shape.length > 0 ? '' : request.body.reason);
     if (!result.ok) return result.status === 404 || result.status === 403 ? refusalPage(result) : boardPage(app, request, reply, result.problems, result.status);
     return reply.seeOther('/certificates?done=declined');
   });
 
   app.post('/certificates/:id/revoke', decided, async (request, reply) => {
-    shapeProblems(request, {}, 'records.error.certificate_not_found');
-    const result = revokeCertificate(recordsContext(app), request.requireUser().actor, request.params.id, request.body.reason);
+    const shape = shapeProblems(request, {}, 'records.error.certificate_not_found');
+    const result = revokeCertificate(recordsContext(app), request.requireUser().actor, request.params.id, shape.length > 0 ? '' : request.body.reason);
     if (!result.ok) return result.status === 404 || result.status === 403 ? refusalPage(result) : certificatePage(app, request, reply, request.params.id, result.problems, result.status);
     return reply.seeOther(`/certificates/${request.params.id}?done=revoked`);
   });
@@ -92,7 +92,8 @@ function registerOfficeRoutes(app: RouteApp): void {
     acceptMultipart(scope, maximumSealBytes + 1);
     scope.post('/certificates/seal', { bodyLimit: 2 * 1024 * 1024, schema: { body: SealForm }, attachValidation: true }, async (request, reply) => {
       const file = uploadedFile(request.body, 'seal');
-      const result = uploadSeal(recordsContext(app), request.requireUser().actor, { countyCode: (request.body as { county?: string } | undefined)?.county || null, data: file?.data ?? Buffer.alloc(0), truncated: file?.truncated ?? false });
+      const county = typedValues(request.body).county;
+      const result = uploadSeal(recordsContext(app), request.requireUser().actor, { countyCode: county || null, data: file?.data ?? Buffer.alloc(0), truncated: file?.truncated ?? false });
       if (!result.ok) {
         if (result.status === 403 || result.status === 404) refusalPage(result);
         const tooLarge = result.problems.some((problem) => problem.code === 'records.error.seal_too_large');

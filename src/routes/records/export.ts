@@ -5,7 +5,7 @@ import { exportRegions, nationalExport, type NationalExport } from '../../domain
 import { sectionsCsv, writeMonthlyXlsx } from '../../domain/reports/exports.ts';
 import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import { Form } from '../../lib/form-schema.ts';
-import { problemsToForm, shapeProblems } from '../../plugins/forms.ts';
+import { problemsToForm, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RouteApp } from '../../plugins/route-options.ts';
 import { recordsContext } from './support.ts';
@@ -52,8 +52,11 @@ export function registerExportRoutes(app: RouteApp): void {
   });
 
   app.post('/records/export', { schema: { body: ExportForm }, attachValidation: true }, async (request, reply) => {
-    const body = request.body ?? {};
-    const values = { region: (body.region ?? '').trim(), from: (body.from ?? '').trim(), to: (body.to ?? '').trim(), format: body.format ?? 'xlsx', include_id: body.include_id === '1', reason: (body.reason ?? '').trim() };
+    const typed = typedValues(request.body);
+    const values = {
+      region: (typed.region ?? '').trim(), from: (typed.from ?? '').trim(), to: (typed.to ?? '').trim(), format: typed.format === 'csv' ? 'csv' : 'xlsx',
+      include_id: typed.include_id === '1', reason: (typed.reason ?? '').trim(),
+    };
     const shape = shapeProblems(request);
     if (shape.length > 0) return exportPage(app, request, reply, values, shape, 422);
     const result = nationalExport(recordsContext(app), request.requireUser().actor, { regionCode: values.region, from: values.from, to: values.to, includeIdNumbers: values.include_id, reason: values.reason });
