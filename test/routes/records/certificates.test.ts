@@ -65,7 +65,11 @@ t.test('refusals: wrong role, another county, unknown and malformed numbers, a t
 
   await volunteer.get('/certificates');
   const self = await volunteer.post(`/certificates/requests/${requestId}/issue`, {});
-  t.equal(self.statusCode, 404, 'a volunteer cannot issue (answered like a missing request)');
+  t.equal(self.statusCode, 403, 'a volunteer cannot issue: wrong role');
+  t.match(visibleText(self.body), '只有县级老龄办可以出具证明');
+  const city = await signedInAs(testApp.app, 'office-city');
+  await city.get('/certificates');
+  t.equal((await city.post(`/certificates/requests/${requestId}/issue`, {})).statusCode, 403, 'a city office does not issue');
   const other = await otherCountyOffice(testApp);
   await other.get('/certificates');
   const otherIssue = await other.post(`/certificates/requests/${requestId}/issue`, {});
