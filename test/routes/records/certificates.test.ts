@@ -102,3 +102,15 @@ t.test('refusals: wrong role, another county, unknown and malformed numbers, a t
   t.match(visibleText(tampered.body), '签名不符');
   t.notMatch(visibleText(tampered.body), '有效');
 });
+
+t.test('/verify is rate-limited per address like the other public pages', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const stranger = new TestBrowser(testApp.app);
+  const statuses: number[] = [];
+  for (let index = 0; index < 60; index += 1) statuses.push((await stranger.get('/verify/ZM000000000000000000')).statusCode);
+  t.ok(statuses.every((status) => status === 404), '60 checks in a minute are answered');
+  const limited = await stranger.get('/verify/ZM000000000000000000');
+  t.equal(limited.statusCode, 429);
+  t.match(visibleText(limited.body), '操作太频繁，请过几分钟再试。');
+});
