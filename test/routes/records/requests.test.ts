@@ -143,3 +143,15 @@ t.test('a reversed record behind a certificate: /verify says the records changed
   t.notMatch(page, /有效/);
   t.match(visibleText((await office.get('/certificates')).body), '建议撤销');
 });
+
+t.test('the office clicks 出具证明 four times at once: one certificate, the request issued once', async (t) => {
+  const test = await listeningAs('office', createHoursApp);
+  t.teardown(() => test.app.close());
+  const volunteer = await signedInAs(test.app, 'volunteer');
+  const requestId = await requestAllTime(test, volunteer);
+  await test.client.get('/certificates');
+  const answers = await Promise.all(Array.from({ length: 4 }, () => test.client.post(`/certificates/requests/${requestId}/issue`, { _csrf: test.client.csrfToken })));
+  t.same(answers.map((answer) => answer.status).sort(), [303, 409, 409, 409]);
+  t.equal(count(test, 'certificates'), 1);
+  t.equal(scalar(test, "SELECT count(*) FROM audit_log WHERE action = 'certificate.issue'"), 1);
+});
