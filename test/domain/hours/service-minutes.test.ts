@@ -1,4 +1,9 @@
 import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { acceptRequest, confirmRequest, postRequest } from '../../../src/domain/redemption/requests.ts';
+import { grantVouchers } from '../../../src/domain/redemption/vouchers.ts';
+import { places, redemptionFixture } from '../redemption/fixture.ts';
+import { seedFirstStandard } from '../../../src/domain/hours/first-standard.ts';
 import { logService } from '../../../src/domain/hours/log.ts';
 import { approveRecord, rejectRecord, reverseRecord } from '../../../src/domain/hours/review.ts';
 import { verifiedServiceMinutes } from '../../../src/domain/hours/service-minutes.ts';
@@ -56,4 +61,21 @@ t.test('a period bounds the service start; a team activity is its own organising
   t.equal(verifiedServiceMinutes(f.db, f.volunteerMemberId, { toMs: from21 }).totalMinutes, 60, 'the upper bound is exclusive');
   t.equal(verifiedServiceMinutes(f.db, f.volunteerMemberId, { fromMs: from21, toMs: from21 }).totalMinutes, 0);
   t.throws(() => verifiedServiceMinutes(f.db, f.volunteerMemberId, { fromMs: 1.5 }));
+});
+
+t.test('a completed service request counts as verified service (confirmed and paid), at the minutes offered', async (t) => {
+  const f = redemptionFixture();
+  seedFirstStandard(f.db, '2026-01-01', f.clock.ms, f.coordinator.userId);
+  const elder = f.addElder('吴爷爷', places.fenghuangVillage, ['semi_disabled']);
+  if (!grantVouchers(f.context, f.fenghuangOffice, { source: 'issuance', regionCode: places.fenghuangVillage, elderId: elder, amountPerElderMinutes: 600, reason: '助浴券', idempotencyKey: randomUUID() }).ok) throw new Error('vouchers');
+  const volunteer = await f.addMember('杨志愿', places.fenghuangVillage2, { birthDate: '1962-05-05' });
+  const posted = postRequest(f.context, f.coordinator, { elderId: elder, payer: 'voucher', serviceCategory: 'cleaning', description: '打扫', scheduledFor: '2026-11-25', place: '家中',
+    offeredMinutes: 45, idempotencyKey: randomUUID(), actorMemberId: null });
+  if (!posted.ok) throw new Error(JSON.stringify(posted));
+  t.ok(acceptRequest(f.context, f.coordinator, posted.value.id, volunteer.memberId, null).ok);
+  t.equal(verifiedServiceMinutes(f.db, volunteer.memberId).totalMinutes, 0, 'accepted, not yet done');
+  t.ok(confirmRequest(f.context, f.coordinator, posted.value.id, null).ok);
+  const counted = verifiedServiceMinutes(f.db, volunteer.memberId);
+  t.equal(counted.totalMinutes, 45);
+  t.same(counted.byServiceType.map((row) => row.code), ['cleaning']);
 });
