@@ -8,6 +8,7 @@ import { logService } from '../../../src/domain/hours/log.ts';
 import { approveRecord, rejectRecord, reverseRecord } from '../../../src/domain/hours/review.ts';
 import { verifiedServiceMinutes } from '../../../src/domain/hours/service-minutes.ts';
 import { walletBalance } from '../../../src/domain/hours/passbook.ts';
+import { accountIds, accountInputs, ensureAccounts, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { hoursFixture, type HoursFixture } from './fixture.ts';
 
 function logged(f: HoursFixture, overrides = {}) {
@@ -44,6 +45,14 @@ t.test('counts minutes served in approved records only: not credits, not pending
   t.same(after.byServiceType.map((row) => [row.code, row.nameZh, row.minutes, row.records]), [['bathing', '助浴', 90, 1], ['visit', '探访关爱', 60, 1]]);
   t.same(after.byUnit.map((row) => [row.kind, row.key, row.nameZh, row.minutes]), [['office', 'office:433123', '凤凰县老龄办', 150]]);
   t.equal(verifiedServiceMinutes(f.db, f.villagerMemberId).totalMinutes, 0, 'another member has none');
+
+  // Giving credits away moves the wallet, never the record of service.
+  const ledger = ledgerFor(f.db.$client, f.context.now);
+  ensureAccounts(ledger, [accountInputs.wallet(f.villagerMemberId)]);
+  t.same(ledger.createTransfers([{ id: 'test-gift', debitAccountId: accountIds.wallet(f.volunteerMemberId), creditAccountId: accountIds.wallet(f.villagerMemberId), amount: 100, code: 'gift', refType: 'gift', refId: '1' }]), ['ok']);
+  t.equal(walletBalance(f.context, f.volunteerMemberId).posted, 135 + 60 - 100, 'the wallet went down');
+  t.equal(verifiedServiceMinutes(f.db, f.volunteerMemberId).totalMinutes, 150, 'the service minutes did not');
+  t.equal(verifiedServiceMinutes(f.db, f.villagerMemberId).totalMinutes, 0, 'and the receiver gained no service');
 });
 
 t.test('a period bounds the service start; a team activity is its own organising unit', async (t) => {
