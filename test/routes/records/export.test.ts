@@ -79,3 +79,22 @@ t.test('CSV; ID numbers only with a reason, audited with it; refusals', async (t
   t.match(visibleText(wrongRole.body), '您没有导出数据的权限');
   t.equal(scalar(testApp, "SELECT count(*) FROM audit_log WHERE action LIKE 'records.export%'"), 2, 'only the two exports made are audited');
 });
+
+t.test('the star column reads awarded stars from star_awards once the star levels are installed', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const sqlite = testApp.db.$client;
+  const memberId = volunteerMemberId(testApp);
+  // Before the star levels are merged the table is missing: a stand-in with the columns this export and the insert below use.
+  sqlite.exec(`CREATE TABLE IF NOT EXISTS star_awards (id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL, star INTEGER NOT NULL, status TEXT NOT NULL,
+    service_minutes INTEGER NOT NULL, village_code TEXT NOT NULL, awarding_region_code TEXT NOT NULL, proposed_at_ms INTEGER NOT NULL)`);
+  const award = sqlite.prepare(`INSERT INTO star_awards (member_id, star, status, service_minutes, village_code, awarding_region_code, proposed_at_ms) VALUES (?, ?, ?, 6000, '433123101001', '433123', 0)`);
+  award.run(memberId, 1, 'awarded');
+  award.run(memberId, 2, 'on_notice');
+  const office = await signedInAs(testApp.app, 'office');
+  await office.get('/records/export');
+  const csv = (await office.post('/records/export', { ...period, format: 'csv' })).body;
+  const number = scalar<string>(testApp, 'SELECT volunteer_number FROM members WHERE id = ?', memberId);
+  const line = csv.split('\r\n').find((row) => row.startsWith(`${number},`)) ?? '';
+  t.equal(line.split(',')[7], '1', 'the awarded star, not the one still on notice');
+});
