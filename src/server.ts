@@ -37,15 +37,17 @@ async function main(): Promise<void> {
   if (damage) throw new DatabaseDamaged(config.dataDirectory, damage);
   // Refuses (one sentence, exit 1) when the keys are missing or are not this database's.
   const secrets = unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile });
+  const checkpointKeys = loadCheckpointKeys(config.dataDirectory);
   if (config.seedDemo) {
     if (!isDemoSeeded(db)) process.stdout.write('Seeding the demo network (first start)...\n');
-    const seeded = await seedDemoNetwork(db, secrets);
+    // The network key signs the demo certificate, so its /verify page holds.
+    const seeded = await seedDemoNetwork(db, secrets, Date.now(), checkpointKeys);
     if (seeded.length > 0) process.stdout.write(`Seeded the demo network: ${seeded.join('; ')}.\n`);
   }
   const app = await buildApp({
     db,
     secrets,
-    checkpointKeys: loadCheckpointKeys(config.dataDirectory),
+    checkpointKeys,
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
     groupCommit: config.groupCommit,

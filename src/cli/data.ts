@@ -1,3 +1,4 @@
+import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { databasePath, openDatabase } from '../db/client.ts';
@@ -30,7 +31,7 @@ export const dataCommands: Record<string, Command> = {
       const config = loadConfig();
       useDataDirectory(config.dataDirectory);
       const db = openDatabase(databasePath(config.dataDirectory));
-      const ran = await seedDemoNetwork(db, unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile }));
+      const ran = await seedDemoNetwork(db, unlockKeys(db, config.dataDirectory, { requestedProfile: config.cryptoProfile }), Date.now(), loadCheckpointKeys(config.dataDirectory));
       db.$client.close();
       console.log(ran.length > 0 ? `seeded: ${ran.join('; ')}` : 'the demo network is already there; nothing to do');
       return 0;

@@ -11,6 +11,7 @@ import { canUseRequests } from '../domain/redemption/requests.ts';
 import { canGrantVouchers } from '../domain/redemption/vouchers.ts';
 import { canViewRegions } from '../domain/regions/permissions.ts';
 import { canViewReports, canViewVisitCoverage } from '../domain/reports/permissions.ts';
+import { canIssueCertificates } from '../domain/records/permissions.ts';
 
 /** The menus the header folds staff entries into: 人员 / 服务 / 兑换 / 报表. */
 export const navigationGroups = ['people', 'service', 'redemption', 'reports'] as const;
@@ -54,6 +55,7 @@ export const navigationItems: NavigationItem[] = [
   { href: '/policy', labelKey: 'nav.policy', permission: canSetPolicy, group: 'redemption' },
   { href: '/reports', labelKey: 'reports.nav', permission: canViewReports, group: 'reports' },
   { href: '/reports/visits', labelKey: 'reports.navVisits', permission: canViewVisitCoverage, group: 'reports' },
+  { href: '/certificates', labelKey: 'nav.records', permission: canIssueCertificates, group: 'reports' },
   { href: '/accounts', labelKey: 'nav.accounts', permission: canManageAccounts, group: 'people' },
   { href: '/audit', labelKey: 'nav.audit', permission: canViewAudit, group: 'reports' },
   { href: '/account', labelKey: 'nav.account', permission: anySignedIn },

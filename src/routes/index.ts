@@ -22,6 +22,7 @@ import requestsRoutes from './redemption/requests/routes.ts';
 import sitesRoutes from './redemption/sites/routes.ts';
 import vouchersRoutes from './redemption/vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
+import recordsRoutes from './records/routes.ts';
 
 /**
  * Every route plugin of the application, registered in this order by
@@ -51,4 +52,5 @@ export const routePlugins: RoutePlugin[] = [
   policyRoutes,
   reportsRoutes,
   messagesRoutes,
+  recordsRoutes,
 ];

@@ -30,6 +30,13 @@ t.test('every route the server registers has a row, and every row is a route', a
   t.same(twice, [], 'routes with more than one row');
 });
 
+/**
+ * Away fixtures no asker of the table may reach, by rule: a certificate request is decided only by
+ * the county office of its county, and the table's only county office is 凤凰县's (the home side).
+ * test/routes/records/certificates.test.ts signs in an office of another county for that case.
+ */
+const unreachableAway = new Set<string>(['certificateRequest']);
+
 t.test('the table cannot pass vacuously', async (t) => {
   for (const row of matrix) {
     const name = routeKey(row.method, row.url);
@@ -45,7 +52,7 @@ t.test('the table cannot pass vacuously', async (t) => {
     // A fixture that does not exist would make every role 404: on each side, some row lets someone reach it.
     for (const side of ['home', 'away'] as const) {
       const reached = matrix.some((row) => [...Object.values(row.params ?? {}), ...Object.values(row.query ?? {})].includes(kind as FixtureKind) && askers.some((asker) => expected(row, asker, side) === 'allow'));
-      t.ok(reached, `${kind} (${side}): some row expects someone to reach it`);
+      t.ok(reached || (side === 'away' && unreachableAway.has(kind)), `${kind} (${side}): some row expects someone to reach it`);
     }
     t.ok(pair.home !== '' && pair.away !== '', `${kind} fixtures exist`);
     t.not(pair.home, pair.away, `${kind}: home and away are different objects`);

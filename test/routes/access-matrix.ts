@@ -52,6 +52,9 @@ import { createActivity } from '../../src/domain/people/teams/teams.ts';
 import { openCardToken } from '../../src/domain/people/members/card.ts';
 import { selfRegisterMember } from '../../src/domain/people/members/register.ts';
 import { postRequest } from '../../src/domain/redemption/requests.ts';
+import { issueCertificate } from '../../src/domain/records/certificates.ts';
+import { requestCertificate } from '../../src/domain/records/requests.ts';
+import { generateCheckpointKeys } from '../../src/lib/checkpoint-key.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import type { Secrets } from '../../src/lib/secrets.ts';
@@ -79,7 +82,8 @@ export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null):
 /** Kinds of object a URL parameter names; each has a home and an away copy in the seeded data. */
 export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
-  | 'record' | 'site' | 'item' | 'siteClerk' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account';
+  | 'record' | 'site' | 'item' | 'siteClerk' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account'
+  | 'certificateRequest' | 'certificate' | 'certificateNumber';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -266,6 +270,17 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/reports/:code/ledger', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
   { method: 'GET', url: '/reports/targets', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'the top office (admin of the province) only' },
   { method: 'POST', url: '/reports/targets', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'the top office (admin of the province) only' },
+  { method: 'GET', url: '/certificates', expect: anySignedIn, note: "a member's own requests and certificates; a county office's requests; others see the explanation only" },
+  { method: 'GET', url: '/certificates/new', expect: { anonymous: S, volunteer: A, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: 403 }, note: 'staff ask for a member with ?member=<id>; without it only a member asks for herself' },
+  { method: 'POST', url: '/certificates/requests', expect: { anonymous: S, volunteer: A, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: 403 }, note: 'the minimal body asks for the asker herself (all time)' },
+  { method: 'POST', url: '/certificates/requests/:id/issue', params: { id: 'certificateRequest' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [403, 403], admin: [403, 403] }, note: 'only the county office of the request issues (docs/RECORDS.md); another county office gets 404' },
+  { method: 'POST', url: '/certificates/requests/:id/decline', params: { id: 'certificateRequest' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [403, 403], admin: [403, 403] }, note: 'as issue (the minimal body has no reason: 422)' },
+  { method: 'GET', url: '/certificates/:id', params: { id: 'certificate' }, expect: { anonymous: [S, S], volunteer: [A, 404], coordinator: [A, 404], clerk: [404, 404], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the member herself, the issuing county office, staff with the member in scope' },
+  { method: 'POST', url: '/certificates/:id/revoke', params: { id: 'certificate' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [403, 403], admin: [403, 403] }, note: 'the issuing county office only (the minimal body has no reason: 422)' },
+  { method: 'POST', url: '/certificates/seal', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': 403, admin: 403 }, note: 'a county office uploads its own seal (no file: 422)' },
+  { method: 'GET', url: '/verify/:number', params: { number: 'certificateNumber' }, expect: { anonymous: [A, A], volunteer: [A, A], coordinator: [A, A], clerk: [A, A], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'public by design: the QR code on a printed certificate; the name is masked' },
+  { method: 'GET', url: '/records/export', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
+  { method: 'POST', url: '/records/export', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A }, note: 'the region is checked against the scope by the domain (the minimal body names none: 422)' },
   { method: 'GET', url: '/transparency', expect: publicRoute, note: 'public figures per county, no personal data' },
   { method: 'GET', url: '/transparency/chain', expect: publicRoute, note: 'the public chain: kinds and counties of each side, never an id' },
   { method: 'GET', url: '/transparency/verify-public-ledger.mjs', expect: publicRoute, note: 'the public verifier (tools/)' },
@@ -301,11 +316,14 @@ export async function matrixApp(): Promise<MatrixApp> {
   const collect = (route: RouteOptions) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(routeKey(method, route.url));
   };
-  const app = await buildApp({ db, secrets, clock: clock.now, signInAttemptsPerAddress: 1000, onRoute: collect });
+  const app = await buildApp({ db, secrets, clock: clock.now, checkpointKeys: matrixCheckpointKeys, signInAttemptsPerAddress: 1000, onRoute: collect });
   await app.ready();
   const fixtures = makeFixtures(app, db, secrets, clock);
   return { app, db, secrets, clock, routes: [...new Set(routes)].sort(), fixtures };
 }
+
+/** The network key of the matrix app (certificates are signed with it). */
+const matrixCheckpointKeys = generateCheckpointKeys();
 
 function one<T>(db: Db, sql: string, ...args: unknown[]): T {
   const row = db.$client.prepare(sql).get(...args) as T | undefined;
@@ -382,7 +400,9 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
 
   const homeMember = member(homeVillage);
   const awayMember = member(awayVillage);
+  const certificates = certificateFixtures(db, secrets, clock, adminId);
   return {
+    ...certificates,
     member: { home: homeMember, away: awayMember },
     pendingMember: { home: pending(homeVillage), away: pending(awayVillage) },
     memberToken: { home: token(homeMember), away: token(awayMember) },
@@ -408,6 +428,31 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
     importBatch: { home: batch('433123101', 'a'.repeat(64)), away: batch('430524', 'b'.repeat(64)) },
     region: { home: '433123101', away: '430524101' },
     account: { home: account(homeVillage, '13912349101'), away: account(awayVillage, '13912349102') },
+  };
+}
+
+/**
+ * Certificates (src/domain/records): in each county (凤凰县 home, 隆回县 away) a member with
+ * approved hours asks; one request stays pending, the other member's is issued. Home's issued
+ * certificate is the demo volunteer's own (she may read it).
+ */
+function certificateFixtures(db: Db, secrets: Secrets, clock: TestClock, adminId: number): Pick<Fixtures, 'certificateRequest' | 'certificate' | 'certificateNumber'> {
+  const context = { db, keys: secrets, now: clock.now };
+  const servedIn = (county: string, not: number) => Number(one<{ id: number }>(db, `SELECT volunteer_member_id AS id FROM service_records WHERE county_code = ? AND status = 'approved'
+    AND volunteer_member_id <> ? ORDER BY volunteer_member_id LIMIT 1`, county, not).id);
+  const volunteerMemberId = Number(one<{ member_id: number }>(db, `SELECT member_id FROM users WHERE phone = ?`, demoPhone('volunteer')).member_id);
+  const activeIn = (county: string, not: number) => Number(one<{ id: number }>(db, `SELECT m.id FROM members m JOIN regions r ON r.code = m.village_code
+    WHERE r.path LIKE '%' || ? || '%' AND m.status = 'active' AND m.id <> ? ORDER BY m.id LIMIT 1`, county, not).id);
+  const ask = (memberId: number) => must(requestCertificate(context, actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }), { memberId, allTime: true }), `request ${memberId}`).requestId;
+  const issue = (county: string, requestId: number) => must(issueCertificate(context, matrixCheckpointKeys, actorWithRoles(db, { userId: adminId, roles: [{ role: 'office', regionCode: county }] }), requestId), `certificate ${county}`);
+  const awayServed = servedIn('430524', 0);
+  const awayIssued = issue('430524', ask(awayServed));
+  const homeIssued = issue('433123', ask(volunteerMemberId));
+  return {
+    // Pending: another active member of each county (issuing it may find no hours there: 409, still past the access checks).
+    certificateRequest: { home: String(ask(activeIn('/433123/', volunteerMemberId))), away: String(ask(activeIn('/430524/', awayServed))) },
+    certificate: { home: String(homeIssued.certificateId), away: String(awayIssued.certificateId) },
+    certificateNumber: { home: homeIssued.number, away: awayIssued.number },
   };
 }
 

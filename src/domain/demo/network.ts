@@ -1,3 +1,5 @@
+import type { CheckpointKeys } from '../../lib/checkpoint-key.ts';
+import { seedRecords } from './records.ts';
 import type { Db } from '../../db/client.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { seedHours } from './hours.ts';
@@ -22,7 +24,7 @@ import { seedDemo } from './seed.ts';
  * A second process waits for the lock (not 5 s: the seed takes longer), then
  * finds the markers and does nothing.
  */
-export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = Date.now()): Promise<string[]> {
+export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = Date.now(), checkpointKeys?: CheckpointKeys): Promise<string[]> {
   const sqlite = db.$client;
   const ran: string[] = [];
   const busyTimeout = sqlite.pragma('busy_timeout', { simple: true });
@@ -37,6 +39,7 @@ export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = 
     if (seedPeople(db, keys, nowMs)) ran.push('members, elders and teams');
     if (seedHours(db, keys, nowMs)) ran.push('service standard and hours');
     if (await seedRedemption(db, keys, nowMs)) ran.push('partner sites and redemptions');
+    if (seedRecords(db, keys, checkpointKeys, nowMs)) ran.push('a volunteer service certificate');
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');

@@ -43,7 +43,7 @@ const passbookRoutes: RoutePlugin = async (app) => {
     const today = shanghaiDateOf(app.clock());
     return reply.page(
       'pages/hours/passbook',
-      { page, paged: beforeSeq !== undefined, f: formatters(request), defaults: { from: monthBounds(shanghaiMonthOf(app.clock())).first, to: today } },
+      { page, paged: beforeSeq !== undefined, holder: statementHolder(context, memberId), f: formatters(request), defaults: { from: monthBounds(shanghaiMonthOf(app.clock())).first, to: today } },
       // The first page of her own passbook may be kept on the phone for offline use (docs/OFFLINE.md).
       { titleKey: 'hours.passbook.title', offline: beforeSeq === undefined },
     );

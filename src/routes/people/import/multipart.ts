@@ -17,7 +17,7 @@ export const maximumUploadBytes = 10 * 1024 * 1024;
  * @fastify/multipart's attachFieldsToBody runs in preValidation too, but in
  * this child scope its hook would run after the app-level CSRF hook.
  */
-export function acceptMultipart(app: FastifyInstance): void {
+export function acceptMultipart(app: FastifyInstance, fileSizeLimitBytes = maximumUploadBytes): void {
   app.addContentTypeParser('multipart/form-data', (request, payload, done) => {
     const fields: Record<string, unknown> = {};
     let finished = false;
@@ -28,7 +28,7 @@ export function acceptMultipart(app: FastifyInstance): void {
     };
     let parser: BusboyInstance;
     try {
-      parser = new Busboy({ headers: request.headers as never, limits: { fileSize: maximumUploadBytes, files: 1, fields: 20, fieldSize: 2000 } });
+      parser = new Busboy({ headers: request.headers as never, limits: { fileSize: fileSizeLimitBytes, files: 1, fields: 20, fieldSize: 2000 } });
     } catch (error) {
       finish(error as Error);
       return;
