@@ -19,6 +19,7 @@ import requestsRoutes from './redemption/requests/routes.ts';
 import sitesRoutes from './redemption/sites/routes.ts';
 import vouchersRoutes from './redemption/vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
+import liabilityRoutes from './reports/liability.ts';
 
 /**
  * Every route plugin of the application, registered in this order by
@@ -44,5 +45,6 @@ export const routePlugins: RoutePlugin[] = [
   vouchersRoutes,
   requestsRoutes,
   clearingRoutes,
+  liabilityRoutes,
   reportsRoutes,
 ];

@@ -8,7 +8,7 @@ import { failure, success, type Outcome } from '../kernel/outcome.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 import { regionTree } from '../reports/regions-cache.ts';
 import { fundAccountIds, fundAccountInputs, fundSources, type FundScope, type FundSource } from './accounts.ts';
-import { fenOfYuan } from './amounts.ts';
+import { fenOfYuan, yuanText } from './amounts.ts';
 
 /**
  * Contributions to and payouts from the guarantee fund (issue 20). The top
@@ -114,7 +114,7 @@ export function bookFundEntry(context: KeylessContext, userId: number, scope: Fu
         id: transferId, debitAccountId: kind === 'contribution' ? source : fund, creditAccountId: kind === 'contribution' ? fund : source,
         amount: values.amountFen, code: kind === 'contribution' ? 'fund_contribution' : 'fund_payout', ledger: LedgerCodes.fen, refType: 'fund_entry', refId: String(id),
       }]);
-      if (result === 'exceeds_credits') throw new Refused(failure(409, { code: 'liability.error.exceeds_balance', field: 'amount', params: { balance: fundBalanceFen(sqlite, scope) } }));
+      if (result === 'exceeds_credits') throw new Refused(failure(409, { code: 'liability.error.exceeds_balance', field: 'amount', params: { balance: yuanText(fundBalanceFen(sqlite, scope)) } }));
       if (result !== 'ok') throw new Error(`fund transfer ${transferId}: ${result}`);
       recordAudit(sqlite, { action: `fund.${kind}`, actorUserId: userId, objectType: 'fund_entry', objectId: id, regionCode: scope === 'network' ? null : scope, ipAddress,
         detail: { scope, amountFen: values.amountFen, source: values.source } }, at);
