@@ -1,5 +1,4 @@
 import type { Translate } from '../../i18n/index.ts';
-import { yuanText } from '../fund/amounts.ts';
 import { percent, timeCell, type Cell, type Section } from './exports.ts';
 import type { LiabilityReport } from './liability.ts';
 import { regionDisplayName } from './regions-cache.ts';
@@ -11,6 +10,8 @@ import { regionDisplayName } from './regions-cache.ts';
  */
 
 const ageText = (tenths: number | null) => (tenths === null ? null : tenths / 10);
+/** Yuan as a number with its fen (spreadsheets add the column up). */
+const yuan = (fen: number | null) => (fen === null ? null : fen / 100);
 
 /** When a band's holders reach the redemption age: "已达到", one month, or a span. */
 export function reachText(t: Translate, band: { minutes: number; eligibleMinutes: number; reachFrom: string | null; reachTo: string | null }): string {
@@ -29,9 +30,9 @@ export function liabilitySummarySection(report: LiabilityReport, t: Translate): 
     [t('liability.figure.target'), percent(report.targetPermille)],
     [t('liability.figure.averageAge'), ageText(report.averageAgeTenths)],
     [t('liability.figure.careAge'), report.careAgeYears],
-    [t('liability.figure.rate'), report.fenPerHour === null ? null : yuanText(report.fenPerHour)],
-    [t('liability.figure.fund'), yuanText(report.fundFen)],
-    [t('liability.figure.value'), report.fenPerHour === null ? null : yuanText(Math.round((report.outstandingMinutes * report.fenPerHour) / 60))],
+    [t('liability.figure.rate'), yuan(report.fenPerHour)],
+    [t('liability.figure.fund'), yuan(report.fundFen)],
+    [t('liability.figure.value'), report.fenPerHour === null ? null : yuan(Math.round((report.outstandingMinutes * report.fenPerHour) / 60))],
     [t('liability.figure.coverage'), percent(report.coveragePermille)],
   ];
   return { key: 'liability', title: t('liability.section.summary'), header: [t('reports.column.figure'), t('liability.column.value')], rows };
@@ -52,7 +53,7 @@ export function liabilityCountiesSection(report: LiabilityReport, t: Translate, 
     header: [t('reports.column.county'), t('liability.column.outstandingHours'), t('liability.column.issuedHours'), t('liability.column.redeemedHours'),
       t('liability.column.redemptionRate'), t('liability.column.averageAge'), t('liability.column.flag'), t('liability.column.fund'), t('liability.column.coverage')],
     rows: report.counties.map((row) => [regionDisplayName(row.county, locale), timeCell(row.outstandingMinutes), timeCell(row.issuedMinutes12), timeCell(row.redeemedMinutes12),
-      percent(row.redemptionRatePermille), ageText(row.averageAgeTenths), row.belowTarget ? t('liability.flag.below') : '', yuanText(row.fundFen), percent(row.coveragePermille)]),
+      percent(row.redemptionRatePermille), ageText(row.averageAgeTenths), row.belowTarget ? t('liability.flag.below') : '', yuan(row.fundFen), percent(row.coveragePermille)]),
   };
 }
 
@@ -61,7 +62,7 @@ export function liabilityProjectionSection(report: LiabilityReport, t: Translate
     key: 'liability-projection', title: t('liability.section.projection'),
     header: [t('liability.column.yearEnd'), t('liability.column.eligibleShare'), t('liability.column.redeemedHours'), t('liability.column.outstandingHours'), t('liability.column.rate'), t('liability.column.coverage')],
     rows: report.projection.map((year) => [year.month, year.eligibleSharePermille / 10, timeCell(year.redeemedMinutes), timeCell(year.outstandingMinutes),
-      year.fenPerHour === null ? null : yuanText(year.fenPerHour), percent(year.coveragePermille)]),
+      yuan(year.fenPerHour), percent(year.coveragePermille)]),
   };
 }
 
