@@ -126,23 +126,24 @@ export function bookFundEntry(context: KeylessContext, userId: number, scope: Fu
   }
 }
 
-/** A fund's balance in fen, now or (with `beforeMs`) from its transfers before that instant. */
+/** A fund's balance in fen, now or (with `beforeMs`) from its posted transfers before that instant (the account indexes: no scan). */
 export function fundBalanceFen(sqlite: Sqlite, scope: FundScope, beforeMs?: number): number {
   const id = fundAccountIds.fund(scope);
   if (beforeMs === undefined) {
     return (sqlite.prepare('SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?').pluck().get(id) as number | undefined) ?? 0;
   }
-  return sqlite.prepare(`SELECT coalesce(sum(CASE WHEN credit_account_id = @id THEN amount ELSE -amount END), 0) FROM ledger_transfers
-      WHERE ledger = 2 AND (credit_account_id = @id OR debit_account_id = @id) AND timestamp_ms < @before AND (flags & 10) = 0`).pluck().get({ id, before: beforeMs }) as number;
+  const side = (column: 'credit_account_id' | 'debit_account_id') => sqlite.prepare(`SELECT coalesce(sum(amount), 0) FROM ledger_transfers
+      WHERE ${column} = ? AND ledger = 2 AND timestamp_ms < ? AND (flags & 10) = 0`).pluck().get(id, beforeMs) as number;
+  return side('credit_account_id') - side('debit_account_id');
 }
 
 /** Every fund's balance before an instant: 'network' and each county that has a fund. */
 export function fundBalancesBefore(sqlite: Sqlite, beforeMs: number): Map<FundScope, number> {
-  const rows = sqlite.prepare(`SELECT account, sum(amount) AS fen FROM (
-        SELECT credit_account_id AS account, amount FROM ledger_transfers WHERE ledger = 2 AND credit_account_id LIKE 'fund:%' AND timestamp_ms < @before AND (flags & 10) = 0
-        UNION ALL SELECT debit_account_id, -amount FROM ledger_transfers WHERE ledger = 2 AND debit_account_id LIKE 'fund:%' AND timestamp_ms < @before AND (flags & 10) = 0)
-      GROUP BY account`).all({ before: beforeMs }) as { account: string; fen: number }[];
-  return new Map(rows.map((row) => [row.account.slice('fund:'.length), row.fen]));
+  const ids = sqlite.prepare("SELECT id FROM ledger_accounts WHERE kind = 'fund'").pluck().all() as string[];
+  return new Map(ids.map((id) => {
+    const scope = id.slice('fund:'.length);
+    return [scope, fundBalanceFen(sqlite, scope, beforeMs)];
+  }));
 }
 
 /** The latest entries of the funds named, newest first. */

@@ -148,20 +148,29 @@ export function projection(input: ProjectionInput): ProjectionYear[] {
   return years;
 }
 
-/** The figures of one region the liability view reads (report_figures, liability cursor). */
-export function regionFigures(sqlite: Sqlite, regionCode: string, month: string) {
+/** The totals of one region the liability view reads (report_figures, liability cursor): no per-cohort rows. */
+export function regionTotals(sqlite: Sqlite, regionCode: string, month: string) {
   const sum = sqlite.prepare('SELECT coalesce(sum(value), 0) FROM report_figures WHERE region_code = ? AND metric = ? AND month > ? AND month <= ?').pluck();
-  const cohorts = (sqlite.prepare(`SELECT dimension AS birthMonth, sum(value) AS minutes FROM report_figures
-      WHERE region_code = ? AND metric = ? AND month <= ? GROUP BY dimension HAVING sum(value) <> 0 ORDER BY dimension`)
-    .all(regionCode, liabilityMetric.balance, month) as Cohort[]);
   const inflows = sqlite.prepare(`SELECT month, value AS minutes FROM report_figures WHERE region_code = ? AND metric = ? AND dimension = '' AND month <= ? ORDER BY month DESC`)
     .all(regionCode, liabilityMetric.inflow, month) as { month: string; minutes: number }[];
   const yearAgo = addMonths(month, -12);
   return {
-    cohorts,
     inflows,
-    outstandingMinutes: cohorts.reduce((total, cohort) => total + cohort.minutes, 0),
+    outstandingMinutes: sum.get(regionCode, liabilityMetric.balance, '', month) as number,
     issuedMinutes12: sum.get(regionCode, liabilityMetric.issued, yearAgo, month) as number,
     redeemedMinutes12: sum.get(regionCode, liabilityMetric.redeemed, yearAgo, month) as number,
   };
+}
+
+/** What a region owes at the end of `month`, by the holders' birth month (for the age bands and the projection). */
+export function cohortsOf(sqlite: Sqlite, regionCode: string, month: string): Cohort[] {
+  return sqlite.prepare(`SELECT dimension AS birthMonth, sum(value) AS minutes FROM report_figures
+      WHERE region_code = ? AND metric = ? AND month <= ? GROUP BY dimension HAVING sum(value) <> 0 ORDER BY dimension`)
+    .all(regionCode, liabilityMetric.balance, month) as Cohort[];
+}
+
+/** Outstanding minutes of a region at the end of `month`. */
+export function outstandingOf(sqlite: Sqlite, regionCode: string, month: string): number {
+  return sqlite.prepare('SELECT coalesce(sum(value), 0) FROM report_figures WHERE region_code = ? AND metric = ? AND month <= ?').pluck()
+    .get(regionCode, liabilityMetric.balance, month) as number;
 }

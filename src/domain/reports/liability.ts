@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.ts';
 import { fundBalancesBefore } from '../fund/fund.ts';
 import { rateOn } from '../fund/rates.ts';
 import { getPolicy } from '../redemption/policy.ts';
-import { bandsOf, coveragePermille, fifoAgeTenths, projection, regionFigures, type BandRow, type ProjectionYear } from './liability-figures.ts';
+import { bandsOf, cohortsOf, coveragePermille, fifoAgeTenths, outstandingOf, projection, regionTotals, type BandRow, type ProjectionYear } from './liability-figures.ts';
 import { lastDayOf, monthBoundsMs } from './months.ts';
 import { regionTree, type RegionNode } from './regions-cache.ts';
 import { ratePermilleOf, readTargets } from './targets.ts';
@@ -103,9 +103,10 @@ export function liabilityReport(sqlite: Sqlite, region: RegionNode, month: strin
   const fenPerHour = rateOn(sqlite, lastDayOf(month));
   const funds = fundBalancesBefore(sqlite, endMs);
   const roots = [...tree.values()].filter((node) => node.parentCode === null);
-  const minutesOf = (code: string) => regionFigures(sqlite, code, month).outstandingMinutes;
+  const minutesOf = (code: string) => outstandingOf(sqlite, code, month);
   const share: FundShare = { networkFen: funds.get('network') ?? 0, networkMinutes: roots.reduce((sum, root) => sum + minutesOf(root.code), 0), funds, minutesOf };
-  const figures = regionFigures(sqlite, region.code, month);
+  const figures = regionTotals(sqlite, region.code, month);
+  const cohorts = cohortsOf(sqlite, region.code, month);
   const behind = fundBehind(tree, region, figures.outstandingMinutes, share);
   const fundFen = behind.networkFen + behind.countyFen;
   const counties = countiesOf(tree, region).map((county) => countyRow(sqlite, tree, county, month, targetPermille, fenPerHour, share));
@@ -115,16 +116,16 @@ export function liabilityReport(sqlite: Sqlite, region: RegionNode, month: strin
     outstandingMinutes: figures.outstandingMinutes, issuedMinutes12: figures.issuedMinutes12, redeemedMinutes12: figures.redeemedMinutes12,
     redemptionRatePermille: ratePermilleOf(figures.redeemedMinutes12, figures.issuedMinutes12),
     averageAgeTenths: fifoAgeTenths(figures.outstandingMinutes, figures.inflows, month),
-    bands: bandsOf(figures.cohorts, month, options.careAgeYears),
+    bands: bandsOf(cohorts, month, options.careAgeYears),
     fundFen, networkFundFen: behind.networkFen, countyFundFen: behind.countyFen,
     coveragePermille: coveragePermille(fundFen, figures.outstandingMinutes, fenPerHour),
     counties,
-    projection: projection({ ...figures, month, careAgeYears: options.careAgeYears, fundFen, rateOn: rateAt, lastDayOf }),
+    projection: projection({ ...figures, cohorts, month, careAgeYears: options.careAgeYears, fundFen, rateOn: rateAt, lastDayOf }),
   };
 }
 
 function countyRow(sqlite: Sqlite, tree: Map<string, RegionNode>, county: RegionNode, month: string, targetPermille: number, fenPerHour: number | null, share: FundShare): CountyLiability {
-  const figures = regionFigures(sqlite, county.code, month);
+  const figures = regionTotals(sqlite, county.code, month);
   const rate = ratePermilleOf(figures.redeemedMinutes12, figures.issuedMinutes12);
   const behind = fundBehind(tree, county, figures.outstandingMinutes, share);
   const fundFen = behind.networkFen + behind.countyFen;

@@ -1,0 +1,1 @@
+CREATE INDEX `report_figures_region_metric_month` ON `report_figures` (`region_code`,`metric`,`month`);
