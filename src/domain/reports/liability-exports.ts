@@ -41,28 +41,37 @@ export function liabilitySummarySection(report: LiabilityReport, t: Translate): 
 export function liabilityBandsSection(report: LiabilityReport, t: Translate): Section {
   return {
     key: 'liability-bands', title: t('liability.section.bands', { age: report.careAgeYears }),
-    header: [t('liability.column.band'), t('liability.column.outstandingHours'), t('liability.column.share'), t('liability.column.reach', { age: report.careAgeYears })],
-    rows: report.bands.map((band) => [t(`liability.band.${band.key}`), timeCell(band.minutes),
-      report.outstandingMinutes > 0 ? Math.round((band.minutes * 1000) / report.outstandingMinutes) / 10 : null, reachText(t, band)]),
+    header: [t('liability.column.band'), t('liability.column.share'), t('liability.column.outstandingHours'), t('liability.column.reach', { age: report.careAgeYears })],
+    rows: report.bands.map((band) => [t(`liability.band.${band.key}`),
+      report.outstandingMinutes > 0 ? Math.round((band.minutes * 1000) / report.outstandingMinutes) / 10 : null, timeCell(band.minutes), reachText(t, band)]),
   };
 }
+
+/**
+ * Columns are ordered so that no plain number follows an amount of time (a page
+ * shows "3 小时 12.5" ambiguously otherwise): rates, ages and yuan first, hours last.
+ * The 易存难兑 flag is the fourth column (`liabilityFlagColumn`).
+ */
+export const liabilityFlagColumn = 3;
 
 export function liabilityCountiesSection(report: LiabilityReport, t: Translate, locale: string): Section {
   return {
     key: 'liability-counties', title: t('liability.section.counties', { target: percent(report.targetPermille) ?? 0 }),
-    header: [t('reports.column.county'), t('liability.column.outstandingHours'), t('liability.column.issuedHours'), t('liability.column.redeemedHours'),
-      t('liability.column.redemptionRate'), t('liability.column.averageAge'), t('liability.column.flag'), t('liability.column.fund'), t('liability.column.coverage')],
-    rows: report.counties.map((row) => [regionDisplayName(row.county, locale), timeCell(row.outstandingMinutes), timeCell(row.issuedMinutes12), timeCell(row.redeemedMinutes12),
-      percent(row.redemptionRatePermille), ageText(row.averageAgeTenths), row.belowTarget ? t('liability.flag.below') : '', yuan(row.fundFen), percent(row.coveragePermille)]),
+    header: [t('reports.column.county'), t('liability.column.redemptionRate'), t('liability.column.averageAge'), t('liability.column.flag'),
+      t('liability.column.coverage'), t('liability.column.fund'), t('liability.column.outstandingHours'), t('liability.column.issuedHours'), t('liability.column.redeemedHours')],
+    rows: report.counties.map((row) => [regionDisplayName(row.county, locale), percent(row.redemptionRatePermille), ageText(row.averageAgeTenths),
+      row.belowTarget ? t('liability.flag.below') : '', percent(row.coveragePermille), yuan(row.fundFen),
+      timeCell(row.outstandingMinutes), timeCell(row.issuedMinutes12), timeCell(row.redeemedMinutes12)]),
   };
 }
 
 export function liabilityProjectionSection(report: LiabilityReport, t: Translate): Section {
   return {
     key: 'liability-projection', title: t('liability.section.projection'),
-    header: [t('liability.column.yearEnd'), t('liability.column.eligibleShare'), t('liability.column.redeemedHours'), t('liability.column.outstandingHours'), t('liability.column.rate'), t('liability.column.coverage')],
-    rows: report.projection.map((year) => [year.month, year.eligibleSharePermille / 10, timeCell(year.redeemedMinutes), timeCell(year.outstandingMinutes),
-      yuan(year.fenPerHour), percent(year.coveragePermille)]),
+    header: [t('liability.column.yearEnd'), t('liability.column.eligibleShare'), t('liability.column.rate'), t('liability.column.coverage'),
+      t('liability.column.redeemedHours'), t('liability.column.outstandingHours')],
+    rows: report.projection.map((year) => [year.month, year.eligibleSharePermille / 10, yuan(year.fenPerHour), percent(year.coveragePermille),
+      timeCell(year.redeemedMinutes), timeCell(year.outstandingMinutes)]),
   };
 }
 

@@ -6,7 +6,7 @@ import { recordFundEntry } from '../../domain/fund/fund.ts';
 import { publishValuationRate } from '../../domain/fund/rates.ts';
 import { cellText, isTimeCell, type Cell } from '../../domain/reports/exports.ts';
 import { fundPageFor, liabilityFor } from '../../domain/reports/liability-access.ts';
-import { liabilitySections, reachText } from '../../domain/reports/liability-exports.ts';
+import { liabilityFlagColumn, liabilitySections, reachText } from '../../domain/reports/liability-exports.ts';
 import { isMonth, monthOfMs } from '../../domain/reports/months.ts';
 import { canViewReports } from '../../domain/reports/permissions.ts';
 import { refreshReports } from '../../domain/reports/refresh.ts';
@@ -76,7 +76,7 @@ const liabilityRoutes: RoutePlugin = async (app) => {
     const regionName = regionDisplayName(report.value.region, request.locale);
     return reply.page('pages/reports/liability', {
       report: report.value, regionName, sections: liabilitySections(report.value, t, request.locale), cell: (value: Cell) => cellText(t, value), isTimeCell,
-      reach: (band: Parameters<typeof reachText>[1]) => reachText(t, band), yuanText,
+      reach: (band: Parameters<typeof reachText>[1]) => reachText(t, band), yuanText, flagColumn: liabilityFlagColumn,
     }, { titleKey: 'liability.title', titleVariables: { region: regionName } });
   });
 
