@@ -6,6 +6,7 @@ import { ensureAccounts, ledgerFor } from '../bookkeeping/accounts.ts';
 import { nowOf, type KeylessContext } from '../kernel/context.ts';
 import { failure, success, type Outcome } from '../kernel/outcome.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { contentHash, idempotencyConflictKey, writeOnceValue } from '../kernel/idempotency.ts';
 import { regionTree } from '../reports/regions-cache.ts';
 import { fundAccountIds, fundAccountInputs, fundSources, type FundScope, type FundSource } from './accounts.ts';
 import { fenOfYuan, yuanText } from './amounts.ts';
@@ -80,14 +81,22 @@ function entryValues(input: FundEntryInput): Outcome<{ amountFen: number; source
   return success({ amountFen: amount.value, source: input.source as FundSource, note });
 }
 
-/** Records one contribution or payout: the entry, its ledger transfer and the audit record, or nothing. */
-export function recordFundEntry(context: KeylessContext, actor: Actor, input: FundEntryInput): Outcome<FundEntry> {
+/**
+ * Records one contribution or payout: the entry, its ledger transfer and the
+ * audit record, or nothing. Under the form's idempotency key (the kernel's one
+ * mechanism) a double click or a reload records it once and answers the first
+ * entry again (`replayed`); the key with other content is refused (409).
+ */
+export function recordFundEntry(context: KeylessContext, actor: Actor, input: FundEntryInput, idempotencyKey: string | null = null): Outcome<FundEntry & { replayed?: boolean }> {
   const sqlite = context.db.$client;
   const denied = scopeRefusal(sqlite, actor, input.scope);
   if (denied) return denied;
   const values = entryValues(input);
   if (!values.ok) return values;
-  return bookFundEntry(context, actor.userId, input.scope, input.kind, values.value, actor.ipAddress ?? null);
+  const request = idempotencyKey === null ? null
+    : { key: idempotencyKey, scope: 'fund.entry', contentHash: contentHash({ scope: input.scope, kind: input.kind, ...values.value }) };
+  return writeOnceValue(context.db, request, actor.userId, nowOf(context), { conflict: () => failure(409, { code: idempotencyConflictKey }) },
+    () => bookFundEntry(context, actor.userId, input.scope, input.kind, values.value, actor.ipAddress ?? null));
 }
 
 class Refused extends Error {

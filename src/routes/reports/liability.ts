@@ -13,6 +13,7 @@ import { refreshReports } from '../../domain/reports/refresh.ts';
 import { regionDisplayName, regionTree } from '../../domain/reports/regions-cache.ts';
 import type { Problem } from '../../domain/kernel/outcome.ts';
 import { Form } from '../../lib/form-schema.ts';
+import { readIdempotencyKey } from '../../lib/forms.ts';
 import { formatDateTime } from '../../lib/time.ts';
 import { problemsToForm, noErrors, shapeProblems, typedValues } from '../../plugins/forms.ts';
 import { HttpProblem, refusalPage } from '../../plugins/http-errors.ts';
@@ -28,7 +29,7 @@ import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 const LiabilityParams = Form.object({ code: Form.text(12, { pattern: '^\\d{6}(\\d{3}){0,2}$' }) });
 const MonthQuery = Form.object({ month: Form.optional(Form.text(20)) });
 const EntryForm = Form.object({
-  scope: Form.text(20, { messageKey: 'liability.error.fund_not_found' }), kind: Form.optional(Form.text(20)), amount: Form.optional(Form.text(40)),
+  idempotency_key: Form.idempotencyKey(), scope: Form.text(20, { messageKey: 'liability.error.fund_not_found' }), kind: Form.optional(Form.text(20)), amount: Form.optional(Form.text(40)),
   source: Form.optional(Form.text(20)), note: Form.optional(Form.text(400)),
 });
 const RateForm = Form.object({ effective_from: Form.optional(Form.text(20)), yuan_per_hour: Form.optional(Form.text(40)) });
@@ -90,7 +91,7 @@ const liabilityRoutes: RoutePlugin = async (app) => {
     const outcome = recordFundEntry({ db: app.db, now: app.clock }, actor, {
       scope: values.scope ?? '', kind: values.kind === 'payout' ? 'payout' : values.kind === 'contribution' ? 'contribution' : (values.kind ?? '') as 'contribution',
       amount: values.amount ?? '', source: values.source, note: values.note,
-    });
+    }, readIdempotencyKey(request.body));
     if (!outcome.ok) {
       if (outcome.status === 403 || outcome.status === 404) refusalPage(outcome);
       return fundPage(app, request, reply, { which: 'entry', problems: outcome.problems, values }, outcome.status);

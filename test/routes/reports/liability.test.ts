@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { translator } from '../../../src/i18n/index.ts';
@@ -102,6 +103,22 @@ t.test('parallel payouts through a real server never take the fund below zero', 
   t.equal(fundState(test).network, 4_880_000);
   t.equal(test.db.$client.prepare("SELECT count(*) FROM fund_entries WHERE kind = 'payout'").pluck().get(), 1 + 4, 'the demo payout and four more; refused ones left no row');
   t.ok(verifyLedger(test.db.$client).ok, 'the ledger verifies on both commodities');
+});
+
+t.test('a contribution sent six times at once under one form key is recorded once; the key with another amount is refused', async (t) => {
+  const test = await listeningAs('admin', () => createNetworkApp());
+  t.teardown(() => test.app.close());
+  await test.client.get('/reports/fund');
+  const before = fundState(test);
+  const form = { scope: 'network', kind: 'contribution', amount: '1000', source: 'charity', note: '重复提交', idempotency_key: randomUUID() };
+  const answers = await Promise.all(Array.from({ length: 6 }, () => test.client.post('/reports/fund/entries', form)));
+  t.same(answers.map((answer) => answer.status), [303, 303, 303, 303, 303, 303], 'every tap answers as the first did');
+  t.equal(fundState(test).entries, (before.entries as number) + 1, 'one entry');
+  t.equal(fundState(test).network, (before.network as number) + 100_000, 'booked once');
+  const reused = await test.client.post('/reports/fund/entries', { ...form, amount: '2000' });
+  t.equal(reused.status, 409);
+  t.match(visibleText(reused.body), zh('common.error.idempotency_conflict'));
+  t.equal(fundState(test).entries, (before.entries as number) + 1, 'nothing more written');
 });
 
 t.test('the dashboard, the monthly report (print, xlsx, CSV) and /transparency carry the figures', async (t) => {
