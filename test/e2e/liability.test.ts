@@ -8,6 +8,7 @@ import { regionTree } from '../../src/domain/reports/regions-cache.ts';
 import { monthOfMs } from '../../src/domain/reports/months.ts';
 import { browserSuite, listenLocally, phonePage, axeViolations, signInThroughForm, watchForErrors, navigationLink, newPhoneContext, type LiveServer } from '../helpers/browser.ts';
 import { createNetworkApp } from '../helpers/web.ts';
+import { sidewaysScroll } from '../helpers/readable.ts';
 
 /**
  * Issue 20 in the browser: the office of 邵阳市 reads what the network owes,
@@ -85,6 +86,9 @@ if (suite) {
         await page.goto(`${suite.server.baseUrl}${path}`);
         t.equal(await page.locator('html').getAttribute('lang'), locale, `${path}: language`);
         t.same(await axeViolations(page), [], `${path}: axe`);
+        await page.setViewportSize({ width: 320, height: 700 });
+        t.equal(await sidewaysScroll(page), 0, `${path}: no sideways scroll at 320px`);
+        await page.setViewportSize({ width: 390, height: 800 });
       }
       await context.close();
       const { context: adminContext, page: adminPage } = await phonePage(suite as never, 'admin', { elder });
