@@ -7,13 +7,18 @@ import type { Transfer } from './types.ts';
  * The canonical form is a JSON array in a fixed field order: unambiguous
  * whatever characters the ids and references hold.
  */
-export function transferHash(transfer: Omit<Transfer, 'hash'>): string {
+export function transferHash(transfer: Omit<Transfer, 'hash' | 'ledger'> & { ledger?: number }): string {
   return hash('sha256', canonicalTransfer(transfer), 'hex');
 }
 
-/** The exact text the hash covers (also written into the hledger export's `transfer` tag). */
-export function canonicalTransfer(transfer: Omit<Transfer, 'hash'>): string {
-  return JSON.stringify([
+/**
+ * The exact text the hash covers (also written into the hledger export's `transfer` tag).
+ * The ledger (commodity) code is appended only when it is not 1 (minutes): every
+ * transfer written before commodities existed keeps its hash, and a transfer in
+ * another commodity still has its commodity covered.
+ */
+export function canonicalTransfer(transfer: Omit<Transfer, 'hash' | 'ledger'> & { ledger?: number }): string {
+  const fields: unknown[] = [
     transfer.seq,
     transfer.id,
     transfer.debitAccountId,
@@ -27,5 +32,7 @@ export function canonicalTransfer(transfer: Omit<Transfer, 'hash'>): string {
     transfer.refId,
     transfer.timestampMs,
     transfer.previousHash,
-  ]);
+  ];
+  if (transfer.ledger !== undefined && transfer.ledger !== 1) fields.push(transfer.ledger);
+  return JSON.stringify(fields);
 }

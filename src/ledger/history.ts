@@ -44,6 +44,6 @@ function stripAfter(row: TransferRow): Transfer {
   return {
     seq: row.seq, id: row.id, debitAccountId: row.debitAccountId, creditAccountId: row.creditAccountId,
     amount: row.amount, code: row.code, flags: row.flags, pendingId: row.pendingId, timeoutSeconds: row.timeoutSeconds,
-    refType: row.refType, refId: row.refId, timestampMs: row.timestampMs, previousHash: row.previousHash, hash: row.hash,
+    refType: row.refType, refId: row.refId, timestampMs: row.timestampMs, ledger: row.ledger, previousHash: row.previousHash, hash: row.hash,
   };
 }

@@ -8,7 +8,9 @@ import { TransferFlags, type Transfer } from './types.ts';
  * Writes the ledger as an hledger journal, in sequence order, so an
  * independent tool can check our arithmetic.
  *
- * Amounts are integer minutes in the commodity MIN. Each ledger account X
+ * Amounts are integers in the commodity of the transfer's ledger: MIN
+ * (ledger 1, minutes of standard time) or FEN (ledger 2, the guarantee
+ * fund's yuan in fen); hledger never adds one to the other. Each ledger account X
  * becomes two hledger accounts, `X:posted` and `X:pending`; a debit is a
  * positive posting. A pending transfer moves the amount between the two
  * `:pending` accounts; a post reverses the hold and moves the posted amount
@@ -34,22 +36,25 @@ export async function exportHledger(sqlite: Database.Database, out: Writable): P
     buffer = '';
     if (!out.write(chunk)) await once(out, 'drain');
   };
+  let unit = 'MIN';
   const posting = (account: string, amount: number): string => {
     const next = (running.get(account) ?? 0) + amount;
     running.set(account, next);
-    return `    ${account}  ${amount} MIN = ${next} MIN\n`;
+    return `    ${account}  ${amount} ${unit} = ${next} ${unit}\n`;
   };
 
   buffer += '; Silver Hours ledger export. Commodity MIN = one minute of standard service time.\n';
-  buffer += 'commodity 1000. MIN\n\n';
+  buffer += '; Commodity FEN = one fen (0.01 yuan) of the guarantee fund.\n';
+  buffer += 'commodity 1000. MIN\ncommodity 1000. FEN\n\n';
   // Read one snapshot; the rows are streamed to keep memory flat.
   const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id, timestamp_ms,
-      timeout_seconds, ref_type, ref_id, previous_hash, hash
-    FROM ledger_transfers ORDER BY seq`).raw().iterate() as IterableIterator<[number, string, string, string, number, string, number, string | null, number, number, string | null, string | null, string, string]>;
-  for (const [seq, id, debit, credit, amount, code, flags, pendingId, timestampMs, timeoutSeconds, refType, refId, previousHash, hash] of rows) {
+      timeout_seconds, ref_type, ref_id, previous_hash, hash, ledger
+    FROM ledger_transfers ORDER BY seq`).raw().iterate() as IterableIterator<[number, string, string, string, number, string, number, string | null, number, number, string | null, string | null, string, string, number]>;
+  for (const [seq, id, debit, credit, amount, code, flags, pendingId, timestampMs, timeoutSeconds, refType, refId, previousHash, hash, ledger] of rows) {
     count += 1;
+    unit = commodityOf(ledger);
     const date = shanghaiDate(timestampMs);
-    const hashed = canonicalTransfer({ seq, id, debitAccountId: debit, creditAccountId: credit, amount, code: code as Transfer['code'], flags, pendingId, timeoutSeconds, refType, refId, timestampMs, previousHash });
+    const hashed = canonicalTransfer({ seq, id, debitAccountId: debit, creditAccountId: credit, amount, code: code as Transfer['code'], flags, pendingId, timeoutSeconds, refType, refId, timestampMs, ledger, previousHash });
     buffer += `${date} (${seq}) ${code} ${id}\n    ; seq:${seq}, hash:${hash}, transfer:${Buffer.from(hashed, 'utf8').toString('base64url')}\n`;
     if (flags & TransferFlags.pending) {
       pendingAmounts.set(id, amount);
@@ -67,6 +72,13 @@ export async function exportHledger(sqlite: Database.Database, out: Writable): P
   }
   await flush();
   return { transfers: count };
+}
+
+/** The hledger commodity of a ledger code. */
+function commodityOf(ledger: number): string {
+  if (ledger === 1) return 'MIN';
+  if (ledger === 2) return 'FEN';
+  return `L${ledger}`;
 }
 
 const shanghaiFormat = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });

@@ -73,7 +73,7 @@ export class Ledger {
     const existing = this.statements.accountById.get(input.id) as Account | undefined;
     if (existing) return compareAccount(existing, input);
     if (this.statements.accountByOwner.get(input.kind, input.ownerRef)) return 'owner_already_has_account_of_kind';
-    this.statements.insertAccount.run(input.id, input.kind, input.ownerRef, (input.flags ?? 0) & ~AccountFlags.linked, timestampMs);
+    this.statements.insertAccount.run(input.id, input.kind, input.ownerRef, (input.flags ?? 0) & ~AccountFlags.linked, input.ledger ?? 1, timestampMs);
     return 'ok';
   }
 
@@ -166,6 +166,7 @@ export class Ledger {
       && input.code !== 'expiry') {
       return 'pending_transfer_expired';
     }
+    if (input.ledger !== undefined && input.ledger !== pending.ledger) return 'transfer_must_have_the_same_ledger_as_accounts';
     const amount = input.amount ?? pending.amount;
     if (flags & TransferFlags.postPending) {
       if (amount > pending.amount) return 'exceeds_pending_transfer_amount';
@@ -187,6 +188,10 @@ export class Ledger {
     if (!debit) return 'debit_account_not_found';
     const credit = this.cachedAccount(state, input.creditAccountId);
     if (!credit) return 'credit_account_not_found';
+    // One commodity per transfer (TigerBeetle's rule): minutes never turn into fen. Deterministic (an
+    // account's ledger never changes), so the id is not spent and nothing is written.
+    if (debit.ledger !== credit.ledger) return 'accounts_must_have_the_same_ledger';
+    if (input.ledger !== undefined && input.ledger !== debit.ledger) return 'transfer_must_have_the_same_ledger_as_accounts';
     if ((debit.flags & AccountFlags.debitsMustNotExceedCredits) !== 0
       && debit.debitsPending + debit.debitsPosted + amount > debit.creditsPosted) {
       // A hold whose time-out has passed holds nothing: it is voided now, as expirePending would, and the balance looked at again.
@@ -224,7 +229,7 @@ export class Ledger {
       seq, id: input.id, debitAccountId: debit.id, creditAccountId: credit.id, amount, code: input.code, flags,
       pendingId: pending?.id ?? null, timeoutSeconds: input.timeoutSeconds ?? 0,
       refType: input.refType ?? null, refId: input.refId ?? null, timestampMs: state.timestampMs,
-      previousHash: state.hash, hash: '',
+      ledger: debit.ledger, previousHash: state.hash, hash: '',
     };
     record.hash = transferHash(record);
     const s = this.statements;
@@ -233,7 +238,7 @@ export class Ledger {
       record.pendingId, record.timeoutSeconds, record.refType, record.refId, record.timestampMs,
       debit.debitsPending, debit.debitsPosted, debit.creditsPending, debit.creditsPosted,
       credit.debitsPending, credit.debitsPosted, credit.creditsPending, credit.creditsPosted,
-      record.previousHash, record.hash,
+      record.ledger, record.previousHash, record.hash,
     );
     if (flags & TransferFlags.pending) {
       s.insertPendingOpen.run(seq, record.timeoutSeconds > 0 ? record.timestampMs + record.timeoutSeconds * 1000 : null);

@@ -25,6 +25,11 @@ export const stateDependentFailures = new Set<string>([
 ]);
 const kindFlags = TransferFlags.pending | resolutionFlags;
 
+/** A ledger (commodity) code: a positive 32-bit integer, as in TigerBeetle. */
+export function isLedgerCode(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 0xffff_ffff;
+}
+
 /** An account input's own faults, or undefined. */
 export function validateAccount(input: AccountInput): CreateAccountResult | undefined {
   const flags = input.flags ?? 0;
@@ -32,13 +37,15 @@ export function validateAccount(input: AccountInput): CreateAccountResult | unde
   if (!Number.isInteger(flags) || flags < 0 || flags > 7) return 'flags_invalid';
   if ((flags & 6) === 6) return 'flags_are_mutually_exclusive';
   if (!knownKinds.has(input.kind)) return 'kind_invalid';
+  if (input.ledger !== undefined && !isLedgerCode(input.ledger)) return 'ledger_invalid';
   if (typeof input.ownerRef !== 'string' || input.ownerRef.length === 0) return 'owner_ref_must_not_be_empty';
   return undefined;
 }
 
 /** How an account input compares with the account of the same id. */
-export function compareAccount(existing: { kind: string; ownerRef: string; flags: number }, input: AccountInput): CreateAccountResult {
+export function compareAccount(existing: { kind: string; ownerRef: string; flags: number; ledger: number }, input: AccountInput): CreateAccountResult {
   if (existing.kind !== input.kind) return 'exists_with_different_kind';
+  if (existing.ledger !== (input.ledger ?? 1)) return 'exists_with_different_ledger';
   if (existing.ownerRef !== input.ownerRef) return 'exists_with_different_owner_ref';
   if ((existing.flags & ~AccountFlags.linked) !== ((input.flags ?? 0) & ~AccountFlags.linked)) return 'exists_with_different_flags';
   return 'exists';
@@ -54,6 +61,7 @@ export function validateTransfer(input: TransferInput): CreateTransferResult | u
     return 'flags_are_mutually_exclusive';
   }
   if (!knownCodes.has(input.code)) return 'code_invalid';
+  if (input.ledger !== undefined && !isLedgerCode(input.ledger)) return 'ledger_invalid';
   if ((input.refType !== undefined && !refPattern.test(input.refType))
     || (input.refId !== undefined && !refPattern.test(input.refId))) {
     return 'ref_invalid';
@@ -98,6 +106,7 @@ export function compareExisting(existing: Transfer, input: TransferInput, flags:
   if ((existing.pendingId ?? undefined) !== input.pendingId) return 'exists_with_different_pending_id';
   if (existing.timeoutSeconds !== (input.timeoutSeconds ?? 0)) return 'exists_with_different_timeout';
   if (existing.code !== input.code) return 'exists_with_different_code';
+  if (input.ledger !== undefined && existing.ledger !== input.ledger) return 'exists_with_different_ledger';
   if ((existing.refType ?? undefined) !== input.refType || (existing.refId ?? undefined) !== input.refId) {
     return 'exists_with_different_ref';
   }

@@ -5,12 +5,12 @@ import type { Transfer } from './types.ts';
 
 export const transferColumns = `seq, id, debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, amount, code, flags,
   pending_id AS pendingId, timeout_seconds AS timeoutSeconds, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs,
-  previous_hash AS previousHash, hash`;
+  ledger, previous_hash AS previousHash, hash`;
 const afterColumns = `debit_debits_pending_after AS debitDebitsPendingAfter, debit_debits_posted_after AS debitDebitsPostedAfter,
   debit_credits_pending_after AS debitCreditsPendingAfter, debit_credits_posted_after AS debitCreditsPostedAfter,
   credit_debits_pending_after AS creditDebitsPendingAfter, credit_debits_posted_after AS creditDebitsPostedAfter,
   credit_credits_pending_after AS creditCreditsPendingAfter, credit_credits_posted_after AS creditCreditsPostedAfter`;
-const accountColumns = `id, kind, owner_ref AS ownerRef, flags, debits_pending AS debitsPending, debits_posted AS debitsPosted,
+const accountColumns = `id, kind, owner_ref AS ownerRef, flags, ledger, debits_pending AS debitsPending, debits_posted AS debitsPosted,
   credits_pending AS creditsPending, credits_posted AS creditsPosted, timestamp_ms AS timestampMs`;
 
 /** A transfer row with both accounts' totals after it (the passbook columns). */
@@ -31,7 +31,7 @@ export function prepareStatements(sqlite: Database.Database) {
     accountById: sqlite.prepare(`SELECT ${accountColumns} FROM ledger_accounts WHERE id = ?`),
     accountByOwner: sqlite.prepare(`SELECT ${accountColumns} FROM ledger_accounts WHERE kind = ? AND owner_ref = ?`),
     insertAccount: sqlite.prepare(
-      'INSERT INTO ledger_accounts (id, kind, owner_ref, flags, timestamp_ms) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO ledger_accounts (id, kind, owner_ref, flags, ledger, timestamp_ms) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     updateTotals: sqlite.prepare(
       'UPDATE ledger_accounts SET debits_pending = ?, debits_posted = ?, credits_pending = ?, credits_posted = ? WHERE id = ?',
@@ -47,7 +47,7 @@ export function prepareStatements(sqlite: Database.Database) {
       pending_id, timeout_seconds, ref_type, ref_id, timestamp_ms,
       debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after, debit_credits_posted_after,
       credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after,
-      previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      ledger, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertPendingOpen: sqlite.prepare('INSERT INTO ledger_pending_open (seq, expires_at_ms) VALUES (?, ?)'),
     deletePendingOpen: sqlite.prepare('DELETE FROM ledger_pending_open WHERE seq = ?'),
     // The holds of one account whose time-out has passed but which no expiry has voided yet

@@ -1,8 +1,19 @@
 /**
  * Types of the double-entry ledger, after TigerBeetle's accounts and transfers.
- * Amounts are integer minutes of standard time. The ledger knows nothing of
+ * Amounts are integers in the unit of the account's ledger (its commodity,
+ * as TigerBeetle's `ledger` field): ledger 1 counts minutes of standard time,
+ * ledger 2 yuan in fen (the guarantee fund). A transfer moves one commodity
+ * only: both accounts must be on the same ledger. The ledger knows nothing of
  * members or sites: the domain names accounts and chooses transfer codes.
  */
+
+/** The commodities the ledger keeps apart. */
+export const LedgerCodes = {
+  /** Minutes of standard service time (every account from before issue 20). */
+  minutes: 1,
+  /** Chinese yuan in fen (1 yuan = 100 fen): the guarantee fund. */
+  fen: 2,
+} as const;
 
 export const AccountFlags = {
   none: 0,
@@ -33,10 +44,12 @@ export const transferCodes = [
   'expiry',
   'cap_overflow',
   'opening',
+  'fund_contribution',
+  'fund_payout',
 ] as const;
 export type TransferCode = (typeof transferCodes)[number];
 
-export const accountKinds = ['wallet', 'issuance', 'clearing', 'pool', 'site', 'control'] as const;
+export const accountKinds = ['wallet', 'issuance', 'clearing', 'pool', 'site', 'control', 'fund', 'fund_source'] as const;
 export type AccountKind = (typeof accountKinds)[number];
 
 export interface AccountInput {
@@ -44,6 +57,8 @@ export interface AccountInput {
   kind: AccountKind;
   ownerRef: string;
   flags?: number;
+  /** The commodity (LedgerCodes); 1 (minutes) when omitted. */
+  ledger?: number;
 }
 
 export interface Account {
@@ -51,6 +66,7 @@ export interface Account {
   kind: AccountKind;
   ownerRef: string;
   flags: number;
+  ledger: number;
   debitsPending: number;
   debitsPosted: number;
   creditsPending: number;
@@ -67,6 +83,8 @@ export interface TransferInput {
   /** Integer minutes, > 0. On post_pending it may be omitted (post the whole amount) or smaller (post part). */
   amount?: number;
   code: TransferCode;
+  /** The commodity; when given it must be the accounts' ledger. Omitted: the transfer inherits its accounts' ledger. */
+  ledger?: number;
   flags?: number;
   pendingId?: string;
   /** Pending transfers only: seconds until `expirePending` voids it; 0 means never. */
@@ -88,6 +106,8 @@ export interface Transfer {
   refType: string | null;
   refId: string | null;
   timestampMs: number;
+  /** The commodity of both accounts. */
+  ledger: number;
   previousHash: string;
   hash: string;
 }
@@ -98,8 +118,10 @@ export type CreateAccountResult =
   | 'exists_with_different_kind'
   | 'exists_with_different_owner_ref'
   | 'exists_with_different_flags'
+  | 'exists_with_different_ledger'
   | 'id_invalid'
   | 'kind_invalid'
+  | 'ledger_invalid'
   | 'owner_ref_must_not_be_empty'
   | 'flags_are_mutually_exclusive'
   | 'flags_invalid'
@@ -118,7 +140,11 @@ export type CreateTransferResult =
   | 'exists_with_different_timeout'
   | 'exists_with_different_code'
   | 'exists_with_different_ref'
+  | 'exists_with_different_ledger'
   | 'id_invalid'
+  | 'ledger_invalid'
+  | 'accounts_must_have_the_same_ledger'
+  | 'transfer_must_have_the_same_ledger_as_accounts'
   | 'flags_invalid'
   | 'flags_are_mutually_exclusive'
   | 'code_invalid'

@@ -16,7 +16,7 @@ export interface ChainFault {
  */
 export function checkChain(sqlite: Database.Database, toSeq: number, fromSeq = 1): ChainFault | undefined {
   const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, code, flags, pending_id,
-      timeout_seconds, ref_type, ref_id, timestamp_ms, previous_hash, hash
+      timeout_seconds, ref_type, ref_id, timestamp_ms, previous_hash, hash, ledger
       FROM ledger_transfers WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw().iterate(fromSeq, toSeq) as IterableIterator<unknown[]>;
   let previousSeq = fromSeq - 1;
   // A part of the chain that starts later links to the stored hash before it (which the part before proves).
@@ -28,6 +28,7 @@ export function checkChain(sqlite: Database.Database, toSeq: number, fromSeq = 1
     const stored = row[13] as string;
     if (row[12] !== previousHash) return { seq, problem: 'previous hash does not match the chain' };
     const contents: Omit<Transfer, 'hash'> = {
+      ledger: row[14] as number,
       seq, id: row[1] as string, debitAccountId: row[2] as string, creditAccountId: row[3] as string,
       amount: row[4] as number, code: row[5] as Transfer['code'], flags: row[6] as number, pendingId: row[7] as string | null,
       timeoutSeconds: row[8] as number, refType: row[9] as string | null, refId: row[10] as string | null,

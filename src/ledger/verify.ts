@@ -24,6 +24,7 @@ export interface VerifyOptions {
 }
 
 interface Totals {
+  ledger: number;
   debitsPending: number;
   debitsPosted: number;
   creditsPending: number;
@@ -47,11 +48,11 @@ export function verifyLedger(sqlite: Database.Database, options: VerifyOptions =
   return read.deferred();
 }
 
-type AccountTotalsRow = [string, number, number, number, number];
+type AccountTotalsRow = [string, number, number, number, number, number];
 
 function verifyInSnapshot(sqlite: Database.Database, options: VerifyOptions): VerifyReport {
   const accounts = sqlite
-    .prepare('SELECT id, debits_pending, debits_posted, credits_pending, credits_posted FROM ledger_accounts')
+    .prepare('SELECT id, debits_pending, debits_posted, credits_pending, credits_posted, ledger FROM ledger_accounts')
     .raw()
     .all() as AccountTotalsRow[];
   const head = sqlite.prepare('SELECT seq, hash FROM ledger_transfers ORDER BY seq DESC LIMIT 1').raw().get() as [number, string] | undefined;
@@ -76,7 +77,8 @@ function verifyInSnapshot(sqlite: Database.Database, options: VerifyOptions): Ve
   if (checkpointFault) return report(checkpointFault);
   const accountFault = checkAccountTotals(sqlite, accounts, replay.totals);
   if (accountFault) return report(accountFault);
-  if (!debitsEqualCredits(accounts)) return report(undefined, 'total debits do not equal total credits');
+  const unbalanced = unbalancedLedger(accounts);
+  if (unbalanced !== undefined) return report(undefined, `total debits do not equal total credits on ledger ${unbalanced}`);
   return report(checkOpenIndex(sqlite, replay.openPending));
 }
 
@@ -90,11 +92,11 @@ interface Replay {
 /** Rebuilds every account's four totals from the transfers in order, checking each transfer's stored running totals. */
 function replayTransfers(sqlite: Database.Database, headSeq: number, accounts: readonly AccountTotalsRow[]): Replay {
   const replay: Replay = { count: 0, totals: new Map(), openPending: new Map(), fault: undefined };
-  for (const [id] of accounts) replay.totals.set(id, { debitsPending: 0, debitsPosted: 0, creditsPending: 0, creditsPosted: 0 });
+  for (const [id, , , , , ledger] of accounts) replay.totals.set(id, { ledger, debitsPending: 0, debitsPosted: 0, creditsPending: 0, creditsPosted: 0 });
   const resolved = new Set<string>();
   const rows = sqlite.prepare(`SELECT seq, id, debit_account_id, credit_account_id, amount, flags, pending_id, timestamp_ms,
       debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after, debit_credits_posted_after,
-      credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after
+      credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after, ledger
       FROM ledger_transfers WHERE seq <= ? ORDER BY seq`).raw().iterate(headSeq) as IterableIterator<unknown[]>;
   let previousTimestamp = 0;
   for (const row of rows) {
@@ -121,6 +123,7 @@ function applyTransferRow(row: unknown[], replay: Replay, resolved: Set<string>)
   const debit = replay.totals.get(row[2] as string);
   const credit = replay.totals.get(row[3] as string);
   if (!debit || !credit || debit === credit) return 'transfer names a missing or identical account';
+  if (debit.ledger !== row[16] || credit.ledger !== row[16]) return 'transfer moves between ledgers (commodities)';
   if (flags & TransferFlags.pending) {
     debit.debitsPending += amount;
     credit.creditsPending += amount;
@@ -174,14 +177,16 @@ function checkAccountTotals(sqlite: Database.Database, accounts: readonly Accoun
   return undefined;
 }
 
-function debitsEqualCredits(accounts: readonly AccountTotalsRow[]): boolean {
-  let pending = 0;
-  let posted = 0;
-  for (const [, dp, dpo, cp, cpo] of accounts) {
-    pending += dp - cp;
-    posted += dpo - cpo;
+/** Debits equal credits on each ledger (commodity) apart: the first ledger where they do not, or undefined. */
+function unbalancedLedger(accounts: readonly AccountTotalsRow[]): number | undefined {
+  const sums = new Map<number, { pending: number; posted: number }>();
+  for (const [, dp, dpo, cp, cpo, ledger] of accounts) {
+    const sum = sums.get(ledger) ?? { pending: 0, posted: 0 };
+    sum.pending += dp - cp;
+    sum.posted += dpo - cpo;
+    sums.set(ledger, sum);
   }
-  return pending === 0 && posted === 0;
+  return [...sums].sort(([a], [b]) => a - b).find(([, sum]) => sum.pending !== 0 || sum.posted !== 0)?.[0];
 }
 
 /** The open-pending index holds exactly the pending transfers the replay left open. */

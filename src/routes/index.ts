@@ -23,6 +23,7 @@ import sitesRoutes from './redemption/sites/routes.ts';
 import vouchersRoutes from './redemption/vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
 import recordsRoutes from './records/routes.ts';
+import liabilityRoutes from './reports/liability.ts';
 
 /**
  * Every route plugin of the application, registered in this order by
@@ -50,6 +51,7 @@ export const routePlugins: RoutePlugin[] = [
   requestsRoutes,
   clearingRoutes,
   policyRoutes,
+  liabilityRoutes,
   reportsRoutes,
   messagesRoutes,
   recordsRoutes,

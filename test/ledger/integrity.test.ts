@@ -27,11 +27,11 @@ t.test('CHECK constraints hold even behind the ledger\'s back', async (t) => {
   t.throws(() => sqlite.prepare(`INSERT INTO ledger_transfers SELECT 999, 'x', debit_account_id, credit_account_id, 0, code, flags, NULL,
     timeout_seconds, ref_type, ref_id, timestamp_ms, debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after,
     debit_credits_posted_after, credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after,
-    previous_hash, hash FROM ledger_transfers WHERE seq = 1`).run(), /CHECK constraint failed/, 'amount must be positive');
+    previous_hash, hash, ledger FROM ledger_transfers WHERE seq = 1`).run(), /CHECK constraint failed/, 'amount must be positive');
   t.throws(() => sqlite.prepare(`INSERT INTO ledger_transfers SELECT 999, 'x', debit_account_id, debit_account_id, 5, code, flags, NULL,
     timeout_seconds, ref_type, ref_id, timestamp_ms, debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after,
     debit_credits_posted_after, credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after,
-    previous_hash, hash FROM ledger_transfers WHERE seq = 1`).run(), /CHECK constraint failed/, 'accounts must differ');
+    previous_hash, hash, ledger FROM ledger_transfers WHERE seq = 1`).run(), /CHECK constraint failed/, 'accounts must differ');
 });
 
 t.test('tampering is named by its sequence number', async (t) => {

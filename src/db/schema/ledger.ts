@@ -15,6 +15,8 @@ export const ledgerAccounts = sqliteTable(
     kind: text('kind').notNull(),
     ownerRef: text('owner_ref').notNull(),
     flags: integer('flags').notNull().default(0),
+    /** The commodity (src/ledger/types.ts LedgerCodes): 1 minutes, 2 yuan in fen. */
+    ledger: integer('ledger').notNull().default(1),
     debitsPending: integer('debits_pending').notNull().default(0),
     debitsPosted: integer('debits_posted').notNull().default(0),
     creditsPending: integer('credits_pending').notNull().default(0),
@@ -55,6 +57,8 @@ export const ledgerTransfers = sqliteTable(
     refType: text('ref_type'),
     refId: text('ref_id'),
     timestampMs: integer('timestamp_ms').notNull(),
+    /** The commodity of both accounts (ledger_accounts.ledger); covered by the hash when not 1. */
+    ledger: integer('ledger').notNull().default(1),
     debitDebitsPendingAfter: integer('debit_debits_pending_after').notNull(),
     debitDebitsPostedAfter: integer('debit_debits_posted_after').notNull(),
     debitCreditsPendingAfter: integer('debit_credits_pending_after').notNull(),

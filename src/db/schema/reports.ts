@@ -19,7 +19,11 @@ export const reportFigures = sqliteTable(
     dimension: text('dimension').notNull().default(''),
     value: integer('value').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.regionCode, table.month, table.metric, table.dimension] })],
+  (table) => [
+    primaryKey({ columns: [table.regionCode, table.month, table.metric, table.dimension] }),
+    // A metric's months of one region, for the sums up to a month end (the liability view, issue 20).
+    index('report_figures_region_metric_month').on(table.regionCode, table.metric, table.month),
+  ],
 );
 
 /**

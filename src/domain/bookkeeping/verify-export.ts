@@ -80,8 +80,9 @@ async function* entries(file: string): AsyncGenerator<Entry> {
       }
       continue;
     }
-    const posting = /^\s+(\S+)\s+(-?\d+) MIN = (-?\d+) MIN$/.exec(line);
-    if (posting) entry.postings.push([posting[1] ?? '', Number(posting[2]), Number(posting[3])]);
+    // MIN (minutes, ledger 1) or FEN (the fund's fen, ledger 2): the same commodity on both sides of the assertion.
+    const posting = /^\s+(\S+)\s+(-?\d+) (MIN|FEN) = (-?\d+) \3$/.exec(line);
+    if (posting) entry.postings.push([posting[1] ?? '', Number(posting[2]), Number(posting[4])]);
   }
   if (entry) yield entry;
 }

@@ -2,6 +2,7 @@ import type { CheckpointKeys } from '../../lib/checkpoint-key.ts';
 import { seedRecords } from './records.ts';
 import type { Db } from '../../db/client.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
+import { seedFund } from './fund.ts';
 import { seedHours } from './hours.ts';
 import { seedPeople } from './people.ts';
 import { seedRedemption } from './redemption.ts';
@@ -11,7 +12,7 @@ import { seedDemo } from './seed.ts';
  * The whole demo network `npm start` seeds on first start, in dependency
  * order: regions and one user per role; members, elders and teams; the first
  * service standard with a few months of hours; partner sites, balances and
- * redemptions. Each part runs once (it keeps its own marker), so a second
+ * redemptions; the guarantee fund. Each part runs once (it keeps its own marker), so a second
  * start, or a start after a part was added in a newer version, never
  * duplicates anything. Returns the parts that ran.
  *
@@ -40,6 +41,7 @@ export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = 
     if (seedHours(db, keys, nowMs)) ran.push('service standard and hours');
     if (await seedRedemption(db, keys, nowMs)) ran.push('partner sites and redemptions');
     if (seedRecords(db, keys, checkpointKeys, nowMs)) ran.push('a volunteer service certificate');
+    if (seedFund(db, nowMs)) ran.push('guarantee fund');
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');

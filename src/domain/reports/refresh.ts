@@ -4,6 +4,7 @@ import { monthOfMs } from './months.ts';
 import { lineageOf, regionTree } from './regions-cache.ts';
 import { Accumulator, Lookups, type OpenLeg, type Party, ServiceCounter, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty, tableExists } from './refresh-parts.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { refreshLiabilityFigures } from './liability-refresh.ts';
 
 /**
  * Keeps the pre-aggregated report figures up to date, incrementally:
@@ -250,6 +251,8 @@ export interface RefreshAllOptions extends RefreshOptions {
 /** What the timer and the dashboard call: ledger cursor always, registry when stale or never built. */
 export function refreshReports(sqlite: Sqlite, nowMs: number, options: RefreshAllOptions = {}): { transfers: number; registryRebuilt: boolean } {
   const transfers = refreshLedgerFigures(sqlite, nowMs, options);
+  // The liability figures (issue 20) run on their own cursor: cheap, and a database from before them catches up here.
+  refreshLiabilityFigures(sqlite, nowMs);
   const builtAt = registryBuiltAtMs(sqlite);
   const maxAge = options.registryMaxAgeMs ?? 60_000;
   const stale = builtAt === 0 || nowMs - builtAt >= maxAge;

@@ -14,6 +14,8 @@ export const targetDefinitions = [
   { key: 'village_point_share_permille', unit: 'permille', defaultValue: 500 },
   { key: 'teams_per_sponsor_per_year', unit: 'count', defaultValue: 1 },
   { key: 'activities_per_sponsor_per_year', unit: 'count', defaultValue: 1 },
+  // Issue 20: a county whose members redeem less than this share of what they earned (12 months) is flagged 易存难兑.
+  { key: 'redemption_rate_permille', unit: 'permille', defaultValue: 200 },
 ] as const;
 
 export type TargetKey = (typeof targetDefinitions)[number]['key'];

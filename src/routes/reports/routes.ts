@@ -25,6 +25,9 @@ import { shapeProblems, typedValues } from '../../plugins/forms.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { canViewReports, canViewVisitCoverage } from '../../domain/reports/permissions.ts';
 import { present } from '../../lib/assert.ts';
+import { liabilityFor, publicLiability } from '../../domain/reports/liability-access.ts';
+import { liabilitySections } from '../../domain/reports/liability-exports.ts';
+import { yuanText } from '../../domain/fund/amounts.ts';
 
 
 /**
@@ -96,6 +99,12 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
     dashboardOf(region: RegionNode, month: string): DashboardEntry {
       return dashboards.get(sqlite, region.code, month, monthOfMs(app.clock()));
     },
+    /** The liability and fund figures of a region the viewer may see (issue 20): loadRegion first. */
+    liabilityOf(request: FastifyRequest, region: RegionNode, month: string) {
+      const report = liabilityFor(app.db, request.requireUser().actor, region.code, month);
+      if (!report.ok) refusalPage(report);
+      return report.value;
+    },
     /** The month's signed month-end checkpoint as a report section (issue 17). */
     checkpointSectionOf(month: string, t: Translate, locale: string): Section {
       return checkpointSection(checkpointBefore(sqlite, monthBoundsMs(month).endMs), t, (ms) => formatDateTime(ms, locale));
@@ -162,7 +171,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     return reply.page('pages/reports/dashboard', {
       dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours: (minutes: number) => durationText(t, minutes), cell: (value: Cell) => cellText(t, value), percent, summaryFigures, figureValue, balanceRows, currentColumn,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
-      behind: kit.behind, canEditTargets: mayEditTargets(user.actor), name,
+      behind: kit.behind, canEditTargets: mayEditTargets(user.actor), name, liability: kit.liabilityOf(request, region, month), yuanText,
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
   });
 
@@ -171,7 +180,8 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
-    const sections = [...monthlySections(dashboard, request.t, request.locale), kit.checkpointSectionOf(month, request.t, request.locale)];
+    const sections = [...monthlySections(dashboard, request.t, request.locale), ...liabilitySections(kit.liabilityOf(request, region, month), request.t, request.locale),
+      kit.checkpointSectionOf(month, request.t, request.locale)];
     return reply.page('pages/reports/monthly', {
       dashboard, sections, cell: (value: Cell) => cellText(request.t, value), isTimeCell, regionName: regionDisplayName(region, request.locale), generatedAt: formatDateTime(app.clock(), request.locale),
       breadcrumb: breadcrumb(reader, request, region),
@@ -185,7 +195,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const dashboard = kit.dashboardOf(region, month).dashboard;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
     const t = translator('zh-CN');
-    const sections = [...monthlySections(dashboard, t, 'zh-CN'), kit.checkpointSectionOf(month, t, 'zh-CN')];
+    const sections = [...monthlySections(dashboard, t, 'zh-CN'), ...liabilitySections(kit.liabilityOf(request, region, month), t, 'zh-CN'), kit.checkpointSectionOf(month, t, 'zh-CN')];
     const stream = new PassThrough();
     reply.header('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.xlsx`, `${region.nameZh}-${month}-月报.xlsx`));
@@ -199,7 +209,8 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
     const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
-    const sections = [...monthlySections(dashboard, translator('zh-CN'), 'zh-CN'), kit.checkpointSectionOf(month, translator('zh-CN'), 'zh-CN')];
+    const zh = translator('zh-CN');
+    const sections = [...monthlySections(dashboard, zh, 'zh-CN'), ...liabilitySections(kit.liabilityOf(request, region, month), zh, 'zh-CN'), kit.checkpointSectionOf(month, zh, 'zh-CN')];
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', attachment(`${region.code}-${month}-monthly.csv`, `${region.nameZh}-${month}-月报.csv`));
     reply.header('Cache-Control', 'no-store');
@@ -301,7 +312,8 @@ function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
     const reader = kit.freshReader();
     const counties = [...reader.tree.values()].filter((node) => node.level === 'county').sort((a, b) => a.code.localeCompare(b.code));
     const data = transparency(kit.sqlite, counties);
-    return reply.page('pages/reports/transparency', { data, publicKey: app.checkpointKeys.publicKey, retiredPublicKeys: app.checkpointKeys.retiredPublicKeys, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
+    const liability = publicLiability(app.db, monthOfMs(app.clock()));
+    return reply.page('pages/reports/transparency', { data, liability, yuanText, publicKey: app.checkpointKeys.publicKey, retiredPublicKeys: app.checkpointKeys.retiredPublicKeys, hours: (minutes: number) => durationText(request.t, minutes), name: (node: RegionNode) => regionDisplayName(node, request.locale), formatDateTime }, { titleKey: 'reports.transparency.title' });
   });
 
   // The public chain (issue 17): every transfer's public part, gzip NDJSON, read a page at a time so memory stays flat.

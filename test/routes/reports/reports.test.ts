@@ -64,7 +64,8 @@ t.test('monthly .xlsx: one sheet per section, Chinese headers, numbers as number
   t.match(response.headers['content-type'], 'spreadsheetml');
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(response.rawPayload as unknown as ArrayBuffer);
-  t.same(workbook.worksheets.map((sheet) => sheet.name), ['概况', '积分结余变动', '规划目标', '队伍与主题活动', '下级区域', '服务类型', '积分发放与兑换（按县）', '跨县清算', '月末账本校验点（已签名）']);
+  t.same(workbook.worksheets.map((sheet) => sheet.name), ['概况', '积分结余变动', '规划目标', '队伍与主题活动', '下级区域', '服务类型', '积分发放与兑换（按县）', '跨县清算',
+    '负债与覆盖率', '按持有人年龄段（兑换年龄 60 岁）', '各县兑换率与覆盖率（兑换率目标 20%）', '未来 5 年预测', '月末账本校验点（已签名）']);
   const summary = workbook.getWorksheet('概况')!;
   t.same(summary.getRow(1).values, [undefined, '指标', '单位', '本月（2026-10）', '上月（2026-09）', '去年同月（2025-10）']);
   const direct = directFigures(db.$client, '433123', '2026-10');
