@@ -19,6 +19,8 @@
  * DATA_DIR, for ratio post_hours_vs_raw_commit.
  * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8), BENCH_BASKETS (1000);
  * GROUP_COMMIT=0 runs the server without group commit (one COMMIT per write, as before).
+ * BENCH_LINES=health,hours (any of health, hours, post, confirm, reports) runs only those lines,
+ * e.g. to profile one kind of request with BENCH_PROFILE=DIR; ratios to a line not run print NaN.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -35,6 +37,8 @@ import { rawCommitRate } from './raw-commit.ts';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
+const lines = process.env.BENCH_LINES?.split(',') ?? ['health', 'hours', 'post', 'confirm', 'reports'];
+const wanted = (line: string) => lines.includes(line);
 const dataDirectory = mkdtempSync(join(tmpdir(), 'silver-http-'));
 
 // ---------------------------------------------------------------- the network
@@ -78,7 +82,8 @@ function problemOf(body: string): string {
  * (and connection errors and timeouts apart), and the first few distinct
  * messages are printed, so a failing line says why.
  */
-async function measure(name: string, options: Partial<autocannon.Options>): Promise<Figures> {
+async function measure(name: string, options: Partial<autocannon.Options>, line = 'health'): Promise<Figures> {
+  if (!wanted(line)) return { name, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, bad: 0, requests: 0 };
   const problems = new Map<string, number>();
   const requests = options.requests?.map((request) => ({
     ...request,
@@ -107,7 +112,7 @@ const health = await measure('GET /healthz', { requests: [{ method: 'GET', path:
 const volunteer = await Session.signIn('13800000001');
 const home = await measure('GET /hours (volunteer home, signed in)', {
   requests: [{ method: 'GET', path: '/hours', headers: { cookie: volunteer.header() } }],
-});
+}, 'hours');
 
 // A coordinator logs 10-minute 文体活动 records for the members of their township,
 // each in its own slot (member × day × time), so no rule refuses them.
@@ -133,7 +138,7 @@ const logRecord = await measure('POST /hours (log a service record)', {
     headers: { cookie: coordinator.header(), 'content-type': 'application/x-www-form-urlencoded' },
     setupRequest: (request) => ({ ...request, body: logForm() }),
   }],
-});
+}, 'post');
 
 // Redemptions: the baskets were opened before the server started (one per member); the load confirms
 // each once with the member's PIN, at most `connections` at a time, never two of one member.
@@ -147,8 +152,8 @@ const redemption = await measure(`POST confirm redemption (PIN, ${baskets.length
     headers: { cookie: clerk.header(), 'content-type': 'application/x-www-form-urlencoded' },
     setupRequest: (request) => ({ ...request, path: `${baskets[next++ % baskets.length]!}/confirm`, body: new URLSearchParams({ _csrf: clerk.csrf, pin: '258036' }).toString() }),
   }],
-});
-{
+}, 'confirm');
+if (wanted('confirm')) {
   const check = new Database(databasePath(dataDirectory), { readonly: true });
   const confirmed = check.prepare(`SELECT count(*) FROM redemptions WHERE status = 'confirmed' AND id IN (${baskets.map((path) => Number(path.split('/').pop())).join(',')})`).pluck().get() as number;
   check.close();
@@ -164,7 +169,7 @@ const dashboardPath = reportsAnswer.status === 200 ? '/reports'
   : reportsAnswer.status >= 300 && reportsAnswer.status < 400 ? reportsAnswer.headers.get('location') ?? undefined : undefined;
 let dashboard: Figures | undefined;
 if (dashboardPath) {
-  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header() } }] });
+  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header() } }] }, 'reports');
 } else {
   console.log('GET office dashboard: skipped (no /reports page in this build)');
 }
@@ -183,4 +188,6 @@ console.log(`ratio post_hours_vs_raw_commit ${(logRecord.rps / rawCommits).toFix
 if (redemption) console.log(`ratio post_confirm_redemption_vs_post_hours ${(redemption.rps / logRecord.rps).toFixed(2)}`);
 const bad = [health, ...pages, ...posts].reduce((sum, f) => sum + f.bad, 0);
 console.log(bad === 0 ? 'all answers 2xx/3xx' : `NON-2xx/3xx ANSWERS: ${bad}`);
+// A clean stop, so that the server writes its CPU profile (BENCH_PROFILE) before this process exits.
+await server.stop();
 process.exit(bad === 0 ? 0 : 1);
