@@ -161,19 +161,6 @@ t.test('an expired session without a refresh token asks to sign in again', async
   t.equal(htmx.statusCode, 200);
 });
 
-t.test('an access token already verified (and remembered) still expires at its exp, by the app clock', async (t) => {
-  const { app, clock } = await createTestApp();
-  t.teardown(() => app.close());
-  const browser = await signedInAs(app, 'office');
-  browser.cookies.delete('sh_rt');
-  t.equal((await browser.get('/audit')).statusCode, 200, 'the token works while fresh');
-  t.equal((await browser.get('/audit')).statusCode, 200, 'and again, from the verified-token cache');
-  clock.advance(sixteenMinutesMs);
-  const response = await browser.get('/audit');
-  t.equal(response.statusCode, 303, 'the same token, 16 minutes later, is refused');
-  t.equal(response.headers.location, '/sign-in?next=%2Faudit&expired=1');
-});
-
 t.test('htmx requests without a session get HX-Redirect, not a sign-in page swapped into the form', async (t) => {
   const { app } = await createTestApp();
   t.teardown(() => app.close());
