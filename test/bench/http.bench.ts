@@ -11,7 +11,7 @@
  *   POST /counter/1/baskets/:id/confirm  a member confirms a redemption with their PIN (an HMAC check),
  *                                     each basket a different member's (see redemption-load.ts)
  *   GET  the office dashboard         when the reports feature is present
- * Prints requests/s, p50 and p99 for each and the throughput ratios against
+ * Prints requests/s, p50, p99 and the server's CPU ms per request for each, and the throughput ratios against
  * /healthz measured in the same run. Every non-2xx/3xx answer is counted per
  * line, by status, with the first messages; the redemption line also counts
  * the baskets the database holds as confirmed afterwards.
@@ -25,7 +25,7 @@
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
@@ -69,7 +69,17 @@ process.on('exit', () => {
 });
 const Session = { signIn: (phone: string) => HttpSession.signIn(base, phone) };
 
-interface Figures { name: string; rps: number; p50: number; p99: number; bad: number; requests: number }
+interface Figures { name: string; rps: number; p50: number; p99: number; bad: number; requests: number; cpuMsPerRequest: number }
+
+/**
+ * The server's CPU time so far (user + system, from /proc), in ms. CPU per request is a steadier
+ * figure than requests/s on a shared machine: other processes lengthen the wall time of a request,
+ * not the CPU the server spends on it.
+ */
+function serverCpuMs(): number {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 /** The visible text of an error page, short: what the server said was wrong. */
 function problemOf(body: string): string {
@@ -83,7 +93,7 @@ function problemOf(body: string): string {
  * messages are printed, so a failing line says why.
  */
 async function measure(name: string, options: Partial<autocannon.Options>, line = 'health'): Promise<Figures> {
-  if (!wanted(line)) return { name, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, bad: 0, requests: 0 };
+  if (!wanted(line)) return { name, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, bad: 0, requests: 0, cpuMsPerRequest: Number.NaN };
   const problems = new Map<string, number>();
   const requests = options.requests?.map((request) => ({
     ...request,
@@ -94,13 +104,15 @@ async function measure(name: string, options: Partial<autocannon.Options>, line 
     },
   }));
   const settings = { url: base, connections, ...(options.amount ? {} : { duration: durationSeconds }), ...options, ...(requests ? { requests } : {}) };
+  const cpuBeforeMs = serverCpuMs();
   const result = await autocannon(settings as autocannon.Options);
+  const cpuMsPerRequest = (serverCpuMs() - cpuBeforeMs) / Math.max(1, result.requests.total);
   const byStatus = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => Number(status) >= 400).map(([status, stats]) => `${status}×${stats.count}`);
   if (result.errors > 0) byStatus.push(`connection errors×${result.errors}`);
   if (result.timeouts > 0) byStatus.push(`timeouts×${result.timeouts}`);
   const bad = result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0) - (result.statusCodeStats?.['302']?.count ?? 0) + result.errors + result.timeouts;
-  const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bad, requests: result.requests.total };
-  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  non-2xx/3xx ${bad}${byStatus.length > 0 ? ` (${byStatus.join(', ')})` : ''}`);
+  const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bad, requests: result.requests.total, cpuMsPerRequest };
+  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  non-2xx/3xx ${bad}${byStatus.length > 0 ? ` (${byStatus.join(', ')})` : ''}`);
   for (const [problem, count] of [...problems].slice(0, 3)) console.log(`    ${count}× ${problem}`);
   return figures;
 }
