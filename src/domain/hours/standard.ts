@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { regions } from '../../db/schema/core.ts';
 import { connectionOf } from '../../db/client.ts';
@@ -44,10 +44,15 @@ export function typesInForce(context: KeylessContext, date: string): ServiceType
   return version ? typesOfVersion(context, version.id) : [];
 }
 
+const typeInForceSql = `SELECT id, version_id AS versionId, code, name_zh AS nameZh, name_en AS nameEn, category, coefficient_milli AS coefficientMilli,
+  max_minutes AS maxMinutes, recipient_required AS recipientRequired, active FROM service_types WHERE version_id = ? AND code = ?`;
+
+/** The type with this code in the version in force on a date (raw SQL on the statement cache: read on every log request). */
 export function typeInForce(context: KeylessContext, code: string, date: string): ServiceType | undefined {
   const version = versionInForce(context, date);
   if (!version) return undefined;
-  return context.db.select().from(serviceTypes).where(and(eq(serviceTypes.versionId, version.id), eq(serviceTypes.code, code))).get();
+  const row = connectionOf(context.db).prepare(typeInForceSql).get(version.id, code) as (Omit<ServiceType, 'recipientRequired' | 'active'> & { recipientRequired: number; active: number }) | undefined;
+  return row ? { ...row, recipientRequired: row.recipientRequired === 1, active: row.active === 1 } : undefined;
 }
 
 export function listVersions(context: KeylessContext): StandardVersion[] {
