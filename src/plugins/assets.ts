@@ -176,7 +176,7 @@ export function installAssets(app: FastifyInstance): void {
   // helmet: false: the document headers (CSP with its nonces, frame, referrer, cross-origin opener...) mean
   // nothing on a stylesheet or script and cost about 560 bytes on each of a cold load's assets
   // (docs/PERFORMANCE.md). What does apply to a subresource is set here.
-  app.get<{ Params: { name: string } }>('/assets/:name', { helmet: false, config: { public: true, skipSession: true } }, async (request, reply) => {
+  app.get<{ Params: { name: string } }>('/assets/:name', { helmet: false, config: { public: true, skipSession: true, readsNoData: true } }, async (request, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff').header('Cross-Origin-Resource-Policy', 'same-origin');
     const found = assets.get(request.params.name);
     if (!found) return reply.code(404).type('text/plain; charset=utf-8').send('not found');

@@ -66,5 +66,10 @@ declare module 'fastify' {
     allowPendingPasswordChange?: boolean;
     /** Skip session loading entirely (assets, health check). */
     skipSession?: boolean;
+    /**
+     * The answer holds nothing read from the database (a static asset): group commit does not hold
+     * it until the write batch open meanwhile has committed (src/plugins/group-commit.ts).
+     */
+    readsNoData?: boolean;
   }
 }

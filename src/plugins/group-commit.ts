@@ -34,6 +34,8 @@ export function installGroupCommit(app: FastifyInstance, enabled: boolean): void
     done();
   });
   app.addHook('onSend', async (request, reply, payload) => {
+    // A static asset read nothing a batch could take back: a stylesheet need not wait for a commit.
+    if (request.routeOptions.config?.readsNoData) return payload;
     // 0: the request never passed onRequest (nothing of it read the database): what is open now.
     const pending = writer.settled(request.batchMark || writer.mark());
     if (!pending) return payload;

@@ -11,7 +11,7 @@
  *   POST /counter/1/baskets/:id/confirm  a member confirms a redemption with their PIN (an HMAC check),
  *                                     each basket a different member's (see redemption-load.ts)
  *   GET  the office dashboard         when the reports feature is present
- * Prints requests/s, p50 and p99 for each and the throughput ratios against
+ * Prints requests/s, p50, p99 and the server's CPU ms per request for each, and the throughput ratios against
  * /healthz measured in the same run. Every non-2xx/3xx answer is counted per
  * line, by status, with the first messages; the redemption line also counts
  * the baskets the database holds as confirmed afterwards.
@@ -19,11 +19,13 @@
  * DATA_DIR, for ratio post_hours_vs_raw_commit.
  * Options: BENCH_CONNECTIONS (32), BENCH_SECONDS (8), BENCH_BASKETS (1000);
  * GROUP_COMMIT=0 runs the server without group commit (one COMMIT per write, as before).
+ * BENCH_LINES=health,hours (any of health, hours, post, confirm, reports) runs only those lines,
+ * e.g. to profile one kind of request with BENCH_PROFILE=DIR; ratios to a line not run print NaN.
  */
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { databasePath, openDatabase } from '../../src/db/client.ts';
@@ -35,6 +37,8 @@ import { rawCommitRate } from './raw-commit.ts';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
+const lines = process.env.BENCH_LINES?.split(',') ?? ['health', 'hours', 'post', 'confirm', 'reports'];
+const wanted = (line: string) => lines.includes(line);
 const dataDirectory = mkdtempSync(join(tmpdir(), 'silver-http-'));
 
 // ---------------------------------------------------------------- the network
@@ -65,7 +69,17 @@ process.on('exit', () => {
 });
 const Session = { signIn: (phone: string) => HttpSession.signIn(base, phone) };
 
-interface Figures { name: string; rps: number; p50: number; p99: number; bad: number; requests: number }
+interface Figures { name: string; rps: number; p50: number; p99: number; bad: number; requests: number; cpuMsPerRequest: number }
+
+/**
+ * The server's CPU time so far (user + system, from /proc), in ms. CPU per request is a steadier
+ * figure than requests/s on a shared machine: other processes lengthen the wall time of a request,
+ * not the CPU the server spends on it.
+ */
+function serverCpuMs(): number {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
 
 /** The visible text of an error page, short: what the server said was wrong. */
 function problemOf(body: string): string {
@@ -78,7 +92,8 @@ function problemOf(body: string): string {
  * (and connection errors and timeouts apart), and the first few distinct
  * messages are printed, so a failing line says why.
  */
-async function measure(name: string, options: Partial<autocannon.Options>): Promise<Figures> {
+async function measure(name: string, options: Partial<autocannon.Options>, line = 'health'): Promise<Figures> {
+  if (!wanted(line)) return { name, rps: Number.NaN, p50: Number.NaN, p99: Number.NaN, bad: 0, requests: 0, cpuMsPerRequest: Number.NaN };
   const problems = new Map<string, number>();
   const requests = options.requests?.map((request) => ({
     ...request,
@@ -89,13 +104,15 @@ async function measure(name: string, options: Partial<autocannon.Options>): Prom
     },
   }));
   const settings = { url: base, connections, ...(options.amount ? {} : { duration: durationSeconds }), ...options, ...(requests ? { requests } : {}) };
+  const cpuBeforeMs = serverCpuMs();
   const result = await autocannon(settings as autocannon.Options);
+  const cpuMsPerRequest = (serverCpuMs() - cpuBeforeMs) / Math.max(1, result.requests.total);
   const byStatus = Object.entries(result.statusCodeStats ?? {}).filter(([status]) => Number(status) >= 400).map(([status, stats]) => `${status}×${stats.count}`);
   if (result.errors > 0) byStatus.push(`connection errors×${result.errors}`);
   if (result.timeouts > 0) byStatus.push(`timeouts×${result.timeouts}`);
   const bad = result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0) - (result.statusCodeStats?.['302']?.count ?? 0) + result.errors + result.timeouts;
-  const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bad, requests: result.requests.total };
-  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  non-2xx/3xx ${bad}${byStatus.length > 0 ? ` (${byStatus.join(', ')})` : ''}`);
+  const figures = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bad, requests: result.requests.total, cpuMsPerRequest };
+  console.log(`${name.padEnd(44)} ${figures.rps.toFixed(0).padStart(7)} req/s  p50 ${String(figures.p50).padStart(4)} ms  p99 ${String(figures.p99).padStart(4)} ms  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  non-2xx/3xx ${bad}${byStatus.length > 0 ? ` (${byStatus.join(', ')})` : ''}`);
   for (const [problem, count] of [...problems].slice(0, 3)) console.log(`    ${count}× ${problem}`);
   return figures;
 }
@@ -107,7 +124,7 @@ const health = await measure('GET /healthz', { requests: [{ method: 'GET', path:
 const volunteer = await Session.signIn('13800000001');
 const home = await measure('GET /hours (volunteer home, signed in)', {
   requests: [{ method: 'GET', path: '/hours', headers: { cookie: volunteer.header() } }],
-});
+}, 'hours');
 
 // A coordinator logs 10-minute 文体活动 records for the members of their township,
 // each in its own slot (member × day × time), so no rule refuses them.
@@ -133,7 +150,7 @@ const logRecord = await measure('POST /hours (log a service record)', {
     headers: { cookie: coordinator.header(), 'content-type': 'application/x-www-form-urlencoded' },
     setupRequest: (request) => ({ ...request, body: logForm() }),
   }],
-});
+}, 'post');
 
 // Redemptions: the baskets were opened before the server started (one per member); the load confirms
 // each once with the member's PIN, at most `connections` at a time, never two of one member.
@@ -147,8 +164,8 @@ const redemption = await measure(`POST confirm redemption (PIN, ${baskets.length
     headers: { cookie: clerk.header(), 'content-type': 'application/x-www-form-urlencoded' },
     setupRequest: (request) => ({ ...request, path: `${baskets[next++ % baskets.length]!}/confirm`, body: new URLSearchParams({ _csrf: clerk.csrf, pin: '258036' }).toString() }),
   }],
-});
-{
+}, 'confirm');
+if (wanted('confirm')) {
   const check = new Database(databasePath(dataDirectory), { readonly: true });
   const confirmed = check.prepare(`SELECT count(*) FROM redemptions WHERE status = 'confirmed' AND id IN (${baskets.map((path) => Number(path.split('/').pop())).join(',')})`).pluck().get() as number;
   check.close();
@@ -164,7 +181,7 @@ const dashboardPath = reportsAnswer.status === 200 ? '/reports'
   : reportsAnswer.status >= 300 && reportsAnswer.status < 400 ? reportsAnswer.headers.get('location') ?? undefined : undefined;
 let dashboard: Figures | undefined;
 if (dashboardPath) {
-  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header() } }] });
+  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header() } }] }, 'reports');
 } else {
   console.log('GET office dashboard: skipped (no /reports page in this build)');
 }
@@ -183,4 +200,6 @@ console.log(`ratio post_hours_vs_raw_commit ${(logRecord.rps / rawCommits).toFix
 if (redemption) console.log(`ratio post_confirm_redemption_vs_post_hours ${(redemption.rps / logRecord.rps).toFixed(2)}`);
 const bad = [health, ...pages, ...posts].reduce((sum, f) => sum + f.bad, 0);
 console.log(bad === 0 ? 'all answers 2xx/3xx' : `NON-2xx/3xx ANSWERS: ${bad}`);
+// A clean stop, so that the server writes its CPU profile (BENCH_PROFILE) before this process exits.
+await server.stop();
 process.exit(bad === 0 ? 0 : 1);

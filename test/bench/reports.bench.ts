@@ -1,7 +1,7 @@
 /**
  * npm run bench:reports — reports and lists at province scale.
  *
- *   npm run bench:reports -- --members 100000,1000000 [--months 12] [--data DIR]
+ *   npm run bench:reports -- --members 100000,1000000 [--months 12] [--data DIR] [--only queue,search]
  *
  * For each network size it uses DIR/<members>/ (a DATA_DIR holding
  * silver-hours.db, e.g. one made by `seed big`) when it exists, else builds
@@ -21,7 +21,8 @@
  * and prints `ratio dashboard_growth X` = province median at the largest
  * size / at the smallest. Targets (issue 16): dashboard at 1M < 50 ms,
  * growth <= 2, export < 30 s with peak RSS < 500 MB, passbook < 5 ms,
- * queue < 20 ms a page, search < 20 ms.
+ * queue < 20 ms a page, search < 20 ms. `--only` measures only the lines named
+ * (dashboard, passbook, queue, search, export).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -48,6 +49,9 @@ function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
 }
+
+const onlyLines = argument('only', 'dashboard,passbook,queue,search,export').split(',');
+const wanted = (line: string) => onlyLines.includes(line);
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -162,26 +166,34 @@ async function measure(members: number, months: number, dataRoot: string | null)
     const admin = await signedInAs(app, 'admin');
     const office = await signedInAs(app, 'office');
     const computed = () => dashboardCache.clear();
-    print('dashboard_network_median_ms', shown(await timedGet(admin, `/reports/430000?month=${month}`, 21, computed)));
-    const network = await timedGet(admin, `/reports/430000?month=${month}`, 21, computed);
-    print('dashboard_network_median_ms (again)', shown(network));
-    print('dashboard_county_median_ms', shown(await timedGet(office, `/reports/433123?month=${month}`, 21, computed)));
-    print('dashboard_network_from_memory_median_ms', shown(await timedGet(admin, `/reports/430000?month=${month}`, 21)));
+    let network: Timing = { median: Number.NaN, fastest: Number.NaN };
+    if (wanted('dashboard')) {
+      print('dashboard_network_median_ms', shown(await timedGet(admin, `/reports/430000?month=${month}`, 21, computed)));
+      network = await timedGet(admin, `/reports/430000?month=${month}`, 21, computed);
+      print('dashboard_network_median_ms (again)', shown(network));
+      print('dashboard_county_median_ms', shown(await timedGet(office, `/reports/433123?month=${month}`, 21, computed)));
+      print('dashboard_network_from_memory_median_ms', shown(await timedGet(admin, `/reports/430000?month=${month}`, 21)));
+    }
 
     const context = { db, now: () => nowMs };
-    const firstPage = passbookPage(context, busyMemberId);
-    const older = firstPage.nextBeforeSeq;
-    print('passbook_first_page_median_ms', `${shown(timedCall(() => passbookPage(context, busyMemberId), 101), 2)} (member ${busyMemberId}, 10,000 transfers, 20 lines)`);
-    if (older) print('passbook_older_page_median_ms', shown(timedCall(() => passbookPage(context, busyMemberId, { beforeSeq: older - 40 }), 101), 2));
-
-    print('queue_first_page_median_ms', shown(await timedGet(admin, '/hours/queue', 11)));
-    print('queue_page_500_median_ms', shown(await timedGet(admin, '/hours/queue?page=500', 11)));
-    print('queue_sorted_by_volunteer_median_ms', shown(await timedGet(admin, '/hours/queue?sort=volunteer&dir=asc', 11)));
-
-    for (const [label, query] of [['name', '王秀英'], ['surname', '龙'], ['pinyin', 'wang xiuying'], ['initials', 'wxy'], ['phone_last4', '0042']] as const) {
-      print(`search_${label}_median_ms`, shown(await timedGet(admin, `/members?q=${encodeURIComponent(query)}`, 11)));
+    if (wanted('passbook')) {
+      const firstPage = passbookPage(context, busyMemberId);
+      const older = firstPage.nextBeforeSeq;
+      print('passbook_first_page_median_ms', `${shown(timedCall(() => passbookPage(context, busyMemberId), 101), 2)} (member ${busyMemberId}, 10,000 transfers, 20 lines)`);
+      if (older) print('passbook_older_page_median_ms', shown(timedCall(() => passbookPage(context, busyMemberId, { beforeSeq: older - 40 }), 101), 2));
+    }
+    if (wanted('queue')) {
+      print('queue_first_page_median_ms', shown(await timedGet(admin, '/hours/queue', 11)));
+      print('queue_page_500_median_ms', shown(await timedGet(admin, '/hours/queue?page=500', 11)));
+      print('queue_sorted_by_volunteer_median_ms', shown(await timedGet(admin, '/hours/queue?sort=volunteer&dir=asc', 11)));
+    }
+    if (wanted('search')) {
+      for (const [label, query] of [['name', '王秀英'], ['surname', '龙'], ['pinyin', 'wang xiuying'], ['initials', 'wxy'], ['phone_last4', '0042']] as const) {
+        print(`search_${label}_median_ms`, shown(await timedGet(admin, `/members?q=${encodeURIComponent(query)}`, 11)));
+      }
     }
     await app.close();
+    if (!wanted('export')) return network.median;
 
     const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--export-child', path, String(nowMs)], { encoding: 'utf8' });
     if (child.status !== 0) throw new Error(`export child failed: ${child.stderr}`);

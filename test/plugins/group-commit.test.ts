@@ -222,3 +222,26 @@ t.test('a background job writes through the same writer: it joins the open batch
   t.equal(writer.stats.commits - before.commits, 1, 'one COMMIT for the write and the job');
   t.equal(committedCount(db, 'SELECT count(*) FROM users WHERE display_name = ?', '龙批量'), 1);
 });
+
+t.test('a static asset is not held for a write batch open meanwhile; a page is', async (t) => {
+  const db = fileDb(t);
+  const test = await createHoursApp({ db, groupCommit: true });
+  t.teardown(() => test.app.close());
+  const writer = writerOf(db.$client);
+  const coordinator = await signedInAs(test.app, 'coordinator');
+  const rename = (name: string) => db.$client.transaction(() => {
+    db.$client.prepare('UPDATE users SET display_name = ? WHERE phone = ?').run(name, demoPhone('coordinator'));
+  }).immediate();
+  // The batch stays open for 500 ms before its COMMIT.
+  writer.testHooks.gatherMs = 500;
+  t.teardown(() => { writer.testHooks.gatherMs = undefined; });
+  rename('龙稍后保存');
+  const asset = await test.app.inject({ url: '/assets/app.css' });
+  t.equal(asset.statusCode, 200);
+  t.match(asset.headers['content-type'] as string, 'text/css');
+  t.equal(committedCount(db, 'SELECT count(*) FROM users WHERE display_name = ?', '龙稍后保存'), 0, 'the stylesheet was answered while the batch was still open');
+  rename('龙已保存');
+  const page = await coordinator.get('/');
+  t.equal(page.statusCode, 200);
+  t.equal(committedCount(db, 'SELECT count(*) FROM users WHERE display_name = ?', '龙已保存'), 1, 'the page waited for the commit');
+});

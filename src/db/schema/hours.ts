@@ -162,3 +162,14 @@ export const activityAttendance = sqliteTable(
   },
   (table) => [uniqueIndex('activity_attendance_session_member').on(table.sessionId, table.memberId)],
 );
+
+/**
+ * How many service records wait for review in each village, kept by triggers on service_records
+ * (migration queue_pending_counts): the verification queue's total for a reviewer's scope is then
+ * a sum over the scope's villages instead of a count of every pending record (issue 16: 100,000
+ * pending records). A village with none may have a row with 0.
+ */
+export const pendingRecordCounts = sqliteTable('pending_record_counts', {
+  villageCode: text('village_code').primaryKey(),
+  records: integer('records').notNull(),
+});

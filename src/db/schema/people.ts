@@ -89,6 +89,28 @@ export const members = sqliteTable(
   ],
 );
 
+/**
+ * The search keys of each member (issue 16: search at 1M members), kept by triggers on members
+ * (migration member_search_terms) so every writer keeps them: 'n' + every piece of the name (up
+ * to 6 characters, lower-cased), 'p' + every suffix of each full-pinyin reading, 'i' + each
+ * initials reading. A substring of the name is then one key; a substring of the pinyin is a
+ * prefix of a key, and initials are matched by prefix. WITHOUT ROWID in the migration: the
+ * primary key is the table.
+ */
+export const memberSearchTerms = sqliteTable(
+  'member_search_terms',
+  {
+    term: text('term').notNull(),
+    memberId: integer('member_id').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.term, table.memberId] })],
+);
+
+/** 1..256: the positions the search-term triggers take substrings at (a trigger may not use WITH RECURSIVE). */
+export const searchPositions = sqliteTable('search_positions', {
+  position: integer('position').primaryKey(),
+});
+
 /** Every change of a member's status, with who and why (review of self-registrations included). */
 export const memberStatusEvents = sqliteTable(
   'member_status_events',

@@ -1,13 +1,14 @@
-import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { serviceRecords, serviceTypes, type ServiceRecordStatus } from '../../db/schema/hours.ts';
 import type { ServiceRecord } from './records.ts';
-import { elders, members } from '../../db/schema/people.ts';
+import { members } from '../../db/schema/people.ts';
 import { maskName } from '../../lib/mask.ts';
 import { balanceOf, type Balance, type HistoryEntry, type Transfer, TransferFlags } from '../../ledger/index.ts';
 import { accountIds, ledgerFor } from '../bookkeeping/accounts.ts';
 import type { KeylessContext } from './context.ts';
 import { monthBounds, shanghaiMonthOf, shanghaiToUtcMs, addDays } from './time.ts';
 import { present } from '../../lib/assert.ts';
+import { connectionOf } from '../../db/client.ts';
 import { clockOf, nowOf } from '../kernel/context.ts';
 
 const zeroBalance: Balance = { posted: 0, available: 0, pendingIn: 0, pendingOut: 0 };
@@ -32,22 +33,21 @@ export interface RecordSummary {
   source: ServiceRecord['source'];
 }
 
+// Raw SQL on the connection's statement cache: both run on every volunteer home page,
+// where building the drizzle query anew cost more than running it (docs/PERFORMANCE.md, "GET /hours").
+const recentRecordsSql = `SELECT r.id, r.service_date AS serviceDate, r.start_at_ms AS startAtMs, r.duration_minutes AS durationMinutes,
+  r.credit_minutes AS creditMinutes, r.status, t.name_zh AS typeNameZh, t.name_en AS typeNameEn, e.real_name AS elderName,
+  r.rejection_reason AS rejectionReason, r.reversal_reason AS reversalReason, r.source
+  FROM service_records r JOIN service_types t ON t.id = r.service_type_id LEFT JOIN elders e ON e.id = r.elder_id
+  WHERE r.volunteer_member_id = ? ORDER BY r.start_at_ms DESC, r.id DESC LIMIT ?`;
+
 export function recentRecords(context: KeylessContext, memberId: number, limit = 10): RecordSummary[] {
-  return context.db
-    .select({
-      id: serviceRecords.id, serviceDate: serviceRecords.serviceDate, startAtMs: serviceRecords.startAtMs,
-      durationMinutes: serviceRecords.durationMinutes, creditMinutes: serviceRecords.creditMinutes, status: serviceRecords.status,
-      typeNameZh: serviceTypes.nameZh, typeNameEn: serviceTypes.nameEn, elderName: elders.realName,
-      rejectionReason: serviceRecords.rejectionReason, reversalReason: serviceRecords.reversalReason, source: serviceRecords.source,
-    })
-    .from(serviceRecords)
-    .innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId))
-    .leftJoin(elders, eq(elders.id, serviceRecords.elderId))
-    .where(eq(serviceRecords.volunteerMemberId, memberId))
-    .orderBy(desc(serviceRecords.startAtMs), desc(serviceRecords.id))
-    .limit(limit)
-    .all();
+  return connectionOf(context.db).prepare(recentRecordsSql).all(memberId, limit) as RecordSummary[];
 }
+
+const monthMinutesSql = `SELECT status, sum(duration_minutes) AS minutes FROM service_records
+  WHERE volunteer_member_id = ? AND service_date >= ? AND service_date <= ? AND status IN ('pending', 'approved')
+  GROUP BY status`;
 
 export interface HoursHome {
   balance: Balance;
@@ -61,13 +61,7 @@ export interface HoursHome {
 export function hoursHome(context: KeylessContext, memberId: number): HoursHome {
   const month = shanghaiMonthOf(nowOf(context));
   const { first, last } = monthBounds(month);
-  const rows = context.db
-    .select({ status: serviceRecords.status, minutes: sql<number>`sum(${serviceRecords.durationMinutes})` })
-    .from(serviceRecords)
-    .where(and(eq(serviceRecords.volunteerMemberId, memberId), gte(serviceRecords.serviceDate, first),
-      lte(serviceRecords.serviceDate, last), inArray(serviceRecords.status, ['pending', 'approved'])))
-    .groupBy(serviceRecords.status)
-    .all();
+  const rows = connectionOf(context.db).prepare(monthMinutesSql).all(memberId, first, last) as { status: ServiceRecordStatus; minutes: number }[];
   return {
     balance: walletBalance(context, memberId),
     month,

@@ -1,5 +1,6 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { settings } from '../../db/schema/core.ts';
+import { connectionOf } from '../../db/client.ts';
 import type { Actor } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { ok, refuse, type KeylessContext, type HoursOutcome, type Problem } from './context.ts';
@@ -33,8 +34,11 @@ const keys = {
   autoApproveCardConfirmed: 'hours.auto_approve_card_confirmed',
 } as const;
 
+const policySql = `SELECT key, value FROM settings WHERE key IN (${Object.values(keys).map(() => '?').join(', ')})`;
+
 export function readPolicy(context: KeylessContext): HoursPolicy {
-  const rows = context.db.select().from(settings).where(inArray(settings.key, Object.values(keys))).all();
+  // Raw SQL on the connection's statement cache: read on every log request.
+  const rows = connectionOf(context.db).prepare(policySql).all(...Object.values(keys)) as { key: string; value: string }[];
   const value = new Map(rows.map((row) => [row.key, row.value]));
   const integer = (key: string, fallback: number) => {
     const parsed = Number(value.get(key));

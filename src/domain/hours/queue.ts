@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
-import { serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { pendingRecordCounts, serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
@@ -115,13 +115,26 @@ function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
   return conditions;
 }
 
-/** How many pending records match (the queue shows a page of them). */
+/**
+ * How many pending records match (the queue shows a page of them). Filtered by village alone or not at
+ * all, the answer is the sum of the per-village counts the database keeps (pending_record_counts, one
+ * row per village in scope); a filter by type, volunteer or activity counts the matching records.
+ */
 export function queueTotal(context: KeylessContext, actor: Actor, filter: QueueFilter = {}): number {
+  if (!filter.serviceTypeCode && !filter.volunteerMemberId && !filter.activityId) return keptPendingTotal(context, actor, filter.villageCode);
   const row = context.db
     .select({ total: sql<number>`count(*)` })
     .from(serviceRecords)
     .where(and(...queueConditions(actor, filter)))
     .get();
+  return row?.total ?? 0;
+}
+
+function keptPendingTotal(context: KeylessContext, actor: Actor, villageCode: string | undefined): number {
+  const paths = regionScopes(actor, canVerifyHours);
+  const conditions: SQL[] = [sql`${pendingRecordCounts.villageCode} IN (SELECT ${regions.code} FROM ${regions} WHERE ${scopeCondition(paths)})`];
+  if (villageCode) conditions.push(eq(pendingRecordCounts.villageCode, villageCode));
+  const row = context.db.select({ total: sql<number>`coalesce(sum(${pendingRecordCounts.records}), 0)` }).from(pendingRecordCounts).where(and(...conditions)).get();
   return row?.total ?? 0;
 }
 
@@ -140,8 +153,10 @@ export function queueFilterOptions(context: KeylessContext, actor: Actor): {
     .orderBy(asc(regions.code))
     .limit(1000)
     .all();
-  // The distinct volunteers first (from an index of service_records alone), then their names.
-  const volunteerIds = context.db.selectDistinct({ id: serviceRecords.volunteerMemberId }).from(serviceRecords).where(and(...conditions));
+  // The distinct volunteers first (from an index of service_records alone), then their names. At most
+  // 1,000 of them, and the read stops there: with 100,000 pending records, finding every distinct
+  // volunteer was most of the page's time, for a list that was cut to 1,000 anyway.
+  const volunteerIds = context.db.selectDistinct({ id: serviceRecords.volunteerMemberId }).from(serviceRecords).where(and(...conditions)).limit(1000);
   const volunteers = context.db
     .select({ id: members.id, name: members.realName })
     .from(members)

@@ -1,4 +1,5 @@
-import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
+import { connectionOf } from '../../db/client.ts';
 import { serviceRecords } from '../../db/schema/hours.ts';
 import type { KeylessContext } from './context.ts';
 
@@ -24,27 +25,20 @@ export function findRecord(context: KeylessContext, recordId: number): ServiceRe
   return context.db.select().from(serviceRecords).where(eq(serviceRecords.id, recordId)).get();
 }
 
-/** A live record of the volunteer overlapping [startAtMs, endAtMs), if any. */
-export function overlappingRecord(context: KeylessContext, memberId: number, startAtMs: number, endAtMs: number): ServiceRecord | undefined {
-  return context.db
-    .select()
-    .from(serviceRecords)
-    .where(and(
-      eq(serviceRecords.volunteerMemberId, memberId),
-      inArray(serviceRecords.status, [...liveStatuses]),
-      lt(serviceRecords.startAtMs, endAtMs),
-      gt(serviceRecords.endAtMs, startAtMs),
-    ))
-    .limit(1)
-    .get();
+// The rules a new record is checked against, on every log request: raw SQL on the connection's
+// statement cache, where building the drizzle query cost more than running it (docs/PERFORMANCE.md).
+const liveStatusList = liveStatuses.map((status) => `'${status}'`).join(', ');
+const overlappingSql = `SELECT service_date AS serviceDate FROM service_records
+  WHERE volunteer_member_id = ? AND status IN (${liveStatusList}) AND start_at_ms < ? AND end_at_ms > ? LIMIT 1`;
+const minutesOnDateSql = `SELECT coalesce(sum(duration_minutes), 0) FROM service_records
+  WHERE volunteer_member_id = ? AND service_date = ? AND status IN (${liveStatusList})`;
+
+/** The date of a live record of the volunteer overlapping [startAtMs, endAtMs), if any. */
+export function overlappingRecord(context: KeylessContext, memberId: number, startAtMs: number, endAtMs: number): Pick<ServiceRecord, 'serviceDate'> | undefined {
+  return connectionOf(context.db).prepare(overlappingSql).get(memberId, endAtMs, startAtMs) as Pick<ServiceRecord, 'serviceDate'> | undefined;
 }
 
 /** Minutes the volunteer already has on a Shanghai date (live records). */
 export function minutesOnDate(context: KeylessContext, memberId: number, serviceDate: string): number {
-  const row = context.db
-    .select({ total: sql<number>`coalesce(sum(${serviceRecords.durationMinutes}), 0)` })
-    .from(serviceRecords)
-    .where(and(eq(serviceRecords.volunteerMemberId, memberId), eq(serviceRecords.serviceDate, serviceDate), inArray(serviceRecords.status, [...liveStatuses])))
-    .get();
-  return row?.total ?? 0;
+  return connectionOf(context.db).prepare(minutesOnDateSql).pluck().get(memberId, serviceDate) as number;
 }

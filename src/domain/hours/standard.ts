@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, lte } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { regions } from '../../db/schema/core.ts';
+import { connectionOf } from '../../db/client.ts';
 import { serviceCategories, serviceStandardVersions, serviceTypes } from '../../db/schema/hours.ts';
 import type { Actor } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -25,15 +26,12 @@ export function isTopOffice(context: KeylessContext, actor: Actor): boolean {
   });
 }
 
-/** The version in force on a Shanghai date, or undefined before the first one. */
+const versionInForceSql = `SELECT id, effective_date AS effectiveDate, note, published_by_user_id AS publishedByUserId, published_at_ms AS publishedAtMs
+  FROM service_standard_versions WHERE effective_date <= ? ORDER BY effective_date DESC LIMIT 1`;
+
+/** The version in force on a Shanghai date, or undefined before the first one (raw SQL on the statement cache: read on every log request). */
 export function versionInForce(context: KeylessContext, date: string): StandardVersion | undefined {
-  return context.db
-    .select()
-    .from(serviceStandardVersions)
-    .where(lte(serviceStandardVersions.effectiveDate, date))
-    .orderBy(desc(serviceStandardVersions.effectiveDate))
-    .limit(1)
-    .get();
+  return connectionOf(context.db).prepare(versionInForceSql).get(date) as StandardVersion | undefined;
 }
 
 export function typesOfVersion(context: KeylessContext, versionId: number): ServiceType[] {
@@ -46,10 +44,15 @@ export function typesInForce(context: KeylessContext, date: string): ServiceType
   return version ? typesOfVersion(context, version.id) : [];
 }
 
+const typeInForceSql = `SELECT id, version_id AS versionId, code, name_zh AS nameZh, name_en AS nameEn, category, coefficient_milli AS coefficientMilli,
+  max_minutes AS maxMinutes, recipient_required AS recipientRequired, active FROM service_types WHERE version_id = ? AND code = ?`;
+
+/** The type with this code in the version in force on a date (raw SQL on the statement cache: read on every log request). */
 export function typeInForce(context: KeylessContext, code: string, date: string): ServiceType | undefined {
   const version = versionInForce(context, date);
   if (!version) return undefined;
-  return context.db.select().from(serviceTypes).where(and(eq(serviceTypes.versionId, version.id), eq(serviceTypes.code, code))).get();
+  const row = connectionOf(context.db).prepare(typeInForceSql).get(version.id, code) as (Omit<ServiceType, 'recipientRequired' | 'active'> & { recipientRequired: number; active: number }) | undefined;
+  return row ? { ...row, recipientRequired: row.recipientRequired === 1, active: row.active === 1 } : undefined;
 }
 
 export function listVersions(context: KeylessContext): StandardVersion[] {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { connectionOf, type Db } from '../../db/client.ts';
 import { idempotencyKeys } from '../../db/schema/core.ts';
 import { readIdempotencyKey as readKeyField } from '../../lib/forms.ts';
 import { writeTransaction } from './transaction.ts';
@@ -60,8 +59,11 @@ export function contentHash(fields: Record<string, string | number | boolean | n
  * first write gets its answer (null: a public form, such as /join): anyone
  * else holding the key gets a conflict, never another user's result.
  */
+// Raw SQL on the connection's statement cache: every write request asks it first.
+const replaySql = 'SELECT scope, content_hash AS contentHash, result, actor_user_id AS actorUserId FROM idempotency_keys WHERE key = ?';
+
 export function replayOf<R>(db: Db, request: IdempotencyKey, actorUserId: number | null): Once<R> | null {
-  const row = db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, request.key)).get();
+  const row = connectionOf(db).prepare(replaySql).get(request.key) as { scope: string; contentHash: string; result: string; actorUserId: number | null } | undefined;
   if (!row) return null;
   if (row.scope !== request.scope || row.actorUserId !== actorUserId) return { kind: 'conflict' };
   if (row.contentHash !== request.contentHash && row.contentHash !== legacyContentHash) return { kind: 'conflict' };

@@ -67,3 +67,15 @@ t.test('policy defaults and updates (top office only, bounded numbers)', async (
   t.ok(updatePolicy(f.context, f.admin, { backdateDays: '10', dailyMaxHours: '8', unreviewedExpiryDays: '14', autoApproveCardConfirmed: false }).ok);
   t.same(readPolicy(f.context), { backdateDays: 10, dailyMaxMinutes: 480, unreviewedExpiryDays: 14, autoApproveCardConfirmed: false });
 });
+
+t.test('typeInForce (raw SQL) answers the same row, booleans included, as the drizzle list of the version', async (t) => {
+  const f = hoursFixture();
+  const date = '2026-11-23';
+  const listed = typesInForce(f.context, date);
+  t.ok(listed.length > 0);
+  for (const type of listed) t.same(typeInForce(f.context, type.code, date), type, `${type.code}: same fields and types`);
+  const visit = typeInForce(f.context, 'visit', date);
+  t.equal(typeof visit?.recipientRequired, 'boolean');
+  t.equal(typeof visit?.active, 'boolean');
+  t.equal(typeInForce(f.context, 'no_such_type', date), undefined);
+});

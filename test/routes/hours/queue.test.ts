@@ -2,6 +2,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { actorOf } from '../../../src/domain/auth/users.ts';
 import { logService } from '../../../src/domain/hours/log.ts';
+import { expireUnreviewed, rejectRecord } from '../../../src/domain/hours/review.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
@@ -220,7 +221,42 @@ t.test('the queue reads pending records through indexes: a page and the voluntee
   const volunteers = [...seen].find((source) => source.includes('select distinct "volunteer_member_id"'));
   t.ok(volunteers, 'the volunteer filter reads distinct volunteers first');
   t.match(planOf(volunteers), 'COVERING INDEX service_records_status_village_volunteer', 'from an index, not from each pending row');
-  const counted = [...seen].find((source) => /^select count\(\*\) from "service_records" where/.test(source));
-  t.ok(counted, 'the total counts service_records without joining regions');
+  const kept = [...seen].find((source) => source.includes('from "pending_record_counts"'));
+  t.ok(kept, 'the total is summed from the per-village counts the database keeps');
+  t.notMatch(kept ?? '', 'service_records', 'without counting the pending records');
+  t.match(planOf(kept), /SEARCH pending_record_counts USING (INDEX|PRIMARY KEY)/, `one probe per village in scope: ${planOf(kept)}`);
+  t.notMatch(planOf(kept), /SCAN pending_record_counts/, 'not a scan of every village');
+  // A filter by type cannot use the kept counts: it counts the records, through an index.
+  const { result: byType, seen: seenByType } = await statementsDuring(sqlite, () => coordinator.get('/hours/queue?type=visit'));
+  t.equal(byType.statusCode, 200);
+  const counted = [...seenByType].find((source) => /^select count\(\*\) from "service_records" where/.test(source));
+  t.ok(counted, 'the filtered total counts service_records without joining regions');
   t.notMatch(planOf(counted), /SCAN service_records/, 'and without scanning the table');
+});
+
+t.test('the kept pending counts follow every change of service_records: logging, approving, rejecting, expiring', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const sqlite = testApp.db.$client;
+  const kept = () => sqlite.prepare('SELECT village_code AS village, records FROM pending_record_counts WHERE records <> 0 ORDER BY village_code').all();
+  const counted = () => sqlite.prepare("SELECT village_code AS village, count(*) AS records FROM service_records WHERE status = 'pending' GROUP BY village_code ORDER BY village_code").all();
+  t.same(kept(), counted(), 'the migration filled them from the demo records');
+  fillQueue(testApp, 30);
+  t.same(kept(), counted(), 'after logging');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const first = await coordinator.get('/hours/queue');
+  const pendingShown = scalar(testApp, "SELECT count(*) FROM service_records s JOIN regions r ON r.code = s.village_code WHERE s.status = 'pending' AND r.path LIKE '/430000/433100/433123/433123101/%'");
+  t.match(visibleText(first.body), `共 ${pendingShown} 条`, 'the page shows the kept total');
+  const ids = sqlite.prepare("SELECT id FROM service_records WHERE status = 'pending' ORDER BY id DESC LIMIT 3").pluck().all() as number[];
+  const approved = await coordinator.request({ method: 'POST', url: '/hours/queue/approve', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams([['_csrf', coordinator.csrfToken], ['return_to', '/hours/queue'], ['record', String(ids[0])], ['record', String(ids[1])]]).toString() });
+  t.equal(approved.statusCode, 303);
+  t.same(kept(), counted(), 'after approving');
+  const context = { db: testApp.db, now: testApp.clock.now };
+  const reviewer = actorOf(testApp.db, scalar(testApp, "SELECT id FROM users WHERE phone = '13800000002'"));
+  t.ok(rejectRecord(context, reviewer, ids[2]!, '时间不对').ok);
+  t.same(kept(), counted(), 'after rejecting');
+  testApp.clock.advance(400 * 86_400_000);
+  t.ok(expireUnreviewed(context).length > 0, 'old records expired');
+  t.same(kept(), counted(), 'after expiring');
 });

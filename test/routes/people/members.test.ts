@@ -232,3 +232,47 @@ t.test('the member list counts pending registrations through the (village_code, 
     t.notMatch(plan, /SCAN m(embers)?( |$)/, 'never by scanning every member');
   }
 });
+
+/** `count` members named `name` in a village of the demo coordinator's township: direct rows, as an import would write them. */
+function addNamesakes(sqlite: import('better-sqlite3').Database, name: string, pinyin: string, initials: string, count: number): void {
+  const village = sqlite.prepare("SELECT code FROM regions WHERE level = 'village' AND code LIKE '433123101%' ORDER BY code LIMIT 1").pluck().get() as string;
+  const insert = sqlite.prepare(`INSERT INTO members (real_name, name_pinyin, name_initials, id_number_ciphertext, id_number_hmac, birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms)
+    VALUES (?, ?, ?, 'not-opened-by-the-list', ?, '1960-01-01', 'female', ?, 'active', 'import', 0, 0)`);
+  sqlite.transaction(() => {
+    for (let i = 0; i < count; i += 1) insert.run(name, pinyin, initials, `namesake-${name}-${i}`, village);
+  })();
+}
+
+t.test('search by name, pinyin and initials reads the kept search keys through their index, never every member; a large result says "more than 1000"', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const sqlite = db.$client;
+  addNamesakes(sqlite, '欧阳春花', 'ouyangchunhua', 'oych', 1001);
+  const coordinator = await signedInAs(app, 'coordinator');
+  for (const query of ['阳春', 'yangchun', 'oyc']) {
+    const { result, seen } = await statementsDuring(sqlite, () => coordinator.get(`/members?q=${encodeURIComponent(query)}`));
+    t.equal(result.statusCode, 200);
+    t.match(visibleText(result.body), '超过 1000 人，请把搜索写得更具体', `${query}: the total stops at 1000 and says so`);
+    t.equal((result.body.match(/欧阳春花/g) ?? []).length, 20, `${query}: a page of 20`);
+    const searches = [...seen].filter((source) => source.includes('"member_search_terms"'));
+    t.ok(searches.length >= 2, `${query}: the count and the page use the search keys`);
+    for (const source of searches) {
+      const plan = queryPlan(sqlite, source);
+      t.match(plan, /member_search_terms USING (COVERING INDEX|PRIMARY KEY)/, `${query}: keys read by their index: ${plan}`);
+      t.notMatch(plan, /SCAN member_search_terms/, `${query}: not every key`);
+      t.notMatch(plan, /LIKE/, `${query}: no LIKE over names`);
+    }
+    t.notMatch([...seen].join('\n'), /"real_name" LIKE/, `${query}: no LIKE '%…%' over every member's name`);
+  }
+  const few = await coordinator.get(`/members?q=${encodeURIComponent('欧阳春花花')}`);
+  t.match(visibleText(few.body), '共 0 人', 'a query longer than any piece finds only names containing all of it');
+  // The keys follow a change of name (the triggers of migration member_search_terms).
+  const renamed = sqlite.prepare("SELECT id FROM members WHERE real_name = '欧阳春花' ORDER BY id DESC LIMIT 1").pluck().get() as number;
+  sqlite.prepare("UPDATE members SET real_name = '欧阳秋月', name_pinyin = 'ouyangqiuyue', name_initials = 'oyqy' WHERE id = ?").run(renamed);
+  for (const query of ['秋月', 'qiuyue', 'oyq']) {
+    const result = await coordinator.get(`/members?q=${encodeURIComponent(query)}`);
+    t.match(visibleText(result.body), '共 1 人', `${query} finds the renamed member`);
+    t.match(result.body, `/members/${renamed}"`);
+  }
+  t.equal(sqlite.prepare("SELECT count(*) FROM member_search_terms WHERE member_id = ? AND term IN ('n春花', 'pchunhua', 'ioych')").pluck().get(renamed), 0, 'the old keys are gone');
+});

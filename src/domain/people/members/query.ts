@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../../db/schema/core.ts';
-import { memberStatusEvents, members } from '../../../db/schema/people.ts';
+import { memberSearchTerms, memberStatusEvents, members } from '../../../db/schema/people.ts';
 import { ageOn } from '../../../lib/idcard.ts';
 import { maskIdNumber, maskPhone } from '../../../lib/mask.ts';
 import { normalizePinyinQuery } from '../../../lib/pinyin.ts';
@@ -10,7 +10,7 @@ import { canManageMembers } from './permissions.ts';
 import { failure, nowMs, pageWindow, roleRefusal, success, todayInShanghai, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { openIdNumber } from './identity.ts';
 import { likeLiteral } from '../../../lib/like.ts';
-import { anyOf, underAnyPath } from '../../../db/conditions.ts';
+import { underAnyPath } from '../../../db/conditions.ts';
 
 export type MemberStatus = 'active' | 'suspended' | 'pending' | 'rejected';
 
@@ -39,6 +39,8 @@ export interface MemberListItem {
 export interface Page<T> {
   items: T[];
   total: number;
+  /** True when there are more than `total` (a search counts up to searchTotalCap). */
+  totalCapped?: boolean;
   page: number;
   pageSize: number;
   pageCount: number;
@@ -46,7 +48,21 @@ export interface Page<T> {
 
 
 
-/** Chooses how to read what was typed in the search box. */
+/** The longest piece of a name kept as one search key (migration member_search_terms). */
+const longestNameKey = 6;
+
+/** Members having a search key in [from, to): read from the primary key of member_search_terms. */
+function termRange(from: string, to: string): SQL {
+  return sql`SELECT ${memberSearchTerms.memberId} FROM ${memberSearchTerms} WHERE ${memberSearchTerms.term} >= ${from} AND ${memberSearchTerms.term} < ${to}`;
+}
+
+/**
+ * Chooses how to read what was typed in the search box. Names, pinyin and initials are found through
+ * the search keys the database keeps per member (one index range each), never by `LIKE '%…%'` over
+ * every member: a piece of the name is a key; a piece of a pinyin reading is the start of a key
+ * ('~' sorts after every letter and digit, so [q, q~) is every key starting with q); initials match
+ * by their start, as before.
+ */
 export function searchCondition(rawQuery: string): SQL | null {
   const query = rawQuery.trim();
   if (query === '') return null;
@@ -54,12 +70,12 @@ export function searchCondition(rawQuery: string): SQL | null {
   if (/^\d{5,13}$/.test(query)) return sql`${members.cardNumber} LIKE ${`${query}%`}`;
   if (/^[A-Za-z][A-Za-z\s']*$/.test(query)) {
     const letters = normalizePinyinQuery(query);
-    return anyOf(
-      sql`${members.namePinyin} LIKE ${`%${likeLiteral(letters)}%`} ESCAPE '\\'`,
-      sql`(' ' || ${members.nameInitials}) LIKE ${`% ${likeLiteral(letters)}%`} ESCAPE '\\'`,
-    );
+    return sql`${members.id} IN (${termRange(`p${letters}`, `p${letters}~`)} UNION ${termRange(`i${letters}`, `i${letters}~`)})`;
   }
-  return sql`${members.realName} LIKE ${`%${likeLiteral(query)}%`} ESCAPE '\\'`;
+  const key = sql`'n' || lower(${[...query].slice(0, longestNameKey).join('')})`;
+  const byKey = sql`${members.id} IN (SELECT ${memberSearchTerms.memberId} FROM ${memberSearchTerms} WHERE ${memberSearchTerms.term} = ${key})`;
+  // A longer query: members with its first 6 characters, then the whole of it.
+  return [...query].length <= longestNameKey ? byKey : sql`${byKey} AND ${members.realName} LIKE ${`%${likeLiteral(query)}%`} ESCAPE '\\'`;
 }
 
 /**
@@ -94,12 +110,9 @@ function searchMembersIn(context: PeopleContext, actor: Actor, search: MemberSea
   const text = searchCondition(search.query ?? '');
   if (text) conditions.push(text);
   const where = and(...conditions);
-  const total = context.db
-    .select({ count: sql<number>`count(*)` })
-    .from(members)
-    .innerJoin(regions, eq(regions.code, members.villageCode))
-    .where(where)
-    .get()?.count ?? 0;
+  const counted = countMembers(context, where, text ? searchTotalCap + 1 : null);
+  const totalCapped = counted > searchTotalCap;
+  const total = totalCapped ? searchTotalCap : counted;
   const today = todayInShanghai(context);
   const items = context.db
     .select({
@@ -115,7 +128,20 @@ function searchMembersIn(context: PeopleContext, actor: Actor, search: MemberSea
     .offset(window.offset)
     .all()
     .map(({ phone, birthDate, ...row }) => ({ ...row, maskedPhone: maskPhone(phone), age: ageOn(birthDate, today) }));
-  return success({ items, total, page: window.page, pageSize: window.pageSize, pageCount: Math.max(1, Math.ceil(total / window.pageSize)) });
+  return success({ items, total, totalCapped, page: window.page, pageSize: window.pageSize, pageCount: Math.max(1, Math.ceil(total / window.pageSize)) });
+}
+
+/**
+ * A search names at most this many matches: "more than 1,000" is as useful as the exact number, and
+ * counting all 100,000 members called 王 at a million members is what made a search slow.
+ */
+export const searchTotalCap = 1000;
+
+/** How many members match, counting no further than `limit` when given. */
+function countMembers(context: PeopleContext, where: SQL | undefined, limit: number | null): number {
+  if (limit === null) return context.db.select({ count: sql<number>`count(*)` }).from(members).innerJoin(regions, eq(regions.code, members.villageCode)).where(where).get()?.count ?? 0;
+  const matching = context.db.select({ one: sql`1` }).from(members).innerJoin(regions, eq(regions.code, members.villageCode)).where(where).limit(limit);
+  return context.db.select({ count: sql<number>`count(*)` }).from(matching.as('matching')).get()?.count ?? 0;
 }
 
 /** Pending self-registrations in the actor's scope, oldest first (the review queue). */
