@@ -3,7 +3,7 @@ CREATE TABLE `star_awards` (
 	`member_id` integer NOT NULL,
 	`star` integer NOT NULL,
 	`status` text NOT NULL,
-	`policy_version_id` integer NOT NULL,
+	`policy_version_id` integer,
 	`service_minutes` integer NOT NULL,
 	`village_code` text NOT NULL,
 	`awarding_region_code` text NOT NULL,

@@ -65,7 +65,8 @@ export const starAwards = sqliteTable(
     memberId: integer('member_id').notNull().references(() => members.id),
     star: integer('star').notNull(),
     status: text('status', { enum: starAwardStatuses }).notNull(),
-    policyVersionId: integer('policy_version_id').notNull().references(() => starPolicyVersions.id),
+    /** The policy version the threshold came from; null for the built-in default (no version published yet). */
+    policyVersionId: integer('policy_version_id').references(() => starPolicyVersions.id),
     /** Verified service minutes when proposed (shown on the notice). */
     serviceMinutes: integer('service_minutes').notNull(),
     /** The volunteer's village then (the notice names it). */
