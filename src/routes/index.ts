@@ -19,6 +19,7 @@ import requestsRoutes from './redemption/requests/routes.ts';
 import sitesRoutes from './redemption/sites/routes.ts';
 import vouchersRoutes from './redemption/vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
+import starsRoutes from './stars/routes.ts';
 
 /**
  * Every route plugin of the application, registered in this order by
@@ -45,4 +46,5 @@ export const routePlugins: RoutePlugin[] = [
   requestsRoutes,
   clearingRoutes,
   reportsRoutes,
+  starsRoutes,
 ];

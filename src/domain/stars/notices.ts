@@ -12,6 +12,7 @@ export interface PublicNotice {
   villageNameEn: string | null;
   star: number;
   serviceMinutes: number;
+  noticeWorkingDays: number;
   noticeStartDate: string;
   noticeEndDate: string;
   awardingRegionName: string;
@@ -29,7 +30,7 @@ const awarding = aliasedTable(regions, 'awarding');
 export function publicNotices(db: Db): PublicNotice[] {
   const rows = db.select({
     id: starAwards.id, realName: members.realName, villageName: village.nameZh, villageNameEn: village.nameEn, star: starAwards.star,
-    serviceMinutes: starAwards.serviceMinutes, noticeStartDate: starAwards.noticeStartDate, noticeEndDate: starAwards.noticeEndDate,
+    serviceMinutes: starAwards.serviceMinutes, noticeWorkingDays: starAwards.noticeWorkingDays, noticeStartDate: starAwards.noticeStartDate, noticeEndDate: starAwards.noticeEndDate,
     awardingRegionName: awarding.nameZh, awardingRegionNameEn: awarding.nameEn,
   }).from(starAwards)
     .innerJoin(members, eq(members.id, starAwards.memberId))
@@ -37,8 +38,8 @@ export function publicNotices(db: Db): PublicNotice[] {
     .innerJoin(awarding, eq(awarding.code, starAwards.awardingRegionCode))
     .where(eq(starAwards.status, 'on_notice'))
     .orderBy(asc(starAwards.noticeEndDate), asc(starAwards.id)).limit(200).all();
-  return rows.map(({ realName, noticeStartDate, noticeEndDate, ...rest }) => ({
-    ...rest, maskedName: maskName(realName), noticeStartDate: noticeStartDate ?? '', noticeEndDate: noticeEndDate ?? '',
+  return rows.map(({ realName, noticeWorkingDays, noticeStartDate, noticeEndDate, ...rest }) => ({
+    ...rest, maskedName: maskName(realName), noticeWorkingDays: noticeWorkingDays ?? 0, noticeStartDate: noticeStartDate ?? '', noticeEndDate: noticeEndDate ?? '',
   }));
 }
 

@@ -33,6 +33,7 @@ export interface OfficeAward {
   villageName: string;
   villageNameEn: string | null;
   serviceMinutes: number;
+  noticeWorkingDays: number | null;
   noticeStartDate: string | null;
   noticeEndDate: string | null;
   withdrawnReason: string | null;
@@ -83,7 +84,7 @@ export function starOfficePage(context: KeylessContext, actor: Actor): Outcome<O
   const today = shanghaiDateOf(nowOf(context));
   return success(rows.map(({ award, memberName, villageName, villageNameEn }) => ({
     id: award.id, star: award.star, status: award.status, memberName, villageName, villageNameEn, serviceMinutes: award.serviceMinutes,
-    noticeStartDate: award.noticeStartDate, noticeEndDate: award.noticeEndDate, withdrawnReason: award.withdrawnReason, due: isDue(context, award, today),
+    noticeWorkingDays: award.noticeWorkingDays, noticeStartDate: award.noticeStartDate, noticeEndDate: award.noticeEndDate, withdrawnReason: award.withdrawnReason, due: isDue(context, award, today),
     objections: objections.filter((objection) => objection.awardId === award.id)
       .map(({ id, reason, phoneMasked, status, resolution, createdAtMs }) => ({ id, reason, phoneMasked, status, resolution, createdAtMs })),
   })));
