@@ -10,7 +10,7 @@ import { shanghaiDateOf } from '../hours/time.ts';
 import { nowOf, type DomainContext, type KeylessContext } from '../kernel/context.ts';
 import { failure, success, type Outcome, type Problem } from '../kernel/outcome.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
-import { awardInScope } from './office.ts';
+import { awardInScope, type StarAward } from './office.ts';
 
 /** How many objections one address may file in a day, over all notices. */
 export const objectionsPerAddressPerDay = 3;
@@ -67,6 +67,18 @@ export function fileObjection(context: DomainContext, awardId: number, input: Ob
   });
 }
 
+/**
+ * The award of an objection an office asks to resolve: the 403 page without
+ * the role, and an objection whose award is outside the office's region
+ * answered like a missing one (the route asks this before it reads the form).
+ */
+export function objectionToResolve(context: KeylessContext, actor: Actor, objectionId: number): Outcome<StarAward> {
+  const objection = context.db.select({ awardId: starObjections.awardId }).from(starObjections).where(eq(starObjections.id, objectionId)).get();
+  const found = awardInScope(context, actor, objection?.awardId ?? 0);
+  if (!found.ok && found.status === 404) return failure(404, { code: 'stars.error.objection_not_found' });
+  return found;
+}
+
 export type ObjectionDecision = 'upheld' | 'dismissed';
 
 /**
@@ -74,10 +86,8 @@ export type ObjectionDecision = 'upheld' | 'dismissed';
  * star (the reason is the withdrawal's), dismissed lets the notice go on.
  */
 export function resolveObjection(context: KeylessContext, actor: Actor, objectionId: number, decision: ObjectionDecision, reasonText: string): Outcome<{ awardId: number }> {
-  const objection = context.db.select().from(starObjections).where(eq(starObjections.id, objectionId)).get();
-  const found = awardInScope(context, actor, objection?.awardId ?? 0);
-  if (!found.ok) return found.status === 404 ? failure(404, { code: 'stars.error.objection_not_found' }) : found;
-  if (!objection) return failure(404, { code: 'stars.error.objection_not_found' });
+  const found = objectionToResolve(context, actor, objectionId);
+  if (!found.ok) return found;
   const reason = checkReason(reasonText, 'resolution');
   if ('problem' in reason) return failure(422, reason.problem);
   return writeTransaction(context.db, () => {

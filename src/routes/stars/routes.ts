@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { awardNow, publishNotice, starOfficePage } from '../../domain/stars/office.ts';
-import { resolveObjection } from '../../domain/stars/objections.ts';
+import { objectionToResolve, resolveObjection } from '../../domain/stars/objections.ts';
 import { canManageStars } from '../../domain/stars/permissions.ts';
 import { roleRefusal } from '../../domain/hours/context.ts';
 import { firstProblem, type Refusal } from '../../domain/kernel/outcome.ts';
@@ -66,6 +66,9 @@ function registerOfficeRoutes(app: RouteApp): void {
     const denied = roleRefusal(actor, canManageStars);
     if (denied) refusalPage(denied);
     const shape = shapeProblems(request, {}, 'stars.error.objection_not_found');
+    // The objection's scope before the form: outside the region it is a missing objection, whatever the form holds.
+    const inScope = objectionToResolve(context, actor, request.params.id);
+    if (!inScope.ok) refusalPage(inScope);
     const values = typedValues(request.body);
     const outcome = shape.length > 0
       ? { ok: false as const, status: 422 as const, problems: shape }
