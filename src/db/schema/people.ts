@@ -64,8 +64,16 @@ export const members = sqliteTable(
     idempotencyKey: text('idempotency_key'),
     createdAtMs: integer('created_at_ms').notNull(),
     updatedAtMs: integer('updated_at_ms').notNull(),
+    /**
+     * The volunteer number (志愿者编号, src/domain/people/members/volunteer-number.ts):
+     * given on every insert and by migration 0023 to the members before it, never
+     * changed, never derived from the ID number. Nullable only because SQLite
+     * cannot add a NOT NULL column without a default.
+     */
+    volunteerNumber: text('volunteer_number'),
   },
   (table) => [
+    uniqueIndex('members_volunteer_number').on(table.volunteerNumber),
     uniqueIndex('members_idempotency_key').on(table.idempotencyKey).where(sql`${table.idempotencyKey} IS NOT NULL`),
     uniqueIndex('members_id_hmac_live').on(table.idNumberHmac).where(sql`${table.status} <> 'rejected'`),
     uniqueIndex('members_phone_live').on(table.phone).where(sql`${table.phone} IS NOT NULL AND ${table.status} <> 'rejected'`),

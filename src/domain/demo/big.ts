@@ -1,3 +1,4 @@
+import { assignVolunteerNumber } from '../people/members/volunteer-number.ts';
 import type { Db, Sqlite } from '../../db/client.ts';
 import { withoutGroupCommit } from '../../db/writer.ts';
 import { Ledger, TransferFlags, type AccountInput, type TransferInput } from '../../ledger/index.ts';
@@ -196,7 +197,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   const firstMonthMs = shanghaiMs(present(months[0], 'demo data holds months[0]'), 1, 9);
   writeTransaction(sqlite, () => {
     const insertMember = sqlite.prepare(`INSERT INTO members (real_name, name_pinyin, name_initials, phone, phone_last4, id_number_ciphertext, id_number_hmac,
-      birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 'import', ?, ?)`);
+      birth_date, gender, village_code, status, source, created_at_ms, updated_at_ms, volunteer_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', 'import', ?, ?, ?)`);
     for (let i = 0; i < options.members; i++) {
       const village = pick(villages);
       const [surname, surnamePinyin] = pick(surnames);
@@ -210,7 +211,8 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
       // A synthetic mobile number per member (unique, 199 + the member's index), so search by phone has rows to find.
       const phone = `199${String(i).padStart(8, '0')}`;
       const id = Number(insertMember.run(`${surname}${given}`, `${surnamePinyin} ${givenPinyin}`, `${surnamePinyin[0]}${givenPinyin[0]}`, phone, phone.slice(-4),
-        idPlaceholder(idNumber), idHash(idNumber), birthDate, random() < 0.5 ? 'male' : 'female', village.code, createdAtMs, createdAtMs).lastInsertRowid);
+        idPlaceholder(idNumber), idHash(idNumber), birthDate, random() < 0.5 ? 'male' : 'female', village.code, createdAtMs, createdAtMs,
+        assignVolunteerNumber(sqlite, village.code)).lastInsertRowid);
       members.push({ id, village, balance: 0 });
     }
     const insertElder = sqlite.prepare(`INSERT INTO elders (member_id, real_name, name_pinyin, name_initials, id_number_ciphertext, id_number_hmac, birth_date, gender,

@@ -261,10 +261,12 @@ export interface StatementHolder {
   /** Masked (张*丰): a printed page can be left on a counter. */
   maskedName: string;
   cardNumber: string | null;
+  volunteerNumber: string | null;
 }
 
 /** The holder block printed at the top of every statement page. */
 export function statementHolder(context: KeylessContext, memberId: number): StatementHolder | null {
-  const row = context.db.select({ realName: members.realName, cardNumber: members.cardNumber }).from(members).where(eq(members.id, memberId)).get();
-  return row ? { maskedName: maskName(row.realName), cardNumber: row.cardNumber } : null;
+  const row = context.db.select({ realName: members.realName, cardNumber: members.cardNumber, volunteerNumber: members.volunteerNumber })
+    .from(members).where(eq(members.id, memberId)).get();
+  return row ? { maskedName: maskName(row.realName), cardNumber: row.cardNumber, volunteerNumber: row.volunteerNumber } : null;
 }

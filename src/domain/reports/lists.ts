@@ -51,6 +51,7 @@ export function overdueElders(sqlite: Sqlite, region: RegionNode, today: string,
 
 export interface RosterRow {
   memberId: number;
+  volunteerNumber: string | null;
   maskedName: string;
   maskedPhone: string;
   villageName: string;
@@ -64,7 +65,7 @@ export interface RosterRow {
 export function volunteerRoster(sqlite: Sqlite, region: RegionNode, fromMonth: string, toMonth: string, silverBornOnOrBefore: string, page = { limit: 100, offset: 0 }): { total: number; rows: RosterRow[] } {
   const prefix = `${region.path}%`;
   const total = sqlite.prepare(`SELECT count(*) FROM members m JOIN regions r ON r.code = m.village_code WHERE r.path LIKE ? AND m.status IN ('active','suspended')`).pluck().get(prefix) as number;
-  const rows = sqlite.prepare(`SELECT m.id AS memberId, m.real_name AS realName, m.phone AS phone, r.name_zh AS villageName, m.birth_date <= @silver AS silver,
+  const rows = sqlite.prepare(`SELECT m.id AS memberId, m.volunteer_number AS volunteerNumber, m.real_name AS realName, m.phone AS phone, r.name_zh AS villageName, m.birth_date <= @silver AS silver,
       coalesce((SELECT sum(service_minutes) FROM report_member_months mm WHERE mm.member_id = m.id AND mm.month BETWEEN @from AND @to), 0) AS serviceMinutes,
       coalesce((SELECT sum(credited_minutes) FROM report_member_months mm WHERE mm.member_id = m.id AND mm.month BETWEEN @from AND @to), 0) AS creditedMinutes,
       coalesce((SELECT sum(records) FROM report_member_months mm WHERE mm.member_id = m.id AND mm.month BETWEEN @from AND @to), 0) AS records,

@@ -43,7 +43,7 @@ const passbookRoutes: RoutePlugin = async (app) => {
     const today = shanghaiDateOf(app.clock());
     return reply.page(
       'pages/hours/passbook',
-      { page, paged: beforeSeq !== undefined, f: formatters(request), defaults: { from: monthBounds(shanghaiMonthOf(app.clock())).first, to: today } },
+      { page, paged: beforeSeq !== undefined, holder: statementHolder(context, memberId), f: formatters(request), defaults: { from: monthBounds(shanghaiMonthOf(app.clock())).first, to: today } },
       { titleKey: 'hours.passbook.title' },
     );
   });

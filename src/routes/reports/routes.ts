@@ -247,8 +247,8 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
     const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: 1_000_000, offset: 0 });
     const sections = [{
       key: 'roster', title: t('reports.roster.title', { region: region.nameZh }) + ' ' + t('reports.roster.period', { from, to }),
-      header: [t('reports.column.name'), t('reports.column.phone'), t('reports.column.village'), t('reports.column.silver'), t('reports.column.records'), t('reports.column.serviceHours'), t('reports.column.creditedHours'), t('reports.column.balance')],
-      rows: roster.rows.map((row) => [row.maskedName, row.maskedPhone, row.villageName, row.silver ? '是' : '否', row.records, hours(row.serviceMinutes), hours(row.creditedMinutes), hours(row.balanceMinutes)]),
+      header: [t('reports.column.volunteerNumber'), t('reports.column.name'), t('reports.column.phone'), t('reports.column.village'), t('reports.column.silver'), t('reports.column.records'), t('reports.column.serviceHours'), t('reports.column.creditedHours'), t('reports.column.balance')],
+      rows: roster.rows.map((row) => [row.volunteerNumber ?? '', row.maskedName, row.maskedPhone, row.villageName, row.silver ? '是' : '否', row.records, hours(row.serviceMinutes), hours(row.creditedMinutes), hours(row.balanceMinutes)]),
     }];
     reply.header('Content-Type', 'text/csv; charset=utf-8');
     reply.header('Content-Disposition', attachment(`${region.code}-${from}-${to}-roster.csv`, `${region.nameZh}-${from}至${to}-志愿者名册.csv`));

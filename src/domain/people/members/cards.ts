@@ -38,6 +38,7 @@ export interface PrintableCard {
   memberId: number;
   realName: string;
   cardNumber: string;
+  volunteerNumber: string | null;
   villageName: string;
   villageNameEn: string | null;
   cardToken: string;
@@ -67,6 +68,7 @@ export function printableCards(context: PeopleContext, actor: Actor, memberIds: 
       memberId,
       realName: member.realName,
       cardNumber: member.cardNumber,
+      volunteerNumber: member.volunteerNumber,
       villageName: found.village.nameZh,
       villageNameEn: found.village.nameEn,
       cardToken: openCardToken(context.keys, member.cardTokenCiphertext),

@@ -113,6 +113,7 @@ function memberCopy(
       idNumber: idNumberOf(member.idNumberCiphertext),
       birthDate: member.birthDate,
       gender: member.gender,
+      volunteerNumber: member.volunteerNumber,
       village: { code: member.villageCode, name: found.village.nameZh },
       status: member.status,
       statusReason: member.statusReason,

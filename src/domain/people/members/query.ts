@@ -140,6 +140,8 @@ export interface MemberDetail {
   status: MemberStatus;
   statusReason: string | null;
   source: string;
+  /** 志愿者编号 (volunteer-number.ts); null only for a row written outside the app without one. */
+  volunteerNumber: string | null;
   cardNumber: string | null;
   cardVersion: number;
   cardIssuedAtMs: number | null;
@@ -188,6 +190,7 @@ export function getMember(context: PeopleContext, actor: Actor, memberId: number
     status: member.status,
     statusReason: member.statusReason,
     source: member.source,
+    volunteerNumber: member.volunteerNumber,
     cardNumber: member.cardNumber,
     cardVersion: member.cardVersion,
     cardIssuedAtMs: member.cardIssuedAtMs,

@@ -4,6 +4,7 @@ import type { IdCardInfo } from '../../../lib/idcard.ts';
 import { compactPhone, isMobilePhone } from '../../../lib/phone.ts';
 import { namePinyin } from '../../../lib/pinyin.ts';
 import { allocateCardNumber, newCardToken } from './card.ts';
+import { assignVolunteerNumber } from './volunteer-number.ts';
 import {
   checkName, checkReason, failure, prepared, nowMs, objectVillageInScope, roleRefusal, success, todayInShanghai, villageInScope,
   type Actor, type Outcome, type PeopleContext, type Problem, type RegionRow,
@@ -92,12 +93,12 @@ export function insertMemberRow(
   // Prepared statements rather than the query builder: an import writes 10,000 of these.
   const inserted = prepared(context, `INSERT INTO members (real_name, name_pinyin, name_initials, phone, phone_last4, id_number_ciphertext,
       id_number_hmac, birth_date, gender, village_code, status, source, card_number, card_token_hash, card_token_ciphertext, card_version,
-      card_issued_at_ms, created_by_user_id, import_batch_id, idempotency_key, created_at_ms, updated_at_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`).get(
+      card_issued_at_ms, created_by_user_id, import_batch_id, idempotency_key, created_at_ms, updated_at_ms, volunteer_number)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`).get(
     checked.realName, pinyin.full, pinyin.initials, checked.phone, checked.phone ? checked.phone.slice(-4) : null,
     sealIdNumber(context.keys, checked.id.number), checked.idHmac, checked.id.birthDate, checked.id.gender, checked.village.code,
     options.status, options.source, cardNumber, card?.hash ?? null, card?.ciphertext ?? null, card ? 1 : 0, card ? at : null,
-    actor?.userId ?? null, options.importBatchId ?? null, options.idempotencyKey ?? null, at, at,
+    actor?.userId ?? null, options.importBatchId ?? null, options.idempotencyKey ?? null, at, at, assignVolunteerNumber(context.db, checked.village.code),
   ) as { id: number };
   prepared(context, 'INSERT INTO member_status_events (member_id, from_status, to_status, reason, actor_user_id, at_ms) VALUES (?, NULL, ?, NULL, ?, ?)')
     .run(inserted.id, options.status, actor?.userId ?? null, at);
