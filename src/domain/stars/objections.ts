@@ -19,7 +19,8 @@ export const objectionsPerNoticePerDay = 20;
 /** The longest reason, in characters. */
 export const objectionReasonMax = 300;
 
-const phonePurpose = 'star_objection.phone';
+/** The encryption context of an objector's phone (the key rotation re-seals under it too). */
+export const objectionPhonePurpose = 'star_objection.phone';
 const dayMs = 86_400_000;
 
 export interface ObjectionInput {
@@ -48,7 +49,7 @@ export function fileObjection(context: DomainContext, awardId: number, input: Ob
   const checked = checkObjection(input);
   if ('problems' in checked) return failure(422, ...checked.problems);
   const addressHash = lookupHash(context.keys, address, 'star_objection.address');
-  const phoneCiphertext = encryptText(context.keys, checked.phone, phonePurpose);
+  const phoneCiphertext = encryptText(context.keys, checked.phone, objectionPhonePurpose);
   return writeTransaction(context.db, () => {
     const at = nowOf(context);
     const award = context.db.select().from(starAwards).where(eq(starAwards.id, awardId)).get();
