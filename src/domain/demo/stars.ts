@@ -45,7 +45,8 @@ export function seedStarHistory(db: Db, keys: PeopleKeys, nowMs: number): boolea
   const admin = actorOf(db, adminId);
   const countyOffice = actorOf(db, userIdOf(db, '13800000004'));
   const clock = { ms: nowMs - 400 * dayMs };
-  seedFirstStandard(db, '2025-01-01', clock.ms, adminId);
+  // The demo standard's date (as the hours seed gives it), or the first service's when a seed runs earlier than 2026.
+  seedFirstStandard(db, [shanghaiDateOf(clock.ms), '2025-01-01'].sort()[0] ?? '2025-01-01', clock.ms, adminId);
   const context = { db, keys, now: () => clock.ms };
   const today = shanghaiDateOf(nowMs);
   let sequence = 880;
