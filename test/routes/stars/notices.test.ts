@@ -201,3 +201,21 @@ t.test('an upheld objection withdraws the star with its reason; the notice leave
   t.equal(await testApp.app.jobs.run('stars'), 0);
   t.match(visibleText((await volunteer.get('/')).body), '还没有星级');
 });
+
+t.test('a third star goes to the city (433100): the county office cannot publish it, the province can', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  bringTo(testApp, wangMemberId(testApp), 600 * 60);
+  t.equal(await testApp.app.jobs.run('stars'), 3);
+  t.same(testApp.db.$client.prepare('SELECT star, awarding_region_code AS region FROM star_awards ORDER BY star').all(),
+    [{ star: 1, region: '433123' }, { star: 2, region: '433123' }, { star: 3, region: '433100' }]);
+  const third = scalar(testApp, 'SELECT id FROM star_awards WHERE star = 3');
+  const county = await signedInAs(testApp.app, 'office');
+  await county.get('/stars');
+  t.notMatch(visibleText((await county.get('/stars')).body), '三星志愿者', 'the county office does not see the city\'s star');
+  t.equal((await county.post(`/stars/${third}/publish`, {})).statusCode, 404);
+  const admin = await signedInAs(testApp.app, 'admin');
+  await admin.get('/stars');
+  t.equal((await admin.post(`/stars/${third}/publish`, {})).statusCode, 303, 'the province office is above the city');
+  t.equal(award(testApp, third).status, 'on_notice');
+});
