@@ -12,7 +12,8 @@ import { nowOf, type KeylessContext } from '../kernel/context.ts';
 import { failure, success, type Outcome } from '../kernel/outcome.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 import { canManageStars } from './permissions.ts';
-import { starPolicyOn } from './policy.ts';
+import { serviceMinutesOf } from './hours.ts';
+import { defaultStarPolicy, starPolicyOn, starPolicyVersionsList } from './policy.ts';
 
 export type StarAward = typeof starAwards.$inferSelect;
 
@@ -111,15 +112,39 @@ export function publishNotice(context: KeylessContext, actor: Actor, awardId: nu
   });
 }
 
-/** Marks one due award as awarded (inside the caller's transaction); the audit names the actor, or none for the job. */
-function markAwarded(context: KeylessContext, award: StarAward, actorUserId: number | null, ipAddress: string | null): StarAward {
+/**
+ * Awards one due award (inside the caller's transaction), unless the
+ * volunteer's verified hours fell below its threshold during the notice (a
+ * record reversed): then it is withdrawn, with no typed reason (the page says
+ * why). The audit names the actor, or none for the job.
+ */
+function settleDue(context: KeylessContext, award: StarAward, actorUserId: number | null, ipAddress: string | null): StarAward {
   const at = nowOf(context);
+  const minutes = serviceMinutesOf(context.db, award.memberId);
+  const threshold = thresholdMinutes(context, award);
+  const audit = { actorUserId, objectType: 'star_award', objectId: award.id, regionCode: award.awardingRegionCode, ipAddress };
+  if (minutes < threshold) {
+    context.db.update(starAwards).set({ status: 'withdrawn', withdrawnAtMs: at, withdrawnByUserId: actorUserId }).where(eq(starAwards.id, award.id)).run();
+    recordAudit(context.db, { ...audit, action: 'stars.withdraw_hours', detail: { star: award.star, memberId: award.memberId, serviceMinutes: minutes, thresholdMinutes: threshold } }, at);
+    return { ...award, status: 'withdrawn', withdrawnAtMs: at };
+  }
   context.db.update(starAwards).set({ status: 'awarded', awardedAtMs: at }).where(eq(starAwards.id, award.id)).run();
-  recordAudit(context.db, { action: 'stars.award', actorUserId, objectType: 'star_award', objectId: award.id, regionCode: award.awardingRegionCode, ipAddress, detail: { star: award.star, memberId: award.memberId } }, at);
+  recordAudit(context.db, { ...audit, action: 'stars.award', detail: { star: award.star, memberId: award.memberId } }, at);
   return { ...award, status: 'awarded', awardedAtMs: at };
 }
 
-/** The office awards a star whose notice is over with no open objection; before that it is refused, naming the last notice day. */
+/** The threshold of an award's star under the policy version it was proposed by (the default when none). */
+function thresholdMinutes(context: KeylessContext, award: StarAward): number {
+  const policy = award.policyVersionId === null ? defaultStarPolicy : starPolicyVersionsList(context).find((version) => version.versionId === award.policyVersionId) ?? defaultStarPolicy;
+  const level = policy.levels.find((candidate) => candidate.star === award.star);
+  return (level?.minHours ?? 0) * 60;
+}
+
+/**
+ * The office awards a star whose notice is over with no open objection;
+ * before that it is refused, naming the last notice day. Answers the award
+ * as settled: awarded, or withdrawn when the hours no longer reach it.
+ */
 export function awardNow(context: KeylessContext, actor: Actor, awardId: number): Outcome<StarAward> {
   return writeTransaction(context.db, () => {
     const found = awardInScope(context, actor, awardId);
@@ -129,7 +154,7 @@ export function awardNow(context: KeylessContext, actor: Actor, awardId: number)
     const today = shanghaiDateOf(nowOf(context));
     if (award.noticeEndDate && today <= award.noticeEndDate) return failure(409, { code: 'stars.error.notice_not_over', params: { endDate: award.noticeEndDate } });
     if (!isDue(context, award, today)) return failure(409, { code: 'stars.error.objection_open' });
-    return success(markAwarded(context, award, actor.userId, actor.ipAddress ?? null));
+    return success(settleDue(context, award, actor.userId, actor.ipAddress ?? null));
   });
 }
 
@@ -139,7 +164,6 @@ export function awardDueStars(context: KeylessContext): number {
   return writeTransaction(context.db, () => {
     const candidates = context.db.select().from(starAwards).where(and(eq(starAwards.status, 'on_notice'), sql`${starAwards.noticeEndDate} < ${today}`)).all();
     const due = candidates.filter((award) => isDue(context, award, today));
-    for (const award of due) markAwarded(context, award, null, null);
-    return due.length;
+    return due.filter((award) => settleDue(context, award, null, null).status === 'awarded').length;
   });
 }

@@ -58,7 +58,7 @@ function registerOfficeRoutes(app: RouteApp): void {
     const id = shapeProblems(request).length > 0 ? 0 : request.params.id;
     const outcome = awardNow(context, actor, id);
     if (!outcome.ok) return refused(app, request, reply, { awardId: id }, outcome);
-    return reply.seeOther('/stars?done=awarded');
+    return reply.seeOther(`/stars?done=${outcome.value.status === 'awarded' ? 'awarded' : 'withdrawn'}`);
   });
 
   app.post('/stars/objections/:id/resolve', { schema: { params: IdParams, body: ResolveForm }, attachValidation: true }, async (request, reply) => {

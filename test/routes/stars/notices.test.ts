@@ -219,3 +219,25 @@ t.test('a third star goes to the city (433100): the county office cannot publish
   t.equal((await admin.post(`/stars/${third}/publish`, {})).statusCode, 303, 'the province office is above the city');
   t.equal(award(testApp, third).status, 'on_notice');
 });
+
+t.test('a record reversed during the notice: at the end the hours no longer reach the star, which is withdrawn, not awarded', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const { awardId, volunteer } = await starProposed(testApp);
+  const office = await signedInAs(testApp.app, 'office');
+  await office.get('/stars');
+  await office.post(`/stars/${awardId}/publish`, {});
+  const crossing = scalar(testApp, "SELECT id FROM service_records WHERE volunteer_member_id = ? AND status = 'approved' ORDER BY reviewed_at_ms DESC, id DESC LIMIT 1", wangMemberId(testApp));
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  await coordinator.get(`/hours/records/${crossing}`);
+  const reversed = await coordinator.post(`/hours/records/${crossing}/reverse`, { reverse_reason: '老人说那天没有来' });
+  t.equal(reversed.statusCode, 303, 'the crossing record is reversed');
+  testApp.clock.nowMs = shanghaiMidnight('2026-12-01') + 60_000;
+  const settled = await office.post(`/stars/${awardId}/award`, {});
+  t.equal(settled.statusCode, 303);
+  t.equal(settled.headers.location, '/stars?done=withdrawn');
+  t.match(award(testApp, awardId), { status: 'withdrawn', awarded_at_ms: null });
+  t.match(visibleText((await office.get('/stars?done=withdrawn')).body), '已撤回：公示期间有记录被冲正，服务时长不足该星级标准。');
+  t.same(auditActions(testApp, awardId), ['stars.propose', 'stars.notice_publish', 'stars.withdraw_hours']);
+  t.match(visibleText((await volunteer.get('/')).body), '还没有星级');
+});
