@@ -42,3 +42,13 @@ export async function starProposed(testApp: TestApp): Promise<{ awardId: number;
 }
 
 export { createHoursApp, scalar };
+
+/** starProposed(), then the county office puts the star on notice (from 2026-11-24 to 2026-11-30 on the suite's clock). */
+export async function starOnNotice(testApp: TestApp): Promise<{ awardId: number; volunteer: TestBrowser; office: TestBrowser }> {
+  const { awardId, volunteer } = await starProposed(testApp);
+  const office = await signedInAs(testApp.app, 'office');
+  await office.get('/stars');
+  const published = await office.post(`/stars/${awardId}/publish`, {});
+  if (published.statusCode !== 303) throw new Error(`publish: ${published.statusCode}`);
+  return { awardId, volunteer, office };
+}

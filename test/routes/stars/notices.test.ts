@@ -1,6 +1,6 @@
 import t from 'tap';
 import { count, signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
-import { bringTo, createHoursApp, scalar, starProposed, wangMemberId } from './helpers.ts';
+import { bringTo, createHoursApp, scalar, starOnNotice, starProposed, wangMemberId } from './helpers.ts';
 import { logVisit } from '../hours/helpers.ts';
 
 const shanghaiMidnight = (date: string) => Date.parse(`${date}T00:00:00+08:00`);
@@ -88,10 +88,7 @@ t.test('the county office publishes the notice once; it runs 5 working days from
 t.test('the star is awarded only after the notice period, by the office or by the job, and shows on her home and card', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
-  const { awardId, volunteer } = await starProposed(testApp);
-  const office = await signedInAs(testApp.app, 'office');
-  await office.get('/stars');
-  await office.post(`/stars/${awardId}/publish`, {});
+  const { awardId, volunteer, office } = await starOnNotice(testApp);
   testApp.clock.nowMs = shanghaiMidnight('2026-11-30') + 23 * 3_600_000;
   const early = await office.post(`/stars/${awardId}/award`, {});
   t.equal(early.statusCode, 409, 'on the last notice day: not yet');
@@ -116,10 +113,7 @@ t.test('the star is awarded only after the notice period, by the office or by th
 t.test('objections: refused with a reason and nothing written; filed; dismissed lets the award go on; upheld withdraws it', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
-  const { awardId } = await starProposed(testApp);
-  const office = await signedInAs(testApp.app, 'office');
-  await office.get('/stars');
-  await office.post(`/stars/${awardId}/publish`, {});
+  const { awardId, office } = await starOnNotice(testApp);
   const visitor = new TestBrowser(testApp.app);
   await visitor.get('/notices');
   const url = `/notices/${awardId}/objections`;
@@ -182,10 +176,7 @@ t.test('objections: refused with a reason and nothing written; filed; dismissed 
 t.test('an upheld objection withdraws the star with its reason; the notice leaves /notices and the scan does not propose it again', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
-  const { awardId, volunteer } = await starProposed(testApp);
-  const office = await signedInAs(testApp.app, 'office');
-  await office.get('/stars');
-  await office.post(`/stars/${awardId}/publish`, {});
+  const { awardId, volunteer, office } = await starOnNotice(testApp);
   const visitor = new TestBrowser(testApp.app);
   await visitor.get('/notices');
   await visitor.post(`/notices/${awardId}/objections`, { reason: '记录重复', phone: '0743-8221234' });
@@ -223,10 +214,7 @@ t.test('a third star goes to the city (433100): the county office cannot publish
 t.test('a record reversed during the notice: at the end the hours no longer reach the star, which is withdrawn, not awarded', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
-  const { awardId, volunteer } = await starProposed(testApp);
-  const office = await signedInAs(testApp.app, 'office');
-  await office.get('/stars');
-  await office.post(`/stars/${awardId}/publish`, {});
+  const { awardId, volunteer, office } = await starOnNotice(testApp);
   const crossing = scalar(testApp, "SELECT id FROM service_records WHERE volunteer_member_id = ? AND status = 'approved' ORDER BY reviewed_at_ms DESC, id DESC LIMIT 1", wangMemberId(testApp));
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   await coordinator.get(`/hours/records/${crossing}`);

@@ -1,18 +1,15 @@
 import t, { type Test } from 'tap';
 import { burstFromAnotherProcess } from '../../helpers/burst.ts';
 import { AddressClient } from '../../helpers/http-client.ts';
-import { count, signedInAs, visibleText } from '../../helpers/web.ts';
+import { count, visibleText } from '../../helpers/web.ts';
 import { objectionsPerAddressPerDay, objectionsPerNoticePerDay } from '../../../src/domain/stars/objections.ts';
-import { createHoursApp, starProposed } from './helpers.ts';
+import { createHoursApp, starOnNotice } from './helpers.ts';
 
 /** A star on notice in an app listening on 127.0.0.1 (port 0). */
 async function listeningNotice(t: Test) {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
-  const { awardId } = await starProposed(testApp);
-  const office = await signedInAs(testApp.app, 'office');
-  await office.get('/stars');
-  await office.post(`/stars/${awardId}/publish`, {});
+  const { awardId } = await starOnNotice(testApp);
   await testApp.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (testApp.app.server.address() as { port: number }).port;
   return { testApp, awardId, port };
