@@ -56,7 +56,7 @@ export const keysCommands: Record<string, Command> = {
         const result = rotateKeys(db, config.dataDirectory, { targetProfile, nowMs: Date.now() });
         // A new checkpoint signing key; the old public key stays listed, so published signatures still verify.
         rotateCheckpointKeys(config.dataDirectory);
-        console.log(`keys rotated (${result.cryptoProfile}): ${result.idNumbers} ID numbers, ${result.cardTokens} card tokens, ${result.importFiles} roster files re-encrypted; `
+        console.log(`keys rotated (${result.cryptoProfile}): ${result.idNumbers} ID numbers, ${result.cardTokens} card tokens, ${result.importFiles} roster files, ${result.objectionPhones} objection phones re-encrypted; `
           + `old keys kept in ${result.backupFile} (store it with the backups made before today). Everyone must sign in again.`);
         console.log(`PINs: a new PIN key; ${result.pinsToMove} PINs move to it on their next use (secrets.json keeps the previous PIN key until then).`);
         return 0;

@@ -5,6 +5,8 @@ import { publishCheckpoint } from '../domain/bookkeeping/signed-checkpoints.ts';
 import type { CheckpointKeys } from '../lib/checkpoint-key.ts';
 import { drainReports } from '../domain/reports/refresh.ts';
 import { recordFullVerification, verifyInBackground, type BackgroundVerification } from '../domain/bookkeeping/verification.ts';
+import { awardDueStars } from '../domain/stars/office.ts';
+import { proposeAllDueStars } from '../domain/stars/proposals.ts';
 import { sweepExpired } from '../domain/redemption/counter-core.ts';
 import { msUntilShanghaiHour } from '../lib/time.ts';
 import type { Secrets } from '../lib/secrets.ts';
@@ -21,6 +23,7 @@ import type { SmsTransport } from '../domain/messages/transports.ts';
  * - expireHours: service records left unreviewed longer than the policy allows, at start and every 15 minutes
  * - checkpoint: a signed ledger checkpoint when the hash chain has grown, at start and every hour
  * - refreshReports: the report aggregates brought up to the ledger's head (in slices), every 30 seconds
+ * - stars: star proposals the approvals did not make (card-confirmed records, completed requests, a new policy), and stars whose public notice is over with no open objection awarded, at start and every 15 minutes
  * - verifyLedger: a full verification in a child process, at start and nightly at 03:00 Shanghai time
  * - sendSms: due SMS of the outbox claimed and sent (none in quiet hours), every 30 seconds
  * - remindReviews / remindVisits: coordinators told of records waiting for review (daily) and elders due a visit (weekly), hourly (idempotent per period)
@@ -30,7 +33,7 @@ import type { SmsTransport } from '../domain/messages/transports.ts';
  * and each can be run once by name (`app.jobs.run('expireBaskets')`).
  */
 
-export type JobName = 'expireBaskets' | 'expireHours' | 'checkpoint' | 'refreshReports' | 'sendSms' | 'remindReviews' | 'remindVisits';
+export type JobName = 'expireBaskets' | 'expireHours' | 'checkpoint' | 'refreshReports' | 'stars' | 'sendSms' | 'remindReviews' | 'remindVisits';
 
 export interface JobsOptions {
   /** The database file, for the full verification's child process; without it that job does not run. */
@@ -53,15 +56,15 @@ declare module 'fastify' {
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
 const intervals: Record<JobName, number> = {
-  expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs, refreshReports: 30_000, sendSms: 30_000, remindReviews: hourMs, remindVisits: hourMs,
+  expireBaskets: minuteMs, expireHours: 15 * minuteMs, checkpoint: hourMs, refreshReports: 30_000, stars: 15 * minuteMs, sendSms: 30_000, remindReviews: hourMs, remindVisits: hourMs,
 };
 /** What the log says when a job changed something (the reports refresh runs too often to log). */
 const doneMessages: Record<JobName, string | null> = {
   expireBaskets: 'expired abandoned counter baskets', expireHours: 'expired unreviewed service records', checkpoint: 'ledger checkpoint recorded', refreshReports: null,
-  sendSms: 'SMS sent', remindReviews: 'review reminders written', remindVisits: 'visit reminders written',
+  stars: 'star proposals made or stars awarded', sendSms: 'SMS sent', remindReviews: 'review reminders written', remindVisits: 'visit reminders written',
 };
 /** Jobs that also run once as the server starts listening. */
-const atStart: readonly JobName[] = ['expireHours', 'checkpoint', 'remindReviews', 'remindVisits'];
+const atStart: readonly JobName[] = ['expireHours', 'checkpoint', 'stars', 'remindReviews', 'remindVisits'];
 
 /** The work of each job, on the app's database and clock. */
 export function jobWork(db: Db, secrets: Secrets, clock: () => number, checkpointKeys: CheckpointKeys, sms: SmsTransport): Record<JobName, () => number | Promise<number>> {
@@ -73,6 +76,7 @@ export function jobWork(db: Db, secrets: Secrets, clock: () => number, checkpoin
     expireHours: () => expireUnreviewed({ db, now: clock }).length,
     checkpoint: () => (publishCheckpoint(db.$client, checkpointKeys, clock()) ? 1 : 0),
     refreshReports: () => drainReports(db.$client, clock),
+    stars: () => proposeAllDueStars({ db, now: clock }) + awardDueStars({ db, now: clock }),
   };
 }
 

@@ -9,6 +9,7 @@ import { canWorkCounter } from '../domain/redemption/counter-core.ts';
 import { canUseGifts } from '../domain/redemption/gifts.ts';
 import { canUseRequests } from '../domain/redemption/requests.ts';
 import { canGrantVouchers } from '../domain/redemption/vouchers.ts';
+import { canManageStars } from '../domain/stars/permissions.ts';
 import { canViewRegions } from '../domain/regions/permissions.ts';
 import { canViewReports, canViewVisitCoverage } from '../domain/reports/permissions.ts';
 import { canIssueCertificates } from '../domain/records/permissions.ts';
@@ -45,6 +46,7 @@ export const navigationItems: NavigationItem[] = [
   { href: '/coverage', labelKey: 'nav.coverage', permission: canViewCoverage, group: 'service' },
   { href: '/activities', labelKey: 'nav.activities', permission: canRunActivities, group: 'service' },
   { href: '/hours/standard', labelKey: 'nav.standard', permission: canManageStandard, group: 'service' },
+  { href: '/stars', labelKey: 'nav.stars', permission: canManageStars, group: 'service' },
   { href: '/regions', labelKey: 'nav.regions', permission: canViewRegions, group: 'people' },
   { href: '/counter', labelKey: 'nav.counter', permission: canWorkCounter, group: 'redemption' },
   { href: '/sites', labelKey: 'nav.sites', permission: anySignedIn, group: 'redemption' },

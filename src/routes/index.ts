@@ -24,6 +24,7 @@ import vouchersRoutes from './redemption/vouchers/routes.ts';
 import reportsRoutes from './reports/routes.ts';
 import recordsRoutes from './records/routes.ts';
 import liabilityRoutes from './reports/liability.ts';
+import starsRoutes from './stars/routes.ts';
 
 /**
  * Every route plugin of the application, registered in this order by
@@ -55,4 +56,5 @@ export const routePlugins: RoutePlugin[] = [
   reportsRoutes,
   messagesRoutes,
   recordsRoutes,
+  starsRoutes,
 ];

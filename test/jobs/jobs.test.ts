@@ -13,7 +13,7 @@ t.test('jobs run only when the app is built with them: started on listen, stoppe
   const withJobs = await buildApp({ db: openDatabase(':memory:'), secrets: testSecrets(), clock: new TestClock().now, jobs: {} });
   t.same(withJobs.jobs.scheduled(), [], 'no timer before listening');
   await withJobs.listen({ host: '127.0.0.1', port: 0 });
-  t.same(withJobs.jobs.scheduled().sort(), ['checkpoint', 'expireBaskets', 'expireHours', 'refreshReports', 'remindReviews', 'remindVisits', 'sendSms'], 'every job scheduled once listening');
+  t.same(withJobs.jobs.scheduled().sort(), ['checkpoint', 'expireBaskets', 'expireHours', 'refreshReports', 'remindReviews', 'remindVisits', 'sendSms', 'stars'], 'every job scheduled once listening');
   await withJobs.close();
   t.same(withJobs.jobs.scheduled(), [], 'none after close');
 });

@@ -83,7 +83,8 @@ export function insideScope(asker: Asker, side: Side, kind: FixtureKind | null):
 export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
   | 'record' | 'site' | 'item' | 'siteClerk' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account'
-  | 'certificateRequest' | 'certificate' | 'certificateNumber';
+  | 'certificateRequest' | 'certificate' | 'certificateNumber'
+  | 'starAward' | 'starNotice' | 'starObjection';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -290,6 +291,14 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/transparency/chain', expect: publicRoute, note: 'the public chain: kinds and counties of each side, never an id' },
   { method: 'GET', url: '/transparency/verify-public-ledger.mjs', expect: publicRoute, note: 'the public verifier (tools/)' },
   { method: 'GET', url: '/transparency/checkpoints.json', expect: publicRoute, note: 'signed checkpoints and public keys, no personal data' },
+  { method: 'GET', url: '/stars', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
+  { method: 'POST', url: '/stars/:id/publish', params: { id: 'starAward' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the office of the awarding region (or above it) puts a proposed star on notice' },
+  { method: 'POST', url: '/stars/:id/award', params: { id: 'starAward' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'a proposed star is not yet on notice: 409 after the access checks' },
+  { method: 'POST', url: '/stars/objections/:id/resolve', params: { id: 'starObjection' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the minimal body has no decision: 422 after the access checks' },
+  { method: 'GET', url: '/stars/policy', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
+  { method: 'POST', url: '/stars/policy', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'only the top office publishes the star policy' },
+  { method: 'GET', url: '/notices', expect: publicRoute, note: 'the public notices (公示): names masked' },
+  { method: 'POST', url: '/notices/:id/objections', params: { id: 'starNotice' }, expect: { anonymous: [A, A], volunteer: [A, A], coordinator: [A, A], clerk: [A, A], office: [A, A], 'office-city': [A, A], admin: [A, A] }, note: 'anyone may object to a notice (the minimal body: 422)' },
 ];
 
 // ---------------------------------------------------------------- the app
@@ -405,9 +414,20 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
 
   const homeMember = member(homeVillage);
   const awayMember = member(awayVillage);
+  // Star awards written directly: a proposed one and one on notice with an open objection, in each county.
+  const starAward = (memberId: string, village: string, status: string) => String(db.$client.prepare(`INSERT INTO star_awards
+    (member_id, star, status, service_minutes, village_code, awarding_region_code, proposed_at_ms, notice_working_days, notice_start_date, notice_end_date)
+    VALUES (?, ?, ?, 6000, ?, ?, ?, 5, '2026-11-24', '2026-11-30')`).run(memberId, status === 'proposed' ? 1 : 2, status, village, village.slice(0, 6), now).lastInsertRowid);
+  const homeNotice = starAward(homeMember, homeVillage, 'on_notice');
+  const awayNotice = starAward(awayMember, awayVillage, 'on_notice');
+  const objection = (awardId: string) => String(db.$client.prepare(`INSERT INTO star_objections (award_id, reason, phone_ciphertext, phone_masked, address_hash, status, created_at_ms)
+    VALUES (?, '她这个月没有来', 'sealed', '139****0000', 'hash', 'open', ?)`).run(awardId, now).lastInsertRowid);
   const certificates = certificateFixtures(db, secrets, clock, adminId);
   return {
     ...certificates,
+    starAward: { home: starAward(homeMember, homeVillage, 'proposed'), away: starAward(awayMember, awayVillage, 'proposed') },
+    starNotice: { home: homeNotice, away: awayNotice },
+    starObjection: { home: objection(homeNotice), away: objection(awayNotice) },
     member: { home: homeMember, away: awayMember },
     pendingMember: { home: pending(homeVillage), away: pending(awayVillage) },
     memberToken: { home: token(homeMember), away: token(awayMember) },

@@ -7,12 +7,15 @@ import { seedHours } from './hours.ts';
 import { seedPeople } from './people.ts';
 import { seedRedemption } from './redemption.ts';
 import { seedDemo } from './seed.ts';
+import { seedStarHistory, seedStarNotices } from './stars.ts';
 
 /**
  * The whole demo network `npm start` seeds on first start, in dependency
  * order: regions and one user per role; members, elders and teams; the first
- * service standard with a few months of hours; partner sites, balances and
- * redemptions; the guarantee fund. Each part runs once (it keeps its own marker), so a second
+ * service standard with a few months of hours (and, before them, the long
+ * record of four volunteers); partner sites, balances and redemptions; star
+ * notices and awards; a volunteer service certificate; the guarantee fund.
+ * Each part runs once (it keeps its own marker), so a second
  * start, or a start after a part was added in a newer version, never
  * duplicates anything. Returns the parts that ran.
  *
@@ -38,8 +41,10 @@ export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = 
   try {
     if (await seedDemo(db, nowMs)) ran.push('regions and users');
     if (seedPeople(db, keys, nowMs)) ran.push('members, elders and teams');
+    if (seedStarHistory(db, keys, nowMs)) ran.push('volunteers with a long record');
     if (seedHours(db, keys, nowMs)) ran.push('service standard and hours');
     if (await seedRedemption(db, keys, nowMs)) ran.push('partner sites and redemptions');
+    if (seedStarNotices(db, keys, nowMs)) ran.push('star notices and awards');
     if (seedRecords(db, keys, checkpointKeys, nowMs)) ran.push('a volunteer service certificate');
     if (seedFund(db, nowMs)) ran.push('guarantee fund');
     sqlite.exec('COMMIT');

@@ -180,7 +180,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
  * elder such as 龙玉兰 can confirm a visit: stored as the HMAC each member's
  * own PIN gets (pin-hash.ts; microseconds each, so seeding stays fast).
  */
-function giveEveryCardholderTheDemoPin(db: Db, keys: PeopleKeys, nowMs: number): void {
+export function giveEveryCardholderTheDemoPin(db: Db, keys: PeopleKeys, nowMs: number): void {
   const withoutPin = db.select({ id: members.id }).from(members)
     .where(and(isNull(members.pinHash), isNotNull(members.cardNumber), eq(members.status, 'active'))).all();
   for (const { id } of withoutPin) {

@@ -16,6 +16,7 @@ import { readPolicy } from './policy.ts';
 import { findRecord, transferIds, type ServiceRecord } from './records.ts';
 import { dayMs } from './time.ts';
 import { firstProblem } from '../kernel/outcome.ts';
+import { proposeDueStars } from '../stars/proposals.ts';
 import { clockOf, nowOf } from '../kernel/context.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 import { notify } from '../messages/notify.ts';
@@ -152,6 +153,8 @@ export function approveRecord(context: KeylessContext, actor: Actor, recordId: n
     if (!posted.ok) return posted;
     const at = nowOf(context);
     context.db.update(serviceRecords).set({ status: 'approved', reviewedByUserId: actor.userId, reviewedAtMs: at }).where(eq(serviceRecords.id, record.id)).run();
+    // A star whose threshold this record crosses is proposed to its awarding office in the same transaction.
+    proposeDueStars(context, record.volunteerMemberId);
     if (posted.value.diverted > 0) {
       recordAudit(context.db, { action: 'hours.cap_overflow', actorUserId: actor.userId, objectType: 'service_record', objectId: record.id, regionCode: record.villageCode, detail: { credited: posted.value.credited, diverted: posted.value.diverted, policyVersionId: posted.value.policyVersionId ?? null } }, at);
     }

@@ -1,7 +1,7 @@
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db, Sqlite } from '../../db/client.ts';
-import { decryptBytes, encryptBytes, pinKeyId, type CryptoProfile } from '../../lib/crypto.ts';
+import { decryptBytes, decryptText, encryptBytes, encryptText, pinKeyId, type CryptoProfile } from '../../lib/crypto.ts';
 import {
   KeyCheckError, dataKeyVariable, generateSecrets, secretsFileContent, secretsFileName, tokenKeyVariable, writeSecretFileDurably, type Secrets,
 } from '../../lib/secrets.ts';
@@ -10,6 +10,7 @@ import { fileContext } from '../people/import/batch.ts';
 import { openCardToken, sealCardToken } from '../people/members/card.ts';
 import { idNumberHash, sealIdNumber } from '../people/members/identity.ts';
 import { isCurrentPinHash, pinHashKeyAvailable, pinHashKeyId } from '../people/members/pin-hash.ts';
+import { objectionPhonePurpose } from '../stars/objections.ts';
 import { openStoredIdNumber, pendingSecretsFileName, unlockKeys, writeKeyBinding } from './keyring.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 
@@ -35,6 +36,8 @@ export interface RotationCounts {
   idNumbers: number;
   cardTokens: number;
   importFiles: number;
+  /** Phones of objections to star notices (src/domain/stars/objections.ts). */
+  objectionPhones: number;
 }
 
 export interface RotationResult extends RotationCounts {
@@ -82,7 +85,7 @@ function pinKeysStillNeeded(db: Db, from: Secrets): Buffer[] {
 export function reencryptAll(db: Db, from: Secrets, to: Secrets, nowMs: number): RotationCounts {
   const sqlite: Sqlite = db.$client;
   return writeTransaction(sqlite, () => {
-    const counts: RotationCounts = { idNumbers: 0, cardTokens: 0, importFiles: 0 };
+    const counts: RotationCounts = { idNumbers: 0, cardTokens: 0, importFiles: 0, objectionPhones: 0 };
     for (const table of ['members', 'elders'] as const) {
       const cardColumn = table === 'members' ? 'card_token_ciphertext' : 'NULL';
       const rows = sqlite.prepare(`SELECT id, id_number_ciphertext AS idSealed, ${cardColumn} AS cardSealed FROM ${table}`).all() as { id: number; idSealed: string; cardSealed: string | null }[];
@@ -105,10 +108,19 @@ export function reencryptAll(db: Db, from: Secrets, to: Secrets, nowMs: number):
       updateFile.run(encryptBytes(to, decryptBytes(from, file.sealed, fileContext), fileContext), file.id);
       counts.importFiles += 1;
     }
+    counts.objectionPhones = resealObjectionPhones(sqlite, from, to);
     writeKeyBinding(sqlite, to, nowMs);
     recordAudit(db, { action: 'keys.rotate', objectType: 'keys', detail: { ...counts, fromProfile: from.cryptoProfile, toProfile: to.cryptoProfile } }, nowMs);
     return counts;
   });
+}
+
+/** Re-seals the phones of star objections under `to` (inside the rotation's transaction). */
+function resealObjectionPhones(sqlite: Sqlite, from: Secrets, to: Secrets): number {
+  const rows = sqlite.prepare('SELECT id, phone_ciphertext AS sealed FROM star_objections').all() as { id: number; sealed: string }[];
+  const update = sqlite.prepare('UPDATE star_objections SET phone_ciphertext = ? WHERE id = ?');
+  for (const row of rows) update.run(encryptText(to, decryptText(from, row.sealed, objectionPhonePurpose), objectionPhonePurpose), row.id);
+  return rows.length;
 }
 
 /** Opens every stored ID number and card token: proof that a key backup (or a restored pair) really fits the database. */

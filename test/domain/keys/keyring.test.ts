@@ -11,6 +11,8 @@ import { registerMember } from '../../../src/domain/people/members/register.ts';
 import { KeyCheckError, generateSecrets, keyFingerprint, loadSecrets, secretsFileContent, type Secrets } from '../../../src/lib/secrets.ts';
 import { testCryptoProfile } from '../../helpers/crypto-profile.ts';
 import { peopleFixture, villages } from '../people/fixture.ts';
+import { decryptText, encryptText } from '../../../src/lib/crypto.ts';
+import { objectionPhonePurpose } from '../../../src/domain/stars/objections.ts';
 
 const profile = testCryptoProfile();
 
@@ -153,4 +155,23 @@ t.test('rotation gives PINs a new key: old PIN hashes still verify, move to the 
   const third = unlockKeys(fixture.db, dataDirectory, { environment: {} });
   t.same(third.retiredPinKeys, [next.pinKey], 'a key no PIN uses any more is dropped; only the one the PINs are under is kept');
   t.notOk(JSON.parse(readFileSync(join(dataDirectory, 'secrets.json'), 'utf8')).retiredPinKeys.includes(old.pinKey.toString('base64')));
+});
+
+t.test('rotation re-seals the phones of star objections', async (t) => {
+  const dataDirectory = directory(t);
+  const fixture = peopleFixture();
+  const old = unlockKeys(fixture.db, dataDirectory, { environment: {}, requestedProfile: profile });
+  const registered = registerMember({ ...fixture.context, keys: old }, fixture.coordinatorA, { realName: '张三', phone: null, idNumber: fixture.idNumber(1), villageCode: villages.hongqi });
+  if (!registered.ok) return t.fail('registered');
+  const sqlite = fixture.db.$client;
+  const awardId = sqlite.prepare(`INSERT INTO star_awards (member_id, star, status, service_minutes, village_code, awarding_region_code, proposed_at_ms)
+    VALUES (?, 1, 'on_notice', 6000, ?, ?, 0)`).run(registered.value.memberId, villages.hongqi, villages.hongqi).lastInsertRowid;
+  sqlite.prepare(`INSERT INTO star_objections (award_id, reason, phone_ciphertext, phone_masked, address_hash, status, created_at_ms)
+    VALUES (?, '理由', ?, '139****5678', 'hash', 'open', 0)`).run(awardId, encryptText(old, '13912345678', objectionPhonePurpose));
+  const result = rotateKeys(fixture.db, dataDirectory, { environment: {}, nowMs: fixture.clock.ms });
+  t.match(result, { objectionPhones: 1 });
+  const next = unlockKeys(fixture.db, dataDirectory, { environment: {} });
+  const sealed = sqlite.prepare('SELECT phone_ciphertext FROM star_objections').pluck().get() as string;
+  t.equal(decryptText(next, sealed, objectionPhonePurpose), '13912345678', 'the phone opens under the new keys');
+  t.throws(() => decryptText(old, sealed, objectionPhonePurpose), 'and no longer under the old ones');
 });

@@ -5,6 +5,7 @@ import { memberInScope, writeMemberInScope } from './access.ts';
 import { cardTokenHash, isValidCardNumber, newCardToken, openCardToken } from './card.ts';
 import { failure, nowMs, roleRefusal, success, type Actor, type Outcome, type PeopleContext } from './context.ts';
 import { audit } from '../../audit/audit.ts';
+import { awardedStarOf } from '../../stars/notices.ts';
 
 /**
  * Issues a new card token for an active member; the previous token stops
@@ -42,6 +43,8 @@ export interface PrintableCard {
   villageNameEn: string | null;
   cardToken: string;
   cardVersion: number;
+  /** The highest star awarded (0: none), printed on the card. */
+  star: number;
 }
 
 /**
@@ -70,6 +73,7 @@ export function printableCards(context: PeopleContext, actor: Actor, memberIds: 
       villageNameEn: found.village.nameEn,
       cardToken: openCardToken(context.keys, member.cardTokenCiphertext),
       cardVersion: member.cardVersion,
+      star: awardedStarOf(context.db, memberId),
     });
   }
   const [first] = cards;
