@@ -18,6 +18,8 @@ export const messageKinds = {
   pin_locked: { smsParams: { unlockAtMs: 16 } },
   review_overdue: { smsParams: { count: 5, days: 3 } },
   elders_overdue: { smsParams: { count: 5 } },
+  star_awarded: { smsParams: { star: 1 } },
+  certificate_issued: { smsParams: { number: 20 } },
 } as const satisfies Record<string, { smsParams: Record<string, number> }>;
 
 export type MessageKind = keyof typeof messageKinds;

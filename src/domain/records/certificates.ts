@@ -1,4 +1,5 @@
 import { connectionOf, type Sqlite } from '../../db/client.ts';
+import { notify } from '../messages/notify.ts';
 import type { CheckpointKeys } from '../../lib/checkpoint-key.ts';
 import { maskIdNumber } from '../../lib/mask.ts';
 import { Ledger } from '../../ledger/index.ts';
@@ -74,6 +75,7 @@ export function issueCertificate(context: DomainContext, keys: CheckpointKeys, a
       sealed.contentSha256, content.ledgerSeq, sealed.algorithm, sealed.publicKey, sealed.signature, actor.userId, at).lastInsertRowid);
     sqlite.prepare("UPDATE certificate_requests SET status = 'issued', decided_by_user_id = ?, decided_at_ms = ? WHERE id = ?").run(actor.userId, at, requestId);
     audit(context, actor, 'certificate.issue', 'certificate', certificateId, volunteer.villageCode, { number, requestId, totalMinutes: content.totalMinutes, ledgerSeq: content.ledgerSeq });
+    notify(context, { kind: 'certificate_issued', to: { memberId: request.value.memberId }, params: { certificateId, number } });
     return success({ certificateId, number });
   });
 }

@@ -1,4 +1,5 @@
 import { shanghaiDateOf, shanghaiToUtcMs } from '../hours/time.ts';
+import { verifiedServiceMinutes } from '../hours/service-minutes.ts';
 import { ageOf, refuse, type RedemptionContext, type Refusal } from './context.ts';
 import type { PolicyInForce } from './policy-versions.ts';
 import { careAgeFor } from './policy.ts';
@@ -14,16 +15,9 @@ export function isRegisteredElder(context: RedemptionContext, memberId: number):
   return row !== undefined;
 }
 
-/**
- * Verified service minutes a member has given: approved records and completed
- * requests. A private query for now; wt-18a's `verifiedServiceMinutes`
- * (src/domain/hours/service-minutes.ts) replaces it at merge.
- */
+/** Verified service minutes a member has given (the count certificates and stars use: time served, not credits). */
 function verifiedMinutesOf(context: RedemptionContext, memberId: number): number {
-  const row = context.db.$client
-    .prepare("SELECT COALESCE(SUM(duration_minutes), 0) AS minutes FROM service_records WHERE volunteer_member_id = ? AND status IN ('approved','completed')")
-    .get(memberId) as { minutes: number };
-  return row.minutes;
+  return verifiedServiceMinutes(context.db, memberId).totalMinutes;
 }
 
 function hasRedeemedBefore(context: RedemptionContext, memberId: number): boolean {

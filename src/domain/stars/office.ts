@@ -11,6 +11,7 @@ import { shanghaiDateOf } from '../hours/time.ts';
 import { nowOf, type KeylessContext } from '../kernel/context.ts';
 import { failure, success, type Outcome } from '../kernel/outcome.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { notify } from '../messages/notify.ts';
 import { canManageStars } from './permissions.ts';
 import { serviceMinutesOf } from './hours.ts';
 import { defaultStarPolicy, starPolicyOn, starPolicyVersionsList } from './policy.ts';
@@ -130,6 +131,7 @@ function settleDue(context: KeylessContext, award: StarAward, actorUserId: numbe
   }
   context.db.update(starAwards).set({ status: 'awarded', awardedAtMs: at }).where(eq(starAwards.id, award.id)).run();
   recordAudit(context.db, { ...audit, action: 'stars.award', detail: { star: award.star, memberId: award.memberId } }, at);
+  notify(context, { kind: 'star_awarded', to: { memberId: award.memberId }, params: { awardId: award.id, star: award.star } });
   return { ...award, status: 'awarded', awardedAtMs: at };
 }
 

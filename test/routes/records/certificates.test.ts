@@ -26,6 +26,9 @@ t.test('the volunteer requests, the county office issues with its seal, anyone v
   const number = scalar<string>(testApp, 'SELECT number FROM certificates WHERE id = ?', certificateId);
   t.match(number, /^ZM433123\d{12}[\dX]$/);
   t.equal(scalar(testApp, 'SELECT status FROM certificate_requests WHERE id = ?', requestId), 'issued');
+  t.same(testApp.db.$client.prepare("SELECT kind, params_json AS params FROM messages WHERE recipient_member_id = ? AND kind = 'certificate_issued'").all(memberId),
+    [{ kind: 'certificate_issued', params: JSON.stringify({ certificateId, number }) }], 'one message tells the volunteer');
+  t.match(visibleText((await volunteer.get('/messages')).body), `您申请的志愿服务记录证明已出具，编号 ${number}`);
 
   const page = (await volunteer.get(`/certificates/${certificateId}`)).body;
   const text = visibleText(page);

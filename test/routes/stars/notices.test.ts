@@ -108,6 +108,8 @@ t.test('the star is awarded only after the notice period, by the office or by th
   const card = await office.get(`/members/${wangMemberId(testApp)}/card`);
   t.match(visibleText(card.body), '一星志愿者', 'the printed card shows the star');
   t.notMatch(visibleText((await testApp.app.inject({ url: '/notices' })).body), '王*英', 'an awarded star leaves the notices');
+  t.equal(scalar(testApp, "SELECT count(*) FROM messages WHERE kind = 'star_awarded' AND recipient_member_id = ?", wangMemberId(testApp)), 1, 'one message tells her');
+  t.match(visibleText((await volunteer.get('/messages')).body), '公示期满，您获评1星志愿者', 'she reads it in 消息');
 });
 
 t.test('objections: refused with a reason and nothing written; filed; dismissed lets the award go on; upheld withdraws it', async (t) => {
@@ -227,5 +229,6 @@ t.test('a record reversed during the notice: at the end the hours no longer reac
   t.match(award(testApp, awardId), { status: 'withdrawn', awarded_at_ms: null });
   t.match(visibleText((await office.get('/stars?done=withdrawn')).body), '已撤回：公示期间有记录被冲正，服务时长不足该星级标准。');
   t.same(auditActions(testApp, awardId), ['stars.propose', 'stars.notice_publish', 'stars.withdraw_hours']);
+  t.equal(scalar(testApp, "SELECT count(*) FROM messages WHERE kind = 'star_awarded'"), 0, 'no award message for a withdrawn star');
   t.match(visibleText((await volunteer.get('/')).body), '还没有星级');
 });
