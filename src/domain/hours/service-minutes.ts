@@ -2,12 +2,15 @@ import { connectionOf, type Db } from '../../db/client.ts';
 
 /**
  * The statuses of a verified service that still stands (docs/RECORDS.md
- * "Service hours"): 'approved' (reviewed and credited) and 'completed' (a
- * service request confirmed by the person served or a coordinator, and paid).
- * 'reversed' records leave the count; pending, rejected and expired ones never
- * entered it.
+ * "Service hours"): 'approved' only (reviewed by a coordinator or an office,
+ * its duration checked against the standard and other records). A 'completed'
+ * service request is a paid transaction whose minutes are the credits offered,
+ * never measured or reviewed: counting it would let two members buy each other
+ * certificate and star hours by paying back and forth. 'reversed' records leave
+ * the count; pending, rejected and expired ones never entered it.
  */
-export const verifiedStatuses = ['approved', 'completed'] as const;
+export const verifiedStatuses = ['approved'] as const;
+const verifiedIn = verifiedStatuses.map((status) => `'${status}'`).join(', ');
 
 export interface ServicePeriod {
   /** Inclusive lower bound on the service's start (UTC ms). */
@@ -47,7 +50,7 @@ export interface VerifiedServiceMinutes {
   byUnit: MinutesByUnit[];
 }
 
-const periodWhere = `r.volunteer_member_id = @member AND r.status IN ('approved', 'completed')
+const periodWhere = `r.volunteer_member_id = @member AND r.status IN (${verifiedIn})
   AND r.start_at_ms >= @from AND r.start_at_ms < @to AND (@county IS NULL OR r.county_code = @county)`;
 
 const byTypeSql = `SELECT r.service_type_code AS code, min(t.name_zh) AS nameZh, min(t.name_en) AS nameEn,

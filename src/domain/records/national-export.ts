@@ -1,4 +1,5 @@
 import { connectionOf, type Db } from '../../db/client.ts';
+import { verifiedStatuses } from '../hours/service-minutes.ts';
 import { allowsRegion, regionScopes, type Actor } from '../access/authorize.ts';
 import { recordWithinAllowances } from '../audit/audit.ts';
 import { nowOf, type DomainContext } from '../kernel/context.ts';
@@ -8,6 +9,8 @@ import { openIdNumber } from '../people/members/identity.ts';
 import { regionRow, type RegionRow } from '../regions/regions.ts';
 import { hours, type Section } from '../reports/exports.ts';
 import { canExportRecords } from './permissions.ts';
+
+const verifiedIn = verifiedStatuses.map((status) => `'${status}'`).join(', ');
 
 /**
  * The national data export (docs/RECORDS.md "National data export"): the
@@ -64,7 +67,7 @@ function volunteerSection(context: DomainContext, region: RegionRow, input: Expo
   const stars = awardedStars(context.db);
   const rows = connectionOf(context.db).prepare(`SELECT m.id, m.volunteer_number AS volunteerNumber, m.real_name AS name, m.gender, substr(m.birth_date, 1, 4) AS birthYear,
       m.village_code AS villageCode, v.name_zh AS villageName, m.created_at_ms AS createdAtMs, m.id_number_ciphertext AS cipher,
-      coalesce((SELECT sum(r.duration_minutes) FROM service_records r WHERE r.volunteer_member_id = m.id AND r.status IN ('approved','completed')
+      coalesce((SELECT sum(r.duration_minutes) FROM service_records r WHERE r.volunteer_member_id = m.id AND r.status IN (${verifiedIn})
         AND r.service_date BETWEEN @from AND @to), 0) AS minutes
     FROM members m JOIN regions v ON v.code = m.village_code
     WHERE v.path LIKE @prefix AND m.status IN ('active','suspended') AND m.created_at_ms < @before
@@ -93,14 +96,14 @@ function recordSection(db: Db, region: RegionRow, input: ExportInput): Section {
     FROM service_records r JOIN members m ON m.id = r.volunteer_member_id JOIN regions v ON v.code = r.village_code
     LEFT JOIN service_types t ON t.id = r.service_type_id LEFT JOIN team_activities a ON a.id = r.activity_id LEFT JOIN teams tm ON tm.id = a.team_id
     LEFT JOIN regions c ON c.code = r.county_code LEFT JOIN users u ON u.id = coalesce(r.reviewed_by_user_id, r.entered_by_user_id)
-    WHERE v.path LIKE @prefix AND r.status IN ('approved','completed') AND r.service_date BETWEEN @from AND @to
+    WHERE v.path LIKE @prefix AND r.status IN (${verifiedIn}) AND r.service_date BETWEEN @from AND @to
     ORDER BY r.service_date, r.start_at_ms, r.id`).all({ prefix: `${region.path}%`, from: input.from, to: input.to }) as
     { id: number; volunteerNumber: string | null; serviceDate: string; startAtMs: number; endAtMs: number; place: string; villageCode: string; typeName: string;
       unit: string; minutes: number; reviewer: string | null; status: string; source: string }[];
   return {
     key: 'records', title: '服务记录', header: recordHeader,
     rows: rows.map((row) => [row.id, row.volunteerNumber ?? '', row.serviceDate, shanghaiTimeOf(row.startAtMs), shanghaiTimeOf(row.endAtMs), row.place, row.villageCode,
-      row.typeName, row.unit, hours(row.minutes), row.reviewer ?? '', row.status === 'completed' ? '服务对象确认' : '审核通过']),
+      row.typeName, row.unit, hours(row.minutes), row.reviewer ?? '', '审核通过']),
   };
 }
 

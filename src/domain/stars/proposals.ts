@@ -17,9 +17,16 @@ export function awardingRegionOf(villagePath: string, level: AwardingLevel): str
   return codesOfPath(villagePath)[depthOfLevel[level] - 1];
 }
 
+/** What a star proposed again starts without: the earlier notice and withdrawal (the audit log keeps them). */
+const reopened = {
+  noticeWorkingDays: null, noticeStartDate: null, noticeEndDate: null, publishedByUserId: null, publishedAtMs: null,
+  awardedAtMs: null, withdrawnByUserId: null, withdrawnAtMs: null,
+};
+
 /**
  * Proposes every star whose threshold a volunteer's verified hours have
- * reached and that has no row yet (a withdrawn star stays withdrawn), to the
+ * reached and that has no row yet, or was withdrawn for want of hours (not on an
+ * upheld objection), to the
  * office of the awarding region of the volunteer's village. Runs in the
  * caller's write transaction when there is one (approval calls it), else in
  * its own. Answers the new award ids.
@@ -35,15 +42,20 @@ export function proposeDueStars(context: KeylessContext, memberId: number, known
     const proposed: number[] = [];
     for (const level of policy.levels) {
       if (minutes < level.minHours * 60) continue;
-      if (context.db.select({ id: starAwards.id }).from(starAwards).where(and(eq(starAwards.memberId, memberId), eq(starAwards.star, level.star))).get()) continue;
+      const existing = context.db.select({ id: starAwards.id, status: starAwards.status, withdrawnReason: starAwards.withdrawnReason })
+        .from(starAwards).where(and(eq(starAwards.memberId, memberId), eq(starAwards.star, level.star))).get();
+      // A star withdrawn because reversed records left it short of the hours is proposed again once she has them;
+      // one withdrawn on an upheld objection (it has the office's reason) stays withdrawn.
+      if (existing && !(existing.status === 'withdrawn' && existing.withdrawnReason === null)) continue;
       const awardingRegionCode = awardingRegionOf(member.path, level.awardingLevel);
       if (!awardingRegionCode) continue;
-      const award = context.db.insert(starAwards).values({
-        memberId, star: level.star, status: 'proposed', policyVersionId: policy.versionId, serviceMinutes: minutes,
-        villageCode: member.villageCode, awardingRegionCode, proposedAtMs: at,
-      }).returning({ id: starAwards.id }).get();
-      recordAudit(context.db, { action: 'stars.propose', objectType: 'star_award', objectId: award.id, regionCode: awardingRegionCode, detail: { memberId, star: level.star, serviceMinutes: minutes } }, at);
-      proposed.push(award.id);
+      const fields = { status: 'proposed' as const, policyVersionId: policy.versionId, serviceMinutes: minutes, villageCode: member.villageCode, awardingRegionCode, proposedAtMs: at };
+      const awardId = existing
+        ? context.db.update(starAwards).set({ ...fields, ...reopened }).where(eq(starAwards.id, existing.id)).returning({ id: starAwards.id }).get().id
+        : context.db.insert(starAwards).values({ memberId, star: level.star, ...fields }).returning({ id: starAwards.id }).get().id;
+      const detail = { memberId, star: level.star, serviceMinutes: minutes, ...(existing ? { again: true } : {}) };
+      recordAudit(context.db, { action: 'stars.propose', objectType: 'star_award', objectId: awardId, regionCode: awardingRegionCode, detail }, at);
+      proposed.push(awardId);
     }
     return proposed;
   });

@@ -72,7 +72,7 @@ t.test('a period bounds the service start; a team activity is its own organising
   t.throws(() => verifiedServiceMinutes(f.db, f.volunteerMemberId, { fromMs: 1.5 }));
 });
 
-t.test('a completed service request counts as verified service (confirmed and paid), at the minutes offered', async (t) => {
+t.test('a completed service request is paid, not verified service: its offered minutes never count (two members paying each other would buy certificate and star hours)', async (t) => {
   const f = redemptionFixture();
   seedFirstStandard(f.db, '2026-01-01', f.clock.ms, f.coordinator.userId);
   const elder = f.addElder('吴爷爷', places.fenghuangVillage, ['semi_disabled']);
@@ -84,7 +84,8 @@ t.test('a completed service request counts as verified service (confirmed and pa
   t.ok(acceptRequest(f.context, f.coordinator, posted.value.id, volunteer.memberId, null).ok);
   t.equal(verifiedServiceMinutes(f.db, volunteer.memberId).totalMinutes, 0, 'accepted, not yet done');
   t.ok(confirmRequest(f.context, f.coordinator, posted.value.id, null).ok);
+  t.equal(f.db.$client.prepare("SELECT count(*) FROM service_records WHERE volunteer_member_id = ? AND status = 'completed'").pluck().get(volunteer.memberId), 1, 'the request has its record');
   const counted = verifiedServiceMinutes(f.db, volunteer.memberId);
-  t.equal(counted.totalMinutes, 45);
-  t.same(counted.byServiceType.map((row) => row.code), ['cleaning']);
+  t.equal(counted.totalMinutes, 0, 'confirmed and paid, but its 45 offered minutes are not verified service time');
+  t.same(counted.byServiceType, []);
 });

@@ -29,11 +29,11 @@ t.test('the office exports its county as xlsx: volunteers and verified records b
   volunteers.eachRow((row, index) => { if (index > 1) rows.push((row.values as unknown[]).slice(1)); });
   const her = rows.find((row) => row[0] === number);
   t.ok(her, 'her row, by volunteer number');
-  const minutes = scalar(testApp, "SELECT sum(duration_minutes) FROM service_records WHERE volunteer_member_id = ? AND status IN ('approved','completed') AND service_date BETWEEN '2026-01-01' AND '2026-11-23'", memberId);
+  const minutes = scalar(testApp, "SELECT sum(duration_minutes) FROM service_records WHERE volunteer_member_id = ? AND status = 'approved' AND service_date BETWEEN '2026-01-01' AND '2026-11-23'", memberId);
   t.equal(her?.[1], '王秀英');
   t.equal(her?.[8], Math.round((minutes / 60) * 100) / 100, 'hours served in the period');
   t.equal(her?.[7], undefined, 'no star table on this branch: the star column is empty');
-  const verified = scalar(testApp, "SELECT count(*) FROM service_records r JOIN regions v ON v.code = r.village_code WHERE v.path LIKE '%/433123/%' AND r.status IN ('approved','completed') AND r.service_date BETWEEN '2026-01-01' AND '2026-11-23'");
+  const verified = scalar(testApp, "SELECT count(*) FROM service_records r JOIN regions v ON v.code = r.village_code WHERE v.path LIKE '%/433123/%' AND r.status = 'approved' AND r.service_date BETWEEN '2026-01-01' AND '2026-11-23'");
   t.equal(records.rowCount - 1, verified, 'every verified record of the county in the period, nothing else');
   const idNumber = openIdNumber(testApp.app.secrets, scalar<string>(testApp, 'SELECT id_number_ciphertext FROM members WHERE id = ?', memberId));
   t.notOk(JSON.stringify(rows).includes(idNumber), 'no ID number');

@@ -231,4 +231,11 @@ t.test('a record reversed during the notice: at the end the hours no longer reac
   t.same(auditActions(testApp, awardId), ['stars.propose', 'stars.notice_publish', 'stars.withdraw_hours']);
   t.equal(scalar(testApp, "SELECT count(*) FROM messages WHERE kind = 'star_awarded'"), 0, 'no award message for a withdrawn star');
   t.match(visibleText((await volunteer.get('/')).body), '还没有星级');
+
+  t.equal(await testApp.app.jobs.run('stars'), 0, 'still short of the hours: not proposed again');
+  bringTo(testApp, wangMemberId(testApp), 101 * 60);
+  t.equal(await testApp.app.jobs.run('stars'), 1, 'once her verified hours reach the star again, it is proposed again');
+  t.match(award(testApp, awardId), { status: 'proposed', notice_start_date: null, withdrawn_at_ms: null, service_minutes: 101 * 60 });
+  t.same(auditActions(testApp, awardId), ['stars.propose', 'stars.notice_publish', 'stars.withdraw_hours', 'stars.propose']);
+  t.equal(scalar(testApp, 'SELECT count(*) FROM star_awards WHERE member_id = ? AND star = 1', wangMemberId(testApp)), 1, 'the same row');
 });
