@@ -176,9 +176,12 @@ function registerRecipientRoutes(app: RouteApp, context: DomainContext): void {
     const user = request.requireUser();
     const staff = mode(request) === 'staff';
     const query = (request.query.recipient_query ?? '').slice(0, 40);
-    return reply.fragment('partials/hours/recipients', {
-      recipients: !staff && query.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, query), values: { elderId: request.query.elder_id ?? '' }, searchedRecipients: query.trim() !== '', f: formatters(request),
-    });
+    const elderId = request.query.elder_id ?? '';
+    const recipients = !staff && query.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, query);
+    // The elder already chosen stays chosen while she types (a usual recipient ticked before the search answered).
+    const chosen = /^[1-9]\d{0,9}$/.test(elderId) ? recipientById(context, user.actor, Number(elderId)) : undefined;
+    if (chosen && !recipients.some((r) => r.id === chosen.id)) recipients.unshift(chosen);
+    return reply.fragment('partials/hours/recipients', { recipients, values: { elderId }, searchedRecipients: query.trim() !== '', f: formatters(request) });
   });
 }
 

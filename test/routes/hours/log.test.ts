@@ -164,6 +164,20 @@ t.test('JS off: the find button (its own GET form, only the query) finds recipie
   t.match(visibleText(none.body), '没有找到');
 });
 
+t.test('the elder already ticked stays ticked when the search answers (she ticked a usual recipient while typing)', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const longId = scalar(testApp, "SELECT id FROM elders WHERE real_name = '龙玉兰'");
+  const page = await volunteer.get('/hours/new');
+  t.match(page.body, /hx-include="#recipient_query, \[name=elder_id\]:checked"/, 'the search sends the ticked elder along');
+  const fragment = await volunteer.get(`/hours/recipients?recipient_query=%E7%94%B0&elder_id=${longId}`, { 'hx-request': 'true', 'hx-request-type': 'partial' });
+  t.match(visibleText(fragment.body), '田桂香', 'the search result');
+  t.match(fragment.body, new RegExp(`value="${longId}" checked`), '龙玉兰 is still there, ticked');
+  const foreign = await volunteer.get('/hours/recipients?recipient_query=%E7%94%B0&elder_id=999999', { 'hx-request': 'true', 'hx-request-type': 'partial' });
+  t.notMatch(foreign.body, 'value="999999"', 'an elder outside her area (or missing) is not added');
+});
+
 t.test('a coordinator logs for a member without a phone; the record shows who entered it', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
