@@ -95,13 +95,15 @@ function isCurrent(href: string, currentPath: string): boolean {
  * volunteer, a clerk) gets them all as links; staff with more get their
  * grouped entries folded into <details> menus (人员 / 服务 / 兑换 / 报表), each
  * in the place of its group's first entry; a group with one entry stays a link.
+ * `alsoShown` counts entries the layout adds to the same row (the 消息 link
+ * with its unread count), so the row never passes seven.
  */
-export function headerNavigationFor(actor: Actor | null, currentPath: string): (NavigationLink | NavigationMenu)[] {
+export function headerNavigationFor(actor: Actor | null, currentPath: string, alsoShown = 0): (NavigationLink | NavigationMenu)[] {
   const allowed = navigationItems.filter((item) => authorize(actor, item.permission) !== null);
   // The most specific entry is the current one (/hours/queue, not /hours, on the queue).
   const currentHref = allowed.filter((item) => isCurrent(item.href, currentPath)).sort((a, b) => b.href.length - a.href.length)[0]?.href;
   const link = (item: NavigationItem): NavigationLink => ({ kind: 'link', href: item.href, labelKey: item.labelKey, current: item.href === currentHref });
-  if (allowed.length <= maximumFlatEntries) return allowed.map(link);
+  if (allowed.length + alsoShown <= maximumFlatEntries) return allowed.map(link);
   const sizes = new Map<NavigationGroup, number>();
   for (const item of allowed) if (item.group) sizes.set(item.group, (sizes.get(item.group) ?? 0) + 1);
   const entries: (NavigationLink | NavigationMenu)[] = [];

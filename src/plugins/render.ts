@@ -117,7 +117,8 @@ export function installRendering(app: FastifyInstance, options: { cacheTemplates
     const body = areaAssetTags(template, context.nonce) + eta.render(template, { ...context, title });
     if (request.isPartial) return body;
     const actor = request.currentUser?.actor ?? null;
-    const navigation = headerNavigationFor(actor, context.currentPath);
+    // The layout adds the 消息 link to the row for every signed-in user.
+    const navigation = headerNavigationFor(actor, context.currentPath, actor ? 1 : 0);
     // The header's 消息 link and its unread count: one statement on two partial indexes, full pages only.
     const unread = actor ? unreadCount(app.db, actor) : 0;
     const offline = offlineMarking(app, request, pageOptions.offline);
