@@ -26,8 +26,8 @@ export function reportRegion(reader: ReportReader, actor: Actor, code: string, p
   const denied = reportRoleRefusal(actor, permission);
   if (denied) return denied;
   const region = reader.region(code);
-  if (!region) return failure(404, { code: 'reports.error.notFound' });
-  if (!authorize(actor, permission, { regionPath: region.path })) return failure(403, { code: 'reports.error.outOfScope' });
+  // A region outside the asker's scope answers exactly like a missing one.
+  if (!region || !authorize(actor, permission, { regionPath: region.path })) return failure(404, { code: 'reports.error.notFound' });
   return success(region);
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { refreshReports } from './refresh.ts';
 import { authorize, type Actor } from '../access/authorize.ts';
 import { fundBalanceFen, fundEntries, fundScopesOf, keepsNetworkFund, type FundEntry } from '../fund/fund.ts';
 import { valuationRates, type ValuationRate } from '../fund/rates.ts';
@@ -15,11 +16,13 @@ import { regionTree } from './regions-cache.ts';
  * their scope. A region outside the scope answers exactly like a region that
  * does not exist (404), so the page tells nothing about other counties.
  */
-export function liabilityFor(db: Db, actor: Actor, code: string, month: string): Outcome<LiabilityReport> {
+export function liabilityFor(db: Db, actor: Actor, code: string, month: string, nowMs: number): Outcome<LiabilityReport> {
   const denied = reportRoleRefusal(actor, canViewReports);
   if (denied) return denied;
   const region = regionTree(db.$client).get(code);
   if (!region || !authorize(actor, canViewReports, { regionPath: region.path })) return failure(404, { code: 'reports.error.notFound' });
+  // Only now (a refresh writes): fold in new transfers, bounded like the other report pages.
+  refreshReports(db.$client, nowMs, { registryMaxAgeMs: Number.POSITIVE_INFINITY, maxTransfers: 20_000 });
   return success(liabilityReport(db.$client, region, month, { careAgeYears: redemptionAgeOn(db, lastDayOf(month)) }));
 }
 

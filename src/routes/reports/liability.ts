@@ -9,7 +9,6 @@ import { fundPageFor, liabilityFor } from '../../domain/reports/liability-access
 import { liabilityFlagColumn, liabilitySections, reachText } from '../../domain/reports/liability-exports.ts';
 import { isMonth, monthOfMs } from '../../domain/reports/months.ts';
 import { canViewReports } from '../../domain/reports/permissions.ts';
-import { refreshReports } from '../../domain/reports/refresh.ts';
 import { regionDisplayName, regionTree } from '../../domain/reports/regions-cache.ts';
 import type { Problem } from '../../domain/kernel/outcome.ts';
 import { Form } from '../../lib/form-schema.ts';
@@ -70,8 +69,7 @@ const liabilityRoutes: RoutePlugin = async (app) => {
   app.get('/reports/:code/liability', { schema: { params: LiabilityParams, querystring: MonthQuery }, attachValidation: true }, async (request, reply) => {
     request.requireUser();
     if (shapeProblems(request, {}, 'reports.error.notFound').length > 0) throw new HttpProblem(400, 'errors.badRequest.message');
-    refreshReports(app.db.$client, app.clock(), { registryMaxAgeMs: Number.POSITIVE_INFINITY, maxTransfers: 20_000 });
-    const report = liabilityFor(app.db, request.requireUser().actor, request.params.code, monthOf(app, request));
+    const report = liabilityFor(app.db, request.requireUser().actor, request.params.code, monthOf(app, request), app.clock());
     if (!report.ok) refusalPage(report);
     const t = request.t;
     const regionName = regionDisplayName(report.value.region, request.locale);

@@ -101,7 +101,7 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
     },
     /** The liability and fund figures of a region the viewer may see (issue 20): loadRegion first. */
     liabilityOf(request: FastifyRequest, region: RegionNode, month: string) {
-      const report = liabilityFor(app.db, request.requireUser().actor, region.code, month);
+      const report = liabilityFor(app.db, request.requireUser().actor, region.code, month, app.clock());
       if (!report.ok) refusalPage(report);
       return report.value;
     },
@@ -152,8 +152,9 @@ function registerEntryRoutes(app: FastifyApp, kit: ReportsKit): void {
 /** The dashboard and the monthly report, on screen and as downloads. */
 function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports/:code', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const entry = kit.dashboardOf(region, month);
     const dashboard = entry.dashboard;
@@ -176,8 +177,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/monthly', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
     const sections = [...monthlySections(dashboard, request.t, request.locale), ...liabilitySections(kit.liabilityOf(request, region, month), request.t, request.locale),
@@ -189,8 +191,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/monthly.xlsx', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
     // Exports carry Chinese headers whatever the screen language: they are handed upward.
@@ -205,8 +208,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/monthly.csv', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const dashboard = kit.dashboardOf(region, month).dashboard;
     const zh = translator('zh-CN');
@@ -221,8 +225,9 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
 /** Visit coverage, sponsoring teams and the volunteer roster of a region. */
 function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports/:code/visits', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request, canViewVisitCoverage);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request, canViewVisitCoverage);
     const today = new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 10);
     const limit = 200;
     const coverage = overdueElders(kit.sqlite, region, today, limit);
@@ -231,8 +236,9 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/teams', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const raw = request.query.year;
     const year = raw && /^\d{4}$/.test(raw) ? raw : monthOfMs(app.clock()).slice(0, 4);
     const sponsors = reader.sponsors(region, year, readTargets(kit.sqlite));
@@ -241,8 +247,9 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/roster', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const { from, to, page } = kit.rosterQuery(request);
     const pageSize = 50;
     const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: pageSize, offset: (page - 1) * pageSize });
@@ -251,8 +258,9 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/roster.csv', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const { from, to } = kit.rosterQuery(request);
     const t = translator('zh-CN');
     const roster = volunteerRoster(kit.sqlite, region, from, to, silverBornOnOrBefore(to), { limit: 1_000_000, offset: 0 });
@@ -271,8 +279,9 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
 /** The county ledger, the province targets and the public transparency page. */
 function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports/:code/ledger', reportRoute, async (request, reply) => {
+    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
+    const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
-    const region = loadRegion(reader, request);
     const month = kit.monthOf(request);
     const counties = reader.countyRows(region, month);
     const clearing = reader.flows(counties, month, 'clearing_flow');

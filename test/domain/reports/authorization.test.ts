@@ -60,9 +60,9 @@ t.test('without a reporting role every reports access check refuses with the 403
   // With the role: the region (404 when missing), then the scope (a plain 403: region codes are public).
   t.equal(answer(reportRegion(reader, countyOffice, '433123', canViewReports)), 'ok');
   t.equal(answer(reportRegion(reader, countyOffice, '999999', canViewReports)), '404 reports.error.notFound');
-  t.equal(answer(reportRegion(reader, countyOffice, '430500', canViewReports)), '403 reports.error.outOfScope');
+  t.equal(answer(reportRegion(reader, countyOffice, '430500', canViewReports)), '404 reports.error.notFound');
   t.equal(answer(reportRegion(reader, coordinator, '433123101', canViewVisitCoverage)), 'ok');
-  t.equal(answer(reportRegion(reader, coordinator, '433123102', canViewVisitCoverage)), '403 reports.error.outOfScope');
+  t.equal(answer(reportRegion(reader, coordinator, '433123102', canViewVisitCoverage)), '404 reports.error.notFound');
   t.same(reportRoot(countyOffice, canViewReports), { ok: true, value: '433123' });
   t.equal(answer(targetsEditorRefusal(reader, admin)), 'ok');
   t.equal(mayEditTargets(admin), true);

@@ -79,8 +79,8 @@ t.test('authorization comes before the cache: a county office never gets another
   const office = await signedInAs(app, 'office'); // 凤凰县
   for (const url of [`/reports/433101?month=${month}`, `/reports/433101/monthly?month=${month}`, `/reports/433101/monthly.csv?month=${month}`, `/reports/433101/monthly.xlsx?month=${month}`]) {
     const refused = await office.get(url);
-    t.equal(refused.statusCode, 403, `${url}: refused`);
-    t.match(visibleText(refused.body), '您只能查看本辖区的报表', 'saying why, in Chinese');
+    t.equal(refused.statusCode, 404, `${url}: answered like a missing region`);
+    t.match(visibleText(refused.body), '没有这个区域', 'the page of a missing region, in Chinese');
     t.notMatch(refused.body, '服务次数', 'and no figure of the cached dashboard');
   }
   t.equal(dashboardCache.computations, 1, 'nothing computed for the refused requests');

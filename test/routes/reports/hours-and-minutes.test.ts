@@ -40,17 +40,18 @@ t.test('the volunteer roster report shows service, credit and balance in 小时 
   t.equal(page.statusCode, 200);
   const rows = tableRows(page.body, 'roster').slice(1);
   t.ok(rows.length > 0, 'volunteers are listed');
-  const times = rows.flatMap((row) => row.slice(5, 8));
+  // Columns: volunteer number, name, village, …; service, credit and balance are the 7th to 9th.
+  const times = rows.flatMap((row) => row.slice(6, 9));
   t.same(times.filter((cell) => Number.isNaN(minutesOfText(cell))), [], 'every time cell reads as hours and minutes');
   t.notOk(times.some((cell) => /\d\.\d/.test(cell)), 'no decimal hours');
   // The volunteer's row: what the database holds, to the minute.
   const name = scalar<string>(testApp, 'SELECT real_name FROM members WHERE id = ?', memberId);
-  const row = rows.find((cells) => cells[0] === `${name[0]}*${name.at(-1)}`)!;
+  const row = rows.find((cells) => cells[1] === `${name[0]}*${name.at(-1)}`)!;
   t.ok(row, 'the volunteer is on the roster');
   const served = scalar(testApp, "SELECT sum(duration_minutes) FROM service_records WHERE volunteer_member_id = ? AND status = 'approved' AND service_date BETWEEN '2026-11-01' AND '2026-11-30'", memberId);
-  t.equal(minutesOfText(row[5]!), served, `service this month: ${row[5]}`);
+  t.equal(minutesOfText(row[6]!), served, `service this month: ${row[6]}`);
   const balance = scalar(testApp, 'SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?', `wallet:m${memberId}`);
-  t.equal(minutesOfText(row[7]!), balance, `balance: ${row[7]}`);
+  t.equal(minutesOfText(row[8]!), balance, `balance: ${row[8]}`);
   t.ok(times.some((cell) => / \d+ 分$/.test(cell)), 'a figure with minutes is shown as such (the 90-minute visit)');
 });
 
