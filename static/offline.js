@@ -29,7 +29,11 @@ if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
     event.stopImmediatePropagation();
     keep(event.target);
   }, true);
-  // The request or its answer lost on the way: kept with the same key, so a retry never makes a second record.
+  // A weak signal that neither answers nor fails: htmx gives up after the outbox's upload time-out (8 s, docs/OFFLINE.md).
+  document.addEventListener('htmx:config:request', (event) => {
+    if (outboxForm(event.target)) event.detail.ctx.request.timeout = 8000;
+  });
+  // The request or its answer lost on the way (or timed out): kept with the same key, so a retry never makes a second record.
   document.addEventListener('htmx:error', (event) => {
     if (outboxForm(event.target) && !event.detail?.ctx?.response) keep(event.target);
   });
