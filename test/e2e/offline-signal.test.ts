@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
+import { formatDateTime } from '../../src/lib/time.ts';
 import { currentAssetUrls } from '../../src/plugins/assets.ts';
 import { axeViolations, browserSuite, phonePage, signInThroughForm, startServer, untilInPage, type LiveServer } from '../helpers/browser.ts';
 
@@ -181,12 +182,75 @@ if (suite) {
     await signIn.waitFor();
     await t.resolveMatch(signIn.getByRole('link', { name: '请重新登录，登录后自动上传' }).getAttribute('href'), '/sign-in');
     t.ok(await page.locator('#outbox-upload').isVisible(), 'still waiting: 立即上传 stays');
+    t.same(await axeViolations(page), [], 'axe: the entry waiting for her to sign in again');
     t.equal(count('账号停用'), 0);
     run("UPDATE users SET status = 'active' WHERE id = ?", volunteerId());
     await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
     await page.goto(url('/hours'));
     await page.locator('#outbox-list li.outbox-saved').waitFor();
     t.equal(count('账号停用'), 1, 'uploaded once after signing in again');
+    await context.close();
+  });
+
+  /** The kept copy's 离线 line offline, and whether its time reads as the server's clock wrote it, in this language. */
+  const offlineLine = async (page: Page, locale: 'zh-CN' | 'en') => {
+    const time = page.locator('#offline-banner time');
+    const written = formatDateTime(Date.parse(String(await time.getAttribute('datetime'))), locale);
+    return { text: (await page.locator('#offline-banner').textContent())?.replace(/\s+/g, ' ').trim(), sameTime: (await time.textContent()) === written, visible: await time.isVisible() };
+  };
+
+  t.test('elder mode, in both languages: the kept copy says when it was updated; the outbox states added here, axe-clean', async (t) => {
+    const { context, page } = await phonePage(suite, 'volunteer', { elder: true });
+    await page.goto(url('/hours'));
+    await untilKept(page);
+    await context.setOffline(true);
+    await page.goto(url('/hours/new'));
+    const zh = await offlineLine(page, 'zh-CN');
+    t.match(zh.text, /^离线 手机上保存的页面，更新于 \d{4}\/\d{2}\/\d{2} \d{2}:\d{2}$/, `zh: ${zh.text}`);
+    t.ok(zh.sameTime && zh.visible, 'zh: the time shown is the time the copy was made');
+    t.same(await axeViolations(page), [], 'axe: elder mode, zh, the kept copy');
+
+    await context.setOffline(false);
+    await context.addCookies([{ name: 'sh_lang', value: 'en', url: suite.server.baseUrl }]);
+    await page.goto(url('/hours/new'));
+    await untilInPage(page, async () => (await (await (await caches.open('silver-hours-pages-v1')).match('/hours/new'))?.text())?.includes('lang="en"'), null);
+    await context.setOffline(true);
+    await page.goto(url('/hours/new'));
+    const en = await offlineLine(page, 'en');
+    t.match(en.text, /^Offline the copy kept on this phone, updated \d{2}\/\d{2}\/\d{4},? \d{2}:\d{2}$/, `en: ${en.text}`);
+    t.ok(en.sameTime && en.visible, 'en: the time shown is the time the copy was made');
+
+    const logInEnglish = async (note: string) => {
+      await page.locator('#service_type').selectOption('visit');
+      await page.locator('input[name="elder_id"]').first().check();
+      await page.locator('#date').fill(addDays(today(), -2));
+      await page.locator('#start_time').fill('15:00');
+      await page.locator('#end_time').fill('16:00');
+      await page.locator('#note').fill(note);
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.locator('#outbox-list li.outbox-pending').waitFor();
+    };
+    await logInEnglish('elder mode refused');
+    run("UPDATE user_roles SET role = 'clerk' WHERE user_id = ? AND role = 'volunteer'", volunteerId());
+    t.teardown(() => run("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'", volunteerId()));
+    await context.setOffline(false);
+    const forbidden = page.locator('#outbox-list li.outbox-forbidden');
+    await forbidden.waitFor();
+    await t.resolveMatch(forbidden.textContent(), /Not saved:\s*Your sign-in is not linked to a member record, so you cannot log hours or sign in\./);
+    t.same(await axeViolations(page), [], 'axe: elder mode, en, refused for the account');
+    t.equal(count('elder mode refused'), 0, 'nothing written');
+    run("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'", volunteerId());
+    await forbidden.getByRole('button', { name: 'OK', exact: true }).click();
+
+    await context.setOffline(true);
+    await page.goto(url('/hours/new'));
+    await logInEnglish('elder mode signed out');
+    run("UPDATE users SET status = 'disabled' WHERE id = ?", volunteerId());
+    t.teardown(() => run("UPDATE users SET status = 'active' WHERE id = ?", volunteerId()));
+    await context.setOffline(false);
+    await page.locator('#outbox-list li.outbox-sign-in').getByRole('link', { name: 'Sign in again and it will be uploaded' }).waitFor();
+    t.same(await axeViolations(page), [], 'axe: elder mode, en, waiting for sign-in');
+    t.equal(count('elder mode signed out'), 0, 'nothing written');
     await context.close();
   });
 }
