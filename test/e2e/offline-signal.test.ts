@@ -25,12 +25,15 @@ class WeakSignal {
   private matches: ((request: IncomingMessage) => boolean) | null = null;
   private held: (() => void)[] = [];
   heldCount = 0;
+  /** Every request the server received, as "METHOD /path". */
+  readonly seen: string[] = [];
   constructor(server: LiveServer) {
     const http = server.app.server;
     const listeners = http.listeners('request') as Listener[];
     http.removeAllListeners('request');
     http.on('request', (request: IncomingMessage, response: ServerResponse) => {
       const run = () => listeners.forEach((listener) => listener.call(http, request, response));
+      this.seen.push(`${request.method} ${(request.url ?? '').split('?')[0]}`);
       if (this.matches?.(request)) {
         this.heldCount += 1;
         this.held.push(run);
@@ -189,6 +192,32 @@ if (suite) {
     await page.goto(url('/hours'));
     await page.locator('#outbox-list li.outbox-saved').waitFor();
     t.equal(count('账号停用'), 1, 'uploaded once after signing in again');
+    await context.close();
+  });
+
+  t.test('a role changed between the token and the upload: the upload\'s own 403 is read as a refusal, not as a stale token', async (t) => {
+    const { context, page } = await volunteerOnline();
+    await context.setOffline(true);
+    await page.goto(url('/hours/new'));
+    await fillVisit(page, '上传时角色变', addDays(today(), -1), '16:00', '17:00');
+    await page.locator('#outbox-list li.outbox-pending').waitFor();
+    const heldBefore = signal.heldCount;
+    signal.hold('POST', '/hours');
+    await context.setOffline(false);
+    for (let waited = 0; signal.heldCount === heldBefore; waited += 100) {
+      if (waited > 10_000) throw new Error('the upload never reached the server');
+      await page.waitForTimeout(100);
+    }
+    t.teardown(() => run("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'", volunteerId()));
+    run("UPDATE user_roles SET role = 'clerk' WHERE user_id = ? AND role = 'volunteer'", volunteerId());
+    const seenBefore = signal.seen.length;
+    signal.release();
+    const forbidden = page.locator('#outbox-list li.outbox-forbidden');
+    await forbidden.waitFor();
+    await t.resolveMatch(forbidden.textContent(), /没有保存：您的账号没有关联成员档案，不能登记或签到。/);
+    t.notOk(signal.seen.slice(seenBefore).includes('GET /hours/new'), 'no fresh token fetched: the 403 was not taken for a stale token');
+    t.equal(count('上传时角色变'), 0, 'nothing written');
+    run("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'", volunteerId());
     await context.close();
   });
 
