@@ -1,6 +1,5 @@
-// Offline support (docs/OFFLINE.md). Registers the service worker (/sw.js), which keeps the volunteer's
-// own pages; a signed-out page tells it to forget them. The logging form, sent offline or when its answer
-// is lost, goes to the phone's outbox (./outbox.js, loaded only when needed). Without JavaScript nothing changes.
+// Offline support, explained in docs/OFFLINE.md: registers /sw.js; the logging form sent offline, lost
+// or timed out goes to the phone's outbox (./outbox.js, loaded only when needed).
 if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
   window.silverHoursOffline = true;
   const worker = navigator.serviceWorker;
@@ -29,7 +28,11 @@ if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
     event.stopImmediatePropagation();
     keep(event.target);
   }, true);
-  // The request or its answer lost on the way: kept with the same key, so a retry never makes a second record.
+  // A weak signal: htmx gives up after 8 s (outbox.js uploadTimeoutMs).
+  document.addEventListener('htmx:config:request', (event) => {
+    if (outboxForm(event.target)) event.detail.ctx.request.timeout = 8000;
+  });
+  // Lost or timed out: kept with its key, so a retry makes no second record.
   document.addEventListener('htmx:error', (event) => {
     if (outboxForm(event.target) && !event.detail?.ctx?.response) keep(event.target);
   });

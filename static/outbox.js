@@ -23,11 +23,37 @@ async function noteCount(owner) {
   else localStorage.removeItem(countKey(owner));
 }
 
-/** A fresh CSRF token from the logging form (a token kept for hours may be stale); null when signed out. */
+/**
+ * How long an upload (and the fetch of its token) waits for a weak signal before the entry stays pending
+ * (docs/OFFLINE.md); the next try sends the same idempotency key, so a late answer never makes two records.
+ */
+export const uploadTimeoutMs = 8000;
+const withTimeout = (init) => ({ ...init, credentials: 'same-origin', signal: AbortSignal.timeout(uploadTimeoutMs) });
+const csrfProblem = 'errors.csrf.message';
+
+/** A 403's JSON answer, or null (a page, or no body). */
+async function problemOf(response) {
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/json')) return null;
+  return response.json().catch(() => null);
+}
+
+/**
+ * A fresh CSRF token from the logging form (a token kept for hours may be stale), or why there is none:
+ * signed out (sign-in), or an account that may not log hours any more (forbidden, with the server's reason).
+ */
 async function freshToken() {
-  const response = await fetch('/hours/new', { credentials: 'same-origin', cache: 'no-store' });
-  if (new URL(response.url).pathname !== '/hours/new' || !response.ok) return null;
-  return /name="_csrf" value="([^"]+)"/.exec(await response.text())?.[1] ?? null;
+  const response = await fetch('/hours/new', withTimeout({ cache: 'no-store', headers: { Accept: 'application/json, text/html' } }));
+  if (response.status === 403) return { kind: 'forbidden', messages: (await problemOf(response))?.messages ?? [] };
+  if (new URL(response.url).pathname !== '/hours/new' || !response.ok) return { kind: 'sign-in' };
+  const token = /name="_csrf" value="([^"]+)"/.exec(await response.text())?.[1];
+  return token ? { token } : { kind: 'sign-in' };
+}
+
+/** What a 403 means: a stale CSRF token (a fresh one, and one more try), or a refusal of the account itself. */
+async function forbiddenResult(response) {
+  const problem = await problemOf(response);
+  if (problem === null || problem.problem === csrfProblem) return { kind: 'stale-token' };
+  return { kind: 'forbidden', messages: problem.messages ?? [] };
 }
 
 /** One upload under the entry's own idempotency key: the server's answer, or why there is none yet. */
@@ -35,17 +61,16 @@ async function send(entry, token) {
   const body = new URLSearchParams({ ...entry.fields, idempotency_key: entry.key, _csrf: token });
   let response;
   try {
-    response = await fetch('/hours', { method: 'POST', body, credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    response = await fetch('/hours', withTimeout({ method: 'POST', body, headers: { Accept: 'application/json' } }));
+    if (response.status === 403) return await forbiddenResult(response);
+    if (response.status === 401 || new URL(response.url).pathname === '/sign-in') return { kind: 'sign-in' };
+    if ((response.headers.get('content-type') ?? '').startsWith('application/json')) {
+      const answer = await response.json();
+      if (answer.ok === true || Array.isArray(answer.messages)) return { kind: 'answer', answer };
+    }
   } catch {
-    return { kind: 'network' };
+    // No network, the signal too weak to answer within uploadTimeoutMs, or the answer cut off: the entry waits.
   }
-  // A stale CSRF token is refused 403 before the route runs; then a fresh token, and one more try.
-  if (response.status === 403) return { kind: 'stale-token' };
-  if ((response.headers.get('content-type') ?? '').startsWith('application/json')) {
-    const answer = await response.json();
-    if (answer.ok === true || Array.isArray(answer.messages)) return { kind: 'answer', answer };
-  }
-  if (new URL(response.url).pathname === '/sign-in') return { kind: 'sign-in' };
   return { kind: 'network' };
 }
 
@@ -56,6 +81,8 @@ function correctionUrl(fields) {
 
 async function settle(entry, result) {
   if (result.kind === 'sign-in') await set(entry.key, { ...entry, state: 'sign-in' }, store);
+  // The account may not log hours any more: not pending forever, but shown with the server's reason.
+  if (result.kind === 'forbidden') await set(entry.key, { ...entry, state: 'forbidden', messages: result.messages }, store);
   if (result.kind !== 'answer') return;
   const answer = result.answer;
   const settled = answer.ok
@@ -78,10 +105,10 @@ export function uploadAll(owner) {
       let token = await freshToken();
       let done = true;
       for (const entry of waiting) {
-        let result = token === null ? { kind: 'sign-in' } : await send(entry, token);
+        let result = token.token ? await send(entry, token.token) : token;
         if (result.kind === 'stale-token') {
           token = await freshToken();
-          result = token === null ? { kind: 'sign-in' } : await send(entry, token);
+          result = token.token ? await send(entry, token.token) : token;
         }
         if (result.kind === 'network' || result.kind === 'stale-token') done = false;
         await settle(entry, result);
@@ -137,8 +164,9 @@ function entryItem(section, entry, owner) {
   if (entry.state === 'sign-in') state.append(link('/sign-in', text('sign-in')));
   if (entry.state === 'saved') state.append(`${text('saved')} `, link(entry.recordUrl, text('view')));
   if (entry.state === 'refused') state.append(`${text('refused')}${entry.messages.join(' ')} `, link(entry.correctUrl, text('correct')));
+  if (entry.state === 'forbidden') state.append(`${text('refused')}${entry.messages.join(' ')}`);
   item.append(title, state);
-  if (entry.state === 'saved' || entry.state === 'refused') {
+  if (entry.state === 'saved' || entry.state === 'refused' || entry.state === 'forbidden') {
     const dismiss = document.createElement('button');
     dismiss.type = 'button';
     dismiss.textContent = text('dismiss');

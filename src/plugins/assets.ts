@@ -96,6 +96,11 @@ export function assetUrl(plainName: string): string {
   return `/assets/${asset.hashedName}`;
 }
 
+/** Every asset's URL of this build, under its plain and its hashed name (the service worker keeps no others). */
+export function currentAssetUrls(): string[] {
+  return [...assetCatalogue().keys()].map((name) => `/assets/${name}`);
+}
+
 /** Whether static/ (or htmx) has a file of this name. */
 export function hasAsset(plainName: string): boolean {
   return assetCatalogue().get(plainName)?.plainName === plainName;

@@ -39,9 +39,16 @@ export async function renderProblem(
 ): Promise<string> {
   const titleKey = titleKeyByStatus[status] ?? (status >= 500 ? 'errors.server.title' : 'errors.badRequest.title');
   const data = { status, message: request.t(messageKey, variables), reference: reference ?? null };
+  // The phone's outbox (static/outbox.js) asks for JSON: it tells a stale CSRF token from a refusal by `problem`.
+  if (wantsJson(request)) return reply.code(status).header('Cache-Control', 'no-store').send({ ok: false, problem: messageKey, messages: [data.message] });
   // Error responses from htmx requests carry a fragment that htmx 4 swaps into the target.
   if (request.isPartial) return reply.fragment('partials/errors/problem', { ...data, title: request.t(titleKey) }, status);
   return reply.page('pages/errors/problem', data, { titleKey, status });
+}
+
+/** A request that asks for JSON (the outbox's uploads) rather than a page. */
+export function wantsJson(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').startsWith('application/json');
 }
 
 /** The path and query of the page htmx was on (HX-Current-URL is a full URL), or '/'. */
@@ -66,6 +73,7 @@ export function installErrorPages(app: FastifyInstance): void {
     if (error instanceof SignInRequired) {
       const next = encodeURIComponent(localReturnPath(request.method === 'GET' ? request.url : pathOf(request.headers['hx-current-url'])));
       const location = `/sign-in?next=${next}${error.reason === 'expired' ? '&expired=1' : ''}`;
+      if (wantsJson(request)) return reply.code(401).header('Cache-Control', 'no-store').send({ ok: false, problem: 'auth.signInRequired', messages: [request.t('auth.signInRequired')] });
       if (request.headers['hx-request'] === 'true') {
         reply.header('HX-Redirect', location);
         return reply.code(401).fragment('partials/errors/problem', { status: 401, title: request.t('auth.signInTitle'), message: request.t('auth.signInRequired'), reference: null });

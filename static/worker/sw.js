@@ -1,8 +1,10 @@
 // The service worker of Silver Hours (docs/OFFLINE.md), served at /sw.js from our own origin.
 // - Keeps the signed-in volunteer's own home (/hours), passbook (/passbook) and logging form
 //   (/hours/new), and only pages the server marks with `data-offline-owner` (its 离线 line): never a staff page.
-//   Network first; without a network it answers the copy, with its 离线 line shown.
-// - Keeps the static assets those pages need (content-hashed names: cache first).
+//   Network first, but a weak signal that neither answers nor fails is waited for only networkTimeoutMs:
+//   then (or without a network) it answers the copy, with its 离线 line shown; a late answer still refreshes the copy.
+// - Keeps the static assets those pages need (content-hashed names: cache first); on activate it deletes
+//   the ones a deploy replaced (the server writes the current names into currentAssets).
 // - Forgets the copies when the owner changes or a signed-out page says so (退出).
 // - Uploads the outbox on Background Sync where the browser has it (static/outbox.js).
 import { outboxChanged, uploadAll } from '/assets/outbox.js';
@@ -14,12 +16,26 @@ const ownerKey = '/offline-owner';
 /** Modules the outbox imports by their plain names (their hashed names are linked from the pages). */
 const plainAssets = ['/assets/outbox.js', '/assets/idb-keyval.js'];
 const hashedAsset = /\.[0-9a-f]{12}\.[a-z0-9]+$/;
+/** How long a navigation to a kept page waits for the network before the copy answers (docs/OFFLINE.md). */
+const networkTimeoutMs = 4000;
+/** Every asset URL of this deploy, plain and hashed: written here by the server (src/routes/offline/routes.ts). */
+const currentAssets = /* current assets */ [];
 
 self.addEventListener('install', (event) => {
   self.skipWaiting();
   event.waitUntil(caches.open(assetsCache).then((cache) => cache.addAll(plainAssets)).catch(() => {}));
 });
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+/** Deletes the cached assets of earlier deploys: names not in this deploy's list. */
+async function pruneAssets() {
+  if (currentAssets.length === 0) return; // the list was not written (never served so by the app)
+  const current = new Set(currentAssets);
+  const cache = await caches.open(assetsCache);
+  for (const request of await cache.keys()) {
+    if (!current.has(new URL(request.url).pathname)) await cache.delete(request);
+  }
+}
+self.addEventListener('activate', (event) => event.waitUntil(Promise.all([pruneAssets(), self.clients.claim()])));
 
 async function ownerOfCopies() {
   const stored = await (await caches.open(pagesCache)).match(ownerKey);
@@ -66,16 +82,20 @@ async function offlineCopy(copy) {
   return new Response(html, { headers: copy.headers });
 }
 
-async function networkThenCopy(request, path) {
-  try {
-    const response = await fetch(request);
-    if (response.status === 200) await keepPage(path, response.clone());
-    return response;
-  } catch (error) {
-    const copy = await (await caches.open(pagesCache)).match(path, { ignoreVary: true });
-    if (!copy) throw error;
-    return offlineCopy(copy);
-  }
+/**
+ * Network first, with a time-out: a weak signal that neither answers nor fails gets networkTimeoutMs, then
+ * the copy answers. The network's answer, whenever it comes, replaces the copy (kept under waitUntil).
+ */
+async function networkThenCopy(event, path) {
+  const network = fetch(event.request);
+  event.waitUntil(network.then((response) => (response.status === 200 ? keepPage(path, response.clone()) : null)).catch(() => {}));
+  const copy = await (await caches.open(pagesCache)).match(path, { ignoreVary: true });
+  if (!copy) return network;
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, networkTimeoutMs, null); });
+  const first = await Promise.race([network, late]).catch(() => null);
+  clearTimeout(timer);
+  return first ?? offlineCopy(copy);
 }
 
 async function asset(request) {
@@ -105,7 +125,7 @@ self.addEventListener('fetch', (event) => {
   if (url.pathname.startsWith('/assets/')) return event.respondWith(asset(request));
   // A whole page: a navigation, or htmx's boosted link (its partial requests and the outbox's own fetches pass by).
   const wholePage = request.mode === 'navigate' || (request.headers.get('HX-Request') === 'true' && request.headers.get('HX-Request-Type') !== 'partial');
-  if (wholePage && url.search === '' && keptPaths.includes(url.pathname)) event.respondWith(networkThenCopy(request, url.pathname));
+  if (wholePage && url.search === '' && keptPaths.includes(url.pathname)) event.respondWith(networkThenCopy(event, url.pathname));
 });
 
 /** After a page of the owner opened online: fetch the kept pages she has no copy of yet (the form before her first visit). */

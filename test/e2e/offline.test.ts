@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
-import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, watchForErrors } from '../helpers/browser.ts';
+import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, untilInPage, watchForErrors } from '../helpers/browser.ts';
 
 /**
  * Offline logging (issue 19, docs/OFFLINE.md) in a real Chromium: the service
@@ -28,11 +28,11 @@ if (suite) {
   /** Waits until the worker controls the page and keeps the volunteer's three pages. */
   const untilKept = async (page: Page) => {
     await page.evaluate(() => navigator.serviceWorker.ready);
-    await page.waitForFunction(async () => {
+    await untilInPage(page, async () => {
       if (!navigator.serviceWorker.controller) return false;
       const kept = (await (await caches.open('silver-hours-pages-v1')).keys()).map((request) => new URL(request.url).pathname);
       return ['/hours', '/passbook', '/hours/new'].every((path) => kept.includes(path));
-    }, undefined, { polling: 200, timeout: 15_000 });
+    }, null);
   };
 
   const fillVisit = async (page: Page, note: string, date: string, start: string, end: string) => {
@@ -215,7 +215,7 @@ if (suite) {
     const { page, context } = await volunteerOnline();
     await page.getByRole('button', { name: '退出' }).click();
     await page.waitForURL(/sign-in/);
-    await page.waitForFunction(async () => (await (await caches.open('silver-hours-pages-v1')).keys()).length === 0, undefined, { polling: 200, timeout: 10_000 });
+    await untilInPage(page, async () => (await (await caches.open('silver-hours-pages-v1')).keys()).length === 0, null, 10_000);
     await context.close();
     const coordinator = await phonePage(suite, 'coordinator');
     await coordinator.page.goto(url('/hours/new'));

@@ -225,3 +225,16 @@ export async function axeViolations(page: Page): Promise<string[]> {
 }
 
 export type { FastifyInstance };
+
+/**
+ * Polls an async check in the page until it returns something truthy (every 200 ms, up to `timeoutMs`), and
+ * returns that. page.waitForFunction does not await a promise: an async predicate is truthy at once.
+ */
+export async function untilInPage<T, Arg extends string | number | boolean | null>(page: Page, check: (arg: Arg) => Promise<T>, arg: Arg, timeoutMs = 15_000): Promise<T> {
+  for (let waited = 0; ; waited += 200) {
+    const value = await page.evaluate(check as (arg: unknown) => Promise<T>, arg);
+    if (value) return value;
+    if (waited >= timeoutMs) throw new Error(`untilInPage: still false after ${timeoutMs} ms`);
+    await page.waitForTimeout(200);
+  }
+}

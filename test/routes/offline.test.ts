@@ -1,5 +1,6 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
+import { assetUrl } from '../../src/plugins/assets.ts';
 import { offlineOwnerTag } from '../../src/plugins/render.ts';
 import { signedInAs, TestBrowser } from '../helpers/web.ts';
 import { createHoursApp, scalar, visitForm, written } from './hours/helpers.ts';
@@ -31,6 +32,13 @@ t.test('the manifest, its icons and the service worker, from our own origin', as
   t.equal(worker.headers['cache-control'], 'no-cache', 'the browser checks the worker for updates');
   t.equal(worker.headers['service-worker-allowed'], '/');
   t.match(worker.body, "addEventListener('fetch'");
+  // This build's asset names are written into the worker, which deletes any other cached asset when it activates.
+  const listed = JSON.parse(/const currentAssets = (\[[^\]]*\]);/.exec(worker.body)?.[1] ?? '[]') as string[];
+  for (const name of ['app.css', 'offline.js', 'outbox.js', 'idb-keyval.js', 'htmx.min.js']) {
+    t.ok(listed.includes(assetUrl(name)), `the worker lists ${assetUrl(name)}`);
+    t.ok(listed.includes(`/assets/${name}`), `and its plain name ${name}`);
+  }
+  t.notOk(listed.some((url) => !url.startsWith('/assets/')), 'only asset URLs');
   t.equal((await testApp.app.inject({ url: '/assets/sw.js' })).statusCode, 404, 'the worker is not an asset (its scope would be /assets/)');
 });
 
@@ -127,9 +135,39 @@ t.test('a stale CSRF token after hours offline: 403 and nothing written; a fresh
   const fields = { ...visitForm(testApp, { note: '旧令牌' }), idempotency_key: randomUUID() };
   const stale = await again.post('/hours', { ...fields, _csrf: kept }, { headers: { accept: 'application/json' } });
   t.equal(stale.statusCode, 403);
+  t.same(stale.json(), { ok: false, problem: 'errors.csrf.message', messages: ['页面已过期，请返回上一页，刷新后再提交一次。'] }, 'the outbox can tell a stale token from a refusal');
   t.same(written(testApp), before, 'nothing written');
   await again.get('/hours/new');
   const fresh = await again.post('/hours', fields, { headers: { accept: 'application/json' } });
   t.equal(fresh.statusCode, 200);
   t.equal(fresh.json().ok, true);
+});
+
+t.test('an upload by an account that may no longer log hours: 403 with the reason; signed out: 401; nothing written', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  await volunteer.get('/hours/new');
+  const json = { headers: { accept: 'application/json' } };
+  const userId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'");
+  const before = written(testApp);
+  // Her role changed meanwhile (a clerk now): the upload is refused with the reason, not taken for a stale token.
+  testApp.db.$client.prepare("UPDATE user_roles SET role = 'clerk' WHERE user_id = ? AND role = 'volunteer'").run(userId);
+  const refused = await volunteer.post('/hours', visitForm(testApp, { note: '角色已变' }), json);
+  t.equal(refused.statusCode, 403);
+  t.same(refused.json(), { ok: false, problem: 'hours.error.not_a_member', messages: ['您的账号没有关联成员档案，不能登记或签到。'] });
+  const form = await volunteer.get('/hours/new', { accept: 'application/json, text/html' });
+  t.equal(form.statusCode, 403, 'the token fetch says so too');
+  t.equal(form.json().problem, 'hours.error.not_a_member');
+  const page = await volunteer.post('/hours', visitForm(testApp, { note: '角色已变' }));
+  t.equal(page.statusCode, 403);
+  t.match(page.headers['content-type'], /^text\/html/, 'a form post without JavaScript still gets the page');
+  t.match(page.body, '您的账号没有关联成员档案，不能登记或签到。');
+  // Her account disabled: the session no longer counts; the outbox is told to sign in again (401), not sent a page.
+  testApp.db.$client.prepare("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'").run(userId);
+  testApp.db.$client.prepare("UPDATE users SET status = 'disabled' WHERE id = ?").run(userId);
+  const signedOut = await volunteer.post('/hours', visitForm(testApp, { note: '账号停用' }), json);
+  t.equal(signedOut.statusCode, 401);
+  t.same(signedOut.json(), { ok: false, problem: 'auth.signInRequired', messages: ['请先登录。'] });
+  t.same(written(testApp), before, 'nothing written');
 });

@@ -9,6 +9,7 @@ import { shanghaiDateOf } from '../../domain/hours/time.ts';
 import type { Problem } from '../../domain/kernel/outcome.ts';
 import { newIdempotencyKey } from '../../lib/forms.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
+import { wantsJson } from '../../plugins/errors.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { formatters, hoursContext } from './support.ts';
@@ -160,11 +161,6 @@ function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
     if (wantsJson(request)) return reply.header('Cache-Control', 'no-store').send({ ok: true, recordUrl, status: record.status });
     return reply.seeOther(`${recordUrl}?logged=${record.status === 'approved' ? 'approved' : 'pending'}`);
   });
-}
-
-/** The outbox's uploads ask for JSON; a form post (with or without htmx) asks for a page. */
-function wantsJson(request: FastifyRequest): boolean {
-  return (request.headers.accept ?? '').startsWith('application/json');
 }
 
 /** What the recipient search sends; a query is cut to its first 40 characters, as the form's box holds. */

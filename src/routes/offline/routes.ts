@@ -1,11 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assetUrl } from '../../plugins/assets.ts';
+import { assetUrl, currentAssetUrls } from '../../plugins/assets.ts';
 import type { RoutePlugin } from '../../plugins/route-options.ts';
 
 /** The service worker's source: static/worker/ is not served under /assets/ (a worker's scope is its folder). */
-const workerSource = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'static', 'worker', 'sw.js'));
+const workerFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'static', 'worker', 'sw.js');
+
+/**
+ * The worker as served: with this build's asset URLs written into it, so that it deletes the cached assets of
+ * earlier builds when it activates, and so that a deploy that changes an asset changes the worker (the browser
+ * then installs the new one).
+ */
+export function workerSource(): string {
+  const source = readFileSync(workerFile, 'utf8');
+  if (!source.includes('/* current assets */ []')) throw new Error('static/worker/sw.js lost its asset list marker');
+  return source.replace('/* current assets */ []', JSON.stringify(currentAssetUrls()));
+}
 
 /** The brand colour of the header (static/app.css) and the page background. */
 export const themeColour = '#0d5c53';
@@ -43,9 +54,10 @@ const offlineRoutes: RoutePlugin = async (app) => {
       .type('application/manifest+json; charset=utf-8').send(manifest);
   });
 
+  const worker = workerSource();
   app.get('/sw.js', { config: { public: true, skipSession: true } }, async (_request, reply) => {
     return reply.header('Cache-Control', 'no-cache').header('Service-Worker-Allowed', '/')
-      .type('text/javascript; charset=utf-8').send(workerSource);
+      .type('text/javascript; charset=utf-8').send(worker);
   });
 };
 export default offlineRoutes;
