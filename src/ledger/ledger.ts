@@ -24,7 +24,8 @@ import {
  * The ledger core. Each `createAccounts` / `createTransfers` call is one
  * IMMEDIATE SQLite transaction returning one result per item, in the order
  * given. State lives only in the database (no in-process cache of the chain
- * head or balances), so several processes may share one database file.
+ * head or balances beyond one write transaction: see `batch`), so several
+ * processes may share one database file.
  *
  * Hot paths use better-sqlite3 prepared statements directly (statements.ts);
  * the tables are declared with drizzle in src/db/schema/ledger.ts and created
