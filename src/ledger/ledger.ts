@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { runChains } from './chains.ts';
 import { transferHash } from './hash.ts';
-import { compareAccount, compareExisting, resolutionFlags, stateDependentFailures, validateAccount, validateTransfer } from './rules.ts';
+import { compareAccount, compareExisting, expiryOf, resolutionFlags, stateDependentFailures, validateAccount, validateTransfer } from './rules.ts';
 import { historyOf, totalsAt, type HistoryEntry, type Totals } from './history.ts';
-import { prepareStatements, type LedgerStatements } from './statements.ts';
-import { rewindOf, type Movement, type TransferState } from './state.ts';
+import { prepareStatements, type LedgerStatements, type PendingRow } from './statements.ts';
+import { rewindOf, touch, type Movement, type TransferState } from './state.ts';
 import {
   AccountFlags,
   balanceOf,
@@ -17,7 +17,6 @@ import {
   type CreateAccountResult,
   type CreateTransferResult,
   type Transfer,
-  type TransferCode,
   type TransferInput,
 } from './types.ts';
 
@@ -25,7 +24,8 @@ import {
  * The ledger core. Each `createAccounts` / `createTransfers` call is one
  * IMMEDIATE SQLite transaction returning one result per item, in the order
  * given. State lives only in the database (no in-process cache of the chain
- * head or balances), so several processes may share one database file.
+ * head or balances beyond one write transaction: see `batch`), so several
+ * processes may share one database file.
  *
  * Hot paths use better-sqlite3 prepared statements directly (statements.ts);
  * the tables are declared with drizzle in src/db/schema/ledger.ts and created
@@ -50,6 +50,8 @@ export class Ledger {
   readonly sqlite: Database.Database;
   private readonly now: () => number;
   private readonly statements: LedgerStatements;
+  /** The accounts cached from one createTransfers call to the next inside `batch`. */
+  private batchAccounts: Map<string, Account> | undefined;
 
   constructor(sqlite: Database.Database, options: LedgerOptions = {}) {
     this.sqlite = sqlite;
@@ -79,7 +81,40 @@ export class Ledger {
 
   // --------------------------------------------------------------- transfers
 
+  /**
+   * Runs `work` in one write transaction in which the accounts that its
+   * createTransfers calls read stay cached from call to call (each call still
+   * writes its accounts' new totals at its end), for bulk writers (`seed big`).
+   * Inside `work` the accounts change only through this Ledger, and a failure
+   * leaves `work` by throwing (a call that throws drops the cache).
+   */
+  batch<T>(work: () => T): T {
+    const outer = this.batchAccounts;
+    const run = this.sqlite.transaction(() => {
+      this.batchAccounts = outer ?? new Map();
+      try {
+        return work();
+      } catch (error) {
+        outer?.clear();
+        throw error;
+      } finally {
+        this.batchAccounts = outer;
+      }
+    });
+    return run.immediate();
+  }
+
   createTransfers(inputs: readonly TransferInput[]): CreateTransferResult[] {
+    try {
+      return this.createTransfersOnce(inputs);
+    } catch (error) {
+      // Its transaction rolled back: totals cached for a batch may be ahead of the database.
+      this.batchAccounts?.clear();
+      throw error;
+    }
+  }
+
+  private createTransfersOnce(inputs: readonly TransferInput[]): CreateTransferResult[] {
     const run = this.sqlite.transaction(() => {
       const state = this.openState();
       // Spend the ids that failed on the ledger's state, once their chain has
@@ -107,7 +142,7 @@ export class Ledger {
     const head = this.head();
     return {
       seq: head.seq, hash: head.hash, timestampMs: Math.max(this.now(), head.timestampMs),
-      accounts: new Map(), dirty: new Set(), chainUndo: undefined,
+      accounts: this.batchAccounts ?? new Map(), dirty: new Set(), chainUndo: undefined,
     };
   }
 
@@ -119,17 +154,6 @@ export class Ledger {
       if (account) state.accounts.set(id, account);
     }
     return account;
-  }
-
-  /** Marks an account as changed in this call, remembering its totals for a chain that may roll back. */
-  private touch(state: TransferState, account: Account): void {
-    state.dirty.add(account.id);
-    if (state.chainUndo && !state.chainUndo.has(account.id)) {
-      state.chainUndo.set(account.id, {
-        debitsPending: account.debitsPending, debitsPosted: account.debitsPosted,
-        creditsPending: account.creditsPending, creditsPosted: account.creditsPosted,
-      });
-    }
   }
 
   private createTransfer(input: TransferInput, state: TransferState): CreateTransferResult {
@@ -148,7 +172,7 @@ export class Ledger {
 
   /** A post or void of a pending transfer: which pending transfer, and how much of it. */
   private resolution(input: TransferInput, flags: number, state: TransferState): Movement | CreateTransferResult {
-    const pending = this.statements.transferById.get(input.pendingId) as Transfer | undefined;
+    const pending = this.statements.pendingWithResolution.get(input.pendingId) as PendingRow | undefined;
     if (!pending) return 'pending_transfer_not_found';
     if ((pending.flags & TransferFlags.pending) === 0) return 'pending_transfer_not_pending';
     if (input.debitAccountId !== undefined && input.debitAccountId !== pending.debitAccountId) {
@@ -157,10 +181,9 @@ export class Ledger {
     if (input.creditAccountId !== undefined && input.creditAccountId !== pending.creditAccountId) {
       return 'pending_transfer_has_different_credit_account_id';
     }
-    const resolved = this.statements.resolutionOf.get(pending.id) as Transfer | undefined;
-    if (resolved) {
-      if (resolved.code === 'expiry') return 'pending_transfer_expired';
-      return (resolved.flags & TransferFlags.postPending) !== 0 ? 'pending_transfer_already_posted' : 'pending_transfer_already_voided';
+    if (pending.resolvedFlags !== null) {
+      if (pending.resolvedCode === 'expiry') return 'pending_transfer_expired';
+      return (pending.resolvedFlags & TransferFlags.postPending) !== 0 ? 'pending_transfer_already_posted' : 'pending_transfer_already_voided';
     }
     if (pending.timeoutSeconds > 0 && state.timestampMs >= pending.timestampMs + pending.timeoutSeconds * 1000
       && input.code !== 'expiry') {
@@ -206,8 +229,8 @@ export class Ledger {
   }
 
   private applyTotals(state: TransferState, { debit, credit, amount, pending }: Movement, flags: number): void {
-    this.touch(state, debit);
-    this.touch(state, credit);
+    touch(state, debit);
+    touch(state, credit);
     if (flags & TransferFlags.pending) {
       debit.debitsPending += amount;
       credit.creditsPending += amount;
@@ -287,12 +310,7 @@ export class Ledger {
   // ----------------------------------------------------------------- lookups
 
   lookupAccounts(ids: readonly string[]): Account[] {
-    const found: Account[] = [];
-    for (const id of ids) {
-      const row = this.statements.accountById.get(id) as Account | undefined;
-      if (row) found.push(row);
-    }
-    return found;
+    return ids.map((id) => this.statements.accountById.get(id) as Account | undefined).filter((row) => row !== undefined);
   }
 
   account(id: string): Account | undefined {
@@ -304,12 +322,7 @@ export class Ledger {
   }
 
   lookupTransfers(ids: readonly string[]): Transfer[] {
-    const found: Transfer[] = [];
-    for (const id of ids) {
-      const row = this.statements.transferById.get(id) as Transfer | undefined;
-      if (row) found.push(row);
-    }
-    return found;
+    return ids.map((id) => this.statements.transferById.get(id) as Transfer | undefined).filter((row) => row !== undefined);
   }
 
   transfer(id: string): Transfer | undefined {
@@ -375,14 +388,6 @@ export class Ledger {
   }
 
   counts(): { transfers: number; accounts: number } {
-    return {
-      transfers: this.statements.countTransfers.get() as number,
-      accounts: this.statements.countAccounts.get() as number,
-    };
+    return { transfers: this.statements.countTransfers.get() as number, accounts: this.statements.countAccounts.get() as number };
   }
-}
-
-/** The transfer that voids a hold whose time-out has passed (id `expire:<pending id>`, so the history says why it ended). */
-function expiryOf(pendingId: string): TransferInput {
-  return { id: `expire:${pendingId}`.slice(0, 128), pendingId, code: 'expiry' as TransferCode, flags: TransferFlags.voidPending };
 }

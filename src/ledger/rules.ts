@@ -7,6 +7,7 @@ import {
   type CreateAccountResult,
   type CreateTransferResult,
   type Transfer,
+  type TransferCode,
   type TransferInput,
 } from './types.ts';
 
@@ -111,4 +112,9 @@ export function compareExisting(existing: Transfer, input: TransferInput, flags:
     return 'exists_with_different_ref';
   }
   return 'exists';
+}
+
+/** The transfer that voids a hold whose time-out has passed (id `expire:<pending id>`, so the history says why it ended). */
+export function expiryOf(pendingId: string): TransferInput {
+  return { id: `expire:${pendingId}`.slice(0, 128), pendingId, code: 'expiry' as TransferCode, flags: TransferFlags.voidPending };
 }

@@ -47,3 +47,14 @@ export function rewindOf(state: TransferState) {
     },
   };
 }
+
+/** Marks an account as changed in this call, remembering its totals for a chain that may roll back. */
+export function touch(state: TransferState, account: Account): void {
+  state.dirty.add(account.id);
+  if (state.chainUndo && !state.chainUndo.has(account.id)) {
+    state.chainUndo.set(account.id, {
+      debitsPending: account.debitsPending, debitsPosted: account.debitsPosted,
+      creditsPending: account.creditsPending, creditsPosted: account.creditsPosted,
+    });
+  }
+}

@@ -13,6 +13,17 @@ const afterColumns = `debit_debits_pending_after AS debitDebitsPendingAfter, deb
 const accountColumns = `id, kind, owner_ref AS ownerRef, flags, ledger, debits_pending AS debitsPending, debits_posted AS debitsPosted,
   credits_pending AS creditsPending, credits_posted AS creditsPosted, timestamp_ms AS timestampMs`;
 
+/** The transfer columns of a table alias `alias` (same names as `transferColumns`). */
+function prefixed(alias: string): string {
+  return transferColumns.replace(/(^|,\s*)(\w+)/g, `$1${alias}.$2`);
+}
+
+/** A pending transfer and what resolved it, if anything (`pendingWithResolution`). */
+export interface PendingRow extends Transfer {
+  resolvedCode: string | null;
+  resolvedFlags: number | null;
+}
+
 /** A transfer row with both accounts' totals after it (the passbook columns). */
 export interface TransferRow extends Transfer {
   debitDebitsPendingAfter: number;
@@ -43,6 +54,10 @@ export function prepareStatements(sqlite: Database.Database) {
     insertFailed: sqlite.prepare('INSERT OR IGNORE INTO ledger_failed_transfers (id, result, timestamp_ms) VALUES (?, ?, ?)'),
     transferBySeq: sqlite.prepare(`SELECT ${transferColumns} FROM ledger_transfers WHERE seq = ?`),
     resolutionOf: sqlite.prepare(`SELECT ${transferColumns} FROM ledger_transfers WHERE pending_id = ?`),
+    // A pending transfer with the code and flags of what resolved it (null when nothing has): one
+    // probe of the id index and one of the unique pending-id index, in one statement.
+    pendingWithResolution: sqlite.prepare(`SELECT ${prefixed('p')}, r.code AS resolvedCode, r.flags AS resolvedFlags
+      FROM ledger_transfers p LEFT JOIN ledger_transfers r ON r.pending_id = p.id WHERE p.id = ?`),
     insertTransfer: sqlite.prepare(`INSERT INTO ledger_transfers (seq, id, debit_account_id, credit_account_id, amount, code, flags,
       pending_id, timeout_seconds, ref_type, ref_id, timestamp_ms,
       debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after, debit_credits_posted_after,
