@@ -58,6 +58,8 @@ import { generateCheckpointKeys } from '../../src/lib/checkpoint-key.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import type { Secrets } from '../../src/lib/secrets.ts';
+import { encryptText } from '../../src/lib/crypto.ts';
+import { objectionPhonePurpose } from '../../src/domain/stars/objections.ts';
 import { testSecrets } from '../helpers/crypto-profile.ts';
 import { elderReference, memberReference } from '../../src/routes/redemption/sites/shared.ts';
 import { TestBrowser, TestClock, demoPhone } from '../helpers/web.ts';
@@ -423,7 +425,7 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
   const homeNotice = starAward(homeMember, homeVillage, 'on_notice');
   const awayNotice = starAward(awayMember, awayVillage, 'on_notice');
   const objection = (awardId: string) => String(db.$client.prepare(`INSERT INTO star_objections (award_id, reason, phone_ciphertext, phone_masked, address_hash, status, created_at_ms)
-    VALUES (?, '她这个月没有来', 'sealed', '139****0000', 'hash', 'open', ?)`).run(awardId, now).lastInsertRowid);
+    VALUES (?, '她这个月没有来', ?, '139****0000', 'hash', 'open', ?)`).run(awardId, encryptText(secrets, '13900000000', objectionPhonePurpose), now).lastInsertRowid);
   const certificates = certificateFixtures(db, secrets, clock, adminId);
   return {
     ...certificates,
