@@ -103,6 +103,9 @@ t.test('the reservation list: eligible elders only, in order on the counter page
   t.equal(scalarOf(db, 'SELECT stock FROM site_items WHERE id = ?', eggs), 0, 'the stock went down with it');
   t.equal(scalarOf(db, "SELECT count(*) FROM stock_movements WHERE redemption_id = ? AND kind = 'sale'", row.redemptionId), 1);
   t.notMatch(visibleText((await clerk.get('/counter/1')).body), '钱*龄（86 岁） 正在兑换', 'a fulfilled reservation leaves the list');
+  t.equal((await clerk.post(`${taken.headers.location}/void`, { reason: '拿错了' })).statusCode, 303);
+  t.same(reservations()[0], { elderId: first.elderId, status: 'waiting', redemptionId: null }, 'a voided redemption reopens the reservation');
+  t.equal(scalarOf(db, 'SELECT stock FROM site_items WHERE id = ?', eggs), 1, 'with the stock back');
 });
 
 t.test('two counters, one box left, one reservation: exactly one basket takes it (real server, parallel)', async (t) => {
