@@ -3,6 +3,9 @@ import type { Page } from 'playwright-core';
 import { seedRedemption } from '../../src/domain/demo/redemption.ts';
 import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
 import { setPolicyRules } from '../helpers/policy.ts';
+import { actorWithRoles } from '../helpers/actor.ts';
+import { registerElder } from '../../src/domain/people/elders/register.ts';
+import { makeIdNumber } from '../../src/lib/idcard.ts';
 import { browserSuite, phonePage, axeViolations, navigationLink, checkNoSecretsInUrls } from '../helpers/browser.ts';
 
 /**
@@ -76,11 +79,26 @@ if (suite) {
     // The rule in force today, set in place on version 1 (a published version applies only from tomorrow).
     setPolicyRules(suite.server.db, { priorityStockThreshold: 3 });
     t.teardown(() => setPolicyRules(suite.server.db, { priorityStockThreshold: null }));
+    // An empty-nest elder aged 86 of the site's village, whom the clerk puts on the eggs' reservation list below.
+    const db = suite.server.db;
+    const adminId = Number(scalar("SELECT id FROM users WHERE phone = '13800000006'"));
+    const registered = registerElder({ db, keys: suite.server.app.secrets, now: suite.server.clock.now }, actorWithRoles(db, { userId: adminId, roles: [{ role: 'admin', regionCode: '430000' }] }), {
+      realName: '钱高龄', idNumber: makeIdNumber('430524', '1940-02-01', 901), villageCode: '430524101001', memberId: null, categories: ['empty_nest'],
+      familyContactName: null, familyContactRelation: null, familyContactPhone: null, consent: { givenBy: 'self', method: 'written' }, sensitiveConsent: null,
+    });
+    t.ok(registered.ok, 'the elder is registered');
     for (const elder of [false, true]) {
       const { context, page } = await phonePage(suite, 'clerk', { elder });
       await page.goto(`${suite.server.baseUrl}/counter/1`);
       await page.getByRole('heading', { level: 2, name: '库存紧张：优先留给 80 岁以上空巢老人' }).waitFor();
       t.match(await page.locator('#priority-list').textContent() ?? '', '鸡蛋 10 个：剩 3 件');
+      if (!elder) {
+        await page.getByLabel('预留的物品').selectOption({ label: '鸡蛋 10 个' });
+        await page.getByRole('button', { name: '加入预留名单' }).click();
+        await page.locator('ol.reservation-list').waitFor();
+        t.match(await page.locator('#priority-list').textContent() ?? '', '钱*龄（86 岁）', 'the clerk sees the elder on the list');
+        t.equal(scalar("SELECT count(*) FROM stock_reservations WHERE status = 'waiting'"), 1, 'the reservation is stored');
+      }
       await check(t, page, `counter with priority list (${elder ? 'elder' : 'normal'})`, elder);
       await context.close();
     }

@@ -78,6 +78,12 @@ if (suite) {
     await office.page.goto(`${base}/stars`);
     const objection = office.page.locator('li[id^="objection-"]');
     t.match(await objection.textContent(), '联系电话：139****5678');
+    // To call the objector back, the office shows the full number: once, by POST, audited.
+    await objection.getByRole('button', { name: '显示完整号码' }).click();
+    await office.page.getByText('完整号码：13912345678（仅这一次显示，查看已记录）').waitFor();
+    t.notMatch(office.page.url(), '13912345678', 'never in the URL');
+    t.same(await axeViolations(office.page), [], 'the page with the full number passes axe');
+    t.equal(suite.server.db.$client.prepare("SELECT count(*) FROM audit_log WHERE action = 'stars.objection_phone_reveal'").pluck().get(), 1, 'the reveal is audited');
     await objection.getByLabel('异议不成立，继续公示').check();
     await objection.getByLabel('处理说明（必填）').fill('已与组织方核实，服务时长属实');
     await objection.getByRole('button', { name: '提交处理结果' }).click();

@@ -58,6 +58,8 @@ import { generateCheckpointKeys } from '../../src/lib/checkpoint-key.ts';
 import { translator } from '../../src/i18n/index.ts';
 import { makeIdNumber } from '../../src/lib/idcard.ts';
 import type { Secrets } from '../../src/lib/secrets.ts';
+import { encryptText } from '../../src/lib/crypto.ts';
+import { objectionPhonePurpose } from '../../src/domain/stars/objections.ts';
 import { testSecrets } from '../helpers/crypto-profile.ts';
 import { elderReference, memberReference } from '../../src/routes/redemption/sites/shared.ts';
 import { TestBrowser, TestClock, demoPhone } from '../helpers/web.ts';
@@ -233,6 +235,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/counter/:siteId', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] } },
   { method: 'POST', url: '/counter/:siteId/identify', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] } },
   { method: 'POST', url: '/counter/:siteId/identify-elder', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the search itself covers only the elders of the site county' },
+  { method: 'POST', url: '/counter/:siteId/reservations', params: { siteId: 'site' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'a coordinator or the clerk puts an elder of the site county on a reservation list' },
   { method: 'GET', url: '/counter/:siteId/e/:ref', params: { siteId: 'site', ref: 'counterElder' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the reference is an HMAC of (site, elder), made only by a lookup in the site county' },
   { method: 'POST', url: '/counter/:siteId/e/:ref/baskets', params: { siteId: 'site', ref: 'counterElder' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] } },
   { method: 'GET', url: '/counter/:siteId/m/:ref', params: { siteId: 'site', ref: 'counterMember' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [404, A], office: [A, 404], 'office-city': [404, A], admin: [A, A] } },
@@ -295,6 +298,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/stars/:id/publish', params: { id: 'starAward' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the office of the awarding region (or above it) puts a proposed star on notice' },
   { method: 'POST', url: '/stars/:id/award', params: { id: 'starAward' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'a proposed star is not yet on notice: 409 after the access checks' },
   { method: 'POST', url: '/stars/objections/:id/resolve', params: { id: 'starObjection' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the minimal body has no decision: 422 after the access checks' },
+  { method: 'POST', url: '/stars/objections/:id/phone', params: { id: 'starObjection' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'the full number of an objector, audited and limited per user' },
   { method: 'GET', url: '/stars/policy', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'POST', url: '/stars/policy', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A }, note: 'only the top office publishes the star policy' },
   { method: 'GET', url: '/notices', expect: publicRoute, note: 'the public notices (公示): names masked' },
@@ -421,7 +425,7 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
   const homeNotice = starAward(homeMember, homeVillage, 'on_notice');
   const awayNotice = starAward(awayMember, awayVillage, 'on_notice');
   const objection = (awardId: string) => String(db.$client.prepare(`INSERT INTO star_objections (award_id, reason, phone_ciphertext, phone_masked, address_hash, status, created_at_ms)
-    VALUES (?, '她这个月没有来', 'sealed', '139****0000', 'hash', 'open', ?)`).run(awardId, now).lastInsertRowid);
+    VALUES (?, '她这个月没有来', ?, '139****0000', 'hash', 'open', ?)`).run(awardId, encryptText(secrets, '13900000000', objectionPhonePurpose), now).lastInsertRowid);
   const certificates = certificateFixtures(db, secrets, clock, adminId);
   return {
     ...certificates,

@@ -329,3 +329,32 @@ export const policyVersions = sqliteTable(
     uniqueIndex('policy_versions_effective').on(table.effectiveDate).where(sql`${table.withdrawnAtMs} IS NULL`),
   ],
 );
+
+/**
+ * The reservation list of a counted item for empty-nest elders aged 80+
+ * (policy rule priorityStockThreshold): a coordinator or the clerk puts an
+ * eligible elder on it; while the item is short only the first waiting elders
+ * (as many as there are units free) may take it. A basket that takes it holds
+ * the reservation ('held', its redemption), confirming fulfils it in the same
+ * transaction as the stock decrement; a cancelled or expired basket puts it
+ * back to 'waiting'.
+ */
+export const stockReservations = sqliteTable(
+  'stock_reservations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    siteId: integer('site_id').notNull().references(() => partnerSites.id),
+    itemId: integer('item_id').notNull().references(() => siteItems.id),
+    elderId: integer('elder_id').notNull().references(() => elders.id),
+    status: text('status', { enum: ['waiting', 'held', 'fulfilled', 'cancelled'] }).notNull().default('waiting'),
+    redemptionId: integer('redemption_id').references(() => redemptions.id),
+    createdByUserId: integer('created_by_user_id').notNull().references(() => users.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+    fulfilledAtMs: integer('fulfilled_at_ms'),
+  },
+  (table) => [
+    index('stock_reservations_item').on(table.itemId, table.status, table.id),
+    uniqueIndex('stock_reservations_open').on(table.itemId, table.elderId).where(sql`${table.status} IN ('waiting', 'held')`),
+    check('stock_reservations_status', sql`${table.status} IN ('waiting', 'held', 'fulfilled', 'cancelled')`),
+  ],
+);

@@ -3,6 +3,7 @@ import { seedRecords } from './records.ts';
 import type { Db } from '../../db/client.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { seedFund } from './fund.ts';
+import { seedPolicy } from './policy.ts';
 import { seedHours } from './hours.ts';
 import { seedPeople } from './people.ts';
 import { seedRedemption } from './redemption.ts';
@@ -14,7 +15,8 @@ import { seedStarHistory, seedStarNotices } from './stars.ts';
  * order: regions and one user per role; members, elders and teams; the first
  * service standard with a few months of hours (and, before them, the long
  * record of four volunteers); partner sites, balances and redemptions; star
- * notices and awards; a volunteer service certificate; the guarantee fund.
+ * notices and awards; a volunteer service certificate; the guarantee fund;
+ * an upcoming policy version (care age 60 -> 65).
  * Each part runs once (it keeps its own marker), so a second
  * start, or a start after a part was added in a newer version, never
  * duplicates anything. Returns the parts that ran.
@@ -47,6 +49,7 @@ export async function seedDemoNetwork(db: Db, keys: PeopleKeys, nowMs: number = 
     if (seedStarNotices(db, keys, nowMs)) ran.push('star notices and awards');
     if (seedRecords(db, keys, checkpointKeys, nowMs)) ran.push('a volunteer service certificate');
     if (seedFund(db, nowMs)) ran.push('guarantee fund');
+    if (seedPolicy(db, keys, nowMs)) ran.push('an upcoming policy version');
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');

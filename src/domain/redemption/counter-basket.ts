@@ -7,7 +7,8 @@ import { accountIds, accountInputs, ensureAccounts } from '../bookkeeping/accoun
 import { applyTransfers, countyOfRegion, ledgerOf, memberFacts, nowOf, redemptionAccounts, refuse, replayKeyed, success, writeOnceKeyed, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
 import { contentHash } from '../kernel/idempotency.ts';
 import { currentPolicy, type PolicyInForce } from './policy-versions.ts';
-import { isPriorityPayer, priorityStockRefusal } from './priority.ts';
+import { isPriorityPayer, shortStockClaim } from './priority.ts';
+import { holdReservation, payerElderId } from './reservations.ts';
 import { careAgeRefusal, firstRedemptionRefusal, teamCreditsRefusal, yearlyLimitRefusal } from './policy-rules.ts';
 import type { Site } from './site-core.ts';
 import { audit } from '../audit/audit.ts';
@@ -64,7 +65,7 @@ function memberPayer(context: RedemptionContext, site: Site, input: PlaceBasket 
   return { ok: true, payerAccountId: redemptionAccounts.voucher(elderId).id, payerCounty, elderId, member };
 }
 
-type ReservedLine = { item: typeof siteItems.$inferSelect; quantity: number };
+type ReservedLine = { item: typeof siteItems.$inferSelect; quantity: number; reservationId: number | null };
 
 /** Reserves the stock of every line (inside the write transaction), or the refusal of the first line that cannot be had. */
 function reserveLines(context: RedemptionContext, site: Site, input: PlaceBasket, payer: Payer, quantities: Map<number, number>, policy: PolicyInForce): ReservedLine[] | Refusal {
@@ -77,14 +78,14 @@ function reserveLines(context: RedemptionContext, site: Site, input: PlaceBasket
       const tooYoung = careAgeRefusal(context, policy, member, 'redemption.error.care_age', { item: item.name });
       if (tooYoung) return tooYoung;
     }
-    const short = priorityStockRefusal(context, policy, item, () => isPriorityPayer(context, member?.id ?? null, payer.elderId));
-    if (short) return short;
+    const claim = shortStockClaim(context, policy, item, quantity, payerElderId(context, member?.id ?? null, payer.elderId), () => isPriorityPayer(context, member?.id ?? null, payer.elderId));
+    if (!('reservationId' in claim)) return claim;
     // One statement: two counters cannot both reserve the last one.
     const reserved = context.db.$client
       .prepare('UPDATE site_items SET reserved = reserved + ? WHERE id = ? AND (stock IS NULL OR stock - reserved >= ?)')
       .run(quantity, itemId, quantity);
     if (reserved.changes === 0) return refuse(409, 'redemption.error.out_of_stock', { item: item.name, left: Math.max(0, (item.stock ?? 0) - item.reserved) });
-    lines.push({ item, quantity });
+    lines.push({ item, quantity, reservationId: claim.reservationId });
   }
   return lines;
 }
@@ -109,6 +110,7 @@ function holdBasket(context: RedemptionContext, actor: Actor, site: Site, input:
     .get();
   for (const line of lines) {
     context.db.insert(redemptionLines).values({ redemptionId: row.id, itemId: line.item.id, name: line.item.name, priceMinutes: line.item.priceMinutes, quantity: line.quantity }).run();
+    if (line.reservationId !== null) holdReservation(context, line.reservationId, row.id);
   }
   const legs = redemptionLegs(payerAccountId, payerCounty, site);
   const ledger = ledgerOf(context);

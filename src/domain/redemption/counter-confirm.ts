@@ -14,6 +14,7 @@ import { assert, present } from '../../lib/assert.ts';
 import { recordBalanceProbe } from './balance-probes.ts';
 import { notify } from '../messages/notify.ts';
 import { versionNumberOf } from './policy-versions.ts';
+import { fulfilReservations, reopenReservations } from './reservations.ts';
 
 /** A placed basket: its receipt, confirmed by PIN or attested, cancelled, voided (see counter-core.ts for the ledger form). */
 
@@ -169,6 +170,7 @@ function postBasket(
         itemId: item.id, siteId: current.siteId, kind: 'sale', quantityDelta: -line.quantity, stockAfter: after, redemptionId: current.id, actorUserId: actor.userId, atMs: at,
       }).run();
     }
+    fulfilReservations(context, current.id, at);
     const balanceAfter = available(context, current.payerAccountId);
     const attestation = how.confirmedWith === 'attested' ? how.attestation : null;
     context.db
@@ -360,6 +362,7 @@ export function voidRedemption(context: RedemptionContext, actor: Actor, redempt
         itemId: item.id, siteId: current.siteId, kind: 'void_return', quantityDelta: line.quantity, stockAfter: after, reason: why, redemptionId: current.id, actorUserId: actor.userId, atMs: at,
       }).run();
     }
+    reopenReservations(context, current.id);
     context.db
       .update(redemptions)
       .set({ status: 'voided', closedAtMs: at, voidReason: why, voidedByUserId: actor.userId, voidTransferIds: JSON.stringify(corrections.map((c) => c.id)) })

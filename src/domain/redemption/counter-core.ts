@@ -218,6 +218,8 @@ export function releaseReservations(context: RedemptionContext, redemptionId: nu
   for (const line of lines) {
     context.db.$client.prepare('UPDATE site_items SET reserved = reserved - ? WHERE id = ?').run(line.quantity, line.itemId);
   }
+  // A reservation the basket held (reservations.ts) gets its place on the list back.
+  context.db.$client.prepare("UPDATE stock_reservations SET status = 'waiting', redemption_id = NULL WHERE redemption_id = ? AND status = 'held'").run(redemptionId);
 }
 
 /** Marks a held basket expired: voids its legs (code 'expiry', the ledger's own ids) and releases its stock. */

@@ -1,5 +1,6 @@
 import { shanghaiDateOf, shanghaiToUtcMs } from '../hours/time.ts';
 import { verifiedServiceMinutes } from '../hours/service-minutes.ts';
+import { accountIds } from '../bookkeeping/accounts.ts';
 import { ageOf, refuse, type RedemptionContext, type Refusal } from './context.ts';
 import type { PolicyInForce } from './policy-versions.ts';
 import { careAgeFor } from './policy.ts';
@@ -24,13 +25,21 @@ function hasRedeemedBefore(context: RedemptionContext, memberId: number): boolea
   return context.db.$client.prepare("SELECT 1 FROM redemptions WHERE member_id = ? AND payer = 'wallet' AND status = 'confirmed' LIMIT 1").get(memberId) !== undefined;
 }
 
-/** Minutes a member spent or holds at counters from the wallet in the Shanghai calendar year of `atMs`. */
+/**
+ * Minutes a member spent or holds from the wallet in the Shanghai calendar
+ * year of `atMs`: counter baskets (held or confirmed) and service requests
+ * paid from the wallet (open, accepted or completed: the hold is the payment).
+ */
 export function yearlySpentMinutes(context: RedemptionContext, memberId: number, atMs: number): number {
   const year = Number(shanghaiDateOf(atMs).slice(0, 4));
+  const from = shanghaiToUtcMs(`${year}-01-01`);
+  const to = shanghaiToUtcMs(`${year + 1}-01-01`);
   const row = context.db.$client
-    .prepare(`SELECT COALESCE(SUM(total_minutes), 0) AS minutes FROM redemptions
-               WHERE member_id = ? AND payer = 'wallet' AND status IN ('held','confirmed') AND created_at_ms >= ? AND created_at_ms < ?`)
-    .get(memberId, shanghaiToUtcMs(`${year}-01-01`), shanghaiToUtcMs(`${year + 1}-01-01`)) as { minutes: number };
+    .prepare(`SELECT (SELECT COALESCE(SUM(total_minutes), 0) FROM redemptions
+                       WHERE member_id = ? AND payer = 'wallet' AND status IN ('held','confirmed') AND created_at_ms >= ? AND created_at_ms < ?)
+                   + (SELECT COALESCE(SUM(offered_minutes), 0) FROM service_requests
+                       WHERE payer_account_id = ? AND payer = 'wallet' AND status IN ('open','accepted','completed') AND created_at_ms >= ? AND created_at_ms < ?) AS minutes`)
+    .get(memberId, from, to, accountIds.wallet(memberId), from, to) as { minutes: number };
   return row.minutes;
 }
 
@@ -52,7 +61,8 @@ export function firstRedemptionRefusal(context: RedemptionContext, inForce: Poli
 
 /**
  * The yearly limit, asked inside the write transaction that holds the basket
- * (held baskets count, so two counters cannot both spend the last of the limit).
+ * or the service request's payment (held baskets and open requests count, so
+ * two counters or a counter and a request cannot both spend the last of it).
  */
 export function yearlyLimitRefusal(context: RedemptionContext, inForce: PolicyInForce, memberId: number, totalMinutes: number, atMs: number): Refusal | null {
   const limit = inForce.rules.yearlyRedemptionLimitMinutes;

@@ -12,7 +12,7 @@ import {
 } from './context.ts';
 import { splitByCap } from './policy.ts';
 import { currentPolicy, versionNumberOf } from './policy-versions.ts';
-import { careAgeRefusal } from './policy-rules.ts';
+import { careAgeRefusal, yearlyLimitRefusal } from './policy-rules.ts';
 import { ownSignedInAction } from '../people/members/pin.ts';
 import { audit } from '../audit/audit.ts';
 import { recordCompletedRequest } from '../hours/request-records.ts';
@@ -81,6 +81,8 @@ interface Requester {
   payerAccountId: string;
   requesterMemberId: number | null;
   elderId: number | null;
+  /** The member whose own wallet pays (the yearly limit counts it), or null for a voucher or the pool. */
+  walletMemberId: number | null;
 }
 
 function resolveRequester(context: RedemptionContext, actor: Actor, input: RequestInput): { ok: true; value: Requester } | Refusal {
@@ -95,7 +97,7 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
     if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, member.id)) return refuse(409, 'redemption.error.sign_in_set_by_staff', undefined, 'payer');
     const tooYoung = careAgeRefusal(context, currentPolicy(context), member, 'redemption.error.care_age_request');
     if (tooYoung) return tooYoung;
-    return { ok: true, value: { villageCode: member.villageCode, villagePath: member.villagePath, countyCode: member.countyCode, payerAccountId: accountIds.wallet(member.id), requesterMemberId: member.id, elderId: null } };
+    return { ok: true, value: { villageCode: member.villageCode, villagePath: member.villagePath, countyCode: member.countyCode, payerAccountId: accountIds.wallet(member.id), requesterMemberId: member.id, elderId: null, walletMemberId: member.id } };
   }
   if (!input.elderId) return refuse(422, 'redemption.error.requester_required');
   const elder = context.db.select().from(elders).where(eq(elders.id, input.elderId)).get();
@@ -104,15 +106,17 @@ function resolveRequester(context: RedemptionContext, actor: Actor, input: Reque
   if (!authorize(actor, canRequestForElders, { regionPath: village.path })) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder');
   const countyCode = present(countyCodeOfPath(village.path), 'a village lies in a county');
   let payerAccountId: string;
+  let walletMemberId: number | null = null;
   if (input.payer === 'voucher') payerAccountId = redemptionAccounts.voucher(elder.id).id;
   else if (input.payer === 'pool') payerAccountId = accountIds.pool(countyCode);
   else if (input.payer === 'wallet' && elder.memberId !== null && elder.memberId === input.actorMemberId) {
     if (!ownSignedInAction(context, { userId: actor.userId, memberId: input.actorMemberId }, elder.memberId)) return refuse(409, 'redemption.error.sign_in_set_by_staff', undefined, 'payer');
     payerAccountId = accountIds.wallet(elder.memberId);
+    walletMemberId = elder.memberId;
   }
   else if (input.payer === 'wallet' && elder.memberId !== null) return refuse(403, 'redemption.error.wallet_holder_only', undefined, 'payer');
   else return refuse(422, 'redemption.error.source_invalid', undefined, 'payer');
-  return { ok: true, value: { villageCode: elder.villageCode, villagePath: village.path, countyCode, payerAccountId, requesterMemberId: null, elderId: elder.id } };
+  return { ok: true, value: { villageCode: elder.villageCode, villagePath: village.path, countyCode, payerAccountId, requesterMemberId: null, elderId: elder.id, walletMemberId } };
 }
 
 function checkText(value: string, field: string, max: number): string | Refusal {
@@ -154,6 +158,9 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
     const ledger = ledgerOf(context);
     ensureAccounts(ledger, [...countyAccounts(who.countyCode), redemptionAccounts.escrow(who.countyCode)]);
     if (!ledger.account(who.payerAccountId)) return refuse(409, 'redemption.error.insufficient_balance', { available: 0, total: input.offeredMinutes });
+    // The yearly limit covers care bought with the wallet too, counted in this transaction with the hold (the payment).
+    const overLimit = who.walletMemberId === null ? null : yearlyLimitRefusal(context, currentPolicy(context), who.walletMemberId, input.offeredMinutes, nowOf(context));
+    if (overLimit) return { ...overLimit, problems: overLimit.problems.map((problem) => ({ ...problem, field: 'amount' })) };
     const row = context.db
       .insert(serviceRequests)
       .values({

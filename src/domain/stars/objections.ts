@@ -1,10 +1,10 @@
 import { and, count, eq, gte } from 'drizzle-orm';
 import { starAwards, starObjections } from '../../db/schema/stars.ts';
-import { encryptText, lookupHash } from '../../lib/crypto.ts';
+import { decryptText, encryptText, lookupHash } from '../../lib/crypto.ts';
 import { maskPhone } from '../../lib/mask.ts';
 import { compactPhone, isMobileOrLandline } from '../../lib/phone.ts';
 import type { Actor } from '../access/authorize.ts';
-import { recordAudit } from '../audit/audit.ts';
+import { recordAudit, recordWithinAllowances } from '../audit/audit.ts';
 import { checkReason } from '../hours/context.ts';
 import { shanghaiDateOf } from '../hours/time.ts';
 import { nowOf, type DomainContext, type KeylessContext } from '../kernel/context.ts';
@@ -105,5 +105,33 @@ export function resolveObjection(context: KeylessContext, actor: Actor, objectio
       ipAddress: actor.ipAddress ?? null, detail: { objectionId, withdrawn: decision === 'upheld' },
     }, at);
     return success({ awardId: award.id });
+  });
+}
+
+/** How many objectors' full numbers one office user may see in an hour (each one audited). */
+export const phoneRevealsPerUserPerHour = 10;
+const hourMs = 3_600_000;
+
+/**
+ * The office resolving an open objection sees the objector's full phone
+ * number once, to call back. Each reveal is an audit entry (who, when, which
+ * objection; never the number), counted and recorded in ONE write
+ * transaction against the user's hourly allowance, so parallel requests
+ * cannot pass it. The number is decrypted only after the entry is recorded.
+ */
+export function revealObjectionPhone(context: DomainContext, actor: Actor, objectionId: number): Outcome<{ objectionId: number; phone: string }> {
+  const found = objectionToResolve(context, actor, objectionId);
+  if (!found.ok) return found;
+  return writeTransaction(context.db, () => {
+    const current = context.db.select().from(starObjections).where(eq(starObjections.id, objectionId)).get();
+    if (!current || current.status !== 'open') return failure(409, { code: 'stars.error.objection_resolved' });
+    const entry = {
+      action: 'stars.objection_phone_reveal', actorUserId: actor.userId, objectType: 'star_objection', objectId: objectionId,
+      regionCode: found.value.awardingRegionCode, ipAddress: actor.ipAddress ?? null, detail: { awardId: found.value.id },
+    };
+    if (!recordWithinAllowances(context.db, entry, nowOf(context), hourMs, [{ actorUserId: actor.userId, max: phoneRevealsPerUserPerHour }])) {
+      return failure(429, { code: 'stars.error.phone_reveal_limit', params: { max: phoneRevealsPerUserPerHour } });
+    }
+    return success({ objectionId, phone: decryptText(context.keys, current.phoneCiphertext, objectionPhonePurpose) });
   });
 }

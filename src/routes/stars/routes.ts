@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { awardNow, publishNotice, starOfficePage } from '../../domain/stars/office.ts';
-import { objectionToResolve, resolveObjection } from '../../domain/stars/objections.ts';
+import { objectionToResolve, resolveObjection, revealObjectionPhone } from '../../domain/stars/objections.ts';
 import { canManageStars } from '../../domain/stars/permissions.ts';
 import { roleRefusal } from '../../domain/hours/context.ts';
 import { firstProblem, type Refusal } from '../../domain/kernel/outcome.ts';
@@ -26,12 +26,14 @@ interface OfficeMessage {
   text: string;
 }
 
-/** The office's page; `message` is the refusal of the last action, shown beside the award it concerns. */
-async function showOffice(app: RouteApp, request: FastifyRequest, reply: FastifyReply, message: OfficeMessage | null = null, status = 200) {
+/** The office's page; `message` is the refusal of the last action, shown beside the award it concerns; `revealed` an objector's full number, shown once. */
+async function showOffice(app: RouteApp, request: FastifyRequest, reply: FastifyReply, message: OfficeMessage | null = null, status = 200, revealed: { objectionId: number; phone: string } | null = null) {
   const outcome = starOfficePage(hoursContext(app), request.requireUser().actor);
   if (!outcome.ok) refusalPage(outcome);
   const done = (request.query as { done?: string }).done ?? '';
-  return reply.page('pages/stars/office', { awards: outcome.value, message, done: /^[a-z_]{1,20}$/.test(done) ? done : '', f: formatters(request) }, { titleKey: 'stars.office.title', status });
+  // A page with a full number is never stored by a browser or a proxy.
+  if (revealed) reply.header('Cache-Control', 'no-store');
+  return reply.page('pages/stars/office', { awards: outcome.value, message, revealed, done: /^[a-z_]{1,20}$/.test(done) ? done : '', f: formatters(request) }, { titleKey: 'stars.office.title', status });
 }
 
 /** A refusal of an action on one award: the 403/404 pages, anything else beside the award on the office page. */
@@ -75,6 +77,17 @@ function registerOfficeRoutes(app: RouteApp): void {
       : resolveObjection(context, actor, request.params.id, request.body.decision, values.resolution ?? '');
     if (!outcome.ok) return refused(app, request, reply, { objectionId: request.params.id }, outcome);
     return reply.seeOther(`/stars?done=${request.body.decision}`);
+  });
+
+  // The full number of an objector, for the office resolving the objection: in this answer only (no redirect, never in a URL), audited and limited per user.
+  app.post('/stars/objections/:id/phone', { schema: { params: IdParams }, attachValidation: true }, async (request, reply) => {
+    const actor = request.requireUser().actor;
+    const denied = roleRefusal(actor, canManageStars);
+    if (denied) refusalPage(denied);
+    const id = shapeProblems(request).length > 0 ? 0 : request.params.id;
+    const outcome = revealObjectionPhone(context, actor, id);
+    if (!outcome.ok) return refused(app, request, reply, { objectionId: id }, outcome);
+    return showOffice(app, request, reply, null, 200, outcome.value);
   });
 }
 

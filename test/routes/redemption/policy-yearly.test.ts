@@ -67,3 +67,54 @@ t.test('yearly limit: parallel baskets through a listening server never spend pa
   t.same(tableCounts(db), before, 'refusals write nothing');
   t.equal(spentThisYear(), 45);
 });
+
+/**
+ * The yearly limit covers service requests paid from the wallet too: the
+ * request's hold is the payment, counted and checked in its IMMEDIATE
+ * transaction, and a counter basket counts the requests (and the other way round).
+ */
+t.test('yearly limit: service requests paid from the wallet count, in parallel through a listening server', async (t) => {
+  const { app, db, clock, memberNamed, itemId } = await policyApp();
+  const admin = await signedInAs(app, 'admin');
+  await admin.get('/policy');
+  t.equal((await admin.post('/policy/versions', policyForm({ effective_date: '2026-11-24', yearly_hours: '', yearly_minutes: '45' }))).statusCode, 303);
+  clock.nowMs = Date.UTC(2026, 10, 24, 2, 0, 0);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const member = memberNamed('王秀英');
+  const spentThisYear = () => Number(scalarOf(db, "SELECT coalesce(sum(total_minutes), 0) FROM redemptions WHERE member_id = ? AND payer = 'wallet' AND status IN ('held','confirmed')", member.id))
+    + Number(scalarOf(db, "SELECT coalesce(sum(offered_minutes), 0) FROM service_requests WHERE payer_account_id = ? AND status IN ('open','accepted','completed')", `wallet:m${member.id}`));
+  t.equal(spentThisYear(), 0, 'nothing spent from the wallet yet this year');
+
+  const volunteer = await HttpSession.signIn(base, demoPhone('volunteer'));
+  await volunteer.page('/requests');
+  const form = (minutes: number) => ({ category: 'cleaning', description: '打扫院子', when: '2026-11-28', place: '家中', offered_hours: '', offered_minutes: String(minutes), payer: 'wallet', idempotency_key: randomUUID() });
+  const first = await volunteer.fetch('/requests', { form: form(30) });
+  t.equal(first.status, 303, 'a request for 30 minutes fits the 45');
+  t.equal(spentThisYear(), 30);
+
+  const answers = await Promise.all(Array.from({ length: 8 }, async () => {
+    const response = await volunteer.fetch('/requests', { form: form(15) });
+    return { status: response.status, text: visibleText(await response.text()) };
+  }));
+  const statuses = answers.map((answer) => answer.status);
+  t.equal(statuses.filter((status) => status === 303).length, 1, `exactly one request of 15 minutes fits (${statuses.join(',')})`);
+  t.ok(answers.filter((answer) => answer.status !== 303).every((answer) => answer.status === 409 && /按政策第 2 版，每人每年最多兑换 45 分钟，今年还能兑换 (15|0) 分钟。/.test(answer.text)), 'the others refused, naming the limit');
+  t.equal(spentThisYear(), 45, 'requests never pass the limit');
+
+  // A counter basket counts the requests: the limit is reached.
+  const coordinator = await HttpSession.signIn(base, demoPhone('coordinator'));
+  await coordinator.page(`/counter/${station}`);
+  const found = await coordinator.fetch(`/counter/${station}/identify`, { form: { lookup: member.cardNumber } });
+  const memberUrl = found.headers.get('location') ?? '';
+  await coordinator.page(memberUrl);
+  const before = tableCounts(db);
+  const basket = await coordinator.fetch(`${memberUrl}/baskets`, { form: { idempotency_key: randomUUID(), [`qty_${itemId(station, '理发')}`]: '1' } });
+  t.equal(basket.status, 409);
+  t.match(visibleText(await basket.text()), '按政策第 2 版，每人每年最多兑换 45 分钟，今年还能兑换 0 分钟。');
+  const request = await volunteer.fetch('/requests', { form: form(1) });
+  t.equal(request.status, 409);
+  t.same(tableCounts(db), before, 'refusals write nothing');
+  t.equal(spentThisYear(), 45);
+});

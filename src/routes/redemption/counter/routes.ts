@@ -6,6 +6,7 @@ import { counterAccess, redemptionAsSeen, siteForCounter, workableSites as worka
 import { cancelBasket, confirmAttested, confirmBasket, voidRedemption } from '../../../domain/redemption/counter-confirm.ts';
 import { identifyMember } from '../../../domain/redemption/counter-identify.ts';
 import { placeBasket } from '../../../domain/redemption/counter-basket.ts';
+import { addReservation } from '../../../domain/redemption/reservations.ts';
 import { basketForm, basketStatus, elderBasketForm, recentBaskets } from '../../../domain/redemption/counter-pages.ts';
 import { lookUpElderAtCounter, lookUpMemberAtCounter } from '../../../domain/redemption/lookup.ts';
 import { Form } from '../../../lib/form-schema.ts';
@@ -45,6 +46,7 @@ const ConfirmForm = Form.object({ pin: Form.optional(Form.text(20)), card: Form.
 const AttestForm = Form.object({
   witness: Form.optional(Form.text(20)), witness_name: Form.optional(Form.text(40)), note: Form.optional(Form.text(400)), read_out: Form.checkbox('1'),
 });
+const ReservationForm = Form.object({ item_id: Form.id(), elder_id: Form.id() });
 const VoidForm = Form.object({ reason: Form.optional(Form.text(400)) });
 
 /** The problems of a refused form shape; a quantity that is no whole number from 0 to 99 says so in the counter's words. */
@@ -295,8 +297,21 @@ function registerReceiptRoutes(app: RouteApp): void {
   });
 }
 
+/** A coordinator or the clerk puts an eligible elder on an item's reservation list (reservations.ts). */
+function registerReservationRoutes(app: RouteApp): void {
+  app.post('/counter/:siteId/reservations', { schema: { params: SiteParams, body: ReservationForm }, attachValidation: true }, async (request, reply) => {
+    const shape = shapeProblems(request);
+    const site = loadSite(app, request);
+    if (shape.length > 0) return sitePage(app, request, reply, site, shape, '', 422);
+    const added = addReservation(redemptionContext(app), request.requireUser().actor, { siteId: site.id, itemId: request.body.item_id, elderId: request.body.elder_id });
+    if (!added.ok) return sitePage(app, request, reply, site, added.problems, '', added.status);
+    return reply.seeOther(`/counter/${site.id}#priority-list`);
+  });
+}
+
 const counterRoutes: RoutePlugin = async (app) => {
   registerFindRoutes(app);
+  registerReservationRoutes(app);
   registerBasketRoutes(app);
   registerReceiptRoutes(app);
 };
