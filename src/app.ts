@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import { addressKey } from './lib/client-address.ts';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
@@ -137,6 +138,8 @@ async function registerFastifyPlugins(app: FastifyInstance, options: AppOptions,
   // Routes opt in with config.rateLimit; every refusal becomes our localized 429 page.
   await app.register(rateLimit, {
     global: false,
+    // An IPv6 client counts by its /64 (src/lib/client-address.ts).
+    keyGenerator: (request) => addressKey(request.ip),
     errorResponseBuilder: (_request, context) => ({ statusCode: context.ban ? 403 : 429, code: 'RATE_LIMITED', message: 'rate limited' }),
   });
   await app.register(jwt, {

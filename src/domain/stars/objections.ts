@@ -1,6 +1,7 @@
-import { and, count, eq, gte } from 'drizzle-orm';
+import { and, count, countDistinct, eq, gte } from 'drizzle-orm';
 import { starAwards, starObjections } from '../../db/schema/stars.ts';
 import { decryptText, encryptText, lookupHash } from '../../lib/crypto.ts';
+import { addressKey } from '../../lib/client-address.ts';
 import { maskPhone } from '../../lib/mask.ts';
 import { compactPhone, isMobileOrLandline } from '../../lib/phone.ts';
 import type { Actor } from '../access/authorize.ts';
@@ -14,7 +15,7 @@ import { awardInScope, type StarAward } from './office.ts';
 
 /** How many objections one address may file in a day, over all notices. */
 export const objectionsPerAddressPerDay = 3;
-/** How many objections one notice takes in a day, from all addresses. */
+/** How many addresses may object to one notice in a day (each up to its own limit). */
 export const objectionsPerNoticePerDay = 20;
 /** The longest reason, in characters. */
 export const objectionReasonMax = 300;
@@ -48,7 +49,7 @@ function checkObjection(input: ObjectionInput): { reason: string; phone: string 
 export function fileObjection(context: DomainContext, awardId: number, input: ObjectionInput, address: string): Outcome<{ objectionId: number }> {
   const checked = checkObjection(input);
   if ('problems' in checked) return failure(422, ...checked.problems);
-  const addressHash = lookupHash(context.keys, address, 'star_objection.address');
+  const addressHash = lookupHash(context.keys, addressKey(address), 'star_objection.address');
   const phoneCiphertext = encryptText(context.keys, checked.phone, objectionPhonePurpose);
   return writeTransaction(context.db, () => {
     const at = nowOf(context);
@@ -58,8 +59,12 @@ export function fileObjection(context: DomainContext, awardId: number, input: Ob
     const since = at - dayMs;
     const byAddress = context.db.select({ n: count() }).from(starObjections).where(and(eq(starObjections.addressHash, addressHash), gte(starObjections.createdAtMs, since))).get()?.n ?? 0;
     if (byAddress >= objectionsPerAddressPerDay) return failure(429, { code: 'stars.error.too_many_from_address', params: { max: objectionsPerAddressPerDay } });
-    const byNotice = context.db.select({ n: count() }).from(starObjections).where(and(eq(starObjections.awardId, awardId), gte(starObjections.createdAtMs, since))).get()?.n ?? 0;
-    if (byNotice >= objectionsPerNoticePerDay) return failure(429, { code: 'stars.error.too_many_for_notice', params: { max: objectionsPerNoticePerDay } });
+    // The cap per notice counts addresses, not objections: a few addresses filing their three each cannot
+    // fill a notice's day and shut out everyone else; an address that objected today may still add to it.
+    const today = and(eq(starObjections.awardId, awardId), gte(starObjections.createdAtMs, since));
+    const addresses = context.db.select({ n: countDistinct(starObjections.addressHash) }).from(starObjections).where(today).get()?.n ?? 0;
+    const known = context.db.select({ id: starObjections.id }).from(starObjections).where(and(today, eq(starObjections.addressHash, addressHash))).limit(1).get();
+    if (!known && addresses >= objectionsPerNoticePerDay) return failure(429, { code: 'stars.error.too_many_for_notice', params: { max: objectionsPerNoticePerDay } });
     const objection = context.db.insert(starObjections).values({
       awardId, reason: checked.reason, phoneCiphertext, phoneMasked: maskPhone(checked.phone), addressHash, status: 'open', createdAtMs: at,
     }).returning({ id: starObjections.id }).get();

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { addressKey } from '../../lib/client-address.ts';
 import { signOut } from '../../domain/auth/sessions.ts';
 import { signIn } from '../../domain/auth/sign-in.ts';
 import { firstProblem } from '../../domain/kernel/outcome.ts';
@@ -38,7 +39,7 @@ function signInRateLimit(options: RoutePluginOptions) {
   return {
     max: options.signInAttemptsPerAddress,
     timeWindow: 15 * 60 * 1000,
-    keyGenerator: (request: { ip: string }) => `sign-in:${request.ip}`,
+    keyGenerator: (request: { ip: string }) => `sign-in:${addressKey(request.ip)}`,
     errorResponseBuilder: () => ({ statusCode: 429, code: 'SIGN_IN_RATE_LIMITED', message: 'too many sign-in attempts from this address' }),
   };
 }
