@@ -1,9 +1,11 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { regions } from '../../../src/db/schema/core.ts';
-import { partnerSites, redemptions } from '../../../src/db/schema/redemption.ts';
-import { confirmBasket, cancelBasket } from '../../../src/domain/redemption/counter-confirm.ts';
+import { members } from '../../../src/db/schema/people.ts';
+import { partnerSites, redemptionLines, redemptions } from '../../../src/db/schema/redemption.ts';
+import { pinConsentOf } from '../../../src/domain/people/members/pin.ts';
+import { confirmBasket, cancelBasket, linesOf } from '../../../src/domain/redemption/counter-confirm.ts';
 import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
 import { findRedemption } from '../../../src/domain/redemption/counter-core.ts';
 import { addItem } from '../../../src/domain/redemption/site-catalogue.ts';
@@ -49,4 +51,31 @@ t.test('findSite and findRedemption (raw SQL) equal the drizzle selects they rep
   t.same(findSite(s.db, siteId), drizzleSite());
   t.equal(findSite(s.db, siteId)!.active, false, 'inactive as a boolean');
   t.equal(findSite(s.db, 999_999), undefined, 'no such site');
+});
+
+t.test('linesOf and pinConsentOf (raw SQL) equal the drizzle selects they replace', async (t) => {
+  const s = redemptionFixture();
+  const site = registerSite(s.context, s.admin, { name: '旺溪村爱心超市', kind: 'love_supermarket', villageCode: places.longhuiVillage, address: '旺溪村村部一楼', openingHours: '周一至周六 8:00-17:00' });
+  if (!site.ok) throw new Error(JSON.stringify(site));
+  const clerk = s.addUser('吴小梅', 'clerk', { siteId: site.value.siteId });
+  const oil = addItem(s.context, clerk, site.value.siteId, { name: '食用油 1L', kind: 'goods', priceMinutes: 60, stock: 10 });
+  const haircut = addItem(s.context, clerk, site.value.siteId, { name: '理发', kind: 'service', priceMinutes: 30, stock: null });
+  if (!oil.ok || !haircut.ok) throw new Error('items');
+  const member = await s.addMember('龙秀英', places.fenghuangVillage, { credits: 300 });
+  const placed = placeBasket(s.context, clerk, { siteId: site.value.siteId, memberId: member.memberId, payer: 'wallet', idempotencyKey: randomUUID(),
+    lines: [{ itemId: haircut.value.itemId, quantity: 1 }, { itemId: oil.value.itemId, quantity: 2 }] });
+  if (!placed.ok) throw new Error(JSON.stringify(placed));
+  const drizzleLines = s.db.select({ itemId: redemptionLines.itemId, name: redemptionLines.name, priceMinutes: redemptionLines.priceMinutes, quantity: redemptionLines.quantity })
+    .from(redemptionLines).where(eq(redemptionLines.redemptionId, placed.value.id)).orderBy(asc(redemptionLines.id)).all();
+  t.equal(drizzleLines.length, 2);
+  t.same(linesOf(s.context, placed.value.id), drizzleLines, 'both lines, in the order they were added');
+  t.same(linesOf(s.context, 999_999), [], 'no lines');
+  const drizzleConsent = () => s.db.select({ setByStaff: members.pinSetByStaff, resetByUserId: members.pinResetByUserId, setAtMs: members.pinSetAtMs, cardTokenHash: members.cardTokenHash })
+    .from(members).where(eq(members.id, member.memberId)).get();
+  t.same(pinConsentOf(s.context, member.memberId), drizzleConsent());
+  t.equal(pinConsentOf(s.context, member.memberId)!.setByStaff, false, 'a boolean');
+  s.db.update(members).set({ pinSetByStaff: true, pinResetByUserId: clerk.userId }).where(eq(members.id, member.memberId)).run();
+  t.same(pinConsentOf(s.context, member.memberId), drizzleConsent());
+  t.equal(pinConsentOf(s.context, member.memberId)!.setByStaff, true, 'set by staff: true, a boolean');
+  t.equal(pinConsentOf(s.context, 999_999), undefined, 'no such member');
 });
