@@ -5,6 +5,8 @@ import { regions } from '../../../src/db/schema/core.ts';
 import { members } from '../../../src/db/schema/people.ts';
 import { partnerSites, redemptionLines, redemptions } from '../../../src/db/schema/redemption.ts';
 import { pinConsentOf } from '../../../src/domain/people/members/pin.ts';
+import { memberFacts } from '../../../src/domain/redemption/context.ts';
+import { countyCodeOfPath } from '../../../src/domain/regions/path.ts';
 import { confirmBasket, cancelBasket, linesOf } from '../../../src/domain/redemption/counter-confirm.ts';
 import { placeBasket } from '../../../src/domain/redemption/counter-basket.ts';
 import { findRedemption } from '../../../src/domain/redemption/counter-core.ts';
@@ -78,4 +80,20 @@ t.test('linesOf and pinConsentOf (raw SQL) equal the drizzle selects they replac
   t.same(pinConsentOf(s.context, member.memberId), drizzleConsent());
   t.equal(pinConsentOf(s.context, member.memberId)!.setByStaff, true, 'set by staff: true, a boolean');
   t.equal(pinConsentOf(s.context, 999_999), undefined, 'no such member');
+});
+
+t.test('memberFacts (raw SQL) equals the drizzle select it replaces, with the county from the village path', async (t) => {
+  const s = redemptionFixture();
+  const member = await s.addMember('龙秀英', places.fenghuangVillage, { credits: 300 });
+  const row = s.db.select({
+    id: members.id, realName: members.realName, status: members.status, villageCode: members.villageCode,
+    villagePath: regions.path, birthDate: members.birthDate, cardNumber: members.cardNumber,
+  }).from(members).innerJoin(regions, eq(regions.code, members.villageCode)).where(eq(members.id, member.memberId)).get();
+  if (!row) throw new Error('member');
+  const facts = memberFacts(s.db, member.memberId);
+  t.same(facts, { ...row, countyCode: countyCodeOfPath(row.villagePath) ?? '' });
+  t.equal(facts?.realName, '龙秀英');
+  t.equal(facts?.cardNumber, member.cardNumber, 'the card number');
+  t.ok(facts?.countyCode, 'a county code');
+  t.equal(memberFacts(s.db, 999_999), undefined, 'no such member');
 });
