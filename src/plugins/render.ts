@@ -67,8 +67,19 @@ function areaAssetTags(template: string, nonce: string): string {
  * entry is uploaded only under the session of the user who saved it.
  */
 export function offlineOwnerTag(tokenSigningKey: Buffer, userId: number): string {
-  return createHmac('sha256', tokenSigningKey).update(`offline-owner:${userId}`).digest('hex').slice(0, 20);
+  let tags = ownerTagsByKey.get(tokenSigningKey);
+  if (!tags) ownerTagsByKey.set(tokenSigningKey, tags = new Map());
+  const known = tags.get(userId);
+  if (known !== undefined) return known;
+  const tag = createHmac('sha256', tokenSigningKey).update(`offline-owner:${userId}`).digest('hex').slice(0, 20);
+  // A tag depends only on the key and the user: remembered (at most ownerTagsKept per key, the oldest dropped),
+  // so the HMAC runs once per user instead of on every page; a new key (another Buffer) starts afresh.
+  if (tags.size >= ownerTagsKept) tags.delete(tags.keys().next().value as number);
+  tags.set(userId, tag);
+  return tag;
 }
+export const ownerTagsKept = 10_000;
+const ownerTagsByKey = new WeakMap<Buffer, Map<number, string>>();
 
 /** What the layout needs to mark a page the service worker may keep: its owner and when it was made. */
 function offlineMarking(app: FastifyInstance, request: FastifyRequest, wanted: boolean | undefined) {

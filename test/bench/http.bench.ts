@@ -39,6 +39,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const durationSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const lines = process.env.BENCH_LINES?.split(',') ?? ['health', 'hours', 'post', 'confirm', 'reports'];
 const wanted = (line: string) => lines.includes(line);
+// What Chromium sends: pages are answered compressed, as browsers get them (BENCH_ACCEPT_ENCODING=identity: plain).
+const acceptEncoding = process.env.BENCH_ACCEPT_ENCODING ?? 'gzip, deflate, br, zstd';
 const dataDirectory = mkdtempSync(join(tmpdir(), 'silver-http-'));
 
 // ---------------------------------------------------------------- the network
@@ -123,7 +125,7 @@ const health = await measure('GET /healthz', { requests: [{ method: 'GET', path:
 
 const volunteer = await Session.signIn('13800000001');
 const home = await measure('GET /hours (volunteer home, signed in)', {
-  requests: [{ method: 'GET', path: '/hours', headers: { cookie: volunteer.header() } }],
+  requests: [{ method: 'GET', path: '/hours', headers: { cookie: volunteer.header(), 'accept-encoding': acceptEncoding } }],
 }, 'hours');
 
 // A coordinator logs 10-minute 文体活动 records for the members of their township,
@@ -181,7 +183,7 @@ const dashboardPath = reportsAnswer.status === 200 ? '/reports'
   : reportsAnswer.status >= 300 && reportsAnswer.status < 400 ? reportsAnswer.headers.get('location') ?? undefined : undefined;
 let dashboard: Figures | undefined;
 if (dashboardPath) {
-  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header() } }] }, 'reports');
+  dashboard = await measure(`GET ${dashboardPath} (office dashboard)`, { requests: [{ method: 'GET', path: dashboardPath, headers: { cookie: office.header(), 'accept-encoding': acceptEncoding } }] }, 'reports');
 } else {
   console.log('GET office dashboard: skipped (no /reports page in this build)');
 }

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { connectionOf, type Db } from '../../db/client.ts';
 import { regions } from '../../db/schema/core.ts';
 import { members } from '../../db/schema/people.ts';
 import { AccountFlags, type AccountInput, type CreateTransferResult, type Ledger, type TransferInput } from '../../ledger/index.ts';
@@ -189,16 +189,12 @@ export interface MemberFacts {
   cardNumber: string | null;
 }
 
+// Raw SQL on the statement cache: read by every basket, confirmation, gift and service request.
+const memberFactsSql = `SELECT m.id, m.real_name AS realName, m.status, m.village_code AS villageCode, r.path AS villagePath,
+  m.birth_date AS birthDate, m.card_number AS cardNumber FROM members m JOIN regions r ON r.code = m.village_code WHERE m.id = ?`;
+
 export function memberFacts(db: Db, memberId: number): MemberFacts | undefined {
-  const row = db
-    .select({
-      id: members.id, realName: members.realName, status: members.status, villageCode: members.villageCode,
-      villagePath: regions.path, birthDate: members.birthDate, cardNumber: members.cardNumber,
-    })
-    .from(members)
-    .innerJoin(regions, eq(regions.code, members.villageCode))
-    .where(eq(members.id, memberId))
-    .get();
+  const row = connectionOf(db).prepare(memberFactsSql).get(memberId) as Omit<MemberFacts, 'countyCode'> | undefined;
   if (!row) return undefined;
   return { ...row, countyCode: countyCodeOfPath(row.villagePath) ?? '' };
 }

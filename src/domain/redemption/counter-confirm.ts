@@ -1,4 +1,5 @@
 import { asc, desc, eq } from 'drizzle-orm';
+import { connectionOf } from '../../db/client.ts';
 import { users } from '../../db/schema/core.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
@@ -91,13 +92,11 @@ function clerkNameOf(context: RedemptionContext, userId: number | null): string 
   return context.db.select({ name: users.displayName }).from(users).where(eq(users.id, userId)).get()?.name ?? null;
 }
 
-export function linesOf(context: RedemptionContext, redemptionId: number) {
-  return context.db
-    .select({ itemId: redemptionLines.itemId, name: redemptionLines.name, priceMinutes: redemptionLines.priceMinutes, quantity: redemptionLines.quantity })
-    .from(redemptionLines)
-    .where(eq(redemptionLines.redemptionId, redemptionId))
-    .orderBy(asc(redemptionLines.id))
-    .all();
+// Raw SQL on the statement cache: a confirmation reads its lines twice (stock, then the receipt message).
+const linesOfSql = `SELECT item_id AS itemId, name, price_minutes AS priceMinutes, quantity FROM redemption_lines WHERE redemption_id = ? ORDER BY id`;
+
+export function linesOf(context: RedemptionContext, redemptionId: number): { itemId: number; name: string; priceMinutes: number; quantity: number }[] {
+  return connectionOf(context.db).prepare(linesOfSql).all(redemptionId) as { itemId: number; name: string; priceMinutes: number; quantity: number }[];
 }
 
 function receiptNumberFor(redemption: Redemption, atMs: number): string {

@@ -10,6 +10,7 @@ import { checkAuthorized, ledgerOf, nowOf, redemptionAccounts, refuse, roleRefus
 import { findSite, type Site } from './site-core.ts';
 import { assert, present } from '../../lib/assert.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { connectionOf } from '../../db/client.ts';
 
 /**
  * The counter of a partner site (通存通兑).
@@ -108,8 +109,17 @@ export interface PlaceBasket {
 
 export type Redemption = typeof redemptions.$inferSelect;
 
+// Raw SQL on the statement cache, in the schema's column order (what drizzle's select() gives): a confirmation reads its basket
+// two or three times, and building the drizzle query cost more than running it (docs/PERFORMANCE.md, "the confirmations").
+const findRedemptionSql = `SELECT id, idempotency_key AS idempotencyKey, site_id AS siteId, member_id AS memberId, payer,
+  payer_account_id AS payerAccountId, elder_id AS elderId, status, total_minutes AS totalMinutes, member_county_code AS memberCountyCode,
+  site_county_code AS siteCountyCode, hold_transfer_ids AS holdTransferIds, void_transfer_ids AS voidTransferIds, receipt_number AS receiptNumber,
+  balance_after_minutes AS balanceAfterMinutes, clerk_user_id AS clerkUserId, created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs,
+  confirmed_at_ms AS confirmedAtMs, closed_at_ms AS closedAtMs, void_reason AS voidReason, voided_by_user_id AS voidedByUserId,
+  confirmed_with AS confirmedWith, attestation, policy_version_id AS policyVersionId FROM redemptions WHERE id = ?`;
+
 export function findRedemption(context: RedemptionContext, redemptionId: number): Redemption | undefined {
-  return context.db.select().from(redemptions).where(eq(redemptions.id, redemptionId)).get();
+  return connectionOf(context.db).prepare(findRedemptionSql).get(redemptionId) as Redemption | undefined;
 }
 
 /**

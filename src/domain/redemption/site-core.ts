@@ -1,6 +1,6 @@
 import { and, asc, eq } from 'drizzle-orm';
 import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
-import type { Db } from '../../db/client.ts';
+import { connectionOf, type Db } from '../../db/client.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems } from '../../db/schema/redemption.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
@@ -57,18 +57,16 @@ export function siteToManage(context: RedemptionContext, actor: Actor, siteId: n
   return authorize(actor, canManageSites) ? refuse(404, siteNotFound) : refuse(403, 'errors.forbidden.outOfScope');
 }
 
+// Raw SQL on the connection's statement cache: every counter request reads its site (docs/PERFORMANCE.md,
+// "the confirmations"), where building the drizzle query cost more than running it. Same columns as drizzle's select.
+const findSiteSql = `SELECT s.id, s.name, s.kind, s.village_code AS villageCode, s.county_code AS countyCode, s.address,
+  s.opening_hours AS openingHours, s.active, s.idempotency_key AS idempotencyKey, s.created_by_user_id AS createdByUserId,
+  s.created_at_ms AS createdAtMs, r.name_zh AS villageName, r.name_en AS villageNameEn, r.path AS villagePath
+  FROM partner_sites s JOIN regions r ON r.code = s.village_code WHERE s.id = ?`;
+
 export function findSite(db: Db, siteId: number): Site | undefined {
-  return db
-    .select({
-      id: partnerSites.id, name: partnerSites.name, kind: partnerSites.kind, villageCode: partnerSites.villageCode,
-      countyCode: partnerSites.countyCode, address: partnerSites.address, openingHours: partnerSites.openingHours,
-      active: partnerSites.active, idempotencyKey: partnerSites.idempotencyKey, createdByUserId: partnerSites.createdByUserId,
-      createdAtMs: partnerSites.createdAtMs, villageName: regions.nameZh, villageNameEn: regions.nameEn, villagePath: regions.path,
-    })
-    .from(partnerSites)
-    .innerJoin(regions, eq(regions.code, partnerSites.villageCode))
-    .where(eq(partnerSites.id, siteId))
-    .get();
+  const row = connectionOf(db).prepare(findSiteSql).get(siteId) as (Omit<Site, 'active'> & { active: number }) | undefined;
+  return row ? { ...row, active: row.active === 1 } : undefined;
 }
 
 export interface NewSite {

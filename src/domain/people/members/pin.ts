@@ -1,4 +1,5 @@
 import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
+import { connectionOf } from '../../../db/client.ts';
 import { users } from '../../../db/schema/core.ts';
 import { members } from '../../../db/schema/people.ts';
 import { constantTimeEqual } from '../../../lib/crypto.ts';
@@ -155,12 +156,13 @@ export async function setMemberPinByStaff(
 }
 
 /** Whether a member's PIN was set by staff and not yet confirmed by the member, and by whom. */
+// Raw SQL on the statement cache (read on every PIN confirmation); pin_set_by_staff mapped to a boolean as drizzle did.
+const pinConsentSql = `SELECT pin_set_by_staff AS setByStaff, pin_reset_by_user_id AS resetByUserId, pin_set_at_ms AS setAtMs,
+  card_token_hash AS cardTokenHash FROM members WHERE id = ?`;
+
 export function pinConsentOf(context: PeopleContext, memberId: number): { setByStaff: boolean; resetByUserId: number | null; setAtMs: number | null; cardTokenHash: string | null } | undefined {
-  return context.db
-    .select({ setByStaff: members.pinSetByStaff, resetByUserId: members.pinResetByUserId, setAtMs: members.pinSetAtMs, cardTokenHash: members.cardTokenHash })
-    .from(members)
-    .where(eq(members.id, memberId))
-    .get();
+  const row = connectionOf(context.db).prepare(pinConsentSql).get(memberId) as { setByStaff: number; resetByUserId: number | null; setAtMs: number | null; cardTokenHash: string | null } | undefined;
+  return row ? { ...row, setByStaff: row.setByStaff === 1 } : undefined;
 }
 
 /**

@@ -1,0 +1,23 @@
+import t from 'tap';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
+import { dynamicBrotliQuality } from '../../src/plugins/assets.ts';
+import { createHoursApp } from '../routes/hours/helpers.ts';
+import { signedInAs } from '../helpers/web.ts';
+
+t.test('a rendered page is compressed with brotli at the dynamic quality; without Accept-Encoding it is plain', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const volunteer = await signedInAs(testApp.app, 'volunteer');
+  const plain = await volunteer.get('/hours');
+  t.equal(plain.statusCode, 200);
+  t.equal(plain.headers['content-encoding'], undefined, 'no encoding asked, none given');
+  t.match(String(plain.headers.vary), 'Accept-Encoding');
+  const compressed = await volunteer.get('/hours', { 'accept-encoding': 'gzip, deflate, br, zstd' });
+  t.equal(compressed.headers['content-encoding'], 'br');
+  t.match(String(compressed.headers.vary), 'Accept-Encoding');
+  const html = brotliDecompressSync(compressed.rawPayload);
+  t.match(html.toString('utf8'), '<h1>我的服务时间</h1>', 'the page itself once decoded');
+  t.equal(dynamicBrotliQuality, 4, 'a cheaper quality than the static assets\' maximum');
+  const expected = brotliCompressSync(html, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: html.length } });
+  t.equal(compressed.rawPayload.length, expected.length, 'the size brotli gives at quality 4 for these bytes');
+});
