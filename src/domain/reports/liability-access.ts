@@ -1,4 +1,5 @@
-import type { Db } from '../../db/client.ts';
+import type { Db, Sqlite } from '../../db/client.ts';
+import { inputsVersion } from './dashboard-cache.ts';
 import { refreshReports } from './refresh.ts';
 import { authorize, type Actor } from '../access/authorize.ts';
 import { fundBalanceFen, fundEntries, fundScopesOf, keepsNetworkFund, type FundEntry } from '../fund/fund.ts';
@@ -23,7 +24,41 @@ export function liabilityFor(db: Db, actor: Actor, code: string, month: string, 
   if (!region || !authorize(actor, canViewReports, { regionPath: region.path })) return failure(404, { code: 'reports.error.notFound' });
   // Only now (a refresh writes): fold in new transfers, bounded like the other report pages.
   refreshReports(db.$client, nowMs, { registryMaxAgeMs: Number.POSITIVE_INFINITY, maxTransfers: 20_000 });
-  return success(liabilityReport(db.$client, region, month, { careAgeYears: redemptionAgeOn(db, lastDayOf(month)) }));
+  const careAgeYears = redemptionAgeOn(db, lastDayOf(month));
+  return success(cachedLiability(db.$client, `${region.code}|${month}|${careAgeYears}`, () => liabilityReport(db.$client, region, month, { careAgeYears })));
+}
+
+/** What a liability report reads besides the dashboard's inputs: its own cursor, the fund's entries and the valuation rates. */
+const liabilityVersionSql = `SELECT
+  (SELECT position FROM report_cursors WHERE name = 'liability') AS liabilityCursor,
+  (SELECT count(*) || ':' || coalesce(max(id), 0) FROM fund_entries) AS fund,
+  (SELECT count(*) || ':' || coalesce(max(id), 0) FROM fund_valuation_rates) AS rates`;
+
+const liabilityCaches = new WeakMap<Sqlite, Map<string, { version: string; report: LiabilityReport }>>();
+const liabilityCacheSize = 64;
+/** How many liability reports were computed (not served from memory): read by the tests. */
+export const liabilityComputations = { count: 0 };
+
+/**
+ * A liability report is computed once per change of what it reads (the
+ * dashboard's inputs version, the liability cursor, the fund and the rates)
+ * and served from memory until then, like the dashboard (issue 16): it made
+ * the dashboard three times slower when computed on every request.
+ */
+function cachedLiability(sqlite: Sqlite, key: string, compute: () => LiabilityReport): LiabilityReport {
+  let cache = liabilityCaches.get(sqlite);
+  if (!cache) liabilityCaches.set(sqlite, (cache = new Map()));
+  return sqlite.transaction(() => {
+    const version = `${inputsVersion(sqlite)}|${Object.values(sqlite.prepare(liabilityVersionSql).get() as Record<string, unknown>).join('|')}`;
+    const hit = cache.get(key);
+    if (hit && hit.version === version) return hit.report;
+    const report = compute();
+    liabilityComputations.count += 1;
+    cache.delete(key);
+    cache.set(key, { version, report });
+    if (cache.size > liabilityCacheSize) cache.delete(cache.keys().next().value as string);
+    return report;
+  }).deferred();
 }
 
 export interface FundPage {
