@@ -66,7 +66,7 @@ export const members = sqliteTable(
     updatedAtMs: integer('updated_at_ms').notNull(),
     /**
      * The volunteer number (志愿者编号, src/domain/people/members/volunteer-number.ts):
-     * given on every insert and by migration 0023 to the members before it, never
+     * given on every insert and by migration 0025 to the members before it, never
      * changed, never derived from the ID number. Nullable only because SQLite
      * cannot add a NOT NULL column without a default.
      */

@@ -15,7 +15,7 @@ import { connectionOf, type Db, type Sqlite } from '../../../db/client.ts';
  * It is never derived from the ID number, and never changes: a member who
  * moves keeps it. The check character is the ID number's algorithm (weights
  * 2^k mod 11, '10X98765432'), so a mistyped digit or a swap of two is caught.
- * Migration 0023 gives existing members theirs by the same rule, in SQL.
+ * Migration 0025 gives existing members theirs by the same rule, in SQL.
  */
 export const volunteerNumberPrefix = 'YL';
 
