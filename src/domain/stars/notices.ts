@@ -22,12 +22,17 @@ export interface PublicNotice {
 const village = aliasedTable(regions, 'village');
 const awarding = aliasedTable(regions, 'awarding');
 
+/** Notices a page of /notices shows; the query asks one more to know whether a next page exists. */
+export const noticesPerPage = 50;
+
 /**
  * The notices in progress (公示), for anyone: the volunteer's name masked
  * (王*英), village, star and verified hours, the period and the awarding
- * office. Nothing else of the volunteer leaves the database here.
+ * office. Nothing else of the volunteer leaves the database here. Paged,
+ * `noticesPerPage` a page, so every notice in progress can be reached (a
+ * public notice nobody can find would not be one).
  */
-export function publicNotices(db: Db): PublicNotice[] {
+export function publicNotices(db: Db, page = 1): PublicNotice[] {
   const rows = db.select({
     id: starAwards.id, realName: members.realName, villageName: village.nameZh, villageNameEn: village.nameEn, star: starAwards.star,
     serviceMinutes: starAwards.serviceMinutes, noticeWorkingDays: starAwards.noticeWorkingDays, noticeStartDate: starAwards.noticeStartDate, noticeEndDate: starAwards.noticeEndDate,
@@ -37,7 +42,7 @@ export function publicNotices(db: Db): PublicNotice[] {
     .innerJoin(village, eq(village.code, starAwards.villageCode))
     .innerJoin(awarding, eq(awarding.code, starAwards.awardingRegionCode))
     .where(eq(starAwards.status, 'on_notice'))
-    .orderBy(asc(starAwards.noticeEndDate), asc(starAwards.id)).limit(200).all();
+    .orderBy(asc(starAwards.noticeEndDate), asc(starAwards.id)).limit(noticesPerPage + 1).offset((Math.max(1, page) - 1) * noticesPerPage).all();
   return rows.map(({ realName, noticeWorkingDays, noticeStartDate, noticeEndDate, ...rest }) => ({
     ...rest, maskedName: maskName(realName), noticeWorkingDays: noticeWorkingDays ?? 0, noticeStartDate: noticeStartDate ?? '', noticeEndDate: noticeEndDate ?? '',
   }));

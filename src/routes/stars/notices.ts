@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { publicNotices } from '../../domain/stars/notices.ts';
+import { noticesPerPage, publicNotices } from '../../domain/stars/notices.ts';
 import { fileObjection, objectionReasonMax } from '../../domain/stars/objections.ts';
 import { Form, IdParams } from '../../lib/form-schema.ts';
 import { noErrors, problemsToForm, shapeProblems, typedValues, type FormErrors } from '../../plugins/forms.ts';
@@ -12,7 +12,7 @@ const ObjectionForm = Form.object({
   phone: Form.text(100),
 });
 
-const NoticesQuery = Form.object({ filed: Form.optional(Form.text(4)) });
+const NoticesQuery = Form.object({ filed: Form.optional(Form.text(4)), page: Form.optional(Form.integer(1, 100_000)) });
 
 interface ObjectionFormState {
   noticeId: number;
@@ -21,9 +21,12 @@ interface ObjectionFormState {
 }
 
 async function showNotices(app: RouteApp, request: FastifyRequest, reply: FastifyReply, form: ObjectionFormState | null = null, status = 200) {
-  const filed = (request.query as { filed?: string }).filed === '1';
+  const query = request.query as { filed?: string; page?: number | string };
+  const filed = query.filed === '1';
+  const page = Number(query.page ?? 1) || 1;
+  const listed = publicNotices(app.db, page);
   return reply.page('pages/stars/notices', {
-    notices: publicNotices(app.db), form: form ?? { noticeId: 0, errors: noErrors, values: { reason: '', phone: '' } }, filed, reasonMax: objectionReasonMax, f: formatters(request),
+    notices: listed.slice(0, noticesPerPage), page, hasMore: listed.length > noticesPerPage, form: form ?? { noticeId: 0, errors: noErrors, values: { reason: '', phone: '' } }, filed, reasonMax: objectionReasonMax, f: formatters(request),
   }, { titleKey: 'stars.notices.title', status });
 }
 
