@@ -11,7 +11,7 @@ import { keepsNetworkFund } from './fund.ts';
 /**
  * The valuation rate of one hour of credits (fen per hour, 3000 = ¥30/h),
  * versioned by effective date like the service standard: the top office
- * publishes a rate from today or a later date (never for the past), and the
+ * publishes a rate from tomorrow or a later date (never for today or the past; one per date), and the
  * rate in force on a date is the one with the latest effective date on or
  * before it. Coverage and the 5-year projection read it (liability.ts).
  */
@@ -35,7 +35,7 @@ export function rateOn(sqlite: Sqlite, date: string): number | null {
 
 const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
-/** Publishes a rate from `effectiveFrom` (today or later, Shanghai); only the top office. */
+/** Publishes a rate from `effectiveFrom` (tomorrow or later, Shanghai; one per date); only the top office. */
 export function publishValuationRate(context: KeylessContext, actor: Actor, input: { effectiveFrom: string; yuanPerHour: string }): Outcome<ValuationRate> {
   if (!keepsNetworkFund(actor)) return failure(403, { code: 'errors.forbidden.message' });
   const effectiveFrom = input.effectiveFrom.trim();
@@ -43,11 +43,16 @@ export function publishValuationRate(context: KeylessContext, actor: Actor, inpu
   if (!datePattern.test(effectiveFrom) || Number.isNaN(Date.parse(`${effectiveFrom}T00:00:00Z`))) {
     return failure(422, { code: 'liability.error.date_invalid', field: 'effectiveFrom' });
   }
-  if (effectiveFrom < shanghaiDate(at)) return failure(422, { code: 'liability.error.date_past', field: 'effectiveFrom', params: { today: shanghaiDate(at) } });
+  // From tomorrow at the earliest, like every dated version: a rate for today would rewrite the coverage already shown today.
+  if (effectiveFrom <= shanghaiDate(at)) return failure(422, { code: 'liability.error.date_not_future', field: 'effectiveFrom', params: { today: shanghaiDate(at) } });
   const fen = fenOfYuan(input.yuanPerHour, 'yuanPerHour');
   if (!fen.ok) return fen;
   const sqlite = context.db.$client;
-  return writeTransaction(sqlite, () => {
+  return writeTransaction(sqlite, (): Outcome<ValuationRate> => {
+    // One rate per date: a second one for the same date would win silently by its id.
+    if (sqlite.prepare('SELECT 1 FROM fund_valuation_rates WHERE effective_from = ?').get(effectiveFrom)) {
+      return failure(409, { code: 'liability.error.date_taken', field: 'effectiveFrom', params: { date: effectiveFrom } });
+    }
     const id = Number(sqlite.prepare('INSERT INTO fund_valuation_rates (effective_from, fen_per_hour, created_at_ms, created_by_user_id) VALUES (?, ?, ?, ?)')
       .run(effectiveFrom, fen.value, at, actor.userId).lastInsertRowid);
     recordAudit(sqlite, { action: 'fund.rate_published', actorUserId: actor.userId, objectType: 'fund_valuation_rate', objectId: id, ipAddress: actor.ipAddress ?? null,

@@ -112,12 +112,14 @@ function checkPolicy(context: KeylessContext, input: StarPolicyInput, problems: 
  */
 export function publishStarPolicy(context: KeylessContext, actor: Actor, input: StarPolicyInput): Outcome<{ versionId: number }> {
   if (!isTopOffice(context, actor)) return failure(403, { code: 'stars.error.top_office_only' });
-  const problems: Problem[] = [];
-  const levels = checkPolicy(context, input, problems);
-  if (problems.length > 0) return failure(422, ...problems);
   const at = nowOf(context);
   const note = (input.note ?? '').trim().slice(0, 200) || null;
-  const versionId = writeTransaction(context.db, (tx) => {
+  // The checks (the date still free among them) and the insert in one write transaction: two parallel
+  // publishes for one date cannot both pass the check and meet at the unique index (a 500).
+  return writeTransaction(context.db, (tx): Outcome<{ versionId: number }> => {
+    const problems: Problem[] = [];
+    const levels = checkPolicy(context, input, problems);
+    if (problems.length > 0) return failure(422, ...problems);
     const version = tx.insert(starPolicyVersions)
       .values({ effectiveDate: input.effectiveDate, noticeWorkingDays: input.noticeWorkingDays, note, publishedByUserId: actor.userId, publishedAtMs: at })
       .returning({ id: starPolicyVersions.id }).get();
@@ -126,7 +128,6 @@ export function publishStarPolicy(context: KeylessContext, actor: Actor, input: 
       action: 'stars.policy_publish', actorUserId: actor.userId, objectType: 'star_policy_version', objectId: version.id,
       ipAddress: actor.ipAddress ?? null, detail: { effectiveDate: input.effectiveDate, noticeWorkingDays: input.noticeWorkingDays, minHours: levels.map((level) => level.minHours) },
     }, at);
-    return version.id;
+    return success({ versionId: version.id });
   });
-  return success({ versionId });
 }

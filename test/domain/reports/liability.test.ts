@@ -43,11 +43,13 @@ async function handComputed() {
   await earn('甲', places.fenghuangVillage, '1990-05-20', 600, '2026-03-10');
   const d = await earn('丁', places.longhuiVillage, '1970-12-28', 2400, '2026-04-10');
   redeem(b, 300, '2026-06-10');
-  clock.ms = at('2026-10-01');
+  // A rate takes effect from tomorrow at the earliest: published the day before.
+  clock.ms = at('2026-09-30');
   const published = [
     publishValuationRate(context, admin, { effectiveFrom: '2026-10-01', yuanPerHour: '30' }),
     publishValuationRate(context, admin, { effectiveFrom: '2029-01-01', yuanPerHour: '36.00' }),
   ];
+  clock.ms = at('2026-10-01');
   const entries = [
     recordFundEntry(context, admin, { scope: 'network', kind: 'contribution', amount: '1000', source: 'fiscal', note: '财政拨款' }),
     recordFundEntry(context, admin, { scope: 'network', kind: 'contribution', amount: '500.00', source: 'charity' }),

@@ -82,9 +82,15 @@ t.test('valuation rates: only the top office, never for a past date', async (t) 
   await admin.get('/reports/fund');
   const past = await admin.post('/reports/fund/rates', { effective_from: '2026-11-22', yuan_per_hour: '35' });
   t.equal(past.statusCode, 422);
-  t.match(visibleText(past.body), zh('liability.error.date_past', { today: '2026-11-23' }));
+  t.match(visibleText(past.body), zh('liability.error.date_not_future', { today: '2026-11-23' }));
+  const today = await admin.post('/reports/fund/rates', { effective_from: '2026-11-23', yuan_per_hour: '35' });
+  t.equal(today.statusCode, 422, 'not for today either');
+  t.match(visibleText(today.body), zh('liability.error.date_not_future', { today: '2026-11-23' }));
   const ok = await admin.post('/reports/fund/rates', { effective_from: '2027-01-01', yuan_per_hour: '35' });
   t.equal(ok.statusCode, 303);
+  const twice = await admin.post('/reports/fund/rates', { effective_from: '2027-01-01', yuan_per_hour: '36' });
+  t.equal(twice.statusCode, 409, 'one rate per date');
+  t.match(visibleText(twice.body), zh('liability.error.date_taken', { date: '2027-01-01' }));
   t.match(visibleText((await admin.get('/reports/fund')).body), '2027-01-01 · ¥35.00/h · 即将生效');
   const office = await signedInAs(test.app, 'office');
   await office.get('/reports/fund');
