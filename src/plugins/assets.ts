@@ -145,10 +145,11 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset, h
 /**
  * Brotli quality of dynamic responses (static assets are precompressed at the maximum once). On the
  * volunteer home (7.5 KB of HTML) quality 5 took 0.12–0.14 ms of CPU for 2,168 B, quality 4 0.10 ms
- * for 2,383 B, quality 3 0.06 ms for 2,623 B: compression was the largest single cost of the page in
- * the profile (docs/PERFORMANCE.md, "GET /hours, second pass"); 4 keeps the bytes on a slow line close.
+ * for 2,383 B (docs/PERFORMANCE.md, "GET /hours, second pass"). On the logging form (9 KB) quality 4
+ * gave 3,272 B against 2,830 B at 5: 442 B more on every load, which pushed the form past its
+ * byte budget for 1.5 s on a slow village line (test/e2e/page-weight.test.ts). The bytes win: 5.
  */
-export const dynamicBrotliQuality = 4;
+export const dynamicBrotliQuality = 5;
 
 function compressBody(body: Buffer, encoding: ContentEncoding): Buffer {
   if (encoding === 'gzip') return gzipSync(body, { level: 6 });
