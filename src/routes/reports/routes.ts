@@ -61,7 +61,11 @@ const requestRefreshLimit = 20_000;
 
 type FastifyApp = RouteApp;
 
-/** The region of a report's address: the role first (403 whatever the address), then its shape, then the region in the actor's scope. */
+/**
+ * The region of a report's address: the role first (403 whatever the address), then its shape, then the region in the actor's scope
+ * (404 outside it, like a missing region). Handlers call it with a plain reader before `kit.freshReader()`: the refresh writes, and
+ * nobody outside the report's scope may make the server do it.
+ */
 function loadRegion(reader: ReportReader, request: FastifyRequest<{ Params: Static<typeof ReportParams> }>, permissionNeeded: Permission = canViewReports): RegionNode {
   const actor = request.requireUser().actor;
   const denied = reportRoleRefusal(actor, permissionNeeded);
@@ -152,7 +156,6 @@ function registerEntryRoutes(app: FastifyApp, kit: ReportsKit): void {
 /** The dashboard and the monthly report, on screen and as downloads. */
 function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports/:code', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const month = kit.monthOf(request);
@@ -177,7 +180,6 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/monthly', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const month = kit.monthOf(request);
@@ -191,7 +193,6 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/monthly.xlsx', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const month = kit.monthOf(request);
@@ -208,7 +209,6 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/monthly.csv', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const month = kit.monthOf(request);
@@ -225,7 +225,6 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
 /** Visit coverage, sponsoring teams and the volunteer roster of a region. */
 function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports/:code/visits', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request, canViewVisitCoverage);
     const reader = kit.freshReader();
     const today = new Date(app.clock() + 8 * 3600_000).toISOString().slice(0, 10);
@@ -236,7 +235,6 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/teams', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const raw = request.query.year;
@@ -247,7 +245,6 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/roster', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const { from, to, page } = kit.rosterQuery(request);
@@ -258,7 +255,6 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
   });
 
   app.get('/reports/:code/roster.csv', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const { from, to } = kit.rosterQuery(request);
@@ -279,7 +275,6 @@ function registerListRoutes(app: FastifyApp, kit: ReportsKit): void {
 /** The county ledger, the province targets and the public transparency page. */
 function registerLedgerAndTargetRoutes(app: FastifyApp, kit: ReportsKit): void {
   app.get('/reports/:code/ledger', reportRoute, async (request, reply) => {
-    // Who may see it first: a refresh writes, and nobody outside the report's scope may make the server do it.
     const region = loadRegion(new ReportReader(kit.sqlite), request);
     const reader = kit.freshReader();
     const month = kit.monthOf(request);
