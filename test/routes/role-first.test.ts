@@ -40,5 +40,5 @@ t.test('with the role: a malformed or missing address is the 404 page', async (t
   for (const url of ['/import/not-a-number', '/import/987654', '/accounts/not-a-number', '/accounts/987654', '/reports/not-a-code', '/reports/999999']) {
     t.equal((await office.get(url)).statusCode, 404, `office GET ${url}`);
   }
-  t.equal((await office.get('/reports/430500')).statusCode, 403, 'a region outside the scope: a plain 403 (region codes are public)');
+  t.equal((await office.get('/reports/430500')).statusCode, 404, 'a region outside the scope answers exactly like a missing one');
 });

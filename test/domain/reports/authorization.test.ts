@@ -14,7 +14,7 @@ import { present } from '../../../src/lib/assert.ts';
  * Issue 15: the reports routes no longer call request.authorize; the reports
  * domain checks the role first (the 403 page's message, whatever region the
  * address names, even one that does not exist), then the region, then the
- * scope (region codes are public: outside the scope is a plain 403).
+ * scope (outside it, the same 404 as a missing region).
  */
 
 const nowMs = Date.UTC(2026, 10, 23, 2, 0, 0); // 2026-11-23 10:00 Shanghai
@@ -57,7 +57,7 @@ t.test('without a reporting role every reports access check refuses with the 403
   t.equal(answer(reportRegion(reader, countyOffice, '430000', canEditTargets)), forbidden, 'a county office holds no targets role');
   t.same(written(db), before, 'nothing was written');
 
-  // With the role: the region (404 when missing), then the scope (a plain 403: region codes are public).
+  // With the role: the region (404 when missing), then the scope (404 too: outside it answers like a missing region).
   t.equal(answer(reportRegion(reader, countyOffice, '433123', canViewReports)), 'ok');
   t.equal(answer(reportRegion(reader, countyOffice, '999999', canViewReports)), '404 reports.error.notFound');
   t.equal(answer(reportRegion(reader, countyOffice, '430500', canViewReports)), '404 reports.error.notFound');
