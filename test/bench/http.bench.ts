@@ -49,6 +49,9 @@ const secrets = loadSecrets(dataDirectory);
 await seedDemoNetwork(db, secrets);
 const coordinatorMembers = db.$client.prepare(`SELECT m.id, m.village_code AS villageCode FROM members m JOIN regions r ON r.code = m.village_code
   WHERE m.status = 'active' AND r.path LIKE '%/433123101/%' ORDER BY m.id`).all() as { id: number; villageCode: string }[];
+// The demo's own records on the days the POST line logs for would make some slots overlap (422, 这段时间和…另一条记录重叠了):
+// a member's day that already holds a record is skipped.
+const busyDays = new Set((db.$client.prepare("SELECT volunteer_member_id || '|' || service_date FROM service_records WHERE status NOT IN ('rejected', 'expired')").pluck().all() as string[]));
 // The benchmark's own catalogue line at site 1: a service (uncounted stock) priced at 5 minutes.
 const benchItemId = Number(db.$client.prepare(`INSERT INTO site_items (site_id, name, kind, price_minutes, stock, active, created_at_ms, updated_at_ms)
   VALUES (1, '压测用理发券', 'service', 5, NULL, 1, @now, @now)`).run({ now: Date.now() }).lastInsertRowid);
@@ -135,10 +138,16 @@ await coordinator.page('/hours/new');
 let slot = 0;
 const slotsPerDay = 90; // 07:00 .. 22:00 in 10-minute steps
 const logForm = () => {
-  const member = coordinatorMembers[slot % coordinatorMembers.length]!;
-  const perMember = Math.floor(slot / coordinatorMembers.length);
+  let member = coordinatorMembers[slot % coordinatorMembers.length]!;
+  let perMember = Math.floor(slot / coordinatorMembers.length);
+  const dayOf = (n: number) => new Date(Date.now() + 8 * 3600_000 - (2 + Math.floor(n / slotsPerDay)) * 86_400_000).toISOString().slice(0, 10);
+  while (busyDays.has(`${member.id}|${dayOf(perMember)}`)) {
+    slot += 1;
+    member = coordinatorMembers[slot % coordinatorMembers.length]!;
+    perMember = Math.floor(slot / coordinatorMembers.length);
+  }
   slot += 1;
-  const day = new Date(Date.now() + 8 * 3600_000 - (2 + Math.floor(perMember / slotsPerDay)) * 86_400_000).toISOString().slice(0, 10);
+  const day = dayOf(perMember);
   const start = 7 * 60 + (perMember % slotsPerDay) * 10;
   const time = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
   return new URLSearchParams({
