@@ -160,3 +160,16 @@ export function ownVillageCode(context: KeylessContext, actor: Actor): string {
   if (!memberId) return '';
   return context.db.select({ code: members.villageCode }).from(members).where(eq(members.id, memberId)).get()?.code ?? '';
 }
+
+/**
+ * The recipients a logging form offers: before any search a volunteer gets the
+ * elders she served lately (also in her offline copy of the form), otherwise
+ * the search's matches; the elder already ticked (`elderId`) stays in the list,
+ * so a choice made while the search was answering is not lost.
+ */
+export function recipientChoices(context: KeylessContext, actor: Actor, staff: boolean, query: string, elderId: string): RecipientChoice[] {
+  const recipients = !staff && query.trim() === '' ? usualRecipients(context, actor) : searchRecipients(context, actor, query);
+  const chosen = /^[1-9]\d{0,9}$/.test(elderId) ? recipientById(context, actor, Number(elderId)) : undefined;
+  if (chosen && !recipients.some((r) => r.id === chosen.id)) recipients.unshift(chosen);
+  return recipients;
+}

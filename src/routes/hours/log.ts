@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authorize } from '../../domain/access/authorize.ts';
 import type { DomainContext } from '../../domain/hours/context.ts';
-import { memberChoiceById, ownVillageCode, recipientById, searchMembersToLogFor, searchRecipients, usualRecipients, villagesInArea } from '../../domain/hours/choices.ts';
+import { memberChoiceById, ownVillageCode, recipientChoices, searchMembersToLogFor, villagesInArea } from '../../domain/hours/choices.ts';
 import { logServiceWithPin, type LogInput } from '../../domain/hours/log.ts';
 import { canLogForMembers, canLogOwnHours } from '../../domain/hours/permissions.ts';
 import { typesInForce } from '../../domain/hours/standard.ts';
@@ -111,10 +111,7 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
   if (!staff && (user.actor.memberId ?? null) === null) throw new HttpProblem(403, 'hours.error.not_a_member');
   const today = shanghaiDateOf(app.clock());
   const types = typesInForce(context, today).filter((type) => type.active);
-  const selectedElder = /^[1-9]\d{0,9}$/.test(values.elderId) ? recipientById(context, user.actor, Number(values.elderId)) : undefined;
-  // Before any search, a volunteer is offered the elders she served lately (also in her offline copy of the form).
-  const recipients = !staff && values.recipientQuery.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, values.recipientQuery);
-  if (selectedElder && !recipients.some((r) => r.id === selectedElder.id)) recipients.unshift(selectedElder);
+  const recipients = recipientChoices(context, user.actor, staff, values.recipientQuery, values.elderId);
   const selectedMember = staff && /^[1-9]\d{0,9}$/.test(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
   const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
   if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
@@ -173,10 +170,7 @@ function registerRecipientRoutes(app: RouteApp, context: DomainContext): void {
     const staff = mode(request) === 'staff';
     const query = (request.query.recipient_query ?? '').slice(0, 40);
     const elderId = request.query.elder_id ?? '';
-    const recipients = !staff && query.trim() === '' ? usualRecipients(context, user.actor) : searchRecipients(context, user.actor, query);
-    // The elder already chosen stays chosen while she types (a usual recipient ticked before the search answered).
-    const chosen = /^[1-9]\d{0,9}$/.test(elderId) ? recipientById(context, user.actor, Number(elderId)) : undefined;
-    if (chosen && !recipients.some((r) => r.id === chosen.id)) recipients.unshift(chosen);
+    const recipients = recipientChoices(context, user.actor, staff, query, elderId);
     return reply.fragment('partials/hours/recipients', { recipients, values: { elderId }, searchedRecipients: query.trim() !== '', f: formatters(request) });
   });
 }
