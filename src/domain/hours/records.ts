@@ -8,6 +8,9 @@ export type ServiceRecord = typeof serviceRecords.$inferSelect;
 /** Records that still count: waiting for review or approved. */
 export const liveStatuses = ['pending', 'approved'] as const;
 
+/** The id prefix of the transfer that sends a record's credit above the balance cap to the county pool. */
+export const overflowTransferPrefix = 'svc-overflow:';
+
 /** Ledger transfer ids of a record's life; each is an idempotency key. */
 export const transferIds = {
   hold: (idempotencyKey: string) => `svc-hold:${idempotencyKey}`,
@@ -16,7 +19,7 @@ export const transferIds = {
   expire: (recordId: number) => `svc-expire:${recordId}`,
   reverse: (recordId: number) => `svc-reverse:${recordId}`,
   /** The part of an approved credit above the balance cap, sent to the volunteer's county pool. */
-  overflow: (recordId: number) => `svc-overflow:${recordId}`,
+  overflow: (recordId: number) => `${overflowTransferPrefix}${recordId}`,
   /** The reversal of that part (pool -> issuance). */
   reverseOverflow: (recordId: number) => `svc-reverse-overflow:${recordId}`,
 };

@@ -1,5 +1,6 @@
 import { shanghaiDateOf, shanghaiToUtcMs } from '../hours/time.ts';
 import { verifiedServiceMinutes } from '../hours/service-minutes.ts';
+import { overflowTransferPrefix } from '../hours/records.ts';
 import { accountIds } from '../bookkeeping/accounts.ts';
 import { ageOf, refuse, type RedemptionContext, type Refusal } from './context.ts';
 import type { PolicyInForce } from './policy-versions.ts';
@@ -73,14 +74,17 @@ export function yearlyLimitRefusal(context: RedemptionContext, inForce: PolicyIn
 }
 
 /**
- * Credits from team activities the member has not given away yet: activity
- * records' credit less everything the member gave (gifts and donations use
- * team credits first). With teamCreditsDonateOnly these may not be spent at a counter.
+ * Credits from team activities the member has not given away yet: what the
+ * activity records put in the wallet (their credit less any part the balance
+ * cap diverted to the county pool, transfer `svc-overflow:<record>`) less
+ * everything the member gave (gifts and donations use team credits first).
+ * With teamCreditsDonateOnly these may not be spent at a counter.
  */
 export function undonatedTeamMinutes(context: RedemptionContext, memberId: number): number {
   const earned = context.db.$client
-    .prepare("SELECT COALESCE(SUM(credit_minutes), 0) FROM service_records WHERE volunteer_member_id = ? AND source = 'activity' AND status = 'approved'")
-    .pluck().get(memberId) as number;
+    .prepare(`SELECT COALESCE(SUM(r.credit_minutes - COALESCE((SELECT t.amount FROM ledger_transfers t WHERE t.id = ? || r.id), 0)), 0)
+      FROM service_records r WHERE r.volunteer_member_id = ? AND r.source = 'activity' AND r.status = 'approved'`)
+    .pluck().get(overflowTransferPrefix, memberId) as number;
   const given = context.db.$client.prepare('SELECT COALESCE(SUM(amount_minutes), 0) FROM member_gifts WHERE from_member_id = ?').pluck().get(memberId) as number;
   return Math.max(0, earned - given);
 }

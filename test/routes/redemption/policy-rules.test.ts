@@ -78,6 +78,35 @@ t.test('team credits only donated (Nanjing): not spent at a counter until given 
   t.ok(verifyLedger(db.$client).ok);
 });
 
+t.test('team credits only donated: a part the balance cap diverted to the pool never reached the wallet and is not counted as team credit', async (t) => {
+  const { app, db, addMember, itemId } = await withRules({ team_donate_only: '1' });
+  t.teardown(() => app.close());
+  const member = await addMember('孙队员', '1950-01-01', 60);
+  const type = db.$client.prepare("SELECT id, code FROM service_types WHERE code = 'companionship' ORDER BY id DESC LIMIT 1").get() as { id: number; code: string };
+  const record = db.$client.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, village_code, county_code, service_date, start_at_ms, end_at_ms,
+      duration_minutes, credit_minutes, source, activity_id, status, hold_transfer_id, created_at_ms)
+    VALUES (?, ?, ?, ?, '433123101001', '433123', '2026-11-23', ?, ?, 120, 120, 'activity', 1, 'approved', 'test-team-capped', ?)`)
+    .run(randomUUID(), member.id, type.id, type.code, tomorrow - 86_400_000, tomorrow - 86_400_000 + 7_200_000, tomorrow);
+  // Of the record's 2 hours, 1 reached the wallet and 1 went to the county pool above the cap (as approval does).
+  const ref = { refType: 'service_record', refId: String(record.lastInsertRowid) };
+  t.same(ledgerFor(db.$client, () => tomorrow).createTransfers([
+    { id: 'test-team-capped', debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(member.id), amount: 60, code: 'service_credit', ...ref },
+    { id: `svc-overflow:${record.lastInsertRowid}`, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.pool('433123'), amount: 60, code: 'cap_overflow', ...ref },
+  ]), ['ok', 'ok']);
+  t.equal(available(db, `wallet:m${member.id}`), 120, '1 hour of own credits and the 1 hour of the activity that reached the wallet');
+
+  const coordinator = await signedInAs(app, 'coordinator');
+  const url = await openCounter(coordinator, station, member.cardNumber);
+  const before = tableCounts(db);
+  const refused = await coordinator.post(`${url}/baskets`, { idempotency_key: key(), [`qty_${itemId(station, '上门打扫（两小时）')}`]: '1' });
+  t.equal(refused.statusCode, 409);
+  t.match(visibleText(refused.body), '队伍活动获得的 1 小时 只能转赠或捐赠（在“转赠”页面），不能在站点兑换；这次最多可用 1 小时。', 'the diverted hour is not counted');
+  t.same(tableCounts(db), before, 'nothing written');
+  const haircut = await coordinator.post(`${url}/baskets`, { idempotency_key: key(), [`qty_${itemId(station, '理发')}`]: '1' });
+  t.equal(haircut.statusCode, 303, 'the own hour is spendable (counting the diverted hour as team credit would leave none)');
+  t.ok(verifyLedger(db.$client).ok);
+});
+
 t.test('gifts only to a spouse or lineal relative aged 60+ (Nanjing); the gift row names the version', async (t) => {
   const { app, db, addMember, memberNamed } = await withRules({ spouse_lineal: '1' });
   t.teardown(() => app.close());
