@@ -62,8 +62,8 @@ if (suite) {
     const father = memberCard(suite.server, '刘德顺');
     const before = walletMinutes(suite.server, `wallet:m${father.id}`);
     await page.goto(`${suite.server.baseUrl}/gifts`);
-    await page.getByText('刘德顺（父女）').waitFor();
-    await page.getByRole('radio', { name: '刘德顺（父女）' }).check(); // picked from her registered relatives, no card number
+    await page.getByText('刘德顺（父母与子女 · 父女）').waitFor();
+    await page.getByRole('radio', { name: '刘德顺（父母与子女 · 父女）' }).check(); // picked from her registered relatives, no card number
     await page.getByLabel('小时', { exact: true }).fill('2');
     await page.getByLabel('转出人兑换密码').fill(demoRedemptionPin);
     await page.getByRole('button', { name: '确认转出' }).click();

@@ -153,6 +153,14 @@ export const redemptionLines = sqliteTable(
   ],
 );
 
+/**
+ * The kinds of relation a coordinator chooses from. Symmetric, so one row per
+ * pair serves both directions: spouse; parent and child; grandparent and
+ * grandchild (外祖 too); siblings; in-laws (儿媳, 女婿, 公婆, 岳父母...); other.
+ */
+export const relationKinds = ['spouse', 'parent_child', 'grandparent_grandchild', 'sibling', 'in_law', 'other'] as const;
+export type RelationKind = (typeof relationKinds)[number];
+
 /** Registered relatives (for the gift policy). One row per pair, either direction counts. */
 export const memberRelatives = sqliteTable(
   'member_relatives',
@@ -160,7 +168,10 @@ export const memberRelatives = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     memberId: integer('member_id').notNull().references(() => members.id),
     relativeMemberId: integer('relative_member_id').notNull().references(() => members.id),
+    /** What the staff member typed to name the relation (母亲, 外孙女...); may be empty. Display only. */
     relation: text('relation').notNull(),
+    /** The kind of relation, chosen from a fixed list: what the gift rules decide by (never the typed words). */
+    kind: text('kind', { enum: relationKinds }).notNull().default('other'),
     registeredByUserId: integer('registered_by_user_id').references(() => users.id),
     registeredAtMs: integer('registered_at_ms').notNull(),
   },
@@ -168,6 +179,7 @@ export const memberRelatives = sqliteTable(
     uniqueIndex('member_relatives_pair').on(table.memberId, table.relativeMemberId),
     index('member_relatives_relative').on(table.relativeMemberId),
     check('member_relatives_not_self', sql`${table.memberId} <> ${table.relativeMemberId}`),
+    check('member_relatives_kind', sql`${table.kind} IN ('spouse', 'parent_child', 'grandparent_grandchild', 'sibling', 'in_law', 'other')`),
   ],
 );
 

@@ -145,9 +145,9 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
     const hasPin = db.select({ pinHash: members.pinHash }).from(members).where(eq(members.id, volunteerMemberId)).get()?.pinHash;
     if (!hasPin) must(await setMemberPin(peopleContext, asMember(volunteerMemberId), volunteerMemberId, demoRedemptionPin), '王秀英 PIN');
     ensureAccounts(ledger, [accountInputs.wallet(volunteerMemberId)]);
-    must(registerRelative(context, admin, { memberId: volunteerMemberId, relativeMemberId: present(memberIds.liudaye, 'demo data holds memberIds.liudaye'), relation: '父女' }), 'relative');
+    must(registerRelative(context, admin, { memberId: volunteerMemberId, relativeMemberId: present(memberIds.liudaye, 'demo data holds memberIds.liudaye'), kind: 'parent_child', relation: '父女' }), 'relative');
   }
-  must(registerRelative(context, admin, { memberId: present(memberIds.longxiuying, 'demo data holds memberIds.longxiuying'), relativeMemberId: present(memberIds.yangguofu, 'demo data holds memberIds.yangguofu'), relation: '夫妻' }), 'relative');
+  must(registerRelative(context, admin, { memberId: present(memberIds.longxiuying, 'demo data holds memberIds.longxiuying'), relativeMemberId: present(memberIds.yangguofu, 'demo data holds memberIds.yangguofu'), kind: 'spouse', relation: '夫妻' }), 'relative');
 
   const elderId = must(registerElder(peopleContext, peopleAdmin, {
     realName: '刘德顺', idNumber: present(idNumbers.liudaye, 'demo data holds idNumbers.liudaye'), villageCode: '433123101001', memberId: present(memberIds.liudaye, 'demo data holds memberIds.liudaye'), categories: ['disabled', 'advanced_age'],

@@ -1,6 +1,6 @@
 import { and, eq, or } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { memberGifts, memberRelatives } from '../../db/schema/redemption.ts';
+import { memberGifts, memberRelatives, relationKinds, type RelationKind } from '../../db/schema/redemption.ts';
 import { TransferFlags, balanceOf, type TransferInput } from '../../ledger/index.ts';
 import { authorize, permission, type Actor } from '../access/authorize.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts } from '../bookkeeping/accounts.ts';
@@ -60,10 +60,12 @@ export function mayRegisterRelativesOf(db: Db, actor: Actor, memberId: number): 
   return member !== undefined && authorize(actor, canRegisterRelatives, { regionPath: member.villagePath }) !== null;
 }
 
+export { relationKinds };
+
 export function registerRelative(
   context: RedemptionContext,
   actor: Actor,
-  input: { memberId: number; relativeMemberId: number; relation: string },
+  input: { memberId: number; relativeMemberId: number; kind: string; relation?: string },
 ): Outcome<{ id: number }> {
   const denied = relativesAccess(actor);
   if (denied) return denied;
@@ -72,14 +74,16 @@ export function registerRelative(
   if (!member || !relative) return refuse(404, 'redemption.error.member_not_found');
   if (member.id === relative.id) return refuse(422, 'redemption.error.relative_self');
   if (!authorize(actor, canRegisterRelatives, { regionPath: member.villagePath })) return refuse(404, 'redemption.error.member_not_found');
+  const kind = relationKinds.find((candidate) => candidate === input.kind);
+  if (!kind) return refuse(422, 'redemption.error.relation_kind_required', undefined, 'relation_kind');
   const relation = (input.relation ?? '').trim();
-  if (relation.length === 0 || relation.length > 20) return refuse(422, 'redemption.error.relation_required', undefined, 'relation');
+  if (relation.length > 20) return refuse(422, 'redemption.error.relation_too_long', undefined, 'relation');
   return writeTransaction(context, () => {
     const existing = relativesRow(context.db, member.id, relative.id);
     if (existing) return success({ id: existing.id });
     const row = context.db
       .insert(memberRelatives)
-      .values({ memberId: member.id, relativeMemberId: relative.id, relation, registeredByUserId: actor.userId, registeredAtMs: nowOf(context) })
+      .values({ memberId: member.id, relativeMemberId: relative.id, relation, kind, registeredByUserId: actor.userId, registeredAtMs: nowOf(context) })
       .returning({ id: memberRelatives.id })
       .get();
     audit(context, actor, 'relatives.register', 'member', member.id, member.villageCode, { relativeMemberId: relative.id });
@@ -89,7 +93,7 @@ export function registerRelative(
 
 function relativesRow(db: Db, a: number, b: number) {
   return db
-    .select({ id: memberRelatives.id, relation: memberRelatives.relation })
+    .select({ id: memberRelatives.id, relation: memberRelatives.relation, kind: memberRelatives.kind })
     .from(memberRelatives)
     .where(or(and(eq(memberRelatives.memberId, a), eq(memberRelatives.relativeMemberId, b)), and(eq(memberRelatives.memberId, b), eq(memberRelatives.relativeMemberId, a))))
     .get();
@@ -99,12 +103,12 @@ export function areRelatives(db: Db, a: number, b: number): boolean {
   return relativesRow(db, a, b) !== undefined;
 }
 
-export function relativesOf(db: Db, memberId: number): { memberId: number; relation: string; realName: string }[] {
+export function relativesOf(db: Db, memberId: number): { memberId: number; relation: string; kind: RelationKind; realName: string }[] {
   return db.$client
-    .prepare(`SELECT CASE WHEN r.member_id = @m THEN r.relative_member_id ELSE r.member_id END AS memberId, r.relation, m.real_name AS realName
+    .prepare(`SELECT CASE WHEN r.member_id = @m THEN r.relative_member_id ELSE r.member_id END AS memberId, r.relation, r.kind, m.real_name AS realName
                 FROM member_relatives r JOIN members m ON m.id = (CASE WHEN r.member_id = @m THEN r.relative_member_id ELSE r.member_id END)
                WHERE r.member_id = @m OR r.relative_member_id = @m ORDER BY r.id`)
-    .all({ m: memberId }) as { memberId: number; relation: string; realName: string }[];
+    .all({ m: memberId }) as { memberId: number; relation: string; kind: RelationKind; realName: string }[];
 }
 
 export interface GiftInput {
@@ -132,11 +136,11 @@ function checkGift(context: RedemptionContext, actor: Actor, input: GiftInput): 
   if (!receiver || receiver.status !== 'active') return refuse(404, 'redemption.error.receiver_not_found', undefined, 'to');
   if (receiver.id === giver.id) return refuse(422, 'redemption.error.gift_to_self', undefined, 'to');
   const inForce = currentPolicy(context);
-  const relation = relativesRow(context.db, giver.id, receiver.id)?.relation ?? null;
-  if (inForce.rules.giftsRelativesOnly && relation === null) {
+  const relationKind = relativesRow(context.db, giver.id, receiver.id)?.kind ?? null;
+  if (inForce.rules.giftsRelativesOnly && relationKind === null) {
     return refuse(409, 'redemption.error.gift_relatives_only', { version: inForce.versionNumber ?? 1 }, 'to');
   }
-  const closeFamily = giftRelationRefusal(context, inForce, relation, receiver.birthDate);
+  const closeFamily = giftRelationRefusal(context, inForce, relationKind, receiver.birthDate);
   if (closeFamily) return closeFamily;
   return { ok: true, giver, receiver };
 }

@@ -4,6 +4,7 @@ import { overflowTransferPrefix } from '../hours/records.ts';
 import { accountIds } from '../bookkeeping/accounts.ts';
 import { ageOf, refuse, type RedemptionContext, type Refusal } from './context.ts';
 import type { PolicyInForce } from './policy-versions.ts';
+import type { RelationKind } from '../../db/schema/redemption.ts';
 import { careAgeFor } from './policy.ts';
 
 /**
@@ -98,26 +99,19 @@ export function teamCreditsRefusal(context: RedemptionContext, inForce: PolicyIn
   return refuse(409, 'redemption.error.team_credits_donate_only', { team: Math.min(team, availableMinutes), spendable, version: inForce.versionNumber ?? 1 });
 }
 
-const spouseWords = ['夫', '妻', '配偶', '老伴'];
-const linealWords = ['父', '母', '爸', '妈', '子', '女', '儿', '爷', '奶', '孙', '祖', '外公', '外婆'];
-const collateralWords = ['兄', '弟', '姐', '妹', '叔', '伯', '姑', '舅', '姨', '侄', '甥', '媳', '婿', '嫂', '岳', '公公', '婆婆', '表', '堂'];
+/** The kinds of registered relation that count as spouse or lineal (Nanjing's gift rule); in-laws, siblings and others do not. */
+const spouseOrLinealKinds: ReadonlySet<RelationKind> = new Set(['spouse', 'parent_child', 'grandparent_grandchild']);
 
-/**
- * Whether a registered relation (free text a coordinator typed: 夫妻, 父女, 母亲...)
- * names a spouse or a lineal relative. In-laws, siblings and other collateral
- * relatives do not count, even when the words overlap (女婿, 儿媳).
- */
-export function isSpouseOrLineal(relation: string): boolean {
-  const text = relation.trim();
-  if (collateralWords.some((word) => text.includes(word))) return false;
-  return spouseWords.some((word) => text.includes(word)) || linealWords.some((word) => text.includes(word));
+/** Whether a registered relation's kind (chosen from a fixed list, never read from typed words) is a spouse or a lineal relative. */
+export function isSpouseOrLineal(kind: RelationKind): boolean {
+  return spouseOrLinealKinds.has(kind);
 }
 
 /** Nanjing: gifts only to a registered spouse or lineal relative aged 60 or more. */
-export function giftRelationRefusal(context: RedemptionContext, inForce: PolicyInForce, relation: string | null, receiverBirthDate: string): Refusal | null {
+export function giftRelationRefusal(context: RedemptionContext, inForce: PolicyInForce, kind: RelationKind | null, receiverBirthDate: string): Refusal | null {
   if (!inForce.rules.giftsSpouseOrLinealSixtyPlus) return null;
   const version = inForce.versionNumber ?? 1;
-  if (relation === null || !isSpouseOrLineal(relation)) return refuse(409, 'redemption.error.gift_spouse_lineal_only', { version }, 'to');
+  if (kind === null || !isSpouseOrLineal(kind)) return refuse(409, 'redemption.error.gift_spouse_lineal_only', { version }, 'to');
   if (ageOf(context, receiverBirthDate) < 60) return refuse(409, 'redemption.error.gift_receiver_under_60', { version }, 'to');
   return null;
 }

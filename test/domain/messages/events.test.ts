@@ -21,7 +21,7 @@ t.test('a gift tells the receiver (and SMS if chosen); a refused gift tells nobo
   const daughter = await f.addMember('龙春花', places.fenghuangVillage, { credits: 600, birthDate: '1965-01-01' });
   const mother = await f.addMember('龙老太', places.fenghuangVillage2, { credits: 30, birthDate: '1940-01-01', phone: '13712345678' });
   t.ok(setChannel(f.context, f.coordinator, mother.memberId, 'sms').ok);
-  registerRelative(f.context, f.coordinator, { memberId: daughter.memberId, relativeMemberId: mother.memberId, relation: '母女' });
+  registerRelative(f.context, f.coordinator, { memberId: daughter.memberId, relativeMemberId: mother.memberId, kind: 'parent_child', relation: '母女' });
   const wrong = await giveCredits(f.context, f.coordinator, { fromMemberId: daughter.memberId, toMemberId: mother.memberId, kind: 'gift', amountMinutes: 120, pin: '000111', idempotencyKey: randomUUID(), actorMemberId: null });
   t.equal(wrong.ok, false);
   t.same(messagesOf(f, mother.memberId), [], 'a refused gift writes no message');

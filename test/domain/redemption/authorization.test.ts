@@ -74,7 +74,7 @@ function staffCalls(s: Setting, id?: number): Call[] {
     ['vouchersAccess', (actor) => vouchersAccess(actor)],
     ['grantVouchers', (actor) => grantVouchers(f.context, actor, { source: 'issuance', regionCode: '433123', elderId: id ?? s.elderId, amountPerElderMinutes: 60, reason: '重阳节', idempotencyKey: randomUUID() })],
     ['relativesAccess', (actor) => relativesAccess(actor)],
-    ['registerRelative', (actor) => registerRelative(f.context, actor, { memberId: id ?? s.memberId, relativeMemberId: s.relativeId, relation: '女儿' })],
+    ['registerRelative', (actor) => registerRelative(f.context, actor, { memberId: id ?? s.memberId, relativeMemberId: s.relativeId, kind: 'parent_child', relation: '女儿' })],
     ['clearingAccess', (actor) => clearingAccess(actor)],
     ['settlementAccess', (actor) => settlementAccess(actor)],
     ['recordSettlement', (actor) => recordSettlement(f.context, actor, { fromCountyCode: '433123', toCountyCode: '430524', amountMinutes: 60, note: '月结', idempotencyKey: randomUUID() })],

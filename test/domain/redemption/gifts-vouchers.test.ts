@@ -26,7 +26,7 @@ t.test('gifts between registered relatives, with the giver\'s PIN; outside the p
   if (!refused.ok) t.equal(refused.problems[0]!.code, 'redemption.error.gift_relatives_only');
   t.same(snapshot(f.db), before, 'a gift outside the policy writes nothing');
 
-  t.ok(registerRelative(f.context, f.coordinator, { memberId: daughter.memberId, relativeMemberId: mother.memberId, relation: '母女' }).ok);
+  t.ok(registerRelative(f.context, f.coordinator, { memberId: daughter.memberId, relativeMemberId: mother.memberId, kind: 'parent_child', relation: '母女' }).ok);
   before = snapshot(f.db);
   const wrongPin = await giveCredits(f.context, f.coordinator, { fromMemberId: daughter.memberId, toMemberId: mother.memberId, kind: 'gift', amountMinutes: 120, pin: '000111', idempotencyKey: randomUUID(), actorMemberId: null });
   t.equal(wrongPin.ok, false);

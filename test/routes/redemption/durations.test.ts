@@ -59,7 +59,7 @@ t.test('issue 14 item 4: a gift goes to a relative picked from the list; the car
   const liu = member('刘德顺');
   const stranger = member('罗春兰');
   const page = (await volunteer.get('/gifts')).body;
-  t.match(page, new RegExp(`<input type="radio" name="relative" value="${liu.id}" checked> 刘德顺（父女）`), 'her father is offered, picked already');
+  t.match(page, new RegExp(`<input type="radio" name="relative" value="${liu.id}" checked> 刘德顺（父母与子女 · 父女）`), 'her father is offered, picked already');
   t.match(page, /<input type="radio" name="relative" value="card"> 其他亲属（输入卡号）/, 'and the card number as the fallback');
 
   const before = tableCounts(db);

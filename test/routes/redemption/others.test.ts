@@ -15,7 +15,7 @@ t.test('a volunteer gives credits to a registered relative with her PIN; refusal
   const page = await volunteer.get('/gifts');
   t.equal(page.statusCode, 200);
   t.match(visibleText(page.body), '转出人：王秀英（本人）');
-  t.match(visibleText(page.body), '刘德顺（父女）');
+  t.match(visibleText(page.body), '刘德顺（父母与子女 · 父女）');
   let before = tableCounts(db);
   const outside = await volunteer.post('/gifts', { kind: 'gift', to: stranger.cardNumber, amount: '1', pin, idempotency_key: key() });
   t.equal(outside.statusCode, 404, 'a stranger\'s card answers like a card that does not exist (relatives only)');

@@ -234,13 +234,13 @@ function giftRecords({ all, nameOf }: RecordReader, memberId: number) {
 
 /** The member's registered relatives, either way round; the other member by id and masked name. */
 function relativeRecords({ all, nameOf }: RecordReader, memberId: number) {
-  return all<{ memberId: number; relativeMemberId: number; relation: string; registeredAtMs: number }>(
-    `SELECT member_id AS memberId, relative_member_id AS relativeMemberId, relation, registered_at_ms AS registeredAtMs
+  return all<{ memberId: number; relativeMemberId: number; relation: string; kind: string; registeredAtMs: number }>(
+    `SELECT member_id AS memberId, relative_member_id AS relativeMemberId, relation, kind, registered_at_ms AS registeredAtMs
        FROM member_relatives WHERE member_id = ? OR relative_member_id = ? ORDER BY id`,
     memberId, memberId,
   ).map((row) => {
     const otherId = row.memberId === memberId ? row.relativeMemberId : row.memberId;
-    return { memberId: otherId, name: nameOf(otherId), relation: row.relation, registeredAt: isoOrNull(row.registeredAtMs) };
+    return { memberId: otherId, name: nameOf(otherId), kind: row.kind, relation: row.relation, registeredAt: isoOrNull(row.registeredAtMs) };
   });
 }
 

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Problem } from '../../../domain/redemption/context.ts';
 import { lookUpGiftMember } from '../../../domain/redemption/lookup.ts';
 import { giftsBoard } from '../../../domain/redemption/gifts-board.ts';
-import { giftsAccess, giveCredits, mayGiveFrom, mayRegisterRelativesOf, registerRelative, relativesAccess, relativesOf } from '../../../domain/redemption/gifts.ts';
+import { giftsAccess, giveCredits, mayGiveFrom, mayRegisterRelativesOf, registerRelative, relationKinds, relativesAccess, relativesOf } from '../../../domain/redemption/gifts.ts';
 import { minutesFromParts } from '../../../lib/duration.ts';
 import { Form } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
@@ -25,7 +25,7 @@ const GiftForm = Form.object({
   idempotency_key: Form.idempotencyKey(), kind: Form.optional(Form.oneOf(['gift', 'donation'])), from: Form.optional(Form.text(200)), to: Form.optional(Form.text(200)),
   ...amountFields('amount', 'amount'), relative: Form.optional(Form.text(40)), pin: Form.optional(Form.text(20)),
 });
-const RelativeForm = Form.object({ member: Form.optional(Form.text(200)), relative: Form.optional(Form.text(200)), relation: Form.optional(Form.text(40)) });
+const RelativeForm = Form.object({ member: Form.optional(Form.text(200)), relative: Form.optional(Form.text(200)), relation: Form.optional(Form.text(40)), relation_kind: Form.optional(Form.text(40)) });
 
 /** The gift form as typed (shown again after a refusal). */
 function giftValues(body: unknown) {
@@ -38,12 +38,20 @@ function giftValues(body: unknown) {
 }
 
 /** The gifts page: the board, the form as typed and its refusals. */
+/** What the relatives form keeps on a refusal (its card numbers under their own names: the gift form has a `relative` field too). */
+function relativeValues(body: unknown): Record<string, string> {
+  const typed = typedValues(body);
+  const text = (name: string) => (typed[name] ?? '').trim();
+  return { relatives_member: text('member'), relatives_relative: text('relative'), relation_kind: text('relation_kind'), relation: text('relation') };
+}
+
 function giftsPageFor(app: RouteApp, request: FastifyRequest, reply: FastifyReply, problems: Problem[], values: Record<string, string> = {}, status = 200) {
   const query = request.query as { done?: number | ''; relative?: string };
   const board = giftsBoard(redemptionContext(app), request.requireUser().actor, query.done || null);
   return reply.page('pages/redemption/gifts/index', {
     ...board,
     relativeDone: query.relative === '1',
+    relationKinds,
     // A refused PIN puts the cursor back in the PIN box.
     pinRefused: problems.some((problem) => /\.pin_/.test(problem.code)),
     values, errors: problemsToForm(request.t, problems).summary, idempotencyKey: values.idempotency_key ?? '',
@@ -104,13 +112,13 @@ function registerRelativeRoutes(app: RouteApp): void {
     if (denied) refusalPage(denied);
     const context = redemptionContext(app);
     const shape = shapeProblems(request);
-    if (shape.length > 0) return giftsPage(request, reply, shape, {}, 422);
+    if (shape.length > 0) return giftsPage(request, reply, shape, relativeValues(request.body), 422);
     const a = lookUpGiftMember(context, user.actor, (request.body.member ?? '').trim(), 'member', { usable: (id) => mayRegisterRelativesOf(app.db, user.actor, id) });
-    if (!a.ok) return giftsPage(request, reply, a.problems, {}, a.status);
+    if (!a.ok) return giftsPage(request, reply, a.problems, relativeValues(request.body), a.status);
     const b = lookUpGiftMember(context, user.actor, (request.body.relative ?? '').trim(), 'relative');
-    if (!b.ok) return giftsPage(request, reply, b.problems, {}, b.status);
-    const result = registerRelative(context, user.actor, { memberId: a.value.memberId, relativeMemberId: b.value.memberId, relation: request.body.relation ?? '' });
-    if (!result.ok) return giftsPage(request, reply, result.problems, {}, result.status);
+    if (!b.ok) return giftsPage(request, reply, b.problems, relativeValues(request.body), b.status);
+    const result = registerRelative(context, user.actor, { memberId: a.value.memberId, relativeMemberId: b.value.memberId, kind: request.body.relation_kind ?? '', relation: request.body.relation ?? '' });
+    if (!result.ok) return giftsPage(request, reply, result.problems, relativeValues(request.body), result.status);
     return reply.seeOther('/gifts?relative=1');
   });
 }

@@ -1,0 +1,48 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { migrationsFolder, openDatabase } from '../../src/db/client.ts';
+import { isSpouseOrLineal } from '../../src/domain/redemption/policy-rules.ts';
+import type { RelationKind } from '../../src/db/schema/redemption.ts';
+
+/**
+ * The relation-kinds migration on a database written before it: each
+ * registered relation gets a kind from the words typed until then, read as
+ * the gift rule read them (collateral and in-law words first), so no pair
+ * changes whether it counts as spouse or lineal.
+ */
+function folderBefore(dir: string, migrationName: string): string {
+  const folder = join(dir, 'drizzle-before');
+  cpSync(migrationsFolder, folder, { recursive: true });
+  const journalPath = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number; tag: string }[] };
+  const index = journal.entries.findIndex((entry) => entry.tag.endsWith(migrationName));
+  t.ok(index > 0, 'the migration is in the journal');
+  journal.entries = journal.entries.slice(0, index);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  return folder;
+}
+
+const expected: [string, RelationKind][] = [
+  ['夫妻', 'spouse'], ['老伴', 'spouse'], ['丈夫', 'spouse'], ['父女', 'parent_child'], ['母子', 'parent_child'], ['儿子', 'parent_child'],
+  ['祖孙', 'grandparent_grandchild'], ['外婆', 'grandparent_grandchild'], ['孙女', 'grandparent_grandchild'],
+  ['兄妹', 'sibling'], ['姐妹', 'sibling'], ['女婿', 'in_law'], ['儿媳', 'in_law'], ['岳父', 'in_law'], ['孙媳妇', 'in_law'],
+  ['姐夫', 'in_law'], ['叔侄', 'other'], ['表兄', 'other'], ['堂妹', 'other'], ['邻居', 'other'],
+];
+
+t.test('existing relations are classified by the words the rule read; whether a pair counts does not change', async (t) => {
+  const dir = t.testdir();
+  const db = openDatabase(join(dir, 'legacy.db'), { migrate: false });
+  t.teardown(() => db.$client.close());
+  migrate(db, { migrationsFolder: folderBefore(dir, 'relation_kinds') });
+  db.$client.pragma('foreign_keys = OFF');
+  const insert = db.$client.prepare('INSERT INTO member_relatives (member_id, relative_member_id, relation, registered_at_ms) VALUES (?, ?, ?, 1700000000000)');
+  expected.forEach(([relation], index) => insert.run(index + 1, index + 1001, relation));
+  migrate(db, { migrationsFolder });
+  const kinds = db.$client.prepare('SELECT relation, kind FROM member_relatives ORDER BY id').all() as { relation: string; kind: RelationKind }[];
+  t.same(kinds.map((row) => [row.relation, row.kind]), expected, 'each typed relation has its kind; the words are kept for display');
+  const counting = kinds.filter((row) => isSpouseOrLineal(row.kind)).map((row) => row.relation);
+  t.same(counting, ['夫妻', '老伴', '丈夫', '父女', '母子', '儿子', '祖孙', '外婆', '孙女'], 'the same pairs count as spouse or lineal as before');
+  t.throws(() => db.$client.prepare("UPDATE member_relatives SET kind = 'cousin' WHERE id = 1").run(), /CHECK constraint failed/, 'only the listed kinds');
+});
