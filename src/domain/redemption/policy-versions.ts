@@ -1,5 +1,5 @@
-import { and, desc, eq, isNull, lte, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { connectionOf, type Db } from '../../db/client.ts';
 import { users } from '../../db/schema/core.ts';
 import { policyVersions } from '../../db/schema/redemption.ts';
 import type { Actor } from '../access/authorize.ts';
@@ -29,11 +29,14 @@ export interface PolicyInForce {
 
 const live = isNull(policyVersions.withdrawnAtMs);
 
+// Read by every decision and by the dashboard on each request: raw SQL on the connection's
+// statement cache, where building the drizzle query cost more than running it (docs/PERFORMANCE.md).
+const inForceSql = `SELECT id, version_number AS versionNumber, effective_date AS effectiveDate, rules FROM policy_versions
+  WHERE withdrawn_at_ms IS NULL AND effective_date <= ? ORDER BY effective_date DESC LIMIT 1`;
+
 /** The version in force at an instant: the latest live version whose effective Shanghai date is on or before that day. */
 export function policyInForce(db: Db, atMs: number): PolicyInForce {
-  const row = db.select().from(policyVersions)
-    .where(and(live, lte(policyVersions.effectiveDate, shanghaiDateOf(atMs))))
-    .orderBy(desc(policyVersions.effectiveDate)).limit(1).get();
+  const row = connectionOf(db).prepare(inForceSql).get(shanghaiDateOf(atMs)) as { id: number; versionNumber: number; effectiveDate: string; rules: string } | undefined;
   if (!row) return { id: null, versionNumber: null, effectiveDate: null, rules: defaultPolicy };
   return { id: row.id, versionNumber: row.versionNumber, effectiveDate: row.effectiveDate, rules: rulesOf(row.rules) };
 }
