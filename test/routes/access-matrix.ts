@@ -86,7 +86,7 @@ export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
   | 'record' | 'site' | 'item' | 'siteClerk' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account'
   | 'certificateRequest' | 'certificate' | 'certificateNumber'
-  | 'starAward' | 'starNotice' | 'starObjection';
+  | 'starAward' | 'starNotice' | 'starObjection' | 'message';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -134,6 +134,8 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/account/password', expect: anySignedIn },
   { method: 'GET', url: '/', expect: anySignedIn },
   { method: 'GET', url: '/messages', expect: anySignedIn },
+  { method: 'POST', url: '/messages/read-all', expect: anySignedIn, note: 'reading is a POST: a GET of the inbox writes nothing' },
+  { method: 'POST', url: '/messages/:id/read', params: { id: 'message' }, expect: { anonymous: [S, S], volunteer: [A, 404], coordinator: [404, 404], clerk: [404, 404], office: [404, 404], 'office-city': [404, A], admin: [404, 404] }, note: 'only its reader: anyone else gets the answer of a missing message' },
   { method: 'GET', url: '/messages/choice', expect: { anonymous: S, volunteer: A, coordinator: 404, clerk: 404, office: 404, 'office-city': 404, admin: 404 }, note: 'a member\'s own channel; staff without a member record have none' },
   { method: 'POST', url: '/messages/choice', body: { channel: 'inbox' }, expect: { anonymous: S, volunteer: A, coordinator: 404, clerk: 404, office: 404, 'office-city': 404, admin: 404 } },
   { method: 'GET', url: '/messages/choice/:id', params: { id: 'member' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [403, 403], office: [403, 403], 'office-city': [403, 403], admin: [403, 403] }, note: 'coordinators set the channel of a member without a smartphone' },
@@ -427,8 +429,12 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
   const objection = (awardId: string) => String(db.$client.prepare(`INSERT INTO star_objections (award_id, reason, phone_ciphertext, phone_masked, address_hash, status, created_at_ms)
     VALUES (?, '她这个月没有来', ?, '139****0000', 'hash', 'open', ?)`).run(awardId, encryptText(secrets, '13900000000', objectionPhonePurpose), now).lastInsertRowid);
   const certificates = certificateFixtures(db, secrets, clock, adminId);
+  // A message to the demo volunteer (home) and one to the city office's user (away): only its reader may mark it read.
+  const message = (recipient: string) => String(db.$client.prepare(`INSERT INTO messages (recipient_user_id, kind, params_json, created_at_ms)
+    VALUES ((SELECT id FROM users WHERE phone = ?), 'credits_gift', '{"giverName":"亲人","amountMinutes":30}', ?)`).run(recipient, now).lastInsertRowid);
   return {
     ...certificates,
+    message: { home: message(demoPhone('volunteer')), away: message(demoPhone('office-city')) },
     starAward: { home: starAward(homeMember, homeVillage, 'proposed'), away: starAward(awayMember, awayVillage, 'proposed') },
     starNotice: { home: homeNotice, away: awayNotice },
     starObjection: { home: objection(homeNotice), away: objection(awayNotice) },
