@@ -27,8 +27,8 @@
  * Outcomes, and exactly how a response is recognised (see `classify`):
  *   'sign-in'  303 whose Location starts with /sign-in?next=
  *   403        403 page that is not the CSRF refusal (every request carries a valid token):
- *              the asker holds none of the roles (whatever the object), or the object's
- *              existence is public (region codes)
+ *              the asker holds none of the roles (whatever the object), or a business
+ *              rule about an object inside the scope (nobody decides their own record)
  *   404        404 page: how objects outside the asker's scope (or a member's own) are
  *              hidden; it is the very answer a missing id gets (issue 12 item 7)
  *   'allow'    authorization let the request through: a GET answered 2xx or
@@ -143,7 +143,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/messages/templates', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A } },
   { method: 'POST', url: '/messages/templates/:kind', path: '/messages/templates/record_rejected', body: { body: '' }, expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A } },
   { method: 'GET', url: '/regions', expect: { anonymous: S, volunteer: 403, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
-  { method: 'GET', url: '/regions/:code', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'GET', url: '/regions/:code', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'a region outside the scope answers like a missing code, as the report pages do' },
   { method: 'POST', url: '/regions/:code/children', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [403, 403], 'office-city': [403, 403], admin: [A, A] }, note: 'only the admin adds townships and villages' },
   { method: 'GET', url: '/audit', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'GET', url: '/members', expect: { anonymous: S, volunteer: 403, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
