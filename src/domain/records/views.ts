@@ -9,7 +9,7 @@ import { memberInScope } from '../people/members/access.ts';
 import { parseContent, signatureHolds, type CertificateContent } from './content.ts';
 import { isWellFormedCertificateNumber } from './numbers.ts';
 import { issuesFor, issuingOffices, type IssuingOffice } from './offices.ts';
-import { revocationStatus, type RevocationStatus } from './revocations.ts';
+import { revocationStatus, revocationsOf, type RevocationStatus } from './revocations.ts';
 import { sealOf } from './seals.ts';
 
 interface CertificateRow {
@@ -59,7 +59,10 @@ export function certificateForPrint(context: DomainContext, actor: Actor, certif
   const content = parseContent(row.content);
   if (!content) return missing;
   const seal = content.sealSha256 ? sealOf(context.db, row.countyCode, content.sealSha256) : null;
-  return success({ id: row.id, content, sealDataUrl: seal?.dataUrl ?? null, revokedReason: row.revokedReason, revokedAtMs: row.revokedAtMs, mayRevoke: issuer });
+  // Revoked when the column or a revocation row says so: a cleared column never makes it look valid again.
+  const revocation = revocationsOf(context.db, row.id)[0];
+  const revoked = revocation ? { revokedReason: revocation.reason, revokedAtMs: revocation.revokedAtMs } : { revokedReason: row.revokedReason, revokedAtMs: row.revokedAtMs };
+  return success({ id: row.id, content, sealDataUrl: seal?.dataUrl ?? null, ...revoked, mayRevoke: issuer });
 }
 
 export type VerifyState = 'valid' | 'revoked' | 'changed' | 'disputed' | 'invalid';
@@ -125,9 +128,9 @@ export interface RequestListRow {
 
 const requestListSql = `SELECT q.id, q.member_id AS memberId, m.real_name AS name, m.volunteer_number AS volunteerNumber, r.name_zh AS villageName,
     q.from_date AS fromDate, q.to_date AS toDate, q.status, q.requested_at_ms AS requestedAtMs, q.decline_reason AS declineReason,
-    c.id AS certificateId, c.number AS certificateNumber, c.revoked_at_ms AS revokedAtMs, c.content AS content
+    c.id AS certificateId, c.number AS certificateNumber, COALESCE(rv.revoked_at_ms, c.revoked_at_ms) AS revokedAtMs, c.content AS content
   FROM certificate_requests q JOIN members m ON m.id = q.member_id JOIN regions r ON r.code = m.village_code
-  LEFT JOIN certificates c ON c.request_id = q.id`;
+  LEFT JOIN certificates c ON c.request_id = q.id LEFT JOIN certificate_revocations rv ON rv.certificate_id = c.id`;
 
 function listRows(db: Db, where: string, ...parameters: unknown[]): RequestListRow[] {
   const rows = connectionOf(db).prepare(`${requestListSql} WHERE ${where} ORDER BY q.status = 'pending' DESC, q.requested_at_ms DESC, q.id DESC LIMIT 200`)

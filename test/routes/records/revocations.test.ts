@@ -48,6 +48,10 @@ t.test('revoking writes one signed row; taking it back by clearing the column st
   t.match(after, '警告：系统中本证明的撤销标记与签名的撤销记录不一致');
   t.notMatch(after, /\s有效\s/);
   t.equal((await office.post(`/certificates/${certificateId}/revoke`, { reason: '再撤一次' })).statusCode, 409, 'a signed row counts as revoked for the office too');
+  const print = visibleText((await office.get(`/certificates/${certificateId}`)).body);
+  t.match(print, '服务记录有误', 'the print page still says revoked, with the signed reason');
+  t.notMatch(print, '撤销原因', 'and offers no second revocation');
+  t.match(visibleText((await office.get('/certificates')).body), '已撤销', 'the office\'s list too');
 });
 
 t.test('the revocation rows refuse UPDATE and DELETE', async (t) => {
