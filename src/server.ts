@@ -10,6 +10,7 @@ import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { unlockKeys } from './domain/keys/keyring.ts';
+import { signPastRevocations } from './domain/records/revocations.ts';
 import { loggerOptions } from './plugins/logging.ts';
 
 /** Reads the configuration, opens the database, seeds the demo on first start, listens, and shuts down cleanly. */
@@ -44,6 +45,9 @@ async function main(): Promise<void> {
     const seeded = await seedDemoNetwork(db, secrets, Date.now(), checkpointKeys);
     if (seeded.length > 0) process.stdout.write(`Seeded the demo network: ${seeded.join('; ')}.\n`);
   }
+  // Once: revocations made before they were signed get their signed row (docs/RECORDS.md "Revocation").
+  const signedRevocations = signPastRevocations(db, checkpointKeys, Date.now());
+  if (signedRevocations > 0) process.stdout.write(`Signed ${signedRevocations} earlier certificate revocations.\n`);
   const app = await buildApp({
     db,
     secrets,

@@ -13,7 +13,9 @@ if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
     const owner = ownerOfPage();
     if (!owner) return;
     if (navigator.onLine) tellWorker({ type: 'page', owner });
-    if (document.getElementById('outbox') && localStorage.getItem(`silver-hours-outbox:${owner}`)) loadOutbox().then((module) => module.showOutbox(owner));
+    // Any user's entries on this phone: hers are listed and uploaded, another's only counted (never sent under her session).
+    const held = Object.keys(localStorage).some((key) => key.startsWith('silver-hours-outbox:'));
+    if (document.getElementById('outbox') && held) loadOutbox().then((module) => module.showOutbox(owner));
   };
   const keep = (form) => {
     const owner = ownerOfPage();

@@ -8,10 +8,16 @@ const store = createStore('silver-hours-outbox', 'entries');
 const fieldNames = ['service_type', 'elder_id', 'date', 'start_time', 'end_time', 'duration_minutes', 'village_code', 'note'];
 const changed = 'silver-hours-outbox-changed';
 
+const allEntries = async () => (await entries(store)).map(([, entry]) => entry);
+
 /** The entries of one user, oldest first. */
 export async function entriesOf(owner) {
-  const all = (await entries(store)).map(([, entry]) => entry);
-  return all.filter((entry) => entry.owner === owner).sort((a, b) => a.savedAtMs - b.savedAtMs);
+  return (await allEntries()).filter((entry) => entry.owner === owner).sort((a, b) => a.savedAtMs - b.savedAtMs);
+}
+
+/** How many entries of other users the phone holds: they stay here, never shown in detail nor sent under this user. */
+async function othersCount(owner) {
+  return (await allEntries()).filter((entry) => entry.owner !== owner).length;
 }
 
 /** The page's note of how many entries this user has, so pages load this module only when there are some. */
@@ -30,6 +36,8 @@ async function noteCount(owner) {
 export const uploadTimeoutMs = 8000;
 const withTimeout = (init) => ({ ...init, credentials: 'same-origin', signal: AbortSignal.timeout(uploadTimeoutMs) });
 const csrfProblem = 'errors.csrf.message';
+/** The server's refusal of an entry saved by another user than the session's (src/routes/hours/log.ts). */
+const otherOwnerProblem = 'hours.error.offline_owner';
 
 /** A 403's JSON answer, or null (a page, or no body). */
 async function problemOf(response) {
@@ -38,15 +46,18 @@ async function problemOf(response) {
 }
 
 /**
- * A fresh CSRF token from the logging form (a token kept for hours may be stale), or why there is none:
- * signed out (sign-in), or an account that may not log hours any more (forbidden, with the server's reason).
+ * A fresh CSRF token from the logging form (a token kept for hours may be stale) and the owner of the session
+ * that answered (the form's data-offline-owner), or why there is none: signed out (sign-in), or an account
+ * that may not log hours any more (forbidden, with the server's reason).
  */
 async function freshToken() {
   const response = await fetch('/hours/new', withTimeout({ cache: 'no-store', headers: { Accept: 'application/json, text/html' } }));
   if (response.status === 403) return { kind: 'forbidden', messages: (await problemOf(response))?.messages ?? [] };
   if (new URL(response.url).pathname !== '/hours/new' || !response.ok) return { kind: 'sign-in' };
-  const token = /name="_csrf" value="([^"]+)"/.exec(await response.text())?.[1];
-  return token ? { token } : { kind: 'sign-in' };
+  const html = await response.text();
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  const owner = /data-offline-owner="([0-9a-f]+)"/.exec(html)?.[1] ?? null;
+  return token ? { token, owner } : { kind: 'sign-in' };
 }
 
 /** What a 403 means: a stale CSRF token (a fresh one, and one more try), or a refusal of the account itself. */
@@ -58,10 +69,11 @@ async function forbiddenResult(response) {
 
 /** One upload under the entry's own idempotency key: the server's answer, or why there is none yet. */
 async function send(entry, token) {
-  const body = new URLSearchParams({ ...entry.fields, idempotency_key: entry.key, _csrf: token });
+  const body = new URLSearchParams({ ...entry.fields, idempotency_key: entry.key, offline_owner: entry.owner, _csrf: token });
   let response;
   try {
     response = await fetch('/hours', withTimeout({ method: 'POST', body, headers: { Accept: 'application/json' } }));
+    if (response.status === 409 && (await problemOf(response.clone()))?.problem === otherOwnerProblem) return { kind: 'other-user' };
     if (response.status === 403) return await forbiddenResult(response);
     if (response.status === 401 || new URL(response.url).pathname === '/sign-in') return { kind: 'sign-in' };
     if ((response.headers.get('content-type') ?? '').startsWith('application/json')) {
@@ -81,6 +93,8 @@ function correctionUrl(fields) {
 
 async function settle(entry, result) {
   if (result.kind === 'sign-in') await set(entry.key, { ...entry, state: 'sign-in' }, store);
+  // Another user is signed in now: the entry stays on the phone, waiting for its owner's session.
+  if (result.kind === 'other-user') await set(entry.key, { ...entry, state: 'other-user' }, store);
   // The account may not log hours any more: not pending forever, but shown with the server's reason.
   if (result.kind === 'forbidden') await set(entry.key, { ...entry, state: 'forbidden', messages: result.messages }, store);
   if (result.kind !== 'answer') return;
@@ -92,6 +106,7 @@ async function settle(entry, result) {
 }
 
 let running = null;
+const isWaiting = (entry) => entry.state === 'pending' || entry.state === 'sign-in' || entry.state === 'other-user';
 
 /**
  * Sends every waiting entry of this user, each with its own key, so an entry whose answer was lost
@@ -100,9 +115,11 @@ let running = null;
 export function uploadAll(owner) {
   running ??= (async () => {
     try {
-      const waiting = (await entriesOf(owner)).filter((entry) => entry.state === 'pending' || entry.state === 'sign-in');
+      const waiting = (await entriesOf(owner)).filter(isWaiting);
       if (waiting.length === 0) return true;
       let token = await freshToken();
+      // The session now is not the one that saved them (a shared phone): none is sent, the server would refuse too.
+      if (token.token && token.owner !== owner) token = { kind: 'other-user' };
       let done = true;
       for (const entry of waiting) {
         let result = token.token ? await send(entry, token.token) : token;
@@ -162,6 +179,7 @@ function entryItem(section, entry, owner) {
   const state = document.createElement('p');
   if (entry.state === 'pending') state.textContent = text('pending');
   if (entry.state === 'sign-in') state.append(link('/sign-in', text('sign-in')));
+  if (entry.state === 'other-user') state.textContent = text('other-user');
   if (entry.state === 'saved') state.append(`${text('saved')} `, link(entry.recordUrl, text('view')));
   if (entry.state === 'refused') state.append(`${text('refused')}${entry.messages.join(' ')} `, link(entry.correctUrl, text('correct')));
   if (entry.state === 'forbidden') state.append(`${text('refused')}${entry.messages.join(' ')}`);
@@ -178,9 +196,13 @@ function entryItem(section, entry, owner) {
 
 async function render(section, owner) {
   const list = (await entriesOf(owner));
-  section.hidden = list.length === 0;
+  const others = await othersCount(owner);
+  section.hidden = list.length === 0 && others === 0;
   section.querySelector('#outbox-list').replaceChildren(...list.map((entry) => entryItem(section, entry, owner)));
-  section.querySelector('#outbox-upload').hidden = !list.some((entry) => entry.state === 'pending' || entry.state === 'sign-in');
+  section.querySelector('#outbox-upload').hidden = !list.some(isWaiting);
+  const othersLine = section.querySelector('#outbox-others');
+  othersLine.hidden = others === 0;
+  othersLine.textContent = (section.getAttribute('data-text-others') ?? '').replace('{count}', String(others));
 }
 
 async function uploadAndShow(owner) {
@@ -211,7 +233,7 @@ export async function showOutbox(owner) {
     });
   }
   watchedOwner = owner;
-  if (navigator.onLine && !section.hidden) await uploadAndShow(owner);
+  if (navigator.onLine && (await entriesOf(owner)).some(isWaiting)) await uploadAndShow(owner);
 }
 
 export const outboxChanged = changed;

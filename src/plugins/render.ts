@@ -79,6 +79,11 @@ export function offlineOwnerTag(tokenSigningKey: Buffer, userId: number): string
   return tag;
 }
 export const ownerTagsKept = 10_000;
+
+/** Whether an upload's owner tag (absent: a form posted online) names this user (docs/OFFLINE.md). */
+export function isOfflineOwner(app: FastifyInstance, userId: number, tag: string | undefined): boolean {
+  return tag === undefined || tag === '' || tag === offlineOwnerTag(app.secrets.tokenSigningKey, userId);
+}
 const ownerTagsByKey = new WeakMap<Buffer, Map<number, string>>();
 
 /** What the layout needs to mark a page the service worker may keep: its owner and when it was made. */

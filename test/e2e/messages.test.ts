@@ -5,7 +5,7 @@ import { demoRedemptionPin, seedRedemption } from '../../src/domain/demo/redempt
 import { httpTransport } from '../../src/domain/messages/transports.ts';
 import { openCardToken } from '../../src/domain/people/members/card.ts';
 import { sidewaysScroll, smallTargets, smallText } from '../helpers/readable.ts';
-import { axeViolations, browserSuite, checkNoSecretsInUrls, listenLocally, phonePage, type LiveServer } from '../helpers/browser.ts';
+import { axeViolations, browserSuite, checkNoSecretsInUrls, listenLocally, phonePage, signInThroughForm, type LiveServer } from '../helpers/browser.ts';
 import { startFakeGateway, type FakeGateway } from '../helpers/fake-sms-gateway.ts';
 import { createTestApp, signedInAs } from '../helpers/web.ts';
 import { logVisit } from '../routes/hours/helpers.ts';
@@ -70,9 +70,35 @@ if (suite) {
     await link.click();
     await page.getByRole('heading', { level: 1, name: '消息' }).waitFor();
     t.match(await page.locator('main').innerText(), '您 2026-11-22 的服务记录没有通过审核。原因：老人说这天没有人来过。');
+    const unreadMessages = () => server.db.$client.prepare('SELECT count(*) FROM messages WHERE recipient_member_id = ? AND read_at_ms IS NULL').pluck().get(volunteerMember.id);
+    t.equal(unreadMessages(), 1, 'opening the page (a GET) marks nothing read');
     await page.goto(`${server.baseUrl}/`);
-    t.equal((await link.innerText()).trim(), '消息', 'read once opened');
+    t.equal((await link.innerText()).replace(/\s+/g, ' ').trim(), '消息 (1 条未读)', 'still counted after opening the inbox');
+    await link.click();
+    await t.resolveMatch(page.locator('li.message.unread').first().innerText(), /^新/, 'shown highlighted as new');
+    // htmx (the boosted form): the page and its header are swapped in; the header count falls.
+    await page.getByRole('button', { name: '标为已读' }).first().click();
+    await page.locator('li.message.unread').waitFor({ state: 'detached' });
+    t.equal((await link.innerText()).trim(), '消息', 'the header count fell once she marked it read');
+    t.equal(unreadMessages(), 0, 'marked read in the database');
     t.same(errors, [], 'no console or CSP errors');
+    await context.close();
+  });
+
+  t.test('without JavaScript: 全部标为已读 posts, comes back to the inbox, and the header count falls', async (t) => {
+    const server = suite.server;
+    const member = memberRow(server, '王秀英');
+    server.db.$client.prepare("UPDATE messages SET read_at_ms = NULL WHERE recipient_member_id = ?").run(member.id);
+    const context = await suite.browser.newContext({ javaScriptEnabled: false, locale: 'zh-CN', viewport: { width: 390, height: 800 } });
+    const page = await context.newPage();
+    await signInThroughForm(page, server.baseUrl, 'volunteer');
+    await page.goto(`${server.baseUrl}/messages`);
+    t.match(await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: /^消息/ }).innerText(), /条未读/);
+    await page.getByRole('button', { name: '全部标为已读' }).click();
+    await page.waitForURL(`${server.baseUrl}/messages`);
+    t.equal((await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: /^消息/ }).innerText()).trim(), '消息', 'no unread count');
+    t.equal(await page.locator('li.message.unread').count(), 0);
+    t.equal(server.db.$client.prepare('SELECT count(*) FROM messages WHERE recipient_member_id = ? AND read_at_ms IS NULL').pluck().get(member.id), 0);
     await context.close();
   });
 

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
+import { addSecondVolunteer } from '../routes/hours/helpers.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
+import { demoPassword } from '../../src/domain/demo/seed.ts';
 import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, untilInPage, watchForErrors } from '../helpers/browser.ts';
 
 /**
@@ -18,6 +20,7 @@ import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm
 const suite = browserSuite({
   seed: (server) => {
     seedHours(server.db, server.app.secrets, server.clock.now());
+    addSecondVolunteer(server.db);
   },
 });
 if (suite) {
@@ -84,6 +87,51 @@ if (suite) {
     await reopened.reload();
     t.equal(scalar("SELECT count(*) FROM service_records WHERE note LIKE '离线探访%'"), 2);
     t.same(errors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch|htmx/.test(error)), []);
+    await context.close();
+  });
+
+  t.test('a shared phone: an entry kept offline by one volunteer is never uploaded under another\'s session, and arrives once under hers', async (t) => {
+    const { context, page } = await volunteerOnline();
+    await context.setOffline(true);
+    await page.goto(url('/hours/new'));
+    await fillVisit(page, '共用手机', addDays(today(), -1), '07:00', '07:30');
+    await page.getByRole('heading', { name: '已保存在手机上，有信号时会自动上传' }).waitFor();
+    // Her session is replaced by another volunteer's (signed in on this phone; her sign-out failed to clear), her page still open.
+    const hers = await context.cookies();
+    const other = await phonePage(suite, null);
+    await other.page.goto(url('/sign-in'));
+    await other.page.getByLabel('手机号码').fill('13800000098');
+    await other.page.getByLabel('密码').fill(demoPassword);
+    await other.page.getByRole('button', { name: '登录' }).click();
+    await other.page.waitForURL((address) => address.pathname !== '/sign-in');
+    const theirs = await other.context.cookies();
+    await other.context.close();
+    await context.clearCookies();
+    await context.addCookies(theirs);
+    await context.setOffline(false);
+    const waiting = page.locator('#outbox-list li.outbox-other-user');
+    await waiting.waitFor();
+    await t.resolveMatch(waiting.textContent(), /没有上传：现在登录的不是保存这条记录的账号/, 'her page says why it was not sent');
+    t.equal(scalar("SELECT count(*) FROM service_records WHERE note = '共用手机'"), 0, 'nothing uploaded under the other session');
+    // The other volunteer's own pages: her entry is only counted, and stays on the phone.
+    await page.goto(url('/hours'));
+    const others = page.locator('#outbox-others');
+    await others.waitFor();
+    await t.resolveMatch(others.textContent(), /这部手机上还有 1 条别的账号离线保存的记录/);
+    t.equal(await page.locator('#outbox-list li').count(), 0, 'none of her entries is listed in detail');
+    t.same(await axeViolations(page), [], 'axe: the other account\'s outbox notice');
+    await page.reload();
+    await others.waitFor();
+    t.equal(scalar("SELECT count(*) FROM service_records WHERE note = '共用手机'"), 0, 'still nothing after another page load');
+    // Back as her: it arrives once, as hers.
+    await context.clearCookies();
+    await context.addCookies(hers);
+    await page.goto(url('/hours'));
+    await page.locator('#outbox-list li.outbox-saved').waitFor();
+    await page.reload();
+    await page.locator('#outbox-list li.outbox-saved').waitFor();
+    t.equal(scalar("SELECT count(*) FROM service_records WHERE note = '共用手机'"), 1, 'one record');
+    t.equal(scalar("SELECT u.phone FROM service_records r JOIN users u ON u.member_id = r.volunteer_member_id WHERE r.note = '共用手机'"), '13800000001', 'hers');
     await context.close();
   });
 

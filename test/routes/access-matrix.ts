@@ -27,8 +27,8 @@
  * Outcomes, and exactly how a response is recognised (see `classify`):
  *   'sign-in'  303 whose Location starts with /sign-in?next=
  *   403        403 page that is not the CSRF refusal (every request carries a valid token):
- *              the asker holds none of the roles (whatever the object), or the object's
- *              existence is public (region codes)
+ *              the asker holds none of the roles (whatever the object), or a business
+ *              rule about an object inside the scope (nobody decides their own record)
  *   404        404 page: how objects outside the asker's scope (or a member's own) are
  *              hidden; it is the very answer a missing id gets (issue 12 item 7)
  *   'allow'    authorization let the request through: a GET answered 2xx or
@@ -86,7 +86,7 @@ export type FixtureKind =
   | 'member' | 'pendingMember' | 'memberToken' | 'elder' | 'team' | 'membership' | 'activity' | 'session' | 'checkInCode' | 'ticket'
   | 'record' | 'site' | 'item' | 'siteClerk' | 'counterMember' | 'counterElder' | 'basket' | 'request' | 'importBatch' | 'region' | 'account'
   | 'certificateRequest' | 'certificate' | 'certificateNumber'
-  | 'starAward' | 'starNotice' | 'starObjection';
+  | 'starAward' | 'starNotice' | 'starObjection' | 'message';
 
 export type Fixtures = Record<FixtureKind, Record<Side, string>>;
 
@@ -134,6 +134,8 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'POST', url: '/account/password', expect: anySignedIn },
   { method: 'GET', url: '/', expect: anySignedIn },
   { method: 'GET', url: '/messages', expect: anySignedIn },
+  { method: 'POST', url: '/messages/read-all', expect: anySignedIn, note: 'reading is a POST: a GET of the inbox writes nothing' },
+  { method: 'POST', url: '/messages/:id/read', params: { id: 'message' }, expect: { anonymous: [S, S], volunteer: [A, 404], coordinator: [404, 404], clerk: [404, 404], office: [404, 404], 'office-city': [404, A], admin: [404, 404] }, note: 'only its reader: anyone else gets the answer of a missing message' },
   { method: 'GET', url: '/messages/choice', expect: { anonymous: S, volunteer: A, coordinator: 404, clerk: 404, office: 404, 'office-city': 404, admin: 404 }, note: 'a member\'s own channel; staff without a member record have none' },
   { method: 'POST', url: '/messages/choice', body: { channel: 'inbox' }, expect: { anonymous: S, volunteer: A, coordinator: 404, clerk: 404, office: 404, 'office-city': 404, admin: 404 } },
   { method: 'GET', url: '/messages/choice/:id', params: { id: 'member' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [403, 403], office: [403, 403], 'office-city': [403, 403], admin: [403, 403] }, note: 'coordinators set the channel of a member without a smartphone' },
@@ -141,7 +143,7 @@ export const matrix: readonly MatrixRow[] = [
   { method: 'GET', url: '/messages/templates', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A } },
   { method: 'POST', url: '/messages/templates/:kind', path: '/messages/templates/record_rejected', body: { body: '' }, expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: 403, 'office-city': 403, admin: A } },
   { method: 'GET', url: '/regions', expect: { anonymous: S, volunteer: 403, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
-  { method: 'GET', url: '/regions/:code', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 403], clerk: [403, 403], office: [A, 403], 'office-city': [403, A], admin: [A, A] } },
+  { method: 'GET', url: '/regions/:code', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [A, 404], clerk: [403, 403], office: [A, 404], 'office-city': [404, A], admin: [A, A] }, note: 'a region outside the scope answers like a missing code, as the report pages do' },
   { method: 'POST', url: '/regions/:code/children', params: { code: 'region' }, expect: { anonymous: [S, S], volunteer: [403, 403], coordinator: [403, 403], clerk: [403, 403], office: [403, 403], 'office-city': [403, 403], admin: [A, A] }, note: 'only the admin adds townships and villages' },
   { method: 'GET', url: '/audit', expect: { anonymous: S, volunteer: 403, coordinator: 403, clerk: 403, office: A, 'office-city': A, admin: A } },
   { method: 'GET', url: '/members', expect: { anonymous: S, volunteer: 403, coordinator: A, clerk: 403, office: A, 'office-city': A, admin: A } },
@@ -427,8 +429,12 @@ function makeFixtures(app: FastifyInstance, db: Db, secrets: Secrets, clock: Tes
   const objection = (awardId: string) => String(db.$client.prepare(`INSERT INTO star_objections (award_id, reason, phone_ciphertext, phone_masked, address_hash, status, created_at_ms)
     VALUES (?, '她这个月没有来', ?, '139****0000', 'hash', 'open', ?)`).run(awardId, encryptText(secrets, '13900000000', objectionPhonePurpose), now).lastInsertRowid);
   const certificates = certificateFixtures(db, secrets, clock, adminId);
+  // A message to the demo volunteer (home) and one to the city office's user (away): only its reader may mark it read.
+  const message = (recipient: string) => String(db.$client.prepare(`INSERT INTO messages (recipient_user_id, kind, params_json, created_at_ms)
+    VALUES ((SELECT id FROM users WHERE phone = ?), 'credits_gift', '{"giverName":"亲人","amountMinutes":30}', ?)`).run(recipient, now).lastInsertRowid);
   return {
     ...certificates,
+    message: { home: message(demoPhone('volunteer')), away: message(demoPhone('office-city')) },
     starAward: { home: starAward(homeMember, homeVillage, 'proposed'), away: starAward(awayMember, awayVillage, 'proposed') },
     starNotice: { home: homeNotice, away: awayNotice },
     starObjection: { home: objection(homeNotice), away: objection(awayNotice) },

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { assetUrl } from '../../src/plugins/assets.ts';
 import { offlineOwnerTag } from '../../src/plugins/render.ts';
 import { signedInAs, TestBrowser } from '../helpers/web.ts';
-import { createHoursApp, scalar, visitForm, written } from './hours/helpers.ts';
+import { addSecondVolunteer, createHoursApp, scalar, visitForm, written } from './hours/helpers.ts';
+import { demoPassword } from '../../src/domain/demo/seed.ts';
 
 /**
  * Offline logging (issue 19, docs/OFFLINE.md) over HTTP: the manifest and the
@@ -170,4 +171,36 @@ t.test('an upload by an account that may no longer log hours: 403 with the reaso
   t.equal(signedOut.statusCode, 401);
   t.same(signedOut.json(), { ok: false, problem: 'auth.signInRequired', messages: ['请先登录。'] });
   t.same(written(testApp), before, 'nothing written');
+});
+
+t.test('an entry kept offline by one volunteer, uploaded under another\'s session: 409 with the reason, nothing written', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const secondUserId = addSecondVolunteer(testApp.db);
+  const wangUserId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'");
+  const wangTag = offlineOwnerTag(testApp.app.secrets.tokenSigningKey, wangUserId);
+  // The shared phone: 王秀英 kept the entry offline; the other volunteer is signed in when it is uploaded.
+  const other = new TestBrowser(testApp.app);
+  t.equal((await other.signIn('13800000098', demoPassword, '/hours')).statusCode, 303);
+  const form = await other.get('/hours/new');
+  t.match(form.body, `data-offline-owner="${offlineOwnerTag(testApp.app.secrets.tokenSigningKey, secondUserId)}"`, 'her form names her, not 王秀英');
+  const before = written(testApp);
+  const fields: Record<string, string> = { ...visitForm(testApp, { note: '别人的离线记录' }), offline_owner: wangTag };
+  const json = { headers: { accept: 'application/json' } };
+  const refused = await other.post('/hours', fields, json);
+  t.equal(refused.statusCode, 409);
+  t.same(refused.json(), { ok: false, problem: 'hours.error.offline_owner', messages: ['这条离线保存的记录是另一个账号在这部手机上保存的，不能用现在登录的账号上传。没有保存任何内容。'] });
+  const page = await other.post('/hours', fields);
+  t.equal(page.statusCode, 409, 'a form post says so too');
+  t.match(page.body, '不能用现在登录的账号上传');
+  t.same(written(testApp), before, 'nothing written');
+  t.equal(scalar(testApp, "SELECT count(*) FROM idempotency_keys WHERE key LIKE ?", `%${fields.idempotency_key}%`), 0, 'the key is not used up');
+  // Back as 王秀英: the same entry, the same key, arrives once.
+  const wang = await signedInAs(testApp.app, 'volunteer');
+  await wang.get('/hours/new');
+  const saved = await wang.post('/hours', fields, json);
+  t.equal(saved.statusCode, 200);
+  t.equal(saved.json().ok, true);
+  t.equal(scalar(testApp, "SELECT count(*) FROM service_records WHERE note = '别人的离线记录'"), 1, 'one record');
+  t.equal(scalar(testApp, "SELECT u.phone FROM service_records r JOIN users u ON u.member_id = r.volunteer_member_id WHERE r.note = '别人的离线记录'"), '13800000001', 'under 王秀英');
 });

@@ -1,6 +1,9 @@
 import t from 'tap';
 import { count, createTestApp, signedInAs, visibleText } from '../helpers/web.ts';
 
+/** A page without what changes from one answer to the next (the CSP nonce, the CSRF token) and the address it answered (the language form's return path). */
+const samePage = (body: string, code: string) => body.replaceAll(`/regions/${code}`, '/regions/CODE').replace(/nonce="[^"]*"/g, 'nonce=""').replace(/"X-CSRF-Token": "[^"]*"/g, '"X-CSRF-Token": ""').replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value=""');
+
 t.test('an office user browses their subtree and nothing outside it', async (t) => {
   const { app } = await createTestApp();
   t.teardown(() => app.close());
@@ -21,10 +24,14 @@ t.test('an office user browses their subtree and nothing outside it', async (t) 
   t.match(visibleText(village.body), '老家寨村');
   t.match(visibleText(village.body), '农村');
 
+  // Outside the scope answers exactly like a code that does not exist (as the report pages do).
+  const missing = await office.get('/regions/439999');
+  t.equal(missing.statusCode, 404);
   for (const outside of ['430524', '430000', '433100', '430524101001']) {
     const response = await office.get(`/regions/${outside}`);
-    t.equal(response.statusCode, 403, `${outside} is outside 凤凰县`);
-    t.match(visibleText(response.body), '这不在您负责的地区或站点范围内，您无权查看或修改。');
+    t.equal(response.statusCode, 404, `${outside} is outside 凤凰县: 404`);
+    t.equal(samePage(response.body, outside), samePage(missing.body, '439999'), `${outside}: the very page a missing code gets`);
+    t.match(visibleText(response.body), '没有这个地区代码。');
     t.notMatch(visibleText(response.body), '隆回县', 'the page does not leak the region it refused');
   }
 });
@@ -36,7 +43,7 @@ t.test('a city office sees its counties; the province admin sees everything', as
   const shaoyang = await city.get('/regions/430500');
   t.equal(shaoyang.statusCode, 200);
   for (const name of ['双清区', '隆回县', '城步苗族自治县', '邵东市']) t.match(visibleText(shaoyang.body), name);
-  t.equal((await city.get('/regions/433123')).statusCode, 403);
+  t.equal((await city.get('/regions/433123')).statusCode, 404);
   const admin = await signedInAs(app, 'admin');
   const hunan = await admin.get('/regions/430000');
   t.match(visibleText(hunan.body), '湘西土家族苗族自治州');
@@ -49,13 +56,14 @@ t.test('a coordinator sees their township only; volunteers and clerks have no re
   const coordinator = await signedInAs(app, 'coordinator'); // 山江镇
   t.equal((await coordinator.get('/regions/433123101')).statusCode, 200);
   t.equal((await coordinator.get('/regions/433123101002')).statusCode, 200);
-  t.equal((await coordinator.get('/regions/433123100')).statusCode, 403, 'a neighbouring township');
-  t.equal((await coordinator.get('/regions/433123')).statusCode, 403, 'the county above');
+  t.equal((await coordinator.get('/regions/433123100')).statusCode, 404, 'a neighbouring township: like a missing one');
+  t.equal((await coordinator.get('/regions/433123')).statusCode, 404, 'the county above');
   for (const role of ['volunteer', 'clerk'] as const) {
     const browser = await signedInAs(app, role);
     const response = await browser.get('/regions/433123101001');
     t.equal(response.statusCode, 403, `${role} gets 403`);
     t.match(visibleText(response.body), '没有权限');
+    t.equal((await browser.get('/regions/439999')).statusCode, 403, `${role}: the role first, whatever the code`);
     t.equal((await browser.get('/regions')).statusCode, 403);
   }
 });
@@ -143,7 +151,7 @@ t.test('adding regions is for administrators within their scope', async (t) => {
     await browser.get('/');
     const response = await browser.post('/regions/433123101/children', { code: '433123101077', name_zh: '某村', name_en: '', kind: 'rural' });
     t.equal(response.statusCode, 403, role);
-    t.match(visibleText(response.body), '这不在您负责的地区或站点范围内');
+    t.match(visibleText(response.body), '您的账户不能使用这个功能。');
   }
   t.equal(count(db, 'regions'), regionsBefore);
 });

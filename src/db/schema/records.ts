@@ -70,6 +70,31 @@ export const certificates = sqliteTable(
 );
 
 /**
+ * Revocations of certificates, append-only (docs/RECORDS.md "Revocation"): the
+ * office's reason, who and when, signed with the network's Ed25519 key (the
+ * checkpoint key that signs certificates) over the certificate's number and
+ * content hash, the reason, the user and the time (src/domain/records/revocations.ts).
+ * Triggers refuse UPDATE and DELETE, so a revocation cannot be taken back by
+ * editing the database; `certificates.revoked_*` is a copy for lists, and
+ * /verify warns when it disagrees with these rows.
+ */
+export const certificateRevocations = sqliteTable(
+  'certificate_revocations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    certificateId: integer('certificate_id').notNull().references(() => certificates.id),
+    number: text('number').notNull(),
+    reason: text('reason').notNull(),
+    revokedByUserId: integer('revoked_by_user_id').notNull().references(() => users.id),
+    revokedAtMs: integer('revoked_at_ms').notNull(),
+    algorithm: text('algorithm').notNull(),
+    publicKey: text('public_key').notNull(),
+    signature: text('signature').notNull(),
+  },
+  (table) => [uniqueIndex('certificate_revocations_certificate').on(table.certificateId)],
+);
+
+/**
  * Seal images of the issuing offices. Every upload is kept (a certificate
  * printed again shows the seal it was issued with, found by its hash); the
  * county's current seal is its latest upload.

@@ -17,7 +17,7 @@ export interface InboxMessage {
   kind: MessageKind;
   params: MessageParams;
   createdAtMs: number;
-  /** Unread when the page was opened (opening marks it read). */
+  /** Not yet marked read by its reader (an explicit POST: markMessagesRead). */
   unread: boolean;
 }
 
@@ -47,28 +47,48 @@ export function unreadCount(db: Db, actor: Pick<Actor, 'userId' | 'memberId'>): 
 }
 
 /**
- * One page of the actor's messages, newest first, before `beforeId`; the
- * unread ones shown are marked read in the same write (reading them is
- * opening them). Read receipts are the reader's own state, not business data.
+ * One page of the actor's messages, newest first, before `beforeId`. Reading
+ * writes nothing: a GET (a link prefetcher, the offline worker) must not clear
+ * unread flags. Marking read is the reader's explicit POST (markMessagesRead).
  */
 export function openInbox(context: KeylessContext, actor: Actor, beforeId: number | null): Outcome<InboxPage> {
   if (!authorize(actor, canReadMessages)) return failure(403, { code: 'errors.forbidden.message' });
+  const rows = connectionOf(context.db)
+    .prepare(`SELECT id, kind, params_json AS paramsJson, created_at_ms AS createdAtMs, read_at_ms AS readAtMs FROM (
+                SELECT * FROM messages WHERE recipient_user_id = ? AND id < ?
+                UNION ALL SELECT * FROM messages WHERE recipient_member_id = ? AND id < ?)
+              ORDER BY id DESC LIMIT ?`)
+    .all(actor.userId, beforeId ?? Number.MAX_SAFE_INTEGER, actor.memberId ?? null, beforeId ?? Number.MAX_SAFE_INTEGER, inboxPageSize + 1) as
+    { id: number; kind: string; paramsJson: string; createdAtMs: number; readAtMs: number | null }[];
+  const shown = rows.slice(0, inboxPageSize);
+  const messages = shown.filter((row) => isMessageKind(row.kind)).map((row) => ({
+    id: row.id, kind: row.kind as MessageKind, params: JSON.parse(row.paramsJson) as MessageParams, createdAtMs: row.createdAtMs, unread: row.readAtMs === null,
+  }));
+  const last = shown.at(-1);
+  return success({ messages, olderThanId: rows.length > inboxPageSize && last ? last.id : null });
+}
+
+/** Which of the actor's messages to mark read: one (opened), or all of them (全部标为已读). */
+export type ReadTarget = { messageId: number } | { all: true };
+
+/**
+ * Marks the actor's own unread messages read (one, or all) and answers how
+ * many changed. A message of someone else is left alone and answered as
+ * missing, like an id that does not exist.
+ */
+export function markMessagesRead(context: KeylessContext, actor: Actor, target: ReadTarget): Outcome<{ marked: number }> {
+  if (!authorize(actor, canReadMessages)) return failure(403, { code: 'errors.forbidden.message' });
   const connection = connectionOf(context.db);
+  const own = '(recipient_user_id = ? OR (? IS NOT NULL AND recipient_member_id = ?))';
+  const owner = [actor.userId, actor.memberId ?? null, actor.memberId ?? null];
   return writeTransaction(connection, () => {
-    const rows = connection
-      .prepare(`SELECT id, kind, params_json AS paramsJson, created_at_ms AS createdAtMs, read_at_ms AS readAtMs FROM (
-                  SELECT * FROM messages WHERE recipient_user_id = ? AND id < ?
-                  UNION ALL SELECT * FROM messages WHERE recipient_member_id = ? AND id < ?)
-                ORDER BY id DESC LIMIT ?`)
-      .all(actor.userId, beforeId ?? Number.MAX_SAFE_INTEGER, actor.memberId ?? null, beforeId ?? Number.MAX_SAFE_INTEGER, inboxPageSize + 1) as
-      { id: number; kind: string; paramsJson: string; createdAtMs: number; readAtMs: number | null }[];
-    const shown = rows.slice(0, inboxPageSize);
-    const markRead = connection.prepare('UPDATE messages SET read_at_ms = ? WHERE id = ? AND read_at_ms IS NULL');
-    for (const row of shown) if (row.readAtMs === null) markRead.run(nowOf(context), row.id);
-    const messages = shown.filter((row) => isMessageKind(row.kind)).map((row) => ({
-      id: row.id, kind: row.kind as MessageKind, params: JSON.parse(row.paramsJson) as MessageParams, createdAtMs: row.createdAtMs, unread: row.readAtMs === null,
-    }));
-    const last = shown.at(-1);
-    return success({ messages, olderThanId: rows.length > inboxPageSize && last ? last.id : null });
+    if ('messageId' in target) {
+      const found = connection.prepare(`SELECT 1 FROM messages WHERE id = ? AND ${own}`).get(target.messageId, ...owner);
+      if (!found) return failure(404, { code: 'messages.error.message_not_found' });
+    }
+    const which = 'messageId' in target ? 'id = ? AND' : '';
+    const parameters = 'messageId' in target ? [target.messageId] : [];
+    const changed = connection.prepare(`UPDATE messages SET read_at_ms = ? WHERE ${which} ${own} AND read_at_ms IS NULL`).run(nowOf(context), ...parameters, ...owner).changes;
+    return success({ marked: changed });
   });
 }

@@ -14,6 +14,7 @@ import { certificateContent, sealContent } from './content.ts';
 import { newCertificateNumber } from './numbers.ts';
 import { issuesFor, issuingOffices, officeOf } from './offices.ts';
 import { findRequest, type PendingRequestRow } from './requests.ts';
+import { insertRevocation } from './revocations.ts';
 import { sealOf } from './seals.ts';
 
 /** A reason typed by the office (declining, revoking): required, at most 200 characters. */
@@ -94,18 +95,25 @@ export function declineRequest(context: DomainContext, actor: Actor, requestId: 
   });
 }
 
-/** The issuing office revokes a certificate with a reason; the row keeps its content, the verification page shows 已撤销. */
-export function revokeCertificate(context: DomainContext, actor: Actor, certificateId: number, reasonText: string | null | undefined): Outcome<{ number: string }> {
+/**
+ * The issuing office revokes a certificate with a reason: a signed, append-only
+ * row (revocations.ts) is the revocation; the row of the certificate keeps its
+ * content and gets a copy of the reason for the lists. /verify shows 已撤销.
+ */
+export function revokeCertificate(context: DomainContext, keys: CheckpointKeys, actor: Actor, certificateId: number, reasonText: string | null | undefined): Outcome<{ number: string }> {
   const sqlite = connectionOf(context.db);
   return writeTransaction(sqlite, () => {
-    const row = sqlite.prepare('SELECT number, county_code AS countyCode, revoked_at_ms AS revokedAtMs FROM certificates WHERE id = ?').get(certificateId) as
-      { number: string; countyCode: string; revokedAtMs: number | null } | undefined;
+    const row = sqlite.prepare(`SELECT id, number, county_code AS countyCode, content_sha256 AS contentSha256, revoked_at_ms AS revokedAtMs,
+      EXISTS (SELECT 1 FROM certificate_revocations r WHERE r.certificate_id = certificates.id) AS signed FROM certificates WHERE id = ?`).get(certificateId) as
+      { id: number; number: string; countyCode: string; contentSha256: string; revokedAtMs: number | null; signed: number } | undefined;
     if (issuingOffices(context.db, actor).length === 0) return failure<{ number: string }>(403, { code: 'records.error.not_issuing_office' });
     if (!row || !issuesFor(context.db, actor, row.countyCode)) return failure<{ number: string }>(404, { code: 'records.error.certificate_not_found' });
-    if (row.revokedAtMs !== null) return failure<{ number: string }>(409, { code: 'records.error.already_revoked' });
+    if (row.revokedAtMs !== null || row.signed === 1) return failure<{ number: string }>(409, { code: 'records.error.already_revoked' });
     const reason = checkedReason(reasonText);
     if ('code' in reason) return failure<{ number: string }>(422, { code: reason.code, field: 'reason', ...(reason.params ? { params: reason.params } : {}) });
-    sqlite.prepare('UPDATE certificates SET revoked_reason = ?, revoked_by_user_id = ?, revoked_at_ms = ? WHERE id = ?').run(reason.reason, actor.userId, nowOf(context), certificateId);
+    const at = nowOf(context);
+    insertRevocation(sqlite, keys, row, { reason: reason.reason, userId: actor.userId, atMs: at });
+    sqlite.prepare('UPDATE certificates SET revoked_reason = ?, revoked_by_user_id = ?, revoked_at_ms = ? WHERE id = ?').run(reason.reason, actor.userId, at, certificateId);
     audit(context, actor, 'certificate.revoke', 'certificate', certificateId, row.countyCode, { number: row.number, reason: reason.reason });
     return success({ number: row.number });
   });

@@ -54,12 +54,9 @@ function checkInput(input: ExportInput, today: string): Problem | null {
   return null;
 }
 
-/** Awarded stars, when the star levels of issue 18 are installed (table star_awards); none otherwise. */
+/** Each member's highest awarded star (the star levels of issue 18, table star_awards). */
 function awardedStars(db: Db): Map<number, number> {
-  const sqlite = connectionOf(db);
-  const installed = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'star_awards'").get();
-  if (!installed) return new Map();
-  const rows = sqlite.prepare("SELECT member_id AS memberId, max(star) AS star FROM star_awards WHERE status = 'awarded' GROUP BY member_id").all() as { memberId: number; star: number }[];
+  const rows = connectionOf(db).prepare("SELECT member_id AS memberId, max(star) AS star FROM star_awards WHERE status = 'awarded' GROUP BY member_id").all() as { memberId: number; star: number }[];
   return new Map(rows.map((row) => [row.memberId, row.star]));
 }
 

@@ -9,6 +9,7 @@ import { memberInScope } from '../people/members/access.ts';
 import { parseContent, signatureHolds, type CertificateContent } from './content.ts';
 import { isWellFormedCertificateNumber } from './numbers.ts';
 import { issuesFor, issuingOffices, type IssuingOffice } from './offices.ts';
+import { revocationStatus, revocationsOf, type RevocationStatus } from './revocations.ts';
 import { sealOf } from './seals.ts';
 
 interface CertificateRow {
@@ -58,10 +59,13 @@ export function certificateForPrint(context: DomainContext, actor: Actor, certif
   const content = parseContent(row.content);
   if (!content) return missing;
   const seal = content.sealSha256 ? sealOf(context.db, row.countyCode, content.sealSha256) : null;
-  return success({ id: row.id, content, sealDataUrl: seal?.dataUrl ?? null, revokedReason: row.revokedReason, revokedAtMs: row.revokedAtMs, mayRevoke: issuer });
+  // Revoked when the column or a revocation row says so: a cleared column never makes it look valid again.
+  const revocation = revocationsOf(context.db, row.id)[0];
+  const revoked = revocation ? { revokedReason: revocation.reason, revokedAtMs: revocation.revokedAtMs } : { revokedReason: row.revokedReason, revokedAtMs: row.revokedAtMs };
+  return success({ id: row.id, content, sealDataUrl: seal?.dataUrl ?? null, ...revoked, mayRevoke: issuer });
 }
 
-export type VerifyState = 'valid' | 'revoked' | 'changed' | 'invalid';
+export type VerifyState = 'valid' | 'revoked' | 'changed' | 'disputed' | 'invalid';
 
 export interface VerifiedCertificate {
   number: string;
@@ -69,8 +73,11 @@ export interface VerifiedCertificate {
   /** Shown only when the signature holds. */
   content: CertificateContent | null;
   maskedName: string;
+  /** From the signed revocation only (never from the certificate's column). */
   revokedReason: string | null;
   revokedAtMs: number | null;
+  /** The revocation record cannot be taken at its word: a row whose signature fails, or a revoked column that disagrees with the signed rows. */
+  revocationWarning: RevocationStatus['warning'];
   /** Re-derived from the records named in the certificate, now. */
   rederivedMinutes: number;
   /** Records behind it that no longer stand (reversed since issuance). */
@@ -81,20 +88,23 @@ export interface VerifiedCertificate {
  * The public verification of a certificate number: a malformed number or one
  * never issued answers 404. A stored row that no longer matches its hash or
  * signature is 'invalid' (签名不符) and its content is not shown. Otherwise
- * the figures are re-derived from the records: 'revoked' when the office
- * revoked it, 'changed' when a record behind it no longer stands (the office
- * is told to review it), else 'valid'.
+ * the figures are re-derived from the records: 'revoked' when a signed
+ * revocation holds (revocations.ts; whatever the revoked column says),
+ * 'disputed' when there is none but a revocation row fails its signature or
+ * the revoked column says otherwise (never 有效), 'changed' when a record behind
+ * it no longer stands (the office is told to review it), else 'valid'.
  */
 export function verifyCertificate(db: Db, keys: CheckpointKeys, number: string): Outcome<VerifiedCertificate> {
   if (!isWellFormedCertificateNumber(number)) return failure(404, { code: 'records.error.certificate_not_found' });
   const row = certificateRow(db, 'number', number);
   if (!row) return failure(404, { code: 'records.error.certificate_not_found' });
-  const base = { number, revokedReason: row.revokedReason, revokedAtMs: row.revokedAtMs };
+  const revocation = revocationStatus(db, keys, row);
+  const base = { number, revokedReason: revocation.signed?.reason ?? null, revokedAtMs: revocation.signed?.revokedAtMs ?? null, revocationWarning: revocation.warning };
   const content = signatureHolds(keys, row) ? parseContent(row.content) : null;
   if (!content) return success({ ...base, state: 'invalid', content: null, maskedName: '', rederivedMinutes: 0, fallenRecords: 0 });
   const standing = standingMinutesOf(db, content.memberId, content.recordIds);
   const changed = standing.fallen > 0 || standing.totalMinutes !== content.totalMinutes;
-  const state: VerifyState = row.revokedAtMs !== null ? 'revoked' : changed ? 'changed' : 'valid';
+  const state: VerifyState = revocation.signed ? 'revoked' : revocation.warning ? 'disputed' : changed ? 'changed' : 'valid';
   return success({ ...base, state, content, maskedName: maskName(content.volunteer.name), rederivedMinutes: standing.totalMinutes, fallenRecords: standing.fallen });
 }
 
@@ -118,9 +128,9 @@ export interface RequestListRow {
 
 const requestListSql = `SELECT q.id, q.member_id AS memberId, m.real_name AS name, m.volunteer_number AS volunteerNumber, r.name_zh AS villageName,
     q.from_date AS fromDate, q.to_date AS toDate, q.status, q.requested_at_ms AS requestedAtMs, q.decline_reason AS declineReason,
-    c.id AS certificateId, c.number AS certificateNumber, c.revoked_at_ms AS revokedAtMs, c.content AS content
+    c.id AS certificateId, c.number AS certificateNumber, COALESCE(rv.revoked_at_ms, c.revoked_at_ms) AS revokedAtMs, c.content AS content
   FROM certificate_requests q JOIN members m ON m.id = q.member_id JOIN regions r ON r.code = m.village_code
-  LEFT JOIN certificates c ON c.request_id = q.id`;
+  LEFT JOIN certificates c ON c.request_id = q.id LEFT JOIN certificate_revocations rv ON rv.certificate_id = c.id`;
 
 function listRows(db: Db, where: string, ...parameters: unknown[]): RequestListRow[] {
   const rows = connectionOf(db).prepare(`${requestListSql} WHERE ${where} ORDER BY q.status = 'pending' DESC, q.requested_at_ms DESC, q.id DESC LIMIT 200`)

@@ -3,7 +3,7 @@ import { authorize, regionScopes, type Actor } from '../access/authorize.ts';
 import { failure, success, type Outcome } from '../kernel/outcome.ts';
 import { codeOfPath } from './path.ts';
 import { canAddRegions, canViewRegions } from './permissions.ts';
-import { addRefusal, ancestorsOf, childLevel, childrenOf, findRegion, outOfScopeCode, type Region, type RegionLevel } from './regions.ts';
+import { addRefusal, ancestorsOf, childLevel, childrenOf, findRegion, regionNotFoundCode, type Region, type RegionLevel } from './regions.ts';
 
 /** The message of the 403 page someone gets who holds none of the roles an action needs. */
 export const roleRefusalCode = 'errors.forbidden.message';
@@ -26,13 +26,15 @@ export interface RegionPage {
 }
 
 /**
- * A region (404 when there is none), when the actor may see it. A region is a
- * public name, so one outside the scope is the 403 page, not a 404.
+ * A region the actor may see. The role first: without it, the 403 page whatever
+ * the code. With it, a region outside the scope answers exactly like a missing
+ * code (404, the same page), as the report pages do: the page does not tell
+ * which codes exist beyond the scope.
  */
 export function regionPage(db: Db, actor: Actor, code: string): Outcome<RegionPage> {
+  if (!authorize(actor, canViewRegions)) return failure(403, { code: roleRefusalCode });
   const region = findRegion(db, code);
-  if (!region) return failure(404, { code: 'regions.error.notFound' });
-  if (!authorize(actor, canViewRegions, { regionPath: region.path })) return failure(403, { code: outOfScopeCode });
+  if (!region || !authorize(actor, canViewRegions, { regionPath: region.path })) return failure(404, { code: regionNotFoundCode });
   return success(pageOf(db, actor, region));
 }
 
@@ -49,13 +51,14 @@ export function pageOf(db: Db, actor: Actor, region: Region): RegionPage {
 }
 
 /**
- * The region a new township or village would go under: 404 when there is
- * none, the 403 page when the actor may not add there, 422 when its level
- * has no children to add (a village, or above a county).
+ * The region a new township or village would go under: the 403 page without
+ * the role, 404 when there is none or it is outside the scope (the same
+ * answer), 422 when its level has no children to add (a village, or above a county).
  */
 export function parentToAddUnder(db: Db, actor: Actor, code: string): Outcome<Region> {
+  if (!authorize(actor, canAddRegions)) return failure(403, { code: roleRefusalCode });
   const parent = findRegion(db, code);
-  if (!parent) return failure(404, { code: 'regions.error.notFound' });
+  if (!parent) return failure(404, { code: regionNotFoundCode });
   const refused = addRefusal(actor, parent);
   if (refused) return refused;
   const nextLevel = childLevel[parent.level];

@@ -84,12 +84,17 @@ export interface NewRegionInput {
 /** Field errors as message keys, so the route shows them in the user's language. */
 export type FieldErrors = Partial<Record<keyof NewRegionInput, string>>;
 
-/** The message of the 403 page for a region outside the actor's scope (regions are public names: their existence is no secret). */
-export const outOfScopeCode = 'errors.forbidden.outOfScope';
+/** The answer a missing region code gets; a region outside the actor's scope gets exactly the same (issue 12 item 7). */
+export const regionNotFoundCode = 'regions.error.notFound';
 
-/** Why the actor may not add a region under `parent` (the 403 page), or null. */
+/**
+ * Why the actor may not add a region under `parent`, or null: the 403 page for
+ * someone without the role (whatever the region), and for someone with it but
+ * the parent outside the scope, the 404 a missing region gets.
+ */
 export function addRefusal(actor: Actor, parent: Region): Refusal | null {
-  return authorize(actor, canAddRegions, { regionPath: parent.path }) ? null : failure(403, { code: outOfScopeCode });
+  if (!authorize(actor, canAddRegions)) return failure(403, { code: 'errors.forbidden.message' });
+  return authorize(actor, canAddRegions, { regionPath: parent.path }) ? null : failure(404, { code: regionNotFoundCode });
 }
 
 export type AddRegionResult = { ok: true; region: Region } | { ok: false; errors: FieldErrors } | Refusal;

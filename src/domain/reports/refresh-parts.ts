@@ -80,10 +80,6 @@ interface ElderInfo {
   ruralDisabled: boolean;
 }
 
-export function tableExists(sqlite: Sqlite, name: string): boolean {
-  return sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-}
-
 /**
  * Adds deltas keyed region\0month\0metric\0dimension at the region where
  * they happened; `flush` rolls them up to every ancestor and upserts.
@@ -125,12 +121,8 @@ export class Lookups {
   private readonly sites = new Map<number, string | null>();
   private readonly categories = new Map<number, string>();
   private readonly statements;
-  readonly hasHours: boolean;
-  readonly hasSites: boolean;
 
   constructor(private readonly sqlite: Sqlite, private readonly tree: Map<string, RegionNode>) {
-    this.hasHours = tableExists(sqlite, 'service_records');
-    this.hasSites = tableExists(sqlite, 'partner_sites');
     const recordColumns = `id, volunteer_member_id AS volunteerMemberId, service_type_id AS serviceTypeId, elder_id AS elderId,
       village_code AS villageCode, service_date AS serviceDate, duration_minutes AS durationMinutes, credit_minutes AS creditMinutes`;
     this.statements = {
@@ -138,13 +130,13 @@ export class Lookups {
       elder: sqlite.prepare(`SELECT village_code AS villageCode,
           EXISTS (SELECT 1 FROM elder_categories c WHERE c.elder_id = elders.id AND c.category IN (${disabledCategories.map(() => '?').join(',')})) AS disabled
         FROM elders WHERE id = ?`),
-      site: this.hasSites ? sqlite.prepare('SELECT village_code AS villageCode FROM partner_sites WHERE id = ?') : null,
-      recordByHold: this.hasHours ? sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE hold_transfer_id = ?`) : null,
-      recordById: this.hasHours ? sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE id = ?`) : null,
+      site: sqlite.prepare('SELECT village_code AS villageCode FROM partner_sites WHERE id = ?'),
+      recordByHold: sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE hold_transfer_id = ?`),
+      recordById: sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE id = ?`),
       transferAt: sqlite.prepare('SELECT debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, code, flags FROM ledger_transfers WHERE seq = ?'),
-      category: this.hasHours ? sqlite.prepare('SELECT category FROM service_types WHERE id = ?').pluck() : null,
+      category: sqlite.prepare('SELECT category FROM service_types WHERE id = ?').pluck(),
       // A completed service request is the record linked to it (src/domain/hours/request-records.ts).
-      recordByRequest: this.hasHours ? sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE request_id = ? AND status = 'completed'`) : null,
+      recordByRequest: sqlite.prepare(`SELECT ${recordColumns} FROM service_records WHERE request_id = ? AND status = 'completed'`),
     };
   }
 
@@ -168,7 +160,6 @@ export class Lookups {
   }
 
   siteVillage(id: number): string | null {
-    if (!this.statements.site) return null;
     let village = this.sites.get(id);
     if (village === undefined) {
       village = (this.statements.site.get(id) as { villageCode: string } | undefined)?.villageCode ?? null;
@@ -178,7 +169,6 @@ export class Lookups {
   }
 
   recordForTransfer(transfer: TransferRow): ServiceFact | undefined {
-    if (!this.statements.recordByHold || !this.statements.recordById) return undefined;
     let record: RecordRow | undefined;
     if (transfer.refType === 'service_record' && transfer.refId && /^\d+$/.test(transfer.refId)) {
       record = this.statements.recordById.get(Number(transfer.refId)) as RecordRow | undefined;
@@ -192,7 +182,7 @@ export class Lookups {
 
   /** The service record of the completed service request whose hold this posted transfer settles. */
   requestForTransfer(transfer: TransferRow): ServiceFact | undefined {
-    if (!this.statements.recordByRequest || transfer.refType !== 'service_request' || !transfer.refId || !/^\d+$/.test(transfer.refId)) return undefined;
+    if (transfer.refType !== 'service_request' || !transfer.refId || !/^\d+$/.test(transfer.refId)) return undefined;
     const record = this.statements.recordByRequest.get(Number(transfer.refId)) as RecordRow | undefined;
     if (!record) return undefined;
     const { id: _id, serviceTypeId, ...rest } = record;
@@ -213,7 +203,7 @@ export class Lookups {
   category(serviceTypeId: number): string {
     let category = this.categories.get(serviceTypeId);
     if (category === undefined) {
-      category = (this.statements.category?.get(serviceTypeId) as string | undefined) ?? 'other';
+      category = (this.statements.category.get(serviceTypeId) as string | undefined) ?? 'other';
       this.categories.set(serviceTypeId, category);
     }
     return category;

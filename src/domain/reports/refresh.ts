@@ -2,7 +2,7 @@ import type { Sqlite } from '../../db/client.ts';
 import { disabledCategories, metric, registryMetric } from './metrics.ts';
 import { monthOfMs } from './months.ts';
 import { lineageOf, regionTree } from './regions-cache.ts';
-import { Accumulator, Lookups, type OpenLeg, type Party, ServiceCounter, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty, tableExists } from './refresh-parts.ts';
+import { Accumulator, Lookups, type OpenLeg, type Party, ServiceCounter, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty } from './refresh-parts.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 import { refreshLiabilityFigures } from './liability-refresh.ts';
 
@@ -192,7 +192,6 @@ export function registryBuiltAtMs(sqlite: Sqlite): number {
 /** Rebuilds report_registry from members, elders, regions and sites in one transaction. */
 export function rebuildRegistry(sqlite: Sqlite, nowMs: number): void {
   const tree = regionTree(sqlite);
-  const hasSites = tableExists(sqlite, 'partner_sites');
   const rows = new Map<string, number>();
   const add = (regionCode: string, name: string, dimension: string, value: number) => {
     for (const code of lineageOf(tree, regionCode)) {
@@ -220,12 +219,10 @@ export function rebuildRegistry(sqlite: Sqlite, nowMs: number): void {
     if (tree.get(row.village)?.rural === true) add(row.village, registryMetric.ruralDisabledJoined, row.month, row.disabled);
   }
   const villagesWithSite = new Set<string>();
-  if (hasSites) {
-    const siteRows = sqlite.prepare('SELECT village_code AS village, count(*) AS n FROM partner_sites WHERE active = 1 GROUP BY village_code').all() as { village: string; n: number }[];
-    for (const row of siteRows) {
-      add(row.village, registryMetric.sites, '', row.n);
-      villagesWithSite.add(row.village);
-    }
+  const siteRows = sqlite.prepare('SELECT village_code AS village, count(*) AS n FROM partner_sites WHERE active = 1 GROUP BY village_code').all() as { village: string; n: number }[];
+  for (const row of siteRows) {
+    add(row.village, registryMetric.sites, '', row.n);
+    villagesWithSite.add(row.village);
   }
   for (const node of tree.values()) {
     if (node.level !== 'village' || node.rural !== true) continue;

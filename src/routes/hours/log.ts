@@ -10,6 +10,7 @@ import type { Problem } from '../../domain/kernel/outcome.ts';
 import { newIdempotencyKey } from '../../lib/forms.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { wantsJson } from '../../plugins/errors.ts';
+import { isOfflineOwner } from '../../plugins/render.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { formatters, hoursContext } from './support.ts';
@@ -47,6 +48,8 @@ const LogForm = Form.object({
   village_code: Form.optional(Form.text(12)),
   note: Form.optional(Form.text(200, { messageKey: 'hours.error.note_too_long' })),
   elder_pin: Form.optional(Form.text(12)),
+  /** The phone's outbox names who saved the entry offline (offlineOwnerTag); absent on a form posted online. */
+  offline_owner: Form.optional(Form.text(40)),
 });
 type LogFormInput = Static<typeof LogForm>;
 /** The form's own searches and links that preselect a recipient or a volunteer: any text, cut to the boxes' lengths. */
@@ -138,6 +141,8 @@ function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
   app.post('/hours', { schema: { body: LogForm }, attachValidation: true }, async (request, reply) => {
     const user = request.requireUser();
     const staff = mode(request) === 'staff';
+    // An entry kept offline by one user is never saved under another's session (a shared phone, a failed sign-out).
+    if (!isOfflineOwner(app, user.id, request.body.offline_owner)) throw new HttpProblem(409, 'hours.error.offline_owner');
     const today = shanghaiDateOf(app.clock());
     const values = readValues(request.body, today);
     const refuse = (problems: readonly Problem[], status: number) => wantsJson(request)

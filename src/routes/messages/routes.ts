@@ -1,5 +1,5 @@
 import { channelOf, memberChannelAccess, setChannel } from '../../domain/messages/channel.ts';
-import { openInbox } from '../../domain/messages/inbox.ts';
+import { markMessagesRead, openInbox, type ReadTarget } from '../../domain/messages/inbox.ts';
 import { messageText } from '../../domain/messages/words.ts';
 import type { KeylessContext } from '../../domain/kernel/context.ts';
 import type { Refusal } from '../../domain/kernel/outcome.ts';
@@ -13,6 +13,8 @@ import { registerTemplateRoutes } from './templates.ts';
 
 /** The "older" link: the id of the last message shown. */
 const InboxQuery = Form.object({ before: Form.optional(Form.id()) });
+/** Marking read comes back to the page it was on (its "older" position). */
+const ReadForm = Form.object({ before: Form.optional(Form.id()) });
 const ChoiceQuery = Form.object({ saved: Form.optional(Form.text(1)) });
 const ChoiceForm = Form.object({ channel: Form.oneOf(['inbox', 'sms'], { messageKey: 'messages.error.channel_invalid' }) });
 
@@ -40,9 +42,20 @@ function registerInboxRoutes(app: RouteApp): void {
       text: messageText(request.t, request.locale, message.kind, message.params),
       at: formatDateTime(message.createdAtMs, request.locale),
     }));
-    const data = { messages, olderThanId: outcome.value.olderThanId, paged: request.query.before !== undefined, isMember: Boolean(user.actor.memberId) };
+    const before = request.query.before ?? null;
+    const data = { messages, olderThanId: outcome.value.olderThanId, paged: before !== null, before, isMember: Boolean(user.actor.memberId) };
     return reply.page('pages/messages/inbox', data, { titleKey: 'messages.title' });
   });
+  // Reading is explicit: a POST (with its CSRF token), never the GET of the page (docs/MESSAGES.md).
+  const markRead = async (request: FastifyRequest<{ Body: { before?: number } }>, reply: FastifyReply, target: ReadTarget) => {
+    const outcome = markMessagesRead(messagesContext(app), request.requireUser().actor, target);
+    if (!outcome.ok) return refusalPage(outcome);
+    const before = request.body?.before;
+    const anchor = 'messageId' in target ? `#message-${target.messageId}` : '';
+    return reply.seeOther(`/messages${before ? `?before=${before}` : ''}${anchor}`);
+  };
+  app.post('/messages/read-all', { schema: { body: ReadForm } }, async (request, reply) => markRead(request, reply, { all: true }));
+  app.post('/messages/:id/read', { schema: { params: IdParams, body: ReadForm } }, async (request, reply) => markRead(request, reply, { messageId: request.params.id }));
 }
 
 async function showChoice(app: RouteApp, request: FastifyRequest, reply: FastifyReply, memberId: number | null, extra: { saved?: boolean; problems?: Refusal['problems']; status?: number } = {}) {

@@ -83,7 +83,7 @@ function registerOfficeRoutes(app: RouteApp): void {
 
   app.post('/certificates/:id/revoke', decided, async (request, reply) => {
     const shape = shapeProblems(request, {}, 'records.error.certificate_not_found');
-    const result = revokeCertificate(recordsContext(app), request.requireUser().actor, request.params.id, shape.length > 0 ? '' : request.body.reason);
+    const result = revokeCertificate(recordsContext(app), app.checkpointKeys, request.requireUser().actor, request.params.id, shape.length > 0 ? '' : request.body.reason);
     if (!result.ok) return result.status === 404 || result.status === 403 ? refusalPage(result) : certificatePage(app, request, reply, request.params.id, result.problems, result.status);
     return reply.seeOther(`/certificates/${request.params.id}?done=revoked`);
   });

@@ -3,11 +3,13 @@ import t from 'tap';
 import { parentToAddUnder, regionPage, regionRoots } from '../../../src/domain/regions/region-pages.ts';
 import { addChildRegion } from '../../../src/domain/regions/regions.ts';
 import { hoursFixture, startMs, type HoursFixture } from '../hours/fixture.ts';
+import { actorWithRoles } from '../../helpers/actor.ts';
 
 /**
  * Issue 15: the regions pages ask the domain, which checks the role and the
- * scope. Regions are public names, so a region outside the scope is the 403
- * page (errors.forbidden.outOfScope), and a missing one the 404 page.
+ * scope. The role first (the 403 page without it, whatever the code); with
+ * it, a region outside the scope answers exactly like a missing one (404
+ * regions.error.notFound), as the report pages do.
  */
 
 function written(f: HoursFixture): unknown {
@@ -22,11 +24,12 @@ function answer(outcome: { ok: true } | { ok: false; status: number; problems: r
 const township = '433123101';
 const newVillage = { code: '433123101009', nameZh: '新寨村', nameEn: '', kind: 'rural' };
 
-t.test('viewing: the 403 page without the role; outside the scope the 403 page too; a missing region 404', async (t) => {
+t.test('viewing: the 403 page without the role; outside the scope the 404 of a missing region', async (t) => {
   const f = hoursFixture();
   t.equal(answer(regionRoots(f.db, f.volunteer)), '403 errors.forbidden.message');
-  t.equal(answer(regionPage(f.db, f.volunteer, township)), '403 errors.forbidden.outOfScope');
-  t.equal(answer(regionPage(f.db, f.otherCoordinator, township)), '403 errors.forbidden.outOfScope');
+  t.equal(answer(regionPage(f.db, f.volunteer, township)), '403 errors.forbidden.message');
+  t.equal(answer(regionPage(f.db, f.volunteer, '433123101999')), '403 errors.forbidden.message', 'the role first, whatever the code');
+  t.equal(answer(regionPage(f.db, f.otherCoordinator, township)), '404 regions.error.notFound');
   t.equal(answer(regionPage(f.db, f.coordinator, '433123101999')), '404 regions.error.notFound');
   const roots = regionRoots(f.db, f.coordinator);
   t.same(roots.ok ? roots.value.map((region) => region.code) : roots, [township]);
@@ -40,11 +43,17 @@ t.test('adding: only an administrator of the scope, checked before anything is w
   const parent = f.db.$client.prepare('SELECT * FROM regions WHERE code = ?').get(township);
   const before = written(f);
   for (const [name, actor] of [['volunteer', f.volunteer], ['coordinator', f.coordinator], ['county office', f.countyOffice]] as const) {
-    t.equal(answer(parentToAddUnder(f.db, actor, township)), '403 errors.forbidden.outOfScope', `${name}: the parent`);
+    t.equal(answer(parentToAddUnder(f.db, actor, township)), '403 errors.forbidden.message', `${name}: the parent`);
     const found = parentToAddUnder(f.db, f.admin, township);
     if (!found.ok) throw new Error('the admin may add under the township');
-    t.equal(answer(addChildRegion(f.db, actor, found.value, newVillage, '127.0.0.1', startMs)), '403 errors.forbidden.outOfScope', `${name}: the write`);
+    t.equal(answer(addChildRegion(f.db, actor, found.value, newVillage, '127.0.0.1', startMs)), '403 errors.forbidden.message', `${name}: the write`);
   }
+  // An administrator of another city: the township is outside her scope, answered like a missing region.
+  const shaoyangAdmin = actorWithRoles(f.db, { userId: f.admin.userId, roles: [{ role: 'admin', regionCode: '430500' }] });
+  t.equal(answer(parentToAddUnder(f.db, shaoyangAdmin, township)), '404 regions.error.notFound', 'another scope: the parent');
+  const parentRow = parentToAddUnder(f.db, f.admin, township);
+  if (!parentRow.ok) throw new Error('the admin may add under the township');
+  t.equal(answer(addChildRegion(f.db, shaoyangAdmin, parentRow.value, newVillage, '127.0.0.1', startMs)), '404 regions.error.notFound', 'another scope: the write');
   t.same(written(f), before, 'nothing written');
   t.ok(parent, 'the township exists');
   t.equal(answer(parentToAddUnder(f.db, f.admin, '433123101999')), '404 regions.error.notFound');

@@ -51,3 +51,18 @@ export function visitForm(app: TestApp, overrides: Record<string, string> = {}):
 export function written(app: TestApp) {
   return { records: count(app.db, 'service_records'), transfers: count(app.db, 'ledger_transfers') };
 }
+
+/**
+ * A second volunteer sign-in (phone 13800000098, the demo password): the account of another member of
+ * 王秀英's village, for a shared phone. Answers the new user's id.
+ */
+export function addSecondVolunteer(db: TestApp['db']): number {
+  const sqlite = db.$client;
+  const member = sqlite.prepare(`SELECT id, village_code FROM members WHERE village_code = '433123101001' AND status = 'active'
+    AND id NOT IN (SELECT member_id FROM users WHERE member_id IS NOT NULL) AND real_name <> '王秀英' ORDER BY id LIMIT 1`).get() as { id: number; village_code: string };
+  const wang = sqlite.prepare("SELECT password_hash, created_at_ms FROM users WHERE phone = '13800000001'").get() as { password_hash: string; created_at_ms: number };
+  const userId = Number(sqlite.prepare(`INSERT INTO users (phone, display_name, password_hash, member_id, home_region_code, created_at_ms, password_changed_at_ms)
+    VALUES ('13800000098', '第二位志愿者', ?, ?, ?, ?, ?)`).run(wang.password_hash, member.id, member.village_code, wang.created_at_ms, wang.created_at_ms).lastInsertRowid);
+  sqlite.prepare("INSERT INTO user_roles (user_id, role, region_code, granted_at_ms) VALUES (?, 'volunteer', ?, ?)").run(userId, member.village_code, wang.created_at_ms);
+  return userId;
+}

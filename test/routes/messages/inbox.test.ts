@@ -14,7 +14,7 @@ async function pendingVisitWithEmptyInbox(t: Parameters<typeof withPendingVisit>
   return setup;
 }
 
-t.test('a rejected record: the volunteer sees the unread count on her next page, 消息 shows the reason in plain words, opening marks it read', async (t) => {
+t.test('a rejected record: the volunteer sees the unread count on her next page, 消息 shows the reason in plain words, 标为已读 (a POST) marks it read', async (t) => {
   const { testApp, volunteer, id } = await pendingVisitWithEmptyInbox(t);
   const before = await volunteer.get('/');
   t.notMatch(visibleText(before.body), '条未读', 'no unread count before anything happened');
@@ -39,7 +39,17 @@ t.test('a rejected record: the volunteer sees the unread count on her next page,
   const text = visibleText(inbox.body);
   t.match(text, '新 记录未通过');
   t.match(text, '您 2026-11-22 的服务记录没有通过审核。原因：老人说这天没有人来过。如有疑问，请联系协管员。');
-  t.ok(scalar(testApp, 'SELECT read_at_ms FROM messages'), 'opening the inbox marked it read');
+  // Opening the page (a GET: also a link prefetcher, the offline worker) writes nothing; reading is her POST.
+  t.equal(scalar(testApp, 'SELECT read_at_ms FROM messages'), null, 'opening the inbox left it unread');
+  t.match(visibleText((await volunteer.get('/messages')).body), '新 记录未通过', 'still new on the second visit');
+  t.match(visibleText((await volunteer.get('/')).body), '消息 (1 条未读)', 'the header still counts it');
+  const messageId = scalar(testApp, 'SELECT id FROM messages');
+  t.match(inbox.body, `action="/messages/${messageId}/read"`, 'a 标为已读 form for it');
+  t.match(visibleText(inbox.body), '全部标为已读');
+  const marked = await volunteer.post(`/messages/${messageId}/read`, {});
+  t.equal(marked.statusCode, 303);
+  t.equal(marked.headers.location, `/messages#message-${messageId}`, 'back to the message');
+  t.equal(scalar(testApp, 'SELECT read_at_ms FROM messages'), testApp.clock.now(), 'marked read at the time of the POST');
   const after = await volunteer.get('/');
   t.notMatch(visibleText(after.body), '条未读', 'no unread count once read');
   t.notMatch(visibleText((await volunteer.get('/messages')).body), '新 记录未通过', 'shown as read the second time');
@@ -59,7 +69,7 @@ t.test('an approved record tells the volunteer what went into her passbook; a me
   t.equal(scalar(testApp, 'SELECT count(*) FROM sms_outbox'), 0, 'inbox only by default: no SMS');
 });
 
-t.test('paging: 20 a page, newest first, an older link; the second page marks only what it shows', async (t) => {
+t.test('paging: 20 a page, newest first, an older link; no page marks anything, 全部标为已读 marks them all', async (t) => {
   const { testApp, volunteer } = await pendingVisitWithEmptyInbox(t);
   writeTransaction(testApp.db, () => {
     for (let index = 1; index <= inboxPageSize + 5; index += 1) {
@@ -73,11 +83,17 @@ t.test('paging: 20 a page, newest first, an older link; the second page marks on
   t.same(shown, Array.from({ length: 20 }, (_value, index) => 25 - index), 'the newest twenty');
   const older = /href="(\/messages\?before=\d+)"/.exec(page.body)?.[1];
   t.ok(older, 'a link to older messages');
-  t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 5, 'the five not shown stay unread');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 25, 'reading the page marks nothing');
   const second = await volunteer.get(older ?? '');
   t.same([...second.body.matchAll(/亲人(\d+) 赠送给您/g)].map((match) => Number(match[1])), [5, 4, 3, 2, 1]);
   t.notMatch(second.body, /href="\/messages\?before=/, 'the last page has no older link');
-  t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 0);
+  t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 25);
+  const before = older?.split('=')[1] ?? '';
+  const all = await volunteer.post('/messages/read-all', { before });
+  t.equal(all.statusCode, 303);
+  t.equal(all.headers.location, `/messages?before=${before}`, 'back to the page it was on');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 0, 'all marked read');
+  t.notMatch(visibleText((await volunteer.get('/hours')).body), '条未读', 'the header count is gone');
   t.equal((await volunteer.get('/messages?before=abc')).statusCode, 400, 'a malformed page id is refused');
 });
 
@@ -96,4 +112,26 @@ t.test('more than 99 unread reads 99+ (the count stops at 100, whatever the back
   });
   t.match(visibleText((await volunteer.get('/hours')).body), '消息 (99+ 条未读)');
   t.equal(scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL'), 150);
+});
+
+t.test('marking read: only one\'s own messages, only by a POST with its CSRF token; refusals change nothing', async (t) => {
+  const { testApp, volunteer } = await pendingVisitWithEmptyInbox(t);
+  const coordinatorUserId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000002'");
+  writeTransaction(testApp.db, () => {
+    notify({ db: testApp.db, now: testApp.clock.now }, { kind: 'credits_gift', to: { memberId: volunteerMemberId }, params: { giverName: '亲人', amountMinutes: 30 } });
+    notify({ db: testApp.db, now: testApp.clock.now }, { kind: 'review_overdue', to: { userId: coordinatorUserId }, params: { count: 3, days: 7 } });
+  });
+  const hers = scalar(testApp, 'SELECT id FROM messages WHERE recipient_member_id = ?', volunteerMemberId);
+  const theirs = scalar(testApp, 'SELECT id FROM messages WHERE recipient_user_id = ?', coordinatorUserId);
+  await volunteer.get('/messages');
+  const unread = () => scalar(testApp, 'SELECT count(*) FROM messages WHERE read_at_ms IS NULL');
+  const other = await volunteer.post(`/messages/${theirs}/read`, {});
+  t.equal(other.statusCode, 404, 'someone else\'s message is answered like a missing one');
+  t.match(visibleText(other.body), '找不到这条消息。');
+  t.equal((await volunteer.post('/messages/999999/read', {})).statusCode, 404);
+  t.equal((await volunteer.post(`/messages/${hers}/read`, {}, { csrf: false })).statusCode, 403, 'no CSRF token: refused');
+  t.equal(unread(), 2, 'nothing marked');
+  t.equal((await volunteer.post('/messages/read-all', {})).statusCode, 303);
+  t.equal(scalar(testApp, 'SELECT read_at_ms IS NULL FROM messages WHERE id = ?', theirs), 1, 'all means all of hers: the coordinator\'s stays unread');
+  t.equal(scalar(testApp, 'SELECT read_at_ms IS NULL FROM messages WHERE id = ?', hers), 0);
 });
