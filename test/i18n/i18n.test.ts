@@ -35,3 +35,14 @@ t.test('locale choice: cookie, then Accept-Language, then Chinese', async (t) =>
   t.equal(translator('en')('home.greeting', { name: 'Li' }), 'Hello, Li');
   t.equal(translator('en')('no.such.key'), 'no.such.key');
 });
+
+t.test('no catalogue file names a key twice (JSON keeps the last silently: a merge once doubled a whole file)', async (t) => {
+  const root = join(import.meta.dirname, '..', '..', 'src', 'i18n');
+  for (const locale of readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory())) {
+    for (const file of readdirSync(join(root, locale.name)).filter((name) => name.endsWith('.json'))) {
+      const keys = [...readFileSync(join(root, locale.name, file), 'utf8').matchAll(/^\s*"((?:[^"\\]|\\.)+)"\s*:/gm)].map((match) => match[1]);
+      const twice = keys.filter((key, index) => keys.indexOf(key) !== index);
+      t.same(twice, [], `${locale.name}/${file}`);
+    }
+  }
+});
