@@ -35,6 +35,8 @@ npx tap build >/dev/null || { echo "test:clocks: tap build failed"; echo "0 pass
 total_pass=0
 total_fail=0
 status=0
+# What failed, per scenario, printed again just before the closing line (CI shows the tail of a run).
+failures=$(mktemp)
 for scenario in "${scenarios[@]}"; do
   IFS='|' read -r name instant zone <<<"$scenario"
   offset=$(( $(date -d "$instant" +%s) - $(date +%s) ))
@@ -48,8 +50,13 @@ for scenario in "${scenarios[@]}"; do
   fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
   total_pass=$(( total_pass + ${pass:-0} ))
   total_fail=$(( total_fail + ${fail:-0} ))
+  if grep -qE '^ *not ok ' "$log"; then
+    { echo "test:clocks: failed at $instant, TZ=$zone:"; grep -E '^ *not ok ' "$log" | head -40; } >>"$failures"
+  fi
   rm -f "$log"
 done
+[ -s "$failures" ] && cat "$failures"
+rm -f "$failures"
 if [ "$status" -ne 0 ] && [ "$total_fail" -eq 0 ]; then total_fail=1; fi
 echo "$total_pass passed, $total_fail failed"
 exit "$status"
