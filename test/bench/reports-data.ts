@@ -38,9 +38,19 @@ function firstGeneratedMember(sqlite: Sqlite): MemberHome {
   return fallback;
 }
 
-/** A member with `transfers` transfers on the wallet: credits for service and spending at a site of the county, alternating. */
-export function ensureBusyMember(sqlite: Sqlite, nowMs: number, transfers = 10_000): number {
-  const member = firstGeneratedMember(sqlite);
+/** The demo volunteer (13800000001), whose own passbook the bench opens through the real route. */
+export function demoVolunteer(sqlite: Sqlite): MemberHome {
+  const row = sqlite.prepare(`SELECT m.id, substr(m.village_code, 1, 6) AS county FROM users u JOIN members m ON m.id = u.member_id
+    WHERE u.phone = '13800000001'`).get() as MemberHome | undefined;
+  if (!row) throw new Error('bench data: no demo volunteer 13800000001 (seed the demo first)');
+  return row;
+}
+
+/**
+ * A member with `transfers` transfers on the wallet: credits for service and spending at a site of the
+ * county, alternating. The first generated member by default; `member` picks another (the demo volunteer).
+ */
+export function ensureBusyMember(sqlite: Sqlite, nowMs: number, transfers = 10_000, member: MemberHome = firstGeneratedMember(sqlite)): number {
   const site = sqlite.prepare('SELECT id FROM partner_sites WHERE county_code = ? ORDER BY id LIMIT 1').pluck().get(member.county) as number | undefined;
   if (site === undefined) throw new Error(`bench data: no site in county ${member.county}`);
   const list: TransferInput[] = [];
