@@ -38,12 +38,19 @@ function firstGeneratedMember(sqlite: Sqlite): MemberHome {
   return fallback;
 }
 
-/** The demo volunteer (13800000001), whose own passbook the bench opens through the real route. */
+/**
+ * The member of the demo volunteer (13800000001), whose own passbook the bench opens through the real
+ * route. A generated network has the demo's sign-ins but no member behind the volunteer's: the first
+ * generated member is then linked to that sign-in (once; the bench's own data, like the rest of this file).
+ */
 export function demoVolunteer(sqlite: Sqlite): MemberHome {
-  const row = sqlite.prepare(`SELECT m.id, substr(m.village_code, 1, 6) AS county FROM users u JOIN members m ON m.id = u.member_id
+  const linked = () => sqlite.prepare(`SELECT m.id, substr(m.village_code, 1, 6) AS county FROM users u JOIN members m ON m.id = u.member_id
     WHERE u.phone = '13800000001'`).get() as MemberHome | undefined;
-  if (!row) throw new Error('bench data: no demo volunteer 13800000001 (seed the demo first)');
-  return row;
+  const row = linked();
+  if (row) return row;
+  const changed = sqlite.prepare("UPDATE users SET member_id = ? WHERE phone = '13800000001' AND member_id IS NULL").run(firstGeneratedMember(sqlite).id).changes;
+  if (changed !== 1) throw new Error('bench data: no demo volunteer 13800000001 (seed the demo first)');
+  return linked()!;
 }
 
 /**

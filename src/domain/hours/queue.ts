@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
-import { pendingRecordCounts, serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { pendingRecordCounts, pendingVolunteers, serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
@@ -45,13 +45,17 @@ export function parseQueueOrder(sort: unknown, direction: unknown): QueueOrder {
   return { sort: key, direction: direction === 'desc' ? 'desc' : 'asc' };
 }
 
-/** The SQL columns for each sort key, most significant first; the record id always breaks ties, so pages never overlap. */
+/**
+ * The SQL columns for each sort key, most significant first; the record id always breaks ties, so pages never
+ * overlap. Each order is one an index gives without sorting (migration queue_sort_orders): the volunteer's name
+ * from pending_volunteers, the type's name from service_types (then its id), the rest from service_records.
+ */
 function orderColumns(order: QueueOrder): SQL[] {
   const columns = {
     submitted: [serviceRecords.createdAtMs],
-    volunteer: [members.namePinyin, members.realName, members.id],
+    volunteer: [pendingVolunteers.namePinyin, pendingVolunteers.realName, pendingVolunteers.memberId],
     date: [serviceRecords.serviceDate, serviceRecords.startAtMs],
-    type: [serviceTypes.nameZh, serviceRecords.serviceTypeCode],
+    type: [serviceTypes.nameZh, serviceTypes.code, serviceTypes.id],
     minutes: [serviceRecords.durationMinutes],
   }[order.sort];
   const direct = order.direction === 'desc' ? desc : asc;
@@ -101,13 +105,18 @@ function scopeCondition(paths: readonly string[]): SQL {
  * The record's village is one of the scope's regions: a list the queries probe by index, so counting
  * and paging read only service_records' indexes instead of joining every pending record to its region.
  */
-function recordInScope(paths: readonly string[]): SQL {
-  return sql`${serviceRecords.villageCode} IN (SELECT ${regions.code} FROM ${regions} WHERE ${scopeCondition(paths)})`;
+function recordInScope(paths: readonly string[], probeVillages: boolean): SQL {
+  // A unary + keeps SQLite from probing an index by village: a page is read in its order from the index of
+  // that order, checking each entry's village there, instead of gathering every pending record of the scope
+  // by village and sorting them.
+  const village = probeVillages ? sql`${serviceRecords.villageCode}` : sql`+${serviceRecords.villageCode}`;
+  return sql`${village} IN (SELECT ${regions.code} FROM ${regions} WHERE ${scopeCondition(paths)})`;
 }
 
-function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
+function queueConditions(actor: Actor, filter: QueueFilter, probeVillages = true): SQL[] {
   const paths = regionScopes(actor, canVerifyHours);
-  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), recordInScope(paths)];
+  // 'pending' written into the SQL, not bound: only then may SQLite read the partial indexes of pending records.
+  const conditions: SQL[] = [sql`${serviceRecords.status} = 'pending'`, recordInScope(paths, probeVillages)];
   if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
   if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
   if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));
@@ -228,16 +237,20 @@ function queuePage(context: KeylessContext, actor: Actor, filter: QueueFilter): 
 /**
  * The ids of one page of the queue. Only the tables the order needs are joined: SQLite runs a query's
  * joins for every row it skips with OFFSET, so a deep page with all of them read every skipped record's
- * volunteer, type, elder and author; the page's own rows are read with them afterwards.
+ * volunteer, type, elder and author; the page's own rows are read with them afterwards. Sorted by volunteer
+ * or type, the CROSS JOIN makes the table holding the name the outer loop, walked in name order by its index,
+ * and each one's pending records are read from a partial index in id order: no sort of the pending records.
  */
 function queuePageIds(context: KeylessContext, actor: Actor, filter: QueueFilter): number[] {
   const order = filter.order ?? defaultQueueOrder;
-  const base = context.db.select({ id: serviceRecords.id }).from(serviceRecords);
-  const joined = order.sort === 'volunteer'
-    ? base.innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
-    : order.sort === 'type' ? base.innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId)) : base;
-  return joined
-    .where(and(...queueConditions(actor, filter)))
+  const conditions = queueConditions(actor, filter, filter.villageCode !== undefined);
+  const select = context.db.select({ id: serviceRecords.id });
+  const query = order.sort === 'volunteer'
+    ? select.from(pendingVolunteers).crossJoin(serviceRecords).where(and(eq(serviceRecords.volunteerMemberId, pendingVolunteers.memberId), ...conditions))
+    : order.sort === 'type'
+      ? select.from(serviceTypes).crossJoin(serviceRecords).where(and(eq(serviceRecords.serviceTypeId, serviceTypes.id), ...conditions))
+      : select.from(serviceRecords).where(and(...conditions));
+  return query
     .orderBy(...orderColumns(order))
     .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
     .offset(Math.max(filter.offset ?? 0, 0))

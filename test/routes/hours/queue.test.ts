@@ -62,12 +62,12 @@ function shownIds(html: string): number[] {
   return [...body.matchAll(/<a class="button" href="\/hours\/records\/(\d+)">/g)].map((m) => Number(m[1]));
 }
 
-interface QueueRow { id: number; pinyin: string; name: string; memberId: number; date: string; startMs: number; typeZh: string; typeCode: string; minutes: number; createdMs: number; village: string }
+interface QueueRow { id: number; pinyin: string; name: string; memberId: number; date: string; startMs: number; typeZh: string; typeCode: string; typeId: number; minutes: number; createdMs: number; village: string }
 
 /** Every pending record in the county office's scope, with what each column sorts by, read straight from the database. */
 function pendingRows(testApp: TestApp): QueueRow[] {
   return testApp.db.$client.prepare(`SELECT s.id, m.name_pinyin AS pinyin, m.real_name AS name, m.id AS memberId, s.service_date AS date, s.start_at_ms AS startMs,
-      ty.name_zh AS typeZh, s.service_type_code AS typeCode, s.duration_minutes AS minutes, s.created_at_ms AS createdMs, s.village_code AS village
+      ty.name_zh AS typeZh, s.service_type_code AS typeCode, ty.id AS typeId, s.duration_minutes AS minutes, s.created_at_ms AS createdMs, s.village_code AS village
     FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN service_types ty ON ty.id = s.service_type_id JOIN regions r ON r.code = s.village_code
     WHERE s.status = 'pending' AND r.path LIKE '/430000/433100/433123/%'`).all() as QueueRow[];
 }
@@ -77,7 +77,8 @@ const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b 
 const keysOf: Record<string, (row: QueueRow) => (string | number)[]> = {
   volunteer: (row) => [row.pinyin, row.name, row.memberId],
   date: (row) => [row.date, row.startMs],
-  type: (row) => [row.typeZh, row.typeCode],
+  // Then the type's id (one per version of the standard): the order the index of service_types gives.
+  type: (row) => [row.typeZh, row.typeCode, row.typeId],
   minutes: (row) => [row.minutes],
   submitted: (row) => [row.createdMs],
 };
@@ -259,4 +260,65 @@ t.test('the kept pending counts follow every change of service_records: logging,
   testApp.clock.advance(400 * 86_400_000);
   t.ok(expireUnreviewed(context).length > 0, 'old records expired');
   t.same(kept(), counted(), 'after expiring');
+});
+
+t.test('issue 16: every order of the queue reads its page in order from an index, with no sort of the pending records', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  fillQueue(testApp, 110);
+  const office = await signedInAs(testApp.app, 'office');
+  const sqlite = testApp.db.$client;
+  const indexOf: Record<string, RegExp> = {
+    submitted: /SEARCH service_records USING COVERING INDEX service_records_status_created_village \(status=\?\)/,
+    date: /SEARCH service_records USING COVERING INDEX service_records_status_date_village \(status=\?\)/,
+    minutes: /SEARCH service_records USING COVERING INDEX service_records_status_minutes_village \(status=\?\)/,
+    volunteer: /SCAN pending_volunteers USING COVERING INDEX pending_volunteers_name[\s\S]*SEARCH service_records USING COVERING INDEX service_records_pending_volunteer \(volunteer_member_id=\?\)/,
+    type: /SCAN service_types USING COVERING INDEX service_types_name[\s\S]*SEARCH service_records USING COVERING INDEX service_records_pending_type \(service_type_id=\?\)/,
+  };
+  for (const sort of Object.keys(indexOf)) {
+    for (const direction of ['asc', 'desc']) {
+      const { result: response, seen } = await statementsDuring(sqlite, () => office.get(`/hours/queue?sort=${sort}&dir=${direction}&page=2`));
+      t.equal(response.statusCode, 200);
+      t.ok(shownIds(response.body).length > 0, `${sort} ${direction}: page 2 shows records`);
+      const pageIds = [...seen].find((source) => /^select "service_records"\."id" from|^select "id" from "service_records"/.test(source) && source.includes('order by'));
+      if (!pageIds) {
+        t.ok(direction === 'desc', `${sort}: the page's statement was prepared by the ascending request (cached since)`);
+        continue;
+      }
+      const plan = queryPlan(sqlite, pageIds);
+      t.match(plan, indexOf[sort]!, `${sort}: ${plan}`);
+      t.notMatch(plan, 'TEMP B-TREE', `${sort}: read in the order of the index, not sorted`);
+      t.notMatch(plan, /SCAN service_records/, `${sort}: not a walk of every record`);
+    }
+  }
+});
+
+t.test('issue 16: the kept pending volunteers follow logging, deciding and renaming; the volunteer order uses the new name', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const sqlite = testApp.db.$client;
+  const kept = () => sqlite.prepare('SELECT member_id AS member, name_pinyin AS pinyin, real_name AS name, records FROM pending_volunteers ORDER BY member_id').all();
+  const counted = () => sqlite.prepare(`SELECT m.id AS member, m.name_pinyin AS pinyin, m.real_name AS name, count(*) AS records FROM service_records s
+    JOIN members m ON m.id = s.volunteer_member_id WHERE s.status = 'pending' GROUP BY m.id ORDER BY m.id`).all();
+  t.same(kept(), counted(), 'the migration filled it from the demo records');
+  fillQueue(testApp, 30);
+  varyQueue(testApp);
+  t.same(kept(), counted(), 'after logging');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const ids = sqlite.prepare("SELECT id FROM service_records WHERE status = 'pending' ORDER BY id DESC LIMIT 3").pluck().all() as number[];
+  const approved = await coordinator.request({ method: 'POST', url: '/hours/queue/approve', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams([['_csrf', coordinator.csrfToken], ['return_to', '/hours/queue'], ['record', String(ids[0])], ['record', String(ids[1])]]).toString() });
+  t.equal(approved.statusCode, 303);
+  t.same(kept(), counted(), 'after approving');
+  const volunteerId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
+  sqlite.prepare("UPDATE members SET real_name = '阿秀英', name_pinyin = 'a xiu ying' WHERE id = ?").run(volunteerId);
+  t.same(kept(), counted(), 'after a rename');
+  const office = await signedInAs(testApp.app, 'office');
+  const first = shownIds((await office.get('/hours/queue?sort=volunteer&dir=asc')).body)[0];
+  t.equal(scalar(testApp, 'SELECT volunteer_member_id FROM service_records WHERE id = ?', first), volunteerId, 'the renamed volunteer (a…) now comes first');
+  const context = { db: testApp.db, now: testApp.clock.now };
+  testApp.clock.advance(400 * 86_400_000);
+  t.ok(expireUnreviewed(context).length > 0, 'old records expired');
+  t.same(kept(), counted(), 'after expiring');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM pending_volunteers WHERE records <= 0'), 0, 'a volunteer with nothing pending leaves the table');
 });
