@@ -47,13 +47,14 @@ export function parseQueueOrder(sort: unknown, direction: unknown): QueueOrder {
 
 /**
  * The SQL columns for each sort key, most significant first; the record id always breaks ties, so pages never
- * overlap. Each order is one an index gives without sorting (migration queue_sort_orders): the volunteer's name
- * from pending_volunteers, the type's name from service_types (then its id), the rest from service_records.
+ * overlap. Walking in order (see queuePageIds) each comes from an index without sorting (migration
+ * queue_sort_orders): the volunteer's name from pending_volunteers, the type's name from service_types (then
+ * its id), the rest from service_records. A small scope gathered and sorted reads the same values from members.
  */
-function orderColumns(order: QueueOrder): SQL[] {
+function orderColumns(order: QueueOrder, walk: boolean): SQL[] {
   const columns = {
     submitted: [serviceRecords.createdAtMs],
-    volunteer: [pendingVolunteers.namePinyin, pendingVolunteers.realName, pendingVolunteers.memberId],
+    volunteer: walk ? [pendingVolunteers.namePinyin, pendingVolunteers.realName, pendingVolunteers.memberId] : [members.namePinyin, members.realName, members.id],
     date: [serviceRecords.serviceDate, serviceRecords.startAtMs],
     type: [serviceTypes.nameZh, serviceTypes.code, serviceTypes.id],
     minutes: [serviceRecords.durationMinutes],
@@ -117,7 +118,7 @@ function queueConditions(actor: Actor, filter: QueueFilter, probeVillages = true
   const paths = regionScopes(actor, canVerifyHours);
   // 'pending' written into the SQL, not bound: only then may SQLite read the partial indexes of pending records.
   const conditions: SQL[] = [sql`${serviceRecords.status} = 'pending'`, recordInScope(paths, probeVillages)];
-  if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
+  if (filter.villageCode) conditions.push(probeVillages ? eq(serviceRecords.villageCode, filter.villageCode) : sql`+${serviceRecords.villageCode} = ${filter.villageCode}`);
   if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
   if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));
   if (filter.activityId) conditions.push(eq(serviceRecords.activityId, filter.activityId));
@@ -235,23 +236,36 @@ function queuePage(context: KeylessContext, actor: Actor, filter: QueueFilter): 
 }
 
 /**
+ * Up to this many pending records in the reviewer's scope (and village, when filtered), a page is found by
+ * gathering them through the village index and sorting them; above it, by walking the order's index over the
+ * network's pending records, which costs the same whatever the scope holds but reads past other scopes' records.
+ */
+export const gatherAndSortLimit = 2_000;
+
+/**
  * The ids of one page of the queue. Only the tables the order needs are joined: SQLite runs a query's
  * joins for every row it skips with OFFSET, so a deep page with all of them read every skipped record's
- * volunteer, type, elder and author; the page's own rows are read with them afterwards. Sorted by volunteer
- * or type, the CROSS JOIN makes the table holding the name the outer loop, walked in name order by its index,
- * and each one's pending records are read from a partial index in id order: no sort of the pending records.
+ * volunteer, type, elder and author; the page's own rows are read with them afterwards. Walking in order
+ * (a large scope, or by submission time always), sorted by volunteer or type the CROSS JOIN makes the table
+ * holding the name the outer loop, walked in name order by its index, and each one's pending records are
+ * read from a partial index in id order: no sort of the pending records.
  */
 function queuePageIds(context: KeylessContext, actor: Actor, filter: QueueFilter): number[] {
   const order = filter.order ?? defaultQueueOrder;
-  const conditions = queueConditions(actor, filter, filter.villageCode !== undefined);
+  const walk = order.sort === 'submitted' || keptPendingTotal(context, actor, filter.villageCode) > gatherAndSortLimit;
+  const conditions = queueConditions(actor, filter, order.sort === 'submitted' ? filter.villageCode !== undefined : !walk);
   const select = context.db.select({ id: serviceRecords.id });
   const query = order.sort === 'volunteer'
-    ? select.from(pendingVolunteers).crossJoin(serviceRecords).where(and(eq(serviceRecords.volunteerMemberId, pendingVolunteers.memberId), ...conditions))
+    ? (walk
+      ? select.from(pendingVolunteers).crossJoin(serviceRecords).where(and(eq(serviceRecords.volunteerMemberId, pendingVolunteers.memberId), ...conditions))
+      : select.from(serviceRecords).innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId)).where(and(...conditions)))
     : order.sort === 'type'
-      ? select.from(serviceTypes).crossJoin(serviceRecords).where(and(eq(serviceRecords.serviceTypeId, serviceTypes.id), ...conditions))
+      ? (walk
+        ? select.from(serviceTypes).crossJoin(serviceRecords).where(and(eq(serviceRecords.serviceTypeId, serviceTypes.id), ...conditions))
+        : select.from(serviceRecords).innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId)).where(and(...conditions)))
       : select.from(serviceRecords).where(and(...conditions));
   return query
-    .orderBy(...orderColumns(order))
+    .orderBy(...orderColumns(order, walk))
     .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
     .offset(Math.max(filter.offset ?? 0, 0))
     .all()
