@@ -110,7 +110,9 @@ clearInterval(sampler);
 samples.push(rssMb());
 console.log(`rss t=${Math.round((Date.now() - started) / 1000)} s ${samples.at(-1)!.toFixed(1)} MB (end)`);
 const names = ['GET /hours', `GET ${dashboardPath}`, 'POST /hours', 'POST confirm'];
-results.forEach((result, index) => console.log(`${names[index]!.padEnd(24)} ${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, non-2xx/3xx ${result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0)}`));
+// Answers by status code too, so that refused requests say what they were (a 422 is a rule refusing the bench's data).
+const byStatus = (result: autocannon.Result) => Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => `${code}: ${stats.count}`).join(', ');
+results.forEach((result, index) => console.log(`${names[index]!.padEnd(24)} ${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, non-2xx/3xx ${result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0)} (${byStatus(result)})`));
 // The first sample under load (t = every) against the last: start-up and the first requests' warm-up are not growth.
 const underLoad = samples.slice(1);
 const first = underLoad[0] ?? samples[0]!;
