@@ -60,7 +60,12 @@ function orderColumns(order: QueueOrder, walk: boolean): SQL[] {
     minutes: [serviceRecords.durationMinutes],
   }[order.sort];
   const direct = order.direction === 'desc' ? desc : asc;
-  return [...columns, serviceRecords.id].map((column) => direct(column));
+  // Gathering, the first key is written `+column` (the same value): no index then gives the order, so SQLite
+  // picks the index that finds the few records (village, volunteer) and sorts them, instead of walking an
+  // order's index over every pending record and reading each one's row to test the filter.
+  const [first, ...rest] = columns;
+  const keys: SQL[] = walk ? [...columns, serviceRecords.id].map((column) => direct(column)) : [direct(sql`+${first}`), ...[...rest, serviceRecords.id].map((column) => direct(column))];
+  return keys;
 }
 
 export interface QueueItem {
@@ -239,6 +244,7 @@ function queuePage(context: KeylessContext, actor: Actor, filter: QueueFilter): 
  * Up to this many pending records in the reviewer's scope (and village, when filtered), a page is found by
  * gathering them through the village index and sorting them; above it, by walking the order's index over the
  * network's pending records, which costs the same whatever the scope holds but reads past other scopes' records.
+ * By submission time the queue is always walked (SQLite chose that index before there was a choice).
  */
 export const gatherAndSortLimit = 2_000;
 
@@ -252,8 +258,11 @@ export const gatherAndSortLimit = 2_000;
  */
 function queuePageIds(context: KeylessContext, actor: Actor, filter: QueueFilter): number[] {
   const order = filter.order ?? defaultQueueOrder;
-  const walk = order.sort === 'submitted' || keptPendingTotal(context, actor, filter.villageCode) > gatherAndSortLimit;
-  const conditions = queueConditions(actor, filter, order.sort === 'submitted' ? filter.villageCode !== undefined : !walk);
+  // A filter by type, volunteer or activity narrows the records through its own index (and the kept counts do
+  // not cover it): those pages are gathered and sorted, as SQLite plans them.
+  const narrowed = Boolean(filter.serviceTypeCode || filter.volunteerMemberId || filter.activityId);
+  const walk = !narrowed && (order.sort === 'submitted' || keptPendingTotal(context, actor, filter.villageCode) > gatherAndSortLimit);
+  const conditions = queueConditions(actor, filter, !walk || (order.sort === 'submitted' && filter.villageCode !== undefined));
   const select = context.db.select({ id: serviceRecords.id });
   const query = order.sort === 'volunteer'
     ? (walk

@@ -313,6 +313,14 @@ t.test('issue 16: above gatherAndSortLimit pending in scope, every order reads i
       t.notMatch(plan, /SCAN service_records/, `${sort} ${direction}: not a walk of every record`);
     }
   }
+  // Filtered by a volunteer, the few records are found through that volunteer's index and sorted, not by a walk of every pending date.
+  const volunteerId = rows[0]!.memberId;
+  const { result: filtered, seen: filteredStatements } = await statementsDuring(sqlite, () => office.get(`/hours/queue?volunteer=${volunteerId}&sort=date&dir=desc`));
+  t.same(shownIds(filtered.body), expectedOrder(rows.filter((row) => row.memberId === volunteerId), 'date', 'desc').slice(0, 100), 'the volunteer\'s records, latest service first');
+  const filteredPage = [...filteredStatements].find((source) => source.includes('order by') && source.includes('"volunteer_member_id" = ?'));
+  const filteredPlan = queryPlan(sqlite, filteredPage ?? '');
+  t.match(filteredPlan, /SEARCH service_records USING (COVERING )?INDEX \w+ \([^)]*volunteer_member_id=\?/, `through an index by volunteer: ${filteredPlan}`);
+  t.notMatch(filteredPlan, 'service_records_status_date_village', 'not a walk of every pending date');
   // A coordinator's scope (one township) holds fewer: its records are gathered by village and sorted.
   const coordinator = await signedInAs(testApp.app, 'coordinator');
   const { result: small, seen: smallStatements } = await statementsDuring(sqlite, () => coordinator.get('/hours/queue?sort=volunteer&dir=asc'));
