@@ -215,6 +215,11 @@ async function queueLines(admin: Browser, print: Print, healthz: Timing): Promis
       }
     }
   }
+  // A narrower scope (the demo coordinator's township) and a filtered page: gathered, or walked, by the kept counts.
+  const coordinator = await signedInAs(admin.app, 'coordinator');
+  for (const sort of queueSortKeys) print(`queue_coordinator_${sort}_first_page_ms`, shown(await timedGet(coordinator, `/hours/queue?sort=${sort}&dir=asc`, 11)));
+  const volunteer = /name="volunteer"[\s\S]*?<option value="(\d+)"/.exec((await admin.get('/hours/queue')).body)?.[1];
+  if (volunteer) print('queue_filtered_by_volunteer_sorted_by_date_ms', shown(await timedGet(admin, `/hours/queue?volunteer=${volunteer}&sort=date&dir=desc`, 11)));
 }
 
 function transfersOf(sqlite: Sqlite, memberId: number): number {
