@@ -45,6 +45,13 @@ module.exports = {
       to: { path: ['^src/domain/', '^src/routes/', '^src/plugins/'] },
     },
     {
+      name: 'heavy-packages-load-on-use',
+      severity: 'error',
+      comment: 'exceljs and qrcode add about 37 MB to every server process and are used by few requests: import() them where used (docs/PERFORMANCE.md, "Server memory").',
+      from: {},
+      to: { path: '^node_modules/(exceljs|qrcode)/', dynamic: false, dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'imports-resolve',
       severity: 'error',
       comment: 'Every import specifier (including .ts ones) must resolve to a file or an installed package.',

@@ -38,9 +38,26 @@ function firstGeneratedMember(sqlite: Sqlite): MemberHome {
   return fallback;
 }
 
-/** A member with `transfers` transfers on the wallet: credits for service and spending at a site of the county, alternating. */
-export function ensureBusyMember(sqlite: Sqlite, nowMs: number, transfers = 10_000): number {
-  const member = firstGeneratedMember(sqlite);
+/**
+ * The member of the demo volunteer (13800000001), whose own passbook the bench opens through the real
+ * route. A generated network has the demo's sign-ins but no member behind the volunteer's: the first
+ * generated member is then linked to that sign-in (once; the bench's own data, like the rest of this file).
+ */
+export function demoVolunteer(sqlite: Sqlite): MemberHome {
+  const linked = () => sqlite.prepare(`SELECT m.id, substr(m.village_code, 1, 6) AS county FROM users u JOIN members m ON m.id = u.member_id
+    WHERE u.phone = '13800000001'`).get() as MemberHome | undefined;
+  const row = linked();
+  if (row) return row;
+  const changed = sqlite.prepare("UPDATE users SET member_id = ? WHERE phone = '13800000001' AND member_id IS NULL").run(firstGeneratedMember(sqlite).id).changes;
+  if (changed !== 1) throw new Error('bench data: no demo volunteer 13800000001 (seed the demo first)');
+  return linked()!;
+}
+
+/**
+ * A member with `transfers` transfers on the wallet: credits for service and spending at a site of the
+ * county, alternating. The first generated member by default; `member` picks another (the demo volunteer).
+ */
+export function ensureBusyMember(sqlite: Sqlite, nowMs: number, transfers = 10_000, member: MemberHome = firstGeneratedMember(sqlite)): number {
   const site = sqlite.prepare('SELECT id FROM partner_sites WHERE county_code = ? ORDER BY id LIMIT 1').pluck().get(member.county) as number | undefined;
   if (site === undefined) throw new Error(`bench data: no site in county ${member.county}`);
   const list: TransferInput[] = [];

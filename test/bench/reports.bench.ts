@@ -34,13 +34,16 @@ import { databasePath, openDatabase } from '../../src/db/client.ts';
 import { seedBig } from '../../src/domain/demo/big.ts';
 import { seedDemo } from '../../src/domain/demo/seed.ts';
 import { passbookPage } from '../../src/domain/hours/passbook.ts';
+import { queueSortKeys } from '../../src/domain/hours/queue.ts';
 import { monthOfMs } from '../../src/domain/reports/months.ts';
 import { refreshReports } from '../../src/domain/reports/refresh.ts';
 import { generateSecrets } from '../../src/lib/secrets.ts';
 import { DashboardCache } from '../../src/domain/reports/dashboard-cache.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { signedInAs } from '../helpers/web.ts';
-import { ensureBusyMember, ensurePendingRecords } from './reports-data.ts';
+import { demoVolunteer, ensureBusyMember, ensurePendingRecords } from './reports-data.ts';
+import type { FastifyInstance } from 'fastify';
+import type { Db, Sqlite } from '../../src/db/client.ts';
 
 /** The instant a freshly generated network ends at; a kept one is measured just after its last transfer. */
 const generatedNowMs = Date.UTC(2026, 10, 23, 2, 0, 0);
@@ -110,11 +113,12 @@ function prepare(path: string, members: number): { nowMs: number; busyMemberId: 
   const headMs = (sqlite.prepare('SELECT max(timestamp_ms) FROM ledger_transfers').pluck().get() as number | null) ?? 0;
   const nowMs = Math.max(generatedNowMs, headMs + 60_000);
   let started = performance.now();
-  const busyMemberId = ensureBusyMember(sqlite, nowMs);
+  const busyMemberId = ensureBusyMember(sqlite, nowMs, 10_000, demoVolunteer(sqlite));
   const pending = ensurePendingRecords(sqlite, nowMs);
   const prepareSeconds = (performance.now() - started) / 1000;
   started = performance.now();
-  refreshReports(sqlite, nowMs, { registryMaxAgeMs: 0, batchSize: 250_000 });
+  // Only the dashboard and the export read the report aggregates.
+  if (wanted('dashboard') || wanted('export')) refreshReports(sqlite, nowMs, { registryMaxAgeMs: 0, batchSize: 250_000 });
   const aggregateSeconds = (performance.now() - started) / 1000;
   const counts = sqlite.prepare("SELECT (SELECT count(*) FROM members) AS members, (SELECT max(seq) FROM ledger_transfers) AS transfers, (SELECT count(*) FROM service_records WHERE status = 'pending') AS pending").get() as { members: number; transfers: number; pending: number };
   db.$client.close();
@@ -124,49 +128,115 @@ function prepare(path: string, members: number): { nowMs: number; busyMemberId: 
 
 type Browser = Awaited<ReturnType<typeof signedInAs>>;
 
-/** Median and fastest of repeated timings: on a shared machine the fastest shows what the work costs when it has a core. */
+/**
+ * Repeated timings of one request: median, fastest and p99 of the wall time, and the median CPU time
+ * (user + system of this process, where app.inject runs the whole request): on a shared machine the CPU
+ * figure and the fastest show what the work costs when it has a core.
+ */
 interface Timing {
   median: number;
   fastest: number;
+  p99: number;
+  cpuMedian: number;
 }
-const shown = (timing: Timing, digits = 1) => `${timing.median.toFixed(digits)} (fastest ${timing.fastest.toFixed(digits)})`;
+const shown = (timing: Timing, digits = 1) =>
+  `${timing.median.toFixed(digits)} (fastest ${timing.fastest.toFixed(digits)}, p99 ${timing.p99.toFixed(digits)}, CPU median ${timing.cpuMedian.toFixed(digits)} ms)`;
 
-/** `beforeEach` runs untimed before every timed request (the dashboard lines empty the dashboard cache there, so each request computes). */
-async function timedGet(browser: Browser, url: string, repeats: number, beforeEach: () => void = () => {}): Promise<Timing> {
-  for (let i = 0; i < 3; i++) await browser.get(url);
-  const times: number[] = [];
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+async function timed(run: () => unknown, repeats: number, beforeEach: () => void = () => {}): Promise<Timing> {
+  for (let i = 0; i < 3; i++) await run();
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < repeats; i++) {
     beforeEach();
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
-    const response = await browser.get(url);
-    times.push(performance.now() - start);
-    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
+    await run();
+    wall.push(performance.now() - start);
+    const used = process.cpuUsage(cpuBefore);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return { median: median(times), fastest: Math.min(...times) };
+  return { median: median(wall), fastest: Math.min(...wall), p99: percentile(wall, 0.99), cpuMedian: median(cpu) };
 }
 
-function timedCall(call: () => unknown, repeats: number): Timing {
-  for (let i = 0; i < 3; i++) call();
-  const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
-    call();
-    times.push(performance.now() - start);
+/** `beforeEach` runs untimed before every timed request (the dashboard lines empty the dashboard cache there, so each request computes). */
+function timedGet(browser: Browser, url: string, repeats: number, beforeEach: () => void = () => {}): Promise<Timing> {
+  return timed(async () => {
+    const response = await browser.get(url);
+    if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}`);
+  }, repeats, beforeEach);
+}
+
+function timedCall(call: () => unknown, repeats: number): Promise<Timing> {
+  return timed(call, repeats);
+}
+
+type Print = (name: string, value: string) => void;
+const ratio = (print: Print, name: string, value: Timing, baseline: Timing) =>
+  print(`ratio ${name}`, `${(value.median / baseline.median).toFixed(2)} (CPU ${(value.cpuMedian / baseline.cpuMedian).toFixed(2)})`);
+
+/** The wallet's transfer `depth` back from the newest: a `before` for a deep passbook page. */
+function seqAtDepth(sqlite: Sqlite, memberId: number, depth: number): number {
+  return sqlite.prepare(`SELECT seq FROM (SELECT seq FROM ledger_transfers WHERE debit_account_id = @wallet UNION ALL
+    SELECT seq FROM ledger_transfers WHERE credit_account_id = @wallet) ORDER BY seq DESC LIMIT 1 OFFSET @depth`).pluck().get({ wallet: `wallet:m${memberId}`, depth }) as number;
+}
+
+/** The passbook of the demo volunteer (10,000 transfers and the demo's own) through GET /passbook, signed in as her. */
+async function passbookLines(app: FastifyInstance, db: Db, nowMs: number, print: Print, healthz: Timing): Promise<void> {
+  const volunteer = await signedInAs(app, 'volunteer');
+  const memberId = demoVolunteer(db.$client).id;
+  const first = await timedGet(volunteer, '/passbook', 101);
+  print('passbook_first_page_ms', `${shown(first, 2)} (GET /passbook, member ${memberId}, ${transfersOf(db.$client, memberId)} transfers, 20 lines)`);
+  const deepBefore = seqAtDepth(db.$client, memberId, 9_900);
+  const deep = await timedGet(volunteer, `/passbook?before=${deepBefore}`, 101);
+  print('passbook_deep_page_ms', `${shown(deep, 2)} (GET /passbook?before=${deepBefore}: lines 9,901-9,920 back)`);
+  ratio(print, 'passbook_deep_vs_first_page', deep, first);
+  ratio(print, 'passbook_first_page_vs_healthz', first, healthz);
+  const context = { db, now: () => nowMs };
+  const domain = await timedCall(() => passbookPage(context, memberId), 101);
+  print('passbook_first_page_domain_call_ms', shown(domain, 2));
+}
+
+/** The verification queue (100,000 pending) as the province's admin: every sort order both ways, its first page and page 500. */
+async function queueLines(admin: Browser, print: Print, healthz: Timing): Promise<void> {
+  const baseline = await timedGet(admin, '/hours/queue', 21);
+  print('queue_default_first_page_ms', shown(baseline));
+  ratio(print, 'queue_default_first_page_vs_healthz', baseline, healthz);
+  for (const sort of queueSortKeys) {
+    for (const direction of ['asc', 'desc']) {
+      for (const page of [1, 500]) {
+        const timing = await timedGet(admin, `/hours/queue?sort=${sort}&dir=${direction}&page=${page}`, 11);
+        print(`queue_${sort}_${direction}_page_${page}_ms`, shown(timing));
+        ratio(print, `queue_${sort}_${direction}_page_${page}_vs_default_first_page`, timing, baseline);
+      }
+    }
   }
-  return { median: median(times), fastest: Math.min(...times) };
+  // A narrower scope (the demo coordinator's township) and a filtered page: gathered, or walked, by the kept counts.
+  const coordinator = await signedInAs(admin.app, 'coordinator');
+  for (const sort of queueSortKeys) print(`queue_coordinator_${sort}_first_page_ms`, shown(await timedGet(coordinator, `/hours/queue?sort=${sort}&dir=asc`, 11)));
+  const volunteer = /name="volunteer"[\s\S]*?<option value="(\d+)"/.exec((await admin.get('/hours/queue')).body)?.[1];
+  if (volunteer) print('queue_filtered_by_volunteer_sorted_by_date_ms', shown(await timedGet(admin, `/hours/queue?volunteer=${volunteer}&sort=date&dir=desc`, 11)));
+}
+
+function transfersOf(sqlite: Sqlite, memberId: number): number {
+  return sqlite.prepare('SELECT (SELECT count(*) FROM ledger_transfers WHERE debit_account_id = @w) + (SELECT count(*) FROM ledger_transfers WHERE credit_account_id = @w)').pluck().get({ w: `wallet:m${memberId}` }) as number;
 }
 
 async function measure(members: number, months: number, dataRoot: string | null): Promise<number> {
   const { path, cleanup } = await networkFor(members, months, dataRoot);
   try {
-    const { nowMs, busyMemberId } = prepare(path, members);
+    const { nowMs } = prepare(path, members);
     const month = monthOfMs(nowMs);
     const print = (name: string, value: string) => console.log(`members ${members}: ${name} ${value}`);
     const { db, app, dashboardCache } = await appFor(path, nowMs);
     const admin = await signedInAs(app, 'admin');
     const office = await signedInAs(app, 'office');
     const computed = () => dashboardCache.clear();
-    let network: Timing = { median: Number.NaN, fastest: Number.NaN };
+    let network: Timing = { median: Number.NaN, fastest: Number.NaN, p99: Number.NaN, cpuMedian: Number.NaN };
     if (wanted('dashboard')) {
       print('dashboard_network_median_ms', shown(await timedGet(admin, `/reports/430000?month=${month}`, 21, computed)));
       network = await timedGet(admin, `/reports/430000?month=${month}`, 21, computed);
@@ -175,18 +245,10 @@ async function measure(members: number, months: number, dataRoot: string | null)
       print('dashboard_network_from_memory_median_ms', shown(await timedGet(admin, `/reports/430000?month=${month}`, 21)));
     }
 
-    const context = { db, now: () => nowMs };
-    if (wanted('passbook')) {
-      const firstPage = passbookPage(context, busyMemberId);
-      const older = firstPage.nextBeforeSeq;
-      print('passbook_first_page_median_ms', `${shown(timedCall(() => passbookPage(context, busyMemberId), 101), 2)} (member ${busyMemberId}, 10,000 transfers, 20 lines)`);
-      if (older) print('passbook_older_page_median_ms', shown(timedCall(() => passbookPage(context, busyMemberId, { beforeSeq: older - 40 }), 101), 2));
-    }
-    if (wanted('queue')) {
-      print('queue_first_page_median_ms', shown(await timedGet(admin, '/hours/queue', 11)));
-      print('queue_page_500_median_ms', shown(await timedGet(admin, '/hours/queue?page=500', 11)));
-      print('queue_sorted_by_volunteer_median_ms', shown(await timedGet(admin, '/hours/queue?sort=volunteer&dir=asc', 11)));
-    }
+    const healthz = await timedGet(admin, '/healthz', 101);
+    print('baseline_healthz_ms', shown(healthz, 2));
+    if (wanted('passbook')) await passbookLines(app, db, nowMs, print, healthz);
+    if (wanted('queue')) await queueLines(admin, print, healthz);
     if (wanted('search')) {
       for (const [label, query] of [['name', '王秀英'], ['surname', '龙'], ['pinyin', 'wang xiuying'], ['initials', 'wxy'], ['phone_last4', '0042']] as const) {
         print(`search_${label}_median_ms`, shown(await timedGet(admin, `/members?q=${encodeURIComponent(query)}`, 11)));

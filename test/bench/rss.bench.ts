@@ -36,7 +36,15 @@ const itemId = Number(db.$client.prepare(`INSERT INTO site_items (site_id, name,
 const baskets = seedRedeemers(db, secrets, 2000, { siteId: 1, itemId }, Date.now());
 db.$client.close();
 
-const server = await startServerProcess(dataDirectory);
+// The probe writes process.memoryUsage() every sample period, so the JavaScript heap can be told from native memory.
+const probe = join(import.meta.dirname, 'rss-probe.mjs');
+// BENCH_RSS_SNAPSHOTS="60,540" (seconds into the load) writes a V8 heap snapshot of the server then into
+// BENCH_RSS_SNAPSHOT_DIR, to compare two times in DevTools. A snapshot inflates the resident set it is
+// taken of, so the RSS figures of such a run are not the benchmark's figures.
+const snapshotTimes = (process.env.BENCH_RSS_SNAPSHOTS ?? '').split(',').filter(Boolean).map(Number);
+const snapshotDirectory = process.env.BENCH_RSS_SNAPSHOT_DIR ?? tmpdir();
+const snapshotArgs = snapshotTimes.length > 0 ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDirectory}`] : [];
+const server = await startServerProcess(dataDirectory, { BENCH_RSS_PROBE_MS: String(everySeconds * 1000) }, ['--import', probe, ...snapshotArgs]);
 process.on('exit', () => {
   server.child.kill('SIGTERM');
   rmSync(dataDirectory, { recursive: true, force: true });
@@ -91,12 +99,20 @@ const sampler = setInterval(() => {
   samples.push(rssMb());
   console.log(`rss t=${Math.round((Date.now() - started) / 1000)} s ${samples.at(-1)!.toFixed(1)} MB`);
 }, everySeconds * 1000);
+for (const at of snapshotTimes) {
+  setTimeout(() => {
+    console.log(`heap snapshot requested at t=${at} s (into ${snapshotDirectory})`);
+    server.child.kill('SIGUSR2');
+  }, at * 1000).unref();
+}
 const results = await Promise.all(lines);
 clearInterval(sampler);
 samples.push(rssMb());
 console.log(`rss t=${Math.round((Date.now() - started) / 1000)} s ${samples.at(-1)!.toFixed(1)} MB (end)`);
 const names = ['GET /hours', `GET ${dashboardPath}`, 'POST /hours', 'POST confirm'];
-results.forEach((result, index) => console.log(`${names[index]!.padEnd(24)} ${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, non-2xx/3xx ${result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0)}`));
+// Answers by status code too, so that refused requests say what they were (a 422 is a rule refusing the bench's data).
+const byStatus = (result: autocannon.Result) => Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => `${code}: ${stats.count}`).join(', ');
+results.forEach((result, index) => console.log(`${names[index]!.padEnd(24)} ${result.requests.total} requests, ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, non-2xx/3xx ${result.non2xx - (result.statusCodeStats?.['303']?.count ?? 0)} (${byStatus(result)})`));
 // The first sample under load (t = every) against the last: start-up and the first requests' warm-up are not growth.
 const underLoad = samples.slice(1);
 const first = underLoad[0] ?? samples[0]!;
@@ -105,6 +121,9 @@ console.log(`figure rss_first_under_load_mb ${first.toFixed(1)}`);
 console.log(`figure rss_last_mb ${last.toFixed(1)}`);
 console.log(`figure rss_peak_mb ${Math.max(...samples).toFixed(1)}`);
 console.log(`ratio rss_growth_first_to_last ${(last / first).toFixed(2)} (${(last - first).toFixed(1)} MB)`);
+const probes = [...server.output().matchAll(/rss-probe (\{.*\})/g)].map((match) => JSON.parse(match[1]!) as Record<string, number>);
+probes.forEach((probe, index) => console.log(`memory t≈${(index + 1) * everySeconds} s rss ${probe.rss} MB, heap used ${probe.heapUsed} of ${probe.heapTotal} MB, external ${probe.external} MB (array buffers ${probe.arrayBuffers} MB)`));
+if (probes.length > 1) console.log(`figure heap_used_first_to_last_mb ${probes[0]!.heapUsed} -> ${probes.at(-1)!.heapUsed}`);
 console.log(`load average at the end ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 await server.stop();
 process.exit(0);

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { regions, users } from '../../db/schema/core.ts';
-import { pendingRecordCounts, serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
+import { pendingRecordCounts, pendingVolunteers, serviceRecords, serviceTypes } from '../../db/schema/hours.ts';
 import type { ServiceRecord } from './records.ts';
 import { elders, members } from '../../db/schema/people.ts';
 import { authorize, regionScopes } from '../access/authorize.ts';
@@ -45,17 +45,27 @@ export function parseQueueOrder(sort: unknown, direction: unknown): QueueOrder {
   return { sort: key, direction: direction === 'desc' ? 'desc' : 'asc' };
 }
 
-/** The SQL columns for each sort key, most significant first; the record id always breaks ties, so pages never overlap. */
-function orderColumns(order: QueueOrder): SQL[] {
+/**
+ * The SQL columns for each sort key, most significant first; the record id always breaks ties, so pages never
+ * overlap. Walking in order (see queuePageIds) each comes from an index without sorting (migration
+ * queue_sort_orders): the volunteer's name from pending_volunteers, the type's name from service_types (then
+ * its id), the rest from service_records. A small scope gathered and sorted reads the same values from members.
+ */
+function orderColumns(order: QueueOrder, walk: boolean): SQL[] {
   const columns = {
     submitted: [serviceRecords.createdAtMs],
-    volunteer: [members.namePinyin, members.realName, members.id],
+    volunteer: walk ? [pendingVolunteers.namePinyin, pendingVolunteers.realName, pendingVolunteers.memberId] : [members.namePinyin, members.realName, members.id],
     date: [serviceRecords.serviceDate, serviceRecords.startAtMs],
-    type: [serviceTypes.nameZh, serviceRecords.serviceTypeCode],
+    type: [serviceTypes.nameZh, serviceTypes.code, serviceTypes.id],
     minutes: [serviceRecords.durationMinutes],
   }[order.sort];
   const direct = order.direction === 'desc' ? desc : asc;
-  return [...columns, serviceRecords.id].map((column) => direct(column));
+  // Gathering, the first key is written `+column` (the same value): no index then gives the order, so SQLite
+  // picks the index that finds the few records (village, volunteer) and sorts them, instead of walking an
+  // order's index over every pending record and reading each one's row to test the filter.
+  const [first, ...rest] = columns;
+  const keys: SQL[] = walk ? [...columns, serviceRecords.id].map((column) => direct(column)) : [direct(sql`+${first}`), ...[...rest, serviceRecords.id].map((column) => direct(column))];
+  return keys;
 }
 
 export interface QueueItem {
@@ -101,14 +111,19 @@ function scopeCondition(paths: readonly string[]): SQL {
  * The record's village is one of the scope's regions: a list the queries probe by index, so counting
  * and paging read only service_records' indexes instead of joining every pending record to its region.
  */
-function recordInScope(paths: readonly string[]): SQL {
-  return sql`${serviceRecords.villageCode} IN (SELECT ${regions.code} FROM ${regions} WHERE ${scopeCondition(paths)})`;
+function recordInScope(paths: readonly string[], probeVillages: boolean): SQL {
+  // A unary + keeps SQLite from probing an index by village: a page is read in its order from the index of
+  // that order, checking each entry's village there, instead of gathering every pending record of the scope
+  // by village and sorting them.
+  const village = probeVillages ? sql`${serviceRecords.villageCode}` : sql`+${serviceRecords.villageCode}`;
+  return sql`${village} IN (SELECT ${regions.code} FROM ${regions} WHERE ${scopeCondition(paths)})`;
 }
 
-function queueConditions(actor: Actor, filter: QueueFilter): SQL[] {
+function queueConditions(actor: Actor, filter: QueueFilter, probeVillages = true): SQL[] {
   const paths = regionScopes(actor, canVerifyHours);
-  const conditions: SQL[] = [eq(serviceRecords.status, 'pending'), recordInScope(paths)];
-  if (filter.villageCode) conditions.push(eq(serviceRecords.villageCode, filter.villageCode));
+  // 'pending' written into the SQL, not bound: only then may SQLite read the partial indexes of pending records.
+  const conditions: SQL[] = [sql`${serviceRecords.status} = 'pending'`, recordInScope(paths, probeVillages)];
+  if (filter.villageCode) conditions.push(probeVillages ? eq(serviceRecords.villageCode, filter.villageCode) : sql`+${serviceRecords.villageCode} = ${filter.villageCode}`);
   if (filter.serviceTypeCode) conditions.push(eq(serviceRecords.serviceTypeCode, filter.serviceTypeCode));
   if (filter.volunteerMemberId) conditions.push(eq(serviceRecords.volunteerMemberId, filter.volunteerMemberId));
   if (filter.activityId) conditions.push(eq(serviceRecords.activityId, filter.activityId));
@@ -226,19 +241,40 @@ function queuePage(context: KeylessContext, actor: Actor, filter: QueueFilter): 
 }
 
 /**
+ * Up to this many pending records in the reviewer's scope (and village, when filtered), a page is found by
+ * gathering them through the village index and sorting them; above it, by walking the order's index over the
+ * network's pending records, which costs the same whatever the scope holds but reads past other scopes' records.
+ * By submission time the queue is always walked (SQLite chose that index before there was a choice).
+ */
+export const gatherAndSortLimit = 2_000;
+
+/**
  * The ids of one page of the queue. Only the tables the order needs are joined: SQLite runs a query's
  * joins for every row it skips with OFFSET, so a deep page with all of them read every skipped record's
- * volunteer, type, elder and author; the page's own rows are read with them afterwards.
+ * volunteer, type, elder and author; the page's own rows are read with them afterwards. Walking in order
+ * (a large scope, or by submission time always), sorted by volunteer or type the CROSS JOIN makes the table
+ * holding the name the outer loop, walked in name order by its index, and each one's pending records are
+ * read from a partial index in id order: no sort of the pending records.
  */
 function queuePageIds(context: KeylessContext, actor: Actor, filter: QueueFilter): number[] {
   const order = filter.order ?? defaultQueueOrder;
-  const base = context.db.select({ id: serviceRecords.id }).from(serviceRecords);
-  const joined = order.sort === 'volunteer'
-    ? base.innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId))
-    : order.sort === 'type' ? base.innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId)) : base;
-  return joined
-    .where(and(...queueConditions(actor, filter)))
-    .orderBy(...orderColumns(order))
+  // A filter by type, volunteer or activity narrows the records through its own index (and the kept counts do
+  // not cover it): those pages are gathered and sorted, as SQLite plans them.
+  const narrowed = Boolean(filter.serviceTypeCode || filter.volunteerMemberId || filter.activityId);
+  const walk = !narrowed && (order.sort === 'submitted' || keptPendingTotal(context, actor, filter.villageCode) > gatherAndSortLimit);
+  const conditions = queueConditions(actor, filter, !walk || (order.sort === 'submitted' && filter.villageCode !== undefined));
+  const select = context.db.select({ id: serviceRecords.id });
+  const query = order.sort === 'volunteer'
+    ? (walk
+      ? select.from(pendingVolunteers).crossJoin(serviceRecords).where(and(eq(serviceRecords.volunteerMemberId, pendingVolunteers.memberId), ...conditions))
+      : select.from(serviceRecords).innerJoin(members, eq(members.id, serviceRecords.volunteerMemberId)).where(and(...conditions)))
+    : order.sort === 'type'
+      ? (walk
+        ? select.from(serviceTypes).crossJoin(serviceRecords).where(and(eq(serviceRecords.serviceTypeId, serviceTypes.id), ...conditions))
+        : select.from(serviceRecords).innerJoin(serviceTypes, eq(serviceTypes.id, serviceRecords.serviceTypeId)).where(and(...conditions)))
+      : select.from(serviceRecords).where(and(...conditions));
+  return query
+    .orderBy(...orderColumns(order, walk))
     .limit(Math.min(Math.max(filter.limit ?? 100, 1), 500))
     .offset(Math.max(filter.offset ?? 0, 0))
     .all()

@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import type { Writable } from 'node:stream';
 import type { Translate } from '../../i18n/index.ts';
 import type { Dashboard, MonthFigures } from './dashboard.ts';
@@ -178,6 +177,9 @@ export function checkpointSection(checkpoint: { seq: number; hash: string; times
 
 /** Streams the workbook: one sheet per section, header row bold, numbers as numbers. */
 export async function writeMonthlyXlsx(stream: Writable, sections: readonly Section[], meta: { title: string }): Promise<void> {
+  // exceljs is loaded on the first export, not at start-up: it adds about 27 MB to every server process's
+  // resident set (docs/PERFORMANCE.md, "Server memory").
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
   workbook.creator = 'Silver Hours 银龄时光';
   workbook.title = meta.title;

@@ -1,4 +1,4 @@
-import QRCode from 'qrcode';
+import { qrSvg } from '../../lib/qr.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nowOf, type DomainContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
@@ -45,7 +45,7 @@ async function codeView(context: DomainContext, request: FastifyRequest, activit
   if (!session || session.closedAtMs !== null) return null;
   const path = checkInPath(session, nowOf(context));
   const url = `${request.protocol}://${request.host}${path}`;
-  const svg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  const svg = await qrSvg(url);
   return { url, svg, activityId };
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
+import { qrSvg } from '../../lib/qr.ts';
 import { issueCertificate, declineRequest, revokeCertificate } from '../../domain/records/certificates.ts';
 import { requestCertificate } from '../../domain/records/requests.ts';
 import { requestFormFor } from '../../domain/records/request-form.ts';
@@ -108,9 +108,9 @@ async function certificatePage(app: RouteApp, request: FastifyRequest, reply: Fa
   const result = certificateForPrint(recordsContext(app), request.requireUser().actor, id);
   if (!result.ok) refusalPage(result);
   const url = verifyUrl(request, result.value.content.number);
-  const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  const qrSvgText = await qrSvg(url);
   const done = (request.query as { done?: string }).done === 'revoked';
-  return reply.page('pages/records/certificate', { certificate: result.value, url, qrSvg, done, errors: problemsToForm(request.t, problems).summary, formatDateTime },
+  return reply.page('pages/records/certificate', { certificate: result.value, url, qrSvg: qrSvgText, done, errors: problemsToForm(request.t, problems).summary, formatDateTime },
     { titleKey: 'records.certificate.title', status });
 }
 

@@ -7,6 +7,7 @@ import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from './helpers.ts';
 import { queryPlan, statementsDuring } from '../../helpers/query-plans.ts';
+import { gatherAndSortLimit } from '../../../src/domain/hours/queue.ts';
 
 /** Enough pending records of the demo volunteer to pass one page of the queue. */
 function fillQueue(testApp: TestApp, wanted: number): void {
@@ -62,12 +63,12 @@ function shownIds(html: string): number[] {
   return [...body.matchAll(/<a class="button" href="\/hours\/records\/(\d+)">/g)].map((m) => Number(m[1]));
 }
 
-interface QueueRow { id: number; pinyin: string; name: string; memberId: number; date: string; startMs: number; typeZh: string; typeCode: string; minutes: number; createdMs: number; village: string }
+interface QueueRow { id: number; pinyin: string; name: string; memberId: number; date: string; startMs: number; typeZh: string; typeCode: string; typeId: number; minutes: number; createdMs: number; village: string }
 
 /** Every pending record in the county office's scope, with what each column sorts by, read straight from the database. */
 function pendingRows(testApp: TestApp): QueueRow[] {
   return testApp.db.$client.prepare(`SELECT s.id, m.name_pinyin AS pinyin, m.real_name AS name, m.id AS memberId, s.service_date AS date, s.start_at_ms AS startMs,
-      ty.name_zh AS typeZh, s.service_type_code AS typeCode, s.duration_minutes AS minutes, s.created_at_ms AS createdMs, s.village_code AS village
+      ty.name_zh AS typeZh, s.service_type_code AS typeCode, ty.id AS typeId, s.duration_minutes AS minutes, s.created_at_ms AS createdMs, s.village_code AS village
     FROM service_records s JOIN members m ON m.id = s.volunteer_member_id JOIN service_types ty ON ty.id = s.service_type_id JOIN regions r ON r.code = s.village_code
     WHERE s.status = 'pending' AND r.path LIKE '/430000/433100/433123/%'`).all() as QueueRow[];
 }
@@ -77,7 +78,8 @@ const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b 
 const keysOf: Record<string, (row: QueueRow) => (string | number)[]> = {
   volunteer: (row) => [row.pinyin, row.name, row.memberId],
   date: (row) => [row.date, row.startMs],
-  type: (row) => [row.typeZh, row.typeCode],
+  // Then the type's id (one per version of the standard): the order the index of service_types gives.
+  type: (row) => [row.typeZh, row.typeCode, row.typeId],
   minutes: (row) => [row.minutes],
   submitted: (row) => [row.createdMs],
 };
@@ -259,4 +261,101 @@ t.test('the kept pending counts follow every change of service_records: logging,
   testApp.clock.advance(400 * 86_400_000);
   t.ok(expireUnreviewed(context).length > 0, 'old records expired');
   t.same(kept(), counted(), 'after expiring');
+});
+
+/** `count` pending records in 凤凰县's villages written straight into the table (no ledger holds: the queue reads only service_records), varied in every sortable column. */
+function addPendingRecords(testApp: TestApp, count: number): void {
+  const sqlite = testApp.db.$client;
+  const villages = sqlite.prepare("SELECT code FROM regions WHERE level = 'village' AND code LIKE '433123%' ORDER BY code").pluck().all() as string[];
+  const volunteers = sqlite.prepare("SELECT id FROM members WHERE village_code LIKE '433123%' ORDER BY id").pluck().all() as number[];
+  const types = sqlite.prepare('SELECT id, code FROM service_types WHERE active = 1 ORDER BY id').all() as { id: number; code: string }[];
+  const insert = sqlite.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, village_code, county_code,
+    service_date, start_at_ms, end_at_ms, duration_minutes, credit_minutes, source, status, hold_transfer_id, created_at_ms)
+    VALUES (?, ?, ?, ?, ?, '433123', ?, ?, ?, ?, ?, 'self', 'pending', ?, ?)`);
+  const baseMs = testApp.clock.now() - 20 * 86_400_000;
+  sqlite.transaction(() => {
+    for (let i = 0; i < count; i += 1) {
+      const type = types[(i * 7) % types.length]!;
+      const startMs = baseMs + ((i * 7919) % 19) * 86_400_000 + (i % 37) * 60_000;
+      const minutes = 15 + ((i * 13) % 120);
+      const date = new Date(startMs + 8 * 3_600_000).toISOString().slice(0, 10);
+      insert.run(`test-bulk-${i}`, volunteers[(i * 31) % volunteers.length]!, type.id, type.code, villages[i % villages.length]!, date, startMs, startMs + minutes * 60_000,
+        minutes, minutes, `test-bulk-hold-${i}`, baseMs + ((i * 104_729) % 1_000_000));
+    }
+  })();
+}
+
+t.test('issue 16: above gatherAndSortLimit pending in scope, every order reads its page in order from an index (no sort), and shows the database\'s order', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  addPendingRecords(testApp, gatherAndSortLimit + 100);
+  const office = await signedInAs(testApp.app, 'office');
+  const sqlite = testApp.db.$client;
+  const rows = pendingRows(testApp);
+  t.ok(rows.length > gatherAndSortLimit, `${rows.length} records waiting in the office's scope`);
+  const indexOf: Record<string, RegExp> = {
+    submitted: /SEARCH service_records USING COVERING INDEX service_records_status_created_village \(status=\?\)/,
+    date: /SEARCH service_records USING COVERING INDEX service_records_status_date_village \(status=\?\)/,
+    minutes: /SEARCH service_records USING COVERING INDEX service_records_status_minutes_village \(status=\?\)/,
+    volunteer: /SCAN pending_volunteers USING COVERING INDEX pending_volunteers_name[\s\S]*SEARCH service_records USING COVERING INDEX service_records_pending_volunteer \(volunteer_member_id=\?\)/,
+    type: /SCAN service_types USING COVERING INDEX service_types_name[\s\S]*SEARCH service_records USING COVERING INDEX service_records_pending_type \(service_type_id=\?\)/,
+  };
+  for (const sort of Object.keys(indexOf)) {
+    for (const direction of ['asc', 'desc'] as const) {
+      const { result: response, seen } = await statementsDuring(sqlite, () => office.get(`/hours/queue?sort=${sort}&dir=${direction}`));
+      t.equal(response.statusCode, 200);
+      t.same(shownIds(response.body), expectedOrder(rows, sort, direction).slice(0, 100), `${sort} ${direction}: the first 100 in the database's order`);
+      const pageIds = [...seen].find((source) => /^select "service_records"\."id" from|^select "id" from "service_records"/.test(source) && source.includes('order by'));
+      t.ok(pageIds, `${sort} ${direction}: the page's ids were read`);
+      const plan = queryPlan(sqlite, pageIds ?? '');
+      t.match(plan, indexOf[sort]!, `${sort} ${direction}: ${plan}`);
+      t.notMatch(plan, 'TEMP B-TREE', `${sort} ${direction}: read in the order of the index, not sorted`);
+      t.notMatch(plan, /SCAN service_records/, `${sort} ${direction}: not a walk of every record`);
+    }
+  }
+  // Filtered by a volunteer, the few records are found through that volunteer's index and sorted, not by a walk of every pending date.
+  const volunteerId = rows[0]!.memberId;
+  const { result: filtered, seen: filteredStatements } = await statementsDuring(sqlite, () => office.get(`/hours/queue?volunteer=${volunteerId}&sort=date&dir=desc`));
+  t.same(shownIds(filtered.body), expectedOrder(rows.filter((row) => row.memberId === volunteerId), 'date', 'desc').slice(0, 100), 'the volunteer\'s records, latest service first');
+  const filteredPage = [...filteredStatements].find((source) => source.includes('order by') && source.includes('"volunteer_member_id" = ?'));
+  const filteredPlan = queryPlan(sqlite, filteredPage ?? '');
+  t.match(filteredPlan, /SEARCH service_records USING (COVERING )?INDEX \w+ \([^)]*volunteer_member_id=\?/, `through an index by volunteer: ${filteredPlan}`);
+  t.notMatch(filteredPlan, 'service_records_status_date_village', 'not a walk of every pending date');
+  // A coordinator's scope (one township) holds fewer: its records are gathered by village and sorted.
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const { result: small, seen: smallStatements } = await statementsDuring(sqlite, () => coordinator.get('/hours/queue?sort=volunteer&dir=asc'));
+  t.equal(small.statusCode, 200);
+  const smallPage = [...smallStatements].find((source) => source.includes('order by') && source.includes('"members"."name_pinyin"'));
+  t.ok(smallPage, 'sorted by the member\'s name, joined');
+  t.match(queryPlan(sqlite, smallPage ?? ''), /SEARCH service_records USING (COVERING )?INDEX service_records_(village_status|status_village_volunteer)/, 'through the village index');
+});
+
+t.test('issue 16: the kept pending volunteers follow logging, deciding and renaming; the volunteer order uses the new name', async (t) => {
+  const testApp = await createHoursApp();
+  t.teardown(() => testApp.app.close());
+  const sqlite = testApp.db.$client;
+  const kept = () => sqlite.prepare('SELECT member_id AS member, name_pinyin AS pinyin, real_name AS name, records FROM pending_volunteers ORDER BY member_id').all();
+  const counted = () => sqlite.prepare(`SELECT m.id AS member, m.name_pinyin AS pinyin, m.real_name AS name, count(*) AS records FROM service_records s
+    JOIN members m ON m.id = s.volunteer_member_id WHERE s.status = 'pending' GROUP BY m.id ORDER BY m.id`).all();
+  t.same(kept(), counted(), 'the migration filled it from the demo records');
+  fillQueue(testApp, 30);
+  varyQueue(testApp);
+  t.same(kept(), counted(), 'after logging');
+  const coordinator = await signedInAs(testApp.app, 'coordinator');
+  const ids = sqlite.prepare("SELECT id FROM service_records WHERE status = 'pending' ORDER BY id DESC LIMIT 3").pluck().all() as number[];
+  const approved = await coordinator.request({ method: 'POST', url: '/hours/queue/approve', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams([['_csrf', coordinator.csrfToken], ['return_to', '/hours/queue'], ['record', String(ids[0])], ['record', String(ids[1])]]).toString() });
+  t.equal(approved.statusCode, 303);
+  t.same(kept(), counted(), 'after approving');
+  const volunteerId = scalar(testApp, "SELECT member_id FROM users WHERE phone = '13800000001'");
+  sqlite.prepare("UPDATE members SET real_name = '阿秀英', name_pinyin = 'a xiu ying' WHERE id = ?").run(volunteerId);
+  t.same(kept(), counted(), 'after a rename');
+  const office = await signedInAs(testApp.app, 'office');
+  const first = shownIds((await office.get('/hours/queue?sort=volunteer&dir=asc')).body)[0];
+  t.equal(scalar(testApp, 'SELECT volunteer_member_id FROM service_records WHERE id = ?', first), volunteerId, 'the renamed volunteer (a…) now comes first');
+  const context = { db: testApp.db, now: testApp.clock.now };
+  testApp.clock.advance(400 * 86_400_000);
+  t.ok(expireUnreviewed(context).length > 0, 'old records expired');
+  t.same(kept(), counted(), 'after expiring');
+  t.equal(scalar(testApp, 'SELECT count(*) FROM pending_volunteers WHERE records <= 0'), 0, 'a volunteer with nothing pending leaves the table');
 });

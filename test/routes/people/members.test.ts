@@ -276,3 +276,40 @@ t.test('search by name, pinyin and initials reads the kept search keys through t
   }
   t.equal(sqlite.prepare("SELECT count(*) FROM member_search_terms WHERE member_id = ? AND term IN ('n春花', 'pchunhua', 'ioych')").pluck().get(renamed), 0, 'the old keys are gone');
 });
+
+t.test('issue 16: digits find a card by the start of its number and a member by the whole mobile number, through indexes, never by comparing every member', async (t) => {
+  const { app, db } = await createTestApp();
+  t.teardown(() => app.close());
+  const sqlite = db.$client;
+  addNamesakes(sqlite, '龙秋月', 'longqiuyue', 'lqy', 300);
+  const ids = sqlite.prepare("SELECT id FROM members WHERE real_name = '龙秋月' ORDER BY id").pluck().all() as number[];
+  const setPhone = sqlite.prepare('UPDATE members SET phone = ?, phone_last4 = ?, card_number = ? WHERE id = ?');
+  ids.forEach((id, i) => {
+    const phone = `139${String(100_000_000 + i).slice(1)}`;
+    setPhone.run(phone, phone.slice(-4), `4331231${String(i).padStart(5, '0')}9`, id);
+  });
+  const coordinator = await signedInAs(app, 'coordinator');
+  const planOf = (seen: Set<string>) => [...seen].filter((source) => source.includes('"card_number" >=')).map((source) => queryPlan(sqlite, source)).join(' || ');
+
+  const { result: byPhone, seen: phoneStatements } = await statementsDuring(sqlite, () => coordinator.get('/members?q=13900000123'));
+  t.equal(byPhone.statusCode, 200);
+  t.match(visibleText(byPhone.body), '共 1 人', 'the whole mobile number finds its member');
+  t.match(byPhone.body, `/members/${ids[123]}"`);
+  t.match(visibleText(byPhone.body), '139****0123', 'shown masked');
+  const results = /<tbody>([\s\S]*?)<\/tbody>/.exec(byPhone.body)?.[1] ?? '';
+  t.match(results, '139****0123', 'the result row');
+  t.notMatch(results, '13900000123', 'the whole number is not in the results (only in the search box it was typed into)');
+  const phonePlan = planOf(phoneStatements);
+  t.match(phonePlan, /SEARCH members USING (COVERING )?INDEX members_phone_last4 \(phone_last4=\?\)/, `the phone through the last-4 index: ${phonePlan}`);
+  t.match(phonePlan, /SEARCH members USING (COVERING )?INDEX members_card_number \(card_number>\? AND card_number<\?\)/, 'a card number starting so, through its index');
+
+  const prefix = '4331231000';
+  const { result: byCard, seen: cardStatements } = await statementsDuring(sqlite, () => coordinator.get(`/members?q=${prefix}`));
+  const expected = sqlite.prepare("SELECT count(*) FROM members WHERE substr(card_number, 1, 10) = ? AND status IN ('active', 'suspended')").pluck().get(prefix) as number;
+  t.equal(expected, 100);
+  t.match(visibleText(byCard.body), `共 ${expected} 人`, 'every card starting with those digits, as the database holds them');
+  const cardPlan = planOf(cardStatements);
+  t.match(cardPlan, /SEARCH members USING (COVERING )?INDEX members_card_number \(card_number>\? AND card_number<\?\)/, `the card number through its index: ${cardPlan}`);
+  t.notMatch(cardPlan, /LIKE|SCAN members USING INDEX members_card_number/, 'no LIKE, no walk of every card');
+  t.match(visibleText((await coordinator.get('/members?q=13900000999')).body), '共 0 人', 'a number nobody has finds no one');
+});

@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import { headerText, rosterColumns, type RosterKind } from './columns.ts';
 import { importRoleRefusal } from './batch.ts';
 import { canImportRosters } from './permissions.ts';
@@ -39,6 +38,8 @@ export function rosterTemplateVillages(context: PeopleContext, actor: Actor): Ou
 
 /** The .xlsx template for a roster, with an instructions sheet and the villages the user may import into. */
 export async function rosterTemplate(kind: RosterKind, villages: readonly TemplateVillage[] = []): Promise<Buffer> {
+  // Loaded on first use, as for the report exports (src/domain/reports/exports.ts).
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Silver Hours 银龄时光';
   const sheet = workbook.addWorksheet(kind === 'members' ? '成员 Members' : '老人 Elders', { views: [{ state: 'frozen', ySplit: 1 }] });

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import QRCode from 'qrcode';
+import { qrSvg } from '../../../lib/qr.ts';
 import { decryptText, encryptText, randomToken, sha256Hex, type PeopleKeys } from '../../../lib/crypto.ts';
 import { prepared, type PeopleContext } from './context.ts';
 
@@ -77,7 +77,7 @@ export function cardUrl(baseUrl: string, token: string): string {
 
 /** SVG of the QR code (no external resources, prints crisply). */
 export async function cardQrSvg(url: string): Promise<string> {
-  return QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  return qrSvg(url);
 }
 
 /** Cards with the SVG QR code of each card's address, for the printable card pages. */
