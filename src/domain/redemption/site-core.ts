@@ -49,12 +49,13 @@ export function siteToKeep(context: RedemptionContext, actor: Actor, siteId: num
 /**
  * The site whose clerks, details or opening the actor changes: as siteToKeep,
  * then staff over the site (outside it: the 404 of a missing site); a clerk,
- * who keeps the catalogue but manages no site, gets the out-of-scope 403 page.
+ * who keeps the catalogue but manages no site, gets the role's 403 page (您的账户不能使用这个功能):
+ * the site is hers, so "outside your area" would be untrue.
  */
 export function siteToManage(context: RedemptionContext, actor: Actor, siteId: number): { ok: true; site: Site } | Refusal {
   const kept = siteToKeep(context, actor, siteId);
   if (!kept.ok || authorize(actor, canManageSites, { regionPath: kept.site.villagePath })) return kept;
-  return authorize(actor, canManageSites) ? refuse(404, siteNotFound) : refuse(403, 'errors.forbidden.outOfScope');
+  return authorize(actor, canManageSites) ? refuse(404, siteNotFound) : refuse(403, 'errors.forbidden.message');
 }
 
 // Raw SQL on the connection's statement cache: every counter request reads its site (docs/PERFORMANCE.md,

@@ -22,6 +22,8 @@ t.test('the site page edits an item name and price, removes a clerk, edits and c
   t.equal(db.$client.prepare(`SELECT count(*) FROM audit_log WHERE action = 'site.item_update'`).pluck().get(), 1);
   const denied = await clerk.post('/sites/1/details', { name: 'x', kind: 'other', address: 'x', opening_hours: 'x' });
   t.equal(denied.statusCode, 403, 'a clerk does not edit the site');
+  t.match(visibleText(denied.body), '您的账户不能使用这个功能', 'the role is what she lacks');
+  t.notMatch(visibleText(denied.body), '不在您负责', 'not "outside your area": it is her own site');
 
   const office = await signedInAs(app, 'office-city');
   const managed = visibleText((await office.get('/sites/1/manage')).body);
