@@ -1,6 +1,7 @@
 import { connectionOf, type Db, type Sqlite } from '../../db/client.ts';
 import { checkpointAlgorithm, signText, verifyText, type CheckpointKeys } from '../../lib/checkpoint-key.ts';
 import { sha256Hex } from './content.ts';
+import { writeTransaction } from '../kernel/transaction.ts';
 
 /**
  * Revocations of certificates (docs/RECORDS.md "Revocation"): one signed,
@@ -75,7 +76,7 @@ export const pastRevocationsSignedKey = 'records.past_revocations_signed';
  */
 export function signPastRevocations(db: Db, keys: CheckpointKeys, nowMs: number): number {
   const sqlite = connectionOf(db);
-  return sqlite.transaction(() => {
+  return writeTransaction(sqlite, () => {
     if (sqlite.prepare('SELECT 1 FROM settings WHERE key = ?').get(pastRevocationsSignedKey)) return 0;
     const past = sqlite.prepare(`SELECT c.id, c.number, c.content_sha256 AS contentSha256, c.revoked_reason AS reason,
         COALESCE(c.revoked_by_user_id, c.issued_by_user_id) AS userId, c.revoked_at_ms AS atMs
@@ -86,5 +87,5 @@ export function signPastRevocations(db: Db, keys: CheckpointKeys, nowMs: number)
     }
     sqlite.prepare('INSERT INTO settings (key, value, updated_at_ms) VALUES (?, ?, ?)').run(pastRevocationsSignedKey, String(past.length), nowMs);
     return past.length;
-  }).immediate();
+  });
 }
