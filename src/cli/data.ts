@@ -6,7 +6,7 @@ import { seedBig } from '../domain/demo/big.ts';
 import { seedDemoNetwork } from '../domain/demo/network.ts';
 import { seedDemo } from '../domain/demo/seed.ts';
 import { unlockKeys } from '../domain/keys/keyring.ts';
-import { refreshReports } from '../domain/reports/refresh.ts';
+import { firstAggregation } from '../domain/reports/refresh.ts';
 import { expireUnreviewed } from '../domain/hours/review.ts';
 import { type Command, openExisting, useDataDirectory } from './support.ts';
 
@@ -71,8 +71,8 @@ export const dataCommands: Record<string, Command> = {
       const seconds = (fromMs: number) => ((Date.now() - fromMs) / 1000).toFixed(1);
       const result = seedBig(db, { members, months, nowMs, keys: secrets, onProgress: (message) => console.log(`  ${message} (${seconds(started)} s)`) });
       const aggregationStarted = Date.now();
-      // The first aggregation folds the whole ledger: large batches, so each report row is written a few times, not hundreds.
-      refreshReports(db.$client, nowMs, { registryMaxAgeMs: 0, batchSize: 250_000 });
+      // The first aggregation folds the whole ledger in one large transaction: each report row is written about once.
+      firstAggregation(db.$client, nowMs);
       console.log(`  first aggregation ${seconds(aggregationStarted)} s`);
       db.$client.close();
       console.log(`seeded ${result.members} members, ${result.elders} elders, ${result.villages} villages, ${result.sites} sites, `

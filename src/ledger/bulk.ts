@@ -18,21 +18,24 @@ export const rowsPerInsert = 64;
 const flushEvery = 4096;
 const columnsPerRow = 23;
 
-const strings = (values: Iterable<unknown>) => JSON.stringify([...new Set([...values].filter((v) => typeof v === 'string'))]);
+/** The distinct strings among `values`, as an array and as the JSON text json_each reads. */
+function distinct(values: Iterable<unknown>): { list: string[]; json: string } {
+  const list = [...new Set(values)].filter((value): value is string => typeof value === 'string');
+  return { list, json: JSON.stringify(list) };
+}
 
 /** Looks up, for the whole call, the ids' status, the pending transfers named, and the accounts involved. */
 export function prefetch(statements: LedgerStatements, state: TransferState, inputs: readonly TransferInput[]): void {
-  const ids = strings(inputs.map((input) => input.id));
-  for (const id of JSON.parse(ids) as string[]) state.knownIds.set(id, 0);
-  for (const { id, status } of statements.idStatusMany.all(ids, ids) as { id: string; status: 1 | 2 }[]) {
+  const ids = distinct(inputs.map((input) => input.id));
+  for (const id of ids.list) state.knownIds.set(id, 0);
+  for (const { id, status } of statements.idStatusMany.all(ids.json, ids.json) as { id: string; status: 1 | 2 }[]) {
     if (state.knownIds.get(id) !== 1) state.knownIds.set(id, status);
   }
-  const pendingIds = inputs.filter((input) => input.pendingId !== undefined).map((input) => input.pendingId);
   const accountIds = new Set<unknown>();
-  if (pendingIds.length > 0) {
-    const named = strings(pendingIds);
-    for (const id of JSON.parse(named) as string[]) state.knownPending.set(id, null);
-    for (const row of statements.pendingWithResolutionMany.all(named) as PendingRow[]) {
+  const named = distinct(inputs.map((input) => input.pendingId));
+  if (named.list.length > 0) {
+    for (const id of named.list) state.knownPending.set(id, null);
+    for (const row of statements.pendingWithResolutionMany.all(named.json) as PendingRow[]) {
       state.knownPending.set(row.id, row);
       accountIds.add(row.debitAccountId);
       accountIds.add(row.creditAccountId);
@@ -43,10 +46,11 @@ export function prefetch(statements: LedgerStatements, state: TransferState, inp
     accountIds.add(input.creditAccountId);
   }
   for (const id of state.accounts.keys()) accountIds.delete(id);
-  if (accountIds.size === 0) return;
-  for (const account of statements.accountsByIds.all(strings(accountIds)) as Account[]) state.accounts.set(account.id, account);
-  // An id looked up and not found is known to be missing: mark it so cachedAccount does not ask again.
-  for (const id of accountIds) if (typeof id === 'string' && !state.accounts.has(id)) state.missingAccounts.add(id);
+  const wanted = distinct(accountIds);
+  if (wanted.list.length === 0) return;
+  for (const account of statements.accountsByIds.all(wanted.json) as Account[]) state.accounts.set(account.id, account);
+  // An id looked up and not found is known to be missing: cachedAccount does not ask again.
+  for (const id of wanted.list) if (!state.accounts.has(id)) state.missingAccounts.add(id);
 }
 
 /** 1: the id is stored (or appended in this call); 2: it failed earlier; undefined: it is new. */
@@ -76,7 +80,7 @@ export function pendingOf(statements: LedgerStatements, state: TransferState, id
 }
 
 /** Remembers an appended transfer for the rest of the call and queues its row. */
-export function remember(state: TransferState, record: Transfer, debit: Account, credit: Account, resolves: Transfer | undefined): void {
+export function remember(state: TransferState, record: Transfer, debit: Account, credit: Account, resolves: PendingRow | undefined): void {
   state.appended.push({
     record,
     after: [debit.debitsPending, debit.debitsPosted, debit.creditsPending, debit.creditsPosted,

@@ -49,7 +49,7 @@ export interface Movement {
   debit: Account;
   credit: Account;
   amount: number;
-  pending: Transfer | undefined;
+  pending: PendingRow | undefined;
 }
 
 /** The empty per-call part of a TransferState. */

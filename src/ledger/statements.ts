@@ -13,13 +13,13 @@ const afterColumns = `debit_debits_pending_after AS debitDebitsPendingAfter, deb
 const accountColumns = `id, kind, owner_ref AS ownerRef, flags, ledger, debits_pending AS debitsPending, debits_posted AS debitsPosted,
   credits_pending AS creditsPending, credits_posted AS creditsPosted, timestamp_ms AS timestampMs`;
 
-/** The transfer columns of a table alias `alias` (same names as `transferColumns`). */
+/** The transfer columns but the hashes, of a table alias `alias` (same names as `transferColumns`). */
 function prefixed(alias: string): string {
-  return transferColumns.replace(/(^|,\s*)(\w+)/g, `$1${alias}.$2`);
+  return transferColumns.replace(/,\s*previous_hash AS previousHash, hash$/, '').replace(/(^|,\s*)(\w+)/g, `$1${alias}.$2`);
 }
 
-/** A pending transfer and what resolved it, if anything (`pendingWithResolution`). */
-export interface PendingRow extends Transfer {
+/** A pending transfer (without its hashes, which resolving it never reads) and what resolved it, if anything (`pendingWithResolution`). */
+export interface PendingRow extends Omit<Transfer, 'previousHash' | 'hash'> {
   resolvedCode: string | null;
   resolvedFlags: number | null;
 }

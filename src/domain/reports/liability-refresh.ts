@@ -32,6 +32,7 @@ export const liabilityMetric = {
 } as const;
 
 const cursorName = 'liability';
+const pageSize = 50_000;
 
 function countTransfer(row: TransferRow, lookups: Lookups, figures: Accumulator): void {
   if ((row.flags & pendingOrVoid) !== 0) return;
@@ -78,8 +79,12 @@ export function refreshLiabilityFigures(sqlite: Sqlite, nowMs: number, batchSize
       const from = (cursor.get(cursorName) as number | undefined) ?? 0;
       const to = last.get(from, batchSize) as number | null;
       if (to === null) return 0;
-      const rows = (page.all(from, batchSize) as TransferRow[]).filter((row) => row.seq <= to);
-      for (const row of rows) countTransfer(row, lookups, figures);
+      // Read in pages; the figures are written once, at the end of the transaction.
+      for (let after = from, rows: TransferRow[] = []; after < to; after = rows.at(-1)?.seq ?? to) {
+        rows = (page.all(after, Math.min(pageSize, batchSize)) as TransferRow[]).filter((row) => row.seq <= to);
+        if (rows.length === 0) break;
+        for (const row of rows) countTransfer(row, lookups, figures);
+      }
       figures.flush(sqlite);
       move.run(cursorName, to, nowMs);
       return to - from;

@@ -1,6 +1,5 @@
 import type { Sqlite } from '../../db/client.ts';
 import { disabledCategories, metric } from './metrics.ts';
-import { monthOfDate, silverBornOnOrBefore } from './months.ts';
 import { lineageOf, type RegionNode } from './regions-cache.ts';
 
 /** The building blocks of the report refresh: the party an account belongs to, the rows it reads, the cached lookups, the delta accumulator and the service counter (see refresh.ts). */
@@ -60,7 +59,7 @@ interface RecordRow {
 }
 
 /** What the service figures need to know about one service record (a logged service or a completed service request). */
-interface ServiceFact {
+export interface ServiceFact {
   volunteerMemberId: number;
   /** The standard's category (service_types.category). */
   category: string;
@@ -109,7 +108,9 @@ export class Accumulator {
     }
     const upsert = sqlite.prepare(`INSERT INTO report_figures (region_code, month, metric, dimension, value) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(region_code, month, metric, dimension) DO UPDATE SET value = value + excluded.value`);
-    for (const [key, value] of rolled) {
+    // In key order, i.e. the table's primary-key order: a large flush appends to the b-tree instead of inserting at random.
+    for (const key of [...rolled.keys()].sort()) {
+      const value = rolled.get(key) ?? 0;
       if (value === 0) continue;
       const [regionCode, month, metricName, dimension] = key.split('\u0000') as [string, string, string, string];
       upsert.run(regionCode, month, metricName, dimension, value);
@@ -240,49 +241,6 @@ export function regionOfParty(party: Party, lookups: Lookups): string | null {
 }
 
 export const isHolder = (party: Party): party is { kind: 'member' | 'elder'; id: number } => party.kind === 'member' || party.kind === 'elder';
-
-export class ServiceCounter {
-  private readonly upsertMember;
-  private readonly upsertElder;
-  constructor(private readonly sqlite: Sqlite, private readonly lookups: Lookups, private readonly figures: Accumulator) {
-    this.upsertMember = sqlite.prepare(`INSERT INTO report_member_months (member_id, month, service_minutes, credited_minutes, records)
-      VALUES (@memberId, @month, @serviceMinutes, @creditedMinutes, @records)
-      ON CONFLICT(member_id, month) DO UPDATE SET service_minutes = service_minutes + excluded.service_minutes,
-        credited_minutes = credited_minutes + excluded.credited_minutes, records = records + excluded.records
-      RETURNING records`).pluck();
-    this.upsertElder = sqlite.prepare(`INSERT INTO report_elder_months (elder_id, month, records) VALUES (?, ?, ?)
-      ON CONFLICT(elder_id, month) DO UPDATE SET records = records + excluded.records RETURNING records`).pluck();
-  }
-
-  /** sign +1 when the record's credit (or the request's payment) is posted, -1 when it is reversed. */
-  count(record: ServiceFact, sign: 1 | -1): void {
-    const month = monthOfDate(record.serviceDate);
-    const category = record.category;
-    this.figures.add(record.villageCode, month, metric.serviceMinutes, category, sign * record.durationMinutes);
-    this.figures.add(record.villageCode, month, metric.serviceRecords, category, sign);
-
-    const volunteer = this.lookups.member(record.volunteerMemberId);
-    const records = this.upsertMember.get({
-      memberId: record.volunteerMemberId, month, serviceMinutes: sign * record.durationMinutes, creditedMinutes: sign * record.creditMinutes, records: sign,
-    }) as number;
-    // A volunteer becomes active in a month with their first credited record, and stops being so when the last is reversed.
-    const becameActive = sign === 1 && records === 1;
-    const stoppedActive = sign === -1 && records === 0;
-    if (volunteer && (becameActive || stoppedActive)) {
-      this.figures.add(volunteer.villageCode, month, metric.volunteersActive, '', sign);
-      if (volunteer.birthDate <= silverBornOnOrBefore(month)) this.figures.add(volunteer.villageCode, month, metric.volunteersActiveSilver, '', sign);
-    }
-
-    if (record.elderId !== null) {
-      const elder = this.lookups.elder(record.elderId);
-      const elderRecords = this.upsertElder.get(record.elderId, month, sign) as number;
-      if (elder && ((sign === 1 && elderRecords === 1) || (sign === -1 && elderRecords === 0))) {
-        this.figures.add(elder.villageCode, month, metric.eldersVisited, '', sign);
-        if (elder.ruralDisabled) this.figures.add(elder.villageCode, month, metric.ruralDisabledHelped, '', sign);
-      }
-    }
-  }
-}
 
 /**
  * A cross-county redemption is two adjacent linked legs, payer -> clearing:A
