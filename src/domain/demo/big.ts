@@ -10,6 +10,7 @@ import { insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
 import { present } from '../../lib/assert.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { RowBuffer } from '../../db/multi-row.ts';
 
 /**
  * A province-scale synthetic network for reports and benchmarks (`seed big`):
@@ -286,12 +287,18 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
       if (index >= 0) throw new Error(`seed big: transfer ${chunk[index]?.id} ${results[index]}`);
     }
   };
-  const insertRecord = sqlite.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, elder_id, village_code, county_code,
-    service_date, start_at_ms, end_at_ms, duration_minutes, credit_minutes, source, status, hold_transfer_id, reviewed_at_ms, created_at_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'coordinator', ?, ?, ?, ?)`);
-  const reverseRecord = sqlite.prepare("UPDATE service_records SET status = 'reversed', reversal_transfer_id = ?, reversal_reason = '重复登记', reversed_at_ms = ? WHERE id = ?");
-  const insertRedemption = sqlite.prepare(`INSERT INTO redemptions (idempotency_key, site_id, member_id, payer, payer_account_id, elder_id, status, total_minutes,
-    member_county_code, site_county_code, hold_transfer_ids, created_at_ms, expires_at_ms, confirmed_at_ms, closed_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Records and redemptions go in by multi-row INSERTs; a record's id is known before its row is written
+  // (this generator is the only writer of a fresh DATA_DIR: the ids are checked at each flush).
+  const records = new RowBuffer(sqlite, `INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, elder_id, village_code, county_code,
+    service_date, start_at_ms, end_at_ms, duration_minutes, credit_minutes, source, status, hold_transfer_id, reviewed_at_ms, created_at_ms,
+    reversal_transfer_id, reversal_reason, reversed_at_ms)`, 20);
+  let nextRecordId = (sqlite.prepare('SELECT coalesce(max(id), 0) + 1 FROM service_records').pluck().get() as number);
+  const flushRecords = () => {
+    const last = records.flush();
+    if (last !== 0 && last !== nextRecordId - 1) throw new Error(`seed big: service record ids moved (${last}, expected ${nextRecordId - 1})`);
+  };
+  const redemptions = new RowBuffer(sqlite, `INSERT INTO redemptions (idempotency_key, site_id, member_id, payer, payer_account_id, elder_id, status, total_minutes,
+    member_county_code, site_county_code, hold_transfer_ids, created_at_ms, expires_at_ms, confirmed_at_ms, closed_at_ms)`, 15);
   const insertSettlement = sqlite.prepare(`INSERT INTO clearing_settlements (idempotency_key, from_county_code, to_county_code, amount_minutes, note, transfer_id, at_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const eldersByCounty = new Map<string, Elder[]>();
@@ -308,13 +315,15 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   let redemptionCount = 0;
   let sequence = 0;
 
+  // One write transaction a month (fewer commits, each hot page written to the log once a month);
+  // each day inside it is a nested batch, the accounts its ledger calls read cached from call to call.
   for (const month of months) {
+   ledger.batch(() => {
     const days = daysIn(month);
     for (let day = 1; day <= days; day++) {
       const dayStartMs = shanghaiMs(month, day, 8);
       if (dayStartMs > nowMs) break;
       const date = `${month}-${String(day).padStart(2, '0')}`;
-      // One write transaction a day, the accounts its ledger calls read cached from call to call.
       ledger.batch(() => {
         // Service given in the morning, logged with a pending hold.
         clockMs = dayStartMs;
@@ -333,10 +342,14 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
           const holdId = `svc-hold:${key}`;
           const startAtMs = dayStartMs + Math.floor(random() * 8) * 3600_000;
           const approve = random() < 0.97;
-          const recordId = Number(insertRecord.run(key, member.id, type.id, type.code, elder?.id ?? null, village.code, village.county, date, startAtMs, startAtMs + duration * 60_000,
-            duration, credit, approve ? 'approved' : 'rejected', holdId, dayStartMs + 10 * 3600_000, startAtMs).lastInsertRowid);
+          const reverse = approve && random() < 0.005;
+          const recordId = nextRecordId++;
+          // A reversed record is written reversed at once (the evening's review reverses it, below).
+          const reversal = reverse ? [`svc-reverse:${recordId}`, '重复登记', dayStartMs + 10 * 3600_000] : [null, null, null];
+          records.push(key, member.id, type.id, type.code, elder?.id ?? null, village.code, village.county, date, startAtMs, startAtMs + duration * 60_000,
+            duration, credit, 'coordinator', reverse ? 'reversed' : approve ? 'approved' : 'rejected', holdId, dayStartMs + 10 * 3600_000, startAtMs, ...reversal);
           holds.push({ id: holdId, debitAccountId: `issuance:${village.county}`, creditAccountId: `wallet:m${member.id}`, amount: credit, code: 'service_credit', flags: TransferFlags.pending, refType: 'service_record', refId: String(recordId) });
-          decisions.push({ holdId, recordId, member, credit, county: village.county, approve, reverse: approve && random() < 0.005 });
+          decisions.push({ holdId, recordId, member, credit, county: village.county, approve, reverse });
         }
         apply(holds);
         // Reviewed in the evening: approval posts the hold, rejection voids it.
@@ -351,7 +364,6 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
           if (decision.reverse) {
             const id = `svc-reverse:${decision.recordId}`;
             reversals.push({ id, debitAccountId: `wallet:m${decision.member.id}`, creditAccountId: `issuance:${decision.county}`, amount: decision.credit, code: 'correction', refType: 'service_record', refId: String(decision.recordId) });
-            reverseRecord.run(id, clockMs, decision.recordId);
           } else decision.member.balance += decision.credit;
         }
         recordCount += decisions.length;
@@ -387,12 +399,14 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
           }
           if (elder) elder.voucherBalance -= price;
           else member.balance -= price;
-          insertRedemption.run(`big-rdm-${id}`, site.id, elder ? (elder.memberId ?? member.id) : member.id, elder ? 'voucher' : 'wallet', holder.account, elder?.id ?? null, price,
+          redemptions.push(`big-rdm-${id}`, site.id, elder ? (elder.memberId ?? member.id) : member.id, elder ? 'voucher' : 'wallet', holder.account, elder?.id ?? null, 'confirmed', price,
             holder.county, site.county, JSON.stringify(legs.map((_, index) => `big-rdm:${id}:hold:${index + 1}`)), clockMs, clockMs + 900_000, clockMs + 120_000, clockMs + 120_000);
         }
         apply(redemptionHolds);
         clockMs += 120_000;
         apply(posts);
+        flushRecords();
+        redemptions.flush();
       });
     }
 
@@ -420,6 +434,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
         clearingBalance.set(to, toBalance + amount);
       }
     });
+   });
     progress(`${month}: records ${recordCount}, redemptions ${redemptionCount}`);
   }
   ledger.checkpoint(clockMs);

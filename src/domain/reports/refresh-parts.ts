@@ -1,6 +1,7 @@
 import type { Sqlite } from '../../db/client.ts';
 import { disabledCategories, metric } from './metrics.ts';
 import { lineageOf, type RegionNode } from './regions-cache.ts';
+import { RowBuffer } from '../../db/multi-row.ts';
 
 /** The building blocks of the report refresh: the party an account belongs to, the rows it reads, the cached lookups, the delta accumulator and the service counter (see refresh.ts). */
 
@@ -89,6 +90,7 @@ export function tableExists(sqlite: Sqlite, name: string): boolean {
  */
 export class Accumulator {
   readonly deltas = new Map<string, number>();
+  private rows: RowBuffer | undefined;
   constructor(private readonly tree: Map<string, RegionNode>) {}
   add(regionCode: string, month: string, metricName: string, dimension: string, value: number): void {
     if (value === 0) return;
@@ -106,15 +108,18 @@ export class Accumulator {
         rolled.set(full, (rolled.get(full) ?? 0) + value);
       }
     }
-    const upsert = sqlite.prepare(`INSERT INTO report_figures (region_code, month, metric, dimension, value) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(region_code, month, metric, dimension) DO UPDATE SET value = value + excluded.value`);
-    // In key order, i.e. the table's primary-key order: a large flush appends to the b-tree instead of inserting at random.
+    // Many rows per statement; in key order, i.e. the table's primary-key order, so a large flush
+    // appends to the b-tree instead of inserting at random.
+    this.rows ??= new RowBuffer(sqlite, 'INSERT INTO report_figures (region_code, month, metric, dimension, value)', 5, 64,
+      'ON CONFLICT(region_code, month, metric, dimension) DO UPDATE SET value = value + excluded.value');
+    const rows = this.rows;
     for (const key of [...rolled.keys()].sort()) {
       const value = rolled.get(key) ?? 0;
       if (value === 0) continue;
       const [regionCode, month, metricName, dimension] = key.split('\u0000') as [string, string, string, string];
-      upsert.run(regionCode, month, metricName, dimension, value);
+      rows.push(regionCode, month, metricName, dimension, value);
     }
+    rows.flush();
     this.deltas.clear();
   }
 }
