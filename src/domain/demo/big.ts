@@ -318,7 +318,15 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   // One write transaction a month (fewer commits, each hot page written to the log once a month);
   // each day inside it is a nested batch, the accounts its ledger calls read cached from call to call.
   for (const month of months) {
-   ledger.batch(() => {
+    ledger.batch(() => generateMonth(month));
+    progress(`${month}: records ${recordCount}, redemptions ${redemptionCount}`);
+  }
+  ledger.checkpoint(clockMs);
+  const transfers = (sqlite.prepare('SELECT max(seq) FROM ledger_transfers').pluck().get() as number | null) ?? 0;
+  return { members: members.length, elders: elders.length, villages: villages.length, sites: allSites.length, serviceRecords: recordCount, redemptions: redemptionCount, transfers, months };
+
+  /** A month of activity, day by day, then its month end. */
+  function generateMonth(month: string): void {
     const days = daysIn(month);
     for (let day = 1; day <= days; day++) {
       const dayStartMs = shanghaiMs(month, day, 8);
@@ -434,12 +442,7 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
         clearingBalance.set(to, toBalance + amount);
       }
     });
-   });
-    progress(`${month}: records ${recordCount}, redemptions ${redemptionCount}`);
   }
-  ledger.checkpoint(clockMs);
-  const transfers = (sqlite.prepare('SELECT max(seq) FROM ledger_transfers').pluck().get() as number | null) ?? 0;
-  return { members: members.length, elders: elders.length, villages: villages.length, sites: allSites.length, serviceRecords: recordCount, redemptions: redemptionCount, transfers, months };
 }
 }
 
