@@ -46,6 +46,8 @@ export interface TransferRow {
   refType: string | null;
   refId: string | null;
   timestampMs: number;
+  /** The commodity; read by the ledger cursor, which folds the liability figures too when their cursors stand together. */
+  ledger?: number;
 }
 
 interface RecordRow {

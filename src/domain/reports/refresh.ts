@@ -5,7 +5,7 @@ import { lineageOf, regionTree } from './regions-cache.ts';
 import { ServiceCounter } from './service-counter.ts';
 import { Accumulator, Lookups, type OpenLeg, type Party, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty, tableExists } from './refresh-parts.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
-import { refreshLiabilityFigures } from './liability-refresh.ts';
+import { countLiabilityTransfer, liabilityCursor, refreshLiabilityFigures } from './liability-refresh.ts';
 
 /**
  * Keeps the pre-aggregated report figures up to date, incrementally:
@@ -166,24 +166,31 @@ export function refreshLedgerFigures(sqlite: Sqlite, nowMs: number, options: Ref
   const service = new ServiceCounter(sqlite, lookups, figures);
   const legs: { open: OpenLeg | null } = { open: null };
   const page = sqlite.prepare(`SELECT seq, debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, amount, code, flags,
-      pending_id AS pendingId, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs
+      pending_id AS pendingId, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs, ledger
     FROM ledger_transfers WHERE seq > ? ORDER BY seq LIMIT ?`);
   let read = 0;
   // The cursor is read and advanced in the same IMMEDIATE transaction: another process (a second
   // server on the same file) that moved it meanwhile is seen here, so no transfer is counted twice.
   const runBatch = (limit: number) => writeTransaction(sqlite, () => {
     const from = readCursor(sqlite, ledgerCursor);
+    // When the liability cursor stands at the same place (as usual), this one read of the transfers
+    // folds the liability figures too and moves both cursors; otherwise refreshLiabilityFigures catches up alone.
+    const liabilityToo = readCursor(sqlite, liabilityCursor) === from;
     let last = from;
     let count = 0;
     for (let rows: TransferRow[] = []; count < limit; count += rows.length) {
       rows = page.all(last, Math.min(pageSize, limit - count)) as TransferRow[];
       if (rows.length === 0) break;
-      for (const row of rows) applyTransfer(row, lookups, figures, service, legs);
+      for (const row of rows) {
+        applyTransfer(row, lookups, figures, service, legs);
+        if (liabilityToo) countLiabilityTransfer(row, lookups, figures);
+      }
       last = rows.at(-1)?.seq ?? last;
     }
     service.flush();
     figures.flush(sqlite);
     if (count > 0) writeCursor(sqlite, ledgerCursor, last, nowMs);
+    if (count > 0 && liabilityToo) writeCursor(sqlite, liabilityCursor, last, nowMs);
     return { last, count };
   });
   let position = 0;
