@@ -1,12 +1,13 @@
 import { loadCheckpointKeys } from '../lib/checkpoint-key.ts';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { loadConfig } from '../config.ts';
 import { databasePath, openDatabase } from '../db/client.ts';
 import { seedBig } from '../domain/demo/big.ts';
 import { seedDemoNetwork } from '../domain/demo/network.ts';
 import { seedDemo } from '../domain/demo/seed.ts';
 import { unlockKeys } from '../domain/keys/keyring.ts';
-import { refreshReports } from '../domain/reports/refresh.ts';
+import { firstAggregation } from '../domain/reports/refresh.ts';
 import { expireUnreviewed } from '../domain/hours/review.ts';
 import { type Command, openExisting, useDataDirectory } from './support.ts';
 
@@ -69,18 +70,19 @@ export const dataCommands: Record<string, Command> = {
       const nowMs = Date.now();
       await seedDemo(db, nowMs - 400 * 86_400_000);
       const seconds = (fromMs: number) => ((Date.now() - fromMs) / 1000).toFixed(1);
-      const result = seedBig(db, { members, months, nowMs, keys: secrets, onProgress: (message) => console.log(`  ${message} (${seconds(started)} s)`) });
+      // CPU seconds beside the wall clock: on a shared machine the two differ by the time spent waiting for a core.
+      const cpu = () => { const usage = process.resourceUsage(); return ((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(1); };
+      const result = seedBig(db, { members, months, nowMs, keys: secrets, onProgress: (message) => console.log(`  ${message} (${seconds(started)} s, CPU ${cpu()} s)`) });
+      const cpuBefore = Number(cpu());
       const aggregationStarted = Date.now();
-      // The first aggregation folds the whole ledger: large batches, so each report row is written a few times, not hundreds.
-      refreshReports(db.$client, nowMs, { registryMaxAgeMs: 0, batchSize: 250_000 });
-      console.log(`  first aggregation ${seconds(aggregationStarted)} s`);
+      // The first aggregation folds the whole ledger in one large transaction: each report row is written about once.
+      firstAggregation(db.$client, nowMs);
+      console.log(`  first aggregation ${seconds(aggregationStarted)} s, CPU ${(Number(cpu()) - cpuBefore).toFixed(1)} s`);
       db.$client.close();
       console.log(`seeded ${result.members} members, ${result.elders} elders, ${result.villages} villages, ${result.sites} sites, `
         + `${result.serviceRecords} service records, ${result.redemptions} redemptions, ${result.transfers} transfers `
         + `over ${result.months.length} months in ${seconds(started)} s into ${path}`);
-      // CPU seconds beside the wall clock: on a shared machine the two differ by the time spent waiting for a core.
-      const usage = process.resourceUsage();
-      console.log(`elapsed ${seconds(started)} s, CPU ${((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(1)} s, peak RSS ${Math.round(usage.maxRSS / 1024)} MB`);
+      console.log(`elapsed ${seconds(started)} s, CPU ${cpu()} s, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB, load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
       return 0;
     },
   },

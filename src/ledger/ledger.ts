@@ -4,8 +4,9 @@ import { runChains } from './chains.ts';
 import { transferHash } from './hash.ts';
 import { compareAccount, compareExisting, expiryOf, resolutionFlags, stateDependentFailures, validateAccount, validateTransfer } from './rules.ts';
 import { historyOf, totalsAt, type HistoryEntry, type Totals } from './history.ts';
-import { prepareStatements, type LedgerStatements, type PendingRow } from './statements.ts';
-import { rewindOf, touch, type Movement, type TransferState } from './state.ts';
+import { prepareStatements, type LedgerStatements } from './statements.ts';
+import { emptyCallState, rewindOf, touch, type Movement, type TransferState } from './state.ts';
+import { BulkWriter, existingTransfer, idStatusOf, pendingOf, prefetch, prefetchFrom, remember } from './bulk.ts';
 import {
   AccountFlags,
   balanceOf,
@@ -50,6 +51,7 @@ export class Ledger {
   readonly sqlite: Database.Database;
   private readonly now: () => number;
   private readonly statements: LedgerStatements;
+  private readonly writer: BulkWriter;
   /** The accounts cached from one createTransfers call to the next inside `batch`. */
   private batchAccounts: Map<string, Account> | undefined;
 
@@ -57,6 +59,7 @@ export class Ledger {
     this.sqlite = sqlite;
     this.now = options.now ?? Date.now;
     this.statements = prepareStatements(sqlite);
+    this.writer = new BulkWriter(sqlite, this.statements);
   }
 
   // ---------------------------------------------------------------- accounts
@@ -117,12 +120,19 @@ export class Ledger {
   private createTransfersOnce(inputs: readonly TransferInput[]): CreateTransferResult[] {
     const run = this.sqlite.transaction(() => {
       const state = this.openState();
+      // A call of many transfers reads its ids, pending transfers and accounts in one query each.
+      if (inputs.length >= prefetchFrom) prefetch(this.statements, state, inputs);
       // Spend the ids that failed on the ledger's state, once their chain has
-      // settled (outside any savepoint that rolls back).
+      // settled (outside any savepoint that rolls back); flush long calls as they go.
       const settle = (input: TransferInput, result: string) => {
-        if (stateDependentFailures.has(result)) this.statements.insertFailed.run(input.id, result, state.timestampMs);
+        if (stateDependentFailures.has(result)) {
+          this.statements.insertFailed.run(input.id, result, state.timestampMs);
+          state.failedHere.add(input.id);
+        }
+        this.writer.flush(state, false);
       };
       const results = runChains(this.sqlite, inputs, (input) => this.createTransfer(input, state), rewindOf(state), settle);
+      this.writer.flush(state, true);
       for (const id of state.dirty) {
         const account = state.accounts.get(id);
         assert(account, 'a dirty account is cached');
@@ -142,14 +152,14 @@ export class Ledger {
     const head = this.head();
     return {
       seq: head.seq, hash: head.hash, timestampMs: Math.max(this.now(), head.timestampMs),
-      accounts: this.batchAccounts ?? new Map(), dirty: new Set(), chainUndo: undefined,
+      accounts: this.batchAccounts ?? new Map(), ...emptyCallState(),
     };
   }
 
   private cachedAccount(state: TransferState, id: string | undefined): Account | undefined {
     if (id === undefined) return undefined;
     let account = state.accounts.get(id);
-    if (!account) {
+    if (!account && !state.missingAccounts.has(id)) {
       account = this.statements.accountById.get(id) as Account | undefined;
       if (account) state.accounts.set(id, account);
     }
@@ -160,8 +170,8 @@ export class Ledger {
     const invalid = validateTransfer(input);
     if (invalid) return invalid;
     const flags = input.flags ?? 0;
-    const idStatus = this.statements.idStatus.get({ id: input.id }) as 1 | 2 | undefined;
-    if (idStatus === 1) return compareExisting(this.statements.transferById.get(input.id) as Transfer, input, flags);
+    const idStatus = idStatusOf(this.statements, state, input.id);
+    if (idStatus === 1) return compareExisting(existingTransfer(this.statements, state, input.id), input, flags);
     if (idStatus === 2) return 'id_already_failed';
     const movement = (flags & resolutionFlags) !== 0 ? this.resolution(input, flags, state) : this.plainMovement(input, state);
     if (typeof movement === 'string') return movement;
@@ -172,7 +182,7 @@ export class Ledger {
 
   /** A post or void of a pending transfer: which pending transfer, and how much of it. */
   private resolution(input: TransferInput, flags: number, state: TransferState): Movement | CreateTransferResult {
-    const pending = this.statements.pendingWithResolution.get(input.pendingId) as PendingRow | undefined;
+    const pending = pendingOf(this.statements, state, input.pendingId);
     if (!pending) return 'pending_transfer_not_found';
     if ((pending.flags & TransferFlags.pending) === 0) return 'pending_transfer_not_pending';
     if (input.debitAccountId !== undefined && input.debitAccountId !== pending.debitAccountId) {
@@ -245,7 +255,7 @@ export class Ledger {
     credit.creditsPosted += amount;
   }
 
-  /** Writes the transfer as the chain's next link, with both accounts' totals after it. */
+  /** Appends the transfer as the chain's next link, with both accounts' totals after it (inserted by BulkWriter.flush). */
   private append(state: TransferState, input: TransferInput, flags: number, { debit, credit, amount, pending }: Movement): void {
     const seq = state.seq + 1;
     const record: Transfer = {
@@ -255,27 +265,17 @@ export class Ledger {
       ledger: debit.ledger, previousHash: state.hash, hash: '',
     };
     record.hash = transferHash(record);
-    const s = this.statements;
-    s.insertTransfer.run(
-      seq, record.id, record.debitAccountId, record.creditAccountId, amount, record.code, flags,
-      record.pendingId, record.timeoutSeconds, record.refType, record.refId, record.timestampMs,
-      debit.debitsPending, debit.debitsPosted, debit.creditsPending, debit.creditsPosted,
-      credit.debitsPending, credit.debitsPosted, credit.creditsPending, credit.creditsPosted,
-      record.ledger, record.previousHash, record.hash,
-    );
-    if (flags & TransferFlags.pending) {
-      s.insertPendingOpen.run(seq, record.timeoutSeconds > 0 ? record.timestampMs + record.timeoutSeconds * 1000 : null);
-    } else if (pending) {
-      s.deletePendingOpen.run(pending.seq);
-    }
+    remember(state, record, debit, credit, pending);
     state.seq = seq;
     state.hash = record.hash;
   }
 
   /** Voids the holds on an account whose time-out has passed (as `expiry` transfers), inside the current call. */
   private expireHoldsOf(accountId: string, state: TransferState): void {
+    // Holds appended in this call are not overdue yet (their time-out is after now); those resolved in it are no longer open.
     const overdue = this.statements.expiredHoldsOf.all(state.timestampMs, accountId) as { id: string }[];
     for (const { id } of overdue) {
+      if (state.resolvedHere.has(id)) continue;
       const result = this.createTransfer(expiryOf(id), state);
       assert(result === 'ok', 'an overdue open hold can be voided by its expiry');
     }

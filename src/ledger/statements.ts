@@ -13,13 +13,13 @@ const afterColumns = `debit_debits_pending_after AS debitDebitsPendingAfter, deb
 const accountColumns = `id, kind, owner_ref AS ownerRef, flags, ledger, debits_pending AS debitsPending, debits_posted AS debitsPosted,
   credits_pending AS creditsPending, credits_posted AS creditsPosted, timestamp_ms AS timestampMs`;
 
-/** The transfer columns of a table alias `alias` (same names as `transferColumns`). */
+/** The transfer columns but the hashes, of a table alias `alias` (same names as `transferColumns`). */
 function prefixed(alias: string): string {
-  return transferColumns.replace(/(^|,\s*)(\w+)/g, `$1${alias}.$2`);
+  return transferColumns.replace(/,\s*previous_hash AS previousHash, hash$/, '').replace(/(^|,\s*)(\w+)/g, `$1${alias}.$2`);
 }
 
-/** A pending transfer and what resolved it, if anything (`pendingWithResolution`). */
-export interface PendingRow extends Transfer {
+/** A pending transfer (without its hashes, which resolving it never reads) and what resolved it, if anything (`pendingWithResolution`). */
+export interface PendingRow extends Omit<Transfer, 'previousHash' | 'hash'> {
   resolvedCode: string | null;
   resolvedFlags: number | null;
 }
@@ -58,13 +58,13 @@ export function prepareStatements(sqlite: Database.Database) {
     // probe of the id index and one of the unique pending-id index, in one statement.
     pendingWithResolution: sqlite.prepare(`SELECT ${prefixed('p')}, r.code AS resolvedCode, r.flags AS resolvedFlags
       FROM ledger_transfers p LEFT JOIN ledger_transfers r ON r.pending_id = p.id WHERE p.id = ?`),
-    insertTransfer: sqlite.prepare(`INSERT INTO ledger_transfers (seq, id, debit_account_id, credit_account_id, amount, code, flags,
-      pending_id, timeout_seconds, ref_type, ref_id, timestamp_ms,
-      debit_debits_pending_after, debit_debits_posted_after, debit_credits_pending_after, debit_credits_posted_after,
-      credit_debits_pending_after, credit_debits_posted_after, credit_credits_pending_after, credit_credits_posted_after,
-      ledger, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertPendingOpen: sqlite.prepare('INSERT INTO ledger_pending_open (seq, expires_at_ms) VALUES (?, ?)'),
-    deletePendingOpen: sqlite.prepare('DELETE FROM ledger_pending_open WHERE seq = ?'),
+    // The whole call's ids, pending transfers and accounts at once (bulk.ts), each from a JSON array of ids.
+    idStatusMany: sqlite.prepare(`SELECT id, 1 AS status FROM ledger_transfers WHERE id IN (SELECT value FROM json_each(?))
+      UNION ALL SELECT id, 2 AS status FROM ledger_failed_transfers WHERE id IN (SELECT value FROM json_each(?))`),
+    pendingWithResolutionMany: sqlite.prepare(`SELECT ${prefixed('p')}, r.code AS resolvedCode, r.flags AS resolvedFlags
+      FROM ledger_transfers p LEFT JOIN ledger_transfers r ON r.pending_id = p.id WHERE p.id IN (SELECT value FROM json_each(?))`),
+    accountsByIds: sqlite.prepare(`SELECT ${accountColumns} FROM ledger_accounts WHERE id IN (SELECT value FROM json_each(?))`),
+    deletePendingOpenMany: sqlite.prepare('DELETE FROM ledger_pending_open WHERE seq IN (SELECT value FROM json_each(?))'),
     // The holds of one account whose time-out has passed but which no expiry has voided yet
     // (the open-pending index on expires_at_ms keeps this to the few overdue rows).
     expiredHoldsOf: sqlite.prepare(

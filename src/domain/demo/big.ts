@@ -10,6 +10,7 @@ import { insertRegion } from '../regions/regions.ts';
 import { demoRegions } from './regions.ts';
 import { present } from '../../lib/assert.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
+import { RowBuffer } from '../../db/multi-row.ts';
 
 /**
  * A province-scale synthetic network for reports and benchmarks (`seed big`):
@@ -286,12 +287,18 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
       if (index >= 0) throw new Error(`seed big: transfer ${chunk[index]?.id} ${results[index]}`);
     }
   };
-  const insertRecord = sqlite.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, elder_id, village_code, county_code,
-    service_date, start_at_ms, end_at_ms, duration_minutes, credit_minutes, source, status, hold_transfer_id, reviewed_at_ms, created_at_ms)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'coordinator', ?, ?, ?, ?)`);
-  const reverseRecord = sqlite.prepare("UPDATE service_records SET status = 'reversed', reversal_transfer_id = ?, reversal_reason = '重复登记', reversed_at_ms = ? WHERE id = ?");
-  const insertRedemption = sqlite.prepare(`INSERT INTO redemptions (idempotency_key, site_id, member_id, payer, payer_account_id, elder_id, status, total_minutes,
-    member_county_code, site_county_code, hold_transfer_ids, created_at_ms, expires_at_ms, confirmed_at_ms, closed_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?)`);
+  // Records and redemptions go in by multi-row INSERTs; a record's id is known before its row is written
+  // (this generator is the only writer of a fresh DATA_DIR: the ids are checked at each flush).
+  const records = new RowBuffer(sqlite, `INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, elder_id, village_code, county_code,
+    service_date, start_at_ms, end_at_ms, duration_minutes, credit_minutes, source, status, hold_transfer_id, reviewed_at_ms, created_at_ms,
+    reversal_transfer_id, reversal_reason, reversed_at_ms)`, 20);
+  let nextRecordId = (sqlite.prepare('SELECT coalesce(max(id), 0) + 1 FROM service_records').pluck().get() as number);
+  const flushRecords = () => {
+    const last = records.flush();
+    if (last !== 0 && last !== nextRecordId - 1) throw new Error(`seed big: service record ids moved (${last}, expected ${nextRecordId - 1})`);
+  };
+  const redemptions = new RowBuffer(sqlite, `INSERT INTO redemptions (idempotency_key, site_id, member_id, payer, payer_account_id, elder_id, status, total_minutes,
+    member_county_code, site_county_code, hold_transfer_ids, created_at_ms, expires_at_ms, confirmed_at_ms, closed_at_ms)`, 15);
   const insertSettlement = sqlite.prepare(`INSERT INTO clearing_settlements (idempotency_key, from_county_code, to_county_code, amount_minutes, note, transfer_id, at_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const eldersByCounty = new Map<string, Elder[]>();
@@ -308,123 +315,140 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
   let redemptionCount = 0;
   let sequence = 0;
 
+  // One write transaction a month (fewer commits, each hot page written to the log once a month);
+  // each day inside it is a nested batch, the accounts its ledger calls read cached from call to call.
   for (const month of months) {
-    const days = daysIn(month);
-    for (let day = 1; day <= days; day++) {
-      const dayStartMs = shanghaiMs(month, day, 8);
-      if (dayStartMs > nowMs) break;
-      const date = `${month}-${String(day).padStart(2, '0')}`;
-      // One write transaction a day, the accounts its ledger calls read cached from call to call.
-      ledger.batch(() => {
-        // Service given in the morning, logged with a pending hold.
-        clockMs = dayStartMs;
-        const holds: TransferInput[] = [];
-        const decisions: { holdId: string; recordId: number; member: Member; credit: number; county: string; approve: boolean; reverse: boolean }[] = [];
-        const count = Math.floor(recordsPerDay) + (random() < recordsPerDay % 1 ? 1 : 0);
-        for (let i = 0; i < count; i++) {
-          const member = pick(volunteers);
-          const type = pick(types);
-          const countyElders = eldersByCounty.get(member.village.county) ?? [];
-          const elder = type.recipientRequired && countyElders.length > 0 ? pick(countyElders) : null;
-          const village = elder ? elder.village : member.village;
-          const duration = 30 + Math.floor(random() * 6) * 15;
-          const credit = Math.floor((duration * type.coefficient) / 1000);
-          const key = `big-${++sequence}`;
-          const holdId = `svc-hold:${key}`;
-          const startAtMs = dayStartMs + Math.floor(random() * 8) * 3600_000;
-          const approve = random() < 0.97;
-          const recordId = Number(insertRecord.run(key, member.id, type.id, type.code, elder?.id ?? null, village.code, village.county, date, startAtMs, startAtMs + duration * 60_000,
-            duration, credit, approve ? 'approved' : 'rejected', holdId, dayStartMs + 10 * 3600_000, startAtMs).lastInsertRowid);
-          holds.push({ id: holdId, debitAccountId: `issuance:${village.county}`, creditAccountId: `wallet:m${member.id}`, amount: credit, code: 'service_credit', flags: TransferFlags.pending, refType: 'service_record', refId: String(recordId) });
-          decisions.push({ holdId, recordId, member, credit, county: village.county, approve, reverse: approve && random() < 0.005 });
-        }
-        apply(holds);
-        // Reviewed in the evening: approval posts the hold, rejection voids it.
-        clockMs = dayStartMs + 10 * 3600_000;
-        apply(decisions.map((decision) => ({
-          id: `svc-${decision.approve ? 'post' : 'void'}:${decision.recordId}`, pendingId: decision.holdId, code: 'service_credit' as const,
-          flags: decision.approve ? TransferFlags.postPending : TransferFlags.voidPending, refType: 'service_record', refId: String(decision.recordId),
-        })));
-        const reversals: TransferInput[] = [];
-        for (const decision of decisions) {
-          if (!decision.approve) continue;
-          if (decision.reverse) {
-            const id = `svc-reverse:${decision.recordId}`;
-            reversals.push({ id, debitAccountId: `wallet:m${decision.member.id}`, creditAccountId: `issuance:${decision.county}`, amount: decision.credit, code: 'correction', refType: 'service_record', refId: String(decision.recordId) });
-            reverseRecord.run(id, clockMs, decision.recordId);
-          } else decision.member.balance += decision.credit;
-        }
-        recordCount += decisions.length;
-        clockMs += 60_000;
-        apply(reversals);
-
-        // Redemptions in the afternoon: hold every leg, then the PIN posts them.
-        clockMs = dayStartMs + 11 * 3600_000;
-        const redemptionHolds: TransferInput[] = [];
-        const posts: TransferInput[] = [];
-        const redemptionCountToday = Math.floor(redemptionsPerDay) + (random() < redemptionsPerDay % 1 ? 1 : 0);
-        for (let i = 0; i < redemptionCountToday; i++) {
-          const useVoucher = random() < 0.1;
-          const member = pick(members);
-          const elder = useVoucher ? pick(elders) : null;
-          const holder = elder ? { county: elder.village.county, account: `voucher:e${elder.id}`, balance: elder.voucherBalance } : { county: member.village.county, account: `wallet:m${member.id}`, balance: member.balance };
-          const price = 20 + Math.floor(random() * 6) * 10;
-          if (holder.balance < price) continue;
-          const crossCounty = random() < 0.15;
-          const site = crossCounty ? pick(allSites) : pick(sitesByCounty.get(holder.county) ?? allSites);
-          const id = ++redemptionCount;
-          const legs = site.county === holder.county
-            ? [{ debit: holder.account, credit: `site:${site.id}` }]
-            : [{ debit: holder.account, credit: `clearing:${holder.county}` }, { debit: `clearing:${site.county}`, credit: `site:${site.id}` }];
-          legs.forEach((leg, index) => {
-            const linked = index < legs.length - 1 ? TransferFlags.linked : 0;
-            redemptionHolds.push({ id: `big-rdm:${id}:hold:${index + 1}`, debitAccountId: leg.debit, creditAccountId: leg.credit, amount: price, code: 'redemption', flags: TransferFlags.pending | linked, timeoutSeconds: 900, refType: 'redemption', refId: String(id) });
-            posts.push({ id: `big-rdm:${id}:post:${index + 1}`, pendingId: `big-rdm:${id}:hold:${index + 1}`, code: 'redemption', flags: TransferFlags.postPending | linked, refType: 'redemption', refId: String(id) });
-          });
-          if (site.county !== holder.county) {
-            clearingBalance.set(holder.county, present(clearingBalance.get(holder.county), 'demo data holds clearingBalance.get(holder.county)') + price);
-            clearingBalance.set(site.county, present(clearingBalance.get(site.county), 'demo data holds clearingBalance.get(site.county)') - price);
-          }
-          if (elder) elder.voucherBalance -= price;
-          else member.balance -= price;
-          insertRedemption.run(`big-rdm-${id}`, site.id, elder ? (elder.memberId ?? member.id) : member.id, elder ? 'voucher' : 'wallet', holder.account, elder?.id ?? null, price,
-            holder.county, site.county, JSON.stringify(legs.map((_, index) => `big-rdm:${id}:hold:${index + 1}`)), clockMs, clockMs + 900_000, clockMs + 120_000, clockMs + 120_000);
-        }
-        apply(redemptionHolds);
-        clockMs += 120_000;
-        apply(posts);
-      });
-    }
-
-    // Month end: vouchers for a fifth of the elders, and settlements between counties.
-    ledger.batch(() => {
-      clockMs = Math.max(clockMs + 60_000, Math.min(shanghaiMs(month, daysIn(month), 20), nowMs));
-      const vouchers: TransferInput[] = [];
-      for (const elder of elders) {
-        if (random() >= 0.2) continue;
-        vouchers.push({ id: `big-voucher:${month}:${elder.id}`, debitAccountId: `issuance:${elder.village.county}`, creditAccountId: `voucher:e${elder.id}`, amount: 120, code: 'voucher', refType: 'voucher_grant', refId: month });
-        elder.voucherBalance += 120;
-      }
-      apply(vouchers);
-      const owing = [...clearingBalance].filter(([, balance]) => balance > 0).sort((a, b) => b[1] - a[1]);
-      const owed = [...clearingBalance].filter(([, balance]) => balance < 0).sort((a, b) => a[1] - b[1]);
-      for (let i = 0; i < Math.min(3, owing.length, owed.length); i++) {
-        const [from, fromBalance] = present(owing[i], 'demo data holds owing[i]');
-        const [to, toBalance] = present(owed[i], 'demo data holds owed[i]');
-        const amount = Math.floor(Math.min(fromBalance, -toBalance) / 2);
-        if (amount <= 0) continue;
-        const id = `big-settle:${month}:${from}:${to}`;
-        apply([{ id, debitAccountId: `clearing:${from}`, creditAccountId: `clearing:${to}`, amount, code: 'settlement', refType: 'settlement', refId: month }]);
-        insertSettlement.run(id, from, to, amount, `${month} 月度结算`, id, clockMs);
-        clearingBalance.set(from, fromBalance - amount);
-        clearingBalance.set(to, toBalance + amount);
-      }
-    });
+    ledger.batch(() => generateMonth(month));
     progress(`${month}: records ${recordCount}, redemptions ${redemptionCount}`);
   }
   ledger.checkpoint(clockMs);
   const transfers = (sqlite.prepare('SELECT max(seq) FROM ledger_transfers').pluck().get() as number | null) ?? 0;
   return { members: members.length, elders: elders.length, villages: villages.length, sites: allSites.length, serviceRecords: recordCount, redemptions: redemptionCount, transfers, months };
+
+  /** A month of activity, day by day (each day a nested batch), then its month end. */
+  function generateMonth(month: string): void {
+    for (let day = 1; day <= daysIn(month); day++) {
+      const dayStartMs = shanghaiMs(month, day, 8);
+      if (dayStartMs > nowMs) break;
+      ledger.batch(() => {
+        logServices(dayStartMs, `${month}-${String(day).padStart(2, '0')}`);
+        redeem(dayStartMs);
+        flushRecords();
+        redemptions.flush();
+      });
+    }
+    ledger.batch(() => monthEnd(month));
+  }
+
+  /** A day's services: logged in the morning with a pending hold, reviewed in the evening. */
+  function logServices(dayStartMs: number, date: string): void {
+    clockMs = dayStartMs;
+    const holds: TransferInput[] = [];
+    const decisions: { holdId: string; recordId: number; member: Member; credit: number; county: string; approve: boolean; reverse: boolean }[] = [];
+    const count = Math.floor(recordsPerDay) + (random() < recordsPerDay % 1 ? 1 : 0);
+    for (let i = 0; i < count; i++) {
+      const member = pick(volunteers);
+      const type = pick(types);
+      const countyElders = eldersByCounty.get(member.village.county) ?? [];
+      const elder = type.recipientRequired && countyElders.length > 0 ? pick(countyElders) : null;
+      const village = elder ? elder.village : member.village;
+      const duration = 30 + Math.floor(random() * 6) * 15;
+      const credit = Math.floor((duration * type.coefficient) / 1000);
+      const key = `big-${++sequence}`;
+      const holdId = `svc-hold:${key}`;
+      const startAtMs = dayStartMs + Math.floor(random() * 8) * 3600_000;
+      const approve = random() < 0.97;
+      const reverse = approve && random() < 0.005;
+      const recordId = nextRecordId++;
+      // A reversed record is written reversed at once (the evening's review reverses it, below).
+      const reversal = reverse ? [`svc-reverse:${recordId}`, '重复登记', dayStartMs + 10 * 3600_000] : [null, null, null];
+      records.push(key, member.id, type.id, type.code, elder?.id ?? null, village.code, village.county, date, startAtMs, startAtMs + duration * 60_000,
+        duration, credit, 'coordinator', reverse ? 'reversed' : approve ? 'approved' : 'rejected', holdId, dayStartMs + 10 * 3600_000, startAtMs, ...reversal);
+      holds.push({ id: holdId, debitAccountId: `issuance:${village.county}`, creditAccountId: `wallet:m${member.id}`, amount: credit, code: 'service_credit', flags: TransferFlags.pending, refType: 'service_record', refId: String(recordId) });
+      decisions.push({ holdId, recordId, member, credit, county: village.county, approve, reverse });
+    }
+    apply(holds);
+    // Reviewed in the evening: approval posts the hold, rejection voids it.
+    clockMs = dayStartMs + 10 * 3600_000;
+    apply(decisions.map((decision) => ({
+      id: `svc-${decision.approve ? 'post' : 'void'}:${decision.recordId}`, pendingId: decision.holdId, code: 'service_credit' as const,
+      flags: decision.approve ? TransferFlags.postPending : TransferFlags.voidPending, refType: 'service_record', refId: String(decision.recordId),
+    })));
+    const reversals: TransferInput[] = [];
+    for (const decision of decisions) {
+      if (!decision.approve) continue;
+      if (decision.reverse) {
+        const id = `svc-reverse:${decision.recordId}`;
+        reversals.push({ id, debitAccountId: `wallet:m${decision.member.id}`, creditAccountId: `issuance:${decision.county}`, amount: decision.credit, code: 'correction', refType: 'service_record', refId: String(decision.recordId) });
+      } else decision.member.balance += decision.credit;
+    }
+    recordCount += decisions.length;
+    clockMs += 60_000;
+    apply(reversals);
+  }
+
+  /** A day's redemptions in the afternoon: hold every leg, then the PIN posts them. */
+  function redeem(dayStartMs: number): void {
+    clockMs = dayStartMs + 11 * 3600_000;
+    const redemptionHolds: TransferInput[] = [];
+    const posts: TransferInput[] = [];
+    const redemptionCountToday = Math.floor(redemptionsPerDay) + (random() < redemptionsPerDay % 1 ? 1 : 0);
+    for (let i = 0; i < redemptionCountToday; i++) {
+      const useVoucher = random() < 0.1;
+      const member = pick(members);
+      const elder = useVoucher ? pick(elders) : null;
+      const holder = elder ? { county: elder.village.county, account: `voucher:e${elder.id}`, balance: elder.voucherBalance } : { county: member.village.county, account: `wallet:m${member.id}`, balance: member.balance };
+      const price = 20 + Math.floor(random() * 6) * 10;
+      if (holder.balance < price) continue;
+      const crossCounty = random() < 0.15;
+      const site = crossCounty ? pick(allSites) : pick(sitesByCounty.get(holder.county) ?? allSites);
+      const id = ++redemptionCount;
+      const legs = site.county === holder.county
+        ? [{ debit: holder.account, credit: `site:${site.id}` }]
+        : [{ debit: holder.account, credit: `clearing:${holder.county}` }, { debit: `clearing:${site.county}`, credit: `site:${site.id}` }];
+      legs.forEach((leg, index) => {
+        const linked = index < legs.length - 1 ? TransferFlags.linked : 0;
+        redemptionHolds.push({ id: `big-rdm:${id}:hold:${index + 1}`, debitAccountId: leg.debit, creditAccountId: leg.credit, amount: price, code: 'redemption', flags: TransferFlags.pending | linked, timeoutSeconds: 900, refType: 'redemption', refId: String(id) });
+        posts.push({ id: `big-rdm:${id}:post:${index + 1}`, pendingId: `big-rdm:${id}:hold:${index + 1}`, code: 'redemption', flags: TransferFlags.postPending | linked, refType: 'redemption', refId: String(id) });
+      });
+      if (site.county !== holder.county) {
+        clearingBalance.set(holder.county, present(clearingBalance.get(holder.county), 'demo data holds clearingBalance.get(holder.county)') + price);
+        clearingBalance.set(site.county, present(clearingBalance.get(site.county), 'demo data holds clearingBalance.get(site.county)') - price);
+      }
+      if (elder) elder.voucherBalance -= price;
+      else member.balance -= price;
+      redemptions.push(`big-rdm-${id}`, site.id, elder ? (elder.memberId ?? member.id) : member.id, elder ? 'voucher' : 'wallet', holder.account, elder?.id ?? null, 'confirmed', price,
+        holder.county, site.county, JSON.stringify(legs.map((_, index) => `big-rdm:${id}:hold:${index + 1}`)), clockMs, clockMs + 900_000, clockMs + 120_000, clockMs + 120_000);
+    }
+    apply(redemptionHolds);
+    clockMs += 120_000;
+    apply(posts);
+  }
+
+  /** Month end: vouchers for a fifth of the elders, and settlements between counties. */
+  function monthEnd(month: string): void {
+    clockMs = Math.max(clockMs + 60_000, Math.min(shanghaiMs(month, daysIn(month), 20), nowMs));
+    const vouchers: TransferInput[] = [];
+    for (const elder of elders) {
+      if (random() >= 0.2) continue;
+      vouchers.push({ id: `big-voucher:${month}:${elder.id}`, debitAccountId: `issuance:${elder.village.county}`, creditAccountId: `voucher:e${elder.id}`, amount: 120, code: 'voucher', refType: 'voucher_grant', refId: month });
+      elder.voucherBalance += 120;
+    }
+    apply(vouchers);
+    const owing = [...clearingBalance].filter(([, balance]) => balance > 0).sort((a, b) => b[1] - a[1]);
+    const owed = [...clearingBalance].filter(([, balance]) => balance < 0).sort((a, b) => a[1] - b[1]);
+    for (let i = 0; i < Math.min(3, owing.length, owed.length); i++) {
+      const [from, fromBalance] = present(owing[i], 'demo data holds owing[i]');
+      const [to, toBalance] = present(owed[i], 'demo data holds owed[i]');
+      const amount = Math.floor(Math.min(fromBalance, -toBalance) / 2);
+      if (amount <= 0) continue;
+      const id = `big-settle:${month}:${from}:${to}`;
+      apply([{ id, debitAccountId: `clearing:${from}`, creditAccountId: `clearing:${to}`, amount, code: 'settlement', refType: 'settlement', refId: month }]);
+      insertSettlement.run(id, from, to, amount, `${month} 月度结算`, id, clockMs);
+      clearingBalance.set(from, fromBalance - amount);
+      clearingBalance.set(to, toBalance + amount);
+    }
+  }
 }
 }
 

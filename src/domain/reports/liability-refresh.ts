@@ -31,10 +31,14 @@ export const liabilityMetric = {
   redeemed: 'liability_redeemed',
 } as const;
 
-const cursorName = 'liability';
+/** The liability figures' cursor in report_cursors (refresh.ts moves it with the ledger's when the two stand together). */
+export const liabilityCursor = 'liability';
+const cursorName = liabilityCursor;
+const pageSize = 50_000;
 
-function countTransfer(row: TransferRow, lookups: Lookups, figures: Accumulator): void {
-  if ((row.flags & pendingOrVoid) !== 0) return;
+/** What one transfer adds to the liability figures (posted transfers of ledger 1 only). */
+export function countLiabilityTransfer(row: TransferRow, lookups: Lookups, figures: Accumulator): void {
+  if ((row.flags & pendingOrVoid) !== 0 || (row.ledger !== undefined && row.ledger !== 1)) return;
   const month = monthOfMs(row.timestampMs);
   const debit = partyOf(row.debitAccountId);
   const credit = partyOf(row.creditAccountId);
@@ -78,8 +82,12 @@ export function refreshLiabilityFigures(sqlite: Sqlite, nowMs: number, batchSize
       const from = (cursor.get(cursorName) as number | undefined) ?? 0;
       const to = last.get(from, batchSize) as number | null;
       if (to === null) return 0;
-      const rows = (page.all(from, batchSize) as TransferRow[]).filter((row) => row.seq <= to);
-      for (const row of rows) countTransfer(row, lookups, figures);
+      // Read in pages; the figures are written once, at the end of the transaction.
+      for (let after = from, rows: TransferRow[] = []; after < to; after = rows.at(-1)?.seq ?? to) {
+        rows = (page.all(after, Math.min(pageSize, batchSize)) as TransferRow[]).filter((row) => row.seq <= to);
+        if (rows.length === 0) break;
+        for (const row of rows) countLiabilityTransfer(row, lookups, figures);
+      }
       figures.flush(sqlite);
       move.run(cursorName, to, nowMs);
       return to - from;

@@ -1,7 +1,7 @@
 import type { Sqlite } from '../../db/client.ts';
 import { disabledCategories, metric } from './metrics.ts';
-import { monthOfDate, silverBornOnOrBefore } from './months.ts';
 import { lineageOf, type RegionNode } from './regions-cache.ts';
+import { RowBuffer } from '../../db/multi-row.ts';
 
 /** The building blocks of the report refresh: the party an account belongs to, the rows it reads, the cached lookups, the delta accumulator and the service counter (see refresh.ts). */
 
@@ -46,6 +46,8 @@ export interface TransferRow {
   refType: string | null;
   refId: string | null;
   timestampMs: number;
+  /** The commodity; read by the ledger cursor, which folds the liability figures too when their cursors stand together. */
+  ledger?: number;
 }
 
 interface RecordRow {
@@ -60,7 +62,7 @@ interface RecordRow {
 }
 
 /** What the service figures need to know about one service record (a logged service or a completed service request). */
-interface ServiceFact {
+export interface ServiceFact {
   volunteerMemberId: number;
   /** The standard's category (service_types.category). */
   category: string;
@@ -86,6 +88,7 @@ interface ElderInfo {
  */
 export class Accumulator {
   readonly deltas = new Map<string, number>();
+  private rows: RowBuffer | undefined;
   constructor(private readonly tree: Map<string, RegionNode>) {}
   add(regionCode: string, month: string, metricName: string, dimension: string, value: number): void {
     if (value === 0) return;
@@ -103,13 +106,18 @@ export class Accumulator {
         rolled.set(full, (rolled.get(full) ?? 0) + value);
       }
     }
-    const upsert = sqlite.prepare(`INSERT INTO report_figures (region_code, month, metric, dimension, value) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(region_code, month, metric, dimension) DO UPDATE SET value = value + excluded.value`);
-    for (const [key, value] of rolled) {
+    // Many rows per statement; in key order, i.e. the table's primary-key order, so a large flush
+    // appends to the b-tree instead of inserting at random.
+    this.rows ??= new RowBuffer(sqlite, 'INSERT INTO report_figures (region_code, month, metric, dimension, value)', 5, 64,
+      'ON CONFLICT(region_code, month, metric, dimension) DO UPDATE SET value = value + excluded.value');
+    const rows = this.rows;
+    for (const key of [...rolled.keys()].sort()) {
+      const value = rolled.get(key) ?? 0;
       if (value === 0) continue;
       const [regionCode, month, metricName, dimension] = key.split('\u0000') as [string, string, string, string];
-      upsert.run(regionCode, month, metricName, dimension, value);
+      rows.push(regionCode, month, metricName, dimension, value);
     }
+    rows.flush();
     this.deltas.clear();
   }
 }
@@ -230,49 +238,6 @@ export function regionOfParty(party: Party, lookups: Lookups): string | null {
 }
 
 export const isHolder = (party: Party): party is { kind: 'member' | 'elder'; id: number } => party.kind === 'member' || party.kind === 'elder';
-
-export class ServiceCounter {
-  private readonly upsertMember;
-  private readonly upsertElder;
-  constructor(private readonly sqlite: Sqlite, private readonly lookups: Lookups, private readonly figures: Accumulator) {
-    this.upsertMember = sqlite.prepare(`INSERT INTO report_member_months (member_id, month, service_minutes, credited_minutes, records)
-      VALUES (@memberId, @month, @serviceMinutes, @creditedMinutes, @records)
-      ON CONFLICT(member_id, month) DO UPDATE SET service_minutes = service_minutes + excluded.service_minutes,
-        credited_minutes = credited_minutes + excluded.credited_minutes, records = records + excluded.records
-      RETURNING records`).pluck();
-    this.upsertElder = sqlite.prepare(`INSERT INTO report_elder_months (elder_id, month, records) VALUES (?, ?, ?)
-      ON CONFLICT(elder_id, month) DO UPDATE SET records = records + excluded.records RETURNING records`).pluck();
-  }
-
-  /** sign +1 when the record's credit (or the request's payment) is posted, -1 when it is reversed. */
-  count(record: ServiceFact, sign: 1 | -1): void {
-    const month = monthOfDate(record.serviceDate);
-    const category = record.category;
-    this.figures.add(record.villageCode, month, metric.serviceMinutes, category, sign * record.durationMinutes);
-    this.figures.add(record.villageCode, month, metric.serviceRecords, category, sign);
-
-    const volunteer = this.lookups.member(record.volunteerMemberId);
-    const records = this.upsertMember.get({
-      memberId: record.volunteerMemberId, month, serviceMinutes: sign * record.durationMinutes, creditedMinutes: sign * record.creditMinutes, records: sign,
-    }) as number;
-    // A volunteer becomes active in a month with their first credited record, and stops being so when the last is reversed.
-    const becameActive = sign === 1 && records === 1;
-    const stoppedActive = sign === -1 && records === 0;
-    if (volunteer && (becameActive || stoppedActive)) {
-      this.figures.add(volunteer.villageCode, month, metric.volunteersActive, '', sign);
-      if (volunteer.birthDate <= silverBornOnOrBefore(month)) this.figures.add(volunteer.villageCode, month, metric.volunteersActiveSilver, '', sign);
-    }
-
-    if (record.elderId !== null) {
-      const elder = this.lookups.elder(record.elderId);
-      const elderRecords = this.upsertElder.get(record.elderId, month, sign) as number;
-      if (elder && ((sign === 1 && elderRecords === 1) || (sign === -1 && elderRecords === 0))) {
-        this.figures.add(elder.villageCode, month, metric.eldersVisited, '', sign);
-        if (elder.ruralDisabled) this.figures.add(elder.villageCode, month, metric.ruralDisabledHelped, '', sign);
-      }
-    }
-  }
-}
 
 /**
  * A cross-county redemption is two adjacent linked legs, payer -> clearing:A

@@ -2,9 +2,10 @@ import type { Sqlite } from '../../db/client.ts';
 import { disabledCategories, metric, registryMetric } from './metrics.ts';
 import { monthOfMs } from './months.ts';
 import { lineageOf, regionTree } from './regions-cache.ts';
-import { Accumulator, Lookups, type OpenLeg, type Party, ServiceCounter, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty } from './refresh-parts.ts';
+import { ServiceCounter } from './service-counter.ts';
+import { Accumulator, Lookups, type OpenLeg, type Party, type TransferRow, isHolder, partyOf, pendingOrVoid, postPending, regionOfParty } from './refresh-parts.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
-import { refreshLiabilityFigures } from './liability-refresh.ts';
+import { countLiabilityTransfer, liabilityCursor, refreshLiabilityFigures } from './liability-refresh.ts';
 
 /**
  * Keeps the pre-aggregated report figures up to date, incrementally:
@@ -22,10 +23,15 @@ import { refreshLiabilityFigures } from './liability-refresh.ts';
  */
 
 const ledgerCursor = 'ledger';
+/** Transfers read at once inside one transaction (so a large batch does not hold all its rows in memory). */
+const pageSize = 50_000;
 const registryCursor = 'registry';
 
 export interface RefreshOptions {
-  /** Transfers per transaction. */
+  /**
+   * Transfers per transaction (read in pages of at most `pageSize`): each report row a transaction
+   * changes is written once, at its end. The first aggregation of a big network passes a large one.
+   */
   batchSize?: number;
   /** Stop after this many transfers (a request never waits long; the timer does the rest). */
   maxTransfers?: number;
@@ -160,19 +166,32 @@ export function refreshLedgerFigures(sqlite: Sqlite, nowMs: number, options: Ref
   const service = new ServiceCounter(sqlite, lookups, figures);
   const legs: { open: OpenLeg | null } = { open: null };
   const page = sqlite.prepare(`SELECT seq, debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, amount, code, flags,
-      pending_id AS pendingId, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs
+      pending_id AS pendingId, ref_type AS refType, ref_id AS refId, timestamp_ms AS timestampMs, ledger
     FROM ledger_transfers WHERE seq > ? ORDER BY seq LIMIT ?`);
   let read = 0;
   // The cursor is read and advanced in the same IMMEDIATE transaction: another process (a second
   // server on the same file) that moved it meanwhile is seen here, so no transfer is counted twice.
   const runBatch = (limit: number) => writeTransaction(sqlite, () => {
     const from = readCursor(sqlite, ledgerCursor);
-    const rows = page.all(from, limit) as TransferRow[];
-    for (const row of rows) applyTransfer(row, lookups, figures, service, legs);
+    // When the liability cursor stands at the same place (as usual), this one read of the transfers
+    // folds the liability figures too and moves both cursors; otherwise refreshLiabilityFigures catches up alone.
+    const liabilityToo = readCursor(sqlite, liabilityCursor) === from;
+    let last = from;
+    let count = 0;
+    for (let rows: TransferRow[] = []; count < limit; count += rows.length) {
+      rows = page.all(last, Math.min(pageSize, limit - count)) as TransferRow[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        applyTransfer(row, lookups, figures, service, legs);
+        if (liabilityToo) countLiabilityTransfer(row, lookups, figures);
+      }
+      last = rows.at(-1)?.seq ?? last;
+    }
+    service.flush();
     figures.flush(sqlite);
-    const last = rows.at(-1)?.seq ?? from;
-    if (rows.length > 0) writeCursor(sqlite, ledgerCursor, last, nowMs);
-    return { last, count: rows.length };
+    if (count > 0) writeCursor(sqlite, ledgerCursor, last, nowMs);
+    if (count > 0 && liabilityToo) writeCursor(sqlite, liabilityCursor, last, nowMs);
+    return { last, count };
   });
   let position = 0;
   while (position < head && read < maxTransfers) {
@@ -249,12 +268,24 @@ export interface RefreshAllOptions extends RefreshOptions {
 export function refreshReports(sqlite: Sqlite, nowMs: number, options: RefreshAllOptions = {}): { transfers: number; registryRebuilt: boolean } {
   const transfers = refreshLedgerFigures(sqlite, nowMs, options);
   // The liability figures (issue 20) run on their own cursor: cheap, and a database from before them catches up here.
-  refreshLiabilityFigures(sqlite, nowMs);
+  refreshLiabilityFigures(sqlite, nowMs, options.batchSize);
   const builtAt = registryBuiltAtMs(sqlite);
   const maxAge = options.registryMaxAgeMs ?? 60_000;
   const stale = builtAt === 0 || nowMs - builtAt >= maxAge;
   if (stale) rebuildRegistry(sqlite, nowMs);
   return { transfers, registryRebuilt: stale };
+}
+
+/** Transfers per transaction of the first aggregation of a generated network: 2.9M at 100k members, so one transaction there. */
+export const firstAggregationBatch = 5_000_000;
+
+/**
+ * The first aggregation of a freshly generated network (`seed big`): the same refresh, in
+ * transactions of up to `firstAggregationBatch` transfers, so each report row is written about
+ * once instead of once per 20,000 transfers, and the cursors end where the incremental refresh puts them.
+ */
+export function firstAggregation(sqlite: Sqlite, nowMs: number): { transfers: number; registryRebuilt: boolean } {
+  return refreshReports(sqlite, nowMs, { registryMaxAgeMs: 0, batchSize: firstAggregationBatch });
 }
 
 /** Databases being drained now: one drain at a time per database (the reports job and a page that found the figures behind). */
