@@ -1,8 +1,9 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { migrationsFolder, openDatabase, type Db } from '../../src/db/client.ts';
+import { migrationsBefore } from '../helpers/migrations.ts';
 import { requestNetworkFigures, seedRequestNetwork } from '../domain/reports/requests-network.ts';
 
 /**
@@ -15,17 +16,6 @@ import { requestNetworkFigures, seedRequestNetwork } from '../domain/reports/req
 const expected = JSON.parse(readFileSync(new URL('../domain/reports/expected-request-figures.json', import.meta.url), 'utf8'));
 const recordColumns = `request_id, idempotency_key, volunteer_member_id, service_type_id, service_type_code, elder_id, village_code, county_code, service_date,
   start_at_ms, end_at_ms, duration_minutes, credit_minutes, note, source, entered_by_user_id, confirmed_by_card, activity_id, status, hold_transfer_id, reviewed_by_user_id, created_at_ms`;
-
-/** The migrations folder as it was before 0019 (the journal cut after 0018). */
-function foldersUpTo0018(dir: string): string {
-  const folder = join(dir, 'drizzle-0018');
-  cpSync(migrationsFolder, folder, { recursive: true });
-  const journalPath = join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number }[] };
-  journal.entries = journal.entries.filter((entry) => entry.idx <= 18);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return folder;
-}
 
 const skipped = new Set(['__drizzle_migrations', 'sqlite_sequence', 'report_figures', 'report_member_months', 'report_elder_months', 'report_cursors', 'report_registry', 'report_elder_last_visits']);
 
@@ -59,7 +49,7 @@ t.test('0019 copies each completed request into service_records once, with its l
   t.equal(written.length, 3, 'confirmRequest wrote one record per completed request');
 
   const legacy = openDatabase(join(dir, 'legacy.db'), { migrate: false });
-  migrate(legacy, { migrationsFolder: foldersUpTo0018(dir) });
+  migrate(legacy, { migrationsFolder: migrationsBefore(dir, 'service_records_from_requests') });
   t.notOk(legacy.$client.prepare("SELECT 1 FROM pragma_table_info('service_records') WHERE name = 'request_id'").get(), 'the copy starts without request_id');
   copyAsBeforeMigration(legacy, sourcePath);
   // An activity whose attendance points at a record: the table 0019 rebuilds along with service_records.

@@ -1,8 +1,8 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { migrationsFolder, openDatabase } from '../../src/db/client.ts';
+import { migrationsBefore } from '../helpers/migrations.ts';
 import { defaultPolicy } from '../../src/domain/redemption/policy.ts';
 import { policyInForce } from '../../src/domain/redemption/policy-versions.ts';
 
@@ -13,26 +13,13 @@ import { policyInForce } from '../../src/domain/redemption/policy-versions.ts';
  */
 const migrationName = 'policy_versions';
 
-/** The migrations folder as it was before the policy-versions migration (the journal cut before it). */
-function foldersBefore(dir: string): string {
-  const folder = join(dir, 'drizzle-before');
-  cpSync(migrationsFolder, folder, { recursive: true });
-  const journalPath = join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number; tag: string }[] };
-  const index = journal.entries.findIndex((entry) => entry.tag.endsWith(migrationName));
-  t.ok(index > 0, 'the migration is in the journal');
-  journal.entries = journal.entries.slice(0, index);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return folder;
-}
-
 const instant = Date.UTC(2026, 10, 23, 2, 0, 0);
 
 t.test('the settings row becomes version 1 from 2000-01-01', async (t) => {
   const dir = t.testdir();
   const db = openDatabase(join(dir, 'legacy.db'), { migrate: false });
   t.teardown(() => db.$client.close());
-  migrate(db, { migrationsFolder: foldersBefore(dir) });
+  migrate(db, { migrationsFolder: migrationsBefore(dir, migrationName) });
   const stored = { balanceCapMinutes: 1200 * 60, capMode: 'divert', careAgeYears: 65, giftsRelativesOnly: false };
   db.$client.prepare("INSERT INTO settings (key, value, updated_at_ms) VALUES ('redemption.policy', ?, 1700000000000)").run(JSON.stringify(stored));
   migrate(db, { migrationsFolder });

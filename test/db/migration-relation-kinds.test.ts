@@ -1,8 +1,8 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { migrationsFolder, openDatabase } from '../../src/db/client.ts';
+import { migrationsBefore } from '../helpers/migrations.ts';
 import { isSpouseOrLineal } from '../../src/domain/redemption/policy-rules.ts';
 import type { RelationKind } from '../../src/db/schema/redemption.ts';
 
@@ -12,18 +12,6 @@ import type { RelationKind } from '../../src/db/schema/redemption.ts';
  * the gift rule read them (collateral and in-law words first), so no pair
  * changes whether it counts as spouse or lineal.
  */
-function folderBefore(dir: string, migrationName: string): string {
-  const folder = join(dir, 'drizzle-before');
-  cpSync(migrationsFolder, folder, { recursive: true });
-  const journalPath = join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { idx: number; tag: string }[] };
-  const index = journal.entries.findIndex((entry) => entry.tag.endsWith(migrationName));
-  t.ok(index > 0, 'the migration is in the journal');
-  journal.entries = journal.entries.slice(0, index);
-  writeFileSync(journalPath, JSON.stringify(journal));
-  return folder;
-}
-
 const expected: [string, RelationKind][] = [
   ['夫妻', 'spouse'], ['老伴', 'spouse'], ['丈夫', 'spouse'], ['父女', 'parent_child'], ['母子', 'parent_child'], ['儿子', 'parent_child'],
   ['祖孙', 'grandparent_grandchild'], ['外婆', 'grandparent_grandchild'], ['孙女', 'grandparent_grandchild'],
@@ -35,7 +23,7 @@ t.test('existing relations are classified by the words the rule read; whether a 
   const dir = t.testdir();
   const db = openDatabase(join(dir, 'legacy.db'), { migrate: false });
   t.teardown(() => db.$client.close());
-  migrate(db, { migrationsFolder: folderBefore(dir, 'relation_kinds') });
+  migrate(db, { migrationsFolder: migrationsBefore(dir, 'relation_kinds') });
   db.$client.pragma('foreign_keys = OFF');
   const insert = db.$client.prepare('INSERT INTO member_relatives (member_id, relative_member_id, relation, registered_at_ms) VALUES (?, ?, ?, 1700000000000)');
   expected.forEach(([relation], index) => insert.run(index + 1, index + 1001, relation));

@@ -1,8 +1,9 @@
 import t from 'tap';
+import type { Db } from '../../../src/db/client.ts';
 import { randomUUID } from 'node:crypto';
 import { accountIds, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { isSpouseOrLineal } from '../../../src/domain/redemption/policy-rules.ts';
-import { verifyLedger } from '../../../src/ledger/index.ts';
+import { verifyLedger, type TransferInput } from '../../../src/ledger/index.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, tableCounts } from './helpers.ts';
 import { openCounter, pin, policyApp, policyForm, scalarOf, station } from './policy-helpers.ts';
@@ -42,17 +43,29 @@ t.test('care age 65, 60 for registered elders with special difficulties (Shangha
   t.same(tableCounts(db), before, 'nothing written');
 });
 
+/**
+ * A team activity's 2-hour record, approved, crediting the member's wallet
+ * from the 凤凰县 issuance account with `credited` minutes; the rest (above the
+ * balance cap, as approval does) goes to the county pool as `svc-overflow:<record>`.
+ */
+function approvedTeamRecord(db: Db, memberId: number, holdId: string, credited: number): void {
+  const type = db.$client.prepare("SELECT id, code FROM service_types WHERE code = 'companionship' ORDER BY id DESC LIMIT 1").get() as { id: number; code: string };
+  const record = db.$client.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, village_code, county_code, service_date, start_at_ms, end_at_ms,
+      duration_minutes, credit_minutes, source, activity_id, status, hold_transfer_id, created_at_ms)
+    VALUES (?, ?, ?, ?, '433123101001', '433123', '2026-11-23', ?, ?, 120, 120, 'activity', 1, 'approved', ?, ?)`)
+    .run(randomUUID(), memberId, type.id, type.code, tomorrow - 86_400_000, tomorrow - 86_400_000 + 7_200_000, holdId, tomorrow);
+  const ref = { refType: 'service_record', refId: String(record.lastInsertRowid) };
+  const transfers: TransferInput[] = [{ id: holdId, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(memberId), amount: credited, code: 'service_credit', ...ref }];
+  if (credited < 120) transfers.push({ id: `svc-overflow:${record.lastInsertRowid}`, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.pool('433123'), amount: 120 - credited, code: 'cap_overflow', ...ref });
+  const results = ledgerFor(db.$client, () => tomorrow).createTransfers(transfers);
+  if (results.some((result) => result !== 'ok')) throw new Error(`team record transfers: ${results.join(', ')}`);
+}
+
 t.test('team credits only donated (Nanjing): not spent at a counter until given away with the gift feature', async (t) => {
   const { app, db, addMember, itemId } = await withRules({ team_donate_only: '1' });
   t.teardown(() => app.close());
   const member = await addMember('钱队员', '1950-01-01', 60);
-  // A team activity's record, approved: 2 hours credited from the 凤凰县 issuance account.
-  const type = db.$client.prepare("SELECT id, code FROM service_types WHERE code = 'companionship' ORDER BY id DESC LIMIT 1").get() as { id: number; code: string };
-  const record = db.$client.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, village_code, county_code, service_date, start_at_ms, end_at_ms,
-      duration_minutes, credit_minutes, source, activity_id, status, hold_transfer_id, created_at_ms)
-    VALUES (?, ?, ?, ?, '433123101001', '433123', '2026-11-23', ?, ?, 120, 120, 'activity', 1, 'approved', 'test-team-credit', ?)`)
-    .run(randomUUID(), member.id, type.id, type.code, tomorrow - 86_400_000, tomorrow - 86_400_000 + 7_200_000, tomorrow);
-  t.same(ledgerFor(db.$client, () => tomorrow).createTransfers([{ id: 'test-team-credit', debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(member.id), amount: 120, code: 'service_credit', refType: 'service_record', refId: String(record.lastInsertRowid) }]), ['ok']);
+  approvedTeamRecord(db, member.id, 'test-team-credit', 120);
   t.equal(available(db, `wallet:m${member.id}`), 180, '1 hour of own credits and 2 hours from a team activity');
 
   const coordinator = await signedInAs(app, 'coordinator');
@@ -82,17 +95,8 @@ t.test('team credits only donated: a part the balance cap diverted to the pool n
   const { app, db, addMember, itemId } = await withRules({ team_donate_only: '1' });
   t.teardown(() => app.close());
   const member = await addMember('孙队员', '1950-01-01', 60);
-  const type = db.$client.prepare("SELECT id, code FROM service_types WHERE code = 'companionship' ORDER BY id DESC LIMIT 1").get() as { id: number; code: string };
-  const record = db.$client.prepare(`INSERT INTO service_records (idempotency_key, volunteer_member_id, service_type_id, service_type_code, village_code, county_code, service_date, start_at_ms, end_at_ms,
-      duration_minutes, credit_minutes, source, activity_id, status, hold_transfer_id, created_at_ms)
-    VALUES (?, ?, ?, ?, '433123101001', '433123', '2026-11-23', ?, ?, 120, 120, 'activity', 1, 'approved', 'test-team-capped', ?)`)
-    .run(randomUUID(), member.id, type.id, type.code, tomorrow - 86_400_000, tomorrow - 86_400_000 + 7_200_000, tomorrow);
   // Of the record's 2 hours, 1 reached the wallet and 1 went to the county pool above the cap (as approval does).
-  const ref = { refType: 'service_record', refId: String(record.lastInsertRowid) };
-  t.same(ledgerFor(db.$client, () => tomorrow).createTransfers([
-    { id: 'test-team-capped', debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.wallet(member.id), amount: 60, code: 'service_credit', ...ref },
-    { id: `svc-overflow:${record.lastInsertRowid}`, debitAccountId: accountIds.issuance('433123'), creditAccountId: accountIds.pool('433123'), amount: 60, code: 'cap_overflow', ...ref },
-  ]), ['ok', 'ok']);
+  approvedTeamRecord(db, member.id, 'test-team-capped', 60);
   t.equal(available(db, `wallet:m${member.id}`), 120, '1 hour of own credits and the 1 hour of the activity that reached the wallet');
 
   const coordinator = await signedInAs(app, 'coordinator');
