@@ -7,7 +7,7 @@ import { shanghaiDateOf } from '../hours/time.ts';
 import { nowOf, type KeylessContext } from '../kernel/context.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
 import { codesOfPath } from '../regions/path.ts';
-import { membersWithMinutes, serviceMinutesOf } from './hours.ts';
+import { membersDueStars, serviceMinutesOf } from './hours.ts';
 import { starPolicyOn } from './policy.ts';
 
 const depthOfLevel: Record<AwardingLevel, number> = { province: 1, city: 2, county: 3 };
@@ -68,8 +68,7 @@ export function proposeDueStars(context: KeylessContext, memberId: number, known
  */
 export function proposeAllDueStars(context: KeylessContext): number {
   const policy = starPolicyOn(context, shanghaiDateOf(nowOf(context)));
-  const lowest = Math.min(...policy.levels.map((level) => level.minHours));
   let proposed = 0;
-  for (const { memberId, minutes } of membersWithMinutes(context.db, lowest * 60)) proposed += proposeDueStars(context, memberId, minutes).length;
+  for (const { memberId, minutes } of membersDueStars(context.db, policy.levels)) proposed += proposeDueStars(context, memberId, minutes).length;
   return proposed;
 }
