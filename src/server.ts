@@ -45,8 +45,8 @@ async function main(): Promise<void> {
     const seeded = await seedDemoNetwork(db, secrets, Date.now(), checkpointKeys);
     if (seeded.length > 0) process.stdout.write(`Seeded the demo network: ${seeded.join('; ')}.\n`);
   }
-  // Once: revocations made before they were signed get their signed row (docs/RECORDS.md "Revocation").
-  const signedRevocations = signPastRevocations(db, checkpointKeys, Date.now());
+  // In the start-up that applies the revocations migration only: revocations made before get their signed row (docs/RECORDS.md "Revocation").
+  const signedRevocations = signPastRevocations(db, checkpointKeys);
   if (signedRevocations > 0) process.stdout.write(`Signed ${signedRevocations} earlier certificate revocations.\n`);
   const app = await buildApp({
     db,

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installWriter } from './writer.ts';
@@ -39,8 +39,37 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   // Every transaction on the connection goes through its writer (group commit when the server turns it on).
   installWriter(sqlite);
   const db = drizzle(sqlite) as unknown as Db;
-  if (options.migrate !== false && !options.readonly) migrate(db, { migrationsFolder });
+  if (options.migrate !== false && !options.readonly) {
+    const before = lastMigrationAt(sqlite);
+    migrate(db, { migrationsFolder });
+    appliedByOpen.set(sqlite, migrationTagsAfter(before));
+  }
   return db;
+}
+
+const appliedByOpen = new WeakMap<Sqlite, string[]>();
+
+/**
+ * The tags of the migrations (e.g. `0031_certificate_revocations`) that opening
+ * this connection applied: work that must happen once, when a migration is
+ * applied, and that SQL cannot do (it needs a key kept outside the database),
+ * runs only in the process that applied it, never on a marker the database
+ * holds (anyone who can write the database could clear a marker).
+ */
+export function migrationsAppliedBy(db: Db | Sqlite): readonly string[] {
+  return appliedByOpen.get(connectionOf(db)) ?? [];
+}
+
+/** The time stamp of the last migration applied to this database (0 before any). */
+function lastMigrationAt(sqlite: Sqlite): number {
+  const table = sqlite.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get();
+  return table ? Number(sqlite.prepare('SELECT coalesce(max(created_at), 0) FROM __drizzle_migrations').pluck().get()) : 0;
+}
+
+/** The journal's migrations after a time stamp (drizzle records each applied one by its journal time). */
+function migrationTagsAfter(whenMs: number): string[] {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number; tag: string }[] };
+  return journal.entries.filter((entry) => entry.when > whenMs).map((entry) => entry.tag);
 }
 
 /** How many distinct SQL texts keep their prepared statement. */

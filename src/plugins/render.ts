@@ -80,9 +80,15 @@ export function offlineOwnerTag(tokenSigningKey: Buffer, userId: number): string
 }
 export const ownerTagsKept = 10_000;
 
-/** Whether an upload's owner tag (absent: a form posted online) names this user (docs/OFFLINE.md). */
-export function isOfflineOwner(app: FastifyInstance, userId: number, tag: string | undefined): boolean {
-  return tag === undefined || tag === '' || tag === offlineOwnerTag(app.secrets.tokenSigningKey, userId);
+/**
+ * Whether an upload's owner tag names this user (docs/OFFLINE.md). The outbox
+ * (which asks for JSON) must send one: an outdated outbox script still open in
+ * a page would otherwise upload under whoever is signed in. A form posted
+ * online (HTML) has none and needs none.
+ */
+export function offlineOwnerProblem(app: FastifyInstance, userId: number, tag: string | undefined, fromOutbox: boolean): string | null {
+  if (tag === undefined || tag === '') return fromOutbox ? 'hours.error.offline_owner_missing' : null;
+  return tag === offlineOwnerTag(app.secrets.tokenSigningKey, userId) ? null : 'hours.error.offline_owner';
 }
 const ownerTagsByKey = new WeakMap<Buffer, Map<number, string>>();
 

@@ -209,6 +209,7 @@ for (const figures of [...pages, ...posts]) console.log(`ratio ${figures.name.sp
 console.log(`ratio post_hours_vs_get_hours ${(logRecord.rps / home.rps).toFixed(2)}`);
 console.log(`ratio post_hours_vs_raw_commit ${(logRecord.rps / rawCommits).toFixed(2)}`);
 if (redemption) console.log(`ratio post_confirm_redemption_vs_post_hours ${(redemption.rps / logRecord.rps).toFixed(2)}`);
+if (dashboard) console.log(`ratio get_reports_vs_get_hours ${(dashboard.rps / home.rps).toFixed(2)}`);
 const bad = [health, ...pages, ...posts].reduce((sum, f) => sum + f.bad, 0);
 console.log(bad === 0 ? 'all answers 2xx/3xx' : `NON-2xx/3xx ANSWERS: ${bad}`);
 // A clean stop, so that the server writes its CPU profile (BENCH_PROFILE) before this process exits.

@@ -2,7 +2,7 @@ import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { assetUrl } from '../../src/plugins/assets.ts';
 import { offlineOwnerTag } from '../../src/plugins/render.ts';
-import { signedInAs, TestBrowser } from '../helpers/web.ts';
+import { signedInAs, TestBrowser, type TestApp } from '../helpers/web.ts';
 import { addSecondVolunteer, createHoursApp, scalar, visitForm, written } from './hours/helpers.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
 
@@ -93,13 +93,19 @@ t.test('the volunteer\'s form offers the elders she served lately before any sea
   t.match(cleared.body, `> ${served[0]} · `, 'clearing the search box brings them back');
 });
 
+/** What the outbox sends for 王秀英's entry: the form's fields and her owner tag (docs/OFFLINE.md). */
+function outboxEntry(testApp: TestApp, overrides: Record<string, string> = {}): Record<string, string> {
+  const wang = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000001'");
+  return { ...visitForm(testApp, overrides), offline_owner: offlineOwnerTag(testApp.app.secrets.tokenSigningKey, wang) };
+}
+
 t.test('an upload from the outbox gets JSON: saved once under its key, or refused with the reason, writing nothing', async (t) => {
   const testApp = await createHoursApp();
   t.teardown(() => testApp.app.close());
   const volunteer = await signedInAs(testApp.app, 'volunteer');
   await volunteer.get('/hours/new');
   const json = { accept: 'application/json' };
-  const fields = visitForm(testApp, { note: '离线上传' });
+  const fields = outboxEntry(testApp, { note: '离线上传' });
   const before = written(testApp);
   const first = await volunteer.post('/hours', fields, { headers: json });
   t.equal(first.statusCode, 200);
@@ -110,16 +116,21 @@ t.test('an upload from the outbox gets JSON: saved once under its key, or refuse
   t.same(written(testApp), { records: before.records + 1, transfers: before.transfers + 1 }, 'one record, one transfer');
   t.equal(scalar(testApp, "SELECT service_date || ' ' || start_at_ms FROM service_records WHERE note = '离线上传'"), `2026-11-22 ${Date.UTC(2026, 10, 21, 21, 0)}`, 'the date and time she entered');
 
-  const old = await volunteer.post('/hours', visitForm(testApp, { date: '2026-10-01', note: '太久以前' }), { headers: json });
+  const old = await volunteer.post('/hours', outboxEntry(testApp, { date: '2026-10-01', note: '太久以前' }), { headers: json });
   t.equal(old.statusCode, 422);
   t.same(old.json(), { ok: false, messages: ['只能登记最近 30 天内的服务（2026-10-24 以后）。'] });
-  const noKey = await volunteer.post('/hours', visitForm(testApp, { idempotency_key: 'x' }), { headers: json });
+  const noKey = await volunteer.post('/hours', outboxEntry(testApp, { idempotency_key: 'x' }), { headers: json });
   t.equal(noKey.statusCode, 400);
   t.equal(noKey.json().ok, false);
   const otherContent = await volunteer.post('/hours', { ...fields, note: '别的内容' }, { headers: json });
   t.equal(otherContent.statusCode, 409, 'the same key with other content');
   t.match(otherContent.json(), { ok: false, messages: [/./] });
+  const untagged = await volunteer.post('/hours', visitForm(testApp, { note: '旧版本上传' }), { headers: json });
+  t.equal(untagged.statusCode, 409, 'an outbox upload without its owner tag (an outdated script still open) is refused');
+  t.same(untagged.json(), { ok: false, problem: 'hours.error.offline_owner_missing', messages: ['这次上传没有注明是哪个账号离线保存的（手机上的程序是旧版本）。请刷新页面，新版本会自动再上传。没有保存任何内容。'] });
   t.same(written(testApp), { records: before.records + 1, transfers: before.transfers + 1 }, 'refusals write nothing');
+  const online = await volunteer.post('/hours', visitForm(testApp, { note: '在线提交', start_time: '08:00', end_time: '09:00' }));
+  t.equal(online.statusCode, 303, 'a form posted online (HTML) needs no owner tag');
 });
 
 t.test('a stale CSRF token after hours offline: 403 and nothing written; a fresh token from the form page works', async (t) => {
@@ -133,7 +144,7 @@ t.test('a stale CSRF token after hours offline: 403 and nothing written; a fresh
   volunteer.cookies.clear();
   const again = await signedInAs(testApp.app, 'volunteer');
   const before = written(testApp);
-  const fields = { ...visitForm(testApp, { note: '旧令牌' }), idempotency_key: randomUUID() };
+  const fields = { ...outboxEntry(testApp, { note: '旧令牌' }), idempotency_key: randomUUID() };
   const stale = await again.post('/hours', { ...fields, _csrf: kept }, { headers: { accept: 'application/json' } });
   t.equal(stale.statusCode, 403);
   t.same(stale.json(), { ok: false, problem: 'errors.csrf.message', messages: ['页面已过期，请返回上一页，刷新后再提交一次。'] }, 'the outbox can tell a stale token from a refusal');
@@ -154,7 +165,7 @@ t.test('an upload by an account that may no longer log hours: 403 with the reaso
   const before = written(testApp);
   // Her role changed meanwhile (a clerk now): the upload is refused with the reason, not taken for a stale token.
   testApp.db.$client.prepare("UPDATE user_roles SET role = 'clerk' WHERE user_id = ? AND role = 'volunteer'").run(userId);
-  const refused = await volunteer.post('/hours', visitForm(testApp, { note: '角色已变' }), json);
+  const refused = await volunteer.post('/hours', outboxEntry(testApp, { note: '角色已变' }), json);
   t.equal(refused.statusCode, 403);
   t.same(refused.json(), { ok: false, problem: 'hours.error.not_a_member', messages: ['您的账号没有关联成员档案，不能登记或签到。'] });
   const form = await volunteer.get('/hours/new', { accept: 'application/json, text/html' });
@@ -167,7 +178,7 @@ t.test('an upload by an account that may no longer log hours: 403 with the reaso
   // Her account disabled: the session no longer counts; the outbox is told to sign in again (401), not sent a page.
   testApp.db.$client.prepare("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'").run(userId);
   testApp.db.$client.prepare("UPDATE users SET status = 'disabled' WHERE id = ?").run(userId);
-  const signedOut = await volunteer.post('/hours', visitForm(testApp, { note: '账号停用' }), json);
+  const signedOut = await volunteer.post('/hours', outboxEntry(testApp, { note: '账号停用' }), json);
   t.equal(signedOut.statusCode, 401);
   t.same(signedOut.json(), { ok: false, problem: 'auth.signInRequired', messages: ['请先登录。'] });
   t.same(written(testApp), before, 'nothing written');

@@ -91,7 +91,7 @@ export const certificateRevocations = sqliteTable(
     publicKey: text('public_key').notNull(),
     signature: text('signature').notNull(),
   },
-  (table) => [uniqueIndex('certificate_revocations_certificate').on(table.certificateId)],
+  (table) => [uniqueIndex('certificate_revocations_certificate').on(table.certificateId), uniqueIndex('certificate_revocations_number').on(table.number)],
 );
 
 /**

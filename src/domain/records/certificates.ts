@@ -104,7 +104,7 @@ export function revokeCertificate(context: DomainContext, keys: CheckpointKeys, 
   const sqlite = connectionOf(context.db);
   return writeTransaction(sqlite, () => {
     const row = sqlite.prepare(`SELECT id, number, county_code AS countyCode, content_sha256 AS contentSha256, revoked_at_ms AS revokedAtMs,
-      EXISTS (SELECT 1 FROM certificate_revocations r WHERE r.certificate_id = certificates.id) AS signed FROM certificates WHERE id = ?`).get(certificateId) as
+      EXISTS (SELECT 1 FROM certificate_revocations r WHERE r.number = certificates.number) AS signed FROM certificates WHERE id = ?`).get(certificateId) as
       { id: number; number: string; countyCode: string; contentSha256: string; revokedAtMs: number | null; signed: number } | undefined;
     if (issuingOffices(context.db, actor).length === 0) return failure<{ number: string }>(403, { code: 'records.error.not_issuing_office' });
     if (!row || !issuesFor(context.db, actor, row.countyCode)) return failure<{ number: string }>(404, { code: 'records.error.certificate_not_found' });

@@ -1,4 +1,4 @@
-import { connectionOf, type Db, type Sqlite } from '../../db/client.ts';
+import { connectionOf, migrationsAppliedBy, type Db, type Sqlite } from '../../db/client.ts';
 import { checkpointAlgorithm, signText, verifyText, type CheckpointKeys } from '../../lib/checkpoint-key.ts';
 import { sha256Hex } from './content.ts';
 import { writeTransaction } from '../kernel/transaction.ts';
@@ -35,9 +35,15 @@ export function insertRevocation(sqlite: Sqlite, keys: CheckpointKeys, certifica
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(certificate.id, fields.number, fields.reason, fields.revokedByUserId, fields.revokedAtMs, checkpointAlgorithm, keys.publicKey, signature);
 }
 
-export function revocationsOf(db: Db, certificateId: number): RevocationRow[] {
+/**
+ * The revocation rows of a certificate, found by its number: the number is
+ * what both signatures cover (the certificate's and the revocation's), where a
+ * row id could be changed by anyone who can write the database (moving a
+ * revoked certificate to a new id must not leave its revocation behind).
+ */
+export function revocationsOf(db: Db, certificateNumber: string): RevocationRow[] {
   return connectionOf(db).prepare(`SELECT number, reason, revoked_by_user_id AS revokedByUserId, revoked_at_ms AS revokedAtMs, algorithm, public_key AS publicKey, signature
-    FROM certificate_revocations WHERE certificate_id = ? ORDER BY id`).all(certificateId) as RevocationRow[];
+    FROM certificate_revocations WHERE number = ? ORDER BY id`).all(certificateNumber) as RevocationRow[];
 }
 
 /** Whether a revocation row is what the network signed for this certificate (a trusted key, current or retired). */
@@ -56,7 +62,7 @@ export interface RevocationStatus {
 }
 
 export function revocationStatus(db: Db, keys: CheckpointKeys, certificate: { id: number; number: string; contentSha256: string; revokedAtMs: number | null }): RevocationStatus {
-  const rows = revocationsOf(db, certificate.id);
+  const rows = revocationsOf(db, certificate.number);
   const holding = rows.filter((row) => revocationHolds(keys, certificate, row));
   const signed = holding[0] ?? null;
   if (holding.length < rows.length) return { signed, warning: 'bad_signature' };
@@ -64,28 +70,29 @@ export function revocationStatus(db: Db, keys: CheckpointKeys, certificate: { id
   return { signed, warning: columnRevoked !== (signed !== null) ? 'mismatch' : null };
 }
 
-/** The settings key that records the one-time signing of revocations made before the signed rows existed. */
-export const pastRevocationsSignedKey = 'records.past_revocations_signed';
+/** The migration that created the signed rows: revocations made before it are signed when it is applied. */
+const revocationsMigration = /_certificate_revocations$/;
 
 /**
  * The migration of revocations made before certificate_revocations existed
- * (the revoked column only): each gets its signed row, once. Runs at start-up
- * with the network key (it cannot run in SQL: the key is outside the database);
- * afterwards a settings row stops it, so a revoked column set later by editing
- * the database is never signed: /verify warns about it instead. Answers how many it signed.
+ * (the revoked column only): each gets its signed row, in the start-up that
+ * applies the migration (`migrationsAppliedBy`) and never afterwards. SQL cannot
+ * do it (the key is outside the database), and no marker in the database
+ * decides it: anyone who can write the database could clear a marker and have
+ * the next start sign a revocation they wrote into the column. A column set
+ * later is never signed; /verify warns about it instead. Answers how many it signed.
  */
-export function signPastRevocations(db: Db, keys: CheckpointKeys, nowMs: number): number {
+export function signPastRevocations(db: Db, keys: CheckpointKeys): number {
+  if (!migrationsAppliedBy(db).some((tag) => revocationsMigration.test(tag))) return 0;
   const sqlite = connectionOf(db);
   return writeTransaction(sqlite, () => {
-    if (sqlite.prepare('SELECT 1 FROM settings WHERE key = ?').get(pastRevocationsSignedKey)) return 0;
     const past = sqlite.prepare(`SELECT c.id, c.number, c.content_sha256 AS contentSha256, c.revoked_reason AS reason,
         COALESCE(c.revoked_by_user_id, c.issued_by_user_id) AS userId, c.revoked_at_ms AS atMs
-      FROM certificates c WHERE c.revoked_at_ms IS NOT NULL AND NOT EXISTS (SELECT 1 FROM certificate_revocations r WHERE r.certificate_id = c.id) ORDER BY c.id`)
+      FROM certificates c WHERE c.revoked_at_ms IS NOT NULL AND NOT EXISTS (SELECT 1 FROM certificate_revocations r WHERE r.number = c.number) ORDER BY c.id`)
       .all() as { id: number; number: string; contentSha256: string; reason: string | null; userId: number; atMs: number }[];
     for (const certificate of past) {
       insertRevocation(sqlite, keys, certificate, { reason: certificate.reason ?? '', userId: certificate.userId, atMs: certificate.atMs });
     }
-    sqlite.prepare('INSERT INTO settings (key, value, updated_at_ms) VALUES (?, ?, ?)').run(pastRevocationsSignedKey, String(past.length), nowMs);
     return past.length;
   });
 }

@@ -60,7 +60,7 @@ export function certificateForPrint(context: DomainContext, actor: Actor, certif
   if (!content) return missing;
   const seal = content.sealSha256 ? sealOf(context.db, row.countyCode, content.sealSha256) : null;
   // Revoked when the column or a revocation row says so: a cleared column never makes it look valid again.
-  const revocation = revocationsOf(context.db, row.id)[0];
+  const revocation = revocationsOf(context.db, row.number)[0];
   const revoked = revocation ? { revokedReason: revocation.reason, revokedAtMs: revocation.revokedAtMs } : { revokedReason: row.revokedReason, revokedAtMs: row.revokedAtMs };
   return success({ id: row.id, content, sealDataUrl: seal?.dataUrl ?? null, ...revoked, mayRevoke: issuer });
 }
@@ -130,7 +130,7 @@ const requestListSql = `SELECT q.id, q.member_id AS memberId, m.real_name AS nam
     q.from_date AS fromDate, q.to_date AS toDate, q.status, q.requested_at_ms AS requestedAtMs, q.decline_reason AS declineReason,
     c.id AS certificateId, c.number AS certificateNumber, COALESCE(rv.revoked_at_ms, c.revoked_at_ms) AS revokedAtMs, c.content AS content
   FROM certificate_requests q JOIN members m ON m.id = q.member_id JOIN regions r ON r.code = m.village_code
-  LEFT JOIN certificates c ON c.request_id = q.id LEFT JOIN certificate_revocations rv ON rv.certificate_id = c.id`;
+  LEFT JOIN certificates c ON c.request_id = q.id LEFT JOIN certificate_revocations rv ON rv.number = c.number`;
 
 function listRows(db: Db, where: string, ...parameters: unknown[]): RequestListRow[] {
   const rows = connectionOf(db).prepare(`${requestListSql} WHERE ${where} ORDER BY q.status = 'pending' DESC, q.requested_at_ms DESC, q.id DESC LIMIT 200`)

@@ -10,7 +10,7 @@ import type { Problem } from '../../domain/kernel/outcome.ts';
 import { newIdempotencyKey } from '../../lib/forms.ts';
 import { Form, type Static } from '../../lib/form-schema.ts';
 import { wantsJson } from '../../plugins/errors.ts';
-import { isOfflineOwner } from '../../plugins/render.ts';
+import { offlineOwnerProblem } from '../../plugins/render.ts';
 import { HttpProblem } from '../../plugins/http-errors.ts';
 import type { RouteApp, RoutePlugin } from '../../plugins/route-options.ts';
 import { formatters, hoursContext } from './support.ts';
@@ -142,7 +142,8 @@ function registerLogFormRoutes(app: RouteApp, context: DomainContext): void {
     const user = request.requireUser();
     const staff = mode(request) === 'staff';
     // An entry kept offline by one user is never saved under another's session (a shared phone, a failed sign-out).
-    if (!isOfflineOwner(app, user.id, request.body.offline_owner)) throw new HttpProblem(409, 'hours.error.offline_owner');
+    const notTheOwner = offlineOwnerProblem(app, user.id, request.body.offline_owner, wantsJson(request));
+    if (notTheOwner) throw new HttpProblem(409, notTheOwner);
     const today = shanghaiDateOf(app.clock());
     const values = readValues(request.body, today);
     const refuse = (problems: readonly Problem[], status: number) => wantsJson(request)

@@ -1,6 +1,11 @@
 import t, { type Test } from 'tap';
-import { pastRevocationsSignedKey, revocationSignedText, signPastRevocations } from '../../../src/domain/records/revocations.ts';
-import { verifyText } from '../../../src/lib/checkpoint-key.ts';
+import { join } from 'node:path';
+import { migrationsAppliedBy, openDatabase } from '../../../src/db/client.ts';
+import { seedDemoNetwork } from '../../../src/domain/demo/network.ts';
+import { revocationSignedText, signPastRevocations } from '../../../src/domain/records/revocations.ts';
+import { generateCheckpointKeys, verifyText } from '../../../src/lib/checkpoint-key.ts';
+import { instants } from '../../helpers/clock.ts';
+import { testSecrets } from '../../helpers/crypto-profile.ts';
 import { signedInAs, visibleText, TestBrowser, type TestApp } from '../../helpers/web.ts';
 import { createHoursApp, scalar } from '../hours/helpers.ts';
 import { requestAllTime } from './helpers.ts';
@@ -80,18 +85,49 @@ t.test('a revocation nobody signed: a forged row or a column set by hand is 状�
   t.notMatch(forged, /\s有效\s/);
 });
 
-t.test('migration: a certificate revoked before the signed rows gets one, once', async (t) => {
+t.test('migration: a certificate revoked before the signed rows gets one in the start-up that applies the migration, never on a later start', async (t) => {
   const { testApp, certificateId, verify } = await withCertificate(t);
   const sqlite = testApp.db.$client;
   const officeId = scalar(testApp, "SELECT id FROM users WHERE phone = '13800000004'");
-  // As the old code left it: the column only.
+  // As the old code left it: the column only. The test app's database was migrated when it opened, as at that start-up.
+  t.ok(migrationsAppliedBy(testApp.db).some((tag) => tag.endsWith('_certificate_revocations')), 'this open applied the revocations migration');
   sqlite.prepare('UPDATE certificates SET revoked_at_ms = ?, revoked_reason = ?, revoked_by_user_id = ? WHERE id = ?').run(testApp.clock.now(), '旧的撤销', officeId, certificateId);
-  t.equal(signPastRevocations(testApp.db, testApp.app.checkpointKeys, testApp.clock.now()), 1, 'one signed');
+  t.equal(signPastRevocations(testApp.db, testApp.app.checkpointKeys), 1, 'one signed');
   const text = await verify();
   t.equal(stateOf(text), '已撤销');
   t.match(text, '旧的撤销');
   t.notMatch(text, '警告');
-  t.equal(scalar<string>(testApp, 'SELECT value FROM settings WHERE key = ?', pastRevocationsSignedKey), '1');
-  t.equal(signPastRevocations(testApp.db, testApp.app.checkpointKeys, testApp.clock.now()), 0, 'never again');
+  t.equal(signPastRevocations(testApp.db, testApp.app.checkpointKeys), 0, 'nothing left to sign');
   t.equal(revocationRows(testApp).length, 1);
+});
+
+t.test('a later start signs nothing: a revocation written into the column by editing the database stays unsigned (no marker to clear)', async (t) => {
+  const dir = t.testdir();
+  const keys = generateCheckpointKeys();
+  const first = openDatabase(join(dir, 'silver-hours.db'));
+  await seedDemoNetwork(first, testSecrets(), instants.suiteDefault, keys);
+  t.ok(migrationsAppliedBy(first).length > 30, 'the first open applied every migration');
+  t.equal(signPastRevocations(first, keys), 0, 'the demo certificate is not revoked');
+  first.$client.close();
+  const later = openDatabase(join(dir, 'silver-hours.db'));
+  t.teardown(() => later.$client.close());
+  t.same(migrationsAppliedBy(later), [], 'a later open applies nothing');
+  later.$client.prepare("UPDATE certificates SET revoked_at_ms = 1, revoked_reason = '伪造的撤销'").run();
+  later.$client.prepare("DELETE FROM settings WHERE key LIKE 'records.%'").run();
+  t.equal(signPastRevocations(later, keys), 0, 'nothing signed');
+  t.equal(later.$client.prepare('SELECT count(*) FROM certificate_revocations').pluck().get(), 0);
+});
+
+t.test('moving a revoked certificate to another row id and clearing its column does not hide the signed revocation', async (t) => {
+  const { testApp, office, certificateId, number, verify } = await withCertificate(t);
+  t.equal((await office.post(`/certificates/${certificateId}/revoke`, { reason: '服务记录有误' })).statusCode, 303);
+  const sqlite = testApp.db.$client;
+  sqlite.pragma('foreign_keys = OFF');
+  sqlite.prepare('UPDATE certificates SET id = id + 1000, revoked_at_ms = NULL, revoked_reason = NULL, revoked_by_user_id = NULL WHERE number = ?').run(number);
+  sqlite.pragma('foreign_keys = ON');
+  const text = await verify();
+  t.equal(stateOf(text), '已撤销', 'found by its number, which both signatures cover');
+  t.notMatch(text, /\s有效\s/);
+  t.throws(() => sqlite.prepare("INSERT INTO certificate_revocations (certificate_id, number, reason, revoked_by_user_id, revoked_at_ms, algorithm, public_key, signature) SELECT certificate_id + 1000, number, 'x', revoked_by_user_id, 1, algorithm, public_key, signature FROM certificate_revocations").run(),
+    /UNIQUE constraint failed: certificate_revocations.number/, 'one revocation row per number');
 });

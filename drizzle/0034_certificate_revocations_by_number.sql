@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `certificate_revocations_number` ON `certificate_revocations` (`number`);
