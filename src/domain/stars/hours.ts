@@ -12,7 +12,7 @@ export function serviceMinutesOf(db: Db, memberId: number): number {
 }
 
 /**
- * The stars job's scan: members whose verified minutes reach a star they have
+ * The stars job's scan: active members whose verified minutes reach a star they have
  * no row for, or one withdrawn for want of hours (not on an upheld objection,
  * which keeps the office's reason), with their minutes. The awards are checked
  * in the same query, so the job opens a write only for members who are due
@@ -25,7 +25,8 @@ export function membersDueStars(db: Db, levels: readonly { star: number; minHour
   return connectionOf(db).prepare(`SELECT m.memberId, m.minutes FROM (
       SELECT volunteer_member_id AS memberId, sum(duration_minutes) AS minutes FROM service_records
       WHERE status IN (${verifiedStatuses.map((status) => `'${status}'`).join(', ')}) GROUP BY volunteer_member_id HAVING minutes >= @lowest) m
-    WHERE EXISTS (SELECT 1 FROM json_each(@thresholds) l
+    WHERE EXISTS (SELECT 1 FROM members mm WHERE mm.id = m.memberId AND mm.status = 'active')
+      AND EXISTS (SELECT 1 FROM json_each(@thresholds) l
       WHERE m.minutes >= l.value ->> '$.minutes' AND NOT EXISTS (SELECT 1 FROM star_awards a
         WHERE a.member_id = m.memberId AND a.star = l.value ->> '$.star' AND NOT (a.status = 'withdrawn' AND a.withdrawn_reason IS NULL)))
     ORDER BY m.memberId`).all({ lowest, thresholds }) as { memberId: number; minutes: number }[];

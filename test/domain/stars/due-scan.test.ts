@@ -36,6 +36,9 @@ t.test('the scan lists exactly the members due a star, and after the job propose
     SELECT ?, ?, id, code, '433123101002', '433123', '2026-11-22', ?, ?, 60, 60, 'coordinator', 'approved', ?, ? FROM service_types WHERE code = 'mutual_aid' ORDER BY id DESC LIMIT 1`)
     .run(randomUUID(), wu, nowMs - 7_200_000, nowMs - 3_600_000, `test-hold-${randomUUID()}`, nowMs);
   t.same(membersDueStars(db, defaultStarPolicy.levels), [{ memberId: wu, minutes: 100 * 60 }]);
+  db.$client.prepare("UPDATE members SET status = 'suspended' WHERE id = ?").run(wu);
+  t.same(membersDueStars(db, defaultStarPolicy.levels), [], 'a suspended member is not proposed, so not listed');
+  db.$client.prepare("UPDATE members SET status = 'active' WHERE id = ?").run(wu);
   t.equal(proposeAllDueStars({ db, now: () => nowMs }), 1, 'the job proposes her first star');
   t.same(db.$client.prepare('SELECT star, status FROM star_awards WHERE member_id = ?').all(wu), [{ star: 1, status: 'proposed' }]);
   t.same(membersDueStars(db, defaultStarPolicy.levels), [], 'and then nobody is due');
