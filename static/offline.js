@@ -1,5 +1,4 @@
-// Offline support, explained in docs/OFFLINE.md: registers /sw.js; the logging form sent offline, lost
-// or timed out goes to the phone's outbox (./outbox.js, loaded only when needed).
+// Offline support (docs/OFFLINE.md): registers /sw.js; a form sent offline, lost or timed out goes to the outbox.
 if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
   window.silverHoursOffline = true;
   const worker = navigator.serviceWorker;
@@ -9,11 +8,11 @@ if (!window.silverHoursOffline && 'serviceWorker' in navigator) {
   const ownerOfPage = () => document.querySelector('[data-offline-owner]')?.getAttribute('data-offline-owner');
 
   const onPage = () => {
-    if (document.querySelector('[data-offline-signed-out]')) tellWorker({ type: 'signed-out' });
+    if (document.querySelector('[data-offline-signed-out]')) worker.getRegistration().then((r) => r?.active?.postMessage({ type: 'signed-out' }));
     const owner = ownerOfPage();
     if (!owner) return;
-    if (navigator.onLine) tellWorker({ type: 'page', owner });
-    // Any user's entries on this phone: hers are listed and uploaded, another's only counted (never sent under her session).
+    if (navigator.onLine) tellWorker({ type: 'page', owner, lang: document.documentElement.lang });
+    // Entries on this phone: hers are listed and uploaded, another user's only counted.
     const held = Object.keys(localStorage).some((key) => key.startsWith('silver-hours-outbox:'));
     if (document.getElementById('outbox') && held) loadOutbox().then((module) => module.showOutbox(owner));
   };

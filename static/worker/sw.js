@@ -51,19 +51,48 @@ async function keepAssetsOf(html) {
   }
 }
 
-/** Keeps a page the server marked as the owner's own; the page of another owner first clears the copies. */
-async function keepPage(path, response) {
+/**
+ * Every change to the kept pages waits its turn: an owner check and the writes after it are never interleaved
+ * with another navigation's, another page's warm-up or a sign-out (a copy kept between another's check and its
+ * clearing would be lost, and the phone left without its home page offline).
+ */
+let pagesTurn = Promise.resolve();
+function inTurn(task) {
+  const run = pagesTurn.then(task);
+  pagesTurn = run.catch(() => {});
+  return run;
+}
+/** How many times the copies were forgotten (退出): an answer asked for before the last time is never kept. */
+let forgotten = 0;
+const forgetPages = () => {
+  forgotten += 1;
+  return inTurn(() => caches.delete(pagesCache));
+};
+
+/**
+ * Keeps a page the server marked as the owner's own; the page of another owner first clears the copies.
+ * `asked` is the count of forgettings when it was requested: a late answer to a request made before 退出 is dropped.
+ */
+async function keepPage(path, response, asked) {
   const html = await response.text();
   const owner = /data-offline-owner="([0-9a-f]+)"/.exec(html)?.[1];
-  // Not a page of the volunteer's own (a staff member's form): any older copy of that address goes.
-  if (!owner) return void (await (await caches.open(pagesCache)).delete(path));
-  if ((await ownerOfCopies()) !== owner) {
-    await caches.delete(pagesCache);
-    await (await caches.open(pagesCache)).put(ownerKey, new Response(owner));
-  }
-  const headers = { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': response.headers.get('Content-Security-Policy') ?? '' };
-  await (await caches.open(pagesCache)).put(path, new Response(html, { headers }));
-  await keepAssetsOf(html);
+  const headers = {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': response.headers.get('Content-Security-Policy') ?? '',
+    // The copy's language, so a page opened in another language refreshes it (warm).
+    'Content-Language': /<html lang="([\w-]+)"/.exec(html)?.[1] ?? '',
+  };
+  await inTurn(async () => {
+    if (asked !== forgotten) return;
+    // Not a page of the volunteer's own (a staff member's form): any older copy of that address goes.
+    if (!owner) return void (await (await caches.open(pagesCache)).delete(path));
+    if ((await ownerOfCopies()) !== owner) {
+      await caches.delete(pagesCache);
+      await (await caches.open(pagesCache)).put(ownerKey, new Response(owner));
+    }
+    await (await caches.open(pagesCache)).put(path, new Response(html, { headers }));
+  });
+  if (owner) await keepAssetsOf(html);
 }
 
 /** Today in the network's time zone by the phone's clock: the form's default date offline (the server checks it on upload). */
@@ -87,8 +116,9 @@ async function offlineCopy(copy) {
  * the copy answers. The network's answer, whenever it comes, replaces the copy (kept under waitUntil).
  */
 async function networkThenCopy(event, path) {
+  const asked = forgotten;
   const network = fetch(event.request);
-  event.waitUntil(network.then((response) => (response.status === 200 ? keepPage(path, response.clone()) : null)).catch(() => {}));
+  event.waitUntil(network.then((response) => (response.status === 200 ? keepPage(path, response.clone(), asked) : null)).catch(() => {}));
   const copy = await (await caches.open(pagesCache)).match(path, { ignoreVary: true });
   if (!copy) return network;
   let timer;
@@ -120,7 +150,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   // 退出 forgets the kept pages even before the sign-in page says so (static/offline.js).
-  if (request.method === 'POST' && url.pathname === '/sign-out') event.waitUntil(caches.delete(pagesCache));
+  if (request.method === 'POST' && url.pathname === '/sign-out') event.waitUntil(forgetPages());
   if (request.method !== 'GET') return;
   if (url.pathname.startsWith('/assets/')) return event.respondWith(asset(request));
   // A whole page: a navigation, or htmx's boosted link (its partial requests and the outbox's own fetches pass by).
@@ -128,21 +158,28 @@ self.addEventListener('fetch', (event) => {
   if (wholePage && url.search === '' && keptPaths.includes(url.pathname)) event.respondWith(networkThenCopy(event, url.pathname));
 });
 
-/** After a page of the owner opened online: fetch the kept pages she has no copy of yet (the form before her first visit). */
-async function warm(owner) {
-  if ((await ownerOfCopies()) !== owner) await caches.delete(pagesCache);
-  const cache = await caches.open(pagesCache);
+/**
+ * After a page of the owner opened online: fetch the kept pages she has no copy of yet (the form before her
+ * first visit), and those kept in another language than the page's (she switched language since).
+ */
+async function warm(owner, lang) {
+  await inTurn(async () => {
+    if ((await ownerOfCopies()) !== owner) await caches.delete(pagesCache);
+  });
   for (const path of keptPaths) {
-    if (await cache.match(path)) continue;
+    // Looked at just before fetching: another warming or a navigation may have kept it meanwhile.
+    const copy = await inTurn(async () => (await caches.open(pagesCache)).match(path));
+    if (copy && (!lang || copy.headers.get('Content-Language') === lang)) continue;
+    const asked = forgotten;
     const response = await fetch(path, { credentials: 'same-origin' }).catch(() => null);
-    if (response?.status === 200 && !response.redirected) await keepPage(path, response);
+    if (response?.status === 200 && !response.redirected) await keepPage(path, response, asked);
   }
 }
 
 self.addEventListener('message', (event) => {
   const message = event.data ?? {};
-  if (message.type === 'signed-out') event.waitUntil(caches.delete(pagesCache));
-  if (message.type === 'page' && typeof message.owner === 'string') event.waitUntil(warm(message.owner));
+  if (message.type === 'signed-out') event.waitUntil(forgetPages());
+  if (message.type === 'page' && typeof message.owner === 'string') event.waitUntil(warm(message.owner, typeof message.lang === 'string' ? message.lang : ''));
 });
 
 async function syncOutbox() {

@@ -5,7 +5,7 @@ import { seedHours } from '../../src/domain/demo/hours.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
 import { formatDateTime } from '../../src/lib/time.ts';
 import { currentAssetUrls } from '../../src/plugins/assets.ts';
-import { axeViolations, browserSuite, phonePage, signInThroughForm, startServer, untilInPage, type LiveServer } from '../helpers/browser.ts';
+import { axeViolations, browserSuite, phonePage, signInThroughForm, startServer, untilInPage, untilPagesKept, type LiveServer } from '../helpers/browser.ts';
 
 /**
  * Offline logging when the signal is weak rather than gone, and what the worker and
@@ -67,14 +67,6 @@ if (suite) {
   const url = (path: string) => `${suite.server.baseUrl}${path}`;
   const volunteerId = () => scalar("SELECT id FROM users WHERE phone = '13800000001'");
 
-  const untilKept = async (page: Page) => {
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    await untilInPage(page, async () => {
-      if (!navigator.serviceWorker.controller) return false;
-      const kept = (await (await caches.open('silver-hours-pages-v1')).keys()).map((request) => new URL(request.url).pathname);
-      return ['/hours', '/passbook', '/hours/new'].every((path) => kept.includes(path));
-    }, null);
-  };
   const keptUpdatedAt = (page: Page) => page.evaluate(async () => {
     const copy = await (await caches.open('silver-hours-pages-v1')).match('/hours/new');
     return /<time datetime="([^"]+)"/.exec((await copy?.text()) ?? '')?.[1] ?? null;
@@ -91,7 +83,7 @@ if (suite) {
   const volunteerOnline = async () => {
     const opened = await phonePage(suite, 'volunteer');
     await opened.page.goto(url('/hours'));
-    await untilKept(opened.page);
+    await untilPagesKept(opened.page);
     return opened;
   };
   const count = (note: string) => scalar('SELECT count(*) FROM service_records WHERE note = ?', note);
@@ -210,12 +202,14 @@ if (suite) {
     }
     t.teardown(() => run("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'", volunteerId()));
     run("UPDATE user_roles SET role = 'clerk' WHERE user_id = ? AND role = 'volunteer'", volunteerId());
-    const seenBefore = signal.seen.length;
+    // What the page itself asks for from now on (the worker's Background Sync may upload on its own: not the page's uploader).
+    const asked: string[] = [];
+    context.on('request', (request) => asked.push(`${request.serviceWorker() ? 'worker' : 'page'} ${request.method()} ${new URL(request.url()).pathname}`));
     signal.release();
     const forbidden = page.locator('#outbox-list li.outbox-forbidden');
     await forbidden.waitFor();
     await t.resolveMatch(forbidden.textContent(), /没有保存：您的账号没有关联成员档案，不能登记或签到。/);
-    t.notOk(signal.seen.slice(seenBefore).includes('GET /hours/new'), 'no fresh token fetched: the 403 was not taken for a stale token');
+    t.notOk(asked.includes('page GET /hours/new'), `no fresh token fetched: the 403 was not taken for a stale token (asked since: ${asked.join(', ') || 'nothing'})`);
     t.equal(count('上传时角色变'), 0, 'nothing written');
     run("UPDATE user_roles SET role = 'volunteer' WHERE user_id = ? AND role = 'clerk'", volunteerId());
     await context.close();
@@ -228,10 +222,28 @@ if (suite) {
     return { text: (await page.locator('#offline-banner').textContent())?.replace(/\s+/g, ' ').trim(), sameTime: (await time.textContent()) === written, visible: await time.isVisible() };
   };
 
+  /** Waits until every kept copy is in this language; if they never are, says what the page and each copy were. */
+  const untilCopiesIn = async (page: Page, lang: string) => {
+    const languages = () => page.evaluate(async () => {
+      const cache = await caches.open('silver-hours-pages-v1');
+      const copies = await Promise.all(['/hours', '/passbook', '/hours/new'].map(async (path) => /<html lang="([\w-]+)"/.exec((await (await cache.match(path))?.text()) ?? '')?.[1] ?? 'none'));
+      return { page: document.documentElement.lang, pageOffline: !document.querySelector('#offline-banner')?.hasAttribute('hidden'), online: navigator.onLine, copies };
+    });
+    try {
+      await untilInPage(page, async (want) => {
+        const cache = await caches.open('silver-hours-pages-v1');
+        const texts = await Promise.all(['/hours', '/passbook', '/hours/new'].map(async (path) => (await cache.match(path))?.text()));
+        return texts.every((text) => /<html lang="([\w-]+)"/.exec(text ?? '')?.[1] === want);
+      }, lang);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the page and the copies: ${JSON.stringify(await languages())}`);
+    }
+  };
+
   t.test('elder mode, in both languages: the kept copy says when it was updated; the outbox states added here, axe-clean', async (t) => {
     const { context, page } = await phonePage(suite, 'volunteer', { elder: true });
     await page.goto(url('/hours'));
-    await untilKept(page);
+    await untilPagesKept(page);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     const zh = await offlineLine(page, 'zh-CN');
@@ -242,7 +254,8 @@ if (suite) {
     await context.setOffline(false);
     await context.addCookies([{ name: 'sh_lang', value: 'en', url: suite.server.baseUrl }]);
     await page.goto(url('/hours/new'));
-    await untilInPage(page, async () => (await (await (await caches.open('silver-hours-pages-v1')).match('/hours/new'))?.text())?.includes('lang="en"'), null);
+    // The page opened online in English: the worker refreshes every kept copy into English, not only this page's.
+    await untilCopiesIn(page, 'en');
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     const en = await offlineLine(page, 'en');

@@ -7,7 +7,7 @@ import { seedHours } from '../../src/domain/demo/hours.ts';
 import { addSecondVolunteer } from '../routes/hours/helpers.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
-import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, untilInPage, watchForErrors } from '../helpers/browser.ts';
+import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, untilInPage, untilPagesKept, watchForErrors } from '../helpers/browser.ts';
 
 /**
  * Offline logging (issue 19, docs/OFFLINE.md) in a real Chromium: the service
@@ -28,15 +28,6 @@ if (suite) {
   const today = () => shanghaiDateOf(suite.server.clock.now());
   const url = (path: string) => `${suite.server.baseUrl}${path}`;
 
-  /** Waits until the worker controls the page and keeps the volunteer's three pages. */
-  const untilKept = async (page: Page) => {
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    await untilInPage(page, async () => {
-      if (!navigator.serviceWorker.controller) return false;
-      const kept = (await (await caches.open('silver-hours-pages-v1')).keys()).map((request) => new URL(request.url).pathname);
-      return ['/hours', '/passbook', '/hours/new'].every((path) => kept.includes(path));
-    }, null);
-  };
 
   const fillVisit = async (page: Page, note: string, date: string, start: string, end: string) => {
     await page.getByLabel('服务类型').selectOption('visit');
@@ -51,7 +42,7 @@ if (suite) {
   const volunteerOnline = async (): Promise<{ context: BrowserContext; page: Page; errors: string[] }> => {
     const opened = await phonePage(suite, 'volunteer');
     await opened.page.goto(url('/hours'));
-    await untilKept(opened.page);
+    await untilPagesKept(opened.page);
     return opened;
   };
 
@@ -185,7 +176,7 @@ if (suite) {
     const { context, page } = await phonePage(suite, 'volunteer', { elder: true });
     await context.addCookies([{ name: 'sh_lang', value: 'en', url: suite.server.baseUrl }]);
     await page.goto(url('/hours'));
-    await untilKept(page);
+    await untilPagesKept(page);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     await t.resolveMatch(page.locator('#offline-banner').textContent(), /Offline.*updated/s);
@@ -248,7 +239,7 @@ if (suite) {
       const page = await context.newPage();
       await signInThroughForm(page, suite.server.baseUrl, 'volunteer');
       await page.goto(url('/hours'));
-      await untilKept(page);
+      await untilPagesKept(page);
       const devtools = await context.newCDPSession(page);
       const installability = await devtools.send('Page.getInstallabilityErrors');
       t.same(installability.installabilityErrors, [], 'no installability errors');
@@ -265,6 +256,15 @@ if (suite) {
     await page.waitForURL(/sign-in/);
     await untilInPage(page, async () => (await (await caches.open('silver-hours-pages-v1')).keys()).length === 0, null, 10_000);
     await context.close();
+
+    // A session that ended without 退出 (its cookie gone): the sign-in page the phone lands on forgets the copies.
+    const ended = await volunteerOnline();
+    await ended.context.clearCookies();
+    await ended.page.goto(url('/passbook'));
+    await ended.page.waitForURL(/sign-in/);
+    await untilInPage(ended.page, async () => (await (await caches.open('silver-hours-pages-v1')).keys()).length === 0, null, 10_000);
+    t.pass('the session ended: no copy is left on the phone');
+    await ended.context.close();
     const coordinator = await phonePage(suite, 'coordinator');
     await coordinator.page.goto(url('/hours/new'));
     await coordinator.page.evaluate(() => navigator.serviceWorker.ready);

@@ -238,3 +238,24 @@ export async function untilInPage<T, Arg extends string | number | boolean | nul
     await page.waitForTimeout(200);
   }
 }
+
+/**
+ * Waits until the service worker controls the page and keeps the volunteer's three pages (docs/OFFLINE.md).
+ * A slow machine gets 40 s; if they are still not kept, the error says what the worker had kept by then.
+ */
+export async function untilPagesKept(page: Page): Promise<void> {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  const kept = () => page.evaluate(async () => ({
+    controlled: Boolean(navigator.serviceWorker.controller),
+    kept: (await (await caches.open('silver-hours-pages-v1')).keys()).map((request) => new URL(request.url).pathname),
+  }));
+  try {
+    await untilInPage(page, async () => {
+      if (!navigator.serviceWorker.controller) return false;
+      const paths = (await (await caches.open('silver-hours-pages-v1')).keys()).map((request) => new URL(request.url).pathname);
+      return ['/hours', '/passbook', '/hours/new'].every((path) => paths.includes(path));
+    }, null, 40_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; by then: ${JSON.stringify(await kept())}`);
+  }
+}
