@@ -81,8 +81,9 @@ export function grantVouchers(context: RedemptionContext, actor: Actor, input: V
   // One elder needs no region typed: the elder's own village is the region of the grant.
   const regionCode = (input.regionCode ?? '').trim() || (input.elderId ? elderVillageCode(context, input.elderId) : '');
   const region = regionOf(context.db, regionCode);
-  if (!region || !['county', 'township', 'village'].includes(region.level)) return refuse(422, 'redemption.error.region_in_county', undefined, 'region');
-  if (!authorize(actor, canGrantVouchers, { regionPath: region.path })) return refuse(403, 'redemption.error.forbidden');
+  // A region outside the office's area answers exactly like one that does not exist.
+  const grantable = region && ['county', 'township', 'village'].includes(region.level) && authorize(actor, canGrantVouchers, { regionPath: region.path });
+  if (!grantable) return refuse(422, 'redemption.error.region_in_county', undefined, 'region');
   if (input.source !== 'issuance' && input.source !== 'pool') return refuse(422, 'redemption.error.source_invalid', undefined, 'source');
   if (!Number.isInteger(input.amountPerElderMinutes) || input.amountPerElderMinutes <= 0 || input.amountPerElderMinutes > 100 * 60) {
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');

@@ -50,8 +50,8 @@ t.test('an office grants vouchers to the 失能 elders of its county; an elder s
   await office.get('/vouchers');
   const before = tableCounts(db);
   const outside = await office.post('/vouchers', { source: 'issuance', region: '430524', category: 'disabled', amount: '2', reason: '试', idempotency_key: key() });
-  t.equal(outside.statusCode, 403);
-  t.match(visibleText(outside.body), '这不在您负责的地区或站点范围内');
+  t.equal(outside.statusCode, 422, 'a county outside the area answers like one that does not exist');
+  t.match(visibleText(outside.body), '请填写您负责范围内的县或县以下的地区代码。');
   const poolShort = await office.post('/vouchers', { source: 'pool', region: '433123', category: 'disabled', amount: '50', reason: '试', idempotency_key: key() });
   t.equal(poolShort.statusCode, 409);
   t.match(visibleText(poolShort.body), '一张也没有发出');

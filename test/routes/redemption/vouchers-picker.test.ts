@@ -55,7 +55,19 @@ t.test('an office finds an elder by name, pinyin or village, picks regions from 
   t.ok(names.length >= 1);
   t.match(visibleText((await office.get('/vouchers')).body), `凤凰县 ${names.slice(0, 5).join('、')}`, 'a category grant names its elders too');
 
-  const outside = await office.post('/vouchers', { source: 'issuance', region: '', elder: String(away?.id ?? 999999), category: '', amount: '1', reason: '试', idempotency_key: key() });
-  t.ok([403, 404, 422].includes(outside.statusCode), `an elder outside the scope is refused (${outside.statusCode})`);
+  // Outside the office's area answers exactly like what does not exist: the same status and the same words, on the region field.
+  const grantsBefore = db.$client.prepare('SELECT count(*) FROM voucher_grants').pluck().get() as number;
+  const refusal = async (fields: { region: string; elder: string }) => {
+    const answer = await office.post('/vouchers', { source: 'issuance', category: '', amount: '1', reason: '试', idempotency_key: key(), ...fields });
+    return { status: answer.statusCode, problem: /<div class="error-summary"[\s\S]*?<\/div>/.exec(answer.body)?.[0].replace(/value="[^"]*"/g, '') ?? visibleText(answer.body).slice(0, 200) };
+  };
+  const missingElder = await refusal({ region: '', elder: '999999' });
+  t.equal(missingElder.status, 422);
+  t.match(missingElder.problem, '请填写您负责范围内的县或县以下的地区代码。', 'a missing elder: the region is asked for, in words');
+  if (away) t.same(await refusal({ region: '', elder: String(away.id) }), missingElder, 'an elder of another county answers like a missing one');
+  const missingRegion = await refusal({ region: '439999', elder: '' });
+  t.same(await refusal({ region: '430524', elder: '' }), missingRegion, 'a county outside the area answers like a region that does not exist');
+  t.same(missingRegion, missingElder, 'and like a missing elder');
+  t.equal(db.$client.prepare('SELECT count(*) FROM voucher_grants').pluck().get(), grantsBefore, 'no refusal wrote anything');
   t.equal((db.$client.prepare('SELECT count(*) FROM voucher_grants').pluck().get() as number), 2 + (db.$client.prepare("SELECT count(*) FROM voucher_grants WHERE reason NOT IN ('生日慰问', '冬季助浴')").pluck().get() as number), 'the refusal wrote nothing');
 });
