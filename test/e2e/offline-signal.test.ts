@@ -5,7 +5,7 @@ import { seedHours } from '../../src/domain/demo/hours.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
 import { formatDateTime } from '../../src/lib/time.ts';
 import { currentAssetUrls } from '../../src/plugins/assets.ts';
-import { axeViolations, browserSuite, phonePage, signInThroughForm, startServer, untilInPage, untilPagesKept, type LiveServer } from '../helpers/browser.ts';
+import { axeViolations, browserSuite, phonePage, signInThroughForm, startServer, untilInPage, untilPagesKept, volunteerOnline, fillVisit, type LiveServer } from '../helpers/browser.ts';
 
 /**
  * Offline logging when the signal is weak rather than gone, and what the worker and
@@ -71,25 +71,10 @@ if (suite) {
     const copy = await (await caches.open('silver-hours-pages-v1')).match('/hours/new');
     return /<time datetime="([^"]+)"/.exec((await copy?.text()) ?? '')?.[1] ?? null;
   });
-  const fillVisit = async (page: Page, note: string, date: string, start: string, end: string) => {
-    await page.getByLabel('服务类型').selectOption('visit');
-    await page.getByRole('radio', { name: /龙玉兰/ }).check();
-    await page.getByLabel('服务日期').fill(date);
-    await page.getByLabel('开始时间').fill(start);
-    await page.getByLabel('结束时间').fill(end);
-    await page.getByLabel('备注（可不填）').fill(note);
-    await page.getByRole('button', { name: '保存' }).click();
-  };
-  const volunteerOnline = async () => {
-    const opened = await phonePage(suite, 'volunteer');
-    await opened.page.goto(url('/hours'));
-    await untilPagesKept(opened.page);
-    return opened;
-  };
   const count = (note: string) => scalar('SELECT count(*) FROM service_records WHERE note = ?', note);
 
   t.test('a weak signal: the kept form after 4 s with 离线, the late answer refreshes it, the form sent then arrives once', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     const keptAt = await keptUpdatedAt(page);
     suite.server.clock.advance(60_000);
     signal.hold('GET', '/hours/new');
@@ -123,7 +108,7 @@ if (suite) {
   });
 
   t.test('a new worker (a deploy) deletes cached assets that are not of the current build', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     await page.evaluate(async () => {
       const cache = await caches.open('silver-hours-assets-v1');
       await cache.put('/assets/app.000000000000.css', new Response('body{}', { headers: { 'Content-Type': 'text/css' } }));
@@ -149,7 +134,7 @@ if (suite) {
   });
 
   t.test('an upload refused for the account shows why and stops waiting; signed out, it waits with 请重新登录', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     await fillVisit(page, '角色已变', addDays(today(), -1), '11:00', '12:00');
@@ -188,7 +173,7 @@ if (suite) {
   });
 
   t.test('a role changed between the token and the upload: the upload\'s own 403 is read as a refusal, not as a stale token', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     await fillVisit(page, '上传时角色变', addDays(today(), -1), '16:00', '17:00');

@@ -2,12 +2,12 @@ import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { seedHours } from '../../src/domain/demo/hours.ts';
 import { addSecondVolunteer } from '../routes/hours/helpers.ts';
 import { addDays, shanghaiDateOf } from '../../src/domain/hours/time.ts';
 import { demoPassword } from '../../src/domain/demo/seed.ts';
-import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, untilInPage, untilPagesKept, watchForErrors } from '../helpers/browser.ts';
+import { axeViolations, browserSuite, chromiumPath, phonePage, signInThroughForm, untilInPage, untilPagesKept, volunteerOnline, fillVisit, watchForErrors } from '../helpers/browser.ts';
 
 /**
  * Offline logging (issue 19, docs/OFFLINE.md) in a real Chromium: the service
@@ -29,25 +29,8 @@ if (suite) {
   const url = (path: string) => `${suite.server.baseUrl}${path}`;
 
 
-  const fillVisit = async (page: Page, note: string, date: string, start: string, end: string) => {
-    await page.getByLabel('服务类型').selectOption('visit');
-    await page.getByRole('radio', { name: /龙玉兰/ }).check();
-    await page.getByLabel('服务日期').fill(date);
-    await page.getByLabel('开始时间').fill(start);
-    await page.getByLabel('结束时间').fill(end);
-    await page.getByLabel('备注（可不填）').fill(note);
-    await page.getByRole('button', { name: '保存' }).click();
-  };
-
-  const volunteerOnline = async (): Promise<{ context: BrowserContext; page: Page; errors: string[] }> => {
-    const opened = await phonePage(suite, 'volunteer');
-    await opened.page.goto(url('/hours'));
-    await untilPagesKept(opened.page);
-    return opened;
-  };
-
   t.test('two visits logged offline survive closing the page and arrive exactly once when the network returns', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     await page.getByRole('heading', { level: 1, name: '登记服务时间' }).waitFor();
@@ -82,7 +65,7 @@ if (suite) {
   });
 
   t.test('a shared phone: an entry kept offline by one volunteer is never uploaded under another\'s session, and arrives once under hers', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     await fillVisit(page, '共用手机', addDays(today(), -1), '07:00', '07:30');
@@ -154,7 +137,7 @@ if (suite) {
   });
 
   t.test('a record older than the back-dating window is refused when it arrives, with the reason and a way to correct it', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     await context.setOffline(true);
     await page.goto(url('/hours/new'));
     await fillVisit(page, '太久以前', addDays(today(), -40), '08:00', '09:00');
@@ -211,7 +194,7 @@ if (suite) {
   });
 
   t.test('installable: the manifest, its icons, and a service worker that controls the page', async (t) => {
-    const { context, page } = await volunteerOnline();
+    const { context, page } = await volunteerOnline(suite);
     const manifest = await page.evaluate(async () => (await fetch(document.querySelector<HTMLLinkElement>('link[rel="manifest"]')!.href)).json());
     t.match(manifest, { name: '银龄时光', short_name: '银龄时光', display: 'standalone', start_url: '/hours', scope: '/', theme_color: '#0d5c53', background_color: '#fffdf8' });
     for (const [size, purpose] of [[192, 'any'], [512, 'any'], [192, 'maskable'], [512, 'maskable']] as const) {
@@ -251,14 +234,14 @@ if (suite) {
   });
 
   t.test('sign-out forgets the kept pages; a staff member\'s pages are never kept', async (t) => {
-    const { page, context } = await volunteerOnline();
+    const { page, context } = await volunteerOnline(suite);
     await page.getByRole('button', { name: '退出' }).click();
     await page.waitForURL(/sign-in/);
     await untilInPage(page, async () => (await (await caches.open('silver-hours-pages-v1')).keys()).length === 0, null, 10_000);
     await context.close();
 
     // A session that ended without 退出 (its cookie gone): the sign-in page the phone lands on forgets the copies.
-    const ended = await volunteerOnline();
+    const ended = await volunteerOnline(suite);
     await ended.context.clearCookies();
     await ended.page.goto(url('/passbook'));
     await ended.page.waitForURL(/sign-in/);

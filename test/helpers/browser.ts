@@ -259,3 +259,22 @@ export async function untilPagesKept(page: Page): Promise<void> {
     throw new Error(`${(error as Error).message}; by then: ${JSON.stringify(await kept())}`);
   }
 }
+
+/** A volunteer signed in on a phone, online, whose three pages the worker keeps (docs/OFFLINE.md). */
+export async function volunteerOnline(suite: BrowserSuite): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const opened = await phonePage(suite, 'volunteer');
+  await opened.page.goto(`${suite.server.baseUrl}/hours`);
+  await untilPagesKept(opened.page);
+  return opened;
+}
+
+/** Fills the logging form as a volunteer would (a visit to 龙玉兰 of the demo) and taps 保存. */
+export async function fillVisit(page: Page, note: string, date: string, start: string, end: string): Promise<void> {
+  await page.getByLabel('服务类型').selectOption('visit');
+  await page.getByRole('radio', { name: /龙玉兰/ }).check();
+  await page.getByLabel('服务日期').fill(date);
+  await page.getByLabel('开始时间').fill(start);
+  await page.getByLabel('结束时间').fill(end);
+  await page.getByLabel('备注（可不填）').fill(note);
+  await page.getByRole('button', { name: '保存' }).click();
+}
