@@ -1,5 +1,6 @@
 import type { Sqlite } from '../../db/client.ts';
 import { shanghaiDate } from '../../lib/idcard.ts';
+import { isCalendarDate } from '../hours/time.ts';
 import type { Actor } from '../access/authorize.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { nowOf, type KeylessContext } from '../kernel/context.ts';
@@ -33,14 +34,13 @@ export function rateOn(sqlite: Sqlite, date: string): number | null {
       ORDER BY effective_from DESC, id DESC LIMIT 1`).pluck().get(date) as number | undefined) ?? null;
 }
 
-const datePattern = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
-
 /** Publishes a rate from `effectiveFrom` (tomorrow or later, Shanghai; one per date); only the top office. */
 export function publishValuationRate(context: KeylessContext, actor: Actor, input: { effectiveFrom: string; yuanPerHour: string }): Outcome<ValuationRate> {
   if (!keepsNetworkFund(actor)) return failure(403, { code: 'errors.forbidden.message' });
   const effectiveFrom = input.effectiveFrom.trim();
   const at = nowOf(context);
-  if (!datePattern.test(effectiveFrom) || Number.isNaN(Date.parse(`${effectiveFrom}T00:00:00Z`))) {
+  // A day that exists (2027-02-29 or 2027-04-31 do not: Date.parse takes them and rolls them over).
+  if (!isCalendarDate(effectiveFrom)) {
     return failure(422, { code: 'liability.error.date_invalid', field: 'effectiveFrom' });
   }
   // From tomorrow at the earliest, like every dated version: a rate for today would rewrite the coverage already shown today.

@@ -86,6 +86,12 @@ t.test('valuation rates: only the top office, never for a past date', async (t) 
   const today = await admin.post('/reports/fund/rates', { effective_from: '2026-11-23', yuan_per_hour: '35' });
   t.equal(today.statusCode, 422, 'not for today either');
   t.match(visibleText(today.body), zh('liability.error.date_not_future', { today: '2026-11-23' }));
+  for (const missing of ['2027-02-29', '2027-02-30', '2027-04-31', '2027-13-01', '2027-1-5']) {
+    const refused = await admin.post('/reports/fund/rates', { effective_from: missing, yuan_per_hour: '35' });
+    t.equal(refused.statusCode, 422, `${missing} is not a day`);
+    t.match(visibleText(refused.body), zh('liability.error.date_invalid'), `${missing}: asked for a real date`);
+  }
+  t.equal(test.db.$client.prepare('SELECT count(*) FROM fund_valuation_rates').pluck().get(), 1, 'no rate written for a day that does not exist');
   const ok = await admin.post('/reports/fund/rates', { effective_from: '2027-01-01', yuan_per_hour: '35' });
   t.equal(ok.statusCode, 303);
   const twice = await admin.post('/reports/fund/rates', { effective_from: '2027-01-01', yuan_per_hour: '36' });
