@@ -145,12 +145,16 @@ export function searchMembersToLogFor(context: KeylessContext, actor: Actor, que
     .all();
 }
 
-export function memberChoiceById(context: KeylessContext, memberId: number): MemberChoice | undefined {
+/**
+ * The member already chosen on a staff logging form (an id from the address or the form), only when the
+ * search would offer them: active, in the actor's logging scope. Anyone else is not shown, as if missing.
+ */
+export function memberChoiceById(context: KeylessContext, actor: Actor, memberId: number): MemberChoice | undefined {
   return context.db
     .select({ id: members.id, realName: members.realName, cardNumber: members.cardNumber, villageNameZh: regions.nameZh })
     .from(members)
     .innerJoin(regions, eq(regions.code, members.villageCode))
-    .where(eq(members.id, memberId))
+    .where(and(eq(members.id, memberId), eq(members.status, 'active'), underAny(regionScopes(actor, canLogForMembers))))
     .get();
 }
 

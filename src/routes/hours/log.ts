@@ -115,7 +115,7 @@ async function showForm(app: FastifyInstance, context: DomainContext, request: F
   const today = shanghaiDateOf(app.clock());
   const types = typesInForce(context, today).filter((type) => type.active);
   const recipients = recipientChoices(context, user.actor, staff, values.recipientQuery, values.elderId);
-  const selectedMember = staff && /^[1-9]\d{0,9}$/.test(values.volunteerMemberId) ? memberChoiceById(context, Number(values.volunteerMemberId)) : undefined;
+  const selectedMember = staff && /^[1-9]\d{0,9}$/.test(values.volunteerMemberId) ? memberChoiceById(context, user.actor, Number(values.volunteerMemberId)) : undefined;
   const memberChoices = staff ? searchMembersToLogFor(context, user.actor, values.memberQuery) : [];
   if (selectedMember && !memberChoices.some((m) => m.id === selectedMember.id)) memberChoices.unshift(selectedMember);
   let villageCode = values.villageCode;

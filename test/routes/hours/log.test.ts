@@ -201,4 +201,13 @@ t.test('a coordinator logs for a member without a phone; the record shows who en
   t.equal(outside.statusCode, 422);
   t.match(visibleText(outside.body), '找不到这位成员。');
   t.notMatch(visibleText(outside.body), '不在您负责的地区');
+  // The form redrawn, or opened with the id in the address, never names a member outside the scope.
+  const card = String(scalar(testApp, 'SELECT card_number FROM members WHERE id = ?', memberId));
+  t.notMatch(outside.body, '麻金花', 'the refusal does not show the member it refused');
+  t.notMatch(outside.body, card, 'nor the card number');
+  const byAddress = await office.get(`/hours/new?volunteer_member_id=${memberId}`);
+  t.equal(byAddress.statusCode, 200);
+  t.notMatch(byAddress.body, '麻金花', 'an id in the address shows nobody outside the scope');
+  t.notMatch(byAddress.body, card);
+  t.match((await coordinator.get(`/hours/new?volunteer_member_id=${memberId}`)).body, '麻金花', 'in the scope, the chosen member is shown');
 });
