@@ -9,8 +9,11 @@ export const maxEntryFen = 1_000_000_000_000;
  * with what is wrong.
  */
 export function fenOfYuan(text: string, field = 'amount'): Outcome<number> {
-  const trimmed = text.trim().replace(/[,，]/g, '');
-  if (/^[-−]/.test(trimmed)) return failure(422, { code: 'liability.error.amount_negative', field });
+  const typed = text.trim().replace(/，/g, ',');
+  if (/^[-−]/.test(typed)) return failure(422, { code: 'liability.error.amount_negative', field });
+  // A comma only between groups of three digits ("1,000.50"): "30,50" is not 3050 yuan, it is a mistake to show.
+  if (typed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(typed)) return failure(422, { code: 'liability.error.amount_comma', field });
+  const trimmed = typed.replace(/,/g, '');
   const match = /^(\d{1,13})(?:\.(\d+))?$/.exec(trimmed);
   if (!match) return failure(422, { code: 'liability.error.amount_invalid', field });
   const decimals = match[2] ?? '';

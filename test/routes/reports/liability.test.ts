@@ -54,6 +54,11 @@ t.test('fund entries: refusals name what is wrong in Chinese and write nothing; 
     [{ scope: 'network', kind: 'contribution', amount: '10.005', source: 'fiscal' }, 422, zh('liability.error.amount_fraction')],
     [{ scope: 'network', kind: 'contribution', amount: '0', source: 'fiscal' }, 422, zh('liability.error.amount_zero')],
     [{ scope: 'network', kind: 'contribution', amount: '一百', source: 'fiscal' }, 422, zh('liability.error.amount_invalid')],
+    // A comma that does not group thousands is a slip, never deleted: 30,50 is not ¥3,050.
+    [{ scope: 'network', kind: 'contribution', amount: '30,50', source: 'fiscal' }, 422, zh('liability.error.amount_comma')],
+    [{ scope: 'network', kind: 'contribution', amount: '1000，50', source: 'fiscal' }, 422, zh('liability.error.amount_comma')],
+    [{ scope: 'network', kind: 'contribution', amount: '1,5', source: 'fiscal' }, 422, zh('liability.error.amount_comma')],
+    [{ scope: 'network', kind: 'contribution', amount: '10,00,000', source: 'fiscal' }, 422, zh('liability.error.amount_comma')],
     [{ scope: 'network', kind: 'contribution', amount: '100', source: 'lottery' }, 422, zh('liability.error.source_invalid')],
     [{ scope: 'network', kind: 'payout', amount: '100', note: '' }, 422, zh('liability.error.payout_note_required')],
     [{ scope: 'network', kind: 'payout', amount: '248800.01', note: '超额' }, 409, zh('liability.error.exceeds_balance', { balance: '248,800.00' })],
