@@ -19,6 +19,22 @@ export function isMonth(value: unknown): value is string {
   return typeof value === 'string' && monthPattern.test(value);
 }
 
+/** The first month a report may be asked for: no network ran before it, and years below 100 would be read as 19xx. */
+export const firstReportMonth = '2000-01';
+
+/**
+ * The month a report asks for ('' or absent: the current month), or why not: not a month (`format`), or one
+ * before `firstReportMonth` or after the current month (`range`: a month not yet begun has no figures, only
+ * today's balances under a label they do not belong to).
+ */
+export function reportMonth(raw: string | undefined, nowMs: number): { month: string } | { problem: 'format' | 'range'; latest: string } {
+  const latest = monthOfMs(nowMs);
+  if (raw === undefined || raw === '') return { month: latest };
+  if (!isMonth(raw)) return { problem: 'format', latest };
+  if (raw < firstReportMonth || raw > latest) return { problem: 'range', latest };
+  return { month: raw };
+}
+
 export function addMonths(month: string, count: number): string {
   const match = monthPattern.exec(month);
   if (!match) throw new Error(`not a month: ${month}`);

@@ -7,7 +7,7 @@ import { publishValuationRate } from '../../domain/fund/rates.ts';
 import { cellText, isTimeCell, type Cell } from '../../domain/reports/exports.ts';
 import { fundPageFor, liabilityFor } from '../../domain/reports/liability-access.ts';
 import { liabilityFlagColumn, liabilitySections, reachText } from '../../domain/reports/liability-exports.ts';
-import { isMonth, monthOfMs } from '../../domain/reports/months.ts';
+import { reportMonthOf } from './month.ts';
 import { canViewReports } from '../../domain/reports/permissions.ts';
 import { regionDisplayName, regionTree } from '../../domain/reports/regions-cache.ts';
 import type { Problem } from '../../domain/kernel/outcome.ts';
@@ -35,10 +35,7 @@ const RateForm = Form.object({ effective_from: Form.optional(Form.text(20)), yua
 const FundQuery = Form.object({ saved: Form.optional(Form.text(10)) });
 
 function monthOf(app: RouteApp, request: FastifyRequest): string {
-  const raw = typedValues(request.query).month;
-  if (raw === undefined || raw === '') return monthOfMs(app.clock());
-  if (!isMonth(raw)) throw new HttpProblem(400, 'reports.error.month');
-  return raw;
+  return reportMonthOf(request, app.clock());
 }
 
 /** The fund page, with the form as typed and its refusals when a post was refused. */

@@ -14,6 +14,7 @@ import { createGzip } from 'node:zlib';
 import { checkpointBefore, checkpointsDocument } from '../../domain/bookkeeping/signed-checkpoints.ts';
 import { overdueElders, settlementsIn, transparency, volunteerRoster } from '../../domain/reports/lists.ts';
 import { addMonths, isMonth, monthBoundsMs, monthOfMs, silverBornOnOrBefore } from '../../domain/reports/months.ts';
+import { reportMonthOf } from './month.ts';
 import { drainReports, refreshReports } from '../../domain/reports/refresh.ts';
 import { regionDisplayName, type RegionNode } from '../../domain/reports/regions-cache.ts';
 import { readTargets, targetDefinitions, updateTargets } from '../../domain/reports/targets.ts';
@@ -114,10 +115,7 @@ function reportsKit(app: FastifyApp, dashboards: DashboardCache) {
       return checkpointSection(checkpointBefore(sqlite, monthBoundsMs(month).endMs), t, (ms) => formatDateTime(ms, locale));
     },
     monthOf(request: FastifyRequest): string {
-      const raw = typedValues(request.query).month;
-      if (raw === undefined || raw === '') return monthOfMs(app.clock());
-      if (!isMonth(raw)) throw new HttpProblem(400, 'reports.error.month');
-      return raw;
+      return reportMonthOf(request, app.clock());
     },
     rosterQuery(request: FastifyRequest) {
       // Checked by ReportQuery in loadRegion, which every roster route calls first.

@@ -40,6 +40,16 @@ t.test('a county office sees its dashboard and cannot open another county', asyn
   const otherExport = await office.get('/reports/433101/monthly.xlsx');
   t.equal(otherExport.statusCode, 404, 'exports are scoped too');
   t.equal((await office.get('/reports/433123?month=2026-13')).statusCode, 400);
+  // A month before any network (year 0000 was a 500; 0026 was read as 1926) or not yet begun: a 400 naming the range, on every report of a month.
+  const latest = (await office.get('/reports/433123')).body.match(/name="month"[^>]*value="(\d{4}-\d{2})"/)?.[1] ?? '2026-11';
+  for (const path of ['/reports/433123', '/reports/433123/monthly', '/reports/433123/monthly.csv', '/reports/433123/monthly.xlsx', '/reports/433123/liability']) {
+    for (const month of ['0000-05', '0026-11', '1999-12', '2099-01']) {
+      const answer = await office.get(`${path}?month=${month}`);
+      t.equal(answer.statusCode, 400, `${path} ${month}: 400`);
+      t.match(visibleText(answer.body), `没有这个月份的报表：请选择 2000-01 到 ${latest} 之间的月份。`, `${path} ${month}: the range is named`);
+    }
+  }
+  t.equal((await office.get(`/reports/433123?month=${latest}`)).statusCode, 200, 'the current month is a report');
   t.equal((await office.get('/reports/999999')).statusCode, 404);
   const volunteer = await signedInAs(app, 'volunteer');
   t.equal((await volunteer.get('/reports/433123')).statusCode, 403);
