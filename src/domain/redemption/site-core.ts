@@ -3,7 +3,8 @@ import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
 import { connectionOf, type Db } from '../../db/client.ts';
 import { regions, userRoles, users } from '../../db/schema/core.ts';
 import { partnerSites, siteItems } from '../../db/schema/redemption.ts';
-import { authorize, permission, type Actor } from '../access/authorize.ts';
+import { authorize, permission, regionScopes, type Actor } from '../access/authorize.ts';
+import { underAnyPath } from '../../db/conditions.ts';
 import { accountInputs, ensureAccounts } from '../bookkeeping/accounts.ts';
 import { countyCodeOfPath } from '../regions/path.ts';
 import { contentHash } from '../kernel/idempotency.ts';
@@ -137,6 +138,24 @@ function siteToChange(context: RedemptionContext, actor: Actor, siteId: number):
   const site = findSite(context.db, siteId);
   if (!site) return refuse(404, 'redemption.error.site_not_found');
   return checkAuthorized(actor, canManageSites, { regionPath: site.villagePath }) ?? { ok: true, site };
+}
+
+/**
+ * Makes the account with this phone (normalised) a clerk of the site. Only an account of the actor's area
+ * (its home region, whatever its roles) is found: any other answers exactly like a phone with no account,
+ * so the form neither grants a role outside the area nor tells whose phone is in use elsewhere.
+ */
+export function addClerkByPhone(context: RedemptionContext, actor: Actor, siteId: number, phone: string): Outcome<{ userId: number }> {
+  const found = siteToChange(context, actor, siteId);
+  if (!found.ok) return found;
+  const account = phone === '' ? undefined : context.db
+    .select({ id: users.id })
+    .from(users)
+    .innerJoin(regions, eq(regions.code, users.homeRegionCode))
+    .where(and(eq(users.phone, phone), underAnyPath(regions.path, regionScopes(actor, canManageSites))))
+    .get();
+  if (!account) return refuse(422, 'redemption.error.user_not_found', undefined, 'phone');
+  return addClerk(context, actor, siteId, account.id);
 }
 
 /** Makes an existing user a clerk of the site (a user_roles row scoped to the site). */

@@ -50,3 +50,26 @@ t.test('the site page edits an item name and price, removes a clerk, edits and c
   t.equal(gone.statusCode, 403, 'the removed clerk loses the site at once');
   t.same(db.$client.prepare(`SELECT action FROM audit_log WHERE action IN ('site.update','site.close','site.clerk_remove') ORDER BY id`).pluck().all(), ['site.update', 'site.close', 'site.clerk_remove']);
 });
+
+t.test('adding a clerk by phone: only an account of the office\'s area; another area\'s answers like a phone with no account', async (t) => {
+  const { app, db } = await redemptionApp();
+  t.teardown(() => app.close());
+  const city = await signedInAs(app, 'office-city'); // 邵阳市, over site 1
+  await city.get('/sites/1/manage');
+  const clerkRows = () => db.$client.prepare("SELECT user_id FROM user_roles WHERE role = 'clerk' AND site_id = 1 ORDER BY user_id").pluck().all() as number[];
+  const before = clerkRows();
+  const refusal = async (phone: string) => {
+    const answer = await city.post('/sites/1/clerks', { phone });
+    return { status: answer.statusCode, text: /没有这个手机号的用户[^<]*/.exec(answer.body)?.[0] ?? visibleText(answer.body).slice(0, 200) };
+  };
+  const nobody = await refusal('13912345678');
+  t.same(nobody, { status: 422, text: '没有这个手机号的用户，请先创建账号。' }, 'a phone with no account');
+  t.same(await refusal('13800000001'), nobody, 'the 凤凰县 volunteer, outside 邵阳市: the same answer, nothing granted');
+  t.same(clerkRows(), before, 'no role granted by a refusal');
+  const local = db.$client.prepare(`SELECT u.id, u.phone FROM users u JOIN regions r ON r.code = u.home_region_code
+      WHERE r.path LIKE (SELECT path FROM regions WHERE code = '430500') || '%' AND u.id NOT IN (SELECT user_id FROM user_roles WHERE site_id = 1) ORDER BY u.id LIMIT 1`).get() as { id: number; phone: string } | undefined;
+  if (!local) return t.fail('the demo has an account of 邵阳市 that is not a clerk of site 1');
+  const added = await city.post('/sites/1/clerks', { phone: local.phone });
+  t.equal(added.statusCode, 303, 'an account of the area becomes a clerk');
+  t.same(clerkRows(), [...before, local.id].sort((a, b) => a - b));
+});

@@ -1,12 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
-import { users } from '../../../db/schema/core.ts';
 import { authorize } from '../../../domain/access/authorize.ts';
 import type { Problem } from '../../../domain/redemption/context.ts';
 import { Form, IdParams } from '../../../lib/form-schema.ts';
 import { readIdempotencyKey } from '../../../lib/forms.ts';
 import {
-  addClerk, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, type Site, siteKinds, sitesAccess, siteToKeep, siteToManage, updateSite,
+  addClerkByPhone, canKeepCatalogue, canManageSites, clerksOf, findSite, registerSite, removeClerk, setSiteActive, type Site, siteKinds, sitesAccess, siteToKeep, siteToManage, updateSite,
 } from '../../../domain/redemption/site-core.ts';
 import { addItem, changeStock, itemsOf, movementsOf, publicSites, siteRegions, updateItem } from '../../../domain/redemption/site-catalogue.ts';
 import { normalizePhone } from '../../../lib/phone.ts';
@@ -194,10 +192,7 @@ function registerClerkAndSiteRoutes(app: RouteApp): void {
     const site = loadManagedSite(app, request);
     const user = request.requireUser();
     if (shape.length > 0) return managePage(app, request, reply, site, shape, 422);
-    const phone = normalizePhone(request.body.phone ?? '');
-    const found = phone ? app.db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get() : undefined;
-    if (!found) return managePage(app, request, reply, site, [{ code: 'redemption.error.user_not_found' }], 422);
-    const result = addClerk(redemptionContext(app), user.actor, site.id, found.id);
+    const result = addClerkByPhone(redemptionContext(app), user.actor, site.id, normalizePhone(request.body.phone ?? '') ?? '');
     if (!result.ok) return managePage(app, request, reply, site, result.problems, result.status);
     return reply.seeOther(`/sites/${site.id}/manage?saved=1`);
   });
