@@ -56,9 +56,20 @@ function checkGrant(db: Db, granter: Actor, scope: RoleScope): GrantCheck {
   return authorize(granter, needed, { regionPath: place.path }) ? { ok: true, regionPath: place.path, auditRegionCode: place.code } : { ok: false, reason: 'not_allowed' };
 }
 
+/**
+ * checkGrant for a new role: a granter who may grant this role somewhere, but not in the region or site
+ * chosen, is answered exactly like a region or site that does not exist (the form offers only those of the area).
+ */
+function checkNewGrant(db: Db, granter: Actor, scope: RoleScope): GrantCheck {
+  const check = checkGrant(db, granter, scope);
+  if (check.ok || check.reason !== 'not_allowed') return check;
+  const needed = scope.role === 'admin' || scope.role === 'office' ? canGrantStaffRoles : canGrantRoles;
+  return authorize(granter, needed) ? { ok: false, reason: 'region_unknown' } : check;
+}
+
 export function grantRole(db: Db, granter: Actor, userId: number, scope: RoleScope, ipAddress: string, nowMs: number): { ok: true } | { ok: false; reason: GrantRefusal } {
   if (!findUser(db, userId)) return { ok: false, reason: 'user_unknown' };
-  const check = checkGrant(db, granter, scope);
+  const check = checkNewGrant(db, granter, scope);
   if (!check.ok) return check;
   return writeTransaction(db, () => {
       const existing = db
@@ -145,7 +156,7 @@ function checkNewAccount(
   if ([...input.temporaryPassword].length < passwordMinimumLength) return { ok: false, reason: 'password_too_short' };
   const grants: { scope: NewAccount['roles'][number]; auditRegionCode: string }[] = [];
   for (const scope of input.roles) {
-    const check = checkGrant(db, granter, scope);
+    const check = checkNewGrant(db, granter, scope);
     if (!check.ok) return check;
     grants.push({ scope, auditRegionCode: check.auditRegionCode });
   }

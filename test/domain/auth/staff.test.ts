@@ -33,7 +33,7 @@ t.test('grants outside the granter scope, staff roles by non-admins, and duplica
   const volunteerId = findUserByPhone(db, '13800000001')!.id;
   const usersBefore = count(db, 'user_roles');
   const auditBefore = count(db, 'audit_log');
-  t.same(grantRole(db, countyOffice, volunteerId, { role: 'coordinator', regionCode: '430524101' }, 'ip', 3), { ok: false, reason: 'not_allowed' }, 'another county');
+  t.same(grantRole(db, countyOffice, volunteerId, { role: 'coordinator', regionCode: '430524101' }, 'ip', 3), { ok: false, reason: 'region_unknown' }, 'another county: like a region that does not exist');
   t.same(grantRole(db, countyOffice, volunteerId, { role: 'office', regionCode: '433123' }, 'ip', 3), { ok: false, reason: 'not_allowed' }, 'office roles are for admins');
   t.same(grantRole(db, coordinator, volunteerId, { role: 'volunteer', regionCode: '433123101001' }, 'ip', 3), { ok: false, reason: 'not_allowed' }, 'coordinators do not grant');
   t.same(grantRole(db, cityOffice, volunteerId, { role: 'coordinator', regionCode: '999999' }, 'ip', 3), { ok: false, reason: 'region_unknown' });

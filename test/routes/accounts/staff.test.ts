@@ -79,8 +79,11 @@ t.test('an office creates an account in its county; every refusal says why and w
   t.match(visibleText(clerkRegion.body), '站点店员要选一个合作站点');
   // A region outside the county, typed into the form by hand.
   const outside = await office.post('/accounts', { ...valid, scope: 'region:430524101' });
-  t.equal(outside.statusCode, 403);
-  t.match(visibleText(outside.body), '地区不在您的辖区内');
+  const missing = await office.post('/accounts', { ...valid, scope: 'region:433123999' });
+  t.equal(outside.statusCode, 422, 'a region outside the county answers like one that does not exist');
+  t.equal(missing.statusCode, 422);
+  t.match(visibleText(outside.body), '找不到选中的地区或站点，请重新选择。');
+  t.match(visibleText(missing.body), '找不到选中的地区或站点，请重新选择。');
   const staffRole = await office.post('/accounts', { ...valid, role: 'office', scope: 'region:433123' });
   t.equal(staffRole.statusCode, 403);
   t.match(visibleText(staffRole.body), '只能由管理员授予');
@@ -124,7 +127,8 @@ t.test('a county office grants a clerk role at a site of its county, not of anot
   t.notMatch(form.body, `value="site:${awaySite}"`);
   const base = { display_name: '店员小田', role: 'clerk', temporary_password: 'linshi-2026' };
   const away = await office.post('/accounts', { ...base, phone: '13900002222', scope: `site:${awaySite}` });
-  t.equal(away.statusCode, 403);
+  t.equal(away.statusCode, 422, 'a site outside the county answers like a missing one');
+  t.match(visibleText(away.body), '找不到选中的地区或站点，请重新选择。');
   t.equal(userByPhone(db, '13900002222'), undefined);
   const home = await office.post('/accounts', { ...base, phone: '13900002222', scope: `site:${homeSite}` });
   t.equal(home.statusCode, 303);
@@ -150,7 +154,11 @@ t.test('on an account page an office grants and revokes roles and resets a passw
 
   const roles = count(db, 'user_roles');
   const outsideGrant = await office.post(`/accounts/${volunteer.id}/roles`, { role: 'coordinator', scope: 'region:430524101' });
-  t.equal(outsideGrant.statusCode, 403);
+  t.equal(outsideGrant.statusCode, 422, 'outside the county: like a region that does not exist');
+  t.match(visibleText(outsideGrant.body), '找不到选中的地区或站点，请重新选择。');
+  const missingGrant = await office.post(`/accounts/${volunteer.id}/roles`, { role: 'coordinator', scope: 'region:433123999' });
+  t.equal(missingGrant.statusCode, 422);
+  t.match(visibleText(missingGrant.body), '找不到选中的地区或站点，请重新选择。');
   const noScope = await office.post(`/accounts/${volunteer.id}/roles`, { role: 'coordinator' });
   t.equal(noScope.statusCode, 422);
   t.match(visibleText(noScope.body), '请选择负责的地区或站点');
