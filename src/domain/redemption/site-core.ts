@@ -107,9 +107,10 @@ export function registerSite(context: RedemptionContext, actor: Actor, input: Ne
   if ('problem' in name) return name.problem;
   if (!(siteKinds as readonly string[]).includes(input.kind)) return refuse(422, 'redemption.error.kind_invalid', undefined, 'kind');
   const village = regionOf(context.db, (input.villageCode ?? '').trim());
-  if (!village || village.level !== 'village') return refuse(422, 'redemption.error.village_unknown', undefined, 'villageCode');
-  const denied = checkAuthorized(actor, canManageSites, { regionPath: village.path });
-  if (denied) return denied;
+  // A village outside the actor's area answers exactly like one that does not exist (the role was checked above).
+  if (!village || village.level !== 'village' || !authorize(actor, canManageSites, { regionPath: village.path })) {
+    return refuse(422, 'redemption.error.village_unknown', undefined, 'villageCode');
+  }
   const address = checkText(input.address, 'address', 100);
   if ('problem' in address) return address.problem;
   const hours = checkText(input.openingHours, 'opening_hours', 60);

@@ -162,6 +162,10 @@ t.test('someone with the role but outside the scope is answered like a missing o
     t.equal(answer(siteForCounter(s.f.context, actor, s.siteId)), '404 redemption.error.site_not_found', `${who}: siteForCounter`);
   }
   t.equal(answer(siteToManage(s.f.context, farCoordinator, s.siteId)), '404 redemption.error.site_not_found');
+  // Registering a site in a village outside the area answers like a village that does not exist.
+  const newSite = (villageCode: string) => registerSite(s.f.context, farCoordinator, { name: '新站', kind: 'canteen', villageCode, address: '村口', openingHours: '中午', idempotencyKey: randomUUID() });
+  t.equal(answer(newSite(places.fenghuangVillage)), '422 redemption.error.village_unknown', 'a village of another county');
+  t.equal(answer(newSite('999999999999')), '422 redemption.error.village_unknown', 'a village that does not exist');
   t.equal(answer(siteToManage(s.f.context, s.f.coordinator, s.siteId)), 'ok', 'the coordinator over the village manages the site');
 });
 

@@ -63,11 +63,12 @@ export function createTeam(context: PeopleContext, actor: Actor, input: TeamInpu
   else if (hasRefusedNameCharacters(name)) problems.push({ code: 'people.error.team_name_invalid', field: 'name' });
   if (sponsorUnit === '' || sponsorUnit.length > 50) problems.push({ code: 'people.error.sponsor_unit_required', field: 'sponsorUnit' });
   if (input.sponsorKind !== 'member_unit' && input.sponsorKind !== 'county_committee') problems.push({ code: 'people.error.sponsor_kind_invalid', field: 'sponsorKind' });
-  const region = findRegion(context, (input.regionCode ?? '').trim());
+  const found = findRegion(context, (input.regionCode ?? '').trim());
+  // A region outside the actor's area answers exactly like one that does not exist (the role was checked above).
+  const region = found && allowsRegion(actor, canCreateTeams, found.path) ? found : undefined;
   if (!region) problems.push({ code: 'people.error.region_unknown', field: 'regionCode', params: { code: (input.regionCode ?? '').slice(0, 20) } });
   else if (input.sponsorKind === 'county_committee' && region.level !== 'county') problems.push({ code: 'people.error.county_committee_region', field: 'regionCode' });
   if (problems.length > 0 || !region) return failure(422, ...problems);
-  if (!allowsRegion(actor, canCreateTeams, region.path)) return failure(403, { code: 'people.error.forbidden' });
   const at = nowMs(context);
   const once = keyOf(idempotencyKey, 'teams.create', { name, sponsorUnit, sponsorKind: input.sponsorKind, regionCode: region.code });
   return writeOnceValue(context.db, once, actor.userId, at, { conflict: keyConflict }, () => {

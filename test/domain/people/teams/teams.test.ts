@@ -26,7 +26,10 @@ t.test('teams: an office creates them; members join directly or by request; lead
   const missing = createTeam(f.context, f.countyOffice, { name: ' ', sponsorUnit: '', sponsorKind: 'other' as never, regionCode: '433123' });
   t.same(missing.ok ? null : missing.problems.map((p) => p.field), ['name', 'sponsorUnit', 'sponsorKind']);
   const otherCounty = createTeam(f.context, f.countyOffice, { name: '泸溪队', sponsorUnit: '泸溪县老龄委', sponsorKind: 'county_committee', regionCode: '433122' });
-  t.equal(otherCounty.ok ? 0 : otherCounty.status, 403);
+  const noRegion = createTeam(f.context, f.countyOffice, { name: '泸溪队', sponsorUnit: '泸溪县老龄委', sponsorKind: 'county_committee', regionCode: '433199' });
+  // Another county answers exactly like a region that does not exist.
+  t.same(otherCounty.ok ? null : [otherCounty.status, otherCounty.problems.map((p) => p.code)], [422, ['people.error.region_unknown']]);
+  t.same(noRegion.ok ? null : [noRegion.status, noRegion.problems.map((p) => p.code)], [422, ['people.error.region_unknown']]);
   t.equal(f.db.select().from(teams).all().length, 0, 'refusals write nothing');
 
   const created = createTeam(f.context, f.countyOffice, { name: '银龄讲师团', sponsorUnit: '凤凰县教育局', sponsorKind: 'member_unit', regionCode: '433123' });
