@@ -277,6 +277,12 @@ export function ticketFor(session: Pick<ActivitySession, 'id' | 'secret'>, atMs:
   return `${minute}.${mac}`;
 }
 
+/** Whether the ticket was made for this session at all, expired or not: a forged one says nothing about the session. */
+export function isTicketGenuine(session: Pick<ActivitySession, 'id' | 'secret'>, ticket: string): boolean {
+  const match = /^(\d{1,12})\.([A-Za-z0-9_-]{16})$/.exec(ticket);
+  return match !== null && ticketFor(session, Number(match[1]) * codePeriodMs) === ticket;
+}
+
 export function isTicketValid(session: Pick<ActivitySession, 'id' | 'secret'>, ticket: string, atMs: number): boolean {
   const match = /^(\d{1,12})\.([A-Za-z0-9_-]{16})$/.exec(ticket);
   if (!match) return false;

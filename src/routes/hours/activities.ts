@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nowOf, type DomainContext } from '../../domain/hours/context.ts';
 import { authorize } from '../../domain/access/authorize.ts';
 import {
-  activitiesFor, activityVillages, attendanceOf, attendanceOfMember, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketValid,
+  activitiesFor, activityVillages, attendanceOf, attendanceOfMember, checkInPath, checkInWithTicket, closeSignIn, findActivity, findSession, isCodeCurrent, isTicketGenuine, isTicketValid,
   mayRunActivity, openSignIn, sessionOf, ticketFor, type ActivityInfo,
 } from '../../domain/hours/activities.ts';
 import { canRunActivities } from '../../domain/hours/permissions.ts';
@@ -143,9 +143,13 @@ function registerCheckInRoutes(app: RouteApp, context: DomainContext): void {
     if (memberId === null) throw new HttpProblem(403, 'hours.error.not_a_member');
     const session = shapeProblems(request).length > 0 ? undefined : findSession(context, request.params.session);
     if (!session) throw notFound('hours.error.activity_not_found');
-    const activity = present(findActivity(context, session.activityId), "a session's activity exists (foreign key)");
     const attendance = attendanceOfMember(context, session.id, memberId);
-    const done = request.query.done === '1';
+    // Without a ticket made for this session, and never checked in to it: answered like a missing session,
+    // so a session id from the address shows nothing of another team's activity.
+    if (!attendance && !isTicketGenuine(session, request.params.ticket)) throw notFound('hours.error.activity_not_found');
+    const activity = present(findActivity(context, session.activityId), "a session's activity exists (foreign key)");
+    // The page after checking in or out (?done=1) is hers to see again only when she did.
+    const done = request.query.done === '1' && attendance !== null;
     if (!done) {
       if (session.closedAtMs !== null) throw new HttpProblem(409, 'hours.error.activity_closed');
       if (!isTicketValid(session, request.params.ticket, app.clock())) throw new HttpProblem(410, 'hours.error.code_expired');

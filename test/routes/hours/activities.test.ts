@@ -3,7 +3,7 @@ import { codeAt, findSession } from '../../../src/domain/hours/activities.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
 import { signedInAs, TestBrowser, visibleText } from '../../helpers/web.ts';
 import { demoPassword } from '../../../src/domain/demo/seed.ts';
-import { createHoursApp, scalar } from './helpers.ts';
+import { addSecondVolunteer, createHoursApp, scalar } from './helpers.ts';
 
 t.test('activity sign-in by QR URL: open, scan (signing in first), check in and out, close, approve in one action', async (t) => {
   const testApp = await createHoursApp();
@@ -63,6 +63,22 @@ t.test('activity sign-in by QR URL: open, scan (signing in first), check in and 
   const out = await phone.post(outScan.headers.location as string, { action: 'out' });
   t.equal(out.statusCode, 303);
   t.match(visibleText((await phone.get(out.headers.location as string)).body), '签退成功');
+
+  // Another member, with the session id from an address but no ticket of it and no attendance, learns nothing of it:
+  // exactly the answer a session that does not exist gets, ?done=1 or not.
+  addSecondVolunteer(testApp.db);
+  const other = new TestBrowser(testApp.app);
+  t.equal((await other.signIn('13800000098', demoPassword)).statusCode, 303);
+  const missing = await other.get('/activities/check-in/999999/t/1.AAAAAAAAAAAAAAAA?done=1');
+  t.equal(missing.statusCode, 404);
+  const theme = scalar<string>(testApp, 'SELECT theme FROM team_activities WHERE id = ?', activityId);
+  for (const probe of [`/activities/check-in/${session.id}/t/x?done=1`, `/activities/check-in/${session.id}/t/1.AAAAAAAAAAAAAAAA?done=1`, `/activities/check-in/${session.id}/t/1.AAAAAAAAAAAAAAAA`]) {
+    const answer = await other.get(probe);
+    t.equal(answer.statusCode, 404, `${probe}: like a missing session`);
+    t.equal(visibleText(answer.body), visibleText(missing.body), `${probe}: the same page`);
+    t.notMatch(answer.body, theme, `${probe}: the activity is not named`);
+  }
+  t.match(visibleText((await phone.get(out.headers.location as string)).body), '签退成功', 'she who checked out still sees her page');
 
   const attendance = visibleText((await coordinator.get(`/activities/${activityId}/sign-in`)).body);
   t.match(attendance, '签到情况（1 人）');
