@@ -8,6 +8,7 @@ import { TransferFlags } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { actorOf, grantsOf } from '../auth/users.ts';
 import { demoIdNumber, demoVolunteerIdNumber } from './id-numbers.ts';
+import { addDays, shanghaiDateOf } from '../hours/time.ts';
 import { registerElder } from '../people/elders/register.ts';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../bookkeeping/accounts.ts';
 import { hashPin } from '../people/members/pin-hash.ts';
@@ -169,7 +170,7 @@ export async function seedRedemption(db: Db, keys: PeopleKeys, nowMs: number = D
   await redeem(1, 'liudaye', [['助浴服务（一次）', 1]], 'voucher');
   await redeem(2, 'luochunlan', [['午餐一份', 3]]);
   must(await giveCredits(context, admin, { fromMemberId: present(memberIds.longxiuying, 'demo data holds memberIds.longxiuying'), toMemberId: present(memberIds.yangguofu, 'demo data holds memberIds.yangguofu'), kind: 'gift', amountMinutes: 60, pin: demoRedemptionPin, idempotencyKey: randomUUID(), actorMemberId: null }), 'gift');
-  must(postRequest(context, admin, { elderId, payer: 'voucher', serviceCategory: 'cleaning', description: '打扫房间、换洗床单', scheduledFor: '2026-12-01T09:00', place: '老家寨村刘德顺家', offeredMinutes: 60, idempotencyKey: randomUUID(), actorMemberId: null }), 'request');
+  must(postRequest(context, admin, { elderId, payer: 'voucher', serviceCategory: 'cleaning', description: '打扫房间、换洗床单', scheduledFor: `${addDays(shanghaiDateOf(nowMs), 7)}T09:00`, place: '老家寨村刘德顺家', offeredMinutes: 60, idempotencyKey: randomUUID(), actorMemberId: null }), 'request');
   giveEveryCardholderTheDemoPin(db, keys, nowMs);
   db.insert(settings).values({ key: seededKey, value: String(nowMs), updatedAtMs: nowMs }).run();
   return true;

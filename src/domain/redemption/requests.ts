@@ -16,6 +16,7 @@ import { careAgeRefusal, yearlyLimitRefusal } from './policy-rules.ts';
 import { ownSignedInAction } from '../people/members/pin.ts';
 import { audit } from '../audit/audit.ts';
 import { recordCompletedRequest } from '../hours/request-records.ts';
+import { isCalendarDate, isClockTime, shanghaiDateOf } from '../hours/time.ts';
 import { assert, present } from '../../lib/assert.ts';
 
 /**
@@ -128,6 +129,13 @@ function checkText(value: string, field: string, max: number): string | Refusal 
 /** The idempotency scope of a service request; migration 0017 copied earlier requests' keys under it. */
 export const requestKeyScope = 'redemption.request';
 
+/** When the service is wanted: a day that exists ('YYYY-MM-DD', or with a time of day 'THH:MM'), today or later in Shanghai. */
+function scheduleRefusal(when: string, today: string) {
+  const [date = '', time, extra] = when.split('T');
+  if (extra !== undefined || !isCalendarDate(date) || (time !== undefined && !isClockTime(time))) return refuse(422, 'redemption.error.when_invalid', undefined, 'when');
+  return date < today ? refuse(422, 'redemption.error.when_past', { today }, 'when') : null;
+}
+
 /** Posts a request and holds the credits offered. Refusals (balance, age, scope) write nothing. The same key with other content is refused. */
 export function postRequest(context: RedemptionContext, actor: Actor, input: RequestInput): Outcome<ServiceRequest> {
   const denied = requestsAccess(actor);
@@ -149,7 +157,8 @@ export function postRequest(context: RedemptionContext, actor: Actor, input: Req
   if (typeof description !== 'string') return description;
   const place = checkText(input.place, 'place', 100);
   if (typeof place !== 'string') return place;
-  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$/.test(input.scheduledFor ?? '')) return refuse(422, 'redemption.error.when_invalid', undefined, 'when');
+  const whenRefused = scheduleRefusal(input.scheduledFor ?? '', shanghaiDateOf(nowOf(context)));
+  if (whenRefused) return whenRefused;
   if (!Number.isInteger(input.offeredMinutes) || input.offeredMinutes <= 0 || input.offeredMinutes > 24 * 60) {
     return refuse(422, 'redemption.error.amount_invalid', undefined, 'amount');
   }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { accountIds, accountInputs, countyAccounts, ensureAccounts, ledgerFor } from '../../../src/domain/bookkeeping/accounts.ts';
 import { verifyLedger } from '../../../src/ledger/index.ts';
+import { addDays, shanghaiDateOf } from '../../../src/domain/hours/time.ts';
 import { signedInAs, visibleText } from '../../helpers/web.ts';
 import { available, key, pin, redemptionApp, tableCounts } from './helpers.ts';
 import { setPolicyRules } from '../../helpers/policy.ts';
@@ -91,7 +92,7 @@ t.test('an office grants vouchers to the 失能 elders of its county; an elder s
 });
 
 t.test('service requests: a coordinator posts for an elder, the demo volunteer accepts, the coordinator confirms', async (t) => {
-  const { app, db, member } = await redemptionApp();
+  const { app, db, member, clock } = await redemptionApp();
   t.teardown(() => app.close());
   const volunteer = await signedInAs(app, 'volunteer');
   const list = await volunteer.get('/requests');
@@ -106,6 +107,19 @@ t.test('service requests: a coordinator posts for an elder, the demo volunteer a
   const before = available(db, `wallet:m${wang.id}`);
   t.equal((await coordinator.post(`/requests/${requestId}/confirm`, {})).statusCode, 303);
   t.equal(available(db, `wallet:m${wang.id}`), before + 60);
+  // When the service is wanted: a day that exists, a time of day that exists, and not before today.
+  const today = shanghaiDateOf(clock.now());
+  const own = { category: 'cleaning', description: '打扫院子', place: '家中', offered: '1', payer: 'wallet' };
+  for (const [when, message] of [
+    ['2027-02-30', '时间格式如 2026-12-01 或 2026-12-01T09:00。'], ['2027-01-05T24:00', '时间格式如 2026-12-01 或 2026-12-01T09:00。'],
+    ['2027-01-05T09:00T10:00', '时间格式如 2026-12-01 或 2026-12-01T09:00。'], [addDays(today, -1), `服务时间不能早于今天（${today}）。`],
+  ] as const) {
+    const requestsBefore = tableCounts(db).service_requests;
+    const refused = await volunteer.post('/requests', { ...own, when, idempotency_key: key() });
+    t.equal(refused.statusCode, 422, `${when}: 422`);
+    t.match(visibleText(refused.body), message, `${when}: ${message}`);
+    t.equal(tableCounts(db).service_requests, requestsBefore, `${when}: nothing written`);
+  }
   const counts = tableCounts(db);
   const bad = await coordinator.post('/requests', { elder: '', payer: 'voucher', category: 'cleaning', description: '', when: 'tomorrow', place: '', offered: '1', idempotency_key: key() });
   t.equal(bad.statusCode, 422);
