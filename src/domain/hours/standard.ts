@@ -155,7 +155,7 @@ export function publishVersion(context: KeylessContext, actor: Actor, input: New
     codes.add(type.code);
   }
   if (problems.length > 0) return refuse(422, ...problems);
-  const note = (input.note ?? '').trim().slice(0, 200) || null;
+  const note = [...(input.note ?? '').trim()].slice(0, 200).join('') || null; // the form allows 200 characters
   const at = nowOf(context);
   const versionId = writeTransaction(context.db, (tx) => {
       const version = tx.insert(serviceStandardVersions)

@@ -85,7 +85,7 @@ export function publishPolicyVersion(context: RedemptionContext, actor: Actor, i
   const effectiveDate = input.effectiveDate.trim();
   const problems = [...dateProblems(effectiveDate, shanghaiDateOf(at)), ...rulesProblems(input.rules)];
   if (problems.length > 0) return { ok: false, status: 422, problems };
-  const note = (input.note ?? '').trim().slice(0, 200) || null;
+  const note = [...(input.note ?? '').trim()].slice(0, 200).join('') || null; // the form allows 200 characters
   const once = { key: input.idempotencyKey, scope: publishKeyScope, contentHash: contentHash({ effectiveDate, rules: JSON.stringify(input.rules), note }) };
   const record = { idOf: (row: PolicyVersionRow) => row.id, load: (id: number) => context.db.select().from(policyVersions).where(eq(policyVersions.id, id)).get() };
   return writeOnceKeyed(context, actor, once, record, () => {

@@ -113,7 +113,7 @@ function checkPolicy(context: KeylessContext, input: StarPolicyInput, problems: 
 export function publishStarPolicy(context: KeylessContext, actor: Actor, input: StarPolicyInput): Outcome<{ versionId: number }> {
   if (!isTopOffice(context, actor)) return failure(403, { code: 'stars.error.top_office_only' });
   const at = nowOf(context);
-  const note = (input.note ?? '').trim().slice(0, 200) || null;
+  const note = [...(input.note ?? '').trim()].slice(0, 200).join('') || null; // the form allows 200 characters
   // The checks (the date still free among them) and the insert in one write transaction: two parallel
   // publishes for one date cannot both pass the check and meet at the unique index (a 500).
   return writeTransaction(context.db, (tx): Outcome<{ versionId: number }> => {

@@ -14,7 +14,7 @@ import { noErrors, problemsToForm, shapeProblems, typedValues, type FormErrors }
 const column = () => Form.optional(Form.list(Form.text(200), 200));
 /** A new version of the standard: its date, a note, and the table (the domain checks every value). */
 const PublishForm = Form.object({
-  effective_date: Form.optional(Form.text(40)), note: Form.optional(Form.text(400)),
+  effective_date: Form.optional(Form.text(40)), note: Form.optional(Form.text(200)),
   code: column(), name_zh: column(), name_en: column(), category: column(), coefficient: column(), max_minutes: column(), recipient_required: column(), active: column(),
 });
 type PublishInput = Static<typeof PublishForm>;

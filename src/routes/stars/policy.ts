@@ -13,7 +13,7 @@ const hours = () => Form.optional(Form.text(20));
 const level = () => Form.optional(Form.text(20));
 /** A new version: its date, notice days, hours and awarding level per star (the domain checks every value, which are policy). */
 const PolicyForm = Form.object({
-  effective_date: Form.optional(Form.text(40)), notice_working_days: Form.optional(Form.text(20)), note: Form.optional(Form.text(400)),
+  effective_date: Form.optional(Form.text(40)), notice_working_days: Form.optional(Form.text(20)), note: Form.optional(Form.text(200)),
   min_hours_1: hours(), min_hours_2: hours(), min_hours_3: hours(), min_hours_4: hours(), min_hours_5: hours(),
   awarding_level_1: level(), awarding_level_2: level(), awarding_level_3: level(), awarding_level_4: level(), awarding_level_5: level(),
 });

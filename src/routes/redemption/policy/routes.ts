@@ -22,7 +22,7 @@ const PublishForm = Form.object({
   care_age: Form.integer(0, 999, { messageKey: 'redemption.error.care_age_invalid' }),
   care_age_registered: Form.optional(Form.text(3)), relatives_only: Form.checkbox('1'),
   spouse_lineal: Form.checkbox('1'), team_donate_only: Form.checkbox('1'), priority_threshold: Form.optional(Form.text(4)),
-  ...amountFields('minimum'), ...amountFields('yearly'), note: Form.optional(Form.text(400)),
+  ...amountFields('minimum'), ...amountFields('yearly'), note: Form.optional(Form.text(200)),
 });
 
 /** A blank box is "off" (null); otherwise the minutes typed (NaN when malformed, which the domain refuses). */
