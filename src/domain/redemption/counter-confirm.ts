@@ -4,7 +4,7 @@ import { users } from '../../db/schema/core.ts';
 import { elders } from '../../db/schema/people.ts';
 import { redemptionLines, redemptions, siteItems, stockMovements } from '../../db/schema/redemption.ts';
 import { TransferFlags } from '../../ledger/index.ts';
-import { hasRefusedNameCharacters } from '../../lib/display-name.ts';
+import { hasRefusedNameCharacters, sameName } from '../../lib/display-name.ts';
 import type { Actor } from '../access/authorize.ts';
 import { cardMatches, confirmSignInPresence, confirmStaffSetPin, pinConsentOf, verifyMemberPin } from '../people/members/pin.ts';
 import { applyTransfers, ledgerOf, memberFacts, nowOf, peopleContextOf, refuse, success, writeTransaction, type Outcome, type RedemptionContext, type Refusal } from './context.ts';
@@ -286,8 +286,8 @@ export function confirmAttested(context: RedemptionContext, actor: Actor, redemp
     const typed = (input.witnessName ?? '').trim();
     if (hasRefusedNameCharacters(typed)) return refuse(422, 'redemption.error.elder_name_invalid', undefined, 'witnessName');
     if (!elder.familyContactName) return refuse(409, 'redemption.error.no_family_contact', undefined, 'witness');
-    if (typed !== elder.familyContactName.trim()) return refuse(422, 'redemption.error.witness_name_mismatch', undefined, 'witnessName');
-    witnessName = typed;
+    if (!sameName(typed, elder.familyContactName)) return refuse(422, 'redemption.error.witness_name_mismatch', undefined, 'witnessName');
+    witnessName = elder.familyContactName.trim(); // the name on record, however it was spaced at the counter
   }
   const note = (input.note ?? '').trim();
   if (note.length === 0 || Array.from(note).length > 200 || /[<>]/.test(note)) return refuse(422, 'redemption.error.attest_note_required', undefined, 'note');

@@ -109,7 +109,8 @@ export function identifyElder(
   if (!counter.ok) return counter;
   const site = counter.site;
   if (site.kind !== 'service_station') return refuse(409, 'redemption.error.voucher_only_service_station', undefined, 'elderName');
-  const name = (by.name ?? '').trim();
+  // Spaces as the register keeps them (one between parts), so 龙  玉兰 finds 龙 玉兰 and 龙玉兰 finds 龙玉兰.
+  const name = (by.name ?? '').trim().replace(/\s+/g, ' ');
   if (name.length === 0 || Array.from(name).length > 40) return refuse(422, 'redemption.error.elder_name_required', undefined, 'elderName');
   if (hasRefusedNameCharacters(name)) return refuse(422, 'redemption.error.elder_name_invalid', undefined, 'elderName');
   const digits = (by.idDigits ?? '').replace(/\s/g, '').toUpperCase();

@@ -106,7 +106,8 @@ t.test('the elder spends the voucher; the clerk confirms with a witness, a note 
   t.equal(outsider.ok, false, 'a clerk of another site cannot confirm');
   t.same(snapshot(s.db), before, 'refused confirmations write nothing');
 
-  const receipt = confirmAttested(s.context, s.clerk, placed.value.id, { witness: 'family', witnessName: '吴小红', note: '女儿陪同，读给老人听，老人同意', readOut: true });
+  // Typed with spaces at the counter: the same name as on record, and the record's spelling is kept.
+  const receipt = confirmAttested(s.context, s.clerk, placed.value.id, { witness: 'family', witnessName: ' 吴 小红 ', note: '女儿陪同，读给老人听，老人同意', readOut: true });
   t.ok(receipt.ok);
   if (!receipt.ok) return;
   t.equal(receipt.value.memberName, '吴爷爷');

@@ -62,9 +62,36 @@ function checkConsent(consent: ConsentInput | null | undefined, field: string): 
   return null;
 }
 
-function optionalText(value: string | null | undefined, maximum = 30): string | null {
+function optionalText(value: string | null | undefined): string | null {
   const trimmed = (value ?? '').trim();
-  return trimmed === '' ? null : trimmed.slice(0, maximum);
+  return trimmed === '' ? null : trimmed;
+}
+
+/** The longest family contact name, relation and consent giver's name kept (characters, not UTF-16 units). */
+const familyTextLimits = { familyContactName: 30, familyContactRelation: 10, givenByName: 30 } as const;
+
+/**
+ * The family contact and a consent giver's name as typed: too long is refused with the limit named (never cut
+ * short in silence: the witness at a counter is compared with this name), and a name with characters a name
+ * never holds (control or direction marks) is refused. Registration and update both check with this.
+ */
+export function familyTextProblems(
+  input: { familyContactName?: string | null; familyContactRelation?: string | null },
+  consents: Partial<Record<'consent' | 'sensitiveConsent', ConsentInput | null | undefined>>,
+): Problem[] {
+  const problems: Problem[] = [];
+  const tooLong = (value: string | null | undefined, field: string, limit: number) => {
+    if ([...(value ?? '').trim()].length > limit) problems.push({ code: 'common.form.tooLong', field, params: { limit, max: limit } });
+  };
+  tooLong(input.familyContactName, 'familyContactName', familyTextLimits.familyContactName);
+  tooLong(input.familyContactRelation, 'familyContactRelation', familyTextLimits.familyContactRelation);
+  if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
+  for (const [field, consent] of Object.entries(consents)) {
+    if (!consent) continue;
+    tooLong(consent.givenByName, field, familyTextLimits.givenByName);
+    if (hasRefusedNameCharacters(consent.givenByName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field });
+  }
+  return problems;
 }
 
 /** Checks every field of an elder record (form or spreadsheet row); all problems at once. */
@@ -100,7 +127,7 @@ export function checkElderInput(
   if (!Number.isInteger(interval) || interval < 1 || interval > 366) problems.push({ code: 'people.error.visit_interval_invalid', field: 'visitIntervalDays' });
   const familyPhone = compactPhone(input.familyContactPhone);
   if (familyPhone !== null && !isMobileOrLandline(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
-  if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
+  problems.push(...familyTextProblems(input, { consent: input.consent, sensitiveConsent: input.sensitiveConsent }));
   if (!input.consent) problems.push({ code: 'people.error.consent_required', field: 'consent' });
   const consentProblem = checkConsent(input.consent, 'consent') ?? checkConsent(input.sensitiveConsent, 'sensitiveConsent');
   if (consentProblem) problems.push(consentProblem);
@@ -130,7 +157,7 @@ export function checkElderInput(
       categories,
       visitIntervalDays: interval,
       familyContactName: optionalText(input.familyContactName),
-      familyContactRelation: optionalText(input.familyContactRelation, 10),
+      familyContactRelation: optionalText(input.familyContactRelation),
       familyContactPhone: familyPhone,
       consent: input.consent,
       sensitiveConsent: categories.some(isSensitiveCategory) ? input.sensitiveConsent ?? null : null,

@@ -1,11 +1,10 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { elderCategories, elderConsents, elders } from '../../../db/schema/people.ts';
-import { hasRefusedNameCharacters } from '../../../lib/display-name.ts';
 import { ageOn } from '../../../lib/idcard.ts';
 import { compactPhone, isMobileOrLandline } from '../../../lib/phone.ts';
 import { checkReason, failure, nowMs, roleRefusal, success, todayInShanghai, objectVillageInScope, type Actor, type Outcome, type PeopleContext, type Problem } from '../members/context.ts';
 import { isElderCategory, isSensitiveCategory, type ElderCategory } from './categories.ts';
-import type { ConsentInput } from './register.ts';
+import { familyTextProblems, type ConsentInput } from './register.ts';
 import { audit } from '../../audit/audit.ts';
 import { writeTransaction } from '../../kernel/transaction.ts';
 
@@ -45,7 +44,7 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
   if (!Number.isInteger(interval) || interval < 1 || interval > 366) problems.push({ code: 'people.error.visit_interval_invalid', field: 'visitIntervalDays' });
   const familyPhone = compactPhone(input.familyContactPhone);
   if (familyPhone !== null && !isMobileOrLandline(familyPhone)) problems.push({ code: 'people.error.family_phone_invalid', field: 'familyContactPhone' });
-  if (hasRefusedNameCharacters(input.familyContactName ?? '')) problems.push({ code: 'people.error.family_name_invalid', field: 'familyContactName' });
+  problems.push(...familyTextProblems(input, { sensitiveConsent: input.sensitiveConsent }));
   const hasSensitiveConsent = context.db
     .select({ id: elderConsents.id })
     .from(elderConsents)
@@ -57,12 +56,12 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
   if (problems.length > 0) return failure(422, ...problems);
   const at = nowMs(context);
   return writeTransaction(context.db, (tx) => {
-      const text = (value: string | null | undefined, maximum: number) => ((value ?? '').trim() === '' ? null : (value ?? '').trim().slice(0, maximum));
+      const text = (value: string | null | undefined) => ((value ?? '').trim() === '' ? null : (value ?? '').trim());
       tx.update(elders)
         .set({
           visitIntervalDays: interval,
-          familyContactName: text(input.familyContactName, 30),
-          familyContactRelation: text(input.familyContactRelation, 10),
+          familyContactName: text(input.familyContactName),
+          familyContactRelation: text(input.familyContactRelation),
           // An empty phone field keeps the number on record (forms never show it in full).
           familyContactPhone: familyPhone ?? elder.familyContactPhone,
           updatedAtMs: at,
@@ -73,7 +72,7 @@ export function updateElderCare(context: PeopleContext, actor: Actor, elderId: n
       tx.insert(elderCategories).values(categories.map((category) => ({ elderId, category, sensitive: isSensitiveCategory(category) }))).run();
       if (categories.some(isSensitiveCategory) && !hasSensitiveConsent && input.sensitiveConsent) {
         tx.insert(elderConsents).values({
-          elderId, purpose: 'sensitive_health', givenBy: input.sensitiveConsent.givenBy, givenByName: text(input.sensitiveConsent.givenByName, 30),
+          elderId, purpose: 'sensitive_health', givenBy: input.sensitiveConsent.givenBy, givenByName: text(input.sensitiveConsent.givenByName),
           method: input.sensitiveConsent.method, recordedByUserId: actor.userId, recordedAtMs: at,
         }).run();
       }

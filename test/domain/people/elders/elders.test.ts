@@ -63,6 +63,11 @@ t.test('rejections: sensitive categories without separate consent, no consent, t
     [{ categories: [] }, 'people.error.category_required', 422],
     [{ visitIntervalDays: 0 }, 'people.error.visit_interval_invalid', 422],
     [{ villageCode: villages.xinqiao }, 'people.error.out_of_scope', 403],
+    // Too long is refused with the limit, never cut short (a counter compares the witness with this name).
+    [{ familyContactName: '欧阳'.repeat(15) + '娜' }, 'common.form.tooLong', 422],
+    [{ familyContactName: '龙\u202e英' }, 'people.error.family_name_invalid', 422],
+    [{ familyContactRelation: '远房表舅家的大女儿的丈夫' }, 'common.form.tooLong', 422],
+    [{ consent: { givenBy: 'family', givenByName: '长'.repeat(31), method: 'written' } }, 'common.form.tooLong', 422],
   ];
   for (const [overrides, code, status] of cases) {
     const result = registerElder(f.context, f.coordinatorA, elder(f, 10, overrides));
