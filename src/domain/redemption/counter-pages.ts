@@ -19,9 +19,23 @@ export function recentBaskets(context: RedemptionContext, siteId: number, limit 
   return recentAtSite(context, siteId, limit).map((redemption) => ({ ...redemption, memberName: payerName(context, redemption) }));
 }
 
-/** The payer's name for lists: the member, or the elder of an elder's voucher basket. */
+/**
+ * Whether the member proved being at the counter for this basket: the PIN confirmed it (voided comes only after).
+ * A basket only placed (by a typed phone or card number) and left held, cancelled or expired proves nothing.
+ */
+function confirmedByMember(redemption: Redemption): boolean {
+  return redemption.status === 'confirmed' || redemption.status === 'voided';
+}
+
+/**
+ * The payer's name for lists: the member (masked unless the basket was confirmed, so placing a basket is not a
+ * way to read whose phone a number is), or the elder of an elder's voucher basket (found by name and ID digits).
+ */
 function payerName(context: RedemptionContext, redemption: Redemption): string {
-  if (redemption.memberId !== null) return counterMember(context, redemption.memberId)?.realName ?? '';
+  if (redemption.memberId !== null) {
+    const name = counterMember(context, redemption.memberId)?.realName ?? '';
+    return confirmedByMember(redemption) ? name : maskName(name);
+  }
   return redemption.elderId === null ? '' : (counterElder(context, redemption.elderId)?.realName ?? '');
 }
 
@@ -66,7 +80,7 @@ export interface BasketStatus {
   lines: ReturnType<typeof linesOf>;
   payerName: string;
   pinSetByStaff: boolean;
-  /** The payer's balance now; null while a member's basket waits for the PIN. */
+  /** The payer's balance now; null on a member's basket not confirmed with the PIN. */
   balanceNow: number | null;
   canVoid: boolean;
 }
@@ -75,8 +89,8 @@ export interface BasketStatus {
 export function basketStatus(context: RedemptionContext, redemption: Redemption): BasketStatus {
   const member = redemption.memberId === null ? null : counterMember(context, redemption.memberId) ?? null;
   const elder = redemption.memberId === null && redemption.elderId !== null ? counterElder(context, redemption.elderId) ?? null : null;
-  // A member's basket waiting for the PIN shows a masked name and no balance: the PIN proves the member is there.
-  const awaitingPin = member !== null && redemption.status === 'held';
+  // A member's basket not confirmed with the PIN (waiting, cancelled or expired) shows a masked name and no balance.
+  const awaitingPin = member !== null && !confirmedByMember(redemption);
   return {
     member, elder, receipt: receiptOf(context, redemption.id), lines: linesOf(context, redemption.id),
     payerName: awaitingPin ? maskName(member.realName) : member?.realName ?? elder?.realName ?? '',
