@@ -92,3 +92,21 @@ function runChain<T, R extends string, S>(
   if (rewind) rewind.restore(saved as S);
   return results;
 }
+
+/**
+ * Splits transfers into batches of about `size` for separate `createTransfers` calls, never inside a
+ * linked chain: a batch ends only after a transfer without the `linked` flag (a chain cut in two would
+ * fail whole as `linked_event_chain_open`). A batch is longer than `size` only by the rest of a chain.
+ */
+export function wholeChainBatches<T extends { flags?: number }>(transfers: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new Error('size must be a positive integer');
+  const batches: T[][] = [];
+  let start = 0;
+  while (start < transfers.length) {
+    let end = Math.min(start + size, transfers.length);
+    while (end < transfers.length && isLinked(transfers[end - 1]!)) end += 1;
+    batches.push(transfers.slice(start, end));
+    start = end;
+  }
+  return batches;
+}

@@ -1,7 +1,7 @@
 import { assignVolunteerNumber } from '../people/members/volunteer-number.ts';
 import type { Db, Sqlite } from '../../db/client.ts';
 import { withoutGroupCommit } from '../../db/writer.ts';
-import { Ledger, TransferFlags, type AccountInput, type TransferInput } from '../../ledger/index.ts';
+import { Ledger, TransferFlags, wholeChainBatches, type AccountInput, type TransferInput } from '../../ledger/index.ts';
 import type { PeopleKeys } from '../../lib/crypto.ts';
 import { makeIdNumber } from '../../lib/idcard.ts';
 import { accountInputs, countyAccounts } from '../bookkeeping/accounts.ts';
@@ -280,8 +280,8 @@ function seedBigAlone(db: Db, options: BigSeedOptions): BigSeedResult {
 
   // ---- activity, day by day
   const apply = (transfers: TransferInput[]) => {
-    for (let i = 0; i < transfers.length; i += 4000) {
-      const chunk = transfers.slice(i, i + 4000);
+    // 4,000 per call, never cutting a redemption's linked legs apart (at 1M members a day's holds pass 4,000).
+    for (const chunk of wholeChainBatches(transfers, 4000)) {
       const results = ledger.createTransfers(chunk);
       const index = results.findIndex((result) => result !== 'ok' && result !== 'exists');
       if (index >= 0) throw new Error(`seed big: transfer ${chunk[index]?.id} ${results[index]}`);
