@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, brotliCompressSync, constants as zlibConstants, gzip, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { present } from '../lib/assert.ts';
 
@@ -150,12 +151,32 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset, h
  * byte budget for 1.5 s on a slow village line (test/e2e/page-weight.test.ts). The bytes win: 5.
  */
 export const dynamicBrotliQuality = 5;
+/**
+ * Bodies larger than this are compressed at `largeBodyBrotliQuality`: the office's reports and long
+ * lists, read at a desk, where compression was a third of a dashboard's CPU. On the city dashboard
+ * (29 KB) quality 4 takes 0.24 ms for 5,707 B, quality 5 0.34 ms for 4,945 B (docs/PERFORMANCE.md,
+ * "The dashboard line"). The pages of issue 14's byte budgets are all under it.
+ */
+export const largeBodyBytes = 16 * 1024;
+export const largeBodyBrotliQuality = 4;
 
-function compressBody(body: Buffer, encoding: ContentEncoding): Buffer {
-  if (encoding === 'gzip') return gzipSync(body, { level: 6 });
-  return brotliCompressSync(body, {
-    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: dynamicBrotliQuality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length },
-  });
+/** The brotli quality of a dynamic body of this many bytes. */
+export function brotliQualityFor(bytes: number): number {
+  return bytes > largeBodyBytes ? largeBodyBrotliQuality : dynamicBrotliQuality;
+}
+
+const brotliCompressOffThread = promisify(brotliCompress);
+const gzipOffThread = promisify(gzip);
+
+/**
+ * A small body is compressed on the event loop (a hop to the thread pool costs more than it saves); a large
+ * one on libuv's thread pool, so a dashboard's compression does not hold up the requests behind it.
+ */
+function compressBody(body: Buffer, encoding: ContentEncoding): Buffer | Promise<Buffer> {
+  const large = body.length > largeBodyBytes;
+  if (encoding === 'gzip') return large ? gzipOffThread(body, { level: 6 }) : gzipSync(body, { level: 6 });
+  const options = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: brotliQualityFor(body.length), [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } };
+  return large ? brotliCompressOffThread(body, options) : brotliCompressSync(body, options);
 }
 
 /**

@@ -31,14 +31,13 @@ export function horizontalBars(id: string, title: string, description: string, b
   const plotWidth = width - labelWidth - valueWidth;
   const height = Math.max(1, bars.length) * rowHeight + 10;
   const max = Math.max(1, ...bars.map((bar) => bar.value));
-  const rows = bars.map((bar, index) => {
-    const y = 5 + index * rowHeight;
-    const length = Math.max(0, Math.round((bar.value / max) * plotWidth));
-    return `<text x="${labelWidth - 8}" y="${y + 22}" text-anchor="end" font-size="17" fill="${ink}">${escape(bar.label)}</text>`
-      + `<rect x="${labelWidth}" y="${y + 6}" width="${length}" height="${rowHeight - 12}" fill="${barColour}"/>`
-      + `<text x="${labelWidth + length + 6}" y="${y + 22}" font-size="17" fill="${ink}">${escape(bar.display)}</text>`;
-  });
-  return frame(id, title, description, width, height, rows.join(''));
+  const rows = bars.map((bar, index) => ({ y: 5 + index * rowHeight, length: Math.max(0, Math.round((bar.value / max) * plotWidth)), bar }));
+  // Shared presentation attributes sit on a group (SVG inherits them): a third fewer bytes to render and compress.
+  const labels = rows.map(({ y, bar }) => `<text x="${labelWidth - 8}" y="${y + 22}">${escape(bar.label)}</text>`);
+  const rects = rows.map(({ y, length }) => `<rect x="${labelWidth}" y="${y + 6}" width="${length}" height="${rowHeight - 12}"/>`);
+  const values = rows.map(({ y, length, bar }) => `<text x="${labelWidth + length + 6}" y="${y + 22}">${escape(bar.display)}</text>`);
+  return frame(id, title, description, width, height, `<g fill="${barColour}">${rects.join('')}</g>`
+    + `<g font-size="17" fill="${ink}"><g text-anchor="end">${labels.join('')}</g>${values.join('')}</g>`);
 }
 
 /** A line over months with a dot and value per point (the 12-month trend); the peak's value is bold. */
@@ -53,12 +52,11 @@ export function trendLine(id: string, title: string, description: string, points
   const step = points.length > 1 ? (width - left - right) / (points.length - 1) : 0;
   const xy = points.map((point, index) => [left + index * step, top + (1 - point.value / max) * (height - top - bottom), point] as const);
   const path = xy.map(([x, y], index) => `${index === 0 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
-  const marks = xy.map(([x, y, point]) => {
-    return `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${lineColour}"/>`
-      + `<text x="${x.toFixed(1)}" y="${height - 28}" text-anchor="middle" font-size="14" fill="${ink}">${escape(point.label)}</text>`
-      // Every month carries its value: labelling every other one used to hide the peak.
-      + `<text x="${x.toFixed(1)}" y="${(y - 9).toFixed(1)}" text-anchor="middle" font-size="13" fill="${ink}"${point.value === max ? ' font-weight="bold"' : ''}>${escape(point.display)}</text>`;
-  });
+  const dots = xy.map(([x, y]) => `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4"/>`);
+  const months = xy.map(([x, , point]) => `<text x="${x.toFixed(1)}" y="${height - 28}">${escape(point.label)}</text>`);
+  // Every month carries its value: labelling every other one used to hide the peak.
+  const values = xy.map(([x, y, point]) => `<text x="${x.toFixed(1)}" y="${(y - 9).toFixed(1)}"${point.value === max ? ' font-weight="bold"' : ''}>${escape(point.display)}</text>`);
+  const marks = `<g fill="${lineColour}">${dots.join('')}</g><g text-anchor="middle" fill="${ink}"><g font-size="14">${months.join('')}</g><g font-size="13">${values.join('')}</g></g>`;
   const axis = `<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="${ink}" stroke-width="1"/>`;
-  return frame(id, title, description, width, height, `${axis}<path d="${path}" fill="none" stroke="${lineColour}" stroke-width="3"/>${marks.join('')}`);
+  return frame(id, title, description, width, height, `${axis}<path d="${path}" fill="none" stroke="${lineColour}" stroke-width="3"/>${marks}`);
 }

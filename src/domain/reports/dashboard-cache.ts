@@ -19,13 +19,16 @@ import { ReportReader, type Dashboard } from './dashboard.ts';
  * The cache holds figures only, never anything about who asked: authorization
  * is the caller's, done before `get` (a region outside the viewer's scope never
  * reaches it). Its size is bounded (least recently used entries go first).
- * Per-language derived views (the charts) are memoised in the entry.
+ * Per-language derived views (the charts, the tables' HTML) are memoised in the entry.
  */
 
 export interface DashboardEntry {
   dashboard: Dashboard;
-  /** A value derived from the dashboard for one language (e.g. its charts), computed once per entry. */
-  view<T>(language: string, compute: () => T): T;
+  /**
+   * A value derived from the dashboard alone for one language (its charts, its tables' HTML), computed once per
+   * entry and key. Nothing about the viewer may go into it: every viewer of the region and month is served it.
+   */
+  view<T>(key: string, compute: () => T): T;
 }
 
 const versionSql = `SELECT
@@ -95,9 +98,9 @@ function entryOf(dashboard: Dashboard): DashboardEntry {
   const views = new Map<string, unknown>();
   return {
     dashboard,
-    view<T>(language: string, compute: () => T): T {
-      if (!views.has(language)) views.set(language, compute());
-      return views.get(language) as T;
+    view<T>(key: string, compute: () => T): T {
+      if (!views.has(key)) views.set(key, compute());
+      return views.get(key) as T;
     },
   };
 }

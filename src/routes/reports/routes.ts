@@ -174,6 +174,7 @@ function registerMonthlyRoutes(app: FastifyApp, kit: ReportsKit): void {
       dashboard, charts, breadcrumb: breadcrumb(reader, request, region), regionName: name(region), hours: (minutes: number) => durationText(t, minutes), cell: (value: Cell) => cellText(t, value), percent, summaryFigures, figureValue, balanceRows, currentColumn,
       countyName: (code: string) => { const node = reader.region(code); return node ? name(node) : code; },
       behind: kit.behind, canEditTargets: mayEditTargets(user.actor), name, liability: kit.liabilityOf(request, region, month), yuanText,
+      tablesOnce: (render: () => string) => entry.view(`${request.locale}|tables`, render),
     }, { titleKey: 'reports.title', titleVariables: { region: name(region) } });
   });
 

@@ -100,3 +100,44 @@ t.test('the cache is bounded: the least recently used dashboard goes first', asy
   await office.get('/reports/433123?month=2026-09');
   t.equal(dashboardCache.computations, 4, 'the oldest was evicted and is computed again');
 });
+
+/** The figures' tables and charts (rendered once per dashboard entry and language): from 下级区域 to 下载与打印. */
+function tablesOf(body: string): string {
+  const start = body.indexOf('<section aria-labelledby="children-title">');
+  const end = body.indexOf('<section aria-labelledby="downloads-title">');
+  if (start < 0 || end < start) throw new Error('no tables on the page');
+  return body.slice(start, end);
+}
+
+/** The records counted in the 服务类型 table, all categories together. */
+function categoryRecords(body: string): number {
+  const section = /<section aria-labelledby="services-title">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+  return [...section.matchAll(/<\/th><td class="num">(\d+)<\/td>/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+t.test('the tables rendered once per dashboard and language: in the viewer\'s language, the same for every viewer, new after a change', async (t) => {
+  const { app, db, dashboardCache, ...testApp } = await setUp(t);
+  const office = await signedInAs(app, 'office');
+  const zh = await office.get(`/reports/433123?month=${month}`);
+  const en = await office.get(`/reports/433123?month=${month}`, { cookie: `${office.cookieHeader()}; sh_lang=en` });
+  t.match(tablesOf(zh.body), '<h2 id="trend-title">近12个月趋势</h2>');
+  t.match(tablesOf(en.body), /<h2 id="trend-title">[A-Za-z0-9 -]+<\/h2>/, 'an English page gets English tables, not the Chinese ones rendered first');
+  t.notMatch(tablesOf(en.body), '近12个月趋势');
+
+  const admin = await signedInAs(app, 'admin');
+  const province = await admin.get(`/reports/433123?month=${month}`);
+  t.equal(tablesOf(province.body), tablesOf(zh.body), 'the province office is served the same tables as the county office');
+  t.not(province.body.slice(0, province.body.indexOf('<section')), zh.body.slice(0, zh.body.indexOf('<section')), 'while its own header and breadcrumb differ');
+  t.equal(dashboardCache.computations, 1);
+
+  const before = categoryRecords(zh.body);
+  t.ok(before > 0, `the 服务类型 table counts ${before} records`);
+  const volunteer = await signedInAs(app, 'volunteer');
+  const recordId = await logVisit({ app, db, ...testApp }, volunteer);
+  const coordinator = await signedInAs(app, 'coordinator');
+  await coordinator.get(`/hours/records/${recordId}`);
+  t.equal((await coordinator.post(`/hours/records/${recordId}/approve`, {})).statusCode, 303, 'a new record verified');
+  const after = await office.get(`/reports/433123?month=${month}`);
+  t.equal(categoryRecords(after.body), before + 1, 'the tables show the new record, not the HTML rendered before it');
+  t.equal(dashboardCache.computations, 2);
+});
