@@ -7,6 +7,7 @@ import { httpTransport } from './domain/messages/transports.ts';
 import { databasePath, openDatabase } from './db/client.ts';
 import { DatabaseDamaged, describeStorageFailure, quickCheckProblem } from './db/failures.ts';
 import { DataDirectoryBusy, holdSharedLock } from './db/lock.ts';
+import { startWalCheckpointer } from './db/wal-checkpointer.ts';
 import { seedDemoNetwork } from './domain/demo/network.ts';
 import { formatDemoSignIns, isDemoSeeded } from './domain/demo/seed.ts';
 import { unlockKeys } from './domain/keys/keyring.ts';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   // In the start-up that applies the revocations migration only: revocations made before get their signed row (docs/RECORDS.md "Revocation").
   const signedRevocations = signPastRevocations(db, checkpointKeys);
   if (signedRevocations > 0) process.stdout.write(`Signed ${signedRevocations} earlier certificate revocations.\n`);
+  // WAL checkpoints run on a worker thread, not inside a request's COMMIT (src/db/wal-checkpointer.ts).
+  const checkpointer = startWalCheckpointer(db.$client, databasePath(config.dataDirectory));
   const app = await buildApp({
     db,
     secrets,
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     try {
       await app.close();
     } finally {
+      await checkpointer.stop();
       db.$client.close();
       removeOwnPidFile(pidFile);
       lock.release();

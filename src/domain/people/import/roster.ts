@@ -1,5 +1,5 @@
 import type ExcelJS from 'exceljs';
-import { Worker } from 'node:worker_threads';
+import { typeScriptWorker } from '../../../lib/typescript-worker.ts';
 import { checkArchive, maximumUnpackedBytes } from './archive.ts';
 import { maximumRosterRows, rosterColumns, type RosterKind } from './columns.ts';
 import type { Problem } from '../members/context.ts';
@@ -36,10 +36,6 @@ function cellText(value: ExcelJS.CellValue): { text: string; numeric: boolean } 
  * (out of memory, a crash) answers "unreadable"; nothing is written either way.
  */
 export function readRoster(kind: RosterKind, file: Buffer): Promise<RosterRead> {
-  const workerUrl = new URL('./roster-worker.ts', import.meta.url).href;
-  // The worker runs TypeScript like the rest of the app: load tsx's hooks in it first.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(workerUrl)}); })`;
   return new Promise((resolve) => {
     let settled = false;
     const settle = (result: RosterRead) => {
@@ -47,7 +43,7 @@ export function readRoster(kind: RosterKind, file: Buffer): Promise<RosterRead> 
       settled = true;
       resolve(result);
     };
-    const worker = new Worker(bootstrap, { eval: true, workerData: { kind, file }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    const worker = typeScriptWorker(new URL('./roster-worker.ts', import.meta.url), { workerData: { kind, file }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
     worker.once('message', (result: RosterRead) => {
       settle(result);
       void worker.terminate();
