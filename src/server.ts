@@ -49,8 +49,6 @@ async function main(): Promise<void> {
   // In the start-up that applies the revocations migration only: revocations made before get their signed row (docs/RECORDS.md "Revocation").
   const signedRevocations = signPastRevocations(db, checkpointKeys);
   if (signedRevocations > 0) process.stdout.write(`Signed ${signedRevocations} earlier certificate revocations.\n`);
-  // WAL checkpoints run on a worker thread, not inside a request's COMMIT (src/db/wal-checkpointer.ts).
-  const checkpointer = startWalCheckpointer(db.$client, databasePath(config.dataDirectory));
   const app = await buildApp({
     db,
     secrets,
@@ -63,6 +61,9 @@ async function main(): Promise<void> {
     jobs: { databasePath: databasePath(config.dataDirectory) },
     ...(config.sms.transport === 'http' ? { smsTransport: httpTransport({ url: config.sms.url, key: config.sms.key }) } : {}),
   });
+
+  // WAL checkpoints run on a worker thread, not inside a request's COMMIT (src/db/wal-checkpointer.ts).
+  const checkpointer = startWalCheckpointer(db.$client, databasePath(config.dataDirectory), { onProblem: (problem) => app.log.warn(problem) });
 
   const pidFile = join(config.dataDirectory, 'server.pid');
   let closing = false;

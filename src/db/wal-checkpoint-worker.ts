@@ -16,8 +16,8 @@ const checkpoint = sqlite.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 
 const timer = setInterval(() => {
   try {
-    const { log, checkpointed } = checkpoint.get() as { busy: number; log: number; checkpointed: number };
-    port.postMessage({ log, checkpointed });
+    const { busy, log, checkpointed } = checkpoint.get() as { busy: number; log: number; checkpointed: number };
+    port.postMessage({ busy, log, checkpointed });
   } catch (error) {
     port.postMessage({ error: (error as Error).message });
   }

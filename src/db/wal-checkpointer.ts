@@ -11,8 +11,8 @@ import { typeScriptWorker } from '../lib/typescript-worker.ts';
  * fsynced, and a checkpoint cut short by a crash is finished by the next open.
  */
 export interface WalCheckpointer {
-  /** Checkpoints run and WAL frames copied into the database file so far, and the last error if any. */
-  readonly stats: { runs: number; framesCopied: number; lastError: string | null };
+  /** Checkpoints run, the WAL's frames and how many of them are in the database file at the last one, the last error. */
+  readonly stats: { runs: number; walFrames: number; framesCopied: number; lastError: string | null };
   /** Stops the worker and closes its connection; call before closing the server's connection. */
   stop(): Promise<void>;
 }
@@ -20,30 +20,43 @@ export interface WalCheckpointer {
 export interface WalCheckpointerOptions {
   intervalMs?: number;
   backstopPages?: number;
+  /** Told when a checkpoint fails or the worker stops on its own (the server logs it). */
+  onProblem?: (problem: string) => void;
 }
+
+/** SQLite's own threshold, which the writer goes back to when the worker is gone. */
+const sqliteDefaultPages = 1000;
 
 /** Starts the checkpointer for the database at `path`, opened by `sqlite` (a file in WAL mode; otherwise it does nothing). */
 export function startWalCheckpointer(sqlite: Sqlite, path: string, options: WalCheckpointerOptions = {}): WalCheckpointer {
-  const stats = { runs: 0, framesCopied: 0, lastError: null as string | null };
+  const stats = { runs: 0, walFrames: 0, framesCopied: 0, lastError: null as string | null };
   if (sqlite.memory || sqlite.pragma('journal_mode', { simple: true }) !== 'wal') return { stats, stop: async () => {} };
+  const problem = (text: string) => { stats.lastError = text; options.onProblem?.(text); };
   sqlite.pragma(`wal_autocheckpoint = ${options.backstopPages ?? 16_384}`);
   const worker = typeScriptWorker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: { path, intervalMs: options.intervalMs ?? 250 } });
   worker.unref();
-  let copiedBefore = 0;
-  worker.on('message', (outcome: { log?: number; checkpointed?: number; error?: string }) => {
+  worker.on('message', (outcome: { busy?: number; log?: number; checkpointed?: number; error?: string }) => {
     stats.runs += 1;
-    if (outcome.error) stats.lastError = outcome.error;
-    // `checkpointed` counts frames of the current WAL; it starts again from 0 when the writer restarts the WAL.
-    const copied = outcome.checkpointed ?? 0;
-    stats.framesCopied += copied >= copiedBefore ? copied - copiedBefore : copied;
-    copiedBefore = copied;
+    if (outcome.error) return problem(`WAL checkpoint failed: ${outcome.error}`);
+    // Another connection checkpointing at the same moment answers busy with -1: nothing to note.
+    if (outcome.busy || (outcome.log ?? -1) < 0) return;
+    stats.walFrames = outcome.log!;
+    stats.framesCopied = outcome.checkpointed!;
   });
-  // A worker that fails leaves the backstop: the writer's own checkpoint, as before.
-  worker.on('error', (error) => { stats.lastError = error.message; });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  worker.on('error', (error) => problem(`WAL checkpointer stopped: ${error.message}`));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => {
+    // A worker gone on its own: the writer checkpoints again at SQLite's threshold, so the WAL stays small.
+    if (!stopping && sqlite.open) {
+      sqlite.pragma(`wal_autocheckpoint = ${sqliteDefaultPages}`);
+      problem('WAL checkpointer exited; the writer checkpoints again itself');
+    }
+    resolve();
+  }));
   return {
     stats,
     async stop() {
+      stopping = true;
       worker.postMessage('stop');
       const timeout = setTimeout(() => void worker.terminate(), 5000);
       await exited;

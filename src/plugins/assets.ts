@@ -196,9 +196,11 @@ function installResponseCompression(app: FastifyInstance): void {
     if (!encoding || reply.statusCode === 204 || reply.statusCode === 304) return payload;
     const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
     if (body.length < compressionThresholdBytes) return payload;
+    // Compressed first, labelled after: a failed compression leaves no Content-Encoding on the error page.
+    const compressed = await compressBody(body, encoding);
     reply.header('Content-Encoding', encoding);
     reply.removeHeader('content-length');
-    return compressBody(body, encoding);
+    return compressed;
   });
 }
 

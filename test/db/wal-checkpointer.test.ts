@@ -29,7 +29,8 @@ t.test('a file database: the worker copies the WAL into the database, the writer
   const insert = sqlite.prepare('INSERT INTO notes (body) VALUES (?)');
   // 300 commits of about 16 KB each: well past the 1,000 pages at which the writer would have checkpointed.
   for (let commit = 0; commit < 300; commit += 1) sqlite.transaction(() => { for (let row = 0; row < 4; row += 1) insert.run('银'.repeat(1300)); })();
-  await until(() => checkpointer.stats.framesCopied >= 1000, 'copied 1,000 frames');
+  // Only the worker copies frames: the writer's own checkpoint would wait for 16,384 pages.
+  await until(() => checkpointer.stats.walFrames > 0 && checkpointer.stats.framesCopied === checkpointer.stats.walFrames, 'copied the whole WAL');
   t.equal(checkpointer.stats.lastError, null, 'no checkpoint failed');
   t.ok(checkpointer.stats.runs > 0);
 
@@ -40,6 +41,21 @@ t.test('a file database: the worker copies the WAL into the database, the writer
   t.equal(reopened.prepare('SELECT count(*) FROM notes').pluck().get(), 1200, 'every row is there');
   t.equal(reopened.pragma('integrity_check', { simple: true }), 'ok');
   reopened.close();
+});
+
+t.test('a worker that stops on its own is reported, and the writer checkpoints at SQLite\'s threshold again', async (t) => {
+  const directory = mkdtempSync(join(tmpdir(), 'wal-checkpointer-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  const path = join(directory, 'test.db');
+  const sqlite = openDatabase(path).$client;
+  const problems: string[] = [];
+  // The worker cannot open a file that is not there: it fails as it starts.
+  const checkpointer = startWalCheckpointer(sqlite, join(directory, 'missing.db'), { onProblem: (problem) => problems.push(problem) });
+  await until(() => problems.some((problem) => problem.includes('exited')), 'reported the worker gone');
+  t.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000, 'the backstop is back at 1,000 pages, not left at 64 MB');
+  t.ok(problems.some((problem) => problem.startsWith('WAL checkpointer stopped')), `the failure is reported: ${problems.join(' / ')}`);
+  await checkpointer.stop();
+  sqlite.close();
 });
 
 t.test('an in-memory database has no WAL: nothing is started, stop answers at once', async (t) => {
