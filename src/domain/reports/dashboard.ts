@@ -125,23 +125,36 @@ export function balanceFlowOf(dimension: string): BalanceFlow {
   return (balanceFlows as readonly string[]).includes(dimension) && dimension !== 'earlier' ? (dimension as BalanceFlow) : 'earlier';
 }
 
-type FigureMap = Map<string, number>; // `${month}|${metric}|${dimension}` -> value
+/**
+ * A region's figures over a range of months: month -> metric -> dimension -> value. Grouped so that a
+ * month's figures are read without walking the others: the liability metric alone has one row per
+ * birth month (about 600 a month), which a flat map made every lookup of the dashboard walk.
+ */
+type FigureMap = Map<string, Map<string, Map<string, number>>>;
 
-function figureKey(month: string, name: string, dimension = ''): string {
-  return `${month}|${name}|${dimension}`;
+const noDimensions: ReadonlyMap<string, number> = new Map();
+
+/** The values of one metric in one month, by dimension. */
+function dimensionsOf(figures: FigureMap, month: string, name: string): ReadonlyMap<string, number> {
+  return figures.get(month)?.get(name) ?? noDimensions;
+}
+
+function figureOf(figures: FigureMap, month: string, name: string, dimension = ''): number {
+  return dimensionsOf(figures, month, name).get(dimension) ?? 0;
+}
+
+function totalOf(values: ReadonlyMap<string, number>): number {
+  let total = 0;
+  for (const value of values.values()) total += value;
+  return total;
 }
 
 /** The month's service minutes and records by category, largest first, with each category's share of the minutes (permille). */
 function serviceCategoriesOf(figures: FigureMap, month: string, serviceMinutes: number) {
   const categories = new Map<string, { minutes: number; records: number }>();
-  for (const [key, value] of figures) {
-    const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
-    if (keyMonth !== month || (name !== metric.serviceMinutes && name !== metric.serviceRecords)) continue;
-    const entry = categories.get(dimension) ?? { minutes: 0, records: 0 };
-    if (name === metric.serviceMinutes) entry.minutes += value;
-    else entry.records += value;
-    categories.set(dimension, entry);
-  }
+  const entryOf = (category: string) => categories.get(category) ?? categories.set(category, { minutes: 0, records: 0 }).get(category)!;
+  for (const [category, minutes] of dimensionsOf(figures, month, metric.serviceMinutes)) entryOf(category).minutes += minutes;
+  for (const [category, records] of dimensionsOf(figures, month, metric.serviceRecords)) entryOf(category).records += records;
   return [...categories].map(([category, entry]) => ({ category, ...entry, sharePermille: serviceMinutes > 0 ? Math.round((entry.minutes * 1000) / serviceMinutes) : 0 }))
     .filter((entry) => entry.minutes !== 0 || entry.records !== 0).sort((a, b) => b.minutes - a.minutes);
 }
@@ -172,7 +185,9 @@ export class ReportReader {
   private figures(regionCode: string, fromMonth: string, toMonth: string): FigureMap {
     const map: FigureMap = new Map();
     for (const row of this.statements.monthRange.all(regionCode, fromMonth, toMonth) as { month: string; metric: string; dimension: string; value: number }[]) {
-      map.set(figureKey(row.month, row.metric, row.dimension), row.value);
+      const metrics = map.get(row.month) ?? map.set(row.month, new Map()).get(row.month)!;
+      const dimensions = metrics.get(row.metric) ?? metrics.set(row.metric, new Map()).get(row.metric)!;
+      dimensions.set(row.dimension, row.value);
     }
     return map;
   }
@@ -185,18 +200,11 @@ export class ReportReader {
   monthFigures(regionCode: string, month: string, figures?: FigureMap, registry?: { metric: string; dimension: string; value: number }[]): MonthFigures {
     const map = figures ?? this.figures(regionCode, month, month);
     const rows = registry ?? this.registry(regionCode);
-    const get = (name: string, dimension = '') => map.get(figureKey(month, name, dimension)) ?? 0;
-    let serviceMinutes = 0;
-    let serviceRecords = 0;
-    for (const [key, value] of map) {
-      if (!key.startsWith(`${month}|`)) continue;
-      if (key.startsWith(`${month}|${metric.serviceMinutes}|`)) serviceMinutes += value;
-      else if (key.startsWith(`${month}|${metric.serviceRecords}|`)) serviceRecords += value;
-    }
+    const get = (name: string, dimension = '') => figureOf(map, month, name, dimension);
+    const serviceMinutes = totalOf(dimensionsOf(map, month, metric.serviceMinutes));
+    const serviceRecords = totalOf(dimensionsOf(map, month, metric.serviceRecords));
     const flowMinutes = new Map<BalanceFlow, number>();
-    for (const [key, value] of map) {
-      const [keyMonth, name, dimension] = key.split('|') as [string, string, string];
-      if (keyMonth !== month || name !== metric.walletNet) continue;
+    for (const [dimension, value] of dimensionsOf(map, month, metric.walletNet)) {
       const flow = balanceFlowOf(dimension);
       flowMinutes.set(flow, (flowMinutes.get(flow) ?? 0) + value);
     }
@@ -256,7 +264,7 @@ export class ReportReader {
       : [...this.tree.values()].filter((node) => node.level === 'county' && node.path.startsWith(region.path)).sort((a, b) => a.code.localeCompare(b.code));
     return counties.map((county) => {
       const figures = this.figures(county.code, month, month);
-      const get = (name: string) => figures.get(figureKey(month, name)) ?? 0;
+      const get = (name: string) => figureOf(figures, month, name);
       return {
         county,
         issued: get(metric.creditsIssued),
