@@ -1,6 +1,7 @@
 import type { Sqlite } from '../../db/client.ts';
 import { transferCodes } from '../../ledger/types.ts';
 import { metric, registryMetric } from './metrics.ts';
+import { liabilityMetric } from './liability-refresh.ts';
 import { addMonths, monthsEndingWith } from './months.ts';
 import { childrenIn, regionTree, type RegionNode } from './regions-cache.ts';
 import { ratePermilleOf, readTargets, type Targets } from './targets.ts';
@@ -166,7 +167,9 @@ export class ReportReader {
   constructor(private readonly sqlite: Sqlite) {
     this.tree = regionTree(sqlite);
     this.statements = {
-      monthRange: sqlite.prepare('SELECT month, metric, dimension, value FROM report_figures WHERE region_code = ? AND month >= ? AND month <= ?'),
+      // The liability figures (one row per birth month) have their own reader (liability-access.ts): left in SQLite.
+      monthRange: sqlite.prepare(`SELECT month, metric, dimension, value FROM report_figures WHERE region_code = ? AND month >= ? AND month <= ?
+        AND metric NOT IN (${Object.values(liabilityMetric).map((name) => `'${name}'`).join(', ')})`),
       walletNetUpTo: sqlite.prepare("SELECT coalesce(sum(value), 0) FROM report_figures WHERE region_code = ? AND month <= ? AND metric = 'wallet_net'").pluck(),
       registry: sqlite.prepare('SELECT metric, dimension, value FROM report_registry WHERE region_code = ?'),
       accountPosted: sqlite.prepare('SELECT credits_posted - debits_posted FROM ledger_accounts WHERE id = ?').pluck(),
