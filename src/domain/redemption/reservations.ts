@@ -31,13 +31,15 @@ function elderFacts(context: RedemptionContext, elderId: number): ElderFacts | u
     .get(elderId) as ElderFacts | undefined;
 }
 
-/** Why an elder may not be put on a reservation list (null when they may). */
+/**
+ * Why an elder may not be put on a reservation list (null when they may). Anyone the list does not offer
+ * (missing, of another county, under 80, not empty-nest) gets the same answer: the refusal must not tell a
+ * clerk who types an id the age or the family situation of an elder the page never showed.
+ */
 function eligibilityRefusal(context: RedemptionContext, elder: ElderFacts | undefined, countyCode: string): Refusal | null {
-  if (!elder || countyCodeOfPath(elder.path) !== countyCode) return refuse(404, 'redemption.error.elder_not_found', undefined, 'elder_id');
-  const age = ageOn(elder.birthDate, shanghaiDate(nowOf(context)));
-  if (age < priorityAgeYears) return refuse(409, 'redemption.error.reservation_under_80', { age }, 'elder_id');
-  if (!elder.emptyNest) return refuse(409, 'redemption.error.reservation_not_empty_nest', undefined, 'elder_id');
-  return null;
+  const offered = elder !== undefined && countyCodeOfPath(elder.path) === countyCode && elder.emptyNest === 1
+    && ageOn(elder.birthDate, shanghaiDate(nowOf(context))) >= priorityAgeYears;
+  return offered ? null : refuse(404, 'redemption.error.reservation_not_offered', undefined, 'elder_id');
 }
 
 interface ItemFacts { id: number; name: string; siteId: number; stock: number | null; active: number }

@@ -51,14 +51,19 @@ t.test('the reservation list: eligible elders only, in order on the counter page
 
   const before = counts();
   const add = (elderId: number, itemId = eggs) => clerk.post('/counter/1/reservations', { item_id: String(itemId), elder_id: String(elderId) });
-  const under80 = await add(younger.elderId);
-  t.equal(under80.statusCode, 409);
-  t.match(visibleText(under80.body), '这位老人 76 岁，不到 80 岁，不能加入预留名单。');
-  const notListed = await add(notEmptyNest.elderId);
-  t.equal(notListed.statusCode, 409);
-  t.match(visibleText(notListed.body), '这位老人在登记档案中不是空巢老人，不能加入预留名单。');
-  const foreign = await add(otherCounty);
-  t.equal(foreign.statusCode, 404, 'an elder of another county is answered as not found');
+  // Anyone the list does not offer gets one answer: no age, no family situation of an elder the page never showed.
+  const missingId = Number(scalarOf(db, 'SELECT max(id) FROM elders')) + 1000;
+  const refusals = { under80: younger.elderId, notEmptyNest: notEmptyNest.elderId, otherCounty, missing: missingId };
+  const refusalTexts = new Set<string>();
+  for (const [why, elderId] of Object.entries(refusals)) {
+    const refused = await add(elderId);
+    t.equal(refused.statusCode, 404, `${why}: answered like a missing elder`);
+    const text = visibleText(refused.body);
+    t.match(text, '预留名单只能加入本县登记的 80 岁以上空巢老人，这位老人不在其中。', `${why}: says who may be listed`);
+    t.notMatch(text, /76 岁|不是空巢/, `${why}: neither the younger elder's age nor a family situation`);
+    refusalTexts.add(text);
+  }
+  t.equal(refusalTexts.size, 1, 'the four refusal pages read exactly the same');
   const uncounted = Number(scalarOf(db, 'SELECT id FROM site_items WHERE site_id = 1 AND stock IS NULL AND active = 1 LIMIT 1'));
   if (uncounted > 0) t.equal((await add(first.elderId, uncounted)).statusCode, 409, 'an item without counted stock needs no list');
   t.same(counts(), before, 'refusals write nothing');
