@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { path, intervalMs } = workerData as { path: string; intervalMs: number };
-const port = parentPort!;
+if (!parentPort) throw new Error('the WAL checkpointer runs as a worker thread (src/db/wal-checkpointer.ts)');
+const port = parentPort;
 const sqlite = new Database(path, { fileMustExist: true });
 // The database file is fsynced after each checkpoint, as the writer's own checkpoints did.
 sqlite.pragma('synchronous = FULL');

@@ -38,10 +38,11 @@ export function startWalCheckpointer(sqlite: Sqlite, path: string, options: WalC
   worker.on('message', (outcome: { busy?: number; log?: number; checkpointed?: number; error?: string }) => {
     stats.runs += 1;
     if (outcome.error) return problem(`WAL checkpoint failed: ${outcome.error}`);
+    const { busy, log, checkpointed } = outcome;
     // Another connection checkpointing at the same moment answers busy with -1: nothing to note.
-    if (outcome.busy || (outcome.log ?? -1) < 0) return;
-    stats.walFrames = outcome.log!;
-    stats.framesCopied = outcome.checkpointed!;
+    if (busy || log === undefined || checkpointed === undefined || log < 0) return;
+    stats.walFrames = log;
+    stats.framesCopied = checkpointed;
   });
   worker.on('error', (error) => problem(`WAL checkpointer stopped: ${error.message}`));
   let stopping = false;

@@ -104,7 +104,7 @@ export function wholeChainBatches<T extends { flags?: number }>(transfers: reado
   let start = 0;
   while (start < transfers.length) {
     let end = Math.min(start + size, transfers.length);
-    while (end < transfers.length && isLinked(transfers[end - 1]!)) end += 1;
+    while (end < transfers.length && isLinked(transfers[end - 1] ?? {})) end += 1;
     batches.push(transfers.slice(start, end));
     start = end;
   }

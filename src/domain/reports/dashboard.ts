@@ -144,6 +144,15 @@ function figureOf(figures: FigureMap, month: string, name: string, dimension = '
   return dimensionsOf(figures, month, name).get(dimension) ?? 0;
 }
 
+/** The value under `key`, made and stored first when there is none. */
+function entryIn<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  const found = map.get(key);
+  if (found !== undefined) return found;
+  const made = make();
+  map.set(key, made);
+  return made;
+}
+
 function totalOf(values: ReadonlyMap<string, number>): number {
   let total = 0;
   for (const value of values.values()) total += value;
@@ -153,7 +162,7 @@ function totalOf(values: ReadonlyMap<string, number>): number {
 /** The month's service minutes and records by category, largest first, with each category's share of the minutes (permille). */
 function serviceCategoriesOf(figures: FigureMap, month: string, serviceMinutes: number) {
   const categories = new Map<string, { minutes: number; records: number }>();
-  const entryOf = (category: string) => categories.get(category) ?? categories.set(category, { minutes: 0, records: 0 }).get(category)!;
+  const entryOf = (category: string) => entryIn(categories, category, () => ({ minutes: 0, records: 0 }));
   for (const [category, minutes] of dimensionsOf(figures, month, metric.serviceMinutes)) entryOf(category).minutes += minutes;
   for (const [category, records] of dimensionsOf(figures, month, metric.serviceRecords)) entryOf(category).records += records;
   return [...categories].map(([category, entry]) => ({ category, ...entry, sharePermille: serviceMinutes > 0 ? Math.round((entry.minutes * 1000) / serviceMinutes) : 0 }))
@@ -188,9 +197,7 @@ export class ReportReader {
   private figures(regionCode: string, fromMonth: string, toMonth: string): FigureMap {
     const map: FigureMap = new Map();
     for (const row of this.statements.monthRange.all(regionCode, fromMonth, toMonth) as { month: string; metric: string; dimension: string; value: number }[]) {
-      const metrics = map.get(row.month) ?? map.set(row.month, new Map()).get(row.month)!;
-      const dimensions = metrics.get(row.metric) ?? metrics.set(row.metric, new Map()).get(row.metric)!;
-      dimensions.set(row.dimension, row.value);
+      entryIn(entryIn(map, row.month, () => new Map()), row.metric, () => new Map<string, number>()).set(row.dimension, row.value);
     }
     return map;
   }
